@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* The sdump command line: shared option handling and the subcommands. */
+#ifndef SDUMP_CMD_H
+#define SDUMP_CMD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sdump.h"
+
+/* Options every subcommand shares, parsed once; read-only after that. */
+struct cli_opts {
+	int verbosity;		/* -1 quiet, 0 warnings (default), 1 info, 2 debug */
+	const char *log_file;	/* -o/--log-file */
+};
+
+extern struct cli_opts cli;
+
+/* Long options every subcommand accepts; add them to its table with CLI_COMMON_LONGOPTS. */
+enum { OPT_LOG_FILE = 0x1000, OPT_HELP, OPT_VERSION };
+#define CLI_COMMON_LONGOPTS                                      \
+	{ "verbose", no_argument, NULL, 'v' },                   \
+	{ "quiet", no_argument, NULL, 'q' },                     \
+	{ "log-file", required_argument, NULL, OPT_LOG_FILE },   \
+	{ "help", no_argument, NULL, 'h' }
+
+/*
+ * Handle an option shared by every subcommand (-v, -q, --log-file); true if
+ * it was one.
+ */
+bool cli_common_option(int opt, const char *arg);
+/* A usage error: "sdump: <msg>" + a hint at --help, returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The context of a subcommand, logging as the options say. NULL on failure (message printed). */
+struct sdump_ctx *cli_ctx_new(void);
+/* Print "sdump: <last error>" (r is the library's return), free the context, return 1. */
+int cli_fail(struct sdump_ctx *ctx, int r);
+void cli_ctx_free(struct sdump_ctx *ctx);
+
+/* Whole-string number parsing: decimal or 0x hex; with a K/M/G/T suffix (x1024) when @size. */
+int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t *ret);
+
+/* JSON string literal of @s (or null) to @f. */
+void json_str(FILE *f, const char *s);
+
+int cmd_pre_dump(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif /* SDUMP_CMD_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sdump.h"
+#include "cmd.h"
+
+struct cli_opts cli;
+
+static FILE *log_file;
+
+bool cli_common_option(int opt, const char *arg)
+{
+	switch (opt) {
+	case 'v':
+		if (cli.verbosity < 2)
+			cli.verbosity++;
+		return true;
+	case 'q':
+		cli.verbosity = -1;
+		return true;
+	case OPT_LOG_FILE:
+	case 'o':
+		cli.log_file = arg;
+		return true;
+	default:
+		return false;
+	}
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sdump: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'sdump %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+	return 2;
+}
+
+static void log_line(void *userdata, enum sdump_log_level level, const char *msg)
+{
+	FILE *f = log_file ? log_file : stderr;
+
+	(void)userdata;
+	if (level == SDUMP_LOG_WARN)
+		fprintf(f, "sdump: warning: %s\n", msg);
+	else if (level == SDUMP_LOG_ERROR)
+		fprintf(f, "sdump: %s\n", msg);
+	else
+		fprintf(f, "%s\n", msg);
+	fflush(f);
+}
+
+struct sdump_ctx *cli_ctx_new(void)
+{
+	struct sdump_ctx *ctx;
+	enum sdump_log_level level = SDUMP_LOG_WARN;
+
+	if (cli.log_file && !log_file) {
+		log_file = fopen(cli.log_file, "ae");
+		if (!log_file) {
+			fprintf(stderr, "sdump: cannot open log file '%s': %s\n", cli.log_file,
+				strerror(errno));
+			return NULL;
+		}
+	}
+	if (sdump_ctx_new(&ctx) < 0) {
+		fprintf(stderr, "sdump: out of memory\n");
+		return NULL;
+	}
+	if (cli.verbosity < 0)
+		level = SDUMP_LOG_ERROR;
+	else if (cli.verbosity == 1)
+		level = SDUMP_LOG_INFO;
+	else if (cli.verbosity >= 2)
+		level = SDUMP_LOG_DEBUG;
+	/* with a log file, the file gets everything at INFO at least */
+	if (log_file && level < SDUMP_LOG_INFO)
+		level = SDUMP_LOG_INFO;
+	sdump_ctx_set_log(ctx, log_line, NULL);
+	sdump_ctx_set_log_level(ctx, level);
+	return ctx;
+}
+
+void cli_ctx_free(struct sdump_ctx *ctx)
+{
+	sdump_ctx_free(ctx);
+	if (log_file) {
+		(void)fclose(log_file);
+		log_file = NULL;
+	}
+}
+
+int cli_fail(struct sdump_ctx *ctx, int r)
+{
+	const char *msg = sdump_ctx_last_error(ctx);
+
+	if (!msg)
+		msg = strerror(-r);
+	fprintf(stderr, "sdump: %s\n", msg);
+	if (log_file)
+		fprintf(log_file, "sdump: %s\n", msg);
+	cli_ctx_free(ctx);
+	return 1;
+}
+
+int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	if (size && *end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		case 't': case 'T': shift = 40; break;
+		default: return -EINVAL;
+		}
+		end++;
+		if (v > (UINT64_MAX >> shift))
+			return -ERANGE;
+		v <<= shift;
+	}
+	if (*end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+void json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}

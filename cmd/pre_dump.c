@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sdump.h"
+#include "cmd.h"
+
+static const char usage[] =
+	"usage: sdump pre-dump -t <pid> -D <dir> [--track <how>] [-v|-q] [-o <file>]\n"
+	"\n"
+	"Save the memory of a running process into a new image directory. The\n"
+	"process is frozen only while its memory map is read, and runs on.\n"
+	"\n"
+	"  -t, --tree PID          the process to dump\n"
+	"  -D, --images-dir DIR    the new image (created, or an empty directory)\n"
+	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
+	"  -j, --threads N         compression threads (default: one per CPU)\n"
+	"  -v, -q, -o FILE         more, fewer messages; messages to FILE\n";
+
+int cmd_pre_dump(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tree", required_argument, NULL, 't' },
+		{ "images-dir", required_argument, NULL, 'D' },
+		{ "track", required_argument, NULL, 'T' },
+		{ "threads", required_argument, NULL, 'j' },
+		CLI_COMMON_LONGOPTS,
+		{},
+	};
+	struct sdump_dump_opts o = { 0 };
+	struct sdump_stats st;
+	struct sdump_ctx *ctx;
+	uint64_t v;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "t:D:j:vqo:h", longopts, NULL)) != -1) {
+		if (cli_common_option(opt, optarg))
+			continue;
+		switch (opt) {
+		case 't':
+			if (cli_parse_u64(optarg, false, 1, INT_MAX, &v) < 0)
+				return cli_usage_error("pre-dump", "bad pid '%s'", optarg);
+			o.pid = (pid_t)v;
+			break;
+		case 'D':
+			o.dir = optarg;
+			break;
+		case 'T':
+			if (sdump_track_parse(optarg, &o.track) < 0)
+				return cli_usage_error("pre-dump", "unknown tracker '%s'", optarg);
+			break;
+		case 'j':
+			if (cli_parse_u64(optarg, false, 1, 256, &v) < 0)
+				return cli_usage_error("pre-dump", "bad thread count '%s'", optarg);
+			o.threads = (unsigned int)v;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return cli_usage_error("pre-dump", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("pre-dump", "unexpected argument '%s'", argv[optind]);
+	if (!o.pid)
+		return cli_usage_error("pre-dump", "no process given: -t <pid>");
+	if (!o.dir)
+		return cli_usage_error("pre-dump", "no image directory given: -D <dir>");
+	ctx = cli_ctx_new();
+	if (!ctx)
+		return 1;
+	r = sdump_pre_dump(ctx, &o, &st);
+	if (r < 0)
+		return cli_fail(ctx, r);
+	cli_ctx_free(ctx);
+	return 0;
+}

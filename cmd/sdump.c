@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* sdump: global options, then dispatch to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sdump.h"
+#include "cmd.h"
+
+static const char usage[] =
+	"usage: sdump [-v|-q] [-o <file>] <command> [<args>]\n"
+	"\n"
+	"Incremental checkpoints of running Linux processes.\n"
+	"\n"
+	"commands:\n"
+	"  check      what this kernel supports, one line per feature\n"
+	"  pre-dump   save the memory of a running process; it runs on\n"
+	"  show       describe an image\n"
+	"  extract    the dumped memory of an address range\n"
+	"\n"
+	"options:\n"
+	"  -v, --verbose        more messages (-vv: debug)\n"
+	"  -q, --quiet          errors only\n"
+	"  -o, --log-file FILE  write messages to FILE\n"
+	"  -h, --help           this help; 'sdump <command> --help' for a command\n"
+	"  -V, --version        print the version\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "check", cmd_check },
+	{ "pre-dump", cmd_pre_dump },
+	{ "show", cmd_show },
+	{ "extract", cmd_extract },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	int opt;
+
+	/* '+': stop at the subcommand, whose options are its own */
+	while ((opt = getopt_long(argc, argv, "+vqo:hV", longopts, NULL)) != -1) {
+		if (cli_common_option(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf("sdump %s (image format %d)\n", SDUMP_VERSION, SDUMP_IMAGE_VERSION);
+			return 0;
+		default:
+			return cli_usage_error(NULL, "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(NULL, "no command given");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[optind], commands[i].name)) {
+			argv += optind;
+			argc -= optind;
+			optind = 1;
+			return commands[i].fn(argc, argv);
+		}
+	}
+	return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libsdump: incremental checkpoints of running Linux processes.
+ *
+ * This header is the whole public API of the library and its documentation.
+ *
+ * Conventions, for every function below:
+ * - A function that can fail returns an int: >= 0 on success, a negative
+ *   errno value on failure. It never returns -1 with errno set.
+ * - On failure a one-line message describing what failed, on which object,
+ *   is kept in the context: sdump_ctx_last_error(). The first error of an
+ *   operation wins; later failures while cleaning up are logged as warnings.
+ * - Fixed meanings: -EBADMSG a corrupt or truncated image, -ESRCH the target
+ *   process is gone, -ENOENT a missing image or parent image, -EOPNOTSUPP a
+ *   kernel feature is missing, -EPERM/-EACCES the caller may not do this.
+ * - Output parameters are named ret_* and are written only on success.
+ * - The library never writes to stdout or stderr: diagnostics go to the log
+ *   callback set with sdump_ctx_set_log(); results are returned in structs or
+ *   written to a file descriptor the caller passes.
+ */
+#ifndef SDUMP_H
+#define SDUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SDUMP_API __attribute__((visibility("default")))
+
+/* The version of sdump, and of the image format it writes and reads. */
+#define SDUMP_VERSION "0.1.0"
+#define SDUMP_IMAGE_VERSION 1
+
+/* ---------------------------------------------------------------------------
+ * Context: logging, last error. One per thread of use; not thread-safe.
+ */
+struct sdump_ctx;
+
+enum sdump_log_level {
+	SDUMP_LOG_ERROR = 0,
+	SDUMP_LOG_WARN = 1,
+	SDUMP_LOG_INFO = 2,
+	SDUMP_LOG_DEBUG = 3,
+};
+
+/*
+ * Called for every message at or below the context's level. @msg has no
+ * trailing newline. ERROR messages are the ones also kept as last error.
+ */
+typedef void (*sdump_log_fn)(void *userdata, enum sdump_log_level level, const char *msg);
+
+/* Allocate a context with log level WARN and no log callback. -ENOMEM. */
+SDUMP_API int sdump_ctx_new(struct sdump_ctx **ret_ctx);
+/* Free a context; NULL is allowed. */
+SDUMP_API void sdump_ctx_free(struct sdump_ctx *ctx);
+SDUMP_API void sdump_ctx_set_log(struct sdump_ctx *ctx, sdump_log_fn fn, void *userdata);
+SDUMP_API void sdump_ctx_set_log_level(struct sdump_ctx *ctx, enum sdump_log_level level);
+/*
+ * The message of the first error since the last sdump_ctx_clear_error(), or
+ * NULL. Owned by the context, valid until the next call on it.
+ */
+SDUMP_API const char *sdump_ctx_last_error(const struct sdump_ctx *ctx);
+SDUMP_API void sdump_ctx_clear_error(struct sdump_ctx *ctx);
+
+/* ---------------------------------------------------------------------------
+ * Dumping.
+ */
+
+/* How written pages are found between passes. */
+enum sdump_track {
+	SDUMP_TRACK_AUTO = 0,	/* the best backend that works on this kernel */
+	SDUMP_TRACK_SOFT_DIRTY, /* clear_refs + pagemap bit 55 */
+	SDUMP_TRACK_UFFD_WP,	/* userfaultfd async write-protect + PAGEMAP_SCAN */
+	SDUMP_TRACK_NONE,	/* every pass copies everything present */
+};
+
+/* "auto", "soft-dirty", "uffd-wp", "none"; NULL for an unknown value. */
+SDUMP_API const char *sdump_track_name(enum sdump_track track);
+/* Parse a name of sdump_track_name(). -EINVAL for an unknown name. */
+SDUMP_API int sdump_track_parse(const char *name, enum sdump_track *ret_track);
+
+struct sdump_dump_opts {
+	pid_t pid;		/* the target: any thread group id */
+	const char *dir;	/* image directory; created, or empty */
+	const char *parent;	/* previous pass, or NULL for a first pass */
+	enum sdump_track track;
+	unsigned int threads;	/* compression threads; 0: one per online CPU */
+	int compress_level;	/* zstd level; 0: the default (1) */
+};
+
+/* Counters of one pass, also stored in the image (stats.img). */
+struct sdump_stats {
+	uint64_t freeze_us;	  /* first seize to last thread resumed */
+	uint64_t seize_us;	  /* seizing every thread */
+	uint64_t collect_us;	  /* reading VMAs and the written set, re-arming */
+	uint64_t copy_us;	  /* copying pages out of the target */
+	uint64_t write_us;	  /* compressing and writing, overlapped with copy */
+	uint64_t total_us;	  /* the whole pass */
+	uint64_t vmas;		  /* VMAs recorded */
+	uint64_t pages_scanned;	  /* pages of the VMAs looked at */
+	uint64_t pages_written;	  /* pages whose contents this pass stores */
+	uint64_t pages_in_parent; /* pages recorded as unchanged since the parent */
+	uint64_t pages_zero;	  /* written pages found to be all zeros: stored as such */
+	uint64_t pages_lost;	  /* pages unmapped by the target during the copy */
+	uint64_t bytes_written;	  /* bytes of all image files of this pass */
+};
+
+/*
+ * A pre-dump pass of opts->pid into opts->dir: seize every thread, collect
+ * the VMAs and the pages to save, resume the target, then copy the pages
+ * from the running target and write the image. The target is left running
+ * and untraced on every path, success or failure. On failure no
+ * inventory.img is left in opts->dir, and the parent is never modified.
+ * Fills *ret_stats (may be NULL) on success.
+ * Errors: -ESRCH no such process, -EPERM may not trace it, -EEXIST the
+ * directory is not empty, -ENOSPC, -EIO, ...
+ */
+SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
+			     struct sdump_stats *ret_stats);
+
+/* ---------------------------------------------------------------------------
+ * Reading images.
+ */
+
+struct sdump_vma_info {
+	uint64_t start, end;	/* [start, end) */
+	uint64_t pgoff;		/* offset in the file, bytes */
+	char prot[5];		/* "rwxp" / "r--s", as in /proc/PID/maps */
+	char *path;		/* file or [heap]/[stack]/[vdso]..., or NULL (anonymous) */
+	uint64_t pages_data;	/* pages whose data this pass stores */
+	uint64_t pages_parent;	/* pages recorded as "in parent" */
+};
+
+struct sdump_image_info {
+	char *dir;		/* the directory as given */
+	uint32_t format_version;
+	char *kind;		/* "pre-dump" or "dump" */
+	char *pass_id;		/* 32 hex digits */
+	char *parent_pass_id;	/* or NULL */
+	char *parent_path;	/* the parent link as stored, or NULL */
+	char *tracker;		/* backend name */
+	pid_t pid;
+	uint64_t start_time;	/* the process's start time, clock ticks since boot */
+	char *comm;
+	uint32_t page_size;
+	char *kernel;		/* uname release of the dumping kernel */
+	uint64_t time_start_ns, time_end_ns; /* CLOCK_REALTIME */
+	struct sdump_stats stats;
+	size_t nr_vmas;
+	struct sdump_vma_info *vmas;
+};
+
+/*
+ * Read and verify the image in @dir (every checksum of its record files) and
+ * describe it. Free with sdump_image_info_free(). -ENOENT: not an image
+ * (no inventory.img); -EBADMSG: corrupt or truncated.
+ */
+SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
+				    struct sdump_image_info **ret_info);
+SDUMP_API void sdump_image_info_free(struct sdump_image_info *info);
+
+/*
+ * Write the bytes of the dumped memory in [addr, addr + len) to @out_fd, as
+ * the image in @dir and its parents record them: stored pages from the
+ * newest pass that has them, pages of file mappings that were never written
+ * from their file, other pages as zeros. The range must lie inside recorded
+ * VMAs with no gap: -ERANGE otherwise. -EBADMSG on a damaged image.
+ */
+SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t addr, uint64_t len,
+			    int out_fd);
+
+/* ---------------------------------------------------------------------------
+ * Kernel features.
+ */
+struct sdump_feature {
+	const char *name;	/* static, e.g. "ptrace-seize" */
+	bool present;
+	bool required;		/* a plain full pre-dump needs it */
+	char detail[96];	/* why missing, or what was found */
+};
+
+/*
+ * Probe every kernel feature sdump can use, by trying it (never by version).
+ * Returns the number of entries stored in @ret_features (at most @max).
+ */
+SDUMP_API int sdump_check(struct sdump_ctx *ctx, struct sdump_feature *ret_features, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SDUMP_H */

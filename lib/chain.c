@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "chain: "
+#include "ctx.h"
+#include "chain.h"
+#include "util.h"
+
+static int pass_open(struct sdump_ctx *ctx, const char *path, struct chain_pass *ret)
+{
+	struct chain_pass p = { .dir = { .dirfd = -1 }, .rd = { .fd = -1 } };
+	int r;
+
+	r = img_dir_open(ctx, path, &p.dir);
+	if (r < 0)
+		return r;
+	r = passimg_read_inventory(ctx, &p.dir, &p.meta);
+	if (r == 0)
+		r = passimg_read_mm(ctx, &p.dir, p.meta.page_size, &p.vmas);
+	if (r == 0)
+		r = pmimg_read(ctx, &p.dir, &p.pm);
+	if (r == 0 && p.pm.page_size != p.meta.page_size)
+		r = sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: page sizes differ", path);
+	if (r < 0) {
+		img_dir_release(&p.dir);
+		vma_list_release(&p.vmas);
+		pmimg_release(&p.pm);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+static void pass_release(struct chain_pass *p)
+{
+	if (p->rd_open)
+		pagestore_reader_release(&p->rd);
+	img_dir_release(&p->dir);
+	vma_list_release(&p->vmas);
+	pmimg_release(&p->pm);
+}
+
+/* The path of @child's parent: the "parent" symlink, relative to @child. */
+static int parent_path(struct sdump_ctx *ctx, const char *child, char **ret_path)
+{
+	char lpath[PATH_MAX], link[PATH_MAX], *path;
+	size_t clen;
+	ssize_t n;
+
+	(void)snprintf(lpath, sizeof(lpath), "%s/parent", child);
+	n = readlink(lpath, link, sizeof(link) - 1);
+	if (n < 0)
+		return sd_err(ctx, -errno,
+			      "image '%s' names a parent pass but has no readable 'parent' link",
+			      child);
+	link[n] = '\0';
+	if (link[0] == '/') {
+		path = strdup(link);
+	} else {
+		clen = strlen(child);
+		path = malloc(clen + 1 + (size_t)n + 1);
+		if (path)
+			(void)sprintf(path, "%s/%s", child, link);
+	}
+	if (!path)
+		return -ENOMEM;
+	*ret_path = path;
+	return 0;
+}
+
+int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain)
+{
+	struct chain c = { 0 };
+	char *path = strdup(dir);
+	int r = 0;
+
+	if (!path)
+		return -ENOMEM;
+	for (;;) {
+		struct chain_pass *np, *child;
+
+		if (c.n == CHAIN_MAX_PASSES) {
+			r = sd_errx(ctx, -ELOOP, "chain of '%s' is longer than %d passes", dir,
+				    CHAIN_MAX_PASSES);
+			break;
+		}
+		np = realloc(c.p, (c.n + 1) * sizeof(*np));
+		if (!np) {
+			r = -ENOMEM;
+			break;
+		}
+		c.p = np;
+		r = pass_open(ctx, path, &c.p[c.n]);
+		if (r == -ENOENT && c.n > 0) {
+			sdump_ctx_clear_error(ctx);
+			r = sd_errx(ctx, -ENOENT, "parent image '%s' of '%s' is missing", path,
+				    c.p[c.n - 1].dir.path);
+		}
+		if (r < 0)
+			break;
+		c.n++;
+		if (c.n > 1) {
+			const struct pass_meta *pm = &c.p[c.n - 1].meta;
+
+			child = &c.p[c.n - 2];
+			if (strcmp(child->meta.parent_pass_id, pm->pass_id)) {
+				r = sd_errx(ctx, -EBADMSG,
+					    "'%s' is not the parent of '%s': pass id %s, expected %s",
+					    path, child->dir.path, pm->pass_id,
+					    child->meta.parent_pass_id);
+				break;
+			}
+			if (pm->pid != child->meta.pid || pm->start_time != child->meta.start_time ||
+			    pm->page_size != child->meta.page_size) {
+				r = sd_errx(ctx, -EBADMSG, "parent '%s' of '%s' is of another process",
+					    path, child->dir.path);
+				break;
+			}
+		}
+		if (!c.p[c.n - 1].meta.parent_pass_id[0])
+			break;
+		free(path);
+		path = NULL;
+		r = parent_path(ctx, c.p[c.n - 1].dir.path, &path);
+		if (r < 0)
+			break;
+	}
+	free(path);
+	if (r < 0) {
+		chain_release(&c);
+		return r;
+	}
+	*ret_chain = c;
+	return 0;
+}
+
+void chain_release(struct chain *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		pass_release(&c->p[i]);
+	zfree(&c->p);
+	c->n = 0;
+}
+
+int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t addr,
+		  enum page_src *ret_src, size_t *ret_pass, uint64_t *ret_off)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct chain_pass *p = &c->p[i];
+		const struct pm_entry *e = pm_list_find(&p->pm.list, addr, p->meta.page_size);
+
+		if (!e)
+			break;
+		switch (e->kind) {
+		case PM_DATA:
+			*ret_src = PAGE_DATA;
+			*ret_pass = i;
+			*ret_off = e->off + (addr - e->vaddr);
+			return 0;
+		case PM_ZERO:
+			*ret_src = PAGE_ZERO;
+			return 0;
+		case PM_PARENT:
+			if (i + 1 == c->n)
+				return sd_errx(ctx, -EBADMSG,
+					       "image '%s' is corrupt: page 0x%" PRIx64 " is in a parent it does not have",
+					       p->dir.path, addr);
+			continue;
+		}
+	}
+	*ret_src = PAGE_ABSENT;
+	return 0;
+}
+
+int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out)
+{
+	struct chain_pass *p = &c->p[pass];
+	int r;
+
+	if (!p->rd_open) {
+		r = pagestore_reader_open(ctx, &p->dir, p->pm.frames, p->pm.nframes,
+					  p->pm.frame_size, p->pm.stream_bytes,
+					  p->pm.pages_file_size, &p->rd);
+		if (r < 0)
+			return r;
+		p->rd_open = true;
+	}
+	return pagestore_read(ctx, &p->rd, off, out, p->meta.page_size);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading a chain of passes: an image directory and its parents, newest
+ * first, each checked against the pass id its child recorded.
+ */
+#ifndef SDUMP_CHAIN_H
+#define SDUMP_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdump.h"
+#include "image.h"
+#include "pagestore.h"
+#include "passimg.h"
+#include "pmimg.h"
+#include "proc.h"
+
+/* A chain longer than this is refused: it is a loop or a corrupt link. */
+#define CHAIN_MAX_PASSES 4096
+
+struct chain_pass {
+	struct img_dir dir;
+	struct pass_meta meta;
+	struct vma_list vmas;
+	struct pmimg pm;
+	struct pagestore_reader rd;
+	bool rd_open;
+};
+
+struct chain {
+	size_t n;
+	struct chain_pass *p;	/* p[0] is the newest pass */
+};
+
+/* Open @dir and all its parents. -ENOENT missing parent, -EBADMSG wrong or corrupt link. */
+int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain);
+void chain_release(struct chain *c);
+
+/* Where the contents of one page come from. */
+enum page_src { PAGE_ABSENT, PAGE_ZERO, PAGE_DATA };
+
+/*
+ * Resolve the page at @addr through the chain. For PAGE_DATA, *ret_pass and
+ * *ret_off say which pass's stream holds it, at which offset.
+ */
+int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t addr,
+		  enum page_src *ret_src, size_t *ret_pass, uint64_t *ret_off);
+/* Read one page of PAGE_DATA into @out. */
+int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out);
+
+#endif /* SDUMP_CHAIN_H */

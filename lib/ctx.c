@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdump.h"
+#include "ctx.h"
+
+SDUMP_API int sdump_ctx_new(struct sdump_ctx **ret_ctx)
+{
+	struct sdump_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->level = SDUMP_LOG_WARN;
+	*ret_ctx = ctx;
+	return 0;
+}
+
+SDUMP_API void sdump_ctx_free(struct sdump_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	free(ctx->last_error);
+	free(ctx);
+}
+
+SDUMP_API void sdump_ctx_set_log(struct sdump_ctx *ctx, sdump_log_fn fn, void *userdata)
+{
+	ctx->log_fn = fn;
+	ctx->log_data = userdata;
+}
+
+SDUMP_API void sdump_ctx_set_log_level(struct sdump_ctx *ctx, enum sdump_log_level level)
+{
+	ctx->level = level;
+}
+
+SDUMP_API const char *sdump_ctx_last_error(const struct sdump_ctx *ctx)
+{
+	return ctx->last_error;
+}
+
+SDUMP_API void sdump_ctx_clear_error(struct sdump_ctx *ctx)
+{
+	free(ctx->last_error);
+	ctx->last_error = NULL;
+}
+
+static void vlog(struct sdump_ctx *ctx, enum sdump_log_level level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	if (!ctx->log_fn || level > ctx->level)
+		return;
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	ctx->log_fn(ctx->log_data, level, buf);
+}
+
+void sd_log(struct sdump_ctx *ctx, enum sdump_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(ctx, level, fmt, ap);
+	va_end(ap);
+}
+
+static int verr(struct sdump_ctx *ctx, int r, bool with_errno, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int n;
+
+	if (ctx->last_error)
+		return r;
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (with_errno && n >= 0 && (size_t)n < sizeof(buf))
+		(void)snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", strerror(-r));
+	ctx->last_error = strdup(buf);
+	if (ctx->log_fn && ctx->level >= SDUMP_LOG_DEBUG)
+		ctx->log_fn(ctx->log_data, SDUMP_LOG_DEBUG, buf);
+	return r;
+}
+
+int sd_err(struct sdump_ctx *ctx, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = verr(ctx, r, true, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int sd_errx(struct sdump_ctx *ctx, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = verr(ctx, r, false, fmt, ap);
+	va_end(ap);
+	return r;
+}

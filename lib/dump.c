@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One dump pass, in order: check the target, create the directory, seize,
+ * read the VMAs and the pages to save, resume (pre-dump), copy the pages
+ * while compressing them, write the image, inventory last.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "dump: "
+#include "ctx.h"
+#include "compat.h"
+#include "image.h"
+#include "pagemap.h"
+#include "pages.h"
+#include "pagestore.h"
+#include "passimg.h"
+#include "pmimg.h"
+#include "proc.h"
+#include "seize.h"
+#include "util.h"
+
+struct pass {
+	struct sdump_ctx *ctx;
+	const struct sdump_dump_opts *opts;
+	struct pass_meta meta;
+	struct img_dir dir;
+	struct seized seized;
+	bool frozen;
+	int pidfd, pagemap_fd, mem_fd;
+	struct vma_list vmas;
+	struct run_list runs;
+	struct pm_list entries;
+	struct sdump_stats st;
+	uint64_t t0;
+};
+
+/* The target's identity: it must be a process (not a thread), and alive. */
+static int read_target(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	pid_t pid = p->opts->pid;
+	_cleanup_free_ char *stat = NULL, *status = NULL, *comm = NULL;
+	char path[64], state;
+	pid_t tgid;
+	int r;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	r = read_file(AT_FDCWD, path, &stat, NULL);
+	if (r == -ENOENT || r == -ESRCH)
+		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: no such process", pid);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (proc_parse_stat(stat, &state, &p->meta.start_time) < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+	if (state == 'Z' || state == 'X')
+		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: it is a zombie", pid);
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	r = read_file(AT_FDCWD, path, &status, NULL);
+	if (r < 0)
+		return sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
+	if (proc_parse_status_tgid(status, &tgid) < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+	if (tgid != pid)
+		return sd_errx(ctx, -EINVAL, "cannot dump pid %d: it is a thread of process %d", pid,
+			       tgid);
+	(void)snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_file(AT_FDCWD, path, &comm, NULL) == 0)
+		proc_parse_comm(comm, p->meta.comm);
+	return 0;
+}
+
+static void read_host(struct pass *p)
+{
+	_cleanup_free_ char *boot = NULL;
+	struct utsname u;
+
+	if (uname(&u) == 0)
+		(void)snprintf(p->meta.kernel, sizeof(p->meta.kernel), "%s", u.release);
+	if (read_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id", &boot, NULL) == 0)
+		(void)proc_parse_boot_id(boot, &p->meta.boot_id_hi, &p->meta.boot_id_lo);
+}
+
+static int open_proc(struct pass *p, const char *name, int *ret_fd)
+{
+	char path[64];
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/%s", p->opts->pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sd_err(p->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot open '%s'", path);
+	*ret_fd = fd;
+	return 0;
+}
+
+static void unfreeze(struct pass *p)
+{
+	uint64_t t;
+
+	if (!p->frozen)
+		return;
+	seize_release(p->ctx, &p->seized, &t);
+	p->frozen = false;
+	p->st.freeze_us = t - p->seized.t_first_us;
+}
+
+/* While frozen: the VMAs, and which pages to save. */
+static int collect(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	_cleanup_free_ char *maps = NULL;
+	char path[64], state;
+	uint64_t start_time;
+	size_t psz = p->meta.page_size, keep = 0;
+	int r;
+
+	/* The PID may have been reused between our first look and the seize. */
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", p->opts->pid);
+	r = read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0 || proc_parse_stat(maps, &state, &start_time) < 0 ||
+	    start_time != p->meta.start_time)
+		return sd_errx(ctx, -ESRCH, "pid %d exited or was replaced while being seized",
+			       p->opts->pid);
+	zfree(&maps);
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
+	r = read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	r = proc_parse_maps(maps, &p->vmas);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot parse '%s'", path);
+	for (size_t i = 0; i < p->vmas.n; i++) {
+		struct vma *v = &p->vmas.v[i];
+
+		if (v->kind == VK_VSYSCALL) {
+			free(v->path);
+			continue;
+		}
+		p->vmas.v[keep++] = *v;
+	}
+	p->vmas.n = keep;
+
+	for (size_t i = 0; i < p->vmas.n; i++) {
+		const struct vma *v = &p->vmas.v[i];
+
+		if (vma_kind_saved(v->kind))
+			p->st.pages_scanned += (v->end - v->start) / psz;
+		r = pagemap_collect_vma(p->pagemap_fd, v, psz, &p->runs);
+		if (r < 0)
+			return sd_err(ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64,
+				      p->opts->pid, v->start);
+	}
+	p->st.vmas = p->vmas.n;
+	pr_debug(ctx, "%zu VMAs, %" PRIu64 " pages to copy in %zu runs", p->vmas.n, p->runs.pages,
+		 p->runs.n);
+	return 0;
+}
+
+static int copy_and_write(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	struct pagestore_writer *w = NULL;
+	struct pmimg pm = { 0 };
+	struct copy_counts counts = { 0 };
+	struct page_source src = {
+		.pid = p->opts->pid,
+		.pidfd = p->pidfd,
+		.memfd = p->mem_fd,
+		.page_size = p->meta.page_size,
+		.vmas = &p->vmas,
+	};
+	unsigned int nthreads = p->opts->threads;
+	uint64_t t, size;
+	int r;
+
+	if (nthreads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		nthreads = n > 0 ? (unsigned int)n : 1;
+	}
+	t = now_us();
+	r = pagestore_writer_new(ctx, &p->dir, nthreads,
+				 p->opts->compress_level ? p->opts->compress_level : 1, &w);
+	if (r < 0)
+		return r;
+	r = pages_copy(ctx, &src, &p->runs, w, &p->entries, &counts);
+	p->st.copy_us = now_us() - t;
+	if (r < 0)
+		goto out;
+	r = pagestore_writer_finish(w, &pm.frames, &pm.nframes, &pm.stream_bytes,
+				    &pm.pages_file_size);
+	if (r < 0)
+		goto out;
+	p->st.write_us = now_us() - t;
+	pr_debug(ctx, "copied %" PRIu64 " MiB with process_vm_readv, %" PRIu64 " MiB from /proc/PID/mem",
+		 counts.vm_readv_bytes >> 20, counts.mem_bytes >> 20);
+	p->st.pages_written = counts.data + counts.zero;
+	p->st.pages_zero = counts.zero;
+	p->st.pages_lost = counts.lost;
+	p->st.bytes_written = pm.pages_file_size;
+
+	pm.page_size = p->meta.page_size;
+	pm.frame_size = PAGESTORE_FRAME_SIZE;
+	pm.list = p->entries;
+	r = pmimg_write(ctx, &p->dir, &pm, &size);
+	pm.list = (struct pm_list){ 0 };
+	if (r < 0)
+		goto out;
+	p->st.bytes_written += size;
+	r = passimg_write_mm(ctx, &p->dir, &p->vmas, &size);
+	if (r < 0)
+		goto out;
+	p->st.bytes_written += size;
+out:
+	pagestore_writer_free(w);
+	pmimg_release(&pm);
+	return r;
+}
+
+static void pass_release(struct pass *p)
+{
+	unfreeze(p);
+	zclose(&p->pidfd);
+	zclose(&p->pagemap_fd);
+	zclose(&p->mem_fd);
+	vma_list_release(&p->vmas);
+	run_list_release(&p->runs);
+	pm_list_release(&p->entries);
+	img_dir_release(&p->dir);
+}
+
+static int run_pass(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	const struct sdump_dump_opts *o = p->opts;
+	uint64_t t;
+	int r;
+
+	r = read_target(p);
+	if (r < 0)
+		return r;
+	p->pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
+	if (p->pidfd < 0)
+		return sd_err(ctx, errno == ESRCH ? -ESRCH : -errno, "cannot open pidfd of pid %d",
+			      o->pid);
+	r = img_dir_create(ctx, o->dir, &p->dir);
+	if (r < 0)
+		return r;
+
+	t = now_us();
+	r = seize_process(ctx, o->pid, &p->seized);
+	if (r < 0)
+		return r;
+	p->frozen = true;
+	p->st.seize_us = now_us() - t;
+
+	t = now_us();
+	r = open_proc(p, "pagemap", &p->pagemap_fd);
+	if (r == 0)
+		r = open_proc(p, "mem", &p->mem_fd);
+	if (r == 0)
+		r = collect(p);
+	p->st.collect_us = now_us() - t;
+	/* Pre-dump: the target runs on while its pages are copied. */
+	unfreeze(p);
+	if (r < 0)
+		return r;
+
+	r = copy_and_write(p);
+	if (r < 0)
+		return r;
+
+	p->st.total_us = now_us() - p->t0;
+	r = passimg_write_stats(ctx, &p->dir, &p->st);
+	if (r < 0)
+		return r;
+	p->meta.time_end_ns = now_realtime_ns();
+	/* The inventory last: it is what makes the directory an image. */
+	r = passimg_write_inventory(ctx, &p->dir, &p->meta);
+	if (r < 0)
+		return r;
+	return img_dir_sync(ctx, &p->dir);
+}
+
+SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
+			     struct sdump_stats *ret_stats)
+{
+	struct pass p = {
+		.ctx = ctx,
+		.opts = opts,
+		.pidfd = -1,
+		.pagemap_fd = -1,
+		.mem_fd = -1,
+		.dir = { .dirfd = -1 },
+		.t0 = now_us(),
+	};
+	int r;
+
+	if (opts->pid <= 0 || !opts->dir || !opts->dir[0])
+		return sd_errx(ctx, -EINVAL, "pre-dump needs a pid and an image directory");
+	if (opts->parent)
+		return sd_errx(ctx, -EOPNOTSUPP, "--parent is not supported yet");
+	p.meta.format_version = SDUMP_IMAGE_VERSION;
+	p.meta.kind = PASS_KIND_PRE_DUMP;
+	p.meta.pid = opts->pid;
+	p.meta.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	p.meta.time_start_ns = now_realtime_ns();
+	(void)snprintf(p.meta.tracker, sizeof(p.meta.tracker), "none");
+	read_host(&p);
+	r = pass_id_new(p.meta.pass_id);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot make a pass id");
+
+	r = run_pass(&p);
+	if (r < 0) {
+		unfreeze(&p);
+		img_dir_abort(ctx, &p.dir);
+	} else {
+		pr_info(ctx, "pre-dump %d: %" PRIu64 " MiB scanned, %" PRIu64 " KiB written (%" PRIu64
+			" pages), frozen %.1f ms, %.2f s",
+			opts->pid, p.st.pages_scanned * p.meta.page_size >> 20,
+			p.st.bytes_written >> 10, p.st.pages_written, p.st.freeze_us / 1000.0,
+			p.st.total_us / 1e6);
+		if (ret_stats)
+			*ret_stats = p.st;
+	}
+	pass_release(&p);
+	return r;
+}

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "image: "
+#include "ctx.h"
+#include "crc32c.h"
+#include "image.h"
+#include "util.h"
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+/*
+ * Header: magic[8], u16 format version, u16 type, u32 CRC-32C of the first
+ * 12 bytes. Little-endian.
+ */
+void img_header_fill(uint8_t hdr[IMG_HEADER_SIZE], enum img_type type)
+{
+	memcpy(hdr, IMG_MAGIC, 8);
+	put_le16(hdr + 8, SDUMP_IMAGE_VERSION);
+	put_le16(hdr + 10, (uint16_t)type);
+	put_le32(hdr + 12, crc32c(0, hdr, 12));
+}
+
+int img_header_check(const uint8_t hdr[IMG_HEADER_SIZE], enum img_type type)
+{
+	if (memcmp(hdr, IMG_MAGIC, 8) != 0)
+		return -EBADMSG;
+	if (get_le32(hdr + 12) != crc32c(0, hdr, 12))
+		return -EBADMSG;
+	if ((hdr[8] | hdr[9] << 8) != SDUMP_IMAGE_VERSION)
+		return -EPROTONOSUPPORT;
+	if ((hdr[10] | hdr[11] << 8) != (int)type)
+		return -EBADMSG;
+	return 0;
+}
+
+/* mkdir -p: the last component 0700 (it will hold the target's secrets). */
+static int mkdir_parents(const char *path)
+{
+	_cleanup_free_ char *p = strdup(path);
+	size_t len;
+
+	if (!p)
+		return -ENOMEM;
+	len = strlen(p);
+	while (len > 1 && p[len - 1] == '/')
+		p[--len] = '\0';
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0)
+		return -errno;
+	return 0;
+}
+
+static int dir_is_empty(int dirfd)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd = dup(dirfd), r = 1;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			r = 0;
+			break;
+		}
+	}
+	(void)closedir(d);
+	return r;
+}
+
+int img_dir_create(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir)
+{
+	struct img_dir d = { .dirfd = -1 };
+	int r;
+
+	r = mkdir_parents(path);
+	if (r == 0)
+		d.created = true;
+	else if (r != -EEXIST)
+		return sd_err(ctx, r, "cannot create image directory '%s'", path);
+
+	d.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d.dirfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (!d.created) {
+		r = dir_is_empty(d.dirfd);
+		if (r < 0)
+			goto fail;
+		if (r == 0) {
+			r = sd_errx(ctx, -EEXIST, "image directory '%s' is not empty", path);
+			goto fail;
+		}
+	}
+	/* Probe that we may write here before touching the target. */
+	if (faccessat(d.dirfd, ".", W_OK, AT_EACCESS) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	d.path = strdup(path);
+	if (!d.path) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	*ret_dir = d;
+	return 0;
+fail:
+	r = sd_err(ctx, r, "cannot use image directory '%s'", path);
+	zclose(&d.dirfd);
+	if (d.created)
+		(void)rmdir(path);
+	return r;
+}
+
+int img_dir_open(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir)
+{
+	struct img_dir d = { .dirfd = -1 };
+	int r;
+
+	d.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d.dirfd < 0)
+		return sd_err(ctx, -errno, "cannot open image directory '%s'", path);
+	if (faccessat(d.dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = -errno;
+		zclose(&d.dirfd);
+		if (r == -ENOENT)
+			return sd_errx(ctx, r, "'%s' is not an sdump image: no inventory.img", path);
+		return sd_err(ctx, r, "cannot open '%s/inventory.img'", path);
+	}
+	d.path = strdup(path);
+	if (!d.path) {
+		zclose(&d.dirfd);
+		return -ENOMEM;
+	}
+	*ret_dir = d;
+	return 0;
+}
+
+static int dir_track(struct img_dir *dir, const char *name)
+{
+	char *s;
+
+	for (size_t i = 0; i < dir->nfiles; i++)
+		if (!strcmp(dir->files[i], name))
+			return 0;
+	if (dir->nfiles >= IMG_MAX_FILES)
+		return -E2BIG;
+	s = strdup(name);
+	if (!s)
+		return -ENOMEM;
+	dir->files[dir->nfiles++] = s;
+	return 0;
+}
+
+void img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir)
+{
+	char tmp[256];
+
+	if (dir->dirfd < 0)
+		return;
+	/* The inventory first: from here on the directory is no image, whatever happens. */
+	for (size_t i = 0; i < dir->nfiles; i++) {
+		if (strcmp(dir->files[i], "inventory.img"))
+			continue;
+		if (unlinkat(dir->dirfd, dir->files[i], 0) < 0 && errno != ENOENT)
+			pr_warn(ctx, "cannot remove '%s/%s', ignoring: %s", dir->path, dir->files[i],
+				strerror(errno));
+	}
+	for (size_t i = 0; i < dir->nfiles; i++) {
+		(void)snprintf(tmp, sizeof(tmp), "%s.tmp", dir->files[i]);
+		(void)unlinkat(dir->dirfd, tmp, 0);
+		if (unlinkat(dir->dirfd, dir->files[i], 0) < 0 && errno != ENOENT)
+			pr_warn(ctx, "cannot remove '%s/%s', ignoring: %s", dir->path, dir->files[i],
+				strerror(errno));
+	}
+	(void)unlinkat(dir->dirfd, "parent", 0);
+	if (dir->created && dir->path && rmdir(dir->path) < 0)
+		pr_warn(ctx, "cannot remove '%s', ignoring: %s", dir->path, strerror(errno));
+}
+
+int img_dir_sync(struct sdump_ctx *ctx, struct img_dir *dir)
+{
+	if (fsync(dir->dirfd) < 0)
+		return sd_err(ctx, -errno, "cannot sync '%s'", dir->path);
+	return 0;
+}
+
+void img_dir_release(struct img_dir *dir)
+{
+	zclose(&dir->dirfd);
+	zfree(&dir->path);
+	for (size_t i = 0; i < dir->nfiles; i++)
+		zfree(&dir->files[i]);
+	dir->nfiles = 0;
+}
+
+int img_file_create(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int *ret_fd)
+{
+	char tmp[256];
+	int fd, r;
+
+	r = dir_track(dir, name);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot create '%s/%s'", dir->path, name);
+	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	fd = openat(dir->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return sd_err(ctx, -errno, "cannot create '%s/%s'", dir->path, tmp);
+	*ret_fd = fd;
+	return 0;
+}
+
+int img_file_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int fd)
+{
+	char tmp[256];
+
+	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	if (fsync(fd) < 0)
+		return sd_err(ctx, -errno, "cannot write '%s/%s'", dir->path, tmp);
+	if (renameat(dir->dirfd, tmp, dir->dirfd, name) < 0)
+		return sd_err(ctx, -errno, "cannot rename '%s/%s'", dir->path, tmp);
+	return 0;
+}
+
+int img_rec_add(struct img_rec_writer *w, const ProtobufCMessage *msg)
+{
+	size_t sz = protobuf_c_message_get_packed_size(msg);
+
+	if (sz > UINT32_MAX)
+		return -E2BIG;
+	if (w->len + 4 + sz > w->cap) {
+		size_t cap = MAX(w->cap * 2, w->len + 4 + sz + 4096);
+		uint8_t *nb = realloc(w->buf, cap);
+
+		if (!nb)
+			return -ENOMEM;
+		w->buf = nb;
+		w->cap = cap;
+	}
+	put_le32(w->buf + w->len, (uint32_t)sz);
+	protobuf_c_message_pack(msg, w->buf + w->len + 4);
+	w->len += 4 + sz;
+	return 0;
+}
+
+void img_rec_writer_release(struct img_rec_writer *w)
+{
+	zfree(&w->buf);
+	w->len = w->cap = 0;
+}
+
+/*
+ * Record file: header, one zstd frame (content checksum on) holding the
+ * records, trailer: u64 frame length, u32 CRC-32C of everything before the
+ * trailer, u32 trailer magic. A truncated file loses its trailer.
+ */
+int img_rec_encode(enum img_type type, const uint8_t *records, size_t len, uint8_t **ret_buf,
+		   size_t *ret_len)
+{
+	size_t bound = ZSTD_compressBound(len), zlen;
+	ZSTD_CCtx *cctx;
+	uint8_t *buf;
+
+	buf = malloc(IMG_HEADER_SIZE + bound + IMG_TRAILER_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	cctx = ZSTD_createCCtx();
+	if (!cctx) {
+		free(buf);
+		return -ENOMEM;
+	}
+	(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+	(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	zlen = ZSTD_compress2(cctx, buf + IMG_HEADER_SIZE, bound, records, len);
+	ZSTD_freeCCtx(cctx);
+	if (ZSTD_isError(zlen)) {
+		free(buf);
+		return -EIO;
+	}
+	img_header_fill(buf, type);
+	put_le64(buf + IMG_HEADER_SIZE + zlen, zlen);
+	put_le32(buf + IMG_HEADER_SIZE + zlen + 8, crc32c(0, buf, IMG_HEADER_SIZE + zlen + 8));
+	put_le32(buf + IMG_HEADER_SIZE + zlen + 12, IMG_TRAILER_MAGIC);
+	*ret_buf = buf;
+	*ret_len = IMG_HEADER_SIZE + zlen + IMG_TRAILER_SIZE;
+	return 0;
+}
+
+int img_rec_decode(enum img_type type, const uint8_t *file, size_t len, uint8_t **ret_records,
+		   size_t *ret_len)
+{
+	const uint8_t *tr, *z;
+	unsigned long long csize;
+	uint64_t zlen;
+	uint8_t *out;
+	size_t n;
+	int r;
+
+	if (len < IMG_HEADER_SIZE + IMG_TRAILER_SIZE)
+		return -EBADMSG;
+	r = img_header_check(file, type);
+	if (r < 0)
+		return r;
+	tr = file + len - IMG_TRAILER_SIZE;
+	zlen = get_le64(tr);
+	if (get_le32(tr + 12) != IMG_TRAILER_MAGIC || zlen != len - IMG_HEADER_SIZE - IMG_TRAILER_SIZE)
+		return -EBADMSG;
+	if (get_le32(tr + 8) != crc32c(0, file, len - 8))
+		return -EBADMSG;
+	z = file + IMG_HEADER_SIZE;
+	csize = ZSTD_getFrameContentSize(z, zlen);
+	if (csize == ZSTD_CONTENTSIZE_ERROR || csize == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    csize > IMG_REC_MAX_BYTES)
+		return -EBADMSG;
+	if (ZSTD_findFrameCompressedSize(z, zlen) != zlen)
+		return -EBADMSG;
+	out = malloc(csize ? csize : 1);
+	if (!out)
+		return -ENOMEM;
+	n = ZSTD_decompress(out, csize, z, zlen);
+	if (ZSTD_isError(n) || n != csize) {
+		free(out);
+		return -EBADMSG;
+	}
+	*ret_records = out;
+	*ret_len = n;
+	return 0;
+}
+
+int img_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+		   enum img_type type, struct img_rec_writer *w, uint64_t *ret_size)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len;
+	int r;
+
+	r = img_rec_encode(type, w->buf ? w->buf : (const uint8_t *)"", w->len, &buf, &len);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot encode '%s'", name);
+	r = img_file_create(ctx, dir, name, &fd);
+	if (r < 0)
+		return r;
+	r = write_all(fd, buf, len);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot write '%s/%s.tmp'", dir->path, name);
+	r = img_file_commit(ctx, dir, name, fd);
+	if (r < 0)
+		return r;
+	if (ret_size)
+		*ret_size = len;
+	return 0;
+}
+
+int img_write_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+		  enum img_type type, const ProtobufCMessage *msg, uint64_t *ret_size)
+{
+	struct img_rec_writer w = { 0 };
+	int r;
+
+	r = img_rec_add(&w, msg);
+	if (r < 0)
+		r = sd_err(ctx, r, "cannot encode '%s'", name);
+	else
+		r = img_rec_commit(ctx, dir, name, type, &w, ret_size);
+	img_rec_writer_release(&w);
+	return r;
+}
+
+int img_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+		 enum img_type type, struct img_rec_reader *ret_reader)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ uint8_t *file = NULL;
+	struct stat st;
+	uint8_t *recs;
+	ssize_t n;
+	size_t len;
+	int r;
+
+	fd = openat(dir->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return sd_err(ctx, -errno, "cannot open '%s/%s'", dir->path, name);
+	if (fstat(fd, &st) < 0)
+		return sd_err(ctx, -errno, "cannot stat '%s/%s'", dir->path, name);
+	if (!S_ISREG(st.st_mode))
+		return sd_errx(ctx, -EBADMSG, "'%s/%s' is not a regular file", dir->path, name);
+	/* A record file is compressed: it can never be larger than what it decompresses to. */
+	if ((uint64_t)st.st_size > IMG_REC_MAX_BYTES)
+		return sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: too large", dir->path,
+			       name);
+	file = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!file)
+		return sd_err(ctx, -ENOMEM, "cannot read '%s/%s'", dir->path, name);
+	n = pread_all(fd, file, (size_t)st.st_size, 0);
+	if (n < 0)
+		return sd_err(ctx, (int)n, "cannot read '%s/%s'", dir->path, name);
+	r = img_rec_decode(type, file, (size_t)n, &recs, &len);
+	if (r == -EPROTONOSUPPORT)
+		return sd_errx(ctx, r, "image file '%s/%s' has an unsupported format version",
+			       dir->path, name);
+	if (r == -EBADMSG)
+		return sd_errx(ctx, r, "image file '%s/%s' is corrupt or truncated: checksum mismatch",
+			       dir->path, name);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s/%s'", dir->path, name);
+	*ret_reader = (struct img_rec_reader){ .buf = recs, .len = len };
+	return 0;
+}
+
+int img_rec_next(struct img_rec_reader *r, const ProtobufCMessageDescriptor *desc,
+		 ProtobufCMessage **ret_msg)
+{
+	ProtobufCMessage *m;
+	uint32_t sz;
+
+	if (r->pos == r->len)
+		return 0;
+	if (r->len - r->pos < 4)
+		return -EBADMSG;
+	sz = get_le32(r->buf + r->pos);
+	if (sz > r->len - r->pos - 4)
+		return -EBADMSG;
+	m = protobuf_c_message_unpack(desc, NULL, sz, r->buf + r->pos + 4);
+	if (!m)
+		return -EBADMSG;
+	r->pos += 4 + sz;
+	*ret_msg = m;
+	return 1;
+}
+
+void img_rec_reader_release(struct img_rec_reader *r)
+{
+	zfree(&r->buf);
+	r->len = r->pos = 0;
+}
+
+int img_read_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+		 enum img_type type, const ProtobufCMessageDescriptor *desc,
+		 ProtobufCMessage **ret_msg)
+{
+	struct img_rec_reader rd;
+	ProtobufCMessage *m = NULL;
+	int r;
+
+	r = img_rec_open(ctx, dir, name, type, &rd);
+	if (r < 0)
+		return r;
+	r = img_rec_next(&rd, desc, &m);
+	if (r == 1 && rd.pos != rd.len)
+		r = -EBADMSG;
+	img_rec_reader_release(&rd);
+	if (r <= 0) {
+		if (m)
+			protobuf_c_message_free_unpacked(m, NULL);
+		return sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: bad record", dir->path,
+			       name);
+	}
+	*ret_msg = m;
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copying pages out of a (running or stopped) target into the page stream.
+ * process_vm_readv for readable memory, /proc/PID/mem for the rest
+ * (PROT_NONE pages, which process_vm_readv refuses).
+ */
+#ifndef SDUMP_PAGES_H
+#define SDUMP_PAGES_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sdump.h"
+#include "pagemap.h"
+#include "pagestore.h"
+#include "pmimg.h"
+#include "proc.h"
+
+struct copy_counts {
+	uint64_t data;		/* pages stored */
+	uint64_t zero;		/* pages found all zero, recorded as such */
+	uint64_t lost;		/* pages unmapped since they were collected */
+	uint64_t vm_readv_bytes, mem_bytes; /* which way the bytes came */
+};
+
+struct page_source {
+	pid_t pid;
+	int pidfd;		/* to tell "the process exited" from "the page went away" */
+	int memfd;		/* /proc/PID/mem */
+	size_t page_size;
+	const struct vma_list *vmas;
+};
+
+/*
+ * Copy every page of @runs into @w, adding the entries (data or zero) to
+ * @out in address order. Pages that cannot be read any more are counted as
+ * lost and left out. -ESRCH when the process exited meanwhile.
+ */
+int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struct run_list *runs,
+	       struct pagestore_writer *w, struct pm_list *out, struct copy_counts *counts);
+
+/* Whether a page is all zeros. */
+bool page_is_zero(const void *page, size_t page_size);
+
+#endif /* SDUMP_PAGES_H */

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zstd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "pages: "
+#include "ctx.h"
+#include "crc32c.h"
+#include "image.h"
+#include "pagestore.h"
+#include "util.h"
+
+enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
+
+struct slot {
+	enum slot_state state;
+	uint64_t seq;
+	size_t len;
+	uint8_t *buf;
+	uint8_t *out;
+	size_t csize;
+	uint32_t crc;
+};
+
+struct pagestore_writer {
+	struct sdump_ctx *ctx;
+	struct img_dir *dir;
+	int fd;
+	int level;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int nthreads, nstarted;
+	pthread_t *threads;
+	size_t nslots;
+	struct slot *slots;
+	struct slot *cur;	/* the slot the producer fills */
+	uint64_t next_seq;	/* seq of the next slot to fill */
+	uint64_t next_write;	/* seq of the next frame to write */
+	bool writing;
+	bool stop;
+	int err;		/* first failure, negative errno */
+	struct pagestore_frame *frames;
+	size_t nframes, cap_frames;
+	uint64_t stream_bytes;
+	uint64_t file_off;
+};
+
+static void set_err(struct pagestore_writer *w, int r)
+{
+	if (!w->err)
+		w->err = r;
+	pthread_cond_broadcast(&w->cond);
+}
+
+static struct slot *find_slot(struct pagestore_writer *w, enum slot_state st, uint64_t seq,
+			      bool any_seq)
+{
+	for (size_t i = 0; i < w->nslots; i++)
+		if (w->slots[i].state == st && (any_seq || w->slots[i].seq == seq))
+			return &w->slots[i];
+	return NULL;
+}
+
+/* Called with the lock held: write every finished frame that is next in order. */
+static void write_ready(struct pagestore_writer *w)
+{
+	struct slot *s;
+
+	while (!w->writing && !w->err && (s = find_slot(w, SLOT_DONE, w->next_write, false))) {
+		int r;
+
+		if (w->nframes == w->cap_frames) {
+			size_t cap = w->cap_frames ? w->cap_frames * 2 : 64;
+			struct pagestore_frame *nf = realloc(w->frames, cap * sizeof(*nf));
+
+			if (!nf) {
+				set_err(w, -ENOMEM);
+				return;
+			}
+			w->frames = nf;
+			w->cap_frames = cap;
+		}
+		w->writing = true;
+		pthread_mutex_unlock(&w->lock);
+		r = write_all(w->fd, s->out, s->csize);
+		pthread_mutex_lock(&w->lock);
+		w->writing = false;
+		if (r < 0) {
+			set_err(w, r);
+			return;
+		}
+		w->frames[w->nframes++] = (struct pagestore_frame){ (uint32_t)s->csize, s->crc };
+		w->file_off += s->csize;
+		s->state = SLOT_FREE;
+		w->next_write++;
+		pthread_cond_broadcast(&w->cond);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct pagestore_writer *w = arg;
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+
+	pthread_mutex_lock(&w->lock);
+	if (!cctx)
+		set_err(w, -ENOMEM);
+	else {
+		(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, w->level);
+		(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	}
+	for (;;) {
+		struct slot *s = NULL;
+		size_t n;
+
+		/* Oldest queued first, so the in-order writer is never starved. */
+		while (!w->stop && !w->err) {
+			for (size_t i = 0; i < w->nslots; i++) {
+				struct slot *c = &w->slots[i];
+
+				if (c->state == SLOT_QUEUED && (!s || c->seq < s->seq))
+					s = c;
+			}
+			if (s)
+				break;
+			pthread_cond_wait(&w->cond, &w->lock);
+		}
+		if (!s)
+			break;
+		s->state = SLOT_BUSY;
+		pthread_mutex_unlock(&w->lock);
+		n = ZSTD_compress2(cctx, s->out, ZSTD_compressBound(PAGESTORE_FRAME_SIZE), s->buf,
+				   s->len);
+		if (!ZSTD_isError(n)) {
+			s->csize = n;
+			s->crc = crc32c(0, s->out, n);
+		}
+		pthread_mutex_lock(&w->lock);
+		if (ZSTD_isError(n)) {
+			set_err(w, -EIO);
+			break;
+		}
+		s->state = SLOT_DONE;
+		write_ready(w);
+	}
+	pthread_mutex_unlock(&w->lock);
+	ZSTD_freeCCtx(cctx);
+	return NULL;
+}
+
+int pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
+			 int level, struct pagestore_writer **ret_w)
+{
+	struct pagestore_writer *w;
+	uint8_t hdr[IMG_HEADER_SIZE];
+	int r;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return sd_err(ctx, -ENOMEM, "cannot start page writer");
+	w->ctx = ctx;
+	w->dir = dir;
+	w->fd = -1;
+	w->level = level;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->nthreads = nthreads ? nthreads : 1;
+	w->nslots = 2 * (size_t)w->nthreads + 2;
+	w->slots = calloc(w->nslots, sizeof(*w->slots));
+	w->threads = calloc(w->nthreads, sizeof(*w->threads));
+	if (!w->slots || !w->threads) {
+		r = sd_err(ctx, -ENOMEM, "cannot start page writer");
+		goto fail;
+	}
+	for (size_t i = 0; i < w->nslots; i++) {
+		w->slots[i].buf = malloc(PAGESTORE_FRAME_SIZE);
+		w->slots[i].out = malloc(ZSTD_compressBound(PAGESTORE_FRAME_SIZE));
+		if (!w->slots[i].buf || !w->slots[i].out) {
+			r = sd_err(ctx, -ENOMEM, "cannot start page writer");
+			goto fail;
+		}
+	}
+	r = img_file_create(ctx, dir, "pages.img", &w->fd);
+	if (r < 0)
+		goto fail;
+	img_header_fill(hdr, IMG_PAGES);
+	r = write_all(w->fd, hdr, sizeof(hdr));
+	if (r < 0) {
+		r = sd_err(ctx, r, "cannot write '%s/pages.img.tmp'", dir->path);
+		goto fail;
+	}
+	w->file_off = IMG_HEADER_SIZE;
+	for (; w->nstarted < w->nthreads; w->nstarted++) {
+		r = -pthread_create(&w->threads[w->nstarted], NULL, worker, w);
+		if (r < 0) {
+			r = sd_err(ctx, r, "cannot start compression thread");
+			goto fail;
+		}
+	}
+	*ret_w = w;
+	return 0;
+fail:
+	pagestore_writer_free(w);
+	return r;
+}
+
+static int writer_error(struct pagestore_writer *w)
+{
+	int r = w->err;
+
+	if (r == -ENOSPC || r == -EDQUOT || r == -EIO || r == -EFBIG)
+		return sd_err(w->ctx, r, "cannot write '%s/pages.img.tmp'", w->dir->path);
+	return sd_err(w->ctx, r, "cannot compress pages");
+}
+
+int pagestore_reserve(struct pagestore_writer *w, uint8_t **ret_buf, size_t *ret_room,
+		      uint64_t *ret_off)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->cur && !w->err) {
+		struct slot *s = find_slot(w, SLOT_FREE, 0, true);
+
+		if (s) {
+			s->state = SLOT_FILLING;
+			s->seq = w->next_seq++;
+			s->len = 0;
+			w->cur = s;
+			break;
+		}
+		pthread_cond_wait(&w->cond, &w->lock);
+	}
+	if (w->err)
+		r = writer_error(w);
+	pthread_mutex_unlock(&w->lock);
+	if (r < 0)
+		return r;
+	*ret_buf = w->cur->buf + w->cur->len;
+	*ret_room = PAGESTORE_FRAME_SIZE - w->cur->len;
+	*ret_off = w->stream_bytes;
+	return 0;
+}
+
+static void submit(struct pagestore_writer *w)
+{
+	w->cur->state = SLOT_QUEUED;
+	w->cur = NULL;
+	pthread_cond_broadcast(&w->cond);
+}
+
+int pagestore_commit(struct pagestore_writer *w, size_t len)
+{
+	if (!w->cur || len > PAGESTORE_FRAME_SIZE - w->cur->len)
+		return sd_errx(w->ctx, -EINVAL, "page writer: commit beyond reserved space");
+	w->cur->len += len;
+	w->stream_bytes += len;
+	if (w->cur->len == PAGESTORE_FRAME_SIZE) {
+		pthread_mutex_lock(&w->lock);
+		submit(w);
+		pthread_mutex_unlock(&w->lock);
+	}
+	return 0;
+}
+
+int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame **ret_frames,
+			    size_t *ret_nframes, uint64_t *ret_stream_bytes,
+			    uint64_t *ret_file_size)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->cur) {
+		if (w->cur->len > 0)
+			submit(w);
+		else {
+			w->cur->state = SLOT_FREE;
+			w->next_seq--;
+			w->cur = NULL;
+		}
+	}
+	while (!w->err && w->next_write < w->next_seq)
+		pthread_cond_wait(&w->cond, &w->lock);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cond);
+	if (w->err)
+		r = writer_error(w);
+	pthread_mutex_unlock(&w->lock);
+	for (; w->nstarted > 0; w->nstarted--)
+		pthread_join(w->threads[w->nstarted - 1], NULL);
+	if (r < 0)
+		return r;
+	r = img_file_commit(w->ctx, w->dir, "pages.img", w->fd);
+	if (r < 0)
+		return r;
+	*ret_frames = w->frames;
+	w->frames = NULL;
+	*ret_nframes = w->nframes;
+	*ret_stream_bytes = w->stream_bytes;
+	*ret_file_size = w->file_off;
+	return 0;
+}
+
+void pagestore_writer_free(struct pagestore_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	if (!w->err)
+		w->err = -ECANCELED;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	for (; w->nstarted > 0; w->nstarted--)
+		pthread_join(w->threads[w->nstarted - 1], NULL);
+	for (size_t i = 0; w->slots && i < w->nslots; i++) {
+		free(w->slots[i].buf);
+		free(w->slots[i].out);
+	}
+	free(w->slots);
+	free(w->threads);
+	free(w->frames);
+	zclose(&w->fd);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+}
+
+int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
+			  const struct pagestore_frame *frames, size_t nframes,
+			  uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
+			  struct pagestore_reader *ret_r)
+{
+	struct pagestore_reader r = { .fd = -1, .cached = SIZE_MAX };
+	uint8_t hdr[IMG_HEADER_SIZE];
+	uint64_t off = IMG_HEADER_SIZE;
+	size_t zmax = 0;
+	struct stat st;
+	ssize_t n;
+	int e;
+
+	if (frame_size == 0 || frame_size > PAGESTORE_FRAME_SIZE * 16 ||
+	    (stream_bytes + frame_size - 1) / frame_size != nframes)
+		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: bad page frame table", dir->path);
+	r.fd = openat(dir->dirfd, "pages.img", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (r.fd < 0)
+		return sd_err(ctx, -errno, "cannot open '%s/pages.img'", dir->path);
+	r.frame_off = malloc((nframes ? nframes : 1) * sizeof(*r.frame_off));
+	if (!r.frame_off) {
+		e = sd_err(ctx, -ENOMEM, "cannot read '%s/pages.img'", dir->path);
+		goto fail;
+	}
+	for (size_t i = 0; i < nframes; i++) {
+		r.frame_off[i] = off;
+		off += frames[i].csize;
+		zmax = MAX(zmax, frames[i].csize);
+	}
+	if (fstat(r.fd, &st) < 0) {
+		e = sd_err(ctx, -errno, "cannot stat '%s/pages.img'", dir->path);
+		goto fail;
+	}
+	n = pread_all(r.fd, hdr, sizeof(hdr), 0);
+	if (off != file_size || (uint64_t)st.st_size != file_size || n != sizeof(hdr) ||
+	    img_header_check(hdr, IMG_PAGES) < 0) {
+		e = sd_errx(ctx, -EBADMSG, "image file '%s/pages.img' is corrupt or truncated",
+			    dir->path);
+		goto fail;
+	}
+	if (zmax > ZSTD_compressBound(frame_size)) {
+		e = sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: bad page frame size", dir->path);
+		goto fail;
+	}
+	r.buf = malloc(frame_size);
+	r.zbuf = malloc(zmax ? zmax : 1);
+	if (!r.buf || !r.zbuf) {
+		e = sd_err(ctx, -ENOMEM, "cannot read '%s/pages.img'", dir->path);
+		goto fail;
+	}
+	r.path = dir->path;
+	r.frames = frames;
+	r.nframes = nframes;
+	r.frame_size = frame_size;
+	r.stream_bytes = stream_bytes;
+	*ret_r = r;
+	return 0;
+fail:
+	pagestore_reader_release(&r);
+	return e;
+}
+
+static int load_frame(struct sdump_ctx *ctx, struct pagestore_reader *r, size_t i)
+{
+	const char *path = r->path;
+	uint64_t want = MIN((uint64_t)r->frame_size, r->stream_bytes - (uint64_t)i * r->frame_size);
+	const struct pagestore_frame *f = &r->frames[i];
+	ssize_t n;
+	size_t d;
+
+	r->cached = SIZE_MAX;
+	n = pread_all(r->fd, r->zbuf, f->csize, (off_t)r->frame_off[i]);
+	if (n < 0)
+		return sd_err(ctx, (int)n, "cannot read '%s/pages.img'", path);
+	if ((size_t)n != f->csize || crc32c(0, r->zbuf, f->csize) != f->crc32c)
+		return sd_errx(ctx, -EBADMSG,
+			       "image file '%s/pages.img' is corrupt: checksum mismatch in frame %zu",
+			       path, i);
+	d = ZSTD_decompress(r->buf, r->frame_size, r->zbuf, f->csize);
+	if (ZSTD_isError(d) || d != want)
+		return sd_errx(ctx, -EBADMSG, "image file '%s/pages.img' is corrupt: bad frame %zu",
+			       path, i);
+	r->cached = i;
+	return 0;
+}
+
+int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
+		   size_t len)
+{
+	uint8_t *o = out;
+
+	if (off > r->stream_bytes || len > r->stream_bytes - off)
+		return sd_errx(ctx, -EBADMSG, "image is corrupt: page data beyond the stream");
+	while (len > 0) {
+		size_t i = (size_t)(off / r->frame_size);
+		size_t in = (size_t)(off % r->frame_size);
+		size_t n = MIN(len, (size_t)r->frame_size - in);
+		int e;
+
+		if (r->cached != i) {
+			e = load_frame(ctx, r, i);
+			if (e < 0)
+				return e;
+		}
+		memcpy(o, r->buf + in, n);
+		o += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void pagestore_reader_release(struct pagestore_reader *r)
+{
+	zclose(&r->fd);
+	zfree(&r->frame_off);
+	zfree(&r->buf);
+	zfree(&r->zbuf);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pages.img: the page stream of a pass, cut into independent zstd frames of
+ * PAGESTORE_FRAME_SIZE bytes, compressed by a pool of threads while the
+ * caller goes on copying. Each frame has zstd's content checksum, and its
+ * CRC-32C and size are kept in pagemap.img, so one address can be read (and
+ * verified) without decompressing anything else.
+ */
+#ifndef SDUMP_PAGESTORE_H
+#define SDUMP_PAGESTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdump.h"
+#include "image.h"
+
+#define PAGESTORE_FRAME_SIZE (1u << 20)
+
+struct pagestore_frame {
+	uint32_t csize;
+	uint32_t crc32c;
+};
+
+struct pagestore_writer;
+
+/* Start pages.img in @dir with @nthreads compressors (>= 1) at zstd @level. */
+int pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
+			 int level, struct pagestore_writer **ret_w);
+/*
+ * Space to copy into: *ret_buf with room for *ret_room bytes (a multiple of
+ * the page size, at least one page) at stream offset *ret_off.
+ */
+int pagestore_reserve(struct pagestore_writer *w, uint8_t **ret_buf, size_t *ret_room,
+		      uint64_t *ret_off);
+/* Append the first @len bytes of the reserved space to the stream. */
+int pagestore_commit(struct pagestore_writer *w, size_t len);
+/*
+ * Flush, wait for the compressors, commit pages.img. The frame table is
+ * returned in *ret_frames (malloc'd, caller frees). A failure of any
+ * compressor or write is returned here (or by reserve/commit).
+ */
+int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame **ret_frames,
+			    size_t *ret_nframes, uint64_t *ret_stream_bytes,
+			    uint64_t *ret_file_size);
+/* Stop the threads and drop everything; NULL-safe. The temp file is left to img_dir_abort(). */
+void pagestore_writer_free(struct pagestore_writer *w);
+
+/* Reading one pass's pages.img. */
+struct pagestore_reader {
+	int fd;
+	const char *path;	/* the image directory, for messages (borrowed) */
+	const struct pagestore_frame *frames;
+	size_t nframes;
+	uint64_t *frame_off;	/* file offset of each frame */
+	uint64_t stream_bytes;
+	uint32_t frame_size;
+	size_t cached;		/* index of the frame in buf, or SIZE_MAX */
+	uint8_t *buf;		/* one decompressed frame */
+	uint8_t *zbuf;
+};
+
+/*
+ * Open @dir's pages.img described by the frame table (kept by reference).
+ * -EBADMSG when the file's header or size does not match the table.
+ */
+int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
+			  const struct pagestore_frame *frames, size_t nframes,
+			  uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
+			  struct pagestore_reader *ret_r);
+/* Copy @len bytes at stream offset @off into @out; each frame is verified. */
+int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
+		   size_t len);
+void pagestore_reader_release(struct pagestore_reader *r);
+
+#endif /* SDUMP_PAGESTORE_H */

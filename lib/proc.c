@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "proc.h"
+#include "util.h"
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+static enum vma_kind classify(const struct vma *v)
+{
+	const char *p = v->path;
+
+	if (p && p[0] == '[') {
+		if (!strcmp(p, "[vdso]"))
+			return VK_VDSO;
+		if (has_prefix(p, "[vvar"))
+			return VK_VVAR;
+		if (!strcmp(p, "[vsyscall]"))
+			return VK_VSYSCALL;
+		/* [heap], [stack], [anon:name], [anon_shmem:name] */
+		if (v->shared)
+			return VK_SHMEM;
+		return VK_ANON;
+	}
+	if (!p)
+		return v->shared ? VK_SHMEM : VK_ANON;
+	/*
+	 * MAP_SHARED|MAP_ANONYMOUS shows as "/dev/zero (deleted)", SysV shm as
+	 * "/SYSV<key> (deleted)", memfd as "/memfd:<name> (deleted)": all shmem,
+	 * whose contents exist nowhere but in memory.
+	 */
+	if (v->shared && (has_prefix(p, "/dev/zero") || has_prefix(p, "/SYSV") ||
+			  has_prefix(p, "/memfd:")))
+		return VK_SHMEM;
+	if (!v->shared && has_prefix(p, "/memfd:"))
+		return VK_FILE;
+	return v->shared ? VK_FILE_SHARED : VK_FILE;
+}
+
+static int parse_line(const char *line, size_t len, struct vma *ret)
+{
+	struct vma v = { 0 };
+	char perms[5];
+	uint64_t start, end, pgoff, ino;
+	unsigned int maj, min;
+	int n = 0;
+
+	/* sscanf stops at the line's end: the line is NUL-terminated by the caller */
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 "%n", &start,
+		   &end, perms, &pgoff, &maj, &min, &ino, &n) != 7)
+		return -EBADMSG;
+	if (start >= end || (start & 0xfff) || (end & 0xfff) || strlen(perms) != 4)
+		return -EBADMSG;
+	v.start = start;
+	v.end = end;
+	v.pgoff = pgoff;
+	v.dev_major = maj;
+	v.dev_minor = min;
+	v.ino = ino;
+	v.prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+		 (perms[2] == 'x' ? PROT_EXEC : 0);
+	if (perms[3] != 's' && perms[3] != 'p')
+		return -EBADMSG;
+	v.shared = perms[3] == 's';
+	while ((size_t)n < len && line[n] == ' ')
+		n++;
+	if ((size_t)n < len) {
+		v.path = strndup(line + n, len - (size_t)n);
+		if (!v.path)
+			return -ENOMEM;
+	}
+	v.kind = classify(&v);
+	*ret = v;
+	return 0;
+}
+
+int proc_parse_maps(const char *buf, struct vma_list *ret_list)
+{
+	struct vma_list l = { 0 };
+	const char *p = buf;
+	char *line = NULL;
+	int r = 0;
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		struct vma v;
+
+		if (len == 0)
+			goto next;
+		free(line);
+		line = strndup(p, len);
+		if (!line) {
+			r = -ENOMEM;
+			break;
+		}
+		r = parse_line(line, len, &v);
+		if (r < 0)
+			break;
+		if (l.n > 0 && v.start < l.v[l.n - 1].end) {
+			free(v.path);
+			r = -EBADMSG;
+			break;
+		}
+		if (l.n == l.cap) {
+			size_t cap = l.cap ? l.cap * 2 : 64;
+			struct vma *nv = realloc(l.v, cap * sizeof(*nv));
+
+			if (!nv) {
+				free(v.path);
+				r = -ENOMEM;
+				break;
+			}
+			l.v = nv;
+			l.cap = cap;
+		}
+		l.v[l.n++] = v;
+next:
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	free(line);
+	if (r < 0) {
+		vma_list_release(&l);
+		return r;
+	}
+	*ret_list = l;
+	return 0;
+}
+
+void vma_list_release(struct vma_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	zfree(&l->v);
+	l->n = l->cap = 0;
+}
+
+const struct vma *vma_list_find(const struct vma_list *l, uint64_t addr)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < l->v[mid].start)
+			hi = mid;
+		else if (addr >= l->v[mid].end)
+			lo = mid + 1;
+		else
+			return &l->v[mid];
+	}
+	return NULL;
+}
+
+void vma_prot_str(uint32_t prot, bool shared, char out[5])
+{
+	out[0] = (prot & PROT_READ) ? 'r' : '-';
+	out[1] = (prot & PROT_WRITE) ? 'w' : '-';
+	out[2] = (prot & PROT_EXEC) ? 'x' : '-';
+	out[3] = shared ? 's' : 'p';
+	out[4] = '\0';
+}
+
+int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time)
+{
+	const char *p = strrchr(buf, ')');
+	uint64_t start = 0;
+	char state;
+	int field = 3;
+
+	if (!p || p[1] != ' ')
+		return -EBADMSG;
+	p += 2;
+	state = *p;
+	if (!state)
+		return -EBADMSG;
+	/* fields after the comm are separated by single spaces */
+	while (field < 22) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EBADMSG;
+		p++;
+		field++;
+	}
+	if (sscanf(p, "%" SCNu64, &start) != 1)
+		return -EBADMSG;
+	*ret_state = state;
+	*ret_start_time = start;
+	return 0;
+}
+
+void proc_parse_comm(const char *buf, char out[16])
+{
+	size_t n = strcspn(buf, "\n");
+
+	if (n > 15)
+		n = 15;
+	memcpy(out, buf, n);
+	out[n] = '\0';
+}
+
+int proc_parse_status_tgid(const char *buf, pid_t *ret_tgid)
+{
+	const char *p = strstr(buf, "\nTgid:");
+	long v;
+	char *end;
+
+	if (!p)
+		return -EBADMSG;
+	v = strtol(p + 6, &end, 10);
+	if (end == p + 6 || v <= 0)
+		return -EBADMSG;
+	*ret_tgid = (pid_t)v;
+	return 0;
+}
+
+int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo)
+{
+	uint64_t v[2] = { 0, 0 };
+	int digits = 0;
+
+	for (const char *p = buf; *p && *p != '\n'; p++) {
+		int d;
+
+		if (*p == '-')
+			continue;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else
+			return -EBADMSG;
+		if (digits >= 32)
+			return -EBADMSG;
+		v[digits / 16] = v[digits / 16] << 4 | (uint64_t)d;
+		digits++;
+	}
+	if (digits != 32)
+		return -EBADMSG;
+	*ret_hi = v[0];
+	*ret_lo = v[1];
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parsers of /proc/PID files. Pure: they take a buffer and never do I/O, so
+ * that the unit tests can feed them anything.
+ */
+#ifndef SDUMP_PROC_H
+#define SDUMP_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum vma_kind {
+	VK_ANON = 1,		/* private anonymous, [heap], [stack] */
+	VK_FILE = 2,		/* private file mapping */
+	VK_FILE_SHARED = 3,	/* shared file mapping: the file holds it */
+	VK_SHMEM = 4,		/* shared anonymous, SysV shm, memfd */
+	VK_VDSO = 5,
+	VK_VVAR = 6,		/* [vvar], [vvar_vclock]: never copied */
+	VK_VSYSCALL = 7,	/* [vsyscall]: outside the user address space, ignored */
+};
+
+struct vma {
+	uint64_t start, end;	/* [start, end) */
+	uint64_t pgoff;		/* bytes */
+	uint32_t prot;		/* PROT_* */
+	bool shared;
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	enum vma_kind kind;
+	char *path;		/* NULL for anonymous memory */
+};
+
+struct vma_list {
+	struct vma *v;
+	size_t n, cap;
+};
+
+/*
+ * Parse /proc/PID/maps text. -EBADMSG on a malformed line. Paths keep a
+ * " (deleted)" suffix; pseudo-paths such as "[heap]" are kept as they are.
+ */
+int proc_parse_maps(const char *buf, struct vma_list *ret_list);
+void vma_list_release(struct vma_list *l);
+/* The VMA containing @addr, or NULL. The list is sorted, as /proc gives it. */
+const struct vma *vma_list_find(const struct vma_list *l, uint64_t addr);
+
+/* "rw-p" for a VMA; @out has room for 5 bytes. */
+void vma_prot_str(uint32_t prot, bool shared, char out[5]);
+
+/*
+ * /proc/PID/stat: the state letter (field 3) and the start time (field 22,
+ * clock ticks since boot). The comm in parentheses may hold anything,
+ * including ") ": parse from the last ')'.
+ */
+int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time);
+
+/* Process name from /proc/PID/comm text without the newline, into @out (16 bytes). */
+void proc_parse_comm(const char *buf, char out[16]);
+
+
+/* The Tgid: line of /proc/PID/status. */
+int proc_parse_status_tgid(const char *buf, pid_t *ret_tgid);
+/* /proc/sys/kernel/random/boot_id "xxxxxxxx-xxxx-..." as two 64-bit halves. */
+int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo);
+
+#endif /* SDUMP_PROC_H */

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "seize: "
+#include "ctx.h"
+#include "seize.h"
+#include "util.h"
+
+static bool is_seized(const struct seized *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->t[i].tid == tid)
+			return true;
+	return false;
+}
+
+static int add_thread(struct seized *s, pid_t tid, int sig)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct seized_thread *nt = realloc(s->t, cap * sizeof(*nt));
+
+		if (!nt)
+			return -ENOMEM;
+		s->t = nt;
+		s->cap = cap;
+	}
+	s->t[s->n++] = (struct seized_thread){ .tid = tid, .pending_sig = sig };
+	return 0;
+}
+
+/*
+ * Seize one thread and wait until it is in a ptrace stop. Returns 1 when
+ * seized, 0 when the thread no longer exists, -errno on failure.
+ */
+static int seize_thread(struct sdump_ctx *ctx, struct seized *s, pid_t tid)
+{
+	int status, sig = 0;
+	pid_t w;
+
+	if (s->n == 0)
+		s->t_first_us = now_us();
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
+		int r = -errno;
+
+		if (r == -ESRCH && tid != s->pid)
+			return 0;
+		return r;
+	}
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
+		int r = -errno;
+
+		/* seized but gone already: the kernel has reaped it for us */
+		if (r == -ESRCH && tid != s->pid)
+			return 0;
+		(void)ptrace(PTRACE_DETACH, tid, NULL, NULL);
+		return r;
+	}
+	for (;;) {
+		w = waitpid(tid, &status, __WALL);
+		if (w < 0) {
+			int r = -errno;
+
+			if (r == -EINTR)
+				continue;
+			if (r == -ECHILD && tid != s->pid)
+				return 0;
+			return r;
+		}
+		break;
+	}
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		return tid == s->pid ? -ESRCH : 0;
+	if (!WIFSTOPPED(status))
+		return -EIO;
+	/*
+	 * PTRACE_EVENT_STOP: the interrupt (or a group stop) took it. Otherwise
+	 * a signal was about to be delivered: the thread sits in
+	 * signal-delivery-stop, which is as stopped as we need; the signal goes
+	 * back with PTRACE_DETACH so that it is delivered as if we never came.
+	 */
+	if ((status >> 16) != PTRACE_EVENT_STOP)
+		sig = WSTOPSIG(status);
+	pr_debug(ctx, "thread %d stopped%s%s", tid, sig ? ", pending signal " : "",
+		 sig ? strsignal(sig) : "");
+	if (add_thread(s, tid, sig) < 0) {
+		(void)ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
+		return -ENOMEM;
+	}
+	return 1;
+}
+
+/* Seize every listed thread not seized yet; returns how many were new. */
+static int seize_new_threads(struct sdump_ctx *ctx, struct seized *s)
+{
+	char path[64];
+	struct dirent *de;
+	int added = 0, r = 0;
+	DIR *d;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/task", s->pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+
+		if (de->d_name[0] == '.' || *end || tid <= 0 || is_seized(s, (pid_t)tid))
+			continue;
+		r = seize_thread(ctx, s, (pid_t)tid);
+		if (r < 0)
+			break;
+		added += r;
+	}
+	(void)closedir(d);
+	return r < 0 ? r : added;
+}
+
+int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
+{
+	struct seized s = { .pid = pid };
+	int r;
+
+	/* The leader first: its failure (no such process, no permission) is the one to report. */
+	r = seize_thread(ctx, &s, pid);
+	if (r == 0)
+		r = -ESRCH;
+	while (r >= 0) {
+		r = seize_new_threads(ctx, &s);
+		if (r == 0)
+			break;
+	}
+	if (r < 0) {
+		seize_release(ctx, &s, NULL);
+		if (r == -ESRCH)
+			return sd_errx(ctx, r, "cannot seize pid %d: no such process", pid);
+		if (r == -EPERM)
+			return sd_errx(ctx, r,
+				       "cannot seize pid %d: Operation not permitted (tracing needs the same user or CAP_SYS_PTRACE, and kernel.yama.ptrace_scope allowing it)",
+				       pid);
+		return sd_err(ctx, r, "cannot seize pid %d", pid);
+	}
+	pr_debug(ctx, "pid %d: %zu threads stopped", pid, s.n);
+	*ret_s = s;
+	return 0;
+}
+
+void seize_release(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct seized_thread *t = &s->t[i];
+
+		if (ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pending_sig) < 0 &&
+		    errno != ESRCH)
+			pr_warn(ctx, "cannot detach thread %d, ignoring: %s", t->tid, strerror(errno));
+	}
+	if (ret_t_us)
+		*ret_t_us = now_us();
+	zfree(&s->t);
+	s->n = s->cap = 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Freezing a process with ptrace: PTRACE_SEIZE + PTRACE_INTERRUPT of every
+ * thread (never PTRACE_ATTACH, which sends SIGSTOP), and the detach that
+ * resumes it. Knows nothing of images.
+ */
+#ifndef SDUMP_SEIZE_H
+#define SDUMP_SEIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sdump.h"
+
+struct seized_thread {
+	pid_t tid;
+	int pending_sig;	/* stopped in signal-delivery-stop: re-delivered at detach */
+};
+
+struct seized {
+	pid_t pid;
+	size_t n, cap;
+	struct seized_thread *t;
+	uint64_t t_first_us;	/* CLOCK_MONOTONIC of the first PTRACE_SEIZE */
+};
+
+/*
+ * Stop every thread of @pid. Reads /proc/PID/task again until no new thread
+ * appears. On failure every thread already seized is detached again and the
+ * error is recorded: -ESRCH gone, -EPERM not allowed to trace.
+ */
+int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s);
+/*
+ * Detach every thread, resuming it as it was (a thread that was in a job
+ * control stop stays stopped). Returns the CLOCK_MONOTONIC time after the
+ * last detach in *ret_t_us. Never fails: problems are warnings.
+ */
+void seize_release(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us);
+
+#endif /* SDUMP_SEIZE_H */

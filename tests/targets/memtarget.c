@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A target that owns memory of every kind a pass must handle, and is driven
+ * over stdin/stdout one line at a time:
+ *
+ *   regions                 -> "region NAME ADDR LEN" lines, then "end"
+ *   save NAME PATH          -> writes the region's current contents to PATH; "ok"
+ *   dirty NAME PERMILLE SEED -> rewrites that share of the region's pages; "ok N"
+ *   exit                    -> exits 0
+ *
+ * It prints "ready PID" once everything is mapped and written. Options:
+ *   --mib N      size of the big anonymous region (default 16)
+ *   --threads N  extra threads, each with its own 1 MiB region (default 0)
+ *   --dir DIR    where to create its data file (default $TMPDIR or /tmp)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PAGE 4096
+#define MAX_REGIONS 64
+
+struct region {
+	char name[32];
+	uint8_t *addr;
+	size_t len;
+	uint8_t *shadow; /* a copy for regions the target itself cannot read */
+};
+
+static struct region regions[MAX_REGIONS];
+static int nregions;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t quit_cond = PTHREAD_COND_INITIALIZER;
+static int quitting;
+static char datapath[4096];
+
+static void die(const char *what)
+{
+	fprintf(stderr, "memtarget: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Heap-like contents: small integers, pointers, text and random words. */
+static void fill_page(uint8_t *p, uint64_t seed)
+{
+	uint64_t s = seed * 0x9e3779b97f4a7c15ull | 1;
+	uint64_t *w = (uint64_t *)p;
+
+	for (int i = 0; i < PAGE / 8; i++) {
+		uint64_t r = rnd(&s);
+
+		switch (r & 3) {
+		case 0: w[i] = r >> 56; break;
+		case 1: w[i] = 0x00007f0000000000ull | ((r >> 20) & 0xffffff8); break;
+		case 2: memcpy(&w[i], "sdumpdat", 8); break;
+		default: w[i] = r; break;
+		}
+	}
+}
+
+static struct region *add_region(const char *name, void *addr, size_t len)
+{
+	struct region *r = &regions[nregions++];
+
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->addr = addr;
+	r->len = len;
+	return r;
+}
+
+static void *map_anon(size_t len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	/* count pages one by one, as the tests do: no transparent huge pages */
+	(void)madvise(p, len, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static void *thread_main(void *arg)
+{
+	long idx = (long)arg;
+	char name[32];
+	uint8_t *p = map_anon(1 << 20, MAP_PRIVATE);
+
+	for (size_t i = 0; i < (1 << 20) / PAGE; i++)
+		fill_page(p + i * PAGE, 1000000 + (uint64_t)idx * 1000 + i);
+	snprintf(name, sizeof(name), "thread%ld", idx);
+	pthread_mutex_lock(&lock);
+	add_region(name, p, 1 << 20);
+	pthread_cond_broadcast(&quit_cond);
+	while (!quitting)
+		pthread_cond_wait(&quit_cond, &lock);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+static struct region *find(const char *name)
+{
+	for (int i = 0; i < nregions; i++)
+		if (!strcmp(regions[i].name, name))
+			return &regions[i];
+	return NULL;
+}
+
+static void setup(size_t mib, const char *dir)
+{
+	char *path = datapath;
+	uint8_t *p;
+	int fd;
+
+	p = map_anon(mib << 20, MAP_PRIVATE);
+	for (size_t i = 0; i < (mib << 20) / PAGE; i++)
+		fill_page(p + i * PAGE, i);
+	add_region("anon", p, mib << 20);
+
+	p = map_anon(64 * PAGE, MAP_PRIVATE);
+	for (size_t i = 0; i < 64; i += 3)
+		fill_page(p + i * PAGE, 5000 + i);
+	add_region("sparse", p, 64 * PAGE);
+
+	p = map_anon(16 * PAGE, MAP_PRIVATE);
+	for (size_t i = 0; i < 16; i++)
+		p[i * PAGE] = 0; /* present, all zeros */
+	add_region("zeroed", p, 16 * PAGE);
+
+	p = map_anon(16 * PAGE, MAP_PRIVATE);
+	for (size_t i = 0; i < 16; i++)
+		fill_page(p + i * PAGE, 6000 + i);
+	if (mprotect(p, 16 * PAGE, PROT_READ) < 0)
+		die("mprotect");
+	add_region("ro", p, 16 * PAGE);
+
+	p = map_anon(16 * PAGE, MAP_PRIVATE);
+	for (size_t i = 0; i < 16; i++)
+		fill_page(p + i * PAGE, 7000 + i);
+	{
+		struct region *r = add_region("none", p, 16 * PAGE);
+
+		r->shadow = malloc(16 * PAGE);
+		memcpy(r->shadow, p, 16 * PAGE);
+	}
+	if (mprotect(p, 16 * PAGE, PROT_NONE) < 0)
+		die("mprotect");
+
+	/* a data file: 32 pages, mapped private (8 pages copied on write) and shared */
+	snprintf(path, sizeof(datapath), "%s/memtarget-%d.dat", dir, getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("open data file");
+	p = malloc(32 * PAGE);
+	for (size_t i = 0; i < 32; i++)
+		fill_page(p + i * PAGE, 8000 + i);
+	if (write(fd, p, 32 * PAGE) != 32 * PAGE)
+		die("write data file");
+	free(p);
+	p = mmap(NULL, 32 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap file");
+	for (size_t i = 0; i < 8; i++)
+		fill_page(p + i * PAGE, 9000 + i);
+	for (size_t i = 8; i < 20; i++)
+		(void)*(volatile uint8_t *)(p + i * PAGE); /* present, still the file's pages */
+	add_region("filepriv", p, 32 * PAGE);
+	p = mmap(NULL, 32 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap file shared");
+	fill_page(p + 31 * PAGE, 9500);
+	add_region("fileshared", p, 32 * PAGE);
+	close(fd);
+	/* the file stays, deleted only at exit: a (deleted) path is another case */
+
+	p = map_anon(16 * PAGE, MAP_SHARED);
+	for (size_t i = 0; i < 16; i += 2)
+		fill_page(p + i * PAGE, 10000 + i);
+	add_region("shmem", p, 16 * PAGE);
+
+	p = malloc(1 << 20);
+	for (size_t i = 0; i < (1 << 20) / PAGE; i++)
+		fill_page(p + i * PAGE, 11000 + i);
+	add_region("heap", p, 1 << 20);
+}
+
+static int save(const char *name, const char *path)
+{
+	struct region *r = find(name);
+	int fd;
+
+	if (!r)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (write(fd, r->shadow ? r->shadow : r->addr, r->len) != (ssize_t)r->len) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static long dirty(const char *name, long permille, uint64_t seed)
+{
+	struct region *r = find(name);
+	size_t pages;
+	long n = 0;
+	uint64_t s = seed | 1;
+
+	if (!r || r->shadow)
+		return -1;
+	pages = r->len / PAGE;
+	for (size_t i = 0; i < pages; i++) {
+		if ((long)(rnd(&s) % 1000) < permille) {
+			fill_page(r->addr + i * PAGE, rnd(&s));
+			n++;
+		}
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	size_t mib = 16;
+	long nthreads = 0;
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	pthread_t th[64];
+	char line[4096];
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--mib") && i + 1 < argc)
+			mib = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			nthreads = strtol(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+			dir = argv[++i];
+		else {
+			fprintf(stderr, "memtarget: bad argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (nthreads > 64)
+		nthreads = 64;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setup(mib, dir);
+	for (long i = 0; i < nthreads; i++)
+		pthread_create(&th[i], NULL, thread_main, (void *)i);
+	pthread_mutex_lock(&lock);
+	while (nregions < 9 + nthreads)
+		pthread_cond_wait(&quit_cond, &lock);
+	pthread_mutex_unlock(&lock);
+	printf("ready %d\n", getpid());
+
+	while (fgets(line, sizeof(line), stdin)) {
+		char a[4096], b[4096];
+		long pm;
+		unsigned long long seed;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!strcmp(line, "regions")) {
+			pthread_mutex_lock(&lock);
+			for (int i = 0; i < nregions; i++)
+				printf("region %s 0x%lx %zu\n", regions[i].name,
+				       (unsigned long)regions[i].addr, regions[i].len);
+			pthread_mutex_unlock(&lock);
+			printf("end\n");
+		} else if (sscanf(line, "save %31s %4095s", a, b) == 2) {
+			printf(save(a, b) == 0 ? "ok\n" : "error\n");
+		} else if (sscanf(line, "dirty %31s %ld %llu", a, &pm, &seed) == 3) {
+			printf("ok %ld\n", dirty(a, pm, seed));
+		} else if (!strcmp(line, "exit")) {
+			break;
+		} else {
+			printf("error unknown command\n");
+		}
+	}
+	pthread_mutex_lock(&lock);
+	quitting = 1;
+	pthread_cond_broadcast(&quit_cond);
+	pthread_mutex_unlock(&lock);
+	for (long i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+	unlink(datapath);
+	return 0;
+}
