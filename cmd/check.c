@@ -5,7 +5,7 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump check [-v|-q]\n"
+	"usage: sdump check [-v|-q] [-o <file>]\n"
 	"\n"
 	"Probe every kernel feature sdump can use, by trying it, and print one\n"
 	"line per feature. Exits 0 when a plain full pre-dump is possible.\n";
@@ -20,14 +20,14 @@ int cmd_check(int argc, char **argv)
 	struct sdump_ctx *ctx;
 	int opt, n, status = 0;
 
-	while ((opt = getopt_long(argc, argv, "vqo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":vqo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		if (opt == 'h') {
 			fputs(usage, stdout);
 			return 0;
 		}
-		return cli_usage_error("check", "unknown option");
+		return cli_bad_option("check", opt, argv);
 	}
 	if (optind < argc)
 		return cli_usage_error("check", "unexpected argument '%s'", argv[optind]);

@@ -31,6 +31,8 @@ enum { OPT_LOG_FILE = 0x1000, OPT_HELP, OPT_VERSION };
  * it was one.
  */
 bool cli_common_option(int opt, const char *arg);
+/* An option getopt_long refused (opt is '?' or ':'): a usage error. */
+int cli_bad_option(const char *cmd, int opt, char **argv);
 /* A usage error: "sdump: <msg>" + a hint at --help, returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The context of a subcommand, logging as the options say. NULL on failure (message printed). */

@@ -31,6 +31,15 @@ bool cli_common_option(int opt, const char *arg)
 	}
 }
 
+int cli_bad_option(const char *cmd, int opt, char **argv)
+{
+	if (opt == ':')
+		return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	if (optopt)
+		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+	return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -119,7 +128,13 @@ int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* decimal, or hex with 0x: a leading 0 is not octal */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		v = strtoull(s + 2, &end, 16);
+	else
+		v = strtoull(s, &end, 10);
+	if (end == s + 2 && s[1] && (s[1] == 'x' || s[1] == 'X'))
+		return -EINVAL;
 	if (errno || end == s)
 		return -EINVAL;
 	if (size && *end) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,7 +10,7 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump extract -D <dir> --addr <addr> --len <len> [-o <file>]\n"
+	"usage: sdump extract -D <dir> --addr <addr> --len <len> [-o <file>] [-v|-q] [--log-file <file>]\n"
 	"\n"
 	"Write the dumped memory of [addr, addr+len) as the image and its parents\n"
 	"record it: anonymous pages never written read as zeros, unwritten pages\n"
@@ -17,7 +18,7 @@ static const char usage[] =
 	"\n"
 	"  -D, --images-dir DIR    the image\n"
 	"  -a, --addr ADDR         start address (0x... for hex)\n"
-	"  -l, --len LEN           length in bytes (suffixes K, M, G)\n"
+	"  -l, --len LEN           length in bytes (suffixes K, M, G, T)\n"
 	"  -o, --output FILE       write here instead of stdout\n"
 	"      --log-file FILE     messages to FILE\n";
 
@@ -32,12 +33,13 @@ int cmd_extract(int argc, char **argv)
 		{},
 	};
 	const char *dir = NULL, *out = NULL;
+	char tmp[4096];
 	uint64_t addr = 0, len = 0;
 	bool have_addr = false;
 	struct sdump_ctx *ctx;
 	int opt, fd = STDOUT_FILENO, r;
 
-	while ((opt = getopt_long(argc, argv, "D:a:l:o:vqh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":D:a:l:o:vqh", longopts, NULL)) != -1) {
 		/* -o is the output here, as in 'sdump coredump'; the log file is --log-file */
 		if (opt != 'o' && cli_common_option(opt, optarg))
 			continue;
@@ -62,7 +64,7 @@ int cmd_extract(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cli_usage_error("extract", "unknown option");
+			return cli_bad_option("extract", opt, argv);
 		}
 	}
 	if (optind < argc)
@@ -72,24 +74,27 @@ int cmd_extract(int argc, char **argv)
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return 1;
+	/* into a temporary file renamed at the end: a failure never clobbers FILE */
 	if (out) {
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0) {
+		if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out) >= (int)sizeof(tmp) ||
+		    (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
 			fprintf(stderr, "sdump: cannot create '%s': %s\n", out, strerror(errno));
 			cli_ctx_free(ctx);
 			return 1;
 		}
 	}
 	r = sdump_extract(ctx, dir, addr, len, fd);
-	if (out && close(fd) < 0 && r >= 0) {
+	if (out && r >= 0 && (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, out) < 0)) {
 		fprintf(stderr, "sdump: cannot write '%s': %s\n", out, strerror(errno));
-		r = -EIO;
+		(void)unlink(tmp);
 		cli_ctx_free(ctx);
 		return 1;
 	}
 	if (r < 0) {
-		if (out)
-			(void)unlink(out);
+		if (out) {
+			(void)close(fd);
+			(void)unlink(tmp);
+		}
 		return cli_fail(ctx, r);
 	}
 	cli_ctx_free(ctx);

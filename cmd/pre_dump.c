@@ -7,7 +7,7 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump pre-dump -t <pid> -D <dir> [--track <how>] [-v|-q] [-o <file>]\n"
+	"usage: sdump pre-dump -t <pid> -D <dir> [--track <how>] [-j <n>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Save the memory of a running process into a new image directory. The\n"
 	"process is frozen only while its memory map is read, and runs on.\n"
@@ -34,7 +34,7 @@ int cmd_pre_dump(int argc, char **argv)
 	uint64_t v;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "t:D:j:vqo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:D:j:vqo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {
@@ -59,7 +59,7 @@ int cmd_pre_dump(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cli_usage_error("pre-dump", "unknown option");
+			return cli_bad_option("pre-dump", opt, argv);
 		}
 	}
 	if (optind < argc)

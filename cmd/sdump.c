@@ -43,8 +43,9 @@ int main(int argc, char **argv)
 	};
 	int opt;
 
+	opterr = 0; /* our own messages: one line, with a hint */
 	/* '+': stop at the subcommand, whose options are its own */
-	while ((opt = getopt_long(argc, argv, "+vqo:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:vqo:hV", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {
@@ -55,7 +56,7 @@ int main(int argc, char **argv)
 			printf("sdump %s (image format %d)\n", SDUMP_VERSION, SDUMP_IMAGE_VERSION);
 			return 0;
 		default:
-			return cli_usage_error(NULL, "unknown option");
+			return cli_bad_option(NULL, opt, argv);
 		}
 	}
 	if (optind >= argc)

@@ -7,7 +7,7 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump show -D <dir> [--json]\n"
+	"usage: sdump show -D <dir> [--json] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Describe an image: the pass, its process, its statistics and its VMAs.\n"
 	"Every record file is verified first.\n"
@@ -135,7 +135,7 @@ int cmd_show(int argc, char **argv)
 	struct sdump_ctx *ctx;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "D:vqo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":D:vqo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {
@@ -149,7 +149,7 @@ int cmd_show(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cli_usage_error("show", "unknown option");
+			return cli_bad_option("show", opt, argv);
 		}
 	}
 	if (optind < argc)

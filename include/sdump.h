@@ -107,7 +107,7 @@ struct sdump_stats {
 	uint64_t pages_in_parent; /* pages recorded as unchanged since the parent */
 	uint64_t pages_zero;	  /* written pages found to be all zeros: stored as such */
 	uint64_t pages_lost;	  /* pages unmapped by the target during the copy */
-	uint64_t bytes_written;	  /* bytes of all image files of this pass */
+	uint64_t bytes_written;	  /* bytes of pages.img, pagemap.img and mm.img */
 };
 
 /*

@@ -17,6 +17,7 @@
 static int pass_open(struct sdump_ctx *ctx, const char *path, struct chain_pass *ret)
 {
 	struct chain_pass p = { .dir = { .dirfd = -1 }, .rd = { .fd = -1 } };
+	struct sdump_stats stats;
 	int r;
 
 	r = img_dir_open(ctx, path, &p.dir);
@@ -27,6 +28,9 @@ static int pass_open(struct sdump_ctx *ctx, const char *path, struct chain_pass 
 		r = passimg_read_mm(ctx, &p.dir, p.meta.page_size, &p.vmas);
 	if (r == 0)
 		r = pmimg_read(ctx, &p.dir, &p.pm);
+	/* not needed to read memory, but a damaged file anywhere is an error */
+	if (r == 0)
+		r = passimg_read_stats(ctx, &p.dir, &stats);
 	if (r == 0 && p.pm.page_size != p.meta.page_size)
 		r = sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: page sizes differ", path);
 	if (r < 0) {
@@ -118,7 +122,10 @@ int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain)
 					    child->meta.parent_pass_id);
 				break;
 			}
+			/* start times count from boot: compare them within one boot only */
 			if (pm->pid != child->meta.pid || pm->start_time != child->meta.start_time ||
+			    pm->boot_id_hi != child->meta.boot_id_hi ||
+			    pm->boot_id_lo != child->meta.boot_id_lo ||
 			    pm->page_size != child->meta.page_size) {
 				r = sd_errx(ctx, -EBADMSG, "parent '%s' of '%s' is of another process",
 					    path, child->dir.path);

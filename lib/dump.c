@@ -285,7 +285,10 @@ static int run_pass(struct pass *p)
 	if (r < 0)
 		return r;
 	p->meta.time_end_ns = now_realtime_ns();
-	/* The inventory last: it is what makes the directory an image. */
+	/* Every other file durable first, then the inventory: it is what makes the directory an image. */
+	r = img_dir_sync(ctx, &p->dir);
+	if (r < 0)
+		return r;
 	r = passimg_write_inventory(ctx, &p->dir, &p->meta);
 	if (r < 0)
 		return r;

@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "sdump.h"
 #define LOG_PREFIX "extract: "
@@ -35,24 +37,38 @@ static int check_range(struct sdump_ctx *ctx, const struct chain *c, uint64_t ad
 	return 0;
 }
 
-/* A page nobody stored: a file mapping shows its file, anything else zeros. */
-static void absent_page(const struct vma *v, uint64_t page, uint8_t *out, size_t psz,
-			int *file_fd, const struct vma **file_vma)
+/*
+ * A page nobody stored: a file mapping shows its file (which must still be
+ * the file that was mapped), anything else zeros.
+ */
+static int absent_page(struct sdump_ctx *ctx, const struct vma *v, uint64_t page, uint8_t *out,
+		       size_t psz, int *file_fd, const struct vma **file_vma)
 {
-	ssize_t n = 0;
+	struct stat st;
+	ssize_t n;
 
 	memset(out, 0, psz);
 	if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
-		return;
+		return 0;
 	if (*file_vma != v) {
 		zclose(file_fd);
+		*file_vma = NULL;
+		*file_fd = open(v->path ? v->path : "", O_RDONLY | O_CLOEXEC);
+		if (*file_fd < 0)
+			return sd_err(ctx, -errno, "cannot read the unsaved pages of file mapping '%s'",
+				      v->path ? v->path : "?");
+		if (fstat(*file_fd, &st) < 0 || st.st_ino != v->ino ||
+		    major(st.st_dev) != v->dev_major || minor(st.st_dev) != v->dev_minor) {
+			zclose(file_fd);
+			return sd_errx(ctx, -ESTALE, "file '%s' was replaced since the dump", v->path);
+		}
 		*file_vma = v;
-		if (v->path && v->path[0] == '/')
-			*file_fd = open(v->path, O_RDONLY | O_CLOEXEC);
 	}
-	if (*file_fd >= 0)
-		n = pread_all(*file_fd, out, psz, (off_t)(v->pgoff + (page - v->start)));
-	(void)n; /* past the end of the file the page reads as zeros */
+	/* past the end of the file the page reads as zeros, as in the process */
+	n = pread_all(*file_fd, out, psz, (off_t)(v->pgoff + (page - v->start)));
+	if (n < 0)
+		return sd_err(ctx, (int)n, "cannot read '%s'", v->path);
+	return 0;
 }
 
 SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t addr, uint64_t len,
@@ -93,7 +109,7 @@ SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t add
 		else if (src == PAGE_ZERO || !v)
 			memset(page, 0, psz);
 		else
-			absent_page(v, a, page, psz, &file_fd, &file_vma);
+			r = absent_page(ctx, v, a, page, psz, &file_fd, &file_vma);
 		if (r < 0)
 			goto out;
 		if (fill + (to - from) > OUT_CHUNK) {

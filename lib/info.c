@@ -72,6 +72,7 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 	struct chain_pass p = { .dir = { .dirfd = -1 } };
 	struct sdump_image_info *info;
 	const struct pass_meta *m = &p.meta;
+	struct pagestore_reader rd = { .fd = -1 };
 	int r;
 
 	info = calloc(1, sizeof(*info));
@@ -84,8 +85,17 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 		r = passimg_read_mm(ctx, &p.dir, m->page_size, &p.vmas);
 	if (r == 0)
 		r = pmimg_read(ctx, &p.dir, &p.pm);
+	if (r == 0 && p.pm.page_size != m->page_size)
+		r = sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: page sizes differ", dir);
 	if (r == 0)
 		r = passimg_read_stats(ctx, &p.dir, &info->stats);
+	if (r == 0)
+		r = pagestore_reader_open(ctx, &p.dir, p.pm.frames, p.pm.nframes, p.pm.frame_size,
+					  p.pm.stream_bytes, p.pm.pages_file_size, &rd);
+	if (r == 0) {
+		r = pagestore_verify(ctx, &rd);
+		pagestore_reader_release(&rd);
+	}
 	if (r < 0)
 		goto out;
 	info->dir = strdup(dir);

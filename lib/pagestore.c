@@ -443,6 +443,22 @@ int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t o
 	return 0;
 }
 
+int pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r)
+{
+	for (size_t i = 0; i < r->nframes; i++) {
+		const struct pagestore_frame *f = &r->frames[i];
+		ssize_t n = pread_all(r->fd, r->zbuf, f->csize, (off_t)r->frame_off[i]);
+
+		if (n < 0)
+			return sd_err(ctx, (int)n, "cannot read '%s/pages.img'", r->path);
+		if ((size_t)n != f->csize || crc32c(0, r->zbuf, f->csize) != f->crc32c)
+			return sd_errx(ctx, -EBADMSG,
+				       "image file '%s/pages.img' is corrupt: checksum mismatch in frame %zu",
+				       r->path, i);
+	}
+	return 0;
+}
+
 void pagestore_reader_release(struct pagestore_reader *r)
 {
 	zclose(&r->fd);

@@ -71,6 +71,8 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 /* Copy @len bytes at stream offset @off into @out; each frame is verified. */
 int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
 		   size_t len);
+/* Check the CRC-32C of every frame, without decompressing. */
+int pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r);
 void pagestore_reader_release(struct pagestore_reader *r);
 
 #endif /* SDUMP_PAGESTORE_H */

@@ -182,7 +182,7 @@ int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_si
 
 		if (s->start >= s->end || s->start % page_size || s->end % page_size ||
 		    s->end > PM_ADDR_LIMIT || s->pgoff % page_size || (int)s->kind < (int)VK_ANON ||
-		    (int)s->kind > (int)VK_VSYSCALL || (s->prot & ~7u) ||
+		    (int)s->kind > (int)VK_VVAR || (s->prot & ~7u) ||
 		    (i > 0 && s->start < l.v[i - 1].end)) {
 			r = sd_errx(ctx, -EBADMSG, "image file '%s/mm.img' is corrupt: bad VMA",
 				    dir->path);

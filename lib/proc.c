@@ -14,6 +14,13 @@ static bool has_prefix(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
+static bool has_suffix(const char *s, const char *x)
+{
+	size_t ls = strlen(s), lx = strlen(x);
+
+	return ls >= lx && !strcmp(s + ls - lx, x);
+}
+
 static enum vma_kind classify(const struct vma *v)
 {
 	const char *p = v->path;
@@ -40,8 +47,13 @@ static enum vma_kind classify(const struct vma *v)
 	if (v->shared && (has_prefix(p, "/dev/zero") || has_prefix(p, "/SYSV") ||
 			  has_prefix(p, "/memfd:")))
 		return VK_SHMEM;
-	if (!v->shared && has_prefix(p, "/memfd:"))
-		return VK_FILE;
+	/*
+	 * A private mapping of a memfd or of a deleted file: nobody can open
+	 * that file again, so every page it shows is saved, like anonymous
+	 * memory.
+	 */
+	if (!v->shared && (has_prefix(p, "/memfd:") || has_suffix(p, " (deleted)")))
+		return VK_ANON;
 	return v->shared ? VK_FILE_SHARED : VK_FILE;
 }
 

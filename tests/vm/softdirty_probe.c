@@ -23,13 +23,13 @@
 #include <linux/fs.h>
 #include <linux/types.h>
 
-#define EXIT_OK		0
-#define EXIT_FAIL	1
-#define EXIT_SKIP	77
+#define EXIT_OK	  0
+#define EXIT_FAIL 1
+#define EXIT_SKIP 77
 
-#define NPAGES		64
-#define PM_SOFT_DIRTY	(1ULL << 55)
-#define PM_PRESENT	(1ULL << 63)
+#define NPAGES	      64
+#define PM_SOFT_DIRTY (1ULL << 55)
+#define PM_PRESENT    (1ULL << 63)
 
 /* Older uapi headers (e.g. Debian 12, Linux 6.1) lack PAGEMAP_SCAN. */
 #ifndef PAGEMAP_SCAN
@@ -54,11 +54,11 @@ struct pm_scan_arg {
 	__u64 return_mask;
 };
 
-#define PAGEMAP_SCAN		_IOWR('f', 16, struct pm_scan_arg)
-#define PAGE_IS_SOFT_DIRTY	(1 << 7)
+#define PAGEMAP_SCAN	   _IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_SOFT_DIRTY (1 << 7)
 #endif
 
-static const unsigned int dirty_pages[] = { 3, 10, 40 };
+static const unsigned int dirty_pages[] = {3, 10, 40};
 
 static int is_expected_dirty(unsigned int idx)
 {

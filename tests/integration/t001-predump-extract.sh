@@ -1,0 +1,45 @@
+#!/bin/bash
+# A full pre-dump of a target with every kind of memory, three extra
+# threads: the target runs on untouched, and extract gives back its bytes.
+. "$(dirname "$0")/../lib.sh"
+
+start_target memtarget --mib 32 --threads 3 --dir "$WORK"
+load_regions
+"$SDUMP" pre-dump -t "$TPID" -D "$WORK/img" || fail "pre-dump failed"
+assert_running "$TPID"
+[ -f "$WORK/img/inventory.img" ] || fail "no inventory.img"
+[ -z "$(find "$WORK/img" -name '*.tmp')" ] || fail "temporary files left"
+[ -z "$(find "$WORK/img" -type f ! -perm 0600)" ] || fail "image files not 0600"
+[ "$(stat -c %a "$WORK/img")" = 700 ] || fail "image directory not 0700"
+
+verify_extract "$WORK/img"
+
+"$SDUMP" show -D "$WORK/img" --json >"$WORK/show.json" || fail "show failed"
+[ "$(json_get "$WORK/show.json" 'd["kind"]')" = pre-dump ] || fail "kind"
+[ "$(json_get "$WORK/show.json" 'd["pid"]')" = "$TPID" ] || fail "pid"
+[ "$(json_get "$WORK/show.json" 'd["parent"]')" = None ] || fail "parent"
+[ "$(json_get "$WORK/show.json" 'd["tracker"]')" = none ] || fail "tracker"
+# the big region is one VMA, saved whole
+anon=$((REG_ADDR[anon]))
+# (its VMA may have merged with a thread's region next to it: all written too)
+[ "$(json_get "$WORK/show.json" "[v['pages_data'] == (v['end'] - v['start']) // 4096 for v in d['vmas'] if v['start'] <= $anon < v['end']][0]")" = True ] ||
+	fail "the anon region is not saved whole"
+# shared file pages are never copied; the vsyscall page is not a VMA of ours
+[ "$(json_get "$WORK/show.json" "sum(v['pages_data'] for v in d['vmas'] if v['prot'].endswith('s') and v['path'] and not v['path'].startswith('/dev/zero'))")" = 0 ] ||
+	fail "shared file pages were copied"
+[ "$(json_get "$WORK/show.json" "len([v for v in d['vmas'] if v['path'] == '[vsyscall]'])")" = 0 ] || fail "vsyscall recorded"
+# private file mapping: only the 8 pages written (copied on write)
+fp=$((REG_ADDR[filepriv]))
+[ "$(json_get "$WORK/show.json" "[v['pages_data'] for v in d['vmas'] if v['start'] <= $fp < v['end']][0]")" = 8 ] ||
+	fail "private file mapping: expected exactly the 8 written pages"
+s=$(json_get "$WORK/show.json" 'd["stats"]["pages_written"]')
+[ "$s" -gt $((REG_LEN[anon] / 4096)) ] || fail "pages_written $s too small"
+[ "$(json_get "$WORK/show.json" 'd["stats"]["bytes_written"] > 0 and d["stats"]["freeze_us"] > 0')" = True ] || fail "stats"
+
+# text output names the process
+"$SDUMP" show -D "$WORK/img" | grep -q "process   $TPID (memtarget)" || fail "show text"
+
+# the target is unharmed: its memory still verifies against itself, it exits 0
+verify_extract "$WORK/img" anon heap
+stop_target
+echo "ok"
