@@ -345,7 +345,7 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 	int e;
 
 	if (frame_size == 0 || frame_size > PAGESTORE_FRAME_SIZE * 16 ||
-	    (stream_bytes + frame_size - 1) / frame_size != nframes)
+	    stream_bytes / frame_size + (stream_bytes % frame_size != 0) != nframes)
 		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: bad page frame table", dir->path);
 	r.fd = openat(dir->dirfd, "pages.img", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (r.fd < 0)

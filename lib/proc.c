@@ -41,11 +41,12 @@ static enum vma_kind classify(const struct vma *v)
 		return v->shared ? VK_SHMEM : VK_ANON;
 	/*
 	 * MAP_SHARED|MAP_ANONYMOUS shows as "/dev/zero (deleted)", SysV shm as
-	 * "/SYSV<key> (deleted)", memfd as "/memfd:<name> (deleted)": all shmem,
+	 * "/SYSV<key> (deleted)", memfd as "/memfd:<name> (deleted)", and a shared
+	 * mapping of a deleted file cannot be reopened either: all shmem,
 	 * whose contents exist nowhere but in memory.
 	 */
 	if (v->shared && (has_prefix(p, "/dev/zero") || has_prefix(p, "/SYSV") ||
-			  has_prefix(p, "/memfd:")))
+			  has_prefix(p, "/memfd:") || has_suffix(p, " (deleted)")))
 		return VK_SHMEM;
 	/*
 	 * A private mapping of a memfd or of a deleted file: nobody can open

@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pages.img written and read back through real files in a temporary
+ * directory; image directories created and aborted. No /proc, no root.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#include "crc32c.h"
+#include "image.h"
+#include "pagemap.pb-c.h"
+#include "pagestore.h"
+#include "unit.h"
+
+#define PS 4096u
+#define FRAME ((uint64_t)PAGESTORE_FRAME_SIZE)
+#define STREAM (3 * FRAME + FRAME / 2)	/* 3.5 MiB: three full frames and a half */
+
+static struct sdump_ctx *ctx;
+static char tmp[256];
+static uint8_t *data;			/* the page stream written */
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void rm_rf(const char *path)
+{
+	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void path_of(char *out, size_t size, const char *rel)
+{
+	snprintf(out, size, "%s/%s", tmp, rel);
+}
+
+static bool exists(const char *rel)
+{
+	char p[512];
+	struct stat st;
+
+	path_of(p, sizeof(p), rel);
+	return lstat(p, &st) == 0;
+}
+
+/* Pages of every sort: random, zero, a repeated byte, half random. */
+static void make_data(void)
+{
+	data = malloc(STREAM);
+	if (!data)
+		abort();
+	for (uint64_t pg = 0; pg < STREAM / PS; pg++) {
+		uint8_t *p = data + pg * PS;
+
+		switch (rnd() % 4) {
+		case 0:
+			for (size_t i = 0; i < PS; i += 8) {
+				uint64_t v = rnd();
+
+				memcpy(p + i, &v, 8);
+			}
+			break;
+		case 1:
+			memset(p, 0, PS);
+			break;
+		case 2:
+			memset(p, (int)(pg & 0xff), PS);
+			break;
+		default:
+			memset(p, 0x5a, PS);
+			for (size_t i = 0; i < PS / 2; i++)
+				p[i] = (uint8_t)rnd();
+		}
+	}
+}
+
+/* Write @len bytes of data through a new writer in @dir. */
+static void write_stream(struct img_dir *dir, uint64_t len, struct pagestore_frame **ret_frames,
+			 size_t *ret_nframes, uint64_t *ret_stream, uint64_t *ret_fsize)
+{
+	struct pagestore_writer *w = NULL;
+	uint64_t pos = 0;
+
+	ASSERT_OK(pagestore_writer_new(ctx, dir, 2, 1, &w));
+	ASSERT_TRUE(w != NULL);
+	while (pos < len) {
+		uint8_t *buf = NULL;
+		size_t room = 0, n;
+		uint64_t off = 1;
+
+		ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
+		ASSERT_EQ(off, pos);
+		ASSERT_TRUE(room >= PS);
+		ASSERT_EQ(room % PS, 0);
+		ASSERT_TRUE(room <= FRAME);
+		/* between 1 and 7 pages at a time, never all the room offered */
+		n = (size_t)(rnd() % 7 + 1) * PS;
+		if (n > room)
+			n = room;
+		if (n > len - pos)
+			n = (size_t)(len - pos);
+		memcpy(buf, data + pos, n);
+		ASSERT_OK(pagestore_commit(w, n));
+		pos += n;
+	}
+	ASSERT_OK(pagestore_writer_finish(w, ret_frames, ret_nframes, ret_stream, ret_fsize));
+	pagestore_writer_free(w);
+}
+
+static void flip_byte(const char *rel, uint64_t off)
+{
+	char p[512];
+	uint8_t b;
+	int fd;
+
+	path_of(p, sizeof(p), rel);
+	fd = open(p, O_RDWR);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(pread(fd, &b, 1, (off_t)off), 1);
+	b ^= 0x20;
+	ASSERT_EQ(pwrite(fd, &b, 1, (off_t)off), 1);
+	close(fd);
+}
+
+static void set_size(const char *rel, uint64_t size)
+{
+	char p[512];
+
+	path_of(p, sizeof(p), rel);
+	ASSERT_OK(truncate(p, (off_t)size));
+}
+
+/* Read [off, off + len) and compare with what was written. */
+static void read_check(struct pagestore_reader *rd, uint64_t off, size_t len)
+{
+	uint8_t *out = malloc(len ? len : 1);
+	int r;
+
+	ASSERT_TRUE(out != NULL);
+	memset(out, 0xee, len);
+	r = pagestore_read(ctx, rd, off, out, len);
+	if (r < 0)
+		fprintf(stderr, "  read %zu at %llu: %s\n", len, (unsigned long long)off,
+			sdump_ctx_last_error(ctx));
+	if (r >= 0 && memcmp(out, data + off, len))
+		fprintf(stderr, "  read %zu at %llu: wrong data\n", len, (unsigned long long)off);
+	if (r >= 0 && memcmp(out, data + off, len)) {
+		free(out);
+		ASSERT_TRUE(!"data read back differs");
+	}
+	free(out);
+	ASSERT_OK(r);
+}
+
+static void read_fails(struct pagestore_reader *rd, uint64_t off, size_t len)
+{
+	static uint8_t out[3 * PAGESTORE_FRAME_SIZE];
+
+	ASSERT_TRUE(len <= sizeof(out));
+	sdump_ctx_clear_error(ctx);
+	ASSERT_EQ(pagestore_read(ctx, rd, off, out, len), -EBADMSG);
+	ASSERT_TRUE(sdump_ctx_last_error(ctx) != NULL);
+	sdump_ctx_clear_error(ctx);
+}
+
+static void test_round_trip(void)
+{
+	struct img_dir dir = { .dirfd = -1 };
+	struct pagestore_reader rd = { .fd = -1 };
+	struct pagestore_frame *frames = NULL;
+	size_t nframes = 0;
+	uint64_t stream = 0, fsize = 0, sum = IMG_HEADER_SIZE, foff[8];
+	char p[512];
+	struct stat st;
+	uint8_t hdr[IMG_HEADER_SIZE];
+	uint8_t *file;
+	int fd;
+
+	path_of(p, sizeof(p), "a/b/pass1");
+	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	ASSERT_TRUE(dir.created);
+	ASSERT_OK(stat(p, &st));
+	ASSERT_EQ(st.st_mode & 0777, 0700);
+	write_stream(&dir, STREAM, &frames, &nframes, &stream, &fsize);
+	if (unit_cur_failed)
+		return;
+	ASSERT_EQ(stream, STREAM);
+	ASSERT_EQ(nframes, 4);
+	ASSERT_TRUE(exists("a/b/pass1/pages.img"));
+	ASSERT_TRUE(!exists("a/b/pass1/pages.img.tmp"));
+
+	/* the file: header, then the frames back to back, as the table says */
+	path_of(p, sizeof(p), "a/b/pass1/pages.img");
+	ASSERT_OK(stat(p, &st));
+	ASSERT_EQ(st.st_size, fsize);
+	file = malloc(fsize);
+	ASSERT_TRUE(file != NULL);
+	fd = open(p, O_RDONLY);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(pread(fd, file, fsize, 0), fsize);
+	close(fd);
+	memcpy(hdr, file, sizeof(hdr));
+	for (size_t i = 0; i < nframes; i++) {
+		foff[i] = sum;
+		ASSERT_TRUE(frames[i].csize > 0);
+		ASSERT_TRUE(sum + frames[i].csize <= fsize);
+		ASSERT_EQ(crc32c(0, file + sum, frames[i].csize), frames[i].crc32c);
+		sum += frames[i].csize;
+	}
+	free(file);
+	ASSERT_OK(img_header_check(hdr, IMG_PAGES));
+	ASSERT_EQ(sum, fsize);
+	/* zero and repeated pages compress */
+	ASSERT_TRUE(fsize < STREAM);
+
+	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd));
+	read_check(&rd, 0, PS);
+	read_check(&rd, 0, (size_t)STREAM);
+	read_check(&rd, FRAME - 100, 200);		/* across frames 0 and 1 */
+	read_check(&rd, FRAME - PS, PS);		/* the last page of a frame */
+	read_check(&rd, FRAME, PS);			/* the first page of the next */
+	read_check(&rd, 2 * FRAME - 1, 1);
+	read_check(&rd, 2 * FRAME, 1);
+	read_check(&rd, FRAME / 2, (size_t)(2 * FRAME));	/* across three frames */
+	read_check(&rd, 3 * FRAME, (size_t)(STREAM - 3 * FRAME));	/* the short last frame */
+	read_check(&rd, STREAM - PS, PS);
+	read_check(&rd, STREAM - 1, 1);
+	read_check(&rd, STREAM, 0);
+	read_check(&rd, 0, 0);
+	/* back and forth between frames */
+	for (int i = 0; i < 100 && !unit_cur_failed; i++) {
+		uint64_t off = rnd() % STREAM;
+		size_t len = (size_t)(rnd() % (3 * PS));
+
+		if (len > STREAM - off)
+			len = (size_t)(STREAM - off);
+		read_check(&rd, off, len);
+	}
+	/* beyond the stream */
+	read_fails(&rd, STREAM - 1, 2);
+	read_fails(&rd, STREAM, 1);
+	read_fails(&rd, STREAM + 1, 0);
+	read_fails(&rd, UINT64_MAX, 1);
+	{
+		uint8_t b[8];
+
+		ASSERT_EQ(pagestore_read(ctx, &rd, 1, b, SIZE_MAX), -EBADMSG);
+		sdump_ctx_clear_error(ctx);
+	}
+	pagestore_reader_release(&rd);
+	ASSERT_EQ(rd.fd, -1);
+
+	/* one byte flipped inside frame 2: that frame fails, the others do not */
+	flip_byte("a/b/pass1/pages.img", foff[2] + frames[2].csize / 2);
+	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd));
+	read_fails(&rd, 2 * FRAME, PS);
+	read_check(&rd, 0, PS);
+	read_check(&rd, FRAME + 5, PS);
+	read_check(&rd, 3 * FRAME, PS);
+	read_fails(&rd, 2 * FRAME - 10, 20);		/* a read that touches it */
+	read_fails(&rd, 3 * FRAME - 1, 1);
+	read_fails(&rd, 0, (size_t)FRAME * 2 + 1);
+	/* flipped back: readable again (a failed frame is not kept) */
+	flip_byte("a/b/pass1/pages.img", foff[2] + frames[2].csize / 2);
+	read_check(&rd, 2 * FRAME, PS);
+	pagestore_reader_release(&rd);
+
+	/* the last byte of the last frame */
+	flip_byte("a/b/pass1/pages.img", fsize - 1);
+	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd));
+	read_check(&rd, 0, PS);
+	read_fails(&rd, STREAM - 1, 1);
+	pagestore_reader_release(&rd);
+	flip_byte("a/b/pass1/pages.img", fsize - 1);
+
+	/* a wrong frame table: sizes moved between two frames */
+	frames[0].csize++;
+	frames[1].csize--;
+	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd));
+	read_fails(&rd, 0, 1);
+	read_fails(&rd, FRAME, 1);
+	read_check(&rd, 2 * FRAME, PS);
+	pagestore_reader_release(&rd);
+	frames[0].csize--;
+	frames[1].csize++;
+	/*
+	 * The table's checksum made to match a damaged frame: zstd's own
+	 * checksum still refuses it, and the frame decoded before it is not
+	 * served from a buffer the failed frame overwrote.
+	 */
+	{
+		uint32_t good = frames[2].crc32c;
+		uint8_t *z = malloc(frames[2].csize);
+		int zfd;
+
+		ASSERT_TRUE(z != NULL);
+		flip_byte("a/b/pass1/pages.img", foff[3] - 2);	/* in the content checksum */
+		zfd = open(p, O_RDONLY);
+		ASSERT_TRUE(zfd >= 0);
+		ASSERT_EQ(pread(zfd, z, frames[2].csize, (off_t)foff[2]), frames[2].csize);
+		close(zfd);
+		frames[2].crc32c = crc32c(0, z, frames[2].csize);
+		free(z);
+		ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+						stream, fsize, &rd));
+		read_check(&rd, FRAME, PS);
+		read_fails(&rd, 2 * FRAME, PS);
+		read_check(&rd, FRAME, PS);
+		pagestore_reader_release(&rd);
+		frames[2].crc32c = good;
+		flip_byte("a/b/pass1/pages.img", foff[3] - 2);
+	}
+	/* a wrong checksum in the table */
+	frames[3].crc32c ^= 1;
+	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd));
+	read_fails(&rd, 3 * FRAME, 1);
+	pagestore_reader_release(&rd);
+	frames[3].crc32c ^= 1;
+
+	/* a table that does not match the file */
+	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes - 1, PAGESTORE_FRAME_SIZE,
+					stream, fsize, &rd), -EBADMSG);
+	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+					stream + FRAME, fsize, &rd), -EBADMSG);
+	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize + 1, &rd), -EBADMSG);
+	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, 0, stream, fsize, &rd),
+		  -EBADMSG);
+
+	/* the header damaged */
+	flip_byte("a/b/pass1/pages.img", 3);
+	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd), -EBADMSG);
+	flip_byte("a/b/pass1/pages.img", 3);
+
+	/* truncated, or longer */
+	set_size("a/b/pass1/pages.img", fsize - 1);
+	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd), -EBADMSG);
+	set_size("a/b/pass1/pages.img", foff[3]);
+	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd), -EBADMSG);
+	set_size("a/b/pass1/pages.img", 0);
+	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd), -EBADMSG);
+	set_size("a/b/pass1/pages.img", fsize + 1);
+	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd), -EBADMSG);
+	sdump_ctx_clear_error(ctx);
+
+	/* abort: the pass directory goes, its parents stay */
+	img_dir_abort(ctx, &dir);
+	img_dir_release(&dir);
+	ASSERT_EQ(dir.dirfd, -1);
+	ASSERT_TRUE(!exists("a/b/pass1"));
+	ASSERT_TRUE(exists("a/b"));
+	free(frames);
+}
+
+/* Nothing written, or a reservation never committed. */
+static void test_empty_stream(void)
+{
+	for (int reserve = 0; reserve < 2; reserve++) {
+		struct img_dir dir = { .dirfd = -1 };
+		struct pagestore_writer *w = NULL;
+		struct pagestore_reader rd = { .fd = -1 };
+		struct pagestore_frame *frames = NULL;
+		size_t nframes = 9;
+		uint64_t stream = 9, fsize = 9;
+		uint8_t b;
+		char p[512];
+
+		path_of(p, sizeof(p), "empty");
+		ASSERT_OK(img_dir_create(ctx, p, &dir));
+		ASSERT_OK(pagestore_writer_new(ctx, &dir, 1, 3, &w));
+		if (reserve) {
+			uint8_t *buf;
+			size_t room;
+			uint64_t off = 1;
+
+			ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
+			ASSERT_EQ(off, 0);
+			ASSERT_EQ(room, FRAME);
+		}
+		ASSERT_OK(pagestore_writer_finish(w, &frames, &nframes, &stream, &fsize));
+		pagestore_writer_free(w);
+		ASSERT_EQ(nframes, 0);
+		ASSERT_EQ(stream, 0);
+		ASSERT_EQ(fsize, IMG_HEADER_SIZE);
+		ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+						stream, fsize, &rd));
+		ASSERT_OK(pagestore_read(ctx, &rd, 0, &b, 0));
+		read_fails(&rd, 0, 1);
+		pagestore_reader_release(&rd);
+		free(frames);
+		img_dir_abort(ctx, &dir);
+		img_dir_release(&dir);
+		ASSERT_TRUE(!exists("empty"));
+	}
+}
+
+/* A frame table whose stream size wraps around: it matches no file. */
+static void test_reader_stream_overflow(void)
+{
+	struct img_dir dir = { .dirfd = -1 };
+	struct pagestore_writer *w = NULL;
+	struct pagestore_reader rd = { .fd = -1 };
+	struct pagestore_frame *frames = NULL;
+	size_t nframes = 0;
+	uint64_t stream = 0, fsize = 0;
+	char p[512];
+	int r;
+
+	path_of(p, sizeof(p), "overflow");
+	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	ASSERT_OK(pagestore_writer_new(ctx, &dir, 1, 1, &w));
+	ASSERT_OK(pagestore_writer_finish(w, &frames, &nframes, &stream, &fsize));
+	pagestore_writer_free(w);
+	/*
+	 * No frames, a page-aligned stream of almost 2^64 bytes: (stream +
+	 * frame_size - 1) / frame_size wraps to 0 frames. Opening must fail,
+	 * or a read would index frames[] and frame_off[] far out of bounds
+	 * (pmimg_read() lets such a stream size through: it only checks that
+	 * it is page aligned).
+	 */
+	r = pagestore_reader_open(ctx, &dir, frames, 0, PAGESTORE_FRAME_SIZE,
+				  UINT64_MAX - (PS - 1), fsize, &rd);
+	if (r >= 0)
+		pagestore_reader_release(&rd);
+	sdump_ctx_clear_error(ctx);
+	free(frames);
+	img_dir_abort(ctx, &dir);
+	img_dir_release(&dir);
+	ASSERT_EQ(r, -EBADMSG);
+}
+
+static void test_dir_create(void)
+{
+	struct img_dir dir = { .dirfd = -1 }, d2 = { .dirfd = 77 };
+	char p[512], f[600];
+	int fd = -1;
+
+	/* not empty: refused, and left alone */
+	path_of(p, sizeof(p), "full");
+	ASSERT_OK(mkdir(p, 0755));
+	snprintf(f, sizeof(f), "%s/keep", p);
+	fd = open(f, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+	ASSERT_EQ(img_dir_create(ctx, p, &d2), -EEXIST);
+	ASSERT_EQ(d2.dirfd, 77);
+	ASSERT_TRUE(sdump_ctx_last_error(ctx) != NULL);
+	sdump_ctx_clear_error(ctx);
+	ASSERT_TRUE(exists("full/keep"));
+
+	/* a file where the directory should be */
+	ASSERT_TRUE(img_dir_create(ctx, f, &d2) < 0);
+	ASSERT_EQ(d2.dirfd, 77);
+	sdump_ctx_clear_error(ctx);
+	ASSERT_TRUE(exists("full/keep"));
+
+	/* existing and empty: taken; abort removes our files but not the directory */
+	path_of(p, sizeof(p), "mine");
+	ASSERT_OK(mkdir(p, 0755));
+	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	ASSERT_TRUE(!dir.created);
+	ASSERT_OK(img_file_create(ctx, &dir, "inventory.img", &fd));
+	ASSERT_EQ(write(fd, "x", 1), 1);
+	ASSERT_OK(img_file_commit(ctx, &dir, "inventory.img", fd));
+	close(fd);
+	ASSERT_OK(img_file_create(ctx, &dir, "mm.img", &fd));
+	close(fd);
+	ASSERT_TRUE(exists("mine/inventory.img"));
+	ASSERT_TRUE(exists("mine/mm.img.tmp"));
+	/* a second pass into the same directory is refused now */
+	ASSERT_EQ(img_dir_create(ctx, p, &d2), -EEXIST);
+	sdump_ctx_clear_error(ctx);
+	img_dir_abort(ctx, &dir);
+	img_dir_release(&dir);
+	ASSERT_TRUE(exists("mine"));
+	ASSERT_TRUE(!exists("mine/inventory.img"));
+	ASSERT_TRUE(!exists("mine/mm.img.tmp"));
+	/* ... and it is empty again: usable */
+	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	img_dir_abort(ctx, &dir);
+	img_dir_release(&dir);
+	ASSERT_TRUE(exists("mine"));
+}
+
+/* A writer dropped half way: abort removes pages.img.tmp and the directory. */
+static void test_abort_unfinished(void)
+{
+	struct img_dir dir = { .dirfd = -1 };
+	struct pagestore_writer *w = NULL;
+	char p[512];
+
+	path_of(p, sizeof(p), "x/unfinished");
+	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	ASSERT_OK(pagestore_writer_new(ctx, &dir, 2, 1, &w));
+	for (int i = 0; i < 300; i++) {
+		uint8_t *buf;
+		size_t room;
+		uint64_t off;
+
+		ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
+		ASSERT_EQ(off, (uint64_t)i * PS);
+		memcpy(buf, data + off, PS);
+		ASSERT_OK(pagestore_commit(w, PS));
+	}
+	/* beyond the reservation */
+	{
+		uint8_t *buf;
+		size_t room;
+		uint64_t off;
+
+		ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
+		ASSERT_EQ(pagestore_commit(w, room + 1), -EINVAL);
+		sdump_ctx_clear_error(ctx);
+	}
+	pagestore_writer_free(w);
+	ASSERT_TRUE(exists("x/unfinished/pages.img.tmp"));
+	ASSERT_TRUE(!exists("x/unfinished/pages.img"));
+	img_dir_abort(ctx, &dir);
+	img_dir_release(&dir);
+	ASSERT_TRUE(!exists("x/unfinished"));
+	ASSERT_TRUE(exists("x"));
+	/* NULL is fine */
+	pagestore_writer_free(NULL);
+}
+
+/*
+ * Frames finish out of order (a slow one, then one of zeros, many threads):
+ * pages.img must still hold them in stream order.
+ */
+static void test_writer_order(void)
+{
+	const uint64_t len = 8 * FRAME + 3 * PS;
+	struct img_dir dir = { .dirfd = -1 };
+	struct pagestore_writer *w = NULL;
+	struct pagestore_reader rd = { .fd = -1 };
+	struct pagestore_frame *frames = NULL;
+	size_t nframes = 0;
+	uint64_t stream = 0, fsize = 0, pos = 0;
+	uint8_t *src = malloc(len), *back = malloc(len);
+	char p[512];
+
+	ASSERT_TRUE(src && back);
+	for (uint64_t f = 0; f * FRAME < len; f++) {
+		uint8_t *q = src + f * FRAME;
+		uint64_t n = len - f * FRAME < FRAME ? len - f * FRAME : FRAME;
+
+		if (f % 2)
+			memset(q, 0, n);
+		else
+			for (uint64_t i = 0; i < n; i++)	/* text-like: slow to compress */
+				q[i] = (uint8_t)('a' + rnd() % 16);
+	}
+	path_of(p, sizeof(p), "order");
+	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	ASSERT_OK(pagestore_writer_new(ctx, &dir, 4, 9, &w));
+	while (pos < len) {
+		uint8_t *buf;
+		size_t room;
+		uint64_t off;
+
+		ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
+		ASSERT_EQ(off, pos);
+		if (room > len - pos)
+			room = (size_t)(len - pos);
+		memcpy(buf, src + pos, room);
+		ASSERT_OK(pagestore_commit(w, room));
+		pos += room;
+	}
+	ASSERT_OK(pagestore_writer_finish(w, &frames, &nframes, &stream, &fsize));
+	pagestore_writer_free(w);
+	ASSERT_EQ(nframes, 9);
+	ASSERT_EQ(stream, len);
+	/* the zero frames are the small ones, at odd places */
+	for (size_t i = 0; i + 1 < nframes; i++)
+		ASSERT_TRUE(i % 2 ? frames[i].csize < 1000 : frames[i].csize > 100000);
+	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+					fsize, &rd));
+	ASSERT_OK(pagestore_read(ctx, &rd, 0, back, (size_t)len));
+	ASSERT_MEMEQ(back, src, (size_t)len);
+	pagestore_reader_release(&rd);
+	img_dir_abort(ctx, &dir);
+	img_dir_release(&dir);
+	free(frames);
+	free(src);
+	free(back);
+}
+
+/* Record files on disk: commit, open, read back; damaged ones refused. */
+static void test_rec_files(void)
+{
+	struct img_dir dir = { .dirfd = -1 }, rdir = { .dirfd = 77 };
+	struct img_rec_writer w = { 0 };
+	struct img_rec_reader rd = { 0 };
+	PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+	ProtobufCMessage *m = NULL;
+	uint64_t size = 0, size1 = 0;
+	struct stat st;
+	char p[512];
+
+	path_of(p, sizeof(p), "recs");
+	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	/* not an image yet */
+	ASSERT_EQ(img_dir_open(ctx, p, &rdir), -ENOENT);
+	ASSERT_EQ(rdir.dirfd, 77);
+	sdump_ctx_clear_error(ctx);
+
+	for (int i = 0; i < 50; i++) {
+		pe.vaddr = 0x400000 + (uint64_t)i * 0x3000;
+		pe.nr_pages = (uint64_t)i + 1;
+		pe.kind = PAGES_KIND__PAGES_PARENT;
+		ASSERT_OK(img_rec_add(&w, &pe.base));
+	}
+	ASSERT_OK(img_rec_commit(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &w, &size));
+	img_rec_writer_release(&w);
+	path_of(p, sizeof(p), "recs/pagemap.img");
+	ASSERT_OK(stat(p, &st));
+	ASSERT_EQ(st.st_size, size);
+	ASSERT_EQ(st.st_mode & 0777, 0600);
+	ASSERT_TRUE(!exists("recs/pagemap.img.tmp"));
+
+	ASSERT_OK(img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd));
+	for (int i = 0; i < 50; i++) {
+		PagemapEntry *e;
+
+		ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 1);
+		e = (PagemapEntry *)m;
+		ASSERT_EQ(e->vaddr, 0x400000 + (uint64_t)i * 0x3000);
+		ASSERT_EQ(e->nr_pages, i + 1);
+		ASSERT_EQ(e->kind, PAGES_KIND__PAGES_PARENT);
+		ASSERT_TRUE(!e->has_off);
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
+	img_rec_reader_release(&rd);
+	/* the wrong type */
+	ASSERT_EQ(img_rec_open(ctx, &dir, "pagemap.img", IMG_MM, &rd), -EBADMSG);
+	sdump_ctx_clear_error(ctx);
+	/* more than one record where one is expected */
+	ASSERT_EQ(img_read_one(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &pagemap_entry__descriptor,
+			       &m), -EBADMSG);
+	sdump_ctx_clear_error(ctx);
+	/* a byte flipped, or truncated */
+	flip_byte("recs/pagemap.img", size / 2);
+	ASSERT_EQ(img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd), -EBADMSG);
+	ASSERT_TRUE(sdump_ctx_last_error(ctx) != NULL);
+	sdump_ctx_clear_error(ctx);
+	flip_byte("recs/pagemap.img", size / 2);
+	set_size("recs/pagemap.img", size - 1);
+	ASSERT_EQ(img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd), -EBADMSG);
+	set_size("recs/pagemap.img", 0);
+	ASSERT_EQ(img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd), -EBADMSG);
+	ASSERT_EQ(img_rec_open(ctx, &dir, "nothere.img", IMG_PAGEMAP, &rd), -ENOENT);
+	sdump_ctx_clear_error(ctx);
+
+	/* one record */
+	pe.vaddr = 0x7000;
+	pe.nr_pages = 3;
+	pe.kind = PAGES_KIND__PAGES_DATA;
+	pe.has_off = true;
+	pe.off = 0x123000;
+	ASSERT_OK(img_write_one(ctx, &dir, "inventory.img", IMG_INVENTORY, &pe.base, &size1));
+	ASSERT_TRUE(size1 > 0);
+	m = NULL;
+	ASSERT_OK(img_read_one(ctx, &dir, "inventory.img", IMG_INVENTORY,
+			       &pagemap_entry__descriptor, &m));
+	ASSERT_EQ(((PagemapEntry *)m)->vaddr, 0x7000);
+	ASSERT_EQ(((PagemapEntry *)m)->off, 0x123000);
+	protobuf_c_message_free_unpacked(m, NULL);
+	/* an image now */
+	path_of(p, sizeof(p), "recs");
+	ASSERT_OK(img_dir_open(ctx, p, &rdir));
+	ASSERT_STREQ(rdir.path, p);
+	img_dir_release(&rdir);
+
+	/* no records at all */
+	ASSERT_OK(img_rec_commit(ctx, &dir, "mm.img", IMG_MM, &w, NULL));
+	ASSERT_OK(img_rec_open(ctx, &dir, "mm.img", IMG_MM, &rd));
+	ASSERT_EQ(rd.len, 0);
+	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
+	img_rec_reader_release(&rd);
+	ASSERT_EQ(img_read_one(ctx, &dir, "mm.img", IMG_MM, &pagemap_entry__descriptor, &m),
+		  -EBADMSG);
+	sdump_ctx_clear_error(ctx);
+
+	ASSERT_OK(img_dir_sync(ctx, &dir));
+	img_dir_abort(ctx, &dir);
+	img_dir_release(&dir);
+	ASSERT_TRUE(!exists("recs"));
+}
+
+int main(void)
+{
+	const char *t = getenv("TMPDIR");
+	int ret;
+
+	snprintf(tmp, sizeof(tmp), "%s/sdump-unit-XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(tmp)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	if (sdump_ctx_new(&ctx) < 0)
+		return 1;
+	make_data();
+	RUN(test_round_trip);
+	RUN(test_writer_order);
+	RUN(test_empty_stream);
+	RUN(test_reader_stream_overflow);
+	RUN(test_dir_create);
+	RUN(test_abort_unfinished);
+	RUN(test_rec_files);
+	ret = unit_summary();
+	sdump_ctx_free(ctx);
+	free(data);
+	rm_rf(tmp);
+	return ret;
+}
