@@ -7,13 +7,15 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump pre-dump -t <pid> -D <dir> [--track <how>] [-j <n>] [-v|-q] [-o <file>]\n"
+	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Save the memory of a running process into a new image directory. The\n"
-	"process is frozen only while its memory map is read, and runs on.\n"
+	"process is frozen only while its memory map is read, and runs on. With\n"
+	"--parent, only the pages written since that pass are saved.\n"
 	"\n"
 	"  -t, --tree PID          the process to dump\n"
 	"  -D, --images-dir DIR    the new image (created, or an empty directory)\n"
+	"      --parent DIR        the previous pass of this process\n"
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
 	"  -j, --threads N         compression threads (default: one per CPU)\n"
 	"  -v, -q, -o FILE         more, fewer messages; messages to FILE\n";
@@ -24,6 +26,7 @@ int cmd_pre_dump(int argc, char **argv)
 		{ "tree", required_argument, NULL, 't' },
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "track", required_argument, NULL, 'T' },
+		{ "parent", required_argument, NULL, 'P' },
 		{ "threads", required_argument, NULL, 'j' },
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -45,6 +48,9 @@ int cmd_pre_dump(int argc, char **argv)
 			break;
 		case 'D':
 			o.dir = optarg;
+			break;
+		case 'P':
+			o.parent = optarg;
 			break;
 		case 'T':
 			if (sdump_track_parse(optarg, &o.track) < 0)

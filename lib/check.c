@@ -25,6 +25,7 @@
 #define LOG_PREFIX "check: "
 #include "ctx.h"
 #include "compat.h"
+#include "track.h"
 #include "util.h"
 
 struct probe {
@@ -53,24 +54,6 @@ static void reap(pid_t pid)
 	(void)kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
 		;
-}
-
-/* Run @fn in a child: its exit status is the probe's result (0 or an errno). */
-static int in_child(int (*fn)(void))
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		_exit(fn());
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (!WIFEXITED(status))
-		return -EFAULT;
-	return -WEXITSTATUS(status);
 }
 
 static int probe_seize(char *detail, size_t size)
@@ -176,38 +159,19 @@ static int probe_pagemap(char *detail, size_t size)
 	return r;
 }
 
-/* In a child: clear_refs 4 must clear bit 55 and a write must set it again. */
-static int child_soft_dirty(void)
+static int probe_backend(const struct track_ops *o, char *detail, size_t size)
 {
-	volatile char *p = mmap(NULL, (size_t)page_size(), PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t before, after;
-	int fd;
+	const char *why = NULL;
+	int r = o->probe(&why);
 
-	if (p == MAP_FAILED)
-		return errno;
-	p[0] = 1;
-	fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "4", 1) != 1)
-		return errno ? errno : EIO;
-	(void)close(fd);
-	if (pagemap_entry((void *)p, &before) < 0)
-		return EIO;
-	p[0] = 2;
-	if (pagemap_entry((void *)p, &after) < 0)
-		return EIO;
-	if ((before & PME_SOFT_DIRTY) || !(after & PME_SOFT_DIRTY))
-		return EOPNOTSUPP;
-	return 0;
+	if (r < 0 && why)
+		(void)snprintf(detail, size, "%s", why);
+	return r;
 }
 
 static int probe_soft_dirty(char *detail, size_t size)
 {
-	int r = in_child(child_soft_dirty);
-
-	if (r == -EOPNOTSUPP)
-		(void)snprintf(detail, size, "bit 55 never sets (CONFIG_MEM_SOFT_DIRTY is off)");
-	return r;
+	return probe_backend(&track_soft_dirty_ops, detail, size);
 }
 
 static int probe_pagemap_scan(char *detail, size_t size)
@@ -235,61 +199,9 @@ static int probe_pagemap_scan(char *detail, size_t size)
 	return r;
 }
 
-/* In a child: async uffd-wp marks exactly the written page, seen by PAGEMAP_SCAN. */
-static int child_uffd_wp(void)
-{
-	size_t psz = (size_t)page_size();
-	char *p = mmap(NULL, 4 * psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED,
-	};
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
-	struct page_region out[4];
-	struct pm_scan_arg arg = {
-		.size = sizeof(arg),
-		.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
-		.vec = (uintptr_t)out,
-		.vec_len = 4,
-		.category_mask = PAGE_IS_WRITTEN,
-		.return_mask = PAGE_IS_WRITTEN,
-	};
-	long n;
-	int uffd, pm;
-
-	if (p == MAP_FAILED)
-		return errno;
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
-	if (uffd < 0)
-		return errno;
-	if (ioctl(uffd, UFFDIO_API, &api) < 0)
-		return errno == EINVAL ? EOPNOTSUPP : errno;
-	reg.range.start = (uintptr_t)p;
-	reg.range.len = 4 * psz;
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
-		return errno;
-	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (pm < 0)
-		return errno;
-	arg.start = (uintptr_t)p;
-	arg.end = (uintptr_t)p + 4 * psz;
-	/* the first scan write-protects everything (unpopulated pages included) */
-	if (ioctl(pm, PAGEMAP_SCAN, &arg) < 0)
-		return errno;
-	p[2 * psz] = 1;
-	n = ioctl(pm, PAGEMAP_SCAN, &arg);
-	if (n != 1 || out[0].start != (uintptr_t)p + 2 * psz || out[0].end != out[0].start + psz)
-		return EIO;
-	return 0;
-}
-
 static int probe_uffd_wp(char *detail, size_t size)
 {
-	int r = in_child(child_uffd_wp);
-
-	if (r == -EOPNOTSUPP)
-		(void)snprintf(detail, size, "UFFD_FEATURE_WP_ASYNC unknown (Linux 6.7+)");
-	return r;
+	return probe_backend(&track_uffd_wp_ops, detail, size);
 }
 
 static int probe_pidfd_getfd(char *detail, size_t size)
@@ -377,6 +289,15 @@ SDUMP_API int sdump_check(struct sdump_ctx *ctx, struct sdump_feature *ret_featu
 		if (r < 0 && !f->detail[0])
 			(void)snprintf(f->detail, sizeof(f->detail), "%s", strerror(-r));
 		pr_debug(ctx, "%s: %s", f->name, f->present ? "present" : f->detail);
+	}
+	if (n < max) {
+		const struct track_ops *o = track_select(ctx, SDUMP_TRACK_AUTO);
+		struct sdump_feature *f = &ret_features[n++];
+
+		memset(f, 0, sizeof(*f));
+		f->name = "track-auto";
+		f->present = o != &track_none_ops;
+		(void)snprintf(f->detail, sizeof(f->detail), "--track auto uses %s", o->name);
 	}
 	return (int)n;
 }

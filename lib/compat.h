@@ -67,6 +67,7 @@ struct pm_scan_arg {
 #define PME_FILE (1ULL << 61)
 #define PME_SWAP (1ULL << 62)
 #define PME_PRESENT (1ULL << 63)
+#define PME_PFN_MASK ((1ULL << 55) - 1)
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,17 +16,20 @@
 #include <unistd.h>
 
 #include "sdump.h"
-#define LOG_PREFIX "dump: "
+#define LOG_PREFIX ""
 #include "ctx.h"
 #include "compat.h"
 #include "image.h"
 #include "pagemap.h"
 #include "pages.h"
+#include "chain.h"
 #include "pagestore.h"
 #include "passimg.h"
 #include "pmimg.h"
 #include "proc.h"
+#include "scan.h"
 #include "seize.h"
+#include "track.h"
 #include "util.h"
 
 struct pass {
@@ -41,6 +45,12 @@ struct pass {
 	struct pm_list entries;
 	struct sdump_stats st;
 	uint64_t t0;
+	struct chain parent;		/* the parent pass and its chain, if any */
+	const struct track_ops *track;
+	struct tracker tracker;
+	bool tracker_open;
+	bool state_valid;		/* the tracking state of the target is the parent's */
+	struct track_state state;
 };
 
 /* The target's identity: it must be a process (not a thread), and alive. */
@@ -113,6 +123,124 @@ static void unfreeze(struct pass *p)
 	p->st.freeze_us = t - p->seized.t_first_us;
 }
 
+struct collect_ctx {
+	struct pass *p;
+	const struct vma *v;
+	bool all_written;	/* the VMA is not tracked: every page counts as written */
+};
+
+/* Unwritten pages: "in parent" where the parent has them, else copied. */
+static int add_clean(struct pass *p, uint64_t a, uint64_t b)
+{
+	const struct pm_list *pl = &p->parent.p[0].pm.list;
+	size_t psz = p->meta.page_size;
+	int r = 0;
+
+	while (a < b && r == 0) {
+		const struct pm_entry *e = pm_list_find_ge(pl, a, psz);
+		uint64_t end;
+
+		/*
+		 * A page the tracker calls clean but the parent never saw (it was
+		 * lost during the parent's copy, say) is copied: never trust a
+		 * page to be somewhere it is not.
+		 */
+		if (!e || e->vaddr >= b)
+			return run_list_add_kind(&p->runs, a, (b - a) / psz, psz, false);
+		if (e->vaddr > a) {
+			r = run_list_add_kind(&p->runs, a, (e->vaddr - a) / psz, psz, false);
+			a = e->vaddr;
+			continue;
+		}
+		end = MIN(b, e->vaddr + e->npages * psz);
+		r = run_list_add_kind(&p->runs, a, (end - a) / psz, psz, true);
+		a = end;
+	}
+	return r;
+}
+
+static int collect_range(void *data, const struct scan_range *sr)
+{
+	struct collect_ctx *c = data;
+	uint32_t cats = sr->cats | (c->all_written ? SC_WRITTEN : 0);
+	size_t psz = c->p->meta.page_size;
+	uint64_t a = MAX(sr->start, c->v->start), b = MIN(sr->end, c->v->end);
+
+	if (a >= b || !page_wanted(c->v->kind, cats))
+		return 0;
+	if (!c->p->tracker.incremental || (cats & SC_WRITTEN))
+		return run_list_add_kind(&c->p->runs, a, (b - a) / psz, psz, false);
+	return add_clean(c->p, a, b);
+}
+
+static int collect_vma(struct pass *p, struct scanner *sc, const struct vma *v)
+{
+	struct collect_ctx c = { .p = p, .v = v };
+	size_t psz = p->meta.page_size;
+	int r;
+
+	/*
+	 * Shared anonymous memory may hold pages this process never mapped
+	 * (pagemap cannot see them), and the vdso is two pages: saved whole,
+	 * every pass; zero pages cost nothing in the image.
+	 */
+	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
+		return run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
+	r = scanner_scan(sc, v->start, v->end, p->tracker.incremental && p->track->check_wpasync,
+			 collect_range, &c);
+	if (r == -EPERM && p->track->check_wpasync) {
+		/* not registered for write-protection (new VMA, or the fd was closed) */
+		pr_debug(p->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not tracked: saved whole", v->start,
+			 v->end);
+		c.all_written = true;
+		r = scanner_scan(sc, v->start, v->end, false, collect_range, &c);
+	}
+	if (r < 0)
+		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
+			      v->start);
+	return 0;
+}
+
+/* Decide whether this pass can be incremental, and attach the tracker. */
+static int open_tracker(struct pass *p)
+{
+	struct tracker *t = &p->tracker;
+	const char *why = NULL;
+	int r;
+
+	*t = (struct tracker){
+		.ctx = p->ctx,
+		.ops = p->track,
+		.pid = p->opts->pid,
+		.pidfd = p->pidfd,
+		.seized = &p->seized,
+		.inj = { .pid = p->opts->pid },
+		.uffd = -1,
+		.target_fd = -1,
+	};
+	if (p->parent.n > 0) {
+		const struct pass_meta *pm = &p->parent.p[0].meta;
+
+		if (p->track == &track_none_ops)
+			why = "tracking is off (--track none)";
+		else if (strcmp(pm->tracker, p->track->name))
+			why = "the parent was tracked differently";
+		else if (!p->state_valid || strcmp(p->state.pass_id, pm->pass_id) ||
+			 strcmp(p->state.tracker, p->track->name))
+			why = "tracking was re-armed by another pass since the parent, or never armed";
+		t->incremental = !why;
+		if (why && p->track != &track_none_ops)
+			pr_warn(p->ctx, "pass %s: %s; this pass saves every page", p->opts->dir, why);
+	}
+	r = p->track->open(t, p->state_valid && !strcmp(p->state.tracker, p->track->name)
+				      ? p->state.fd
+				      : -1);
+	if (r < 0)
+		return r;
+	p->tracker_open = true;
+	return 0;
+}
+
 /* While frozen: the VMAs, and which pages to save. */
 static int collect(struct pass *p)
 {
@@ -121,6 +249,7 @@ static int collect(struct pass *p)
 	char path[64], state;
 	uint64_t start_time;
 	size_t psz = p->meta.page_size, keep = 0;
+	struct scanner sc;
 	int r;
 
 	/* The PID may have been reused between our first look and the seize. */
@@ -150,16 +279,28 @@ static int collect(struct pass *p)
 	}
 	p->vmas.n = keep;
 
-	for (size_t i = 0; i < p->vmas.n; i++) {
+	r = open_tracker(p);
+	if (r < 0)
+		return r;
+	r = scanner_init(&sc, p->pagemap_fd, psz, p->track->written);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot scan pagemap of pid %d", p->opts->pid);
+	for (size_t i = 0; i < p->vmas.n && r == 0; i++) {
 		const struct vma *v = &p->vmas.v[i];
 
-		if (vma_kind_saved(v->kind))
-			p->st.pages_scanned += (v->end - v->start) / psz;
-		r = pagemap_collect_vma(p->pagemap_fd, v, psz, &p->runs);
-		if (r < 0)
-			return sd_err(ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64,
-				      p->opts->pid, v->start);
+		if (!vma_kind_saved(v->kind))
+			continue;
+		p->st.pages_scanned += (v->end - v->start) / psz;
+		r = collect_vma(p, &sc, v);
 	}
+	scanner_release(&sc);
+	if (r < 0)
+		return r;
+	/* the pages to save are known: from here on, writes count for the next pass */
+	track_state_remove(p->opts->pid, p->meta.start_time);
+	r = p->track->arm(&p->tracker, &p->vmas);
+	if (r < 0)
+		return r;
 	p->st.vmas = p->vmas.n;
 	pr_debug(ctx, "%zu VMAs, %" PRIu64 " pages to copy in %zu runs", p->vmas.n, p->runs.pages,
 		 p->runs.n);
@@ -205,6 +346,7 @@ static int copy_and_write(struct pass *p)
 	pr_debug(ctx, "copied %" PRIu64 " MiB with process_vm_readv, %" PRIu64 " MiB from /proc/PID/mem",
 		 counts.vm_readv_bytes >> 20, counts.mem_bytes >> 20);
 	p->st.pages_written = counts.data + counts.zero;
+	p->st.pages_in_parent = counts.parent;
 	p->st.pages_zero = counts.zero;
 	p->st.pages_lost = counts.lost;
 	p->st.bytes_written = pm.pages_file_size;
@@ -230,6 +372,9 @@ out:
 static void pass_release(struct pass *p)
 {
 	unfreeze(p);
+	if (p->tracker_open)
+		p->track->close(&p->tracker);
+	chain_release(&p->parent);
 	zclose(&p->pidfd);
 	zclose(&p->pagemap_fd);
 	zclose(&p->mem_fd);
@@ -237,6 +382,59 @@ static void pass_release(struct pass *p)
 	run_list_release(&p->runs);
 	pm_list_release(&p->entries);
 	img_dir_release(&p->dir);
+}
+
+/* The parent must be a pass of this very process: same pid, start time and boot. */
+static int open_parent(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	const struct pass_meta *pm;
+	int r;
+
+	r = chain_open(ctx, p->opts->parent, &p->parent);
+	if (r == -ENOENT && !sdump_ctx_last_error(ctx))
+		r = sd_errx(ctx, r, "parent image '%s' is missing", p->opts->parent);
+	if (r < 0)
+		return r;
+	pm = &p->parent.p[0].meta;
+	if (pm->pid != p->opts->pid || pm->start_time != p->meta.start_time ||
+	    pm->boot_id_hi != p->meta.boot_id_hi || pm->boot_id_lo != p->meta.boot_id_lo)
+		return sd_errx(ctx, -EINVAL,
+			       "parent image '%s' is of another process (pid %d started at %" PRIu64 "), not of pid %d",
+			       p->opts->parent, pm->pid, pm->start_time, p->opts->pid);
+	(void)snprintf(p->meta.parent_pass_id, sizeof(p->meta.parent_pass_id), "%s", pm->pass_id);
+	(void)snprintf(p->meta.parent_path, sizeof(p->meta.parent_path), "%s", p->opts->parent);
+	return 0;
+}
+
+/* "parent" -> the parent directory, relative to the new one (CRIU's convention). */
+static int link_parent(struct pass *p)
+{
+	_cleanup_free_ char *from = realpath(p->opts->dir, NULL);
+	_cleanup_free_ char *to = realpath(p->opts->parent, NULL);
+	char rel[PATH_MAX] = "";
+	size_t common = 0, len = 0;
+	int r;
+
+	if (!from || !to)
+		return sd_err(p->ctx, -errno, "cannot resolve the path of '%s'", p->opts->parent);
+	/* the longest common prefix that ends at a path component */
+	for (size_t i = 0;; i++) {
+		if ((from[i] == '/' || !from[i]) && (to[i] == '/' || !to[i]))
+			common = i;
+		if (!from[i] || !to[i] || from[i] != to[i])
+			break;
+	}
+	for (const char *s = from + common; *s; s++)
+		if (*s == '/')
+			len += (size_t)snprintf(rel + len, sizeof(rel) - len, "../");
+	(void)snprintf(rel + len, sizeof(rel) - len, "%s", to[common] == '/' ? to + common + 1 : to + common);
+	if (!rel[0])
+		(void)snprintf(rel, sizeof(rel), ".");
+	r = symlinkat(rel, p->dir.dirfd, "parent");
+	if (r < 0)
+		return sd_err(p->ctx, -errno, "cannot link '%s/parent'", p->opts->dir);
+	return 0;
 }
 
 static int run_pass(struct pass *p)
@@ -249,6 +447,16 @@ static int run_pass(struct pass *p)
 	r = read_target(p);
 	if (r < 0)
 		return r;
+	if (o->parent) {
+		r = open_parent(p);
+		if (r < 0)
+			return r;
+	}
+	p->track = track_select(ctx, o->track);
+	if (!p->track)
+		return -EOPNOTSUPP;
+	(void)snprintf(p->meta.tracker, sizeof(p->meta.tracker), "%s", p->track->name);
+	p->state_valid = track_state_read(o->pid, p->meta.start_time, &p->state) == 0;
 	p->pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
 	if (p->pidfd < 0)
 		return sd_err(ctx, errno == ESRCH ? -ESRCH : -errno, "cannot open pidfd of pid %d",
@@ -256,6 +464,11 @@ static int run_pass(struct pass *p)
 	r = img_dir_create(ctx, o->dir, &p->dir);
 	if (r < 0)
 		return r;
+	if (o->parent) {
+		r = link_parent(p);
+		if (r < 0)
+			return r;
+	}
 
 	t = now_us();
 	r = seize_process(ctx, o->pid, &p->seized);
@@ -292,7 +505,21 @@ static int run_pass(struct pass *p)
 	r = passimg_write_inventory(ctx, &p->dir, &p->meta);
 	if (r < 0)
 		return r;
-	return img_dir_sync(ctx, &p->dir);
+	r = img_dir_sync(ctx, &p->dir);
+	if (r < 0)
+		return r;
+	/* committed: the next pass may build on this one */
+	if (p->track != &track_none_ops) {
+		struct track_state st = { .fd = p->tracker.target_fd };
+
+		(void)snprintf(st.pass_id, sizeof(st.pass_id), "%s", p->meta.pass_id);
+		(void)snprintf(st.tracker, sizeof(st.tracker), "%s", p->track->name);
+		r = track_state_write(o->pid, p->meta.start_time, &st);
+		if (r < 0)
+			pr_warn(ctx, "cannot record the tracking state of pid %d, ignoring (the next pass saves everything): %s",
+				o->pid, strerror(-r));
+	}
+	return 0;
 }
 
 SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
@@ -311,14 +538,11 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
 
 	if (opts->pid <= 0 || !opts->dir || !opts->dir[0])
 		return sd_errx(ctx, -EINVAL, "pre-dump needs a pid and an image directory");
-	if (opts->parent)
-		return sd_errx(ctx, -EOPNOTSUPP, "--parent is not supported yet");
 	p.meta.format_version = SDUMP_IMAGE_VERSION;
 	p.meta.kind = PASS_KIND_PRE_DUMP;
 	p.meta.pid = opts->pid;
 	p.meta.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	p.meta.time_start_ns = now_realtime_ns();
-	(void)snprintf(p.meta.tracker, sizeof(p.meta.tracker), "none");
 	read_host(&p);
 	r = pass_id_new(p.meta.pass_id);
 	if (r < 0)
@@ -330,10 +554,10 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
 		img_dir_abort(ctx, &p.dir);
 	} else {
 		pr_info(ctx, "pre-dump %d: %" PRIu64 " MiB scanned, %" PRIu64 " KiB written (%" PRIu64
-			" pages), frozen %.1f ms, %.2f s",
+			" pages, %" PRIu64 " in parent), %s, frozen %.1f ms, %.2f s",
 			opts->pid, p.st.pages_scanned * p.meta.page_size >> 20,
-			p.st.bytes_written >> 10, p.st.pages_written, p.st.freeze_us / 1000.0,
-			p.st.total_us / 1e6);
+			p.st.bytes_written >> 10, p.st.pages_written, p.st.pages_in_parent,
+			p.meta.tracker, p.st.freeze_us / 1000.0, p.st.total_us / 1e6);
 		if (ret_stats)
 			*ret_stats = p.st;
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * /proc/PID/pagemap: which pages of a VMA hold something worth saving, as
- * lists of page runs.
+ * Which pages of a VMA a pass saves, and the lists of page runs a pass
+ * works through: runs to copy, and runs unchanged since the parent pass.
  */
 #ifndef SDUMP_PAGEMAP_H
 #define SDUMP_PAGEMAP_H
@@ -13,10 +13,12 @@
 
 #include "sdump.h"
 #include "proc.h"
+#include "scan.h"
 
 struct page_run {
 	uint64_t start;		/* address */
 	uint64_t npages;
+	bool in_parent;		/* unchanged since the parent pass: not copied */
 };
 
 struct run_list {
@@ -25,28 +27,26 @@ struct run_list {
 	uint64_t pages;		/* sum of npages */
 };
 
-/* Append a run, merged with the last one when they touch. -ENOMEM. */
+/* Append a run to copy, merged with the last one when they touch. -ENOMEM. */
 int run_list_add(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size);
+/* The same for a run to copy or (@in_parent) to record as unchanged. */
+int run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
+		      bool in_parent);
 void run_list_release(struct run_list *l);
 
-/*
- * Whether a full pass saves the page whose pagemap entry is @pme in a VMA of
- * @kind: anonymous and shmem pages that are present or swapped, pages of
- * private file mappings that were copied on write (present and no longer
- * the file's page, or swapped), the vdso. Never shared file pages or vvar.
- */
+/* page_wanted() of one pagemap entry. */
 bool pme_wanted(enum vma_kind kind, uint64_t pme);
 
 /* Whether pages of a VMA of this kind are ever saved. */
 bool vma_kind_saved(enum vma_kind kind);
 
 /*
- * Read the pagemap entries of @npages pages from @addr: -errno, or the
- * number of entries read (fewer only if the range ends past the mappings).
+ * Whether a pass saves a page with these scan categories (SC_* of scan.h)
+ * in a VMA of @kind: anonymous and shmem pages that are present or swapped,
+ * pages of private file mappings that were copied on write (present and no
+ * longer the file's page, or swapped), the vdso. Never shared file pages
+ * or vvar.
  */
-ssize_t pagemap_read(int fd, uint64_t addr, uint64_t *out, size_t npages, size_t page_size);
-
-/* Append to @runs the pages of @v that a full pass saves. */
-int pagemap_collect_vma(int fd, const struct vma *v, size_t page_size, struct run_list *runs);
+bool page_wanted(enum vma_kind kind, uint32_t cats);
 
 #endif /* SDUMP_PAGEMAP_H */

@@ -73,6 +73,13 @@ int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struc
 	for (size_t ri = 0; ri < runs->n; ri++) {
 		uint64_t addr = runs->r[ri].start, left = runs->r[ri].npages;
 
+		if (runs->r[ri].in_parent) {
+			r = pm_list_add(out, addr, left, PM_PARENT, 0, psz);
+			if (r < 0)
+				return sd_err(ctx, r, "cannot record pages");
+			counts->parent += left;
+			continue;
+		}
 		while (left > 0) {
 			uint8_t *buf;
 			size_t room, kept = 0;

@@ -20,6 +20,7 @@ struct copy_counts {
 	uint64_t data;		/* pages stored */
 	uint64_t zero;		/* pages found all zero, recorded as such */
 	uint64_t lost;		/* pages unmapped since they were collected */
+	uint64_t parent;	/* pages recorded as unchanged since the parent pass */
 	uint64_t vm_readv_bytes, mem_bytes; /* which way the bytes came */
 };
 
@@ -32,8 +33,8 @@ struct page_source {
 };
 
 /*
- * Copy every page of @runs into @w, adding the entries (data or zero) to
- * @out in address order. Pages that cannot be read any more are counted as
+ * Copy every page of @runs into @w, adding the entries (data, zero, or for
+ * runs in_parent, parent) to @out in address order. Pages that cannot be read any more are counted as
  * lost and left out. -ESRCH when the process exited meanwhile.
  */
 int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struct run_list *runs,

@@ -44,6 +44,22 @@ void pm_list_release(struct pm_list *l)
 	l->n = l->cap = 0;
 }
 
+const struct pm_entry *pm_list_find_ge(const struct pm_list *l, uint64_t addr, size_t page_size)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pm_entry *e = &l->e[mid];
+
+		if (e->vaddr + e->npages * page_size <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->n ? &l->e[lo] : NULL;
+}
+
 const struct pm_entry *pm_list_find(const struct pm_list *l, uint64_t addr, size_t page_size)
 {
 	size_t lo = 0, hi = l->n;

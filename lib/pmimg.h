@@ -40,6 +40,8 @@ struct pm_list {
 int pm_list_add(struct pm_list *l, uint64_t vaddr, uint64_t npages, enum pm_kind kind,
 		uint64_t off, size_t page_size);
 void pm_list_release(struct pm_list *l);
+/* The first entry that ends after @addr, or NULL. */
+const struct pm_entry *pm_list_find_ge(const struct pm_list *l, uint64_t addr, size_t page_size);
 /* The entry holding @addr, or NULL. */
 const struct pm_entry *pm_list_find(const struct pm_list *l, uint64_t addr, size_t page_size);
 

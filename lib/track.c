@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Tracking backends: names. */
+/* Tracking backends: names, selection, and the state file of each process. */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sdump.h"
+#define LOG_PREFIX "track: "
+#include "ctx.h"
+#include "track.h"
 #include "util.h"
 
 static const char *const names[] = {
@@ -29,4 +38,118 @@ SDUMP_API int sdump_track_parse(const char *name, enum sdump_track *ret_track)
 		}
 	}
 	return -EINVAL;
+}
+
+/* In the order auto tries them. */
+static const struct track_ops *const backends[] = {
+	&track_soft_dirty_ops,
+	&track_uffd_wp_ops,
+	&track_none_ops,
+};
+
+const struct track_ops *track_by_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
+}
+
+const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track track)
+{
+	const char *why = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
+		const struct track_ops *o = backends[i];
+
+		if (track != SDUMP_TRACK_AUTO && o->id != track)
+			continue;
+		if (o->probe(&why) == 0) {
+			pr_debug(ctx, "using %s", o->name);
+			return o;
+		}
+		if (track != SDUMP_TRACK_AUTO) {
+			sd_errx(ctx, -EOPNOTSUPP, "tracker %s does not work on this kernel: %s", o->name,
+				why ? why : "probe failed");
+			return NULL;
+		}
+		pr_debug(ctx, "%s does not work here: %s", o->name, why ? why : "probe failed");
+	}
+	return &track_none_ops;
+}
+
+/*
+ * The state directory: $SDUMP_STATE_DIR, else /run/sdump (root), else
+ * $XDG_RUNTIME_DIR/sdump. A tmpfs is right: start times only mean
+ * something until the next boot.
+ */
+static int state_path(pid_t pid, uint64_t start_time, char *buf, size_t size, bool create)
+{
+	const char *dir = getenv("SDUMP_STATE_DIR");
+	char d[512];
+
+	if (!dir || !*dir) {
+		if (geteuid() == 0 || !getenv("XDG_RUNTIME_DIR")) {
+			dir = "/run/sdump";
+		} else {
+			(void)snprintf(d, sizeof(d), "%s/sdump", getenv("XDG_RUNTIME_DIR"));
+			dir = d;
+		}
+	}
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (snprintf(buf, size, "%s/track-%d-%" PRIu64, dir, pid, start_time) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct track_state st = { .fd = -1 };
+	char path[600];
+	int r;
+
+	r = state_path(pid, start_time, path, sizeof(path), false);
+	if (r < 0)
+		return r;
+	r = read_file(AT_FDCWD, path, &buf, NULL);
+	if (r < 0)
+		return r;
+	if (sscanf(buf, "%32s %15s %d", st.pass_id, st.tracker, &st.fd) != 3 ||
+	    strlen(st.pass_id) != 32)
+		return -ENOENT;
+	*ret = st;
+	return 0;
+}
+
+int track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st)
+{
+	char path[600], tmp[640], line[128];
+	int fd, r, n;
+
+	r = state_path(pid, start_time, path, sizeof(path), true);
+	if (r < 0)
+		return r;
+	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(line, sizeof(line), "%s %s %d\n", st->pass_id, st->tracker, st->fd);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, line, (size_t)n);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+void track_state_remove(pid_t pid, uint64_t start_time)
+{
+	char path[600];
+
+	if (state_path(pid, start_time, path, sizeof(path), false) == 0)
+		(void)unlink(path);
 }

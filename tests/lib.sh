@@ -65,6 +65,8 @@ stop_target() {
 declare -A REG_ADDR REG_LEN
 load_regions() {
 	local kw name addr len
+	REG_ADDR=()
+	REG_LEN=()
 	echo regions >&7
 	while read -r -t 60 kw name addr len <&8; do
 		[ "$kw" = end ] && return 0
@@ -111,6 +113,11 @@ expect_error() {
 	[ "$st" = 1 ] || fail "'$*' exited $st, expected 1; stderr: $(cat "$WORK/stderr")"
 	[ "$(wc -l <"$WORK/stderr")" = 1 ] || fail "'$*' printed more than one line: $(cat "$WORK/stderr")"
 	grep -Eq "^sdump: .*($pat)" "$WORK/stderr" || fail "'$*' said '$(cat "$WORK/stderr")', expected /$pat/"
+}
+
+# json_int FILE KEY: an integer field of a one-line JSON document (no python needed).
+json_int() {
+	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"
 }
 
 # json_get FILE EXPR: a value from a JSON document (python3 is in every Debian base).

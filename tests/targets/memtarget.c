@@ -6,7 +6,16 @@
  *   regions                 -> "region NAME ADDR LEN" lines, then "end"
  *   save NAME PATH          -> writes the region's current contents to PATH; "ok"
  *   dirty NAME PERMILLE SEED -> rewrites that share of the region's pages; "ok N"
+ *   mmap NAME PAGES         -> a new anonymous region, filled; "ok"
+ *   munmap NAME             -> "ok"
+ *   mremap NAME             -> moves the region elsewhere; "ok"
+ *   mprotect NAME r|rw      -> "ok"
+ *   fork                    -> a child that waits (killed with us); "ok PID"
+ *   stall                   -> "ok US": the longest gap the ticker thread saw since the last "stall"
  *   exit                    -> exits 0
+ *
+ * The ticker thread (--ticker) timestamps every 100 us: a gap much longer
+ * than that is time the process was frozen.
  *
  * It prints "ready PID" once everything is mapped and written. Options:
  *   --mib N      size of the big anonymous region (default 16)
@@ -20,7 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -76,7 +88,7 @@ static struct region *add_region(const char *name, void *addr, size_t len)
 {
 	struct region *r = &regions[nregions++];
 
-	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->name, sizeof(r->name), "%.31s", name);
 	r->addr = addr;
 	r->len = len;
 	return r;
@@ -197,6 +209,81 @@ static void setup(size_t mib, const char *dir)
 	add_region("heap", p, 1 << 20);
 }
 
+static volatile long max_gap_us;
+
+static long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+static void *ticker_main(void *arg)
+{
+	struct timespec d = { 0, 100000 };
+	long last = now_us();
+
+	(void)arg;
+	for (;;) {
+		long t;
+
+		nanosleep(&d, NULL);
+		t = now_us();
+		if (t - last > max_gap_us)
+			max_gap_us = t - last;
+		last = t;
+	}
+	return NULL;
+}
+
+static int do_mmap(const char *name, size_t pages)
+{
+	uint8_t *p;
+	struct region *r;
+
+	if (find(name) || nregions >= MAX_REGIONS)
+		return -1;
+	p = map_anon(pages * PAGE, MAP_PRIVATE);
+	for (size_t i = 0; i < pages; i++)
+		fill_page(p + i * PAGE, 20000 + (uint64_t)nregions * 1000 + i);
+	pthread_mutex_lock(&lock);
+	r = add_region(name, p, pages * PAGE);
+	(void)r;
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+static int do_munmap(const char *name)
+{
+	struct region *r = find(name);
+
+	if (!r || munmap(r->addr, r->len) < 0)
+		return -1;
+	pthread_mutex_lock(&lock);
+	*r = regions[--nregions];
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+static int do_mremap(const char *name)
+{
+	struct region *r = find(name);
+	void *to, *p;
+
+	if (!r)
+		return -1;
+	/* a fresh spot, then move there (the old range is unmapped by the move) */
+	to = mmap(NULL, r->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (to == MAP_FAILED)
+		return -1;
+	p = mremap(r->addr, r->len, r->len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	if (p == MAP_FAILED)
+		return -1;
+	r->addr = p;
+	return 0;
+}
+
 static int save(const char *name, const char *path)
 {
 	struct region *r = find(name);
@@ -237,6 +324,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = 16;
 	long nthreads = 0;
+	int ticker = 0;
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	pthread_t th[64];
 	char line[4096];
@@ -248,6 +336,8 @@ int main(int argc, char **argv)
 			nthreads = strtol(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			dir = argv[++i];
+		else if (!strcmp(argv[i], "--ticker"))
+			ticker = 1;
 		else {
 			fprintf(stderr, "memtarget: bad argument '%s'\n", argv[i]);
 			return 2;
@@ -263,6 +353,12 @@ int main(int argc, char **argv)
 	while (nregions < 9 + nthreads)
 		pthread_cond_wait(&quit_cond, &lock);
 	pthread_mutex_unlock(&lock);
+	if (ticker) {
+		pthread_t t;
+
+		pthread_create(&t, NULL, ticker_main, NULL);
+		pthread_detach(t);
+	}
 	printf("ready %d\n", getpid());
 
 	while (fgets(line, sizeof(line), stdin)) {
@@ -282,6 +378,28 @@ int main(int argc, char **argv)
 			printf(save(a, b) == 0 ? "ok\n" : "error\n");
 		} else if (sscanf(line, "dirty %31s %ld %llu", a, &pm, &seed) == 3) {
 			printf("ok %ld\n", dirty(a, pm, seed));
+		} else if (sscanf(line, "mmap %31s %ld", a, &pm) == 2) {
+			printf(do_mmap(a, (size_t)pm) == 0 ? "ok\n" : "error\n");
+		} else if (sscanf(line, "munmap %31s", a) == 1) {
+			printf(do_munmap(a) == 0 ? "ok\n" : "error\n");
+		} else if (sscanf(line, "mremap %31s", a) == 1) {
+			printf(do_mremap(a) == 0 ? "ok\n" : "error\n");
+		} else if (sscanf(line, "mprotect %31s %4095s", a, b) == 2) {
+			struct region *r = find(a);
+
+			printf(r && mprotect(r->addr, r->len, strcmp(b, "rw") ? PROT_READ : PROT_READ | PROT_WRITE) == 0 ? "ok\n" : "error\n");
+		} else if (!strcmp(line, "fork")) {
+			pid_t c = fork();
+
+			if (c == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				for (;;)
+					pause();
+			}
+			printf("ok %d\n", (int)c);
+		} else if (!strcmp(line, "stall")) {
+			printf("ok %ld\n", max_gap_us);
+			max_gap_us = 0;
 		} else if (!strcmp(line, "exit")) {
 			break;
 		} else {

@@ -5,6 +5,7 @@
 
 #include "compat.h"
 #include "pagemap.h"
+#include "scan.h"
 #include "pages.h"
 #include "pmimg.h"
 #include "unit.h"
@@ -18,8 +19,11 @@ static const enum vma_kind all_kinds[] = { VK_ANON, VK_FILE, VK_FILE_SHARED, VK_
 static const uint64_t noise[] = { 0, 0x12345, PME_SOFT_DIRTY, PME_SOFT_DIRTY | 0x7ffffffffull,
 				  PME_EXCLUSIVE | 0x1 };
 
-static bool expected_wanted(enum vma_kind kind, bool present, bool swap, bool file)
+static bool expected_wanted(enum vma_kind kind, bool present, bool swap, bool file, uint64_t pme)
 {
+	/* swap type 31 without present: a uffd-wp pte marker, no page at all */
+	if (swap && !present && (pme & 0x1f) == 0x1f)
+		return false;
 	switch (kind) {
 	case VK_ANON:
 	case VK_SHMEM:
@@ -43,7 +47,7 @@ static void test_pme_wanted_table(void)
 				uint64_t pme = noise[n] | (present ? PME_PRESENT : 0) |
 					       (swap ? PME_SWAP : 0) | (file ? PME_FILE : 0);
 				bool got = pme_wanted(all_kinds[k], pme);
-				bool want = expected_wanted(all_kinds[k], present, swap, file);
+				bool want = expected_wanted(all_kinds[k], present, swap, file, pme);
 
 				if (got != want)
 					fprintf(stderr, "  kind %d pme %#llx\n", all_kinds[k],
@@ -302,8 +306,53 @@ static void test_page_is_zero_large(void)
 	ASSERT_TRUE(!one_end);
 }
 
+/* Pagemap entries to scan categories, per way of tracking. */
+static void test_scan_pme_cats(void)
+{
+	const uint64_t zero_pfn = 0x1234;
+
+	/* a uffd-wp pte marker (swap type 31) is no page */
+	ASSERT_EQ(scan_pme_cats(PME_SWAP | PME_UFFD_WP | 0x3f, SCAN_WRITTEN_UFFD_WP, 0), 0);
+	/* a real swapped page, type 0: swapped; written unless it kept the wp bit */
+	ASSERT_EQ(scan_pme_cats(PME_SWAP | 0x20, SCAN_WRITTEN_UFFD_WP, 0), SC_SWAPPED | SC_WRITTEN);
+	ASSERT_EQ(scan_pme_cats(PME_SWAP | PME_UFFD_WP | 0x20, SCAN_WRITTEN_UFFD_WP, 0), SC_SWAPPED);
+	/* soft-dirty: bit 55 */
+	ASSERT_EQ(scan_pme_cats(PME_PRESENT | 7, SCAN_WRITTEN_SOFT_DIRTY, 0), SC_PRESENT);
+	ASSERT_EQ(scan_pme_cats(PME_PRESENT | PME_SOFT_DIRTY | 7, SCAN_WRITTEN_SOFT_DIRTY, 0),
+		  SC_PRESENT | SC_WRITTEN);
+	/* no tracking: everything written */
+	ASSERT_EQ(scan_pme_cats(PME_PRESENT | PME_FILE, SCAN_WRITTEN_ALL, 0),
+		  SC_PRESENT | SC_FILE | SC_WRITTEN);
+	/* the zero page, when its PFN is known */
+	ASSERT_EQ(scan_pme_cats(PME_PRESENT | zero_pfn, SCAN_WRITTEN_ALL, zero_pfn),
+		  SC_PRESENT | SC_ZEROPFN | SC_WRITTEN);
+	ASSERT_EQ(scan_pme_cats(PME_PRESENT | zero_pfn, SCAN_WRITTEN_ALL, 0), SC_PRESENT | SC_WRITTEN);
+	/* ... is never saved, and never "unchanged since the parent" either */
+	ASSERT_TRUE(!page_wanted(VK_ANON, SC_PRESENT | SC_ZEROPFN));
+	ASSERT_TRUE(!page_wanted(VK_FILE, SC_PRESENT | SC_ZEROPFN));
+	ASSERT_TRUE(page_wanted(VK_SHMEM, SC_PRESENT | SC_ZEROPFN));
+}
+
+/* Runs to copy and runs in the parent never merge into one another. */
+static void test_run_list_kinds(void)
+{
+	struct run_list l = { 0 };
+
+	ASSERT_OK(run_list_add_kind(&l, 0x10000, 2, PS, false));
+	ASSERT_OK(run_list_add_kind(&l, 0x12000, 2, PS, true));
+	ASSERT_OK(run_list_add_kind(&l, 0x14000, 1, PS, true));
+	ASSERT_OK(run_list_add_kind(&l, 0x15000, 1, PS, false));
+	ASSERT_EQ(l.n, 3);
+	ASSERT_TRUE(!l.r[0].in_parent && l.r[1].in_parent && !l.r[2].in_parent);
+	ASSERT_EQ(l.r[1].npages, 3);
+	ASSERT_EQ(l.pages, 6);
+	run_list_release(&l);
+}
+
 int main(void)
 {
+	RUN(test_scan_pme_cats);
+	RUN(test_run_list_kinds);
 	RUN(test_pme_wanted_table);
 	RUN(test_pme_wanted_cases);
 	RUN(test_vma_kind_saved);

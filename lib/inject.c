@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "inject: "
+#include "ctx.h"
+#include "inject.h"
+#include "proc.h"
+#include "util.h"
+
+/* Find "syscall" (0f 05) in the vdso, else in any executable mapping. */
+static int find_syscall_insn(struct sdump_ctx *ctx, struct injector *inj)
+{
+	_cleanup_free_ char *maps = NULL;
+	_cleanup_close_ int mem = -1;
+	struct vma_list l = { 0 };
+	char path[64];
+	int r;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/maps", inj->pid);
+	r = read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	r = proc_parse_maps(maps, &l);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot parse '%s'", path);
+	(void)snprintf(path, sizeof(path), "/proc/%d/mem", inj->pid);
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (mem < 0) {
+		r = sd_err(ctx, -errno, "cannot open '%s'", path);
+		goto out;
+	}
+	for (int pass = 0; pass < 2 && !inj->syscall_ip; pass++) {
+		for (size_t i = 0; i < l.n && !inj->syscall_ip; i++) {
+			const struct vma *v = &l.v[i];
+			uint8_t buf[65536];
+			uint64_t a;
+
+			if (!(v->prot & PROT_EXEC) || (pass == 0) != (v->kind == VK_VDSO) ||
+			    v->kind == VK_VSYSCALL)
+				continue;
+			for (a = v->start; a < v->end && !inj->syscall_ip; a += sizeof(buf) - 1) {
+				size_t want = (size_t)MIN((uint64_t)sizeof(buf), v->end - a);
+				ssize_t n = pread_all(mem, buf, want, (off_t)a);
+
+				for (ssize_t k = 0; k + 1 < n; k++) {
+					if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
+						inj->syscall_ip = a + (uint64_t)k;
+						break;
+					}
+				}
+				if (n < (ssize_t)want)
+					break;
+			}
+		}
+	}
+	r = inj->syscall_ip ? 0 : sd_errx(ctx, -ENOEXEC, "no syscall instruction found in pid %d", inj->pid);
+	pr_debug(ctx, "pid %d: syscall instruction at 0x%" PRIx64, inj->pid, inj->syscall_ip);
+out:
+	vma_list_release(&l);
+	return r;
+}
+
+/*
+ * Resume @t with PTRACE_SYSCALL until the next syscall stop. A signal that
+ * arrives on the way is kept in t->pending_sig (delivered at detach).
+ */
+static int step_to_syscall_stop(struct seized_thread *t)
+{
+	int status;
+
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
+			return -errno;
+		while (waitpid(t->tid, &status, __WALL) < 0)
+			if (errno != EINTR)
+				return -errno;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return -ESRCH;
+		if (!WIFSTOPPED(status))
+			return -EIO;
+		if (WSTOPSIG(status) == (SIGTRAP | 0x80))
+			return 0;
+		if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP && !t->pending_sig)
+			t->pending_sig = WSTOPSIG(status);
+	}
+}
+
+/* Put the saved registers back and park the thread in an event stop again. */
+static int restore_thread(struct seized_thread *t, const struct user_regs_struct *saved)
+{
+	int status;
+
+	if (ptrace(PTRACE_SETREGS, t->tid, NULL, saved) < 0)
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0)
+		return -errno;
+	if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
+		return -errno;
+	for (;;) {
+		while (waitpid(t->tid, &status, __WALL) < 0)
+			if (errno != EINTR)
+				return -errno;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return -ESRCH;
+		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		/* a signal on the way: the thread stays in signal-delivery-stop, as after seize */
+		if (WIFSTOPPED(status) && (status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP) {
+			if (!t->pending_sig)
+				t->pending_sig = WSTOPSIG(status);
+			return 0;
+		}
+		if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
+			return -errno;
+	}
+}
+
+int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
+		   const long args[6], long *ret_val)
+{
+	struct user_regs_struct saved, regs;
+	struct seized_thread *t = NULL;
+	int r, e;
+
+	if (!inj->syscall_ip) {
+		r = find_syscall_insn(ctx, inj);
+		if (r < 0)
+			return r;
+	}
+	/* a thread not in signal-delivery-stop: resuming it must not consume a signal */
+	for (size_t i = 0; i < s->n && !t; i++)
+		if (!s->t[i].pending_sig)
+			t = &s->t[i];
+	if (!t)
+		return sd_errx(ctx, -EBUSY, "every thread of pid %d has a signal pending", s->pid);
+	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &saved) < 0)
+		return sd_err(ctx, -errno, "cannot read registers of thread %d", t->tid);
+	(void)ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD);
+
+	regs = saved;
+	regs.rax = (unsigned long long)nr;
+	regs.rdi = (unsigned long long)args[0];
+	regs.rsi = (unsigned long long)args[1];
+	regs.rdx = (unsigned long long)args[2];
+	regs.r10 = (unsigned long long)args[3];
+	regs.r8 = (unsigned long long)args[4];
+	regs.r9 = (unsigned long long)args[5];
+	regs.rip = inj->syscall_ip;
+	/* not inside a system call: no restart logic may touch these registers */
+	regs.orig_rax = (unsigned long long)-1;
+	if (ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0)
+		return sd_err(ctx, -errno, "cannot set registers of thread %d", t->tid);
+
+	r = step_to_syscall_stop(t); /* entry */
+	if (r == 0)
+		r = step_to_syscall_stop(t); /* exit */
+	if (r == 0 && ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
+		r = -errno;
+	e = restore_thread(t, &saved);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot run syscall %ld in thread %d", nr, t->tid);
+	if (e < 0)
+		return sd_err(ctx, e, "cannot restore thread %d after a syscall", t->tid);
+	pr_debug(ctx, "thread %d: syscall %ld = %lld", t->tid, nr, (long long)regs.rax);
+	*ret_val = (long)regs.rax;
+	return 0;
+}

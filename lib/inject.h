@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running a system call inside a seized process, without writing to its
+ * memory: the thread's registers are pointed at a `syscall` instruction
+ * that already exists in the process (in the vdso), the call is stepped
+ * over with PTRACE_SYSCALL, and the registers are put back. The thread is
+ * then stopped again with PTRACE_INTERRUPT, so that it sits in the same
+ * kind of stop as before and the kernel itself performs any restart of a
+ * system call it was interrupted in.
+ */
+#ifndef SDUMP_INJECT_H
+#define SDUMP_INJECT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sdump.h"
+#include "seize.h"
+
+struct injector {
+	pid_t pid;
+	uint64_t syscall_ip;	/* address of a 0f 05 in the process, or 0: not found yet */
+};
+
+/*
+ * Execute syscall @nr(@args) in one thread of the seized process @s; the
+ * kernel's return value (a negative errno on failure) in *ret_val.
+ * Returns -errno when the injection itself fails; the thread is then still
+ * stopped with its registers restored whenever that was possible.
+ */
+int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
+		   const long args[6], long *ret_val);
+
+#endif /* SDUMP_INJECT_H */

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * userfaultfd write-protection in async mode (Linux 6.7): the kernel clears
+ * a page's uffd-wp bit on the first write after protection, with no fault
+ * delivered to anyone, and PAGEMAP_SCAN reports the pages without the bit
+ * as PAGE_IS_WRITTEN.
+ *
+ * The userfaultfd must belong to the target: it is created there with an
+ * injected syscall, moved to a high fd number, and sdump works on a copy
+ * taken with pidfd_getfd(); the target keeps it between passes (closing it
+ * ends the tracking, which the next pass notices).
+ *
+ * WP_ASYNC implies UFFD_FEATURE_WP_UNPOPULATED: pages that do not exist
+ * get a pte marker, which pagemap reports as a swapped page (see scan.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "uffd-wp: "
+#include "ctx.h"
+#include "compat.h"
+#include "track.h"
+#include "util.h"
+
+/* In a child: async uffd-wp marks exactly the written page, seen by PAGEMAP_SCAN. */
+static int child_probe(void)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 4 * psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	struct page_region out[4];
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.flags = PM_SCAN_CHECK_WPASYNC,
+		.vec = (uintptr_t)out,
+		.vec_len = 4,
+		.category_mask = PAGE_IS_WRITTEN,
+		.return_mask = PAGE_IS_WRITTEN,
+	};
+	long n;
+	int uffd, pm;
+
+	if (p == MAP_FAILED)
+		return 1;
+	memset(p, 1, 4 * psz);
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0)
+		return 2;
+	reg.range.start = wp.range.start = (uintptr_t)p;
+	reg.range.len = wp.range.len = 4 * psz;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 || ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) < 0)
+		return 3;
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pm < 0)
+		return 1;
+	arg.start = (uintptr_t)p;
+	arg.end = (uintptr_t)p + 4 * psz;
+	p[2 * psz] = 2;
+	n = ioctl(pm, PAGEMAP_SCAN, &arg);
+	if (n != 1 || out[0].start != (uintptr_t)p + 2 * psz || out[0].end != out[0].start + psz)
+		return 4;
+	return 0;
+}
+
+static int uffd_probe(const char **why)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(child_probe());
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		*why = "no userfaultfd with UFFD_FEATURE_WP_ASYNC (Linux 6.7+)";
+	else
+		*why = "async write-protection or PAGEMAP_SCAN does not work";
+	return -EOPNOTSUPP;
+}
+
+static bool is_userfaultfd(pid_t pid, int fd)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return !strcmp(link, "anon_inode:[userfaultfd]");
+}
+
+/* The soft RLIMIT_NOFILE of the target, from /proc/PID/limits. */
+static long nofile_limit(pid_t pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64], *p;
+	long soft;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/limits", pid);
+	if (read_file(AT_FDCWD, path, &buf, NULL) < 0)
+		return 1024;
+	p = strstr(buf, "Max open files");
+	if (!p || sscanf(p + strlen("Max open files"), "%ld", &soft) != 1)
+		return 1024;
+	return soft;
+}
+
+static int inject(struct tracker *t, long nr, long a0, long a1, long a2, long *ret)
+{
+	const long args[6] = { a0, a1, a2, 0, 0, 0 };
+
+	return inject_syscall(t->ctx, &t->inj, t->seized, nr, args, ret);
+}
+
+/* Create the userfaultfd in the target, high up in its fd table. */
+static int create_in_target(struct tracker *t)
+{
+	struct sdump_ctx *ctx = t->ctx;
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
+	long fd, high, limit = nofile_limit(t->pid), ign;
+	int r;
+
+	/*
+	 * UFFD_USER_MODE_ONLY: without CAP_SYS_PTRACE the target may not create
+	 * a kernel-mode one when vm.unprivileged_userfaultfd is 0 (the default).
+	 */
+	r = inject(t, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, &fd);
+	if (r < 0)
+		return r;
+	if (fd < 0)
+		return sd_err(ctx, (int)fd, "cannot create a userfaultfd in pid %d", t->pid);
+	/* out of the way of the fds the program uses: near its RLIMIT_NOFILE */
+	high = fd;
+	if (limit > 64) {
+		r = inject(t, SYS_fcntl, fd, F_DUPFD_CLOEXEC, MIN(limit, 1L << 20) - 16, &high);
+		if (r == 0 && high >= 0)
+			r = inject(t, SYS_close, fd, 0, 0, &ign);
+		else
+			high = fd;
+		if (r < 0)
+			return r;
+	}
+	t->target_fd = (int)high;
+	t->uffd = (int)syscall(SYS_pidfd_getfd, t->pidfd, t->target_fd, 0);
+	if (t->uffd < 0)
+		return sd_err(ctx, -errno, "cannot take the userfaultfd of pid %d", t->pid);
+	if (ioctl(t->uffd, UFFDIO_API, &api) < 0)
+		return sd_err(ctx, -errno, "cannot enable async write-protection in pid %d", t->pid);
+	pr_debug(ctx, "pid %d: userfaultfd created as fd %d", t->pid, t->target_fd);
+	return 0;
+}
+
+static int uffd_open(struct tracker *t, int prev_fd)
+{
+	/* the fd a previous pass left, if the target still has it */
+	if (prev_fd >= 0 && is_userfaultfd(t->pid, prev_fd)) {
+		t->uffd = (int)syscall(SYS_pidfd_getfd, t->pidfd, prev_fd, 0);
+		if (t->uffd >= 0) {
+			t->target_fd = prev_fd;
+			return 0;
+		}
+	}
+	if (t->incremental)
+		pr_warn(t->ctx, "pid %d closed its tracking userfaultfd: this pass saves everything",
+			t->pid);
+	t->incremental = false;
+	return create_in_target(t);
+}
+
+/*
+ * Async write-protection installs a pte marker on every page of the range,
+ * page tables included: a huge sparse reservation (a JVM heap, sanitizer
+ * shadow memory) would cost gigabytes of them. Writable VMAs above 64 GiB,
+ * and PROT_NONE or read-only ones above 1 GiB (reservations, mostly empty),
+ * stay unregistered: each pass saves their present pages, which is what a
+ * scan of unregistered memory reports anyway.
+ */
+#define TRACK_MAX_WRITABLE (64ull << 30)
+#define TRACK_MAX_OTHER (1ull << 30)
+
+static bool trackable(const struct vma *v)
+{
+	uint64_t max = (v->prot & PROT_WRITE) ? TRACK_MAX_WRITABLE : TRACK_MAX_OTHER;
+
+	return (v->kind == VK_ANON || v->kind == VK_FILE) && v->end - v->start <= max;
+}
+
+static int uffd_arm(struct tracker *t, const struct vma_list *vmas)
+{
+	for (size_t i = 0; i < vmas->n; i++) {
+		const struct vma *v = &vmas->v[i];
+		struct uffdio_register reg = {
+			.range = { v->start, v->end - v->start },
+			.mode = UFFDIO_REGISTER_MODE_WP,
+		};
+		struct uffdio_writeprotect wp = {
+			.range = { v->start, v->end - v->start },
+			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+		};
+
+		if (!trackable(v))
+			continue;
+		/* registering again with the same userfaultfd is allowed and cheap */
+		if (ioctl(t->uffd, UFFDIO_REGISTER, &reg) < 0) {
+			/* not trackable (e.g. VM_DROPPABLE): saved whole every pass */
+			pr_debug(t->ctx, "cannot register 0x%llx-0x%llx: %s", (unsigned long long)v->start,
+				 (unsigned long long)v->end, strerror(errno));
+			continue;
+		}
+		if (ioctl(t->uffd, UFFDIO_WRITEPROTECT, &wp) < 0)
+			return sd_err(t->ctx, -errno, "cannot write-protect 0x%llx-0x%llx of pid %d",
+				      (unsigned long long)v->start, (unsigned long long)v->end, t->pid);
+	}
+	return 0;
+}
+
+/* Final dump: the fd goes away in the target; the kernel drops the protection. */
+static int uffd_disarm(struct tracker *t)
+{
+	long ret;
+	int r;
+
+	if (t->target_fd < 0)
+		return 0;
+	r = inject(t, SYS_close, t->target_fd, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	t->target_fd = -1;
+	return 0;
+}
+
+static void uffd_close(struct tracker *t)
+{
+	zclose(&t->uffd);
+}
+
+const struct track_ops track_uffd_wp_ops = {
+	.name = "uffd-wp",
+	.id = SDUMP_TRACK_UFFD_WP,
+	.written = SCAN_WRITTEN_UFFD_WP,
+	.probe = uffd_probe,
+	.open = uffd_open,
+	.check_wpasync = true,
+	.arm = uffd_arm,
+	.disarm = uffd_disarm,
+	.close = uffd_close,
+};
