@@ -173,7 +173,7 @@ static int collect_range(void *data, const struct scan_range *sr)
 	return add_clean(c->p, a, b);
 }
 
-static int collect_vma(struct pass *p, struct scanner *sc, const struct vma *v)
+static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 {
 	struct collect_ctx c = { .p = p, .v = v };
 	size_t psz = p->meta.page_size;
@@ -186,9 +186,14 @@ static int collect_vma(struct pass *p, struct scanner *sc, const struct vma *v)
 	 */
 	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
 		return run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
-	r = scanner_scan(sc, v->start, v->end, p->tracker.incremental && p->track->check_wpasync,
-			 collect_range, &c);
-	if (r == -EPERM && p->track->check_wpasync) {
+	/*
+	 * uffd-wp, incremental: the walk that finds the written pages also
+	 * protects them again, so that arming need not walk this VMA again.
+	 */
+	v->tracked = p->tracker.incremental && p->track->check_wpasync;
+	r = scanner_scan(sc, v->start, v->end, v->tracked, collect_range, &c);
+	if (r == -EPERM && v->tracked) {
+		v->tracked = false;
 		/* not registered for write-protection (new VMA, or the fd was closed) */
 		pr_debug(p->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not tracked: saved whole", v->start,
 			 v->end);
@@ -286,7 +291,7 @@ static int collect(struct pass *p)
 	if (r < 0)
 		return sd_err(ctx, r, "cannot scan pagemap of pid %d", p->opts->pid);
 	for (size_t i = 0; i < p->vmas.n && r == 0; i++) {
-		const struct vma *v = &p->vmas.v[i];
+		struct vma *v = &p->vmas.v[i];
 
 		if (!vma_kind_saved(v->kind))
 			continue;

@@ -30,6 +30,7 @@ struct vma {
 	uint64_t ino;
 	enum vma_kind kind;
 	char *path;		/* NULL for anonymous memory */
+	bool tracked;		/* a dump found its writes tracked and re-armed them */
 };
 
 struct vma_list {

@@ -106,12 +106,12 @@ uint32_t scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero_pf
 static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *pme, scan_fn fn,
 		     void *data);
 
-static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, bool check_wpasync,
-		      scan_fn fn, void *data)
+static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, bool rearm, scan_fn fn,
+		      void *data)
 {
 	struct page_region *reg = s->buf;
 	uint64_t *pme_buf = s->pme_buf;
-	uint64_t wcat = 0;
+	uint64_t wcat = 0, done = start;
 
 	if (s->written == SCAN_WRITTEN_SOFT_DIRTY)
 		wcat = PAGE_IS_SOFT_DIRTY;
@@ -120,7 +120,7 @@ static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, bool chec
 	while (start < end) {
 		struct pm_scan_arg arg = {
 			.size = sizeof(arg),
-			.flags = check_wpasync ? PM_SCAN_CHECK_WPASYNC : 0,
+			.flags = rearm ? PM_SCAN_CHECK_WPASYNC | PM_SCAN_WP_MATCHING : 0,
 			.start = start,
 			.end = end,
 			.vec = (uintptr_t)reg,
@@ -134,10 +134,20 @@ static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, bool chec
 		if (n < 0)
 			return -errno;
 		for (long i = 0; i < n; i++) {
-			struct scan_range r = { reg[i].start, reg[i].end, 0 };
+			struct scan_range r = { MAX(reg[i].start, done), MIN(reg[i].end, arg.walk_end), 0 };
 			uint64_t c = reg[i].categories;
 			int e;
 
+			/*
+			 * Seen on 6.18: a scan that stops early can return a last
+			 * region reaching past walk_end, as if the rest of the range
+			 * were all of its kind; the next call, from walk_end, returns
+			 * those pages again with their real categories. Only what lies
+			 * before walk_end is taken from a call, and each page once.
+			 */
+			if (r.start >= r.end)
+				continue;
+			done = r.end;
 			if (c & PAGE_IS_PRESENT)
 				r.cats |= SC_PRESENT;
 			if (c & PAGE_IS_SWAPPED)
@@ -203,10 +213,10 @@ static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *
 	return 0;
 }
 
-int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, bool check_wpasync, scan_fn fn,
+int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, bool rearm, scan_fn fn,
 		 void *data)
 {
 	if (s->use_ioctl)
-		return scan_ioctl(s, start, end, check_wpasync, fn, data);
+		return scan_ioctl(s, start, end, rearm, fn, data);
 	return scan_read(s, start, end, s->pme_buf, fn, data);
 }

@@ -55,11 +55,12 @@ int scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_
 void scanner_release(struct scanner *s);
 
 /*
- * Report the present or swapped pages of [start, end). With @check_wpasync
- * (uffd-wp), -EPERM means the VMA is not registered for async
+ * Report the present or swapped pages of [start, end). With @rearm
+ * (uffd-wp), the pages found written are write-protected again in the same
+ * walk, and -EPERM means the VMA is not registered for async
  * write-protection: nothing of it is tracked.
  */
-int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, bool check_wpasync, scan_fn fn,
+int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, bool rearm, scan_fn fn,
 		 void *data);
 
 /* Pure: categories of one pagemap entry under a way of tracking. */

@@ -47,9 +47,15 @@ struct track_ops {
 	 * previous pass left (uffd-wp: the fd number in the target, or -1).
 	 */
 	int (*open)(struct tracker *t, int prev_fd);
-	/* Whether the scan must check that a VMA is tracked (uffd-wp registration). */
+	/*
+	 * uffd-wp: the scan of an incremental pass checks that each VMA is
+	 * registered and re-protects what it finds written (vma->tracked).
+	 */
 	bool check_wpasync;
-	/* While frozen, after the scan: from now on, writes are tracked afresh. */
+	/*
+	 * While frozen, after the scan: from now on, writes are tracked afresh.
+	 * VMAs marked tracked were re-armed by the scan already.
+	 */
 	int (*arm)(struct tracker *t, const struct vma_list *vmas);
 	/* Final dump: stop tracking and take any trace of it out of the target. */
 	int (*disarm)(struct tracker *t);

@@ -217,7 +217,7 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas)
 			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
 		};
 
-		if (!trackable(v))
+		if (!trackable(v) || v->tracked)
 			continue;
 		/* registering again with the same userfaultfd is allowed and cheap */
 		if (ioctl(t->uffd, UFFDIO_REGISTER, &reg) < 0) {

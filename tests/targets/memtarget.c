@@ -11,6 +11,7 @@
  *   mremap NAME             -> moves the region elsewhere; "ok"
  *   mprotect NAME r|rw      -> "ok"
  *   fork                    -> a child that waits (killed with us); "ok PID"
+ *   closefrom N             -> closes every fd >= N (as daemons do); "ok"
  *   stall                   -> "ok US": the longest gap the ticker thread saw since the last "stall"
  *   exit                    -> exits 0
  *
@@ -397,6 +398,10 @@ int main(int argc, char **argv)
 					pause();
 			}
 			printf("ok %d\n", (int)c);
+		} else if (sscanf(line, "closefrom %ld", &pm) == 1) {
+			for (long fd = pm; fd < 65536; fd++)
+				close((int)fd);
+			printf("ok\n");
 		} else if (!strcmp(line, "stall")) {
 			printf("ok %ld\n", max_gap_us);
 			max_gap_us = 0;
