@@ -74,6 +74,22 @@ static void show_json(const struct sdump_image_info *in)
 		printf(",\"pages_data\":%" PRIu64 ",\"pages_parent\":%" PRIu64 "}", v->pages_data,
 		       v->pages_parent);
 	}
+	printf("],\"chain\":[");
+	for (size_t i = 0; i < in->chain_len; i++) {
+		const struct sdump_pass_summary *c = &in->chain[i];
+
+		printf("%s{\"dir\":", i ? "," : "");
+		json_str(stdout, c->dir);
+		printf(",\"pass_id\":");
+		json_str(stdout, c->pass_id);
+		printf(",\"kind\":");
+		json_str(stdout, c->kind);
+		printf(",\"tracker\":");
+		json_str(stdout, c->tracker);
+		printf(",\"time_start_ns\":%" PRIu64 ",\"stats\":", c->time_start_ns);
+		stats_json(&c->stats);
+		printf("}");
+	}
 	printf("]}\n");
 }
 
@@ -107,6 +123,16 @@ static void show_text(const struct sdump_image_info *in)
 	       scanned, s->pages_written, s->pages_zero, s->pages_in_parent, s->pages_lost);
 	printf("on disk   %s (copy %.2f s, compress and write %.2f s)\n", size, s->copy_us / 1e6,
 	       s->write_us / 1e6);
+	printf("chain     %zu pass%s, newest first\n", in->chain_len, in->chain_len == 1 ? "" : "es");
+	for (size_t i = 0; i < in->chain_len; i++) {
+		const struct sdump_pass_summary *c = &in->chain[i];
+		char on_disk[32];
+
+		human(on_disk, sizeof(on_disk), c->stats.bytes_written);
+		printf("  %-8s %-10s %8" PRIu64 " written %8" PRIu64 " in parent %10s  frozen %6.1f ms  %s\n",
+		       c->kind, c->tracker, c->stats.pages_written, c->stats.pages_in_parent, on_disk,
+		       c->stats.freeze_us / 1e3, c->dir);
+	}
 	printf("vmas      %zu\n", in->nr_vmas);
 	printf("  %-33s %-4s %10s %8s %8s  %s\n", "address", "prot", "size", "saved", "parent",
 	       "path");

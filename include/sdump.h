@@ -136,6 +136,16 @@ struct sdump_vma_info {
 	uint64_t pages_parent;	/* pages recorded as "in parent" */
 };
 
+/* One pass of a chain, as sdump show lists them. */
+struct sdump_pass_summary {
+	char *dir;		/* the pass's directory, as reached through the parent links */
+	char *pass_id;
+	char *kind;		/* "pre-dump" or "dump" */
+	char *tracker;
+	uint64_t time_start_ns;
+	struct sdump_stats stats;
+};
+
 struct sdump_image_info {
 	char *dir;		/* the directory as given */
 	uint32_t format_version;
@@ -153,11 +163,13 @@ struct sdump_image_info {
 	struct sdump_stats stats;
 	size_t nr_vmas;
 	struct sdump_vma_info *vmas;
+	size_t chain_len;	/* this pass and all its parents, newest first */
+	struct sdump_pass_summary *chain;
 };
 
 /*
- * Read and verify the image in @dir (every checksum of its record files) and
- * describe it. Free with sdump_image_info_free(). -ENOENT: not an image
+ * Read and verify the image in @dir (every checksum of every file) and its
+ * chain of parents (every link and record file), and describe them. Free with sdump_image_info_free(). -ENOENT: not an image
  * (no inventory.img); -EBADMSG: corrupt or truncated.
  */
 SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,

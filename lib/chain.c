@@ -17,7 +17,6 @@
 static int pass_open(struct sdump_ctx *ctx, const char *path, struct chain_pass *ret)
 {
 	struct chain_pass p = { .dir = { .dirfd = -1 }, .rd = { .fd = -1 } };
-	struct sdump_stats stats;
 	int r;
 
 	r = img_dir_open(ctx, path, &p.dir);
@@ -30,7 +29,7 @@ static int pass_open(struct sdump_ctx *ctx, const char *path, struct chain_pass 
 		r = pmimg_read(ctx, &p.dir, &p.pm);
 	/* not needed to read memory, but a damaged file anywhere is an error */
 	if (r == 0)
-		r = passimg_read_stats(ctx, &p.dir, &stats);
+		r = passimg_read_stats(ctx, &p.dir, &p.stats);
 	if (r == 0 && p.pm.page_size != p.meta.page_size)
 		r = sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: page sizes differ", path);
 	if (r < 0) {

@@ -26,6 +26,7 @@ struct chain_pass {
 	struct pmimg pm;
 	struct pagestore_reader rd;
 	bool rd_open;
+	struct sdump_stats stats;
 };
 
 struct chain {

@@ -30,6 +30,13 @@ SDUMP_API void sdump_image_info_free(struct sdump_image_info *info)
 	free(info->tracker);
 	free(info->comm);
 	free(info->kernel);
+	for (size_t i = 0; i < info->chain_len; i++) {
+		free(info->chain[i].dir);
+		free(info->chain[i].pass_id);
+		free(info->chain[i].kind);
+		free(info->chain[i].tracker);
+	}
+	free(info->chain);
 	free(info);
 }
 
@@ -64,6 +71,40 @@ static void count_pages(struct sdump_image_info *info, const struct pm_list *l, 
 				vi++;
 		}
 	}
+}
+
+/* Walk the parents: every link verified, each pass summed up. */
+static int load_chain(struct sdump_ctx *ctx, const char *dir, struct sdump_image_info *info)
+{
+	struct chain c = { 0 };
+	int r;
+
+	r = chain_open(ctx, dir, &c);
+	if (r < 0)
+		return r;
+	info->chain = calloc(c.n, sizeof(*info->chain));
+	if (!info->chain) {
+		chain_release(&c);
+		return sd_err(ctx, -ENOMEM, "cannot load image '%s'", dir);
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		struct sdump_pass_summary *s = &info->chain[i];
+		const struct chain_pass *p = &c.p[i];
+
+		s->dir = strdup(p->dir.path);
+		s->pass_id = strdup(p->meta.pass_id);
+		s->kind = strdup(pass_kind_name(p->meta.kind));
+		s->tracker = strdup(p->meta.tracker);
+		s->time_start_ns = p->meta.time_start_ns;
+		s->stats = p->stats;
+		info->chain_len++;
+		if (!s->dir || !s->pass_id || !s->kind || !s->tracker) {
+			chain_release(&c);
+			return sd_err(ctx, -ENOMEM, "cannot load image '%s'", dir);
+		}
+	}
+	chain_release(&c);
+	return 0;
 }
 
 SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
@@ -131,6 +172,9 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 		info->nr_vmas++;
 	}
 	count_pages(info, &p.pm.list, m->page_size);
+	r = load_chain(ctx, dir, info);
+	if (r < 0)
+		goto out;
 	*ret_info = info;
 	info = NULL;
 out:

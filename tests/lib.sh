@@ -115,9 +115,9 @@ expect_error() {
 	grep -Eq "^sdump: .*($pat)" "$WORK/stderr" || fail "'$*' said '$(cat "$WORK/stderr")', expected /$pat/"
 }
 
-# json_int FILE KEY: an integer field of a one-line JSON document (no python needed).
+# json_int FILE KEY: the first integer field KEY of a JSON document (no python needed).
 json_int() {
-	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"
+	grep -o "\"$2\":[0-9]*" "$1" | head -n 1 | cut -d: -f2
 }
 
 # json_get FILE EXPR: a value from a JSON document (python3 is in every Debian base).

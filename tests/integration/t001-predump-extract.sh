@@ -38,7 +38,9 @@ s=$(json_get "$WORK/show.json" 'd["stats"]["pages_written"]')
 [ "$(json_get "$WORK/show.json" 'd["stats"]["bytes_written"] > 0 and d["stats"]["freeze_us"] > 0')" = True ] || fail "stats"
 
 # text output names the process
-"$SDUMP" show -D "$WORK/img" | grep -q "process   $TPID (memtarget)" || fail "show text"
+"$SDUMP" show -D "$WORK/img" >"$WORK/show.txt" || fail "show text"
+grep -q "process   $TPID (memtarget)" "$WORK/show.txt" || fail "show text"
+grep -q "^chain     1 pass, newest first" "$WORK/show.txt" || fail "show: no chain"
 
 # the target is unharmed: its memory still verifies against itself, it exits 0
 verify_extract "$WORK/img" anon heap
