@@ -44,10 +44,8 @@ void cli_ctx_free(struct sdump_ctx *ctx);
 /* Whole-string number parsing: decimal or 0x hex; with a K/M/G/T suffix (x1024) when @size. */
 int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t *ret);
 
-/* JSON string literal of @s (or null) to @f. */
-void json_str(FILE *f, const char *s);
-
 int cmd_pre_dump(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -14,6 +14,7 @@ static const char usage[] =
 	"commands:\n"
 	"  check      what this kernel supports, one line per feature\n"
 	"  pre-dump   save the memory of a running process; it runs on\n"
+	"  dump       the final pass: memory and the whole process state\n"
 	"  show       describe an image\n"
 	"  extract    the dumped memory of an address range\n"
 	"\n"
@@ -30,6 +31,7 @@ static const struct {
 } commands[] = {
 	{ "check", cmd_check },
 	{ "pre-dump", cmd_pre_dump },
+	{ "dump", cmd_dump },
 	{ "show", cmd_show },
 	{ "extract", cmd_extract },
 };

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -91,6 +92,7 @@ struct sdump_dump_opts {
 	enum sdump_track track;
 	unsigned int threads;	/* compression threads; 0: one per online CPU */
 	int compress_level;	/* zstd level; 0: the default (1) */
+	bool leave_running;	/* dump: resume the target afterwards instead of killing it */
 };
 
 /* Counters of one pass, also stored in the image (stats.img). */
@@ -122,6 +124,21 @@ struct sdump_stats {
  */
 SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
 			     struct sdump_stats *ret_stats);
+
+/*
+ * The final pass: like sdump_pre_dump(), but the target stays frozen until
+ * its pages are copied (the image is one moment), and the image also holds
+ * every thread's registers and signal state, the process's handlers, mm
+ * fields, limits, timers, credentials and fd table (core-<tid>.img,
+ * process.img, files.img). Once the image is committed the target is
+ * killed with SIGKILL, or with opts->leave_running resumed and detached,
+ * its tracking still armed for the next pass.
+ * Refused, with the target left running: a process with children; fds
+ * that are sockets, anonymous inodes (eventfd, epoll, signalfd, timerfd,
+ * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP).
+ */
+SDUMP_API int sdump_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
+			 struct sdump_stats *ret_stats);
 
 /* ---------------------------------------------------------------------------
  * Reading images.
@@ -165,6 +182,7 @@ struct sdump_image_info {
 	struct sdump_vma_info *vmas;
 	size_t chain_len;	/* this pass and all its parents, newest first */
 	struct sdump_pass_summary *chain;
+	struct sdump_image_state *state; /* a final dump's process state (opaque), or NULL */
 };
 
 /*
@@ -175,6 +193,13 @@ struct sdump_image_info {
 SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 				    struct sdump_image_info **ret_info);
 SDUMP_API void sdump_image_info_free(struct sdump_image_info *info);
+/*
+ * Describe a loaded image on @out: as text for a person, or as one JSON
+ * object whose keys sdump(1) documents (a final dump adds threads, process
+ * and files).
+ */
+SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *info, FILE *out);
+SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *info, FILE *out);
 
 /*
  * Write the bytes of the dumped memory in [addr, addr + len) to @out_fd, as

@@ -7,11 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -29,6 +32,8 @@
 #include "proc.h"
 #include "scan.h"
 #include "seize.h"
+#include "state.h"
+#include "stateimg.h"
 #include "track.h"
 #include "util.h"
 
@@ -51,6 +56,9 @@ struct pass {
 	bool tracker_open;
 	bool state_valid;		/* the tracking state of the target is the parent's */
 	struct track_state state;
+	bool final;			/* the final dump: frozen until the image is written */
+	struct process_state ps;
+	struct files_state fs;
 };
 
 /* The target's identity: it must be a process (not a thread), and alive. */
@@ -219,7 +227,7 @@ static int open_tracker(struct pass *p)
 		.pid = p->opts->pid,
 		.pidfd = p->pidfd,
 		.seized = &p->seized,
-		.inj = { .pid = p->opts->pid },
+		.inj = { .pid = p->opts->pid, .mem_fd = -1 },
 		.uffd = -1,
 		.target_fd = -1,
 	};
@@ -377,6 +385,8 @@ out:
 static void pass_release(struct pass *p)
 {
 	unfreeze(p);
+	process_state_release(&p->ps);
+	files_state_release(&p->fs);
 	if (p->tracker_open)
 		p->track->close(&p->tracker);
 	chain_release(&p->parent);
@@ -442,6 +452,30 @@ static int link_parent(struct pass *p)
 	return 0;
 }
 
+/* SIGKILL the frozen target and wait until it is gone (or a zombie for its parent). */
+static void end_target(struct pass *p)
+{
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+	uint64_t t;
+
+	if (kill(p->opts->pid, SIGKILL) < 0)
+		pr_warn(p->ctx, "cannot kill pid %d, ignoring: %s", p->opts->pid, strerror(errno));
+	/*
+	 * As their tracer we reap the exit of every thread, the leader last:
+	 * until then the leader waits for them and the process does not end.
+	 */
+	for (size_t i = p->seized.n; i-- > 0;)
+		while (waitpid(p->seized.t[i].tid, NULL, __WALL) < 0 && errno == EINTR)
+			;
+	t = now_us();
+	zfree(&p->seized.t);
+	p->seized.n = p->seized.cap = 0;
+	p->frozen = false;
+	p->st.freeze_us = t - p->seized.t_first_us;
+	if (poll(&pfd, 1, 10000) <= 0)
+		pr_warn(p->ctx, "pid %d did not exit after SIGKILL", p->opts->pid);
+}
+
 static int run_pass(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
@@ -486,19 +520,43 @@ static int run_pass(struct pass *p)
 	r = open_proc(p, "pagemap", &p->pagemap_fd);
 	if (r == 0)
 		r = open_proc(p, "mem", &p->mem_fd);
+	/*
+	 * Final dump: refuse what cannot be dumped yet before anything of the
+	 * target changes (tracking included).
+	 */
+	if (r == 0 && p->final)
+		r = state_check_supported(ctx, o->pid, &p->seized, -1);
+	if (r == 0 && p->final)
+		r = files_collect(ctx, o->pid, p->pidfd,
+				  p->state_valid && !strcmp(p->state.tracker, "uffd-wp") ? p->state.fd : -1,
+				  &p->fs);
 	if (r == 0)
 		r = collect(p);
+	if (r == 0 && p->final)
+		r = state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);
 	p->st.collect_us = now_us() - t;
 	/* Pre-dump: the target runs on while its pages are copied. */
-	unfreeze(p);
+	if (!p->final)
+		unfreeze(p);
 	if (r < 0)
 		return r;
 
 	r = copy_and_write(p);
 	if (r < 0)
 		return r;
+	if (p->final) {
+		uint64_t size;
+
+		r = stateimg_write(ctx, &p->dir, &p->ps, &p->fs, &size);
+		if (r < 0)
+			return r;
+		p->st.bytes_written += size;
+	}
 
 	p->st.total_us = now_us() - p->t0;
+	/* a final dump is still frozen: its freeze lasts until the image is written */
+	if (p->frozen)
+		p->st.freeze_us = now_us() - p->seized.t_first_us;
 	r = passimg_write_stats(ctx, &p->dir, &p->st);
 	if (r < 0)
 		return r;
@@ -513,7 +571,16 @@ static int run_pass(struct pass *p)
 	r = img_dir_sync(ctx, &p->dir);
 	if (r < 0)
 		return r;
-	/* committed: the next pass may build on this one */
+	/*
+	 * Committed. A final dump ends the process now (a migration), or lets it
+	 * run on, still tracked, so that periodic checkpoints can go on.
+	 */
+	if (p->final && !o->leave_running) {
+		end_target(p);
+		track_state_remove(o->pid, p->meta.start_time);
+		return 0;
+	}
+	unfreeze(p);
 	if (p->track != &track_none_ops) {
 		struct track_state st = { .fd = p->tracker.target_fd };
 
@@ -527,8 +594,8 @@ static int run_pass(struct pass *p)
 	return 0;
 }
 
-SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
-			     struct sdump_stats *ret_stats)
+static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
+		     struct sdump_stats *ret_stats)
 {
 	struct pass p = {
 		.ctx = ctx,
@@ -538,13 +605,15 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
 		.mem_fd = -1,
 		.dir = { .dirfd = -1 },
 		.t0 = now_us(),
+		.final = final,
 	};
+	const char *kind = final ? "dump" : "pre-dump";
 	int r;
 
 	if (opts->pid <= 0 || !opts->dir || !opts->dir[0])
-		return sd_errx(ctx, -EINVAL, "pre-dump needs a pid and an image directory");
+		return sd_errx(ctx, -EINVAL, "%s needs a pid and an image directory", kind);
 	p.meta.format_version = SDUMP_IMAGE_VERSION;
-	p.meta.kind = PASS_KIND_PRE_DUMP;
+	p.meta.kind = final ? PASS_KIND_DUMP : PASS_KIND_PRE_DUMP;
 	p.meta.pid = opts->pid;
 	p.meta.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	p.meta.time_start_ns = now_realtime_ns();
@@ -558,9 +627,9 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
 		unfreeze(&p);
 		img_dir_abort(ctx, &p.dir);
 	} else {
-		pr_info(ctx, "pre-dump %d: %" PRIu64 " MiB scanned, %" PRIu64 " KiB written (%" PRIu64
+		pr_info(ctx, "%s %d: %" PRIu64 " MiB scanned, %" PRIu64 " KiB written (%" PRIu64
 			" pages, %" PRIu64 " in parent), %s, frozen %.1f ms, %.2f s",
-			opts->pid, p.st.pages_scanned * p.meta.page_size >> 20,
+			kind, opts->pid, p.st.pages_scanned * p.meta.page_size >> 20,
 			p.st.bytes_written >> 10, p.st.pages_written, p.st.pages_in_parent,
 			p.meta.tracker, p.st.freeze_us / 1000.0, p.st.total_us / 1e6);
 		if (ret_stats)
@@ -568,4 +637,16 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
 	}
 	pass_release(&p);
 	return r;
+}
+
+SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
+			     struct sdump_stats *ret_stats)
+{
+	return dump_pass(ctx, opts, false, ret_stats);
+}
+
+SDUMP_API int sdump_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
+			 struct sdump_stats *ret_stats)
+{
+	return dump_pass(ctx, opts, true, ret_stats);
 }

@@ -53,11 +53,11 @@ static int absent_page(struct sdump_ctx *ctx, const struct vma *v, uint64_t page
 	if (*file_vma != v) {
 		zclose(file_fd);
 		*file_vma = NULL;
-		*file_fd = open(v->path ? v->path : "", O_RDONLY | O_CLOEXEC);
+		*file_fd = open(v->path ? v->path : "", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (*file_fd < 0)
 			return sd_err(ctx, -errno, "cannot read the unsaved pages of file mapping '%s'",
 				      v->path ? v->path : "?");
-		if (fstat(*file_fd, &st) < 0 || st.st_ino != v->ino ||
+		if (fstat(*file_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != v->ino ||
 		    major(st.st_dev) != v->dev_major || minor(st.st_dev) != v->dev_minor) {
 			zclose(file_fd);
 			return sd_errx(ctx, -ESTALE, "file '%s' was replaced since the dump", v->path);

@@ -427,7 +427,8 @@ int img_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 	size_t len;
 	int r;
 
-	fd = openat(dir->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO planted in the directory must not hang us */
+	fd = openat(dir->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s/%s'", dir->path, name);
 	if (fstat(fd, &st) < 0)

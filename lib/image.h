@@ -28,6 +28,9 @@ enum img_type {
 	IMG_PAGEMAP = 3,
 	IMG_PAGES = 4,
 	IMG_STATS = 5,
+	IMG_CORE = 6,
+	IMG_PROCESS = 7,
+	IMG_FILES = 8,
 };
 
 /* An image directory, being written (a pass) or read. */

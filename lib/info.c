@@ -8,6 +8,8 @@
 #define LOG_PREFIX "show: "
 #include "ctx.h"
 #include "chain.h"
+#include "state.h"
+#include "stateimg.h"
 #include "util.h"
 
 static char *dup_or_null(const char *s)
@@ -37,6 +39,11 @@ SDUMP_API void sdump_image_info_free(struct sdump_image_info *info)
 		free(info->chain[i].tracker);
 	}
 	free(info->chain);
+	if (info->state) {
+		process_state_release(&info->state->ps);
+		files_state_release(&info->state->fs);
+		free(info->state);
+	}
 	free(info);
 }
 
@@ -175,6 +182,16 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 	r = load_chain(ctx, dir, info);
 	if (r < 0)
 		goto out;
+	if (m->kind == PASS_KIND_DUMP) {
+		info->state = calloc(1, sizeof(*info->state));
+		if (!info->state) {
+			r = sd_err(ctx, -ENOMEM, "cannot load image '%s'", dir);
+			goto out;
+		}
+		r = stateimg_read(ctx, &p.dir, &info->state->ps, &info->state->fs);
+		if (r < 0)
+			goto out;
+	}
 	*ret_info = info;
 	info = NULL;
 out:

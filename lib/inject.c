@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 
@@ -126,11 +127,10 @@ static int restore_thread(struct seized_thread *t, const struct user_regs_struct
 	}
 }
 
-int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
-		   const long args[6], long *ret_val)
+int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
+			  long nr, const long args[6], long *ret_val)
 {
 	struct user_regs_struct saved, regs;
-	struct seized_thread *t = NULL;
 	int r, e;
 
 	if (!inj->syscall_ip) {
@@ -138,15 +138,12 @@ int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 		if (r < 0)
 			return r;
 	}
-	/* a thread not in signal-delivery-stop: resuming it must not consume a signal */
-	for (size_t i = 0; i < s->n && !t; i++)
-		if (!s->t[i].pending_sig)
-			t = &s->t[i];
-	if (!t)
-		return sd_errx(ctx, -EBUSY, "every thread of pid %d has a signal pending", s->pid);
 	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &saved) < 0)
 		return sd_err(ctx, -errno, "cannot read registers of thread %d", t->tid);
 	(void)ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD);
+	/* resuming it from signal-delivery-stop drops its signal: send it again at detach */
+	if (t->pending_sig)
+		t->resend_sig = true;
 
 	regs = saved;
 	regs.rax = (unsigned long long)nr;
@@ -175,4 +172,70 @@ int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	pr_debug(ctx, "thread %d: syscall %ld = %lld", t->tid, nr, (long long)regs.rax);
 	*ret_val = (long)regs.rax;
 	return 0;
+}
+
+int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
+		   const long args[6], long *ret_val)
+{
+	struct seized_thread *t = NULL;
+
+	/* a thread not in signal-delivery-stop: resuming it must not consume a signal */
+	for (size_t i = 0; i < s->n && !t; i++)
+		if (!s->t[i].pending_sig)
+			t = &s->t[i];
+	if (!t)
+		t = &s->t[0];
+	return inject_syscall_thread(ctx, inj, t, nr, args, ret_val);
+}
+
+int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
+{
+	const long args[6] = { 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+	char path[64];
+	long addr;
+	int r;
+
+	r = inject_syscall(ctx, inj, s, SYS_mmap, args, &addr);
+	if (r < 0)
+		return r;
+	if (addr < 0 && addr > -4096)
+		return sd_err(ctx, (int)addr, "cannot map a scratch page in pid %d", inj->pid);
+	inj->scratch = (uint64_t)addr;
+	inj->scratch_len = len;
+	(void)snprintf(path, sizeof(path), "/proc/%d/mem", inj->pid);
+	inj->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (inj->mem_fd < 0)
+		return sd_err(ctx, -errno, "cannot open '%s'", path);
+	return 0;
+}
+
+int inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
+			size_t len)
+{
+	ssize_t n;
+
+	if (off + len > inj->scratch_len)
+		return -EINVAL;
+	n = pread_all(inj->mem_fd, out, len, (off_t)(inj->scratch + off));
+	if (n != (ssize_t)len)
+		return sd_err(ctx, n < 0 ? (int)n : -EIO, "cannot read the scratch page of pid %d",
+			      inj->pid);
+	return 0;
+}
+
+int inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s)
+{
+	const long args[6] = { (long)inj->scratch, (long)inj->scratch_len, 0, 0, 0, 0 };
+	long ret;
+	int r = 0;
+
+	if (inj->scratch) {
+		r = inject_syscall(ctx, inj, s, SYS_munmap, args, &ret);
+		if (r == 0 && ret < 0)
+			r = sd_err(ctx, (int)ret, "cannot unmap the scratch page of pid %d", inj->pid);
+		if (r == 0)
+			inj->scratch = 0;
+	}
+	zclose(&inj->mem_fd);
+	return r;
 }

@@ -20,6 +20,9 @@
 struct injector {
 	pid_t pid;
 	uint64_t syscall_ip;	/* address of a 0f 05 in the process, or 0: not found yet */
+	uint64_t scratch;	/* address of the scratch area, or 0 */
+	size_t scratch_len;
+	int mem_fd;		/* /proc/PID/mem for reading the scratch area, or -1 */
 };
 
 /*
@@ -30,5 +33,22 @@ struct injector {
  */
 int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
 		   const long args[6], long *ret_val);
+/*
+ * The same in thread @t (for per-thread state). A thread that was in
+ * signal-delivery-stop ends in an event stop: its signal is marked to be
+ * sent again at detach (t->resend_sig).
+ */
+int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
+			  long nr, const long args[6], long *ret_val);
+
+/*
+ * A scratch area in the target for system calls that return data through
+ * a pointer: mapped with an injected mmap, read with /proc/PID/mem, and
+ * unmapped again with inject_scratch_unmap() before the target resumes.
+ */
+int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len);
+int inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
+			size_t len);
+int inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
 
 #endif /* SDUMP_INJECT_H */

@@ -347,7 +347,7 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 	if (frame_size == 0 || frame_size > PAGESTORE_FRAME_SIZE * 16 ||
 	    stream_bytes / frame_size + (stream_bytes % frame_size != 0) != nframes)
 		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: bad page frame table", dir->path);
-	r.fd = openat(dir->dirfd, "pages.img", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	r.fd = openat(dir->dirfd, "pages.img", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (r.fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s/pages.img'", dir->path);
 	r.frame_off = malloc((nframes ? nframes : 1) * sizeof(*r.frame_off));
@@ -365,7 +365,7 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 		goto fail;
 	}
 	n = pread_all(r.fd, hdr, sizeof(hdr), 0);
-	if (off != file_size || (uint64_t)st.st_size != file_size || n != sizeof(hdr) ||
+	if (!S_ISREG(st.st_mode) || off != file_size || (uint64_t)st.st_size != file_size || n != sizeof(hdr) ||
 	    img_header_check(hdr, IMG_PAGES) < 0) {
 		e = sd_errx(ctx, -EBADMSG, "image file '%s/pages.img' is corrupt or truncated",
 			    dir->path);

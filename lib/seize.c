@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include "sdump.h"
@@ -160,9 +162,13 @@ void seize_release(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct seized_thread *t = &s->t[i];
 
-		if (ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pending_sig) < 0 &&
-		    errno != ESRCH)
+		int sig = t->resend_sig ? 0 : t->pending_sig;
+
+		if (ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
 			pr_warn(ctx, "cannot detach thread %d, ignoring: %s", t->tid, strerror(errno));
+		/* its siginfo is lost: the signal comes back as if sent by tgkill() */
+		if (t->resend_sig && t->pending_sig)
+			(void)syscall(SYS_tgkill, s->pid, t->tid, t->pending_sig);
 	}
 	if (ret_t_us)
 		*ret_t_us = now_us();

@@ -7,6 +7,7 @@
 #ifndef SDUMP_SEIZE_H
 #define SDUMP_SEIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -16,6 +17,7 @@
 struct seized_thread {
 	pid_t tid;
 	int pending_sig;	/* stopped in signal-delivery-stop: re-delivered at detach */
+	bool resend_sig;	/* no longer in that stop: send pending_sig again at detach */
 };
 
 struct seized {
