@@ -17,6 +17,7 @@ static const char usage[] =
 	"  dump       the final pass: memory and the whole process state\n"
 	"  show       describe an image\n"
 	"  extract    the dumped memory of an address range\n"
+	"  coredump   an ELF core file of a final dump, for gdb\n"
 	"\n"
 	"options:\n"
 	"  -v, --verbose        more messages (-vv: debug)\n"
@@ -34,6 +35,7 @@ static const struct {
 	{ "dump", cmd_dump },
 	{ "show", cmd_show },
 	{ "extract", cmd_extract },
+	{ "coredump", cmd_coredump },
 };
 
 int main(int argc, char **argv)

@@ -211,6 +211,14 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *info, 
 SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t addr, uint64_t len,
 			    int out_fd);
 
+/*
+ * Write to @out_fd (seekable: it is written at offsets) an ELF core file of
+ * the moment of the final dump in @dir, memory read through its chain:
+ * gdb reads its threads, registers (general, FPU, xstate) and memory.
+ * -EINVAL for a pre-dump (it has no threads); -EBADMSG on a damaged image.
+ */
+SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd);
+
 /* ---------------------------------------------------------------------------
  * Kernel features.
  */

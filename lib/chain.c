@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "sdump.h"
 #define LOG_PREFIX "chain: "
@@ -81,7 +82,7 @@ static int parent_path(struct sdump_ctx *ctx, const char *child, char **ret_path
 
 int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain)
 {
-	struct chain c = { 0 };
+	struct chain c = { .file_fd = -1 };
 	char *path = strdup(dir);
 	int r = 0;
 
@@ -150,6 +151,12 @@ int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain)
 
 void chain_release(struct chain *c)
 {
+	/* a chain never opened (all zeros) holds nothing, fd 0 least of all */
+	if (!c->p)
+		return;
+	zclose(&c->file_fd);
+	c->file_vma = NULL;
+	zfree(&c->page);
 	for (size_t i = 0; i < c->n; i++)
 		pass_release(&c->p[i]);
 	zfree(&c->p);
@@ -183,6 +190,82 @@ int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t addr,
 		}
 	}
 	*ret_src = PAGE_ABSENT;
+	return 0;
+}
+
+/*
+ * A page nobody stored: a file mapping shows its file (which must still be
+ * the file that was mapped), anything else zeros.
+ */
+static int absent_page(struct sdump_ctx *ctx, struct chain *c, const struct vma *v, uint64_t page,
+		       uint8_t *out, size_t psz, bool lenient)
+{
+	int *file_fd = &c->file_fd;
+	const struct vma **file_vma = &c->file_vma;
+	struct stat st;
+	ssize_t n;
+
+	memset(out, 0, psz);
+	if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
+		return 0;
+	if (*file_vma != v) {
+		zclose(file_fd);
+		*file_vma = NULL;
+		*file_fd = open(v->path ? v->path : "", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (*file_fd < 0 && lenient)
+			return 0;
+		if (*file_fd < 0)
+			return sd_err(ctx, -errno, "cannot read the unsaved pages of file mapping '%s'",
+				      v->path ? v->path : "?");
+		if (fstat(*file_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != v->ino ||
+		    major(st.st_dev) != v->dev_major || minor(st.st_dev) != v->dev_minor) {
+			zclose(file_fd);
+			if (lenient)
+				return 0;
+			return sd_errx(ctx, -ESTALE, "file '%s' was replaced since the dump", v->path);
+		}
+		*file_vma = v;
+	}
+	/* past the end of the file the page reads as zeros, as in the process */
+	n = pread_all(*file_fd, out, psz, (off_t)(v->pgoff + (page - v->start)));
+	if (n < 0)
+		return sd_err(ctx, (int)n, "cannot read '%s'", v->path);
+	return 0;
+}
+
+int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
+		     bool lenient)
+{
+	size_t psz = c->p[0].meta.page_size;
+	uint8_t *o = out;
+	uint64_t a, end = addr + len;
+	int r;
+
+	if (!c->page) {
+		c->page = malloc(psz);
+		if (!c->page)
+			return sd_err(ctx, -ENOMEM, "cannot read the image");
+	}
+	for (a = addr & ~(uint64_t)(psz - 1); a < end; a += psz) {
+		const struct vma *v = vma_list_find(&c->p[0].vmas, a);
+		uint64_t from = MAX(a, addr), to = MIN(a + psz, end), off = 0;
+		enum page_src src;
+		size_t pass = 0;
+
+		r = chain_resolve(ctx, c, a, &src, &pass, &off);
+		if (r < 0)
+			return r;
+		if (src == PAGE_DATA)
+			r = chain_read_page(ctx, c, pass, off, c->page);
+		else if (src == PAGE_ZERO || !v)
+			memset(c->page, 0, psz);
+		else
+			r = absent_page(ctx, c, v, a, c->page, psz, lenient);
+		if (r < 0)
+			return r;
+		memcpy(o, c->page + (from - a), to - from);
+		o += to - from;
+	}
 	return 0;
 }
 

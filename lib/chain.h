@@ -32,6 +32,9 @@ struct chain_pass {
 struct chain {
 	size_t n;
 	struct chain_pass *p;	/* p[0] is the newest pass */
+	int file_fd;		/* the mapped file last read for unsaved pages */
+	const struct vma *file_vma;
+	uint8_t *page;
 };
 
 /* Open @dir and all its parents. -ENOENT missing parent, -EBADMSG wrong or corrupt link. */
@@ -47,6 +50,15 @@ enum page_src { PAGE_ABSENT, PAGE_ZERO, PAGE_DATA };
  */
 int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t addr,
 		  enum page_src *ret_src, size_t *ret_pass, uint64_t *ret_off);
+/*
+ * The dumped memory of [addr, addr + len) into @out, as the newest pass and
+ * its parents record it: stored pages, zero pages, pages of file mappings
+ * never saved from their file (which must be the file that was mapped:
+ * -ESTALE; with @lenient, zeros when the file is gone or changed), anything
+ * else zeros. The caller checks that the range lies inside recorded VMAs.
+ */
+int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
+		     bool lenient);
 /* Read one page of PAGE_DATA into @out. */
 int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out);
 

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#include "cmd.h"
+
+static const char usage[] =
+	"usage: sdump coredump -D <dir> -o <file> [-v|-q] [--log-file <file>]\n"
+	"\n"
+	"Write an ELF core file of the moment of a final dump (its memory read\n"
+	"through the chain of parents), for gdb: gdb -c FILE [executable].\n"
+	"\n"
+	"  -D, --images-dir DIR    the image of a final dump (sdump dump)\n"
+	"  -o, --output FILE       the core file to write\n"
+	"      --log-file FILE     messages to FILE\n";
+
+int cmd_coredump(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "images-dir", required_argument, NULL, 'D' },
+		{ "output", required_argument, NULL, 'O' },
+		CLI_COMMON_LONGOPTS,
+		{},
+	};
+	const char *dir = NULL, *out = NULL;
+	char tmp[4096];
+	struct sdump_ctx *ctx;
+	int opt, fd, r;
+
+	while ((opt = getopt_long(argc, argv, ":D:o:vqh", longopts, NULL)) != -1) {
+		/* -o is the output here, as in 'sdump extract'; the log file is --log-file */
+		if (opt != 'o' && cli_common_option(opt, optarg))
+			continue;
+		switch (opt) {
+		case 'D':
+			dir = optarg;
+			break;
+		case 'o':
+		case 'O':
+			out = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return cli_bad_option("coredump", opt, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("coredump", "unexpected argument '%s'", argv[optind]);
+	if (!dir || !out)
+		return cli_usage_error("coredump", "-D and -o are required");
+	ctx = cli_ctx_new();
+	if (!ctx)
+		return 1;
+	/* into a temporary file renamed at the end: a failure never clobbers FILE */
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out) >= (int)sizeof(tmp) ||
+	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		fprintf(stderr, "sdump: cannot create '%s': %s\n", out, strerror(errno));
+		cli_ctx_free(ctx);
+		return 1;
+	}
+	r = sdump_coredump(ctx, dir, fd);
+	if (r >= 0 && (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, out) < 0)) {
+		fprintf(stderr, "sdump: cannot write '%s': %s\n", out, strerror(errno));
+		(void)unlink(tmp);
+		cli_ctx_free(ctx);
+		return 1;
+	}
+	if (r < 0) {
+		(void)close(fd);
+		(void)unlink(tmp);
+		return cli_fail(ctx, r);
+	}
+	cli_ctx_free(ctx);
+	return 0;
+}
