@@ -149,10 +149,16 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is a socket (%s), not supported yet",
 			       pid, fd, d->path);
 	if (has_prefix(d->path, "anon_inode:")) {
+		char kind[64];
 		const char *k = d->path + strlen("anon_inode:");
 
-		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s %s, not supported yet",
-			       pid, fd, k[0] == '[' ? "an" : "a", k);
+		/* "[eventpoll]" is what people call an epoll fd */
+		(void)snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(k + (k[0] == '['), "]"),
+			       k + (k[0] == '['));
+		if (!strcmp(kind, "eventpoll"))
+			(void)snprintf(kind, sizeof(kind), "epoll");
+		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s %s fd (%s), not supported yet",
+			       pid, fd, strchr("aeiou", kind[0]) ? "an" : "a", kind, d->path);
 	}
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
 		size_t len = strlen(d->path);
