@@ -528,7 +528,9 @@ static int run_pass(struct pass *p)
 		r = state_check_supported(ctx, o->pid, &p->seized, -1);
 	if (r == 0 && p->final)
 		r = files_collect(ctx, o->pid, p->pidfd,
-				  p->state_valid && !strcmp(p->state.tracker, "uffd-wp") ? p->state.fd : -1,
+				  p->state_valid && !strcmp(p->state.tracker, "uffd-wp")
+					  ? p->state.fd
+					  : track_uffd_find_ours(o->pid),
 				  &p->fs);
 	if (r == 0)
 		r = collect(p);

@@ -70,6 +70,9 @@ extern const struct track_ops track_none_ops;
 const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track track);
 const struct track_ops *track_by_name(const char *name);
 
+/* uffd-wp: the fd number of a tracking userfaultfd sdump left in @pid, or -1. */
+int track_uffd_find_ours(pid_t pid);
+
 /* Where tracking stands for one process (identified by pid and start time). */
 struct track_state {
 	char pass_id[33];	/* the last pass that armed tracking and was committed */

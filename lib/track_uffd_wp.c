@@ -76,8 +76,16 @@ static int child_probe(void)
 
 static int uffd_probe(const char **why)
 {
+	const char *env = getenv("SDUMP_NO_PAGEMAP_SCAN");
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
+
+	/* reading the written bits needs the ioctl the tests may switch off */
+	if (env && !strcmp(env, "1")) {
+		*why = "PAGEMAP_SCAN switched off (SDUMP_NO_PAGEMAP_SCAN=1)";
+		return -EOPNOTSUPP;
+	}
+	pid = fork();
 
 	if (pid < 0)
 		return -errno;
@@ -169,8 +177,25 @@ static int create_in_target(struct tracker *t)
 	return 0;
 }
 
+/*
+ * A userfaultfd an earlier pass of ours left where we put them (the 16 fds
+ * below RLIMIT_NOFILE), when the state file that named it is gone (a pass
+ * failed after arming): reuse it rather than add another one.
+ */
+int track_uffd_find_ours(pid_t pid)
+{
+	long limit = MIN(nofile_limit(pid), 1L << 20);
+
+	for (long fd = limit - 1; fd >= limit - 16 && fd >= 0; fd--)
+		if (is_userfaultfd(pid, (int)fd))
+			return (int)fd;
+	return -1;
+}
+
 static int uffd_open(struct tracker *t, int prev_fd)
 {
+	if (prev_fd < 0 || !is_userfaultfd(t->pid, prev_fd))
+		prev_fd = track_uffd_find_ours(t->pid);
 	/* the fd a previous pass left, if the target still has it */
 	if (prev_fd >= 0 && is_userfaultfd(t->pid, prev_fd)) {
 		t->uffd = (int)syscall(SYS_pidfd_getfd, t->pidfd, prev_fd, 0);
