@@ -124,3 +124,23 @@ json_int() {
 json_get() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$1" "$2"
 }
+
+# assert_threads_running PID: every thread of PID neither stopped nor traced.
+assert_threads_running() {
+	local t st tracer
+	for t in /proc/"$1"/task/*; do
+		st=$(awk '/^State:/ {print $2}' "$t/status" 2>/dev/null) || continue
+		tracer=$(awk '/^TracerPid:/ {print $2}' "$t/status" 2>/dev/null) || continue
+		[ -z "$tracer" ] || [ "$tracer" = 0 ] || fail "thread ${t##*/} of $1 is still traced by $tracer"
+		case "$st" in
+		t | T) fail "thread ${t##*/} of $1 is left stopped ($st)" ;;
+		esac
+	done
+}
+
+# tfacts FILE: the target's "facts" line (statetarget), saved to FILE.
+tfacts() {
+	tcmd facts
+	case "$REPLY" in "{"*) ;; *) fail "facts: '$REPLY'" ;; esac
+	printf '%s\n' "$REPLY" >"$1"
+}
