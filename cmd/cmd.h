@@ -47,6 +47,7 @@ int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t
 int cmd_pre_dump(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_coredump(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_check(int argc, char **argv);

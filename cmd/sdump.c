@@ -17,6 +17,7 @@ static const char usage[] =
 	"  dump       the final pass: memory and the whole process state\n"
 	"  show       describe an image\n"
 	"  extract    the dumped memory of an address range\n"
+	"  restore    bring back the process of a final dump\n"
 	"  coredump   an ELF core file of a final dump, for gdb\n"
 	"\n"
 	"options:\n"
@@ -36,6 +37,7 @@ static const struct {
 	{ "show", cmd_show },
 	{ "extract", cmd_extract },
 	{ "coredump", cmd_coredump },
+	{ "restore", cmd_restore },
 };
 
 int main(int argc, char **argv)

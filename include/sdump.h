@@ -140,6 +140,26 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
 SDUMP_API int sdump_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
 			 struct sdump_stats *ret_stats);
 
+struct sdump_restore_opts {
+	const char *dir;	/* the image of a final dump */
+	bool detach;		/* return once it runs; else wait for it to end */
+	bool shell_job;		/* join our session and group; terminals are ours */
+};
+
+/*
+ * Bring back the process of the final dump in opts->dir (and its chain):
+ * same PID and TIDs, memory, registers, signals, fds and the rest of its
+ * state; see sdump(1) for the list. The new process is a child of the
+ * caller. Without opts->detach, waits for it and stores its exit status in
+ * *ret_status (128 + N when killed by signal N). On any failure nothing is
+ * left behind: a half-restored process is killed.
+ * Errors: -EEXIST the PID is in use, -ESTALE a file changed since the
+ * dump, -EINVAL a pre-dump or a terminal without shell_job, -EBADMSG a
+ * damaged image, -ENOENT a missing parent.
+ */
+SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
+			    int *ret_status);
+
 /* ---------------------------------------------------------------------------
  * Reading images.
  */

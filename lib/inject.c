@@ -140,7 +140,9 @@ int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct se
 	}
 	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &saved) < 0)
 		return sd_err(ctx, -errno, "cannot read registers of thread %d", t->tid);
-	(void)ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD);
+	/* options replace each other: keep the caller's */
+	(void)ptrace(PTRACE_SETOPTIONS, t->tid, NULL,
+		     (void *)(long)(PTRACE_O_TRACESYSGOOD | inj->ptrace_opts));
 	/* resuming it from signal-delivery-stop drops its signal: send it again at detach */
 	if (t->pending_sig)
 		t->resend_sig = true;

@@ -23,6 +23,7 @@ struct injector {
 	uint64_t scratch;	/* address of the scratch area, or 0 */
 	size_t scratch_len;
 	int mem_fd;		/* /proc/PID/mem for reading the scratch area, or -1 */
+	long ptrace_opts;	/* ptrace options to keep besides PTRACE_O_TRACESYSGOOD */
 };
 
 /*
