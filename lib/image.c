@@ -192,8 +192,15 @@ static int dir_track(struct img_dir *dir, const char *name)
 	for (size_t i = 0; i < dir->nfiles; i++)
 		if (!strcmp(dir->files[i], name))
 			return 0;
-	if (dir->nfiles >= IMG_MAX_FILES)
-		return -E2BIG;
+	if (dir->nfiles == dir->cap_files) {
+		size_t cap = dir->cap_files ? dir->cap_files * 2 : 16;
+		char **nf = realloc(dir->files, cap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		dir->files = nf;
+		dir->cap_files = cap;
+	}
 	s = strdup(name);
 	if (!s)
 		return -ENOMEM;
@@ -240,7 +247,8 @@ void img_dir_release(struct img_dir *dir)
 	zfree(&dir->path);
 	for (size_t i = 0; i < dir->nfiles; i++)
 		zfree(&dir->files[i]);
-	dir->nfiles = 0;
+	zfree(&dir->files);
+	dir->nfiles = dir->cap_files = 0;
 }
 
 int img_file_create(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int *ret_fd)

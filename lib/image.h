@@ -20,7 +20,6 @@
 #define IMG_TRAILER_MAGIC 0x444e4553u /* "SEND" */
 /* No record file of ours decompresses to more: refuse before allocating. */
 #define IMG_REC_MAX_BYTES (1024ull * 1024 * 1024)
-#define IMG_MAX_FILES 32
 
 enum img_type {
 	IMG_INVENTORY = 1,
@@ -38,8 +37,8 @@ struct img_dir {
 	int dirfd;
 	char *path;
 	bool created;			/* we made the directory: remove it on abort */
-	size_t nfiles;			/* files this pass created, for img_dir_abort() */
-	char *files[IMG_MAX_FILES];
+	size_t nfiles, cap_files;	/* files this pass created, for img_dir_abort() */
+	char **files;
 };
 
 /*

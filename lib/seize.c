@@ -98,6 +98,9 @@ static int seize_thread(struct sdump_ctx *ctx, struct seized *s, pid_t tid)
 		(void)ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
 		return -ENOMEM;
 	}
+	/* now: injected system calls take the thread out of this stop later */
+	if (sig && ptrace(PTRACE_GETSIGINFO, tid, NULL, s->t[s->n - 1].siginfo) < 0)
+		memset(s->t[s->n - 1].siginfo, 0, sizeof(s->t[s->n - 1].siginfo));
 	return 1;
 }
 

@@ -18,6 +18,7 @@ struct seized_thread {
 	pid_t tid;
 	int pending_sig;	/* stopped in signal-delivery-stop: re-delivered at detach */
 	bool resend_sig;	/* no longer in that stop: send pending_sig again at detach */
+	uint8_t siginfo[128];	/* of pending_sig, read at the seize */
 };
 
 struct seized {

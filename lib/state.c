@@ -123,8 +123,8 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 		return r;
 	if (st->pending_sig) {
 		/* seized in signal-delivery-stop: the signal is dequeued, keep it */
-		if (ptrace(PTRACE_GETSIGINFO, tid, NULL, t->stop_signal) == 0)
-			t->has_stop_signal = true;
+		memcpy(t->stop_signal, st->siginfo, SIGINFO_SIZE);
+		t->has_stop_signal = true;
 	}
 	if (syscall(SYS_get_robust_list, tid, &addr, &t->robust_list_len) == 0)
 		t->robust_list = addr;
