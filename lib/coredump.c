@@ -31,7 +31,7 @@
 #define NT_FILE 0x46494c45
 #endif
 
-#define CHUNK (1u << 20)
+#define CHUNK (1u << 16)
 
 struct notebuf {
 	uint8_t *p;
@@ -164,6 +164,11 @@ static bool in_core(const struct vma *v)
 	return v->kind != VK_VVAR && v->kind != VK_VSYSCALL;
 }
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
 static int write_at(int fd, const void *buf, size_t len, uint64_t off)
 {
 	const uint8_t *p = buf;
@@ -268,11 +273,15 @@ SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 			r = chain_read_range(ctx, &c, a, buf, n, true);
 			if (r < 0)
 				goto out;
-			r = write_at(out_fd, buf, n, o);
+			/* zeros stay holes: reservations and fresh memory cost no disk */
+			if (!all_zero(buf, n))
+				r = write_at(out_fd, buf, n, o);
 			a += n;
 			o += n;
 		}
 	}
+	if (r == 0 && nload && ftruncate(out_fd, (off_t)(ph[nload].p_offset + ph[nload].p_filesz)) < 0)
+		r = -errno;
 	if (r < 0)
 		r = sd_err(ctx, r, "cannot write the core file");
 out:

@@ -525,7 +525,7 @@ static int run_pass(struct pass *p)
 	 * target changes (tracking included).
 	 */
 	if (r == 0 && p->final)
-		r = state_check_supported(ctx, o->pid, &p->seized, -1);
+		r = state_check_supported(ctx, o->pid, &p->seized);
 	if (r == 0 && p->final)
 		r = files_collect(ctx, o->pid, p->pidfd,
 				  p->state_valid && !strcmp(p->state.tracker, "uffd-wp")

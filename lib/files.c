@@ -44,9 +44,8 @@ static bool is_tty(dev_t rdev)
 	return (maj >= 136 && maj <= 143) || maj == 4 || (maj == 5 && minor(rdev) <= 1);
 }
 
-int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s, int skip_fd)
+int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s)
 {
-	(void)skip_fd;
 	for (size_t i = 0; i < s->n; i++) {
 		_cleanup_free_ char *kids = NULL;
 		char path[64];
@@ -139,11 +138,12 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 	r = read_file(AT_FDCWD, path, &info, NULL);
 	if (r < 0 || parse_fdinfo(info, &d->pos, &d->flags) < 0)
 		return sd_err(ctx, r < 0 ? r : -EBADMSG, "cannot read '%s'", path);
-	d->dev = st.st_dev;
+	/* devices as mm.img has them: major << 32 | minor */
+	d->dev = (uint64_t)major(st.st_dev) << 32 | minor(st.st_dev);
 	d->ino = st.st_ino;
 	d->size = (uint64_t)st.st_size;
 	d->mode = st.st_mode;
-	d->rdev = st.st_rdev;
+	d->rdev = (uint64_t)major(st.st_rdev) << 32 | minor(st.st_rdev);
 
 	if (S_ISSOCK(st.st_mode))
 		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is a socket (%s), not supported yet",
@@ -160,6 +160,14 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s %s fd (%s), not supported yet",
 			       pid, fd, strchr("aeiou", kind[0]) ? "an" : "a", kind, d->path);
 	}
+	/* nsfs, pidfs and the like look like files but have no path to reopen */
+	if ((S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) && d->path[0] != '/')
+		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is a special file (%s), not supported yet",
+			       pid, fd, d->path);
+	if (S_ISCHR(st.st_mode) && ((major(st.st_rdev) == 5 && minor(st.st_rdev) == 2) ||
+				    (major(st.st_rdev) >= 128 && major(st.st_rdev) <= 135)))
+		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is a pty master (%s), not supported yet",
+			       pid, fd, d->path);
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
 		size_t len = strlen(d->path);
 

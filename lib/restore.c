@@ -516,7 +516,8 @@ static int restore_files(struct rst *r)
 		case FDK_FILE: {
 			struct stat st;
 
-			if (stat(d->path, &st) < 0 || st.st_ino != d->ino || st.st_dev != d->dev ||
+			if (stat(d->path, &st) < 0 || st.st_ino != d->ino ||
+			    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != d->dev ||
 			    (uint64_t)st.st_size != d->size)
 				return sd_errx(ctx, -ESTALE,
 					       "cannot restore pid %d: file '%s' (fd %d) changed since the dump",

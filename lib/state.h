@@ -106,11 +106,10 @@ struct files_state {
 };
 
 /*
- * Refuse what the final dump cannot handle yet, before anything else:
- * children, and fds of unsupported kinds (named with their kind). @skip_fd
- * is sdump's own tracking fd in the target (or -1).
+ * Refuse a process with children, before anything of it changes (the fds
+ * are checked by files_collect()).
  */
-int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s, int skip_fd);
+int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
 
 /*
  * Collect everything while the process is frozen. Uses the injector (a

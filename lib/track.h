@@ -57,8 +57,6 @@ struct track_ops {
 	 * VMAs marked tracked were re-armed by the scan already.
 	 */
 	int (*arm)(struct tracker *t, const struct vma_list *vmas);
-	/* Final dump: stop tracking and take any trace of it out of the target. */
-	int (*disarm)(struct tracker *t);
 	void (*close)(struct tracker *t);
 };
 

@@ -22,11 +22,6 @@ static int none_arm(struct tracker *t, const struct vma_list *vmas)
 	return 0;
 }
 
-static int none_disarm(struct tracker *t)
-{
-	(void)t;
-	return 0;
-}
 
 static void none_close(struct tracker *t)
 {
@@ -40,6 +35,5 @@ const struct track_ops track_none_ops = {
 	.probe = none_probe,
 	.open = none_open,
 	.arm = none_arm,
-	.disarm = none_disarm,
 	.close = none_close,
 };

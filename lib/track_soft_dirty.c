@@ -97,11 +97,6 @@ static int sd_arm(struct tracker *t, const struct vma_list *vmas)
 	return 0;
 }
 
-static int sd_disarm(struct tracker *t)
-{
-	(void)t;
-	return 0;
-}
 
 static void sd_close(struct tracker *t)
 {
@@ -115,6 +110,5 @@ const struct track_ops track_soft_dirty_ops = {
 	.probe = sd_probe,
 	.open = sd_open,
 	.arm = sd_arm,
-	.disarm = sd_disarm,
 	.close = sd_close,
 };

@@ -258,21 +258,6 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas)
 	return 0;
 }
 
-/* Final dump: the fd goes away in the target; the kernel drops the protection. */
-static int uffd_disarm(struct tracker *t)
-{
-	long ret;
-	int r;
-
-	if (t->target_fd < 0)
-		return 0;
-	r = inject(t, SYS_close, t->target_fd, 0, 0, &ret);
-	if (r < 0)
-		return r;
-	t->target_fd = -1;
-	return 0;
-}
-
 static void uffd_close(struct tracker *t)
 {
 	zclose(&t->uffd);
@@ -286,6 +271,5 @@ const struct track_ops track_uffd_wp_ops = {
 	.open = uffd_open,
 	.check_wpasync = true,
 	.arm = uffd_arm,
-	.disarm = uffd_disarm,
 	.close = uffd_close,
 };
