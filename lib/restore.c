@@ -648,10 +648,32 @@ static int restore_process(struct rst *r)
 			e = rst_call(r, SYS_setitimer, which, (long)a, 0, 0, 0, 0, NULL);
 	}
 	for (int res = 0; res < NRLIMITS && e == 0; res++) {
+		struct rlimit64_s lim = ps->rlimits[res];
+		struct rlimit ours;
+		long v;
+
+		/*
+		 * Without CAP_SYS_RESOURCE no hard limit can rise above ours: keep
+		 * ours then, and say so.
+		 */
+		if (getrlimit(res, &ours) == 0 && lim.max > ours.rlim_max &&
+		    ours.rlim_max != RLIM_INFINITY) {
+			pr_warn(r->ctx, "pid %d: cannot raise hard limit %d to %" PRIu64 " (sdump's is %llu), keeping %llu",
+				r->pid, res, lim.max, (unsigned long long)ours.rlim_max,
+				(unsigned long long)ours.rlim_max);
+			lim.max = ours.rlim_max;
+			lim.cur = MIN(lim.cur, lim.max);
+		}
 		data_reset(r);
-		e = data_put(r, &ps->rlimits[res], sizeof(ps->rlimits[res]), &a);
-		if (e == 0)
-			e = rst_call(r, SYS_prlimit64, 0, res, (long)a, 0, 0, 0, NULL);
+		e = data_put(r, &lim, sizeof(lim), &a);
+		if (e == 0) {
+			const long args[6] = { 0, res, (long)a, 0, 0, 0 };
+
+			e = inject_syscall_thread(r->ctx, &r->inj, &r->seized.t[0], SYS_prlimit64, args, &v);
+			if (e == 0 && v < 0)
+				pr_warn(r->ctx, "pid %d: cannot restore limit %d, ignoring: %s", r->pid, res,
+					strerror((int)-v));
+		}
 	}
 	if (e == 0)
 		e = rst_call(r, SYS_umask, ps->umask, 0, 0, 0, 0, 0, NULL);
@@ -779,8 +801,10 @@ static int restore_thread_state(struct rst *r, size_t i)
 		if (e < 0)
 			return e;
 	}
-	e = rst_call_in(r, st, SYS_set_robust_list, (long)t->robust_list, (long)t->robust_list_len, 0,
-			0, 0, 0, NULL);
+	e = 0;
+	if (t->robust_list_len)
+		e = rst_call_in(r, st, SYS_set_robust_list, (long)t->robust_list, (long)t->robust_list_len,
+				0, 0, 0, 0, NULL);
 	if (e == 0)
 		e = rst_call_in(r, st, SYS_set_tid_address, (long)t->clear_child_tid, 0, 0, 0, 0, 0, NULL);
 	if (e == 0 && t->has_rseq)
