@@ -35,6 +35,8 @@ bool cli_common_option(int opt, const char *arg);
 int cli_bad_option(const char *cmd, int opt, char **argv);
 /* A usage error: "sdump: <msg>" + a hint at --help, returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* SIGINT, SIGTERM, SIGHUP, SIGQUIT only set a flag the library polls (-ECANCELED). */
+void cli_catch_signals(void);
 /* The context of a subcommand, logging as the options say. NULL on failure (message printed). */
 struct sdump_ctx *cli_ctx_new(void);
 /* Print "sdump: <last error>" (r is the library's return), free the context, return 1. */

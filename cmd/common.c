@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,25 @@ static void log_line(void *userdata, enum sdump_log_level level, const char *msg
 	fflush(f);
 }
 
+static volatile int interrupted;
+
+/* Only a flag: the library sees it and unwinds as on any error. */
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+void cli_catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)sigaction(sigs[i], &sa, NULL);
+}
+
 struct sdump_ctx *cli_ctx_new(void)
 {
 	struct sdump_ctx *ctx;
@@ -94,6 +114,7 @@ struct sdump_ctx *cli_ctx_new(void)
 		level = SDUMP_LOG_INFO;
 	sdump_ctx_set_log(ctx, log_line, NULL);
 	sdump_ctx_set_log_level(ctx, level);
+	sdump_ctx_set_cancel(ctx, &interrupted);
 	return ctx;
 }
 

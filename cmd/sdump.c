@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 	};
 	int opt;
 
+	cli_catch_signals();
 	opterr = 0; /* our own messages: one line, with a hint */
 	/* '+': stop at the subcommand, whose options are its own */
 	while ((opt = getopt_long(argc, argv, "+:vqo:hV", longopts, NULL)) != -1) {

@@ -67,6 +67,12 @@ SDUMP_API void sdump_ctx_set_log_level(struct sdump_ctx *ctx, enum sdump_log_lev
  */
 SDUMP_API const char *sdump_ctx_last_error(const struct sdump_ctx *ctx);
 SDUMP_API void sdump_ctx_clear_error(struct sdump_ctx *ctx);
+/*
+ * A flag that, once non-zero, asks a running operation to stop: it unwinds
+ * as on any error (the target resumed and detached, no image left) and
+ * returns -ECANCELED. Meant to be set from a signal handler.
+ */
+SDUMP_API void sdump_ctx_set_cancel(struct sdump_ctx *ctx, const volatile int *flag);
 
 /* ---------------------------------------------------------------------------
  * Dumping.

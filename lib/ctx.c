@@ -42,6 +42,11 @@ SDUMP_API const char *sdump_ctx_last_error(const struct sdump_ctx *ctx)
 	return ctx->last_error;
 }
 
+SDUMP_API void sdump_ctx_set_cancel(struct sdump_ctx *ctx, const volatile int *flag)
+{
+	ctx->cancel = flag;
+}
+
 SDUMP_API void sdump_ctx_clear_error(struct sdump_ctx *ctx)
 {
 	free(ctx->last_error);

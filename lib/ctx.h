@@ -3,6 +3,7 @@
 #ifndef SDUMP_CTX_H
 #define SDUMP_CTX_H
 
+#include <errno.h>
 #include <stdarg.h>
 
 #include "sdump.h"
@@ -12,7 +13,9 @@ struct sdump_ctx {
 	void *log_data;
 	enum sdump_log_level level;
 	char *last_error;
+	const volatile int *cancel;
 };
+
 
 void sd_log(struct sdump_ctx *ctx, enum sdump_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -24,6 +27,14 @@ void sd_log(struct sdump_ctx *ctx, enum sdump_log_level level, const char *fmt, 
 int sd_err(struct sdump_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same, without the strerror suffix: for errors that are not an errno's. */
 int sd_errx(struct sdump_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Whether the caller asked to stop (sdump_ctx_set_cancel()); records the error once. */
+static inline int sd_check_cancel(struct sdump_ctx *ctx)
+{
+	if (!ctx->cancel || !*ctx->cancel)
+		return 0;
+	return sd_errx(ctx, -ECANCELED, "interrupted");
+}
 
 #ifndef LOG_PREFIX
 #define LOG_PREFIX ""

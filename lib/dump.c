@@ -515,6 +515,9 @@ static int run_pass(struct pass *p)
 		return r;
 	p->frozen = true;
 	p->st.seize_us = now_us() - t;
+	r = sd_check_cancel(ctx);
+	if (r < 0)
+		return r;
 
 	t = now_us();
 	r = open_proc(p, "pagemap", &p->pagemap_fd);
@@ -543,6 +546,9 @@ static int run_pass(struct pass *p)
 	if (r < 0)
 		return r;
 
+	r = sd_check_cancel(ctx);
+	if (r < 0)
+		return r;
 	r = copy_and_write(p);
 	if (r < 0)
 		return r;
@@ -555,6 +561,9 @@ static int run_pass(struct pass *p)
 		p->st.bytes_written += size;
 	}
 
+	r = sd_check_cancel(ctx);
+	if (r < 0)
+		return r;
 	p->st.total_us = now_us() - p->t0;
 	/* a final dump is still frozen: its freeze lasts until the image is written */
 	if (p->frozen)

@@ -115,6 +115,9 @@ static int copy_run(struct sdump_ctx *ctx, const struct page_source *src, uint64
 		uint64_t off;
 		ssize_t got;
 
+		r = sd_check_cancel(ctx);
+		if (r < 0)
+			return r;
 		r = pagestore_reserve(w, &buf, &room, &off);
 		if (r < 0)
 			return r;
@@ -233,6 +236,9 @@ int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struc
 	while (ri < runs->n) {
 		const struct page_run *run = &runs->r[ri];
 
+		r = sd_check_cancel(ctx);
+		if (r < 0)
+			return r;
 		if (run->in_parent) {
 			r = pm_list_add(out, run->start, run->npages, PM_PARENT, 0, psz);
 			if (r < 0)

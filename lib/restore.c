@@ -930,9 +930,13 @@ static int run_restore(struct rst *r)
 	if (e == 0)
 		e = clear_address_space(r);
 	if (e == 0)
+		e = sd_check_cancel(ctx);
+	if (e == 0)
 		e = map_vmas(r);
 	if (e == 0)
 		e = fill_memory(r);
+	if (e == 0)
+		e = sd_check_cancel(ctx);
 	if (e == 0)
 		e = restore_mm(r);
 	if (e == 0)
@@ -945,6 +949,8 @@ static int run_restore(struct rst *r)
 		e = create_threads(r);
 	for (size_t i = 0; e == 0 && i < r->seized.n; i++)
 		e = restore_thread_state(r, i);
+	if (e == 0)
+		e = sd_check_cancel(ctx);
 	if (e == 0)
 		e = finish(r);
 	return e;
