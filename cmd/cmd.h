@@ -43,6 +43,14 @@ struct sdump_ctx *cli_ctx_new(void);
 int cli_fail(struct sdump_ctx *ctx, int r);
 void cli_ctx_free(struct sdump_ctx *ctx);
 
+/*
+ * Output files written through a temporary "<path>.XXXXXX" renamed over
+ * @path only once complete: a failure never clobbers an existing file.
+ */
+int cli_output_open(const char *path, char *tmp, size_t size);
+/* @ok: commit (fsync, rename); else drop the temporary. Returns 0 or 1 (message printed). */
+int cli_output_close(int fd, const char *path, const char *tmp, bool ok);
+
 /* Whole-string number parsing: decimal or 0x hex; with a K/M/G/T suffix (x1024) when @size. */
 int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t *ret);
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -138,6 +140,35 @@ int cli_fail(struct sdump_ctx *ctx, int r)
 		fprintf(log_file, "sdump: %s\n", msg);
 	cli_ctx_free(ctx);
 	return 1;
+}
+
+int cli_output_open(const char *path, char *tmp, size_t size)
+{
+	int fd;
+
+	if (snprintf(tmp, size, "%s.XXXXXX", path) >= (int)size) {
+		fprintf(stderr, "sdump: cannot create '%s': %s\n", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "sdump: cannot create '%s': %s\n", path, strerror(errno));
+	return fd;
+}
+
+int cli_output_close(int fd, const char *path, const char *tmp, bool ok)
+{
+	if (!ok) {
+		(void)close(fd);
+		(void)unlink(tmp);
+		return 1;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		fprintf(stderr, "sdump: cannot write '%s': %s\n", path, strerror(errno));
+		(void)unlink(tmp);
+		return 1;
+	}
+	return 0;
 }
 
 int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t *ret)

@@ -58,25 +58,18 @@ int cmd_coredump(int argc, char **argv)
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return 1;
-	/* into a temporary file renamed at the end: a failure never clobbers FILE */
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out) >= (int)sizeof(tmp) ||
-	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		fprintf(stderr, "sdump: cannot create '%s': %s\n", out, strerror(errno));
+	fd = cli_output_open(out, tmp, sizeof(tmp));
+	if (fd < 0) {
 		cli_ctx_free(ctx);
 		return 1;
 	}
 	r = sdump_coredump(ctx, dir, fd);
-	if (r >= 0 && (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, out) < 0)) {
-		fprintf(stderr, "sdump: cannot write '%s': %s\n", out, strerror(errno));
-		(void)unlink(tmp);
+	if (cli_output_close(fd, out, tmp, r >= 0) && r >= 0) {
 		cli_ctx_free(ctx);
 		return 1;
 	}
-	if (r < 0) {
-		(void)close(fd);
-		(void)unlink(tmp);
+	if (r < 0)
 		return cli_fail(ctx, r);
-	}
 	cli_ctx_free(ctx);
 	return 0;
 }

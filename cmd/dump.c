@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* sdump pre-dump and sdump dump: one pass each, the same options but -R. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +7,21 @@
 #include "sdump.h"
 #include "cmd.h"
 
-static const char usage[] =
+static const char pre_dump_usage[] =
+	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [-v|-q] [-o <file>]\n"
+	"\n"
+	"Save the memory of a running process into a new image directory. The\n"
+	"process is frozen only while its memory map is read, and runs on. With\n"
+	"--parent, only the pages written since that pass are saved.\n"
+	"\n"
+	"  -t, --tree PID          the process to dump\n"
+	"  -D, --images-dir DIR    the new image (created, or an empty directory)\n"
+	"      --parent DIR        the previous pass of this process\n"
+	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
+	"  -j, --threads N         compression threads (default: one per CPU)\n"
+	"  -v, -q, -o FILE         more, fewer messages; messages to FILE\n";
+
+static const char dump_usage[] =
 	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R] [--track <how>] [-j <n>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
@@ -22,7 +37,7 @@ static const char usage[] =
 	"  -j, --threads N         compression threads (default: one per CPU)\n"
 	"  -v, -q, -o FILE         more, fewer messages; messages to FILE\n";
 
-int cmd_dump(int argc, char **argv)
+static int cmd_pass(int argc, char **argv, bool final)
 {
 	static const struct option longopts[] = {
 		{ "tree", required_argument, NULL, 't' },
@@ -34,25 +49,29 @@ int cmd_dump(int argc, char **argv)
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
+	const char *name = final ? "dump" : "pre-dump";
 	struct sdump_dump_opts o = { 0 };
 	struct sdump_stats st;
 	struct sdump_ctx *ctx;
 	uint64_t v;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, ":t:D:j:Rvqo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, final ? ":t:D:j:Rvqo:h" : ":t:D:j:vqo:h", longopts,
+				  NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {
 		case 't':
 			if (cli_parse_u64(optarg, false, 1, INT_MAX, &v) < 0)
-				return cli_usage_error("dump", "bad pid '%s'", optarg);
+				return cli_usage_error(name, "bad pid '%s'", optarg);
 			o.pid = (pid_t)v;
 			break;
 		case 'D':
 			o.dir = optarg;
 			break;
 		case 'R':
+			if (!final)
+				return cli_usage_error(name, "--leave-running is for the final dump");
 			o.leave_running = true;
 			break;
 		case 'P':
@@ -60,32 +79,42 @@ int cmd_dump(int argc, char **argv)
 			break;
 		case 'T':
 			if (sdump_track_parse(optarg, &o.track) < 0)
-				return cli_usage_error("dump", "unknown tracker '%s'", optarg);
+				return cli_usage_error(name, "unknown tracker '%s'", optarg);
 			break;
 		case 'j':
 			if (cli_parse_u64(optarg, false, 1, 256, &v) < 0)
-				return cli_usage_error("dump", "bad thread count '%s'", optarg);
+				return cli_usage_error(name, "bad thread count '%s'", optarg);
 			o.threads = (unsigned int)v;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(final ? dump_usage : pre_dump_usage, stdout);
 			return 0;
 		default:
-			return cli_bad_option("dump", opt, argv);
+			return cli_bad_option(name, opt, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("dump", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(name, "unexpected argument '%s'", argv[optind]);
 	if (!o.pid)
-		return cli_usage_error("dump", "no process given: -t <pid>");
+		return cli_usage_error(name, "no process given: -t <pid>");
 	if (!o.dir)
-		return cli_usage_error("dump", "no image directory given: -D <dir>");
+		return cli_usage_error(name, "no image directory given: -D <dir>");
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return 1;
-	r = sdump_dump(ctx, &o, &st);
+	r = final ? sdump_dump(ctx, &o, &st) : sdump_pre_dump(ctx, &o, &st);
 	if (r < 0)
 		return cli_fail(ctx, r);
 	cli_ctx_free(ctx);
 	return 0;
+}
+
+int cmd_pre_dump(int argc, char **argv)
+{
+	return cmd_pass(argc, argv, false);
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	return cmd_pass(argc, argv, true);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -46,6 +47,21 @@ static const struct track_ops *const backends[] = {
 	&track_uffd_wp_ops,
 	&track_none_ops,
 };
+
+int track_probe_in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(fn());
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
 
 const struct track_ops *track_by_name(const char *name)
 {

@@ -64,6 +64,9 @@ extern const struct track_ops track_soft_dirty_ops;
 extern const struct track_ops track_uffd_wp_ops;
 extern const struct track_ops track_none_ops;
 
+/* Run @fn in a child process: its exit status (0 = works), or -errno. */
+int track_probe_in_child(int (*fn)(void));
+
 /* The backend for @track; for SDUMP_TRACK_AUTO the first whose probe succeeds. */
 const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track track);
 const struct track_ops *track_by_name(const char *name);

@@ -57,18 +57,10 @@ static int child_probe(void)
 
 static int sd_probe(const char **why)
 {
-	int status;
-	pid_t pid = fork();
+	int r = track_probe_in_child(child_probe);
 
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		_exit(child_probe());
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
+	if (r <= 0)
+		return r;
 	*why = "bit 55 never sets (CONFIG_MEM_SOFT_DIRTY is off)";
 	return -EOPNOTSUPP;
 }

@@ -77,26 +77,17 @@ static int child_probe(void)
 static int uffd_probe(const char **why)
 {
 	const char *env = getenv("SDUMP_NO_PAGEMAP_SCAN");
-	int status;
-	pid_t pid;
+	int r;
 
 	/* reading the written bits needs the ioctl the tests may switch off */
 	if (env && !strcmp(env, "1")) {
 		*why = "PAGEMAP_SCAN switched off (SDUMP_NO_PAGEMAP_SCAN=1)";
 		return -EOPNOTSUPP;
 	}
-	pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		_exit(child_probe());
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+	r = track_probe_in_child(child_probe);
+	if (r <= 0)
+		return r;
+	if (r == 2)
 		*why = "no userfaultfd with UFFD_FEATURE_WP_ASYNC (Linux 6.7+)";
 	else
 		*why = "async write-protection or PAGEMAP_SCAN does not work";
