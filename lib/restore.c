@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -491,7 +492,15 @@ static int restore_files(struct rst *r)
 				       "cannot restore pid %d: fd %d is a terminal (%s); restore it with --shell-job",
 				       r->pid, d->fd, d->path);
 	}
-	for (int fd = 0; fd < 3; fd++) {
+	/* terminals first, from fd 0 (ours, inherited), before 0-2 go */
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		const struct fd_state *d = &fs->fds[i];
+
+		if (d->kind == FDK_TTY && d->fd > 2)
+			e = rst_call(r, SYS_dup3, 0, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
+				     NULL);
+	}
+	for (int fd = 0; e == 0 && fd < 3; fd++) {
 		bool tty = false;
 
 		for (size_t i = 0; i < fs->n; i++)
@@ -500,7 +509,20 @@ static int restore_files(struct rst *r)
 		if (!tty)
 			(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	}
-	e = rst_call(r, SYS_close_range, 3, ~0u, 0, 0, 0, 0, NULL);
+	/* everything else of ours goes; terminals above 2 stay */
+	for (int fd = 3; e == 0;) {
+		int next = INT_MAX;
+
+		for (size_t i = 0; i < fs->n; i++)
+			if (fs->fds[i].kind == FDK_TTY && fs->fds[i].fd >= fd && fs->fds[i].fd < next)
+				next = fs->fds[i].fd;
+		if (next > fd)
+			e = rst_call(r, SYS_close_range, fd, next == INT_MAX ? ~0u : (unsigned int)next - 1, 0,
+				     0, 0, 0, NULL);
+		if (next == INT_MAX)
+			break;
+		fd = next + 1;
+	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		const struct fd_state *d = &fs->fds[i];
 		int flags = (int)(d->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
@@ -508,10 +530,7 @@ static int restore_files(struct rst *r)
 
 		switch (d->kind) {
 		case FDK_TTY:
-			/* the restoring shell's terminal, which fd 0 still is */
-			if (d->fd != 0)
-				e = rst_call(r, SYS_dup3, 0, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0,
-					     0, NULL);
+			/* the restoring shell's terminal: placed above, or inherited as 0-2 */
 			continue;
 		case FDK_FILE: {
 			struct stat st;
