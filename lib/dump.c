@@ -194,20 +194,21 @@ static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 	 */
 	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
 		return run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
-	/*
-	 * uffd-wp, incremental: the walk that finds the written pages also
-	 * protects them again, so that arming need not walk this VMA again.
-	 */
+	/* uffd-wp: a VMA not registered (new, or the fd was closed) is not tracked */
 	v->tracked = p->tracker.incremental && p->track->check_wpasync;
-	r = scanner_scan(sc, v->start, v->end, v->tracked, collect_range, &c);
-	if (r == -EPERM && v->tracked) {
-		v->tracked = false;
-		/* not registered for write-protection (new VMA, or the fd was closed) */
-		pr_debug(p->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not tracked: saved whole", v->start,
-			 v->end);
-		c.all_written = true;
-		r = scanner_scan(sc, v->start, v->end, false, collect_range, &c);
+	if (v->tracked) {
+		r = scanner_tracked(sc, v->start);
+		if (r < 0)
+			return sd_err(p->ctx, r, "cannot scan pagemap of pid %d at 0x%" PRIx64,
+				      p->opts->pid, v->start);
+		v->tracked = r == 1;
+		if (!v->tracked) {
+			pr_debug(p->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not tracked: saved whole", v->start,
+				 v->end);
+			c.all_written = true;
+		}
 	}
+	r = scanner_scan(sc, v->start, v->end, collect_range, &c);
 	if (r < 0)
 		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
 			      v->start);
@@ -311,7 +312,7 @@ static int collect(struct pass *p)
 		return r;
 	/* the pages to save are known: from here on, writes count for the next pass */
 	track_state_remove(p->opts->pid, p->meta.start_time);
-	r = p->track->arm(&p->tracker, &p->vmas);
+	r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
 	if (r < 0)
 		return r;
 	p->st.vmas = p->vmas.n;

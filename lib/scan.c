@@ -106,66 +106,42 @@ uint32_t scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero_pf
 static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *pme, scan_fn fn,
 		     void *data);
 
-static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, bool rearm, scan_fn fn,
-		      void *data)
+/*
+ * PAGEMAP_SCAN finds the populated ranges only (cheap on huge sparse VMAs);
+ * what each page is comes from its pagemap entry. The categories the ioctl
+ * reports are not trusted: seen on 6.18, a scan that stops early returns a
+ * last region reaching past walk_end, as if the rest of the range were all
+ * of its kind (and with PM_SCAN_WP_MATCHING it would have re-protected
+ * pages it then reports again as unwritten). Pages before walk_end are
+ * taken from a call, each once, and the entries decide.
+ */
+static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data)
 {
 	struct page_region *reg = s->buf;
-	uint64_t *pme_buf = s->pme_buf;
-	uint64_t wcat = 0, done = start;
+	uint64_t done = start;
 
-	if (s->written == SCAN_WRITTEN_SOFT_DIRTY)
-		wcat = PAGE_IS_SOFT_DIRTY;
-	else if (s->written == SCAN_WRITTEN_UFFD_WP)
-		wcat = PAGE_IS_WRITTEN;
 	while (start < end) {
 		struct pm_scan_arg arg = {
 			.size = sizeof(arg),
-			.flags = rearm ? PM_SCAN_CHECK_WPASYNC | PM_SCAN_WP_MATCHING : 0,
 			.start = start,
 			.end = end,
 			.vec = (uintptr_t)reg,
 			.vec_len = SCAN_REGIONS,
 			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_FILE |
-				       PAGE_IS_PFNZERO | wcat,
+			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 		};
 		long n = ioctl(s->pagemap_fd, PAGEMAP_SCAN, &arg);
 
 		if (n < 0)
 			return -errno;
 		for (long i = 0; i < n; i++) {
-			struct scan_range r = { MAX(reg[i].start, done), MIN(reg[i].end, arg.walk_end), 0 };
-			uint64_t c = reg[i].categories;
+			uint64_t a = MAX(reg[i].start, done), b = MIN(reg[i].end, arg.walk_end);
 			int e;
 
-			/*
-			 * Seen on 6.18: a scan that stops early can return a last
-			 * region reaching past walk_end, as if the rest of the range
-			 * were all of its kind; the next call, from walk_end, returns
-			 * those pages again with their real categories. Only what lies
-			 * before walk_end is taken from a call, and each page once.
-			 */
-			if (r.start >= r.end)
+			if (a >= b)
 				continue;
-			done = r.end;
-			if (c & PAGE_IS_PRESENT)
-				r.cats |= SC_PRESENT;
-			if (c & PAGE_IS_SWAPPED)
-				r.cats |= SC_SWAPPED;
-			if ((c & PAGE_IS_FILE) && (c & PAGE_IS_PRESENT))
-				r.cats |= SC_FILE;
-			if (c & PAGE_IS_PFNZERO)
-				r.cats |= SC_ZEROPFN;
-			if (!wcat || (c & wcat))
-				r.cats |= SC_WRITTEN;
-			/*
-			 * PAGEMAP_SCAN counts uffd-wp pte markers (protection of pages
-			 * that do not exist) as swapped: the entries tell them apart.
-			 */
-			if (r.cats == SC_SWAPPED || r.cats == (SC_SWAPPED | SC_WRITTEN))
-				e = scan_read(s, r.start, r.end, pme_buf, fn, data);
-			else
-				e = fn(data, &r);
+			done = b;
+			e = scan_read(s, a, b, s->pme_buf, fn, data);
 			if (e < 0)
 				return e;
 		}
@@ -213,10 +189,23 @@ static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *
 	return 0;
 }
 
-int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, bool rearm, scan_fn fn,
-		 void *data)
+int scanner_tracked(struct scanner *s, uint64_t start)
+{
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.flags = PM_SCAN_CHECK_WPASYNC,
+		.start = start,
+		.end = start + s->page_size,
+	};
+
+	if (ioctl(s->pagemap_fd, PAGEMAP_SCAN, &arg) == 0)
+		return 1;
+	return errno == EPERM ? 0 : -errno;
+}
+
+int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data)
 {
 	if (s->use_ioctl)
-		return scan_ioctl(s, start, end, rearm, fn, data);
+		return scan_ioctl(s, start, end, fn, data);
 	return scan_read(s, start, end, s->pme_buf, fn, data);
 }

@@ -25,7 +25,7 @@
 enum scan_written {
 	SCAN_WRITTEN_ALL,	 /* no tracking: every page counts as written */
 	SCAN_WRITTEN_SOFT_DIRTY, /* pagemap bit 55 / PAGE_IS_SOFT_DIRTY */
-	SCAN_WRITTEN_UFFD_WP,	 /* no uffd-wp bit / PAGE_IS_WRITTEN (ioctl only) */
+	SCAN_WRITTEN_UFFD_WP,	 /* no uffd-wp bit (pagemap bit 57) */
 };
 
 struct scanner {
@@ -54,14 +54,13 @@ typedef int (*scan_fn)(void *data, const struct scan_range *r);
 int scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_written written);
 void scanner_release(struct scanner *s);
 
+/* Report the present or swapped pages of [start, end), in address order. */
+int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data);
 /*
- * Report the present or swapped pages of [start, end). With @rearm
- * (uffd-wp), the pages found written are write-protected again in the same
- * walk, and -EPERM means the VMA is not registered for async
- * write-protection: nothing of it is tracked.
+ * uffd-wp: 1 if the VMA holding @start is registered for async
+ * write-protection (its writes are tracked), 0 if not, or -errno.
  */
-int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, bool rearm, scan_fn fn,
-		 void *data);
+int scanner_tracked(struct scanner *s, uint64_t start);
 
 /* Pure: categories of one pagemap entry under a way of tracking. */
 uint32_t scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero_pfn);

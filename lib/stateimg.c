@@ -250,7 +250,8 @@ static int bad(struct sdump_ctx *ctx, struct img_dir *dir, const char *name)
 static void copy_siginfo(uint8_t out[SIGINFO_SIZE], const SigInfo *s)
 {
 	memset(out, 0, SIGINFO_SIZE);
-	memcpy(out, s->raw.data, MIN(s->raw.len, (size_t)SIGINFO_SIZE));
+	if (s->raw.len)
+		memcpy(out, s->raw.data, MIN(s->raw.len, (size_t)SIGINFO_SIZE));
 }
 
 static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, struct thread_state *t)
@@ -364,7 +365,8 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	ps->mm.arg_end = p->mm->arg_end;
 	ps->mm.env_start = p->mm->env_start;
 	ps->mm.env_end = p->mm->env_end;
-	memcpy(ps->mm.auxv, p->mm->auxv.data, p->mm->auxv.len);
+	if (p->mm->auxv.len)
+		memcpy(ps->mm.auxv, p->mm->auxv.data, p->mm->auxv.len);
 	ps->mm.auxv_len = p->mm->auxv.len;
 	(void)snprintf(ps->mm.exe, sizeof(ps->mm.exe), "%s", p->mm->exe);
 	ps->mm.vdso = p->mm->vdso;
@@ -388,7 +390,8 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	(void)snprintf(ps->root, sizeof(ps->root), "%s", p->root);
 	memcpy(ps->uid, p->uid, sizeof(ps->uid));
 	memcpy(ps->gid, p->gid, sizeof(ps->gid));
-	memcpy(ps->groups, p->groups, p->n_groups * sizeof(uint32_t));
+	if (p->n_groups)
+		memcpy(ps->groups, p->groups, p->n_groups * sizeof(uint32_t));
 	ps->ngroups = p->n_groups;
 	ps->thp_disabled = p->thp_disabled;
 	ps->dumpable = p->dumpable;
@@ -442,7 +445,8 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 				r = -ENOMEM;
 				goto out;
 			}
-			memcpy(d->pipe_data, s->pipe_data.data, s->pipe_data.len);
+			if (s->pipe_data.len)
+				memcpy(d->pipe_data, s->pipe_data.data, s->pipe_data.len);
 			d->pipe_data_len = s->pipe_data.len;
 		}
 		fs->n++;

@@ -20,6 +20,7 @@
 
 #include "sdump.h"
 #include "inject.h"
+#include "pagemap.h"
 #include "proc.h"
 #include "scan.h"
 #include "seize.h"
@@ -47,16 +48,14 @@ struct track_ops {
 	 * previous pass left (uffd-wp: the fd number in the target, or -1).
 	 */
 	int (*open)(struct tracker *t, int prev_fd);
-	/*
-	 * uffd-wp: the scan of an incremental pass checks that each VMA is
-	 * registered and re-protects what it finds written (vma->tracked).
-	 */
+	/* uffd-wp: an incremental pass checks that each VMA is registered (vma->tracked) */
 	bool check_wpasync;
 	/*
 	 * While frozen, after the scan: from now on, writes are tracked afresh.
-	 * VMAs marked tracked were re-armed by the scan already.
+	 * In VMAs marked tracked, only the pages of @saved not in the parent
+	 * (the written ones) lost their protection.
 	 */
-	int (*arm)(struct tracker *t, const struct vma_list *vmas);
+	int (*arm)(struct tracker *t, const struct vma_list *vmas, const struct run_list *saved);
 	void (*close)(struct tracker *t);
 };
 

@@ -15,8 +15,9 @@ static int none_open(struct tracker *t, int prev_fd)
 	return 0;
 }
 
-static int none_arm(struct tracker *t, const struct vma_list *vmas)
+static int none_arm(struct tracker *t, const struct vma_list *vmas, const struct run_list *saved)
 {
+	(void)saved;
 	(void)t;
 	(void)vmas;
 	return 0;

@@ -72,8 +72,9 @@ static int sd_open(struct tracker *t, int prev_fd)
 	return 0;
 }
 
-static int sd_arm(struct tracker *t, const struct vma_list *vmas)
+static int sd_arm(struct tracker *t, const struct vma_list *vmas, const struct run_list *saved)
 {
+	(void)saved;
 	char path[64];
 	int fd, r = 0;
 

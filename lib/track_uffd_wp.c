@@ -220,8 +220,35 @@ static bool trackable(const struct vma *v)
 	return (v->kind == VK_ANON || v->kind == VK_FILE) && v->end - v->start <= max;
 }
 
-static int uffd_arm(struct tracker *t, const struct vma_list *vmas)
+static int protect(struct tracker *t, uint64_t start, uint64_t len)
 {
+	struct uffdio_writeprotect wp = {
+		.range = { start, len },
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+
+	if (ioctl(t->uffd, UFFDIO_WRITEPROTECT, &wp) < 0)
+		return sd_err(t->ctx, -errno, "cannot write-protect 0x%llx-0x%llx of pid %d",
+			      (unsigned long long)start, (unsigned long long)(start + len), t->pid);
+	return 0;
+}
+
+static int uffd_arm(struct tracker *t, const struct vma_list *vmas, const struct run_list *saved)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+
+	/* tracked VMAs: only the written pages lost their protection */
+	for (size_t i = 0; i < saved->n; i++) {
+		const struct page_run *run = &saved->r[i];
+		const struct vma *v = vma_list_find(vmas, run->start);
+		int r;
+
+		if (run->in_parent || !v || !v->tracked)
+			continue;
+		r = protect(t, run->start, run->npages * psz);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < vmas->n; i++) {
 		const struct vma *v = &vmas->v[i];
 		struct uffdio_register reg = {

@@ -88,10 +88,13 @@ pass 5 4
 [ "$WRITTEN" -ge "$DIRTIED" ] || fail "pass 5 saved $WRITTEN pages, fewer than the $DIRTIED written"
 [ "$WRITTEN" -le $((DIRTIED + SLACK)) ] || fail "pass 5 saved $WRITTEN pages for $DIRTIED written"
 
-dirty anon 30 6
+# many writes: thousands of runs, written and clean interleaved
+dirty anon 150 6
+d1=$DIRTIED
 dirty thread0 100 6
 pass 6 5
-[ "$WRITTEN" -le $((DIRTIED + 2600 + SLACK)) ] || fail "pass 6 saved $WRITTEN pages"
+[ "$WRITTEN" -ge $((d1 + DIRTIED)) ] || fail "pass 6 saved $WRITTEN pages, fewer than the $((d1 + DIRTIED)) written"
+[ "$WRITTEN" -le $((d1 + DIRTIED + SLACK)) ] || fail "pass 6 saved $WRITTEN pages for $((d1 + DIRTIED)) written"
 # show walks the whole chain: the pass itself and six passes listed
 [ "$(grep -o '"pass_id"' "$WORK/p6.json" | wc -l)" = 7 ] || fail "show does not list the chain"
 stop_target
