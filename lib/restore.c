@@ -599,10 +599,17 @@ static int restore_files(struct rst *r)
 			for (size_t k = i; e == 0 && k < fs->n; k++) {
 				const struct fd_state *p = &fs->fds[k];
 
+				int end = (p->flags & O_ACCMODE) == O_WRONLY ? pfd[1] : pfd[0];
+
 				if (p->kind != FDK_PIPE || p->ino != d->ino)
 					continue;
-				e = rst_call(r, SYS_dup3, (p->flags & O_ACCMODE) == O_WRONLY ? pfd[1] : pfd[0],
-					     p->fd, (p->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0, NULL);
+				/* pipe2 may have put an end where it belongs already */
+				if (end == p->fd)
+					e = rst_call(r, SYS_fcntl, p->fd, F_SETFD,
+						     (p->flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0, 0, 0, NULL);
+				else
+					e = rst_call(r, SYS_dup3, end, p->fd, (p->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
+						     0, 0, 0, NULL);
 				if (e == 0 && (p->flags & O_NONBLOCK))
 					e = rst_call(r, SYS_fcntl, p->fd, F_SETFL, O_NONBLOCK, 0, 0, 0, NULL);
 			}
@@ -987,9 +994,15 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	r.inj.pid = r.pid;
 	zclose(&r.mem_fd);
 	if (e < 0 && r.started) {
-		/* never a half-restored process: it goes, and we reap it */
+		/*
+		 * Never a half-restored process: it goes, and we reap it, its
+		 * traced threads first (the leader's exit waits for them).
+		 */
 		(void)kill(r.pid, SIGKILL);
-		while (waitpid(r.pid, NULL, 0) < 0 && errno == EINTR)
+		for (size_t i = r.seized.n; i-- > 1;)
+			while (waitpid(r.seized.t[i].tid, NULL, __WALL) < 0 && errno == EINTR)
+				;
+		while (waitpid(r.pid, NULL, __WALL) < 0 && errno == EINTR)
 			;
 	}
 	if (e == 0)
