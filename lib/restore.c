@@ -852,9 +852,10 @@ static int restore_thread_state(struct rst *r, size_t i)
 		memcpy(&signo, si, sizeof(signo));
 		data_reset(r);
 		e = data_put(r, si, SIGINFO_SIZE, &a);
-		/* from the leader: only a caller whose tid is the pid may queue any siginfo */
+		/* in the thread itself: only it may queue itself a kernel's or kill()'s siginfo */
 		if (e == 0)
-			e = rst_call(r, SYS_rt_tgsigqueueinfo, r->pid, t->tid, signo, (long)a, 0, 0, NULL);
+			e = rst_call_in(r, st, SYS_rt_tgsigqueueinfo, r->pid, t->tid, signo, (long)a, 0, 0,
+					NULL);
 	}
 	if (e < 0)
 		return sd_errx(r->ctx, e, "cannot restore thread %d of pid %d", t->tid, r->pid);
@@ -873,6 +874,24 @@ static int restore_thread_state(struct rst *r, size_t i)
 	if (setpriority(PRIO_PROCESS, (id_t)t->tid, t->nice) < 0)
 		pr_warn(r->ctx, "cannot restore the nice value of thread %d, ignoring: %s", t->tid,
 			strerror(errno));
+	return 0;
+}
+
+/* Signals queued for the whole process: from the leader, whose tid is the pid. */
+static int restore_shared_signals(struct rst *r)
+{
+	for (size_t k = 0; k < r->ps.nshared; k++) {
+		uint64_t a;
+		int signo, e;
+
+		memcpy(&signo, r->ps.shared[k], sizeof(signo));
+		data_reset(r);
+		e = data_put(r, r->ps.shared[k], SIGINFO_SIZE, &a);
+		if (e == 0)
+			e = rst_call(r, SYS_rt_sigqueueinfo, r->pid, signo, (long)a, 0, 0, 0, NULL);
+		if (e < 0)
+			return sd_errx(r->ctx, e, "cannot queue signal %d for pid %d again", signo, r->pid);
+	}
 	return 0;
 }
 
@@ -975,6 +994,8 @@ static int run_restore(struct rst *r)
 		e = create_threads(r);
 	for (size_t i = 0; e == 0 && i < r->seized.n; i++)
 		e = restore_thread_state(r, i);
+	if (e == 0)
+		e = restore_shared_signals(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e == 0)
