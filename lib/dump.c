@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/utsname.h>
@@ -284,10 +285,20 @@ static int collect(struct pass *p)
 		return sd_err(ctx, r, "cannot parse '%s'", path);
 	for (size_t i = 0; i < p->vmas.n; i++) {
 		struct vma *v = &p->vmas.v[i];
+		struct stat st;
 
 		if (v->kind == VK_VSYSCALL) {
 			free(v->path);
 			continue;
+		}
+		/* the size of a mapped file, so that a restore notices it changed */
+		if (v->kind == VK_FILE || v->kind == VK_FILE_SHARED) {
+			(void)snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+				       p->opts->pid, v->start, v->end);
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+				v->has_file_size = true;
+				v->file_size = (uint64_t)st.st_size;
+			}
 		}
 		p->vmas.v[keep++] = *v;
 	}

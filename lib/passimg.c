@@ -142,6 +142,8 @@ int passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vm
 		v[i].has_dev = v[i].has_ino = s->path != NULL;
 		v[i].dev = (uint64_t)s->dev_major << 32 | s->dev_minor;
 		v[i].ino = s->ino;
+		v[i].has_file_size = s->has_file_size;
+		v[i].file_size = s->file_size;
 		vp[i] = &v[i];
 	}
 	mm.n_vmas = vmas->n;
@@ -197,6 +199,8 @@ int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_si
 		d->dev_major = (uint32_t)(s->dev >> 32);
 		d->dev_minor = (uint32_t)s->dev;
 		d->ino = s->ino;
+		d->has_file_size = s->has_file_size;
+		d->file_size = s->file_size;
 		if (s->path) {
 			d->path = strdup(s->path);
 			if (!d->path) {

@@ -31,6 +31,8 @@ struct vma {
 	enum vma_kind kind;
 	char *path;		/* NULL for anonymous memory */
 	bool tracked;		/* a dump found its writes tracked and re-armed them */
+	bool has_file_size;
+	uint64_t file_size;	/* of the mapped file, when the dump could stat it */
 };
 
 struct vma_list {

@@ -291,16 +291,16 @@ static int open_in_child(struct rst *r, const char *path, int flags, long *ret_f
 	return 0;
 }
 
-/* A mapped file must still be the file that was mapped. */
-static int check_file(struct rst *r, const char *path, uint64_t dev_major, uint64_t dev_minor,
-		      uint64_t ino)
+/* A mapped file must still be the file that was mapped, as large as it was. */
+static int check_file(struct rst *r, const struct vma *v)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0)
-		return sd_err(r->ctx, -errno, "cannot restore: file '%s' of the dump", path);
-	if (st.st_ino != ino || major(st.st_dev) != dev_major || minor(st.st_dev) != dev_minor)
-		return sd_errx(r->ctx, -ESTALE, "cannot restore: file '%s' changed since the dump", path);
+	if (stat(v->path, &st) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore: file '%s' of the dump", v->path);
+	if (st.st_ino != v->ino || major(st.st_dev) != v->dev_major ||
+	    minor(st.st_dev) != v->dev_minor || (v->has_file_size && (uint64_t)st.st_size != v->file_size))
+		return sd_errx(r->ctx, -ESTALE, "cannot restore: file '%s' changed since the dump", v->path);
 	return 0;
 }
 
@@ -329,9 +329,6 @@ static int map_vmas(struct rst *r)
 			break;
 		case VK_FILE:
 		case VK_FILE_SHARED:
-			e = check_file(r, v->path, v->dev_major, v->dev_minor, v->ino);
-			if (e < 0)
-				return e;
 			if (v->kind == VK_FILE_SHARED)
 				prot = (int)v->prot;
 			e = open_in_child(r, v->path,
@@ -533,14 +530,6 @@ static int restore_files(struct rst *r)
 			/* the restoring shell's terminal: placed above, or inherited as 0-2 */
 			continue;
 		case FDK_FILE: {
-			struct stat st;
-
-			if (stat(d->path, &st) < 0 || st.st_ino != d->ino ||
-			    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != d->dev ||
-			    (uint64_t)st.st_size != d->size)
-				return sd_errx(ctx, -ESTALE,
-					       "cannot restore pid %d: file '%s' (fd %d) changed since the dump",
-					       r->pid, d->path, d->fd);
 			e = open_in_child(r, d->path, flags, &tmp);
 			if (e == 0)
 				e = rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
@@ -938,6 +927,35 @@ static int finish(struct rst *r)
 	return 0;
 }
 
+/* Before anything starts: every file the process had must be as it was. */
+static int check_files(struct rst *r)
+{
+	const struct vma_list *vl = &r->chain.p[0].vmas;
+	int e;
+
+	for (size_t i = 0; i < vl->n; i++) {
+		if (vl->v[i].kind != VK_FILE && vl->v[i].kind != VK_FILE_SHARED)
+			continue;
+		e = check_file(r, &vl->v[i]);
+		if (e < 0)
+			return e;
+	}
+	for (size_t i = 0; i < r->fs.n; i++) {
+		const struct fd_state *d = &r->fs.fds[i];
+		struct stat st;
+
+		if (d->kind != FDK_FILE)
+			continue;
+		if (stat(d->path, &st) < 0 || st.st_ino != d->ino ||
+		    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != d->dev ||
+		    (uint64_t)st.st_size != d->size)
+			return sd_errx(r->ctx, -ESTALE,
+				       "cannot restore pid %d: file '%s' (fd %d) changed since the dump", r->pid,
+				       d->path, d->fd);
+	}
+	return 0;
+}
+
 static int check_pids_free(struct rst *r)
 {
 	for (size_t i = 0; i < r->ps.nthreads; i++) {
@@ -970,6 +988,8 @@ static int run_restore(struct rst *r)
 		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: the first thread is not the leader",
 			       r->opts->dir);
 	e = check_pids_free(r);
+	if (e == 0)
+		e = check_files(r);
 	if (e == 0)
 		e = start_child(r);
 	if (e == 0)

@@ -144,3 +144,114 @@ tfacts() {
 	case "$REPLY" in "{"*) ;; *) fail "facts: '$REPLY'" ;; esac
 	printf '%s\n' "$REPLY" >"$1"
 }
+
+# --- restore (t040-t049) ---
+
+# start_target_quiet NAME ARGS...: start_target, but the target's stderr goes
+# to $WORK/target.err (kept unchanged unless it writes there): a restore
+# refuses a file fd that changed since the dump, as the test's own stderr
+# (a log file) would have.
+start_target_quiet() {
+	local name=$1
+	shift
+	rm -f "$WORK/target.in" "$WORK/target.out"
+	mkfifo "$WORK/target.in" "$WORK/target.out"
+	"$TARGETS_DIR/$name" "$@" <"$WORK/target.in" >"$WORK/target.out" 2>"$WORK/target.err" &
+	TARGET_PIDS+=($!)
+	exec 7>"$WORK/target.in" 8<"$WORK/target.out"
+	local word pid
+	read -r -t 120 word pid <&8 || fail "$name did not start: $(cat "$WORK/target.err")"
+	[ "$word" = ready ] || fail "$name: unexpected '$word'"
+	TPID=$pid
+}
+
+# tids_of PID: its thread ids, sorted, on one line.
+tids_of() {
+	ls "/proc/$1/task" 2>/dev/null | sort -n | tr '\n' ' '
+}
+
+# proc_state PID: the State letter of PID, empty once it is gone.
+proc_state() {
+	awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null || true
+}
+
+# wait_gone PID [SECONDS]: PID ends (gone, or a zombie) in time (default 30).
+wait_gone() {
+	local i st n=$((${2:-30} * 10))
+	for ((i = 0; i < n; i++)); do
+		st=$(proc_state "$1")
+		case "$st" in "" | Z | X) return 0 ;; esac
+		sleep 0.1
+	done
+	fail "pid $1 still alive ($st) after ${2:-30} s"
+}
+
+# wait_pid_free PID [SECONDS]: /proc/PID gone altogether (reaped), so that
+# the PID can be restored again.
+wait_pid_free() {
+	local i n=$((${2:-30} * 10))
+	for ((i = 0; i < n; i++)); do
+		[ -e "/proc/$1" ] || return 0
+		sleep 0.1
+	done
+	fail "pid $1 is still there ($(proc_state "$1")) after ${2:-30} s"
+}
+
+# wait_restored PID NTHREADS COMM [SECONDS]: a restore running in the
+# background is done: PID has NTHREADS threads, is named COMM and none of its
+# threads is traced any more.
+wait_restored() {
+	local i t ok n=$((${4:-60} * 10))
+	for ((i = 0; i < n; i++)); do
+		ok=1
+		[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$3" ] || ok=0
+		[ "$ok" = 1 ] && [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" = "$2" ] || ok=0
+		if [ "$ok" = 1 ]; then
+			for t in /proc/"$1"/task/*; do
+				[ "$(awk '/^TracerPid:/ {print $2}' "$t/status" 2>/dev/null)" = 0 ] || ok=0
+			done
+		fi
+		[ "$ok" = 1 ] && return 0
+		sleep 0.1
+	done
+	fail "pid $1 was not restored in ${4:-60} s (comm '$(cat "/proc/$1/comm" 2>/dev/null)', $(ls "/proc/$1/task" 2>/dev/null | wc -l) threads)"
+}
+
+# maps_of PID: /proc/PID/maps as address ranges with protections and paths,
+# adjacent ranges the kernel may or may not merge joined, shmem inode numbers
+# dropped (a restored shared anonymous mapping is a new one).
+maps_of() {
+	python3 - "/proc/$1/maps" <<'PYEOF'
+import sys
+out = []
+for line in open(sys.argv[1]):
+    f = line.split(None, 5)
+    a, b = (int(x, 16) for x in f[0].split("-"))
+    perms, off, path = f[1], int(f[2], 16), (f[5].strip() if len(f) > 5 else "")
+    anon = path == "" or path.startswith("/dev/zero") or path.startswith("/SYSV")
+    if out and out[-1][1] == a and out[-1][2] == perms and out[-1][4] == path and \
+            (anon or out[-1][3] + (out[-1][1] - out[-1][0]) == off):
+        out[-1][1] = b
+        continue
+    out.append([a, b, perms, off, path])
+for a, b, perms, off, path in out:
+    print("%x-%x %s %x %s" % (a, b, perms, off if not (path == "" or path.startswith("/dev/zero")) else 0, path))
+PYEOF
+}
+
+# read_mem PID ADDR LEN OUT: LEN bytes at ADDR of PID, through /proc/PID/mem
+# (whatever the protection), to the file OUT.
+read_mem() {
+	python3 -c '
+import sys
+with open("/proc/%s/mem" % sys.argv[1], "rb", buffering=0) as m, open(sys.argv[4], "wb") as o:
+    m.seek(int(sys.argv[2], 0))
+    want = int(sys.argv[3])
+    while want:
+        b = m.read(min(want, 1 << 20))
+        if not b:
+            sys.exit("short read")
+        o.write(b)
+        want -= len(b)
+' "$@"
+}

@@ -10,6 +10,20 @@
  *                 when its futex wait returns: "ok" if they still hold the
  *                 pattern, "bad xmmN ..." otherwise (the thread then exits)
  *   exit       -> exits 0
+ *   log TEXT   -> write()s TEXT to the O_RDWR data file at its offset: "ok POS",
+ *                 the offset after it
+ *   readwake TEXT -> writes TEXT into the pipe thread 1 reads; once that
+ *                 thread has read it: "ok ALL", everything it ever read
+ *                 (also in the facts as "read_got")
+ *   rseqcheck  -> moves the main thread to each CPU in turn and compares the
+ *                 cpu_id of its rseq area with getcpu(): "ok N" (N CPUs
+ *                 seen) or "bad ..."
+ *   futexwake, sleepwake, mutexheld, unlock: see --more
+ *
+ * A thread woken by a command (xmmcheck, readwake and those of --more)
+ * reports its own values again, live, as "facts" then shows them.
+ * Every SIGHUP and SIGUSR1 the handlers see is counted: "hup_count" and
+ * "usr1_count" in the facts.
  *
  * Set up before it prints "ready PID":
  *   - 3 extra threads, each with a __thread value and its own signal mask
@@ -37,6 +51,22 @@
  *               then unlinked) or child (a child process). Its fd (or the
  *               child's pid) is in the facts: "with_fd", "child_pid"; with_fd
  *               is -1 if this kernel will not make one (io_uring disabled).
+ *   --more      three more threads (after the others in "tids"):
+ *                - "nanosleep2" sleeps 1000000 s in a loop and blocks only
+ *                  SIGHUP and SIGRTMIN+6; "sleepwake" interrupts it with
+ *                  SIGUSR1 (pthread_kill): "ok R ERRNO REM N": what its
+ *                  nanosleep returned, errno, the seconds left and how many
+ *                  times it has returned;
+ *                - "futexloop" loops on a raw FUTEX_WAIT on a word (blocks
+ *                  SIGUSR1 and SIGHUP); "futexwake" bumps the word and
+ *                  FUTEX_WAKEs it: "ok WOKEN RET N": how many the wake
+ *                  woke, what the wait returned (0 or -errno), how many
+ *                  waits have returned;
+ *                - "mutex" holds a PTHREAD_PRIO_INHERIT mutex while it
+ *                  blocks in read() on a pipe (blocks SIGUSR1 and SIGHUP);
+ *                  "mutexheld" -> "ok busy" while it does (trylock from the
+ *                  main thread), "unlock" lets it release the mutex, the
+ *                  main thread locks it (10 s timeout) and unlocks: "ok".
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -81,8 +111,10 @@
 #define PR_GET_THP_DISABLE 42
 #endif
 
-enum { T_MAIN, T_READ, T_SLEEP, T_FUTEX, NT };
-static const char *const role[NT] = { "main", "read", "nanosleep", "futex" };
+enum { T_MAIN, T_READ, T_SLEEP, T_FUTEX, NT, T_SLEEP2 = NT, T_FLOOP, T_MUTEX, NT_MORE };
+static const char *const role[NT_MORE] = { "main",	 "read",      "nanosleep", "futex",
+					   "nanosleep2", "futexloop", "mutex" };
+static int nt = NT; /* threads in use: NT, or NT_MORE with --more */
 
 struct tinfo {
 	pid_t tid;
@@ -92,7 +124,7 @@ struct tinfo {
 	int ready;
 };
 
-static struct tinfo ti[NT];
+static struct tinfo ti[NT_MORE];
 static __thread unsigned long tls_value;
 
 static int xmm_futex; /* the xmm thread waits while it is 0 */
@@ -109,6 +141,18 @@ static const char *with = "none";
 static char datapath[4096], delpath[4096];
 static void *altstack;
 static int pending_read_sig, pending_main_sig;
+static volatile sig_atomic_t hup_count, usr1_count;
+
+static char read_got[256]; /* what thread 1 read, NUL-terminated */
+static int read_len;
+
+static int sleep2_count, sleep2_ret, sleep2_errno;
+static long sleep2_rem;
+static int floop_word, floop_count;
+static long floop_ret;
+static pthread_mutex_t pi_mutex;
+static int upipe[2]; /* the mutex thread reads it */
+static int mutex_held;
 
 static void die(const char *what)
 {
@@ -121,11 +165,13 @@ static void on_usr1(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)si;
 	(void)uc;
+	usr1_count++;
 }
 
 static void on_hup(int sig)
 {
 	(void)sig;
+	hup_count++;
 }
 
 static void on_alrm(int sig)
@@ -194,14 +240,88 @@ static void report_self(int idx)
 
 static void *read_main(void *arg)
 {
-	char c;
+	char buf[64];
 
 	(void)arg;
 	block(SIGUSR1, SIGRTMIN + 1);
 	tls_value = 0x1111111111111111ul;
 	report_self(T_READ);
+	for (;;) {
+		ssize_t n = read(rpipe[0], buf, sizeof(buf));
+		int have = __atomic_load_n(&read_len, __ATOMIC_ACQUIRE);
+
+		if (n == 0)
+			break;
+		if (n < 0)
+			continue;
+		if ((size_t)have + (size_t)n >= sizeof(read_got))
+			n = (ssize_t)(sizeof(read_got) - 1 - (size_t)have);
+		memcpy(read_got + have, buf, (size_t)n);
+		read_got[have + n] = '\0';
+		report_self(T_READ); /* live again, after the wait */
+		__atomic_store_n(&read_len, have + (int)n, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void *sleep2_main(void *arg)
+{
+	struct timespec d = { 1000000, 0 }, rem;
+
+	(void)arg;
+	block(SIGHUP, SIGRTMIN + 6);
+	tls_value = 0x4444444444444444ul;
+	report_self(T_SLEEP2);
+	for (;;) {
+		int r;
+
+		rem.tv_sec = rem.tv_nsec = 0;
+		r = nanosleep(&d, &rem);
+		sleep2_errno = r < 0 ? errno : 0;
+		sleep2_ret = r;
+		sleep2_rem = (long)rem.tv_sec;
+		report_self(T_SLEEP2);
+		__atomic_add_fetch(&sleep2_count, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void *floop_main(void *arg)
+{
+	(void)arg;
+	block(SIGUSR1, SIGHUP);
+	tls_value = 0x5555555555555555ul;
+	report_self(T_FLOOP);
+	for (;;) {
+		int seen = __atomic_load_n(&floop_word, __ATOMIC_ACQUIRE);
+		long r = syscall(SYS_futex, &floop_word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+
+		floop_ret = r < 0 ? -errno : r;
+		report_self(T_FLOOP);
+		__atomic_add_fetch(&floop_count, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void *mutex_main(void *arg)
+{
+	char c;
+
+	(void)arg;
+	block(SIGUSR1, SIGHUP);
+	tls_value = 0x6666666666666666ul;
+	if (pthread_mutex_lock(&pi_mutex))
+		die("pthread_mutex_lock");
+	__atomic_store_n(&mutex_held, 1, __ATOMIC_RELEASE);
+	report_self(T_MUTEX);
+	while (read(upipe[0], &c, 1) != 1)
+		;
+	report_self(T_MUTEX);
+	__atomic_store_n(&mutex_held, 0, __ATOMIC_RELEASE);
+	if (pthread_mutex_unlock(&pi_mutex))
+		die("pthread_mutex_unlock");
 	for (;;)
-		if (read(rpipe[0], &c, 1) == 0)
+		if (read(upipe[0], &c, 1) == 0)
 			break;
 	return NULL;
 }
@@ -271,6 +391,7 @@ static void *futex_main(void *arg)
 	tls_value = 0x3333333333333333ul;
 	report_self(T_FUTEX);
 	xmm_wait();
+	report_self(T_FUTEX); /* live again, after the wait */
 	__atomic_store_n(&xmm_done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -298,6 +419,9 @@ static int wanted_syscall(int idx, long nr)
 	case T_READ: return nr == SYS_read;
 	case T_SLEEP: return nr == SYS_nanosleep || nr == SYS_clock_nanosleep;
 	case T_FUTEX: return nr == SYS_futex;
+	case T_SLEEP2: return nr == SYS_nanosleep || nr == SYS_clock_nanosleep;
+	case T_FLOOP: return nr == SYS_futex;
+	case T_MUTEX: return nr == SYS_read;
 	default: return 1;
 	}
 }
@@ -306,7 +430,7 @@ static void wait_threads(void)
 {
 	struct timespec d = { 0, 1000000 };
 
-	for (int i = 1; i < NT; i++) {
+	for (int i = 1; i < nt; i++) {
 		int n = 0;
 
 		while (!__atomic_load_n(&ti[i].ready, __ATOMIC_ACQUIRE) ||
@@ -320,7 +444,7 @@ static void wait_threads(void)
 	}
 	/* to be sure the asm is in its wait, not between a spurious wake and the next */
 	nanosleep(&d, NULL);
-	for (int i = 1; i < NT; i++)
+	for (int i = 1; i < nt; i++)
 		if (!wanted_syscall(i, blocked_in(ti[i].tid))) {
 			fprintf(stderr, "statetarget: thread %s left its syscall\n", role[i]);
 			exit(2);
@@ -490,7 +614,7 @@ static void jp(const char *fmt, ...)
 static void jp_per_thread(const char *key, size_t off, int is_int)
 {
 	jp("\"%s\":{", key);
-	for (int i = 0; i < NT; i++) {
+	for (int i = 0; i < nt; i++) {
 		const char *p = (const char *)&ti[i] + off;
 
 		if (is_int)
@@ -535,10 +659,10 @@ static void facts(void)
 	jp("{\"pid\":%d,\"ppid\":%d,\"pgid\":%d,\"sid\":%d,", (int)getpid(), (int)getppid(),
 	   (int)getpgid(0), (int)getsid(0));
 	jp("\"tids\":[");
-	for (int i = 0; i < NT; i++)
+	for (int i = 0; i < nt; i++)
 		jp("%s%d", i ? "," : "", (int)ti[i].tid);
 	jp("],\"thread_tids\":{");
-	for (int i = 0; i < NT; i++)
+	for (int i = 0; i < nt; i++)
 		jp("\"%s\":%d,", role[i], (int)ti[i].tid);
 	jp("\"xmm\":%d},", (int)ti[T_FUTEX].tid);
 	jp_per_thread("syscalls", offsetof(struct tinfo, syscall_nr), 0);
@@ -617,6 +741,8 @@ static void facts(void)
 		jp("%s%u", i ? "," : "", groups[i]);
 	jp("],");
 	jp("\"membuf\":{\"addr\":%lu,\"len\":%zu},", (unsigned long)membuf, sizeof(membuf));
+	jp("\"hup_count\":%d,\"usr1_count\":%d,", (int)hup_count, (int)usr1_count);
+	jp_str("read_got", read_got);
 	jp_str("with", with);
 	jp("\"with_fd\":%d,\"child_pid\":%d}", with_fd, (int)child_pid);
 	printf("%s\n", out);
@@ -648,18 +774,167 @@ static void xmmcheck(void)
 	printf("ok\n");
 }
 
+/* Wait (10 s at most) until *v is past old: 0, or -1. */
+static int wait_past(int *v, int old)
+{
+	struct timespec d = { 0, 1000000 };
+
+	for (int n = 0; n < 10000; n++) {
+		if (__atomic_load_n(v, __ATOMIC_ACQUIRE) > old)
+			return 0;
+		nanosleep(&d, NULL);
+	}
+	return -1;
+}
+
+static void do_log(const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n = write(fd_file, text, len);
+
+	if (n != (ssize_t)len)
+		printf("error %s\n", n < 0 ? strerror(errno) : "short write");
+	else
+		printf("ok %ld\n", (long)lseek(fd_file, 0, SEEK_CUR));
+}
+
+static void readwake(const char *text)
+{
+	int old = __atomic_load_n(&read_len, __ATOMIC_ACQUIRE);
+	size_t len = strlen(text);
+
+	if (!len || write(rpipe[1], text, len) != (ssize_t)len) {
+		printf("error write\n");
+		return;
+	}
+	if (wait_past(&read_len, old + (int)len - 1) < 0) {
+		printf("bad the read thread did not read\n");
+		return;
+	}
+	printf("ok %s\n", read_got);
+}
+
+static void rseqcheck(void)
+{
+	cpu_set_t old, one;
+	int seen = 0;
+
+	if (!__rseq_size) {
+		printf("ok 0 no rseq\n");
+		return;
+	}
+	if (sched_getaffinity(0, sizeof(old), &old) < 0) {
+		printf("error sched_getaffinity %s\n", strerror(errno));
+		return;
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		volatile const struct rseq *rs;
+		unsigned cpu = ~0u;
+
+		if (!CPU_ISSET(c, &old))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(c, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) < 0)
+			continue;
+		sched_yield();
+		if (syscall(SYS_getcpu, &cpu, NULL, NULL) < 0 || cpu != (unsigned)c)
+			continue;
+		rs = (volatile const struct rseq *)(my_fs_base() + (unsigned long)__rseq_offset);
+		if (rs->cpu_id != (unsigned)c) {
+			sched_setaffinity(0, sizeof(old), &old);
+			printf("bad on cpu %d the rseq area says cpu %d\n", c, (int)rs->cpu_id);
+			return;
+		}
+		seen++;
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+	printf("ok %d\n", seen);
+}
+
+static void sleepwake(pthread_t t)
+{
+	int old = __atomic_load_n(&sleep2_count, __ATOMIC_ACQUIRE);
+
+	if (pthread_kill(t, SIGUSR1)) {
+		printf("error pthread_kill\n");
+		return;
+	}
+	if (wait_past(&sleep2_count, old) < 0) {
+		printf("bad the nanosleep2 thread did not return\n");
+		return;
+	}
+	printf("ok %d %s %ld %d\n", sleep2_ret, sleep2_errno == EINTR ? "EINTR" : strerror(sleep2_errno),
+	       sleep2_rem, __atomic_load_n(&sleep2_count, __ATOMIC_ACQUIRE));
+}
+
+static void futexwake(void)
+{
+	int old = __atomic_load_n(&floop_count, __ATOMIC_ACQUIRE);
+	long woken;
+
+	__atomic_add_fetch(&floop_word, 1, __ATOMIC_RELEASE);
+	woken = syscall(SYS_futex, &floop_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	if (wait_past(&floop_count, old) < 0) {
+		printf("bad the futexloop thread did not return (wake gave %ld)\n", woken);
+		return;
+	}
+	printf("ok %ld %ld %d\n", woken, floop_ret, __atomic_load_n(&floop_count, __ATOMIC_ACQUIRE));
+}
+
+static void mutexheld(void)
+{
+	int r = pthread_mutex_trylock(&pi_mutex);
+
+	if (r == EBUSY) {
+		printf("ok busy\n");
+		return;
+	}
+	if (r == 0)
+		pthread_mutex_unlock(&pi_mutex);
+	printf("bad trylock gave %s\n", r ? strerror(r) : "0 (it was free)");
+}
+
+static void unlock_mutex(void)
+{
+	struct timespec ts;
+	int r;
+
+	if (write(upipe[1], "u", 1) != 1) {
+		printf("error write\n");
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	r = pthread_mutex_timedlock(&pi_mutex, &ts);
+	if (r) {
+		printf("bad lock: %s\n", strerror(r));
+		return;
+	}
+	if (__atomic_load_n(&mutex_held, __ATOMIC_ACQUIRE)) {
+		printf("bad locked while the mutex thread says it holds it\n");
+		return;
+	}
+	r = pthread_mutex_unlock(&pi_mutex);
+	printf(r ? "bad unlock: %s\n" : "ok\n", strerror(r));
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	pthread_t th[NT];
-	void *(*fn[NT])(void *) = { NULL, read_main, sleep_main, futex_main };
+	pthread_t th[NT_MORE];
+	void *(*fn[NT_MORE])(void *) = { NULL,	     read_main,	 sleep_main, futex_main,
+					 sleep2_main, floop_main, mutex_main };
 	char line[4096];
+	pthread_mutexattr_t ma;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			dir = argv[++i];
 		else if (!strcmp(argv[i], "--with") && i + 1 < argc)
 			with = argv[++i];
+		else if (!strcmp(argv[i], "--more"))
+			nt = NT_MORE;
 		else {
 			fprintf(stderr, "statetarget: bad argument '%s'\n", argv[i]);
 			return 2;
@@ -670,8 +945,15 @@ int main(int argc, char **argv)
 	setup_signals();
 	setup_with(dir);
 	tls_value = 0x0123456789abcdeful;
+	if (nt == NT_MORE) {
+		if (pipe(upipe) < 0)
+			die("pipe");
+		if (pthread_mutexattr_init(&ma) || pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT) ||
+		    pthread_mutex_init(&pi_mutex, &ma))
+			die("pthread_mutex_init");
+	}
 	block(SIGUSR2, SIGRTMIN + 5);
-	for (int i = 1; i < NT; i++)
+	for (int i = 1; i < nt; i++)
 		if (pthread_create(&th[i], NULL, fn[i], NULL))
 			die("pthread_create");
 	wait_threads();
@@ -683,7 +965,15 @@ int main(int argc, char **argv)
 	report_self(T_MAIN);
 	printf("ready %d\n", (int)getpid());
 
-	while (fgets(line, sizeof(line), stdin)) {
+	for (;;) {
+		if (!fgets(line, sizeof(line), stdin)) {
+			/* a handler without SA_RESTART (SIGHUP's) ran in our read */
+			if (ferror(stdin) && errno == EINTR) {
+				clearerr(stdin);
+				continue;
+			}
+			break;
+		}
 		line[strcspn(line, "\n")] = '\0';
 		if (!strcmp(line, "facts")) {
 			facts();
@@ -696,6 +986,20 @@ int main(int argc, char **argv)
 				printf("ok %d\n", n);
 		} else if (!strcmp(line, "xmmcheck")) {
 			xmmcheck();
+		} else if (!strncmp(line, "log ", 4)) {
+			do_log(line + 4);
+		} else if (!strncmp(line, "readwake ", 9)) {
+			readwake(line + 9);
+		} else if (!strcmp(line, "rseqcheck")) {
+			rseqcheck();
+		} else if (nt == NT_MORE && !strcmp(line, "sleepwake")) {
+			sleepwake(th[T_SLEEP2]);
+		} else if (nt == NT_MORE && !strcmp(line, "futexwake")) {
+			futexwake();
+		} else if (nt == NT_MORE && !strcmp(line, "mutexheld")) {
+			mutexheld();
+		} else if (nt == NT_MORE && !strcmp(line, "unlock")) {
+			unlock_mutex();
 		} else if (!strcmp(line, "exit")) {
 			break;
 		} else {
