@@ -5,19 +5,26 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump check [-v|-q] [-o <file>]\n"
+	"usage: sdump check [--json] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Probe every kernel feature sdump can use, by trying it, and print one\n"
-	"line per feature. Exits 0 when a plain full pre-dump is possible.\n";
+	"line per feature.\n"
+	"\n"
+	"      --json              one JSON object instead (keys in sdump(1))\n"
+	"\n"
+	"Exit status: 0 when a plain full pre-dump is possible, 1 when a required\n"
+	"feature is missing (or on an error), 2 a usage error.\n";
 
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
 	struct sdump_feature f[32];
 	struct sdump_ctx *ctx;
+	bool json = false;
 	int opt, n, status = 0;
 
 	while ((opt = getopt_long(argc, argv, ":vqo:h", longopts, NULL)) != -1) {
@@ -26,6 +33,10 @@ int cmd_check(int argc, char **argv)
 		if (opt == 'h') {
 			fputs(usage, stdout);
 			return 0;
+		}
+		if (opt == 'J') {
+			json = true;
+			continue;
 		}
 		return cli_bad_option("check", opt, argv);
 	}
@@ -38,10 +49,14 @@ int cmd_check(int argc, char **argv)
 	if (n < 0)
 		return cli_fail(ctx, n);
 	for (int i = 0; i < n; i++) {
-		printf("%-18s %-8s %s\n", f[i].name, f[i].present ? "found" : "missing", f[i].detail);
+		if (!json)
+			printf("%-18s %-8s %s\n", f[i].name, f[i].present ? "found" : "missing",
+			       f[i].detail);
 		if (f[i].required && !f[i].present)
 			status = 1;
 	}
+	if (json)
+		sdump_features_write_json(f, (size_t)n, stdout);
 	cli_ctx_free(ctx);
 	return status;
 }

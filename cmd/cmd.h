@@ -10,27 +10,45 @@
 
 #include "sdump.h"
 
+/* When to show the progress line of a long phase (--progress). */
+enum cli_progress {
+	CLI_PROGRESS_AUTO = 0,	/* when stderr is a terminal, and not with -q */
+	CLI_PROGRESS_ALWAYS,
+	CLI_PROGRESS_NEVER,
+};
+
 /* Options every subcommand shares, parsed once; read-only after that. */
 struct cli_opts {
 	int verbosity;		/* -1 quiet, 0 warnings (default), 1 info, 2 debug */
 	const char *log_file;	/* -o/--log-file */
+	enum cli_progress progress; /* --progress (pre-dump, dump, restore) */
 };
 
 extern struct cli_opts cli;
 
 /* Long options every subcommand accepts; add them to its table with CLI_COMMON_LONGOPTS. */
-enum { OPT_LOG_FILE = 0x1000, OPT_HELP, OPT_VERSION };
+enum { OPT_LOG_FILE = 0x1000, OPT_HELP, OPT_VERSION, OPT_PROGRESS };
 #define CLI_COMMON_LONGOPTS                                      \
 	{ "verbose", no_argument, NULL, 'v' },                   \
 	{ "quiet", no_argument, NULL, 'q' },                     \
 	{ "log-file", required_argument, NULL, OPT_LOG_FILE },   \
 	{ "help", no_argument, NULL, 'h' }
+/* --progress WHEN, for the commands with a long phase (pre-dump, dump, restore). */
+#define CLI_PROGRESS_LONGOPT { "progress", required_argument, NULL, OPT_PROGRESS }
 
 /*
  * Handle an option shared by every subcommand (-v, -q, --log-file); true if
  * it was one.
  */
 bool cli_common_option(int opt, const char *arg);
+/* Parse the value of --progress (auto, always, never) into cli.progress; -EINVAL if bad. */
+int cli_progress_option(const char *arg);
+/*
+ * Draw the progress of @ctx's long phases on stderr when cli.progress says
+ * so: one line, redrawn with \r, shown once the command has run for a
+ * second, cleared when the phase ends and before any message.
+ */
+void cli_progress_setup(struct sdump_ctx *ctx);
 /* An option getopt_long refused (opt is '?' or ':'): a usage error. */
 int cli_bad_option(const char *cmd, int opt, char **argv);
 /* A usage error: "sdump: <msg>" + a hint at --help, returns 2. */

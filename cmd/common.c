@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <unistd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "sdump.h"
@@ -55,11 +57,129 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return 2;
 }
 
+/* The progress line on stderr: what is on screen now, and since when the command runs. */
+static struct {
+	uint64_t t_start_us;
+	int width;		/* columns of the line shown; 0: none shown */
+} progress;
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Blank the progress line, if one is shown, and put the cursor back at its start. */
+static void progress_clear(void)
+{
+	if (!progress.width)
+		return;
+	fprintf(stderr, "\r%*s\r", progress.width, "");
+	fflush(stderr);
+	progress.width = 0;
+}
+
+/* "0:07", "12:05", "1:02:09": the time left, or "?" while it cannot be told. */
+static void fmt_left(char *buf, size_t size, double secs)
+{
+	uint64_t s;
+
+	if (!(secs >= 0) || secs > 360000) {
+		(void)snprintf(buf, size, "?");
+		return;
+	}
+	s = (uint64_t)(secs + 0.5);
+	if (s >= 3600)
+		(void)snprintf(buf, size, "%" PRIu64 ":%02u:%02u", s / 3600, (unsigned)(s / 60 % 60),
+			       (unsigned)(s % 60));
+	else
+		(void)snprintf(buf, size, "%u:%02u", (unsigned)(s / 60), (unsigned)(s % 60));
+}
+
+static void progress_draw(void *userdata, const struct sdump_progress *p)
+{
+	double secs = p->elapsed_us / 1e6, mib = (double)p->done * p->page_size / (1 << 20);
+	double rate = secs > 0 ? mib / secs : 0;
+	char line[256], left[32];
+	struct winsize ws;
+	int n, cols = 0;
+
+	(void)userdata;
+	if (p->end) {
+		progress_clear();
+		return;
+	}
+	/* a short command shows nothing: the line appears once it has run a second */
+	if (mono_us() - progress.t_start_us < 1000000)
+		return;
+	if (rate > 0 && p->done > 0)
+		fmt_left(left, sizeof(left),
+			 (double)(p->total - p->done) * p->page_size / (1 << 20) / rate);
+	else
+		fmt_left(left, sizeof(left), -1);
+	n = snprintf(line, sizeof(line),
+		     "%s %d: %s %" PRIu64 "/%" PRIu64 " pages %3u%%, %.1f MiB/s, %s left", p->op,
+		     (int)p->pid, p->phase, p->done, p->total,
+		     p->total ? (unsigned)(p->done * 100 / p->total) : 100u, rate, left);
+	if (n < 0)
+		return;
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1;
+	/* never wider than the terminal: a wrapped line could not be redrawn in place */
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		cols = ws.ws_col - 1;
+	if (cols && n > cols)
+		n = cols;
+	fprintf(stderr, "\r%.*s%*s", n, line, progress.width > n ? progress.width - n : 0, "");
+	fflush(stderr);
+	progress.width = n > progress.width ? n : progress.width;
+}
+
+int cli_progress_option(const char *arg)
+{
+	if (!strcmp(arg, "auto"))
+		cli.progress = CLI_PROGRESS_AUTO;
+	else if (!strcmp(arg, "always"))
+		cli.progress = CLI_PROGRESS_ALWAYS;
+	else if (!strcmp(arg, "never"))
+		cli.progress = CLI_PROGRESS_NEVER;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void cli_progress_setup(struct sdump_ctx *ctx)
+{
+	bool on;
+
+	switch (cli.progress) {
+	case CLI_PROGRESS_ALWAYS:
+		on = true;
+		break;
+	case CLI_PROGRESS_NEVER:
+		on = false;
+		break;
+	default:
+		/* never into a pipe or a file, and -q asks for silence */
+		on = isatty(STDERR_FILENO) && cli.verbosity >= 0;
+		break;
+	}
+	if (!on)
+		return;
+	progress.t_start_us = mono_us();
+	sdump_ctx_set_progress(ctx, progress_draw, NULL);
+}
+
 static void log_line(void *userdata, enum sdump_log_level level, const char *msg)
 {
 	FILE *f = log_file ? log_file : stderr;
 
 	(void)userdata;
+	/* a message on stderr takes the progress line's place; the next update draws it again */
+	if (f == stderr)
+		progress_clear();
 	if (level == SDUMP_LOG_WARN)
 		fprintf(f, "sdump: warning: %s\n", msg);
 	else if (level == SDUMP_LOG_ERROR)
@@ -135,6 +255,7 @@ int cli_fail(struct sdump_ctx *ctx, int r)
 
 	if (!msg)
 		msg = strerror(-r);
+	progress_clear();
 	fprintf(stderr, "sdump: %s\n", msg);
 	if (log_file)
 		fprintf(log_file, "sdump: %s\n", msg);

@@ -17,7 +17,9 @@ static const char usage[] =
 	"\n"
 	"  -D, --images-dir DIR    the image of a final dump (sdump dump)\n"
 	"  -o, --output FILE       the core file to write\n"
-	"      --log-file FILE     messages to FILE\n";
+	"      --log-file FILE     messages to FILE\n"
+	"\n"
+	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n";
 
 int cmd_coredump(int argc, char **argv)
 {

@@ -8,7 +8,7 @@
 #include "cmd.h"
 
 static const char pre_dump_usage[] =
-	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [-v|-q] [-o <file>]\n"
+	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Save the memory of a running process into a new image directory. The\n"
 	"process is frozen only while its memory map is read, and runs on. With\n"
@@ -19,10 +19,15 @@ static const char pre_dump_usage[] =
 	"      --parent DIR        the previous pass of this process\n"
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
 	"  -j, --threads N         compression threads (default: one per CPU)\n"
-	"  -v, -q, -o FILE         more, fewer messages; messages to FILE\n";
+	"      --progress WHEN     a progress line on stderr: auto (when it is a\n"
+	"                          terminal, the default), always or never\n"
+	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n"
+	"                          messages to FILE\n"
+	"\n"
+	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n";
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R] [--track <how>] [-j <n>] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R] [--track <how>] [-j <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
@@ -35,7 +40,12 @@ static const char dump_usage[] =
 	"  -R, --leave-running     let the process run on instead of killing it\n"
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
 	"  -j, --threads N         compression threads (default: one per CPU)\n"
-	"  -v, -q, -o FILE         more, fewer messages; messages to FILE\n";
+	"      --progress WHEN     a progress line on stderr: auto (when it is a\n"
+	"                          terminal, the default), always or never\n"
+	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n"
+	"                          messages to FILE\n"
+	"\n"
+	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n";
 
 static int cmd_pass(int argc, char **argv, bool final)
 {
@@ -46,6 +56,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "parent", required_argument, NULL, 'P' },
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "threads", required_argument, NULL, 'j' },
+		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
@@ -86,6 +97,11 @@ static int cmd_pass(int argc, char **argv, bool final)
 				return cli_usage_error(name, "bad thread count '%s'", optarg);
 			o.threads = (unsigned int)v;
 			break;
+		case OPT_PROGRESS:
+			if (cli_progress_option(optarg) < 0)
+				return cli_usage_error(name, "bad --progress '%s': auto, always or never",
+						       optarg);
+			break;
 		case 'h':
 			fputs(final ? dump_usage : pre_dump_usage, stdout);
 			return 0;
@@ -102,6 +118,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return 1;
+	cli_progress_setup(ctx);
 	r = final ? sdump_dump(ctx, &o, &st) : sdump_pre_dump(ctx, &o, &st);
 	if (r < 0)
 		return cli_fail(ctx, r);

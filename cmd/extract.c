@@ -20,7 +20,9 @@ static const char usage[] =
 	"  -a, --addr ADDR         start address (0x... for hex)\n"
 	"  -l, --len LEN           length in bytes (suffixes K, M, G, T)\n"
 	"  -o, --output FILE       write here instead of stdout\n"
-	"      --log-file FILE     messages to FILE\n";
+	"      --log-file FILE     messages to FILE\n"
+	"\n"
+	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n";
 
 int cmd_extract(int argc, char **argv)
 {

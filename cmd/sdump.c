@@ -25,7 +25,14 @@ static const char usage[] =
 	"  -q, --quiet          errors only\n"
 	"  -o, --log-file FILE  write messages to FILE\n"
 	"  -h, --help           this help; 'sdump <command> --help' for a command\n"
-	"  -V, --version        print the version\n";
+	"  -V, --version        print the version\n"
+	"\n"
+	"exit status:\n"
+	"  0  success\n"
+	"  1  an error: one line 'sdump: <what failed>' on stderr; for check, a\n"
+	"     required feature is missing\n"
+	"  2  a usage error: the line names it and points at --help\n"
+	"restore without -d exits with the status of the process it restored.\n";
 
 static const struct {
 	const char *name;

@@ -74,6 +74,34 @@ SDUMP_API void sdump_ctx_clear_error(struct sdump_ctx *ctx);
  */
 SDUMP_API void sdump_ctx_set_cancel(struct sdump_ctx *ctx, const volatile int *flag);
 
+/*
+ * Progress of the long phase of an operation: a pass copying pages out of
+ * the target (pre-dump, dump), a restore writing memory into the new
+ * process. Counts are pages; the caller works out the rate and the time
+ * left.
+ */
+struct sdump_progress {
+	const char *op;		/* "pre-dump", "dump" or "restore"; static */
+	const char *phase;	/* "copy" (a pass), "memory" (a restore); static */
+	pid_t pid;		/* the target, or the process being restored */
+	uint64_t done;		/* pages done so far, at most @total */
+	uint64_t total;		/* pages the phase works through */
+	uint32_t page_size;	/* bytes */
+	uint64_t elapsed_us;	/* since the phase began */
+	bool end;		/* the phase is over (finished or failed): its last call */
+};
+
+/*
+ * Called from within the operation, on its thread: once when a phase begins
+ * (done 0), then at most every 100 ms while it runs, and once when it ends
+ * (@p->end set, also after a failure). @p is valid only during the call. The
+ * callback must not call back into the library with the same context.
+ */
+typedef void (*sdump_progress_fn)(void *userdata, const struct sdump_progress *p);
+
+/* Set (or, with a NULL @fn, remove) the progress callback. None by default. */
+SDUMP_API void sdump_ctx_set_progress(struct sdump_ctx *ctx, sdump_progress_fn fn, void *userdata);
+
 /* ---------------------------------------------------------------------------
  * Dumping.
  */
@@ -124,9 +152,14 @@ struct sdump_stats {
  * from the running target and write the image. The target is left running
  * and untraced on every path, success or failure. On failure no
  * inventory.img is left in opts->dir, and the parent is never modified.
- * Fills *ret_stats (may be NULL) on success.
- * Errors: -ESRCH no such process, -EPERM may not trace it, -EEXIST the
- * directory is not empty, -ENOSPC, -EIO, ...
+ * Fills *ret_stats (may be NULL) on success. The copy reports its progress
+ * to the callback of sdump_ctx_set_progress() (op "pre-dump", phase "copy";
+ * "dump" for sdump_dump()); at log level INFO each phase is logged with its
+ * time, and the last line sums the pass up (sdump(1) gives its form).
+ * Errors: -ESRCH no such process, -EPERM may not trace it (the message says
+ * what tracing needs, with kernel.yama.ptrace_scope's value where the kernel
+ * has Yama), -EEXIST the directory is not empty, -ENOENT the parent is
+ * missing, -ENOSPC, -EIO, ...
  */
 SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
 			     struct sdump_stats *ret_stats);
@@ -159,6 +192,9 @@ struct sdump_restore_opts {
  * caller. Without opts->detach, waits for it and stores its exit status in
  * *ret_status (128 + N when killed by signal N). On any failure nothing is
  * left behind: a half-restored process is killed.
+ * Writing the memory reports its progress to the callback of
+ * sdump_ctx_set_progress() (op "restore", phase "memory"); at log level
+ * INFO each step is logged with its time.
  * Errors: -EEXIST the PID is in use, -ESTALE a file changed since the
  * dump, -EINVAL a pre-dump or a terminal without shell_job, -EBADMSG a
  * damaged image, -ENOENT a missing parent.
@@ -226,6 +262,12 @@ SDUMP_API void sdump_image_info_free(struct sdump_image_info *info);
  */
 SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *info, FILE *out);
 SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *info, FILE *out);
+/*
+ * The chain of a loaded image as a table on @out: a header line, then one
+ * line per pass, newest first: kind, start date (UTC), tracker, pages
+ * written, bytes on disk, freeze time and directory (sdump show --chain).
+ */
+SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *info, FILE *out);
 
 /*
  * Write the bytes of the dumped memory in [addr, addr + len) to @out_fd, as
@@ -253,13 +295,26 @@ struct sdump_feature {
 	bool present;
 	bool required;		/* a plain full pre-dump needs it */
 	char detail[96];	/* why missing, or what was found */
+	const char *value;	/* "track-auto": the tracker's name, static; else NULL */
 };
 
 /*
  * Probe every kernel feature sdump can use, by trying it (never by version).
- * Returns the number of entries stored in @ret_features (at most @max).
+ * Returns the number of entries stored in @ret_features (at most @max). The
+ * last entry is "track-auto": present when --track auto finds a tracker,
+ * which @value names ("none" otherwise).
  */
 SDUMP_API int sdump_check(struct sdump_ctx *ctx, struct sdump_feature *ret_features, size_t max);
+
+/*
+ * The result of sdump_check() as one JSON object on one line (sdump check
+ * --json; sdump(1) documents its keys): "features", an array of objects
+ * {"name", "present", "required", "detail"} in probe order, without the
+ * track-auto entry; "track_auto", the tracker --track auto uses (a string,
+ * "none" when there is none); "full_pre_dump_possible", whether every
+ * required feature is present.
+ */
+SDUMP_API void sdump_features_write_json(const struct sdump_feature *features, size_t n, FILE *out);
 
 #ifdef __cplusplus
 }

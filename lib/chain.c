@@ -105,8 +105,9 @@ int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain)
 		r = pass_open(ctx, path, &c.p[c.n]);
 		if (r == -ENOENT && c.n > 0) {
 			sdump_ctx_clear_error(ctx);
-			r = sd_errx(ctx, -ENOENT, "parent image '%s' of '%s' is missing", path,
-				    c.p[c.n - 1].dir.path);
+			r = sd_errx(ctx, -ENOENT,
+				    "parent image '%s' of '%s' is missing (its 'parent' link points there: a chain needs every pass it links to)",
+				    path, c.p[c.n - 1].dir.path);
 		}
 		if (r < 0)
 			break;

@@ -25,6 +25,7 @@
 #define LOG_PREFIX "check: "
 #include "ctx.h"
 #include "compat.h"
+#include "infofmt.h"
 #include "track.h"
 #include "util.h"
 
@@ -297,7 +298,34 @@ SDUMP_API int sdump_check(struct sdump_ctx *ctx, struct sdump_feature *ret_featu
 		memset(f, 0, sizeof(*f));
 		f->name = "track-auto";
 		f->present = o != &track_none_ops;
+		f->value = o->name;
 		(void)snprintf(f->detail, sizeof(f->detail), "--track auto uses %s", o->name);
 	}
 	return (int)n;
+}
+
+SDUMP_API void sdump_features_write_json(const struct sdump_feature *f, size_t n, FILE *out)
+{
+	const char *track_auto = "none";
+	bool possible = true, first = true;
+
+	fputs("{\"features\":[", out);
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].value) {
+			track_auto = f[i].value;
+			continue;
+		}
+		if (f[i].required && !f[i].present)
+			possible = false;
+		fprintf(out, "%s{\"name\":", first ? "" : ",");
+		json_str(out, f[i].name);
+		fprintf(out, ",\"present\":%s,\"required\":%s,\"detail\":",
+			f[i].present ? "true" : "false", f[i].required ? "true" : "false");
+		json_str(out, f[i].detail);
+		fputc('}', out);
+		first = false;
+	}
+	fputs("],\"track_auto\":", out);
+	json_str(out, track_auto);
+	fprintf(out, ",\"full_pre_dump_possible\":%s}\n", possible ? "true" : "false");
 }

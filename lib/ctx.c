@@ -6,6 +6,7 @@
 
 #include "sdump.h"
 #include "ctx.h"
+#include "util.h"
 
 SDUMP_API int sdump_ctx_new(struct sdump_ctx **ret_ctx)
 {
@@ -45,6 +46,57 @@ SDUMP_API const char *sdump_ctx_last_error(const struct sdump_ctx *ctx)
 SDUMP_API void sdump_ctx_set_cancel(struct sdump_ctx *ctx, const volatile int *flag)
 {
 	ctx->cancel = flag;
+}
+
+SDUMP_API void sdump_ctx_set_progress(struct sdump_ctx *ctx, sdump_progress_fn fn, void *userdata)
+{
+	ctx->progress_fn = fn;
+	ctx->progress_data = userdata;
+}
+
+static void progress_call(struct sdump_ctx *ctx, uint64_t now)
+{
+	ctx->progress.elapsed_us = now - ctx->progress_t0;
+	ctx->progress_last = now;
+	ctx->progress_fn(ctx->progress_data, &ctx->progress);
+}
+
+void sd_progress_begin(struct sdump_ctx *ctx, const char *op, const char *phase, pid_t pid,
+		       uint64_t total, uint32_t page_size)
+{
+	if (!ctx->progress_fn)
+		return;
+	ctx->progress = (struct sdump_progress){
+		.op = op,
+		.phase = phase,
+		.pid = pid,
+		.total = total,
+		.page_size = page_size,
+	};
+	ctx->progress_active = true;
+	ctx->progress_t0 = now_us();
+	progress_call(ctx, ctx->progress_t0);
+}
+
+void sd_progress_update(struct sdump_ctx *ctx, uint64_t done)
+{
+	uint64_t now;
+
+	if (!ctx->progress_fn || !ctx->progress_active)
+		return;
+	ctx->progress.done = MIN(done, ctx->progress.total);
+	now = now_us();
+	if (now - ctx->progress_last >= SD_PROGRESS_INTERVAL_US)
+		progress_call(ctx, now);
+}
+
+void sd_progress_end(struct sdump_ctx *ctx)
+{
+	if (!ctx->progress_fn || !ctx->progress_active)
+		return;
+	ctx->progress.end = true;
+	progress_call(ctx, now_us());
+	ctx->progress_active = false;
 }
 
 SDUMP_API void sdump_ctx_clear_error(struct sdump_ctx *ctx)

@@ -14,6 +14,11 @@ struct sdump_ctx {
 	enum sdump_log_level level;
 	char *last_error;
 	const volatile int *cancel;
+	sdump_progress_fn progress_fn;
+	void *progress_data;
+	struct sdump_progress progress;	/* the phase under way, if progress_active */
+	bool progress_active;
+	uint64_t progress_t0, progress_last; /* now_us() at the start, at the last call */
 };
 
 
@@ -35,6 +40,18 @@ static inline int sd_check_cancel(struct sdump_ctx *ctx)
 		return 0;
 	return sd_errx(ctx, -ECANCELED, "interrupted");
 }
+
+/*
+ * Progress of a phase, for the callback of sdump_ctx_set_progress(): begin
+ * it (a first call, done 0), update it as often as convenient (the callback
+ * is called at most every SD_PROGRESS_INTERVAL_US), end it (a last call;
+ * also on failure paths). Each is a no-op without a callback.
+ */
+#define SD_PROGRESS_INTERVAL_US 100000
+void sd_progress_begin(struct sdump_ctx *ctx, const char *op, const char *phase, pid_t pid,
+		       uint64_t total, uint32_t page_size);
+void sd_progress_update(struct sdump_ctx *ctx, uint64_t done);
+void sd_progress_end(struct sdump_ctx *ctx);
 
 #ifndef LOG_PREFIX
 #define LOG_PREFIX ""

@@ -58,6 +58,9 @@ struct pass {
 	bool state_valid;		/* the tracking state of the target is the parent's */
 	struct track_state state;
 	bool final;			/* the final dump: frozen until the image is written */
+	const char *kind;		/* "pre-dump" or "dump", for messages */
+	uint64_t pages_to_copy;		/* of runs: pages not in the parent */
+	uint64_t t_copied;		/* now_us() at the end of the copy */
 	struct process_state ps;
 	struct files_state fs;
 };
@@ -327,9 +330,25 @@ static int collect(struct pass *p)
 	if (r < 0)
 		return r;
 	p->st.vmas = p->vmas.n;
+	for (size_t i = 0; i < p->runs.n; i++)
+		if (!p->runs.r[i].in_parent)
+			p->pages_to_copy += p->runs.r[i].npages;
 	pr_debug(ctx, "%zu VMAs, %" PRIu64 " pages to copy in %zu runs", p->vmas.n, p->runs.pages,
 		 p->runs.n);
 	return 0;
+}
+
+/* -v: what the copy did, at what rate. */
+static void log_copy(const struct pass *p, const struct copy_counts *counts)
+{
+	uint64_t bytes = (counts->data + counts->zero) * p->meta.page_size;
+	char d[32], b[32];
+
+	fmt_duration(d, sizeof(d), p->st.copy_us);
+	fmt_size(b, sizeof(b), bytes);
+	pr_info(p->ctx, "%s %d: copy %s (%s, %.1f MiB/s, %s)", p->kind, p->opts->pid, d, b,
+		p->st.copy_us ? bytes / (p->st.copy_us / 1e6) / (1 << 20) : 0.0,
+		p->final ? "frozen" : "the process running");
 }
 
 static int copy_and_write(struct pass *p)
@@ -359,10 +378,14 @@ static int copy_and_write(struct pass *p)
 				 p->opts->compress_level ? p->opts->compress_level : 1, &w);
 	if (r < 0)
 		return r;
+	sd_progress_begin(ctx, p->kind, "copy", p->opts->pid, p->pages_to_copy, p->meta.page_size);
 	r = pages_copy(ctx, &src, &p->runs, w, &p->entries, &counts);
+	sd_progress_end(ctx);
 	p->st.copy_us = now_us() - t;
 	if (r < 0)
 		goto out;
+	p->t_copied = now_us();
+	log_copy(p, &counts);
 	r = pagestore_writer_finish(w, &pm.frames, &pm.nframes, &pm.stream_bytes,
 				    &pm.pages_file_size);
 	if (r < 0)
@@ -416,8 +439,14 @@ static int open_parent(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	const struct pass_meta *pm;
+	struct stat st;
 	int r;
 
+	/* the usual mistake, said plainly: the directory given is not there */
+	if (stat(p->opts->parent, &st) < 0 && errno == ENOENT)
+		return sd_errx(ctx, -ENOENT,
+			       "parent image '%s' is missing: no such directory (--parent names the directory of an earlier pass of pid %d)",
+			       p->opts->parent, p->opts->pid);
 	r = chain_open(ctx, p->opts->parent, &p->parent);
 	if (r == -ENOENT && !sdump_ctx_last_error(ctx))
 		r = sd_errx(ctx, r, "parent image '%s' is missing", p->opts->parent);
@@ -492,6 +521,7 @@ static int run_pass(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	const struct sdump_dump_opts *o = p->opts;
+	char d[32], b[32];
 	uint64_t t;
 	int r;
 
@@ -527,6 +557,9 @@ static int run_pass(struct pass *p)
 		return r;
 	p->frozen = true;
 	p->st.seize_us = now_us() - t;
+	fmt_duration(d, sizeof(d), p->st.seize_us);
+	pr_info(ctx, "%s %d: seize %s (%zu thread%s)", p->kind, o->pid, d, p->seized.n,
+		p->seized.n == 1 ? "" : "s");
 	r = sd_check_cancel(ctx);
 	if (r < 0)
 		return r;
@@ -557,6 +590,11 @@ static int run_pass(struct pass *p)
 		unfreeze(p);
 	if (r < 0)
 		return r;
+	fmt_duration(d, sizeof(d), p->st.collect_us);
+	pr_info(ctx, "%s %d: collect %s (%zu VMAs, %" PRIu64 " pages to copy, %" PRIu64 " in parent, %s %s)%s",
+		p->kind, o->pid, d, p->vmas.n, p->pages_to_copy, p->runs.pages - p->pages_to_copy,
+		p->track->name, p->tracker.incremental ? "incremental" : "full",
+		p->final ? "" : "; the process runs on");
 
 	r = sd_check_cancel(ctx);
 	if (r < 0)
@@ -572,11 +610,16 @@ static int run_pass(struct pass *p)
 			return r;
 		p->st.bytes_written += size;
 	}
+	/* compressing and writing pages.img overlaps the copy: what is left after it */
+	fmt_duration(d, sizeof(d), now_us() - p->t_copied);
+	fmt_size(b, sizeof(b), p->st.bytes_written);
+	pr_info(ctx, "%s %d: write %s after the copy (%s on disk)", p->kind, o->pid, d, b);
 
 	r = sd_check_cancel(ctx);
 	if (r < 0)
 		return r;
-	p->st.total_us = now_us() - p->t0;
+	t = now_us();
+	p->st.total_us = t - p->t0;
 	/* a final dump is still frozen: its freeze lasts until the image is written */
 	if (p->frozen)
 		p->st.freeze_us = now_us() - p->seized.t_first_us;
@@ -594,6 +637,8 @@ static int run_pass(struct pass *p)
 	r = img_dir_sync(ctx, &p->dir);
 	if (r < 0)
 		return r;
+	fmt_duration(d, sizeof(d), now_us() - t);
+	pr_info(ctx, "%s %d: commit %s (%s/inventory.img)", p->kind, o->pid, d, o->dir);
 	/*
 	 * Committed. A final dump ends the process now (a migration), or lets it
 	 * run on, still tracked, so that periodic checkpoints can go on.
@@ -601,9 +646,12 @@ static int run_pass(struct pass *p)
 	if (p->final && !o->leave_running) {
 		end_target(p);
 		track_state_remove(o->pid, p->meta.start_time);
+		pr_info(ctx, "%s %d: killed (SIGKILL)", p->kind, o->pid);
 		return 0;
 	}
 	unfreeze(p);
+	if (p->final)
+		pr_info(ctx, "%s %d: resumed, still tracked", p->kind, o->pid);
 	if (p->track != &track_none_ops) {
 		struct track_state st = { .fd = p->tracker.target_fd };
 
@@ -629,8 +677,10 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 		.dir = { .dirfd = -1 },
 		.t0 = now_us(),
 		.final = final,
+		.kind = final ? "dump" : "pre-dump",
 	};
-	const char *kind = final ? "dump" : "pre-dump";
+	const char *kind = p.kind;
+	char scanned[32], written[32];
 	int r;
 
 	if (opts->pid <= 0 || !opts->dir || !opts->dir[0])
@@ -650,11 +700,12 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 		unfreeze(&p);
 		img_dir_abort(ctx, &p.dir);
 	} else {
-		pr_info(ctx, "%s %d: %" PRIu64 " MiB scanned, %" PRIu64 " KiB written (%" PRIu64
-			" pages, %" PRIu64 " in parent), %s, frozen %.1f ms, %.2f s",
-			kind, opts->pid, p.st.pages_scanned * p.meta.page_size >> 20,
-			p.st.bytes_written >> 10, p.st.pages_written, p.st.pages_in_parent,
-			p.meta.tracker, p.st.freeze_us / 1000.0, p.st.total_us / 1e6);
+		/* the last line of a pass: sdump(1) gives its format */
+		fmt_size(scanned, sizeof(scanned), p.st.pages_scanned * p.meta.page_size);
+		fmt_size(written, sizeof(written), p.st.bytes_written);
+		pr_info(ctx, "%s %d: %s scanned, %s written (%" PRIu64 " pages), frozen %.1f ms, %.2f s",
+			kind, opts->pid, scanned, written, p.st.pages_written, p.st.freeze_us / 1000.0,
+			p.st.total_us / 1e6);
 		if (ret_stats)
 			*ret_stats = p.st;
 	}

@@ -30,22 +30,6 @@ void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void human(char *buf, size_t size, uint64_t bytes)
-{
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		(void)snprintf(buf, size, "%" PRIu64 " B", bytes);
-	else
-		(void)snprintf(buf, size, "%.1f %s", v, units[u]);
-}
-
 static void stats_json(FILE *out, const struct sdump_stats *s)
 {
 	fprintf(out, "{\"freeze_us\":%" PRIu64 ",\"seize_us\":%" PRIu64 ",\"collect_us\":%" PRIu64
@@ -240,17 +224,49 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 	fprintf(out, "}\n");
 }
 
+/* "2026-11-26 10:00:01", UTC, of a CLOCK_REALTIME time in ns; "?" if it cannot be. */
+static void fmt_date(char *buf, size_t size, uint64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		(void)snprintf(buf, size, "?");
+}
+
+SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, FILE *out)
+{
+	fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", "kind", "started (UTC)",
+		"tracker", "written", "on disk", "frozen", "directory");
+	for (size_t i = 0; i < in->chain_len; i++) {
+		const struct sdump_pass_summary *c = &in->chain[i];
+		char date[32], on_disk[32], frozen[32], pages[32];
+
+		fmt_date(date, sizeof(date), c->time_start_ns);
+		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
+		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
+		(void)snprintf(pages, sizeof(pages), "%" PRIu64 " pages", c->stats.pages_written);
+		fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", c->kind, date, c->tracker,
+			pages, on_disk, frozen, c->dir);
+	}
+}
+
 SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FILE *out)
 {
 	const struct sdump_stats *s = &in->stats;
-	char when[64] = "?", size[32], scanned[32];
-	time_t t = (time_t)(in->time_start_ns / 1000000000);
-	struct tm tm;
+	char when[32], size[32], scanned[32], written[32], total[32], freeze[32], seize[32];
+	char collect[32], copy[32], write[32];
 
-	if (gmtime_r(&t, &tm))
-		(void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	human(size, sizeof(size), s->bytes_written);
-	human(scanned, sizeof(scanned), s->pages_scanned * in->page_size);
+	fmt_date(when, sizeof(when), in->time_start_ns);
+	fmt_size(size, sizeof(size), s->bytes_written);
+	fmt_size(scanned, sizeof(scanned), s->pages_scanned * in->page_size);
+	fmt_size(written, sizeof(written), s->pages_written * in->page_size);
+	fmt_duration(total, sizeof(total), s->total_us);
+	fmt_duration(freeze, sizeof(freeze), s->freeze_us);
+	fmt_duration(seize, sizeof(seize), s->seize_us);
+	fmt_duration(collect, sizeof(collect), s->collect_us);
+	fmt_duration(copy, sizeof(copy), s->copy_us);
+	fmt_duration(write, sizeof(write), s->write_us);
 	fprintf(out, "image     %s\n", in->dir);
 	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
 	fprintf(out, "pass      %s\n", in->pass_id);
@@ -262,23 +278,22 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	fprintf(out, "process   %d (%s)\n", (int)in->pid, in->comm);
 	fprintf(out, "tracker   %s\n", in->tracker);
 	fprintf(out, "kernel    %s\n", in->kernel);
-	fprintf(out, "taken     %s, %.2f s\n", when, s->total_us / 1e6);
-	fprintf(out, "frozen    %.1f ms (seize %.1f ms, collect %.1f ms)\n", s->freeze_us / 1e3,
-	       s->seize_us / 1e3, s->collect_us / 1e3);
-	fprintf(out, "pages     %s scanned; %" PRIu64 " written (%" PRIu64 " zero), %" PRIu64
+	fprintf(out, "taken     %s UTC, %s\n", when, total);
+	fprintf(out, "frozen    %s (seize %s, collect %s)\n", freeze, seize, collect);
+	fprintf(out, "pages     %s scanned; %" PRIu64 " written (%s, %" PRIu64 " zero), %" PRIu64
 	       " in parent, %" PRIu64 " lost\n",
-	       scanned, s->pages_written, s->pages_zero, s->pages_in_parent, s->pages_lost);
-	fprintf(out, "on disk   %s (copy %.2f s, compress and write %.2f s)\n", size, s->copy_us / 1e6,
-	       s->write_us / 1e6);
+	       scanned, s->pages_written, written, s->pages_zero, s->pages_in_parent, s->pages_lost);
+	fprintf(out, "on disk   %s (copy %s, compress and write %s)\n", size, copy, write);
 	fprintf(out, "chain     %zu pass%s, newest first\n", in->chain_len, in->chain_len == 1 ? "" : "es");
 	for (size_t i = 0; i < in->chain_len; i++) {
 		const struct sdump_pass_summary *c = &in->chain[i];
-		char on_disk[32];
+		char on_disk[32], frozen[32];
 
-		human(on_disk, sizeof(on_disk), c->stats.bytes_written);
-		fprintf(out, "  %-8s %-10s %8" PRIu64 " written %8" PRIu64 " in parent %10s  frozen %6.1f ms  %s\n",
+		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
+		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
+		fprintf(out, "  %-8s  %-10s %9" PRIu64 " written %9" PRIu64 " in parent %10s  frozen %9s  %s\n",
 		       c->kind, c->tracker, c->stats.pages_written, c->stats.pages_in_parent, on_disk,
-		       c->stats.freeze_us / 1e3, c->dir);
+		       frozen, c->dir);
 	}
 	if (in->state) {
 		const struct process_state *ps = &in->state->ps;
@@ -298,15 +313,15 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 				fs->fds[i].path);
 	}
 	fprintf(out, "vmas      %zu\n", in->nr_vmas);
-	fprintf(out, "  %-33s %-4s %10s %8s %8s  %s\n", "address", "prot", "size", "saved", "parent",
+	fprintf(out, "  %-25s %-4s %10s %9s %9s  %s\n", "address", "prot", "size", "saved", "in parent",
 	       "path");
 	for (size_t i = 0; i < in->nr_vmas; i++) {
 		const struct sdump_vma_info *v = &in->vmas[i];
 		char range[40], vsize[32];
 
 		(void)snprintf(range, sizeof(range), "%012" PRIx64 "-%012" PRIx64, v->start, v->end);
-		human(vsize, sizeof(vsize), v->end - v->start);
-		fprintf(out, "  %-33s %-4s %10s %8" PRIu64 " %8" PRIu64 "  %s\n", range, v->prot, vsize,
+		fmt_size(vsize, sizeof(vsize), v->end - v->start);
+		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s\n", range, v->prot, vsize,
 		       v->pages_data, v->pages_parent, v->path ? v->path : "");
 	}
 }

@@ -96,6 +96,12 @@ static int keep_pages(const struct page_source *src, uint8_t *buf, size_t idx, s
 	return 0;
 }
 
+/* Pages of the copy done so far, for the progress callback (rate-limited there). */
+static void progress(struct sdump_ctx *ctx, const struct copy_counts *counts)
+{
+	sd_progress_update(ctx, counts->data + counts->zero + counts->lost);
+}
+
 static int exited_error(struct sdump_ctx *ctx, const struct page_source *src)
 {
 	return sd_errx(ctx, -ESRCH, "process %d exited during the pass", src->pid);
@@ -118,6 +124,7 @@ static int copy_run(struct sdump_ctx *ctx, const struct page_source *src, uint64
 		r = sd_check_cancel(ctx);
 		if (r < 0)
 			return r;
+		progress(ctx, counts);
 		r = pagestore_reserve(w, &buf, &room, &off);
 		if (r < 0)
 			return r;
@@ -239,6 +246,7 @@ int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struc
 		r = sd_check_cancel(ctx);
 		if (r < 0)
 			return r;
+		progress(ctx, counts);
 		if (run->in_parent) {
 			r = pm_list_add(out, run->start, run->npages, PM_PARENT, 0, psz);
 			if (r < 0)
@@ -256,5 +264,6 @@ int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struc
 		if (r < 0)
 			return r;
 	}
+	progress(ctx, counts);
 	return 0;
 }

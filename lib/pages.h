@@ -36,6 +36,8 @@ struct page_source {
  * Copy every page of @runs into @w, adding the entries (data, zero, or for
  * runs in_parent, parent) to @out in address order. Pages that cannot be read any more are counted as
  * lost and left out. -ESRCH when the process exited meanwhile.
+ * Reports the pages copied so far (data, zero and lost, not those in the
+ * parent) with sd_progress_update(); the caller begins and ends the phase.
  */
 int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struct run_list *runs,
 	       struct pagestore_writer *w, struct pm_list *out, struct copy_counts *counts);

@@ -37,6 +37,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,29 @@ struct rst {
 	uint64_t tramp;
 	size_t data_used;
 	bool started;
+	uint64_t pages_done;		/* of the memory fill: pages the image records, walked */
+	uint64_t bytes_written;		/* of the memory fill: written through /proc/PID/mem */
 };
+
+/* -v: one line per step of the restore, with its time since *t (then reset). */
+static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *fmt, ...)
+{
+	uint64_t now = now_us();
+	char d[32], what[256];
+	va_list ap;
+
+	if (r->ctx->level >= SDUMP_LOG_INFO) {
+		va_start(ap, fmt);
+		(void)vsnprintf(what, sizeof(what), fmt, ap);
+		va_end(ap);
+		fmt_duration(d, sizeof(d), now - *t);
+		/* sd_log, not pr_info: the line starts with "restore PID", as a pass's with its kind */
+		sd_log(r->ctx, SDUMP_LOG_INFO, "restore %d: %s %s (%s)", r->pid, step, d, what);
+	}
+	*t = now;
+}
 
 static int rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
 		       long a3, long a4, long a5, long *ret)
@@ -375,10 +398,16 @@ static int fill_vma(struct rst *r, const struct vma *v, uint8_t *buf, size_t buf
 			e = mem_write(r, run, buf, n * psz);
 			if (e < 0)
 				return e;
+			r->bytes_written += n * psz;
 			n = 0;
+			sd_progress_update(r->ctx, r->pages_done);
 		}
-		if (a >= v->end)
+		if (a >= v->end) {
+			sd_progress_update(r->ctx, r->pages_done);
 			return 0;
+		}
+		if (src != PAGE_ABSENT)
+			r->pages_done++;
 		if (!write)
 			continue;
 		if (n == 0)
@@ -394,27 +423,41 @@ static int fill_vma(struct rst *r, const struct vma *v, uint8_t *buf, size_t buf
 	}
 }
 
+static bool vma_filled(const struct vma *v)
+{
+	return v && (v->kind == VK_ANON || v->kind == VK_FILE || v->kind == VK_SHMEM);
+}
+
 static int fill_memory(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
+	const struct pm_list *pl = &r->chain.p[0].pm.list;
 	size_t bufsz = 4u << 20;
 	uint8_t *buf = malloc(bufsz);
+	uint64_t total = 0;
 	int e = 0;
 
 	if (!buf)
 		return -ENOMEM;
+	/* the pages the newest pass records (its own, zero, or in a parent): what the fill walks */
+	for (size_t i = 0; i < pl->n; i++)
+		if (vma_filled(vma_list_find(vl, pl->e[i].vaddr)))
+			total += pl->e[i].npages;
+	sd_progress_begin(r->ctx, "restore", "memory", r->pid, total,
+			  r->chain.p[0].meta.page_size);
 	for (size_t i = 0; i < vl->n && e == 0; i++) {
 		const struct vma *v = &vl->v[i];
 
-		if (v->kind == VK_ANON || v->kind == VK_FILE || v->kind == VK_SHMEM)
+		if (vma_filled(v))
 			e = fill_vma(r, v, buf, bufsz);
 	}
+	sd_progress_end(r->ctx);
 	free(buf);
 	/* final protections; shared file mappings were mapped with theirs */
 	for (size_t i = 0; i < vl->n && e == 0; i++) {
 		const struct vma *v = &vl->v[i];
 
-		if (v->kind == VK_ANON || v->kind == VK_FILE || v->kind == VK_SHMEM)
+		if (vma_filled(v))
 			e = rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
 				     (long)v->prot, 0, 0, 0, NULL);
 	}
@@ -972,6 +1015,8 @@ static int check_pids_free(struct rst *r)
 static int run_restore(struct rst *r)
 {
 	struct sdump_ctx *ctx = r->ctx;
+	uint64_t t = now_us();
+	char b[32];
 	int e;
 
 	e = chain_open(ctx, r->opts->dir, &r->chain);
@@ -990,37 +1035,57 @@ static int run_restore(struct rst *r)
 	e = check_pids_free(r);
 	if (e == 0)
 		e = check_files(r);
-	if (e == 0)
-		e = start_child(r);
+	if (e < 0)
+		return e;
+	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
+		 r->chain.n == 1 ? "" : "es", r->ps.nthreads, r->ps.nthreads == 1 ? "" : "s",
+		 r->fs.n, r->fs.n == 1 ? "" : "s");
+	e = start_child(r);
 	if (e == 0)
 		e = clear_address_space(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
-	if (e == 0)
-		e = map_vmas(r);
-	if (e == 0)
-		e = fill_memory(r);
+	if (e < 0)
+		return e;
+	rst_step(r, "create", &t, "a traced child with pid %d, its address space emptied", r->pid);
+	e = map_vmas(r);
+	if (e < 0)
+		return e;
+	rst_step(r, "map", &t, "%zu VMAs", r->chain.p[0].vmas.n);
+	e = fill_memory(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
-	if (e == 0)
-		e = restore_mm(r);
+	if (e < 0)
+		return e;
+	fmt_size(b, sizeof(b), r->bytes_written);
+	rst_step(r, "memory", &t, "%s written, %" PRIu64 " pages of the image", b, r->pages_done);
+	e = restore_mm(r);
 	if (e == 0)
 		e = restore_files(r);
 	if (e == 0)
 		e = restore_process(r);
 	if (e == 0)
 		e = restore_creds(r);
-	if (e == 0)
-		e = create_threads(r);
+	if (e < 0)
+		return e;
+	rst_step(r, "process", &t, "mm fields, %zu fd%s, handlers, timers, limits, credentials",
+		 r->fs.n, r->fs.n == 1 ? "" : "s");
+	e = create_threads(r);
 	for (size_t i = 0; e == 0 && i < r->seized.n; i++)
 		e = restore_thread_state(r, i);
 	if (e == 0)
 		e = restore_shared_signals(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
-	if (e == 0)
-		e = finish(r);
-	return e;
+	if (e < 0)
+		return e;
+	rst_step(r, "threads", &t, "%zu thread%s with registers and signals", r->seized.n,
+		 r->seized.n == 1 ? "" : "s");
+	e = finish(r);
+	if (e < 0)
+		return e;
+	rst_step(r, "start", &t, "trampoline unmapped, detached");
+	return 0;
 }
 
 SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
@@ -1047,8 +1112,8 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 			;
 	}
 	if (e == 0)
-		pr_info(ctx, "restore %d: %zu thread%s running, %.2f s", r.pid, r.ps.nthreads,
-			r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
+		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
+		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
 	free(r.seized.t);
 	process_state_release(&r.ps);
 	files_state_release(&r.fs);

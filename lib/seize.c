@@ -131,6 +131,33 @@ static int seize_new_threads(struct sdump_ctx *ctx, struct seized *s)
 	return r < 0 ? r : added;
 }
 
+/*
+ * Why tracing may be refused, and what to do about it: the rule, and what
+ * Yama (when the kernel has it) says here now.
+ */
+static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
+{
+	static const char *const scope_rule[] = {
+		"no restriction of its own",
+		"only an ancestor or CAP_SYS_PTRACE may trace; 0 lifts that",
+		"only CAP_SYS_PTRACE may trace",
+		"no process may be traced until reboot",
+	};
+	_cleanup_free_ char *buf = NULL;
+	char yama[160] = "";
+	int scope;
+
+	if (read_file(AT_FDCWD, "/proc/sys/kernel/yama/ptrace_scope", &buf, NULL) == 0 &&
+	    sscanf(buf, "%d", &scope) == 1)
+		(void)snprintf(yama, sizeof(yama),
+			       ", and with kernel.yama.ptrace_scope allowing it (it is %d here%s%s)",
+			       scope, scope >= 0 && scope <= 3 ? ": " : "",
+			       scope >= 0 && scope <= 3 ? scope_rule[scope] : "");
+	return sd_errx(ctx, -EPERM,
+		       "cannot seize pid %d: Operation not permitted; run sdump as the process's user or with CAP_SYS_PTRACE%s",
+		       pid, yama);
+}
+
 int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 {
 	struct seized s = { .pid = pid };
@@ -150,9 +177,7 @@ int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 		if (r == -ESRCH)
 			return sd_errx(ctx, r, "cannot seize pid %d: no such process", pid);
 		if (r == -EPERM)
-			return sd_errx(ctx, r,
-				       "cannot seize pid %d: Operation not permitted (tracing needs the same user or CAP_SYS_PTRACE, and kernel.yama.ptrace_scope allowing it)",
-				       pid);
+			return seize_eperm(ctx, pid);
 		return sd_err(ctx, r, "cannot seize pid %d", pid);
 	}
 	pr_debug(ctx, "pid %d: %zu threads stopped", pid, s.n);

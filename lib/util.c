@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "util.h"
@@ -87,4 +88,28 @@ int read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
 	if (ret_len)
 		*ret_len = len;
 	return 0;
+}
+
+void fmt_size(char *buf, size_t size, uint64_t bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		(void)snprintf(buf, size, "%" PRIu64 " B", bytes);
+	else
+		(void)snprintf(buf, size, "%.1f %s", v, units[u]);
+}
+
+void fmt_duration(char *buf, size_t size, uint64_t us)
+{
+	if (us < 1000000)
+		(void)snprintf(buf, size, "%.1f ms", us / 1e3);
+	else
+		(void)snprintf(buf, size, "%.2f s", us / 1e6);
 }

@@ -68,6 +68,11 @@ static inline uint64_t now_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
+/* A size for people: "512 B", "10.2 MiB", "1.0 GiB" (binary units, one decimal). */
+void fmt_size(char *buf, size_t size, uint64_t bytes);
+/* A duration for people: "2.1 ms" under a second, else "1.25 s". */
+void fmt_duration(char *buf, size_t size, uint64_t us);
+
 /* Write all of @buf; -errno on failure (a short write of 0 is -EIO). */
 int write_all(int fd, const void *buf, size_t len);
 /* pread all of @len at @off; returns bytes read (< len only at EOF) or -errno. */
