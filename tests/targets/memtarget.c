@@ -9,6 +9,7 @@
  *   mmap NAME PAGES         -> a new anonymous region, filled; "ok"
  *   munmap NAME             -> "ok"
  *   mremap NAME             -> moves the region elsewhere; "ok"
+ *   grow NAME PAGES         -> the region grows by PAGES (in place if it can), filled; "ok"
  *   mprotect NAME r|rw      -> "ok"
  *   fork                    -> a child that waits (killed with us); "ok PID"
  *   closefrom N             -> closes every fd >= N (as daemons do); "ok"
@@ -285,6 +286,23 @@ static int do_mremap(const char *name)
 	return 0;
 }
 
+static int do_grow(const char *name, size_t pages)
+{
+	struct region *r = find(name);
+	uint8_t *p;
+
+	if (!r)
+		return -1;
+	p = mremap(r->addr, r->len, r->len + pages * PAGE, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return -1;
+	for (size_t i = 0; i < pages; i++)
+		fill_page(p + r->len + i * PAGE, 30000 + i);
+	r->addr = p;
+	r->len += pages * PAGE;
+	return 0;
+}
+
 static int save(const char *name, const char *path)
 {
 	struct region *r = find(name);
@@ -383,6 +401,8 @@ int main(int argc, char **argv)
 			printf(do_mmap(a, (size_t)pm) == 0 ? "ok\n" : "error\n");
 		} else if (sscanf(line, "munmap %31s", a) == 1) {
 			printf(do_munmap(a) == 0 ? "ok\n" : "error\n");
+		} else if (sscanf(line, "grow %31s %ld", a, &pm) == 2) {
+			printf(do_grow(a, (size_t)pm) == 0 ? "ok\n" : "error\n");
 		} else if (sscanf(line, "mremap %31s", a) == 1) {
 			printf(do_mremap(a) == 0 ? "ok\n" : "error\n");
 		} else if (sscanf(line, "mprotect %31s %4095s", a, b) == 2) {
