@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The table (or JSON lines) of bench/run from its results.jsonl.
+
+    report.py [--json] RESULTS.jsonl
+
+Rows of the same scenario, tool, tracker, size and dirty rate are shown as
+their median in the table (n = how many); --json prints every row as it was
+measured, plus the ratios to the baselines and one row per project target.
+"""
+import json
+import signal
+import statistics
+import sys
+
+PAGE = 4096
+MiB = 1 << 20
+
+# The project's targets for a 1 GiB process on the host (auto tracker).
+TARGETS = [
+    ("full_wall", "first full pass of 1 GiB: wall < 2500 ms", "full", None, "wall_ms", 2500),
+    ("full_stall", "first full pass of 1 GiB: target stall < 100 ms", "full", None, "stall_ms", 100),
+    ("incr_wall", "incremental pass, 1% of 1 GiB dirty: wall < 300 ms", "incremental", 1.0, "wall_ms", 300),
+    ("dump_wall", "final dump, 1% of 1 GiB dirty: wall < 500 ms", "dump", 1.0, "wall_ms", 500),
+    ("restore_wall", "restore of a 1 GiB chain: wall < 3000 ms", "restore", 1.0, "wall_ms", 3000),
+    ("image_half", "image of the full pass <= 1/2 of the raw size", "full", None, "image_ratio", 0.5),
+]
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                rows.append({"env": "?", "scenario": "unparsable", "tool": None, "mem_mib": None,
+                             "dirty_pct": None, "stall_ms": None, "wall_ms": None,
+                             "image_bytes": None, "error": "%s: %s" % (e, line[:200])})
+    return rows
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def baselines(rows):
+    b = {}
+    for r in rows:
+        if r.get("scenario") != "baseline":
+            continue
+        key = r["tool"]
+        if "threads" in r and r["tool"].startswith(("zstd", "unzstd")):
+            key += "/%d" % r["threads"]
+        # measured twice (start, end): the better one is the machine's
+        if key not in b or (r.get("mib_per_s") or 0) > (b[key].get("mib_per_s") or 0):
+            b[key] = r
+    return b
+
+
+def bounds(b, nproc):
+    """MiB/s a pass could reach at best: reading the pages and compressing them."""
+    pvr = b.get("process_vm_readv", {}).get("mib_per_s")
+    zmt = b.get("zstd-1/%d" % nproc, b.get("zstd-1/1", {})).get("mib_per_s")
+    z1 = b.get("zstd-1/1", {})
+    ratio = z1["compressed_bytes"] / z1["input_bytes"] if z1.get("input_bytes") else None
+    umt = b.get("unzstd-1/%d" % nproc, b.get("unzstd-1/1", {})).get("mib_per_s")
+    mem = b.get("proc_pid_mem", {}).get("mib_per_s")
+    dump = min(x for x in (pvr, zmt) if x) if (pvr or zmt) else None
+    restore = min(x for x in (umt, mem) if x) if (umt or mem) else None
+    return {"dump": dump, "restore": restore, "zstd_ratio": ratio, "pvr": pvr, "zstd_mt": zmt,
+            "unzstd_mt": umt, "proc_pid_mem": mem}
+
+
+def enrich(r, bd):
+    """Ratios of a scenario row to the baselines (added to its JSON)."""
+    if r.get("error") or r.get("wall_ms") is None:
+        return r
+    sc = r["scenario"]
+    if sc in ("full", "incremental", "dump"):
+        raw = (r.get("pages_written") or 0) * PAGE
+        if raw and r.get("image_bytes") is not None:
+            r["image_ratio"] = round(r["image_bytes"] / raw, 4)
+            if bd["zstd_ratio"]:
+                r["image_vs_zstd1"] = round(r["image_ratio"] / bd["zstd_ratio"], 3)
+        if raw and r["env"] == "host" and bd["dump"]:
+            ideal = raw / MiB / bd["dump"] * 1000
+            r["ideal_ms"] = round(ideal, 3)
+            r["wall_vs_ideal"] = round(r["wall_ms"] / ideal, 2) if ideal else None
+            r["mib_per_s"] = round(raw / MiB / (r["wall_ms"] / 1000), 1)
+    elif sc == "restore":
+        raw = r["mem_mib"] * MiB
+        if r.get("image_bytes") is not None:
+            r["image_ratio"] = round(r["image_bytes"] / raw, 4)
+        if r["env"] == "host" and bd["restore"]:
+            ideal = r["mem_mib"] / bd["restore"] * 1000
+            r["ideal_ms"] = round(ideal, 3)
+            r["wall_vs_ideal"] = round(r["wall_ms"] / ideal, 2)
+            r["mib_per_s"] = round(r["mem_mib"] / (r["wall_ms"] / 1000), 1)
+    if r.get("user_ms") is not None and r.get("sys_ms") is not None:
+        r["cpu_ms"] = round(r["user_ms"] + r["sys_ms"], 3)
+    if r.get("other_cpu_ms") is not None and r["wall_ms"]:
+        # CPUs' worth of everything else (the target's ticker included) while it ran
+        r["others_cpus"] = round(r["other_cpu_ms"] / r["wall_ms"], 2)
+    return r
+
+
+def groups(rows, env, tool=None):
+    g = {}
+    for r in rows:
+        if r.get("env") != env or r.get("scenario") not in ("full", "incremental", "dump", "restore"):
+            continue
+        if tool and r.get("tool") != tool:
+            continue
+        dp = None if r["scenario"] == "full" else r.get("dirty_pct")
+        key = (r["tool"], r.get("tracker"), r["mem_mib"], r["scenario"], dp)
+        g.setdefault(key, []).append(r)
+    return g
+
+
+ORDER = {"full": 0, "incremental": 1, "dump": 2, "restore": 3}
+
+
+def f(v, fmt="%.1f"):
+    return "-" if v is None else fmt % v
+
+
+def agg(rs, k):
+    return med([r.get(k) for r in rs if not r.get("error")])
+
+
+def target_rows(rows, auto):
+    out = []
+    g = groups(rows, "host", "sdump")
+    for tid, desc, sc, dp, key, lim in TARGETS:
+        rs = g.get(("sdump", auto, 1024, sc, dp), [])
+        ok_rows = [r for r in rs if not r.get("error")]
+        val = agg(rs, key)
+        if sc == "restore":
+            ok_rows = [r for r in ok_rows if r.get("answers")]
+        row = {"env": "host", "scenario": "target", "tool": "sdump", "tracker": auto, "mem_mib": 1024,
+               "dirty_pct": dp, "stall_ms": None, "wall_ms": None, "image_bytes": None,
+               "target": tid, "description": desc, "value": val, "limit": lim,
+               "n": len(ok_rows), "worst": None, "met": None}
+        if val is not None:
+            vals = [r.get(key) for r in ok_rows if r.get(key) is not None]
+            row["worst"] = max(vals)
+            row["best"] = min(vals)
+            row["others_cpus_max"] = max((r.get("others_cpus") or 0) for r in ok_rows)
+            row["met"] = val < lim if key != "image_ratio" else val <= lim
+        out.append(row)
+    return out
+
+
+def where(rows, auto, sc, dp):
+    """Where the time of the median-ish row of a scenario went."""
+    g = groups(rows, "host", "sdump").get(("sdump", auto, 1024, sc, dp), [])
+    g = [r for r in g if not r.get("error")]
+    if not g:
+        return None
+    r = sorted(g, key=lambda x: x["wall_ms"])[len(g) // 2]
+    if sc == "restore":
+        return ("wall %.0f ms, cpu %.0f ms (user %.0f, sys %.0f), %.0f MiB/s, ideal %s ms" %
+                (r["wall_ms"], r["user_ms"] + r["sys_ms"], r["user_ms"], r["sys_ms"],
+                 r.get("mib_per_s") or 0, f(r.get("ideal_ms"), "%.0f")))
+    return ("wall %.0f ms = total %s (freeze %s [seize %s, collect %s], copy %s, write %s) ms; "
+            "cpu %.0f ms (user %.0f, sys %.0f); %s pages -> %.1f MiB; ideal %s ms" %
+            (r["wall_ms"], f(r.get("total_ms"), "%.0f"), f(r.get("freeze_ms"), "%.0f"),
+             f(r.get("seize_ms"), "%.1f"), f(r.get("collect_ms"), "%.0f"), f(r.get("copy_ms"), "%.0f"),
+             f(r.get("write_ms"), "%.0f"), r["user_ms"] + r["sys_ms"], r["user_ms"], r["sys_ms"],
+             r.get("pages_written"), (r.get("image_bytes") or 0) / MiB, f(r.get("ideal_ms"), "%.0f")))
+
+
+def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    args = sys.argv[1:]
+    as_json = "--json" in args
+    args = [a for a in args if a != "--json"]
+    rows = load(args[0])
+    machine = next((r for r in rows if r.get("scenario") == "machine"), {})
+    end = next((r for r in rows if r.get("scenario") == "end"), {})
+    check = next((r for r in rows if r.get("scenario") == "check"), {})
+    nproc = machine.get("nproc", 1)
+    auto = check.get("track_auto", "uffd-wp")
+    b = baselines(rows)
+    bd = bounds(b, nproc)
+    for r in rows:
+        enrich(r, bd)
+    trows = target_rows(rows, auto) if check else []
+
+    if as_json:
+        for r in rows + trows:
+            print(json.dumps(r, sort_keys=False))
+        return
+
+    p = print
+    p("sdump benchmark  %s  (git %s)" % (machine.get("date", "?"), machine.get("git", "?")))
+    p("machine: %s CPUs, %s, kernel %s, %.1f GiB RAM; images in %s (%s); load %s -> %s" %
+      (nproc, machine.get("cpu", "?"), machine.get("kernel", "?"), (machine.get("ram_mib") or 0) / 1024,
+       machine.get("tmpdir", "?"), machine.get("fs", "?"), machine.get("loadavg_start", "?"),
+       end.get("loadavg_end", "?")))
+    if b:
+        p("")
+        p("Baselines (256 MiB; zstd on the target's own data, independent 1 MiB frames as sdump writes them)")
+        for k, label in (("memcpy", "memcpy, 1 thread"),
+                         ("process_vm_readv", "process_vm_readv, 1 MiB chunks"),
+                         ("proc_pid_mem", "pread /proc/PID/mem, 1 MiB chunks"),
+                         ("zstd-1/1", "zstd -1, 1 thread"),
+                         ("zstd-1/%d" % nproc, "zstd -1, %d threads" % nproc),
+                         ("unzstd-1/1", "zstd -d, 1 thread"),
+                         ("unzstd-1/%d" % nproc, "zstd -d, %d threads" % nproc),
+                         ("disk_write", "write + fsync to the images' fs")):
+            if k in b and (k != "zstd-1/%d" % nproc or nproc > 1) and (k != "unzstd-1/%d" % nproc or nproc > 1):
+                extra = ""
+                if k.startswith("zstd"):
+                    extra = "  (output %.1f%% of input)" % (100 * b[k]["compressed_bytes"] / b[k]["input_bytes"])
+                p("  %-36s %7.0f MiB/s%s" % (label, b[k]["mib_per_s"], extra))
+        p("  => a pass can copy+compress at most %s MiB/s = min(process_vm_readv, zstd -1 x %d threads);"
+          % (f(bd["dump"], "%.0f"), nproc))
+        p("     a restore can decompress+write at most %s MiB/s = min(zstd -d x %d, /proc/PID/mem)"
+          % (f(bd["restore"], "%.0f"), nproc))
+
+    errors = [r for r in rows if r.get("error")]
+    for env, title in (("host", "Host (%s)" % machine.get("kernel", "?")), ("vm", "VM")):
+        g = groups(rows, env)
+        if not g:
+            continue
+        p("")
+        if env == "vm":
+            p("VM: Debian's kernel under qemu TCG (absolute times mean little there; compare the tools)")
+        else:
+            p("%s: sdump; medians of n runs; 'x ideal' = wall / (data / the bound above)" % title)
+        hdr = ("%-11s %-5s %-10s %5s %5s %2s %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s" %
+               ("scenario", "tool", "tracker", "MiB", "dirty%", "n", "stall_ms", "wall_ms", "cpu_ms", "peakMiB",
+                "pages", "imageMiB", "i/raw", "freeze", "collect", "copy", "write", "x ideal", "others"))
+        p(hdr)
+        p("-" * len(hdr))
+        for key in sorted(g, key=lambda k: (k[0], k[1] or "", k[2], -1 if k[4] is None else k[4], ORDER[k[3]])):
+            tool, tr, mib, sc, dp = key
+            rs = g[key]
+            ok = [r for r in rs if not r.get("error")]
+            if not ok:
+                p("%-11s %-5s %-10s %5d %5s %2d  FAILED: %s" % (sc, tool, tr, mib, f(dp, "%.1f"), len(rs),
+                                                             rs[0]["error"][:90]))
+                continue
+            peak = agg(ok, "peak_rss_kib")
+            stall = agg(ok, "stall_ms")
+            if sc == "restore":
+                stall = agg(ok, "downtime_ms")
+            p("%-11s %-5s %-10s %5d %5s %2d %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s%s" %
+              (sc, tool, tr, mib, f(dp, "%.1f"), len(ok),
+               f(stall, "%.1f") + ("d" if sc == "restore" else ("f" if sc == "dump" else " ")),
+               f(agg(ok, "wall_ms"), "%.1f"), f(agg(ok, "cpu_ms"), "%.0f"),
+               f(peak / 1024 if peak else None, "%.0f"), f(agg(ok, "pages_written"), "%.0f"),
+               f((agg(ok, "image_bytes") or 0) / MiB, "%.1f"), f(agg(ok, "image_ratio"), "%.3f"),
+               f(agg(ok, "freeze_ms"), "%.1f"), f(agg(ok, "collect_ms"), "%.1f"),
+               f(agg(ok, "copy_ms"), "%.1f"), f(agg(ok, "write_ms"), "%.1f"),
+               f(agg(ok, "wall_vs_ideal"), "%.2f"), f(agg(ok, "others_cpus"), "%.2f"),
+               "" if len(ok) == len(rs) else "  (%d failed)" % (len(rs) - len(ok))))
+        p("  stall: ms the target's ticker thread saw no time pass; 'f' = the tool's own freeze time")
+        p("  (the target is killed by a dump); 'd' on restore = downtime, dump freeze to restored process running;")
+        p("  others = CPUs' worth of time everything else used meanwhile (the target's ticker ~0.1; more = a busy machine)")
+
+        if env == "vm":
+            sd = {(k[2], k[3], k[4]): v for k, v in g.items() if k[0] == "sdump"}
+            cr = {(k[2], k[3], k[4]): v for k, v in g.items() if k[0] == "criu"}
+            common = sorted(set(sd) & set(cr), key=lambda k: (k[0], -1 if k[2] is None else k[2], ORDER[k[1]]))
+            if common:
+                p("")
+                p("sdump / CRIU in the VM (< 1: sdump is lower/faster/smaller)")
+                p("%-11s %5s %5s %10s %10s %10s %10s" % ("scenario", "MiB", "dirty", "stall", "wall", "image",
+                                                        "downtime"))
+
+                def ratio(a, c, k):
+                    x, y = agg(a, k), agg(c, k)
+                    return "-" if x is None or not y else "%.2f" % (x / y)
+
+                for k in common:
+                    a, c = sd[k], cr[k]
+                    if not [r for r in a if not r.get("error")] or not [r for r in c if not r.get("error")]:
+                        continue
+                    p("%-11s %5d %5s %10s %10s %10s %10s" %
+                      (k[1], k[0], f(k[2], "%.1f"), ratio(a, c, "stall_ms") if k[1] != "restore" else "-",
+                       ratio(a, c, "wall_ms"), ratio(a, c, "image_bytes"),
+                       ratio(a, c, "downtime_ms") if k[1] == "restore" else "-"))
+    skipped = [r for r in rows if r.get("scenario") == "skipped"]
+    for r in skipped:
+        p("")
+        p("%s %s: %s" % (r.get("env"), r.get("tool"), r.get("error")))
+    if errors:
+        p("")
+        p("Failures:")
+        for r in errors:
+            if r.get("scenario") == "skipped":
+                continue
+            p("  %s %s %s/%s %s MiB dirty %s: %s" % (r.get("env"), r.get("scenario"), r.get("tool"),
+                                                     r.get("tracker"), r.get("mem_mib"), r.get("dirty_pct"),
+                                                     r.get("error")))
+    if trows:
+        p("")
+        p("Targets (1 GiB, host, --track %s; value = median over the runs)" % auto)
+        for t in trows:
+            if t["value"] is None:
+                p("  [ n/a  ] %s: not measured" % t["description"])
+                continue
+            fmt = "%.3f" if t["target"] == "image_half" else "%.0f"
+            p("  [%s] %-52s %s (best %s, worst %s, n=%d%s)" %
+              (" met  " if t["met"] else "NOT MET", t["description"], fmt % t["value"], fmt % t["best"],
+               fmt % t["worst"], t["n"],
+               ", busy machine: others up to %.2f CPUs" % t["others_cpus_max"]
+               # (a dump's "others" is mostly the killed target freeing its memory)
+               if t["others_cpus_max"] > 0.5 and t["target"] not in ("dump_wall", "image_half") else ""))
+        for sc, dp, label in (("full", None, "full pass"), ("incremental", 1.0, "incremental 1%"),
+                              ("dump", 1.0, "final dump 1%"), ("restore", 1.0, "restore")):
+            w = where(rows, auto, sc, dp)
+            if w:
+                p("  %-15s %s" % (label + ":", w))
+        if bd.get("zstd_ratio"):
+            p("  zstd -1 itself makes this data %.1f%% of its size (independent 1 MiB frames)"
+              % (100 * bd["zstd_ratio"]))
+
+
+if __name__ == "__main__":
+    main()
