@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* sdump pre-dump and sdump dump: one pass each, the same options but -R. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,7 @@
 #include "cmd.h"
 
 static const char pre_dump_usage[] =
-	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
+	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--compress-level <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Save the memory of a running process into a new image directory. The\n"
 	"process is frozen only while its memory map is read, and runs on. With\n"
@@ -19,6 +20,7 @@ static const char pre_dump_usage[] =
 	"      --parent DIR        the previous pass of this process\n"
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
 	"  -j, --threads N         compression threads (default: one per CPU)\n"
+	"      --compress-level N  zstd level, -7 (fastest) to 19 (smallest); default 1\n"
 	"      --progress WHEN     a progress line on stderr: auto (when it is a\n"
 	"                          terminal, the default), always or never\n"
 	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n"
@@ -27,7 +29,7 @@ static const char pre_dump_usage[] =
 	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n";
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R] [--track <how>] [-j <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R] [--track <how>] [-j <n>] [--compress-level <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
@@ -40,6 +42,7 @@ static const char dump_usage[] =
 	"  -R, --leave-running     let the process run on instead of killing it\n"
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
 	"  -j, --threads N         compression threads (default: one per CPU)\n"
+	"      --compress-level N  zstd level, -7 (fastest) to 19 (smallest); default 1\n"
 	"      --progress WHEN     a progress line on stderr: auto (when it is a\n"
 	"                          terminal, the default), always or never\n"
 	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n"
@@ -56,6 +59,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "parent", required_argument, NULL, 'P' },
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "threads", required_argument, NULL, 'j' },
+		{ "compress-level", required_argument, NULL, 'L' },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -92,6 +96,18 @@ static int cmd_pass(int argc, char **argv, bool final)
 			if (sdump_track_parse(optarg, &o.track) < 0)
 				return cli_usage_error(name, "unknown tracker '%s'", optarg);
 			break;
+		case 'L': {
+			char *end;
+			long l;
+
+			errno = 0;
+			l = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || l < -7 || l > 19 || l == 0)
+				return cli_usage_error(name, "bad compression level '%s' (-7 to 19, not 0)",
+						       optarg);
+			o.compress_level = (int)l;
+			break;
+		}
 		case 'j':
 			if (cli_parse_u64(optarg, false, 1, 256, &v) < 0)
 				return cli_usage_error(name, "bad thread count '%s'", optarg);
