@@ -169,25 +169,6 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
-static int write_at(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 {
 	struct chain c = { 0 };
@@ -258,11 +239,11 @@ SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 		};
 		off += v->end - v->start;
 	}
-	r = write_at(out_fd, &eh, sizeof(eh), 0);
+	r = pwrite_all(out_fd, &eh, sizeof(eh), 0);
 	if (r == 0)
-		r = write_at(out_fd, ph, (nload + 1) * sizeof(*ph), sizeof(eh));
+		r = pwrite_all(out_fd, ph, (nload + 1) * sizeof(*ph), sizeof(eh));
 	if (r == 0)
-		r = write_at(out_fd, nb.p, nb.len, ph[0].p_offset);
+		r = pwrite_all(out_fd, nb.p, nb.len, ph[0].p_offset);
 	for (size_t k = 1; r == 0 && k <= nload; k++) {
 		uint64_t a = ph[k].p_vaddr, end = a + ph[k].p_memsz, o = ph[k].p_offset;
 
@@ -275,7 +256,7 @@ SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 				goto out;
 			/* zeros stay holes: reservations and fresh memory cost no disk */
 			if (!all_zero(buf, n))
-				r = write_at(out_fd, buf, n, o);
+				r = pwrite_all(out_fd, buf, n, o);
 			a += n;
 			o += n;
 		}

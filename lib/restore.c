@@ -144,20 +144,10 @@ static int rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, 
 
 static int mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
+	int e = pwrite_all(r->mem_fd, buf, len, addr);
 
-	while (len > 0) {
-		ssize_t n = pwrite(r->mem_fd, p, len, (off_t)addr);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return sd_err(r->ctx, n < 0 ? -errno : -EIO,
-				      "cannot write the memory of pid %d at 0x%" PRIx64, r->pid, addr);
-		p += n;
-		addr += (uint64_t)n;
-		len -= (size_t)n;
-	}
+	if (e < 0)
+		return sd_err(r->ctx, e, "cannot write the memory of pid %d at 0x%" PRIx64, r->pid, addr);
 	return 0;
 }
 

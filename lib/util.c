@@ -25,6 +25,27 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
 ssize_t pread_all(int fd, void *buf, size_t len, off_t off)
 {
 	size_t done = 0;

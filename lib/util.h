@@ -77,6 +77,8 @@ void fmt_duration(char *buf, size_t size, uint64_t us);
 int write_all(int fd, const void *buf, size_t len);
 /* pread all of @len at @off; returns bytes read (< len only at EOF) or -errno. */
 ssize_t pread_all(int fd, void *buf, size_t len, off_t off);
+/* pwrite all of @buf at @off; -errno on failure (a write of 0 is -EIO). */
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 /* Read a whole small file (e.g. under /proc) into a NUL-terminated buffer. */
 int read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len);
 
