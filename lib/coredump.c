@@ -20,6 +20,7 @@
 #define LOG_PREFIX "coredump: "
 #include "ctx.h"
 #include "chain.h"
+#include "pages.h"
 #include "state.h"
 #include "stateimg.h"
 #include "util.h"
@@ -164,11 +165,6 @@ static bool in_core(const struct vma *v)
 	return v->kind != VK_VVAR && v->kind != VK_VSYSCALL;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
-}
-
 SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 {
 	struct chain c = { 0 };
@@ -255,7 +251,7 @@ SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 			if (r < 0)
 				goto out;
 			/* zeros stay holes: reservations and fresh memory cost no disk */
-			if (!all_zero(buf, n))
+			if (!page_is_zero(buf, n))
 				r = pwrite_all(out_fd, buf, n, o);
 			a += n;
 			o += n;

@@ -42,7 +42,7 @@ struct page_source {
 int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struct run_list *runs,
 	       struct pagestore_writer *w, struct pm_list *out, struct copy_counts *counts);
 
-/* Whether a page is all zeros. */
+/* Whether a page (or any run of whole pages, @page_size their length) is all zeros. */
 bool page_is_zero(const void *page, size_t page_size);
 
 #endif /* SDUMP_PAGES_H */
