@@ -29,17 +29,22 @@ static const char pre_dump_usage[] =
 	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n";
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R] [--track <how>] [-j <n>] [--compress-level <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
 	"(threads, registers, signals, mm fields, limits, fds). Then it is killed\n"
 	"with SIGKILL, or with -R resumed, still tracked for the next pass.\n"
+	"With -R --live the freeze ends once the pages are write-protected: they\n"
+	"are copied while the process runs, each one before its first write, so\n"
+	"the image is still the moment of the freeze.\n"
 	"\n"
 	"  -t, --tree PID          the process to dump (it may not have children)\n"
 	"  -D, --images-dir DIR    the new image (created, or an empty directory)\n"
 	"      --parent DIR        the previous pass of this process\n"
 	"  -R, --leave-running     let the process run on instead of killing it\n"
+	"      --live              with -R: copy the pages after the freeze, copying\n"
+	"                          each before the process writes it (userfaultfd)\n"
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
 	"  -j, --threads N         compression threads (default: one per CPU)\n"
 	"      --compress-level N  zstd level, -7 (fastest) to 19 (smallest); default 1\n"
@@ -58,6 +63,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "track", required_argument, NULL, 'T' },
 		{ "parent", required_argument, NULL, 'P' },
 		{ "leave-running", no_argument, NULL, 'R' },
+		{ "live", no_argument, NULL, 'I' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "compress-level", required_argument, NULL, 'L' },
 		CLI_PROGRESS_LONGOPT,
@@ -88,6 +94,11 @@ static int cmd_pass(int argc, char **argv, bool final)
 			if (!final)
 				return cli_usage_error(name, "--leave-running is for the final dump");
 			o.leave_running = true;
+			break;
+		case 'I':
+			if (!final)
+				return cli_usage_error(name, "--live is for the final dump (dump -R --live)");
+			o.live = true;
 			break;
 		case 'P':
 			o.parent = optarg;
@@ -131,6 +142,8 @@ static int cmd_pass(int argc, char **argv, bool final)
 		return cli_usage_error(name, "no process given: -t <pid>");
 	if (!o.dir)
 		return cli_usage_error(name, "no image directory given: -D <dir>");
+	if (o.live && !o.leave_running)
+		return cli_usage_error(name, "--live needs -R (--leave-running): a live dump lets the process run on");
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return 1;

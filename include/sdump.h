@@ -127,6 +127,7 @@ struct sdump_dump_opts {
 	unsigned int threads;	/* compression threads; 0: one per online CPU */
 	int compress_level;	/* zstd level; 0: the default (1) */
 	bool leave_running;	/* dump: resume the target afterwards instead of killing it */
+	bool live;		/* dump with leave_running: copy after the freeze, before each write */
 };
 
 /* Counters of one pass, also stored in the image (stats.img). */
@@ -144,6 +145,10 @@ struct sdump_stats {
 	uint64_t pages_zero;	  /* written pages found to be all zeros: stored as such */
 	uint64_t pages_lost;	  /* pages unmapped by the target during the copy */
 	uint64_t bytes_written;	  /* bytes of pages.img, pagemap.img and mm.img */
+	bool live;		  /* a live dump: pages copied after the freeze */
+	uint64_t live_faults;	  /* live: the target's writes served (page copied first) */
+	uint64_t refreeze_us;	  /* live with uffd-wp tracking: the second, short freeze
+				     that hands tracking back */
 };
 
 /*

@@ -24,6 +24,7 @@
 #include "ctx.h"
 #include "compat.h"
 #include "image.h"
+#include "live.h"
 #include "pagemap.h"
 #include "pages.h"
 #include "chain.h"
@@ -63,6 +64,7 @@ struct pass {
 	uint64_t t_copied;		/* now_us() at the end of the copy */
 	struct process_state ps;
 	struct files_state fs;
+	struct live live;		/* dump --live: copy-before-write */
 };
 
 /* The target's identity: it must be a process (not a thread), and alive. */
@@ -326,9 +328,12 @@ static int collect(struct pass *p)
 		return r;
 	/* the pages to save are known: from here on, writes count for the next pass */
 	track_state_remove(p->opts->pid, p->meta.start_time);
-	r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
-	if (r < 0)
-		return r;
+	/* live with uffd-wp: live_arm() re-arms what its userfaultfd leaves to the tracker */
+	if (!(p->opts->live && p->tracker.uffd >= 0)) {
+		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
+		if (r < 0)
+			return r;
+	}
 	p->st.vmas = p->vmas.n;
 	for (size_t i = 0; i < p->runs.n; i++)
 		if (!p->runs.r[i].in_parent)
@@ -363,6 +368,8 @@ static int copy_and_write(struct pass *p)
 		.memfd = p->mem_fd,
 		.page_size = p->meta.page_size,
 		.vmas = &p->vmas,
+		.copied = p->opts->live ? live_copied : NULL,
+		.copied_data = &p->live,
 	};
 	unsigned int nthreads = p->opts->threads;
 	uint64_t t, size;
@@ -419,6 +426,7 @@ out:
 
 static void pass_release(struct pass *p)
 {
+	live_release(&p->live);
 	unfreeze(p);
 	process_state_release(&p->ps);
 	files_state_release(&p->fs);
@@ -517,6 +525,51 @@ static void end_target(struct pass *p)
 		pr_warn(p->ctx, "pid %d did not exit after SIGKILL", p->opts->pid);
 }
 
+/*
+ * After a live copy. With uffd-wp tracking the pages the live userfaultfd
+ * took go back to the tracker in a second short freeze (a VMA belongs to
+ * one userfaultfd: the swap must not miss a write); soft-dirty has tracked
+ * every write since the instant by itself.
+ */
+static int finish_live(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	_cleanup_free_ char *maps = NULL;
+	struct vma_list now = { 0 };
+	uint64_t freeze = p->st.freeze_us;
+	char path[64], d[32];
+	int r;
+
+	p->st.live = true;
+	if (p->tracker.uffd < 0) {
+		r = live_stop(&p->live);
+		goto out;
+	}
+	r = seize_process(ctx, p->opts->pid, &p->seized);
+	if (r < 0)
+		goto out;
+	p->frozen = true;
+	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
+	r = read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0)
+		r = sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
+	else if ((r = proc_parse_maps(maps, &now)) < 0)
+		r = sd_err(ctx, r, "cannot parse '%s'", path);
+	if (r == 0)
+		r = live_handover(&p->live, &p->tracker, &now);
+	vma_list_release(&now);
+	unfreeze(p);
+	p->st.refreeze_us = p->st.freeze_us;
+	p->st.freeze_us = freeze;
+	fmt_duration(d, sizeof(d), p->st.refreeze_us);
+	pr_info(ctx, "dump %d: tracking handed back to %s, frozen again %s", p->opts->pid,
+		p->track->name, d);
+out:
+	p->st.live_faults = p->live.faults;
+	live_release(&p->live);
+	return r;
+}
+
 static int run_pass(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
@@ -537,6 +590,14 @@ static int run_pass(struct pass *p)
 	if (!p->track)
 		return -EOPNOTSUPP;
 	(void)snprintf(p->meta.tracker, sizeof(p->meta.tracker), "%s", p->track->name);
+	if (o->live) {
+		const char *why = NULL;
+
+		r = live_probe(&why);
+		if (r < 0)
+			return sd_errx(ctx, r, "cannot dump pid %d live: %s", o->pid,
+				       why ? why : strerror(-r));
+	}
 	p->state_valid = track_state_read(o->pid, p->meta.start_time, &p->state) == 0;
 	p->pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
 	if (p->pidfd < 0)
@@ -584,9 +645,16 @@ static int run_pass(struct pass *p)
 		r = collect(p);
 	if (r == 0 && p->final)
 		r = state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);
+	/* Live: the pages to save are protected, then copied while the target runs. */
+	if (r == 0 && o->live)
+		r = live_arm(&p->tracker, p->mem_fd, &p->vmas, &p->runs, &p->live);
+	if (r == 0 && o->live)
+		r = live_start(&p->live);
+	if (r < 0)
+		live_release(&p->live);
 	p->st.collect_us = now_us() - t;
 	/* Pre-dump: the target runs on while its pages are copied. */
-	if (!p->final)
+	if (!p->final || o->live)
 		unfreeze(p);
 	if (r < 0)
 		return r;
@@ -600,6 +668,8 @@ static int run_pass(struct pass *p)
 	if (r < 0)
 		return r;
 	r = copy_and_write(p);
+	if (r == 0 && o->live)
+		r = finish_live(p);
 	if (r < 0)
 		return r;
 	if (p->final) {
@@ -695,8 +765,12 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 	if (r < 0)
 		return sd_err(ctx, r, "cannot make a pass id");
 
+	if (opts->live && (!final || !opts->leave_running))
+		return sd_errx(ctx, -EINVAL, "a live dump lets the process run on: it needs leave_running");
 	r = run_pass(&p);
 	if (r < 0) {
+		/* the copy-before-write protection goes first: nobody waits on it any more */
+		live_release(&p.live);
 		unfreeze(&p);
 		img_dir_abort(ctx, &p.dir);
 	} else {

@@ -141,6 +141,11 @@ static int copy_run(struct sdump_ctx *ctx, const struct page_source *src, uint64
 			left--;
 			continue;
 		}
+		if (src->copied) {
+			r = src->copied(src->copied_data, addr, buf, (size_t)got);
+			if (r < 0)
+				return r;
+		}
 		r = keep_pages(src, buf, 0, (size_t)got, addr, off, &kept, out, counts);
 		if (r < 0)
 			return sd_err(ctx, r, "cannot record pages");
@@ -224,6 +229,11 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 					return r;
 			}
 			return 0;
+		}
+		if (src->copied) {
+			r = src->copied(src->copied_data, (uintptr_t)iov[k].iov_base, buf + idx * psz, np);
+			if (r < 0)
+				return r;
 		}
 		r = keep_pages(src, buf, idx, np, (uintptr_t)iov[k].iov_base, off, &kept, out, counts);
 		if (r < 0)

@@ -30,6 +30,12 @@ struct page_source {
 	int memfd;		/* /proc/PID/mem */
 	size_t page_size;
 	const struct vma_list *vmas;
+	/*
+	 * Optional: called for each piece read, before its pages are kept
+	 * (live dumps put back what the target overwrote since the instant).
+	 */
+	int (*copied)(void *data, uint64_t addr, void *buf, size_t npages);
+	void *copied_data;
 };
 
 /*

@@ -235,6 +235,12 @@ int passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	s.pages_zero = st->pages_zero;
 	s.pages_lost = st->pages_lost;
 	s.bytes_written = st->bytes_written;
+	if (st->live) {
+		s.has_live = s.live = true;
+		s.has_live_faults = s.has_refreeze_us = true;
+		s.live_faults = st->live_faults;
+		s.refreeze_us = st->refreeze_us;
+	}
 	return img_write_one(ctx, dir, "stats.img", IMG_STATS, &s.base, NULL);
 }
 
@@ -262,6 +268,9 @@ int passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdump_
 		.pages_zero = s->pages_zero,
 		.pages_lost = s->pages_lost,
 		.bytes_written = s->bytes_written,
+		.live = s->has_live && s->live,
+		.live_faults = s->live_faults,
+		.refreeze_us = s->refreeze_us,
 	};
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return 0;
