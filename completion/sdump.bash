@@ -11,7 +11,7 @@ _sdump_options() {
 	"") echo "-v --verbose -q --quiet -o --log-file -h --help -V --version" ;;
 	check) echo "--json $common -o" ;;
 	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --progress $common -o" ;;
-	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --track -j --threads --compress-level --progress $common -o" ;;
+	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --progress $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
 	coredump) echo "-D --images-dir -o --output $common" ;;

@@ -353,7 +353,7 @@ static void log_copy(const struct pass *p, const struct copy_counts *counts)
 	fmt_size(b, sizeof(b), bytes);
 	pr_info(p->ctx, "%s %d: copy %s (%s, %.1f MiB/s, %s)", p->kind, p->opts->pid, d, b,
 		p->st.copy_us ? bytes / (p->st.copy_us / 1e6) / (1 << 20) : 0.0,
-		p->final ? "frozen" : "the process running");
+		p->final && !p->opts->live ? "frozen" : "the process running");
 }
 
 static int copy_and_write(struct pass *p)

@@ -407,6 +407,7 @@ int live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct r
 	     struct live *l)
 {
 	int r;
+	uint64_t t0, t1, t2, t3;
 
 	*l = (struct live){
 		.ctx = t->ctx,
@@ -419,19 +420,25 @@ int live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct r
 		.lift = t->uffd < 0,
 		.runs = runs,
 	};
+	t0 = now_us();
 	pthread_mutex_init(&l->lock, NULL);
 	r = take_uffd(l, t);
 	if (r < 0)
 		return r;
+	t1 = now_us();
 	r = register_vmas(l, t, vmas);
+	t2 = now_us();
 	if (r == 0)
 		r = prepare_pages(l);
+	t3 = now_us();
 	if (r == 0 && t->uffd >= 0)
 		r = arm_others(l, t, vmas, runs);
 	if (r < 0)
 		return r;
-	pr_debug(l->ctx, "pid %d: %zu VMAs protected, %" PRIu64 " pages copied frozen", l->pid,
-		 l->nregs, l->saved_pages);
+	pr_debug(l->ctx,
+		 "pid %d: %zu VMAs protected, %" PRIu64 " pages copied frozen; userfaultfd %" PRIu64
+		 " us, register %" PRIu64 " us, pages %" PRIu64 " us, tracker %" PRIu64 " us",
+		 l->pid, l->nregs, l->saved_pages, t1 - t0, t2 - t1, t3 - t2, now_us() - t3);
 	return 0;
 }
 
