@@ -100,6 +100,28 @@ static const struct vma *registered(const struct live *l, uint64_t addr)
 	return NULL;
 }
 
+/*
+ * Write-protect (@wp) or unprotect [start, start + len) where it lies in
+ * registered VMAs, one VMA per call: older kernels (6.1) take ranges
+ * within one VMA only. Ranges gone since (-ENOENT) are left alone.
+ */
+static int set_wp(const struct live *l, uint64_t start, uint64_t len, bool wp)
+{
+	for (size_t i = 0; i < l->nregs; i++) {
+		uint64_t s = MAX(start, l->regs[i].start), e = MIN(start + len, l->regs[i].end);
+		struct uffdio_writeprotect arg = {
+			.range = { s, e - s },
+			.mode = wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+		};
+
+		if (s >= e)
+			continue;
+		if (ioctl(l->uffd, UFFDIO_WRITEPROTECT, &arg) < 0 && (wp || errno != ENOENT))
+			return -errno;
+	}
+	return 0;
+}
+
 static int read_mem(const struct live *l, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec lo = { buf, len }, re = { (void *)(uintptr_t)addr, len };
@@ -115,11 +137,7 @@ static int read_mem(const struct live *l, uint64_t addr, void *buf, size_t len)
 
 static int unprotect(const struct live *l, uint64_t addr, uint64_t len)
 {
-	struct uffdio_writeprotect wp = { .range = { addr, len }, .mode = 0 };
-
-	if (ioctl(l->uffd, UFFDIO_WRITEPROTECT, &wp) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	return set_wp(l, addr, len, false);
 }
 
 /* Under l->lock: the handler's first error wins. */
@@ -287,10 +305,10 @@ static int take_uffd(struct live *l, struct tracker *t)
 
 static int protect(struct live *l, uint64_t start, uint64_t len)
 {
-	struct uffdio_writeprotect wp = { .range = { start, len }, .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	int r = set_wp(l, start, len, true);
 
-	if (ioctl(l->uffd, UFFDIO_WRITEPROTECT, &wp) < 0)
-		return sd_err(l->ctx, -errno, "cannot write-protect 0x%" PRIx64 "-0x%" PRIx64 " of pid %d",
+	if (r < 0)
+		return sd_err(l->ctx, r, "cannot write-protect 0x%" PRIx64 "-0x%" PRIx64 " of pid %d",
 			      start, start + len, l->pid);
 	return 0;
 }
@@ -364,17 +382,16 @@ static int prepare_pages(struct live *l)
 
 		if (run->in_parent)
 			continue;
-		if (registered(l, run->start)) {
-			if (l->lift) {
-				r = protect(l, run->start, run->npages * l->psz);
-				if (r < 0)
-					return r;
-			}
-			continue;
+		if (l->lift) {
+			r = protect(l, run->start, run->npages * l->psz);
+			if (r < 0)
+				return r;
 		}
 		for (uint64_t k = 0; k < run->npages; k++) {
 			uint64_t a = run->start + k * l->psz;
 
+			if (registered(l, a))
+				continue;
 			save_page(l, a);
 			/* a page that cannot be read now is left to the copier, which says why */
 			if (l->error == -ENOMEM)
@@ -475,7 +492,7 @@ int live_copied(void *data, uint64_t addr, void *buf, size_t npages)
 		l->done[idx] = 1;
 	}
 	pthread_mutex_unlock(&l->lock);
-	if (l->lift && registered(l, addr)) {
+	if (l->lift) {
 		r = unprotect(l, addr, npages * l->psz);
 		if (r < 0)
 			r = sd_err(l->ctx, r, "cannot lift the protection of 0x%" PRIx64 " of pid %d",
