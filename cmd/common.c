@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <time.h>
 
@@ -265,8 +266,20 @@ int cli_fail(struct sdump_ctx *ctx, int r)
 
 int cli_output_open(const char *path, char *tmp, size_t size)
 {
+	struct stat st;
 	int fd;
 
+	/*
+	 * A device, FIFO or socket (/dev/null, /dev/stdout, a pipe) is written
+	 * in place: renaming a temporary file over it would replace it.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		tmp[0] = '\0';
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			fprintf(stderr, "sdump: cannot open '%s': %s\n", path, strerror(errno));
+		return fd;
+	}
 	if (snprintf(tmp, size, "%s.XXXXXX", path) >= (int)size) {
 		fprintf(stderr, "sdump: cannot create '%s': %s\n", path, strerror(ENAMETOOLONG));
 		return -1;
@@ -279,6 +292,13 @@ int cli_output_open(const char *path, char *tmp, size_t size)
 
 int cli_output_close(int fd, const char *path, const char *tmp, bool ok)
 {
+	if (!tmp[0]) {
+		if (close(fd) < 0 && ok) {
+			fprintf(stderr, "sdump: cannot write '%s': %s\n", path, strerror(errno));
+			return 1;
+		}
+		return ok ? 0 : 1;
+	}
 	if (!ok) {
 		(void)close(fd);
 		(void)unlink(tmp);

@@ -168,13 +168,16 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 				    (major(st.st_rdev) >= 128 && major(st.st_rdev) <= 135)))
 		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is a pty master (%s), not supported yet",
 			       pid, fd, d->path);
-	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+	/* reopened by path at restore: a path that is gone cannot be */
+	if (d->path[0] == '/') {
 		size_t len = strlen(d->path);
 
 		if (st.st_nlink == 0 || (len > 10 && !strcmp(d->path + len - 10, " (deleted)")))
 			return sd_errx(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: fd %d is a deleted file (%s), not supported yet",
 				       pid, fd, d->path);
+	}
+	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
 		d->kind = S_ISREG(st.st_mode) ? FDK_FILE : FDK_DIR;
 	} else if (S_ISCHR(st.st_mode)) {
 		d->kind = is_tty(st.st_rdev) ? FDK_TTY : FDK_CHR;

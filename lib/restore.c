@@ -142,6 +142,22 @@ static int rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, 
 	return rst_call_in(r, &r->seized.t[0], nr, a0, a1, a2, a3, a4, a5, ret);
 }
 
+/* The same in the leader, a failure of the call returned without a message (the caller says it). */
+static int rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret)
+{
+	const long args[6] = { a0, a1, a2, 0, 0, 0 };
+	long v;
+	int e;
+
+	e = inject_syscall_thread(r->ctx, &r->inj, &r->seized.t[0], nr, args, &v);
+	if (e < 0)
+		return e;
+	if (v < 0 && v > -4096)
+		return (int)v;
+	*ret = v;
+	return 0;
+}
+
 static int mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len)
 {
 	int e = pwrite_all(r->mem_fd, buf, len, addr);
@@ -298,7 +314,7 @@ static int open_in_child(struct rst *r, const char *path, int flags, long *ret_f
 	data_reset(r);
 	e = data_str(r, path, &a);
 	if (e == 0)
-		e = rst_call(r, SYS_openat, AT_FDCWD, (long)a, flags, 0, 0, 0, ret_fd);
+		e = rst_try(r, SYS_openat, AT_FDCWD, (long)a, flags, ret_fd);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot open '%s' in the restored pid %d", path, r->pid);
 	return 0;

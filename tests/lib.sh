@@ -5,6 +5,15 @@ set -euo pipefail
 : "${SDUMP:?SDUMP must name the sdump binary}"
 : "${TARGETS_DIR:?TARGETS_DIR must name the directory of the test targets}"
 
+# Only stdio reaches the targets: an fd inherited from whatever started the
+# tests would be dumped with them (and may not be restorable).
+for _fd in /proc/$$/fd/*; do
+	_fd=${_fd##*/}
+	case $_fd in 0 | 1 | 2 | 255) continue ;; esac
+	eval "exec $_fd>&-" 2>/dev/null || true
+done
+unset _fd
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sdump-test.XXXXXX")
 TARGET_PIDS=()
 

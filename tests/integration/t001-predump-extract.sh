@@ -42,6 +42,15 @@ s=$(json_get "$WORK/show.json" 'd["stats"]["pages_written"]')
 grep -q "process   $TPID (memtarget)" "$WORK/show.txt" || fail "show text"
 grep -q "^chain     1 pass, newest first" "$WORK/show.txt" || fail "show: no chain"
 
+# -o to a device or a FIFO writes into it: it is not replaced by a file
+mkfifo "$WORK/fifo"
+cat "$WORK/fifo" >"$WORK/from-fifo" &
+"$SDUMP" extract -D "$WORK/img" --addr "${REG_ADDR[anon]}" --len 8192 -o "$WORK/fifo" || fail "extract -o FIFO"
+wait $!
+[ -p "$WORK/fifo" ] && [ "$(stat -c %s "$WORK/from-fifo")" = 8192 ] || fail "extract -o FIFO replaced it or wrote short"
+"$SDUMP" extract -D "$WORK/img" --addr "${REG_ADDR[anon]}" --len 8192 -o /dev/null || fail "extract -o /dev/null"
+[ -c /dev/null ] || fail "extract -o /dev/null replaced /dev/null"
+
 # the target is unharmed: its memory still verifies against itself, it exits 0
 verify_extract "$WORK/img" anon heap
 stop_target
