@@ -112,25 +112,32 @@ copy_started() {
 	done
 	fail "the pass never reached its copy: $(cat "$1")"
 }
-for delay in 0 0.05 0.2; do
+for round in KILL:0 KILL:0.05 KILL:0.2 INT:0.1 TERM:0.02; do
+	sig=${round%:*} delay=${round#*:}
 	rm -rf "$WORK/k"
 	"$SDUMP" -v dump -t "$TPID" -D "$WORK/k" -R --live -j 1 --compress-level 19 2>"$WORK/err" &
 	sp=$!
 	copy_started "$WORK/err"
 	sleep "$delay"
-	kill -KILL "$sp" 2>/dev/null || true
-	wait "$sp" 2>/dev/null || true
-	grep -q ": commit " "$WORK/err" && echo "note: the pass ended before its SIGKILL at ${delay}s"
+	kill -s "$sig" "$sp" 2>/dev/null || true
+	st=0
+	wait "$sp" 2>/dev/null || st=$?
+	if grep -q ": commit " "$WORK/err"; then
+		echo "note: the pass ended before its SIG$sig at ${delay}s"
+	elif [ "$sig" != KILL ]; then
+		[ "$st" = 1 ] && grep -q "^sdump: interrupted" "$WORK/err" ||
+			fail "SIG$sig during the live copy: exit $st, $(cat "$WORK/err")"
+	fi
 	assert_running "$TPID"
 	assert_threads_running "$TPID"
-	sweeping " after SIGKILL of sdump at ${delay}s"
+	sweeping " after SIG$sig of sdump at ${delay}s"
 	[ -e "$WORK/k/inventory.img" ] && ! grep -q ": commit " "$WORK/err" && fail "a killed pass left an inventory"
 	tcmd pause
 	tcmd "save $WORK/now"
 	"$TARGETS_DIR/sweeptarget" --check "$WORK/now" >"$WORK/check" || fail "the target's memory is damaged: $(cat "$WORK/check")"
 	tcmd resume
 done
-echo "SIGKILL during the copy: the target sweeps on, its memory whole"
+echo "SIGKILL, SIGINT, SIGTERM during the copy: the target sweeps on, its memory whole"
 
 # --- no userfaultfd: one clear line, nothing made, the target untouched
 expect_error "live.*userfaultfd" "$TARGETS_DIR/nouffd" "$SDUMP" dump -t "$TPID" -D "$WORK/nouffd" -R --live
