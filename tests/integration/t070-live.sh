@@ -183,6 +183,34 @@ echo exit >&7
 wait_gone "$pid"
 exec 7>&- 8<&-
 
+# --- the target unmaps and moves memory during the copy: either the pass
+# --- had copied it (an image of one instant) or it says the instant is lost
+start_target_quiet memtarget --mib "$mib" --dir "$WORK"
+load_regions
+for cmd in "munmap anon" "mremap sparse"; do
+	"$SDUMP" -v dump -t "$TPID" -D "$WORK/moved" -R --live -j 1 --compress-level 19 2>"$WORK/err" &
+	sp=$!
+	copy_started "$WORK/err"
+	tcmd "$cmd"
+	[ "$REPLY" = ok ] || fail "$cmd during the live copy: $REPLY"
+	st=0
+	wait "$sp" || st=$?
+	if [ "$st" = 0 ]; then
+		echo "$cmd during the copy: after the copy of that memory, image made"
+	else
+		grep -q "^sdump: pid $TPID unmapped memory at 0x[0-9a-f]* before it was copied" "$WORK/err" ||
+			fail "$cmd during the live copy: exit $st, $(cat "$WORK/err")"
+		[ ! -e "$WORK/moved/inventory.img" ] || fail "a pass that lost its instant left an inventory"
+		echo "$cmd during the copy: $(grep '^sdump:' "$WORK/err")"
+	fi
+	rm -rf "$WORK/moved"
+	assert_running "$TPID"
+	assert_threads_running "$TPID"
+done
+load_regions
+verify_extract "$(mkdir -p "$WORK/x" && "$SDUMP" pre-dump -t "$TPID" -D "$WORK/x/1" --track none && echo "$WORK/x/1")"
+stop_target
+
 # --- the target exits during the copy: an error, no image
 start_target_quiet sweeptarget --mib "$mib"
 "$SDUMP" dump -t "$TPID" -D "$WORK/gone" -R --live -j 1 --compress-level 19 2>"$WORK/err" &
