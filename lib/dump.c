@@ -356,6 +356,51 @@ static void log_copy(const struct pass *p, const struct copy_counts *counts)
 		p->final && !p->opts->live ? "frozen" : "the process running");
 }
 
+/*
+ * After a live copy. With uffd-wp tracking the pages the live userfaultfd
+ * took go back to the tracker in a second short freeze (a VMA belongs to
+ * one userfaultfd: the swap must not miss a write); soft-dirty has tracked
+ * every write since the instant by itself.
+ */
+static int finish_live(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	_cleanup_free_ char *maps = NULL;
+	struct vma_list now = { 0 };
+	uint64_t freeze = p->st.freeze_us;
+	char path[64], d[32];
+	int r;
+
+	p->st.live = true;
+	if (p->tracker.uffd < 0) {
+		r = live_stop(&p->live);
+		goto out;
+	}
+	r = seize_process(ctx, p->opts->pid, &p->seized);
+	if (r < 0)
+		goto out;
+	p->frozen = true;
+	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
+	r = read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0)
+		r = sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
+	else if ((r = proc_parse_maps(maps, &now)) < 0)
+		r = sd_err(ctx, r, "cannot parse '%s'", path);
+	if (r == 0)
+		r = live_handover(&p->live, &p->tracker, &now);
+	vma_list_release(&now);
+	unfreeze(p);
+	p->st.refreeze_us = p->st.freeze_us;
+	p->st.freeze_us = freeze;
+	fmt_duration(d, sizeof(d), p->st.refreeze_us);
+	pr_info(ctx, "dump %d: tracking handed back to %s, frozen again %s", p->opts->pid,
+		p->track->name, d);
+out:
+	p->st.live_faults = p->live.faults;
+	live_release(&p->live);
+	return r;
+}
+
 static int copy_and_write(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
@@ -393,6 +438,12 @@ static int copy_and_write(struct pass *p)
 		goto out;
 	p->t_copied = now_us();
 	log_copy(p, &counts);
+	/* the protection goes as soon as the copy ends, before the compression does */
+	if (p->opts->live) {
+		r = finish_live(p);
+		if (r < 0)
+			goto out;
+	}
 	r = pagestore_writer_finish(w, &pm.frames, &pm.nframes, &pm.stream_bytes,
 				    &pm.pages_file_size);
 	if (r < 0)
@@ -525,51 +576,6 @@ static void end_target(struct pass *p)
 		pr_warn(p->ctx, "pid %d did not exit after SIGKILL", p->opts->pid);
 }
 
-/*
- * After a live copy. With uffd-wp tracking the pages the live userfaultfd
- * took go back to the tracker in a second short freeze (a VMA belongs to
- * one userfaultfd: the swap must not miss a write); soft-dirty has tracked
- * every write since the instant by itself.
- */
-static int finish_live(struct pass *p)
-{
-	struct sdump_ctx *ctx = p->ctx;
-	_cleanup_free_ char *maps = NULL;
-	struct vma_list now = { 0 };
-	uint64_t freeze = p->st.freeze_us;
-	char path[64], d[32];
-	int r;
-
-	p->st.live = true;
-	if (p->tracker.uffd < 0) {
-		r = live_stop(&p->live);
-		goto out;
-	}
-	r = seize_process(ctx, p->opts->pid, &p->seized);
-	if (r < 0)
-		goto out;
-	p->frozen = true;
-	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
-	r = read_file(AT_FDCWD, path, &maps, NULL);
-	if (r < 0)
-		r = sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
-	else if ((r = proc_parse_maps(maps, &now)) < 0)
-		r = sd_err(ctx, r, "cannot parse '%s'", path);
-	if (r == 0)
-		r = live_handover(&p->live, &p->tracker, &now);
-	vma_list_release(&now);
-	unfreeze(p);
-	p->st.refreeze_us = p->st.freeze_us;
-	p->st.freeze_us = freeze;
-	fmt_duration(d, sizeof(d), p->st.refreeze_us);
-	pr_info(ctx, "dump %d: tracking handed back to %s, frozen again %s", p->opts->pid,
-		p->track->name, d);
-out:
-	p->st.live_faults = p->live.faults;
-	live_release(&p->live);
-	return r;
-}
-
 static int run_pass(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
@@ -668,8 +674,6 @@ static int run_pass(struct pass *p)
 	if (r < 0)
 		return r;
 	r = copy_and_write(p);
-	if (r == 0 && o->live)
-		r = finish_live(p);
 	if (r < 0)
 		return r;
 	if (p->final) {
