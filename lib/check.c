@@ -26,6 +26,7 @@
 #include "ctx.h"
 #include "compat.h"
 #include "infofmt.h"
+#include "live.h"
 #include "track.h"
 #include "util.h"
 
@@ -205,6 +206,19 @@ static int probe_uffd_wp(char *detail, size_t size)
 	return probe_backend(&track_uffd_wp_ops, detail, size);
 }
 
+/* dump -R --live: synchronous userfaultfd write-protection */
+static int probe_uffd_wp_sync(char *detail, size_t size)
+{
+	const char *why = NULL;
+	int r = live_probe(&why);
+
+	if (r < 0 && why)
+		(void)snprintf(detail, size, "%s", why);
+	else if (r == 0)
+		(void)snprintf(detail, size, "dump -R --live works");
+	return r;
+}
+
 static int probe_pidfd_getfd(char *detail, size_t size)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0), fd, r = 0;
@@ -269,6 +283,7 @@ static const struct probe probes[] = {
 	{ "soft-dirty", false, probe_soft_dirty },
 	{ "pagemap-scan", false, probe_pagemap_scan },
 	{ "uffd-wp-async", false, probe_uffd_wp },
+	{ "uffd-wp-sync", false, probe_uffd_wp_sync },
 	{ "pidfd-getfd", false, probe_pidfd_getfd },
 	{ "clone3-set-tid", false, probe_clone3_set_tid },
 	{ "prctl-set-mm-map", false, probe_set_mm_map },

@@ -27,13 +27,16 @@ consistent() {
 
 # sweeping: the target's sweeper runs on
 sweeping() {
-	local a b
+	local a b i
 	tcmd sweeps
 	a=${REPLY#ok }
-	sleep 0.3
-	tcmd sweeps
-	b=${REPLY#ok }
-	[ "$b" -gt "$a" ] || fail "the target stopped sweeping ($a, then $b)$1"
+	for ((i = 0; i < 50; i++)); do
+		sleep 0.1
+		tcmd sweeps
+		b=${REPLY#ok }
+		[ "$b" -gt "$a" ] && return 0
+	done
+	fail "the target stopped sweeping ($a, then $b)${1:-}"
 }
 
 stall() {
@@ -141,6 +144,8 @@ echo "SIGKILL, SIGINT, SIGTERM during the copy: the target sweeps on, its memory
 
 # --- no userfaultfd: one clear line, nothing made, the target untouched
 expect_error "live.*userfaultfd" "$TARGETS_DIR/nouffd" "$SDUMP" dump -t "$TPID" -D "$WORK/nouffd" -R --live
+"$TARGETS_DIR/nouffd" "$SDUMP" check | grep -q "^uffd-wp-sync *missing" || fail "check does not say --live cannot work"
+"$SDUMP" check | grep -q "^uffd-wp-sync *found" || fail "check does not find what --live needs"
 [ ! -e "$WORK/nouffd/inventory.img" ] || fail "a refused live dump left an image"
 st=0
 "$SDUMP" dump -t "$TPID" -D "$WORK/nor" --live 2>"$WORK/err" || st=$?
