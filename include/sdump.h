@@ -147,6 +147,8 @@ struct sdump_stats {
 	uint64_t bytes_written;	  /* bytes of pages.img, pagemap.img and mm.img */
 	bool live;		  /* a live dump: pages copied after the freeze */
 	uint64_t live_faults;	  /* live: the target's writes served (page copied first) */
+	uint64_t live_pages_frozen; /* live: pages copied while frozen (few written since the
+				       parent; or memory that cannot be write-protected) */
 	uint64_t refreeze_us;	  /* live with uffd-wp tracking: the second, short freeze
 				     that hands tracking back */
 };

@@ -65,6 +65,7 @@ struct pass {
 	struct process_state ps;
 	struct files_state fs;
 	struct live live;		/* dump --live: copy-before-write */
+	bool live_frozen;		/* dump --live of few pages: copied while frozen */
 };
 
 /* The target's identity: it must be a process (not a thread), and alive. */
@@ -329,7 +330,8 @@ static int collect(struct pass *p)
 	/* the pages to save are known: from here on, writes count for the next pass */
 	track_state_remove(p->opts->pid, p->meta.start_time);
 	/* live with uffd-wp: live_arm() re-arms what its userfaultfd leaves to the tracker */
-	if (!(p->opts->live && p->tracker.uffd >= 0)) {
+	p->live_frozen = p->opts->live && live_copy_frozen(&p->runs, psz);
+	if (!(p->opts->live && !p->live_frozen && p->tracker.uffd >= 0)) {
 		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
 		if (r < 0)
 			return r;
@@ -372,7 +374,7 @@ static int finish_live(struct pass *p)
 	int r;
 
 	p->st.live = true;
-	if (p->tracker.uffd < 0) {
+	if (p->tracker.uffd < 0 || p->live.frozen) {
 		r = live_stop(&p->live);
 		goto out;
 	}
@@ -653,7 +655,9 @@ static int run_pass(struct pass *p)
 		r = state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);
 	/* Live: the pages to save are protected, then copied while the target runs. */
 	if (r == 0 && o->live)
-		r = live_arm(&p->tracker, p->mem_fd, &p->vmas, &p->runs, &p->live);
+		r = live_arm(&p->tracker, p->mem_fd, &p->vmas, &p->runs, p->live_frozen, &p->live);
+	if (r == 0 && o->live)
+		p->st.live_pages_frozen = p->live.saved_pages;
 	if (r == 0 && o->live)
 		r = live_start(&p->live);
 	if (r < 0)

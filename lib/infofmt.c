@@ -37,11 +37,11 @@ static void stats_json(FILE *out, const struct sdump_stats *s)
 	       ",\"vmas\":%" PRIu64 ",\"pages_scanned\":%" PRIu64 ",\"pages_written\":%" PRIu64
 	       ",\"pages_in_parent\":%" PRIu64 ",\"pages_zero\":%" PRIu64 ",\"pages_lost\":%" PRIu64
 	       ",\"bytes_written\":%" PRIu64 ",\"live\":%s,\"live_faults\":%" PRIu64
-	       ",\"refreeze_us\":%" PRIu64 "}",
+	       ",\"refreeze_us\":%" PRIu64 ",\"live_pages_frozen\":%" PRIu64 "}",
 	       s->freeze_us, s->seize_us, s->collect_us, s->copy_us, s->write_us, s->total_us,
 	       s->vmas, s->pages_scanned, s->pages_written, s->pages_in_parent, s->pages_zero,
 	       s->pages_lost, s->bytes_written, s->live ? "true" : "false", s->live_faults,
-	       s->refreeze_us);
+	       s->refreeze_us, s->live_pages_frozen);
 }
 
 static const char *const reg_names[] = {
@@ -286,8 +286,10 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		char refreeze[32];
 
 		fmt_duration(refreeze, sizeof(refreeze), s->refreeze_us);
-		fprintf(out, "live      copied while running: %" PRIu64 " write fault%s served%s%s\n",
-			s->live_faults, s->live_faults == 1 ? "" : "s",
+		fprintf(out, "live      %" PRIu64 " page%s copied frozen, the rest while running: %" PRIu64
+			" write fault%s served%s%s\n",
+			s->live_pages_frozen, s->live_pages_frozen == 1 ? "" : "s", s->live_faults,
+			s->live_faults == 1 ? "" : "s",
 			s->refreeze_us ? ", tracking handed back in a second freeze of " : "",
 			s->refreeze_us ? refreeze : "");
 	}

@@ -31,11 +31,14 @@ struct live {
 	int stopfd;		/* eventfd: the handler thread ends */
 	size_t psz;
 	bool lift;		/* the copier lifts the protection of what it copied */
+	bool frozen;		/* every page was copied while frozen: no userfaultfd */
 	const struct run_list *runs;	/* the pages of the pass (sorted) */
 	uint64_t *first;	/* index of the first page of runs->r[i] among the pages to copy */
 	uint64_t npages;	/* pages to copy */
 	uint8_t *done;		/* per page to copy: the copier has it */
 	void **saved;		/* per page to copy: its contents at the instant, or NULL */
+	void **allocs;		/* the memory of the saved pages */
+	size_t nallocs, cap_allocs;
 	struct vma *regs;	/* the VMAs registered with uffd */
 	size_t nregs;
 	pthread_mutex_t lock;
@@ -52,15 +55,22 @@ struct live {
 int live_probe(const char **why);
 
 /*
+ * Whether copying the pages to save into memory while frozen is quicker
+ * than write-protecting them all (few pages written since the parent).
+ */
+bool live_copy_frozen(const struct run_list *runs, size_t page_size);
+
+/*
  * While frozen, after the pass collected @runs in @vmas: create the
  * userfaultfd in the target (with @t's injector), take it and close it
  * there, register and protect, and copy at once what cannot be protected.
  * With uffd-wp tracking the tracker's own registration is moved aside and
  * tracking re-armed (@t's arm) for the VMAs that stay with it; the VMAs the
  * live userfaultfd took are marked untracked (vma->tracked = false).
+ * With @frozen every page is copied now, and no userfaultfd is made.
  */
 int live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct run_list *runs,
-	     struct live *ret);
+	     bool frozen, struct live *ret);
 /* Start serving write faults (before the target resumes). */
 int live_start(struct live *l);
 /*

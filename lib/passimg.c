@@ -240,6 +240,8 @@ int passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		s.has_live_faults = s.has_refreeze_us = true;
 		s.live_faults = st->live_faults;
 		s.refreeze_us = st->refreeze_us;
+		s.has_live_pages_frozen = true;
+		s.live_pages_frozen = st->live_pages_frozen;
 	}
 	return img_write_one(ctx, dir, "stats.img", IMG_STATS, &s.base, NULL);
 }
@@ -271,6 +273,7 @@ int passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdump_
 		.live = s->has_live && s->live,
 		.live_faults = s->live_faults,
 		.refreeze_us = s->refreeze_us,
+		.live_pages_frozen = s->live_pages_frozen,
 	};
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return 0;

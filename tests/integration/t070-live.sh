@@ -92,6 +92,10 @@ inpar=$(json_get "$WORK/show.json" 'd["stats"]["pages_in_parent"]')
 echo "pass after the live chain: exact, $inpar pages from the parent"
 # a live dump of a paused target, then a pass after it: nothing written, all in parent
 "$SDUMP" dump -t "$TPID" -D "$WORK/quiet" -R --live --parent "$WORK/after" 2>"$WORK/err" || fail "quiet live: $(cat "$WORK/err")"
+# few pages to save: copied while frozen, no userfaultfd, no second freeze
+"$SDUMP" show -D "$WORK/quiet" --json >"$WORK/show.json"
+[ "$(json_get "$WORK/show.json" 'd["stats"]["live_faults"] == 0 and d["stats"]["refreeze_us"] == 0 and d["stats"]["live_pages_frozen"] == d["stats"]["pages_written"]')" = True ] ||
+	fail "a live dump of few written pages did not copy them frozen: $(json_get "$WORK/show.json" 'd["stats"]')"
 "$SDUMP" pre-dump -t "$TPID" -D "$WORK/quiet2" --parent "$WORK/quiet" 2>"$WORK/err" || fail "pre-dump after quiet: $(cat "$WORK/err")"
 "$SDUMP" show -D "$WORK/quiet2" --json >"$WORK/show.json"
 [ "$(json_get "$WORK/show.json" 'd["stats"]["pages_in_parent"] >= '"$((LEN / 4096))")" = True ] ||
