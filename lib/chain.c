@@ -33,6 +33,12 @@ static int pass_open(struct sdump_ctx *ctx, const char *path, struct chain_pass 
 		r = passimg_read_stats(ctx, &p.dir, &p.stats);
 	if (r == 0 && p.pm.page_size != p.meta.page_size)
 		r = sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: page sizes differ", path);
+	/* pages.img against its frame table (sizes, header), whether it is read or not */
+	if (r == 0)
+		r = pagestore_reader_open(ctx, &p.dir, p.pm.frames, p.pm.nframes, p.pm.frame_size,
+					  p.pm.stream_bytes, p.pm.pages_file_size, &p.rd);
+	if (r == 0)
+		pagestore_reader_release(&p.rd);
 	if (r < 0) {
 		img_dir_release(&p.dir);
 		vma_list_release(&p.vmas);
@@ -192,6 +198,16 @@ int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t addr,
 	}
 	*ret_src = PAGE_ABSENT;
 	return 0;
+}
+
+uint64_t chain_next_recorded(const struct chain *c, uint64_t addr)
+{
+	const struct chain_pass *p = &c->p[0];
+	const struct pm_entry *e = pm_list_find_ge(&p->pm.list, addr, p->meta.page_size);
+
+	if (!e)
+		return UINT64_MAX;
+	return MAX(e->vaddr, addr);
 }
 
 /*

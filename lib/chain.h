@@ -59,6 +59,12 @@ int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t addr,
  */
 int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
 		     bool lenient);
+/*
+ * The lowest address >= @addr that the newest pass records (data, zero or
+ * in a parent), or UINT64_MAX. Every page below it is PAGE_ABSENT: a walk
+ * over a large sparse VMA jumps there instead of resolving page by page.
+ */
+uint64_t chain_next_recorded(const struct chain *c, uint64_t addr);
 /* Read one page of PAGE_DATA into @out. */
 int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/procfs.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -159,6 +160,30 @@ static int build_notes(struct sdump_ctx *ctx, struct chain *c, const struct proc
 	return r < 0 ? sd_err(ctx, r, "cannot build the core notes") : 0;
 }
 
+/*
+ * Where a VMA stops showing its file: its end for a file of unknown size,
+ * the page after the file's last byte (as it was at the dump); its start
+ * for memory that is no file's.
+ */
+static uint64_t file_end(const struct vma *v, size_t psz)
+{
+	uint64_t fend, size = v->file_size;
+	struct stat st;
+
+	if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
+		return v->start;
+	if (!v->has_file_size) {
+		/* an older image: the file as it is now, which the core shows anyway */
+		if (!v->path || stat(v->path, &st) < 0 || !S_ISREG(st.st_mode))
+			return v->start;
+		size = (uint64_t)st.st_size;
+	}
+	if (size <= v->pgoff)
+		return v->start;
+	fend = (size - v->pgoff + psz - 1) & ~(uint64_t)(psz - 1);
+	return fend >= v->end - v->start ? v->end : v->start + fend;
+}
+
 /* Memory the core holds: everything but vvar, which no one can read. */
 static bool in_core(const struct vma *v)
 {
@@ -242,9 +267,24 @@ SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 		r = pwrite_all(out_fd, nb.p, nb.len, ph[0].p_offset);
 	for (size_t k = 1; r == 0 && k <= nload; k++) {
 		uint64_t a = ph[k].p_vaddr, end = a + ph[k].p_memsz, o = ph[k].p_offset;
+		uint64_t fend = file_end(vma_list_find(&c.p[0].vmas, a), psz);
 
 		while (r == 0 && a < end) {
 			size_t n = (size_t)MIN(end - a, (uint64_t)CHUNK);
+			uint64_t next = chain_next_recorded(&c, a);
+
+			/*
+			 * Nothing recorded in [a, next): zeros, or in a file mapping the
+			 * file's pages, zeros too past the end the file had. A hole in
+			 * the core, jumped over at once whatever its size.
+			 */
+			if (next > a && a >= fend) {
+				uint64_t skip = MIN(next, end) - a;
+
+				a += skip;
+				o += skip;
+				continue;
+			}
 
 			/* unsaved pages of files that changed or vanished read as zeros */
 			r = chain_read_range(ctx, &c, a, buf, n, true);

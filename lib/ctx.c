@@ -105,6 +105,7 @@ SDUMP_API void sdump_ctx_clear_error(struct sdump_ctx *ctx)
 	ctx->last_error = NULL;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vlog(struct sdump_ctx *ctx, enum sdump_log_level level, const char *fmt, va_list ap)
 {
 	char buf[1024];
@@ -124,6 +125,7 @@ void sd_log(struct sdump_ctx *ctx, enum sdump_log_level level, const char *fmt, 
 	va_end(ap);
 }
 
+__attribute__((format(printf, 4, 0)))
 static int verr(struct sdump_ctx *ctx, int r, bool with_errno, const char *fmt, va_list ap)
 {
 	char buf[1024];

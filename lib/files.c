@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,11 +116,11 @@ out:
 	return r;
 }
 
-static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct files_state *fs)
+static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct files_state *fs)
 {
 	struct fd_state *d;
 	_cleanup_free_ char *info = NULL;
-	char path[64];
+	char path[64], link[PATH_MAX];
 	struct stat st;
 	ssize_t n;
 	int r;
@@ -128,10 +129,13 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 	memset(d, 0, sizeof(*d));
 	d->fd = fd;
 	(void)snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-	n = readlink(path, d->path, sizeof(d->path) - 1);
+	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return errno == ENOENT ? 0 : sd_err(ctx, -errno, "cannot read '%s'", path);
-	d->path[n] = '\0';
+	link[n] = '\0';
+	d->path = strdup(link);
+	if (!d->path)
+		return -ENOMEM;
 	if (stat(path, &st) < 0)
 		return sd_err(ctx, -errno, "cannot stat fd %d of pid %d", fd, pid);
 	(void)snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
@@ -211,6 +215,19 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 	return 0;
 }
 
+/* One fd into fs->fds[fs->n]; what a failure or a vanished fd leaves there is freed. */
+static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct files_state *fs)
+{
+	size_t n = fs->n;
+	int r = add_fd_one(ctx, pid, pidfd, fd, fs);
+
+	if (fs->n == n) {
+		zfree(&fs->fds[n].path);
+		zfree(&fs->fds[n].pipe_data);
+	}
+	return r;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -267,8 +284,10 @@ int files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 
 void files_state_release(struct files_state *fs)
 {
-	for (size_t i = 0; i < fs->n; i++)
+	for (size_t i = 0; i < fs->n; i++) {
+		free(fs->fds[i].path);
 		free(fs->fds[i].pipe_data);
+	}
 	zfree(&fs->fds);
 	fs->n = 0;
 }

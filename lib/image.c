@@ -392,6 +392,9 @@ int img_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 	size_t len;
 	int r;
 
+	if (w->len > IMG_REC_MAX_BYTES)
+		return sd_errx(ctx, -EFBIG, "cannot write '%s/%s': %zu MiB of records, more than an image file may hold (%llu MiB)",
+			       dir->path, name, w->len >> 20, IMG_REC_MAX_BYTES >> 20);
 	r = img_rec_encode(type, w->buf ? w->buf : (const uint8_t *)"", w->len, &buf, &len);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot encode '%s'", name);
@@ -466,9 +469,33 @@ int img_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 	return 0;
 }
 
+/* An allocator for protobuf-c that refuses to go beyond a budget. */
+struct unpack_budget {
+	size_t left;
+};
+
+static void *budget_alloc(void *data, size_t size)
+{
+	struct unpack_budget *b = data;
+
+	if (size > b->left)
+		return NULL;
+	b->left -= size;
+	return malloc(size);
+}
+
+/* Unpacked messages are freed with the default allocator: plain free(). */
+static void budget_free(void *data, void *p)
+{
+	(void)data;
+	free(p);
+}
+
 int img_rec_next(struct img_rec_reader *r, const ProtobufCMessageDescriptor *desc,
 		 ProtobufCMessage **ret_msg)
 {
+	struct unpack_budget budget;
+	ProtobufCAllocator alloc = { budget_alloc, budget_free, &budget };
 	ProtobufCMessage *m;
 	uint32_t sz;
 
@@ -479,7 +506,9 @@ int img_rec_next(struct img_rec_reader *r, const ProtobufCMessageDescriptor *des
 	sz = get_le32(r->buf + r->pos);
 	if (sz > r->len - r->pos - 4)
 		return -EBADMSG;
-	m = protobuf_c_message_unpack(desc, NULL, sz, r->buf + r->pos + 4);
+	budget.left = (size_t)MIN(IMG_REC_UNPACK_BASE + IMG_REC_UNPACK_RATIO * (uint64_t)sz,
+				  IMG_REC_UNPACK_MAX);
+	m = protobuf_c_message_unpack(desc, &alloc, sz, r->buf + r->pos + 4);
 	if (!m)
 		return -EBADMSG;
 	r->pos += 4 + sz;

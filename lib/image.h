@@ -18,8 +18,22 @@
 #define IMG_HEADER_SIZE 16
 #define IMG_TRAILER_SIZE 16
 #define IMG_TRAILER_MAGIC 0x444e4553u /* "SEND" */
-/* No record file of ours decompresses to more: refuse before allocating. */
-#define IMG_REC_MAX_BYTES (1024ull * 1024 * 1024)
+/*
+ * No record file of ours decompresses to more: refuse before allocating (and
+ * refuse to write one larger). pagemap.img, the largest, reaches it with
+ * some 20 million runs of pages.
+ */
+#define IMG_REC_MAX_BYTES (256ull * 1024 * 1024)
+/*
+ * What unpacking one record may allocate: protobuf-c allocates a struct per
+ * submessage, so a record of tiny submessages costs many times its size (a
+ * VMA of 24 bytes becomes 128). Beyond IMG_REC_UNPACK_BASE +
+ * IMG_REC_UNPACK_RATIO times the record's size, and in any case beyond
+ * IMG_REC_UNPACK_MAX, the record is refused as corrupt.
+ */
+#define IMG_REC_UNPACK_BASE (64ull * 1024 * 1024)
+#define IMG_REC_UNPACK_RATIO 16
+#define IMG_REC_UNPACK_MAX (512ull * 1024 * 1024)
 
 enum img_type {
 	IMG_INVENTORY = 1,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,17 @@ int passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vm
 		r = sd_err(ctx, -ENOMEM, "cannot encode mm.img");
 		goto out;
 	}
+	if (vmas->n > MM_MAX_VMAS) {
+		r = sd_errx(ctx, -EOPNOTSUPP, "cannot dump a process of %zu VMAs: sdump takes at most %u",
+			    vmas->n, MM_MAX_VMAS);
+		goto out;
+	}
+	if (vmas->n && vmas->v[vmas->n - 1].end > PM_ADDR_LIMIT) {
+		r = sd_errx(ctx, -EOPNOTSUPP,
+			    "cannot dump memory at 0x%" PRIx64 ": above 0x%llx (5-level paging), not supported",
+			    vmas->v[vmas->n - 1].start, PM_ADDR_LIMIT);
+		goto out;
+	}
 	for (size_t i = 0; i < vmas->n; i++) {
 		const struct vma *s = &vmas->v[i];
 
@@ -172,6 +184,11 @@ int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_si
 	if (r < 0)
 		return r;
 	mm = (Mm *)msg;
+	if (mm->n_vmas > MM_MAX_VMAS) {
+		r = sd_errx(ctx, -EBADMSG, "image file '%s/mm.img' is corrupt: %zu VMAs, more than the %u sdump takes",
+			    dir->path, mm->n_vmas, MM_MAX_VMAS);
+		goto out;
+	}
 	l.v = calloc(mm->n_vmas ? mm->n_vmas : 1, sizeof(*l.v));
 	if (!l.v) {
 		r = sd_err(ctx, -ENOMEM, "cannot read '%s/mm.img'", dir->path);
@@ -182,12 +199,24 @@ int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_si
 		const Vma *s = mm->vmas[i];
 		struct vma *d = &l.v[i];
 
-		if (s->start >= s->end || s->start % page_size || s->end % page_size ||
-		    s->end > PM_ADDR_LIMIT || s->pgoff % page_size || (int)s->kind < (int)VK_ANON ||
-		    (int)s->kind > (int)VK_VVAR || (s->prot & ~7u) ||
-		    (i > 0 && s->start < l.v[i - 1].end)) {
-			r = sd_errx(ctx, -EBADMSG, "image file '%s/mm.img' is corrupt: bad VMA",
-				    dir->path);
+		const char *why = NULL;
+
+		if (s->start >= s->end)
+			why = "its start is not below its end";
+		else if (s->end > PM_ADDR_LIMIT)
+			why = "it lies beyond the user address space";
+		else if (s->start % page_size || s->end % page_size || s->pgoff % page_size)
+			why = "it is not page aligned";
+		else if ((int)s->kind < (int)VK_ANON || (int)s->kind > (int)VK_VVAR || (s->prot & ~7u))
+			why = "unknown kind or protection";
+		else if (i > 0 && s->start < l.v[i - 1].end)
+			why = "it overlaps the one before";
+		else if (s->pgoff > UINT64_MAX - (s->end - s->start))
+			why = "its file offset overflows";
+		if (why) {
+			r = sd_errx(ctx, -EBADMSG,
+				    "image file '%s/mm.img' is corrupt: VMA %zu (0x%" PRIx64 "-0x%" PRIx64 "): %s",
+				    dir->path, i, s->start, s->end, why);
 			goto out;
 		}
 		d->start = s->start;

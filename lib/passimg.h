@@ -37,9 +37,19 @@ const char *pass_kind_name(enum pass_kind kind);
 int passimg_write_inventory(struct sdump_ctx *ctx, struct img_dir *dir, const struct pass_meta *m);
 int passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pass_meta *ret_m);
 
+/*
+ * The most VMAs an image may hold: the largest vm.max_map_count distributions
+ * ship (the kernel's default is 65530). More is refused, at dump and read.
+ */
+#define MM_MAX_VMAS (1u << 20)
+
+/* -EOPNOTSUPP for more than MM_MAX_VMAS VMAs or one above PM_ADDR_LIMIT. */
 int passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vma_list *vmas,
 		     uint64_t *ret_size);
-/* VMAs sorted, not overlapping, page aligned, below the address limit: else -EBADMSG. */
+/*
+ * At most MM_MAX_VMAS VMAs, sorted, not overlapping, page aligned, below
+ * PM_ADDR_LIMIT: else -EBADMSG.
+ */
 int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_size,
 		    struct vma_list *ret_vmas);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,23 +136,25 @@ static int bad(struct sdump_ctx *ctx, struct img_dir *dir, const char *what)
 	return sd_errx(ctx, -EBADMSG, "image file '%s/pagemap.img' is corrupt: %s", dir->path, what);
 }
 
-static int check_entry(const struct pmimg *pm, const struct pm_entry *prev,
-		       const struct pm_entry *e)
+/* Why the run @e cannot be, or NULL. */
+static const char *check_entry(const struct pmimg *pm, const struct pm_entry *prev,
+			       const struct pm_entry *e)
 {
 	uint64_t psz = pm->page_size;
 
 	if (e->kind != PM_DATA && e->kind != PM_ZERO && e->kind != PM_PARENT)
-		return -1;
-	if (e->npages == 0 || e->vaddr % psz || e->vaddr >= PM_ADDR_LIMIT ||
-	    e->npages > (PM_ADDR_LIMIT - e->vaddr) / psz)
-		return -1;
+		return "unknown kind";
+	if (e->npages == 0 || e->vaddr % psz)
+		return "empty or not page aligned";
+	if (e->vaddr >= PM_ADDR_LIMIT || e->npages > (PM_ADDR_LIMIT - e->vaddr) / psz)
+		return "it reaches beyond the user address space";
 	if (prev && prev->vaddr + prev->npages * psz > e->vaddr)
-		return -1;
+		return "it overlaps the one before";
 	if (e->kind == PM_DATA &&
 	    (e->off % psz || e->off > pm->stream_bytes ||
 	     e->npages > (pm->stream_bytes - e->off) / psz))
-		return -1;
-	return 0;
+		return "its data lies outside pages.img";
+	return NULL;
 }
 
 int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
@@ -193,11 +196,15 @@ int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
 		PagemapEntry *pe = (PagemapEntry *)m;
 		struct pm_entry e = { pe->vaddr, pe->nr_pages, (enum pm_kind)pe->kind, pe->off };
 		const struct pm_entry *prev = pm.list.n ? &pm.list.e[pm.list.n - 1] : NULL;
-		bool ok = check_entry(&pm, prev, &e) == 0 && (e.kind != PM_DATA || pe->has_off);
+		const char *why = check_entry(&pm, prev, &e);
 
+		if (!why && e.kind == PM_DATA && !pe->has_off)
+			why = "no offset";
 		protobuf_c_message_free_unpacked(m, NULL);
-		if (!ok) {
-			r = bad(ctx, dir, "bad page run");
+		if (why) {
+			r = sd_errx(ctx, -EBADMSG,
+				    "image file '%s/pagemap.img' is corrupt: page run %zu (0x%" PRIx64 ", %" PRIu64 " pages): %s",
+				    dir->path, pm.list.n, e.vaddr, e.npages, why);
 			goto out;
 		}
 		/* no merging on read: keep what the image says, one entry a record */

@@ -17,8 +17,13 @@
 /* Values of the PagesKind enum in proto/pagemap.proto. */
 enum pm_kind { PM_DATA = 1, PM_ZERO = 2, PM_PARENT = 3 };
 
-/* Highest user address we accept from an image (x86-64 5-level paging). */
-#define PM_ADDR_LIMIT (1ull << 57)
+/*
+ * The end of the user address space, the highest address an image may
+ * name: x86-64 with 4-level page tables (TASK_SIZE_MAX is 2^47 - 4096). A
+ * process that mapped memory above it (5-level paging, on request) is
+ * refused at dump time.
+ */
+#define PM_ADDR_LIMIT (1ull << 47)
 
 struct pm_entry {
 	uint64_t vaddr;

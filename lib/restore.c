@@ -354,6 +354,13 @@ static int map_vmas(struct rst *r)
 			flags |= MAP_ANONYMOUS | (v->kind == VK_SHMEM ? MAP_SHARED : MAP_PRIVATE);
 			if (v->path && !strcmp(v->path, "[stack]"))
 				flags |= MAP_GROWSDOWN;
+			/*
+			 * A PROT_NONE reservation (terabytes, for some runtimes) costs
+			 * no commit charge in the process: mapped writable to be filled,
+			 * it would, and the kernel would refuse it
+			 */
+			if (v->prot == PROT_NONE && v->kind == VK_ANON)
+				flags |= MAP_NORESERVE;
 			e = rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, -1, 0, &ret);
 			break;
 		case VK_FILE:
@@ -414,8 +421,12 @@ static int fill_vma(struct rst *r, const struct vma *v, uint8_t *buf, size_t buf
 		}
 		if (src != PAGE_ABSENT)
 			r->pages_done++;
-		if (!write)
+		if (!write) {
+			/* a hole in what the dump recorded: jump over it, whatever its size */
+			if (src == PAGE_ABSENT)
+				a = MAX(a, MIN(chain_next_recorded(&r->chain, a), v->end) - psz);
 			continue;
+		}
 		if (n == 0)
 			run = a;
 		if (src == PAGE_DATA) {

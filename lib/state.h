@@ -90,7 +90,7 @@ enum fd_kind { FDK_FILE = 1, FDK_DIR, FDK_CHR, FDK_PIPE, FDK_FIFO, FDK_TTY };
 struct fd_state {
 	int fd;
 	enum fd_kind kind;
-	char path[4096];
+	char *path;		/* what /proc/PID/fd/N links to; never NULL once read */
 	uint32_t flags;
 	uint64_t pos;
 	uint64_t dev, ino, size, rdev;
@@ -99,6 +99,9 @@ struct fd_state {
 	size_t pipe_data_len;
 	bool has_pipe_data;
 };
+
+/* The most fds an image may hold: the kernel's default fs.nr_open. */
+#define FILES_MAX_FDS (1u << 20)
 
 struct files_state {
 	size_t n;

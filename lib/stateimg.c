@@ -414,6 +414,10 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 	if (r < 0)
 		return r;
 	f = (Files *)m;
+	if (f->n_fds > FILES_MAX_FDS) {
+		r = bad(ctx, dir, "files.img");
+		goto out;
+	}
 	fs->fds = calloc(f->n_fds ? f->n_fds : 1, sizeof(*fs->fds));
 	if (!fs->fds) {
 		r = -ENOMEM;
@@ -423,14 +427,22 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 		const Fd *s = f->fds[i];
 		struct fd_state *d = &fs->fds[i];
 
-		if (s->fd < 0 || s->kind < FD_KIND__FD_FILE || s->kind > FD_KIND__FD_TTY ||
+		/* sorted and unique, as a dump writes them: a restore places each once */
+		if (s->fd < 0 || (i > 0 && s->fd <= fs->fds[i - 1].fd) ||
+		    s->kind < FD_KIND__FD_FILE || s->kind > FD_KIND__FD_TTY ||
 		    (s->has_pipe_data && s->pipe_data.len > (16u << 20))) {
 			r = bad(ctx, dir, "files.img");
 			goto out;
 		}
+		/* counted at once: files_state_release() frees what it holds on any failure */
+		fs->n++;
 		d->fd = s->fd;
 		d->kind = (enum fd_kind)s->kind;
-		(void)snprintf(d->path, sizeof(d->path), "%s", s->path);
+		d->path = strdup(s->path ? s->path : "");
+		if (!d->path) {
+			r = -ENOMEM;
+			goto out;
+		}
 		d->flags = s->flags;
 		d->pos = s->pos;
 		d->dev = s->dev;
@@ -449,7 +461,6 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 				memcpy(d->pipe_data, s->pipe_data.data, s->pipe_data.len);
 			d->pipe_data_len = s->pipe_data.len;
 		}
-		fs->n++;
 	}
 out:
 	protobuf_c_message_free_unpacked(m, NULL);

@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzzing the image reader: the input replaces one file of an otherwise
+ * valid two-pass chain (a pre-dump and a final dump on top of it), then the
+ * read paths run in-process: sdump_image_info_load() (sdump show: every
+ * record file, every frame checksum, the chain, the process state) with its
+ * text and JSON output, sdump_extract() over the recorded VMAs, and
+ * sdump_coredump() (the state and memory that a restore reads too).
+ *
+ * Input: byte 0 chooses the file (low nibble, modulo the number of files)
+ * and how the rest becomes that file (bits 4-5):
+ *   0  the rest is the uncompressed records (u32 length + protobuf, repeated),
+ *      encoded by the harness with a valid header, zstd frame and trailer;
+ *      for pages.img, the raw page stream, cut into frames by the harness,
+ *      with pagemap.img's frame table rewritten to match;
+ *   1  the rest is the file itself, its checksums fixed up (the header CRC,
+ *      the trailer's length and CRC; for pages.img, the frame CRCs that
+ *      pagemap.img keeps, for the frame sizes it records);
+ *   2  the rest is the file itself, written as is (the checksums must catch it).
+ * Modes 0 and 1 get the fuzzer past the CRC-32C checks, so that the parsers
+ * behind them see what it makes.
+ *
+ * Linked with libFuzzer (LLVMFuzzerTestOneInput) or, through afl_driver.c,
+ * with AFL++. The base image is built at start-up with the library's own
+ * writers, in a temporary directory, the same on every run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "sdump.h"
+#include "ctx.h"
+#include "crc32c.h"
+#include "image.h"
+#include "pagestore.h"
+#include "passimg.h"
+#include "pmimg.h"
+#include "state.h"
+#include "stateimg.h"
+#include "util.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define PSZ 4096u
+#define TID 4242
+#define ANON_START 0x10000000ull
+#define ANON_PAGES 512u
+#define FILE_START 0x400000ull
+#define FILE_PAGES 4u
+#define VDSO_START 0x7ffff7ff0000ull
+#define STACK_START 0x7ffffffde000ull
+#define STACK_END 0x7ffffffff000ull
+
+struct base_file {
+	const char *pass;	/* "1" (pre-dump) or "2" (dump) */
+	const char *name;
+	uint8_t *data;		/* pristine contents */
+	size_t len;
+};
+
+static char base_dir[64];
+static char pass_path[2][96];
+#define F(pass, name) { pass, name, NULL, 0 }
+static struct base_file files[] = {
+	F("2", "inventory.img"), F("2", "mm.img"),	 F("2", "pagemap.img"), F("2", "stats.img"),
+	F("2", "pages.img"),	 F("2", "process.img"), F("2", "core-4242.img"), F("2", "files.img"),
+	F("1", "inventory.img"), F("1", "mm.img"),	 F("1", "pagemap.img"), F("1", "stats.img"),
+	F("1", "pages.img"),
+};
+static struct sdump_ctx *ctx;
+static FILE *devnull;
+static int devnull_fd = -1, core_fd = -1;
+
+static void die(const char *what)
+{
+	(void)fprintf(stderr, "fuzz_image: cannot build the base image: %s: %s\n", what,
+		      ctx && sdump_ctx_last_error(ctx) ? sdump_ctx_last_error(ctx) : "");
+	abort();
+}
+
+static void fill_pattern(uint8_t *p, size_t len, uint64_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)((seed * 131 + i * 7 + (i >> 12)) & 0xff);
+}
+
+/* Write @npages of pattern into the pass's stream; returns the stream offset. */
+static uint64_t put_pages(struct pagestore_writer *w, size_t npages, uint64_t seed)
+{
+	uint64_t first = UINT64_MAX;
+
+	while (npages > 0) {
+		uint8_t *buf;
+		size_t room, n;
+		uint64_t off;
+
+		if (pagestore_reserve(w, &buf, &room, &off) < 0)
+			die("reserve");
+		if (first == UINT64_MAX)
+			first = off;
+		n = MIN(room / PSZ, npages);
+		fill_pattern(buf, n * PSZ, seed + off);
+		if (pagestore_commit(w, n * PSZ) < 0)
+			die("commit");
+		npages -= n;
+	}
+	return first;
+}
+
+static void add_vma(struct vma_list *l, uint64_t start, uint64_t end, uint32_t prot,
+		    enum vma_kind kind, const char *path, const struct stat *st)
+{
+	struct vma *v = &l->v[l->n++];
+
+	*v = (struct vma){ .start = start, .end = end, .prot = prot, .kind = kind };
+	if (path) {
+		v->path = strdup(path);
+		if (!v->path)
+			die("strdup");
+	}
+	if (st) {
+		v->dev_major = major(st->st_dev);
+		v->dev_minor = minor(st->st_dev);
+		v->ino = st->st_ino;
+		v->has_file_size = true;
+		v->file_size = (uint64_t)st->st_size;
+	}
+}
+
+static void build_state(struct process_state *ps, struct files_state *fs)
+{
+	struct thread_state *t;
+	uint64_t auxv[4] = { 6 /* AT_PAGESZ */, PSZ, 0, 0 };
+	struct fd_state *d;
+
+	ps->pid = ps->pgid = ps->sid = TID;
+	ps->ppid = 1;
+	ps->sigactions[1] = (struct ksigaction){ 0x401000, 0x04000000, 0x401100, 0 };
+	ps->mm.start_code = FILE_START;
+	ps->mm.end_code = FILE_START + PSZ;
+	ps->mm.start_brk = ps->mm.brk = ANON_START;
+	ps->mm.start_stack = STACK_END - 0x100;
+	ps->mm.arg_start = STACK_END - 0x80;
+	ps->mm.arg_end = STACK_END - 0x70;
+	ps->mm.env_start = ps->mm.arg_end;
+	ps->mm.env_end = STACK_END - 0x10;
+	ps->mm.auxv = malloc(sizeof(auxv));
+	if (!ps->mm.auxv)
+		die("malloc");
+	memcpy(ps->mm.auxv, auxv, sizeof(auxv));
+	ps->mm.auxv_len = sizeof(auxv);
+	(void)snprintf(ps->mm.exe, sizeof(ps->mm.exe), "/bin/true");
+	ps->mm.vdso = VDSO_START;
+	for (int i = 0; i < NRLIMITS; i++)
+		ps->rlimits[i] = (struct rlimit64_s){ UINT64_MAX, UINT64_MAX };
+	ps->umask = 022;
+	(void)snprintf(ps->cwd, sizeof(ps->cwd), "/");
+	(void)snprintf(ps->root, sizeof(ps->root), "/");
+	ps->ngroups = 1;
+	ps->dumpable = 1;
+	ps->nthreads = 1;
+	ps->threads = calloc(1, sizeof(*ps->threads));
+	ps->nshared = 1;
+	ps->shared = calloc(1, SIGINFO_SIZE);
+	if (!ps->threads || !ps->shared)
+		die("calloc");
+	ps->shared[0][0] = 10; /* SIGUSR1 */
+	t = &ps->threads[0];
+	t->tid = TID;
+	t->regs.rip = FILE_START + 0x10;
+	t->regs.rsp = STACK_END - 0x200;
+	t->regs.orig_rax = (unsigned long long)-1;
+	t->xsave_len = 576;
+	t->xsave = calloc(1, t->xsave_len);
+	t->npending = 1;
+	t->pending = calloc(1, SIGINFO_SIZE);
+	if (!t->xsave || !t->pending)
+		die("calloc");
+	t->pending[0][0] = 12; /* SIGUSR2 */
+	t->has_rseq = true;
+	t->rseq_abi = STACK_END - 0x400;
+	t->rseq_size = 32;
+	t->rseq_sig = 0x53053053;
+	(void)snprintf(t->comm, sizeof(t->comm), "fuzzed");
+
+	fs->n = 2;
+	fs->fds = calloc(2, sizeof(*fs->fds));
+	if (!fs->fds)
+		die("calloc");
+	d = &fs->fds[0];
+	d->fd = 0;
+	d->kind = FDK_CHR;
+	d->path = strdup("/dev/null");
+	d->flags = O_RDWR;
+	d = &fs->fds[1];
+	d->fd = 3;
+	d->kind = FDK_PIPE;
+	d->path = strdup("pipe:[1234]");
+	d->has_pipe_data = true;
+	d->pipe_data_len = 5;
+	d->pipe_data = malloc(5);
+	if (!d->pipe_data || !fs->fds[0].path || !d->path)
+		die("malloc");
+	memcpy(d->pipe_data, "hello", 5);
+}
+
+/*
+ * One pass. Pass 1 (pre-dump): anon pages 0-299 stored, 300-399 zero; the
+ * file's first page written; the vdso; the stack. Pass 2 (dump): anon pages
+ * 0-9 stored, 10-399 in the parent, the stack again, and the process state.
+ */
+static void build_pass(int n, const char *file_path, const struct stat *file_st)
+{
+	struct img_dir dir = { .dirfd = -1 };
+	struct pass_meta m = { 0 };
+	struct vma_list vl = { 0 };
+	struct pmimg pm = { .page_size = PSZ, .frame_size = PAGESTORE_FRAME_SIZE };
+	struct pagestore_writer *w = NULL;
+	struct sdump_stats st = { 0 };
+	uint64_t off;
+
+	if (img_dir_create(ctx, pass_path[n - 1], &dir) < 0)
+		die("img_dir_create");
+	vl.v = calloc(5, sizeof(*vl.v));
+	vl.cap = 5;
+	if (!vl.v)
+		die("calloc");
+	add_vma(&vl, FILE_START, FILE_START + FILE_PAGES * PSZ, PROT_READ | PROT_EXEC, VK_FILE,
+		file_path, file_st);
+	add_vma(&vl, ANON_START, ANON_START + ANON_PAGES * PSZ, PROT_READ | PROT_WRITE, VK_ANON,
+		"[heap]", NULL);
+	add_vma(&vl, VDSO_START, VDSO_START + 2 * PSZ, PROT_READ | PROT_EXEC, VK_VDSO, "[vdso]",
+		NULL);
+	add_vma(&vl, STACK_START, STACK_END, PROT_READ | PROT_WRITE, VK_ANON, "[stack]", NULL);
+
+	if (pagestore_writer_new(ctx, &dir, 1, 1, &w) < 0)
+		die("pagestore_writer_new");
+	if (n == 1) {
+		off = put_pages(w, 1, 1);
+		(void)pm_list_add(&pm.list, FILE_START, 1, PM_DATA, off, PSZ);
+		off = put_pages(w, 300, 2);
+		(void)pm_list_add(&pm.list, ANON_START, 300, PM_DATA, off, PSZ);
+		(void)pm_list_add(&pm.list, ANON_START + 300 * PSZ, 100, PM_ZERO, 0, PSZ);
+		off = put_pages(w, 2, 3);
+		(void)pm_list_add(&pm.list, VDSO_START, 2, PM_DATA, off, PSZ);
+	} else {
+		(void)pm_list_add(&pm.list, FILE_START, 1, PM_PARENT, 0, PSZ);
+		off = put_pages(w, 10, 4);
+		(void)pm_list_add(&pm.list, ANON_START, 10, PM_DATA, off, PSZ);
+		(void)pm_list_add(&pm.list, ANON_START + 10 * PSZ, 390, PM_PARENT, 0, PSZ);
+		(void)pm_list_add(&pm.list, VDSO_START, 2, PM_PARENT, 0, PSZ);
+	}
+	off = put_pages(w, 8, 5 + (uint64_t)n);
+	(void)pm_list_add(&pm.list, STACK_END - 8 * PSZ, 8, PM_DATA, off, PSZ);
+	if (pagestore_writer_finish(w, &pm.frames, &pm.nframes, &pm.stream_bytes,
+				    &pm.pages_file_size) < 0)
+		die("pagestore_writer_finish");
+	pagestore_writer_free(w);
+	if (pmimg_write(ctx, &dir, &pm, NULL) < 0 || passimg_write_mm(ctx, &dir, &vl, NULL) < 0)
+		die("pagemap/mm");
+	if (n == 2) {
+		struct process_state ps = { 0 };
+		struct files_state fs = { 0 };
+
+		build_state(&ps, &fs);
+		if (stateimg_write(ctx, &dir, &ps, &fs, NULL) < 0)
+			die("stateimg_write");
+		process_state_release(&ps);
+		files_state_release(&fs);
+		if (symlinkat("../1", dir.dirfd, "parent") < 0)
+			die("symlink");
+	}
+	st.vmas = vl.n;
+	st.pages_written = n == 1 ? 311 : 18;
+	if (passimg_write_stats(ctx, &dir, &st) < 0)
+		die("stats");
+	m.format_version = SDUMP_IMAGE_VERSION;
+	(void)snprintf(m.pass_id, sizeof(m.pass_id), "%032x", n);
+	if (n == 2) {
+		(void)snprintf(m.parent_pass_id, sizeof(m.parent_pass_id), "%032x", 1);
+		(void)snprintf(m.parent_path, sizeof(m.parent_path), "../1");
+	}
+	m.kind = n == 1 ? PASS_KIND_PRE_DUMP : PASS_KIND_DUMP;
+	m.pid = TID;
+	m.start_time = 12345;
+	(void)snprintf(m.tracker, sizeof(m.tracker), "none");
+	m.page_size = PSZ;
+	(void)snprintf(m.kernel, sizeof(m.kernel), "6.18.0");
+	(void)snprintf(m.comm, sizeof(m.comm), "fuzzed");
+	m.boot_id_hi = 0x1111;
+	m.boot_id_lo = 0x2222;
+	if (passimg_write_inventory(ctx, &dir, &m) < 0)
+		die("inventory");
+	pmimg_release(&pm);
+	vma_list_release(&vl);
+	img_dir_release(&dir);
+}
+
+static uint8_t *read_whole(const char *path, size_t *ret_len)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die(path);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf || pread_all(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+		die(path);
+	(void)close(fd);
+	*ret_len = (size_t)st.st_size;
+	return buf;
+}
+
+static void write_whole(const char *pass, const char *name, const uint8_t *data, size_t len)
+{
+	char path[256];
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "%s/%s/%s", base_dir, pass, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, data, len) < 0)
+		die(path);
+	(void)close(fd);
+}
+
+static struct base_file *find_file(const char *pass, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (!strcmp(files[i].pass, pass) && !strcmp(files[i].name, name))
+			return &files[i];
+	return NULL;
+}
+
+static void cleanup(void)
+{
+	char cmd[128];
+
+	if (!base_dir[0] || getenv("SDUMP_FUZZ_KEEP"))
+		return;
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base_dir);
+	(void)!system(cmd);
+}
+
+static void quiet_log(void *userdata, enum sdump_log_level level, const char *msg)
+{
+	(void)userdata;
+	(void)level;
+	(void)msg;
+}
+
+static enum img_type type_of(const char *name)
+{
+	if (!strcmp(name, "inventory.img"))
+		return IMG_INVENTORY;
+	if (!strcmp(name, "mm.img"))
+		return IMG_MM;
+	if (!strcmp(name, "pagemap.img"))
+		return IMG_PAGEMAP;
+	if (!strcmp(name, "stats.img"))
+		return IMG_STATS;
+	if (!strcmp(name, "pages.img"))
+		return IMG_PAGES;
+	if (!strcmp(name, "process.img"))
+		return IMG_PROCESS;
+	if (!strcmp(name, "files.img"))
+		return IMG_FILES;
+	return IMG_CORE;
+}
+
+static void write_seed(const char *out, const char *tag, size_t idx, unsigned int mode,
+		       const uint8_t *data, size_t len)
+{
+	char path[512];
+	uint8_t sel = (uint8_t)(idx | mode << 4);
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "%s/%s-%s-%s-%u", out, tag, files[idx].pass,
+		       files[idx].name, mode);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, &sel, 1) < 0 || write_all(fd, data, len) < 0)
+		die(path);
+	(void)close(fd);
+}
+
+/* The seeds of one file: its records (mode 0; pages.img: the page stream), itself (1, 2). */
+static void seeds_of(const char *out, const char *tag, const char *dirpath, size_t idx,
+		     const uint8_t *f, size_t len)
+{
+	uint8_t *recs = NULL;
+	size_t rlen = 0;
+
+	if (!strcmp(files[idx].name, "pages.img")) {
+		struct pagestore_reader rd = { .fd = -1 };
+		struct img_dir dir = { .dirfd = -1 };
+		struct pmimg pm = { 0 };
+
+		if (img_dir_open(ctx, dirpath, &dir) == 0 &&
+		    pmimg_read(ctx, &dir, &pm) == 0 &&
+		    pagestore_reader_open(ctx, &dir, pm.frames, pm.nframes, pm.frame_size,
+					  pm.stream_bytes, pm.pages_file_size, &rd) == 0) {
+			recs = malloc(pm.stream_bytes ? pm.stream_bytes : 1);
+			if (recs && pagestore_read(ctx, &rd, 0, recs, pm.stream_bytes) == 0)
+				rlen = pm.stream_bytes;
+			pagestore_reader_release(&rd);
+		}
+		pmimg_release(&pm);
+		img_dir_release(&dir);
+	} else if (img_rec_decode(type_of(files[idx].name), f, len, &recs, &rlen) < 0) {
+		recs = NULL;
+		rlen = 0;
+	}
+	if (recs)
+		write_seed(out, tag, idx, 0, recs, rlen);
+	free(recs);
+	write_seed(out, tag, idx, 1, f, len);
+	write_seed(out, tag, idx, 2, f, len);
+}
+
+/*
+ * Write a seed corpus into @out: from the base image, and from the files of
+ * the real image @from (may be NULL) under the base file of the same name
+ * (the files of a pre-dump under pass 1, of a dump under pass 2).
+ */
+static void write_seeds(const char *out, const char *from)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		seeds_of(out, "base", pass_path[files[i].pass[0] - '1'], i, files[i].data,
+			 files[i].len);
+	if (!from)
+		return;
+	for (int pass = 0; pass < 2; pass++) {
+		char dir[512];
+
+		(void)snprintf(dir, sizeof(dir), "%s/%s", from, pass ? "dump" : "pre-dump");
+		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+			char path[768];
+			const char *name = files[i].name;
+			struct stat st;
+			uint8_t *f;
+			size_t len;
+
+			if (files[i].pass[0] != (pass ? '2' : '1'))
+				continue;
+			if (!strncmp(name, "core-", 5))
+				name = "core.img"; /* the real image's first thread, linked by the script */
+			(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+			if (stat(path, &st) < 0)
+				continue;
+			f = read_whole(path, &len);
+			seeds_of(out, "real", dir, i, f, len);
+			free(f);
+		}
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char file_path[128];
+	uint8_t page[FILE_PAGES * PSZ];
+	struct stat st;
+	int fd;
+
+	(void)argc;
+	(void)argv;
+	if (sdump_ctx_new(&ctx) < 0)
+		abort();
+	sdump_ctx_set_log(ctx, quiet_log, NULL);
+	if (getenv("SDUMP_FUZZ_VERBOSE"))
+		sdump_ctx_set_log(ctx, NULL, NULL);
+	(void)snprintf(base_dir, sizeof(base_dir), "/tmp/sdump-fuzz-XXXXXX");
+	if (!mkdtemp(base_dir))
+		die("mkdtemp");
+	(void)atexit(cleanup);
+	/*
+	 * The mapped file: one path for every run and every job, so that an input
+	 * naming it (mm.img records its path, device and inode) reproduces. It is
+	 * left behind; made once, atomically.
+	 */
+	(void)snprintf(file_path, sizeof(file_path), "/tmp/sdump-fuzz-mapped-file");
+	if (stat(file_path, &st) < 0 || st.st_size != (off_t)sizeof(page)) {
+		char tmp[160];
+
+		(void)snprintf(tmp, sizeof(tmp), "%s/mapped-file", base_dir);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		fill_pattern(page, sizeof(page), 99);
+		if (fd < 0 || write_all(fd, page, sizeof(page)) < 0 || rename(tmp, file_path) < 0)
+			die(file_path);
+		(void)close(fd);
+	}
+	if (stat(file_path, &st) < 0)
+		die(file_path);
+	for (int n = 1; n <= 2; n++) {
+		(void)snprintf(pass_path[n - 1], sizeof(pass_path[n - 1]), "%s/%d", base_dir, n);
+		build_pass(n, file_path, &st);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char path[256];
+
+		(void)snprintf(path, sizeof(path), "%s/%s/%s", base_dir, files[i].pass, files[i].name);
+		files[i].data = read_whole(path, &files[i].len);
+	}
+	devnull = fopen("/dev/null", "we");
+	devnull_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	core_fd = memfd_create("core", MFD_CLOEXEC);
+	if (!devnull || devnull_fd < 0 || core_fd < 0)
+		die("/dev/null");
+	if (getenv("SDUMP_FUZZ_SEEDS_OUT")) {
+		write_seeds(getenv("SDUMP_FUZZ_SEEDS_OUT"), getenv("SDUMP_FUZZ_SEEDS_FROM"));
+		exit(0);
+	}
+	return 0;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A record file whose header and trailer checksums match what it holds. */
+static void fix_record_file(uint8_t *f, size_t len)
+{
+	if (len < IMG_HEADER_SIZE + IMG_TRAILER_SIZE)
+		return;
+	put_le32(f + 12, crc32c(0, f, 12));
+	put_le64(f + len - 16, len - IMG_HEADER_SIZE - IMG_TRAILER_SIZE);
+	put_le32(f + len - 8, crc32c(0, f, len - 8));
+	put_le32(f + len - 4, IMG_TRAILER_MAGIC);
+}
+
+/* Rewrite @pass's pagemap.img with a new frame table, its runs as they were. */
+static void rewrite_frames(const char *pass, const struct pagestore_frame *frames, size_t nframes,
+			   uint64_t stream_bytes, uint64_t file_size)
+{
+	struct img_dir dir = { .dirfd = -1 };
+	struct pmimg pm = { 0 };
+	char path[128];
+
+	(void)snprintf(path, sizeof(path), "%s/%s", base_dir, pass);
+	if (img_dir_open(ctx, path, &dir) < 0 || pmimg_read(ctx, &dir, &pm) < 0)
+		die("pagemap.img");
+	free(pm.frames);
+	pm.frames = (struct pagestore_frame *)frames;
+	pm.nframes = nframes;
+	if (stream_bytes != UINT64_MAX) {
+		pm.stream_bytes = stream_bytes;
+		pm.pages_file_size = file_size;
+	}
+	if (pmimg_write(ctx, &dir, &pm, NULL) < 0)
+		die("pagemap.img");
+	pm.frames = NULL;
+	pmimg_release(&pm);
+	img_dir_release(&dir);
+}
+
+/* Mode 0 for pages.img: the input is the page stream; compress it into frames. */
+static void write_pages_stream(const char *pass, const uint8_t *data, size_t len)
+{
+	size_t cap = len / PAGESTORE_FRAME_SIZE + 1, n = 0, flen = IMG_HEADER_SIZE;
+	struct pagestore_frame *frames = calloc(cap, sizeof(*frames));
+	uint8_t *file = malloc(IMG_HEADER_SIZE + cap * ZSTD_compressBound(PAGESTORE_FRAME_SIZE));
+
+	if (!frames || !file)
+		die("malloc");
+	img_header_fill(file, IMG_PAGES);
+	for (size_t off = 0; off < len; off += PAGESTORE_FRAME_SIZE) {
+		size_t in = MIN(len - off, (size_t)PAGESTORE_FRAME_SIZE);
+		size_t z = ZSTD_compress(file + flen, ZSTD_compressBound(in), data + off, in, 1);
+
+		if (ZSTD_isError(z))
+			die("zstd");
+		frames[n++] = (struct pagestore_frame){ (uint32_t)z, crc32c(0, file + flen, z) };
+		flen += z;
+	}
+	write_whole(pass, "pages.img", file, flen);
+	rewrite_frames(pass, frames, n, len, flen);
+	free(frames);
+	free(file);
+}
+
+/* Mode 1 for pages.img: the file as given, with frame CRCs for the sizes pagemap.img has. */
+static void write_pages_fixed(const char *pass, uint8_t *f, size_t len)
+{
+	struct img_dir dir = { .dirfd = -1 };
+	struct pmimg pm = { 0 };
+	struct pagestore_frame *frames;
+	uint64_t off = IMG_HEADER_SIZE;
+	char path[128];
+
+	if (len >= IMG_HEADER_SIZE)
+		put_le32(f + 12, crc32c(0, f, 12));
+	write_whole(pass, "pages.img", f, len);
+	(void)snprintf(path, sizeof(path), "%s/%s", base_dir, pass);
+	if (img_dir_open(ctx, path, &dir) < 0 || pmimg_read(ctx, &dir, &pm) < 0)
+		die("pagemap.img");
+	frames = calloc(pm.nframes + 1, sizeof(*frames));
+	if (!frames)
+		die("calloc");
+	for (size_t i = 0; i < pm.nframes; i++) {
+		uint32_t cs = pm.frames[i].csize;
+
+		frames[i].csize = cs;
+		if (off <= len && cs <= len - off)
+			frames[i].crc32c = crc32c(0, f + off, cs);
+		off += cs;
+	}
+	rewrite_frames(pass, frames, pm.nframes, UINT64_MAX, 0);
+	free(frames);
+	pmimg_release(&pm);
+	img_dir_release(&dir);
+}
+
+static void restore_base(const struct base_file *bf)
+{
+	write_whole(bf->pass, bf->name, bf->data, bf->len);
+	if (!strcmp(bf->name, "pages.img")) {
+		const struct base_file *pm = find_file(bf->pass, "pagemap.img");
+
+		write_whole(pm->pass, pm->name, pm->data, pm->len);
+	}
+}
+
+/* What show, extract and coredump do with the image, as far as it lets them. */
+static void exercise(void)
+{
+	struct sdump_image_info *info = NULL;
+	const char *dir = pass_path[1];
+
+	if (sdump_image_info_load(ctx, dir, &info) == 0) {
+		sdump_image_info_write_text(info, devnull);
+		sdump_image_info_write_json(info, devnull);
+		sdump_image_info_write_chain(info, devnull);
+		/* at most 16 VMAs, 64 KiB of each, start and end: enough to walk every path */
+		for (size_t i = 0; i < info->nr_vmas && i < 16; i++) {
+			const struct sdump_vma_info *v = &info->vmas[i];
+			uint64_t len = MIN(v->end - v->start, (uint64_t)65536);
+
+			sdump_ctx_clear_error(ctx);
+			(void)sdump_extract(ctx, dir, v->start, len, devnull_fd);
+			sdump_ctx_clear_error(ctx);
+			(void)sdump_extract(ctx, dir, v->end - len, len, devnull_fd);
+		}
+		sdump_image_info_free(info);
+	}
+	sdump_ctx_clear_error(ctx);
+	(void)sdump_extract(ctx, dir, ANON_START, ANON_PAGES * PSZ, devnull_fd);
+	sdump_ctx_clear_error(ctx);
+	(void)sdump_coredump(ctx, dir, core_fd);
+	(void)ftruncate(core_fd, 0);
+	sdump_ctx_clear_error(ctx);
+	/* the parent alone, as a pass of its own */
+	if (sdump_image_info_load(ctx, pass_path[0], &info) == 0)
+		sdump_image_info_free(info);
+	sdump_ctx_clear_error(ctx);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct base_file *bf;
+	unsigned int mode;
+	uint8_t *copy;
+
+	if (size < 1)
+		return 0;
+	bf = &files[(data[0] & 0x0f) % ARRAY_SIZE(files)];
+	mode = (data[0] >> 4) & 3;
+	data++;
+	size--;
+	copy = malloc(size ? size : 1);
+	if (!copy)
+		abort();
+	if (size)
+		memcpy(copy, data, size);
+	if (!strcmp(bf->name, "pages.img")) {
+		if (mode == 0)
+			write_pages_stream(bf->pass, copy, size);
+		else if (mode == 1)
+			write_pages_fixed(bf->pass, copy, size);
+		else
+			write_whole(bf->pass, bf->name, copy, size);
+	} else if (mode == 0) {
+		uint8_t *file;
+		size_t flen;
+
+		if (img_rec_encode(type_of(bf->name), copy, size, &file, &flen) < 0)
+			abort();
+		write_whole(bf->pass, bf->name, file, flen);
+		free(file);
+	} else {
+		if (mode == 1)
+			fix_record_file(copy, size);
+		write_whole(bf->pass, bf->name, copy, size);
+	}
+	free(copy);
+	exercise();
+	restore_base(bf);
+	return 0;
+}
