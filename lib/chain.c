@@ -228,6 +228,15 @@ static int absent_page(struct sdump_ctx *ctx, struct chain *c, const struct vma 
 	if (*file_vma != v) {
 		zclose(file_fd);
 		*file_vma = NULL;
+		/*
+		 * The path is the image's word: a regular file is opened, read and
+		 * checked, never a device or a FIFO (opening one can have effects)
+		 */
+		if (stat(v->path ? v->path : "", &st) == 0 && !S_ISREG(st.st_mode)) {
+			if (lenient)
+				return 0;
+			return sd_errx(ctx, -ESTALE, "file '%s' was replaced since the dump", v->path);
+		}
 		*file_fd = open(v->path ? v->path : "", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (*file_fd < 0 && lenient)
 			return 0;

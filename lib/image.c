@@ -116,6 +116,29 @@ static int dir_is_empty(int dirfd)
 	return r;
 }
 
+/*
+ * An image holds the process's secrets and will be restored as it is: it
+ * is written only into a directory of our own user that no one else may
+ * write to (nor rename, replace or add files in). Group-writable is fine
+ * for our own primary group (user-private groups, umask 002).
+ */
+static int dir_check_owner(struct sdump_ctx *ctx, int dirfd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(dirfd, &st) < 0)
+		return sd_err(ctx, -errno, "cannot stat image directory '%s'", path);
+	if (st.st_uid != geteuid())
+		return sd_errx(ctx, -EPERM,
+			       "cannot use image directory '%s': permission denied: it belongs to uid %u, and sdump writes images only into directories of its own user (uid %u)",
+			       path, (unsigned int)st.st_uid, (unsigned int)geteuid());
+	if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != getegid()))
+		return sd_errx(ctx, -EPERM,
+			       "cannot use image directory '%s': permission denied: other users may write to it (mode %04o); use a directory only you can write to (sdump creates new ones with mode 0700)",
+			       path, (unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
 int img_dir_create(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir)
 {
 	struct img_dir d = { .dirfd = -1 };
@@ -131,6 +154,13 @@ int img_dir_create(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_
 	if (d.dirfd < 0) {
 		r = -errno;
 		goto fail;
+	}
+	r = dir_check_owner(ctx, d.dirfd, path);
+	if (r < 0) {
+		zclose(&d.dirfd);
+		if (d.created)
+			(void)rmdir(path);
+		return r;
 	}
 	if (!d.created) {
 		r = dir_is_empty(d.dirfd);

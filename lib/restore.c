@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -1016,6 +1017,44 @@ static int check_files(struct rst *r)
 	return 0;
 }
 
+/* Whether we hold capability @cap in our effective set. */
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/*
+ * Before anything is created: a process of another user comes back only for
+ * a caller who may take on its credentials, and only a caller who may pick
+ * a PID (clone3 set_tid) can restore at all. Said plainly, once, instead of
+ * an EPERM from some system call half-way through.
+ */
+static int check_privileges(struct rst *r)
+{
+	const struct process_state *ps = &r->ps;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	bool ours = true;
+
+	for (int i = 0; i < 4; i++)
+		if (ps->uid[i] != uid || ps->gid[i] != gid)
+			ours = false;
+	if (!ours && (!has_cap(CAP_SETUID) || !has_cap(CAP_SETGID)))
+		return sd_errx(r->ctx, -EPERM,
+			       "cannot restore pid %d: permission denied: it ran as uid %u gid %u, and only root (CAP_SETUID and CAP_SETGID) may restore another user's process",
+			       r->pid, ps->uid[1], ps->gid[1]);
+	if (!has_cap(CAP_CHECKPOINT_RESTORE) && !has_cap(CAP_SYS_ADMIN))
+		return sd_errx(r->ctx, -EPERM,
+			       "cannot restore pid %d: permission denied: creating a process with a chosen PID needs root (CAP_CHECKPOINT_RESTORE)",
+			       r->pid);
+	return 0;
+}
+
 static int check_pids_free(struct rst *r)
 {
 	for (size_t i = 0; i < r->ps.nthreads; i++) {
@@ -1049,7 +1088,9 @@ static int run_restore(struct rst *r)
 	if (r->ps.threads[0].tid != r->pid)
 		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: the first thread is not the leader",
 			       r->opts->dir);
-	e = check_pids_free(r);
+	e = check_privileges(r);
+	if (e == 0)
+		e = check_pids_free(r);
 	if (e == 0)
 		e = check_files(r);
 	if (e < 0)

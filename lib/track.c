@@ -102,6 +102,7 @@ const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track tra
 static int state_path(pid_t pid, uint64_t start_time, char *buf, size_t size, bool create)
 {
 	const char *dir = getenv("SDUMP_STATE_DIR");
+	struct stat st;
 	char d[512];
 
 	if (!dir || !*dir) {
@@ -114,6 +115,11 @@ static int state_path(pid_t pid, uint64_t start_time, char *buf, size_t size, bo
 	}
 	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
+	/* what it says decides which fd of the target we trust: ours alone, or ignored */
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
 	if (snprintf(buf, size, "%s/track-%d-%" PRIu64, dir, pid, start_time) >= (int)size)
 		return -ENAMETOOLONG;
 	return 0;
@@ -149,7 +155,9 @@ int track_state_write(pid_t pid, uint64_t start_time, const struct track_state *
 		return r;
 	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	n = snprintf(line, sizeof(line), "%s %s %d\n", st->pass_id, st->tracker, st->fd);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* a stale one first: then a fresh file of ours, never one planted there */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, line, (size_t)n);

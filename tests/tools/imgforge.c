@@ -21,6 +21,11 @@
  *   tids-many        process.img: 70000 thread ids
  *   fds-million      files.img: 1048577 fds
  *   pending-many     core-<leader>.img: 5000 pending signals
+ *
+ *   imgforge DIR paths PATH
+ *                    PATH as the executable (process.img), the cwd, the path
+ *                    of every fd and of every file VMA (mm.img): a path from
+ *                    an image is data, never something to run
  */
 #include <errno.h>
 #include <stdio.h>
@@ -283,18 +288,39 @@ static void state_scenario(const char *s)
 	}
 }
 
+static void paths_scenario(char *path)
+{
+	Process *p = read_one("process.img", IMG_PROCESS, &process__descriptor);
+	Files *f = read_one("files.img", IMG_FILES, &files__descriptor);
+	Mm *mm = read_one("mm.img", IMG_MM, &mm__descriptor);
+
+	p->mm->exe = path;
+	p->cwd = path;
+	write_one("process.img", IMG_PROCESS, &p->base);
+	for (size_t i = 0; i < f->n_fds; i++)
+		f->fds[i]->path = path;
+	write_one("files.img", IMG_FILES, &f->base);
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if (mm->vmas[i]->kind == VMA_KIND__VMA_FILE || mm->vmas[i]->kind == VMA_KIND__VMA_FILE_SHARED)
+			mm->vmas[i]->path = path;
+	write_one("mm.img", IMG_MM, &mm->base);
+}
+
 int main(int argc, char **argv)
 {
 	const char *s;
 
-	if (argc != 3) {
-		(void)fprintf(stderr, "usage: imgforge DIR SCENARIO\n");
+	if (argc < 3 || (argc != 4 && !strcmp(argv[2], "paths")) ||
+	    (argc != 3 && strcmp(argv[2], "paths"))) {
+		(void)fprintf(stderr, "usage: imgforge DIR SCENARIO | imgforge DIR paths PATH\n");
 		return 2;
 	}
 	s = argv[2];
 	if (sdump_ctx_new(&ctx) < 0 || img_dir_open(ctx, argv[1], &dir) < 0)
 		die(argv[1]);
-	if (!strncmp(s, "mm-", 3))
+	if (!strcmp(s, "paths"))
+		paths_scenario(argv[3]);
+	else if (!strncmp(s, "mm-", 3))
 		mm_scenario(s);
 	else if (!strncmp(s, "pm-", 3) || !strncmp(s, "frame", 5))
 		pm_scenario(s);
