@@ -173,6 +173,18 @@ void cli_progress_setup(struct sdump_ctx *ctx)
 	sdump_ctx_set_progress(ctx, progress_draw, NULL);
 }
 
+/*
+ * One message line: control characters in it (from a forged image's paths
+ * and names) are written as '?', so that none reaches the terminal.
+ */
+static void put_line(FILE *f, const char *prefix, const char *msg)
+{
+	fputs(prefix, f);
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+	fputc('\n', f);
+}
+
 static void log_line(void *userdata, enum sdump_log_level level, const char *msg)
 {
 	FILE *f = log_file ? log_file : stderr;
@@ -182,11 +194,11 @@ static void log_line(void *userdata, enum sdump_log_level level, const char *msg
 	if (f == stderr)
 		progress_clear();
 	if (level == SDUMP_LOG_WARN)
-		fprintf(f, "sdump: warning: %s\n", msg);
+		put_line(f, "sdump: warning: ", msg);
 	else if (level == SDUMP_LOG_ERROR)
-		fprintf(f, "sdump: %s\n", msg);
+		put_line(f, "sdump: ", msg);
 	else
-		fprintf(f, "%s\n", msg);
+		put_line(f, "", msg);
 	fflush(f);
 }
 
@@ -257,9 +269,9 @@ int cli_fail(struct sdump_ctx *ctx, int r)
 	if (!msg)
 		msg = strerror(-r);
 	progress_clear();
-	fprintf(stderr, "sdump: %s\n", msg);
+	put_line(stderr, "sdump: ", msg);
 	if (log_file)
-		fprintf(log_file, "sdump: %s\n", msg);
+		put_line(log_file, "sdump: ", msg);
 	cli_ctx_free(ctx);
 	return 1;
 }

@@ -236,20 +236,36 @@ static void fmt_date(char *buf, size_t size, uint64_t ns)
 		(void)snprintf(buf, size, "?");
 }
 
+/*
+ * A string of the image for a terminal: control characters (an escape
+ * sequence in a forged path or name) become '?'. Cut to @size - 1 bytes.
+ */
+static const char *vis(char *buf, size_t size, const char *s)
+{
+	size_t i = 0;
+
+	for (; s && s[i] && i + 1 < size; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+#define VIS_MAX 4200
+
 SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, FILE *out)
 {
 	fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", "kind", "started (UTC)",
 		"tracker", "written", "on disk", "frozen", "directory");
 	for (size_t i = 0; i < in->chain_len; i++) {
 		const struct sdump_pass_summary *c = &in->chain[i];
-		char date[32], on_disk[32], frozen[32], pages[32];
+		char date[32], on_disk[32], frozen[32], pages[32], tr[32], d[VIS_MAX];
 
 		fmt_date(date, sizeof(date), c->time_start_ns);
 		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
 		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
 		(void)snprintf(pages, sizeof(pages), "%" PRIu64 " pages", c->stats.pages_written);
-		fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", c->kind, date, c->tracker,
-			pages, on_disk, frozen, c->dir);
+		fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", c->kind, date,
+			vis(tr, sizeof(tr), c->tracker), pages, on_disk, frozen, vis(d, sizeof(d), c->dir));
 	}
 }
 
@@ -257,7 +273,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 {
 	const struct sdump_stats *s = &in->stats;
 	char when[32], size[32], scanned[32], written[32], total[32], freeze[32], seize[32];
-	char collect[32], copy[32], write[32];
+	char collect[32], copy[32], write[32], v1[VIS_MAX], v2[VIS_MAX];
 
 	fmt_date(when, sizeof(when), in->time_start_ns);
 	fmt_size(size, sizeof(size), s->bytes_written);
@@ -269,17 +285,17 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	fmt_duration(collect, sizeof(collect), s->collect_us);
 	fmt_duration(copy, sizeof(copy), s->copy_us);
 	fmt_duration(write, sizeof(write), s->write_us);
-	fprintf(out, "image     %s\n", in->dir);
+	fprintf(out, "image     %s\n", vis(v1, sizeof(v1), in->dir));
 	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
 	fprintf(out, "pass      %s\n", in->pass_id);
 	if (in->parent_pass_id)
-		fprintf(out, "parent    %s (pass %s)\n", in->parent_path ? in->parent_path : "?",
-		       in->parent_pass_id);
+		fprintf(out, "parent    %s (pass %s)\n",
+			vis(v1, sizeof(v1), in->parent_path ? in->parent_path : "?"), in->parent_pass_id);
 	else
 		fprintf(out, "parent    none\n");
-	fprintf(out, "process   %d (%s)\n", (int)in->pid, in->comm);
-	fprintf(out, "tracker   %s\n", in->tracker);
-	fprintf(out, "kernel    %s\n", in->kernel);
+	fprintf(out, "process   %d (%s)\n", (int)in->pid, vis(v1, sizeof(v1), in->comm));
+	fprintf(out, "tracker   %s\n", vis(v1, sizeof(v1), in->tracker));
+	fprintf(out, "kernel    %s\n", vis(v1, sizeof(v1), in->kernel));
 	fprintf(out, "taken     %s UTC, %s\n", when, total);
 	fprintf(out, "frozen    %s (seize %s, collect %s)\n", freeze, seize, collect);
 	if (s->live) {
@@ -305,8 +321,8 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
 		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
 		fprintf(out, "  %-8s  %-10s %9" PRIu64 " written %9" PRIu64 " in parent %10s  frozen %9s  %s\n",
-		       c->kind, c->tracker, c->stats.pages_written, c->stats.pages_in_parent, on_disk,
-		       frozen, c->dir);
+		       c->kind, vis(v1, sizeof(v1), c->tracker), c->stats.pages_written,
+		       c->stats.pages_in_parent, on_disk, frozen, vis(v2, sizeof(v2), c->dir));
 	}
 	if (in->state) {
 		const struct process_state *ps = &in->state->ps;
@@ -316,14 +332,15 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		for (size_t i = 0; i < ps->nthreads; i++) {
 			const struct thread_state *th = &ps->threads[i];
 
-			fprintf(out, "  %-7d %-16s rip %016llx rsp %016llx%s\n", th->tid, th->comm,
+			fprintf(out, "  %-7d %-16s rip %016llx rsp %016llx%s\n", th->tid,
+				vis(v1, sizeof(v1), th->comm),
 				(unsigned long long)th->regs.rip, (unsigned long long)th->regs.rsp,
 				(long long)th->regs.orig_rax >= 0 ? " (in a system call)" : "");
 		}
 		fprintf(out, "files     %zu\n", fs->n);
 		for (size_t i = 0; i < fs->n; i++)
 			fprintf(out, "  %-4d %-5s %s\n", fs->fds[i].fd, fd_kind_name(fs->fds[i].kind),
-				fs->fds[i].path);
+				vis(v1, sizeof(v1), fs->fds[i].path));
 	}
 	fprintf(out, "vmas      %zu\n", in->nr_vmas);
 	fprintf(out, "  %-25s %-4s %10s %9s %9s  %s\n", "address", "prot", "size", "saved", "in parent",
@@ -335,7 +352,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		(void)snprintf(range, sizeof(range), "%012" PRIx64 "-%012" PRIx64, v->start, v->end);
 		fmt_size(vsize, sizeof(vsize), v->end - v->start);
 		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s\n", range, v->prot, vsize,
-		       v->pages_data, v->pages_parent, v->path ? v->path : "");
+		       v->pages_data, v->pages_parent, vis(v1, sizeof(v1), v->path ? v->path : ""));
 	}
 }
 

@@ -13,7 +13,8 @@
 #   record file or pages.img replaced by a link is refused, a link planted
 #   where the tracking state goes is not written through);
 # - paths from an image (executable, cwd, fds, mapped files) are data: an
-#   image naming a script everywhere never runs it.
+#   image naming a script everywhere never runs it, and show prints no
+#   control character of it.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 IMGFORGE=$TARGETS_DIR/imgforge
@@ -137,6 +138,19 @@ for p in "$WORK/evil" "$WORK/evil; touch $WORK/ran" "\$(touch $WORK/ran)" "|$WOR
 	[ ! -e "/proc/$pid" ] || fail "pid $pid exists after a refused restore"
 done
 echo "  never run (restore refused: $(cat "$WORK/err"))"
+# an escape sequence in a path reaches no terminal: show prints '?' for control characters
+rm -rf "$WORK/p" && cp -a "$WORK/m" "$WORK/p"
+"$IMGFORGE" "$WORK/p/4" paths "$WORK/"$'\e]0;owned\a\e[2J' || fail "imgforge paths"
+"$SDUMP" show -D "$WORK/p/4" >"$WORK/show" || fail "show of an image with an escape sequence"
+! grep -q $'\e' "$WORK/show" || fail "show printed an escape character from the image"
+grep -qF "$WORK/?]0;owned??[2J" "$WORK/show" || fail "show does not print the path, control characters as '?'"
+"$SDUMP" show -D "$WORK/p/4" --json | python3 -c 'import json,sys; json.load(sys.stdin)' ||
+	fail "show --json of an image with an escape sequence is no JSON"
+st=0
+timeout -k 5 60 "$SDUMP" restore -D "$WORK/p/4" --shell-job -d 2>"$WORK/err" || st=$?
+[ "$st" = 1 ] || fail "restore of an image with an escape sequence in its paths exited $st"
+! grep -q $'\e' "$WORK/err" || fail "an error line carried an escape character from the image"
+echo "  control characters in paths shown as '?' (restore: $(cat "$WORK/err"))"
 
 echo "a process of nobody, restored by nobody:"
 rm -f "$WORK/target.in" "$WORK/target.out"
