@@ -58,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define VDSO_START 0x7ffff7ff0000ull
 #define STACK_START 0x7ffffffde000ull
 #define STACK_END 0x7ffffffff000ull
+#define FRAME_SIZE (16 * PSZ)
 
 struct base_file {
 	const char *pass;	/* "1" (pre-dump) or "2" (dump) */
@@ -304,6 +305,30 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 	img_dir_release(&dir);
 }
 
+static void write_pages_stream(const char *pass, const uint8_t *data, size_t len);
+
+/* The base pass @n's pages.img cut again into frames of FRAME_SIZE. */
+static void reframe(int n)
+{
+	struct pagestore_reader rd = { .fd = -1 };
+	struct img_dir dir = { .dirfd = -1 };
+	struct pmimg pm = { 0 };
+	uint8_t *stream;
+
+	if (img_dir_open(ctx, pass_path[n - 1], &dir) < 0 || pmimg_read(ctx, &dir, &pm) < 0 ||
+	    pagestore_reader_open(ctx, &dir, pm.frames, pm.nframes, pm.frame_size, pm.stream_bytes,
+				  pm.pages_file_size, &rd) < 0)
+		die("reframe");
+	stream = malloc(pm.stream_bytes);
+	if (!stream || pagestore_read(ctx, &rd, 0, stream, pm.stream_bytes) < 0)
+		die("reframe");
+	pagestore_reader_release(&rd);
+	write_pages_stream(n == 1 ? "1" : "2", stream, pm.stream_bytes);
+	free(stream);
+	pmimg_release(&pm);
+	img_dir_release(&dir);
+}
+
 static uint8_t *read_whole(const char *path, size_t *ret_len)
 {
 	struct stat st;
@@ -502,6 +527,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		(void)snprintf(pass_path[n - 1], sizeof(pass_path[n - 1]), "%s/%d", base_dir, n);
 		build_pass(n, file_path, &st);
 	}
+	for (int n = 1; n <= 2; n++)
+		reframe(n);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		char path[256];
 
@@ -558,6 +585,7 @@ static void rewrite_frames(const char *pass, const struct pagestore_frame *frame
 	pm.frames = (struct pagestore_frame *)frames;
 	pm.nframes = nframes;
 	if (stream_bytes != UINT64_MAX) {
+		pm.frame_size = FRAME_SIZE;
 		pm.stream_bytes = stream_bytes;
 		pm.pages_file_size = file_size;
 	}
@@ -568,18 +596,22 @@ static void rewrite_frames(const char *pass, const struct pagestore_frame *frame
 	img_dir_release(&dir);
 }
 
-/* Mode 0 for pages.img: the input is the page stream; compress it into frames. */
+/*
+ * Mode 0 for pages.img: the input is the page stream; compress it into
+ * frames of FRAME_SIZE (the base image's too: small frames, so that a read
+ * decompresses little and the fuzzer runs fast).
+ */
 static void write_pages_stream(const char *pass, const uint8_t *data, size_t len)
 {
-	size_t cap = len / PAGESTORE_FRAME_SIZE + 1, n = 0, flen = IMG_HEADER_SIZE;
+	size_t cap = len / FRAME_SIZE + 1, n = 0, flen = IMG_HEADER_SIZE;
 	struct pagestore_frame *frames = calloc(cap, sizeof(*frames));
-	uint8_t *file = malloc(IMG_HEADER_SIZE + cap * ZSTD_compressBound(PAGESTORE_FRAME_SIZE));
+	uint8_t *file = malloc(IMG_HEADER_SIZE + cap * ZSTD_compressBound(FRAME_SIZE));
 
 	if (!frames || !file)
 		die("malloc");
 	img_header_fill(file, IMG_PAGES);
-	for (size_t off = 0; off < len; off += PAGESTORE_FRAME_SIZE) {
-		size_t in = MIN(len - off, (size_t)PAGESTORE_FRAME_SIZE);
+	for (size_t off = 0; off < len; off += FRAME_SIZE) {
+		size_t in = MIN(len - off, (size_t)FRAME_SIZE);
 		size_t z = ZSTD_compress(file + flen, ZSTD_compressBound(in), data + off, in, 1);
 
 		if (ZSTD_isError(z))
