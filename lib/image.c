@@ -170,6 +170,11 @@ int img_dir_create(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_
 			r = sd_errx(ctx, -EEXIST, "image directory '%s' is not empty", path);
 			goto fail;
 		}
+		/* an empty directory of ours becomes an image: private, as one we create */
+		if (fchmod(d.dirfd, 0700) < 0) {
+			r = -errno;
+			goto fail;
+		}
 	}
 	/* Probe that we may write here before touching the target. */
 	if (faccessat(d.dirfd, ".", W_OK, AT_EACCESS) < 0) {

@@ -2,8 +2,8 @@
 # Privileges, tested for real with the unprivileged user nobody (setpriv):
 # - nobody cannot dump a root process: one line saying permission, the
 #   process left running and untraced, no image;
-# - images are private: the directory 0700, every file 0600, whatever the
-#   umask;
+# - images are private: the directory 0700 (an empty one given made so),
+#   every file 0600, whatever the umask;
 # - sdump writes an image only into a directory of its own user that no
 #   other user may write to (refused: another user's, world-writable,
 #   group-writable for a foreign group);
@@ -43,7 +43,7 @@ done
 
 echo "image modes (umask 000):"
 (umask 000 && "$SDUMP" pre-dump -t "$pid" -D "$WORK/m/1") || fail "pre-dump"
-mkdir -m 0700 "$WORK/m/2"
+mkdir -m 0755 "$WORK/m/2"
 (umask 000 && "$SDUMP" pre-dump -t "$pid" -D "$WORK/m/2" --parent "$WORK/m/1") || fail "pre-dump into an empty directory"
 for d in "$WORK/m/1" "$WORK/m/2"; do
 	[ "$(stat -c %a "$d")" = 700 ] || fail "$d has mode $(stat -c %a "$d")"
@@ -153,6 +153,7 @@ timeout -k 5 60 "$SDUMP" restore -D "$WORK/p/4" --shell-job -d 2>"$WORK/err" || 
 echo "  control characters in paths shown as '?' (restore: $(cat "$WORK/err"))"
 
 echo "a process of nobody, restored by nobody:"
+exec 7>&- 8<&-
 rm -f "$WORK/target.in" "$WORK/target.out"
 mkfifo -m 0666 "$WORK/target.in" "$WORK/target.out"
 "${NOBODY[@]}" "$TARGETS_DIR/memtarget" --mib 2 --dir "$WORK/nb" <"$WORK/target.in" >"$WORK/target.out" 2>/dev/null &
