@@ -45,10 +45,10 @@ static int run_file(const char *path)
 
 int main(int argc, char **argv)
 {
-	LLVMFuzzerInitialize(&argc, &argv);
 	if (argc > 1) {
 		int r = 0;
 
+		LLVMFuzzerInitialize(&argc, &argv);
 		for (int i = 1; i < argc; i++)
 			r |= run_file(argv[i]);
 		return r;
@@ -57,7 +57,13 @@ int main(int argc, char **argv)
 	{
 		const uint8_t *buf;
 
+		/*
+		 * Each process of the fork server makes its own base image (and
+		 * removes it at exit): made before the fork, the first child to
+		 * end would remove it under the next ones
+		 */
 		__AFL_INIT();
+		LLVMFuzzerInitialize(&argc, &argv);
 		buf = __AFL_FUZZ_TESTCASE_BUF;
 		while (__AFL_LOOP(10000))
 			LLVMFuzzerTestOneInput(buf, (size_t)__AFL_FUZZ_TESTCASE_LEN);

@@ -68,6 +68,7 @@ struct base_file {
 };
 
 static char base_dir[64];
+static pid_t base_pid;
 static char pass_path[2][96];
 #define F(pass, name) { pass, name, NULL, 0 }
 static struct base_file files[] = {
@@ -369,7 +370,8 @@ static void cleanup(void)
 {
 	char cmd[128];
 
-	if (!base_dir[0] || getenv("SDUMP_FUZZ_KEEP"))
+	/* only the process that made it: a forked one (AFL's fork server) leaves it */
+	if (!base_dir[0] || getenv("SDUMP_FUZZ_KEEP") || getpid() != base_pid)
 		return;
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base_dir);
 	(void)!system(cmd);
@@ -504,6 +506,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)snprintf(base_dir, sizeof(base_dir), "/tmp/sdump-fuzz-XXXXXX");
 	if (!mkdtemp(base_dir))
 		die("mkdtemp");
+	base_pid = getpid();
 	(void)atexit(cleanup);
 	/*
 	 * The mapped file: one path for every run and every job, so that an input
