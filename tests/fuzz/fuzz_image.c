@@ -67,9 +67,9 @@ struct base_file {
 	size_t len;
 };
 
-static char base_dir[64];
+static char base_dir[256];
 static pid_t base_pid;
-static char pass_path[2][96];
+static char pass_path[2][300];
 #define F(pass, name) { pass, name, NULL, 0 }
 static struct base_file files[] = {
 	F("2", "inventory.img"), F("2", "mm.img"),	 F("2", "pagemap.img"), F("2", "stats.img"),
@@ -348,7 +348,7 @@ static uint8_t *read_whole(const char *path, size_t *ret_len)
 
 static void write_whole(const char *pass, const char *name, const uint8_t *data, size_t len)
 {
-	char path[256];
+	char path[512];
 	int fd;
 
 	(void)snprintf(path, sizeof(path), "%s/%s/%s", base_dir, pass, name);
@@ -503,7 +503,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	sdump_ctx_set_log(ctx, quiet_log, NULL);
 	if (getenv("SDUMP_FUZZ_VERBOSE"))
 		sdump_ctx_set_log(ctx, NULL, NULL);
-	(void)snprintf(base_dir, sizeof(base_dir), "/tmp/sdump-fuzz-XXXXXX");
+	/* in $TMPDIR: tests/fuzz/run points it into the build tree and empties it after */
+	(void)snprintf(base_dir, sizeof(base_dir), "%s/sdump-fuzz-XXXXXX",
+		       getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(base_dir))
 		die("mkdtemp");
 	base_pid = getpid();
@@ -515,7 +517,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 */
 	(void)snprintf(file_path, sizeof(file_path), "/tmp/sdump-fuzz-mapped-file");
 	if (stat(file_path, &st) < 0 || st.st_size != (off_t)sizeof(page)) {
-		char tmp[160];
+		char tmp[300];
 
 		(void)snprintf(tmp, sizeof(tmp), "%s/mapped-file", base_dir);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -533,7 +535,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (int n = 1; n <= 2; n++)
 		reframe(n);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		char path[256];
+		char path[512];
 
 		(void)snprintf(path, sizeof(path), "%s/%s/%s", base_dir, files[i].pass, files[i].name);
 		files[i].data = read_whole(path, &files[i].len);
@@ -579,7 +581,7 @@ static void rewrite_frames(const char *pass, const struct pagestore_frame *frame
 {
 	struct img_dir dir = { .dirfd = -1 };
 	struct pmimg pm = { 0 };
-	char path[128];
+	char path[512];
 
 	(void)snprintf(path, sizeof(path), "%s/%s", base_dir, pass);
 	if (img_dir_open(ctx, path, &dir) < 0 || pmimg_read(ctx, &dir, &pm) < 0)
@@ -635,7 +637,7 @@ static void write_pages_fixed(const char *pass, uint8_t *f, size_t len)
 	struct pmimg pm = { 0 };
 	struct pagestore_frame *frames;
 	uint64_t off = IMG_HEADER_SIZE;
-	char path[128];
+	char path[512];
 
 	if (len >= IMG_HEADER_SIZE)
 		put_le32(f + 12, crc32c(0, f, 12));
