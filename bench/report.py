@@ -190,7 +190,7 @@ def main():
     bd = bounds(b, nproc)
     for r in rows:
         enrich(r, bd)
-    trows = target_rows(rows, auto) if check else []
+    trows = target_rows(rows, auto) if check and not machine.get("smoke") else []
 
     if as_json:
         for r in rows + trows:
@@ -205,7 +205,8 @@ def main():
        end.get("loadavg_end", "?")))
     if b:
         p("")
-        p("Baselines (256 MiB; zstd on the target's own data, independent 1 MiB frames as sdump writes them)")
+        bmib = next(iter(b.values())).get("mem_mib")
+        p("Baselines (%s MiB; zstd on the target's own data, independent 1 MiB frames as sdump writes them)" % bmib)
         for k, label in (("memcpy", "memcpy, 1 thread"),
                          ("process_vm_readv", "process_vm_readv, 1 MiB chunks"),
                          ("proc_pid_mem", "pread /proc/PID/mem, 1 MiB chunks"),
