@@ -46,7 +46,18 @@ int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame *
 /* Stop the threads and drop everything; NULL-safe. The temp file is left to img_dir_abort(). */
 void pagestore_writer_free(struct pagestore_writer *w);
 
-/* Reading one pass's pages.img. */
+/*
+ * Reading one pass's pages.img. Frames are decompressed on demand; once
+ * frames are read in order (frame i, then i + 1), a pool of threads (one
+ * per CPU, at most PAGESTORE_PREFETCH_MAX) reads, verifies and
+ * decompresses the next frames ahead of the caller, in a window of
+ * threads + 2 frames: memory stays bounded (about 2 MiB a frame), and
+ * random access stays as it was.
+ */
+#define PAGESTORE_PREFETCH_MAX 8
+
+struct pagestore_prefetch;
+
 struct pagestore_reader {
 	int fd;
 	const char *path;	/* the image directory, for messages (borrowed) */
@@ -55,9 +66,14 @@ struct pagestore_reader {
 	uint64_t *frame_off;	/* file offset of each frame */
 	uint64_t stream_bytes;
 	uint32_t frame_size;
-	size_t cached;		/* index of the frame in buf, or SIZE_MAX */
-	uint8_t *buf;		/* one decompressed frame */
+	size_t zmax;		/* the largest compressed frame */
+	size_t cached;		/* index of the frame at cur, or SIZE_MAX */
+	const uint8_t *cur;	/* its decompressed bytes */
+	size_t last;		/* the frame loaded before it, or SIZE_MAX */
+	uint8_t *buf;		/* one decompressed frame (without prefetching) */
 	uint8_t *zbuf;
+	int prefetch_threads;	/* threads ahead: 0 one per online CPU, -1 none */
+	struct pagestore_prefetch *pf; /* once frames are read in order */
 };
 
 /*

@@ -381,6 +381,73 @@ static void test_round_trip(void)
 	free(frames);
 }
 
+/*
+ * Reading in order starts threads that decompress the next frames ahead:
+ * every thread count gives the same bytes, a damaged frame met on the way
+ * fails (and only it), and jumping around meanwhile still reads right.
+ */
+static void test_prefetch(void)
+{
+	const uint64_t len = 13 * FRAME + 3 * PS; /* 14 frames */
+	const int threads[] = { -1, 1, 2, 8, 0 };
+	struct img_dir dir = { .dirfd = -1 };
+	struct pagestore_frame *frames = NULL;
+	size_t nframes = 0;
+	uint64_t stream = 0, fsize = 0, foff7 = IMG_HEADER_SIZE;
+	uint8_t *saved = data, *big = malloc(len), page[PS];
+	char p[512];
+
+	ASSERT_TRUE(big != NULL);
+	/* STREAM's pages again and again, each copy made different */
+	for (uint64_t o = 0; o < len; o += PS) {
+		memcpy(big + o, saved + o % (STREAM - PS), PS);
+		big[o + 17] ^= (uint8_t)(o / STREAM + 1);
+	}
+	data = big;
+	path_of(p, sizeof(p), "prefetch");
+	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	write_stream(&dir, len, &frames, &nframes, &stream, &fsize);
+	ASSERT_EQ(nframes, 14);
+	for (size_t i = 0; i < 7; i++)
+		foff7 += frames[i].csize;
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]) && !unit_cur_failed; t++) {
+		struct pagestore_reader rd = { .fd = -1 };
+
+		ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+						stream, fsize, &rd));
+		rd.prefetch_threads = threads[t];
+		/* page by page, as a restore reads */
+		for (uint64_t o = 0; o < len && !unit_cur_failed; o += PS) {
+			ASSERT_OK(pagestore_read(ctx, &rd, o, page, PS));
+			ASSERT_TRUE(!memcmp(page, big + o, PS));
+			/* now and then a look elsewhere, behind or far ahead */
+			if (o % (3 * FRAME / 2) == 0)
+				read_check(&rd, rnd() % (len - PS), PS);
+		}
+		ASSERT_TRUE(threads[t] < 0 ? rd.pf == NULL : rd.pf != NULL);
+		read_check(&rd, 0, (size_t)len);
+		pagestore_reader_release(&rd);
+
+		/* frame 7 damaged: frames 0-6 read, 7 fails, 8 on read */
+		flip_byte("prefetch/pages.img", foff7 + frames[7].csize / 3);
+		ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+						stream, fsize, &rd));
+		rd.prefetch_threads = threads[t];
+		read_check(&rd, 0, (size_t)(7 * FRAME));
+		read_fails(&rd, 7 * FRAME + PS, PS);
+		read_fails(&rd, 7 * FRAME, PS); /* still */
+		read_check(&rd, 8 * FRAME, (size_t)(len - 8 * FRAME));
+		flip_byte("prefetch/pages.img", foff7 + frames[7].csize / 3);
+		read_check(&rd, 7 * FRAME, PS); /* repaired: a failed frame is not kept */
+		pagestore_reader_release(&rd);
+	}
+	img_dir_abort(ctx, &dir);
+	img_dir_release(&dir);
+	data = saved;
+	free(big);
+	free(frames);
+}
+
 /* Nothing written, or a reservation never committed. */
 static void test_empty_stream(void)
 {
@@ -732,6 +799,7 @@ int main(void)
 	make_data();
 	RUN(test_round_trip);
 	RUN(test_writer_order);
+	RUN(test_prefetch);
 	RUN(test_empty_stream);
 	RUN(test_reader_stream_overflow);
 	RUN(test_dir_create);
