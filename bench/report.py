@@ -199,6 +199,7 @@ def main():
 
     p = print
     p("sdump benchmark  %s  (git %s)" % (machine.get("date", "?"), machine.get("git", "?")))
+    p("targets' data: --fill %s (see bench/README.md)" % machine.get("fill", "mix"))
     p("machine: %s CPUs, %s, kernel %s, %.1f GiB RAM; images in %s (%s); load %s -> %s" %
       (nproc, machine.get("cpu", "?"), machine.get("kernel", "?"), (machine.get("ram_mib") or 0) / 1024,
        machine.get("tmpdir", "?"), machine.get("fs", "?"), machine.get("loadavg_start", "?"),

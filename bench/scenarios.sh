@@ -7,7 +7,8 @@
 #
 #   scenarios.sh --tool sdump|criu --track TRACKER --sizes "MIB..." \
 #                --dirty "PERMILLE..." --work DIR --env host|vm \
-#                --target MEMTARGET --rusage RUSAGE [--sdump SDUMP] [--criu CRIU]
+#                --target MEMTARGET --rusage RUSAGE [--fill heap|mix]
+#                [--sdump SDUMP] [--criu CRIU]
 #
 # For each size and dirty rate, one target (memtarget --ticker) and one chain:
 #   full         pre-dump                      (the first, full pass)
@@ -21,7 +22,7 @@
 set -u -o pipefail
 
 tool=sdump track=uffd-wp sizes=256 dirties=10 work='' envname=host
-target='' rusage='' sdump=sdump criu=criu
+target='' rusage='' sdump=sdump criu=criu fill=heap
 # the pass counters, set by stats() through eval
 S_freeze_us='' S_seize_us='' S_collect_us='' S_copy_us='' S_write_us='' S_total_us=''
 S_pages_scanned='' S_pages_written='' S_pages_in_parent='' S_pages_zero='' S_bytes_written=''
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--rusage) rusage=$2 ;;
 	--sdump) sdump=$2 ;;
 	--criu) criu=$2 ;;
+	--fill) fill=$2 ;;
 	*)
 		echo "scenarios.sh: bad argument $1" >&2
 		exit 2
@@ -98,9 +100,15 @@ TPID=
 start_target() {
 	rm -f "$work/target.in" "$work/target.out"
 	mkfifo "$work/target.in" "$work/target.out"
-	# stderr to a file that stays unchanged: a restore refuses a changed file
-	"$target" --mib "$1" --ticker --dir "$work" <"$work/target.in" \
-		>"$work/target.out" 2>"$work/target.err" &
+	# stderr to a file that stays unchanged: a restore refuses a changed file;
+	# no other fd inherited (one to a file since replaced could not be restored)
+	(
+		for f in /proc/$BASHPID/fd/*; do
+			f=${f##*/}
+			[ "$f" -gt 2 ] 2>/dev/null && eval "exec $f>&-"
+		done
+		exec "$target" --mib "$1" --ticker --fill "$fill" --dir "$work"
+	) <"$work/target.in" >"$work/target.out" 2>"$work/target.err" &
 	exec 7>"$work/target.in" 8<"$work/target.out"
 	local word pid
 	read -r -t 600 word pid <&8 || return 1
@@ -214,8 +222,8 @@ REP=0
 row() {
 	local pct
 	pct="$(($2 / 10)).$(($2 % 10))"
-	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"%s","tracker":"%s","mem_mib":%d,"dirty_pct":%s,"rep":%d,' \
-		"$envname" "$1" "$tool" "$track" "$MIB" "$pct" "$REP"
+	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"%s","tracker":"%s","mem_mib":%d,"dirty_pct":%s,"rep":%d,"fill":"%s",' \
+		"$envname" "$1" "$tool" "$track" "$MIB" "$pct" "$REP" "$fill"
 	printf '"stall_ms":%s,"stall_src":%s,"wall_ms":%s,"user_ms":%s,"sys_ms":%s,"peak_rss_kib":%s,' \
 		"$(ms "$3")" "$(jstr "$4")" "$(ms "$WALL")" "$(ms "$USER")" "$(ms "$SYS")" "$(num "$RSS")"
 	printf '"image_bytes":%s,"disk_kib":%s,"pages_written":%s,"bytes_written":%s,' \

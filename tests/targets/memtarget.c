@@ -23,6 +23,7 @@
  *   --mib N      size of the big anonymous region (default 16)
  *   --threads N  extra threads, each with its own 1 MiB region (default 0)
  *   --dir DIR    where to create its data file (default $TMPDIR or /tmp)
+ *   --fill mix|heap  what its pages hold (default mix; see fill_mix(), fill_heap())
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,8 +69,14 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
-/* Heap-like contents: small integers, pointers, text and random words. */
-static void fill_page(uint8_t *p, uint64_t seed)
+static int fill_heap_like; /* --fill heap */
+
+/*
+ * --fill mix (the default): a quarter each of small integers, pointers, one
+ * constant text and random words, each word drawn on its own. zstd -1 makes
+ * it 54 % of its size: harder than any real heap measured (bench/README.md).
+ */
+static void fill_mix(uint8_t *p, uint64_t seed)
 {
 	uint64_t s = seed * 0x9e3779b97f4a7c15ull | 1;
 	uint64_t *w = (uint64_t *)p;
@@ -84,6 +91,75 @@ static void fill_page(uint8_t *p, uint64_t seed)
 		default: w[i] = r; break;
 		}
 	}
+}
+
+/*
+ * --fill heap: objects back to back, as a heap holds them, with the word
+ * statistics of real heaps (the median of six programs' heaps measured in
+ * bench/README.md: about 11 % zero words, 19 % small integers, 16 % text,
+ * 33 % pointers, 4 % other 32-bit values, 17 % high-entropy words). Each
+ * object is one of the layouts below, a letter per word: C its type (a
+ * constant per layout), S a small integer, P a pointer into the 2 MiB
+ * around the page (18 random bits), T a word of text from 32, I a random
+ * 32-bit value, D a random double, R a random 64-bit word (hashes), Z zero.
+ */
+static const char *const layouts[] = {
+	"RPRP",	    /* hash table entry: hash, key, hash, value */
+	"CSPSDPRZ", /* an object: type, refcount, fields */
+	"CSTTT",    /* a short string */
+	"CSPPZ",    /* a list */
+	"SZ",	    /* a malloc chunk header */
+	"CSIT",	    /* a record */
+	"RTZ",
+};
+
+static const char text_words[32][8] = {
+	"alpha\0\0\0", "bravo\0\0\0", "charlie\0", "delta\0\0\0", "echo\0\0\0\0", "foxtrot\0",
+	"golf\0\0\0\0", "hotel\0\0\0", "india\0\0\0", "juliet\0\0", "kilo\0\0\0\0", "lima\0\0\0\0",
+	"mike\0\0\0\0", "november", "oscar\0\0\0", "papa\0\0\0\0", "quebec\0\0", "romeo\0\0\0",
+	"sierra\0\0", "tango\0\0\0", "uniform\0", "victor\0\0", "whiskey\0", "xray\0\0\0\0",
+	"yankee\0\0", "zulu\0\0\0\0", "/usr/lib", "/tmp/sd/", "https://", "example.",
+	"@mail.co", "<div cla",
+};
+
+static void fill_heap(uint8_t *p, uint64_t seed)
+{
+	const size_t nl = sizeof(layouts) / sizeof(layouts[0]);
+	uint64_t s = seed * 0x9e3779b97f4a7c15ull | 1;
+	uint64_t base = 0x00007f3a00000000ull + ((seed * PAGE) & 0xfffff000ull);
+	uint64_t *w = (uint64_t *)p;
+	int i = 0;
+
+	while (i < PAGE / 8) {
+		size_t k = rnd(&s) % nl;
+
+		for (const char *l = layouts[k]; *l && i < PAGE / 8; l++, i++) {
+			uint64_t v = rnd(&s);
+			double d;
+
+			switch (*l) {
+			case 'C': w[i] = 0x000055d4a8c01000ull + k * 0x140; break;
+			case 'S': w[i] = v >> 57; break;
+			case 'P': w[i] = base + ((v >> 40) & 0x1ffff8) - 0x100000; break;
+			case 'T': memcpy(&w[i], text_words[v & 31], 8); break;
+			case 'I': w[i] = v >> 32; break;
+			case 'D':
+				d = (double)(v >> 11) / (double)(1ull << 53) * 100;
+				memcpy(&w[i], &d, 8);
+				break;
+			case 'R': w[i] = v; break;
+			default: w[i] = 0; break;
+			}
+		}
+	}
+}
+
+static void fill_page(uint8_t *p, uint64_t seed)
+{
+	if (fill_heap_like)
+		fill_heap(p, seed);
+	else
+		fill_mix(p, seed);
 }
 
 static struct region *add_region(const char *name, void *addr, size_t len)
@@ -357,6 +433,10 @@ int main(int argc, char **argv)
 			dir = argv[++i];
 		else if (!strcmp(argv[i], "--ticker"))
 			ticker = 1;
+		else if (!strcmp(argv[i], "--fill") && i + 1 < argc && !strcmp(argv[i + 1], "heap"))
+			fill_heap_like = 1, i++;
+		else if (!strcmp(argv[i], "--fill") && i + 1 < argc && !strcmp(argv[i + 1], "mix"))
+			fill_heap_like = 0, i++;
 		else {
 			fprintf(stderr, "memtarget: bad argument '%s'\n", argv[i]);
 			return 2;
