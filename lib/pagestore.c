@@ -378,7 +378,8 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 	}
 	r.buf = malloc(frame_size);
 	r.zbuf = malloc(zmax ? zmax : 1);
-	if (!r.buf || !r.zbuf) {
+	r.dctx = ZSTD_createDCtx();
+	if (!r.buf || !r.zbuf || !r.dctx) {
 		e = sd_err(ctx, -ENOMEM, "cannot read '%s/pages.img'", dir->path);
 		goto fail;
 	}
@@ -401,8 +402,8 @@ enum frame_fault { FRAME_OK, FRAME_READ, FRAME_CHECKSUM, FRAME_BAD };
  * Read frame @i into @zbuf, check its CRC-32C, decompress it into @buf. No
  * message (threads call it): the fault, and for FRAME_READ *ret_errno.
  */
-static enum frame_fault decode_frame(const struct pagestore_reader *r, size_t i, uint8_t *zbuf,
-				     uint8_t *buf, int *ret_errno)
+static enum frame_fault decode_frame(const struct pagestore_reader *r, ZSTD_DCtx *dctx, size_t i,
+				     uint8_t *zbuf, uint8_t *buf, int *ret_errno)
 {
 	uint64_t want = MIN((uint64_t)r->frame_size, r->stream_bytes - (uint64_t)i * r->frame_size);
 	const struct pagestore_frame *f = &r->frames[i];
@@ -416,7 +417,7 @@ static enum frame_fault decode_frame(const struct pagestore_reader *r, size_t i,
 	}
 	if ((size_t)n != f->csize || crc32c(0, zbuf, f->csize) != f->crc32c)
 		return FRAME_CHECKSUM;
-	d = ZSTD_decompress(buf, r->frame_size, zbuf, f->csize);
+	d = ZSTD_decompressDCtx(dctx, buf, r->frame_size, zbuf, f->csize);
 	if (ZSTD_isError(d) || d != want)
 		return FRAME_BAD;
 	return FRAME_OK;
@@ -477,20 +478,21 @@ static int pf_slot_alloc(const struct pagestore_reader *r, struct pf_slot *s)
 }
 
 /* Decompress the frame of @s, taken (PF_BUSY) by the caller; lock not held. */
-static void pf_decode(const struct pagestore_reader *r, struct pf_slot *s)
+static void pf_decode(const struct pagestore_reader *r, ZSTD_DCtx *dctx, struct pf_slot *s)
 {
 	s->err = 0;
-	if (pf_slot_alloc(r, s) < 0) {
+	if (!dctx || pf_slot_alloc(r, s) < 0) {
 		s->fault = FRAME_READ;
 		s->err = -ENOMEM;
 		return;
 	}
-	s->fault = decode_frame(r, s->idx, s->zbuf, s->buf, &s->err);
+	s->fault = decode_frame(r, dctx, s->idx, s->zbuf, s->buf, &s->err);
 }
 
 static void *pf_worker(void *arg)
 {
 	struct pagestore_prefetch *pf = arg;
+	ZSTD_DCtx *dctx = ZSTD_createDCtx();
 
 	pthread_mutex_lock(&pf->lock);
 	for (;;) {
@@ -510,12 +512,13 @@ static void *pf_worker(void *arg)
 		}
 		s->state = PF_BUSY;
 		pthread_mutex_unlock(&pf->lock);
-		pf_decode(&pf->r, s);
+		pf_decode(&pf->r, dctx, s);
 		pthread_mutex_lock(&pf->lock);
 		s->state = PF_READY;
 		pthread_cond_broadcast(&pf->cond);
 	}
 	pthread_mutex_unlock(&pf->lock);
+	ZSTD_freeDCtx(dctx);
 	return NULL;
 }
 
@@ -637,7 +640,7 @@ static int pf_load(struct sdump_ctx *ctx, struct pagestore_reader *r, size_t i)
 	pthread_cond_broadcast(&pf->cond);
 	pthread_mutex_unlock(&pf->lock);
 	if (mine) {
-		pf_decode(&pf->r, s);
+		pf_decode(&pf->r, r->dctx, s);
 		pthread_mutex_lock(&pf->lock);
 		s->state = PF_READY;
 		pthread_cond_broadcast(&pf->cond);
@@ -670,7 +673,7 @@ static int load_frame(struct sdump_ctx *ctx, struct pagestore_reader *r, size_t 
 	r->last = i;
 	if (r->pf)
 		return pf_load(ctx, r, i);
-	fault = decode_frame(r, i, r->zbuf, r->buf, &err);
+	fault = decode_frame(r, r->dctx, i, r->zbuf, r->buf, &err);
 	if (fault != FRAME_OK)
 		return frame_error(ctx, r, i, fault, err);
 	r->cur = r->buf;
@@ -730,4 +733,6 @@ void pagestore_reader_release(struct pagestore_reader *r)
 	zfree(&r->frame_off);
 	zfree(&r->buf);
 	zfree(&r->zbuf);
+	ZSTD_freeDCtx(r->dctx);
+	r->dctx = NULL;
 }

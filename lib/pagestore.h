@@ -57,6 +57,7 @@ void pagestore_writer_free(struct pagestore_writer *w);
 #define PAGESTORE_PREFETCH_MAX 8
 
 struct pagestore_prefetch;
+struct ZSTD_DCtx_s;
 
 struct pagestore_reader {
 	int fd;
@@ -72,6 +73,7 @@ struct pagestore_reader {
 	size_t last;		/* the frame loaded before it, or SIZE_MAX */
 	uint8_t *buf;		/* one decompressed frame (without prefetching) */
 	uint8_t *zbuf;
+	struct ZSTD_DCtx_s *dctx; /* kept: a context per call costs allocations */
 	int prefetch_threads;	/* threads ahead: 0 one per online CPU, -1 none */
 	struct pagestore_prefetch *pf; /* once frames are read in order */
 };
