@@ -103,7 +103,7 @@ start_target() {
 	# stderr to a file that stays unchanged: a restore refuses a changed file;
 	# no other fd inherited (one to a file since replaced could not be restored)
 	(
-		for f in /proc/$BASHPID/fd/*; do
+		for f in "/proc/$BASHPID/fd/"*; do
 			f=${f##*/}
 			[ "$f" -gt 2 ] 2>/dev/null && eval "exec $f>&-"
 		done
