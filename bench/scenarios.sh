@@ -8,7 +8,7 @@
 #   scenarios.sh --tool sdump|criu --track TRACKER --sizes "MIB..." \
 #                --dirty "PERMILLE..." --work DIR --env host|vm \
 #                --target MEMTARGET --rusage RUSAGE [--fill heap|mix]
-#                [--sdump SDUMP] [--criu CRIU]
+#                [--sdump SDUMP] [--sdump-args "ARGS"] [--criu CRIU]
 #
 # For each size and dirty rate, one target (memtarget --ticker) and one chain:
 #   full         pre-dump                      (the first, full pass)
@@ -22,7 +22,7 @@
 set -u -o pipefail
 
 tool=sdump track=uffd-wp sizes=256 dirties=10 work='' envname=host
-target='' rusage='' sdump=sdump criu=criu fill=heap
+target='' rusage='' sdump=sdump criu=criu fill=heap sdump_args=
 # the pass counters, set by stats() through eval
 S_freeze_us='' S_seize_us='' S_collect_us='' S_copy_us='' S_write_us='' S_total_us=''
 S_pages_scanned='' S_pages_written='' S_pages_in_parent='' S_pages_zero='' S_bytes_written=''
@@ -39,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--sdump) sdump=$2 ;;
 	--criu) criu=$2 ;;
 	--fill) fill=$2 ;;
+	--sdump-args) sdump_args=$2 ;;
 	*)
 		echo "scenarios.sh: bad argument $1" >&2
 		exit 2
@@ -173,7 +174,8 @@ measure() {
 pass() {
 	local kind=$1 dir=$2 parent=${3:-}
 	if [ "$tool" = sdump ]; then
-		set -- "$sdump" "$kind" -t "$TPID" -D "$dir" --track "$track"
+		# shellcheck disable=SC2086 # extra arguments, split on purpose
+		set -- "$sdump" "$kind" -t "$TPID" -D "$dir" --track "$track" $sdump_args
 		[ -n "$parent" ] && set -- "$@" --parent "$parent"
 	else
 		mkdir -p "$dir"
