@@ -219,6 +219,8 @@ void cli_catch_signals(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		(void)sigaction(sigs[i], &sa, NULL);
+	/* a file over RLIMIT_FSIZE: a write fails with EFBIG and the pass unwinds, no death */
+	(void)signal(SIGXFSZ, SIG_IGN);
 }
 
 struct sdump_ctx *cli_ctx_new(void)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sdump: global options, then dispatch to a subcommand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sdump.h"
@@ -54,9 +55,15 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
-	int opt;
+	const char *fault = getenv("SDUMP_FAULT"), *count = getenv("SDUMP_FAULT_COUNT");
+	int opt, st;
 
 	cli_catch_signals();
+	if (fault && sdump_fault_set(fault) < 0) {
+		fprintf(stderr, "sdump: bad SDUMP_FAULT '%s': <kind>:<n>[:<errno>], kind write, procread, ptrace, inject or open (see sdump(1))\n",
+			fault);
+		return 2;
+	}
 	opterr = 0; /* our own messages: one line, with a hint */
 	/* '+': stop at the subcommand, whose options are its own */
 	while ((opt = getopt_long(argc, argv, "+:vqo:hV", longopts, NULL)) != -1) {
@@ -80,7 +87,15 @@ int main(int argc, char **argv)
 			argv += optind;
 			argc -= optind;
 			optind = 1;
-			return commands[i].fn(argc, argv);
+			st = commands[i].fn(argc, argv);
+			/* for the tests: how many calls of each kind there were to fail */
+			if (count && !strcmp(count, "1")) {
+				char buf[256];
+
+				sdump_fault_format_counts(buf, sizeof(buf));
+				fprintf(stderr, "sdump: fault counts: %s\n", buf);
+			}
+			return st;
 		}
 	}
 	return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);

@@ -323,6 +323,27 @@ SDUMP_API int sdump_check(struct sdump_ctx *ctx, struct sdump_feature *ret_featu
  */
 SDUMP_API void sdump_features_write_json(const struct sdump_feature *features, size_t n, FILE *out);
 
+/*
+ * Fault injection, for tests: the @nth call of one kind fails with an errno,
+ * given as "<kind>:<nth>[:<errno>]" (the SDUMP_FAULT environment variable of
+ * the command line). Kinds: "write" (write, pwrite, fsync of image files, of
+ * the memory of a process being restored, of state files), "procread" (reads
+ * of /proc files, pagemap, /proc/PID/mem, process_vm_readv), "ptrace" (a
+ * ptrace request that goes forward), "inject" (a system call injected into a
+ * process: it returns -errno instead of running), "open" (creating an image
+ * directory or file). The errno is a name (EIO, ENOSPC, EDQUOT, EPERM,
+ * EACCES, ENOMEM, ESRCH, EFAULT, EINVAL, EROFS, EFBIG, EAGAIN, EBUSY,
+ * EMFILE) or a number; EIO when left out. NULL or "" clears the plan.
+ * Process-wide. Returns 0 or -EINVAL for a malformed @spec.
+ */
+SDUMP_API int sdump_fault_set(const char *spec);
+/*
+ * How many calls of each kind the process made so far, whether or not a
+ * plan is set: "write=N procread=N ptrace=N inject=N open=N" into @buf
+ * (truncated to @size), so that a test can walk nth over a whole operation.
+ */
+SDUMP_API void sdump_fault_format_counts(char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 #define LOG_PREFIX "image: "
 #include "ctx.h"
 #include "crc32c.h"
+#include "fault.h"
 #include "image.h"
 #include "util.h"
 
@@ -144,7 +145,9 @@ int img_dir_create(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_
 	struct img_dir d = { .dirfd = -1 };
 	int r;
 
-	r = mkdir_parents(path);
+	r = fault_check(FAULT_OPEN);
+	if (r == 0)
+		r = mkdir_parents(path);
 	if (r == 0)
 		d.created = true;
 	else if (r != -EEXIST)
@@ -271,7 +274,7 @@ void img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir)
 
 int img_dir_sync(struct sdump_ctx *ctx, struct img_dir *dir)
 {
-	if (fsync(dir->dirfd) < 0)
+	if (fault_fails(FAULT_WRITE) || fsync(dir->dirfd) < 0)
 		return sd_err(ctx, -errno, "cannot sync '%s'", dir->path);
 	return 0;
 }
@@ -295,7 +298,8 @@ int img_file_create(struct sdump_ctx *ctx, struct img_dir *dir, const char *name
 	if (r < 0)
 		return sd_err(ctx, r, "cannot create '%s/%s'", dir->path, name);
 	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	fd = openat(dir->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = fault_fails(FAULT_OPEN) ? -1
+	     : openat(dir->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return sd_err(ctx, -errno, "cannot create '%s/%s'", dir->path, tmp);
 	*ret_fd = fd;
@@ -307,7 +311,7 @@ int img_file_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name
 	char tmp[256];
 
 	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	if (fsync(fd) < 0)
+	if (fault_fails(FAULT_WRITE) || fsync(fd) < 0)
 		return sd_err(ctx, -errno, "cannot write '%s/%s'", dir->path, tmp);
 	if (renameat(dir->dirfd, tmp, dir->dirfd, name) < 0)
 		return sd_err(ctx, -errno, "cannot rename '%s/%s'", dir->path, tmp);

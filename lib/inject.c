@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "inject: "
 #include "ctx.h"
+#include "fault.h"
 #include "inject.h"
 #include "proc.h"
 #include "util.h"
@@ -81,7 +83,7 @@ static int step_to_syscall_stop(struct seized_thread *t)
 	int status;
 
 	for (;;) {
-		if (ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
+		if (sd_ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
 			return -errno;
 		while (waitpid(t->tid, &status, __WALL) < 0)
 			if (errno != EINTR)
@@ -127,18 +129,44 @@ static int restore_thread(struct seized_thread *t, const struct user_regs_struct
 	}
 }
 
-int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
-			  long nr, const long args[6], long *ret_val)
+void inject_block_signals(sigset_t *ret_old)
+{
+	sigset_t all;
+
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_BLOCK, &all, ret_old);
+}
+
+void inject_unblock_signals(const sigset_t *old)
+{
+	(void)pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/*
+ * @fault_point: whether the fault plan may fail this call (not for a call
+ * that undoes an earlier one: see fault.h).
+ */
+static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
+		       long nr, const long args[6], long *ret_val, bool fault_point)
 {
 	struct user_regs_struct saved, regs;
+	sigset_t oldmask;
 	int r, e;
 
+	if (fault_point) {
+		r = fault_check(FAULT_INJECT);
+		if (r < 0) {
+			pr_debug(ctx, "thread %d: syscall %ld = %d (injected fault)", t->tid, nr, r);
+			*ret_val = r;
+			return 0;
+		}
+	}
 	if (!inj->syscall_ip) {
 		r = find_syscall_insn(ctx, inj);
 		if (r < 0)
 			return r;
 	}
-	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &saved) < 0)
+	if (sd_ptrace(PTRACE_GETREGS, t->tid, NULL, &saved) < 0)
 		return sd_err(ctx, -errno, "cannot read registers of thread %d", t->tid);
 	/* options replace each other: keep the caller's */
 	(void)ptrace(PTRACE_SETOPTIONS, t->tid, NULL,
@@ -158,15 +186,25 @@ int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct se
 	regs.rip = inj->syscall_ip;
 	/* not inside a system call: no restart logic may touch these registers */
 	regs.orig_rax = (unsigned long long)-1;
-	if (ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0)
-		return sd_err(ctx, -errno, "cannot set registers of thread %d", t->tid);
-
+	/*
+	 * From here until its registers are back the thread is not as it was:
+	 * no signal may end or divert us in between (a handler only sets a
+	 * flag, but SIGUSR1, SIGPIPE, SIGALRM and the like kill by default).
+	 * Only SIGKILL can still land in this window; sdump(1) says what then.
+	 */
+	inject_block_signals(&oldmask);
+	if (sd_ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0) {
+		r = -errno;
+		inject_unblock_signals(&oldmask);
+		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
+	}
 	r = step_to_syscall_stop(t); /* entry */
 	if (r == 0)
 		r = step_to_syscall_stop(t); /* exit */
 	if (r == 0 && ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
 		r = -errno;
 	e = restore_thread(t, &saved);
+	inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot run syscall %ld in thread %d", nr, t->tid);
 	if (e < 0)
@@ -176,18 +214,31 @@ int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct se
 	return 0;
 }
 
+int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
+			  long nr, const long args[6], long *ret_val)
+{
+	return run_syscall(ctx, inj, t, nr, args, ret_val, true);
+}
+
+/* A thread not in signal-delivery-stop: resuming it must not consume a signal. */
+static struct seized_thread *pick_thread(struct seized *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->t[i].pending_sig)
+			return &s->t[i];
+	return &s->t[0];
+}
+
 int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
 		   const long args[6], long *ret_val)
 {
-	struct seized_thread *t = NULL;
+	return run_syscall(ctx, inj, pick_thread(s), nr, args, ret_val, true);
+}
 
-	/* a thread not in signal-delivery-stop: resuming it must not consume a signal */
-	for (size_t i = 0; i < s->n && !t; i++)
-		if (!s->t[i].pending_sig)
-			t = &s->t[i];
-	if (!t)
-		t = &s->t[0];
-	return inject_syscall_thread(ctx, inj, t, nr, args, ret_val);
+int inject_undo_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
+			const long args[6], long *ret_val)
+{
+	return run_syscall(ctx, inj, pick_thread(s), nr, args, ret_val, false);
 }
 
 int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
@@ -218,7 +269,9 @@ int inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off,
 
 	if (off + len > inj->scratch_len)
 		return -EINVAL;
-	n = pread_all(inj->mem_fd, out, len, (off_t)(inj->scratch + off));
+	n = fault_check(FAULT_PROCREAD);
+	if (n == 0)
+		n = pread_all(inj->mem_fd, out, len, (off_t)(inj->scratch + off));
 	if (n != (ssize_t)len)
 		return sd_err(ctx, n < 0 ? (int)n : -EIO, "cannot read the scratch page of pid %d",
 			      inj->pid);
@@ -232,7 +285,7 @@ int inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct sei
 	int r = 0;
 
 	if (inj->scratch) {
-		r = inject_syscall(ctx, inj, s, SYS_munmap, args, &ret);
+		r = inject_undo_syscall(ctx, inj, s, SYS_munmap, args, &ret);
 		if (r == 0 && ret < 0)
 			r = sd_err(ctx, (int)ret, "cannot unmap the scratch page of pid %d", inj->pid);
 		if (r == 0)

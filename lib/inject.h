@@ -11,6 +11,7 @@
 #ifndef SDUMP_INJECT_H
 #define SDUMP_INJECT_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -41,6 +42,21 @@ int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
  */
 int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
 			  long nr, const long args[6], long *ret_val);
+
+/*
+ * The same for a call that undoes an earlier one (munmap of a mapping of
+ * ours, close of an fd of ours): never failed by the fault plan (fault.h).
+ */
+int inject_undo_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
+			const long args[6], long *ret_val);
+
+/*
+ * Block every catchable signal of the calling thread around a window in
+ * which a target is not as it was (registers, a mapping or an fd of ours),
+ * so that no signal can end sdump in the middle; *ret_old for the unblock.
+ */
+void inject_block_signals(sigset_t *ret_old);
+void inject_unblock_signals(const sigset_t *old);
 
 /*
  * A scratch area in the target for system calls that return data through

@@ -9,6 +9,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "pages: "
 #include "ctx.h"
+#include "fault.h"
 #include "pages.h"
 #include "util.h"
 
@@ -41,8 +42,11 @@ static ssize_t read_pages(const struct page_source *src, uint64_t addr, void *bu
 {
 	const struct vma *v = vma_list_find(src->vmas, addr);
 	size_t len = n * src->page_size;
-	ssize_t got = 0;
+	ssize_t got = fault_check(FAULT_PROCREAD);
 
+	/* a failure, not a page that went away (EIO and EFAULT below mean that) */
+	if (got < 0)
+		return got;
 	if (v && (v->prot & PROT_READ)) {
 		struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
 
@@ -206,7 +210,7 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 		return copy_run(ctx, src, runs->r[first].start, runs->r[first].npages, w, out, counts);
 	}
 	local = (struct iovec){ buf, pages * psz };
-	got = process_vm_readv(src->pid, &local, 1, iov, n, 0);
+	got = fault_fails(FAULT_PROCREAD) ? -1 : process_vm_readv(src->pid, &local, 1, iov, n, 0);
 	if (got < 0 && errno == ESRCH)
 		return exited_error(ctx, src);
 	if (got > 0)

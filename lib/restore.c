@@ -58,6 +58,7 @@
 #include "ctx.h"
 #include "chain.h"
 #include "compat.h"
+#include "fault.h"
 #include "inject.h"
 #include "seize.h"
 #include "state.h"
@@ -240,9 +241,9 @@ static int start_child(struct rst *r)
 	r->started = true;
 	r->inj.pid = r->pid;
 	r->inj.ptrace_opts = PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE;
-	if (ptrace(PTRACE_SEIZE, r->pid, NULL,
+	if (sd_ptrace(PTRACE_SEIZE, r->pid, NULL,
 		   (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE)) < 0 ||
-	    ptrace(PTRACE_INTERRUPT, r->pid, NULL, NULL) < 0)
+	    sd_ptrace(PTRACE_INTERRUPT, r->pid, NULL, NULL) < 0)
 		return sd_err(ctx, -errno, "cannot trace the new pid %d", r->pid);
 	while (waitpid(r->pid, &status, __WALL) < 0)
 		if (errno != EINTR)
@@ -911,12 +912,12 @@ static int restore_thread_state(struct rst *r, size_t i)
 		return sd_errx(r->ctx, e, "cannot restore thread %d of pid %d", t->tid, r->pid);
 	if (t->xsave) {
 		iov = (struct iovec){ t->xsave, t->xsave_len };
-		if (ptrace(PTRACE_SETREGSET, t->tid, (void *)NT_X86_XSTATE, &iov) < 0)
+		if (sd_ptrace(PTRACE_SETREGSET, t->tid, (void *)NT_X86_XSTATE, &iov) < 0)
 			return sd_err(r->ctx, -errno, "cannot restore the xstate of thread %d", t->tid);
-	} else if (ptrace(PTRACE_SETFPREGS, t->tid, NULL, &t->fpregs) < 0) {
+	} else if (sd_ptrace(PTRACE_SETFPREGS, t->tid, NULL, &t->fpregs) < 0) {
 		return sd_err(r->ctx, -errno, "cannot restore the FPU state of thread %d", t->tid);
 	}
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) < 0)
+	if (sd_ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) < 0)
 		return sd_err(r->ctx, -errno, "cannot restore the signal mask of thread %d", t->tid);
 	if (sched_setscheduler(t->tid, t->sched_policy, &sp) < 0 && t->sched_policy != SCHED_OTHER)
 		pr_warn(r->ctx, "cannot restore the scheduling policy of thread %d, ignoring: %s", t->tid,
@@ -954,21 +955,21 @@ static int finish(struct rst *r)
 
 	for (size_t i = 1; i < r->seized.n; i++) {
 		final_regs(&r->ps.threads[i], &regs);
-		if (ptrace(PTRACE_SETREGS, r->seized.t[i].tid, NULL, &regs) < 0)
+		if (sd_ptrace(PTRACE_SETREGS, r->seized.t[i].tid, NULL, &regs) < 0)
 			return sd_err(r->ctx, -errno, "cannot set the registers of thread %d",
 				      r->seized.t[i].tid);
 	}
-	if (ptrace(PTRACE_GETREGS, leader->tid, NULL, &regs) < 0)
+	if (sd_ptrace(PTRACE_GETREGS, leader->tid, NULL, &regs) < 0)
 		return sd_err(r->ctx, -errno, "cannot read the registers of pid %d", r->pid);
 	regs.rax = SYS_munmap;
 	regs.rdi = r->tramp;
 	regs.rsi = TRAMP_PAGES * 4096ul;
 	regs.rip = r->tramp;
 	regs.orig_rax = (unsigned long long)-1;
-	if (ptrace(PTRACE_SETREGS, leader->tid, NULL, &regs) < 0)
+	if (sd_ptrace(PTRACE_SETREGS, leader->tid, NULL, &regs) < 0)
 		return sd_err(r->ctx, -errno, "cannot set the registers of pid %d", r->pid);
 	for (int stop = 0; stop < 2;) {
-		if (ptrace(PTRACE_SYSCALL, leader->tid, NULL, NULL) < 0)
+		if (sd_ptrace(PTRACE_SYSCALL, leader->tid, NULL, NULL) < 0)
 			return sd_err(r->ctx, -errno, "cannot resume pid %d", r->pid);
 		while (waitpid(leader->tid, &status, __WALL) < 0)
 			if (errno != EINTR)
@@ -979,10 +980,10 @@ static int finish(struct rst *r)
 			stop++;
 	}
 	final_regs(&r->ps.threads[0], &regs);
-	if (ptrace(PTRACE_SETREGS, leader->tid, NULL, &regs) < 0)
+	if (sd_ptrace(PTRACE_SETREGS, leader->tid, NULL, &regs) < 0)
 		return sd_err(r->ctx, -errno, "cannot set the registers of pid %d", r->pid);
 	for (size_t i = 0; i < r->seized.n; i++)
-		if (ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL, NULL) < 0)
+		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL, NULL) < 0)
 			return sd_err(r->ctx, -errno, "cannot start thread %d", r->seized.t[i].tid);
 	r->seized.n = 0;
 	return 0;

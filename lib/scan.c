@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "fault.h"
 #include "scan.h"
 #include "util.h"
 
@@ -130,7 +131,7 @@ static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, scan_fn f
 			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 		};
-		long n = ioctl(s->pagemap_fd, PAGEMAP_SCAN, &arg);
+		long n = fault_fails(FAULT_PROCREAD) ? -1 : ioctl(s->pagemap_fd, PAGEMAP_SCAN, &arg);
 
 		if (n < 0)
 			return -errno;
@@ -159,7 +160,10 @@ static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *
 
 	while (start < end) {
 		size_t want = MIN((size_t)READ_PAGES, (size_t)((end - start) / psz));
-		ssize_t n = pread_all(s->pagemap_fd, pme, want * sizeof(*pme),
+		ssize_t n = fault_check(FAULT_PROCREAD);
+
+		if (n == 0)
+			n = pread_all(s->pagemap_fd, pme, want * sizeof(*pme),
 				      (off_t)(start / psz * sizeof(*pme)));
 
 		if (n < 0)

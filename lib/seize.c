@@ -14,6 +14,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "seize: "
 #include "ctx.h"
+#include "fault.h"
 #include "seize.h"
 #include "util.h"
 
@@ -51,14 +52,14 @@ static int seize_thread(struct sdump_ctx *ctx, struct seized *s, pid_t tid)
 
 	if (s->n == 0)
 		s->t_first_us = now_us();
-	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
+	if (sd_ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
 		int r = -errno;
 
 		if (r == -ESRCH && tid != s->pid)
 			return 0;
 		return r;
 	}
-	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
+	if (sd_ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
 		int r = -errno;
 
 		/* seized but gone already: the kernel has reaped it for us */
@@ -99,7 +100,7 @@ static int seize_thread(struct sdump_ctx *ctx, struct seized *s, pid_t tid)
 		return -ENOMEM;
 	}
 	/* now: injected system calls take the thread out of this stop later */
-	if (sig && ptrace(PTRACE_GETSIGINFO, tid, NULL, s->t[s->n - 1].siginfo) < 0)
+	if (sig && sd_ptrace(PTRACE_GETSIGINFO, tid, NULL, s->t[s->n - 1].siginfo) < 0)
 		memset(s->t[s->n - 1].siginfo, 0, sizeof(s->t[s->n - 1].siginfo));
 	return 1;
 }

@@ -20,6 +20,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "state: "
 #include "ctx.h"
+#include "fault.h"
 #include "compat.h"
 #include "state.h"
 #include "util.h"
@@ -65,7 +66,7 @@ static int peek_signals(struct sdump_ctx *ctx, pid_t tid, bool shared, uint8_t (
 	for (;;) {
 		uint8_t buf[32][SIGINFO_SIZE];
 		struct peeksiginfo_args_s a = { n, shared ? PTRACE_PEEKSIGINFO_SHARED : 0, 32 };
-		long got = ptrace(PTRACE_PEEKSIGINFO, tid, &a, buf);
+		long got = sd_ptrace(PTRACE_PEEKSIGINFO, tid, &a, buf);
 		void *na;
 
 		if (got < 0) {
@@ -102,9 +103,9 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 	int r;
 
 	t->tid = tid;
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &t->regs) < 0)
+	if (sd_ptrace(PTRACE_GETREGS, tid, NULL, &t->regs) < 0)
 		return sd_err(ctx, -errno, "cannot read registers of thread %d", tid);
-	if (ptrace(PTRACE_GETFPREGS, tid, NULL, &t->fpregs) < 0)
+	if (sd_ptrace(PTRACE_GETFPREGS, tid, NULL, &t->fpregs) < 0)
 		return sd_err(ctx, -errno, "cannot read FPU registers of thread %d", tid);
 	t->xsave = malloc(XSAVE_MAX);
 	if (!t->xsave)
@@ -116,7 +117,7 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 		/* no XSAVE: the FXSAVE area in fpregs is all there is */
 		zfree(&t->xsave);
 	}
-	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(t->sigmask), &t->sigmask) < 0)
+	if (sd_ptrace(PTRACE_GETSIGMASK, tid, sizeof(t->sigmask), &t->sigmask) < 0)
 		return sd_err(ctx, -errno, "cannot read the signal mask of thread %d", tid);
 	r = peek_signals(ctx, tid, false, &t->pending, &t->npending);
 	if (r < 0)
@@ -353,11 +354,14 @@ int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 		  const struct vma_list *vmas, struct process_state *ret_ps)
 {
 	struct process_state ps = { 0 };
+	sigset_t oldmask;
 	int r, e;
 
 	ps.threads = calloc(s->n, sizeof(*ps.threads));
 	if (!ps.threads)
 		return -ENOMEM;
+	/* the scratch mapping is in the target until the unmap: nothing may end us in between */
+	inject_block_signals(&oldmask);
 	r = inject_scratch_map(ctx, inj, s, SCRATCH_LEN);
 	if (r == 0)
 		r = collect_process(ctx, s, inj, vmas, &ps);
@@ -367,6 +371,7 @@ int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 		ps.nthreads++;
 	}
 	e = inject_scratch_unmap(ctx, inj, s);
+	inject_unblock_signals(&oldmask);
 	if (r == 0)
 		r = e;
 	if (r < 0) {

@@ -136,7 +136,7 @@ static int create_in_target(struct tracker *t)
 	struct sdump_ctx *ctx = t->ctx;
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
 	long fd, high, limit = nofile_limit(t->pid), ign;
-	int r;
+	int r, e;
 
 	/*
 	 * UFFD_USER_MODE_ONLY: without CAP_SYS_PTRACE the target may not create
@@ -150,11 +150,23 @@ static int create_in_target(struct tracker *t)
 	/* out of the way of the fds the program uses: near its RLIMIT_NOFILE */
 	high = fd;
 	if (limit > 64) {
+		const long close_args[6] = { fd };
+		sigset_t oldmask;
+
+		/* the target holds two of them until the close: nothing may end us in between */
+		inject_block_signals(&oldmask);
 		r = inject(t, SYS_fcntl, fd, F_DUPFD_CLOEXEC, MIN(limit, 1L << 20) - 16, &high);
-		if (r == 0 && high >= 0)
-			r = inject(t, SYS_close, fd, 0, 0, &ign);
-		else
-			high = fd;
+		/*
+		 * Moved or not, the original goes: left low in the table, a later
+		 * pass that lost the state file would not find it and make another.
+		 */
+		e = inject_undo_syscall(t->ctx, &t->inj, t->seized, SYS_close, close_args, &ign);
+		inject_unblock_signals(&oldmask);
+		if (r == 0 && high < 0)
+			r = sd_err(ctx, (int)high, "cannot move the userfaultfd of pid %d up to fd %ld",
+				   t->pid, MIN(limit, 1L << 20) - 16);
+		if (r == 0)
+			r = e;
 		if (r < 0)
 			return r;
 	}

@@ -3,11 +3,16 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "fault.h"
 #include "util.h"
 
 int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
+	int r = fault_check(FAULT_WRITE);
+
+	if (r < 0)
+		return r;
 
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
@@ -28,6 +33,10 @@ int write_all(int fd, const void *buf, size_t len)
 int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
 	const char *p = buf;
+	int r = fault_check(FAULT_WRITE);
+
+	if (r < 0)
+		return r;
 
 	while (len > 0) {
 		ssize_t n = pwrite(fd, p, len, (off_t)off);
@@ -73,6 +82,8 @@ int read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
 	size_t cap = 4096, len = 0;
 	char *buf, *nbuf;
 
+	if (!strncmp(path, "/proc/", 6) && fault_fails(FAULT_PROCREAD))
+		return -errno;
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
