@@ -78,12 +78,13 @@ out:
  * Resume @t with PTRACE_SYSCALL until the next syscall stop. A signal that
  * arrives on the way is kept in t->pending_sig (delivered at detach).
  */
-static int step_to_syscall_stop(struct seized_thread *t)
+static int step_to_syscall_stop(struct seized_thread *t, bool fault_point)
 {
 	int status;
 
 	for (;;) {
-		if (sd_ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
+		if ((fault_point && fault_fails(FAULT_PTRACE)) ||
+		    ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
 			return -errno;
 		while (waitpid(t->tid, &status, __WALL) < 0)
 			if (errno != EINTR)
@@ -143,8 +144,8 @@ void inject_unblock_signals(const sigset_t *old)
 }
 
 /*
- * @fault_point: whether the fault plan may fail this call (not for a call
- * that undoes an earlier one: see fault.h).
+ * @fault_point: whether the fault plan may fail this call or its ptrace
+ * requests (not for a call that undoes an earlier one: see fault.h).
  */
 static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
 		       long nr, const long args[6], long *ret_val, bool fault_point)
@@ -166,7 +167,8 @@ static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seize
 		if (r < 0)
 			return r;
 	}
-	if (sd_ptrace(PTRACE_GETREGS, t->tid, NULL, &saved) < 0)
+	if ((fault_point && fault_fails(FAULT_PTRACE)) ||
+	    ptrace(PTRACE_GETREGS, t->tid, NULL, &saved) < 0)
 		return sd_err(ctx, -errno, "cannot read registers of thread %d", t->tid);
 	/* options replace each other: keep the caller's */
 	(void)ptrace(PTRACE_SETOPTIONS, t->tid, NULL,
@@ -193,14 +195,15 @@ static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seize
 	 * Only SIGKILL can still land in this window; sdump(1) says what then.
 	 */
 	inject_block_signals(&oldmask);
-	if (sd_ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0) {
+	if ((fault_point && fault_fails(FAULT_PTRACE)) ||
+	    ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0) {
 		r = -errno;
 		inject_unblock_signals(&oldmask);
 		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
 	}
-	r = step_to_syscall_stop(t); /* entry */
+	r = step_to_syscall_stop(t, fault_point); /* entry */
 	if (r == 0)
-		r = step_to_syscall_stop(t); /* exit */
+		r = step_to_syscall_stop(t, fault_point); /* exit */
 	if (r == 0 && ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
 		r = -errno;
 	e = restore_thread(t, &saved);
@@ -239,6 +242,12 @@ int inject_undo_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seiz
 			const long args[6], long *ret_val)
 {
 	return run_syscall(ctx, inj, pick_thread(s), nr, args, ret_val, false);
+}
+
+int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
+			       struct seized_thread *t, long nr, const long args[6], long *ret_val)
+{
+	return run_syscall(ctx, inj, t, nr, args, ret_val, false);
 }
 
 int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)

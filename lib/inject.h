@@ -49,6 +49,8 @@ int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct se
  */
 int inject_undo_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
 			const long args[6], long *ret_val);
+int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
+			       struct seized_thread *t, long nr, const long args[6], long *ret_val);
 
 /*
  * Block every catchable signal of the calling thread around a window in
