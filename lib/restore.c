@@ -1078,6 +1078,7 @@ static int run_restore(struct rst *r)
 	struct sdump_ctx *ctx = r->ctx;
 	uint64_t t = now_us();
 	char b[32];
+	sigset_t oldmask;
 	int e;
 
 	e = chain_open(ctx, r->opts->dir, &r->chain);
@@ -1144,7 +1145,14 @@ static int run_restore(struct rst *r)
 		return e;
 	rst_step(r, "threads", &t, "%zu thread%s with registers and signals", r->seized.n,
 		 r->seized.n == 1 ? "" : "s");
+	/*
+	 * All or nothing: once the first thread is detached, no signal may end
+	 * us before the last one is (their PTRACE_O_EXITKILL would then kill
+	 * the process that was all but restored).
+	 */
+	inject_block_signals(&oldmask);
 	e = finish(r);
+	inject_unblock_signals(&oldmask);
 	if (e < 0)
 		return e;
 	rst_step(r, "start", &t, "trampoline unmapped, detached");
