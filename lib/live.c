@@ -317,10 +317,15 @@ static int inject(struct tracker *t, long nr, long a0, long a1, long *ret)
 static int take_uffd(struct live *l, struct tracker *t)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = LIVE_FEATURES };
-	long fd, ign;
+	long fd, ign, close_args[6] = { 0 };
+	sigset_t oldmask;
 	int r;
 
+	/* the target holds the fd until the close: nothing may end us in between */
+	inject_block_signals(&oldmask);
 	r = inject(t, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK, 0, &fd);
+	if (r < 0 || fd < 0)
+		inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return r;
 	if (fd == -EPERM)
@@ -332,8 +337,11 @@ static int take_uffd(struct live *l, struct tracker *t)
 	l->uffd = (int)syscall(SYS_pidfd_getfd, l->pidfd, (int)fd, 0);
 	r = l->uffd < 0 ? -errno : 0;
 	/* closed in the target whatever happened: nothing of ours is left there */
-	if (inject(t, SYS_close, fd, 0, &ign) < 0 && r == 0)
+	close_args[0] = fd;
+	if (inject_undo_syscall(t->ctx, &t->inj, t->seized, SYS_close, close_args, &ign) < 0 &&
+	    r == 0)
 		r = -EIO;
+	inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return sd_err(l->ctx, r, "cannot take the userfaultfd of pid %d", l->pid);
 	if (ioctl(l->uffd, UFFDIO_API, &api) < 0)
