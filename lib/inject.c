@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,46 @@ out:
 	return r;
 }
 
+/* Whether thread @tid is gone or a zombie. */
+static bool thread_is_dead(pid_t tid)
+{
+	_cleanup_free_ char *stat = NULL;
+	char path[64], state;
+	uint64_t start;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	if (read_file(AT_FDCWD, path, &stat, NULL) < 0 || proc_parse_stat(stat, &state, &start) < 0)
+		return true;
+	return state == 'Z' || state == 'X';
+}
+
+int inject_wait_thread(pid_t tid, int *ret_status)
+{
+	struct timespec pause = { 0, 20000 };
+
+	/*
+	 * Not a blocking waitpid(): a killed leader is reported only once its
+	 * other threads are reaped, and those are traced by us, stopped, dead
+	 * and waiting for this very process: waiting for the leader would never
+	 * return. Poll, and give up once the thread is a zombie.
+	 */
+	for (unsigned int i = 0;; i++) {
+		pid_t w = waitpid(tid, ret_status, __WALL | WNOHANG);
+
+		if (w == tid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (i < 32) {
+			(void)sched_yield();
+			continue;
+		}
+		if (i % 64 == 0 && thread_is_dead(tid))
+			return -ESRCH;
+		(void)nanosleep(&pause, NULL);
+	}
+}
+
 /*
  * Resume @t with PTRACE_SYSCALL until the next syscall stop. A signal that
  * arrives on the way is kept in t->pending_sig (delivered at detach).
@@ -83,12 +124,14 @@ static int step_to_syscall_stop(struct seized_thread *t, bool fault_point)
 	int status;
 
 	for (;;) {
+		int r;
+
 		if ((fault_point && fault_fails(FAULT_PTRACE)) ||
 		    ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
 			return -errno;
-		while (waitpid(t->tid, &status, __WALL) < 0)
-			if (errno != EINTR)
-				return -errno;
+		r = inject_wait_thread(t->tid, &status);
+		if (r < 0)
+			return r;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return -ESRCH;
 		if (!WIFSTOPPED(status))
@@ -112,9 +155,10 @@ static int restore_thread(struct seized_thread *t, const struct user_regs_struct
 	if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
 		return -errno;
 	for (;;) {
-		while (waitpid(t->tid, &status, __WALL) < 0)
-			if (errno != EINTR)
-				return -errno;
+		int r = inject_wait_thread(t->tid, &status);
+
+		if (r < 0)
+			return r;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return -ESRCH;
 		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)

@@ -53,6 +53,12 @@ int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
 			       struct seized_thread *t, long nr, const long args[6], long *ret_val);
 
 /*
+ * waitpid(@tid, __WALL) for a traced thread, that returns -ESRCH instead of
+ * hanging when the thread is a zombie whose report waits on other threads.
+ */
+int inject_wait_thread(pid_t tid, int *ret_status);
+
+/*
  * Block every catchable signal of the calling thread around a window in
  * which a target is not as it was (registers, a mapping or an fd of ours),
  * so that no signal can end sdump in the middle; *ret_old for the unblock.

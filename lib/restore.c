@@ -975,10 +975,7 @@ static int finish(struct rst *r)
 	for (int stop = 0; stop < 2;) {
 		if (sd_ptrace(PTRACE_SYSCALL, leader->tid, NULL, NULL) < 0)
 			return sd_err(r->ctx, -errno, "cannot resume pid %d", r->pid);
-		while (waitpid(leader->tid, &status, __WALL) < 0)
-			if (errno != EINTR)
-				return sd_err(r->ctx, -errno, "cannot wait for pid %d", r->pid);
-		if (!WIFSTOPPED(status))
+		if (inject_wait_thread(leader->tid, &status) < 0 || !WIFSTOPPED(status))
 			return sd_errx(r->ctx, -ESRCH, "the restored pid %d died", r->pid);
 		if (WSTOPSIG(status) == (SIGTRAP | 0x80))
 			stop++;

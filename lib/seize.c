@@ -15,6 +15,7 @@
 #define LOG_PREFIX "seize: "
 #include "ctx.h"
 #include "fault.h"
+#include "proc.h"
 #include "seize.h"
 #include "util.h"
 
@@ -159,6 +160,19 @@ static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
 		       pid, yama);
 }
 
+/* A process that is exiting refuses PTRACE_SEIZE with EPERM too: say what it is. */
+static bool process_is_dying(pid_t pid)
+{
+	_cleanup_free_ char *stat = NULL;
+	char path[64], state;
+	uint64_t start;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(AT_FDCWD, path, &stat, NULL) < 0 || proc_parse_stat(stat, &state, &start) < 0)
+		return true;
+	return state == 'Z' || state == 'X';
+}
+
 int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 {
 	struct seized s = { .pid = pid };
@@ -175,8 +189,8 @@ int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 	}
 	if (r < 0) {
 		seize_release(ctx, &s, NULL);
-		if (r == -ESRCH)
-			return sd_errx(ctx, r, "cannot seize pid %d: no such process", pid);
+		if (r == -ESRCH || (r == -EPERM && process_is_dying(pid)))
+			return sd_errx(ctx, -ESRCH, "cannot seize pid %d: no such process", pid);
 		if (r == -EPERM)
 			return seize_eperm(ctx, pid);
 		return sd_err(ctx, r, "cannot seize pid %d", pid);
