@@ -23,6 +23,7 @@
 #define LOG_PREFIX ""
 #include "ctx.h"
 #include "compat.h"
+#include "fault.h"
 #include "image.h"
 #include "live.h"
 #include "pagemap.h"
@@ -120,7 +121,7 @@ static int open_proc(struct pass *p, const char *name, int *ret_fd)
 	int fd;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/%s", p->opts->pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sd_err(p->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot open '%s'", path);
 	*ret_fd = fd;

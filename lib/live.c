@@ -30,6 +30,7 @@
 #define LOG_PREFIX "live: "
 #include "ctx.h"
 #include "compat.h"
+#include "fault.h"
 #include "inject.h"
 #include "live.h"
 #include "util.h"
@@ -144,7 +145,12 @@ static int set_wp(const struct live *l, uint64_t start, uint64_t len, bool wp)
 static int read_mem(const struct live *l, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec lo = { buf, len }, re = { (void *)(uintptr_t)addr, len };
-	ssize_t n = process_vm_readv(l->pid, &lo, 1, &re, 1, 0);
+	ssize_t n;
+	int r = fault_check(FAULT_PROCREAD);
+
+	if (r < 0)
+		return r;
+	n = process_vm_readv(l->pid, &lo, 1, &re, 1, 0);
 
 	if (n == (ssize_t)len)
 		return 0;

@@ -7,7 +7,9 @@
 # After each: one line and exit 1, no directory, the target running,
 # untraced, its memory, map (no scratch page left) and fds as they were, its
 # threads ticking; the parent as it was. A dump the fault did not fail (an
-# optional call) made a right image.
+# optional call) made a right image. The same for live dumps (dump -R
+# --live of all the memory: the userfaultfd's creation, registration and
+# the copy by the fault handler and the copier are in the walk).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/faults.sh"
 export SDUMP_STATE_DIR="$WORK/state"
@@ -23,8 +25,11 @@ parent() {
 	PARENT=$WORK/base
 }
 
+nothing() { :; }
 for spec in write:ENOSPC procread:EIO ptrace:ESRCH inject:ENOMEM open:EIO; do
 	walk_pass "dump -R --parent" parent "${spec%:*}" "${spec#*:}" dump -R -t @PID@ --parent "$WORK/base"
+	# live: every page is copied after the freeze, under copy-before-write
+	walk_pass "dump -R --live" nothing "${spec%:*}" "${spec#*:}" dump -R --live -t @PID@
 done
 stop_target
 echo ok
