@@ -65,10 +65,10 @@ def baselines(rows):
 def bounds(b, nproc):
     """MiB/s a pass could reach at best: reading the pages and compressing them."""
     pvr = b.get("process_vm_readv", {}).get("mib_per_s")
-    zmt = b.get("zstd-1/%d" % nproc, b.get("zstd-1/1", {})).get("mib_per_s")
-    z1 = b.get("zstd-1/1", {})
+    zmt = b.get("zstd/%d" % nproc, b.get("zstd/1", {})).get("mib_per_s")
+    z1 = b.get("zstd/1", {})
     ratio = z1["compressed_bytes"] / z1["input_bytes"] if z1.get("input_bytes") else None
-    umt = b.get("unzstd-1/%d" % nproc, b.get("unzstd-1/1", {})).get("mib_per_s")
+    umt = b.get("unzstd/%d" % nproc, b.get("unzstd/1", {})).get("mib_per_s")
     mem = b.get("proc_pid_mem", {}).get("mib_per_s")
     dump = min(x for x in (pvr, zmt) if x) if (pvr or zmt) else None
     restore = min(x for x in (umt, mem) if x) if (umt or mem) else None
@@ -207,22 +207,23 @@ def main():
     if b:
         p("")
         bmib = next(iter(b.values())).get("mem_mib")
+        zl = "level %s" % b.get("zstd/1", {}).get("level", "?")
         p("Baselines (%s MiB; zstd on the target's own data, independent 1 MiB frames as sdump writes them)" % bmib)
         for k, label in (("memcpy", "memcpy, 1 thread"),
                          ("process_vm_readv", "process_vm_readv, 1 MiB chunks"),
                          ("proc_pid_mem", "pread /proc/PID/mem, 1 MiB chunks"),
-                         ("zstd-1/1", "zstd -1, 1 thread"),
-                         ("zstd-1/%d" % nproc, "zstd -1, %d threads" % nproc),
-                         ("unzstd-1/1", "zstd -d, 1 thread"),
-                         ("unzstd-1/%d" % nproc, "zstd -d, %d threads" % nproc),
+                         ("zstd/1", "zstd %s, 1 thread" % zl),
+                         ("zstd/%d" % nproc, "zstd %s, %d threads" % (zl, nproc)),
+                         ("unzstd/1", "zstd -d, 1 thread"),
+                         ("unzstd/%d" % nproc, "zstd -d, %d threads" % nproc),
                          ("disk_write", "write + fsync to the images' fs")):
-            if k in b and (k != "zstd-1/%d" % nproc or nproc > 1) and (k != "unzstd-1/%d" % nproc or nproc > 1):
+            if k in b and (k != "zstd/%d" % nproc or nproc > 1) and (k != "unzstd/%d" % nproc or nproc > 1):
                 extra = ""
                 if k.startswith("zstd"):
                     extra = "  (output %.1f%% of input)" % (100 * b[k]["compressed_bytes"] / b[k]["input_bytes"])
                 p("  %-36s %7.0f MiB/s%s" % (label, b[k]["mib_per_s"], extra))
-        p("  => a pass can copy+compress at most %s MiB/s = min(process_vm_readv, zstd -1 x %d threads);"
-          % (f(bd["dump"], "%.0f"), nproc))
+        p("  => a pass can copy+compress at most %s MiB/s = min(process_vm_readv, zstd %s x %d threads);"
+          % (f(bd["dump"], "%.0f"), zl, nproc))
         p("     a restore can decompress+write at most %s MiB/s = min(zstd -d x %d, /proc/PID/mem)"
           % (f(bd["restore"], "%.0f"), nproc))
 
@@ -322,7 +323,7 @@ def main():
             if w:
                 p("  %-15s %s" % (label + ":", w))
         if bd.get("zstd_ratio"):
-            p("  zstd -1 itself makes this data %.1f%% of its size (independent 1 MiB frames)"
+            p("  zstd at sdump's level itself makes this data %.1f%% of its size (independent 1 MiB frames)"
               % (100 * bd["zstd_ratio"]))
 
 

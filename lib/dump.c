@@ -430,7 +430,7 @@ static int copy_and_write(struct pass *p)
 	}
 	t = now_us();
 	r = pagestore_writer_new(ctx, &p->dir, nthreads,
-				 p->opts->compress_level ? p->opts->compress_level : 1, &w);
+				 p->opts->compress_level ? p->opts->compress_level : -1, &w);
 	if (r < 0)
 		return r;
 	sd_progress_begin(ctx, p->kind, "copy", p->opts->pid, p->pages_to_copy, p->meta.page_size);

@@ -113,7 +113,7 @@ static void *worker(void *arg)
 		set_err(w, -ENOMEM);
 	else {
 		(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, w->level);
-		(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+		/* each frame has its CRC-32C in pagemap.img: no second checksum */
 	}
 	for (;;) {
 		struct slot *s = NULL;
