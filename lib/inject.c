@@ -75,19 +75,6 @@ out:
 	return r;
 }
 
-/* Whether thread @tid is gone or a zombie. */
-static bool thread_is_dead(pid_t tid)
-{
-	_cleanup_free_ char *stat = NULL;
-	char path[64], state;
-	uint64_t start;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	if (read_file(AT_FDCWD, path, &stat, NULL) < 0 || proc_parse_stat(stat, &state, &start) < 0)
-		return true;
-	return state == 'Z' || state == 'X';
-}
-
 int inject_wait_thread(pid_t tid, int *ret_status)
 {
 	struct timespec pause = { 0, 20000 };
@@ -109,7 +96,7 @@ int inject_wait_thread(pid_t tid, int *ret_status)
 			(void)sched_yield();
 			continue;
 		}
-		if (i % 64 == 0 && thread_is_dead(tid))
+		if (i % 64 == 0 && seize_task_is_dead(tid))
 			return -ESRCH;
 		(void)nanosleep(&pause, NULL);
 	}

@@ -160,8 +160,7 @@ static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
 		       pid, yama);
 }
 
-/* A process that is exiting refuses PTRACE_SEIZE with EPERM too: say what it is. */
-static bool process_is_dying(pid_t pid)
+bool seize_task_is_dead(pid_t pid)
 {
 	_cleanup_free_ char *stat = NULL;
 	char path[64], state;
@@ -189,7 +188,8 @@ int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 	}
 	if (r < 0) {
 		seize_release(ctx, &s, NULL);
-		if (r == -ESRCH || (r == -EPERM && process_is_dying(pid)))
+		/* a process that is exiting refuses PTRACE_SEIZE with EPERM too: say what it is */
+		if (r == -ESRCH || (r == -EPERM && seize_task_is_dead(pid)))
 			return sd_errx(ctx, -ESRCH, "cannot seize pid %d: no such process", pid);
 		if (r == -EPERM)
 			return seize_eperm(ctx, pid);

@@ -41,4 +41,7 @@ int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s);
  */
 void seize_release(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us);
 
+/* Whether the process or thread @pid is gone, a zombie or exiting (state Z or X). */
+bool seize_task_is_dead(pid_t pid);
+
 #endif /* SDUMP_SEIZE_H */
