@@ -6,16 +6,16 @@
 #include "fault.h"
 #include "util.h"
 
-int write_all(int fd, const void *buf, size_t len)
+/* write(2) with @off < 0, else pwrite(2) from @off on, until all of @buf is written. */
+static int write_whole(int fd, const void *buf, size_t len, int64_t off)
 {
 	const char *p = buf;
 	int r = fault_check(FAULT_WRITE);
 
 	if (r < 0)
 		return r;
-
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, (off_t)off);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -26,33 +26,20 @@ int write_all(int fd, const void *buf, size_t len)
 			return -EIO;
 		p += n;
 		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
 	}
 	return 0;
 }
 
+int write_all(int fd, const void *buf, size_t len)
+{
+	return write_whole(fd, buf, len, -1);
+}
+
 int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
-	const char *p = buf;
-	int r = fault_check(FAULT_WRITE);
-
-	if (r < 0)
-		return r;
-
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
+	return write_whole(fd, buf, len, (int64_t)off);
 }
 
 ssize_t pread_all(int fd, void *buf, size_t len, off_t off)
