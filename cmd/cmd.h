@@ -66,8 +66,13 @@ void cli_ctx_free(struct sdump_ctx *ctx);
  * @path only once complete: a failure never clobbers an existing file.
  */
 int cli_output_open(const char *path, char *tmp, size_t size);
-/* @ok: commit (fsync, rename); else drop the temporary. Returns 0 or 1 (message printed). */
-int cli_output_close(int fd, const char *path, const char *tmp, bool ok);
+/*
+ * The end of a command that wrote an output (@path, or NULL for stdout),
+ * @r the library's return: commit the output (fsync, rename) when @r is a
+ * success, else drop the temporary; print the error if any, free @ctx.
+ * Returns the exit status, 0 or 1.
+ */
+int cli_output_finish(struct sdump_ctx *ctx, int fd, const char *path, const char *tmp, int r);
 
 /* Whole-string number parsing: decimal or 0x hex; with a K/M/G/T suffix (x1024) when @size. */
 int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t *ret);

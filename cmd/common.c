@@ -304,7 +304,8 @@ int cli_output_open(const char *path, char *tmp, size_t size)
 	return fd;
 }
 
-int cli_output_close(int fd, const char *path, const char *tmp, bool ok)
+/* @ok: commit (fsync, rename); else drop the temporary. Returns 0 or 1 (message printed). */
+static int cli_output_close(int fd, const char *path, const char *tmp, bool ok)
 {
 	if (!tmp[0]) {
 		if (close(fd) < 0 && ok) {
@@ -323,6 +324,18 @@ int cli_output_close(int fd, const char *path, const char *tmp, bool ok)
 		(void)unlink(tmp);
 		return 1;
 	}
+	return 0;
+}
+
+int cli_output_finish(struct sdump_ctx *ctx, int fd, const char *path, const char *tmp, int r)
+{
+	if (path && cli_output_close(fd, path, tmp, r >= 0) && r >= 0) {
+		cli_ctx_free(ctx);
+		return 1;
+	}
+	if (r < 0)
+		return cli_fail(ctx, r);
+	cli_ctx_free(ctx);
 	return 0;
 }
 

@@ -66,12 +66,5 @@ int cmd_coredump(int argc, char **argv)
 		return 1;
 	}
 	r = sdump_coredump(ctx, dir, fd);
-	if (cli_output_close(fd, out, tmp, r >= 0) && r >= 0) {
-		cli_ctx_free(ctx);
-		return 1;
-	}
-	if (r < 0)
-		return cli_fail(ctx, r);
-	cli_ctx_free(ctx);
-	return 0;
+	return cli_output_finish(ctx, fd, out, tmp, r);
 }

@@ -84,12 +84,5 @@ int cmd_extract(int argc, char **argv)
 		}
 	}
 	r = sdump_extract(ctx, dir, addr, len, fd);
-	if (out && cli_output_close(fd, out, tmp, r >= 0) && r >= 0) {
-		cli_ctx_free(ctx);
-		return 1;
-	}
-	if (r < 0)
-		return cli_fail(ctx, r);
-	cli_ctx_free(ctx);
-	return 0;
+	return cli_output_finish(ctx, fd, out, tmp, r);
 }
