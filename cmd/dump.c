@@ -8,6 +8,18 @@
 #include "sdump.h"
 #include "cmd.h"
 
+/* The options pre-dump and dump share, last in both helps. */
+#define PASS_OPTIONS_HELP \
+	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n" \
+	"  -j, --threads N         compression threads (default: one per CPU)\n" \
+	"      --compress-level N  zstd level, -7 (fastest) to 19 (smallest); default -1\n" \
+	"      --progress WHEN     a progress line on stderr: auto (when it is a\n" \
+	"                          terminal, the default), always or never\n" \
+	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n" \
+	"                          messages to FILE\n" \
+	"\n" \
+	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n"
+
 static const char pre_dump_usage[] =
 	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--compress-level <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
 	"\n"
@@ -18,15 +30,7 @@ static const char pre_dump_usage[] =
 	"  -t, --tree PID          the process to dump\n"
 	"  -D, --images-dir DIR    the new image (created, or an empty directory)\n"
 	"      --parent DIR        the previous pass of this process\n"
-	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
-	"  -j, --threads N         compression threads (default: one per CPU)\n"
-	"      --compress-level N  zstd level, -7 (fastest) to 19 (smallest); default -1\n"
-	"      --progress WHEN     a progress line on stderr: auto (when it is a\n"
-	"                          terminal, the default), always or never\n"
-	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n"
-	"                          messages to FILE\n"
-	"\n"
-	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n";
+	PASS_OPTIONS_HELP;
 
 static const char dump_usage[] =
 	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
@@ -45,15 +49,7 @@ static const char dump_usage[] =
 	"  -R, --leave-running     let the process run on instead of killing it\n"
 	"      --live              with -R: copy the pages after the freeze, copying\n"
 	"                          each before the process writes it (userfaultfd)\n"
-	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
-	"  -j, --threads N         compression threads (default: one per CPU)\n"
-	"      --compress-level N  zstd level, -7 (fastest) to 19 (smallest); default -1\n"
-	"      --progress WHEN     a progress line on stderr: auto (when it is a\n"
-	"                          terminal, the default), always or never\n"
-	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n"
-	"                          messages to FILE\n"
-	"\n"
-	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n";
+	PASS_OPTIONS_HELP;
 
 static int cmd_pass(int argc, char **argv, bool final)
 {
