@@ -121,14 +121,15 @@ static const struct vma *registered(const struct live *l, uint64_t addr)
 }
 
 /*
- * Write-protect (@wp) or unprotect [start, start + len) where it lies in
- * registered VMAs, one VMA per call: older kernels (6.1) take ranges
- * within one VMA only. Ranges gone since (-ENOENT) are left alone.
+ * Write-protect (@wp) or unprotect with @uffd [start, start + len) where it
+ * lies in the VMAs @v[0..n), one VMA per call: older kernels (6.1) take
+ * ranges within one VMA only. Ranges gone since (-ENOENT) are left alone.
  */
-static int set_wp(const struct live *l, uint64_t start, uint64_t len, bool wp)
+static int wp_in_vmas(int uffd, const struct vma *v, size_t n, uint64_t start, uint64_t len,
+		      bool wp)
 {
-	for (size_t i = 0; i < l->nregs; i++) {
-		uint64_t s = MAX(start, l->regs[i].start), e = MIN(start + len, l->regs[i].end);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = MAX(start, v[i].start), e = MIN(start + len, v[i].end);
 		struct uffdio_writeprotect arg = {
 			.range = { s, e - s },
 			.mode = wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
@@ -136,10 +137,16 @@ static int set_wp(const struct live *l, uint64_t start, uint64_t len, bool wp)
 
 		if (s >= e)
 			continue;
-		if (ioctl(l->uffd, UFFDIO_WRITEPROTECT, &arg) < 0 && (wp || errno != ENOENT))
+		if (ioctl(uffd, UFFDIO_WRITEPROTECT, &arg) < 0 && (wp || errno != ENOENT))
 			return -errno;
 	}
 	return 0;
+}
+
+/* The same with the live userfaultfd over the VMAs registered with it. */
+static int set_wp(const struct live *l, uint64_t start, uint64_t len, bool wp)
+{
+	return wp_in_vmas(l->uffd, l->regs, l->nregs, start, len, wp);
 }
 
 static int read_mem(const struct live *l, uint64_t addr, void *buf, size_t len)
@@ -696,20 +703,12 @@ int live_handover(struct live *l, struct tracker *t, struct vma_list *now)
 	r = t->ops->arm(t, &back, &none);
 	/* what was written since the instant reads as written to the next pass */
 	for (size_t i = 0; i < l->written.n && r == 0; i++) {
-		uint64_t a = l->written.r[i].start, b = a + l->written.r[i].npages * l->psz;
+		const struct page_run *w = &l->written.r[i];
 
-		for (size_t k = 0; k < back.n; k++) {
-			struct uffdio_writeprotect wp = { .mode = 0 };
-			uint64_t s = MAX(a, back.v[k].start), e = MIN(b, back.v[k].end);
-
-			if (s >= e)
-				continue;
-			wp.range.start = s;
-			wp.range.len = e - s;
-			if (ioctl(t->uffd, UFFDIO_WRITEPROTECT, &wp) < 0 && errno != ENOENT)
-				r = sd_err(l->ctx, -errno, "cannot mark 0x%" PRIx64 " of pid %d written",
-					   s, l->pid);
-		}
+		r = wp_in_vmas(t->uffd, back.v, back.n, w->start, w->npages * l->psz, false);
+		if (r < 0)
+			r = sd_err(l->ctx, r, "cannot mark 0x%" PRIx64 " of pid %d written", w->start,
+				   l->pid);
 	}
 	free(back.v);
 	return r;
