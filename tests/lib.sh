@@ -61,6 +61,22 @@ tcmd() {
 	read -r -t 300 REPLY <&8 || fail "target gave no answer to '$1'"
 }
 
+# counter_grows CMD TRIES DELAY: the target's answer "ok N" to CMD grows
+# within TRIES polls DELAY seconds apart (status 1 if not); the first and
+# last values in COUNTER_FROM and COUNTER_TO.
+counter_grows() {
+	local i
+	tcmd "$1"
+	COUNTER_FROM=${REPLY#ok }
+	for ((i = 0; i < $2; i++)); do
+		sleep "$3"
+		tcmd "$1"
+		COUNTER_TO=${REPLY#ok }
+		[ "$COUNTER_TO" -gt "$COUNTER_FROM" ] && return 0
+	done
+	return 1
+}
+
 # stop_target: ask it to exit and wait for its status (0 expected).
 stop_target() {
 	echo exit >&7

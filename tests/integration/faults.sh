@@ -35,7 +35,7 @@ target_snapshot() {
 # untraced; memory, map and fds as in the snapshot; at most one
 # userfaultfd; it answers, and its ticker thread goes on ticking.
 check_target() {
-	local what=$1 t1 t2 i got
+	local what=$1 got
 	assert_running "$TPID"
 	assert_threads_running "$TPID"
 	got=$(cat "/proc/$TPID/maps")
@@ -45,15 +45,8 @@ check_target() {
 	[ "$(uffds_of "$TPID")" -le 1 ] || fail "$what: the target holds $(uffds_of "$TPID") userfaultfds"
 	tcmd sum
 	[ "$REPLY" = "$SNAP_SUM" ] || fail "$what: the target's memory changed ($REPLY, was $SNAP_SUM)"
-	tcmd ticks
-	t1=${REPLY#ok }
-	for ((i = 0; i < 100; i++)); do
-		sleep 0.01
-		tcmd ticks
-		t2=${REPLY#ok }
-		[ "$t2" -gt "$t1" ] && return 0
-	done
-	fail "$what: the target's ticker thread stopped ($t1 ticks, then $t2)"
+	counter_grows ticks 100 0.01 ||
+		fail "$what: the target's ticker thread stopped ($COUNTER_FROM ticks, then $COUNTER_TO)"
 }
 
 # dir_sum DIR: a checksum of every file of an image directory (names too).

@@ -27,16 +27,8 @@ consistent() {
 
 # sweeping: the target's sweeper runs on
 sweeping() {
-	local a b i
-	tcmd sweeps
-	a=${REPLY#ok }
-	for ((i = 0; i < 50; i++)); do
-		sleep 0.1
-		tcmd sweeps
-		b=${REPLY#ok }
-		[ "$b" -gt "$a" ] && return 0
-	done
-	fail "the target stopped sweeping ($a, then $b)${1:-}"
+	counter_grows sweeps 50 0.1 ||
+		fail "the target stopped sweeping ($COUNTER_FROM, then $COUNTER_TO)${1:-}"
 }
 
 stall() {
