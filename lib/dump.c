@@ -328,19 +328,20 @@ static int collect(struct pass *p)
 	scanner_release(&sc);
 	if (r < 0)
 		return r;
+	for (size_t i = 0; i < p->runs.n; i++)
+		if (!p->runs.r[i].in_parent)
+			p->pages_to_copy += p->runs.r[i].npages;
 	/* the pages to save are known: from here on, writes count for the next pass */
 	track_state_remove(p->opts->pid, p->meta.start_time);
 	/* live with uffd-wp: live_arm() re-arms what its userfaultfd leaves to the tracker */
-	p->live_frozen = p->opts->live && live_copy_frozen(&p->runs, psz);
+	p->live_frozen = p->opts->live &&
+			 live_copy_frozen(p->pages_to_copy, p->runs.pages, psz);
 	if (!(p->opts->live && !p->live_frozen && p->tracker.uffd >= 0)) {
 		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
 		if (r < 0)
 			return r;
 	}
 	p->st.vmas = p->vmas.n;
-	for (size_t i = 0; i < p->runs.n; i++)
-		if (!p->runs.r[i].in_parent)
-			p->pages_to_copy += p->runs.r[i].npages;
 	pr_debug(ctx, "%zu VMAs, %" PRIu64 " pages to copy in %zu runs", p->vmas.n, p->runs.pages,
 		 p->runs.n);
 	return 0;

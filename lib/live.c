@@ -82,14 +82,9 @@ int live_probe(const char **why)
  */
 #define FROZEN_MAX_BYTES (256ull << 20)
 
-bool live_copy_frozen(const struct run_list *runs, size_t page_size)
+bool live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size)
 {
-	uint64_t copy = 0;
-
-	for (size_t i = 0; i < runs->n; i++)
-		if (!runs->r[i].in_parent)
-			copy += runs->r[i].npages;
-	return copy * 8 <= runs->pages && copy * page_size <= FROZEN_MAX_BYTES;
+	return copy * 8 <= present && copy * page_size <= FROZEN_MAX_BYTES;
 }
 
 /* The index of the page at @addr among the pages to copy, or NO_PAGE. */

@@ -55,10 +55,11 @@ struct live {
 int live_probe(const char **why);
 
 /*
- * Whether copying the pages to save into memory while frozen is quicker
- * than write-protecting them all (few pages written since the parent).
+ * Whether copying the @copy pages to save (of @present in the pass) into
+ * memory while frozen is quicker than write-protecting them all (few pages
+ * written since the parent).
  */
-bool live_copy_frozen(const struct run_list *runs, size_t page_size);
+bool live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size);
 
 /*
  * While frozen, after the pass collected @runs in @vmas: create the
