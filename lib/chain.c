@@ -295,7 +295,8 @@ int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void
 	return 0;
 }
 
-int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out)
+int chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
+		 struct pagestore_reader **ret_rd)
 {
 	struct chain_pass *p = &c->p[pass];
 	int r;
@@ -308,5 +309,16 @@ int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_
 			return r;
 		p->rd_open = true;
 	}
-	return pagestore_read(ctx, &p->rd, off, out, p->meta.page_size);
+	*ret_rd = &p->rd;
+	return 0;
+}
+
+int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out)
+{
+	struct pagestore_reader *rd;
+	int r = chain_reader(ctx, c, pass, &rd);
+
+	if (r < 0)
+		return r;
+	return pagestore_read(ctx, rd, off, out, c->p[pass].meta.page_size);
 }

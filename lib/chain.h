@@ -65,6 +65,9 @@ int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void
  * over a large sparse VMA jumps there instead of resolving page by page.
  */
 uint64_t chain_next_recorded(const struct chain *c, uint64_t addr);
+/* The page reader of pass @pass, opened on first use. */
+int chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
+		 struct pagestore_reader **ret_rd);
 /* Read one page of PAGE_DATA into @out. */
 int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out);
 

@@ -707,6 +707,49 @@ int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t o
 	return 0;
 }
 
+int pagestore_decode(const struct pagestore_reader *r, struct pagestore_decoder *d, size_t i)
+{
+	d->err = 0;
+	if (!d->dctx)
+		d->dctx = ZSTD_createDCtx();
+	/* the passes of a chain may differ in frame sizes */
+	if (d->cap < r->frame_size) {
+		zfree(&d->buf);
+		d->buf = malloc(r->frame_size);
+		d->cap = d->buf ? r->frame_size : 0;
+	}
+	if (d->zcap < r->zmax) {
+		zfree(&d->zbuf);
+		d->zbuf = malloc(r->zmax);
+		d->zcap = d->zbuf ? r->zmax : 0;
+	}
+	if (!d->dctx || !d->buf || !d->zbuf) {
+		d->fault = FRAME_READ;
+		d->err = -ENOMEM;
+		return -ENOMEM;
+	}
+	d->fault = decode_frame(r, d->dctx, i, d->zbuf, d->buf, &d->err);
+	if (d->fault != FRAME_OK)
+		return d->fault == FRAME_READ ? d->err : -EBADMSG;
+	d->len = (size_t)MIN((uint64_t)r->frame_size, r->stream_bytes - (uint64_t)i * r->frame_size);
+	return 0;
+}
+
+int pagestore_decode_error(struct sdump_ctx *ctx, const struct pagestore_reader *r,
+			   const struct pagestore_decoder *d, size_t i)
+{
+	return frame_error(ctx, r, i, (enum frame_fault)d->fault, d->err);
+}
+
+void pagestore_decoder_release(struct pagestore_decoder *d)
+{
+	ZSTD_freeDCtx(d->dctx);
+	d->dctx = NULL;
+	zfree(&d->buf);
+	zfree(&d->zbuf);
+	d->cap = d->zcap = 0;
+}
+
 int pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r)
 {
 	for (size_t i = 0; i < r->nframes; i++) {

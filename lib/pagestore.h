@@ -2,9 +2,9 @@
 /*
  * pages.img: the page stream of a pass, cut into independent zstd frames of
  * PAGESTORE_FRAME_SIZE bytes, compressed by a pool of threads while the
- * caller goes on copying. Each frame has zstd's content checksum, and its
- * CRC-32C and size are kept in pagemap.img, so one address can be read (and
- * verified) without decompressing anything else.
+ * caller goes on copying. Each frame's size and CRC-32C (of its compressed
+ * bytes, checked before zstd sees them) are kept in pagemap.img, so one
+ * address can be read (and verified) without decompressing anything else.
  */
 #ifndef SDUMP_PAGESTORE_H
 #define SDUMP_PAGESTORE_H
@@ -89,6 +89,26 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 /* Copy @len bytes at stream offset @off into @out; each frame is verified. */
 int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
 		   size_t len);
+/*
+ * Decoding frames of one reader from several threads at once, each with a
+ * decoder of its own: frame @i read, verified and decompressed into d->buf
+ * (d->len bytes). No message (threads call it): 0, or -errno with the
+ * failure kept in @d for pagestore_decode_error(), which makes the message.
+ */
+struct pagestore_decoder {
+	struct ZSTD_DCtx_s *dctx;
+	uint8_t *buf, *zbuf;
+	size_t cap, zcap;	/* their sizes */
+	size_t len;
+	int fault;		/* what failed: a private code */
+	int err;
+};
+
+int pagestore_decode(const struct pagestore_reader *r, struct pagestore_decoder *d, size_t i);
+int pagestore_decode_error(struct sdump_ctx *ctx, const struct pagestore_reader *r,
+			   const struct pagestore_decoder *d, size_t i);
+void pagestore_decoder_release(struct pagestore_decoder *d);
+
 /* Check the CRC-32C of every frame, without decompressing. */
 int pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r);
 void pagestore_reader_release(struct pagestore_reader *r);

@@ -9,7 +9,7 @@
  * position-independently, for each architecture, and every failure is seen
  * and reported here. The cost is a few hundred ptrace round trips, about a
  * millisecond each at worst, whatever the memory size; memory itself is
- * written through /proc/PID/mem in large chunks.
+ * written by a thread per CPU, frame by frame (rst_fill.c).
  *
  * Order matters:
  *  1. clone3(set_tid = PID) a child of ours, traced (PTRACE_O_EXITKILL: if
@@ -58,6 +58,7 @@
 #include "ctx.h"
 #include "chain.h"
 #include "compat.h"
+#include "rst_fill.h"
 #include "fault.h"
 #include "inject.h"
 #include "seize.h"
@@ -97,8 +98,7 @@ struct rst {
 	uint64_t tramp;
 	size_t data_used;
 	bool started;
-	uint64_t pages_done;		/* of the memory fill: pages the image records, walked */
-	uint64_t bytes_written;		/* of the memory fill: written through /proc/PID/mem */
+	struct rst_fill_stats fill;	/* of the memory fill */
 };
 
 /* -v: one line per step of the restore, with its time since *t (then reset). */
@@ -392,95 +392,21 @@ static int map_vmas(struct rst *r)
 	return 0;
 }
 
-/* Write what the chain stores (data, and zeros over file pages); skip the rest. */
-static int fill_vma(struct rst *r, const struct vma *v, uint8_t *buf, size_t bufsz)
-{
-	size_t psz = r->chain.p[0].meta.page_size, n = 0, cap = bufsz / psz;
-	uint64_t run = 0;
-	int e;
-
-	for (uint64_t a = v->start;; a += psz) {
-		enum page_src src = PAGE_ABSENT;
-		size_t pass = 0;
-		uint64_t off = 0;
-		bool write = false;
-
-		if (a < v->end) {
-			e = chain_resolve(r->ctx, &r->chain, a, &src, &pass, &off);
-			if (e < 0)
-				return e;
-			/* fresh anonymous memory is zeros already; file pages are the file's */
-			write = src == PAGE_DATA ||
-				(src == PAGE_ZERO && v->kind != VK_ANON && v->kind != VK_SHMEM);
-		}
-		if (n > 0 && (!write || n == cap)) {
-			e = mem_write(r, run, buf, n * psz);
-			if (e < 0)
-				return e;
-			r->bytes_written += n * psz;
-			n = 0;
-			sd_progress_update(r->ctx, r->pages_done);
-		}
-		if (a >= v->end) {
-			sd_progress_update(r->ctx, r->pages_done);
-			return 0;
-		}
-		if (src != PAGE_ABSENT)
-			r->pages_done++;
-		if (!write) {
-			/* a hole in what the dump recorded: jump over it, whatever its size */
-			if (src == PAGE_ABSENT)
-				a = MAX(a, MIN(chain_next_recorded(&r->chain, a), v->end) - psz);
-			continue;
-		}
-		if (n == 0)
-			run = a;
-		if (src == PAGE_DATA) {
-			e = chain_read_page(r->ctx, &r->chain, pass, off, buf + n * psz);
-			if (e < 0)
-				return e;
-		} else {
-			memset(buf + n * psz, 0, psz);
-		}
-		n++;
-	}
-}
-
-static bool vma_filled(const struct vma *v)
-{
-	return v && (v->kind == VK_ANON || v->kind == VK_FILE || v->kind == VK_SHMEM);
-}
-
 static int fill_memory(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
-	const struct pm_list *pl = &r->chain.p[0].pm.list;
-	size_t bufsz = 4u << 20;
-	uint8_t *buf = malloc(bufsz);
-	uint64_t total = 0;
-	int e = 0;
+	struct rst_fill_stats st;
+	int e;
 
-	if (!buf)
-		return -ENOMEM;
-	/* the pages the newest pass records (its own, zero, or in a parent): what the fill walks */
-	for (size_t i = 0; i < pl->n; i++)
-		if (vma_filled(vma_list_find(vl, pl->e[i].vaddr)))
-			total += pl->e[i].npages;
-	sd_progress_begin(r->ctx, "restore", "memory", r->pid, total,
-			  r->chain.p[0].meta.page_size);
-	for (size_t i = 0; i < vl->n && e == 0; i++) {
-		const struct vma *v = &vl->v[i];
-
-		if (vma_filled(v))
-			e = fill_vma(r, v, buf, bufsz);
-	}
-	sd_progress_end(r->ctx);
-	free(buf);
+	e = rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, &st);
+	if (e < 0)
+		return e;
+	r->fill = st;
 	/* final protections; shared file mappings were mapped with theirs */
 	for (size_t i = 0; i < vl->n && e == 0; i++) {
 		const struct vma *v = &vl->v[i];
 
-		if (vma_filled(v))
+		if (rst_vma_filled(v))
 			e = rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
 				     (long)v->prot, 0, 0, 0, NULL);
 	}
@@ -1118,8 +1044,9 @@ static int run_restore(struct rst *r)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;
-	fmt_size(b, sizeof(b), r->bytes_written);
-	rst_step(r, "memory", &t, "%s written, %" PRIu64 " pages of the image", b, r->pages_done);
+	fmt_size(b, sizeof(b), r->fill.bytes);
+	rst_step(r, "memory", &t, "%s written, %" PRIu64 " pages from %zu frames, %u thread%s", b,
+		 r->fill.pages, r->fill.frames, r->fill.threads, r->fill.threads == 1 ? "" : "s");
 	e = restore_mm(r);
 	if (e == 0)
 		e = restore_files(r);

@@ -448,6 +448,68 @@ static void test_prefetch(void)
 	free(frames);
 }
 
+/*
+ * One decoder for the frames of two readers, as a restore's threads use them
+ * over the passes of a chain: a stream that compresses well (small frames)
+ * first, then one that does not, so its buffers must grow; a damaged frame
+ * fails with its message, and the next frame decodes again.
+ */
+static void test_decoder(void)
+{
+	struct img_dir da = { .dirfd = -1 }, db = { .dirfd = -1 };
+	struct pagestore_frame *fa = NULL, *fb = NULL;
+	size_t na = 0, nb = 0;
+	uint64_t sa = 0, sb = 0, za = 0, zb = 0;
+	struct pagestore_reader ra = { .fd = -1 }, rb = { .fd = -1 };
+	struct pagestore_decoder d = { 0 };
+	uint8_t *saved = data, *flat = calloc(1, 2 * FRAME);
+	char p[512];
+
+	ASSERT_TRUE(flat != NULL);
+	for (uint64_t o = 0; o < 2 * FRAME; o += PS)
+		flat[o] = (uint8_t)(o / PS);
+	data = flat;
+	path_of(p, sizeof(p), "deca");
+	ASSERT_OK(img_dir_create(ctx, p, &da));
+	write_stream(&da, 2 * FRAME, &fa, &na, &sa, &za);
+	data = saved;
+	path_of(p, sizeof(p), "decb");
+	ASSERT_OK(img_dir_create(ctx, p, &db));
+	write_stream(&db, STREAM, &fb, &nb, &sb, &zb);
+	ASSERT_OK(pagestore_reader_open(ctx, &da, fa, na, PAGESTORE_FRAME_SIZE, sa, za, &ra));
+	ASSERT_OK(pagestore_reader_open(ctx, &db, fb, nb, PAGESTORE_FRAME_SIZE, sb, zb, &rb));
+	ASSERT_TRUE(ra.zmax < rb.zmax);
+	for (size_t i = 0; i < na; i++) {
+		ASSERT_OK(pagestore_decode(&ra, &d, i));
+		ASSERT_EQ(d.len, FRAME);
+		ASSERT_TRUE(!memcmp(d.buf, flat + i * FRAME, FRAME));
+	}
+	for (size_t i = 0; i < nb; i++) {
+		ASSERT_OK(pagestore_decode(&rb, &d, i));
+		ASSERT_EQ(d.len, STREAM - i * FRAME < FRAME ? STREAM - i * FRAME : FRAME);
+		ASSERT_TRUE(!memcmp(d.buf, saved + i * FRAME, d.len));
+	}
+	flip_byte("decb/pages.img", IMG_HEADER_SIZE + fb[0].csize / 2);
+	ASSERT_EQ(pagestore_decode(&rb, &d, 0), -EBADMSG);
+	sdump_ctx_clear_error(ctx);
+	ASSERT_EQ(pagestore_decode_error(ctx, &rb, &d, 0), -EBADMSG);
+	ASSERT_TRUE(strstr(sdump_ctx_last_error(ctx), "checksum mismatch in frame 0") != NULL);
+	sdump_ctx_clear_error(ctx);
+	ASSERT_OK(pagestore_decode(&rb, &d, 1));
+	ASSERT_TRUE(!memcmp(d.buf, saved + FRAME, FRAME));
+	pagestore_decoder_release(&d);
+	pagestore_decoder_release(&d); /* twice: released is released */
+	pagestore_reader_release(&ra);
+	pagestore_reader_release(&rb);
+	img_dir_abort(ctx, &da);
+	img_dir_abort(ctx, &db);
+	img_dir_release(&da);
+	img_dir_release(&db);
+	free(fa);
+	free(fb);
+	free(flat);
+}
+
 /* Nothing written, or a reservation never committed. */
 static void test_empty_stream(void)
 {
@@ -800,6 +862,7 @@ int main(void)
 	RUN(test_round_trip);
 	RUN(test_writer_order);
 	RUN(test_prefetch);
+	RUN(test_decoder);
 	RUN(test_empty_stream);
 	RUN(test_reader_stream_overflow);
 	RUN(test_dir_create);

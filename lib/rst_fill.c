@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Filling a restored process's memory, in two steps:
+ *
+ *  1. Resolve: walk the newest pass's page runs over the filled VMAs and
+ *     follow "in the parent" runs down the chain, range by range, to the
+ *     pass that stored each page. The result is a list of segments (bytes
+ *     of one pass's stream that go to one address), cut at frame
+ *     boundaries, sorted by pass and stream offset: every frame a restore
+ *     needs becomes one unit of work with the segments it feeds.
+ *  2. Write: a thread per online CPU (the caller's among them) takes the
+ *     next unit, reads, verifies and decompresses its frame and writes its
+ *     segments with one process_vm_writev. Each page has exactly one
+ *     source, so units are independent and their order does not matter:
+ *     decompression and the kernel's copy into the new process run on
+ *     every CPU at once, and no page is copied twice in user space.
+ *
+ * Zero pages over private file mappings must be written (the file has
+ * something else there); the caller's thread writes them first.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "fault.h"
+#include "rst_fill.h"
+#include "util.h"
+
+#define FILL_THREADS_MAX 8
+#define FILL_IOV 256		/* segments per process_vm_writev (IOV_MAX is 1024) */
+
+struct seg {
+	size_t pass;
+	uint64_t off;		/* in the pass's page stream */
+	uint64_t addr;
+	uint64_t len;
+};
+
+/* The segments [first, first + n) all come from frame @frame of pass @pass. */
+struct unit {
+	size_t pass, frame, first, n;
+};
+
+enum fill_fault { FILL_OK, FILL_DECODE, FILL_WRITE };
+
+struct fill {
+	struct sdump_ctx *ctx;
+	struct chain *c;
+	pid_t pid;
+	int mem_fd;
+	size_t psz;
+	struct seg *segs;
+	size_t nsegs, capsegs;
+	struct seg *zeros;	/* zero runs over private file mappings (pass unused) */
+	size_t nzeros, capzeros;
+	struct unit *units;
+	size_t nunits;
+	atomic_size_t next;	/* the next unit to take */
+	atomic_uint_fast64_t pages_done;
+	atomic_bool stop;
+	pthread_mutex_t lock;	/* the first failure: */
+	enum fill_fault fault;
+	int err;
+	size_t fpass, fframe;
+	uint64_t faddr;
+	struct pagestore_decoder fdec;
+};
+
+bool rst_vma_filled(const struct vma *v)
+{
+	return v && (v->kind == VK_ANON || v->kind == VK_FILE || v->kind == VK_SHMEM);
+}
+
+static int push(struct seg **a, size_t *n, size_t *cap, struct seg s)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		struct seg *na = realloc(*a, nc * sizeof(*na));
+
+		if (!na)
+			return -ENOMEM;
+		*a = na;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = s;
+	return 0;
+}
+
+/* Bytes [off, off + len) of @pass's stream go to @addr: one segment per frame they touch. */
+static int add_data(struct fill *f, size_t pass, uint64_t off, uint64_t addr, uint64_t len)
+{
+	uint64_t fsz = f->c->p[pass].pm.frame_size;
+
+	while (len > 0) {
+		uint64_t n = MIN(len, fsz - off % fsz);
+		int r = push(&f->segs, &f->nsegs, &f->capsegs, (struct seg){ pass, off, addr, n });
+
+		if (r < 0)
+			return r;
+		off += n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Where the pages of [a, b) in VMA @v come from, as pass @pass and its parents record them. */
+static int resolve(struct fill *f, const struct vma *v, size_t pass, uint64_t a, uint64_t b)
+{
+	const struct chain_pass *p = &f->c->p[pass];
+	const struct pm_list *l = &p->pm.list;
+	const struct pm_entry *e = pm_list_find_ge(l, a, f->psz);
+	int r = 0;
+
+	for (; e && e < l->e + l->n && e->vaddr < b && r == 0; e++) {
+		uint64_t s = MAX(a, e->vaddr), t = MIN(b, e->vaddr + e->npages * f->psz);
+
+		switch (e->kind) {
+		case PM_DATA:
+			r = add_data(f, pass, e->off + (s - e->vaddr), s, t - s);
+			break;
+		case PM_ZERO:
+			/* fresh anonymous memory is zeros already; file pages are the file's */
+			if (v->kind == VK_FILE)
+				r = push(&f->zeros, &f->nzeros, &f->capzeros, (struct seg){ 0, 0, s, t - s });
+			break;
+		case PM_PARENT:
+			if (pass + 1 == f->c->n)
+				return sd_errx(f->ctx, -EBADMSG,
+					       "image '%s' is corrupt: page 0x%" PRIx64 " is in a parent it does not have",
+					       p->dir.path, s);
+			r = resolve(f, v, pass + 1, s, t);
+			break;
+		}
+		if (r == -ENOMEM)
+			return sd_err(f->ctx, r, "cannot plan the memory of pid %d", f->pid);
+	}
+	return r;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+
+	if (x->pass != y->pass)
+		return x->pass < y->pass ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Sort the segments and cut them into units, one per frame. */
+static int plan_units(struct fill *f)
+{
+	qsort(f->segs, f->nsegs, sizeof(*f->segs), seg_cmp);
+	f->units = calloc(f->nsegs ? f->nsegs : 1, sizeof(*f->units));
+	if (!f->units)
+		return sd_err(f->ctx, -ENOMEM, "cannot plan the memory of pid %d", f->pid);
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct seg *s = &f->segs[i];
+		size_t frame = (size_t)(s->off / f->c->p[s->pass].pm.frame_size);
+		struct unit *u = f->nunits ? &f->units[f->nunits - 1] : NULL;
+
+		if (u && u->pass == s->pass && u->frame == frame)
+			u->n++;
+		else
+			f->units[f->nunits++] = (struct unit){ s->pass, frame, i, 1 };
+	}
+	return 0;
+}
+
+static void fill_fail(struct fill *f, enum fill_fault fault, int err, const struct unit *u,
+		      uint64_t addr, const struct pagestore_decoder *d)
+{
+	pthread_mutex_lock(&f->lock);
+	if (f->fault == FILL_OK) {
+		f->fault = fault;
+		f->err = err;
+		f->fpass = u->pass;
+		f->fframe = u->frame;
+		f->faddr = addr;
+		if (d) {
+			f->fdec.fault = d->fault;
+			f->fdec.err = d->err;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	atomic_store(&f->stop, true);
+}
+
+/*
+ * Write segments [k, n) of a unit, whose frame is at @frame: one
+ * process_vm_writev for up to FILL_IOV of them; whatever it could not
+ * write (memory it cannot write: /proc/PID/mem can) goes segment by
+ * segment through @mem_fd. 0 or -errno, with *ret_addr where it failed.
+ */
+static int write_segs(const struct fill *f, const struct seg *segs, size_t n, const uint8_t *frame,
+		      uint64_t frame_off, uint64_t *ret_addr)
+{
+	struct iovec local[FILL_IOV], remote[FILL_IOV];
+	size_t k = 0;
+
+	while (k < n) {
+		size_t m = MIN(n - k, (size_t)FILL_IOV), total = 0;
+		ssize_t got;
+
+		for (size_t j = 0; j < m; j++) {
+			const struct seg *s = &segs[k + j];
+
+			local[j] = (struct iovec){ (void *)(uintptr_t)(frame + (s->off - frame_off)), s->len };
+			remote[j] = (struct iovec){ (void *)(uintptr_t)s->addr, s->len };
+			total += s->len;
+		}
+		got = fault_fails(FAULT_WRITE) ? -1 : process_vm_writev(f->pid, local, m, remote, m, 0);
+		if (got == (ssize_t)total) {
+			k += m;
+			continue;
+		}
+		/* whole segments written, then the rest one by one */
+		for (size_t done = got > 0 ? (size_t)got : 0; m > 0 && done >= segs[k].len; m--) {
+			done -= segs[k].len;
+			k++;
+		}
+		for (size_t j = 0; j < m; j++, k++) {
+			const struct seg *s = &segs[k];
+			int r = pwrite_all(f->mem_fd, frame + (s->off - frame_off), s->len, s->addr);
+
+			if (r < 0) {
+				*ret_addr = s->addr;
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Take units until none is left or something failed; the caller's thread reports progress. */
+static void fill_units(struct fill *f, bool caller)
+{
+	struct pagestore_decoder d = { 0 };
+
+	while (!atomic_load(&f->stop)) {
+		size_t i = atomic_fetch_add(&f->next, 1);
+		const struct unit *u;
+		struct pagestore_reader *rd;
+		uint64_t addr = 0, pages = 0;
+		int r;
+
+		if (i >= f->nunits)
+			break;
+		u = &f->units[i];
+		rd = &f->c->p[u->pass].rd;
+		r = pagestore_decode(rd, &d, u->frame);
+		if (r < 0) {
+			fill_fail(f, FILL_DECODE, r, u, 0, &d);
+			break;
+		}
+		r = write_segs(f, &f->segs[u->first], u->n, d.buf,
+			       (uint64_t)u->frame * rd->frame_size, &addr);
+		if (r < 0) {
+			fill_fail(f, FILL_WRITE, r, u, addr, NULL);
+			break;
+		}
+		for (size_t k = 0; k < u->n; k++)
+			pages += f->segs[u->first + k].len / f->psz;
+		pages += atomic_fetch_add(&f->pages_done, pages);
+		if (caller) {
+			sd_progress_update(f->ctx, pages);
+			if (sd_check_cancel(f->ctx) < 0)
+				atomic_store(&f->stop, true);
+		}
+	}
+	pagestore_decoder_release(&d);
+}
+
+static void *fill_thread(void *arg)
+{
+	fill_units(arg, false);
+	return NULL;
+}
+
+static int write_zeros(struct fill *f)
+{
+	size_t bufsz = 256u << 10;
+	uint8_t *zero = calloc(1, bufsz);
+	int r = 0;
+
+	if (!zero)
+		return sd_err(f->ctx, -ENOMEM, "cannot fill the memory of pid %d", f->pid);
+	for (size_t i = 0; i < f->nzeros && r == 0; i++) {
+		for (uint64_t a = f->zeros[i].addr, end = a + f->zeros[i].len; a < end && r == 0;) {
+			size_t n = (size_t)MIN(end - a, (uint64_t)bufsz);
+
+			r = pwrite_all(f->mem_fd, zero, n, a);
+			if (r < 0)
+				r = sd_err(f->ctx, r, "cannot write the memory of pid %d at 0x%" PRIx64,
+					   f->pid, a);
+			a += n;
+		}
+		atomic_fetch_add(&f->pages_done, f->zeros[i].len / f->psz);
+	}
+	free(zero);
+	return r;
+}
+
+/* Open the readers of the passes the units read (messages here, before any thread). */
+static int open_readers(struct fill *f)
+{
+	for (size_t i = 0; i < f->nunits; i++) {
+		struct pagestore_reader *rd;
+		int r;
+
+		if (i > 0 && f->units[i - 1].pass == f->units[i].pass)
+			continue;
+		r = chain_reader(f->ctx, f->c, f->units[i].pass, &rd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int run_threads(struct fill *f, unsigned int *ret_threads)
+{
+	pthread_t th[FILL_THREADS_MAX];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int want = (unsigned int)MAX(1, MIN(cpus, FILL_THREADS_MAX)), started = 0;
+	int r;
+
+	want = (unsigned int)MIN((size_t)want, MAX(f->nunits, (size_t)1));
+	/* fewer threads than wanted only makes it slower */
+	while (started + 1 < want && pthread_create(&th[started], NULL, fill_thread, f) == 0)
+		started++;
+	fill_units(f, true);
+	for (unsigned int k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	*ret_threads = started + 1;
+	switch (f->fault) {
+	case FILL_OK:
+		break;
+	case FILL_DECODE:
+		return pagestore_decode_error(f->ctx, &f->c->p[f->fpass].rd, &f->fdec, f->fframe);
+	case FILL_WRITE:
+		return sd_err(f->ctx, f->err, "cannot write the memory of pid %d at 0x%" PRIx64,
+			      f->pid, f->faddr);
+	}
+	r = sd_check_cancel(f->ctx);
+	if (r < 0)
+		return r;
+	return 0;
+}
+
+int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd,
+	     struct rst_fill_stats *ret_stats)
+{
+	const struct vma_list *vl = &c->p[0].vmas;
+	struct fill f = { .ctx = ctx, .c = c, .pid = pid, .mem_fd = mem_fd,
+			  .psz = c->p[0].meta.page_size };
+	struct rst_fill_stats st = { 0 };
+	uint64_t total = 0;
+	int r = 0;
+
+	pthread_mutex_init(&f.lock, NULL);
+	for (size_t i = 0; i < vl->n && r == 0; i++)
+		if (rst_vma_filled(&vl->v[i]))
+			r = resolve(&f, &vl->v[i], 0, vl->v[i].start, vl->v[i].end);
+	if (r == 0)
+		r = plan_units(&f);
+	if (r == 0)
+		r = open_readers(&f);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < f.nsegs; i++)
+		total += f.segs[i].len / f.psz;
+	for (size_t i = 0; i < f.nzeros; i++)
+		total += f.zeros[i].len / f.psz;
+	sd_progress_begin(ctx, "restore", "memory", pid, total, f.psz);
+	r = write_zeros(&f);
+	if (r == 0)
+		r = run_threads(&f, &st.threads);
+	sd_progress_end(ctx);
+	if (r < 0)
+		goto out;
+	st.pages = total;
+	st.bytes = total * f.psz;
+	st.frames = f.nunits;
+	*ret_stats = st;
+out:
+	free(f.segs);
+	free(f.zeros);
+	free(f.units);
+	pthread_mutex_destroy(&f.lock);
+	return r;
+}

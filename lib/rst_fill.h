@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory of a process being restored, filled from its chain: every page
+ * goes once, from the frame of the pass that stored it last, straight to its
+ * address, with a thread per CPU taking frames in any order.
+ */
+#ifndef SDUMP_RST_FILL_H
+#define SDUMP_RST_FILL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sdump.h"
+#include "chain.h"
+#include "proc.h"
+
+/* The VMAs a restore maps writable and fills: anonymous, shared anonymous, private file. */
+bool rst_vma_filled(const struct vma *v);
+
+struct rst_fill_stats {
+	uint64_t pages;		/* written: stored pages, and zero pages over private file mappings */
+	uint64_t bytes;
+	size_t frames;		/* decompressed */
+	unsigned int threads;
+};
+
+/*
+ * Write what the chain @c stores into the filled VMAs of @pid (traced and
+ * stopped, its VMAs mapped as the newest pass lists them, writable), with
+ * process_vm_writev, or its /proc/PID/mem @mem_fd where that cannot write.
+ * Fresh anonymous memory is zeros already, so its zero pages are skipped.
+ */
+int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd,
+	     struct rst_fill_stats *ret_stats);
+
+#endif /* SDUMP_RST_FILL_H */
