@@ -291,28 +291,38 @@ chain() {
 	tcmd "dirty anon $p 2" && dirtied=${REPLY#ok }
 	tcmd stall
 	pass dump "$d/3" "$d/2" 2>/dev/null # (bash says "Killed" as it reaps the target)
-	if [ "$RC" != 0 ] || ! stats "$d/3"; then
+	if [ "$RC" != 0 ]; then
 		fail_row dump "$p" "dump exited $RC: $(errmsg "$d/3")"
 		stop_target
 		return
 	fi
-	local pid=$TPID
+	local pid=$TPID m_dump
 	if ! gone "$pid" 2>/dev/null; then # (bash would say "Killed" as it reaps it)
 		fail_row dump "$p" "the target still runs 30 s after the dump"
 		stop_target
 		return
 	fi
 	{ wait "$pid"; } 2>/dev/null # reap it: restore wants its PID free
-	row dump "$p" "$S_freeze_us" "$([ "$tool" = sdump ] && echo freeze_us || echo criu_frozen_time)" \
-		"$(img_bytes "$d/3")" "$(img_kib "$d/3")" ",\"dirtied_pages\":$(num "$dirtied")"
-	log "final dump ${WALL}us"
+	m_dump="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL"
 
-	# restore of the chain, then the process must answer
+	# restore of the chain at once, as a migration would: the downtime
+	# counts whatever runs in between (the dump's statistics are read after)
 	if [ "$tool" = sdump ]; then
 		measure "$d/restore" "$sdump" restore -D "$d/3" --shell-job -d
 	else
 		measure "$d/restore" "$criu" restore -D "$d/3" --shell-job -d --display-stats -o restore.log
 	fi
+	local m_rst="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL" rc_rst=$RC
+	IFS=, read -r WALL USER SYS RSS OTHER STEAL <<<"$m_dump"
+	if stats "$d/3"; then
+		row dump "$p" "$S_freeze_us" "$([ "$tool" = sdump ] && echo freeze_us || echo criu_frozen_time)" \
+			"$(img_bytes "$d/3")" "$(img_kib "$d/3")" ",\"dirtied_pages\":$(num "$dirtied")"
+		log "final dump ${WALL}us"
+	else
+		fail_row dump "$p" "no statistics in the dump's image: $(cat "$d/3.show.err" 2>/dev/null)"
+	fi
+	IFS=, read -r WALL USER SYS RSS OTHER STEAL <<<"$m_rst"
+	RC=$rc_rst
 	for k in freeze_us seize_us collect_us copy_us write_us total_us pages_scanned \
 		pages_written pages_in_parent pages_zero bytes_written; do
 		eval "S_$k="
