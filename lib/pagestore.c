@@ -49,6 +49,7 @@ struct pagestore_writer {
 	size_t nframes, cap_frames;
 	uint64_t stream_bytes;
 	uint64_t file_off;
+	uint64_t synced;	/* writeback started up to here */
 };
 
 static void set_err(struct pagestore_writer *w, int r)
@@ -65,6 +66,24 @@ static struct slot *find_slot(struct pagestore_writer *w, enum slot_state st, ui
 		if (w->slots[i].state == st && (any_seq || w->slots[i].seq == seq))
 			return &w->slots[i];
 	return NULL;
+}
+
+/*
+ * Start writing back what was written so far, every WRITEBACK_STEP bytes:
+ * the fsync that commits pages.img then finds most of it on disk already,
+ * instead of flushing the whole image at the end of the pass (about 0.3 s
+ * per 400 MiB of image here, and a final dump is frozen through it). Only
+ * a hint: a failure is the fsync's to report.
+ */
+#define WRITEBACK_STEP (8u << 20)
+
+static void start_writeback(struct pagestore_writer *w)
+{
+	if (w->file_off - w->synced < WRITEBACK_STEP)
+		return;
+	(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->file_off - w->synced),
+			      SYNC_FILE_RANGE_WRITE);
+	w->synced = w->file_off;
 }
 
 /* Called with the lock held: write every finished frame that is next in order. */
@@ -97,6 +116,7 @@ static void write_ready(struct pagestore_writer *w)
 		}
 		w->frames[w->nframes++] = (struct pagestore_frame){ (uint32_t)s->csize, s->crc };
 		w->file_off += s->csize;
+		start_writeback(w);
 		s->state = SLOT_FREE;
 		w->next_write++;
 		pthread_cond_broadcast(&w->cond);
