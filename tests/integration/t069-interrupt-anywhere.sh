@@ -10,6 +10,11 @@
 # it was; the directory may stay, but never with an inventory.
 # The target killed at moments spread over a pass: sdump exits 1 with one
 # line and leaves no directory.
+# A restore -d interrupted (SIGINT, SIGTERM, SIGHUP, SIGKILL) at moments
+# spread over it, its memory fill included: exit 1 with one line "sdump:
+# interrupted" (or a process killed with sdump: PTRACE_O_EXITKILL), the PID
+# free again, the image unchanged; or exit 0 and the process restored.
+# Then a whole restore gives back every byte.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/faults.sh"
 export SDUMP_STATE_DIR="$WORK/state"
@@ -135,4 +140,68 @@ for kind in pre-dump dump; do
 	[ "$n" -gt 0 ] || fail "$kind: the target's death never failed it"
 	echo "$kind of $tmib MiB ($ms ms), the target killed: $n failed with one line"
 done
+
+# interrupted restores (the FIFOs stay open: the restored target reopens them)
+start_target memtarget --mib "$mib" --threads 2 --dir "$WORK"
+pid=$TPID
+tcmd "save anon $WORK/want.anon"
+[ "$REPLY" = ok ] || fail "the target could not save its memory: $REPLY"
+"$SDUMP" -q dump -t "$pid" -D "$WORK/rd" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
+wait "$pid" 2>/dev/null || true
+wait_pid_free "$pid"
+sums=$(cd "$WORK/rd" && md5sum ./*)
+t0=$(date +%s%N)
+"$SDUMP" -q restore -D "$WORK/rd" --shell-job -d 2>"$WORK/err" || fail "timed restore: $(cat "$WORK/err")"
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill -KILL "$pid"
+wait_pid_free "$pid"
+ninterrupted=0
+ncommitted=0
+for delay in $(delays "$ms"); do
+	i=$((i + 1))
+	sig=${sigs[$((i % 4))]:-KILL}
+	st=0
+	"$SDUMP" -q restore -D "$WORK/rd" --shell-job -d 2>"$WORK/err" &
+	sp=$!
+	sleep "$delay"
+	kill -s "$sig" "$sp" 2>/dev/null || true
+	wait "$sp" || st=$?
+	what="restore, SIG$sig after ${delay}s of $ms ms"
+	if [ "$st" = 0 ]; then
+		wait_restored "$pid" 3 memtarget
+		kill -KILL "$pid"
+		ncommitted=$((ncommitted + 1))
+	elif [ "$st" -gt 128 ]; then
+		# SIGKILL, or a signal before the handlers were installed
+		[ ! -s "$WORK/err" ] || fail "$what: killed, yet it said: $(cat "$WORK/err")"
+		for _ in $(seq 1 30); do
+			[ -e "/proc/$pid" ] || break
+			sleep 0.1
+		done
+		if [ -e "/proc/$pid" ]; then
+			# killed only once the process was restored and let go
+			wait_restored "$pid" 3 memtarget 5
+			kill -KILL "$pid"
+			ncommitted=$((ncommitted + 1))
+		fi
+	else
+		[ "$st" = 1 ] || fail "$what: exit status $st"
+		[ "$(wc -l <"$WORK/err")" = 1 ] && grep -q "^sdump: interrupted" "$WORK/err" ||
+			fail "$what: $(cat "$WORK/err")"
+		ninterrupted=$((ninterrupted + 1))
+	fi
+	# whatever was half restored went with sdump
+	wait_pid_free "$pid" 10
+	[ "$(cd "$WORK/rd" && md5sum ./*)" = "$sums" ] || fail "$what: the image changed"
+done
+[ "$ninterrupted" -gt 0 ] || fail "restore: no signal interrupted it"
+"$SDUMP" -q restore -D "$WORK/rd" --shell-job -d 2>"$WORK/err" || fail "restore after the interrupted ones: $(cat "$WORK/err")"
+wait_restored "$pid" 3 memtarget
+tcmd "save anon $WORK/got.anon"
+[ "$REPLY" = ok ] || fail "the restored target could not save its memory: $REPLY"
+cmp -s "$WORK/want.anon" "$WORK/got.anon" || fail "the restored memory differs from the dumped one"
+kill -KILL "$pid"
+wait_pid_free "$pid"
+exec 7>&- 8<&-
+echo "restore of $mib MiB ($ms ms): $ninterrupted interrupted cleanly, $ncommitted done before the signal; then restored whole"
 echo ok
