@@ -1097,11 +1097,15 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	if (e < 0 && r.started) {
 		/*
 		 * Never a half-restored process: it goes, and we reap it, its
-		 * traced threads first (the leader's exit waits for them).
+		 * traced threads first (the leader's exit waits for them). Every
+		 * thread id of the image, not only those we got to wait for: a
+		 * clone3 that went through while its injection failed leaves a
+		 * thread traced from birth that we never heard of (ECHILD for
+		 * those never made).
 		 */
 		(void)kill(r.pid, SIGKILL);
-		for (size_t i = r.seized.n; i-- > 1;)
-			while (waitpid(r.seized.t[i].tid, NULL, __WALL) < 0 && errno == EINTR)
+		for (size_t i = r.ps.nthreads; i-- > 1;)
+			while (waitpid(r.ps.threads[i].tid, NULL, __WALL) < 0 && errno == EINTR)
 				;
 		while (waitpid(r.pid, NULL, __WALL) < 0 && errno == EINTR)
 			;
