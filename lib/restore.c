@@ -392,13 +392,37 @@ static int map_vmas(struct rst *r)
 	return 0;
 }
 
+/*
+ * A userfaultfd of the new process's memory, for the fill's UFFDIO_COPY:
+ * made there by an injected userfaultfd() (user-mode only: the kernel's
+ * own accesses never wait on it), taken with pidfd_getfd() and closed
+ * there. -1 when it cannot be had: the fill then does without.
+ */
+static int take_uffd(struct rst *r)
+{
+	long fd = -1;
+	int pidfd, uffd = -1;
+
+	if (rst_try(r, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, &fd) < 0)
+		return -1;
+	pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+	if (pidfd >= 0) {
+		uffd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+		close(pidfd);
+	}
+	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	return uffd;
+}
+
 static int fill_memory(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	struct rst_fill_stats st;
-	int e;
+	int e, uffd = take_uffd(r);
 
-	e = rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, &st);
+	e = rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, &st);
+	/* closed at once: that unregisters every VMA before anything else runs */
+	zclose(&uffd);
 	if (e < 0)
 		return e;
 	r->fill = st;
@@ -1045,8 +1069,10 @@ static int run_restore(struct rst *r)
 	if (e < 0)
 		return e;
 	fmt_size(b, sizeof(b), r->fill.bytes);
-	rst_step(r, "memory", &t, "%s written, %" PRIu64 " pages from %zu frames, %u thread%s", b,
-		 r->fill.pages, r->fill.frames, r->fill.threads, r->fill.threads == 1 ? "" : "s");
+	rst_step(r, "memory", &t,
+		 "%s written, %" PRIu64 " pages (%" PRIu64 " by UFFDIO_COPY) from %zu frames, %u thread%s",
+		 b, r->fill.pages, r->fill.uffd_pages, r->fill.frames, r->fill.threads,
+		 r->fill.threads == 1 ? "" : "s");
 	e = restore_mm(r);
 	if (e == 0)
 		e = restore_files(r);

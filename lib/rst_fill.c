@@ -24,6 +24,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -42,6 +44,7 @@ struct seg {
 	uint64_t off;		/* in the pass's page stream */
 	uint64_t addr;
 	uint64_t len;
+	bool uffd;		/* in a VMA registered with the userfaultfd: UFFDIO_COPY */
 };
 
 /* The segments [first, first + n) all come from frame @frame of pass @pass. */
@@ -56,6 +59,7 @@ struct fill {
 	struct chain *c;
 	pid_t pid;
 	int mem_fd;
+	int uffd;		/* of the new process's mm, or -1 */
 	size_t psz;
 	struct seg *segs;
 	size_t nsegs, capsegs;
@@ -65,6 +69,7 @@ struct fill {
 	size_t nunits;
 	atomic_size_t next;	/* the next unit to take */
 	atomic_uint_fast64_t pages_done;
+	atomic_uint_fast64_t uffd_pages;	/* of them, placed with UFFDIO_COPY */
 	atomic_bool stop;
 	pthread_mutex_t lock;	/* the first failure: */
 	enum fill_fault fault;
@@ -101,7 +106,7 @@ static int add_data(struct fill *f, size_t pass, uint64_t off, uint64_t addr, ui
 
 	while (len > 0) {
 		uint64_t n = MIN(len, fsz - off % fsz);
-		int r = push(&f->segs, &f->nsegs, &f->capsegs, (struct seg){ pass, off, addr, n });
+		int r = push(&f->segs, &f->nsegs, &f->capsegs, (struct seg){ pass, off, addr, n, false });
 
 		if (r < 0)
 			return r;
@@ -130,7 +135,7 @@ static int resolve(struct fill *f, const struct vma *v, size_t pass, uint64_t a,
 		case PM_ZERO:
 			/* fresh anonymous memory is zeros already; file pages are the file's */
 			if (v->kind == VK_FILE)
-				r = push(&f->zeros, &f->nzeros, &f->capzeros, (struct seg){ 0, 0, s, t - s });
+				r = push(&f->zeros, &f->nzeros, &f->capzeros, (struct seg){ 0, 0, s, t - s, false });
 			break;
 		case PM_PARENT:
 			if (pass + 1 == f->c->n)
@@ -144,6 +149,34 @@ static int resolve(struct fill *f, const struct vma *v, size_t pass, uint64_t a,
 			return sd_err(f->ctx, r, "cannot plan the memory of pid %d", f->pid);
 	}
 	return r;
+}
+
+/*
+ * Segments [first, f->nsegs) lie in VMA @v: if they are long (8 pages on
+ * average: one ioctl per segment, where process_vm_writev takes 256 at a
+ * time) and the VMA is anonymous, register it so that they are placed with
+ * UFFDIO_COPY. All of them then must be: a registered VMA's missing pages
+ * no longer fault in for process_vm_writev.
+ */
+static void register_vma(struct fill *f, const struct vma *v, size_t first)
+{
+	struct uffdio_register reg = { .range = { v->start, v->end - v->start },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING };
+	uint64_t bytes = 0;
+
+	if (f->uffd < 0 || (v->kind != VK_ANON && v->kind != VK_SHMEM) || first == f->nsegs)
+		return;
+	for (size_t i = first; i < f->nsegs; i++)
+		bytes += f->segs[i].len;
+	if (bytes / (f->nsegs - first) < 8 * f->psz)
+		return;
+	if (ioctl(f->uffd, UFFDIO_REGISTER, &reg) < 0 || !(reg.ioctls & (1ull << _UFFDIO_COPY))) {
+		pr_debug(f->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not registered for UFFDIO_COPY",
+			 v->start, v->end);
+		return;
+	}
+	for (size_t i = first; i < f->nsegs; i++)
+		f->segs[i].uffd = true;
 }
 
 static int seg_cmp(const void *a, const void *b)
@@ -195,49 +228,95 @@ static void fill_fail(struct fill *f, enum fill_fault fault, int err, const stru
 }
 
 /*
- * Write segments [k, n) of a unit, whose frame is at @frame: one
- * process_vm_writev for up to FILL_IOV of them; whatever it could not
- * write (memory it cannot write: /proc/PID/mem can) goes segment by
- * segment through @mem_fd. 0 or -errno, with *ret_addr where it failed.
+ * Place @len bytes at @dst in fresh memory of a registered VMA: the kernel
+ * allocates each page and copies into it, without zeroing it first.
  */
-static int write_segs(const struct fill *f, const struct seg *segs, size_t n, const uint8_t *frame,
-		      uint64_t frame_off, uint64_t *ret_addr)
+static int uffd_copy(int uffd, uint64_t dst, const uint8_t *src, uint64_t len)
+{
+	for (int again = 0; len > 0;) {
+		struct uffdio_copy c = { .dst = dst, .src = (uintptr_t)src, .len = len,
+					 .mode = UFFDIO_COPY_MODE_DONTWAKE };
+
+		if (fault_fails(FAULT_WRITE))
+			return -errno;
+		if (ioctl(uffd, UFFDIO_COPY, &c) == 0)
+			return 0;
+		if (c.copy > 0) { /* a part, then EAGAIN: go on from there */
+			dst += (uint64_t)c.copy;
+			src += c.copy;
+			len -= (uint64_t)c.copy;
+		} else if (errno != EAGAIN || ++again > 100) {
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Write @n segments of a frame (at @frame, stream offset @frame_off) with one
+ * process_vm_writev; whatever it could not write (memory it cannot write:
+ * /proc/PID/mem can) goes segment by segment through mem_fd. 0 or -errno,
+ * with *ret_addr where it failed.
+ */
+static int write_batch(const struct fill *f, const struct seg *const *segs, size_t n,
+		       const uint8_t *frame, uint64_t frame_off, uint64_t *ret_addr)
 {
 	struct iovec local[FILL_IOV], remote[FILL_IOV];
-	size_t k = 0;
+	size_t total = 0, k = 0;
+	ssize_t got;
 
-	while (k < n) {
-		size_t m = MIN(n - k, (size_t)FILL_IOV), total = 0;
-		ssize_t got;
+	for (size_t j = 0; j < n; j++) {
+		local[j] = (struct iovec){ (void *)(uintptr_t)(frame + (segs[j]->off - frame_off)),
+					   segs[j]->len };
+		remote[j] = (struct iovec){ (void *)(uintptr_t)segs[j]->addr, segs[j]->len };
+		total += segs[j]->len;
+	}
+	got = fault_fails(FAULT_WRITE) ? -1 : process_vm_writev(f->pid, local, n, remote, n, 0);
+	if (got == (ssize_t)total)
+		return 0;
+	/* whole segments written, then the rest one by one */
+	for (size_t done = got > 0 ? (size_t)got : 0; k < n && done >= segs[k]->len; k++)
+		done -= segs[k]->len;
+	for (; k < n; k++) {
+		int r = pwrite_all(f->mem_fd, local[k].iov_base, segs[k]->len, segs[k]->addr);
 
-		for (size_t j = 0; j < m; j++) {
-			const struct seg *s = &segs[k + j];
-
-			local[j] = (struct iovec){ (void *)(uintptr_t)(frame + (s->off - frame_off)), s->len };
-			remote[j] = (struct iovec){ (void *)(uintptr_t)s->addr, s->len };
-			total += s->len;
+		if (r < 0) {
+			*ret_addr = segs[k]->addr;
+			return r;
 		}
-		got = fault_fails(FAULT_WRITE) ? -1 : process_vm_writev(f->pid, local, m, remote, m, 0);
-		if (got == (ssize_t)total) {
-			k += m;
-			continue;
-		}
-		/* whole segments written, then the rest one by one */
-		for (size_t done = got > 0 ? (size_t)got : 0; m > 0 && done >= segs[k].len; m--) {
-			done -= segs[k].len;
-			k++;
-		}
-		for (size_t j = 0; j < m; j++, k++) {
-			const struct seg *s = &segs[k];
-			int r = pwrite_all(f->mem_fd, frame + (s->off - frame_off), s->len, s->addr);
+	}
+	return 0;
+}
 
+/* Write the segments of a unit, whose frame is at @frame. */
+static int write_segs(struct fill *f, const struct seg *segs, size_t n, const uint8_t *frame,
+		      uint64_t frame_off, uint64_t *ret_addr)
+{
+	const struct seg *batch[FILL_IOV];
+	size_t nb = 0;
+	int r;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct seg *s = &segs[k];
+
+		if (s->uffd) {
+			r = uffd_copy(f->uffd, s->addr, frame + (s->off - frame_off), s->len);
 			if (r < 0) {
 				*ret_addr = s->addr;
 				return r;
 			}
+			atomic_fetch_add(&f->uffd_pages, s->len / f->psz);
+			continue;
+		}
+		batch[nb++] = s;
+		if (nb == FILL_IOV) {
+			r = write_batch(f, batch, nb, frame, frame_off, ret_addr);
+			if (r < 0)
+				return r;
+			nb = 0;
 		}
 	}
-	return 0;
+	return nb ? write_batch(f, batch, nb, frame, frame_off, ret_addr) : 0;
 }
 
 /* Take units until none is left or something failed; the caller's thread reports progress. */
@@ -355,20 +434,29 @@ static int run_threads(struct fill *f, unsigned int *ret_threads)
 	return 0;
 }
 
-int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd,
+int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
 	     struct rst_fill_stats *ret_stats)
 {
 	const struct vma_list *vl = &c->p[0].vmas;
-	struct fill f = { .ctx = ctx, .c = c, .pid = pid, .mem_fd = mem_fd,
+	struct fill f = { .ctx = ctx, .c = c, .pid = pid, .mem_fd = mem_fd, .uffd = uffd,
 			  .psz = c->p[0].meta.page_size };
+	struct uffdio_api api = { .api = UFFD_API };
 	struct rst_fill_stats st = { 0 };
 	uint64_t total = 0;
 	int r = 0;
 
 	pthread_mutex_init(&f.lock, NULL);
-	for (size_t i = 0; i < vl->n && r == 0; i++)
-		if (rst_vma_filled(&vl->v[i]))
-			r = resolve(&f, &vl->v[i], 0, vl->v[i].start, vl->v[i].end);
+	if (uffd >= 0 && ioctl(uffd, UFFDIO_API, &api) < 0)
+		f.uffd = -1;
+	for (size_t i = 0; i < vl->n && r == 0; i++) {
+		size_t first = f.nsegs;
+
+		if (!rst_vma_filled(&vl->v[i]))
+			continue;
+		r = resolve(&f, &vl->v[i], 0, vl->v[i].start, vl->v[i].end);
+		if (r == 0)
+			register_vma(&f, &vl->v[i], first);
+	}
 	if (r == 0)
 		r = plan_units(&f);
 	if (r == 0)
@@ -389,6 +477,7 @@ int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd,
 	st.pages = total;
 	st.bytes = total * f.psz;
 	st.frames = f.nunits;
+	st.uffd_pages = atomic_load(&f.uffd_pages);
 	*ret_stats = st;
 out:
 	free(f.segs);

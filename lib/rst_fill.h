@@ -21,17 +21,23 @@ bool rst_vma_filled(const struct vma *v);
 struct rst_fill_stats {
 	uint64_t pages;		/* written: stored pages, and zero pages over private file mappings */
 	uint64_t bytes;
+	uint64_t uffd_pages;	/* of them, placed with UFFDIO_COPY */
 	size_t frames;		/* decompressed */
 	unsigned int threads;
 };
 
 /*
  * Write what the chain @c stores into the filled VMAs of @pid (traced and
- * stopped, its VMAs mapped as the newest pass lists them, writable), with
- * process_vm_writev, or its /proc/PID/mem @mem_fd where that cannot write.
- * Fresh anonymous memory is zeros already, so its zero pages are skipped.
+ * stopped, its VMAs mapped as the newest pass lists them, writable, none
+ * of their pages present yet), with process_vm_writev, or its /proc/PID/mem
+ * @mem_fd where that cannot write. Fresh anonymous memory is zeros
+ * already, so its zero pages are skipped. With @uffd, a userfaultfd of the
+ * process's mm on which UFFDIO_API was not called yet (or -1), anonymous
+ * VMAs written in long runs are registered with it and filled with
+ * UFFDIO_COPY, which does not zero a page before it fills it; the caller
+ * closes @uffd (which unregisters them) before the process runs anything.
  */
-int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd,
+int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
 	     struct rst_fill_stats *ret_stats);
 
 #endif /* SDUMP_RST_FILL_H */

@@ -1,11 +1,12 @@
 #!/bin/bash
 # sdump restore of a memory target after a chain (pre-dump, pre-dump
-# --parent, dump --parent): the process comes back with its PID and TIDs,
+# --parent, dump --parent): the process comes back with its PID and TIDs
+# (its anonymous memory placed with UFFDIO_COPY),
 # its memory map and every byte of every region as the target saved them just
 # before the dump (and as /proc/PID/mem reads them, PROT_NONE included); it
 # answers, writes memory, and "exit" ends it with status 0 (restore without
 # -d exits with it). Then checkpoints twice: a restored process is dumped
-# again (another chain) and restored again.
+# again (another chain) and restored again, where userfaultfd is denied.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 NTHREADS=3 # memtarget --threads 2: the main thread and two more
@@ -93,8 +94,10 @@ wait "$pid" 2>/dev/null || st=$?
 "$SDUMP" show -D "$DUMP" --json >"$WORK/a.json" || fail "show"
 [ "$(json_get "$WORK/a.json" 'len(d["chain"])')" = 3 ] || fail "the chain is not 3 passes"
 # fds 7 and 8 stay open: the restored target reopens its FIFOs
-"$SDUMP" restore -D "$DUMP" --shell-job -d 2>"$WORK/restore.err" || fail "restore -d: $(cat "$WORK/restore.err")"
-[ ! -s "$WORK/restore.err" ] || echo "note: restore said: $(cat "$WORK/restore.err")"
+"$SDUMP" -v restore -D "$DUMP" --shell-job -d 2>"$WORK/restore.err" || fail "restore -d: $(cat "$WORK/restore.err")"
+# the big anonymous region was placed with UFFDIO_COPY (this kernel has it)
+grep -Eq "memory .*\([1-9][0-9]* by UFFDIO_COPY\)" "$WORK/restore.err" ||
+	fail "restore -d: no page placed with UFFDIO_COPY: $(grep memory "$WORK/restore.err")"
 check_restored a "$pid"
 echo "restore -d: pid $pid, threads $TIDS, memory equal"
 echo exit >&7
@@ -122,11 +125,14 @@ st=0
 wait "$RPID" || st=$?
 [ "$st" = 137 ] || fail "sdump restore exited $st when its process was killed by the second dump, expected 137; stderr: $(cat "$WORK/restore.b.err")"
 wait_pid_free "$pid"
-"$SDUMP" restore -D "$DUMP" --shell-job 2>"$WORK/restore.c.err" &
+# where userfaultfd fails (a seccomp filter), every page is written without it
+"$TARGETS_DIR/nouffd" "$SDUMP" -v restore -D "$DUMP" --shell-job 2>"$WORK/restore.c.err" &
 RPID=$!
 wait_restored "$pid" "$NTHREADS" memtarget
 check_restored c "$pid"
-echo "second checkpoint: pid $pid restored again, memory equal"
+grep -Eq "memory .*\(0 by UFFDIO_COPY\)" "$WORK/restore.c.err" ||
+	fail "restore without userfaultfd: $(grep memory "$WORK/restore.c.err")"
+echo "second checkpoint: pid $pid restored again (without userfaultfd), memory equal"
 echo exit >&7
 st=0
 wait "$RPID" || st=$?
