@@ -44,6 +44,19 @@ delays() {
 	done
 }
 
+# interrupt DELAY SIG ARGS...: "sdump -q ARGS", stderr to $WORK/err, sent
+# SIG after DELAY seconds; its exit status in ST
+interrupt() {
+	local delay=$1 sig=$2 sp
+	shift 2
+	ST=0
+	"$SDUMP" -q "$@" 2>"$WORK/err" &
+	sp=$!
+	sleep "$delay"
+	kill -s "$sig" "$sp" 2>/dev/null || true
+	wait "$sp" || ST=$?
+}
+
 start_target memtarget --mib "$mib" --threads 2 --ticker --dir "$WORK"
 "$SDUMP" -q pre-dump -t "$TPID" -D "$WORK/warm" || fail "first pass"
 rm -rf "$WORK/warm"
@@ -60,12 +73,8 @@ for kind in pre-dump dump; do
 		sig=${sigs[$((i % 3))]}
 		dir=$WORK/x$i
 		target_snapshot
-		st=0
-		"$SDUMP" -q "${args[@]}" -D "$dir" 2>"$WORK/err" &
-		sp=$!
-		sleep "$delay"
-		kill -s "$sig" "$sp" 2>/dev/null || true
-		wait "$sp" || st=$?
+		interrupt "$delay" "$sig" "${args[@]}" -D "$dir"
+		st=$ST
 		what="$kind, SIG$sig after ${delay}s of ${ms} ms"
 		if [ "$st" = 0 ]; then
 			[ -f "$dir/inventory.img" ] || fail "$what: exit 0 without an image"
@@ -92,11 +101,7 @@ for delay in $(delays "$ms"); do
 	i=$((i + 1))
 	dir=$WORK/k$i
 	target_snapshot
-	"$SDUMP" -q pre-dump -t "$TPID" -D "$dir" 2>"$WORK/err" &
-	sp=$!
-	sleep "$delay"
-	kill -KILL "$sp" 2>/dev/null || true
-	wait "$sp" || true
+	interrupt "$delay" KILL pre-dump -t "$TPID" -D "$dir"
 	what="pre-dump, SIGKILL after ${delay}s of $ms ms"
 	[ -e "$dir/inventory.img" ] && ! "$SDUMP" show -D "$dir" >/dev/null 2>&1 &&
 		fail "$what: an inventory in a directory that is no image"
@@ -160,12 +165,8 @@ ncommitted=0
 for delay in $(delays "$ms"); do
 	i=$((i + 1))
 	sig=${sigs[$((i % 4))]:-KILL}
-	st=0
-	"$SDUMP" -q restore -D "$WORK/rd" --shell-job -d 2>"$WORK/err" &
-	sp=$!
-	sleep "$delay"
-	kill -s "$sig" "$sp" 2>/dev/null || true
-	wait "$sp" || st=$?
+	interrupt "$delay" "$sig" restore -D "$WORK/rd" --shell-job -d
+	st=$ST
 	what="restore, SIG$sig after ${delay}s of $ms ms"
 	if [ "$st" = 0 ]; then
 		wait_restored "$pid" 3 memtarget
@@ -186,8 +187,8 @@ for delay in $(delays "$ms"); do
 		fi
 	else
 		[ "$st" = 1 ] || fail "$what: exit status $st"
-		[ "$(wc -l <"$WORK/err")" = 1 ] && grep -q "^sdump: interrupted" "$WORK/err" ||
-			fail "$what: $(cat "$WORK/err")"
+		[ "$(wc -l <"$WORK/err")" = 1 ] || fail "$what: not one line: $(cat "$WORK/err")"
+		grep -q "^sdump: interrupted" "$WORK/err" || fail "$what: $(cat "$WORK/err")"
 		ninterrupted=$((ninterrupted + 1))
 	fi
 	# whatever was half restored went with sdump
