@@ -49,7 +49,7 @@ struct pagestore_writer {
 	size_t nframes, cap_frames;
 	uint64_t stream_bytes;
 	uint64_t file_off;
-	uint64_t synced;	/* writeback started up to here */
+	uint64_t synced;	/* writeback started up to here (under w->writing) */
 };
 
 static void set_err(struct pagestore_writer *w, int r)
@@ -77,13 +77,18 @@ static struct slot *find_slot(struct pagestore_writer *w, enum slot_state st, ui
  */
 #define WRITEBACK_STEP (8u << 20)
 
-static void start_writeback(struct pagestore_writer *w)
+/*
+ * Called by the thread that holds w->writing, without the lock (the call
+ * may wait for the device's queue; nobody else waits for it then): the
+ * file is written up to @end.
+ */
+static void start_writeback(struct pagestore_writer *w, uint64_t end)
 {
-	if (w->file_off - w->synced < WRITEBACK_STEP)
+	if (end - w->synced < WRITEBACK_STEP)
 		return;
-	(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->file_off - w->synced),
+	(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(end - w->synced),
 			      SYNC_FILE_RANGE_WRITE);
-	w->synced = w->file_off;
+	w->synced = end;
 }
 
 /* Called with the lock held: write every finished frame that is next in order. */
@@ -108,6 +113,8 @@ static void write_ready(struct pagestore_writer *w)
 		w->writing = true;
 		pthread_mutex_unlock(&w->lock);
 		r = write_all(w->fd, s->out, s->csize);
+		if (r == 0) /* file_off changes only under w->writing, which we hold */
+			start_writeback(w, w->file_off + s->csize);
 		pthread_mutex_lock(&w->lock);
 		w->writing = false;
 		if (r < 0) {
@@ -116,7 +123,6 @@ static void write_ready(struct pagestore_writer *w)
 		}
 		w->frames[w->nframes++] = (struct pagestore_frame){ (uint32_t)s->csize, s->crc };
 		w->file_off += s->csize;
-		start_writeback(w);
 		s->state = SLOT_FREE;
 		w->next_write++;
 		pthread_cond_broadcast(&w->cond);
