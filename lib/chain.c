@@ -170,8 +170,15 @@ void chain_release(struct chain *c)
 	c->n = 0;
 }
 
-int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t addr,
-		  enum page_src *ret_src, size_t *ret_pass, uint64_t *ret_off)
+/* Where the contents of one page come from. */
+enum page_src { PAGE_ABSENT, PAGE_ZERO, PAGE_DATA };
+
+/*
+ * Resolve the page at @addr through the chain. For PAGE_DATA, *ret_pass and
+ * *ret_off say which pass's stream holds it, at which offset.
+ */
+static int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t addr,
+			 enum page_src *ret_src, size_t *ret_pass, uint64_t *ret_off)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		const struct chain_pass *p = &c->p[i];
@@ -259,6 +266,17 @@ static int absent_page(struct sdump_ctx *ctx, struct chain *c, const struct vma 
 	return 0;
 }
 
+/* Read one page of PAGE_DATA into @out. */
+static int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out)
+{
+	struct pagestore_reader *rd;
+	int r = chain_reader(ctx, c, pass, &rd);
+
+	if (r < 0)
+		return r;
+	return pagestore_read(ctx, rd, off, out, c->p[pass].meta.page_size);
+}
+
 int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
 		     bool lenient)
 {
@@ -275,7 +293,7 @@ int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void
 	for (a = addr & ~(uint64_t)(psz - 1); a < end; a += psz) {
 		const struct vma *v = vma_list_find(&c->p[0].vmas, a);
 		uint64_t from = MAX(a, addr), to = MIN(a + psz, end), off = 0;
-		enum page_src src;
+		enum page_src src = PAGE_ABSENT;
 		size_t pass = 0;
 
 		r = chain_resolve(ctx, c, a, &src, &pass, &off);
@@ -311,14 +329,4 @@ int chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
 	}
 	*ret_rd = &p->rd;
 	return 0;
-}
-
-int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out)
-{
-	struct pagestore_reader *rd;
-	int r = chain_reader(ctx, c, pass, &rd);
-
-	if (r < 0)
-		return r;
-	return pagestore_read(ctx, rd, off, out, c->p[pass].meta.page_size);
 }

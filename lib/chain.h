@@ -41,15 +41,6 @@ struct chain {
 int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain);
 void chain_release(struct chain *c);
 
-/* Where the contents of one page come from. */
-enum page_src { PAGE_ABSENT, PAGE_ZERO, PAGE_DATA };
-
-/*
- * Resolve the page at @addr through the chain. For PAGE_DATA, *ret_pass and
- * *ret_off say which pass's stream holds it, at which offset.
- */
-int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t addr,
-		  enum page_src *ret_src, size_t *ret_pass, uint64_t *ret_off);
 /*
  * The dumped memory of [addr, addr + len) into @out, as the newest pass and
  * its parents record it: stored pages, zero pages, pages of file mappings
@@ -68,7 +59,5 @@ uint64_t chain_next_recorded(const struct chain *c, uint64_t addr);
 /* The page reader of pass @pass, opened on first use. */
 int chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
 		 struct pagestore_reader **ret_rd);
-/* Read one page of PAGE_DATA into @out. */
-int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out);
 
 #endif /* SDUMP_CHAIN_H */
