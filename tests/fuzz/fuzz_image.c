@@ -39,11 +39,11 @@
 #include "ctx.h"
 #include "crc32c.h"
 #include "image.h"
-#include "pagestore.h"
-#include "passimg.h"
-#include "pmimg.h"
-#include "state.h"
-#include "stateimg.h"
+#include "pages_img.h"
+#include "pass_img.h"
+#include "pagemap_img.h"
+#include "pstate.h"
+#include "state_img.h"
 #include "util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

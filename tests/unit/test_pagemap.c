@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "compat.h"
-#include "pagemap.h"
-#include "scan.h"
-#include "pages.h"
-#include "pmimg.h"
+#include "runs.h"
+#include "ptscan.h"
+#include "copier.h"
+#include "util.h"
+#include "pagemap_img.h"
 #include "unit.h"
 
 #define PS 4096u

@@ -16,7 +16,7 @@
 #include "crc32c.h"
 #include "image.h"
 #include "pagemap.pb-c.h"
-#include "pagestore.h"
+#include "pages_img.h"
 #include "unit.h"
 
 #define PS 4096u

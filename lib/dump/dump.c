@@ -1,0 +1,810 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One dump pass, in order: check the target, create the directory, seize,
+ * read the VMAs and the pages to save, resume (pre-dump), copy the pages
+ * while compressing them, write the image, inventory last.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX ""
+#include "ctx.h"
+#include "compat.h"
+#include "fault.h"
+#include "image.h"
+#include "live.h"
+#include "runs.h"
+#include "copier.h"
+#include "chain.h"
+#include "pages_img.h"
+#include "pass_img.h"
+#include "pagemap_img.h"
+#include "proc.h"
+#include "ptscan.h"
+#include "seize.h"
+#include "dump_state.h"
+#include "state_img.h"
+#include "track.h"
+#include "util.h"
+
+struct pass {
+	struct sdump_ctx *ctx;
+	const struct sdump_dump_opts *opts;
+	struct pass_meta meta;
+	struct img_dir dir;
+	struct seized seized;
+	bool frozen;
+	int pidfd, pagemap_fd, mem_fd;
+	struct vma_list vmas;
+	struct run_list runs;
+	struct pm_list entries;
+	struct sdump_stats st;
+	uint64_t t0;
+	struct chain parent;		/* the parent pass and its chain, if any */
+	const struct track_ops *track;
+	struct tracker tracker;
+	bool tracker_open;
+	bool state_valid;		/* the tracking state of the target is the parent's */
+	struct track_state state;
+	bool final;			/* the final dump: frozen until the image is written */
+	const char *kind;		/* "pre-dump" or "dump", for messages */
+	uint64_t pages_to_copy;		/* of runs: pages not in the parent */
+	uint64_t t_copied;		/* now_us() at the end of the copy */
+	struct process_state ps;
+	struct files_state fs;
+	struct live live;		/* dump --live: copy-before-write */
+	bool live_frozen;		/* dump --live of few pages: copied while frozen */
+};
+
+/* The target's identity: it must be a process (not a thread), and alive. */
+static int read_target(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	pid_t pid = p->opts->pid;
+	_cleanup_free_ char *stat = NULL, *status = NULL, *comm = NULL;
+	char path[64], state;
+	pid_t tgid;
+	int r;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	r = read_file(AT_FDCWD, path, &stat, NULL);
+	if (r == -ENOENT || r == -ESRCH)
+		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: no such process", pid);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (proc_parse_stat(stat, &state, &p->meta.start_time) < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+	if (state == 'Z' || state == 'X')
+		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: it is a zombie", pid);
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	r = read_file(AT_FDCWD, path, &status, NULL);
+	if (r < 0)
+		return sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
+	if (proc_parse_status_tgid(status, &tgid) < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+	if (tgid != pid)
+		return sd_errx(ctx, -EINVAL, "cannot dump pid %d: it is a thread of process %d", pid,
+			       tgid);
+	(void)snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_file(AT_FDCWD, path, &comm, NULL) == 0)
+		proc_parse_comm(comm, p->meta.comm);
+	return 0;
+}
+
+static void read_host(struct pass *p)
+{
+	_cleanup_free_ char *boot = NULL;
+	struct utsname u;
+
+	if (uname(&u) == 0)
+		(void)snprintf(p->meta.kernel, sizeof(p->meta.kernel), "%s", u.release);
+	if (read_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id", &boot, NULL) == 0)
+		(void)proc_parse_boot_id(boot, &p->meta.boot_id_hi, &p->meta.boot_id_lo);
+}
+
+static int open_proc(struct pass *p, const char *name, int *ret_fd)
+{
+	char path[64];
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/%s", p->opts->pid, name);
+	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sd_err(p->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot open '%s'", path);
+	*ret_fd = fd;
+	return 0;
+}
+
+static void unfreeze(struct pass *p)
+{
+	uint64_t t;
+
+	if (!p->frozen)
+		return;
+	seize_release(p->ctx, &p->seized, &t);
+	p->frozen = false;
+	p->st.freeze_us = t - p->seized.t_first_us;
+}
+
+struct collect_ctx {
+	struct pass *p;
+	const struct vma *v;
+	bool all_written;	/* the VMA is not tracked: every page counts as written */
+};
+
+/* Unwritten pages: "in parent" where the parent has them, else copied. */
+static int add_clean(struct pass *p, uint64_t a, uint64_t b)
+{
+	const struct pm_list *pl = &p->parent.p[0].pm.list;
+	size_t psz = p->meta.page_size;
+	int r = 0;
+
+	while (a < b && r == 0) {
+		const struct pm_entry *e = pm_list_find_ge(pl, a, psz);
+		uint64_t end;
+
+		/*
+		 * A page the tracker calls clean but the parent never saw (it was
+		 * lost during the parent's copy, say) is copied: never trust a
+		 * page to be somewhere it is not.
+		 */
+		if (!e || e->vaddr >= b)
+			return run_list_add_kind(&p->runs, a, (b - a) / psz, psz, false);
+		if (e->vaddr > a) {
+			r = run_list_add_kind(&p->runs, a, (e->vaddr - a) / psz, psz, false);
+			a = e->vaddr;
+			continue;
+		}
+		end = MIN(b, e->vaddr + e->npages * psz);
+		r = run_list_add_kind(&p->runs, a, (end - a) / psz, psz, true);
+		a = end;
+	}
+	return r;
+}
+
+static int collect_range(void *data, const struct scan_range *sr)
+{
+	struct collect_ctx *c = data;
+	uint32_t cats = sr->cats | (c->all_written ? SC_WRITTEN : 0);
+	size_t psz = c->p->meta.page_size;
+	uint64_t a = MAX(sr->start, c->v->start), b = MIN(sr->end, c->v->end);
+
+	if (a >= b || !page_wanted(c->v->kind, cats))
+		return 0;
+	if (!c->p->tracker.incremental || (cats & SC_WRITTEN))
+		return run_list_add_kind(&c->p->runs, a, (b - a) / psz, psz, false);
+	return add_clean(c->p, a, b);
+}
+
+static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
+{
+	struct collect_ctx c = { .p = p, .v = v };
+	size_t psz = p->meta.page_size;
+	int r;
+
+	/*
+	 * Shared anonymous memory may hold pages this process never mapped
+	 * (pagemap cannot see them), and the vdso is two pages: saved whole,
+	 * every pass; zero pages cost nothing in the image.
+	 */
+	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
+		return run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
+	/* uffd-wp: a VMA not registered (new, or the fd was closed) is not tracked */
+	v->tracked = p->tracker.incremental && p->track->check_wpasync;
+	if (v->tracked) {
+		r = scanner_tracked(sc, v->start);
+		if (r < 0)
+			return sd_err(p->ctx, r, "cannot scan pagemap of pid %d at 0x%" PRIx64,
+				      p->opts->pid, v->start);
+		v->tracked = r == 1;
+		if (!v->tracked) {
+			pr_debug(p->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not tracked: saved whole", v->start,
+				 v->end);
+			c.all_written = true;
+		}
+	}
+	r = scanner_scan(sc, v->start, v->end, collect_range, &c);
+	if (r < 0)
+		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
+			      v->start);
+	return 0;
+}
+
+/* Decide whether this pass can be incremental, and attach the tracker. */
+static int open_tracker(struct pass *p)
+{
+	struct tracker *t = &p->tracker;
+	const char *why = NULL;
+	int r;
+
+	*t = (struct tracker){
+		.ctx = p->ctx,
+		.ops = p->track,
+		.pid = p->opts->pid,
+		.pidfd = p->pidfd,
+		.seized = &p->seized,
+		.inj = { .pid = p->opts->pid, .mem_fd = -1 },
+		.uffd = -1,
+		.target_fd = -1,
+	};
+	if (p->parent.n > 0) {
+		const struct pass_meta *pm = &p->parent.p[0].meta;
+
+		if (p->track == &track_none_ops)
+			why = "tracking is off (--track none)";
+		else if (strcmp(pm->tracker, p->track->name))
+			why = "the parent was tracked differently";
+		else if (!p->state_valid || strcmp(p->state.pass_id, pm->pass_id) ||
+			 strcmp(p->state.tracker, p->track->name))
+			why = "tracking was re-armed by another pass since the parent, or never armed";
+		t->incremental = !why;
+		if (why && p->track != &track_none_ops)
+			pr_warn(p->ctx, "pass %s: %s; this pass saves every page", p->opts->dir, why);
+	}
+	r = p->track->open(t, p->state_valid && !strcmp(p->state.tracker, p->track->name)
+				      ? p->state.fd
+				      : -1);
+	if (r < 0)
+		return r;
+	p->tracker_open = true;
+	return 0;
+}
+
+/* While frozen: the VMAs, and which pages to save. */
+static int collect(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	_cleanup_free_ char *maps = NULL;
+	char path[64], state;
+	uint64_t start_time;
+	size_t psz = p->meta.page_size, keep = 0;
+	struct scanner sc;
+	int r;
+
+	/* The PID may have been reused between our first look and the seize. */
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", p->opts->pid);
+	r = read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0 || proc_parse_stat(maps, &state, &start_time) < 0 ||
+	    start_time != p->meta.start_time)
+		return sd_errx(ctx, -ESRCH, "pid %d exited or was replaced while being seized",
+			       p->opts->pid);
+	zfree(&maps);
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
+	r = read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	r = proc_parse_maps(maps, &p->vmas);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot parse '%s'", path);
+	for (size_t i = 0; i < p->vmas.n; i++) {
+		struct vma *v = &p->vmas.v[i];
+		struct stat st;
+
+		if (v->kind == VK_VSYSCALL) {
+			free(v->path);
+			continue;
+		}
+		/* the size of a mapped file, so that a restore notices it changed */
+		if (v->kind == VK_FILE || v->kind == VK_FILE_SHARED) {
+			(void)snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+				       p->opts->pid, v->start, v->end);
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+				v->has_file_size = true;
+				v->file_size = (uint64_t)st.st_size;
+			}
+		}
+		p->vmas.v[keep++] = *v;
+	}
+	p->vmas.n = keep;
+
+	r = open_tracker(p);
+	if (r < 0)
+		return r;
+	r = scanner_init(&sc, p->pagemap_fd, psz, p->track->written);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot scan pagemap of pid %d", p->opts->pid);
+	for (size_t i = 0; i < p->vmas.n && r == 0; i++) {
+		struct vma *v = &p->vmas.v[i];
+
+		if (!vma_kind_saved(v->kind))
+			continue;
+		p->st.pages_scanned += (v->end - v->start) / psz;
+		r = collect_vma(p, &sc, v);
+	}
+	scanner_release(&sc);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < p->runs.n; i++)
+		if (!p->runs.r[i].in_parent)
+			p->pages_to_copy += p->runs.r[i].npages;
+	/* the pages to save are known: from here on, writes count for the next pass */
+	track_state_remove(p->opts->pid, p->meta.start_time);
+	/* live with uffd-wp: live_arm() re-arms what its userfaultfd leaves to the tracker */
+	p->live_frozen = p->opts->live &&
+			 live_copy_frozen(p->pages_to_copy, p->runs.pages, psz);
+	if (!(p->opts->live && !p->live_frozen && p->tracker.uffd >= 0)) {
+		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
+		if (r < 0)
+			return r;
+	}
+	p->st.vmas = p->vmas.n;
+	pr_debug(ctx, "%zu VMAs, %" PRIu64 " pages to copy in %zu runs", p->vmas.n, p->runs.pages,
+		 p->runs.n);
+	return 0;
+}
+
+/* -v: what the copy did, at what rate. */
+static void log_copy(const struct pass *p, const struct copy_counts *counts)
+{
+	uint64_t bytes = (counts->data + counts->zero) * p->meta.page_size;
+	char d[32], b[32];
+
+	fmt_duration(d, sizeof(d), p->st.copy_us);
+	fmt_size(b, sizeof(b), bytes);
+	pr_info(p->ctx, "%s %d: copy %s (%s, %.1f MiB/s, %s)", p->kind, p->opts->pid, d, b,
+		p->st.copy_us ? bytes / (p->st.copy_us / 1e6) / (1 << 20) : 0.0,
+		p->final && !p->opts->live ? "frozen" : "the process running");
+}
+
+/*
+ * After a live copy. With uffd-wp tracking the pages the live userfaultfd
+ * took go back to the tracker in a second short freeze (a VMA belongs to
+ * one userfaultfd: the swap must not miss a write); soft-dirty has tracked
+ * every write since the instant by itself.
+ */
+static int finish_live(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	_cleanup_free_ char *maps = NULL;
+	struct vma_list now = { 0 };
+	uint64_t freeze = p->st.freeze_us;
+	char path[64], d[32];
+	int r;
+
+	p->st.live = true;
+	if (p->tracker.uffd < 0 || p->live.frozen) {
+		r = live_stop(&p->live);
+		goto out;
+	}
+	r = seize_process(ctx, p->opts->pid, &p->seized);
+	if (r < 0)
+		goto out;
+	p->frozen = true;
+	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
+	r = read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0)
+		r = sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
+	else if ((r = proc_parse_maps(maps, &now)) < 0)
+		r = sd_err(ctx, r, "cannot parse '%s'", path);
+	if (r == 0)
+		r = live_handover(&p->live, &p->tracker, &now);
+	vma_list_release(&now);
+	unfreeze(p);
+	p->st.refreeze_us = p->st.freeze_us;
+	p->st.freeze_us = freeze;
+	fmt_duration(d, sizeof(d), p->st.refreeze_us);
+	pr_info(ctx, "dump %d: tracking handed back to %s, frozen again %s", p->opts->pid,
+		p->track->name, d);
+out:
+	p->st.live_faults = p->live.faults;
+	live_release(&p->live);
+	return r;
+}
+
+static int copy_and_write(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	struct pagestore_writer *w = NULL;
+	struct pmimg pm = { 0 };
+	struct copy_counts counts = { 0 };
+	struct page_source src = {
+		.pid = p->opts->pid,
+		.pidfd = p->pidfd,
+		.memfd = p->mem_fd,
+		.page_size = p->meta.page_size,
+		.vmas = &p->vmas,
+		.copied = p->opts->live ? live_copied : NULL,
+		.copied_data = &p->live,
+	};
+	unsigned int nthreads = p->opts->threads;
+	uint64_t t, size;
+	int r;
+
+	if (nthreads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		nthreads = n > 0 ? (unsigned int)n : 1;
+	}
+	t = now_us();
+	r = pagestore_writer_new(ctx, &p->dir, nthreads,
+				 p->opts->compress_level ? p->opts->compress_level : -1, &w);
+	if (r < 0)
+		return r;
+	sd_progress_begin(ctx, p->kind, "copy", p->opts->pid, p->pages_to_copy, p->meta.page_size);
+	r = pages_copy(ctx, &src, &p->runs, w, &p->entries, &counts);
+	sd_progress_end(ctx);
+	p->st.copy_us = now_us() - t;
+	if (r < 0)
+		goto out;
+	p->t_copied = now_us();
+	log_copy(p, &counts);
+	/* the protection goes as soon as the copy ends, before the compression does */
+	if (p->opts->live) {
+		r = finish_live(p);
+		if (r < 0)
+			goto out;
+	}
+	r = pagestore_writer_finish(w, &pm.frames, &pm.nframes, &pm.stream_bytes,
+				    &pm.pages_file_size);
+	if (r < 0)
+		goto out;
+	p->st.write_us = now_us() - t;
+	pr_debug(ctx, "copied %" PRIu64 " MiB with process_vm_readv, %" PRIu64 " MiB from /proc/PID/mem",
+		 counts.vm_readv_bytes >> 20, counts.mem_bytes >> 20);
+	p->st.pages_written = counts.data + counts.zero;
+	p->st.pages_in_parent = counts.parent;
+	p->st.pages_zero = counts.zero;
+	p->st.pages_lost = counts.lost;
+	p->st.bytes_written = pm.pages_file_size;
+
+	pm.page_size = p->meta.page_size;
+	pm.frame_size = PAGESTORE_FRAME_SIZE;
+	pm.list = p->entries;
+	r = pmimg_write(ctx, &p->dir, &pm, &size);
+	pm.list = (struct pm_list){ 0 };
+	if (r < 0)
+		goto out;
+	p->st.bytes_written += size;
+	r = passimg_write_mm(ctx, &p->dir, &p->vmas, &size);
+	if (r < 0)
+		goto out;
+	p->st.bytes_written += size;
+out:
+	pagestore_writer_free(w);
+	pmimg_release(&pm);
+	return r;
+}
+
+static void pass_release(struct pass *p)
+{
+	live_release(&p->live);
+	unfreeze(p);
+	process_state_release(&p->ps);
+	files_state_release(&p->fs);
+	if (p->tracker_open)
+		p->track->close(&p->tracker);
+	chain_release(&p->parent);
+	zclose(&p->pidfd);
+	zclose(&p->pagemap_fd);
+	zclose(&p->mem_fd);
+	vma_list_release(&p->vmas);
+	run_list_release(&p->runs);
+	pm_list_release(&p->entries);
+	img_dir_release(&p->dir);
+}
+
+/* The parent must be a pass of this very process: same pid, start time and boot. */
+static int open_parent(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	const struct pass_meta *pm;
+	struct stat st;
+	int r;
+
+	/* the usual mistake, said plainly: the directory given is not there */
+	if (stat(p->opts->parent, &st) < 0 && errno == ENOENT)
+		return sd_errx(ctx, -ENOENT,
+			       "parent image '%s' is missing: no such directory (--parent names the directory of an earlier pass of pid %d)",
+			       p->opts->parent, p->opts->pid);
+	r = chain_open(ctx, p->opts->parent, &p->parent);
+	if (r == -ENOENT && !sdump_ctx_last_error(ctx))
+		r = sd_errx(ctx, r, "parent image '%s' is missing", p->opts->parent);
+	if (r < 0)
+		return r;
+	pm = &p->parent.p[0].meta;
+	if (pm->pid != p->opts->pid || pm->start_time != p->meta.start_time ||
+	    pm->boot_id_hi != p->meta.boot_id_hi || pm->boot_id_lo != p->meta.boot_id_lo)
+		return sd_errx(ctx, -EINVAL,
+			       "parent image '%s' is of another process (pid %d started at %" PRIu64 "), not of pid %d",
+			       p->opts->parent, pm->pid, pm->start_time, p->opts->pid);
+	(void)snprintf(p->meta.parent_pass_id, sizeof(p->meta.parent_pass_id), "%s", pm->pass_id);
+	(void)snprintf(p->meta.parent_path, sizeof(p->meta.parent_path), "%s", p->opts->parent);
+	return 0;
+}
+
+/* "parent" -> the parent directory, relative to the new one (CRIU's convention). */
+static int link_parent(struct pass *p)
+{
+	_cleanup_free_ char *from = realpath(p->opts->dir, NULL);
+	_cleanup_free_ char *to = realpath(p->opts->parent, NULL);
+	char rel[PATH_MAX] = "";
+	size_t common = 0, len = 0;
+	int r;
+
+	if (!from || !to)
+		return sd_err(p->ctx, -errno, "cannot resolve the path of '%s'", p->opts->parent);
+	/* the longest common prefix that ends at a path component */
+	for (size_t i = 0;; i++) {
+		if ((from[i] == '/' || !from[i]) && (to[i] == '/' || !to[i]))
+			common = i;
+		if (!from[i] || !to[i] || from[i] != to[i])
+			break;
+	}
+	for (const char *s = from + common; *s; s++)
+		if (*s == '/')
+			len += (size_t)snprintf(rel + len, sizeof(rel) - len, "../");
+	(void)snprintf(rel + len, sizeof(rel) - len, "%s", to[common] == '/' ? to + common + 1 : to + common);
+	if (!rel[0])
+		(void)snprintf(rel, sizeof(rel), ".");
+	r = symlinkat(rel, p->dir.dirfd, "parent");
+	if (r < 0)
+		return sd_err(p->ctx, -errno, "cannot link '%s/parent'", p->opts->dir);
+	return 0;
+}
+
+/* SIGKILL the frozen target and wait until it is gone (or a zombie for its parent). */
+static void end_target(struct pass *p)
+{
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+	uint64_t t;
+
+	if (kill(p->opts->pid, SIGKILL) < 0)
+		pr_warn(p->ctx, "cannot kill pid %d, ignoring: %s", p->opts->pid, strerror(errno));
+	/*
+	 * As their tracer we reap the exit of every thread, the leader last:
+	 * until then the leader waits for them and the process does not end.
+	 */
+	for (size_t i = p->seized.n; i-- > 0;)
+		while (waitpid(p->seized.t[i].tid, NULL, __WALL) < 0 && errno == EINTR)
+			;
+	t = now_us();
+	zfree(&p->seized.t);
+	p->seized.n = p->seized.cap = 0;
+	p->frozen = false;
+	p->st.freeze_us = t - p->seized.t_first_us;
+	if (poll(&pfd, 1, 10000) <= 0)
+		pr_warn(p->ctx, "pid %d did not exit after SIGKILL", p->opts->pid);
+}
+
+static int run_pass(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	const struct sdump_dump_opts *o = p->opts;
+	char d[32], b[32];
+	uint64_t t;
+	int r;
+
+	r = read_target(p);
+	if (r < 0)
+		return r;
+	if (o->parent) {
+		r = open_parent(p);
+		if (r < 0)
+			return r;
+	}
+	p->track = track_select(ctx, o->track);
+	if (!p->track)
+		return -EOPNOTSUPP;
+	(void)snprintf(p->meta.tracker, sizeof(p->meta.tracker), "%s", p->track->name);
+	if (o->live) {
+		const char *why = NULL;
+
+		r = live_probe(&why);
+		if (r < 0)
+			return sd_errx(ctx, r, "cannot dump pid %d live: %s", o->pid,
+				       why ? why : strerror(-r));
+	}
+	p->state_valid = track_state_read(o->pid, p->meta.start_time, &p->state) == 0;
+	p->pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
+	if (p->pidfd < 0)
+		return sd_err(ctx, errno == ESRCH ? -ESRCH : -errno, "cannot open pidfd of pid %d",
+			      o->pid);
+	r = img_dir_create(ctx, o->dir, &p->dir);
+	if (r < 0)
+		return r;
+	if (o->parent) {
+		r = link_parent(p);
+		if (r < 0)
+			return r;
+	}
+
+	t = now_us();
+	r = seize_process(ctx, o->pid, &p->seized);
+	if (r < 0)
+		return r;
+	p->frozen = true;
+	p->st.seize_us = now_us() - t;
+	fmt_duration(d, sizeof(d), p->st.seize_us);
+	pr_info(ctx, "%s %d: seize %s (%zu thread%s)", p->kind, o->pid, d, p->seized.n,
+		p->seized.n == 1 ? "" : "s");
+	r = sd_check_cancel(ctx);
+	if (r < 0)
+		return r;
+
+	t = now_us();
+	r = open_proc(p, "pagemap", &p->pagemap_fd);
+	if (r == 0)
+		r = open_proc(p, "mem", &p->mem_fd);
+	/*
+	 * Final dump: refuse what cannot be dumped yet before anything of the
+	 * target changes (tracking included).
+	 */
+	if (r == 0 && p->final)
+		r = state_check_supported(ctx, o->pid, &p->seized);
+	if (r == 0 && p->final)
+		r = files_collect(ctx, o->pid, p->pidfd,
+				  p->state_valid && !strcmp(p->state.tracker, "uffd-wp")
+					  ? p->state.fd
+					  : track_uffd_find_ours(o->pid),
+				  &p->fs);
+	if (r == 0)
+		r = collect(p);
+	if (r == 0 && p->final)
+		r = state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);
+	/* Live: the pages to save are protected, then copied while the target runs. */
+	if (r == 0 && o->live)
+		r = live_arm(&p->tracker, p->mem_fd, &p->vmas, &p->runs, p->live_frozen, &p->live);
+	if (r == 0 && o->live)
+		p->st.live_pages_frozen = p->live.saved_pages;
+	if (r == 0 && o->live)
+		r = live_start(&p->live);
+	if (r < 0)
+		live_release(&p->live);
+	p->st.collect_us = now_us() - t;
+	/* Pre-dump: the target runs on while its pages are copied. */
+	if (!p->final || o->live)
+		unfreeze(p);
+	if (r < 0)
+		return r;
+	fmt_duration(d, sizeof(d), p->st.collect_us);
+	pr_info(ctx, "%s %d: collect %s (%zu VMAs, %" PRIu64 " pages to copy, %" PRIu64 " in parent, %s %s)%s",
+		p->kind, o->pid, d, p->vmas.n, p->pages_to_copy, p->runs.pages - p->pages_to_copy,
+		p->track->name, p->tracker.incremental ? "incremental" : "full",
+		p->final ? "" : "; the process runs on");
+
+	r = sd_check_cancel(ctx);
+	if (r < 0)
+		return r;
+	r = copy_and_write(p);
+	if (r < 0)
+		return r;
+	if (p->final) {
+		uint64_t size;
+
+		r = stateimg_write(ctx, &p->dir, &p->ps, &p->fs, &size);
+		if (r < 0)
+			return r;
+		p->st.bytes_written += size;
+	}
+	/* compressing and writing pages.img overlaps the copy: what is left after it */
+	fmt_duration(d, sizeof(d), now_us() - p->t_copied);
+	fmt_size(b, sizeof(b), p->st.bytes_written);
+	pr_info(ctx, "%s %d: write %s after the copy (%s on disk)", p->kind, o->pid, d, b);
+
+	r = sd_check_cancel(ctx);
+	if (r < 0)
+		return r;
+	t = now_us();
+	p->st.total_us = t - p->t0;
+	/* a final dump is still frozen: its freeze lasts until the image is written */
+	if (p->frozen)
+		p->st.freeze_us = now_us() - p->seized.t_first_us;
+	r = passimg_write_stats(ctx, &p->dir, &p->st);
+	if (r < 0)
+		return r;
+	p->meta.time_end_ns = now_realtime_ns();
+	/* Every other file durable first, then the inventory: it is what makes the directory an image. */
+	r = img_dir_sync(ctx, &p->dir);
+	if (r < 0)
+		return r;
+	r = passimg_write_inventory(ctx, &p->dir, &p->meta);
+	if (r < 0)
+		return r;
+	r = img_dir_sync(ctx, &p->dir);
+	if (r < 0)
+		return r;
+	fmt_duration(d, sizeof(d), now_us() - t);
+	pr_info(ctx, "%s %d: commit %s (%s/inventory.img)", p->kind, o->pid, d, o->dir);
+	/*
+	 * Committed. A final dump ends the process now (a migration), or lets it
+	 * run on, still tracked, so that periodic checkpoints can go on.
+	 */
+	if (p->final && !o->leave_running) {
+		end_target(p);
+		track_state_remove(o->pid, p->meta.start_time);
+		pr_info(ctx, "%s %d: killed (SIGKILL)", p->kind, o->pid);
+		return 0;
+	}
+	unfreeze(p);
+	if (p->final)
+		pr_info(ctx, "%s %d: resumed, still tracked", p->kind, o->pid);
+	if (p->track != &track_none_ops) {
+		struct track_state st = { .fd = p->tracker.target_fd };
+
+		(void)snprintf(st.pass_id, sizeof(st.pass_id), "%s", p->meta.pass_id);
+		(void)snprintf(st.tracker, sizeof(st.tracker), "%s", p->track->name);
+		r = track_state_write(o->pid, p->meta.start_time, &st);
+		if (r < 0)
+			pr_warn(ctx, "cannot record the tracking state of pid %d, ignoring (the next pass saves everything): %s",
+				o->pid, strerror(-r));
+	}
+	return 0;
+}
+
+static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
+		     struct sdump_stats *ret_stats)
+{
+	struct pass p = {
+		.ctx = ctx,
+		.opts = opts,
+		.pidfd = -1,
+		.pagemap_fd = -1,
+		.mem_fd = -1,
+		.dir = { .dirfd = -1 },
+		.t0 = now_us(),
+		.final = final,
+		.kind = final ? "dump" : "pre-dump",
+	};
+	const char *kind = p.kind;
+	char scanned[32], written[32];
+	int r;
+
+	if (opts->pid <= 0 || !opts->dir || !opts->dir[0])
+		return sd_errx(ctx, -EINVAL, "%s needs a pid and an image directory", kind);
+	p.meta.format_version = SDUMP_IMAGE_VERSION;
+	p.meta.kind = final ? PASS_KIND_DUMP : PASS_KIND_PRE_DUMP;
+	p.meta.pid = opts->pid;
+	p.meta.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	p.meta.time_start_ns = now_realtime_ns();
+	read_host(&p);
+	r = pass_id_new(p.meta.pass_id);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot make a pass id");
+
+	if (opts->live && (!final || !opts->leave_running))
+		return sd_errx(ctx, -EINVAL, "a live dump lets the process run on: it needs leave_running");
+	r = run_pass(&p);
+	if (r < 0) {
+		/* the copy-before-write protection goes first: nobody waits on it any more */
+		live_release(&p.live);
+		unfreeze(&p);
+		img_dir_abort(ctx, &p.dir);
+	} else {
+		/* the last line of a pass: sdump(1) gives its format */
+		fmt_size(scanned, sizeof(scanned), p.st.pages_scanned * p.meta.page_size);
+		fmt_size(written, sizeof(written), p.st.bytes_written);
+		pr_info(ctx, "%s %d: %s scanned, %s written (%" PRIu64 " pages), frozen %.1f ms, %.2f s",
+			kind, opts->pid, scanned, written, p.st.pages_written, p.st.freeze_us / 1000.0,
+			p.st.total_us / 1e6);
+		if (ret_stats)
+			*ret_stats = p.st;
+	}
+	pass_release(&p);
+	return r;
+}
+
+SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
+			     struct sdump_stats *ret_stats)
+{
+	return dump_pass(ctx, opts, false, ret_stats);
+}
+
+SDUMP_API int sdump_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
+			 struct sdump_stats *ret_stats)
+{
+	return dump_pass(ctx, opts, true, ret_stats);
+}

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/* Threads and process state at the final dump (x86-64). */
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "state: "
+#include "ctx.h"
+#include "fault.h"
+#include "compat.h"
+#include "dump_state.h"
+#include "util.h"
+
+#ifndef PTRACE_PEEKSIGINFO_SHARED
+#define PTRACE_PEEKSIGINFO_SHARED 1
+#endif
+
+struct peeksiginfo_args_s {
+	uint64_t off;
+	uint32_t flags;
+	int32_t nr;
+};
+
+/* Scratch layout: one area per kind of answer. */
+#define SCR_SIGACTION 0
+#define SCR_ALTSTACK 64
+#define SCR_TIDADDR 128
+#define SCR_ITIMER 192
+#define SCR_RLIMIT 256
+#define SCRATCH_LEN 4096
+
+static int inject(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+		  struct seized_thread *t, long nr, long a0, long a1, long a2, long a3, long *ret)
+{
+	const long args[6] = { a0, a1, a2, a3, 0, 0 };
+	int r;
+
+	r = t ? inject_syscall_thread(ctx, inj, t, nr, args, ret)
+	      : inject_syscall(ctx, inj, s, nr, args, ret);
+	if (r == 0 && *ret < 0 && *ret > -4096)
+		return sd_err(ctx, (int)*ret, "injected syscall %ld failed in pid %d", nr, s->pid);
+	return r;
+}
+
+/* Signals queued for a thread (or, @shared, for the process), without dequeuing them. */
+static int peek_signals(struct sdump_ctx *ctx, pid_t tid, bool shared, uint8_t (**ret)[SIGINFO_SIZE],
+			size_t *ret_n)
+{
+	uint8_t (*all)[SIGINFO_SIZE] = NULL;
+	size_t n = 0;
+
+	for (;;) {
+		uint8_t buf[32][SIGINFO_SIZE];
+		struct peeksiginfo_args_s a = { n, shared ? PTRACE_PEEKSIGINFO_SHARED : 0, 32 };
+		long got = sd_ptrace(PTRACE_PEEKSIGINFO, tid, &a, buf);
+		void *na;
+
+		if (got < 0) {
+			free(all);
+			return sd_err(ctx, -errno, "cannot read pending signals of thread %d", tid);
+		}
+		if (got == 0)
+			break;
+		na = realloc(all, (n + (size_t)got) * SIGINFO_SIZE);
+		if (!na) {
+			free(all);
+			return -ENOMEM;
+		}
+		all = na;
+		memcpy(all[n], buf, (size_t)got * SIGINFO_SIZE);
+		n += (size_t)got;
+	}
+	*ret = all;
+	*ret_n = n;
+	return 0;
+}
+
+static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
+			  struct injector *inj, struct thread_state *t)
+{
+	pid_t tid = st->tid;
+	struct sdump_rseq_configuration rc;
+	struct iovec iov;
+	_cleanup_free_ char *comm = NULL;
+	struct sched_param sp;
+	char path[64];
+	uint64_t stack[3], addr;
+	long ret;
+	int r;
+
+	t->tid = tid;
+	if (sd_ptrace(PTRACE_GETREGS, tid, NULL, &t->regs) < 0)
+		return sd_err(ctx, -errno, "cannot read registers of thread %d", tid);
+	if (sd_ptrace(PTRACE_GETFPREGS, tid, NULL, &t->fpregs) < 0)
+		return sd_err(ctx, -errno, "cannot read FPU registers of thread %d", tid);
+	t->xsave = malloc(XSAVE_MAX);
+	if (!t->xsave)
+		return -ENOMEM;
+	iov = (struct iovec){ t->xsave, XSAVE_MAX };
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_X86_XSTATE, &iov) == 0) {
+		t->xsave_len = iov.iov_len;
+	} else {
+		/* no XSAVE: the FXSAVE area in fpregs is all there is */
+		zfree(&t->xsave);
+	}
+	if (sd_ptrace(PTRACE_GETSIGMASK, tid, sizeof(t->sigmask), &t->sigmask) < 0)
+		return sd_err(ctx, -errno, "cannot read the signal mask of thread %d", tid);
+	r = peek_signals(ctx, tid, false, &t->pending, &t->npending);
+	if (r < 0)
+		return r;
+	if (st->pending_sig) {
+		/* seized in signal-delivery-stop: the signal is dequeued, keep it */
+		memcpy(t->stop_signal, st->siginfo, SIGINFO_SIZE);
+		t->has_stop_signal = true;
+	}
+	if (syscall(SYS_get_robust_list, tid, &addr, &t->robust_list_len) == 0)
+		t->robust_list = addr;
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, sizeof(rc), &rc) > 0 && rc.rseq_abi_pointer) {
+		t->has_rseq = true;
+		t->rseq_abi = rc.rseq_abi_pointer;
+		t->rseq_size = rc.rseq_abi_size;
+		t->rseq_sig = rc.signature;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", s->pid, tid);
+	if (read_file(AT_FDCWD, path, &comm, NULL) == 0)
+		proc_parse_comm(comm, t->comm);
+	t->sched_policy = sched_getscheduler(tid);
+	if (t->sched_policy < 0)
+		return sd_err(ctx, -errno, "cannot read the scheduling policy of thread %d", tid);
+	if (sched_getparam(tid, &sp) == 0)
+		t->sched_priority = sp.sched_priority;
+	errno = 0;
+	t->nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno)
+		return sd_err(ctx, -errno, "cannot read the nice value of thread %d", tid);
+
+	/* per-thread state only the thread itself can tell */
+	r = inject(ctx, inj, s, st, SYS_sigaltstack, 0, (long)(inj->scratch + SCR_ALTSTACK), 0, 0,
+		   &ret);
+	if (r == 0)
+		r = inject_scratch_read(ctx, inj, SCR_ALTSTACK, stack, sizeof(stack));
+	if (r < 0)
+		return r;
+	t->altstack_sp = stack[0];
+	t->altstack_flags = (int)(uint32_t)stack[1];
+	t->altstack_size = stack[2];
+	r = inject(ctx, inj, s, st, SYS_prctl, PR_GET_TID_ADDRESS, (long)(inj->scratch + SCR_TIDADDR),
+		   0, 0, &ret);
+	if (r == 0)
+		r = inject_scratch_read(ctx, inj, SCR_TIDADDR, &t->clear_child_tid, 8);
+	return r;
+}
+
+static int parse_status_ids(const char *buf, const char *key, uint32_t *out, size_t max,
+			    size_t *ret_n)
+{
+	const char *p = strstr(buf, key);
+	size_t n = 0;
+
+	if (!p)
+		return -EBADMSG;
+	p += strlen(key);
+	while (n < max) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (end == p)
+			break;
+		out[n++] = (uint32_t)v;
+		p = end;
+	}
+	if (ret_n)
+		*ret_n = n;
+	return 0;
+}
+
+/* Fields of /proc/PID/stat after the comm, numbered as in proc(5). */
+static int stat_fields(const char *buf, uint64_t *f, int max)
+{
+	const char *p = strrchr(buf, ')');
+	int i = 3;
+
+	if (!p)
+		return -EBADMSG;
+	p += 2;
+	while (*p && i < max) {
+		char *end;
+
+		if (i == 3) {
+			f[i] = (uint64_t)(unsigned char)*p;
+			end = (char *)p + 1;
+		} else {
+			f[i] = strtoull(p, &end, 10);
+			if (*p == '-')
+				f[i] = (uint64_t)strtoll(p, &end, 10);
+		}
+		i++;
+		p = end;
+		while (*p == ' ')
+			p++;
+	}
+	return i;
+}
+
+static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+			   const struct vma_list *vmas, struct process_state *ps)
+{
+	_cleanup_free_ char *stat = NULL, *status = NULL, *pers = NULL;
+	uint64_t f[64] = { 0 };
+	char path[64];
+	pid_t pid = s->pid;
+	ssize_t n;
+	long ret;
+	int r;
+
+	ps->pid = pid;
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	r = read_file(AT_FDCWD, path, &stat, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (stat_fields(stat, f, 53) < 52)
+		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+	ps->ppid = (pid_t)f[4];
+	ps->pgid = (pid_t)f[5];
+	ps->sid = (pid_t)f[6];
+	ps->mm.start_code = f[26];
+	ps->mm.end_code = f[27];
+	ps->mm.start_stack = f[28];
+	ps->mm.start_data = f[45];
+	ps->mm.end_data = f[46];
+	ps->mm.start_brk = f[47];
+	ps->mm.arg_start = f[48];
+	ps->mm.arg_end = f[49];
+	ps->mm.env_start = f[50];
+	ps->mm.env_end = f[51];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	r = read_file(AT_FDCWD, path, (char **)&ps->mm.auxv, &ps->mm.auxv_len);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	(void)snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, ps->mm.exe, sizeof(ps->mm.exe) - 1);
+	if (n < 0)
+		return sd_err(ctx, -errno, "cannot read '%s'", path);
+	ps->mm.exe[n] = '\0';
+	for (size_t i = 0; i < vmas->n; i++) {
+		const struct vma *v = &vmas->v[i];
+
+		if (v->kind == VK_VDSO)
+			ps->mm.vdso = v->start;
+		if (v->kind == VK_VVAR) {
+			if (!ps->mm.vvar)
+				ps->mm.vvar = v->start;
+			ps->mm.vvar_end = v->end;
+		}
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+	n = readlink(path, ps->cwd, sizeof(ps->cwd) - 1);
+	if (n < 0)
+		return sd_err(ctx, -errno, "cannot read '%s'", path);
+	ps->cwd[n] = '\0';
+	(void)snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	n = readlink(path, ps->root, sizeof(ps->root) - 1);
+	if (n < 0)
+		return sd_err(ctx, -errno, "cannot read '%s'", path);
+	ps->root[n] = '\0';
+	(void)snprintf(path, sizeof(path), "/proc/%d/personality", pid);
+	if (read_file(AT_FDCWD, path, &pers, NULL) == 0)
+		ps->personality = (uint32_t)strtoul(pers, NULL, 16);
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	r = read_file(AT_FDCWD, path, &status, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	{
+		uint32_t um[1];
+
+		if (parse_status_ids(status, "\nUmask:", um, 1, NULL) == 0) {
+			/* octal in status: re-read it as such */
+			const char *p = strstr(status, "\nUmask:");
+
+			ps->umask = (uint32_t)strtoul(p + 7, NULL, 8);
+		}
+	}
+	if (parse_status_ids(status, "\nUid:", ps->uid, 4, NULL) < 0 ||
+	    parse_status_ids(status, "\nGid:", ps->gid, 4, NULL) < 0 ||
+	    parse_status_ids(status, "\nGroups:", ps->groups, ARRAY_SIZE(ps->groups), &ps->ngroups) < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+
+	r = peek_signals(ctx, pid, true, &ps->shared, &ps->nshared);
+	if (r < 0)
+		return r;
+
+	/* what only the process can tell: one injected syscall each */
+	for (int sig = 1; sig <= NSIG_MAX; sig++) {
+		r = inject(ctx, inj, s, NULL, SYS_rt_sigaction, sig, 0, (long)(inj->scratch + SCR_SIGACTION),
+			   8, &ret);
+		if (r == 0)
+			r = inject_scratch_read(ctx, inj, SCR_SIGACTION, &ps->sigactions[sig - 1],
+						sizeof(struct ksigaction));
+		if (r < 0)
+			return r;
+	}
+	for (int which = 0; which < 3; which++) {
+		uint64_t itv[4];
+
+		r = inject(ctx, inj, s, NULL, SYS_getitimer, which, (long)(inj->scratch + SCR_ITIMER), 0, 0,
+			   &ret);
+		if (r == 0)
+			r = inject_scratch_read(ctx, inj, SCR_ITIMER, itv, sizeof(itv));
+		if (r < 0)
+			return r;
+		ps->itimer_interval_us[which] = itv[0] * 1000000 + itv[1];
+		ps->itimer_value_us[which] = itv[2] * 1000000 + itv[3];
+	}
+	for (int res = 0; res < NRLIMITS; res++) {
+		r = inject(ctx, inj, s, NULL, SYS_prlimit64, 0, res, 0, (long)(inj->scratch + SCR_RLIMIT),
+			   &ret);
+		if (r == 0)
+			r = inject_scratch_read(ctx, inj, SCR_RLIMIT, &ps->rlimits[res],
+						sizeof(ps->rlimits[res]));
+		if (r < 0)
+			return r;
+	}
+	r = inject(ctx, inj, s, NULL, SYS_brk, 0, 0, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	ps->mm.brk = (uint64_t)ret;
+	r = inject(ctx, inj, s, NULL, SYS_prctl, PR_GET_THP_DISABLE, 0, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	ps->thp_disabled = ret != 0;
+	r = inject(ctx, inj, s, NULL, SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	ps->dumpable = (int)ret;
+	return 0;
+}
+
+int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+		  const struct vma_list *vmas, struct process_state *ret_ps)
+{
+	struct process_state ps = { 0 };
+	sigset_t oldmask;
+	int r, e;
+
+	ps.threads = calloc(s->n, sizeof(*ps.threads));
+	if (!ps.threads)
+		return -ENOMEM;
+	/* the scratch mapping is in the target until the unmap: nothing may end us in between */
+	inject_block_signals(&oldmask);
+	r = inject_scratch_map(ctx, inj, s, SCRATCH_LEN);
+	if (r == 0)
+		r = collect_process(ctx, s, inj, vmas, &ps);
+	/* the leader first: restore creates the threads in this order */
+	for (size_t i = 0; r == 0 && i < s->n; i++) {
+		r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
+		ps.nthreads++;
+	}
+	e = inject_scratch_unmap(ctx, inj, s);
+	inject_unblock_signals(&oldmask);
+	if (r == 0)
+		r = e;
+	if (r < 0) {
+		process_state_release(&ps);
+		return r;
+	}
+	*ret_ps = ps;
+	return 0;
+}
+

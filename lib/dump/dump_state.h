@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Collecting the non-memory state of a frozen process (proc/pstate.h) for
+ * the final dump: with ptrace, /proc and injected system calls. Written to
+ * core-<tid>.img, process.img and files.img by image/state_img.c.
+ */
+#ifndef SDUMP_DUMP_STATE_H
+#define SDUMP_DUMP_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "sdump.h"
+#include "inject.h"
+#include "proc.h"
+#include "pstate.h"
+#include "seize.h"
+
+/*
+ * Refuse a process with children, before anything of it changes (the fds
+ * are checked by files_collect()).
+ */
+int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
+
+/*
+ * Collect everything while the process is frozen. Uses the injector (a
+ * scratch page is mapped and unmapped again). @vmas gives the vdso/vvar.
+ */
+int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+		  const struct vma_list *vmas, struct process_state *ret_ps);
+int files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
+		  struct files_state *ret_fs);
+#endif /* SDUMP_DUMP_STATE_H */

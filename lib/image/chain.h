@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading a chain of passes: an image directory and its parents, newest
+ * first, each checked against the pass id its child recorded.
+ */
+#ifndef SDUMP_CHAIN_H
+#define SDUMP_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdump.h"
+#include "image.h"
+#include "pages_img.h"
+#include "pass_img.h"
+#include "pagemap_img.h"
+#include "proc.h"
+
+/* A chain longer than this is refused: it is a loop or a corrupt link. */
+#define CHAIN_MAX_PASSES 4096
+
+struct chain_pass {
+	struct img_dir dir;
+	struct pass_meta meta;
+	struct vma_list vmas;
+	struct pmimg pm;
+	struct pagestore_reader rd;
+	bool rd_open;
+	struct sdump_stats stats;
+};
+
+struct chain {
+	size_t n;
+	struct chain_pass *p;	/* p[0] is the newest pass */
+	int file_fd;		/* the mapped file last read for unsaved pages */
+	const struct vma *file_vma;
+	uint8_t *page;
+};
+
+/* Open @dir and all its parents. -ENOENT missing parent, -EBADMSG wrong or corrupt link. */
+int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain);
+void chain_release(struct chain *c);
+
+/*
+ * The dumped memory of [addr, addr + len) into @out, as the newest pass and
+ * its parents record it: stored pages, zero pages, pages of file mappings
+ * never saved from their file (which must be the file that was mapped:
+ * -ESTALE; with @lenient, zeros when the file is gone or changed), anything
+ * else zeros. The caller checks that the range lies inside recorded VMAs.
+ */
+int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
+		     bool lenient);
+/*
+ * The lowest address >= @addr that the newest pass records (data, zero or
+ * in a parent), or UINT64_MAX. Every page below it is PAGE_ABSENT: a walk
+ * over a large sparse VMA jumps there instead of resolving page by page.
+ */
+uint64_t chain_next_recorded(const struct chain *c, uint64_t addr);
+/* The page reader of pass @pass, opened on first use. */
+int chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
+		 struct pagestore_reader **ret_rd);
+
+#endif /* SDUMP_CHAIN_H */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pages.img: the page stream of a pass, cut into independent zstd frames of
+ * PAGESTORE_FRAME_SIZE bytes, compressed by a pool of threads while the
+ * caller goes on copying. Each frame's size and CRC-32C (of its compressed
+ * bytes, checked before zstd sees them) are kept in pagemap.img, so one
+ * address can be read (and verified) without decompressing anything else.
+ */
+#ifndef SDUMP_PAGES_IMG_H
+#define SDUMP_PAGES_IMG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdump.h"
+#include "image.h"
+
+#define PAGESTORE_FRAME_SIZE (1u << 20)
+
+struct pagestore_frame {
+	uint32_t csize;
+	uint32_t crc32c;
+};
+
+struct pagestore_writer;
+
+/* Start pages.img in @dir with @nthreads compressors (>= 1) at zstd @level. */
+int pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
+			 int level, struct pagestore_writer **ret_w);
+/*
+ * Space to copy into: *ret_buf with room for *ret_room bytes (a multiple of
+ * the page size, at least one page) at stream offset *ret_off.
+ */
+int pagestore_reserve(struct pagestore_writer *w, uint8_t **ret_buf, size_t *ret_room,
+		      uint64_t *ret_off);
+/* Append the first @len bytes of the reserved space to the stream. */
+int pagestore_commit(struct pagestore_writer *w, size_t len);
+/*
+ * Flush, wait for the compressors, commit pages.img. The frame table is
+ * returned in *ret_frames (malloc'd, caller frees). A failure of any
+ * compressor or write is returned here (or by reserve/commit).
+ */
+int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame **ret_frames,
+			    size_t *ret_nframes, uint64_t *ret_stream_bytes,
+			    uint64_t *ret_file_size);
+/* Stop the threads and drop everything; NULL-safe. The temp file is left to img_dir_abort(). */
+void pagestore_writer_free(struct pagestore_writer *w);
+
+/*
+ * Reading one pass's pages.img. Frames are decompressed on demand; once
+ * frames are read in order (frame i, then i + 1), a pool of threads (one
+ * per CPU, at most PAGESTORE_PREFETCH_MAX) reads, verifies and
+ * decompresses the next frames ahead of the caller, in a window of
+ * threads + 2 frames: memory stays bounded (about 2 MiB a frame), and
+ * random access stays as it was.
+ */
+#define PAGESTORE_PREFETCH_MAX 8
+
+struct pagestore_prefetch;
+struct ZSTD_DCtx_s;
+
+struct pagestore_reader {
+	int fd;
+	const char *path;	/* the image directory, for messages (borrowed) */
+	const struct pagestore_frame *frames;
+	size_t nframes;
+	uint64_t *frame_off;	/* file offset of each frame */
+	uint64_t stream_bytes;
+	uint32_t frame_size;
+	size_t zmax;		/* the largest compressed frame */
+	size_t cached;		/* index of the frame at cur, or SIZE_MAX */
+	const uint8_t *cur;	/* its decompressed bytes */
+	size_t last;		/* the frame loaded before it, or SIZE_MAX */
+	uint8_t *buf;		/* one decompressed frame (without prefetching) */
+	uint8_t *zbuf;
+	struct ZSTD_DCtx_s *dctx; /* kept: a context per call costs allocations */
+	int prefetch_threads;	/* threads ahead: 0 one per online CPU, -1 none */
+	struct pagestore_prefetch *pf; /* once frames are read in order */
+};
+
+/*
+ * Open @dir's pages.img described by the frame table (kept by reference).
+ * -EBADMSG when the file's header or size does not match the table.
+ */
+int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
+			  const struct pagestore_frame *frames, size_t nframes,
+			  uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
+			  struct pagestore_reader *ret_r);
+/* Copy @len bytes at stream offset @off into @out; each frame is verified. */
+int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
+		   size_t len);
+/*
+ * Decoding frames of one reader from several threads at once, each with a
+ * decoder of its own: frame @i read, verified and decompressed into d->buf
+ * (d->len bytes). No message (threads call it): 0, or -errno with the
+ * failure kept in @d for pagestore_decode_error(), which makes the message.
+ */
+struct pagestore_decoder {
+	struct ZSTD_DCtx_s *dctx;
+	uint8_t *buf, *zbuf;
+	size_t cap, zcap;	/* their sizes */
+	size_t len;
+	int fault;		/* what failed: a private code */
+	int err;
+};
+
+int pagestore_decode(const struct pagestore_reader *r, struct pagestore_decoder *d, size_t i);
+int pagestore_decode_error(struct sdump_ctx *ctx, const struct pagestore_reader *r,
+			   const struct pagestore_decoder *d, size_t i);
+void pagestore_decoder_release(struct pagestore_decoder *d);
+
+/* Check the CRC-32C of every frame, without decompressing. */
+int pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r);
+void pagestore_reader_release(struct pagestore_reader *r);
+
+#endif /* SDUMP_PAGES_IMG_H */

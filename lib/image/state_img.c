@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/* core-<tid>.img, process.img, files.img: to and from struct process_state / files_state. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "image: "
+#include "ctx.h"
+#include "core.pb-c.h"
+#include "files.pb-c.h"
+#include "image.h"
+#include "process.pb-c.h"
+#include "pstate.h"
+#include "state_img.h"
+#include "util.h"
+
+static ProtobufCBinaryData bin(const void *p, size_t len)
+{
+	return (ProtobufCBinaryData){ len, (uint8_t *)p };
+}
+
+static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct thread_state *t,
+			uint64_t *size)
+{
+	ThreadCore c = THREAD_CORE__INIT;
+	SigInfo *sig = calloc(t->npending ? t->npending : 1, sizeof(*sig));
+	SigInfo **sigp = calloc(t->npending ? t->npending : 1, sizeof(*sigp));
+	SigInfo stop = SIG_INFO__INIT;
+	char name[64];
+	uint64_t sz = 0;
+	int r;
+
+	if (!sig || !sigp) {
+		free(sig);
+		free(sigp);
+		return sd_err(ctx, -ENOMEM, "cannot encode thread %d", t->tid);
+	}
+	c.tid = t->tid;
+	c.regs = bin(&t->regs, sizeof(t->regs));
+	if (t->xsave) {
+		c.has_xsave = true;
+		c.xsave = bin(t->xsave, t->xsave_len);
+	}
+	c.fpregs = bin(&t->fpregs, sizeof(t->fpregs));
+	c.sigmask = t->sigmask;
+	for (size_t i = 0; i < t->npending; i++) {
+		sig_info__init(&sig[i]);
+		sig[i].raw = bin(t->pending[i], SIGINFO_SIZE);
+		sigp[i] = &sig[i];
+	}
+	c.n_pending = t->npending;
+	c.pending = sigp;
+	if (t->has_stop_signal) {
+		stop.raw = bin(t->stop_signal, SIGINFO_SIZE);
+		c.stop_signal = &stop;
+	}
+	c.altstack_sp = t->altstack_sp;
+	c.altstack_size = t->altstack_size;
+	c.altstack_flags = t->altstack_flags;
+	c.robust_list = t->robust_list;
+	c.robust_list_len = t->robust_list_len;
+	c.clear_child_tid = t->clear_child_tid;
+	if (t->has_rseq) {
+		c.has_rseq_abi = c.has_rseq_size = c.has_rseq_sig = true;
+		c.rseq_abi = t->rseq_abi;
+		c.rseq_size = t->rseq_size;
+		c.rseq_sig = t->rseq_sig;
+	}
+	c.comm = (char *)t->comm;
+	c.sched_policy = t->sched_policy;
+	c.sched_priority = t->sched_priority;
+	c.nice = t->nice;
+	(void)snprintf(name, sizeof(name), "core-%d.img", t->tid);
+	r = img_write_one(ctx, dir, name, IMG_CORE, &c.base, &sz);
+	*size += sz;
+	free(sig);
+	free(sigp);
+	return r;
+}
+
+static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struct process_state *ps,
+			 uint64_t *size)
+{
+	Process p = PROCESS__INIT;
+	MmFields mm = MM_FIELDS__INIT;
+	SigAction sa[NSIG_MAX], *sap[NSIG_MAX];
+	Rlimit rl[NRLIMITS], *rlp[NRLIMITS];
+	Itimer it[3], *itp[3];
+	SigInfo *sh = calloc(ps->nshared ? ps->nshared : 1, sizeof(*sh));
+	SigInfo **shp = calloc(ps->nshared ? ps->nshared : 1, sizeof(*shp));
+	int32_t *tids = calloc(ps->nthreads ? ps->nthreads : 1, sizeof(*tids));
+	uint64_t sz = 0;
+	int r;
+
+	if (!sh || !shp || !tids) {
+		r = sd_err(ctx, -ENOMEM, "cannot encode process.img");
+		goto out;
+	}
+	p.pid = ps->pid;
+	p.ppid = ps->ppid;
+	p.pgid = ps->pgid;
+	p.sid = ps->sid;
+	for (int i = 0; i < NSIG_MAX; i++) {
+		sig_action__init(&sa[i]);
+		sa[i].sig = (uint32_t)i + 1;
+		sa[i].handler = ps->sigactions[i].handler;
+		sa[i].flags = ps->sigactions[i].flags;
+		sa[i].restorer = ps->sigactions[i].restorer;
+		sa[i].mask = ps->sigactions[i].mask;
+		sap[i] = &sa[i];
+	}
+	p.n_sigactions = NSIG_MAX;
+	p.sigactions = sap;
+	for (size_t i = 0; i < ps->nshared; i++) {
+		sig_info__init(&sh[i]);
+		sh[i].raw = bin(ps->shared[i], SIGINFO_SIZE);
+		shp[i] = &sh[i];
+	}
+	p.n_shared_pending = ps->nshared;
+	p.shared_pending = shp;
+	mm.start_code = ps->mm.start_code;
+	mm.end_code = ps->mm.end_code;
+	mm.start_data = ps->mm.start_data;
+	mm.end_data = ps->mm.end_data;
+	mm.start_brk = ps->mm.start_brk;
+	mm.brk = ps->mm.brk;
+	mm.start_stack = ps->mm.start_stack;
+	mm.arg_start = ps->mm.arg_start;
+	mm.arg_end = ps->mm.arg_end;
+	mm.env_start = ps->mm.env_start;
+	mm.env_end = ps->mm.env_end;
+	mm.auxv = bin(ps->mm.auxv, ps->mm.auxv_len);
+	mm.exe = (char *)ps->mm.exe;
+	mm.vdso = ps->mm.vdso;
+	mm.vvar = ps->mm.vvar;
+	mm.vvar_end = ps->mm.vvar_end;
+	p.mm = &mm;
+	p.personality = ps->personality;
+	for (int i = 0; i < NRLIMITS; i++) {
+		rlimit__init(&rl[i]);
+		rl[i].resource = (uint32_t)i;
+		rl[i].cur = ps->rlimits[i].cur;
+		rl[i].max = ps->rlimits[i].max;
+		rlp[i] = &rl[i];
+	}
+	p.n_rlimits = NRLIMITS;
+	p.rlimits = rlp;
+	for (int i = 0; i < 3; i++) {
+		itimer__init(&it[i]);
+		it[i].which = (uint32_t)i;
+		it[i].interval_us = ps->itimer_interval_us[i];
+		it[i].value_us = ps->itimer_value_us[i];
+		itp[i] = &it[i];
+	}
+	p.n_itimers = 3;
+	p.itimers = itp;
+	p.umask = ps->umask;
+	p.cwd = (char *)ps->cwd;
+	p.root = (char *)ps->root;
+	p.n_uid = 4;
+	p.uid = (uint32_t *)ps->uid;
+	p.n_gid = 4;
+	p.gid = (uint32_t *)ps->gid;
+	p.n_groups = ps->ngroups;
+	p.groups = (uint32_t *)ps->groups;
+	p.thp_disabled = ps->thp_disabled;
+	p.dumpable = ps->dumpable;
+	for (size_t i = 0; i < ps->nthreads; i++)
+		tids[i] = ps->threads[i].tid;
+	p.n_tids = ps->nthreads;
+	p.tids = tids;
+	r = img_write_one(ctx, dir, "process.img", IMG_PROCESS, &p.base, &sz);
+	*size += sz;
+out:
+	free(sh);
+	free(shp);
+	free(tids);
+	return r;
+}
+
+static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct files_state *fs,
+		       uint64_t *size)
+{
+	Files f = FILES__INIT;
+	Fd *fd = calloc(fs->n ? fs->n : 1, sizeof(*fd));
+	Fd **fdp = calloc(fs->n ? fs->n : 1, sizeof(*fdp));
+	uint64_t sz = 0;
+	int r;
+
+	if (!fd || !fdp) {
+		free(fd);
+		free(fdp);
+		return sd_err(ctx, -ENOMEM, "cannot encode files.img");
+	}
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct fd_state *d = &fs->fds[i];
+
+		fd__init(&fd[i]);
+		fd[i].fd = d->fd;
+		fd[i].kind = (FdKind)d->kind;
+		fd[i].path = (char *)d->path;
+		fd[i].flags = d->flags;
+		fd[i].pos = d->pos;
+		fd[i].dev = d->dev;
+		fd[i].ino = d->ino;
+		fd[i].size = d->size;
+		fd[i].mode = d->mode;
+		fd[i].rdev = d->rdev;
+		if (d->has_pipe_data) {
+			fd[i].has_pipe_data = true;
+			fd[i].pipe_data = bin(d->pipe_data, d->pipe_data_len);
+		}
+		fdp[i] = &fd[i];
+	}
+	f.n_fds = fs->n;
+	f.fds = fdp;
+	r = img_write_one(ctx, dir, "files.img", IMG_FILES, &f.base, &sz);
+	*size += sz;
+	free(fd);
+	free(fdp);
+	return r;
+}
+
+int stateimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct process_state *ps,
+		   const struct files_state *fs, uint64_t *ret_size)
+{
+	uint64_t size = 0;
+	int r;
+
+	for (size_t i = 0; i < ps->nthreads; i++) {
+		r = write_thread(ctx, dir, &ps->threads[i], &size);
+		if (r < 0)
+			return r;
+	}
+	r = write_process(ctx, dir, ps, &size);
+	if (r == 0)
+		r = write_files(ctx, dir, fs, &size);
+	if (r == 0 && ret_size)
+		*ret_size = size;
+	return r;
+}
+
+static int bad(struct sdump_ctx *ctx, struct img_dir *dir, const char *name)
+{
+	return sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: bad values", dir->path, name);
+}
+
+static void copy_siginfo(uint8_t out[SIGINFO_SIZE], const SigInfo *s)
+{
+	memset(out, 0, SIGINFO_SIZE);
+	if (s->raw.len)
+		memcpy(out, s->raw.data, MIN(s->raw.len, (size_t)SIGINFO_SIZE));
+}
+
+static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, struct thread_state *t)
+{
+	ProtobufCMessage *m;
+	ThreadCore *c;
+	char name[64];
+	int r = 0;
+
+	(void)snprintf(name, sizeof(name), "core-%d.img", tid);
+	r = img_read_one(ctx, dir, name, IMG_CORE, &thread_core__descriptor, &m);
+	if (r < 0)
+		return r;
+	c = (ThreadCore *)m;
+	if (c->tid != tid || c->regs.len != sizeof(t->regs) || c->fpregs.len != sizeof(t->fpregs) ||
+	    (c->has_xsave && (c->xsave.len < 576 || c->xsave.len > XSAVE_MAX)) || c->n_pending > 4096) {
+		r = bad(ctx, dir, name);
+		goto out;
+	}
+	t->tid = tid;
+	memcpy(&t->regs, c->regs.data, sizeof(t->regs));
+	memcpy(&t->fpregs, c->fpregs.data, sizeof(t->fpregs));
+	if (c->has_xsave) {
+		t->xsave = malloc(c->xsave.len);
+		if (!t->xsave) {
+			r = -ENOMEM;
+			goto out;
+		}
+		memcpy(t->xsave, c->xsave.data, c->xsave.len);
+		t->xsave_len = c->xsave.len;
+	}
+	t->sigmask = c->sigmask;
+	t->pending = calloc(c->n_pending ? c->n_pending : 1, SIGINFO_SIZE);
+	if (!t->pending) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_pending; i++)
+		copy_siginfo(t->pending[i], c->pending[i]);
+	t->npending = c->n_pending;
+	if (c->stop_signal) {
+		t->has_stop_signal = true;
+		copy_siginfo(t->stop_signal, c->stop_signal);
+	}
+	t->altstack_sp = c->altstack_sp;
+	t->altstack_size = c->altstack_size;
+	t->altstack_flags = c->altstack_flags;
+	t->robust_list = c->robust_list;
+	t->robust_list_len = c->robust_list_len;
+	t->clear_child_tid = c->clear_child_tid;
+	t->has_rseq = c->has_rseq_abi;
+	t->rseq_abi = c->rseq_abi;
+	t->rseq_size = c->rseq_size;
+	t->rseq_sig = c->rseq_sig;
+	(void)snprintf(t->comm, sizeof(t->comm), "%s", c->comm);
+	t->sched_policy = c->sched_policy;
+	t->sched_priority = c->sched_priority;
+	t->nice = c->nice;
+out:
+	protobuf_c_message_free_unpacked(m, NULL);
+	return r;
+}
+
+static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct process_state *ps)
+{
+	ProtobufCMessage *m;
+	Process *p;
+	int r = 0;
+
+	r = img_read_one(ctx, dir, "process.img", IMG_PROCESS, &process__descriptor, &m);
+	if (r < 0)
+		return r;
+	p = (Process *)m;
+	if (p->n_sigactions > NSIG_MAX || p->n_rlimits > NRLIMITS || p->n_itimers > 3 ||
+	    p->n_uid != 4 || p->n_gid != 4 || p->n_groups > ARRAY_SIZE(ps->groups) ||
+	    p->n_tids == 0 || p->n_tids > 65536 || p->mm->auxv.len > 65536 || p->n_shared_pending > 4096) {
+		r = bad(ctx, dir, "process.img");
+		goto out;
+	}
+	ps->pid = p->pid;
+	ps->ppid = p->ppid;
+	ps->pgid = p->pgid;
+	ps->sid = p->sid;
+	for (size_t i = 0; i < p->n_sigactions; i++) {
+		const SigAction *s = p->sigactions[i];
+
+		if (s->sig < 1 || s->sig > NSIG_MAX) {
+			r = bad(ctx, dir, "process.img");
+			goto out;
+		}
+		ps->sigactions[s->sig - 1] = (struct ksigaction){ s->handler, s->flags, s->restorer, s->mask };
+	}
+	ps->shared = calloc(p->n_shared_pending ? p->n_shared_pending : 1, SIGINFO_SIZE);
+	ps->mm.auxv = malloc(p->mm->auxv.len ? p->mm->auxv.len : 1);
+	ps->threads = calloc(p->n_tids, sizeof(*ps->threads));
+	if (!ps->shared || !ps->mm.auxv || !ps->threads) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p->n_shared_pending; i++)
+		copy_siginfo(ps->shared[i], p->shared_pending[i]);
+	ps->nshared = p->n_shared_pending;
+	ps->mm.start_code = p->mm->start_code;
+	ps->mm.end_code = p->mm->end_code;
+	ps->mm.start_data = p->mm->start_data;
+	ps->mm.end_data = p->mm->end_data;
+	ps->mm.start_brk = p->mm->start_brk;
+	ps->mm.brk = p->mm->brk;
+	ps->mm.start_stack = p->mm->start_stack;
+	ps->mm.arg_start = p->mm->arg_start;
+	ps->mm.arg_end = p->mm->arg_end;
+	ps->mm.env_start = p->mm->env_start;
+	ps->mm.env_end = p->mm->env_end;
+	if (p->mm->auxv.len)
+		memcpy(ps->mm.auxv, p->mm->auxv.data, p->mm->auxv.len);
+	ps->mm.auxv_len = p->mm->auxv.len;
+	(void)snprintf(ps->mm.exe, sizeof(ps->mm.exe), "%s", p->mm->exe);
+	ps->mm.vdso = p->mm->vdso;
+	ps->mm.vvar = p->mm->vvar;
+	ps->mm.vvar_end = p->mm->vvar_end;
+	ps->personality = p->personality;
+	for (size_t i = 0; i < p->n_rlimits; i++)
+		if (p->rlimits[i]->resource < NRLIMITS)
+			ps->rlimits[p->rlimits[i]->resource] = (struct rlimit64_s){ p->rlimits[i]->cur,
+										   p->rlimits[i]->max };
+	for (size_t i = 0; i < p->n_itimers; i++) {
+		uint32_t w = p->itimers[i]->which;
+
+		if (w < 3) {
+			ps->itimer_interval_us[w] = p->itimers[i]->interval_us;
+			ps->itimer_value_us[w] = p->itimers[i]->value_us;
+		}
+	}
+	ps->umask = p->umask;
+	(void)snprintf(ps->cwd, sizeof(ps->cwd), "%s", p->cwd);
+	(void)snprintf(ps->root, sizeof(ps->root), "%s", p->root);
+	memcpy(ps->uid, p->uid, sizeof(ps->uid));
+	memcpy(ps->gid, p->gid, sizeof(ps->gid));
+	if (p->n_groups)
+		memcpy(ps->groups, p->groups, p->n_groups * sizeof(uint32_t));
+	ps->ngroups = p->n_groups;
+	ps->thp_disabled = p->thp_disabled;
+	ps->dumpable = p->dumpable;
+	for (size_t i = 0; i < p->n_tids && r == 0; i++) {
+		r = read_thread(ctx, dir, p->tids[i], &ps->threads[i]);
+		ps->nthreads++;
+	}
+out:
+	protobuf_c_message_free_unpacked(m, NULL);
+	return r;
+}
+
+static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_state *fs)
+{
+	ProtobufCMessage *m;
+	Files *f;
+	int r = 0;
+
+	r = img_read_one(ctx, dir, "files.img", IMG_FILES, &files__descriptor, &m);
+	if (r < 0)
+		return r;
+	f = (Files *)m;
+	if (f->n_fds > FILES_MAX_FDS) {
+		r = bad(ctx, dir, "files.img");
+		goto out;
+	}
+	fs->fds = calloc(f->n_fds ? f->n_fds : 1, sizeof(*fs->fds));
+	if (!fs->fds) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < f->n_fds; i++) {
+		const Fd *s = f->fds[i];
+		struct fd_state *d = &fs->fds[i];
+
+		/* sorted and unique, as a dump writes them: a restore places each once */
+		if (s->fd < 0 || (i > 0 && s->fd <= fs->fds[i - 1].fd) ||
+		    s->kind < FD_KIND__FD_FILE || s->kind > FD_KIND__FD_TTY ||
+		    (s->has_pipe_data && s->pipe_data.len > (16u << 20))) {
+			r = bad(ctx, dir, "files.img");
+			goto out;
+		}
+		/* counted at once: files_state_release() frees what it holds on any failure */
+		fs->n++;
+		d->fd = s->fd;
+		d->kind = (enum fd_kind)s->kind;
+		d->path = strdup(s->path ? s->path : "");
+		if (!d->path) {
+			r = -ENOMEM;
+			goto out;
+		}
+		d->flags = s->flags;
+		d->pos = s->pos;
+		d->dev = s->dev;
+		d->ino = s->ino;
+		d->size = s->size;
+		d->mode = s->mode;
+		d->rdev = s->rdev;
+		if (s->has_pipe_data) {
+			d->has_pipe_data = true;
+			d->pipe_data = malloc(s->pipe_data.len ? s->pipe_data.len : 1);
+			if (!d->pipe_data) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (s->pipe_data.len)
+				memcpy(d->pipe_data, s->pipe_data.data, s->pipe_data.len);
+			d->pipe_data_len = s->pipe_data.len;
+		}
+	}
+out:
+	protobuf_c_message_free_unpacked(m, NULL);
+	return r;
+}
+
+int stateimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct process_state *ret_ps,
+		  struct files_state *ret_fs)
+{
+	struct process_state ps = { 0 };
+	struct files_state fs = { 0 };
+	int r;
+
+	r = read_process(ctx, dir, &ps);
+	if (r == 0)
+		r = read_files(ctx, dir, &fs);
+	if (r < 0) {
+		process_state_release(&ps);
+		files_state_release(&fs);
+		return r == -ENOMEM ? sd_err(ctx, r, "cannot read the state in '%s'", dir->path) : r;
+	}
+	*ret_ps = ps;
+	*ret_fs = fs;
+	return 0;
+}

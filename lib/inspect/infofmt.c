@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/* sdump show: an image described as text or as one JSON object. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sdump.h"
+#include "infofmt.h"
+#include "pstate.h"
+#include "util.h"
+
+void json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(f, "\\u%04x", *p); /* bytes, not UTF-8: a path is any bytes */
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void stats_json(FILE *out, const struct sdump_stats *s)
+{
+	fprintf(out, "{\"freeze_us\":%" PRIu64 ",\"seize_us\":%" PRIu64 ",\"collect_us\":%" PRIu64
+	       ",\"copy_us\":%" PRIu64 ",\"write_us\":%" PRIu64 ",\"total_us\":%" PRIu64
+	       ",\"vmas\":%" PRIu64 ",\"pages_scanned\":%" PRIu64 ",\"pages_written\":%" PRIu64
+	       ",\"pages_in_parent\":%" PRIu64 ",\"pages_zero\":%" PRIu64 ",\"pages_lost\":%" PRIu64
+	       ",\"bytes_written\":%" PRIu64 ",\"live\":%s,\"live_faults\":%" PRIu64
+	       ",\"refreeze_us\":%" PRIu64 ",\"live_pages_frozen\":%" PRIu64 "}",
+	       s->freeze_us, s->seize_us, s->collect_us, s->copy_us, s->write_us, s->total_us,
+	       s->vmas, s->pages_scanned, s->pages_written, s->pages_in_parent, s->pages_zero,
+	       s->pages_lost, s->bytes_written, s->live ? "true" : "false", s->live_faults,
+	       s->refreeze_us, s->live_pages_frozen);
+}
+
+static const char *const reg_names[] = {
+	"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
+	"rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
+};
+
+static int siginfo_signo(const uint8_t *si)
+{
+	int signo;
+
+	memcpy(&signo, si, sizeof(signo));
+	return signo;
+}
+
+static void threads_json(FILE *out, const struct process_state *ps)
+{
+	fprintf(out, ",\"threads\":[");
+	for (size_t i = 0; i < ps->nthreads; i++) {
+		const struct thread_state *t = &ps->threads[i];
+		const uint64_t *regs = (const uint64_t *)&t->regs;
+		const uint8_t *xmm = (const uint8_t *)t->fpregs.xmm_space;
+
+		fprintf(out, "%s{\"tid\":%d,\"comm\":", i ? "," : "", t->tid);
+		json_str(out, t->comm);
+		fprintf(out, ",\"regs\":{");
+		for (size_t r = 0; r < ARRAY_SIZE(reg_names); r++)
+			fprintf(out, "%s\"%s\":%llu", r ? "," : "", reg_names[r], (unsigned long long)regs[r]);
+		fprintf(out, "},\"sigmask\":%" PRIu64 ",\"pending\":[", t->sigmask);
+		for (size_t k = 0; k < t->npending; k++)
+			fprintf(out, "%s%d", k ? "," : "", siginfo_signo(t->pending[k]));
+		fprintf(out, "],\"stop_signal\":");
+		if (t->has_stop_signal)
+			fprintf(out, "%d", siginfo_signo(t->stop_signal));
+		else
+			fprintf(out, "null");
+		fprintf(out, ",\"altstack\":{\"sp\":%" PRIu64 ",\"size\":%" PRIu64 ",\"flags\":%d}",
+			t->altstack_sp, t->altstack_size, t->altstack_flags);
+		fprintf(out, ",\"robust_list\":%" PRIu64 ",\"clear_child_tid\":%" PRIu64 ",\"rseq\":",
+			t->robust_list, t->clear_child_tid);
+		if (t->has_rseq)
+			fprintf(out, "{\"addr\":%" PRIu64 ",\"size\":%u,\"sig\":%u}", t->rseq_abi,
+				t->rseq_size, t->rseq_sig);
+		else
+			fprintf(out, "null");
+		fprintf(out, ",\"sched_policy\":%d,\"sched_priority\":%d,\"nice\":%d,\"xmm\":[",
+			t->sched_policy, t->sched_priority, t->nice);
+		for (int x = 0; x < 16; x++) {
+			fprintf(out, "%s\"", x ? "," : "");
+			for (int b = 0; b < 16; b++)
+				fprintf(out, "%02x", xmm[x * 16 + b]);
+			fprintf(out, "\"");
+		}
+		fprintf(out, "],\"xsave_size\":%zu}", t->xsave_len);
+	}
+	fprintf(out, "]");
+}
+
+static void process_json(FILE *out, const struct process_state *ps)
+{
+	const struct mm_fields *mm = &ps->mm;
+	bool first = true;
+
+	fprintf(out, ",\"process\":{\"pid\":%d,\"ppid\":%d,\"pgid\":%d,\"sid\":%d,\"sigactions\":[",
+		ps->pid, ps->ppid, ps->pgid, ps->sid);
+	for (int i = 0; i < NSIG_MAX; i++) {
+		const struct ksigaction *a = &ps->sigactions[i];
+
+		if (!a->handler && !a->flags)
+			continue;
+		fprintf(out, "%s{\"sig\":%d,\"handler\":%" PRIu64 ",\"flags\":%" PRIu64
+			",\"restorer\":%" PRIu64 ",\"mask\":%" PRIu64 "}",
+			first ? "" : ",", i + 1, a->handler, a->flags, a->restorer, a->mask);
+		first = false;
+	}
+	fprintf(out, "],\"shared_pending\":[");
+	for (size_t k = 0; k < ps->nshared; k++)
+		fprintf(out, "%s%d", k ? "," : "", siginfo_signo(ps->shared[k]));
+	fprintf(out, "],\"mm\":{\"start_code\":%" PRIu64 ",\"end_code\":%" PRIu64
+		",\"start_data\":%" PRIu64 ",\"end_data\":%" PRIu64 ",\"start_brk\":%" PRIu64
+		",\"brk\":%" PRIu64 ",\"start_stack\":%" PRIu64 ",\"arg_start\":%" PRIu64
+		",\"arg_end\":%" PRIu64 ",\"env_start\":%" PRIu64 ",\"env_end\":%" PRIu64 ",\"exe\":",
+		mm->start_code, mm->end_code, mm->start_data, mm->end_data, mm->start_brk, mm->brk,
+		mm->start_stack, mm->arg_start, mm->arg_end, mm->env_start, mm->env_end);
+	json_str(out, mm->exe);
+	fprintf(out, ",\"vdso\":%" PRIu64 ",\"vvar\":%" PRIu64 ",\"auxv_len\":%zu}", mm->vdso,
+		mm->vvar, mm->auxv_len);
+	fprintf(out, ",\"personality\":%u,\"rlimits\":[", ps->personality);
+	for (int i = 0; i < NRLIMITS; i++)
+		fprintf(out, "%s{\"resource\":%d,\"cur\":%" PRIu64 ",\"max\":%" PRIu64 "}", i ? "," : "",
+			i, ps->rlimits[i].cur, ps->rlimits[i].max);
+	fprintf(out, "],\"itimers\":[");
+	for (int i = 0; i < 3; i++)
+		fprintf(out, "%s{\"which\":%d,\"interval_us\":%" PRIu64 ",\"value_us\":%" PRIu64 "}",
+			i ? "," : "", i, ps->itimer_interval_us[i], ps->itimer_value_us[i]);
+	fprintf(out, "],\"umask\":%u,\"cwd\":", ps->umask);
+	json_str(out, ps->cwd);
+	fprintf(out, ",\"root\":");
+	json_str(out, ps->root);
+	fprintf(out, ",\"uid\":[%u,%u,%u,%u],\"gid\":[%u,%u,%u,%u],\"groups\":[", ps->uid[0],
+		ps->uid[1], ps->uid[2], ps->uid[3], ps->gid[0], ps->gid[1], ps->gid[2], ps->gid[3]);
+	for (size_t i = 0; i < ps->ngroups; i++)
+		fprintf(out, "%s%u", i ? "," : "", ps->groups[i]);
+	fprintf(out, "],\"thp_disabled\":%s,\"dumpable\":%d}", ps->thp_disabled ? "true" : "false",
+		ps->dumpable);
+}
+
+static void files_json(FILE *out, const struct files_state *fs)
+{
+	fprintf(out, ",\"files\":[");
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct fd_state *d = &fs->fds[i];
+		bool pipe = d->kind == FDK_PIPE || d->kind == FDK_FIFO;
+		size_t len = 0;
+
+		/* the bytes of a pipe are kept on one of its fds: count them on all */
+		for (size_t k = 0; pipe && k < fs->n; k++)
+			if (fs->fds[k].has_pipe_data && fs->fds[k].ino == d->ino)
+				len = fs->fds[k].pipe_data_len;
+		fprintf(out, "%s{\"fd\":%d,\"kind\":\"%s\",\"path\":", i ? "," : "", d->fd,
+			fd_kind_name(d->kind));
+		json_str(out, d->path);
+		fprintf(out, ",\"flags\":%u,\"pos\":%" PRIu64 ",\"pipe_id\":%" PRIu64
+			",\"pipe_data_len\":%zu}", d->flags, d->pos, pipe ? d->ino : 0, len);
+	}
+	fprintf(out, "]");
+}
+
+SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FILE *out)
+{
+	fprintf(out, "{\"format_version\":%u,\"kind\":", in->format_version);
+	json_str(out, in->kind);
+	fprintf(out, ",\"pass_id\":");
+	json_str(out, in->pass_id);
+	fprintf(out, ",\"parent\":");
+	json_str(out, in->parent_path);
+	fprintf(out, ",\"parent_pass_id\":");
+	json_str(out, in->parent_pass_id);
+	fprintf(out, ",\"pid\":%d,\"comm\":", (int)in->pid);
+	json_str(out, in->comm);
+	fprintf(out, ",\"start_time\":%" PRIu64 ",\"tracker\":", in->start_time);
+	json_str(out, in->tracker);
+	fprintf(out, ",\"page_size\":%u,\"kernel\":", in->page_size);
+	json_str(out, in->kernel);
+	fprintf(out, ",\"time_start_ns\":%" PRIu64 ",\"time_end_ns\":%" PRIu64 ",\"stats\":",
+	       in->time_start_ns, in->time_end_ns);
+	stats_json(out, &in->stats);
+	fprintf(out, ",\"vmas\":[");
+	for (size_t i = 0; i < in->nr_vmas; i++) {
+		const struct sdump_vma_info *v = &in->vmas[i];
+
+		fprintf(out, "%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"pgoff\":%" PRIu64 ",\"prot\":",
+		       i ? "," : "", v->start, v->end, v->pgoff);
+		json_str(out, v->prot);
+		fprintf(out, ",\"path\":");
+		json_str(out, v->path);
+		fprintf(out, ",\"pages_data\":%" PRIu64 ",\"pages_parent\":%" PRIu64 "}", v->pages_data,
+		       v->pages_parent);
+	}
+	fprintf(out, "],\"chain\":[");
+	for (size_t i = 0; i < in->chain_len; i++) {
+		const struct sdump_pass_summary *c = &in->chain[i];
+
+		fprintf(out, "%s{\"dir\":", i ? "," : "");
+		json_str(out, c->dir);
+		fprintf(out, ",\"pass_id\":");
+		json_str(out, c->pass_id);
+		fprintf(out, ",\"kind\":");
+		json_str(out, c->kind);
+		fprintf(out, ",\"tracker\":");
+		json_str(out, c->tracker);
+		fprintf(out, ",\"time_start_ns\":%" PRIu64 ",\"stats\":", c->time_start_ns);
+		stats_json(out, &c->stats);
+		fprintf(out, "}");
+	}
+	fprintf(out, "]");
+	if (in->state) {
+		threads_json(out, &in->state->ps);
+		process_json(out, &in->state->ps);
+		files_json(out, &in->state->fs);
+	}
+	fprintf(out, "}\n");
+}
+
+/* "2026-11-26 10:00:01", UTC, of a CLOCK_REALTIME time in ns; "?" if it cannot be. */
+static void fmt_date(char *buf, size_t size, uint64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		(void)snprintf(buf, size, "?");
+}
+
+/*
+ * A string of the image for a terminal: control characters (an escape
+ * sequence in a forged path or name) become '?'. Cut to @size - 1 bytes.
+ */
+static const char *vis(char *buf, size_t size, const char *s)
+{
+	size_t i = 0;
+
+	for (; s && s[i] && i + 1 < size; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+#define VIS_MAX 4200
+
+SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, FILE *out)
+{
+	fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", "kind", "started (UTC)",
+		"tracker", "written", "on disk", "frozen", "directory");
+	for (size_t i = 0; i < in->chain_len; i++) {
+		const struct sdump_pass_summary *c = &in->chain[i];
+		char date[32], on_disk[32], frozen[32], pages[32], tr[32], d[VIS_MAX];
+
+		fmt_date(date, sizeof(date), c->time_start_ns);
+		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
+		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
+		(void)snprintf(pages, sizeof(pages), "%" PRIu64 " pages", c->stats.pages_written);
+		fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", c->kind, date,
+			vis(tr, sizeof(tr), c->tracker), pages, on_disk, frozen, vis(d, sizeof(d), c->dir));
+	}
+}
+
+SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FILE *out)
+{
+	const struct sdump_stats *s = &in->stats;
+	char when[32], size[32], scanned[32], written[32], total[32], freeze[32], seize[32];
+	char collect[32], copy[32], write[32], v1[VIS_MAX], v2[VIS_MAX];
+
+	fmt_date(when, sizeof(when), in->time_start_ns);
+	fmt_size(size, sizeof(size), s->bytes_written);
+	fmt_size(scanned, sizeof(scanned), s->pages_scanned * in->page_size);
+	fmt_size(written, sizeof(written), s->pages_written * in->page_size);
+	fmt_duration(total, sizeof(total), s->total_us);
+	fmt_duration(freeze, sizeof(freeze), s->freeze_us);
+	fmt_duration(seize, sizeof(seize), s->seize_us);
+	fmt_duration(collect, sizeof(collect), s->collect_us);
+	fmt_duration(copy, sizeof(copy), s->copy_us);
+	fmt_duration(write, sizeof(write), s->write_us);
+	fprintf(out, "image     %s\n", vis(v1, sizeof(v1), in->dir));
+	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
+	fprintf(out, "pass      %s\n", in->pass_id);
+	if (in->parent_pass_id)
+		fprintf(out, "parent    %s (pass %s)\n",
+			vis(v1, sizeof(v1), in->parent_path ? in->parent_path : "?"), in->parent_pass_id);
+	else
+		fprintf(out, "parent    none\n");
+	fprintf(out, "process   %d (%s)\n", (int)in->pid, vis(v1, sizeof(v1), in->comm));
+	fprintf(out, "tracker   %s\n", vis(v1, sizeof(v1), in->tracker));
+	fprintf(out, "kernel    %s\n", vis(v1, sizeof(v1), in->kernel));
+	fprintf(out, "taken     %s UTC, %s\n", when, total);
+	fprintf(out, "frozen    %s (seize %s, collect %s)\n", freeze, seize, collect);
+	if (s->live) {
+		char refreeze[32];
+
+		fmt_duration(refreeze, sizeof(refreeze), s->refreeze_us);
+		fprintf(out, "live      %" PRIu64 " page%s copied frozen, the rest while running: %" PRIu64
+			" write fault%s served%s%s\n",
+			s->live_pages_frozen, s->live_pages_frozen == 1 ? "" : "s", s->live_faults,
+			s->live_faults == 1 ? "" : "s",
+			s->refreeze_us ? ", tracking handed back in a second freeze of " : "",
+			s->refreeze_us ? refreeze : "");
+	}
+	fprintf(out, "pages     %s scanned; %" PRIu64 " written (%s, %" PRIu64 " zero), %" PRIu64
+	       " in parent, %" PRIu64 " lost\n",
+	       scanned, s->pages_written, written, s->pages_zero, s->pages_in_parent, s->pages_lost);
+	fprintf(out, "on disk   %s (copy %s, compress and write %s)\n", size, copy, write);
+	fprintf(out, "chain     %zu pass%s, newest first\n", in->chain_len, in->chain_len == 1 ? "" : "es");
+	for (size_t i = 0; i < in->chain_len; i++) {
+		const struct sdump_pass_summary *c = &in->chain[i];
+		char on_disk[32], frozen[32];
+
+		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
+		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
+		fprintf(out, "  %-8s  %-10s %9" PRIu64 " written %9" PRIu64 " in parent %10s  frozen %9s  %s\n",
+		       c->kind, vis(v1, sizeof(v1), c->tracker), c->stats.pages_written,
+		       c->stats.pages_in_parent, on_disk, frozen, vis(v2, sizeof(v2), c->dir));
+	}
+	if (in->state) {
+		const struct process_state *ps = &in->state->ps;
+		const struct files_state *fs = &in->state->fs;
+
+		fprintf(out, "threads   %zu\n", ps->nthreads);
+		for (size_t i = 0; i < ps->nthreads; i++) {
+			const struct thread_state *th = &ps->threads[i];
+
+			fprintf(out, "  %-7d %-16s rip %016llx rsp %016llx%s\n", th->tid,
+				vis(v1, sizeof(v1), th->comm),
+				(unsigned long long)th->regs.rip, (unsigned long long)th->regs.rsp,
+				(long long)th->regs.orig_rax >= 0 ? " (in a system call)" : "");
+		}
+		fprintf(out, "files     %zu\n", fs->n);
+		for (size_t i = 0; i < fs->n; i++)
+			fprintf(out, "  %-4d %-5s %s\n", fs->fds[i].fd, fd_kind_name(fs->fds[i].kind),
+				vis(v1, sizeof(v1), fs->fds[i].path));
+	}
+	fprintf(out, "vmas      %zu\n", in->nr_vmas);
+	fprintf(out, "  %-25s %-4s %10s %9s %9s  %s\n", "address", "prot", "size", "saved", "in parent",
+	       "path");
+	for (size_t i = 0; i < in->nr_vmas; i++) {
+		const struct sdump_vma_info *v = &in->vmas[i];
+		char range[40], vsize[32];
+
+		(void)snprintf(range, sizeof(range), "%012" PRIx64 "-%012" PRIx64, v->start, v->end);
+		fmt_size(vsize, sizeof(vsize), v->end - v->start);
+		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s\n", range, v->prot, vsize,
+		       v->pages_data, v->pages_parent, vis(v1, sizeof(v1), v->path ? v->path : ""));
+	}
+}
+

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data model of a process's non-memory state: each thread's registers,
+ * signals and kernel-side registrations, and what the process holds (signal
+ * handlers, mm fields, limits, timers, credentials, its fd table). The dump
+ * fills it (dump/dump_state.c, dump/dump_files.c), image/state_img.c writes
+ * and reads it, restore/ puts it back, inspect/ prints it. Nothing here
+ * touches a process.
+ */
+#ifndef SDUMP_PSTATE_H
+#define SDUMP_PSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "sdump.h"
+
+#define SIGINFO_SIZE 128
+#define NSIG_MAX 64
+#define XSAVE_MAX 16384
+
+struct thread_state {
+	pid_t tid;
+	struct user_regs_struct regs;
+	struct user_fpregs_struct fpregs;
+	uint8_t *xsave;		/* NT_X86_XSTATE, or NULL */
+	size_t xsave_len;
+	uint64_t sigmask;
+	size_t npending;
+	uint8_t (*pending)[SIGINFO_SIZE];
+	bool has_stop_signal;
+	uint8_t stop_signal[SIGINFO_SIZE];
+	uint64_t altstack_sp, altstack_size;
+	int altstack_flags;
+	uint64_t robust_list, robust_list_len;
+	uint64_t clear_child_tid;
+	bool has_rseq;
+	uint64_t rseq_abi;
+	uint32_t rseq_size, rseq_sig;
+	char comm[16];
+	int sched_policy, sched_priority, nice;
+};
+
+struct ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct rlimit64_s {
+	uint64_t cur, max;
+};
+
+struct mm_fields {
+	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint8_t *auxv;
+	size_t auxv_len;
+	char exe[4096];
+	uint64_t vdso, vvar, vvar_end;
+};
+
+#define NRLIMITS 16
+
+struct process_state {
+	pid_t pid, ppid, pgid, sid;
+	struct ksigaction sigactions[NSIG_MAX]; /* [sig - 1] */
+	size_t nshared;
+	uint8_t (*shared)[SIGINFO_SIZE];
+	struct mm_fields mm;
+	uint32_t personality;
+	struct rlimit64_s rlimits[NRLIMITS];
+	uint64_t itimer_interval_us[3], itimer_value_us[3];
+	uint32_t umask;
+	char cwd[4096], root[4096];
+	uint32_t uid[4], gid[4];
+	size_t ngroups;
+	uint32_t groups[256];
+	bool thp_disabled;
+	int dumpable;
+	size_t nthreads;
+	struct thread_state *threads;
+};
+
+enum fd_kind { FDK_FILE = 1, FDK_DIR, FDK_CHR, FDK_PIPE, FDK_FIFO, FDK_TTY };
+
+struct fd_state {
+	int fd;
+	enum fd_kind kind;
+	char *path;		/* what /proc/PID/fd/N links to; never NULL once read */
+	uint32_t flags;
+	uint64_t pos;
+	uint64_t dev, ino, size, rdev;
+	uint32_t mode;
+	uint8_t *pipe_data;	/* on one fd of each pipe */
+	size_t pipe_data_len;
+	bool has_pipe_data;
+};
+
+/* The most fds an image may hold: the kernel's default fs.nr_open. */
+#define FILES_MAX_FDS (1u << 20)
+
+struct files_state {
+	size_t n;
+	struct fd_state *fds;
+};
+
+/* Free what the structures own; both take zeroed or half-filled ones. */
+void process_state_release(struct process_state *ps);
+void files_state_release(struct files_state *fs);
+
+const char *fd_kind_name(enum fd_kind k);
+
+/* What sdump show keeps of a final dump (opaque in sdump.h). */
+struct sdump_image_state {
+	struct process_state ps;
+	struct files_state fs;
+};
+
+#endif /* SDUMP_PSTATE_H */

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "fault.h"
+#include "ptscan.h"
+#include "util.h"
+
+#define SCAN_REGIONS 4096
+#define READ_PAGES 65536
+
+static bool ioctl_works(int fd)
+{
+	struct pm_scan_arg arg = { .size = sizeof(arg), .start = 0, .end = 0 };
+
+	/* an empty range: 0 on kernels that know the ioctl */
+	return ioctl(fd, PAGEMAP_SCAN, &arg) >= 0;
+}
+
+/*
+ * The zero page's PFN, for plain pagemap reads: read-fault a fresh page of
+ * our own and look. PFNs show only to CAP_SYS_ADMIN: 0 (unknown) otherwise.
+ */
+static uint64_t find_zero_pfn(size_t page_size)
+{
+	volatile char *p = mmap(NULL, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t pme = 0;
+	int fd;
+
+	if (p == MAP_FAILED)
+		return 0;
+	(void)p[0];
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (pread(fd, &pme, sizeof(pme), (off_t)((uintptr_t)p / page_size * 8)) != sizeof(pme))
+			pme = 0;
+		(void)close(fd);
+	}
+	(void)munmap((void *)p, page_size);
+	return (pme & PME_PRESENT) ? pme & PME_PFN_MASK : 0;
+}
+
+int scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_written written)
+{
+	const char *env = getenv("SDUMP_NO_PAGEMAP_SCAN");
+
+	*s = (struct scanner){ .pagemap_fd = pagemap_fd, .page_size = page_size, .written = written };
+	s->use_ioctl = !(env && !strcmp(env, "1")) && ioctl_works(pagemap_fd);
+	if (written == SCAN_WRITTEN_UFFD_WP && !s->use_ioctl)
+		return -EOPNOTSUPP;
+	s->zero_pfn = find_zero_pfn(page_size);
+	s->buf = malloc(SCAN_REGIONS * sizeof(struct page_region));
+	s->pme_buf = malloc(READ_PAGES * sizeof(uint64_t));
+	return s->buf && s->pme_buf ? 0 : -ENOMEM;
+}
+
+void scanner_release(struct scanner *s)
+{
+	zfree(&s->buf);
+	zfree(&s->pme_buf);
+}
+
+/*
+ * The swap type of a pte marker: the last of the 32 types (swp_entry
+ * layout: type in bits 0-4 of the pagemap entry). A uffd-wp marker holds
+ * write-protection for a page that does not exist; it is no swapped page.
+ */
+#define SWP_TYPE_PTE_MARKER 31
+
+uint32_t scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero_pfn)
+{
+	uint32_t c = 0;
+
+	if ((pme & PME_SWAP) && !(pme & PME_PRESENT) && (pme & 0x1f) == SWP_TYPE_PTE_MARKER)
+		return 0;
+
+	if (pme & PME_PRESENT)
+		c |= SC_PRESENT;
+	if (pme & PME_SWAP)
+		c |= SC_SWAPPED;
+	if ((pme & PME_FILE) && (pme & PME_PRESENT))
+		c |= SC_FILE;
+	if ((pme & PME_PRESENT) && zero_pfn && (pme & PME_PFN_MASK) == zero_pfn)
+		c |= SC_ZEROPFN;
+	switch (written) {
+	case SCAN_WRITTEN_ALL:
+		c |= SC_WRITTEN;
+		break;
+	case SCAN_WRITTEN_SOFT_DIRTY:
+		if (pme & PME_SOFT_DIRTY)
+			c |= SC_WRITTEN;
+		break;
+	case SCAN_WRITTEN_UFFD_WP:
+		if (!(pme & PME_UFFD_WP))
+			c |= SC_WRITTEN;
+		break;
+	}
+	return c;
+}
+
+static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *pme, scan_fn fn,
+		     void *data);
+
+/*
+ * PAGEMAP_SCAN finds the populated ranges only (cheap on huge sparse VMAs);
+ * what each page is comes from its pagemap entry. The categories the ioctl
+ * reports are not trusted: seen on 6.18, a scan that stops early returns a
+ * last region reaching past walk_end, as if the rest of the range were all
+ * of its kind (and with PM_SCAN_WP_MATCHING it would have re-protected
+ * pages it then reports again as unwritten). Pages before walk_end are
+ * taken from a call, each once, and the entries decide.
+ */
+static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data)
+{
+	struct page_region *reg = s->buf;
+	uint64_t done = start;
+
+	while (start < end) {
+		struct pm_scan_arg arg = {
+			.size = sizeof(arg),
+			.start = start,
+			.end = end,
+			.vec = (uintptr_t)reg,
+			.vec_len = SCAN_REGIONS,
+			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		};
+		long n = fault_fails(FAULT_PROCREAD) ? -1 : ioctl(s->pagemap_fd, PAGEMAP_SCAN, &arg);
+
+		if (n < 0)
+			return -errno;
+		for (long i = 0; i < n; i++) {
+			uint64_t a = MAX(reg[i].start, done), b = MIN(reg[i].end, arg.walk_end);
+			int e;
+
+			if (a >= b)
+				continue;
+			done = b;
+			e = scan_read(s, a, b, s->pme_buf, fn, data);
+			if (e < 0)
+				return e;
+		}
+		if (arg.walk_end <= start)
+			return -EIO;
+		start = arg.walk_end;
+	}
+	return 0;
+}
+
+static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *pme, scan_fn fn,
+		     void *data)
+{
+	size_t psz = s->page_size;
+
+	while (start < end) {
+		size_t want = MIN((size_t)READ_PAGES, (size_t)((end - start) / psz));
+		ssize_t n = fault_check(FAULT_PROCREAD);
+
+		if (n == 0)
+			n = pread_all(s->pagemap_fd, pme, want * sizeof(*pme),
+				      (off_t)(start / psz * sizeof(*pme)));
+
+		if (n < 0)
+			return (int)n;
+		n /= (ssize_t)sizeof(*pme);
+		if (n == 0)
+			return -EIO;
+		for (ssize_t i = 0; i < n;) {
+			uint32_t c = scan_pme_cats(pme[i], s->written, s->zero_pfn);
+			ssize_t j = i + 1;
+			struct scan_range r;
+			int e;
+
+			while (j < n && scan_pme_cats(pme[j], s->written, s->zero_pfn) == c)
+				j++;
+			if (c & (SC_PRESENT | SC_SWAPPED)) {
+				r = (struct scan_range){ start + (uint64_t)i * psz,
+							 start + (uint64_t)j * psz, c };
+				e = fn(data, &r);
+				if (e < 0)
+					return e;
+			}
+			i = j;
+		}
+		start += (uint64_t)n * psz;
+	}
+	return 0;
+}
+
+int scanner_tracked(struct scanner *s, uint64_t start)
+{
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.flags = PM_SCAN_CHECK_WPASYNC,
+		.start = start,
+		.end = start + s->page_size,
+	};
+
+	if (ioctl(s->pagemap_fd, PAGEMAP_SCAN, &arg) == 0)
+		return 1;
+	return errno == EPERM ? 0 : -errno;
+}
+
+int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data)
+{
+	if (s->use_ioctl)
+		return scan_ioctl(s, start, end, fn, data);
+	return scan_read(s, start, end, s->pme_buf, fn, data);
+}

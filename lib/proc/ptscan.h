@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which pages of a VMA hold something, and which were written since
+ * tracking was last armed: ioctl(PAGEMAP_SCAN) (Linux 6.7), which walks
+ * only populated page tables and returns ranges, or plain reads of
+ * /proc/PID/pagemap (8 bytes a page) where the ioctl is missing.
+ */
+#ifndef SDUMP_PTSCAN_H
+#define SDUMP_PTSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdump.h"
+#include "proc.h"
+
+/* Page categories, per range. */
+#define SC_PRESENT (1u << 0)
+#define SC_SWAPPED (1u << 1)
+#define SC_FILE (1u << 2)	/* the page cache's page (or shmem), not a private copy */
+#define SC_WRITTEN (1u << 3)	/* written since tracking was armed */
+#define SC_ZEROPFN (1u << 4)	/* mapped to the shared zero page: reads as zeros, never written */
+
+enum scan_written {
+	SCAN_WRITTEN_ALL,	 /* no tracking: every page counts as written */
+	SCAN_WRITTEN_SOFT_DIRTY, /* pagemap bit 55 / PAGE_IS_SOFT_DIRTY */
+	SCAN_WRITTEN_UFFD_WP,	 /* no uffd-wp bit (pagemap bit 57) */
+};
+
+struct scanner {
+	int pagemap_fd;
+	size_t page_size;
+	bool use_ioctl;		/* PAGEMAP_SCAN works here */
+	enum scan_written written;
+	void *buf;		/* PAGEMAP_SCAN regions */
+	uint64_t *pme_buf;	/* pagemap entries */
+	uint64_t zero_pfn;	/* PFN of the zero page, or 0 if unknown */
+};
+
+struct scan_range {
+	uint64_t start, end;
+	uint32_t cats;
+};
+
+/* Called for each range of pages that are present or swapped, in address order. */
+typedef int (*scan_fn)(void *data, const struct scan_range *r);
+
+/*
+ * Set up on an open /proc/PID/pagemap. PAGEMAP_SCAN is used when it works,
+ * unless the environment has SDUMP_NO_PAGEMAP_SCAN=1 (to test the fallback).
+ * SCAN_WRITTEN_UFFD_WP needs the ioctl: -EOPNOTSUPP without it.
+ */
+int scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_written written);
+void scanner_release(struct scanner *s);
+
+/* Report the present or swapped pages of [start, end), in address order. */
+int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data);
+/*
+ * uffd-wp: 1 if the VMA holding @start is registered for async
+ * write-protection (its writes are tracked), 0 if not, or -errno.
+ */
+int scanner_tracked(struct scanner *s, uint64_t start);
+
+/* Pure: categories of one pagemap entry under a way of tracking. */
+uint32_t scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero_pfn);
+
+#endif /* SDUMP_PTSCAN_H */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "compat.h"
+#include "runs.h"
+#include "util.h"
+
+int run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
+		      bool in_parent)
+{
+	if (npages == 0)
+		return 0;
+	if (l->n > 0) {
+		struct page_run *last = &l->r[l->n - 1];
+
+		if (last->in_parent == in_parent && last->start + last->npages * page_size == start) {
+			last->npages += npages;
+			l->pages += npages;
+			return 0;
+		}
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct page_run *nr = realloc(l->r, cap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		l->r = nr;
+		l->cap = cap;
+	}
+	l->r[l->n++] = (struct page_run){ start, npages, in_parent };
+	l->pages += npages;
+	return 0;
+}
+
+int run_list_add(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size)
+{
+	return run_list_add_kind(l, start, npages, page_size, false);
+}
+
+void run_list_release(struct run_list *l)
+{
+	zfree(&l->r);
+	l->n = l->cap = 0;
+	l->pages = 0;
+}
+
+bool vma_kind_saved(enum vma_kind kind)
+{
+	return kind == VK_ANON || kind == VK_FILE || kind == VK_SHMEM || kind == VK_VDSO;
+}
+
+bool page_wanted(enum vma_kind kind, uint32_t cats)
+{
+	/*
+	 * The shared zero page: a read of memory never written (or written and
+	 * then dropped with MADV_DONTNEED). Nothing to save, and it must not
+	 * count as "unchanged since the parent": it reads as zeros now.
+	 */
+	if ((cats & SC_ZEROPFN) && kind != VK_SHMEM)
+		return false;
+	switch (kind) {
+	case VK_ANON:
+	case VK_SHMEM:
+	case VK_VDSO:
+		return cats & (SC_PRESENT | SC_SWAPPED);
+	case VK_FILE:
+		/*
+		 * A present page that is still the page cache's: the file
+		 * supplies it. A swapped page of a private file mapping can
+		 * only be an anonymous (copied) page.
+		 */
+		if (cats & SC_SWAPPED)
+			return true;
+		return (cats & SC_PRESENT) && !(cats & SC_FILE);
+	default:
+		return false;
+	}
+}
+
+bool pme_wanted(enum vma_kind kind, uint64_t pme)
+{
+	return page_wanted(kind, scan_pme_cats(pme, SCAN_WRITTEN_ALL, 0));
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which pages of a VMA a pass saves, and the lists of page runs a pass
+ * works through: runs to copy, and runs unchanged since the parent pass.
+ */
+#ifndef SDUMP_RUNS_H
+#define SDUMP_RUNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sdump.h"
+#include "proc.h"
+#include "ptscan.h"
+
+struct page_run {
+	uint64_t start;		/* address */
+	uint64_t npages;
+	bool in_parent;		/* unchanged since the parent pass: not copied */
+};
+
+struct run_list {
+	struct page_run *r;
+	size_t n, cap;
+	uint64_t pages;		/* sum of npages */
+};
+
+/* Append a run to copy, merged with the last one when they touch. -ENOMEM. */
+int run_list_add(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size);
+/* The same for a run to copy or (@in_parent) to record as unchanged. */
+int run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
+		      bool in_parent);
+void run_list_release(struct run_list *l);
+
+/* page_wanted() of one pagemap entry. */
+bool pme_wanted(enum vma_kind kind, uint64_t pme);
+
+/* Whether pages of a VMA of this kind are ever saved. */
+bool vma_kind_saved(enum vma_kind kind);
+
+/*
+ * Whether a pass saves a page with these scan categories (SC_* of scan.h)
+ * in a VMA of @kind: anonymous and shmem pages that are present or swapped,
+ * pages of private file mappings that were copied on write (present and no
+ * longer the file's page, or swapped), the vdso. Never shared file pages
+ * or vvar.
+ */
+bool page_wanted(enum vma_kind kind, uint32_t cats);
+
+#endif /* SDUMP_RUNS_H */

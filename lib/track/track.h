@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tracking which pages a process wrote between passes. One small interface,
+ * one file per backend:
+ *   track_soft_dirty.c  clear_refs "4" + pagemap bit 55 (CONFIG_MEM_SOFT_DIRTY)
+ *   track_uffd_wp.c     userfaultfd async write-protect + PAGEMAP_SCAN (6.7+)
+ *   track_none.c        every pass copies everything
+ *
+ * Which pass last armed the tracking of a process is kept in a small state
+ * file (track_state_*): a pass whose parent is not the pass that last armed
+ * tracking, with the same backend, cannot trust the written bits and falls
+ * back to a full pass.
+ */
+#ifndef SDUMP_TRACK_H
+#define SDUMP_TRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sdump.h"
+#include "inject.h"
+#include "runs.h"
+#include "proc.h"
+#include "ptscan.h"
+#include "seize.h"
+
+struct tracker {
+	struct sdump_ctx *ctx;
+	const struct track_ops *ops;
+	pid_t pid;
+	int pidfd;
+	struct seized *seized;	/* the frozen threads, for injected syscalls */
+	struct injector inj;
+	bool incremental;	/* the written bits are valid since the parent pass */
+	int uffd;		/* uffd-wp: our copy of the target's userfaultfd */
+	int target_fd;		/* uffd-wp: its number in the target, or -1 */
+};
+
+struct track_ops {
+	const char *name;
+	enum sdump_track id;
+	enum scan_written written;
+	/* 0 when the backend works on this kernel; -EOPNOTSUPP with *why otherwise */
+	int (*probe)(const char **why);
+	/*
+	 * While frozen, before the pages are scanned. @prev_fd is the state a
+	 * previous pass left (uffd-wp: the fd number in the target, or -1).
+	 */
+	int (*open)(struct tracker *t, int prev_fd);
+	/* uffd-wp: an incremental pass checks that each VMA is registered (vma->tracked) */
+	bool check_wpasync;
+	/*
+	 * While frozen, after the scan: from now on, writes are tracked afresh.
+	 * In VMAs marked tracked, only the pages of @saved not in the parent
+	 * (the written ones) lost their protection.
+	 */
+	int (*arm)(struct tracker *t, const struct vma_list *vmas, const struct run_list *saved);
+	void (*close)(struct tracker *t);
+};
+
+extern const struct track_ops track_soft_dirty_ops;
+extern const struct track_ops track_uffd_wp_ops;
+extern const struct track_ops track_none_ops;
+
+/* Run @fn in a child process: its exit status (0 = works), or -errno. */
+int track_probe_in_child(int (*fn)(void));
+
+/* The backend for @track; for SDUMP_TRACK_AUTO the first whose probe succeeds. */
+const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track track);
+const struct track_ops *track_by_name(const char *name);
+
+/* uffd-wp: the fd number of a tracking userfaultfd sdump left in @pid, or -1. */
+int track_uffd_find_ours(pid_t pid);
+
+/* Where tracking stands for one process (identified by pid and start time). */
+struct track_state {
+	char pass_id[33];	/* the last pass that armed tracking and was committed */
+	char tracker[16];
+	int fd;			/* uffd-wp: the fd number in the target */
+};
+
+/* -ENOENT if there is none; anything unreadable counts as none. */
+int track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret);
+int track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st);
+void track_state_remove(pid_t pid, uint64_t start_time);
+
+#endif /* SDUMP_TRACK_H */
