@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "array.h"
 #include "fault.h"
 #include "util.h"
 
@@ -66,28 +67,21 @@ ssize_t pread_all(int fd, void *buf, size_t len, off_t off)
 int read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
-	size_t cap = 4096, len = 0;
-	char *buf, *nbuf;
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
 
 	if (!strncmp(path, "/proc/", 6) && fault_fails(FAULT_PROCREAD))
 		return -errno;
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 
-		if (len + 1 >= cap) {
-			cap *= 2;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nbuf;
+		/* room for one more byte than the NUL, so that a read can say EOF */
+		if (ARRAY_RESERVE(buf, cap, len + 2, 4096) < 0) {
+			free(buf);
+			return -ENOMEM;
 		}
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0) {
@@ -147,4 +141,15 @@ bool page_is_zero(const void *page, size_t page_size)
 			return false;
 	}
 	return true;
+}
+
+ssize_t readlink_str(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
 }

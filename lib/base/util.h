@@ -110,6 +110,11 @@ ssize_t pread_all(int fd, void *buf, size_t len, off_t off);
 int pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 /* Read a whole small file (e.g. under /proc) into a NUL-terminated buffer. */
 int read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len);
+/*
+ * readlink(2) into @buf, NUL-terminated, cut to @size - 1 bytes: the length,
+ * or -errno.
+ */
+ssize_t readlink_str(const char *path, char *buf, size_t size);
 
 /* Whether a page (or any run of whole pages, @page_size their length) is all zeros. */
 bool page_is_zero(const void *page, size_t page_size);

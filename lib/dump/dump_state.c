@@ -17,12 +17,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "sdump.h"
 #define LOG_PREFIX "state: "
 #include "ctx.h"
 #include "fault.h"
 #include "compat.h"
 #include "dump_state.h"
+#include "procfs.h"
 #include "util.h"
 
 #ifndef PTRACE_PEEKSIGINFO_SHARED
@@ -61,13 +63,12 @@ static int peek_signals(struct sdump_ctx *ctx, pid_t tid, bool shared, uint8_t (
 			size_t *ret_n)
 {
 	uint8_t (*all)[SIGINFO_SIZE] = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 
 	for (;;) {
 		uint8_t buf[32][SIGINFO_SIZE];
 		struct peeksiginfo_args_s a = { n, shared ? PTRACE_PEEKSIGINFO_SHARED : 0, 32 };
 		long got = sd_ptrace(PTRACE_PEEKSIGINFO, tid, &a, buf);
-		void *na;
 
 		if (got < 0) {
 			free(all);
@@ -75,12 +76,10 @@ static int peek_signals(struct sdump_ctx *ctx, pid_t tid, bool shared, uint8_t (
 		}
 		if (got == 0)
 			break;
-		na = realloc(all, (n + (size_t)got) * SIGINFO_SIZE);
-		if (!na) {
+		if (ARRAY_RESERVE(all, cap, n + (size_t)got, 32) < 0) {
 			free(all);
 			return -ENOMEM;
 		}
-		all = na;
 		memcpy(all[n], buf, (size_t)got * SIGINFO_SIZE);
 		n += (size_t)got;
 	}
@@ -97,7 +96,7 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 	struct iovec iov;
 	_cleanup_free_ char *comm = NULL;
 	struct sched_param sp;
-	char path[64];
+	char path[PROC_PATH_MAX];
 	uint64_t stack[3], addr;
 	long ret;
 	int r;
@@ -135,8 +134,7 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 		t->rseq_size = rc.rseq_abi_size;
 		t->rseq_sig = rc.signature;
 	}
-	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", s->pid, tid);
-	if (read_file(AT_FDCWD, path, &comm, NULL) == 0)
+	if (read_file(AT_FDCWD, proc_path(path, s->pid, "task/%d/comm", tid), &comm, NULL) == 0)
 		proc_parse_comm(comm, t->comm);
 	t->sched_policy = sched_getscheduler(tid);
 	if (t->sched_policy < 0)
@@ -165,74 +163,21 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 	return r;
 }
 
-static int parse_status_ids(const char *buf, const char *key, uint32_t *out, size_t max,
-			    size_t *ret_n)
-{
-	const char *p = strstr(buf, key);
-	size_t n = 0;
-
-	if (!p)
-		return -EBADMSG;
-	p += strlen(key);
-	while (n < max) {
-		char *end;
-		unsigned long v = strtoul(p, &end, 10);
-
-		if (end == p)
-			break;
-		out[n++] = (uint32_t)v;
-		p = end;
-	}
-	if (ret_n)
-		*ret_n = n;
-	return 0;
-}
-
-/* Fields of /proc/PID/stat after the comm, numbered as in proc(5). */
-static int stat_fields(const char *buf, uint64_t *f, int max)
-{
-	const char *p = strrchr(buf, ')');
-	int i = 3;
-
-	if (!p)
-		return -EBADMSG;
-	p += 2;
-	while (*p && i < max) {
-		char *end;
-
-		if (i == 3) {
-			f[i] = (uint64_t)(unsigned char)*p;
-			end = (char *)p + 1;
-		} else {
-			f[i] = strtoull(p, &end, 10);
-			if (*p == '-')
-				f[i] = (uint64_t)strtoll(p, &end, 10);
-		}
-		i++;
-		p = end;
-		while (*p == ' ')
-			p++;
-	}
-	return i;
-}
-
 static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 			   const struct vma_list *vmas, struct process_state *ps)
 {
 	_cleanup_free_ char *stat = NULL, *status = NULL, *pers = NULL;
 	uint64_t f[64] = { 0 };
-	char path[64];
+	char path[PROC_PATH_MAX];
 	pid_t pid = s->pid;
-	ssize_t n;
 	long ret;
 	int r;
 
 	ps->pid = pid;
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	r = read_file(AT_FDCWD, path, &stat, NULL);
+	r = read_file(AT_FDCWD, proc_path(path, pid, "stat"), &stat, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	if (stat_fields(stat, f, 53) < 52)
+	if (proc_stat_fields(stat, f, 53) < 52)
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 	ps->ppid = (pid_t)f[4];
 	ps->pgid = (pid_t)f[5];
@@ -248,15 +193,12 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	ps->mm.env_start = f[50];
 	ps->mm.env_end = f[51];
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
-	r = read_file(AT_FDCWD, path, (char **)&ps->mm.auxv, &ps->mm.auxv_len);
+	r = read_file(AT_FDCWD, proc_path(path, pid, "auxv"), (char **)&ps->mm.auxv, &ps->mm.auxv_len);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	(void)snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, ps->mm.exe, sizeof(ps->mm.exe) - 1);
-	if (n < 0)
-		return sd_err(ctx, -errno, "cannot read '%s'", path);
-	ps->mm.exe[n] = '\0';
+	r = (int)readlink_str(proc_path(path, pid, "exe"), ps->mm.exe, sizeof(ps->mm.exe));
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
 	for (size_t i = 0; i < vmas->n; i++) {
 		const struct vma *v = &vmas->v[i];
 
@@ -268,36 +210,21 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 			ps->mm.vvar_end = v->end;
 		}
 	}
-	(void)snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
-	n = readlink(path, ps->cwd, sizeof(ps->cwd) - 1);
-	if (n < 0)
-		return sd_err(ctx, -errno, "cannot read '%s'", path);
-	ps->cwd[n] = '\0';
-	(void)snprintf(path, sizeof(path), "/proc/%d/root", pid);
-	n = readlink(path, ps->root, sizeof(ps->root) - 1);
-	if (n < 0)
-		return sd_err(ctx, -errno, "cannot read '%s'", path);
-	ps->root[n] = '\0';
-	(void)snprintf(path, sizeof(path), "/proc/%d/personality", pid);
-	if (read_file(AT_FDCWD, path, &pers, NULL) == 0)
-		ps->personality = (uint32_t)strtoul(pers, NULL, 16);
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	r = read_file(AT_FDCWD, path, &status, NULL);
+	r = (int)readlink_str(proc_path(path, pid, "cwd"), ps->cwd, sizeof(ps->cwd));
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	{
-		uint32_t um[1];
-
-		if (parse_status_ids(status, "\nUmask:", um, 1, NULL) == 0) {
-			/* octal in status: re-read it as such */
-			const char *p = strstr(status, "\nUmask:");
-
-			ps->umask = (uint32_t)strtoul(p + 7, NULL, 8);
-		}
-	}
-	if (parse_status_ids(status, "\nUid:", ps->uid, 4, NULL) < 0 ||
-	    parse_status_ids(status, "\nGid:", ps->gid, 4, NULL) < 0 ||
-	    parse_status_ids(status, "\nGroups:", ps->groups, ARRAY_SIZE(ps->groups), &ps->ngroups) < 0)
+	r = (int)readlink_str(proc_path(path, pid, "root"), ps->root, sizeof(ps->root));
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (read_file(AT_FDCWD, proc_path(path, pid, "personality"), &pers, NULL) == 0)
+		ps->personality = (uint32_t)strtoul(pers, NULL, 16);
+	r = read_file(AT_FDCWD, proc_path(path, pid, "status"), &status, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	(void)proc_parse_status_umask(status, &ps->umask);
+	if (proc_parse_status_ids(status, "\nUid:", ps->uid, 4, NULL) < 0 ||
+	    proc_parse_status_ids(status, "\nGid:", ps->gid, 4, NULL) < 0 ||
+	    proc_parse_status_ids(status, "\nGroups:", ps->groups, ARRAY_SIZE(ps->groups), &ps->ngroups) < 0)
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 
 	r = peek_signals(ctx, pid, true, &ps->shared, &ps->nshared);

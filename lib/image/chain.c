@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "array.h"
 #include "sdump.h"
 #define LOG_PREFIX "chain: "
 #include "ctx.h"
@@ -90,24 +91,22 @@ int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain)
 {
 	struct chain c = { .file_fd = -1 };
 	char *path = strdup(dir);
+	size_t cap = 0;
 	int r = 0;
 
 	if (!path)
 		return -ENOMEM;
 	for (;;) {
-		struct chain_pass *np, *child;
+		struct chain_pass *child;
 
 		if (c.n == CHAIN_MAX_PASSES) {
 			r = sd_errx(ctx, -ELOOP, "chain of '%s' is longer than %d passes", dir,
 				    CHAIN_MAX_PASSES);
 			break;
 		}
-		np = realloc(c.p, (c.n + 1) * sizeof(*np));
-		if (!np) {
-			r = -ENOMEM;
+		r = ARRAY_RESERVE(c.p, cap, c.n + 1, 4);
+		if (r < 0)
 			break;
-		}
-		c.p = np;
 		r = pass_open(ctx, path, &c.p[c.n]);
 		if (r == -ENOENT && c.n > 0) {
 			sdump_ctx_clear_error(ctx);

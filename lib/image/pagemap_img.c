@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "sdump.h"
 #define LOG_PREFIX "pagemap: "
 #include "ctx.h"
@@ -26,15 +27,8 @@ int pm_list_add(struct pm_list *l, uint64_t vaddr, uint64_t npages, enum pm_kind
 			return 0;
 		}
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct pm_entry *ne = realloc(l->e, cap * sizeof(*ne));
-
-		if (!ne)
-			return -ENOMEM;
-		l->e = ne;
-		l->cap = cap;
-	}
+	if (ARRAY_RESERVE(l->e, l->cap, l->n + 1, 256) < 0)
+		return -ENOMEM;
 	l->e[l->n++] = (struct pm_entry){ vaddr, npages, kind, kind == PM_DATA ? off : 0 };
 	return 0;
 }
@@ -208,16 +202,9 @@ int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
 			goto out;
 		}
 		/* no merging on read: keep what the image says, one entry a record */
-		if (pm.list.n == pm.list.cap) {
-			size_t cap = pm.list.cap ? pm.list.cap * 2 : 256;
-			struct pm_entry *ne = realloc(pm.list.e, cap * sizeof(*ne));
-
-			if (!ne) {
-				r = sd_err(ctx, -ENOMEM, "cannot read '%s/pagemap.img'", dir->path);
-				goto out;
-			}
-			pm.list.e = ne;
-			pm.list.cap = cap;
+		if (ARRAY_RESERVE(pm.list.e, pm.list.cap, pm.list.n + 1, 256) < 0) {
+			r = sd_err(ctx, -ENOMEM, "cannot read '%s/pagemap.img'", dir->path);
+			goto out;
 		}
 		pm.list.e[pm.list.n++] = e;
 	}

@@ -27,6 +27,7 @@
 #include "compat.h"
 #include "infofmt.h"
 #include "live.h"
+#include "procfs.h"
 #include "track.h"
 #include "util.h"
 
@@ -104,15 +105,14 @@ static int probe_vm_readv(char *detail, size_t size)
 static int probe_proc_mem(char *detail, size_t size)
 {
 	static volatile uint64_t word = 0x0123456789abcdefull;
-	char path[64];
+	char path[PROC_PATH_MAX];
 	uint64_t got = 0;
 	pid_t pid = spawn_sleeper();
 	int fd, e = 0;
 
 	if (pid < 0)
 		return -errno;
-	(void)snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(proc_path(path, pid, "mem"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || pread(fd, &got, sizeof(got), (off_t)(uintptr_t)&word) != sizeof(got))
 		e = -errno;
 	else if (got != word)

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "sdump.h"
 #define LOG_PREFIX "coredump: "
 #include "ctx.h"
@@ -46,15 +47,8 @@ static int note_add(struct notebuf *nb, const char *name, uint32_t type, const v
 	size_t need = 12 + ((namesz + 3) & ~3u) + ((dlen + 3) & ~(size_t)3);
 	uint32_t hdr[3] = { namesz, (uint32_t)dlen, type };
 
-	if (nb->len + need > nb->cap) {
-		size_t cap = MAX(nb->cap * 2, nb->len + need + 4096);
-		uint8_t *np = realloc(nb->p, cap);
-
-		if (!np)
-			return -ENOMEM;
-		nb->p = np;
-		nb->cap = cap;
-	}
+	if (ARRAY_RESERVE(nb->p, nb->cap, nb->len + need, 4096) < 0)
+		return -ENOMEM;
 	memset(nb->p + nb->len, 0, need);
 	memcpy(nb->p + nb->len, hdr, 12);
 	memcpy(nb->p + nb->len + 12, name, namesz);

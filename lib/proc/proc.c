@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "array.h"
 #include "proc.h"
 #include "util.h"
 
@@ -123,17 +124,10 @@ int proc_parse_maps(const char *buf, struct vma_list *ret_list)
 			r = -EBADMSG;
 			break;
 		}
-		if (l.n == l.cap) {
-			size_t cap = l.cap ? l.cap * 2 : 64;
-			struct vma *nv = realloc(l.v, cap * sizeof(*nv));
-
-			if (!nv) {
-				free(v.path);
-				r = -ENOMEM;
-				break;
-			}
-			l.v = nv;
-			l.cap = cap;
+		r = ARRAY_RESERVE(l.v, l.cap, l.n + 1, 64);
+		if (r < 0) {
+			free(v.path);
+			break;
 		}
 		l.v[l.n++] = v;
 next:
@@ -184,31 +178,44 @@ void vma_prot_str(uint32_t prot, bool shared, char out[5])
 	out[4] = '\0';
 }
 
-int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time)
+int proc_stat_fields(const char *buf, uint64_t *f, int max)
 {
 	const char *p = strrchr(buf, ')');
-	uint64_t start = 0;
-	char state;
-	int field = 3;
+	int i = 3;
 
-	if (!p || p[1] != ' ')
+	if (!p || p[1] != ' ' || !p[2])
 		return -EBADMSG;
 	p += 2;
-	state = *p;
-	if (!state)
-		return -EBADMSG;
-	/* fields after the comm are separated by single spaces */
-	while (field < 22) {
-		p = strchr(p, ' ');
-		if (!p)
+	while (*p && *p != '\n' && i < max) {
+		char *end;
+
+		if (i == 3) {
+			f[i] = (uint64_t)(unsigned char)*p;
+			end = (char *)p + 1;
+		} else if (*p == '-') {
+			f[i] = (uint64_t)strtoll(p, &end, 10);
+		} else {
+			f[i] = strtoull(p, &end, 10);
+		}
+		if (end == p)
 			return -EBADMSG;
-		p++;
-		field++;
+		i++;
+		p = end;
+		while (*p == ' ')
+			p++;
 	}
-	if (sscanf(p, "%" SCNu64, &start) != 1)
+	return i;
+}
+
+int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time)
+{
+	uint64_t f[23];
+	int n = proc_stat_fields(buf, f, 23);
+
+	if (n < 23)
 		return -EBADMSG;
-	*ret_state = state;
-	*ret_start_time = start;
+	*ret_state = (char)f[3];
+	*ret_start_time = f[22];
 	return 0;
 }
 
@@ -262,5 +269,65 @@ int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo)
 		return -EBADMSG;
 	*ret_hi = v[0];
 	*ret_lo = v[1];
+	return 0;
+}
+
+int proc_parse_status_ids(const char *buf, const char *key, uint32_t *out, size_t max,
+			  size_t *ret_n)
+{
+	const char *p = strstr(buf, key);
+	size_t n = 0;
+
+	if (!p)
+		return -EBADMSG;
+	p += strlen(key);
+	while (n < max) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (end == p)
+			break;
+		out[n++] = (uint32_t)v;
+		p = end;
+	}
+	if (ret_n)
+		*ret_n = n;
+	return 0;
+}
+
+int proc_parse_status_umask(const char *buf, uint32_t *ret_umask)
+{
+	const char *p = strstr(buf, "\nUmask:");
+	unsigned long v;
+	char *end;
+
+	if (!p)
+		return -EBADMSG;
+	v = strtoul(p + 7, &end, 8);
+	if (end == p + 7)
+		return -EBADMSG;
+	*ret_umask = (uint32_t)v;
+	return 0;
+}
+
+int proc_parse_limit_soft(const char *buf, const char *name, uint64_t *ret_soft)
+{
+	const char *p = strstr(buf, name);
+	unsigned long long v;
+	char *end;
+
+	if (!p)
+		return -EBADMSG;
+	p += strlen(name);
+	while (*p == ' ')
+		p++;
+	if (!strncmp(p, "unlimited", 9)) {
+		*ret_soft = UINT64_MAX;
+		return 0;
+	}
+	v = strtoull(p, &end, 10);
+	if (end == p)
+		return -EBADMSG;
+	*ret_soft = v;
 	return 0;
 }

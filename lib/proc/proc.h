@@ -53,10 +53,13 @@ const struct vma *vma_list_find(const struct vma_list *l, uint64_t addr);
 void vma_prot_str(uint32_t prot, bool shared, char out[5]);
 
 /*
- * /proc/PID/stat: the state letter (field 3) and the start time (field 22,
- * clock ticks since boot). The comm in parentheses may hold anything,
- * including ") ": parse from the last ')'.
+ * The fields of /proc/PID/stat after the comm, into @f[3] up to @f[max - 1],
+ * numbered as in proc(5) (f[3] is the state letter). The comm in parentheses
+ * may hold anything, including ") ": parsing starts at the last ')'. Returns
+ * the number of the first field not read (so 53 when all 52 were), -EBADMSG.
  */
+int proc_stat_fields(const char *buf, uint64_t *f, int max);
+/* The state letter (field 3) and the start time (field 22, clock ticks since boot). */
 int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time);
 
 /* Process name from /proc/PID/comm text without the newline, into @out (16 bytes). */
@@ -67,5 +70,19 @@ void proc_parse_comm(const char *buf, char out[16]);
 int proc_parse_status_tgid(const char *buf, pid_t *ret_tgid);
 /* /proc/sys/kernel/random/boot_id "xxxxxxxx-xxxx-..." as two 64-bit halves. */
 int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo);
+
+/*
+ * The numbers after @key ("\nUid:", "\nGroups:") of /proc/PID/status, at
+ * most @max of them; how many in @ret_n (may be NULL). -EBADMSG without @key.
+ */
+int proc_parse_status_ids(const char *buf, const char *key, uint32_t *out, size_t max,
+			  size_t *ret_n);
+/* The Umask: line of /proc/PID/status (octal). */
+int proc_parse_status_umask(const char *buf, uint32_t *ret_umask);
+/*
+ * The soft limit of the line starting with @name ("Max open files") of
+ * /proc/PID/limits; "unlimited" is UINT64_MAX.
+ */
+int proc_parse_limit_soft(const char *buf, const char *name, uint64_t *ret_soft);
 
 #endif /* SDUMP_PROC_H */

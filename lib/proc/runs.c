@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "array.h"
 #include "compat.h"
 #include "runs.h"
 #include "util.h"
@@ -20,15 +21,8 @@ int run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_
 			return 0;
 		}
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct page_run *nr = realloc(l->r, cap * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		l->r = nr;
-		l->cap = cap;
-	}
+	if (ARRAY_RESERVE(l->r, l->cap, l->n + 1, 256) < 0)
+		return -ENOMEM;
 	l->r[l->n++] = (struct page_run){ start, npages, in_parent };
 	l->pages += npages;
 	return 0;

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "proc.h"
+#include "procfs.h"
 #include "unit.h"
 
 static const char maps_text[] =
@@ -452,6 +453,99 @@ static void test_comm(void)
 	ASSERT_STREQ(out, "a b) (c");
 }
 
+static void test_stat_fields(void)
+{
+	uint64_t f[64] = { 0 };
+
+	/* all 52 fields, as Linux 6.18 writes them, the comm made to mislead */
+	static const char full[] =
+		"12677 (c) 1 2 (at) R 12675 12675 1231 0 -1 4194304 106 0 0 0 0 0 0 0 20 0 1 0 "
+		"62897 3133440 416 18446744073709551615 93960148488192 93960148508073 "
+		"140734124198416 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 93960148524080 93960148525696 "
+		"93960208814080 140734124202635 140734124202655 140734124202655 140734124204011 "
+		"7\n";
+
+	ASSERT_EQ(proc_stat_fields(full, f, 53), 53);
+	ASSERT_EQ(f[3], 'R');
+	ASSERT_EQ(f[4], 12675);
+	ASSERT_EQ(f[6], 1231);
+	ASSERT_EQ(f[8], (uint64_t)-1);		/* tpgid -1 */
+	ASSERT_EQ(f[22], 62897);
+	ASSERT_EQ(f[25], 18446744073709551615ull);
+	ASSERT_EQ(f[26], 93960148488192ull);
+	ASSERT_EQ(f[45], 93960148524080ull);
+	ASSERT_EQ(f[51], 140734124204011ull);
+	ASSERT_EQ(f[52], 7);
+	/* the sample of test_stat stops at field 43 */
+	ASSERT_EQ(proc_stat_fields(stat_text, f, 53), 44);
+	ASSERT_EQ(f[22], 987654);
+	/* fewer fields than asked: the count says so */
+	ASSERT_EQ(proc_stat_fields("1 (x) R 7 8", f, 53), 6);
+	ASSERT_EQ(f[5], 8);
+	/* @max bounds what is written */
+	f[6] = 77;
+	ASSERT_EQ(proc_stat_fields(stat_text, f, 6), 6);
+	ASSERT_EQ(f[6], 77);
+	ASSERT_EQ(proc_stat_fields("no parenthesis", f, 53), -EBADMSG);
+	ASSERT_EQ(proc_stat_fields("1 (x)", f, 53), -EBADMSG);
+	ASSERT_EQ(proc_stat_fields("1 (x) R 1 zz", f, 53), -EBADMSG);
+}
+
+static const char status_text[] =
+	"Name:\tcat\nUmask:\t0027\nState:\tR (running)\nTgid:\t42\n"
+	"Uid:\t1000\t1001\t1002\t1003\nGid:\t5\t6\t7\t8\nGroups:\t4 24 27 \n";
+
+static void test_status_ids(void)
+{
+	uint32_t ids[8] = { 0 }, um = 0;
+	size_t n = 99;
+
+	ASSERT_OK(proc_parse_status_ids(status_text, "\nUid:", ids, 4, NULL));
+	ASSERT_EQ(ids[0], 1000);
+	ASSERT_EQ(ids[3], 1003);
+	ASSERT_OK(proc_parse_status_ids(status_text, "\nGroups:", ids, 8, &n));
+	ASSERT_EQ(n, 3);
+	ASSERT_EQ(ids[2], 27);
+	/* no more than @max */
+	ASSERT_OK(proc_parse_status_ids(status_text, "\nGroups:", ids, 2, &n));
+	ASSERT_EQ(n, 2);
+	ASSERT_OK(proc_parse_status_ids("x\nGroups:\n", "\nGroups:", ids, 8, &n));
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(proc_parse_status_ids(status_text, "\nNoSuch:", ids, 8, &n), -EBADMSG);
+	ASSERT_OK(proc_parse_status_umask(status_text, &um));
+	ASSERT_EQ(um, 027);
+	ASSERT_EQ(proc_parse_status_umask("Name:\tx\n", &um), -EBADMSG);
+	ASSERT_EQ(proc_parse_status_umask("x\nUmask:\t\n", &um), -EBADMSG);
+}
+
+static void test_proc_path(void)
+{
+	char buf[PROC_PATH_MAX];
+
+	ASSERT_STREQ(proc_path(buf, 42, "stat"), "/proc/42/stat");
+	ASSERT_STREQ(proc_path(buf, 4194304, "task/%d/children", 4194303),
+		     "/proc/4194304/task/4194303/children");
+	ASSERT_STREQ(proc_path(buf, 4194304, "map_files/%lx-%lx", 0xffffffffffffUL - 0xfff,
+			       0xffffffffffffUL), "/proc/4194304/map_files/fffffffff000-ffffffffffff");
+}
+
+static void test_limit_soft(void)
+{
+	static const char limits[] =
+		"Limit                     Soft Limit           Hard Limit           Units     \n"
+		"Max stack size            8388608              unlimited            bytes     \n"
+		"Max open files            1024                 524288               files     \n"
+		"Max locked memory         unlimited            unlimited            bytes     \n";
+	uint64_t v = 0;
+
+	ASSERT_OK(proc_parse_limit_soft(limits, "Max open files", &v));
+	ASSERT_EQ(v, 1024);
+	ASSERT_OK(proc_parse_limit_soft(limits, "Max locked memory", &v));
+	ASSERT_EQ(v, UINT64_MAX);
+	ASSERT_EQ(proc_parse_limit_soft(limits, "Max nice priority", &v), -EBADMSG);
+	ASSERT_EQ(proc_parse_limit_soft("Max open files   x\n", "Max open files", &v), -EBADMSG);
+}
+
 int main(void)
 {
 	RUN(test_maps_realistic);
@@ -464,6 +558,10 @@ int main(void)
 	RUN(test_vma_prot_round_trip);
 	RUN(test_stat);
 	RUN(test_stat_truncated);
+	RUN(test_stat_fields);
+	RUN(test_status_ids);
+	RUN(test_limit_soft);
+	RUN(test_proc_path);
 	RUN(test_status_tgid);
 	RUN(test_boot_id);
 	RUN(test_comm);
