@@ -324,6 +324,14 @@ SDUMP_API int sdump_check(struct sdump_ctx *ctx, struct sdump_feature *ret_featu
 SDUMP_API void sdump_features_write_json(const struct sdump_feature *features, size_t n, FILE *out);
 
 /*
+ * ---------------------------------------------------------------------
+ * For tests only. Nothing a program that checkpoints processes needs:
+ * the command line calls these when SDUMP_FAULT or SDUMP_FAULT_COUNT is
+ * set, so that the test suite can fail any call of the shipped binary.
+ * ---------------------------------------------------------------------
+ */
+
+/*
  * Fault injection, for tests: the @nth call of one kind fails with an errno,
  * given as "<kind>:<nth>[:<errno>]" (the SDUMP_FAULT environment variable of
  * the command line). Kinds: "write" (write, pwrite, fsync of image files, of
