@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""The state checker: every piece of a process's kernel state that can be seen
+from outside it, recorded so that the same process before a dump and after its
+restore can be compared.
+
+    statecheck.py record PID [-o FILE]      JSON of what PID looks like now
+    statecheck.py compare BEFORE AFTER       one line per difference, exit 1 if any
+    statecheck.py check PID BEFORE           record PID and compare it with BEFORE
+
+What is recorded, per process: its status (credentials, capabilities,
+no_new_privs, seccomp mode and filter count, signal masks, umask, THP), its
+stat fields that are state (pgid, sid, tty, nice, policy, rt priority), its
+limits, personality, oom_score_adj, timerslack, cwd, root and exe, its POSIX
+timers, the VMAs with every VmFlag smaps shows, every fd (what it is, its
+flags, position, and its locks, from fdinfo and /proc/locks); per thread its
+name, signal mask, CPU affinity, scheduling and seccomp state. Counters that
+change by themselves (times, faults, context switches, memory use) are not
+state and are left out. Whatever a test knows to differ on purpose it names
+with --ignore KEY (a prefix of the dotted key).
+"""
+import argparse
+import json
+import os
+import re
+import sys
+
+STATUS_KEYS = (
+    "Umask", "Uid", "Gid", "Groups", "NoNewPrivs", "Seccomp", "Seccomp_filters",
+    "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "SigIgn", "SigCgt",
+    "ShdPnd", "THP_enabled", "Speculation_Store_Bypass", "SpeculationIndirectBranch",
+    "Threads", "untag_mask", "x86_Thread_features", "x86_Thread_features_locked",
+)
+THREAD_STATUS_KEYS = ("SigBlk", "SigPnd", "NoNewPrivs", "Seccomp", "Seccomp_filters",
+                      "Cpus_allowed_list", "CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd")
+# /proc/PID/stat fields (proc(5) numbering) that are state, not counters
+STAT_FIELDS = {5: "pgrp", 6: "session", 7: "tty_nr", 19: "nice", 40: "rt_priority", 41: "policy"}
+THREAD_STAT_FIELDS = {19: "nice", 40: "rt_priority", 41: "policy"}
+
+
+def read(path, default=None):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return default
+
+
+def link(path):
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
+def status_fields(text, keys):
+    out = {}
+    for line in (text or "").splitlines():
+        k, _, v = line.partition(":")
+        if k in keys:
+            out[k] = " ".join(v.split())
+    return out
+
+
+def stat_fields(text, fields):
+    rest = text[text.rindex(")") + 2:].split()
+    # rest[0] is field 3
+    return {name: rest[n - 3] for n, name in fields.items() if n - 3 < len(rest)}
+
+
+def vmas(pid):
+    out = []
+    cur = None
+    for line in (read(f"/proc/{pid}/smaps") or "").splitlines():
+        m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$", line)
+        if m:
+            start, end, perms, off, dev, ino, path = m.groups()
+            cur = {"range": f"{start}-{end}", "perms": perms, "offset": off, "path": path}
+            if path and not path.startswith("["):
+                cur["dev"] = dev
+                cur["inode"] = ino
+            out.append(cur)
+        elif line.startswith("VmFlags:") and cur is not None:
+            cur["flags"] = " ".join(sorted(line.split()[1:]))
+    return out
+
+
+def locks(pid):
+    """The lines of /proc/locks held by pid (or, OFD locks, by no pid: -1)."""
+    out = []
+    for line in (read("/proc/locks") or "").splitlines():
+        f = line.split()
+        # "1: POSIX  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
+        if len(f) >= 8 and f[1] != "->" and f[4] == str(pid):
+            out.append(" ".join([f[1], f[2], f[3], f[5].split(":")[-1]] + f[6:8]))
+    return sorted(out)
+
+
+def fds(pid):
+    out = {}
+    base = f"/proc/{pid}/fd"
+    try:
+        names = sorted(os.listdir(base), key=int)
+    except OSError:
+        return out
+    for n in names:
+        target = link(f"{base}/{n}")
+        info = {}
+        extra = []
+        for line in (read(f"/proc/{pid}/fdinfo/{n}") or "").splitlines():
+            k, _, v = line.partition(":")
+            v = " ".join(v.split())
+            if k in ("pos", "flags"):
+                info[k] = v
+            elif k in ("mnt_id", "ino"):
+                continue  # the same file has them, a new pipe or anon inode does not
+            elif k == "lock":
+                extra.append("lock " + " ".join(v.split()[1:4] + v.split()[5:]))
+            else:
+                extra.append(f"{k}: {v}")
+        if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
+            target = re.sub(r"\[\d+\]", "[]", target)
+        out[n] = {"target": target, **info, "fdinfo": extra}
+    return out
+
+
+def threads(pid):
+    out = {}
+    try:
+        tids = sorted(os.listdir(f"/proc/{pid}/task"), key=int)
+    except OSError:
+        return out
+    for i, tid in enumerate(tids):
+        t = f"/proc/{pid}/task/{tid}"
+        st = read(f"{t}/stat")
+        if st is None:
+            continue
+        rec = {"tid": tid, "comm": (read(f"{t}/comm") or "").strip()}
+        rec.update(status_fields(read(f"{t}/status"), THREAD_STATUS_KEYS))
+        rec.update(stat_fields(st, THREAD_STAT_FIELDS))
+        out[str(i) if i else "leader"] = rec
+    return out
+
+
+def record(pid):
+    p = f"/proc/{pid}"
+    st = read(f"{p}/stat")
+    if st is None:
+        sys.exit(f"statecheck: no process {pid}")
+    rec = {
+        "status": status_fields(read(f"{p}/status"), STATUS_KEYS),
+        "stat": stat_fields(st, STAT_FIELDS),
+        "comm": (read(f"{p}/comm") or "").strip(),
+        "cmdline": (read(f"{p}/cmdline") or "").split("\0"),
+        "limits": (read(f"{p}/limits") or "").splitlines(),
+        "personality": (read(f"{p}/personality") or "").strip(),
+        "oom_score_adj": (read(f"{p}/oom_score_adj") or "").strip(),
+        "timerslack_ns": (read(f"{p}/timerslack_ns") or "").strip(),
+        "cwd": link(f"{p}/cwd"),
+        "root": link(f"{p}/root"),
+        "exe": link(f"{p}/exe"),
+        "timers": (read(f"{p}/timers") or "").splitlines(),
+        "vmas": vmas(pid),
+        "fds": fds(pid),
+        "locks": locks(pid),
+        "threads": threads(pid),
+    }
+    return rec
+
+
+def flatten(obj, prefix=""):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from flatten(v, f"{prefix}.{k}" if prefix else k)
+    elif isinstance(obj, list) and obj and all(isinstance(x, dict) for x in obj):
+        for i, v in enumerate(obj):
+            key = v.get("range", str(i)) if isinstance(v, dict) else str(i)
+            yield from flatten(v, f"{prefix}[{key}]")
+    else:
+        yield prefix, obj
+
+
+def compare(before, after, ignore):
+    a = dict(flatten(before))
+    b = dict(flatten(after))
+    diffs = []
+    for k in sorted(set(a) | set(b)):
+        if any(k.startswith(i) for i in ignore):
+            continue
+        if a.get(k) != b.get(k):
+            diffs.append(f"{k}: before {json.dumps(a.get(k))}, after {json.dumps(b.get(k))}")
+    return diffs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("record")
+    r.add_argument("pid", type=int)
+    r.add_argument("-o", "--output")
+    c = sub.add_parser("compare")
+    c.add_argument("before")
+    c.add_argument("after")
+    c.add_argument("--ignore", action="append", default=[])
+    k = sub.add_parser("check")
+    k.add_argument("pid", type=int)
+    k.add_argument("before")
+    k.add_argument("--ignore", action="append", default=[])
+    args = ap.parse_args()
+
+    if args.cmd == "record":
+        text = json.dumps(record(args.pid), indent=1, sort_keys=True)
+        if args.output:
+            with open(args.output, "w") as f:
+                f.write(text + "\n")
+        else:
+            print(text)
+        return 0
+    with open(args.before) as f:
+        before = json.load(f)
+    if args.cmd == "compare":
+        with open(args.after) as f:
+            after = json.load(f)
+    else:
+        after = record(args.pid)
+    diffs = compare(before, after, args.ignore)
+    for d in diffs:
+        print(f"statecheck: {d}")
+    return 1 if diffs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
