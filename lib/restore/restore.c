@@ -63,6 +63,7 @@
 #include "inject.h"
 #include "seize.h"
 #include "pstate.h"
+#include "restore.h"
 #include "state_img.h"
 #include "util.h"
 
@@ -73,33 +74,11 @@
 #define CLONE_CLEAR_SIGHAND 0x100000000ULL
 #endif
 
-/* The trampoline: page 0 holds "syscall", the rest is data for the calls. */
-#define TRAMP_PAGES 64
-#define TRAMP_DATA 4096
-#define TRAMP_STACK_TOP (TRAMP_PAGES * 4096ul)
-#define TASK_TOP 0x7ffffffff000ull
-
 /* The -ERESTART* values a system call interrupted by a stop leaves in rax. */
 #define ERESTARTSYS 512
 #define ERESTARTNOINTR 513
 #define ERESTARTNOHAND 514
 #define ERESTART_RESTARTBLOCK 516
-
-struct rst {
-	struct sdump_ctx *ctx;
-	const struct sdump_restore_opts *opts;
-	struct chain chain;
-	struct process_state ps;
-	struct files_state fs;
-	pid_t pid;
-	struct seized seized;		/* the new process's threads, traced */
-	struct injector inj;
-	int mem_fd;			/* /proc/PID/mem of the new process */
-	uint64_t tramp;
-	size_t data_used;
-	bool started;
-	struct rst_fill_stats fill;	/* of the memory fill */
-};
 
 /* -v: one line per step of the restore, with its time since *t (then reset). */
 static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *fmt, ...)
@@ -119,84 +98,6 @@ static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *f
 		sd_log(r->ctx, SDUMP_LOG_INFO, "restore %d: %s %s (%s)", r->pid, step, d, what);
 	}
 	*t = now;
-}
-
-static int rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
-		       long a3, long a4, long a5, long *ret)
-{
-	const long args[6] = { a0, a1, a2, a3, a4, a5 };
-	long v;
-	int e;
-
-	/* closing an fd of ours never fails: no fault point (fault.h) */
-	if (nr == SYS_close)
-		e = inject_undo_syscall_thread(r->ctx, &r->inj, t, nr, args, &v);
-	else
-		e = inject_syscall_thread(r->ctx, &r->inj, t, nr, args, &v);
-	if (e < 0)
-		return e;
-	if (ret)
-		*ret = v;
-	if (v < 0 && v > -4096)
-		return sd_err(r->ctx, (int)v, "system call %ld in the restored pid %d failed", nr, r->pid);
-	return 0;
-}
-
-static int rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
-		    long *ret)
-{
-	return rst_call_in(r, &r->seized.t[0], nr, a0, a1, a2, a3, a4, a5, ret);
-}
-
-/* The same in the leader, a failure of the call returned without a message (the caller says it). */
-static int rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret)
-{
-	const long args[6] = { a0, a1, a2, 0, 0, 0 };
-	long v;
-	int e;
-
-	e = inject_syscall_thread(r->ctx, &r->inj, &r->seized.t[0], nr, args, &v);
-	if (e < 0)
-		return e;
-	if (v < 0 && v > -4096)
-		return (int)v;
-	*ret = v;
-	return 0;
-}
-
-static int mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len)
-{
-	int e = pwrite_all(r->mem_fd, buf, len, addr);
-
-	if (e < 0)
-		return sd_err(r->ctx, e, "cannot write the memory of pid %d at 0x%" PRIx64, r->pid, addr);
-	return 0;
-}
-
-/* Put @len bytes in the trampoline's data area; their address in the new process. */
-static int data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr)
-{
-	size_t off = TRAMP_DATA + ((r->data_used + 15) & ~(size_t)15);
-	int e;
-
-	if (off + len > TRAMP_STACK_TOP - 16384)
-		return sd_errx(r->ctx, -E2BIG, "restore: trampoline data full");
-	e = mem_write(r, r->tramp + off, buf, len);
-	if (e < 0)
-		return e;
-	r->data_used = off + len - TRAMP_DATA;
-	*ret_addr = r->tramp + off;
-	return 0;
-}
-
-static void data_reset(struct rst *r)
-{
-	r->data_used = 0;
-}
-
-static int data_str(struct rst *r, const char *s, uint64_t *ret_addr)
-{
-	return data_put(r, s, strlen(s) + 1, ret_addr);
 }
 
 /* A place for the trampoline that no saved VMA uses (and below the stack gap). */
@@ -286,7 +187,7 @@ static int clear_address_space(struct rst *r)
 	if (e < 0)
 		return e;
 	r->tramp = tramp;
-	e = mem_write(r, tramp, code, sizeof(code));
+	e = rst_mem_write(r, tramp, code, sizeof(code));
 	if (e < 0)
 		return e;
 	r->inj.syscall_ip = tramp;
@@ -309,20 +210,6 @@ static int clear_address_space(struct rst *r)
 			return sd_errx(ctx, e, "cannot map the vdso of pid %d at 0x%" PRIx64, r->pid,
 				       r->ps.mm.vvar);
 	}
-	return 0;
-}
-
-static int open_in_child(struct rst *r, const char *path, int flags, long *ret_fd)
-{
-	uint64_t a;
-	int e;
-
-	data_reset(r);
-	e = data_str(r, path, &a);
-	if (e == 0)
-		e = rst_try(r, SYS_openat, AT_FDCWD, (long)a, flags, ret_fd);
-	if (e < 0)
-		return sd_err(r->ctx, e, "cannot open '%s' in the restored pid %d", path, r->pid);
 	return 0;
 }
 
@@ -373,9 +260,9 @@ static int map_vmas(struct rst *r)
 		case VK_FILE_SHARED:
 			if (v->kind == VK_FILE_SHARED)
 				prot = (int)v->prot;
-			e = open_in_child(r, v->path,
-					  (v->kind == VK_FILE_SHARED && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY,
-					  &fd);
+			e = rst_open_in_child(r, v->path,
+					      (v->kind == VK_FILE_SHARED && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY,
+					      &fd);
 			if (e < 0)
 				return e;
 			flags |= v->kind == VK_FILE ? MAP_PRIVATE : MAP_SHARED;
@@ -458,15 +345,15 @@ static int restore_mm(struct rst *r)
 	long fd;
 	int e;
 
-	e = open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
+	e = rst_open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
 	if (e < 0)
 		return e;
 	map.exe_fd = (__u32)fd;
-	e = data_put(r, mm->auxv, mm->auxv_len, &auxv);
+	e = rst_data_put(r, mm->auxv, mm->auxv_len, &auxv);
 	if (e < 0)
 		return e;
 	map.auxv = (__u64 *)(uintptr_t)auxv;
-	e = data_put(r, &map, sizeof(map), &a);
+	e = rst_data_put(r, &map, sizeof(map), &a);
 	if (e == 0)
 		e = rst_call(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a, sizeof(map), 0, 0, NULL);
 	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
@@ -546,18 +433,18 @@ static int restore_files(struct rst *r)
 			/* the restoring shell's terminal: placed above, or inherited as 0-2 */
 			continue;
 		case FDK_FILE: {
-			e = open_in_child(r, d->path, flags, &tmp);
+			e = rst_open_in_child(r, d->path, flags, &tmp);
 			if (e == 0)
 				e = rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
 			break;
 		}
 		case FDK_DIR:
-			e = open_in_child(r, d->path, O_RDONLY | O_DIRECTORY, &tmp);
+			e = rst_open_in_child(r, d->path, O_RDONLY | O_DIRECTORY, &tmp);
 			if (e == 0)
 				e = rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
 			break;
 		case FDK_CHR:
-			e = open_in_child(r, d->path, flags, &tmp);
+			e = rst_open_in_child(r, d->path, flags, &tmp);
 			break;
 		case FDK_FIFO: {
 			long keep;
@@ -567,17 +454,17 @@ static int restore_files(struct rst *r)
 			 * open at both ends while we write its bytes back and open it
 			 * the way it was (non-blocking, then the flags it had).
 			 */
-			e = open_in_child(r, d->path, O_RDWR | O_NONBLOCK, &keep);
+			e = rst_open_in_child(r, d->path, O_RDWR | O_NONBLOCK, &keep);
 			if (e == 0 && d->has_pipe_data && d->pipe_data_len) {
 				uint64_t a;
 
-				data_reset(r);
-				e = data_put(r, d->pipe_data, d->pipe_data_len, &a);
+				rst_data_reset(r);
+				e = rst_data_put(r, d->pipe_data, d->pipe_data_len, &a);
 				if (e == 0)
 					e = rst_call(r, SYS_write, keep, (long)a, (long)d->pipe_data_len, 0, 0, 0, NULL);
 			}
 			if (e == 0)
-				e = open_in_child(r, d->path, flags | O_NONBLOCK, &tmp);
+				e = rst_open_in_child(r, d->path, flags | O_NONBLOCK, &tmp);
 			if (e == 0)
 				e = rst_call(r, SYS_fcntl, tmp, F_SETFL, flags, 0, 0, 0, NULL);
 			if (e == 0)
@@ -595,8 +482,8 @@ static int restore_files(struct rst *r)
 					other = &fs->fds[k];
 			if (other)
 				continue;
-			data_reset(r);
-			e = data_put(r, (int32_t[2]){ -1, -1 }, sizeof(pfd), &a);
+			rst_data_reset(r);
+			e = rst_data_put(r, (int32_t[2]){ -1, -1 }, sizeof(pfd), &a);
 			if (e == 0)
 				e = rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
 			if (e == 0 && pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
@@ -622,8 +509,8 @@ static int restore_files(struct rst *r)
 				const struct fd_state *p = &fs->fds[k];
 
 				if (p->kind == FDK_PIPE && p->ino == d->ino && p->has_pipe_data && p->pipe_data_len) {
-					data_reset(r);
-					e = data_put(r, p->pipe_data, p->pipe_data_len, &a);
+					rst_data_reset(r);
+					e = rst_data_put(r, p->pipe_data, p->pipe_data_len, &a);
 					if (e == 0)
 						e = rst_call(r, SYS_write, pfd[1], (long)a, (long)p->pipe_data_len,
 							     0, 0, 0, NULL);
@@ -660,8 +547,8 @@ static int restore_process(struct rst *r)
 	for (int sig = 1; sig <= NSIG_MAX && e == 0; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		data_reset(r);
-		e = data_put(r, &ps->sigactions[sig - 1], sizeof(struct ksigaction), &a);
+		rst_data_reset(r);
+		e = rst_data_put(r, &ps->sigactions[sig - 1], sizeof(struct ksigaction), &a);
 		if (e == 0)
 			e = rst_call(r, SYS_rt_sigaction, sig, (long)a, 0, 8, 0, 0, NULL);
 	}
@@ -673,8 +560,8 @@ static int restore_process(struct rst *r)
 
 		if (!itv[0] && !itv[1] && !itv[2] && !itv[3])
 			continue;
-		data_reset(r);
-		e = data_put(r, itv, sizeof(itv), &a);
+		rst_data_reset(r);
+		e = rst_data_put(r, itv, sizeof(itv), &a);
 		if (e == 0)
 			e = rst_call(r, SYS_setitimer, which, (long)a, 0, 0, 0, 0, NULL);
 	}
@@ -695,8 +582,8 @@ static int restore_process(struct rst *r)
 			lim.max = ours.rlim_max;
 			lim.cur = MIN(lim.cur, lim.max);
 		}
-		data_reset(r);
-		e = data_put(r, &lim, sizeof(lim), &a);
+		rst_data_reset(r);
+		e = rst_data_put(r, &lim, sizeof(lim), &a);
 		if (e == 0) {
 			const long args[6] = { 0, res, (long)a, 0, 0, 0 };
 
@@ -709,8 +596,8 @@ static int restore_process(struct rst *r)
 	if (e == 0)
 		e = rst_call(r, SYS_umask, ps->umask, 0, 0, 0, 0, 0, NULL);
 	if (e == 0) {
-		data_reset(r);
-		e = data_str(r, ps->cwd, &a);
+		rst_data_reset(r);
+		e = rst_data_str(r, ps->cwd, &a);
 		if (e == 0)
 			e = rst_call(r, SYS_chdir, (long)a, 0, 0, 0, 0, 0, NULL);
 	}
@@ -741,8 +628,8 @@ static int restore_creds(struct rst *r)
 	uint64_t a;
 	int e;
 
-	data_reset(r);
-	e = data_put(r, ps->groups, ps->ngroups * sizeof(uint32_t), &a);
+	rst_data_reset(r);
+	e = rst_data_put(r, ps->groups, ps->ngroups * sizeof(uint32_t), &a);
 	if (e == 0)
 		e = rst_call(r, SYS_setgroups, (long)ps->ngroups, (long)a, 0, 0, 0, 0, NULL);
 	if (e == 0)
@@ -770,12 +657,12 @@ static int create_threads(struct rst *r)
 		uint64_t a = 0, at = 0;
 		int status, e;
 
-		data_reset(r);
-		e = data_put(r, &tid, sizeof(tid), &at);
+		rst_data_reset(r);
+		e = rst_data_put(r, &tid, sizeof(tid), &at);
 		args.set_tid = at;
 		args.set_tid_size = 1;
 		if (e == 0)
-			e = data_put(r, &args, sizeof(args), &a);
+			e = rst_data_put(r, &args, sizeof(args), &a);
 		if (e == 0)
 			e = rst_call(r, SYS_clone3, (long)a, sizeof(args), 0, 0, 0, 0, NULL);
 		if (e < 0)
@@ -823,10 +710,10 @@ static int restore_thread_state(struct rst *r, size_t i)
 	uint64_t a;
 	int e;
 
-	data_reset(r);
+	rst_data_reset(r);
 	if (t->altstack_size && !(t->altstack_flags & SS_DISABLE)) {
 		stack[1] = 0;
-		e = data_put(r, stack, sizeof(stack), &a);
+		e = rst_data_put(r, stack, sizeof(stack), &a);
 		if (e == 0)
 			e = rst_call_in(r, st, SYS_sigaltstack, (long)a, 0, 0, 0, 0, 0, NULL);
 		if (e < 0)
@@ -842,8 +729,8 @@ static int restore_thread_state(struct rst *r, size_t i)
 		e = rst_call_in(r, st, SYS_rseq, (long)t->rseq_abi, t->rseq_size, 0, t->rseq_sig, 0, 0,
 				NULL);
 	if (e == 0) {
-		data_reset(r);
-		e = data_str(r, t->comm, &a);
+		rst_data_reset(r);
+		e = rst_data_str(r, t->comm, &a);
 		if (e == 0)
 			e = rst_call_in(r, st, SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0, NULL);
 	}
@@ -855,8 +742,8 @@ static int restore_thread_state(struct rst *r, size_t i)
 		if (!si)
 			continue;
 		memcpy(&signo, si, sizeof(signo));
-		data_reset(r);
-		e = data_put(r, si, SIGINFO_SIZE, &a);
+		rst_data_reset(r);
+		e = rst_data_put(r, si, SIGINFO_SIZE, &a);
 		/* in the thread itself: only it may queue itself a kernel's or kill()'s siginfo */
 		if (e == 0)
 			e = rst_call_in(r, st, SYS_rt_tgsigqueueinfo, r->pid, t->tid, signo, (long)a, 0, 0,
@@ -890,8 +777,8 @@ static int restore_shared_signals(struct rst *r)
 		int signo, e;
 
 		memcpy(&signo, r->ps.shared[k], sizeof(signo));
-		data_reset(r);
-		e = data_put(r, r->ps.shared[k], SIGINFO_SIZE, &a);
+		rst_data_reset(r);
+		e = rst_data_put(r, r->ps.shared[k], SIGINFO_SIZE, &a);
 		if (e == 0)
 			e = rst_call(r, SYS_rt_sigqueueinfo, r->pid, signo, (long)a, 0, 0, 0, NULL);
 		if (e < 0)
