@@ -63,4 +63,8 @@ void rst_data_reset(struct rst *r);
 /* openat(AT_FDCWD, @path, @flags) in the new process, with a message on failure. */
 int rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd);
 
+/* Steps 1 and 2 (rst_child.c): the traced child with the dumped PID; its address space emptied. */
+int rst_start_child(struct rst *r);
+int rst_clear_address_space(struct rst *r);
+
 #endif /* SDUMP_RESTORE_H */
