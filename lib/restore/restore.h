@@ -67,4 +67,13 @@ int rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd);
 int rst_start_child(struct rst *r);
 int rst_clear_address_space(struct rst *r);
 
+/*
+ * Step 3 (rst_memory.c): memory. rst_check_vma_files before anything is
+ * made: every mapped file must be the one of the dump, as large as it was.
+ */
+int rst_check_vma_files(struct rst *r);
+int rst_map_vmas(struct rst *r);
+int rst_fill_memory(struct rst *r);
+int rst_restore_mm(struct rst *r);
+
 #endif /* SDUMP_RESTORE_H */
