@@ -76,4 +76,11 @@ int rst_map_vmas(struct rst *r);
 int rst_fill_memory(struct rst *r);
 int rst_restore_mm(struct rst *r);
 
+/*
+ * Step 4 (rst_files.c): the fd table. rst_check_files before anything is
+ * made: every file an fd refers to must be as it was.
+ */
+int rst_check_files(struct rst *r);
+int rst_restore_files(struct rst *r);
+
 #endif /* SDUMP_RESTORE_H */
