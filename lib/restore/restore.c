@@ -96,111 +96,6 @@ static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *f
 	*t = now;
 }
 
-static int restore_process(struct rst *r)
-{
-	const struct process_state *ps = &r->ps;
-	uint64_t a;
-	int e = 0;
-
-	for (int sig = 1; sig <= NSIG_MAX && e == 0; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		rst_data_reset(r);
-		e = rst_data_put(r, &ps->sigactions[sig - 1], sizeof(struct ksigaction), &a);
-		if (e == 0)
-			e = rst_call(r, SYS_rt_sigaction, sig, (long)a, 0, 8, 0, 0, NULL);
-	}
-	for (int which = 0; which < 3 && e == 0; which++) {
-		uint64_t itv[4] = {
-			ps->itimer_interval_us[which] / 1000000, ps->itimer_interval_us[which] % 1000000,
-			ps->itimer_value_us[which] / 1000000, ps->itimer_value_us[which] % 1000000,
-		};
-
-		if (!itv[0] && !itv[1] && !itv[2] && !itv[3])
-			continue;
-		rst_data_reset(r);
-		e = rst_data_put(r, itv, sizeof(itv), &a);
-		if (e == 0)
-			e = rst_call(r, SYS_setitimer, which, (long)a, 0, 0, 0, 0, NULL);
-	}
-	for (int res = 0; res < NRLIMITS && e == 0; res++) {
-		struct rlimit64_s lim = ps->rlimits[res];
-		struct rlimit ours;
-		long v;
-
-		/*
-		 * Without CAP_SYS_RESOURCE no hard limit can rise above ours: keep
-		 * ours then, and say so.
-		 */
-		if (getrlimit(res, &ours) == 0 && lim.max > ours.rlim_max &&
-		    ours.rlim_max != RLIM_INFINITY) {
-			pr_warn(r->ctx, "pid %d: cannot raise hard limit %d to %" PRIu64 " (sdump's is %llu), keeping %llu",
-				r->pid, res, lim.max, (unsigned long long)ours.rlim_max,
-				(unsigned long long)ours.rlim_max);
-			lim.max = ours.rlim_max;
-			lim.cur = MIN(lim.cur, lim.max);
-		}
-		rst_data_reset(r);
-		e = rst_data_put(r, &lim, sizeof(lim), &a);
-		if (e == 0) {
-			const long args[6] = { 0, res, (long)a, 0, 0, 0 };
-
-			e = inject_syscall_thread(r->ctx, &r->inj, &r->seized.t[0], SYS_prlimit64, args, &v);
-			if (e == 0 && v < 0)
-				pr_warn(r->ctx, "pid %d: cannot restore limit %d, ignoring: %s", r->pid, res,
-					strerror((int)-v));
-		}
-	}
-	if (e == 0)
-		e = rst_call(r, SYS_umask, ps->umask, 0, 0, 0, 0, 0, NULL);
-	if (e == 0) {
-		rst_data_reset(r);
-		e = rst_data_str(r, ps->cwd, &a);
-		if (e == 0)
-			e = rst_call(r, SYS_chdir, (long)a, 0, 0, 0, 0, 0, NULL);
-	}
-	if (e == 0)
-		e = rst_call(r, SYS_personality, ps->personality, 0, 0, 0, 0, 0, NULL);
-	if (e == 0 && ps->thp_disabled)
-		e = rst_call(r, SYS_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
-	/* a session leader comes back as one, a group leader too, unless it joins our job */
-	if (e == 0 && !r->opts->shell_job) {
-		if (ps->sid == ps->pid)
-			e = rst_call(r, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);
-		else if (ps->pgid == ps->pid)
-			e = rst_call(r, SYS_setpgid, 0, 0, 0, 0, 0, 0, NULL);
-		else if (ps->sid != getsid(0) || ps->pgid != getpgid(0))
-			return sd_errx(r->ctx, -EINVAL,
-				       "cannot restore pid %d: it was in session %d, group %d of other processes; restore it with --shell-job",
-				       r->pid, ps->sid, ps->pgid);
-	}
-	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore the process state of pid %d", r->pid);
-	return 0;
-}
-
-/* Last of the process-wide steps: the threads created afterwards inherit them. */
-static int restore_creds(struct rst *r)
-{
-	const struct process_state *ps = &r->ps;
-	uint64_t a;
-	int e;
-
-	rst_data_reset(r);
-	e = rst_data_put(r, ps->groups, ps->ngroups * sizeof(uint32_t), &a);
-	if (e == 0)
-		e = rst_call(r, SYS_setgroups, (long)ps->ngroups, (long)a, 0, 0, 0, 0, NULL);
-	if (e == 0)
-		e = rst_call(r, SYS_setresgid, ps->gid[0], ps->gid[1], ps->gid[2], 0, 0, 0, NULL);
-	if (e == 0)
-		e = rst_call(r, SYS_setresuid, ps->uid[0], ps->uid[1], ps->uid[2], 0, 0, 0, NULL);
-	if (e == 0 && ps->dumpable >= 0 && ps->dumpable <= 1)
-		e = rst_call(r, SYS_prctl, PR_SET_DUMPABLE, ps->dumpable, 0, 0, 0, 0, NULL);
-	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore the credentials of pid %d", r->pid);
-	return 0;
-}
-
 static int create_threads(struct rst *r)
 {
 	for (size_t i = 1; i < r->ps.nthreads; i++) {
@@ -324,24 +219,6 @@ static int restore_thread_state(struct rst *r, size_t i)
 	if (setpriority(PRIO_PROCESS, (id_t)t->tid, t->nice) < 0)
 		pr_warn(r->ctx, "cannot restore the nice value of thread %d, ignoring: %s", t->tid,
 			strerror(errno));
-	return 0;
-}
-
-/* Signals queued for the whole process: from the leader, whose tid is the pid. */
-static int restore_shared_signals(struct rst *r)
-{
-	for (size_t k = 0; k < r->ps.nshared; k++) {
-		uint64_t a;
-		int signo, e;
-
-		memcpy(&signo, r->ps.shared[k], sizeof(signo));
-		rst_data_reset(r);
-		e = rst_data_put(r, r->ps.shared[k], SIGINFO_SIZE, &a);
-		if (e == 0)
-			e = rst_call(r, SYS_rt_sigqueueinfo, r->pid, signo, (long)a, 0, 0, 0, NULL);
-		if (e < 0)
-			return sd_errx(r->ctx, e, "cannot queue signal %d for pid %d again", signo, r->pid);
-	}
 	return 0;
 }
 
@@ -495,9 +372,9 @@ static int run_restore(struct rst *r)
 	if (e == 0)
 		e = rst_restore_files(r);
 	if (e == 0)
-		e = restore_process(r);
+		e = rst_restore_process(r);
 	if (e == 0)
-		e = restore_creds(r);
+		e = rst_restore_creds(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "process", &t, "mm fields, %zu fd%s, handlers, timers, limits, credentials",
@@ -506,7 +383,7 @@ static int run_restore(struct rst *r)
 	for (size_t i = 0; e == 0 && i < r->seized.n; i++)
 		e = restore_thread_state(r, i);
 	if (e == 0)
-		e = restore_shared_signals(r);
+		e = rst_restore_shared_signals(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)

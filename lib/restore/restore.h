@@ -83,4 +83,12 @@ int rst_restore_mm(struct rst *r);
 int rst_check_files(struct rst *r);
 int rst_restore_files(struct rst *r);
 
+/*
+ * Step 4 (rst_process.c): process-wide state, then the credentials; the
+ * signals queued for the whole process once every thread is there.
+ */
+int rst_restore_process(struct rst *r);
+int rst_restore_creds(struct rst *r);
+int rst_restore_shared_signals(struct rst *r);
+
 #endif /* SDUMP_RESTORE_H */
