@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include "sdump.h"
 #include "chain.h"
@@ -90,5 +91,14 @@ int rst_restore_files(struct rst *r);
 int rst_restore_process(struct rst *r);
 int rst_restore_creds(struct rst *r);
 int rst_restore_shared_signals(struct rst *r);
+
+/*
+ * Steps 5 and 6 (rst_threads.c): every other thread made from the leader;
+ * the state of thread @i of the image given back to it. rst_final_regs:
+ * the registers a thread resumes with.
+ */
+int rst_create_threads(struct rst *r);
+int rst_restore_thread_state(struct rst *r, size_t i);
+void rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
 
 #endif /* SDUMP_RESTORE_H */
