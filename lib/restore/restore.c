@@ -2,14 +2,14 @@
 /*
  * sdump restore: the process of a final dump runs again, same PID and TIDs.
  *
- * Driven from outside with ptrace, as DESIGN.md section 5 outlines, rather
- * than with a restorer blob loaded into the new process (CRIU's way): every
- * step is a system call injected into the new process from here, with the
- * same machinery the dump uses, so there is no second program to build,
- * position-independently, for each architecture, and every failure is seen
- * and reported here. The cost is a few hundred ptrace round trips, about a
- * millisecond each at worst, whatever the memory size; memory itself is
- * written by a thread per CPU, frame by frame (rst_fill.c).
+ * Driven from outside with ptrace rather than with a restorer blob loaded
+ * into the new process (CRIU's way): every step is a system call injected
+ * into the new process from here (rst_call.c), with the same machinery the
+ * dump uses, so there is no second program to build, position-independently,
+ * for each architecture, and every failure is seen and reported here. The
+ * cost is a few hundred ptrace round trips, about a millisecond each at
+ * worst, whatever the memory size; memory itself is written by a thread per
+ * CPU, frame by frame (rst_fill.c).
  *
  * Order matters:
  *  1. clone3(set_tid = PID) a child of ours, traced (PTRACE_O_EXITKILL: if
@@ -27,6 +27,12 @@
  *     an interrupted system call set to start again, as the kernel would);
  *  7. the leader unmaps the trampoline as its last system call; at its exit
  *     stop it gets its registers; everyone is detached and runs.
+ *
+ * This file checks what can be checked before anything is made, runs the
+ * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
+ * 3 rst_memory.c, 4 rst_files.c (the fds) and rst_process.c, 5-6
+ * rst_threads.c (then the signals queued for the whole process,
+ * rst_process.c), 7 here (finish).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -79,7 +79,7 @@ int rst_restore_mm(struct rst *r);
 
 /*
  * Step 4 (rst_files.c): the fd table. rst_check_files before anything is
- * made: every file an fd refers to must be as it was.
+ * made: every regular file an fd has open must be as it was.
  */
 int rst_check_files(struct rst *r);
 int rst_restore_files(struct rst *r);

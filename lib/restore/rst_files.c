@@ -21,7 +21,7 @@
 #include "restore.h"
 #include "util.h"
 
-/* Before anything starts: every file an fd refers to must be as it was. */
+/* Before anything starts: every regular file an fd has open must be as it was. */
 int rst_check_files(struct rst *r)
 {
 	for (size_t i = 0; i < r->fs.n; i++) {
