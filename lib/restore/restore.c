@@ -2,14 +2,14 @@
 /*
  * sdump restore: the process of a final dump runs again, same PID and TIDs.
  *
- * Driven from outside with ptrace, as DESIGN.md section 5 outlines, rather
- * than with a restorer blob loaded into the new process (CRIU's way): every
- * step is a system call injected into the new process from here, with the
- * same machinery the dump uses, so there is no second program to build,
- * position-independently, for each architecture, and every failure is seen
- * and reported here. The cost is a few hundred ptrace round trips, about a
- * millisecond each at worst, whatever the memory size; memory itself is
- * written by a thread per CPU, frame by frame (rst_fill.c).
+ * Driven from outside with ptrace rather than with a restorer blob loaded
+ * into the new process (CRIU's way): every step is a system call injected
+ * into the new process from here (rst_call.c), with the same machinery the
+ * dump uses, so there is no second program to build, position-independently,
+ * for each architecture, and every failure is seen and reported here. The
+ * cost is a few hundred ptrace round trips, about a millisecond each at
+ * worst, whatever the memory size; memory itself is written by a thread per
+ * CPU, frame by frame (rst_fill.c).
  *
  * Order matters:
  *  1. clone3(set_tid = PID) a child of ours, traced (PTRACE_O_EXITKILL: if
@@ -27,28 +27,22 @@
  *     an interrupted system call set to start again, as the kernel would);
  *  7. the leader unmaps the trampoline as its last system call; at its exit
  *     stop it gets its registers; everyone is detached and runs.
+ *
+ * This file checks what can be checked before anything is made, runs the
+ * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
+ * 3 rst_memory.c, 4 rst_files.c (the fds) and rst_process.c, 5-6
+ * rst_threads.c (then the signals queued for the whole process,
+ * rst_process.c), 7 here (finish).
  */
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <linux/capability.h>
-#include <linux/prctl.h>
-#include <linux/sched.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/ptrace.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,49 +51,13 @@
 #define LOG_PREFIX "restore: "
 #include "ctx.h"
 #include "chain.h"
-#include "compat.h"
-#include "rst_fill.h"
 #include "fault.h"
 #include "inject.h"
 #include "seize.h"
 #include "pstate.h"
+#include "restore.h"
 #include "state_img.h"
 #include "util.h"
-
-#ifndef ARCH_MAP_VDSO_64
-#define ARCH_MAP_VDSO_64 0x2003
-#endif
-#ifndef CLONE_CLEAR_SIGHAND
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL
-#endif
-
-/* The trampoline: page 0 holds "syscall", the rest is data for the calls. */
-#define TRAMP_PAGES 64
-#define TRAMP_DATA 4096
-#define TRAMP_STACK_TOP (TRAMP_PAGES * 4096ul)
-#define TASK_TOP 0x7ffffffff000ull
-
-/* The -ERESTART* values a system call interrupted by a stop leaves in rax. */
-#define ERESTARTSYS 512
-#define ERESTARTNOINTR 513
-#define ERESTARTNOHAND 514
-#define ERESTART_RESTARTBLOCK 516
-
-struct rst {
-	struct sdump_ctx *ctx;
-	const struct sdump_restore_opts *opts;
-	struct chain chain;
-	struct process_state ps;
-	struct files_state fs;
-	pid_t pid;
-	struct seized seized;		/* the new process's threads, traced */
-	struct injector inj;
-	int mem_fd;			/* /proc/PID/mem of the new process */
-	uint64_t tramp;
-	size_t data_used;
-	bool started;
-	struct rst_fill_stats fill;	/* of the memory fill */
-};
 
 /* -v: one line per step of the restore, with its time since *t (then reset). */
 static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *fmt, ...)
@@ -121,785 +79,6 @@ static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *f
 	*t = now;
 }
 
-static int rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
-		       long a3, long a4, long a5, long *ret)
-{
-	const long args[6] = { a0, a1, a2, a3, a4, a5 };
-	long v;
-	int e;
-
-	/* closing an fd of ours never fails: no fault point (fault.h) */
-	if (nr == SYS_close)
-		e = inject_undo_syscall_thread(r->ctx, &r->inj, t, nr, args, &v);
-	else
-		e = inject_syscall_thread(r->ctx, &r->inj, t, nr, args, &v);
-	if (e < 0)
-		return e;
-	if (ret)
-		*ret = v;
-	if (v < 0 && v > -4096)
-		return sd_err(r->ctx, (int)v, "system call %ld in the restored pid %d failed", nr, r->pid);
-	return 0;
-}
-
-static int rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
-		    long *ret)
-{
-	return rst_call_in(r, &r->seized.t[0], nr, a0, a1, a2, a3, a4, a5, ret);
-}
-
-/* The same in the leader, a failure of the call returned without a message (the caller says it). */
-static int rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret)
-{
-	const long args[6] = { a0, a1, a2, 0, 0, 0 };
-	long v;
-	int e;
-
-	e = inject_syscall_thread(r->ctx, &r->inj, &r->seized.t[0], nr, args, &v);
-	if (e < 0)
-		return e;
-	if (v < 0 && v > -4096)
-		return (int)v;
-	*ret = v;
-	return 0;
-}
-
-static int mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len)
-{
-	int e = pwrite_all(r->mem_fd, buf, len, addr);
-
-	if (e < 0)
-		return sd_err(r->ctx, e, "cannot write the memory of pid %d at 0x%" PRIx64, r->pid, addr);
-	return 0;
-}
-
-/* Put @len bytes in the trampoline's data area; their address in the new process. */
-static int data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr)
-{
-	size_t off = TRAMP_DATA + ((r->data_used + 15) & ~(size_t)15);
-	int e;
-
-	if (off + len > TRAMP_STACK_TOP - 16384)
-		return sd_errx(r->ctx, -E2BIG, "restore: trampoline data full");
-	e = mem_write(r, r->tramp + off, buf, len);
-	if (e < 0)
-		return e;
-	r->data_used = off + len - TRAMP_DATA;
-	*ret_addr = r->tramp + off;
-	return 0;
-}
-
-static void data_reset(struct rst *r)
-{
-	r->data_used = 0;
-}
-
-static int data_str(struct rst *r, const char *s, uint64_t *ret_addr)
-{
-	return data_put(r, s, strlen(s) + 1, ret_addr);
-}
-
-/* A place for the trampoline that no saved VMA uses (and below the stack gap). */
-static int pick_tramp(struct rst *r, uint64_t *ret)
-{
-	const struct vma_list *vl = &r->chain.p[0].vmas;
-	uint64_t len = TRAMP_PAGES * 4096ull, cand = 0x10000000ull;
-
-	for (size_t i = 0; i <= vl->n; i++) {
-		uint64_t next = i < vl->n ? vl->v[i].start : TASK_TOP;
-
-		if (cand + len <= next && cand + len <= TASK_TOP) {
-			*ret = cand;
-			return 0;
-		}
-		if (i < vl->n && vl->v[i].end > cand)
-			cand = vl->v[i].end + 0x100000;
-	}
-	return sd_errx(r->ctx, -ENOMEM, "restore: no room for a trampoline");
-}
-
-/* The new process: a traced child of ours with the dumped PID. */
-static int start_child(struct rst *r)
-{
-	struct sdump_ctx *ctx = r->ctx;
-	pid_t tid = r->pid;
-	struct clone_args args = {
-		.exit_signal = SIGCHLD,
-		.set_tid = (uintptr_t)&tid,
-		.set_tid_size = 1,
-	};
-	int status;
-	long child;
-
-	child = syscall(SYS_clone3, &args, sizeof(args));
-	if (child == 0) {
-		/* the child only waits: every further step is done to it from outside */
-		for (;;)
-			pause();
-	}
-	if (child < 0) {
-		if (errno == EEXIST)
-			return sd_errx(ctx, -EEXIST, "cannot restore pid %d: it is in use", r->pid);
-		return sd_err(ctx, -errno, "cannot create pid %d", r->pid);
-	}
-	r->started = true;
-	r->inj.pid = r->pid;
-	r->inj.ptrace_opts = PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE;
-	if (sd_ptrace(PTRACE_SEIZE, r->pid, NULL,
-		   (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE)) < 0 ||
-	    sd_ptrace(PTRACE_INTERRUPT, r->pid, NULL, NULL) < 0)
-		return sd_err(ctx, -errno, "cannot trace the new pid %d", r->pid);
-	while (waitpid(r->pid, &status, __WALL) < 0)
-		if (errno != EINTR)
-			return sd_err(ctx, -errno, "cannot wait for pid %d", r->pid);
-	r->seized.pid = r->pid;
-	r->seized.t = calloc(r->ps.nthreads, sizeof(*r->seized.t));
-	if (!r->seized.t)
-		return -ENOMEM;
-	r->seized.cap = r->ps.nthreads;
-	r->seized.t[0] = (struct seized_thread){ .tid = r->pid };
-	r->seized.n = 1;
-	return 0;
-}
-
-/* Our own address space in the child goes; the trampoline and the vdso come. */
-static int clear_address_space(struct rst *r)
-{
-	struct sdump_ctx *ctx = r->ctx;
-	uint8_t code[4096] = { 0x0f, 0x05, 0xcc };
-	struct sdump_rseq_configuration rc;
-	char path[64];
-	uint64_t tramp = 0;
-	long ret;
-	int e;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/mem", r->pid);
-	r->mem_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (r->mem_fd < 0)
-		return sd_err(ctx, -errno, "cannot open '%s'", path);
-	e = pick_tramp(r, &tramp);
-	if (e < 0)
-		return e;
-	/* our libc's syscall instruction still exists in the child: the injector finds one */
-	e = rst_call(r, SYS_mmap, (long)tramp, TRAMP_PAGES * 4096l, PROT_READ | PROT_WRITE | PROT_EXEC,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0, &ret);
-	if (e < 0)
-		return e;
-	r->tramp = tramp;
-	e = mem_write(r, tramp, code, sizeof(code));
-	if (e < 0)
-		return e;
-	r->inj.syscall_ip = tramp;
-	/* the rseq area registered for the thread we forked lives in memory about to go */
-	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, r->pid, sizeof(rc), &rc) > 0 && rc.rseq_abi_pointer) {
-		e = rst_call(r, SYS_rseq, (long)rc.rseq_abi_pointer, rc.rseq_abi_size, 1 /* UNREGISTER */,
-			     rc.signature, 0, 0, NULL);
-		if (e < 0)
-			return e;
-	}
-	e = rst_call(r, SYS_munmap, 0x1000, (long)(tramp - 0x1000), 0, 0, 0, 0, NULL);
-	if (e == 0)
-		e = rst_call(r, SYS_munmap, (long)(tramp + TRAMP_PAGES * 4096ull),
-			     (long)(TASK_TOP - tramp - TRAMP_PAGES * 4096ull), 0, 0, 0, 0, NULL);
-	if (e < 0)
-		return e;
-	if (r->ps.mm.vvar) {
-		e = rst_call(r, SYS_arch_prctl, ARCH_MAP_VDSO_64, (long)r->ps.mm.vvar, 0, 0, 0, 0, &ret);
-		if (e < 0)
-			return sd_errx(ctx, e, "cannot map the vdso of pid %d at 0x%" PRIx64, r->pid,
-				       r->ps.mm.vvar);
-	}
-	return 0;
-}
-
-static int open_in_child(struct rst *r, const char *path, int flags, long *ret_fd)
-{
-	uint64_t a;
-	int e;
-
-	data_reset(r);
-	e = data_str(r, path, &a);
-	if (e == 0)
-		e = rst_try(r, SYS_openat, AT_FDCWD, (long)a, flags, ret_fd);
-	if (e < 0)
-		return sd_err(r->ctx, e, "cannot open '%s' in the restored pid %d", path, r->pid);
-	return 0;
-}
-
-/* A mapped file must still be the file that was mapped, as large as it was. */
-static int check_file(struct rst *r, const struct vma *v)
-{
-	struct stat st;
-
-	if (stat(v->path, &st) < 0)
-		return sd_err(r->ctx, -errno, "cannot restore: file '%s' of the dump", v->path);
-	if (st.st_ino != v->ino || major(st.st_dev) != v->dev_major ||
-	    minor(st.st_dev) != v->dev_minor || (v->has_file_size && (uint64_t)st.st_size != v->file_size))
-		return sd_errx(r->ctx, -ESTALE, "cannot restore: file '%s' changed since the dump", v->path);
-	return 0;
-}
-
-static int map_vmas(struct rst *r)
-{
-	const struct vma_list *vl = &r->chain.p[0].vmas;
-	long ret, fd;
-	int e;
-
-	for (size_t i = 0; i < vl->n; i++) {
-		const struct vma *v = &vl->v[i];
-		long len = (long)(v->end - v->start);
-		int flags = MAP_FIXED, prot = PROT_READ | PROT_WRITE;
-
-		switch (v->kind) {
-		case VK_VDSO:
-		case VK_VVAR:
-		case VK_VSYSCALL:
-			continue;
-		case VK_ANON:
-		case VK_SHMEM:
-			flags |= MAP_ANONYMOUS | (v->kind == VK_SHMEM ? MAP_SHARED : MAP_PRIVATE);
-			if (v->path && !strcmp(v->path, "[stack]"))
-				flags |= MAP_GROWSDOWN;
-			/*
-			 * A PROT_NONE reservation (terabytes, for some runtimes) costs
-			 * no commit charge in the process: mapped writable to be filled,
-			 * it would, and the kernel would refuse it
-			 */
-			if (v->prot == PROT_NONE && v->kind == VK_ANON)
-				flags |= MAP_NORESERVE;
-			e = rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, -1, 0, &ret);
-			break;
-		case VK_FILE:
-		case VK_FILE_SHARED:
-			if (v->kind == VK_FILE_SHARED)
-				prot = (int)v->prot;
-			e = open_in_child(r, v->path,
-					  (v->kind == VK_FILE_SHARED && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY,
-					  &fd);
-			if (e < 0)
-				return e;
-			flags |= v->kind == VK_FILE ? MAP_PRIVATE : MAP_SHARED;
-			e = rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, fd, (long)v->pgoff, &ret);
-			(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-			break;
-		default:
-			continue;
-		}
-		if (e < 0)
-			return sd_errx(r->ctx, e, "cannot map 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
-				       v->start, v->end, r->pid);
-	}
-	return 0;
-}
-
-/*
- * A userfaultfd of the new process's memory, for the fill's UFFDIO_COPY:
- * made there by an injected userfaultfd() (user-mode only: the kernel's
- * own accesses never wait on it), taken with pidfd_getfd() and closed
- * there. -1 when it cannot be had: the fill then does without.
- */
-static int take_uffd(struct rst *r)
-{
-	long fd = -1;
-	int pidfd, uffd = -1;
-
-	if (rst_try(r, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, &fd) < 0)
-		return -1;
-	pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
-	if (pidfd >= 0) {
-		uffd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
-		close(pidfd);
-	}
-	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-	return uffd;
-}
-
-static int fill_memory(struct rst *r)
-{
-	const struct vma_list *vl = &r->chain.p[0].vmas;
-	struct rst_fill_stats st;
-	int e, uffd = take_uffd(r);
-
-	e = rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, &st);
-	/* closed at once: that unregisters every VMA before anything else runs */
-	zclose(&uffd);
-	if (e < 0)
-		return e;
-	r->fill = st;
-	/* final protections; shared file mappings were mapped with theirs */
-	for (size_t i = 0; i < vl->n && e == 0; i++) {
-		const struct vma *v = &vl->v[i];
-
-		if (rst_vma_filled(v))
-			e = rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
-				     (long)v->prot, 0, 0, 0, NULL);
-	}
-	return e;
-}
-
-static int restore_mm(struct rst *r)
-{
-	const struct mm_fields *mm = &r->ps.mm;
-	struct prctl_mm_map map = {
-		.start_code = mm->start_code,
-		.end_code = mm->end_code,
-		.start_data = mm->start_data,
-		.end_data = mm->end_data,
-		.start_brk = mm->start_brk,
-		.brk = mm->brk,
-		.start_stack = mm->start_stack,
-		.arg_start = mm->arg_start,
-		.arg_end = mm->arg_end,
-		.env_start = mm->env_start,
-		.env_end = mm->env_end,
-		.auxv_size = (__u32)mm->auxv_len,
-	};
-	uint64_t auxv, a;
-	long fd;
-	int e;
-
-	e = open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
-	if (e < 0)
-		return e;
-	map.exe_fd = (__u32)fd;
-	e = data_put(r, mm->auxv, mm->auxv_len, &auxv);
-	if (e < 0)
-		return e;
-	map.auxv = (__u64 *)(uintptr_t)auxv;
-	e = data_put(r, &map, sizeof(map), &a);
-	if (e == 0)
-		e = rst_call(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a, sizeof(map), 0, 0, NULL);
-	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore the mm fields of pid %d", r->pid);
-	return 0;
-}
-
-/* One fd: opened (or created) in the child, moved to its number. */
-static int place_fd(struct rst *r, long tmp, const struct fd_state *d)
-{
-	int e = 0;
-
-	if (tmp != d->fd) {
-		e = rst_call(r, SYS_dup3, tmp, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
-			     NULL);
-		(void)rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
-	}
-	return e;
-}
-
-static int restore_files(struct rst *r)
-{
-	const struct files_state *fs = &r->fs;
-	struct sdump_ctx *ctx = r->ctx;
-	int e = 0;
-
-	/* keep our terminal (fd 0) where a restored tty fd wants it, drop the rest of ours */
-	for (size_t i = 0; i < fs->n; i++) {
-		const struct fd_state *d = &fs->fds[i];
-
-		if (d->kind != FDK_TTY)
-			continue;
-		if (!r->opts->shell_job)
-			return sd_errx(ctx, -EINVAL,
-				       "cannot restore pid %d: fd %d is a terminal (%s); restore it with --shell-job",
-				       r->pid, d->fd, d->path);
-	}
-	/* terminals first, from fd 0 (ours, inherited), before 0-2 go */
-	for (size_t i = 0; e == 0 && i < fs->n; i++) {
-		const struct fd_state *d = &fs->fds[i];
-
-		if (d->kind == FDK_TTY && d->fd > 2)
-			e = rst_call(r, SYS_dup3, 0, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
-				     NULL);
-	}
-	for (int fd = 0; e == 0 && fd < 3; fd++) {
-		bool tty = false;
-
-		for (size_t i = 0; i < fs->n; i++)
-			if (fs->fds[i].fd == fd && fs->fds[i].kind == FDK_TTY)
-				tty = true;
-		if (!tty)
-			(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-	}
-	/* everything else of ours goes; terminals above 2 stay */
-	for (int fd = 3; e == 0;) {
-		int next = INT_MAX;
-
-		for (size_t i = 0; i < fs->n; i++)
-			if (fs->fds[i].kind == FDK_TTY && fs->fds[i].fd >= fd && fs->fds[i].fd < next)
-				next = fs->fds[i].fd;
-		if (next > fd)
-			e = rst_call(r, SYS_close_range, fd, next == INT_MAX ? ~0u : (unsigned int)next - 1, 0,
-				     0, 0, 0, NULL);
-		if (next == INT_MAX)
-			break;
-		fd = next + 1;
-	}
-	for (size_t i = 0; e == 0 && i < fs->n; i++) {
-		const struct fd_state *d = &fs->fds[i];
-		int flags = (int)(d->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
-		long tmp, ign;
-
-		switch (d->kind) {
-		case FDK_TTY:
-			/* the restoring shell's terminal: placed above, or inherited as 0-2 */
-			continue;
-		case FDK_FILE: {
-			e = open_in_child(r, d->path, flags, &tmp);
-			if (e == 0)
-				e = rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
-			break;
-		}
-		case FDK_DIR:
-			e = open_in_child(r, d->path, O_RDONLY | O_DIRECTORY, &tmp);
-			if (e == 0)
-				e = rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
-			break;
-		case FDK_CHR:
-			e = open_in_child(r, d->path, flags, &tmp);
-			break;
-		case FDK_FIFO: {
-			long keep;
-
-			/*
-			 * Read-write first: that open never blocks and holds the FIFO
-			 * open at both ends while we write its bytes back and open it
-			 * the way it was (non-blocking, then the flags it had).
-			 */
-			e = open_in_child(r, d->path, O_RDWR | O_NONBLOCK, &keep);
-			if (e == 0 && d->has_pipe_data && d->pipe_data_len) {
-				uint64_t a;
-
-				data_reset(r);
-				e = data_put(r, d->pipe_data, d->pipe_data_len, &a);
-				if (e == 0)
-					e = rst_call(r, SYS_write, keep, (long)a, (long)d->pipe_data_len, 0, 0, 0, NULL);
-			}
-			if (e == 0)
-				e = open_in_child(r, d->path, flags | O_NONBLOCK, &tmp);
-			if (e == 0)
-				e = rst_call(r, SYS_fcntl, tmp, F_SETFL, flags, 0, 0, 0, NULL);
-			if (e == 0)
-				(void)rst_call(r, SYS_close, keep, 0, 0, 0, 0, 0, NULL);
-			break;
-		}
-		case FDK_PIPE: {
-			const struct fd_state *other = NULL;
-			int32_t pfd[2];
-			uint64_t a;
-
-			/* both ends at once, when the first fd of this pipe comes */
-			for (size_t k = 0; k < i; k++)
-				if (fs->fds[k].kind == FDK_PIPE && fs->fds[k].ino == d->ino)
-					other = &fs->fds[k];
-			if (other)
-				continue;
-			data_reset(r);
-			e = data_put(r, (int32_t[2]){ -1, -1 }, sizeof(pfd), &a);
-			if (e == 0)
-				e = rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
-			if (e == 0 && pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
-				e = -EIO;
-			for (size_t k = i; e == 0 && k < fs->n; k++) {
-				const struct fd_state *p = &fs->fds[k];
-
-				int end = (p->flags & O_ACCMODE) == O_WRONLY ? pfd[1] : pfd[0];
-
-				if (p->kind != FDK_PIPE || p->ino != d->ino)
-					continue;
-				/* pipe2 may have put an end where it belongs already */
-				if (end == p->fd)
-					e = rst_call(r, SYS_fcntl, p->fd, F_SETFD,
-						     (p->flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0, 0, 0, NULL);
-				else
-					e = rst_call(r, SYS_dup3, end, p->fd, (p->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
-						     0, 0, 0, NULL);
-				if (e == 0 && (p->flags & O_NONBLOCK))
-					e = rst_call(r, SYS_fcntl, p->fd, F_SETFL, O_NONBLOCK, 0, 0, 0, NULL);
-			}
-			for (size_t k = i; e == 0 && k < fs->n; k++) {
-				const struct fd_state *p = &fs->fds[k];
-
-				if (p->kind == FDK_PIPE && p->ino == d->ino && p->has_pipe_data && p->pipe_data_len) {
-					data_reset(r);
-					e = data_put(r, p->pipe_data, p->pipe_data_len, &a);
-					if (e == 0)
-						e = rst_call(r, SYS_write, pfd[1], (long)a, (long)p->pipe_data_len,
-							     0, 0, 0, NULL);
-				}
-			}
-			/* the temporary ends, unless one of them is already where it belongs */
-			for (int k = 0; e == 0 && k < 2; k++) {
-				bool kept = false;
-
-				for (size_t m = 0; m < fs->n; m++)
-					if (fs->fds[m].fd == pfd[k] && fs->fds[m].kind == FDK_PIPE &&
-					    fs->fds[m].ino == d->ino)
-						kept = true;
-				if (!kept)
-					(void)rst_call(r, SYS_close, pfd[k], 0, 0, 0, 0, 0, NULL);
-			}
-			continue;
-		}
-		}
-		if (e == 0)
-			e = place_fd(r, tmp, d);
-	}
-	if (e < 0)
-		return sd_errx(ctx, e, "cannot restore the fds of pid %d", r->pid);
-	return 0;
-}
-
-static int restore_process(struct rst *r)
-{
-	const struct process_state *ps = &r->ps;
-	uint64_t a;
-	int e = 0;
-
-	for (int sig = 1; sig <= NSIG_MAX && e == 0; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		data_reset(r);
-		e = data_put(r, &ps->sigactions[sig - 1], sizeof(struct ksigaction), &a);
-		if (e == 0)
-			e = rst_call(r, SYS_rt_sigaction, sig, (long)a, 0, 8, 0, 0, NULL);
-	}
-	for (int which = 0; which < 3 && e == 0; which++) {
-		uint64_t itv[4] = {
-			ps->itimer_interval_us[which] / 1000000, ps->itimer_interval_us[which] % 1000000,
-			ps->itimer_value_us[which] / 1000000, ps->itimer_value_us[which] % 1000000,
-		};
-
-		if (!itv[0] && !itv[1] && !itv[2] && !itv[3])
-			continue;
-		data_reset(r);
-		e = data_put(r, itv, sizeof(itv), &a);
-		if (e == 0)
-			e = rst_call(r, SYS_setitimer, which, (long)a, 0, 0, 0, 0, NULL);
-	}
-	for (int res = 0; res < NRLIMITS && e == 0; res++) {
-		struct rlimit64_s lim = ps->rlimits[res];
-		struct rlimit ours;
-		long v;
-
-		/*
-		 * Without CAP_SYS_RESOURCE no hard limit can rise above ours: keep
-		 * ours then, and say so.
-		 */
-		if (getrlimit(res, &ours) == 0 && lim.max > ours.rlim_max &&
-		    ours.rlim_max != RLIM_INFINITY) {
-			pr_warn(r->ctx, "pid %d: cannot raise hard limit %d to %" PRIu64 " (sdump's is %llu), keeping %llu",
-				r->pid, res, lim.max, (unsigned long long)ours.rlim_max,
-				(unsigned long long)ours.rlim_max);
-			lim.max = ours.rlim_max;
-			lim.cur = MIN(lim.cur, lim.max);
-		}
-		data_reset(r);
-		e = data_put(r, &lim, sizeof(lim), &a);
-		if (e == 0) {
-			const long args[6] = { 0, res, (long)a, 0, 0, 0 };
-
-			e = inject_syscall_thread(r->ctx, &r->inj, &r->seized.t[0], SYS_prlimit64, args, &v);
-			if (e == 0 && v < 0)
-				pr_warn(r->ctx, "pid %d: cannot restore limit %d, ignoring: %s", r->pid, res,
-					strerror((int)-v));
-		}
-	}
-	if (e == 0)
-		e = rst_call(r, SYS_umask, ps->umask, 0, 0, 0, 0, 0, NULL);
-	if (e == 0) {
-		data_reset(r);
-		e = data_str(r, ps->cwd, &a);
-		if (e == 0)
-			e = rst_call(r, SYS_chdir, (long)a, 0, 0, 0, 0, 0, NULL);
-	}
-	if (e == 0)
-		e = rst_call(r, SYS_personality, ps->personality, 0, 0, 0, 0, 0, NULL);
-	if (e == 0 && ps->thp_disabled)
-		e = rst_call(r, SYS_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
-	/* a session leader comes back as one, a group leader too, unless it joins our job */
-	if (e == 0 && !r->opts->shell_job) {
-		if (ps->sid == ps->pid)
-			e = rst_call(r, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);
-		else if (ps->pgid == ps->pid)
-			e = rst_call(r, SYS_setpgid, 0, 0, 0, 0, 0, 0, NULL);
-		else if (ps->sid != getsid(0) || ps->pgid != getpgid(0))
-			return sd_errx(r->ctx, -EINVAL,
-				       "cannot restore pid %d: it was in session %d, group %d of other processes; restore it with --shell-job",
-				       r->pid, ps->sid, ps->pgid);
-	}
-	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore the process state of pid %d", r->pid);
-	return 0;
-}
-
-/* Last of the process-wide steps: the threads created afterwards inherit them. */
-static int restore_creds(struct rst *r)
-{
-	const struct process_state *ps = &r->ps;
-	uint64_t a;
-	int e;
-
-	data_reset(r);
-	e = data_put(r, ps->groups, ps->ngroups * sizeof(uint32_t), &a);
-	if (e == 0)
-		e = rst_call(r, SYS_setgroups, (long)ps->ngroups, (long)a, 0, 0, 0, 0, NULL);
-	if (e == 0)
-		e = rst_call(r, SYS_setresgid, ps->gid[0], ps->gid[1], ps->gid[2], 0, 0, 0, NULL);
-	if (e == 0)
-		e = rst_call(r, SYS_setresuid, ps->uid[0], ps->uid[1], ps->uid[2], 0, 0, 0, NULL);
-	if (e == 0 && ps->dumpable >= 0 && ps->dumpable <= 1)
-		e = rst_call(r, SYS_prctl, PR_SET_DUMPABLE, ps->dumpable, 0, 0, 0, 0, NULL);
-	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore the credentials of pid %d", r->pid);
-	return 0;
-}
-
-static int create_threads(struct rst *r)
-{
-	for (size_t i = 1; i < r->ps.nthreads; i++) {
-		pid_t tid = r->ps.threads[i].tid;
-		uint64_t stack_top = r->tramp + TRAMP_STACK_TOP - 8192 * i;
-		struct clone_args args = {
-			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-				 CLONE_SYSVSEM,
-			.stack = stack_top - 4096,
-			.stack_size = 4096,
-		};
-		uint64_t a = 0, at = 0;
-		int status, e;
-
-		data_reset(r);
-		e = data_put(r, &tid, sizeof(tid), &at);
-		args.set_tid = at;
-		args.set_tid_size = 1;
-		if (e == 0)
-			e = data_put(r, &args, sizeof(args), &a);
-		if (e == 0)
-			e = rst_call(r, SYS_clone3, (long)a, sizeof(args), 0, 0, 0, 0, NULL);
-		if (e < 0)
-			return sd_errx(r->ctx, e, "cannot create thread %d of pid %d", tid, r->pid);
-		/* traced from birth (PTRACE_O_TRACECLONE): it starts stopped */
-		while (waitpid(tid, &status, __WALL) < 0)
-			if (errno != EINTR)
-				return sd_err(r->ctx, -errno, "cannot wait for thread %d", tid);
-		r->seized.t[r->seized.n++] = (struct seized_thread){ .tid = tid };
-	}
-	return 0;
-}
-
-/* The registers a thread resumes with: a system call it was stopped in starts again. */
-static void final_regs(const struct thread_state *t, struct user_regs_struct *regs)
-{
-	*regs = t->regs;
-	if ((long long)regs->orig_rax >= 0) {
-		switch ((long long)regs->rax) {
-		case -ERESTARTSYS:
-		case -ERESTARTNOINTR:
-		case -ERESTARTNOHAND:
-		case -ERESTART_RESTARTBLOCK:
-			/*
-			 * ERESTART_RESTARTBLOCK would mean restart_syscall() with a
-			 * restart block this new thread does not have: the
-			 * original call starts again instead (a sleep sleeps its
-			 * whole time again, a timed wait waits again).
-			 */
-			regs->rax = regs->orig_rax;
-			regs->rip -= 2;
-			break;
-		}
-	}
-	regs->orig_rax = (unsigned long long)-1;
-}
-
-static int restore_thread_state(struct rst *r, size_t i)
-{
-	const struct thread_state *t = &r->ps.threads[i];
-	struct seized_thread *st = &r->seized.t[i];
-	uint64_t stack[3] = { t->altstack_sp, (uint64_t)(uint32_t)t->altstack_flags, t->altstack_size };
-	struct iovec iov;
-	struct sched_param sp = { .sched_priority = t->sched_priority };
-	uint64_t a;
-	int e;
-
-	data_reset(r);
-	if (t->altstack_size && !(t->altstack_flags & SS_DISABLE)) {
-		stack[1] = 0;
-		e = data_put(r, stack, sizeof(stack), &a);
-		if (e == 0)
-			e = rst_call_in(r, st, SYS_sigaltstack, (long)a, 0, 0, 0, 0, 0, NULL);
-		if (e < 0)
-			return e;
-	}
-	e = 0;
-	if (t->robust_list_len)
-		e = rst_call_in(r, st, SYS_set_robust_list, (long)t->robust_list, (long)t->robust_list_len,
-				0, 0, 0, 0, NULL);
-	if (e == 0)
-		e = rst_call_in(r, st, SYS_set_tid_address, (long)t->clear_child_tid, 0, 0, 0, 0, 0, NULL);
-	if (e == 0 && t->has_rseq)
-		e = rst_call_in(r, st, SYS_rseq, (long)t->rseq_abi, t->rseq_size, 0, t->rseq_sig, 0, 0,
-				NULL);
-	if (e == 0) {
-		data_reset(r);
-		e = data_str(r, t->comm, &a);
-		if (e == 0)
-			e = rst_call_in(r, st, SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0, NULL);
-	}
-	/* signals queued for it, and the one it was being delivered when seized */
-	for (size_t k = 0; e == 0 && k <= t->npending; k++) {
-		const uint8_t *si = k < t->npending ? t->pending[k] : (t->has_stop_signal ? t->stop_signal : NULL);
-		int signo;
-
-		if (!si)
-			continue;
-		memcpy(&signo, si, sizeof(signo));
-		data_reset(r);
-		e = data_put(r, si, SIGINFO_SIZE, &a);
-		/* in the thread itself: only it may queue itself a kernel's or kill()'s siginfo */
-		if (e == 0)
-			e = rst_call_in(r, st, SYS_rt_tgsigqueueinfo, r->pid, t->tid, signo, (long)a, 0, 0,
-					NULL);
-	}
-	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore thread %d of pid %d", t->tid, r->pid);
-	if (t->xsave) {
-		iov = (struct iovec){ t->xsave, t->xsave_len };
-		if (sd_ptrace(PTRACE_SETREGSET, t->tid, (void *)NT_X86_XSTATE, &iov) < 0)
-			return sd_err(r->ctx, -errno, "cannot restore the xstate of thread %d", t->tid);
-	} else if (sd_ptrace(PTRACE_SETFPREGS, t->tid, NULL, &t->fpregs) < 0) {
-		return sd_err(r->ctx, -errno, "cannot restore the FPU state of thread %d", t->tid);
-	}
-	if (sd_ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) < 0)
-		return sd_err(r->ctx, -errno, "cannot restore the signal mask of thread %d", t->tid);
-	if (sched_setscheduler(t->tid, t->sched_policy, &sp) < 0 && t->sched_policy != SCHED_OTHER)
-		pr_warn(r->ctx, "cannot restore the scheduling policy of thread %d, ignoring: %s", t->tid,
-			strerror(errno));
-	if (setpriority(PRIO_PROCESS, (id_t)t->tid, t->nice) < 0)
-		pr_warn(r->ctx, "cannot restore the nice value of thread %d, ignoring: %s", t->tid,
-			strerror(errno));
-	return 0;
-}
-
-/* Signals queued for the whole process: from the leader, whose tid is the pid. */
-static int restore_shared_signals(struct rst *r)
-{
-	for (size_t k = 0; k < r->ps.nshared; k++) {
-		uint64_t a;
-		int signo, e;
-
-		memcpy(&signo, r->ps.shared[k], sizeof(signo));
-		data_reset(r);
-		e = data_put(r, r->ps.shared[k], SIGINFO_SIZE, &a);
-		if (e == 0)
-			e = rst_call(r, SYS_rt_sigqueueinfo, r->pid, signo, (long)a, 0, 0, 0, NULL);
-		if (e < 0)
-			return sd_errx(r->ctx, e, "cannot queue signal %d for pid %d again", signo, r->pid);
-	}
-	return 0;
-}
-
 /* The leader's last call unmaps the trampoline; then everyone gets its registers and runs. */
 static int finish(struct rst *r)
 {
@@ -908,7 +87,7 @@ static int finish(struct rst *r)
 	int status;
 
 	for (size_t i = 1; i < r->seized.n; i++) {
-		final_regs(&r->ps.threads[i], &regs);
+		rst_final_regs(&r->ps.threads[i], &regs);
 		if (sd_ptrace(PTRACE_SETREGS, r->seized.t[i].tid, NULL, &regs) < 0)
 			return sd_err(r->ctx, -errno, "cannot set the registers of thread %d",
 				      r->seized.t[i].tid);
@@ -930,42 +109,13 @@ static int finish(struct rst *r)
 		if (WSTOPSIG(status) == (SIGTRAP | 0x80))
 			stop++;
 	}
-	final_regs(&r->ps.threads[0], &regs);
+	rst_final_regs(&r->ps.threads[0], &regs);
 	if (sd_ptrace(PTRACE_SETREGS, leader->tid, NULL, &regs) < 0)
 		return sd_err(r->ctx, -errno, "cannot set the registers of pid %d", r->pid);
 	for (size_t i = 0; i < r->seized.n; i++)
 		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL, NULL) < 0)
 			return sd_err(r->ctx, -errno, "cannot start thread %d", r->seized.t[i].tid);
 	r->seized.n = 0;
-	return 0;
-}
-
-/* Before anything starts: every file the process had must be as it was. */
-static int check_files(struct rst *r)
-{
-	const struct vma_list *vl = &r->chain.p[0].vmas;
-	int e;
-
-	for (size_t i = 0; i < vl->n; i++) {
-		if (vl->v[i].kind != VK_FILE && vl->v[i].kind != VK_FILE_SHARED)
-			continue;
-		e = check_file(r, &vl->v[i]);
-		if (e < 0)
-			return e;
-	}
-	for (size_t i = 0; i < r->fs.n; i++) {
-		const struct fd_state *d = &r->fs.fds[i];
-		struct stat st;
-
-		if (d->kind != FDK_FILE)
-			continue;
-		if (stat(d->path, &st) < 0 || st.st_ino != d->ino ||
-		    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != d->dev ||
-		    (uint64_t)st.st_size != d->size)
-			return sd_errx(r->ctx, -ESTALE,
-				       "cannot restore pid %d: file '%s' (fd %d) changed since the dump", r->pid,
-				       d->path, d->fd);
-	}
 	return 0;
 }
 
@@ -1045,25 +195,27 @@ static int run_restore(struct rst *r)
 	if (e == 0)
 		e = check_pids_free(r);
 	if (e == 0)
-		e = check_files(r);
+		e = rst_check_vma_files(r);
+	if (e == 0)
+		e = rst_check_files(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
 		 r->chain.n == 1 ? "" : "es", r->ps.nthreads, r->ps.nthreads == 1 ? "" : "s",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
-	e = start_child(r);
+	e = rst_start_child(r);
 	if (e == 0)
-		e = clear_address_space(r);
+		e = rst_clear_address_space(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;
 	rst_step(r, "create", &t, "a traced child with pid %d, its address space emptied", r->pid);
-	e = map_vmas(r);
+	e = rst_map_vmas(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "map", &t, "%zu VMAs", r->chain.p[0].vmas.n);
-	e = fill_memory(r);
+	e = rst_fill_memory(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
@@ -1073,22 +225,22 @@ static int run_restore(struct rst *r)
 		 "%s written, %" PRIu64 " pages (%" PRIu64 " by UFFDIO_COPY) from %zu frames, %u thread%s",
 		 b, r->fill.pages, r->fill.uffd_pages, r->fill.frames, r->fill.threads,
 		 r->fill.threads == 1 ? "" : "s");
-	e = restore_mm(r);
+	e = rst_restore_mm(r);
 	if (e == 0)
-		e = restore_files(r);
+		e = rst_restore_files(r);
 	if (e == 0)
-		e = restore_process(r);
+		e = rst_restore_process(r);
 	if (e == 0)
-		e = restore_creds(r);
+		e = rst_restore_creds(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "process", &t, "mm fields, %zu fd%s, handlers, timers, limits, credentials",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
-	e = create_threads(r);
+	e = rst_create_threads(r);
 	for (size_t i = 0; e == 0 && i < r->seized.n; i++)
-		e = restore_thread_state(r, i);
+		e = rst_restore_thread_state(r, i);
 	if (e == 0)
-		e = restore_shared_signals(r);
+		e = rst_restore_shared_signals(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)

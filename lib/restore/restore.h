@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The steps of a restore, one file each (restore.c runs them in order), and
+ * what they share: the restore in progress (struct rst) and the way every
+ * step acts, a system call injected into the new process with its
+ * arguments in the trampoline's data area (rst_call.c).
+ */
+#ifndef SDUMP_RESTORE_H
+#define SDUMP_RESTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "sdump.h"
+#include "chain.h"
+#include "inject.h"
+#include "pstate.h"
+#include "rst_fill.h"
+#include "seize.h"
+
+/* The trampoline: page 0 holds "syscall", the rest is data for the calls. */
+#define TRAMP_PAGES 64
+#define TRAMP_DATA 4096
+#define TRAMP_STACK_TOP (TRAMP_PAGES * 4096ul)
+#define TASK_TOP 0x7ffffffff000ull
+
+struct rst {
+	struct sdump_ctx *ctx;
+	const struct sdump_restore_opts *opts;
+	struct chain chain;
+	struct process_state ps;
+	struct files_state fs;
+	pid_t pid;
+	struct seized seized;		/* the new process's threads, traced */
+	struct injector inj;
+	int mem_fd;			/* /proc/PID/mem of the new process */
+	uint64_t tramp;
+	size_t data_used;
+	bool started;
+	struct rst_fill_stats fill;	/* of the memory fill */
+};
+
+/*
+ * System call @nr in thread @t of the new process (rst_call: in the
+ * leader). A failure of the call is an error with a message; its result
+ * goes to @ret (when not NULL) either way.
+ */
+int rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
+		long a3, long a4, long a5, long *ret);
+int rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
+	     long *ret);
+/* The same in the leader, a failure of the call returned without a message (the caller says it). */
+int rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
+
+int rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
+/* Put @len bytes in the trampoline's data area; their address in the new process. */
+int rst_data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr);
+int rst_data_str(struct rst *r, const char *s, uint64_t *ret_addr);
+/* The data area empty again, for the next call's arguments. */
+void rst_data_reset(struct rst *r);
+/* openat(AT_FDCWD, @path, @flags) in the new process, with a message on failure. */
+int rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd);
+
+/* Steps 1 and 2 (rst_child.c): the traced child with the dumped PID; its address space emptied. */
+int rst_start_child(struct rst *r);
+int rst_clear_address_space(struct rst *r);
+
+/*
+ * Step 3 (rst_memory.c): memory. rst_check_vma_files before anything is
+ * made: every mapped file must be the one of the dump, as large as it was.
+ */
+int rst_check_vma_files(struct rst *r);
+int rst_map_vmas(struct rst *r);
+int rst_fill_memory(struct rst *r);
+int rst_restore_mm(struct rst *r);
+
+/*
+ * Step 4 (rst_files.c): the fd table. rst_check_files before anything is
+ * made: every regular file an fd has open must be as it was.
+ */
+int rst_check_files(struct rst *r);
+int rst_restore_files(struct rst *r);
+
+/*
+ * Step 4 (rst_process.c): process-wide state, then the credentials; the
+ * signals queued for the whole process once every thread is there.
+ */
+int rst_restore_process(struct rst *r);
+int rst_restore_creds(struct rst *r);
+int rst_restore_shared_signals(struct rst *r);
+
+/*
+ * Steps 5 and 6 (rst_threads.c): every other thread made from the leader;
+ * the state of thread @i of the image given back to it. rst_final_regs:
+ * the registers a thread resumes with.
+ */
+int rst_create_threads(struct rst *r);
+int rst_restore_thread_state(struct rst *r, size_t i);
+void rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
+
+#endif /* SDUMP_RESTORE_H */

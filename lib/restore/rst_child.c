@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore steps 1 and 2: the new process, a traced child of ours with the
+ * dumped PID, and its address space emptied but for a trampoline page (the
+ * syscall instruction every injected call runs, their data, the threads'
+ * first stacks) and the vdso where it was.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "compat.h"
+#include "fault.h"
+#include "restore.h"
+#include "seize.h"
+
+#ifndef ARCH_MAP_VDSO_64
+#define ARCH_MAP_VDSO_64 0x2003
+#endif
+
+/* A place for the trampoline that no saved VMA uses (and below the stack gap). */
+static int pick_tramp(struct rst *r, uint64_t *ret)
+{
+	const struct vma_list *vl = &r->chain.p[0].vmas;
+	uint64_t len = TRAMP_PAGES * 4096ull, cand = 0x10000000ull;
+
+	for (size_t i = 0; i <= vl->n; i++) {
+		uint64_t next = i < vl->n ? vl->v[i].start : TASK_TOP;
+
+		if (cand + len <= next && cand + len <= TASK_TOP) {
+			*ret = cand;
+			return 0;
+		}
+		if (i < vl->n && vl->v[i].end > cand)
+			cand = vl->v[i].end + 0x100000;
+	}
+	return sd_errx(r->ctx, -ENOMEM, "restore: no room for a trampoline");
+}
+
+/* The new process: a traced child of ours with the dumped PID. */
+int rst_start_child(struct rst *r)
+{
+	struct sdump_ctx *ctx = r->ctx;
+	pid_t tid = r->pid;
+	struct clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&tid,
+		.set_tid_size = 1,
+	};
+	int status;
+	long child;
+
+	child = syscall(SYS_clone3, &args, sizeof(args));
+	if (child == 0) {
+		/* the child only waits: every further step is done to it from outside */
+		for (;;)
+			pause();
+	}
+	if (child < 0) {
+		if (errno == EEXIST)
+			return sd_errx(ctx, -EEXIST, "cannot restore pid %d: it is in use", r->pid);
+		return sd_err(ctx, -errno, "cannot create pid %d", r->pid);
+	}
+	r->started = true;
+	r->inj.pid = r->pid;
+	r->inj.ptrace_opts = PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE;
+	if (sd_ptrace(PTRACE_SEIZE, r->pid, NULL,
+		   (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE)) < 0 ||
+	    sd_ptrace(PTRACE_INTERRUPT, r->pid, NULL, NULL) < 0)
+		return sd_err(ctx, -errno, "cannot trace the new pid %d", r->pid);
+	while (waitpid(r->pid, &status, __WALL) < 0)
+		if (errno != EINTR)
+			return sd_err(ctx, -errno, "cannot wait for pid %d", r->pid);
+	r->seized.pid = r->pid;
+	r->seized.t = calloc(r->ps.nthreads, sizeof(*r->seized.t));
+	if (!r->seized.t)
+		return -ENOMEM;
+	r->seized.cap = r->ps.nthreads;
+	r->seized.t[0] = (struct seized_thread){ .tid = r->pid };
+	r->seized.n = 1;
+	return 0;
+}
+
+/* Our own address space in the child goes; the trampoline and the vdso come. */
+int rst_clear_address_space(struct rst *r)
+{
+	struct sdump_ctx *ctx = r->ctx;
+	uint8_t code[4096] = { 0x0f, 0x05, 0xcc };
+	struct sdump_rseq_configuration rc;
+	char path[64];
+	uint64_t tramp = 0;
+	long ret;
+	int e;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/mem", r->pid);
+	r->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (r->mem_fd < 0)
+		return sd_err(ctx, -errno, "cannot open '%s'", path);
+	e = pick_tramp(r, &tramp);
+	if (e < 0)
+		return e;
+	/* our libc's syscall instruction still exists in the child: the injector finds one */
+	e = rst_call(r, SYS_mmap, (long)tramp, TRAMP_PAGES * 4096l, PROT_READ | PROT_WRITE | PROT_EXEC,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0, &ret);
+	if (e < 0)
+		return e;
+	r->tramp = tramp;
+	e = rst_mem_write(r, tramp, code, sizeof(code));
+	if (e < 0)
+		return e;
+	r->inj.syscall_ip = tramp;
+	/* the rseq area registered for the thread we forked lives in memory about to go */
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, r->pid, sizeof(rc), &rc) > 0 && rc.rseq_abi_pointer) {
+		e = rst_call(r, SYS_rseq, (long)rc.rseq_abi_pointer, rc.rseq_abi_size, 1 /* UNREGISTER */,
+			     rc.signature, 0, 0, NULL);
+		if (e < 0)
+			return e;
+	}
+	e = rst_call(r, SYS_munmap, 0x1000, (long)(tramp - 0x1000), 0, 0, 0, 0, NULL);
+	if (e == 0)
+		e = rst_call(r, SYS_munmap, (long)(tramp + TRAMP_PAGES * 4096ull),
+			     (long)(TASK_TOP - tramp - TRAMP_PAGES * 4096ull), 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return e;
+	if (r->ps.mm.vvar) {
+		e = rst_call(r, SYS_arch_prctl, ARCH_MAP_VDSO_64, (long)r->ps.mm.vvar, 0, 0, 0, 0, &ret);
+		if (e < 0)
+			return sd_errx(ctx, e, "cannot map the vdso of pid %d at 0x%" PRIx64, r->pid,
+				       r->ps.mm.vvar);
+	}
+	return 0;
+}

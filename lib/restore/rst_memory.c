@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore step 3: memory. Every VMA mapped where it was (a file mapping
+ * from its file, which must be the one of the dump), filled from the chain
+ * (rst_fill.c), given its final protection; then the mm fields
+ * (PR_SET_MM_MAP: brk, args, environment, auxv, exe).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/prctl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "chain.h"
+#include "compat.h"
+#include "proc.h"
+#include "restore.h"
+#include "rst_fill.h"
+#include "util.h"
+
+/* A mapped file must still be the file that was mapped, as large as it was. */
+static int check_file(struct rst *r, const struct vma *v)
+{
+	struct stat st;
+
+	if (stat(v->path, &st) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore: file '%s' of the dump", v->path);
+	if (st.st_ino != v->ino || major(st.st_dev) != v->dev_major ||
+	    minor(st.st_dev) != v->dev_minor || (v->has_file_size && (uint64_t)st.st_size != v->file_size))
+		return sd_errx(r->ctx, -ESTALE, "cannot restore: file '%s' changed since the dump", v->path);
+	return 0;
+}
+
+/* Before anything starts: every mapped file must be as it was. */
+int rst_check_vma_files(struct rst *r)
+{
+	const struct vma_list *vl = &r->chain.p[0].vmas;
+	int e;
+
+	for (size_t i = 0; i < vl->n; i++) {
+		if (vl->v[i].kind != VK_FILE && vl->v[i].kind != VK_FILE_SHARED)
+			continue;
+		e = check_file(r, &vl->v[i]);
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+int rst_map_vmas(struct rst *r)
+{
+	const struct vma_list *vl = &r->chain.p[0].vmas;
+	long ret, fd;
+	int e;
+
+	for (size_t i = 0; i < vl->n; i++) {
+		const struct vma *v = &vl->v[i];
+		long len = (long)(v->end - v->start);
+		int flags = MAP_FIXED, prot = PROT_READ | PROT_WRITE;
+
+		switch (v->kind) {
+		case VK_VDSO:
+		case VK_VVAR:
+		case VK_VSYSCALL:
+			continue;
+		case VK_ANON:
+		case VK_SHMEM:
+			flags |= MAP_ANONYMOUS | (v->kind == VK_SHMEM ? MAP_SHARED : MAP_PRIVATE);
+			if (v->path && !strcmp(v->path, "[stack]"))
+				flags |= MAP_GROWSDOWN;
+			/*
+			 * A PROT_NONE reservation (terabytes, for some runtimes) costs
+			 * no commit charge in the process: mapped writable to be filled,
+			 * it would, and the kernel would refuse it
+			 */
+			if (v->prot == PROT_NONE && v->kind == VK_ANON)
+				flags |= MAP_NORESERVE;
+			e = rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, -1, 0, &ret);
+			break;
+		case VK_FILE:
+		case VK_FILE_SHARED:
+			if (v->kind == VK_FILE_SHARED)
+				prot = (int)v->prot;
+			e = rst_open_in_child(r, v->path,
+					      (v->kind == VK_FILE_SHARED && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY,
+					      &fd);
+			if (e < 0)
+				return e;
+			flags |= v->kind == VK_FILE ? MAP_PRIVATE : MAP_SHARED;
+			e = rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, fd, (long)v->pgoff, &ret);
+			(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+			break;
+		default:
+			continue;
+		}
+		if (e < 0)
+			return sd_errx(r->ctx, e, "cannot map 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
+				       v->start, v->end, r->pid);
+	}
+	return 0;
+}
+
+/*
+ * A userfaultfd of the new process's memory, for the fill's UFFDIO_COPY:
+ * made there by an injected userfaultfd() (user-mode only: the kernel's
+ * own accesses never wait on it), taken with pidfd_getfd() and closed
+ * there. -1 when it cannot be had: the fill then does without.
+ */
+static int take_uffd(struct rst *r)
+{
+	long fd = -1;
+	int pidfd, uffd = -1;
+
+	if (rst_try(r, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, &fd) < 0)
+		return -1;
+	pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+	if (pidfd >= 0) {
+		uffd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+		close(pidfd);
+	}
+	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	return uffd;
+}
+
+int rst_fill_memory(struct rst *r)
+{
+	const struct vma_list *vl = &r->chain.p[0].vmas;
+	struct rst_fill_stats st;
+	int e, uffd = take_uffd(r);
+
+	e = rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, &st);
+	/* closed at once: that unregisters every VMA before anything else runs */
+	zclose(&uffd);
+	if (e < 0)
+		return e;
+	r->fill = st;
+	/* final protections; shared file mappings were mapped with theirs */
+	for (size_t i = 0; i < vl->n && e == 0; i++) {
+		const struct vma *v = &vl->v[i];
+
+		if (rst_vma_filled(v))
+			e = rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
+				     (long)v->prot, 0, 0, 0, NULL);
+	}
+	return e;
+}
+
+int rst_restore_mm(struct rst *r)
+{
+	const struct mm_fields *mm = &r->ps.mm;
+	struct prctl_mm_map map = {
+		.start_code = mm->start_code,
+		.end_code = mm->end_code,
+		.start_data = mm->start_data,
+		.end_data = mm->end_data,
+		.start_brk = mm->start_brk,
+		.brk = mm->brk,
+		.start_stack = mm->start_stack,
+		.arg_start = mm->arg_start,
+		.arg_end = mm->arg_end,
+		.env_start = mm->env_start,
+		.env_end = mm->env_end,
+		.auxv_size = (__u32)mm->auxv_len,
+	};
+	uint64_t auxv, a;
+	long fd;
+	int e;
+
+	e = rst_open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
+	if (e < 0)
+		return e;
+	map.exe_fd = (__u32)fd;
+	e = rst_data_put(r, mm->auxv, mm->auxv_len, &auxv);
+	if (e < 0)
+		return e;
+	map.auxv = (__u64 *)(uintptr_t)auxv;
+	e = rst_data_put(r, &map, sizeof(map), &a);
+	if (e == 0)
+		e = rst_call(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a, sizeof(map), 0, 0, NULL);
+	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot restore the mm fields of pid %d", r->pid);
+	return 0;
+}

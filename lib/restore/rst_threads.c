@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore steps 5 and 6: the threads. Each thread but the leader is made
+ * with clone3(set_tid = TID) from the leader, then every thread gets its
+ * own state back (sigaltstack, robust list, clear_child_tid, rseq, comm,
+ * pending signals, FPU state, signal mask, scheduling); the registers it
+ * resumes with are set last, at the start (restore.c).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "fault.h"
+#include "pstate.h"
+#include "restore.h"
+#include "seize.h"
+
+/* The -ERESTART* values a system call interrupted by a stop leaves in rax. */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+int rst_create_threads(struct rst *r)
+{
+	for (size_t i = 1; i < r->ps.nthreads; i++) {
+		pid_t tid = r->ps.threads[i].tid;
+		uint64_t stack_top = r->tramp + TRAMP_STACK_TOP - 8192 * i;
+		struct clone_args args = {
+			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+				 CLONE_SYSVSEM,
+			.stack = stack_top - 4096,
+			.stack_size = 4096,
+		};
+		uint64_t a = 0, at = 0;
+		int status, e;
+
+		rst_data_reset(r);
+		e = rst_data_put(r, &tid, sizeof(tid), &at);
+		args.set_tid = at;
+		args.set_tid_size = 1;
+		if (e == 0)
+			e = rst_data_put(r, &args, sizeof(args), &a);
+		if (e == 0)
+			e = rst_call(r, SYS_clone3, (long)a, sizeof(args), 0, 0, 0, 0, NULL);
+		if (e < 0)
+			return sd_errx(r->ctx, e, "cannot create thread %d of pid %d", tid, r->pid);
+		/* traced from birth (PTRACE_O_TRACECLONE): it starts stopped */
+		while (waitpid(tid, &status, __WALL) < 0)
+			if (errno != EINTR)
+				return sd_err(r->ctx, -errno, "cannot wait for thread %d", tid);
+		r->seized.t[r->seized.n++] = (struct seized_thread){ .tid = tid };
+	}
+	return 0;
+}
+
+/* The registers a thread resumes with: a system call it was stopped in starts again. */
+void rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs)
+{
+	*regs = t->regs;
+	if ((long long)regs->orig_rax >= 0) {
+		switch ((long long)regs->rax) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			/*
+			 * ERESTART_RESTARTBLOCK would mean restart_syscall() with a
+			 * restart block this new thread does not have: the
+			 * original call starts again instead (a sleep sleeps its
+			 * whole time again, a timed wait waits again).
+			 */
+			regs->rax = regs->orig_rax;
+			regs->rip -= 2;
+			break;
+		}
+	}
+	regs->orig_rax = (unsigned long long)-1;
+}
+
+int rst_restore_thread_state(struct rst *r, size_t i)
+{
+	const struct thread_state *t = &r->ps.threads[i];
+	struct seized_thread *st = &r->seized.t[i];
+	uint64_t stack[3] = { t->altstack_sp, (uint64_t)(uint32_t)t->altstack_flags, t->altstack_size };
+	struct iovec iov;
+	struct sched_param sp = { .sched_priority = t->sched_priority };
+	uint64_t a;
+	int e;
+
+	rst_data_reset(r);
+	if (t->altstack_size && !(t->altstack_flags & SS_DISABLE)) {
+		stack[1] = 0;
+		e = rst_data_put(r, stack, sizeof(stack), &a);
+		if (e == 0)
+			e = rst_call_in(r, st, SYS_sigaltstack, (long)a, 0, 0, 0, 0, 0, NULL);
+		if (e < 0)
+			return e;
+	}
+	e = 0;
+	if (t->robust_list_len)
+		e = rst_call_in(r, st, SYS_set_robust_list, (long)t->robust_list, (long)t->robust_list_len,
+				0, 0, 0, 0, NULL);
+	if (e == 0)
+		e = rst_call_in(r, st, SYS_set_tid_address, (long)t->clear_child_tid, 0, 0, 0, 0, 0, NULL);
+	if (e == 0 && t->has_rseq)
+		e = rst_call_in(r, st, SYS_rseq, (long)t->rseq_abi, t->rseq_size, 0, t->rseq_sig, 0, 0,
+				NULL);
+	if (e == 0) {
+		rst_data_reset(r);
+		e = rst_data_str(r, t->comm, &a);
+		if (e == 0)
+			e = rst_call_in(r, st, SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0, NULL);
+	}
+	/* signals queued for it, and the one it was being delivered when seized */
+	for (size_t k = 0; e == 0 && k <= t->npending; k++) {
+		const uint8_t *si = k < t->npending ? t->pending[k] : (t->has_stop_signal ? t->stop_signal : NULL);
+		int signo;
+
+		if (!si)
+			continue;
+		memcpy(&signo, si, sizeof(signo));
+		rst_data_reset(r);
+		e = rst_data_put(r, si, SIGINFO_SIZE, &a);
+		/* in the thread itself: only it may queue itself a kernel's or kill()'s siginfo */
+		if (e == 0)
+			e = rst_call_in(r, st, SYS_rt_tgsigqueueinfo, r->pid, t->tid, signo, (long)a, 0, 0,
+					NULL);
+	}
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot restore thread %d of pid %d", t->tid, r->pid);
+	if (t->xsave) {
+		iov = (struct iovec){ t->xsave, t->xsave_len };
+		if (sd_ptrace(PTRACE_SETREGSET, t->tid, (void *)NT_X86_XSTATE, &iov) < 0)
+			return sd_err(r->ctx, -errno, "cannot restore the xstate of thread %d", t->tid);
+	} else if (sd_ptrace(PTRACE_SETFPREGS, t->tid, NULL, &t->fpregs) < 0) {
+		return sd_err(r->ctx, -errno, "cannot restore the FPU state of thread %d", t->tid);
+	}
+	if (sd_ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore the signal mask of thread %d", t->tid);
+	if (sched_setscheduler(t->tid, t->sched_policy, &sp) < 0 && t->sched_policy != SCHED_OTHER)
+		pr_warn(r->ctx, "cannot restore the scheduling policy of thread %d, ignoring: %s", t->tid,
+			strerror(errno));
+	if (setpriority(PRIO_PROCESS, (id_t)t->tid, t->nice) < 0)
+		pr_warn(r->ctx, "cannot restore the nice value of thread %d, ignoring: %s", t->tid,
+			strerror(errno));
+	return 0;
+}
