@@ -58,6 +58,7 @@
 #include "restore.h"
 #include "state_img.h"
 #include "util.h"
+#include "procfs.h"
 
 /* -v: one line per step of the restore, with its time since *t (then reset). */
 static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *fmt, ...)
@@ -160,10 +161,9 @@ static int check_privileges(struct rst *r)
 static int check_pids_free(struct rst *r)
 {
 	for (size_t i = 0; i < r->ps.nthreads; i++) {
-		char path[64];
+		char path[PROC_PATH_MAX];
 
-		(void)snprintf(path, sizeof(path), "/proc/%d", r->ps.threads[i].tid);
-		if (access(path, F_OK) == 0)
+		if (access(proc_path(path, r->ps.threads[i].tid, "%s", ""), F_OK) == 0)
 			return sd_errx(r->ctx, -EEXIST, "cannot restore pid %d: %s %d is in use", r->pid,
 				       i ? "thread id" : "pid", r->ps.threads[i].tid);
 	}

@@ -25,6 +25,7 @@
 #include "fault.h"
 #include "restore.h"
 #include "seize.h"
+#include "procfs.h"
 
 #ifndef ARCH_MAP_VDSO_64
 #define ARCH_MAP_VDSO_64 0x2003
@@ -99,13 +100,12 @@ int rst_clear_address_space(struct rst *r)
 	struct sdump_ctx *ctx = r->ctx;
 	uint8_t code[4096] = { 0x0f, 0x05, 0xcc };
 	struct sdump_rseq_configuration rc;
-	char path[64];
+	char path[PROC_PATH_MAX];
 	uint64_t tramp = 0;
 	long ret;
 	int e;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/mem", r->pid);
-	r->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	r->mem_fd = open(proc_path(path, r->pid, "mem"), O_RDWR | O_CLOEXEC);
 	if (r->mem_fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s'", path);
 	e = pick_tramp(r, &tramp);
