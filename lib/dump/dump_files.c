@@ -17,6 +17,7 @@
 #include "ctx.h"
 #include "compat.h"
 #include "dump_state.h"
+#include "proc.h"
 #include "util.h"
 
 static bool has_prefix(const char *s, const char *p)
@@ -44,18 +45,6 @@ int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized 
 				       "cannot dump pid %d: it has child processes (%.*s); process trees are not supported yet",
 				       pid, (int)strcspn(kids, " \n"), kids);
 	}
-	return 0;
-}
-
-/* Key=value lines of /proc/PID/fdinfo/N. */
-static int parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags)
-{
-	const char *p = strstr(buf, "pos:"), *f = strstr(buf, "flags:");
-
-	if (!p || !f)
-		return -EBADMSG;
-	*ret_pos = strtoull(p + 4, NULL, 10);
-	*ret_flags = (uint32_t)strtoul(f + 6, NULL, 8);
 	return 0;
 }
 
@@ -127,7 +116,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 		return sd_err(ctx, -errno, "cannot stat fd %d of pid %d", fd, pid);
 	(void)snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
 	r = read_file(AT_FDCWD, path, &info, NULL);
-	if (r < 0 || parse_fdinfo(info, &d->pos, &d->flags) < 0)
+	if (r < 0 || proc_parse_fdinfo(info, &d->pos, &d->flags) < 0)
 		return sd_err(ctx, r < 0 ? r : -EBADMSG, "cannot read '%s'", path);
 	/* devices as mm.img has them: major << 32 | minor */
 	d->dev = (uint64_t)major(st.st_dev) << 32 | minor(st.st_dev);

@@ -62,9 +62,13 @@ int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time);
 /* Process name from /proc/PID/comm text without the newline, into @out (16 bytes). */
 void proc_parse_comm(const char *buf, char out[16]);
 
-
 /* The Tgid: line of /proc/PID/status. */
 int proc_parse_status_tgid(const char *buf, pid_t *ret_tgid);
+/*
+ * /proc/PID/fdinfo/N: the offset ("pos:", decimal) and the open flags
+ * ("flags:", octal, O_CLOEXEC included). -EBADMSG if either is missing.
+ */
+int proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags);
 /* /proc/sys/kernel/random/boot_id "xxxxxxxx-xxxx-..." as two 64-bit halves. */
 int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo);
 

@@ -452,6 +452,37 @@ static void test_comm(void)
 	ASSERT_STREQ(out, "a b) (c");
 }
 
+static void test_fdinfo(void)
+{
+	uint64_t pos = 1;
+	uint32_t flags = 2;
+
+	/* a regular file opened O_RDWR | O_CLOEXEC | O_LARGEFILE, as the kernel prints it */
+	ASSERT_OK(proc_parse_fdinfo("pos:\t4096\nflags:\t02100002\nmnt_id:\t25\nino:\t131\n",
+				    &pos, &flags));
+	ASSERT_EQ(pos, 4096);
+	ASSERT_EQ(flags, 02100002);
+	/* a large offset, no newline at the end */
+	ASSERT_OK(proc_parse_fdinfo("pos:\t18446744073709551615\nflags:\t0100000", &pos, &flags));
+	ASSERT_EQ(pos, UINT64_MAX);
+	ASSERT_EQ(flags, 0100000);
+	/* the lines that follow the flags in some kinds' fdinfo change nothing */
+	ASSERT_OK(proc_parse_fdinfo("pos:\t0\nflags:\t04002\nmnt_id:\t15\nino:\t1057\n"
+				    "eventfd-count:                0\neventfd-id: 3\n",
+				    &pos, &flags));
+	ASSERT_EQ(pos, 0);
+	ASSERT_EQ(flags, 04002);
+
+	/* a field missing: refused, the outputs untouched */
+	pos = 7;
+	flags = 8;
+	ASSERT_EQ(proc_parse_fdinfo("pos:\t5\nmnt_id:\t25\n", &pos, &flags), -EBADMSG);
+	ASSERT_EQ(proc_parse_fdinfo("flags:\t02\nmnt_id:\t25\n", &pos, &flags), -EBADMSG);
+	ASSERT_EQ(proc_parse_fdinfo("", &pos, &flags), -EBADMSG);
+	ASSERT_EQ(pos, 7);
+	ASSERT_EQ(flags, 8);
+}
+
 int main(void)
 {
 	RUN(test_maps_realistic);
@@ -467,5 +498,6 @@ int main(void)
 	RUN(test_status_tgid);
 	RUN(test_boot_id);
 	RUN(test_comm);
+	RUN(test_fdinfo);
 	return unit_summary();
 }
