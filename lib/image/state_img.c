@@ -16,6 +16,14 @@
 #include "state_img.h"
 #include "util.h"
 
+/* files.img numbers the kinds as struct fd_state does: one cast each way */
+_Static_assert((int)FDK_FILE == (int)FD_KIND__FD_FILE, "FdKind FD_FILE");
+_Static_assert((int)FDK_DIR == (int)FD_KIND__FD_DIR, "FdKind FD_DIR");
+_Static_assert((int)FDK_CHR == (int)FD_KIND__FD_CHR, "FdKind FD_CHR");
+_Static_assert((int)FDK_PIPE == (int)FD_KIND__FD_PIPE, "FdKind FD_PIPE");
+_Static_assert((int)FDK_FIFO == (int)FD_KIND__FD_FIFO, "FdKind FD_FIFO");
+_Static_assert((int)FDK_TTY == (int)FD_KIND__FD_TTY, "FdKind FD_TTY");
+
 static ProtobufCBinaryData bin(const void *p, size_t len)
 {
 	return (ProtobufCBinaryData){ len, (uint8_t *)p };
@@ -429,7 +437,7 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 
 		/* sorted and unique, as a dump writes them: a restore places each once */
 		if (s->fd < 0 || (i > 0 && s->fd <= fs->fds[i - 1].fd) ||
-		    s->kind < FD_KIND__FD_FILE || s->kind > FD_KIND__FD_TTY ||
+		    (int)s->kind < (int)FDK_FILE || (int)s->kind > (int)FDK_MAX ||
 		    (s->has_pipe_data && s->pipe_data.len > (16u << 20))) {
 			r = bad(ctx, dir, "files.img");
 			goto out;
