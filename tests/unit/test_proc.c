@@ -483,6 +483,41 @@ static void test_fdinfo(void)
 	ASSERT_EQ(flags, 8);
 }
 
+static void test_anon_link(void)
+{
+	char name[PROC_ANON_NAME_MAX] = "untouched", longlink[256];
+
+	ASSERT_TRUE(!proc_parse_anon_link("/tmp/x", name));
+	ASSERT_TRUE(!proc_parse_anon_link("pipe:[1234]", name));
+	ASSERT_TRUE(!proc_parse_anon_link("socket:[99]", name));
+	ASSERT_TRUE(!proc_parse_anon_link("/anon_inode:[eventfd]", name));
+	ASSERT_TRUE(!proc_parse_anon_link("", name));
+	ASSERT_STREQ(name, "untouched");
+
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[eventfd]", name));
+	ASSERT_STREQ(name, "eventfd");
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[eventpoll]", name));
+	ASSERT_STREQ(name, "eventpoll");
+	/* inotify has no brackets */
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:inotify", name));
+	ASSERT_STREQ(name, "inotify");
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[io_uring]", name));
+	ASSERT_STREQ(name, "io_uring");
+	/* no closing bracket: up to the end */
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[perf_event", name));
+	ASSERT_STREQ(name, "perf_event");
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:", name));
+	ASSERT_STREQ(name, "");
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[]", name));
+	ASSERT_STREQ(name, "");
+	/* a long name is cut to fit */
+	memset(longlink, 'x', sizeof(longlink) - 1);
+	longlink[sizeof(longlink) - 1] = '\0';
+	memcpy(longlink, "anon_inode:[", 12);
+	ASSERT_TRUE(proc_parse_anon_link(longlink, name));
+	ASSERT_EQ(strlen(name), PROC_ANON_NAME_MAX - 1);
+}
+
 int main(void)
 {
 	RUN(test_maps_realistic);
@@ -499,5 +534,6 @@ int main(void)
 	RUN(test_boot_id);
 	RUN(test_comm);
 	RUN(test_fdinfo);
+	RUN(test_anon_link);
 	return unit_summary();
 }
