@@ -14,6 +14,7 @@
 #include "ctx.h"
 #include "crc32c.h"
 #include "image.h"
+#include "img_files.h"
 #include "pages_img.h"
 #include "util.h"
 
@@ -213,13 +214,13 @@ int pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned in
 			goto fail;
 		}
 	}
-	r = img_file_create(ctx, dir, "pages.img", &w->fd);
+	r = img_file_create(ctx, dir, imgfile_name(IMGF_PAGES), &w->fd);
 	if (r < 0)
 		goto fail;
 	img_header_fill(hdr, IMG_PAGES);
 	r = write_all(w->fd, hdr, sizeof(hdr));
 	if (r < 0) {
-		r = sd_err(ctx, r, "cannot write '%s/pages.img.tmp'", dir->path);
+		r = sd_err(ctx, r, "cannot write '%s/%s.tmp'", dir->path, imgfile_name(IMGF_PAGES));
 		goto fail;
 	}
 	w->file_off = IMG_HEADER_SIZE;
@@ -242,7 +243,8 @@ static int writer_error(struct pagestore_writer *w)
 	int r = w->err;
 
 	if (r == -ENOSPC || r == -EDQUOT || r == -EIO || r == -EFBIG)
-		return sd_err(w->ctx, r, "cannot write '%s/pages.img.tmp'", w->dir->path);
+		return sd_err(w->ctx, r, "cannot write '%s/%s.tmp'", w->dir->path,
+			      imgfile_name(IMGF_PAGES));
 	return sd_err(w->ctx, r, "cannot compress pages");
 }
 
@@ -323,7 +325,7 @@ int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame *
 		pthread_join(w->threads[w->nstarted - 1], NULL);
 	if (r < 0)
 		return r;
-	r = img_file_commit(w->ctx, w->dir, "pages.img", w->fd);
+	r = img_file_commit(w->ctx, w->dir, imgfile_name(IMGF_PAGES), w->fd);
 	if (r < 0)
 		return r;
 	*ret_frames = w->frames;

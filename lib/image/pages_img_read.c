@@ -14,6 +14,7 @@
 #include "ctx.h"
 #include "crc32c.h"
 #include "image.h"
+#include "img_files.h"
 #include "pages_img.h"
 #include "util.h"
 
@@ -23,6 +24,7 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 			  struct pagestore_reader *ret_r)
 {
 	struct pagestore_reader r = { .fd = -1, .cached = SIZE_MAX, .last = SIZE_MAX };
+	const char *name = imgfile_name(IMGF_PAGES);
 	uint8_t hdr[IMG_HEADER_SIZE];
 	uint64_t off = IMG_HEADER_SIZE;
 	size_t zmax = 0;
@@ -33,12 +35,12 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 	if (frame_size == 0 || frame_size > PAGESTORE_FRAME_SIZE * 16 ||
 	    stream_bytes / frame_size + (stream_bytes % frame_size != 0) != nframes)
 		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: bad page frame table", dir->path);
-	r.fd = openat(dir->dirfd, "pages.img", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	r.fd = openat(dir->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (r.fd < 0)
-		return sd_err(ctx, -errno, "cannot open '%s/pages.img'", dir->path);
+		return sd_err(ctx, -errno, "cannot open '%s/%s'", dir->path, name);
 	r.frame_off = malloc((nframes ? nframes : 1) * sizeof(*r.frame_off));
 	if (!r.frame_off) {
-		e = sd_err(ctx, -ENOMEM, "cannot read '%s/pages.img'", dir->path);
+		e = sd_err(ctx, -ENOMEM, "cannot read '%s/%s'", dir->path, name);
 		goto fail;
 	}
 	for (size_t i = 0; i < nframes; i++) {
@@ -47,14 +49,14 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 		zmax = MAX(zmax, frames[i].csize);
 	}
 	if (fstat(r.fd, &st) < 0) {
-		e = sd_err(ctx, -errno, "cannot stat '%s/pages.img'", dir->path);
+		e = sd_err(ctx, -errno, "cannot stat '%s/%s'", dir->path, name);
 		goto fail;
 	}
 	n = pread_all(r.fd, hdr, sizeof(hdr), 0);
 	if (!S_ISREG(st.st_mode) || off != file_size || (uint64_t)st.st_size != file_size || n != sizeof(hdr) ||
 	    img_header_check(hdr, IMG_PAGES) < 0) {
-		e = sd_errx(ctx, -EBADMSG, "image file '%s/pages.img' is corrupt or truncated",
-			    dir->path);
+		e = sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt or truncated",
+			    dir->path, name);
 		goto fail;
 	}
 	if (zmax > ZSTD_compressBound(frame_size)) {
@@ -65,7 +67,7 @@ int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 	r.zbuf = malloc(zmax ? zmax : 1);
 	r.dctx = ZSTD_createDCtx();
 	if (!r.buf || !r.zbuf || !r.dctx) {
-		e = sd_err(ctx, -ENOMEM, "cannot read '%s/pages.img'", dir->path);
+		e = sd_err(ctx, -ENOMEM, "cannot read '%s/%s'", dir->path, name);
 		goto fail;
 	}
 	r.path = dir->path;
@@ -111,18 +113,20 @@ static enum frame_fault decode_frame(const struct pagestore_reader *r, ZSTD_DCtx
 static int frame_error(struct sdump_ctx *ctx, const struct pagestore_reader *r, size_t i,
 		       enum frame_fault fault, int err)
 {
+	const char *name = imgfile_name(IMGF_PAGES);
+
 	switch (fault) {
 	case FRAME_OK:
 		break;
 	case FRAME_READ:
-		return sd_err(ctx, err, "cannot read '%s/pages.img'", r->path);
+		return sd_err(ctx, err, "cannot read '%s/%s'", r->path, name);
 	case FRAME_CHECKSUM:
 		return sd_errx(ctx, -EBADMSG,
-			       "image file '%s/pages.img' is corrupt: checksum mismatch in frame %zu",
-			       r->path, i);
+			       "image file '%s/%s' is corrupt: checksum mismatch in frame %zu",
+			       r->path, name, i);
 	case FRAME_BAD:
-		return sd_errx(ctx, -EBADMSG, "image file '%s/pages.img' is corrupt: bad frame %zu",
-			       r->path, i);
+		return sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: bad frame %zu",
+			       r->path, name, i);
 	}
 	return 0;
 }
@@ -437,16 +441,18 @@ void pagestore_decoder_release(struct pagestore_decoder *d)
 
 int pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r)
 {
+	const char *name = imgfile_name(IMGF_PAGES);
+
 	for (size_t i = 0; i < r->nframes; i++) {
 		const struct pagestore_frame *f = &r->frames[i];
 		ssize_t n = pread_all(r->fd, r->zbuf, f->csize, (off_t)r->frame_off[i]);
 
 		if (n < 0)
-			return sd_err(ctx, (int)n, "cannot read '%s/pages.img'", r->path);
+			return sd_err(ctx, (int)n, "cannot read '%s/%s'", r->path, name);
 		if ((size_t)n != f->csize || crc32c(0, r->zbuf, f->csize) != f->crc32c)
 			return sd_errx(ctx, -EBADMSG,
-				       "image file '%s/pages.img' is corrupt: checksum mismatch in frame %zu",
-				       r->path, i);
+				       "image file '%s/%s' is corrupt: checksum mismatch in frame %zu",
+				       r->path, name, i);
 	}
 	return 0;
 }
