@@ -14,6 +14,7 @@
 #include "crc32c.h"
 #include "fault.h"
 #include "image.h"
+#include "img_files.h"
 #include "util.h"
 
 /*
@@ -179,12 +180,13 @@ int img_dir_open(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_di
 	d.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d.dirfd < 0)
 		return sd_err(ctx, -errno, "cannot open image directory '%s'", path);
-	if (faccessat(d.dirfd, "inventory.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (faccessat(d.dirfd, imgfile_name(IMGF_INVENTORY), F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = -errno;
 		zclose(&d.dirfd);
 		if (r == -ENOENT)
-			return sd_errx(ctx, r, "'%s' is not an sdump image: no inventory.img", path);
-		return sd_err(ctx, r, "cannot open '%s/inventory.img'", path);
+			return sd_errx(ctx, r, "'%s' is not an sdump image: no %s", path,
+				       imgfile_name(IMGF_INVENTORY));
+		return sd_err(ctx, r, "cannot open '%s/%s'", path, imgfile_name(IMGF_INVENTORY));
 	}
 	d.path = strdup(path);
 	if (!d.path) {
@@ -226,7 +228,7 @@ void img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir)
 		return;
 	/* The inventory first: from here on the directory is no image, whatever happens. */
 	for (size_t i = 0; i < dir->nfiles; i++) {
-		if (strcmp(dir->files[i], "inventory.img"))
+		if (strcmp(dir->files[i], imgfile_name(IMGF_INVENTORY)))
 			continue;
 		if (unlinkat(dir->dirfd, dir->files[i], 0) < 0 && errno != ENOENT)
 			pr_warn(ctx, "cannot remove '%s/%s', ignoring: %s", dir->path, dir->files[i],

@@ -9,6 +9,7 @@
 #define LOG_PREFIX "pagemap: "
 #include "ctx.h"
 #include "image.h"
+#include "img_files.h"
 #include "pagemap.pb-c.h"
 #include "pagemap_img.h"
 #include "util.h"
@@ -84,7 +85,7 @@ int pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmimg *
 	fr = calloc(pm->nframes ? pm->nframes : 1, sizeof(*fr));
 	frp = calloc(pm->nframes ? pm->nframes : 1, sizeof(*frp));
 	if (!fr || !frp) {
-		r = sd_err(ctx, -ENOMEM, "cannot encode pagemap.img");
+		r = sd_err(ctx, -ENOMEM, "cannot encode %s", imgfile_name(IMGF_PAGEMAP));
 		goto out;
 	}
 	for (size_t i = 0; i < pm->nframes; i++) {
@@ -114,10 +115,10 @@ int pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmimg *
 		r = img_rec_add(&w, &pe.base);
 	}
 	if (r < 0) {
-		r = sd_err(ctx, r, "cannot encode pagemap.img");
+		r = sd_err(ctx, r, "cannot encode %s", imgfile_name(IMGF_PAGEMAP));
 		goto out;
 	}
-	r = img_rec_commit(ctx, dir, "pagemap.img", IMG_PAGEMAP, &w, ret_size);
+	r = imgfile_rec_commit(ctx, dir, IMGF_PAGEMAP, &w, ret_size);
 out:
 	img_rec_writer_release(&w);
 	free(fr);
@@ -127,7 +128,8 @@ out:
 
 static int bad(struct sdump_ctx *ctx, struct img_dir *dir, const char *what)
 {
-	return sd_errx(ctx, -EBADMSG, "image file '%s/pagemap.img' is corrupt: %s", dir->path, what);
+	return sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: %s", dir->path,
+		       imgfile_name(IMGF_PAGEMAP), what);
 }
 
 /* Why the run @e cannot be, or NULL. */
@@ -153,13 +155,14 @@ static const char *check_entry(const struct pmimg *pm, const struct pm_entry *pr
 
 int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
 {
+	const char *name = imgfile_name(IMGF_PAGEMAP);
 	struct img_rec_reader rd;
 	struct pmimg pm = { 0 };
 	PagemapHead *head = NULL;
 	ProtobufCMessage *m;
 	int r;
 
-	r = img_rec_open(ctx, dir, "pagemap.img", IMG_PAGEMAP, &rd);
+	r = imgfile_rec_open(ctx, dir, IMGF_PAGEMAP, &rd);
 	if (r < 0)
 		return r;
 	r = img_rec_next(&rd, &pagemap_head__descriptor, &m);
@@ -180,7 +183,7 @@ int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
 	pm.nframes = head->n_frames;
 	pm.frames = calloc(pm.nframes ? pm.nframes : 1, sizeof(*pm.frames));
 	if (!pm.frames) {
-		r = sd_err(ctx, -ENOMEM, "cannot read '%s/pagemap.img'", dir->path);
+		r = sd_err(ctx, -ENOMEM, "cannot read '%s/%s'", dir->path, name);
 		goto out;
 	}
 	for (size_t i = 0; i < pm.nframes; i++)
@@ -197,13 +200,13 @@ int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
 		protobuf_c_message_free_unpacked(m, NULL);
 		if (why) {
 			r = sd_errx(ctx, -EBADMSG,
-				    "image file '%s/pagemap.img' is corrupt: page run %zu (0x%" PRIx64 ", %" PRIu64 " pages): %s",
-				    dir->path, pm.list.n, e.vaddr, e.npages, why);
+				    "image file '%s/%s' is corrupt: page run %zu (0x%" PRIx64 ", %" PRIu64 " pages): %s",
+				    dir->path, name, pm.list.n, e.vaddr, e.npages, why);
 			goto out;
 		}
 		/* no merging on read: keep what the image says, one entry a record */
 		if (ARRAY_RESERVE(pm.list.e, pm.list.cap, pm.list.n + 1, 256) < 0) {
-			r = sd_err(ctx, -ENOMEM, "cannot read '%s/pagemap.img'", dir->path);
+			r = sd_err(ctx, -ENOMEM, "cannot read '%s/%s'", dir->path, name);
 			goto out;
 		}
 		pm.list.e[pm.list.n++] = e;

@@ -10,6 +10,7 @@
 #define LOG_PREFIX "image: "
 #include "ctx.h"
 #include "image.h"
+#include "img_files.h"
 #include "inventory.pb-c.h"
 #include "mm.pb-c.h"
 #include "pass_img.h"
@@ -60,7 +61,7 @@ int passimg_write_inventory(struct sdump_ctx *ctx, struct img_dir *dir, const st
 	inv.has_boot_id_hi = inv.has_boot_id_lo = true;
 	inv.boot_id_hi = m->boot_id_hi;
 	inv.boot_id_lo = m->boot_id_lo;
-	return img_write_one(ctx, dir, "inventory.img", IMG_INVENTORY, &inv.base, NULL);
+	return imgfile_write_one(ctx, dir, IMGF_INVENTORY, 0, &inv.base, NULL);
 }
 
 static bool is_hex_id(const char *s)
@@ -80,7 +81,7 @@ int passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pa
 	Inventory *inv;
 	int r;
 
-	r = img_read_one(ctx, dir, "inventory.img", IMG_INVENTORY, &inventory__descriptor, &msg);
+	r = imgfile_read_one(ctx, dir, IMGF_INVENTORY, 0, &msg);
 	if (r < 0)
 		return r;
 	inv = (Inventory *)msg;
@@ -92,8 +93,8 @@ int passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pa
 		 inv->pid <= 0 || inv->page_size < 4096 || inv->page_size > (1u << 21) ||
 		 (inv->page_size & (inv->page_size - 1)) ||
 		 (inv->kind != PASS_KIND__PASS_DUMP && inv->kind != PASS_KIND__PASS_PRE_DUMP))
-		r = sd_errx(ctx, -EBADMSG, "image file '%s/inventory.img' is corrupt: bad values",
-			    dir->path);
+		r = sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: bad values",
+			    dir->path, imgfile_name(IMGF_INVENTORY));
 	if (r == 0) {
 		m.format_version = inv->format_version;
 		copy_str(m.pass_id, sizeof(m.pass_id), inv->pass_id);
@@ -126,7 +127,7 @@ int passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vm
 	int r;
 
 	if (!v || !vp) {
-		r = sd_err(ctx, -ENOMEM, "cannot encode mm.img");
+		r = sd_err(ctx, -ENOMEM, "cannot encode %s", imgfile_name(IMGF_MM));
 		goto out;
 	}
 	if (vmas->n > MM_MAX_VMAS) {
@@ -162,9 +163,9 @@ int passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vm
 	mm.vmas = vp;
 	r = img_rec_add(&w, &mm.base);
 	if (r < 0)
-		r = sd_err(ctx, r, "cannot encode mm.img");
+		r = sd_err(ctx, r, "cannot encode %s", imgfile_name(IMGF_MM));
 	else
-		r = img_rec_commit(ctx, dir, "mm.img", IMG_MM, &w, ret_size);
+		r = imgfile_rec_commit(ctx, dir, IMGF_MM, &w, ret_size);
 out:
 	img_rec_writer_release(&w);
 	free(v);
@@ -175,23 +176,24 @@ out:
 int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_size,
 		    struct vma_list *ret_vmas)
 {
+	const char *name = imgfile_name(IMGF_MM);
 	struct vma_list l = { 0 };
 	ProtobufCMessage *msg;
 	Mm *mm;
 	int r;
 
-	r = img_read_one(ctx, dir, "mm.img", IMG_MM, &mm__descriptor, &msg);
+	r = imgfile_read_one(ctx, dir, IMGF_MM, 0, &msg);
 	if (r < 0)
 		return r;
 	mm = (Mm *)msg;
 	if (mm->n_vmas > MM_MAX_VMAS) {
-		r = sd_errx(ctx, -EBADMSG, "image file '%s/mm.img' is corrupt: %zu VMAs, more than the %u sdump takes",
-			    dir->path, mm->n_vmas, MM_MAX_VMAS);
+		r = sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: %zu VMAs, more than the %u sdump takes",
+			    dir->path, name, mm->n_vmas, MM_MAX_VMAS);
 		goto out;
 	}
 	l.v = calloc(mm->n_vmas ? mm->n_vmas : 1, sizeof(*l.v));
 	if (!l.v) {
-		r = sd_err(ctx, -ENOMEM, "cannot read '%s/mm.img'", dir->path);
+		r = sd_err(ctx, -ENOMEM, "cannot read '%s/%s'", dir->path, name);
 		goto out;
 	}
 	l.cap = mm->n_vmas ? mm->n_vmas : 1;
@@ -215,8 +217,8 @@ int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_si
 			why = "its file offset overflows";
 		if (why) {
 			r = sd_errx(ctx, -EBADMSG,
-				    "image file '%s/mm.img' is corrupt: VMA %zu (0x%" PRIx64 "-0x%" PRIx64 "): %s",
-				    dir->path, i, s->start, s->end, why);
+				    "image file '%s/%s' is corrupt: VMA %zu (0x%" PRIx64 "-0x%" PRIx64 "): %s",
+				    dir->path, name, i, s->start, s->end, why);
 			goto out;
 		}
 		d->start = s->start;
@@ -233,7 +235,7 @@ int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_si
 		if (s->path) {
 			d->path = strdup(s->path);
 			if (!d->path) {
-				r = sd_err(ctx, -ENOMEM, "cannot read '%s/mm.img'", dir->path);
+				r = sd_err(ctx, -ENOMEM, "cannot read '%s/%s'", dir->path, name);
 				goto out;
 			}
 		}
@@ -272,7 +274,7 @@ int passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		s.has_live_pages_frozen = true;
 		s.live_pages_frozen = st->live_pages_frozen;
 	}
-	return img_write_one(ctx, dir, "stats.img", IMG_STATS, &s.base, NULL);
+	return imgfile_write_one(ctx, dir, IMGF_STATS, 0, &s.base, NULL);
 }
 
 int passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdump_stats *ret_st)
@@ -281,7 +283,7 @@ int passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdump_
 	Stats *s;
 	int r;
 
-	r = img_read_one(ctx, dir, "stats.img", IMG_STATS, &stats__descriptor, &msg);
+	r = imgfile_read_one(ctx, dir, IMGF_STATS, 0, &msg);
 	if (r < 0)
 		return r;
 	s = (Stats *)msg;

@@ -11,10 +11,19 @@
 #include "core.pb-c.h"
 #include "files.pb-c.h"
 #include "image.h"
+#include "img_files.h"
 #include "process.pb-c.h"
 #include "pstate.h"
 #include "state_img.h"
 #include "util.h"
+
+/* files.img numbers the kinds as struct fd_state does: one cast each way */
+_Static_assert((int)FDK_FILE == (int)FD_KIND__FD_FILE, "FdKind FD_FILE");
+_Static_assert((int)FDK_DIR == (int)FD_KIND__FD_DIR, "FdKind FD_DIR");
+_Static_assert((int)FDK_CHR == (int)FD_KIND__FD_CHR, "FdKind FD_CHR");
+_Static_assert((int)FDK_PIPE == (int)FD_KIND__FD_PIPE, "FdKind FD_PIPE");
+_Static_assert((int)FDK_FIFO == (int)FD_KIND__FD_FIFO, "FdKind FD_FIFO");
+_Static_assert((int)FDK_TTY == (int)FD_KIND__FD_TTY, "FdKind FD_TTY");
 
 static ProtobufCBinaryData bin(const void *p, size_t len)
 {
@@ -28,7 +37,6 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	SigInfo *sig = calloc(t->npending ? t->npending : 1, sizeof(*sig));
 	SigInfo **sigp = calloc(t->npending ? t->npending : 1, sizeof(*sigp));
 	SigInfo stop = SIG_INFO__INIT;
-	char name[64];
 	uint64_t sz = 0;
 	int r;
 
@@ -72,8 +80,7 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	c.sched_policy = t->sched_policy;
 	c.sched_priority = t->sched_priority;
 	c.nice = t->nice;
-	(void)snprintf(name, sizeof(name), "core-%d.img", t->tid);
-	r = img_write_one(ctx, dir, name, IMG_CORE, &c.base, &sz);
+	r = imgfile_write_one(ctx, dir, IMGF_CORE, t->tid, &c.base, &sz);
 	*size += sz;
 	free(sig);
 	free(sigp);
@@ -95,7 +102,7 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 	int r;
 
 	if (!sh || !shp || !tids) {
-		r = sd_err(ctx, -ENOMEM, "cannot encode process.img");
+		r = sd_err(ctx, -ENOMEM, "cannot encode %s", imgfile_name(IMGF_PROCESS));
 		goto out;
 	}
 	p.pid = ps->pid;
@@ -171,7 +178,7 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 		tids[i] = ps->threads[i].tid;
 	p.n_tids = ps->nthreads;
 	p.tids = tids;
-	r = img_write_one(ctx, dir, "process.img", IMG_PROCESS, &p.base, &sz);
+	r = imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
 	*size += sz;
 out:
 	free(sh);
@@ -192,7 +199,7 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 	if (!fd || !fdp) {
 		free(fd);
 		free(fdp);
-		return sd_err(ctx, -ENOMEM, "cannot encode files.img");
+		return sd_err(ctx, -ENOMEM, "cannot encode %s", imgfile_name(IMGF_FILES));
 	}
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct fd_state *d = &fs->fds[i];
@@ -216,7 +223,7 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 	}
 	f.n_fds = fs->n;
 	f.fds = fdp;
-	r = img_write_one(ctx, dir, "files.img", IMG_FILES, &f.base, &sz);
+	r = imgfile_write_one(ctx, dir, IMGF_FILES, 0, &f.base, &sz);
 	*size += sz;
 	free(fd);
 	free(fdp);
@@ -258,11 +265,11 @@ static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, st
 {
 	ProtobufCMessage *m;
 	ThreadCore *c;
-	char name[64];
+	char name[IMG_NAME_MAX];
 	int r = 0;
 
-	(void)snprintf(name, sizeof(name), "core-%d.img", tid);
-	r = img_read_one(ctx, dir, name, IMG_CORE, &thread_core__descriptor, &m);
+	imgfile_name_tid(IMGF_CORE, tid, name);
+	r = imgfile_read_one(ctx, dir, IMGF_CORE, tid, &m);
 	if (r < 0)
 		return r;
 	c = (ThreadCore *)m;
@@ -321,14 +328,14 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	Process *p;
 	int r = 0;
 
-	r = img_read_one(ctx, dir, "process.img", IMG_PROCESS, &process__descriptor, &m);
+	r = imgfile_read_one(ctx, dir, IMGF_PROCESS, 0, &m);
 	if (r < 0)
 		return r;
 	p = (Process *)m;
 	if (p->n_sigactions > NSIG_MAX || p->n_rlimits > NRLIMITS || p->n_itimers > 3 ||
 	    p->n_uid != 4 || p->n_gid != 4 || p->n_groups > ARRAY_SIZE(ps->groups) ||
 	    p->n_tids == 0 || p->n_tids > 65536 || p->mm->auxv.len > 65536 || p->n_shared_pending > 4096) {
-		r = bad(ctx, dir, "process.img");
+		r = bad(ctx, dir, imgfile_name(IMGF_PROCESS));
 		goto out;
 	}
 	ps->pid = p->pid;
@@ -339,7 +346,7 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 		const SigAction *s = p->sigactions[i];
 
 		if (s->sig < 1 || s->sig > NSIG_MAX) {
-			r = bad(ctx, dir, "process.img");
+			r = bad(ctx, dir, imgfile_name(IMGF_PROCESS));
 			goto out;
 		}
 		ps->sigactions[s->sig - 1] = (struct ksigaction){ s->handler, s->flags, s->restorer, s->mask };
@@ -410,12 +417,12 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 	Files *f;
 	int r = 0;
 
-	r = img_read_one(ctx, dir, "files.img", IMG_FILES, &files__descriptor, &m);
+	r = imgfile_read_one(ctx, dir, IMGF_FILES, 0, &m);
 	if (r < 0)
 		return r;
 	f = (Files *)m;
 	if (f->n_fds > FILES_MAX_FDS) {
-		r = bad(ctx, dir, "files.img");
+		r = bad(ctx, dir, imgfile_name(IMGF_FILES));
 		goto out;
 	}
 	fs->fds = calloc(f->n_fds ? f->n_fds : 1, sizeof(*fs->fds));
@@ -429,9 +436,9 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 
 		/* sorted and unique, as a dump writes them: a restore places each once */
 		if (s->fd < 0 || (i > 0 && s->fd <= fs->fds[i - 1].fd) ||
-		    s->kind < FD_KIND__FD_FILE || s->kind > FD_KIND__FD_TTY ||
+		    (int)s->kind < (int)FDK_FILE || (int)s->kind > (int)FDK_MAX ||
 		    (s->has_pipe_data && s->pipe_data.len > (16u << 20))) {
-			r = bad(ctx, dir, "files.img");
+			r = bad(ctx, dir, imgfile_name(IMGF_FILES));
 			goto out;
 		}
 		/* counted at once: files_state_release() frees what it holds on any failure */

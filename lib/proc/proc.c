@@ -244,6 +244,29 @@ int proc_parse_status_tgid(const char *buf, pid_t *ret_tgid)
 	return 0;
 }
 
+int proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags)
+{
+	const char *p = strstr(buf, "pos:"), *f = strstr(buf, "flags:");
+
+	if (!p || !f)
+		return -EBADMSG;
+	*ret_pos = strtoull(p + 4, NULL, 10);
+	*ret_flags = (uint32_t)strtoul(f + 6, NULL, 8);
+	return 0;
+}
+
+bool proc_parse_anon_link(const char *link, char ret_name[PROC_ANON_NAME_MAX])
+{
+	const char *a;
+
+	if (!has_prefix(link, "anon_inode:"))
+		return false;
+	a = link + strlen("anon_inode:");
+	a += a[0] == '[';
+	(void)snprintf(ret_name, PROC_ANON_NAME_MAX, "%.*s", (int)strcspn(a, "]"), a);
+	return true;
+}
+
 int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo)
 {
 	uint64_t v[2] = { 0, 0 };

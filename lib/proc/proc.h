@@ -65,9 +65,21 @@ int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time);
 /* Process name from /proc/PID/comm text without the newline, into @out (16 bytes). */
 void proc_parse_comm(const char *buf, char out[16]);
 
-
 /* The Tgid: line of /proc/PID/status. */
 int proc_parse_status_tgid(const char *buf, pid_t *ret_tgid);
+/*
+ * /proc/PID/fdinfo/N: the offset ("pos:", decimal) and the open flags
+ * ("flags:", octal, O_CLOEXEC included). -EBADMSG if either is missing.
+ */
+int proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags);
+/*
+ * A /proc/PID/fd/N link to an anonymous inode, "anon_inode:[eventfd]" or
+ * "anon_inode:inotify": true, and its name without the brackets ("eventfd",
+ * cut to PROC_ANON_NAME_MAX - 1 bytes) in @ret_name. False for any other
+ * link, @ret_name untouched.
+ */
+#define PROC_ANON_NAME_MAX 64
+bool proc_parse_anon_link(const char *link, char ret_name[PROC_ANON_NAME_MAX]);
 /* /proc/sys/kernel/random/boot_id "xxxxxxxx-xxxx-..." as two 64-bit halves. */
 int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo);
 

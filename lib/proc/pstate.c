@@ -4,17 +4,20 @@
 #include "pstate.h"
 #include "util.h"
 
+static const char *const fd_kind_names[FDK_MAX + 1] = {
+	[FDK_FILE] = "file",
+	[FDK_DIR] = "dir",
+	[FDK_CHR] = "chr",
+	[FDK_PIPE] = "pipe",
+	[FDK_FIFO] = "fifo",
+	[FDK_TTY] = "tty",
+};
+
 const char *fd_kind_name(enum fd_kind k)
 {
-	switch (k) {
-	case FDK_FILE: return "file";
-	case FDK_DIR: return "dir";
-	case FDK_CHR: return "chr";
-	case FDK_PIPE: return "pipe";
-	case FDK_FIFO: return "fifo";
-	case FDK_TTY: return "tty";
-	}
-	return "?";
+	if ((unsigned int)k > FDK_MAX || !fd_kind_names[k])
+		return "?";
+	return fd_kind_names[k];
 }
 
 void process_state_release(struct process_state *ps)

@@ -83,7 +83,34 @@ struct process_state {
 	struct thread_state *threads;
 };
 
-enum fd_kind { FDK_FILE = 1, FDK_DIR, FDK_CHR, FDK_PIPE, FDK_FIFO, FDK_TTY };
+/*
+ * The kinds of fd a dump saves, numbered as FdKind in files.img. A new kind
+ * touches, each in its own file:
+ *
+ *  - its line here, and FDK_MAX if it comes last;
+ *  - its name in fd_kind_names[] (proc/pstate.c), what sdump show prints;
+ *  - its row in dump_fd_kinds[] (dump/dump_fd_kinds.c): how the dump
+ *    recognises it and what it collects beyond the generic fields (a row
+ *    that refuses it today becomes one that takes it);
+ *  - its opener in rst_fd_openers[] (restore/rst_files.c);
+ *  - its FdKind value in proto/files.proto, and the Fd fields it needs,
+ *    written and read in image/state_img.c; there too a _Static_assert
+ *    that the two numberings agree (test_image.c checks that FdKind has
+ *    no value more or fewer than FDK_FILE..FDK_MAX, and their names);
+ *  - its description under "File descriptors" in man/sdump.1, under FdKind
+ *    in man/sdump-images.5, and in README.md's paragraph on the fd table;
+ *  - a test in tests/integration: the dump in t030-dump-state.sh, the
+ *    restore in t041-restore-state.sh (a refused kind: t033-dump-refuse.sh).
+ */
+enum fd_kind {
+	FDK_FILE = 1,	/* a regular file, reopened by path */
+	FDK_DIR,
+	FDK_CHR,	/* a character device other than a terminal */
+	FDK_PIPE,
+	FDK_FIFO,	/* a named pipe */
+	FDK_TTY,	/* a terminal: the restoring shell's (--shell-job) */
+	FDK_MAX = FDK_TTY
+};
 
 struct fd_state {
 	int fd;
@@ -110,6 +137,7 @@ struct files_state {
 void process_state_release(struct process_state *ps);
 void files_state_release(struct files_state *fs);
 
+/* "file", "dir", ...: the name of kind @k, "?" for a value that is none. */
 const char *fd_kind_name(enum fd_kind k);
 
 /* What sdump show keeps of a final dump (opaque in sdump.h). */

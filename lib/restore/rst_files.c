@@ -218,8 +218,7 @@ struct rst_fd_opener {
 	bool places;
 };
 
-/* sized FDK_TTY + 1, the last kind, until pstate.h has an FDK_MAX */
-static const struct rst_fd_opener rst_fd_openers[FDK_TTY + 1] = {
+static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_FILE] = { .open = file_open },
 	[FDK_DIR] = { .open = dir_open },
 	[FDK_CHR] = { .open = chr_open },

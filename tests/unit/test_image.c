@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "files.pb-c.h"
 #include "image.h"
 #include "pagemap.pb-c.h"
+#include "pstate.h"
 #include "unit.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -517,6 +519,32 @@ static void test_rec_next_bad(void)
 	img_rec_reader_release(&rd);
 }
 
+/*
+ * files.img's FdKind and enum fd_kind name the same kinds with the same
+ * numbers (state_img.c asserts each number at build time): FdKind has
+ * FDK_MAX values, 1 to FDK_MAX, and FD_<NAME> is the kind fd_kind_name()
+ * calls <name>.
+ */
+static void test_fd_kinds_match_proto(void)
+{
+	const ProtobufCEnumDescriptor *d = &fd_kind__descriptor;
+
+	ASSERT_EQ(d->n_values, FDK_MAX);
+	for (unsigned int i = 0; i < d->n_values; i++) {
+		char want[16];
+		size_t n;
+
+		ASSERT_EQ(d->values[i].value, i + 1);
+		n = (size_t)snprintf(want, sizeof(want), "FD_%s", fd_kind_name((enum fd_kind)(i + 1)));
+		for (size_t k = 3; k < n; k++)
+			want[k] = (char)(want[k] - 'a' + 'A');
+		ASSERT_STREQ(d->values[i].name, want);
+	}
+	ASSERT_STREQ(fd_kind_name(0), "?");
+	ASSERT_STREQ(fd_kind_name((enum fd_kind)(FDK_MAX + 1)), "?");
+	ASSERT_STREQ(fd_kind_name((enum fd_kind)-1), "?");
+}
+
 int main(void)
 {
 	RUN(test_crc32c_vectors);
@@ -530,5 +558,6 @@ int main(void)
 	RUN(test_rec_extra_frame);
 	RUN(test_rec_protobuf);
 	RUN(test_rec_next_bad);
+	RUN(test_fd_kinds_match_proto);
 	return unit_summary();
 }

@@ -546,6 +546,72 @@ static void test_limit_soft(void)
 	ASSERT_EQ(proc_parse_limit_soft("Max open files   x\n", "Max open files", &v), -EBADMSG);
 }
 
+static void test_fdinfo(void)
+{
+	uint64_t pos = 1;
+	uint32_t flags = 2;
+
+	/* a regular file opened O_RDWR | O_CLOEXEC | O_LARGEFILE, as the kernel prints it */
+	ASSERT_OK(proc_parse_fdinfo("pos:\t4096\nflags:\t02100002\nmnt_id:\t25\nino:\t131\n",
+				    &pos, &flags));
+	ASSERT_EQ(pos, 4096);
+	ASSERT_EQ(flags, 02100002);
+	/* a large offset, no newline at the end */
+	ASSERT_OK(proc_parse_fdinfo("pos:\t18446744073709551615\nflags:\t0100000", &pos, &flags));
+	ASSERT_EQ(pos, UINT64_MAX);
+	ASSERT_EQ(flags, 0100000);
+	/* the lines that follow the flags in some kinds' fdinfo change nothing */
+	ASSERT_OK(proc_parse_fdinfo("pos:\t0\nflags:\t04002\nmnt_id:\t15\nino:\t1057\n"
+				    "eventfd-count:                0\neventfd-id: 3\n",
+				    &pos, &flags));
+	ASSERT_EQ(pos, 0);
+	ASSERT_EQ(flags, 04002);
+
+	/* a field missing: refused, the outputs untouched */
+	pos = 7;
+	flags = 8;
+	ASSERT_EQ(proc_parse_fdinfo("pos:\t5\nmnt_id:\t25\n", &pos, &flags), -EBADMSG);
+	ASSERT_EQ(proc_parse_fdinfo("flags:\t02\nmnt_id:\t25\n", &pos, &flags), -EBADMSG);
+	ASSERT_EQ(proc_parse_fdinfo("", &pos, &flags), -EBADMSG);
+	ASSERT_EQ(pos, 7);
+	ASSERT_EQ(flags, 8);
+}
+
+static void test_anon_link(void)
+{
+	char name[PROC_ANON_NAME_MAX] = "untouched", longlink[256];
+
+	ASSERT_TRUE(!proc_parse_anon_link("/tmp/x", name));
+	ASSERT_TRUE(!proc_parse_anon_link("pipe:[1234]", name));
+	ASSERT_TRUE(!proc_parse_anon_link("socket:[99]", name));
+	ASSERT_TRUE(!proc_parse_anon_link("/anon_inode:[eventfd]", name));
+	ASSERT_TRUE(!proc_parse_anon_link("", name));
+	ASSERT_STREQ(name, "untouched");
+
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[eventfd]", name));
+	ASSERT_STREQ(name, "eventfd");
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[eventpoll]", name));
+	ASSERT_STREQ(name, "eventpoll");
+	/* inotify has no brackets */
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:inotify", name));
+	ASSERT_STREQ(name, "inotify");
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[io_uring]", name));
+	ASSERT_STREQ(name, "io_uring");
+	/* no closing bracket: up to the end */
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[perf_event", name));
+	ASSERT_STREQ(name, "perf_event");
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:", name));
+	ASSERT_STREQ(name, "");
+	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[]", name));
+	ASSERT_STREQ(name, "");
+	/* a long name is cut to fit */
+	memset(longlink, 'x', sizeof(longlink) - 1);
+	longlink[sizeof(longlink) - 1] = '\0';
+	memcpy(longlink, "anon_inode:[", 12);
+	ASSERT_TRUE(proc_parse_anon_link(longlink, name));
+	ASSERT_EQ(strlen(name), PROC_ANON_NAME_MAX - 1);
+}
+
 int main(void)
 {
 	RUN(test_maps_realistic);
@@ -565,5 +631,7 @@ int main(void)
 	RUN(test_status_tgid);
 	RUN(test_boot_id);
 	RUN(test_comm);
+	RUN(test_fdinfo);
+	RUN(test_anon_link);
 	return unit_summary();
 }

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* The table of fd kinds of the final dump, the lookup in it, and the collectors of the kinds' own data. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "files: "
+#include "ctx.h"
+#include "compat.h"
+#include "dump_fd_kinds.h"
+#include "util.h"
+
+/* nsfs, pidfs and the like look like files but have no path to reopen */
+static bool is_special_file(const struct fd_probe *p)
+{
+	return (S_ISREG(p->st->st_mode) || S_ISDIR(p->st->st_mode)) && p->path[0] != '/';
+}
+
+/* /dev/ptmx (5:2) and the BSD-style pty masters (majors 128-135) */
+static bool is_pty_master(const struct fd_probe *p)
+{
+	unsigned int maj = major(p->st->st_rdev);
+
+	return (maj == 5 && minor(p->st->st_rdev) == 2) || (maj >= 128 && maj <= 135);
+}
+
+/* reopened by path at restore: a path that is gone cannot be */
+static bool is_deleted(const struct fd_probe *p)
+{
+	size_t len = strlen(p->path);
+
+	if (p->path[0] != '/')
+		return false;
+	return p->st->st_nlink == 0 || (len > 10 && !strcmp(p->path + len - 10, " (deleted)"));
+}
+
+/* Terminals: the pty slaves (136-143), the virtual consoles and /dev/tty (4, 5). */
+static bool is_tty(const struct fd_probe *p)
+{
+	unsigned int maj = major(p->st->st_rdev);
+
+	return (maj >= 136 && maj <= 143) || maj == 4 || (maj == 5 && minor(p->st->st_rdev) <= 1);
+}
+
+/* A pipe links to "pipe:[INODE]"; a FIFO to its path. */
+static bool is_pipe(const struct fd_probe *p)
+{
+	return strncmp(p->path, "pipe:", strlen("pipe:")) == 0;
+}
+
+/*
+ * The bytes buffered in a pipe, copied without consuming them: tee() from
+ * our copy of its read end into a pipe of ours as large.
+ */
+static int peek_pipe(int rfd, uint8_t **ret, size_t *ret_len)
+{
+	int p[2], size = fcntl(rfd, F_GETPIPE_SZ), r = 0;
+	uint8_t *buf;
+	ssize_t n, got = 0;
+
+	if (size < 0)
+		return -errno;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	if (fcntl(p[1], F_SETPIPE_SZ, size) < 0) {
+		r = -errno;
+		goto out;
+	}
+	buf = malloc((size_t)size);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	n = tee(rfd, p[1], (size_t)size, SPLICE_F_NONBLOCK);
+	if (n < 0 && errno != EAGAIN) {
+		r = -errno;
+		free(buf);
+		goto out;
+	}
+	while (n > 0 && got < n) {
+		ssize_t k = read(p[0], buf + got, (size_t)(n - got));
+
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	*ret = buf;
+	*ret_len = (size_t)got;
+out:
+	(void)close(p[0]);
+	(void)close(p[1]);
+	return r;
+}
+
+/* Pipes and FIFOs: the buffered bytes, once per pipe, from its first read end. */
+static int collect_pipe_data(struct sdump_ctx *ctx, const struct fd_probe *p,
+			     const struct files_state *done, struct fd_state *d)
+{
+	int copy, r;
+
+	if ((d->flags & O_ACCMODE) == O_WRONLY)
+		return 0;
+	for (size_t i = 0; i < done->n; i++)
+		if (done->fds[i].has_pipe_data && done->fds[i].ino == d->ino)
+			return 0;
+	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	if (copy < 0)
+		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+	r = peek_pipe(copy, &d->pipe_data, &d->pipe_data_len);
+	(void)close(copy);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read the pipe of fd %d of pid %d", p->fd, p->pid);
+	d->has_pipe_data = true;
+	return 0;
+}
+
+/*
+ * The order matters where rows overlap: the refusals come first (a deleted
+ * FIFO is refused as a deleted file, a pty master as such and not as a
+ * chr), and of two rows of one file type the narrower one (tty before chr,
+ * pipe before FIFO).
+ */
+static const struct dump_fd_kind dump_fd_kinds[] = {
+	{ .type = S_IFSOCK, .refuse = "a socket" },
+
+	/* anonymous inodes, by the name in their link: "anon_inode:[eventfd]" */
+	{ .anon = "eventpoll", .refuse = "an epoll fd" },
+	{ .anon = "eventfd", .refuse = "an eventfd fd" },
+	{ .anon = "signalfd", .refuse = "a signalfd fd" },
+	{ .anon = "timerfd", .refuse = "a timerfd fd" },
+	{ .anon = "inotify", .refuse = "an inotify fd" },
+	{ .anon = "io_uring", .refuse = "an io_uring fd" },
+	{ .anon = "pidfd", .refuse = "a pidfd fd" },
+	/* sdump's own tracking userfaultfd is left out before the table is walked */
+	{ .anon = "userfaultfd", .refuse = "a userfaultfd fd" },
+	{ .anon = "" }, /* any other, named by its name */
+
+	{ .match = is_special_file, .refuse = "a special file" },
+	{ .type = S_IFCHR, .match = is_pty_master, .refuse = "a pty master" },
+	{ .match = is_deleted, .refuse = "a deleted file" },
+
+	{ .type = S_IFREG, .kind = FDK_FILE },
+	{ .type = S_IFDIR, .kind = FDK_DIR },
+	{ .type = S_IFCHR, .match = is_tty, .kind = FDK_TTY },
+	{ .type = S_IFCHR, .kind = FDK_CHR },
+	{ .type = S_IFIFO, .match = is_pipe, .kind = FDK_PIPE, .collect = collect_pipe_data },
+	{ .type = S_IFIFO, .kind = FDK_FIFO, .collect = collect_pipe_data },
+	/* no row: "of a kind not supported yet" (a block device, say) */
+};
+
+static bool row_takes(const struct dump_fd_kind *k, const struct fd_probe *p)
+{
+	if (k->type && (p->st->st_mode & S_IFMT) != k->type)
+		return false;
+	if (!k->anon != !p->anon || (k->anon && k->anon[0] && strcmp(k->anon, p->anon)))
+		return false;
+	return !k->match || k->match(p);
+}
+
+void dump_fd_kind_what(const struct dump_fd_kind *k, const struct fd_probe *p,
+		       char ret_what[DUMP_FD_KIND_WHAT_MAX])
+{
+	if (k->refuse)
+		(void)snprintf(ret_what, DUMP_FD_KIND_WHAT_MAX, "%s", k->refuse);
+	else
+		(void)snprintf(ret_what, DUMP_FD_KIND_WHAT_MAX, "%s %s fd",
+			       strchr("aeiou", p->anon[0]) ? "an" : "a", p->anon);
+}
+
+const struct dump_fd_kind *dump_fd_kind_find(const struct fd_probe *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(dump_fd_kinds); i++)
+		if (row_takes(&dump_fd_kinds[i], p))
+			return &dump_fd_kinds[i];
+	return NULL;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* The table of the files of an image directory, and reading and writing them by their row. */
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sdump.h"
+#include "core.pb-c.h"
+#include "files.pb-c.h"
+#include "img_files.h"
+#include "inventory.pb-c.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "process.pb-c.h"
+#include "stats.pb-c.h"
+
+static const struct img_file_desc img_files[IMGF_COUNT] = {
+	[IMGF_INVENTORY] = { .name = "inventory.img", .type = IMG_INVENTORY,
+			     .layout = IMG_LAYOUT_RECORDS, .msg = &inventory__descriptor },
+	[IMGF_MM] = { .name = "mm.img", .type = IMG_MM,
+		      .layout = IMG_LAYOUT_RECORDS, .msg = &mm__descriptor },
+	[IMGF_PAGEMAP] = { .name = "pagemap.img", .type = IMG_PAGEMAP,
+			   .layout = IMG_LAYOUT_RECORDS, .msg = &pagemap_head__descriptor },
+	[IMGF_PAGES] = { .name = "pages.img", .type = IMG_PAGES,
+			 .layout = IMG_LAYOUT_FRAMES },
+	[IMGF_STATS] = { .name = "stats.img", .type = IMG_STATS,
+			 .layout = IMG_LAYOUT_RECORDS, .msg = &stats__descriptor },
+	[IMGF_CORE] = { .name = "core-<tid>.img", .type = IMG_CORE,
+			.layout = IMG_LAYOUT_RECORDS, .msg = &thread_core__descriptor,
+			.per_thread = true },
+	[IMGF_PROCESS] = { .name = "process.img", .type = IMG_PROCESS,
+			   .layout = IMG_LAYOUT_RECORDS, .msg = &process__descriptor },
+	[IMGF_FILES] = { .name = "files.img", .type = IMG_FILES,
+			 .layout = IMG_LAYOUT_RECORDS, .msg = &files__descriptor },
+};
+
+const struct img_file_desc *imgfile(enum img_file f)
+{
+	assert((unsigned int)f < IMGF_COUNT && img_files[f].name);
+	return &img_files[f];
+}
+
+const char *imgfile_name(enum img_file f)
+{
+	return imgfile(f)->name;
+}
+
+const char *imgfile_name_tid(enum img_file f, pid_t tid, char buf[IMG_NAME_MAX])
+{
+	const char *name = imgfile(f)->name, *at = strstr(name, "<tid>");
+
+	if (!imgfile(f)->per_thread || !at)
+		(void)snprintf(buf, IMG_NAME_MAX, "%s", name);
+	else
+		(void)snprintf(buf, IMG_NAME_MAX, "%.*s%d%s", (int)(at - name), name, (int)tid,
+			       at + strlen("<tid>"));
+	return buf;
+}
+
+int imgfile_write_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
+		      const ProtobufCMessage *msg, uint64_t *ret_size)
+{
+	char name[IMG_NAME_MAX];
+
+	assert(imgfile(f)->layout == IMG_LAYOUT_RECORDS);
+	return img_write_one(ctx, dir, imgfile_name_tid(f, tid, name), imgfile(f)->type, msg,
+			     ret_size);
+}
+
+int imgfile_read_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
+		     ProtobufCMessage **ret_msg)
+{
+	char name[IMG_NAME_MAX];
+
+	assert(imgfile(f)->layout == IMG_LAYOUT_RECORDS);
+	return img_read_one(ctx, dir, imgfile_name_tid(f, tid, name), imgfile(f)->type,
+			    imgfile(f)->msg, ret_msg);
+}
+
+int imgfile_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+		       struct img_rec_writer *w, uint64_t *ret_size)
+{
+	assert(imgfile(f)->layout == IMG_LAYOUT_RECORDS && !imgfile(f)->per_thread);
+	return img_rec_commit(ctx, dir, imgfile_name(f), imgfile(f)->type, w, ret_size);
+}
+
+int imgfile_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+		     struct img_rec_reader *ret_reader)
+{
+	assert(imgfile(f)->layout == IMG_LAYOUT_RECORDS && !imgfile(f)->per_thread);
+	return img_rec_open(ctx, dir, imgfile_name(f), imgfile(f)->type, ret_reader);
+}
