@@ -91,4 +91,10 @@ struct sdump_rseq_configuration {
 	__u32 pad;
 };
 
+/*
+ * The kernel's O_LARGEFILE (asm-generic/fcntl.h), which fdinfo's "flags:"
+ * shows on every fd opened by open(): glibc's O_LARGEFILE is 0 on 64-bit.
+ */
+#define O_LARGEFILE_KERNEL 0100000
+
 #endif /* SDUMP_COMPAT_H */

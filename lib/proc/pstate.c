@@ -1,6 +1,11 @@
-/* The process-state data model: what its structures own, and the names of fd kinds. */
+/* The process-state data model: what its structures own, and the names of fd kinds, locks and flags. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "compat.h"
 #include "pstate.h"
 #include "util.h"
 
@@ -37,7 +42,98 @@ void files_state_release(struct files_state *fs)
 	for (size_t i = 0; i < fs->n; i++) {
 		free(fs->fds[i].path);
 		free(fs->fds[i].pipe_data);
+		free(fs->fds[i].locks);
 	}
 	zfree(&fs->fds);
 	fs->n = 0;
+}
+
+static const char *const lock_kind_names[FLK_MAX + 1] = {
+	[FLK_POSIX] = "posix",
+	[FLK_OFD] = "ofd",
+	[FLK_FLOCK] = "flock",
+	[FLK_LEASE] = "lease",
+};
+
+const char *lock_kind_name(enum lock_kind k)
+{
+	if ((unsigned int)k > FLK_MAX || !lock_kind_names[k])
+		return "?";
+	return lock_kind_names[k];
+}
+
+void lock_describe(const struct lock_state *l, char ret_buf[LOCK_DESCRIBE_MAX])
+{
+	const char *rw = l->write ? "write" : "read";
+	char range[64];
+
+	if (l->end == LOCK_EOF)
+		(void)snprintf(range, sizeof(range), "%" PRIu64 " to the end", l->start);
+	else
+		(void)snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, l->start, l->end);
+	switch (l->kind) {
+	case FLK_POSIX:
+	case FLK_OFD:
+		(void)snprintf(ret_buf, LOCK_DESCRIBE_MAX, "%s %s lock on bytes %s",
+			       l->kind == FLK_POSIX ? "POSIX" : "OFD", rw, range);
+		break;
+	case FLK_FLOCK:
+		(void)snprintf(ret_buf, LOCK_DESCRIBE_MAX, "flock %s lock",
+			       l->write ? "exclusive" : "shared");
+		break;
+	case FLK_LEASE:
+		(void)snprintf(ret_buf, LOCK_DESCRIBE_MAX, "%s lease", rw);
+		break;
+	default:
+		(void)snprintf(ret_buf, LOCK_DESCRIBE_MAX, "lock of kind %d", (int)l->kind);
+	}
+}
+
+/* The bits fdinfo's "flags:" may show besides the access mode, in their order. */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} fd_flag_names[] = {
+	{ O_CREAT, "O_CREAT" },
+	{ O_EXCL, "O_EXCL" },
+	{ O_NOCTTY, "O_NOCTTY" },
+	{ O_TRUNC, "O_TRUNC" },
+	{ O_APPEND, "O_APPEND" },
+	{ O_NONBLOCK, "O_NONBLOCK" },
+	{ O_SYNC, "O_SYNC" }, /* O_SYNC is two bits, O_DSYNC one of them: first */
+	{ O_DSYNC, "O_DSYNC" },
+	{ O_ASYNC, "O_ASYNC" },
+	{ O_DIRECT, "O_DIRECT" },
+	{ O_LARGEFILE_KERNEL, "O_LARGEFILE" },
+	{ O_DIRECTORY, "O_DIRECTORY" },
+	{ O_NOFOLLOW, "O_NOFOLLOW" },
+	{ O_NOATIME, "O_NOATIME" },
+	{ O_CLOEXEC, "O_CLOEXEC" },
+	{ O_TMPFILE & ~O_DIRECTORY, "__O_TMPFILE" }, /* O_TMPFILE holds O_DIRECTORY */
+};
+
+void fd_flags_name(uint32_t flags, char ret_buf[FD_FLAGS_NAME_MAX])
+{
+	static const char *const acc[4] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+	size_t len;
+
+	/* an O_PATH fd has no access mode: the kernel keeps O_RDONLY's 0 */
+	if (flags & O_PATH) {
+		(void)snprintf(ret_buf, FD_FLAGS_NAME_MAX, "O_PATH");
+		flags &= ~(uint32_t)(O_PATH | O_ACCMODE);
+	} else {
+		(void)snprintf(ret_buf, FD_FLAGS_NAME_MAX, "%s", acc[flags & O_ACCMODE]);
+		flags &= ~(uint32_t)O_ACCMODE;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fd_flag_names); i++) {
+		if ((flags & fd_flag_names[i].bit) != fd_flag_names[i].bit)
+			continue;
+		len = strlen(ret_buf);
+		(void)snprintf(ret_buf + len, FD_FLAGS_NAME_MAX - len, "|%s", fd_flag_names[i].name);
+		flags &= ~fd_flag_names[i].bit;
+	}
+	if (flags) {
+		len = strlen(ret_buf);
+		(void)snprintf(ret_buf + len, FD_FLAGS_NAME_MAX - len, "|0%o", flags);
+	}
 }

@@ -112,6 +112,28 @@ enum fd_kind {
 	FDK_MAX = FDK_TTY
 };
 
+/*
+ * The kinds of file lock, numbered as LockKind in files.img; each line of
+ * /proc/locks (and of the fdinfo of the fd it is held through) is one.
+ */
+enum lock_kind {
+	FLK_POSIX = 1,	/* fcntl(F_SETLK): the process's, on a byte range */
+	FLK_OFD,	/* fcntl(F_OFD_SETLK): the open file description's, on a byte range */
+	FLK_FLOCK,	/* flock(): the open file description's, the whole file */
+	FLK_LEASE,	/* fcntl(F_SETLEASE) */
+	FLK_MAX = FLK_LEASE
+};
+
+/* end of a lock to the end of the file, however long it grows ("EOF") */
+#define LOCK_EOF UINT64_MAX
+
+struct lock_state {
+	enum lock_kind kind;
+	bool write;		/* a write (exclusive) lock or lease, else read (shared) */
+	uint64_t start, end;	/* POSIX and OFD: bytes start..end; flock and lease: 0..LOCK_EOF */
+	uint64_t dev, ino;	/* the inode as /proc/locks names it: major << 32 | minor */
+};
+
 struct fd_state {
 	int fd;
 	enum fd_kind kind;
@@ -123,10 +145,18 @@ struct fd_state {
 	uint8_t *pipe_data;	/* on one fd of each pipe */
 	size_t pipe_data_len;
 	bool has_pipe_data;
+	int owner_type, owner_pid;	/* F_GETOWN_EX: who gets its I/O signals (pid 0: nobody) */
+	int signum;			/* F_GETSIG: which signal (0: SIGIO) */
+	bool has_dup_of;		/* its open file description is shared with a lower fd: */
+	int dup_of;			/* the lowest of them */
+	size_t nlocks;			/* held through its open file description; on the lowest */
+	struct lock_state *locks;	/* fd of a shared one */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */
 #define FILES_MAX_FDS (1u << 20)
+/* The most locks an image may hold, over all its fds. */
+#define FILES_MAX_LOCKS (1u << 20)
 
 struct files_state {
 	size_t n;
@@ -139,6 +169,22 @@ void files_state_release(struct files_state *fs);
 
 /* "file", "dir", ...: the name of kind @k, "?" for a value that is none. */
 const char *fd_kind_name(enum fd_kind k);
+
+/* "posix", "ofd", "flock", "lease": the name of lock kind @k, "?" for a value that is none. */
+const char *lock_kind_name(enum lock_kind k);
+/*
+ * What a message calls lock @l: "POSIX write lock on bytes 0-99", "OFD read
+ * lock on bytes 100 to the end", "flock exclusive lock", "read lease".
+ */
+#define LOCK_DESCRIBE_MAX 96
+void lock_describe(const struct lock_state *l, char ret_buf[LOCK_DESCRIBE_MAX]);
+/*
+ * Open flags as fdinfo shows them (O_CLOEXEC included) by name:
+ * "O_RDWR|O_APPEND|O_CLOEXEC", any bit without a name in octal at the end
+ * ("O_RDONLY|020000000000").
+ */
+#define FD_FLAGS_NAME_MAX 256
+void fd_flags_name(uint32_t flags, char ret_buf[FD_FLAGS_NAME_MAX]);
 
 /* What sdump show keeps of a final dump (opaque in sdump.h). */
 struct sdump_image_state {
