@@ -24,6 +24,10 @@ _Static_assert((int)FDK_CHR == (int)FD_KIND__FD_CHR, "FdKind FD_CHR");
 _Static_assert((int)FDK_PIPE == (int)FD_KIND__FD_PIPE, "FdKind FD_PIPE");
 _Static_assert((int)FDK_FIFO == (int)FD_KIND__FD_FIFO, "FdKind FD_FIFO");
 _Static_assert((int)FDK_TTY == (int)FD_KIND__FD_TTY, "FdKind FD_TTY");
+_Static_assert((int)FLK_POSIX == (int)LOCK_KIND__LOCK_POSIX, "LockKind LOCK_POSIX");
+_Static_assert((int)FLK_OFD == (int)LOCK_KIND__LOCK_OFD, "LockKind LOCK_OFD");
+_Static_assert((int)FLK_FLOCK == (int)LOCK_KIND__LOCK_FLOCK, "LockKind LOCK_FLOCK");
+_Static_assert((int)FLK_LEASE == (int)LOCK_KIND__LOCK_LEASE, "LockKind LOCK_LEASE");
 
 static ProtobufCBinaryData bin(const void *p, size_t len)
 {
@@ -187,18 +191,55 @@ out:
 	return r;
 }
 
+/*
+ * The owner, signal, shared description and locks of @d into @fd; its locks
+ * in @lk and @lkp, from *@used on (enough for all of the table's).
+ */
+static void write_fd_extra(Fd *fd, const struct fd_state *d, Lock *lk, Lock **lkp, size_t *used)
+{
+	fd->has_owner_type = fd->has_owner_pid = d->owner_type || d->owner_pid;
+	fd->owner_type = d->owner_type;
+	fd->owner_pid = d->owner_pid;
+	fd->has_signum = d->signum != 0;
+	fd->signum = d->signum;
+	fd->has_dup_of = d->has_dup_of;
+	fd->dup_of = d->dup_of;
+	fd->n_locks = d->nlocks;
+	fd->locks = lkp + *used;
+	for (size_t k = 0; k < d->nlocks; k++) {
+		Lock *l = &lk[*used];
+
+		lock__init(l);
+		l->kind = (LockKind)d->locks[k].kind;
+		l->write = d->locks[k].write;
+		l->start = d->locks[k].start;
+		l->end = d->locks[k].end;
+		l->dev = d->locks[k].dev;
+		l->ino = d->locks[k].ino;
+		lkp[(*used)++] = l;
+	}
+}
+
 static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct files_state *fs,
 		       uint64_t *size)
 {
 	Files f = FILES__INIT;
 	Fd *fd = calloc(fs->n ? fs->n : 1, sizeof(*fd));
 	Fd **fdp = calloc(fs->n ? fs->n : 1, sizeof(*fdp));
+	size_t nlocks = 0, used = 0;
+	Lock *lk = NULL, **lkp = NULL;
 	uint64_t sz = 0;
 	int r;
 
-	if (!fd || !fdp) {
+	for (size_t i = 0; i < fs->n; i++)
+		nlocks += fs->fds[i].nlocks;
+	lk = calloc(nlocks ? nlocks : 1, sizeof(*lk));
+	lkp = calloc(nlocks ? nlocks : 1, sizeof(*lkp));
+	if (!fd || !fdp || !lk || !lkp) {
 		free(fd);
 		free(fdp);
+		free(lk);
+		free(lkp);
 		return sd_err(ctx, -ENOMEM, "cannot encode %s", imgfile_name(IMGF_FILES));
 	}
 	for (size_t i = 0; i < fs->n; i++) {
@@ -219,6 +260,7 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 			fd[i].has_pipe_data = true;
 			fd[i].pipe_data = bin(d->pipe_data, d->pipe_data_len);
 		}
+		write_fd_extra(&fd[i], d, lk, lkp, &used);
 		fdp[i] = &fd[i];
 	}
 	f.n_fds = fs->n;
@@ -227,6 +269,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 	*size += sz;
 	free(fd);
 	free(fdp);
+	free(lk);
+	free(lkp);
 	return r;
 }
 
@@ -411,9 +455,61 @@ out:
 	return r;
 }
 
+/*
+ * The owner, signal, shared description and locks of fd @i of @f into @d,
+ * checked: -EBADMSG for values no dump writes, -ENOMEM. *@nlocks counts the
+ * locks of the whole table.
+ */
+static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *nlocks)
+{
+	const Fd *s = f->fds[i];
+	bool found = false;
+
+	if ((s->has_owner_type && (s->owner_type < 0 || s->owner_type > 2)) ||
+	    (s->has_owner_pid && s->owner_pid < 0) ||
+	    (s->has_signum && (s->signum < 0 || s->signum > NSIG_MAX)))
+		return -EBADMSG;
+	d->owner_type = s->owner_type;
+	d->owner_pid = s->owner_pid;
+	d->signum = s->signum;
+	/* a lower fd of the same kind, which has none of its own */
+	for (size_t k = 0; s->has_dup_of && k < i; k++)
+		if (f->fds[k]->fd == s->dup_of && f->fds[k]->kind == s->kind && !f->fds[k]->has_dup_of)
+			found = true;
+	if (s->has_dup_of && (!found || s->n_locks))
+		return -EBADMSG;
+	d->has_dup_of = s->has_dup_of;
+	d->dup_of = s->dup_of;
+	if (s->n_locks > FILES_MAX_LOCKS - *nlocks)
+		return -EBADMSG;
+	*nlocks += s->n_locks;
+	if (!s->n_locks)
+		return 0;
+	d->locks = calloc(s->n_locks, sizeof(*d->locks));
+	if (!d->locks)
+		return -ENOMEM;
+	for (size_t k = 0; k < s->n_locks; k++) {
+		const Lock *l = s->locks[k];
+		bool ranged = l->kind == LOCK_KIND__LOCK_POSIX || l->kind == LOCK_KIND__LOCK_OFD;
+
+		if ((int)l->kind < (int)FLK_POSIX || (int)l->kind > (int)FLK_MAX ||
+		    l->start > INT64_MAX || l->end < l->start ||
+		    (l->end > INT64_MAX && l->end != LOCK_EOF) ||
+		    (!ranged && (l->start || l->end != LOCK_EOF)) ||
+		    (l->kind == LOCK_KIND__LOCK_LEASE && (int)s->kind != (int)FDK_FILE))
+			return -EBADMSG;
+		d->locks[k] = (struct lock_state){ .kind = (enum lock_kind)l->kind, .write = l->write,
+						   .start = l->start, .end = l->end,
+						   .dev = l->dev, .ino = l->ino };
+		d->nlocks++;
+	}
+	return 0;
+}
+
 static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_state *fs)
 {
 	ProtobufCMessage *m;
+	size_t nlocks = 0;
 	Files *f;
 	int r = 0;
 
@@ -467,6 +563,12 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 			if (s->pipe_data.len)
 				memcpy(d->pipe_data, s->pipe_data.data, s->pipe_data.len);
 			d->pipe_data_len = s->pipe_data.len;
+		}
+		r = read_fd_extra(f, i, d, &nlocks);
+		if (r < 0) {
+			if (r == -EBADMSG)
+				r = bad(ctx, dir, imgfile_name(IMGF_FILES));
+			goto out;
 		}
 	}
 out:
