@@ -105,7 +105,8 @@ static int collect_pipe_data(struct sdump_ctx *ctx, const struct fd_probe *p,
 {
 	int copy, r;
 
-	if ((d->flags & O_ACCMODE) == O_WRONLY)
+	/* an O_PATH fd of a FIFO holds none of its bytes */
+	if ((d->flags & O_ACCMODE) == O_WRONLY || (d->flags & O_PATH))
 		return 0;
 	for (size_t i = 0; i < done->n; i++)
 		if (done->fds[i].has_pipe_data && done->fds[i].ino == d->ino)

@@ -14,6 +14,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "files: "
 #include "ctx.h"
+#include "dump_fd_extra.h"
 #include "dump_fd_kinds.h"
 #include "dump_state.h"
 #include "proc.h"
@@ -94,6 +95,9 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 		if (r < 0)
 			return r;
 	}
+	r = dump_fd_extra(ctx, &p, info, d);
+	if (r < 0)
+		return r;
 	fs->n++;
 	return 0;
 }
@@ -107,6 +111,7 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 	if (fs->n == n) {
 		zfree(&fs->fds[n].path);
 		zfree(&fs->fds[n].pipe_data);
+		zfree(&fs->fds[n].locks);
 	}
 	return r;
 }
@@ -156,6 +161,8 @@ int files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 	}
 	for (size_t i = 0; r == 0 && i < nfds; i++)
 		r = add_fd(ctx, pid, pidfd, fds[i], &fs);
+	if (r == 0)
+		r = dump_fd_table(ctx, pid, &fs);
 	free(fds);
 	if (r < 0) {
 		files_state_release(&fs);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the final dump saves of an fd beyond its kind's fields: the owner and
+ * signal of its I/O signals, the locks held through it, which fds share one
+ * open file description; and what it refuses of these (dump_fd_extra.c).
+ * dump_files.c calls dump_fd_extra() once per fd it takes, and
+ * dump_fd_table() once the whole table is in.
+ */
+#ifndef SDUMP_DUMP_FD_EXTRA_H
+#define SDUMP_DUMP_FD_EXTRA_H
+
+#include "sdump.h"
+#include "dump_fd_kinds.h"
+#include "pstate.h"
+
+/*
+ * The owner (F_GETOWN_EX) and signal (F_GETSIG) of fd @p, and the locks its
+ * fdinfo @info lists, into @d (kind and generic fields set). Refuses, with
+ * one line: a flag no restore could give back, an owner outside the
+ * process, a lease being broken, a lock of a kind sdump does not know.
+ */
+int dump_fd_extra(struct sdump_ctx *ctx, const struct fd_probe *p, const char *info,
+		  struct fd_state *d);
+
+/*
+ * The whole table @fs of pid @pid: which fds share an open file description
+ * (kcmp; their locks then kept on the lowest only); refused, with one
+ * line: a lock /proc/locks names pid @pid as holder of that no fd of it
+ * shows, a pipe in packet mode that holds bytes.
+ */
+int dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
+
+#endif /* SDUMP_DUMP_FD_EXTRA_H */
