@@ -237,6 +237,9 @@ static int run_restore(struct rst *r)
 	rst_step(r, "process", &t, "mm fields, %zu fd%s, handlers, timers, limits, credentials",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
 	e = rst_create_threads(r);
+	/* an owner may be one of the threads */
+	if (e == 0)
+		e = rst_restore_fd_owners(r);
 	for (size_t i = 0; e == 0 && i < r->seized.n; i++)
 		e = rst_restore_thread_state(r, i);
 	if (e == 0)

@@ -83,6 +83,14 @@ int rst_restore_mm(struct rst *r);
  */
 int rst_check_files(struct rst *r);
 int rst_restore_files(struct rst *r);
+/*
+ * Step 4 (rst_fdflags.c): each fd's flags as they were once the fds are at
+ * their numbers (rst_restore_files calls it), checked against the new
+ * process's fdinfo; the owner and signal of each fd's I/O signals once its
+ * threads exist (an owner may be one of them).
+ */
+int rst_restore_fd_flags(struct rst *r);
+int rst_restore_fd_owners(struct rst *r);
 
 /*
  * Step 4 (rst_process.c): process-wide state, then the credentials; the

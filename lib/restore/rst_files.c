@@ -53,10 +53,19 @@ static int place_fd(struct rst *r, long tmp, const struct fd_state *d)
 	return e;
 }
 
-/* The flags an fd is opened again with, of those it had. */
+/*
+ * The flags an fd is opened again with, of those it had (O_CLOEXEC
+ * included). O_ASYNC only where F_SETFL cannot set it, on regular files and
+ * directories: elsewhere open() would set the flag without arming the
+ * signals, and rst_restore_fd_flags() sets it.
+ */
 static int fd_open_flags(const struct fd_state *d)
 {
-	return (int)(d->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
+	uint32_t drop = O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY;
+
+	if (d->kind != FDK_FILE && d->kind != FDK_DIR)
+		drop |= O_ASYNC;
+	return (int)(d->flags & ~drop);
 }
 
 /* Opened with @flags, at the offset it had. */
@@ -66,7 +75,8 @@ static int seekable_open(struct rst *r, const struct fd_state *d, int flags, lon
 	int e;
 
 	e = rst_open_in_child(r, d->path, flags, &tmp);
-	if (e == 0)
+	/* an O_PATH fd has no offset */
+	if (e == 0 && !(flags & O_PATH))
 		e = rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
 	if (e == 0)
 		*ret_tmp = tmp;
@@ -82,7 +92,14 @@ static int file_open(struct rst *r, size_t i, long *ret_tmp)
 
 static int dir_open(struct rst *r, size_t i, long *ret_tmp)
 {
-	return seekable_open(r, &r->fs.fds[i], O_RDONLY | O_DIRECTORY, ret_tmp);
+	const struct fd_state *d = &r->fs.fds[i];
+	struct stat st;
+
+	/* opened without O_DIRECTORY: that it is one still is checked here */
+	if (!(d->flags & O_DIRECTORY) && (stat(d->path, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return sd_errx(r->ctx, -ENOTDIR, "cannot restore pid %d: '%s' (fd %d) is no directory any more",
+			       r->pid, d->path, d->fd);
+	return seekable_open(r, d, fd_open_flags(d), ret_tmp);
 }
 
 /* A character device other than a terminal (/dev/null, ...). */
@@ -101,6 +118,9 @@ static int fifo_open(struct rst *r, size_t i, long *ret_tmp)
 	long keep, tmp;
 	int e;
 
+	/* an O_PATH fd does not open the FIFO */
+	if (flags & O_PATH)
+		return rst_open_in_child(r, d->path, flags, ret_tmp);
 	/*
 	 * Read-write first: that open never blocks and holds the FIFO
 	 * open at both ends while we write its bytes back and open it
@@ -286,10 +306,17 @@ int rst_restore_files(struct rst *r)
 			return sd_errx(ctx, -EOPNOTSUPP,
 				       "cannot restore pid %d: fd %d (%s) is of a kind not supported yet (%s)",
 				       r->pid, d->fd, d->path, fd_kind_name(d->kind));
-		e = op->open(r, i, &tmp);
-		if (e == 0 && !op->places)
+		/* an fd sharing the open file description of a lower one: a dup of it */
+		if (d->has_dup_of && !op->places)
+			e = rst_call(r, SYS_dup3, d->dup_of, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
+				     0, 0, 0, NULL);
+		else
+			e = op->open(r, i, &tmp);
+		if (e == 0 && !op->places && !d->has_dup_of)
 			e = place_fd(r, tmp, d);
 	}
+	if (e == 0)
+		e = rst_restore_fd_flags(r);
 	if (e < 0)
 		return sd_errx(ctx, e, "cannot restore the fds of pid %d", r->pid);
 	return 0;
