@@ -192,6 +192,9 @@ static int run_restore(struct rst *r)
 		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: the first thread is not the leader",
 			       r->opts->dir);
 	e = check_privileges(r);
+	/* before the PIDs: after a dump -R the process that holds them holds its locks too */
+	if (e == 0)
+		e = rst_check_locks(r);
 	if (e == 0)
 		e = check_pids_free(r);
 	if (e == 0)

@@ -91,6 +91,15 @@ int rst_restore_files(struct rst *r);
  */
 int rst_restore_fd_flags(struct rst *r);
 int rst_restore_fd_owners(struct rst *r);
+/*
+ * Step 4 (rst_locks.c): rst_check_locks before anything is made: every
+ * lock of the image must be free by /proc/locks, and no file to reopen
+ * under another process's lease. rst_take_locks, last of the fds (called
+ * by rst_restore_files): each lock taken again through its fd, without
+ * waiting.
+ */
+int rst_check_locks(struct rst *r);
+int rst_take_locks(struct rst *r);
 
 /*
  * Step 4 (rst_process.c): process-wide state, then the credentials; the

@@ -317,6 +317,9 @@ int rst_restore_files(struct rst *r)
 	}
 	if (e == 0)
 		e = rst_restore_fd_flags(r);
+	/* last: no fd of the process is closed or replaced after its locks are taken */
+	if (e == 0)
+		e = rst_take_locks(r);
 	if (e < 0)
 		return sd_errx(ctx, e, "cannot restore the fds of pid %d", r->pid);
 	return 0;
