@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sdump show: an image described as text or as one JSON object. */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -149,6 +150,32 @@ static void process_json(FILE *out, const struct process_state *ps)
 		ps->dumpable);
 }
 
+/* The flags by name, the owner and signal, the shared description and the locks of @d. */
+static void fd_extra_json(FILE *out, const struct fd_state *d)
+{
+	char names[FD_FLAGS_NAME_MAX];
+
+	fd_flags_name(d->flags, names);
+	fprintf(out, ",\"flag_names\":\"%s\",\"owner\":{\"type\":%d,\"pid\":%d},\"signal\":%d,\"dup_of\":",
+		names, d->owner_type, d->owner_pid, d->signum);
+	if (d->has_dup_of)
+		fprintf(out, "%d", d->dup_of);
+	else
+		fprintf(out, "null");
+	fprintf(out, ",\"locks\":[");
+	for (size_t k = 0; k < d->nlocks; k++) {
+		const struct lock_state *l = &d->locks[k];
+
+		fprintf(out, "%s{\"kind\":\"%s\",\"write\":%s,\"start\":%" PRIu64 ",\"end\":", k ? "," : "",
+			lock_kind_name(l->kind), l->write ? "true" : "false", l->start);
+		if (l->end == LOCK_EOF)
+			fprintf(out, "null}");
+		else
+			fprintf(out, "%" PRIu64 "}", l->end);
+	}
+	fprintf(out, "]");
+}
+
 static void files_json(FILE *out, const struct files_state *fs)
 {
 	fprintf(out, ",\"files\":[");
@@ -165,7 +192,9 @@ static void files_json(FILE *out, const struct files_state *fs)
 			fd_kind_name(d->kind));
 		json_str(out, d->path);
 		fprintf(out, ",\"flags\":%u,\"pos\":%" PRIu64 ",\"pipe_id\":%" PRIu64
-			",\"pipe_data_len\":%zu}", d->flags, d->pos, pipe ? d->ino : 0, len);
+			",\"pipe_data_len\":%zu", d->flags, d->pos, pipe ? d->ino : 0, len);
+		fd_extra_json(out, d);
+		fprintf(out, "}");
 	}
 	fprintf(out, "]");
 }
@@ -251,6 +280,30 @@ static const char *vis(char *buf, size_t size, const char *s)
 }
 
 #define VIS_MAX 4200
+
+/*
+ * One fd: number, kind, path, then its flags by name; below it what it
+ * shares, its owner and signal, its locks, one line each.
+ */
+static void fd_text(FILE *out, const struct fd_state *d)
+{
+	static const char *const types[] = { "thread", "process", "process group" };
+	char v[VIS_MAX], names[FD_FLAGS_NAME_MAX], what[LOCK_DESCRIBE_MAX];
+
+	fd_flags_name(d->flags, names);
+	fprintf(out, "  %-4d %-5s %s  %s\n", d->fd, fd_kind_name(d->kind), vis(v, sizeof(v), d->path),
+		names);
+	if (d->has_dup_of)
+		fprintf(out, "             its open file description is fd %d's\n", d->dup_of);
+	if (d->owner_pid || d->signum)
+		fprintf(out, "             I/O signals: %s %d, signal %d\n",
+			(unsigned int)d->owner_type < ARRAY_SIZE(types) ? types[d->owner_type] : "owner",
+			d->owner_pid, d->signum ? d->signum : SIGIO);
+	for (size_t k = 0; k < d->nlocks; k++) {
+		lock_describe(&d->locks[k], what);
+		fprintf(out, "             holds a%s %s\n", what[0] == 'O' ? "n" : "", what);
+	}
+}
 
 SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, FILE *out)
 {
@@ -339,8 +392,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		}
 		fprintf(out, "files     %zu\n", fs->n);
 		for (size_t i = 0; i < fs->n; i++)
-			fprintf(out, "  %-4d %-5s %s\n", fs->fds[i].fd, fd_kind_name(fs->fds[i].kind),
-				vis(v1, sizeof(v1), fs->fds[i].path));
+			fd_text(out, &fs->fds[i]);
 	}
 	fprintf(out, "vmas      %zu\n", in->nr_vmas);
 	fprintf(out, "  %-25s %-4s %10s %9s %9s  %s\n", "address", "prot", "size", "saved", "in parent",
