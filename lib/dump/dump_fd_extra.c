@@ -53,7 +53,7 @@ static bool owner_restorable(pid_t pid, const struct f_owner_ex *o)
 	case F_OWNER_PID:
 		return o->pid == pid;
 	case F_OWNER_TID:
-		return access(proc_path(path, pid, "task/%d", o->pid), F_OK) == 0;
+		return access(sd_proc_path(path, pid, "task/%d", o->pid), F_OK) == 0;
 	case F_OWNER_PGRP:
 		return o->pid == pid && getpgid(pid) == pid;
 	default:
@@ -106,7 +106,7 @@ static int collect_locks(struct sdump_ctx *ctx, const struct fd_probe *p, const 
 		return sd_err(ctx, -ENOMEM, "cannot read the locks of fd %d of pid %d", p->fd, p->pid);
 	for (l = info; (l = strstr(l, "\nlock:\t")); l++) {
 		struct proc_lock pl;
-		int r = proc_parse_lock(l + strlen("\nlock:\t"), &pl);
+		int r = sd_proc_parse_lock(l + strlen("\nlock:\t"), &pl);
 
 		if (r == -EOPNOTSUPP)
 			return sd_errx(ctx, r, "cannot dump pid %d: fd %d (%s) holds a lock sdump does not know: '%.*s'",
@@ -122,7 +122,7 @@ static int collect_locks(struct sdump_ctx *ctx, const struct fd_probe *p, const 
 	return 0;
 }
 
-int dump_fd_extra(struct sdump_ctx *ctx, const struct fd_probe *p, const char *info,
+int sd_dump_fd_extra(struct sdump_ctx *ctx, const struct fd_probe *p, const char *info,
 		  struct fd_state *d)
 {
 	int r = check_flags(ctx, p, d);
@@ -242,7 +242,7 @@ static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, const struct f
 
 	for (size_t i = 0; i < fs->n; i++)
 		nl += fs->fds[i].nlocks;
-	r = read_file(AT_FDCWD, "/proc/locks", &text, NULL);
+	r = sd_read_file(AT_FDCWD, "/proc/locks", &text, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '/proc/locks'");
 	used = calloc(nl ? nl : 1, sizeof(*used));
@@ -254,7 +254,7 @@ static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, const struct f
 		bool seen = false;
 		int lp = 0;
 
-		r = proc_parse_lock(line, &pl);
+		r = sd_proc_parse_lock(line, &pl);
 		if (r == -EBADMSG && sscanf(line, "%*s %*s %*s %*s %d", &lp) == 1 && lp == pid)
 			return sd_errx(ctx, -EBADMSG, "cannot read a lock of pid %d in '/proc/locks': '%.*s'",
 				       pid, (int)strcspn(line, "\n"), line);
@@ -272,7 +272,7 @@ static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, const struct f
 		}
 		if (seen)
 			continue;
-		lock_describe(&pl.l, what);
+		sd_lock_describe(&pl.l, what);
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: it holds a %s on inode %x:%x:%llu that none of its fds shows (a file only mapped now, or an fd given away), and a restore could not take it again",
 			       pid, what, (unsigned int)(pl.l.dev >> 32), (unsigned int)pl.l.dev,
@@ -305,7 +305,7 @@ static int check_packet_pipes(struct sdump_ctx *ctx, pid_t pid, const struct fil
 	return 0;
 }
 
-int dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)
+int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)
 {
 	int r = find_shared(ctx, pid, fs);
 

@@ -3,8 +3,8 @@
  * What the final dump saves of an fd beyond its kind's fields: the owner and
  * signal of its I/O signals, the locks held through it, which fds share one
  * open file description; and what it refuses of these (dump_fd_extra.c).
- * dump_files.c calls dump_fd_extra() once per fd it takes, and
- * dump_fd_table() once the whole table is in.
+ * dump_files.c calls sd_dump_fd_extra() once per fd it takes, and
+ * sd_dump_fd_table() once the whole table is in.
  */
 #ifndef SDUMP_DUMP_FD_EXTRA_H
 #define SDUMP_DUMP_FD_EXTRA_H
@@ -19,7 +19,7 @@
  * one line: a flag no restore could give back, an owner outside the
  * process, a lease being broken, a lock of a kind sdump does not know.
  */
-int dump_fd_extra(struct sdump_ctx *ctx, const struct fd_probe *p, const char *info,
+int sd_dump_fd_extra(struct sdump_ctx *ctx, const struct fd_probe *p, const char *info,
 		  struct fd_state *d);
 
 /*
@@ -28,6 +28,6 @@ int dump_fd_extra(struct sdump_ctx *ctx, const struct fd_probe *p, const char *i
  * line: a lock /proc/locks names pid @pid as holder of that no fd of it
  * shows, a pipe in packet mode that holds bytes.
  */
-int dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
+int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
 
 #endif /* SDUMP_DUMP_FD_EXTRA_H */

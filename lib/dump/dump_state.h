@@ -21,16 +21,16 @@
 
 /*
  * Refuse a process with children, before anything of it changes (the fds
- * are checked by files_collect()).
+ * are checked by sd_files_collect()).
  */
-int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
+int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
 
 /*
  * Collect everything while the process is frozen. Uses the injector (a
  * scratch page is mapped and unmapped again). @vmas gives the vdso/vvar.
  */
-int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 		  const struct vma_list *vmas, struct process_state *ret_ps);
-int files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
+int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		  struct files_state *ret_fs);
 #endif /* SDUMP_DUMP_STATE_H */

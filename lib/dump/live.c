@@ -62,9 +62,9 @@ static int child_probe(void)
 	return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) < 0 ? 3 : 0;
 }
 
-int live_probe(const char **why)
+int sd_live_probe(const char **why)
 {
-	int r = track_probe_in_child(child_probe);
+	int r = sd_track_probe_in_child(child_probe);
 
 	if (r <= 0)
 		return r;
@@ -82,7 +82,7 @@ int live_probe(const char **why)
  */
 #define FROZEN_MAX_BYTES (256ull << 20)
 
-bool live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size)
+bool sd_live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size)
 {
 	return copy * 8 <= present && copy * page_size <= FROZEN_MAX_BYTES;
 }
@@ -148,7 +148,7 @@ static int read_mem(const struct live *l, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec lo = { buf, len }, re = { (void *)(uintptr_t)addr, len };
 	ssize_t n;
-	int r = fault_check(FAULT_PROCREAD);
+	int r = sd_fault_check(FAULT_PROCREAD);
 
 	if (r < 0)
 		return r;
@@ -181,7 +181,7 @@ static void fail(struct live *l, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Memory for @len bytes of saved pages, freed with the rest at live_release(). */
+/* Memory for @len bytes of saved pages, freed with the rest at sd_live_release(). */
 static void *saved_alloc(struct live *l, size_t len)
 {
 	void *buf;
@@ -239,7 +239,7 @@ static void lose_range(struct live *l, uint64_t start, uint64_t end)
 			break;
 		}
 	}
-	if (run_list_add(&l->written, start, (end - start + l->psz - 1) / l->psz, l->psz) < 0)
+	if (sd_run_list_add(&l->written, start, (end - start + l->psz - 1) / l->psz, l->psz) < 0)
 		fail(l, -ENOMEM, "out of memory");
 }
 
@@ -253,7 +253,7 @@ static void handle(struct live *l, const struct uffd_msg *m)
 	case UFFD_EVENT_PAGEFAULT:
 		addr = m->arg.pagefault.address & ~(uint64_t)(l->psz - 1);
 		save_page(l, addr);
-		if (run_list_add(&l->written, addr, 1, l->psz) < 0)
+		if (sd_run_list_add(&l->written, addr, 1, l->psz) < 0)
 			fail(l, -ENOMEM, "out of memory");
 		l->faults++;
 		pthread_mutex_unlock(&l->lock);
@@ -330,10 +330,10 @@ static int take_uffd(struct live *l, struct tracker *t)
 	int r;
 
 	/* the target holds the fd until the close: nothing may end us in between */
-	inject_block_signals(&oldmask);
+	sd_inject_block_signals(&oldmask);
 	r = inject(t, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK, 0, &fd);
 	if (r < 0 || fd < 0)
-		inject_unblock_signals(&oldmask);
+		sd_inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return r;
 	if (fd == -EPERM)
@@ -349,7 +349,7 @@ static int take_uffd(struct live *l, struct tracker *t)
 	if (inject_undo_syscall(t->ctx, &t->inj, t->seized, SYS_close, close_args, &ign) < 0 &&
 	    r == 0)
 		r = -EIO;
-	inject_unblock_signals(&oldmask);
+	sd_inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return sd_err(l->ctx, r, "cannot take the userfaultfd of pid %d", l->pid);
 	if (ioctl(l->uffd, UFFDIO_API, &api) < 0)
@@ -374,7 +374,7 @@ static int protect(struct live *l, uint64_t start, uint64_t len)
  */
 static bool may_register(const struct vma *v)
 {
-	return vma_kind_saved(v->kind) && v->kind != VK_SHMEM && v->kind != VK_VDSO &&
+	return sd_vma_kind_saved(v->kind) && v->kind != VK_SHMEM && v->kind != VK_VDSO &&
 	       v->kind != VK_FILE_SHARED;
 }
 
@@ -561,7 +561,7 @@ static int arm_others(struct live *l, struct tracker *t, const struct vma_list *
 	return r;
 }
 
-int live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct run_list *runs,
+int sd_live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct run_list *runs,
 	     bool frozen, struct live *l)
 {
 	int r;
@@ -601,7 +601,7 @@ int live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct r
 	return 0;
 }
 
-int live_start(struct live *l)
+int sd_live_start(struct live *l)
 {
 	int r;
 
@@ -618,7 +618,7 @@ int live_start(struct live *l)
 	return 0;
 }
 
-int live_copied(void *data, uint64_t addr, void *buf, size_t npages)
+int sd_live_copied(void *data, uint64_t addr, void *buf, size_t npages)
 {
 	struct live *l = data;
 	uint8_t *b = buf;
@@ -658,7 +658,7 @@ static void stop_thread(struct live *l)
 	l->thread_running = false;
 }
 
-int live_stop(struct live *l)
+int sd_live_stop(struct live *l)
 {
 	stop_thread(l);
 	if (l->error)
@@ -672,13 +672,13 @@ static bool same_vma(const struct vma *a, const struct vma *b)
 	       a->pgoff == b->pgoff && a->prot == b->prot;
 }
 
-int live_handover(struct live *l, struct tracker *t, struct vma_list *now)
+int sd_live_handover(struct live *l, struct tracker *t, struct vma_list *now)
 {
 	struct vma_list back = { 0 };
 	struct run_list none = { 0 };
 	int r;
 
-	r = live_stop(l);
+	r = sd_live_stop(l);
 	if (r < 0)
 		return r;
 	/* frozen: no write is lost between the two userfaultfds */
@@ -709,7 +709,7 @@ int live_handover(struct live *l, struct tracker *t, struct vma_list *now)
 	return r;
 }
 
-void live_release(struct live *l)
+void sd_live_release(struct live *l)
 {
 	if (!l->ctx)
 		return;
@@ -723,7 +723,7 @@ void live_release(struct live *l)
 	free(l->done);
 	free(l->first);
 	free(l->regs);
-	run_list_release(&l->written);
+	sd_run_list_release(&l->written);
 	pthread_mutex_destroy(&l->lock);
 	*l = (struct live){ .uffd = -1, .stopfd = -1 };
 }

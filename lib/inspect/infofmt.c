@@ -11,7 +11,7 @@
 #include "pstate.h"
 #include "util.h"
 
-void json_str(FILE *f, const char *s)
+void sd_json_str(FILE *f, const char *s)
 {
 	if (!s) {
 		fputs("null", f);
@@ -67,7 +67,7 @@ static void threads_json(FILE *out, const struct process_state *ps)
 		const uint8_t *xmm = (const uint8_t *)t->fpregs.xmm_space;
 
 		fprintf(out, "%s{\"tid\":%d,\"comm\":", i ? "," : "", t->tid);
-		json_str(out, t->comm);
+		sd_json_str(out, t->comm);
 		fprintf(out, ",\"regs\":{");
 		for (size_t r = 0; r < ARRAY_SIZE(reg_names); r++)
 			fprintf(out, "%s\"%s\":%llu", r ? "," : "", reg_names[r], (unsigned long long)regs[r]);
@@ -127,7 +127,7 @@ static void process_json(FILE *out, const struct process_state *ps)
 		",\"arg_end\":%" PRIu64 ",\"env_start\":%" PRIu64 ",\"env_end\":%" PRIu64 ",\"exe\":",
 		mm->start_code, mm->end_code, mm->start_data, mm->end_data, mm->start_brk, mm->brk,
 		mm->start_stack, mm->arg_start, mm->arg_end, mm->env_start, mm->env_end);
-	json_str(out, mm->exe);
+	sd_json_str(out, mm->exe);
 	fprintf(out, ",\"vdso\":%" PRIu64 ",\"vvar\":%" PRIu64 ",\"auxv_len\":%zu}", mm->vdso,
 		mm->vvar, mm->auxv_len);
 	fprintf(out, ",\"personality\":%u,\"rlimits\":[", ps->personality);
@@ -139,9 +139,9 @@ static void process_json(FILE *out, const struct process_state *ps)
 		fprintf(out, "%s{\"which\":%d,\"interval_us\":%" PRIu64 ",\"value_us\":%" PRIu64 "}",
 			i ? "," : "", i, ps->itimer_interval_us[i], ps->itimer_value_us[i]);
 	fprintf(out, "],\"umask\":%u,\"cwd\":", ps->umask);
-	json_str(out, ps->cwd);
+	sd_json_str(out, ps->cwd);
 	fprintf(out, ",\"root\":");
-	json_str(out, ps->root);
+	sd_json_str(out, ps->root);
 	fprintf(out, ",\"uid\":[%u,%u,%u,%u],\"gid\":[%u,%u,%u,%u],\"groups\":[", ps->uid[0],
 		ps->uid[1], ps->uid[2], ps->uid[3], ps->gid[0], ps->gid[1], ps->gid[2], ps->gid[3]);
 	for (size_t i = 0; i < ps->ngroups; i++)
@@ -155,7 +155,7 @@ static void fd_extra_json(FILE *out, const struct fd_state *d)
 {
 	char names[FD_FLAGS_NAME_MAX];
 
-	fd_flags_name(d->flags, names);
+	sd_fd_flags_name(d->flags, names);
 	fprintf(out, ",\"flag_names\":\"%s\",\"owner\":{\"type\":%d,\"pid\":%d},\"signal\":%d,\"dup_of\":",
 		names, d->owner_type, d->owner_pid, d->signum);
 	if (d->has_dup_of)
@@ -167,7 +167,7 @@ static void fd_extra_json(FILE *out, const struct fd_state *d)
 		const struct lock_state *l = &d->locks[k];
 
 		fprintf(out, "%s{\"kind\":\"%s\",\"write\":%s,\"start\":%" PRIu64 ",\"end\":", k ? "," : "",
-			lock_kind_name(l->kind), l->write ? "true" : "false", l->start);
+			sd_lock_kind_name(l->kind), l->write ? "true" : "false", l->start);
 		if (l->end == LOCK_EOF)
 			fprintf(out, "null}");
 		else
@@ -189,8 +189,8 @@ static void files_json(FILE *out, const struct files_state *fs)
 			if (fs->fds[k].has_pipe_data && fs->fds[k].ino == d->ino)
 				len = fs->fds[k].pipe_data_len;
 		fprintf(out, "%s{\"fd\":%d,\"kind\":\"%s\",\"path\":", i ? "," : "", d->fd,
-			fd_kind_name(d->kind));
-		json_str(out, d->path);
+			sd_fd_kind_name(d->kind));
+		sd_json_str(out, d->path);
 		fprintf(out, ",\"flags\":%u,\"pos\":%" PRIu64 ",\"pipe_id\":%" PRIu64
 			",\"pipe_data_len\":%zu", d->flags, d->pos, pipe ? d->ino : 0, len);
 		fd_extra_json(out, d);
@@ -202,19 +202,19 @@ static void files_json(FILE *out, const struct files_state *fs)
 SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FILE *out)
 {
 	fprintf(out, "{\"format_version\":%u,\"kind\":", in->format_version);
-	json_str(out, in->kind);
+	sd_json_str(out, in->kind);
 	fprintf(out, ",\"pass_id\":");
-	json_str(out, in->pass_id);
+	sd_json_str(out, in->pass_id);
 	fprintf(out, ",\"parent\":");
-	json_str(out, in->parent_path);
+	sd_json_str(out, in->parent_path);
 	fprintf(out, ",\"parent_pass_id\":");
-	json_str(out, in->parent_pass_id);
+	sd_json_str(out, in->parent_pass_id);
 	fprintf(out, ",\"pid\":%d,\"comm\":", (int)in->pid);
-	json_str(out, in->comm);
+	sd_json_str(out, in->comm);
 	fprintf(out, ",\"start_time\":%" PRIu64 ",\"tracker\":", in->start_time);
-	json_str(out, in->tracker);
+	sd_json_str(out, in->tracker);
 	fprintf(out, ",\"page_size\":%u,\"kernel\":", in->page_size);
-	json_str(out, in->kernel);
+	sd_json_str(out, in->kernel);
 	fprintf(out, ",\"time_start_ns\":%" PRIu64 ",\"time_end_ns\":%" PRIu64 ",\"stats\":",
 	       in->time_start_ns, in->time_end_ns);
 	stats_json(out, &in->stats);
@@ -224,9 +224,9 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 
 		fprintf(out, "%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"pgoff\":%" PRIu64 ",\"prot\":",
 		       i ? "," : "", v->start, v->end, v->pgoff);
-		json_str(out, v->prot);
+		sd_json_str(out, v->prot);
 		fprintf(out, ",\"path\":");
-		json_str(out, v->path);
+		sd_json_str(out, v->path);
 		fprintf(out, ",\"pages_data\":%" PRIu64 ",\"pages_parent\":%" PRIu64 "}", v->pages_data,
 		       v->pages_parent);
 	}
@@ -235,13 +235,13 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 		const struct sdump_pass_summary *c = &in->chain[i];
 
 		fprintf(out, "%s{\"dir\":", i ? "," : "");
-		json_str(out, c->dir);
+		sd_json_str(out, c->dir);
 		fprintf(out, ",\"pass_id\":");
-		json_str(out, c->pass_id);
+		sd_json_str(out, c->pass_id);
 		fprintf(out, ",\"kind\":");
-		json_str(out, c->kind);
+		sd_json_str(out, c->kind);
 		fprintf(out, ",\"tracker\":");
-		json_str(out, c->tracker);
+		sd_json_str(out, c->tracker);
 		fprintf(out, ",\"time_start_ns\":%" PRIu64 ",\"stats\":", c->time_start_ns);
 		stats_json(out, &c->stats);
 		fprintf(out, "}");
@@ -290,8 +290,8 @@ static void fd_text(FILE *out, const struct fd_state *d)
 	static const char *const types[] = { "thread", "process", "process group" };
 	char v[VIS_MAX], names[FD_FLAGS_NAME_MAX], what[LOCK_DESCRIBE_MAX];
 
-	fd_flags_name(d->flags, names);
-	fprintf(out, "  %-4d %-5s %s  %s\n", d->fd, fd_kind_name(d->kind), vis(v, sizeof(v), d->path),
+	sd_fd_flags_name(d->flags, names);
+	fprintf(out, "  %-4d %-5s %s  %s\n", d->fd, sd_fd_kind_name(d->kind), vis(v, sizeof(v), d->path),
 		names);
 	if (d->has_dup_of)
 		fprintf(out, "             its open file description is fd %d's\n", d->dup_of);
@@ -300,7 +300,7 @@ static void fd_text(FILE *out, const struct fd_state *d)
 			(unsigned int)d->owner_type < ARRAY_SIZE(types) ? types[d->owner_type] : "owner",
 			d->owner_pid, d->signum ? d->signum : SIGIO);
 	for (size_t k = 0; k < d->nlocks; k++) {
-		lock_describe(&d->locks[k], what);
+		sd_lock_describe(&d->locks[k], what);
 		fprintf(out, "             holds a%s %s\n", what[0] == 'O' ? "n" : "", what);
 	}
 }
@@ -314,8 +314,8 @@ SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, F
 		char date[32], on_disk[32], frozen[32], pages[32], tr[32], d[VIS_MAX];
 
 		fmt_date(date, sizeof(date), c->time_start_ns);
-		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
-		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
+		sd_fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
+		sd_fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
 		(void)snprintf(pages, sizeof(pages), "%" PRIu64 " pages", c->stats.pages_written);
 		fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", c->kind, date,
 			vis(tr, sizeof(tr), c->tracker), pages, on_disk, frozen, vis(d, sizeof(d), c->dir));
@@ -329,15 +329,15 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	char collect[32], copy[32], write[32], v1[VIS_MAX], v2[VIS_MAX];
 
 	fmt_date(when, sizeof(when), in->time_start_ns);
-	fmt_size(size, sizeof(size), s->bytes_written);
-	fmt_size(scanned, sizeof(scanned), s->pages_scanned * in->page_size);
-	fmt_size(written, sizeof(written), s->pages_written * in->page_size);
-	fmt_duration(total, sizeof(total), s->total_us);
-	fmt_duration(freeze, sizeof(freeze), s->freeze_us);
-	fmt_duration(seize, sizeof(seize), s->seize_us);
-	fmt_duration(collect, sizeof(collect), s->collect_us);
-	fmt_duration(copy, sizeof(copy), s->copy_us);
-	fmt_duration(write, sizeof(write), s->write_us);
+	sd_fmt_size(size, sizeof(size), s->bytes_written);
+	sd_fmt_size(scanned, sizeof(scanned), s->pages_scanned * in->page_size);
+	sd_fmt_size(written, sizeof(written), s->pages_written * in->page_size);
+	sd_fmt_duration(total, sizeof(total), s->total_us);
+	sd_fmt_duration(freeze, sizeof(freeze), s->freeze_us);
+	sd_fmt_duration(seize, sizeof(seize), s->seize_us);
+	sd_fmt_duration(collect, sizeof(collect), s->collect_us);
+	sd_fmt_duration(copy, sizeof(copy), s->copy_us);
+	sd_fmt_duration(write, sizeof(write), s->write_us);
 	fprintf(out, "image     %s\n", vis(v1, sizeof(v1), in->dir));
 	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
 	fprintf(out, "pass      %s\n", in->pass_id);
@@ -354,7 +354,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	if (s->live) {
 		char refreeze[32];
 
-		fmt_duration(refreeze, sizeof(refreeze), s->refreeze_us);
+		sd_fmt_duration(refreeze, sizeof(refreeze), s->refreeze_us);
 		fprintf(out, "live      %" PRIu64 " page%s copied frozen, the rest while running: %" PRIu64
 			" write fault%s served%s%s\n",
 			s->live_pages_frozen, s->live_pages_frozen == 1 ? "" : "s", s->live_faults,
@@ -371,8 +371,8 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		const struct sdump_pass_summary *c = &in->chain[i];
 		char on_disk[32], frozen[32];
 
-		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
-		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
+		sd_fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
+		sd_fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
 		fprintf(out, "  %-8s  %-10s %9" PRIu64 " written %9" PRIu64 " in parent %10s  frozen %9s  %s\n",
 		       c->kind, vis(v1, sizeof(v1), c->tracker), c->stats.pages_written,
 		       c->stats.pages_in_parent, on_disk, frozen, vis(v2, sizeof(v2), c->dir));
@@ -402,7 +402,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		char range[40], vsize[32];
 
 		(void)snprintf(range, sizeof(range), "%012" PRIx64 "-%012" PRIx64, v->start, v->end);
-		fmt_size(vsize, sizeof(vsize), v->end - v->start);
+		sd_fmt_size(vsize, sizeof(vsize), v->end - v->start);
 		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s\n", range, v->prot, vsize,
 		       v->pages_data, v->pages_parent, vis(v1, sizeof(v1), v->path ? v->path : ""));
 	}

@@ -5,6 +5,6 @@
 #include <stdio.h>
 
 /* A JSON string literal of @s (null for NULL); bytes outside printable ASCII as \u00XX. */
-void json_str(FILE *f, const char *s);
+void sd_json_str(FILE *f, const char *s);
 
 #endif /* SDUMP_INFOFMT_H */

@@ -62,7 +62,7 @@ static int parse_inode(char *s, uint64_t *ret_dev, uint64_t *ret_ino)
 	return 0;
 }
 
-int proc_parse_lock(const char *line, struct proc_lock *ret)
+int sd_proc_parse_lock(const char *line, struct proc_lock *ret)
 {
 	char buf[256], *w[LOCK_WORDS], *end;
 	struct proc_lock pl = { 0 };

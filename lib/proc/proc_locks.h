@@ -26,6 +26,6 @@ struct proc_lock {
  * kind no process holds through an fd of its own (an NFS delegation, a
  * lease's breaker, "ACCESS", "UNKNOWN"); -EBADMSG for anything else.
  */
-int proc_parse_lock(const char *line, struct proc_lock *ret);
+int sd_proc_parse_lock(const char *line, struct proc_lock *ret);
 
 #endif /* SDUMP_PROC_LOCKS_H */

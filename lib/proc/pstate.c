@@ -18,14 +18,14 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_TTY] = "tty",
 };
 
-const char *fd_kind_name(enum fd_kind k)
+const char *sd_fd_kind_name(enum fd_kind k)
 {
 	if ((unsigned int)k > FDK_MAX || !fd_kind_names[k])
 		return "?";
 	return fd_kind_names[k];
 }
 
-void process_state_release(struct process_state *ps)
+void sd_process_state_release(struct process_state *ps)
 {
 	for (size_t i = 0; i < ps->nthreads; i++) {
 		free(ps->threads[i].xsave);
@@ -37,7 +37,7 @@ void process_state_release(struct process_state *ps)
 	ps->nthreads = 0;
 }
 
-void files_state_release(struct files_state *fs)
+void sd_files_state_release(struct files_state *fs)
 {
 	for (size_t i = 0; i < fs->n; i++) {
 		free(fs->fds[i].path);
@@ -55,14 +55,14 @@ static const char *const lock_kind_names[FLK_MAX + 1] = {
 	[FLK_LEASE] = "lease",
 };
 
-const char *lock_kind_name(enum lock_kind k)
+const char *sd_lock_kind_name(enum lock_kind k)
 {
 	if ((unsigned int)k > FLK_MAX || !lock_kind_names[k])
 		return "?";
 	return lock_kind_names[k];
 }
 
-void lock_describe(const struct lock_state *l, char ret_buf[LOCK_DESCRIBE_MAX])
+void sd_lock_describe(const struct lock_state *l, char ret_buf[LOCK_DESCRIBE_MAX])
 {
 	const char *rw = l->write ? "write" : "read";
 	char range[64];
@@ -112,7 +112,7 @@ static const struct {
 	{ O_TMPFILE & ~O_DIRECTORY, "__O_TMPFILE" }, /* O_TMPFILE holds O_DIRECTORY */
 };
 
-void fd_flags_name(uint32_t flags, char ret_buf[FD_FLAGS_NAME_MAX])
+void sd_fd_flags_name(uint32_t flags, char ret_buf[FD_FLAGS_NAME_MAX])
 {
 	static const char *const acc[4] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
 	size_t len;

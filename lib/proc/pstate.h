@@ -164,27 +164,27 @@ struct files_state {
 };
 
 /* Free what the structures own; both take zeroed or half-filled ones. */
-void process_state_release(struct process_state *ps);
-void files_state_release(struct files_state *fs);
+void sd_process_state_release(struct process_state *ps);
+void sd_files_state_release(struct files_state *fs);
 
 /* "file", "dir", ...: the name of kind @k, "?" for a value that is none. */
-const char *fd_kind_name(enum fd_kind k);
+const char *sd_fd_kind_name(enum fd_kind k);
 
 /* "posix", "ofd", "flock", "lease": the name of lock kind @k, "?" for a value that is none. */
-const char *lock_kind_name(enum lock_kind k);
+const char *sd_lock_kind_name(enum lock_kind k);
 /*
  * What a message calls lock @l: "POSIX write lock on bytes 0-99", "OFD read
  * lock on bytes 100 to the end", "flock exclusive lock", "read lease".
  */
 #define LOCK_DESCRIBE_MAX 96
-void lock_describe(const struct lock_state *l, char ret_buf[LOCK_DESCRIBE_MAX]);
+void sd_lock_describe(const struct lock_state *l, char ret_buf[LOCK_DESCRIBE_MAX]);
 /*
  * Open flags as fdinfo shows them (O_CLOEXEC included) by name:
  * "O_RDWR|O_APPEND|O_CLOEXEC", any bit without a name in octal at the end
  * ("O_RDONLY|020000000000").
  */
 #define FD_FLAGS_NAME_MAX 256
-void fd_flags_name(uint32_t flags, char ret_buf[FD_FLAGS_NAME_MAX]);
+void sd_fd_flags_name(uint32_t flags, char ret_buf[FD_FLAGS_NAME_MAX]);
 
 /* What sdump show keeps of a final dump (opaque in sdump.h). */
 struct sdump_image_state {

@@ -32,10 +32,10 @@ static int find_syscall_insn(struct sdump_ctx *ctx, struct injector *inj)
 	int r;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/maps", inj->pid);
-	r = read_file(AT_FDCWD, path, &maps, NULL);
+	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	r = proc_parse_maps(maps, &l);
+	r = sd_proc_parse_maps(maps, &l);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot parse '%s'", path);
 	(void)snprintf(path, sizeof(path), "/proc/%d/mem", inj->pid);
@@ -55,7 +55,7 @@ static int find_syscall_insn(struct sdump_ctx *ctx, struct injector *inj)
 				continue;
 			for (a = v->start; a < v->end && !inj->syscall_ip; a += sizeof(buf) - 1) {
 				size_t want = (size_t)MIN((uint64_t)sizeof(buf), v->end - a);
-				ssize_t n = pread_all(mem, buf, want, (off_t)a);
+				ssize_t n = sd_pread_all(mem, buf, want, (off_t)a);
 
 				for (ssize_t k = 0; k + 1 < n; k++) {
 					if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
@@ -71,11 +71,11 @@ static int find_syscall_insn(struct sdump_ctx *ctx, struct injector *inj)
 	r = inj->syscall_ip ? 0 : sd_errx(ctx, -ENOEXEC, "no syscall instruction found in pid %d", inj->pid);
 	pr_debug(ctx, "pid %d: syscall instruction at 0x%" PRIx64, inj->pid, inj->syscall_ip);
 out:
-	vma_list_release(&l);
+	sd_vma_list_release(&l);
 	return r;
 }
 
-int inject_wait_thread(pid_t tid, int *ret_status)
+int sd_inject_wait_thread(pid_t tid, int *ret_status)
 {
 	struct timespec pause = { 0, 20000 };
 
@@ -96,7 +96,7 @@ int inject_wait_thread(pid_t tid, int *ret_status)
 			(void)sched_yield();
 			continue;
 		}
-		if (i % 64 == 0 && seize_task_is_dead(tid))
+		if (i % 64 == 0 && sd_seize_task_is_dead(tid))
 			return -ESRCH;
 		(void)nanosleep(&pause, NULL);
 	}
@@ -116,7 +116,7 @@ static int step_to_syscall_stop(struct seized_thread *t, bool fault_point)
 		if ((fault_point && fault_fails(FAULT_PTRACE)) ||
 		    ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
 			return -errno;
-		r = inject_wait_thread(t->tid, &status);
+		r = sd_inject_wait_thread(t->tid, &status);
 		if (r < 0)
 			return r;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
@@ -142,7 +142,7 @@ static int restore_thread(struct seized_thread *t, const struct user_regs_struct
 	if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
 		return -errno;
 	for (;;) {
-		int r = inject_wait_thread(t->tid, &status);
+		int r = sd_inject_wait_thread(t->tid, &status);
 
 		if (r < 0)
 			return r;
@@ -161,7 +161,7 @@ static int restore_thread(struct seized_thread *t, const struct user_regs_struct
 	}
 }
 
-void inject_block_signals(sigset_t *ret_old)
+void sd_inject_block_signals(sigset_t *ret_old)
 {
 	sigset_t all;
 
@@ -169,7 +169,7 @@ void inject_block_signals(sigset_t *ret_old)
 	(void)pthread_sigmask(SIG_BLOCK, &all, ret_old);
 }
 
-void inject_unblock_signals(const sigset_t *old)
+void sd_inject_unblock_signals(const sigset_t *old)
 {
 	(void)pthread_sigmask(SIG_SETMASK, old, NULL);
 }
@@ -186,7 +186,7 @@ static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seize
 	int r, e;
 
 	if (fault_point) {
-		r = fault_check(FAULT_INJECT);
+		r = sd_fault_check(FAULT_INJECT);
 		if (r < 0) {
 			pr_debug(ctx, "thread %d: syscall %ld = %d (injected fault)", t->tid, nr, r);
 			*ret_val = r;
@@ -225,11 +225,11 @@ static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seize
 	 * flag, but SIGUSR1, SIGPIPE, SIGALRM and the like kill by default).
 	 * Only SIGKILL can still land in this window; sdump(1) says what then.
 	 */
-	inject_block_signals(&oldmask);
+	sd_inject_block_signals(&oldmask);
 	if ((fault_point && fault_fails(FAULT_PTRACE)) ||
 	    ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0) {
 		r = -errno;
-		inject_unblock_signals(&oldmask);
+		sd_inject_unblock_signals(&oldmask);
 		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
 	}
 	r = step_to_syscall_stop(t, fault_point); /* entry */
@@ -238,7 +238,7 @@ static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seize
 	if (r == 0 && ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
 		r = -errno;
 	e = restore_thread(t, &saved);
-	inject_unblock_signals(&oldmask);
+	sd_inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot run syscall %ld in thread %d", nr, t->tid);
 	if (e < 0)
@@ -281,7 +281,7 @@ int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
 	return run_syscall(ctx, inj, t, nr, args, ret_val, false);
 }
 
-int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
+int sd_inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
 {
 	const long args[6] = { 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
 	char path[64];
@@ -302,23 +302,23 @@ int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seize
 	return 0;
 }
 
-int inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
+int sd_inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
 			size_t len)
 {
 	ssize_t n;
 
 	if (off + len > inj->scratch_len)
 		return -EINVAL;
-	n = fault_check(FAULT_PROCREAD);
+	n = sd_fault_check(FAULT_PROCREAD);
 	if (n == 0)
-		n = pread_all(inj->mem_fd, out, len, (off_t)(inj->scratch + off));
+		n = sd_pread_all(inj->mem_fd, out, len, (off_t)(inj->scratch + off));
 	if (n != (ssize_t)len)
 		return sd_err(ctx, n < 0 ? (int)n : -EIO, "cannot read the scratch page of pid %d",
 			      inj->pid);
 	return 0;
 }
 
-int inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s)
+int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s)
 {
 	const long args[6] = { (long)inj->scratch, (long)inj->scratch_len, 0, 0, 0, 0 };
 	long ret;

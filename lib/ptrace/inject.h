@@ -56,24 +56,24 @@ int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
  * waitpid(@tid, __WALL) for a traced thread, that returns -ESRCH instead of
  * hanging when the thread is a zombie whose report waits on other threads.
  */
-int inject_wait_thread(pid_t tid, int *ret_status);
+int sd_inject_wait_thread(pid_t tid, int *ret_status);
 
 /*
  * Block every catchable signal of the calling thread around a window in
  * which a target is not as it was (registers, a mapping or an fd of ours),
  * so that no signal can end sdump in the middle; *ret_old for the unblock.
  */
-void inject_block_signals(sigset_t *ret_old);
-void inject_unblock_signals(const sigset_t *old);
+void sd_inject_block_signals(sigset_t *ret_old);
+void sd_inject_unblock_signals(const sigset_t *old);
 
 /*
  * A scratch area in the target for system calls that return data through
  * a pointer: mapped with an injected mmap, read with /proc/PID/mem, and
- * unmapped again with inject_scratch_unmap() before the target resumes.
+ * unmapped again with sd_inject_scratch_unmap() before the target resumes.
  */
-int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len);
-int inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
+int sd_inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len);
+int sd_inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
 			size_t len);
-int inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
+int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
 
 #endif /* SDUMP_INJECT_H */

@@ -149,7 +149,7 @@ static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
 	char yama[160] = "";
 	int scope;
 
-	if (read_file(AT_FDCWD, "/proc/sys/kernel/yama/ptrace_scope", &buf, NULL) == 0 &&
+	if (sd_read_file(AT_FDCWD, "/proc/sys/kernel/yama/ptrace_scope", &buf, NULL) == 0 &&
 	    sscanf(buf, "%d", &scope) == 1)
 		(void)snprintf(yama, sizeof(yama),
 			       ", and with kernel.yama.ptrace_scope allowing it (it is %d here%s%s)",
@@ -160,19 +160,19 @@ static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
 		       pid, yama);
 }
 
-bool seize_task_is_dead(pid_t pid)
+bool sd_seize_task_is_dead(pid_t pid)
 {
 	_cleanup_free_ char *stat = NULL;
 	char path[64], state;
 	uint64_t start;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file(AT_FDCWD, path, &stat, NULL) < 0 || proc_parse_stat(stat, &state, &start) < 0)
+	if (sd_read_file(AT_FDCWD, path, &stat, NULL) < 0 || sd_proc_parse_stat(stat, &state, &start) < 0)
 		return true;
 	return state == 'Z' || state == 'X';
 }
 
-int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
+int sd_seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 {
 	struct seized s = { .pid = pid };
 	int r;
@@ -189,7 +189,7 @@ int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 	if (r < 0) {
 		seize_release(ctx, &s, NULL);
 		/* a process that is exiting refuses PTRACE_SEIZE with EPERM too: say what it is */
-		if (r == -ESRCH || (r == -EPERM && seize_task_is_dead(pid)))
+		if (r == -ESRCH || (r == -EPERM && sd_seize_task_is_dead(pid)))
 			return sd_errx(ctx, -ESRCH, "cannot seize pid %d: no such process", pid);
 		if (r == -EPERM)
 			return seize_eperm(ctx, pid);

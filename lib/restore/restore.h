@@ -3,7 +3,7 @@
  * The steps of a restore, one file each (restore.c runs them in order), and
  * what they share: the restore in progress (struct rst) and the way every
  * step acts, a system call injected into the new process with its
- * arguments in the trampoline's data area (rst_call.c).
+ * arguments in the trampoline's data area (sd_rst_call.c).
  */
 #ifndef SDUMP_RESTORE_H
 #define SDUMP_RESTORE_H
@@ -44,78 +44,78 @@ struct rst {
 };
 
 /*
- * System call @nr in thread @t of the new process (rst_call: in the
+ * System call @nr in thread @t of the new process (sd_rst_call: in the
  * leader). A failure of the call is an error with a message; its result
  * goes to @ret (when not NULL) either way.
  */
-int rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
+int sd_rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
 		long a3, long a4, long a5, long *ret);
-int rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
+int sd_rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
 	     long *ret);
 /* The same in the leader, a failure of the call returned without a message (the caller says it). */
-int rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
+int sd_rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
 
-int rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
+int sd_rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
 /* Put @len bytes in the trampoline's data area; their address in the new process. */
-int rst_data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr);
-int rst_data_str(struct rst *r, const char *s, uint64_t *ret_addr);
+int sd_rst_data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr);
+int sd_rst_data_str(struct rst *r, const char *s, uint64_t *ret_addr);
 /* The data area empty again, for the next call's arguments. */
-void rst_data_reset(struct rst *r);
+void sd_rst_data_reset(struct rst *r);
 /* openat(AT_FDCWD, @path, @flags) in the new process, with a message on failure. */
-int rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd);
+int sd_rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd);
 
 /* Steps 1 and 2 (rst_child.c): the traced child with the dumped PID; its address space emptied. */
-int rst_start_child(struct rst *r);
-int rst_clear_address_space(struct rst *r);
+int sd_rst_start_child(struct rst *r);
+int sd_rst_clear_address_space(struct rst *r);
 
 /*
- * Step 3 (rst_memory.c): memory. rst_check_vma_files before anything is
+ * Step 3 (rst_memory.c): memory. sd_rst_check_vma_files before anything is
  * made: every mapped file must be the one of the dump, as large as it was.
  */
-int rst_check_vma_files(struct rst *r);
-int rst_map_vmas(struct rst *r);
-int rst_fill_memory(struct rst *r);
-int rst_restore_mm(struct rst *r);
+int sd_rst_check_vma_files(struct rst *r);
+int sd_rst_map_vmas(struct rst *r);
+int sd_rst_fill_memory(struct rst *r);
+int sd_rst_restore_mm(struct rst *r);
 
 /*
- * Step 4 (rst_files.c): the fd table. rst_check_files before anything is
+ * Step 4 (rst_files.c): the fd table. sd_rst_check_files before anything is
  * made: every regular file an fd has open must be as it was.
  */
-int rst_check_files(struct rst *r);
-int rst_restore_files(struct rst *r);
+int sd_rst_check_files(struct rst *r);
+int sd_rst_restore_files(struct rst *r);
 /*
  * Step 4 (rst_fdflags.c): each fd's flags as they were once the fds are at
- * their numbers (rst_restore_files calls it), checked against the new
+ * their numbers (sd_rst_restore_files calls it), checked against the new
  * process's fdinfo; the owner and signal of each fd's I/O signals once its
  * threads exist (an owner may be one of them).
  */
-int rst_restore_fd_flags(struct rst *r);
-int rst_restore_fd_owners(struct rst *r);
+int sd_rst_restore_fd_flags(struct rst *r);
+int sd_rst_restore_fd_owners(struct rst *r);
 /*
- * Step 4 (rst_locks.c): rst_check_locks before anything is made: every
+ * Step 4 (rst_locks.c): sd_rst_check_locks before anything is made: every
  * lock of the image must be free by /proc/locks, and no file to reopen
- * under another process's lease. rst_take_locks, last of the fds (called
- * by rst_restore_files): each lock taken again through its fd, without
+ * under another process's lease. sd_rst_take_locks, last of the fds (called
+ * by sd_rst_restore_files): each lock taken again through its fd, without
  * waiting.
  */
-int rst_check_locks(struct rst *r);
-int rst_take_locks(struct rst *r);
+int sd_rst_check_locks(struct rst *r);
+int sd_rst_take_locks(struct rst *r);
 
 /*
  * Step 4 (rst_process.c): process-wide state, then the credentials; the
  * signals queued for the whole process once every thread is there.
  */
-int rst_restore_process(struct rst *r);
-int rst_restore_creds(struct rst *r);
-int rst_restore_shared_signals(struct rst *r);
+int sd_rst_restore_process(struct rst *r);
+int sd_rst_restore_creds(struct rst *r);
+int sd_rst_restore_shared_signals(struct rst *r);
 
 /*
  * Steps 5 and 6 (rst_threads.c): every other thread made from the leader;
- * the state of thread @i of the image given back to it. rst_final_regs:
+ * the state of thread @i of the image given back to it. sd_rst_final_regs:
  * the registers a thread resumes with.
  */
-int rst_create_threads(struct rst *r);
-int rst_restore_thread_state(struct rst *r, size_t i);
-void rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
+int sd_rst_create_threads(struct rst *r);
+int sd_rst_restore_thread_state(struct rst *r, size_t i);
+void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
 
 #endif /* SDUMP_RESTORE_H */

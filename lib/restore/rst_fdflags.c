@@ -49,8 +49,8 @@ static int child_fd_flags(struct rst *r, int fd, uint32_t *ret_flags)
 	uint64_t pos;
 	int e;
 
-	e = read_file(AT_FDCWD, proc_path(path, r->pid, "fdinfo/%d", fd), &info, NULL);
-	if (e == 0 && proc_parse_fdinfo(info, &pos, ret_flags) < 0)
+	e = sd_read_file(AT_FDCWD, sd_proc_path(path, r->pid, "fdinfo/%d", fd), &info, NULL);
+	if (e == 0 && sd_proc_parse_fdinfo(info, &pos, ret_flags) < 0)
 		e = -EBADMSG;
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot read '%s'", path);
@@ -63,11 +63,11 @@ static int reopen_at(struct rst *r, const struct fd_state *d, const char *path, 
 	long tmp;
 	int e;
 
-	e = rst_open_in_child(r, path, flags & ~O_CLOEXEC, &tmp);
+	e = sd_rst_open_in_child(r, path, flags & ~O_CLOEXEC, &tmp);
 	if (e < 0 || tmp == d->fd)
 		return e;
-	e = rst_call(r, SYS_dup3, tmp, d->fd, flags & O_CLOEXEC, 0, 0, 0, NULL);
-	(void)rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+	e = sd_rst_call(r, SYS_dup3, tmp, d->fd, flags & O_CLOEXEC, 0, 0, 0, NULL);
+	(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
 	return e;
 }
 
@@ -81,19 +81,19 @@ static int fix_fd(struct rst *r, const struct fd_state *d)
 	if (e == 0 && d->kind == FDK_PIPE && ((have ^ d->flags) & (O_ACCMODE | O_PATH))) {
 		/* a pipe end read-write or O_PATH: only /proc/PID/fd/N makes one */
 		if (d->has_dup_of)
-			e = rst_call(r, SYS_dup3, d->dup_of, d->fd, (long)(d->flags & O_CLOEXEC), 0, 0, 0,
+			e = sd_rst_call(r, SYS_dup3, d->dup_of, d->fd, (long)(d->flags & O_CLOEXEC), 0, 0, 0,
 				     NULL);
 		else
-			e = reopen_at(r, d, proc_path(path, r->pid, "fd/%d", d->fd),
+			e = reopen_at(r, d, sd_proc_path(path, r->pid, "fd/%d", d->fd),
 				      (int)(d->flags & ~(uint32_t)O_ASYNC));
 		if (e == 0)
 			e = child_fd_flags(r, d->fd, &have);
 	}
 	if (e == 0 && ((have ^ d->flags) & O_CLOEXEC))
-		e = rst_call(r, SYS_fcntl, d->fd, F_SETFD, (d->flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0, 0,
+		e = sd_rst_call(r, SYS_fcntl, d->fd, F_SETFD, (d->flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0, 0,
 			     0, NULL);
 	if (e == 0 && ((have ^ d->flags) & SETFL_FLAGS) && !(d->flags & O_PATH)) {
-		e = rst_call(r, SYS_fcntl, d->fd, F_SETFL, (long)(d->flags & SETFL_FLAGS), 0, 0, 0, NULL);
+		e = sd_rst_call(r, SYS_fcntl, d->fd, F_SETFL, (long)(d->flags & SETFL_FLAGS), 0, 0, 0, NULL);
 		if (e == 0)
 			e = child_fd_flags(r, d->fd, &have);
 	}
@@ -106,15 +106,15 @@ static int fix_fd(struct rst *r, const struct fd_state *d)
 	if (e < 0)
 		return e;
 	if (have != d->flags) {
-		fd_flags_name(d->flags, want);
-		fd_flags_name(have, got);
+		sd_fd_flags_name(d->flags, want);
+		sd_fd_flags_name(have, got);
 		return sd_errx(r->ctx, -EOPNOTSUPP, "cannot restore pid %d: fd %d (%s) came back %s, not %s",
 			       r->pid, d->fd, d->path, got, want);
 	}
 	return 0;
 }
 
-int rst_restore_fd_flags(struct rst *r)
+int sd_rst_restore_fd_flags(struct rst *r)
 {
 	for (size_t i = 0; i < r->fs.n; i++) {
 		int e = fix_fd(r, &r->fs.fds[i]);
@@ -125,7 +125,7 @@ int rst_restore_fd_flags(struct rst *r)
 	return 0;
 }
 
-int rst_restore_fd_owners(struct rst *r)
+int sd_rst_restore_fd_owners(struct rst *r)
 {
 	for (size_t i = 0; i < r->fs.n; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
@@ -139,7 +139,7 @@ int rst_restore_fd_owners(struct rst *r)
 		for (size_t k = 0; k < d->nlocks; k++)
 			lease |= d->locks[k].kind == FLK_LEASE;
 		if (d->signum)
-			e = rst_call(r, SYS_fcntl, d->fd, F_SETSIG, d->signum, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_fcntl, d->fd, F_SETSIG, d->signum, 0, 0, 0, NULL);
 		if (e < 0)
 			return e;
 		/* taking a lease made the process its owner: what it was after that, again */
@@ -150,10 +150,10 @@ int rst_restore_fd_owners(struct rst *r)
 			return sd_errx(r->ctx, -EOPNOTSUPP,
 				       "cannot restore pid %d: fd %d (%s) sends its I/O signals to process group %d, which the process no longer leads (restored into another group with --shell-job?)",
 				       r->pid, d->fd, d->path, o.pid);
-		rst_data_reset(r);
-		e = rst_data_put(r, &o, sizeof(o), &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, &o, sizeof(o), &a);
 		if (e == 0)
-			e = rst_call(r, SYS_fcntl, d->fd, F_SETOWN_EX, (long)a, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_fcntl, d->fd, F_SETOWN_EX, (long)a, 0, 0, 0, NULL);
 		if (e < 0)
 			return e;
 	}

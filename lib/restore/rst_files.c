@@ -22,7 +22,7 @@
 #include "util.h"
 
 /* Before anything starts: every regular file an fd has open must be as it was. */
-int rst_check_files(struct rst *r)
+int sd_rst_check_files(struct rst *r)
 {
 	for (size_t i = 0; i < r->fs.n; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
@@ -46,9 +46,9 @@ static int place_fd(struct rst *r, long tmp, const struct fd_state *d)
 	int e = 0;
 
 	if (tmp != d->fd) {
-		e = rst_call(r, SYS_dup3, tmp, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
+		e = sd_rst_call(r, SYS_dup3, tmp, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
 			     NULL);
-		(void)rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
 	}
 	return e;
 }
@@ -57,7 +57,7 @@ static int place_fd(struct rst *r, long tmp, const struct fd_state *d)
  * The flags an fd is opened again with, of those it had (O_CLOEXEC
  * included). O_ASYNC only where F_SETFL cannot set it, on regular files and
  * directories: elsewhere open() would set the flag without arming the
- * signals, and rst_restore_fd_flags() sets it.
+ * signals, and sd_rst_restore_fd_flags() sets it.
  */
 static int fd_open_flags(const struct fd_state *d)
 {
@@ -74,10 +74,10 @@ static int seekable_open(struct rst *r, const struct fd_state *d, int flags, lon
 	long tmp, ign;
 	int e;
 
-	e = rst_open_in_child(r, d->path, flags, &tmp);
+	e = sd_rst_open_in_child(r, d->path, flags, &tmp);
 	/* an O_PATH fd has no offset */
 	if (e == 0 && !(flags & O_PATH))
-		e = rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
+		e = sd_rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
 	if (e == 0)
 		*ret_tmp = tmp;
 	return e;
@@ -107,7 +107,7 @@ static int chr_open(struct rst *r, size_t i, long *ret_tmp)
 {
 	const struct fd_state *d = &r->fs.fds[i];
 
-	return rst_open_in_child(r, d->path, fd_open_flags(d), ret_tmp);
+	return sd_rst_open_in_child(r, d->path, fd_open_flags(d), ret_tmp);
 }
 
 /* A FIFO, with the bytes that were in it. */
@@ -120,27 +120,27 @@ static int fifo_open(struct rst *r, size_t i, long *ret_tmp)
 
 	/* an O_PATH fd does not open the FIFO */
 	if (flags & O_PATH)
-		return rst_open_in_child(r, d->path, flags, ret_tmp);
+		return sd_rst_open_in_child(r, d->path, flags, ret_tmp);
 	/*
 	 * Read-write first: that open never blocks and holds the FIFO
 	 * open at both ends while we write its bytes back and open it
 	 * the way it was (non-blocking, then the flags it had).
 	 */
-	e = rst_open_in_child(r, d->path, O_RDWR | O_NONBLOCK, &keep);
+	e = sd_rst_open_in_child(r, d->path, O_RDWR | O_NONBLOCK, &keep);
 	if (e == 0 && d->has_pipe_data && d->pipe_data_len) {
 		uint64_t a;
 
-		rst_data_reset(r);
-		e = rst_data_put(r, d->pipe_data, d->pipe_data_len, &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, d->pipe_data, d->pipe_data_len, &a);
 		if (e == 0)
-			e = rst_call(r, SYS_write, keep, (long)a, (long)d->pipe_data_len, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_write, keep, (long)a, (long)d->pipe_data_len, 0, 0, 0, NULL);
 	}
 	if (e == 0)
-		e = rst_open_in_child(r, d->path, flags | O_NONBLOCK, &tmp);
+		e = sd_rst_open_in_child(r, d->path, flags | O_NONBLOCK, &tmp);
 	if (e == 0)
-		e = rst_call(r, SYS_fcntl, tmp, F_SETFL, flags, 0, 0, 0, NULL);
+		e = sd_rst_call(r, SYS_fcntl, tmp, F_SETFL, flags, 0, 0, 0, NULL);
 	if (e == 0)
-		(void)rst_call(r, SYS_close, keep, 0, 0, 0, 0, 0, NULL);
+		(void)sd_rst_call(r, SYS_close, keep, 0, 0, 0, 0, 0, NULL);
 	if (e == 0)
 		*ret_tmp = tmp;
 	return e;
@@ -166,11 +166,11 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 			other = &fs->fds[k];
 	if (other)
 		return 0;
-	rst_data_reset(r);
-	e = rst_data_put(r, (int32_t[2]){ -1, -1 }, sizeof(pfd), &a);
+	sd_rst_data_reset(r);
+	e = sd_rst_data_put(r, (int32_t[2]){ -1, -1 }, sizeof(pfd), &a);
 	if (e == 0)
-		e = rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
-	if (e == 0 && pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
+		e = sd_rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
+	if (e == 0 && sd_pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
 		e = -EIO;
 	for (size_t k = i; e == 0 && k < fs->n; k++) {
 		const struct fd_state *p = &fs->fds[k];
@@ -181,22 +181,22 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 			continue;
 		/* pipe2 may have put an end where it belongs already */
 		if (end == p->fd)
-			e = rst_call(r, SYS_fcntl, p->fd, F_SETFD,
+			e = sd_rst_call(r, SYS_fcntl, p->fd, F_SETFD,
 				     (p->flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0, 0, 0, NULL);
 		else
-			e = rst_call(r, SYS_dup3, end, p->fd, (p->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
+			e = sd_rst_call(r, SYS_dup3, end, p->fd, (p->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
 				     0, 0, 0, NULL);
 		if (e == 0 && (p->flags & O_NONBLOCK))
-			e = rst_call(r, SYS_fcntl, p->fd, F_SETFL, O_NONBLOCK, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_fcntl, p->fd, F_SETFL, O_NONBLOCK, 0, 0, 0, NULL);
 	}
 	for (size_t k = i; e == 0 && k < fs->n; k++) {
 		const struct fd_state *p = &fs->fds[k];
 
 		if (p->kind == FDK_PIPE && p->ino == d->ino && p->has_pipe_data && p->pipe_data_len) {
-			rst_data_reset(r);
-			e = rst_data_put(r, p->pipe_data, p->pipe_data_len, &a);
+			sd_rst_data_reset(r);
+			e = sd_rst_data_put(r, p->pipe_data, p->pipe_data_len, &a);
 			if (e == 0)
-				e = rst_call(r, SYS_write, pfd[1], (long)a, (long)p->pipe_data_len,
+				e = sd_rst_call(r, SYS_write, pfd[1], (long)a, (long)p->pipe_data_len,
 					     0, 0, 0, NULL);
 		}
 	}
@@ -209,13 +209,13 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 			    fs->fds[m].ino == d->ino)
 				kept = true;
 		if (!kept)
-			(void)rst_call(r, SYS_close, pfd[k], 0, 0, 0, 0, 0, NULL);
+			(void)sd_rst_call(r, SYS_close, pfd[k], 0, 0, 0, 0, 0, NULL);
 	}
 	return e;
 }
 
 /*
- * The restoring shell's terminal: put at its number by rst_restore_files
+ * The restoring shell's terminal: put at its number by sd_rst_restore_files
  * before any opener runs, or inherited as 0-2.
  */
 static int tty_open(struct rst *r, size_t i, long *ret_tmp)
@@ -247,7 +247,7 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_TTY] = { .open = tty_open, .places = true },
 };
 
-int rst_restore_files(struct rst *r)
+int sd_rst_restore_files(struct rst *r)
 {
 	const struct files_state *fs = &r->fs;
 	struct sdump_ctx *ctx = r->ctx;
@@ -269,7 +269,7 @@ int rst_restore_files(struct rst *r)
 		const struct fd_state *d = &fs->fds[i];
 
 		if (d->kind == FDK_TTY && d->fd > 2)
-			e = rst_call(r, SYS_dup3, 0, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
+			e = sd_rst_call(r, SYS_dup3, 0, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
 				     NULL);
 	}
 	for (int fd = 0; e == 0 && fd < 3; fd++) {
@@ -279,7 +279,7 @@ int rst_restore_files(struct rst *r)
 			if (fs->fds[i].fd == fd && fs->fds[i].kind == FDK_TTY)
 				tty = true;
 		if (!tty)
-			(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+			(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	}
 	/* everything else of ours goes; terminals above 2 stay */
 	for (int fd = 3; e == 0;) {
@@ -289,7 +289,7 @@ int rst_restore_files(struct rst *r)
 			if (fs->fds[i].kind == FDK_TTY && fs->fds[i].fd >= fd && fs->fds[i].fd < next)
 				next = fs->fds[i].fd;
 		if (next > fd)
-			e = rst_call(r, SYS_close_range, fd, next == INT_MAX ? ~0u : (unsigned int)next - 1, 0,
+			e = sd_rst_call(r, SYS_close_range, fd, next == INT_MAX ? ~0u : (unsigned int)next - 1, 0,
 				     0, 0, 0, NULL);
 		if (next == INT_MAX)
 			break;
@@ -305,10 +305,10 @@ int rst_restore_files(struct rst *r)
 		if (!op || !op->open)
 			return sd_errx(ctx, -EOPNOTSUPP,
 				       "cannot restore pid %d: fd %d (%s) is of a kind not supported yet (%s)",
-				       r->pid, d->fd, d->path, fd_kind_name(d->kind));
+				       r->pid, d->fd, d->path, sd_fd_kind_name(d->kind));
 		/* an fd sharing the open file description of a lower one: a dup of it */
 		if (d->has_dup_of && !op->places)
-			e = rst_call(r, SYS_dup3, d->dup_of, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
+			e = sd_rst_call(r, SYS_dup3, d->dup_of, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
 				     0, 0, 0, NULL);
 		else
 			e = op->open(r, i, &tmp);
@@ -316,10 +316,10 @@ int rst_restore_files(struct rst *r)
 			e = place_fd(r, tmp, d);
 	}
 	if (e == 0)
-		e = rst_restore_fd_flags(r);
+		e = sd_rst_restore_fd_flags(r);
 	/* last: no fd of the process is closed or replaced after its locks are taken */
 	if (e == 0)
-		e = rst_take_locks(r);
+		e = sd_rst_take_locks(r);
 	if (e < 0)
 		return sd_errx(ctx, e, "cannot restore the fds of pid %d", r->pid);
 	return 0;

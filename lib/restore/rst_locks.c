@@ -50,7 +50,7 @@ static void describe_holder(const struct proc_lock *pl, char *buf, size_t len)
 {
 	char what[LOCK_DESCRIBE_MAX];
 
-	lock_describe(&pl->l, what);
+	sd_lock_describe(&pl->l, what);
 	/* "an OFD ...", "a POSIX ..." */
 	if (pl->pid > 0)
 		(void)snprintf(buf, len, "pid %d holds a%s %s there now", pl->pid,
@@ -68,7 +68,7 @@ static int check_one(struct rst *r, const struct fd_state *d, const struct lock_
 
 	if (!conflicts(l, &pl->l))
 		return 0;
-	lock_describe(l, what);
+	sd_lock_describe(l, what);
 	describe_holder(pl, holder, sizeof(holder));
 	return sd_errx(r->ctx, -EBUSY,
 		       "cannot restore pid %d: cannot take the %s again, through fd %d on '%s': %s",
@@ -90,14 +90,14 @@ static int check_lease(struct rst *r, const struct fd_state *d, const struct pro
 		       r->pid, d->path, d->fd, holder);
 }
 
-int rst_check_locks(struct rst *r)
+int sd_rst_check_locks(struct rst *r)
 {
 	_cleanup_free_ struct proc_lock *held = NULL;
 	_cleanup_free_ char *text = NULL;
 	size_t n = 0, cap = 0;
 	int e;
 
-	e = read_file(AT_FDCWD, "/proc/locks", &text, NULL);
+	e = sd_read_file(AT_FDCWD, "/proc/locks", &text, NULL);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot read '/proc/locks'");
 	for (const char *line = text; *line;) {
@@ -111,7 +111,7 @@ int rst_check_locks(struct rst *r)
 			held = p;
 		}
 		/* the restored process does not exist yet: every lock is someone else's */
-		if (proc_parse_lock(line, &held[n]) == 0)
+		if (sd_proc_parse_lock(line, &held[n]) == 0)
 			n++;
 		line += len + (line[len] != '\0');
 	}
@@ -150,25 +150,25 @@ static int take_lock(struct rst *r, const struct fd_state *d, const struct lock_
 	switch (l->kind) {
 	case FLK_POSIX:
 	case FLK_OFD:
-		rst_data_reset(r);
-		e = rst_data_put(r, &fl, sizeof(fl), &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, &fl, sizeof(fl), &a);
 		if (e < 0)
 			return e;
-		e = rst_try(r, SYS_fcntl, d->fd, l->kind == FLK_POSIX ? F_SETLK : F_OFD_SETLK, (long)a,
+		e = sd_rst_try(r, SYS_fcntl, d->fd, l->kind == FLK_POSIX ? F_SETLK : F_OFD_SETLK, (long)a,
 			    &ret);
 		break;
 	case FLK_FLOCK:
-		e = rst_try(r, SYS_flock, d->fd, (l->write ? LOCK_EX : LOCK_SH) | LOCK_NB, 0, &ret);
+		e = sd_rst_try(r, SYS_flock, d->fd, (l->write ? LOCK_EX : LOCK_SH) | LOCK_NB, 0, &ret);
 		break;
 	case FLK_LEASE:
-		e = rst_try(r, SYS_fcntl, d->fd, F_SETLEASE, l->write ? F_WRLCK : F_RDLCK, &ret);
+		e = sd_rst_try(r, SYS_fcntl, d->fd, F_SETLEASE, l->write ? F_WRLCK : F_RDLCK, &ret);
 		break;
 	default:
 		e = -EINVAL;
 	}
 	if (e == 0)
 		return 0;
-	lock_describe(l, what);
+	sd_lock_describe(l, what);
 	if (e == -EAGAIN || e == -EACCES)
 		return sd_errx(r->ctx, -EBUSY,
 			       "cannot restore pid %d: cannot take the %s again, through fd %d on '%s': another process holds it, or one in its way, now",
@@ -177,7 +177,7 @@ static int take_lock(struct rst *r, const struct fd_state *d, const struct lock_
 		      r->pid, what, d->fd, d->path);
 }
 
-int rst_take_locks(struct rst *r)
+int sd_rst_take_locks(struct rst *r)
 {
 	for (size_t i = 0; i < r->fs.n; i++) {
 		const struct fd_state *d = &r->fs.fds[i];

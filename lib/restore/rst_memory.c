@@ -2,7 +2,7 @@
 /*
  * Restore step 3: memory. Every VMA mapped where it was (a file mapping
  * from its file, which must be the one of the dump), filled from the chain
- * (rst_fill.c), given its final protection; then the mm fields
+ * (sd_rst_fill.c), given its final protection; then the mm fields
  * (PR_SET_MM_MAP: brk, args, environment, auxv, exe).
  */
 #include <errno.h>
@@ -40,7 +40,7 @@ static int check_file(struct rst *r, const struct vma *v)
 }
 
 /* Before anything starts: every mapped file must be as it was. */
-int rst_check_vma_files(struct rst *r)
+int sd_rst_check_vma_files(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	int e;
@@ -55,7 +55,7 @@ int rst_check_vma_files(struct rst *r)
 	return 0;
 }
 
-int rst_map_vmas(struct rst *r)
+int sd_rst_map_vmas(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	long ret, fd;
@@ -83,20 +83,20 @@ int rst_map_vmas(struct rst *r)
 			 */
 			if (v->prot == PROT_NONE && v->kind == VK_ANON)
 				flags |= MAP_NORESERVE;
-			e = rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, -1, 0, &ret);
+			e = sd_rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, -1, 0, &ret);
 			break;
 		case VK_FILE:
 		case VK_FILE_SHARED:
 			if (v->kind == VK_FILE_SHARED)
 				prot = (int)v->prot;
-			e = rst_open_in_child(r, v->path,
+			e = sd_rst_open_in_child(r, v->path,
 					      (v->kind == VK_FILE_SHARED && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY,
 					      &fd);
 			if (e < 0)
 				return e;
 			flags |= v->kind == VK_FILE ? MAP_PRIVATE : MAP_SHARED;
-			e = rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, fd, (long)v->pgoff, &ret);
-			(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, fd, (long)v->pgoff, &ret);
+			(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 			break;
 		default:
 			continue;
@@ -119,24 +119,24 @@ static int take_uffd(struct rst *r)
 	long fd = -1;
 	int pidfd, uffd = -1;
 
-	if (rst_try(r, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, &fd) < 0)
+	if (sd_rst_try(r, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, &fd) < 0)
 		return -1;
 	pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
 	if (pidfd >= 0) {
 		uffd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
 		close(pidfd);
 	}
-	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	return uffd;
 }
 
-int rst_fill_memory(struct rst *r)
+int sd_rst_fill_memory(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	struct rst_fill_stats st;
 	int e, uffd = take_uffd(r);
 
-	e = rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, &st);
+	e = sd_rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, &st);
 	/* closed at once: that unregisters every VMA before anything else runs */
 	zclose(&uffd);
 	if (e < 0)
@@ -146,14 +146,14 @@ int rst_fill_memory(struct rst *r)
 	for (size_t i = 0; i < vl->n && e == 0; i++) {
 		const struct vma *v = &vl->v[i];
 
-		if (rst_vma_filled(v))
-			e = rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
+		if (sd_rst_vma_filled(v))
+			e = sd_rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
 				     (long)v->prot, 0, 0, 0, NULL);
 	}
 	return e;
 }
 
-int rst_restore_mm(struct rst *r)
+int sd_rst_restore_mm(struct rst *r)
 {
 	const struct mm_fields *mm = &r->ps.mm;
 	struct prctl_mm_map map = {
@@ -174,18 +174,18 @@ int rst_restore_mm(struct rst *r)
 	long fd;
 	int e;
 
-	e = rst_open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
+	e = sd_rst_open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
 	if (e < 0)
 		return e;
 	map.exe_fd = (__u32)fd;
-	e = rst_data_put(r, mm->auxv, mm->auxv_len, &auxv);
+	e = sd_rst_data_put(r, mm->auxv, mm->auxv_len, &auxv);
 	if (e < 0)
 		return e;
 	map.auxv = (__u64 *)(uintptr_t)auxv;
-	e = rst_data_put(r, &map, sizeof(map), &a);
+	e = sd_rst_data_put(r, &map, sizeof(map), &a);
 	if (e == 0)
-		e = rst_call(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a, sizeof(map), 0, 0, NULL);
-	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+		e = sd_rst_call(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a, sizeof(map), 0, 0, NULL);
+	(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return sd_errx(r->ctx, e, "cannot restore the mm fields of pid %d", r->pid);
 	return 0;

@@ -59,16 +59,16 @@ struct track_ops {
 	void (*close)(struct tracker *t);
 };
 
-extern const struct track_ops track_soft_dirty_ops;
-extern const struct track_ops track_uffd_wp_ops;
-extern const struct track_ops track_none_ops;
+extern const struct track_ops sd_track_soft_dirty_ops;
+extern const struct track_ops sd_track_uffd_wp_ops;
+extern const struct track_ops sd_track_none_ops;
 
 /* Run @fn in a child process: its exit status (0 = works), or -errno. */
-int track_probe_in_child(int (*fn)(void));
+int sd_track_probe_in_child(int (*fn)(void));
 
 /* The backend for @track; for SDUMP_TRACK_AUTO the first whose probe succeeds. */
-const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track track);
-const struct track_ops *track_by_name(const char *name);
+const struct track_ops *sd_track_select(struct sdump_ctx *ctx, enum sdump_track track);
+const struct track_ops *sd_track_by_name(const char *name);
 
 /* uffd-wp: the fd number of a tracking userfaultfd sdump left in @pid, or -1. */
 int track_uffd_find_ours(pid_t pid);
@@ -81,8 +81,8 @@ struct track_state {
 };
 
 /* -ENOENT if there is none; anything unreadable counts as none. */
-int track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret);
-int track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st);
-void track_state_remove(pid_t pid, uint64_t start_time);
+int sd_track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret);
+int sd_track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st);
+void sd_track_state_remove(pid_t pid, uint64_t start_time);
 
 #endif /* SDUMP_TRACK_H */

@@ -57,7 +57,7 @@ static int child_probe(void)
 
 static int sd_probe(const char **why)
 {
-	int r = track_probe_in_child(child_probe);
+	int r = sd_track_probe_in_child(child_probe);
 
 	if (r <= 0)
 		return r;
@@ -96,7 +96,7 @@ static void sd_close(struct tracker *t)
 	(void)t;
 }
 
-const struct track_ops track_soft_dirty_ops = {
+const struct track_ops sd_track_soft_dirty_ops = {
 	.name = "soft-dirty",
 	.id = SDUMP_TRACK_SOFT_DIRTY,
 	.written = SCAN_WRITTEN_SOFT_DIRTY,

@@ -84,7 +84,7 @@ static int uffd_probe(const char **why)
 		*why = "PAGEMAP_SCAN switched off (SDUMP_NO_PAGEMAP_SCAN=1)";
 		return -EOPNOTSUPP;
 	}
-	r = track_probe_in_child(child_probe);
+	r = sd_track_probe_in_child(child_probe);
 	if (r <= 0)
 		return r;
 	if (r == 2)
@@ -115,7 +115,7 @@ static long nofile_limit(pid_t pid)
 	long soft;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/limits", pid);
-	if (read_file(AT_FDCWD, path, &buf, NULL) < 0)
+	if (sd_read_file(AT_FDCWD, path, &buf, NULL) < 0)
 		return 1024;
 	p = strstr(buf, "Max open files");
 	if (!p || sscanf(p + strlen("Max open files"), "%ld", &soft) != 1)
@@ -154,14 +154,14 @@ static int create_in_target(struct tracker *t)
 		sigset_t oldmask;
 
 		/* the target holds two of them until the close: nothing may end us in between */
-		inject_block_signals(&oldmask);
+		sd_inject_block_signals(&oldmask);
 		r = inject(t, SYS_fcntl, fd, F_DUPFD_CLOEXEC, MIN(limit, 1L << 20) - 16, &high);
 		/*
 		 * Moved or not, the original goes: left low in the table, a later
 		 * pass that lost the state file would not find it and make another.
 		 */
 		e = inject_undo_syscall(t->ctx, &t->inj, t->seized, SYS_close, close_args, &ign);
-		inject_unblock_signals(&oldmask);
+		sd_inject_unblock_signals(&oldmask);
 		if (r == 0 && high < 0)
 			r = sd_err(ctx, (int)high, "cannot move the userfaultfd of pid %d up to fd %ld",
 				   t->pid, MIN(limit, 1L << 20) - 16);
@@ -252,7 +252,7 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas, const struct
 	/* tracked VMAs: only the written pages lost their protection */
 	for (size_t i = 0; i < saved->n; i++) {
 		const struct page_run *run = &saved->r[i];
-		const struct vma *v = vma_list_find(vmas, run->start);
+		const struct vma *v = sd_vma_list_find(vmas, run->start);
 		int r;
 
 		if (run->in_parent || !v || !v->tracked)
@@ -293,7 +293,7 @@ static void uffd_close(struct tracker *t)
 	zclose(&t->uffd);
 }
 
-const struct track_ops track_uffd_wp_ops = {
+const struct track_ops sd_track_uffd_wp_ops = {
 	.name = "uffd-wp",
 	.id = SDUMP_TRACK_UFFD_WP,
 	.written = SCAN_WRITTEN_UFFD_WP,
