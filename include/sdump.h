@@ -128,7 +128,15 @@ struct sdump_dump_opts {
 	int compress_level;	/* zstd level; 0: the default (1) */
 	bool leave_running;	/* dump: resume the target afterwards instead of killing it */
 	bool live;		/* dump with leave_running: copy after the freeze, before each write */
+	/*
+	 * The most data (holes not counted) a deleted file the process maps
+	 * may hold for its contents to be saved; a larger one is refused.
+	 * 0: SDUMP_GHOST_LIMIT_DEFAULT.
+	 */
+	uint64_t ghost_limit;
 };
+
+#define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
 
 /* Counters of one pass, also stored in the image (stats.img). */
 struct sdump_stats {
