@@ -228,6 +228,11 @@ struct sdump_vma_info {
 	char *path;		/* file or [heap]/[stack]/[vdso]..., or NULL (anonymous) */
 	uint64_t pages_data;	/* pages whose data this pass stores */
 	uint64_t pages_parent;	/* pages recorded as "in parent" */
+	char open[3];		/* a file mapping: "r" or "rw", how its file was open; "" unknown */
+	bool deleted;		/* a mapping of a deleted file */
+	bool ghost_saved;	/* whose contents this pass holds (a final dump does) */
+	uint64_t ghost_size;	/* then the file's size */
+	uint64_t ghost_data;	/* and its bytes of data (holes not counted) */
 };
 
 /* One pass of a chain, as sdump show lists them. */
