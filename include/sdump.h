@@ -189,7 +189,12 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * its tracking still armed for the next pass.
  * Refused, with the target left running: a process with children; fds
  * that are sockets, anonymous inodes (eventfd, epoll, signalfd, timerfd,
- * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP).
+ * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP). Deleted files
+ * the process maps are saved in the image (ghosts.img), once each; refused
+ * are one above opts->ghost_limit (-EFBIG), one that cannot be read
+ * without CAP_CHECKPOINT_RESTORE (-EPERM), and one mapped shared that
+ * another process holds or that has another name (-EOPNOTSUPP).
+ * sdump_pre_dump() refuses the same, and saves no contents.
  */
 SDUMP_API int sdump_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
 			 struct sdump_stats *ret_stats);
