@@ -28,6 +28,8 @@ struct mapped {
 	uint64_t limit;
 	struct ghost_writer *w;		/* a final dump: made on the first deleted file */
 	struct img_dir *dir;
+	size_t saved;			/* deleted files saved, */
+	uint64_t saved_bytes;		/* and their size */
 };
 
 /*
@@ -198,9 +200,12 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 			r = sd_errx(m->ctx, -EIO, "cannot save the deleted file '%s': it changed while being saved",
 				    name);
 	}
-	if (r == 0)
+	if (r == 0) {
+		m->saved++;
+		m->saved_bytes += (uint64_t)st.st_size;
 		pr_debug(m->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": deleted file '%s' saved as ghost %u",
 			 v->start, v->end, name, v->ghost);
+	}
 	return r;
 }
 
@@ -230,6 +235,15 @@ int dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bo
 	if (r == 0 && m.w) {
 		r = ghost_writer_finish(m.w, &size);
 		*bytes_written += size;
+	}
+	if (r == 0 && m.saved) {
+		char b[32], d[32];
+
+		fmt_size(b, sizeof(b), m.saved_bytes);
+		fmt_size(d, sizeof(d), size);
+		/* sd_log: the line starts with "dump PID", as the pass's own lines */
+		sd_log(ctx, SDUMP_LOG_INFO, "dump %d: %zu deleted file%s saved (%s, %s on disk)", o->pid,
+		       m.saved, m.saved == 1 ? "" : "s", b, d);
 	}
 	ghost_writer_free(m.w);
 	return r;
