@@ -16,7 +16,8 @@ flags, position, and its locks, from fdinfo and /proc/locks); per thread its
 name, signal mask, CPU affinity, scheduling and seccomp state. Counters that
 change by themselves (times, faults, context switches, memory use) are not
 state and are left out. Whatever a test knows to differ on purpose it names
-with --ignore KEY (a prefix of the dotted key).
+with --ignore KEY (a prefix of the dotted key, where * stands for any
+characters but a dot: vmas[*].flags.ac is the VmFlag ac of every VMA).
 """
 import argparse
 import json
@@ -80,7 +81,8 @@ def vmas(pid):
                 cur["inode"] = ino
             out.append(cur)
         elif line.startswith("VmFlags:") and cur is not None:
-            cur["flags"] = " ".join(sorted(line.split()[1:]))
+            # one key per flag, so that a test can name one flag it knows differs
+            cur["flags"] = {f: True for f in line.split()[1:]}
     return out
 
 
@@ -179,12 +181,23 @@ def flatten(obj, prefix=""):
         yield prefix, obj
 
 
+def ignored(key, patterns):
+    """Whether key starts with one of the patterns, where a * in a pattern
+    stands for any characters but a dot (vmas[*].flags.ac: that flag of
+    every VMA)."""
+    for p in patterns:
+        rx = "[^.]*".join(re.escape(part) for part in p.split("*"))
+        if re.match(rx, key):
+            return True
+    return False
+
+
 def compare(before, after, ignore):
     a = dict(flatten(before))
     b = dict(flatten(after))
     diffs = []
     for k in sorted(set(a) | set(b)):
-        if any(k.startswith(i) for i in ignore):
+        if ignored(k, ignore):
             continue
         if a.get(k) != b.get(k):
             diffs.append(f"{k}: before {json.dumps(a.get(k))}, after {json.dumps(b.get(k))}")
