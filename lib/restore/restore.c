@@ -19,7 +19,8 @@
  *     else, map the vdso where it was (ARCH_MAP_VDSO_64);
  *  3. map every VMA (files from their files), fill memory from the chain,
  *     set final protections, PR_SET_MM_MAP (brk, args, auxv, exe);
- *  4. fds, signal handlers, timers, limits, umask, cwd, session, then the
+ *  4. fds, signal handlers, timers, limits, umask, session, cwd and root
+ *     (a removed one made, entered and removed again), then the
  *     credentials (threads inherit them);
  *  5. each other thread: clone3(set_tid = TID) from the leader;
  *  6. per thread: sigaltstack, robust list, clear_child_tid, rseq, comm,
@@ -30,7 +31,7 @@
  *
  * This file checks what can be checked before anything is made, runs the
  * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
- * 3 rst_memory.c, 4 rst_files.c (the fds) and rst_process.c, 5-6
+ * 3 rst_memory.c, 4 rst_files.c (the fds), rst_process.c and rst_fs.c, 5-6
  * rst_threads.c (then the signals queued for the whole process,
  * rst_process.c), 7 here (finish).
  */
@@ -198,6 +199,8 @@ static int run_restore(struct rst *r)
 		e = rst_check_vma_files(r);
 	if (e == 0)
 		e = rst_check_files(r);
+	if (e == 0)
+		e = rst_check_fs(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
@@ -230,6 +233,8 @@ static int run_restore(struct rst *r)
 		e = rst_restore_files(r);
 	if (e == 0)
 		e = rst_restore_process(r);
+	if (e == 0)
+		e = rst_restore_fs(r);
 	if (e == 0)
 		e = rst_restore_creds(r);
 	if (e < 0)

@@ -93,6 +93,15 @@ int rst_restore_creds(struct rst *r);
 int rst_restore_shared_signals(struct rst *r);
 
 /*
+ * Step 4 (rst_fs.c): the working and root directories, a removed one made,
+ * entered and removed again; after them no path of the new process may be
+ * used (it may be in another root). rst_check_fs before anything is made:
+ * a removed directory's path must be free, its parent there.
+ */
+int rst_check_fs(struct rst *r);
+int rst_restore_fs(struct rst *r);
+
+/*
  * Steps 5 and 6 (rst_threads.c): every other thread made from the leader;
  * the state of thread @i of the image given back to it. rst_final_regs:
  * the registers a thread resumes with.

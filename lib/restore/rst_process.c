@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Restore step 4, the rest: process-wide state (signal handlers, interval
- * timers, limits, umask, cwd, personality, session and group), then the
- * credentials, last, so that the threads made afterwards inherit them; and
- * the signals queued for the whole process, once its threads exist.
+ * timers, limits, umask, personality, session and group; cwd and root are
+ * rst_fs.c's), then the credentials, last, so that the threads made
+ * afterwards inherit them; and the signals queued for the whole process,
+ * once its threads exist.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -79,12 +80,6 @@ int rst_restore_process(struct rst *r)
 	}
 	if (e == 0)
 		e = rst_call(r, SYS_umask, ps->umask, 0, 0, 0, 0, 0, NULL);
-	if (e == 0) {
-		rst_data_reset(r);
-		e = rst_data_str(r, ps->cwd, &a);
-		if (e == 0)
-			e = rst_call(r, SYS_chdir, (long)a, 0, 0, 0, 0, 0, NULL);
-	}
 	if (e == 0)
 		e = rst_call(r, SYS_personality, ps->personality, 0, 0, 0, 0, 0, NULL);
 	if (e == 0 && ps->thp_disabled)
