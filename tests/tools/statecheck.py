@@ -11,7 +11,8 @@ What is recorded, per process: its status (credentials, capabilities,
 no_new_privs, seccomp mode and filter count, signal masks, umask, THP), its
 stat fields that are state (pgid, sid, tty, nice, policy, rt priority), its
 limits, personality, oom_score_adj, timerslack, cwd, root and exe, its POSIX
-timers, the VMAs with every VmFlag smaps shows, every fd (what it is, its
+timers, the VMAs with every VmFlag smaps shows (neighbours the kernel could
+have merged joined), every fd (what it is, its
 flags, position, and its locks, from fdinfo and /proc/locks); per thread its
 name, signal mask, CPU affinity, scheduling and seccomp state. Counters that
 change by themselves (times, faults, context switches, memory use) are not
@@ -78,11 +79,37 @@ def vmas(pid):
             cur = {"range": f"{start}-{end}", "perms": perms, "offset": off, "path": path}
             if path and not path.startswith("["):
                 cur["dev"] = dev
-                cur["inode"] = ino
+                # shared anonymous memory restored is a new shmem object, with
+                # an inode number of its own (as a new pipe has)
+                if path != "/dev/zero (deleted)":
+                    cur["inode"] = ino
             out.append(cur)
         elif line.startswith("VmFlags:") and cur is not None:
             # one key per flag, so that a test can name one flag it knows differs
             cur["flags"] = {f: True for f in line.split()[1:]}
+    return merge_vmas(out)
+
+
+def merge_vmas(vmas):
+    """Neighbours alike in everything the kernel merges on, joined: whether it
+    merged them (two mmap() calls' anonymous memory, say, has two anon_vmas
+    until a restore maps it at once) is no state of the process."""
+    out = []
+    for v in vmas:
+        p = out[-1] if out else None
+        if p is not None:
+            pstart, pend = (int(x, 16) for x in p["range"].split("-"))
+            start, end = (int(x, 16) for x in v["range"].split("-"))
+            same = {k: x for k, x in p.items() if k not in ("range", "offset")} == \
+                {k: x for k, x in v.items() if k not in ("range", "offset")}
+            # private anonymous memory, or the next pages of the same file
+            follows = v["path"] == "" or (
+                not v["path"].startswith("[") and "inode" in v and
+                int(p["offset"], 16) + (pend - pstart) == int(v["offset"], 16))
+            if pend == start and same and follows:
+                p["range"] = "%s-%s" % (p["range"].split("-")[0], v["range"].split("-")[1])
+                continue
+        out.append(dict(v))
     return out
 
 
@@ -192,9 +219,24 @@ def ignored(key, patterns):
     return False
 
 
+def without_ignored_flags(rec, ignore):
+    """rec with the VmFlags ignore names taken out, and the VMAs that then
+    differ in nothing joined (a flag ignored must not show as a split)."""
+    rec = dict(rec)
+    vs = []
+    for v in rec.get("vmas", []):
+        v = dict(v)
+        if "flags" in v:
+            v["flags"] = {f: x for f, x in v["flags"].items()
+                          if not ignored(f"vmas[{v['range']}].flags.{f}", ignore)}
+        vs.append(v)
+    rec["vmas"] = merge_vmas(vs)
+    return rec
+
+
 def compare(before, after, ignore):
-    a = dict(flatten(before))
-    b = dict(flatten(after))
+    a = dict(flatten(without_ignored_flags(before, ignore)))
+    b = dict(flatten(without_ignored_flags(after, ignore)))
     diffs = []
     for k in sorted(set(a) | set(b)):
         if ignored(k, ignore):
