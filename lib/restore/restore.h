@@ -85,8 +85,9 @@ int rst_check_files(struct rst *r);
 int rst_restore_files(struct rst *r);
 
 /*
- * Step 4 (rst_process.c): process-wide state, then the credentials; the
- * signals queued for the whole process once every thread is there.
+ * Step 4 (rst_process.c): process-wide state; once every thread is there
+ * and has its state, the signals queued for the whole process, then the
+ * credentials of every thread, last.
  */
 int rst_restore_process(struct rst *r);
 int rst_restore_creds(struct rst *r);
