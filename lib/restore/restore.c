@@ -37,6 +37,7 @@
  * credentials, rst_process.c), 7 here (finish).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -61,6 +62,7 @@
 #include "state_img.h"
 #include "util.h"
 #include "procfs.h"
+#include "proc.h"
 
 /* -v: one line per step of the restore, with its time since *t (then reset). */
 static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *fmt, ...)
@@ -160,16 +162,48 @@ static int check_privileges(struct rst *r)
 	return 0;
 }
 
+/*
+ * Every id of the image free. Right after a dump the original is a zombie
+ * until its parent reaps it, which a parent busy elsewhere does a moment
+ * later: wait for that, a while (ZOMBIE_WAIT_US), before saying so.
+ */
+#define ZOMBIE_WAIT_US 2000000
 static int check_pids_free(struct rst *r)
 {
-	for (size_t i = 0; i < r->ps.nthreads; i++) {
-		char path[PROC_PATH_MAX];
+	uint64_t deadline = now_us() + ZOMBIE_WAIT_US;
 
-		if (access(proc_path(path, r->ps.threads[i].tid, "%s", ""), F_OK) == 0)
-			return sd_errx(r->ctx, -EEXIST, "cannot restore pid %d: %s %d is in use", r->pid,
-				       i ? "thread id" : "pid", r->ps.threads[i].tid);
+	for (;;) {
+		pid_t zombie = 0, parent = 0;
+		size_t zi = 0;
+		int e;
+
+		for (size_t i = 0; i < r->ps.nthreads; i++) {
+			_cleanup_free_ char *stat = NULL;
+			char path[PROC_PATH_MAX];
+			uint64_t f[5];
+
+			e = read_file(AT_FDCWD, proc_path(path, r->ps.threads[i].tid, "stat"), &stat, NULL);
+			if (e == -ENOENT || e == -ESRCH)
+				continue;
+			/* a zombie (or dying: X) waits for its parent; anything else holds the id */
+			if (e < 0 || proc_stat_fields(stat, f, 5) < 5 || (f[3] != 'Z' && f[3] != 'X'))
+				return sd_errx(r->ctx, -EEXIST, "cannot restore pid %d: %s %d is in use", r->pid,
+					       i ? "thread id" : "pid", r->ps.threads[i].tid);
+			zombie = r->ps.threads[i].tid;
+			parent = (pid_t)f[4];
+			zi = i;
+		}
+		if (!zombie)
+			return 0;
+		if (now_us() >= deadline)
+			return sd_errx(r->ctx, -EEXIST,
+				       "cannot restore pid %d: %s %d is a zombie waiting for its parent (pid %d) to reap it; restore again once it has",
+				       r->pid, zi ? "thread id" : "pid", zombie, parent);
+		e = sd_check_cancel(r->ctx);
+		if (e < 0)
+			return e;
+		(void)usleep(20000);
 	}
-	return 0;
 }
 
 static int run_restore(struct rst *r)
