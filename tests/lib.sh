@@ -284,9 +284,11 @@ with open("/proc/%s/mem" % sys.argv[1], "rb", buffering=0) as m, open(sys.argv[4
 # --- the state checker (tests/tools/statecheck.py) ---
 STATECHECK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools/statecheck.py
 
-# state_record PID FILE: what can be seen of PID's kernel state, to FILE.
+# state_record PID FILE: what can be seen of PID's kernel state, to FILE;
+# sdump's own uffd-wp tracking (after a pre-dump) left out, as a dump
+# leaves it out.
 state_record() {
-	python3 "$STATECHECK" record "$1" -o "$2" || fail "statecheck cannot record pid $1"
+	python3 "$STATECHECK" record "$1" -o "$2" --tracked || fail "statecheck cannot record pid $1"
 }
 
 # state_check PID FILE [KEY...]: PID's state now is the one recorded in

@@ -49,6 +49,7 @@ tcmd "dirty heap 100 2"
 case "$REPLY" in "ok "*) ;; *) fail "the running process does not answer: $REPLY" ;; esac
 
 load_regions
+state_record "$pid" "$WORK/c.state"
 "$SDUMP" dump -t "$pid" -D "$WORK/c/d1" --parent "$WORK/c/r1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
 wait_gone "$pid"
 wait "$pid" 2>/dev/null || true
@@ -128,6 +129,8 @@ mv -f "$WORK/data.inode" "$datafile"
 echo "after all that the image restores:"
 "$SDUMP" restore -D "$WORK/c/d1" --shell-job -d 2>"$WORK/err" || fail "restore of the good image: $(cat "$WORK/err")"
 [ "$(tids_of "$pid")" = "$tids" ] || fail "restored threads $(tids_of "$pid"), dumped $tids"
+# fixed by the fidelity work: VmFlags (ac gained and lost, nh lost, nr gained on PROT_NONE)
+state_check "$pid" "$WORK/c.state" 'vmas[*].flags.ac' 'vmas[*].flags.nh' 'vmas[*].flags.nr'
 tcmd "dirty anon 100 3"
 case "$REPLY" in "ok "*) ;; *) fail "the restored process does not answer: $REPLY" ;; esac
 echo exit >&7
@@ -215,6 +218,7 @@ exec 5>"$WORK/reaper.in" 6<"$WORK/reaper.out"
 read -r -t 60 zpid <&6 || fail "the reaping parent did not start"
 TARGET_PIDS+=("$zpid")
 for ((i = 0; i < 100; i++)); do [ "$(proc_state "$zpid")" = S ] && [ "$(cat "/proc/$zpid/comm")" = sleep ] && break; sleep 0.1; done
+state_record "$zpid" "$WORK/z.state"
 "$SDUMP" dump -t "$zpid" -D "$WORK/z" 2>"$WORK/err" || fail "dump of the sleep: $(cat "$WORK/err")"
 [ "$(proc_state "$zpid")" = Z ] || fail "the dumped sleep is '$(proc_state "$zpid")', not a zombie"
 t0=$(date +%s%N)
@@ -230,6 +234,8 @@ echo 0.5 >&5
 read -r -t 10 word <&6 && [ "$word" = reaped ] || fail "the parent did not say it reaped"
 [ "$(cat "/proc/$zpid/comm" 2>/dev/null)" = sleep ] || fail "pid $zpid is not the restored sleep"
 assert_running "$zpid"
+# fixed by the fidelity work: VmFlags (ac gained and lost)
+state_check "$zpid" "$WORK/z.state" 'vmas[*].flags.ac'
 echo "  restored once its parent had reaped it"
 kill -KILL "$zpid"
 exec 5>&- 6<&-

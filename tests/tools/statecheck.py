@@ -3,7 +3,8 @@
 from outside it, recorded so that the same process before a dump and after its
 restore can be compared.
 
-    statecheck.py record PID [-o FILE]      JSON of what PID looks like now
+    statecheck.py record PID [-o FILE] [--tracked]
+                                             JSON of what PID looks like now
     statecheck.py compare BEFORE AFTER       one line per difference, exit 1 if any
     statecheck.py check PID BEFORE           record PID and compare it with BEFORE
 
@@ -69,7 +70,7 @@ def stat_fields(text, fields):
     return {name: rest[n - 3] for n, name in fields.items() if n - 3 < len(rest)}
 
 
-def vmas(pid):
+def vmas(pid, tracked=False):
     out = []
     cur = None
     for line in (read(f"/proc/{pid}/smaps") or "").splitlines():
@@ -86,7 +87,8 @@ def vmas(pid):
             out.append(cur)
         elif line.startswith("VmFlags:") and cur is not None:
             # one key per flag, so that a test can name one flag it knows differs
-            cur["flags"] = {f: True for f in line.split()[1:]}
+            cur["flags"] = {f: True for f in line.split()[1:]
+                            if not (tracked and f == "uw")}
     return merge_vmas(out)
 
 
@@ -124,7 +126,7 @@ def locks(pid):
     return sorted(out)
 
 
-def fds(pid):
+def fds(pid, tracked=False):
     out = {}
     base = f"/proc/{pid}/fd"
     try:
@@ -146,6 +148,8 @@ def fds(pid):
                 extra.append("lock " + " ".join(v.split()[1:4] + v.split()[5:]))
             else:
                 extra.append(f"{k}: {v}")
+        if tracked and target == "anon_inode:[userfaultfd]":
+            continue
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}
@@ -170,7 +174,11 @@ def threads(pid):
     return out
 
 
-def record(pid):
+def record(pid, tracked=False):
+    """tracked: pid is tracked by sdump (pre-dumped, or dumped with -R): its
+    userfaultfd is sdump's uffd-wp tracker (a dump refuses any other), and
+    the uw VmFlag marks what that tracker protects; neither is the process's
+    state, which no image holds and no restore brings back."""
     p = f"/proc/{pid}"
     st = read(f"{p}/stat")
     if st is None:
@@ -188,8 +196,8 @@ def record(pid):
         "root": link(f"{p}/root"),
         "exe": link(f"{p}/exe"),
         "timers": (read(f"{p}/timers") or "").splitlines(),
-        "vmas": vmas(pid),
-        "fds": fds(pid),
+        "vmas": vmas(pid, tracked),
+        "fds": fds(pid, tracked),
         "locks": locks(pid),
         "threads": threads(pid),
     }
@@ -252,6 +260,8 @@ def main():
     r = sub.add_parser("record")
     r.add_argument("pid", type=int)
     r.add_argument("-o", "--output")
+    r.add_argument("--tracked", action="store_true",
+                   help="leave out sdump's uffd-wp tracking (pid was pre-dumped)")
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")
@@ -263,7 +273,7 @@ def main():
     args = ap.parse_args()
 
     if args.cmd == "record":
-        text = json.dumps(record(args.pid), indent=1, sort_keys=True)
+        text = json.dumps(record(args.pid, args.tracked), indent=1, sort_keys=True)
         if args.output:
             with open(args.output, "w") as f:
                 f.write(text + "\n")
