@@ -93,15 +93,17 @@ static int make_removed(struct rst *r, const struct fs_dir *d, struct made_dir *
 			have = have || !strcmp(made[k].path, path);
 		if (have)
 			continue;
-		if (mkdir(path, 0700) < 0)
+		m->path = strdup(path);
+		if (!m->path)
+			return -ENOMEM;
+		if (mkdir(path, 0700) < 0) {
+			zfree(&m->path);
 			return sd_err(r->ctx, -errno, "cannot make the removed %s '%s' of pid %d again",
 				      d->what, path, r->pid);
-		m->path = strdup(path);
+		}
 		m->removed = &d->removed[i];
 		m->fd = -1;
 		(*nmade)++;
-		if (!m->path)
-			return -ENOMEM;
 		m->fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (m->fd < 0)
 			return sd_err(r->ctx, -errno, "cannot open '%s', made for pid %d", path, r->pid);

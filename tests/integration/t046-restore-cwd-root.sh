@@ -7,6 +7,7 @@
 #   file system;
 # - a restore of it is refused, with one line and no process left, while a
 #   directory is back at the removed path (and goes through once it is gone);
+#   one that fails at the chdir into it, or after, leaves nothing behind;
 # - a dump of a cwd removed with more parents than a restore makes again is
 #   refused, with one line, the process left running;
 # - a root (chroot) comes back as that root, the cwd inside it too;
@@ -92,6 +93,28 @@ echo "  $(cat "$WORK/stderr")"
 [ ! -e "/proc/$pid" ] || fail "a refused restore left pid $pid"
 [ -d "$WORK/gone/sub" ] || fail "the refused restore removed the directory in the way"
 rmdir "$WORK/gone/sub" "$WORK/gone"
+
+echo "restores of it that fail at its chdir or later leave nothing:"
+ninj=$(SDUMP_FAULT_COUNT=1 "$SDUMP" restore -D "$WORK/img-gone" --shell-job -d 2>&1 >/dev/null |
+	sed -n 's/.*inject=\([0-9]*\).*/\1/p')
+[ -n "$ninj" ] || fail "no count of injected calls"
+kill -KILL "$pid"
+wait_pid_free "$pid"
+for ((k = ninj; k > ninj - 60 && k > 0; k--)); do
+	st=0
+	SDUMP_FAULT="inject:$k:EIO" "$SDUMP" restore -D "$WORK/img-gone" --shell-job -d 2>"$WORK/err" || st=$?
+	[ ! -e "$WORK/gone" ] || fail "a restore failing at injected call $k left '$WORK/gone' ($(cat "$WORK/err"))"
+	if [ "$st" = 0 ]; then
+		kill -KILL "$pid"
+		wait_pid_free "$pid"
+		continue
+	fi
+	[ ! -e "/proc/$pid" ] || fail "a restore failing at injected call $k left pid $pid"
+	grep -q "cannot restore the working directory" "$WORK/err" && break
+done
+grep -q "cannot restore the working directory '$WORK/gone/sub' of pid $pid: Input/output error" "$WORK/err" ||
+	fail "no restore failed at its chdir, the last said: $(cat "$WORK/err")"
+echo "  $((ninj - k + 1)) restores, the last: $(cat "$WORK/err")"
 
 restore_it "$pid" gone
 [ "$(readlink "/proc/$pid/cwd")" = "$want_cwd" ] || fail "the restored cwd reads '$(readlink "/proc/$pid/cwd")'"
