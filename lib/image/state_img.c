@@ -34,8 +34,9 @@ static void removed_dirs_encode(const struct removed_dir *d, size_t n, RemovedDi
 }
 
 /*
- * And back; -EBADMSG for more than an image may hold, a mode that is more
- * than one, or a @link that does not name that many removed directories.
+ * And back; -EBADMSG for more than an image may hold, a mode with more
+ * than permission bits, or a @link that does not name that many removed
+ * directories.
  */
 static int removed_dirs_decode(RemovedDir *const *msg, size_t n, const char *link,
 			       struct removed_dir *d, size_t *ret_n)
