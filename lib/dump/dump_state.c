@@ -216,6 +216,9 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	r = (int)readlink_str(proc_path(path, pid, "root"), ps->root, sizeof(ps->root));
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
+	r = fs_collect_removed(ctx, pid, ps);
+	if (r < 0)
+		return r;
 	if (read_file(AT_FDCWD, proc_path(path, pid, "personality"), &pers, NULL) == 0)
 		ps->personality = (uint32_t)strtoul(pers, NULL, 16);
 	r = read_file(AT_FDCWD, proc_path(path, pid, "status"), &status, NULL);
