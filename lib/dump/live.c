@@ -314,24 +314,18 @@ static void *handler_main(void *arg)
 	return NULL;
 }
 
-static int inject(struct tracker *t, long nr, long a0, long a1, long *ret)
-{
-	const long args[6] = { a0, a1, 0, 0, 0, 0 };
-
-	return inject_syscall(t->ctx, &t->inj, t->seized, nr, args, ret);
-}
-
 /* The userfaultfd, created in the target and then ours alone. */
 static int take_uffd(struct live *l, struct tracker *t)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = LIVE_FEATURES };
+	const long uffd_args[6] = { O_CLOEXEC | O_NONBLOCK };
 	long fd, ign, close_args[6] = { 0 };
 	sigset_t oldmask;
 	int r;
 
 	/* the target holds the fd until the close: nothing may end us in between */
 	inject_block_signals(&oldmask);
-	r = inject(t, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK, 0, &fd);
+	r = inject_call(t->ctx, &t->inj, t->seized, NULL, SYS_userfaultfd, uffd_args, 0, &fd);
 	if (r < 0 || fd < 0)
 		inject_unblock_signals(&oldmask);
 	if (r < 0)
@@ -346,8 +340,8 @@ static int take_uffd(struct live *l, struct tracker *t)
 	r = l->uffd < 0 ? -errno : 0;
 	/* closed in the target whatever happened: nothing of ours is left there */
 	close_args[0] = fd;
-	if (inject_undo_syscall(t->ctx, &t->inj, t->seized, SYS_close, close_args, &ign) < 0 &&
-	    r == 0)
+	if (inject_call(t->ctx, &t->inj, t->seized, NULL, SYS_close, close_args, INJECT_UNDO,
+			&ign) < 0 && r == 0)
 		r = -EIO;
 	inject_unblock_signals(&oldmask);
 	if (r < 0)

@@ -174,16 +174,27 @@ void inject_unblock_signals(const sigset_t *old)
 	(void)pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-/*
- * @fault_point: whether the fault plan may fail this call or its ptrace
- * requests (not for a call that undoes an earlier one: see fault.h).
- */
-static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
-		       long nr, const long args[6], long *ret_val, bool fault_point)
+/* A thread not in signal-delivery-stop: resuming it must not consume a signal. */
+static struct seized_thread *pick_thread(struct seized *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->t[i].pending_sig)
+			return &s->t[i];
+	return &s->t[0];
+}
+
+int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+		struct seized_thread *t, long nr, const long args[6], unsigned int flags,
+		long *ret_val)
+{
+	/* whether the fault plan may fail this call or its ptrace requests (see fault.h) */
+	const bool fault_point = !(flags & INJECT_UNDO);
 	struct user_regs_struct saved, regs;
 	sigset_t oldmask;
 	int r, e;
+
+	if (!t)
+		t = pick_thread(s);
 
 	if (fault_point) {
 		r = fault_check(FAULT_INJECT);
@@ -251,34 +262,13 @@ static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seize
 int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
 			  long nr, const long args[6], long *ret_val)
 {
-	return run_syscall(ctx, inj, t, nr, args, ret_val, true);
-}
-
-/* A thread not in signal-delivery-stop: resuming it must not consume a signal. */
-static struct seized_thread *pick_thread(struct seized *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!s->t[i].pending_sig)
-			return &s->t[i];
-	return &s->t[0];
-}
-
-int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
-		   const long args[6], long *ret_val)
-{
-	return run_syscall(ctx, inj, pick_thread(s), nr, args, ret_val, true);
-}
-
-int inject_undo_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
-			const long args[6], long *ret_val)
-{
-	return run_syscall(ctx, inj, pick_thread(s), nr, args, ret_val, false);
+	return inject_call(ctx, inj, NULL, t, nr, args, 0, ret_val);
 }
 
 int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
 			       struct seized_thread *t, long nr, const long args[6], long *ret_val)
 {
-	return run_syscall(ctx, inj, t, nr, args, ret_val, false);
+	return inject_call(ctx, inj, NULL, t, nr, args, INJECT_UNDO, ret_val);
 }
 
 int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
@@ -288,7 +278,7 @@ int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seize
 	long addr;
 	int r;
 
-	r = inject_syscall(ctx, inj, s, SYS_mmap, args, &addr);
+	r = inject_call(ctx, inj, s, NULL, SYS_mmap, args, 0, &addr);
 	if (r < 0)
 		return r;
 	if (addr < 0 && addr > -4096)
@@ -325,7 +315,7 @@ int inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct sei
 	int r = 0;
 
 	if (inj->scratch) {
-		r = inject_undo_syscall(ctx, inj, s, SYS_munmap, args, &ret);
+		r = inject_call(ctx, inj, s, NULL, SYS_munmap, args, INJECT_UNDO, &ret);
 		if (r == 0 && ret < 0)
 			r = sd_err(ctx, (int)ret, "cannot unmap the scratch page of pid %d", inj->pid);
 		if (r == 0)

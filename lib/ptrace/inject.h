@@ -27,28 +27,36 @@ struct injector {
 	long ptrace_opts;	/* ptrace options to keep besides PTRACE_O_TRACESYSGOOD */
 };
 
+/* inject_call() flags */
+enum inject_flags {
+	/*
+	 * The call undoes an earlier one (munmap of a mapping of ours, close
+	 * of an fd of ours): never failed by the fault plan (fault.h).
+	 */
+	INJECT_UNDO = 1 << 0,
+};
+
 /*
- * Execute syscall @nr(@args) in one thread of the seized process @s; the
- * kernel's return value (a negative errno on failure) in *ret_val.
- * Returns -errno when the injection itself fails; the thread is then still
- * stopped with its registers restored whenever that was possible.
- */
-int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
-		   const long args[6], long *ret_val);
-/*
- * The same in thread @t (for per-thread state). A thread that was in
+ * Run system call @nr(@args) in thread @t of the seized process @s, or,
+ * with @t NULL, in one of its threads not in signal-delivery-stop (@s may be
+ * NULL when @t is given). The kernel's return value (a negative errno when
+ * the call fails in the target) in *ret_val, without a message: the caller
+ * knows what a failure means. Returns -errno, with its message, when the
+ * injection itself fails; the thread is then still stopped with its
+ * registers restored whenever that was possible. A thread that was in
  * signal-delivery-stop ends in an event stop: its signal is marked to be
  * sent again at detach (t->resend_sig).
  */
-int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
-			  long nr, const long args[6], long *ret_val);
+int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+		struct seized_thread *t, long nr, const long args[6], unsigned int flags,
+		long *ret_val);
 
 /*
- * The same for a call that undoes an earlier one (munmap of a mapping of
- * ours, close of an fd of ours): never failed by the fault plan (fault.h).
+ * inject_call() in thread @t, and with INJECT_UNDO: kept for lib/restore/
+ * until it calls inject_call() itself.
  */
-int inject_undo_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
-			const long args[6], long *ret_val);
+int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
+			  long nr, const long args[6], long *ret_val);
 int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
 			       struct seized_thread *t, long nr, const long args[6], long *ret_val);
 

@@ -123,18 +123,12 @@ static long nofile_limit(pid_t pid)
 	return soft;
 }
 
-static int inject(struct tracker *t, long nr, long a0, long a1, long a2, long *ret)
-{
-	const long args[6] = { a0, a1, a2, 0, 0, 0 };
-
-	return inject_syscall(t->ctx, &t->inj, t->seized, nr, args, ret);
-}
-
 /* Create the userfaultfd in the target, high up in its fd table. */
 static int create_in_target(struct tracker *t)
 {
 	struct sdump_ctx *ctx = t->ctx;
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
+	const long uffd_args[6] = { O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY };
 	long fd, high, limit = nofile_limit(t->pid), ign;
 	int r, e;
 
@@ -142,7 +136,7 @@ static int create_in_target(struct tracker *t)
 	 * UFFD_USER_MODE_ONLY: without CAP_SYS_PTRACE the target may not create
 	 * a kernel-mode one when vm.unprivileged_userfaultfd is 0 (the default).
 	 */
-	r = inject(t, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, &fd);
+	r = inject_call(ctx, &t->inj, t->seized, NULL, SYS_userfaultfd, uffd_args, 0, &fd);
 	if (r < 0)
 		return r;
 	if (fd < 0)
@@ -150,17 +144,19 @@ static int create_in_target(struct tracker *t)
 	/* out of the way of the fds the program uses: near its RLIMIT_NOFILE */
 	high = fd;
 	if (limit > 64) {
+		const long dup_args[6] = { fd, F_DUPFD_CLOEXEC, MIN(limit, 1L << 20) - 16 };
 		const long close_args[6] = { fd };
 		sigset_t oldmask;
 
 		/* the target holds two of them until the close: nothing may end us in between */
 		inject_block_signals(&oldmask);
-		r = inject(t, SYS_fcntl, fd, F_DUPFD_CLOEXEC, MIN(limit, 1L << 20) - 16, &high);
+		r = inject_call(ctx, &t->inj, t->seized, NULL, SYS_fcntl, dup_args, 0, &high);
 		/*
 		 * Moved or not, the original goes: left low in the table, a later
 		 * pass that lost the state file would not find it and make another.
 		 */
-		e = inject_undo_syscall(t->ctx, &t->inj, t->seized, SYS_close, close_args, &ign);
+		e = inject_call(ctx, &t->inj, t->seized, NULL, SYS_close, close_args, INJECT_UNDO,
+				&ign);
 		inject_unblock_signals(&oldmask);
 		if (r == 0 && high < 0)
 			r = sd_err(ctx, (int)high, "cannot move the userfaultfd of pid %d up to fd %ld",
