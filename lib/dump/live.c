@@ -318,34 +318,23 @@ static void *handler_main(void *arg)
 static int take_uffd(struct live *l, struct tracker *t)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = LIVE_FEATURES };
-	const long uffd_args[6] = { O_CLOEXEC | O_NONBLOCK };
-	long fd, ign, close_args[6] = { 0 };
-	sigset_t oldmask;
-	int r;
+	const struct inject_fd_req req = {
+		.name = "userfaultfd",
+		.nr = SYS_userfaultfd,
+		.args = { O_CLOEXEC | O_NONBLOCK },
+	};
+	int r, uffd;
 
-	/* the target holds the fd until the close: nothing may end us in between */
-	inject_block_signals(&oldmask);
-	r = inject_call(t->ctx, &t->inj, t->seized, NULL, SYS_userfaultfd, uffd_args, 0, &fd);
-	if (r < 0 || fd < 0)
-		inject_unblock_signals(&oldmask);
+	r = inject_take_fd(t->ctx, &t->inj, t->seized, NULL, l->pidfd, &req, &uffd, NULL);
 	if (r < 0)
 		return r;
-	if (fd == -EPERM)
+	if (uffd == -EPERM)
 		return sd_errx(l->ctx, -EPERM,
 			       "--live: pid %d may not create a userfaultfd that also serves the kernel's writes (it needs CAP_SYS_PTRACE, or sysctl vm.unprivileged_userfaultfd=1)",
 			       l->pid);
-	if (fd < 0)
-		return sd_err(l->ctx, (int)fd, "cannot create a userfaultfd in pid %d", l->pid);
-	l->uffd = (int)syscall(SYS_pidfd_getfd, l->pidfd, (int)fd, 0);
-	r = l->uffd < 0 ? -errno : 0;
-	/* closed in the target whatever happened: nothing of ours is left there */
-	close_args[0] = fd;
-	if (inject_call(t->ctx, &t->inj, t->seized, NULL, SYS_close, close_args, INJECT_UNDO,
-			&ign) < 0 && r == 0)
-		r = -EIO;
-	inject_unblock_signals(&oldmask);
-	if (r < 0)
-		return sd_err(l->ctx, r, "cannot take the userfaultfd of pid %d", l->pid);
+	if (uffd < 0)
+		return sd_err(l->ctx, uffd, "cannot create a userfaultfd in pid %d", l->pid);
+	l->uffd = uffd;
 	if (ioctl(l->uffd, UFFDIO_API, &api) < 0)
 		return sd_err(l->ctx, -errno, "cannot set up the userfaultfd of pid %d", l->pid);
 	return 0;

@@ -107,69 +107,30 @@ static bool is_userfaultfd(pid_t pid, int fd)
 	return !strcmp(link, "anon_inode:[userfaultfd]");
 }
 
-/* The soft RLIMIT_NOFILE of the target, from /proc/PID/limits. */
-static long nofile_limit(pid_t pid)
-{
-	_cleanup_free_ char *buf = NULL;
-	char path[64], *p;
-	long soft;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/limits", pid);
-	if (read_file(AT_FDCWD, path, &buf, NULL) < 0)
-		return 1024;
-	p = strstr(buf, "Max open files");
-	if (!p || sscanf(p + strlen("Max open files"), "%ld", &soft) != 1)
-		return 1024;
-	return soft;
-}
-
-/* Create the userfaultfd in the target, high up in its fd table. */
+/* Create the userfaultfd in the target, high up in its fd table, and kept there. */
 static int create_in_target(struct tracker *t)
 {
 	struct sdump_ctx *ctx = t->ctx;
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
-	const long uffd_args[6] = { O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY };
-	long fd, high, limit = nofile_limit(t->pid), ign;
-	int r, e;
-
 	/*
 	 * UFFD_USER_MODE_ONLY: without CAP_SYS_PTRACE the target may not create
 	 * a kernel-mode one when vm.unprivileged_userfaultfd is 0 (the default).
 	 */
-	r = inject_call(ctx, &t->inj, t->seized, NULL, SYS_userfaultfd, uffd_args, 0, &fd);
+	const struct inject_fd_req req = {
+		.name = "userfaultfd",
+		.nr = SYS_userfaultfd,
+		.args = { O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY },
+		.flags = INJECT_FD_KEEP | INJECT_FD_MOVE_HIGH,
+	};
+	int r, uffd, target_fd;
+
+	r = inject_take_fd(ctx, &t->inj, t->seized, NULL, t->pidfd, &req, &uffd, &target_fd);
 	if (r < 0)
 		return r;
-	if (fd < 0)
-		return sd_err(ctx, (int)fd, "cannot create a userfaultfd in pid %d", t->pid);
-	/* out of the way of the fds the program uses: near its RLIMIT_NOFILE */
-	high = fd;
-	if (limit > 64) {
-		const long dup_args[6] = { fd, F_DUPFD_CLOEXEC, MIN(limit, 1L << 20) - 16 };
-		const long close_args[6] = { fd };
-		sigset_t oldmask;
-
-		/* the target holds two of them until the close: nothing may end us in between */
-		inject_block_signals(&oldmask);
-		r = inject_call(ctx, &t->inj, t->seized, NULL, SYS_fcntl, dup_args, 0, &high);
-		/*
-		 * Moved or not, the original goes: left low in the table, a later
-		 * pass that lost the state file would not find it and make another.
-		 */
-		e = inject_call(ctx, &t->inj, t->seized, NULL, SYS_close, close_args, INJECT_UNDO,
-				&ign);
-		inject_unblock_signals(&oldmask);
-		if (r == 0 && high < 0)
-			r = sd_err(ctx, (int)high, "cannot move the userfaultfd of pid %d up to fd %ld",
-				   t->pid, MIN(limit, 1L << 20) - 16);
-		if (r == 0)
-			r = e;
-		if (r < 0)
-			return r;
-	}
-	t->target_fd = (int)high;
-	t->uffd = (int)syscall(SYS_pidfd_getfd, t->pidfd, t->target_fd, 0);
-	if (t->uffd < 0)
-		return sd_err(ctx, -errno, "cannot take the userfaultfd of pid %d", t->pid);
+	if (uffd < 0)
+		return sd_err(ctx, uffd, "cannot create a userfaultfd in pid %d", t->pid);
+	t->uffd = uffd;
+	t->target_fd = target_fd;
 	if (ioctl(t->uffd, UFFDIO_API, &api) < 0)
 		return sd_err(ctx, -errno, "cannot enable async write-protection in pid %d", t->pid);
 	pr_debug(ctx, "pid %d: userfaultfd created as fd %d", t->pid, t->target_fd);
@@ -183,7 +144,7 @@ static int create_in_target(struct tracker *t)
  */
 int track_uffd_find_ours(pid_t pid)
 {
-	long limit = MIN(nofile_limit(pid), 1L << 20);
+	long limit = inject_fd_limit(pid);
 
 	for (long fd = limit - 1; fd >= limit - 16 && fd >= 0; fd--)
 		if (is_userfaultfd(pid, (int)fd))
