@@ -202,10 +202,9 @@ static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 	 */
 	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
 		return run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
-	/* uffd-wp: a VMA not registered (new, or the fd was closed) is not tracked */
-	v->tracked = p->tracker.incremental && p->track->check_wpasync;
-	if (v->tracked) {
-		r = scanner_tracked(sc, v->start);
+	v->tracked = false;
+	if (p->tracker.incremental && p->track->vma_tracked) {
+		r = p->track->vma_tracked(&p->tracker, sc, v);
 		if (r < 0)
 			return sd_err(p->ctx, r, "cannot scan pagemap of pid %d at 0x%" PRIx64,
 				      p->opts->pid, v->start);
@@ -647,10 +646,7 @@ static int run_pass(struct pass *p)
 		r = state_check_supported(ctx, o->pid, &p->seized);
 	if (r == 0 && p->final)
 		r = files_collect(ctx, o->pid, p->pidfd,
-				  p->state_valid && !strcmp(p->state.tracker, "uffd-wp")
-					  ? p->state.fd
-					  : track_uffd_find_ours(o->pid),
-				  &p->fs);
+				  track_left_fd(o->pid, p->state_valid ? &p->state : NULL), &p->fs);
 	if (r == 0)
 		r = collect(p);
 	if (r == 0 && p->final)

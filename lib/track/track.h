@@ -37,6 +37,13 @@ struct tracker {
 	int target_fd;		/* uffd-wp: its number in the target, or -1 */
 };
 
+/* Where tracking stands for one process (identified by pid and start time). */
+struct track_state {
+	char pass_id[33];	/* the last pass that armed tracking and was committed */
+	char tracker[16];
+	int fd;			/* uffd-wp: the fd number in the target */
+};
+
 struct track_ops {
 	const char *name;
 	enum sdump_track id;
@@ -48,8 +55,14 @@ struct track_ops {
 	 * previous pass left (uffd-wp: the fd number in the target, or -1).
 	 */
 	int (*open)(struct tracker *t, int prev_fd);
-	/* uffd-wp: an incremental pass checks that each VMA is registered (vma->tracked) */
-	bool check_wpasync;
+	/*
+	 * In an incremental pass, for each VMA it scans with @sc: 1 when the
+	 * VMA's writes have been tracked since the parent pass (vma->tracked),
+	 * 0 when it is to be saved whole (uffd-wp: a VMA that is new, or the
+	 * userfaultfd was closed), or -errno. NULL: the written bits hold for
+	 * every VMA, and none is marked tracked.
+	 */
+	int (*vma_tracked)(struct tracker *t, struct scanner *sc, const struct vma *v);
 	/*
 	 * While frozen, after the scan: from now on, writes are tracked afresh.
 	 * In VMAs marked tracked, only the pages of @saved not in the parent
@@ -57,6 +70,12 @@ struct track_ops {
 	 */
 	int (*arm)(struct tracker *t, const struct vma_list *vmas, const struct run_list *saved);
 	void (*close)(struct tracker *t);
+	/*
+	 * The number of an fd a pass with this backend left in @pid (@st: the
+	 * process's state file, or NULL), which is sdump's and not the
+	 * program's; -1 if none. NULL: the backend leaves nothing there.
+	 */
+	int (*left_fd)(pid_t pid, const struct track_state *st);
 };
 
 extern const struct track_ops track_soft_dirty_ops;
@@ -70,15 +89,11 @@ int track_probe_in_child(int (*fn)(void));
 const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track track);
 const struct track_ops *track_by_name(const char *name);
 
-/* uffd-wp: the fd number of a tracking userfaultfd sdump left in @pid, or -1. */
-int track_uffd_find_ours(pid_t pid);
-
-/* Where tracking stands for one process (identified by pid and start time). */
-struct track_state {
-	char pass_id[33];	/* the last pass that armed tracking and was committed */
-	char tracker[16];
-	int fd;			/* uffd-wp: the fd number in the target */
-};
+/*
+ * The number of an fd a pass of any backend left in @pid (@st: its state
+ * file, or NULL), or -1: the fd table of a final dump leaves it out.
+ */
+int track_left_fd(pid_t pid, const struct track_state *st);
 
 /* -ENOENT if there is none; anything unreadable counts as none. */
 int track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret);

@@ -142,7 +142,7 @@ static int create_in_target(struct tracker *t)
  * below RLIMIT_NOFILE), when the state file that named it is gone (a pass
  * failed after arming): reuse it rather than add another one.
  */
-int track_uffd_find_ours(pid_t pid)
+static int find_ours(pid_t pid)
 {
 	long limit = inject_fd_limit(pid);
 
@@ -155,7 +155,7 @@ int track_uffd_find_ours(pid_t pid)
 static int uffd_open(struct tracker *t, int prev_fd)
 {
 	if (prev_fd < 0 || !is_userfaultfd(t->pid, prev_fd))
-		prev_fd = track_uffd_find_ours(t->pid);
+		prev_fd = find_ours(t->pid);
 	/* the fd a previous pass left, if the target still has it */
 	if (prev_fd >= 0 && is_userfaultfd(t->pid, prev_fd)) {
 		t->uffd = (int)syscall(SYS_pidfd_getfd, t->pidfd, prev_fd, 0);
@@ -169,6 +169,13 @@ static int uffd_open(struct tracker *t, int prev_fd)
 			t->pid);
 	t->incremental = false;
 	return create_in_target(t);
+}
+
+/* A VMA not registered (new, or the fd was closed) is not tracked. */
+static int uffd_vma_tracked(struct tracker *t, struct scanner *sc, const struct vma *v)
+{
+	(void)t;
+	return scanner_tracked(sc, v->start);
 }
 
 /*
@@ -250,13 +257,22 @@ static void uffd_close(struct tracker *t)
 	zclose(&t->uffd);
 }
 
+/* The fd the state file names, else one where create_in_target() puts them. */
+static int uffd_left_fd(pid_t pid, const struct track_state *st)
+{
+	if (st && !strcmp(st->tracker, track_uffd_wp_ops.name))
+		return st->fd;
+	return find_ours(pid);
+}
+
 const struct track_ops track_uffd_wp_ops = {
 	.name = "uffd-wp",
 	.id = SDUMP_TRACK_UFFD_WP,
 	.written = SCAN_WRITTEN_UFFD_WP,
 	.probe = uffd_probe,
 	.open = uffd_open,
-	.check_wpasync = true,
+	.vma_tracked = uffd_vma_tracked,
 	.arm = uffd_arm,
 	.close = uffd_close,
+	.left_fd = uffd_left_fd,
 };
