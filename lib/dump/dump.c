@@ -236,7 +236,7 @@ static int open_tracker(struct pass *p)
 		.pidfd = p->pidfd,
 		.seized = &p->seized,
 		.inj = { .pid = p->opts->pid, .mem_fd = -1 },
-		.uffd = -1,
+		.fd = -1,
 		.target_fd = -1,
 	};
 	if (p->parent.n > 0) {
@@ -332,10 +332,10 @@ static int collect(struct pass *p)
 			p->pages_to_copy += p->runs.r[i].npages;
 	/* the pages to save are known: from here on, writes count for the next pass */
 	track_state_remove(p->opts->pid, p->meta.start_time);
-	/* live with uffd-wp: live_arm() re-arms what its userfaultfd leaves to the tracker */
+	/* live, with a tracker that lends its VMAs: live_arm() arms what it does not borrow */
 	p->live_frozen = p->opts->live &&
 			 live_copy_frozen(p->pages_to_copy, p->runs.pages, psz);
-	if (!(p->opts->live && !p->live_frozen && p->tracker.uffd >= 0)) {
+	if (!(p->opts->live && !p->live_frozen && track_lends_vmas(&p->tracker))) {
 		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
 		if (r < 0)
 			return r;
@@ -360,10 +360,10 @@ static void log_copy(const struct pass *p, const struct copy_counts *counts)
 }
 
 /*
- * After a live copy. With uffd-wp tracking the pages the live userfaultfd
- * took go back to the tracker in a second short freeze (a VMA belongs to
- * one userfaultfd: the swap must not miss a write); soft-dirty has tracked
- * every write since the instant by itself.
+ * After a live copy. The VMAs a tracker lent the live userfaultfd (uffd-wp:
+ * a VMA belongs to one userfaultfd) go back to it in a second short freeze,
+ * so that the swap misses no write; any other tracker has seen every write
+ * since the instant by itself.
  */
 static int finish_live(struct pass *p)
 {
@@ -375,7 +375,7 @@ static int finish_live(struct pass *p)
 	int r;
 
 	p->st.live = true;
-	if (p->tracker.uffd < 0 || p->live.frozen) {
+	if (!track_lends_vmas(&p->tracker) || p->live.frozen) {
 		r = live_stop(&p->live);
 		goto out;
 	}

@@ -33,15 +33,15 @@ struct tracker {
 	struct seized *seized;	/* the frozen threads, for injected syscalls */
 	struct injector inj;
 	bool incremental;	/* the written bits are valid since the parent pass */
-	int uffd;		/* uffd-wp: our copy of the target's userfaultfd */
-	int target_fd;		/* uffd-wp: its number in the target, or -1 */
+	int fd;			/* the backend's own, or -1 (uffd-wp: our copy of its userfaultfd) */
+	int target_fd;		/* the fd the backend keeps in the target between passes, or -1 */
 };
 
 /* Where tracking stands for one process (identified by pid and start time). */
 struct track_state {
 	char pass_id[33];	/* the last pass that armed tracking and was committed */
 	char tracker[16];
-	int fd;			/* uffd-wp: the fd number in the target */
+	int fd;			/* the tracker's target_fd, or -1 */
 };
 
 struct track_ops {
@@ -71,6 +71,19 @@ struct track_ops {
 	int (*arm)(struct tracker *t, const struct vma_list *vmas, const struct run_list *saved);
 	void (*close)(struct tracker *t);
 	/*
+	 * Live dumps (dump/live.c), for a backend that tracks with the VMAs'
+	 * userfaultfd registration (uffd-wp): a VMA has one userfaultfd, so
+	 * a live dump borrows the VMAs its own userfaultfd registers.
+	 * lend_vma() gives @v up (unregistered, v->tracked = false); after
+	 * the copy, frozen again, take_back() tracks @vmas afresh as arm()
+	 * does, the pages of @written (written since the instant) left so
+	 * that the next pass counts them as written. Both NULL for a backend
+	 * that sees every write by itself (soft-dirty, none).
+	 */
+	void (*lend_vma)(struct tracker *t, struct vma *v);
+	int (*take_back)(struct tracker *t, const struct vma_list *vmas,
+			 const struct run_list *written);
+	/*
 	 * The number of an fd a pass with this backend left in @pid (@st: the
 	 * process's state file, or NULL), which is sdump's and not the
 	 * program's; -1 if none. NULL: the backend leaves nothing there.
@@ -81,6 +94,21 @@ struct track_ops {
 extern const struct track_ops track_soft_dirty_ops;
 extern const struct track_ops track_uffd_wp_ops;
 extern const struct track_ops track_none_ops;
+
+/* Whether a live dump borrows the VMAs it protects from @t (track_ops.lend_vma). */
+static inline bool track_lends_vmas(const struct tracker *t)
+{
+	return t->ops->lend_vma != NULL;
+}
+
+/*
+ * userfaultfd write-protection (@wp) or its removal, with @uffd, of
+ * [start, start + len) where it lies in the VMAs @v[0..n), one VMA per
+ * call: older kernels (6.1) take ranges within one VMA only. Ranges gone
+ * since (-ENOENT) are left alone when unprotecting. -errno, no message.
+ */
+int track_uffd_wp_range(int uffd, const struct vma *v, size_t n, uint64_t start, uint64_t len,
+			bool wp);
 
 /* Run @fn in a child process: its exit status (0 = works), or -errno. */
 int track_probe_in_child(int (*fn)(void));

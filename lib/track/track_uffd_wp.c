@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,9 +130,9 @@ static int create_in_target(struct tracker *t)
 		return r;
 	if (uffd < 0)
 		return sd_err(ctx, uffd, "cannot create a userfaultfd in pid %d", t->pid);
-	t->uffd = uffd;
+	t->fd = uffd;
 	t->target_fd = target_fd;
-	if (ioctl(t->uffd, UFFDIO_API, &api) < 0)
+	if (ioctl(t->fd, UFFDIO_API, &api) < 0)
 		return sd_err(ctx, -errno, "cannot enable async write-protection in pid %d", t->pid);
 	pr_debug(ctx, "pid %d: userfaultfd created as fd %d", t->pid, t->target_fd);
 	return 0;
@@ -158,8 +159,8 @@ static int uffd_open(struct tracker *t, int prev_fd)
 		prev_fd = find_ours(t->pid);
 	/* the fd a previous pass left, if the target still has it */
 	if (prev_fd >= 0 && is_userfaultfd(t->pid, prev_fd)) {
-		t->uffd = (int)syscall(SYS_pidfd_getfd, t->pidfd, prev_fd, 0);
-		if (t->uffd >= 0) {
+		t->fd = (int)syscall(SYS_pidfd_getfd, t->pidfd, prev_fd, 0);
+		if (t->fd >= 0) {
 			t->target_fd = prev_fd;
 			return 0;
 		}
@@ -196,6 +197,24 @@ static bool trackable(const struct vma *v)
 	return (v->kind == VK_ANON || v->kind == VK_FILE) && v->end - v->start <= max;
 }
 
+int track_uffd_wp_range(int uffd, const struct vma *v, size_t n, uint64_t start, uint64_t len,
+			bool wp)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = MAX(start, v[i].start), e = MIN(start + len, v[i].end);
+		struct uffdio_writeprotect arg = {
+			.range = { s, e - s },
+			.mode = wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+		};
+
+		if (s >= e)
+			continue;
+		if (ioctl(uffd, UFFDIO_WRITEPROTECT, &arg) < 0 && (wp || errno != ENOENT))
+			return -errno;
+	}
+	return 0;
+}
+
 static int protect(struct tracker *t, uint64_t start, uint64_t len)
 {
 	struct uffdio_writeprotect wp = {
@@ -203,7 +222,7 @@ static int protect(struct tracker *t, uint64_t start, uint64_t len)
 		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
 	};
 
-	if (ioctl(t->uffd, UFFDIO_WRITEPROTECT, &wp) < 0)
+	if (ioctl(t->fd, UFFDIO_WRITEPROTECT, &wp) < 0)
 		return sd_err(t->ctx, -errno, "cannot write-protect 0x%llx-0x%llx of pid %d",
 			      (unsigned long long)start, (unsigned long long)(start + len), t->pid);
 	return 0;
@@ -239,13 +258,13 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas, const struct
 		if (!trackable(v) || v->tracked)
 			continue;
 		/* registering again with the same userfaultfd is allowed and cheap */
-		if (ioctl(t->uffd, UFFDIO_REGISTER, &reg) < 0) {
+		if (ioctl(t->fd, UFFDIO_REGISTER, &reg) < 0) {
 			/* not trackable (e.g. VM_DROPPABLE): saved whole every pass */
 			pr_debug(t->ctx, "cannot register 0x%llx-0x%llx: %s", (unsigned long long)v->start,
 				 (unsigned long long)v->end, strerror(errno));
 			continue;
 		}
-		if (ioctl(t->uffd, UFFDIO_WRITEPROTECT, &wp) < 0)
+		if (ioctl(t->fd, UFFDIO_WRITEPROTECT, &wp) < 0)
 			return sd_err(t->ctx, -errno, "cannot write-protect 0x%llx-0x%llx of pid %d",
 				      (unsigned long long)v->start, (unsigned long long)v->end, t->pid);
 	}
@@ -254,7 +273,35 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas, const struct
 
 static void uffd_close(struct tracker *t)
 {
-	zclose(&t->uffd);
+	zclose(&t->fd);
+}
+
+static void uffd_lend_vma(struct tracker *t, struct vma *v)
+{
+	struct uffdio_range range = { v->start, v->end - v->start };
+
+	(void)ioctl(t->fd, UFFDIO_UNREGISTER, &range);
+	v->tracked = false;
+}
+
+static int uffd_take_back(struct tracker *t, const struct vma_list *vmas,
+			  const struct run_list *written)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	struct run_list none = { 0 };
+	int r;
+
+	r = uffd_arm(t, vmas, &none);
+	/* what was written since the instant reads as written to the next pass */
+	for (size_t i = 0; i < written->n && r == 0; i++) {
+		const struct page_run *w = &written->r[i];
+
+		r = track_uffd_wp_range(t->fd, vmas->v, vmas->n, w->start, w->npages * psz, false);
+		if (r < 0)
+			r = sd_err(t->ctx, r, "cannot mark 0x%" PRIx64 " of pid %d written", w->start,
+				   t->pid);
+	}
+	return r;
 }
 
 /* The fd the state file names, else one where create_in_target() puts them. */
@@ -274,5 +321,7 @@ const struct track_ops track_uffd_wp_ops = {
 	.vma_tracked = uffd_vma_tracked,
 	.arm = uffd_arm,
 	.close = uffd_close,
+	.lend_vma = uffd_lend_vma,
+	.take_back = uffd_take_back,
 	.left_fd = uffd_left_fd,
 };
