@@ -134,7 +134,7 @@ static void unfreeze(struct pass *p)
 
 	if (!p->frozen)
 		return;
-	seize_release(p->ctx, &p->seized, &t);
+	seize_detach(p->ctx, &p->seized, &t);
 	p->frozen = false;
 	p->st.freeze_us = t - p->seized.t_first_us;
 }
