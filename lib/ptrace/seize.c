@@ -187,7 +187,7 @@ int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 			break;
 	}
 	if (r < 0) {
-		seize_release(ctx, &s, NULL);
+		seize_detach(ctx, &s, NULL);
 		/* a process that is exiting refuses PTRACE_SEIZE with EPERM too: say what it is */
 		if (r == -ESRCH || (r == -EPERM && seize_task_is_dead(pid)))
 			return sd_errx(ctx, -ESRCH, "cannot seize pid %d: no such process", pid);
@@ -200,7 +200,7 @@ int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 	return 0;
 }
 
-void seize_release(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us)
+void seize_detach(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct seized_thread *t = &s->t[i];
