@@ -28,6 +28,7 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "live: "
+#include "array.h"
 #include "ctx.h"
 #include "compat.h"
 #include "fault.h"
@@ -163,15 +164,8 @@ static void *saved_alloc(struct live *l, size_t len)
 {
 	void *buf;
 
-	if (l->nallocs == l->cap_allocs) {
-		size_t cap = l->cap_allocs ? 2 * l->cap_allocs : 64;
-		void **a = realloc(l->allocs, cap * sizeof(*a));
-
-		if (!a)
-			return NULL;
-		l->allocs = a;
-		l->cap_allocs = cap;
-	}
+	if (ARRAY_RESERVE(l->allocs, l->cap_allocs, l->nallocs + 1, 64) < 0)
+		return NULL;
 	buf = malloc(len);
 	if (buf)
 		l->allocs[l->nallocs++] = buf;

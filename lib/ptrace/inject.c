@@ -32,17 +32,17 @@ static int find_syscall_insn(struct sdump_ctx *ctx, struct injector *inj)
 	_cleanup_free_ char *maps = NULL;
 	_cleanup_close_ int mem = -1;
 	struct vma_list l = { 0 };
-	char path[64];
+	char path[PROC_PATH_MAX];
 	int r;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/maps", inj->pid);
+	(void)proc_path(path, inj->pid, "maps");
 	r = read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	r = proc_parse_maps(maps, &l);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot parse '%s'", path);
-	(void)snprintf(path, sizeof(path), "/proc/%d/mem", inj->pid);
+	(void)proc_path(path, inj->pid, "mem");
 	mem = open(path, O_RDONLY | O_CLOEXEC);
 	if (mem < 0) {
 		r = sd_err(ctx, -errno, "cannot open '%s'", path);
@@ -363,7 +363,7 @@ int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
 {
 	const long args[6] = { 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
-	char path[64];
+	char path[PROC_PATH_MAX];
 	long addr;
 	int r;
 
@@ -374,7 +374,7 @@ int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seize
 		return sd_err(ctx, (int)addr, "cannot map a scratch page in pid %d", inj->pid);
 	inj->scratch = (uint64_t)addr;
 	inj->scratch_len = len;
-	(void)snprintf(path, sizeof(path), "/proc/%d/mem", inj->pid);
+	(void)proc_path(path, inj->pid, "mem");
 	inj->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (inj->mem_fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s'", path);
