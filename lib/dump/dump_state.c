@@ -51,8 +51,7 @@ static int inject(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 	const long args[6] = { a0, a1, a2, a3, 0, 0 };
 	int r;
 
-	r = t ? inject_syscall_thread(ctx, inj, t, nr, args, ret)
-	      : inject_syscall(ctx, inj, s, nr, args, ret);
+	r = inject_call(ctx, inj, s, t, nr, args, 0, ret);
 	if (r == 0 && *ret < 0 && *ret > -4096)
 		return sd_err(ctx, (int)*ret, "injected syscall %ld failed in pid %d", nr, s->pid);
 	return r;
@@ -216,6 +215,9 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	r = (int)readlink_str(proc_path(path, pid, "root"), ps->root, sizeof(ps->root));
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
+	r = fs_collect_removed(ctx, pid, ps);
+	if (r < 0)
+		return r;
 	if (read_file(AT_FDCWD, proc_path(path, pid, "personality"), &pers, NULL) == 0)
 		ps->personality = (uint32_t)strtoul(pers, NULL, 16);
 	r = read_file(AT_FDCWD, proc_path(path, pid, "status"), &status, NULL);

@@ -31,6 +31,12 @@ int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized 
  */
 int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 		  const struct vma_list *vmas, struct process_state *ret_ps);
+/*
+ * After the cwd and root links are read into @ps: what their directories
+ * were if they were removed (dump_fs.c); a removed cwd or root a restore
+ * cannot make again is refused with one line.
+ */
+int fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps);
 int files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		  struct files_state *ret_fs);
 #endif /* SDUMP_DUMP_STATE_H */

@@ -30,6 +30,39 @@ static ProtobufCBinaryData bin(const void *p, size_t len)
 	return (ProtobufCBinaryData){ len, (uint8_t *)p };
 }
 
+/* A removed cwd's or root's directories, to their records (@msg and @ptr hold REMOVED_DIRS_MAX). */
+static void removed_dirs_encode(const struct removed_dir *d, size_t n, RemovedDir *msg, RemovedDir **ptr)
+{
+	for (size_t i = 0; i < n && i < REMOVED_DIRS_MAX; i++) {
+		removed_dir__init(&msg[i]);
+		msg[i].mode = d[i].mode;
+		msg[i].uid = d[i].uid;
+		msg[i].gid = d[i].gid;
+		ptr[i] = &msg[i];
+	}
+}
+
+/*
+ * And back; -EBADMSG for more than an image may hold, a mode with more
+ * than permission bits, or a @link that does not name that many removed
+ * directories.
+ */
+static int removed_dirs_decode(RemovedDir *const *msg, size_t n, const char *link,
+			       struct removed_dir *d, size_t *ret_n)
+{
+	char path[4096];
+
+	if (n > REMOVED_DIRS_MAX || (n && removed_dir_path(link, n, path, sizeof(path)) < 0))
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++) {
+		if (msg[i]->mode & ~07777u)
+			return -EBADMSG;
+		d[i] = (struct removed_dir){ msg[i]->mode, msg[i]->uid, msg[i]->gid };
+	}
+	*ret_n = n;
+	return 0;
+}
+
 static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct thread_state *t,
 			uint64_t *size)
 {
@@ -95,6 +128,8 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 	SigAction sa[NSIG_MAX], *sap[NSIG_MAX];
 	Rlimit rl[NRLIMITS], *rlp[NRLIMITS];
 	Itimer it[3], *itp[3];
+	RemovedDir cwdr[REMOVED_DIRS_MAX], *cwdrp[REMOVED_DIRS_MAX];
+	RemovedDir rootr[REMOVED_DIRS_MAX], *rootrp[REMOVED_DIRS_MAX];
 	SigInfo *sh = calloc(ps->nshared ? ps->nshared : 1, sizeof(*sh));
 	SigInfo **shp = calloc(ps->nshared ? ps->nshared : 1, sizeof(*shp));
 	int32_t *tids = calloc(ps->nthreads ? ps->nthreads : 1, sizeof(*tids));
@@ -178,6 +213,12 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 		tids[i] = ps->threads[i].tid;
 	p.n_tids = ps->nthreads;
 	p.tids = tids;
+	removed_dirs_encode(ps->cwd_removed, ps->ncwd_removed, cwdr, cwdrp);
+	p.n_cwd_removed = MIN(ps->ncwd_removed, REMOVED_DIRS_MAX);
+	p.cwd_removed = cwdrp;
+	removed_dirs_encode(ps->root_removed, ps->nroot_removed, rootr, rootrp);
+	p.n_root_removed = MIN(ps->nroot_removed, REMOVED_DIRS_MAX);
+	p.root_removed = rootrp;
 	r = imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
 	*size += sz;
 out:
@@ -402,6 +443,13 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	ps->ngroups = p->n_groups;
 	ps->thp_disabled = p->thp_disabled;
 	ps->dumpable = p->dumpable;
+	if (removed_dirs_decode(p->cwd_removed, p->n_cwd_removed, ps->cwd, ps->cwd_removed,
+				&ps->ncwd_removed) < 0 ||
+	    removed_dirs_decode(p->root_removed, p->n_root_removed, ps->root, ps->root_removed,
+				&ps->nroot_removed) < 0) {
+		r = bad(ctx, dir, imgfile_name(IMGF_PROCESS));
+		goto out;
+	}
 	for (size_t i = 0; i < p->n_tids && r == 0; i++) {
 		r = read_thread(ctx, dir, p->tids[i], &ps->threads[i]);
 		ps->nthreads++;

@@ -97,12 +97,22 @@ int rst_check_files(struct rst *r);
 int rst_restore_files(struct rst *r);
 
 /*
- * Step 4 (rst_process.c): process-wide state, then the credentials; the
- * signals queued for the whole process once every thread is there.
+ * Step 4 (rst_process.c): process-wide state; once every thread is there
+ * and has its state, the signals queued for the whole process, then the
+ * credentials of every thread, last.
  */
 int rst_restore_process(struct rst *r);
 int rst_restore_creds(struct rst *r);
 int rst_restore_shared_signals(struct rst *r);
+
+/*
+ * Step 4 (rst_fs.c): the working and root directories, a removed one made,
+ * entered and removed again; after them no path of the new process may be
+ * used (it may be in another root). rst_check_fs before anything is made:
+ * a removed directory's path must be free, its parent there.
+ */
+int rst_check_fs(struct rst *r);
+int rst_restore_fs(struct rst *r);
 
 /*
  * Steps 5 and 6 (rst_threads.c): every other thread made from the leader;

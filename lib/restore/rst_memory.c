@@ -22,6 +22,7 @@
 #include "chain.h"
 #include "compat.h"
 #include "proc.h"
+#include "inject.h"
 #include "procfs.h"
 #include "restore.h"
 #include "rst_fill.h"
@@ -175,18 +176,21 @@ int rst_map_vmas(struct rst *r)
  */
 static int take_uffd(struct rst *r)
 {
-	long fd = -1;
-	int pidfd, uffd = -1;
+	const struct inject_fd_req req = {
+		.name = "userfaultfd",
+		.nr = SYS_userfaultfd,
+		.args = { O_CLOEXEC | UFFD_USER_MODE_ONLY },
+		.flags = INJECT_FD_QUIET,
+	};
+	int pidfd, uffd = -1, e;
 
-	if (rst_try(r, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, &fd) < 0)
-		return -1;
 	pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
-	if (pidfd >= 0) {
-		uffd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
-		close(pidfd);
-	}
-	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-	return uffd;
+	if (pidfd < 0)
+		return -1;
+	/* closed in the new process at once; any failure: the fill does without */
+	e = inject_take_fd(r->ctx, &r->inj, &r->seized, &r->seized.t[0], pidfd, &req, &uffd, NULL);
+	(void)close(pidfd);
+	return e < 0 || uffd < 0 ? -1 : uffd;
 }
 
 int rst_fill_memory(struct rst *r)

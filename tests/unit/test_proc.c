@@ -6,6 +6,7 @@
 
 #include "proc.h"
 #include "procfs.h"
+#include "pstate.h"
 #include "unit.h"
 
 static const char maps_text[] =
@@ -623,6 +624,32 @@ static void test_anon_link(void)
 	ASSERT_EQ(strlen(name), PROC_ANON_NAME_MAX - 1);
 }
 
+/* The paths of a removed cwd's directories, from its /proc link; forged links refused. */
+static void test_removed_dir_path(void)
+{
+	char b[64];
+
+	ASSERT_OK(removed_dir_path("/tmp/a/b (deleted)", 0, b, sizeof(b)));
+	ASSERT_STREQ(b, "/tmp/a/b");
+	ASSERT_OK(removed_dir_path("/tmp/a/b (deleted)", 1, b, sizeof(b)));
+	ASSERT_STREQ(b, "/tmp/a");
+	ASSERT_OK(removed_dir_path("/tmp/a/b (deleted)", 3, b, sizeof(b)));
+	ASSERT_STREQ(b, "/");
+	ASSERT_OK(removed_dir_path("/x y (deleted) (deleted)", 0, b, sizeof(b)));
+	ASSERT_STREQ(b, "/x y (deleted)");
+	ASSERT_EQ(removed_dir_path("/tmp/a/b (deleted)", 4, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(removed_dir_path("/tmp/a/b", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(removed_dir_path(" (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(removed_dir_path("/ (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(removed_dir_path("tmp/a (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(removed_dir_path("/tmp//a (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(removed_dir_path("/tmp/../etc (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(removed_dir_path("/tmp/./a (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(removed_dir_path("/tmp/a/ (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(removed_dir_path("/a-path-longer-than-the-buffer-given-to-it-for-its-name/x (deleted)", 0,
+				   b, 16), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_maps_realistic);
@@ -644,5 +671,6 @@ int main(void)
 	RUN(test_comm);
 	RUN(test_fdinfo);
 	RUN(test_anon_link);
+	RUN(test_removed_dir_path);
 	return unit_summary();
 }
