@@ -9,7 +9,8 @@
 # - a sparse file mapped privately twice, pages written (one in a hole),
 #   then deleted: after pre-dump, writes, dump --parent and restore every
 #   page reads what it held, /proc/PID/maps shows both mappings of one
-#   copy, deleted, on the same device in the same directory; a deleted
+#   copy, deleted, on the same device in the same directory (or, that
+#   directory immutable, in the image's); a deleted
 #   file mapped shared comes back too, its writes reaching the copy;
 #   show and extract give the saved contents, a pre-dump says it has none;
 # - refusals, each one line, the target left running and untraced, no
@@ -80,6 +81,7 @@ TIDS=$(tids_of "$pid")
 "$SDUMP" dump -t "$pid" -D "$WORK/c/2" --parent "$WORK/c/1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
 wait_gone "$pid"
 wait "$pid" 2>/dev/null || true
+cp "$FILES/shared.dat" "$WORK/shared.orig" # as at the dump, for a second restore
 
 # show: how each file was open, the deleted file saved once (one file in ghosts.img)
 "$SDUMP" show -D "$WORK/c/2" >"$WORK/show" || fail "show"
@@ -166,8 +168,29 @@ cmp -s <(dd if="$FILES/priv.dat" bs=4096 skip=10 count=1 status=none) \
 echo "restored: file mappings open as they were, deleted files with their contents"
 echo exit >&7
 wait_gone "$pid"
-exec 7>&- 8<&-
 wait_pid_free "$pid"
+
+# where the deleted file's directory cannot hold the copy (immutable here),
+# it is made in the image's directory; fds 7 and 8 stay open for the FIFOs
+# shared.dat as it was at the dump (the restored process wrote into it), same inode
+dd if="$WORK/shared.orig" of="$FILES/shared.dat" conv=notrunc status=none
+if chattr +i "$FILES" 2>/dev/null; then
+	st=0
+	"$SDUMP" restore -D "$WORK/c/2" --shell-job -d 2>"$WORK/err" || st=$?
+	chattr -i "$FILES"
+	[ "$st" = 0 ] || fail "restore with $FILES immutable: $(cat "$WORK/err")"
+	grep -q "$WORK/c/2/#[0-9]* (deleted)" "/proc/$pid/maps" ||
+		fail "the copies are not in the image directory: $(grep deleted "/proc/$pid/maps")"
+	tcmd check
+	[ "$REPLY" = ok ] || fail "restored with the copies in the image directory: $REPLY"
+	echo "restored again, the copies in the image directory"
+	echo exit >&7
+	wait_gone "$pid"
+	wait_pid_free "$pid"
+else
+	echo "no chattr +i on $FILES: the copy in the image directory is not tested here"
+fi
+exec 7>&- 8<&-
 
 # --- refusals ---
 # refused PATTERN CMD...: one line, the target running and untraced, no image
