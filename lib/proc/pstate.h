@@ -17,6 +17,7 @@
 #include <sys/user.h>
 
 #include "sdump.h"
+#include "pattr.h"
 
 #define SIGINFO_SIZE 128
 #define NSIG_MAX 64
@@ -42,6 +43,7 @@ struct thread_state {
 	uint32_t rseq_size, rseq_sig;
 	char comm[16];
 	int sched_policy, sched_priority, nice;
+	struct attr_thread attrs;
 };
 
 struct ksigaction {
@@ -81,6 +83,7 @@ struct process_state {
 	int dumpable;
 	size_t nthreads;
 	struct thread_state *threads;
+	struct attr_process attrs;
 };
 
 enum fd_kind { FDK_FILE = 1, FDK_DIR, FDK_CHR, FDK_PIPE, FDK_FIFO, FDK_TTY };
