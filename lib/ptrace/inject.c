@@ -283,7 +283,13 @@ int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
 
 int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
 {
-	const long args[6] = { 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+	/*
+	 * Write-only: under the personality READ_IMPLIES_EXEC a readable
+	 * mapping is made executable too, which memory-deny-write-execute
+	 * refuses. The kernel writes the answers (x86 pages that can be
+	 * written can be read), /proc/PID/mem reads them (FOLL_FORCE).
+	 */
+	const long args[6] = { 0, (long)len, PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
 	char path[64];
 	long addr;
 	int r;
