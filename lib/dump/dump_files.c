@@ -44,7 +44,7 @@ int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized 
 				       "cannot dump pid %d: it has child processes (%.*s); process trees are not supported yet",
 				       pid, (int)strcspn(kids, " \n"), kids);
 	}
-	return 0;
+	return attrs_check_supported(ctx, pid, s);
 }
 
 /* Key=value lines of /proc/PID/fdinfo/N. */
