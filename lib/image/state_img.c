@@ -8,6 +8,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "image: "
 #include "ctx.h"
+#include "attr_img.h"
 #include "core.pb-c.h"
 #include "files.pb-c.h"
 #include "image.h"
@@ -28,6 +29,8 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	SigInfo *sig = calloc(t->npending ? t->npending : 1, sizeof(*sig));
 	SigInfo **sigp = calloc(t->npending ? t->npending : 1, sizeof(*sigp));
 	SigInfo stop = SIG_INFO__INIT;
+	AttrThread attrs;
+	uint32_t spec[ATTR_NSPEC];
 	char name[64];
 	uint64_t sz = 0;
 	int r;
@@ -72,6 +75,10 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	c.sched_policy = t->sched_policy;
 	c.sched_priority = t->sched_priority;
 	c.nice = t->nice;
+	if (t->attrs.valid) {
+		attrimg_thread_to_pb(&t->attrs, spec, &attrs);
+		c.attrs = &attrs;
+	}
 	(void)snprintf(name, sizeof(name), "core-%d.img", t->tid);
 	r = img_write_one(ctx, dir, name, IMG_CORE, &c.base, &sz);
 	*size += sz;
@@ -85,6 +92,7 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 {
 	Process p = PROCESS__INIT;
 	MmFields mm = MM_FIELDS__INIT;
+	AttrProcess attrs;
 	SigAction sa[NSIG_MAX], *sap[NSIG_MAX];
 	Rlimit rl[NRLIMITS], *rlp[NRLIMITS];
 	Itimer it[3], *itp[3];
@@ -171,6 +179,10 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 		tids[i] = ps->threads[i].tid;
 	p.n_tids = ps->nthreads;
 	p.tids = tids;
+	if (ps->attrs.valid) {
+		attrimg_process_to_pb(&ps->attrs, &attrs);
+		p.attrs = &attrs;
+	}
 	r = img_write_one(ctx, dir, "process.img", IMG_PROCESS, &p.base, &sz);
 	*size += sz;
 out:
@@ -310,6 +322,8 @@ static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, st
 	t->sched_policy = c->sched_policy;
 	t->sched_priority = c->sched_priority;
 	t->nice = c->nice;
+	if (c->attrs && attrimg_thread_from_pb(c->attrs, &t->attrs) < 0)
+		r = bad(ctx, dir, name);
 out:
 	protobuf_c_message_free_unpacked(m, NULL);
 	return r;
@@ -395,6 +409,10 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	ps->ngroups = p->n_groups;
 	ps->thp_disabled = p->thp_disabled;
 	ps->dumpable = p->dumpable;
+	if (p->attrs && attrimg_process_from_pb(p->attrs, &ps->attrs) < 0) {
+		r = bad(ctx, dir, "process.img");
+		goto out;
+	}
 	for (size_t i = 0; i < p->n_tids && r == 0; i++) {
 		r = read_thread(ctx, dir, p->tids[i], &ps->threads[i]);
 		ps->nthreads++;
