@@ -61,14 +61,17 @@ int rst_start_child(struct rst *r)
 		.set_tid_size = 1,
 	};
 	int status;
-	long child;
+	long child, slack;
 
+	/* the leader's default timer slack is our slack when we make it */
+	slack = rst_attrs_child_slack(r);
 	child = syscall(SYS_clone3, &args, sizeof(args));
 	if (child == 0) {
 		/* the child only waits: every further step is done to it from outside */
 		for (;;)
 			pause();
 	}
+	rst_attrs_child_slack_done(slack);
 	if (child < 0) {
 		if (errno == EEXIST)
 			return sd_errx(ctx, -EEXIST, "cannot restore pid %d: it is in use", r->pid);
@@ -109,6 +112,14 @@ int rst_clear_address_space(struct rst *r)
 	if (r->mem_fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s'", path);
 	e = pick_tramp(r, &tramp);
+	if (e < 0)
+		return e;
+	/*
+	 * Ours, inherited: if the caller runs under READ_IMPLIES_EXEC (set
+	 * after its exec, which clears it) every mapping made from here on
+	 * would be executable. The process's own comes back in step 4.
+	 */
+	e = rst_call(r, SYS_personality, 0, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return e;
 	/* our libc's syscall instruction still exists in the child: the injector finds one */
