@@ -126,6 +126,10 @@ struct sdump_rseq_configuration {
 #define PR_SPEC_DISABLE_NOEXEC (1UL << 4)
 #endif
 
+#ifndef PR_THP_DISABLE_EXCEPT_ADVISED
+#define PR_THP_DISABLE_EXCEPT_ADVISED (1 << 1)	/* Linux 6.18 */
+#endif
+
 /* membarrier(2): an enum in the headers that have it, hence a name of our own (Linux 6.3) */
 #define SDUMP_MEMBARRIER_CMD_GET_REGISTRATIONS (1 << 9)
 

@@ -193,6 +193,11 @@ int attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inject
 	if (r < 0)
 		return r;
 	a->futex_slots = ret >= 0 ? (int)ret : -1;
+	/* dump_state.c keeps whether it is set; this, how (Linux 6.18: except where advised) */
+	r = ask(ctx, inj, s, NULL, SYS_prctl, PR_GET_THP_DISABLE, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	a->thp_disable = ret > 0 ? (uint32_t)ret : 0;
 	a->valid = true;
 	return 0;
 }
@@ -228,6 +233,33 @@ static int collect_slack_default(struct sdump_ctx *ctx, struct injector *inj, st
 		return r < 0 ? r : e;
 	a->timerslack_default_ns = (uint64_t)got;
 	a->has_timerslack_default = true;
+	return 0;
+}
+
+/* The thread's NUMA memory policy (the VMAs' own are the memory's) and its nodes. */
+static int collect_mempolicy(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+			     struct seized_thread *st, struct attr_thread *a)
+{
+	uint8_t nodes[ATTR_NODEMASK_MAX];
+	long ret;
+	int mode = 0, r;
+	size_t n;
+
+	r = ask(ctx, inj, s, st, SYS_get_mempolicy, (long)(inj->scratch + SCR_ATTR),
+		(long)(inj->scratch + SCR_ATTR + 64), ATTR_NODEMASK_MAX * 8, &ret);
+	if (r == 0 && ret < 0)
+		r = failed(ctx, ret, "memory policy", st->tid);
+	if (r == 0)
+		r = inject_scratch_read(ctx, inj, SCR_ATTR, &mode, sizeof(mode));
+	if (r == 0)
+		r = inject_scratch_read(ctx, inj, SCR_ATTR + 64, nodes, sizeof(nodes));
+	if (r < 0)
+		return r;
+	for (n = sizeof(nodes); n && !nodes[n - 1]; n--)
+		;
+	a->mempolicy = mode;
+	memcpy(a->mempolicy_nodes, nodes, n);
+	a->mempolicy_nodes_len = n;
 	return 0;
 }
 
@@ -312,6 +344,9 @@ int attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_
 	if (r < 0)
 		return r;
 	a->cpuid = ret != 0;
+	r = collect_mempolicy(ctx, inj, s, st, a);
+	if (r < 0)
+		return r;
 	for (int k = 0; k < ATTR_NSPEC; k++) {
 		/*
 		 * Not settable per task on this kernel (no PR_SPEC_PRCTL in our

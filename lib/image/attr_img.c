@@ -28,6 +28,9 @@ void attrimg_thread_to_pb(const struct attr_thread *a, uint32_t spec[ATTR_NSPEC]
 	out->sched_period = a->sched_period;
 	out->util_min = a->util_min;
 	out->util_max = a->util_max;
+	out->mempolicy = a->mempolicy;
+	out->mempolicy_nodes = (ProtobufCBinaryData){ a->mempolicy_nodes_len,
+						      (uint8_t *)a->mempolicy_nodes };
 }
 
 void attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
@@ -43,13 +46,14 @@ void attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
 	out->autogroup_nice = a->autogroup_nice;
 	out->xcomp_perm = a->xcomp_perm;
 	out->futex_slots = a->futex_slots;
+	out->thp_disable = a->thp_disable;
 }
 
 int attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
 {
 	/* a signal number, a kernel's cpumask; the rest is checked by the kernel at restore */
 	if (in->cpus.len == 0 || in->cpus.len > ATTR_CPUMASK_MAX || in->n_spec > ATTR_NSPEC ||
-	    in->pdeathsig < 0 || in->pdeathsig > 64)
+	    in->pdeathsig < 0 || in->pdeathsig > 64 || in->mempolicy_nodes.len > ATTR_NODEMASK_MAX)
 		return -EBADMSG;
 	memset(a, 0, sizeof(*a));
 	memcpy(a->cpus, in->cpus.data, in->cpus.len);
@@ -72,6 +76,10 @@ int attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
 	a->sched_period = in->sched_period;
 	a->util_min = in->util_min;
 	a->util_max = in->util_max;
+	a->mempolicy = in->mempolicy;
+	if (in->mempolicy_nodes.len)
+		memcpy(a->mempolicy_nodes, in->mempolicy_nodes.data, in->mempolicy_nodes.len);
+	a->mempolicy_nodes_len = in->mempolicy_nodes.len;
 	a->valid = true;
 	return 0;
 }
@@ -93,6 +101,7 @@ int attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
 	a->autogroup_nice = in->autogroup_nice;
 	a->xcomp_perm = in->xcomp_perm;
 	a->futex_slots = in->futex_slots;
+	a->thp_disable = in->thp_disable;
 	a->valid = true;
 	return 0;
 }

@@ -28,10 +28,15 @@ void attrs_thread_json(FILE *out, const struct attr_thread *a)
 	fprintf(out, ",\"personality\":%u,\"ioprio\":%d,\"spec_store_bypass\":%u"
 		",\"spec_indirect_branch\":%u,\"spec_l1d_flush\":%u,\"tsc\":%d,\"mce_kill\":%d"
 		",\"keepcaps\":%s,\"cpuid\":%s,\"sched_flags\":%" PRIu64 ",\"sched_runtime\":%" PRIu64
-		",\"sched_deadline\":%" PRIu64 ",\"sched_period\":%" PRIu64 ",\"util_min\":%u,\"util_max\":%u}",
+		",\"sched_deadline\":%" PRIu64 ",\"sched_period\":%" PRIu64 ",\"util_min\":%u,\"util_max\":%u"
+		",\"mempolicy\":%d,\"mempolicy_nodes\":",
 		a->personality, a->ioprio, a->spec[0], a->spec[1], a->spec[2], a->tsc, a->mce_kill,
 		a->keepcaps ? "true" : "false", a->cpuid ? "true" : "false", a->sched_flags,
-		a->sched_runtime, a->sched_deadline, a->sched_period, a->util_min, a->util_max);
+		a->sched_runtime, a->sched_deadline, a->sched_period, a->util_min, a->util_max,
+		a->mempolicy);
+	pattr_fmt_cpus(a->mempolicy_nodes, a->mempolicy_nodes_len, cpus, sizeof(cpus));
+	json_str(out, cpus);
+	fputc('}', out);
 }
 
 void attrs_process_json(FILE *out, const struct attr_process *a)
@@ -49,6 +54,6 @@ void attrs_process_json(FILE *out, const struct attr_process *a)
 		fprintf(out, "%d", a->autogroup_nice);
 	else
 		fprintf(out, "null");
-	fprintf(out, ",\"xcomp_perm\":%" PRIu64 ",\"futex_slots\":%d}", a->xcomp_perm,
-		a->futex_slots);
+	fprintf(out, ",\"xcomp_perm\":%" PRIu64 ",\"futex_slots\":%d,\"thp_disable\":%u}",
+		a->xcomp_perm, a->futex_slots, a->thp_disable);
 }

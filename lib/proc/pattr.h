@@ -14,8 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The most bytes of a CPU mask kept: 8192 CPUs. */
+/* The most bytes of a CPU mask kept: 8192 CPUs; of a node mask: 1024 nodes. */
 #define ATTR_CPUMASK_MAX 1024
+#define ATTR_NODEMASK_MAX 128
 #define ATTR_NSPEC 3
 
 /*
@@ -40,6 +41,9 @@ struct attr_thread {
 	uint64_t sched_flags;		/* sched_getattr() */
 	uint64_t sched_runtime, sched_deadline, sched_period; /* DEADLINE, or runtime: a fair thread's slice */
 	uint32_t util_min, util_max;
+	int mempolicy;			/* get_mempolicy(): mode | mode flags */
+	uint8_t mempolicy_nodes[ATTR_NODEMASK_MAX];
+	size_t mempolicy_nodes_len;	/* 0: no node mask (MPOL_DEFAULT, MPOL_LOCAL) */
 };
 
 /* The same for the whole process. */
@@ -55,6 +59,7 @@ struct attr_process {
 	int autogroup_nice;
 	uint64_t xcomp_perm;		/* ARCH_GET_XCOMP_PERM */
 	int futex_slots;		/* PR_FUTEX_HASH_GET_SLOTS, -1: not on the kernel */
+	uint32_t thp_disable;		/* PR_GET_THP_DISABLE as returned (Linux 6.18: bit 1 except advised) */
 };
 
 /* The ids of a thread's stat flags (/proc/PID/stat field 9, PF_* of the kernel's sched.h) we look at. */

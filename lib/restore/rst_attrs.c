@@ -128,7 +128,7 @@ static int restore_oom(struct rst *r, const struct attr_process *a)
 	int e = write_proc(r, "oom_score_adj", "%d", a->oom_score_adj);
 
 	if (e == -EACCES && read_own_int("/proc/self/oom_score_adj", &ours) == 0)
-		return sd_err(r->ctx, e, "cannot set the oom_score_adj of pid %d to %d (below sdump's own %ld only CAP_SYS_RESOURCE may go)",
+		return sd_err(r->ctx, e, "cannot set the oom_score_adj of pid %d to %d (without CAP_SYS_RESOURCE not below the floor it inherits from sdump, whose own is %ld)",
 			      r->pid, a->oom_score_adj, ours);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot set the oom_score_adj of pid %d to %d", r->pid,
@@ -267,6 +267,13 @@ int rst_restore_attrs(struct rst *r)
 		e = restore_xcomp_perm(r, a);
 	if (e == 0)
 		e = restore_autogroup(r, a);
+	/* rst_restore_process set it, without the flag of Linux 6.18 */
+	if (e == 0 && (a->thp_disable & PR_THP_DISABLE_EXCEPT_ADVISED)) {
+		e = rst_try(r, SYS_prctl, PR_SET_THP_DISABLE, 1, PR_THP_DISABLE_EXCEPT_ADVISED, &v);
+		if (e < 0)
+			return sd_err(r->ctx, e, "cannot disable THP for pid %d again, except where advised",
+				      r->pid);
+	}
 	return e;
 }
 
@@ -420,6 +427,21 @@ static int restore_spec(struct rst *r, struct seized_thread *st, const struct at
 	return 0;
 }
 
+/* Its NUMA memory policy; set_mempolicy() reads one bit fewer than maxnode says. */
+static int restore_mempolicy(struct rst *r, struct seized_thread *st, const struct attr_thread *a)
+{
+	uint64_t addr = 0;
+	int e = 0;
+
+	rst_data_reset(r);
+	if (a->mempolicy_nodes_len)
+		e = rst_data_put(r, a->mempolicy_nodes, a->mempolicy_nodes_len, &addr);
+	if (e == 0)
+		e = thread_call(r, st, "memory policy", SYS_set_mempolicy, a->mempolicy, (long)addr,
+				a->mempolicy_nodes_len ? (long)a->mempolicy_nodes_len * 8 + 1 : 0, NULL);
+	return e;
+}
+
 int rst_restore_thread_attrs(struct rst *r, size_t i)
 {
 	const struct thread_state *t = &r->ps.threads[i];
@@ -463,6 +485,8 @@ int rst_restore_thread_attrs(struct rst *r, size_t i)
 				PR_MCE_KILL_SET, a->mce_kill, NULL);
 	if (e == 0)
 		e = restore_spec(r, st, a);
+	if (e == 0)
+		e = restore_mempolicy(r, st, a);
 	if (e < 0)
 		return e;
 	if (a->pdeathsig && r->opts->detach)

@@ -2,7 +2,8 @@
 # sdump restore of the attribute target: every process and thread attribute
 # it set (oom_score_adj, coredump_filter, autogroup nice, child subreaper,
 # membarrier registrations, KSM merging, AMX permission, futex hash size,
-# memory-deny-write-execute; per thread CPU affinity, personality,
+# memory-deny-write-execute, THP disabled except where advised; per thread
+# CPU affinity, NUMA memory policy, personality,
 # parent-death signal, timer slack and its default, I/O priority, TSC and
 # CPUID modes, machine-check policy, keepcaps, SCHED_DEADLINE and a fair
 # time slice) is in the image and reads back the same after the restore,
@@ -46,6 +47,7 @@ want("memory_merge", p["memory_merge"], f["ksm"] == 1)
 want("xcomp_perm", p["xcomp_perm"], f["xcomp_perm"])
 want("futex_slots", p["futex_slots"], f["futex_slots"] if f["futex_slots"] >= 0 else -1)
 want("mdwe", p["mdwe"], max(f["mdwe"], 0))
+want("thp_disable", p["thp_disable"], f["thp_disable"])
 byid = {t["tid"]: t["attrs"] for t in s["threads"]}
 for role, t in f["threads"].items():
     a = byid.get(t["tid"])
@@ -61,6 +63,8 @@ for role, t in f["threads"].items():
         want(role + " " + k, a[k], t[e])
     want(role + " keepcaps", a["keepcaps"], bool(t["keepcaps"]))
     want(role + " cpuid", a["cpuid"], bool(t["cpuid"]))
+    want(role + " mempolicy", a["mempolicy"], t["mempolicy"])
+    want(role + " mempolicy_nodes", a["mempolicy_nodes"], "0" if t["mempolicy_nodes"] == 1 else "none")
     want(role + " timerslack_default_ns", a["timerslack_default_ns"],
          None if t["slack_default"] < 0 else t["slack_default"])
 for e in err:

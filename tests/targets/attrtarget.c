@@ -17,7 +17,8 @@
  *
  * Set up before it prints "ready PID" (a value the kernel here lacks is
  * left as it is, and its fact says so: "ksm" false, "futex_slots" -1, ...):
- *   - process: its own session (setsid) with autogroup nice 5,
+ *   - process: its own session (setsid) with autogroup nice 5, THP
+ *     disabled except where advised (Linux 6.18; else disabled),
  *     oom_score_adj 345, coredump_filter 0x3f, child subreaper,
  *     membarrier registered for GLOBAL_EXPEDITED, PRIVATE_EXPEDITED,
  *     PRIVATE_EXPEDITED_SYNC_CORE and PRIVATE_EXPEDITED_RSEQ, KSM merging
@@ -25,13 +26,16 @@
  *     private futex hash of 64 slots, memory-deny-write-execute;
  *   - the main thread: personality READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE,
  *     timer slack 123456 ns, I/O priority best-effort 4, a 3 ms time
- *     slice (sched_setattr of SCHED_OTHER), parent-death signal SIGUSR2;
+ *     slice (sched_setattr of SCHED_OTHER), parent-death signal SIGUSR2,
+ *     memory policy MPOL_PREFERRED node 0;
  *   - "pinned", made while the main thread's slack was 222222 ns (its
  *     default): CPU 0 only, timer slack 7777 ns, I/O priority best-effort 7,
- *     CPUID faulting, machine-check kill early, parent-death signal SIGURG;
+ *     CPUID faulting, machine-check kill early, parent-death signal SIGURG,
+ *     memory policy MPOL_BIND | MPOL_F_STATIC_NODES node 0;
  *   - "deadline": SCHED_DEADLINE 2 ms every 20 ms, personality
  *     ADDR_NO_RANDOMIZE | UNAME26 (its own), TSC reads fault
- *     (PR_TSC_SIGSEGV), keepcaps, machine-check kill late.
+ *     (PR_TSC_SIGSEGV), keepcaps, machine-check kill late, memory policy
+ *     MPOL_INTERLEAVE node 0.
  * The threads but main wait in read() for a request and answer it
  * themselves: "deadline" makes no call that reads the TSC, "pinned" none
  * that runs cpuid.
@@ -85,6 +89,10 @@
 #define XFEATURE_XTILEDATA 18
 #define IOPRIO_WHO_PROCESS_ 1
 #define IOPRIO_BE(level) ((2 << 13) | (level))
+#define MPOL_PREFERRED_ 1
+#define MPOL_BIND_ 2
+#define MPOL_INTERLEAVE_ 3
+#define MPOL_F_STATIC_NODES_ (1 << 15)
 
 struct sattr {
 	uint32_t size, policy;
@@ -120,7 +128,8 @@ static void thread_facts(int i, char *buf, size_t size)
 	unsigned char cpus[128] = { 0 };
 	struct sattr sa = { 0 };
 	long slack, def = -1;
-	int sig = -1, tsc = -1, policy;
+	int sig = -1, tsc = -1, policy, mpol = -1;
+	unsigned long nodes[16] = { 0 };
 	char list[512] = "";
 	size_t used = 0;
 
@@ -132,6 +141,7 @@ static void thread_facts(int i, char *buf, size_t size)
 	policy = sched_getscheduler(0);
 	(void)prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0);
 	(void)prctl(PR_GET_TSC, &tsc, 0, 0, 0);
+	(void)syscall(SYS_get_mempolicy, &mpol, nodes, sizeof(nodes) * 8, 0, 0);
 	slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	/* the default: what 0 gives (a real-time thread ignores the call: none to read) */
 	if (policy != SCHED_DEADLINE && slack > 0 && prctl(PR_SET_TIMERSLACK, 0, 0, 0, 0) == 0) {
@@ -141,14 +151,23 @@ static void thread_facts(int i, char *buf, size_t size)
 	(void)snprintf(buf, size,
 		       "{\"tid\":%ld,\"cpus\":\"%s\",\"pdeathsig\":%d,\"slack\":%ld,\"slack_default\":%ld"
 		       ",\"personality\":%d,\"ioprio\":%ld,\"tsc\":%d,\"mce\":%d,\"keepcaps\":%d"
-		       ",\"cpuid\":%ld,\"policy\":%d,\"runtime\":%llu,\"deadline\":%llu,\"period\":%llu}",
+		       ",\"cpuid\":%ld,\"policy\":%d,\"runtime\":%llu,\"deadline\":%llu,\"period\":%llu"
+		       ",\"mempolicy\":%d,\"mempolicy_nodes\":%lu}",
 		       syscall(SYS_gettid), list, sig, slack, def, personality(0xffffffff),
 		       syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS_, 0), tsc,
 		       prctl(PR_MCE_KILL_GET, 0, 0, 0, 0), prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0),
 		       syscall(SYS_arch_prctl, ARCH_GET_CPUID_, 0), policy,
 		       (unsigned long long)sa.runtime, (unsigned long long)sa.deadline,
-		       (unsigned long long)sa.period);
+		       (unsigned long long)sa.period, mpol, nodes[0]);
 	(void)i;
+}
+
+static void set_mempolicy_node0(int mode)
+{
+	unsigned long node0 = 1;
+
+	if (syscall(SYS_set_mempolicy, mode, &node0, 2) < 0)
+		die("set_mempolicy");
 }
 
 static void setup_thread(int i)
@@ -166,6 +185,7 @@ static void setup_thread(int i)
 		    prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0) < 0 ||
 		    prctl(PR_SET_PDEATHSIG, SIGURG, 0, 0, 0) < 0)
 			die("pinned thread setup");
+		set_mempolicy_node0(MPOL_BIND_ | MPOL_F_STATIC_NODES_);
 		/* ENODEV: a CPU without CPUID faulting; the fact then says cpuid works */
 		(void)syscall(SYS_arch_prctl, ARCH_SET_CPUID_, 0);
 		break;
@@ -174,6 +194,7 @@ static void setup_thread(int i)
 		    prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0) < 0 ||
 		    prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)
 			die("deadline thread setup");
+		set_mempolicy_node0(MPOL_INTERLEAVE_);
 		if (syscall(SYS_sched_setattr, 0, &dl, 0) < 0)
 			die("sched_setattr SCHED_DEADLINE");
 		break;
@@ -253,12 +274,12 @@ static void facts(void)
 		perm = 0;
 	printf("{\"pid\":%d,\"sid\":%d,\"oom_score_adj\":%ld,\"coredump_filter\":%ld,\"autogroup_nice\":%d"
 	       ",\"subreaper\":%d,\"membarrier\":%ld,\"ksm\":%d,\"xcomp_perm\":%llu,\"futex_slots\":%d"
-	       ",\"mdwe\":%d,\"threads\":{",
+	       ",\"mdwe\":%d,\"thp_disable\":%d,\"threads\":{",
 	       (int)getpid(), (int)getsid(0), read_long("/proc/self/oom_score_adj", 10),
 	       read_long("/proc/self/coredump_filter", 16), autogroup_nice(), sub,
 	       syscall(SYS_membarrier, MB_GET_REGISTRATIONS, 0, 0),
 	       prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0), perm, prctl(PR_FUTEX_HASH, FUTEX_GET_SLOTS, 0, 0, 0),
-	       prctl(PR_GET_MDWE, 0, 0, 0, 0));
+	       prctl(PR_GET_MDWE, 0, 0, 0, 0), prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
 	for (int i = 0; i < nt; i++) {
 		char c = 'f';
 
@@ -340,6 +361,10 @@ static void setup_process(void)
 		die("main thread setup");
 	if (syscall(SYS_sched_setattr, 0, &slice, 0) < 0)
 		die("sched_setattr slice");
+	set_mempolicy_node0(MPOL_PREFERRED_);
+	if (prctl(PR_SET_THP_DISABLE, 1, 1 << 1 /* PR_THP_DISABLE_EXCEPT_ADVISED */, 0, 0) < 0 &&
+	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
+		die("PR_SET_THP_DISABLE");
 }
 
 int main(int argc, char **argv)
