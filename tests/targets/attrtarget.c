@@ -330,7 +330,7 @@ static void wx(void)
 static void setup_process(void)
 {
 	struct sattr slice = { .size = sizeof(slice), .policy = SCHED_OTHER, .runtime = 3000000 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	unsigned long long supp = 0;
 
 	sigemptyset(&sa.sa_mask);
