@@ -222,7 +222,7 @@ static int copy_and_write(struct pass *p)
 	p->st.pages_in_parent = counts.parent;
 	p->st.pages_zero = counts.zero;
 	p->st.pages_lost = counts.lost;
-	p->st.bytes_written = pm.pages_file_size;
+	p->st.bytes_written += pm.pages_file_size;
 
 	pm.page_size = p->meta.page_size;
 	pm.frame_size = PAGESTORE_FRAME_SIZE;

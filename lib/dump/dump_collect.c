@@ -16,6 +16,7 @@
 #include "sdump.h"
 #define LOG_PREFIX ""
 #include "ctx.h"
+#include "dump_mapped_files.h"
 #include "dump_pass.h"
 #include "live.h"
 #include "ptscan.h"
@@ -172,24 +173,21 @@ int pass_collect(struct pass *p)
 		return sd_err(ctx, r, "cannot parse '%s'", path);
 	for (size_t i = 0; i < p->vmas.n; i++) {
 		struct vma *v = &p->vmas.v[i];
-		struct stat st;
 
 		if (v->kind == VK_VSYSCALL) {
 			free(v->path);
 			continue;
 		}
-		/* the size of a mapped file, so that a restore notices it changed */
-		if (v->kind == VK_FILE || v->kind == VK_FILE_SHARED) {
-			(void)snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-				       p->opts->pid, v->start, v->end);
-			if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-				v->has_file_size = true;
-				v->file_size = (uint64_t)st.st_size;
-			}
-		}
 		p->vmas.v[keep++] = *v;
 	}
 	p->vmas.n = keep;
+	/*
+	 * mapped files: their size (a restore notices a changed file) and how
+	 * each is open; deleted ones checked, and saved by a final dump
+	 */
+	r = dump_mapped_files(ctx, p->opts, p->final, &p->dir, &p->vmas, &p->st.bytes_written);
+	if (r < 0)
+		return r;
 
 	r = open_tracker(p);
 	if (r < 0)

@@ -33,6 +33,7 @@ struct slot {
 struct pagestore_writer {
 	struct sdump_ctx *ctx;
 	struct img_dir *dir;
+	enum img_file file;	/* pages.img, or another file of frames */
 	int fd;
 	int level;
 	pthread_mutex_t lock;
@@ -185,6 +186,13 @@ static void *worker(void *arg)
 int pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
 			 int level, struct pagestore_writer **ret_w)
 {
+	return pagestore_writer_new_file(ctx, dir, IMGF_PAGES, nthreads, level, ret_w);
+}
+
+int pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+			      unsigned int nthreads, int level, struct pagestore_writer **ret_w)
+{
+	const char *name = imgfile_name(f);
 	struct pagestore_writer *w;
 	uint8_t hdr[IMG_HEADER_SIZE];
 	int r;
@@ -194,6 +202,7 @@ int pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned in
 		return sd_err(ctx, -ENOMEM, "cannot start page writer");
 	w->ctx = ctx;
 	w->dir = dir;
+	w->file = f;
 	w->fd = -1;
 	w->level = level;
 	pthread_mutex_init(&w->lock, NULL);
@@ -214,13 +223,13 @@ int pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned in
 			goto fail;
 		}
 	}
-	r = img_file_create(ctx, dir, imgfile_name(IMGF_PAGES), &w->fd);
+	r = img_file_create(ctx, dir, name, &w->fd);
 	if (r < 0)
 		goto fail;
-	img_header_fill(hdr, IMG_PAGES);
+	img_header_fill(hdr, imgfile(f)->type);
 	r = write_all(w->fd, hdr, sizeof(hdr));
 	if (r < 0) {
-		r = sd_err(ctx, r, "cannot write '%s/%s.tmp'", dir->path, imgfile_name(IMGF_PAGES));
+		r = sd_err(ctx, r, "cannot write '%s/%s.tmp'", dir->path, name);
 		goto fail;
 	}
 	w->file_off = IMG_HEADER_SIZE;
@@ -244,7 +253,7 @@ static int writer_error(struct pagestore_writer *w)
 
 	if (r == -ENOSPC || r == -EDQUOT || r == -EIO || r == -EFBIG)
 		return sd_err(w->ctx, r, "cannot write '%s/%s.tmp'", w->dir->path,
-			      imgfile_name(IMGF_PAGES));
+			      imgfile_name(w->file));
 	return sd_err(w->ctx, r, "cannot compress pages");
 }
 
@@ -325,7 +334,7 @@ int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame *
 		pthread_join(w->threads[w->nstarted - 1], NULL);
 	if (r < 0)
 		return r;
-	r = img_file_commit(w->ctx, w->dir, imgfile_name(IMGF_PAGES), w->fd);
+	r = img_file_commit(w->ctx, w->dir, imgfile_name(w->file), w->fd);
 	if (r < 0)
 		return r;
 	*ret_frames = w->frames;

@@ -241,6 +241,8 @@ static int run_restore(struct rst *r)
 		e = rst_check_files(r);
 	if (e == 0)
 		e = rst_check_fs(r);
+	if (e == 0)
+		e = rst_prepare_ghosts(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
@@ -345,6 +347,7 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
 		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
 	free(r.seized.t);
+	rst_ghosts_release(&r);
 	process_state_release(&r.ps);
 	files_state_release(&r.fs);
 	chain_release(&r.chain);

@@ -11,11 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/user.h>
 
 #include "sdump.h"
 #include "chain.h"
+#include "ghost_img.h"
 #include "inject.h"
 #include "pstate.h"
 #include "rst_fill.h"
@@ -41,6 +43,8 @@ struct rst {
 	size_t data_used;
 	bool started;
 	struct rst_fill_stats fill;	/* of the memory fill */
+	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
+	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
 };
 
 /*
@@ -77,6 +81,14 @@ int rst_clear_address_space(struct rst *r);
  */
 int rst_check_vma_files(struct rst *r);
 int rst_map_vmas(struct rst *r);
+/*
+ * Step 3, before anything is made (rst_ghost.c): a copy of each deleted
+ * file the VMAs map, from the image. rst_ghost_path: the path by which
+ * the new process opens the copy of ghost @id, and the copy's stat.
+ */
+int rst_prepare_ghosts(struct rst *r);
+int rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct stat *ret_st);
+void rst_ghosts_release(struct rst *r);
 int rst_fill_memory(struct rst *r);
 int rst_restore_mm(struct rst *r);
 
