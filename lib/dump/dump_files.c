@@ -31,7 +31,7 @@ int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized 
 				       "cannot dump pid %d: it has child processes (%.*s); process trees are not supported yet",
 				       pid, (int)strcspn(kids, " \n"), kids);
 	}
-	return 0;
+	return attrs_check_supported(ctx, pid, s);
 }
 
 static int refuse(struct sdump_ctx *ctx, const struct dump_fd_kind *k, const struct fd_probe *p)

@@ -43,6 +43,7 @@ struct peeksiginfo_args_s {
 #define SCR_TIDADDR 128
 #define SCR_ITIMER 192
 #define SCR_RLIMIT 256
+/* 3072-4095: dump_attrs.c's */
 #define SCRATCH_LEN 4096
 
 static int inject(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
@@ -294,9 +295,14 @@ int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 	r = inject_scratch_map(ctx, inj, s, SCRATCH_LEN);
 	if (r == 0)
 		r = collect_process(ctx, s, inj, vmas, &ps);
+	if (r == 0)
+		r = attrs_collect_process(ctx, s, inj, &ps.attrs);
 	/* the leader first: restore creates the threads in this order */
 	for (size_t i = 0; r == 0 && i < s->n; i++) {
 		r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
+		if (r == 0)
+			r = attrs_collect_thread(ctx, s, &s->t[i], inj, ps.threads[i].sched_policy,
+						 &ps.threads[i].attrs);
 		ps.nthreads++;
 	}
 	e = inject_scratch_unmap(ctx, inj, s);

@@ -39,4 +39,15 @@ int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 int fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps);
 int files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		  struct files_state *ret_fs);
+
+/*
+ * The attributes (dump_attrs.c): what a dump refuses of them, checked with
+ * the rest by state_check_supported(); the process's and each thread's,
+ * collected by state_collect() inside its scratch mapping.
+ */
+int attrs_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
+int attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+			  struct attr_process *a);
+int attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
+			 struct injector *inj, int sched_policy, struct attr_thread *a);
 #endif /* SDUMP_DUMP_STATE_H */

@@ -8,6 +8,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "image: "
 #include "ctx.h"
+#include "attr_img.h"
 #include "core.pb-c.h"
 #include "files.pb-c.h"
 #include "image.h"
@@ -70,6 +71,8 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	SigInfo *sig = calloc(t->npending ? t->npending : 1, sizeof(*sig));
 	SigInfo **sigp = calloc(t->npending ? t->npending : 1, sizeof(*sigp));
 	SigInfo stop = SIG_INFO__INIT;
+	AttrThread attrs;
+	uint32_t spec[ATTR_NSPEC];
 	uint64_t sz = 0;
 	int r;
 
@@ -113,6 +116,10 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	c.sched_policy = t->sched_policy;
 	c.sched_priority = t->sched_priority;
 	c.nice = t->nice;
+	if (t->attrs.valid) {
+		attrimg_thread_to_pb(&t->attrs, spec, &attrs);
+		c.attrs = &attrs;
+	}
 	r = imgfile_write_one(ctx, dir, IMGF_CORE, t->tid, &c.base, &sz);
 	*size += sz;
 	free(sig);
@@ -125,6 +132,7 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 {
 	Process p = PROCESS__INIT;
 	MmFields mm = MM_FIELDS__INIT;
+	AttrProcess attrs;
 	SigAction sa[NSIG_MAX], *sap[NSIG_MAX];
 	Rlimit rl[NRLIMITS], *rlp[NRLIMITS];
 	Itimer it[3], *itp[3];
@@ -219,6 +227,10 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 	removed_dirs_encode(ps->root_removed, ps->nroot_removed, rootr, rootrp);
 	p.n_root_removed = MIN(ps->nroot_removed, REMOVED_DIRS_MAX);
 	p.root_removed = rootrp;
+	if (ps->attrs.valid) {
+		attrimg_process_to_pb(&ps->attrs, &attrs);
+		p.attrs = &attrs;
+	}
 	r = imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
 	*size += sz;
 out:
@@ -358,6 +370,8 @@ static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, st
 	t->sched_policy = c->sched_policy;
 	t->sched_priority = c->sched_priority;
 	t->nice = c->nice;
+	if (c->attrs && attrimg_thread_from_pb(c->attrs, &t->attrs) < 0)
+		r = bad(ctx, dir, name);
 out:
 	protobuf_c_message_free_unpacked(m, NULL);
 	return r;
@@ -446,7 +460,8 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	if (removed_dirs_decode(p->cwd_removed, p->n_cwd_removed, ps->cwd, ps->cwd_removed,
 				&ps->ncwd_removed) < 0 ||
 	    removed_dirs_decode(p->root_removed, p->n_root_removed, ps->root, ps->root_removed,
-				&ps->nroot_removed) < 0) {
+				&ps->nroot_removed) < 0 ||
+	    (p->attrs && attrimg_process_from_pb(p->attrs, &ps->attrs) < 0)) {
 		r = bad(ctx, dir, imgfile_name(IMGF_PROCESS));
 		goto out;
 	}

@@ -95,7 +95,9 @@ static void threads_json(FILE *out, const struct process_state *ps)
 				fprintf(out, "%02x", xmm[x * 16 + b]);
 			fprintf(out, "\"");
 		}
-		fprintf(out, "],\"xsave_size\":%zu}", t->xsave_len);
+		fprintf(out, "],\"xsave_size\":%zu", t->xsave_len);
+		attrs_thread_json(out, &t->attrs);
+		fputc('}', out);
 	}
 	fprintf(out, "]");
 }
@@ -145,8 +147,10 @@ static void process_json(FILE *out, const struct process_state *ps)
 		ps->uid[1], ps->uid[2], ps->uid[3], ps->gid[0], ps->gid[1], ps->gid[2], ps->gid[3]);
 	for (size_t i = 0; i < ps->ngroups; i++)
 		fprintf(out, "%s%u", i ? "," : "", ps->groups[i]);
-	fprintf(out, "],\"thp_disabled\":%s,\"dumpable\":%d}", ps->thp_disabled ? "true" : "false",
+	fprintf(out, "],\"thp_disabled\":%s,\"dumpable\":%d", ps->thp_disabled ? "true" : "false",
 		ps->dumpable);
+	attrs_process_json(out, &ps->attrs);
+	fputc('}', out);
 }
 
 static void files_json(FILE *out, const struct files_state *fs)

@@ -17,6 +17,7 @@
 #include <sys/user.h>
 
 #include "sdump.h"
+#include "pattr.h"
 
 #define SIGINFO_SIZE 128
 #define NSIG_MAX 64
@@ -42,6 +43,7 @@ struct thread_state {
 	uint32_t rseq_size, rseq_sig;
 	char comm[16];
 	int sched_policy, sched_priority, nice;
+	struct attr_thread attrs;
 };
 
 struct ksigaction {
@@ -96,6 +98,7 @@ struct process_state {
 	/* removed cwd / root: [0] the directory itself, [i + 1] the parent of [i] (all removed) */
 	size_t ncwd_removed, nroot_removed;
 	struct removed_dir cwd_removed[REMOVED_DIRS_MAX], root_removed[REMOVED_DIRS_MAX];
+	struct attr_process attrs;
 };
 
 /*

@@ -263,30 +263,16 @@ int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 	return 0;
 }
 
-int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
-			  long nr, const long args[6], long *ret_val)
-{
-	return inject_call(ctx, inj, NULL, t, nr, args, 0, ret_val);
-}
-
-int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
-			       struct seized_thread *t, long nr, const long args[6], long *ret_val)
-{
-	return inject_call(ctx, inj, NULL, t, nr, args, INJECT_UNDO, ret_val);
-}
-
 long inject_fd_limit(pid_t pid)
 {
 	_cleanup_free_ char *buf = NULL;
-	char path[PROC_PATH_MAX], *p;
-	long soft;
+	char path[PROC_PATH_MAX];
+	uint64_t soft;
 
-	if (read_file(AT_FDCWD, proc_path(path, pid, "limits"), &buf, NULL) < 0)
+	if (read_file(AT_FDCWD, proc_path(path, pid, "limits"), &buf, NULL) < 0 ||
+	    proc_parse_limit_soft(buf, "Max open files", &soft) < 0)
 		return 1024;
-	p = strstr(buf, "Max open files");
-	if (!p || sscanf(p + strlen("Max open files"), "%ld", &soft) != 1)
-		return 1024;
-	return MIN(soft, 1L << 20);
+	return (long)MIN(soft, (uint64_t)1 << 20);
 }
 
 int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
@@ -362,7 +348,13 @@ int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 
 int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
 {
-	const long args[6] = { 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+	/*
+	 * Write-only: under the personality READ_IMPLIES_EXEC a readable
+	 * mapping is made executable too, which memory-deny-write-execute
+	 * refuses. The kernel writes the answers (x86 pages that can be
+	 * written can be read), /proc/PID/mem reads them (FOLL_FORCE).
+	 */
+	const long args[6] = { 0, (long)len, PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
 	char path[PROC_PATH_MAX];
 	long addr;
 	int r;

@@ -52,15 +52,6 @@ int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 		long *ret_val);
 
 /*
- * inject_call() in thread @t, and with INJECT_UNDO: kept for lib/restore/
- * until it calls inject_call() itself.
- */
-int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
-			  long nr, const long args[6], long *ret_val);
-int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
-			       struct seized_thread *t, long nr, const long args[6], long *ret_val);
-
-/*
  * The soft RLIMIT_NOFILE of @pid, at most 2^20 (1024 when /proc/PID/limits
  * cannot be read). INJECT_FD_MOVE_HIGH puts an fd among the 16 numbers
  * below it, out of the way of the fds the program uses.

@@ -20,13 +20,17 @@
  *  3. map every VMA (files from their files), fill memory from the chain,
  *     set final protections, PR_SET_MM_MAP (brk, args, auxv, exe);
  *  4. fds, signal handlers, timers, limits, umask, session, cwd and root
- *     (a removed one made, entered and removed again);
+ *     (a removed one made, entered and removed again), then the process's
+ *     attributes (oom_score_adj, subreaper, membarrier, ...: rst_attrs.c);
  *  5. each other thread: clone3(set_tid = TID) from the leader;
  *  6. per thread: sigaltstack, robust list, clear_child_tid, rseq, comm,
- *     pending signals, FPU state, signal mask, scheduling, registers (with
+ *     pending signals, FPU state, signal mask, scheduling, its attributes
+ *     (affinity, personality, parent-death signal, ...), registers (with
  *     an interrupted system call set to start again, as the kernel would);
  *     then the credentials, in every thread, last (clone3 with set_tid
- *     needs the privileges a process of another user does not have);
+ *     needs the privileges a process of another user does not have), and
+ *     after them what they would undo or what needs every thread there
+ *     (parent-death signals, futex hash, memory-deny-write-execute);
  *  7. the leader unmaps the trampoline as its last system call; at its exit
  *     stop it gets its registers; everyone is detached and runs.
  *
@@ -34,7 +38,8 @@
  * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
  * 3 rst_memory.c, 4 rst_files.c (the fds), rst_process.c and rst_fs.c, 5-6
  * rst_threads.c (then the signals queued for the whole process and the
- * credentials, rst_process.c), 7 here (finish).
+ * credentials, rst_process.c), the attributes in 4 and 6 rst_attrs.c, 7
+ * here (finish).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -272,18 +277,25 @@ static int run_restore(struct rst *r)
 		e = rst_restore_process(r);
 	if (e == 0)
 		e = rst_restore_fs(r);
+	if (e == 0)
+		e = rst_restore_attrs(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "process", &t, "mm fields, %zu fd%s, handlers, timers, limits, cwd and root",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
 	e = rst_create_threads(r);
-	for (size_t i = 0; e == 0 && i < r->seized.n; i++)
+	for (size_t i = 0; e == 0 && i < r->seized.n; i++) {
 		e = rst_restore_thread_state(r, i);
+		if (e == 0)
+			e = rst_restore_thread_attrs(r, i);
+	}
 	if (e == 0)
 		e = rst_restore_shared_signals(r);
 	/* last: the threads above are made, and their state set, while we are privileged */
 	if (e == 0)
 		e = rst_restore_creds(r);
+	if (e == 0)
+		e = rst_restore_attrs_last(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)

@@ -58,6 +58,9 @@ int rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4
 	     long *ret);
 /* The same in the leader, a failure of the call returned without a message (the caller says it). */
 int rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
+/* The same in thread @t. */
+int rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
+	       long *ret);
 
 int rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
 /* Put @len bytes in the trampoline's data area; their address in the new process. */
@@ -122,5 +125,21 @@ int rst_restore_fs(struct rst *r);
 int rst_create_threads(struct rst *r);
 int rst_restore_thread_state(struct rst *r, size_t i);
 void rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
+
+/*
+ * The attributes (rst_attrs.c). rst_attrs_child_slack: before the clone3 of
+ * the leader, our timer slack becomes its default (ours returned, for
+ * rst_attrs_child_slack_done after it); rst_attrs_before_clone: the same
+ * in the leader before it makes thread @i. rst_restore_attrs: the
+ * process's, after the credentials; rst_restore_thread_attrs: thread @i's,
+ * after rst_restore_thread_state; rst_restore_attrs_last: once every
+ * thread exists, just before the start.
+ */
+long rst_attrs_child_slack(struct rst *r);
+void rst_attrs_child_slack_done(long ours);
+int rst_attrs_before_clone(struct rst *r, size_t i);
+int rst_restore_attrs(struct rst *r);
+int rst_restore_thread_attrs(struct rst *r, size_t i);
+int rst_restore_attrs_last(struct rst *r);
 
 #endif /* SDUMP_RESTORE_H */

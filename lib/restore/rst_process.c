@@ -71,7 +71,7 @@ int rst_restore_process(struct rst *r)
 		if (e == 0) {
 			const long args[6] = { 0, res, (long)a, 0, 0, 0 };
 
-			e = inject_syscall_thread(r->ctx, &r->inj, &r->seized.t[0], SYS_prlimit64, args, &v);
+			e = inject_call(r->ctx, &r->inj, NULL, &r->seized.t[0], SYS_prlimit64, args, 0, &v);
 			if (e == 0 && v < 0)
 				pr_warn(r->ctx, "pid %d: cannot restore limit %d, ignoring: %s", r->pid, res,
 					strerror((int)-v));

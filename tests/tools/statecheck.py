@@ -11,11 +11,13 @@ restore can be compared.
 What is recorded, per process: its status (credentials, capabilities,
 no_new_privs, seccomp mode and filter count, signal masks, umask, THP), its
 stat fields that are state (pgid, sid, tty, nice, policy, rt priority), its
-limits, personality, oom_score_adj, timerslack, cwd, root and exe, its POSIX
+limits, personality, oom_score_adj, timerslack, coredump_filter, autogroup
+nice, KSM merge-any, cwd, root and exe, its POSIX
 timers, the VMAs with every VmFlag smaps shows (neighbours the kernel could
 have merged joined), every fd (what it is, its
 flags, position, and its locks, from fdinfo and /proc/locks); per thread its
-name, signal mask, CPU affinity, scheduling and seccomp state. Counters that
+name, signal mask, CPU affinity, scheduling, personality, machine-check kill
+policy and seccomp state. Counters that
 change by themselves (times, faults, context switches, memory use) are not
 state and are left out. Whatever a test knows to differ on purpose it names
 with --ignore KEY (a prefix of the dotted key, where * stands for any
@@ -174,6 +176,38 @@ def threads(pid):
     return out
 
 
+def attrs(pid):
+    """Process and thread attributes /proc shows that the rest leaves out:
+    coredump_filter, the autogroup's nice value (not its id: a restored
+    session leader has a new one), whether KSM merges all of it, and per
+    thread its personality and machine-check kill policy (PF_MCE_PROCESS
+    and PF_MCE_EARLY of the stat flags)."""
+    p = f"/proc/{pid}"
+    ag = (read(f"{p}/autogroup") or "").split()
+    ksm = status_fields(read(f"{p}/ksm_stat"), ("ksm_merge_any",))
+    rec = {
+        "coredump_filter": (read(f"{p}/coredump_filter") or "").strip(),
+        "autogroup_nice": ag[-1] if len(ag) == 3 else None,
+        "ksm_merge_any": ksm.get("ksm_merge_any"),
+        "threads": {},
+    }
+    try:
+        tids = sorted(os.listdir(f"{p}/task"), key=int)
+    except OSError:
+        tids = []
+    for i, tid in enumerate(tids):
+        st = read(f"{p}/task/{tid}/stat")
+        if st is None:
+            continue
+        flags = int(st[st.rindex(")") + 2:].split()[6])
+        rec["threads"][str(i) if i else "leader"] = {
+            "personality": (read(f"{p}/task/{tid}/personality") or "").strip(),
+            "mce_kill": {0: "default", 0x80: "late", 0x08000080: "early"}.get(
+                flags & 0x08000080, hex(flags & 0x08000080)),
+        }
+    return rec
+
+
 def record(pid, tracked=False):
     """tracked: pid is tracked by sdump (pre-dumped, or dumped with -R): its
     userfaultfd is sdump's uffd-wp tracker (a dump refuses any other), and
@@ -200,6 +234,7 @@ def record(pid, tracked=False):
         "fds": fds(pid, tracked),
         "locks": locks(pid),
         "threads": threads(pid),
+        "attrs": attrs(pid),
     }
     return rec
 
