@@ -5,7 +5,7 @@
 
 #include "array.h"
 
-int array_reserve(void **arr, size_t *cap, size_t want, size_t elem, size_t first)
+int sd_array_reserve(void **arr, size_t *cap, size_t want, size_t elem, size_t first)
 {
 	size_t ncap = *cap ? *cap : first ? first : 1;
 	void *p;

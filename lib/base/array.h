@@ -13,13 +13,13 @@
  * doubles (from @first when the array is empty) until it holds @want. On
  * failure, -ENOMEM or -EOVERFLOW, and the array and *@cap are as they were.
  */
-int array_reserve(void **arr, size_t *cap, size_t want, size_t elem, size_t first);
+int sd_array_reserve(void **arr, size_t *cap, size_t want, size_t elem, size_t first);
 
-/* array_reserve() for a typed pointer: ARRAY_RESERVE(l->v, l->cap, l->n + 1, 64). */
+/* sd_array_reserve() for a typed pointer: ARRAY_RESERVE(l->v, l->cap, l->n + 1, 64). */
 #define ARRAY_RESERVE(arr, cap, want, first)                                              \
 	({                                                                                \
 		void *arr_p_ = (arr);                                                     \
-		int arr_r_ = array_reserve(&arr_p_, &(cap), (want), sizeof(*(arr)), (first)); \
+		int arr_r_ = sd_array_reserve(&arr_p_, &(cap), (want), sizeof(*(arr)), (first)); \
 		(arr) = arr_p_;                                                           \
 		arr_r_;                                                                   \
 	})

@@ -114,19 +114,19 @@ static void choose(void)
 #endif
 }
 
-uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+uint32_t sd_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	(void)pthread_once(&chosen, choose);
 	return ~impl(~crc, buf, len);
 }
 
-uint32_t crc32c_table(uint32_t crc, const void *buf, size_t len)
+uint32_t sd_crc32c_table(uint32_t crc, const void *buf, size_t len)
 {
 	(void)pthread_once(&chosen, choose);
 	return ~crc32c_sw(~crc, buf, len);
 }
 
-uint32_t crc32c_instruction(uint32_t crc, const void *buf, size_t len)
+uint32_t sd_crc32c_instruction(uint32_t crc, const void *buf, size_t len)
 {
 	(void)pthread_once(&chosen, choose);
 #if defined(__x86_64__)

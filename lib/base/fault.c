@@ -34,7 +34,7 @@ static uint64_t plan_nth;
 static int plan_err;
 static _Atomic uint64_t counts[FAULT_NKINDS];
 
-int fault_check(enum fault_kind kind)
+int sd_fault_check(enum fault_kind kind)
 {
 	uint64_t n = atomic_fetch_add_explicit(&counts[kind], 1, memory_order_relaxed) + 1;
 

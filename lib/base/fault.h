@@ -12,7 +12,7 @@
  *
  * The plan and the counters are process-wide, like the environment they come
  * from: the one set of mutable globals of the library, so that helpers
- * without a context (write_all(), read_file()) and the compression threads
+ * without a context (sd_write_all(), sd_read_file()) and the compression threads
  * count too.
  */
 #ifndef SDUMP_FAULT_H
@@ -31,12 +31,12 @@ enum fault_kind {
 };
 
 /* Count one call of @kind: 0, or the negative errno the call must fail with. */
-int fault_check(enum fault_kind kind);
+int sd_fault_check(enum fault_kind kind);
 
-/* fault_check() for a call that reports failure as -1 and errno. */
+/* sd_fault_check() for a call that reports failure as -1 and errno. */
 static inline bool fault_fails(enum fault_kind kind)
 {
-	int r = fault_check(kind);
+	int r = sd_fault_check(kind);
 
 	if (r)
 		errno = -r;

@@ -11,7 +11,7 @@
 static int write_whole(int fd, const void *buf, size_t len, int64_t off)
 {
 	const char *p = buf;
-	int r = fault_check(FAULT_WRITE);
+	int r = sd_fault_check(FAULT_WRITE);
 
 	if (r < 0)
 		return r;
@@ -33,17 +33,17 @@ static int write_whole(int fd, const void *buf, size_t len, int64_t off)
 	return 0;
 }
 
-int write_all(int fd, const void *buf, size_t len)
+int sd_write_all(int fd, const void *buf, size_t len)
 {
 	return write_whole(fd, buf, len, -1);
 }
 
-int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+int sd_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
 	return write_whole(fd, buf, len, (int64_t)off);
 }
 
-ssize_t pread_all(int fd, void *buf, size_t len, off_t off)
+ssize_t sd_pread_all(int fd, void *buf, size_t len, off_t off)
 {
 	size_t done = 0;
 
@@ -64,7 +64,7 @@ ssize_t pread_all(int fd, void *buf, size_t len, off_t off)
 	return (ssize_t)done;
 }
 
-int read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
+int sd_read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
 	size_t cap = 0, len = 0;
@@ -103,7 +103,7 @@ int read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
-void fmt_size(char *buf, size_t size, uint64_t bytes)
+void sd_fmt_size(char *buf, size_t size, uint64_t bytes)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	double v = (double)bytes;
@@ -119,7 +119,7 @@ void fmt_size(char *buf, size_t size, uint64_t bytes)
 		(void)snprintf(buf, size, "%.1f %s", v, units[u]);
 }
 
-void fmt_duration(char *buf, size_t size, uint64_t us)
+void sd_fmt_duration(char *buf, size_t size, uint64_t us)
 {
 	if (us < 1000000)
 		(void)snprintf(buf, size, "%.1f ms", us / 1e3);
@@ -127,7 +127,7 @@ void fmt_duration(char *buf, size_t size, uint64_t us)
 		(void)snprintf(buf, size, "%.2f s", us / 1e6);
 }
 
-bool page_is_zero(const void *page, size_t page_size)
+bool sd_page_is_zero(const void *page, size_t page_size)
 {
 	const uint64_t *p = page;
 	size_t n = page_size / sizeof(uint64_t);
@@ -143,7 +143,7 @@ bool page_is_zero(const void *page, size_t page_size)
 	return true;
 }
 
-ssize_t readlink_str(const char *path, char *buf, size_t size)
+ssize_t sd_readlink_str(const char *path, char *buf, size_t size)
 {
 	ssize_t n;
 

@@ -98,25 +98,25 @@ static inline uint64_t now_realtime_ns(void)
 }
 
 /* A size for people: "512 B", "10.2 MiB", "1.0 GiB" (binary units, one decimal). */
-void fmt_size(char *buf, size_t size, uint64_t bytes);
+void sd_fmt_size(char *buf, size_t size, uint64_t bytes);
 /* A duration for people: "2.1 ms" under a second, else "1.25 s". */
-void fmt_duration(char *buf, size_t size, uint64_t us);
+void sd_fmt_duration(char *buf, size_t size, uint64_t us);
 
 /* Write all of @buf; -errno on failure (a short write of 0 is -EIO). */
-int write_all(int fd, const void *buf, size_t len);
+int sd_write_all(int fd, const void *buf, size_t len);
 /* pread all of @len at @off; returns bytes read (< len only at EOF) or -errno. */
-ssize_t pread_all(int fd, void *buf, size_t len, off_t off);
+ssize_t sd_pread_all(int fd, void *buf, size_t len, off_t off);
 /* pwrite all of @buf at @off; -errno on failure (a write of 0 is -EIO). */
-int pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+int sd_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 /* Read a whole small file (e.g. under /proc) into a NUL-terminated buffer. */
-int read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len);
+int sd_read_file(int dirfd, const char *path, char **ret_buf, size_t *ret_len);
 /*
  * readlink(2) into @buf, NUL-terminated, cut to @size - 1 bytes: the length,
  * or -errno.
  */
-ssize_t readlink_str(const char *path, char *buf, size_t size);
+ssize_t sd_readlink_str(const char *path, char *buf, size_t size);
 
 /* Whether a page (or any run of whole pages, @page_size their length) is all zeros. */
-bool page_is_zero(const void *page, size_t page_size);
+bool sd_page_is_zero(const void *page, size_t page_size);
 
 #endif /* SDUMP_UTIL_H */

@@ -24,9 +24,9 @@ static bool process_exited(const struct page_source *src)
 static ssize_t read_pages(const struct page_source *src, uint64_t addr, void *buf, size_t n,
 			  struct copy_counts *counts)
 {
-	const struct vma *v = vma_list_find(src->vmas, addr);
+	const struct vma *v = sd_vma_list_find(src->vmas, addr);
 	size_t len = n * src->page_size;
-	ssize_t got = fault_check(FAULT_PROCREAD);
+	ssize_t got = sd_fault_check(FAULT_PROCREAD);
 
 	/* a failure, not a page that went away (EIO and EFAULT below mean that) */
 	if (got < 0)
@@ -68,13 +68,13 @@ static int keep_pages(const struct page_source *src, uint8_t *buf, size_t idx, s
 		uint64_t a = addr + (uint64_t)i * psz;
 		int r;
 
-		if (page_is_zero(page, psz)) {
-			r = pm_list_add(out, a, 1, PM_ZERO, 0, psz);
+		if (sd_page_is_zero(page, psz)) {
+			r = sd_pm_list_add(out, a, 1, PM_ZERO, 0, psz);
 			counts->zero++;
 		} else {
 			if (idx + i != *kept)
 				memcpy(buf + *kept * psz, page, psz);
-			r = pm_list_add(out, a, 1, PM_DATA, off + *kept * psz, psz);
+			r = sd_pm_list_add(out, a, 1, PM_DATA, off + *kept * psz, psz);
 			(*kept)++;
 			counts->data++;
 		}
@@ -113,7 +113,7 @@ static int copy_run(struct sdump_ctx *ctx, const struct page_source *src, uint64
 		if (r < 0)
 			return r;
 		progress(ctx, counts);
-		r = pagestore_reserve(w, &buf, &room, &off);
+		r = sd_pagestore_reserve(w, &buf, &room, &off);
 		if (r < 0)
 			return r;
 		got = read_pages(src, addr, buf, (size_t)MIN(left, room / psz), counts);
@@ -137,7 +137,7 @@ static int copy_run(struct sdump_ctx *ctx, const struct page_source *src, uint64
 		r = keep_pages(src, buf, 0, (size_t)got, addr, off, &kept, out, counts);
 		if (r < 0)
 			return sd_err(ctx, r, "cannot record pages");
-		r = pagestore_commit(w, kept * psz);
+		r = sd_pagestore_commit(w, kept * psz);
 		if (r < 0)
 			return r;
 		addr += (uint64_t)got * psz;
@@ -156,7 +156,7 @@ static bool batchable(const struct page_source *src, const struct page_run *run)
 
 	if (run->in_parent || run->npages >= BATCH_RUN_PAGES)
 		return false;
-	v = vma_list_find(src->vmas, run->start);
+	v = sd_vma_list_find(src->vmas, run->start);
 	return v && (v->prot & PROT_READ) && run->start + run->npages * src->page_size <= v->end;
 }
 
@@ -179,7 +179,7 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 	ssize_t got;
 	int r;
 
-	r = pagestore_reserve(w, &buf, &room, &off);
+	r = sd_pagestore_reserve(w, &buf, &room, &off);
 	if (r < 0)
 		return r;
 	while (*ri < runs->n && n < BATCH_IOV && batchable(src, &runs->r[*ri]) &&
@@ -206,7 +206,7 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 
 		if (idx + np > done) {
 			/* commit what is kept, then the rest one run at a time */
-			r = pagestore_commit(w, kept * psz);
+			r = sd_pagestore_commit(w, kept * psz);
 			if (r < 0)
 				return r;
 			for (size_t m = k; m < n; m++) {
@@ -228,10 +228,10 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 			return sd_err(ctx, r, "cannot record pages");
 		idx += np;
 	}
-	return pagestore_commit(w, kept * psz);
+	return sd_pagestore_commit(w, kept * psz);
 }
 
-int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struct run_list *runs,
+int sd_pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struct run_list *runs,
 	       struct pagestore_writer *w, struct pm_list *out, struct copy_counts *counts)
 {
 	const size_t psz = src->page_size;
@@ -246,7 +246,7 @@ int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struc
 			return r;
 		progress(ctx, counts);
 		if (run->in_parent) {
-			r = pm_list_add(out, run->start, run->npages, PM_PARENT, 0, psz);
+			r = sd_pm_list_add(out, run->start, run->npages, PM_PARENT, 0, psz);
 			if (r < 0)
 				return sd_err(ctx, r, "cannot record pages");
 			counts->parent += run->npages;

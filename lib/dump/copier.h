@@ -45,7 +45,7 @@ struct page_source {
  * Reports the pages copied so far (data, zero and lost, not those in the
  * parent) with sd_progress_update(); the caller begins and ends the phase.
  */
-int pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struct run_list *runs,
+int sd_pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struct run_list *runs,
 	       struct pagestore_writer *w, struct pm_list *out, struct copy_counts *counts);
 
 #endif /* SDUMP_COPIER_H */

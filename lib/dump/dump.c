@@ -51,27 +51,27 @@ static int read_target(struct pass *p)
 	int r;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	r = read_file(AT_FDCWD, path, &stat, NULL);
+	r = sd_read_file(AT_FDCWD, path, &stat, NULL);
 	if (r == -ENOENT || r == -ESRCH)
 		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: no such process", pid);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	if (proc_parse_stat(stat, &state, &p->meta.start_time) < 0)
+	if (sd_proc_parse_stat(stat, &state, &p->meta.start_time) < 0)
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 	if (state == 'Z' || state == 'X')
 		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: it is a zombie", pid);
 	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	r = read_file(AT_FDCWD, path, &status, NULL);
+	r = sd_read_file(AT_FDCWD, path, &status, NULL);
 	if (r < 0)
 		return sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
-	if (proc_parse_status_tgid(status, &tgid) < 0)
+	if (sd_proc_parse_status_tgid(status, &tgid) < 0)
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 	if (tgid != pid)
 		return sd_errx(ctx, -EINVAL, "cannot dump pid %d: it is a thread of process %d", pid,
 			       tgid);
 	(void)snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	if (read_file(AT_FDCWD, path, &comm, NULL) == 0)
-		proc_parse_comm(comm, p->meta.comm);
+	if (sd_read_file(AT_FDCWD, path, &comm, NULL) == 0)
+		sd_proc_parse_comm(comm, p->meta.comm);
 	return 0;
 }
 
@@ -82,8 +82,8 @@ static void read_host(struct pass *p)
 
 	if (uname(&u) == 0)
 		(void)snprintf(p->meta.kernel, sizeof(p->meta.kernel), "%s", u.release);
-	if (read_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id", &boot, NULL) == 0)
-		(void)proc_parse_boot_id(boot, &p->meta.boot_id_hi, &p->meta.boot_id_lo);
+	if (sd_read_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id", &boot, NULL) == 0)
+		(void)sd_proc_parse_boot_id(boot, &p->meta.boot_id_hi, &p->meta.boot_id_lo);
 }
 
 static int open_proc(struct pass *p, const char *name, int *ret_fd)
@@ -105,7 +105,7 @@ static void unfreeze(struct pass *p)
 
 	if (!p->frozen)
 		return;
-	seize_detach(p->ctx, &p->seized, &t);
+	sd_seize_detach(p->ctx, &p->seized, &t);
 	p->frozen = false;
 	p->st.freeze_us = t - p->seized.t_first_us;
 }
@@ -116,8 +116,8 @@ static void log_copy(const struct pass *p, const struct copy_counts *counts)
 	uint64_t bytes = (counts->data + counts->zero) * p->meta.page_size;
 	char d[32], b[32];
 
-	fmt_duration(d, sizeof(d), p->st.copy_us);
-	fmt_size(b, sizeof(b), bytes);
+	sd_fmt_duration(d, sizeof(d), p->st.copy_us);
+	sd_fmt_size(b, sizeof(b), bytes);
 	pr_info(p->ctx, "%s %d: copy %s (%s, %.1f MiB/s, %s)", p->kind, p->opts->pid, d, b,
 		p->st.copy_us ? bytes / (p->st.copy_us / 1e6) / (1 << 20) : 0.0,
 		p->final && !p->opts->live ? "frozen" : "the process running");
@@ -140,31 +140,31 @@ static int finish_live(struct pass *p)
 
 	p->st.live = true;
 	if (!track_lends_vmas(&p->tracker) || p->live.frozen) {
-		r = live_stop(&p->live);
+		r = sd_live_stop(&p->live);
 		goto out;
 	}
-	r = seize_process(ctx, p->opts->pid, &p->seized);
+	r = sd_seize_process(ctx, p->opts->pid, &p->seized);
 	if (r < 0)
 		goto out;
 	p->frozen = true;
 	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
-	r = read_file(AT_FDCWD, path, &maps, NULL);
+	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0)
 		r = sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
-	else if ((r = proc_parse_maps(maps, &now)) < 0)
+	else if ((r = sd_proc_parse_maps(maps, &now)) < 0)
 		r = sd_err(ctx, r, "cannot parse '%s'", path);
 	if (r == 0)
-		r = live_handover(&p->live, &p->tracker, &now);
-	vma_list_release(&now);
+		r = sd_live_handover(&p->live, &p->tracker, &now);
+	sd_vma_list_release(&now);
 	unfreeze(p);
 	p->st.refreeze_us = p->st.freeze_us;
 	p->st.freeze_us = freeze;
-	fmt_duration(d, sizeof(d), p->st.refreeze_us);
+	sd_fmt_duration(d, sizeof(d), p->st.refreeze_us);
 	pr_info(ctx, "dump %d: tracking handed back to %s, frozen again %s", p->opts->pid,
 		p->track->name, d);
 out:
 	p->st.live_faults = p->live.faults;
-	live_release(&p->live);
+	sd_live_release(&p->live);
 	return r;
 }
 
@@ -180,7 +180,7 @@ static int copy_and_write(struct pass *p)
 		.memfd = p->mem_fd,
 		.page_size = p->meta.page_size,
 		.vmas = &p->vmas,
-		.copied = p->opts->live ? live_copied : NULL,
+		.copied = p->opts->live ? sd_live_copied : NULL,
 		.copied_data = &p->live,
 	};
 	unsigned int nthreads = p->opts->threads;
@@ -193,12 +193,12 @@ static int copy_and_write(struct pass *p)
 		nthreads = n > 0 ? (unsigned int)n : 1;
 	}
 	t = now_us();
-	r = pagestore_writer_new(ctx, &p->dir, nthreads,
+	r = sd_pagestore_writer_new(ctx, &p->dir, nthreads,
 				 p->opts->compress_level ? p->opts->compress_level : -1, &w);
 	if (r < 0)
 		return r;
 	sd_progress_begin(ctx, p->kind, "copy", p->opts->pid, p->pages_to_copy, p->meta.page_size);
-	r = pages_copy(ctx, &src, &p->runs, w, &p->entries, &counts);
+	r = sd_pages_copy(ctx, &src, &p->runs, w, &p->entries, &counts);
 	sd_progress_end(ctx);
 	p->st.copy_us = now_us() - t;
 	if (r < 0)
@@ -211,7 +211,7 @@ static int copy_and_write(struct pass *p)
 		if (r < 0)
 			goto out;
 	}
-	r = pagestore_writer_finish(w, &pm.frames, &pm.nframes, &pm.stream_bytes,
+	r = sd_pagestore_writer_finish(w, &pm.frames, &pm.nframes, &pm.stream_bytes,
 				    &pm.pages_file_size);
 	if (r < 0)
 		goto out;
@@ -227,37 +227,37 @@ static int copy_and_write(struct pass *p)
 	pm.page_size = p->meta.page_size;
 	pm.frame_size = PAGESTORE_FRAME_SIZE;
 	pm.list = p->entries;
-	r = pmimg_write(ctx, &p->dir, &pm, &size);
+	r = sd_pmimg_write(ctx, &p->dir, &pm, &size);
 	pm.list = (struct pm_list){ 0 };
 	if (r < 0)
 		goto out;
 	p->st.bytes_written += size;
-	r = passimg_write_mm(ctx, &p->dir, &p->vmas, &size);
+	r = sd_passimg_write_mm(ctx, &p->dir, &p->vmas, &size);
 	if (r < 0)
 		goto out;
 	p->st.bytes_written += size;
 out:
-	pagestore_writer_free(w);
-	pmimg_release(&pm);
+	sd_pagestore_writer_free(w);
+	sd_pmimg_release(&pm);
 	return r;
 }
 
 static void pass_release(struct pass *p)
 {
-	live_release(&p->live);
+	sd_live_release(&p->live);
 	unfreeze(p);
-	process_state_release(&p->ps);
-	files_state_release(&p->fs);
+	sd_process_state_release(&p->ps);
+	sd_files_state_release(&p->fs);
 	if (p->tracker_open)
 		p->track->close(&p->tracker);
-	chain_release(&p->parent);
+	sd_chain_release(&p->parent);
 	zclose(&p->pidfd);
 	zclose(&p->pagemap_fd);
 	zclose(&p->mem_fd);
-	vma_list_release(&p->vmas);
-	run_list_release(&p->runs);
-	pm_list_release(&p->entries);
-	img_dir_release(&p->dir);
+	sd_vma_list_release(&p->vmas);
+	sd_run_list_release(&p->runs);
+	sd_pm_list_release(&p->entries);
+	sd_img_dir_release(&p->dir);
 }
 
 /* The parent must be a pass of this very process: same pid, start time and boot. */
@@ -273,7 +273,7 @@ static int open_parent(struct pass *p)
 		return sd_errx(ctx, -ENOENT,
 			       "parent image '%s' is missing: no such directory (--parent names the directory of an earlier pass of pid %d)",
 			       p->opts->parent, p->opts->pid);
-	r = chain_open(ctx, p->opts->parent, &p->parent);
+	r = sd_chain_open(ctx, p->opts->parent, &p->parent);
 	if (r == -ENOENT && !sdump_ctx_last_error(ctx))
 		r = sd_errx(ctx, r, "parent image '%s' is missing", p->opts->parent);
 	if (r < 0)
@@ -359,24 +359,24 @@ static int run_pass(struct pass *p)
 		if (r < 0)
 			return r;
 	}
-	p->track = track_select(ctx, o->track);
+	p->track = sd_track_select(ctx, o->track);
 	if (!p->track)
 		return -EOPNOTSUPP;
 	(void)snprintf(p->meta.tracker, sizeof(p->meta.tracker), "%s", p->track->name);
 	if (o->live) {
 		const char *why = NULL;
 
-		r = live_probe(&why);
+		r = sd_live_probe(&why);
 		if (r < 0)
 			return sd_errx(ctx, r, "cannot dump pid %d live: %s", o->pid,
 				       why ? why : strerror(-r));
 	}
-	p->state_valid = track_state_read(o->pid, p->meta.start_time, &p->state) == 0;
+	p->state_valid = sd_track_state_read(o->pid, p->meta.start_time, &p->state) == 0;
 	p->pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
 	if (p->pidfd < 0)
 		return sd_err(ctx, errno == ESRCH ? -ESRCH : -errno, "cannot open pidfd of pid %d",
 			      o->pid);
-	r = img_dir_create(ctx, o->dir, &p->dir);
+	r = sd_img_dir_create(ctx, o->dir, &p->dir);
 	if (r < 0)
 		return r;
 	if (o->parent) {
@@ -386,12 +386,12 @@ static int run_pass(struct pass *p)
 	}
 
 	t = now_us();
-	r = seize_process(ctx, o->pid, &p->seized);
+	r = sd_seize_process(ctx, o->pid, &p->seized);
 	if (r < 0)
 		return r;
 	p->frozen = true;
 	p->st.seize_us = now_us() - t;
-	fmt_duration(d, sizeof(d), p->st.seize_us);
+	sd_fmt_duration(d, sizeof(d), p->st.seize_us);
 	pr_info(ctx, "%s %d: seize %s (%zu thread%s)", p->kind, o->pid, d, p->seized.n,
 		p->seized.n == 1 ? "" : "s");
 	r = sd_check_cancel(ctx);
@@ -407,30 +407,30 @@ static int run_pass(struct pass *p)
 	 * target changes (tracking included).
 	 */
 	if (r == 0 && p->final)
-		r = state_check_supported(ctx, o->pid, &p->seized);
+		r = sd_state_check_supported(ctx, o->pid, &p->seized);
 	if (r == 0 && p->final)
-		r = files_collect(ctx, o->pid, p->pidfd,
-				  track_left_fd(o->pid, p->state_valid ? &p->state : NULL), &p->fs);
+		r = sd_files_collect(ctx, o->pid, p->pidfd,
+				  sd_track_left_fd(o->pid, p->state_valid ? &p->state : NULL), &p->fs);
 	if (r == 0)
-		r = pass_collect(p);
+		r = sd_pass_collect(p);
 	if (r == 0 && p->final)
-		r = state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);
+		r = sd_state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);
 	/* Live: the pages to save are protected, then copied while the target runs. */
 	if (r == 0 && o->live)
-		r = live_arm(&p->tracker, p->mem_fd, &p->vmas, &p->runs, p->live_frozen, &p->live);
+		r = sd_live_arm(&p->tracker, p->mem_fd, &p->vmas, &p->runs, p->live_frozen, &p->live);
 	if (r == 0 && o->live)
 		p->st.live_pages_frozen = p->live.saved_pages;
 	if (r == 0 && o->live)
-		r = live_start(&p->live);
+		r = sd_live_start(&p->live);
 	if (r < 0)
-		live_release(&p->live);
+		sd_live_release(&p->live);
 	p->st.collect_us = now_us() - t;
 	/* Pre-dump: the target runs on while its pages are copied. */
 	if (!p->final || o->live)
 		unfreeze(p);
 	if (r < 0)
 		return r;
-	fmt_duration(d, sizeof(d), p->st.collect_us);
+	sd_fmt_duration(d, sizeof(d), p->st.collect_us);
 	pr_info(ctx, "%s %d: collect %s (%zu VMAs, %" PRIu64 " pages to copy, %" PRIu64 " in parent, %s %s)%s",
 		p->kind, o->pid, d, p->vmas.n, p->pages_to_copy, p->runs.pages - p->pages_to_copy,
 		p->track->name, p->tracker.incremental ? "incremental" : "full",
@@ -445,14 +445,14 @@ static int run_pass(struct pass *p)
 	if (p->final) {
 		uint64_t size;
 
-		r = stateimg_write(ctx, &p->dir, &p->ps, &p->fs, &size);
+		r = sd_stateimg_write(ctx, &p->dir, &p->ps, &p->fs, &size);
 		if (r < 0)
 			return r;
 		p->st.bytes_written += size;
 	}
 	/* compressing and writing pages.img overlaps the copy: what is left after it */
-	fmt_duration(d, sizeof(d), now_us() - p->t_copied);
-	fmt_size(b, sizeof(b), p->st.bytes_written);
+	sd_fmt_duration(d, sizeof(d), now_us() - p->t_copied);
+	sd_fmt_size(b, sizeof(b), p->st.bytes_written);
 	pr_info(ctx, "%s %d: write %s after the copy (%s on disk)", p->kind, o->pid, d, b);
 
 	r = sd_check_cancel(ctx);
@@ -463,21 +463,21 @@ static int run_pass(struct pass *p)
 	/* a final dump is still frozen: its freeze lasts until the image is written */
 	if (p->frozen)
 		p->st.freeze_us = now_us() - p->seized.t_first_us;
-	r = passimg_write_stats(ctx, &p->dir, &p->st);
+	r = sd_passimg_write_stats(ctx, &p->dir, &p->st);
 	if (r < 0)
 		return r;
 	p->meta.time_end_ns = now_realtime_ns();
 	/* Every other file durable first, then the inventory: it is what makes the directory an image. */
-	r = img_dir_sync(ctx, &p->dir);
+	r = sd_img_dir_sync(ctx, &p->dir);
 	if (r < 0)
 		return r;
-	r = passimg_write_inventory(ctx, &p->dir, &p->meta);
+	r = sd_passimg_write_inventory(ctx, &p->dir, &p->meta);
 	if (r < 0)
 		return r;
-	r = img_dir_sync(ctx, &p->dir);
+	r = sd_img_dir_sync(ctx, &p->dir);
 	if (r < 0)
 		return r;
-	fmt_duration(d, sizeof(d), now_us() - t);
+	sd_fmt_duration(d, sizeof(d), now_us() - t);
 	pr_info(ctx, "%s %d: commit %s (%s/inventory.img)", p->kind, o->pid, d, o->dir);
 	/*
 	 * Committed. A final dump ends the process now (a migration), or lets it
@@ -485,19 +485,19 @@ static int run_pass(struct pass *p)
 	 */
 	if (p->final && !o->leave_running) {
 		end_target(p);
-		track_state_remove(o->pid, p->meta.start_time);
+		sd_track_state_remove(o->pid, p->meta.start_time);
 		pr_info(ctx, "%s %d: killed (SIGKILL)", p->kind, o->pid);
 		return 0;
 	}
 	unfreeze(p);
 	if (p->final)
 		pr_info(ctx, "%s %d: resumed, still tracked", p->kind, o->pid);
-	if (p->track != &track_none_ops) {
+	if (p->track != &sd_track_none_ops) {
 		struct track_state st = { .fd = p->tracker.target_fd };
 
 		(void)snprintf(st.pass_id, sizeof(st.pass_id), "%s", p->meta.pass_id);
 		(void)snprintf(st.tracker, sizeof(st.tracker), "%s", p->track->name);
-		r = track_state_write(o->pid, p->meta.start_time, &st);
+		r = sd_track_state_write(o->pid, p->meta.start_time, &st);
 		if (r < 0)
 			pr_warn(ctx, "cannot record the tracking state of pid %d, ignoring (the next pass saves everything): %s",
 				o->pid, strerror(-r));
@@ -531,7 +531,7 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 	p.meta.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	p.meta.time_start_ns = now_realtime_ns();
 	read_host(&p);
-	r = pass_id_new(p.meta.pass_id);
+	r = sd_pass_id_new(p.meta.pass_id);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot make a pass id");
 
@@ -540,13 +540,13 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 	r = run_pass(&p);
 	if (r < 0) {
 		/* the copy-before-write protection goes first: nobody waits on it any more */
-		live_release(&p.live);
+		sd_live_release(&p.live);
 		unfreeze(&p);
-		img_dir_abort(ctx, &p.dir);
+		sd_img_dir_abort(ctx, &p.dir);
 	} else {
 		/* the last line of a pass: sdump(1) gives its format */
-		fmt_size(scanned, sizeof(scanned), p.st.pages_scanned * p.meta.page_size);
-		fmt_size(written, sizeof(written), p.st.bytes_written);
+		sd_fmt_size(scanned, sizeof(scanned), p.st.pages_scanned * p.meta.page_size);
+		sd_fmt_size(written, sizeof(written), p.st.bytes_written);
 		pr_info(ctx, "%s %d: %s scanned, %s written (%" PRIu64 " pages), frozen %.1f ms, %.2f s",
 			kind, opts->pid, scanned, written, p.st.pages_written, p.st.freeze_us / 1000.0,
 			p.st.total_us / 1e6);

@@ -44,7 +44,7 @@ static int ask(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 {
 	const long args[6] = { a0, a1, a2, 0, 0, 0 };
 
-	return inject_call(ctx, inj, s, t, nr, args, 0, ret);
+	return sd_inject_call(ctx, inj, s, t, nr, args, 0, ret);
 }
 
 /* The same for a call whose answer comes through memory: @len bytes of it into @out. */
@@ -54,7 +54,7 @@ static int ask_ptr(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	int r = ask(ctx, inj, s, t, nr, a0, (long)(inj->scratch + SCR_ATTR), 0, ret);
 
 	if (r == 0 && *ret == 0)
-		r = inject_scratch_read(ctx, inj, SCR_ATTR, out, len);
+		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, out, len);
 	return r;
 }
 
@@ -71,7 +71,7 @@ static int read_proc_value(struct sdump_ctx *ctx, pid_t pid, const char *name, i
 	char path[PROC_PATH_MAX], *end;
 	int r;
 
-	r = read_file(AT_FDCWD, proc_path(path, pid, "%s", name), &buf, NULL);
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "%s", name), &buf, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	errno = 0;
@@ -98,8 +98,8 @@ static int check_thread(struct sdump_ctx *ctx, pid_t pid, pid_t tid)
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d uses syscall user dispatch (PR_SET_SYSCALL_USER_DISPATCH), not supported yet; it must switch it off first",
 			       pid, tid);
-	if (read_file(AT_FDCWD, proc_path(path, pid, "task/%d/stat", tid), &stat, NULL) == 0 &&
-	    proc_stat_fields(stat, f, 10) == 10 &&
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/stat", tid), &stat, NULL) == 0 &&
+	    sd_proc_stat_fields(stat, f, 10) == 10 &&
 	    (f[9] & PATTR_PF_IO_FLUSHER) == PATTR_PF_IO_FLUSHER)
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d is an IO flusher (PR_SET_IO_FLUSHER), not supported yet",
@@ -110,15 +110,15 @@ static int check_thread(struct sdump_ctx *ctx, pid_t pid, pid_t tid)
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d has a core scheduling cookie (PR_SCHED_CORE), not supported yet",
 			       pid, tid);
-	if (read_file(AT_FDCWD, proc_path(path, pid, "task/%d/status", tid), &status, NULL) < 0)
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/status", tid), &status, NULL) < 0)
 		return 0;
 	/* shadow stack and WRSS (Linux 6.6): a stack of its own sdump does not save */
-	if (pattr_status_value(status, "x86_Thread_features", v, sizeof(v)) == 0 && v[0])
+	if (sd_pattr_status_value(status, "x86_Thread_features", v, sizeof(v)) == 0 && v[0])
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d has x86 thread features enabled (%s: arch_prctl ARCH_SHSTK_ENABLE), not supported yet",
 			       pid, tid, v);
 	/* linear address masking (Linux 6.4): per process, shown per thread */
-	if (pattr_status_value(status, "untag_mask", v, sizeof(v)) == 0 &&
+	if (sd_pattr_status_value(status, "untag_mask", v, sizeof(v)) == 0 &&
 	    strtoull(v, NULL, 0) != UINT64_MAX)
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: it has tagged addresses enabled (untag_mask %s, arch_prctl ARCH_ENABLE_TAGGED_ADDR), not supported yet",
@@ -126,7 +126,7 @@ static int check_thread(struct sdump_ctx *ctx, pid_t pid, pid_t tid)
 	return 0;
 }
 
-int attrs_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s)
+int sd_attrs_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		int r = check_thread(ctx, pid, s->t[i].tid);
@@ -137,7 +137,7 @@ int attrs_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized 
 	return 0;
 }
 
-int attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 			  struct attr_process *a)
 {
 	_cleanup_free_ char *ag = NULL;
@@ -156,9 +156,9 @@ int attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inject
 		return r;
 	a->coredump_filter = (uint32_t)v;
 	/* ENOENT: a kernel without CONFIG_SCHED_AUTOGROUP */
-	r = read_file(AT_FDCWD, proc_path(path, pid, "autogroup"), &ag, NULL);
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "autogroup"), &ag, NULL);
 	if (r == 0) {
-		if (pattr_parse_autogroup(ag, &a->autogroup_nice) < 0)
+		if (sd_pattr_parse_autogroup(ag, &a->autogroup_nice) < 0)
 			return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 		a->has_autogroup = true;
 	} else if (r != -ENOENT) {
@@ -223,7 +223,7 @@ static int collect_slack_default(struct sdump_ctx *ctx, struct injector *inj, st
 		return r < 0 ? r : failed(ctx, ret, "default timer slack", st->tid);
 	r = ask(ctx, inj, s, st, SYS_prctl, PR_GET_TIMERSLACK, 0, 0, &got);
 	/* the thread's own slack back, whatever happened */
-	e = inject_call(ctx, inj, NULL, st, SYS_prctl, back, INJECT_UNDO, &ret);
+	e = sd_inject_call(ctx, inj, NULL, st, SYS_prctl, back, INJECT_UNDO, &ret);
 	if (e == 0 && ret < 0)
 		e = failed(ctx, ret, "timer slack back", st->tid);
 	if (r == 0 && got < 0)
@@ -249,9 +249,9 @@ static int collect_mempolicy(struct sdump_ctx *ctx, struct injector *inj, struct
 	if (r == 0 && ret < 0)
 		r = failed(ctx, ret, "memory policy", st->tid);
 	if (r == 0)
-		r = inject_scratch_read(ctx, inj, SCR_ATTR, &mode, sizeof(mode));
+		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, &mode, sizeof(mode));
 	if (r == 0)
-		r = inject_scratch_read(ctx, inj, SCR_ATTR + 64, nodes, sizeof(nodes));
+		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR + 64, nodes, sizeof(nodes));
 	if (r < 0)
 		return r;
 	for (n = sizeof(nodes); n && !nodes[n - 1]; n--)
@@ -268,7 +268,7 @@ static bool policy_is_rt(int policy)
 	return policy == SCHED_FIFO || policy == SCHED_RR || policy == SCHED_DEADLINE;
 }
 
-int attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
+int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
 			 struct injector *inj, int sched_policy, struct attr_thread *a)
 {
 	static const int spec_which[ATTR_NSPEC] = { PR_SPEC_STORE_BYPASS, PR_SPEC_INDIRECT_BRANCH,

@@ -36,7 +36,7 @@ static int add_clean(struct pass *p, uint64_t a, uint64_t b)
 	int r = 0;
 
 	while (a < b && r == 0) {
-		const struct pm_entry *e = pm_list_find_ge(pl, a, psz);
+		const struct pm_entry *e = sd_pm_list_find_ge(pl, a, psz);
 		uint64_t end;
 
 		/*
@@ -45,14 +45,14 @@ static int add_clean(struct pass *p, uint64_t a, uint64_t b)
 		 * page to be somewhere it is not.
 		 */
 		if (!e || e->vaddr >= b)
-			return run_list_add_kind(&p->runs, a, (b - a) / psz, psz, false);
+			return sd_run_list_add_kind(&p->runs, a, (b - a) / psz, psz, false);
 		if (e->vaddr > a) {
-			r = run_list_add_kind(&p->runs, a, (e->vaddr - a) / psz, psz, false);
+			r = sd_run_list_add_kind(&p->runs, a, (e->vaddr - a) / psz, psz, false);
 			a = e->vaddr;
 			continue;
 		}
 		end = MIN(b, e->vaddr + e->npages * psz);
-		r = run_list_add_kind(&p->runs, a, (end - a) / psz, psz, true);
+		r = sd_run_list_add_kind(&p->runs, a, (end - a) / psz, psz, true);
 		a = end;
 	}
 	return r;
@@ -65,10 +65,10 @@ static int collect_range(void *data, const struct scan_range *sr)
 	size_t psz = c->p->meta.page_size;
 	uint64_t a = MAX(sr->start, c->v->start), b = MIN(sr->end, c->v->end);
 
-	if (a >= b || !page_wanted(c->v->kind, cats))
+	if (a >= b || !sd_page_wanted(c->v->kind, cats))
 		return 0;
 	if (!c->p->tracker.incremental || (cats & SC_WRITTEN))
-		return run_list_add_kind(&c->p->runs, a, (b - a) / psz, psz, false);
+		return sd_run_list_add_kind(&c->p->runs, a, (b - a) / psz, psz, false);
 	return add_clean(c->p, a, b);
 }
 
@@ -84,7 +84,7 @@ static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 	 * every pass; zero pages cost nothing in the image.
 	 */
 	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
-		return run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
+		return sd_run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
 	v->tracked = false;
 	if (p->tracker.incremental && p->track->vma_tracked) {
 		r = p->track->vma_tracked(&p->tracker, sc, v);
@@ -98,7 +98,7 @@ static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 			c.all_written = true;
 		}
 	}
-	r = scanner_scan(sc, v->start, v->end, collect_range, &c);
+	r = sd_scanner_scan(sc, v->start, v->end, collect_range, &c);
 	if (r < 0)
 		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
 			      v->start);
@@ -125,7 +125,7 @@ static int open_tracker(struct pass *p)
 	if (p->parent.n > 0) {
 		const struct pass_meta *pm = &p->parent.p[0].meta;
 
-		if (p->track == &track_none_ops)
+		if (p->track == &sd_track_none_ops)
 			why = "tracking is off (--track none)";
 		else if (strcmp(pm->tracker, p->track->name))
 			why = "the parent was tracked differently";
@@ -133,7 +133,7 @@ static int open_tracker(struct pass *p)
 			 strcmp(p->state.tracker, p->track->name))
 			why = "tracking was re-armed by another pass since the parent, or never armed";
 		t->incremental = !why;
-		if (why && p->track != &track_none_ops)
+		if (why && p->track != &sd_track_none_ops)
 			pr_warn(p->ctx, "pass %s: %s; this pass saves every page", p->opts->dir, why);
 	}
 	r = p->track->open(t, p->state_valid && !strcmp(p->state.tracker, p->track->name)
@@ -145,7 +145,7 @@ static int open_tracker(struct pass *p)
 	return 0;
 }
 
-int pass_collect(struct pass *p)
+int sd_pass_collect(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	_cleanup_free_ char *maps = NULL;
@@ -157,18 +157,18 @@ int pass_collect(struct pass *p)
 
 	/* The PID may have been reused between our first look and the seize. */
 	(void)snprintf(path, sizeof(path), "/proc/%d/stat", p->opts->pid);
-	r = read_file(AT_FDCWD, path, &maps, NULL);
-	if (r < 0 || proc_parse_stat(maps, &state, &start_time) < 0 ||
+	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0 || sd_proc_parse_stat(maps, &state, &start_time) < 0 ||
 	    start_time != p->meta.start_time)
 		return sd_errx(ctx, -ESRCH, "pid %d exited or was replaced while being seized",
 			       p->opts->pid);
 	zfree(&maps);
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
-	r = read_file(AT_FDCWD, path, &maps, NULL);
+	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	r = proc_parse_maps(maps, &p->vmas);
+	r = sd_proc_parse_maps(maps, &p->vmas);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot parse '%s'", path);
 	for (size_t i = 0; i < p->vmas.n; i++) {
@@ -185,35 +185,35 @@ int pass_collect(struct pass *p)
 	 * mapped files: their size (a restore notices a changed file) and how
 	 * each is open; deleted ones checked, and saved by a final dump
 	 */
-	r = dump_mapped_files(ctx, p->opts, p->final, &p->dir, &p->vmas, &p->st.bytes_written);
+	r = sd_dump_mapped_files(ctx, p->opts, p->final, &p->dir, &p->vmas, &p->st.bytes_written);
 	if (r < 0)
 		return r;
 
 	r = open_tracker(p);
 	if (r < 0)
 		return r;
-	r = scanner_init(&sc, p->pagemap_fd, psz, p->track->written);
+	r = sd_scanner_init(&sc, p->pagemap_fd, psz, p->track->written);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot scan pagemap of pid %d", p->opts->pid);
 	for (size_t i = 0; i < p->vmas.n && r == 0; i++) {
 		struct vma *v = &p->vmas.v[i];
 
-		if (!vma_kind_saved(v->kind))
+		if (!sd_vma_kind_saved(v->kind))
 			continue;
 		p->st.pages_scanned += (v->end - v->start) / psz;
 		r = collect_vma(p, &sc, v);
 	}
-	scanner_release(&sc);
+	sd_scanner_release(&sc);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < p->runs.n; i++)
 		if (!p->runs.r[i].in_parent)
 			p->pages_to_copy += p->runs.r[i].npages;
 	/* the pages to save are known: from here on, writes count for the next pass */
-	track_state_remove(p->opts->pid, p->meta.start_time);
-	/* live, with a tracker that lends its VMAs: live_arm() arms what it does not borrow */
+	sd_track_state_remove(p->opts->pid, p->meta.start_time);
+	/* live, with a tracker that lends its VMAs: sd_live_arm() arms what it does not borrow */
 	p->live_frozen = p->opts->live &&
-			 live_copy_frozen(p->pages_to_copy, p->runs.pages, psz);
+			 sd_live_copy_frozen(p->pages_to_copy, p->runs.pages, psz);
 	if (!(p->opts->live && !p->live_frozen && track_lends_vmas(&p->tracker))) {
 		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
 		if (r < 0)

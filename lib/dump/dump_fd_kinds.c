@@ -164,7 +164,7 @@ static bool row_takes(const struct dump_fd_kind *k, const struct fd_probe *p)
 	return !k->match || k->match(p);
 }
 
-void dump_fd_kind_what(const struct dump_fd_kind *k, const struct fd_probe *p,
+void sd_dump_fd_kind_what(const struct dump_fd_kind *k, const struct fd_probe *p,
 		       char ret_what[DUMP_FD_KIND_WHAT_MAX])
 {
 	if (k->refuse)
@@ -174,7 +174,7 @@ void dump_fd_kind_what(const struct dump_fd_kind *k, const struct fd_probe *p,
 			       strchr("aeiou", p->anon[0]) ? "an" : "a", p->anon);
 }
 
-const struct dump_fd_kind *dump_fd_kind_find(const struct fd_probe *p)
+const struct dump_fd_kind *sd_dump_fd_kind_find(const struct fd_probe *p)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(dump_fd_kinds); i++)
 		if (row_takes(&dump_fd_kinds[i], p))

@@ -67,7 +67,7 @@ struct dump_fd_kind {
  * The row of the fd @p: the first in dump_fd_kinds[] (dump_fd_kinds.c)
  * that takes it, NULL if none does. Pure: it looks at @p only.
  */
-const struct dump_fd_kind *dump_fd_kind_find(const struct fd_probe *p);
+const struct dump_fd_kind *sd_dump_fd_kind_find(const struct fd_probe *p);
 
 /*
  * What the message refusing an fd of the refused row @k calls it: its
@@ -75,7 +75,7 @@ const struct dump_fd_kind *dump_fd_kind_find(const struct fd_probe *p);
  * "an", its name and "fd" ("a perf_event fd").
  */
 #define DUMP_FD_KIND_WHAT_MAX (PROC_ANON_NAME_MAX + 32)
-void dump_fd_kind_what(const struct dump_fd_kind *k, const struct fd_probe *p,
+void sd_dump_fd_kind_what(const struct dump_fd_kind *k, const struct fd_probe *p,
 		       char ret_what[DUMP_FD_KIND_WHAT_MAX]);
 
 #endif /* SDUMP_DUMP_FD_KINDS_H */

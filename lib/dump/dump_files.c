@@ -19,26 +19,26 @@
 #include "proc.h"
 #include "util.h"
 
-int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s)
+int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		_cleanup_free_ char *kids = NULL;
 		char path[64];
 
 		(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, s->t[i].tid);
-		if (read_file(AT_FDCWD, path, &kids, NULL) == 0 && kids[0] && kids[0] != '\n')
+		if (sd_read_file(AT_FDCWD, path, &kids, NULL) == 0 && kids[0] && kids[0] != '\n')
 			return sd_errx(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: it has child processes (%.*s); process trees are not supported yet",
 				       pid, (int)strcspn(kids, " \n"), kids);
 	}
-	return attrs_check_supported(ctx, pid, s);
+	return sd_attrs_check_supported(ctx, pid, s);
 }
 
 static int refuse(struct sdump_ctx *ctx, const struct dump_fd_kind *k, const struct fd_probe *p)
 {
 	char what[DUMP_FD_KIND_WHAT_MAX];
 
-	dump_fd_kind_what(k, p, what);
+	sd_dump_fd_kind_what(k, p, what);
 	return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s (%s), not supported yet",
 		       p->pid, p->fd, what, p->path);
 }
@@ -68,8 +68,8 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 	if (stat(path, &st) < 0)
 		return sd_err(ctx, -errno, "cannot stat fd %d of pid %d", fd, pid);
 	(void)snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
-	r = read_file(AT_FDCWD, path, &info, NULL);
-	if (r < 0 || proc_parse_fdinfo(info, &d->pos, &d->flags) < 0)
+	r = sd_read_file(AT_FDCWD, path, &info, NULL);
+	if (r < 0 || sd_proc_parse_fdinfo(info, &d->pos, &d->flags) < 0)
 		return sd_err(ctx, r < 0 ? r : -EBADMSG, "cannot read '%s'", path);
 	/* devices as mm.img has them: major << 32 | minor */
 	d->dev = (uint64_t)major(st.st_dev) << 32 | minor(st.st_dev);
@@ -80,9 +80,9 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 
 	p.st = &st;
 	p.path = d->path;
-	if (proc_parse_anon_link(d->path, anon))
+	if (sd_proc_parse_anon_link(d->path, anon))
 		p.anon = anon;
-	k = dump_fd_kind_find(&p);
+	k = sd_dump_fd_kind_find(&p);
 	if (!k)
 		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d (%s) is of a kind not supported yet",
 			       pid, fd, d->path);
@@ -116,7 +116,7 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-int files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
+int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		  struct files_state *ret_fs)
 {
 	struct files_state fs = { 0 };
@@ -158,7 +158,7 @@ int files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		r = add_fd(ctx, pid, pidfd, fds[i], &fs);
 	free(fds);
 	if (r < 0) {
-		files_state_release(&fs);
+		sd_files_state_release(&fs);
 		return r == -ENOMEM ? sd_err(ctx, r, "cannot list the fds of pid %d", pid) : r;
 	}
 	*ret_fs = fs;

@@ -42,9 +42,9 @@ static int removed_chain_read(struct sdump_ctx *ctx, pid_t pid, const char *link
 	int fd, r = 0;
 
 	c->n = 0;
-	if (removed_dir_path(path, 0, name, sizeof(name)) < 0)
+	if (sd_removed_dir_path(path, 0, name, sizeof(name)) < 0)
 		return 0;
-	fd = open(proc_path(ppath, pid, "%s", link), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fd = open(sd_proc_path(ppath, pid, "%s", link), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s'", ppath);
 	for (;;) {
@@ -79,7 +79,7 @@ static int removed_chain_read(struct sdump_ctx *ctx, pid_t pid, const char *link
 		 * The first directory that is still there must be the one its
 		 * path names: the restore makes the removed ones under that path.
 		 */
-		if (removed_dir_path(path, c->n, up, sizeof(up)) < 0 || stat(up, &live) < 0 ||
+		if (sd_removed_dir_path(path, c->n, up, sizeof(up)) < 0 || stat(up, &live) < 0 ||
 		    live.st_dev != st.st_dev || live.st_ino != st.st_ino)
 			r = sd_errx(ctx, -EOPNOTSUPP,
 				    "cannot dump pid %d: its %s '%s' was removed, and the directory it was in is no longer at its path; let it change to a directory that exists first",
@@ -89,7 +89,7 @@ static int removed_chain_read(struct sdump_ctx *ctx, pid_t pid, const char *link
 	return r;
 }
 
-int fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps)
+int sd_fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps)
 {
 	struct removed_chain cwd, root;
 	char a[4096], b[4096];
@@ -103,8 +103,8 @@ int fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *p
 	/* a path both have must be one directory: the restore makes it once */
 	for (size_t i = 0; i < cwd.n; i++) {
 		for (size_t j = 0; j < root.n; j++) {
-			if (removed_dir_path(ps->cwd, i, a, sizeof(a)) < 0 ||
-			    removed_dir_path(ps->root, j, b, sizeof(b)) < 0 || strcmp(a, b) ||
+			if (sd_removed_dir_path(ps->cwd, i, a, sizeof(a)) < 0 ||
+			    sd_removed_dir_path(ps->root, j, b, sizeof(b)) < 0 || strcmp(a, b) ||
 			    (cwd.dev[i] == root.dev[j] && cwd.ino[i] == root.ino[j]))
 				continue;
 			return sd_errx(ctx, -EOPNOTSUPP,

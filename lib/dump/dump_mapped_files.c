@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The files a process maps: their open mode, and the deleted ones saved (see dump_mapped_files.h). */
+/* The files a process maps: their open mode, and the deleted ones saved (see sd_dump_mapped_files.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +46,7 @@ static int read_open_mode(struct mapped *m, struct vma *v)
 	char path[PROC_PATH_MAX];
 	struct stat st;
 
-	proc_path(path, m->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	sd_proc_path(path, m->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
 	if (fault_fails(FAULT_PROCREAD) || lstat(path, &st) < 0)
 		return sd_err(m->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot read '%s'", path);
 	v->has_file_flags = true;
@@ -89,7 +89,7 @@ static int refuse_shared(struct mapped *m, const struct vma *v, const struct sta
 		return sd_errx(m->ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a shared mapping of '%s', deleted there but linked elsewhere (%ju links): a restored copy would no longer share its writes; map it from one of its other names",
 			       m->pid, v->start, v->end, name, (uintmax_t)st->st_nlink);
-	r = proc_find_holder(st->st_dev, st->st_ino, getpid(), m->pid, &other);
+	r = sd_proc_find_holder(st->st_dev, st->st_ino, getpid(), m->pid, &other);
 	if (r < 0)
 		return sd_err(m->ctx, r, "cannot look for other users of the deleted file '%s'", name);
 	if (r > 0)
@@ -109,18 +109,18 @@ static int check_limit(struct mapped *m, const struct vma *v, int fd, uint64_t s
 	int r;
 
 	name_of(v, name, sizeof(name));
-	r = ghost_extents(fd, size, m->limit, &ext, &n, &data);
+	r = sd_ghost_extents(fd, size, m->limit, &ext, &n, &data);
 	free(ext);
 	ext = NULL;
 	if (r == -EFBIG)
-		(void)ghost_extents(fd, size, UINT64_MAX, &ext, &n, &data);
+		(void)sd_ghost_extents(fd, size, UINT64_MAX, &ext, &n, &data);
 	free(ext);
 	if (r < 0 && r != -EFBIG)
 		return sd_err(m->ctx, r, "cannot find the data of the deleted file '%s'", name);
 	if (r == 0)
 		return 0;
-	fmt_size(have, sizeof(have), data);
-	fmt_size(lim, sizeof(lim), m->limit);
+	sd_fmt_size(have, sizeof(have), data);
+	sd_fmt_size(lim, sizeof(lim), m->limit);
 	return sd_errx(m->ctx, -EFBIG,
 		       "cannot dump pid %d: the deleted file '%s' mapped at 0x%" PRIx64 "-0x%" PRIx64 " holds %s of data, more than --ghost-limit lets an image keep (%s); raise --ghost-limit to save it",
 		       m->pid, name, v->start, v->end, have, lim);
@@ -134,7 +134,7 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 	struct stat st;
 	int r;
 
-	proc_path(path, m->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	sd_proc_path(path, m->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
 	name_of(v, name, sizeof(name));
 	/* the link opens the file itself, deleted or not */
 	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -157,7 +157,7 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 	v->has_file_size = true;
 	v->file_size = (uint64_t)st.st_size;
 	if (m->w) {
-		v->ghost = ghost_writer_find(m->w, major(st.st_dev), minor(st.st_dev), st.st_ino);
+		v->ghost = sd_ghost_writer_find(m->w, major(st.st_dev), minor(st.st_dev), st.st_ino);
 		if (v->ghost)
 			return 0;
 	}
@@ -175,7 +175,7 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 
 		if (!nthreads)
 			nthreads = ncpu > 0 ? (unsigned int)ncpu : 1;
-		r = ghost_writer_new(m->ctx, m->dir, nthreads,
+		r = sd_ghost_writer_new(m->ctx, m->dir, nthreads,
 				     m->o->compress_level ? m->o->compress_level : -1, &m->w);
 		if (r < 0)
 			return r;
@@ -193,7 +193,7 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 		};
 
 		/* the limit again: had the file grown since, it is not read past it */
-		r = ghost_writer_add(m->w, fd, &meta, m->limit, &v->ghost);
+		r = sd_ghost_writer_add(m->w, fd, &meta, m->limit, &v->ghost);
 		if (r == -EFBIG)
 			r = check_limit(m, v, fd, (uint64_t)st.st_size);
 		if (r == 0 && !v->ghost)
@@ -209,7 +209,7 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 	return r;
 }
 
-int dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
+int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
 		      struct img_dir *dir, struct vma_list *vmas, uint64_t *bytes_written)
 {
 	struct mapped m = {
@@ -233,19 +233,19 @@ int dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bo
 			r = deleted_vma(&m, v);
 	}
 	if (r == 0 && m.w) {
-		r = ghost_writer_finish(m.w, &size);
+		r = sd_ghost_writer_finish(m.w, &size);
 		*bytes_written += size;
 	}
 	if (r == 0 && m.saved) {
 		char b[32], d[32];
 
-		fmt_size(b, sizeof(b), m.saved_bytes);
-		fmt_size(d, sizeof(d), size);
+		sd_fmt_size(b, sizeof(b), m.saved_bytes);
+		sd_fmt_size(d, sizeof(d), size);
 		/* sd_log: the line starts with "dump PID", as the pass's own lines */
 		sd_log(ctx, SDUMP_LOG_INFO, "dump %d: %zu deleted file%s saved (%s, %s on disk)", o->pid,
 		       m.saved, m.saved == 1 ? "" : "s", b, d);
 	}
-	ghost_writer_free(m.w);
+	sd_ghost_writer_free(m.w);
 	return r;
 }
 
@@ -266,7 +266,7 @@ static bool maps_have(pid_t pid, dev_t dev, ino_t ino)
 	_cleanup_free_ char *buf = NULL;
 	bool found = false;
 
-	if (read_file(AT_FDCWD, proc_path(path, pid, "maps"), &buf, NULL) < 0)
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "maps"), &buf, NULL) < 0)
 		return false;
 	for (char *line = buf; line && *line && !found;) {
 		char *eol = strchr(line, '\n');
@@ -287,7 +287,7 @@ static bool fds_have(pid_t pid, dev_t dev, ino_t ino)
 	DIR *d;
 	int dfd;
 
-	d = opendir(proc_path(path, pid, "fd"));
+	d = opendir(sd_proc_path(path, pid, "fd"));
 	if (!d)
 		return false;
 	dfd = dirfd(d);
@@ -302,7 +302,7 @@ static bool fds_have(pid_t pid, dev_t dev, ino_t ino)
 	return found;
 }
 
-int proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid)
+int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid)
 {
 	struct dirent *de;
 	DIR *d = opendir("/proc");

@@ -29,7 +29,7 @@
  * ghosts.img and ghost-data.img and its VMAs get their ghost id; the bytes
  * written are added to *@bytes_written.
  */
-int dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
+int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
 		      struct img_dir *dir, struct vma_list *vmas, uint64_t *bytes_written);
 
 /*
@@ -38,6 +38,6 @@ int dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bo
  * Processes that cannot be looked at (gone meanwhile, not ours) are passed
  * over. -errno when /proc itself cannot be read.
  */
-int proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid);
+int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid);
 
 #endif /* SDUMP_DUMP_MAPPED_FILES_H */

@@ -57,6 +57,6 @@ struct pass {
  * tracker opened, its state file removed and, unless a live dump arms it
  * itself, tracking armed afresh.
  */
-int pass_collect(struct pass *p);
+int sd_pass_collect(struct pass *p);
 
 #endif /* SDUMP_DUMP_PASS_H */

@@ -52,7 +52,7 @@ static int inject(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 	const long args[6] = { a0, a1, a2, a3, 0, 0 };
 	int r;
 
-	r = inject_call(ctx, inj, s, t, nr, args, 0, ret);
+	r = sd_inject_call(ctx, inj, s, t, nr, args, 0, ret);
 	if (r == 0 && *ret < 0 && *ret > -4096)
 		return sd_err(ctx, (int)*ret, "injected syscall %ld failed in pid %d", nr, s->pid);
 	return r;
@@ -134,8 +134,8 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 		t->rseq_size = rc.rseq_abi_size;
 		t->rseq_sig = rc.signature;
 	}
-	if (read_file(AT_FDCWD, proc_path(path, s->pid, "task/%d/comm", tid), &comm, NULL) == 0)
-		proc_parse_comm(comm, t->comm);
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, s->pid, "task/%d/comm", tid), &comm, NULL) == 0)
+		sd_proc_parse_comm(comm, t->comm);
 	t->sched_policy = sched_getscheduler(tid);
 	if (t->sched_policy < 0)
 		return sd_err(ctx, -errno, "cannot read the scheduling policy of thread %d", tid);
@@ -150,7 +150,7 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 	r = inject(ctx, inj, s, st, SYS_sigaltstack, 0, (long)(inj->scratch + SCR_ALTSTACK), 0, 0,
 		   &ret);
 	if (r == 0)
-		r = inject_scratch_read(ctx, inj, SCR_ALTSTACK, stack, sizeof(stack));
+		r = sd_inject_scratch_read(ctx, inj, SCR_ALTSTACK, stack, sizeof(stack));
 	if (r < 0)
 		return r;
 	t->altstack_sp = stack[0];
@@ -159,7 +159,7 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 	r = inject(ctx, inj, s, st, SYS_prctl, PR_GET_TID_ADDRESS, (long)(inj->scratch + SCR_TIDADDR),
 		   0, 0, &ret);
 	if (r == 0)
-		r = inject_scratch_read(ctx, inj, SCR_TIDADDR, &t->clear_child_tid, 8);
+		r = sd_inject_scratch_read(ctx, inj, SCR_TIDADDR, &t->clear_child_tid, 8);
 	return r;
 }
 
@@ -174,10 +174,10 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	int r;
 
 	ps->pid = pid;
-	r = read_file(AT_FDCWD, proc_path(path, pid, "stat"), &stat, NULL);
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "stat"), &stat, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	if (proc_stat_fields(stat, f, 53) < 52)
+	if (sd_proc_stat_fields(stat, f, 53) < 52)
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 	ps->ppid = (pid_t)f[4];
 	ps->pgid = (pid_t)f[5];
@@ -193,10 +193,10 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	ps->mm.env_start = f[50];
 	ps->mm.env_end = f[51];
 
-	r = read_file(AT_FDCWD, proc_path(path, pid, "auxv"), (char **)&ps->mm.auxv, &ps->mm.auxv_len);
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "auxv"), (char **)&ps->mm.auxv, &ps->mm.auxv_len);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	r = (int)readlink_str(proc_path(path, pid, "exe"), ps->mm.exe, sizeof(ps->mm.exe));
+	r = (int)sd_readlink_str(sd_proc_path(path, pid, "exe"), ps->mm.exe, sizeof(ps->mm.exe));
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	for (size_t i = 0; i < vmas->n; i++) {
@@ -210,24 +210,24 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 			ps->mm.vvar_end = v->end;
 		}
 	}
-	r = (int)readlink_str(proc_path(path, pid, "cwd"), ps->cwd, sizeof(ps->cwd));
+	r = (int)sd_readlink_str(sd_proc_path(path, pid, "cwd"), ps->cwd, sizeof(ps->cwd));
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	r = (int)readlink_str(proc_path(path, pid, "root"), ps->root, sizeof(ps->root));
+	r = (int)sd_readlink_str(sd_proc_path(path, pid, "root"), ps->root, sizeof(ps->root));
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	r = fs_collect_removed(ctx, pid, ps);
+	r = sd_fs_collect_removed(ctx, pid, ps);
 	if (r < 0)
 		return r;
-	if (read_file(AT_FDCWD, proc_path(path, pid, "personality"), &pers, NULL) == 0)
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "personality"), &pers, NULL) == 0)
 		ps->personality = (uint32_t)strtoul(pers, NULL, 16);
-	r = read_file(AT_FDCWD, proc_path(path, pid, "status"), &status, NULL);
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "status"), &status, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	(void)proc_parse_status_umask(status, &ps->umask);
-	if (proc_parse_status_ids(status, "\nUid:", ps->uid, 4, NULL) < 0 ||
-	    proc_parse_status_ids(status, "\nGid:", ps->gid, 4, NULL) < 0 ||
-	    proc_parse_status_ids(status, "\nGroups:", ps->groups, ARRAY_SIZE(ps->groups), &ps->ngroups) < 0)
+	(void)sd_proc_parse_status_umask(status, &ps->umask);
+	if (sd_proc_parse_status_ids(status, "\nUid:", ps->uid, 4, NULL) < 0 ||
+	    sd_proc_parse_status_ids(status, "\nGid:", ps->gid, 4, NULL) < 0 ||
+	    sd_proc_parse_status_ids(status, "\nGroups:", ps->groups, ARRAY_SIZE(ps->groups), &ps->ngroups) < 0)
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 
 	r = peek_signals(ctx, pid, true, &ps->shared, &ps->nshared);
@@ -239,7 +239,7 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 		r = inject(ctx, inj, s, NULL, SYS_rt_sigaction, sig, 0, (long)(inj->scratch + SCR_SIGACTION),
 			   8, &ret);
 		if (r == 0)
-			r = inject_scratch_read(ctx, inj, SCR_SIGACTION, &ps->sigactions[sig - 1],
+			r = sd_inject_scratch_read(ctx, inj, SCR_SIGACTION, &ps->sigactions[sig - 1],
 						sizeof(struct ksigaction));
 		if (r < 0)
 			return r;
@@ -250,7 +250,7 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 		r = inject(ctx, inj, s, NULL, SYS_getitimer, which, (long)(inj->scratch + SCR_ITIMER), 0, 0,
 			   &ret);
 		if (r == 0)
-			r = inject_scratch_read(ctx, inj, SCR_ITIMER, itv, sizeof(itv));
+			r = sd_inject_scratch_read(ctx, inj, SCR_ITIMER, itv, sizeof(itv));
 		if (r < 0)
 			return r;
 		ps->itimer_interval_us[which] = itv[0] * 1000000 + itv[1];
@@ -260,7 +260,7 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 		r = inject(ctx, inj, s, NULL, SYS_prlimit64, 0, res, 0, (long)(inj->scratch + SCR_RLIMIT),
 			   &ret);
 		if (r == 0)
-			r = inject_scratch_read(ctx, inj, SCR_RLIMIT, &ps->rlimits[res],
+			r = sd_inject_scratch_read(ctx, inj, SCR_RLIMIT, &ps->rlimits[res],
 						sizeof(ps->rlimits[res]));
 		if (r < 0)
 			return r;
@@ -280,7 +280,7 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	return 0;
 }
 
-int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 		  const struct vma_list *vmas, struct process_state *ret_ps)
 {
 	struct process_state ps = { 0 };
@@ -291,26 +291,26 @@ int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 	if (!ps.threads)
 		return -ENOMEM;
 	/* the scratch mapping is in the target until the unmap: nothing may end us in between */
-	inject_block_signals(&oldmask);
-	r = inject_scratch_map(ctx, inj, s, SCRATCH_LEN);
+	sd_inject_block_signals(&oldmask);
+	r = sd_inject_scratch_map(ctx, inj, s, SCRATCH_LEN);
 	if (r == 0)
 		r = collect_process(ctx, s, inj, vmas, &ps);
 	if (r == 0)
-		r = attrs_collect_process(ctx, s, inj, &ps.attrs);
+		r = sd_attrs_collect_process(ctx, s, inj, &ps.attrs);
 	/* the leader first: restore creates the threads in this order */
 	for (size_t i = 0; r == 0 && i < s->n; i++) {
 		r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
 		if (r == 0)
-			r = attrs_collect_thread(ctx, s, &s->t[i], inj, ps.threads[i].sched_policy,
+			r = sd_attrs_collect_thread(ctx, s, &s->t[i], inj, ps.threads[i].sched_policy,
 						 &ps.threads[i].attrs);
 		ps.nthreads++;
 	}
-	e = inject_scratch_unmap(ctx, inj, s);
-	inject_unblock_signals(&oldmask);
+	e = sd_inject_scratch_unmap(ctx, inj, s);
+	sd_inject_unblock_signals(&oldmask);
 	if (r == 0)
 		r = e;
 	if (r < 0) {
-		process_state_release(&ps);
+		sd_process_state_release(&ps);
 		return r;
 	}
 	*ret_ps = ps;

@@ -21,33 +21,33 @@
 
 /*
  * Refuse a process with children, before anything of it changes (the fds
- * are checked by files_collect()).
+ * are checked by sd_files_collect()).
  */
-int state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
+int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
 
 /*
  * Collect everything while the process is frozen. Uses the injector (a
  * scratch page is mapped and unmapped again). @vmas gives the vdso/vvar.
  */
-int state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 		  const struct vma_list *vmas, struct process_state *ret_ps);
 /*
  * After the cwd and root links are read into @ps: what their directories
  * were if they were removed (dump_fs.c); a removed cwd or root a restore
  * cannot make again is refused with one line.
  */
-int fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps);
-int files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
+int sd_fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps);
+int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		  struct files_state *ret_fs);
 
 /*
  * The attributes (dump_attrs.c): what a dump refuses of them, checked with
- * the rest by state_check_supported(); the process's and each thread's,
- * collected by state_collect() inside its scratch mapping.
+ * the rest by sd_state_check_supported(); the process's and each thread's,
+ * collected by sd_state_collect() inside its scratch mapping.
  */
-int attrs_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
-int attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+int sd_attrs_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
+int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 			  struct attr_process *a);
-int attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
+int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
 			 struct injector *inj, int sched_policy, struct attr_thread *a);
 #endif /* SDUMP_DUMP_STATE_H */

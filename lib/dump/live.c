@@ -63,9 +63,9 @@ static int child_probe(void)
 	return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) < 0 ? 3 : 0;
 }
 
-int live_probe(const char **why)
+int sd_live_probe(const char **why)
 {
-	int r = track_probe_in_child(child_probe);
+	int r = sd_track_probe_in_child(child_probe);
 
 	if (r <= 0)
 		return r;
@@ -83,7 +83,7 @@ int live_probe(const char **why)
  */
 #define FROZEN_MAX_BYTES (256ull << 20)
 
-bool live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size)
+bool sd_live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size)
 {
 	return copy * 8 <= present && copy * page_size <= FROZEN_MAX_BYTES;
 }
@@ -119,14 +119,14 @@ static const struct vma *registered(const struct live *l, uint64_t addr)
 /* Write-protect or unprotect with the live userfaultfd, over the VMAs registered with it. */
 static int set_wp(const struct live *l, uint64_t start, uint64_t len, bool wp)
 {
-	return track_uffd_wp_range(l->uffd, l->regs, l->nregs, start, len, wp);
+	return sd_track_uffd_wp_range(l->uffd, l->regs, l->nregs, start, len, wp);
 }
 
 static int read_mem(const struct live *l, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec lo = { buf, len }, re = { (void *)(uintptr_t)addr, len };
 	ssize_t n;
-	int r = fault_check(FAULT_PROCREAD);
+	int r = sd_fault_check(FAULT_PROCREAD);
 
 	if (r < 0)
 		return r;
@@ -159,7 +159,7 @@ static void fail(struct live *l, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Memory for @len bytes of saved pages, freed with the rest at live_release(). */
+/* Memory for @len bytes of saved pages, freed with the rest at sd_live_release(). */
 static void *saved_alloc(struct live *l, size_t len)
 {
 	void *buf;
@@ -210,7 +210,7 @@ static void lose_range(struct live *l, uint64_t start, uint64_t end)
 			break;
 		}
 	}
-	if (run_list_add(&l->written, start, (end - start + l->psz - 1) / l->psz, l->psz) < 0)
+	if (sd_run_list_add(&l->written, start, (end - start + l->psz - 1) / l->psz, l->psz) < 0)
 		fail(l, -ENOMEM, "out of memory");
 }
 
@@ -224,7 +224,7 @@ static void handle(struct live *l, const struct uffd_msg *m)
 	case UFFD_EVENT_PAGEFAULT:
 		addr = m->arg.pagefault.address & ~(uint64_t)(l->psz - 1);
 		save_page(l, addr);
-		if (run_list_add(&l->written, addr, 1, l->psz) < 0)
+		if (sd_run_list_add(&l->written, addr, 1, l->psz) < 0)
 			fail(l, -ENOMEM, "out of memory");
 		l->faults++;
 		pthread_mutex_unlock(&l->lock);
@@ -296,7 +296,7 @@ static int take_uffd(struct live *l, struct tracker *t)
 	};
 	int r, uffd;
 
-	r = inject_take_fd(t->ctx, &t->inj, t->seized, NULL, l->pidfd, &req, &uffd, NULL);
+	r = sd_inject_take_fd(t->ctx, &t->inj, t->seized, NULL, l->pidfd, &req, &uffd, NULL);
 	if (r < 0)
 		return r;
 	if (uffd == -EPERM)
@@ -328,7 +328,7 @@ static int protect(struct live *l, uint64_t start, uint64_t len)
  */
 static bool may_register(const struct vma *v)
 {
-	return vma_kind_saved(v->kind) && v->kind != VK_SHMEM && v->kind != VK_VDSO &&
+	return sd_vma_kind_saved(v->kind) && v->kind != VK_SHMEM && v->kind != VK_VDSO &&
 	       v->kind != VK_FILE_SHARED;
 }
 
@@ -512,7 +512,7 @@ static int arm_others(struct live *l, struct tracker *t, const struct vma_list *
 	return r;
 }
 
-int live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct run_list *runs,
+int sd_live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct run_list *runs,
 	     bool frozen, struct live *l)
 {
 	int r;
@@ -552,7 +552,7 @@ int live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct r
 	return 0;
 }
 
-int live_start(struct live *l)
+int sd_live_start(struct live *l)
 {
 	int r;
 
@@ -569,7 +569,7 @@ int live_start(struct live *l)
 	return 0;
 }
 
-int live_copied(void *data, uint64_t addr, void *buf, size_t npages)
+int sd_live_copied(void *data, uint64_t addr, void *buf, size_t npages)
 {
 	struct live *l = data;
 	uint8_t *b = buf;
@@ -609,7 +609,7 @@ static void stop_thread(struct live *l)
 	l->thread_running = false;
 }
 
-int live_stop(struct live *l)
+int sd_live_stop(struct live *l)
 {
 	stop_thread(l);
 	if (l->error)
@@ -623,12 +623,12 @@ static bool same_vma(const struct vma *a, const struct vma *b)
 	       a->pgoff == b->pgoff && a->prot == b->prot;
 }
 
-int live_handover(struct live *l, struct tracker *t, struct vma_list *now)
+int sd_live_handover(struct live *l, struct tracker *t, struct vma_list *now)
 {
 	struct vma_list back = { 0 };
 	int r;
 
-	r = live_stop(l);
+	r = sd_live_stop(l);
 	if (r < 0)
 		return r;
 	/* frozen: no write is lost between the two userfaultfds */
@@ -650,7 +650,7 @@ int live_handover(struct live *l, struct tracker *t, struct vma_list *now)
 	return r;
 }
 
-void live_release(struct live *l)
+void sd_live_release(struct live *l)
 {
 	if (!l->ctx)
 		return;
@@ -664,7 +664,7 @@ void live_release(struct live *l)
 	free(l->done);
 	free(l->first);
 	free(l->regs);
-	run_list_release(&l->written);
+	sd_run_list_release(&l->written);
 	pthread_mutex_destroy(&l->lock);
 	*l = (struct live){ .uffd = -1, .stopfd = -1 };
 }

@@ -8,7 +8,7 @@
  *
  * Pages the target writes during the copy (they fault) are kept in
  * live->written: a tracker that lent its VMAs (uffd-wp) is given them back
- * and the next pass counts them as written (live_handover()); any other
+ * and the next pass counts them as written (sd_live_handover()); any other
  * (soft-dirty) sees them by itself.
  */
 #ifndef SDUMP_LIVE_H
@@ -53,14 +53,14 @@ struct live {
 };
 
 /* 0 when this kernel can protect pages with a synchronous userfaultfd; else -EOPNOTSUPP and *why. */
-int live_probe(const char **why);
+int sd_live_probe(const char **why);
 
 /*
  * Whether copying the @copy pages to save (of @present in the pass) into
  * memory while frozen is quicker than write-protecting them all (few pages
  * written since the parent).
  */
-bool live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size);
+bool sd_live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size);
 
 /*
  * While frozen, after the pass collected @runs in @vmas: create the
@@ -71,26 +71,26 @@ bool live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size);
  * and tracking is armed (@t's arm) for the VMAs that stay with it.
  * With @frozen every page is copied now, and no userfaultfd is made.
  */
-int live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct run_list *runs,
+int sd_live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct run_list *runs,
 	     bool frozen, struct live *ret);
 /* Start serving write faults (before the target resumes). */
-int live_start(struct live *l);
+int sd_live_start(struct live *l);
 /*
  * The copier's hook: pages [addr, addr + npages) were just read into @buf.
  * Puts back the contents saved at the instant, marks them copied and, in
  * lift mode, lets the target write them without a fault.
  */
-int live_copied(void *data, uint64_t addr, void *buf, size_t npages);
+int sd_live_copied(void *data, uint64_t addr, void *buf, size_t npages);
 /* End the handler; the error it saw, if any (logged). */
-int live_stop(struct live *l);
+int sd_live_stop(struct live *l);
 /*
  * For a tracker that lends its VMAs, with the target frozen again: drop the
  * copy-before-write protection and give the VMAs registered at the instant
  * (still there, unchanged: @now) back to the tracker (its take_back), so
  * that the next pass sees the pages written since the instant as written.
  */
-int live_handover(struct live *l, struct tracker *t, struct vma_list *now);
+int sd_live_handover(struct live *l, struct tracker *t, struct vma_list *now);
 /* Close everything; the target's writers, if any are waiting, go on. */
-void live_release(struct live *l);
+void sd_live_release(struct live *l);
 
 #endif /* SDUMP_LIVE_H */

@@ -5,7 +5,7 @@
 
 #include "attr_img.h"
 
-void attrimg_thread_to_pb(const struct attr_thread *a, uint32_t spec[ATTR_NSPEC], AttrThread *out)
+void sd_attrimg_thread_to_pb(const struct attr_thread *a, uint32_t spec[ATTR_NSPEC], AttrThread *out)
 {
 	attr_thread__init(out);
 	out->cpus = (ProtobufCBinaryData){ a->cpus_len, (uint8_t *)a->cpus };
@@ -33,7 +33,7 @@ void attrimg_thread_to_pb(const struct attr_thread *a, uint32_t spec[ATTR_NSPEC]
 						      (uint8_t *)a->mempolicy_nodes };
 }
 
-void attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
+void sd_attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
 {
 	attr_process__init(out);
 	out->oom_score_adj = a->oom_score_adj;
@@ -49,7 +49,7 @@ void attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
 	out->thp_disable = a->thp_disable;
 }
 
-int attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
+int sd_attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
 {
 	/* a signal number, a kernel's cpumask; the rest is checked by the kernel at restore */
 	if (in->cpus.len == 0 || in->cpus.len > ATTR_CPUMASK_MAX || in->n_spec > ATTR_NSPEC ||
@@ -84,7 +84,7 @@ int attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
 	return 0;
 }
 
-int attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
+int sd_attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
 {
 	if (in->oom_score_adj < -1000 || in->oom_score_adj > 1000 ||
 	    (in->has_autogroup_nice && (in->autogroup_nice < -20 || in->autogroup_nice > 19)) ||

@@ -12,10 +12,10 @@
 #include "process.pb-c.h"
 
 /* Fill @out from @a; @out points into @a and @spec, which must outlive it. */
-void attrimg_thread_to_pb(const struct attr_thread *a, uint32_t spec[ATTR_NSPEC], AttrThread *out);
-void attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out);
+void sd_attrimg_thread_to_pb(const struct attr_thread *a, uint32_t spec[ATTR_NSPEC], AttrThread *out);
+void sd_attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out);
 /* Fill @a from a record read; -EBADMSG for values no dump writes. */
-int attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a);
-int attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a);
+int sd_attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a);
+int sd_attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a);
 
 #endif /* SDUMP_ATTR_IMG_H */

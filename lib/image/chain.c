@@ -21,29 +21,29 @@ static int pass_open(struct sdump_ctx *ctx, const char *path, struct chain_pass 
 	struct chain_pass p = { .dir = { .dirfd = -1 }, .rd = { .fd = -1 } };
 	int r;
 
-	r = img_dir_open(ctx, path, &p.dir);
+	r = sd_img_dir_open(ctx, path, &p.dir);
 	if (r < 0)
 		return r;
-	r = passimg_read_inventory(ctx, &p.dir, &p.meta);
+	r = sd_passimg_read_inventory(ctx, &p.dir, &p.meta);
 	if (r == 0)
-		r = passimg_read_mm(ctx, &p.dir, p.meta.page_size, &p.vmas);
+		r = sd_passimg_read_mm(ctx, &p.dir, p.meta.page_size, &p.vmas);
 	if (r == 0)
-		r = pmimg_read(ctx, &p.dir, &p.pm);
+		r = sd_pmimg_read(ctx, &p.dir, &p.pm);
 	/* not needed to read memory, but a damaged file anywhere is an error */
 	if (r == 0)
-		r = passimg_read_stats(ctx, &p.dir, &p.stats);
+		r = sd_passimg_read_stats(ctx, &p.dir, &p.stats);
 	if (r == 0 && p.pm.page_size != p.meta.page_size)
 		r = sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: page sizes differ", path);
 	/* pages.img against its frame table (sizes, header), whether it is read or not */
 	if (r == 0)
-		r = pagestore_reader_open(ctx, &p.dir, p.pm.frames, p.pm.nframes, p.pm.frame_size,
+		r = sd_pagestore_reader_open(ctx, &p.dir, p.pm.frames, p.pm.nframes, p.pm.frame_size,
 					  p.pm.stream_bytes, p.pm.pages_file_size, &p.rd);
 	if (r == 0)
-		pagestore_reader_release(&p.rd);
+		sd_pagestore_reader_release(&p.rd);
 	if (r < 0) {
-		img_dir_release(&p.dir);
-		vma_list_release(&p.vmas);
-		pmimg_release(&p.pm);
+		sd_img_dir_release(&p.dir);
+		sd_vma_list_release(&p.vmas);
+		sd_pmimg_release(&p.pm);
 		return r;
 	}
 	*ret = p;
@@ -52,12 +52,12 @@ static int pass_open(struct sdump_ctx *ctx, const char *path, struct chain_pass 
 
 static void pass_release(struct chain_pass *p)
 {
-	ghost_set_release(&p->ghosts);
+	sd_ghost_set_release(&p->ghosts);
 	if (p->rd_open)
-		pagestore_reader_release(&p->rd);
-	img_dir_release(&p->dir);
-	vma_list_release(&p->vmas);
-	pmimg_release(&p->pm);
+		sd_pagestore_reader_release(&p->rd);
+	sd_img_dir_release(&p->dir);
+	sd_vma_list_release(&p->vmas);
+	sd_pmimg_release(&p->pm);
 }
 
 /* The path of @child's parent: the "parent" symlink, relative to @child. */
@@ -88,7 +88,7 @@ static int parent_path(struct sdump_ctx *ctx, const char *child, char **ret_path
 	return 0;
 }
 
-int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain)
+int sd_chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain)
 {
 	struct chain c = { .file_fd = -1 };
 	char *path = strdup(dir);
@@ -149,14 +149,14 @@ int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain)
 	}
 	free(path);
 	if (r < 0) {
-		chain_release(&c);
+		sd_chain_release(&c);
 		return r;
 	}
 	*ret_chain = c;
 	return 0;
 }
 
-void chain_release(struct chain *c)
+void sd_chain_release(struct chain *c)
 {
 	/* a chain never opened (all zeros) holds nothing, fd 0 least of all */
 	if (!c->p)
@@ -182,7 +182,7 @@ static int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t 
 {
 	for (size_t i = 0; i < c->n; i++) {
 		const struct chain_pass *p = &c->p[i];
-		const struct pm_entry *e = pm_list_find(&p->pm.list, addr, p->meta.page_size);
+		const struct pm_entry *e = sd_pm_list_find(&p->pm.list, addr, p->meta.page_size);
 
 		if (!e)
 			break;
@@ -207,10 +207,10 @@ static int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t 
 	return 0;
 }
 
-uint64_t chain_next_recorded(const struct chain *c, uint64_t addr)
+uint64_t sd_chain_next_recorded(const struct chain *c, uint64_t addr)
 {
 	const struct chain_pass *p = &c->p[0];
-	const struct pm_entry *e = pm_list_find_ge(&p->pm.list, addr, p->meta.page_size);
+	const struct pm_entry *e = sd_pm_list_find_ge(&p->pm.list, addr, p->meta.page_size);
 
 	if (!e)
 		return UINT64_MAX;
@@ -226,12 +226,12 @@ static int deleted_page(struct sdump_ctx *ctx, struct chain *c, const struct vma
 	int r;
 
 	if (!p->ghosts_read) {
-		r = ghost_set_read(ctx, &p->dir, &p->ghosts);
+		r = sd_ghost_set_read(ctx, &p->dir, &p->ghosts);
 		if (r < 0)
 			return r;
 		p->ghosts_read = true;
 	}
-	f = ghost_set_find(&p->ghosts, v->ghost);
+	f = sd_ghost_set_find(&p->ghosts, v->ghost);
 	if (!f && lenient)
 		return 0;
 	if (!f && p->meta.kind == PASS_KIND_DUMP)
@@ -242,7 +242,7 @@ static int deleted_page(struct sdump_ctx *ctx, struct chain *c, const struct vma
 		return sd_errx(ctx, -ENOENT,
 			       "the unsaved pages of the deleted file '%s' at 0x%" PRIx64 " are in no image: a pre-dump does not save a deleted file's contents, the final dump does",
 			       v->path, page);
-	return ghost_read_at(ctx, &p->ghosts, f, v->pgoff + (page - v->start), out, psz);
+	return sd_ghost_read_at(ctx, &p->ghosts, f, v->pgoff + (page - v->start), out, psz);
 }
 
 /*
@@ -290,7 +290,7 @@ static int absent_page(struct sdump_ctx *ctx, struct chain *c, const struct vma 
 		*file_vma = v;
 	}
 	/* past the end of the file the page reads as zeros, as in the process */
-	n = pread_all(*file_fd, out, psz, (off_t)(v->pgoff + (page - v->start)));
+	n = sd_pread_all(*file_fd, out, psz, (off_t)(v->pgoff + (page - v->start)));
 	if (n < 0)
 		return sd_err(ctx, (int)n, "cannot read '%s'", v->path);
 	return 0;
@@ -300,14 +300,14 @@ static int absent_page(struct sdump_ctx *ctx, struct chain *c, const struct vma 
 static int chain_read_page(struct sdump_ctx *ctx, struct chain *c, size_t pass, uint64_t off, void *out)
 {
 	struct pagestore_reader *rd;
-	int r = chain_reader(ctx, c, pass, &rd);
+	int r = sd_chain_reader(ctx, c, pass, &rd);
 
 	if (r < 0)
 		return r;
-	return pagestore_read(ctx, rd, off, out, c->p[pass].meta.page_size);
+	return sd_pagestore_read(ctx, rd, off, out, c->p[pass].meta.page_size);
 }
 
-int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
+int sd_chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
 		     bool lenient)
 {
 	size_t psz = c->p[0].meta.page_size;
@@ -321,7 +321,7 @@ int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void
 			return sd_err(ctx, -ENOMEM, "cannot read the image");
 	}
 	for (a = addr & ~(uint64_t)(psz - 1); a < end; a += psz) {
-		const struct vma *v = vma_list_find(&c->p[0].vmas, a);
+		const struct vma *v = sd_vma_list_find(&c->p[0].vmas, a);
 		uint64_t from = MAX(a, addr), to = MIN(a + psz, end), off = 0;
 		enum page_src src = PAGE_ABSENT;
 		size_t pass = 0;
@@ -343,14 +343,14 @@ int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void
 	return 0;
 }
 
-int chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
+int sd_chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
 		 struct pagestore_reader **ret_rd)
 {
 	struct chain_pass *p = &c->p[pass];
 	int r;
 
 	if (!p->rd_open) {
-		r = pagestore_reader_open(ctx, &p->dir, p->pm.frames, p->pm.nframes,
+		r = sd_pagestore_reader_open(ctx, &p->dir, p->pm.frames, p->pm.nframes,
 					  p->pm.frame_size, p->pm.stream_bytes,
 					  p->pm.pages_file_size, &p->rd);
 		if (r < 0)

@@ -41,8 +41,8 @@ struct chain {
 };
 
 /* Open @dir and all its parents. -ENOENT missing parent, -EBADMSG wrong or corrupt link. */
-int chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain);
-void chain_release(struct chain *c);
+int sd_chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain);
+void sd_chain_release(struct chain *c);
 
 /*
  * The dumped memory of [addr, addr + len) into @out, as the newest pass and
@@ -53,16 +53,16 @@ void chain_release(struct chain *c);
  * -ENOENT, or with @lenient zeros), anything else zeros. The caller checks
  * that the range lies inside recorded VMAs.
  */
-int chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
+int sd_chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
 		     bool lenient);
 /*
  * The lowest address >= @addr that the newest pass records (data, zero or
  * in a parent), or UINT64_MAX. Every page below it is PAGE_ABSENT: a walk
  * over a large sparse VMA jumps there instead of resolving page by page.
  */
-uint64_t chain_next_recorded(const struct chain *c, uint64_t addr);
+uint64_t sd_chain_next_recorded(const struct chain *c, uint64_t addr);
 /* The page reader of pass @pass, opened on first use. */
-int chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
+int sd_chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
 		 struct pagestore_reader **ret_rd);
 
 #endif /* SDUMP_CHAIN_H */

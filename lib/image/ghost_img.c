@@ -19,14 +19,14 @@
 #include "pages_img.h"
 #include "util.h"
 
-void ghost_file_release(struct ghost_file *f)
+void sd_ghost_file_release(struct ghost_file *f)
 {
 	zfree(&f->path);
 	zfree(&f->ext);
 	f->next = 0;
 }
 
-int ghost_extents(int fd, uint64_t size, uint64_t limit, struct ghost_extent **ret_ext,
+int sd_ghost_extents(int fd, uint64_t size, uint64_t limit, struct ghost_extent **ret_ext,
 		  size_t *ret_next, uint64_t *ret_data_bytes)
 {
 	struct ghost_extent *ext = NULL;
@@ -94,7 +94,7 @@ struct ghost_writer {
 	uint64_t stream;		/* bytes of data added so far */
 };
 
-int ghost_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
+int sd_ghost_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
 		     int level, struct ghost_writer **ret_w)
 {
 	struct ghost_writer *w = calloc(1, sizeof(*w));
@@ -109,7 +109,7 @@ int ghost_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nt
 	return 0;
 }
 
-uint32_t ghost_writer_find(const struct ghost_writer *w, uint32_t dev_major, uint32_t dev_minor,
+uint32_t sd_ghost_writer_find(const struct ghost_writer *w, uint32_t dev_major, uint32_t dev_minor,
 			   uint64_t ino)
 {
 	for (size_t i = 0; w && i < w->n; i++)
@@ -134,18 +134,18 @@ static int copy_data(struct ghost_writer *w, int fd, struct ghost_file *f)
 			ssize_t got;
 			int r;
 
-			r = pagestore_reserve(w->pw, &buf, &room, &soff);
+			r = sd_pagestore_reserve(w->pw, &buf, &room, &soff);
 			if (r < 0)
 				return r;
 			n = (size_t)MIN((uint64_t)room, end - pos);
-			got = pread_all(fd, buf, n, (off_t)pos);
+			got = sd_pread_all(fd, buf, n, (off_t)pos);
 			if (got < 0)
 				return sd_err(w->ctx, (int)got, "cannot read the deleted file '%s'", f->path);
 			if ((size_t)got != n)
 				return sd_errx(w->ctx, -EIO,
 					       "cannot read the deleted file '%s': it shrank while being saved",
 					       f->path);
-			r = pagestore_commit(w->pw, n);
+			r = sd_pagestore_commit(w->pw, n);
 			if (r < 0)
 				return r;
 			pos += n;
@@ -155,7 +155,7 @@ static int copy_data(struct ghost_writer *w, int fd, struct ghost_file *f)
 	return 0;
 }
 
-int ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file *meta,
+int sd_ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file *meta,
 		     uint64_t limit, uint32_t *ret_id)
 {
 	struct ghost_file f = *meta;
@@ -167,7 +167,7 @@ int ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file *me
 	if (w->n == GHOST_MAX_FILES)
 		return sd_errx(w->ctx, -E2BIG, "cannot save the deleted file '%s': more than %u deleted files",
 			       meta->path, GHOST_MAX_FILES);
-	r = ghost_extents(fd, meta->size, limit, &f.ext, &f.next, &f.data_bytes);
+	r = sd_ghost_extents(fd, meta->size, limit, &f.ext, &f.next, &f.data_bytes);
 	if (r == -EFBIG)
 		return r;
 	if (r < 0)
@@ -175,14 +175,14 @@ int ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file *me
 	f.path = strdup(meta->path ? meta->path : "");
 	r = f.path ? ARRAY_RESERVE(w->f, w->cap, w->n + 1, 8) : -ENOMEM;
 	if (r < 0) {
-		ghost_file_release(&f);
+		sd_ghost_file_release(&f);
 		return sd_err(w->ctx, r, "cannot save the deleted file '%s'", meta->path);
 	}
 	if (!w->pw) {
-		r = pagestore_writer_new_file(w->ctx, w->dir, IMGF_GHOST_DATA, w->nthreads, w->level,
+		r = sd_pagestore_writer_new_file(w->ctx, w->dir, IMGF_GHOST_DATA, w->nthreads, w->level,
 					      &w->pw);
 		if (r < 0) {
-			ghost_file_release(&f);
+			sd_ghost_file_release(&f);
 			return r;
 		}
 	}
@@ -190,7 +190,7 @@ int ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file *me
 	f.stream_off = w->stream;
 	r = copy_data(w, fd, &f);
 	if (r < 0) {
-		ghost_file_release(&f);
+		sd_ghost_file_release(&f);
 		return r;
 	}
 	w->f[w->n++] = f;
@@ -219,7 +219,7 @@ static int write_index(struct ghost_writer *w, const struct pagestore_frame *fra
 	head.n_frames = nframes;
 	head.frames = frp;
 	if (r == 0)
-		r = img_rec_add(&rw, &head.base);
+		r = sd_img_rec_add(&rw, &head.base);
 	for (size_t i = 0; r == 0 && i < w->n; i++) {
 		const struct ghost_file *f = &w->f[i];
 		GhostFile g = GHOST_FILE__INIT;
@@ -246,21 +246,21 @@ static int write_index(struct ghost_writer *w, const struct pagestore_frame *fra
 		g.n_extents = f->next;
 		g.extents = ep;
 		if (r == 0)
-			r = img_rec_add(&rw, &g.base);
+			r = sd_img_rec_add(&rw, &g.base);
 		free(e);
 		free(ep);
 	}
 	if (r < 0)
-		r = sd_err(w->ctx, r, "cannot encode %s", imgfile_name(IMGF_GHOSTS));
+		r = sd_err(w->ctx, r, "cannot encode %s", sd_imgfile_name(IMGF_GHOSTS));
 	else
-		r = imgfile_rec_commit(w->ctx, w->dir, IMGF_GHOSTS, &rw, ret_size);
-	img_rec_writer_release(&rw);
+		r = sd_imgfile_rec_commit(w->ctx, w->dir, IMGF_GHOSTS, &rw, ret_size);
+	sd_img_rec_writer_release(&rw);
 	free(fr);
 	free(frp);
 	return r;
 }
 
-int ghost_writer_finish(struct ghost_writer *w, uint64_t *ret_size)
+int sd_ghost_writer_finish(struct ghost_writer *w, uint64_t *ret_size)
 {
 	struct pagestore_frame *frames = NULL;
 	size_t nframes = 0;
@@ -270,7 +270,7 @@ int ghost_writer_finish(struct ghost_writer *w, uint64_t *ret_size)
 	*ret_size = 0;
 	if (w->n == 0)
 		return 0;
-	r = pagestore_writer_finish(w->pw, &frames, &nframes, &stream, &file_size);
+	r = sd_pagestore_writer_finish(w->pw, &frames, &nframes, &stream, &file_size);
 	if (r < 0)
 		return r;
 	r = write_index(w, frames, nframes, file_size, &size);
@@ -281,13 +281,13 @@ int ghost_writer_finish(struct ghost_writer *w, uint64_t *ret_size)
 	return 0;
 }
 
-void ghost_writer_free(struct ghost_writer *w)
+void sd_ghost_writer_free(struct ghost_writer *w)
 {
 	if (!w)
 		return;
-	pagestore_writer_free(w->pw);
+	sd_pagestore_writer_free(w->pw);
 	for (size_t i = 0; i < w->n; i++)
-		ghost_file_release(&w->f[i]);
+		sd_ghost_file_release(&w->f[i]);
 	free(w->f);
 	free(w);
 }
@@ -336,7 +336,7 @@ static const char *file_from_record(const GhostFile *g, size_t i, uint64_t *stre
 static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct img_rec_reader *rr,
 		      struct ghost_set *s)
 {
-	const char *name = imgfile_name(IMGF_GHOSTS);
+	const char *name = sd_imgfile_name(IMGF_GHOSTS);
 	uint64_t stream = 0;
 	size_t cap = 0;
 	int r;
@@ -345,7 +345,7 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct img_rec
 		ProtobufCMessage *msg;
 		const char *why;
 
-		r = img_rec_next(rr, &ghost_file__descriptor, &msg);
+		r = sd_img_rec_next(rr, &ghost_file__descriptor, &msg);
 		if (r <= 0)
 			break;
 		if (s->n == GHOST_MAX_FILES) {
@@ -371,9 +371,9 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct img_rec
 	return 0;
 }
 
-int ghost_set_read(struct sdump_ctx *ctx, struct img_dir *dir, struct ghost_set *ret_set)
+int sd_ghost_set_read(struct sdump_ctx *ctx, struct img_dir *dir, struct ghost_set *ret_set)
 {
-	const char *name = imgfile_name(IMGF_GHOSTS);
+	const char *name = sd_imgfile_name(IMGF_GHOSTS);
 	struct ghost_set s = { .dir = dir, .rd = { .fd = -1 } };
 	struct img_rec_reader rr = { 0 };
 	ProtobufCMessage *msg = NULL;
@@ -386,10 +386,10 @@ int ghost_set_read(struct sdump_ctx *ctx, struct img_dir *dir, struct ghost_set 
 		return 0;
 	}
 	s.present = true;
-	r = imgfile_rec_open(ctx, dir, IMGF_GHOSTS, &rr);
+	r = sd_imgfile_rec_open(ctx, dir, IMGF_GHOSTS, &rr);
 	if (r < 0)
 		return r;
-	r = img_rec_next(&rr, &ghost_head__descriptor, &msg);
+	r = sd_img_rec_next(&rr, &ghost_head__descriptor, &msg);
 	if (r <= 0) {
 		r = sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: no head", dir->path, name);
 		goto out;
@@ -416,16 +416,16 @@ int ghost_set_read(struct sdump_ctx *ctx, struct img_dir *dir, struct ghost_set 
 out:
 	if (msg)
 		protobuf_c_message_free_unpacked(msg, NULL);
-	img_rec_reader_release(&rr);
+	sd_img_rec_reader_release(&rr);
 	if (r < 0) {
-		ghost_set_release(&s);
+		sd_ghost_set_release(&s);
 		return r;
 	}
 	*ret_set = s;
 	return 0;
 }
 
-const struct ghost_file *ghost_set_find(const struct ghost_set *s, uint32_t id)
+const struct ghost_file *sd_ghost_set_find(const struct ghost_set *s, uint32_t id)
 {
 	/* ids are 1, 2, ...: checked when read */
 	if (id == 0 || id > s->n)
@@ -439,7 +439,7 @@ static int set_reader(struct sdump_ctx *ctx, struct ghost_set *s)
 
 	if (s->rd_open)
 		return 0;
-	r = pagestore_reader_open_file(ctx, s->dir, IMGF_GHOST_DATA, s->frames, s->nframes,
+	r = sd_pagestore_reader_open_file(ctx, s->dir, IMGF_GHOST_DATA, s->frames, s->nframes,
 				       s->frame_size, s->stream_bytes, s->data_file_size, &s->rd);
 	if (r < 0)
 		return r;
@@ -447,7 +447,7 @@ static int set_reader(struct sdump_ctx *ctx, struct ghost_set *s)
 	return 0;
 }
 
-int ghost_copy_to_fd(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost_file *f,
+int sd_ghost_copy_to_fd(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost_file *f,
 		     int out_fd, const char *what)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -469,10 +469,10 @@ int ghost_copy_to_fd(struct sdump_ctx *ctx, struct ghost_set *s, const struct gh
 		for (uint64_t done = 0; done < e->len;) {
 			size_t n = (size_t)MIN((uint64_t)bufsize, e->len - done);
 
-			r = pagestore_read(ctx, &s->rd, e->soff + done, buf, n);
+			r = sd_pagestore_read(ctx, &s->rd, e->soff + done, buf, n);
 			if (r < 0)
 				return r;
-			r = pwrite_all(out_fd, buf, n, e->off + done);
+			r = sd_pwrite_all(out_fd, buf, n, e->off + done);
 			if (r < 0)
 				return sd_err(ctx, r, "cannot write %s", what);
 			done += n;
@@ -481,7 +481,7 @@ int ghost_copy_to_fd(struct sdump_ctx *ctx, struct ghost_set *s, const struct gh
 	return 0;
 }
 
-int ghost_read_at(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost_file *f,
+int sd_ghost_read_at(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost_file *f,
 		  uint64_t off, void *out, size_t len)
 {
 	uint64_t end = off + len;
@@ -507,7 +507,7 @@ int ghost_read_at(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost
 		const struct ghost_extent *e = &f->ext[i];
 		uint64_t a = MAX(off, e->off), b = MIN(end, e->off + e->len);
 
-		r = pagestore_read(ctx, &s->rd, e->soff + (a - e->off), (uint8_t *)out + (a - off),
+		r = sd_pagestore_read(ctx, &s->rd, e->soff + (a - e->off), (uint8_t *)out + (a - off),
 				   (size_t)(b - a));
 		if (r < 0)
 			return r;
@@ -515,7 +515,7 @@ int ghost_read_at(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost
 	return 0;
 }
 
-int ghost_set_verify(struct sdump_ctx *ctx, struct ghost_set *s)
+int sd_ghost_set_verify(struct sdump_ctx *ctx, struct ghost_set *s)
 {
 	int r;
 
@@ -524,16 +524,16 @@ int ghost_set_verify(struct sdump_ctx *ctx, struct ghost_set *s)
 	r = set_reader(ctx, s);
 	if (r < 0)
 		return r;
-	return pagestore_verify(ctx, &s->rd);
+	return sd_pagestore_verify(ctx, &s->rd);
 }
 
-void ghost_set_release(struct ghost_set *s)
+void sd_ghost_set_release(struct ghost_set *s)
 {
 	if (s->rd_open)
-		pagestore_reader_release(&s->rd);
+		sd_pagestore_reader_release(&s->rd);
 	s->rd_open = false;
 	for (size_t i = 0; i < s->n; i++)
-		ghost_file_release(&s->f[i]);
+		sd_ghost_file_release(&s->f[i]);
 	zfree(&s->f);
 	zfree(&s->frames);
 	s->n = s->nframes = 0;

@@ -44,7 +44,7 @@ struct ghost_file {
 	size_t next;
 };
 
-void ghost_file_release(struct ghost_file *f);
+void sd_ghost_file_release(struct ghost_file *f);
 
 /*
  * The data extents of the regular file open at @fd, of @size bytes, found
@@ -53,16 +53,16 @@ void ghost_file_release(struct ghost_file *f);
  * as soon as they hold more than @limit bytes, with what was counted so
  * far, at least @limit + 1, in *ret_data_bytes.
  */
-int ghost_extents(int fd, uint64_t size, uint64_t limit, struct ghost_extent **ret_ext,
+int sd_ghost_extents(int fd, uint64_t size, uint64_t limit, struct ghost_extent **ret_ext,
 		  size_t *ret_next, uint64_t *ret_data_bytes);
 
 /* Writing: ghosts.img and ghost-data.img of a pass, made on the first file added. */
 struct ghost_writer;
 
-int ghost_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
+int sd_ghost_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
 		     int level, struct ghost_writer **ret_w);
 /* The id of the file already saved as @dev_major:@dev_minor and @ino, or 0. */
-uint32_t ghost_writer_find(const struct ghost_writer *w, uint32_t dev_major, uint32_t dev_minor,
+uint32_t sd_ghost_writer_find(const struct ghost_writer *w, uint32_t dev_major, uint32_t dev_minor,
 			   uint64_t ino);
 /*
  * Save the file open at @fd (read with pread from its extents; the file
@@ -71,12 +71,12 @@ uint32_t ghost_writer_find(const struct ghost_writer *w, uint32_t dev_major, uin
  * must stay within @limit bytes: -EFBIG without a message otherwise, for
  * the caller to say why in its own words. Its id in *ret_id.
  */
-int ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file *meta,
+int sd_ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file *meta,
 		     uint64_t limit, uint32_t *ret_id);
 /* Commit ghost-data.img, then ghosts.img; the bytes both take on disk in *ret_size. */
-int ghost_writer_finish(struct ghost_writer *w, uint64_t *ret_size);
-/* NULL-safe; temp files are left to img_dir_abort(). */
-void ghost_writer_free(struct ghost_writer *w);
+int sd_ghost_writer_finish(struct ghost_writer *w, uint64_t *ret_size);
+/* NULL-safe; temp files are left to sd_img_dir_abort(). */
+void sd_ghost_writer_free(struct ghost_writer *w);
 
 /* Reading the ghosts of one pass. */
 struct ghost_set {
@@ -98,21 +98,21 @@ struct ghost_set {
  * after the other): -EBADMSG otherwise. A pass without ghosts.img gives an
  * empty set. ghost-data.img is opened on first use.
  */
-int ghost_set_read(struct sdump_ctx *ctx, struct img_dir *dir, struct ghost_set *ret_set);
+int sd_ghost_set_read(struct sdump_ctx *ctx, struct img_dir *dir, struct ghost_set *ret_set);
 /* The file with this id, or NULL. */
-const struct ghost_file *ghost_set_find(const struct ghost_set *s, uint32_t id);
+const struct ghost_file *sd_ghost_set_find(const struct ghost_set *s, uint32_t id);
 /*
  * Make the open, empty, writable regular file @out_fd a copy of @f: its
  * size, its data where it had data and holes where it had holes. @what
  * names @out_fd in messages.
  */
-int ghost_copy_to_fd(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost_file *f,
+int sd_ghost_copy_to_fd(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost_file *f,
 		     int out_fd, const char *what);
 /* @len bytes of @f at @off into @out: data from the image, holes and the end as zeros. */
-int ghost_read_at(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost_file *f,
+int sd_ghost_read_at(struct sdump_ctx *ctx, struct ghost_set *s, const struct ghost_file *f,
 		  uint64_t off, void *out, size_t len);
 /* Check the CRC-32C of every frame of ghost-data.img. */
-int ghost_set_verify(struct sdump_ctx *ctx, struct ghost_set *s);
-void ghost_set_release(struct ghost_set *s);
+int sd_ghost_set_verify(struct sdump_ctx *ctx, struct ghost_set *s);
+void sd_ghost_set_release(struct ghost_set *s);
 
 #endif /* SDUMP_GHOST_IMG_H */

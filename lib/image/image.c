@@ -22,19 +22,19 @@
  * Header: magic[8], u16 format version, u16 type, u32 CRC-32C of the first
  * 12 bytes. Little-endian.
  */
-void img_header_fill(uint8_t hdr[IMG_HEADER_SIZE], enum img_type type)
+void sd_img_header_fill(uint8_t hdr[IMG_HEADER_SIZE], enum img_type type)
 {
 	memcpy(hdr, IMG_MAGIC, 8);
 	put_le16(hdr + 8, SDUMP_IMAGE_VERSION);
 	put_le16(hdr + 10, (uint16_t)type);
-	put_le32(hdr + 12, crc32c(0, hdr, 12));
+	put_le32(hdr + 12, sd_crc32c(0, hdr, 12));
 }
 
-int img_header_check(const uint8_t hdr[IMG_HEADER_SIZE], enum img_type type)
+int sd_img_header_check(const uint8_t hdr[IMG_HEADER_SIZE], enum img_type type)
 {
 	if (memcmp(hdr, IMG_MAGIC, 8) != 0)
 		return -EBADMSG;
-	if (get_le32(hdr + 12) != crc32c(0, hdr, 12))
+	if (get_le32(hdr + 12) != sd_crc32c(0, hdr, 12))
 		return -EBADMSG;
 	if ((hdr[8] | hdr[9] << 8) != SDUMP_IMAGE_VERSION)
 		return -EPROTONOSUPPORT;
@@ -114,12 +114,12 @@ static int dir_check_owner(struct sdump_ctx *ctx, int dirfd, const char *path)
 	return 0;
 }
 
-int img_dir_create(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir)
+int sd_img_dir_create(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir)
 {
 	struct img_dir d = { .dirfd = -1 };
 	int r;
 
-	r = fault_check(FAULT_OPEN);
+	r = sd_fault_check(FAULT_OPEN);
 	if (r == 0)
 		r = mkdir_parents(path);
 	if (r == 0)
@@ -173,7 +173,7 @@ fail:
 	return r;
 }
 
-int img_dir_open(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir)
+int sd_img_dir_open(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir)
 {
 	struct img_dir d = { .dirfd = -1 };
 	int r;
@@ -181,13 +181,13 @@ int img_dir_open(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_di
 	d.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d.dirfd < 0)
 		return sd_err(ctx, -errno, "cannot open image directory '%s'", path);
-	if (faccessat(d.dirfd, imgfile_name(IMGF_INVENTORY), F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (faccessat(d.dirfd, sd_imgfile_name(IMGF_INVENTORY), F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = -errno;
 		zclose(&d.dirfd);
 		if (r == -ENOENT)
 			return sd_errx(ctx, r, "'%s' is not an sdump image: no %s", path,
-				       imgfile_name(IMGF_INVENTORY));
-		return sd_err(ctx, r, "cannot open '%s/%s'", path, imgfile_name(IMGF_INVENTORY));
+				       sd_imgfile_name(IMGF_INVENTORY));
+		return sd_err(ctx, r, "cannot open '%s/%s'", path, sd_imgfile_name(IMGF_INVENTORY));
 	}
 	d.path = strdup(path);
 	if (!d.path) {
@@ -214,7 +214,7 @@ static int dir_track(struct img_dir *dir, const char *name)
 	return 0;
 }
 
-void img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir)
+void sd_img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir)
 {
 	char tmp[256];
 
@@ -222,7 +222,7 @@ void img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir)
 		return;
 	/* The inventory first: from here on the directory is no image, whatever happens. */
 	for (size_t i = 0; i < dir->nfiles; i++) {
-		if (strcmp(dir->files[i], imgfile_name(IMGF_INVENTORY)))
+		if (strcmp(dir->files[i], sd_imgfile_name(IMGF_INVENTORY)))
 			continue;
 		if (unlinkat(dir->dirfd, dir->files[i], 0) < 0 && errno != ENOENT)
 			pr_warn(ctx, "cannot remove '%s/%s', ignoring: %s", dir->path, dir->files[i],
@@ -240,14 +240,14 @@ void img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir)
 		pr_warn(ctx, "cannot remove '%s', ignoring: %s", dir->path, strerror(errno));
 }
 
-int img_dir_sync(struct sdump_ctx *ctx, struct img_dir *dir)
+int sd_img_dir_sync(struct sdump_ctx *ctx, struct img_dir *dir)
 {
 	if (fault_fails(FAULT_WRITE) || fsync(dir->dirfd) < 0)
 		return sd_err(ctx, -errno, "cannot sync '%s'", dir->path);
 	return 0;
 }
 
-void img_dir_release(struct img_dir *dir)
+void sd_img_dir_release(struct img_dir *dir)
 {
 	zclose(&dir->dirfd);
 	zfree(&dir->path);
@@ -257,7 +257,7 @@ void img_dir_release(struct img_dir *dir)
 	dir->nfiles = dir->cap_files = 0;
 }
 
-int img_file_create(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int *ret_fd)
+int sd_img_file_create(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int *ret_fd)
 {
 	char tmp[256];
 	int fd, r;
@@ -274,7 +274,7 @@ int img_file_create(struct sdump_ctx *ctx, struct img_dir *dir, const char *name
 	return 0;
 }
 
-int img_file_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int fd)
+int sd_img_file_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int fd)
 {
 	char tmp[256];
 
@@ -286,7 +286,7 @@ int img_file_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name
 	return 0;
 }
 
-int img_rec_add(struct img_rec_writer *w, const ProtobufCMessage *msg)
+int sd_img_rec_add(struct img_rec_writer *w, const ProtobufCMessage *msg)
 {
 	size_t sz = protobuf_c_message_get_packed_size(msg);
 
@@ -300,7 +300,7 @@ int img_rec_add(struct img_rec_writer *w, const ProtobufCMessage *msg)
 	return 0;
 }
 
-void img_rec_writer_release(struct img_rec_writer *w)
+void sd_img_rec_writer_release(struct img_rec_writer *w)
 {
 	zfree(&w->buf);
 	w->len = w->cap = 0;
@@ -311,7 +311,7 @@ void img_rec_writer_release(struct img_rec_writer *w)
  * records, trailer: u64 frame length, u32 CRC-32C of everything before the
  * trailer, u32 trailer magic. A truncated file loses its trailer.
  */
-int img_rec_encode(enum img_type type, const uint8_t *records, size_t len, uint8_t **ret_buf,
+int sd_img_rec_encode(enum img_type type, const uint8_t *records, size_t len, uint8_t **ret_buf,
 		   size_t *ret_len)
 {
 	size_t bound = ZSTD_compressBound(len), zlen;
@@ -334,16 +334,16 @@ int img_rec_encode(enum img_type type, const uint8_t *records, size_t len, uint8
 		free(buf);
 		return -EIO;
 	}
-	img_header_fill(buf, type);
+	sd_img_header_fill(buf, type);
 	put_le64(buf + IMG_HEADER_SIZE + zlen, zlen);
-	put_le32(buf + IMG_HEADER_SIZE + zlen + 8, crc32c(0, buf, IMG_HEADER_SIZE + zlen + 8));
+	put_le32(buf + IMG_HEADER_SIZE + zlen + 8, sd_crc32c(0, buf, IMG_HEADER_SIZE + zlen + 8));
 	put_le32(buf + IMG_HEADER_SIZE + zlen + 12, IMG_TRAILER_MAGIC);
 	*ret_buf = buf;
 	*ret_len = IMG_HEADER_SIZE + zlen + IMG_TRAILER_SIZE;
 	return 0;
 }
 
-int img_rec_decode(enum img_type type, const uint8_t *file, size_t len, uint8_t **ret_records,
+int sd_img_rec_decode(enum img_type type, const uint8_t *file, size_t len, uint8_t **ret_records,
 		   size_t *ret_len)
 {
 	const uint8_t *tr, *z;
@@ -355,14 +355,14 @@ int img_rec_decode(enum img_type type, const uint8_t *file, size_t len, uint8_t 
 
 	if (len < IMG_HEADER_SIZE + IMG_TRAILER_SIZE)
 		return -EBADMSG;
-	r = img_header_check(file, type);
+	r = sd_img_header_check(file, type);
 	if (r < 0)
 		return r;
 	tr = file + len - IMG_TRAILER_SIZE;
 	zlen = get_le64(tr);
 	if (get_le32(tr + 12) != IMG_TRAILER_MAGIC || zlen != len - IMG_HEADER_SIZE - IMG_TRAILER_SIZE)
 		return -EBADMSG;
-	if (get_le32(tr + 8) != crc32c(0, file, len - 8))
+	if (get_le32(tr + 8) != sd_crc32c(0, file, len - 8))
 		return -EBADMSG;
 	z = file + IMG_HEADER_SIZE;
 	csize = ZSTD_getFrameContentSize(z, zlen);
@@ -384,7 +384,7 @@ int img_rec_decode(enum img_type type, const uint8_t *file, size_t len, uint8_t 
 	return 0;
 }
 
-int img_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+int sd_img_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 		   enum img_type type, struct img_rec_writer *w, uint64_t *ret_size)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -395,16 +395,16 @@ int img_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 	if (w->len > IMG_REC_MAX_BYTES)
 		return sd_errx(ctx, -EFBIG, "cannot write '%s/%s': %zu MiB of records, more than an image file may hold (%llu MiB)",
 			       dir->path, name, w->len >> 20, IMG_REC_MAX_BYTES >> 20);
-	r = img_rec_encode(type, w->buf ? w->buf : (const uint8_t *)"", w->len, &buf, &len);
+	r = sd_img_rec_encode(type, w->buf ? w->buf : (const uint8_t *)"", w->len, &buf, &len);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot encode '%s'", name);
-	r = img_file_create(ctx, dir, name, &fd);
+	r = sd_img_file_create(ctx, dir, name, &fd);
 	if (r < 0)
 		return r;
-	r = write_all(fd, buf, len);
+	r = sd_write_all(fd, buf, len);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot write '%s/%s.tmp'", dir->path, name);
-	r = img_file_commit(ctx, dir, name, fd);
+	r = sd_img_file_commit(ctx, dir, name, fd);
 	if (r < 0)
 		return r;
 	if (ret_size)
@@ -412,22 +412,22 @@ int img_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 	return 0;
 }
 
-int img_write_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+int sd_img_write_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 		  enum img_type type, const ProtobufCMessage *msg, uint64_t *ret_size)
 {
 	struct img_rec_writer w = { 0 };
 	int r;
 
-	r = img_rec_add(&w, msg);
+	r = sd_img_rec_add(&w, msg);
 	if (r < 0)
 		r = sd_err(ctx, r, "cannot encode '%s'", name);
 	else
-		r = img_rec_commit(ctx, dir, name, type, &w, ret_size);
-	img_rec_writer_release(&w);
+		r = sd_img_rec_commit(ctx, dir, name, type, &w, ret_size);
+	sd_img_rec_writer_release(&w);
 	return r;
 }
 
-int img_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+int sd_img_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 		 enum img_type type, struct img_rec_reader *ret_reader)
 {
 	_cleanup_close_ int fd = -1;
@@ -453,10 +453,10 @@ int img_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 	file = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!file)
 		return sd_err(ctx, -ENOMEM, "cannot read '%s/%s'", dir->path, name);
-	n = pread_all(fd, file, (size_t)st.st_size, 0);
+	n = sd_pread_all(fd, file, (size_t)st.st_size, 0);
 	if (n < 0)
 		return sd_err(ctx, (int)n, "cannot read '%s/%s'", dir->path, name);
-	r = img_rec_decode(type, file, (size_t)n, &recs, &len);
+	r = sd_img_rec_decode(type, file, (size_t)n, &recs, &len);
 	if (r == -EPROTONOSUPPORT)
 		return sd_errx(ctx, r, "image file '%s/%s' has an unsupported format version",
 			       dir->path, name);
@@ -491,7 +491,7 @@ static void budget_free(void *data, void *p)
 	free(p);
 }
 
-int img_rec_next(struct img_rec_reader *r, const ProtobufCMessageDescriptor *desc,
+int sd_img_rec_next(struct img_rec_reader *r, const ProtobufCMessageDescriptor *desc,
 		 ProtobufCMessage **ret_msg)
 {
 	struct unpack_budget budget;
@@ -516,13 +516,13 @@ int img_rec_next(struct img_rec_reader *r, const ProtobufCMessageDescriptor *des
 	return 1;
 }
 
-void img_rec_reader_release(struct img_rec_reader *r)
+void sd_img_rec_reader_release(struct img_rec_reader *r)
 {
 	zfree(&r->buf);
 	r->len = r->pos = 0;
 }
 
-int img_read_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+int sd_img_read_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 		 enum img_type type, const ProtobufCMessageDescriptor *desc,
 		 ProtobufCMessage **ret_msg)
 {
@@ -530,13 +530,13 @@ int img_read_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 	ProtobufCMessage *m = NULL;
 	int r;
 
-	r = img_rec_open(ctx, dir, name, type, &rd);
+	r = sd_img_rec_open(ctx, dir, name, type, &rd);
 	if (r < 0)
 		return r;
-	r = img_rec_next(&rd, desc, &m);
+	r = sd_img_rec_next(&rd, desc, &m);
 	if (r == 1 && rd.pos != rd.len)
 		r = -EBADMSG;
-	img_rec_reader_release(&rd);
+	sd_img_rec_reader_release(&rd);
 	if (r <= 0) {
 		if (m)
 			protobuf_c_message_free_unpacked(m, NULL);

@@ -53,7 +53,7 @@ struct img_dir {
 	int dirfd;
 	char *path;
 	bool created;			/* we made the directory: remove it on abort */
-	size_t nfiles, cap_files;	/* files this pass created, for img_dir_abort() */
+	size_t nfiles, cap_files;	/* files this pass created, for sd_img_dir_abort() */
 	char **files;
 };
 
@@ -61,23 +61,23 @@ struct img_dir {
  * Create the directory of a new pass (and missing parents), or take an
  * existing empty one. -EEXIST if it is not empty.
  */
-int img_dir_create(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir);
+int sd_img_dir_create(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir);
 /* Open an image directory for reading. -ENOENT if it has no inventory.img. */
-int img_dir_open(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir);
+int sd_img_dir_open(struct sdump_ctx *ctx, const char *path, struct img_dir *ret_dir);
 /* Remove every file this pass created (temporary or committed) and the directory if we made it. */
-void img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir);
+void sd_img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir);
 /* fsync the directory: the last step of a commit. */
-int img_dir_sync(struct sdump_ctx *ctx, struct img_dir *dir);
-void img_dir_release(struct img_dir *dir);
+int sd_img_dir_sync(struct sdump_ctx *ctx, struct img_dir *dir);
+void sd_img_dir_release(struct img_dir *dir);
 
 /* The 16-byte header of every image file. */
-void img_header_fill(uint8_t hdr[IMG_HEADER_SIZE], enum img_type type);
+void sd_img_header_fill(uint8_t hdr[IMG_HEADER_SIZE], enum img_type type);
 /* -EBADMSG unless @hdr is a valid header of @type. */
-int img_header_check(const uint8_t hdr[IMG_HEADER_SIZE], enum img_type type);
+int sd_img_header_check(const uint8_t hdr[IMG_HEADER_SIZE], enum img_type type);
 
 /* Raw files (pages.img): create "<name>.tmp" 0600, then commit (fsync + rename). */
-int img_file_create(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int *ret_fd);
-int img_file_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int fd);
+int sd_img_file_create(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int *ret_fd);
+int sd_img_file_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name, int fd);
 
 /* Building a record file in memory: u32 length + packed message, repeated. */
 struct img_rec_writer {
@@ -85,13 +85,13 @@ struct img_rec_writer {
 	size_t len, cap;
 };
 
-int img_rec_add(struct img_rec_writer *w, const ProtobufCMessage *msg);
+int sd_img_rec_add(struct img_rec_writer *w, const ProtobufCMessage *msg);
 /* Compress, checksum, write "<name>.tmp", fsync, rename. *ret_size: bytes on disk. */
-int img_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+int sd_img_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 		   enum img_type type, struct img_rec_writer *w, uint64_t *ret_size);
-void img_rec_writer_release(struct img_rec_writer *w);
+void sd_img_rec_writer_release(struct img_rec_writer *w);
 /* One record in one file. */
-int img_write_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+int sd_img_write_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 		  enum img_type type, const ProtobufCMessage *msg, uint64_t *ret_size);
 
 /* Reading a record file: the whole file is verified and decompressed at open. */
@@ -100,24 +100,24 @@ struct img_rec_reader {
 	size_t len, pos;
 };
 
-int img_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+int sd_img_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 		 enum img_type type, struct img_rec_reader *ret_reader);
 /*
  * Unpack the next record as @desc. Returns 1 and *ret_msg (free with
  * protobuf_c_message_free_unpacked), 0 at the end, -EBADMSG.
  */
-int img_rec_next(struct img_rec_reader *r, const ProtobufCMessageDescriptor *desc,
+int sd_img_rec_next(struct img_rec_reader *r, const ProtobufCMessageDescriptor *desc,
 		 ProtobufCMessage **ret_msg);
-void img_rec_reader_release(struct img_rec_reader *r);
+void sd_img_rec_reader_release(struct img_rec_reader *r);
 /* A file of exactly one record. */
-int img_read_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
+int sd_img_read_one(struct sdump_ctx *ctx, struct img_dir *dir, const char *name,
 		 enum img_type type, const ProtobufCMessageDescriptor *desc,
 		 ProtobufCMessage **ret_msg);
 
 /* Pure parts, exposed for the unit tests: encode a record file / decode one. */
-int img_rec_encode(enum img_type type, const uint8_t *records, size_t len, uint8_t **ret_buf,
+int sd_img_rec_encode(enum img_type type, const uint8_t *records, size_t len, uint8_t **ret_buf,
 		   size_t *ret_len);
-int img_rec_decode(enum img_type type, const uint8_t *file, size_t len, uint8_t **ret_records,
+int sd_img_rec_decode(enum img_type type, const uint8_t *file, size_t len, uint8_t **ret_records,
 		   size_t *ret_len);
 
 #endif /* SDUMP_IMAGE_H */

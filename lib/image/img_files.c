@@ -39,22 +39,22 @@ static const struct img_file_desc img_files[IMGF_COUNT] = {
 			      .layout = IMG_LAYOUT_FRAMES },
 };
 
-const struct img_file_desc *imgfile(enum img_file f)
+const struct img_file_desc *sd_imgfile(enum img_file f)
 {
 	assert((unsigned int)f < IMGF_COUNT && img_files[f].name);
 	return &img_files[f];
 }
 
-const char *imgfile_name(enum img_file f)
+const char *sd_imgfile_name(enum img_file f)
 {
-	return imgfile(f)->name;
+	return sd_imgfile(f)->name;
 }
 
-const char *imgfile_name_tid(enum img_file f, pid_t tid, char buf[IMG_NAME_MAX])
+const char *sd_imgfile_name_tid(enum img_file f, pid_t tid, char buf[IMG_NAME_MAX])
 {
-	const char *name = imgfile(f)->name, *at = strstr(name, "<tid>");
+	const char *name = sd_imgfile(f)->name, *at = strstr(name, "<tid>");
 
-	if (!imgfile(f)->per_thread || !at)
+	if (!sd_imgfile(f)->per_thread || !at)
 		(void)snprintf(buf, IMG_NAME_MAX, "%s", name);
 	else
 		(void)snprintf(buf, IMG_NAME_MAX, "%.*s%d%s", (int)(at - name), name, (int)tid,
@@ -62,36 +62,36 @@ const char *imgfile_name_tid(enum img_file f, pid_t tid, char buf[IMG_NAME_MAX])
 	return buf;
 }
 
-int imgfile_write_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
+int sd_imgfile_write_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
 		      const ProtobufCMessage *msg, uint64_t *ret_size)
 {
 	char name[IMG_NAME_MAX];
 
-	assert(imgfile(f)->layout == IMG_LAYOUT_RECORDS);
-	return img_write_one(ctx, dir, imgfile_name_tid(f, tid, name), imgfile(f)->type, msg,
+	assert(sd_imgfile(f)->layout == IMG_LAYOUT_RECORDS);
+	return sd_img_write_one(ctx, dir, sd_imgfile_name_tid(f, tid, name), sd_imgfile(f)->type, msg,
 			     ret_size);
 }
 
-int imgfile_read_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
+int sd_imgfile_read_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
 		     ProtobufCMessage **ret_msg)
 {
 	char name[IMG_NAME_MAX];
 
-	assert(imgfile(f)->layout == IMG_LAYOUT_RECORDS);
-	return img_read_one(ctx, dir, imgfile_name_tid(f, tid, name), imgfile(f)->type,
-			    imgfile(f)->msg, ret_msg);
+	assert(sd_imgfile(f)->layout == IMG_LAYOUT_RECORDS);
+	return sd_img_read_one(ctx, dir, sd_imgfile_name_tid(f, tid, name), sd_imgfile(f)->type,
+			    sd_imgfile(f)->msg, ret_msg);
 }
 
-int imgfile_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+int sd_imgfile_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
 		       struct img_rec_writer *w, uint64_t *ret_size)
 {
-	assert(imgfile(f)->layout == IMG_LAYOUT_RECORDS && !imgfile(f)->per_thread);
-	return img_rec_commit(ctx, dir, imgfile_name(f), imgfile(f)->type, w, ret_size);
+	assert(sd_imgfile(f)->layout == IMG_LAYOUT_RECORDS && !sd_imgfile(f)->per_thread);
+	return sd_img_rec_commit(ctx, dir, sd_imgfile_name(f), sd_imgfile(f)->type, w, ret_size);
 }
 
-int imgfile_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+int sd_imgfile_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
 		     struct img_rec_reader *ret_reader)
 {
-	assert(imgfile(f)->layout == IMG_LAYOUT_RECORDS && !imgfile(f)->per_thread);
-	return img_rec_open(ctx, dir, imgfile_name(f), imgfile(f)->type, ret_reader);
+	assert(sd_imgfile(f)->layout == IMG_LAYOUT_RECORDS && !sd_imgfile(f)->per_thread);
+	return sd_img_rec_open(ctx, dir, sd_imgfile_name(f), sd_imgfile(f)->type, ret_reader);
 }

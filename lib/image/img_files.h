@@ -60,29 +60,29 @@ struct img_file_desc {
 #define IMG_NAME_MAX 32
 
 /* The row of @f. */
-const struct img_file_desc *imgfile(enum img_file f);
+const struct img_file_desc *sd_imgfile(enum img_file f);
 /* The name of @f; of a per-thread file its pattern ("core-<tid>.img"), for messages. */
-const char *imgfile_name(enum img_file f);
+const char *sd_imgfile_name(enum img_file f);
 /*
  * The name of @f in a directory into @buf, and @buf: for a per-thread file
  * the name of thread @tid's ("core-4242.img"), for any other its name
  * (@tid is not used).
  */
-const char *imgfile_name_tid(enum img_file f, pid_t tid, char buf[IMG_NAME_MAX]);
+const char *sd_imgfile_name_tid(enum img_file f, pid_t tid, char buf[IMG_NAME_MAX]);
 
 /*
- * img_write_one(), img_read_one(), img_rec_commit() and img_rec_open() of
+ * sd_img_write_one(), sd_img_read_one(), sd_img_rec_commit() and sd_img_rec_open() of
  * image.h for a file of the table: its name (with @tid for a per-thread
  * file, else 0), its header type and the message it holds come from its
  * row.
  */
-int imgfile_write_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
+int sd_imgfile_write_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
 		      const ProtobufCMessage *msg, uint64_t *ret_size);
-int imgfile_read_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
+int sd_imgfile_read_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,
 		     ProtobufCMessage **ret_msg);
-int imgfile_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+int sd_imgfile_rec_commit(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
 		       struct img_rec_writer *w, uint64_t *ret_size);
-int imgfile_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+int sd_imgfile_rec_open(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
 		     struct img_rec_reader *ret_reader);
 
 #endif /* SDUMP_IMG_FILES_H */

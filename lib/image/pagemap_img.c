@@ -14,7 +14,7 @@
 #include "pagemap_img.h"
 #include "util.h"
 
-int pm_list_add(struct pm_list *l, uint64_t vaddr, uint64_t npages, enum pm_kind kind,
+int sd_pm_list_add(struct pm_list *l, uint64_t vaddr, uint64_t npages, enum pm_kind kind,
 		uint64_t off, size_t page_size)
 {
 	if (npages == 0)
@@ -34,13 +34,13 @@ int pm_list_add(struct pm_list *l, uint64_t vaddr, uint64_t npages, enum pm_kind
 	return 0;
 }
 
-void pm_list_release(struct pm_list *l)
+void sd_pm_list_release(struct pm_list *l)
 {
 	zfree(&l->e);
 	l->n = l->cap = 0;
 }
 
-const struct pm_entry *pm_list_find_ge(const struct pm_list *l, uint64_t addr, size_t page_size)
+const struct pm_entry *sd_pm_list_find_ge(const struct pm_list *l, uint64_t addr, size_t page_size)
 {
 	size_t lo = 0, hi = l->n;
 
@@ -56,7 +56,7 @@ const struct pm_entry *pm_list_find_ge(const struct pm_list *l, uint64_t addr, s
 	return lo < l->n ? &l->e[lo] : NULL;
 }
 
-const struct pm_entry *pm_list_find(const struct pm_list *l, uint64_t addr, size_t page_size)
+const struct pm_entry *sd_pm_list_find(const struct pm_list *l, uint64_t addr, size_t page_size)
 {
 	size_t lo = 0, hi = l->n;
 
@@ -74,7 +74,7 @@ const struct pm_entry *pm_list_find(const struct pm_list *l, uint64_t addr, size
 	return NULL;
 }
 
-int pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmimg *pm,
+int sd_pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmimg *pm,
 		uint64_t *ret_size)
 {
 	struct img_rec_writer w = { 0 };
@@ -85,7 +85,7 @@ int pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmimg *
 	fr = calloc(pm->nframes ? pm->nframes : 1, sizeof(*fr));
 	frp = calloc(pm->nframes ? pm->nframes : 1, sizeof(*frp));
 	if (!fr || !frp) {
-		r = sd_err(ctx, -ENOMEM, "cannot encode %s", imgfile_name(IMGF_PAGEMAP));
+		r = sd_err(ctx, -ENOMEM, "cannot encode %s", sd_imgfile_name(IMGF_PAGEMAP));
 		goto out;
 	}
 	for (size_t i = 0; i < pm->nframes; i++) {
@@ -100,7 +100,7 @@ int pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmimg *
 	head.pages_file_size = pm->pages_file_size;
 	head.n_frames = pm->nframes;
 	head.frames = frp;
-	r = img_rec_add(&w, &head.base);
+	r = sd_img_rec_add(&w, &head.base);
 	for (size_t i = 0; r == 0 && i < pm->list.n; i++) {
 		const struct pm_entry *e = &pm->list.e[i];
 		PagemapEntry pe = PAGEMAP_ENTRY__INIT;
@@ -112,15 +112,15 @@ int pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmimg *
 			pe.has_off = true;
 			pe.off = e->off;
 		}
-		r = img_rec_add(&w, &pe.base);
+		r = sd_img_rec_add(&w, &pe.base);
 	}
 	if (r < 0) {
-		r = sd_err(ctx, r, "cannot encode %s", imgfile_name(IMGF_PAGEMAP));
+		r = sd_err(ctx, r, "cannot encode %s", sd_imgfile_name(IMGF_PAGEMAP));
 		goto out;
 	}
-	r = imgfile_rec_commit(ctx, dir, IMGF_PAGEMAP, &w, ret_size);
+	r = sd_imgfile_rec_commit(ctx, dir, IMGF_PAGEMAP, &w, ret_size);
 out:
-	img_rec_writer_release(&w);
+	sd_img_rec_writer_release(&w);
 	free(fr);
 	free(frp);
 	return r;
@@ -129,7 +129,7 @@ out:
 static int bad(struct sdump_ctx *ctx, struct img_dir *dir, const char *what)
 {
 	return sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: %s", dir->path,
-		       imgfile_name(IMGF_PAGEMAP), what);
+		       sd_imgfile_name(IMGF_PAGEMAP), what);
 }
 
 /* Why the run @e cannot be, or NULL. */
@@ -153,19 +153,19 @@ static const char *check_entry(const struct pmimg *pm, const struct pm_entry *pr
 	return NULL;
 }
 
-int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
+int sd_pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
 {
-	const char *name = imgfile_name(IMGF_PAGEMAP);
+	const char *name = sd_imgfile_name(IMGF_PAGEMAP);
 	struct img_rec_reader rd;
 	struct pmimg pm = { 0 };
 	PagemapHead *head = NULL;
 	ProtobufCMessage *m;
 	int r;
 
-	r = imgfile_rec_open(ctx, dir, IMGF_PAGEMAP, &rd);
+	r = sd_imgfile_rec_open(ctx, dir, IMGF_PAGEMAP, &rd);
 	if (r < 0)
 		return r;
-	r = img_rec_next(&rd, &pagemap_head__descriptor, &m);
+	r = sd_img_rec_next(&rd, &pagemap_head__descriptor, &m);
 	if (r <= 0) {
 		r = bad(ctx, dir, "no header record");
 		goto out;
@@ -189,7 +189,7 @@ int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
 	for (size_t i = 0; i < pm.nframes; i++)
 		pm.frames[i] = (struct pagestore_frame){ head->frames[i]->csize,
 							 head->frames[i]->crc32c };
-	while ((r = img_rec_next(&rd, &pagemap_entry__descriptor, &m)) == 1) {
+	while ((r = sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m)) == 1) {
 		PagemapEntry *pe = (PagemapEntry *)m;
 		struct pm_entry e = { pe->vaddr, pe->nr_pages, (enum pm_kind)pe->kind, pe->off };
 		const struct pm_entry *prev = pm.list.n ? &pm.list.e[pm.list.n - 1] : NULL;
@@ -220,13 +220,13 @@ int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm)
 out:
 	if (head)
 		protobuf_c_message_free_unpacked(&head->base, NULL);
-	img_rec_reader_release(&rd);
-	pmimg_release(&pm);
+	sd_img_rec_reader_release(&rd);
+	sd_pmimg_release(&pm);
 	return r;
 }
 
-void pmimg_release(struct pmimg *pm)
+void sd_pmimg_release(struct pmimg *pm)
 {
 	zfree(&pm->frames);
-	pm_list_release(&pm->list);
+	sd_pm_list_release(&pm->list);
 }

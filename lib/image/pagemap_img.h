@@ -42,13 +42,13 @@ struct pm_list {
  * adjacent addresses and, for data, adjacent stream offsets). Entries must
  * be added in increasing address order.
  */
-int pm_list_add(struct pm_list *l, uint64_t vaddr, uint64_t npages, enum pm_kind kind,
+int sd_pm_list_add(struct pm_list *l, uint64_t vaddr, uint64_t npages, enum pm_kind kind,
 		uint64_t off, size_t page_size);
-void pm_list_release(struct pm_list *l);
+void sd_pm_list_release(struct pm_list *l);
 /* The first entry that ends after @addr, or NULL. */
-const struct pm_entry *pm_list_find_ge(const struct pm_list *l, uint64_t addr, size_t page_size);
+const struct pm_entry *sd_pm_list_find_ge(const struct pm_list *l, uint64_t addr, size_t page_size);
 /* The entry holding @addr, or NULL. */
-const struct pm_entry *pm_list_find(const struct pm_list *l, uint64_t addr, size_t page_size);
+const struct pm_entry *sd_pm_list_find(const struct pm_list *l, uint64_t addr, size_t page_size);
 
 /* Everything pagemap.img holds. */
 struct pmimg {
@@ -61,13 +61,13 @@ struct pmimg {
 	struct pm_list list;
 };
 
-int pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmimg *pm,
+int sd_pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmimg *pm,
 		uint64_t *ret_size);
 /*
  * Read and validate: entries sorted, not overlapping, page aligned, below
  * PM_ADDR_LIMIT, data inside the stream. -EBADMSG otherwise.
  */
-int pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm);
-void pmimg_release(struct pmimg *pm);
+int sd_pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_pm);
+void sd_pmimg_release(struct pmimg *pm);
 
 #endif /* SDUMP_PAGEMAP_IMG_H */

@@ -115,7 +115,7 @@ static void write_ready(struct pagestore_writer *w)
 		}
 		w->writing = true;
 		pthread_mutex_unlock(&w->lock);
-		r = write_all(w->fd, s->out, s->csize);
+		r = sd_write_all(w->fd, s->out, s->csize);
 		if (r == 0) /* file_off changes only under w->writing, which we hold */
 			start_writeback(w, w->file_off + s->csize);
 		pthread_mutex_lock(&w->lock);
@@ -168,7 +168,7 @@ static void *worker(void *arg)
 				   s->len);
 		if (!ZSTD_isError(n)) {
 			s->csize = n;
-			s->crc = crc32c(0, s->out, n);
+			s->crc = sd_crc32c(0, s->out, n);
 		}
 		pthread_mutex_lock(&w->lock);
 		if (ZSTD_isError(n)) {
@@ -183,16 +183,16 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
+int sd_pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
 			 int level, struct pagestore_writer **ret_w)
 {
-	return pagestore_writer_new_file(ctx, dir, IMGF_PAGES, nthreads, level, ret_w);
+	return sd_pagestore_writer_new_file(ctx, dir, IMGF_PAGES, nthreads, level, ret_w);
 }
 
-int pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+int sd_pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
 			      unsigned int nthreads, int level, struct pagestore_writer **ret_w)
 {
-	const char *name = imgfile_name(f);
+	const char *name = sd_imgfile_name(f);
 	struct pagestore_writer *w;
 	uint8_t hdr[IMG_HEADER_SIZE];
 	int r;
@@ -223,11 +223,11 @@ int pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum i
 			goto fail;
 		}
 	}
-	r = img_file_create(ctx, dir, name, &w->fd);
+	r = sd_img_file_create(ctx, dir, name, &w->fd);
 	if (r < 0)
 		goto fail;
-	img_header_fill(hdr, imgfile(f)->type);
-	r = write_all(w->fd, hdr, sizeof(hdr));
+	sd_img_header_fill(hdr, sd_imgfile(f)->type);
+	r = sd_write_all(w->fd, hdr, sizeof(hdr));
 	if (r < 0) {
 		r = sd_err(ctx, r, "cannot write '%s/%s.tmp'", dir->path, name);
 		goto fail;
@@ -243,7 +243,7 @@ int pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum i
 	*ret_w = w;
 	return 0;
 fail:
-	pagestore_writer_free(w);
+	sd_pagestore_writer_free(w);
 	return r;
 }
 
@@ -253,11 +253,11 @@ static int writer_error(struct pagestore_writer *w)
 
 	if (r == -ENOSPC || r == -EDQUOT || r == -EIO || r == -EFBIG)
 		return sd_err(w->ctx, r, "cannot write '%s/%s.tmp'", w->dir->path,
-			      imgfile_name(w->file));
+			      sd_imgfile_name(w->file));
 	return sd_err(w->ctx, r, "cannot compress pages");
 }
 
-int pagestore_reserve(struct pagestore_writer *w, uint8_t **ret_buf, size_t *ret_room,
+int sd_pagestore_reserve(struct pagestore_writer *w, uint8_t **ret_buf, size_t *ret_room,
 		      uint64_t *ret_off)
 {
 	int r = 0;
@@ -293,7 +293,7 @@ static void submit(struct pagestore_writer *w)
 	pthread_cond_broadcast(&w->cond);
 }
 
-int pagestore_commit(struct pagestore_writer *w, size_t len)
+int sd_pagestore_commit(struct pagestore_writer *w, size_t len)
 {
 	if (!w->cur || len > PAGESTORE_FRAME_SIZE - w->cur->len)
 		return sd_errx(w->ctx, -EINVAL, "page writer: commit beyond reserved space");
@@ -307,7 +307,7 @@ int pagestore_commit(struct pagestore_writer *w, size_t len)
 	return 0;
 }
 
-int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame **ret_frames,
+int sd_pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame **ret_frames,
 			    size_t *ret_nframes, uint64_t *ret_stream_bytes,
 			    uint64_t *ret_file_size)
 {
@@ -334,7 +334,7 @@ int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame *
 		pthread_join(w->threads[w->nstarted - 1], NULL);
 	if (r < 0)
 		return r;
-	r = img_file_commit(w->ctx, w->dir, imgfile_name(w->file), w->fd);
+	r = sd_img_file_commit(w->ctx, w->dir, sd_imgfile_name(w->file), w->fd);
 	if (r < 0)
 		return r;
 	*ret_frames = w->frames;
@@ -345,7 +345,7 @@ int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame *
 	return 0;
 }
 
-void pagestore_writer_free(struct pagestore_writer *w)
+void sd_pagestore_writer_free(struct pagestore_writer *w)
 {
 	if (!w)
 		return;

@@ -26,32 +26,32 @@ struct pagestore_frame {
 struct pagestore_writer;
 
 /* Start pages.img in @dir with @nthreads compressors (>= 1) at zstd @level. */
-int pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
+int sd_pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
 			 int level, struct pagestore_writer **ret_w);
 /*
  * The same for another file of frames (@f of layout IMG_LAYOUT_FRAMES,
  * ghost-data.img): a stream of any bytes, not only pages.
  */
-int pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+int sd_pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
 			      unsigned int nthreads, int level, struct pagestore_writer **ret_w);
 /*
  * Space to copy into: *ret_buf with room for *ret_room bytes (a multiple of
  * the page size, at least one page) at stream offset *ret_off.
  */
-int pagestore_reserve(struct pagestore_writer *w, uint8_t **ret_buf, size_t *ret_room,
+int sd_pagestore_reserve(struct pagestore_writer *w, uint8_t **ret_buf, size_t *ret_room,
 		      uint64_t *ret_off);
 /* Append the first @len bytes of the reserved space to the stream. */
-int pagestore_commit(struct pagestore_writer *w, size_t len);
+int sd_pagestore_commit(struct pagestore_writer *w, size_t len);
 /*
  * Flush, wait for the compressors, commit pages.img. The frame table is
  * returned in *ret_frames (malloc'd, caller frees). A failure of any
  * compressor or write is returned here (or by reserve/commit).
  */
-int pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame **ret_frames,
+int sd_pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_frame **ret_frames,
 			    size_t *ret_nframes, uint64_t *ret_stream_bytes,
 			    uint64_t *ret_file_size);
-/* Stop the threads and drop everything; NULL-safe. The temp file is left to img_dir_abort(). */
-void pagestore_writer_free(struct pagestore_writer *w);
+/* Stop the threads and drop everything; NULL-safe. The temp file is left to sd_img_dir_abort(). */
+void sd_pagestore_writer_free(struct pagestore_writer *w);
 
 /*
  * Reading one pass's pages.img. Frames are decompressed on demand; once
@@ -90,23 +90,23 @@ struct pagestore_reader {
  * Open @dir's pages.img described by the frame table (kept by reference).
  * -EBADMSG when the file's header or size does not match the table.
  */
-int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
+int sd_pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 			  const struct pagestore_frame *frames, size_t nframes,
 			  uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
 			  struct pagestore_reader *ret_r);
 /* The same for another file of frames (@f of layout IMG_LAYOUT_FRAMES). */
-int pagestore_reader_open_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+int sd_pagestore_reader_open_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
 			       const struct pagestore_frame *frames, size_t nframes,
 			       uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
 			       struct pagestore_reader *ret_r);
 /* Copy @len bytes at stream offset @off into @out; each frame is verified. */
-int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
+int sd_pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
 		   size_t len);
 /*
  * Decoding frames of one reader from several threads at once, each with a
  * decoder of its own: frame @i read, verified and decompressed into d->buf
  * (d->len bytes). No message (threads call it): 0, or -errno with the
- * failure kept in @d for pagestore_decode_error(), which makes the message.
+ * failure kept in @d for sd_pagestore_decode_error(), which makes the message.
  */
 struct pagestore_decoder {
 	struct ZSTD_DCtx_s *dctx;
@@ -117,13 +117,13 @@ struct pagestore_decoder {
 	int err;
 };
 
-int pagestore_decode(const struct pagestore_reader *r, struct pagestore_decoder *d, size_t i);
-int pagestore_decode_error(struct sdump_ctx *ctx, const struct pagestore_reader *r,
+int sd_pagestore_decode(const struct pagestore_reader *r, struct pagestore_decoder *d, size_t i);
+int sd_pagestore_decode_error(struct sdump_ctx *ctx, const struct pagestore_reader *r,
 			   const struct pagestore_decoder *d, size_t i);
-void pagestore_decoder_release(struct pagestore_decoder *d);
+void sd_pagestore_decoder_release(struct pagestore_decoder *d);
 
 /* Check the CRC-32C of every frame, without decompressing. */
-int pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r);
-void pagestore_reader_release(struct pagestore_reader *r);
+int sd_pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r);
+void sd_pagestore_reader_release(struct pagestore_reader *r);
 
 #endif /* SDUMP_PAGES_IMG_H */

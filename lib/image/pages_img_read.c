@@ -18,22 +18,22 @@
 #include "pages_img.h"
 #include "util.h"
 
-int pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
+int sd_pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 			  const struct pagestore_frame *frames, size_t nframes,
 			  uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
 			  struct pagestore_reader *ret_r)
 {
-	return pagestore_reader_open_file(ctx, dir, IMGF_PAGES, frames, nframes, frame_size,
+	return sd_pagestore_reader_open_file(ctx, dir, IMGF_PAGES, frames, nframes, frame_size,
 					  stream_bytes, file_size, ret_r);
 }
 
-int pagestore_reader_open_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+int sd_pagestore_reader_open_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
 			       const struct pagestore_frame *frames, size_t nframes,
 			       uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
 			       struct pagestore_reader *ret_r)
 {
 	struct pagestore_reader r = { .fd = -1, .file = f, .cached = SIZE_MAX, .last = SIZE_MAX };
-	const char *name = imgfile_name(f);
+	const char *name = sd_imgfile_name(f);
 	uint8_t hdr[IMG_HEADER_SIZE];
 	uint64_t off = IMG_HEADER_SIZE;
 	size_t zmax = 0;
@@ -61,9 +61,9 @@ int pagestore_reader_open_file(struct sdump_ctx *ctx, struct img_dir *dir, enum 
 		e = sd_err(ctx, -errno, "cannot stat '%s/%s'", dir->path, name);
 		goto fail;
 	}
-	n = pread_all(r.fd, hdr, sizeof(hdr), 0);
+	n = sd_pread_all(r.fd, hdr, sizeof(hdr), 0);
 	if (!S_ISREG(st.st_mode) || off != file_size || (uint64_t)st.st_size != file_size || n != sizeof(hdr) ||
-	    img_header_check(hdr, imgfile(f)->type) < 0) {
+	    sd_img_header_check(hdr, sd_imgfile(f)->type) < 0) {
 		e = sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt or truncated",
 			    dir->path, name);
 		goto fail;
@@ -88,7 +88,7 @@ int pagestore_reader_open_file(struct sdump_ctx *ctx, struct img_dir *dir, enum 
 	*ret_r = r;
 	return 0;
 fail:
-	pagestore_reader_release(&r);
+	sd_pagestore_reader_release(&r);
 	return e;
 }
 
@@ -106,12 +106,12 @@ static enum frame_fault decode_frame(const struct pagestore_reader *r, ZSTD_DCtx
 	ssize_t n;
 	size_t d;
 
-	n = pread_all(r->fd, zbuf, f->csize, (off_t)r->frame_off[i]);
+	n = sd_pread_all(r->fd, zbuf, f->csize, (off_t)r->frame_off[i]);
 	if (n < 0) {
 		*ret_errno = (int)n;
 		return FRAME_READ;
 	}
-	if ((size_t)n != f->csize || crc32c(0, zbuf, f->csize) != f->crc32c)
+	if ((size_t)n != f->csize || sd_crc32c(0, zbuf, f->csize) != f->crc32c)
 		return FRAME_CHECKSUM;
 	d = ZSTD_decompressDCtx(dctx, buf, r->frame_size, zbuf, f->csize);
 	if (ZSTD_isError(d) || d != want)
@@ -122,7 +122,7 @@ static enum frame_fault decode_frame(const struct pagestore_reader *r, ZSTD_DCtx
 static int frame_error(struct sdump_ctx *ctx, const struct pagestore_reader *r, size_t i,
 		       enum frame_fault fault, int err)
 {
-	const char *name = imgfile_name(r->file);
+	const char *name = sd_imgfile_name(r->file);
 
 	switch (fault) {
 	case FRAME_OK:
@@ -379,7 +379,7 @@ static int load_frame(struct sdump_ctx *ctx, struct pagestore_reader *r, size_t 
 	return 0;
 }
 
-int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
+int sd_pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
 		   size_t len)
 {
 	uint8_t *o = out;
@@ -405,7 +405,7 @@ int pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t o
 	return 0;
 }
 
-int pagestore_decode(const struct pagestore_reader *r, struct pagestore_decoder *d, size_t i)
+int sd_pagestore_decode(const struct pagestore_reader *r, struct pagestore_decoder *d, size_t i)
 {
 	d->err = 0;
 	if (!d->dctx)
@@ -433,13 +433,13 @@ int pagestore_decode(const struct pagestore_reader *r, struct pagestore_decoder 
 	return 0;
 }
 
-int pagestore_decode_error(struct sdump_ctx *ctx, const struct pagestore_reader *r,
+int sd_pagestore_decode_error(struct sdump_ctx *ctx, const struct pagestore_reader *r,
 			   const struct pagestore_decoder *d, size_t i)
 {
 	return frame_error(ctx, r, i, (enum frame_fault)d->fault, d->err);
 }
 
-void pagestore_decoder_release(struct pagestore_decoder *d)
+void sd_pagestore_decoder_release(struct pagestore_decoder *d)
 {
 	ZSTD_freeDCtx(d->dctx);
 	d->dctx = NULL;
@@ -448,17 +448,17 @@ void pagestore_decoder_release(struct pagestore_decoder *d)
 	d->cap = d->zcap = 0;
 }
 
-int pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r)
+int sd_pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r)
 {
-	const char *name = imgfile_name(r->file);
+	const char *name = sd_imgfile_name(r->file);
 
 	for (size_t i = 0; i < r->nframes; i++) {
 		const struct pagestore_frame *f = &r->frames[i];
-		ssize_t n = pread_all(r->fd, r->zbuf, f->csize, (off_t)r->frame_off[i]);
+		ssize_t n = sd_pread_all(r->fd, r->zbuf, f->csize, (off_t)r->frame_off[i]);
 
 		if (n < 0)
 			return sd_err(ctx, (int)n, "cannot read '%s/%s'", r->path, name);
-		if ((size_t)n != f->csize || crc32c(0, r->zbuf, f->csize) != f->crc32c)
+		if ((size_t)n != f->csize || sd_crc32c(0, r->zbuf, f->csize) != f->crc32c)
 			return sd_errx(ctx, -EBADMSG,
 				       "image file '%s/%s' is corrupt: checksum mismatch in frame %zu",
 				       r->path, name, i);
@@ -466,7 +466,7 @@ int pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r)
 	return 0;
 }
 
-void pagestore_reader_release(struct pagestore_reader *r)
+void sd_pagestore_reader_release(struct pagestore_reader *r)
 {
 	pf_free(r->pf); /* first: its threads read r->fd */
 	r->pf = NULL;

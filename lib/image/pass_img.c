@@ -19,12 +19,12 @@
 #include "stats.pb-c.h"
 #include "util.h"
 
-const char *pass_kind_name(enum pass_kind kind)
+const char *sd_pass_kind_name(enum pass_kind kind)
 {
 	return kind == PASS_KIND_DUMP ? "dump" : "pre-dump";
 }
 
-int pass_id_new(char out[33])
+int sd_pass_id_new(char out[33])
 {
 	uint8_t b[16];
 
@@ -40,7 +40,7 @@ static void copy_str(char *dst, size_t size, const char *src)
 	(void)snprintf(dst, size, "%s", src ? src : "");
 }
 
-int passimg_write_inventory(struct sdump_ctx *ctx, struct img_dir *dir, const struct pass_meta *m)
+int sd_passimg_write_inventory(struct sdump_ctx *ctx, struct img_dir *dir, const struct pass_meta *m)
 {
 	Inventory inv = INVENTORY__INIT;
 
@@ -62,7 +62,7 @@ int passimg_write_inventory(struct sdump_ctx *ctx, struct img_dir *dir, const st
 	inv.has_boot_id_hi = inv.has_boot_id_lo = true;
 	inv.boot_id_hi = m->boot_id_hi;
 	inv.boot_id_lo = m->boot_id_lo;
-	return imgfile_write_one(ctx, dir, IMGF_INVENTORY, 0, &inv.base, NULL);
+	return sd_imgfile_write_one(ctx, dir, IMGF_INVENTORY, 0, &inv.base, NULL);
 }
 
 static bool is_hex_id(const char *s)
@@ -75,14 +75,14 @@ static bool is_hex_id(const char *s)
 	return true;
 }
 
-int passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pass_meta *ret_m)
+int sd_passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pass_meta *ret_m)
 {
 	struct pass_meta m = { 0 };
 	ProtobufCMessage *msg;
 	Inventory *inv;
 	int r;
 
-	r = imgfile_read_one(ctx, dir, IMGF_INVENTORY, 0, &msg);
+	r = sd_imgfile_read_one(ctx, dir, IMGF_INVENTORY, 0, &msg);
 	if (r < 0)
 		return r;
 	inv = (Inventory *)msg;
@@ -95,7 +95,7 @@ int passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pa
 		 (inv->page_size & (inv->page_size - 1)) ||
 		 (inv->kind != PASS_KIND__PASS_DUMP && inv->kind != PASS_KIND__PASS_PRE_DUMP))
 		r = sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt: bad values",
-			    dir->path, imgfile_name(IMGF_INVENTORY));
+			    dir->path, sd_imgfile_name(IMGF_INVENTORY));
 	if (r == 0) {
 		m.format_version = inv->format_version;
 		copy_str(m.pass_id, sizeof(m.pass_id), inv->pass_id);
@@ -118,7 +118,7 @@ int passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pa
 	return r;
 }
 
-int passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vma_list *vmas,
+int sd_passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vma_list *vmas,
 		     uint64_t *ret_size)
 {
 	Mm mm = MM__INIT;
@@ -128,7 +128,7 @@ int passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vm
 	int r;
 
 	if (!v || !vp) {
-		r = sd_err(ctx, -ENOMEM, "cannot encode %s", imgfile_name(IMGF_MM));
+		r = sd_err(ctx, -ENOMEM, "cannot encode %s", sd_imgfile_name(IMGF_MM));
 		goto out;
 	}
 	if (vmas->n > MM_MAX_VMAS) {
@@ -167,28 +167,28 @@ int passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vm
 	}
 	mm.n_vmas = vmas->n;
 	mm.vmas = vp;
-	r = img_rec_add(&w, &mm.base);
+	r = sd_img_rec_add(&w, &mm.base);
 	if (r < 0)
-		r = sd_err(ctx, r, "cannot encode %s", imgfile_name(IMGF_MM));
+		r = sd_err(ctx, r, "cannot encode %s", sd_imgfile_name(IMGF_MM));
 	else
-		r = imgfile_rec_commit(ctx, dir, IMGF_MM, &w, ret_size);
+		r = sd_imgfile_rec_commit(ctx, dir, IMGF_MM, &w, ret_size);
 out:
-	img_rec_writer_release(&w);
+	sd_img_rec_writer_release(&w);
 	free(v);
 	free(vp);
 	return r;
 }
 
-int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_size,
+int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_size,
 		    struct vma_list *ret_vmas)
 {
-	const char *name = imgfile_name(IMGF_MM);
+	const char *name = sd_imgfile_name(IMGF_MM);
 	struct vma_list l = { 0 };
 	ProtobufCMessage *msg;
 	Mm *mm;
 	int r;
 
-	r = imgfile_read_one(ctx, dir, IMGF_MM, 0, &msg);
+	r = sd_imgfile_read_one(ctx, dir, IMGF_MM, 0, &msg);
 	if (r < 0)
 		return r;
 	mm = (Mm *)msg;
@@ -261,12 +261,12 @@ int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_si
 	*ret_vmas = l;
 	l = (struct vma_list){ 0 };
 out:
-	vma_list_release(&l);
+	sd_vma_list_release(&l);
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return r;
 }
 
-int passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const struct sdump_stats *st)
+int sd_passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const struct sdump_stats *st)
 {
 	Stats s = STATS__INIT;
 
@@ -291,16 +291,16 @@ int passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		s.has_live_pages_frozen = true;
 		s.live_pages_frozen = st->live_pages_frozen;
 	}
-	return imgfile_write_one(ctx, dir, IMGF_STATS, 0, &s.base, NULL);
+	return sd_imgfile_write_one(ctx, dir, IMGF_STATS, 0, &s.base, NULL);
 }
 
-int passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdump_stats *ret_st)
+int sd_passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdump_stats *ret_st)
 {
 	ProtobufCMessage *msg;
 	Stats *s;
 	int r;
 
-	r = imgfile_read_one(ctx, dir, IMGF_STATS, 0, &msg);
+	r = sd_imgfile_read_one(ctx, dir, IMGF_STATS, 0, &msg);
 	if (r < 0)
 		return r;
 	s = (Stats *)msg;

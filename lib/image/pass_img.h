@@ -32,10 +32,10 @@ struct pass_meta {
 	uint64_t boot_id_hi, boot_id_lo;
 };
 
-const char *pass_kind_name(enum pass_kind kind);
+const char *sd_pass_kind_name(enum pass_kind kind);
 
-int passimg_write_inventory(struct sdump_ctx *ctx, struct img_dir *dir, const struct pass_meta *m);
-int passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pass_meta *ret_m);
+int sd_passimg_write_inventory(struct sdump_ctx *ctx, struct img_dir *dir, const struct pass_meta *m);
+int sd_passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pass_meta *ret_m);
 
 /*
  * The most VMAs an image may hold: the largest vm.max_map_count distributions
@@ -44,19 +44,19 @@ int passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct pa
 #define MM_MAX_VMAS (1u << 20)
 
 /* -EOPNOTSUPP for more than MM_MAX_VMAS VMAs or one above PM_ADDR_LIMIT. */
-int passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vma_list *vmas,
+int sd_passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct vma_list *vmas,
 		     uint64_t *ret_size);
 /*
  * At most MM_MAX_VMAS VMAs, sorted, not overlapping, page aligned, below
  * PM_ADDR_LIMIT: else -EBADMSG.
  */
-int passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_size,
+int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_size,
 		    struct vma_list *ret_vmas);
 
-int passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const struct sdump_stats *st);
-int passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdump_stats *ret_st);
+int sd_passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const struct sdump_stats *st);
+int sd_passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdump_stats *ret_st);
 
 /* A new random pass id: 32 hex digits. */
-int pass_id_new(char out[33]);
+int sd_pass_id_new(char out[33]);
 
 #endif /* SDUMP_PASS_IMG_H */

@@ -53,7 +53,7 @@ static int removed_dirs_decode(RemovedDir *const *msg, size_t n, const char *lin
 {
 	char path[4096];
 
-	if (n > REMOVED_DIRS_MAX || (n && removed_dir_path(link, n, path, sizeof(path)) < 0))
+	if (n > REMOVED_DIRS_MAX || (n && sd_removed_dir_path(link, n, path, sizeof(path)) < 0))
 		return -EBADMSG;
 	for (size_t i = 0; i < n; i++) {
 		if (msg[i]->mode & ~07777u)
@@ -117,10 +117,10 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	c.sched_priority = t->sched_priority;
 	c.nice = t->nice;
 	if (t->attrs.valid) {
-		attrimg_thread_to_pb(&t->attrs, spec, &attrs);
+		sd_attrimg_thread_to_pb(&t->attrs, spec, &attrs);
 		c.attrs = &attrs;
 	}
-	r = imgfile_write_one(ctx, dir, IMGF_CORE, t->tid, &c.base, &sz);
+	r = sd_imgfile_write_one(ctx, dir, IMGF_CORE, t->tid, &c.base, &sz);
 	*size += sz;
 	free(sig);
 	free(sigp);
@@ -145,7 +145,7 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 	int r;
 
 	if (!sh || !shp || !tids) {
-		r = sd_err(ctx, -ENOMEM, "cannot encode %s", imgfile_name(IMGF_PROCESS));
+		r = sd_err(ctx, -ENOMEM, "cannot encode %s", sd_imgfile_name(IMGF_PROCESS));
 		goto out;
 	}
 	p.pid = ps->pid;
@@ -228,10 +228,10 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 	p.n_root_removed = MIN(ps->nroot_removed, REMOVED_DIRS_MAX);
 	p.root_removed = rootrp;
 	if (ps->attrs.valid) {
-		attrimg_process_to_pb(&ps->attrs, &attrs);
+		sd_attrimg_process_to_pb(&ps->attrs, &attrs);
 		p.attrs = &attrs;
 	}
-	r = imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
+	r = sd_imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
 	*size += sz;
 out:
 	free(sh);
@@ -252,7 +252,7 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 	if (!fd || !fdp) {
 		free(fd);
 		free(fdp);
-		return sd_err(ctx, -ENOMEM, "cannot encode %s", imgfile_name(IMGF_FILES));
+		return sd_err(ctx, -ENOMEM, "cannot encode %s", sd_imgfile_name(IMGF_FILES));
 	}
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct fd_state *d = &fs->fds[i];
@@ -276,14 +276,14 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 	}
 	f.n_fds = fs->n;
 	f.fds = fdp;
-	r = imgfile_write_one(ctx, dir, IMGF_FILES, 0, &f.base, &sz);
+	r = sd_imgfile_write_one(ctx, dir, IMGF_FILES, 0, &f.base, &sz);
 	*size += sz;
 	free(fd);
 	free(fdp);
 	return r;
 }
 
-int stateimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct process_state *ps,
+int sd_stateimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct process_state *ps,
 		   const struct files_state *fs, uint64_t *ret_size)
 {
 	uint64_t size = 0;
@@ -321,8 +321,8 @@ static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, st
 	char name[IMG_NAME_MAX];
 	int r = 0;
 
-	imgfile_name_tid(IMGF_CORE, tid, name);
-	r = imgfile_read_one(ctx, dir, IMGF_CORE, tid, &m);
+	sd_imgfile_name_tid(IMGF_CORE, tid, name);
+	r = sd_imgfile_read_one(ctx, dir, IMGF_CORE, tid, &m);
 	if (r < 0)
 		return r;
 	c = (ThreadCore *)m;
@@ -370,7 +370,7 @@ static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, st
 	t->sched_policy = c->sched_policy;
 	t->sched_priority = c->sched_priority;
 	t->nice = c->nice;
-	if (c->attrs && attrimg_thread_from_pb(c->attrs, &t->attrs) < 0)
+	if (c->attrs && sd_attrimg_thread_from_pb(c->attrs, &t->attrs) < 0)
 		r = bad(ctx, dir, name);
 out:
 	protobuf_c_message_free_unpacked(m, NULL);
@@ -383,14 +383,14 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	Process *p;
 	int r = 0;
 
-	r = imgfile_read_one(ctx, dir, IMGF_PROCESS, 0, &m);
+	r = sd_imgfile_read_one(ctx, dir, IMGF_PROCESS, 0, &m);
 	if (r < 0)
 		return r;
 	p = (Process *)m;
 	if (p->n_sigactions > NSIG_MAX || p->n_rlimits > NRLIMITS || p->n_itimers > 3 ||
 	    p->n_uid != 4 || p->n_gid != 4 || p->n_groups > ARRAY_SIZE(ps->groups) ||
 	    p->n_tids == 0 || p->n_tids > 65536 || p->mm->auxv.len > 65536 || p->n_shared_pending > 4096) {
-		r = bad(ctx, dir, imgfile_name(IMGF_PROCESS));
+		r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
 		goto out;
 	}
 	ps->pid = p->pid;
@@ -401,7 +401,7 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 		const SigAction *s = p->sigactions[i];
 
 		if (s->sig < 1 || s->sig > NSIG_MAX) {
-			r = bad(ctx, dir, imgfile_name(IMGF_PROCESS));
+			r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
 			goto out;
 		}
 		ps->sigactions[s->sig - 1] = (struct ksigaction){ s->handler, s->flags, s->restorer, s->mask };
@@ -461,8 +461,8 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 				&ps->ncwd_removed) < 0 ||
 	    removed_dirs_decode(p->root_removed, p->n_root_removed, ps->root, ps->root_removed,
 				&ps->nroot_removed) < 0 ||
-	    (p->attrs && attrimg_process_from_pb(p->attrs, &ps->attrs) < 0)) {
-		r = bad(ctx, dir, imgfile_name(IMGF_PROCESS));
+	    (p->attrs && sd_attrimg_process_from_pb(p->attrs, &ps->attrs) < 0)) {
+		r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
 		goto out;
 	}
 	for (size_t i = 0; i < p->n_tids && r == 0; i++) {
@@ -480,12 +480,12 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 	Files *f;
 	int r = 0;
 
-	r = imgfile_read_one(ctx, dir, IMGF_FILES, 0, &m);
+	r = sd_imgfile_read_one(ctx, dir, IMGF_FILES, 0, &m);
 	if (r < 0)
 		return r;
 	f = (Files *)m;
 	if (f->n_fds > FILES_MAX_FDS) {
-		r = bad(ctx, dir, imgfile_name(IMGF_FILES));
+		r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));
 		goto out;
 	}
 	fs->fds = calloc(f->n_fds ? f->n_fds : 1, sizeof(*fs->fds));
@@ -501,10 +501,10 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 		if (s->fd < 0 || (i > 0 && s->fd <= fs->fds[i - 1].fd) ||
 		    (int)s->kind < (int)FDK_FILE || (int)s->kind > (int)FDK_MAX ||
 		    (s->has_pipe_data && s->pipe_data.len > (16u << 20))) {
-			r = bad(ctx, dir, imgfile_name(IMGF_FILES));
+			r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));
 			goto out;
 		}
-		/* counted at once: files_state_release() frees what it holds on any failure */
+		/* counted at once: sd_files_state_release() frees what it holds on any failure */
 		fs->n++;
 		d->fd = s->fd;
 		d->kind = (enum fd_kind)s->kind;
@@ -537,7 +537,7 @@ out:
 	return r;
 }
 
-int stateimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct process_state *ret_ps,
+int sd_stateimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct process_state *ret_ps,
 		  struct files_state *ret_fs)
 {
 	struct process_state ps = { 0 };
@@ -548,8 +548,8 @@ int stateimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct process_sta
 	if (r == 0)
 		r = read_files(ctx, dir, &fs);
 	if (r < 0) {
-		process_state_release(&ps);
-		files_state_release(&fs);
+		sd_process_state_release(&ps);
+		sd_files_state_release(&fs);
 		return r == -ENOMEM ? sd_err(ctx, r, "cannot read the state in '%s'", dir->path) : r;
 	}
 	*ret_ps = ps;

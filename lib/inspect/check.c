@@ -112,7 +112,7 @@ static int probe_proc_mem(char *detail, size_t size)
 
 	if (pid < 0)
 		return -errno;
-	fd = open(proc_path(path, pid, "mem"), O_RDONLY | O_CLOEXEC);
+	fd = open(sd_proc_path(path, pid, "mem"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || pread(fd, &got, sizeof(got), (off_t)(uintptr_t)&word) != sizeof(got))
 		e = -errno;
 	else if (got != word)
@@ -173,7 +173,7 @@ static int probe_backend(const struct track_ops *o, char *detail, size_t size)
 
 static int probe_soft_dirty(char *detail, size_t size)
 {
-	return probe_backend(&track_soft_dirty_ops, detail, size);
+	return probe_backend(&sd_track_soft_dirty_ops, detail, size);
 }
 
 static int probe_pagemap_scan(char *detail, size_t size)
@@ -203,14 +203,14 @@ static int probe_pagemap_scan(char *detail, size_t size)
 
 static int probe_uffd_wp(char *detail, size_t size)
 {
-	return probe_backend(&track_uffd_wp_ops, detail, size);
+	return probe_backend(&sd_track_uffd_wp_ops, detail, size);
 }
 
 /* dump -R --live: synchronous userfaultfd write-protection */
 static int probe_uffd_wp_sync(char *detail, size_t size)
 {
 	const char *why = NULL;
-	int r = live_probe(&why);
+	int r = sd_live_probe(&why);
 
 	if (r < 0 && why)
 		(void)snprintf(detail, size, "%s", why);
@@ -307,12 +307,12 @@ SDUMP_API int sdump_check(struct sdump_ctx *ctx, struct sdump_feature *ret_featu
 		pr_debug(ctx, "%s: %s", f->name, f->present ? "present" : f->detail);
 	}
 	if (n < max) {
-		const struct track_ops *o = track_select(ctx, SDUMP_TRACK_AUTO);
+		const struct track_ops *o = sd_track_select(ctx, SDUMP_TRACK_AUTO);
 		struct sdump_feature *f = &ret_features[n++];
 
 		memset(f, 0, sizeof(*f));
 		f->name = "track-auto";
-		f->present = o != &track_none_ops;
+		f->present = o != &sd_track_none_ops;
 		f->value = o->name;
 		(void)snprintf(f->detail, sizeof(f->detail), "--track auto uses %s", o->name);
 	}
@@ -333,14 +333,14 @@ SDUMP_API void sdump_features_write_json(const struct sdump_feature *f, size_t n
 		if (f[i].required && !f[i].present)
 			possible = false;
 		fprintf(out, "%s{\"name\":", first ? "" : ",");
-		json_str(out, f[i].name);
+		sd_json_str(out, f[i].name);
 		fprintf(out, ",\"present\":%s,\"required\":%s,\"detail\":",
 			f[i].present ? "true" : "false", f[i].required ? "true" : "false");
-		json_str(out, f[i].detail);
+		sd_json_str(out, f[i].detail);
 		fputc('}', out);
 		first = false;
 	}
 	fputs("],\"track_auto\":", out);
-	json_str(out, track_auto);
+	sd_json_str(out, track_auto);
 	fprintf(out, ",\"full_pre_dump_possible\":%s}\n", possible ? "true" : "false");
 }

@@ -65,8 +65,8 @@ static void psargs(struct sdump_ctx *ctx, struct chain *c, const struct process_
 
 	memset(out, 0, size);
 	if (ps->mm.arg_end <= ps->mm.arg_start ||
-	    !vma_list_find(&c->p[0].vmas, ps->mm.arg_start) ||
-	    chain_read_range(ctx, c, ps->mm.arg_start, out, len, true) < 0) {
+	    !sd_vma_list_find(&c->p[0].vmas, ps->mm.arg_start) ||
+	    sd_chain_read_range(ctx, c, ps->mm.arg_start, out, len, true) < 0) {
 		sdump_ctx_clear_error(ctx);
 		return;
 	}
@@ -196,7 +196,7 @@ SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 	uint64_t off;
 	int r;
 
-	r = chain_open(ctx, dir, &c);
+	r = sd_chain_open(ctx, dir, &c);
 	if (r < 0)
 		return r;
 	if (c.p[0].meta.kind != PASS_KIND_DUMP) {
@@ -204,7 +204,7 @@ SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 			    "image '%s' is a pre-dump: a core file needs a final dump (sdump dump)", dir);
 		goto out;
 	}
-	r = stateimg_read(ctx, &c.p[0].dir, &ps, &fs);
+	r = sd_stateimg_read(ctx, &c.p[0].dir, &ps, &fs);
 	if (r < 0)
 		goto out;
 	psz = c.p[0].meta.page_size;
@@ -253,18 +253,18 @@ SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 		};
 		off += v->end - v->start;
 	}
-	r = pwrite_all(out_fd, &eh, sizeof(eh), 0);
+	r = sd_pwrite_all(out_fd, &eh, sizeof(eh), 0);
 	if (r == 0)
-		r = pwrite_all(out_fd, ph, (nload + 1) * sizeof(*ph), sizeof(eh));
+		r = sd_pwrite_all(out_fd, ph, (nload + 1) * sizeof(*ph), sizeof(eh));
 	if (r == 0)
-		r = pwrite_all(out_fd, nb.p, nb.len, ph[0].p_offset);
+		r = sd_pwrite_all(out_fd, nb.p, nb.len, ph[0].p_offset);
 	for (size_t k = 1; r == 0 && k <= nload; k++) {
 		uint64_t a = ph[k].p_vaddr, end = a + ph[k].p_memsz, o = ph[k].p_offset;
-		uint64_t fend = file_end(vma_list_find(&c.p[0].vmas, a), psz);
+		uint64_t fend = file_end(sd_vma_list_find(&c.p[0].vmas, a), psz);
 
 		while (r == 0 && a < end) {
 			size_t n = (size_t)MIN(end - a, (uint64_t)CHUNK);
-			uint64_t next = chain_next_recorded(&c, a);
+			uint64_t next = sd_chain_next_recorded(&c, a);
 
 			/*
 			 * Nothing recorded in [a, next): zeros, or in a file mapping the
@@ -280,12 +280,12 @@ SDUMP_API int sdump_coredump(struct sdump_ctx *ctx, const char *dir, int out_fd)
 			}
 
 			/* unsaved pages of files that changed or vanished read as zeros */
-			r = chain_read_range(ctx, &c, a, buf, n, true);
+			r = sd_chain_read_range(ctx, &c, a, buf, n, true);
 			if (r < 0)
 				goto out;
 			/* zeros stay holes: reservations and fresh memory cost no disk */
-			if (!page_is_zero(buf, n))
-				r = pwrite_all(out_fd, buf, n, o);
+			if (!sd_page_is_zero(buf, n))
+				r = sd_pwrite_all(out_fd, buf, n, o);
 			a += n;
 			o += n;
 		}
@@ -298,8 +298,8 @@ out:
 	free(nb.p);
 	free(ph);
 	free(buf);
-	process_state_release(&ps);
-	files_state_release(&fs);
-	chain_release(&c);
+	sd_process_state_release(&ps);
+	sd_files_state_release(&fs);
+	sd_chain_release(&c);
 	return r;
 }

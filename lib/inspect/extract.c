@@ -24,7 +24,7 @@ static int check_range(struct sdump_ctx *ctx, const struct chain *c, uint64_t ad
 		return sd_errx(ctx, -ERANGE, "bad range 0x%" PRIx64 "+%" PRIu64, addr, len);
 	end = addr + len;
 	while (a < end) {
-		const struct vma *v = vma_list_find(vl, a);
+		const struct vma *v = sd_vma_list_find(vl, a);
 
 		if (!v)
 			return sd_errx(ctx, -ERANGE,
@@ -42,7 +42,7 @@ SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t add
 	uint8_t *buf = NULL;
 	int r;
 
-	r = chain_open(ctx, dir, &c);
+	r = sd_chain_open(ctx, dir, &c);
 	if (r < 0)
 		return r;
 	r = check_range(ctx, &c, addr, len);
@@ -56,10 +56,10 @@ SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t add
 	while (len > 0) {
 		size_t n = (size_t)MIN(len, (uint64_t)OUT_CHUNK);
 
-		r = chain_read_range(ctx, &c, addr, buf, n, false);
+		r = sd_chain_read_range(ctx, &c, addr, buf, n, false);
 		if (r < 0)
 			goto out;
-		r = write_all(out_fd, buf, n);
+		r = sd_write_all(out_fd, buf, n);
 		if (r < 0) {
 			r = sd_err(ctx, r, "cannot write the extracted memory");
 			goto out;
@@ -69,6 +69,6 @@ SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t add
 	}
 out:
 	free(buf);
-	chain_release(&c);
+	sd_chain_release(&c);
 	return r;
 }

@@ -44,8 +44,8 @@ SDUMP_API void sdump_image_info_free(struct sdump_image_info *info)
 	}
 	free(info->chain);
 	if (info->state) {
-		process_state_release(&info->state->ps);
-		files_state_release(&info->state->fs);
+		sd_process_state_release(&info->state->ps);
+		sd_files_state_release(&info->state->fs);
 		free(info->state);
 	}
 	free(info);
@@ -90,12 +90,12 @@ static int load_chain(struct sdump_ctx *ctx, const char *dir, struct sdump_image
 	struct chain c = { 0 };
 	int r;
 
-	r = chain_open(ctx, dir, &c);
+	r = sd_chain_open(ctx, dir, &c);
 	if (r < 0)
 		return r;
 	info->chain = calloc(c.n, sizeof(*info->chain));
 	if (!info->chain) {
-		chain_release(&c);
+		sd_chain_release(&c);
 		return sd_err(ctx, -ENOMEM, "cannot load image '%s'", dir);
 	}
 	for (size_t i = 0; i < c.n; i++) {
@@ -104,17 +104,17 @@ static int load_chain(struct sdump_ctx *ctx, const char *dir, struct sdump_image
 
 		s->dir = strdup(p->dir.path);
 		s->pass_id = strdup(p->meta.pass_id);
-		s->kind = strdup(pass_kind_name(p->meta.kind));
+		s->kind = strdup(sd_pass_kind_name(p->meta.kind));
 		s->tracker = strdup(p->meta.tracker);
 		s->time_start_ns = p->meta.time_start_ns;
 		s->stats = p->stats;
 		info->chain_len++;
 		if (!s->dir || !s->pass_id || !s->kind || !s->tracker) {
-			chain_release(&c);
+			sd_chain_release(&c);
 			return sd_err(ctx, -ENOMEM, "cannot load image '%s'", dir);
 		}
 	}
-	chain_release(&c);
+	sd_chain_release(&c);
 	return 0;
 }
 
@@ -131,34 +131,34 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 	info = calloc(1, sizeof(*info));
 	if (!info)
 		return -ENOMEM;
-	r = img_dir_open(ctx, dir, &p.dir);
+	r = sd_img_dir_open(ctx, dir, &p.dir);
 	if (r == 0)
-		r = passimg_read_inventory(ctx, &p.dir, &p.meta);
+		r = sd_passimg_read_inventory(ctx, &p.dir, &p.meta);
 	if (r == 0)
-		r = passimg_read_mm(ctx, &p.dir, m->page_size, &p.vmas);
+		r = sd_passimg_read_mm(ctx, &p.dir, m->page_size, &p.vmas);
 	if (r == 0)
-		r = pmimg_read(ctx, &p.dir, &p.pm);
+		r = sd_pmimg_read(ctx, &p.dir, &p.pm);
 	if (r == 0 && p.pm.page_size != m->page_size)
 		r = sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: page sizes differ", dir);
 	if (r == 0)
-		r = passimg_read_stats(ctx, &p.dir, &info->stats);
+		r = sd_passimg_read_stats(ctx, &p.dir, &info->stats);
 	if (r == 0)
-		r = pagestore_reader_open(ctx, &p.dir, p.pm.frames, p.pm.nframes, p.pm.frame_size,
+		r = sd_pagestore_reader_open(ctx, &p.dir, p.pm.frames, p.pm.nframes, p.pm.frame_size,
 					  p.pm.stream_bytes, p.pm.pages_file_size, &rd);
 	if (r == 0) {
-		r = pagestore_verify(ctx, &rd);
-		pagestore_reader_release(&rd);
+		r = sd_pagestore_verify(ctx, &rd);
+		sd_pagestore_reader_release(&rd);
 	}
 	/* the saved deleted files, every frame verified too */
 	if (r == 0)
-		r = ghost_set_read(ctx, &p.dir, &gs);
+		r = sd_ghost_set_read(ctx, &p.dir, &gs);
 	if (r == 0)
-		r = ghost_set_verify(ctx, &gs);
+		r = sd_ghost_set_verify(ctx, &gs);
 	if (r < 0)
 		goto out;
 	info->dir = strdup(dir);
 	info->format_version = m->format_version;
-	info->kind = strdup(pass_kind_name(m->kind));
+	info->kind = strdup(sd_pass_kind_name(m->kind));
 	info->pass_id = strdup(m->pass_id);
 	info->parent_pass_id = dup_or_null(m->parent_pass_id);
 	info->parent_path = dup_or_null(m->parent_path);
@@ -183,12 +183,12 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 		v->start = s->start;
 		v->end = s->end;
 		v->pgoff = s->pgoff;
-		vma_prot_str(s->prot, s->shared, v->prot);
+		sd_vma_prot_str(s->prot, s->shared, v->prot);
 		if (s->has_file_flags)
 			(void)snprintf(v->open, sizeof(v->open), "%s", s->file_flags == O_RDWR ? "rw" : "r");
 		v->deleted = s->deleted;
 		if (s->deleted && s->ghost) {
-			const struct ghost_file *g = ghost_set_find(&gs, s->ghost);
+			const struct ghost_file *g = sd_ghost_set_find(&gs, s->ghost);
 
 			if (!g) {
 				r = sd_errx(ctx, -EBADMSG,
@@ -214,7 +214,7 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 			r = sd_err(ctx, -ENOMEM, "cannot load image '%s'", dir);
 			goto out;
 		}
-		r = stateimg_read(ctx, &p.dir, &info->state->ps, &info->state->fs);
+		r = sd_stateimg_read(ctx, &p.dir, &info->state->ps, &info->state->fs);
 		if (r < 0)
 			goto out;
 	}
@@ -222,9 +222,9 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 	info = NULL;
 out:
 	sdump_image_info_free(info);
-	ghost_set_release(&gs);
-	img_dir_release(&p.dir);
-	vma_list_release(&p.vmas);
-	pmimg_release(&p.pm);
+	sd_ghost_set_release(&gs);
+	sd_img_dir_release(&p.dir);
+	sd_vma_list_release(&p.vmas);
+	sd_pmimg_release(&p.pm);
 	return r;
 }

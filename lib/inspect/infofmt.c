@@ -10,7 +10,7 @@
 #include "pstate.h"
 #include "util.h"
 
-void json_str(FILE *f, const char *s)
+void sd_json_str(FILE *f, const char *s)
 {
 	if (!s) {
 		fputs("null", f);
@@ -66,7 +66,7 @@ static void threads_json(FILE *out, const struct process_state *ps)
 		const uint8_t *xmm = (const uint8_t *)t->fpregs.xmm_space;
 
 		fprintf(out, "%s{\"tid\":%d,\"comm\":", i ? "," : "", t->tid);
-		json_str(out, t->comm);
+		sd_json_str(out, t->comm);
 		fprintf(out, ",\"regs\":{");
 		for (size_t r = 0; r < ARRAY_SIZE(reg_names); r++)
 			fprintf(out, "%s\"%s\":%llu", r ? "," : "", reg_names[r], (unsigned long long)regs[r]);
@@ -96,7 +96,7 @@ static void threads_json(FILE *out, const struct process_state *ps)
 			fprintf(out, "\"");
 		}
 		fprintf(out, "],\"xsave_size\":%zu", t->xsave_len);
-		attrs_thread_json(out, &t->attrs);
+		sd_attrs_thread_json(out, &t->attrs);
 		fputc('}', out);
 	}
 	fprintf(out, "]");
@@ -128,7 +128,7 @@ static void process_json(FILE *out, const struct process_state *ps)
 		",\"arg_end\":%" PRIu64 ",\"env_start\":%" PRIu64 ",\"env_end\":%" PRIu64 ",\"exe\":",
 		mm->start_code, mm->end_code, mm->start_data, mm->end_data, mm->start_brk, mm->brk,
 		mm->start_stack, mm->arg_start, mm->arg_end, mm->env_start, mm->env_end);
-	json_str(out, mm->exe);
+	sd_json_str(out, mm->exe);
 	fprintf(out, ",\"vdso\":%" PRIu64 ",\"vvar\":%" PRIu64 ",\"auxv_len\":%zu}", mm->vdso,
 		mm->vvar, mm->auxv_len);
 	fprintf(out, ",\"personality\":%u,\"rlimits\":[", ps->personality);
@@ -140,16 +140,16 @@ static void process_json(FILE *out, const struct process_state *ps)
 		fprintf(out, "%s{\"which\":%d,\"interval_us\":%" PRIu64 ",\"value_us\":%" PRIu64 "}",
 			i ? "," : "", i, ps->itimer_interval_us[i], ps->itimer_value_us[i]);
 	fprintf(out, "],\"umask\":%u,\"cwd\":", ps->umask);
-	json_str(out, ps->cwd);
+	sd_json_str(out, ps->cwd);
 	fprintf(out, ",\"root\":");
-	json_str(out, ps->root);
+	sd_json_str(out, ps->root);
 	fprintf(out, ",\"uid\":[%u,%u,%u,%u],\"gid\":[%u,%u,%u,%u],\"groups\":[", ps->uid[0],
 		ps->uid[1], ps->uid[2], ps->uid[3], ps->gid[0], ps->gid[1], ps->gid[2], ps->gid[3]);
 	for (size_t i = 0; i < ps->ngroups; i++)
 		fprintf(out, "%s%u", i ? "," : "", ps->groups[i]);
 	fprintf(out, "],\"thp_disabled\":%s,\"dumpable\":%d", ps->thp_disabled ? "true" : "false",
 		ps->dumpable);
-	attrs_process_json(out, &ps->attrs);
+	sd_attrs_process_json(out, &ps->attrs);
 	fputc('}', out);
 }
 
@@ -166,8 +166,8 @@ static void files_json(FILE *out, const struct files_state *fs)
 			if (fs->fds[k].has_pipe_data && fs->fds[k].ino == d->ino)
 				len = fs->fds[k].pipe_data_len;
 		fprintf(out, "%s{\"fd\":%d,\"kind\":\"%s\",\"path\":", i ? "," : "", d->fd,
-			fd_kind_name(d->kind));
-		json_str(out, d->path);
+			sd_fd_kind_name(d->kind));
+		sd_json_str(out, d->path);
 		fprintf(out, ",\"flags\":%u,\"pos\":%" PRIu64 ",\"pipe_id\":%" PRIu64
 			",\"pipe_data_len\":%zu}", d->flags, d->pos, pipe ? d->ino : 0, len);
 	}
@@ -177,19 +177,19 @@ static void files_json(FILE *out, const struct files_state *fs)
 SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FILE *out)
 {
 	fprintf(out, "{\"format_version\":%u,\"kind\":", in->format_version);
-	json_str(out, in->kind);
+	sd_json_str(out, in->kind);
 	fprintf(out, ",\"pass_id\":");
-	json_str(out, in->pass_id);
+	sd_json_str(out, in->pass_id);
 	fprintf(out, ",\"parent\":");
-	json_str(out, in->parent_path);
+	sd_json_str(out, in->parent_path);
 	fprintf(out, ",\"parent_pass_id\":");
-	json_str(out, in->parent_pass_id);
+	sd_json_str(out, in->parent_pass_id);
 	fprintf(out, ",\"pid\":%d,\"comm\":", (int)in->pid);
-	json_str(out, in->comm);
+	sd_json_str(out, in->comm);
 	fprintf(out, ",\"start_time\":%" PRIu64 ",\"tracker\":", in->start_time);
-	json_str(out, in->tracker);
+	sd_json_str(out, in->tracker);
 	fprintf(out, ",\"page_size\":%u,\"kernel\":", in->page_size);
-	json_str(out, in->kernel);
+	sd_json_str(out, in->kernel);
 	fprintf(out, ",\"time_start_ns\":%" PRIu64 ",\"time_end_ns\":%" PRIu64 ",\"stats\":",
 	       in->time_start_ns, in->time_end_ns);
 	stats_json(out, &in->stats);
@@ -199,12 +199,12 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 
 		fprintf(out, "%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"pgoff\":%" PRIu64 ",\"prot\":",
 		       i ? "," : "", v->start, v->end, v->pgoff);
-		json_str(out, v->prot);
+		sd_json_str(out, v->prot);
 		fprintf(out, ",\"path\":");
-		json_str(out, v->path);
+		sd_json_str(out, v->path);
 		fprintf(out, ",\"pages_data\":%" PRIu64 ",\"pages_parent\":%" PRIu64 ",\"open\":",
 		       v->pages_data, v->pages_parent);
-		json_str(out, v->open[0] ? v->open : NULL);
+		sd_json_str(out, v->open[0] ? v->open : NULL);
 		fprintf(out, ",\"deleted\":%s,\"ghost\":", v->deleted ? "true" : "false");
 		if (v->ghost_saved)
 			fprintf(out, "{\"size\":%" PRIu64 ",\"data_bytes\":%" PRIu64 "}}", v->ghost_size,
@@ -217,13 +217,13 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 		const struct sdump_pass_summary *c = &in->chain[i];
 
 		fprintf(out, "%s{\"dir\":", i ? "," : "");
-		json_str(out, c->dir);
+		sd_json_str(out, c->dir);
 		fprintf(out, ",\"pass_id\":");
-		json_str(out, c->pass_id);
+		sd_json_str(out, c->pass_id);
 		fprintf(out, ",\"kind\":");
-		json_str(out, c->kind);
+		sd_json_str(out, c->kind);
 		fprintf(out, ",\"tracker\":");
-		json_str(out, c->tracker);
+		sd_json_str(out, c->tracker);
 		fprintf(out, ",\"time_start_ns\":%" PRIu64 ",\"stats\":", c->time_start_ns);
 		stats_json(out, &c->stats);
 		fprintf(out, "}");
@@ -263,8 +263,8 @@ static void vma_notes(const struct sdump_vma_info *v, char *buf, size_t size)
 		(void)snprintf(buf, size, " [open %s]", v->open);
 		return;
 	}
-	fmt_size(sz, sizeof(sz), v->ghost_size);
-	fmt_size(data, sizeof(data), v->ghost_data);
+	sd_fmt_size(sz, sizeof(sz), v->ghost_size);
+	sd_fmt_size(data, sizeof(data), v->ghost_data);
 	if (v->ghost_saved)
 		(void)snprintf(buf, size, " [open %s; contents saved: %s, %s of data]",
 			       v->open[0] ? v->open : "?", sz, data);
@@ -298,8 +298,8 @@ SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, F
 		char date[32], on_disk[32], frozen[32], pages[32], tr[32], d[VIS_MAX];
 
 		fmt_date(date, sizeof(date), c->time_start_ns);
-		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
-		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
+		sd_fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
+		sd_fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
 		(void)snprintf(pages, sizeof(pages), "%" PRIu64 " pages", c->stats.pages_written);
 		fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", c->kind, date,
 			vis(tr, sizeof(tr), c->tracker), pages, on_disk, frozen, vis(d, sizeof(d), c->dir));
@@ -313,15 +313,15 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	char collect[32], copy[32], write[32], v1[VIS_MAX], v2[VIS_MAX];
 
 	fmt_date(when, sizeof(when), in->time_start_ns);
-	fmt_size(size, sizeof(size), s->bytes_written);
-	fmt_size(scanned, sizeof(scanned), s->pages_scanned * in->page_size);
-	fmt_size(written, sizeof(written), s->pages_written * in->page_size);
-	fmt_duration(total, sizeof(total), s->total_us);
-	fmt_duration(freeze, sizeof(freeze), s->freeze_us);
-	fmt_duration(seize, sizeof(seize), s->seize_us);
-	fmt_duration(collect, sizeof(collect), s->collect_us);
-	fmt_duration(copy, sizeof(copy), s->copy_us);
-	fmt_duration(write, sizeof(write), s->write_us);
+	sd_fmt_size(size, sizeof(size), s->bytes_written);
+	sd_fmt_size(scanned, sizeof(scanned), s->pages_scanned * in->page_size);
+	sd_fmt_size(written, sizeof(written), s->pages_written * in->page_size);
+	sd_fmt_duration(total, sizeof(total), s->total_us);
+	sd_fmt_duration(freeze, sizeof(freeze), s->freeze_us);
+	sd_fmt_duration(seize, sizeof(seize), s->seize_us);
+	sd_fmt_duration(collect, sizeof(collect), s->collect_us);
+	sd_fmt_duration(copy, sizeof(copy), s->copy_us);
+	sd_fmt_duration(write, sizeof(write), s->write_us);
 	fprintf(out, "image     %s\n", vis(v1, sizeof(v1), in->dir));
 	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
 	fprintf(out, "pass      %s\n", in->pass_id);
@@ -338,7 +338,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	if (s->live) {
 		char refreeze[32];
 
-		fmt_duration(refreeze, sizeof(refreeze), s->refreeze_us);
+		sd_fmt_duration(refreeze, sizeof(refreeze), s->refreeze_us);
 		fprintf(out, "live      %" PRIu64 " page%s copied frozen, the rest while running: %" PRIu64
 			" write fault%s served%s%s\n",
 			s->live_pages_frozen, s->live_pages_frozen == 1 ? "" : "s", s->live_faults,
@@ -355,8 +355,8 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		const struct sdump_pass_summary *c = &in->chain[i];
 		char on_disk[32], frozen[32];
 
-		fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
-		fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
+		sd_fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
+		sd_fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
 		fprintf(out, "  %-8s  %-10s %9" PRIu64 " written %9" PRIu64 " in parent %10s  frozen %9s  %s\n",
 		       c->kind, vis(v1, sizeof(v1), c->tracker), c->stats.pages_written,
 		       c->stats.pages_in_parent, on_disk, frozen, vis(v2, sizeof(v2), c->dir));
@@ -376,7 +376,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		}
 		fprintf(out, "files     %zu\n", fs->n);
 		for (size_t i = 0; i < fs->n; i++)
-			fprintf(out, "  %-4d %-5s %s\n", fs->fds[i].fd, fd_kind_name(fs->fds[i].kind),
+			fprintf(out, "  %-4d %-5s %s\n", fs->fds[i].fd, sd_fd_kind_name(fs->fds[i].kind),
 				vis(v1, sizeof(v1), fs->fds[i].path));
 	}
 	fprintf(out, "vmas      %zu\n", in->nr_vmas);
@@ -387,7 +387,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		char range[40], vsize[32], notes[128];
 
 		(void)snprintf(range, sizeof(range), "%012" PRIx64 "-%012" PRIx64, v->start, v->end);
-		fmt_size(vsize, sizeof(vsize), v->end - v->start);
+		sd_fmt_size(vsize, sizeof(vsize), v->end - v->start);
 		vma_notes(v, notes, sizeof(notes));
 		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s%s\n", range, v->prot, vsize,
 		       v->pages_data, v->pages_parent, vis(v1, sizeof(v1), v->path ? v->path : ""),

@@ -7,7 +7,7 @@
 #include "infofmt.h"
 #include "pattr.h"
 
-void attrs_thread_json(FILE *out, const struct attr_thread *a)
+void sd_attrs_thread_json(FILE *out, const struct attr_thread *a)
 {
 	char cpus[4096];
 
@@ -16,9 +16,9 @@ void attrs_thread_json(FILE *out, const struct attr_thread *a)
 		fprintf(out, "null");
 		return;
 	}
-	pattr_fmt_cpus(a->cpus, a->cpus_len, cpus, sizeof(cpus));
+	sd_pattr_fmt_cpus(a->cpus, a->cpus_len, cpus, sizeof(cpus));
 	fprintf(out, "{\"cpus\":");
-	json_str(out, cpus);
+	sd_json_str(out, cpus);
 	fprintf(out, ",\"pdeathsig\":%d,\"timerslack_ns\":%" PRIu64 ",\"timerslack_default_ns\":",
 		a->pdeathsig, a->timerslack_ns);
 	if (a->has_timerslack_default)
@@ -34,12 +34,12 @@ void attrs_thread_json(FILE *out, const struct attr_thread *a)
 		a->keepcaps ? "true" : "false", a->cpuid ? "true" : "false", a->sched_flags,
 		a->sched_runtime, a->sched_deadline, a->sched_period, a->util_min, a->util_max,
 		a->mempolicy);
-	pattr_fmt_cpus(a->mempolicy_nodes, a->mempolicy_nodes_len, cpus, sizeof(cpus));
-	json_str(out, cpus);
+	sd_pattr_fmt_cpus(a->mempolicy_nodes, a->mempolicy_nodes_len, cpus, sizeof(cpus));
+	sd_json_str(out, cpus);
 	fputc('}', out);
 }
 
-void attrs_process_json(FILE *out, const struct attr_process *a)
+void sd_attrs_process_json(FILE *out, const struct attr_process *a)
 {
 	fprintf(out, ",\"attrs\":");
 	if (!a->valid) {

@@ -7,7 +7,7 @@
 
 #include "pattr.h"
 
-int pattr_parse_autogroup(const char *buf, int *ret_nice)
+int sd_pattr_parse_autogroup(const char *buf, int *ret_nice)
 {
 	const char *p = strstr(buf, " nice ");
 	char *end;
@@ -23,7 +23,7 @@ int pattr_parse_autogroup(const char *buf, int *ret_nice)
 	return 0;
 }
 
-int pattr_status_value(const char *buf, const char *key, char *out, size_t size)
+int sd_pattr_status_value(const char *buf, const char *key, char *out, size_t size)
 {
 	size_t klen = strlen(key), n;
 	const char *p = buf;
@@ -54,7 +54,7 @@ static uint8_t byte_at(const uint8_t *m, size_t len, size_t i)
 	return i < len ? m[i] : 0;
 }
 
-bool pattr_cpus_subset(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+bool sd_pattr_cpus_subset(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	for (size_t i = 0; i < alen; i++)
 		if (a[i] & ~byte_at(b, blen, i))
@@ -62,13 +62,13 @@ bool pattr_cpus_subset(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
 	return true;
 }
 
-void pattr_cpus_minus(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *ret)
+void sd_pattr_cpus_minus(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *ret)
 {
 	for (size_t i = 0; i < alen; i++)
 		ret[i] = a[i] & (uint8_t)~byte_at(b, blen, i);
 }
 
-void pattr_fmt_cpus(const uint8_t *mask, size_t len, char *buf, size_t size)
+void sd_pattr_fmt_cpus(const uint8_t *mask, size_t len, char *buf, size_t size)
 {
 	size_t used = 0, ncpu = len * 8;
 	bool any = false;

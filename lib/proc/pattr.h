@@ -74,17 +74,17 @@ struct attr_process {
  *
  * The nice value of /proc/PID/autogroup text ("/autogroup-17 nice 0").
  */
-int pattr_parse_autogroup(const char *buf, int *ret_nice);
+int sd_pattr_parse_autogroup(const char *buf, int *ret_nice);
 /*
  * The value of the line "@key:" of /proc/PID/status text, blanks around it
  * dropped, into @out (cut to @size - 1 bytes); -ENOENT without the line.
  */
-int pattr_status_value(const char *buf, const char *key, char *out, size_t size);
+int sd_pattr_status_value(const char *buf, const char *key, char *out, size_t size);
 /* Whether CPU mask @a (@alen bytes) holds only CPUs of @b; missing bytes are zeros. */
-bool pattr_cpus_subset(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+bool sd_pattr_cpus_subset(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 /* The CPUs of @a that are not in @b, into @ret (room for @alen bytes). */
-void pattr_cpus_minus(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *ret);
+void sd_pattr_cpus_minus(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *ret);
 /* A CPU mask as a list, "0-3,8,10-11" ("none" when empty), cut to @size - 1 bytes. */
-void pattr_fmt_cpus(const uint8_t *mask, size_t len, char *buf, size_t size);
+void sd_pattr_fmt_cpus(const uint8_t *mask, size_t len, char *buf, size_t size);
 
 #endif /* SDUMP_PATTR_H */

@@ -97,7 +97,7 @@ static int parse_line(const char *line, size_t len, struct vma *ret)
 	return 0;
 }
 
-int proc_parse_maps(const char *buf, struct vma_list *ret_list)
+int sd_proc_parse_maps(const char *buf, struct vma_list *ret_list)
 {
 	struct vma_list l = { 0 };
 	const char *p = buf;
@@ -138,14 +138,14 @@ next:
 	}
 	free(line);
 	if (r < 0) {
-		vma_list_release(&l);
+		sd_vma_list_release(&l);
 		return r;
 	}
 	*ret_list = l;
 	return 0;
 }
 
-void vma_list_release(struct vma_list *l)
+void sd_vma_list_release(struct vma_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i].path);
@@ -153,7 +153,7 @@ void vma_list_release(struct vma_list *l)
 	l->n = l->cap = 0;
 }
 
-const struct vma *vma_list_find(const struct vma_list *l, uint64_t addr)
+const struct vma *sd_vma_list_find(const struct vma_list *l, uint64_t addr)
 {
 	size_t lo = 0, hi = l->n;
 
@@ -170,7 +170,7 @@ const struct vma *vma_list_find(const struct vma_list *l, uint64_t addr)
 	return NULL;
 }
 
-void vma_prot_str(uint32_t prot, bool shared, char out[5])
+void sd_vma_prot_str(uint32_t prot, bool shared, char out[5])
 {
 	out[0] = (prot & PROT_READ) ? 'r' : '-';
 	out[1] = (prot & PROT_WRITE) ? 'w' : '-';
@@ -179,7 +179,7 @@ void vma_prot_str(uint32_t prot, bool shared, char out[5])
 	out[4] = '\0';
 }
 
-int proc_stat_fields(const char *buf, uint64_t *f, int max)
+int sd_proc_stat_fields(const char *buf, uint64_t *f, int max)
 {
 	const char *p = strrchr(buf, ')');
 	int i = 3;
@@ -208,10 +208,10 @@ int proc_stat_fields(const char *buf, uint64_t *f, int max)
 	return i;
 }
 
-int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time)
+int sd_proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time)
 {
 	uint64_t f[23];
-	int n = proc_stat_fields(buf, f, 23);
+	int n = sd_proc_stat_fields(buf, f, 23);
 
 	if (n < 23)
 		return -EBADMSG;
@@ -220,7 +220,7 @@ int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time)
 	return 0;
 }
 
-void proc_parse_comm(const char *buf, char out[16])
+void sd_proc_parse_comm(const char *buf, char out[16])
 {
 	size_t n = strcspn(buf, "\n");
 
@@ -230,7 +230,7 @@ void proc_parse_comm(const char *buf, char out[16])
 	out[n] = '\0';
 }
 
-int proc_parse_status_tgid(const char *buf, pid_t *ret_tgid)
+int sd_proc_parse_status_tgid(const char *buf, pid_t *ret_tgid)
 {
 	const char *p = strstr(buf, "\nTgid:");
 	long v;
@@ -245,7 +245,7 @@ int proc_parse_status_tgid(const char *buf, pid_t *ret_tgid)
 	return 0;
 }
 
-int proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags)
+int sd_proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags)
 {
 	const char *p = strstr(buf, "pos:"), *f = strstr(buf, "flags:");
 
@@ -256,7 +256,7 @@ int proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags)
 	return 0;
 }
 
-bool proc_parse_anon_link(const char *link, char ret_name[PROC_ANON_NAME_MAX])
+bool sd_proc_parse_anon_link(const char *link, char ret_name[PROC_ANON_NAME_MAX])
 {
 	const char *a;
 
@@ -268,7 +268,7 @@ bool proc_parse_anon_link(const char *link, char ret_name[PROC_ANON_NAME_MAX])
 	return true;
 }
 
-int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo)
+int sd_proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo)
 {
 	uint64_t v[2] = { 0, 0 };
 	int digits = 0;
@@ -296,7 +296,7 @@ int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo)
 	return 0;
 }
 
-int proc_parse_status_ids(const char *buf, const char *key, uint32_t *out, size_t max,
+int sd_proc_parse_status_ids(const char *buf, const char *key, uint32_t *out, size_t max,
 			  size_t *ret_n)
 {
 	const char *p = strstr(buf, key);
@@ -319,7 +319,7 @@ int proc_parse_status_ids(const char *buf, const char *key, uint32_t *out, size_
 	return 0;
 }
 
-int proc_parse_status_umask(const char *buf, uint32_t *ret_umask)
+int sd_proc_parse_status_umask(const char *buf, uint32_t *ret_umask)
 {
 	const char *p = strstr(buf, "\nUmask:");
 	unsigned long v;
@@ -334,7 +334,7 @@ int proc_parse_status_umask(const char *buf, uint32_t *ret_umask)
 	return 0;
 }
 
-int proc_parse_limit_soft(const char *buf, const char *name, uint64_t *ret_soft)
+int sd_proc_parse_limit_soft(const char *buf, const char *name, uint64_t *ret_soft)
 {
 	const char *p = strstr(buf, name);
 	unsigned long long v;

@@ -52,13 +52,13 @@ struct vma_list {
  * with @deleted set; a memfd, shared anonymous memory and SysV shm, which
  * show as deleted files too, are not.
  */
-int proc_parse_maps(const char *buf, struct vma_list *ret_list);
-void vma_list_release(struct vma_list *l);
+int sd_proc_parse_maps(const char *buf, struct vma_list *ret_list);
+void sd_vma_list_release(struct vma_list *l);
 /* The VMA containing @addr, or NULL. The list is sorted, as /proc gives it. */
-const struct vma *vma_list_find(const struct vma_list *l, uint64_t addr);
+const struct vma *sd_vma_list_find(const struct vma_list *l, uint64_t addr);
 
 /* "rw-p" for a VMA; @out has room for 5 bytes. */
-void vma_prot_str(uint32_t prot, bool shared, char out[5]);
+void sd_vma_prot_str(uint32_t prot, bool shared, char out[5]);
 
 /*
  * The fields of /proc/PID/stat after the comm, into @f[3] up to @f[max - 1],
@@ -66,20 +66,20 @@ void vma_prot_str(uint32_t prot, bool shared, char out[5]);
  * may hold anything, including ") ": parsing starts at the last ')'. Returns
  * the number of the first field not read (so 53 when all 52 were), -EBADMSG.
  */
-int proc_stat_fields(const char *buf, uint64_t *f, int max);
+int sd_proc_stat_fields(const char *buf, uint64_t *f, int max);
 /* The state letter (field 3) and the start time (field 22, clock ticks since boot). */
-int proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time);
+int sd_proc_parse_stat(const char *buf, char *ret_state, uint64_t *ret_start_time);
 
 /* Process name from /proc/PID/comm text without the newline, into @out (16 bytes). */
-void proc_parse_comm(const char *buf, char out[16]);
+void sd_proc_parse_comm(const char *buf, char out[16]);
 
 /* The Tgid: line of /proc/PID/status. */
-int proc_parse_status_tgid(const char *buf, pid_t *ret_tgid);
+int sd_proc_parse_status_tgid(const char *buf, pid_t *ret_tgid);
 /*
  * /proc/PID/fdinfo/N: the offset ("pos:", decimal) and the open flags
  * ("flags:", octal, O_CLOEXEC included). -EBADMSG if either is missing.
  */
-int proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags);
+int sd_proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags);
 /*
  * A /proc/PID/fd/N link to an anonymous inode, "anon_inode:[eventfd]" or
  * "anon_inode:inotify": true, and its name without the brackets ("eventfd",
@@ -87,22 +87,22 @@ int proc_parse_fdinfo(const char *buf, uint64_t *ret_pos, uint32_t *ret_flags);
  * link, @ret_name untouched.
  */
 #define PROC_ANON_NAME_MAX 64
-bool proc_parse_anon_link(const char *link, char ret_name[PROC_ANON_NAME_MAX]);
+bool sd_proc_parse_anon_link(const char *link, char ret_name[PROC_ANON_NAME_MAX]);
 /* /proc/sys/kernel/random/boot_id "xxxxxxxx-xxxx-..." as two 64-bit halves. */
-int proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo);
+int sd_proc_parse_boot_id(const char *buf, uint64_t *ret_hi, uint64_t *ret_lo);
 
 /*
  * The numbers after @key ("\nUid:", "\nGroups:") of /proc/PID/status, at
  * most @max of them; how many in @ret_n (may be NULL). -EBADMSG without @key.
  */
-int proc_parse_status_ids(const char *buf, const char *key, uint32_t *out, size_t max,
+int sd_proc_parse_status_ids(const char *buf, const char *key, uint32_t *out, size_t max,
 			  size_t *ret_n);
 /* The Umask: line of /proc/PID/status (octal). */
-int proc_parse_status_umask(const char *buf, uint32_t *ret_umask);
+int sd_proc_parse_status_umask(const char *buf, uint32_t *ret_umask);
 /*
  * The soft limit of the line starting with @name ("Max open files") of
  * /proc/PID/limits; "unlimited" is UINT64_MAX.
  */
-int proc_parse_limit_soft(const char *buf, const char *name, uint64_t *ret_soft);
+int sd_proc_parse_limit_soft(const char *buf, const char *name, uint64_t *ret_soft);
 
 #endif /* SDUMP_PROC_H */

@@ -4,7 +4,7 @@
 
 #include "procfs.h"
 
-const char *proc_path(char buf[PROC_PATH_MAX], pid_t pid, const char *fmt, ...)
+const char *sd_proc_path(char buf[PROC_PATH_MAX], pid_t pid, const char *fmt, ...)
 {
 	va_list ap;
 	int n = snprintf(buf, PROC_PATH_MAX, "/proc/%d/", (int)pid);

@@ -19,14 +19,14 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_TTY] = "tty",
 };
 
-const char *fd_kind_name(enum fd_kind k)
+const char *sd_fd_kind_name(enum fd_kind k)
 {
 	if ((unsigned int)k > FDK_MAX || !fd_kind_names[k])
 		return "?";
 	return fd_kind_names[k];
 }
 
-void process_state_release(struct process_state *ps)
+void sd_process_state_release(struct process_state *ps)
 {
 	for (size_t i = 0; i < ps->nthreads; i++) {
 		free(ps->threads[i].xsave);
@@ -38,7 +38,7 @@ void process_state_release(struct process_state *ps)
 	ps->nthreads = 0;
 }
 
-void files_state_release(struct files_state *fs)
+void sd_files_state_release(struct files_state *fs)
 {
 	for (size_t i = 0; i < fs->n; i++) {
 		free(fs->fds[i].path);
@@ -48,7 +48,7 @@ void files_state_release(struct files_state *fs)
 	fs->n = 0;
 }
 
-int removed_dir_path(const char *link, size_t level, char *buf, size_t size)
+int sd_removed_dir_path(const char *link, size_t level, char *buf, size_t size)
 {
 	static const char suffix[] = " (deleted)";
 	size_t len = strlen(link), k = 0;

@@ -152,11 +152,11 @@ struct files_state {
 };
 
 /* Free what the structures own; both take zeroed or half-filled ones. */
-void process_state_release(struct process_state *ps);
-void files_state_release(struct files_state *fs);
+void sd_process_state_release(struct process_state *ps);
+void sd_files_state_release(struct files_state *fs);
 
 /* "file", "dir", ...: the name of kind @k, "?" for a value that is none. */
-const char *fd_kind_name(enum fd_kind k);
+const char *sd_fd_kind_name(enum fd_kind k);
 
 /*
  * The path of directory @level of a removed cwd or root whose /proc link
@@ -164,7 +164,7 @@ const char *fd_kind_name(enum fd_kind k);
  * up to "/" (PATH's number of components). -EINVAL when @link does not
  * end so, is not an absolute path of plain names, or has no such level.
  */
-int removed_dir_path(const char *link, size_t level, char *buf, size_t size);
+int sd_removed_dir_path(const char *link, size_t level, char *buf, size_t size);
 
 /* What sdump show keeps of a final dump (opaque in sdump.h). */
 struct sdump_image_state {

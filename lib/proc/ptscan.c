@@ -46,7 +46,7 @@ static uint64_t find_zero_pfn(size_t page_size)
 	return (pme & PME_PRESENT) ? pme & PME_PFN_MASK : 0;
 }
 
-int scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_written written)
+int sd_scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_written written)
 {
 	const char *env = getenv("SDUMP_NO_PAGEMAP_SCAN");
 
@@ -60,7 +60,7 @@ int scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_
 	return s->buf && s->pme_buf ? 0 : -ENOMEM;
 }
 
-void scanner_release(struct scanner *s)
+void sd_scanner_release(struct scanner *s)
 {
 	zfree(&s->buf);
 	zfree(&s->pme_buf);
@@ -73,7 +73,7 @@ void scanner_release(struct scanner *s)
  */
 #define SWP_TYPE_PTE_MARKER 31
 
-uint32_t scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero_pfn)
+uint32_t sd_scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero_pfn)
 {
 	uint32_t c = 0;
 
@@ -160,10 +160,10 @@ static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *
 
 	while (start < end) {
 		size_t want = MIN((size_t)READ_PAGES, (size_t)((end - start) / psz));
-		ssize_t n = fault_check(FAULT_PROCREAD);
+		ssize_t n = sd_fault_check(FAULT_PROCREAD);
 
 		if (n == 0)
-			n = pread_all(s->pagemap_fd, pme, want * sizeof(*pme),
+			n = sd_pread_all(s->pagemap_fd, pme, want * sizeof(*pme),
 				      (off_t)(start / psz * sizeof(*pme)));
 
 		if (n < 0)
@@ -172,12 +172,12 @@ static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *
 		if (n == 0)
 			return -EIO;
 		for (ssize_t i = 0; i < n;) {
-			uint32_t c = scan_pme_cats(pme[i], s->written, s->zero_pfn);
+			uint32_t c = sd_scan_pme_cats(pme[i], s->written, s->zero_pfn);
 			ssize_t j = i + 1;
 			struct scan_range r;
 			int e;
 
-			while (j < n && scan_pme_cats(pme[j], s->written, s->zero_pfn) == c)
+			while (j < n && sd_scan_pme_cats(pme[j], s->written, s->zero_pfn) == c)
 				j++;
 			if (c & (SC_PRESENT | SC_SWAPPED)) {
 				r = (struct scan_range){ start + (uint64_t)i * psz,
@@ -193,7 +193,7 @@ static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *
 	return 0;
 }
 
-int scanner_tracked(struct scanner *s, uint64_t start)
+int sd_scanner_tracked(struct scanner *s, uint64_t start)
 {
 	struct pm_scan_arg arg = {
 		.size = sizeof(arg),
@@ -207,7 +207,7 @@ int scanner_tracked(struct scanner *s, uint64_t start)
 	return errno == EPERM ? 0 : -errno;
 }
 
-int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data)
+int sd_scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data)
 {
 	if (s->use_ioctl)
 		return scan_ioctl(s, start, end, fn, data);

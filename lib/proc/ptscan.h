@@ -51,18 +51,18 @@ typedef int (*scan_fn)(void *data, const struct scan_range *r);
  * unless the environment has SDUMP_NO_PAGEMAP_SCAN=1 (to test the fallback).
  * SCAN_WRITTEN_UFFD_WP needs the ioctl: -EOPNOTSUPP without it.
  */
-int scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_written written);
-void scanner_release(struct scanner *s);
+int sd_scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_written written);
+void sd_scanner_release(struct scanner *s);
 
 /* Report the present or swapped pages of [start, end), in address order. */
-int scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data);
+int sd_scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data);
 /*
  * uffd-wp: 1 if the VMA holding @start is registered for async
  * write-protection (its writes are tracked), 0 if not, or -errno.
  */
-int scanner_tracked(struct scanner *s, uint64_t start);
+int sd_scanner_tracked(struct scanner *s, uint64_t start);
 
 /* Pure: categories of one pagemap entry under a way of tracking. */
-uint32_t scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero_pfn);
+uint32_t sd_scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero_pfn);
 
 #endif /* SDUMP_PTSCAN_H */

@@ -7,7 +7,7 @@
 #include "runs.h"
 #include "util.h"
 
-int run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
+int sd_run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
 		      bool in_parent)
 {
 	if (npages == 0)
@@ -28,24 +28,24 @@ int run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_
 	return 0;
 }
 
-int run_list_add(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size)
+int sd_run_list_add(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size)
 {
-	return run_list_add_kind(l, start, npages, page_size, false);
+	return sd_run_list_add_kind(l, start, npages, page_size, false);
 }
 
-void run_list_release(struct run_list *l)
+void sd_run_list_release(struct run_list *l)
 {
 	zfree(&l->r);
 	l->n = l->cap = 0;
 	l->pages = 0;
 }
 
-bool vma_kind_saved(enum vma_kind kind)
+bool sd_vma_kind_saved(enum vma_kind kind)
 {
 	return kind == VK_ANON || kind == VK_FILE || kind == VK_SHMEM || kind == VK_VDSO;
 }
 
-bool page_wanted(enum vma_kind kind, uint32_t cats)
+bool sd_page_wanted(enum vma_kind kind, uint32_t cats)
 {
 	/*
 	 * The shared zero page: a read of memory never written (or written and
@@ -73,7 +73,7 @@ bool page_wanted(enum vma_kind kind, uint32_t cats)
 	}
 }
 
-bool pme_wanted(enum vma_kind kind, uint64_t pme)
+bool sd_pme_wanted(enum vma_kind kind, uint64_t pme)
 {
-	return page_wanted(kind, scan_pme_cats(pme, SCAN_WRITTEN_ALL, 0));
+	return sd_page_wanted(kind, sd_scan_pme_cats(pme, SCAN_WRITTEN_ALL, 0));
 }

@@ -28,17 +28,17 @@ struct run_list {
 };
 
 /* Append a run to copy, merged with the last one when they touch. -ENOMEM. */
-int run_list_add(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size);
+int sd_run_list_add(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size);
 /* The same for a run to copy or (@in_parent) to record as unchanged. */
-int run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
+int sd_run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
 		      bool in_parent);
-void run_list_release(struct run_list *l);
+void sd_run_list_release(struct run_list *l);
 
-/* page_wanted() of one pagemap entry. */
-bool pme_wanted(enum vma_kind kind, uint64_t pme);
+/* sd_page_wanted() of one pagemap entry. */
+bool sd_pme_wanted(enum vma_kind kind, uint64_t pme);
 
 /* Whether pages of a VMA of this kind are ever saved. */
-bool vma_kind_saved(enum vma_kind kind);
+bool sd_vma_kind_saved(enum vma_kind kind);
 
 /*
  * Whether a pass saves a page with these scan categories (SC_* of scan.h)
@@ -47,6 +47,6 @@ bool vma_kind_saved(enum vma_kind kind);
  * longer the file's page, or swapped), the vdso. Never shared file pages
  * or vvar.
  */
-bool page_wanted(enum vma_kind kind, uint32_t cats);
+bool sd_page_wanted(enum vma_kind kind, uint32_t cats);
 
 #endif /* SDUMP_RUNS_H */

@@ -35,14 +35,14 @@ static int find_syscall_insn(struct sdump_ctx *ctx, struct injector *inj)
 	char path[PROC_PATH_MAX];
 	int r;
 
-	(void)proc_path(path, inj->pid, "maps");
-	r = read_file(AT_FDCWD, path, &maps, NULL);
+	(void)sd_proc_path(path, inj->pid, "maps");
+	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
-	r = proc_parse_maps(maps, &l);
+	r = sd_proc_parse_maps(maps, &l);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot parse '%s'", path);
-	(void)proc_path(path, inj->pid, "mem");
+	(void)sd_proc_path(path, inj->pid, "mem");
 	mem = open(path, O_RDONLY | O_CLOEXEC);
 	if (mem < 0) {
 		r = sd_err(ctx, -errno, "cannot open '%s'", path);
@@ -59,7 +59,7 @@ static int find_syscall_insn(struct sdump_ctx *ctx, struct injector *inj)
 				continue;
 			for (a = v->start; a < v->end && !inj->syscall_ip; a += sizeof(buf) - 1) {
 				size_t want = (size_t)MIN((uint64_t)sizeof(buf), v->end - a);
-				ssize_t n = pread_all(mem, buf, want, (off_t)a);
+				ssize_t n = sd_pread_all(mem, buf, want, (off_t)a);
 
 				for (ssize_t k = 0; k + 1 < n; k++) {
 					if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
@@ -75,11 +75,11 @@ static int find_syscall_insn(struct sdump_ctx *ctx, struct injector *inj)
 	r = inj->syscall_ip ? 0 : sd_errx(ctx, -ENOEXEC, "no syscall instruction found in pid %d", inj->pid);
 	pr_debug(ctx, "pid %d: syscall instruction at 0x%" PRIx64, inj->pid, inj->syscall_ip);
 out:
-	vma_list_release(&l);
+	sd_vma_list_release(&l);
 	return r;
 }
 
-int inject_wait_thread(pid_t tid, int *ret_status)
+int sd_inject_wait_thread(pid_t tid, int *ret_status)
 {
 	struct timespec pause = { 0, 20000 };
 
@@ -100,7 +100,7 @@ int inject_wait_thread(pid_t tid, int *ret_status)
 			(void)sched_yield();
 			continue;
 		}
-		if (i % 64 == 0 && seize_task_is_dead(tid))
+		if (i % 64 == 0 && sd_seize_task_is_dead(tid))
 			return -ESRCH;
 		(void)nanosleep(&pause, NULL);
 	}
@@ -120,7 +120,7 @@ static int step_to_syscall_stop(struct seized_thread *t, bool fault_point)
 		if ((fault_point && fault_fails(FAULT_PTRACE)) ||
 		    ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
 			return -errno;
-		r = inject_wait_thread(t->tid, &status);
+		r = sd_inject_wait_thread(t->tid, &status);
 		if (r < 0)
 			return r;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
@@ -146,7 +146,7 @@ static int restore_thread(struct seized_thread *t, const struct user_regs_struct
 	if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
 		return -errno;
 	for (;;) {
-		int r = inject_wait_thread(t->tid, &status);
+		int r = sd_inject_wait_thread(t->tid, &status);
 
 		if (r < 0)
 			return r;
@@ -165,7 +165,7 @@ static int restore_thread(struct seized_thread *t, const struct user_regs_struct
 	}
 }
 
-void inject_block_signals(sigset_t *ret_old)
+void sd_inject_block_signals(sigset_t *ret_old)
 {
 	sigset_t all;
 
@@ -173,7 +173,7 @@ void inject_block_signals(sigset_t *ret_old)
 	(void)pthread_sigmask(SIG_BLOCK, &all, ret_old);
 }
 
-void inject_unblock_signals(const sigset_t *old)
+void sd_inject_unblock_signals(const sigset_t *old)
 {
 	(void)pthread_sigmask(SIG_SETMASK, old, NULL);
 }
@@ -187,7 +187,7 @@ static struct seized_thread *pick_thread(struct seized *s)
 	return &s->t[0];
 }
 
-int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 		struct seized_thread *t, long nr, const long args[6], unsigned int flags,
 		long *ret_val)
 {
@@ -201,7 +201,7 @@ int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 		t = pick_thread(s);
 
 	if (fault_point) {
-		r = fault_check(FAULT_INJECT);
+		r = sd_fault_check(FAULT_INJECT);
 		if (r < 0) {
 			pr_debug(ctx, "thread %d: syscall %ld = %d (injected fault)", t->tid, nr, r);
 			*ret_val = r;
@@ -240,11 +240,11 @@ int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 	 * flag, but SIGUSR1, SIGPIPE, SIGALRM and the like kill by default).
 	 * Only SIGKILL can still land in this window; sdump(1) says what then.
 	 */
-	inject_block_signals(&oldmask);
+	sd_inject_block_signals(&oldmask);
 	if ((fault_point && fault_fails(FAULT_PTRACE)) ||
 	    ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0) {
 		r = -errno;
-		inject_unblock_signals(&oldmask);
+		sd_inject_unblock_signals(&oldmask);
 		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
 	}
 	r = step_to_syscall_stop(t, fault_point); /* entry */
@@ -253,7 +253,7 @@ int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 	if (r == 0 && ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
 		r = -errno;
 	e = restore_thread(t, &saved);
-	inject_unblock_signals(&oldmask);
+	sd_inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot run syscall %ld in thread %d", nr, t->tid);
 	if (e < 0)
@@ -263,24 +263,24 @@ int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 	return 0;
 }
 
-long inject_fd_limit(pid_t pid)
+long sd_inject_fd_limit(pid_t pid)
 {
 	_cleanup_free_ char *buf = NULL;
 	char path[PROC_PATH_MAX];
 	uint64_t soft;
 
-	if (read_file(AT_FDCWD, proc_path(path, pid, "limits"), &buf, NULL) < 0 ||
-	    proc_parse_limit_soft(buf, "Max open files", &soft) < 0)
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "limits"), &buf, NULL) < 0 ||
+	    sd_proc_parse_limit_soft(buf, "Max open files", &soft) < 0)
 		return 1024;
 	return (long)MIN(soft, (uint64_t)1 << 20);
 }
 
-int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+int sd_inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 		   struct seized_thread *t, int pidfd, const struct inject_fd_req *req,
 		   int *ret_fd, int *ret_target_fd)
 {
 	const bool keep = req->flags & INJECT_FD_KEEP, quiet = req->flags & INJECT_FD_QUIET;
-	const long limit = (req->flags & INJECT_FD_MOVE_HIGH) ? inject_fd_limit(inj->pid) : 0;
+	const long limit = (req->flags & INJECT_FD_MOVE_HIGH) ? sd_inject_fd_limit(inj->pid) : 0;
 	long fd, ign;
 	sigset_t oldmask;
 	int r, e, copy;
@@ -288,11 +288,11 @@ int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	assert(keep || !(req->flags & INJECT_FD_MOVE_HIGH));
 	/* not to stay in the target: from its creation to its close nothing may end us */
 	if (!keep)
-		inject_block_signals(&oldmask);
-	r = inject_call(ctx, inj, s, t, req->nr, req->args, 0, &fd);
+		sd_inject_block_signals(&oldmask);
+	r = sd_inject_call(ctx, inj, s, t, req->nr, req->args, 0, &fd);
 	if (r < 0 || fd < 0) {
 		if (!keep)
-			inject_unblock_signals(&oldmask);
+			sd_inject_unblock_signals(&oldmask);
 		if (r == 0)
 			*ret_fd = (int)fd;
 		return r;
@@ -303,15 +303,15 @@ int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 		long high;
 
 		/* the target holds two of them until the close: nothing may end us in between */
-		inject_block_signals(&oldmask);
-		r = inject_call(ctx, inj, s, t, SYS_fcntl, dup_args, 0, &high);
+		sd_inject_block_signals(&oldmask);
+		r = sd_inject_call(ctx, inj, s, t, SYS_fcntl, dup_args, 0, &high);
 		/*
 		 * Moved or not, the original goes: left low in the table, a kept
 		 * fd would not be found where it is looked for (the uffd-wp
 		 * tracker's, when its state file is lost).
 		 */
-		e = inject_call(ctx, inj, s, t, SYS_close, close_args, INJECT_UNDO, &ign);
-		inject_unblock_signals(&oldmask);
+		e = sd_inject_call(ctx, inj, s, t, SYS_close, close_args, INJECT_UNDO, &ign);
+		sd_inject_unblock_signals(&oldmask);
 		if (r == 0 && high < 0) {
 			r = (int)high;
 			if (!quiet)
@@ -331,8 +331,8 @@ int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 		const long close_args[6] = { fd };
 
 		/* closed in the target whatever happened: nothing of ours is left there */
-		e = inject_call(ctx, inj, s, t, SYS_close, close_args, INJECT_UNDO, &ign);
-		inject_unblock_signals(&oldmask);
+		e = sd_inject_call(ctx, inj, s, t, SYS_close, close_args, INJECT_UNDO, &ign);
+		sd_inject_unblock_signals(&oldmask);
 	}
 	if (r < 0)
 		return quiet ? r : sd_err(ctx, r, "cannot take the %s of pid %d", req->name, inj->pid);
@@ -346,7 +346,7 @@ int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	return 0;
 }
 
-int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
+int sd_inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
 {
 	/*
 	 * Write-only: under the personality READ_IMPLIES_EXEC a readable
@@ -359,44 +359,44 @@ int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seize
 	long addr;
 	int r;
 
-	r = inject_call(ctx, inj, s, NULL, SYS_mmap, args, 0, &addr);
+	r = sd_inject_call(ctx, inj, s, NULL, SYS_mmap, args, 0, &addr);
 	if (r < 0)
 		return r;
 	if (addr < 0 && addr > -4096)
 		return sd_err(ctx, (int)addr, "cannot map a scratch page in pid %d", inj->pid);
 	inj->scratch = (uint64_t)addr;
 	inj->scratch_len = len;
-	(void)proc_path(path, inj->pid, "mem");
+	(void)sd_proc_path(path, inj->pid, "mem");
 	inj->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (inj->mem_fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s'", path);
 	return 0;
 }
 
-int inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
+int sd_inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
 			size_t len)
 {
 	ssize_t n;
 
 	if (off + len > inj->scratch_len)
 		return -EINVAL;
-	n = fault_check(FAULT_PROCREAD);
+	n = sd_fault_check(FAULT_PROCREAD);
 	if (n == 0)
-		n = pread_all(inj->mem_fd, out, len, (off_t)(inj->scratch + off));
+		n = sd_pread_all(inj->mem_fd, out, len, (off_t)(inj->scratch + off));
 	if (n != (ssize_t)len)
 		return sd_err(ctx, n < 0 ? (int)n : -EIO, "cannot read the scratch page of pid %d",
 			      inj->pid);
 	return 0;
 }
 
-int inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s)
+int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s)
 {
 	const long args[6] = { (long)inj->scratch, (long)inj->scratch_len, 0, 0, 0, 0 };
 	long ret;
 	int r = 0;
 
 	if (inj->scratch) {
-		r = inject_call(ctx, inj, s, NULL, SYS_munmap, args, INJECT_UNDO, &ret);
+		r = sd_inject_call(ctx, inj, s, NULL, SYS_munmap, args, INJECT_UNDO, &ret);
 		if (r == 0 && ret < 0)
 			r = sd_err(ctx, (int)ret, "cannot unmap the scratch page of pid %d", inj->pid);
 		if (r == 0)

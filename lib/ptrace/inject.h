@@ -27,7 +27,7 @@ struct injector {
 	long ptrace_opts;	/* ptrace options to keep besides PTRACE_O_TRACESYSGOOD */
 };
 
-/* inject_call() flags */
+/* sd_inject_call() flags */
 enum inject_flags {
 	/*
 	 * The call undoes an earlier one (munmap of a mapping of ours, close
@@ -47,7 +47,7 @@ enum inject_flags {
  * signal-delivery-stop ends in an event stop: its signal is marked to be
  * sent again at detach (t->resend_sig).
  */
-int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 		struct seized_thread *t, long nr, const long args[6], unsigned int flags,
 		long *ret_val);
 
@@ -56,29 +56,29 @@ int inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
  * cannot be read). INJECT_FD_MOVE_HIGH puts an fd among the 16 numbers
  * below it, out of the way of the fds the program uses.
  */
-long inject_fd_limit(pid_t pid);
+long sd_inject_fd_limit(pid_t pid);
 
-/* inject_take_fd() flags */
+/* sd_inject_take_fd() flags */
 enum inject_fd_flags {
 	/* leave the fd in the target (else it is closed there once taken, whatever happened) */
 	INJECT_FD_KEEP = 1 << 0,
 	/*
 	 * with INJECT_FD_KEEP: move it first near the target's RLIMIT_NOFILE
-	 * (inject_fd_limit(), when that is above 64) with F_DUPFD_CLOEXEC;
+	 * (sd_inject_fd_limit(), when that is above 64) with F_DUPFD_CLOEXEC;
 	 * moved or not, the original is closed
 	 */
 	INJECT_FD_MOVE_HIGH = 1 << 1,
 	/*
 	 * no message of its own when the move or pidfd_getfd() fails (the
-	 * caller does without the fd); a failed injection keeps inject_call()'s
+	 * caller does without the fd); a failed injection keeps sd_inject_call()'s
 	 */
 	INJECT_FD_QUIET = 1 << 2,
 };
 
-/* An fd to make in the target, for inject_take_fd(). */
+/* An fd to make in the target, for sd_inject_take_fd(). */
 struct inject_fd_req {
 	const char *name;	/* what it is, for messages: "userfaultfd" */
-	long nr;		/* the system call that makes it, in thread @t (see inject_call()) */
+	long nr;		/* the system call that makes it, in thread @t (see sd_inject_call()) */
 	long args[6];
 	unsigned int flags;	/* INJECT_FD_* */
 };
@@ -91,14 +91,14 @@ struct inject_fd_req {
  * target holds an fd that is not to stay there, so that sdump cannot end
  * and leave it behind.
  *
- * As for inject_call(), the creating call's own failure, the kernel's answer
+ * As for sd_inject_call(), the creating call's own failure, the kernel's answer
  * in the target, is not an error here: *ret_fd is then that negative errno,
  * without a message, for the caller to say what it means. Returns -errno
  * when anything else fails (the injection, the move, pidfd_getfd), with a
  * message unless INJECT_FD_QUIET; nothing of ours is then left in the
  * target but a kept fd.
  */
-int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+int sd_inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 		   struct seized_thread *t, int pidfd, const struct inject_fd_req *req,
 		   int *ret_fd, int *ret_target_fd);
 
@@ -106,24 +106,24 @@ int inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
  * waitpid(@tid, __WALL) for a traced thread, that returns -ESRCH instead of
  * hanging when the thread is a zombie whose report waits on other threads.
  */
-int inject_wait_thread(pid_t tid, int *ret_status);
+int sd_inject_wait_thread(pid_t tid, int *ret_status);
 
 /*
  * Block every catchable signal of the calling thread around a window in
  * which a target is not as it was (registers, a mapping or an fd of ours),
  * so that no signal can end sdump in the middle; *ret_old for the unblock.
  */
-void inject_block_signals(sigset_t *ret_old);
-void inject_unblock_signals(const sigset_t *old);
+void sd_inject_block_signals(sigset_t *ret_old);
+void sd_inject_unblock_signals(const sigset_t *old);
 
 /*
  * A scratch area in the target for system calls that return data through
  * a pointer: mapped with an injected mmap, read with /proc/PID/mem, and
- * unmapped again with inject_scratch_unmap() before the target resumes.
+ * unmapped again with sd_inject_scratch_unmap() before the target resumes.
  */
-int inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len);
-int inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
+int sd_inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len);
+int sd_inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
 			size_t len);
-int inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
+int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
 
 #endif /* SDUMP_INJECT_H */

@@ -109,7 +109,7 @@ static int seize_new_threads(struct sdump_ctx *ctx, struct seized *s)
 	int added = 0, r = 0;
 	DIR *d;
 
-	(void)proc_path(path, s->pid, "task");
+	(void)sd_proc_path(path, s->pid, "task");
 	d = opendir(path);
 	if (!d)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -144,7 +144,7 @@ static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
 	char yama[160] = "";
 	int scope;
 
-	if (read_file(AT_FDCWD, "/proc/sys/kernel/yama/ptrace_scope", &buf, NULL) == 0 &&
+	if (sd_read_file(AT_FDCWD, "/proc/sys/kernel/yama/ptrace_scope", &buf, NULL) == 0 &&
 	    sscanf(buf, "%d", &scope) == 1)
 		(void)snprintf(yama, sizeof(yama),
 			       ", and with kernel.yama.ptrace_scope allowing it (it is %d here%s%s)",
@@ -155,19 +155,19 @@ static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
 		       pid, yama);
 }
 
-bool seize_task_is_dead(pid_t pid)
+bool sd_seize_task_is_dead(pid_t pid)
 {
 	_cleanup_free_ char *stat = NULL;
 	char path[PROC_PATH_MAX], state;
 	uint64_t start;
 
-	(void)proc_path(path, pid, "stat");
-	if (read_file(AT_FDCWD, path, &stat, NULL) < 0 || proc_parse_stat(stat, &state, &start) < 0)
+	(void)sd_proc_path(path, pid, "stat");
+	if (sd_read_file(AT_FDCWD, path, &stat, NULL) < 0 || sd_proc_parse_stat(stat, &state, &start) < 0)
 		return true;
 	return state == 'Z' || state == 'X';
 }
 
-int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
+int sd_seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 {
 	struct seized s = { .pid = pid };
 	int r;
@@ -182,9 +182,9 @@ int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 			break;
 	}
 	if (r < 0) {
-		seize_detach(ctx, &s, NULL);
+		sd_seize_detach(ctx, &s, NULL);
 		/* a process that is exiting refuses PTRACE_SEIZE with EPERM too: say what it is */
-		if (r == -ESRCH || (r == -EPERM && seize_task_is_dead(pid)))
+		if (r == -ESRCH || (r == -EPERM && sd_seize_task_is_dead(pid)))
 			return sd_errx(ctx, -ESRCH, "cannot seize pid %d: no such process", pid);
 		if (r == -EPERM)
 			return seize_eperm(ctx, pid);
@@ -195,7 +195,7 @@ int seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 	return 0;
 }
 
-void seize_detach(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us)
+void sd_seize_detach(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct seized_thread *t = &s->t[i];

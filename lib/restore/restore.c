@@ -4,12 +4,12 @@
  *
  * Driven from outside with ptrace rather than with a restorer blob loaded
  * into the new process (CRIU's way): every step is a system call injected
- * into the new process from here (rst_call.c), with the same machinery the
+ * into the new process from here (sd_rst_call.c), with the same machinery the
  * dump uses, so there is no second program to build, position-independently,
  * for each architecture, and every failure is seen and reported here. The
  * cost is a few hundred ptrace round trips, about a millisecond each at
  * worst, whatever the memory size; memory itself is written by a thread per
- * CPU, frame by frame (rst_fill.c).
+ * CPU, frame by frame (sd_rst_fill.c).
  *
  * Order matters:
  *  1. clone3(set_tid = PID) a child of ours, traced (PTRACE_O_EXITKILL: if
@@ -82,7 +82,7 @@ static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *f
 		va_start(ap, fmt);
 		(void)vsnprintf(what, sizeof(what), fmt, ap);
 		va_end(ap);
-		fmt_duration(d, sizeof(d), now - *t);
+		sd_fmt_duration(d, sizeof(d), now - *t);
 		/* sd_log, not pr_info: the line starts with "restore PID", as a pass's with its kind */
 		sd_log(r->ctx, SDUMP_LOG_INFO, "restore %d: %s %s (%s)", r->pid, step, d, what);
 	}
@@ -97,7 +97,7 @@ static int finish(struct rst *r)
 	int status;
 
 	for (size_t i = 1; i < r->seized.n; i++) {
-		rst_final_regs(&r->ps.threads[i], &regs);
+		sd_rst_final_regs(&r->ps.threads[i], &regs);
 		if (sd_ptrace(PTRACE_SETREGS, r->seized.t[i].tid, NULL, &regs) < 0)
 			return sd_err(r->ctx, -errno, "cannot set the registers of thread %d",
 				      r->seized.t[i].tid);
@@ -114,12 +114,12 @@ static int finish(struct rst *r)
 	for (int stop = 0; stop < 2;) {
 		if (sd_ptrace(PTRACE_SYSCALL, leader->tid, NULL, NULL) < 0)
 			return sd_err(r->ctx, -errno, "cannot resume pid %d", r->pid);
-		if (inject_wait_thread(leader->tid, &status) < 0 || !WIFSTOPPED(status))
+		if (sd_inject_wait_thread(leader->tid, &status) < 0 || !WIFSTOPPED(status))
 			return sd_errx(r->ctx, -ESRCH, "the restored pid %d died", r->pid);
 		if (WSTOPSIG(status) == (SIGTRAP | 0x80))
 			stop++;
 	}
-	rst_final_regs(&r->ps.threads[0], &regs);
+	sd_rst_final_regs(&r->ps.threads[0], &regs);
 	if (sd_ptrace(PTRACE_SETREGS, leader->tid, NULL, &regs) < 0)
 		return sd_err(r->ctx, -errno, "cannot set the registers of pid %d", r->pid);
 	for (size_t i = 0; i < r->seized.n; i++)
@@ -187,11 +187,11 @@ static int check_pids_free(struct rst *r)
 			char path[PROC_PATH_MAX];
 			uint64_t f[5];
 
-			e = read_file(AT_FDCWD, proc_path(path, r->ps.threads[i].tid, "stat"), &stat, NULL);
+			e = sd_read_file(AT_FDCWD, sd_proc_path(path, r->ps.threads[i].tid, "stat"), &stat, NULL);
 			if (e == -ENOENT || e == -ESRCH)
 				continue;
 			/* a zombie (or dying: X) waits for its parent; anything else holds the id */
-			if (e < 0 || proc_stat_fields(stat, f, 5) < 5 || (f[3] != 'Z' && f[3] != 'X'))
+			if (e < 0 || sd_proc_stat_fields(stat, f, 5) < 5 || (f[3] != 'Z' && f[3] != 'X'))
 				return sd_errx(r->ctx, -EEXIST, "cannot restore pid %d: %s %d is in use", r->pid,
 					       i ? "thread id" : "pid", r->ps.threads[i].tid);
 			zombie = r->ps.threads[i].tid;
@@ -219,13 +219,13 @@ static int run_restore(struct rst *r)
 	sigset_t oldmask;
 	int e;
 
-	e = chain_open(ctx, r->opts->dir, &r->chain);
+	e = sd_chain_open(ctx, r->opts->dir, &r->chain);
 	if (e < 0)
 		return e;
 	if (r->chain.p[0].meta.kind != PASS_KIND_DUMP)
 		return sd_errx(ctx, -EINVAL, "image '%s' is a pre-dump: only a final dump (sdump dump) can be restored",
 			       r->opts->dir);
-	e = stateimg_read(ctx, &r->chain.p[0].dir, &r->ps, &r->fs);
+	e = sd_stateimg_read(ctx, &r->chain.p[0].dir, &r->ps, &r->fs);
 	if (e < 0)
 		return e;
 	r->pid = r->ps.pid;
@@ -236,66 +236,66 @@ static int run_restore(struct rst *r)
 	if (e == 0)
 		e = check_pids_free(r);
 	if (e == 0)
-		e = rst_check_vma_files(r);
+		e = sd_rst_check_vma_files(r);
 	if (e == 0)
-		e = rst_check_files(r);
+		e = sd_rst_check_files(r);
 	if (e == 0)
-		e = rst_check_fs(r);
+		e = sd_rst_check_fs(r);
 	if (e == 0)
-		e = rst_prepare_ghosts(r);
+		e = sd_rst_prepare_ghosts(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
 		 r->chain.n == 1 ? "" : "es", r->ps.nthreads, r->ps.nthreads == 1 ? "" : "s",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
-	e = rst_start_child(r);
+	e = sd_rst_start_child(r);
 	if (e == 0)
-		e = rst_clear_address_space(r);
+		e = sd_rst_clear_address_space(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;
 	rst_step(r, "create", &t, "a traced child with pid %d, its address space emptied", r->pid);
-	e = rst_map_vmas(r);
+	e = sd_rst_map_vmas(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "map", &t, "%zu VMAs", r->chain.p[0].vmas.n);
-	e = rst_fill_memory(r);
+	e = sd_rst_fill_memory(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;
-	fmt_size(b, sizeof(b), r->fill.bytes);
+	sd_fmt_size(b, sizeof(b), r->fill.bytes);
 	rst_step(r, "memory", &t,
 		 "%s written, %" PRIu64 " pages (%" PRIu64 " by UFFDIO_COPY) from %zu frames, %u thread%s",
 		 b, r->fill.pages, r->fill.uffd_pages, r->fill.frames, r->fill.threads,
 		 r->fill.threads == 1 ? "" : "s");
-	e = rst_restore_mm(r);
+	e = sd_rst_restore_mm(r);
 	if (e == 0)
-		e = rst_restore_files(r);
+		e = sd_rst_restore_files(r);
 	if (e == 0)
-		e = rst_restore_process(r);
+		e = sd_rst_restore_process(r);
 	if (e == 0)
-		e = rst_restore_fs(r);
+		e = sd_rst_restore_fs(r);
 	if (e == 0)
-		e = rst_restore_attrs(r);
+		e = sd_rst_restore_attrs(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "process", &t, "mm fields, %zu fd%s, handlers, timers, limits, cwd and root",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
-	e = rst_create_threads(r);
+	e = sd_rst_create_threads(r);
 	for (size_t i = 0; e == 0 && i < r->seized.n; i++) {
-		e = rst_restore_thread_state(r, i);
+		e = sd_rst_restore_thread_state(r, i);
 		if (e == 0)
-			e = rst_restore_thread_attrs(r, i);
+			e = sd_rst_restore_thread_attrs(r, i);
 	}
 	if (e == 0)
-		e = rst_restore_shared_signals(r);
+		e = sd_rst_restore_shared_signals(r);
 	/* last: the threads above are made, and their state set, while we are privileged */
 	if (e == 0)
-		e = rst_restore_creds(r);
+		e = sd_rst_restore_creds(r);
 	if (e == 0)
-		e = rst_restore_attrs_last(r);
+		e = sd_rst_restore_attrs_last(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
@@ -307,9 +307,9 @@ static int run_restore(struct rst *r)
 	 * us before the last one is (their PTRACE_O_EXITKILL would then kill
 	 * the process that was all but restored).
 	 */
-	inject_block_signals(&oldmask);
+	sd_inject_block_signals(&oldmask);
 	e = finish(r);
-	inject_unblock_signals(&oldmask);
+	sd_inject_unblock_signals(&oldmask);
 	if (e < 0)
 		return e;
 	rst_step(r, "start", &t, "trampoline unmapped, detached");
@@ -347,10 +347,10 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
 		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
 	free(r.seized.t);
-	rst_ghosts_release(&r);
-	process_state_release(&r.ps);
-	files_state_release(&r.fs);
-	chain_release(&r.chain);
+	sd_rst_ghosts_release(&r);
+	sd_process_state_release(&r.ps);
+	sd_files_state_release(&r.fs);
+	sd_chain_release(&r.chain);
 	if (e < 0)
 		return e;
 	if (opts->detach) {

@@ -3,7 +3,7 @@
  * The steps of a restore, one file each (restore.c runs them in order), and
  * what they share: the restore in progress (struct rst) and the way every
  * step acts, a system call injected into the new process with its
- * arguments in the trampoline's data area (rst_call.c).
+ * arguments in the trampoline's data area (sd_rst_call.c).
  */
 #ifndef SDUMP_RESTORE_H
 #define SDUMP_RESTORE_H
@@ -48,98 +48,98 @@ struct rst {
 };
 
 /*
- * System call @nr in thread @t of the new process (rst_call: in the
+ * System call @nr in thread @t of the new process (sd_rst_call: in the
  * leader). A failure of the call is an error with a message; its result
  * goes to @ret (when not NULL) either way.
  */
-int rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
+int sd_rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
 		long a3, long a4, long a5, long *ret);
-int rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
+int sd_rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
 	     long *ret);
 /* The same in the leader, a failure of the call returned without a message (the caller says it). */
-int rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
+int sd_rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
 /* The same in thread @t. */
-int rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
+int sd_rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
 	       long *ret);
 
-int rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
+int sd_rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
 /* Put @len bytes in the trampoline's data area; their address in the new process. */
-int rst_data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr);
-int rst_data_str(struct rst *r, const char *s, uint64_t *ret_addr);
+int sd_rst_data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr);
+int sd_rst_data_str(struct rst *r, const char *s, uint64_t *ret_addr);
 /* The data area empty again, for the next call's arguments. */
-void rst_data_reset(struct rst *r);
+void sd_rst_data_reset(struct rst *r);
 /* openat(AT_FDCWD, @path, @flags) in the new process, with a message on failure. */
-int rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd);
+int sd_rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd);
 
 /* Steps 1 and 2 (rst_child.c): the traced child with the dumped PID; its address space emptied. */
-int rst_start_child(struct rst *r);
-int rst_clear_address_space(struct rst *r);
+int sd_rst_start_child(struct rst *r);
+int sd_rst_clear_address_space(struct rst *r);
 
 /*
- * Step 3 (rst_memory.c): memory. rst_check_vma_files before anything is
+ * Step 3 (rst_memory.c): memory. sd_rst_check_vma_files before anything is
  * made: every mapped file must be the one of the dump, as large as it was.
  */
-int rst_check_vma_files(struct rst *r);
-int rst_map_vmas(struct rst *r);
+int sd_rst_check_vma_files(struct rst *r);
+int sd_rst_map_vmas(struct rst *r);
 /*
  * Step 3, before anything is made (rst_ghost.c): a copy of each deleted
- * file the VMAs map, from the image. rst_ghost_path: the path by which
+ * file the VMAs map, from the image. sd_rst_ghost_path: the path by which
  * the new process opens the copy of ghost @id, and the copy's stat.
  */
-int rst_prepare_ghosts(struct rst *r);
-int rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct stat *ret_st);
-void rst_ghosts_release(struct rst *r);
-int rst_fill_memory(struct rst *r);
-int rst_restore_mm(struct rst *r);
+int sd_rst_prepare_ghosts(struct rst *r);
+int sd_rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct stat *ret_st);
+void sd_rst_ghosts_release(struct rst *r);
+int sd_rst_fill_memory(struct rst *r);
+int sd_rst_restore_mm(struct rst *r);
 
 /*
- * Step 4 (rst_files.c): the fd table. rst_check_files before anything is
+ * Step 4 (rst_files.c): the fd table. sd_rst_check_files before anything is
  * made: every regular file an fd has open must be as it was.
  */
-int rst_check_files(struct rst *r);
-int rst_restore_files(struct rst *r);
+int sd_rst_check_files(struct rst *r);
+int sd_rst_restore_files(struct rst *r);
 
 /*
  * Step 4 (rst_process.c): process-wide state; once every thread is there
  * and has its state, the signals queued for the whole process, then the
  * credentials of every thread, last.
  */
-int rst_restore_process(struct rst *r);
-int rst_restore_creds(struct rst *r);
-int rst_restore_shared_signals(struct rst *r);
+int sd_rst_restore_process(struct rst *r);
+int sd_rst_restore_creds(struct rst *r);
+int sd_rst_restore_shared_signals(struct rst *r);
 
 /*
  * Step 4 (rst_fs.c): the working and root directories, a removed one made,
  * entered and removed again; after them no path of the new process may be
- * used (it may be in another root). rst_check_fs before anything is made:
+ * used (it may be in another root). sd_rst_check_fs before anything is made:
  * a removed directory's path must be free, its parent there.
  */
-int rst_check_fs(struct rst *r);
-int rst_restore_fs(struct rst *r);
+int sd_rst_check_fs(struct rst *r);
+int sd_rst_restore_fs(struct rst *r);
 
 /*
  * Steps 5 and 6 (rst_threads.c): every other thread made from the leader;
- * the state of thread @i of the image given back to it. rst_final_regs:
+ * the state of thread @i of the image given back to it. sd_rst_final_regs:
  * the registers a thread resumes with.
  */
-int rst_create_threads(struct rst *r);
-int rst_restore_thread_state(struct rst *r, size_t i);
-void rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
+int sd_rst_create_threads(struct rst *r);
+int sd_rst_restore_thread_state(struct rst *r, size_t i);
+void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
 
 /*
- * The attributes (rst_attrs.c). rst_attrs_child_slack: before the clone3 of
+ * The attributes (rst_attrs.c). sd_rst_attrs_child_slack: before the clone3 of
  * the leader, our timer slack becomes its default (ours returned, for
- * rst_attrs_child_slack_done after it); rst_attrs_before_clone: the same
- * in the leader before it makes thread @i. rst_restore_attrs: the
+ * sd_rst_attrs_child_slack_done after it); sd_rst_attrs_before_clone: the same
+ * in the leader before it makes thread @i. sd_rst_restore_attrs: the
  * process's, after the credentials; rst_restore_thread_attrs: thread @i's,
- * after rst_restore_thread_state; rst_restore_attrs_last: once every
+ * after sd_rst_restore_thread_state; sd_rst_restore_attrs_last: once every
  * thread exists, just before the start.
  */
-long rst_attrs_child_slack(struct rst *r);
-void rst_attrs_child_slack_done(long ours);
-int rst_attrs_before_clone(struct rst *r, size_t i);
-int rst_restore_attrs(struct rst *r);
-int rst_restore_thread_attrs(struct rst *r, size_t i);
-int rst_restore_attrs_last(struct rst *r);
+long sd_rst_attrs_child_slack(struct rst *r);
+void sd_rst_attrs_child_slack_done(long ours);
+int sd_rst_attrs_before_clone(struct rst *r, size_t i);
+int sd_rst_restore_attrs(struct rst *r);
+int sd_rst_restore_thread_attrs(struct rst *r, size_t i);
+int sd_rst_restore_attrs_last(struct rst *r);
 
 #endif /* SDUMP_RESTORE_H */

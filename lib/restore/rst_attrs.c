@@ -50,7 +50,7 @@ static uint64_t default_slack(const struct attr_thread *a)
 	return a->has_timerslack_default ? a->timerslack_default_ns : SLACK_KERNEL_DEFAULT;
 }
 
-long rst_attrs_child_slack(struct rst *r)
+long sd_rst_attrs_child_slack(struct rst *r)
 {
 	const struct attr_thread *a = &r->ps.threads[0].attrs;
 	long ours = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
@@ -66,13 +66,13 @@ long rst_attrs_child_slack(struct rst *r)
 	return ours;
 }
 
-void rst_attrs_child_slack_done(long ours)
+void sd_rst_attrs_child_slack_done(long ours)
 {
 	if (ours > 0)
 		(void)prctl(PR_SET_TIMERSLACK, ours, 0, 0, 0);
 }
 
-int rst_attrs_before_clone(struct rst *r, size_t i)
+int sd_rst_attrs_before_clone(struct rst *r, size_t i)
 {
 	const struct attr_thread *a = &r->ps.threads[i].attrs;
 	uint64_t d = default_slack(a);
@@ -86,7 +86,7 @@ int rst_attrs_before_clone(struct rst *r, size_t i)
 			r->ps.threads[i].tid, SLACK_KERNEL_DEFAULT);
 		d = SLACK_KERNEL_DEFAULT;
 	}
-	e = rst_try(r, SYS_prctl, PR_SET_TIMERSLACK, (long)d, 0, &v);
+	e = sd_rst_try(r, SYS_prctl, PR_SET_TIMERSLACK, (long)d, 0, &v);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot set the timer slack of pid %d for its thread %d", r->pid,
 			      r->ps.threads[i].tid);
@@ -104,10 +104,10 @@ static int write_proc(struct rst *r, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fd = open(proc_path(path, r->pid, "%s", name), O_WRONLY | O_CLOEXEC);
+	fd = open(sd_proc_path(path, r->pid, "%s", name), O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	e = write_all(fd, buf, (size_t)n);
+	e = sd_write_all(fd, buf, (size_t)n);
 	(void)close(fd);
 	return e;
 }
@@ -115,7 +115,7 @@ static int write_proc(struct rst *r, const char *name, const char *fmt, ...)
 static int read_own_int(const char *path, long *ret)
 {
 	_cleanup_free_ char *buf = NULL;
-	int e = read_file(AT_FDCWD, path, &buf, NULL);
+	int e = sd_read_file(AT_FDCWD, path, &buf, NULL);
 
 	if (e == 0)
 		*ret = strtol(buf, NULL, 10);
@@ -144,7 +144,7 @@ static int restore_membarrier(struct rst *r, const struct attr_process *a)
 	if (!a->membarrier)
 		return 0;
 	/* the new process inherited ours: none, but look */
-	e = rst_try(r, SYS_membarrier, SDUMP_MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0, &cur);
+	e = sd_rst_try(r, SYS_membarrier, SDUMP_MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0, &cur);
 	if (e < 0 && e != -EINVAL)
 		return sd_err(r->ctx, e, "cannot read the membarrier registrations of pid %d", r->pid);
 	for (int bit = 0; bit < 31; bit++) {
@@ -152,7 +152,7 @@ static int restore_membarrier(struct rst *r, const struct attr_process *a)
 
 		if (!(a->membarrier & cmd) || (cur & cmd))
 			continue;
-		e = rst_try(r, SYS_membarrier, cmd, 0, 0, &v);
+		e = sd_rst_try(r, SYS_membarrier, cmd, 0, 0, &v);
 		if (e < 0)
 			return sd_err(r->ctx, e, "cannot register pid %d for membarrier command 0x%lx again",
 				      r->pid, cmd);
@@ -163,14 +163,14 @@ static int restore_membarrier(struct rst *r, const struct attr_process *a)
 static int restore_memory_merge(struct rst *r, const struct attr_process *a)
 {
 	long cur = 0;
-	int e = rst_try(r, SYS_prctl, PR_GET_MEMORY_MERGE, 0, 0, &cur);
+	int e = sd_rst_try(r, SYS_prctl, PR_GET_MEMORY_MERGE, 0, 0, &cur);
 
 	/* EINVAL: a kernel without KSM, where nothing merges */
 	if (e == -EINVAL && !a->memory_merge)
 		return 0;
 	if (e == 0 && cur == a->memory_merge)
 		return 0;
-	e = rst_try(r, SYS_prctl, PR_SET_MEMORY_MERGE, a->memory_merge, 0, &cur);
+	e = sd_rst_try(r, SYS_prctl, PR_SET_MEMORY_MERGE, a->memory_merge, 0, &cur);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot turn KSM merging of pid %d %s again (PR_SET_MEMORY_MERGE)",
 			      r->pid, a->memory_merge ? "on" : "off");
@@ -184,12 +184,12 @@ static int restore_xcomp_perm(struct rst *r, const struct attr_process *a)
 	long v;
 	int e;
 
-	rst_data_reset(r);
-	e = rst_data_put(r, &cur, sizeof(cur), &addr);
+	sd_rst_data_reset(r);
+	e = sd_rst_data_put(r, &cur, sizeof(cur), &addr);
 	if (e < 0)
 		return e;
-	e = rst_try(r, SYS_arch_prctl, ARCH_GET_XCOMP_PERM, (long)addr, 0, &v);
-	if (e == 0 && pread_all(r->mem_fd, &cur, sizeof(cur), (off_t)addr) != sizeof(cur))
+	e = sd_rst_try(r, SYS_arch_prctl, ARCH_GET_XCOMP_PERM, (long)addr, 0, &v);
+	if (e == 0 && sd_pread_all(r->mem_fd, &cur, sizeof(cur), (off_t)addr) != sizeof(cur))
 		e = -EIO;
 	if (e < 0 && e != -EINVAL)
 		return sd_err(r->ctx, e, "cannot read the XSAVE features permitted to pid %d", r->pid);
@@ -197,7 +197,7 @@ static int restore_xcomp_perm(struct rst *r, const struct attr_process *a)
 	for (int bit = 0; bit < 64 && missing; bit++) {
 		if (!(missing & (1ull << bit)))
 			continue;
-		e = rst_try(r, SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, bit, 0, &v);
+		e = sd_rst_try(r, SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, bit, 0, &v);
 		if (e < 0)
 			return sd_err(r->ctx, e,
 				      "cannot permit XSAVE feature %d to pid %d again (ARCH_REQ_XCOMP_PERM)",
@@ -220,10 +220,10 @@ static int restore_autogroup(struct rst *r, const struct attr_process *a)
 
 	if (!a->has_autogroup)
 		return 0;
-	e = read_file(AT_FDCWD, proc_path(path, r->pid, "autogroup"), &buf, NULL);
+	e = sd_read_file(AT_FDCWD, sd_proc_path(path, r->pid, "autogroup"), &buf, NULL);
 	if (e == -ENOENT)
 		return 0; /* a kernel without autogroups: nothing to read it back from */
-	if (e == 0 && pattr_parse_autogroup(buf, &cur) < 0)
+	if (e == 0 && sd_pattr_parse_autogroup(buf, &cur) < 0)
 		e = -EBADMSG;
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot read '%s'", path);
@@ -240,7 +240,7 @@ static int restore_autogroup(struct rst *r, const struct attr_process *a)
 	return 0;
 }
 
-int rst_restore_attrs(struct rst *r)
+int sd_rst_restore_attrs(struct rst *r)
 {
 	const struct attr_process *a = &r->ps.attrs;
 	long v;
@@ -256,7 +256,7 @@ int rst_restore_attrs(struct rst *r)
 		return sd_err(r->ctx, e, "cannot set the coredump_filter of pid %d", r->pid);
 	/* not inherited: the new process has none */
 	if (a->child_subreaper) {
-		e = rst_try(r, SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, &v);
+		e = sd_rst_try(r, SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, &v);
 		if (e < 0)
 			return sd_err(r->ctx, e, "cannot make pid %d a child subreaper again", r->pid);
 	}
@@ -267,9 +267,9 @@ int rst_restore_attrs(struct rst *r)
 		e = restore_xcomp_perm(r, a);
 	if (e == 0)
 		e = restore_autogroup(r, a);
-	/* rst_restore_process set it, without the flag of Linux 6.18 */
+	/* sd_rst_restore_process set it, without the flag of Linux 6.18 */
 	if (e == 0 && (a->thp_disable & PR_THP_DISABLE_EXCEPT_ADVISED)) {
-		e = rst_try(r, SYS_prctl, PR_SET_THP_DISABLE, 1, PR_THP_DISABLE_EXCEPT_ADVISED, &v);
+		e = sd_rst_try(r, SYS_prctl, PR_SET_THP_DISABLE, 1, PR_THP_DISABLE_EXCEPT_ADVISED, &v);
 		if (e < 0)
 			return sd_err(r->ctx, e, "cannot disable THP for pid %d again, except where advised",
 				      r->pid);
@@ -299,8 +299,8 @@ static int restore_affinity(struct rst *r, pid_t tid, const struct attr_thread *
 		n = get_affinity(tid, got);
 		if (n < 0)
 			return sd_err(r->ctx, (int)n, "cannot read the CPU affinity of thread %d", tid);
-		if (pattr_cpus_subset(a->cpus, a->cpus_len, got, (size_t)n) &&
-		    pattr_cpus_subset(got, (size_t)n, a->cpus, a->cpus_len))
+		if (sd_pattr_cpus_subset(a->cpus, a->cpus_len, got, (size_t)n) &&
+		    sd_pattr_cpus_subset(got, (size_t)n, a->cpus, a->cpus_len))
 			return 0;
 	}
 	memset(all, 0xff, sizeof(all));
@@ -309,11 +309,11 @@ static int restore_affinity(struct rst *r, pid_t tid, const struct attr_thread *
 	n = get_affinity(tid, got);
 	if (n < 0)
 		return sd_err(r->ctx, (int)n, "cannot read the CPU affinity of thread %d", tid);
-	if (pattr_cpus_subset(got, (size_t)n, a->cpus, a->cpus_len))
+	if (sd_pattr_cpus_subset(got, (size_t)n, a->cpus, a->cpus_len))
 		return 0;
-	pattr_fmt_cpus(a->cpus, a->cpus_len, want, sizeof(want));
-	pattr_cpus_minus(a->cpus, a->cpus_len, got, (size_t)n, missing);
-	pattr_fmt_cpus(missing, a->cpus_len, miss, sizeof(miss));
+	sd_pattr_fmt_cpus(a->cpus, a->cpus_len, want, sizeof(want));
+	sd_pattr_cpus_minus(a->cpus, a->cpus_len, got, (size_t)n, missing);
+	sd_pattr_fmt_cpus(missing, a->cpus_len, miss, sizeof(miss));
 	return sd_errx(r->ctx, -EINVAL,
 		       "cannot restore the CPU affinity of thread %d (CPUs %s): CPUs %s are not online here or not in sdump's cpuset",
 		       tid, want, miss);
@@ -377,7 +377,7 @@ static int thread_call(struct rst *r, struct seized_thread *st, const char *what
 		       long a1, long a2, long *ret)
 {
 	long v;
-	int e = rst_try_in(r, st, nr, a0, a1, a2, ret ? ret : &v);
+	int e = sd_rst_try_in(r, st, nr, a0, a1, a2, ret ? ret : &v);
 
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot restore the %s of thread %d", what, st->tid);
@@ -433,16 +433,16 @@ static int restore_mempolicy(struct rst *r, struct seized_thread *st, const stru
 	uint64_t addr = 0;
 	int e = 0;
 
-	rst_data_reset(r);
+	sd_rst_data_reset(r);
 	if (a->mempolicy_nodes_len)
-		e = rst_data_put(r, a->mempolicy_nodes, a->mempolicy_nodes_len, &addr);
+		e = sd_rst_data_put(r, a->mempolicy_nodes, a->mempolicy_nodes_len, &addr);
 	if (e == 0)
 		e = thread_call(r, st, "memory policy", SYS_set_mempolicy, a->mempolicy, (long)addr,
 				a->mempolicy_nodes_len ? (long)a->mempolicy_nodes_len * 8 + 1 : 0, NULL);
 	return e;
 }
 
-int rst_restore_thread_attrs(struct rst *r, size_t i)
+int sd_rst_restore_thread_attrs(struct rst *r, size_t i)
 {
 	const struct thread_state *t = &r->ps.threads[i];
 	const struct attr_thread *a = &t->attrs;
@@ -492,7 +492,7 @@ int rst_restore_thread_attrs(struct rst *r, size_t i)
 	return restore_sched_attr(r, t);
 }
 
-int rst_restore_attrs_last(struct rst *r)
+int sd_rst_restore_attrs_last(struct rst *r)
 {
 	const struct attr_process *a = &r->ps.attrs;
 	long cur = 0;
@@ -501,7 +501,7 @@ int rst_restore_attrs_last(struct rst *r)
 	/*
 	 * The parent-death signal after the credentials, which clear it when
 	 * they change; in every thread, the leader's SIGKILL of its creation
-	 * (rst_start_child()) replaced by what it had.
+	 * (sd_rst_start_child()) replaced by what it had.
 	 */
 	for (size_t i = 0; i < r->seized.n; i++) {
 		const struct attr_thread *ta = &r->ps.threads[i].attrs;
@@ -515,9 +515,9 @@ int rst_restore_attrs_last(struct rst *r)
 		return 0;
 	/* Linux 6.16; EINVAL: no private futex hashes here, nor a size to read back */
 	if (a->futex_slots >= 0) {
-		e = rst_try(r, SYS_prctl, PR_FUTEX_HASH, PR_FUTEX_HASH_GET_SLOTS, 0, &cur);
+		e = sd_rst_try(r, SYS_prctl, PR_FUTEX_HASH, PR_FUTEX_HASH_GET_SLOTS, 0, &cur);
 		if (e == 0 && cur != a->futex_slots) {
-			e = rst_try(r, SYS_prctl, PR_FUTEX_HASH, PR_FUTEX_HASH_SET_SLOTS, a->futex_slots,
+			e = sd_rst_try(r, SYS_prctl, PR_FUTEX_HASH, PR_FUTEX_HASH_SET_SLOTS, a->futex_slots,
 				    &cur);
 			if (e < 0)
 				return sd_err(r->ctx, e, "cannot give pid %d its futex hash of %d slots again",
@@ -525,7 +525,7 @@ int rst_restore_attrs_last(struct rst *r)
 		}
 	}
 	if (a->mdwe) {
-		e = rst_try(r, SYS_prctl, PR_SET_MDWE, a->mdwe, 0, &cur);
+		e = sd_rst_try(r, SYS_prctl, PR_SET_MDWE, a->mdwe, 0, &cur);
 		if (e < 0)
 			return sd_err(r->ctx, e, "cannot deny write-execute memory to pid %d again (PR_SET_MDWE 0x%x)",
 				      r->pid, a->mdwe);

@@ -17,7 +17,7 @@
 #include "restore.h"
 #include "util.h"
 
-int rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2, long a3,
+int sd_rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2, long a3,
 		long a4, long a5, long *ret)
 {
 	const long args[6] = { a0, a1, a2, a3, a4, a5 };
@@ -26,9 +26,9 @@ int rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a
 
 	/* closing an fd of ours never fails: no fault point (fault.h) */
 	if (nr == SYS_close)
-		e = inject_call(r->ctx, &r->inj, NULL, t, nr, args, INJECT_UNDO, &v);
+		e = sd_inject_call(r->ctx, &r->inj, NULL, t, nr, args, INJECT_UNDO, &v);
 	else
-		e = inject_call(r->ctx, &r->inj, NULL, t, nr, args, 0, &v);
+		e = sd_inject_call(r->ctx, &r->inj, NULL, t, nr, args, 0, &v);
 	if (e < 0)
 		return e;
 	if (ret)
@@ -38,20 +38,20 @@ int rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a
 	return 0;
 }
 
-int rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
+int sd_rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
 	     long *ret)
 {
-	return rst_call_in(r, &r->seized.t[0], nr, a0, a1, a2, a3, a4, a5, ret);
+	return sd_rst_call_in(r, &r->seized.t[0], nr, a0, a1, a2, a3, a4, a5, ret);
 }
 
-int rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
+int sd_rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
 	       long *ret)
 {
 	const long args[6] = { a0, a1, a2, 0, 0, 0 };
 	long v;
 	int e;
 
-	e = inject_call(r->ctx, &r->inj, NULL, t, nr, args, 0, &v);
+	e = sd_inject_call(r->ctx, &r->inj, NULL, t, nr, args, 0, &v);
 	if (e < 0)
 		return e;
 	if (v < 0 && v > -4096)
@@ -60,28 +60,28 @@ int rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1
 	return 0;
 }
 
-int rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret)
+int sd_rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret)
 {
-	return rst_try_in(r, &r->seized.t[0], nr, a0, a1, a2, ret);
+	return sd_rst_try_in(r, &r->seized.t[0], nr, a0, a1, a2, ret);
 }
 
-int rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len)
+int sd_rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len)
 {
-	int e = pwrite_all(r->mem_fd, buf, len, addr);
+	int e = sd_pwrite_all(r->mem_fd, buf, len, addr);
 
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot write the memory of pid %d at 0x%" PRIx64, r->pid, addr);
 	return 0;
 }
 
-int rst_data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr)
+int sd_rst_data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr)
 {
 	size_t off = TRAMP_DATA + ((r->data_used + 15) & ~(size_t)15);
 	int e;
 
 	if (off + len > TRAMP_STACK_TOP - 16384)
 		return sd_errx(r->ctx, -E2BIG, "restore: trampoline data full");
-	e = rst_mem_write(r, r->tramp + off, buf, len);
+	e = sd_rst_mem_write(r, r->tramp + off, buf, len);
 	if (e < 0)
 		return e;
 	r->data_used = off + len - TRAMP_DATA;
@@ -89,25 +89,25 @@ int rst_data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr)
 	return 0;
 }
 
-void rst_data_reset(struct rst *r)
+void sd_rst_data_reset(struct rst *r)
 {
 	r->data_used = 0;
 }
 
-int rst_data_str(struct rst *r, const char *s, uint64_t *ret_addr)
+int sd_rst_data_str(struct rst *r, const char *s, uint64_t *ret_addr)
 {
-	return rst_data_put(r, s, strlen(s) + 1, ret_addr);
+	return sd_rst_data_put(r, s, strlen(s) + 1, ret_addr);
 }
 
-int rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd)
+int sd_rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd)
 {
 	uint64_t a;
 	int e;
 
-	rst_data_reset(r);
-	e = rst_data_str(r, path, &a);
+	sd_rst_data_reset(r);
+	e = sd_rst_data_str(r, path, &a);
 	if (e == 0)
-		e = rst_try(r, SYS_openat, AT_FDCWD, (long)a, flags, ret_fd);
+		e = sd_rst_try(r, SYS_openat, AT_FDCWD, (long)a, flags, ret_fd);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot open '%s' in the restored pid %d", path, r->pid);
 	return 0;

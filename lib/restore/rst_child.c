@@ -52,7 +52,7 @@ static int pick_tramp(struct rst *r, uint64_t *ret)
 }
 
 /* The new process: a traced child of ours with the dumped PID. */
-int rst_start_child(struct rst *r)
+int sd_rst_start_child(struct rst *r)
 {
 	struct sdump_ctx *ctx = r->ctx;
 	pid_t tid = r->pid;
@@ -65,7 +65,7 @@ int rst_start_child(struct rst *r)
 	long child, slack;
 
 	/* the leader's default timer slack is our slack when we make it */
-	slack = rst_attrs_child_slack(r);
+	slack = sd_rst_attrs_child_slack(r);
 	pid_t self = getpid();
 
 	child = syscall(SYS_clone3, &args, sizeof(args));
@@ -73,7 +73,7 @@ int rst_start_child(struct rst *r)
 		/*
 		 * Until it is traced, only the parent-death signal ends it if
 		 * sdump dies (PTRACE_O_EXITKILL does once it is seized); the
-		 * restore sets the dumped one last (rst_restore_attrs_last()).
+		 * restore sets the dumped one last (sd_rst_restore_attrs_last()).
 		 */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != self)
@@ -82,7 +82,7 @@ int rst_start_child(struct rst *r)
 		for (;;)
 			pause();
 	}
-	rst_attrs_child_slack_done(slack);
+	sd_rst_attrs_child_slack_done(slack);
 	if (child < 0) {
 		if (errno == EEXIST)
 			return sd_errx(ctx, -EEXIST, "cannot restore pid %d: it is in use", r->pid);
@@ -109,7 +109,7 @@ int rst_start_child(struct rst *r)
 }
 
 /* Our own address space in the child goes; the trampoline and the vdso come. */
-int rst_clear_address_space(struct rst *r)
+int sd_rst_clear_address_space(struct rst *r)
 {
 	struct sdump_ctx *ctx = r->ctx;
 	uint8_t code[4096] = { 0x0f, 0x05, 0xcc };
@@ -119,7 +119,7 @@ int rst_clear_address_space(struct rst *r)
 	long ret;
 	int e;
 
-	r->mem_fd = open(proc_path(path, r->pid, "mem"), O_RDWR | O_CLOEXEC);
+	r->mem_fd = open(sd_proc_path(path, r->pid, "mem"), O_RDWR | O_CLOEXEC);
 	if (r->mem_fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s'", path);
 	e = pick_tramp(r, &tramp);
@@ -130,34 +130,34 @@ int rst_clear_address_space(struct rst *r)
 	 * after its exec, which clears it) every mapping made from here on
 	 * would be executable. The process's own comes back in step 4.
 	 */
-	e = rst_call(r, SYS_personality, 0, 0, 0, 0, 0, 0, NULL);
+	e = sd_rst_call(r, SYS_personality, 0, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return e;
 	/* our libc's syscall instruction still exists in the child: the injector finds one */
-	e = rst_call(r, SYS_mmap, (long)tramp, TRAMP_PAGES * 4096l, PROT_READ | PROT_WRITE | PROT_EXEC,
+	e = sd_rst_call(r, SYS_mmap, (long)tramp, TRAMP_PAGES * 4096l, PROT_READ | PROT_WRITE | PROT_EXEC,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0, &ret);
 	if (e < 0)
 		return e;
 	r->tramp = tramp;
-	e = rst_mem_write(r, tramp, code, sizeof(code));
+	e = sd_rst_mem_write(r, tramp, code, sizeof(code));
 	if (e < 0)
 		return e;
 	r->inj.syscall_ip = tramp;
 	/* the rseq area registered for the thread we forked lives in memory about to go */
 	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, r->pid, sizeof(rc), &rc) > 0 && rc.rseq_abi_pointer) {
-		e = rst_call(r, SYS_rseq, (long)rc.rseq_abi_pointer, rc.rseq_abi_size, 1 /* UNREGISTER */,
+		e = sd_rst_call(r, SYS_rseq, (long)rc.rseq_abi_pointer, rc.rseq_abi_size, 1 /* UNREGISTER */,
 			     rc.signature, 0, 0, NULL);
 		if (e < 0)
 			return e;
 	}
-	e = rst_call(r, SYS_munmap, 0x1000, (long)(tramp - 0x1000), 0, 0, 0, 0, NULL);
+	e = sd_rst_call(r, SYS_munmap, 0x1000, (long)(tramp - 0x1000), 0, 0, 0, 0, NULL);
 	if (e == 0)
-		e = rst_call(r, SYS_munmap, (long)(tramp + TRAMP_PAGES * 4096ull),
+		e = sd_rst_call(r, SYS_munmap, (long)(tramp + TRAMP_PAGES * 4096ull),
 			     (long)(TASK_TOP - tramp - TRAMP_PAGES * 4096ull), 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return e;
 	if (r->ps.mm.vvar) {
-		e = rst_call(r, SYS_arch_prctl, ARCH_MAP_VDSO_64, (long)r->ps.mm.vvar, 0, 0, 0, 0, &ret);
+		e = sd_rst_call(r, SYS_arch_prctl, ARCH_MAP_VDSO_64, (long)r->ps.mm.vvar, 0, 0, 0, 0, &ret);
 		if (e < 0)
 			return sd_errx(ctx, e, "cannot map the vdso of pid %d at 0x%" PRIx64, r->pid,
 				       r->ps.mm.vvar);

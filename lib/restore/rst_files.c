@@ -22,7 +22,7 @@
 #include "util.h"
 
 /* Before anything starts: every regular file an fd has open must be as it was. */
-int rst_check_files(struct rst *r)
+int sd_rst_check_files(struct rst *r)
 {
 	for (size_t i = 0; i < r->fs.n; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
@@ -46,9 +46,9 @@ static int place_fd(struct rst *r, long tmp, const struct fd_state *d)
 	int e = 0;
 
 	if (tmp != d->fd) {
-		e = rst_call(r, SYS_dup3, tmp, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
+		e = sd_rst_call(r, SYS_dup3, tmp, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
 			     NULL);
-		(void)rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
 	}
 	return e;
 }
@@ -65,9 +65,9 @@ static int seekable_open(struct rst *r, const struct fd_state *d, int flags, lon
 	long tmp, ign;
 	int e;
 
-	e = rst_open_in_child(r, d->path, flags, &tmp);
+	e = sd_rst_open_in_child(r, d->path, flags, &tmp);
 	if (e == 0)
-		e = rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
+		e = sd_rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
 	if (e == 0)
 		*ret_tmp = tmp;
 	return e;
@@ -90,7 +90,7 @@ static int chr_open(struct rst *r, size_t i, long *ret_tmp)
 {
 	const struct fd_state *d = &r->fs.fds[i];
 
-	return rst_open_in_child(r, d->path, fd_open_flags(d), ret_tmp);
+	return sd_rst_open_in_child(r, d->path, fd_open_flags(d), ret_tmp);
 }
 
 /* A FIFO, with the bytes that were in it. */
@@ -106,21 +106,21 @@ static int fifo_open(struct rst *r, size_t i, long *ret_tmp)
 	 * open at both ends while we write its bytes back and open it
 	 * the way it was (non-blocking, then the flags it had).
 	 */
-	e = rst_open_in_child(r, d->path, O_RDWR | O_NONBLOCK, &keep);
+	e = sd_rst_open_in_child(r, d->path, O_RDWR | O_NONBLOCK, &keep);
 	if (e == 0 && d->has_pipe_data && d->pipe_data_len) {
 		uint64_t a;
 
-		rst_data_reset(r);
-		e = rst_data_put(r, d->pipe_data, d->pipe_data_len, &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, d->pipe_data, d->pipe_data_len, &a);
 		if (e == 0)
-			e = rst_call(r, SYS_write, keep, (long)a, (long)d->pipe_data_len, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_write, keep, (long)a, (long)d->pipe_data_len, 0, 0, 0, NULL);
 	}
 	if (e == 0)
-		e = rst_open_in_child(r, d->path, flags | O_NONBLOCK, &tmp);
+		e = sd_rst_open_in_child(r, d->path, flags | O_NONBLOCK, &tmp);
 	if (e == 0)
-		e = rst_call(r, SYS_fcntl, tmp, F_SETFL, flags, 0, 0, 0, NULL);
+		e = sd_rst_call(r, SYS_fcntl, tmp, F_SETFL, flags, 0, 0, 0, NULL);
 	if (e == 0)
-		(void)rst_call(r, SYS_close, keep, 0, 0, 0, 0, 0, NULL);
+		(void)sd_rst_call(r, SYS_close, keep, 0, 0, 0, 0, 0, NULL);
 	if (e == 0)
 		*ret_tmp = tmp;
 	return e;
@@ -146,11 +146,11 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 			other = &fs->fds[k];
 	if (other)
 		return 0;
-	rst_data_reset(r);
-	e = rst_data_put(r, (int32_t[2]){ -1, -1 }, sizeof(pfd), &a);
+	sd_rst_data_reset(r);
+	e = sd_rst_data_put(r, (int32_t[2]){ -1, -1 }, sizeof(pfd), &a);
 	if (e == 0)
-		e = rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
-	if (e == 0 && pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
+		e = sd_rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
+	if (e == 0 && sd_pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
 		e = -EIO;
 	for (size_t k = i; e == 0 && k < fs->n; k++) {
 		const struct fd_state *p = &fs->fds[k];
@@ -161,22 +161,22 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 			continue;
 		/* pipe2 may have put an end where it belongs already */
 		if (end == p->fd)
-			e = rst_call(r, SYS_fcntl, p->fd, F_SETFD,
+			e = sd_rst_call(r, SYS_fcntl, p->fd, F_SETFD,
 				     (p->flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0, 0, 0, NULL);
 		else
-			e = rst_call(r, SYS_dup3, end, p->fd, (p->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
+			e = sd_rst_call(r, SYS_dup3, end, p->fd, (p->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
 				     0, 0, 0, NULL);
 		if (e == 0 && (p->flags & O_NONBLOCK))
-			e = rst_call(r, SYS_fcntl, p->fd, F_SETFL, O_NONBLOCK, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_fcntl, p->fd, F_SETFL, O_NONBLOCK, 0, 0, 0, NULL);
 	}
 	for (size_t k = i; e == 0 && k < fs->n; k++) {
 		const struct fd_state *p = &fs->fds[k];
 
 		if (p->kind == FDK_PIPE && p->ino == d->ino && p->has_pipe_data && p->pipe_data_len) {
-			rst_data_reset(r);
-			e = rst_data_put(r, p->pipe_data, p->pipe_data_len, &a);
+			sd_rst_data_reset(r);
+			e = sd_rst_data_put(r, p->pipe_data, p->pipe_data_len, &a);
 			if (e == 0)
-				e = rst_call(r, SYS_write, pfd[1], (long)a, (long)p->pipe_data_len,
+				e = sd_rst_call(r, SYS_write, pfd[1], (long)a, (long)p->pipe_data_len,
 					     0, 0, 0, NULL);
 		}
 	}
@@ -189,13 +189,13 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 			    fs->fds[m].ino == d->ino)
 				kept = true;
 		if (!kept)
-			(void)rst_call(r, SYS_close, pfd[k], 0, 0, 0, 0, 0, NULL);
+			(void)sd_rst_call(r, SYS_close, pfd[k], 0, 0, 0, 0, 0, NULL);
 	}
 	return e;
 }
 
 /*
- * The restoring shell's terminal: put at its number by rst_restore_files
+ * The restoring shell's terminal: put at its number by sd_rst_restore_files
  * before any opener runs, or inherited as 0-2.
  */
 static int tty_open(struct rst *r, size_t i, long *ret_tmp)
@@ -227,7 +227,7 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_TTY] = { .open = tty_open, .places = true },
 };
 
-int rst_restore_files(struct rst *r)
+int sd_rst_restore_files(struct rst *r)
 {
 	const struct files_state *fs = &r->fs;
 	struct sdump_ctx *ctx = r->ctx;
@@ -249,7 +249,7 @@ int rst_restore_files(struct rst *r)
 		const struct fd_state *d = &fs->fds[i];
 
 		if (d->kind == FDK_TTY && d->fd > 2)
-			e = rst_call(r, SYS_dup3, 0, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
+			e = sd_rst_call(r, SYS_dup3, 0, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
 				     NULL);
 	}
 	for (int fd = 0; e == 0 && fd < 3; fd++) {
@@ -259,7 +259,7 @@ int rst_restore_files(struct rst *r)
 			if (fs->fds[i].fd == fd && fs->fds[i].kind == FDK_TTY)
 				tty = true;
 		if (!tty)
-			(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+			(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	}
 	/* everything else of ours goes; terminals above 2 stay */
 	for (int fd = 3; e == 0;) {
@@ -269,7 +269,7 @@ int rst_restore_files(struct rst *r)
 			if (fs->fds[i].kind == FDK_TTY && fs->fds[i].fd >= fd && fs->fds[i].fd < next)
 				next = fs->fds[i].fd;
 		if (next > fd)
-			e = rst_call(r, SYS_close_range, fd, next == INT_MAX ? ~0u : (unsigned int)next - 1, 0,
+			e = sd_rst_call(r, SYS_close_range, fd, next == INT_MAX ? ~0u : (unsigned int)next - 1, 0,
 				     0, 0, 0, NULL);
 		if (next == INT_MAX)
 			break;
@@ -285,7 +285,7 @@ int rst_restore_files(struct rst *r)
 		if (!op || !op->open)
 			return sd_errx(ctx, -EOPNOTSUPP,
 				       "cannot restore pid %d: fd %d (%s) is of a kind not supported yet (%s)",
-				       r->pid, d->fd, d->path, fd_kind_name(d->kind));
+				       r->pid, d->fd, d->path, sd_fd_kind_name(d->kind));
 		e = op->open(r, i, &tmp);
 		if (e == 0 && !op->places)
 			e = place_fd(r, tmp, d);

@@ -80,7 +80,7 @@ struct fill {
 	struct pagestore_decoder fdec;
 };
 
-bool rst_vma_filled(const struct vma *v)
+bool sd_rst_vma_filled(const struct vma *v)
 {
 	return v && (v->kind == VK_ANON || v->kind == VK_FILE || v->kind == VK_SHMEM);
 }
@@ -116,7 +116,7 @@ static int resolve(struct fill *f, const struct vma *v, size_t pass, uint64_t a,
 {
 	const struct chain_pass *p = &f->c->p[pass];
 	const struct pm_list *l = &p->pm.list;
-	const struct pm_entry *e = pm_list_find_ge(l, a, f->psz);
+	const struct pm_entry *e = sd_pm_list_find_ge(l, a, f->psz);
 	int r = 0;
 
 	for (; e && e < l->e + l->n && e->vaddr < b && r == 0; e++) {
@@ -272,7 +272,7 @@ static int write_batch(const struct fill *f, const struct seg *const *segs, size
 	for (size_t done = got > 0 ? (size_t)got : 0; k < n && done >= segs[k]->len; k++)
 		done -= segs[k]->len;
 	for (; k < n; k++) {
-		int r = pwrite_all(f->mem_fd, local[k].iov_base, segs[k]->len, segs[k]->addr);
+		int r = sd_pwrite_all(f->mem_fd, local[k].iov_base, segs[k]->len, segs[k]->addr);
 
 		if (r < 0) {
 			*ret_addr = segs[k]->addr;
@@ -329,7 +329,7 @@ static void fill_units(struct fill *f, bool caller)
 			break;
 		u = &f->units[i];
 		rd = &f->c->p[u->pass].rd;
-		r = pagestore_decode(rd, &d, u->frame);
+		r = sd_pagestore_decode(rd, &d, u->frame);
 		if (r < 0) {
 			fill_fail(f, FILL_DECODE, r, u, 0, &d);
 			break;
@@ -349,7 +349,7 @@ static void fill_units(struct fill *f, bool caller)
 				atomic_store(&f->stop, true);
 		}
 	}
-	pagestore_decoder_release(&d);
+	sd_pagestore_decoder_release(&d);
 }
 
 static void *fill_thread(void *arg)
@@ -370,7 +370,7 @@ static int write_zeros(struct fill *f)
 		for (uint64_t a = f->zeros[i].addr, end = a + f->zeros[i].len; a < end && r == 0;) {
 			size_t n = (size_t)MIN(end - a, (uint64_t)bufsz);
 
-			r = pwrite_all(f->mem_fd, zero, n, a);
+			r = sd_pwrite_all(f->mem_fd, zero, n, a);
 			if (r < 0)
 				r = sd_err(f->ctx, r, "cannot write the memory of pid %d at 0x%" PRIx64,
 					   f->pid, a);
@@ -391,7 +391,7 @@ static int open_readers(struct fill *f)
 
 		if (i > 0 && f->units[i - 1].pass == f->units[i].pass)
 			continue;
-		r = chain_reader(f->ctx, f->c, f->units[i].pass, &rd);
+		r = sd_chain_reader(f->ctx, f->c, f->units[i].pass, &rd);
 		if (r < 0)
 			return r;
 	}
@@ -417,7 +417,7 @@ static int run_threads(struct fill *f, unsigned int *ret_threads)
 	case FILL_OK:
 		break;
 	case FILL_DECODE:
-		return pagestore_decode_error(f->ctx, &f->c->p[f->fpass].rd, &f->fdec, f->fframe);
+		return sd_pagestore_decode_error(f->ctx, &f->c->p[f->fpass].rd, &f->fdec, f->fframe);
 	case FILL_WRITE:
 		return sd_err(f->ctx, f->err, "cannot write the memory of pid %d at 0x%" PRIx64,
 			      f->pid, f->faddr);
@@ -428,7 +428,7 @@ static int run_threads(struct fill *f, unsigned int *ret_threads)
 	return 0;
 }
 
-int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
+int sd_rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
 	     struct rst_fill_stats *ret_stats)
 {
 	const struct vma_list *vl = &c->p[0].vmas;
@@ -445,7 +445,7 @@ int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int 
 	for (size_t i = 0; i < vl->n && r == 0; i++) {
 		size_t first = f.nsegs;
 
-		if (!rst_vma_filled(&vl->v[i]))
+		if (!sd_rst_vma_filled(&vl->v[i]))
 			continue;
 		r = resolve(&f, &vl->v[i], 0, vl->v[i].start, vl->v[i].end);
 		if (r == 0)

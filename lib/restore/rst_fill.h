@@ -16,7 +16,7 @@
 #include "proc.h"
 
 /* The VMAs a restore maps writable and fills: anonymous, shared anonymous, private file. */
-bool rst_vma_filled(const struct vma *v);
+bool sd_rst_vma_filled(const struct vma *v);
 
 struct rst_fill_stats {
 	uint64_t pages;		/* written: stored pages, and zero pages over private file mappings */
@@ -37,7 +37,7 @@ struct rst_fill_stats {
  * UFFDIO_COPY, which does not zero a page before it fills it; the caller
  * closes @uffd (which unregisters them) before the process runs anything.
  */
-int rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
+int sd_rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
 	     struct rst_fill_stats *ret_stats);
 
 #endif /* SDUMP_RST_FILL_H */

@@ -41,7 +41,7 @@ static void fs_dirs(const struct process_state *ps, struct fs_dir ret[2])
 	ret[1] = (struct fs_dir){ "root directory", ps->root, ps->nroot_removed, ps->root_removed };
 }
 
-int rst_check_fs(struct rst *r)
+int sd_rst_check_fs(struct rst *r)
 {
 	struct fs_dir dirs[2];
 	char path[4096], top[4096], up[4096];
@@ -54,9 +54,9 @@ int rst_check_fs(struct rst *r)
 		if (!d->nremoved)
 			continue;
 		/* both paths were checked when the image was read */
-		if (removed_dir_path(d->link, 0, path, sizeof(path)) < 0 ||
-		    removed_dir_path(d->link, d->nremoved - 1, top, sizeof(top)) < 0 ||
-		    removed_dir_path(d->link, d->nremoved, up, sizeof(up)) < 0)
+		if (sd_removed_dir_path(d->link, 0, path, sizeof(path)) < 0 ||
+		    sd_removed_dir_path(d->link, d->nremoved - 1, top, sizeof(top)) < 0 ||
+		    sd_removed_dir_path(d->link, d->nremoved, up, sizeof(up)) < 0)
 			return -EBADMSG;
 		if (lstat(top, &st) == 0)
 			return sd_errx(r->ctx, -EEXIST,
@@ -87,7 +87,7 @@ static int make_removed(struct rst *r, const struct fs_dir *d, struct made_dir *
 		struct made_dir *m = &made[*nmade];
 		bool have = false;
 
-		if (removed_dir_path(d->link, i, path, sizeof(path)) < 0)
+		if (sd_removed_dir_path(d->link, i, path, sizeof(path)) < 0)
 			return -EBADMSG;
 		for (size_t k = 0; k < *nmade; k++)
 			have = have || !strcmp(made[k].path, path);
@@ -117,7 +117,7 @@ static bool is_dir_at(struct rst *r, const char *link, int fd)
 	char path[PROC_PATH_MAX];
 	struct stat a, b;
 
-	return stat(proc_path(path, r->pid, "%s", link), &a) == 0 && fstat(fd, &b) == 0 &&
+	return stat(sd_proc_path(path, r->pid, "%s", link), &a) == 0 && fstat(fd, &b) == 0 &&
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
@@ -131,12 +131,12 @@ static int enter(struct rst *r, const struct fs_dir *d, bool root, const struct 
 	int e;
 
 	(void)snprintf(path, sizeof(path), "%s", d->link);
-	if (d->nremoved && removed_dir_path(d->link, 0, path, sizeof(path)) < 0)
+	if (d->nremoved && sd_removed_dir_path(d->link, 0, path, sizeof(path)) < 0)
 		return -EBADMSG;
-	rst_data_reset(r);
-	e = rst_data_str(r, path, &a);
+	sd_rst_data_reset(r);
+	e = sd_rst_data_str(r, path, &a);
 	if (e == 0)
-		e = rst_try(r, root ? SYS_chroot : SYS_chdir, (long)a, 0, 0, &ret);
+		e = sd_rst_try(r, root ? SYS_chroot : SYS_chdir, (long)a, 0, 0, &ret);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot restore the %s '%s' of pid %d", d->what, path, r->pid);
 	/* what it entered must be the directory made for it, not one put there since */
@@ -148,7 +148,7 @@ static int enter(struct rst *r, const struct fs_dir *d, bool root, const struct 
 	return 0;
 }
 
-int rst_restore_fs(struct rst *r)
+int sd_rst_restore_fs(struct rst *r)
 {
 	struct made_dir made[2 * REMOVED_DIRS_MAX];
 	struct fs_dir dirs[2];

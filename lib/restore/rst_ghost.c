@@ -61,7 +61,7 @@ static int prepare_one(struct rst *r, const struct ghost_file *f, int *ret_fd)
 	if (fd < 0)
 		return fd;
 	(void)snprintf(what, sizeof(what), "the copy of the deleted file '%s'", f->path);
-	e = ghost_copy_to_fd(r->ctx, &r->ghosts, f, fd, what);
+	e = sd_ghost_copy_to_fd(r->ctx, &r->ghosts, f, fd, what);
 	/* the owner first: a chown clears set-id bits that the mode then puts back */
 	if (e == 0 && fchown(fd, f->uid, f->gid) < 0)
 		e = sd_err(r->ctx, -errno,
@@ -80,12 +80,12 @@ static int prepare_one(struct rst *r, const struct ghost_file *f, int *ret_fd)
 	return 0;
 }
 
-int rst_prepare_ghosts(struct rst *r)
+int sd_rst_prepare_ghosts(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	int e;
 
-	e = ghost_set_read(r->ctx, &r->chain.p[0].dir, &r->ghosts);
+	e = sd_ghost_set_read(r->ctx, &r->chain.p[0].dir, &r->ghosts);
 	if (e < 0)
 		return e;
 	r->ghost_fds = malloc((r->ghosts.n ? r->ghosts.n : 1) * sizeof(*r->ghost_fds));
@@ -99,7 +99,7 @@ int rst_prepare_ghosts(struct rst *r)
 
 		if (!v->deleted)
 			continue;
-		f = ghost_set_find(&r->ghosts, v->ghost);
+		f = sd_ghost_set_find(&r->ghosts, v->ghost);
 		if (!f)
 			return sd_errx(r->ctx, -EBADMSG,
 				       "image '%s' is corrupt: 0x%" PRIx64 "-0x%" PRIx64 " maps a deleted file whose contents it does not have",
@@ -113,7 +113,7 @@ int rst_prepare_ghosts(struct rst *r)
 	return 0;
 }
 
-int rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct stat *ret_st)
+int sd_rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct stat *ret_st)
 {
 	int fd = id >= 1 && id <= r->ghosts.n ? r->ghost_fds[id - 1] : -1;
 
@@ -125,10 +125,10 @@ int rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct st
 	return 0;
 }
 
-void rst_ghosts_release(struct rst *r)
+void sd_rst_ghosts_release(struct rst *r)
 {
 	for (size_t i = 0; r->ghost_fds && i < r->ghosts.n; i++)
 		zclose(&r->ghost_fds[i]);
 	zfree(&r->ghost_fds);
-	ghost_set_release(&r->ghosts);
+	sd_ghost_set_release(&r->ghosts);
 }

@@ -2,7 +2,7 @@
 /*
  * Restore step 3: memory. Every VMA mapped where it was (a file mapping
  * from its file, which must be the one of the dump), filled from the chain
- * (rst_fill.c), given its final protection; then the mm fields
+ * (sd_rst_fill.c), given its final protection; then the mm fields
  * (PR_SET_MM_MAP: brk, args, environment, auxv, exe).
  */
 #include <errno.h>
@@ -42,7 +42,7 @@ static int check_file(struct rst *r, const struct vma *v)
 }
 
 /* Before anything starts: every mapped file must be as it was (a deleted one is in the image). */
-int rst_check_vma_files(struct rst *r)
+int sd_rst_check_vma_files(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	int e;
@@ -76,7 +76,7 @@ static int check_mapped(struct rst *r, const struct vma *v, dev_t dev, ino_t ino
 	char path[PROC_PATH_MAX];
 	struct stat st;
 
-	proc_path(path, r->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	sd_proc_path(path, r->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
 	if (stat(path, &st) < 0)
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot check the file mapped at 0x%" PRIx64,
 			      r->pid, v->start);
@@ -103,26 +103,26 @@ static int map_file(struct rst *r, const struct vma *v)
 	if (v->deleted) {
 		struct stat st;
 
-		e = rst_ghost_path(r, v->ghost, copy, sizeof(copy), &st);
+		e = sd_rst_ghost_path(r, v->ghost, copy, sizeof(copy), &st);
 		if (e < 0)
 			return e;
 		path = copy;
 		dev = st.st_dev;
 		ino = st.st_ino;
 	}
-	e = rst_open_in_child(r, path, file_open_flags(v), &fd);
+	e = sd_rst_open_in_child(r, path, file_open_flags(v), &fd);
 	if (e < 0)
 		return e;
-	e = rst_call(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), prot, flags, fd,
+	e = sd_rst_call(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), prot, flags, fd,
 		     (long)v->pgoff, &ret);
-	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return sd_errx(r->ctx, e, "cannot map 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
 			       v->start, v->end, r->pid);
 	return check_mapped(r, v, dev, ino);
 }
 
-int rst_map_vmas(struct rst *r)
+int sd_rst_map_vmas(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	long ret;
@@ -150,7 +150,7 @@ int rst_map_vmas(struct rst *r)
 			 */
 			if (v->prot == PROT_NONE && v->kind == VK_ANON)
 				flags |= MAP_NORESERVE;
-			e = rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, -1, 0, &ret);
+			e = sd_rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, -1, 0, &ret);
 			break;
 		case VK_FILE:
 		case VK_FILE_SHARED:
@@ -188,18 +188,18 @@ static int take_uffd(struct rst *r)
 	if (pidfd < 0)
 		return -1;
 	/* closed in the new process at once; any failure: the fill does without */
-	e = inject_take_fd(r->ctx, &r->inj, &r->seized, &r->seized.t[0], pidfd, &req, &uffd, NULL);
+	e = sd_inject_take_fd(r->ctx, &r->inj, &r->seized, &r->seized.t[0], pidfd, &req, &uffd, NULL);
 	(void)close(pidfd);
 	return e < 0 || uffd < 0 ? -1 : uffd;
 }
 
-int rst_fill_memory(struct rst *r)
+int sd_rst_fill_memory(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	struct rst_fill_stats st;
 	int e, uffd = take_uffd(r);
 
-	e = rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, &st);
+	e = sd_rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, &st);
 	/* closed at once: that unregisters every VMA before anything else runs */
 	zclose(&uffd);
 	if (e < 0)
@@ -209,14 +209,14 @@ int rst_fill_memory(struct rst *r)
 	for (size_t i = 0; i < vl->n && e == 0; i++) {
 		const struct vma *v = &vl->v[i];
 
-		if (rst_vma_filled(v))
-			e = rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
+		if (sd_rst_vma_filled(v))
+			e = sd_rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
 				     (long)v->prot, 0, 0, 0, NULL);
 	}
 	return e;
 }
 
-int rst_restore_mm(struct rst *r)
+int sd_rst_restore_mm(struct rst *r)
 {
 	const struct mm_fields *mm = &r->ps.mm;
 	struct prctl_mm_map map = {
@@ -237,18 +237,18 @@ int rst_restore_mm(struct rst *r)
 	long fd;
 	int e;
 
-	e = rst_open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
+	e = sd_rst_open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
 	if (e < 0)
 		return e;
 	map.exe_fd = (__u32)fd;
-	e = rst_data_put(r, mm->auxv, mm->auxv_len, &auxv);
+	e = sd_rst_data_put(r, mm->auxv, mm->auxv_len, &auxv);
 	if (e < 0)
 		return e;
 	map.auxv = (__u64 *)(uintptr_t)auxv;
-	e = rst_data_put(r, &map, sizeof(map), &a);
+	e = sd_rst_data_put(r, &map, sizeof(map), &a);
 	if (e == 0)
-		e = rst_call(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a, sizeof(map), 0, 0, NULL);
-	(void)rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+		e = sd_rst_call(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a, sizeof(map), 0, 0, NULL);
+	(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return sd_errx(r->ctx, e, "cannot restore the mm fields of pid %d", r->pid);
 	return 0;

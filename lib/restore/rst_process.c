@@ -22,7 +22,7 @@
 #include "restore.h"
 #include "util.h"
 
-int rst_restore_process(struct rst *r)
+int sd_rst_restore_process(struct rst *r)
 {
 	const struct process_state *ps = &r->ps;
 	uint64_t a;
@@ -31,10 +31,10 @@ int rst_restore_process(struct rst *r)
 	for (int sig = 1; sig <= NSIG_MAX && e == 0; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		rst_data_reset(r);
-		e = rst_data_put(r, &ps->sigactions[sig - 1], sizeof(struct ksigaction), &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, &ps->sigactions[sig - 1], sizeof(struct ksigaction), &a);
 		if (e == 0)
-			e = rst_call(r, SYS_rt_sigaction, sig, (long)a, 0, 8, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_rt_sigaction, sig, (long)a, 0, 8, 0, 0, NULL);
 	}
 	for (int which = 0; which < 3 && e == 0; which++) {
 		uint64_t itv[4] = {
@@ -44,10 +44,10 @@ int rst_restore_process(struct rst *r)
 
 		if (!itv[0] && !itv[1] && !itv[2] && !itv[3])
 			continue;
-		rst_data_reset(r);
-		e = rst_data_put(r, itv, sizeof(itv), &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, itv, sizeof(itv), &a);
 		if (e == 0)
-			e = rst_call(r, SYS_setitimer, which, (long)a, 0, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_setitimer, which, (long)a, 0, 0, 0, 0, NULL);
 	}
 	for (int res = 0; res < NRLIMITS && e == 0; res++) {
 		struct rlimit64_s lim = ps->rlimits[res];
@@ -66,29 +66,29 @@ int rst_restore_process(struct rst *r)
 			lim.max = ours.rlim_max;
 			lim.cur = MIN(lim.cur, lim.max);
 		}
-		rst_data_reset(r);
-		e = rst_data_put(r, &lim, sizeof(lim), &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, &lim, sizeof(lim), &a);
 		if (e == 0) {
 			const long args[6] = { 0, res, (long)a, 0, 0, 0 };
 
-			e = inject_call(r->ctx, &r->inj, NULL, &r->seized.t[0], SYS_prlimit64, args, 0, &v);
+			e = sd_inject_call(r->ctx, &r->inj, NULL, &r->seized.t[0], SYS_prlimit64, args, 0, &v);
 			if (e == 0 && v < 0)
 				pr_warn(r->ctx, "pid %d: cannot restore limit %d, ignoring: %s", r->pid, res,
 					strerror((int)-v));
 		}
 	}
 	if (e == 0)
-		e = rst_call(r, SYS_umask, ps->umask, 0, 0, 0, 0, 0, NULL);
+		e = sd_rst_call(r, SYS_umask, ps->umask, 0, 0, 0, 0, 0, NULL);
 	if (e == 0)
-		e = rst_call(r, SYS_personality, ps->personality, 0, 0, 0, 0, 0, NULL);
+		e = sd_rst_call(r, SYS_personality, ps->personality, 0, 0, 0, 0, 0, NULL);
 	if (e == 0 && ps->thp_disabled)
-		e = rst_call(r, SYS_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
+		e = sd_rst_call(r, SYS_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
 	/* a session leader comes back as one, a group leader too, unless it joins our job */
 	if (e == 0 && !r->opts->shell_job) {
 		if (ps->sid == ps->pid)
-			e = rst_call(r, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);
 		else if (ps->pgid == ps->pid)
-			e = rst_call(r, SYS_setpgid, 0, 0, 0, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_setpgid, 0, 0, 0, 0, 0, 0, NULL);
 		else if (ps->sid != getsid(0) || ps->pgid != getpgid(0))
 			return sd_errx(r->ctx, -EINVAL,
 				       "cannot restore pid %d: it was in session %d, group %d of other processes; restore it with --shell-job",
@@ -108,44 +108,44 @@ int rst_restore_process(struct rst *r)
  * it), so each thread drops them itself. Dumpable after them: a change of
  * effective id resets it.
  */
-int rst_restore_creds(struct rst *r)
+int sd_rst_restore_creds(struct rst *r)
 {
 	const struct process_state *ps = &r->ps;
 	uint64_t a;
 	int e;
 
-	rst_data_reset(r);
-	e = rst_data_put(r, ps->groups, ps->ngroups * sizeof(uint32_t), &a);
+	sd_rst_data_reset(r);
+	e = sd_rst_data_put(r, ps->groups, ps->ngroups * sizeof(uint32_t), &a);
 	for (size_t i = 0; e == 0 && i < r->seized.n; i++) {
 		struct seized_thread *t = &r->seized.t[i];
 
-		e = rst_call_in(r, t, SYS_setgroups, (long)ps->ngroups, (long)a, 0, 0, 0, 0, NULL);
+		e = sd_rst_call_in(r, t, SYS_setgroups, (long)ps->ngroups, (long)a, 0, 0, 0, 0, NULL);
 		if (e == 0)
-			e = rst_call_in(r, t, SYS_setresgid, ps->gid[0], ps->gid[1], ps->gid[2], 0, 0, 0,
+			e = sd_rst_call_in(r, t, SYS_setresgid, ps->gid[0], ps->gid[1], ps->gid[2], 0, 0, 0,
 					NULL);
 		if (e == 0)
-			e = rst_call_in(r, t, SYS_setresuid, ps->uid[0], ps->uid[1], ps->uid[2], 0, 0, 0,
+			e = sd_rst_call_in(r, t, SYS_setresuid, ps->uid[0], ps->uid[1], ps->uid[2], 0, 0, 0,
 					NULL);
 	}
 	if (e == 0 && ps->dumpable >= 0 && ps->dumpable <= 1)
-		e = rst_call(r, SYS_prctl, PR_SET_DUMPABLE, ps->dumpable, 0, 0, 0, 0, NULL);
+		e = sd_rst_call(r, SYS_prctl, PR_SET_DUMPABLE, ps->dumpable, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return sd_errx(r->ctx, e, "cannot restore the credentials of pid %d", r->pid);
 	return 0;
 }
 
 /* Signals queued for the whole process: from the leader, whose tid is the pid. */
-int rst_restore_shared_signals(struct rst *r)
+int sd_rst_restore_shared_signals(struct rst *r)
 {
 	for (size_t k = 0; k < r->ps.nshared; k++) {
 		uint64_t a;
 		int signo, e;
 
 		memcpy(&signo, r->ps.shared[k], sizeof(signo));
-		rst_data_reset(r);
-		e = rst_data_put(r, r->ps.shared[k], SIGINFO_SIZE, &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, r->ps.shared[k], SIGINFO_SIZE, &a);
 		if (e == 0)
-			e = rst_call(r, SYS_rt_sigqueueinfo, r->pid, signo, (long)a, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_rt_sigqueueinfo, r->pid, signo, (long)a, 0, 0, 0, NULL);
 		if (e < 0)
 			return sd_errx(r->ctx, e, "cannot queue signal %d for pid %d again", signo, r->pid);
 	}

@@ -34,7 +34,7 @@
 #define ERESTARTNOHAND 514
 #define ERESTART_RESTARTBLOCK 516
 
-int rst_create_threads(struct rst *r)
+int sd_rst_create_threads(struct rst *r)
 {
 	for (size_t i = 1; i < r->ps.nthreads; i++) {
 		pid_t tid = r->ps.threads[i].tid;
@@ -49,17 +49,17 @@ int rst_create_threads(struct rst *r)
 		int status, e;
 
 		/* its default timer slack is the leader's slack when it makes it */
-		e = rst_attrs_before_clone(r, i);
+		e = sd_rst_attrs_before_clone(r, i);
 		if (e < 0)
 			return e;
-		rst_data_reset(r);
-		e = rst_data_put(r, &tid, sizeof(tid), &at);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, &tid, sizeof(tid), &at);
 		args.set_tid = at;
 		args.set_tid_size = 1;
 		if (e == 0)
-			e = rst_data_put(r, &args, sizeof(args), &a);
+			e = sd_rst_data_put(r, &args, sizeof(args), &a);
 		if (e == 0)
-			e = rst_call(r, SYS_clone3, (long)a, sizeof(args), 0, 0, 0, 0, NULL);
+			e = sd_rst_call(r, SYS_clone3, (long)a, sizeof(args), 0, 0, 0, 0, NULL);
 		if (e < 0)
 			return sd_errx(r->ctx, e, "cannot create thread %d of pid %d", tid, r->pid);
 		/* traced from birth (PTRACE_O_TRACECLONE): it starts stopped */
@@ -72,7 +72,7 @@ int rst_create_threads(struct rst *r)
 }
 
 /* The registers a thread resumes with: a system call it was stopped in starts again. */
-void rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs)
+void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs)
 {
 	*regs = t->regs;
 	if ((long long)regs->orig_rax >= 0) {
@@ -95,7 +95,7 @@ void rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs)
 	regs->orig_rax = (unsigned long long)-1;
 }
 
-int rst_restore_thread_state(struct rst *r, size_t i)
+int sd_rst_restore_thread_state(struct rst *r, size_t i)
 {
 	const struct thread_state *t = &r->ps.threads[i];
 	struct seized_thread *st = &r->seized.t[i];
@@ -105,29 +105,29 @@ int rst_restore_thread_state(struct rst *r, size_t i)
 	uint64_t a;
 	int e;
 
-	rst_data_reset(r);
+	sd_rst_data_reset(r);
 	if (t->altstack_size && !(t->altstack_flags & SS_DISABLE)) {
 		stack[1] = 0;
-		e = rst_data_put(r, stack, sizeof(stack), &a);
+		e = sd_rst_data_put(r, stack, sizeof(stack), &a);
 		if (e == 0)
-			e = rst_call_in(r, st, SYS_sigaltstack, (long)a, 0, 0, 0, 0, 0, NULL);
+			e = sd_rst_call_in(r, st, SYS_sigaltstack, (long)a, 0, 0, 0, 0, 0, NULL);
 		if (e < 0)
 			return e;
 	}
 	e = 0;
 	if (t->robust_list_len)
-		e = rst_call_in(r, st, SYS_set_robust_list, (long)t->robust_list, (long)t->robust_list_len,
+		e = sd_rst_call_in(r, st, SYS_set_robust_list, (long)t->robust_list, (long)t->robust_list_len,
 				0, 0, 0, 0, NULL);
 	if (e == 0)
-		e = rst_call_in(r, st, SYS_set_tid_address, (long)t->clear_child_tid, 0, 0, 0, 0, 0, NULL);
+		e = sd_rst_call_in(r, st, SYS_set_tid_address, (long)t->clear_child_tid, 0, 0, 0, 0, 0, NULL);
 	if (e == 0 && t->has_rseq)
-		e = rst_call_in(r, st, SYS_rseq, (long)t->rseq_abi, t->rseq_size, 0, t->rseq_sig, 0, 0,
+		e = sd_rst_call_in(r, st, SYS_rseq, (long)t->rseq_abi, t->rseq_size, 0, t->rseq_sig, 0, 0,
 				NULL);
 	if (e == 0) {
-		rst_data_reset(r);
-		e = rst_data_str(r, t->comm, &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_str(r, t->comm, &a);
 		if (e == 0)
-			e = rst_call_in(r, st, SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0, NULL);
+			e = sd_rst_call_in(r, st, SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0, NULL);
 	}
 	/* signals queued for it, and the one it was being delivered when seized */
 	for (size_t k = 0; e == 0 && k <= t->npending; k++) {
@@ -137,11 +137,11 @@ int rst_restore_thread_state(struct rst *r, size_t i)
 		if (!si)
 			continue;
 		memcpy(&signo, si, sizeof(signo));
-		rst_data_reset(r);
-		e = rst_data_put(r, si, SIGINFO_SIZE, &a);
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, si, SIGINFO_SIZE, &a);
 		/* in the thread itself: only it may queue itself a kernel's or kill()'s siginfo */
 		if (e == 0)
-			e = rst_call_in(r, st, SYS_rt_tgsigqueueinfo, r->pid, t->tid, signo, (long)a, 0, 0,
+			e = sd_rst_call_in(r, st, SYS_rt_tgsigqueueinfo, r->pid, t->tid, signo, (long)a, 0, 0,
 					NULL);
 	}
 	if (e < 0)
@@ -155,7 +155,7 @@ int rst_restore_thread_state(struct rst *r, size_t i)
 	}
 	if (sd_ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) < 0)
 		return sd_err(r->ctx, -errno, "cannot restore the signal mask of thread %d", t->tid);
-	/* SCHED_DEADLINE needs sched_setattr: rst_restore_thread_attrs */
+	/* SCHED_DEADLINE needs sched_setattr: sd_rst_restore_thread_attrs */
 	if ((!t->attrs.valid || (t->sched_policy & ~SCHED_RESET_ON_FORK) != SCHED_DEADLINE) &&
 	    sched_setscheduler(t->tid, t->sched_policy, &sp) < 0 && t->sched_policy != SCHED_OTHER)
 		pr_warn(r->ctx, "cannot restore the scheduling policy of thread %d, ignoring: %s", t->tid,

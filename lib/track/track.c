@@ -43,12 +43,12 @@ SDUMP_API int sdump_track_parse(const char *name, enum sdump_track *ret_track)
 
 /* In the order auto tries them. */
 static const struct track_ops *const backends[] = {
-	&track_soft_dirty_ops,
-	&track_uffd_wp_ops,
-	&track_none_ops,
+	&sd_track_soft_dirty_ops,
+	&sd_track_uffd_wp_ops,
+	&sd_track_none_ops,
 };
 
-int track_probe_in_child(int (*fn)(void))
+int sd_track_probe_in_child(int (*fn)(void))
 {
 	int status;
 	pid_t pid = fork();
@@ -63,7 +63,7 @@ int track_probe_in_child(int (*fn)(void))
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
-const struct track_ops *track_by_name(const char *name)
+const struct track_ops *sd_track_by_name(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
 		if (!strcmp(backends[i]->name, name))
@@ -71,7 +71,7 @@ const struct track_ops *track_by_name(const char *name)
 	return NULL;
 }
 
-int track_left_fd(pid_t pid, const struct track_state *st)
+int sd_track_left_fd(pid_t pid, const struct track_state *st)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
 		int fd = backends[i]->left_fd ? backends[i]->left_fd(pid, st) : -1;
@@ -82,7 +82,7 @@ int track_left_fd(pid_t pid, const struct track_state *st)
 	return -1;
 }
 
-const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track track)
+const struct track_ops *sd_track_select(struct sdump_ctx *ctx, enum sdump_track track)
 {
 	const char *why = NULL;
 
@@ -102,7 +102,7 @@ const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track tra
 		}
 		pr_debug(ctx, "%s does not work here: %s", o->name, why ? why : "probe failed");
 	}
-	return &track_none_ops;
+	return &sd_track_none_ops;
 }
 
 /*
@@ -136,7 +136,7 @@ static int state_path(pid_t pid, uint64_t start_time, char *buf, size_t size, bo
 	return 0;
 }
 
-int track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret)
+int sd_track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct track_state st = { .fd = -1 };
@@ -146,7 +146,7 @@ int track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret)
 	r = state_path(pid, start_time, path, sizeof(path), false);
 	if (r < 0)
 		return r;
-	r = read_file(AT_FDCWD, path, &buf, NULL);
+	r = sd_read_file(AT_FDCWD, path, &buf, NULL);
 	if (r < 0)
 		return r;
 	if (sscanf(buf, "%32s %15s %d", st.pass_id, st.tracker, &st.fd) != 3 ||
@@ -156,7 +156,7 @@ int track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret)
 	return 0;
 }
 
-int track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st)
+int sd_track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st)
 {
 	char path[600], tmp[640], line[128];
 	int fd, r, n;
@@ -171,7 +171,7 @@ int track_state_write(pid_t pid, uint64_t start_time, const struct track_state *
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, line, (size_t)n);
+	r = sd_write_all(fd, line, (size_t)n);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
@@ -181,7 +181,7 @@ int track_state_write(pid_t pid, uint64_t start_time, const struct track_state *
 	return r;
 }
 
-void track_state_remove(pid_t pid, uint64_t start_time)
+void sd_track_state_remove(pid_t pid, uint64_t start_time)
 {
 	char path[600];
 

@@ -91,9 +91,9 @@ struct track_ops {
 	int (*left_fd)(pid_t pid, const struct track_state *st);
 };
 
-extern const struct track_ops track_soft_dirty_ops;
-extern const struct track_ops track_uffd_wp_ops;
-extern const struct track_ops track_none_ops;
+extern const struct track_ops sd_track_soft_dirty_ops;
+extern const struct track_ops sd_track_uffd_wp_ops;
+extern const struct track_ops sd_track_none_ops;
 
 /* Whether a live dump borrows the VMAs it protects from @t (track_ops.lend_vma). */
 static inline bool track_lends_vmas(const struct tracker *t)
@@ -107,25 +107,25 @@ static inline bool track_lends_vmas(const struct tracker *t)
  * call: older kernels (6.1) take ranges within one VMA only. Ranges gone
  * since (-ENOENT) are left alone when unprotecting. -errno, no message.
  */
-int track_uffd_wp_range(int uffd, const struct vma *v, size_t n, uint64_t start, uint64_t len,
+int sd_track_uffd_wp_range(int uffd, const struct vma *v, size_t n, uint64_t start, uint64_t len,
 			bool wp);
 
 /* Run @fn in a child process: its exit status (0 = works), or -errno. */
-int track_probe_in_child(int (*fn)(void));
+int sd_track_probe_in_child(int (*fn)(void));
 
 /* The backend for @track; for SDUMP_TRACK_AUTO the first whose probe succeeds. */
-const struct track_ops *track_select(struct sdump_ctx *ctx, enum sdump_track track);
-const struct track_ops *track_by_name(const char *name);
+const struct track_ops *sd_track_select(struct sdump_ctx *ctx, enum sdump_track track);
+const struct track_ops *sd_track_by_name(const char *name);
 
 /*
  * The number of an fd a pass of any backend left in @pid (@st: its state
  * file, or NULL), or -1: the fd table of a final dump leaves it out.
  */
-int track_left_fd(pid_t pid, const struct track_state *st);
+int sd_track_left_fd(pid_t pid, const struct track_state *st);
 
 /* -ENOENT if there is none; anything unreadable counts as none. */
-int track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret);
-int track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st);
-void track_state_remove(pid_t pid, uint64_t start_time);
+int sd_track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret);
+int sd_track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st);
+void sd_track_state_remove(pid_t pid, uint64_t start_time);
 
 #endif /* SDUMP_TRACK_H */

@@ -29,7 +29,7 @@ static void none_close(struct tracker *t)
 	(void)t;
 }
 
-const struct track_ops track_none_ops = {
+const struct track_ops sd_track_none_ops = {
 	.name = "none",
 	.id = SDUMP_TRACK_NONE,
 	.written = SCAN_WRITTEN_ALL,

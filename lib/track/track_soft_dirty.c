@@ -58,7 +58,7 @@ static int child_probe(void)
 
 static int sd_probe(const char **why)
 {
-	int r = track_probe_in_child(child_probe);
+	int r = sd_track_probe_in_child(child_probe);
 
 	if (r <= 0)
 		return r;
@@ -80,7 +80,7 @@ static int sd_arm(struct tracker *t, const struct vma_list *vmas, const struct r
 	int fd, r = 0;
 
 	(void)vmas;
-	(void)proc_path(path, t->pid, "clear_refs");
+	(void)sd_proc_path(path, t->pid, "clear_refs");
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "4", 1) != 1)
 		r = -errno;
@@ -97,7 +97,7 @@ static void sd_close(struct tracker *t)
 	(void)t;
 }
 
-const struct track_ops track_soft_dirty_ops = {
+const struct track_ops sd_track_soft_dirty_ops = {
 	.name = "soft-dirty",
 	.id = SDUMP_TRACK_SOFT_DIRTY,
 	.written = SCAN_WRITTEN_SOFT_DIRTY,

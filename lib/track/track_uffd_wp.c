@@ -85,7 +85,7 @@ static int uffd_probe(const char **why)
 		*why = "PAGEMAP_SCAN switched off (SDUMP_NO_PAGEMAP_SCAN=1)";
 		return -EOPNOTSUPP;
 	}
-	r = track_probe_in_child(child_probe);
+	r = sd_track_probe_in_child(child_probe);
 	if (r <= 0)
 		return r;
 	if (r == 2)
@@ -125,7 +125,7 @@ static int create_in_target(struct tracker *t)
 	};
 	int r, uffd, target_fd;
 
-	r = inject_take_fd(ctx, &t->inj, t->seized, NULL, t->pidfd, &req, &uffd, &target_fd);
+	r = sd_inject_take_fd(ctx, &t->inj, t->seized, NULL, t->pidfd, &req, &uffd, &target_fd);
 	if (r < 0)
 		return r;
 	if (uffd < 0)
@@ -145,7 +145,7 @@ static int create_in_target(struct tracker *t)
  */
 static int find_ours(pid_t pid)
 {
-	long limit = inject_fd_limit(pid);
+	long limit = sd_inject_fd_limit(pid);
 
 	for (long fd = limit - 1; fd >= limit - 16 && fd >= 0; fd--)
 		if (is_userfaultfd(pid, (int)fd))
@@ -176,7 +176,7 @@ static int uffd_open(struct tracker *t, int prev_fd)
 static int uffd_vma_tracked(struct tracker *t, struct scanner *sc, const struct vma *v)
 {
 	(void)t;
-	return scanner_tracked(sc, v->start);
+	return sd_scanner_tracked(sc, v->start);
 }
 
 /*
@@ -197,7 +197,7 @@ static bool trackable(const struct vma *v)
 	return (v->kind == VK_ANON || v->kind == VK_FILE) && v->end - v->start <= max;
 }
 
-int track_uffd_wp_range(int uffd, const struct vma *v, size_t n, uint64_t start, uint64_t len,
+int sd_track_uffd_wp_range(int uffd, const struct vma *v, size_t n, uint64_t start, uint64_t len,
 			bool wp)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -235,7 +235,7 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas, const struct
 	/* tracked VMAs: only the written pages lost their protection */
 	for (size_t i = 0; i < saved->n; i++) {
 		const struct page_run *run = &saved->r[i];
-		const struct vma *v = vma_list_find(vmas, run->start);
+		const struct vma *v = sd_vma_list_find(vmas, run->start);
 		int r;
 
 		if (run->in_parent || !v || !v->tracked)
@@ -296,7 +296,7 @@ static int uffd_take_back(struct tracker *t, const struct vma_list *vmas,
 	for (size_t i = 0; i < written->n && r == 0; i++) {
 		const struct page_run *w = &written->r[i];
 
-		r = track_uffd_wp_range(t->fd, vmas->v, vmas->n, w->start, w->npages * psz, false);
+		r = sd_track_uffd_wp_range(t->fd, vmas->v, vmas->n, w->start, w->npages * psz, false);
 		if (r < 0)
 			r = sd_err(t->ctx, r, "cannot mark 0x%" PRIx64 " of pid %d written", w->start,
 				   t->pid);
@@ -307,12 +307,12 @@ static int uffd_take_back(struct tracker *t, const struct vma_list *vmas,
 /* The fd the state file names, else one where create_in_target() puts them. */
 static int uffd_left_fd(pid_t pid, const struct track_state *st)
 {
-	if (st && !strcmp(st->tracker, track_uffd_wp_ops.name))
+	if (st && !strcmp(st->tracker, sd_track_uffd_wp_ops.name))
 		return st->fd;
 	return find_ours(pid);
 }
 
-const struct track_ops track_uffd_wp_ops = {
+const struct track_ops sd_track_uffd_wp_ops = {
 	.name = "uffd-wp",
 	.id = SDUMP_TRACK_UFFD_WP,
 	.written = SCAN_WRITTEN_UFFD_WP,

@@ -104,13 +104,13 @@ static uint64_t put_pages(struct pagestore_writer *w, size_t npages, uint64_t se
 		size_t room, n;
 		uint64_t off;
 
-		if (pagestore_reserve(w, &buf, &room, &off) < 0)
+		if (sd_pagestore_reserve(w, &buf, &room, &off) < 0)
 			die("reserve");
 		if (first == UINT64_MAX)
 			first = off;
 		n = MIN(room / PSZ, npages);
 		fill_pattern(buf, n * PSZ, seed + off);
-		if (pagestore_commit(w, n * PSZ) < 0)
+		if (sd_pagestore_commit(w, n * PSZ) < 0)
 			die("commit");
 		npages -= n;
 	}
@@ -229,7 +229,7 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 	struct sdump_stats st = { 0 };
 	uint64_t off;
 
-	if (img_dir_create(ctx, pass_path[n - 1], &dir) < 0)
+	if (sd_img_dir_create(ctx, pass_path[n - 1], &dir) < 0)
 		die("img_dir_create");
 	vl.v = calloc(5, sizeof(*vl.v));
 	vl.cap = 5;
@@ -243,46 +243,46 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 		NULL);
 	add_vma(&vl, STACK_START, STACK_END, PROT_READ | PROT_WRITE, VK_ANON, "[stack]", NULL);
 
-	if (pagestore_writer_new(ctx, &dir, 1, 1, &w) < 0)
+	if (sd_pagestore_writer_new(ctx, &dir, 1, 1, &w) < 0)
 		die("pagestore_writer_new");
 	if (n == 1) {
 		off = put_pages(w, 1, 1);
-		(void)pm_list_add(&pm.list, FILE_START, 1, PM_DATA, off, PSZ);
+		(void)sd_pm_list_add(&pm.list, FILE_START, 1, PM_DATA, off, PSZ);
 		off = put_pages(w, 300, 2);
-		(void)pm_list_add(&pm.list, ANON_START, 300, PM_DATA, off, PSZ);
-		(void)pm_list_add(&pm.list, ANON_START + 300 * PSZ, 100, PM_ZERO, 0, PSZ);
+		(void)sd_pm_list_add(&pm.list, ANON_START, 300, PM_DATA, off, PSZ);
+		(void)sd_pm_list_add(&pm.list, ANON_START + 300 * PSZ, 100, PM_ZERO, 0, PSZ);
 		off = put_pages(w, 2, 3);
-		(void)pm_list_add(&pm.list, VDSO_START, 2, PM_DATA, off, PSZ);
+		(void)sd_pm_list_add(&pm.list, VDSO_START, 2, PM_DATA, off, PSZ);
 	} else {
-		(void)pm_list_add(&pm.list, FILE_START, 1, PM_PARENT, 0, PSZ);
+		(void)sd_pm_list_add(&pm.list, FILE_START, 1, PM_PARENT, 0, PSZ);
 		off = put_pages(w, 10, 4);
-		(void)pm_list_add(&pm.list, ANON_START, 10, PM_DATA, off, PSZ);
-		(void)pm_list_add(&pm.list, ANON_START + 10 * PSZ, 390, PM_PARENT, 0, PSZ);
-		(void)pm_list_add(&pm.list, VDSO_START, 2, PM_PARENT, 0, PSZ);
+		(void)sd_pm_list_add(&pm.list, ANON_START, 10, PM_DATA, off, PSZ);
+		(void)sd_pm_list_add(&pm.list, ANON_START + 10 * PSZ, 390, PM_PARENT, 0, PSZ);
+		(void)sd_pm_list_add(&pm.list, VDSO_START, 2, PM_PARENT, 0, PSZ);
 	}
 	off = put_pages(w, 8, 5 + (uint64_t)n);
-	(void)pm_list_add(&pm.list, STACK_END - 8 * PSZ, 8, PM_DATA, off, PSZ);
-	if (pagestore_writer_finish(w, &pm.frames, &pm.nframes, &pm.stream_bytes,
+	(void)sd_pm_list_add(&pm.list, STACK_END - 8 * PSZ, 8, PM_DATA, off, PSZ);
+	if (sd_pagestore_writer_finish(w, &pm.frames, &pm.nframes, &pm.stream_bytes,
 				    &pm.pages_file_size) < 0)
 		die("pagestore_writer_finish");
-	pagestore_writer_free(w);
-	if (pmimg_write(ctx, &dir, &pm, NULL) < 0 || passimg_write_mm(ctx, &dir, &vl, NULL) < 0)
+	sd_pagestore_writer_free(w);
+	if (sd_pmimg_write(ctx, &dir, &pm, NULL) < 0 || sd_passimg_write_mm(ctx, &dir, &vl, NULL) < 0)
 		die("pagemap/mm");
 	if (n == 2) {
 		struct process_state ps = { 0 };
 		struct files_state fs = { 0 };
 
 		build_state(&ps, &fs);
-		if (stateimg_write(ctx, &dir, &ps, &fs, NULL) < 0)
+		if (sd_stateimg_write(ctx, &dir, &ps, &fs, NULL) < 0)
 			die("stateimg_write");
-		process_state_release(&ps);
-		files_state_release(&fs);
+		sd_process_state_release(&ps);
+		sd_files_state_release(&fs);
 		if (symlinkat("../1", dir.dirfd, "parent") < 0)
 			die("symlink");
 	}
 	st.vmas = vl.n;
 	st.pages_written = n == 1 ? 311 : 18;
-	if (passimg_write_stats(ctx, &dir, &st) < 0)
+	if (sd_passimg_write_stats(ctx, &dir, &st) < 0)
 		die("stats");
 	m.format_version = SDUMP_IMAGE_VERSION;
 	(void)snprintf(m.pass_id, sizeof(m.pass_id), "%032x", n);
@@ -299,11 +299,11 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 	(void)snprintf(m.comm, sizeof(m.comm), "fuzzed");
 	m.boot_id_hi = 0x1111;
 	m.boot_id_lo = 0x2222;
-	if (passimg_write_inventory(ctx, &dir, &m) < 0)
+	if (sd_passimg_write_inventory(ctx, &dir, &m) < 0)
 		die("inventory");
-	pmimg_release(&pm);
-	vma_list_release(&vl);
-	img_dir_release(&dir);
+	sd_pmimg_release(&pm);
+	sd_vma_list_release(&vl);
+	sd_img_dir_release(&dir);
 }
 
 static void write_pages_stream(const char *pass, const uint8_t *data, size_t len);
@@ -316,18 +316,18 @@ static void reframe(int n)
 	struct pmimg pm = { 0 };
 	uint8_t *stream;
 
-	if (img_dir_open(ctx, pass_path[n - 1], &dir) < 0 || pmimg_read(ctx, &dir, &pm) < 0 ||
-	    pagestore_reader_open(ctx, &dir, pm.frames, pm.nframes, pm.frame_size, pm.stream_bytes,
+	if (sd_img_dir_open(ctx, pass_path[n - 1], &dir) < 0 || sd_pmimg_read(ctx, &dir, &pm) < 0 ||
+	    sd_pagestore_reader_open(ctx, &dir, pm.frames, pm.nframes, pm.frame_size, pm.stream_bytes,
 				  pm.pages_file_size, &rd) < 0)
 		die("reframe");
 	stream = malloc(pm.stream_bytes);
-	if (!stream || pagestore_read(ctx, &rd, 0, stream, pm.stream_bytes) < 0)
+	if (!stream || sd_pagestore_read(ctx, &rd, 0, stream, pm.stream_bytes) < 0)
 		die("reframe");
-	pagestore_reader_release(&rd);
+	sd_pagestore_reader_release(&rd);
 	write_pages_stream(n == 1 ? "1" : "2", stream, pm.stream_bytes);
 	free(stream);
-	pmimg_release(&pm);
-	img_dir_release(&dir);
+	sd_pmimg_release(&pm);
+	sd_img_dir_release(&dir);
 }
 
 static uint8_t *read_whole(const char *path, size_t *ret_len)
@@ -339,7 +339,7 @@ static uint8_t *read_whole(const char *path, size_t *ret_len)
 	if (fd < 0 || fstat(fd, &st) < 0)
 		die(path);
 	buf = malloc((size_t)st.st_size + 1);
-	if (!buf || pread_all(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+	if (!buf || sd_pread_all(fd, buf, (size_t)st.st_size, 0) != st.st_size)
 		die(path);
 	(void)close(fd);
 	*ret_len = (size_t)st.st_size;
@@ -353,7 +353,7 @@ static void write_whole(const char *pass, const char *name, const uint8_t *data,
 
 	(void)snprintf(path, sizeof(path), "%s/%s/%s", base_dir, pass, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, data, len) < 0)
+	if (fd < 0 || sd_write_all(fd, data, len) < 0)
 		die(path);
 	(void)close(fd);
 }
@@ -413,7 +413,7 @@ static void write_seed(const char *out, const char *tag, size_t idx, unsigned in
 	(void)snprintf(path, sizeof(path), "%s/%s-%s-%s-%u", out, tag, files[idx].pass,
 		       files[idx].name, mode);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, &sel, 1) < 0 || write_all(fd, data, len) < 0)
+	if (fd < 0 || sd_write_all(fd, &sel, 1) < 0 || sd_write_all(fd, data, len) < 0)
 		die(path);
 	(void)close(fd);
 }
@@ -430,18 +430,18 @@ static void seeds_of(const char *out, const char *tag, const char *dirpath, size
 		struct img_dir dir = { .dirfd = -1 };
 		struct pmimg pm = { 0 };
 
-		if (img_dir_open(ctx, dirpath, &dir) == 0 &&
-		    pmimg_read(ctx, &dir, &pm) == 0 &&
-		    pagestore_reader_open(ctx, &dir, pm.frames, pm.nframes, pm.frame_size,
+		if (sd_img_dir_open(ctx, dirpath, &dir) == 0 &&
+		    sd_pmimg_read(ctx, &dir, &pm) == 0 &&
+		    sd_pagestore_reader_open(ctx, &dir, pm.frames, pm.nframes, pm.frame_size,
 					  pm.stream_bytes, pm.pages_file_size, &rd) == 0) {
 			recs = malloc(pm.stream_bytes ? pm.stream_bytes : 1);
-			if (recs && pagestore_read(ctx, &rd, 0, recs, pm.stream_bytes) == 0)
+			if (recs && sd_pagestore_read(ctx, &rd, 0, recs, pm.stream_bytes) == 0)
 				rlen = pm.stream_bytes;
-			pagestore_reader_release(&rd);
+			sd_pagestore_reader_release(&rd);
 		}
-		pmimg_release(&pm);
-		img_dir_release(&dir);
-	} else if (img_rec_decode(type_of(files[idx].name), f, len, &recs, &rlen) < 0) {
+		sd_pmimg_release(&pm);
+		sd_img_dir_release(&dir);
+	} else if (sd_img_rec_decode(type_of(files[idx].name), f, len, &recs, &rlen) < 0) {
 		recs = NULL;
 		rlen = 0;
 	}
@@ -522,7 +522,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		(void)snprintf(tmp, sizeof(tmp), "%s/mapped-file", base_dir);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		fill_pattern(page, sizeof(page), 99);
-		if (fd < 0 || write_all(fd, page, sizeof(page)) < 0 || rename(tmp, file_path) < 0)
+		if (fd < 0 || sd_write_all(fd, page, sizeof(page)) < 0 || rename(tmp, file_path) < 0)
 			die(file_path);
 		(void)close(fd);
 	}
@@ -557,9 +557,9 @@ static void fix_record_file(uint8_t *f, size_t len)
 {
 	if (len < IMG_HEADER_SIZE + IMG_TRAILER_SIZE)
 		return;
-	put_le32(f + 12, crc32c(0, f, 12));
+	put_le32(f + 12, sd_crc32c(0, f, 12));
 	put_le64(f + len - 16, len - IMG_HEADER_SIZE - IMG_TRAILER_SIZE);
-	put_le32(f + len - 8, crc32c(0, f, len - 8));
+	put_le32(f + len - 8, sd_crc32c(0, f, len - 8));
 	put_le32(f + len - 4, IMG_TRAILER_MAGIC);
 }
 
@@ -572,7 +572,7 @@ static void rewrite_frames(const char *pass, const struct pagestore_frame *frame
 	char path[512];
 
 	(void)snprintf(path, sizeof(path), "%s/%s", base_dir, pass);
-	if (img_dir_open(ctx, path, &dir) < 0 || pmimg_read(ctx, &dir, &pm) < 0)
+	if (sd_img_dir_open(ctx, path, &dir) < 0 || sd_pmimg_read(ctx, &dir, &pm) < 0)
 		die("pagemap.img");
 	free(pm.frames);
 	pm.frames = (struct pagestore_frame *)frames;
@@ -582,11 +582,11 @@ static void rewrite_frames(const char *pass, const struct pagestore_frame *frame
 		pm.stream_bytes = stream_bytes;
 		pm.pages_file_size = file_size;
 	}
-	if (pmimg_write(ctx, &dir, &pm, NULL) < 0)
+	if (sd_pmimg_write(ctx, &dir, &pm, NULL) < 0)
 		die("pagemap.img");
 	pm.frames = NULL;
-	pmimg_release(&pm);
-	img_dir_release(&dir);
+	sd_pmimg_release(&pm);
+	sd_img_dir_release(&dir);
 }
 
 /*
@@ -602,14 +602,14 @@ static void write_pages_stream(const char *pass, const uint8_t *data, size_t len
 
 	if (!frames || !file)
 		die("malloc");
-	img_header_fill(file, IMG_PAGES);
+	sd_img_header_fill(file, IMG_PAGES);
 	for (size_t off = 0; off < len; off += FRAME_SIZE) {
 		size_t in = MIN(len - off, (size_t)FRAME_SIZE);
 		size_t z = ZSTD_compress(file + flen, ZSTD_compressBound(in), data + off, in, 1);
 
 		if (ZSTD_isError(z))
 			die("zstd");
-		frames[n++] = (struct pagestore_frame){ (uint32_t)z, crc32c(0, file + flen, z) };
+		frames[n++] = (struct pagestore_frame){ (uint32_t)z, sd_crc32c(0, file + flen, z) };
 		flen += z;
 	}
 	write_whole(pass, "pages.img", file, flen);
@@ -628,10 +628,10 @@ static void write_pages_fixed(const char *pass, uint8_t *f, size_t len)
 	char path[512];
 
 	if (len >= IMG_HEADER_SIZE)
-		put_le32(f + 12, crc32c(0, f, 12));
+		put_le32(f + 12, sd_crc32c(0, f, 12));
 	write_whole(pass, "pages.img", f, len);
 	(void)snprintf(path, sizeof(path), "%s/%s", base_dir, pass);
-	if (img_dir_open(ctx, path, &dir) < 0 || pmimg_read(ctx, &dir, &pm) < 0)
+	if (sd_img_dir_open(ctx, path, &dir) < 0 || sd_pmimg_read(ctx, &dir, &pm) < 0)
 		die("pagemap.img");
 	frames = calloc(pm.nframes + 1, sizeof(*frames));
 	if (!frames)
@@ -641,13 +641,13 @@ static void write_pages_fixed(const char *pass, uint8_t *f, size_t len)
 
 		frames[i].csize = cs;
 		if (off <= len && cs <= len - off)
-			frames[i].crc32c = crc32c(0, f + off, cs);
+			frames[i].crc32c = sd_crc32c(0, f + off, cs);
 		off += cs;
 	}
 	rewrite_frames(pass, frames, pm.nframes, UINT64_MAX, 0);
 	free(frames);
-	pmimg_release(&pm);
-	img_dir_release(&dir);
+	sd_pmimg_release(&pm);
+	sd_img_dir_release(&dir);
 }
 
 static void restore_base(const struct base_file *bf)
@@ -722,7 +722,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *file;
 		size_t flen;
 
-		if (img_rec_encode(type_of(bf->name), copy, size, &file, &flen) < 0)
+		if (sd_img_rec_encode(type_of(bf->name), copy, size, &file, &flen) < 0)
 			abort();
 		write_whole(bf->pass, bf->name, file, flen);
 		free(file);

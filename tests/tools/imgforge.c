@@ -66,14 +66,14 @@ static void *read_one(const char *name, enum img_type type, const ProtobufCMessa
 {
 	ProtobufCMessage *m;
 
-	if (img_read_one(ctx, &dir, name, type, desc, &m) < 0)
+	if (sd_img_read_one(ctx, &dir, name, type, desc, &m) < 0)
 		die(name);
 	return m;
 }
 
 static void write_one(const char *name, enum img_type type, const ProtobufCMessage *m)
 {
-	if (img_write_one(ctx, &dir, name, type, m, NULL) < 0)
+	if (sd_img_write_one(ctx, &dir, name, type, m, NULL) < 0)
 		die(name);
 }
 
@@ -100,12 +100,12 @@ static void pagemap_read(struct pagemap *pm)
 	size_t cap = 0;
 	int r;
 
-	if (img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd) < 0)
+	if (sd_img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd) < 0)
 		die("pagemap.img");
-	if (img_rec_next(&rd, &pagemap_head__descriptor, &m) != 1)
+	if (sd_img_rec_next(&rd, &pagemap_head__descriptor, &m) != 1)
 		die("pagemap.img head");
 	pm->head = (PagemapHead *)m;
-	while ((r = img_rec_next(&rd, &pagemap_entry__descriptor, &m)) == 1) {
+	while ((r = sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m)) == 1) {
 		if (pm->n == cap) {
 			cap = cap ? cap * 2 : 64;
 			pm->e = realloc(pm->e, cap * sizeof(*pm->e));
@@ -116,23 +116,23 @@ static void pagemap_read(struct pagemap *pm)
 	}
 	if (r < 0)
 		die("pagemap.img entries");
-	img_rec_reader_release(&rd);
+	sd_img_rec_reader_release(&rd);
 }
 
 static void pagemap_write(const struct pagemap *pm, const PagemapEntry *extra)
 {
 	struct img_rec_writer w = { 0 };
 
-	if (img_rec_add(&w, &pm->head->base) < 0)
+	if (sd_img_rec_add(&w, &pm->head->base) < 0)
 		die("pagemap.img");
 	for (size_t i = 0; i < pm->n; i++)
-		if (img_rec_add(&w, &pm->e[i]->base) < 0)
+		if (sd_img_rec_add(&w, &pm->e[i]->base) < 0)
 			die("pagemap.img");
-	if (extra && img_rec_add(&w, &extra->base) < 0)
+	if (extra && sd_img_rec_add(&w, &extra->base) < 0)
 		die("pagemap.img");
-	if (img_rec_commit(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &w, NULL) < 0)
+	if (sd_img_rec_commit(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &w, NULL) < 0)
 		die("pagemap.img");
-	img_rec_writer_release(&w);
+	sd_img_rec_writer_release(&w);
 }
 
 static void mm_scenario(const char *s)
@@ -339,7 +339,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	s = argv[2];
-	if (sdump_ctx_new(&ctx) < 0 || img_dir_open(ctx, argv[1], &dir) < 0)
+	if (sdump_ctx_new(&ctx) < 0 || sd_img_dir_open(ctx, argv[1], &dir) < 0)
 		die(argv[1]);
 	if (!strcmp(s, "paths"))
 		paths_scenario(argv[3]);
@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 		pm_scenario(s);
 	else
 		state_scenario(s);
-	img_dir_release(&dir);
+	sd_img_dir_release(&dir);
 	sdump_ctx_free(ctx);
 	return 0;
 }

@@ -71,9 +71,9 @@ static void check_case(const struct fd_case *c)
 	struct fd_probe p = { .pid = 4242, .pidfd = -1, .fd = 3, .st = &st, .path = c->link };
 	const struct dump_fd_kind *k;
 
-	if (proc_parse_anon_link(c->link, anon))
+	if (sd_proc_parse_anon_link(c->link, anon))
 		p.anon = anon;
-	k = dump_fd_kind_find(&p);
+	k = sd_dump_fd_kind_find(&p);
 	if (!c->kind && !c->what) {
 		ASSERT_TRUE(k == NULL);
 		return;
@@ -86,7 +86,7 @@ static void check_case(const struct fd_case *c)
 		return;
 	}
 	ASSERT_TRUE(k->collect == NULL);
-	dump_fd_kind_what(k, &p, what);
+	sd_dump_fd_kind_what(k, &p, what);
 	ASSERT_STREQ(what, c->what);
 }
 

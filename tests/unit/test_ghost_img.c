@@ -124,8 +124,8 @@ static void save_files(const char *rel, struct img_dir *dir, int n, uint32_t *id
 	uint64_t size, written = 0;
 
 	path_of(p, sizeof(p), rel);
-	ASSERT_OK(img_dir_create(ctx, p, dir));
-	ASSERT_OK(ghost_writer_new(ctx, dir, 2, 1, &w));
+	ASSERT_OK(sd_img_dir_create(ctx, p, dir));
+	ASSERT_OK(sd_ghost_writer_new(ctx, dir, 2, 1, &w));
 	for (int i = 0; i < n; i++) {
 		struct ghost_file m;
 		char name[64];
@@ -135,14 +135,14 @@ static void save_files(const char *rel, struct img_dir *dir, int n, uint32_t *id
 		ASSERT_TRUE(fds[i] >= 0);
 		meta_of(fds[i], name, &m);
 		m.ino += (uint64_t)i; /* tell them apart even if the test reuses an inode */
-		ASSERT_EQ(ghost_writer_find(w, 8, 1, m.ino), 0);
-		ASSERT_OK(ghost_writer_add(w, fds[i], &m, UINT64_MAX, &ids[i]));
+		ASSERT_EQ(sd_ghost_writer_find(w, 8, 1, m.ino), 0);
+		ASSERT_OK(sd_ghost_writer_add(w, fds[i], &m, UINT64_MAX, &ids[i]));
 		ASSERT_EQ(ids[i], (uint32_t)i + 1);
-		ASSERT_EQ(ghost_writer_find(w, 8, 1, m.ino), ids[i]);
+		ASSERT_EQ(sd_ghost_writer_find(w, 8, 1, m.ino), ids[i]);
 	}
-	ASSERT_OK(ghost_writer_finish(w, &written));
+	ASSERT_OK(sd_ghost_writer_finish(w, &written));
 	ASSERT_TRUE(written > 0);
-	ghost_writer_free(w);
+	sd_ghost_writer_free(w);
 }
 
 static void test_round_trip(void)
@@ -153,12 +153,12 @@ static void test_round_trip(void)
 	int fds[2] = { -1, -1 }, out = -1;
 
 	save_files("rt", &dir, 2, ids, fds);
-	ASSERT_OK(ghost_set_read(ctx, &dir, &s));
+	ASSERT_OK(sd_ghost_set_read(ctx, &dir, &s));
 	ASSERT_TRUE(s.present);
 	ASSERT_EQ(s.n, 2);
-	ASSERT_OK(ghost_set_verify(ctx, &s));
+	ASSERT_OK(sd_ghost_set_verify(ctx, &s));
 	for (int i = 0; i < 2; i++) {
-		const struct ghost_file *f = ghost_set_find(&s, ids[i]);
+		const struct ghost_file *f = sd_ghost_set_find(&s, ids[i]);
 		struct stat a, b;
 
 		ASSERT_TRUE(f != NULL);
@@ -166,7 +166,7 @@ static void test_round_trip(void)
 		ASSERT_EQ(f->data_bytes, 4096 + 3 * MIB + 5000);
 		out = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		ASSERT_TRUE(out >= 0);
-		ASSERT_OK(ghost_copy_to_fd(ctx, &s, f, out, "the copy"));
+		ASSERT_OK(sd_ghost_copy_to_fd(ctx, &s, f, out, "the copy"));
 		ASSERT_OK(fstat(fds[i], &a));
 		ASSERT_OK(fstat(out, &b));
 		ASSERT_EQ(a.st_size, b.st_size);
@@ -178,15 +178,15 @@ static void test_round_trip(void)
 		ASSERT_TRUE(b.st_blocks <= a.st_blocks);
 		close(out);
 	}
-	ASSERT_TRUE(ghost_set_find(&s, 0) == NULL);
-	ASSERT_TRUE(ghost_set_find(&s, 3) == NULL);
-	ghost_set_release(&s);
+	ASSERT_TRUE(sd_ghost_set_find(&s, 0) == NULL);
+	ASSERT_TRUE(sd_ghost_set_find(&s, 3) == NULL);
+	sd_ghost_set_release(&s);
 	close(fds[0]);
 	close(fds[1]);
-	img_dir_release(&dir);
+	sd_img_dir_release(&dir);
 }
 
-/* Random ranges read through ghost_read_at() equal the file's bytes (zeros in holes, past the end). */
+/* Random ranges read through sd_ghost_read_at() equal the file's bytes (zeros in holes, past the end). */
 static void test_read_at(void)
 {
 	struct img_dir dir = { .dirfd = -1 };
@@ -196,9 +196,9 @@ static void test_read_at(void)
 	int fd = -1;
 
 	save_files("ra", &dir, 1, &id, &fd);
-	ASSERT_OK(ghost_set_read(ctx, &dir, &s));
+	ASSERT_OK(sd_ghost_set_read(ctx, &dir, &s));
 	for (int i = 0; i < 400; i++) {
-		const struct ghost_file *f = ghost_set_find(&s, id);
+		const struct ghost_file *f = sd_ghost_set_find(&s, id);
 		uint64_t off = rnd() % (f->size + 8192);
 		size_t len = (size_t)(rnd() % sizeof(got)) + 1;
 		ssize_t n;
@@ -206,12 +206,12 @@ static void test_read_at(void)
 		memset(want, 0, sizeof(want));
 		n = pread(fd, want, len, (off_t)off);
 		ASSERT_TRUE(n >= 0);
-		ASSERT_OK(ghost_read_at(ctx, &s, f, off, got, len));
+		ASSERT_OK(sd_ghost_read_at(ctx, &s, f, off, got, len));
 		ASSERT_TRUE(memcmp(want, got, len) == 0);
 	}
-	ghost_set_release(&s);
+	sd_ghost_set_release(&s);
 	close(fd);
-	img_dir_release(&dir);
+	sd_img_dir_release(&dir);
 }
 
 static void test_extents_and_limit(void)
@@ -222,7 +222,7 @@ static void test_extents_and_limit(void)
 	int fd = make_sparse("lim", &size);
 
 	ASSERT_TRUE(fd >= 0);
-	ASSERT_OK(ghost_extents(fd, size, UINT64_MAX, &ext, &n, &data));
+	ASSERT_OK(sd_ghost_extents(fd, size, UINT64_MAX, &ext, &n, &data));
 	ASSERT_EQ(n, 3);
 	ASSERT_EQ(ext[0].off, 0);
 	ASSERT_EQ(ext[0].len, 4096);
@@ -233,16 +233,16 @@ static void test_extents_and_limit(void)
 	ASSERT_EQ(data, 4096 + 3 * MIB + 5000);
 	free(ext);
 	/* exactly at the limit: fine; a byte less: refused, with what was counted */
-	ASSERT_OK(ghost_extents(fd, size, data, &ext, &n, &data));
+	ASSERT_OK(sd_ghost_extents(fd, size, data, &ext, &n, &data));
 	free(ext);
 	ext = NULL;
-	ASSERT_EQ(ghost_extents(fd, size, data - 1, &ext, &n, &data), -EFBIG);
+	ASSERT_EQ(sd_ghost_extents(fd, size, data - 1, &ext, &n, &data), -EFBIG);
 	ASSERT_TRUE(ext == NULL);
 	ASSERT_TRUE(data > 4096 + 3 * MIB);
 	/* only a hole */
 	ASSERT_OK(ftruncate(fd, 0));
 	ASSERT_OK(ftruncate(fd, 5 * MIB));
-	ASSERT_OK(ghost_extents(fd, 5 * MIB, 0, &ext, &n, &data));
+	ASSERT_OK(sd_ghost_extents(fd, 5 * MIB, 0, &ext, &n, &data));
 	ASSERT_EQ(n, 0);
 	ASSERT_EQ(data, 0);
 	free(ext);
@@ -257,14 +257,14 @@ static void test_absent(void)
 	char p[512];
 
 	path_of(p, sizeof(p), "none");
-	ASSERT_OK(img_dir_create(ctx, p, &dir));
-	ASSERT_OK(ghost_set_read(ctx, &dir, &s));
+	ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
+	ASSERT_OK(sd_ghost_set_read(ctx, &dir, &s));
 	ASSERT_TRUE(!s.present);
 	ASSERT_EQ(s.n, 0);
-	ASSERT_TRUE(ghost_set_find(&s, 1) == NULL);
-	ASSERT_OK(ghost_set_verify(ctx, &s));
-	ghost_set_release(&s);
-	img_dir_release(&dir);
+	ASSERT_TRUE(sd_ghost_set_find(&s, 1) == NULL);
+	ASSERT_OK(sd_ghost_set_verify(ctx, &s));
+	sd_ghost_set_release(&s);
+	sd_img_dir_release(&dir);
 }
 
 /* A damaged frame of ghost-data.img: verify and the copy refuse it. */
@@ -285,17 +285,17 @@ static void test_damaged_frame(void)
 	b ^= 1;
 	ASSERT_EQ(pwrite(df, &b, 1, 100), 1);
 	close(df);
-	ASSERT_OK(ghost_set_read(ctx, &dir, &s));
-	ASSERT_EQ(ghost_set_verify(ctx, &s), -EBADMSG);
+	ASSERT_OK(sd_ghost_set_read(ctx, &dir, &s));
+	ASSERT_EQ(sd_ghost_set_verify(ctx, &s), -EBADMSG);
 	sdump_ctx_clear_error(ctx);
 	out = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	ASSERT_TRUE(out >= 0);
-	ASSERT_EQ(ghost_copy_to_fd(ctx, &s, ghost_set_find(&s, id), out, "the copy"), -EBADMSG);
+	ASSERT_EQ(sd_ghost_copy_to_fd(ctx, &s, sd_ghost_set_find(&s, id), out, "the copy"), -EBADMSG);
 	sdump_ctx_clear_error(ctx);
 	close(out);
-	ghost_set_release(&s);
+	sd_ghost_set_release(&s);
 	close(fd);
-	img_dir_release(&dir);
+	sd_img_dir_release(&dir);
 }
 
 /* Write ghosts.img of one head and @nfiles files as given, in a new directory. */
@@ -307,14 +307,14 @@ static int forge(const char *rel, struct img_dir *dir, GhostHead *h, GhostFile *
 	int r;
 
 	path_of(p, sizeof(p), rel);
-	r = img_dir_create(ctx, p, dir);
+	r = sd_img_dir_create(ctx, p, dir);
 	if (r == 0)
-		r = img_rec_add(&w, &h->base);
+		r = sd_img_rec_add(&w, &h->base);
 	for (size_t i = 0; r == 0 && i < nfiles; i++)
-		r = img_rec_add(&w, &files[i]->base);
+		r = sd_img_rec_add(&w, &files[i]->base);
 	if (r == 0)
-		r = imgfile_rec_commit(ctx, dir, IMGF_GHOSTS, &w, NULL);
-	img_rec_writer_release(&w);
+		r = sd_imgfile_rec_commit(ctx, dir, IMGF_GHOSTS, &w, NULL);
+	sd_img_rec_writer_release(&w);
 	return r;
 }
 
@@ -357,10 +357,10 @@ static void test_forged(void)
 		f.extents = &ep;
 		snprintf(rel, sizeof(rel), "forged%zu", i);
 		ASSERT_OK(forge(rel, &dir, &h, &fp, 1));
-		ASSERT_EQ(ghost_set_read(ctx, &dir, &s), -EBADMSG);
+		ASSERT_EQ(sd_ghost_set_read(ctx, &dir, &s), -EBADMSG);
 		ASSERT_TRUE(sdump_ctx_last_error(ctx) != NULL);
 		sdump_ctx_clear_error(ctx);
-		img_dir_release(&dir);
+		sd_img_dir_release(&dir);
 	}
 }
 

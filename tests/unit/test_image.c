@@ -45,23 +45,23 @@ static void test_crc32c_vectors(void)
 {
 	uint8_t b[32];
 
-	ASSERT_EQ(crc32c(0, "123456789", 9), 0xE3069283u);
-	ASSERT_EQ(crc32c(0, "", 0), 0);
-	ASSERT_EQ(crc32c(0xE3069283u, "", 0), 0xE3069283u);
+	ASSERT_EQ(sd_crc32c(0, "123456789", 9), 0xE3069283u);
+	ASSERT_EQ(sd_crc32c(0, "", 0), 0);
+	ASSERT_EQ(sd_crc32c(0xE3069283u, "", 0), 0xE3069283u);
 	/* RFC 3720 B.4 */
 	memset(b, 0, sizeof(b));
-	ASSERT_EQ(crc32c(0, b, sizeof(b)), 0x8A9136AAu);
+	ASSERT_EQ(sd_crc32c(0, b, sizeof(b)), 0x8A9136AAu);
 	memset(b, 0xff, sizeof(b));
-	ASSERT_EQ(crc32c(0, b, sizeof(b)), 0x62A8AB43u);
+	ASSERT_EQ(sd_crc32c(0, b, sizeof(b)), 0x62A8AB43u);
 	for (int i = 0; i < 32; i++)
 		b[i] = (uint8_t)i;
-	ASSERT_EQ(crc32c(0, b, sizeof(b)), 0x46DD794Eu);
+	ASSERT_EQ(sd_crc32c(0, b, sizeof(b)), 0x46DD794Eu);
 	for (int i = 0; i < 32; i++)
 		b[i] = (uint8_t)(31 - i);
-	ASSERT_EQ(crc32c(0, b, sizeof(b)), 0x113FDB5Cu);
+	ASSERT_EQ(sd_crc32c(0, b, sizeof(b)), 0x113FDB5Cu);
 }
 
-/* Both implementations, whichever crc32c() chose, agree with the definition. */
+/* Both implementations, whichever sd_crc32c() chose, agree with the definition. */
 static void test_crc32c_implementations(void)
 {
 	enum { N = 4099 };
@@ -69,15 +69,15 @@ static void test_crc32c_implementations(void)
 
 	ASSERT_TRUE(buf != NULL);
 	fill_random(buf, N);
-	ASSERT_EQ(crc32c_table(0, "123456789", 9), 0xE3069283u);
-	ASSERT_EQ(crc32c_instruction(0, "123456789", 9), 0xE3069283u);
+	ASSERT_EQ(sd_crc32c_table(0, "123456789", 9), 0xE3069283u);
+	ASSERT_EQ(sd_crc32c_instruction(0, "123456789", 9), 0xE3069283u);
 	for (int i = 0; i < 200 && !unit_cur_failed; i++) {
 		size_t off = rnd() % 16, len = rnd() % (N - off);
 		uint32_t seed = (uint32_t)rnd(), want = ref_crc32c(seed, buf + off, len);
 
-		ASSERT_EQ(crc32c_table(seed, buf + off, len), want);
-		ASSERT_EQ(crc32c_instruction(seed, buf + off, len), want);
-		ASSERT_EQ(crc32c(seed, buf + off, len), want);
+		ASSERT_EQ(sd_crc32c_table(seed, buf + off, len), want);
+		ASSERT_EQ(sd_crc32c_instruction(seed, buf + off, len), want);
+		ASSERT_EQ(sd_crc32c(seed, buf + off, len), want);
 	}
 	free(buf);
 }
@@ -90,11 +90,11 @@ static void test_crc32c_incremental(void)
 
 	ASSERT_TRUE(buf != NULL);
 	fill_random(buf, N + 8);
-	whole = crc32c(0, buf, N);
+	whole = sd_crc32c(0, buf, N);
 	ASSERT_EQ(whole, ref_crc32c(0, buf, N));
 	/* split anywhere, in two or three pieces */
 	for (size_t cut = 0; cut <= N; cut++) {
-		uint32_t c = crc32c(crc32c(0, buf, cut), buf + cut, N - cut);
+		uint32_t c = sd_crc32c(sd_crc32c(0, buf, cut), buf + cut, N - cut);
 
 		if (c != whole)
 			fprintf(stderr, "  cut at %zu\n", cut);
@@ -102,15 +102,15 @@ static void test_crc32c_incremental(void)
 	}
 	for (size_t a = 0; a < 20; a++)
 		for (size_t b = a; b < 40; b++)
-			ASSERT_EQ(crc32c(crc32c(crc32c(0, buf, a), buf + a, b - a), buf + b, N - b),
+			ASSERT_EQ(sd_crc32c(sd_crc32c(sd_crc32c(0, buf, a), buf + a, b - a), buf + b, N - b),
 				  whole);
 	/* every length and misalignment against the reference */
 	for (size_t off = 0; off < 8; off++)
 		for (size_t len = 0; len < 80; len++)
-			ASSERT_EQ(crc32c(0, buf + off, len), ref_crc32c(0, buf + off, len));
+			ASSERT_EQ(sd_crc32c(0, buf + off, len), ref_crc32c(0, buf + off, len));
 	/* and a change of one bit changes it */
 	buf[500] ^= 4;
-	ASSERT_TRUE(crc32c(0, buf, N) != whole);
+	ASSERT_TRUE(sd_crc32c(0, buf, N) != whole);
 	free(buf);
 }
 
@@ -121,42 +121,42 @@ static void test_header(void)
 	uint8_t hdr[IMG_HEADER_SIZE], bad[IMG_HEADER_SIZE];
 
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
-		img_header_fill(hdr, types[t]);
+		sd_img_header_fill(hdr, types[t]);
 		ASSERT_MEMEQ(hdr, IMG_MAGIC, 8);
 		ASSERT_EQ(hdr[8] | hdr[9] << 8, SDUMP_IMAGE_VERSION);
 		ASSERT_EQ(hdr[10] | hdr[11] << 8, types[t]);
-		ASSERT_OK(img_header_check(hdr, types[t]));
+		ASSERT_OK(sd_img_header_check(hdr, types[t]));
 		for (size_t o = 0; o < sizeof(types) / sizeof(types[0]); o++)
 			if (o != t)
-				ASSERT_EQ(img_header_check(hdr, types[o]), -EBADMSG);
+				ASSERT_EQ(sd_img_header_check(hdr, types[o]), -EBADMSG);
 	}
-	img_header_fill(hdr, IMG_MM);
+	sd_img_header_fill(hdr, IMG_MM);
 	/* every single bit flipped */
 	for (size_t i = 0; i < IMG_HEADER_SIZE * 8; i++) {
 		memcpy(bad, hdr, sizeof(hdr));
 		bad[i / 8] ^= (uint8_t)(1u << (i % 8));
-		if (img_header_check(bad, IMG_MM) >= 0)
+		if (sd_img_header_check(bad, IMG_MM) >= 0)
 			fprintf(stderr, "  bit %zu flipped\n", i);
-		ASSERT_TRUE(img_header_check(bad, IMG_MM) < 0);
+		ASSERT_TRUE(sd_img_header_check(bad, IMG_MM) < 0);
 	}
 	/* a wrong magic with a right checksum */
 	memcpy(bad, hdr, sizeof(hdr));
 	memcpy(bad, "SDUMPIMX", 8);
-	bad[12] = (uint8_t)crc32c(0, bad, 12);
-	bad[13] = (uint8_t)(crc32c(0, bad, 12) >> 8);
-	bad[14] = (uint8_t)(crc32c(0, bad, 12) >> 16);
-	bad[15] = (uint8_t)(crc32c(0, bad, 12) >> 24);
-	ASSERT_EQ(img_header_check(bad, IMG_MM), -EBADMSG);
+	bad[12] = (uint8_t)sd_crc32c(0, bad, 12);
+	bad[13] = (uint8_t)(sd_crc32c(0, bad, 12) >> 8);
+	bad[14] = (uint8_t)(sd_crc32c(0, bad, 12) >> 16);
+	bad[15] = (uint8_t)(sd_crc32c(0, bad, 12) >> 24);
+	ASSERT_EQ(sd_img_header_check(bad, IMG_MM), -EBADMSG);
 	/* a future version with a right checksum */
 	memcpy(bad, hdr, sizeof(hdr));
 	bad[8] = SDUMP_IMAGE_VERSION + 1;
-	bad[12] = (uint8_t)crc32c(0, bad, 12);
-	bad[13] = (uint8_t)(crc32c(0, bad, 12) >> 8);
-	bad[14] = (uint8_t)(crc32c(0, bad, 12) >> 16);
-	bad[15] = (uint8_t)(crc32c(0, bad, 12) >> 24);
-	ASSERT_EQ(img_header_check(bad, IMG_MM), -EPROTONOSUPPORT);
+	bad[12] = (uint8_t)sd_crc32c(0, bad, 12);
+	bad[13] = (uint8_t)(sd_crc32c(0, bad, 12) >> 8);
+	bad[14] = (uint8_t)(sd_crc32c(0, bad, 12) >> 16);
+	bad[15] = (uint8_t)(sd_crc32c(0, bad, 12) >> 24);
+	ASSERT_EQ(sd_img_header_check(bad, IMG_MM), -EPROTONOSUPPORT);
 	memset(bad, 0, sizeof(bad));
-	ASSERT_EQ(img_header_check(bad, IMG_MM), -EBADMSG);
+	ASSERT_EQ(sd_img_header_check(bad, IMG_MM), -EBADMSG);
 }
 
 /* Encode @len bytes, decode them back, compare. */
@@ -165,16 +165,16 @@ static void round_trip(const uint8_t *recs, size_t len)
 	uint8_t *file = NULL, *out = NULL;
 	size_t flen = 0, olen = 12345;
 
-	ASSERT_OK(img_rec_encode(IMG_MM, recs, len, &file, &flen));
+	ASSERT_OK(sd_img_rec_encode(IMG_MM, recs, len, &file, &flen));
 	ASSERT_TRUE(flen >= IMG_HEADER_SIZE + IMG_TRAILER_SIZE);
-	ASSERT_OK(img_header_check(file, IMG_MM));
-	ASSERT_OK(img_rec_decode(IMG_MM, file, flen, &out, &olen));
+	ASSERT_OK(sd_img_header_check(file, IMG_MM));
+	ASSERT_OK(sd_img_rec_decode(IMG_MM, file, flen, &out, &olen));
 	ASSERT_EQ(olen, len);
 	ASSERT_MEMEQ(out, recs, len);
 	free(out);
 	out = NULL;
 	/* the type is part of the file */
-	ASSERT_EQ(img_rec_decode(IMG_STATS, file, flen, &out, &olen), -EBADMSG);
+	ASSERT_EQ(sd_img_rec_decode(IMG_STATS, file, flen, &out, &olen), -EBADMSG);
 	ASSERT_TRUE(out == NULL);
 	free(file);
 }
@@ -207,14 +207,14 @@ static void make_file(uint8_t **ret_file, size_t *ret_len, uint8_t *recs, size_t
 	fill_random(recs, nrecs);
 	/* some runs, so that zstd has something to compress */
 	memset(recs + nrecs / 3, 'A', nrecs / 4);
-	ASSERT_OK(img_rec_encode(IMG_PAGEMAP, recs, nrecs, ret_file, ret_len));
+	ASSERT_OK(sd_img_rec_encode(IMG_PAGEMAP, recs, nrecs, ret_file, ret_len));
 }
 
 static void expect_decode_fails(const uint8_t *file, size_t len, const char *what, size_t i)
 {
 	uint8_t *out = (uint8_t *)"untouched";
 	size_t olen = 777;
-	int r = img_rec_decode(IMG_PAGEMAP, file, len, &out, &olen);
+	int r = sd_img_rec_decode(IMG_PAGEMAP, file, len, &out, &olen);
 
 	if (r >= 0) {
 		fprintf(stderr, "  %s %zu: decoded\n", what, i);
@@ -250,7 +250,7 @@ static void test_rec_every_byte_flipped(void)
 		uint8_t *out = NULL;
 		size_t olen = 0;
 
-		ASSERT_OK(img_rec_decode(IMG_PAGEMAP, copy, len, &out, &olen));
+		ASSERT_OK(sd_img_rec_decode(IMG_PAGEMAP, copy, len, &out, &olen));
 		ASSERT_EQ(olen, sizeof(recs));
 		free(out);
 	}
@@ -339,17 +339,17 @@ static void test_rec_extra_frame(void)
 	zlen += 12;
 	put32(big + IMG_HEADER_SIZE + zlen, (uint32_t)zlen);
 	put32(big + IMG_HEADER_SIZE + zlen + 4, 0);
-	put32(big + IMG_HEADER_SIZE + zlen + 8, crc32c(0, big, IMG_HEADER_SIZE + zlen + 8));
+	put32(big + IMG_HEADER_SIZE + zlen + 8, sd_crc32c(0, big, IMG_HEADER_SIZE + zlen + 8));
 	put32(big + IMG_HEADER_SIZE + zlen + 12, IMG_TRAILER_MAGIC);
 	expect_decode_fails(big, blen, "skippable frame", 0);
 	/* the same rewriting without the extra frame decodes: the test is sound */
 	memcpy(big, file, len);
-	put32(big + len - 8, crc32c(0, big, len - 8));
+	put32(big + len - 8, sd_crc32c(0, big, len - 8));
 	{
 		uint8_t *out = NULL;
 		size_t olen = 0;
 
-		ASSERT_OK(img_rec_decode(IMG_PAGEMAP, big, len, &out, &olen));
+		ASSERT_OK(sd_img_rec_decode(IMG_PAGEMAP, big, len, &out, &olen));
 		ASSERT_EQ(olen, sizeof(recs));
 		free(out);
 	}
@@ -381,7 +381,7 @@ static void test_rec_protobuf(void)
 	head.pages_file_size = 123456789012ull;
 	head.n_frames = 3;
 	head.frames = frp;
-	ASSERT_OK(img_rec_add(&w, &head.base));
+	ASSERT_OK(sd_img_rec_add(&w, &head.base));
 	for (size_t i = 0; i < n; i++) {
 		PagemapEntry pe = PAGEMAP_ENTRY__INIT;
 
@@ -392,18 +392,18 @@ static void test_rec_protobuf(void)
 			pe.has_off = true;
 			pe.off = i * 4096 * 7;
 		}
-		ASSERT_OK(img_rec_add(&w, &pe.base));
+		ASSERT_OK(sd_img_rec_add(&w, &pe.base));
 	}
 	ASSERT_TRUE(w.len > n * 4);
-	ASSERT_OK(img_rec_encode(IMG_PAGEMAP, w.buf, w.len, &file, &flen));
-	img_rec_writer_release(&w);
+	ASSERT_OK(sd_img_rec_encode(IMG_PAGEMAP, w.buf, w.len, &file, &flen));
+	sd_img_rec_writer_release(&w);
 	ASSERT_TRUE(w.buf == NULL);
 	ASSERT_EQ(w.len, 0);
-	ASSERT_OK(img_rec_decode(IMG_PAGEMAP, file, flen, &rd.buf, &rd.len));
+	ASSERT_OK(sd_img_rec_decode(IMG_PAGEMAP, file, flen, &rd.buf, &rd.len));
 	free(file);
 	rd.pos = 0;
 
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_head__descriptor, &m), 1);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_head__descriptor, &m), 1);
 	{
 		PagemapHead *h = (PagemapHead *)m;
 
@@ -422,7 +422,7 @@ static void test_rec_protobuf(void)
 		PagemapEntry *pe;
 
 		m = NULL;
-		ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 1);
+		ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), 1);
 		pe = (PagemapEntry *)m;
 		ASSERT_EQ(pe->vaddr, 0x7f0000000000ull + i * 0x10000);
 		ASSERT_EQ(pe->nr_pages, i + 1);
@@ -434,9 +434,9 @@ static void test_rec_protobuf(void)
 	}
 	ASSERT_EQ(rd.pos, rd.len);
 	/* the end, again and again */
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
-	img_rec_reader_release(&rd);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
+	sd_img_rec_reader_release(&rd);
 	ASSERT_TRUE(rd.buf == NULL);
 }
 
@@ -462,67 +462,67 @@ static void test_rec_next_bad(void)
 	pe.vaddr = 0x1000;
 	pe.nr_pages = 1;
 	pe.kind = PAGES_KIND__PAGES_ZERO;
-	ASSERT_OK(img_rec_add(&w, &pe.base));
+	ASSERT_OK(sd_img_rec_add(&w, &pe.base));
 	one = w.len;
 	ASSERT_TRUE(one + 8 < sizeof(buf));
 	memcpy(buf, w.buf, one);
-	img_rec_writer_release(&w);
+	sd_img_rec_writer_release(&w);
 
 	/* a valid record, then a length prefix one byte past the end */
 	memcpy(buf + one, "\x03\x00\x00\x00\x08\x01", 6);
 	reader_over(&rd, buf, one + 6);
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 1);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), 1);
 	protobuf_c_message_free_unpacked(m, NULL);
 	m = NULL;
 	ASSERT_EQ(rd.pos, one);
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
 	ASSERT_TRUE(m == NULL);
 	ASSERT_EQ(rd.pos, one);
-	img_rec_reader_release(&rd);
+	sd_img_rec_reader_release(&rd);
 
 	/* a huge length prefix */
 	reader_over(&rd, "\xff\xff\xff\xff\x08\x01", 6);
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
-	img_rec_reader_release(&rd);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
+	sd_img_rec_reader_release(&rd);
 	reader_over(&rd, "\xfc\xff\xff\xff", 4);
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
-	img_rec_reader_release(&rd);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
+	sd_img_rec_reader_release(&rd);
 
 	/* fewer than 4 bytes of length */
 	for (size_t l = 1; l < 4; l++) {
 		reader_over(&rd, "\x00\x00\x00", l);
-		ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
-		img_rec_reader_release(&rd);
+		ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
+		sd_img_rec_reader_release(&rd);
 	}
 
 	/* the valid record cut short, at every length */
 	for (size_t l = 1; l < one; l++) {
 		reader_over(&rd, buf, l);
-		ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
+		ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
 		ASSERT_TRUE(m == NULL);
-		img_rec_reader_release(&rd);
+		sd_img_rec_reader_release(&rd);
 	}
 
 	/* an empty record lacks the required fields */
 	reader_over(&rd, "\x00\x00\x00\x00", 4);
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
-	img_rec_reader_release(&rd);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
+	sd_img_rec_reader_release(&rd);
 
 	/* protobuf garbage: a field with wire type 7 */
 	reader_over(&rd, "\x02\x00\x00\x00\x0f\x01", 6);
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
-	img_rec_reader_release(&rd);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), -EBADMSG);
+	sd_img_rec_reader_release(&rd);
 
 	/* nothing at all: the end */
 	reader_over(&rd, "", 0);
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
-	img_rec_reader_release(&rd);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
+	sd_img_rec_reader_release(&rd);
 }
 
 /*
  * files.img's FdKind and enum fd_kind name the same kinds with the same
  * numbers (state_img.c asserts each number at build time): FdKind has
- * FDK_MAX values, 1 to FDK_MAX, and FD_<NAME> is the kind fd_kind_name()
+ * FDK_MAX values, 1 to FDK_MAX, and FD_<NAME> is the kind sd_fd_kind_name()
  * calls <name>.
  */
 static void test_fd_kinds_match_proto(void)
@@ -535,14 +535,14 @@ static void test_fd_kinds_match_proto(void)
 		size_t n;
 
 		ASSERT_EQ(d->values[i].value, i + 1);
-		n = (size_t)snprintf(want, sizeof(want), "FD_%s", fd_kind_name((enum fd_kind)(i + 1)));
+		n = (size_t)snprintf(want, sizeof(want), "FD_%s", sd_fd_kind_name((enum fd_kind)(i + 1)));
 		for (size_t k = 3; k < n; k++)
 			want[k] = (char)(want[k] - 'a' + 'A');
 		ASSERT_STREQ(d->values[i].name, want);
 	}
-	ASSERT_STREQ(fd_kind_name(0), "?");
-	ASSERT_STREQ(fd_kind_name((enum fd_kind)(FDK_MAX + 1)), "?");
-	ASSERT_STREQ(fd_kind_name((enum fd_kind)-1), "?");
+	ASSERT_STREQ(sd_fd_kind_name(0), "?");
+	ASSERT_STREQ(sd_fd_kind_name((enum fd_kind)(FDK_MAX + 1)), "?");
+	ASSERT_STREQ(sd_fd_kind_name((enum fd_kind)-1), "?");
 }
 
 int main(void)

@@ -28,10 +28,10 @@ static void test_names_and_types(void)
 {
 	ASSERT_EQ(sizeof(want) / sizeof(want[0]), IMGF_COUNT);
 	for (size_t i = 0; i < IMGF_COUNT; i++) {
-		const struct img_file_desc *d = imgfile(want[i].f);
+		const struct img_file_desc *d = sd_imgfile(want[i].f);
 
 		ASSERT_STREQ(d->name, want[i].name);
-		ASSERT_STREQ(imgfile_name(want[i].f), want[i].name);
+		ASSERT_STREQ(sd_imgfile_name(want[i].f), want[i].name);
 		ASSERT_EQ(d->type, want[i].type);
 	}
 }
@@ -40,7 +40,7 @@ static void test_names_and_types(void)
 static void test_rows(void)
 {
 	for (int i = 0; i < IMGF_COUNT; i++) {
-		const struct img_file_desc *d = imgfile((enum img_file)i);
+		const struct img_file_desc *d = sd_imgfile((enum img_file)i);
 		size_t len = strlen(d->name);
 
 		ASSERT_TRUE(len > 4 && !strcmp(d->name + len - 4, ".img"));
@@ -50,13 +50,13 @@ static void test_rows(void)
 		/* a record file says what its records are; pages.img has none */
 		ASSERT_EQ(d->msg != NULL, d->layout == IMG_LAYOUT_RECORDS);
 		for (int k = 0; k < i; k++) {
-			ASSERT_TRUE(strcmp(d->name, imgfile((enum img_file)k)->name) != 0);
-			ASSERT_TRUE(d->type != imgfile((enum img_file)k)->type);
+			ASSERT_TRUE(strcmp(d->name, sd_imgfile((enum img_file)k)->name) != 0);
+			ASSERT_TRUE(d->type != sd_imgfile((enum img_file)k)->type);
 		}
 	}
-	ASSERT_TRUE(imgfile(IMGF_PAGES)->layout == IMG_LAYOUT_FRAMES);
-	ASSERT_TRUE(imgfile(IMGF_PAGES)->msg == NULL);
-	ASSERT_TRUE(imgfile(IMGF_GHOST_DATA)->layout == IMG_LAYOUT_FRAMES);
+	ASSERT_TRUE(sd_imgfile(IMGF_PAGES)->layout == IMG_LAYOUT_FRAMES);
+	ASSERT_TRUE(sd_imgfile(IMGF_PAGES)->msg == NULL);
+	ASSERT_TRUE(sd_imgfile(IMGF_GHOST_DATA)->layout == IMG_LAYOUT_FRAMES);
 }
 
 static void test_name_tid(void)
@@ -64,18 +64,18 @@ static void test_name_tid(void)
 	char buf[IMG_NAME_MAX];
 
 	memset(buf, 'Z', sizeof(buf));
-	ASSERT_TRUE(imgfile_name_tid(IMGF_CORE, 4242, buf) == buf);
+	ASSERT_TRUE(sd_imgfile_name_tid(IMGF_CORE, 4242, buf) == buf);
 	ASSERT_STREQ(buf, "core-4242.img");
-	ASSERT_STREQ(imgfile_name_tid(IMGF_CORE, 1, buf), "core-1.img");
+	ASSERT_STREQ(sd_imgfile_name_tid(IMGF_CORE, 1, buf), "core-1.img");
 	/* the longest: every pid fits */
-	ASSERT_STREQ(imgfile_name_tid(IMGF_CORE, INT_MAX, buf), "core-2147483647.img");
+	ASSERT_STREQ(sd_imgfile_name_tid(IMGF_CORE, INT_MAX, buf), "core-2147483647.img");
 	/* a file of one per directory: its name, whatever the tid */
-	ASSERT_STREQ(imgfile_name_tid(IMGF_MM, 4242, buf), "mm.img");
-	ASSERT_STREQ(imgfile_name_tid(IMGF_INVENTORY, 0, buf), "inventory.img");
-	ASSERT_STREQ(imgfile_name_tid(IMGF_PAGES, 0, buf), "pages.img");
+	ASSERT_STREQ(sd_imgfile_name_tid(IMGF_MM, 4242, buf), "mm.img");
+	ASSERT_STREQ(sd_imgfile_name_tid(IMGF_INVENTORY, 0, buf), "inventory.img");
+	ASSERT_STREQ(sd_imgfile_name_tid(IMGF_PAGES, 0, buf), "pages.img");
 	/* each per-thread name is its pattern with the tid in place of "<tid>" */
 	for (int i = 0; i < IMGF_COUNT; i++) {
-		const struct img_file_desc *d = imgfile((enum img_file)i);
+		const struct img_file_desc *d = sd_imgfile((enum img_file)i);
 		const char *at = strstr(d->name, "<tid>");
 		char want_name[IMG_NAME_MAX];
 
@@ -83,7 +83,7 @@ static void test_name_tid(void)
 			continue;
 		snprintf(want_name, sizeof(want_name), "%.*s99%s", (int)(at - d->name), d->name,
 			 at + 5);
-		ASSERT_STREQ(imgfile_name_tid((enum img_file)i, 99, buf), want_name);
+		ASSERT_STREQ(sd_imgfile_name_tid((enum img_file)i, 99, buf), want_name);
 	}
 }
 

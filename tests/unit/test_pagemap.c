@@ -47,7 +47,7 @@ static void test_pme_wanted_table(void)
 			for (size_t n = 0; n < sizeof(noise) / sizeof(noise[0]); n++) {
 				uint64_t pme = noise[n] | (present ? PME_PRESENT : 0) |
 					       (swap ? PME_SWAP : 0) | (file ? PME_FILE : 0);
-				bool got = pme_wanted(all_kinds[k], pme);
+				bool got = sd_pme_wanted(all_kinds[k], pme);
 				bool want = expected_wanted(all_kinds[k], present, swap, file, pme);
 
 				if (got != want)
@@ -63,85 +63,85 @@ static void test_pme_wanted_table(void)
 static void test_pme_wanted_cases(void)
 {
 	/* not mapped */
-	ASSERT_TRUE(!pme_wanted(VK_ANON, 0));
-	ASSERT_TRUE(!pme_wanted(VK_FILE, 0));
+	ASSERT_TRUE(!sd_pme_wanted(VK_ANON, 0));
+	ASSERT_TRUE(!sd_pme_wanted(VK_FILE, 0));
 	/* soft-dirty alone says nothing about contents */
-	ASSERT_TRUE(!pme_wanted(VK_ANON, PME_SOFT_DIRTY));
-	ASSERT_TRUE(pme_wanted(VK_ANON, PME_PRESENT | 0x1234));
-	ASSERT_TRUE(pme_wanted(VK_ANON, PME_SWAP | 0x1234));
-	ASSERT_TRUE(pme_wanted(VK_SHMEM, PME_PRESENT | PME_FILE));
-	ASSERT_TRUE(pme_wanted(VK_VDSO, PME_PRESENT | PME_FILE));
+	ASSERT_TRUE(!sd_pme_wanted(VK_ANON, PME_SOFT_DIRTY));
+	ASSERT_TRUE(sd_pme_wanted(VK_ANON, PME_PRESENT | 0x1234));
+	ASSERT_TRUE(sd_pme_wanted(VK_ANON, PME_SWAP | 0x1234));
+	ASSERT_TRUE(sd_pme_wanted(VK_SHMEM, PME_PRESENT | PME_FILE));
+	ASSERT_TRUE(sd_pme_wanted(VK_VDSO, PME_PRESENT | PME_FILE));
 	/* private file: the page cache's page vs a copied one */
-	ASSERT_TRUE(!pme_wanted(VK_FILE, PME_PRESENT | PME_FILE));
-	ASSERT_TRUE(pme_wanted(VK_FILE, PME_PRESENT));
-	ASSERT_TRUE(pme_wanted(VK_FILE, PME_SWAP));
-	ASSERT_TRUE(pme_wanted(VK_FILE, PME_SWAP | PME_FILE));
-	ASSERT_TRUE(!pme_wanted(VK_FILE, PME_FILE));
+	ASSERT_TRUE(!sd_pme_wanted(VK_FILE, PME_PRESENT | PME_FILE));
+	ASSERT_TRUE(sd_pme_wanted(VK_FILE, PME_PRESENT));
+	ASSERT_TRUE(sd_pme_wanted(VK_FILE, PME_SWAP));
+	ASSERT_TRUE(sd_pme_wanted(VK_FILE, PME_SWAP | PME_FILE));
+	ASSERT_TRUE(!sd_pme_wanted(VK_FILE, PME_FILE));
 	/* never */
-	ASSERT_TRUE(!pme_wanted(VK_FILE_SHARED, PME_PRESENT));
-	ASSERT_TRUE(!pme_wanted(VK_FILE_SHARED, PME_PRESENT | PME_FILE | PME_SOFT_DIRTY));
-	ASSERT_TRUE(!pme_wanted(VK_VVAR, PME_PRESENT));
-	ASSERT_TRUE(!pme_wanted(VK_VSYSCALL, PME_PRESENT | PME_SWAP));
+	ASSERT_TRUE(!sd_pme_wanted(VK_FILE_SHARED, PME_PRESENT));
+	ASSERT_TRUE(!sd_pme_wanted(VK_FILE_SHARED, PME_PRESENT | PME_FILE | PME_SOFT_DIRTY));
+	ASSERT_TRUE(!sd_pme_wanted(VK_VVAR, PME_PRESENT));
+	ASSERT_TRUE(!sd_pme_wanted(VK_VSYSCALL, PME_PRESENT | PME_SWAP));
 }
 
 static void test_vma_kind_saved(void)
 {
-	ASSERT_TRUE(vma_kind_saved(VK_ANON));
-	ASSERT_TRUE(vma_kind_saved(VK_FILE));
-	ASSERT_TRUE(vma_kind_saved(VK_SHMEM));
-	ASSERT_TRUE(vma_kind_saved(VK_VDSO));
-	ASSERT_TRUE(!vma_kind_saved(VK_FILE_SHARED));
-	ASSERT_TRUE(!vma_kind_saved(VK_VVAR));
-	ASSERT_TRUE(!vma_kind_saved(VK_VSYSCALL));
-	ASSERT_TRUE(!vma_kind_saved((enum vma_kind)0));
-	/* consistent with pme_wanted: a kind never saved wants no page */
+	ASSERT_TRUE(sd_vma_kind_saved(VK_ANON));
+	ASSERT_TRUE(sd_vma_kind_saved(VK_FILE));
+	ASSERT_TRUE(sd_vma_kind_saved(VK_SHMEM));
+	ASSERT_TRUE(sd_vma_kind_saved(VK_VDSO));
+	ASSERT_TRUE(!sd_vma_kind_saved(VK_FILE_SHARED));
+	ASSERT_TRUE(!sd_vma_kind_saved(VK_VVAR));
+	ASSERT_TRUE(!sd_vma_kind_saved(VK_VSYSCALL));
+	ASSERT_TRUE(!sd_vma_kind_saved((enum vma_kind)0));
+	/* consistent with sd_pme_wanted: a kind never saved wants no page */
 	for (size_t k = 0; k < sizeof(all_kinds) / sizeof(all_kinds[0]); k++)
-		if (!vma_kind_saved(all_kinds[k]))
-			ASSERT_TRUE(!pme_wanted(all_kinds[k], PME_PRESENT | PME_SWAP));
+		if (!sd_vma_kind_saved(all_kinds[k]))
+			ASSERT_TRUE(!sd_pme_wanted(all_kinds[k], PME_PRESENT | PME_SWAP));
 }
 
 static void test_run_list(void)
 {
 	struct run_list l = { 0 };
 
-	ASSERT_OK(run_list_add(&l, 0x10000, 2, PS));
+	ASSERT_OK(sd_run_list_add(&l, 0x10000, 2, PS));
 	ASSERT_EQ(l.n, 1);
 	ASSERT_EQ(l.pages, 2);
 	/* adjacent: merged */
-	ASSERT_OK(run_list_add(&l, 0x12000, 3, PS));
+	ASSERT_OK(sd_run_list_add(&l, 0x12000, 3, PS));
 	ASSERT_EQ(l.n, 1);
 	ASSERT_EQ(l.r[0].start, 0x10000);
 	ASSERT_EQ(l.r[0].npages, 5);
 	ASSERT_EQ(l.pages, 5);
 	/* one page gap: not merged */
-	ASSERT_OK(run_list_add(&l, 0x16000, 1, PS));
+	ASSERT_OK(sd_run_list_add(&l, 0x16000, 1, PS));
 	ASSERT_EQ(l.n, 2);
 	ASSERT_EQ(l.r[1].start, 0x16000);
 	ASSERT_EQ(l.r[1].npages, 1);
 	ASSERT_EQ(l.pages, 6);
 	/* zero pages: nothing */
-	ASSERT_OK(run_list_add(&l, 0x30000, 0, PS));
+	ASSERT_OK(sd_run_list_add(&l, 0x30000, 0, PS));
 	ASSERT_EQ(l.n, 2);
 	ASSERT_EQ(l.pages, 6);
 	/* merges with the last run only */
-	ASSERT_OK(run_list_add(&l, 0x17000, 1, PS));
+	ASSERT_OK(sd_run_list_add(&l, 0x17000, 1, PS));
 	ASSERT_EQ(l.n, 2);
 	ASSERT_EQ(l.r[1].npages, 2);
 	ASSERT_EQ(l.r[0].npages, 5);
 	ASSERT_EQ(l.pages, 7);
 	/* a gap of two pages: a new run */
-	ASSERT_OK(run_list_add(&l, 0x1a000, 1, PS));
+	ASSERT_OK(sd_run_list_add(&l, 0x1a000, 1, PS));
 	ASSERT_EQ(l.n, 3);
-	run_list_release(&l);
+	sd_run_list_release(&l);
 	ASSERT_EQ(l.n, 0);
 	ASSERT_EQ(l.pages, 0);
 	ASSERT_TRUE(l.r == NULL);
 
-	ASSERT_OK(run_list_add(&l, 0x100000, 1, 65536));
-	ASSERT_OK(run_list_add(&l, 0x110000, 1, 65536));
+	ASSERT_OK(sd_run_list_add(&l, 0x100000, 1, 65536));
+	ASSERT_OK(sd_run_list_add(&l, 0x110000, 1, 65536));
 	ASSERT_EQ(l.n, 1);
 	ASSERT_EQ(l.r[0].npages, 2);
-	run_list_release(&l);
+	sd_run_list_release(&l);
 }
 
 /* Growing past the first allocation keeps every run. */
@@ -151,7 +151,7 @@ static void test_run_list_many(void)
 	uint64_t total = 0;
 
 	for (uint64_t i = 0; i < 5000; i++) {
-		ASSERT_OK(run_list_add(&l, i * 0x10000, i % 7 + 1, PS));
+		ASSERT_OK(sd_run_list_add(&l, i * 0x10000, i % 7 + 1, PS));
 		total += i % 7 + 1;
 	}
 	ASSERT_EQ(l.n, 5000);
@@ -160,54 +160,54 @@ static void test_run_list_many(void)
 		ASSERT_EQ(l.r[i].start, i * 0x10000);
 		ASSERT_EQ(l.r[i].npages, i % 7 + 1);
 	}
-	run_list_release(&l);
+	sd_run_list_release(&l);
 }
 
 static void test_pm_list_merge(void)
 {
 	struct pm_list l = { 0 };
 
-	ASSERT_OK(pm_list_add(&l, 0x10000, 2, PM_DATA, 0, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x10000, 2, PM_DATA, 0, PS));
 	/* data, adjacent address and offset: merged */
-	ASSERT_OK(pm_list_add(&l, 0x12000, 1, PM_DATA, 2 * PS, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x12000, 1, PM_DATA, 2 * PS, PS));
 	ASSERT_EQ(l.n, 1);
 	ASSERT_EQ(l.e[0].vaddr, 0x10000);
 	ASSERT_EQ(l.e[0].npages, 3);
 	ASSERT_EQ(l.e[0].kind, PM_DATA);
 	ASSERT_EQ(l.e[0].off, 0);
 	/* data, adjacent address, offset not adjacent: kept apart */
-	ASSERT_OK(pm_list_add(&l, 0x13000, 1, PM_DATA, 10 * PS, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x13000, 1, PM_DATA, 10 * PS, PS));
 	ASSERT_EQ(l.n, 2);
 	ASSERT_EQ(l.e[1].off, 10 * PS);
 	/* data, adjacent offset, address not adjacent: kept apart */
-	ASSERT_OK(pm_list_add(&l, 0x15000, 1, PM_DATA, 11 * PS, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x15000, 1, PM_DATA, 11 * PS, PS));
 	ASSERT_EQ(l.n, 3);
 	/* another kind: kept apart even though adjacent */
-	ASSERT_OK(pm_list_add(&l, 0x16000, 2, PM_ZERO, 12 * PS, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x16000, 2, PM_ZERO, 12 * PS, PS));
 	ASSERT_EQ(l.n, 4);
 	ASSERT_EQ(l.e[3].kind, PM_ZERO);
 	/* non-data entries carry no offset */
 	ASSERT_EQ(l.e[3].off, 0);
 	/* zero, adjacent: merged whatever the offset */
-	ASSERT_OK(pm_list_add(&l, 0x18000, 1, PM_ZERO, 999, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x18000, 1, PM_ZERO, 999, PS));
 	ASSERT_EQ(l.n, 4);
 	ASSERT_EQ(l.e[3].npages, 3);
 	/* parent after zero: apart; parent after parent: merged */
-	ASSERT_OK(pm_list_add(&l, 0x19000, 1, PM_PARENT, 0, PS));
-	ASSERT_OK(pm_list_add(&l, 0x1a000, 4, PM_PARENT, 0, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x19000, 1, PM_PARENT, 0, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x1a000, 4, PM_PARENT, 0, PS));
 	ASSERT_EQ(l.n, 5);
 	ASSERT_EQ(l.e[4].kind, PM_PARENT);
 	ASSERT_EQ(l.e[4].vaddr, 0x19000);
 	ASSERT_EQ(l.e[4].npages, 5);
 	/* parent with a gap: apart */
-	ASSERT_OK(pm_list_add(&l, 0x20000, 1, PM_PARENT, 0, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x20000, 1, PM_PARENT, 0, PS));
 	ASSERT_EQ(l.n, 6);
 	/* data after parent, adjacent: apart */
-	ASSERT_OK(pm_list_add(&l, 0x21000, 1, PM_DATA, 12 * PS, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x21000, 1, PM_DATA, 12 * PS, PS));
 	ASSERT_EQ(l.n, 7);
 	ASSERT_EQ(l.e[6].off, 12 * PS);
 	/* zero pages: nothing */
-	ASSERT_OK(pm_list_add(&l, 0x22000, 0, PM_DATA, 13 * PS, PS));
+	ASSERT_OK(sd_pm_list_add(&l, 0x22000, 0, PM_DATA, 13 * PS, PS));
 	ASSERT_EQ(l.n, 7);
 	ASSERT_EQ(l.e[6].npages, 1);
 	/* the earlier entries were left alone */
@@ -216,7 +216,7 @@ static void test_pm_list_merge(void)
 	ASSERT_EQ(l.e[1].npages, 1);
 	ASSERT_EQ(l.e[2].vaddr, 0x15000);
 	ASSERT_EQ(l.e[2].off, 11 * PS);
-	pm_list_release(&l);
+	sd_pm_list_release(&l);
 	ASSERT_EQ(l.n, 0);
 	ASSERT_TRUE(l.e == NULL);
 }
@@ -226,35 +226,35 @@ static void test_pm_list_find(void)
 	struct pm_list l = { 0 };
 	const size_t n = 1000;
 
-	ASSERT_TRUE(pm_list_find(&l, 0x1000, PS) == NULL);
+	ASSERT_TRUE(sd_pm_list_find(&l, 0x1000, PS) == NULL);
 	/* entry i: [0x100000 + i * 16 pages, + (i % 5 + 1) pages), alternating kinds */
 	for (size_t i = 0; i < n; i++)
-		ASSERT_OK(pm_list_add(&l, 0x100000 + i * 16 * PS, i % 5 + 1,
+		ASSERT_OK(sd_pm_list_add(&l, 0x100000 + i * 16 * PS, i % 5 + 1,
 				      i % 2 ? PM_ZERO : PM_DATA, i * 16 * PS, PS));
 	ASSERT_EQ(l.n, n);
-	ASSERT_TRUE(pm_list_find(&l, 0, PS) == NULL);
-	ASSERT_TRUE(pm_list_find(&l, 0xfffff, PS) == NULL);
-	ASSERT_TRUE(pm_list_find(&l, UINT64_MAX, PS) == NULL);
+	ASSERT_TRUE(sd_pm_list_find(&l, 0, PS) == NULL);
+	ASSERT_TRUE(sd_pm_list_find(&l, 0xfffff, PS) == NULL);
+	ASSERT_TRUE(sd_pm_list_find(&l, UINT64_MAX, PS) == NULL);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t start = 0x100000 + i * 16 * PS, end = start + (i % 5 + 1) * PS;
 
-		ASSERT_TRUE(pm_list_find(&l, start, PS) == &l.e[i]);
-		ASSERT_TRUE(pm_list_find(&l, start + 1, PS) == &l.e[i]);
-		ASSERT_TRUE(pm_list_find(&l, end - 1, PS) == &l.e[i]);
-		ASSERT_TRUE(pm_list_find(&l, end, PS) == NULL);
-		ASSERT_TRUE(pm_list_find(&l, start - 1, PS) == NULL);
+		ASSERT_TRUE(sd_pm_list_find(&l, start, PS) == &l.e[i]);
+		ASSERT_TRUE(sd_pm_list_find(&l, start + 1, PS) == &l.e[i]);
+		ASSERT_TRUE(sd_pm_list_find(&l, end - 1, PS) == &l.e[i]);
+		ASSERT_TRUE(sd_pm_list_find(&l, end, PS) == NULL);
+		ASSERT_TRUE(sd_pm_list_find(&l, start - 1, PS) == NULL);
 	}
-	pm_list_release(&l);
+	sd_pm_list_release(&l);
 
 	/* a single entry */
-	ASSERT_OK(pm_list_add(&l, 0x5000, 2, PM_PARENT, 0, PS));
-	ASSERT_TRUE(pm_list_find(&l, 0x4fff, PS) == NULL);
-	ASSERT_TRUE(pm_list_find(&l, 0x5000, PS) == &l.e[0]);
-	ASSERT_TRUE(pm_list_find(&l, 0x6fff, PS) == &l.e[0]);
-	ASSERT_TRUE(pm_list_find(&l, 0x7000, PS) == NULL);
+	ASSERT_OK(sd_pm_list_add(&l, 0x5000, 2, PM_PARENT, 0, PS));
+	ASSERT_TRUE(sd_pm_list_find(&l, 0x4fff, PS) == NULL);
+	ASSERT_TRUE(sd_pm_list_find(&l, 0x5000, PS) == &l.e[0]);
+	ASSERT_TRUE(sd_pm_list_find(&l, 0x6fff, PS) == &l.e[0]);
+	ASSERT_TRUE(sd_pm_list_find(&l, 0x7000, PS) == NULL);
 	/* the page size is the caller's */
-	ASSERT_TRUE(pm_list_find(&l, 0x7000, 2 * PS) == &l.e[0]);
-	pm_list_release(&l);
+	ASSERT_TRUE(sd_pm_list_find(&l, 0x7000, 2 * PS) == &l.e[0]);
+	sd_pm_list_release(&l);
 }
 
 static void test_page_is_zero(void)
@@ -263,27 +263,27 @@ static void test_page_is_zero(void)
 	unsigned char *page = (unsigned char *)words;
 
 	memset(page, 0, PS);
-	ASSERT_TRUE(page_is_zero(page, PS));
+	ASSERT_TRUE(sd_page_is_zero(page, PS));
 	/* one byte set, at the start, in the middle, at the end */
 	page[0] = 1;
-	ASSERT_TRUE(!page_is_zero(page, PS));
+	ASSERT_TRUE(!sd_page_is_zero(page, PS));
 	page[0] = 0;
 	page[PS / 2] = 0x80;
-	ASSERT_TRUE(!page_is_zero(page, PS));
+	ASSERT_TRUE(!sd_page_is_zero(page, PS));
 	page[PS / 2] = 0;
 	page[PS - 1] = 1;
-	ASSERT_TRUE(!page_is_zero(page, PS));
+	ASSERT_TRUE(!sd_page_is_zero(page, PS));
 	page[PS - 1] = 0;
-	ASSERT_TRUE(page_is_zero(page, PS));
+	ASSERT_TRUE(sd_page_is_zero(page, PS));
 	/* every position, every bit of one byte */
 	for (size_t i = 0; i < PS; i++) {
 		page[i] = (unsigned char)(1u << (i % 8));
-		if (page_is_zero(page, PS))
+		if (sd_page_is_zero(page, PS))
 			fprintf(stderr, "  byte %zu set, page seen as zero\n", i);
-		ASSERT_TRUE(!page_is_zero(page, PS));
+		ASSERT_TRUE(!sd_page_is_zero(page, PS));
 		page[i] = 0;
 	}
-	ASSERT_TRUE(page_is_zero(page, PS));
+	ASSERT_TRUE(sd_page_is_zero(page, PS));
 }
 
 /* Larger pages: the last byte of a 64 KiB page counts too. */
@@ -295,12 +295,12 @@ static void test_page_is_zero_large(void)
 	bool zero, one_mid, one_end;
 
 	ASSERT_TRUE(words != NULL);
-	zero = page_is_zero(page, psz);
+	zero = sd_page_is_zero(page, psz);
 	page[psz / 2 + 3] = 1;
-	one_mid = page_is_zero(page, psz);
+	one_mid = sd_page_is_zero(page, psz);
 	page[psz / 2 + 3] = 0;
 	page[psz - 1] = 1;
-	one_end = page_is_zero(page, psz);
+	one_end = sd_page_is_zero(page, psz);
 	free(words);
 	ASSERT_TRUE(zero);
 	ASSERT_TRUE(!one_mid);
@@ -313,25 +313,25 @@ static void test_scan_pme_cats(void)
 	const uint64_t zero_pfn = 0x1234;
 
 	/* a uffd-wp pte marker (swap type 31) is no page */
-	ASSERT_EQ(scan_pme_cats(PME_SWAP | PME_UFFD_WP | 0x3f, SCAN_WRITTEN_UFFD_WP, 0), 0);
+	ASSERT_EQ(sd_scan_pme_cats(PME_SWAP | PME_UFFD_WP | 0x3f, SCAN_WRITTEN_UFFD_WP, 0), 0);
 	/* a real swapped page, type 0: swapped; written unless it kept the wp bit */
-	ASSERT_EQ(scan_pme_cats(PME_SWAP | 0x20, SCAN_WRITTEN_UFFD_WP, 0), SC_SWAPPED | SC_WRITTEN);
-	ASSERT_EQ(scan_pme_cats(PME_SWAP | PME_UFFD_WP | 0x20, SCAN_WRITTEN_UFFD_WP, 0), SC_SWAPPED);
+	ASSERT_EQ(sd_scan_pme_cats(PME_SWAP | 0x20, SCAN_WRITTEN_UFFD_WP, 0), SC_SWAPPED | SC_WRITTEN);
+	ASSERT_EQ(sd_scan_pme_cats(PME_SWAP | PME_UFFD_WP | 0x20, SCAN_WRITTEN_UFFD_WP, 0), SC_SWAPPED);
 	/* soft-dirty: bit 55 */
-	ASSERT_EQ(scan_pme_cats(PME_PRESENT | 7, SCAN_WRITTEN_SOFT_DIRTY, 0), SC_PRESENT);
-	ASSERT_EQ(scan_pme_cats(PME_PRESENT | PME_SOFT_DIRTY | 7, SCAN_WRITTEN_SOFT_DIRTY, 0),
+	ASSERT_EQ(sd_scan_pme_cats(PME_PRESENT | 7, SCAN_WRITTEN_SOFT_DIRTY, 0), SC_PRESENT);
+	ASSERT_EQ(sd_scan_pme_cats(PME_PRESENT | PME_SOFT_DIRTY | 7, SCAN_WRITTEN_SOFT_DIRTY, 0),
 		  SC_PRESENT | SC_WRITTEN);
 	/* no tracking: everything written */
-	ASSERT_EQ(scan_pme_cats(PME_PRESENT | PME_FILE, SCAN_WRITTEN_ALL, 0),
+	ASSERT_EQ(sd_scan_pme_cats(PME_PRESENT | PME_FILE, SCAN_WRITTEN_ALL, 0),
 		  SC_PRESENT | SC_FILE | SC_WRITTEN);
 	/* the zero page, when its PFN is known */
-	ASSERT_EQ(scan_pme_cats(PME_PRESENT | zero_pfn, SCAN_WRITTEN_ALL, zero_pfn),
+	ASSERT_EQ(sd_scan_pme_cats(PME_PRESENT | zero_pfn, SCAN_WRITTEN_ALL, zero_pfn),
 		  SC_PRESENT | SC_ZEROPFN | SC_WRITTEN);
-	ASSERT_EQ(scan_pme_cats(PME_PRESENT | zero_pfn, SCAN_WRITTEN_ALL, 0), SC_PRESENT | SC_WRITTEN);
+	ASSERT_EQ(sd_scan_pme_cats(PME_PRESENT | zero_pfn, SCAN_WRITTEN_ALL, 0), SC_PRESENT | SC_WRITTEN);
 	/* ... is never saved, and never "unchanged since the parent" either */
-	ASSERT_TRUE(!page_wanted(VK_ANON, SC_PRESENT | SC_ZEROPFN));
-	ASSERT_TRUE(!page_wanted(VK_FILE, SC_PRESENT | SC_ZEROPFN));
-	ASSERT_TRUE(page_wanted(VK_SHMEM, SC_PRESENT | SC_ZEROPFN));
+	ASSERT_TRUE(!sd_page_wanted(VK_ANON, SC_PRESENT | SC_ZEROPFN));
+	ASSERT_TRUE(!sd_page_wanted(VK_FILE, SC_PRESENT | SC_ZEROPFN));
+	ASSERT_TRUE(sd_page_wanted(VK_SHMEM, SC_PRESENT | SC_ZEROPFN));
 }
 
 /* Runs to copy and runs in the parent never merge into one another. */
@@ -339,15 +339,15 @@ static void test_run_list_kinds(void)
 {
 	struct run_list l = { 0 };
 
-	ASSERT_OK(run_list_add_kind(&l, 0x10000, 2, PS, false));
-	ASSERT_OK(run_list_add_kind(&l, 0x12000, 2, PS, true));
-	ASSERT_OK(run_list_add_kind(&l, 0x14000, 1, PS, true));
-	ASSERT_OK(run_list_add_kind(&l, 0x15000, 1, PS, false));
+	ASSERT_OK(sd_run_list_add_kind(&l, 0x10000, 2, PS, false));
+	ASSERT_OK(sd_run_list_add_kind(&l, 0x12000, 2, PS, true));
+	ASSERT_OK(sd_run_list_add_kind(&l, 0x14000, 1, PS, true));
+	ASSERT_OK(sd_run_list_add_kind(&l, 0x15000, 1, PS, false));
 	ASSERT_EQ(l.n, 3);
 	ASSERT_TRUE(!l.r[0].in_parent && l.r[1].in_parent && !l.r[2].in_parent);
 	ASSERT_EQ(l.r[1].npages, 3);
 	ASSERT_EQ(l.pages, 6);
-	run_list_release(&l);
+	sd_run_list_release(&l);
 }
 
 int main(void)

@@ -100,14 +100,14 @@ static void write_stream(struct img_dir *dir, uint64_t len, struct pagestore_fra
 	struct pagestore_writer *w = NULL;
 	uint64_t pos = 0;
 
-	ASSERT_OK(pagestore_writer_new(ctx, dir, 2, 1, &w));
+	ASSERT_OK(sd_pagestore_writer_new(ctx, dir, 2, 1, &w));
 	ASSERT_TRUE(w != NULL);
 	while (pos < len) {
 		uint8_t *buf = NULL;
 		size_t room = 0, n;
 		uint64_t off = 1;
 
-		ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
+		ASSERT_OK(sd_pagestore_reserve(w, &buf, &room, &off));
 		ASSERT_EQ(off, pos);
 		ASSERT_TRUE(room >= PS);
 		ASSERT_EQ(room % PS, 0);
@@ -119,11 +119,11 @@ static void write_stream(struct img_dir *dir, uint64_t len, struct pagestore_fra
 		if (n > len - pos)
 			n = (size_t)(len - pos);
 		memcpy(buf, data + pos, n);
-		ASSERT_OK(pagestore_commit(w, n));
+		ASSERT_OK(sd_pagestore_commit(w, n));
 		pos += n;
 	}
-	ASSERT_OK(pagestore_writer_finish(w, ret_frames, ret_nframes, ret_stream, ret_fsize));
-	pagestore_writer_free(w);
+	ASSERT_OK(sd_pagestore_writer_finish(w, ret_frames, ret_nframes, ret_stream, ret_fsize));
+	sd_pagestore_writer_free(w);
 }
 
 static void flip_byte(const char *rel, uint64_t off)
@@ -157,7 +157,7 @@ static void read_check(struct pagestore_reader *rd, uint64_t off, size_t len)
 
 	ASSERT_TRUE(out != NULL);
 	memset(out, 0xee, len);
-	r = pagestore_read(ctx, rd, off, out, len);
+	r = sd_pagestore_read(ctx, rd, off, out, len);
 	if (r < 0)
 		fprintf(stderr, "  read %zu at %llu: %s\n", len, (unsigned long long)off,
 			sdump_ctx_last_error(ctx));
@@ -177,7 +177,7 @@ static void read_fails(struct pagestore_reader *rd, uint64_t off, size_t len)
 
 	ASSERT_TRUE(len <= sizeof(out));
 	sdump_ctx_clear_error(ctx);
-	ASSERT_EQ(pagestore_read(ctx, rd, off, out, len), -EBADMSG);
+	ASSERT_EQ(sd_pagestore_read(ctx, rd, off, out, len), -EBADMSG);
 	ASSERT_TRUE(sdump_ctx_last_error(ctx) != NULL);
 	sdump_ctx_clear_error(ctx);
 }
@@ -196,7 +196,7 @@ static void test_round_trip(void)
 	int fd;
 
 	path_of(p, sizeof(p), "a/b/pass1");
-	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
 	ASSERT_TRUE(dir.created);
 	ASSERT_OK(stat(p, &st));
 	ASSERT_EQ(st.st_mode & 0777, 0700);
@@ -223,16 +223,16 @@ static void test_round_trip(void)
 		foff[i] = sum;
 		ASSERT_TRUE(frames[i].csize > 0);
 		ASSERT_TRUE(sum + frames[i].csize <= fsize);
-		ASSERT_EQ(crc32c(0, file + sum, frames[i].csize), frames[i].crc32c);
+		ASSERT_EQ(sd_crc32c(0, file + sum, frames[i].csize), frames[i].crc32c);
 		sum += frames[i].csize;
 	}
 	free(file);
-	ASSERT_OK(img_header_check(hdr, IMG_PAGES));
+	ASSERT_OK(sd_img_header_check(hdr, IMG_PAGES));
 	ASSERT_EQ(sum, fsize);
 	/* zero and repeated pages compress */
 	ASSERT_TRUE(fsize < STREAM);
 
-	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd));
 	read_check(&rd, 0, PS);
 	read_check(&rd, 0, (size_t)STREAM);
@@ -264,15 +264,15 @@ static void test_round_trip(void)
 	{
 		uint8_t b[8];
 
-		ASSERT_EQ(pagestore_read(ctx, &rd, 1, b, SIZE_MAX), -EBADMSG);
+		ASSERT_EQ(sd_pagestore_read(ctx, &rd, 1, b, SIZE_MAX), -EBADMSG);
 		sdump_ctx_clear_error(ctx);
 	}
-	pagestore_reader_release(&rd);
+	sd_pagestore_reader_release(&rd);
 	ASSERT_EQ(rd.fd, -1);
 
 	/* one byte flipped inside frame 2: that frame fails, the others do not */
 	flip_byte("a/b/pass1/pages.img", foff[2] + frames[2].csize / 2);
-	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd));
 	read_fails(&rd, 2 * FRAME, PS);
 	read_check(&rd, 0, PS);
@@ -284,26 +284,26 @@ static void test_round_trip(void)
 	/* flipped back: readable again (a failed frame is not kept) */
 	flip_byte("a/b/pass1/pages.img", foff[2] + frames[2].csize / 2);
 	read_check(&rd, 2 * FRAME, PS);
-	pagestore_reader_release(&rd);
+	sd_pagestore_reader_release(&rd);
 
 	/* the last byte of the last frame */
 	flip_byte("a/b/pass1/pages.img", fsize - 1);
-	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd));
 	read_check(&rd, 0, PS);
 	read_fails(&rd, STREAM - 1, 1);
-	pagestore_reader_release(&rd);
+	sd_pagestore_reader_release(&rd);
 	flip_byte("a/b/pass1/pages.img", fsize - 1);
 
 	/* a wrong frame table: sizes moved between two frames */
 	frames[0].csize++;
 	frames[1].csize--;
-	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd));
 	read_fails(&rd, 0, 1);
 	read_fails(&rd, FRAME, 1);
 	read_check(&rd, 2 * FRAME, PS);
-	pagestore_reader_release(&rd);
+	sd_pagestore_reader_release(&rd);
 	frames[0].csize--;
 	frames[1].csize++;
 	/*
@@ -322,59 +322,59 @@ static void test_round_trip(void)
 		ASSERT_TRUE(zfd >= 0);
 		ASSERT_EQ(pread(zfd, z, frames[2].csize, (off_t)foff[2]), frames[2].csize);
 		close(zfd);
-		frames[2].crc32c = crc32c(0, z, frames[2].csize);
+		frames[2].crc32c = sd_crc32c(0, z, frames[2].csize);
 		free(z);
-		ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+		ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
 						stream, fsize, &rd));
 		read_check(&rd, FRAME, PS);
 		read_fails(&rd, 2 * FRAME, PS);
 		read_check(&rd, FRAME, PS);
-		pagestore_reader_release(&rd);
+		sd_pagestore_reader_release(&rd);
 		frames[2].crc32c = good;
 		flip_byte("a/b/pass1/pages.img", foff[3] - 2);
 	}
 	/* a wrong checksum in the table */
 	frames[3].crc32c ^= 1;
-	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd));
 	read_fails(&rd, 3 * FRAME, 1);
-	pagestore_reader_release(&rd);
+	sd_pagestore_reader_release(&rd);
 	frames[3].crc32c ^= 1;
 
 	/* a table that does not match the file */
-	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes - 1, PAGESTORE_FRAME_SIZE,
+	ASSERT_EQ(sd_pagestore_reader_open(ctx, &dir, frames, nframes - 1, PAGESTORE_FRAME_SIZE,
 					stream, fsize, &rd), -EBADMSG);
-	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+	ASSERT_EQ(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
 					stream + FRAME, fsize, &rd), -EBADMSG);
-	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_EQ(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize + 1, &rd), -EBADMSG);
-	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, 0, stream, fsize, &rd),
+	ASSERT_EQ(sd_pagestore_reader_open(ctx, &dir, frames, nframes, 0, stream, fsize, &rd),
 		  -EBADMSG);
 
 	/* the header damaged */
 	flip_byte("a/b/pass1/pages.img", 3);
-	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_EQ(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd), -EBADMSG);
 	flip_byte("a/b/pass1/pages.img", 3);
 
 	/* truncated, or longer */
 	set_size("a/b/pass1/pages.img", fsize - 1);
-	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_EQ(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd), -EBADMSG);
 	set_size("a/b/pass1/pages.img", foff[3]);
-	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_EQ(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd), -EBADMSG);
 	set_size("a/b/pass1/pages.img", 0);
-	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_EQ(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd), -EBADMSG);
 	set_size("a/b/pass1/pages.img", fsize + 1);
-	ASSERT_EQ(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_EQ(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd), -EBADMSG);
 	sdump_ctx_clear_error(ctx);
 
 	/* abort: the pass directory goes, its parents stay */
-	img_dir_abort(ctx, &dir);
-	img_dir_release(&dir);
+	sd_img_dir_abort(ctx, &dir);
+	sd_img_dir_release(&dir);
 	ASSERT_EQ(dir.dirfd, -1);
 	ASSERT_TRUE(!exists("a/b/pass1"));
 	ASSERT_TRUE(exists("a/b"));
@@ -405,7 +405,7 @@ static void test_prefetch(void)
 	}
 	data = big;
 	path_of(p, sizeof(p), "prefetch");
-	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
 	write_stream(&dir, len, &frames, &nframes, &stream, &fsize);
 	ASSERT_EQ(nframes, 14);
 	for (size_t i = 0; i < 7; i++)
@@ -413,12 +413,12 @@ static void test_prefetch(void)
 	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]) && !unit_cur_failed; t++) {
 		struct pagestore_reader rd = { .fd = -1 };
 
-		ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+		ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
 						stream, fsize, &rd));
 		rd.prefetch_threads = threads[t];
 		/* page by page, as a restore reads */
 		for (uint64_t o = 0; o < len && !unit_cur_failed; o += PS) {
-			ASSERT_OK(pagestore_read(ctx, &rd, o, page, PS));
+			ASSERT_OK(sd_pagestore_read(ctx, &rd, o, page, PS));
 			ASSERT_TRUE(!memcmp(page, big + o, PS));
 			/* now and then a look elsewhere, behind or far ahead */
 			if (o % (3 * FRAME / 2) == 0)
@@ -426,11 +426,11 @@ static void test_prefetch(void)
 		}
 		ASSERT_TRUE(threads[t] < 0 ? rd.pf == NULL : rd.pf != NULL);
 		read_check(&rd, 0, (size_t)len);
-		pagestore_reader_release(&rd);
+		sd_pagestore_reader_release(&rd);
 
 		/* frame 7 damaged: frames 0-6 read, 7 fails, 8 on read */
 		flip_byte("prefetch/pages.img", foff7 + frames[7].csize / 3);
-		ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+		ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
 						stream, fsize, &rd));
 		rd.prefetch_threads = threads[t];
 		read_check(&rd, 0, (size_t)(7 * FRAME));
@@ -439,10 +439,10 @@ static void test_prefetch(void)
 		read_check(&rd, 8 * FRAME, (size_t)(len - 8 * FRAME));
 		flip_byte("prefetch/pages.img", foff7 + frames[7].csize / 3);
 		read_check(&rd, 7 * FRAME, PS); /* repaired: a failed frame is not kept */
-		pagestore_reader_release(&rd);
+		sd_pagestore_reader_release(&rd);
 	}
-	img_dir_abort(ctx, &dir);
-	img_dir_release(&dir);
+	sd_img_dir_abort(ctx, &dir);
+	sd_img_dir_release(&dir);
 	data = saved;
 	free(big);
 	free(frames);
@@ -470,41 +470,41 @@ static void test_decoder(void)
 		flat[o] = (uint8_t)(o / PS);
 	data = flat;
 	path_of(p, sizeof(p), "deca");
-	ASSERT_OK(img_dir_create(ctx, p, &da));
+	ASSERT_OK(sd_img_dir_create(ctx, p, &da));
 	write_stream(&da, 2 * FRAME, &fa, &na, &sa, &za);
 	data = saved;
 	path_of(p, sizeof(p), "decb");
-	ASSERT_OK(img_dir_create(ctx, p, &db));
+	ASSERT_OK(sd_img_dir_create(ctx, p, &db));
 	write_stream(&db, STREAM, &fb, &nb, &sb, &zb);
-	ASSERT_OK(pagestore_reader_open(ctx, &da, fa, na, PAGESTORE_FRAME_SIZE, sa, za, &ra));
-	ASSERT_OK(pagestore_reader_open(ctx, &db, fb, nb, PAGESTORE_FRAME_SIZE, sb, zb, &rb));
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &da, fa, na, PAGESTORE_FRAME_SIZE, sa, za, &ra));
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &db, fb, nb, PAGESTORE_FRAME_SIZE, sb, zb, &rb));
 	ASSERT_TRUE(ra.zmax < rb.zmax);
 	for (size_t i = 0; i < na; i++) {
-		ASSERT_OK(pagestore_decode(&ra, &d, i));
+		ASSERT_OK(sd_pagestore_decode(&ra, &d, i));
 		ASSERT_EQ(d.len, FRAME);
 		ASSERT_TRUE(!memcmp(d.buf, flat + i * FRAME, FRAME));
 	}
 	for (size_t i = 0; i < nb; i++) {
-		ASSERT_OK(pagestore_decode(&rb, &d, i));
+		ASSERT_OK(sd_pagestore_decode(&rb, &d, i));
 		ASSERT_EQ(d.len, STREAM - i * FRAME < FRAME ? STREAM - i * FRAME : FRAME);
 		ASSERT_TRUE(!memcmp(d.buf, saved + i * FRAME, d.len));
 	}
 	flip_byte("decb/pages.img", IMG_HEADER_SIZE + fb[0].csize / 2);
-	ASSERT_EQ(pagestore_decode(&rb, &d, 0), -EBADMSG);
+	ASSERT_EQ(sd_pagestore_decode(&rb, &d, 0), -EBADMSG);
 	sdump_ctx_clear_error(ctx);
-	ASSERT_EQ(pagestore_decode_error(ctx, &rb, &d, 0), -EBADMSG);
+	ASSERT_EQ(sd_pagestore_decode_error(ctx, &rb, &d, 0), -EBADMSG);
 	ASSERT_TRUE(strstr(sdump_ctx_last_error(ctx), "checksum mismatch in frame 0") != NULL);
 	sdump_ctx_clear_error(ctx);
-	ASSERT_OK(pagestore_decode(&rb, &d, 1));
+	ASSERT_OK(sd_pagestore_decode(&rb, &d, 1));
 	ASSERT_TRUE(!memcmp(d.buf, saved + FRAME, FRAME));
-	pagestore_decoder_release(&d);
-	pagestore_decoder_release(&d); /* twice: released is released */
-	pagestore_reader_release(&ra);
-	pagestore_reader_release(&rb);
-	img_dir_abort(ctx, &da);
-	img_dir_abort(ctx, &db);
-	img_dir_release(&da);
-	img_dir_release(&db);
+	sd_pagestore_decoder_release(&d);
+	sd_pagestore_decoder_release(&d); /* twice: released is released */
+	sd_pagestore_reader_release(&ra);
+	sd_pagestore_reader_release(&rb);
+	sd_img_dir_abort(ctx, &da);
+	sd_img_dir_abort(ctx, &db);
+	sd_img_dir_release(&da);
+	sd_img_dir_release(&db);
 	free(fa);
 	free(fb);
 	free(flat);
@@ -524,30 +524,30 @@ static void test_empty_stream(void)
 		char p[512];
 
 		path_of(p, sizeof(p), "empty");
-		ASSERT_OK(img_dir_create(ctx, p, &dir));
-		ASSERT_OK(pagestore_writer_new(ctx, &dir, 1, 3, &w));
+		ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
+		ASSERT_OK(sd_pagestore_writer_new(ctx, &dir, 1, 3, &w));
 		if (reserve) {
 			uint8_t *buf;
 			size_t room;
 			uint64_t off = 1;
 
-			ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
+			ASSERT_OK(sd_pagestore_reserve(w, &buf, &room, &off));
 			ASSERT_EQ(off, 0);
 			ASSERT_EQ(room, FRAME);
 		}
-		ASSERT_OK(pagestore_writer_finish(w, &frames, &nframes, &stream, &fsize));
-		pagestore_writer_free(w);
+		ASSERT_OK(sd_pagestore_writer_finish(w, &frames, &nframes, &stream, &fsize));
+		sd_pagestore_writer_free(w);
 		ASSERT_EQ(nframes, 0);
 		ASSERT_EQ(stream, 0);
 		ASSERT_EQ(fsize, IMG_HEADER_SIZE);
-		ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
+		ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE,
 						stream, fsize, &rd));
-		ASSERT_OK(pagestore_read(ctx, &rd, 0, &b, 0));
+		ASSERT_OK(sd_pagestore_read(ctx, &rd, 0, &b, 0));
 		read_fails(&rd, 0, 1);
-		pagestore_reader_release(&rd);
+		sd_pagestore_reader_release(&rd);
 		free(frames);
-		img_dir_abort(ctx, &dir);
-		img_dir_release(&dir);
+		sd_img_dir_abort(ctx, &dir);
+		sd_img_dir_release(&dir);
 		ASSERT_TRUE(!exists("empty"));
 	}
 }
@@ -565,25 +565,25 @@ static void test_reader_stream_overflow(void)
 	int r;
 
 	path_of(p, sizeof(p), "overflow");
-	ASSERT_OK(img_dir_create(ctx, p, &dir));
-	ASSERT_OK(pagestore_writer_new(ctx, &dir, 1, 1, &w));
-	ASSERT_OK(pagestore_writer_finish(w, &frames, &nframes, &stream, &fsize));
-	pagestore_writer_free(w);
+	ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
+	ASSERT_OK(sd_pagestore_writer_new(ctx, &dir, 1, 1, &w));
+	ASSERT_OK(sd_pagestore_writer_finish(w, &frames, &nframes, &stream, &fsize));
+	sd_pagestore_writer_free(w);
 	/*
 	 * No frames, a page-aligned stream of almost 2^64 bytes: (stream +
 	 * frame_size - 1) / frame_size wraps to 0 frames. Opening must fail,
 	 * or a read would index frames[] and frame_off[] far out of bounds
-	 * (pmimg_read() lets such a stream size through: it only checks that
+	 * (sd_pmimg_read() lets such a stream size through: it only checks that
 	 * it is page aligned).
 	 */
-	r = pagestore_reader_open(ctx, &dir, frames, 0, PAGESTORE_FRAME_SIZE,
+	r = sd_pagestore_reader_open(ctx, &dir, frames, 0, PAGESTORE_FRAME_SIZE,
 				  UINT64_MAX - (PS - 1), fsize, &rd);
 	if (r >= 0)
-		pagestore_reader_release(&rd);
+		sd_pagestore_reader_release(&rd);
 	sdump_ctx_clear_error(ctx);
 	free(frames);
-	img_dir_abort(ctx, &dir);
-	img_dir_release(&dir);
+	sd_img_dir_abort(ctx, &dir);
+	sd_img_dir_release(&dir);
 	ASSERT_EQ(r, -EBADMSG);
 }
 
@@ -600,14 +600,14 @@ static void test_dir_create(void)
 	fd = open(f, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	ASSERT_TRUE(fd >= 0);
 	close(fd);
-	ASSERT_EQ(img_dir_create(ctx, p, &d2), -EEXIST);
+	ASSERT_EQ(sd_img_dir_create(ctx, p, &d2), -EEXIST);
 	ASSERT_EQ(d2.dirfd, 77);
 	ASSERT_TRUE(sdump_ctx_last_error(ctx) != NULL);
 	sdump_ctx_clear_error(ctx);
 	ASSERT_TRUE(exists("full/keep"));
 
 	/* a file where the directory should be */
-	ASSERT_TRUE(img_dir_create(ctx, f, &d2) < 0);
+	ASSERT_TRUE(sd_img_dir_create(ctx, f, &d2) < 0);
 	ASSERT_EQ(d2.dirfd, 77);
 	sdump_ctx_clear_error(ctx);
 	ASSERT_TRUE(exists("full/keep"));
@@ -615,28 +615,28 @@ static void test_dir_create(void)
 	/* existing and empty: taken; abort removes our files but not the directory */
 	path_of(p, sizeof(p), "mine");
 	ASSERT_OK(mkdir(p, 0755));
-	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
 	ASSERT_TRUE(!dir.created);
-	ASSERT_OK(img_file_create(ctx, &dir, "inventory.img", &fd));
+	ASSERT_OK(sd_img_file_create(ctx, &dir, "inventory.img", &fd));
 	ASSERT_EQ(write(fd, "x", 1), 1);
-	ASSERT_OK(img_file_commit(ctx, &dir, "inventory.img", fd));
+	ASSERT_OK(sd_img_file_commit(ctx, &dir, "inventory.img", fd));
 	close(fd);
-	ASSERT_OK(img_file_create(ctx, &dir, "mm.img", &fd));
+	ASSERT_OK(sd_img_file_create(ctx, &dir, "mm.img", &fd));
 	close(fd);
 	ASSERT_TRUE(exists("mine/inventory.img"));
 	ASSERT_TRUE(exists("mine/mm.img.tmp"));
 	/* a second pass into the same directory is refused now */
-	ASSERT_EQ(img_dir_create(ctx, p, &d2), -EEXIST);
+	ASSERT_EQ(sd_img_dir_create(ctx, p, &d2), -EEXIST);
 	sdump_ctx_clear_error(ctx);
-	img_dir_abort(ctx, &dir);
-	img_dir_release(&dir);
+	sd_img_dir_abort(ctx, &dir);
+	sd_img_dir_release(&dir);
 	ASSERT_TRUE(exists("mine"));
 	ASSERT_TRUE(!exists("mine/inventory.img"));
 	ASSERT_TRUE(!exists("mine/mm.img.tmp"));
 	/* ... and it is empty again: usable */
-	ASSERT_OK(img_dir_create(ctx, p, &dir));
-	img_dir_abort(ctx, &dir);
-	img_dir_release(&dir);
+	ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
+	sd_img_dir_abort(ctx, &dir);
+	sd_img_dir_release(&dir);
 	ASSERT_TRUE(exists("mine"));
 }
 
@@ -648,17 +648,17 @@ static void test_abort_unfinished(void)
 	char p[512];
 
 	path_of(p, sizeof(p), "x/unfinished");
-	ASSERT_OK(img_dir_create(ctx, p, &dir));
-	ASSERT_OK(pagestore_writer_new(ctx, &dir, 2, 1, &w));
+	ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
+	ASSERT_OK(sd_pagestore_writer_new(ctx, &dir, 2, 1, &w));
 	for (int i = 0; i < 300; i++) {
 		uint8_t *buf;
 		size_t room;
 		uint64_t off;
 
-		ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
+		ASSERT_OK(sd_pagestore_reserve(w, &buf, &room, &off));
 		ASSERT_EQ(off, (uint64_t)i * PS);
 		memcpy(buf, data + off, PS);
-		ASSERT_OK(pagestore_commit(w, PS));
+		ASSERT_OK(sd_pagestore_commit(w, PS));
 	}
 	/* beyond the reservation */
 	{
@@ -666,19 +666,19 @@ static void test_abort_unfinished(void)
 		size_t room;
 		uint64_t off;
 
-		ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
-		ASSERT_EQ(pagestore_commit(w, room + 1), -EINVAL);
+		ASSERT_OK(sd_pagestore_reserve(w, &buf, &room, &off));
+		ASSERT_EQ(sd_pagestore_commit(w, room + 1), -EINVAL);
 		sdump_ctx_clear_error(ctx);
 	}
-	pagestore_writer_free(w);
+	sd_pagestore_writer_free(w);
 	ASSERT_TRUE(exists("x/unfinished/pages.img.tmp"));
 	ASSERT_TRUE(!exists("x/unfinished/pages.img"));
-	img_dir_abort(ctx, &dir);
-	img_dir_release(&dir);
+	sd_img_dir_abort(ctx, &dir);
+	sd_img_dir_release(&dir);
 	ASSERT_TRUE(!exists("x/unfinished"));
 	ASSERT_TRUE(exists("x"));
 	/* NULL is fine */
-	pagestore_writer_free(NULL);
+	sd_pagestore_writer_free(NULL);
 }
 
 /*
@@ -709,35 +709,35 @@ static void test_writer_order(void)
 				q[i] = (uint8_t)('a' + rnd() % 16);
 	}
 	path_of(p, sizeof(p), "order");
-	ASSERT_OK(img_dir_create(ctx, p, &dir));
-	ASSERT_OK(pagestore_writer_new(ctx, &dir, 4, 9, &w));
+	ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
+	ASSERT_OK(sd_pagestore_writer_new(ctx, &dir, 4, 9, &w));
 	while (pos < len) {
 		uint8_t *buf;
 		size_t room;
 		uint64_t off;
 
-		ASSERT_OK(pagestore_reserve(w, &buf, &room, &off));
+		ASSERT_OK(sd_pagestore_reserve(w, &buf, &room, &off));
 		ASSERT_EQ(off, pos);
 		if (room > len - pos)
 			room = (size_t)(len - pos);
 		memcpy(buf, src + pos, room);
-		ASSERT_OK(pagestore_commit(w, room));
+		ASSERT_OK(sd_pagestore_commit(w, room));
 		pos += room;
 	}
-	ASSERT_OK(pagestore_writer_finish(w, &frames, &nframes, &stream, &fsize));
-	pagestore_writer_free(w);
+	ASSERT_OK(sd_pagestore_writer_finish(w, &frames, &nframes, &stream, &fsize));
+	sd_pagestore_writer_free(w);
 	ASSERT_EQ(nframes, 9);
 	ASSERT_EQ(stream, len);
 	/* the zero frames are the small ones, at odd places */
 	for (size_t i = 0; i + 1 < nframes; i++)
 		ASSERT_TRUE(i % 2 ? frames[i].csize < 1000 : frames[i].csize > 100000);
-	ASSERT_OK(pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &dir, frames, nframes, PAGESTORE_FRAME_SIZE, stream,
 					fsize, &rd));
-	ASSERT_OK(pagestore_read(ctx, &rd, 0, back, (size_t)len));
+	ASSERT_OK(sd_pagestore_read(ctx, &rd, 0, back, (size_t)len));
 	ASSERT_MEMEQ(back, src, (size_t)len);
-	pagestore_reader_release(&rd);
-	img_dir_abort(ctx, &dir);
-	img_dir_release(&dir);
+	sd_pagestore_reader_release(&rd);
+	sd_img_dir_abort(ctx, &dir);
+	sd_img_dir_release(&dir);
 	free(frames);
 	free(src);
 	free(back);
@@ -756,9 +756,9 @@ static void test_rec_files(void)
 	char p[512];
 
 	path_of(p, sizeof(p), "recs");
-	ASSERT_OK(img_dir_create(ctx, p, &dir));
+	ASSERT_OK(sd_img_dir_create(ctx, p, &dir));
 	/* not an image yet */
-	ASSERT_EQ(img_dir_open(ctx, p, &rdir), -ENOENT);
+	ASSERT_EQ(sd_img_dir_open(ctx, p, &rdir), -ENOENT);
 	ASSERT_EQ(rdir.dirfd, 77);
 	sdump_ctx_clear_error(ctx);
 
@@ -766,21 +766,21 @@ static void test_rec_files(void)
 		pe.vaddr = 0x400000 + (uint64_t)i * 0x3000;
 		pe.nr_pages = (uint64_t)i + 1;
 		pe.kind = PAGES_KIND__PAGES_PARENT;
-		ASSERT_OK(img_rec_add(&w, &pe.base));
+		ASSERT_OK(sd_img_rec_add(&w, &pe.base));
 	}
-	ASSERT_OK(img_rec_commit(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &w, &size));
-	img_rec_writer_release(&w);
+	ASSERT_OK(sd_img_rec_commit(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &w, &size));
+	sd_img_rec_writer_release(&w);
 	path_of(p, sizeof(p), "recs/pagemap.img");
 	ASSERT_OK(stat(p, &st));
 	ASSERT_EQ(st.st_size, size);
 	ASSERT_EQ(st.st_mode & 0777, 0600);
 	ASSERT_TRUE(!exists("recs/pagemap.img.tmp"));
 
-	ASSERT_OK(img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd));
+	ASSERT_OK(sd_img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd));
 	for (int i = 0; i < 50; i++) {
 		PagemapEntry *e;
 
-		ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 1);
+		ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), 1);
 		e = (PagemapEntry *)m;
 		ASSERT_EQ(e->vaddr, 0x400000 + (uint64_t)i * 0x3000);
 		ASSERT_EQ(e->nr_pages, i + 1);
@@ -788,26 +788,26 @@ static void test_rec_files(void)
 		ASSERT_TRUE(!e->has_off);
 		protobuf_c_message_free_unpacked(m, NULL);
 	}
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
-	img_rec_reader_release(&rd);
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
+	sd_img_rec_reader_release(&rd);
 	/* the wrong type */
-	ASSERT_EQ(img_rec_open(ctx, &dir, "pagemap.img", IMG_MM, &rd), -EBADMSG);
+	ASSERT_EQ(sd_img_rec_open(ctx, &dir, "pagemap.img", IMG_MM, &rd), -EBADMSG);
 	sdump_ctx_clear_error(ctx);
 	/* more than one record where one is expected */
-	ASSERT_EQ(img_read_one(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &pagemap_entry__descriptor,
+	ASSERT_EQ(sd_img_read_one(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &pagemap_entry__descriptor,
 			       &m), -EBADMSG);
 	sdump_ctx_clear_error(ctx);
 	/* a byte flipped, or truncated */
 	flip_byte("recs/pagemap.img", size / 2);
-	ASSERT_EQ(img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd), -EBADMSG);
+	ASSERT_EQ(sd_img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd), -EBADMSG);
 	ASSERT_TRUE(sdump_ctx_last_error(ctx) != NULL);
 	sdump_ctx_clear_error(ctx);
 	flip_byte("recs/pagemap.img", size / 2);
 	set_size("recs/pagemap.img", size - 1);
-	ASSERT_EQ(img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd), -EBADMSG);
+	ASSERT_EQ(sd_img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd), -EBADMSG);
 	set_size("recs/pagemap.img", 0);
-	ASSERT_EQ(img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd), -EBADMSG);
-	ASSERT_EQ(img_rec_open(ctx, &dir, "nothere.img", IMG_PAGEMAP, &rd), -ENOENT);
+	ASSERT_EQ(sd_img_rec_open(ctx, &dir, "pagemap.img", IMG_PAGEMAP, &rd), -EBADMSG);
+	ASSERT_EQ(sd_img_rec_open(ctx, &dir, "nothere.img", IMG_PAGEMAP, &rd), -ENOENT);
 	sdump_ctx_clear_error(ctx);
 
 	/* one record */
@@ -816,33 +816,33 @@ static void test_rec_files(void)
 	pe.kind = PAGES_KIND__PAGES_DATA;
 	pe.has_off = true;
 	pe.off = 0x123000;
-	ASSERT_OK(img_write_one(ctx, &dir, "inventory.img", IMG_INVENTORY, &pe.base, &size1));
+	ASSERT_OK(sd_img_write_one(ctx, &dir, "inventory.img", IMG_INVENTORY, &pe.base, &size1));
 	ASSERT_TRUE(size1 > 0);
 	m = NULL;
-	ASSERT_OK(img_read_one(ctx, &dir, "inventory.img", IMG_INVENTORY,
+	ASSERT_OK(sd_img_read_one(ctx, &dir, "inventory.img", IMG_INVENTORY,
 			       &pagemap_entry__descriptor, &m));
 	ASSERT_EQ(((PagemapEntry *)m)->vaddr, 0x7000);
 	ASSERT_EQ(((PagemapEntry *)m)->off, 0x123000);
 	protobuf_c_message_free_unpacked(m, NULL);
 	/* an image now */
 	path_of(p, sizeof(p), "recs");
-	ASSERT_OK(img_dir_open(ctx, p, &rdir));
+	ASSERT_OK(sd_img_dir_open(ctx, p, &rdir));
 	ASSERT_STREQ(rdir.path, p);
-	img_dir_release(&rdir);
+	sd_img_dir_release(&rdir);
 
 	/* no records at all */
-	ASSERT_OK(img_rec_commit(ctx, &dir, "mm.img", IMG_MM, &w, NULL));
-	ASSERT_OK(img_rec_open(ctx, &dir, "mm.img", IMG_MM, &rd));
+	ASSERT_OK(sd_img_rec_commit(ctx, &dir, "mm.img", IMG_MM, &w, NULL));
+	ASSERT_OK(sd_img_rec_open(ctx, &dir, "mm.img", IMG_MM, &rd));
 	ASSERT_EQ(rd.len, 0);
-	ASSERT_EQ(img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
-	img_rec_reader_release(&rd);
-	ASSERT_EQ(img_read_one(ctx, &dir, "mm.img", IMG_MM, &pagemap_entry__descriptor, &m),
+	ASSERT_EQ(sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m), 0);
+	sd_img_rec_reader_release(&rd);
+	ASSERT_EQ(sd_img_read_one(ctx, &dir, "mm.img", IMG_MM, &pagemap_entry__descriptor, &m),
 		  -EBADMSG);
 	sdump_ctx_clear_error(ctx);
 
-	ASSERT_OK(img_dir_sync(ctx, &dir));
-	img_dir_abort(ctx, &dir);
-	img_dir_release(&dir);
+	ASSERT_OK(sd_img_dir_sync(ctx, &dir));
+	sd_img_dir_abort(ctx, &dir);
+	sd_img_dir_release(&dir);
 	ASSERT_TRUE(!exists("recs"));
 }
 

@@ -98,7 +98,7 @@ static void test_maps_realistic(void)
 	struct vma_list l = { 0 };
 	size_t i;
 
-	ASSERT_OK(proc_parse_maps(maps_text, &l));
+	ASSERT_OK(sd_proc_parse_maps(maps_text, &l));
 	ASSERT_EQ(l.n, sizeof(maps_want) / sizeof(maps_want[0]));
 	for (i = 0; i < l.n; i++) {
 		const char *p = maps_want[i].path;
@@ -113,7 +113,7 @@ static void test_maps_realistic(void)
 			break;
 		}
 	}
-	vma_list_release(&l);
+	sd_vma_list_release(&l);
 	ASSERT_EQ(l.n, 0);
 	ASSERT_TRUE(l.v == NULL);
 }
@@ -122,7 +122,7 @@ static void test_maps_no_trailing_newline(void)
 {
 	struct vma_list l = { 0 };
 
-	ASSERT_OK(proc_parse_maps("1000-2000 rw-p 00000000 00:00 0\n"
+	ASSERT_OK(sd_proc_parse_maps("1000-2000 rw-p 00000000 00:00 0\n"
 				  "3000-5000 r-xs 00001000 0a:0b 42 /x y",
 				  &l));
 	ASSERT_EQ(l.n, 2);
@@ -138,20 +138,20 @@ static void test_maps_no_trailing_newline(void)
 	ASSERT_EQ(l.v[1].ino, 42);
 	ASSERT_EQ(l.v[1].kind, VK_FILE_SHARED);
 	ASSERT_STREQ(l.v[1].path, "/x y");
-	vma_list_release(&l);
+	sd_vma_list_release(&l);
 }
 
 static void test_maps_empty(void)
 {
 	struct vma_list l = { .n = 99 };
 
-	ASSERT_OK(proc_parse_maps("", &l));
+	ASSERT_OK(sd_proc_parse_maps("", &l));
 	ASSERT_EQ(l.n, 0);
-	vma_list_release(&l);
+	sd_vma_list_release(&l);
 	/* empty lines are skipped */
-	ASSERT_OK(proc_parse_maps("\n1000-2000 rw-p 00000000 00:00 0\n\n", &l));
+	ASSERT_OK(sd_proc_parse_maps("\n1000-2000 rw-p 00000000 00:00 0\n\n", &l));
 	ASSERT_EQ(l.n, 1);
-	vma_list_release(&l);
+	sd_vma_list_release(&l);
 }
 
 /* Many lines: the list grows past its first allocation. */
@@ -166,7 +166,7 @@ static void test_maps_many(void)
 		off += (size_t)snprintf(buf + off, cap - off,
 					"%zx-%zx rw-p 00000000 00:00 0 [anon:%zu]\n",
 					(i * 2 + 1) * 0x1000, (i * 2 + 2) * 0x1000, i);
-	ASSERT_OK(proc_parse_maps(buf, &l));
+	ASSERT_OK(sd_proc_parse_maps(buf, &l));
 	free(buf);
 	ASSERT_EQ(l.n, n);
 	for (size_t i = 0; i < n; i++) {
@@ -179,11 +179,11 @@ static void test_maps_many(void)
 	}
 	/* find over a large list: every VMA, and every gap */
 	for (size_t i = 0; i < n; i++) {
-		ASSERT_TRUE(vma_list_find(&l, (i * 2 + 1) * 0x1000) == &l.v[i]);
-		ASSERT_TRUE(vma_list_find(&l, (i * 2 + 2) * 0x1000 - 1) == &l.v[i]);
-		ASSERT_TRUE(vma_list_find(&l, (i * 2 + 2) * 0x1000) == NULL);
+		ASSERT_TRUE(sd_vma_list_find(&l, (i * 2 + 1) * 0x1000) == &l.v[i]);
+		ASSERT_TRUE(sd_vma_list_find(&l, (i * 2 + 2) * 0x1000 - 1) == &l.v[i]);
+		ASSERT_TRUE(sd_vma_list_find(&l, (i * 2 + 2) * 0x1000) == NULL);
 	}
-	vma_list_release(&l);
+	sd_vma_list_release(&l);
 }
 
 static const char *const bad_maps[] = {
@@ -220,7 +220,7 @@ static void test_maps_malformed(void)
 	for (size_t i = 0; i < sizeof(bad_maps) / sizeof(bad_maps[0]); i++) {
 		struct vma v = { .start = 77 };
 		struct vma_list l = { .v = &v, .n = 1, .cap = 1 };
-		int r = proc_parse_maps(bad_maps[i], &l);
+		int r = sd_proc_parse_maps(bad_maps[i], &l);
 
 		if (r != -EBADMSG)
 			fprintf(stderr, "  maps input %zu: %s", i, bad_maps[i]);
@@ -236,33 +236,33 @@ static void test_vma_list_find(void)
 {
 	struct vma_list l = { 0 };
 
-	ASSERT_TRUE(vma_list_find(&l, 0x1000) == NULL);
-	ASSERT_OK(proc_parse_maps("1000-3000 rw-p 00000000 00:00 0\n"
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x1000) == NULL);
+	ASSERT_OK(sd_proc_parse_maps("1000-3000 rw-p 00000000 00:00 0\n"
 				  "3000-4000 rw-p 00000000 00:00 0\n"
 				  "8000-a000 rw-p 00000000 00:00 0\n"
 				  "ffffffffff600000-ffffffffff601000 --xp 0 00:00 0 [vsyscall]\n",
 				  &l));
 	ASSERT_EQ(l.n, 4);
-	ASSERT_TRUE(vma_list_find(&l, 0) == NULL);
-	ASSERT_TRUE(vma_list_find(&l, 0xfff) == NULL);
-	ASSERT_TRUE(vma_list_find(&l, 0x1000) == &l.v[0]);
-	ASSERT_TRUE(vma_list_find(&l, 0x2abc) == &l.v[0]);
-	ASSERT_TRUE(vma_list_find(&l, 0x2fff) == &l.v[0]);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0) == NULL);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0xfff) == NULL);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x1000) == &l.v[0]);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x2abc) == &l.v[0]);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x2fff) == &l.v[0]);
 	/* end is exclusive: adjacent VMAs */
-	ASSERT_TRUE(vma_list_find(&l, 0x3000) == &l.v[1]);
-	ASSERT_TRUE(vma_list_find(&l, 0x3fff) == &l.v[1]);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x3000) == &l.v[1]);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x3fff) == &l.v[1]);
 	/* gap */
-	ASSERT_TRUE(vma_list_find(&l, 0x4000) == NULL);
-	ASSERT_TRUE(vma_list_find(&l, 0x7fff) == NULL);
-	ASSERT_TRUE(vma_list_find(&l, 0x8000) == &l.v[2]);
-	ASSERT_TRUE(vma_list_find(&l, 0x9fff) == &l.v[2]);
-	ASSERT_TRUE(vma_list_find(&l, 0xa000) == NULL);
-	ASSERT_TRUE(vma_list_find(&l, 0xffffffffff5fffffull) == NULL);
-	ASSERT_TRUE(vma_list_find(&l, 0xffffffffff600000ull) == &l.v[3]);
-	ASSERT_TRUE(vma_list_find(&l, 0xffffffffff600fffull) == &l.v[3]);
-	ASSERT_TRUE(vma_list_find(&l, 0xffffffffff601000ull) == NULL);
-	ASSERT_TRUE(vma_list_find(&l, UINT64_MAX) == NULL);
-	vma_list_release(&l);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x4000) == NULL);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x7fff) == NULL);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x8000) == &l.v[2]);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0x9fff) == &l.v[2]);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0xa000) == NULL);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0xffffffffff5fffffull) == NULL);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0xffffffffff600000ull) == &l.v[3]);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0xffffffffff600fffull) == &l.v[3]);
+	ASSERT_TRUE(sd_vma_list_find(&l, 0xffffffffff601000ull) == NULL);
+	ASSERT_TRUE(sd_vma_list_find(&l, UINT64_MAX) == NULL);
+	sd_vma_list_release(&l);
 }
 
 static void test_vma_prot_str(void)
@@ -270,19 +270,19 @@ static void test_vma_prot_str(void)
 	char s[5];
 
 	memset(s, 'Z', sizeof(s));
-	vma_prot_str(PROT_READ | PROT_WRITE, false, s);
+	sd_vma_prot_str(PROT_READ | PROT_WRITE, false, s);
 	ASSERT_STREQ(s, "rw-p");
-	vma_prot_str(PROT_READ | PROT_EXEC, false, s);
+	sd_vma_prot_str(PROT_READ | PROT_EXEC, false, s);
 	ASSERT_STREQ(s, "r-xp");
-	vma_prot_str(PROT_READ | PROT_WRITE | PROT_EXEC, true, s);
+	sd_vma_prot_str(PROT_READ | PROT_WRITE | PROT_EXEC, true, s);
 	ASSERT_STREQ(s, "rwxs");
-	vma_prot_str(PROT_NONE, false, s);
+	sd_vma_prot_str(PROT_NONE, false, s);
 	ASSERT_STREQ(s, "---p");
-	vma_prot_str(PROT_NONE, true, s);
+	sd_vma_prot_str(PROT_NONE, true, s);
 	ASSERT_STREQ(s, "---s");
-	vma_prot_str(PROT_WRITE, true, s);
+	sd_vma_prot_str(PROT_WRITE, true, s);
 	ASSERT_STREQ(s, "-w-s");
-	vma_prot_str(PROT_EXEC, false, s);
+	sd_vma_prot_str(PROT_EXEC, false, s);
 	ASSERT_STREQ(s, "--xp");
 }
 
@@ -297,10 +297,10 @@ static void test_vma_prot_round_trip(void)
 		char line[80], s[5];
 
 		snprintf(line, sizeof(line), "1000-2000 %s 00000000 00:00 0\n", perms[i]);
-		ASSERT_OK(proc_parse_maps(line, &l));
+		ASSERT_OK(sd_proc_parse_maps(line, &l));
 		ASSERT_EQ(l.n, 1);
-		vma_prot_str(l.v[0].prot, l.v[0].shared, s);
-		vma_list_release(&l);
+		sd_vma_prot_str(l.v[0].prot, l.v[0].shared, s);
+		sd_vma_list_release(&l);
 		ASSERT_STREQ(s, perms[i]);
 	}
 }
@@ -314,23 +314,23 @@ static void test_stat(void)
 	char state = 0;
 	uint64_t st = 0;
 
-	ASSERT_OK(proc_parse_stat(stat_text, &state, &st));
+	ASSERT_OK(sd_proc_parse_stat(stat_text, &state, &st));
 	ASSERT_EQ(state, 'S');
 	ASSERT_EQ(st, 987654);
 
 	/* a comm made to look like the fields that follow it */
-	ASSERT_OK(proc_parse_stat("42 () Z 9 9 () t 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 "
+	ASSERT_OK(sd_proc_parse_stat("42 () Z 9 9 () t 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 "
 				  "18446744073709551615 5\n",
 				  &state, &st));
 	ASSERT_EQ(state, 't');
 	ASSERT_EQ(st, 18446744073709551615ull);
 
 	/* empty comm, spaces in comm, no newline at the end */
-	ASSERT_OK(proc_parse_stat("7 ( x  y ) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19",
+	ASSERT_OK(sd_proc_parse_stat("7 ( x  y ) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19",
 				  &state, &st));
 	ASSERT_EQ(state, 'R');
 	ASSERT_EQ(st, 19);
-	ASSERT_OK(proc_parse_stat("7 () D 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 0 1",
+	ASSERT_OK(sd_proc_parse_stat("7 () D 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 0 1",
 				  &state, &st));
 	ASSERT_EQ(state, 'D');
 	ASSERT_EQ(st, 0);
@@ -356,20 +356,20 @@ static void test_stat_truncated(void)
 
 		memcpy(buf, stat_text, len);
 		buf[len] = '\0';
-		r = proc_parse_stat(buf, &state, &st);
+		r = sd_proc_parse_stat(buf, &state, &st);
 		if (r != -EBADMSG)
 			fprintf(stderr, "  stat truncated to %zu: '%s'\n", len, buf);
 		ASSERT_EQ(r, -EBADMSG);
 		ASSERT_EQ(state, 'Q');
 		ASSERT_EQ(st, 5);
 	}
-	ASSERT_EQ(proc_parse_stat("1234 a S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19",
+	ASSERT_EQ(sd_proc_parse_stat("1234 a S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19",
 				  &(char){ 0 }, &(uint64_t){ 0 }),
 		  -EBADMSG);
-	ASSERT_EQ(proc_parse_stat("1 (a)S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19",
+	ASSERT_EQ(sd_proc_parse_stat("1 (a)S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19",
 				  &(char){ 0 }, &(uint64_t){ 0 }),
 		  -EBADMSG);
-	ASSERT_EQ(proc_parse_stat("1 (a) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 x",
+	ASSERT_EQ(sd_proc_parse_stat("1 (a) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 x",
 				  &(char){ 0 }, &(uint64_t){ 0 }),
 		  -EBADMSG);
 }
@@ -388,18 +388,18 @@ static void test_status_tgid(void)
 				     "NSpid:\t4322\t8\n";
 	pid_t t = 0;
 
-	ASSERT_OK(proc_parse_status_tgid(status, &t));
+	ASSERT_OK(sd_proc_parse_status_tgid(status, &t));
 	ASSERT_EQ(t, 4321);
 	/* NStgid alone is no Tgid */
 	t = 5;
-	ASSERT_EQ(proc_parse_status_tgid("Name:\tx\nNStgid:\t12\n", &t), -EBADMSG);
-	ASSERT_EQ(proc_parse_status_tgid("Name:\tx\nTgid:\n", &t), -EBADMSG);
-	ASSERT_EQ(proc_parse_status_tgid("Name:\tx\nTgid:\tabc\n", &t), -EBADMSG);
-	ASSERT_EQ(proc_parse_status_tgid("Name:\tx\nTgid:\t0\n", &t), -EBADMSG);
-	ASSERT_EQ(proc_parse_status_tgid("Name:\tx\nTgid:\t-3\n", &t), -EBADMSG);
-	ASSERT_EQ(proc_parse_status_tgid("", &t), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_status_tgid("Name:\tx\nNStgid:\t12\n", &t), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_status_tgid("Name:\tx\nTgid:\n", &t), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_status_tgid("Name:\tx\nTgid:\tabc\n", &t), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_status_tgid("Name:\tx\nTgid:\t0\n", &t), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_status_tgid("Name:\tx\nTgid:\t-3\n", &t), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_status_tgid("", &t), -EBADMSG);
 	ASSERT_EQ(t, 5);
-	ASSERT_OK(proc_parse_status_tgid("Name:\tx\nTgid:\t2147483647", &t));
+	ASSERT_OK(sd_proc_parse_status_tgid("Name:\tx\nTgid:\t2147483647", &t));
 	ASSERT_EQ(t, 2147483647);
 }
 
@@ -407,27 +407,27 @@ static void test_boot_id(void)
 {
 	uint64_t hi = 1, lo = 2;
 
-	ASSERT_OK(proc_parse_boot_id("d3b07384-d113-4ec5-a6b3-1f7c8e9a0b1c\n", &hi, &lo));
+	ASSERT_OK(sd_proc_parse_boot_id("d3b07384-d113-4ec5-a6b3-1f7c8e9a0b1c\n", &hi, &lo));
 	ASSERT_EQ(hi, 0xd3b07384d1134ec5ull);
 	ASSERT_EQ(lo, 0xa6b31f7c8e9a0b1cull);
-	ASSERT_OK(proc_parse_boot_id("00000000-0000-0000-0000-000000000001", &hi, &lo));
+	ASSERT_OK(sd_proc_parse_boot_id("00000000-0000-0000-0000-000000000001", &hi, &lo));
 	ASSERT_EQ(hi, 0);
 	ASSERT_EQ(lo, 1);
-	ASSERT_OK(proc_parse_boot_id("ffffffff-ffff-ffff-ffff-ffffffffffff\n", &hi, &lo));
+	ASSERT_OK(sd_proc_parse_boot_id("ffffffff-ffff-ffff-ffff-ffffffffffff\n", &hi, &lo));
 	ASSERT_EQ(hi, UINT64_MAX);
 	ASSERT_EQ(lo, UINT64_MAX);
 
 	hi = 1;
 	lo = 2;
 	/* 31 digits */
-	ASSERT_EQ(proc_parse_boot_id("d3b07384-d113-4ec5-a6b3-1f7c8e9a0b1\n", &hi, &lo), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_boot_id("d3b07384-d113-4ec5-a6b3-1f7c8e9a0b1\n", &hi, &lo), -EBADMSG);
 	/* 33 digits */
-	ASSERT_EQ(proc_parse_boot_id("d3b07384-d113-4ec5-a6b3-1f7c8e9a0b1c0\n", &hi, &lo),
+	ASSERT_EQ(sd_proc_parse_boot_id("d3b07384-d113-4ec5-a6b3-1f7c8e9a0b1c0\n", &hi, &lo),
 		  -EBADMSG);
-	ASSERT_EQ(proc_parse_boot_id("d3b07384-d113-4ec5-a6b3-1f7c8e9a0bg1\n", &hi, &lo), -EBADMSG);
-	ASSERT_EQ(proc_parse_boot_id("d3b07384 d113-4ec5-a6b3-1f7c8e9a0b1c\n", &hi, &lo), -EBADMSG);
-	ASSERT_EQ(proc_parse_boot_id("", &hi, &lo), -EBADMSG);
-	ASSERT_EQ(proc_parse_boot_id("\n", &hi, &lo), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_boot_id("d3b07384-d113-4ec5-a6b3-1f7c8e9a0bg1\n", &hi, &lo), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_boot_id("d3b07384 d113-4ec5-a6b3-1f7c8e9a0b1c\n", &hi, &lo), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_boot_id("", &hi, &lo), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_boot_id("\n", &hi, &lo), -EBADMSG);
 	ASSERT_EQ(hi, 1);
 	ASSERT_EQ(lo, 2);
 }
@@ -437,13 +437,13 @@ static void test_comm(void)
 	char out[16];
 
 	memset(out, 'Z', sizeof(out));
-	proc_parse_comm("cat\n", out);
+	sd_proc_parse_comm("cat\n", out);
 	ASSERT_STREQ(out, "cat");
-	proc_parse_comm("no newline", out);
+	sd_proc_parse_comm("no newline", out);
 	ASSERT_STREQ(out, "no newline");
-	proc_parse_comm("123456789012345\n", out);
+	sd_proc_parse_comm("123456789012345\n", out);
 	ASSERT_STREQ(out, "123456789012345");
-	proc_parse_comm("12345678901234567890\n", out);
+	sd_proc_parse_comm("12345678901234567890\n", out);
 	ASSERT_STREQ(out, "123456789012345");
 	{
 		/* 16 characters: 15 kept, nothing written past the 16 bytes */
@@ -453,15 +453,15 @@ static void test_comm(void)
 		} g;
 
 		memset(&g, 'G', sizeof(g));
-		proc_parse_comm("1234567890123456\n", g.out);
+		sd_proc_parse_comm("1234567890123456\n", g.out);
 		ASSERT_STREQ(g.out, "123456789012345");
 		ASSERT_MEMEQ(g.guard, "GGGG", 4);
 	}
-	proc_parse_comm("\n", out);
+	sd_proc_parse_comm("\n", out);
 	ASSERT_STREQ(out, "");
-	proc_parse_comm("", out);
+	sd_proc_parse_comm("", out);
 	ASSERT_STREQ(out, "");
-	proc_parse_comm("a b) (c\nrest", out);
+	sd_proc_parse_comm("a b) (c\nrest", out);
 	ASSERT_STREQ(out, "a b) (c");
 }
 
@@ -477,7 +477,7 @@ static void test_stat_fields(void)
 		"93960208814080 140734124202635 140734124202655 140734124202655 140734124204011 "
 		"7\n";
 
-	ASSERT_EQ(proc_stat_fields(full, f, 53), 53);
+	ASSERT_EQ(sd_proc_stat_fields(full, f, 53), 53);
 	ASSERT_EQ(f[3], 'R');
 	ASSERT_EQ(f[4], 12675);
 	ASSERT_EQ(f[6], 1231);
@@ -489,18 +489,18 @@ static void test_stat_fields(void)
 	ASSERT_EQ(f[51], 140734124204011ull);
 	ASSERT_EQ(f[52], 7);
 	/* the sample of test_stat stops at field 43 */
-	ASSERT_EQ(proc_stat_fields(stat_text, f, 53), 44);
+	ASSERT_EQ(sd_proc_stat_fields(stat_text, f, 53), 44);
 	ASSERT_EQ(f[22], 987654);
 	/* fewer fields than asked: the count says so */
-	ASSERT_EQ(proc_stat_fields("1 (x) R 7 8", f, 53), 6);
+	ASSERT_EQ(sd_proc_stat_fields("1 (x) R 7 8", f, 53), 6);
 	ASSERT_EQ(f[5], 8);
 	/* @max bounds what is written */
 	f[6] = 77;
-	ASSERT_EQ(proc_stat_fields(stat_text, f, 6), 6);
+	ASSERT_EQ(sd_proc_stat_fields(stat_text, f, 6), 6);
 	ASSERT_EQ(f[6], 77);
-	ASSERT_EQ(proc_stat_fields("no parenthesis", f, 53), -EBADMSG);
-	ASSERT_EQ(proc_stat_fields("1 (x)", f, 53), -EBADMSG);
-	ASSERT_EQ(proc_stat_fields("1 (x) R 1 zz", f, 53), -EBADMSG);
+	ASSERT_EQ(sd_proc_stat_fields("no parenthesis", f, 53), -EBADMSG);
+	ASSERT_EQ(sd_proc_stat_fields("1 (x)", f, 53), -EBADMSG);
+	ASSERT_EQ(sd_proc_stat_fields("1 (x) R 1 zz", f, 53), -EBADMSG);
 }
 
 static const char status_text[] =
@@ -512,32 +512,32 @@ static void test_status_ids(void)
 	uint32_t ids[8] = { 0 }, um = 0;
 	size_t n = 99;
 
-	ASSERT_OK(proc_parse_status_ids(status_text, "\nUid:", ids, 4, NULL));
+	ASSERT_OK(sd_proc_parse_status_ids(status_text, "\nUid:", ids, 4, NULL));
 	ASSERT_EQ(ids[0], 1000);
 	ASSERT_EQ(ids[3], 1003);
-	ASSERT_OK(proc_parse_status_ids(status_text, "\nGroups:", ids, 8, &n));
+	ASSERT_OK(sd_proc_parse_status_ids(status_text, "\nGroups:", ids, 8, &n));
 	ASSERT_EQ(n, 3);
 	ASSERT_EQ(ids[2], 27);
 	/* no more than @max */
-	ASSERT_OK(proc_parse_status_ids(status_text, "\nGroups:", ids, 2, &n));
+	ASSERT_OK(sd_proc_parse_status_ids(status_text, "\nGroups:", ids, 2, &n));
 	ASSERT_EQ(n, 2);
-	ASSERT_OK(proc_parse_status_ids("x\nGroups:\n", "\nGroups:", ids, 8, &n));
+	ASSERT_OK(sd_proc_parse_status_ids("x\nGroups:\n", "\nGroups:", ids, 8, &n));
 	ASSERT_EQ(n, 0);
-	ASSERT_EQ(proc_parse_status_ids(status_text, "\nNoSuch:", ids, 8, &n), -EBADMSG);
-	ASSERT_OK(proc_parse_status_umask(status_text, &um));
+	ASSERT_EQ(sd_proc_parse_status_ids(status_text, "\nNoSuch:", ids, 8, &n), -EBADMSG);
+	ASSERT_OK(sd_proc_parse_status_umask(status_text, &um));
 	ASSERT_EQ(um, 027);
-	ASSERT_EQ(proc_parse_status_umask("Name:\tx\n", &um), -EBADMSG);
-	ASSERT_EQ(proc_parse_status_umask("x\nUmask:\t\n", &um), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_status_umask("Name:\tx\n", &um), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_status_umask("x\nUmask:\t\n", &um), -EBADMSG);
 }
 
 static void test_proc_path(void)
 {
 	char buf[PROC_PATH_MAX];
 
-	ASSERT_STREQ(proc_path(buf, 42, "stat"), "/proc/42/stat");
-	ASSERT_STREQ(proc_path(buf, 4194304, "task/%d/children", 4194303),
+	ASSERT_STREQ(sd_proc_path(buf, 42, "stat"), "/proc/42/stat");
+	ASSERT_STREQ(sd_proc_path(buf, 4194304, "task/%d/children", 4194303),
 		     "/proc/4194304/task/4194303/children");
-	ASSERT_STREQ(proc_path(buf, 4194304, "map_files/%lx-%lx", 0xffffffffffffUL - 0xfff,
+	ASSERT_STREQ(sd_proc_path(buf, 4194304, "map_files/%lx-%lx", 0xffffffffffffUL - 0xfff,
 			       0xffffffffffffUL), "/proc/4194304/map_files/fffffffff000-ffffffffffff");
 }
 
@@ -550,12 +550,12 @@ static void test_limit_soft(void)
 		"Max locked memory         unlimited            unlimited            bytes     \n";
 	uint64_t v = 0;
 
-	ASSERT_OK(proc_parse_limit_soft(limits, "Max open files", &v));
+	ASSERT_OK(sd_proc_parse_limit_soft(limits, "Max open files", &v));
 	ASSERT_EQ(v, 1024);
-	ASSERT_OK(proc_parse_limit_soft(limits, "Max locked memory", &v));
+	ASSERT_OK(sd_proc_parse_limit_soft(limits, "Max locked memory", &v));
 	ASSERT_EQ(v, UINT64_MAX);
-	ASSERT_EQ(proc_parse_limit_soft(limits, "Max nice priority", &v), -EBADMSG);
-	ASSERT_EQ(proc_parse_limit_soft("Max open files   x\n", "Max open files", &v), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_limit_soft(limits, "Max nice priority", &v), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_limit_soft("Max open files   x\n", "Max open files", &v), -EBADMSG);
 }
 
 static void test_fdinfo(void)
@@ -564,16 +564,16 @@ static void test_fdinfo(void)
 	uint32_t flags = 2;
 
 	/* a regular file opened O_RDWR | O_CLOEXEC | O_LARGEFILE, as the kernel prints it */
-	ASSERT_OK(proc_parse_fdinfo("pos:\t4096\nflags:\t02100002\nmnt_id:\t25\nino:\t131\n",
+	ASSERT_OK(sd_proc_parse_fdinfo("pos:\t4096\nflags:\t02100002\nmnt_id:\t25\nino:\t131\n",
 				    &pos, &flags));
 	ASSERT_EQ(pos, 4096);
 	ASSERT_EQ(flags, 02100002);
 	/* a large offset, no newline at the end */
-	ASSERT_OK(proc_parse_fdinfo("pos:\t18446744073709551615\nflags:\t0100000", &pos, &flags));
+	ASSERT_OK(sd_proc_parse_fdinfo("pos:\t18446744073709551615\nflags:\t0100000", &pos, &flags));
 	ASSERT_EQ(pos, UINT64_MAX);
 	ASSERT_EQ(flags, 0100000);
 	/* the lines that follow the flags in some kinds' fdinfo change nothing */
-	ASSERT_OK(proc_parse_fdinfo("pos:\t0\nflags:\t04002\nmnt_id:\t15\nino:\t1057\n"
+	ASSERT_OK(sd_proc_parse_fdinfo("pos:\t0\nflags:\t04002\nmnt_id:\t15\nino:\t1057\n"
 				    "eventfd-count:                0\neventfd-id: 3\n",
 				    &pos, &flags));
 	ASSERT_EQ(pos, 0);
@@ -582,9 +582,9 @@ static void test_fdinfo(void)
 	/* a field missing: refused, the outputs untouched */
 	pos = 7;
 	flags = 8;
-	ASSERT_EQ(proc_parse_fdinfo("pos:\t5\nmnt_id:\t25\n", &pos, &flags), -EBADMSG);
-	ASSERT_EQ(proc_parse_fdinfo("flags:\t02\nmnt_id:\t25\n", &pos, &flags), -EBADMSG);
-	ASSERT_EQ(proc_parse_fdinfo("", &pos, &flags), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_fdinfo("pos:\t5\nmnt_id:\t25\n", &pos, &flags), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_fdinfo("flags:\t02\nmnt_id:\t25\n", &pos, &flags), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_fdinfo("", &pos, &flags), -EBADMSG);
 	ASSERT_EQ(pos, 7);
 	ASSERT_EQ(flags, 8);
 }
@@ -593,34 +593,34 @@ static void test_anon_link(void)
 {
 	char name[PROC_ANON_NAME_MAX] = "untouched", longlink[256];
 
-	ASSERT_TRUE(!proc_parse_anon_link("/tmp/x", name));
-	ASSERT_TRUE(!proc_parse_anon_link("pipe:[1234]", name));
-	ASSERT_TRUE(!proc_parse_anon_link("socket:[99]", name));
-	ASSERT_TRUE(!proc_parse_anon_link("/anon_inode:[eventfd]", name));
-	ASSERT_TRUE(!proc_parse_anon_link("", name));
+	ASSERT_TRUE(!sd_proc_parse_anon_link("/tmp/x", name));
+	ASSERT_TRUE(!sd_proc_parse_anon_link("pipe:[1234]", name));
+	ASSERT_TRUE(!sd_proc_parse_anon_link("socket:[99]", name));
+	ASSERT_TRUE(!sd_proc_parse_anon_link("/anon_inode:[eventfd]", name));
+	ASSERT_TRUE(!sd_proc_parse_anon_link("", name));
 	ASSERT_STREQ(name, "untouched");
 
-	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[eventfd]", name));
+	ASSERT_TRUE(sd_proc_parse_anon_link("anon_inode:[eventfd]", name));
 	ASSERT_STREQ(name, "eventfd");
-	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[eventpoll]", name));
+	ASSERT_TRUE(sd_proc_parse_anon_link("anon_inode:[eventpoll]", name));
 	ASSERT_STREQ(name, "eventpoll");
 	/* inotify has no brackets */
-	ASSERT_TRUE(proc_parse_anon_link("anon_inode:inotify", name));
+	ASSERT_TRUE(sd_proc_parse_anon_link("anon_inode:inotify", name));
 	ASSERT_STREQ(name, "inotify");
-	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[io_uring]", name));
+	ASSERT_TRUE(sd_proc_parse_anon_link("anon_inode:[io_uring]", name));
 	ASSERT_STREQ(name, "io_uring");
 	/* no closing bracket: up to the end */
-	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[perf_event", name));
+	ASSERT_TRUE(sd_proc_parse_anon_link("anon_inode:[perf_event", name));
 	ASSERT_STREQ(name, "perf_event");
-	ASSERT_TRUE(proc_parse_anon_link("anon_inode:", name));
+	ASSERT_TRUE(sd_proc_parse_anon_link("anon_inode:", name));
 	ASSERT_STREQ(name, "");
-	ASSERT_TRUE(proc_parse_anon_link("anon_inode:[]", name));
+	ASSERT_TRUE(sd_proc_parse_anon_link("anon_inode:[]", name));
 	ASSERT_STREQ(name, "");
 	/* a long name is cut to fit */
 	memset(longlink, 'x', sizeof(longlink) - 1);
 	longlink[sizeof(longlink) - 1] = '\0';
 	memcpy(longlink, "anon_inode:[", 12);
-	ASSERT_TRUE(proc_parse_anon_link(longlink, name));
+	ASSERT_TRUE(sd_proc_parse_anon_link(longlink, name));
 	ASSERT_EQ(strlen(name), PROC_ANON_NAME_MAX - 1);
 }
 
@@ -629,24 +629,24 @@ static void test_removed_dir_path(void)
 {
 	char b[64];
 
-	ASSERT_OK(removed_dir_path("/tmp/a/b (deleted)", 0, b, sizeof(b)));
+	ASSERT_OK(sd_removed_dir_path("/tmp/a/b (deleted)", 0, b, sizeof(b)));
 	ASSERT_STREQ(b, "/tmp/a/b");
-	ASSERT_OK(removed_dir_path("/tmp/a/b (deleted)", 1, b, sizeof(b)));
+	ASSERT_OK(sd_removed_dir_path("/tmp/a/b (deleted)", 1, b, sizeof(b)));
 	ASSERT_STREQ(b, "/tmp/a");
-	ASSERT_OK(removed_dir_path("/tmp/a/b (deleted)", 3, b, sizeof(b)));
+	ASSERT_OK(sd_removed_dir_path("/tmp/a/b (deleted)", 3, b, sizeof(b)));
 	ASSERT_STREQ(b, "/");
-	ASSERT_OK(removed_dir_path("/x y (deleted) (deleted)", 0, b, sizeof(b)));
+	ASSERT_OK(sd_removed_dir_path("/x y (deleted) (deleted)", 0, b, sizeof(b)));
 	ASSERT_STREQ(b, "/x y (deleted)");
-	ASSERT_EQ(removed_dir_path("/tmp/a/b (deleted)", 4, b, sizeof(b)), -EINVAL);
-	ASSERT_EQ(removed_dir_path("/tmp/a/b", 0, b, sizeof(b)), -EINVAL);
-	ASSERT_EQ(removed_dir_path(" (deleted)", 0, b, sizeof(b)), -EINVAL);
-	ASSERT_EQ(removed_dir_path("/ (deleted)", 0, b, sizeof(b)), -EINVAL);
-	ASSERT_EQ(removed_dir_path("tmp/a (deleted)", 0, b, sizeof(b)), -EINVAL);
-	ASSERT_EQ(removed_dir_path("/tmp//a (deleted)", 0, b, sizeof(b)), -EINVAL);
-	ASSERT_EQ(removed_dir_path("/tmp/../etc (deleted)", 0, b, sizeof(b)), -EINVAL);
-	ASSERT_EQ(removed_dir_path("/tmp/./a (deleted)", 0, b, sizeof(b)), -EINVAL);
-	ASSERT_EQ(removed_dir_path("/tmp/a/ (deleted)", 0, b, sizeof(b)), -EINVAL);
-	ASSERT_EQ(removed_dir_path("/a-path-longer-than-the-buffer-given-to-it-for-its-name/x (deleted)", 0,
+	ASSERT_EQ(sd_removed_dir_path("/tmp/a/b (deleted)", 4, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp/a/b", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path(" (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/ (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("tmp/a (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp//a (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp/../etc (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp/./a (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp/a/ (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/a-path-longer-than-the-buffer-given-to-it-for-its-name/x (deleted)", 0,
 				   b, 16), -EINVAL);
 }
 
