@@ -39,6 +39,7 @@
 #include "state_img.h"
 #include "track.h"
 #include "util.h"
+#include "procfs.h"
 
 /* The target's identity: it must be a process (not a thread), and alive. */
 static int read_target(struct pass *p)
@@ -46,11 +47,11 @@ static int read_target(struct pass *p)
 	struct sdump_ctx *ctx = p->ctx;
 	pid_t pid = p->opts->pid;
 	_cleanup_free_ char *stat = NULL, *status = NULL, *comm = NULL;
-	char path[64], state;
+	char path[PROC_PATH_MAX], state;
 	pid_t tgid;
 	int r;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	(void)sd_proc_path(path, pid, "stat");
 	r = sd_read_file(AT_FDCWD, path, &stat, NULL);
 	if (r == -ENOENT || r == -ESRCH)
 		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: no such process", pid);
@@ -60,7 +61,7 @@ static int read_target(struct pass *p)
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 	if (state == 'Z' || state == 'X')
 		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: it is a zombie", pid);
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	(void)sd_proc_path(path, pid, "status");
 	r = sd_read_file(AT_FDCWD, path, &status, NULL);
 	if (r < 0)
 		return sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
@@ -69,7 +70,7 @@ static int read_target(struct pass *p)
 	if (tgid != pid)
 		return sd_errx(ctx, -EINVAL, "cannot dump pid %d: it is a thread of process %d", pid,
 			       tgid);
-	(void)snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	(void)sd_proc_path(path, pid, "comm");
 	if (sd_read_file(AT_FDCWD, path, &comm, NULL) == 0)
 		sd_proc_parse_comm(comm, p->meta.comm);
 	return 0;
@@ -88,10 +89,10 @@ static void read_host(struct pass *p)
 
 static int open_proc(struct pass *p, const char *name, int *ret_fd)
 {
-	char path[64];
+	char path[PROC_PATH_MAX];
 	int fd;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/%s", p->opts->pid, name);
+	(void)sd_proc_path(path, p->opts->pid, "%s", name);
 	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sd_err(p->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot open '%s'", path);
@@ -135,7 +136,7 @@ static int finish_live(struct pass *p)
 	_cleanup_free_ char *maps = NULL;
 	struct vma_list now = { 0 };
 	uint64_t freeze = p->st.freeze_us;
-	char path[64], d[32];
+	char path[PROC_PATH_MAX], d[32];
 	int r;
 
 	p->st.live = true;
@@ -147,7 +148,7 @@ static int finish_live(struct pass *p)
 	if (r < 0)
 		goto out;
 	p->frozen = true;
-	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
+	(void)sd_proc_path(path, p->opts->pid, "maps");
 	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0)
 		r = sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);

@@ -21,6 +21,7 @@
 #include "live.h"
 #include "ptscan.h"
 #include "util.h"
+#include "procfs.h"
 
 struct collect_ctx {
 	struct pass *p;
@@ -149,14 +150,14 @@ int sd_pass_collect(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	_cleanup_free_ char *maps = NULL;
-	char path[64], state;
+	char path[PROC_PATH_MAX], state;
 	uint64_t start_time;
 	size_t psz = p->meta.page_size, keep = 0;
 	struct scanner sc;
 	int r;
 
 	/* The PID may have been reused between our first look and the seize. */
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", p->opts->pid);
+	(void)sd_proc_path(path, p->opts->pid, "stat");
 	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0 || sd_proc_parse_stat(maps, &state, &start_time) < 0 ||
 	    start_time != p->meta.start_time)
@@ -164,7 +165,7 @@ int sd_pass_collect(struct pass *p)
 			       p->opts->pid);
 	zfree(&maps);
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
+	(void)sd_proc_path(path, p->opts->pid, "maps");
 	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);

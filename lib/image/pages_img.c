@@ -11,6 +11,7 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "pages: "
+#include "array.h"
 #include "ctx.h"
 #include "crc32c.h"
 #include "image.h"
@@ -102,16 +103,9 @@ static void write_ready(struct pagestore_writer *w)
 	while (!w->writing && !w->err && (s = find_slot(w, SLOT_DONE, w->next_write, false))) {
 		int r;
 
-		if (w->nframes == w->cap_frames) {
-			size_t cap = w->cap_frames ? w->cap_frames * 2 : 64;
-			struct pagestore_frame *nf = realloc(w->frames, cap * sizeof(*nf));
-
-			if (!nf) {
-				set_err(w, -ENOMEM);
-				return;
-			}
-			w->frames = nf;
-			w->cap_frames = cap;
+		if (ARRAY_RESERVE(w->frames, w->cap_frames, w->nframes + 1, 64) < 0) {
+			set_err(w, -ENOMEM);
+			return;
 		}
 		w->writing = true;
 		pthread_mutex_unlock(&w->lock);

@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "track.h"
 #include "util.h"
+#include "procfs.h"
 
 /* In a child: async uffd-wp marks exactly the written page, seen by PAGEMAP_SCAN. */
 static int child_probe(void)
@@ -97,10 +98,10 @@ static int uffd_probe(const char **why)
 
 static bool is_userfaultfd(pid_t pid, int fd)
 {
-	char path[64], link[64];
+	char path[PROC_PATH_MAX], link[64];
 	ssize_t n;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	(void)sd_proc_path(path, pid, "fd/%d", fd);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return false;
