@@ -159,9 +159,11 @@ int attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inject
 	/* ENOENT: a kernel without CONFIG_SCHED_AUTOGROUP */
 	r = read_file(AT_FDCWD, proc_path(path, pid, "autogroup"), &ag, NULL);
 	if (r == 0) {
-		if (pattr_parse_autogroup(ag, &a->autogroup_nice) < 0)
+		/* ENODATA: in no autogroup (init's session), as the restore's may be too */
+		r = pattr_parse_autogroup(ag, &a->autogroup_nice);
+		if (r < 0 && r != -ENODATA)
 			return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
-		a->has_autogroup = true;
+		a->has_autogroup = r == 0;
 	} else if (r != -ENOENT) {
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	}
