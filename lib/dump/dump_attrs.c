@@ -158,9 +158,11 @@ int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inj
 	/* ENOENT: a kernel without CONFIG_SCHED_AUTOGROUP */
 	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "autogroup"), &ag, NULL);
 	if (r == 0) {
-		if (sd_pattr_parse_autogroup(ag, &a->autogroup_nice) < 0)
+		/* ENODATA: in no autogroup (init's session), as the restore's may be too */
+		r = sd_pattr_parse_autogroup(ag, &a->autogroup_nice);
+		if (r < 0 && r != -ENODATA)
 			return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
-		a->has_autogroup = true;
+		a->has_autogroup = r == 0;
 	} else if (r != -ENOENT) {
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	}

@@ -13,6 +13,9 @@ int sd_pattr_parse_autogroup(const char *buf, int *ret_nice)
 	char *end;
 	long v;
 
+	/* a task of the root task group (init's session, or autogroups off at boot) */
+	if (buf[strspn(buf, " \n")] == '\0')
+		return -ENODATA;
 	if (strncmp(buf, "/autogroup-", 11) != 0 || !p)
 		return -EBADMSG;
 	errno = 0;

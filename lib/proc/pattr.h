@@ -72,7 +72,9 @@ struct attr_process {
  * Pure helpers (pattr.c), fed buffers by the dump and the restore and by
  * the unit tests.
  *
- * The nice value of /proc/PID/autogroup text ("/autogroup-17 nice 0").
+ * The nice value of /proc/PID/autogroup text ("/autogroup-17 nice 0");
+ * -ENODATA for the empty text of a task in no autogroup (the root task
+ * group), -EBADMSG for anything else.
  */
 int sd_pattr_parse_autogroup(const char *buf, int *ret_nice);
 /*

@@ -223,8 +223,14 @@ static int restore_autogroup(struct rst *r, const struct attr_process *a)
 	e = sd_read_file(AT_FDCWD, sd_proc_path(path, r->pid, "autogroup"), &buf, NULL);
 	if (e == -ENOENT)
 		return 0; /* a kernel without autogroups: nothing to read it back from */
-	if (e == 0 && sd_pattr_parse_autogroup(buf, &cur) < 0)
-		e = -EBADMSG;
+	if (e == 0) {
+		e = sd_pattr_parse_autogroup(buf, &cur);
+		/* in no autogroup (sdump runs in init's session): the root group's weight, nice 0 */
+		if (e == -ENODATA) {
+			cur = 0;
+			e = 0;
+		}
+	}
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot read '%s'", path);
 	if (cur == a->autogroup_nice)

@@ -19,7 +19,10 @@ static void test_autogroup(void)
 	ASSERT_EQ(sd_pattr_parse_autogroup("/autogroup-1 nice x\n", &nice), -EBADMSG);
 	ASSERT_EQ(sd_pattr_parse_autogroup("/autogroup-1 nice 5x\n", &nice), -EBADMSG);
 	ASSERT_EQ(sd_pattr_parse_autogroup("autogroup-1 nice 5\n", &nice), -EBADMSG);
-	ASSERT_EQ(sd_pattr_parse_autogroup("", &nice), -EBADMSG);
+	ASSERT_EQ(sd_pattr_parse_autogroup("/autogroup-1\n", &nice), -EBADMSG);
+	/* a task in the root task group: an empty file */
+	ASSERT_EQ(sd_pattr_parse_autogroup("", &nice), -ENODATA);
+	ASSERT_EQ(sd_pattr_parse_autogroup("\n", &nice), -ENODATA);
 	ASSERT_EQ(nice, 19);
 }
 
