@@ -49,12 +49,10 @@ static enum vma_kind classify(const struct vma *v)
 			  has_prefix(p, "/memfd:")))
 		return VK_SHMEM;
 	/*
-	 * A private mapping of a memfd: nobody can open that file again, so
-	 * every page it shows is saved, like anonymous memory. (A deleted
-	 * file stays a file mapping: the dump saves the file's contents.)
+	 * A private mapping of a memfd is one of a deleted file: the pages it
+	 * never wrote read the memfd, so a final dump saves the memfd's
+	 * contents, as of any deleted file.
 	 */
-	if (!v->shared && has_prefix(p, "/memfd:"))
-		return VK_ANON;
 	return v->shared ? VK_FILE_SHARED : VK_FILE;
 }
 

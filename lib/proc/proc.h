@@ -49,8 +49,9 @@ struct vma_list {
  * Parse /proc/PID/maps text. -EBADMSG on a malformed line. Paths keep a
  * " (deleted)" suffix; pseudo-paths such as "[heap]" are kept as they are.
  * A mapping of a deleted file is a file mapping (VK_FILE, VK_FILE_SHARED)
- * with @deleted set; a memfd, shared anonymous memory and SysV shm, which
- * show as deleted files too, are not.
+ * with @deleted set, and so is a private mapping of a memfd; a shared one,
+ * shared anonymous memory and SysV shm, which show as deleted files too,
+ * are shmem (VK_SHMEM).
  */
 int sd_proc_parse_maps(const char *buf, struct vma_list *ret_list);
 void sd_vma_list_release(struct vma_list *l);

@@ -5,8 +5,9 @@
  * (O_TMPFILE), which the new process maps instead of the file that is
  * gone. Made in the directory the file was deleted from, so that it lies
  * on the same file system, or where that directory is gone or cannot have
- * one, in the image's directory. Unnamed, such a file needs no cleaning up:
- * it goes with its last mapping, or with sdump if the restore fails.
+ * one, in the image's directory; a memfd's as a memfd of its name.
+ * Unnamed, such a file needs no cleaning up: it goes with its last
+ * mapping, or with sdump if the restore fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +25,22 @@
 #include "ghost_img.h"
 #include "restore.h"
 #include "util.h"
+
+/*
+ * A memfd's copy is a memfd of the same name, so that it shows as the
+ * process knew it ("/memfd:NAME (deleted)").
+ */
+static int make_memfd(struct rst *r, const char *path, const char **ret_where)
+{
+	const char *name = path + strlen("/memfd:");
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot make a copy of the memfd '%s'",
+			      r->pid, name);
+	*ret_where = "a memfd";
+	return fd;
+}
 
 /* An unnamed file in the deleted file's directory, else in the image's. */
 static int make_copy(struct rst *r, const struct ghost_file *f, const char **ret_where)
@@ -34,6 +52,8 @@ static int make_copy(struct rst *r, const struct ghost_file *f, const char **ret
 	int fd = -1;
 
 	(void)snprintf(dir, sizeof(dir), "%.*s", (int)(len > suffix ? len - suffix : len), f->path);
+	if (!strncmp(dir, "/memfd:", strlen("/memfd:")))
+		return make_memfd(r, dir, ret_where);
 	slash = strrchr(dir, '/');
 	if (dir[0] == '/' && slash) {
 		dir[slash == dir ? 1 : slash - dir] = '\0';

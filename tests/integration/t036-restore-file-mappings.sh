@@ -11,7 +11,9 @@
 #   page reads what it held, /proc/PID/maps shows both mappings of one
 #   copy, deleted, on the same device in the same directory (or, that
 #   directory immutable, in the image's); a deleted
-#   file mapped shared comes back too, its writes reaching the copy;
+#   file mapped shared comes back too, its writes reaching the copy; a
+#   memfd mapped privately, its fd closed, reads the memfd's pages it never
+#   wrote (from a memfd of the same name);
 #   show and extract give the saved contents, a pre-dump says it has none;
 # - refusals, each one line, the target left running and untraced, no
 #   image: a deleted file above --ghost-limit (pre-dump and dump, and the
@@ -90,7 +92,7 @@ grep -q "shared.dat \[open r\]" "$WORK/show" || fail "show: shared.dat open r mi
 [ "$(grep -c 'ghost.dat (deleted) \[open rw; contents saved: 256.1 KiB, 128.1 KiB of data\]' "$WORK/show")" = 2 ] ||
 	fail "show: ghost.dat not shown saved twice: $(grep ghost "$WORK/show")"
 "$SDUMP" show -D "$WORK/c/2" --json >"$WORK/show.json" || fail "show --json"
-[ "$(json_get "$WORK/show.json" "sorted(set((v['ghost']['size'], v['ghost']['data_bytes']) for v in d['vmas'] if v['deleted']))")" = "[(32768, 32768), (262267, 131195)]" ] ||
+[ "$(json_get "$WORK/show.json" "sorted(set((v['ghost']['size'], v['ghost']['data_bytes']) for v in d['vmas'] if v['deleted']))")" = "[(24576, 20480), (32768, 32768), (262267, 131195)]" ] ||
 	fail "show --json: ghosts $(json_get "$WORK/show.json" "[v['ghost'] for v in d['vmas'] if v['deleted']]")"
 [ "$(json_get "$WORK/show.json" "sorted(set(v['open'] for v in d['vmas'] if v['path'] and v['path'].endswith('shared.dat')))")" = "['r', 'rw']" ] ||
 	fail "show --json: open modes"
@@ -123,6 +125,9 @@ norm() { sed -E 's@/(ghost|gshared)\.dat \(deleted\)$@/#COPY (deleted)@; s@/#[0-
 echo "$MAPS" | norm | grep -q "$FILES/#COPY (deleted)" || fail "no deleted file in the maps: $MAPS"
 [ "$(echo "$got" | norm)" = "$(echo "$MAPS" | norm)" ] ||
 	fail "maps differ: $(diff <(echo "$MAPS" | norm) <(echo "$got" | norm))"
+# the memfd's copy is a memfd of its name
+awk -v a="${REG_ADDR[mfd]#0x}" 'index($1, a) == 1 { print $6, $7 }' "/proc/$pid/maps" | grep -qx "/memfd:maptarget (deleted)" ||
+	fail "the memfd's copy: $(awk -v a="${REG_ADDR[mfd]#0x}" 'index($1, a) == 1' "/proc/$pid/maps")"
 # the copies: unnamed files of the directory, on the same device; both mappings of ghost.dat map one copy
 ig=$(awk -v a="${REG_ADDR[ghost]#0x}" 'index($1, a) == 1 { print $5 }' "/proc/$pid/maps")
 ig2=$(awk -v a="${REG_ADDR[ghost2]#0x}" 'index($1, a) == 1 { print $5 }' "/proc/$pid/maps")

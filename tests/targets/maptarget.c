@@ -4,7 +4,8 @@
  * way they were: a file opened O_RDWR and O_RDONLY, mapped shared
  * read-only; a private mapping of a file; a sparse file mapped privately
  * twice, some pages written, then deleted; a deleted file mapped shared;
- * with --ghost-mib N, a deleted file of N MiB of data. Every region has a
+ * a memfd mapped privately, one page written, its fd closed; with
+ * --ghost-mib N, a deleted file of N MiB of data. Every region has a
  * shadow of what it must read (read from the file, so that the pages of
  * the mapping stay untouched until written, then kept up with the
  * target's own writes), so that the target can tell after a restore
@@ -192,6 +193,16 @@ static void setup(uint64_t ghost_mib)
 	write_page(find("gshared"), 3, 40);
 	if (unlink(path) < 0)
 		die("unlink");
+
+	/* a memfd of 6 pages (a hole at page 4), mapped privately, page 1 written, its fd closed */
+	fd = memfd_create("maptarget", MFD_CLOEXEC);
+	if (fd < 0)
+		die("memfd_create");
+	put_pages(fd, 6, 0, 4);
+	put_pages(fd, 6, 5, 6);
+	add("mfd", fd, 6, 0, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	close(fd);
+	write_page(find("mfd"), 1, 50);
 
 	if (ghost_mib) {
 		fd = make_file("big.dat", path, sizeof(path));

@@ -65,8 +65,8 @@ static const struct want_vma maps_want[] = {
 	{ 0x7f1a2b700000, 0x7f1a2b701000, 0, PROT_NONE, false, 0, 0, 0, VK_ANON, NULL },
 	{ 0x7f1a2b800000, 0x7f1a2b801000, 0, RW, true, 0, 1, 7, VK_SHMEM,
 	  "/SYSV0000abcd (deleted)" },
-	/* a private memfd: no file to read it from, saved as anonymous */
-	{ 0x7f1a2b900000, 0x7f1a2b901000, 0, RW, false, 0, 1, 2050, VK_ANON, "/memfd:y (deleted)" },
+	/* a private memfd: a mapping of a deleted file (the memfd's contents are saved) */
+	{ 0x7f1a2b900000, 0x7f1a2b901000, 0, RW, false, 0, 1, 2050, VK_FILE, "/memfd:y (deleted)" },
 	{ 0x7f1a2ba00000, 0x7f1a2ba01000, 0, RW, true, 0, 1, 9, VK_SHMEM, "[anon_shmem:shm]" },
 	/* shared and deleted: a shared file mapping of a deleted file */
 	{ 0x7f1a2bb00000, 0x7f1a2bb02000, 0x1000, PROT_READ, true, 8, 1, 1000, VK_FILE_SHARED,
@@ -104,10 +104,11 @@ static void test_maps_realistic(void)
 		const char *p = maps_want[i].path;
 
 		check_vma(&l.v[i], &maps_want[i]);
-		/* deleted: the file mappings whose path ends so, never shmem or a memfd */
+		/* deleted: the file mappings whose path ends so, a private memfd too, never shmem */
 		if (!unit_cur_failed)
 			ASSERT_EQ(l.v[i].deleted, p && (!strcmp(p, "/tmp/gone (deleted)") ||
-							 !strcmp(p, "/tmp/shared gone (deleted)")));
+							 !strcmp(p, "/tmp/shared gone (deleted)") ||
+							 !strcmp(p, "/memfd:y (deleted)")));
 		if (unit_cur_failed) {
 			fprintf(stderr, "  in maps line %zu\n", i + 1);
 			break;
