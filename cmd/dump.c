@@ -2,6 +2,7 @@
 /* sdump pre-dump and sdump dump: one pass each, the same options but -R. */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +14,8 @@
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n" \
 	"  -j, --threads N         compression threads (default: one per CPU)\n" \
 	"      --compress-level N  zstd level, -7 (fastest) to 19 (smallest); default -1\n" \
+	"      --ghost-limit SIZE  the most data a mapped deleted file may hold to be\n" \
+	"                          saved in the image (K, M, G; default 64M)\n" \
 	"      --progress WHEN     a progress line on stderr: auto (when it is a\n" \
 	"                          terminal, the default), always or never\n" \
 	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n" \
@@ -21,7 +24,7 @@
 	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n"
 
 static const char pre_dump_usage[] =
-	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--compress-level <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
+	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Save the memory of a running process into a new image directory. The\n"
 	"process is frozen only while its memory map is read, and runs on. With\n"
@@ -33,7 +36,7 @@ static const char pre_dump_usage[] =
 	PASS_OPTIONS_HELP;
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--progress <when>] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
@@ -62,6 +65,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "live", no_argument, NULL, 'I' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "compress-level", required_argument, NULL, 'L' },
+		{ "ghost-limit", required_argument, NULL, 'G' },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -115,6 +119,11 @@ static int cmd_pass(int argc, char **argv, bool final)
 			o.compress_level = (int)l;
 			break;
 		}
+		case 'G':
+			if (cli_parse_u64(optarg, true, 1, INT64_MAX, &v) < 0)
+				return cli_usage_error(name, "bad --ghost-limit '%s' (a size: 64M, 1G)", optarg);
+			o.ghost_limit = v;
+			break;
 		case 'j':
 			if (cli_parse_u64(optarg, false, 1, 256, &v) < 0)
 				return cli_usage_error(name, "bad thread count '%s'", optarg);

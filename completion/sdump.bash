@@ -10,8 +10,8 @@ _sdump_options() {
 	case $1 in
 	"") echo "-v --verbose -q --quiet -o --log-file -h --help -V --version" ;;
 	check) echo "--json $common -o" ;;
-	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --progress $common -o" ;;
-	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --progress $common -o" ;;
+	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --ghost-limit --progress $common -o" ;;
+	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --ghost-limit --progress $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
 	coredump) echo "-D --images-dir -o --output $common" ;;
@@ -68,7 +68,7 @@ _sdump() {
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0 ;;
-	-j | --threads | -a | --addr | -l | --len)
+	-j | --threads | --compress-level | --ghost-limit | -a | --addr | -l | --len)
 		return 0 ;;
 	esac
 

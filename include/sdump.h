@@ -128,7 +128,15 @@ struct sdump_dump_opts {
 	int compress_level;	/* zstd level; 0: the default (1) */
 	bool leave_running;	/* dump: resume the target afterwards instead of killing it */
 	bool live;		/* dump with leave_running: copy after the freeze, before each write */
+	/*
+	 * The most data (holes not counted) a deleted file the process maps
+	 * may hold for its contents to be saved; a larger one is refused.
+	 * 0: SDUMP_GHOST_LIMIT_DEFAULT.
+	 */
+	uint64_t ghost_limit;
 };
+
+#define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
 
 /* Counters of one pass, also stored in the image (stats.img). */
 struct sdump_stats {
@@ -181,7 +189,12 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * its tracking still armed for the next pass.
  * Refused, with the target left running: a process with children; fds
  * that are sockets, anonymous inodes (eventfd, epoll, signalfd, timerfd,
- * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP).
+ * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP). Deleted files
+ * the process maps are saved in the image (ghosts.img), once each; refused
+ * are one above opts->ghost_limit (-EFBIG), one that cannot be read
+ * without CAP_CHECKPOINT_RESTORE (-EPERM), and one mapped shared that
+ * another process holds or that has another name (-EOPNOTSUPP).
+ * sdump_pre_dump() refuses the same, and saves no contents.
  */
 SDUMP_API int sdump_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
 			 struct sdump_stats *ret_stats);
@@ -220,6 +233,11 @@ struct sdump_vma_info {
 	char *path;		/* file or [heap]/[stack]/[vdso]..., or NULL (anonymous) */
 	uint64_t pages_data;	/* pages whose data this pass stores */
 	uint64_t pages_parent;	/* pages recorded as "in parent" */
+	char open[3];		/* a file mapping: "r" or "rw", how its file was open; "" unknown */
+	bool deleted;		/* a mapping of a deleted file */
+	bool ghost_saved;	/* whose contents this pass holds (a final dump does) */
+	uint64_t ghost_size;	/* then the file's size */
+	uint64_t ghost_data;	/* and its bytes of data (holes not counted) */
 };
 
 /* One pass of a chain, as sdump show lists them. */

@@ -280,3 +280,26 @@ with open("/proc/%s/mem" % sys.argv[1], "rb", buffering=0) as m, open(sys.argv[4
         want -= len(b)
 ' "$@"
 }
+
+# --- the state checker (tests/tools/statecheck.py) ---
+STATECHECK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools/statecheck.py
+
+# state_record PID FILE: what can be seen of PID's kernel state, to FILE;
+# sdump's own uffd-wp tracking (after a pre-dump) left out, as a dump
+# leaves it out.
+state_record() {
+	python3 "$STATECHECK" record "$1" -o "$2" --tracked || fail "statecheck cannot record pid $1"
+}
+
+# state_check PID FILE [KEY...]: PID's state now is the one recorded in
+# FILE, but for the KEYs given (prefixes of statecheck's dotted keys, for
+# differences known and being fixed: say which in a comment); fails with
+# one line per difference.
+state_check() {
+	local pid=$1 file=$2 k args=()
+	shift 2
+	for k in "$@"; do args+=(--ignore "$k"); done
+	python3 "$STATECHECK" check "$pid" "$file" "${args[@]}" >"$WORK/statecheck.out" 2>&1 ||
+		fail "the state of pid $pid differs from before the dump:
+$(cat "$WORK/statecheck.out")"
+}

@@ -91,10 +91,104 @@ struct sdump_rseq_configuration {
 	__u32 pad;
 };
 
+/* prctl(2) options newer than the headers */
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65			/* Linux 6.3 */
+#define PR_GET_MDWE 66
+#endif
+#ifndef PR_MDWE_REFUSE_EXEC_GAIN
+#define PR_MDWE_REFUSE_EXEC_GAIN (1UL << 0)
+#endif
+#ifndef PR_MDWE_NO_INHERIT
+#define PR_MDWE_NO_INHERIT (1UL << 1)	/* Linux 6.6 */
+#endif
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67		/* Linux 6.4 */
+#define PR_GET_MEMORY_MERGE 68
+#endif
+#ifndef PR_FUTEX_HASH
+#define PR_FUTEX_HASH 78		/* Linux 6.16 */
+#define PR_FUTEX_HASH_SET_SLOTS 1
+#define PR_FUTEX_HASH_GET_SLOTS 2
+#endif
+#ifndef PR_SCHED_CORE
+#define PR_SCHED_CORE 62		/* Linux 5.14 */
+#define PR_SCHED_CORE_GET 0
+#endif
+#ifndef PR_GET_IO_FLUSHER
+#define PR_SET_IO_FLUSHER 57		/* Linux 5.6 */
+#define PR_GET_IO_FLUSHER 58
+#endif
+#ifndef PR_SPEC_L1D_FLUSH
+#define PR_SPEC_L1D_FLUSH 2		/* Linux 5.15 */
+#endif
+#ifndef PR_SPEC_DISABLE_NOEXEC
+#define PR_SPEC_DISABLE_NOEXEC (1UL << 4)
+#endif
+
+#ifndef PR_THP_DISABLE_EXCEPT_ADVISED
+#define PR_THP_DISABLE_EXCEPT_ADVISED (1 << 1)	/* Linux 6.18 */
+#endif
+
+/* membarrier(2): an enum in the headers that have it, hence a name of our own (Linux 6.3) */
+#define SDUMP_MEMBARRIER_CMD_GET_REGISTRATIONS (1 << 9)
+
+/* arch_prctl(2), x86 */
+#ifndef ARCH_GET_CPUID
+#define ARCH_GET_CPUID 0x1011		/* Linux 4.12 */
+#define ARCH_SET_CPUID 0x1012
+#endif
+#ifndef ARCH_GET_XCOMP_PERM
+#define ARCH_GET_XCOMP_SUPP 0x1021	/* Linux 5.16 */
+#define ARCH_GET_XCOMP_PERM 0x1022
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#endif
+
+/* Syscall user dispatch as ptrace shows it: Linux 6.3 */
+#ifndef PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG
+#define PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG 0x4211
+#endif
+struct sdump_sud_config {
+	__u64 mode;
+	__u64 selector;
+	__u64 offset;
+	__u64 len;
+};
+
+/* sched_setattr(2) and sched_getattr(2): glibc has no wrapper, nor the struct before 2.41 */
+struct sdump_sched_attr {
+	__u32 size;
+	__u32 sched_policy;
+	__u64 sched_flags;
+	__s32 sched_nice;
+	__u32 sched_priority;
+	__u64 sched_runtime;
+	__u64 sched_deadline;
+	__u64 sched_period;
+	__u32 sched_util_min;		/* Linux 5.3 */
+	__u32 sched_util_max;
+};
+#ifndef SCHED_FLAG_RESET_ON_FORK
+#define SCHED_FLAG_RESET_ON_FORK 0x01
+#endif
+#ifndef SCHED_FLAG_KEEP_POLICY
+#define SCHED_FLAG_KEEP_POLICY 0x08
+#define SCHED_FLAG_KEEP_PARAMS 0x10
+#endif
+#ifndef SCHED_FLAG_UTIL_CLAMP_MIN
+#define SCHED_FLAG_UTIL_CLAMP_MIN 0x20
+#define SCHED_FLAG_UTIL_CLAMP_MAX 0x40
+#endif
+
+/* ioprio_get(2) and ioprio_set(2): no glibc wrappers */
+#define SDUMP_IOPRIO_WHO_PROCESS 1
+
 /*
  * The kernel's O_LARGEFILE (asm-generic/fcntl.h), which fdinfo's "flags:"
  * shows on every fd opened by open(): glibc's O_LARGEFILE is 0 on 64-bit.
  */
+#ifndef O_LARGEFILE_KERNEL
 #define O_LARGEFILE_KERNEL 0100000
+#endif
 
 #endif /* SDUMP_COMPAT_H */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One dump pass, in order: check the target, create the directory, seize,
- * read the VMAs and the pages to save, resume (pre-dump), copy the pages
- * while compressing them, write the image, inventory last.
+ * read the VMAs and the pages to save (dump_collect.c), resume (pre-dump),
+ * copy the pages while compressing them, write the image, inventory last.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,41 +33,13 @@
 #include "pass_img.h"
 #include "pagemap_img.h"
 #include "proc.h"
-#include "ptscan.h"
 #include "seize.h"
+#include "dump_pass.h"
 #include "dump_state.h"
 #include "state_img.h"
 #include "track.h"
 #include "util.h"
-
-struct pass {
-	struct sdump_ctx *ctx;
-	const struct sdump_dump_opts *opts;
-	struct pass_meta meta;
-	struct img_dir dir;
-	struct seized seized;
-	bool frozen;
-	int pidfd, pagemap_fd, mem_fd;
-	struct vma_list vmas;
-	struct run_list runs;
-	struct pm_list entries;
-	struct sdump_stats st;
-	uint64_t t0;
-	struct chain parent;		/* the parent pass and its chain, if any */
-	const struct track_ops *track;
-	struct tracker tracker;
-	bool tracker_open;
-	bool state_valid;		/* the tracking state of the target is the parent's */
-	struct track_state state;
-	bool final;			/* the final dump: frozen until the image is written */
-	const char *kind;		/* "pre-dump" or "dump", for messages */
-	uint64_t pages_to_copy;		/* of runs: pages not in the parent */
-	uint64_t t_copied;		/* now_us() at the end of the copy */
-	struct process_state ps;
-	struct files_state fs;
-	struct live live;		/* dump --live: copy-before-write */
-	bool live_frozen;		/* dump --live of few pages: copied while frozen */
-};
+#include "procfs.h"
 
 /* The target's identity: it must be a process (not a thread), and alive. */
 static int read_target(struct pass *p)
@@ -75,11 +47,11 @@ static int read_target(struct pass *p)
 	struct sdump_ctx *ctx = p->ctx;
 	pid_t pid = p->opts->pid;
 	_cleanup_free_ char *stat = NULL, *status = NULL, *comm = NULL;
-	char path[64], state;
+	char path[PROC_PATH_MAX], state;
 	pid_t tgid;
 	int r;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	(void)sd_proc_path(path, pid, "stat");
 	r = sd_read_file(AT_FDCWD, path, &stat, NULL);
 	if (r == -ENOENT || r == -ESRCH)
 		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: no such process", pid);
@@ -89,7 +61,7 @@ static int read_target(struct pass *p)
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 	if (state == 'Z' || state == 'X')
 		return sd_errx(ctx, -ESRCH, "cannot dump pid %d: it is a zombie", pid);
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	(void)sd_proc_path(path, pid, "status");
 	r = sd_read_file(AT_FDCWD, path, &status, NULL);
 	if (r < 0)
 		return sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
@@ -98,7 +70,7 @@ static int read_target(struct pass *p)
 	if (tgid != pid)
 		return sd_errx(ctx, -EINVAL, "cannot dump pid %d: it is a thread of process %d", pid,
 			       tgid);
-	(void)snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	(void)sd_proc_path(path, pid, "comm");
 	if (sd_read_file(AT_FDCWD, path, &comm, NULL) == 0)
 		sd_proc_parse_comm(comm, p->meta.comm);
 	return 0;
@@ -117,10 +89,10 @@ static void read_host(struct pass *p)
 
 static int open_proc(struct pass *p, const char *name, int *ret_fd)
 {
-	char path[64];
+	char path[PROC_PATH_MAX];
 	int fd;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/%s", p->opts->pid, name);
+	(void)sd_proc_path(path, p->opts->pid, "%s", name);
 	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sd_err(p->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot open '%s'", path);
@@ -134,217 +106,9 @@ static void unfreeze(struct pass *p)
 
 	if (!p->frozen)
 		return;
-	seize_release(p->ctx, &p->seized, &t);
+	sd_seize_detach(p->ctx, &p->seized, &t);
 	p->frozen = false;
 	p->st.freeze_us = t - p->seized.t_first_us;
-}
-
-struct collect_ctx {
-	struct pass *p;
-	const struct vma *v;
-	bool all_written;	/* the VMA is not tracked: every page counts as written */
-};
-
-/* Unwritten pages: "in parent" where the parent has them, else copied. */
-static int add_clean(struct pass *p, uint64_t a, uint64_t b)
-{
-	const struct pm_list *pl = &p->parent.p[0].pm.list;
-	size_t psz = p->meta.page_size;
-	int r = 0;
-
-	while (a < b && r == 0) {
-		const struct pm_entry *e = sd_pm_list_find_ge(pl, a, psz);
-		uint64_t end;
-
-		/*
-		 * A page the tracker calls clean but the parent never saw (it was
-		 * lost during the parent's copy, say) is copied: never trust a
-		 * page to be somewhere it is not.
-		 */
-		if (!e || e->vaddr >= b)
-			return sd_run_list_add_kind(&p->runs, a, (b - a) / psz, psz, false);
-		if (e->vaddr > a) {
-			r = sd_run_list_add_kind(&p->runs, a, (e->vaddr - a) / psz, psz, false);
-			a = e->vaddr;
-			continue;
-		}
-		end = MIN(b, e->vaddr + e->npages * psz);
-		r = sd_run_list_add_kind(&p->runs, a, (end - a) / psz, psz, true);
-		a = end;
-	}
-	return r;
-}
-
-static int collect_range(void *data, const struct scan_range *sr)
-{
-	struct collect_ctx *c = data;
-	uint32_t cats = sr->cats | (c->all_written ? SC_WRITTEN : 0);
-	size_t psz = c->p->meta.page_size;
-	uint64_t a = MAX(sr->start, c->v->start), b = MIN(sr->end, c->v->end);
-
-	if (a >= b || !sd_page_wanted(c->v->kind, cats))
-		return 0;
-	if (!c->p->tracker.incremental || (cats & SC_WRITTEN))
-		return sd_run_list_add_kind(&c->p->runs, a, (b - a) / psz, psz, false);
-	return add_clean(c->p, a, b);
-}
-
-static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
-{
-	struct collect_ctx c = { .p = p, .v = v };
-	size_t psz = p->meta.page_size;
-	int r;
-
-	/*
-	 * Shared anonymous memory may hold pages this process never mapped
-	 * (pagemap cannot see them), and the vdso is two pages: saved whole,
-	 * every pass; zero pages cost nothing in the image.
-	 */
-	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
-		return sd_run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
-	/* uffd-wp: a VMA not registered (new, or the fd was closed) is not tracked */
-	v->tracked = p->tracker.incremental && p->track->check_wpasync;
-	if (v->tracked) {
-		r = sd_scanner_tracked(sc, v->start);
-		if (r < 0)
-			return sd_err(p->ctx, r, "cannot scan pagemap of pid %d at 0x%" PRIx64,
-				      p->opts->pid, v->start);
-		v->tracked = r == 1;
-		if (!v->tracked) {
-			pr_debug(p->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not tracked: saved whole", v->start,
-				 v->end);
-			c.all_written = true;
-		}
-	}
-	r = sd_scanner_scan(sc, v->start, v->end, collect_range, &c);
-	if (r < 0)
-		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
-			      v->start);
-	return 0;
-}
-
-/* Decide whether this pass can be incremental, and attach the tracker. */
-static int open_tracker(struct pass *p)
-{
-	struct tracker *t = &p->tracker;
-	const char *why = NULL;
-	int r;
-
-	*t = (struct tracker){
-		.ctx = p->ctx,
-		.ops = p->track,
-		.pid = p->opts->pid,
-		.pidfd = p->pidfd,
-		.seized = &p->seized,
-		.inj = { .pid = p->opts->pid, .mem_fd = -1 },
-		.uffd = -1,
-		.target_fd = -1,
-	};
-	if (p->parent.n > 0) {
-		const struct pass_meta *pm = &p->parent.p[0].meta;
-
-		if (p->track == &sd_track_none_ops)
-			why = "tracking is off (--track none)";
-		else if (strcmp(pm->tracker, p->track->name))
-			why = "the parent was tracked differently";
-		else if (!p->state_valid || strcmp(p->state.pass_id, pm->pass_id) ||
-			 strcmp(p->state.tracker, p->track->name))
-			why = "tracking was re-armed by another pass since the parent, or never armed";
-		t->incremental = !why;
-		if (why && p->track != &sd_track_none_ops)
-			pr_warn(p->ctx, "pass %s: %s; this pass saves every page", p->opts->dir, why);
-	}
-	r = p->track->open(t, p->state_valid && !strcmp(p->state.tracker, p->track->name)
-				      ? p->state.fd
-				      : -1);
-	if (r < 0)
-		return r;
-	p->tracker_open = true;
-	return 0;
-}
-
-/* While frozen: the VMAs, and which pages to save. */
-static int collect(struct pass *p)
-{
-	struct sdump_ctx *ctx = p->ctx;
-	_cleanup_free_ char *maps = NULL;
-	char path[64], state;
-	uint64_t start_time;
-	size_t psz = p->meta.page_size, keep = 0;
-	struct scanner sc;
-	int r;
-
-	/* The PID may have been reused between our first look and the seize. */
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", p->opts->pid);
-	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
-	if (r < 0 || sd_proc_parse_stat(maps, &state, &start_time) < 0 ||
-	    start_time != p->meta.start_time)
-		return sd_errx(ctx, -ESRCH, "pid %d exited or was replaced while being seized",
-			       p->opts->pid);
-	zfree(&maps);
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
-	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
-	if (r < 0)
-		return sd_err(ctx, r, "cannot read '%s'", path);
-	r = sd_proc_parse_maps(maps, &p->vmas);
-	if (r < 0)
-		return sd_err(ctx, r, "cannot parse '%s'", path);
-	for (size_t i = 0; i < p->vmas.n; i++) {
-		struct vma *v = &p->vmas.v[i];
-		struct stat st;
-
-		if (v->kind == VK_VSYSCALL) {
-			free(v->path);
-			continue;
-		}
-		/* the size of a mapped file, so that a restore notices it changed */
-		if (v->kind == VK_FILE || v->kind == VK_FILE_SHARED) {
-			(void)snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-				       p->opts->pid, v->start, v->end);
-			if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-				v->has_file_size = true;
-				v->file_size = (uint64_t)st.st_size;
-			}
-		}
-		p->vmas.v[keep++] = *v;
-	}
-	p->vmas.n = keep;
-
-	r = open_tracker(p);
-	if (r < 0)
-		return r;
-	r = sd_scanner_init(&sc, p->pagemap_fd, psz, p->track->written);
-	if (r < 0)
-		return sd_err(ctx, r, "cannot scan pagemap of pid %d", p->opts->pid);
-	for (size_t i = 0; i < p->vmas.n && r == 0; i++) {
-		struct vma *v = &p->vmas.v[i];
-
-		if (!sd_vma_kind_saved(v->kind))
-			continue;
-		p->st.pages_scanned += (v->end - v->start) / psz;
-		r = collect_vma(p, &sc, v);
-	}
-	sd_scanner_release(&sc);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < p->runs.n; i++)
-		if (!p->runs.r[i].in_parent)
-			p->pages_to_copy += p->runs.r[i].npages;
-	/* the pages to save are known: from here on, writes count for the next pass */
-	sd_track_state_remove(p->opts->pid, p->meta.start_time);
-	/* live with uffd-wp: sd_live_arm() re-arms what its userfaultfd leaves to the tracker */
-	p->live_frozen = p->opts->live &&
-			 sd_live_copy_frozen(p->pages_to_copy, p->runs.pages, psz);
-	if (!(p->opts->live && !p->live_frozen && p->tracker.uffd >= 0)) {
-		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
-		if (r < 0)
-			return r;
-	}
-	p->st.vmas = p->vmas.n;
-	pr_debug(ctx, "%zu VMAs, %" PRIu64 " pages to copy in %zu runs", p->vmas.n, p->runs.pages,
-		 p->runs.n);
-	return 0;
 }
 
 /* -v: what the copy did, at what rate. */
@@ -361,10 +125,10 @@ static void log_copy(const struct pass *p, const struct copy_counts *counts)
 }
 
 /*
- * After a live copy. With uffd-wp tracking the pages the live userfaultfd
- * took go back to the tracker in a second short freeze (a VMA belongs to
- * one userfaultfd: the swap must not miss a write); soft-dirty has tracked
- * every write since the instant by itself.
+ * After a live copy. The VMAs a tracker lent the live userfaultfd (uffd-wp:
+ * a VMA belongs to one userfaultfd) go back to it in a second short freeze,
+ * so that the swap misses no write; any other tracker has seen every write
+ * since the instant by itself.
  */
 static int finish_live(struct pass *p)
 {
@@ -372,11 +136,11 @@ static int finish_live(struct pass *p)
 	_cleanup_free_ char *maps = NULL;
 	struct vma_list now = { 0 };
 	uint64_t freeze = p->st.freeze_us;
-	char path[64], d[32];
+	char path[PROC_PATH_MAX], d[32];
 	int r;
 
 	p->st.live = true;
-	if (p->tracker.uffd < 0 || p->live.frozen) {
+	if (!track_lends_vmas(&p->tracker) || p->live.frozen) {
 		r = sd_live_stop(&p->live);
 		goto out;
 	}
@@ -384,7 +148,7 @@ static int finish_live(struct pass *p)
 	if (r < 0)
 		goto out;
 	p->frozen = true;
-	(void)snprintf(path, sizeof(path), "/proc/%d/maps", p->opts->pid);
+	(void)sd_proc_path(path, p->opts->pid, "maps");
 	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0)
 		r = sd_err(ctx, r == -ENOENT ? -ESRCH : r, "cannot read '%s'", path);
@@ -459,7 +223,7 @@ static int copy_and_write(struct pass *p)
 	p->st.pages_in_parent = counts.parent;
 	p->st.pages_zero = counts.zero;
 	p->st.pages_lost = counts.lost;
-	p->st.bytes_written = pm.pages_file_size;
+	p->st.bytes_written += pm.pages_file_size;
 
 	pm.page_size = p->meta.page_size;
 	pm.frame_size = PAGESTORE_FRAME_SIZE;
@@ -647,12 +411,9 @@ static int run_pass(struct pass *p)
 		r = sd_state_check_supported(ctx, o->pid, &p->seized);
 	if (r == 0 && p->final)
 		r = sd_files_collect(ctx, o->pid, p->pidfd,
-				  p->state_valid && !strcmp(p->state.tracker, "uffd-wp")
-					  ? p->state.fd
-					  : track_uffd_find_ours(o->pid),
-				  &p->fs);
+				  sd_track_left_fd(o->pid, p->state_valid ? &p->state : NULL), &p->fs);
 	if (r == 0)
-		r = collect(p);
+		r = sd_pass_collect(p);
 	if (r == 0 && p->final)
 		r = sd_state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);
 	/* Live: the pages to save are protected, then copied while the target runs. */

@@ -13,26 +13,28 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "files: "
+#include "array.h"
 #include "ctx.h"
 #include "dump_fd_extra.h"
 #include "dump_fd_kinds.h"
 #include "dump_state.h"
 #include "proc.h"
 #include "util.h"
+#include "procfs.h"
 
 int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		_cleanup_free_ char *kids = NULL;
-		char path[64];
+		char path[PROC_PATH_MAX];
 
-		(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, s->t[i].tid);
+		(void)sd_proc_path(path, pid, "task/%d/children", s->t[i].tid);
 		if (sd_read_file(AT_FDCWD, path, &kids, NULL) == 0 && kids[0] && kids[0] != '\n')
 			return sd_errx(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: it has child processes (%.*s); process trees are not supported yet",
 				       pid, (int)strcspn(kids, " \n"), kids);
 	}
-	return 0;
+	return sd_attrs_check_supported(ctx, pid, s);
 }
 
 static int refuse(struct sdump_ctx *ctx, const struct dump_fd_kind *k, const struct fd_probe *p)
@@ -50,7 +52,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 	const struct dump_fd_kind *k;
 	struct fd_state *d;
 	_cleanup_free_ char *info = NULL;
-	char path[64], link[PATH_MAX], anon[PROC_ANON_NAME_MAX];
+	char path[PROC_PATH_MAX], link[PATH_MAX], anon[PROC_ANON_NAME_MAX];
 	struct stat st;
 	ssize_t n;
 	int r;
@@ -58,7 +60,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 	d = &fs->fds[fs->n];
 	memset(d, 0, sizeof(*d));
 	d->fd = fd;
-	(void)snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	(void)sd_proc_path(path, pid, "fd/%d", fd);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return errno == ENOENT ? 0 : sd_err(ctx, -errno, "cannot read '%s'", path);
@@ -68,7 +70,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 		return -ENOMEM;
 	if (stat(path, &st) < 0)
 		return sd_err(ctx, -errno, "cannot stat fd %d of pid %d", fd, pid);
-	(void)snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	(void)sd_proc_path(path, pid, "fdinfo/%d", fd);
 	r = sd_read_file(AT_FDCWD, path, &info, NULL);
 	if (r < 0 || sd_proc_parse_fdinfo(info, &d->pos, &d->flags) < 0)
 		return sd_err(ctx, r < 0 ? r : -EBADMSG, "cannot read '%s'", path);
@@ -128,10 +130,10 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 	int *fds = NULL, r = 0;
 	size_t nfds = 0, cap = 0;
 	struct dirent *de;
-	char path[64];
+	char path[PROC_PATH_MAX];
 	DIR *d;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	(void)sd_proc_path(path, pid, "fd");
 	d = opendir(path);
 	if (!d)
 		return sd_err(ctx, -errno, "cannot list '%s'", path);
@@ -141,14 +143,9 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 
 		if (de->d_name[0] == '.' || *end || fd == skip_fd)
 			continue;
-		if (nfds == cap) {
-			int *nf = realloc(fds, (cap = cap ? cap * 2 : 64) * sizeof(*nf));
-
-			if (!nf) {
-				r = -ENOMEM;
-				break;
-			}
-			fds = nf;
+		if (ARRAY_RESERVE(fds, cap, nfds + 1, 64) < 0) {
+			r = -ENOMEM;
+			break;
 		}
 		fds[nfds++] = (int)fd;
 	}

@@ -43,6 +43,7 @@ struct peeksiginfo_args_s {
 #define SCR_TIDADDR 128
 #define SCR_ITIMER 192
 #define SCR_RLIMIT 256
+/* 3072-4095: dump_attrs.c's */
 #define SCRATCH_LEN 4096
 
 static int inject(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
@@ -51,8 +52,7 @@ static int inject(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 	const long args[6] = { a0, a1, a2, a3, 0, 0 };
 	int r;
 
-	r = t ? inject_syscall_thread(ctx, inj, t, nr, args, ret)
-	      : inject_syscall(ctx, inj, s, nr, args, ret);
+	r = sd_inject_call(ctx, inj, s, t, nr, args, 0, ret);
 	if (r == 0 && *ret < 0 && *ret > -4096)
 		return sd_err(ctx, (int)*ret, "injected syscall %ld failed in pid %d", nr, s->pid);
 	return r;
@@ -216,6 +216,9 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	r = (int)sd_readlink_str(sd_proc_path(path, pid, "root"), ps->root, sizeof(ps->root));
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
+	r = sd_fs_collect_removed(ctx, pid, ps);
+	if (r < 0)
+		return r;
 	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "personality"), &pers, NULL) == 0)
 		ps->personality = (uint32_t)strtoul(pers, NULL, 16);
 	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "status"), &status, NULL);
@@ -292,9 +295,14 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
 	r = sd_inject_scratch_map(ctx, inj, s, SCRATCH_LEN);
 	if (r == 0)
 		r = collect_process(ctx, s, inj, vmas, &ps);
+	if (r == 0)
+		r = sd_attrs_collect_process(ctx, s, inj, &ps.attrs);
 	/* the leader first: restore creates the threads in this order */
 	for (size_t i = 0; r == 0 && i < s->n; i++) {
 		r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
+		if (r == 0)
+			r = sd_attrs_collect_thread(ctx, s, &s->t[i], inj, ps.threads[i].sched_policy,
+						 &ps.threads[i].attrs);
 		ps.nthreads++;
 	}
 	e = sd_inject_scratch_unmap(ctx, inj, s);

@@ -31,6 +31,23 @@ int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seiz
  */
 int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 		  const struct vma_list *vmas, struct process_state *ret_ps);
+/*
+ * After the cwd and root links are read into @ps: what their directories
+ * were if they were removed (dump_fs.c); a removed cwd or root a restore
+ * cannot make again is refused with one line.
+ */
+int sd_fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps);
 int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		  struct files_state *ret_fs);
+
+/*
+ * The attributes (dump_attrs.c): what a dump refuses of them, checked with
+ * the rest by sd_state_check_supported(); the process's and each thread's,
+ * collected by sd_state_collect() inside its scratch mapping.
+ */
+int sd_attrs_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
+int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+			  struct attr_process *a);
+int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
+			 struct injector *inj, int sched_policy, struct attr_thread *a);
 #endif /* SDUMP_DUMP_STATE_H */

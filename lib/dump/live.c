@@ -28,6 +28,7 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "live: "
+#include "array.h"
 #include "ctx.h"
 #include "compat.h"
 #include "fault.h"
@@ -115,33 +116,10 @@ static const struct vma *registered(const struct live *l, uint64_t addr)
 	return NULL;
 }
 
-/*
- * Write-protect (@wp) or unprotect with @uffd [start, start + len) where it
- * lies in the VMAs @v[0..n), one VMA per call: older kernels (6.1) take
- * ranges within one VMA only. Ranges gone since (-ENOENT) are left alone.
- */
-static int wp_in_vmas(int uffd, const struct vma *v, size_t n, uint64_t start, uint64_t len,
-		      bool wp)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint64_t s = MAX(start, v[i].start), e = MIN(start + len, v[i].end);
-		struct uffdio_writeprotect arg = {
-			.range = { s, e - s },
-			.mode = wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
-		};
-
-		if (s >= e)
-			continue;
-		if (ioctl(uffd, UFFDIO_WRITEPROTECT, &arg) < 0 && (wp || errno != ENOENT))
-			return -errno;
-	}
-	return 0;
-}
-
-/* The same with the live userfaultfd over the VMAs registered with it. */
+/* Write-protect or unprotect with the live userfaultfd, over the VMAs registered with it. */
 static int set_wp(const struct live *l, uint64_t start, uint64_t len, bool wp)
 {
-	return wp_in_vmas(l->uffd, l->regs, l->nregs, start, len, wp);
+	return sd_track_uffd_wp_range(l->uffd, l->regs, l->nregs, start, len, wp);
 }
 
 static int read_mem(const struct live *l, uint64_t addr, void *buf, size_t len)
@@ -186,15 +164,8 @@ static void *saved_alloc(struct live *l, size_t len)
 {
 	void *buf;
 
-	if (l->nallocs == l->cap_allocs) {
-		size_t cap = l->cap_allocs ? 2 * l->cap_allocs : 64;
-		void **a = realloc(l->allocs, cap * sizeof(*a));
-
-		if (!a)
-			return NULL;
-		l->allocs = a;
-		l->cap_allocs = cap;
-	}
+	if (ARRAY_RESERVE(l->allocs, l->cap_allocs, l->nallocs + 1, 64) < 0)
+		return NULL;
 	buf = malloc(len);
 	if (buf)
 		l->allocs[l->nallocs++] = buf;
@@ -314,44 +285,27 @@ static void *handler_main(void *arg)
 	return NULL;
 }
 
-static int inject(struct tracker *t, long nr, long a0, long a1, long *ret)
-{
-	const long args[6] = { a0, a1, 0, 0, 0, 0 };
-
-	return inject_syscall(t->ctx, &t->inj, t->seized, nr, args, ret);
-}
-
 /* The userfaultfd, created in the target and then ours alone. */
 static int take_uffd(struct live *l, struct tracker *t)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = LIVE_FEATURES };
-	long fd, ign, close_args[6] = { 0 };
-	sigset_t oldmask;
-	int r;
+	const struct inject_fd_req req = {
+		.name = "userfaultfd",
+		.nr = SYS_userfaultfd,
+		.args = { O_CLOEXEC | O_NONBLOCK },
+	};
+	int r, uffd;
 
-	/* the target holds the fd until the close: nothing may end us in between */
-	sd_inject_block_signals(&oldmask);
-	r = inject(t, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK, 0, &fd);
-	if (r < 0 || fd < 0)
-		sd_inject_unblock_signals(&oldmask);
+	r = sd_inject_take_fd(t->ctx, &t->inj, t->seized, NULL, l->pidfd, &req, &uffd, NULL);
 	if (r < 0)
 		return r;
-	if (fd == -EPERM)
+	if (uffd == -EPERM)
 		return sd_errx(l->ctx, -EPERM,
 			       "--live: pid %d may not create a userfaultfd that also serves the kernel's writes (it needs CAP_SYS_PTRACE, or sysctl vm.unprivileged_userfaultfd=1)",
 			       l->pid);
-	if (fd < 0)
-		return sd_err(l->ctx, (int)fd, "cannot create a userfaultfd in pid %d", l->pid);
-	l->uffd = (int)syscall(SYS_pidfd_getfd, l->pidfd, (int)fd, 0);
-	r = l->uffd < 0 ? -errno : 0;
-	/* closed in the target whatever happened: nothing of ours is left there */
-	close_args[0] = fd;
-	if (inject_undo_syscall(t->ctx, &t->inj, t->seized, SYS_close, close_args, &ign) < 0 &&
-	    r == 0)
-		r = -EIO;
-	sd_inject_unblock_signals(&oldmask);
-	if (r < 0)
-		return sd_err(l->ctx, r, "cannot take the userfaultfd of pid %d", l->pid);
+	if (uffd < 0)
+		return sd_err(l->ctx, uffd, "cannot create a userfaultfd in pid %d", l->pid);
+	l->uffd = uffd;
 	if (ioctl(l->uffd, UFFDIO_API, &api) < 0)
 		return sd_err(l->ctx, -errno, "cannot set up the userfaultfd of pid %d", l->pid);
 	return 0;
@@ -387,23 +341,20 @@ static int register_vmas(struct live *l, struct tracker *t, struct vma_list *vma
 		struct vma *v = &vmas->v[i];
 		struct uffdio_register reg = { .range = { v->start, v->end - v->start },
 					       .mode = UFFDIO_REGISTER_MODE_WP };
-		struct uffdio_range range = { v->start, v->end - v->start };
 		int r;
 
 		if (!may_register(v))
 			continue;
 		/* a VMA has one userfaultfd: the tracker's steps aside (tracking re-armed later) */
-		if (t->uffd >= 0) {
-			(void)ioctl(t->uffd, UFFDIO_UNREGISTER, &range);
-			v->tracked = false;
-		}
+		if (track_lends_vmas(t))
+			t->ops->lend_vma(t, v);
 		if (ioctl(l->uffd, UFFDIO_REGISTER, &reg) < 0) {
 			pr_debug(l->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not registered (%s): copied frozen",
 				 v->start, v->end, strerror(errno));
 			continue;
 		}
 		l->regs[l->nregs++] = *v;
-		/* uffd-wp tracking: every write counts, so every page is protected */
+		/* borrowed from the tracker: every write counts, so every page is protected */
 		if (!l->lift) {
 			r = protect(l, v->start, v->end - v->start);
 			if (r < 0)
@@ -543,7 +494,7 @@ static int prepare_pages(struct live *l)
 	return save_flush(l, &b);
 }
 
-/* uffd-wp tracking: the VMAs the live userfaultfd did not take are re-armed now. */
+/* A tracker that lends VMAs: those the live userfaultfd did not take are armed now. */
 static int arm_others(struct live *l, struct tracker *t, const struct vma_list *vmas,
 		      const struct run_list *runs)
 {
@@ -575,7 +526,7 @@ int sd_live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struc
 		.uffd = -1,
 		.stopfd = -1,
 		.psz = (size_t)sysconf(_SC_PAGESIZE),
-		.lift = t->uffd < 0,
+		.lift = !track_lends_vmas(t),
 		.frozen = frozen,
 		.runs = runs,
 	};
@@ -590,7 +541,7 @@ int sd_live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struc
 	if (r == 0)
 		r = prepare_pages(l);
 	t3 = now_us();
-	if (r == 0 && !frozen && t->uffd >= 0)
+	if (r == 0 && !frozen && track_lends_vmas(t))
 		r = arm_others(l, t, vmas, runs);
 	if (r < 0)
 		return r;
@@ -675,7 +626,6 @@ static bool same_vma(const struct vma *a, const struct vma *b)
 int sd_live_handover(struct live *l, struct tracker *t, struct vma_list *now)
 {
 	struct vma_list back = { 0 };
-	struct run_list none = { 0 };
 	int r;
 
 	r = sd_live_stop(l);
@@ -695,16 +645,7 @@ int sd_live_handover(struct live *l, struct tracker *t, struct vma_list *now)
 			back.v[back.n++].tracked = false;
 		}
 	}
-	r = t->ops->arm(t, &back, &none);
-	/* what was written since the instant reads as written to the next pass */
-	for (size_t i = 0; i < l->written.n && r == 0; i++) {
-		const struct page_run *w = &l->written.r[i];
-
-		r = wp_in_vmas(t->uffd, back.v, back.n, w->start, w->npages * l->psz, false);
-		if (r < 0)
-			r = sd_err(l->ctx, r, "cannot mark 0x%" PRIx64 " of pid %d written", w->start,
-				   l->pid);
-	}
+	r = t->ops->take_back(t, &back, &l->written);
 	free(back.v);
 	return r;
 }

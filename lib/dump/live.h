@@ -7,8 +7,9 @@
  * target's first write to it goes through, the copier copies the rest.
  *
  * Pages the target writes during the copy (they fault) are kept in
- * live->written: with uffd-wp tracking the next pass must count them as
- * written (sd_live_handover()); soft-dirty sees them by itself.
+ * live->written: a tracker that lent its VMAs (uffd-wp) is given them back
+ * and the next pass counts them as written (sd_live_handover()); any other
+ * (soft-dirty) sees them by itself.
  */
 #ifndef SDUMP_LIVE_H
 #define SDUMP_LIVE_H
@@ -65,9 +66,9 @@ bool sd_live_copy_frozen(uint64_t copy, uint64_t present, size_t page_size);
  * While frozen, after the pass collected @runs in @vmas: create the
  * userfaultfd in the target (with @t's injector), take it and close it
  * there, register and protect, and copy at once what cannot be protected.
- * With uffd-wp tracking the tracker's own registration is moved aside and
- * tracking re-armed (@t's arm) for the VMAs that stay with it; the VMAs the
- * live userfaultfd took are marked untracked (vma->tracked = false).
+ * A tracker that lends its VMAs (track_lends_vmas()) lends those the live
+ * userfaultfd registers (they are marked untracked, vma->tracked = false),
+ * and tracking is armed (@t's arm) for the VMAs that stay with it.
  * With @frozen every page is copied now, and no userfaultfd is made.
  */
 int sd_live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struct run_list *runs,
@@ -83,10 +84,10 @@ int sd_live_copied(void *data, uint64_t addr, void *buf, size_t npages);
 /* End the handler; the error it saw, if any (logged). */
 int sd_live_stop(struct live *l);
 /*
- * uffd-wp tracking, with the target frozen again: drop the copy-before-write
- * protection and hand the VMAs registered at the instant (still there,
- * unchanged: @now) back to the tracker, with the pages written since the
- * instant left unprotected so that the next pass sees them as written.
+ * For a tracker that lends its VMAs, with the target frozen again: drop the
+ * copy-before-write protection and give the VMAs registered at the instant
+ * (still there, unchanged: @now) back to the tracker (its take_back), so
+ * that the next pass sees the pages written since the instant as written.
  */
 int sd_live_handover(struct live *l, struct tracker *t, struct vma_list *now);
 /* Close everything; the target's writers, if any are waiting, go on. */

@@ -52,6 +52,7 @@ static int pass_open(struct sdump_ctx *ctx, const char *path, struct chain_pass 
 
 static void pass_release(struct chain_pass *p)
 {
+	sd_ghost_set_release(&p->ghosts);
 	if (p->rd_open)
 		sd_pagestore_reader_release(&p->rd);
 	sd_img_dir_release(&p->dir);
@@ -216,6 +217,34 @@ uint64_t sd_chain_next_recorded(const struct chain *c, uint64_t addr)
 	return MAX(e->vaddr, addr);
 }
 
+/* A page of a deleted file nobody stored: the file's contents the newest pass saved. */
+static int deleted_page(struct sdump_ctx *ctx, struct chain *c, const struct vma *v, uint64_t page,
+			uint8_t *out, size_t psz, bool lenient)
+{
+	struct chain_pass *p = &c->p[0];
+	const struct ghost_file *f;
+	int r;
+
+	if (!p->ghosts_read) {
+		r = sd_ghost_set_read(ctx, &p->dir, &p->ghosts);
+		if (r < 0)
+			return r;
+		p->ghosts_read = true;
+	}
+	f = sd_ghost_set_find(&p->ghosts, v->ghost);
+	if (!f && lenient)
+		return 0;
+	if (!f && p->meta.kind == PASS_KIND_DUMP)
+		return sd_errx(ctx, -EBADMSG,
+			       "image '%s' is corrupt: 0x%" PRIx64 "-0x%" PRIx64 " maps a deleted file whose contents it does not have",
+			       p->dir.path, v->start, v->end);
+	if (!f)
+		return sd_errx(ctx, -ENOENT,
+			       "the unsaved pages of the deleted file '%s' at 0x%" PRIx64 " are in no image: a pre-dump does not save a deleted file's contents, the final dump does",
+			       v->path, page);
+	return sd_ghost_read_at(ctx, &p->ghosts, f, v->pgoff + (page - v->start), out, psz);
+}
+
 /*
  * A page nobody stored: a file mapping shows its file (which must still be
  * the file that was mapped), anything else zeros.
@@ -231,6 +260,8 @@ static int absent_page(struct sdump_ctx *ctx, struct chain *c, const struct vma 
 	memset(out, 0, psz);
 	if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
 		return 0;
+	if (v->deleted)
+		return deleted_page(ctx, c, v, page, out, psz, lenient);
 	if (*file_vma != v) {
 		zclose(file_fd);
 		*file_vma = NULL;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "sdump.h"
+#include "ghost_img.h"
 #include "image.h"
 #include "pages_img.h"
 #include "pass_img.h"
@@ -27,6 +28,8 @@ struct chain_pass {
 	struct pagestore_reader rd;
 	bool rd_open;
 	struct sdump_stats stats;
+	struct ghost_set ghosts;	/* its saved deleted files, read on first use */
+	bool ghosts_read;
 };
 
 struct chain {
@@ -45,8 +48,10 @@ void sd_chain_release(struct chain *c);
  * The dumped memory of [addr, addr + len) into @out, as the newest pass and
  * its parents record it: stored pages, zero pages, pages of file mappings
  * never saved from their file (which must be the file that was mapped:
- * -ESTALE; with @lenient, zeros when the file is gone or changed), anything
- * else zeros. The caller checks that the range lies inside recorded VMAs.
+ * -ESTALE; with @lenient, zeros when the file is gone or changed), of a
+ * deleted file from its contents in the newest pass (a pre-dump has none:
+ * -ENOENT, or with @lenient zeros), anything else zeros. The caller checks
+ * that the range lies inside recorded VMAs.
  */
 int sd_chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, void *out, size_t len,
 		     bool lenient);

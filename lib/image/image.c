@@ -10,6 +10,7 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "image: "
+#include "array.h"
 #include "ctx.h"
 #include "crc32c.h"
 #include "fault.h"
@@ -204,15 +205,8 @@ static int dir_track(struct img_dir *dir, const char *name)
 	for (size_t i = 0; i < dir->nfiles; i++)
 		if (!strcmp(dir->files[i], name))
 			return 0;
-	if (dir->nfiles == dir->cap_files) {
-		size_t cap = dir->cap_files ? dir->cap_files * 2 : 16;
-		char **nf = realloc(dir->files, cap * sizeof(*nf));
-
-		if (!nf)
-			return -ENOMEM;
-		dir->files = nf;
-		dir->cap_files = cap;
-	}
+	if (ARRAY_RESERVE(dir->files, dir->cap_files, dir->nfiles + 1, 16) < 0)
+		return -ENOMEM;
 	s = strdup(name);
 	if (!s)
 		return -ENOMEM;
@@ -298,15 +292,8 @@ int sd_img_rec_add(struct img_rec_writer *w, const ProtobufCMessage *msg)
 
 	if (sz > UINT32_MAX)
 		return -E2BIG;
-	if (w->len + 4 + sz > w->cap) {
-		size_t cap = MAX(w->cap * 2, w->len + 4 + sz + 4096);
-		uint8_t *nb = realloc(w->buf, cap);
-
-		if (!nb)
-			return -ENOMEM;
-		w->buf = nb;
-		w->cap = cap;
-	}
+	if (ARRAY_RESERVE(w->buf, w->cap, w->len + 4 + sz, 4096) < 0)
+		return -ENOMEM;
 	put_le32(w->buf + w->len, (uint32_t)sz);
 	protobuf_c_message_pack(msg, w->buf + w->len + 4);
 	w->len += 4 + sz;

@@ -44,6 +44,8 @@ enum img_type {
 	IMG_CORE = 6,
 	IMG_PROCESS = 7,
 	IMG_FILES = 8,
+	IMG_GHOSTS = 9,
+	IMG_GHOST_DATA = 10,
 };
 
 /* An image directory, being written (a pass) or read. */

@@ -7,6 +7,7 @@
 #include "sdump.h"
 #include "core.pb-c.h"
 #include "files.pb-c.h"
+#include "ghost.pb-c.h"
 #include "img_files.h"
 #include "inventory.pb-c.h"
 #include "mm.pb-c.h"
@@ -32,6 +33,10 @@ static const struct img_file_desc img_files[IMGF_COUNT] = {
 			   .layout = IMG_LAYOUT_RECORDS, .msg = &process__descriptor },
 	[IMGF_FILES] = { .name = "files.img", .type = IMG_FILES,
 			 .layout = IMG_LAYOUT_RECORDS, .msg = &files__descriptor },
+	[IMGF_GHOSTS] = { .name = "ghosts.img", .type = IMG_GHOSTS,
+			  .layout = IMG_LAYOUT_RECORDS, .msg = &ghost_head__descriptor },
+	[IMGF_GHOST_DATA] = { .name = "ghost-data.img", .type = IMG_GHOST_DATA,
+			      .layout = IMG_LAYOUT_FRAMES },
 };
 
 const struct img_file_desc *sd_imgfile(enum img_file f)

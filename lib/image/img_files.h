@@ -26,13 +26,19 @@ enum img_file {
 	IMGF_CORE,		/* core-<tid>.img: one per thread, a final dump only */
 	IMGF_PROCESS,		/* process.img: a final dump only */
 	IMGF_FILES,		/* files.img: a final dump only */
+	IMGF_GHOSTS,		/* ghosts.img: deleted files' contents, a final dump that has any */
+	IMGF_GHOST_DATA,	/* ghost-data.img: their bytes, in frames */
 	IMGF_COUNT
 };
 
 enum img_layout {
 	/* a record file: header, one zstd frame of records, trailer (image.c) */
 	IMG_LAYOUT_RECORDS = 1,
-	/* pages.img: header, then independent zstd frames listed in pagemap.img (pages_img.c) */
+	/*
+	 * pages.img: header, then independent zstd frames listed in
+	 * pagemap.img (pages_img.c); ghost-data.img the same, its frames
+	 * listed in ghosts.img
+	 */
 	IMG_LAYOUT_FRAMES,
 };
 
@@ -43,7 +49,8 @@ struct img_file_desc {
 	enum img_layout layout;	/* both compressed, differently */
 	/*
 	 * The message of its records (pagemap.img: of the first, a
-	 * PagemapHead; PagemapEntry records follow). NULL for pages.img.
+	 * PagemapHead; PagemapEntry records follow; ghosts.img: a GhostHead,
+	 * then GhostFile records). NULL for the files of frames.
 	 */
 	const ProtobufCMessageDescriptor *msg;
 	bool per_thread;	/* one per thread: "<tid>" in the name stands for its id */

@@ -11,6 +11,7 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "pages: "
+#include "array.h"
 #include "ctx.h"
 #include "crc32c.h"
 #include "image.h"
@@ -33,6 +34,7 @@ struct slot {
 struct pagestore_writer {
 	struct sdump_ctx *ctx;
 	struct img_dir *dir;
+	enum img_file file;	/* pages.img, or another file of frames */
 	int fd;
 	int level;
 	pthread_mutex_t lock;
@@ -101,16 +103,9 @@ static void write_ready(struct pagestore_writer *w)
 	while (!w->writing && !w->err && (s = find_slot(w, SLOT_DONE, w->next_write, false))) {
 		int r;
 
-		if (w->nframes == w->cap_frames) {
-			size_t cap = w->cap_frames ? w->cap_frames * 2 : 64;
-			struct pagestore_frame *nf = realloc(w->frames, cap * sizeof(*nf));
-
-			if (!nf) {
-				set_err(w, -ENOMEM);
-				return;
-			}
-			w->frames = nf;
-			w->cap_frames = cap;
+		if (ARRAY_RESERVE(w->frames, w->cap_frames, w->nframes + 1, 64) < 0) {
+			set_err(w, -ENOMEM);
+			return;
 		}
 		w->writing = true;
 		pthread_mutex_unlock(&w->lock);
@@ -185,6 +180,13 @@ static void *worker(void *arg)
 int sd_pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
 			 int level, struct pagestore_writer **ret_w)
 {
+	return sd_pagestore_writer_new_file(ctx, dir, IMGF_PAGES, nthreads, level, ret_w);
+}
+
+int sd_pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+			      unsigned int nthreads, int level, struct pagestore_writer **ret_w)
+{
+	const char *name = sd_imgfile_name(f);
 	struct pagestore_writer *w;
 	uint8_t hdr[IMG_HEADER_SIZE];
 	int r;
@@ -194,6 +196,7 @@ int sd_pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned
 		return sd_err(ctx, -ENOMEM, "cannot start page writer");
 	w->ctx = ctx;
 	w->dir = dir;
+	w->file = f;
 	w->fd = -1;
 	w->level = level;
 	pthread_mutex_init(&w->lock, NULL);
@@ -214,13 +217,13 @@ int sd_pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned
 			goto fail;
 		}
 	}
-	r = sd_img_file_create(ctx, dir, sd_imgfile_name(IMGF_PAGES), &w->fd);
+	r = sd_img_file_create(ctx, dir, name, &w->fd);
 	if (r < 0)
 		goto fail;
-	sd_img_header_fill(hdr, IMG_PAGES);
+	sd_img_header_fill(hdr, sd_imgfile(f)->type);
 	r = sd_write_all(w->fd, hdr, sizeof(hdr));
 	if (r < 0) {
-		r = sd_err(ctx, r, "cannot write '%s/%s.tmp'", dir->path, sd_imgfile_name(IMGF_PAGES));
+		r = sd_err(ctx, r, "cannot write '%s/%s.tmp'", dir->path, name);
 		goto fail;
 	}
 	w->file_off = IMG_HEADER_SIZE;
@@ -244,7 +247,7 @@ static int writer_error(struct pagestore_writer *w)
 
 	if (r == -ENOSPC || r == -EDQUOT || r == -EIO || r == -EFBIG)
 		return sd_err(w->ctx, r, "cannot write '%s/%s.tmp'", w->dir->path,
-			      sd_imgfile_name(IMGF_PAGES));
+			      sd_imgfile_name(w->file));
 	return sd_err(w->ctx, r, "cannot compress pages");
 }
 
@@ -325,7 +328,7 @@ int sd_pagestore_writer_finish(struct pagestore_writer *w, struct pagestore_fram
 		pthread_join(w->threads[w->nstarted - 1], NULL);
 	if (r < 0)
 		return r;
-	r = sd_img_file_commit(w->ctx, w->dir, sd_imgfile_name(IMGF_PAGES), w->fd);
+	r = sd_img_file_commit(w->ctx, w->dir, sd_imgfile_name(w->file), w->fd);
 	if (r < 0)
 		return r;
 	*ret_frames = w->frames;

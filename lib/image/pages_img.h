@@ -14,6 +14,7 @@
 
 #include "sdump.h"
 #include "image.h"
+#include "img_files.h"
 
 #define PAGESTORE_FRAME_SIZE (1u << 20)
 
@@ -27,6 +28,12 @@ struct pagestore_writer;
 /* Start pages.img in @dir with @nthreads compressors (>= 1) at zstd @level. */
 int sd_pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
 			 int level, struct pagestore_writer **ret_w);
+/*
+ * The same for another file of frames (@f of layout IMG_LAYOUT_FRAMES,
+ * ghost-data.img): a stream of any bytes, not only pages.
+ */
+int sd_pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+			      unsigned int nthreads, int level, struct pagestore_writer **ret_w);
 /*
  * Space to copy into: *ret_buf with room for *ret_room bytes (a multiple of
  * the page size, at least one page) at stream offset *ret_off.
@@ -61,6 +68,7 @@ struct ZSTD_DCtx_s;
 
 struct pagestore_reader {
 	int fd;
+	enum img_file file;	/* IMGF_PAGES, or another file of frames */
 	const char *path;	/* the image directory, for messages (borrowed) */
 	const struct pagestore_frame *frames;
 	size_t nframes;
@@ -86,6 +94,11 @@ int sd_pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 			  const struct pagestore_frame *frames, size_t nframes,
 			  uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
 			  struct pagestore_reader *ret_r);
+/* The same for another file of frames (@f of layout IMG_LAYOUT_FRAMES). */
+int sd_pagestore_reader_open_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+			       const struct pagestore_frame *frames, size_t nframes,
+			       uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
+			       struct pagestore_reader *ret_r);
 /* Copy @len bytes at stream offset @off into @out; each frame is verified. */
 int sd_pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_t off, void *out,
 		   size_t len);

@@ -23,8 +23,17 @@ int sd_pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 			  uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
 			  struct pagestore_reader *ret_r)
 {
-	struct pagestore_reader r = { .fd = -1, .cached = SIZE_MAX, .last = SIZE_MAX };
-	const char *name = sd_imgfile_name(IMGF_PAGES);
+	return sd_pagestore_reader_open_file(ctx, dir, IMGF_PAGES, frames, nframes, frame_size,
+					  stream_bytes, file_size, ret_r);
+}
+
+int sd_pagestore_reader_open_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
+			       const struct pagestore_frame *frames, size_t nframes,
+			       uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size,
+			       struct pagestore_reader *ret_r)
+{
+	struct pagestore_reader r = { .fd = -1, .file = f, .cached = SIZE_MAX, .last = SIZE_MAX };
+	const char *name = sd_imgfile_name(f);
 	uint8_t hdr[IMG_HEADER_SIZE];
 	uint64_t off = IMG_HEADER_SIZE;
 	size_t zmax = 0;
@@ -54,7 +63,7 @@ int sd_pagestore_reader_open(struct sdump_ctx *ctx, struct img_dir *dir,
 	}
 	n = sd_pread_all(r.fd, hdr, sizeof(hdr), 0);
 	if (!S_ISREG(st.st_mode) || off != file_size || (uint64_t)st.st_size != file_size || n != sizeof(hdr) ||
-	    sd_img_header_check(hdr, IMG_PAGES) < 0) {
+	    sd_img_header_check(hdr, sd_imgfile(f)->type) < 0) {
 		e = sd_errx(ctx, -EBADMSG, "image file '%s/%s' is corrupt or truncated",
 			    dir->path, name);
 		goto fail;
@@ -113,7 +122,7 @@ static enum frame_fault decode_frame(const struct pagestore_reader *r, ZSTD_DCtx
 static int frame_error(struct sdump_ctx *ctx, const struct pagestore_reader *r, size_t i,
 		       enum frame_fault fault, int err)
 {
-	const char *name = sd_imgfile_name(IMGF_PAGES);
+	const char *name = sd_imgfile_name(r->file);
 
 	switch (fault) {
 	case FRAME_OK:
@@ -441,7 +450,7 @@ void sd_pagestore_decoder_release(struct pagestore_decoder *d)
 
 int sd_pagestore_verify(struct sdump_ctx *ctx, struct pagestore_reader *r)
 {
-	const char *name = sd_imgfile_name(IMGF_PAGES);
+	const char *name = sd_imgfile_name(r->file);
 
 	for (size_t i = 0; i < r->nframes; i++) {
 		const struct pagestore_frame *f = &r->frames[i];

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,11 @@ int sd_passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		v[i].ino = s->ino;
 		v[i].has_file_size = s->has_file_size;
 		v[i].file_size = s->file_size;
+		v[i].has_file_flags = s->has_file_flags;
+		v[i].file_flags = (uint32_t)s->file_flags;
+		v[i].has_deleted = v[i].deleted = s->deleted;
+		v[i].has_ghost = s->ghost != 0;
+		v[i].ghost = s->ghost;
 		vp[i] = &v[i];
 	}
 	mm.n_vmas = vmas->n;
@@ -215,6 +221,13 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 			why = "it overlaps the one before";
 		else if (s->pgoff > UINT64_MAX - (s->end - s->start))
 			why = "its file offset overflows";
+		else if ((s->has_file_flags || s->deleted) && s->kind != VMA_KIND__VMA_FILE &&
+			 s->kind != VMA_KIND__VMA_FILE_SHARED)
+			why = "file fields on memory that is no file's";
+		else if (s->has_file_flags && s->file_flags != O_RDONLY && s->file_flags != O_RDWR)
+			why = "its file was open neither O_RDONLY nor O_RDWR";
+		else if (s->has_ghost && (!s->deleted || s->ghost == 0))
+			why = "saved contents of a file that was not deleted";
 		if (why) {
 			r = sd_errx(ctx, -EBADMSG,
 				    "image file '%s/%s' is corrupt: VMA %zu (0x%" PRIx64 "-0x%" PRIx64 "): %s",
@@ -232,6 +245,10 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 		d->ino = s->ino;
 		d->has_file_size = s->has_file_size;
 		d->file_size = s->file_size;
+		d->has_file_flags = s->has_file_flags;
+		d->file_flags = (int)s->file_flags;
+		d->deleted = s->has_deleted && s->deleted;
+		d->ghost = s->has_ghost ? s->ghost : 0;
 		if (s->path) {
 			d->path = strdup(s->path);
 			if (!d->path) {

@@ -8,6 +8,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "image: "
 #include "ctx.h"
+#include "attr_img.h"
 #include "core.pb-c.h"
 #include "files.pb-c.h"
 #include "image.h"
@@ -34,6 +35,39 @@ static ProtobufCBinaryData bin(const void *p, size_t len)
 	return (ProtobufCBinaryData){ len, (uint8_t *)p };
 }
 
+/* A removed cwd's or root's directories, to their records (@msg and @ptr hold REMOVED_DIRS_MAX). */
+static void removed_dirs_encode(const struct removed_dir *d, size_t n, RemovedDir *msg, RemovedDir **ptr)
+{
+	for (size_t i = 0; i < n && i < REMOVED_DIRS_MAX; i++) {
+		removed_dir__init(&msg[i]);
+		msg[i].mode = d[i].mode;
+		msg[i].uid = d[i].uid;
+		msg[i].gid = d[i].gid;
+		ptr[i] = &msg[i];
+	}
+}
+
+/*
+ * And back; -EBADMSG for more than an image may hold, a mode with more
+ * than permission bits, or a @link that does not name that many removed
+ * directories.
+ */
+static int removed_dirs_decode(RemovedDir *const *msg, size_t n, const char *link,
+			       struct removed_dir *d, size_t *ret_n)
+{
+	char path[4096];
+
+	if (n > REMOVED_DIRS_MAX || (n && sd_removed_dir_path(link, n, path, sizeof(path)) < 0))
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++) {
+		if (msg[i]->mode & ~07777u)
+			return -EBADMSG;
+		d[i] = (struct removed_dir){ msg[i]->mode, msg[i]->uid, msg[i]->gid };
+	}
+	*ret_n = n;
+	return 0;
+}
+
 static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct thread_state *t,
 			uint64_t *size)
 {
@@ -41,6 +75,8 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	SigInfo *sig = calloc(t->npending ? t->npending : 1, sizeof(*sig));
 	SigInfo **sigp = calloc(t->npending ? t->npending : 1, sizeof(*sigp));
 	SigInfo stop = SIG_INFO__INIT;
+	AttrThread attrs;
+	uint32_t spec[ATTR_NSPEC];
 	uint64_t sz = 0;
 	int r;
 
@@ -84,6 +120,10 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	c.sched_policy = t->sched_policy;
 	c.sched_priority = t->sched_priority;
 	c.nice = t->nice;
+	if (t->attrs.valid) {
+		sd_attrimg_thread_to_pb(&t->attrs, spec, &attrs);
+		c.attrs = &attrs;
+	}
 	r = sd_imgfile_write_one(ctx, dir, IMGF_CORE, t->tid, &c.base, &sz);
 	*size += sz;
 	free(sig);
@@ -96,9 +136,12 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 {
 	Process p = PROCESS__INIT;
 	MmFields mm = MM_FIELDS__INIT;
+	AttrProcess attrs;
 	SigAction sa[NSIG_MAX], *sap[NSIG_MAX];
 	Rlimit rl[NRLIMITS], *rlp[NRLIMITS];
 	Itimer it[3], *itp[3];
+	RemovedDir cwdr[REMOVED_DIRS_MAX], *cwdrp[REMOVED_DIRS_MAX];
+	RemovedDir rootr[REMOVED_DIRS_MAX], *rootrp[REMOVED_DIRS_MAX];
 	SigInfo *sh = calloc(ps->nshared ? ps->nshared : 1, sizeof(*sh));
 	SigInfo **shp = calloc(ps->nshared ? ps->nshared : 1, sizeof(*shp));
 	int32_t *tids = calloc(ps->nthreads ? ps->nthreads : 1, sizeof(*tids));
@@ -182,6 +225,16 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 		tids[i] = ps->threads[i].tid;
 	p.n_tids = ps->nthreads;
 	p.tids = tids;
+	removed_dirs_encode(ps->cwd_removed, ps->ncwd_removed, cwdr, cwdrp);
+	p.n_cwd_removed = MIN(ps->ncwd_removed, REMOVED_DIRS_MAX);
+	p.cwd_removed = cwdrp;
+	removed_dirs_encode(ps->root_removed, ps->nroot_removed, rootr, rootrp);
+	p.n_root_removed = MIN(ps->nroot_removed, REMOVED_DIRS_MAX);
+	p.root_removed = rootrp;
+	if (ps->attrs.valid) {
+		sd_attrimg_process_to_pb(&ps->attrs, &attrs);
+		p.attrs = &attrs;
+	}
 	r = sd_imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
 	*size += sz;
 out:
@@ -361,6 +414,8 @@ static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, st
 	t->sched_policy = c->sched_policy;
 	t->sched_priority = c->sched_priority;
 	t->nice = c->nice;
+	if (c->attrs && sd_attrimg_thread_from_pb(c->attrs, &t->attrs) < 0)
+		r = bad(ctx, dir, name);
 out:
 	protobuf_c_message_free_unpacked(m, NULL);
 	return r;
@@ -446,6 +501,14 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	ps->ngroups = p->n_groups;
 	ps->thp_disabled = p->thp_disabled;
 	ps->dumpable = p->dumpable;
+	if (removed_dirs_decode(p->cwd_removed, p->n_cwd_removed, ps->cwd, ps->cwd_removed,
+				&ps->ncwd_removed) < 0 ||
+	    removed_dirs_decode(p->root_removed, p->n_root_removed, ps->root, ps->root_removed,
+				&ps->nroot_removed) < 0 ||
+	    (p->attrs && sd_attrimg_process_from_pb(p->attrs, &ps->attrs) < 0)) {
+		r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
+		goto out;
+	}
 	for (size_t i = 0; i < p->n_tids && r == 0; i++) {
 		r = read_thread(ctx, dir, p->tids[i], &ps->threads[i]);
 		ps->nthreads++;

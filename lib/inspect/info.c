@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* sdump show: what one pass's image holds. */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +11,7 @@
 #define LOG_PREFIX "show: "
 #include "ctx.h"
 #include "chain.h"
+#include "ghost_img.h"
 #include "pstate.h"
 #include "state_img.h"
 #include "util.h"
@@ -121,6 +125,7 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 	struct sdump_image_info *info;
 	const struct pass_meta *m = &p.meta;
 	struct pagestore_reader rd = { .fd = -1 };
+	struct ghost_set gs = { 0 };
 	int r;
 
 	info = calloc(1, sizeof(*info));
@@ -144,6 +149,11 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 		r = sd_pagestore_verify(ctx, &rd);
 		sd_pagestore_reader_release(&rd);
 	}
+	/* the saved deleted files, every frame verified too */
+	if (r == 0)
+		r = sd_ghost_set_read(ctx, &p.dir, &gs);
+	if (r == 0)
+		r = sd_ghost_set_verify(ctx, &gs);
 	if (r < 0)
 		goto out;
 	info->dir = strdup(dir);
@@ -174,6 +184,22 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 		v->end = s->end;
 		v->pgoff = s->pgoff;
 		sd_vma_prot_str(s->prot, s->shared, v->prot);
+		if (s->has_file_flags)
+			(void)snprintf(v->open, sizeof(v->open), "%s", s->file_flags == O_RDWR ? "rw" : "r");
+		v->deleted = s->deleted;
+		if (s->deleted && s->ghost) {
+			const struct ghost_file *g = sd_ghost_set_find(&gs, s->ghost);
+
+			if (!g) {
+				r = sd_errx(ctx, -EBADMSG,
+					    "image '%s' is corrupt: 0x%" PRIx64 "-0x%" PRIx64 " maps a deleted file whose contents it does not have",
+					    dir, s->start, s->end);
+				goto out;
+			}
+			v->ghost_saved = true;
+			v->ghost_size = g->size;
+			v->ghost_data = g->data_bytes;
+		}
 		v->path = s->path;
 		p.vmas.v[i].path = NULL;
 		info->nr_vmas++;
@@ -196,6 +222,7 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 	info = NULL;
 out:
 	sdump_image_info_free(info);
+	sd_ghost_set_release(&gs);
 	sd_img_dir_release(&p.dir);
 	sd_vma_list_release(&p.vmas);
 	sd_pmimg_release(&p.pm);

@@ -96,7 +96,9 @@ static void threads_json(FILE *out, const struct process_state *ps)
 				fprintf(out, "%02x", xmm[x * 16 + b]);
 			fprintf(out, "\"");
 		}
-		fprintf(out, "],\"xsave_size\":%zu}", t->xsave_len);
+		fprintf(out, "],\"xsave_size\":%zu", t->xsave_len);
+		sd_attrs_thread_json(out, &t->attrs);
+		fputc('}', out);
 	}
 	fprintf(out, "]");
 }
@@ -146,8 +148,10 @@ static void process_json(FILE *out, const struct process_state *ps)
 		ps->uid[1], ps->uid[2], ps->uid[3], ps->gid[0], ps->gid[1], ps->gid[2], ps->gid[3]);
 	for (size_t i = 0; i < ps->ngroups; i++)
 		fprintf(out, "%s%u", i ? "," : "", ps->groups[i]);
-	fprintf(out, "],\"thp_disabled\":%s,\"dumpable\":%d}", ps->thp_disabled ? "true" : "false",
+	fprintf(out, "],\"thp_disabled\":%s,\"dumpable\":%d", ps->thp_disabled ? "true" : "false",
 		ps->dumpable);
+	sd_attrs_process_json(out, &ps->attrs);
+	fputc('}', out);
 }
 
 /* The flags by name, the owner and signal, the shared description and the locks of @d. */
@@ -227,8 +231,15 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 		sd_json_str(out, v->prot);
 		fprintf(out, ",\"path\":");
 		sd_json_str(out, v->path);
-		fprintf(out, ",\"pages_data\":%" PRIu64 ",\"pages_parent\":%" PRIu64 "}", v->pages_data,
-		       v->pages_parent);
+		fprintf(out, ",\"pages_data\":%" PRIu64 ",\"pages_parent\":%" PRIu64 ",\"open\":",
+		       v->pages_data, v->pages_parent);
+		sd_json_str(out, v->open[0] ? v->open : NULL);
+		fprintf(out, ",\"deleted\":%s,\"ghost\":", v->deleted ? "true" : "false");
+		if (v->ghost_saved)
+			fprintf(out, "{\"size\":%" PRIu64 ",\"data_bytes\":%" PRIu64 "}}", v->ghost_size,
+				v->ghost_data);
+		else
+			fprintf(out, "null}");
 	}
 	fprintf(out, "],\"chain\":[");
 	for (size_t i = 0; i < in->chain_len; i++) {
@@ -263,6 +274,32 @@ static void fmt_date(char *buf, size_t size, uint64_t ns)
 
 	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
 		(void)snprintf(buf, size, "?");
+}
+
+/*
+ * After a file mapping's path: how its file was open and, for a deleted
+ * file, whether this pass holds its contents: " [open rw]", " [open r;
+ * contents saved: 1.0 MiB, 12.0 KiB of data]".
+ */
+static void vma_notes(const struct sdump_vma_info *v, char *buf, size_t size)
+{
+	char sz[24], data[24];
+
+	buf[0] = '\0';
+	if (!v->open[0] && !v->deleted)
+		return;
+	if (!v->deleted) {
+		(void)snprintf(buf, size, " [open %s]", v->open);
+		return;
+	}
+	sd_fmt_size(sz, sizeof(sz), v->ghost_size);
+	sd_fmt_size(data, sizeof(data), v->ghost_data);
+	if (v->ghost_saved)
+		(void)snprintf(buf, size, " [open %s; contents saved: %s, %s of data]",
+			       v->open[0] ? v->open : "?", sz, data);
+	else
+		(void)snprintf(buf, size, " [open %s; contents saved by the final dump only]",
+			       v->open[0] ? v->open : "?");
 }
 
 /*
@@ -399,12 +436,14 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	       "path");
 	for (size_t i = 0; i < in->nr_vmas; i++) {
 		const struct sdump_vma_info *v = &in->vmas[i];
-		char range[40], vsize[32];
+		char range[40], vsize[32], notes[128];
 
 		(void)snprintf(range, sizeof(range), "%012" PRIx64 "-%012" PRIx64, v->start, v->end);
 		sd_fmt_size(vsize, sizeof(vsize), v->end - v->start);
-		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s\n", range, v->prot, vsize,
-		       v->pages_data, v->pages_parent, vis(v1, sizeof(v1), v->path ? v->path : ""));
+		vma_notes(v, notes, sizeof(notes));
+		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s%s\n", range, v->prot, vsize,
+		       v->pages_data, v->pages_parent, vis(v1, sizeof(v1), v->path ? v->path : ""),
+		       notes);
 	}
 }
 

@@ -4,7 +4,13 @@
 
 #include <stdio.h>
 
+#include "pattr.h"
+
 /* A JSON string literal of @s (null for NULL); bytes outside printable ASCII as \u00XX. */
 void sd_json_str(FILE *f, const char *s);
+
+/* ,"attrs":{...} of a thread or of the process (infofmt_attrs.c); null for an image without them. */
+void sd_attrs_thread_json(FILE *out, const struct attr_thread *a);
+void sd_attrs_process_json(FILE *out, const struct attr_process *a);
 
 #endif /* SDUMP_INFOFMT_H */

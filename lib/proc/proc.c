@@ -42,20 +42,17 @@ static enum vma_kind classify(const struct vma *v)
 		return v->shared ? VK_SHMEM : VK_ANON;
 	/*
 	 * MAP_SHARED|MAP_ANONYMOUS shows as "/dev/zero (deleted)", SysV shm as
-	 * "/SYSV<key> (deleted)", memfd as "/memfd:<name> (deleted)", and a shared
-	 * mapping of a deleted file cannot be reopened either: all shmem,
+	 * "/SYSV<key> (deleted)", memfd as "/memfd:<name> (deleted)": all shmem,
 	 * whose contents exist nowhere but in memory.
 	 */
 	if (v->shared && (has_prefix(p, "/dev/zero") || has_prefix(p, "/SYSV") ||
-			  has_prefix(p, "/memfd:") || has_suffix(p, " (deleted)")))
+			  has_prefix(p, "/memfd:")))
 		return VK_SHMEM;
 	/*
-	 * A private mapping of a memfd or of a deleted file: nobody can open
-	 * that file again, so every page it shows is saved, like anonymous
-	 * memory.
+	 * A private mapping of a memfd is one of a deleted file: the pages it
+	 * never wrote read the memfd, so a final dump saves the memfd's
+	 * contents, as of any deleted file.
 	 */
-	if (!v->shared && (has_prefix(p, "/memfd:") || has_suffix(p, " (deleted)")))
-		return VK_ANON;
 	return v->shared ? VK_FILE_SHARED : VK_FILE;
 }
 
@@ -92,6 +89,8 @@ static int parse_line(const char *line, size_t len, struct vma *ret)
 			return -ENOMEM;
 	}
 	v.kind = classify(&v);
+	v.deleted = (v.kind == VK_FILE || v.kind == VK_FILE_SHARED) &&
+		    has_suffix(v.path, " (deleted)");
 	*ret = v;
 	return 0;
 }

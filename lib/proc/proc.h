@@ -33,6 +33,11 @@ struct vma {
 	bool tracked;		/* a dump found its writes tracked and re-armed them */
 	bool has_file_size;
 	uint64_t file_size;	/* of the mapped file, when the dump could stat it */
+	/* a file mapping: the access mode of its open file (lstat of map_files) */
+	bool has_file_flags;
+	int file_flags;		/* O_RDONLY or O_RDWR */
+	bool deleted;		/* the file has no name left: its path ends in " (deleted)" */
+	uint32_t ghost;		/* a dump: its saved contents in ghosts.img, 0 none */
 };
 
 struct vma_list {
@@ -43,6 +48,10 @@ struct vma_list {
 /*
  * Parse /proc/PID/maps text. -EBADMSG on a malformed line. Paths keep a
  * " (deleted)" suffix; pseudo-paths such as "[heap]" are kept as they are.
+ * A mapping of a deleted file is a file mapping (VK_FILE, VK_FILE_SHARED)
+ * with @deleted set, and so is a private mapping of a memfd; a shared one,
+ * shared anonymous memory and SysV shm, which show as deleted files too,
+ * are shmem (VK_SHMEM).
  */
 int sd_proc_parse_maps(const char *buf, struct vma_list *ret_list);
 void sd_vma_list_release(struct vma_list *l);

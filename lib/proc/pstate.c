@@ -1,4 +1,8 @@
-/* The process-state data model: what its structures own, and the names of fd kinds, locks and flags. */
+/*
+ * The process-state data model: what its structures own, the names of fd
+ * kinds, locks and flags, the paths of removed directories.
+ */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,6 +50,35 @@ void sd_files_state_release(struct files_state *fs)
 	}
 	zfree(&fs->fds);
 	fs->n = 0;
+}
+
+int sd_removed_dir_path(const char *link, size_t level, char *buf, size_t size)
+{
+	static const char suffix[] = " (deleted)";
+	size_t len = strlen(link), k = 0;
+	char *p;
+
+	if (len <= sizeof(suffix) - 1 || strcmp(link + len - (sizeof(suffix) - 1), suffix) ||
+	    link[0] != '/' || len - (sizeof(suffix) - 1) >= size)
+		return -EINVAL;
+	len -= sizeof(suffix) - 1;
+	memcpy(buf, link, len);
+	buf[len] = '\0';
+	/* absolute, no empty, "." or ".." component: each level is one name less */
+	for (p = buf; *p; k++) {
+		size_t n = strcspn(p + 1, "/");
+
+		if (n == 0 || (n == 1 && p[1] == '.') || (n == 2 && p[1] == '.' && p[2] == '.'))
+			return -EINVAL;
+		p += n + 1;
+	}
+	if (level > k)
+		return -EINVAL;
+	for (size_t i = 0; i < level; i++)
+		*strrchr(buf, '/') = '\0';
+	if (!buf[0])
+		(void)snprintf(buf, size, "/");
+	return 0;
 }
 
 static const char *const lock_kind_names[FLK_MAX + 1] = {

@@ -17,6 +17,7 @@
 #include <sys/user.h>
 
 #include "sdump.h"
+#include "pattr.h"
 
 #define SIGINFO_SIZE 128
 #define NSIG_MAX 64
@@ -42,6 +43,7 @@ struct thread_state {
 	uint32_t rseq_size, rseq_sig;
 	char comm[16];
 	int sched_policy, sched_priority, nice;
+	struct attr_thread attrs;
 };
 
 struct ksigaction {
@@ -63,6 +65,18 @@ struct mm_fields {
 
 #define NRLIMITS 16
 
+/*
+ * A directory removed while the process kept it as its cwd or root (the
+ * /proc link reads "PATH (deleted)"), or one of its parents removed with
+ * it: what a directory made again at PATH for the restore must have.
+ */
+struct removed_dir {
+	uint32_t mode, uid, gid;
+};
+
+/* The most removed directories, the cwd's (or root's) and its parents', an image may hold. */
+#define REMOVED_DIRS_MAX 32
+
 struct process_state {
 	pid_t pid, ppid, pgid, sid;
 	struct ksigaction sigactions[NSIG_MAX]; /* [sig - 1] */
@@ -81,6 +95,10 @@ struct process_state {
 	int dumpable;
 	size_t nthreads;
 	struct thread_state *threads;
+	/* removed cwd / root: [0] the directory itself, [i + 1] the parent of [i] (all removed) */
+	size_t ncwd_removed, nroot_removed;
+	struct removed_dir cwd_removed[REMOVED_DIRS_MAX], root_removed[REMOVED_DIRS_MAX];
+	struct attr_process attrs;
 };
 
 /*
@@ -170,6 +188,13 @@ void sd_files_state_release(struct files_state *fs);
 /* "file", "dir", ...: the name of kind @k, "?" for a value that is none. */
 const char *sd_fd_kind_name(enum fd_kind k);
 
+/*
+ * The path of directory @level of a removed cwd or root whose /proc link
+ * reads @link ("PATH (deleted)"): PATH for 0, its parent for 1, and so on
+ * up to "/" (PATH's number of components). -EINVAL when @link does not
+ * end so, is not an absolute path of plain names, or has no such level.
+ */
+int sd_removed_dir_path(const char *link, size_t level, char *buf, size_t size);
 /* "posix", "ofd", "flock", "lease": the name of lock kind @k, "?" for a value that is none. */
 const char *sd_lock_kind_name(enum lock_kind k);
 /*

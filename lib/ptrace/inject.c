@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,13 +14,16 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "sdump.h"
 #define LOG_PREFIX "inject: "
 #include "ctx.h"
+#include "compat.h"
 #include "fault.h"
 #include "inject.h"
 #include "proc.h"
+#include "procfs.h"
 #include "util.h"
 
 /* Find "syscall" (0f 05) in the vdso, else in any executable mapping. */
@@ -28,17 +32,17 @@ static int find_syscall_insn(struct sdump_ctx *ctx, struct injector *inj)
 	_cleanup_free_ char *maps = NULL;
 	_cleanup_close_ int mem = -1;
 	struct vma_list l = { 0 };
-	char path[64];
+	char path[PROC_PATH_MAX];
 	int r;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/maps", inj->pid);
+	(void)sd_proc_path(path, inj->pid, "maps");
 	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	r = sd_proc_parse_maps(maps, &l);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot parse '%s'", path);
-	(void)snprintf(path, sizeof(path), "/proc/%d/mem", inj->pid);
+	(void)sd_proc_path(path, inj->pid, "mem");
 	mem = open(path, O_RDONLY | O_CLOEXEC);
 	if (mem < 0) {
 		r = sd_err(ctx, -errno, "cannot open '%s'", path);
@@ -174,16 +178,27 @@ void sd_inject_unblock_signals(const sigset_t *old)
 	(void)pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-/*
- * @fault_point: whether the fault plan may fail this call or its ptrace
- * requests (not for a call that undoes an earlier one: see fault.h).
- */
-static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
-		       long nr, const long args[6], long *ret_val, bool fault_point)
+/* A thread not in signal-delivery-stop: resuming it must not consume a signal. */
+static struct seized_thread *pick_thread(struct seized *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->t[i].pending_sig)
+			return &s->t[i];
+	return &s->t[0];
+}
+
+int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+		struct seized_thread *t, long nr, const long args[6], unsigned int flags,
+		long *ret_val)
+{
+	/* whether the fault plan may fail this call or its ptrace requests (see fault.h) */
+	const bool fault_point = !(flags & INJECT_UNDO);
 	struct user_regs_struct saved, regs;
 	sigset_t oldmask;
 	int r, e;
+
+	if (!t)
+		t = pick_thread(s);
 
 	if (fault_point) {
 		r = sd_fault_check(FAULT_INJECT);
@@ -248,54 +263,110 @@ static int run_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seize
 	return 0;
 }
 
-int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
-			  long nr, const long args[6], long *ret_val)
+long sd_inject_fd_limit(pid_t pid)
 {
-	return run_syscall(ctx, inj, t, nr, args, ret_val, true);
+	_cleanup_free_ char *buf = NULL;
+	char path[PROC_PATH_MAX];
+	uint64_t soft;
+
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "limits"), &buf, NULL) < 0 ||
+	    sd_proc_parse_limit_soft(buf, "Max open files", &soft) < 0)
+		return 1024;
+	return (long)MIN(soft, (uint64_t)1 << 20);
 }
 
-/* A thread not in signal-delivery-stop: resuming it must not consume a signal. */
-static struct seized_thread *pick_thread(struct seized *s)
+int sd_inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+		   struct seized_thread *t, int pidfd, const struct inject_fd_req *req,
+		   int *ret_fd, int *ret_target_fd)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (!s->t[i].pending_sig)
-			return &s->t[i];
-	return &s->t[0];
-}
+	const bool keep = req->flags & INJECT_FD_KEEP, quiet = req->flags & INJECT_FD_QUIET;
+	const long limit = (req->flags & INJECT_FD_MOVE_HIGH) ? sd_inject_fd_limit(inj->pid) : 0;
+	long fd, ign;
+	sigset_t oldmask;
+	int r, e, copy;
 
-int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
-		   const long args[6], long *ret_val)
-{
-	return run_syscall(ctx, inj, pick_thread(s), nr, args, ret_val, true);
-}
+	assert(keep || !(req->flags & INJECT_FD_MOVE_HIGH));
+	/* not to stay in the target: from its creation to its close nothing may end us */
+	if (!keep)
+		sd_inject_block_signals(&oldmask);
+	r = sd_inject_call(ctx, inj, s, t, req->nr, req->args, 0, &fd);
+	if (r < 0 || fd < 0) {
+		if (!keep)
+			sd_inject_unblock_signals(&oldmask);
+		if (r == 0)
+			*ret_fd = (int)fd;
+		return r;
+	}
+	if (limit > 64) {
+		const long dup_args[6] = { fd, F_DUPFD_CLOEXEC, limit - 16 };
+		const long close_args[6] = { fd };
+		long high;
 
-int inject_undo_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
-			const long args[6], long *ret_val)
-{
-	return run_syscall(ctx, inj, pick_thread(s), nr, args, ret_val, false);
-}
+		/* the target holds two of them until the close: nothing may end us in between */
+		sd_inject_block_signals(&oldmask);
+		r = sd_inject_call(ctx, inj, s, t, SYS_fcntl, dup_args, 0, &high);
+		/*
+		 * Moved or not, the original goes: left low in the table, a kept
+		 * fd would not be found where it is looked for (the uffd-wp
+		 * tracker's, when its state file is lost).
+		 */
+		e = sd_inject_call(ctx, inj, s, t, SYS_close, close_args, INJECT_UNDO, &ign);
+		sd_inject_unblock_signals(&oldmask);
+		if (r == 0 && high < 0) {
+			r = (int)high;
+			if (!quiet)
+				(void)sd_err(ctx, r, "cannot move the %s of pid %d up to fd %ld",
+					     req->name, inj->pid, limit - 16);
+		}
+		if (r == 0)
+			r = e;
+		if (r < 0)
+			return r;
+		fd = high;
+	}
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+	r = copy < 0 ? -errno : 0;
+	e = 0;
+	if (!keep) {
+		const long close_args[6] = { fd };
 
-int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
-			       struct seized_thread *t, long nr, const long args[6], long *ret_val)
-{
-	return run_syscall(ctx, inj, t, nr, args, ret_val, false);
+		/* closed in the target whatever happened: nothing of ours is left there */
+		e = sd_inject_call(ctx, inj, s, t, SYS_close, close_args, INJECT_UNDO, &ign);
+		sd_inject_unblock_signals(&oldmask);
+	}
+	if (r < 0)
+		return quiet ? r : sd_err(ctx, r, "cannot take the %s of pid %d", req->name, inj->pid);
+	if (e < 0) {
+		(void)close(copy);
+		return e;
+	}
+	*ret_fd = copy;
+	if (ret_target_fd)
+		*ret_target_fd = keep ? (int)fd : -1;
+	return 0;
 }
 
 int sd_inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len)
 {
-	const long args[6] = { 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
-	char path[64];
+	/*
+	 * Write-only: under the personality READ_IMPLIES_EXEC a readable
+	 * mapping is made executable too, which memory-deny-write-execute
+	 * refuses. The kernel writes the answers (x86 pages that can be
+	 * written can be read), /proc/PID/mem reads them (FOLL_FORCE).
+	 */
+	const long args[6] = { 0, (long)len, PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+	char path[PROC_PATH_MAX];
 	long addr;
 	int r;
 
-	r = inject_syscall(ctx, inj, s, SYS_mmap, args, &addr);
+	r = sd_inject_call(ctx, inj, s, NULL, SYS_mmap, args, 0, &addr);
 	if (r < 0)
 		return r;
 	if (addr < 0 && addr > -4096)
 		return sd_err(ctx, (int)addr, "cannot map a scratch page in pid %d", inj->pid);
 	inj->scratch = (uint64_t)addr;
 	inj->scratch_len = len;
-	(void)snprintf(path, sizeof(path), "/proc/%d/mem", inj->pid);
+	(void)sd_proc_path(path, inj->pid, "mem");
 	inj->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (inj->mem_fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s'", path);
@@ -325,7 +396,7 @@ int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct 
 	int r = 0;
 
 	if (inj->scratch) {
-		r = inject_undo_syscall(ctx, inj, s, SYS_munmap, args, &ret);
+		r = sd_inject_call(ctx, inj, s, NULL, SYS_munmap, args, INJECT_UNDO, &ret);
 		if (r == 0 && ret < 0)
 			r = sd_err(ctx, (int)ret, "cannot unmap the scratch page of pid %d", inj->pid);
 		if (r == 0)

@@ -27,30 +27,80 @@ struct injector {
 	long ptrace_opts;	/* ptrace options to keep besides PTRACE_O_TRACESYSGOOD */
 };
 
+/* sd_inject_call() flags */
+enum inject_flags {
+	/*
+	 * The call undoes an earlier one (munmap of a mapping of ours, close
+	 * of an fd of ours): never failed by the fault plan (fault.h).
+	 */
+	INJECT_UNDO = 1 << 0,
+};
+
 /*
- * Execute syscall @nr(@args) in one thread of the seized process @s; the
- * kernel's return value (a negative errno on failure) in *ret_val.
- * Returns -errno when the injection itself fails; the thread is then still
- * stopped with its registers restored whenever that was possible.
- */
-int inject_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
-		   const long args[6], long *ret_val);
-/*
- * The same in thread @t (for per-thread state). A thread that was in
+ * Run system call @nr(@args) in thread @t of the seized process @s, or,
+ * with @t NULL, in one of its threads not in signal-delivery-stop (@s may be
+ * NULL when @t is given). The kernel's return value (a negative errno when
+ * the call fails in the target) in *ret_val, without a message: the caller
+ * knows what a failure means. Returns -errno, with its message, when the
+ * injection itself fails; the thread is then still stopped with its
+ * registers restored whenever that was possible. A thread that was in
  * signal-delivery-stop ends in an event stop: its signal is marked to be
  * sent again at detach (t->resend_sig).
  */
-int inject_syscall_thread(struct sdump_ctx *ctx, struct injector *inj, struct seized_thread *t,
-			  long nr, const long args[6], long *ret_val);
+int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+		struct seized_thread *t, long nr, const long args[6], unsigned int flags,
+		long *ret_val);
 
 /*
- * The same for a call that undoes an earlier one (munmap of a mapping of
- * ours, close of an fd of ours): never failed by the fault plan (fault.h).
+ * The soft RLIMIT_NOFILE of @pid, at most 2^20 (1024 when /proc/PID/limits
+ * cannot be read). INJECT_FD_MOVE_HIGH puts an fd among the 16 numbers
+ * below it, out of the way of the fds the program uses.
  */
-int inject_undo_syscall(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, long nr,
-			const long args[6], long *ret_val);
-int inject_undo_syscall_thread(struct sdump_ctx *ctx, struct injector *inj,
-			       struct seized_thread *t, long nr, const long args[6], long *ret_val);
+long sd_inject_fd_limit(pid_t pid);
+
+/* sd_inject_take_fd() flags */
+enum inject_fd_flags {
+	/* leave the fd in the target (else it is closed there once taken, whatever happened) */
+	INJECT_FD_KEEP = 1 << 0,
+	/*
+	 * with INJECT_FD_KEEP: move it first near the target's RLIMIT_NOFILE
+	 * (sd_inject_fd_limit(), when that is above 64) with F_DUPFD_CLOEXEC;
+	 * moved or not, the original is closed
+	 */
+	INJECT_FD_MOVE_HIGH = 1 << 1,
+	/*
+	 * no message of its own when the move or pidfd_getfd() fails (the
+	 * caller does without the fd); a failed injection keeps sd_inject_call()'s
+	 */
+	INJECT_FD_QUIET = 1 << 2,
+};
+
+/* An fd to make in the target, for sd_inject_take_fd(). */
+struct inject_fd_req {
+	const char *name;	/* what it is, for messages: "userfaultfd" */
+	long nr;		/* the system call that makes it, in thread @t (see sd_inject_call()) */
+	long args[6];
+	unsigned int flags;	/* INJECT_FD_* */
+};
+
+/*
+ * Make an fd in the target with the injected call @req, and take a copy of
+ * it with pidfd_getfd() on @pidfd: *ret_fd, O_CLOEXEC, ours to close. Where
+ * it stays in the target (INJECT_FD_KEEP), its number there in
+ * *ret_target_fd (may be NULL). Every catchable signal is blocked while the
+ * target holds an fd that is not to stay there, so that sdump cannot end
+ * and leave it behind.
+ *
+ * As for sd_inject_call(), the creating call's own failure, the kernel's answer
+ * in the target, is not an error here: *ret_fd is then that negative errno,
+ * without a message, for the caller to say what it means. Returns -errno
+ * when anything else fails (the injection, the move, pidfd_getfd), with a
+ * message unless INJECT_FD_QUIET; nothing of ours is then left in the
+ * target but a kept fd.
+ */
+int sd_inject_take_fd(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+		   struct seized_thread *t, int pidfd, const struct inject_fd_req *req,
+		   int *ret_fd, int *ret_target_fd);
 
 /*
  * waitpid(@tid, __WALL) for a traced thread, that returns -ESRCH instead of

@@ -13,11 +13,13 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "seize: "
+#include "array.h"
 #include "ctx.h"
 #include "fault.h"
 #include "proc.h"
 #include "seize.h"
 #include "util.h"
+#include "procfs.h"
 
 static bool is_seized(const struct seized *s, pid_t tid)
 {
@@ -29,15 +31,8 @@ static bool is_seized(const struct seized *s, pid_t tid)
 
 static int add_thread(struct seized *s, pid_t tid, int sig)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct seized_thread *nt = realloc(s->t, cap * sizeof(*nt));
-
-		if (!nt)
-			return -ENOMEM;
-		s->t = nt;
-		s->cap = cap;
-	}
+	if (ARRAY_RESERVE(s->t, s->cap, s->n + 1, 16) < 0)
+		return -ENOMEM;
 	s->t[s->n++] = (struct seized_thread){ .tid = tid, .pending_sig = sig };
 	return 0;
 }
@@ -109,12 +104,12 @@ static int seize_thread(struct sdump_ctx *ctx, struct seized *s, pid_t tid)
 /* Seize every listed thread not seized yet; returns how many were new. */
 static int seize_new_threads(struct sdump_ctx *ctx, struct seized *s)
 {
-	char path[64];
+	char path[PROC_PATH_MAX];
 	struct dirent *de;
 	int added = 0, r = 0;
 	DIR *d;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/task", s->pid);
+	(void)sd_proc_path(path, s->pid, "task");
 	d = opendir(path);
 	if (!d)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -163,10 +158,10 @@ static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
 bool sd_seize_task_is_dead(pid_t pid)
 {
 	_cleanup_free_ char *stat = NULL;
-	char path[64], state;
+	char path[PROC_PATH_MAX], state;
 	uint64_t start;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	(void)sd_proc_path(path, pid, "stat");
 	if (sd_read_file(AT_FDCWD, path, &stat, NULL) < 0 || sd_proc_parse_stat(stat, &state, &start) < 0)
 		return true;
 	return state == 'Z' || state == 'X';
@@ -187,7 +182,7 @@ int sd_seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 			break;
 	}
 	if (r < 0) {
-		seize_release(ctx, &s, NULL);
+		sd_seize_detach(ctx, &s, NULL);
 		/* a process that is exiting refuses PTRACE_SEIZE with EPERM too: say what it is */
 		if (r == -ESRCH || (r == -EPERM && sd_seize_task_is_dead(pid)))
 			return sd_errx(ctx, -ESRCH, "cannot seize pid %d: no such process", pid);
@@ -200,7 +195,7 @@ int sd_seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s)
 	return 0;
 }
 
-void seize_release(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us)
+void sd_seize_detach(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct seized_thread *t = &s->t[i];

@@ -36,10 +36,11 @@ struct seized {
 int sd_seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s);
 /*
  * Detach every thread, resuming it as it was (a thread that was in a job
- * control stop stays stopped). Returns the CLOCK_MONOTONIC time after the
- * last detach in *ret_t_us. Never fails: problems are warnings.
+ * control stop stays stopped), and empty @s. Returns the CLOCK_MONOTONIC
+ * time after the last detach in *ret_t_us (may be NULL). Never fails:
+ * problems are warnings.
  */
-void seize_release(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us);
+void sd_seize_detach(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us);
 
 /* Whether the process or thread @pid is gone, a zombie or exiting (state Z or X). */
 bool sd_seize_task_is_dead(pid_t pid);

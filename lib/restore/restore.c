@@ -19,22 +19,30 @@
  *     else, map the vdso where it was (ARCH_MAP_VDSO_64);
  *  3. map every VMA (files from their files), fill memory from the chain,
  *     set final protections, PR_SET_MM_MAP (brk, args, auxv, exe);
- *  4. fds, signal handlers, timers, limits, umask, cwd, session, then the
- *     credentials (threads inherit them);
+ *  4. fds, signal handlers, timers, limits, umask, session, cwd and root
+ *     (a removed one made, entered and removed again), then the process's
+ *     attributes (oom_score_adj, subreaper, membarrier, ...: rst_attrs.c);
  *  5. each other thread: clone3(set_tid = TID) from the leader;
  *  6. per thread: sigaltstack, robust list, clear_child_tid, rseq, comm,
- *     pending signals, FPU state, signal mask, scheduling, registers (with
+ *     pending signals, FPU state, signal mask, scheduling, its attributes
+ *     (affinity, personality, parent-death signal, ...), registers (with
  *     an interrupted system call set to start again, as the kernel would);
+ *     then the credentials, in every thread, last (clone3 with set_tid
+ *     needs the privileges a process of another user does not have), and
+ *     after them what they would undo or what needs every thread there
+ *     (parent-death signals, futex hash, memory-deny-write-execute);
  *  7. the leader unmaps the trampoline as its last system call; at its exit
  *     stop it gets its registers; everyone is detached and runs.
  *
  * This file checks what can be checked before anything is made, runs the
  * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
- * 3 rst_memory.c, 4 rst_files.c (the fds) and rst_process.c, 5-6
- * rst_threads.c (then the signals queued for the whole process,
- * rst_process.c), 7 here (finish).
+ * 3 rst_memory.c, 4 rst_files.c (the fds), rst_process.c and rst_fs.c, 5-6
+ * rst_threads.c (then the signals queued for the whole process and the
+ * credentials, rst_process.c), the attributes in 4 and 6 rst_attrs.c, 7
+ * here (finish).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -59,6 +67,7 @@
 #include "state_img.h"
 #include "util.h"
 #include "procfs.h"
+#include "proc.h"
 
 /* -v: one line per step of the restore, with its time since *t (then reset). */
 static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *fmt, ...)
@@ -158,16 +167,48 @@ static int check_privileges(struct rst *r)
 	return 0;
 }
 
+/*
+ * Every id of the image free. Right after a dump the original is a zombie
+ * until its parent reaps it, which a parent busy elsewhere does a moment
+ * later: wait for that, a while (ZOMBIE_WAIT_US), before saying so.
+ */
+#define ZOMBIE_WAIT_US 2000000
 static int check_pids_free(struct rst *r)
 {
-	for (size_t i = 0; i < r->ps.nthreads; i++) {
-		char path[PROC_PATH_MAX];
+	uint64_t deadline = now_us() + ZOMBIE_WAIT_US;
 
-		if (access(sd_proc_path(path, r->ps.threads[i].tid, "%s", ""), F_OK) == 0)
-			return sd_errx(r->ctx, -EEXIST, "cannot restore pid %d: %s %d is in use", r->pid,
-				       i ? "thread id" : "pid", r->ps.threads[i].tid);
+	for (;;) {
+		pid_t zombie = 0, parent = 0;
+		size_t zi = 0;
+		int e;
+
+		for (size_t i = 0; i < r->ps.nthreads; i++) {
+			_cleanup_free_ char *stat = NULL;
+			char path[PROC_PATH_MAX];
+			uint64_t f[5];
+
+			e = sd_read_file(AT_FDCWD, sd_proc_path(path, r->ps.threads[i].tid, "stat"), &stat, NULL);
+			if (e == -ENOENT || e == -ESRCH)
+				continue;
+			/* a zombie (or dying: X) waits for its parent; anything else holds the id */
+			if (e < 0 || sd_proc_stat_fields(stat, f, 5) < 5 || (f[3] != 'Z' && f[3] != 'X'))
+				return sd_errx(r->ctx, -EEXIST, "cannot restore pid %d: %s %d is in use", r->pid,
+					       i ? "thread id" : "pid", r->ps.threads[i].tid);
+			zombie = r->ps.threads[i].tid;
+			parent = (pid_t)f[4];
+			zi = i;
+		}
+		if (!zombie)
+			return 0;
+		if (now_us() >= deadline)
+			return sd_errx(r->ctx, -EEXIST,
+				       "cannot restore pid %d: %s %d is a zombie waiting for its parent (pid %d) to reap it; restore again once it has",
+				       r->pid, zi ? "thread id" : "pid", zombie, parent);
+		e = sd_check_cancel(r->ctx);
+		if (e < 0)
+			return e;
+		(void)usleep(20000);
 	}
-	return 0;
 }
 
 static int run_restore(struct rst *r)
@@ -201,6 +242,10 @@ static int run_restore(struct rst *r)
 		e = sd_rst_check_vma_files(r);
 	if (e == 0)
 		e = sd_rst_check_files(r);
+	if (e == 0)
+		e = sd_rst_check_fs(r);
+	if (e == 0)
+		e = sd_rst_prepare_ghosts(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
@@ -234,24 +279,38 @@ static int run_restore(struct rst *r)
 	if (e == 0)
 		e = sd_rst_restore_process(r);
 	if (e == 0)
-		e = sd_rst_restore_creds(r);
+		e = sd_rst_restore_fs(r);
+	if (e == 0)
+		e = sd_rst_restore_attrs(r);
 	if (e < 0)
 		return e;
-	rst_step(r, "process", &t, "mm fields, %zu fd%s, handlers, timers, limits, credentials",
+	rst_step(r, "process", &t, "mm fields, %zu fd%s, handlers, timers, limits, cwd and root",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
 	e = sd_rst_create_threads(r);
-	/* an owner may be one of the threads */
-	if (e == 0)
-		e = sd_rst_restore_fd_owners(r);
-	for (size_t i = 0; e == 0 && i < r->seized.n; i++)
+	for (size_t i = 0; e == 0 && i < r->seized.n; i++) {
 		e = sd_rst_restore_thread_state(r, i);
+		if (e == 0)
+			e = sd_rst_restore_thread_attrs(r, i);
+	}
 	if (e == 0)
 		e = sd_rst_restore_shared_signals(r);
+	/* last: the threads above are made, and their state set, while we are privileged */
+	if (e == 0)
+		e = sd_rst_restore_creds(r);
+	/*
+	 * The fds' owners once every thread exists (an owner may be one of
+	 * them) and after the credentials: F_SETOWN_EX records the caller's
+	 * as those its signals are sent with.
+	 */
+	if (e == 0)
+		e = sd_rst_restore_fd_owners(r);
+	if (e == 0)
+		e = sd_rst_restore_attrs_last(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;
-	rst_step(r, "threads", &t, "%zu thread%s with registers and signals", r->seized.n,
+	rst_step(r, "threads", &t, "%zu thread%s with registers and signals, credentials", r->seized.n,
 		 r->seized.n == 1 ? "" : "s");
 	/*
 	 * All or nothing: once the first thread is detached, no signal may end
@@ -298,6 +357,7 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
 		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
 	free(r.seized.t);
+	sd_rst_ghosts_release(&r);
 	sd_process_state_release(&r.ps);
 	sd_files_state_release(&r.fs);
 	sd_chain_release(&r.chain);

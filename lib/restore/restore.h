@@ -11,11 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/user.h>
 
 #include "sdump.h"
 #include "chain.h"
+#include "ghost_img.h"
 #include "inject.h"
 #include "pstate.h"
 #include "rst_fill.h"
@@ -41,6 +43,8 @@ struct rst {
 	size_t data_used;
 	bool started;
 	struct rst_fill_stats fill;	/* of the memory fill */
+	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
+	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
 };
 
 /*
@@ -54,6 +58,9 @@ int sd_rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long
 	     long *ret);
 /* The same in the leader, a failure of the call returned without a message (the caller says it). */
 int sd_rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
+/* The same in thread @t. */
+int sd_rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
+	       long *ret);
 
 int sd_rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
 /* Put @len bytes in the trampoline's data area; their address in the new process. */
@@ -74,6 +81,14 @@ int sd_rst_clear_address_space(struct rst *r);
  */
 int sd_rst_check_vma_files(struct rst *r);
 int sd_rst_map_vmas(struct rst *r);
+/*
+ * Step 3, before anything is made (rst_ghost.c): a copy of each deleted
+ * file the VMAs map, from the image. sd_rst_ghost_path: the path by which
+ * the new process opens the copy of ghost @id, and the copy's stat.
+ */
+int sd_rst_prepare_ghosts(struct rst *r);
+int sd_rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct stat *ret_st);
+void sd_rst_ghosts_release(struct rst *r);
 int sd_rst_fill_memory(struct rst *r);
 int sd_rst_restore_mm(struct rst *r);
 
@@ -102,12 +117,22 @@ int sd_rst_check_locks(struct rst *r);
 int sd_rst_take_locks(struct rst *r);
 
 /*
- * Step 4 (rst_process.c): process-wide state, then the credentials; the
- * signals queued for the whole process once every thread is there.
+ * Step 4 (rst_process.c): process-wide state; once every thread is there
+ * and has its state, the signals queued for the whole process, then the
+ * credentials of every thread, last.
  */
 int sd_rst_restore_process(struct rst *r);
 int sd_rst_restore_creds(struct rst *r);
 int sd_rst_restore_shared_signals(struct rst *r);
+
+/*
+ * Step 4 (rst_fs.c): the working and root directories, a removed one made,
+ * entered and removed again; after them no path of the new process may be
+ * used (it may be in another root). sd_rst_check_fs before anything is made:
+ * a removed directory's path must be free, its parent there.
+ */
+int sd_rst_check_fs(struct rst *r);
+int sd_rst_restore_fs(struct rst *r);
 
 /*
  * Steps 5 and 6 (rst_threads.c): every other thread made from the leader;
@@ -117,5 +142,21 @@ int sd_rst_restore_shared_signals(struct rst *r);
 int sd_rst_create_threads(struct rst *r);
 int sd_rst_restore_thread_state(struct rst *r, size_t i);
 void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
+
+/*
+ * The attributes (rst_attrs.c). sd_rst_attrs_child_slack: before the clone3 of
+ * the leader, our timer slack becomes its default (ours returned, for
+ * sd_rst_attrs_child_slack_done after it); sd_rst_attrs_before_clone: the same
+ * in the leader before it makes thread @i. sd_rst_restore_attrs: the
+ * process's, after the credentials; rst_restore_thread_attrs: thread @i's,
+ * after sd_rst_restore_thread_state; sd_rst_restore_attrs_last: once every
+ * thread exists, just before the start.
+ */
+long sd_rst_attrs_child_slack(struct rst *r);
+void sd_rst_attrs_child_slack_done(long ours);
+int sd_rst_attrs_before_clone(struct rst *r, size_t i);
+int sd_rst_restore_attrs(struct rst *r);
+int sd_rst_restore_thread_attrs(struct rst *r, size_t i);
+int sd_rst_restore_attrs_last(struct rst *r);
 
 #endif /* SDUMP_RESTORE_H */

@@ -26,9 +26,9 @@ int sd_rst_call_in(struct rst *r, struct seized_thread *t, long nr, long a0, lon
 
 	/* closing an fd of ours never fails: no fault point (fault.h) */
 	if (nr == SYS_close)
-		e = inject_undo_syscall_thread(r->ctx, &r->inj, t, nr, args, &v);
+		e = sd_inject_call(r->ctx, &r->inj, NULL, t, nr, args, INJECT_UNDO, &v);
 	else
-		e = inject_syscall_thread(r->ctx, &r->inj, t, nr, args, &v);
+		e = sd_inject_call(r->ctx, &r->inj, NULL, t, nr, args, 0, &v);
 	if (e < 0)
 		return e;
 	if (ret)
@@ -44,19 +44,25 @@ int sd_rst_call(struct rst *r, long nr, long a0, long a1, long a2, long a3, long
 	return sd_rst_call_in(r, &r->seized.t[0], nr, a0, a1, a2, a3, a4, a5, ret);
 }
 
-int sd_rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret)
+int sd_rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
+	       long *ret)
 {
 	const long args[6] = { a0, a1, a2, 0, 0, 0 };
 	long v;
 	int e;
 
-	e = inject_syscall_thread(r->ctx, &r->inj, &r->seized.t[0], nr, args, &v);
+	e = sd_inject_call(r->ctx, &r->inj, NULL, t, nr, args, 0, &v);
 	if (e < 0)
 		return e;
 	if (v < 0 && v > -4096)
 		return (int)v;
 	*ret = v;
 	return 0;
+}
+
+int sd_rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret)
+{
+	return sd_rst_try_in(r, &r->seized.t[0], nr, a0, a1, a2, ret);
 }
 
 int sd_rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len)

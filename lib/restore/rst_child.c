@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -61,14 +62,27 @@ int sd_rst_start_child(struct rst *r)
 		.set_tid_size = 1,
 	};
 	int status;
-	long child;
+	long child, slack;
+
+	/* the leader's default timer slack is our slack when we make it */
+	slack = sd_rst_attrs_child_slack(r);
+	pid_t self = getpid();
 
 	child = syscall(SYS_clone3, &args, sizeof(args));
 	if (child == 0) {
+		/*
+		 * Until it is traced, only the parent-death signal ends it if
+		 * sdump dies (PTRACE_O_EXITKILL does once it is seized); the
+		 * restore sets the dumped one last (sd_rst_restore_attrs_last()).
+		 */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != self)
+			_exit(127);
 		/* the child only waits: every further step is done to it from outside */
 		for (;;)
 			pause();
 	}
+	sd_rst_attrs_child_slack_done(slack);
 	if (child < 0) {
 		if (errno == EEXIST)
 			return sd_errx(ctx, -EEXIST, "cannot restore pid %d: it is in use", r->pid);
@@ -109,6 +123,14 @@ int sd_rst_clear_address_space(struct rst *r)
 	if (r->mem_fd < 0)
 		return sd_err(ctx, -errno, "cannot open '%s'", path);
 	e = pick_tramp(r, &tramp);
+	if (e < 0)
+		return e;
+	/*
+	 * Ours, inherited: if the caller runs under READ_IMPLIES_EXEC (set
+	 * after its exec, which clears it) every mapping made from here on
+	 * would be executable. The process's own comes back in step 4.
+	 */
+	e = sd_rst_call(r, SYS_personality, 0, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return e;
 	/* our libc's syscall instruction still exists in the child: the injector finds one */

@@ -31,6 +31,7 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "restore: "
+#include "array.h"
 #include "ctx.h"
 #include "fault.h"
 #include "rst_fill.h"
@@ -86,15 +87,8 @@ bool sd_rst_vma_filled(const struct vma *v)
 
 static int push(struct seg **a, size_t *n, size_t *cap, struct seg s)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 256;
-		struct seg *na = realloc(*a, nc * sizeof(*na));
-
-		if (!na)
-			return -ENOMEM;
-		*a = na;
-		*cap = nc;
-	}
+	if (ARRAY_RESERVE(*a, *cap, *n + 1, 256) < 0)
+		return -ENOMEM;
 	(*a)[(*n)++] = s;
 	return 0;
 }

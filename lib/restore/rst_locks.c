@@ -21,6 +21,7 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "restore: "
+#include "array.h"
 #include "ctx.h"
 #include "proc_locks.h"
 #include "pstate.h"
@@ -103,13 +104,9 @@ int sd_rst_check_locks(struct rst *r)
 	for (const char *line = text; *line;) {
 		size_t len = strcspn(line, "\n");
 
-		if (n == cap) {
-			struct proc_lock *p = realloc(held, (cap = cap ? 2 * cap : 64) * sizeof(*p));
-
-			if (!p)
-				return sd_err(r->ctx, -ENOMEM, "cannot read '/proc/locks'");
-			held = p;
-		}
+		e = ARRAY_RESERVE(held, cap, n + 1, 64);
+		if (e < 0)
+			return sd_err(r->ctx, e, "cannot read '/proc/locks'");
 		/* the restored process does not exist yet: every lock is someone else's */
 		if (sd_proc_parse_lock(line, &held[n]) == 0)
 			n++;

@@ -22,6 +22,8 @@
 #include "chain.h"
 #include "compat.h"
 #include "proc.h"
+#include "inject.h"
+#include "procfs.h"
 #include "restore.h"
 #include "rst_fill.h"
 #include "util.h"
@@ -39,14 +41,14 @@ static int check_file(struct rst *r, const struct vma *v)
 	return 0;
 }
 
-/* Before anything starts: every mapped file must be as it was. */
+/* Before anything starts: every mapped file must be as it was (a deleted one is in the image). */
 int sd_rst_check_vma_files(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	int e;
 
 	for (size_t i = 0; i < vl->n; i++) {
-		if (vl->v[i].kind != VK_FILE && vl->v[i].kind != VK_FILE_SHARED)
+		if ((vl->v[i].kind != VK_FILE && vl->v[i].kind != VK_FILE_SHARED) || vl->v[i].deleted)
 			continue;
 		e = check_file(r, &vl->v[i]);
 		if (e < 0)
@@ -55,10 +57,75 @@ int sd_rst_check_vma_files(struct rst *r)
 	return 0;
 }
 
+/*
+ * How to open the file of a file mapping: as it was open (a shared mapping
+ * of a file open O_RDWR can be made writable with mprotect, of one open
+ * O_RDONLY never: EACCES); an image without that field, read-write for a
+ * writable shared mapping only.
+ */
+static int file_open_flags(const struct vma *v)
+{
+	if (v->has_file_flags)
+		return v->file_flags;
+	return v->kind == VK_FILE_SHARED && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
+}
+
+/* Never anything else than the file of the dump: the mapping made is checked. */
+static int check_mapped(struct rst *r, const struct vma *v, dev_t dev, ino_t ino)
+{
+	char path[PROC_PATH_MAX];
+	struct stat st;
+
+	sd_proc_path(path, r->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	if (stat(path, &st) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot check the file mapped at 0x%" PRIx64,
+			      r->pid, v->start);
+	if (st.st_dev != dev || st.st_ino != ino)
+		return sd_errx(r->ctx, -ESTALE, "cannot restore: file '%s' changed since the dump", v->path);
+	return 0;
+}
+
+/*
+ * A file mapping: its file opened in the new process as it was open
+ * (a deleted file: our copy of it, through our fd), mapped, closed again.
+ */
+static int map_file(struct rst *r, const struct vma *v)
+{
+	int prot = v->kind == VK_FILE_SHARED ? (int)v->prot : PROT_READ | PROT_WRITE;
+	int flags = MAP_FIXED | (v->kind == VK_FILE ? MAP_PRIVATE : MAP_SHARED);
+	dev_t dev = makedev(v->dev_major, v->dev_minor);
+	ino_t ino = v->ino;
+	const char *path = v->path;
+	char copy[64];
+	long fd, ret;
+	int e;
+
+	if (v->deleted) {
+		struct stat st;
+
+		e = sd_rst_ghost_path(r, v->ghost, copy, sizeof(copy), &st);
+		if (e < 0)
+			return e;
+		path = copy;
+		dev = st.st_dev;
+		ino = st.st_ino;
+	}
+	e = sd_rst_open_in_child(r, path, file_open_flags(v), &fd);
+	if (e < 0)
+		return e;
+	e = sd_rst_call(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), prot, flags, fd,
+		     (long)v->pgoff, &ret);
+	(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot map 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
+			       v->start, v->end, r->pid);
+	return check_mapped(r, v, dev, ino);
+}
+
 int sd_rst_map_vmas(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
-	long ret, fd;
+	long ret;
 	int e;
 
 	for (size_t i = 0; i < vl->n; i++) {
@@ -87,17 +154,10 @@ int sd_rst_map_vmas(struct rst *r)
 			break;
 		case VK_FILE:
 		case VK_FILE_SHARED:
-			if (v->kind == VK_FILE_SHARED)
-				prot = (int)v->prot;
-			e = sd_rst_open_in_child(r, v->path,
-					      (v->kind == VK_FILE_SHARED && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY,
-					      &fd);
+			e = map_file(r, v);
 			if (e < 0)
 				return e;
-			flags |= v->kind == VK_FILE ? MAP_PRIVATE : MAP_SHARED;
-			e = sd_rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, fd, (long)v->pgoff, &ret);
-			(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-			break;
+			continue;
 		default:
 			continue;
 		}
@@ -116,18 +176,21 @@ int sd_rst_map_vmas(struct rst *r)
  */
 static int take_uffd(struct rst *r)
 {
-	long fd = -1;
-	int pidfd, uffd = -1;
+	const struct inject_fd_req req = {
+		.name = "userfaultfd",
+		.nr = SYS_userfaultfd,
+		.args = { O_CLOEXEC | UFFD_USER_MODE_ONLY },
+		.flags = INJECT_FD_QUIET,
+	};
+	int pidfd, uffd = -1, e;
 
-	if (sd_rst_try(r, SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY, 0, 0, &fd) < 0)
-		return -1;
 	pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
-	if (pidfd >= 0) {
-		uffd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
-		close(pidfd);
-	}
-	(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-	return uffd;
+	if (pidfd < 0)
+		return -1;
+	/* closed in the new process at once; any failure: the fill does without */
+	e = sd_inject_take_fd(r->ctx, &r->inj, &r->seized, &r->seized.t[0], pidfd, &req, &uffd, NULL);
+	(void)close(pidfd);
+	return e < 0 || uffd < 0 ? -1 : uffd;
 }
 
 int sd_rst_fill_memory(struct rst *r)

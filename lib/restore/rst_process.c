@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Restore step 4, the rest: process-wide state (signal handlers, interval
- * timers, limits, umask, cwd, personality, session and group), then the
- * credentials, last, so that the threads made afterwards inherit them; and
- * the signals queued for the whole process, once its threads exist.
+ * timers, limits, umask, personality, session and group; cwd and root are
+ * rst_fs.c's); the signals queued for the whole process, once its threads
+ * exist; and the credentials, in every thread, last of all.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -71,7 +71,7 @@ int sd_rst_restore_process(struct rst *r)
 		if (e == 0) {
 			const long args[6] = { 0, res, (long)a, 0, 0, 0 };
 
-			e = inject_syscall_thread(r->ctx, &r->inj, &r->seized.t[0], SYS_prlimit64, args, &v);
+			e = sd_inject_call(r->ctx, &r->inj, NULL, &r->seized.t[0], SYS_prlimit64, args, 0, &v);
 			if (e == 0 && v < 0)
 				pr_warn(r->ctx, "pid %d: cannot restore limit %d, ignoring: %s", r->pid, res,
 					strerror((int)-v));
@@ -79,12 +79,6 @@ int sd_rst_restore_process(struct rst *r)
 	}
 	if (e == 0)
 		e = sd_rst_call(r, SYS_umask, ps->umask, 0, 0, 0, 0, 0, NULL);
-	if (e == 0) {
-		sd_rst_data_reset(r);
-		e = sd_rst_data_str(r, ps->cwd, &a);
-		if (e == 0)
-			e = sd_rst_call(r, SYS_chdir, (long)a, 0, 0, 0, 0, 0, NULL);
-	}
 	if (e == 0)
 		e = sd_rst_call(r, SYS_personality, ps->personality, 0, 0, 0, 0, 0, NULL);
 	if (e == 0 && ps->thp_disabled)
@@ -105,7 +99,15 @@ int sd_rst_restore_process(struct rst *r)
 	return 0;
 }
 
-/* Last of the process-wide steps: the threads created afterwards inherit them. */
+/*
+ * Last of all, once every thread exists and has its state: made while the
+ * restore is privileged, the threads could get their ids (clone3 with
+ * set_tid needs CAP_CHECKPOINT_RESTORE, which dropping to another user
+ * takes away). Credentials are per thread (the setresuid system call
+ * changes only its caller's; glibc's setresuid() makes every thread call
+ * it), so each thread drops them itself. Dumpable after them: a change of
+ * effective id resets it.
+ */
 int sd_rst_restore_creds(struct rst *r)
 {
 	const struct process_state *ps = &r->ps;
@@ -114,12 +116,17 @@ int sd_rst_restore_creds(struct rst *r)
 
 	sd_rst_data_reset(r);
 	e = sd_rst_data_put(r, ps->groups, ps->ngroups * sizeof(uint32_t), &a);
-	if (e == 0)
-		e = sd_rst_call(r, SYS_setgroups, (long)ps->ngroups, (long)a, 0, 0, 0, 0, NULL);
-	if (e == 0)
-		e = sd_rst_call(r, SYS_setresgid, ps->gid[0], ps->gid[1], ps->gid[2], 0, 0, 0, NULL);
-	if (e == 0)
-		e = sd_rst_call(r, SYS_setresuid, ps->uid[0], ps->uid[1], ps->uid[2], 0, 0, 0, NULL);
+	for (size_t i = 0; e == 0 && i < r->seized.n; i++) {
+		struct seized_thread *t = &r->seized.t[i];
+
+		e = sd_rst_call_in(r, t, SYS_setgroups, (long)ps->ngroups, (long)a, 0, 0, 0, 0, NULL);
+		if (e == 0)
+			e = sd_rst_call_in(r, t, SYS_setresgid, ps->gid[0], ps->gid[1], ps->gid[2], 0, 0, 0,
+					NULL);
+		if (e == 0)
+			e = sd_rst_call_in(r, t, SYS_setresuid, ps->uid[0], ps->uid[1], ps->uid[2], 0, 0, 0,
+					NULL);
+	}
 	if (e == 0 && ps->dumpable >= 0 && ps->dumpable <= 1)
 		e = sd_rst_call(r, SYS_prctl, PR_SET_DUMPABLE, ps->dumpable, 0, 0, 0, 0, NULL);
 	if (e < 0)

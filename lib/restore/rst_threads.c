@@ -48,6 +48,10 @@ int sd_rst_create_threads(struct rst *r)
 		uint64_t a = 0, at = 0;
 		int status, e;
 
+		/* its default timer slack is the leader's slack when it makes it */
+		e = sd_rst_attrs_before_clone(r, i);
+		if (e < 0)
+			return e;
 		sd_rst_data_reset(r);
 		e = sd_rst_data_put(r, &tid, sizeof(tid), &at);
 		args.set_tid = at;
@@ -151,7 +155,9 @@ int sd_rst_restore_thread_state(struct rst *r, size_t i)
 	}
 	if (sd_ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) < 0)
 		return sd_err(r->ctx, -errno, "cannot restore the signal mask of thread %d", t->tid);
-	if (sched_setscheduler(t->tid, t->sched_policy, &sp) < 0 && t->sched_policy != SCHED_OTHER)
+	/* SCHED_DEADLINE needs sched_setattr: sd_rst_restore_thread_attrs */
+	if ((!t->attrs.valid || (t->sched_policy & ~SCHED_RESET_ON_FORK) != SCHED_DEADLINE) &&
+	    sched_setscheduler(t->tid, t->sched_policy, &sp) < 0 && t->sched_policy != SCHED_OTHER)
 		pr_warn(r->ctx, "cannot restore the scheduling policy of thread %d, ignoring: %s", t->tid,
 			strerror(errno));
 	if (setpriority(PRIO_PROCESS, (id_t)t->tid, t->nice) < 0)

@@ -71,6 +71,17 @@ const struct track_ops *sd_track_by_name(const char *name)
 	return NULL;
 }
 
+int sd_track_left_fd(pid_t pid, const struct track_state *st)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
+		int fd = backends[i]->left_fd ? backends[i]->left_fd(pid, st) : -1;
+
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
 const struct track_ops *sd_track_select(struct sdump_ctx *ctx, enum sdump_track track)
 {
 	const char *why = NULL;

@@ -18,6 +18,7 @@
 #include "compat.h"
 #include "track.h"
 #include "util.h"
+#include "procfs.h"
 
 static int self_pme(void *addr, uint64_t *ret)
 {
@@ -75,11 +76,11 @@ static int sd_open(struct tracker *t, int prev_fd)
 static int sd_arm(struct tracker *t, const struct vma_list *vmas, const struct run_list *saved)
 {
 	(void)saved;
-	char path[64];
+	char path[PROC_PATH_MAX];
 	int fd, r = 0;
 
 	(void)vmas;
-	(void)snprintf(path, sizeof(path), "/proc/%d/clear_refs", t->pid);
+	(void)sd_proc_path(path, t->pid, "clear_refs");
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "4", 1) != 1)
 		r = -errno;

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "compat.h"
 #include "track.h"
 #include "util.h"
+#include "procfs.h"
 
 /* In a child: async uffd-wp marks exactly the written page, seen by PAGEMAP_SCAN. */
 static int child_probe(void)
@@ -96,10 +98,10 @@ static int uffd_probe(const char **why)
 
 static bool is_userfaultfd(pid_t pid, int fd)
 {
-	char path[64], link[64];
+	char path[PROC_PATH_MAX], link[64];
 	ssize_t n;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	(void)sd_proc_path(path, pid, "fd/%d", fd);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return false;
@@ -107,74 +109,31 @@ static bool is_userfaultfd(pid_t pid, int fd)
 	return !strcmp(link, "anon_inode:[userfaultfd]");
 }
 
-/* The soft RLIMIT_NOFILE of the target, from /proc/PID/limits. */
-static long nofile_limit(pid_t pid)
-{
-	_cleanup_free_ char *buf = NULL;
-	char path[64], *p;
-	long soft;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/limits", pid);
-	if (sd_read_file(AT_FDCWD, path, &buf, NULL) < 0)
-		return 1024;
-	p = strstr(buf, "Max open files");
-	if (!p || sscanf(p + strlen("Max open files"), "%ld", &soft) != 1)
-		return 1024;
-	return soft;
-}
-
-static int inject(struct tracker *t, long nr, long a0, long a1, long a2, long *ret)
-{
-	const long args[6] = { a0, a1, a2, 0, 0, 0 };
-
-	return inject_syscall(t->ctx, &t->inj, t->seized, nr, args, ret);
-}
-
-/* Create the userfaultfd in the target, high up in its fd table. */
+/* Create the userfaultfd in the target, high up in its fd table, and kept there. */
 static int create_in_target(struct tracker *t)
 {
 	struct sdump_ctx *ctx = t->ctx;
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
-	long fd, high, limit = nofile_limit(t->pid), ign;
-	int r, e;
-
 	/*
 	 * UFFD_USER_MODE_ONLY: without CAP_SYS_PTRACE the target may not create
 	 * a kernel-mode one when vm.unprivileged_userfaultfd is 0 (the default).
 	 */
-	r = inject(t, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, &fd);
+	const struct inject_fd_req req = {
+		.name = "userfaultfd",
+		.nr = SYS_userfaultfd,
+		.args = { O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY },
+		.flags = INJECT_FD_KEEP | INJECT_FD_MOVE_HIGH,
+	};
+	int r, uffd, target_fd;
+
+	r = sd_inject_take_fd(ctx, &t->inj, t->seized, NULL, t->pidfd, &req, &uffd, &target_fd);
 	if (r < 0)
 		return r;
-	if (fd < 0)
-		return sd_err(ctx, (int)fd, "cannot create a userfaultfd in pid %d", t->pid);
-	/* out of the way of the fds the program uses: near its RLIMIT_NOFILE */
-	high = fd;
-	if (limit > 64) {
-		const long close_args[6] = { fd };
-		sigset_t oldmask;
-
-		/* the target holds two of them until the close: nothing may end us in between */
-		sd_inject_block_signals(&oldmask);
-		r = inject(t, SYS_fcntl, fd, F_DUPFD_CLOEXEC, MIN(limit, 1L << 20) - 16, &high);
-		/*
-		 * Moved or not, the original goes: left low in the table, a later
-		 * pass that lost the state file would not find it and make another.
-		 */
-		e = inject_undo_syscall(t->ctx, &t->inj, t->seized, SYS_close, close_args, &ign);
-		sd_inject_unblock_signals(&oldmask);
-		if (r == 0 && high < 0)
-			r = sd_err(ctx, (int)high, "cannot move the userfaultfd of pid %d up to fd %ld",
-				   t->pid, MIN(limit, 1L << 20) - 16);
-		if (r == 0)
-			r = e;
-		if (r < 0)
-			return r;
-	}
-	t->target_fd = (int)high;
-	t->uffd = (int)syscall(SYS_pidfd_getfd, t->pidfd, t->target_fd, 0);
-	if (t->uffd < 0)
-		return sd_err(ctx, -errno, "cannot take the userfaultfd of pid %d", t->pid);
-	if (ioctl(t->uffd, UFFDIO_API, &api) < 0)
+	if (uffd < 0)
+		return sd_err(ctx, uffd, "cannot create a userfaultfd in pid %d", t->pid);
+	t->fd = uffd;
+	t->target_fd = target_fd;
+	if (ioctl(t->fd, UFFDIO_API, &api) < 0)
 		return sd_err(ctx, -errno, "cannot enable async write-protection in pid %d", t->pid);
 	pr_debug(ctx, "pid %d: userfaultfd created as fd %d", t->pid, t->target_fd);
 	return 0;
@@ -185,9 +144,9 @@ static int create_in_target(struct tracker *t)
  * below RLIMIT_NOFILE), when the state file that named it is gone (a pass
  * failed after arming): reuse it rather than add another one.
  */
-int track_uffd_find_ours(pid_t pid)
+static int find_ours(pid_t pid)
 {
-	long limit = MIN(nofile_limit(pid), 1L << 20);
+	long limit = sd_inject_fd_limit(pid);
 
 	for (long fd = limit - 1; fd >= limit - 16 && fd >= 0; fd--)
 		if (is_userfaultfd(pid, (int)fd))
@@ -198,11 +157,11 @@ int track_uffd_find_ours(pid_t pid)
 static int uffd_open(struct tracker *t, int prev_fd)
 {
 	if (prev_fd < 0 || !is_userfaultfd(t->pid, prev_fd))
-		prev_fd = track_uffd_find_ours(t->pid);
+		prev_fd = find_ours(t->pid);
 	/* the fd a previous pass left, if the target still has it */
 	if (prev_fd >= 0 && is_userfaultfd(t->pid, prev_fd)) {
-		t->uffd = (int)syscall(SYS_pidfd_getfd, t->pidfd, prev_fd, 0);
-		if (t->uffd >= 0) {
+		t->fd = (int)syscall(SYS_pidfd_getfd, t->pidfd, prev_fd, 0);
+		if (t->fd >= 0) {
 			t->target_fd = prev_fd;
 			return 0;
 		}
@@ -212,6 +171,13 @@ static int uffd_open(struct tracker *t, int prev_fd)
 			t->pid);
 	t->incremental = false;
 	return create_in_target(t);
+}
+
+/* A VMA not registered (new, or the fd was closed) is not tracked. */
+static int uffd_vma_tracked(struct tracker *t, struct scanner *sc, const struct vma *v)
+{
+	(void)t;
+	return sd_scanner_tracked(sc, v->start);
 }
 
 /*
@@ -232,6 +198,24 @@ static bool trackable(const struct vma *v)
 	return (v->kind == VK_ANON || v->kind == VK_FILE) && v->end - v->start <= max;
 }
 
+int sd_track_uffd_wp_range(int uffd, const struct vma *v, size_t n, uint64_t start, uint64_t len,
+			bool wp)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = MAX(start, v[i].start), e = MIN(start + len, v[i].end);
+		struct uffdio_writeprotect arg = {
+			.range = { s, e - s },
+			.mode = wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+		};
+
+		if (s >= e)
+			continue;
+		if (ioctl(uffd, UFFDIO_WRITEPROTECT, &arg) < 0 && (wp || errno != ENOENT))
+			return -errno;
+	}
+	return 0;
+}
+
 static int protect(struct tracker *t, uint64_t start, uint64_t len)
 {
 	struct uffdio_writeprotect wp = {
@@ -239,7 +223,7 @@ static int protect(struct tracker *t, uint64_t start, uint64_t len)
 		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
 	};
 
-	if (ioctl(t->uffd, UFFDIO_WRITEPROTECT, &wp) < 0)
+	if (ioctl(t->fd, UFFDIO_WRITEPROTECT, &wp) < 0)
 		return sd_err(t->ctx, -errno, "cannot write-protect 0x%llx-0x%llx of pid %d",
 			      (unsigned long long)start, (unsigned long long)(start + len), t->pid);
 	return 0;
@@ -275,13 +259,13 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas, const struct
 		if (!trackable(v) || v->tracked)
 			continue;
 		/* registering again with the same userfaultfd is allowed and cheap */
-		if (ioctl(t->uffd, UFFDIO_REGISTER, &reg) < 0) {
+		if (ioctl(t->fd, UFFDIO_REGISTER, &reg) < 0) {
 			/* not trackable (e.g. VM_DROPPABLE): saved whole every pass */
 			pr_debug(t->ctx, "cannot register 0x%llx-0x%llx: %s", (unsigned long long)v->start,
 				 (unsigned long long)v->end, strerror(errno));
 			continue;
 		}
-		if (ioctl(t->uffd, UFFDIO_WRITEPROTECT, &wp) < 0)
+		if (ioctl(t->fd, UFFDIO_WRITEPROTECT, &wp) < 0)
 			return sd_err(t->ctx, -errno, "cannot write-protect 0x%llx-0x%llx of pid %d",
 				      (unsigned long long)v->start, (unsigned long long)v->end, t->pid);
 	}
@@ -290,7 +274,43 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas, const struct
 
 static void uffd_close(struct tracker *t)
 {
-	zclose(&t->uffd);
+	zclose(&t->fd);
+}
+
+static void uffd_lend_vma(struct tracker *t, struct vma *v)
+{
+	struct uffdio_range range = { v->start, v->end - v->start };
+
+	(void)ioctl(t->fd, UFFDIO_UNREGISTER, &range);
+	v->tracked = false;
+}
+
+static int uffd_take_back(struct tracker *t, const struct vma_list *vmas,
+			  const struct run_list *written)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	struct run_list none = { 0 };
+	int r;
+
+	r = uffd_arm(t, vmas, &none);
+	/* what was written since the instant reads as written to the next pass */
+	for (size_t i = 0; i < written->n && r == 0; i++) {
+		const struct page_run *w = &written->r[i];
+
+		r = sd_track_uffd_wp_range(t->fd, vmas->v, vmas->n, w->start, w->npages * psz, false);
+		if (r < 0)
+			r = sd_err(t->ctx, r, "cannot mark 0x%" PRIx64 " of pid %d written", w->start,
+				   t->pid);
+	}
+	return r;
+}
+
+/* The fd the state file names, else one where create_in_target() puts them. */
+static int uffd_left_fd(pid_t pid, const struct track_state *st)
+{
+	if (st && !strcmp(st->tracker, sd_track_uffd_wp_ops.name))
+		return st->fd;
+	return find_ours(pid);
 }
 
 const struct track_ops sd_track_uffd_wp_ops = {
@@ -299,7 +319,10 @@ const struct track_ops sd_track_uffd_wp_ops = {
 	.written = SCAN_WRITTEN_UFFD_WP,
 	.probe = uffd_probe,
 	.open = uffd_open,
-	.check_wpasync = true,
+	.vma_tracked = uffd_vma_tracked,
 	.arm = uffd_arm,
 	.close = uffd_close,
+	.lend_vma = uffd_lend_vma,
+	.take_back = uffd_take_back,
+	.left_fd = uffd_left_fd,
 };

@@ -37,6 +37,7 @@ tid() { json_get "$WORK/f1.json" "d['thread_tids']['$1']"; }
 t_sleep2=$(tid nanosleep2)
 t_floop=$(tid futexloop)
 thread_status "$pid" >"$WORK/status.before"
+state_record "$pid" "$WORK/before.state"
 
 "$SDUMP" dump -t "$pid" -D "$WORK/img" 2>"$WORK/dump.err" || fail "dump: $(cat "$WORK/dump.err")"
 wait_gone "$pid"
@@ -51,6 +52,10 @@ cmp -s "$datafile" "$WORK/data.before" || fail "the data file changed in the dum
 [ -d "/proc/$pid" ] || fail "pid $pid is not there after the restore"
 assert_running "$pid"
 assert_threads_running "$pid"
+# fixed by the fidelity work: VmFlags (ac gained and lost, nh lost, nr gained on PROT_NONE)
+# fixed by the fidelity work: fd flags (fd 3 loses O_CLOEXEC)
+state_check "$pid" "$WORK/before.state" 'vmas[*].flags.ac' 'vmas[*].flags.nh' 'vmas[*].flags.nr' \
+	'fds.3.flags'
 thread_status "$pid" >"$WORK/status.after"
 diff "$WORK/status.before" "$WORK/status.after" >"$WORK/status.diff" ||
 	fail "the threads' signals, scheduling or system calls differ after the restore (before < > after):

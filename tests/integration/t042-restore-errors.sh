@@ -3,7 +3,10 @@
 # running with the dumped PID: a PID (or a thread id) in use, a file changed
 # since the dump (appended to, truncated, replaced), a damaged image, a
 # missing parent, a pre-dump, a terminal fd without --shell-job. After all
-# that the good image still restores.
+# that the good image still restores. A PID still held by the dumped
+# process as a zombie its parent has not reaped: the restore waits for it
+# a moment (2 s), then says so, naming the parent; it goes through when the
+# parent reaps it within that time.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
@@ -46,6 +49,7 @@ tcmd "dirty heap 100 2"
 case "$REPLY" in "ok "*) ;; *) fail "the running process does not answer: $REPLY" ;; esac
 
 load_regions
+state_record "$pid" "$WORK/c.state"
 "$SDUMP" dump -t "$pid" -D "$WORK/c/d1" --parent "$WORK/c/r1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
 wait_gone "$pid"
 wait "$pid" 2>/dev/null || true
@@ -125,6 +129,8 @@ mv -f "$WORK/data.inode" "$datafile"
 echo "after all that the image restores:"
 "$SDUMP" restore -D "$WORK/c/d1" --shell-job -d 2>"$WORK/err" || fail "restore of the good image: $(cat "$WORK/err")"
 [ "$(tids_of "$pid")" = "$tids" ] || fail "restored threads $(tids_of "$pid"), dumped $tids"
+# fixed by the fidelity work: VmFlags (ac gained and lost, nh lost, nr gained on PROT_NONE)
+state_check "$pid" "$WORK/c.state" 'vmas[*].flags.ac' 'vmas[*].flags.nh' 'vmas[*].flags.nr'
 tcmd "dirty anon 100 3"
 case "$REPLY" in "ok "*) ;; *) fail "the restored process does not answer: $REPLY" ;; esac
 echo exit >&7
@@ -190,4 +196,48 @@ EOF
 	touch "$WORK/tty.stop"
 	wait "$HOLDER" 2>/dev/null || true
 fi
+# --- the dumped process still a zombie: its parent reaps it late, or not yet ---
+echo "the killed original not reaped yet by its parent:"
+rm -f "$WORK/reaper.in" "$WORK/reaper.out"
+mkfifo "$WORK/reaper.in" "$WORK/reaper.out"
+# a parent that reaps its child only when told, after the delay it is told
+python3 -c '
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    os.execvp("sleep", ["sleep", "1000"])
+print(pid, flush=True)
+for line in sys.stdin:
+    time.sleep(float(line))
+    os.waitpid(pid, 0)
+    print("reaped", flush=True)
+' <"$WORK/reaper.in" >"$WORK/reaper.out" 2>/dev/null &
+reaper=$!
+TARGET_PIDS+=("$reaper")
+exec 5>"$WORK/reaper.in" 6<"$WORK/reaper.out"
+read -r -t 60 zpid <&6 || fail "the reaping parent did not start"
+TARGET_PIDS+=("$zpid")
+for ((i = 0; i < 100; i++)); do [ "$(proc_state "$zpid")" = S ] && [ "$(cat "/proc/$zpid/comm")" = sleep ] && break; sleep 0.1; done
+state_record "$zpid" "$WORK/z.state"
+"$SDUMP" dump -t "$zpid" -D "$WORK/z" 2>"$WORK/err" || fail "dump of the sleep: $(cat "$WORK/err")"
+[ "$(proc_state "$zpid")" = Z ] || fail "the dumped sleep is '$(proc_state "$zpid")', not a zombie"
+t0=$(date +%s%N)
+expect_error "cannot restore pid $zpid: pid $zpid is a zombie waiting for its parent \(pid $reaper\) to reap it" \
+	timeout -k 5 60 "$SDUMP" restore -D "$WORK/z" --shell-job -d
+waited=$((($(date +%s%N) - t0) / 1000000))
+echo "  after $waited ms: $(cat "$WORK/stderr")"
+[ "$waited" -ge 1500 ] || fail "the restore gave up after $waited ms, without waiting for the zombie to go"
+[ "$(proc_state "$zpid")" = Z ] || fail "the zombie is '$(proc_state "$zpid")' after the refused restore"
+# the parent reaps it half a second from now: the restore waits for that
+echo 0.5 >&5
+"$SDUMP" restore -D "$WORK/z" --shell-job -d 2>"$WORK/err" || fail "restore while the parent reaps: $(cat "$WORK/err")"
+read -r -t 10 word <&6 && [ "$word" = reaped ] || fail "the parent did not say it reaped"
+[ "$(cat "/proc/$zpid/comm" 2>/dev/null)" = sleep ] || fail "pid $zpid is not the restored sleep"
+assert_running "$zpid"
+# fixed by the fidelity work: VmFlags (ac gained and lost)
+state_check "$zpid" "$WORK/z.state" 'vmas[*].flags.ac'
+echo "  restored once its parent had reaped it"
+kill -KILL "$zpid"
+exec 5>&- 6<&-
+wait "$reaper" 2>/dev/null || true
 echo ok

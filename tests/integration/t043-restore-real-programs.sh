@@ -2,7 +2,8 @@
 # sdump restore of programs nobody here wrote: sleep(1) comes back sleeping;
 # a python3 interpreter with 50 MB of state and an open log file comes back
 # mid-loop, goes on logging where it stopped, and ends with exit status 0 and
-# the checksum its state must have.
+# the checksum its state must have. The state checker sees each as before
+# the dump (python3 paused between two ticks for that).
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
@@ -12,6 +13,7 @@ pid=$!
 TARGET_PIDS+=("$pid")
 for ((i = 0; i < 100; i++)); do [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sleep ] && break; sleep 0.1; done
 for ((i = 0; i < 100; i++)); do [ "$(proc_state "$pid")" = S ] && break; sleep 0.1; done
+state_record "$pid" "$WORK/sleep.state"
 "$SDUMP" dump -t "$pid" -D "$WORK/sleep" 2>"$WORK/err" || fail "dump of sleep: $(cat "$WORK/err")"
 st=0
 wait "$pid" 2>/dev/null || st=$?
@@ -26,6 +28,8 @@ case "$(cut -d' ' -f1 "/proc/$pid/syscall")" in
 *) fail "the restored sleep is not in nanosleep: $(cat "/proc/$pid/syscall")" ;;
 esac
 assert_running "$pid"
+# fixed by the fidelity work: VmFlags (ac gained and lost)
+state_check "$pid" "$WORK/sleep.state" 'vmas[*].flags.ac'
 echo "sleep: pid $pid restored, sleeping"
 kill "$pid"
 wait_gone "$pid"
@@ -46,6 +50,8 @@ total = sum(base) * (MB // 256)
 log = open(os.path.join(work, "py.log"), "a")
 n = 0
 while not os.path.exists(os.path.join(work, "stop")):
+    while os.path.exists(os.path.join(work, "pause")):
+        time.sleep(0.05)
     n += 1
     pos = (n * 4099) % MB
     old = state[pos]
@@ -78,6 +84,16 @@ tids=$(tids_of "$pid")
 comm=$(cat "/proc/$pid/comm")
 "$SDUMP" pre-dump -t "$pid" -D "$WORK/py1" 2>"$WORK/err" || fail "pre-dump of python3: $(cat "$WORK/err")"
 sleep 0.5
+# paused (between two ticks, its log where it is) from the record of its
+# state to the check of it after the restore
+touch "$WORK/pause"
+paused=$(ticks)
+for ((i = 0; i < 50; i++)); do
+	sleep 0.2
+	[ "$(ticks)" = "$paused" ] && break
+	paused=$(ticks)
+done
+state_record "$pid" "$WORK/py.state"
 "$SDUMP" dump -t "$pid" -D "$WORK/py2" --parent "$WORK/py1" 2>"$WORK/err" || fail "dump of python3: $(cat "$WORK/err")"
 st=0
 wait "$pid" 2>/dev/null || st=$?
@@ -90,6 +106,10 @@ sleep 0.5 # time passes: a restored sleep must still end
 RPID=$!
 wait_restored "$pid" "$nthreads" "$comm"
 [ "$(tids_of "$pid")" = "$tids" ] || fail "python3's threads: $(tids_of "$pid"), dumped $tids"
+# fixed by the fidelity work: VmFlags (ac gained and lost)
+# fixed by the fidelity work: fd flags (the log, fd 3, loses O_CLOEXEC)
+state_check "$pid" "$WORK/py.state" 'vmas[*].flags.ac' 'fds.3.flags'
+rm "$WORK/pause"
 for ((i = 0; i < 600; i++)); do
 	[ "$(ticks)" -ge $((at_dump + 10)) ] && break
 	kill -0 "$RPID" 2>/dev/null || fail "sdump restore ended early: $(cat "$WORK/restore.err"); python3: $(cat "$WORK/py.err")"

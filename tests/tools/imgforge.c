@@ -21,6 +21,7 @@
  *   tids-many        process.img: 70000 thread ids
  *   fds-million      files.img: 1048577 fds
  *   pending-many     core-<leader>.img: 5000 pending signals
+ *   cpus-absent      core-<leader>.img: a CPU affinity of CPU 8191 alone
  *
  *   imgforge DIR paths PATH
  *                    PATH as the executable (process.img), the cwd, the path
@@ -292,6 +293,18 @@ static void state_scenario(const char *s)
 		}
 		c->n_pending = many;
 		c->pending = sip;
+		write_one(name, IMG_CORE, &c->base);
+	} else if (!strcmp(s, "cpus-absent")) {
+		static uint8_t mask[1024];
+		char name[64];
+		ThreadCore *c;
+
+		(void)snprintf(name, sizeof(name), "core-%d.img", p->tids[0]);
+		c = read_one(name, IMG_CORE, &thread_core__descriptor);
+		if (!c->attrs)
+			die("no attrs in the image");
+		mask[sizeof(mask) - 1] = 0x80;
+		c->attrs->cpus = (ProtobufCBinaryData){ sizeof(mask), mask };
 		write_one(name, IMG_CORE, &c->base);
 	} else {
 		die("unknown scenario");

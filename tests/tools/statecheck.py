@@ -3,20 +3,25 @@
 from outside it, recorded so that the same process before a dump and after its
 restore can be compared.
 
-    statecheck.py record PID [-o FILE]      JSON of what PID looks like now
+    statecheck.py record PID [-o FILE] [--tracked]
+                                             JSON of what PID looks like now
     statecheck.py compare BEFORE AFTER       one line per difference, exit 1 if any
     statecheck.py check PID BEFORE           record PID and compare it with BEFORE
 
 What is recorded, per process: its status (credentials, capabilities,
 no_new_privs, seccomp mode and filter count, signal masks, umask, THP), its
 stat fields that are state (pgid, sid, tty, nice, policy, rt priority), its
-limits, personality, oom_score_adj, timerslack, cwd, root and exe, its POSIX
-timers, the VMAs with every VmFlag smaps shows, every fd (what it is, its
+limits, personality, oom_score_adj, timerslack, coredump_filter, autogroup
+nice, KSM merge-any, cwd, root and exe, its POSIX
+timers, the VMAs with every VmFlag smaps shows (neighbours the kernel could
+have merged joined), every fd (what it is, its
 flags, position, and its locks, from fdinfo and /proc/locks); per thread its
-name, signal mask, CPU affinity, scheduling and seccomp state. Counters that
+name, signal mask, CPU affinity, scheduling, personality, machine-check kill
+policy and seccomp state. Counters that
 change by themselves (times, faults, context switches, memory use) are not
 state and are left out. Whatever a test knows to differ on purpose it names
-with --ignore KEY (a prefix of the dotted key).
+with --ignore KEY (a prefix of the dotted key, where * stands for any
+characters but a dot: vmas[*].flags.ac is the VmFlag ac of every VMA).
 """
 import argparse
 import json
@@ -67,7 +72,7 @@ def stat_fields(text, fields):
     return {name: rest[n - 3] for n, name in fields.items() if n - 3 < len(rest)}
 
 
-def vmas(pid):
+def vmas(pid, tracked=False):
     out = []
     cur = None
     for line in (read(f"/proc/{pid}/smaps") or "").splitlines():
@@ -77,10 +82,38 @@ def vmas(pid):
             cur = {"range": f"{start}-{end}", "perms": perms, "offset": off, "path": path}
             if path and not path.startswith("["):
                 cur["dev"] = dev
-                cur["inode"] = ino
+                # shared anonymous memory restored is a new shmem object, with
+                # an inode number of its own (as a new pipe has)
+                if path != "/dev/zero (deleted)":
+                    cur["inode"] = ino
             out.append(cur)
         elif line.startswith("VmFlags:") and cur is not None:
-            cur["flags"] = " ".join(sorted(line.split()[1:]))
+            # one key per flag, so that a test can name one flag it knows differs
+            cur["flags"] = {f: True for f in line.split()[1:]
+                            if not (tracked and f == "uw")}
+    return merge_vmas(out)
+
+
+def merge_vmas(vmas):
+    """Neighbours alike in everything the kernel merges on, joined: whether it
+    merged them (two mmap() calls' anonymous memory, say, has two anon_vmas
+    until a restore maps it at once) is no state of the process."""
+    out = []
+    for v in vmas:
+        p = out[-1] if out else None
+        if p is not None:
+            pstart, pend = (int(x, 16) for x in p["range"].split("-"))
+            start, end = (int(x, 16) for x in v["range"].split("-"))
+            same = {k: x for k, x in p.items() if k not in ("range", "offset")} == \
+                {k: x for k, x in v.items() if k not in ("range", "offset")}
+            # private anonymous memory, or the next pages of the same file
+            follows = v["path"] == "" or (
+                not v["path"].startswith("[") and "inode" in v and
+                int(p["offset"], 16) + (pend - pstart) == int(v["offset"], 16))
+            if pend == start and same and follows:
+                p["range"] = "%s-%s" % (p["range"].split("-")[0], v["range"].split("-")[1])
+                continue
+        out.append(dict(v))
     return out
 
 
@@ -95,7 +128,7 @@ def locks(pid):
     return sorted(out)
 
 
-def fds(pid):
+def fds(pid, tracked=False):
     out = {}
     base = f"/proc/{pid}/fd"
     try:
@@ -117,6 +150,8 @@ def fds(pid):
                 extra.append("lock " + " ".join(v.split()[1:4] + v.split()[5:]))
             else:
                 extra.append(f"{k}: {v}")
+        if tracked and target == "anon_inode:[userfaultfd]":
+            continue
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}
@@ -141,7 +176,43 @@ def threads(pid):
     return out
 
 
-def record(pid):
+def attrs(pid):
+    """Process and thread attributes /proc shows that the rest leaves out:
+    coredump_filter, the autogroup's nice value (not its id: a restored
+    session leader has a new one), whether KSM merges all of it, and per
+    thread its personality and machine-check kill policy (PF_MCE_PROCESS
+    and PF_MCE_EARLY of the stat flags)."""
+    p = f"/proc/{pid}"
+    ag = (read(f"{p}/autogroup") or "").split()
+    ksm = status_fields(read(f"{p}/ksm_stat"), ("ksm_merge_any",))
+    rec = {
+        "coredump_filter": (read(f"{p}/coredump_filter") or "").strip(),
+        "autogroup_nice": ag[-1] if len(ag) == 3 else None,
+        "ksm_merge_any": ksm.get("ksm_merge_any"),
+        "threads": {},
+    }
+    try:
+        tids = sorted(os.listdir(f"{p}/task"), key=int)
+    except OSError:
+        tids = []
+    for i, tid in enumerate(tids):
+        st = read(f"{p}/task/{tid}/stat")
+        if st is None:
+            continue
+        flags = int(st[st.rindex(")") + 2:].split()[6])
+        rec["threads"][str(i) if i else "leader"] = {
+            "personality": (read(f"{p}/task/{tid}/personality") or "").strip(),
+            "mce_kill": {0: "default", 0x80: "late", 0x08000080: "early"}.get(
+                flags & 0x08000080, hex(flags & 0x08000080)),
+        }
+    return rec
+
+
+def record(pid, tracked=False):
+    """tracked: pid is tracked by sdump (pre-dumped, or dumped with -R): its
+    userfaultfd is sdump's uffd-wp tracker (a dump refuses any other), and
+    the uw VmFlag marks what that tracker protects; neither is the process's
+    state, which no image holds and no restore brings back."""
     p = f"/proc/{pid}"
     st = read(f"{p}/stat")
     if st is None:
@@ -159,10 +230,11 @@ def record(pid):
         "root": link(f"{p}/root"),
         "exe": link(f"{p}/exe"),
         "timers": (read(f"{p}/timers") or "").splitlines(),
-        "vmas": vmas(pid),
-        "fds": fds(pid),
+        "vmas": vmas(pid, tracked),
+        "fds": fds(pid, tracked),
         "locks": locks(pid),
         "threads": threads(pid),
+        "attrs": attrs(pid),
     }
     return rec
 
@@ -179,12 +251,38 @@ def flatten(obj, prefix=""):
         yield prefix, obj
 
 
+def ignored(key, patterns):
+    """Whether key starts with one of the patterns, where a * in a pattern
+    stands for any characters but a dot (vmas[*].flags.ac: that flag of
+    every VMA)."""
+    for p in patterns:
+        rx = "[^.]*".join(re.escape(part) for part in p.split("*"))
+        if re.match(rx, key):
+            return True
+    return False
+
+
+def without_ignored_flags(rec, ignore):
+    """rec with the VmFlags ignore names taken out, and the VMAs that then
+    differ in nothing joined (a flag ignored must not show as a split)."""
+    rec = dict(rec)
+    vs = []
+    for v in rec.get("vmas", []):
+        v = dict(v)
+        if "flags" in v:
+            v["flags"] = {f: x for f, x in v["flags"].items()
+                          if not ignored(f"vmas[{v['range']}].flags.{f}", ignore)}
+        vs.append(v)
+    rec["vmas"] = merge_vmas(vs)
+    return rec
+
+
 def compare(before, after, ignore):
-    a = dict(flatten(before))
-    b = dict(flatten(after))
+    a = dict(flatten(without_ignored_flags(before, ignore)))
+    b = dict(flatten(without_ignored_flags(after, ignore)))
     diffs = []
     for k in sorted(set(a) | set(b)):
-        if any(k.startswith(i) for i in ignore):
+        if ignored(k, ignore):
             continue
         if a.get(k) != b.get(k):
             diffs.append(f"{k}: before {json.dumps(a.get(k))}, after {json.dumps(b.get(k))}")
@@ -197,6 +295,8 @@ def main():
     r = sub.add_parser("record")
     r.add_argument("pid", type=int)
     r.add_argument("-o", "--output")
+    r.add_argument("--tracked", action="store_true",
+                   help="leave out sdump's uffd-wp tracking (pid was pre-dumped)")
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")
@@ -208,7 +308,7 @@ def main():
     args = ap.parse_args()
 
     if args.cmd == "record":
-        text = json.dumps(record(args.pid), indent=1, sort_keys=True)
+        text = json.dumps(record(args.pid, args.tracked), indent=1, sort_keys=True)
         if args.output:
             with open(args.output, "w") as f:
                 f.write(text + "\n")

@@ -20,6 +20,8 @@ static const struct {
 	{ IMGF_CORE, "core-<tid>.img", IMG_CORE },
 	{ IMGF_PROCESS, "process.img", IMG_PROCESS },
 	{ IMGF_FILES, "files.img", IMG_FILES },
+	{ IMGF_GHOSTS, "ghosts.img", IMG_GHOSTS },
+	{ IMGF_GHOST_DATA, "ghost-data.img", IMG_GHOST_DATA },
 };
 
 static void test_names_and_types(void)
@@ -54,6 +56,7 @@ static void test_rows(void)
 	}
 	ASSERT_TRUE(sd_imgfile(IMGF_PAGES)->layout == IMG_LAYOUT_FRAMES);
 	ASSERT_TRUE(sd_imgfile(IMGF_PAGES)->msg == NULL);
+	ASSERT_TRUE(sd_imgfile(IMGF_GHOST_DATA)->layout == IMG_LAYOUT_FRAMES);
 }
 
 static void test_name_tid(void)

@@ -6,6 +6,7 @@
 
 #include "proc.h"
 #include "procfs.h"
+#include "pstate.h"
 #include "unit.h"
 
 static const char maps_text[] =
@@ -23,6 +24,7 @@ static const char maps_text[] =
 	"7f1a2b800000-7f1a2b801000 rw-s 00000000 00:01 7                  /SYSV0000abcd (deleted)\n"
 	"7f1a2b900000-7f1a2b901000 rw-p 00000000 00:01 2050                    /memfd:y (deleted)\n"
 	"7f1a2ba00000-7f1a2ba01000 rw-s 00000000 00:01 9                         [anon_shmem:shm]\n"
+	"7f1a2bb00000-7f1a2bb02000 r--s 00001000 08:01 1000                    /tmp/shared gone (deleted)\n"
 	"7ffd1c3e0000-7ffd1c401000 rw-p 00000000 00:00 0                          [stack]\n"
 	"7ffd1c5f0000-7ffd1c5f4000 r--p 00000000 00:00 0                          [vvar]\n"
 	"7ffd1c5f4000-7ffd1c5f5000 r--p 00000000 00:00 0                          [vvar_vclock]\n"
@@ -56,15 +58,19 @@ static const struct want_vma maps_want[] = {
 	  VK_FILE, "/home/u/a file  with spaces" },
 	{ 0x7f1a2b400000, 0x7f1a2b401000, 0, RW, true, 0x103, 5, 888, VK_FILE_SHARED,
 	  "/var/lib/shared.db" },
-	/* private and deleted, or a private memfd: no file to read it from, saved as anonymous */
-	{ 0x7f1a2b500000, 0x7f1a2b501000, 0x3000, RW, false, 8, 1, 999, VK_ANON,
+	/* private and deleted: a file mapping still, of a deleted file (its contents are saved) */
+	{ 0x7f1a2b500000, 0x7f1a2b501000, 0x3000, RW, false, 8, 1, 999, VK_FILE,
 	  "/tmp/gone (deleted)" },
 	{ 0x7f1a2b600000, 0x7f1a2b602000, 0, RW, false, 0, 0, 0, VK_ANON, "[anon:my buffer]" },
 	{ 0x7f1a2b700000, 0x7f1a2b701000, 0, PROT_NONE, false, 0, 0, 0, VK_ANON, NULL },
 	{ 0x7f1a2b800000, 0x7f1a2b801000, 0, RW, true, 0, 1, 7, VK_SHMEM,
 	  "/SYSV0000abcd (deleted)" },
-	{ 0x7f1a2b900000, 0x7f1a2b901000, 0, RW, false, 0, 1, 2050, VK_ANON, "/memfd:y (deleted)" },
+	/* a private memfd: a mapping of a deleted file (the memfd's contents are saved) */
+	{ 0x7f1a2b900000, 0x7f1a2b901000, 0, RW, false, 0, 1, 2050, VK_FILE, "/memfd:y (deleted)" },
 	{ 0x7f1a2ba00000, 0x7f1a2ba01000, 0, RW, true, 0, 1, 9, VK_SHMEM, "[anon_shmem:shm]" },
+	/* shared and deleted: a shared file mapping of a deleted file */
+	{ 0x7f1a2bb00000, 0x7f1a2bb02000, 0x1000, PROT_READ, true, 8, 1, 1000, VK_FILE_SHARED,
+	  "/tmp/shared gone (deleted)" },
 	{ 0x7ffd1c3e0000, 0x7ffd1c401000, 0, RW, false, 0, 0, 0, VK_ANON, "[stack]" },
 	{ 0x7ffd1c5f0000, 0x7ffd1c5f4000, 0, PROT_READ, false, 0, 0, 0, VK_VVAR, "[vvar]" },
 	{ 0x7ffd1c5f4000, 0x7ffd1c5f5000, 0, PROT_READ, false, 0, 0, 0, VK_VVAR, "[vvar_vclock]" },
@@ -95,7 +101,14 @@ static void test_maps_realistic(void)
 	ASSERT_OK(sd_proc_parse_maps(maps_text, &l));
 	ASSERT_EQ(l.n, sizeof(maps_want) / sizeof(maps_want[0]));
 	for (i = 0; i < l.n; i++) {
+		const char *p = maps_want[i].path;
+
 		check_vma(&l.v[i], &maps_want[i]);
+		/* deleted: the file mappings whose path ends so, a private memfd too, never shmem */
+		if (!unit_cur_failed)
+			ASSERT_EQ(l.v[i].deleted, p && (!strcmp(p, "/tmp/gone (deleted)") ||
+							 !strcmp(p, "/tmp/shared gone (deleted)") ||
+							 !strcmp(p, "/memfd:y (deleted)")));
 		if (unit_cur_failed) {
 			fprintf(stderr, "  in maps line %zu\n", i + 1);
 			break;
@@ -612,6 +625,32 @@ static void test_anon_link(void)
 	ASSERT_EQ(strlen(name), PROC_ANON_NAME_MAX - 1);
 }
 
+/* The paths of a removed cwd's directories, from its /proc link; forged links refused. */
+static void test_removed_dir_path(void)
+{
+	char b[64];
+
+	ASSERT_OK(sd_removed_dir_path("/tmp/a/b (deleted)", 0, b, sizeof(b)));
+	ASSERT_STREQ(b, "/tmp/a/b");
+	ASSERT_OK(sd_removed_dir_path("/tmp/a/b (deleted)", 1, b, sizeof(b)));
+	ASSERT_STREQ(b, "/tmp/a");
+	ASSERT_OK(sd_removed_dir_path("/tmp/a/b (deleted)", 3, b, sizeof(b)));
+	ASSERT_STREQ(b, "/");
+	ASSERT_OK(sd_removed_dir_path("/x y (deleted) (deleted)", 0, b, sizeof(b)));
+	ASSERT_STREQ(b, "/x y (deleted)");
+	ASSERT_EQ(sd_removed_dir_path("/tmp/a/b (deleted)", 4, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp/a/b", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path(" (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/ (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("tmp/a (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp//a (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp/../etc (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp/./a (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/tmp/a/ (deleted)", 0, b, sizeof(b)), -EINVAL);
+	ASSERT_EQ(sd_removed_dir_path("/a-path-longer-than-the-buffer-given-to-it-for-its-name/x (deleted)", 0,
+				   b, 16), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_maps_realistic);
@@ -633,5 +672,6 @@ int main(void)
 	RUN(test_comm);
 	RUN(test_fdinfo);
 	RUN(test_anon_link);
+	RUN(test_removed_dir_path);
 	return unit_summary();
 }

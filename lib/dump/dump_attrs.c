@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process and thread attributes at the final dump (proc/pattr.h): the
+ * values of prctl(2), arch_prctl(2), the scheduler and /proc that a program
+ * can read back and that no other collector saves, and the ones a dump
+ * refuses because sdump cannot put them back yet.
+ *
+ * Read from outside where the kernel lets a tracer (affinity, ioprio,
+ * sched_getattr, /proc files), by a system call injected into the thread
+ * otherwise. A value the kernel does not have (an older kernel: EINVAL) is
+ * recorded as the default, which is then what the process had.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "state: "
+#include "ctx.h"
+#include "compat.h"
+#include "dump_state.h"
+#include "pattr.h"
+#include "proc.h"
+#include "procfs.h"
+#include "util.h"
+
+/* Our part of dump_state.c's scratch page: its last quarter. */
+#define SCR_ATTR 3072
+
+/*
+ * Syscall @nr in thread @t (NULL: any thread of @s); the kernel's answer,
+ * -errno included, in *ret. Fails only when the injection itself does.
+ */
+static int ask(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+	       struct seized_thread *t, long nr, long a0, long a1, long a2, long *ret)
+{
+	const long args[6] = { a0, a1, a2, 0, 0, 0 };
+
+	return sd_inject_call(ctx, inj, s, t, nr, args, 0, ret);
+}
+
+/* The same for a call whose answer comes through memory: @len bytes of it into @out. */
+static int ask_ptr(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+		   struct seized_thread *t, long nr, long a0, void *out, size_t len, long *ret)
+{
+	int r = ask(ctx, inj, s, t, nr, a0, (long)(inj->scratch + SCR_ATTR), 0, ret);
+
+	if (r == 0 && *ret == 0)
+		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, out, len);
+	return r;
+}
+
+/* A kernel answer that is an error for a call the kernel has: an error of the dump. */
+static int failed(struct sdump_ctx *ctx, long ret, const char *what, pid_t tid)
+{
+	return sd_err(ctx, (int)ret, "cannot read the %s of thread %d", what, tid);
+}
+
+static int read_proc_value(struct sdump_ctx *ctx, pid_t pid, const char *name, int base,
+			   long *ret_val)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[PROC_PATH_MAX], *end;
+	int r;
+
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "%s", name), &buf, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	errno = 0;
+	*ret_val = strtol(buf, &end, base);
+	if (errno || end == buf)
+		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+	return 0;
+}
+
+/*
+ * What a dump refuses, per thread, before anything of the process changes:
+ * state that changes how the injected system calls themselves behave, or
+ * that sdump cannot set again.
+ */
+static int check_thread(struct sdump_ctx *ctx, pid_t pid, pid_t tid)
+{
+	_cleanup_free_ char *status = NULL, *stat = NULL;
+	struct sdump_sud_config sud = { 0 };
+	uint64_t f[10] = { 0 }, cookie = 0;
+	char path[PROC_PATH_MAX], v[128];
+
+	/* Linux 6.3; EIO before: a kernel that old cannot show it */
+	if (ptrace(PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG, tid, sizeof(sud), &sud) == 0 && sud.mode)
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: thread %d uses syscall user dispatch (PR_SET_SYSCALL_USER_DISPATCH), not supported yet; it must switch it off first",
+			       pid, tid);
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/stat", tid), &stat, NULL) == 0 &&
+	    sd_proc_stat_fields(stat, f, 10) == 10 &&
+	    (f[9] & PATTR_PF_IO_FLUSHER) == PATTR_PF_IO_FLUSHER)
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: thread %d is an IO flusher (PR_SET_IO_FLUSHER), not supported yet",
+			       pid, tid);
+	/* EINVAL: no CONFIG_SCHED_CORE; ENODEV: no SMT; either way no cookie */
+	if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, tid, 0 /* PR_SCHED_CORE_SCOPE_THREAD */,
+		  &cookie) == 0 && cookie)
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: thread %d has a core scheduling cookie (PR_SCHED_CORE), not supported yet",
+			       pid, tid);
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/status", tid), &status, NULL) < 0)
+		return 0;
+	/* shadow stack and WRSS (Linux 6.6): a stack of its own sdump does not save */
+	if (sd_pattr_status_value(status, "x86_Thread_features", v, sizeof(v)) == 0 && v[0])
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: thread %d has x86 thread features enabled (%s: arch_prctl ARCH_SHSTK_ENABLE), not supported yet",
+			       pid, tid, v);
+	/* linear address masking (Linux 6.4): per process, shown per thread */
+	if (sd_pattr_status_value(status, "untag_mask", v, sizeof(v)) == 0 &&
+	    strtoull(v, NULL, 0) != UINT64_MAX)
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: it has tagged addresses enabled (untag_mask %s, arch_prctl ARCH_ENABLE_TAGGED_ADDR), not supported yet",
+			       pid, v);
+	return 0;
+}
+
+int sd_attrs_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		int r = check_thread(ctx, pid, s->t[i].tid);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+			  struct attr_process *a)
+{
+	_cleanup_free_ char *ag = NULL;
+	char path[PROC_PATH_MAX];
+	pid_t pid = s->pid;
+	uint64_t perm = 0;
+	long v, ret;
+	int r, sub = 0;
+
+	r = read_proc_value(ctx, pid, "oom_score_adj", 10, &v);
+	if (r < 0)
+		return r;
+	a->oom_score_adj = (int)v;
+	r = read_proc_value(ctx, pid, "coredump_filter", 16, &v);
+	if (r < 0)
+		return r;
+	a->coredump_filter = (uint32_t)v;
+	/* ENOENT: a kernel without CONFIG_SCHED_AUTOGROUP */
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "autogroup"), &ag, NULL);
+	if (r == 0) {
+		/* ENODATA: in no autogroup (init's session), as the restore's may be too */
+		r = sd_pattr_parse_autogroup(ag, &a->autogroup_nice);
+		if (r < 0 && r != -ENODATA)
+			return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+		a->has_autogroup = r == 0;
+	} else if (r != -ENOENT) {
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	}
+
+	r = ask_ptr(ctx, inj, s, NULL, SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub, sizeof(sub), &ret);
+	if (r < 0)
+		return r;
+	if (ret < 0)
+		return failed(ctx, ret, "child subreaper flag", pid);
+	a->child_subreaper = sub != 0;
+	/* Linux 6.3; before it the registrations cannot be read */
+	r = ask(ctx, inj, s, NULL, SYS_membarrier, SDUMP_MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	a->membarrier = ret > 0 ? (uint32_t)ret : 0;
+	r = ask(ctx, inj, s, NULL, SYS_prctl, PR_GET_MDWE, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	a->mdwe = ret > 0 ? (uint32_t)ret : 0;
+	r = ask(ctx, inj, s, NULL, SYS_prctl, PR_GET_MEMORY_MERGE, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	a->memory_merge = ret > 0;
+	r = ask_ptr(ctx, inj, s, NULL, SYS_arch_prctl, ARCH_GET_XCOMP_PERM, &perm, sizeof(perm), &ret);
+	if (r < 0)
+		return r;
+	a->xcomp_perm = ret == 0 ? perm : 0;
+	r = ask(ctx, inj, s, NULL, SYS_prctl, PR_FUTEX_HASH, PR_FUTEX_HASH_GET_SLOTS, 0, &ret);
+	if (r < 0)
+		return r;
+	a->futex_slots = ret >= 0 ? (int)ret : -1;
+	/* dump_state.c keeps whether it is set; this, how (Linux 6.18: except where advised) */
+	r = ask(ctx, inj, s, NULL, SYS_prctl, PR_GET_THP_DISABLE, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	a->thp_disable = ret > 0 ? (uint32_t)ret : 0;
+	a->valid = true;
+	return 0;
+}
+
+/*
+ * The timer slack a thread goes back to with PR_SET_TIMERSLACK 0 (its
+ * parent's slack when it was made): set to 0, read, set back. Not for a
+ * real-time thread, where the kernel ignores PR_SET_TIMERSLACK.
+ */
+static int collect_slack_default(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+				 struct seized_thread *st, struct attr_thread *a)
+{
+	const long back[6] = { PR_SET_TIMERSLACK, (long)a->timerslack_ns, 0, 0, 0, 0 };
+	long ret, got = -1;
+	int r, e;
+
+	if (a->timerslack_ns == 0) {
+		/* not real-time and no slack: only a default of 0 gives that */
+		a->has_timerslack_default = true;
+		return 0;
+	}
+	r = ask(ctx, inj, s, st, SYS_prctl, PR_SET_TIMERSLACK, 0, 0, &ret);
+	if (r < 0 || ret < 0)
+		return r < 0 ? r : failed(ctx, ret, "default timer slack", st->tid);
+	r = ask(ctx, inj, s, st, SYS_prctl, PR_GET_TIMERSLACK, 0, 0, &got);
+	/* the thread's own slack back, whatever happened */
+	e = sd_inject_call(ctx, inj, NULL, st, SYS_prctl, back, INJECT_UNDO, &ret);
+	if (e == 0 && ret < 0)
+		e = failed(ctx, ret, "timer slack back", st->tid);
+	if (r == 0 && got < 0)
+		r = failed(ctx, got, "default timer slack", st->tid);
+	if (r < 0 || e < 0)
+		return r < 0 ? r : e;
+	a->timerslack_default_ns = (uint64_t)got;
+	a->has_timerslack_default = true;
+	return 0;
+}
+
+/* The thread's NUMA memory policy (the VMAs' own are the memory's) and its nodes. */
+static int collect_mempolicy(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+			     struct seized_thread *st, struct attr_thread *a)
+{
+	uint8_t nodes[ATTR_NODEMASK_MAX];
+	long ret;
+	int mode = 0, r;
+	size_t n;
+
+	r = ask(ctx, inj, s, st, SYS_get_mempolicy, (long)(inj->scratch + SCR_ATTR),
+		(long)(inj->scratch + SCR_ATTR + 64), ATTR_NODEMASK_MAX * 8, &ret);
+	if (r == 0 && ret < 0)
+		r = failed(ctx, ret, "memory policy", st->tid);
+	if (r == 0)
+		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, &mode, sizeof(mode));
+	if (r == 0)
+		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR + 64, nodes, sizeof(nodes));
+	if (r < 0)
+		return r;
+	for (n = sizeof(nodes); n && !nodes[n - 1]; n--)
+		;
+	a->mempolicy = mode;
+	memcpy(a->mempolicy_nodes, nodes, n);
+	a->mempolicy_nodes_len = n;
+	return 0;
+}
+
+static bool policy_is_rt(int policy)
+{
+	policy &= ~SCHED_RESET_ON_FORK;
+	return policy == SCHED_FIFO || policy == SCHED_RR || policy == SCHED_DEADLINE;
+}
+
+int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
+			 struct injector *inj, int sched_policy, struct attr_thread *a)
+{
+	static const int spec_which[ATTR_NSPEC] = { PR_SPEC_STORE_BYPASS, PR_SPEC_INDIRECT_BRANCH,
+						    PR_SPEC_L1D_FLUSH };
+	struct sdump_sched_attr sa = { 0 };
+	char name[64];
+	pid_t tid = st->tid;
+	long v, ret;
+	int r, val;
+
+	v = syscall(SYS_sched_getaffinity, tid, sizeof(a->cpus), a->cpus);
+	if (v < 0)
+		return sd_err(ctx, -errno, "cannot read the CPU affinity of thread %d", tid);
+	a->cpus_len = (size_t)v;
+	errno = 0;
+	v = syscall(SYS_ioprio_get, SDUMP_IOPRIO_WHO_PROCESS, tid);
+	if (v < 0)
+		return sd_err(ctx, -errno, "cannot read the I/O priority of thread %d", tid);
+	a->ioprio = (int)v;
+	if (syscall(SYS_sched_getattr, tid, &sa, sizeof(sa), 0) < 0)
+		return sd_err(ctx, -errno, "cannot read the scheduling attributes of thread %d", tid);
+	a->sched_flags = sa.sched_flags;
+	a->sched_runtime = sa.sched_runtime;
+	a->sched_deadline = sa.sched_deadline;
+	a->sched_period = sa.sched_period;
+	a->util_min = sa.sched_util_min;
+	a->util_max = sa.sched_util_max;
+	(void)snprintf(name, sizeof(name), "task/%d/personality", tid);
+	r = read_proc_value(ctx, s->pid, name, 16, &v);
+	if (r < 0)
+		return r;
+	a->personality = (uint32_t)v;
+
+	/* what only the thread can tell */
+	val = 0;
+	r = ask_ptr(ctx, inj, s, st, SYS_prctl, PR_GET_PDEATHSIG, &val, sizeof(val), &ret);
+	if (r == 0 && ret < 0)
+		r = failed(ctx, ret, "parent-death signal", tid);
+	if (r < 0)
+		return r;
+	a->pdeathsig = val;
+	r = ask(ctx, inj, s, st, SYS_prctl, PR_GET_TIMERSLACK, 0, 0, &ret);
+	if (r == 0 && ret < 0)
+		r = failed(ctx, ret, "timer slack", tid);
+	if (r < 0)
+		return r;
+	a->timerslack_ns = (uint64_t)ret;
+	if (!policy_is_rt(sched_policy)) {
+		r = collect_slack_default(ctx, inj, s, st, a);
+		if (r < 0)
+			return r;
+	}
+	val = 0;
+	r = ask_ptr(ctx, inj, s, st, SYS_prctl, PR_GET_TSC, &val, sizeof(val), &ret);
+	if (r < 0)
+		return r;
+	a->tsc = ret == 0 ? val : 0;
+	r = ask(ctx, inj, s, st, SYS_prctl, PR_MCE_KILL_GET, 0, 0, &ret);
+	if (r == 0 && ret < 0)
+		r = failed(ctx, ret, "machine-check kill policy", tid);
+	if (r < 0)
+		return r;
+	a->mce_kill = (int)ret;
+	r = ask(ctx, inj, s, st, SYS_prctl, PR_GET_KEEPCAPS, 0, 0, &ret);
+	if (r == 0 && ret < 0)
+		r = failed(ctx, ret, "keep-capabilities flag", tid);
+	if (r < 0)
+		return r;
+	a->keepcaps = ret != 0;
+	/* ENODEV and the like: a CPU or kernel without CPUID faulting, where cpuid works */
+	r = ask(ctx, inj, s, st, SYS_arch_prctl, ARCH_GET_CPUID, 0, 0, &ret);
+	if (r < 0)
+		return r;
+	a->cpuid = ret != 0;
+	r = collect_mempolicy(ctx, inj, s, st, a);
+	if (r < 0)
+		return r;
+	for (int k = 0; k < ATTR_NSPEC; k++) {
+		/*
+		 * Not settable per task on this kernel (no PR_SPEC_PRCTL in our
+		 * own answer): the target's is the system's, as ours.
+		 */
+		v = prctl(PR_GET_SPECULATION_CTRL, spec_which[k], 0, 0, 0);
+		if (v < 0 || (v & PR_SPEC_PRCTL)) {
+			r = ask(ctx, inj, s, st, SYS_prctl, PR_GET_SPECULATION_CTRL, spec_which[k], 0, &v);
+			if (r < 0)
+				return r;
+		}
+		a->spec[k] = v > 0 ? (uint32_t)v : 0;
+	}
+	a->valid = true;
+	return 0;
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The collect phase of a pass (dump.c), while the target is frozen: its
+ * VMAs, the tracker's verdict on each of them, and the pages to save, each
+ * run marked "in parent" where the tracker says it is unwritten and the
+ * parent has it. The tracker is armed afresh once the pages are known.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sdump.h"
+#define LOG_PREFIX ""
+#include "ctx.h"
+#include "dump_mapped_files.h"
+#include "dump_pass.h"
+#include "live.h"
+#include "ptscan.h"
+#include "util.h"
+#include "procfs.h"
+
+struct collect_ctx {
+	struct pass *p;
+	const struct vma *v;
+	bool all_written;	/* the VMA is not tracked: every page counts as written */
+};
+
+/* Unwritten pages: "in parent" where the parent has them, else copied. */
+static int add_clean(struct pass *p, uint64_t a, uint64_t b)
+{
+	const struct pm_list *pl = &p->parent.p[0].pm.list;
+	size_t psz = p->meta.page_size;
+	int r = 0;
+
+	while (a < b && r == 0) {
+		const struct pm_entry *e = sd_pm_list_find_ge(pl, a, psz);
+		uint64_t end;
+
+		/*
+		 * A page the tracker calls clean but the parent never saw (it was
+		 * lost during the parent's copy, say) is copied: never trust a
+		 * page to be somewhere it is not.
+		 */
+		if (!e || e->vaddr >= b)
+			return sd_run_list_add_kind(&p->runs, a, (b - a) / psz, psz, false);
+		if (e->vaddr > a) {
+			r = sd_run_list_add_kind(&p->runs, a, (e->vaddr - a) / psz, psz, false);
+			a = e->vaddr;
+			continue;
+		}
+		end = MIN(b, e->vaddr + e->npages * psz);
+		r = sd_run_list_add_kind(&p->runs, a, (end - a) / psz, psz, true);
+		a = end;
+	}
+	return r;
+}
+
+static int collect_range(void *data, const struct scan_range *sr)
+{
+	struct collect_ctx *c = data;
+	uint32_t cats = sr->cats | (c->all_written ? SC_WRITTEN : 0);
+	size_t psz = c->p->meta.page_size;
+	uint64_t a = MAX(sr->start, c->v->start), b = MIN(sr->end, c->v->end);
+
+	if (a >= b || !sd_page_wanted(c->v->kind, cats))
+		return 0;
+	if (!c->p->tracker.incremental || (cats & SC_WRITTEN))
+		return sd_run_list_add_kind(&c->p->runs, a, (b - a) / psz, psz, false);
+	return add_clean(c->p, a, b);
+}
+
+static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
+{
+	struct collect_ctx c = { .p = p, .v = v };
+	size_t psz = p->meta.page_size;
+	int r;
+
+	/*
+	 * Shared anonymous memory may hold pages this process never mapped
+	 * (pagemap cannot see them), and the vdso is two pages: saved whole,
+	 * every pass; zero pages cost nothing in the image.
+	 */
+	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
+		return sd_run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
+	v->tracked = false;
+	if (p->tracker.incremental && p->track->vma_tracked) {
+		r = p->track->vma_tracked(&p->tracker, sc, v);
+		if (r < 0)
+			return sd_err(p->ctx, r, "cannot scan pagemap of pid %d at 0x%" PRIx64,
+				      p->opts->pid, v->start);
+		v->tracked = r == 1;
+		if (!v->tracked) {
+			pr_debug(p->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not tracked: saved whole", v->start,
+				 v->end);
+			c.all_written = true;
+		}
+	}
+	r = sd_scanner_scan(sc, v->start, v->end, collect_range, &c);
+	if (r < 0)
+		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
+			      v->start);
+	return 0;
+}
+
+/* Decide whether this pass can be incremental, and attach the tracker. */
+static int open_tracker(struct pass *p)
+{
+	struct tracker *t = &p->tracker;
+	const char *why = NULL;
+	int r;
+
+	*t = (struct tracker){
+		.ctx = p->ctx,
+		.ops = p->track,
+		.pid = p->opts->pid,
+		.pidfd = p->pidfd,
+		.seized = &p->seized,
+		.inj = { .pid = p->opts->pid, .mem_fd = -1 },
+		.fd = -1,
+		.target_fd = -1,
+	};
+	if (p->parent.n > 0) {
+		const struct pass_meta *pm = &p->parent.p[0].meta;
+
+		if (p->track == &sd_track_none_ops)
+			why = "tracking is off (--track none)";
+		else if (strcmp(pm->tracker, p->track->name))
+			why = "the parent was tracked differently";
+		else if (!p->state_valid || strcmp(p->state.pass_id, pm->pass_id) ||
+			 strcmp(p->state.tracker, p->track->name))
+			why = "tracking was re-armed by another pass since the parent, or never armed";
+		t->incremental = !why;
+		if (why && p->track != &sd_track_none_ops)
+			pr_warn(p->ctx, "pass %s: %s; this pass saves every page", p->opts->dir, why);
+	}
+	r = p->track->open(t, p->state_valid && !strcmp(p->state.tracker, p->track->name)
+				      ? p->state.fd
+				      : -1);
+	if (r < 0)
+		return r;
+	p->tracker_open = true;
+	return 0;
+}
+
+int sd_pass_collect(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	_cleanup_free_ char *maps = NULL;
+	char path[PROC_PATH_MAX], state;
+	uint64_t start_time;
+	size_t psz = p->meta.page_size, keep = 0;
+	struct scanner sc;
+	int r;
+
+	/* The PID may have been reused between our first look and the seize. */
+	(void)sd_proc_path(path, p->opts->pid, "stat");
+	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0 || sd_proc_parse_stat(maps, &state, &start_time) < 0 ||
+	    start_time != p->meta.start_time)
+		return sd_errx(ctx, -ESRCH, "pid %d exited or was replaced while being seized",
+			       p->opts->pid);
+	zfree(&maps);
+
+	(void)sd_proc_path(path, p->opts->pid, "maps");
+	r = sd_read_file(AT_FDCWD, path, &maps, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	r = sd_proc_parse_maps(maps, &p->vmas);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot parse '%s'", path);
+	for (size_t i = 0; i < p->vmas.n; i++) {
+		struct vma *v = &p->vmas.v[i];
+
+		if (v->kind == VK_VSYSCALL) {
+			free(v->path);
+			continue;
+		}
+		p->vmas.v[keep++] = *v;
+	}
+	p->vmas.n = keep;
+	/*
+	 * mapped files: their size (a restore notices a changed file) and how
+	 * each is open; deleted ones checked, and saved by a final dump
+	 */
+	r = sd_dump_mapped_files(ctx, p->opts, p->final, &p->dir, &p->vmas, &p->st.bytes_written);
+	if (r < 0)
+		return r;
+
+	r = open_tracker(p);
+	if (r < 0)
+		return r;
+	r = sd_scanner_init(&sc, p->pagemap_fd, psz, p->track->written);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot scan pagemap of pid %d", p->opts->pid);
+	for (size_t i = 0; i < p->vmas.n && r == 0; i++) {
+		struct vma *v = &p->vmas.v[i];
+
+		if (!sd_vma_kind_saved(v->kind))
+			continue;
+		p->st.pages_scanned += (v->end - v->start) / psz;
+		r = collect_vma(p, &sc, v);
+	}
+	sd_scanner_release(&sc);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < p->runs.n; i++)
+		if (!p->runs.r[i].in_parent)
+			p->pages_to_copy += p->runs.r[i].npages;
+	/* the pages to save are known: from here on, writes count for the next pass */
+	sd_track_state_remove(p->opts->pid, p->meta.start_time);
+	/* live, with a tracker that lends its VMAs: sd_live_arm() arms what it does not borrow */
+	p->live_frozen = p->opts->live &&
+			 sd_live_copy_frozen(p->pages_to_copy, p->runs.pages, psz);
+	if (!(p->opts->live && !p->live_frozen && track_lends_vmas(&p->tracker))) {
+		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
+		if (r < 0)
+			return r;
+	}
+	p->st.vmas = p->vmas.n;
+	pr_debug(ctx, "%zu VMAs, %" PRIu64 " pages to copy in %zu runs", p->vmas.n, p->runs.pages,
+		 p->runs.n);
+	return 0;
+}

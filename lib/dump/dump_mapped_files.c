@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/* The files a process maps: their open mode, and the deleted ones saved (see sd_dump_mapped_files.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "files: "
+#include "ctx.h"
+#include "dump_mapped_files.h"
+#include "fault.h"
+#include "ghost_img.h"
+#include "procfs.h"
+#include "util.h"
+
+struct mapped {
+	struct sdump_ctx *ctx;
+	const struct sdump_dump_opts *o;
+	pid_t pid;
+	bool final;
+	uint64_t limit;
+	struct ghost_writer *w;		/* a final dump: made on the first deleted file */
+	struct img_dir *dir;
+	size_t saved;			/* deleted files saved, */
+	uint64_t saved_bytes;		/* and their size */
+};
+
+/*
+ * The size and the access mode of the open file behind a file mapping: the
+ * link in map_files has S_IRUSR for FMODE_READ and S_IWUSR for FMODE_WRITE
+ * of the mapping's file (fs/proc/base.c, proc_map_files_instantiate), and
+ * lstat needs no more than the right to trace the process (following the
+ * link needs CAP_CHECKPOINT_RESTORE). Proven on 6.18: a file opened O_RDWR
+ * and mapped shared read-only shows 0600, opened O_RDONLY 0400, private
+ * mappings alike.
+ */
+static int read_open_mode(struct mapped *m, struct vma *v)
+{
+	char path[PROC_PATH_MAX];
+	struct stat st;
+
+	sd_proc_path(path, m->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	if (fault_fails(FAULT_PROCREAD) || lstat(path, &st) < 0)
+		return sd_err(m->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot read '%s'", path);
+	v->has_file_flags = true;
+	v->file_flags = (st.st_mode & S_IWUSR) ? O_RDWR : O_RDONLY;
+	/* the file's size, so that a restore notices a changed file (with the capability only) */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		v->has_file_size = true;
+		v->file_size = (uint64_t)st.st_size;
+	}
+	return 0;
+}
+
+/* The path a deleted file had, without " (deleted)". */
+static void name_of(const struct vma *v, char *buf, size_t size)
+{
+	size_t len = strlen(v->path), suffix = strlen(" (deleted)");
+
+	(void)snprintf(buf, size, "%.*s", (int)(len > suffix ? len - suffix : len), v->path);
+}
+
+/*
+ * A file literally named "... (deleted)" is no deleted file: the name in
+ * the maps line leads to the very file mapped.
+ */
+static bool still_named(const struct vma *v, const struct stat *st)
+{
+	struct stat here;
+
+	return stat(v->path, &here) == 0 && here.st_dev == st->st_dev && here.st_ino == st->st_ino;
+}
+
+static int refuse_shared(struct mapped *m, const struct vma *v, const struct stat *st)
+{
+	char name[4096];
+	pid_t other = 0;
+	int r;
+
+	name_of(v, name, sizeof(name));
+	if (st->st_nlink > 0)
+		return sd_errx(m->ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a shared mapping of '%s', deleted there but linked elsewhere (%ju links): a restored copy would no longer share its writes; map it from one of its other names",
+			       m->pid, v->start, v->end, name, (uintmax_t)st->st_nlink);
+	r = sd_proc_find_holder(st->st_dev, st->st_ino, getpid(), m->pid, &other);
+	if (r < 0)
+		return sd_err(m->ctx, r, "cannot look for other users of the deleted file '%s'", name);
+	if (r > 0)
+		return sd_errx(m->ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a shared mapping of the deleted file '%s', which pid %d has open or mapped too: a restored copy would no longer share its writes; dump it once pid %d has let go of it",
+			       m->pid, v->start, v->end, name, other, other);
+	return 0;
+}
+
+/* The data of the file open at @fd must fit in the limit: else refused, its size named. */
+static int check_limit(struct mapped *m, const struct vma *v, int fd, uint64_t size)
+{
+	struct ghost_extent *ext = NULL;
+	char name[4096], have[32], lim[32];
+	uint64_t data = 0;
+	size_t n;
+	int r;
+
+	name_of(v, name, sizeof(name));
+	r = sd_ghost_extents(fd, size, m->limit, &ext, &n, &data);
+	free(ext);
+	ext = NULL;
+	if (r == -EFBIG)
+		(void)sd_ghost_extents(fd, size, UINT64_MAX, &ext, &n, &data);
+	free(ext);
+	if (r < 0 && r != -EFBIG)
+		return sd_err(m->ctx, r, "cannot find the data of the deleted file '%s'", name);
+	if (r == 0)
+		return 0;
+	sd_fmt_size(have, sizeof(have), data);
+	sd_fmt_size(lim, sizeof(lim), m->limit);
+	return sd_errx(m->ctx, -EFBIG,
+		       "cannot dump pid %d: the deleted file '%s' mapped at 0x%" PRIx64 "-0x%" PRIx64 " holds %s of data, more than --ghost-limit lets an image keep (%s); raise --ghost-limit to save it",
+		       m->pid, name, v->start, v->end, have, lim);
+}
+
+/* One VMA of a deleted file: checked, and at a final dump its file saved (once). */
+static int deleted_vma(struct mapped *m, struct vma *v)
+{
+	char path[PROC_PATH_MAX], name[4096];
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	sd_proc_path(path, m->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	name_of(v, name, sizeof(name));
+	/* the link opens the file itself, deleted or not */
+	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && (errno == EPERM || errno == EACCES))
+		return sd_errx(m->ctx, -EPERM,
+			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps the deleted file '%s', and reading it through /proc/%d/map_files needs CAP_CHECKPOINT_RESTORE; run sdump as root",
+			       m->pid, v->start, v->end, name, m->pid);
+	if (fd < 0)
+		return sd_err(m->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return sd_err(m->ctx, -errno, "cannot stat '%s'", path);
+	if (still_named(v, &st)) {
+		v->deleted = false;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return sd_errx(m->ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps '%s', deleted and not a regular file: not supported",
+			       m->pid, v->start, v->end, name);
+	v->has_file_size = true;
+	v->file_size = (uint64_t)st.st_size;
+	if (m->w) {
+		v->ghost = sd_ghost_writer_find(m->w, major(st.st_dev), minor(st.st_dev), st.st_ino);
+		if (v->ghost)
+			return 0;
+	}
+	if (v->shared) {
+		r = refuse_shared(m, v, &st);
+		if (r < 0)
+			return r;
+	}
+	r = check_limit(m, v, fd, (uint64_t)st.st_size);
+	if (r < 0 || !m->final)
+		return r; /* a pre-dump saves no contents, but refuses what the dump would */
+	if (!m->w) {
+		unsigned int nthreads = m->o->threads;
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (!nthreads)
+			nthreads = ncpu > 0 ? (unsigned int)ncpu : 1;
+		r = sd_ghost_writer_new(m->ctx, m->dir, nthreads,
+				     m->o->compress_level ? m->o->compress_level : -1, &m->w);
+		if (r < 0)
+			return r;
+	}
+	{
+		struct ghost_file meta = {
+			.path = v->path,
+			.size = (uint64_t)st.st_size,
+			.mode = st.st_mode,
+			.uid = st.st_uid,
+			.gid = st.st_gid,
+			.dev_major = major(st.st_dev),
+			.dev_minor = minor(st.st_dev),
+			.ino = st.st_ino,
+		};
+
+		/* the limit again: had the file grown since, it is not read past it */
+		r = sd_ghost_writer_add(m->w, fd, &meta, m->limit, &v->ghost);
+		if (r == -EFBIG)
+			r = check_limit(m, v, fd, (uint64_t)st.st_size);
+		if (r == 0 && !v->ghost)
+			r = sd_errx(m->ctx, -EIO, "cannot save the deleted file '%s': it changed while being saved",
+				    name);
+	}
+	if (r == 0) {
+		m->saved++;
+		m->saved_bytes += (uint64_t)st.st_size;
+		pr_debug(m->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": deleted file '%s' saved as ghost %u",
+			 v->start, v->end, name, v->ghost);
+	}
+	return r;
+}
+
+int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
+		      struct img_dir *dir, struct vma_list *vmas, uint64_t *bytes_written)
+{
+	struct mapped m = {
+		.ctx = ctx,
+		.o = o,
+		.pid = o->pid,
+		.final = final,
+		.limit = o->ghost_limit ? o->ghost_limit : SDUMP_GHOST_LIMIT_DEFAULT,
+		.dir = dir,
+	};
+	uint64_t size = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < vmas->n && r == 0; i++) {
+		struct vma *v = &vmas->v[i];
+
+		if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
+			continue;
+		r = read_open_mode(&m, v);
+		if (r == 0 && v->deleted)
+			r = deleted_vma(&m, v);
+	}
+	if (r == 0 && m.w) {
+		r = sd_ghost_writer_finish(m.w, &size);
+		*bytes_written += size;
+	}
+	if (r == 0 && m.saved) {
+		char b[32], d[32];
+
+		sd_fmt_size(b, sizeof(b), m.saved_bytes);
+		sd_fmt_size(d, sizeof(d), size);
+		/* sd_log: the line starts with "dump PID", as the pass's own lines */
+		sd_log(ctx, SDUMP_LOG_INFO, "dump %d: %zu deleted file%s saved (%s, %s on disk)", o->pid,
+		       m.saved, m.saved == 1 ? "" : "s", b, d);
+	}
+	sd_ghost_writer_free(m.w);
+	return r;
+}
+
+/* Whether a line of a maps file names @dev/@ino (the "maj:min ino" fields). */
+static bool maps_line_has(const char *line, dev_t dev, ino_t ino)
+{
+	unsigned int maj, min;
+	unsigned long long i;
+
+	if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu", &maj, &min, &i) != 3)
+		return false;
+	return i == (unsigned long long)ino && maj == major(dev) && min == minor(dev);
+}
+
+static bool maps_have(pid_t pid, dev_t dev, ino_t ino)
+{
+	char path[PROC_PATH_MAX];
+	_cleanup_free_ char *buf = NULL;
+	bool found = false;
+
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "maps"), &buf, NULL) < 0)
+		return false;
+	for (char *line = buf; line && *line && !found;) {
+		char *eol = strchr(line, '\n');
+
+		if (eol)
+			*eol = '\0';
+		found = maps_line_has(line, dev, ino);
+		line = eol ? eol + 1 : NULL;
+	}
+	return found;
+}
+
+static bool fds_have(pid_t pid, dev_t dev, ino_t ino)
+{
+	char path[PROC_PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+	int dfd;
+
+	d = opendir(sd_proc_path(path, pid, "fd"));
+	if (!d)
+		return false;
+	dfd = dirfd(d);
+	while (!found && (de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		found = fstatat(dfd, de->d_name, &st, 0) == 0 && st.st_dev == dev && st.st_ino == ino;
+	}
+	closedir(d);
+	return found;
+}
+
+int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while (r == 0 && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == self || pid == skip)
+			continue;
+		if (maps_have((pid_t)pid, dev, ino) || fds_have((pid_t)pid, dev, ino)) {
+			*ret_pid = (pid_t)pid;
+			r = 1;
+		}
+	}
+	closedir(d);
+	return r;
+}

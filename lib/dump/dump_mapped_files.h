@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The files a process maps, as a pass sees them while the process is
+ * frozen: how each was open (a restore opens it the same way), and the
+ * deleted ones, whose contents exist nowhere else: a final dump saves them
+ * in the image (image/ghost_img.h), once per file; a pre-dump checks that
+ * the final dump will be able to.
+ */
+#ifndef SDUMP_DUMP_MAPPED_FILES_H
+#define SDUMP_DUMP_MAPPED_FILES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sdump.h"
+#include "image.h"
+#include "proc.h"
+
+/*
+ * For every file mapping of @vmas (read from /proc/@pid/maps, the process
+ * frozen): its open mode from the link's mode bits in /proc/@pid/map_files
+ * (FMODE_READ gives S_IRUSR, FMODE_WRITE S_IWUSR), and its file's size
+ * where the link can be followed. For a deleted file: it
+ * must be a regular file sdump can read (CAP_CHECKPOINT_RESTORE), hold at
+ * most @o->ghost_limit bytes of data, and if mapped shared, have no other
+ * name and be open or mapped in no other process; else the pass is refused
+ * with one line naming the file. With @final, its contents go into @dir's
+ * ghosts.img and ghost-data.img and its VMAs get their ghost id; the bytes
+ * written are added to *@bytes_written.
+ */
+int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
+		      struct img_dir *dir, struct vma_list *vmas, uint64_t *bytes_written);
+
+/*
+ * A process other than @self and @skip (each may be 0) that has the file
+ * @dev/@ino open or mapped: 1 and its pid in *ret_pid, 0 if none was found.
+ * Processes that cannot be looked at (gone meanwhile, not ours) are passed
+ * over. -errno when /proc itself cannot be read.
+ */
+int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid);
+
+#endif /* SDUMP_DUMP_MAPPED_FILES_H */

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state of one dump pass (dump.c), shared with the phase that has a
+ * file of its own: the collection of the VMAs and of the pages to save
+ * (dump_collect.c). Private to lib/dump/.
+ */
+#ifndef SDUMP_DUMP_PASS_H
+#define SDUMP_DUMP_PASS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sdump.h"
+#include "chain.h"
+#include "image.h"
+#include "live.h"
+#include "pagemap_img.h"
+#include "pass_img.h"
+#include "proc.h"
+#include "pstate.h"
+#include "runs.h"
+#include "seize.h"
+#include "track.h"
+
+struct pass {
+	struct sdump_ctx *ctx;
+	const struct sdump_dump_opts *opts;
+	struct pass_meta meta;
+	struct img_dir dir;
+	struct seized seized;
+	bool frozen;
+	int pidfd, pagemap_fd, mem_fd;
+	struct vma_list vmas;
+	struct run_list runs;
+	struct pm_list entries;
+	struct sdump_stats st;
+	uint64_t t0;
+	struct chain parent;		/* the parent pass and its chain, if any */
+	const struct track_ops *track;
+	struct tracker tracker;
+	bool tracker_open;
+	bool state_valid;		/* the tracking state of the target is the parent's */
+	struct track_state state;
+	bool final;			/* the final dump: frozen until the image is written */
+	const char *kind;		/* "pre-dump" or "dump", for messages */
+	uint64_t pages_to_copy;		/* of runs: pages not in the parent */
+	uint64_t t_copied;		/* now_us() at the end of the copy */
+	struct process_state ps;
+	struct files_state fs;
+	struct live live;		/* dump --live: copy-before-write */
+	bool live_frozen;		/* dump --live of few pages: copied while frozen */
+};
+
+/*
+ * While frozen, after the seize: the VMAs of the target (p->vmas) and the
+ * pages to save (p->runs, those the parent has marked in_parent), with the
+ * tracker opened, its state file removed and, unless a live dump arms it
+ * itself, tracking armed afresh.
+ */
+int sd_pass_collect(struct pass *p);
+
+#endif /* SDUMP_DUMP_PASS_H */
