@@ -53,9 +53,7 @@ cmp -s "$datafile" "$WORK/data.before" || fail "the data file changed in the dum
 assert_running "$pid"
 assert_threads_running "$pid"
 # fixed by the fidelity work: VmFlags (ac gained and lost, nh lost, nr gained on PROT_NONE)
-# fixed by the fidelity work: fd flags (fd 3 loses O_CLOEXEC)
-state_check "$pid" "$WORK/before.state" 'vmas[*].flags.ac' 'vmas[*].flags.nh' 'vmas[*].flags.nr' \
-	'fds.3.flags'
+state_check "$pid" "$WORK/before.state" 'vmas[*].flags.ac' 'vmas[*].flags.nh' 'vmas[*].flags.nr'
 thread_status "$pid" >"$WORK/status.after"
 diff "$WORK/status.before" "$WORK/status.after" >"$WORK/status.diff" ||
 	fail "the threads' signals, scheduling or system calls differ after the restore (before < > after):
