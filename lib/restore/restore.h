@@ -102,7 +102,8 @@ int sd_rst_restore_files(struct rst *r);
  * Step 4 (rst_fdflags.c): each fd's flags as they were once the fds are at
  * their numbers (sd_rst_restore_files calls it), checked against the new
  * process's fdinfo; the owner and signal of each fd's I/O signals once its
- * threads exist (an owner may be one of them).
+ * threads exist (an owner may be one of them) and after the credentials
+ * (F_SETOWN_EX records the caller's).
  */
 int sd_rst_restore_fd_flags(struct rst *r);
 int sd_rst_restore_fd_owners(struct rst *r);

@@ -2,7 +2,9 @@
 /*
  * Restore step 4, after the fds are at their numbers: each fd's flags as
  * they were, checked against what the new process's fdinfo shows; and,
- * once its threads exist, the owner and signal of each fd's I/O signals.
+ * once its threads exist and its credentials are its own (F_SETOWN_EX
+ * records the caller's, which the signals are then sent with), the owner
+ * and signal of each fd's I/O signals.
  *
  * The openers give most flags at open(); what open() cannot give is set
  * here, on the fd's own number:
