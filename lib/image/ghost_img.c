@@ -292,9 +292,12 @@ void sd_ghost_writer_free(struct ghost_writer *w)
 	free(w);
 }
 
-/* One GhostFile record, checked, into @d; @stream: where the stream has got to. */
-static const char *file_from_record(const GhostFile *g, size_t i, uint64_t *stream,
-				    struct ghost_file *d)
+/*
+ * One GhostFile record, checked, into @d; @stream: where the stream has got
+ * to, never past @stream_bytes (the files' data added up could wrap).
+ */
+static const char *file_from_record(const GhostFile *g, size_t i, uint64_t stream_bytes,
+				    uint64_t *stream, struct ghost_file *d)
 {
 	uint64_t end = 0;
 
@@ -315,6 +318,8 @@ static const char *file_from_record(const GhostFile *g, size_t i, uint64_t *stre
 
 		if (e->len == 0 || e->off < end || e->off > g->size || e->len > g->size - e->off)
 			return "an extent out of order or outside the file";
+		if (e->len > stream_bytes - *stream)
+			return "its data runs past the end of the stream";
 		d->ext[k] = (struct ghost_extent){ .off = e->off, .len = e->len, .soff = *stream };
 		*stream += e->len;
 		d->data_bytes += e->len;
@@ -355,7 +360,8 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct img_rec
 			return sd_err(ctx, r, "cannot read '%s/%s'", dir->path, name);
 		} else {
 			memset(&s->f[s->n], 0, sizeof(s->f[s->n]));
-			why = file_from_record((const GhostFile *)msg, s->n, &stream, &s->f[s->n]);
+			why = file_from_record((const GhostFile *)msg, s->n, s->stream_bytes, &stream,
+					       &s->f[s->n]);
 			s->n++;
 		}
 		protobuf_c_message_free_unpacked(msg, NULL);

@@ -7,22 +7,33 @@
  * text and JSON output, sdump_extract() over the recorded VMAs, and
  * sdump_coredump() (the state and memory that a restore reads too).
  *
- * Input: byte 0 chooses the file (low nibble, modulo the number of files)
- * and how the rest becomes that file (bits 4-5):
+ * The final dump maps a deleted file (private, 7 pages, a hole in it, a
+ * page of it written by the process in each pass), its contents saved in
+ * ghosts.img and ghost-data.img by the library's ghost writer from a file
+ * made and deleted at start-up, as a real dump saves one: extract and
+ * coredump read its unsaved pages from there.
+ *
+ * Input: byte 0 chooses the file (low nibble, modulo the number of files:
+ * 15, of at most 16) and how the rest becomes that file (bits 4-5):
  *   0  the rest is the uncompressed records (u32 length + protobuf, repeated),
  *      encoded by the harness with a valid header, zstd frame and trailer;
- *      for pages.img, the raw page stream, cut into frames by the harness,
- *      with pagemap.img's frame table rewritten to match;
+ *      for a file of frames (pages.img, ghost-data.img), the raw stream, cut
+ *      into frames by the harness, with the frame table its index keeps
+ *      (pagemap.img, ghosts.img) rewritten to match; ghost-data.img's stream
+ *      is cut or padded with zeros to the length ghosts.img's files take;
  *   1  the rest is the file itself, its checksums fixed up (the header CRC,
- *      the trailer's length and CRC; for pages.img, the frame CRCs that
- *      pagemap.img keeps, for the frame sizes it records);
+ *      the trailer's length and CRC; for a file of frames, the frame CRCs
+ *      that its index keeps, for the frame sizes it records);
  *   2  the rest is the file itself, written as is (the checksums must catch it).
  * Modes 0 and 1 get the fuzzer past the CRC-32C checks, so that the parsers
  * behind them see what it makes.
  *
  * Linked with libFuzzer (LLVMFuzzerTestOneInput) or, through afl_driver.c,
  * with AFL++. The base image is built at start-up with the library's own
- * writers, in a temporary directory, the same on every run.
+ * writers, in a temporary directory, the same on every run but for the
+ * deleted file's path, device and inode (no read path opens a deleted
+ * file: its contents come from the image). SDUMP_FUZZ_VERBOSE=1 prints the
+ * library's log and how each read path ended, to see what an input reaches.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +49,10 @@
 #include "sdump.h"
 #include "ctx.h"
 #include "crc32c.h"
+#include "ghost.pb-c.h"
+#include "ghost_img.h"
 #include "image.h"
+#include "img_files.h"
 #include "pages_img.h"
 #include "pass_img.h"
 #include "pagemap_img.h"
@@ -59,6 +73,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define STACK_START 0x7ffffffde000ull
 #define STACK_END 0x7ffffffff000ull
 #define FRAME_SIZE (16 * PSZ)
+/*
+ * The deleted file: data in [0, 3 pages) and [5 pages, GHOST_SIZE), a hole
+ * between; mapped from its second page on, to its last (partial) page.
+ */
+#define GHOST_START 0x500000ull
+#define GHOST_PAGES 7u
+#define GHOST_PGOFF PSZ
+#define GHOST_HOLE_START (3 * PSZ)
+#define GHOST_HOLE_END (5 * PSZ)
+#define GHOST_SIZE (7 * PSZ + 123)
+#define GHOST_FRAME_SIZE (2 * PSZ) /* ghost-data.img's frames: several, however small */
 
 struct base_file {
 	const char *pass;	/* "1" (pre-dump) or "2" (dump) */
@@ -76,9 +101,28 @@ static struct base_file files[] = {
 	F("2", "pages.img"),	 F("2", "process.img"), F("2", "core-4242.img"), F("2", "files.img"),
 	F("1", "inventory.img"), F("1", "mm.img"),	 F("1", "pagemap.img"), F("1", "stats.img"),
 	F("1", "pages.img"),
+	/* new files go last: the selector of every input kept stays the same */
+	F("2", "ghosts.img"),	 F("2", "ghost-data.img"),
 };
+
+/* A file of frames and the file that keeps its frame table. */
+struct frames_file {
+	const char *name, *index;
+	enum img_file f;
+	uint32_t frame_size;	/* the harness's framing, base image and mode 0 */
+};
+static const struct frames_file frames_files[] = {
+	{ "pages.img", "pagemap.img", IMGF_PAGES, FRAME_SIZE },
+	{ "ghost-data.img", "ghosts.img", IMGF_GHOST_DATA, GHOST_FRAME_SIZE },
+};
+
+/* The deleted file, open, its name gone */
+static int ghost_fd = -1;
+static struct stat ghost_st;
+static char ghost_path[320];
 static struct sdump_ctx *ctx;
 static FILE *devnull;
+static bool verbose;
 static int devnull_fd = -1, core_fd = -1;
 
 static void die(const char *what)
@@ -214,10 +258,38 @@ static void build_state(struct process_state *ps, struct files_state *fs)
 	memcpy(d->pipe_data, "hello", 5);
 }
 
+/* The deleted file saved into @dir's ghosts.img and ghost-data.img; its id. */
+static uint32_t save_ghost(struct img_dir *dir)
+{
+	struct ghost_writer *gw = NULL;
+	struct ghost_file meta = {
+		.path = ghost_path,
+		.size = (uint64_t)ghost_st.st_size,
+		.mode = ghost_st.st_mode,
+		.uid = ghost_st.st_uid,
+		.gid = ghost_st.st_gid,
+		.dev_major = major(ghost_st.st_dev),
+		.dev_minor = minor(ghost_st.st_dev),
+		.ino = ghost_st.st_ino,
+	};
+	uint64_t size;
+	uint32_t id = 0;
+
+	if (sd_ghost_writer_new(ctx, dir, 1, 1, &gw) < 0 ||
+	    sd_ghost_writer_add(gw, ghost_fd, &meta, SDUMP_GHOST_LIMIT_DEFAULT, &id) < 0 ||
+	    sd_ghost_writer_finish(gw, &size) < 0 || id == 0)
+		die("ghost writer");
+	sd_ghost_writer_free(gw);
+	return id;
+}
+
 /*
  * One pass. Pass 1 (pre-dump): anon pages 0-299 stored, 300-399 zero; the
- * file's first page written; the vdso; the stack. Pass 2 (dump): anon pages
- * 0-9 stored, 10-399 in the parent, the stack again, and the process state.
+ * file's first page written; page 1 of the deleted file's VMA written; the
+ * vdso; the stack. Pass 2 (dump): the deleted file's contents saved, page 3
+ * of its VMA (in the hole) written, the others read from ghost-data.img,
+ * every frame of it; anon pages 0-9 stored, 10-399 in the parent, the stack
+ * again, and the process state.
  */
 static void build_pass(int n, const char *file_path, const struct stat *file_st)
 {
@@ -227,6 +299,7 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 	struct pmimg pm = { .page_size = PSZ, .frame_size = PAGESTORE_FRAME_SIZE };
 	struct pagestore_writer *w = NULL;
 	struct sdump_stats st = { 0 };
+	struct vma *gv;
 	uint64_t off;
 
 	if (sd_img_dir_create(ctx, pass_path[n - 1], &dir) < 0)
@@ -237,6 +310,16 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 		die("calloc");
 	add_vma(&vl, FILE_START, FILE_START + FILE_PAGES * PSZ, PROT_READ | PROT_EXEC, VK_FILE,
 		file_path, file_st);
+	add_vma(&vl, GHOST_START, GHOST_START + GHOST_PAGES * PSZ, PROT_READ | PROT_WRITE, VK_FILE,
+		ghost_path, &ghost_st);
+	/* as dump_mapped_files.c records it: open mode, size, deleted, and at a dump its id */
+	gv = &vl.v[vl.n - 1];
+	gv->pgoff = GHOST_PGOFF;
+	gv->has_file_flags = true;
+	gv->file_flags = O_RDONLY;
+	gv->deleted = true;
+	if (n == 2)
+		gv->ghost = save_ghost(&dir);
 	add_vma(&vl, ANON_START, ANON_START + ANON_PAGES * PSZ, PROT_READ | PROT_WRITE, VK_ANON,
 		"[heap]", NULL);
 	add_vma(&vl, VDSO_START, VDSO_START + 2 * PSZ, PROT_READ | PROT_EXEC, VK_VDSO, "[vdso]",
@@ -248,6 +331,8 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 	if (n == 1) {
 		off = put_pages(w, 1, 1);
 		(void)sd_pm_list_add(&pm.list, FILE_START, 1, PM_DATA, off, PSZ);
+		off = put_pages(w, 1, 7);
+		(void)sd_pm_list_add(&pm.list, GHOST_START + PSZ, 1, PM_DATA, off, PSZ);
 		off = put_pages(w, 300, 2);
 		(void)sd_pm_list_add(&pm.list, ANON_START, 300, PM_DATA, off, PSZ);
 		(void)sd_pm_list_add(&pm.list, ANON_START + 300 * PSZ, 100, PM_ZERO, 0, PSZ);
@@ -255,6 +340,9 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 		(void)sd_pm_list_add(&pm.list, VDSO_START, 2, PM_DATA, off, PSZ);
 	} else {
 		(void)sd_pm_list_add(&pm.list, FILE_START, 1, PM_PARENT, 0, PSZ);
+		(void)sd_pm_list_add(&pm.list, GHOST_START + PSZ, 1, PM_PARENT, 0, PSZ);
+		off = put_pages(w, 1, 8);
+		(void)sd_pm_list_add(&pm.list, GHOST_START + 3 * PSZ, 1, PM_DATA, off, PSZ);
 		off = put_pages(w, 10, 4);
 		(void)sd_pm_list_add(&pm.list, ANON_START, 10, PM_DATA, off, PSZ);
 		(void)sd_pm_list_add(&pm.list, ANON_START + 10 * PSZ, 390, PM_PARENT, 0, PSZ);
@@ -281,7 +369,7 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 			die("symlink");
 	}
 	st.vmas = vl.n;
-	st.pages_written = n == 1 ? 311 : 18;
+	st.pages_written = n == 1 ? 312 : 19;
 	if (sd_passimg_write_stats(ctx, &dir, &st) < 0)
 		die("stats");
 	m.format_version = SDUMP_IMAGE_VERSION;
@@ -303,30 +391,6 @@ static void build_pass(int n, const char *file_path, const struct stat *file_st)
 		die("inventory");
 	sd_pmimg_release(&pm);
 	sd_vma_list_release(&vl);
-	sd_img_dir_release(&dir);
-}
-
-static void write_pages_stream(const char *pass, const uint8_t *data, size_t len);
-
-/* The base pass @n's pages.img cut again into frames of FRAME_SIZE. */
-static void reframe(int n)
-{
-	struct pagestore_reader rd = { .fd = -1 };
-	struct img_dir dir = { .dirfd = -1 };
-	struct pmimg pm = { 0 };
-	uint8_t *stream;
-
-	if (sd_img_dir_open(ctx, pass_path[n - 1], &dir) < 0 || sd_pmimg_read(ctx, &dir, &pm) < 0 ||
-	    sd_pagestore_reader_open(ctx, &dir, pm.frames, pm.nframes, pm.frame_size, pm.stream_bytes,
-				  pm.pages_file_size, &rd) < 0)
-		die("reframe");
-	stream = malloc(pm.stream_bytes);
-	if (!stream || sd_pagestore_read(ctx, &rd, 0, stream, pm.stream_bytes) < 0)
-		die("reframe");
-	sd_pagestore_reader_release(&rd);
-	write_pages_stream(n == 1 ? "1" : "2", stream, pm.stream_bytes);
-	free(stream);
-	sd_pmimg_release(&pm);
 	sd_img_dir_release(&dir);
 }
 
@@ -366,6 +430,284 @@ static struct base_file *find_file(const char *pass, const char *name)
 	return NULL;
 }
 
+/* The directory of pass "1" or "2". */
+static const char *pass_dir(const char *pass)
+{
+	return pass_path[pass[0] - '1'];
+}
+
+/* The file of frames named @name, or NULL. */
+static const struct frames_file *frames_file_of(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(frames_files); i++)
+		if (!strcmp(frames_files[i].name, name))
+			return &frames_files[i];
+	return NULL;
+}
+
+/* A frame table, as an index keeps it. */
+struct frame_table {
+	struct pagestore_frame *frames;
+	size_t nframes;
+	uint32_t frame_size;
+	uint64_t stream_bytes, file_size;
+};
+
+/* The frame table of @ff in the pass at @dirpath (its index read and checked): -errno. */
+static int read_table(const struct frames_file *ff, const char *dirpath, struct frame_table *t)
+{
+	struct img_dir dir = { .dirfd = -1 };
+	int r = sd_img_dir_open(ctx, dirpath, &dir);
+
+	*t = (struct frame_table){ 0 };
+	if (r == 0 && ff->f == IMGF_PAGES) {
+		struct pmimg pm = { 0 };
+
+		r = sd_pmimg_read(ctx, &dir, &pm);
+		if (r == 0) {
+			*t = (struct frame_table){ pm.frames, pm.nframes, pm.frame_size, pm.stream_bytes,
+						   pm.pages_file_size };
+			pm.frames = NULL;
+		}
+		sd_pmimg_release(&pm);
+	} else if (r == 0) {
+		struct ghost_set gs = { 0 };
+
+		r = sd_ghost_set_read(ctx, &dir, &gs);
+		if (r == 0 && !gs.present)
+			r = -ENOENT;
+		if (r == 0) {
+			*t = (struct frame_table){ gs.frames, gs.nframes, gs.frame_size, gs.stream_bytes,
+						   gs.data_file_size };
+			gs.frames = NULL;
+		}
+		sd_ghost_set_release(&gs);
+	}
+	sd_img_dir_release(&dir);
+	return r;
+}
+
+/* The whole stream of @ff in the pass at @dirpath, into *ret (malloc'd): -errno. */
+static int read_stream(const struct frames_file *ff, const char *dirpath, uint8_t **ret,
+		       size_t *ret_len)
+{
+	struct pagestore_reader rd = { .fd = -1 };
+	struct img_dir dir = { .dirfd = -1 };
+	struct frame_table t;
+	uint8_t *buf = NULL;
+	int r = read_table(ff, dirpath, &t);
+
+	if (r == 0)
+		r = sd_img_dir_open(ctx, dirpath, &dir);
+	if (r == 0)
+		r = sd_pagestore_reader_open_file(ctx, &dir, ff->f, t.frames, t.nframes, t.frame_size,
+					       t.stream_bytes, t.file_size, &rd);
+	if (r == 0) {
+		buf = malloc(t.stream_bytes ? t.stream_bytes : 1);
+		r = buf ? sd_pagestore_read(ctx, &rd, 0, buf, t.stream_bytes) : -ENOMEM;
+		sd_pagestore_reader_release(&rd);
+	}
+	sd_img_dir_release(&dir);
+	free(t.frames);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = t.stream_bytes;
+	return 0;
+}
+
+/* Rewrite @pass's pagemap.img with a new frame table, its runs as they were. */
+static void rewrite_pagemap(const char *pass, const struct pagestore_frame *frames, size_t nframes,
+			    uint32_t frame_size, uint64_t stream_bytes, uint64_t file_size)
+{
+	struct img_dir dir = { .dirfd = -1 };
+	struct pmimg pm = { 0 };
+
+	if (sd_img_dir_open(ctx, pass_dir(pass), &dir) < 0 || sd_pmimg_read(ctx, &dir, &pm) < 0)
+		die("pagemap.img");
+	free(pm.frames);
+	pm.frames = (struct pagestore_frame *)frames;
+	pm.nframes = nframes;
+	if (stream_bytes != UINT64_MAX) {
+		pm.frame_size = frame_size;
+		pm.stream_bytes = stream_bytes;
+		pm.pages_file_size = file_size;
+	}
+	if (sd_pmimg_write(ctx, &dir, &pm, NULL) < 0)
+		die("pagemap.img");
+	pm.frames = NULL;
+	sd_pmimg_release(&pm);
+	sd_img_dir_release(&dir);
+}
+
+/* Rewrite @pass's ghosts.img with a new frame table in its GhostHead, its files as they were. */
+static void rewrite_ghost_head(const char *pass, const struct pagestore_frame *frames,
+			       size_t nframes, uint32_t frame_size, uint64_t stream_bytes,
+			       uint64_t file_size)
+{
+	GhostFrame *fr = calloc(nframes + 1, sizeof(*fr));
+	GhostFrame **frp = calloc(nframes + 1, sizeof(*frp)), **old_frames;
+	uint8_t *file, *recs = NULL, *out, *enc;
+	size_t len, rlen = 0, hlen = 0, plen, rest, elen, old_n;
+	GhostHead *h = NULL;
+	char path[512];
+
+	(void)snprintf(path, sizeof(path), "%s/ghosts.img", pass_dir(pass));
+	file = read_whole(path, &len);
+	if (sd_img_rec_decode(IMG_GHOSTS, file, len, &recs, &rlen) < 0 || rlen < 4 ||
+	    (hlen = get_le32(recs)) > rlen - 4 || !(h = ghost_head__unpack(NULL, hlen, recs + 4)) ||
+	    !fr || !frp)
+		die("ghosts.img");
+	for (size_t i = 0; i < nframes; i++) {
+		ghost_frame__init(&fr[i]);
+		fr[i].csize = frames[i].csize;
+		fr[i].crc32c = frames[i].crc32c;
+		frp[i] = &fr[i];
+	}
+	old_n = h->n_frames;
+	old_frames = h->frames;
+	h->n_frames = nframes;
+	h->frames = frp;
+	if (stream_bytes != UINT64_MAX) {
+		h->frame_size = frame_size;
+		h->stream_bytes = stream_bytes;
+		h->data_file_size = file_size;
+	}
+	plen = ghost_head__get_packed_size(h);
+	rest = rlen - 4 - hlen;
+	out = malloc(4 + plen + rest);
+	if (!out)
+		die("malloc");
+	put_le32(out, (uint32_t)plen);
+	(void)ghost_head__pack(h, out + 4);
+	memcpy(out + 4 + plen, recs + 4 + hlen, rest);
+	h->n_frames = old_n;
+	h->frames = old_frames;
+	ghost_head__free_unpacked(h, NULL);
+	if (sd_img_rec_encode(IMG_GHOSTS, out, 4 + plen + rest, &enc, &elen) < 0)
+		die("ghosts.img");
+	write_whole(pass, "ghosts.img", enc, elen);
+	free(enc);
+	free(out);
+	free(recs);
+	free(file);
+	free(fr);
+	free(frp);
+}
+
+/*
+ * Give @ff's index in @pass a new frame table; with @stream_bytes
+ * UINT64_MAX, only the frames (the frame size, stream and file sizes as
+ * they were).
+ */
+static void rewrite_frames(const struct frames_file *ff, const char *pass,
+			   const struct pagestore_frame *frames, size_t nframes,
+			   uint64_t stream_bytes, uint64_t file_size)
+{
+	if (ff->f == IMGF_PAGES)
+		rewrite_pagemap(pass, frames, nframes, ff->frame_size, stream_bytes, file_size);
+	else
+		rewrite_ghost_head(pass, frames, nframes, ff->frame_size, stream_bytes, file_size);
+}
+
+/*
+ * Mode 0 for a file of frames: the input is the stream; compress it into
+ * frames of the harness's size (the base image's too: small frames, so
+ * that a read decompresses little and the fuzzer runs fast, and
+ * ghost-data.img's few pages make several). ghost-data.img's stream is
+ * first cut or padded to the length that ghosts.img's files take: any
+ * other is refused before a frame is read.
+ */
+static void write_stream(const struct frames_file *ff, const char *pass, const uint8_t *data,
+			 size_t len)
+{
+	size_t cap, n = 0, flen = IMG_HEADER_SIZE;
+	struct pagestore_frame *frames;
+	uint8_t *file, *sized = NULL;
+
+	if (ff->f == IMGF_GHOST_DATA) {
+		struct frame_table t;
+
+		if (read_table(ff, pass_dir(pass), &t) < 0)
+			die("ghosts.img");
+		free(t.frames);
+		sized = calloc(1, t.stream_bytes + 1);
+		if (!sized)
+			die("calloc");
+		memcpy(sized, data, MIN(len, (size_t)t.stream_bytes));
+		data = sized;
+		len = t.stream_bytes;
+	}
+	cap = len / ff->frame_size + 1;
+	frames = calloc(cap, sizeof(*frames));
+	file = malloc(IMG_HEADER_SIZE + cap * ZSTD_compressBound(ff->frame_size));
+	if (!frames || !file)
+		die("malloc");
+	sd_img_header_fill(file, sd_imgfile(ff->f)->type);
+	for (size_t off = 0; off < len; off += ff->frame_size) {
+		size_t in = MIN(len - off, (size_t)ff->frame_size);
+		size_t z = ZSTD_compress(file + flen, ZSTD_compressBound(in), data + off, in, 1);
+
+		if (ZSTD_isError(z))
+			die("zstd");
+		frames[n++] = (struct pagestore_frame){ (uint32_t)z, sd_crc32c(0, file + flen, z) };
+		flen += z;
+	}
+	write_whole(pass, ff->name, file, flen);
+	rewrite_frames(ff, pass, frames, n, len, flen);
+	free(frames);
+	free(file);
+	free(sized);
+}
+
+/* Mode 1 for a file of frames: the file as given, with frame CRCs for the sizes its index has. */
+static void write_fixed(const struct frames_file *ff, const char *pass, uint8_t *f, size_t len)
+{
+	struct pagestore_frame *frames;
+	uint64_t off = IMG_HEADER_SIZE;
+	struct frame_table t;
+
+	if (len >= IMG_HEADER_SIZE)
+		put_le32(f + 12, sd_crc32c(0, f, 12));
+	write_whole(pass, ff->name, f, len);
+	if (read_table(ff, pass_dir(pass), &t) < 0)
+		die(ff->index);
+	frames = calloc(t.nframes + 1, sizeof(*frames));
+	if (!frames)
+		die("calloc");
+	for (size_t i = 0; i < t.nframes; i++) {
+		uint32_t cs = t.frames[i].csize;
+
+		frames[i].csize = cs;
+		if (off <= len && cs <= len - off)
+			frames[i].crc32c = sd_crc32c(0, f + off, cs);
+		off += cs;
+	}
+	rewrite_frames(ff, pass, frames, t.nframes, UINT64_MAX, 0);
+	free(frames);
+	free(t.frames);
+}
+
+/* The base pass @n's files of frames cut again into frames of the harness's sizes. */
+static void reframe(int n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(frames_files); i++) {
+		const struct frames_file *ff = &frames_files[i];
+		const char *pass = n == 1 ? "1" : "2";
+		uint8_t *stream;
+		size_t len;
+
+		if (!find_file(pass, ff->name))
+			continue;
+		if (read_stream(ff, pass_path[n - 1], &stream, &len) < 0)
+			die("reframe");
+		write_stream(ff, pass, stream, len);
+		free(stream);
+	}
+}
+
 static void cleanup(void)
 {
 	char cmd[128];
@@ -400,6 +742,10 @@ static enum img_type type_of(const char *name)
 		return IMG_PROCESS;
 	if (!strcmp(name, "files.img"))
 		return IMG_FILES;
+	if (!strcmp(name, "ghosts.img"))
+		return IMG_GHOSTS;
+	if (!strcmp(name, "ghost-data.img"))
+		return IMG_GHOST_DATA;
 	return IMG_CORE;
 }
 
@@ -418,29 +764,19 @@ static void write_seed(const char *out, const char *tag, size_t idx, unsigned in
 	(void)close(fd);
 }
 
-/* The seeds of one file: its records (mode 0; pages.img: the page stream), itself (1, 2). */
+/* The seeds of one file: its records (mode 0; a file of frames: its stream), itself (1, 2). */
 static void seeds_of(const char *out, const char *tag, const char *dirpath, size_t idx,
 		     const uint8_t *f, size_t len)
 {
+	const struct frames_file *ff = frames_file_of(files[idx].name);
 	uint8_t *recs = NULL;
 	size_t rlen = 0;
 
-	if (!strcmp(files[idx].name, "pages.img")) {
-		struct pagestore_reader rd = { .fd = -1 };
-		struct img_dir dir = { .dirfd = -1 };
-		struct pmimg pm = { 0 };
-
-		if (sd_img_dir_open(ctx, dirpath, &dir) == 0 &&
-		    sd_pmimg_read(ctx, &dir, &pm) == 0 &&
-		    sd_pagestore_reader_open(ctx, &dir, pm.frames, pm.nframes, pm.frame_size,
-					  pm.stream_bytes, pm.pages_file_size, &rd) == 0) {
-			recs = malloc(pm.stream_bytes ? pm.stream_bytes : 1);
-			if (recs && sd_pagestore_read(ctx, &rd, 0, recs, pm.stream_bytes) == 0)
-				rlen = pm.stream_bytes;
-			sd_pagestore_reader_release(&rd);
+	if (ff) {
+		if (read_stream(ff, dirpath, &recs, &rlen) < 0) {
+			recs = NULL;
+			rlen = 0;
 		}
-		sd_pmimg_release(&pm);
-		sd_img_dir_release(&dir);
 	} else if (sd_img_rec_decode(type_of(files[idx].name), f, len, &recs, &rlen) < 0) {
 		recs = NULL;
 		rlen = 0;
@@ -454,39 +790,77 @@ static void seeds_of(const char *out, const char *tag, const char *dirpath, size
 
 /*
  * Write a seed corpus into @out: from the base image, and from the files of
- * the real image @from (may be NULL) under the base file of the same name
- * (the files of a pre-dump under pass 1, of a dump under pass 2).
+ * the real chains in @from (a list of directories separated by ':', each
+ * with a pre-dump/ and a dump/; may be NULL or empty) under the base file
+ * of the same name (the files of a pre-dump under pass 1, of a dump under
+ * pass 2), tagged "real-" and the chain directory's name.
  */
 static void write_seeds(const char *out, const char *from)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		seeds_of(out, "base", pass_path[files[i].pass[0] - '1'], i, files[i].data,
 			 files[i].len);
-	if (!from)
-		return;
-	for (int pass = 0; pass < 2; pass++) {
-		char dir[512];
+	while (from && *from) {
+		const char *colon = strchr(from, ':');
+		size_t clen = colon ? (size_t)(colon - from) : strlen(from);
+		const char *base = memrchr(from, '/', clen);
+		char tag[64];
 
-		(void)snprintf(dir, sizeof(dir), "%s/%s", from, pass ? "dump" : "pre-dump");
-		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-			char path[768];
-			const char *name = files[i].name;
-			struct stat st;
-			uint8_t *f;
-			size_t len;
+		base = base ? base + 1 : from;
+		(void)snprintf(tag, sizeof(tag), "real-%.*s", (int)(from + clen - base), base);
+		for (int pass = 0; pass < 2; pass++) {
+			char dir[512];
 
-			if (files[i].pass[0] != (pass ? '2' : '1'))
-				continue;
-			if (!strncmp(name, "core-", 5))
-				name = "core.img"; /* the real image's first thread, linked by the script */
-			(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
-			if (stat(path, &st) < 0)
-				continue;
-			f = read_whole(path, &len);
-			seeds_of(out, "real", dir, i, f, len);
-			free(f);
+			(void)snprintf(dir, sizeof(dir), "%.*s/%s", (int)clen, from,
+				       pass ? "dump" : "pre-dump");
+			for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+				char path[768];
+				const char *name = files[i].name;
+				struct stat st;
+				uint8_t *f;
+				size_t len;
+
+				if (files[i].pass[0] != (pass ? '2' : '1'))
+					continue;
+				if (!strncmp(name, "core-", 5))
+					name = "core.img"; /* the first thread's, linked by make-corpus */
+				(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+				if (stat(path, &st) < 0)
+					continue;
+				f = read_whole(path, &len);
+				seeds_of(out, tag, dir, i, f, len);
+				free(f);
+			}
 		}
+		from += clen + (colon != NULL);
 	}
+}
+
+/*
+ * The deleted file: written with its hole, opened, its name removed, as a
+ * process has a file it maps after it was deleted. Its path is recorded as
+ * /proc shows it then, " (deleted)" added; only messages print it.
+ */
+static void make_ghost_file(void)
+{
+	uint8_t buf[GHOST_SIZE];
+	char name[300];
+	int fd;
+
+	(void)snprintf(name, sizeof(name), "%s/deleted-file", base_dir);
+	fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0)
+		die(name);
+	fill_pattern(buf, GHOST_HOLE_START, 42);
+	if (sd_pwrite_all(fd, buf, GHOST_HOLE_START, 0) < 0)
+		die(name);
+	fill_pattern(buf, GHOST_SIZE - GHOST_HOLE_END, 43);
+	if (sd_pwrite_all(fd, buf, GHOST_SIZE - GHOST_HOLE_END, GHOST_HOLE_END) < 0)
+		die(name);
+	if (unlink(name) < 0 || fstat(fd, &ghost_st) < 0)
+		die(name);
+	(void)snprintf(ghost_path, sizeof(ghost_path), "%s (deleted)", name);
+	ghost_fd = fd;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -501,7 +875,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (sdump_ctx_new(&ctx) < 0)
 		abort();
 	sdump_ctx_set_log(ctx, quiet_log, NULL);
-	if (getenv("SDUMP_FUZZ_VERBOSE"))
+	verbose = getenv("SDUMP_FUZZ_VERBOSE") != NULL;
+	if (verbose)
 		sdump_ctx_set_log(ctx, NULL, NULL);
 	/* in $TMPDIR: tests/fuzz/run points it into the build tree and empties it after */
 	(void)snprintf(base_dir, sizeof(base_dir), "%s/sdump-fuzz-XXXXXX",
@@ -528,10 +903,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	if (stat(file_path, &st) < 0)
 		die(file_path);
+	make_ghost_file();
 	for (int n = 1; n <= 2; n++) {
 		(void)snprintf(pass_path[n - 1], sizeof(pass_path[n - 1]), "%s/%d", base_dir, n);
 		build_pass(n, file_path, &st);
 	}
+	(void)close(ghost_fd);
+	ghost_fd = -1;
 	for (int n = 1; n <= 2; n++)
 		reframe(n);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -563,101 +941,24 @@ static void fix_record_file(uint8_t *f, size_t len)
 	put_le32(f + len - 4, IMG_TRAILER_MAGIC);
 }
 
-/* Rewrite @pass's pagemap.img with a new frame table, its runs as they were. */
-static void rewrite_frames(const char *pass, const struct pagestore_frame *frames, size_t nframes,
-			   uint64_t stream_bytes, uint64_t file_size)
-{
-	struct img_dir dir = { .dirfd = -1 };
-	struct pmimg pm = { 0 };
-	char path[512];
-
-	(void)snprintf(path, sizeof(path), "%s/%s", base_dir, pass);
-	if (sd_img_dir_open(ctx, path, &dir) < 0 || sd_pmimg_read(ctx, &dir, &pm) < 0)
-		die("pagemap.img");
-	free(pm.frames);
-	pm.frames = (struct pagestore_frame *)frames;
-	pm.nframes = nframes;
-	if (stream_bytes != UINT64_MAX) {
-		pm.frame_size = FRAME_SIZE;
-		pm.stream_bytes = stream_bytes;
-		pm.pages_file_size = file_size;
-	}
-	if (sd_pmimg_write(ctx, &dir, &pm, NULL) < 0)
-		die("pagemap.img");
-	pm.frames = NULL;
-	sd_pmimg_release(&pm);
-	sd_img_dir_release(&dir);
-}
-
-/*
- * Mode 0 for pages.img: the input is the page stream; compress it into
- * frames of FRAME_SIZE (the base image's too: small frames, so that a read
- * decompresses little and the fuzzer runs fast).
- */
-static void write_pages_stream(const char *pass, const uint8_t *data, size_t len)
-{
-	size_t cap = len / FRAME_SIZE + 1, n = 0, flen = IMG_HEADER_SIZE;
-	struct pagestore_frame *frames = calloc(cap, sizeof(*frames));
-	uint8_t *file = malloc(IMG_HEADER_SIZE + cap * ZSTD_compressBound(FRAME_SIZE));
-
-	if (!frames || !file)
-		die("malloc");
-	sd_img_header_fill(file, IMG_PAGES);
-	for (size_t off = 0; off < len; off += FRAME_SIZE) {
-		size_t in = MIN(len - off, (size_t)FRAME_SIZE);
-		size_t z = ZSTD_compress(file + flen, ZSTD_compressBound(in), data + off, in, 1);
-
-		if (ZSTD_isError(z))
-			die("zstd");
-		frames[n++] = (struct pagestore_frame){ (uint32_t)z, sd_crc32c(0, file + flen, z) };
-		flen += z;
-	}
-	write_whole(pass, "pages.img", file, flen);
-	rewrite_frames(pass, frames, n, len, flen);
-	free(frames);
-	free(file);
-}
-
-/* Mode 1 for pages.img: the file as given, with frame CRCs for the sizes pagemap.img has. */
-static void write_pages_fixed(const char *pass, uint8_t *f, size_t len)
-{
-	struct img_dir dir = { .dirfd = -1 };
-	struct pmimg pm = { 0 };
-	struct pagestore_frame *frames;
-	uint64_t off = IMG_HEADER_SIZE;
-	char path[512];
-
-	if (len >= IMG_HEADER_SIZE)
-		put_le32(f + 12, sd_crc32c(0, f, 12));
-	write_whole(pass, "pages.img", f, len);
-	(void)snprintf(path, sizeof(path), "%s/%s", base_dir, pass);
-	if (sd_img_dir_open(ctx, path, &dir) < 0 || sd_pmimg_read(ctx, &dir, &pm) < 0)
-		die("pagemap.img");
-	frames = calloc(pm.nframes + 1, sizeof(*frames));
-	if (!frames)
-		die("calloc");
-	for (size_t i = 0; i < pm.nframes; i++) {
-		uint32_t cs = pm.frames[i].csize;
-
-		frames[i].csize = cs;
-		if (off <= len && cs <= len - off)
-			frames[i].crc32c = sd_crc32c(0, f + off, cs);
-		off += cs;
-	}
-	rewrite_frames(pass, frames, pm.nframes, UINT64_MAX, 0);
-	free(frames);
-	sd_pmimg_release(&pm);
-	sd_img_dir_release(&dir);
-}
-
 static void restore_base(const struct base_file *bf)
 {
 	write_whole(bf->pass, bf->name, bf->data, bf->len);
-	if (!strcmp(bf->name, "pages.img")) {
-		const struct base_file *pm = find_file(bf->pass, "pagemap.img");
+	const struct frames_file *ff = frames_file_of(bf->name);
 
-		write_whole(pm->pass, pm->name, pm->data, pm->len);
+	if (ff) {
+		const struct base_file *idx = find_file(bf->pass, ff->index);
+
+		write_whole(idx->pass, idx->name, idx->data, idx->len);
 	}
+}
+
+/* With SDUMP_FUZZ_VERBOSE, how each read path ended, to see what an input reaches. */
+static void outcome(const char *what, int r)
+{
+	if (verbose)
+		(void)fprintf(stderr, "fuzz_image: %s: %s\n", what,
+			      r == 0 ? "ok" : sdump_ctx_last_error(ctx) ? sdump_ctx_last_error(ctx) : "failed");
 }
 
 /* What show, extract and coredump do with the image, as far as it lets them. */
@@ -665,8 +966,11 @@ static void exercise(void)
 {
 	struct sdump_image_info *info = NULL;
 	const char *dir = pass_path[1];
+	int r;
 
-	if (sdump_image_info_load(ctx, dir, &info) == 0) {
+	r = sdump_image_info_load(ctx, dir, &info);
+	outcome("show", r);
+	if (r == 0) {
 		sdump_image_info_write_text(info, devnull);
 		sdump_image_info_write_json(info, devnull);
 		sdump_image_info_write_chain(info, devnull);
@@ -676,26 +980,35 @@ static void exercise(void)
 			uint64_t len = MIN(v->end - v->start, (uint64_t)65536);
 
 			sdump_ctx_clear_error(ctx);
-			(void)sdump_extract(ctx, dir, v->start, len, devnull_fd);
+			outcome("extract (a VMA's start)",
+				sdump_extract(ctx, dir, v->start, len, devnull_fd));
 			sdump_ctx_clear_error(ctx);
-			(void)sdump_extract(ctx, dir, v->end - len, len, devnull_fd);
+			outcome("extract (a VMA's end)",
+				sdump_extract(ctx, dir, v->end - len, len, devnull_fd));
 		}
 		sdump_image_info_free(info);
 	}
+	/* these whatever show says: extract reads no state files, nor ghosts.img but for a deleted file */
 	sdump_ctx_clear_error(ctx);
-	(void)sdump_extract(ctx, dir, ANON_START, ANON_PAGES * PSZ, devnull_fd);
+	outcome("extract (the heap)", sdump_extract(ctx, dir, ANON_START, ANON_PAGES * PSZ, devnull_fd));
 	sdump_ctx_clear_error(ctx);
-	(void)sdump_coredump(ctx, dir, core_fd);
+	outcome("extract (the deleted file)",
+		sdump_extract(ctx, dir, GHOST_START, GHOST_PAGES * PSZ, devnull_fd));
+	sdump_ctx_clear_error(ctx);
+	outcome("coredump", sdump_coredump(ctx, dir, core_fd));
 	(void)ftruncate(core_fd, 0);
 	sdump_ctx_clear_error(ctx);
 	/* the parent alone, as a pass of its own */
-	if (sdump_image_info_load(ctx, pass_path[0], &info) == 0)
+	r = sdump_image_info_load(ctx, pass_path[0], &info);
+	outcome("show (the parent)", r);
+	if (r == 0)
 		sdump_image_info_free(info);
 	sdump_ctx_clear_error(ctx);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const struct frames_file *ff;
 	struct base_file *bf;
 	unsigned int mode;
 	uint8_t *copy;
@@ -711,11 +1024,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size)
 		memcpy(copy, data, size);
-	if (!strcmp(bf->name, "pages.img")) {
+	if ((ff = frames_file_of(bf->name))) {
 		if (mode == 0)
-			write_pages_stream(bf->pass, copy, size);
+			write_stream(ff, bf->pass, copy, size);
 		else if (mode == 1)
-			write_pages_fixed(bf->pass, copy, size);
+			write_fixed(ff, bf->pass, copy, size);
 		else
 			write_whole(bf->pass, bf->name, copy, size);
 	} else if (mode == 0) {

@@ -364,6 +364,53 @@ static void test_forged(void)
 	}
 }
 
+/*
+ * Files whose data add up past 2^64: the stream's length wraps back to the
+ * head's, and the last file's extents would read the first file's bytes.
+ * Refused as corrupt: a file's data ends within the stream.
+ */
+static void test_forged_wrap(void)
+{
+	const uint64_t big = INT64_MAX;
+	const struct {
+		uint64_t size, stream_off, len;
+	} fs[] = {
+		{ big, 0, big },
+		{ big, big, big },
+		{ 8192, 2 * big, 4098 }, /* 2^64 - 2 + 4098: 4096 */
+	};
+	GhostHead h = GHOST_HEAD__INIT;
+	GhostFrame fr = GHOST_FRAME__INIT, *frp = &fr;
+	GhostFile f[3], *fp[3];
+	GhostExtent e[3], *ep[3];
+	struct img_dir dir = { .dirfd = -1 };
+	struct ghost_set s;
+
+	h.frame_size = MIB;
+	h.stream_bytes = 4096;
+	h.n_frames = 1;
+	h.frames = &frp;
+	for (size_t i = 0; i < 3; i++) {
+		ghost_file__init(&f[i]);
+		ghost_extent__init(&e[i]);
+		f[i].id = (uint32_t)i + 1;
+		f[i].path = (char *)"/x (deleted)";
+		f[i].size = fs[i].size;
+		f[i].stream_off = fs[i].stream_off;
+		e[i].off = 0;
+		e[i].len = fs[i].len;
+		ep[i] = &e[i];
+		f[i].n_extents = 1;
+		f[i].extents = &ep[i];
+		fp[i] = &f[i];
+	}
+	ASSERT_OK(forge("forged-wrap", &dir, &h, fp, 3));
+	ASSERT_EQ(sd_ghost_set_read(ctx, &dir, &s), -EBADMSG);
+	ASSERT_TRUE(sdump_ctx_last_error(ctx) != NULL);
+	sdump_ctx_clear_error(ctx);
+	sd_img_dir_release(&dir);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -382,6 +429,7 @@ int main(void)
 	RUN(test_absent);
 	RUN(test_damaged_frame);
 	RUN(test_forged);
+	RUN(test_forged_wrap);
 	ret = unit_summary();
 	sdump_ctx_free(ctx);
 	(void)nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
