@@ -280,6 +280,36 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	return 0;
 }
 
+/*
+ * Credentials are per thread, and a restore gives every thread the ones of
+ * the process (glibc's set*id() keeps them equal; a raw system call, or
+ * setfsuid(), which glibc does not spread, can set one thread's apart).
+ */
+static int check_thread_creds(struct sdump_ctx *ctx, pid_t pid, pid_t tid, const struct process_state *ps)
+{
+	_cleanup_free_ char *status = NULL;
+	char path[PROC_PATH_MAX];
+	uint32_t uid[4], gid[4], groups[ARRAY_SIZE(ps->groups)];
+	size_t ngroups = 0;
+	int r;
+
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/status", (int)tid), &status, NULL);
+	if (r == -ENOENT)
+		return 0; /* gone since the freeze could not be: it is a zombie thread */
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (sd_proc_parse_status_ids(status, "\nUid:", uid, 4, NULL) < 0 ||
+	    sd_proc_parse_status_ids(status, "\nGid:", gid, 4, NULL) < 0 ||
+	    sd_proc_parse_status_ids(status, "\nGroups:", groups, ARRAY_SIZE(groups), &ngroups) < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+	if (memcmp(uid, ps->uid, sizeof(uid)) || memcmp(gid, ps->gid, sizeof(gid)) ||
+	    ngroups != ps->ngroups || memcmp(groups, ps->groups, ngroups * sizeof(*groups)))
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: thread %d has other credentials than the process (uid %u %u %u %u, gid %u %u %u %u, or its groups), which a restore cannot give it apart; not supported",
+			       (int)pid, (int)tid, uid[0], uid[1], uid[2], uid[3], gid[0], gid[1], gid[2], gid[3]);
+	return 0;
+}
+
 int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 		  const struct vma_list *vmas, struct process_state *ret_ps)
 {
@@ -299,7 +329,9 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
 		r = sd_attrs_collect_process(ctx, s, inj, &ps.attrs);
 	/* the leader first: restore creates the threads in this order */
 	for (size_t i = 0; r == 0 && i < s->n; i++) {
-		r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
+		r = check_thread_creds(ctx, s->pid, s->t[i].tid, &ps);
+		if (r == 0)
+			r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
 		if (r == 0)
 			r = sd_attrs_collect_thread(ctx, s, &s->t[i], inj, ps.threads[i].sched_policy,
 						 &ps.threads[i].attrs);

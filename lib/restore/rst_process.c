@@ -108,6 +108,33 @@ int sd_rst_restore_process(struct rst *r)
  * it), so each thread drops them itself. Dumpable after them: a change of
  * effective id resets it.
  */
+/*
+ * The file-system ids, which setresuid and setresgid have just set to the
+ * effective ones. setfsuid() never fails: it returns the old id, and a
+ * second call with -1 (no change) tells whether the first one took.
+ */
+static int restore_fsid(struct rst *r, struct seized_thread *t, long nr, uint32_t want,
+			const char *what)
+{
+	long got = -1;
+	int e = sd_rst_call_in(r, t, nr, want, 0, 0, 0, 0, 0, NULL);
+
+	if (e == 0)
+		e = sd_rst_call_in(r, t, nr, -1, 0, 0, 0, 0, 0, &got);
+	if (e == 0 && (uint32_t)got != want)
+		return sd_errx(r->ctx, -EPERM,
+			       "cannot restore pid %d: thread %d cannot be given its file-system %s %u back (it has %ld); restore as root",
+			       r->pid, (int)t->tid, what, want, got);
+	return e;
+}
+
+static int restore_fsids(struct rst *r, struct seized_thread *t)
+{
+	int e = restore_fsid(r, t, SYS_setfsgid, r->ps.gid[3], "gid");
+
+	return e < 0 ? e : restore_fsid(r, t, SYS_setfsuid, r->ps.uid[3], "uid");
+}
+
 int sd_rst_restore_creds(struct rst *r)
 {
 	const struct process_state *ps = &r->ps;
@@ -126,6 +153,8 @@ int sd_rst_restore_creds(struct rst *r)
 		if (e == 0)
 			e = sd_rst_call_in(r, t, SYS_setresuid, ps->uid[0], ps->uid[1], ps->uid[2], 0, 0, 0,
 					NULL);
+		if (e == 0)
+			e = restore_fsids(r, t);
 	}
 	if (e == 0 && ps->dumpable >= 0 && ps->dumpable <= 1)
 		e = sd_rst_call(r, SYS_prctl, PR_SET_DUMPABLE, ps->dumpable, 0, 0, 0, 0, NULL);
