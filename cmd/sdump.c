@@ -17,6 +17,7 @@ static const char usage[] =
 	"  pre-dump   save the memory of a running process; it runs on\n"
 	"  dump       the final pass: memory and the whole process state\n"
 	"  show       describe an image\n"
+	"  verify     check every byte of an image and of its whole chain\n"
 	"  extract    the dumped memory of an address range\n"
 	"  restore    bring back the process of a final dump\n"
 	"  coredump   an ELF core file of a final dump, for gdb\n"
@@ -43,6 +44,7 @@ static const struct {
 	{ "pre-dump", cmd_pre_dump },
 	{ "dump", cmd_dump },
 	{ "show", cmd_show },
+	{ "verify", cmd_verify },
 	{ "extract", cmd_extract },
 	{ "coredump", cmd_coredump },
 	{ "restore", cmd_restore },

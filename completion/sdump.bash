@@ -13,6 +13,7 @@ _sdump_options() {
 	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --ghost-limit --progress $common -o" ;;
 	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --ghost-limit --progress $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
+	verify) echo "-D --images-dir --json $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
 	coredump) echo "-D --images-dir -o --output $common" ;;
 	restore) echo "-D --images-dir -d --restore-detached --shell-job --progress $common -o" ;;
@@ -21,7 +22,7 @@ _sdump_options() {
 
 _sdump() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" i w
-	local commands="check pre-dump dump show extract coredump restore"
+	local commands="check pre-dump dump show verify extract coredump restore"
 
 	COMPREPLY=()
 	# "--parent=img/1": bash splits at '=' (COMP_WORDBREAKS); the option is two words back

@@ -294,6 +294,39 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *info, 
  */
 SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *info, FILE *out);
 
+/* What sdump_chain_verify() read of one pass. */
+struct sdump_verify_pass {
+	char *dir;		/* as reached through the parent links */
+	char *kind;		/* "pre-dump" or "dump" */
+	char *pass_id;
+	uint64_t frames;	/* frames of pages.img decoded */
+	uint64_t page_bytes;	/* their bytes, decompressed */
+	uint64_t parent_runs;	/* runs left to the parent, each found recorded there */
+	uint64_t ghost_files, ghost_frames; /* saved deleted files and frames of ghost-data.img */
+	uint64_t threads, fds;	/* a final dump's state files */
+};
+
+struct sdump_verify_report {
+	size_t n;		/* passes, newest first */
+	struct sdump_verify_pass *passes;
+};
+
+/*
+ * Read and check every byte of the chain ending at @dir: every record file
+ * and parent link of every pass, every frame of its pages.img and
+ * ghost-data.img (checksum, decompression, size), a final dump's state
+ * files, and that every run a pass leaves to its parent is recorded there.
+ * The first failure is the error, naming its file: -EBADMSG corrupt or
+ * truncated, -ENOENT a missing pass. Free the report with
+ * sdump_verify_report_free().
+ */
+SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
+				 struct sdump_verify_report **ret_report);
+SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep);
+/* The report for a person (a few lines per pass, then one 'verified:' line), or as JSON. */
+SDUMP_API void sdump_verify_report_write_text(const struct sdump_verify_report *rep, FILE *out);
+SDUMP_API void sdump_verify_report_write_json(const struct sdump_verify_report *rep, FILE *out);
+
 /*
  * Write the bytes of the dumped memory in [addr, addr + len) to @out_fd, as
  * the image in @dir and its parents record them: stored pages from the

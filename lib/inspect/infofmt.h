@@ -2,12 +2,19 @@
 #ifndef SDUMP_INFOFMT_H
 #define SDUMP_INFOFMT_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "pattr.h"
 
 /* A JSON string literal of @s (null for NULL); bytes outside printable ASCII as \u00XX. */
 void sd_json_str(FILE *f, const char *s);
+/*
+ * A string of the image for a terminal: control characters (an escape
+ * sequence in a forged path or name) become '?'. Cut to @size - 1 bytes.
+ */
+const char *sd_vis(char *buf, size_t size, const char *s);
+#define VIS_MAX 4200
 
 /* ,"attrs":{...} of a thread or of the process (infofmt_attrs.c); null for an image without them. */
 void sd_attrs_thread_json(FILE *out, const struct attr_thread *a);

@@ -110,7 +110,10 @@ complete_bash() {
 bash -c '. "$1/completion/sdump.bash"; complete -p sdump' bash "$SRC" | grep -q "_sdump" ||
 	fail "sdump.bash does not register a completion for sdump"
 got=$(complete_bash sdump "" | sort | tr '\n' ' ')
-[ "$got" = "check coredump dump extract pre-dump restore show " ] || fail "subcommands: '$got'"
+# every command sdump --help lists, no other
+want=$("$SDUMP" --help | awk '/^commands:/ { on = 1; next } on && /^$/ { on = 0 } on { print $1 }' | sort | tr '\n' ' ')
+[ "$want" = "check coredump dump extract pre-dump restore show verify " ] || fail "sdump --help lists '$want'"
+[ "$got" = "$want" ] || fail "subcommands: '$got', sdump --help lists '$want'"
 [ "$(complete_bash sdump -v pre)" = pre-dump ] || fail "sdump -v pre<TAB>: '$(complete_bash sdump -v pre)'"
 got=$(complete_bash sdump pre-dump --)
 for o in --tree --images-dir --parent --track --threads --progress --log-file --help; do

@@ -15,6 +15,8 @@
  *   pm-high          pagemap.img: a run of zero pages at 0x800000000000
  *   pm-npages-wrap   pagemap.img: the first run's page count * page size wraps
  *   pm-off-wrap      pagemap.img: a data run whose stream offset + length wraps
+ *   pm-drop-data     pagemap.img: the first run of stored pages left out (in a
+ *                    parent pass, a hole its child's runs may fall into)
  *   frame-huge       pagemap.img: a frame size of 2 GiB
  *   frame-csize      pagemap.img: the first frame's compressed size 4 GiB - 1
  *   frames-million   pagemap.img: a million more frames than the stream has
@@ -219,6 +221,15 @@ static void pm_scenario(const char *s)
 	}
 	if (!strcmp(s, "pm-npages-wrap")) {
 		pm.e[0]->nr_pages = (1ull << 52) + 1;
+	} else if (!strcmp(s, "pm-drop-data")) {
+		size_t i = 0;
+
+		while (i < pm.n && pm.e[i]->kind != PAGES_KIND__PAGES_DATA)
+			i++;
+		if (i == pm.n)
+			die("no run of stored pages");
+		memmove(&pm.e[i], &pm.e[i + 1], (pm.n - i - 1) * sizeof(*pm.e));
+		pm.n--;
 	} else if (!strcmp(s, "pm-off-wrap")) {
 		for (size_t i = 0; i < pm.n; i++)
 			if (pm.e[i]->kind == PAGES_KIND__PAGES_DATA) {
