@@ -186,7 +186,9 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * fields, limits, timers, credentials and fd table (core-<tid>.img,
  * process.img, files.img). Once the image is committed the target is
  * killed with SIGKILL, or with opts->leave_running resumed and detached,
- * its tracking still armed for the next pass.
+ * its tracking still armed for the next pass. A caller that is the
+ * target's parent finds it reaped (waitpid() gives ECHILD): as its tracer
+ * the dump waits for its end, which for a parent is the reaping.
  * Refused, with the target left running: a process with children; fds
  * that are sockets, anonymous inodes (eventfd, epoll, signalfd, timerfd,
  * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP). Deleted files

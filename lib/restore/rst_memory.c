@@ -115,7 +115,8 @@ static int map_file(struct rst *r, const struct vma *v)
 		return e;
 	e = sd_rst_call(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), prot, flags, fd,
 		     (long)v->pgoff, &ret);
-	(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	if (fd >= 0)
+		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return sd_errx(r->ctx, e, "cannot map 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
 			       v->start, v->end, r->pid);
@@ -216,6 +217,17 @@ int sd_rst_fill_memory(struct rst *r)
 	return e;
 }
 
+/* Whether /proc/@pid/exe is the file at @path already. */
+static bool exe_is_already(pid_t pid, const char *path)
+{
+	char link[64];
+	struct stat a, b;
+
+	(void)snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	return stat(link, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 int sd_rst_restore_mm(struct rst *r)
 {
 	const struct mm_fields *mm = &r->ps.mm;
@@ -234,12 +246,20 @@ int sd_rst_restore_mm(struct rst *r)
 		.auxv_size = (__u32)mm->auxv_len,
 	};
 	uint64_t auxv, a;
-	long fd;
+	long fd = -1;
 	int e;
 
-	e = sd_rst_open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
-	if (e < 0)
-		return e;
+	/*
+	 * The kernel refuses a new exe while the old one is still mapped
+	 * (EBUSY). The restored process starts with the restorer's exe: when
+	 * that is already the dumped one (a program restoring through
+	 * libsdump a process of its own binary), it is left as it is.
+	 */
+	if (!exe_is_already(r->pid, mm->exe)) {
+		e = sd_rst_open_in_child(r, mm->exe, O_RDONLY | O_CLOEXEC, &fd);
+		if (e < 0)
+			return e;
+	}
 	map.exe_fd = (__u32)fd;
 	e = sd_rst_data_put(r, mm->auxv, mm->auxv_len, &auxv);
 	if (e < 0)
@@ -248,7 +268,8 @@ int sd_rst_restore_mm(struct rst *r)
 	e = sd_rst_data_put(r, &map, sizeof(map), &a);
 	if (e == 0)
 		e = sd_rst_call(r, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a, sizeof(map), 0, 0, NULL);
-	(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	if (fd >= 0)
+		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return sd_errx(r->ctx, e, "cannot restore the mm fields of pid %d", r->pid);
 	return 0;
