@@ -63,7 +63,7 @@ static void pass_release(struct chain_pass *p)
 /* The path of @child's parent: the "parent" symlink, relative to @child. */
 static int parent_path(struct sdump_ctx *ctx, const char *child, char **ret_path)
 {
-	char lpath[PATH_MAX], link[PATH_MAX], *path;
+	char lpath[PATH_MAX], link[PATH_MAX], *path, *resolved;
 	size_t clen;
 	ssize_t n;
 
@@ -84,6 +84,12 @@ static int parent_path(struct sdump_ctx *ctx, const char *child, char **ret_path
 	}
 	if (!path)
 		return -ENOMEM;
+	/* resolved, for messages and show: "/img/1", not "img/3/../2/../1" (kept as is if missing) */
+	resolved = realpath(path, NULL);
+	if (resolved) {
+		free(path);
+		path = resolved;
+	}
 	*ret_path = path;
 	return 0;
 }

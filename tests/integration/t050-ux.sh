@@ -230,8 +230,10 @@ head -n 1 "$WORK/chain" | grep -Eq "^kind +started \\(UTC\\) +tracker +written +
 	fail "show --chain header: $(head -n 1 "$WORK/chain")"
 row='^pre-dump  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}  [a-z-]+ +[0-9]+ pages +[0-9.]+ (B|KiB|MiB|GiB) +[0-9.]+ m?s  '
 sed -n 2p "$WORK/chain" | grep -Eq "${row}$WORK/p7$" || fail "show --chain, newest: $(sed -n 2p "$WORK/chain")"
-sed -n 3p "$WORK/chain" | grep -Eq "${row}$WORK/p7/\\.\\./p6$" || fail "show --chain, second: $(sed -n 3p "$WORK/chain")"
-sed -n 4p "$WORK/chain" | grep -Eq "${row}$WORK/p7/\\.\\./p6/\\.\\./p5$" || fail "show --chain, oldest: $(sed -n 4p "$WORK/chain")"
+# the parents' directories resolved, not p7/../p6/../p5
+real=$(realpath "$WORK")
+sed -n 3p "$WORK/chain" | grep -Eq "${row}$real/p6$" || fail "show --chain, second: $(sed -n 3p "$WORK/chain")"
+sed -n 4p "$WORK/chain" | grep -Eq "${row}$real/p5$" || fail "show --chain, oldest: $(sed -n 4p "$WORK/chain")"
 # the column of each field starts at the same place on every line
 python3 - "$WORK/chain" <<'PYEOF' || fail "show --chain: columns not aligned"
 import sys
