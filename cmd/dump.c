@@ -18,13 +18,14 @@
 	"                          saved in the image (K, M, G; default 64M)\n" \
 	"      --progress WHEN     a progress line on stderr: auto (when it is a\n" \
 	"                          terminal, the default), always or never\n" \
+	"      --json              the pass's statistics as one JSON object on stdout\n" \
 	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n" \
 	"                          messages to FILE\n" \
 	"\n" \
 	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n"
 
 static const char pre_dump_usage[] =
-	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [-v|-q] [-o <file>]\n"
+	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Save the memory of a running process into a new image directory. The\n"
 	"process is frozen only while its memory map is read, and runs on. With\n"
@@ -36,7 +37,7 @@ static const char pre_dump_usage[] =
 	PASS_OPTIONS_HELP;
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
@@ -66,6 +67,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "threads", required_argument, NULL, 'j' },
 		{ "compress-level", required_argument, NULL, 'L' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
+		{ "json", no_argument, NULL, 'J' },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -74,6 +76,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 	struct sdump_dump_opts o = { 0 };
 	struct sdump_stats st;
 	struct sdump_ctx *ctx;
+	bool json = false;
 	uint64_t v;
 	int opt, r;
 
@@ -102,6 +105,9 @@ static int cmd_pass(int argc, char **argv, bool final)
 			break;
 		case 'P':
 			o.parent = optarg;
+			break;
+		case 'J':
+			json = true;
 			break;
 		case 'T':
 			if (sdump_track_parse(optarg, &o.track) < 0)
@@ -156,6 +162,11 @@ static int cmd_pass(int argc, char **argv, bool final)
 	r = final ? sdump_dump(ctx, &o, &st) : sdump_pre_dump(ctx, &o, &st);
 	if (r < 0)
 		return cli_fail(ctx, r);
+	if (json) {
+		printf("{\"pass\":\"%s\",\"pid\":%d,\"stats\":", name, (int)o.pid);
+		sdump_stats_write_json(&st, stdout);
+		fputs("}\n", stdout);
+	}
 	cli_ctx_free(ctx);
 	return 0;
 }

@@ -10,8 +10,8 @@ _sdump_options() {
 	case $1 in
 	"") echo "-v --verbose -q --quiet -o --log-file -h --help -V --version" ;;
 	check) echo "--json $common -o" ;;
-	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --ghost-limit --progress $common -o" ;;
-	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --ghost-limit --progress $common -o" ;;
+	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --ghost-limit --progress --json $common -o" ;;
+	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --ghost-limit --progress --json $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	verify) echo "-D --images-dir --json $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;

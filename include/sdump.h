@@ -162,6 +162,12 @@ struct sdump_stats {
 };
 
 /*
+ * The counters of a pass as one JSON object on @out, its keys the field
+ * names above (what sdump pre-dump --json and show --json print).
+ */
+SDUMP_API void sdump_stats_write_json(const struct sdump_stats *stats, FILE *out);
+
+/*
  * A pre-dump pass of opts->pid into opts->dir: seize every thread, collect
  * the VMAs and the pages to save, resume the target, then copy the pages
  * from the running target and write the image. The target is left running

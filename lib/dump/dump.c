@@ -344,6 +344,26 @@ static void end_target(struct pass *p)
 		pr_warn(p->ctx, "pid %d did not exit after SIGKILL", p->opts->pid);
 }
 
+/*
+ * A final dump's freeze ends after the commit (the target killed or
+ * resumed), so stats.img, written before, holds a shorter one. It is
+ * replaced (a new file renamed over it) with the whole freeze, the one -v
+ * prints and the caller gets, so that show says the same. Failing that the
+ * image stays as committed, its freeze a little short: a warning.
+ */
+static void restamp_freeze(struct pass *p)
+{
+	int r = sd_passimg_write_stats(p->ctx, &p->dir, &p->st);
+
+	if (r == 0)
+		r = sd_img_dir_sync(p->ctx, &p->dir);
+	if (r < 0) {
+		pr_warn(p->ctx, "%s %d: the image's freeze time stays the one at the commit: %s",
+			p->kind, p->opts->pid, sdump_ctx_last_error(p->ctx));
+		sdump_ctx_clear_error(p->ctx);
+	}
+}
+
 static int run_pass(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
@@ -488,11 +508,14 @@ static int run_pass(struct pass *p)
 		end_target(p);
 		sd_track_state_remove(o->pid, p->meta.start_time);
 		pr_info(ctx, "%s %d: killed (SIGKILL)", p->kind, o->pid);
+		restamp_freeze(p);
 		return 0;
 	}
 	unfreeze(p);
-	if (p->final)
+	if (p->final) {
 		pr_info(ctx, "%s %d: resumed, still tracked", p->kind, o->pid);
+		restamp_freeze(p);
+	}
 	if (p->track != &sd_track_none_ops) {
 		struct track_state st = { .fd = p->tracker.target_fd };
 

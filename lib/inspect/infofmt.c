@@ -31,7 +31,7 @@ void sd_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void stats_json(FILE *out, const struct sdump_stats *s)
+SDUMP_API void sdump_stats_write_json(const struct sdump_stats *s, FILE *out)
 {
 	fprintf(out, "{\"freeze_us\":%" PRIu64 ",\"seize_us\":%" PRIu64 ",\"collect_us\":%" PRIu64
 	       ",\"copy_us\":%" PRIu64 ",\"write_us\":%" PRIu64 ",\"total_us\":%" PRIu64
@@ -221,7 +221,7 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 	sd_json_str(out, in->kernel);
 	fprintf(out, ",\"time_start_ns\":%" PRIu64 ",\"time_end_ns\":%" PRIu64 ",\"stats\":",
 	       in->time_start_ns, in->time_end_ns);
-	stats_json(out, &in->stats);
+	sdump_stats_write_json(&in->stats, out);
 	fprintf(out, ",\"vmas\":[");
 	for (size_t i = 0; i < in->nr_vmas; i++) {
 		const struct sdump_vma_info *v = &in->vmas[i];
@@ -254,7 +254,7 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 		fprintf(out, ",\"tracker\":");
 		sd_json_str(out, c->tracker);
 		fprintf(out, ",\"time_start_ns\":%" PRIu64 ",\"stats\":", c->time_start_ns);
-		stats_json(out, &c->stats);
+		sdump_stats_write_json(&c->stats, out);
 		fprintf(out, "}");
 	}
 	fprintf(out, "]");

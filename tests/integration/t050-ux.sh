@@ -222,7 +222,7 @@ grep -aq "pre-dump $pid: collect" "$WORK/p5.tty" && fail "-o FILE: the log went 
 tcmd "dirty anon 100 1"
 "$SDUMP" pre-dump -t "$pid" -D "$WORK/p6" --parent "$WORK/p5" 2>/dev/null || fail "p6"
 tcmd "dirty anon 200 2"
-"$SDUMP" pre-dump -t "$pid" -D "$WORK/p7" --parent "$WORK/p6" 2>/dev/null || fail "p7"
+"$SDUMP" pre-dump -t "$pid" -D "$WORK/p7" --parent "$WORK/p6" --json >"$WORK/p7.json" 2>/dev/null || fail "p7"
 "$SDUMP" show -D "$WORK/p7" --chain >"$WORK/chain" || fail "show --chain"
 cat "$WORK/chain"
 [ "$(wc -l <"$WORK/chain")" = 4 ] || fail "show --chain: not a header and 3 passes"
@@ -245,10 +245,28 @@ PYEOF
 "$SDUMP" show -D "$WORK/p7" >"$WORK/show7" && grep -q "^chain     3 passes, newest first" "$WORK/show7" || fail "show: no chain"
 
 # the final dump: its summary line; then a restore on a terminal shows its progress
-"$SDUMP" -v dump -t "$pid" -D "$WORK/d" --parent "$WORK/p7" 2>"$WORK/d.err" || fail "dump: $(cat "$WORK/d.err")"
+"$SDUMP" -v dump -t "$pid" -D "$WORK/d" --parent "$WORK/p7" --json >"$WORK/d.json" 2>"$WORK/d.err" || fail "dump: $(cat "$WORK/d.err")"
 tail -n 1 "$WORK/d.err" | grep -Eq "^dump $pid: $SIZE_RE scanned, $SIZE_RE written \\([0-9]+ pages\\), frozen [0-9]+\\.[0-9] ms, [0-9]+\\.[0-9]{2} s$" ||
 	fail "the last line of dump -v: '$(tail -n 1 "$WORK/d.err")'"
 grep -q "^dump $pid: killed" "$WORK/d.err" || fail "dump -v does not say the process was killed"
+# the freeze -v gives is the one show gives: the whole of it, to the kill
+v_frozen=$(tail -n 1 "$WORK/d.err" | sed -E 's/.*, frozen ([0-9.]+ ms),.*/\1/')
+"$SDUMP" show -D "$WORK/d" >"$WORK/showd" || fail "show of the dump"
+s_frozen=$(sed -nE 's/^frozen +([0-9.]+ m?s) .*/\1/p' "$WORK/showd")
+[ "$v_frozen" = "$s_frozen" ] || fail "dump -v says frozen $v_frozen, show says $s_frozen"
+# --json: the pass's statistics, the same as show --json has
+"$SDUMP" show --json -D "$WORK/d" >"$WORK/showd.json" || fail "show --json of the dump"
+"$SDUMP" show --json -D "$WORK/p7" >"$WORK/show7.json" || fail "show --json of p7"
+python3 - "$WORK" "$pid" <<'PYEOF' || fail "pre-dump/dump --json: $(cat "$WORK/p7.json" "$WORK/d.json")"
+import json, sys
+w, pid = sys.argv[1], int(sys.argv[2])
+for name, kind in (("p7", "pre-dump"), ("d", "dump")):
+    out = json.load(open(f"{w}/{name}.json"))
+    shown = json.load(open(f"{w}/show{name[-1] if name == 'p7' else 'd'}.json"))
+    assert out["pass"] == kind and out["pid"] == pid, out
+    assert out["stats"] == shown["stats"], (out["stats"], shown["stats"])
+    assert out["stats"]["pages_scanned"] > 0, out
+PYEOF
 { wait "$pid"; } 2>/dev/null || true
 wait_pid_free "$pid"
 # fds 7 and 8 stay open: the restored target reopens its FIFOs
