@@ -81,6 +81,7 @@ int cmd_pre_dump(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_coredump(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_release(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_extract(int argc, char **argv);

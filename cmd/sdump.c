@@ -20,6 +20,7 @@ static const char usage[] =
 	"  verify     check every byte of an image and of its whole chain\n"
 	"  extract    the dumped memory of an address range\n"
 	"  restore    bring back the process of a final dump\n"
+	"  release    end the tracking pre-dumps keep in a process\n"
 	"  coredump   an ELF core file of a final dump, for gdb\n"
 	"\n"
 	"options:\n"
@@ -48,6 +49,7 @@ static const struct {
 	{ "extract", cmd_extract },
 	{ "coredump", cmd_coredump },
 	{ "restore", cmd_restore },
+	{ "release", cmd_release },
 };
 
 int main(int argc, char **argv)

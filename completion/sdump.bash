@@ -16,13 +16,14 @@ _sdump_options() {
 	verify) echo "-D --images-dir --json $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
 	coredump) echo "-D --images-dir -o --output $common" ;;
+	release) echo "-t --tree $common -o" ;;
 	restore) echo "-D --images-dir -d --restore-detached --shell-job --progress $common -o" ;;
 	esac
 }
 
 _sdump() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" i w
-	local commands="check pre-dump dump show verify extract coredump restore"
+	local commands="check pre-dump dump show verify extract coredump restore release"
 
 	COMPREPLY=()
 	# "--parent=img/1": bash splits at '=' (COMP_WORDBREAKS); the option is two words back

@@ -207,6 +207,23 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
 SDUMP_API int sdump_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
 			 struct sdump_stats *ret_stats);
 
+/* What sdump_release() found and ended. */
+struct sdump_release_info {
+	bool had_state;		/* sdump kept tracking state for the process */
+	char tracker[16];	/* the tracker it named ("uffd-wp", "soft-dirty"), or "" */
+	int fd;			/* the tracking userfaultfd closed in the process, or -1 */
+};
+
+/*
+ * End the tracking sdump's passes keep for @pid: close the userfaultfd of
+ * the uffd-wp tracker in the process (which removes its write-protection;
+ * the process is seized for that one call and always resumed and
+ * detached), and remove sdump's state file for it. A later pre-dump then
+ * saves everything again. Nothing to release is no error (*ret says so).
+ * Errors: -ESRCH no such process, -EPERM may not trace it.
+ */
+SDUMP_API int sdump_release(struct sdump_ctx *ctx, pid_t pid, struct sdump_release_info *ret);
+
 struct sdump_restore_opts {
 	const char *dir;	/* the image of a final dump */
 	bool detach;		/* return once it runs; else wait for it to end */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Tracking backends: names, selection, and the state file of each process. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "track: "
 #include "ctx.h"
+#include "procfs.h"
 #include "track.h"
 #include "util.h"
 
@@ -69,6 +71,19 @@ const struct track_ops *sd_track_by_name(const char *name)
 		if (!strcmp(backends[i]->name, name))
 			return backends[i];
 	return NULL;
+}
+
+bool sd_track_is_userfaultfd(pid_t pid, int fd)
+{
+	char path[PROC_PATH_MAX], link[64];
+	ssize_t n;
+
+	(void)sd_proc_path(path, pid, "fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return !strcmp(link, "anon_inode:[userfaultfd]");
 }
 
 int sd_track_left_fd(pid_t pid, const struct track_state *st)
@@ -156,6 +171,42 @@ int sd_track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret)
 	return 0;
 }
 
+/*
+ * The state files of processes that are gone: a file names a pid and its
+ * start time, and a process with that pid and start time no longer exists
+ * (exited, or the pid reused). Removed by every pass that writes one.
+ */
+static void prune_states(const char *path)
+{
+	char dir[600], f[900], *slash;
+	struct dirent *de;
+	DIR *d;
+
+	(void)snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *stat = NULL;
+		char state, rest;
+		uint64_t start, now_start;
+		int pid;
+
+		if (sscanf(de->d_name, "track-%d-%" SCNu64 "%c", &pid, &start, &rest) != 2 || pid <= 0)
+			continue;
+		(void)snprintf(f, sizeof(f), "/proc/%d/stat", pid);
+		if (sd_read_file(AT_FDCWD, f, &stat, NULL) == 0 &&
+		    sd_proc_parse_stat(stat, &state, &now_start) == 0 && now_start == start)
+			continue;
+		(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 int sd_track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st)
 {
 	char path[600], tmp[640], line[128];
@@ -164,6 +215,7 @@ int sd_track_state_write(pid_t pid, uint64_t start_time, const struct track_stat
 	r = state_path(pid, start_time, path, sizeof(path), true);
 	if (r < 0)
 		return r;
+	prune_states(path);
 	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	n = snprintf(line, sizeof(line), "%s %s %d\n", st->pass_id, st->tracker, st->fd);
 	/* a stale one first: then a fresh file of ours, never one planted there */

@@ -123,6 +123,9 @@ const struct track_ops *sd_track_by_name(const char *name);
  */
 int sd_track_left_fd(pid_t pid, const struct track_state *st);
 
+/* Whether fd @fd of @pid is a userfaultfd (its /proc link says so). */
+bool sd_track_is_userfaultfd(pid_t pid, int fd);
+
 /* -ENOENT if there is none; anything unreadable counts as none. */
 int sd_track_state_read(pid_t pid, uint64_t start_time, struct track_state *ret);
 int sd_track_state_write(pid_t pid, uint64_t start_time, const struct track_state *st);
