@@ -81,7 +81,7 @@ def enrich(r, bd):
     if r.get("error") or r.get("wall_ms") is None:
         return r
     sc = r["scenario"]
-    if sc in ("full", "incremental", "dump"):
+    if sc in ("full", "incremental", "dump", "frozen"):
         raw = (r.get("pages_written") or 0) * PAGE
         if raw and r.get("image_bytes") is not None:
             r["image_ratio"] = round(r["image_bytes"] / raw, 4)
@@ -92,7 +92,7 @@ def enrich(r, bd):
             r["ideal_ms"] = round(ideal, 3)
             r["wall_vs_ideal"] = round(r["wall_ms"] / ideal, 2) if ideal else None
             r["mib_per_s"] = round(raw / MiB / (r["wall_ms"] / 1000), 1)
-    elif sc == "restore":
+    elif sc in ("restore", "frozen-restore"):
         raw = r["mem_mib"] * MiB
         if r.get("image_bytes") is not None:
             r["image_ratio"] = round(r["image_bytes"] / raw, 4)
@@ -112,17 +112,17 @@ def enrich(r, bd):
 def groups(rows, env, tool=None):
     g = {}
     for r in rows:
-        if r.get("env") != env or r.get("scenario") not in ("full", "incremental", "dump", "restore"):
+        if r.get("env") != env or r.get("scenario") not in ORDER:
             continue
         if tool and r.get("tool") != tool:
             continue
-        dp = None if r["scenario"] == "full" else r.get("dirty_pct")
+        dp = None if r["scenario"] in ("full", "frozen", "frozen-restore") else r.get("dirty_pct")
         key = (r["tool"], r.get("tracker"), r["mem_mib"], r["scenario"], dp)
         g.setdefault(key, []).append(r)
     return g
 
 
-ORDER = {"full": 0, "incremental": 1, "dump": 2, "restore": 3}
+ORDER = {"full": 0, "incremental": 1, "dump": 2, "restore": 3, "frozen": 4, "frozen-restore": 5}
 
 
 def f(v, fmt="%.1f"):
@@ -236,8 +236,8 @@ def main():
         if env == "vm":
             p("VM: Debian's kernel under qemu TCG (absolute times mean little there; compare the tools)")
         else:
-            p("%s: sdump; medians of n runs; 'x ideal' = wall / (data / the bound above)" % title)
-        hdr = ("%-11s %-5s %-10s %5s %5s %2s %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s" %
+            p("%s: medians of n runs; 'x ideal' = wall / (data / the bound above)" % title)
+        hdr = ("%-14s %-5s %-10s %5s %5s %2s %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s" %
                ("scenario", "tool", "tracker", "MiB", "dirty%", "n", "stall_ms", "wall_ms", "cpu_ms", "peakMiB",
                 "pages", "imageMiB", "i/raw", "freeze", "collect", "copy", "write", "x ideal", "others"))
         p(hdr)
@@ -247,16 +247,17 @@ def main():
             rs = g[key]
             ok = [r for r in rs if not r.get("error")]
             if not ok:
-                p("%-11s %-5s %-10s %5d %5s %2d  FAILED: %s" % (sc, tool, tr, mib, f(dp, "%.1f"), len(rs),
+                p("%-14s %-5s %-10s %5d %5s %2d  FAILED: %s" % (sc, tool, tr, mib, f(dp, "%.1f"), len(rs),
                                                              rs[0]["error"][:90]))
                 continue
             peak = agg(ok, "peak_rss_kib")
             stall = agg(ok, "stall_ms")
-            if sc == "restore":
+            if sc in ("restore", "frozen-restore"):
                 stall = agg(ok, "downtime_ms")
-            p("%-11s %-5s %-10s %5d %5s %2d %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s%s" %
+            p("%-14s %-5s %-10s %5d %5s %2d %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s%s" %
               (sc, tool, tr, mib, f(dp, "%.1f"), len(ok),
-               f(stall, "%.1f") + ("d" if sc == "restore" else ("f" if sc == "dump" else " ")),
+               f(stall, "%.1f") + ("d" if sc in ("restore", "frozen-restore")
+                                   else ("f" if sc in ("dump", "frozen") else " ")),
                f(agg(ok, "wall_ms"), "%.1f"), f(agg(ok, "cpu_ms"), "%.0f"),
                f(peak / 1024 if peak else None, "%.0f"), f(agg(ok, "pages_written"), "%.0f"),
                f((agg(ok, "image_bytes") or 0) / MiB, "%.1f"), f(agg(ok, "image_ratio"), "%.3f"),
@@ -268,15 +269,18 @@ def main():
         p("  (the target is killed by a dump); 'd' on restore = downtime, dump freeze to restored process running;")
         p("  others = CPUs' worth of time everything else used meanwhile (the target's ticker ~0.1; more = a busy machine)")
 
-        if env == "vm":
+        # sdump against CRIU: in the VM every scenario; on the host (BENCH_CRIU)
+        # the frozen dump and its restore, which CRIU can do without soft-dirty
+        if g:
             sd = {(k[2], k[3], k[4]): v for k, v in g.items() if k[0] == "sdump"}
             cr = {(k[2], k[3], k[4]): v for k, v in g.items() if k[0] == "criu"}
             common = sorted(set(sd) & set(cr), key=lambda k: (k[0], -1 if k[2] is None else k[2], ORDER[k[1]]))
             if common:
                 p("")
-                p("sdump / CRIU in the VM (< 1: sdump is lower/faster/smaller)")
-                p("%-11s %5s %5s %10s %10s %10s %10s" % ("scenario", "MiB", "dirty", "stall", "wall", "image",
-                                                        "downtime"))
+                p("sdump / CRIU %s (< 1: sdump is lower/faster/smaller; cpu counts the tool's own)"
+                  % ("in the VM" if env == "vm" else "on the host"))
+                p("%-14s %5s %5s %10s %10s %10s %10s %10s" % ("scenario", "MiB", "dirty", "stall", "wall", "cpu",
+                                                             "image", "downtime"))
 
                 def ratio(a, c, k):
                     x, y = agg(a, k), agg(c, k)
@@ -286,10 +290,11 @@ def main():
                     a, c = sd[k], cr[k]
                     if not [r for r in a if not r.get("error")] or not [r for r in c if not r.get("error")]:
                         continue
-                    p("%-11s %5d %5s %10s %10s %10s %10s" %
-                      (k[1], k[0], f(k[2], "%.1f"), ratio(a, c, "stall_ms") if k[1] != "restore" else "-",
-                       ratio(a, c, "wall_ms"), ratio(a, c, "image_bytes"),
-                       ratio(a, c, "downtime_ms") if k[1] == "restore" else "-"))
+                    rst = k[1] in ("restore", "frozen-restore")
+                    p("%-14s %5d %5s %10s %10s %10s %10s %10s" %
+                      (k[1], k[0], f(k[2], "%.1f"), ratio(a, c, "stall_ms") if not rst else "-",
+                       ratio(a, c, "wall_ms"), ratio(a, c, "cpu_ms"), ratio(a, c, "image_bytes"),
+                       ratio(a, c, "downtime_ms") if rst else "-"))
     skipped = [r for r in rows if r.get("scenario") == "skipped"]
     for r in skipped:
         p("")

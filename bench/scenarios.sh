@@ -8,7 +8,7 @@
 #   scenarios.sh --tool sdump|criu --track TRACKER --sizes "MIB..." \
 #                --dirty "PERMILLE..." --work DIR --env host|vm \
 #                --target MEMTARGET --rusage RUSAGE [--fill heap|mix]
-#                [--sdump SDUMP] [--sdump-args "ARGS"] [--criu CRIU]
+#                [--sdump SDUMP] [--sdump-args "ARGS"] [--criu CRIU] [--frozen]
 #
 # For each size and dirty rate, one target (memtarget --ticker) and one chain:
 #   full         pre-dump                      (the first, full pass)
@@ -16,13 +16,18 @@
 #   dump         dump --parent incremental     (after dirtying again; kills the target)
 #   restore      restore -d --shell-job of the chain, then the restored
 #                process must answer a command
+# With --frozen instead, one target per size and no chain (what a tool
+# without page tracking can do, CRIU on a kernel without soft-dirty):
+#   frozen          dump with no parent: the target frozen while all its
+#                   memory is saved, then killed
+#   frozen-restore  restore -d --shell-job of that image; the process must answer
 # and one JSON object per scenario on stdout, prefixed "BENCHJSON " (the VM
 # console mixes other lines in). Progress goes to stderr. A step that fails
 # gives a row with "error" and ends that chain: no number is made up.
 set -u -o pipefail
 
 tool=sdump track=uffd-wp sizes=256 dirties=10 work='' envname=host
-target='' rusage='' sdump=sdump criu=criu fill=heap sdump_args=
+target='' rusage='' sdump=sdump criu=criu fill=heap sdump_args='' frozen=0
 # the pass counters, set by stats() through eval
 S_freeze_us='' S_seize_us='' S_collect_us='' S_copy_us='' S_write_us='' S_total_us=''
 S_pages_scanned='' S_pages_written='' S_pages_in_parent='' S_pages_zero='' S_bytes_written=''
@@ -40,6 +45,11 @@ while [ $# -gt 0 ]; do
 	--criu) criu=$2 ;;
 	--fill) fill=$2 ;;
 	--sdump-args) sdump_args=$2 ;;
+	--frozen)
+		frozen=1
+		shift
+		continue
+		;;
 	*)
 		echo "scenarios.sh: bad argument $1" >&2
 		exit 2
@@ -179,8 +189,9 @@ pass() {
 		[ -n "$parent" ] && set -- "$@" --parent "$parent"
 	else
 		mkdir -p "$dir"
-		set -- "$criu" "$kind" -t "$TPID" -D "$dir" --track-mem --display-stats \
-			-o "$kind.log"
+		set -- "$criu" "$kind" -t "$TPID" -D "$dir" --display-stats -o "$kind.log"
+		# memory tracking for a chain only: it needs soft-dirty
+		[ $frozen = 1 ] || set -- "$@" --track-mem
 		[ "$kind" = dump ] && set -- "$@" --shell-job
 		# --prev-images-dir is relative to -D
 		[ -n "$parent" ] && set -- "$@" --prev-images-dir "../${parent##*/}"
@@ -352,7 +363,70 @@ chain() {
 	rm -rf "$d" "$work/state"
 }
 
+# frozen_dump: a full dump with no parent, then its restore (--frozen).
+frozen_dump() {
+	local d=$work/img pid extra gap
+	rm -rf "$d"
+	mkdir -p "$d"
+	log "$MIB MiB frozen: starting the target"
+	start_target "$MIB" || { fail_row frozen 0 "target did not start: $(cat "$work/target.err")"; stop_target; return; }
+	tcmd stall || { fail_row frozen 0 "target does not answer"; stop_target; return; }
+	pass dump "$d/3" 2>/dev/null
+	if [ "$RC" != 0 ]; then
+		fail_row frozen 0 "dump exited $RC: $(errmsg "$d/3")"
+		stop_target
+		return
+	fi
+	pid=$TPID
+	if ! gone "$pid" 2>/dev/null; then
+		fail_row frozen 0 "the target still runs 30 s after the dump"
+		stop_target
+		return
+	fi
+	{ wait "$pid"; } 2>/dev/null
+	local m_dump="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL"
+	if stats "$d/3"; then
+		row frozen 0 "$S_freeze_us" "$([ "$tool" = sdump ] && echo freeze_us || echo criu_frozen_time)" \
+			"$(img_bytes "$d/3")" "$(img_kib "$d/3")"
+	else
+		fail_row frozen 0 "no statistics in the dump's image: $(cat "$d/3.show.err" 2>/dev/null)"
+	fi
+	for k in freeze_us seize_us collect_us copy_us write_us total_us pages_scanned \
+		pages_written pages_in_parent pages_zero bytes_written; do
+		eval "S_$k="
+	done
+	if [ "$tool" = sdump ]; then
+		measure "$d/restore" "$sdump" restore -D "$d/3" --shell-job -d
+	else
+		measure "$d/restore" "$criu" restore -D "$d/3" --shell-job -d --display-stats -o restore.log
+	fi
+	if [ "$RC" != 0 ]; then
+		fail_row frozen-restore 0 "restore exited $RC: $(tail -n 3 "$d/restore.stderr"; grep -h Error "$d"/3/restore.log 2>/dev/null | tail -n 2)"
+		IFS=, read -r WALL USER SYS RSS OTHER STEAL <<<"$m_dump"
+		stop_target
+		return
+	fi
+	if tcmd stall 60 && [ "${REPLY%% *}" = ok ]; then
+		gap=${REPLY#ok }
+		extra=",\"downtime_ms\":$(ms "$gap"),\"answers\":true"
+	else
+		extra=",\"downtime_ms\":null,\"answers\":false"
+	fi
+	row frozen-restore 0 "" "" "$(img_bytes "$d/3")" "$(img_kib "$d/3")" "$extra"
+	log "frozen dump, then restore ${WALL}us ($extra)"
+	kill -KILL "$pid" 2>/dev/null
+	gone "$pid" || log "restored pid $pid does not go away"
+	TPID=
+	stop_target
+	rm -rf "$d" "$work/state"
+}
+
 for MIB in $sizes; do
+	if [ $frozen = 1 ]; then
+		REP=$((REP + 1))
+		frozen_dump
+		continue
+	fi
 	for p in $dirties; do
 		REP=$((REP + 1))
 		chain "$p"
