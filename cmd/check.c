@@ -27,7 +27,7 @@ int cmd_check(int argc, char **argv)
 	bool json = false;
 	int opt, n, status = 0;
 
-	while ((opt = getopt_long(argc, argv, ":vqo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":v::qo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		if (opt == 'h') {

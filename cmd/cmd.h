@@ -30,6 +30,7 @@ extern struct cli_opts cli;
 enum { OPT_LOG_FILE = 0x1000, OPT_HELP, OPT_VERSION, OPT_PROGRESS };
 #define CLI_COMMON_LONGOPTS                                      \
 	{ "verbose", no_argument, NULL, 'v' },                   \
+	{ "verbosity", optional_argument, NULL, 'v' },           \
 	{ "quiet", no_argument, NULL, 'q' },                     \
 	{ "log-file", required_argument, NULL, OPT_LOG_FILE },   \
 	{ "help", no_argument, NULL, 'h' }
@@ -73,6 +74,13 @@ int cli_output_open(const char *path, char *tmp, size_t size);
  * Returns the exit status, 0 or 1.
  */
 int cli_output_finish(struct sdump_ctx *ctx, int fd, const char *path, const char *tmp, int r);
+
+/*
+ * @path taken relative to the directory @dir (as CRIU's --prev-images-dir
+ * is to -D): "../2" of "img/3" is "img/2", resolved by name (@dir need not
+ * exist yet); an absolute @path as it is. Allocated; NULL for an empty one.
+ */
+char *cli_path_relative_to(const char *dir, const char *path);
 
 /* Whole-string number parsing: decimal or 0x hex; with a K/M/G/T suffix (x1024) when @size. */
 int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t *ret);

@@ -22,8 +22,18 @@ bool cli_common_option(int opt, const char *arg)
 {
 	switch (opt) {
 	case 'v':
-		if (cli.verbosity < 2)
-			cli.verbosity++;
+		/* -v, -vv (getopt hands "v" as the value), or CRIU's -v0 .. -v4, --verbosity=N */
+		if (arg && arg[0] >= '0' && arg[0] <= '4' && !arg[1]) {
+			static const int level[] = { -1, -1, 0, 1, 2 };
+
+			cli.verbosity = level[arg[0] - '0'];
+			return true;
+		}
+		if (arg && strspn(arg, "v") != strlen(arg))
+			return false;
+		cli.verbosity += 1 + (arg ? (int)strlen(arg) : 0);
+		if (cli.verbosity > 2)
+			cli.verbosity = 2;
 		return true;
 	case 'q':
 		cli.verbosity = -1;
@@ -376,4 +386,54 @@ int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t
 		return -ERANGE;
 	*ret = v;
 	return 0;
+}
+
+char *cli_path_relative_to(const char *dir, const char *path)
+{
+	size_t dl = strlen(dir), pl = strlen(path);
+	char *out, *rest, *tok, *save = NULL;
+	size_t len;
+
+	if (!pl)
+		return NULL;
+	if (path[0] == '/')
+		return strdup(path);
+	out = malloc(dl + pl + 3);
+	rest = strdup(path);
+	if (!out || !rest) {
+		free(out);
+		free(rest);
+		return NULL;
+	}
+	memcpy(out, dir, dl + 1);
+	len = dl;
+	while (len > 1 && out[len - 1] == '/')
+		out[--len] = '\0';
+	for (tok = strtok_r(rest, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		char *slash = strrchr(out, '/');
+		const char *last = slash ? slash + 1 : out;
+
+		if (!strcmp(tok, "."))
+			continue;
+		/* ".." drops the last name, unless there is none to drop (or it is ".." itself) */
+		if (!strcmp(tok, "..") && len && strcmp(last, "..") && strcmp(last, ".") &&
+		    !(slash == out && !last[0])) {
+			if (slash == out)
+				len = 1;
+			else if (slash)
+				len = (size_t)(slash - out);
+			else
+				len = 0;
+			out[len] = '\0';
+			continue;
+		}
+		if (len && out[len - 1] != '/')
+			out[len++] = '/';
+		memcpy(out + len, tok, strlen(tok) + 1);
+		len += strlen(tok);
+	}
+	free(rest);
+	if (!len)
+		memcpy(out, ".", 2);
+	return out;
 }

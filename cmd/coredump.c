@@ -34,7 +34,7 @@ int cmd_coredump(int argc, char **argv)
 	struct sdump_ctx *ctx;
 	int opt, fd, r;
 
-	while ((opt = getopt_long(argc, argv, ":D:o:vqh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":D:o:v::qh", longopts, NULL)) != -1) {
 		/* -o is the output here, as in 'sdump extract'; the log file is --log-file */
 		if (opt != 'o' && cli_common_option(opt, optarg))
 			continue;

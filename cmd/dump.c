@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "sdump.h"
 #include "cmd.h"
@@ -19,13 +20,14 @@
 	"      --progress WHEN     a progress line on stderr: auto (when it is a\n" \
 	"                          terminal, the default), always or never\n" \
 	"      --json              the pass's statistics as one JSON object on stdout\n" \
+	"      --display-stats     the pass's statistics as text on stdout\n" \
 	"  -v, -q, -o FILE         more (-v: each phase and its time), fewer messages;\n" \
 	"                          messages to FILE\n" \
 	"\n" \
 	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n"
 
 static const char pre_dump_usage[] =
-	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [-v|-q] [-o <file>]\n"
+	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Save the memory of a running process into a new image directory. The\n"
 	"process is frozen only while its memory map is read, and runs on. With\n"
@@ -34,10 +36,11 @@ static const char pre_dump_usage[] =
 	"  -t, --tree PID          the process to dump\n"
 	"  -D, --images-dir DIR    the new image (created, or an empty directory)\n"
 	"      --parent DIR        the previous pass of this process\n"
+	"      --prev-images-dir DIR  the same, relative to -D (as CRIU's)\n"
 	PASS_OPTIONS_HELP;
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
@@ -68,6 +71,8 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "compress-level", required_argument, NULL, 'L' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "display-stats", no_argument, NULL, 'S' },
+		{ "prev-images-dir", required_argument, NULL, 'p' },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -76,11 +81,13 @@ static int cmd_pass(int argc, char **argv, bool final)
 	struct sdump_dump_opts o = { 0 };
 	struct sdump_stats st;
 	struct sdump_ctx *ctx;
-	bool json = false;
+	bool json = false, display = false;
+	const char *prev = NULL;
+	char *parent_buf = NULL;
 	uint64_t v;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, final ? ":t:D:j:Rvqo:h" : ":t:D:j:vqo:h", longopts,
+	while ((opt = getopt_long(argc, argv, final ? ":t:D:j:Rv::qo:h" : ":t:D:j:v::qo:h", longopts,
 				  NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
@@ -108,6 +115,12 @@ static int cmd_pass(int argc, char **argv, bool final)
 			break;
 		case 'J':
 			json = true;
+			break;
+		case 'S':
+			display = true;
+			break;
+		case 'p':
+			prev = optarg;
 			break;
 		case 'T':
 			if (sdump_track_parse(optarg, &o.track) < 0)
@@ -153,6 +166,14 @@ static int cmd_pass(int argc, char **argv, bool final)
 		return cli_usage_error(name, "no process given: -t <pid>");
 	if (!o.dir)
 		return cli_usage_error(name, "no image directory given: -D <dir>");
+	if (prev && o.parent)
+		return cli_usage_error(name, "--parent and --prev-images-dir name the same thing: give one");
+	if (prev) {
+		parent_buf = cli_path_relative_to(o.dir, prev);
+		if (!parent_buf)
+			return cli_usage_error(name, "bad --prev-images-dir '%s'", prev);
+		o.parent = parent_buf;
+	}
 	if (o.live && !o.leave_running)
 		return cli_usage_error(name, "--live needs -R (--leave-running): a live dump lets the process run on");
 	ctx = cli_ctx_new();
@@ -160,8 +181,11 @@ static int cmd_pass(int argc, char **argv, bool final)
 		return 1;
 	cli_progress_setup(ctx);
 	r = final ? sdump_dump(ctx, &o, &st) : sdump_pre_dump(ctx, &o, &st);
+	free(parent_buf);
 	if (r < 0)
 		return cli_fail(ctx, r);
+	if (display)
+		sdump_stats_write_text(&st, (uint32_t)sysconf(_SC_PAGESIZE), stdout);
 	if (json) {
 		printf("{\"pass\":\"%s\",\"pid\":%d,\"stats\":", name, (int)o.pid);
 		sdump_stats_write_json(&st, stdout);

@@ -41,7 +41,7 @@ int cmd_extract(int argc, char **argv)
 	struct sdump_ctx *ctx;
 	int opt, fd = STDOUT_FILENO, r;
 
-	while ((opt = getopt_long(argc, argv, ":D:a:l:o:vqh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":D:a:l:o:v::qh", longopts, NULL)) != -1) {
 		/* -o is the output here, as in 'sdump coredump'; the log file is --log-file */
 		if (opt != 'o' && cli_common_option(opt, optarg))
 			continue;

@@ -37,7 +37,7 @@ int cmd_restore(int argc, char **argv)
 	struct sdump_ctx *ctx;
 	int opt, r, status = 0;
 
-	while ((opt = getopt_long(argc, argv, ":D:dvqo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":D:dv::qo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {

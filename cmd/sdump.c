@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	}
 	opterr = 0; /* our own messages: one line, with a hint */
 	/* '+': stop at the subcommand, whose options are its own */
-	while ((opt = getopt_long(argc, argv, "+:vqo:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:v::qo:hV", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {

@@ -31,7 +31,7 @@ int cmd_show(int argc, char **argv)
 	struct sdump_ctx *ctx;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, ":D:vqo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":D:v::qo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {

@@ -33,7 +33,7 @@ int cmd_verify(int argc, char **argv)
 	struct sdump_ctx *ctx;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, ":D:vqo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":D:v::qo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {

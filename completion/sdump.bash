@@ -6,12 +6,12 @@
 
 # The options of each subcommand (the first word: the global ones).
 _sdump_options() {
-	local common="-v --verbose -q --quiet --log-file -h --help"
+	local common="-v --verbose --verbosity -q --quiet --log-file -h --help"
 	case $1 in
-	"") echo "-v --verbose -q --quiet -o --log-file -h --help -V --version" ;;
+	"") echo "-v --verbose --verbosity -q --quiet -o --log-file -h --help -V --version" ;;
 	check) echo "--json $common -o" ;;
-	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --ghost-limit --progress --json $common -o" ;;
-	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --ghost-limit --progress --json $common -o" ;;
+	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
+	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	verify) echo "-D --images-dir --json $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
@@ -50,7 +50,7 @@ _sdump() {
 	done
 
 	case $prev in
-	-D | --images-dir | --parent)
+	-D | --images-dir | --parent | --prev-images-dir)
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return 0 ;;

@@ -166,6 +166,11 @@ struct sdump_stats {
  * names above (what sdump pre-dump --json and show --json print).
  */
 SDUMP_API void sdump_stats_write_json(const struct sdump_stats *stats, FILE *out);
+/*
+ * The same for a person: the lines "frozen", "live" (a live dump),
+ * "pages" and "on disk" of sdump show, for pages of @page_size bytes.
+ */
+SDUMP_API void sdump_stats_write_text(const struct sdump_stats *stats, uint32_t page_size, FILE *out);
 
 /*
  * A pre-dump pass of opts->pid into opts->dir: seize every thread, collect

@@ -353,34 +353,19 @@ SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, F
 	}
 }
 
-SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FILE *out)
+SDUMP_API void sdump_stats_write_text(const struct sdump_stats *s, uint32_t page_size, FILE *out)
 {
-	const struct sdump_stats *s = &in->stats;
-	char when[32], size[32], scanned[32], written[32], total[32], freeze[32], seize[32];
-	char collect[32], copy[32], write[32], v1[VIS_MAX], v2[VIS_MAX];
+	char size[32], scanned[32], written[32], freeze[32], seize[32], collect[32], copy[32];
+	char write[32];
 
-	fmt_date(when, sizeof(when), in->time_start_ns);
 	sd_fmt_size(size, sizeof(size), s->bytes_written);
-	sd_fmt_size(scanned, sizeof(scanned), s->pages_scanned * in->page_size);
-	sd_fmt_size(written, sizeof(written), s->pages_written * in->page_size);
-	sd_fmt_duration(total, sizeof(total), s->total_us);
+	sd_fmt_size(scanned, sizeof(scanned), s->pages_scanned * page_size);
+	sd_fmt_size(written, sizeof(written), s->pages_written * page_size);
 	sd_fmt_duration(freeze, sizeof(freeze), s->freeze_us);
 	sd_fmt_duration(seize, sizeof(seize), s->seize_us);
 	sd_fmt_duration(collect, sizeof(collect), s->collect_us);
 	sd_fmt_duration(copy, sizeof(copy), s->copy_us);
 	sd_fmt_duration(write, sizeof(write), s->write_us);
-	fprintf(out, "image     %s\n", sd_vis(v1, sizeof(v1), in->dir));
-	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
-	fprintf(out, "pass      %s\n", in->pass_id);
-	if (in->parent_pass_id)
-		fprintf(out, "parent    %s (pass %s)\n",
-			sd_vis(v1, sizeof(v1), in->parent_path ? in->parent_path : "?"), in->parent_pass_id);
-	else
-		fprintf(out, "parent    none\n");
-	fprintf(out, "process   %d (%s)\n", (int)in->pid, sd_vis(v1, sizeof(v1), in->comm));
-	fprintf(out, "tracker   %s\n", sd_vis(v1, sizeof(v1), in->tracker));
-	fprintf(out, "kernel    %s\n", sd_vis(v1, sizeof(v1), in->kernel));
-	fprintf(out, "taken     %s UTC, %s\n", when, total);
 	fprintf(out, "frozen    %s (seize %s, collect %s)\n", freeze, seize, collect);
 	if (s->live) {
 		char refreeze[32];
@@ -397,6 +382,27 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	       " in parent, %" PRIu64 " lost\n",
 	       scanned, s->pages_written, written, s->pages_zero, s->pages_in_parent, s->pages_lost);
 	fprintf(out, "on disk   %s (copy %s, compress and write %s)\n", size, copy, write);
+}
+
+SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FILE *out)
+{
+	char when[32], total[32], v1[VIS_MAX], v2[VIS_MAX];
+
+	fmt_date(when, sizeof(when), in->time_start_ns);
+	sd_fmt_duration(total, sizeof(total), in->stats.total_us);
+	fprintf(out, "image     %s\n", sd_vis(v1, sizeof(v1), in->dir));
+	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
+	fprintf(out, "pass      %s\n", in->pass_id);
+	if (in->parent_pass_id)
+		fprintf(out, "parent    %s (pass %s)\n",
+			sd_vis(v1, sizeof(v1), in->parent_path ? in->parent_path : "?"), in->parent_pass_id);
+	else
+		fprintf(out, "parent    none\n");
+	fprintf(out, "process   %d (%s)\n", (int)in->pid, sd_vis(v1, sizeof(v1), in->comm));
+	fprintf(out, "tracker   %s\n", sd_vis(v1, sizeof(v1), in->tracker));
+	fprintf(out, "kernel    %s\n", sd_vis(v1, sizeof(v1), in->kernel));
+	fprintf(out, "taken     %s UTC, %s\n", when, total);
+	sdump_stats_write_text(&in->stats, in->page_size, out);
 	fprintf(out, "chain     %zu pass%s, newest first\n", in->chain_len, in->chain_len == 1 ? "" : "es");
 	for (size_t i = 0; i < in->chain_len; i++) {
 		const struct sdump_pass_summary *c = &in->chain[i];
