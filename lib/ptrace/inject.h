@@ -52,6 +52,16 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 		long *ret_val);
 
 /*
+ * Let every injected call of @inj through the seccomp filters (or strict
+ * mode) of the threads of @s: PTRACE_O_SUSPEND_SECCOMP, set on each thread
+ * now and kept by every injection; the kernel drops it at detach. Needs
+ * CAP_SYS_ADMIN and a caller under no seccomp itself: -EPERM then, with a
+ * message naming @pid's thread @tid and what it needs.
+ */
+int sd_inject_suspend_seccomp(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+			   pid_t tid);
+
+/*
  * The soft RLIMIT_NOFILE of @pid, at most 2^20 (1024 when /proc/PID/limits
  * cannot be read). INJECT_FD_MOVE_HIGH puts an fd among the 16 numbers
  * below it, out of the way of the fds the program uses.
