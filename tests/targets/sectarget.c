@@ -32,6 +32,10 @@
  *            securebits, no_new_privs, uid, and getppid()'s errno in each
  *            thread), else "bad WHAT"
  *   exit  -> exits 0
+ *
+ * Options:
+ *   --thread-clock  one more timer (6) on CLOCK_THREAD_CPUTIME_ID, whose
+ *                   thread /proc does not say: a dump must refuse it
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -216,7 +220,7 @@ static void check_timer(int id, double lo, double hi, time_t interval_s, long in
 			       (long)its.it_interval.tv_sec, its.it_interval.tv_nsec);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_sigaction = on_tick, .sa_flags = SA_SIGINFO | SA_RESTART };
 	clockid_t wclock;
@@ -256,6 +260,8 @@ int main(void)
 		errno = EINVAL;
 		die("timer ids are not 0-5");
 	}
+	if (argc > 1 && !strcmp(argv[1], "--thread-clock"))
+		(void)make_timer(CLOCK_THREAD_CPUTIME_ID, SIGEV_NONE, 0, 0, 0);
 	if (syscall(SYS_timer_delete, 2) < 0)
 		die("timer_delete");
 	arm(0, 0, 20000000, 0, 20000000);
