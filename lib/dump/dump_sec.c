@@ -237,10 +237,20 @@ static int timer_cmp(const void *a, const void *b)
 int sd_sec_collect_timers(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 		       struct process_state *ps)
 {
+	const long rargs[6] = { PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_GET, 0, 0, 0, 0 };
 	_cleanup_free_ char *buf = NULL;
 	char path[PROC_PATH_MAX];
+	long on;
 	int r;
 
+	/* a checkpoint tool's own switch (Linux 6.16): on, its next timer_create() would take an id */
+	r = sd_inject_call(ctx, inj, s, NULL, SYS_prctl, rargs, 0, &on);
+	if (r < 0)
+		return r;
+	if (on == 1)
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: it has PR_TIMER_CREATE_RESTORE_IDS on (its timer_create() takes the ids it is given); turn it off first",
+			       s->pid);
 	r = sd_read_file(AT_FDCWD, sd_proc_path(path, s->pid, "timers"), &buf, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
