@@ -63,3 +63,83 @@ echo "restored: timers with their ids, times and signals, capabilities, no_new_p
 echo exit >&7
 wait_gone "$pid"
 exec 7>&- 8<&-
+
+# --- python3: a timer, a filter, no_new_privs and the bounding set through ctypes ---
+cat >"$WORK/sec.py" <<'PYEOF'
+import ctypes, errno, os, signal, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_timer_create, SYS_timer_settime, SYS_timer_gettime, SYS_getppid, SYS_seccomp = 222, 223, 224, 110, 317
+fired = 0
+def on_usr1(sig, frame):
+    global fired
+    fired += 1
+signal.signal(signal.SIGUSR1, on_usr1)
+if libc.prctl(24, 22, 0, 0, 0) or libc.prctl(38, 1, 0, 0, 0):  # PR_CAPBSET_DROP CAP_SYS_BOOT, PR_SET_NO_NEW_PRIVS
+    sys.exit("prctl: %s" % os.strerror(ctypes.get_errno()))
+class SigEvent(ctypes.Structure):
+    _fields_ = [("value", ctypes.c_uint64), ("signo", ctypes.c_int), ("notify", ctypes.c_int),
+                ("pad", ctypes.c_int * 12)]
+ids = []
+for clock, sev, its in ((1, SigEvent(0x77, signal.SIGUSR1, 0), (0, 20000000, 0, 20000000)),
+                        (0, SigEvent(0, 0, 1), (0, 0, 7200, 0))):
+    tid = ctypes.c_int(-1)
+    if libc.syscall(SYS_timer_create, clock, ctypes.byref(sev), ctypes.byref(tid)) or \
+       libc.syscall(SYS_timer_settime, tid, 0, (ctypes.c_long * 4)(*its), None):
+        sys.exit("timer: %s" % os.strerror(ctypes.get_errno()))
+    ids.append(tid.value)
+# getppid() fails with EPERM
+insns = b"".join(struct.pack("<HBBI", *i) for i in
+                 ((0x20, 0, 0, 0), (0x15, 0, 1, SYS_getppid), (0x06, 0, 0, 0x50000 | errno.EPERM),
+                  (0x06, 0, 0, 0x7fff0000)))
+buf = ctypes.create_string_buffer(insns, len(insns))
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+if libc.syscall(SYS_seccomp, 1, 0, ctypes.byref(Prog(4, ctypes.addressof(buf)))):
+    sys.exit("seccomp: %s" % os.strerror(ctypes.get_errno()))
+print("ready", os.getpid(), flush=True)
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "fired":
+        print("ok", fired, flush=True)
+    elif cmd == "check":
+        bad = []
+        r = libc.syscall(SYS_getppid)
+        if r != -1 or ctypes.get_errno() != errno.EPERM:
+            bad.append("getppid=%d" % r)
+        if libc.prctl(39, 0, 0, 0, 0) != 1:
+            bad.append("nnp")
+        if libc.prctl(23, 22, 0, 0, 0) != 0 or libc.prctl(23, 21, 0, 0, 0) != 1:
+            bad.append("bounding")
+        for tid, lo, hi, iv in ((ids[0], 0, 0.021, 20000000), (ids[1], 3600, 7200, 0)):
+            g = (ctypes.c_long * 4)()
+            if libc.syscall(SYS_timer_gettime, tid, g) or not lo <= g[2] + g[3] / 1e9 <= hi or g[1] != iv:
+                bad.append("timer%d" % tid)
+        print("bad " + " ".join(bad) if bad else "ok", flush=True)
+    elif cmd == "exit":
+        sys.exit(0)
+PYEOF
+rm -f "$WORK/target.in" "$WORK/target.out"
+mkfifo "$WORK/target.in" "$WORK/target.out"
+python3 "$WORK/sec.py" <"$WORK/target.in" >"$WORK/target.out" 2>"$WORK/py.err" &
+TARGET_PIDS+=($!)
+exec 7>"$WORK/target.in" 8<"$WORK/target.out"
+read -r -t 60 word pid <&8 || fail "python3 did not start: $(cat "$WORK/py.err")"
+[ "$word" = ready ] || fail "python3: unexpected '$word'"
+counter_grows fired 50 0.1 || fail "python3's timer does not fire"
+tcmd check
+[ "$REPLY" = ok ] || fail "python3 before the dump: $REPLY"
+state_record "$pid" "$WORK/py.state"
+"$SDUMP" dump -t "$pid" -D "$WORK/py" 2>"$WORK/dump.err" || fail "dump of python3: $(cat "$WORK/dump.err")"
+wait_gone "$pid"
+wait_pid_free "$pid" 10
+"$SDUMP" restore -D "$WORK/py" -d 2>"$WORK/restore.err" || fail "restore of python3: $(cat "$WORK/restore.err")"
+wait_restored "$pid" 1 python3
+tcmd check
+[ "$REPLY" = ok ] || fail "python3 after the restore: $REPLY"
+counter_grows fired 50 0.1 || fail "python3's timer does not fire after the restore"
+# fixed by the fidelity work: VmFlags (ac gained and lost)
+state_check "$pid" "$WORK/py.state" 'vmas[*].flags.ac'
+echo "python3: restored with its timers, seccomp filter, no_new_privs and bounding set"
+echo exit >&7
+wait_gone "$pid"
+exec 7>&- 8<&-
