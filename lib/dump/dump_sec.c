@@ -83,15 +83,22 @@ static int thread_seccomp_mode(struct sdump_ctx *ctx, pid_t pid, pid_t tid, int 
 	return 0;
 }
 
-int sd_sec_prepare(struct sdump_ctx *ctx, struct seized *s, struct injector *inj)
+int sd_sec_prepare(struct sdump_ctx *ctx, struct seized *s, struct injector *inj, bool required)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		int mode = 0, r = thread_seccomp_mode(ctx, s->pid, s->t[i].tid, &mode);
 
 		if (r < 0)
 			return r;
-		if (mode)
-			return sd_inject_suspend_seccomp(ctx, inj, s, s->t[i].tid);
+		if (!mode)
+			continue;
+		r = sd_inject_suspend_seccomp(ctx, inj, s, s->t[i].tid, !required);
+		if (r < 0 && !required) {
+			pr_warn(ctx, "pid %d: thread %d is under seccomp, and sdump's own calls cannot pass by its filters (that needs CAP_SYS_ADMIN): they may fail",
+				s->pid, (int)s->t[i].tid);
+			return 0;
+		}
+		return r;
 	}
 	return 0;
 }

@@ -323,9 +323,7 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
 		return -ENOMEM;
 	/* the scratch mapping is in the target until the unmap: nothing may end us in between */
 	sd_inject_block_signals(&oldmask);
-	r = sd_sec_prepare(ctx, s, inj);
-	if (r == 0)
-		r = sd_inject_scratch_map(ctx, inj, s, SCRATCH_LEN);
+	r = sd_inject_scratch_map(ctx, inj, s, SCRATCH_LEN);
 	if (r == 0)
 		r = collect_process(ctx, s, inj, vmas, &ps);
 	if (r == 0)

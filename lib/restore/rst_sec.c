@@ -246,7 +246,7 @@ static int restore_seccomp(struct rst *r)
 		any |= ps->threads[i].sec.valid && ps->threads[i].sec.seccomp_mode;
 	if (!any)
 		return 0;
-	e = sd_inject_suspend_seccomp(r->ctx, &r->inj, &r->seized, r->pid);
+	e = sd_inject_suspend_seccomp(r->ctx, &r->inj, &r->seized, r->pid, false);
 	if (e < 0)
 		return e;
 	for (size_t i = 0; i < ps->nthreads; i++)

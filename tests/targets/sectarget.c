@@ -11,7 +11,9 @@
  *     NET_BIND_SERVICE, securebits KEEP_CAPS | NO_CAP_AMBIENT_RAISE;
  *     no_new_privs;
  *   - seccomp filter 1, every thread (installed before the worker thread
- *     exists): getppid() fails with EPERM; the worker thread adds filter 2
+ *     exists): getppid() fails with EPERM, and so does getitimer(), which
+ *     the target never calls but a dump injects (its own calls must pass
+ *     by the filters); the worker thread adds filter 2
  *     (SECCOMP_FILTER_FLAG_LOG): getppid() fails with EACCES there, and
  *     drops CAP_KILL from its own effective set;
  *   - POSIX timers (raw timer_create, ids 0-5, 2 deleted: a gap):
@@ -48,6 +50,7 @@
 #include <linux/securebits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +58,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,15 +124,16 @@ static void capget_self(uint64_t *eff, uint64_t *prm, uint64_t *inh)
 	*inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
 }
 
-static void deny_getppid(int err, unsigned int flags)
+static void deny_getppid(int err, unsigned int flags, bool getitimer)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, getitimer ? SYS_getitimer : SYS_getppid, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned int)err),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog p = { 4, f };
+	struct sock_fprog p = { 5, f };
 
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &p) < 0)
 		die("seccomp");
@@ -160,7 +165,11 @@ static void check_thread(const char *who, uint64_t eff, int getppid_errno, char 
 	errno = 0;
 	r = syscall(SYS_getppid);
 	if (r != -1 || errno != getppid_errno)
-		(void)snprintf(bad + n, size - n, " %s:getppid=%ld/%d", who, r, errno);
+		n += (size_t)snprintf(bad + n, size - n, " %s:getppid=%ld/%d", who, r, errno);
+	errno = 0;
+	r = syscall(SYS_getitimer, ITIMER_REAL, &(struct itimerval){ 0 });
+	if (r != -1 || errno != EPERM)
+		(void)snprintf(bad + n, size - n, " %s:getitimer=%ld/%d", who, r, errno);
 }
 
 static void *worker(void *arg)
@@ -169,7 +178,7 @@ static void *worker(void *arg)
 	worker_tid = gettid();
 	if (capset_self(WORKER_EFF, PRM, INH) < 0)
 		die("capset (worker)");
-	deny_getppid(EACCES, SECCOMP_FILTER_FLAG_LOG);
+	deny_getppid(EACCES, SECCOMP_FILTER_FLAG_LOG, false);
 	pthread_mutex_lock(&mu);
 	worker_done = 1;
 	pthread_cond_broadcast(&cv);
@@ -241,7 +250,7 @@ int main(int argc, char **argv)
 		die("capabilities");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die("PR_SET_NO_NEW_PRIVS");
-	deny_getppid(EPERM, 0);
+	deny_getppid(EPERM, 0, true);
 	if (pthread_create(&th, NULL, worker, NULL))
 		die("pthread_create");
 	pthread_mutex_lock(&mu);
