@@ -42,9 +42,45 @@ counter_grows fired 50 0.1 || fail "timer 0 does not fire"
 tcmd check
 [ "$REPLY" = ok ] || fail "the target before the dump: $REPLY"
 state_record "$pid" "$WORK/before.state"
+tids=$(tids_of "$pid")
 "$SDUMP" dump -t "$pid" -D "$WORK/img" 2>"$WORK/dump.err" || fail "dump: $(cat "$WORK/dump.err")"
 wait_gone "$pid"
 wait_pid_free "$pid" 10
+
+# the dump half: show --json holds what the target set
+"$SDUMP" show -D "$WORK/img" --json >"$WORK/show.json" || fail "show --json"
+python3 - "$WORK/show.json" $tids <<'PYEOF' || fail "show --json does not hold the target's timers and security state"
+import json, sys
+s = json.load(open(sys.argv[1]))
+main, worker = (int(x) for x in sys.argv[2:4])
+err = []
+def want(what, got, exp):
+    if got != exp:
+        err.append("%s: image %r, expected %r" % (what, got, exp))
+t = {x["id"]: x for x in s["process"]["posix_timers"]}
+want("timer ids", sorted(t), [0, 1, 3, 4, 5])
+want("timer clocks", [t[i]["clock"] for i in (0, 1, 3, 4)], [1, 7, 0, -6])
+want("timer 5 clock", t[5]["clock"], (~worker << 3) | 6)
+want("timer notify", [t[i]["notify"] for i in (0, 1, 3, 4, 5)], [0, 4, 1, 1, 1])
+want("timer targets", [t[i]["target"] for i in (0, 1, 3)], [main, worker, main])
+want("timer 0 signal", (t[0]["signo"], t[0]["value"], t[0]["interval_ns"]), (34, 0x5eed, 20000000))
+want("timer 1 left", 1800e9 < t[1]["value_ns"] <= 3600e9, True)
+want("timer 3 disarmed", (t[3]["value_ns"], t[3]["interval_ns"]), (0, 0))
+want("timer 4 interval", t[4]["interval_ns"], 5000000000)
+th = {x["tid"]: x["sec"] for x in s["threads"]}
+C = lambda *c: sum(1 << x for x in c)
+for tid, eff, flags in ((main, C(10, 5), [0]), (worker, C(10), [0, 2])):
+    x = th[tid]
+    want("%d caps" % tid, (x["cap_eff"], x["cap_prm"], x["cap_inh"], x["cap_amb"]),
+         (eff, C(10, 13, 5), C(10, 13), C(10)))
+    want("%d bounding" % tid, x["cap_bnd"] & C(22, 27), 0)
+    want("%d securebits" % tid, x["securebits"], 0x10 | 0x40)
+    want("%d nnp, seccomp" % tid, (x["no_new_privs"], x["seccomp_mode"]), (True, 2))
+    want("%d filters" % tid, [f["flags"] for f in x["seccomp_filters"]], flags)
+for e in err:
+    print("  " + e, file=sys.stderr)
+sys.exit(1 if err else 0)
+PYEOF
 
 # an sdump under seccomp (nouffd's filter) cannot let its calls pass by the filters
 expect_error "it has seccomp filters, and sdump restore can only install them" \
