@@ -1,22 +1,23 @@
 #!/bin/bash
-# sdump restore of POSIX timers, capabilities, no_new_privs and seccomp
-# filters. sectarget (tests/targets/sectarget.c) runs as uid 65534 with
-# capabilities kept, dropped from the bounding set and one ambient, its own
-# securebits, no_new_privs, a seccomp filter shared by its two threads and
-# one more in its worker (getppid fails with EPERM, with EACCES there), and
-# five timers with ids 0-5 but 2 (monotonic, every 100 ms into a handler
-# (not faster: a signal pending at the moment the state checker looks
-# would show);
-# boottime to the worker thread in an hour; realtime disarmed; the
-# process's and the worker's CPU-time clocks). After dump and restore the
-# target finds from inside every id, time left, interval, signal value,
-# capability set and filter as before, its periodic timer goes on firing,
-# and the state checker sees the same /proc/PID/timers and status of every
-# thread. Refused, with one line and the target left running or nothing
-# left behind: a timer on CLOCK_THREAD_CPUTIME_ID of a threaded process (at
-# the dump), a restore by an sdump under seccomp itself (it could not
-# install the filters). Then the same for python3, which sets its timer,
-# filter, no_new_privs and bounding set through ctypes.
+# sdump restore of POSIX timers, capabilities, no_new_privs and seccomp.
+# sectarget (tests/targets/sectarget.c) runs as uid 65534 with capabilities
+# kept, dropped from the bounding set and one ambient, its own securebits,
+# no_new_privs, a seccomp filter shared by its two threads (getppid fails
+# with EPERM, and getitimer, which only a dump calls: sdump's own calls
+# must pass by it) and one more in its worker (getppid: EACCES), and five
+# timers with ids 0-5 but 2 (monotonic, every 100 ms into a handler: not
+# faster, a signal pending as the state checker looks would show; boottime
+# to the worker thread in an hour; realtime, disarmed; the process's and
+# the worker's CPU-time clocks). show --json holds all of it; after the
+# restore the target finds from inside every id, time left, interval,
+# signal value, capability set and filter as before, its timer goes on
+# firing, and the state checker sees the same timers and status of every
+# thread. Refused with one line, the target left running or nothing left
+# behind: a CLOCK_THREAD_CPUTIME_ID timer of a threaded process (dump), a
+# restore by an sdump lacking a capability the threads had, or under
+# seccomp itself. A thread in strict mode comes back in it (a getppid()
+# then kills it); python3 comes back with the timer, filter, no_new_privs
+# and bounding set it set through ctypes.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 [ "$(id -u)" = 0 ] || skip "needs root (the target drops root's capabilities)"
