@@ -103,7 +103,7 @@ static int lowest_cap(uint64_t mask)
 int sd_rst_check_sec(struct rst *r)
 {
 	struct our_sec o;
-	bool seccomp = false, nnp = false;
+	bool seccomp = false;
 	int e = read_ours(r->ctx, &o);
 
 	if (e < 0)
@@ -115,7 +115,6 @@ int sd_rst_check_sec(struct rst *r)
 		if (!s->valid)
 			continue;
 		seccomp |= s->seccomp_mode != 0;
-		nnp |= s->no_new_privs;
 		/* what the thread had, we must have, to give it */
 		missing = (s->cap_bnd & ~o.bnd) | ((s->cap_prm | s->cap_inh | s->cap_amb) & ~o.prm);
 		if (missing)
@@ -131,7 +130,6 @@ int sd_rst_check_sec(struct rst *r)
 	if (o.seccomp || o.nnp)
 		pr_warn(r->ctx, "pid %d: sdump restore runs under %s, which the restored process keeps beneath its own",
 			r->pid, o.seccomp ? "seccomp" : "no_new_privs");
-	(void)nnp;
 	return 0;
 }
 
