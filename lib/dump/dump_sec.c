@@ -112,7 +112,8 @@ static bool filter_notifies(const struct sec_filter *f)
 		uint32_t k;
 
 		memcpy(&k, ins + 4, sizeof(k));
-		if (code == (0x06 | 0x00) && (k & 0xfff00000u) == SECCOMP_RET_USER_NOTIF)
+		/* BPF_RET | BPF_K */
+		if (code == 0x06 && (k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF)
 			return true;
 	}
 	return false;
@@ -267,7 +268,8 @@ int sd_sec_collect_timers(struct sdump_ctx *ctx, struct seized *s, struct inject
 			       s->pid, PTIMERS_MAX);
 	if (r < 0)
 		return sd_errx(ctx, r, "cannot parse '%s'", path);
-	qsort(ps->timers, ps->ntimers, sizeof(*ps->timers), timer_cmp);
+	if (ps->ntimers > 1)
+		qsort(ps->timers, ps->ntimers, sizeof(*ps->timers), timer_cmp);
 	for (size_t i = 0; i < ps->ntimers; i++) {
 		struct posix_timer *t = &ps->timers[i];
 		const long gargs[6] = { t->id, (long)(inj->scratch + SCR_SEC), 0, 0, 0, 0 };
