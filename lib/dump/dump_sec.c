@@ -66,7 +66,7 @@ static int status_int(const char *status, const char *key, int *ret)
 }
 
 /*
- * Whether the thread @tid of the status text is under seccomp: the dump's
+ * Whether thread @tid is under seccomp (its mode, 0 for none): the dump's
  * own injected calls must then pass by its filters.
  */
 static int thread_seccomp_mode(struct sdump_ctx *ctx, pid_t pid, pid_t tid, int *ret_mode)
@@ -75,7 +75,10 @@ static int thread_seccomp_mode(struct sdump_ctx *ctx, pid_t pid, pid_t tid, int 
 	char path[PROC_PATH_MAX];
 	int r;
 
+	*ret_mode = 0;
 	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/status", (int)tid), &status, NULL);
+	if (r == -ENOENT)
+		return 0; /* gone since the freeze could not be: a zombie thread */
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	if (status_int(status, "Seccomp", ret_mode) < 0)
