@@ -19,7 +19,7 @@
  *     else, map the vdso where it was (ARCH_MAP_VDSO_64);
  *  3. map every VMA (files from their files), fill memory from the chain,
  *     set final protections, PR_SET_MM_MAP (brk, args, auxv, exe);
- *  4. fds, signal handlers, timers, limits, umask, session, cwd and root
+ *  4. fds, signal handlers, interval timers, limits, umask, session, cwd and root
  *     (a removed one made, entered and removed again), then the process's
  *     attributes (oom_score_adj, subreaper, membarrier, ...: rst_attrs.c);
  *  5. each other thread: clone3(set_tid = TID) from the leader;
@@ -34,8 +34,10 @@
  *     change of user), the fds' owners, then per thread capabilities
  *     (inheritable, bounding, ambient, securebits), no_new_privs and
  *     seccomp, from which on our own calls pass by the filters
- *     (PTRACE_O_SUSPEND_SECCOMP) and the last capset() narrows the
- *     effective and permitted sets (rst_sec.c); after them what they would
+ *     (PTRACE_O_SUSPEND_SECCOMP), and only then the last capset() narrows
+ *     the effective and permitted sets (a filter installed without
+ *     no_new_privs needs CAP_SYS_ADMIN, which the thread keeps until
+ *     then: rst_sec.c); after them what they would
  *     undo or what needs every thread there (parent-death signals, futex
  *     hash, memory-deny-write-execute), and the timers are armed;
  *  7. the leader unmaps the trampoline as its last system call; at its exit
