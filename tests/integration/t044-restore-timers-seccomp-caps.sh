@@ -13,7 +13,8 @@
 # signal value, capability set and filter as before, its timer goes on
 # firing, and the state checker sees the same timers and status of every
 # thread. Refused with one line, the target left running or nothing left
-# behind: a CLOCK_THREAD_CPUTIME_ID timer of a threaded process (dump), a
+# behind: a CLOCK_THREAD_CPUTIME_ID timer of a threaded process or a
+# SECCOMP_RET_USER_NOTIF filter (dump), a
 # restore by an sdump lacking a capability the threads had, or under
 # seccomp itself. A thread in strict mode comes back in it (a getppid()
 # then kills it); python3 comes back with the timer, filter, no_new_privs
@@ -51,6 +52,19 @@ tcmd check
 [ "$REPLY" = ok ] || fail "the target after a refused dump: $REPLY"
 stop_target
 echo "refused: a CLOCK_THREAD_CPUTIME_ID timer in a threaded process, the target running on"
+
+# --- refused: a filter that hands calls to a supervisor ---
+start_target_quiet sectarget --notify
+pid=$TPID
+expect_error "seccomp filter 1 of thread $pid hands system calls to a supervisor \(SECCOMP_RET_USER_NOTIF\)" \
+	"$SDUMP" dump -t "$pid" -D "$WORK/refused2"
+[ ! -e "$WORK/refused2/inventory.img" ] || fail "a refused dump left an image"
+assert_running "$pid"
+counter_grows fired 50 0.1 || fail "timer 0 does not fire after a refused dump"
+tcmd check
+[ "$REPLY" = ok ] || fail "the target after a refused dump: $REPLY"
+stop_target
+echo "refused: a SECCOMP_RET_USER_NOTIF filter, the target running on"
 
 # --- dump and restore ---
 start_target_quiet sectarget

@@ -38,6 +38,9 @@
  * Options:
  *   --thread-clock  one more timer (6) on CLOCK_THREAD_CPUTIME_ID, whose
  *                   thread /proc does not say: a dump must refuse it
+ *   --notify        one more filter in the main thread: acct() goes to a
+ *                   supervisor (SECCOMP_RET_USER_NOTIF; there is none, so
+ *                   it fails with ENOSYS): a dump must refuse it
  *   --strict        none of the above: one thread in seccomp strict mode,
  *                   which only reads and writes: "ping" -> "ok", "getppid"
  *                   -> killed by the kernel (SIGKILL), anything else ->
@@ -298,6 +301,18 @@ int main(int argc, char **argv)
 	    make_timer(wclock, SIGEV_NONE, 0, 0, 0) != 5) {
 		errno = EINVAL;
 		die("timer ids are not 0-5");
+	}
+	if (argc > 1 && !strcmp(argv[1], "--notify")) {
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_acct, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog p = { 4, f };
+
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p) < 0)
+			die("seccomp (notify)");
 	}
 	if (argc > 1 && !strcmp(argv[1], "--thread-clock"))
 		(void)make_timer(CLOCK_THREAD_CPUTIME_ID, SIGEV_NONE, 0, 0, 0);
