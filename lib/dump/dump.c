@@ -423,6 +423,9 @@ static int run_pass(struct pass *p)
 	r = open_proc(p, "pagemap", &p->pagemap_fd);
 	if (r == 0)
 		r = open_proc(p, "mem", &p->mem_fd);
+	/* under seccomp, every call injected from here on passes by the filters */
+	if (r == 0)
+		r = sd_sec_prepare(ctx, &p->seized, &p->tracker.inj, p->final);
 	/*
 	 * Final dump: refuse what cannot be dumped yet before anything of the
 	 * target changes (tracking included).

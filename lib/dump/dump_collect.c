@@ -110,6 +110,8 @@ static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 static int open_tracker(struct pass *p)
 {
 	struct tracker *t = &p->tracker;
+	/* what the pass set before (sd_sec_prepare: seccomp suspended) stays */
+	const long opts = t->inj.ptrace_opts;
 	const char *why = NULL;
 	int r;
 
@@ -119,7 +121,7 @@ static int open_tracker(struct pass *p)
 		.pid = p->opts->pid,
 		.pidfd = p->pidfd,
 		.seized = &p->seized,
-		.inj = { .pid = p->opts->pid, .mem_fd = -1 },
+		.inj = { .pid = p->opts->pid, .mem_fd = -1, .ptrace_opts = opts },
 		.fd = -1,
 		.target_fd = -1,
 	};

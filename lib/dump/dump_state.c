@@ -43,6 +43,7 @@ struct peeksiginfo_args_s {
 #define SCR_TIDADDR 128
 #define SCR_ITIMER 192
 #define SCR_RLIMIT 256
+/* 2048-3071: dump_sec.c's */
 /* 3072-4095: dump_attrs.c's */
 #define SCRATCH_LEN 4096
 
@@ -327,6 +328,8 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
 		r = collect_process(ctx, s, inj, vmas, &ps);
 	if (r == 0)
 		r = sd_attrs_collect_process(ctx, s, inj, &ps.attrs);
+	if (r == 0)
+		r = sd_sec_collect_timers(ctx, s, inj, &ps);
 	/* the leader first: restore creates the threads in this order */
 	for (size_t i = 0; r == 0 && i < s->n; i++) {
 		r = check_thread_creds(ctx, s->pid, s->t[i].tid, &ps);
@@ -335,6 +338,8 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
 		if (r == 0)
 			r = sd_attrs_collect_thread(ctx, s, &s->t[i], inj, ps.threads[i].sched_policy,
 						 &ps.threads[i].attrs);
+		if (r == 0)
+			r = sd_sec_collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i].sec);
 		ps.nthreads++;
 	}
 	e = sd_inject_scratch_unmap(ctx, inj, s);

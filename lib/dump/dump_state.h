@@ -50,4 +50,18 @@ int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inj
 			  struct attr_process *a);
 int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
 			 struct injector *inj, int sched_policy, struct attr_thread *a);
+
+/*
+ * POSIX timers and thread security state (dump_sec.c). sd_sec_prepare,
+ * right after the seize, before the first injected call: under seccomp,
+ * the injections must pass by the filters (@required: a final dump, which
+ * fails with one line where they cannot; a pre-dump warns). The timers and each thread's state are collected by
+ * sd_state_collect() inside its scratch mapping; what a restore could not
+ * create again is refused with one line.
+ */
+int sd_sec_prepare(struct sdump_ctx *ctx, struct seized *s, struct injector *inj, bool required);
+int sd_sec_collect_timers(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+		       struct process_state *ps);
+int sd_sec_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized_thread *st,
+		       struct injector *inj, struct sec_thread *sec);
 #endif /* SDUMP_DUMP_STATE_H */

@@ -9,6 +9,7 @@
 #define LOG_PREFIX "image: "
 #include "ctx.h"
 #include "attr_img.h"
+#include "sec_img.h"
 #include "core.pb-c.h"
 #include "files.pb-c.h"
 #include "image.h"
@@ -76,6 +77,8 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	SigInfo **sigp = calloc(t->npending ? t->npending : 1, sizeof(*sigp));
 	SigInfo stop = SIG_INFO__INIT;
 	AttrThread attrs;
+	ThreadSec sec;
+	struct secimg_buf secb = { 0 };
 	uint32_t spec[ATTR_NSPEC];
 	uint64_t sz = 0;
 	int r;
@@ -124,8 +127,17 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		sd_attrimg_thread_to_pb(&t->attrs, spec, &attrs);
 		c.attrs = &attrs;
 	}
-	r = sd_imgfile_write_one(ctx, dir, IMGF_CORE, t->tid, &c.base, &sz);
+	r = 0;
+	if (t->sec.valid) {
+		r = sd_secimg_thread_to_pb(&t->sec, &secb, &sec);
+		c.sec = &sec;
+	}
+	if (r == 0)
+		r = sd_imgfile_write_one(ctx, dir, IMGF_CORE, t->tid, &c.base, &sz);
+	else
+		r = sd_err(ctx, r, "cannot encode thread %d", t->tid);
 	*size += sz;
+	sd_secimg_buf_release(&secb);
 	free(sig);
 	free(sigp);
 	return r;
@@ -145,6 +157,7 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 	SigInfo *sh = calloc(ps->nshared ? ps->nshared : 1, sizeof(*sh));
 	SigInfo **shp = calloc(ps->nshared ? ps->nshared : 1, sizeof(*shp));
 	int32_t *tids = calloc(ps->nthreads ? ps->nthreads : 1, sizeof(*tids));
+	struct secimg_buf timb = { 0 };
 	uint64_t sz = 0;
 	int r;
 
@@ -235,9 +248,15 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 		sd_attrimg_process_to_pb(&ps->attrs, &attrs);
 		p.attrs = &attrs;
 	}
+	r = sd_secimg_timers_to_pb(ps->timers, ps->ntimers, &timb, &p);
+	if (r < 0) {
+		r = sd_err(ctx, r, "cannot encode %s", sd_imgfile_name(IMGF_PROCESS));
+		goto out;
+	}
 	r = sd_imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
 	*size += sz;
 out:
+	sd_secimg_buf_release(&timb);
 	free(sh);
 	free(shp);
 	free(tids);
@@ -416,6 +435,11 @@ static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, st
 	t->nice = c->nice;
 	if (c->attrs && sd_attrimg_thread_from_pb(c->attrs, &t->attrs) < 0)
 		r = bad(ctx, dir, name);
+	if (r == 0 && c->sec) {
+		r = sd_secimg_thread_from_pb(c->sec, &t->sec);
+		if (r == -EBADMSG)
+			r = bad(ctx, dir, name);
+	}
 out:
 	protobuf_c_message_free_unpacked(m, NULL);
 	return r;
@@ -509,6 +533,11 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 		r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
 		goto out;
 	}
+	r = sd_secimg_timers_from_pb(p, &ps->timers, &ps->ntimers);
+	if (r == -EBADMSG)
+		r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; i < p->n_tids && r == 0; i++) {
 		r = read_thread(ctx, dir, p->tids[i], &ps->threads[i]);
 		ps->nthreads++;

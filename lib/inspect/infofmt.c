@@ -98,6 +98,7 @@ static void threads_json(FILE *out, const struct process_state *ps)
 		}
 		fprintf(out, "],\"xsave_size\":%zu", t->xsave_len);
 		sd_attrs_thread_json(out, &t->attrs);
+		sd_sec_thread_json(out, &t->sec);
 		fputc('}', out);
 	}
 	fprintf(out, "]");
@@ -151,6 +152,7 @@ static void process_json(FILE *out, const struct process_state *ps)
 	fprintf(out, "],\"thp_disabled\":%s,\"dumpable\":%d", ps->thp_disabled ? "true" : "false",
 		ps->dumpable);
 	sd_attrs_process_json(out, &ps->attrs);
+	sd_sec_timers_json(out, ps->timers, ps->ntimers);
 	fputc('}', out);
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "pattr.h"
+#include "psec.h"
 
 /* A JSON string literal of @s (null for NULL); bytes outside printable ASCII as \u00XX. */
 void sd_json_str(FILE *f, const char *s);
@@ -19,5 +20,9 @@ const char *sd_vis(char *buf, size_t size, const char *s);
 /* ,"attrs":{...} of a thread or of the process (infofmt_attrs.c); null for an image without them. */
 void sd_attrs_thread_json(FILE *out, const struct attr_thread *a);
 void sd_attrs_process_json(FILE *out, const struct attr_process *a);
+
+/* ,"sec":{...} of a thread, null for an image without it; ,"posix_timers":[...] (infofmt_sec.c). */
+void sd_sec_thread_json(FILE *out, const struct sec_thread *s);
+void sd_sec_timers_json(FILE *out, const struct posix_timer *t, size_t n);
 
 #endif /* SDUMP_INFOFMT_H */

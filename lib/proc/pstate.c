@@ -34,7 +34,10 @@ void sd_process_state_release(struct process_state *ps)
 	for (size_t i = 0; i < ps->nthreads; i++) {
 		free(ps->threads[i].xsave);
 		free(ps->threads[i].pending);
+		sd_sec_thread_release(&ps->threads[i].sec);
 	}
+	zfree(&ps->timers);
+	ps->ntimers = 0;
 	zfree(&ps->threads);
 	zfree(&ps->shared);
 	zfree(&ps->mm.auxv);

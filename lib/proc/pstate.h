@@ -18,6 +18,7 @@
 
 #include "sdump.h"
 #include "pattr.h"
+#include "psec.h"
 
 #define SIGINFO_SIZE 128
 #define NSIG_MAX 64
@@ -44,6 +45,7 @@ struct thread_state {
 	char comm[16];
 	int sched_policy, sched_priority, nice;
 	struct attr_thread attrs;
+	struct sec_thread sec;		/* capabilities, no_new_privs, seccomp (psec.h) */
 };
 
 struct ksigaction {
@@ -99,6 +101,8 @@ struct process_state {
 	size_t ncwd_removed, nroot_removed;
 	struct removed_dir cwd_removed[REMOVED_DIRS_MAX], root_removed[REMOVED_DIRS_MAX];
 	struct attr_process attrs;
+	size_t ntimers;			/* POSIX timers, by id (psec.h) */
+	struct posix_timer *timers;
 };
 
 /*

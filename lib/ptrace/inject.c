@@ -263,6 +263,30 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	return 0;
 }
 
+int sd_inject_suspend_seccomp(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+			   pid_t tid, bool quiet)
+{
+	inj->ptrace_opts |= PTRACE_O_SUSPEND_SECCOMP;
+	for (size_t i = 0; i < s->n; i++) {
+		if (ptrace(PTRACE_SETOPTIONS, s->t[i].tid, NULL,
+			   (void *)(long)(PTRACE_O_TRACESYSGOOD | inj->ptrace_opts)) == 0)
+			continue;
+		int r = -errno;
+
+		inj->ptrace_opts &= ~(long)PTRACE_O_SUSPEND_SECCOMP;
+		/* put the options back as they were on those done */
+		for (size_t k = 0; k <= i; k++)
+			(void)ptrace(PTRACE_SETOPTIONS, s->t[k].tid, NULL,
+				     (void *)(long)(PTRACE_O_TRACESYSGOOD | inj->ptrace_opts));
+		if (quiet)
+			return r;
+		return sd_err(ctx, r,
+			      "cannot suspend the seccomp filters of pid %d for sdump's own system calls (thread %d is under seccomp); that needs CAP_SYS_ADMIN, and sdump under no seccomp itself",
+			      s->pid, (int)tid);
+	}
+	return 0;
+}
+
 long sd_inject_fd_limit(pid_t pid)
 {
 	_cleanup_free_ char *buf = NULL;

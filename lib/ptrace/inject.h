@@ -12,6 +12,7 @@
 #define SDUMP_INJECT_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -50,6 +51,16 @@ enum inject_flags {
 int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 		struct seized_thread *t, long nr, const long args[6], unsigned int flags,
 		long *ret_val);
+
+/*
+ * Let every injected call of @inj through the seccomp filters (or strict
+ * mode) of the threads of @s: PTRACE_O_SUSPEND_SECCOMP, set on each thread
+ * now and kept by every injection; the kernel drops it at detach. Needs
+ * CAP_SYS_ADMIN and a caller under no seccomp itself: -EPERM then, with a
+ * message naming @pid's thread @tid and what it needs (none with @quiet).
+ */
+int sd_inject_suspend_seccomp(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+			   pid_t tid, bool quiet);
 
 /*
  * The soft RLIMIT_NOFILE of @pid, at most 2^20 (1024 when /proc/PID/limits

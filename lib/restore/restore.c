@@ -19,7 +19,7 @@
  *     else, map the vdso where it was (ARCH_MAP_VDSO_64);
  *  3. map every VMA (files from their files), fill memory from the chain,
  *     set final protections, PR_SET_MM_MAP (brk, args, auxv, exe);
- *  4. fds, signal handlers, timers, limits, umask, session, cwd and root
+ *  4. fds, signal handlers, interval timers, limits, umask, session, cwd and root
  *     (a removed one made, entered and removed again), then the process's
  *     attributes (oom_score_adj, subreaper, membarrier, ...: rst_attrs.c);
  *  5. each other thread: clone3(set_tid = TID) from the leader;
@@ -27,10 +27,19 @@
  *     pending signals, FPU state, signal mask, scheduling, its attributes
  *     (affinity, personality, parent-death signal, ...), registers (with
  *     an interrupted system call set to start again, as the kernel would);
- *     then the credentials, in every thread, last (clone3 with set_tid
- *     needs the privileges a process of another user does not have), and
- *     after them what they would undo or what needs every thread there
- *     (parent-death signals, futex hash, memory-deny-write-execute);
+ *     then the POSIX timers (every thread they may signal exists; armed
+ *     at the very end), then the credentials, in every thread (clone3 with
+ *     set_tid needs the privileges a process of another user does not
+ *     have; SECBIT_NO_SETUID_FIXUP first keeps our capabilities across the
+ *     change of user), the fds' owners, then per thread capabilities
+ *     (inheritable, bounding, ambient, securebits), no_new_privs and
+ *     seccomp, from which on our own calls pass by the filters
+ *     (PTRACE_O_SUSPEND_SECCOMP), and only then the last capset() narrows
+ *     the effective and permitted sets (a filter installed without
+ *     no_new_privs needs CAP_SYS_ADMIN, which the thread keeps until
+ *     then: rst_sec.c); after them what they would
+ *     undo or what needs every thread there (parent-death signals, futex
+ *     hash, memory-deny-write-execute), and the timers are armed;
  *  7. the leader unmaps the trampoline as its last system call; at its exit
  *     stop it gets its registers; everyone is detached and runs.
  *
@@ -38,8 +47,8 @@
  * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
  * 3 rst_memory.c, 4 rst_files.c (the fds), rst_process.c and rst_fs.c, 5-6
  * rst_threads.c (then the signals queued for the whole process and the
- * credentials, rst_process.c), the attributes in 4 and 6 rst_attrs.c, 7
- * here (finish).
+ * credentials, rst_process.c), the attributes in 4 and 6 rst_attrs.c, the
+ * timers rst_timers.c, capabilities and seccomp rst_sec.c, 7 here (finish).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -245,6 +254,10 @@ static int run_restore(struct rst *r)
 	if (e == 0)
 		e = sd_rst_check_fs(r);
 	if (e == 0)
+		e = sd_rst_check_timers(r);
+	if (e == 0)
+		e = sd_rst_check_sec(r);
+	if (e == 0)
 		e = sd_rst_prepare_ghosts(r);
 	if (e < 0)
 		return e;
@@ -294,7 +307,12 @@ static int run_restore(struct rst *r)
 	}
 	if (e == 0)
 		e = sd_rst_restore_shared_signals(r);
-	/* last: the threads above are made, and their state set, while we are privileged */
+	/* every thread a timer may signal exists; an alarm clock needs CAP_WAKE_ALARM */
+	if (e == 0)
+		e = sd_rst_create_timers(r);
+	/* the threads above are made, and their state set, while we are privileged */
+	if (e == 0)
+		e = sd_rst_sec_before_creds(r);
 	if (e == 0)
 		e = sd_rst_restore_creds(r);
 	/*
@@ -304,8 +322,14 @@ static int run_restore(struct rst *r)
 	 */
 	if (e == 0)
 		e = sd_rst_restore_fd_owners(r);
+	/* after the credentials: capabilities, no_new_privs, seccomp, in rst_sec.c's order */
+	if (e == 0)
+		e = sd_rst_restore_sec(r);
 	if (e == 0)
 		e = sd_rst_restore_attrs_last(r);
+	/* the timers run from here: as little of the restore as can be in their time */
+	if (e == 0)
+		e = sd_rst_arm_timers(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)

@@ -160,4 +160,22 @@ int sd_rst_restore_attrs(struct rst *r);
 int sd_rst_restore_thread_attrs(struct rst *r, size_t i);
 int sd_rst_restore_attrs_last(struct rst *r);
 
+/*
+ * POSIX timers (rst_timers.c): sd_rst_check_timers before anything is made;
+ * sd_rst_create_timers once every thread exists, before the credentials;
+ * sd_rst_arm_timers just before the start.
+ */
+int sd_rst_check_timers(struct rst *r);
+int sd_rst_create_timers(struct rst *r);
+int sd_rst_arm_timers(struct rst *r);
+/*
+ * Capabilities, securebits, no_new_privs, seccomp (rst_sec.c, which says
+ * the order): sd_rst_check_sec before anything is made;
+ * sd_rst_sec_before_creds just before the credentials; sd_rst_restore_sec
+ * after them.
+ */
+int sd_rst_check_sec(struct rst *r);
+int sd_rst_sec_before_creds(struct rst *r);
+int sd_rst_restore_sec(struct rst *r);
+
 #endif /* SDUMP_RESTORE_H */

@@ -106,14 +106,21 @@ int sd_rst_restore_thread_state(struct rst *r, size_t i)
 	int e;
 
 	sd_rst_data_reset(r);
+	/*
+	 * Always: the leader inherits ours (an sdump built with AddressSanitizer
+	 * has one), on memory that is gone now.
+	 */
 	if (t->altstack_size && !(t->altstack_flags & SS_DISABLE)) {
 		stack[1] = 0;
-		e = sd_rst_data_put(r, stack, sizeof(stack), &a);
-		if (e == 0)
-			e = sd_rst_call_in(r, st, SYS_sigaltstack, (long)a, 0, 0, 0, 0, 0, NULL);
-		if (e < 0)
-			return e;
+	} else {
+		stack[0] = stack[2] = 0;
+		stack[1] = SS_DISABLE;
 	}
+	e = sd_rst_data_put(r, stack, sizeof(stack), &a);
+	if (e == 0)
+		e = sd_rst_call_in(r, st, SYS_sigaltstack, (long)a, 0, 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return e;
 	e = 0;
 	if (t->robust_list_len)
 		e = sd_rst_call_in(r, st, SYS_set_robust_list, (long)t->robust_list, (long)t->robust_list_len,

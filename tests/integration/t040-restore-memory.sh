@@ -146,6 +146,8 @@ for t in /proc/"$pid"/task/*; do
 	[ "$got" = "NoNewPrivs:1 Seccomp:2 Seccomp_filters:1 " ] ||
 		fail "thread ${t##*/} restored under nouffd has '$got', expected nouffd's one filter"
 done
+grep -q "sdump restore runs under seccomp, which the restored process keeps beneath its own" "$WORK/restore.c.err" ||
+	fail "a restore under seccomp does not say that the process keeps its filter: $(cat "$WORK/restore.c.err")"
 grep -Eq "memory .*\(0 by UFFDIO_COPY\)" "$WORK/restore.c.err" ||
 	fail "restore without userfaultfd: $(grep memory "$WORK/restore.c.err")"
 echo "second checkpoint: pid $pid restored again (without userfaultfd), memory equal"

@@ -13,11 +13,13 @@ no_new_privs, seccomp mode and filter count, signal masks, umask, THP), its
 stat fields that are state (pgid, sid, tty, nice, policy, rt priority), its
 limits, personality, oom_score_adj, timerslack, coredump_filter, autogroup
 nice, KSM merge-any, cwd, root and exe, its POSIX
-timers, the VMAs with every VmFlag smaps shows (neighbours the kernel could
+timers (by id: signal and sigev_value, notification and its target,
+clock), the VMAs with every VmFlag smaps shows (neighbours the kernel could
 have merged joined), every fd (what it is, its
 flags, position, and its locks, from fdinfo and /proc/locks); per thread its
 name, signal mask, CPU affinity, scheduling, personality, machine-check kill
-policy and seccomp state. Counters that
+policy, capability sets (effective, permitted, inheritable, bounding,
+ambient), no_new_privs and seccomp state (mode, filter count). Counters that
 change by themselves (times, faults, context switches, memory use) are not
 state and are left out. Whatever a test knows to differ on purpose it names
 with --ignore KEY (a prefix of the dotted key, where * stands for any
@@ -176,6 +178,20 @@ def threads(pid):
     return out
 
 
+def timers(pid):
+    """/proc/PID/timers by timer id: the order of the file is the kernel's
+    list, not state."""
+    out = {}
+    cur = None
+    for line in (read(f"/proc/{pid}/timers") or "").splitlines():
+        k, _, v = line.partition(":")
+        if k == "ID":
+            cur = out.setdefault(v.strip(), {})
+        elif cur is not None:
+            cur[k] = " ".join(v.split())
+    return out
+
+
 def attrs(pid):
     """Process and thread attributes /proc shows that the rest leaves out:
     coredump_filter, the autogroup's nice value (not its id: a restored
@@ -229,7 +245,7 @@ def record(pid, tracked=False):
         "cwd": link(f"{p}/cwd"),
         "root": link(f"{p}/root"),
         "exe": link(f"{p}/exe"),
-        "timers": (read(f"{p}/timers") or "").splitlines(),
+        "timers": timers(pid),
         "vmas": vmas(pid, tracked),
         "fds": fds(pid, tracked),
         "locks": locks(pid),
