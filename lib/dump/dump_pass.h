@@ -58,5 +58,11 @@ struct pass {
  * itself, tracking armed afresh.
  */
 int sd_pass_collect(struct pass *p);
+/*
+ * In the collect phase, once p->vmas are read (dump_vmflags.c): each VMA's
+ * VmFlags and protection key from /proc/PID/smaps, and the VMAs a restore
+ * could not give back refused, one line naming the VMA and the flag.
+ */
+int sd_pass_vmflags(struct pass *p);
 
 #endif /* SDUMP_DUMP_PASS_H */

@@ -306,6 +306,9 @@ static int run_restore(struct rst *r)
 		e = sd_rst_restore_fd_owners(r);
 	if (e == 0)
 		e = sd_rst_restore_attrs_last(r);
+	/* nothing changes the address space from here on: sealed, and the VmFlags checked */
+	if (e == 0)
+		e = sd_rst_vmflags_finish(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
