@@ -243,9 +243,12 @@ int sd_pass_collect(struct pass *p)
 		p->vmas.v[keep++] = *v;
 	}
 	p->vmas.n = keep;
-	r = sd_pass_vmflags(p);
-	if (r < 0)
-		return r;
+	/* a final dump's, frozen; a pre-dump reads them once the target runs on */
+	if (p->final) {
+		r = sd_pass_vmflags(p);
+		if (r < 0)
+			return r;
+	}
 	/*
 	 * mapped files: their size (a restore notices a changed file) and how
 	 * each is open; deleted ones checked, and saved by a final dump

@@ -67,7 +67,9 @@ int sd_pass_vmflags(struct pass *p)
 		const struct vma *v = &p->vmas.v[i];
 		const char *why;
 
-		/* frozen, the two files show the same VMAs */
+		/* frozen, the two files show the same VMAs; running, one may have changed */
+		if (!v->has_vmflags && !p->final)
+			continue;
 		if (!v->has_vmflags)
 			return sd_errx(p->ctx, -EIO,
 				       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " of its maps is not in its smaps",
