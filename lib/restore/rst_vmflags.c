@@ -142,7 +142,8 @@ int sd_rst_vmflags_before_fill(struct rst *r)
 			continue;
 		for (size_t k = 0; k < sizeof(advices) / sizeof(advices[0]); k++) {
 			/* a droppable mapping is wiped on fork and not dumped by itself */
-			if (!(v->vmflags & advices[k].flag) || (v->vmflags & VMF_DROPPABLE))
+			if (!(v->vmflags & advices[k].flag) ||
+			    ((v->vmflags & VMF_DROPPABLE) && (advices[k].flag & (VMF_WIPEONFORK | VMF_DONTDUMP))))
 				continue;
 			e = advise(r, v, v->start, v->end - v->start, advices[k].advice, advices[k].name);
 			if (e < 0)
@@ -243,6 +244,8 @@ static int read_now(struct rst *r, struct vma_list *now)
 	return 0;
 }
 
+#define CHECKED (VMF_SAVED_MASK | VMF_UFFD_MISSING | VMF_UFFD_WP | VMF_UFFD_MINOR)
+
 int sd_rst_vmflags_finish(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
@@ -269,10 +272,11 @@ int sd_rst_vmflags_finish(struct rst *r)
 		if (!handled(v))
 			continue;
 		n = now_at(&now, v->start);
-		if (n && (n->vmflags & VMF_SAVED_MASK) == (v->vmflags & VMF_SAVED_MASK))
+		/* and no userfaultfd registration of the fill's left */
+		if (n && (n->vmflags & CHECKED) == (v->vmflags & VMF_SAVED_MASK))
 			continue;
 		sd_vmflags_str(v->vmflags & VMF_SAVED_MASK, want, sizeof(want));
-		sd_vmflags_str(n ? n->vmflags & VMF_SAVED_MASK : 0, got, sizeof(got));
+		sd_vmflags_str(n ? n->vmflags & CHECKED : 0, got, sizeof(got));
 		e = sd_errx(r->ctx, -EIO,
 			    "cannot restore pid %d: 0x%" PRIx64 "-0x%" PRIx64 " has the VmFlags '%s' once restored, the dump had '%s'",
 			    r->pid, v->start, v->end, got, want);
