@@ -456,7 +456,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	       "path");
 	for (size_t i = 0; i < in->nr_vmas; i++) {
 		const struct sdump_vma_info *v = &in->vmas[i];
-		char range[40], vsize[32], notes[128], flags[96];
+		char range[40], vsize[32], notes[128], flags[160];
 
 		(void)snprintf(range, sizeof(range), "%012" PRIx64 "-%012" PRIx64, v->start, v->end);
 		sd_fmt_size(vsize, sizeof(vsize), v->end - v->start);
