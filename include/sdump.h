@@ -268,6 +268,10 @@ struct sdump_vma_info {
 	bool ghost_saved;	/* whose contents this pass holds (a final dump does) */
 	uint64_t ghost_size;	/* then the file's size */
 	uint64_t ghost_data;	/* and its bytes of data (holes not counted) */
+	char vmflags[64];	/* the VmFlags saved, as smaps names them ("lo lf ac"); "" none or not saved */
+	bool has_vmflags;	/* false in images made before sdump saved them */
+	uint64_t *guards;	/* its guard pages: [start, end) pairs, nguards of them */
+	size_t nguards;
 };
 
 /* One pass of a chain, as sdump show lists them. */

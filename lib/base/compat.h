@@ -48,6 +48,28 @@ struct pm_scan_arg {
 
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
 #endif
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD (1 << 8) /* Linux 6.14 */
+#endif
+
+/* guard pages: Linux 6.13 */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#define MADV_GUARD_REMOVE 103
+#endif
+/* mmap flags and calls newer than the headers: MAP_DROPPABLE 6.11, mseal 6.10 */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 0x01
+#endif
+#ifndef SYS_mlock2
+#define SYS_mlock2 325
+#endif
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
 
 /* userfaultfd features newer than the headers: Linux 6.4 (WP_UNPOPULATED), 6.7 (WP_ASYNC) */
 #ifndef UFFD_USER_MODE_ONLY
@@ -64,6 +86,7 @@ struct pm_scan_arg {
 #define PME_SOFT_DIRTY (1ULL << 55)
 #define PME_EXCLUSIVE (1ULL << 56)
 #define PME_UFFD_WP (1ULL << 57)
+#define PME_GUARD (1ULL << 58) /* a guard page (MADV_GUARD_INSTALL), Linux 6.15 */
 #define PME_FILE (1ULL << 61)
 #define PME_SWAP (1ULL << 62)
 #define PME_PRESENT (1ULL << 63)

@@ -452,6 +452,8 @@ static int run_pass(struct pass *p)
 	/* Pre-dump: the target runs on while its pages are copied. */
 	if (!p->final || o->live)
 		unfreeze(p);
+	if (r == 0 && !p->final)
+		r = sd_pass_vmflags(p);
 	if (r < 0)
 		return r;
 	sd_fmt_duration(d, sizeof(d), p->st.collect_us);

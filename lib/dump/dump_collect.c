@@ -73,19 +73,80 @@ static int collect_range(void *data, const struct scan_range *sr)
 	return add_clean(c->p, a, b);
 }
 
+/* A range of guard pages, joined to the last one of the VMA where they touch. */
+static int add_guard(void *data, const struct scan_range *sr)
+{
+	struct vma *v = data;
+	uint64_t a = MAX(sr->start, v->start), b = MIN(sr->end, v->end);
+	uint64_t *g;
+
+	if (!(sr->cats & SC_GUARD) || a >= b)
+		return 0;
+	if (v->nguards && v->guards[2 * v->nguards - 1] == a) {
+		v->guards[2 * v->nguards - 1] = b;
+		return 0;
+	}
+	g = realloc(v->guards, (v->nguards + 1) * 2 * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	v->guards = g;
+	g[2 * v->nguards] = a;
+	g[2 * v->nguards + 1] = b;
+	v->nguards++;
+	return 0;
+}
+
+/*
+ * The guard pages of @v: only a VMA where guards were ever installed (gu)
+ * can have any. A restore installs them again; the copier never reads them.
+ */
+static int find_guards(struct pass *p, struct scanner *sc, struct vma *v)
+{
+	int r;
+
+	if (!(v->vmflags & VMF_MAYBE_GUARD))
+		return 0;
+	r = sd_scanner_scan(sc, v->start, v->end, add_guard, v);
+	if (r < 0)
+		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
+			      v->start);
+	if (v->nguards)
+		pr_debug(p->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": %zu guard range%s", v->start, v->end,
+			 v->nguards, v->nguards == 1 ? "" : "s");
+	return 0;
+}
+
+/* [a, b) of @v saved whole, its guard pages left out. */
+static int add_whole(struct pass *p, const struct vma *v)
+{
+	size_t psz = p->meta.page_size;
+	uint64_t a = v->start;
+	int r;
+
+	for (size_t i = 0; i < v->nguards; i++) {
+		r = sd_run_list_add(&p->runs, a, (v->guards[2 * i] - a) / psz, psz);
+		if (r < 0)
+			return r;
+		a = v->guards[2 * i + 1];
+	}
+	return sd_run_list_add(&p->runs, a, (v->end - a) / psz, psz);
+}
+
 static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 {
 	struct collect_ctx c = { .p = p, .v = v };
-	size_t psz = p->meta.page_size;
 	int r;
 
+	r = find_guards(p, sc, v);
+	if (r < 0)
+		return r;
 	/*
 	 * Shared anonymous memory may hold pages this process never mapped
 	 * (pagemap cannot see them), and the vdso is two pages: saved whole,
 	 * every pass; zero pages cost nothing in the image.
 	 */
 	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
-		return sd_run_list_add(&p->runs, v->start, (v->end - v->start) / psz, psz);
+		return add_whole(p, v);
 	v->tracked = false;
 	if (p->tracker.incremental && p->track->vma_tracked) {
 		r = p->track->vma_tracked(&p->tracker, sc, v);
@@ -184,6 +245,12 @@ int sd_pass_collect(struct pass *p)
 		p->vmas.v[keep++] = *v;
 	}
 	p->vmas.n = keep;
+	/* a final dump's, frozen; a pre-dump reads them once the target runs on */
+	if (p->final) {
+		r = sd_pass_vmflags(p);
+		if (r < 0)
+			return r;
+	}
 	/*
 	 * mapped files: their size (a restore notices a changed file) and how
 	 * each is open; deleted ones checked, and saved by a final dump
@@ -201,6 +268,9 @@ int sd_pass_collect(struct pass *p)
 	for (size_t i = 0; i < p->vmas.n && r == 0; i++) {
 		struct vma *v = &p->vmas.v[i];
 
+		/* a shared file mapping saves nothing, but its guard pages */
+		if (v->kind == VK_FILE_SHARED)
+			r = find_guards(p, &sc, v);
 		if (!sd_vma_kind_saved(v->kind))
 			continue;
 		p->st.pages_scanned += (v->end - v->start) / psz;

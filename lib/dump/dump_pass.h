@@ -58,5 +58,15 @@ struct pass {
  * itself, tracking armed afresh.
  */
 int sd_pass_collect(struct pass *p);
+/*
+ * Each VMA's VmFlags and protection key from /proc/PID/smaps, and the VMAs
+ * a restore could not give back refused, one line naming the VMA and the
+ * flag (dump_vmflags.c). A final dump reads them in the collect phase,
+ * frozen (smaps walks the page tables: some 15 ms per GiB present); a
+ * pre-dump, whose flags no restore uses, once the target runs on again,
+ * to refuse what the final dump would: a VMA made since the freeze is
+ * left without flags then.
+ */
+int sd_pass_vmflags(struct pass *p);
 
 #endif /* SDUMP_DUMP_PASS_H */

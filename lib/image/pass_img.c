@@ -163,6 +163,10 @@ int sd_passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		v[i].has_deleted = v[i].deleted = s->deleted;
 		v[i].has_ghost = s->ghost != 0;
 		v[i].ghost = s->ghost;
+		v[i].has_vmflags = s->has_vmflags;
+		v[i].vmflags = s->vmflags & VMF_SAVED_MASK;
+		v[i].n_guards = 2 * s->nguards;
+		v[i].guards = s->guards;
 		vp[i] = &v[i];
 	}
 	mm.n_vmas = vmas->n;
@@ -177,6 +181,23 @@ out:
 	free(v);
 	free(vp);
 	return r;
+}
+
+/* Guard ranges: pairs, page aligned, each non-empty, in order, within the VMA. */
+static bool guards_valid(const Vma *s, uint32_t page_size)
+{
+	uint64_t prev = s->start;
+
+	if (s->n_guards % 2)
+		return false;
+	for (size_t i = 0; i < s->n_guards; i += 2) {
+		uint64_t a = s->guards[i], b = s->guards[i + 1];
+
+		if (a % page_size || b % page_size || a < prev || a >= b || b > s->end)
+			return false;
+		prev = b;
+	}
+	return true;
 }
 
 int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page_size,
@@ -228,12 +249,18 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 			why = "its file was open neither O_RDONLY nor O_RDWR";
 		else if (s->has_ghost && (!s->deleted || s->ghost == 0))
 			why = "saved contents of a file that was not deleted";
+		else if (s->has_vmflags && (s->vmflags & ~VMF_SAVED_MASK))
+			why = "unknown VmFlags";
+		else if (!guards_valid(s, page_size))
+			why = "its guard pages are not sorted page-aligned ranges within it";
 		if (why) {
 			r = sd_errx(ctx, -EBADMSG,
 				    "image file '%s/%s' is corrupt: VMA %zu (0x%" PRIx64 "-0x%" PRIx64 "): %s",
 				    dir->path, name, i, s->start, s->end, why);
 			goto out;
 		}
+		/* counted at once: a failure below releases what it holds */
+		l.n++;
 		d->start = s->start;
 		d->end = s->end;
 		d->pgoff = s->pgoff;
@@ -249,6 +276,17 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 		d->file_flags = (int)s->file_flags;
 		d->deleted = s->has_deleted && s->deleted;
 		d->ghost = s->has_ghost ? s->ghost : 0;
+		d->has_vmflags = s->has_vmflags;
+		d->vmflags = s->vmflags;
+		if (s->n_guards) {
+			d->guards = malloc(s->n_guards * sizeof(*d->guards));
+			if (!d->guards) {
+				r = sd_err(ctx, -ENOMEM, "cannot read '%s/%s'", dir->path, name);
+				goto out;
+			}
+			memcpy(d->guards, s->guards, s->n_guards * sizeof(*d->guards));
+			d->nguards = s->n_guards / 2;
+		}
 		if (s->path) {
 			d->path = strdup(s->path);
 			if (!d->path) {
@@ -256,7 +294,6 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 				goto out;
 			}
 		}
-		l.n++;
 	}
 	*ret_vmas = l;
 	l = (struct vma_list){ 0 };

@@ -25,8 +25,10 @@ SDUMP_API void sdump_image_info_free(struct sdump_image_info *info)
 {
 	if (!info)
 		return;
-	for (size_t i = 0; i < info->nr_vmas; i++)
+	for (size_t i = 0; i < info->nr_vmas; i++) {
 		free(info->vmas[i].path);
+		free(info->vmas[i].guards);
+	}
 	free(info->vmas);
 	free(info->dir);
 	free(info->kind);
@@ -200,6 +202,12 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 			v->ghost_size = g->size;
 			v->ghost_data = g->data_bytes;
 		}
+		v->has_vmflags = s->has_vmflags;
+		if (s->vmflags & VMF_SAVED_MASK)
+			sd_vmflags_str(s->vmflags & VMF_SAVED_MASK, v->vmflags, sizeof(v->vmflags));
+		v->guards = s->guards;
+		v->nguards = s->nguards;
+		p.vmas.v[i].guards = NULL;
 		v->path = s->path;
 		p.vmas.v[i].path = NULL;
 		info->nr_vmas++;

@@ -238,10 +238,17 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 		sd_json_str(out, v->open[0] ? v->open : NULL);
 		fprintf(out, ",\"deleted\":%s,\"ghost\":", v->deleted ? "true" : "false");
 		if (v->ghost_saved)
-			fprintf(out, "{\"size\":%" PRIu64 ",\"data_bytes\":%" PRIu64 "}}", v->ghost_size,
+			fprintf(out, "{\"size\":%" PRIu64 ",\"data_bytes\":%" PRIu64 "}", v->ghost_size,
 				v->ghost_data);
 		else
-			fprintf(out, "null}");
+			fprintf(out, "null");
+		fprintf(out, ",\"vmflags\":");
+		sd_json_str(out, v->has_vmflags ? v->vmflags : NULL);
+		fprintf(out, ",\"guards\":[");
+		for (size_t g = 0; g < v->nguards; g++)
+			fprintf(out, "%s[%" PRIu64 ",%" PRIu64 "]", g ? "," : "", v->guards[2 * g],
+				v->guards[2 * g + 1]);
+		fprintf(out, "]}");
 	}
 	fprintf(out, "],\"chain\":[");
 	for (size_t i = 0; i < in->chain_len; i++) {
@@ -276,6 +283,19 @@ static void fmt_date(char *buf, size_t size, uint64_t ns)
 
 	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
 		(void)snprintf(buf, size, "?");
+}
+
+/* After the notes: the VmFlags saved and the guard pages, " {lo ac; 2 guard ranges}". */
+static void vma_flags_note(const struct sdump_vma_info *v, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (!v->vmflags[0] && !v->nguards)
+		return;
+	if (!v->nguards)
+		(void)snprintf(buf, size, " {%s}", v->vmflags);
+	else
+		(void)snprintf(buf, size, " {%s%s%zu guard range%s}", v->vmflags, v->vmflags[0] ? "; " : "",
+			       v->nguards, v->nguards == 1 ? "" : "s");
 }
 
 /*
@@ -443,14 +463,15 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	       "path");
 	for (size_t i = 0; i < in->nr_vmas; i++) {
 		const struct sdump_vma_info *v = &in->vmas[i];
-		char range[40], vsize[32], notes[128];
+		char range[40], vsize[32], notes[128], flags[160];
 
 		(void)snprintf(range, sizeof(range), "%012" PRIx64 "-%012" PRIx64, v->start, v->end);
 		sd_fmt_size(vsize, sizeof(vsize), v->end - v->start);
 		vma_notes(v, notes, sizeof(notes));
-		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s%s\n", range, v->prot, vsize,
+		vma_flags_note(v, flags, sizeof(flags));
+		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s%s%s\n", range, v->prot, vsize,
 		       v->pages_data, v->pages_parent, sd_vis(v1, sizeof(v1), v->path ? v->path : ""),
-		       notes);
+		       notes, flags);
 	}
 }
 

@@ -145,8 +145,10 @@ next:
 
 void sd_vma_list_release(struct vma_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].path);
+		free(l->v[i].guards);
+	}
 	zfree(&l->v);
 	l->n = l->cap = 0;
 }

@@ -38,12 +38,72 @@ struct vma {
 	int file_flags;		/* O_RDONLY or O_RDWR */
 	bool deleted;		/* the file has no name left: its path ends in " (deleted)" */
 	uint32_t ghost;		/* a dump: its saved contents in ghosts.img, 0 none */
+	/* smaps: its VmFlags (VMF_*), protection key, guard pages */
+	bool has_vmflags;
+	uint32_t vmflags;
+	char vmflag_unknown[4];	/* the first mnemonic VMF_UNKNOWN stands for */
+	uint32_t pkey;
+	uint64_t *guards;	/* [start, end) pairs, nguards of them, in address order */
+	size_t nguards;
 };
+
 
 struct vma_list {
 	struct vma *v;
 	size_t n, cap;
 };
+
+/*
+ * The VmFlags of /proc/PID/smaps a restore gives back (they are also the
+ * bits of mm.img's Vma.vmflags: never renumber them), then those a dump
+ * refuses. Every other mnemonic of Linux 6.18 is derived from what else is
+ * saved (rd wr ex sh mr mw me ms: protection, sharing and the file's open
+ * mode), is the kernel's own (pf io de ar mm: driver mappings, [vvar]) or
+ * not process state (sd: soft-dirty tracking; gu, below); one not known at all is
+ * VMF_UNKNOWN, refused.
+ */
+#define VMF_DONTCOPY (1u << 0)	   /* dc: MADV_DONTFORK */
+#define VMF_WIPEONFORK (1u << 1)   /* wf: MADV_WIPEONFORK */
+#define VMF_DONTDUMP (1u << 2)	   /* dd: MADV_DONTDUMP */
+#define VMF_HUGEPAGE (1u << 3)	   /* hg: MADV_HUGEPAGE */
+#define VMF_NOHUGEPAGE (1u << 4)   /* nh: MADV_NOHUGEPAGE */
+#define VMF_MERGEABLE (1u << 5)	   /* mg: MADV_MERGEABLE */
+#define VMF_LOCKED (1u << 6)	   /* lo: mlock */
+#define VMF_LOCKONFAULT (1u << 7)  /* lf: mlock2(MLOCK_ONFAULT) */
+#define VMF_SEQ_READ (1u << 8)	   /* sr: MADV_SEQUENTIAL */
+#define VMF_RAND_READ (1u << 9)	   /* rr: MADV_RANDOM */
+#define VMF_ACCOUNT (1u << 10)	   /* ac: charged to the commit limit */
+#define VMF_NORESERVE (1u << 11)   /* nr: MAP_NORESERVE */
+#define VMF_DROPPABLE (1u << 12)   /* dp: MAP_DROPPABLE */
+#define VMF_SEALED (1u << 13)	   /* sl: mseal */
+#define VMF_GROWSDOWN (1u << 14)   /* gd: MAP_GROWSDOWN */
+#define VMF_SAVED_MASK ((1u << 15) - 1)
+/*
+ * gu: guard pages may be in it (it had some installed, or merged with a
+ * VMA that had): the kernel's hint, which it spreads on merges; the guard
+ * pages themselves are what is saved.
+ */
+#define VMF_MAYBE_GUARD (1u << 15)
+#define VMF_UFFD_MISSING (1u << 16) /* um: registered with a userfaultfd */
+#define VMF_UFFD_WP (1u << 17)	    /* uw: sdump's own tracking, or refused */
+#define VMF_UFFD_MINOR (1u << 18)   /* ui */
+#define VMF_HUGETLB (1u << 19)	    /* ht: hugetlbfs */
+#define VMF_SYNC (1u << 20)	    /* sf: MAP_SYNC of a DAX file */
+#define VMF_SHADOW_STACK (1u << 21) /* ss */
+#define VMF_UNKNOWN (1u << 31)
+
+/* The smaps mnemonic of one VMF_* bit ("dc"), or NULL. */
+const char *sd_vmflag_name(uint32_t bit);
+/* @flags as smaps mnemonics, "dc wf", into @buf; "-" when none. */
+void sd_vmflags_str(uint32_t flags, char *buf, size_t size);
+
+/*
+ * Parse /proc/PID/smaps text into the VMAs of @l (from the maps file of
+ * the same moment): each one's VmFlags, protection key and has_vmflags.
+ * A VMA of @l the text does not show keeps has_vmflags false. -EBADMSG on a
+ * VmFlags line before any VMA.
+ */
+int sd_proc_parse_smaps(const char *buf, struct vma_list *l);
 
 /*
  * Parse /proc/PID/maps text. -EBADMSG on a malformed line. Paths keep a

@@ -77,8 +77,9 @@ uint32_t sd_scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero
 {
 	uint32_t c = 0;
 
+	/* a guard page is a pte marker too (bit 58 on Linux 6.15+): no page, but to be kept */
 	if ((pme & PME_SWAP) && !(pme & PME_PRESENT) && (pme & 0x1f) == SWP_TYPE_PTE_MARKER)
-		return 0;
+		return (pme & PME_GUARD) ? SC_GUARD : 0;
 
 	if (pme & PME_PRESENT)
 		c |= SC_PRESENT;
@@ -179,7 +180,7 @@ static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *
 
 			while (j < n && sd_scan_pme_cats(pme[j], s->written, s->zero_pfn) == c)
 				j++;
-			if (c & (SC_PRESENT | SC_SWAPPED)) {
+			if (c & (SC_PRESENT | SC_SWAPPED | SC_GUARD)) {
 				r = (struct scan_range){ start + (uint64_t)i * psz,
 							 start + (uint64_t)j * psz, c };
 				e = fn(data, &r);

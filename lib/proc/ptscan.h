@@ -21,6 +21,7 @@
 #define SC_FILE (1u << 2)	/* the page cache's page (or shmem), not a private copy */
 #define SC_WRITTEN (1u << 3)	/* written since tracking was armed */
 #define SC_ZEROPFN (1u << 4)	/* mapped to the shared zero page: reads as zeros, never written */
+#define SC_GUARD (1u << 5)	/* a guard page (MADV_GUARD_INSTALL): faults, holds nothing */
 
 enum scan_written {
 	SCAN_WRITTEN_ALL,	 /* no tracking: every page counts as written */
@@ -43,7 +44,7 @@ struct scan_range {
 	uint32_t cats;
 };
 
-/* Called for each range of pages that are present or swapped, in address order. */
+/* Called for each range of pages that are present, swapped or guards, in address order. */
 typedef int (*scan_fn)(void *data, const struct scan_range *r);
 
 /*
@@ -54,7 +55,7 @@ typedef int (*scan_fn)(void *data, const struct scan_range *r);
 int sd_scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_written written);
 void sd_scanner_release(struct scanner *s);
 
-/* Report the present or swapped pages of [start, end), in address order. */
+/* Report the present, swapped and guard pages of [start, end), in address order. */
 int sd_scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data);
 /*
  * uffd-wp: 1 if the VMA holding @start is registered for async

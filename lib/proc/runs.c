@@ -54,6 +54,9 @@ bool sd_page_wanted(enum vma_kind kind, uint32_t cats)
 	 */
 	if ((cats & SC_ZEROPFN) && kind != VK_SHMEM)
 		return false;
+	/* a guard page holds nothing, and reading it faults */
+	if (cats & SC_GUARD)
+		return false;
 	switch (kind) {
 	case VK_ANON:
 	case VK_SHMEM:

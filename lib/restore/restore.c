@@ -39,7 +39,9 @@
  *     no_new_privs needs CAP_SYS_ADMIN, which the thread keeps until
  *     then: rst_sec.c); after them what they would
  *     undo or what needs every thread there (parent-death signals, futex
- *     hash, memory-deny-write-execute), and the timers are armed;
+ *     hash, memory-deny-write-execute), then the address space is done:
+ *     sealed (mseal) and every VMA's VmFlags read back and compared
+ *     (rst_vmflags.c), and last the timers are armed;
  *  7. the leader unmaps the trampoline as its last system call; at its exit
  *     stop it gets its registers; everyone is detached and runs.
  *
@@ -327,6 +329,9 @@ static int run_restore(struct rst *r)
 		e = sd_rst_restore_sec(r);
 	if (e == 0)
 		e = sd_rst_restore_attrs_last(r);
+	/* nothing changes the address space from here on: sealed, and the VmFlags checked */
+	if (e == 0)
+		e = sd_rst_vmflags_finish(r);
 	/* the timers run from here: as little of the restore as can be in their time */
 	if (e == 0)
 		e = sd_rst_arm_timers(r);

@@ -91,6 +91,19 @@ int sd_rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct
 void sd_rst_ghosts_release(struct rst *r);
 int sd_rst_fill_memory(struct rst *r);
 int sd_rst_restore_mm(struct rst *r);
+/*
+ * Step 3 (rst_vmflags.c): the VmFlags and guard pages of the VMAs.
+ * sd_rst_vmflags_guards: the guard pages of VMA @v installed again once it
+ * is mapped. sd_rst_vmflags_before_fill once every VMA is
+ * mapped (the madvise() flags), sd_rst_vmflags_lock after the final
+ * protections; sd_rst_vmflags_finish once nothing else changes
+ * the address space, just before the start: mseal(), then every VMA's
+ * flags read back and compared with the image's.
+ */
+int sd_rst_vmflags_before_fill(struct rst *r);
+int sd_rst_vmflags_guards(struct rst *r, const struct vma *v);
+int sd_rst_vmflags_lock(struct rst *r);
+int sd_rst_vmflags_finish(struct rst *r);
 
 /*
  * Step 4 (rst_files.c): the fd table. sd_rst_check_files before anything is

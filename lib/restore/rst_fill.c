@@ -158,7 +158,8 @@ static void register_vma(struct fill *f, const struct vma *v, size_t first)
 				       .mode = UFFDIO_REGISTER_MODE_MISSING };
 	uint64_t bytes = 0;
 
-	if (f->uffd < 0 || (v->kind != VK_ANON && v->kind != VK_SHMEM) || first == f->nsegs)
+	if (f->uffd < 0 || (v->kind != VK_ANON && v->kind != VK_SHMEM) || first == f->nsegs ||
+	    !sd_rst_vma_mapped_writable(v))
 		return;
 	for (size_t i = first; i < f->nsegs; i++)
 		bytes += f->segs[i].len;

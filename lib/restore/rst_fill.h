@@ -17,6 +17,14 @@
 
 /* The VMAs a restore maps writable and fills: anonymous, shared anonymous, private file. */
 bool sd_rst_vma_filled(const struct vma *v);
+/*
+ * How VMA @v of an image is mapped to be filled (rst_vmflags.c): the
+ * protection and the mmap() flags beyond MAP_FIXED and its kind's; and
+ * whether it is writable then (else the fill writes it through
+ * /proc/PID/mem).
+ */
+void sd_rst_vma_map_how(const struct vma *v, int *ret_prot, int *ret_flags);
+bool sd_rst_vma_mapped_writable(const struct vma *v);
 
 struct rst_fill_stats {
 	uint64_t pages;		/* written: stored pages, and zero pages over private file mappings */

@@ -91,14 +91,16 @@ static int check_mapped(struct rst *r, const struct vma *v, dev_t dev, ino_t ino
  */
 static int map_file(struct rst *r, const struct vma *v)
 {
-	int prot = v->kind == VK_FILE_SHARED ? (int)v->prot : PROT_READ | PROT_WRITE;
-	int flags = MAP_FIXED | (v->kind == VK_FILE ? MAP_PRIVATE : MAP_SHARED);
+	int prot, flags;
 	dev_t dev = makedev(v->dev_major, v->dev_minor);
 	ino_t ino = v->ino;
 	const char *path = v->path;
 	char copy[64];
 	long fd, ret;
 	int e;
+
+	sd_rst_vma_map_how(v, &prot, &flags);
+	flags |= MAP_FIXED | (v->kind == VK_FILE ? MAP_PRIVATE : MAP_SHARED);
 
 	if (v->deleted) {
 		struct stat st;
@@ -123,48 +125,49 @@ static int map_file(struct rst *r, const struct vma *v)
 	return check_mapped(r, v, dev, ino);
 }
 
-int sd_rst_map_vmas(struct rst *r)
+static int map_vma(struct rst *r, const struct vma *v)
 {
-	const struct vma_list *vl = &r->chain.p[0].vmas;
-	long ret;
-	int e;
+	long len = (long)(v->end - v->start), ret;
+	int flags, prot, e;
 
-	for (size_t i = 0; i < vl->n; i++) {
-		const struct vma *v = &vl->v[i];
-		long len = (long)(v->end - v->start);
-		int flags = MAP_FIXED, prot = PROT_READ | PROT_WRITE;
-
-		switch (v->kind) {
-		case VK_VDSO:
-		case VK_VVAR:
-		case VK_VSYSCALL:
-			continue;
-		case VK_ANON:
-		case VK_SHMEM:
-			flags |= MAP_ANONYMOUS | (v->kind == VK_SHMEM ? MAP_SHARED : MAP_PRIVATE);
-			if (v->path && !strcmp(v->path, "[stack]"))
-				flags |= MAP_GROWSDOWN;
-			/*
-			 * A PROT_NONE reservation (terabytes, for some runtimes) costs
-			 * no commit charge in the process: mapped writable to be filled,
-			 * it would, and the kernel would refuse it
-			 */
-			if (v->prot == PROT_NONE && v->kind == VK_ANON)
-				flags |= MAP_NORESERVE;
-			e = sd_rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, -1, 0, &ret);
-			break;
-		case VK_FILE:
-		case VK_FILE_SHARED:
-			e = map_file(r, v);
-			if (e < 0)
-				return e;
-			continue;
-		default:
-			continue;
-		}
+	switch (v->kind) {
+	case VK_ANON:
+	case VK_SHMEM:
+		/* with its flags of mmap() and its commit charge (rst_vmflags.c) */
+		sd_rst_vma_map_how(v, &prot, &flags);
+		flags |= MAP_FIXED | MAP_ANONYMOUS;
+		if (v->kind == VK_SHMEM)
+			flags |= MAP_SHARED;
+		else if (v->has_vmflags && (v->vmflags & VMF_DROPPABLE))
+			flags |= MAP_DROPPABLE;
+		else
+			flags |= MAP_PRIVATE;
+		e = sd_rst_call(r, SYS_mmap, (long)v->start, len, prot, flags, -1, 0, &ret);
 		if (e < 0)
 			return sd_errx(r->ctx, e, "cannot map 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
 				       v->start, v->end, r->pid);
+		return 0;
+	case VK_FILE:
+	case VK_FILE_SHARED:
+		return map_file(r, v);
+	default:
+		/* [vdso] is mapped with the empty address space, [vvar] with it */
+		return 0;
+	}
+}
+
+/* Every VMA where it was, with its guard pages (the fill writes none of them). */
+int sd_rst_map_vmas(struct rst *r)
+{
+	const struct vma_list *vl = &r->chain.p[0].vmas;
+	int e;
+
+	for (size_t i = 0; i < vl->n; i++) {
+		e = map_vma(r, &vl->v[i]);
+		if (e == 0)
+			e = sd_rst_vmflags_guards(r, &vl->v[i]);
+		if (e < 0)
+			return e;
 	}
 	return 0;
 }
@@ -198,8 +201,12 @@ int sd_rst_fill_memory(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	struct rst_fill_stats st;
-	int e, uffd = take_uffd(r);
+	int e, uffd;
 
+	e = sd_rst_vmflags_before_fill(r);
+	if (e < 0)
+		return e;
+	uffd = take_uffd(r);
 	e = sd_rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, &st);
 	/* closed at once: that unregisters every VMA before anything else runs */
 	zclose(&uffd);
@@ -214,6 +221,9 @@ int sd_rst_fill_memory(struct rst *r)
 			e = sd_rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
 				     (long)v->prot, 0, 0, 0, NULL);
 	}
+	/* locked last: mlock() faults in what the fill did not write */
+	if (e == 0)
+		e = sd_rst_vmflags_lock(r);
 	return e;
 }
 

@@ -233,17 +233,30 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas, const struct
 {
 	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 
-	/* tracked VMAs: only the written pages lost their protection */
+	/*
+	 * Tracked VMAs: only the written pages lost their protection. A run
+	 * may go on into the next VMA (runs of neighbours are joined), which
+	 * may be untracked or not registered at all (shared memory, saved
+	 * whole): each run is cut at the VMAs' bounds, and only its parts in
+	 * tracked VMAs are protected.
+	 */
 	for (size_t i = 0; i < saved->n; i++) {
 		const struct page_run *run = &saved->r[i];
-		const struct vma *v = sd_vma_list_find(vmas, run->start);
+		uint64_t a = run->start, b = run->start + run->npages * psz;
+		const struct vma *v = sd_vma_list_find(vmas, a);
 		int r;
 
-		if (run->in_parent || !v || !v->tracked)
+		if (run->in_parent)
 			continue;
-		r = protect(t, run->start, run->npages * psz);
-		if (r < 0)
-			return r;
+		for (; v && v < vmas->v + vmas->n && v->start < b; v++) {
+			uint64_t s = MAX(a, v->start), e = MIN(b, v->end);
+
+			if (!v->tracked || s >= e)
+				continue;
+			r = protect(t, s, e - s);
+			if (r < 0)
+				return r;
+		}
 	}
 	for (size_t i = 0; i < vmas->n; i++) {
 		const struct vma *v = &vmas->v[i];

@@ -10,8 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 NTHREADS=3 # memtarget --threads 2: the main thread and two more
-# fixed by the fidelity work: VmFlags (ac gained and lost, nh lost, nr gained on PROT_NONE)
-STATE_IGNORE=('vmas[*].flags.ac' 'vmas[*].flags.nh' 'vmas[*].flags.nr')
+STATE_IGNORE=()
 STATE_WRAPPED=() # what a restore under nouffd has of nouffd, checked apart
 
 # save_all PREFIX: every region as the target saves it, to $WORK/PREFIX.NAME

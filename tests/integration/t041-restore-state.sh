@@ -52,8 +52,7 @@ cmp -s "$datafile" "$WORK/data.before" || fail "the data file changed in the dum
 [ -d "/proc/$pid" ] || fail "pid $pid is not there after the restore"
 assert_running "$pid"
 assert_threads_running "$pid"
-# fixed by the fidelity work: VmFlags (ac gained and lost, nh lost, nr gained on PROT_NONE)
-state_check "$pid" "$WORK/before.state" 'vmas[*].flags.ac' 'vmas[*].flags.nh' 'vmas[*].flags.nr'
+state_check "$pid" "$WORK/before.state"
 thread_status "$pid" >"$WORK/status.after"
 diff "$WORK/status.before" "$WORK/status.after" >"$WORK/status.diff" ||
 	fail "the threads' signals, scheduling or system calls differ after the restore (before < > after):

@@ -120,10 +120,7 @@ for k in diff:
     print("  %s: %r -> %r" % (k, fa.get(k), fb.get(k)), file=sys.stderr)
 sys.exit(1 if diff else 0)
 EOF
-# VMA flags are the memory restore's: it gives private file mappings write
-# access (ac) and the threads' guard pages VM_NORESERVE instead of
-# MADV_NOHUGEPAGE (nr, nh); their protections are compared
-python3 "$STATECHECK" check "$pid" "$WORK/before.json" --ignore 'vmas*.flags' >"$WORK/statecheck.out" ||
+python3 "$STATECHECK" check "$pid" "$WORK/before.json" >"$WORK/statecheck.out" ||
 	fail "what /proc shows of the target differs after the restore:
 $(cat "$WORK/statecheck.out")"
 tcmd rie

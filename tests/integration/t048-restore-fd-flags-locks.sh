@@ -112,9 +112,7 @@ wait "$HOLDER_PID" 2>/dev/null || true
 
 "$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
 assert_threads_running "$pid"
-# fixed by the fidelity work: VmFlags (ac gained and lost, nh lost, nr gained on
-# PROT_NONE; neighbours alike but for ac then join otherwise, so whole VMAs differ)
-state_check "$pid" "$WORK/before.state" 'vmas'
+state_check "$pid" "$WORK/before.state"
 tfacts "$WORK/f2.json"
 python3 - "$WORK/f1.json" "$WORK/f2.json" <<'EOF' || fail "fcntl() inside the target sees other fd flags, owners or signals"
 import json, sys
@@ -219,8 +217,7 @@ wait_gone "$spid"
 wait_pid_free "$spid"
 "$SDUMP" restore -D "$WORK/s2" -d 2>"$WORK/err" || fail "restore of python3: $(cat "$WORK/err")"
 [ "$(other)" = locked ] || fail "another connection is not locked out after the restore: $(other)"
-# fixed by the fidelity work: VmFlags (ac gained and lost; whole VMAs joined otherwise)
-state_check "$spid" "$WORK/sql.state" 'vmas'
+state_check "$spid" "$WORK/sql.state"
 tcmd commit
 [ "$REPLY" = ok ] || fail "commit in the restored python3: $REPLY"
 [ "$(other)" = 2 ] || fail "after the restored commit another connection sees $(other) rows, expected 2"

@@ -14,8 +14,9 @@ stat fields that are state (pgid, sid, tty, nice, policy, rt priority), its
 limits, personality, oom_score_adj, timerslack, coredump_filter, autogroup
 nice, KSM merge-any, cwd, root and exe, its POSIX
 timers (by id: signal and sigev_value, notification and its target,
-clock), the VMAs with every VmFlag smaps shows (neighbours the kernel could
-have merged joined), every fd (what it is, its
+clock), the VMAs with every VmFlag smaps shows (but the two below) and
+their guard pages (neighbours the kernel could have merged joined), every
+fd (what it is, its
 flags, position, and its locks, from fdinfo and /proc/locks); per thread its
 name, signal mask, CPU affinity, scheduling, personality, machine-check kill
 policy, capability sets (effective, permitted, inheritable, bounding,
@@ -74,6 +75,41 @@ def stat_fields(text, fields):
     return {name: rest[n - 3] for n, name in fields.items() if n - 3 < len(rest)}
 
 
+# VmFlags that are no state of the process, left out of the record:
+#   sd  soft-dirty: set on new VMAs and cleared by a soft-dirty tracker's
+#       clear_refs; whoever tracks the process owns it (sdump's own
+#       tracking is soft-dirty on kernels without uffd-wp)
+#   gu  "guard pages may be here": the kernel's hint that a VMA had guard
+#       pages installed, kept after they are removed and spread by merges
+#       to a neighbour that never had one; the guard pages themselves are
+#       recorded (from pagemap) and compared instead
+# Every other flag is compared, ac and nr (the commit charge) included.
+NOT_STATE_FLAGS = ("sd", "gu")
+PM_GUARD = 1 << 58
+
+
+def guard_pages(pid, start, end):
+    """The guard pages of [start, end) of pid, as "a-b" ranges (pagemap bit 58)."""
+    psz = os.sysconf("SC_PAGE_SIZE")
+    out = []
+    try:
+        with open(f"/proc/{pid}/pagemap", "rb") as f:
+            f.seek(start // psz * 8)
+            data = f.read((end - start) // psz * 8)
+    except OSError:
+        return out
+    run = None
+    for i in range(len(data) // 8):
+        g = int.from_bytes(data[8 * i:8 * i + 8], "little") & PM_GUARD
+        a = start + i * psz
+        if g and run is not None and run[1] == a:
+            run[1] = a + psz
+        elif g:
+            run = [a, a + psz]
+            out.append(run)
+    return ["%x-%x" % (a, b) for a, b in out]
+
+
 def vmas(pid, tracked=False):
     out = []
     cur = None
@@ -91,8 +127,14 @@ def vmas(pid, tracked=False):
             out.append(cur)
         elif line.startswith("VmFlags:") and cur is not None:
             # one key per flag, so that a test can name one flag it knows differs
-            cur["flags"] = {f: True for f in line.split()[1:]
-                            if not (tracked and f == "uw")}
+            flags = line.split()[1:]
+            cur["flags"] = {f: True for f in flags
+                            if not (tracked and f == "uw") and f not in NOT_STATE_FLAGS}
+            if "gu" in flags:
+                start, end = (int(x, 16) for x in cur["range"].split("-"))
+                g = guard_pages(pid, start, end)
+                if g:
+                    cur["guards"] = g
     return merge_vmas(out)
 
 

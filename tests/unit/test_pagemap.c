@@ -314,6 +314,12 @@ static void test_scan_pme_cats(void)
 
 	/* a uffd-wp pte marker (swap type 31) is no page */
 	ASSERT_EQ(sd_scan_pme_cats(PME_SWAP | PME_UFFD_WP | 0x3f, SCAN_WRITTEN_UFFD_WP, 0), 0);
+	/* a guard page's marker (bit 58, as Linux 6.18 reports it) is a guard, never wanted */
+	ASSERT_EQ(sd_scan_pme_cats(0x440000000000009full, SCAN_WRITTEN_UFFD_WP, 0), SC_GUARD);
+	ASSERT_EQ(sd_scan_pme_cats(PME_SWAP | PME_GUARD | 0x1f, SCAN_WRITTEN_ALL, 0), SC_GUARD);
+	ASSERT_TRUE(!sd_page_wanted(VK_ANON, SC_GUARD));
+	ASSERT_TRUE(!sd_page_wanted(VK_SHMEM, SC_GUARD));
+	ASSERT_TRUE(!sd_pme_wanted(VK_ANON, PME_SWAP | PME_GUARD | 0x1f));
 	/* a real swapped page, type 0: swapped; written unless it kept the wp bit */
 	ASSERT_EQ(sd_scan_pme_cats(PME_SWAP | 0x20, SCAN_WRITTEN_UFFD_WP, 0), SC_SWAPPED | SC_WRITTEN);
 	ASSERT_EQ(sd_scan_pme_cats(PME_SWAP | PME_UFFD_WP | 0x20, SCAN_WRITTEN_UFFD_WP, 0), SC_SWAPPED);
