@@ -15,7 +15,7 @@ _sdump_options() {
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
 	coredump) echo "-D --images-dir -o --output $common" ;;
-	restore) echo "-D --images-dir -d --restore-detached --shell-job --progress $common -o" ;;
+	restore) echo "-D --images-dir -d --restore-detached --shell-job --inherit-fd --progress $common -o" ;;
 	esac
 }
 

@@ -118,6 +118,37 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 	return r;
 }
 
+/*
+ * A pipe of which the process holds one end only (prog | cat): the other
+ * end is outside, and a restore must be given a pipe to stand in for it
+ * (--inherit-fd). The bytes in it are not the process's: they stay in the
+ * pipe for whoever reads it, and are not saved.
+ */
+static void mark_external_pipes(struct files_state *fs)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		struct fd_state *d = &fs->fds[i];
+		bool rd = false, wr = false;
+
+		if (d->kind != FDK_PIPE)
+			continue;
+		for (size_t k = 0; k < fs->n; k++) {
+			const struct fd_state *e = &fs->fds[k];
+
+			if (e->kind != FDK_PIPE || e->ino != d->ino || (e->flags & O_PATH))
+				continue;
+			rd |= (e->flags & O_ACCMODE) != O_WRONLY;
+			wr |= (e->flags & O_ACCMODE) != O_RDONLY;
+		}
+		d->external = !(rd && wr);
+		if (d->external) {
+			zfree(&d->pipe_data);
+			d->pipe_data_len = 0;
+			d->has_pipe_data = false;
+		}
+	}
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -160,6 +191,8 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		r = add_fd(ctx, pid, pidfd, fds[i], &fs);
 	if (r == 0)
 		r = sd_dump_fd_table(ctx, pid, &fs);
+	if (r == 0)
+		mark_external_pipes(&fs);
 	free(fds);
 	if (r < 0) {
 		sd_files_state_release(&fs);

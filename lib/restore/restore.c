@@ -49,6 +49,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -241,6 +242,10 @@ static int run_restore(struct rst *r)
 	if (e == 0)
 		e = sd_rst_check_vma_files(r);
 	if (e == 0)
+		e = sd_rst_check_inherit(r);
+	if (e == 0)
+		e = sd_rst_check_terminal(r);
+	if (e == 0)
 		e = sd_rst_check_files(r);
 	if (e == 0)
 		e = sd_rst_check_fs(r);
@@ -317,6 +322,9 @@ static int run_restore(struct rst *r)
 	 * us before the last one is (their PTRACE_O_EXITKILL would then kill
 	 * the process that was all but restored).
 	 */
+	e = sd_rst_tty_start(r);
+	if (e < 0)
+		return e;
 	sd_inject_block_signals(&oldmask);
 	e = finish(r);
 	sd_inject_unblock_signals(&oldmask);
@@ -329,7 +337,8 @@ static int run_restore(struct rst *r)
 SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
 			    int *ret_status)
 {
-	struct rst r = { .ctx = ctx, .opts = opts, .mem_fd = -1, .chain = { .file_fd = -1 } };
+	struct rst r = { .ctx = ctx, .opts = opts, .mem_fd = -1, .chain = { .file_fd = -1 },
+			 .tty_fd = -1 };
 	uint64_t t0 = now_us();
 	int e, status;
 
@@ -337,6 +346,8 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	e = run_restore(&r);
 	r.inj.pid = r.pid;
 	zclose(&r.mem_fd);
+	if (e < 0)
+		sd_rst_tty_undo(&r);
 	if (e < 0 && r.started) {
 		/*
 		 * Never a half-restored process: it goes, and we reap it, its
@@ -357,21 +368,29 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
 		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
 	free(r.seized.t);
+	free(r.src);
 	sd_rst_ghosts_release(&r);
 	sd_process_state_release(&r.ps);
 	sd_files_state_release(&r.fs);
 	sd_chain_release(&r.chain);
-	if (e < 0)
-		return e;
-	if (opts->detach) {
-		if (ret_status)
+	if (e < 0 || opts->detach) {
+		sd_rst_tty_end(&r, false);
+		if (e == 0 && ret_status)
 			*ret_status = 0;
-		return 0;
+		return e;
 	}
 	/* stay the parent: the process's exit status is ours */
 	while (waitpid(r.pid, &status, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			sd_rst_tty_end(&r, false);
 			return sd_err(ctx, -errno, "cannot wait for pid %d", r.pid);
+		}
+	sd_rst_tty_end(&r, true);
+	/* a process that dies of a signal says nothing itself: a write into a pipe nobody reads, say */
+	if (WIFSIGNALED(status))
+		pr_warn(ctx, "the restored pid %d was killed by signal %d (SIG%s)%s", r.pid, WTERMSIG(status),
+			sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
+			WCOREDUMP(status) ? ", core dumped" : "");
 	if (ret_status)
 		*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 0;
