@@ -193,6 +193,25 @@ try:
     if not os.WIFEXITED(st) or os.WEXITSTATUS(st) != 0:
         fail("the restore of the raw-mode program ended with status %#x" % st)
     print("raw mode: kept, a key reaches it at once and unechoed")
+
+    # --- fds on two terminals: --shell-job stands in for one only ---
+    m1, s1 = pty.openpty()
+    m2, s2 = pty.openpty()
+    p = subprocess.Popen(["sleep", "1000"], stdin=s1, stdout=s2, stderr=subprocess.DEVNULL)
+    kids.append(p.pid)
+    os.close(s1)
+    os.close(s2)
+    restored(p.pid, "sleep")
+    run(SDUMP, "dump", "-t", str(p.pid), "-D", WORK + "/two.img")
+    p.wait()
+    kids.remove(p.pid)
+    q = run(SDUMP, "restore", "-D", WORK + "/two.img", "--shell-job", rc=1)
+    if len(q.stderr.splitlines()) != 1 or not re.search(
+            r"^sdump: .*fds 0 and 1 are on two terminals.*--inherit-fd 'fd\[N\]:/dev/pts/", q.stderr):
+        fail("the restore of fds on two terminals said %r" % q.stderr)
+    os.close(m1)
+    os.close(m2)
+    print("two terminals: refused in one line")
 finally:
     for k in kids:
         try:
@@ -266,6 +285,32 @@ kill -KILL "$prod"
 wait_pid_free "$prod"
 grep -q "killed by signal 9 (SIGKILL)" "$WORK/restore.err" ||
 	fail "the restore said '$(cat "$WORK/restore.err")' of its process killed"
+
+echo "the read end to the outside (a consumer), --inherit-fd from a new producer:"
+cat >"$WORK/consumer.py" <<'EOF'
+import sys
+for line in sys.stdin:
+    with open(sys.argv[1], "a") as f:
+        f.write(line)
+EOF
+python3 "$WORK/producer.py" 2>/dev/null | python3 "$WORK/consumer.py" "$WORK/got1" 2>/dev/null &
+TARGET_PIDS+=($!)
+for ((i = 0; i < 100; i++)); do
+	cons=$(pgrep -f "$WORK/consumer.py" -n || true)
+	[ -n "$cons" ] && [ -s "$WORK/got1" ] && break
+	sleep 0.1
+done
+[ -n "$cons" ] || fail "the consumer did not start"
+TARGET_PIDS+=("$cons")
+ckey=$(readlink "/proc/$cons/fd/0")
+"$SDUMP" dump -t "$cons" -D "$WORK/cons" 2>"$WORK/err" || fail "dump of the consumer: $(cat "$WORK/err")"
+wait_pid_free "$cons"
+expect_error "fd 0 is the read end of pipe:.*outside.*--inherit-fd 'fd\[N\]:pipe:" "$SDUMP" restore -D "$WORK/cons"
+# it reads the two lines, then the end of the file, and ends: so does the restore
+printf 'new 1\nnew 2\n' | "$SDUMP" restore -D "$WORK/cons" --inherit-fd "fd[0]:$ckey" 2>"$WORK/err" ||
+	fail "restore of the consumer with --inherit-fd: $(cat "$WORK/err")"
+[ "$(tail -n 2 "$WORK/got1" | tr '\n' ' ')" = "new 1 new 2 " ] ||
+	fail "the restored consumer did not read from the pipe it was given: $(tail -n 3 "$WORK/got1")"
 
 echo "a pipe nobody reads: SIGPIPE, said in one line:"
 st=0
