@@ -12,10 +12,13 @@
 #  2. a producer writing into `| cat`: the pipe's other end was outside, so
 #     the restore refuses without --inherit-fd (one line naming the fd and
 #     the pipe), and with --inherit-fd 'fd[3]:pipe:[INODE]' 3>&1 into a new
-#     cat the lines go on in order; given a pipe nobody reads, the restored
-#     producer dies of SIGPIPE and the restore says so in one line; an
-#     --inherit-fd that fits no fd, or is open the other way, is one line;
-#  3. without --shell-job, a process with a terminal is refused in one line.
+#     cat the lines go on in order; a consumer's read end the same way; a
+#     file given by its path instead of its own; given a pipe nobody reads,
+#     the restored producer dies of SIGPIPE and the restore says so in one
+#     line; an --inherit-fd that fits no fd, or is open the other way, is
+#     one line;
+#  3. without --shell-job, a process with a terminal is refused in one line;
+#     so, with it, is one with fds on two terminals.
 . "$(dirname "$0")/../lib.sh"
 
 if [ ! -e /dev/ptmx ] || ! python3 -c 'import os, pty; m, s = pty.openpty(); os.ttyname(s)' 2>/dev/null; then
@@ -311,6 +314,22 @@ printf 'new 1\nnew 2\n' | "$SDUMP" restore -D "$WORK/cons" --inherit-fd "fd[0]:$
 	fail "restore of the consumer with --inherit-fd: $(cat "$WORK/err")"
 [ "$(tail -n 2 "$WORK/got1" | tr '\n' ' ')" = "new 1 new 2 " ] ||
 	fail "the restored consumer did not read from the pipe it was given: $(tail -n 3 "$WORK/got1")"
+
+echo "a file given with --inherit-fd by its path:"
+sleep 1000 5>"$WORK/log.a" </dev/null >/dev/null 2>&1 &
+spid=$!
+TARGET_PIDS+=("$spid")
+for ((i = 0; i < 100; i++)); do [ "$(readlink "/proc/$spid/fd/5")" = "$WORK/log.a" ] && break; sleep 0.1; done
+"$SDUMP" dump -t "$spid" -D "$WORK/sleep" 2>"$WORK/err" || fail "dump of sleep: $(cat "$WORK/err")"
+wait_pid_free "$spid"
+rm "$WORK/log.a"
+expect_error "file '$WORK/log.a' \(fd 5\) changed" "$SDUMP" restore -D "$WORK/sleep"
+"$SDUMP" restore -D "$WORK/sleep" -d --inherit-fd "fd[7]:$WORK/log.a" 7>"$WORK/log.b" 2>"$WORK/err" ||
+	fail "restore of sleep with --inherit-fd by path: $(cat "$WORK/err")"
+[ "$(readlink "/proc/$spid/fd/5")" = "$WORK/log.b" ] || fail "fd 5 of the restored sleep is $(readlink "/proc/$spid/fd/5")"
+[ ! -e "/proc/$spid/fd/7" ] || fail "the restored sleep kept sdump's fd 7"
+kill -KILL "$spid"
+wait_gone "$spid"
 
 echo "a pipe nobody reads: SIGPIPE, said in one line:"
 st=0
