@@ -19,7 +19,8 @@
  *     else, map the vdso where it was (ARCH_MAP_VDSO_64);
  *  3. map every VMA (files from their files), fill memory from the chain,
  *     set final protections, PR_SET_MM_MAP (brk, args, auxv, exe);
- *  4. fds, signal handlers, timers, limits, umask, session, cwd and root
+ *  4. fds (a dup of ours where --inherit-fd or --shell-job's terminal says
+ *     so), signal handlers, timers, limits, umask, session, cwd and root
  *     (a removed one made, entered and removed again), then the process's
  *     attributes (oom_score_adj, subreaper, membarrier, ...: rst_attrs.c);
  *  5. each other thread: clone3(set_tid = TID) from the leader;
@@ -31,8 +32,10 @@
  *     needs the privileges a process of another user does not have), and
  *     after them what they would undo or what needs every thread there
  *     (parent-death signals, futex hash, memory-deny-write-execute);
- *  7. the leader unmaps the trampoline as its last system call; at its exit
- *     stop it gets its registers; everyone is detached and runs.
+ *  7. with --shell-job our terminal gets the process's settings and, if
+ *     its group had it, the foreground (rst_tty.c); the leader unmaps the
+ *     trampoline as its last system call; at its exit stop it gets its
+ *     registers; everyone is detached and runs.
  *
  * This file checks what can be checked before anything is made, runs the
  * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
