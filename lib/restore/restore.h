@@ -51,6 +51,7 @@ struct rst {
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
 	int tty_fd;			/* our fd on the terminal that stands in (--shell-job), else -1 */
 	/* rst_tty.c: what our terminal had before the process's settings, to put back */
+	bool tty_is_ctty;		/* r->tty_fd is on our controlling terminal */
 	bool tty_set, fg_set, ttou_blocked;
 	struct termios tty_saved;
 	struct winsize ws_saved;

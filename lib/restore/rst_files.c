@@ -303,7 +303,8 @@ int sd_rst_restore_files(struct rst *r)
 {
 	const struct files_state *fs = &r->fs;
 	struct sdump_ctx *ctx = r->ctx;
-	size_t nkeep = 0, cap = r->opts->ninherit + 1;
+	/* at most one source per fd */
+	size_t nkeep = 0, cap = fs->n + 1;
 	_cleanup_free_ int *keep_ours = calloc(cap, sizeof(int));
 	_cleanup_free_ long *keep_high = calloc(cap, sizeof(long));
 	int e;

@@ -73,7 +73,7 @@ int sd_rst_check_terminal(struct rst *r)
 {
 	const struct fd_state *first = NULL;
 	uint64_t ours = our_ctty();
-	char a[64], b[64];
+	char a[64];
 	bool need = r->ps.ctty != 0;
 
 	r->tty_fd = -1;
@@ -106,22 +106,26 @@ int sd_rst_check_terminal(struct rst *r)
 	}
 	if (!need)
 		return 0;
-	for (int fd = 0; fd < 3 && ours; fd++) {
+	/* ours: the first of 0-2 on our controlling terminal, else the first terminal */
+	for (int fd = 0; fd < 3; fd++) {
 		struct stat st;
 
-		if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
-		    ((uint64_t)major(st.st_rdev) << 32 | minor(st.st_rdev)) == ours && isatty(fd)) {
+		if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || !isatty(fd))
+			continue;
+		if (ours && ((uint64_t)major(st.st_rdev) << 32 | minor(st.st_rdev)) == ours) {
 			r->tty_fd = fd;
-			return 0;
+			r->tty_is_ctty = true;
+			break;
 		}
+		if (r->tty_fd < 0)
+			r->tty_fd = fd;
 	}
-	tty_name(r->ps.ctty ? r->ps.ctty : first ? first->rdev : DEV_TTY, a, sizeof(a));
-	if (ours)
-		tty_name(ours, b, sizeof(b));
+	/* only a controlling terminal, no fd on it: it has ours by joining our session */
+	if (r->tty_fd >= 0 || !first)
+		return 0;
 	return sd_errx(r->ctx, -EINVAL,
-		       "cannot restore pid %d with --shell-job: it had a terminal (%s), and %s%s; run the restore from a terminal",
-		       r->pid, a, ours ? "none of sdump's stdin, stdout and stderr is on its own, " : "sdump has none",
-		       ours ? b : "");
+		       "cannot restore pid %d with --shell-job: fd %d is a terminal (%s), and none of sdump's stdin, stdout and stderr is one to stand in for it; run the restore from a terminal",
+		       r->pid, first->fd, first->path);
 }
 
 /* The settings the image has for the terminal that stands in: of the controlling one if it can. */
@@ -191,7 +195,7 @@ int sd_rst_tty_start(struct rst *r)
 			return e;
 	}
 	/* its group in the foreground, if it was; a group leader's group is its own here */
-	if (!r->ps.ctty || r->ps.ctty_fg_pgrp != r->ps.pgid)
+	if (!r->ps.ctty || r->ps.ctty_fg_pgrp != r->ps.pgid || !r->tty_is_ctty)
 		return 0;
 	fg = r->ps.pgid == r->pid ? r->pid : getpgrp();
 	r->fg_saved = tcgetpgrp(r->tty_fd);

@@ -13,7 +13,8 @@
 #     the restore refuses without --inherit-fd (one line naming the fd and
 #     the pipe), and with --inherit-fd 'fd[3]:pipe:[INODE]' 3>&1 into a new
 #     cat the lines go on in order; a consumer's read end the same way; a
-#     file given by its path instead of its own; given a pipe nobody reads,
+#     file given by its path instead of its own; a pipe whose other end is
+#     closed everywhere needs none, and keeps its bytes; given a pipe nobody reads,
 #     the restored producer dies of SIGPIPE and the restore says so in one
 #     line; an --inherit-fd that fits no fd, or is open the other way, is
 #     one line;
@@ -330,6 +331,29 @@ expect_error "file '$WORK/log.a' \(fd 5\) changed" "$SDUMP" restore -D "$WORK/sl
 [ ! -e "/proc/$spid/fd/7" ] || fail "the restored sleep kept sdump's fd 7"
 kill -KILL "$spid"
 wait_gone "$spid"
+
+echo "a pipe whose other end is closed everywhere (a here-string read later): no --inherit-fd, its bytes kept:"
+python3 -c '
+import os, signal, sys
+signal.signal(signal.SIGUSR1, lambda *a: None)
+open(sys.argv[1] + ".tmp", "w").close()
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+signal.pause()
+with open(sys.argv[1], "w") as f:
+    f.write(repr(os.read(0, 100)) + repr(os.read(0, 100)))
+' "$WORK/widow.out" < <(printf abc) 2>/dev/null &
+wpid=$!
+TARGET_PIDS+=("$wpid")
+for ((i = 0; i < 100; i++)); do [ -e "$WORK/widow.out" ] && break; sleep 0.1; done
+[ -e "$WORK/widow.out" ] || fail "the here-string reader did not start"
+"$SDUMP" dump -t "$wpid" -D "$WORK/widow" 2>"$WORK/err" || fail "dump of the reader: $(cat "$WORK/err")"
+wait_pid_free "$wpid"
+[ "$("$SDUMP" show -D "$WORK/widow" --json | python3 -c 'import json, sys; print([(f["external"], f["pipe_data_len"]) for f in json.load(sys.stdin)["files"] if f["fd"] == 0][0])')" = "(False, 3)" ] ||
+	fail "the here-string's pipe: not as expected in the image"
+"$SDUMP" restore -D "$WORK/widow" -d 2>"$WORK/err" || fail "restore of the reader: $(cat "$WORK/err")"
+kill -USR1 "$wpid"
+wait_gone "$wpid"
+[ "$(cat "$WORK/widow.out")" = "b'abc'b''" ] || fail "the restored reader read $(cat "$WORK/widow.out")"
 
 echo "a pipe nobody reads: SIGPIPE, said in one line:"
 st=0
