@@ -1,19 +1,27 @@
 /* SPDX-License-Identifier: MIT */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "sdump.h"
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump restore -D <dir> [-d] [--shell-job] [--progress <when>] [-v|-q] [-o <file>]\n"
+	"usage: sdump restore -D <dir> [-d] [--shell-job] [--inherit-fd fd[<n>]:<file>]... [--progress <when>]\n"
+	"                     [-v|-q] [-o <file>]\n"
 	"\n"
 	"Bring back the process of a final dump, with its PID. Without -d, stay\n"
 	"its parent and exit with its exit status (128+N if signal N killed it).\n"
 	"\n"
 	"  -D, --images-dir DIR      the image of a final dump (sdump dump)\n"
 	"  -d, --restore-detached    return once the process runs\n"
-	"      --shell-job           join this shell's session and group; its\n"
-	"                            terminal stands in for the dumped one\n"
+	"      --shell-job           join this shell's session; its terminal stands\n"
+	"                            in for the dumped one, with its settings, and\n"
+	"                            its foreground group if it had it\n"
+	"      --inherit-fd fd[N]:FILE  our fd N stands in for FILE, outside the\n"
+	"                            process: 'pipe:[INODE]' (a pipe whose other\n"
+	"                            end was elsewhere) or a path, as show prints\n"
 	"      --progress WHEN       a progress line on stderr: auto (when it is a\n"
 	"                            terminal, the default), always or never\n"
 	"  -v, -q, -o FILE           more (-v: each step and its time), fewer\n"
@@ -22,18 +30,39 @@ static const char usage[] =
 	"Exit status: the process's without -d, 0 with -d; 1 an error (one line\n"
 	"'sdump: ...'), 2 a usage error.\n";
 
+/* "fd[N]:FILE" (CRIU's form): our fd N, the file it stands in for; the string stays @arg's. */
+static int parse_inherit(const char *arg, struct sdump_inherit_fd *ret)
+{
+	const char *close = strstr(arg, "]:");
+	char num[16];
+	uint64_t n;
+
+	if (strncmp(arg, "fd[", 3) || !close || close - arg - 3 <= 0 ||
+	    (size_t)(close - arg - 3) >= sizeof(num) || !close[2])
+		return -1;
+	memcpy(num, arg + 3, (size_t)(close - arg - 3));
+	num[close - arg - 3] = '\0';
+	if (cli_parse_u64(num, false, 0, INT_MAX, &n) < 0)
+		return -1;
+	ret->fd = (int)n;
+	ret->key = close + 2;
+	return 0;
+}
+
 int cmd_restore(int argc, char **argv)
 {
-	enum { OPT_SHELL_JOB = 0x2000 };
+	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "restore-detached", no_argument, NULL, 'd' },
 		{ "shell-job", no_argument, NULL, OPT_SHELL_JOB },
+		{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
 	struct sdump_restore_opts o = { 0 };
+	struct sdump_inherit_fd *inh = NULL;
 	struct sdump_ctx *ctx;
 	int opt, r, status = 0;
 
@@ -50,27 +79,52 @@ int cmd_restore(int argc, char **argv)
 		case OPT_SHELL_JOB:
 			o.shell_job = true;
 			break;
+		case OPT_INHERIT_FD: {
+			struct sdump_inherit_fd *n;
+
+			n = realloc(inh, (o.ninherit + 1) * sizeof(*inh));
+			if (!n) {
+				free(inh);
+				return cli_usage_error("restore", "out of memory");
+			}
+			inh = n;
+			if (parse_inherit(optarg, &inh[o.ninherit]) < 0) {
+				free(inh);
+				return cli_usage_error("restore", "bad --inherit-fd '%s': fd[N]:FILE, N an fd of ours",
+						       optarg);
+			}
+			o.ninherit++;
+			o.inherit = inh;
+			break;
+		}
 		case OPT_PROGRESS:
 			if (cli_progress_option(optarg) < 0)
 				return cli_usage_error("restore", "bad --progress '%s': auto, always or never",
 						       optarg);
 			break;
 		case 'h':
+			free(inh);
 			fputs(usage, stdout);
 			return 0;
 		default:
+			free(inh);
 			return cli_bad_option("restore", opt, argv);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("restore", "unexpected argument '%s'", argv[optind]);
-	if (!o.dir)
+	if (optind < argc || !o.dir) {
+		free(inh);
+		if (optind < argc)
+			return cli_usage_error("restore", "unexpected argument '%s'", argv[optind]);
 		return cli_usage_error("restore", "no image directory given: -D <dir>");
+	}
 	ctx = cli_ctx_new();
-	if (!ctx)
+	if (!ctx) {
+		free(inh);
 		return 1;
+	}
 	cli_progress_setup(ctx);
 	r = sdump_restore(ctx, &o, &status);
+	free(inh);
 	if (r < 0)
 		return cli_fail(ctx, r);
 	cli_ctx_free(ctx);

@@ -229,10 +229,29 @@ struct sdump_release_info {
  */
 SDUMP_API int sdump_release(struct sdump_ctx *ctx, pid_t pid, struct sdump_release_info *ret);
 
+/*
+ * An fd of the caller that stands in for a file of the image outside the
+ * process (--inherit-fd fd[N]:KEY): every fd of the image whose file KEY
+ * names gets a dup of the caller's fd @fd. KEY is the fd's link as the
+ * image records it (sdump show): "pipe:[1234]" for a pipe, a path for a
+ * file, FIFO, device or terminal.
+ */
+struct sdump_inherit_fd {
+	int fd;
+	const char *key;
+};
+
 struct sdump_restore_opts {
 	const char *dir;	/* the image of a final dump */
 	bool detach;		/* return once it runs; else wait for it to end */
-	bool shell_job;		/* join our session and group; terminals are ours */
+	/*
+	 * Join our session (a group leader leads a group of its own in it);
+	 * terminals are ours, our terminal gets the settings it had and, if
+	 * its group was in the foreground, makes it the foreground group.
+	 */
+	bool shell_job;
+	const struct sdump_inherit_fd *inherit;	/* ninherit of them */
+	size_t ninherit;
 };
 
 /*
@@ -246,8 +265,10 @@ struct sdump_restore_opts {
  * sdump_ctx_set_progress() (op "restore", phase "memory"); at log level
  * INFO each step is logged with its time.
  * Errors: -EEXIST the PID is in use, -ESTALE a file changed since the
- * dump, -EINVAL a pre-dump or a terminal without shell_job, -EBADMSG a
- * damaged image, -ENOENT a missing parent.
+ * dump, -EINVAL a pre-dump, a terminal without shell_job, a pipe to the
+ * outside without an inherited fd for it or an inherited fd that fits
+ * none, -EBADMSG a damaged image, -ENOENT a missing parent. A process
+ * killed by a signal once it runs is logged at SDUMP_LOG_WARN.
  */
 SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
 			    int *ret_status);

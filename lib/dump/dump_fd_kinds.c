@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -123,6 +125,42 @@ static int collect_pipe_data(struct sdump_ctx *ctx, const struct fd_probe *p,
 }
 
 /*
+ * A terminal's settings, read through our copy of the fd: termios and the
+ * window size belong to the terminal, and reading them is no job-control
+ * operation, so the process's session does not matter.
+ */
+static int collect_tty(struct sdump_ctx *ctx, const struct fd_probe *p,
+		       const struct files_state *done, struct fd_state *d)
+{
+	struct termios t;
+	struct winsize ws;
+	int copy, r = 0;
+
+	(void)done;
+	/* an O_PATH fd is no open terminal */
+	if (d->flags & O_PATH)
+		return 0;
+	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	if (copy < 0)
+		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+	if (tcgetattr(copy, &t) < 0 || ioctl(copy, TIOCGWINSZ, &ws) < 0)
+		r = sd_err(ctx, -errno, "cannot read the settings of the terminal of fd %d of pid %d (%s)",
+			   p->fd, p->pid, p->path);
+	(void)close(copy);
+	if (r < 0)
+		return r;
+	d->tty = (struct tty_state){
+		.iflag = t.c_iflag, .oflag = t.c_oflag, .cflag = t.c_cflag, .lflag = t.c_lflag,
+		.line = t.c_line, .ncc = MIN(sizeof(t.c_cc), (size_t)TTY_NCC_MAX),
+		.ispeed = (uint32_t)cfgetispeed(&t), .ospeed = (uint32_t)cfgetospeed(&t),
+		.rows = ws.ws_row, .cols = ws.ws_col, .xpixel = ws.ws_xpixel, .ypixel = ws.ws_ypixel,
+	};
+	memcpy(d->tty.cc, t.c_cc, d->tty.ncc);
+	d->has_tty = true;
+	return 0;
+}
+
+/*
  * The order matters where rows overlap: the refusals come first (a deleted
  * FIFO is refused as a deleted file, a pty master as such and not as a
  * chr), and of two rows of one file type the narrower one (tty before chr,
@@ -149,7 +187,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 
 	{ .type = S_IFREG, .kind = FDK_FILE },
 	{ .type = S_IFDIR, .kind = FDK_DIR },
-	{ .type = S_IFCHR, .match = is_tty, .kind = FDK_TTY },
+	{ .type = S_IFCHR, .match = is_tty, .kind = FDK_TTY, .collect = collect_tty },
 	{ .type = S_IFCHR, .kind = FDK_CHR },
 	{ .type = S_IFIFO, .match = is_pipe, .kind = FDK_PIPE, .collect = collect_pipe_data },
 	{ .type = S_IFIFO, .kind = FDK_FIFO, .collect = collect_pipe_data },

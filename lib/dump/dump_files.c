@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -118,6 +120,72 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 	return r;
 }
 
+/*
+ * Whether the other end of the pipe of fd @d (a read end if @rd) is open
+ * anywhere: poll() on our copy of it says POLLHUP on a read end once no
+ * writer is left, POLLERR on a write end once no reader is (fs/pipe.c
+ * pipe_poll; a probe on 6.18).
+ */
+static int other_end_open(struct sdump_ctx *ctx, pid_t pid, int pidfd, const struct fd_state *d,
+			  bool rd, bool *ret_open)
+{
+	struct pollfd p = { .events = rd ? POLLIN : POLLOUT };
+	int r;
+
+	p.fd = (int)syscall(SYS_pidfd_getfd, pidfd, d->fd, 0);
+	if (p.fd < 0)
+		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", d->fd, pid);
+	r = poll(&p, 1, 0);
+	if (r < 0)
+		r = sd_err(ctx, -errno, "cannot poll the pipe of fd %d of pid %d", d->fd, pid);
+	(void)close(p.fd);
+	if (r < 0)
+		return r;
+	*ret_open = !(p.revents & (rd ? POLLHUP : POLLERR));
+	return 0;
+}
+
+/*
+ * A pipe of which the process holds one end only (prog | cat): if its
+ * other end is open elsewhere, it goes outside, and a restore must be
+ * given a pipe to stand in for it (--inherit-fd); the bytes in it are then
+ * not the process's: they stay in the pipe for whoever reads it, and are
+ * not saved. If its other end is closed everywhere (the stdin of a here
+ * document read to its end), a new pipe with that end closed, its bytes
+ * written back, is the same to the process.
+ */
+static int mark_external_pipes(struct sdump_ctx *ctx, pid_t pid, int pidfd, struct files_state *fs)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		struct fd_state *d = &fs->fds[i];
+		bool rd = false, wr = false, open = false;
+		int r;
+
+		if (d->kind != FDK_PIPE)
+			continue;
+		for (size_t k = 0; k < fs->n; k++) {
+			const struct fd_state *e = &fs->fds[k];
+
+			if (e->kind != FDK_PIPE || e->ino != d->ino || (e->flags & O_PATH))
+				continue;
+			rd |= (e->flags & O_ACCMODE) != O_WRONLY;
+			wr |= (e->flags & O_ACCMODE) != O_RDONLY;
+		}
+		if (rd && wr)
+			continue;
+		r = other_end_open(ctx, pid, pidfd, d, rd, &open);
+		if (r < 0)
+			return r;
+		d->external = open;
+		if (d->external) {
+			zfree(&d->pipe_data);
+			d->pipe_data_len = 0;
+			d->has_pipe_data = false;
+		}
+	}
+	return 0;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -160,6 +228,8 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		r = add_fd(ctx, pid, pidfd, fds[i], &fs);
 	if (r == 0)
 		r = sd_dump_fd_table(ctx, pid, &fs);
+	if (r == 0)
+		r = mark_external_pipes(ctx, pid, pidfd, &fs);
 	free(fds);
 	if (r < 0) {
 		sd_files_state_release(&fs);

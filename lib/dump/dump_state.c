@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "array.h"
@@ -183,6 +184,11 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	ps->ppid = (pid_t)f[4];
 	ps->pgid = (pid_t)f[5];
 	ps->sid = (pid_t)f[6];
+	/* tty_nr as the kernel encodes a dev_t (new_encode_dev), which glibc's major() reads */
+	if (f[7]) {
+		ps->ctty = (uint64_t)major((dev_t)f[7]) << 32 | minor((dev_t)f[7]);
+		ps->ctty_fg_pgrp = (int32_t)f[8] > 0 ? (pid_t)f[8] : 0;
+	}
 	ps->mm.start_code = f[26];
 	ps->mm.end_code = f[27];
 	ps->mm.start_stack = f[28];

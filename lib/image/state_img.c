@@ -17,6 +17,7 @@
 #include "process.pb-c.h"
 #include "pstate.h"
 #include "state_img.h"
+#include "tty_img.h"
 #include "util.h"
 
 /* files.img numbers the kinds as struct fd_state does: one cast each way */
@@ -253,6 +254,10 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 		r = sd_err(ctx, r, "cannot encode %s", sd_imgfile_name(IMGF_PROCESS));
 		goto out;
 	}
+	p.has_ctty = ps->ctty != 0;
+	p.ctty = ps->ctty;
+	p.has_ctty_fg_pgrp = ps->ctty != 0;
+	p.ctty_fg_pgrp = ps->ctty_fg_pgrp;
 	r = sd_imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
 	*size += sz;
 out:
@@ -298,6 +303,7 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 	Files f = FILES__INIT;
 	Fd *fd = calloc(fs->n ? fs->n : 1, sizeof(*fd));
 	Fd **fdp = calloc(fs->n ? fs->n : 1, sizeof(*fdp));
+	TtyState *tt = calloc(fs->n ? fs->n : 1, sizeof(*tt));
 	size_t nlocks = 0, used = 0;
 	Lock *lk = NULL, **lkp = NULL;
 	uint64_t sz = 0;
@@ -307,9 +313,10 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		nlocks += fs->fds[i].nlocks;
 	lk = calloc(nlocks ? nlocks : 1, sizeof(*lk));
 	lkp = calloc(nlocks ? nlocks : 1, sizeof(*lkp));
-	if (!fd || !fdp || !lk || !lkp) {
+	if (!fd || !fdp || !tt || !lk || !lkp) {
 		free(fd);
 		free(fdp);
+		free(tt);
 		free(lk);
 		free(lkp);
 		return sd_err(ctx, -ENOMEM, "cannot encode %s", sd_imgfile_name(IMGF_FILES));
@@ -333,6 +340,12 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 			fd[i].pipe_data = bin(d->pipe_data, d->pipe_data_len);
 		}
 		write_fd_extra(&fd[i], d, lk, lkp, &used);
+		if (d->has_tty) {
+			sd_ttyimg_to_pb(&d->tty, &tt[i]);
+			fd[i].tty = &tt[i];
+		}
+		fd[i].has_external = d->external;
+		fd[i].external = d->external;
 		fdp[i] = &fd[i];
 	}
 	f.n_fds = fs->n;
@@ -341,6 +354,7 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 	*size += sz;
 	free(fd);
 	free(fdp);
+	free(tt);
 	free(lk);
 	free(lkp);
 	return r;
@@ -465,6 +479,12 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	ps->ppid = p->ppid;
 	ps->pgid = p->pgid;
 	ps->sid = p->sid;
+	ps->ctty = p->has_ctty ? p->ctty : 0;
+	ps->ctty_fg_pgrp = p->has_ctty_fg_pgrp ? p->ctty_fg_pgrp : 0;
+	if (ps->ctty_fg_pgrp < 0) {
+		r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
+		goto out;
+	}
 	for (size_t i = 0; i < p->n_sigactions; i++) {
 		const SigAction *s = p->sigactions[i];
 
@@ -572,6 +592,12 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 		return -EBADMSG;
 	d->has_dup_of = s->has_dup_of;
 	d->dup_of = s->dup_of;
+	/* settings only on a terminal, the outside only on a pipe */
+	if ((s->tty && (s->kind != FD_KIND__FD_TTY || sd_ttyimg_from_pb(s->tty, &d->tty) < 0)) ||
+	    (s->external && s->kind != FD_KIND__FD_PIPE))
+		return -EBADMSG;
+	d->has_tty = s->tty != NULL;
+	d->external = s->has_external && s->external;
 	if (s->n_locks > FILES_MAX_LOCKS - *nlocks)
 		return -EBADMSG;
 	*nlocks += s->n_locks;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 
 #include "sdump.h"
@@ -151,6 +152,11 @@ static void process_json(FILE *out, const struct process_state *ps)
 		fprintf(out, "%s%u", i ? "," : "", ps->groups[i]);
 	fprintf(out, "],\"thp_disabled\":%s,\"dumpable\":%d", ps->thp_disabled ? "true" : "false",
 		ps->dumpable);
+	if (ps->ctty)
+		fprintf(out, ",\"ctty\":{\"major\":%u,\"minor\":%u,\"fg_pgrp\":%d}",
+			(unsigned int)(ps->ctty >> 32), (unsigned int)ps->ctty, ps->ctty_fg_pgrp);
+	else
+		fprintf(out, ",\"ctty\":null");
 	sd_attrs_process_json(out, &ps->attrs);
 	sd_sec_timers_json(out, ps->timers, ps->ntimers);
 	fputc('}', out);
@@ -179,7 +185,14 @@ static void fd_extra_json(FILE *out, const struct fd_state *d)
 		else
 			fprintf(out, "%" PRIu64 "}", l->end);
 	}
-	fprintf(out, "]");
+	fprintf(out, "],\"external\":%s", d->external ? "true" : "false");
+	if (d->has_tty) {
+		const struct tty_state *t = &d->tty;
+
+		fprintf(out, ",\"tty\":{\"iflag\":%u,\"oflag\":%u,\"cflag\":%u,\"lflag\":%u,\"line\":%u,"
+			"\"rows\":%u,\"cols\":%u,\"xpixel\":%u,\"ypixel\":%u}",
+			t->iflag, t->oflag, t->cflag, t->lflag, t->line, t->rows, t->cols, t->xpixel, t->ypixel);
+	}
 }
 
 static void files_json(FILE *out, const struct files_state *fs)
@@ -356,6 +369,11 @@ static void fd_text(FILE *out, const struct fd_state *d)
 		sd_lock_describe(&d->locks[k], what);
 		fprintf(out, "             holds a%s %s\n", what[0] == 'O' ? "n" : "", what);
 	}
+	if (d->external)
+		fprintf(out, "             its other end was outside the process (restore: --inherit-fd)\n");
+	if (d->has_tty)
+		fprintf(out, "             terminal %ux%u, %s, %s\n", d->tty.cols, d->tty.rows,
+			(d->tty.lflag & ICANON) ? "canonical" : "raw", (d->tty.lflag & ECHO) ? "echo" : "no echo");
 }
 
 SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, FILE *out)

@@ -103,6 +103,8 @@ struct process_state {
 	struct attr_process attrs;
 	size_t ntimers;			/* POSIX timers, by id (psec.h) */
 	struct posix_timer *timers;
+	uint64_t ctty;		/* its session's controlling terminal, major << 32 | minor (0: none) */
+	pid_t ctty_fg_pgrp;	/* that terminal's foreground process group (0: none) */
 };
 
 /*
@@ -156,6 +158,16 @@ struct lock_state {
 	uint64_t dev, ino;	/* the inode as /proc/locks names it: major << 32 | minor */
 };
 
+/* A terminal's settings (FDK_TTY): termios as tcgetattr() gives them, the window size. */
+#define TTY_NCC_MAX 32
+struct tty_state {
+	uint32_t iflag, oflag, cflag, lflag, line;
+	uint8_t cc[TTY_NCC_MAX];
+	size_t ncc;
+	uint32_t ispeed, ospeed;
+	uint16_t rows, cols, xpixel, ypixel;
+};
+
 struct fd_state {
 	int fd;
 	enum fd_kind kind;
@@ -173,6 +185,9 @@ struct fd_state {
 	int dup_of;			/* the lowest of them */
 	size_t nlocks;			/* held through its open file description; on the lowest */
 	struct lock_state *locks;	/* fd of a shared one */
+	bool has_tty;			/* a terminal: its settings */
+	struct tty_state tty;
+	bool external;			/* a pipe whose other end no fd of the process held */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */

@@ -19,7 +19,8 @@
  *     else, map the vdso where it was (ARCH_MAP_VDSO_64);
  *  3. map every VMA (files from their files), fill memory from the chain,
  *     set final protections, PR_SET_MM_MAP (brk, args, auxv, exe);
- *  4. fds, signal handlers, interval timers, limits, umask, session, cwd and root
+ *  4. fds (a dup of ours where --inherit-fd or --shell-job's terminal says
+ *     so), signal handlers, timers, limits, umask, session, cwd and root
  *     (a removed one made, entered and removed again), then the process's
  *     attributes (oom_score_adj, subreaper, membarrier, ...: rst_attrs.c);
  *  5. each other thread: clone3(set_tid = TID) from the leader;
@@ -42,8 +43,10 @@
  *     hash, memory-deny-write-execute), then the address space is done:
  *     sealed (mseal) and every VMA's VmFlags read back and compared
  *     (rst_vmflags.c), and last the timers are armed;
- *  7. the leader unmaps the trampoline as its last system call; at its exit
- *     stop it gets its registers; everyone is detached and runs.
+ *  7. with --shell-job our terminal gets the process's settings and, if
+ *     its group had it, the foreground (rst_tty.c); the leader unmaps the
+ *     trampoline as its last system call; at its exit stop it gets its
+ *     registers; everyone is detached and runs.
  *
  * This file checks what can be checked before anything is made, runs the
  * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
@@ -60,6 +63,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -252,6 +256,10 @@ static int run_restore(struct rst *r)
 	if (e == 0)
 		e = sd_rst_check_vma_files(r);
 	if (e == 0)
+		e = sd_rst_check_inherit(r);
+	if (e == 0)
+		e = sd_rst_check_terminal(r);
+	if (e == 0)
 		e = sd_rst_check_files(r);
 	if (e == 0)
 		e = sd_rst_check_fs(r);
@@ -346,6 +354,9 @@ static int run_restore(struct rst *r)
 	 * us before the last one is (their PTRACE_O_EXITKILL would then kill
 	 * the process that was all but restored).
 	 */
+	e = sd_rst_tty_start(r);
+	if (e < 0)
+		return e;
 	sd_inject_block_signals(&oldmask);
 	e = finish(r);
 	sd_inject_unblock_signals(&oldmask);
@@ -358,7 +369,8 @@ static int run_restore(struct rst *r)
 SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
 			    int *ret_status)
 {
-	struct rst r = { .ctx = ctx, .opts = opts, .mem_fd = -1, .chain = { .file_fd = -1 } };
+	struct rst r = { .ctx = ctx, .opts = opts, .mem_fd = -1, .chain = { .file_fd = -1 },
+			 .tty_fd = -1 };
 	uint64_t t0 = now_us();
 	int e, status;
 
@@ -366,6 +378,8 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	e = run_restore(&r);
 	r.inj.pid = r.pid;
 	zclose(&r.mem_fd);
+	if (e < 0)
+		sd_rst_tty_undo(&r);
 	if (e < 0 && r.started) {
 		/*
 		 * Never a half-restored process: it goes, and we reap it, its
@@ -386,21 +400,29 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
 		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
 	free(r.seized.t);
+	free(r.src);
 	sd_rst_ghosts_release(&r);
 	sd_process_state_release(&r.ps);
 	sd_files_state_release(&r.fs);
 	sd_chain_release(&r.chain);
-	if (e < 0)
-		return e;
-	if (opts->detach) {
-		if (ret_status)
+	if (e < 0 || opts->detach) {
+		sd_rst_tty_end(&r, false);
+		if (e == 0 && ret_status)
 			*ret_status = 0;
-		return 0;
+		return e;
 	}
 	/* stay the parent: the process's exit status is ours */
 	while (waitpid(r.pid, &status, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			sd_rst_tty_end(&r, false);
 			return sd_err(ctx, -errno, "cannot wait for pid %d", r.pid);
+		}
+	sd_rst_tty_end(&r, true);
+	/* a process that dies of a signal says nothing itself: a write into a pipe nobody reads, say */
+	if (WIFSIGNALED(status))
+		pr_warn(ctx, "the restored pid %d was killed by signal %d (SIG%s)%s", r.pid, WTERMSIG(status),
+			sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
+			WCOREDUMP(status) ? ", core dumped" : "");
 	if (ret_status)
 		*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 0;

@@ -11,9 +11,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/user.h>
+#include <termios.h>
 
 #include "sdump.h"
 #include "chain.h"
@@ -45,6 +48,15 @@ struct rst {
 	struct rst_fill_stats fill;	/* of the memory fill */
 	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
 	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
+	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
+	int tty_fd;			/* our fd on the terminal that stands in (--shell-job), else -1 */
+	/* rst_tty.c: what our terminal had before the process's settings, to put back */
+	bool tty_is_ctty;		/* r->tty_fd is on our controlling terminal */
+	bool tty_set, fg_set, ttou_blocked;
+	struct termios tty_saved;
+	struct winsize ws_saved;
+	pid_t fg_saved;
+	sigset_t ttou_oldmask;
 };
 
 /*
@@ -111,6 +123,26 @@ int sd_rst_vmflags_finish(struct rst *r);
  */
 int sd_rst_check_files(struct rst *r);
 int sd_rst_restore_files(struct rst *r);
+/*
+ * Step 4 (rst_inherit.c), before anything is made: which of our fds each fd
+ * of the image is to be a dup of (r->src): --inherit-fd, or a pipe to the
+ * outside that we hold ourselves. A pipe to the outside without either, an
+ * --inherit-fd that fits no fd or opened otherwise: one line.
+ */
+int sd_rst_check_inherit(struct rst *r);
+/*
+ * The terminal (rst_tty.c). sd_rst_check_terminal before anything is made:
+ * the terminal fds and the controlling terminal of the image against
+ * --shell-job and our own terminal (r->tty_fd). sd_rst_tty_start just
+ * before the process runs: our terminal gets its settings, and its group
+ * the foreground if it had it; sd_rst_tty_undo puts ours back (a failed
+ * restore); sd_rst_tty_end, once the process is gone, takes the foreground
+ * back and ends what sd_rst_tty_start blocked.
+ */
+int sd_rst_check_terminal(struct rst *r);
+int sd_rst_tty_start(struct rst *r);
+void sd_rst_tty_undo(struct rst *r);
+void sd_rst_tty_end(struct rst *r, bool gone);
 /*
  * Step 4 (rst_fdflags.c): each fd's flags as they were once the fds are at
  * their numbers (sd_rst_restore_files calls it), checked against the new

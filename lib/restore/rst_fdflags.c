@@ -19,8 +19,8 @@
  *    or a terminal (--shell-job: this shell's, whose description the
  *    process shared with its shell at the dump as well): F_SETFL;
  *  - FD_CLOEXEC where an opener missed it: F_SETFD;
- *  - a pipe end that was read-write or O_PATH (reopened through
- *    /proc/PID/fd, as the process itself must have made it).
+ *  - a pipe end that was read-write, O_PATH or O_LARGEFILE (reopened
+ *    through /proc/PID/fd, as the process itself must have made it).
  * Whatever still differs then fails the restore with one line naming it.
  */
 #include <errno.h>
@@ -80,8 +80,12 @@ static int fix_fd(struct rst *r, const struct fd_state *d)
 	int e;
 
 	e = child_fd_flags(r, d->fd, &have);
-	if (e == 0 && d->kind == FDK_PIPE && ((have ^ d->flags) & (O_ACCMODE | O_PATH))) {
-		/* a pipe end read-write or O_PATH: only /proc/PID/fd/N makes one */
+	if (e == 0 && d->kind == FDK_PIPE && ((have ^ d->flags) & (O_ACCMODE | O_PATH | O_LARGEFILE_KERNEL))) {
+		/*
+		 * a pipe end read-write or O_PATH, or one that open() made
+		 * (O_LARGEFILE: bash's /dev/fd/63 of a process substitution):
+		 * only /proc/PID/fd/N makes one
+		 */
 		if (d->has_dup_of)
 			e = sd_rst_call(r, SYS_dup3, d->dup_of, d->fd, (long)(d->flags & O_CLOEXEC), 0, 0, 0,
 				     NULL);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Restore step 4, first part: the fd table. The restoring shell's terminal
- * stays where a terminal fd wants it, every other fd of ours goes, then
- * each saved fd is opened (or created) in the new process and moved to its
- * number.
+ * Restore step 4, first part: the fd table. Our fds that fds of the image
+ * are to be dups of (--inherit-fd, a pipe to the outside we hold, our
+ * terminal with --shell-job) are moved above every number of the image,
+ * every other fd of ours goes, then each saved fd is opened (or created) in
+ * the new process, or dup'ed from ours, and moved to its number.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,8 @@ int sd_rst_check_files(struct rst *r)
 		const struct fd_state *d = &r->fs.fds[i];
 		struct stat st;
 
-		if (d->kind != FDK_FILE)
+		/* an inherited one is the caller's */
+		if (d->kind != FDK_FILE || r->src[i] >= 0)
 			continue;
 		if (stat(d->path, &st) < 0 || st.st_ino != d->ino ||
 		    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != d->dev ||
@@ -215,23 +217,22 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 }
 
 /*
- * The restoring shell's terminal: put at its number by sd_rst_restore_files
- * before any opener runs, or inherited as 0-2.
+ * A terminal that is no dup of ours (sd_rst_restore_files makes those):
+ * /dev/tty, which names the controlling terminal of whoever opens it, the
+ * one of our session that the process has joined.
  */
 static int tty_open(struct rst *r, size_t i, long *ret_tmp)
 {
-	(void)r;
-	(void)i;
-	(void)ret_tmp;
-	return 0;
+	return chr_open(r, i, ret_tmp);
 }
 
 /*
  * How an fd of each kind is opened again: fd @i of r->fs, in the new
  * process, at a number of its own that the caller then moves it to
  * (place_fd), returned in @ret_tmp; or, with @places, put at its number
- * by the opener itself (or by nobody: a terminal). A new kind's restore is
- * one opener and one row here.
+ * by the opener itself. A new kind's restore is one opener and one row
+ * here. An fd that is a dup of one of ours (r->src, our terminal) needs
+ * none.
  */
 struct rst_fd_opener {
 	int (*open)(struct rst *r, size_t i, long *ret_tmp);
@@ -244,61 +245,77 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_CHR] = { .open = chr_open },
 	[FDK_PIPE] = { .open = pipe_open, .places = true },
 	[FDK_FIFO] = { .open = fifo_open },
-	[FDK_TTY] = { .open = tty_open, .places = true },
+	[FDK_TTY] = { .open = tty_open },
 };
+
+/* Our fd that fd @i of the image is a dup of: inherited, or our terminal; else -1. */
+static int source_of(const struct rst *r, size_t i)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+
+	if (r->src[i] >= 0)
+		return r->src[i];
+	if (d->kind == FDK_TTY && d->rdev != ((uint64_t)5 << 32))
+		return r->tty_fd;
+	return -1;
+}
+
+/*
+ * The new process started with our fds at their numbers. Those it is to
+ * have dups of go above every number of the image, in @keep_ours (ours)
+ * and @keep_high (its), at most @cap of them; every other fd goes.
+ */
+static int keep_sources(struct rst *r, int *keep_ours, long *keep_high, size_t cap, size_t *ret_n)
+{
+	const struct files_state *fs = &r->fs;
+	int hi = 0, e = 0;
+	size_t n = 0;
+	long lo = 0;
+
+	for (size_t i = 0; i < fs->n; i++)
+		hi = MAX(hi, MAX(fs->fds[i].fd, source_of(r, i)) + 1);
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		int s = source_of(r, i);
+		bool have = s < 0;
+
+		for (size_t k = 0; k < n && !have; k++)
+			have = keep_ours[k] == s;
+		if (have || n == cap)
+			continue;
+		keep_ours[n] = s;
+		e = sd_rst_call(r, SYS_fcntl, s, F_DUPFD_CLOEXEC, hi, 0, 0, 0, &keep_high[n]);
+		hi = (int)keep_high[n] + 1;
+		n += e == 0;
+	}
+	/* F_DUPFD gives the lowest free one from hi: they rise, and the rest between them goes */
+	for (size_t k = 0; e == 0 && k < n; k++) {
+		if (keep_high[k] > lo)
+			e = sd_rst_call(r, SYS_close_range, lo, keep_high[k] - 1, 0, 0, 0, 0, NULL);
+		lo = keep_high[k] + 1;
+	}
+	if (e == 0)
+		e = sd_rst_call(r, SYS_close_range, lo, ~0u, 0, 0, 0, 0, NULL);
+	*ret_n = n;
+	return e;
+}
 
 int sd_rst_restore_files(struct rst *r)
 {
 	const struct files_state *fs = &r->fs;
 	struct sdump_ctx *ctx = r->ctx;
-	int e = 0;
+	/* at most one source per fd */
+	size_t nkeep = 0, cap = fs->n + 1;
+	_cleanup_free_ int *keep_ours = calloc(cap, sizeof(int));
+	_cleanup_free_ long *keep_high = calloc(cap, sizeof(long));
+	int e;
 
-	/* keep our terminal (fd 0) where a restored tty fd wants it, drop the rest of ours */
-	for (size_t i = 0; i < fs->n; i++) {
-		const struct fd_state *d = &fs->fds[i];
-
-		if (d->kind != FDK_TTY)
-			continue;
-		if (!r->opts->shell_job)
-			return sd_errx(ctx, -EINVAL,
-				       "cannot restore pid %d: fd %d is a terminal (%s); restore it with --shell-job",
-				       r->pid, d->fd, d->path);
-	}
-	/* terminals first, from fd 0 (ours, inherited), before 0-2 go */
-	for (size_t i = 0; e == 0 && i < fs->n; i++) {
-		const struct fd_state *d = &fs->fds[i];
-
-		if (d->kind == FDK_TTY && d->fd > 2)
-			e = sd_rst_call(r, SYS_dup3, 0, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0,
-				     NULL);
-	}
-	for (int fd = 0; e == 0 && fd < 3; fd++) {
-		bool tty = false;
-
-		for (size_t i = 0; i < fs->n; i++)
-			if (fs->fds[i].fd == fd && fs->fds[i].kind == FDK_TTY)
-				tty = true;
-		if (!tty)
-			(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-	}
-	/* everything else of ours goes; terminals above 2 stay */
-	for (int fd = 3; e == 0;) {
-		int next = INT_MAX;
-
-		for (size_t i = 0; i < fs->n; i++)
-			if (fs->fds[i].kind == FDK_TTY && fs->fds[i].fd >= fd && fs->fds[i].fd < next)
-				next = fs->fds[i].fd;
-		if (next > fd)
-			e = sd_rst_call(r, SYS_close_range, fd, next == INT_MAX ? ~0u : (unsigned int)next - 1, 0,
-				     0, 0, 0, NULL);
-		if (next == INT_MAX)
-			break;
-		fd = next + 1;
-	}
+	if (!keep_ours || !keep_high)
+		return sd_err(ctx, -ENOMEM, "cannot restore the fds of pid %d", r->pid);
+	e = keep_sources(r, keep_ours, keep_high, cap, &nkeep);
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		const struct fd_state *d = &fs->fds[i];
 		const struct rst_fd_opener *op = NULL;
-		long tmp;
+		long tmp, src = -1;
 
 		if ((unsigned int)d->kind < ARRAY_SIZE(rst_fd_openers))
 			op = &rst_fd_openers[d->kind];
@@ -306,6 +323,14 @@ int sd_rst_restore_files(struct rst *r)
 			return sd_errx(ctx, -EOPNOTSUPP,
 				       "cannot restore pid %d: fd %d (%s) is of a kind not supported yet (%s)",
 				       r->pid, d->fd, d->path, sd_fd_kind_name(d->kind));
+		for (size_t k = 0; k < nkeep; k++)
+			if (keep_ours[k] == source_of(r, i))
+				src = keep_high[k];
+		if (src >= 0) {
+			e = sd_rst_call(r, SYS_dup3, src, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
+					0, 0, 0, NULL);
+			continue;
+		}
 		/* an fd sharing the open file description of a lower one: a dup of it */
 		if (d->has_dup_of && !op->places)
 			e = sd_rst_call(r, SYS_dup3, d->dup_of, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
@@ -315,6 +340,8 @@ int sd_rst_restore_files(struct rst *r)
 		if (e == 0 && !op->places && !d->has_dup_of)
 			e = place_fd(r, tmp, d);
 	}
+	for (size_t k = 0; e == 0 && k < nkeep; k++)
+		e = sd_rst_call(r, SYS_close, keep_high[k], 0, 0, 0, 0, 0, NULL);
 	if (e == 0)
 		e = sd_rst_restore_fd_flags(r);
 	/* last: no fd of the process is closed or replaced after its locks are taken */

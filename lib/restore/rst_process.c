@@ -83,7 +83,14 @@ int sd_rst_restore_process(struct rst *r)
 		e = sd_rst_call(r, SYS_personality, ps->personality, 0, 0, 0, 0, 0, NULL);
 	if (e == 0 && ps->thp_disabled)
 		e = sd_rst_call(r, SYS_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
-	/* a session leader comes back as one, a group leader too, unless it joins our job */
+	/*
+	 * A session leader comes back as one, a group leader too. In our job
+	 * (--shell-job) it stays in our session, and a group leader leads a
+	 * group of its own there: a shell gives the terminal to its own group
+	 * (rst_tty.c), and that group must be there.
+	 */
+	if (e == 0 && r->opts->shell_job && ps->pgid == ps->pid)
+		e = sd_rst_call(r, SYS_setpgid, 0, 0, 0, 0, 0, 0, NULL);
 	if (e == 0 && !r->opts->shell_job) {
 		if (ps->sid == ps->pid)
 			e = sd_rst_call(r, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);

@@ -17,7 +17,9 @@ timers (by id: signal and sigev_value, notification and its target,
 clock), the VMAs with every VmFlag smaps shows (but the two below) and
 their guard pages (neighbours the kernel could have merged joined), every
 fd (what it is, its
-flags, position, and its locks, from fdinfo and /proc/locks); per thread its
+flags, position, and its locks, from fdinfo and /proc/locks; a terminal's
+settings: termios flags, control characters, speeds and window size), whether
+its terminal's foreground group is its own; per thread its
 name, signal mask, CPU affinity, scheduling, personality, machine-check kill
 policy, capability sets (effective, permitted, inheritable, bounding,
 ambient), no_new_privs and seccomp state (mode, filter count). Counters that
@@ -25,12 +27,22 @@ change by themselves (times, faults, context switches, memory use) are not
 state and are left out. Whatever a test knows to differ on purpose it names
 with --ignore KEY (a prefix of the dotted key, where * stands for any
 characters but a dot: vmas[*].flags.ac is the VmFlag ac of every VMA).
+
+Terminals are recorded relative to the process: an fd on its controlling
+terminal has the target "<controlling terminal>" whatever the terminal's
+name, and stat.tty_fg says whether that terminal's foreground group is the
+process's own group, so that a process restored with --shell-job on another
+terminal compares equal but for stat.tty_nr, which names the terminal.
 """
 import argparse
+import fcntl
 import json
 import os
 import re
+import stat as statmod
+import struct
 import sys
+import termios
 
 STATUS_KEYS = (
     "Umask", "Uid", "Gid", "Groups", "NoNewPrivs", "Seccomp", "Seccomp_filters",
@@ -172,8 +184,41 @@ def locks(pid):
     return sorted(out)
 
 
+def tty_settings(path):
+    """The settings of the terminal at @path (a /proc/PID/fd link), opened
+    without becoming anyone's controlling terminal; None if it is none."""
+    try:
+        st = os.stat(path)
+        # pty slaves, virtual consoles, serial lines; never /dev/tty (5:0),
+        # which would be our own controlling terminal
+        if not statmod.S_ISCHR(st.st_mode) or not (
+                136 <= os.major(st.st_rdev) <= 143 or os.major(st.st_rdev) == 4):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        iflag, oflag, cflag, lflag, ispeed, ospeed, cc = termios.tcgetattr(fd)
+        ws = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+    except (OSError, termios.error):
+        return None
+    finally:
+        os.close(fd)
+    return {"rdev": st.st_rdev, "iflag": iflag, "oflag": oflag, "cflag": cflag, "lflag": lflag,
+            "ispeed": ispeed, "ospeed": ospeed,
+            "cc": [c if isinstance(c, int) else ord(c) for c in cc], "winsize": list(ws)}
+
+
+def ctty_of(pid):
+    """The rdev of pid's controlling terminal (0: none)."""
+    st = read(f"/proc/{pid}/stat") or ""
+    f = st[st.rfind(")") + 2:].split()
+    return int(f[4]) if len(f) > 4 else 0
+
+
 def fds(pid, tracked=False):
     out = {}
+    ctty = ctty_of(pid)
     base = f"/proc/{pid}/fd"
     try:
         names = sorted(os.listdir(base), key=int)
@@ -199,6 +244,12 @@ def fds(pid, tracked=False):
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}
+        tty = tty_settings(f"{base}/{n}")
+        if tty:
+            if ctty and tty.pop("rdev") == ctty:
+                out[n]["target"] = "<controlling terminal>"
+            tty.pop("rdev", None)
+            out[n]["tty"] = tty
     return out
 
 
@@ -266,6 +317,12 @@ def attrs(pid):
     return rec
 
 
+def tty_fg(st):
+    """Whether the foreground group of the process's terminal is its own group."""
+    f = st[st.rfind(")") + 2:].split()
+    return len(f) > 5 and f[4] != "0" and f[5] == f[2]
+
+
 def record(pid, tracked=False):
     """tracked: pid is tracked by sdump (pre-dumped, or dumped with -R): its
     userfaultfd is sdump's uffd-wp tracker (a dump refuses any other), and
@@ -277,7 +334,7 @@ def record(pid, tracked=False):
         sys.exit(f"statecheck: no process {pid}")
     rec = {
         "status": status_fields(read(f"{p}/status"), STATUS_KEYS),
-        "stat": stat_fields(st, STAT_FIELDS),
+        "stat": {**stat_fields(st, STAT_FIELDS), "tty_fg": tty_fg(st)},
         "comm": (read(f"{p}/comm") or "").strip(),
         "cmdline": (read(f"{p}/cmdline") or "").split("\0"),
         "limits": (read(f"{p}/limits") or "").splitlines(),

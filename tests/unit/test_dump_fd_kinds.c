@@ -81,8 +81,9 @@ static void check_case(const struct fd_case *c)
 	ASSERT_TRUE(k != NULL);
 	ASSERT_EQ(k->kind, c->kind);
 	if (c->kind) {
-		/* only the pipes collect: their buffered bytes */
-		ASSERT_EQ(k->collect != NULL, c->kind == FDK_PIPE || c->kind == FDK_FIFO);
+		/* only the pipes (their buffered bytes) and terminals (their settings) collect */
+		ASSERT_EQ(k->collect != NULL,
+			  c->kind == FDK_PIPE || c->kind == FDK_FIFO || c->kind == FDK_TTY);
 		return;
 	}
 	ASSERT_TRUE(k->collect == NULL);
