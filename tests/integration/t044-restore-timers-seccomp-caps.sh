@@ -131,7 +131,7 @@ tcmd check
 [ "$REPLY" = ok ] || fail "the target after the restore: $REPLY"
 counter_grows fired 50 0.1 || fail "timer 0 does not fire after the restore"
 # fixed by the fidelity work: VmFlags (ac gained and lost, nh lost, nr gained on PROT_NONE)
-state_check_timed "$pid" "$WORK/before.state" 'vmas[*].flags.ac' 'vmas[*].flags.nh' 'vmas[*].flags.nr'
+state_check_timed "$pid" "$WORK/before.state"
 echo "restored: timers with their ids, times and signals, capabilities, no_new_privs and seccomp filters as before"
 echo exit >&7
 wait_gone "$pid"
@@ -151,7 +151,7 @@ wait_restored "$pid" 1 sectarget
 tcmd ping
 [ "$REPLY" = ok ] || fail "the strict target after the restore: $REPLY"
 # fixed by the fidelity work: VmFlags (ac gained and lost)
-state_check "$pid" "$WORK/strict.state" 'vmas[*].flags.ac'
+state_check "$pid" "$WORK/strict.state"
 echo getppid >&7
 wait_gone "$pid" 10
 echo "strict mode: restored, and a getppid() after it kills the process"
@@ -231,7 +231,7 @@ tcmd check
 [ "$REPLY" = ok ] || fail "python3 after the restore: $REPLY"
 counter_grows fired 50 0.1 || fail "python3's timer does not fire after the restore"
 # fixed by the fidelity work: VmFlags (ac gained and lost)
-state_check_timed "$pid" "$WORK/py.state" 'vmas[*].flags.ac'
+state_check_timed "$pid" "$WORK/py.state"
 echo "python3: restored with its timers, seccomp filter, no_new_privs and bounding set"
 echo exit >&7
 wait_gone "$pid"
