@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -137,6 +138,71 @@ int sd_attrs_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seiz
 	return 0;
 }
 
+/* VmLck of @pid, in kB. */
+static int read_vmlck(struct sdump_ctx *ctx, pid_t pid, uint64_t *ret_kb)
+{
+	_cleanup_free_ char *status = NULL;
+	char path[PROC_PATH_MAX];
+	int r;
+
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "status"), &status, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (sd_proc_parse_status_kb(status, "VmLck", ret_kb) < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+	return 0;
+}
+
+/*
+ * mlockall(MCL_FUTURE) leaves no trace in /proc but on the mappings made
+ * after it: one page mapped for the question counts in VmLck when the
+ * process locks what it maps (faulted in or not), and is present at once
+ * unless with MCL_ONFAULT. Unmapped again.
+ */
+static int collect_mcl_future(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+			      uint32_t *ret)
+{
+	const long map[6] = { 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+	char path[PROC_PATH_MAX];
+	uint64_t before, after, ent = 0;
+	long addr, ret_un;
+	int r, fd;
+
+	*ret = 0;
+	r = read_vmlck(ctx, s->pid, &before);
+	if (r < 0)
+		return r;
+	r = sd_inject_call(ctx, inj, s, NULL, SYS_mmap, map, 0, &addr);
+	if (r < 0)
+		return r;
+	if (addr < 0 && addr > -4096)
+		return sd_errx(ctx, (int)addr,
+			       "cannot tell whether pid %d locks its future mappings (mlockall MCL_FUTURE): a page mapped to see failed: %s",
+			       s->pid, strerror((int)-addr));
+	r = read_vmlck(ctx, s->pid, &after);
+	if (r == 0 && after > before) {
+		*ret = SDUMP_MCL_FUTURE;
+		fd = open(sd_proc_path(path, s->pid, "pagemap"), O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || pread(fd, &ent, sizeof(ent), (off_t)((uint64_t)addr / 4096 * 8)) != sizeof(ent))
+			r = sd_err(ctx, -errno, "cannot read '%s'", path);
+		if (fd >= 0)
+			close(fd);
+		if (!(ent >> 63))
+			*ret |= SDUMP_MCL_ONFAULT;
+	}
+	{
+		const long unmap[6] = { addr, 4096 };
+		int e = sd_inject_call(ctx, inj, s, NULL, SYS_munmap, unmap, INJECT_UNDO, &ret_un);
+
+		if (r == 0 && e < 0)
+			r = e;
+		if (r == 0 && ret_un < 0)
+			r = sd_errx(ctx, (int)ret_un, "cannot unmap a page of pid %d: %s", s->pid,
+				    strerror((int)-ret_un));
+	}
+	return r;
+}
+
 int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
 			  struct attr_process *a)
 {
@@ -199,6 +265,9 @@ int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inj
 	if (r < 0)
 		return r;
 	a->thp_disable = ret > 0 ? (uint32_t)ret : 0;
+	r = collect_mcl_future(ctx, inj, s, &a->mcl_future);
+	if (r < 0)
+		return r;
 	a->valid = true;
 	return 0;
 }

@@ -47,6 +47,8 @@ void sd_attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
 	out->xcomp_perm = a->xcomp_perm;
 	out->futex_slots = a->futex_slots;
 	out->thp_disable = a->thp_disable;
+	out->has_mcl_future = a->mcl_future != 0;
+	out->mcl_future = a->mcl_future;
 }
 
 int sd_attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
@@ -88,7 +90,9 @@ int sd_attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
 {
 	if (in->oom_score_adj < -1000 || in->oom_score_adj > 1000 ||
 	    (in->has_autogroup_nice && (in->autogroup_nice < -20 || in->autogroup_nice > 19)) ||
-	    in->futex_slots < -1)
+	    in->futex_slots < -1 ||
+	    (in->has_mcl_future && in->mcl_future != SDUMP_MCL_FUTURE &&
+	     in->mcl_future != (SDUMP_MCL_FUTURE | SDUMP_MCL_ONFAULT)))
 		return -EBADMSG;
 	memset(a, 0, sizeof(*a));
 	a->oom_score_adj = in->oom_score_adj;
@@ -102,6 +106,7 @@ int sd_attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
 	a->xcomp_perm = in->xcomp_perm;
 	a->futex_slots = in->futex_slots;
 	a->thp_disable = in->thp_disable;
+	a->mcl_future = in->has_mcl_future ? in->mcl_future : 0;
 	a->valid = true;
 	return 0;
 }

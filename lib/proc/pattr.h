@@ -46,6 +46,10 @@ struct attr_thread {
 	size_t mempolicy_nodes_len;	/* 0: no node mask (MPOL_DEFAULT, MPOL_LOCAL) */
 };
 
+/* mlockall(2)'s flags, as the image keeps them (the kernel's values) */
+#define SDUMP_MCL_FUTURE 2
+#define SDUMP_MCL_ONFAULT 4
+
 /* The same for the whole process. */
 struct attr_process {
 	bool valid;
@@ -60,6 +64,7 @@ struct attr_process {
 	uint64_t xcomp_perm;		/* ARCH_GET_XCOMP_PERM */
 	int futex_slots;		/* PR_FUTEX_HASH_GET_SLOTS, -1: not on the kernel */
 	uint32_t thp_disable;		/* PR_GET_THP_DISABLE as returned (Linux 6.18: bit 1 except advised) */
+	uint32_t mcl_future;		/* mlockall() for mappings to come: SDUMP_MCL_FUTURE [| SDUMP_MCL_ONFAULT], or 0 */
 };
 
 /* The ids of a thread's stat flags (/proc/PID/stat field 9, PF_* of the kernel's sched.h) we look at. */

@@ -334,6 +334,29 @@ int sd_proc_parse_status_umask(const char *buf, uint32_t *ret_umask)
 	return 0;
 }
 
+int sd_proc_parse_status_kb(const char *buf, const char *key, uint64_t *ret_kb)
+{
+	size_t klen = strlen(key);
+	const char *p = buf;
+	unsigned long long v;
+	char *end;
+
+	for (;;) {
+		p = strstr(p, key);
+		if (!p)
+			return -EBADMSG;
+		if ((p == buf || p[-1] == '\n') && p[klen] == ':')
+			break;
+		p += klen;
+	}
+	errno = 0;
+	v = strtoull(p + klen + 1, &end, 10);
+	if (errno || end == p + klen + 1 || strncmp(end, " kB", 3))
+		return -EBADMSG;
+	*ret_kb = v;
+	return 0;
+}
+
 int sd_proc_parse_limit_soft(const char *buf, const char *name, uint64_t *ret_soft)
 {
 	const char *p = strstr(buf, name);

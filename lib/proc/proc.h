@@ -160,6 +160,8 @@ int sd_proc_parse_status_ids(const char *buf, const char *key, uint32_t *out, si
 			  size_t *ret_n);
 /* The Umask: line of /proc/PID/status (octal). */
 int sd_proc_parse_status_umask(const char *buf, uint32_t *ret_umask);
+/* A "KEY:   N kB" line of /proc/PID/status (VmLck, VmRSS, ...): N. -EBADMSG if none. */
+int sd_proc_parse_status_kb(const char *buf, const char *key, uint64_t *ret_kb);
 /*
  * The soft limit of the line starting with @name ("Max open files") of
  * /proc/PID/limits; "unlimited" is UINT64_MAX.

@@ -536,5 +536,13 @@ int sd_rst_restore_attrs_last(struct rst *r)
 			return sd_err(r->ctx, e, "cannot deny write-execute memory to pid %d again (PR_SET_MDWE 0x%x)",
 				      r->pid, a->mdwe);
 	}
+	/* the mappings to come locked: every VMA of its own has its VmFlags already */
+	if (a->mcl_future) {
+		e = sd_rst_try(r, SYS_mlockall, a->mcl_future, 0, 0, &cur);
+		if (e < 0)
+			return sd_err(r->ctx, e,
+				      "cannot make pid %d lock its future mappings again (mlockall MCL_FUTURE%s); that needs CAP_IPC_LOCK or an RLIMIT_MEMLOCK above 0",
+				      r->pid, (a->mcl_future & SDUMP_MCL_ONFAULT) ? " | MCL_ONFAULT" : "");
+	}
 	return 0;
 }

@@ -48,6 +48,9 @@ want("xcomp_perm", p["xcomp_perm"], f["xcomp_perm"])
 want("futex_slots", p["futex_slots"], f["futex_slots"] if f["futex_slots"] >= 0 else -1)
 want("mdwe", p["mdwe"], max(f["mdwe"], 0))
 want("thp_disable", p["thp_disable"], f["thp_disable"])
+want("mcl_future", p["mcl_future"], f["mcl_future"])
+if f["mcl_future"] != 6:
+    err.append("the target does not lock its future mappings on fault: %r" % f["mcl_future"])
 byid = {t["tid"]: t["attrs"] for t in s["threads"]}
 for role, t in f["threads"].items():
     a = byid.get(t["tid"])

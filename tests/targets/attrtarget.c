@@ -23,7 +23,9 @@
  *     membarrier registered for GLOBAL_EXPEDITED, PRIVATE_EXPEDITED,
  *     PRIVATE_EXPEDITED_SYNC_CORE and PRIVATE_EXPEDITED_RSEQ, KSM merging
  *     of all its memory, AMX tiles permitted (if the CPU has them), a
- *     private futex hash of 64 slots, memory-deny-write-execute;
+ *     private futex hash of 64 slots, memory-deny-write-execute, the
+ *     mappings to come locked once touched (mlockall MCL_FUTURE |
+ *     MCL_ONFAULT; "mcl_future" in facts: 6);
  *   - the main thread: personality READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE,
  *     timer slack 123456 ns, I/O priority best-effort 4, a 3 ms time
  *     slice (sched_setattr of SCHED_OTHER), parent-death signal SIGUSR2,
@@ -47,6 +49,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -263,6 +266,33 @@ static int autogroup_nice(void)
 	return p ? atoi(p + 6) : -100;
 }
 
+/*
+ * Whether mappings to come are locked (mlockall MCL_FUTURE): the VmFlags
+ * of a page mapped now, "lo" and, for MCL_ONFAULT, "lf". 2, 2|4 or 0.
+ */
+static int mcl_future(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char line[512], want[32];
+	int hit = 0, flags = 0;
+	FILE *f;
+
+	if (p == MAP_FAILED)
+		return -1;
+	(void)snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+	f = fopen("/proc/self/smaps", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && line[0] != ' ' && isxdigit((unsigned char)line[0]))
+			hit = !strncmp(line, want, strlen(want));
+		else if (hit && !strncmp(line, "VmFlags:", 8))
+			flags = (strstr(line, " lo") ? 2 : 0) | (strstr(line, " lf") ? 4 : 0);
+	}
+	if (f)
+		fclose(f);
+	munmap(p, 4096);
+	return flags;
+}
+
 static void facts(void)
 {
 	unsigned long long perm = 0;
@@ -274,12 +304,12 @@ static void facts(void)
 		perm = 0;
 	printf("{\"pid\":%d,\"sid\":%d,\"oom_score_adj\":%ld,\"coredump_filter\":%ld,\"autogroup_nice\":%d"
 	       ",\"subreaper\":%d,\"membarrier\":%ld,\"ksm\":%d,\"xcomp_perm\":%llu,\"futex_slots\":%d"
-	       ",\"mdwe\":%d,\"thp_disable\":%d,\"threads\":{",
+	       ",\"mdwe\":%d,\"thp_disable\":%d,\"mcl_future\":%d,\"threads\":{",
 	       (int)getpid(), (int)getsid(0), read_long("/proc/self/oom_score_adj", 10),
 	       read_long("/proc/self/coredump_filter", 16), autogroup_nice(), sub,
 	       syscall(SYS_membarrier, MB_GET_REGISTRATIONS, 0, 0),
 	       prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0), perm, prctl(PR_FUTEX_HASH, FUTEX_GET_SLOTS, 0, 0, 0),
-	       prctl(PR_GET_MDWE, 0, 0, 0, 0), prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
+	       prctl(PR_GET_MDWE, 0, 0, 0, 0), prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0), mcl_future());
 	for (int i = 0; i < nt; i++) {
 		char c = 'f';
 
@@ -399,6 +429,9 @@ int main(int argc, char **argv)
 		die("PR_SET_TIMERSLACK");
 	/* more threads grow an automatic hash; one set is kept */
 	(void)prctl(PR_FUTEX_HASH, FUTEX_SET_SLOTS, 64, 0, 0);
+	/* what it maps from now on is locked once touched (the threads are made: no 8 MiB stacks locked) */
+	if (mlockall(MCL_FUTURE | MCL_ONFAULT) < 0)
+		die("mlockall");
 	/* last: no executable memory may come after it */
 	(void)prctl(PR_SET_MDWE, 1 /* PR_MDWE_REFUSE_EXEC_GAIN */, 0, 0, 0);
 	printf("ready %d\n", (int)getpid());
