@@ -14,6 +14,7 @@
 #define LOG_PREFIX "files: "
 #include "ctx.h"
 #include "compat.h"
+#include "dump_fd_anon.h"
 #include "dump_fd_kinds.h"
 #include "util.h"
 
@@ -133,7 +134,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 
 	/* anonymous inodes, by the name in their link: "anon_inode:[eventfd]" */
 	{ .anon = "eventpoll", .refuse = "an epoll fd" },
-	{ .anon = "eventfd", .refuse = "an eventfd fd" },
+	{ .anon = "eventfd", .kind = FDK_EVENTFD, .collect = sd_dump_eventfd },
 	{ .anon = "signalfd", .refuse = "a signalfd fd" },
 	{ .anon = "timerfd", .refuse = "a timerfd fd" },
 	{ .anon = "inotify", .refuse = "an inotify fd" },

@@ -83,6 +83,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 
 	p.st = &st;
 	p.path = d->path;
+	p.info = info;
 	if (sd_proc_parse_anon_link(d->path, anon))
 		p.anon = anon;
 	k = sd_dump_fd_kind_find(&p);
@@ -114,6 +115,8 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 		zfree(&fs->fds[n].path);
 		zfree(&fs->fds[n].pipe_data);
 		zfree(&fs->fds[n].locks);
+		sd_fd_anon_release(&fs->fds[n].anon);
+		memset(&fs->fds[n].anon, 0, sizeof(fs->fds[n].anon));
 	}
 	return r;
 }

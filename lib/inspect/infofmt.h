@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "pattr.h"
+#include "pstate.h"
 
 /* A JSON string literal of @s (null for NULL); bytes outside printable ASCII as \u00XX. */
 void sd_json_str(FILE *f, const char *s);
@@ -12,5 +13,12 @@ void sd_json_str(FILE *f, const char *s);
 /* ,"attrs":{...} of a thread or of the process (infofmt_attrs.c); null for an image without them. */
 void sd_attrs_thread_json(FILE *out, const struct attr_thread *a);
 void sd_attrs_process_json(FILE *out, const struct attr_process *a);
+
+/*
+ * An anonymous-inode fd's own state (infofmt_anon.c): for sdump show, the
+ * lines under the fd's; for --json, ,"anon":{...} (null for other kinds).
+ */
+void sd_anon_text(FILE *out, const struct fd_state *d);
+void sd_anon_json(FILE *out, const struct fd_state *d);
 
 #endif /* SDUMP_INFOFMT_H */

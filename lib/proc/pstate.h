@@ -18,6 +18,7 @@
 
 #include "sdump.h"
 #include "pattr.h"
+#include "pstate_anon.h"
 
 #define SIGINFO_SIZE 128
 #define NSIG_MAX 64
@@ -127,7 +128,9 @@ enum fd_kind {
 	FDK_PIPE,
 	FDK_FIFO,	/* a named pipe */
 	FDK_TTY,	/* a terminal: the restoring shell's (--shell-job) */
-	FDK_MAX = FDK_TTY
+	/* anonymous inodes (10-19): their state in fd_state.anon (pstate_anon.h) */
+	FDK_EVENTFD = 10,
+	FDK_MAX = FDK_EVENTFD
 };
 
 /*
@@ -169,6 +172,7 @@ struct fd_state {
 	int dup_of;			/* the lowest of them */
 	size_t nlocks;			/* held through its open file description; on the lowest */
 	struct lock_state *locks;	/* fd of a shared one */
+	struct fd_anon_state anon;	/* an anonymous inode's own state, by kind */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */

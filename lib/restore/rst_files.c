@@ -19,6 +19,7 @@
 #include "ctx.h"
 #include "pstate.h"
 #include "restore.h"
+#include "rst_fd_anon.h"
 #include "util.h"
 
 /* Before anything starts: every regular file an fd has open must be as it was. */
@@ -245,6 +246,7 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_PIPE] = { .open = pipe_open, .places = true },
 	[FDK_FIFO] = { .open = fifo_open },
 	[FDK_TTY] = { .open = tty_open, .places = true },
+	[FDK_EVENTFD] = { .open = sd_rst_eventfd_open },
 };
 
 int sd_rst_restore_files(struct rst *r)

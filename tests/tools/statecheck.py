@@ -146,6 +146,8 @@ def fds(pid, tracked=False):
                 info[k] = v
             elif k in ("mnt_id", "ino"):
                 continue  # the same file has them, a new pipe or anon inode does not
+            elif k == "eventfd-id":
+                continue  # a number the kernel gives each new eventfd: no process's state
             elif k == "lock":
                 extra.append("lock " + " ".join(v.split()[1:4] + v.split()[5:]))
             else:

@@ -30,7 +30,7 @@ static const struct fd_case cases[] = {
 
 	{ "socket:[77]", S_IFSOCK | 0777, 0, 0, 1, 0, "a socket" },
 	{ "anon_inode:[eventpoll]", 0600, 0, 0, 1, 0, "an epoll fd" },
-	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, 0, "an eventfd fd" },
+	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, FDK_EVENTFD, NULL },
 	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, 0, "a signalfd fd" },
 	{ "anon_inode:[timerfd]", 0600, 0, 0, 1, 0, "a timerfd fd" },
 	{ "anon_inode:inotify", 0600, 0, 0, 1, 0, "an inotify fd" },
@@ -41,7 +41,7 @@ static const struct fd_case cases[] = {
 	{ "anon_inode:[fanotify]", 0600, 0, 0, 1, 0, "a fanotify fd" },
 	{ "anon_inode:[]", 0600, 0, 0, 1, 0, "an  fd" },
 	/* kernels that give anonymous inodes a file type: still anonymous inodes */
-	{ "anon_inode:[eventfd]", S_IFREG | 0600, 0, 0, 1, 0, "an eventfd fd" },
+	{ "anon_inode:[eventfd]", S_IFREG | 0600, 0, 0, 1, FDK_EVENTFD, NULL },
 	{ "anon_inode:[timerfd]", S_IFREG | 0600, 0, 0, 0, 0, "a timerfd fd" },
 	{ "net:[4026531840]", S_IFREG | 0444, 0, 0, 1, 0, "a special file" },
 	{ "pidfd:[1234]", S_IFREG | 0600, 0, 0, 1, 0, "a special file" },
@@ -81,8 +81,8 @@ static void check_case(const struct fd_case *c)
 	ASSERT_TRUE(k != NULL);
 	ASSERT_EQ(k->kind, c->kind);
 	if (c->kind) {
-		/* only the pipes collect: their buffered bytes */
-		ASSERT_EQ(k->collect != NULL, c->kind == FDK_PIPE || c->kind == FDK_FIFO);
+		/* the pipes collect their buffered bytes, anonymous inodes their state */
+		ASSERT_EQ(k->collect != NULL, c->kind == FDK_PIPE || c->kind == FDK_FIFO || c->kind >= 10);
 		return;
 	}
 	ASSERT_TRUE(k->collect == NULL);

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The collectors of the fds on anonymous inodes the dump takes (eventfd,
+ * ...), rows of dump_fd_kinds[]: each reads its kind's state from the fd's
+ * fdinfo (and, where fdinfo is not enough, from a copy of the fd taken
+ * with pidfd_getfd()) into d->anon, or refuses what a restore could not
+ * give back, with one line (dump_fd_anon.c).
+ */
+#ifndef SDUMP_DUMP_FD_ANON_H
+#define SDUMP_DUMP_FD_ANON_H
+
+#include "sdump.h"
+#include "dump_fd_kinds.h"
+#include "pstate.h"
+
+int sd_dump_eventfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		    struct fd_state *d);
+
+#endif /* SDUMP_DUMP_FD_ANON_H */

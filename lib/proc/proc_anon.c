@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fdinfo of anonymous-inode fds, parsed: pure, fed a buffer. The
+ * formats are those of the kernel's show_fdinfo of each kind
+ * (fs/eventfd.c, ...), as 6.18 prints them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pstate_anon.h"
+
+void sd_fd_anon_release(struct fd_anon_state *a)
+{
+	(void)a;
+}
+
+/* The text after "\n@key" (or @key at the very start) in @info, NULL if none. */
+static const char *field(const char *info, const char *key)
+{
+	size_t n = strlen(key);
+	const char *p;
+
+	if (!strncmp(info, key, n))
+		return info + n;
+	for (p = info; (p = strchr(p, '\n')); p++)
+		if (!strncmp(p + 1, key, n))
+			return p + 1 + n;
+	return NULL;
+}
+
+/* An unsigned number in @base at @s, spaces before it skipped; -EBADMSG if none. */
+static int number(const char *s, int base, uint64_t *ret)
+{
+	char *end;
+
+	if (!s)
+		return -EBADMSG;
+	s += strspn(s, " \t");
+	if (!*s || strchr("-+", *s))
+		return -EBADMSG;
+	errno = 0;
+	*ret = strtoull(s, &end, base);
+	if (end == s || errno || (*end && !strchr(" \t\n),", *end)))
+		return -EBADMSG;
+	return 0;
+}
+
+int sd_proc_parse_eventfd(const char *info, struct fd_anon_state *ret)
+{
+	const char *s = field(info, "eventfd-semaphore:");
+	uint64_t count, sem;
+
+	if (number(field(info, "eventfd-count:"), 16, &count) < 0 || count > EVENTFD_COUNT_MAX)
+		return -EBADMSG;
+	if (!s)
+		return -ENODATA;
+	if (number(s, 10, &sem) < 0 || sem > 1)
+		return -EBADMSG;
+	ret->efd_count = count;
+	ret->efd_semaphore = sem;
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data model of the fds on anonymous inodes a dump saves (eventfd,
+ * signalfd, timerfd, epoll, inotify): what each kind's fdinfo shows of its
+ * state, held in struct fd_state (pstate.h) as its member anon; and the
+ * pure parsers of those fdinfo lines (proc_anon.c).
+ */
+#ifndef SDUMP_PSTATE_ANON_H
+#define SDUMP_PSTATE_ANON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The largest value an eventfd counter holds (fs/eventfd.c: ULLONG_MAX - 1). */
+#define EVENTFD_COUNT_MAX (UINT64_MAX - 1)
+
+struct fd_anon_state {
+	/* eventfd: "eventfd-count:" (hex) and "eventfd-semaphore:" (EFD_SEMAPHORE) */
+	uint64_t efd_count;
+	bool efd_semaphore;
+};
+
+/* Free what @a owns; takes a zeroed or half-filled one. */
+void sd_fd_anon_release(struct fd_anon_state *a);
+
+/*
+ * The fdinfo text @info of an eventfd: its counter and EFD_SEMAPHORE.
+ * -EBADMSG if the counter is missing or malformed, -ENODATA without the
+ * "eventfd-semaphore:" line (older kernels do not show it).
+ */
+int sd_proc_parse_eventfd(const char *info, struct fd_anon_state *ret);
+
+#endif /* SDUMP_PSTATE_ANON_H */

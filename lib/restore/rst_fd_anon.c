@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore step 4: the fds on anonymous inodes, made again in the new
+ * process by the system call that makes each kind, with their state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "pstate.h"
+#include "restore.h"
+#include "rst_fd_anon.h"
+
+/*
+ * An eventfd: eventfd2() takes only 32 bits of counter, so it starts at 0
+ * and one write() adds the whole 64-bit value (never blocking: 0 plus at
+ * most 2^64 - 2 fits).
+ */
+int sd_rst_eventfd_open(struct rst *r, size_t i, long *ret_tmp)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+	int flags = (d->anon.efd_semaphore ? EFD_SEMAPHORE : 0) | (int)(d->flags & (O_NONBLOCK | O_CLOEXEC));
+	uint64_t a;
+	long tmp;
+	int e;
+
+	e = sd_rst_call(r, SYS_eventfd2, 0, flags, 0, 0, 0, 0, &tmp);
+	if (e == 0 && d->anon.efd_count) {
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, &d->anon.efd_count, sizeof(d->anon.efd_count), &a);
+		if (e == 0)
+			e = sd_rst_call(r, SYS_write, tmp, (long)a, sizeof(d->anon.efd_count), 0, 0, 0, NULL);
+		if (e < 0)
+			(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+	}
+	if (e == 0)
+		*ret_tmp = tmp;
+	return e;
+}

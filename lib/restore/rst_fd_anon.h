@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore step 4: the openers of the fds on anonymous inodes (eventfd,
+ * ...), rows of rst_fd_openers[] (rst_files.c), in rst_fd_anon.c. Each
+ * makes fd @i of r->fs in the new process with the state the dump saw, at
+ * a number of its own returned in @ret_tmp (rst_files.c moves it).
+ */
+#ifndef SDUMP_RST_FD_ANON_H
+#define SDUMP_RST_FD_ANON_H
+
+#include <stddef.h>
+
+#include "restore.h"
+
+int sd_rst_eventfd_open(struct rst *r, size_t i, long *ret_tmp);
+
+#endif /* SDUMP_RST_FD_ANON_H */

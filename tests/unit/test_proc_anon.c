@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* The fdinfo of anonymous-inode fds, as Linux 6.18 prints it. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "pstate.h"
+#include "unit.h"
+
+static void test_eventfd(void)
+{
+	struct fd_anon_state a = { 0 };
+
+	ASSERT_OK(sd_proc_parse_eventfd("pos:\t0\nflags:\t02004002\nmnt_id:\t17\nino:\t1038\n"
+					"eventfd-count: fffffffffffffff0\neventfd-id: 1\neventfd-semaphore: 1\n",
+					&a));
+	ASSERT_EQ(a.efd_count, 0xfffffffffffffff0ull);
+	ASSERT_TRUE(a.efd_semaphore);
+	ASSERT_OK(sd_proc_parse_eventfd("eventfd-count:                0\neventfd-id: 7\neventfd-semaphore: 0\n", &a));
+	ASSERT_EQ(a.efd_count, 0);
+	ASSERT_TRUE(!a.efd_semaphore);
+	/* older kernels: no semaphore line */
+	ASSERT_EQ(sd_proc_parse_eventfd("eventfd-count: 5\neventfd-id: 7\n", &a), -ENODATA);
+	/* no counter, a counter no eventfd holds, garbage */
+	ASSERT_EQ(sd_proc_parse_eventfd("eventfd-id: 7\neventfd-semaphore: 0\n", &a), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_eventfd("eventfd-count: ffffffffffffffff\neventfd-semaphore: 0\n", &a), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_eventfd("eventfd-count: 1x\neventfd-semaphore: 0\n", &a), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_eventfd("eventfd-count: 1\neventfd-semaphore: 2\n", &a), -EBADMSG);
+	/* a key inside another line is no line of its own */
+	ASSERT_EQ(sd_proc_parse_eventfd("x eventfd-count: 1\neventfd-semaphore: 0\n", &a), -EBADMSG);
+}
+
+int main(void)
+{
+	RUN(test_eventfd);
+	return unit_summary();
+}
