@@ -27,3 +27,14 @@ int sd_dump_eventfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 			       p->fd, p->pid);
 	return 0;
 }
+
+/* The signals a signalfd reads (its mask; SIGKILL and SIGSTOP never in it). */
+int sd_dump_signalfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		     struct fd_state *d)
+{
+	(void)done;
+	if (sd_proc_parse_signalfd(p->info, &d->anon) < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot read the mask of signalfd %d of pid %d in its fdinfo",
+			       p->fd, p->pid);
+	return 0;
+}

@@ -135,7 +135,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	/* anonymous inodes, by the name in their link: "anon_inode:[eventfd]" */
 	{ .anon = "eventpoll", .refuse = "an epoll fd" },
 	{ .anon = "eventfd", .kind = FDK_EVENTFD, .collect = sd_dump_eventfd },
-	{ .anon = "signalfd", .refuse = "a signalfd fd" },
+	{ .anon = "signalfd", .kind = FDK_SIGNALFD, .collect = sd_dump_signalfd },
 	{ .anon = "timerfd", .refuse = "a timerfd fd" },
 	{ .anon = "inotify", .refuse = "an inotify fd" },
 	{ .anon = "io_uring", .refuse = "an io_uring fd" },

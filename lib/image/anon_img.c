@@ -15,6 +15,10 @@ int sd_anonimg_to_pb(const struct fd_state *d, Fd *out)
 		out->eventfd_count = a->efd_count;
 		out->eventfd_semaphore = a->efd_semaphore;
 		break;
+	case FDK_SIGNALFD:
+		out->has_signalfd_mask = true;
+		out->signalfd_mask = a->sigmask;
+		break;
 	default:
 		break;
 	}
@@ -40,5 +44,8 @@ int sd_anonimg_from_pb(const Fd *in, struct fd_state *d)
 		a->efd_count = in->eventfd_count;
 		a->efd_semaphore = in->eventfd_semaphore;
 	}
+	if ((d->kind == FDK_SIGNALFD) != in->has_signalfd_mask)
+		return -EBADMSG;
+	a->sigmask = in->signalfd_mask;
 	return 0;
 }

@@ -15,6 +15,9 @@ void sd_anon_text(FILE *out, const struct fd_state *d)
 		fprintf(out, "             counter %" PRIu64 "%s\n", a->efd_count,
 			a->efd_semaphore ? ", EFD_SEMAPHORE" : "");
 		break;
+	case FDK_SIGNALFD:
+		fprintf(out, "             signals %#" PRIx64 " (bit sig - 1)\n", a->sigmask);
+		break;
 	default:
 		break;
 	}
@@ -29,6 +32,9 @@ void sd_anon_json(FILE *out, const struct fd_state *d)
 	case FDK_EVENTFD:
 		fprintf(out, "{\"count\":%" PRIu64 ",\"semaphore\":%s}", a->efd_count,
 			a->efd_semaphore ? "true" : "false");
+		break;
+	case FDK_SIGNALFD:
+		fprintf(out, "{\"sigmask\":%" PRIu64 "}", a->sigmask);
 		break;
 	default:
 		fprintf(out, "null");

@@ -61,3 +61,8 @@ int sd_proc_parse_eventfd(const char *info, struct fd_anon_state *ret)
 	ret->efd_semaphore = sem;
 	return 0;
 }
+
+int sd_proc_parse_signalfd(const char *info, struct fd_anon_state *ret)
+{
+	return number(field(info, "sigmask:"), 16, &ret->sigmask);
+}

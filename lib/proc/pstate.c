@@ -21,6 +21,7 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_FIFO] = "fifo",
 	[FDK_TTY] = "tty",
 	[FDK_EVENTFD] = "eventfd",
+	[FDK_SIGNALFD] = "signalfd",
 };
 
 const char *sd_fd_kind_name(enum fd_kind k)

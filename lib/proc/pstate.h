@@ -130,7 +130,8 @@ enum fd_kind {
 	FDK_TTY,	/* a terminal: the restoring shell's (--shell-job) */
 	/* anonymous inodes (10-19): their state in fd_state.anon (pstate_anon.h) */
 	FDK_EVENTFD = 10,
-	FDK_MAX = FDK_EVENTFD
+	FDK_SIGNALFD,
+	FDK_MAX = FDK_SIGNALFD
 };
 
 /*

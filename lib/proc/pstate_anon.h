@@ -19,6 +19,8 @@ struct fd_anon_state {
 	/* eventfd: "eventfd-count:" (hex) and "eventfd-semaphore:" (EFD_SEMAPHORE) */
 	uint64_t efd_count;
 	bool efd_semaphore;
+	/* signalfd: "sigmask:", bit sig - 1 for each signal it reads */
+	uint64_t sigmask;
 };
 
 /* Free what @a owns; takes a zeroed or half-filled one. */
@@ -30,5 +32,8 @@ void sd_fd_anon_release(struct fd_anon_state *a);
  * "eventfd-semaphore:" line (older kernels do not show it).
  */
 int sd_proc_parse_eventfd(const char *info, struct fd_anon_state *ret);
+
+/* The fdinfo text @info of a signalfd: its mask. -EBADMSG without one. */
+int sd_proc_parse_signalfd(const char *info, struct fd_anon_state *ret);
 
 #endif /* SDUMP_PSTATE_ANON_H */

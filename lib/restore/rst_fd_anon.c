@@ -41,3 +41,18 @@ int sd_rst_eventfd_open(struct rst *r, size_t i, long *ret_tmp)
 		*ret_tmp = tmp;
 	return e;
 }
+
+/* A signalfd: its mask, 8 bytes, as the kernel's sigset_t on x86-64. */
+int sd_rst_signalfd_open(struct rst *r, size_t i, long *ret_tmp)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+	uint64_t a;
+	int e;
+
+	sd_rst_data_reset(r);
+	e = sd_rst_data_put(r, &d->anon.sigmask, sizeof(d->anon.sigmask), &a);
+	if (e == 0)
+		e = sd_rst_call(r, SYS_signalfd4, -1, (long)a, sizeof(d->anon.sigmask),
+				(long)(d->flags & (O_NONBLOCK | O_CLOEXEC)), 0, 0, ret_tmp);
+	return e;
+}

@@ -247,6 +247,7 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_FIFO] = { .open = fifo_open },
 	[FDK_TTY] = { .open = tty_open, .places = true },
 	[FDK_EVENTFD] = { .open = sd_rst_eventfd_open },
+	[FDK_SIGNALFD] = { .open = sd_rst_signalfd_open },
 };
 
 int sd_rst_restore_files(struct rst *r)

@@ -17,6 +17,12 @@
  *     holding 5; check: a read of efd gives the whole count, and the
  *     next EAGAIN; efd_sem reads 1, four times, then its count is 0 (its
  *     fdinfo); a write through efd_dup is read through efd.
+ *   signalfd: SIGUSR1, SIGUSR2 and SIGRTMIN+1 blocked; "sfd"
+ *     signalfd(SIGUSR1, SIGRTMIN+1, SFD_NONBLOCK | SFD_CLOEXEC), "sfd2"
+ *     signalfd(SIGUSR2) blocking; SIGRTMIN+1 queued with value 42, pending
+ *     at the dump; check: sfd reads SIGRTMIN+1 and 42, then EAGAIN; after
+ *     kill(SIGUSR2) still EAGAIN, and sfd2 reads SIGUSR2; after
+ *     kill(SIGUSR1) sfd reads SIGUSR1.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -29,13 +35,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
-enum { EFD, EFD_DUP, EFD_SEM, NROLES };
-static const char *const role[NROLES] = { "efd", "efd_dup", "efd_sem" };
+enum { EFD, EFD_DUP, EFD_SEM, SFD, SFD2, NROLES };
+static const char *const role[NROLES] = { "efd", "efd_dup", "efd_sem", "sfd", "sfd2" };
 static int fds[NROLES];
-static bool want_eventfd;
+static bool want_eventfd, want_signalfd;
 
 #define EFD_VALUE 0x123456789abcdefull
 
@@ -121,6 +129,48 @@ static bool check_eventfd(void)
 	return true;
 }
 
+static void setup_signalfd(void)
+{
+	union sigval v = { .sival_int = 42 };
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR1);
+	sigaddset(&s, SIGUSR2);
+	sigaddset(&s, SIGRTMIN + 1);
+	if (sigprocmask(SIG_BLOCK, &s, NULL) < 0)
+		die("sigprocmask");
+	sigdelset(&s, SIGUSR2);
+	fds[SFD] = signalfd(-1, &s, SFD_NONBLOCK | SFD_CLOEXEC);
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR2);
+	fds[SFD2] = signalfd(-1, &s, 0);
+	if (fds[SFD] < 0 || fds[SFD2] < 0)
+		die("signalfd");
+	if (sigqueue(getpid(), SIGRTMIN + 1, v) < 0)
+		die("sigqueue");
+}
+
+static bool check_signalfd(void)
+{
+	struct signalfd_siginfo si;
+
+	if (read(fds[SFD], &si, sizeof(si)) != sizeof(si) || (int)si.ssi_signo != SIGRTMIN + 1 ||
+	    si.ssi_int != 42)
+		return fail("sfd did not read the pending SIGRTMIN+1 with 42 (%s)", strerror(errno));
+	if (read(fds[SFD], &si, sizeof(si)) >= 0 || errno != EAGAIN)
+		return fail("sfd: a second read did not say EAGAIN");
+	kill(getpid(), SIGUSR2);
+	if (read(fds[SFD], &si, sizeof(si)) >= 0 || errno != EAGAIN)
+		return fail("sfd read SIGUSR2, not in its mask");
+	if (read(fds[SFD2], &si, sizeof(si)) != sizeof(si) || si.ssi_signo != SIGUSR2)
+		return fail("sfd2 did not read SIGUSR2");
+	kill(getpid(), SIGUSR1);
+	if (read(fds[SFD], &si, sizeof(si)) != sizeof(si) || si.ssi_signo != SIGUSR1)
+		return fail("sfd did not read SIGUSR1");
+	return true;
+}
+
 static void facts(void)
 {
 	printf("{\"pid\":%d,\"fds\":{", (int)getpid());
@@ -132,7 +182,7 @@ static void facts(void)
 
 int main(int argc, char **argv)
 {
-	const char *kinds = "eventfd";
+	const char *kinds = "eventfd,signalfd";
 	char line[256];
 
 	for (int i = 1; i < argc; i++)
@@ -141,9 +191,12 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NROLES; i++)
 		fds[i] = -1;
 	want_eventfd = strstr(kinds, "eventfd") != NULL;
+	want_signalfd = strstr(kinds, "signalfd") != NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (want_eventfd)
 		setup_eventfd();
+	if (want_signalfd)
+		setup_signalfd();
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -153,6 +206,8 @@ int main(int argc, char **argv)
 			bad[0] = '\0';
 			if (want_eventfd)
 				check_eventfd();
+			if (want_signalfd)
+				check_signalfd();
 			printf("%s%s\n", bad[0] ? "bad: " : "ok", bad);
 		} else if (!strcmp(line, "exit")) {
 			return 0;

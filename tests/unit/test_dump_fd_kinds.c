@@ -31,7 +31,7 @@ static const struct fd_case cases[] = {
 	{ "socket:[77]", S_IFSOCK | 0777, 0, 0, 1, 0, "a socket" },
 	{ "anon_inode:[eventpoll]", 0600, 0, 0, 1, 0, "an epoll fd" },
 	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, FDK_EVENTFD, NULL },
-	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, 0, "a signalfd fd" },
+	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, FDK_SIGNALFD, NULL },
 	{ "anon_inode:[timerfd]", 0600, 0, 0, 1, 0, "a timerfd fd" },
 	{ "anon_inode:inotify", 0600, 0, 0, 1, 0, "an inotify fd" },
 	{ "anon_inode:[io_uring]", 0600, 0, 0, 1, 0, "an io_uring fd" },

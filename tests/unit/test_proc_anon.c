@@ -30,8 +30,19 @@ static void test_eventfd(void)
 	ASSERT_EQ(sd_proc_parse_eventfd("x eventfd-count: 1\neventfd-semaphore: 0\n", &a), -EBADMSG);
 }
 
+static void test_signalfd(void)
+{
+	struct fd_anon_state a = { 0 };
+
+	ASSERT_OK(sd_proc_parse_signalfd("pos:\t0\nflags:\t04002\nmnt_id:\t17\nino:\t1038\nsigmask:\t0000000400000200\n", &a));
+	ASSERT_EQ(a.sigmask, 0x400000200ull);
+	ASSERT_EQ(sd_proc_parse_signalfd("pos:\t0\nflags:\t04002\n", &a), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_signalfd("sigmask:\tzz\n", &a), -EBADMSG);
+}
+
 int main(void)
 {
 	RUN(test_eventfd);
+	RUN(test_signalfd);
 	return unit_summary();
 }
