@@ -4,12 +4,20 @@
  * fdinfo (formats: proc/proc_anon.c).
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sdump.h"
 #define LOG_PREFIX "files: "
 #include "ctx.h"
 #include "dump_fd_anon.h"
+#include "procfs.h"
 #include "pstate_anon.h"
+#include "util.h"
 
 /* The counter (64 bits) and EFD_SEMAPHORE of an eventfd. */
 int sd_dump_eventfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
@@ -36,5 +44,77 @@ int sd_dump_signalfd(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 	if (sd_proc_parse_signalfd(p->info, &d->anon) < 0)
 		return sd_errx(ctx, -EBADMSG, "cannot read the mask of signalfd %d of pid %d in its fdinfo",
 			       p->fd, p->pid);
+	return 0;
+}
+
+/* The clock a timerfd of @clockid counts on, as clock_gettime() reads it. */
+static clockid_t timerfd_clock(int clockid)
+{
+	if (clockid == CLOCK_REALTIME_ALARM)
+		return CLOCK_REALTIME;
+	if (clockid == CLOCK_BOOTTIME_ALARM)
+		return CLOCK_BOOTTIME;
+	return clockid;
+}
+
+/*
+ * A timerfd: its clock, settime flags, interval, when it fires next and
+ * the expirations not read yet.
+ *
+ * A periodic timer that expired is only moved on to its next expiration
+ * (and its missed ones added to ticks) when someone reads it or asks for
+ * its time; until then fdinfo shows it_value 0 and one tick, however many
+ * intervals have gone by. So timerfd_gettime() first, on a copy of the fd
+ * (the same timer; what it does is what the process's next read or
+ * timerfd_gettime() would do anyway), then fdinfo: again if it expired in
+ * between (timerfd_gettime() said armed, fdinfo 0 left; a timer disarmed
+ * with an interval shows 0 left to both). it_value is the time left: for TFD_TIMER_ABSTIME the clock's
+ * time is added, so that the timer stays absolute (to the microsecond).
+ */
+#define TIMERFD_TRIES 16
+int sd_dump_timerfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		    struct fd_state *d)
+{
+	struct timerfd_state *t = &d->anon.tfd;
+	char path[PROC_PATH_MAX];
+	struct timespec now = { 0 };
+	bool armed = false;
+	int copy, r = 0;
+
+	(void)done;
+	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	if (copy < 0)
+		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+	(void)sd_proc_path(path, getpid(), "fdinfo/%d", copy);
+	for (int i = 0; i < TIMERFD_TRIES; i++) {
+		_cleanup_free_ char *info = NULL;
+		struct itimerspec its;
+
+		if (timerfd_gettime(copy, &its) < 0) {
+			r = sd_err(ctx, -errno, "cannot read the timer of fd %d of pid %d", p->fd, p->pid);
+			break;
+		}
+		r = sd_read_file(AT_FDCWD, path, &info, NULL);
+		if (r == 0 && sd_proc_parse_timerfd(info, t) < 0)
+			r = -EBADMSG;
+		if (r == 0 && clock_gettime(timerfd_clock(t->clockid), &now) < 0)
+			r = -errno;
+		if (r < 0) {
+			r = sd_err(ctx, r, "cannot read the timer of fd %d of pid %d in its fdinfo", p->fd,
+				   p->pid);
+			break;
+		}
+		armed = its.it_value.tv_sec || its.it_value.tv_nsec;
+		if (t->value_ns || !armed)
+			break;
+	}
+	(void)close(copy);
+	if (r < 0)
+		return r;
+	/* still expired after as many tries: a period too short to catch; it fires at once */
+	if (!t->value_ns && armed)
+		t->value_ns = 1;
+	if ((t->settime_flags & TFD_TIMER_ABSTIME) && t->value_ns)
+		t->value_ns += (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	return 0;
 }

@@ -19,4 +19,7 @@ int sd_dump_eventfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 int sd_dump_signalfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		     struct fd_state *d);
 
+int sd_dump_timerfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		    struct fd_state *d);
+
 #endif /* SDUMP_DUMP_FD_ANON_H */

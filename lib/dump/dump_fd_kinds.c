@@ -136,7 +136,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .anon = "eventpoll", .refuse = "an epoll fd" },
 	{ .anon = "eventfd", .kind = FDK_EVENTFD, .collect = sd_dump_eventfd },
 	{ .anon = "signalfd", .kind = FDK_SIGNALFD, .collect = sd_dump_signalfd },
-	{ .anon = "timerfd", .refuse = "a timerfd fd" },
+	{ .anon = "timerfd", .kind = FDK_TIMERFD, .collect = sd_dump_timerfd },
 	{ .anon = "inotify", .refuse = "an inotify fd" },
 	{ .anon = "io_uring", .refuse = "an io_uring fd" },
 	{ .anon = "pidfd", .refuse = "a pidfd fd" },

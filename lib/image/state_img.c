@@ -28,6 +28,7 @@ _Static_assert((int)FDK_FIFO == (int)FD_KIND__FD_FIFO, "FdKind FD_FIFO");
 _Static_assert((int)FDK_TTY == (int)FD_KIND__FD_TTY, "FdKind FD_TTY");
 _Static_assert((int)FDK_EVENTFD == (int)FD_KIND__FD_EVENTFD, "FdKind FD_EVENTFD");
 _Static_assert((int)FDK_SIGNALFD == (int)FD_KIND__FD_SIGNALFD, "FdKind FD_SIGNALFD");
+_Static_assert((int)FDK_TIMERFD == (int)FD_KIND__FD_TIMERFD, "FdKind FD_TIMERFD");
 _Static_assert((int)FLK_POSIX == (int)LOCK_KIND__LOCK_POSIX, "LockKind LOCK_POSIX");
 _Static_assert((int)FLK_OFD == (int)LOCK_KIND__LOCK_OFD, "LockKind LOCK_OFD");
 _Static_assert((int)FLK_FLOCK == (int)LOCK_KIND__LOCK_FLOCK, "LockKind LOCK_FLOCK");

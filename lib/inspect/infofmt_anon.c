@@ -2,9 +2,36 @@
 /* What sdump show prints of an anonymous-inode fd's own state (eventfd, ...). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/timerfd.h>
+#include <time.h>
 
 #include "infofmt.h"
 #include "pstate.h"
+
+static void timerfd_text(FILE *out, const struct timerfd_state *t)
+{
+	static const char *const clocks[] = {
+		[CLOCK_REALTIME] = "CLOCK_REALTIME", [CLOCK_MONOTONIC] = "CLOCK_MONOTONIC",
+		[CLOCK_BOOTTIME] = "CLOCK_BOOTTIME", [CLOCK_REALTIME_ALARM] = "CLOCK_REALTIME_ALARM",
+		[CLOCK_BOOTTIME_ALARM] = "CLOCK_BOOTTIME_ALARM",
+	};
+	const char *c = (unsigned int)t->clockid < sizeof(clocks) / sizeof(clocks[0]) ? clocks[t->clockid] : NULL;
+
+	fprintf(out, "             %s", c ? c : "clock ?");
+	if (!t->value_ns)
+		fprintf(out, ", disarmed");
+	else if (t->settime_flags & TFD_TIMER_ABSTIME)
+		fprintf(out, ", at %" PRIu64 ".%09" PRIu64 " s%s", t->value_ns / 1000000000u,
+			t->value_ns % 1000000000u,
+			(t->settime_flags & TFD_TIMER_CANCEL_ON_SET) ? " (cancelled if the clock is set)" : "");
+	else
+		fprintf(out, ", in %" PRIu64 ".%09" PRIu64 " s", t->value_ns / 1000000000u,
+			t->value_ns % 1000000000u);
+	if (t->interval_ns)
+		fprintf(out, ", every %" PRIu64 ".%09" PRIu64 " s", t->interval_ns / 1000000000u,
+			t->interval_ns % 1000000000u);
+	fprintf(out, ", %" PRIu64 " expiration%s not read\n", t->ticks, t->ticks == 1 ? "" : "s");
+}
 
 void sd_anon_text(FILE *out, const struct fd_state *d)
 {
@@ -17,6 +44,9 @@ void sd_anon_text(FILE *out, const struct fd_state *d)
 		break;
 	case FDK_SIGNALFD:
 		fprintf(out, "             signals %#" PRIx64 " (bit sig - 1)\n", a->sigmask);
+		break;
+	case FDK_TIMERFD:
+		timerfd_text(out, &a->tfd);
 		break;
 	default:
 		break;
@@ -35,6 +65,11 @@ void sd_anon_json(FILE *out, const struct fd_state *d)
 		break;
 	case FDK_SIGNALFD:
 		fprintf(out, "{\"sigmask\":%" PRIu64 "}", a->sigmask);
+		break;
+	case FDK_TIMERFD:
+		fprintf(out, "{\"clockid\":%d,\"settime_flags\":%u,\"ticks\":%" PRIu64 ",\"value_ns\":%" PRIu64
+			",\"interval_ns\":%" PRIu64 "}", a->tfd.clockid, a->tfd.settime_flags, a->tfd.ticks,
+			a->tfd.value_ns, a->tfd.interval_ns);
 		break;
 	default:
 		fprintf(out, "null");

@@ -66,3 +66,38 @@ int sd_proc_parse_signalfd(const char *info, struct fd_anon_state *ret)
 {
 	return number(field(info, "sigmask:"), 16, &ret->sigmask);
 }
+
+/* "(SEC, NSEC)" at @s, as nanoseconds; -EBADMSG if malformed or beyond 2^64 ns. */
+static int timespec_ns(const char *s, uint64_t *ret)
+{
+	uint64_t sec, nsec;
+
+	if (!s)
+		return -EBADMSG;
+	s += strspn(s, " \t");
+	if (*s++ != '(' || number(s, 10, &sec) < 0)
+		return -EBADMSG;
+	s = strchr(s, ',');
+	if (!s || number(s + 1, 10, &nsec) < 0 || nsec >= 1000000000u ||
+	    sec > (UINT64_MAX - nsec) / 1000000000u)
+		return -EBADMSG;
+	*ret = sec * 1000000000u + nsec;
+	return 0;
+}
+
+int sd_proc_parse_timerfd(const char *info, struct timerfd_state *ret)
+{
+	uint64_t clockid, flags;
+	struct timerfd_state t;
+
+	if (number(field(info, "clockid:"), 10, &clockid) < 0 || clockid > 15 ||
+	    number(field(info, "ticks:"), 10, &t.ticks) < 0 ||
+	    number(field(info, "settime flags:"), 8, &flags) < 0 || flags > UINT32_MAX ||
+	    timespec_ns(field(info, "it_value:"), &t.value_ns) < 0 ||
+	    timespec_ns(field(info, "it_interval:"), &t.interval_ns) < 0)
+		return -EBADMSG;
+	t.clockid = (int)clockid;
+	t.settime_flags = (uint32_t)flags;
+	*ret = t;
+	return 0;
+}

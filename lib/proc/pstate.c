@@ -22,6 +22,7 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_TTY] = "tty",
 	[FDK_EVENTFD] = "eventfd",
 	[FDK_SIGNALFD] = "signalfd",
+	[FDK_TIMERFD] = "timerfd",
 };
 
 const char *sd_fd_kind_name(enum fd_kind k)

@@ -131,7 +131,8 @@ enum fd_kind {
 	/* anonymous inodes (10-19): their state in fd_state.anon (pstate_anon.h) */
 	FDK_EVENTFD = 10,
 	FDK_SIGNALFD,
-	FDK_MAX = FDK_SIGNALFD
+	FDK_TIMERFD,
+	FDK_MAX = FDK_TIMERFD
 };
 
 /*

@@ -15,12 +15,29 @@
 /* The largest value an eventfd counter holds (fs/eventfd.c: ULLONG_MAX - 1). */
 #define EVENTFD_COUNT_MAX (UINT64_MAX - 1)
 
+/*
+ * A timerfd, as fdinfo shows it once timerfd_gettime() has moved a
+ * periodic timer that expired past its expirations (adding them to ticks).
+ */
+struct timerfd_state {
+	int clockid;
+	uint32_t settime_flags;	/* TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET */
+	uint64_t ticks;		/* expirations not read yet */
+	/*
+	 * When it fires next (0: disarmed): fdinfo's it_value, the time left;
+	 * in an image with TFD_TIMER_ABSTIME the clock's time then instead.
+	 */
+	uint64_t value_ns;
+	uint64_t interval_ns;
+};
+
 struct fd_anon_state {
 	/* eventfd: "eventfd-count:" (hex) and "eventfd-semaphore:" (EFD_SEMAPHORE) */
 	uint64_t efd_count;
 	bool efd_semaphore;
 	/* signalfd: "sigmask:", bit sig - 1 for each signal it reads */
 	uint64_t sigmask;
+	struct timerfd_state tfd;
 };
 
 /* Free what @a owns; takes a zeroed or half-filled one. */
@@ -35,5 +52,12 @@ int sd_proc_parse_eventfd(const char *info, struct fd_anon_state *ret);
 
 /* The fdinfo text @info of a signalfd: its mask. -EBADMSG without one. */
 int sd_proc_parse_signalfd(const char *info, struct fd_anon_state *ret);
+
+/*
+ * The fdinfo text @info of a timerfd: clockid, ticks, settime flags,
+ * it_value (the time left) and it_interval. -EBADMSG if one is missing or
+ * malformed.
+ */
+int sd_proc_parse_timerfd(const char *info, struct timerfd_state *ret);
 
 #endif /* SDUMP_PSTATE_ANON_H */

@@ -6,11 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
 
 #include "sdump.h"
 #define LOG_PREFIX "restore: "
 #include "ctx.h"
+#include "compat.h"
 #include "pstate.h"
 #include "restore.h"
 #include "rst_fd_anon.h"
@@ -55,4 +59,45 @@ int sd_rst_signalfd_open(struct rst *r, size_t i, long *ret_tmp)
 		e = sd_rst_call(r, SYS_signalfd4, -1, (long)a, sizeof(d->anon.sigmask),
 				(long)(d->flags & (O_NONBLOCK | O_CLOEXEC)), 0, 0, ret_tmp);
 	return e;
+}
+
+/*
+ * A timerfd: made on its clock, set as it was (a time left counts from
+ * now: the time between dump and restore does not count; an absolute
+ * time stays that time), then the expirations not read yet given back
+ * with TFD_IOC_SET_TICKS (CONFIG_CHECKPOINT_RESTORE), after the settime,
+ * which clears them.
+ */
+int sd_rst_timerfd_open(struct rst *r, size_t i, long *ret_tmp)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+	const struct timerfd_state *t = &d->anon.tfd;
+	struct itimerspec its = {
+		.it_interval = { (time_t)(t->interval_ns / 1000000000u), (long)(t->interval_ns % 1000000000u) },
+		.it_value = { (time_t)(t->value_ns / 1000000000u), (long)(t->value_ns % 1000000000u) },
+	};
+	uint64_t a;
+	long tmp;
+	int e;
+
+	e = sd_rst_call(r, SYS_timerfd_create, t->clockid, (long)(d->flags & (O_NONBLOCK | O_CLOEXEC)), 0,
+			0, 0, 0, &tmp);
+	if (e < 0)
+		return e;
+	sd_rst_data_reset(r);
+	e = sd_rst_data_put(r, &its, sizeof(its), &a);
+	if (e == 0)
+		e = sd_rst_call(r, SYS_timerfd_settime, tmp, t->settime_flags, (long)a, 0, 0, 0, NULL);
+	if (e == 0 && t->ticks) {
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, &t->ticks, sizeof(t->ticks), &a);
+		if (e == 0)
+			e = sd_rst_call(r, SYS_ioctl, tmp, (long)TFD_IOC_SET_TICKS, (long)a, 0, 0, 0, NULL);
+	}
+	if (e < 0) {
+		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+		return e;
+	}
+	*ret_tmp = tmp;
+	return 0;
 }

@@ -14,5 +14,6 @@
 
 int sd_rst_eventfd_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_signalfd_open(struct rst *r, size_t i, long *ret_tmp);
+int sd_rst_timerfd_open(struct rst *r, size_t i, long *ret_tmp);
 
 #endif /* SDUMP_RST_FD_ANON_H */

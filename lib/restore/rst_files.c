@@ -248,6 +248,7 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_TTY] = { .open = tty_open, .places = true },
 	[FDK_EVENTFD] = { .open = sd_rst_eventfd_open },
 	[FDK_SIGNALFD] = { .open = sd_rst_signalfd_open },
+	[FDK_TIMERFD] = { .open = sd_rst_timerfd_open },
 };
 
 int sd_rst_restore_files(struct rst *r)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # dump refuses what it cannot restore: an fd that is a socket,
-# an epoll, a timerfd, an inotify, an io_uring or a deleted file,
+# an epoll, an inotify, an io_uring or a deleted file,
 # and a process with children. One line naming the fd and its kind, exit 1,
 # no image; the target is not killed (not even without --leave-running) and
 # is left running, untraced, unchanged.
@@ -45,7 +45,6 @@ refuse socket 'fd FD\b.*socket'
 refuse epoll 'fd FD\b.*epoll'
 refuse deleted 'fd FD\b.*deleted'
 refuse child 'child'
-refuse timerfd 'fd FD\b.*timerfd'
 refuse inotify 'fd FD\b.*inotify'
 refuse io_uring 'fd FD\b.*io_uring'
 # the same with --leave-running, and after a pre-dump (which has no such rule)

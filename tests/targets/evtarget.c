@@ -23,6 +23,19 @@
  *     at the dump; check: sfd reads SIGRTMIN+1 and 42, then EAGAIN; after
  *     kill(SIGUSR2) still EAGAIN, and sfd2 reads SIGUSR2; after
  *     kill(SIGUSR1) sfd reads SIGUSR1.
+ *   timerfd: "tfd_rel" CLOCK_MONOTONIC, TFD_NONBLOCK, once in 1000 s;
+ *     "tfd_abs" CLOCK_REALTIME, close-on-exec, TFD_TIMER_ABSTIME |
+ *     TFD_TIMER_CANCEL_ON_SET at now + 500 s, then every 7 s; "tfd_per"
+ *     CLOCK_MONOTONIC, TFD_NONBLOCK, every 50 ms, never read (its
+ *     expirations pile up); "tfd_ticks" CLOCK_MONOTONIC, once in 1 ms,
+ *     expired, then 5 expirations set with TFD_IOC_SET_TICKS; "tfd_boot"
+ *     CLOCK_BOOTTIME, disarmed with an interval of 3 s. Command "mark"
+ *     (say "ok" just before the dump) notes the time; check: tfd_rel has
+ *     less than 1000 s left and more than 880, tfd_abs fires at the very
+ *     time it was set to (to 20 ms) every 7 s, tfd_per reads at least the
+ *     expirations due up to the mark and then one every 50 ms (over a
+ *     second, to one), tfd_ticks reads 5, tfd_boot is disarmed with its
+ *     interval.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -37,13 +50,24 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { EFD, EFD_DUP, EFD_SEM, SFD, SFD2, NROLES };
-static const char *const role[NROLES] = { "efd", "efd_dup", "efd_sem", "sfd", "sfd2" };
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS _IOW('T', 0, uint64_t)
+#endif
+
+enum { EFD, EFD_DUP, EFD_SEM, SFD, SFD2, TFD_REL, TFD_ABS, TFD_PER, TFD_TICKS, TFD_BOOT, NROLES };
+static const char *const role[NROLES] = {
+	"efd", "efd_dup", "efd_sem", "sfd", "sfd2", "tfd_rel", "tfd_abs", "tfd_per", "tfd_ticks", "tfd_boot",
+};
 static int fds[NROLES];
-static bool want_eventfd, want_signalfd;
+static bool want_eventfd, want_signalfd, want_timerfd;
+static int64_t tfd_abs_at, tfd_per_start, mark_at;
 
 #define EFD_VALUE 0x123456789abcdefull
 
@@ -171,6 +195,85 @@ static bool check_signalfd(void)
 	return true;
 }
 
+static int64_t now_ns(clockid_t c)
+{
+	struct timespec t;
+
+	clock_gettime(c, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+static int xtimerfd(clockid_t c, int flags, int sflags, int64_t value, int64_t interval)
+{
+	struct itimerspec its = { { interval / 1000000000, interval % 1000000000 },
+				  { value / 1000000000, value % 1000000000 } };
+	int fd = timerfd_create(c, flags);
+
+	if (fd < 0 || timerfd_settime(fd, sflags, &its, NULL) < 0)
+		die("timerfd");
+	return fd;
+}
+
+static void setup_timerfd(void)
+{
+	struct pollfd p;
+	uint64_t five = 5;
+
+	fds[TFD_REL] = xtimerfd(CLOCK_MONOTONIC, TFD_NONBLOCK, 0, 1000000000000ll, 0);
+	tfd_abs_at = now_ns(CLOCK_REALTIME) + 500000000000ll;
+	fds[TFD_ABS] = xtimerfd(CLOCK_REALTIME, TFD_CLOEXEC, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
+				tfd_abs_at, 7000000000ll);
+	tfd_per_start = now_ns(CLOCK_MONOTONIC);
+	fds[TFD_PER] = xtimerfd(CLOCK_MONOTONIC, TFD_NONBLOCK, 0, 50000000, 50000000);
+	fds[TFD_TICKS] = xtimerfd(CLOCK_MONOTONIC, 0, 0, 1000000, 0);
+	p = (struct pollfd){ .fd = fds[TFD_TICKS], .events = POLLIN };
+	if (poll(&p, 1, 10000) != 1 || ioctl(fds[TFD_TICKS], TFD_IOC_SET_TICKS, &five) < 0)
+		die("TFD_IOC_SET_TICKS");
+	fds[TFD_BOOT] = xtimerfd(CLOCK_BOOTTIME, 0, 0, 0, 3000000000ll);
+}
+
+static bool check_timerfd(void)
+{
+	struct itimerspec its;
+	int64_t left, t0, t1, n = 0;
+	uint64_t v = 0;
+	struct pollfd p;
+
+	if (timerfd_gettime(fds[TFD_REL], &its) < 0 || ts_ns(&its.it_interval) ||
+	    (left = ts_ns(&its.it_value)) > 1000000000000ll || left < 880000000000ll)
+		return fail("tfd_rel: %.3f s left, expected a little under 1000", ts_ns(&its.it_value) / 1e9);
+	if (timerfd_gettime(fds[TFD_ABS], &its) < 0 || ts_ns(&its.it_interval) != 7000000000ll)
+		return fail("tfd_abs: interval %.3f s, expected 7", ts_ns(&its.it_interval) / 1e9);
+	left = now_ns(CLOCK_REALTIME) + ts_ns(&its.it_value) - tfd_abs_at;
+	if (left > 20000000 || left < -20000000)
+		return fail("tfd_abs fires %.6f s from the time it was set to", left / 1e9);
+	/* every expiration due by the mark, at least: they were pending at the dump */
+	if (read(fds[TFD_PER], &v, 8) != 8 || (int64_t)v < (mark_at - tfd_per_start) / 50000000 - 1)
+		return fail("tfd_per read %llu expirations, expected %lld at least", (unsigned long long)v,
+			    (long long)((mark_at - tfd_per_start) / 50000000 - 1));
+	t0 = now_ns(CLOCK_MONOTONIC);
+	(void)read(fds[TFD_PER], &v, 8);
+	while ((t1 = now_ns(CLOCK_MONOTONIC)) - t0 < 1000000000ll) {
+		p = (struct pollfd){ .fd = fds[TFD_PER], .events = POLLIN };
+		if (poll(&p, 1, 200) == 1 && read(fds[TFD_PER], &v, 8) == 8)
+			n += (int64_t)v;
+	}
+	if (n < (t1 - t0) / 50000000 - 1 || n > (t1 - t0) / 50000000 + 1)
+		return fail("tfd_per: %lld expirations in %.3f s, expected one every 50 ms", (long long)n,
+			    (t1 - t0) / 1e9);
+	if (read(fds[TFD_TICKS], &v, 8) != 8 || v != 5)
+		return fail("tfd_ticks read %llu, expected 5", (unsigned long long)v);
+	if (timerfd_gettime(fds[TFD_BOOT], &its) < 0 || ts_ns(&its.it_value) ||
+	    ts_ns(&its.it_interval) != 3000000000ll)
+		return fail("tfd_boot is not disarmed with an interval of 3 s");
+	return true;
+}
+
 static void facts(void)
 {
 	printf("{\"pid\":%d,\"fds\":{", (int)getpid());
@@ -182,7 +285,7 @@ static void facts(void)
 
 int main(int argc, char **argv)
 {
-	const char *kinds = "eventfd,signalfd";
+	const char *kinds = "eventfd,signalfd,timerfd";
 	char line[256];
 
 	for (int i = 1; i < argc; i++)
@@ -192,11 +295,14 @@ int main(int argc, char **argv)
 		fds[i] = -1;
 	want_eventfd = strstr(kinds, "eventfd") != NULL;
 	want_signalfd = strstr(kinds, "signalfd") != NULL;
+	want_timerfd = strstr(kinds, "timerfd") != NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (want_eventfd)
 		setup_eventfd();
 	if (want_signalfd)
 		setup_signalfd();
+	if (want_timerfd)
+		setup_timerfd();
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -208,7 +314,12 @@ int main(int argc, char **argv)
 				check_eventfd();
 			if (want_signalfd)
 				check_signalfd();
+			if (want_timerfd)
+				check_timerfd();
 			printf("%s%s\n", bad[0] ? "bad: " : "ok", bad);
+		} else if (!strcmp(line, "mark")) {
+			mark_at = now_ns(CLOCK_MONOTONIC);
+			printf("ok\n");
 		} else if (!strcmp(line, "exit")) {
 			return 0;
 		} else {

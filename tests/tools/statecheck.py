@@ -15,7 +15,10 @@ limits, personality, oom_score_adj, timerslack, coredump_filter, autogroup
 nice, KSM merge-any, cwd, root and exe, its POSIX
 timers, the VMAs with every VmFlag smaps shows (neighbours the kernel could
 have merged joined), every fd (what it is, its
-flags, position, and its locks, from fdinfo and /proc/locks); per thread its
+flags, position, and its locks, from fdinfo and /proc/locks; of anonymous
+inodes what their fdinfo shows: an eventfd's counter, a signalfd's mask, a
+timerfd's clock, flags, interval and expirations, with its time left
+compared with a tolerance, see timer_same); per thread its
 name, signal mask, CPU affinity, scheduling, personality, machine-check kill
 policy and seccomp state. Counters that
 change by themselves (times, faults, context switches, memory use) are not
@@ -154,10 +157,47 @@ def fds(pid, tracked=False):
                 extra.append(f"{k}: {v}")
         if tracked and target == "anon_inode:[userfaultfd]":
             continue
+        if target == "anon_inode:[timerfd]":
+            extra, info["timer_left"] = timerfd_lines(extra)
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}
     return out
+
+
+def ns(pair):
+    """ "(SEC, NSEC)" of a timerfd's fdinfo, in nanoseconds."""
+    sec, nsec = pair.strip("()").split(",")
+    return int(sec) * 1000000000 + int(nsec)
+
+
+def timerfd_lines(extra):
+    """A timerfd's fdinfo lines but it_value, which shrinks by itself, and
+    for a periodic timer its ticks, which grow by themselves; and what is
+    left of it_value for compare() to judge: "left N interval M" (ns)."""
+    lines = dict(x.split(": ", 1) for x in extra if ": " in x)
+    interval = ns(lines.get("it_interval", "(0, 0)"))
+    left = ns(lines.get("it_value", "(0, 0)"))
+    keep = [x for x in extra if not x.startswith("it_value:") and
+            not (interval and x.startswith("ticks:"))]
+    return keep, f"left {left} interval {interval}"
+
+
+# A timer's time left may shrink between the record and the check by as much
+# as a test lasts, never grow (a restore counts a relative timer's time left
+# from the restore: the time in between does not count; an absolute one
+# keeps its time); a periodic timer's goes round and is only armed or not.
+TIMER_SHRINK_NS = 300 * 1000000000
+
+
+def timer_same(a, b):
+    if a is None or b is None:
+        return a == b
+    la, ia = (int(x) for x in a.split()[1::2])
+    lb, ib = (int(x) for x in b.split()[1::2])
+    if ia != ib or (la == 0) != (lb == 0):
+        return False
+    return bool(ia) or la == lb or 0 <= la - lb <= TIMER_SHRINK_NS
 
 
 def threads(pid):
@@ -285,6 +325,8 @@ def compare(before, after, ignore):
     diffs = []
     for k in sorted(set(a) | set(b)):
         if ignored(k, ignore):
+            continue
+        if k.endswith(".timer_left") and timer_same(a.get(k), b.get(k)):
             continue
         if a.get(k) != b.get(k):
             diffs.append(f"{k}: before {json.dumps(a.get(k))}, after {json.dumps(b.get(k))}")

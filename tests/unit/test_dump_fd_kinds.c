@@ -32,7 +32,7 @@ static const struct fd_case cases[] = {
 	{ "anon_inode:[eventpoll]", 0600, 0, 0, 1, 0, "an epoll fd" },
 	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, FDK_EVENTFD, NULL },
 	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, FDK_SIGNALFD, NULL },
-	{ "anon_inode:[timerfd]", 0600, 0, 0, 1, 0, "a timerfd fd" },
+	{ "anon_inode:[timerfd]", 0600, 0, 0, 1, FDK_TIMERFD, NULL },
 	{ "anon_inode:inotify", 0600, 0, 0, 1, 0, "an inotify fd" },
 	{ "anon_inode:[io_uring]", 0600, 0, 0, 1, 0, "an io_uring fd" },
 	{ "anon_inode:[pidfd]", 0600, 0, 0, 1, 0, "a pidfd fd" },
@@ -42,7 +42,7 @@ static const struct fd_case cases[] = {
 	{ "anon_inode:[]", 0600, 0, 0, 1, 0, "an  fd" },
 	/* kernels that give anonymous inodes a file type: still anonymous inodes */
 	{ "anon_inode:[eventfd]", S_IFREG | 0600, 0, 0, 1, FDK_EVENTFD, NULL },
-	{ "anon_inode:[timerfd]", S_IFREG | 0600, 0, 0, 0, 0, "a timerfd fd" },
+	{ "anon_inode:[io_uring]", S_IFREG | 0600, 0, 0, 0, 0, "an io_uring fd" },
 	{ "net:[4026531840]", S_IFREG | 0444, 0, 0, 1, 0, "a special file" },
 	{ "pidfd:[1234]", S_IFREG | 0600, 0, 0, 1, 0, "a special file" },
 	{ "/dev/ptmx", S_IFCHR | 0666, 5, 2, 1, 0, "a pty master" },

@@ -40,8 +40,37 @@ static void test_signalfd(void)
 	ASSERT_EQ(sd_proc_parse_signalfd("sigmask:\tzz\n", &a), -EBADMSG);
 }
 
+static void test_timerfd(void)
+{
+	struct timerfd_state t = { 0 };
+
+	ASSERT_OK(sd_proc_parse_timerfd("pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t1038\nclockid: 0\nticks: 0\n"
+					"settime flags: 03\nit_value: (99, 138243450)\nit_interval: (1, 0)\n", &t));
+	ASSERT_EQ(t.clockid, 0);
+	ASSERT_EQ(t.ticks, 0);
+	ASSERT_EQ(t.settime_flags, 3);
+	ASSERT_EQ(t.value_ns, 99138243450ull);
+	ASSERT_EQ(t.interval_ns, 1000000000ull);
+	ASSERT_OK(sd_proc_parse_timerfd("clockid: 1\nticks: 5\nsettime flags: 00\nit_value: (0, 0)\n"
+					"it_interval: (0, 1000000)\n", &t));
+	ASSERT_EQ(t.clockid, 1);
+	ASSERT_EQ(t.ticks, 5);
+	ASSERT_EQ(t.value_ns, 0);
+	ASSERT_EQ(t.interval_ns, 1000000);
+	/* a line missing, nanoseconds of more than a second, a value beyond 2^64 ns */
+	ASSERT_EQ(sd_proc_parse_timerfd("clockid: 1\nticks: 5\nit_value: (0, 0)\nit_interval: (0, 1)\n", &t),
+		  -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_timerfd("clockid: 1\nticks: 5\nsettime flags: 00\nit_value: (0, 1000000000)\n"
+					"it_interval: (0, 1)\n", &t), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_timerfd("clockid: 1\nticks: 5\nsettime flags: 00\nit_value: (18446744074, 0)\n"
+					"it_interval: (0, 1)\n", &t), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_timerfd("clockid: 1\nticks: 5\nsettime flags: 09\nit_value: (1, 0)\n"
+					"it_interval: (0, 1)\n", &t), -EBADMSG);
+}
+
 int main(void)
 {
+	RUN(test_timerfd);
 	RUN(test_eventfd);
 	RUN(test_signalfd);
 	return unit_summary();
