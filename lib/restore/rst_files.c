@@ -173,6 +173,28 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 		e = sd_rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
 	if (e == 0 && sd_pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
 		e = -EIO;
+	/*
+	 * An end pipe2 put at the number of an fd of this pipe that wants the
+	 * other end would be closed by the dup3 that puts that end there,
+	 * before its own fds got it: moved above every number of the table.
+	 */
+	for (int k = 0; e == 0 && k < 2; k++) {
+		for (size_t m = i; m < fs->n; m++) {
+			const struct fd_state *p = &fs->fds[m];
+			long moved;
+
+			if (p->kind != FDK_PIPE || p->ino != d->ino || p->fd != pfd[k] ||
+			    ((p->flags & O_ACCMODE) == O_WRONLY) == (k == 1))
+				continue;
+			e = sd_rst_call(r, SYS_fcntl, pfd[k], F_DUPFD_CLOEXEC, fs->fds[fs->n - 1].fd + 1, 0, 0, 0,
+					&moved);
+			if (e == 0)
+				(void)sd_rst_call(r, SYS_close, pfd[k], 0, 0, 0, 0, 0, NULL);
+			if (e == 0)
+				pfd[k] = (int32_t)moved;
+			break;
+		}
+	}
 	for (size_t k = i; e == 0 && k < fs->n; k++) {
 		const struct fd_state *p = &fs->fds[k];
 
