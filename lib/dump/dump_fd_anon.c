@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -116,5 +119,117 @@ int sd_dump_timerfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 		t->value_ns = 1;
 	if ((t->settime_flags & TFD_TIMER_ABSTIME) && t->value_ns)
 		t->value_ns += (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	return 0;
+}
+
+/* the bits of a watch's events that are no events (fs/eventpoll.c EP_PRIVATE_BITS) */
+#define EPOLL_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+
+/*
+ * An epoll: its watches, from the "tfd:" lines of its fdinfo. Which fd
+ * holds each watch's file now is found once the whole table is in
+ * (sd_dump_epoll_table).
+ */
+int sd_dump_epoll(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		  struct fd_state *d)
+{
+	struct fd_anon_state *a = &d->anon;
+	size_t total = 0;
+	int r;
+
+	r = sd_proc_parse_epoll(p->info, &a->watches, &a->nwatches);
+	if (r == -ENOMEM)
+		return sd_err(ctx, r, "cannot read the watches of epoll %d of pid %d", p->fd, p->pid);
+	if (r < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot read the watches of epoll %d of pid %d in its fdinfo",
+			       p->fd, p->pid);
+	for (size_t i = 0; i < done->n; i++)
+		total += done->fds[i].anon.nwatches;
+	if (total + a->nwatches > EPOLL_MAX_WATCHES)
+		return sd_errx(ctx, -E2BIG, "cannot dump pid %d: its epolls watch more than %u fds, more than an image keeps",
+			       p->pid, EPOLL_MAX_WATCHES);
+	for (size_t i = 0; i < a->nwatches; i++) {
+		const struct epoll_watch *w = &a->watches[i];
+
+		/*
+		 * An EPOLLONESHOT watch that fired keeps only these bits until
+		 * EPOLL_CTL_MOD arms it again; epoll_ctl() always adds EPOLLERR
+		 * and EPOLLHUP, so no restore could make it so.
+		 */
+		if (!(w->events & ~(uint32_t)EPOLL_PRIVATE_BITS))
+			return sd_errx(ctx, -EOPNOTSUPP,
+				       "cannot dump pid %d: fd %d is an epoll whose EPOLLONESHOT watch of fd %d has fired and is not armed again, which a restore cannot make; dump it once the process has armed it again (EPOLL_CTL_MOD)",
+				       p->pid, p->fd, w->tfd);
+	}
+	return 0;
+}
+
+/* Whether fd @fd of pid @pid holds the file of the @toff-th watch of fd number @tfd of epoll @efd. */
+static long kcmp_tfd(pid_t pid, int fd, int efd, int tfd, int toff)
+{
+	struct kcmp_epoll_slot slot = { .efd = (__u32)efd, .tfd = (__u32)tfd, .toff = (__u32)toff };
+
+	return syscall(SYS_kcmp, pid, pid, KCMP_EPOLL_TFD, fd, &slot);
+}
+
+/* The fd of @fs holding the file of watch @k of epoll @e (kcmp), -ENOENT if none, -errno. */
+static int watch_holder(pid_t pid, const struct files_state *fs, const struct fd_state *e, size_t k)
+{
+	const struct epoll_watch *w = &e->anon.watches[k];
+	int toff = 0;
+	long c;
+
+	/* the watches of one fd number are told apart by their order among them */
+	for (size_t i = 0; i < k; i++)
+		toff += e->anon.watches[i].tfd == w->tfd;
+	for (size_t i = 0; i < fs->n; i++) {
+		if (fs->fds[i].fd != w->tfd)
+			continue;
+		c = kcmp_tfd(pid, w->tfd, e->fd, w->tfd, toff);
+		if (c < 0)
+			return -errno;
+		if (c == 0)
+			return w->tfd;
+	}
+	for (size_t i = 0; i < fs->n; i++) {
+		if (fs->fds[i].fd == w->tfd)
+			continue;
+		c = kcmp_tfd(pid, fs->fds[i].fd, e->fd, w->tfd, toff);
+		if (c < 0)
+			return -errno;
+		if (c == 0)
+			return fs->fds[i].fd;
+	}
+	return -ENOENT;
+}
+
+int sd_dump_epoll_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		struct fd_state *e = &fs->fds[i];
+
+		for (size_t k = 0; e->kind == FDK_EPOLL && k < e->anon.nwatches; k++) {
+			struct epoll_watch *w = &e->anon.watches[k];
+			int fd = watch_holder(pid, fs, e, k);
+
+			if (fd == -ENOSYS)
+				return sd_errx(ctx, -EOPNOTSUPP,
+					       "cannot dump pid %d: fd %d is an epoll, and this kernel has no kcmp() (CONFIG_KCMP) to tell which fds its watches are",
+					       pid, e->fd);
+			if (fd == -ENOENT)
+				return sd_errx(ctx, -EOPNOTSUPP,
+					       "cannot dump pid %d: fd %d is an epoll watching a file that none of its fds holds now (it was fd %d when added), which a restore could not watch again",
+					       pid, e->fd, w->tfd);
+			if (fd < 0)
+				return sd_err(ctx, fd, "cannot compare the watches of epoll %d of pid %d (kcmp)",
+					      e->fd, pid);
+			/* a watch added as the epoll's own number now: the restore could not move it there */
+			if (fd != w->tfd && w->tfd == e->fd)
+				return sd_errx(ctx, -EOPNOTSUPP,
+					       "cannot dump pid %d: fd %d is an epoll with a watch added as fd %d, its own number now, which a restore could not give it again",
+					       pid, e->fd, w->tfd);
+			w->fd = fd;
+		}
+	}
 	return 0;
 }

@@ -22,4 +22,13 @@ int sd_dump_signalfd(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 int sd_dump_timerfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		    struct fd_state *d);
 
+int sd_dump_epoll(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		  struct fd_state *d);
+/*
+ * Once the whole table @fs of pid @pid is in: which fd holds the file of
+ * each epoll watch now (kcmp KCMP_EPOLL_TFD), or the refusal, with one
+ * line, of a watch whose file no fd holds.
+ */
+int sd_dump_epoll_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
+
 #endif /* SDUMP_DUMP_FD_ANON_H */

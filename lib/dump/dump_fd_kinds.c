@@ -133,7 +133,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .type = S_IFSOCK, .refuse = "a socket" },
 
 	/* anonymous inodes, by the name in their link: "anon_inode:[eventfd]" */
-	{ .anon = "eventpoll", .refuse = "an epoll fd" },
+	{ .anon = "eventpoll", .kind = FDK_EPOLL, .collect = sd_dump_epoll },
 	{ .anon = "eventfd", .kind = FDK_EVENTFD, .collect = sd_dump_eventfd },
 	{ .anon = "signalfd", .kind = FDK_SIGNALFD, .collect = sd_dump_signalfd },
 	{ .anon = "timerfd", .kind = FDK_TIMERFD, .collect = sd_dump_timerfd },

@@ -15,6 +15,7 @@
 #define LOG_PREFIX "files: "
 #include "array.h"
 #include "ctx.h"
+#include "dump_fd_anon.h"
 #include "dump_fd_extra.h"
 #include "dump_fd_kinds.h"
 #include "dump_state.h"
@@ -163,6 +164,8 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		r = add_fd(ctx, pid, pidfd, fds[i], &fs);
 	if (r == 0)
 		r = sd_dump_fd_table(ctx, pid, &fs);
+	if (r == 0)
+		r = sd_dump_epoll_table(ctx, pid, &fs);
 	free(fds);
 	if (r < 0) {
 		sd_files_state_release(&fs);

@@ -2,14 +2,19 @@
 /* The anonymous-inode fds' own fields of files.img, to and from struct fd_anon_state. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <time.h>
 
 #include "anon_img.h"
 
+/* the bits of a watch's events that are no events (fs/eventpoll.c EP_PRIVATE_BITS) */
+#define EPOLL_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+
 int sd_anonimg_to_pb(const struct fd_state *d, Fd *out)
 {
 	const struct fd_anon_state *a = &d->anon;
+	EpollWatch *w;
 
 	switch (d->kind) {
 	case FDK_EVENTFD:
@@ -30,6 +35,25 @@ int sd_anonimg_to_pb(const struct fd_state *d, Fd *out)
 		out->timerfd_value_ns = a->tfd.value_ns;
 		out->timerfd_interval_ns = a->tfd.interval_ns;
 		break;
+	case FDK_EPOLL:
+		if (!a->nwatches)
+			break;
+		w = calloc(a->nwatches, sizeof(*w));
+		out->epoll_watches = calloc(a->nwatches, sizeof(*out->epoll_watches));
+		if (!w || !out->epoll_watches) {
+			free(w);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < a->nwatches; i++) {
+			epoll_watch__init(&w[i]);
+			w[i].tfd = a->watches[i].tfd;
+			w[i].events = a->watches[i].events;
+			w[i].data = a->watches[i].data;
+			w[i].fd = a->watches[i].fd;
+			out->epoll_watches[i] = &w[i];
+		}
+		out->n_epoll_watches = a->nwatches;
+		break;
 	default:
 		break;
 	}
@@ -38,13 +62,18 @@ int sd_anonimg_to_pb(const struct fd_state *d, Fd *out)
 
 void sd_anonimg_free(Fd *out)
 {
-	(void)out;
+	/* the watches were allocated as one array, the first points at it */
+	if (out->n_epoll_watches)
+		free(out->epoll_watches[0]);
+	free(out->epoll_watches);
+	out->epoll_watches = NULL;
+	out->n_epoll_watches = 0;
 }
 
 int sd_anonimg_from_pb(const Fd *in, struct fd_state *d)
 {
 	struct fd_anon_state *a = &d->anon;
-	bool efd = d->kind == FDK_EVENTFD, tfd = d->kind == FDK_TIMERFD;
+	bool efd = d->kind == FDK_EVENTFD, tfd = d->kind == FDK_TIMERFD, ep = d->kind == FDK_EPOLL;
 
 	/* each kind's fields on its fds only, and all of them */
 	if ((efd ? 2 : 0) != in->has_eventfd_count + in->has_eventfd_semaphore)
@@ -81,5 +110,50 @@ int sd_anonimg_from_pb(const Fd *in, struct fd_state *d)
 						 .value_ns = in->timerfd_value_ns,
 						 .interval_ns = in->timerfd_interval_ns };
 	}
+	if (!ep && in->n_epoll_watches)
+		return -EBADMSG;
+	if (in->n_epoll_watches > EPOLL_MAX_WATCHES)
+		return -EBADMSG;
+	if (in->n_epoll_watches) {
+		a->watches = calloc(in->n_epoll_watches, sizeof(*a->watches));
+		if (!a->watches)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < in->n_epoll_watches; i++) {
+		const EpollWatch *w = in->epoll_watches[i];
+
+		/* a watch of no events at all is one a dump refuses (a fired EPOLLONESHOT) */
+		if (w->tfd < 0 || w->fd < 0 || !(w->events & ~(uint32_t)EPOLL_PRIVATE_BITS))
+			return -EBADMSG;
+		a->watches[a->nwatches++] = (struct epoll_watch){ .tfd = w->tfd, .events = w->events,
+								  .data = w->data, .fd = w->fd };
+	}
 	return 0;
+}
+
+int sd_anonimg_check_table(const struct files_state *fs)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct fd_anon_state *a = &fs->fds[i].anon;
+
+		total += a->nwatches;
+		for (size_t k = 0; k < a->nwatches; k++) {
+			size_t lo = 0, hi = fs->n;
+
+			/* the table is sorted by fd (state_img.c checks it) */
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (fs->fds[mid].fd < a->watches[k].fd)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo == fs->n || fs->fds[lo].fd != a->watches[k].fd || lo == i)
+				return -EBADMSG;
+		}
+	}
+	return total > EPOLL_MAX_WATCHES ? -EBADMSG : 0;
 }

@@ -22,4 +22,10 @@ void sd_anonimg_free(Fd *out);
  */
 int sd_anonimg_from_pb(const Fd *in, struct fd_state *d);
 
+/*
+ * The whole table @fs once read: each epoll watch names an fd of it other
+ * than the epoll, and they are no more than EPOLL_MAX_WATCHES. -EBADMSG.
+ */
+int sd_anonimg_check_table(const struct files_state *fs);
+
 #endif /* SDUMP_ANON_IMG_H */

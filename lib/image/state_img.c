@@ -29,6 +29,7 @@ _Static_assert((int)FDK_TTY == (int)FD_KIND__FD_TTY, "FdKind FD_TTY");
 _Static_assert((int)FDK_EVENTFD == (int)FD_KIND__FD_EVENTFD, "FdKind FD_EVENTFD");
 _Static_assert((int)FDK_SIGNALFD == (int)FD_KIND__FD_SIGNALFD, "FdKind FD_SIGNALFD");
 _Static_assert((int)FDK_TIMERFD == (int)FD_KIND__FD_TIMERFD, "FdKind FD_TIMERFD");
+_Static_assert((int)FDK_EPOLL == (int)FD_KIND__FD_EPOLL, "FdKind FD_EPOLL");
 _Static_assert((int)FLK_POSIX == (int)LOCK_KIND__LOCK_POSIX, "LockKind LOCK_POSIX");
 _Static_assert((int)FLK_OFD == (int)LOCK_KIND__LOCK_OFD, "LockKind LOCK_OFD");
 _Static_assert((int)FLK_FLOCK == (int)LOCK_KIND__LOCK_FLOCK, "LockKind LOCK_FLOCK");
@@ -648,6 +649,8 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 			goto out;
 		}
 	}
+	if (sd_anonimg_check_table(fs) < 0)
+		r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));
 out:
 	protobuf_c_message_free_unpacked(m, NULL);
 	return r;

@@ -48,6 +48,16 @@ void sd_anon_text(FILE *out, const struct fd_state *d)
 	case FDK_TIMERFD:
 		timerfd_text(out, &a->tfd);
 		break;
+	case FDK_EPOLL:
+		for (size_t k = 0; k < a->nwatches; k++) {
+			const struct epoll_watch *w = &a->watches[k];
+
+			fprintf(out, "             watches fd %d", w->tfd);
+			if (w->fd != w->tfd)
+				fprintf(out, " (its file at fd %d now)", w->fd);
+			fprintf(out, ", events %#x, data %#" PRIx64 "\n", w->events, w->data);
+		}
+		break;
 	default:
 		break;
 	}
@@ -70,6 +80,13 @@ void sd_anon_json(FILE *out, const struct fd_state *d)
 		fprintf(out, "{\"clockid\":%d,\"settime_flags\":%u,\"ticks\":%" PRIu64 ",\"value_ns\":%" PRIu64
 			",\"interval_ns\":%" PRIu64 "}", a->tfd.clockid, a->tfd.settime_flags, a->tfd.ticks,
 			a->tfd.value_ns, a->tfd.interval_ns);
+		break;
+	case FDK_EPOLL:
+		fprintf(out, "{\"watches\":[");
+		for (size_t k = 0; k < a->nwatches; k++)
+			fprintf(out, "%s{\"tfd\":%d,\"fd\":%d,\"events\":%u,\"data\":%" PRIu64 "}", k ? "," : "",
+				a->watches[k].tfd, a->watches[k].fd, a->watches[k].events, a->watches[k].data);
+		fprintf(out, "]}");
 		break;
 	default:
 		fprintf(out, "null");

@@ -12,7 +12,9 @@
 
 void sd_fd_anon_release(struct fd_anon_state *a)
 {
-	(void)a;
+	free(a->watches);
+	a->watches = NULL;
+	a->nwatches = 0;
 }
 
 /* The text after "\n@key" (or @key at the very start) in @info, NULL if none. */
@@ -99,5 +101,52 @@ int sd_proc_parse_timerfd(const char *info, struct timerfd_state *ret)
 	t.clockid = (int)clockid;
 	t.settime_flags = (uint32_t)flags;
 	*ret = t;
+	return 0;
+}
+
+/* The number after @key within the line @line (up to its newline), in @base. */
+static int line_number(const char *line, const char *key, int base, uint64_t *ret)
+{
+	size_t len = strcspn(line, "\n");
+	const char *k = strstr(line, key);
+
+	if (!k || k + strlen(key) > line + len)
+		return -EBADMSG;
+	return number(k + strlen(key), base, ret);
+}
+
+/*
+ * "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x"
+ * (fs/eventpoll.c ep_show_fdinfo), one line per watch.
+ */
+int sd_proc_parse_epoll(const char *info, struct epoll_watch **ret, size_t *ret_n)
+{
+	struct epoll_watch *w = NULL;
+	size_t n = 0, cap = 0;
+	const char *l;
+
+	for (l = field(info, "tfd:"); l; l = field(l, "tfd:")) {
+		uint64_t tfd, events, data;
+
+		if (number(l, 10, &tfd) < 0 || tfd > INT32_MAX ||
+		    line_number(l, " events:", 16, &events) < 0 || events > UINT32_MAX ||
+		    line_number(l, " data:", 16, &data) < 0) {
+			free(w);
+			return -EBADMSG;
+		}
+		if (n == cap) {
+			struct epoll_watch *nw = realloc(w, (cap = cap ? 2 * cap : 8) * sizeof(*w));
+
+			if (!nw) {
+				free(w);
+				return -ENOMEM;
+			}
+			w = nw;
+		}
+		w[n++] = (struct epoll_watch){ .tfd = (int)tfd, .events = (uint32_t)events, .data = data,
+					       .fd = (int)tfd };
+	}
+	*ret = w;
+	*ret_n = n;
 	return 0;
 }

@@ -31,6 +31,23 @@ struct timerfd_state {
 	uint64_t interval_ns;
 };
 
+/*
+ * One watch of an epoll, a "tfd:" line of its fdinfo: the fd number it
+ * was added as, its events (the kernel's: EPOLLERR and EPOLLHUP always
+ * in, EPOLLWAKEUP only where it took), its data; and which fd of the
+ * process holds its file now (kcmp KCMP_EPOLL_TFD): @tfd itself, or
+ * another when that one was closed or given another file since.
+ */
+struct epoll_watch {
+	int tfd;
+	uint32_t events;
+	uint64_t data;
+	int fd;
+};
+
+/* The most watches an image may hold, over all its epolls. */
+#define EPOLL_MAX_WATCHES (1u << 20)
+
 struct fd_anon_state {
 	/* eventfd: "eventfd-count:" (hex) and "eventfd-semaphore:" (EFD_SEMAPHORE) */
 	uint64_t efd_count;
@@ -38,6 +55,9 @@ struct fd_anon_state {
 	/* signalfd: "sigmask:", bit sig - 1 for each signal it reads */
 	uint64_t sigmask;
 	struct timerfd_state tfd;
+	/* epoll: its watches, in fdinfo's order */
+	size_t nwatches;
+	struct epoll_watch *watches;
 };
 
 /* Free what @a owns; takes a zeroed or half-filled one. */
@@ -59,5 +79,12 @@ int sd_proc_parse_signalfd(const char *info, struct fd_anon_state *ret);
  * malformed.
  */
 int sd_proc_parse_timerfd(const char *info, struct timerfd_state *ret);
+
+/*
+ * The "tfd:" lines of the fdinfo text @info of an epoll, into a new array
+ * (@ret_n of them, their fd set to their tfd; NULL for none). -EBADMSG
+ * for a malformed line, -ENOMEM.
+ */
+int sd_proc_parse_epoll(const char *info, struct epoll_watch **ret, size_t *ret_n);
 
 #endif /* SDUMP_PSTATE_ANON_H */

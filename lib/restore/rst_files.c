@@ -271,6 +271,7 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_EVENTFD] = { .open = sd_rst_eventfd_open },
 	[FDK_SIGNALFD] = { .open = sd_rst_signalfd_open },
 	[FDK_TIMERFD] = { .open = sd_rst_timerfd_open },
+	[FDK_EPOLL] = { .open = sd_rst_epoll_open },
 };
 
 int sd_rst_restore_files(struct rst *r)
@@ -341,6 +342,9 @@ int sd_rst_restore_files(struct rst *r)
 		if (e == 0 && !op->places && !d->has_dup_of)
 			e = place_fd(r, tmp, d);
 	}
+	/* every fd at its number: the files epolls watch are there */
+	if (e == 0)
+		e = sd_rst_restore_epolls(r);
 	if (e == 0)
 		e = sd_rst_restore_fd_flags(r);
 	/* last: no fd of the process is closed or replaced after its locks are taken */

@@ -1,6 +1,6 @@
 #!/bin/bash
 # dump refuses what it cannot restore: an fd that is a socket,
-# an epoll, an inotify, an io_uring or a deleted file,
+# an inotify, an io_uring or a deleted file,
 # and a process with children. One line naming the fd and its kind, exit 1,
 # no image; the target is not killed (not even without --leave-running) and
 # is left running, untraced, unchanged.
@@ -42,7 +42,6 @@ refuse() { # KIND PATTERN [DUMP OPTIONS...]
 }
 
 refuse socket 'fd FD\b.*socket'
-refuse epoll 'fd FD\b.*epoll'
 refuse deleted 'fd FD\b.*deleted'
 refuse child 'child'
 refuse inotify 'fd FD\b.*inotify'

@@ -36,6 +36,18 @@
  *     expirations due up to the mark and then one every 50 ms (over a
  *     second, to one), tfd_ticks reads 5, tfd_boot is disarmed with its
  *     interval.
+ *   epoll: "ep" epoll_create1(EPOLL_CLOEXEC) watching: "ep_pipe_r", a
+ *     pipe's read end holding a byte (EPOLLIN, data 0x1111: ready);
+ *     "ep_efd" an eventfd at 0 (EPOLLIN | EPOLLET, 0x2222); "ep_tfd" a
+ *     timerfd every 100 ms (EPOLLIN, 0x3333); "ep_once" an eventfd at 0
+ *     (EPOLLIN | EPOLLONESHOT, armed, 0x4444); "ep_excl" an eventfd at 0
+ *     (EPOLLIN | EPOLLEXCLUSIVE, 0x5555); "ep_moved" another pipe's read
+ *     end, added as fd "ep_moved_was" (0x6666), then moved there by dup()
+ *     and its first number given to /dev/null; "ep2" an epoll watching
+ *     ep (EPOLLIN, 0x7777). check: ep reports the pipe at once; each
+ *     eventfd once written; the one-shot one once only; the timer within
+ *     300 ms; the moved pipe once written to; ep2 reports ep.
+ *   --with disarmed: ep_once has fired (a dump must refuse it).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -51,6 +63,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -61,12 +74,18 @@
 #define TFD_IOC_SET_TICKS _IOW('T', 0, uint64_t)
 #endif
 
-enum { EFD, EFD_DUP, EFD_SEM, SFD, SFD2, TFD_REL, TFD_ABS, TFD_PER, TFD_TICKS, TFD_BOOT, NROLES };
+enum {
+	EFD, EFD_DUP, EFD_SEM, SFD, SFD2, TFD_REL, TFD_ABS, TFD_PER, TFD_TICKS, TFD_BOOT,
+	EP, EP_PIPE_R, EP_PIPE_W, EP_EFD, EP_TFD, EP_ONCE, EP_EXCL, EP_MOVED, EP_MOVED_W, EP_MOVED_WAS, EP2,
+	NROLES
+};
 static const char *const role[NROLES] = {
 	"efd", "efd_dup", "efd_sem", "sfd", "sfd2", "tfd_rel", "tfd_abs", "tfd_per", "tfd_ticks", "tfd_boot",
+	"ep", "ep_pipe_r", "ep_pipe_w", "ep_efd", "ep_tfd", "ep_once", "ep_excl", "ep_moved", "ep_moved_w",
+	"ep_moved_was", "ep2",
 };
 static int fds[NROLES];
-static bool want_eventfd, want_signalfd, want_timerfd;
+static bool want_eventfd, want_signalfd, want_timerfd, want_epoll, disarmed;
 static int64_t tfd_abs_at, tfd_per_start, mark_at;
 
 #define EFD_VALUE 0x123456789abcdefull
@@ -274,6 +293,89 @@ static bool check_timerfd(void)
 	return true;
 }
 
+static void watch(int ep, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die("epoll_ctl");
+}
+
+static void setup_epoll(void)
+{
+	int p[2];
+
+	fds[EP] = epoll_create1(EPOLL_CLOEXEC);
+	fds[EP2] = epoll_create1(0);
+	if (fds[EP] < 0 || fds[EP2] < 0 || pipe(&fds[EP_PIPE_R]) < 0 || write(fds[EP_PIPE_W], "x", 1) != 1)
+		die("epoll");
+	fds[EP_EFD] = eventfd(0, EFD_NONBLOCK);
+	fds[EP_ONCE] = eventfd(0, EFD_NONBLOCK);
+	fds[EP_EXCL] = eventfd(0, EFD_NONBLOCK);
+	fds[EP_TFD] = xtimerfd(CLOCK_MONOTONIC, TFD_NONBLOCK, 0, 100000000, 100000000);
+	watch(fds[EP], fds[EP_PIPE_R], EPOLLIN, 0x1111);
+	watch(fds[EP], fds[EP_EFD], EPOLLIN | EPOLLET, 0x2222);
+	watch(fds[EP], fds[EP_TFD], EPOLLIN, 0x3333);
+	watch(fds[EP], fds[EP_ONCE], EPOLLIN | EPOLLONESHOT, 0x4444);
+	watch(fds[EP], fds[EP_EXCL], EPOLLIN | EPOLLEXCLUSIVE, 0x5555);
+	if (pipe(p) < 0)
+		die("pipe");
+	fds[EP_MOVED_WAS] = p[0];
+	fds[EP_MOVED_W] = p[1];
+	watch(fds[EP], p[0], EPOLLIN, 0x6666);
+	fds[EP_MOVED] = fcntl(p[0], F_DUPFD, 50);
+	close(p[0]);
+	if (fds[EP_MOVED] < 0 || open("/dev/null", O_RDONLY) != p[0])
+		die("moving a watched pipe");
+	watch(fds[EP2], fds[EP], EPOLLIN, 0x7777);
+	if (disarmed) {
+		struct epoll_event ev[8];
+		uint64_t one = 1;
+
+		if (write(fds[EP_ONCE], &one, 8) != 8 || epoll_wait(fds[EP], ev, 8, 0) < 1)
+			die("firing the one-shot watch");
+		(void)read(fds[EP_ONCE], &one, 8);
+	}
+}
+
+/* Whether epoll @ep reports @data within @ms (others it reports are dropped). */
+static bool reports(int ep, uint64_t data, int ms)
+{
+	int64_t end = now_ns(CLOCK_MONOTONIC) + (int64_t)ms * 1000000;
+	struct epoll_event ev[16];
+
+	do {
+		int n = epoll_wait(ep, ev, 16, ms ? 20 : 0);
+
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.u64 == data)
+				return true;
+	} while (now_ns(CLOCK_MONOTONIC) < end);
+	return false;
+}
+
+static bool check_epoll(void)
+{
+	uint64_t one = 1, v;
+
+	if (!reports(fds[EP2], 0x7777, 0))
+		return fail("ep2 does not report ep, which has a pipe ready");
+	if (!reports(fds[EP], 0x1111, 0))
+		return fail("ep does not report the pipe holding a byte");
+	if (reports(fds[EP], 0x2222, 0) || write(fds[EP_EFD], &one, 8) != 8 || !reports(fds[EP], 0x2222, 0))
+		return fail("ep: the edge-triggered eventfd is not reported once written (only)");
+	if (write(fds[EP_ONCE], &one, 8) != 8 || !reports(fds[EP], 0x4444, 0) || reports(fds[EP], 0x4444, 0))
+		return fail("ep: the one-shot eventfd is not reported once, and once only");
+	if (write(fds[EP_EXCL], &one, 8) != 8 || !reports(fds[EP], 0x5555, 0))
+		return fail("ep: the EPOLLEXCLUSIVE eventfd is not reported once written");
+	if (!reports(fds[EP], 0x3333, 300))
+		return fail("ep: the timerfd is not reported within 300 ms");
+	(void)read(fds[EP_TFD], &v, 8);
+	if (reports(fds[EP], 0x6666, 0) || write(fds[EP_MOVED_W], "y", 1) != 1 || !reports(fds[EP], 0x6666, 0))
+		return fail("ep: the moved pipe is not reported once written to (only)");
+	return true;
+}
+
 static void facts(void)
 {
 	printf("{\"pid\":%d,\"fds\":{", (int)getpid());
@@ -285,17 +387,20 @@ static void facts(void)
 
 int main(int argc, char **argv)
 {
-	const char *kinds = "eventfd,signalfd,timerfd";
+	const char *kinds = "eventfd,signalfd,timerfd,epoll";
 	char line[256];
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--kinds") && i + 1 < argc)
 			kinds = argv[++i];
+		else if (!strcmp(argv[i], "--with") && i + 1 < argc && !strcmp(argv[i + 1], "disarmed"))
+			disarmed = true, i++;
 	for (int i = 0; i < NROLES; i++)
 		fds[i] = -1;
 	want_eventfd = strstr(kinds, "eventfd") != NULL;
 	want_signalfd = strstr(kinds, "signalfd") != NULL;
 	want_timerfd = strstr(kinds, "timerfd") != NULL;
+	want_epoll = strstr(kinds, "epoll") != NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (want_eventfd)
 		setup_eventfd();
@@ -303,6 +408,8 @@ int main(int argc, char **argv)
 		setup_signalfd();
 	if (want_timerfd)
 		setup_timerfd();
+	if (want_epoll)
+		setup_epoll();
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -316,6 +423,8 @@ int main(int argc, char **argv)
 				check_signalfd();
 			if (want_timerfd)
 				check_timerfd();
+			if (want_epoll)
+				check_epoll();
 			printf("%s%s\n", bad[0] ? "bad: " : "ok", bad);
 		} else if (!strcmp(line, "mark")) {
 			mark_at = now_ns(CLOCK_MONOTONIC);

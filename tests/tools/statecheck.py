@@ -18,7 +18,7 @@ have merged joined), every fd (what it is, its
 flags, position, and its locks, from fdinfo and /proc/locks; of anonymous
 inodes what their fdinfo shows: an eventfd's counter, a signalfd's mask, a
 timerfd's clock, flags, interval and expirations, with its time left
-compared with a tolerance, see timer_same); per thread its
+compared with a tolerance, see timer_same; an epoll's watches); per thread its
 name, signal mask, CPU affinity, scheduling, personality, machine-check kill
 policy and seccomp state. Counters that
 change by themselves (times, faults, context switches, memory use) are not
@@ -159,10 +159,24 @@ def fds(pid, tracked=False):
             continue
         if target == "anon_inode:[timerfd]":
             extra, info["timer_left"] = timerfd_lines(extra)
+        if target == "anon_inode:[eventpoll]":
+            extra = epoll_lines(extra)
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}
     return out
+
+
+def epoll_lines(extra):
+    """An epoll's watches ("tfd:" lines) without the inode and device of
+    their files (a restored pipe is a new one), sorted: the kernel lists
+    them in the order of its files' addresses."""
+    out = []
+    for x in extra:
+        m = re.match(r"^tfd: (\d+) events: ([0-9a-f]+) data: ([0-9a-f]+) pos:(\d+)", x)
+        out.append(f"tfd {m.group(1)} events {m.group(2)} data {m.group(3)} pos {m.group(4)}"
+                   if m else x)
+    return sorted(out)
 
 
 def ns(pair):

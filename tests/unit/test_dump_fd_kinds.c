@@ -29,7 +29,7 @@ static const struct fd_case cases[] = {
 	{ "/tmp/fifo", S_IFIFO | 0600, 0, 0, 1, FDK_FIFO, NULL },
 
 	{ "socket:[77]", S_IFSOCK | 0777, 0, 0, 1, 0, "a socket" },
-	{ "anon_inode:[eventpoll]", 0600, 0, 0, 1, 0, "an epoll fd" },
+	{ "anon_inode:[eventpoll]", 0600, 0, 0, 1, FDK_EPOLL, NULL },
 	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, FDK_EVENTFD, NULL },
 	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, FDK_SIGNALFD, NULL },
 	{ "anon_inode:[timerfd]", 0600, 0, 0, 1, FDK_TIMERFD, NULL },

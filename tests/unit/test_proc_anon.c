@@ -2,6 +2,7 @@
 /* The fdinfo of anonymous-inode fds, as Linux 6.18 prints it. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pstate.h"
@@ -68,8 +69,36 @@ static void test_timerfd(void)
 					"it_interval: (0, 1)\n", &t), -EBADMSG);
 }
 
+static void test_epoll(void)
+{
+	struct epoll_watch *w = NULL;
+	size_t n = 99;
+
+	ASSERT_OK(sd_proc_parse_epoll("pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1038\n"
+				      "tfd:        3 events: 80000019 data: 1122334455667788  pos:0 ino:40e sdev:10\n"
+				      "tfd:        5 events: 10000019 data:               2b  pos:0 ino:40e sdev:10\n",
+				      &w, &n));
+	ASSERT_EQ(n, 2);
+	ASSERT_EQ(w[0].tfd, 3);
+	ASSERT_EQ(w[0].fd, 3);
+	ASSERT_EQ(w[0].events, 0x80000019u);
+	ASSERT_EQ(w[0].data, 0x1122334455667788ull);
+	ASSERT_EQ(w[1].tfd, 5);
+	ASSERT_EQ(w[1].data, 0x2b);
+	free(w);
+	/* none */
+	ASSERT_OK(sd_proc_parse_epoll("pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t1038\n", &w, &n));
+	ASSERT_EQ(n, 0);
+	ASSERT_TRUE(w == NULL);
+	/* a field missing from its line (found on the next line does not count), garbage */
+	ASSERT_EQ(sd_proc_parse_epoll("tfd:        3 events: 19\ndata: 5\n", &w, &n), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_epoll("tfd:        x events: 19 data: 5\n", &w, &n), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_epoll("tfd:        3 events: 1ffffffff data: 5\n", &w, &n), -EBADMSG);
+}
+
 int main(void)
 {
+	RUN(test_epoll);
 	RUN(test_timerfd);
 	RUN(test_eventfd);
 	RUN(test_signalfd);
