@@ -22,6 +22,9 @@ int sd_dump_signalfd(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 int sd_dump_timerfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		    struct fd_state *d);
 
+/* An inotify (dump_fd_inotify.c). */
+int sd_dump_inotify(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		    struct fd_state *d);
 int sd_dump_epoll(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		  struct fd_state *d);
 /*

@@ -137,7 +137,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .anon = "eventfd", .kind = FDK_EVENTFD, .collect = sd_dump_eventfd },
 	{ .anon = "signalfd", .kind = FDK_SIGNALFD, .collect = sd_dump_signalfd },
 	{ .anon = "timerfd", .kind = FDK_TIMERFD, .collect = sd_dump_timerfd },
-	{ .anon = "inotify", .refuse = "an inotify fd" },
+	{ .anon = "inotify", .kind = FDK_INOTIFY, .collect = sd_dump_inotify },
 	{ .anon = "io_uring", .refuse = "an io_uring fd" },
 	{ .anon = "pidfd", .refuse = "a pidfd fd" },
 	/* sdump's own tracking userfaultfd is left out before the table is walked */

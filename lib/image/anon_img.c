@@ -2,6 +2,7 @@
 /* The anonymous-inode fds' own fields of files.img, to and from struct fd_anon_state. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 int sd_anonimg_to_pb(const struct fd_state *d, Fd *out)
 {
 	const struct fd_anon_state *a = &d->anon;
+	InotifyWatch *iw;
 	EpollWatch *w;
 
 	switch (d->kind) {
@@ -54,6 +56,26 @@ int sd_anonimg_to_pb(const struct fd_state *d, Fd *out)
 		}
 		out->n_epoll_watches = a->nwatches;
 		break;
+	case FDK_INOTIFY:
+		if (!a->ninotify)
+			break;
+		iw = calloc(a->ninotify, sizeof(*iw));
+		out->inotify_watches = calloc(a->ninotify, sizeof(*out->inotify_watches));
+		if (!iw || !out->inotify_watches) {
+			free(iw);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < a->ninotify; i++) {
+			inotify_watch__init(&iw[i]);
+			iw[i].wd = a->inotify[i].wd;
+			iw[i].mask = a->inotify[i].mask;
+			iw[i].dev = a->inotify[i].dev;
+			iw[i].ino = a->inotify[i].ino;
+			iw[i].path = a->inotify[i].path;
+			out->inotify_watches[i] = &iw[i];
+		}
+		out->n_inotify_watches = a->ninotify;
+		break;
 	default:
 		break;
 	}
@@ -68,12 +90,18 @@ void sd_anonimg_free(Fd *out)
 	free(out->epoll_watches);
 	out->epoll_watches = NULL;
 	out->n_epoll_watches = 0;
+	if (out->n_inotify_watches)
+		free(out->inotify_watches[0]);
+	free(out->inotify_watches);
+	out->inotify_watches = NULL;
+	out->n_inotify_watches = 0;
 }
 
 int sd_anonimg_from_pb(const Fd *in, struct fd_state *d)
 {
 	struct fd_anon_state *a = &d->anon;
 	bool efd = d->kind == FDK_EVENTFD, tfd = d->kind == FDK_TIMERFD, ep = d->kind == FDK_EPOLL;
+	bool in_ = d->kind == FDK_INOTIFY;
 
 	/* each kind's fields on its fds only, and all of them */
 	if ((efd ? 2 : 0) != in->has_eventfd_count + in->has_eventfd_semaphore)
@@ -128,17 +156,38 @@ int sd_anonimg_from_pb(const Fd *in, struct fd_state *d)
 		a->watches[a->nwatches++] = (struct epoll_watch){ .tfd = w->tfd, .events = w->events,
 								  .data = w->data, .fd = w->fd };
 	}
+	if ((!in_ && in->n_inotify_watches) || in->n_inotify_watches > INOTIFY_MAX_WATCHES)
+		return -EBADMSG;
+	if (in->n_inotify_watches) {
+		a->inotify = calloc(in->n_inotify_watches, sizeof(*a->inotify));
+		if (!a->inotify)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < in->n_inotify_watches; i++) {
+		const InotifyWatch *w = in->inotify_watches[i];
+
+		/* increasing watch descriptors, as a restore gives them back; absolute paths */
+		if (w->wd < 1 || w->wd > INOTIFY_MAX_WD || (i && w->wd <= in->inotify_watches[i - 1]->wd) ||
+		    !w->path || w->path[0] != '/')
+			return -EBADMSG;
+		a->inotify[i] = (struct inotify_watch){ .wd = w->wd, .mask = w->mask, .dev = w->dev,
+							.ino = w->ino, .path = strdup(w->path) };
+		if (!a->inotify[i].path)
+			return -ENOMEM;
+		a->ninotify++;
+	}
 	return 0;
 }
 
 int sd_anonimg_check_table(const struct files_state *fs)
 {
-	size_t total = 0;
+	size_t total = 0, inotify = 0;
 
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct fd_anon_state *a = &fs->fds[i].anon;
 
 		total += a->nwatches;
+		inotify += a->ninotify;
 		for (size_t k = 0; k < a->nwatches; k++) {
 			size_t lo = 0, hi = fs->n;
 
@@ -155,5 +204,5 @@ int sd_anonimg_check_table(const struct files_state *fs)
 				return -EBADMSG;
 		}
 	}
-	return total > EPOLL_MAX_WATCHES ? -EBADMSG : 0;
+	return total > EPOLL_MAX_WATCHES || inotify > INOTIFY_MAX_WATCHES ? -EBADMSG : 0;
 }

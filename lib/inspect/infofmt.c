@@ -307,7 +307,7 @@ static void vma_notes(const struct sdump_vma_info *v, char *buf, size_t size)
  * A string of the image for a terminal: control characters (an escape
  * sequence in a forged path or name) become '?'. Cut to @size - 1 bytes.
  */
-static const char *vis(char *buf, size_t size, const char *s)
+const char *sd_vis(char *buf, size_t size, const char *s)
 {
 	size_t i = 0;
 
@@ -317,7 +317,6 @@ static const char *vis(char *buf, size_t size, const char *s)
 	return buf;
 }
 
-#define VIS_MAX 4200
 
 /*
  * One fd: number, kind, path, then its flags by name; below it what it
@@ -329,7 +328,7 @@ static void fd_text(FILE *out, const struct fd_state *d)
 	char v[VIS_MAX], names[FD_FLAGS_NAME_MAX], what[LOCK_DESCRIBE_MAX];
 
 	sd_fd_flags_name(d->flags, names);
-	fprintf(out, "  %-4d %-5s %s  %s\n", d->fd, sd_fd_kind_name(d->kind), vis(v, sizeof(v), d->path),
+	fprintf(out, "  %-4d %-5s %s  %s\n", d->fd, sd_fd_kind_name(d->kind), sd_vis(v, sizeof(v), d->path),
 		names);
 	if (d->has_dup_of)
 		fprintf(out, "             its open file description is fd %d's\n", d->dup_of);
@@ -357,7 +356,7 @@ SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, F
 		sd_fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
 		(void)snprintf(pages, sizeof(pages), "%" PRIu64 " pages", c->stats.pages_written);
 		fprintf(out, "%-8s  %-19s  %-10s  %14s  %10s  %10s  %s\n", c->kind, date,
-			vis(tr, sizeof(tr), c->tracker), pages, on_disk, frozen, vis(d, sizeof(d), c->dir));
+			sd_vis(tr, sizeof(tr), c->tracker), pages, on_disk, frozen, sd_vis(d, sizeof(d), c->dir));
 	}
 }
 
@@ -377,17 +376,17 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 	sd_fmt_duration(collect, sizeof(collect), s->collect_us);
 	sd_fmt_duration(copy, sizeof(copy), s->copy_us);
 	sd_fmt_duration(write, sizeof(write), s->write_us);
-	fprintf(out, "image     %s\n", vis(v1, sizeof(v1), in->dir));
+	fprintf(out, "image     %s\n", sd_vis(v1, sizeof(v1), in->dir));
 	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
 	fprintf(out, "pass      %s\n", in->pass_id);
 	if (in->parent_pass_id)
 		fprintf(out, "parent    %s (pass %s)\n",
-			vis(v1, sizeof(v1), in->parent_path ? in->parent_path : "?"), in->parent_pass_id);
+			sd_vis(v1, sizeof(v1), in->parent_path ? in->parent_path : "?"), in->parent_pass_id);
 	else
 		fprintf(out, "parent    none\n");
-	fprintf(out, "process   %d (%s)\n", (int)in->pid, vis(v1, sizeof(v1), in->comm));
-	fprintf(out, "tracker   %s\n", vis(v1, sizeof(v1), in->tracker));
-	fprintf(out, "kernel    %s\n", vis(v1, sizeof(v1), in->kernel));
+	fprintf(out, "process   %d (%s)\n", (int)in->pid, sd_vis(v1, sizeof(v1), in->comm));
+	fprintf(out, "tracker   %s\n", sd_vis(v1, sizeof(v1), in->tracker));
+	fprintf(out, "kernel    %s\n", sd_vis(v1, sizeof(v1), in->kernel));
 	fprintf(out, "taken     %s UTC, %s\n", when, total);
 	fprintf(out, "frozen    %s (seize %s, collect %s)\n", freeze, seize, collect);
 	if (s->live) {
@@ -413,8 +412,8 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		sd_fmt_size(on_disk, sizeof(on_disk), c->stats.bytes_written);
 		sd_fmt_duration(frozen, sizeof(frozen), c->stats.freeze_us);
 		fprintf(out, "  %-8s  %-10s %9" PRIu64 " written %9" PRIu64 " in parent %10s  frozen %9s  %s\n",
-		       c->kind, vis(v1, sizeof(v1), c->tracker), c->stats.pages_written,
-		       c->stats.pages_in_parent, on_disk, frozen, vis(v2, sizeof(v2), c->dir));
+		       c->kind, sd_vis(v1, sizeof(v1), c->tracker), c->stats.pages_written,
+		       c->stats.pages_in_parent, on_disk, frozen, sd_vis(v2, sizeof(v2), c->dir));
 	}
 	if (in->state) {
 		const struct process_state *ps = &in->state->ps;
@@ -425,7 +424,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 			const struct thread_state *th = &ps->threads[i];
 
 			fprintf(out, "  %-7d %-16s rip %016llx rsp %016llx%s\n", th->tid,
-				vis(v1, sizeof(v1), th->comm),
+				sd_vis(v1, sizeof(v1), th->comm),
 				(unsigned long long)th->regs.rip, (unsigned long long)th->regs.rsp,
 				(long long)th->regs.orig_rax >= 0 ? " (in a system call)" : "");
 		}
@@ -444,7 +443,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 		sd_fmt_size(vsize, sizeof(vsize), v->end - v->start);
 		vma_notes(v, notes, sizeof(notes));
 		fprintf(out, "  %-25s %-4s %10s %9" PRIu64 " %9" PRIu64 "  %s%s\n", range, v->prot, vsize,
-		       v->pages_data, v->pages_parent, vis(v1, sizeof(v1), v->path ? v->path : ""),
+		       v->pages_data, v->pages_parent, sd_vis(v1, sizeof(v1), v->path ? v->path : ""),
 		       notes);
 	}
 }

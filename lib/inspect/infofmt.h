@@ -15,6 +15,14 @@ void sd_attrs_thread_json(FILE *out, const struct attr_thread *a);
 void sd_attrs_process_json(FILE *out, const struct attr_process *a);
 
 /*
+ * A string of the image for a terminal, into @buf: control characters (an
+ * escape sequence in a forged path or name) become '?'. Cut to @size - 1
+ * bytes. Returns @buf.
+ */
+#define VIS_MAX 4200
+const char *sd_vis(char *buf, size_t size, const char *s);
+
+/*
  * An anonymous-inode fd's own state (infofmt_anon.c): for sdump show, the
  * lines under the fd's; for --json, ,"anon":{...} (null for other kinds).
  */

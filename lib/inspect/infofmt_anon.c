@@ -58,6 +58,16 @@ void sd_anon_text(FILE *out, const struct fd_state *d)
 			fprintf(out, ", events %#x, data %#" PRIx64 "\n", w->events, w->data);
 		}
 		break;
+	case FDK_INOTIFY:
+		for (size_t k = 0; k < a->ninotify; k++) {
+			char v[VIS_MAX];
+
+			fprintf(out, "             watch %d on %s (inode %u:%u:%" PRIu64 "), mask %#x\n",
+				a->inotify[k].wd, sd_vis(v, sizeof(v), a->inotify[k].path),
+				(unsigned int)(a->inotify[k].dev >> 32), (unsigned int)a->inotify[k].dev,
+				a->inotify[k].ino, a->inotify[k].mask);
+		}
+		break;
 	default:
 		break;
 	}
@@ -86,6 +96,16 @@ void sd_anon_json(FILE *out, const struct fd_state *d)
 		for (size_t k = 0; k < a->nwatches; k++)
 			fprintf(out, "%s{\"tfd\":%d,\"fd\":%d,\"events\":%u,\"data\":%" PRIu64 "}", k ? "," : "",
 				a->watches[k].tfd, a->watches[k].fd, a->watches[k].events, a->watches[k].data);
+		fprintf(out, "]}");
+		break;
+	case FDK_INOTIFY:
+		fprintf(out, "{\"watches\":[");
+		for (size_t k = 0; k < a->ninotify; k++) {
+			fprintf(out, "%s{\"wd\":%d,\"mask\":%u,\"path\":", k ? "," : "", a->inotify[k].wd,
+				a->inotify[k].mask);
+			sd_json_str(out, a->inotify[k].path);
+			fprintf(out, ",\"ino\":%" PRIu64 "}", a->inotify[k].ino);
+		}
 		fprintf(out, "]}");
 		break;
 	default:

@@ -15,6 +15,11 @@ void sd_fd_anon_release(struct fd_anon_state *a)
 	free(a->watches);
 	a->watches = NULL;
 	a->nwatches = 0;
+	for (size_t i = 0; i < a->ninotify; i++)
+		free(a->inotify[i].path);
+	free(a->inotify);
+	a->inotify = NULL;
+	a->ninotify = 0;
 }
 
 /* The text after "\n@key" (or @key at the very start) in @info, NULL if none. */
@@ -145,6 +150,95 @@ int sd_proc_parse_epoll(const char *info, struct epoll_watch **ret, size_t *ret_
 		}
 		w[n++] = (struct epoll_watch){ .tfd = (int)tfd, .events = (uint32_t)events, .data = data,
 					       .fd = (int)tfd };
+	}
+	*ret = w;
+	*ret_n = n;
+	return 0;
+}
+
+static int cmp_wd(const void *a, const void *b)
+{
+	const struct inotify_watch *x = a, *y = b;
+
+	return x->wd < y->wd ? -1 : x->wd > y->wd;
+}
+
+/* @n bytes of hex at @s (up to the end of its line) into @out. */
+static int hex_bytes(const char *s, uint32_t n, uint8_t *out)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned int v = 0;
+
+		for (int k = 0; k < 2; k++, s++) {
+			if (*s >= '0' && *s <= '9')
+				v = v * 16 + (unsigned int)(*s - '0');
+			else if (*s >= 'a' && *s <= 'f')
+				v = v * 16 + (unsigned int)(*s - 'a' + 10);
+			else
+				return -EBADMSG;
+		}
+		out[i] = (uint8_t)v;
+	}
+	return *s && !strchr(" \t\n", *s) ? -EBADMSG : 0;
+}
+
+/*
+ * "inotify wd:%x ino:%lx sdev:%x mask:%x ignored_mask:%x fhandle-bytes:%x
+ * fhandle-type:%x f_handle:%s" (fs/notify/fdinfo.c), all in hex; sdev is
+ * the kernel's dev_t (major << 20 | minor).
+ */
+static int inotify_line(const char *l, struct inotify_watch *w)
+{
+	uint64_t wd, ino, sdev, mask, ign, bytes, type;
+	const char *h = strstr(l, " f_handle:");
+
+	if (line_number(l, "wd:", 16, &wd) < 0 || wd < 1 || wd > INT32_MAX ||
+	    line_number(l, " ino:", 16, &ino) < 0 || line_number(l, " sdev:", 16, &sdev) < 0 ||
+	    sdev > UINT32_MAX || line_number(l, " mask:", 16, &mask) < 0 || mask > UINT32_MAX ||
+	    line_number(l, " ignored_mask:", 16, &ign) < 0 ||
+	    line_number(l, " fhandle-bytes:", 16, &bytes) < 0 || bytes > INOTIFY_HANDLE_MAX ||
+	    line_number(l, " fhandle-type:", 16, &type) < 0 || type > INT32_MAX || !h ||
+	    h > l + strcspn(l, "\n"))
+		return -EBADMSG;
+	*w = (struct inotify_watch){ .wd = (int)wd, .mask = (uint32_t)mask, .ino = ino,
+				     .dev = (sdev >> 20) << 32 | (sdev & 0xfffff),
+				     .handle_type = (int)type, .handle_bytes = (uint32_t)bytes };
+	/* inotify has no ignored mask: a line with one is no inotify's */
+	if (ign)
+		return -EBADMSG;
+	return hex_bytes(h + strlen(" f_handle:"), w->handle_bytes, w->handle);
+}
+
+int sd_proc_parse_inotify(const char *info, struct inotify_watch **ret, size_t *ret_n)
+{
+	struct inotify_watch *w = NULL;
+	size_t n = 0, cap = 0;
+	const char *l;
+
+	for (l = field(info, "inotify wd:"); l; l = field(l, "inotify wd:")) {
+		if (n == cap) {
+			struct inotify_watch *nw = realloc(w, (cap = cap ? 2 * cap : 8) * sizeof(*w));
+
+			if (!nw) {
+				free(w);
+				return -ENOMEM;
+			}
+			w = nw;
+		}
+		/* back to "wd:" for inotify_line() */
+		if (inotify_line(l - 3, &w[n]) < 0) {
+			free(w);
+			return -EBADMSG;
+		}
+		n++;
+	}
+	if (n)
+		qsort(w, n, sizeof(*w), cmp_wd);
+	for (size_t i = 1; i < n; i++) {
+		if (w[i].wd == w[i - 1].wd) {
+			free(w);
+			return -EBADMSG;
+		}
 	}
 	*ret = w;
 	*ret_n = n;

@@ -24,6 +24,7 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_SIGNALFD] = "signalfd",
 	[FDK_TIMERFD] = "timerfd",
 	[FDK_EPOLL] = "epoll",
+	[FDK_INOTIFY] = "inotify",
 };
 
 const char *sd_fd_kind_name(enum fd_kind k)

@@ -48,6 +48,27 @@ struct epoll_watch {
 /* The most watches an image may hold, over all its epolls. */
 #define EPOLL_MAX_WATCHES (1u << 20)
 
+/*
+ * One watch of an inotify, an "inotify wd:" line of its fdinfo: its watch
+ * descriptor, its mask (the events, IN_ONESHOT, IN_EXCL_UNLINK), the inode
+ * (as stat() names its device: major << 32 | minor) and its file handle;
+ * the dump finds the inode's path through the handle.
+ */
+#define INOTIFY_HANDLE_MAX 128
+struct inotify_watch {
+	int wd;
+	uint32_t mask;
+	uint64_t dev, ino;
+	int handle_type;
+	uint32_t handle_bytes;
+	uint8_t handle[INOTIFY_HANDLE_MAX];
+	char *path;		/* a path of the inode (the dump's); NULL until found */
+};
+
+/* The most watches an image may hold, over all its inotifys, and the highest watch descriptor. */
+#define INOTIFY_MAX_WATCHES (1u << 20)
+#define INOTIFY_MAX_WD (1 << 16)
+
 struct fd_anon_state {
 	/* eventfd: "eventfd-count:" (hex) and "eventfd-semaphore:" (EFD_SEMAPHORE) */
 	uint64_t efd_count;
@@ -58,6 +79,9 @@ struct fd_anon_state {
 	/* epoll: its watches, in fdinfo's order */
 	size_t nwatches;
 	struct epoll_watch *watches;
+	/* inotify: its watches, by increasing watch descriptor */
+	size_t ninotify;
+	struct inotify_watch *inotify;
 };
 
 /* Free what @a owns; takes a zeroed or half-filled one. */
@@ -86,5 +110,13 @@ int sd_proc_parse_timerfd(const char *info, struct timerfd_state *ret);
  * for a malformed line, -ENOMEM.
  */
 int sd_proc_parse_epoll(const char *info, struct epoll_watch **ret, size_t *ret_n);
+
+/*
+ * The "inotify wd:" lines of the fdinfo text @info of an inotify, into a
+ * new array sorted by watch descriptor (@ret_n of them, paths NULL; NULL
+ * for none). -EBADMSG for a malformed line (a handle longer than
+ * INOTIFY_HANDLE_MAX, a watch descriptor twice), -ENOMEM.
+ */
+int sd_proc_parse_inotify(const char *info, struct inotify_watch **ret, size_t *ret_n);
 
 #endif /* SDUMP_PSTATE_ANON_H */

@@ -21,6 +21,8 @@ int sd_rst_timerfd_open(struct rst *r, size_t i, long *ret_tmp);
  * against its fdinfo.
  */
 int sd_rst_epoll_open(struct rst *r, size_t i, long *ret_tmp);
+/* An inotify with its watches, their watch descriptors as they were (rst_inotify.c). */
+int sd_rst_inotify_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_restore_epolls(struct rst *r);
 
 #endif /* SDUMP_RST_FD_ANON_H */

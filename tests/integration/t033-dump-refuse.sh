@@ -1,6 +1,6 @@
 #!/bin/bash
 # dump refuses what it cannot restore: an fd that is a socket,
-# an inotify, an io_uring or a deleted file,
+# an io_uring or a deleted file,
 # and a process with children. One line naming the fd and its kind, exit 1,
 # no image; the target is not killed (not even without --leave-running) and
 # is left running, untraced, unchanged.
@@ -44,7 +44,6 @@ refuse() { # KIND PATTERN [DUMP OPTIONS...]
 refuse socket 'fd FD\b.*socket'
 refuse deleted 'fd FD\b.*deleted'
 refuse child 'child'
-refuse inotify 'fd FD\b.*inotify'
 refuse io_uring 'fd FD\b.*io_uring'
 # the same with --leave-running, and after a pre-dump (which has no such rule)
 refuse socket 'fd FD\b.*socket' --leave-running

@@ -47,7 +47,18 @@
  *     ep (EPOLLIN, 0x7777). check: ep reports the pipe at once; each
  *     eventfd once written; the one-shot one once only; the timer within
  *     300 ms; the moved pipe once written to; ep2 reports ep.
+ *   inotify (files in DIR, --dir DIR, named ev-PID.*): "in"
+ *     inotify_init1(IN_NONBLOCK | IN_CLOEXEC) watching the directory
+ *     ev-PID.d (IN_CREATE | IN_DELETE, wd 1), the file ev-PID.f
+ *     (IN_MODIFY | IN_ONESHOT, wd 4: wd 2 was removed, 3 is /), and the
+ *     symbolic link ev-PID.l itself (IN_DONT_FOLLOW, IN_ATTRIB |
+ *     IN_EXCL_UNLINK, wd 5); "in2" a blocking inotify watching ev-PID.d
+ *     (IN_ALL_EVENTS). check: the watch descriptors, then a write to
+ *     ev-PID.f is reported on wd 4 (once: IN_ONESHOT, then IN_IGNORED), a
+ *     file made in ev-PID.d on wd 1 with its name, and to in2; a new
+ *     watch gets a descriptor above 5.
  *   --with disarmed: ep_once has fired (a dump must refuse it).
+ *   --with queued: "in" holds an event not read (a dump must refuse it).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -64,7 +75,9 @@
 #include <sys/eventfd.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -77,15 +90,16 @@
 enum {
 	EFD, EFD_DUP, EFD_SEM, SFD, SFD2, TFD_REL, TFD_ABS, TFD_PER, TFD_TICKS, TFD_BOOT,
 	EP, EP_PIPE_R, EP_PIPE_W, EP_EFD, EP_TFD, EP_ONCE, EP_EXCL, EP_MOVED, EP_MOVED_W, EP_MOVED_WAS, EP2,
-	NROLES
+	IN, IN2, NROLES
 };
 static const char *const role[NROLES] = {
 	"efd", "efd_dup", "efd_sem", "sfd", "sfd2", "tfd_rel", "tfd_abs", "tfd_per", "tfd_ticks", "tfd_boot",
 	"ep", "ep_pipe_r", "ep_pipe_w", "ep_efd", "ep_tfd", "ep_once", "ep_excl", "ep_moved", "ep_moved_w",
-	"ep_moved_was", "ep2",
+	"ep_moved_was", "ep2", "in", "in2",
 };
 static int fds[NROLES];
-static bool want_eventfd, want_signalfd, want_timerfd, want_epoll, disarmed;
+static bool want_eventfd, want_signalfd, want_timerfd, want_epoll, want_inotify, disarmed, queued;
+static char dir[4096] = "/tmp", in_dir[4200], in_file[4200], in_link[4200];
 static int64_t tfd_abs_at, tfd_per_start, mark_at;
 
 #define EFD_VALUE 0x123456789abcdefull
@@ -376,6 +390,106 @@ static bool check_epoll(void)
 	return true;
 }
 
+static int xwatch(int fd, const char *path, uint32_t mask, int want)
+{
+	int wd = inotify_add_watch(fd, path, mask);
+
+	if (wd != want)
+		die(path);
+	return wd;
+}
+
+static void setup_inotify(void)
+{
+	char buf[4096];
+	int f;
+
+	snprintf(in_dir, sizeof(in_dir), "%s/ev-%d.d", dir, (int)getpid());
+	snprintf(in_file, sizeof(in_file), "%s/ev-%d.f", dir, (int)getpid());
+	snprintf(in_link, sizeof(in_link), "%s/ev-%d.l", dir, (int)getpid());
+	f = open(in_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (f < 0 || mkdir(in_dir, 0700) < 0 || symlink(in_file, in_link) < 0)
+		die("inotify files");
+	close(f);
+	fds[IN] = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	fds[IN2] = inotify_init1(0);
+	if (fds[IN] < 0 || fds[IN2] < 0)
+		die("inotify_init1");
+	xwatch(fds[IN], in_dir, IN_CREATE | IN_DELETE, 1);
+	xwatch(fds[IN], dir, IN_CREATE, 2);
+	xwatch(fds[IN], "/", IN_DELETE_SELF, 3);
+	if (inotify_rm_watch(fds[IN], 2) < 0 || read(fds[IN], buf, sizeof(buf)) <= 0)
+		die("inotify_rm_watch");
+	xwatch(fds[IN], in_file, IN_MODIFY | IN_ONESHOT, 4);
+	xwatch(fds[IN], in_link, IN_ATTRIB | IN_EXCL_UNLINK | IN_DONT_FOLLOW, 5);
+	xwatch(fds[IN2], in_dir, IN_ALL_EVENTS, 1);
+	if (queued) {
+		f = open(in_file, O_WRONLY | O_CLOEXEC);
+		if (f < 0 || write(f, "q", 1) != 1)
+			die("inotify queued");
+		close(f);
+	}
+}
+
+/* The next event of @fd: its wd, mask and name ("" none); false if none comes in a second. */
+static bool next_event(int fd, int *wd, uint32_t *mask, char *name, size_t size)
+{
+	static char buf[8192] __attribute__((aligned(8)));
+	static ssize_t len, off;
+	static int of = -1;
+	struct inotify_event *ev;
+
+	if (of != fd || off >= len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		of = fd;
+		off = len = 0;
+		if (poll(&p, 1, 1000) != 1 || (len = read(fd, buf, sizeof(buf))) <= 0)
+			return false;
+	}
+	ev = (struct inotify_event *)(buf + off);
+	off += (ssize_t)(sizeof(*ev) + ev->len);
+	*wd = ev->wd;
+	*mask = ev->mask;
+	snprintf(name, size, "%s", ev->len ? ev->name : "");
+	return true;
+}
+
+static bool check_inotify(void)
+{
+	char name[256], made[4300];
+	uint32_t mask;
+	int wd, f;
+
+	f = open(in_file, O_WRONLY | O_CLOEXEC);
+	if (f < 0 || write(f, "x", 1) != 1)
+		return fail("writing %s: %s", in_file, strerror(errno));
+	close(f);
+	if (!next_event(fds[IN], &wd, &mask, name, sizeof(name)) || wd != 4 || !(mask & IN_MODIFY))
+		return fail("in: no IN_MODIFY on wd 4 for the write (wd %d mask %#x)", wd, mask);
+	/* IN_ONESHOT: the watch goes, IN_IGNORED says so */
+	while (next_event(fds[IN], &wd, &mask, name, sizeof(name)) && wd == 4 && (mask & IN_MODIFY))
+		;
+	if (wd != 4 || !(mask & IN_IGNORED))
+		return fail("in: the one-shot watch did not end with IN_IGNORED (wd %d mask %#x)", wd, mask);
+	snprintf(made, sizeof(made), "%s/new", in_dir);
+	f = open(made, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0)
+		return fail("creating %s: %s", made, strerror(errno));
+	close(f);
+	if (!next_event(fds[IN], &wd, &mask, name, sizeof(name)) || wd != 1 || !(mask & IN_CREATE) ||
+	    strcmp(name, "new"))
+		return fail("in: no IN_CREATE of 'new' on wd 1 (wd %d mask %#x '%s')", wd, mask, name);
+	if (!next_event(fds[IN2], &wd, &mask, name, sizeof(name)) || wd != 1 || !(mask & IN_CREATE) ||
+	    strcmp(name, "new"))
+		return fail("in2: no IN_CREATE of 'new' on wd 1 (wd %d mask %#x '%s')", wd, mask, name);
+	unlink(made);
+	wd = inotify_add_watch(fds[IN], dir, IN_CREATE);
+	if (wd <= 5)
+		return fail("in: a new watch got descriptor %d, not one above 5", wd);
+	return true;
+}
+
 static void facts(void)
 {
 	printf("{\"pid\":%d,\"fds\":{", (int)getpid());
@@ -387,7 +501,7 @@ static void facts(void)
 
 int main(int argc, char **argv)
 {
-	const char *kinds = "eventfd,signalfd,timerfd,epoll";
+	const char *kinds = "eventfd,signalfd,timerfd,epoll,inotify";
 	char line[256];
 
 	for (int i = 1; i < argc; i++)
@@ -395,12 +509,17 @@ int main(int argc, char **argv)
 			kinds = argv[++i];
 		else if (!strcmp(argv[i], "--with") && i + 1 < argc && !strcmp(argv[i + 1], "disarmed"))
 			disarmed = true, i++;
+		else if (!strcmp(argv[i], "--with") && i + 1 < argc && !strcmp(argv[i + 1], "queued"))
+			queued = true, i++;
+		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+			snprintf(dir, sizeof(dir), "%s", argv[++i]);
 	for (int i = 0; i < NROLES; i++)
 		fds[i] = -1;
 	want_eventfd = strstr(kinds, "eventfd") != NULL;
 	want_signalfd = strstr(kinds, "signalfd") != NULL;
 	want_timerfd = strstr(kinds, "timerfd") != NULL;
 	want_epoll = strstr(kinds, "epoll") != NULL;
+	want_inotify = strstr(kinds, "inotify") != NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (want_eventfd)
 		setup_eventfd();
@@ -410,6 +529,8 @@ int main(int argc, char **argv)
 		setup_timerfd();
 	if (want_epoll)
 		setup_epoll();
+	if (want_inotify)
+		setup_inotify();
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -425,15 +546,22 @@ int main(int argc, char **argv)
 				check_timerfd();
 			if (want_epoll)
 				check_epoll();
+			if (want_inotify)
+				check_inotify();
 			printf("%s%s\n", bad[0] ? "bad: " : "ok", bad);
 		} else if (!strcmp(line, "mark")) {
 			mark_at = now_ns(CLOCK_MONOTONIC);
 			printf("ok\n");
 		} else if (!strcmp(line, "exit")) {
-			return 0;
+			break;
 		} else {
 			printf("unknown command '%s'\n", line);
 		}
+	}
+	if (want_inotify) {
+		unlink(in_link);
+		unlink(in_file);
+		rmdir(in_dir);
 	}
 	return 0;
 }

@@ -18,7 +18,9 @@ have merged joined), every fd (what it is, its
 flags, position, and its locks, from fdinfo and /proc/locks; of anonymous
 inodes what their fdinfo shows: an eventfd's counter, a signalfd's mask, a
 timerfd's clock, flags, interval and expirations, with its time left
-compared with a tolerance, see timer_same; an epoll's watches); per thread its
+compared with a tolerance, see timer_same; an epoll's watches; an
+inotify's watches, their descriptors, masks, inodes and file handles);
+per thread its
 name, signal mask, CPU affinity, scheduling, personality, machine-check kill
 policy and seccomp state. Counters that
 change by themselves (times, faults, context switches, memory use) are not
@@ -161,6 +163,8 @@ def fds(pid, tracked=False):
             extra, info["timer_left"] = timerfd_lines(extra)
         if target == "anon_inode:[eventpoll]":
             extra = epoll_lines(extra)
+        if target == "anon_inode:inotify":
+            extra = sorted(extra)  # the kernel lists the newest watch first: no state
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}

@@ -33,7 +33,7 @@ static const struct fd_case cases[] = {
 	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, FDK_EVENTFD, NULL },
 	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, FDK_SIGNALFD, NULL },
 	{ "anon_inode:[timerfd]", 0600, 0, 0, 1, FDK_TIMERFD, NULL },
-	{ "anon_inode:inotify", 0600, 0, 0, 1, 0, "an inotify fd" },
+	{ "anon_inode:inotify", 0600, 0, 0, 1, FDK_INOTIFY, NULL },
 	{ "anon_inode:[io_uring]", 0600, 0, 0, 1, 0, "an io_uring fd" },
 	{ "anon_inode:[pidfd]", 0600, 0, 0, 1, 0, "a pidfd fd" },
 	{ "anon_inode:[userfaultfd]", 0600, 0, 0, 1, 0, "a userfaultfd fd" },

@@ -96,8 +96,50 @@ static void test_epoll(void)
 	ASSERT_EQ(sd_proc_parse_epoll("tfd:        3 events: 1ffffffff data: 5\n", &w, &n), -EBADMSG);
 }
 
+static void test_inotify(void)
+{
+	struct inotify_watch *w = NULL;
+	size_t n = 99;
+
+	ASSERT_OK(sd_proc_parse_inotify("pos:\t0\nflags:\t04000\nmnt_id:\t17\nino:\t1038\n"
+					"inotify wd:4 ino:3c51a sdev:fe00000 mask:4000fff ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:1ac5030000000000\n"
+					"inotify wd:1a ino:13 sdev:10300005 mask:80000002 ignored_mask:0 fhandle-bytes:c fhandle-type:81 f_handle:130000000000000001020304\n",
+					&w, &n));
+	ASSERT_EQ(n, 2);
+	ASSERT_EQ(w[0].wd, 4);
+	ASSERT_EQ(w[0].ino, 0x3c51a);
+	ASSERT_EQ(w[0].dev, 0xfeull << 32);
+	ASSERT_EQ(w[0].mask, 0x4000fff);
+	ASSERT_EQ(w[0].handle_bytes, 8);
+	ASSERT_EQ(w[0].handle_type, 1);
+	ASSERT_EQ(w[0].handle[0], 0x1a);
+	ASSERT_EQ(w[0].handle[1], 0xc5);
+	ASSERT_EQ(w[1].wd, 0x1a);
+	ASSERT_EQ(w[1].dev, 0x103ull << 32 | 5);
+	ASSERT_EQ(w[1].handle_bytes, 12);
+	ASSERT_EQ(w[1].handle[11], 4);
+	ASSERT_TRUE(w[1].path == NULL);
+	free(w);
+	/* sorted by wd whatever the order of the lines (the kernel lists them newest first) */
+	ASSERT_OK(sd_proc_parse_inotify("inotify wd:5 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:0 fhandle-type:1 f_handle:\n"
+					"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:0 fhandle-type:1 f_handle:\n",
+					&w, &n));
+	ASSERT_EQ(n, 2);
+	ASSERT_EQ(w[0].wd, 2);
+	ASSERT_EQ(w[1].wd, 5);
+	free(w);
+	/* a handle shorter than it says, one too long, a wd twice, wd 0, an ignored mask */
+	ASSERT_EQ(sd_proc_parse_inotify("inotify wd:4 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:1ac503\n", &w, &n), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_inotify("inotify wd:4 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:81 fhandle-type:1 f_handle:00\n", &w, &n), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_inotify("inotify wd:4 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:0 fhandle-type:1 f_handle:\n"
+					"inotify wd:4 ino:2 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:0 fhandle-type:1 f_handle:\n", &w, &n), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_inotify("inotify wd:0 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:0 fhandle-type:1 f_handle:\n", &w, &n), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_inotify("inotify wd:1 ino:1 sdev:0 mask:2 ignored_mask:4 fhandle-bytes:0 fhandle-type:1 f_handle:\n", &w, &n), -EBADMSG);
+}
+
 int main(void)
 {
+	RUN(test_inotify);
 	RUN(test_epoll);
 	RUN(test_timerfd);
 	RUN(test_eventfd);
