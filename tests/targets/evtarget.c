@@ -59,6 +59,10 @@
  *     watch gets a descriptor above 5.
  *   --with disarmed: ep_once has fired (a dump must refuse it).
  *   --with queued: "in" holds an event not read (a dump must refuse it).
+ *   --with KIND, "with" the fd of one more kind a dump refuses: io_uring,
+ *     userfaultfd, perf_event (a software clock counter), bpf_map (an
+ *     array), fanotify, pidfd_parent (a pidfd of the parent); "with" is
+ *     -1 where this kernel or its settings will not make one.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -74,7 +78,11 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <poll.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
 #include <sys/epoll.h>
+#include <sys/fanotify.h>
+#include <sys/syscall.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -100,6 +108,37 @@ static const char *const role[NROLES] = {
 static int fds[NROLES];
 static bool want_eventfd, want_signalfd, want_timerfd, want_epoll, want_inotify, disarmed, queued;
 static char dir[4096] = "/tmp", in_dir[4200], in_file[4200], in_link[4200];
+static const char *with = "";
+static int with_fd = -1;
+
+/* One more fd, of a kind a dump refuses (-1 where the kernel will not make it). */
+static void setup_with(void)
+{
+	if (!strcmp(with, "io_uring")) {
+		unsigned char params[120] = { 0 }; /* struct io_uring_params */
+
+		with_fd = (int)syscall(425 /* io_uring_setup */, 4, params);
+	} else if (!strcmp(with, "userfaultfd")) {
+		with_fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	} else if (!strcmp(with, "perf_event")) {
+		struct perf_event_attr a = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(a),
+					     .config = PERF_COUNT_SW_TASK_CLOCK, .disabled = 1 };
+
+		with_fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+	} else if (!strcmp(with, "bpf_map")) {
+		union bpf_attr a = { .map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8,
+				     .max_entries = 1 };
+
+		with_fd = (int)syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
+	} else if (!strcmp(with, "fanotify")) {
+		with_fd = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY);
+	} else if (!strcmp(with, "pidfd_parent")) {
+		with_fd = (int)syscall(SYS_pidfd_open, getppid(), 0);
+	} else if (with[0]) {
+		fprintf(stderr, "evtarget: unknown --with '%s'\n", with);
+		exit(2);
+	}
+}
 static int64_t tfd_abs_at, tfd_per_start, mark_at;
 
 #define EFD_VALUE 0x123456789abcdefull
@@ -496,7 +535,7 @@ static void facts(void)
 	for (int i = 0, n = 0; i < NROLES; i++)
 		if (fds[i] >= 0)
 			printf("%s\"%s\":%d", n++ ? "," : "", role[i], fds[i]);
-	printf("}}\n");
+	printf("},\"with\":%d}\n", with_fd);
 }
 
 int main(int argc, char **argv)
@@ -511,6 +550,8 @@ int main(int argc, char **argv)
 			disarmed = true, i++;
 		else if (!strcmp(argv[i], "--with") && i + 1 < argc && !strcmp(argv[i + 1], "queued"))
 			queued = true, i++;
+		else if (!strcmp(argv[i], "--with") && i + 1 < argc)
+			with = argv[++i];
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			snprintf(dir, sizeof(dir), "%s", argv[++i]);
 	for (int i = 0; i < NROLES; i++)
@@ -531,6 +572,7 @@ int main(int argc, char **argv)
 		setup_epoll();
 	if (want_inotify)
 		setup_inotify();
+	setup_with();
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
