@@ -196,6 +196,9 @@ def timerfd_lines(extra):
     lines = dict(x.split(": ", 1) for x in extra if ": " in x)
     interval = ns(lines.get("it_interval", "(0, 0)"))
     left = ns(lines.get("it_value", "(0, 0)"))
+    # a periodic timer that expired shows 0 left (and a tick) until read: armed
+    if interval and not left and lines.get("ticks", "0") != "0":
+        left = 1
     keep = [x for x in extra if not x.startswith("it_value:") and
             not (interval and x.startswith("ticks:"))]
     return keep, f"left {left} interval {interval}"
