@@ -233,3 +233,28 @@ int sd_dump_epoll_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs
 	}
 	return 0;
 }
+
+/*
+ * A pidfd: only one of the process itself comes back (pidfd_open() of its
+ * own pid, which the restore gives it again); one of a thread of it
+ * (PIDFD_THREAD) or of another process, living or gone, is refused.
+ */
+int sd_dump_pidfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		  struct fd_state *d)
+{
+	int pid;
+
+	(void)done;
+	if (sd_proc_parse_pidfd(p->info, &pid) < 0)
+		return sd_errx(ctx, -EBADMSG, "cannot read the process of pidfd %d of pid %d in its fdinfo",
+			       p->fd, p->pid);
+	if (pid == p->pid && !(d->flags & O_EXCL))
+		return 0;
+	if (pid == -1)
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: fd %d is a pidfd of a process that has exited, which a restore could not refer to again; only a pidfd of the process itself is restored",
+			       p->pid, p->fd);
+	return sd_errx(ctx, -EOPNOTSUPP,
+		       "cannot dump pid %d: fd %d is a pidfd of %s %d; only a pidfd of the process itself is restored",
+		       p->pid, p->fd, pid == p->pid || (d->flags & O_EXCL) ? "its thread" : "process", pid);
+}

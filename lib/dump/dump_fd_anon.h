@@ -34,4 +34,7 @@ int sd_dump_epoll(struct sdump_ctx *ctx, const struct fd_probe *p, const struct 
  */
 int sd_dump_epoll_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
 
+int sd_dump_pidfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		  struct fd_state *d);
+
 #endif /* SDUMP_DUMP_FD_ANON_H */

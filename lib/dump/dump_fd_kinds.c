@@ -140,7 +140,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .anon = "inotify", .kind = FDK_INOTIFY, .collect = sd_dump_inotify },
 	/* the kinds sdump does not take, each by what it is (the names of their anon_inode_getfd() calls) */
 	{ .anon = "io_uring", .refuse = "an io_uring instance, whose rings and requests in flight sdump cannot save" },
-	{ .anon = "pidfd", .refuse = "a pidfd" },
+	{ .anon = "pidfd", .kind = FDK_PIDFD, .collect = sd_dump_pidfd },
 	/* sdump's own tracking userfaultfd is left out before the table is walked */
 	{ .anon = "userfaultfd", .refuse = "a userfaultfd of the process's own" },
 	{ .anon = "fanotify", .refuse = "a fanotify group" },

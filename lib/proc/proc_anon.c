@@ -244,3 +244,21 @@ int sd_proc_parse_inotify(const char *info, struct inotify_watch **ret, size_t *
 	*ret_n = n;
 	return 0;
 }
+
+int sd_proc_parse_pidfd(const char *info, int *ret_pid)
+{
+	const char *s = field(info, "Pid:");
+	uint64_t pid;
+
+	if (!s)
+		return -EBADMSG;
+	s += strspn(s, " \t");
+	if (!strncmp(s, "-1", 2) && (!s[2] || s[2] == '\n')) {
+		*ret_pid = -1;
+		return 0;
+	}
+	if (number(s, 10, &pid) < 0 || pid < 1 || pid > INT32_MAX)
+		return -EBADMSG;
+	*ret_pid = (int)pid;
+	return 0;
+}

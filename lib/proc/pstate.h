@@ -134,7 +134,8 @@ enum fd_kind {
 	FDK_TIMERFD,
 	FDK_EPOLL,
 	FDK_INOTIFY,
-	FDK_MAX = FDK_INOTIFY
+	FDK_PIDFD,	/* a pidfd of the process itself */
+	FDK_MAX = FDK_PIDFD
 };
 
 /*

@@ -119,4 +119,10 @@ int sd_proc_parse_epoll(const char *info, struct epoll_watch **ret, size_t *ret_
  */
 int sd_proc_parse_inotify(const char *info, struct inotify_watch **ret, size_t *ret_n);
 
+/*
+ * The process a pidfd refers to, its fdinfo's "Pid:" (in the pid namespace
+ * of the reader): -1 once it has exited and been reaped. -EBADMSG without.
+ */
+int sd_proc_parse_pidfd(const char *info, int *ret_pid);
+
 #endif /* SDUMP_PSTATE_ANON_H */

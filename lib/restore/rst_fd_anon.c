@@ -101,3 +101,11 @@ int sd_rst_timerfd_open(struct rst *r, size_t i, long *ret_tmp)
 	*ret_tmp = tmp;
 	return 0;
 }
+
+/* A pidfd of the process itself: pidfd_open() of its pid, which is its own again. */
+int sd_rst_pidfd_open(struct rst *r, size_t i, long *ret_tmp)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+
+	return sd_rst_call(r, SYS_pidfd_open, r->pid, (long)(d->flags & O_NONBLOCK), 0, 0, 0, 0, ret_tmp);
+}

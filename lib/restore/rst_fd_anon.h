@@ -15,6 +15,7 @@
 int sd_rst_eventfd_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_signalfd_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_timerfd_open(struct rst *r, size_t i, long *ret_tmp);
+int sd_rst_pidfd_open(struct rst *r, size_t i, long *ret_tmp);
 /*
  * An epoll (rst_epoll.c): made empty by its opener; its watches added by
  * sd_rst_restore_epolls() once every fd is at its number, and checked

@@ -57,6 +57,9 @@
  *     ev-PID.f is reported on wd 4 (once: IN_ONESHOT, then IN_IGNORED), a
  *     file made in ev-PID.d on wd 1 with its name, and to in2; a new
  *     watch gets a descriptor above 5.
+ *   pidfd: "pidfd" pidfd_open(getpid(), PIDFD_NONBLOCK); check: its
+ *     fdinfo names this process, it does not poll readable (the process
+ *     lives), pidfd_send_signal(0) through it works.
  *   --with disarmed: ep_once has fired (a dump must refuse it).
  *   --with queued: "in" holds an event not read (a dump must refuse it).
  *   --with KIND, "with" the fd of one more kind a dump refuses: io_uring,
@@ -98,15 +101,16 @@
 enum {
 	EFD, EFD_DUP, EFD_SEM, SFD, SFD2, TFD_REL, TFD_ABS, TFD_PER, TFD_TICKS, TFD_BOOT,
 	EP, EP_PIPE_R, EP_PIPE_W, EP_EFD, EP_TFD, EP_ONCE, EP_EXCL, EP_MOVED, EP_MOVED_W, EP_MOVED_WAS, EP2,
-	IN, IN2, NROLES
+	IN, IN2, PIDFD, NROLES
 };
 static const char *const role[NROLES] = {
 	"efd", "efd_dup", "efd_sem", "sfd", "sfd2", "tfd_rel", "tfd_abs", "tfd_per", "tfd_ticks", "tfd_boot",
 	"ep", "ep_pipe_r", "ep_pipe_w", "ep_efd", "ep_tfd", "ep_once", "ep_excl", "ep_moved", "ep_moved_w",
-	"ep_moved_was", "ep2", "in", "in2",
+	"ep_moved_was", "ep2", "in", "in2", "pidfd",
 };
 static int fds[NROLES];
-static bool want_eventfd, want_signalfd, want_timerfd, want_epoll, want_inotify, disarmed, queued;
+static bool want_eventfd, want_signalfd, want_timerfd, want_epoll, want_inotify, want_pidfd;
+static bool disarmed, queued;
 static char dir[4096] = "/tmp", in_dir[4200], in_file[4200], in_link[4200];
 static const char *with = "";
 static int with_fd = -1;
@@ -529,6 +533,21 @@ static bool check_inotify(void)
 	return true;
 }
 
+static bool check_pidfd(void)
+{
+	struct pollfd p = { .fd = fds[PIDFD], .events = POLLIN };
+	char pid[32];
+
+	fdinfo_field(fds[PIDFD], "Pid:", pid, sizeof(pid));
+	if (atoi(pid) != getpid())
+		return fail("pidfd names process '%s', not %d", pid, (int)getpid());
+	if (poll(&p, 1, 0) != 0)
+		return fail("pidfd polls readable: the process it names has exited?");
+	if (syscall(SYS_pidfd_send_signal, fds[PIDFD], 0, NULL, 0) < 0)
+		return fail("pidfd_send_signal through pidfd: %s", strerror(errno));
+	return true;
+}
+
 static void facts(void)
 {
 	printf("{\"pid\":%d,\"fds\":{", (int)getpid());
@@ -540,7 +559,7 @@ static void facts(void)
 
 int main(int argc, char **argv)
 {
-	const char *kinds = "eventfd,signalfd,timerfd,epoll,inotify";
+	const char *kinds = "eventfd,signalfd,timerfd,epoll,inotify,pidfd";
 	char line[256];
 
 	for (int i = 1; i < argc; i++)
@@ -561,6 +580,7 @@ int main(int argc, char **argv)
 	want_timerfd = strstr(kinds, "timerfd") != NULL;
 	want_epoll = strstr(kinds, "epoll") != NULL;
 	want_inotify = strstr(kinds, "inotify") != NULL;
+	want_pidfd = strstr(kinds, "pidfd") != NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (want_eventfd)
 		setup_eventfd();
@@ -572,6 +592,8 @@ int main(int argc, char **argv)
 		setup_epoll();
 	if (want_inotify)
 		setup_inotify();
+	if (want_pidfd && (fds[PIDFD] = (int)syscall(SYS_pidfd_open, getpid(), O_NONBLOCK)) < 0)
+		die("pidfd_open");
 	setup_with();
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
@@ -590,6 +612,8 @@ int main(int argc, char **argv)
 				check_epoll();
 			if (want_inotify)
 				check_inotify();
+			if (want_pidfd)
+				check_pidfd();
 			printf("%s%s\n", bad[0] ? "bad: " : "ok", bad);
 		} else if (!strcmp(line, "mark")) {
 			mark_at = now_ns(CLOCK_MONOTONIC);

@@ -35,7 +35,7 @@ static const struct fd_case cases[] = {
 	{ "anon_inode:[timerfd]", 0600, 0, 0, 1, FDK_TIMERFD, NULL },
 	{ "anon_inode:inotify", 0600, 0, 0, 1, FDK_INOTIFY, NULL },
 	{ "anon_inode:[io_uring]", 0600, 0, 0, 1, 0, "an io_uring instance, whose rings and requests in flight sdump cannot save" },
-	{ "anon_inode:[pidfd]", 0600, 0, 0, 1, 0, "a pidfd" },
+	{ "anon_inode:[pidfd]", 0600, 0, 0, 1, FDK_PIDFD, NULL },
 	{ "anon_inode:[userfaultfd]", 0600, 0, 0, 1, 0, "a userfaultfd of the process's own" },
 	{ "anon_inode:[perf_event]", 0600, 0, 0, 1, 0, "a perf event" },
 	{ "anon_inode:[fanotify]", 0600, 0, 0, 1, 0, "a fanotify group" },

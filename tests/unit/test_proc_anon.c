@@ -137,8 +137,22 @@ static void test_inotify(void)
 	ASSERT_EQ(sd_proc_parse_inotify("inotify wd:1 ino:1 sdev:0 mask:2 ignored_mask:4 fhandle-bytes:0 fhandle-type:1 f_handle:\n", &w, &n), -EBADMSG);
 }
 
+static void test_pidfd(void)
+{
+	int pid = 0;
+
+	ASSERT_OK(sd_proc_parse_pidfd("pos:\t0\nflags:\t02004002\nmnt_id:\t4\nino:\t6037644\nPid:\t19954\nNSpid:\t19954\n", &pid));
+	ASSERT_EQ(pid, 19954);
+	ASSERT_OK(sd_proc_parse_pidfd("flags:\t02000002\nPid:\t-1\nNSpid:\t-1\n", &pid));
+	ASSERT_EQ(pid, -1);
+	ASSERT_EQ(sd_proc_parse_pidfd("flags:\t02000002\nNSpid:\t5\n", &pid), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_pidfd("Pid:\t0\n", &pid), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_pidfd("Pid:\t-2\n", &pid), -EBADMSG);
+}
+
 int main(void)
 {
+	RUN(test_pidfd);
 	RUN(test_inotify);
 	RUN(test_epoll);
 	RUN(test_timerfd);
