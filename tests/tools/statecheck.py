@@ -33,6 +33,7 @@ import json
 import os
 import re
 import sys
+import time
 
 STATUS_KEYS = (
     "Umask", "Uid", "Gid", "Groups", "NoNewPrivs", "Seccomp", "Seccomp_filters",
@@ -204,21 +205,22 @@ def timerfd_lines(extra):
     return keep, f"left {left} interval {interval}"
 
 
-# A timer's time left may shrink between the record and the check by as much
-# as a test lasts, never grow (a restore counts a relative timer's time left
-# from the restore: the time in between does not count; an absolute one
-# keeps its time); a periodic timer's goes round and is only armed or not.
-TIMER_SHRINK_NS = 300 * 1000000000
+# A timer's time left may shrink between two records by as much as the time
+# between them (and a second more), never grow (a restore counts a relative
+# timer's time left from the restore: the time in between does not count;
+# an absolute one keeps its time); a periodic timer's goes round and is
+# only armed or not.
+TIMER_SLACK_NS = 1000000000
 
 
-def timer_same(a, b):
+def timer_same(a, b, elapsed):
     if a is None or b is None:
         return a == b
     la, ia = (int(x) for x in a.split()[1::2])
     lb, ib = (int(x) for x in b.split()[1::2])
     if ia != ib or (la == 0) != (lb == 0):
         return False
-    return bool(ia) or la == lb or 0 <= la - lb <= TIMER_SHRINK_NS
+    return bool(ia) or la == lb or 0 <= la - lb <= elapsed + TIMER_SLACK_NS
 
 
 def threads(pid):
@@ -298,6 +300,7 @@ def record(pid, tracked=False):
         "locks": locks(pid),
         "threads": threads(pid),
         "attrs": attrs(pid),
+        "recorded_ns": time.monotonic_ns(),
     }
     return rec
 
@@ -343,11 +346,13 @@ def without_ignored_flags(rec, ignore):
 def compare(before, after, ignore):
     a = dict(flatten(without_ignored_flags(before, ignore)))
     b = dict(flatten(without_ignored_flags(after, ignore)))
+    # when each was recorded: no state, but how far a timer may have run meanwhile
+    elapsed = max(0, b.pop("recorded_ns", 0) - a.pop("recorded_ns", 0))
     diffs = []
     for k in sorted(set(a) | set(b)):
         if ignored(k, ignore):
             continue
-        if k.endswith(".timer_left") and timer_same(a.get(k), b.get(k)):
+        if k.endswith(".timer_left") and timer_same(a.get(k), b.get(k), elapsed):
             continue
         if a.get(k) != b.get(k):
             diffs.append(f"{k}: before {json.dumps(a.get(k))}, after {json.dumps(b.get(k))}")
