@@ -71,6 +71,11 @@ struct pm_scan_arg {
 #define SYS_mseal 462
 #endif
 
+/* timerfd: Linux 3.17, CONFIG_CHECKPOINT_RESTORE (fs/timerfd.c) */
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS _IOW('T', 0, __u64)
+#endif
+
 /* userfaultfd features newer than the headers: Linux 6.4 (WP_UNPOPULATED), 6.7 (WP_ASYNC) */
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1

@@ -16,6 +16,7 @@
 #define LOG_PREFIX "files: "
 #include "ctx.h"
 #include "compat.h"
+#include "dump_fd_anon.h"
 #include "dump_fd_kinds.h"
 #include "util.h"
 
@@ -170,15 +171,26 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .type = S_IFSOCK, .refuse = "a socket" },
 
 	/* anonymous inodes, by the name in their link: "anon_inode:[eventfd]" */
-	{ .anon = "eventpoll", .refuse = "an epoll fd" },
-	{ .anon = "eventfd", .refuse = "an eventfd fd" },
-	{ .anon = "signalfd", .refuse = "a signalfd fd" },
-	{ .anon = "timerfd", .refuse = "a timerfd fd" },
-	{ .anon = "inotify", .refuse = "an inotify fd" },
-	{ .anon = "io_uring", .refuse = "an io_uring fd" },
-	{ .anon = "pidfd", .refuse = "a pidfd fd" },
+	{ .anon = "eventpoll", .kind = FDK_EPOLL, .collect = sd_dump_epoll },
+	{ .anon = "eventfd", .kind = FDK_EVENTFD, .collect = sd_dump_eventfd },
+	{ .anon = "signalfd", .kind = FDK_SIGNALFD, .collect = sd_dump_signalfd },
+	{ .anon = "timerfd", .kind = FDK_TIMERFD, .collect = sd_dump_timerfd },
+	{ .anon = "inotify", .kind = FDK_INOTIFY, .collect = sd_dump_inotify },
+	/* the kinds sdump does not take, each by what it is (the names of their anon_inode_getfd() calls) */
+	{ .anon = "io_uring", .refuse = "an io_uring instance, whose rings and requests in flight sdump cannot save" },
+	{ .anon = "pidfd", .kind = FDK_PIDFD, .collect = sd_dump_pidfd },
 	/* sdump's own tracking userfaultfd is left out before the table is walked */
-	{ .anon = "userfaultfd", .refuse = "a userfaultfd fd" },
+	{ .anon = "userfaultfd", .refuse = "a userfaultfd of the process's own" },
+	{ .anon = "fanotify", .refuse = "a fanotify group" },
+	{ .anon = "perf_event", .refuse = "a perf event" },
+	{ .anon = "bpf-map", .refuse = "a BPF map" },
+	{ .anon = "bpf-prog", .refuse = "a BPF program" },
+	{ .anon = "bpf_link", .refuse = "a BPF link" },
+	{ .anon = "btf", .refuse = "a BPF type format (BTF) object" },
+	{ .anon = "bpf_iter", .refuse = "a BPF iterator" },
+	{ .anon = "seccomp notify", .refuse = "a seccomp user-notification fd" },
+	{ .anon = "landlock-ruleset", .refuse = "a Landlock ruleset" },
+	{ .anon = "kvm-vm", .refuse = "a KVM virtual machine" },
 	{ .anon = "" }, /* any other, named by its name */
 
 	{ .match = is_special_file, .refuse = "a special file" },

@@ -32,6 +32,7 @@ struct fd_probe {
 	 * for any other fd.
 	 */
 	const char *anon;
+	const char *info;	/* its /proc/PID/fdinfo/N text; NULL where not read */
 };
 
 struct dump_fd_kind {

@@ -17,6 +17,7 @@
 #define LOG_PREFIX "files: "
 #include "array.h"
 #include "ctx.h"
+#include "dump_fd_anon.h"
 #include "dump_fd_extra.h"
 #include "dump_fd_kinds.h"
 #include "dump_state.h"
@@ -85,6 +86,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 
 	p.st = &st;
 	p.path = d->path;
+	p.info = info;
 	if (sd_proc_parse_anon_link(d->path, anon))
 		p.anon = anon;
 	k = sd_dump_fd_kind_find(&p);
@@ -116,6 +118,8 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 		zfree(&fs->fds[n].path);
 		zfree(&fs->fds[n].pipe_data);
 		zfree(&fs->fds[n].locks);
+		sd_fd_anon_release(&fs->fds[n].anon);
+		memset(&fs->fds[n].anon, 0, sizeof(fs->fds[n].anon));
 	}
 	return r;
 }
@@ -230,6 +234,8 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		r = sd_dump_fd_table(ctx, pid, &fs);
 	if (r == 0)
 		r = mark_external_pipes(ctx, pid, pidfd, &fs);
+	if (r == 0)
+		r = sd_dump_epoll_table(ctx, pid, &fs);
 	free(fds);
 	if (r < 0) {
 		sd_files_state_release(&fs);

@@ -8,6 +8,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "image: "
 #include "ctx.h"
+#include "anon_img.h"
 #include "attr_img.h"
 #include "sec_img.h"
 #include "core.pb-c.h"
@@ -27,6 +28,12 @@ _Static_assert((int)FDK_CHR == (int)FD_KIND__FD_CHR, "FdKind FD_CHR");
 _Static_assert((int)FDK_PIPE == (int)FD_KIND__FD_PIPE, "FdKind FD_PIPE");
 _Static_assert((int)FDK_FIFO == (int)FD_KIND__FD_FIFO, "FdKind FD_FIFO");
 _Static_assert((int)FDK_TTY == (int)FD_KIND__FD_TTY, "FdKind FD_TTY");
+_Static_assert((int)FDK_EVENTFD == (int)FD_KIND__FD_EVENTFD, "FdKind FD_EVENTFD");
+_Static_assert((int)FDK_SIGNALFD == (int)FD_KIND__FD_SIGNALFD, "FdKind FD_SIGNALFD");
+_Static_assert((int)FDK_TIMERFD == (int)FD_KIND__FD_TIMERFD, "FdKind FD_TIMERFD");
+_Static_assert((int)FDK_EPOLL == (int)FD_KIND__FD_EPOLL, "FdKind FD_EPOLL");
+_Static_assert((int)FDK_INOTIFY == (int)FD_KIND__FD_INOTIFY, "FdKind FD_INOTIFY");
+_Static_assert((int)FDK_PIDFD == (int)FD_KIND__FD_PIDFD, "FdKind FD_PIDFD");
 _Static_assert((int)FLK_POSIX == (int)LOCK_KIND__LOCK_POSIX, "LockKind LOCK_POSIX");
 _Static_assert((int)FLK_OFD == (int)LOCK_KIND__LOCK_OFD, "LockKind LOCK_OFD");
 _Static_assert((int)FLK_FLOCK == (int)LOCK_KIND__LOCK_FLOCK, "LockKind LOCK_FLOCK");
@@ -347,11 +354,19 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].has_external = d->external;
 		fd[i].external = d->external;
 		fdp[i] = &fd[i];
+		r = sd_anonimg_to_pb(d, &fd[i]);
+		if (r < 0) {
+			r = sd_err(ctx, r, "cannot encode %s", sd_imgfile_name(IMGF_FILES));
+			goto out;
+		}
 	}
 	f.n_fds = fs->n;
 	f.fds = fdp;
 	r = sd_imgfile_write_one(ctx, dir, IMGF_FILES, 0, &f.base, &sz);
 	*size += sz;
+out:
+	for (size_t i = 0; i < fs->n; i++)
+		sd_anonimg_free(&fd[i]);
 	free(fd);
 	free(fdp);
 	free(tt);
@@ -650,7 +665,7 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 
 		/* sorted and unique, as a dump writes them: a restore places each once */
 		if (s->fd < 0 || (i > 0 && s->fd <= fs->fds[i - 1].fd) ||
-		    (int)s->kind < (int)FDK_FILE || (int)s->kind > (int)FDK_MAX ||
+		    !strcmp(sd_fd_kind_name((enum fd_kind)s->kind), "?") ||
 		    (s->has_pipe_data && s->pipe_data.len > (16u << 20))) {
 			r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));
 			goto out;
@@ -683,12 +698,16 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 			d->pipe_data_len = s->pipe_data.len;
 		}
 		r = read_fd_extra(f, i, d, &nlocks);
+		if (r == 0)
+			r = sd_anonimg_from_pb(s, d);
 		if (r < 0) {
 			if (r == -EBADMSG)
 				r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));
 			goto out;
 		}
 	}
+	if (sd_anonimg_check_table(fs) < 0)
+		r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));
 out:
 	protobuf_c_message_free_unpacked(m, NULL);
 	return r;

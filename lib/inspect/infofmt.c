@@ -213,6 +213,7 @@ static void files_json(FILE *out, const struct files_state *fs)
 		fprintf(out, ",\"flags\":%u,\"pos\":%" PRIu64 ",\"pipe_id\":%" PRIu64
 			",\"pipe_data_len\":%zu", d->flags, d->pos, pipe ? d->ino : 0, len);
 		fd_extra_json(out, d);
+		sd_anon_json(out, d);
 		fprintf(out, "}");
 	}
 	fprintf(out, "]");
@@ -374,6 +375,7 @@ static void fd_text(FILE *out, const struct fd_state *d)
 	if (d->has_tty)
 		fprintf(out, "             terminal %ux%u, %s, %s\n", d->tty.cols, d->tty.rows,
 			(d->tty.lflag & ICANON) ? "canonical" : "raw", (d->tty.lflag & ECHO) ? "echo" : "no echo");
+	sd_anon_text(out, d);
 }
 
 SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, FILE *out)

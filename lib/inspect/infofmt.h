@@ -7,6 +7,7 @@
 
 #include "pattr.h"
 #include "psec.h"
+#include "pstate.h"
 
 /* A JSON string literal of @s (null for NULL); bytes outside printable ASCII as \u00XX. */
 void sd_json_str(FILE *f, const char *s);
@@ -24,5 +25,12 @@ void sd_attrs_process_json(FILE *out, const struct attr_process *a);
 /* ,"sec":{...} of a thread, null for an image without it; ,"posix_timers":[...] (infofmt_sec.c). */
 void sd_sec_thread_json(FILE *out, const struct sec_thread *s);
 void sd_sec_timers_json(FILE *out, const struct posix_timer *t, size_t n);
+
+/*
+ * An anonymous-inode fd's own state (infofmt_anon.c): for sdump show, the
+ * lines under the fd's; for --json, ,"anon":{...} (null for other kinds).
+ */
+void sd_anon_text(FILE *out, const struct fd_state *d);
+void sd_anon_json(FILE *out, const struct fd_state *d);
 
 #endif /* SDUMP_INFOFMT_H */

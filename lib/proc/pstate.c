@@ -20,6 +20,12 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_PIPE] = "pipe",
 	[FDK_FIFO] = "fifo",
 	[FDK_TTY] = "tty",
+	[FDK_EVENTFD] = "eventfd",
+	[FDK_SIGNALFD] = "signalfd",
+	[FDK_TIMERFD] = "timerfd",
+	[FDK_EPOLL] = "epoll",
+	[FDK_INOTIFY] = "inotify",
+	[FDK_PIDFD] = "pidfd",
 };
 
 const char *sd_fd_kind_name(enum fd_kind k)
@@ -50,6 +56,7 @@ void sd_files_state_release(struct files_state *fs)
 		free(fs->fds[i].path);
 		free(fs->fds[i].pipe_data);
 		free(fs->fds[i].locks);
+		sd_fd_anon_release(&fs->fds[i].anon);
 	}
 	zfree(&fs->fds);
 	fs->n = 0;

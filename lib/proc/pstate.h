@@ -19,6 +19,7 @@
 #include "sdump.h"
 #include "pattr.h"
 #include "psec.h"
+#include "pstate_anon.h"
 
 #define SIGINFO_SIZE 128
 #define NSIG_MAX 64
@@ -133,7 +134,14 @@ enum fd_kind {
 	FDK_PIPE,
 	FDK_FIFO,	/* a named pipe */
 	FDK_TTY,	/* a terminal: the restoring shell's (--shell-job) */
-	FDK_MAX = FDK_TTY
+	/* anonymous inodes (10-19): their state in fd_state.anon (pstate_anon.h) */
+	FDK_EVENTFD = 10,
+	FDK_SIGNALFD,
+	FDK_TIMERFD,
+	FDK_EPOLL,
+	FDK_INOTIFY,
+	FDK_PIDFD,	/* a pidfd of the process itself */
+	FDK_MAX = FDK_PIDFD
 };
 
 /*
@@ -188,6 +196,7 @@ struct fd_state {
 	bool has_tty;			/* a terminal: its settings */
 	struct tty_state tty;
 	bool external;			/* a pipe whose other end no fd of the process held */
+	struct fd_anon_state anon;	/* an anonymous inode's own state, by kind */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */

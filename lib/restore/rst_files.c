@@ -20,6 +20,7 @@
 #include "ctx.h"
 #include "pstate.h"
 #include "restore.h"
+#include "rst_fd_anon.h"
 #include "util.h"
 
 /* Before anything starts: every regular file an fd has open must be as it was. */
@@ -174,6 +175,28 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 		e = sd_rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
 	if (e == 0 && sd_pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
 		e = -EIO;
+	/*
+	 * An end pipe2 put at the number of an fd of this pipe that wants the
+	 * other end would be closed by the dup3 that puts that end there,
+	 * before its own fds got it: moved above every number of the table.
+	 */
+	for (int k = 0; e == 0 && k < 2; k++) {
+		for (size_t m = i; m < fs->n; m++) {
+			const struct fd_state *p = &fs->fds[m];
+			long moved;
+
+			if (p->kind != FDK_PIPE || p->ino != d->ino || p->fd != pfd[k] ||
+			    ((p->flags & O_ACCMODE) == O_WRONLY) == (k == 1))
+				continue;
+			e = sd_rst_call(r, SYS_fcntl, pfd[k], F_DUPFD_CLOEXEC, fs->fds[fs->n - 1].fd + 1, 0, 0, 0,
+					&moved);
+			if (e == 0)
+				(void)sd_rst_call(r, SYS_close, pfd[k], 0, 0, 0, 0, 0, NULL);
+			if (e == 0)
+				pfd[k] = (int32_t)moved;
+			break;
+		}
+	}
 	for (size_t k = i; e == 0 && k < fs->n; k++) {
 		const struct fd_state *p = &fs->fds[k];
 
@@ -246,6 +269,12 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_PIPE] = { .open = pipe_open, .places = true },
 	[FDK_FIFO] = { .open = fifo_open },
 	[FDK_TTY] = { .open = tty_open },
+	[FDK_EVENTFD] = { .open = sd_rst_eventfd_open },
+	[FDK_SIGNALFD] = { .open = sd_rst_signalfd_open },
+	[FDK_TIMERFD] = { .open = sd_rst_timerfd_open },
+	[FDK_EPOLL] = { .open = sd_rst_epoll_open },
+	[FDK_INOTIFY] = { .open = sd_rst_inotify_open },
+	[FDK_PIDFD] = { .open = sd_rst_pidfd_open },
 };
 
 /* Our fd that fd @i of the image is a dup of: inherited, or our terminal; else -1. */
@@ -342,6 +371,9 @@ int sd_rst_restore_files(struct rst *r)
 	}
 	for (size_t k = 0; e == 0 && k < nkeep; k++)
 		e = sd_rst_call(r, SYS_close, keep_high[k], 0, 0, 0, 0, 0, NULL);
+	/* every fd at its number: the files epolls watch are there */
+	if (e == 0)
+		e = sd_rst_restore_epolls(r);
 	if (e == 0)
 		e = sd_rst_restore_fd_flags(r);
 	/* last: no fd of the process is closed or replaced after its locks are taken */

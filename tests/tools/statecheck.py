@@ -18,8 +18,12 @@ clock), the VMAs with every VmFlag smaps shows (but the two below) and
 their guard pages (neighbours the kernel could have merged joined), every
 fd (what it is, its
 flags, position, and its locks, from fdinfo and /proc/locks; a terminal's
-settings: termios flags, control characters, speeds and window size), whether
-its terminal's foreground group is its own; per thread its
+settings: termios flags, control characters, speeds and window size; of
+anonymous inodes what their fdinfo shows: an eventfd's counter, a
+signalfd's mask, a timerfd's clock, flags, interval and expirations, with
+its time left compared with a tolerance, see timer_same; an epoll's
+watches; an inotify's watches, their descriptors, masks, inodes and file
+handles), whether its terminal's foreground group is its own; per thread its
 name, signal mask, CPU affinity, scheduling, personality, machine-check kill
 policy, capability sets (effective, permitted, inheritable, bounding,
 ambient), no_new_privs and seccomp state (mode, filter count). Counters that
@@ -43,6 +47,7 @@ import stat as statmod
 import struct
 import sys
 import termios
+import time
 
 STATUS_KEYS = (
     "Umask", "Uid", "Gid", "Groups", "NoNewPrivs", "Seccomp", "Seccomp_filters",
@@ -235,12 +240,20 @@ def fds(pid, tracked=False):
                 info[k] = v
             elif k in ("mnt_id", "ino"):
                 continue  # the same file has them, a new pipe or anon inode does not
+            elif k == "eventfd-id":
+                continue  # a number the kernel gives each new eventfd: no process's state
             elif k == "lock":
                 extra.append("lock " + " ".join(v.split()[1:4] + v.split()[5:]))
             else:
                 extra.append(f"{k}: {v}")
         if tracked and target == "anon_inode:[userfaultfd]":
             continue
+        if target == "anon_inode:[timerfd]":
+            extra, info["timer_left"] = timerfd_lines(extra)
+        if target == "anon_inode:[eventpoll]":
+            extra = epoll_lines(extra)
+        if target == "anon_inode:inotify":
+            extra = sorted(extra)  # the kernel lists the newest watch first: no state
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}
@@ -251,6 +264,57 @@ def fds(pid, tracked=False):
             tty.pop("rdev", None)
             out[n]["tty"] = tty
     return out
+
+
+def epoll_lines(extra):
+    """An epoll's watches ("tfd:" lines) without the inode and device of
+    their files (a restored pipe is a new one), sorted: the kernel lists
+    them in the order of its files' addresses."""
+    out = []
+    for x in extra:
+        m = re.match(r"^tfd: (\d+) events: ([0-9a-f]+) data: ([0-9a-f]+) pos:(\d+)", x)
+        out.append(f"tfd {m.group(1)} events {m.group(2)} data {m.group(3)} pos {m.group(4)}"
+                   if m else x)
+    return sorted(out)
+
+
+def ns(pair):
+    """ "(SEC, NSEC)" of a timerfd's fdinfo, in nanoseconds."""
+    sec, nsec = pair.strip("()").split(",")
+    return int(sec) * 1000000000 + int(nsec)
+
+
+def timerfd_lines(extra):
+    """A timerfd's fdinfo lines but it_value, which shrinks by itself, and
+    for a periodic timer its ticks, which grow by themselves; and what is
+    left of it_value for compare() to judge: "left N interval M" (ns)."""
+    lines = dict(x.split(": ", 1) for x in extra if ": " in x)
+    interval = ns(lines.get("it_interval", "(0, 0)"))
+    left = ns(lines.get("it_value", "(0, 0)"))
+    # a periodic timer that expired shows 0 left (and a tick) until read: armed
+    if interval and not left and lines.get("ticks", "0") != "0":
+        left = 1
+    keep = [x for x in extra if not x.startswith("it_value:") and
+            not (interval and x.startswith("ticks:"))]
+    return keep, f"left {left} interval {interval}"
+
+
+# A timer's time left may shrink between two records by as much as the time
+# between them (and a second more), never grow (a restore counts a relative
+# timer's time left from the restore: the time in between does not count;
+# an absolute one keeps its time); a periodic timer's goes round and is
+# only armed or not.
+TIMER_SLACK_NS = 1000000000
+
+
+def timer_same(a, b, elapsed):
+    if a is None or b is None:
+        return a == b
+    la, ia = (int(x) for x in a.split()[1::2])
+    lb, ib = (int(x) for x in b.split()[1::2])
+    if ia != ib or (la == 0) != (lb == 0):
+        return False
+    return bool(ia) or la == lb or 0 <= la - lb <= elapsed + TIMER_SLACK_NS
 
 
 def threads(pid):
@@ -350,6 +414,7 @@ def record(pid, tracked=False):
         "locks": locks(pid),
         "threads": threads(pid),
         "attrs": attrs(pid),
+        "recorded_ns": time.monotonic_ns(),
     }
     return rec
 
@@ -395,9 +460,13 @@ def without_ignored_flags(rec, ignore):
 def compare(before, after, ignore):
     a = dict(flatten(without_ignored_flags(before, ignore)))
     b = dict(flatten(without_ignored_flags(after, ignore)))
+    # when each was recorded: no state, but how far a timer may have run meanwhile
+    elapsed = max(0, b.pop("recorded_ns", 0) - a.pop("recorded_ns", 0))
     diffs = []
     for k in sorted(set(a) | set(b)):
         if ignored(k, ignore):
+            continue
+        if k.endswith(".timer_left") and timer_same(a.get(k), b.get(k), elapsed):
             continue
         if a.get(k) != b.get(k):
             diffs.append(f"{k}: before {json.dumps(a.get(k))}, after {json.dumps(b.get(k))}")

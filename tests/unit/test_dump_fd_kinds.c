@@ -29,20 +29,26 @@ static const struct fd_case cases[] = {
 	{ "/tmp/fifo", S_IFIFO | 0600, 0, 0, 1, FDK_FIFO, NULL },
 
 	{ "socket:[77]", S_IFSOCK | 0777, 0, 0, 1, 0, "a socket" },
-	{ "anon_inode:[eventpoll]", 0600, 0, 0, 1, 0, "an epoll fd" },
-	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, 0, "an eventfd fd" },
-	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, 0, "a signalfd fd" },
-	{ "anon_inode:[timerfd]", 0600, 0, 0, 1, 0, "a timerfd fd" },
-	{ "anon_inode:inotify", 0600, 0, 0, 1, 0, "an inotify fd" },
-	{ "anon_inode:[io_uring]", 0600, 0, 0, 1, 0, "an io_uring fd" },
-	{ "anon_inode:[pidfd]", 0600, 0, 0, 1, 0, "a pidfd fd" },
-	{ "anon_inode:[userfaultfd]", 0600, 0, 0, 1, 0, "a userfaultfd fd" },
-	{ "anon_inode:[perf_event]", 0600, 0, 0, 1, 0, "a perf_event fd" },
-	{ "anon_inode:[fanotify]", 0600, 0, 0, 1, 0, "a fanotify fd" },
+	{ "anon_inode:[eventpoll]", 0600, 0, 0, 1, FDK_EPOLL, NULL },
+	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, FDK_EVENTFD, NULL },
+	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, FDK_SIGNALFD, NULL },
+	{ "anon_inode:[timerfd]", 0600, 0, 0, 1, FDK_TIMERFD, NULL },
+	{ "anon_inode:inotify", 0600, 0, 0, 1, FDK_INOTIFY, NULL },
+	{ "anon_inode:[io_uring]", 0600, 0, 0, 1, 0, "an io_uring instance, whose rings and requests in flight sdump cannot save" },
+	{ "anon_inode:[pidfd]", 0600, 0, 0, 1, FDK_PIDFD, NULL },
+	{ "anon_inode:[userfaultfd]", 0600, 0, 0, 1, 0, "a userfaultfd of the process's own" },
+	{ "anon_inode:[perf_event]", 0600, 0, 0, 1, 0, "a perf event" },
+	{ "anon_inode:[fanotify]", 0600, 0, 0, 1, 0, "a fanotify group" },
+	{ "anon_inode:bpf-map", 0600, 0, 0, 1, 0, "a BPF map" },
+	{ "anon_inode:bpf-prog", 0600, 0, 0, 1, 0, "a BPF program" },
+	{ "anon_inode:bpf_link", 0600, 0, 0, 1, 0, "a BPF link" },
+	{ "anon_inode:[seccomp notify]", 0600, 0, 0, 1, 0, "a seccomp user-notification fd" },
+	{ "anon_inode:kvm-vcpu:0", 0600, 0, 0, 1, 0, "a kvm-vcpu:0 fd" },
+	{ "anon_inode:[vfio-device]", 0600, 0, 0, 1, 0, "a vfio-device fd" },
 	{ "anon_inode:[]", 0600, 0, 0, 1, 0, "an  fd" },
 	/* kernels that give anonymous inodes a file type: still anonymous inodes */
-	{ "anon_inode:[eventfd]", S_IFREG | 0600, 0, 0, 1, 0, "an eventfd fd" },
-	{ "anon_inode:[timerfd]", S_IFREG | 0600, 0, 0, 0, 0, "a timerfd fd" },
+	{ "anon_inode:[eventfd]", S_IFREG | 0600, 0, 0, 1, FDK_EVENTFD, NULL },
+	{ "anon_inode:[io_uring]", S_IFREG | 0600, 0, 0, 0, 0, "an io_uring instance, whose rings and requests in flight sdump cannot save" },
 	{ "net:[4026531840]", S_IFREG | 0444, 0, 0, 1, 0, "a special file" },
 	{ "pidfd:[1234]", S_IFREG | 0600, 0, 0, 1, 0, "a special file" },
 	{ "/dev/ptmx", S_IFCHR | 0666, 5, 2, 1, 0, "a pty master" },
@@ -81,9 +87,9 @@ static void check_case(const struct fd_case *c)
 	ASSERT_TRUE(k != NULL);
 	ASSERT_EQ(k->kind, c->kind);
 	if (c->kind) {
-		/* only the pipes (their buffered bytes) and terminals (their settings) collect */
-		ASSERT_EQ(k->collect != NULL,
-			  c->kind == FDK_PIPE || c->kind == FDK_FIFO || c->kind == FDK_TTY);
+		/* the pipes collect their buffered bytes, terminals their settings, anonymous inodes their state */
+		ASSERT_EQ(k->collect != NULL, c->kind == FDK_PIPE || c->kind == FDK_FIFO ||
+					      c->kind == FDK_TTY || c->kind >= 10);
 		return;
 	}
 	ASSERT_TRUE(k->collect == NULL);
