@@ -8,7 +8,8 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump restore -D <dir> [-d] [--shell-job] [--inherit-fd fd[<n>]:<file>]... [--progress <when>]\n"
+	"usage: sdump restore -D <dir> [-d] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
+	"                     [--file-changed refuse|allow] [--pidfile <file>] [--progress <when>]\n"
 	"                     [-v|-q] [-o <file>]\n"
 	"\n"
 	"Bring back the process of a final dump, with its PID. Without -d, stay\n"
@@ -16,12 +17,16 @@ static const char usage[] =
 	"\n"
 	"  -D, --images-dir DIR      the image of a final dump (sdump dump)\n"
 	"  -d, --restore-detached    return once the process runs\n"
-	"      --shell-job           join this shell's session; its terminal stands\n"
+	"  -j, --shell-job           join this shell's session; its terminal stands\n"
 	"                            in for the dumped one, with its settings, and\n"
 	"                            its foreground group if it had it\n"
 	"      --inherit-fd fd[N]:FILE  our fd N stands in for FILE, outside the\n"
 	"                            process: 'pipe:[INODE]' (a pipe whose other\n"
 	"                            end was elsewhere) or a path, as show prints\n"
+	"      --file-changed HOW    a file an fd has open changed since the dump:\n"
+	"                            refuse (the default), or allow (opened as it\n"
+	"                            is now, at its offset; a warning says what changed)\n"
+	"      --pidfile FILE        write the restored pid there once it runs\n"
 	"      --progress WHEN       a progress line on stderr: auto (when it is a\n"
 	"                            terminal, the default), always or never\n"
 	"  -v, -q, -o FILE           more (-v: each step and its time), fewer\n"
@@ -51,12 +56,14 @@ static int parse_inherit(const char *arg, struct sdump_inherit_fd *ret)
 
 int cmd_restore(int argc, char **argv)
 {
-	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD };
+	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "restore-detached", no_argument, NULL, 'd' },
 		{ "shell-job", no_argument, NULL, OPT_SHELL_JOB },
 		{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
+		{ "file-changed", required_argument, NULL, OPT_FILE_CHANGED },
+		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -66,7 +73,7 @@ int cmd_restore(int argc, char **argv)
 	struct sdump_ctx *ctx;
 	int opt, r, status = 0;
 
-	while ((opt = getopt_long(argc, argv, ":D:dv::qo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":D:djv::qo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {
@@ -76,8 +83,19 @@ int cmd_restore(int argc, char **argv)
 		case 'd':
 			o.detach = true;
 			break;
+		case 'j':
 		case OPT_SHELL_JOB:
 			o.shell_job = true;
+			break;
+		case OPT_FILE_CHANGED:
+			if (!strcmp(optarg, "allow") || !strcmp(optarg, "refuse")) {
+				o.file_changed_allow = !strcmp(optarg, "allow");
+				break;
+			}
+			free(inh);
+			return cli_usage_error("restore", "bad --file-changed '%s': refuse or allow", optarg);
+		case OPT_PIDFILE:
+			o.pidfile = optarg;
 			break;
 		case OPT_INHERIT_FD: {
 			struct sdump_inherit_fd *n;

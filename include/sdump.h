@@ -252,6 +252,20 @@ struct sdump_restore_opts {
 	bool shell_job;
 	const struct sdump_inherit_fd *inherit;	/* ninherit of them */
 	size_t ninherit;
+	/*
+	 * A regular file an fd has open that changed since the dump (another
+	 * size or modification time, or another file at its path) is refused
+	 * (false), or opened as it is now at the dumped offset, with a warning
+	 * (true: a log the process appends to). Mapped files are never taken
+	 * changed: their unwritten pages would read what the file holds now.
+	 */
+	bool file_changed_allow;
+	/*
+	 * Where to write the restored process's pid (a decimal number and a
+	 * newline), once it runs; NULL: nowhere. A pidfile that cannot be
+	 * written fails the restore, and the process is killed.
+	 */
+	const char *pidfile;
 };
 
 /*

@@ -340,6 +340,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].dev = d->dev;
 		fd[i].ino = d->ino;
 		fd[i].size = d->size;
+		fd[i].has_mtime_ns = d->mtime_ns != 0;
+		fd[i].mtime_ns = d->mtime_ns;
 		fd[i].mode = d->mode;
 		fd[i].rdev = d->rdev;
 		if (d->has_pipe_data) {
@@ -684,6 +686,7 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 		d->dev = s->dev;
 		d->ino = s->ino;
 		d->size = s->size;
+		d->mtime_ns = s->has_mtime_ns ? s->mtime_ns : 0;
 		d->mode = s->mode;
 		d->rdev = s->rdev;
 		if (s->has_pipe_data) {

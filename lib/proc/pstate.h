@@ -184,6 +184,7 @@ struct fd_state {
 	uint64_t pos;
 	uint64_t dev, ino, size, rdev;
 	uint32_t mode;
+	uint64_t mtime_ns;	/* the file's st_mtim, ns since the epoch (0: unknown, an older image) */
 	uint8_t *pipe_data;	/* on one fd of each pipe */
 	size_t pipe_data_len;
 	bool has_pipe_data;

@@ -58,6 +58,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -65,6 +66,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -366,6 +368,31 @@ static int run_restore(struct rst *r)
 	return 0;
 }
 
+/* @pid into @path, whole or not at all: a temporary file renamed over it. */
+static int write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid)
+{
+	char tmp[PATH_MAX], line[32];
+	int fd, n, e = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return sd_errx(ctx, -ENAMETOOLONG, "cannot write the pidfile '%s': name too long", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return sd_err(ctx, -errno, "cannot write the pidfile '%s'", path);
+	n = snprintf(line, sizeof(line), "%d\n", (int)pid);
+	if (fchmod(fd, 0644) < 0 || sd_write_all(fd, line, (size_t)n) < 0 || fsync(fd) < 0)
+		e = -errno;
+	if (close(fd) < 0 && e == 0)
+		e = -errno;
+	if (e == 0 && rename(tmp, path) < 0)
+		e = -errno;
+	if (e < 0) {
+		(void)unlink(tmp);
+		return sd_err(ctx, e, "cannot write the pidfile '%s'", path);
+	}
+	return 0;
+}
+
 SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
 			    int *ret_status)
 {
@@ -395,6 +422,15 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 				;
 		while (waitpid(r.pid, NULL, __WALL) < 0 && errno == EINTR)
 			;
+	}
+	if (e == 0 && opts->pidfile) {
+		e = write_pidfile(ctx, opts->pidfile, r.pid);
+		if (e < 0) {
+			/* it runs, but the caller cannot know it: it goes */
+			(void)kill(r.pid, SIGKILL);
+			while (waitpid(r.pid, NULL, __WALL) < 0 && errno == EINTR)
+				;
+		}
 	}
 	if (e == 0)
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,

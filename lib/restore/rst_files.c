@@ -8,11 +8,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -23,22 +27,68 @@
 #include "rst_fd_anon.h"
 #include "util.h"
 
-/* Before anything starts: every regular file an fd has open must be as it was. */
+/* A time as "2026-12-03 10:00:01.250 UTC". */
+static void fmt_mtime(char *buf, size_t size, uint64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000u);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		(void)snprintf(buf, size, "?");
+	else
+		(void)snprintf(buf + strlen(buf), size - strlen(buf), ".%03u UTC",
+			       (unsigned int)(ns / 1000000u % 1000u));
+}
+
+/* What differs between the file @d had open and @st, now at its path; "" if nothing. */
+static void what_changed(const struct fd_state *d, const struct stat *st, char *buf, size_t size)
+{
+	uint64_t mt = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+	char then[48], now[48];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (st->st_ino != d->ino || ((uint64_t)major(st->st_dev) << 32 | minor(st->st_dev)) != d->dev) {
+		(void)snprintf(buf, size, "another file is at its path (inode %" PRIu64 " then, %" PRIu64 " now)",
+			       d->ino, (uint64_t)st->st_ino);
+		return;
+	}
+	if ((uint64_t)st->st_size != d->size)
+		n += (size_t)snprintf(buf, size, "size %" PRIu64 " bytes then, %" PRIu64 " now", d->size,
+				      (uint64_t)st->st_size);
+	if (d->mtime_ns && mt != d->mtime_ns && n < size) {
+		fmt_mtime(then, sizeof(then), d->mtime_ns);
+		fmt_mtime(now, sizeof(now), mt);
+		(void)snprintf(buf + n, size - n, "%smodified %s then, %s now", n ? "; " : "", then, now);
+	}
+}
+
+/*
+ * Before anything starts: every regular file an fd has open must be as it
+ * was; with file_changed_allow one that changed is taken as it is now.
+ */
 int sd_rst_check_files(struct rst *r)
 {
 	for (size_t i = 0; i < r->fs.n; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
+		char what[256];
 		struct stat st;
 
 		/* an inherited one is the caller's */
 		if (d->kind != FDK_FILE || r->src[i] >= 0)
 			continue;
-		if (stat(d->path, &st) < 0 || st.st_ino != d->ino ||
-		    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != d->dev ||
-		    (uint64_t)st.st_size != d->size)
+		if (stat(d->path, &st) < 0)
+			return sd_err(r->ctx, -errno, "cannot restore pid %d: file '%s' (fd %d)", r->pid,
+				      d->path, d->fd);
+		what_changed(d, &st, what, sizeof(what));
+		if (!what[0])
+			continue;
+		if (!r->opts->file_changed_allow)
 			return sd_errx(r->ctx, -ESTALE,
-				       "cannot restore pid %d: file '%s' (fd %d) changed since the dump", r->pid,
-				       d->path, d->fd);
+				       "cannot restore pid %d: file '%s' (fd %d) changed since the dump: %s; --file-changed=allow opens it as it is now, at offset %" PRIu64,
+				       r->pid, d->path, d->fd, what, d->pos);
+		pr_warn(r->ctx, "pid %d: file '%s' (fd %d) changed since the dump (%s): opened as it is now, at offset %" PRIu64,
+			r->pid, d->path, d->fd, what, d->pos);
 	}
 	return 0;
 }

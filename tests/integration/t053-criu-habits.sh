@@ -1,6 +1,8 @@
 #!/bin/bash
 # A CRIU user's habits work: -v0 .. -v4 and --verbosity=N beside -v/-vv/-q,
-# --prev-images-dir relative to -D beside --parent, --display-stats.
+# --prev-images-dir relative to -D beside --parent, --display-stats; restore
+# -j, --pidfile, and --file-changed (a log that grew: refused with what
+# changed, or allowed).
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
@@ -49,4 +51,26 @@ st=0; "$SDUMP" pre-dump -t "$TPID" -D "$WORK/img/4" --parent "$WORK/img/3" --pre
 [ "$st" = 2 ] && grep -q "give one" "$WORK/err" || fail "--parent with --prev-images-dir: exit $st, $(cat "$WORK/err")"
 expect_error "parent image .* is missing" "$SDUMP" pre-dump -t "$TPID" -D "$WORK/img/5" --prev-images-dir ../nothing
 stop_target
+
+# a process appending to a log: the log grows after the dump
+echo "line 1" >"$WORK/app.log"
+start_target_quiet memtarget --mib 4 --dir "$WORK" 9>>"$WORK/app.log"
+lpid=$TPID
+"$SDUMP" dump -t "$lpid" -D "$WORK/log" 2>"$WORK/err" || fail "dump of the log writer: $(cat "$WORK/err")"
+wait_gone "$lpid"
+exec 7>&- 8<&-
+wait_pid_free "$lpid"
+echo "line 2, written after the dump" >>"$WORK/app.log"
+expect_error "file '.*app.log' \(fd 9\) changed since the dump: size 7 bytes then, 38 now; modified .* then, .* now; --file-changed=allow opens it as it is now" \
+	"$SDUMP" restore -j -d -D "$WORK/log"
+[ ! -e "/proc/$lpid" ] || fail "a refused restore left pid $lpid"
+st=0; "$SDUMP" restore -d -D "$WORK/log" --file-changed=maybe 2>/dev/null || st=$?
+[ "$st" = 2 ] || fail "--file-changed=maybe: exit $st, not 2"
+"$SDUMP" restore -j -d -D "$WORK/log" --file-changed=allow --pidfile "$WORK/pid" 2>"$WORK/err" ||
+	fail "restore --file-changed=allow: $(cat "$WORK/err")"
+grep -q "warning: .*app.log' (fd 9) changed since the dump (size 7 bytes then, 38 now" "$WORK/err" ||
+	fail "no warning of the changed file: $(cat "$WORK/err")"
+[ "$(cat "$WORK/pid")" = "$lpid" ] || fail "pidfile holds '$(cat "$WORK/pid")', not $lpid"
+assert_running "$lpid"
+kill -KILL "$lpid"
 echo ok
