@@ -274,6 +274,7 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_EPOLL] = { .open = sd_rst_epoll_open },
 	[FDK_INOTIFY] = { .open = sd_rst_inotify_open },
 	[FDK_PIDFD] = { .open = sd_rst_pidfd_open },
+	[FDK_FANOTIFY] = { .open = sd_rst_fanotify_open },
 };
 
 int sd_rst_restore_files(struct rst *r)
