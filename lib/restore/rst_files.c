@@ -345,11 +345,17 @@ int sd_rst_restore_files(struct rst *r)
 		if (e == 0 && !op->places && !d->has_dup_of)
 			e = place_fd(r, tmp, d);
 	}
-	/* every fd at its number: the files epolls watch are there */
-	if (e == 0)
-		e = sd_rst_restore_epolls(r);
 	if (e == 0)
 		e = sd_rst_restore_fd_flags(r);
+	/*
+	 * Every fd at its number, and none opened again by the flags' fixes
+	 * (a watch of the file an fd had before would go with it): the files
+	 * epolls watch are there. Before the locks: moving a watched file
+	 * through another number closes an fd for a moment, which would drop
+	 * the process's POSIX locks on the file there.
+	 */
+	if (e == 0)
+		e = sd_rst_restore_epolls(r);
 	/* last: no fd of the process is closed or replaced after its locks are taken */
 	if (e == 0)
 		e = sd_rst_take_locks(r);
