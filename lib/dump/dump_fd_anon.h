@@ -22,7 +22,20 @@ int sd_dump_signalfd(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 int sd_dump_timerfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		    struct fd_state *d);
 
-/* An inotify (dump_fd_inotify.c). */
+/*
+ * An inotify (dump_fd_inotify.c), and what a fanotify group needs of it:
+ * sd_dump_mount_of(), an fd of a mount of ours of file system @dev
+ * (major << 32 | minor), or with @mnt_id >= 0 of that mount, its path in
+ * *@ret_path (when not NULL), -ENOENT if none; sd_dump_notify_path(), the
+ * path of the inode watched by @w (through its file handle) into w->path,
+ * or the refusal of fd @p, which is @what ("an inotify"), with one line.
+ */
+int sd_dump_mount_of(uint64_t dev, int mnt_id, char **ret_path);
+int sd_dump_notify_path(struct sdump_ctx *ctx, const struct fd_probe *p, const char *what,
+			struct inotify_watch *w);
+/* A fanotify group (dump_fd_fanotify.c). */
+int sd_dump_fanotify(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		     struct fd_state *d);
 int sd_dump_inotify(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		    struct fd_state *d);
 int sd_dump_epoll(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,

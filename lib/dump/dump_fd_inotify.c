@@ -43,8 +43,7 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
-/* An fd of a mount of our own whose file system is @dev (major << 32 | minor), -ENOENT if none. */
-static int open_mount_of(uint64_t dev)
+int sd_dump_mount_of(uint64_t dev, int mnt_id, char **ret_path)
 {
 	_cleanup_free_ char *text = NULL;
 	char *line, *save = NULL;
@@ -58,9 +57,11 @@ static int open_mount_of(uint64_t dev)
 		struct stat st;
 		int fd;
 
+		int id;
+
 		/* "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw" */
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mnt) != 3 ||
-		    ((uint64_t)maj << 32 | min) != dev)
+		if (sscanf(line, "%d %*d %u:%u %*s %4095s", &id, &maj, &min, mnt) != 4 ||
+		    (mnt_id >= 0 ? id != mnt_id : ((uint64_t)maj << 32 | min) != dev))
 			continue;
 		unescape(mnt);
 		/* not O_PATH: open_by_handle_at() does not take one as its mount */
@@ -68,15 +69,21 @@ static int open_mount_of(uint64_t dev)
 		if (fd < 0)
 			continue;
 		/* a mount hidden under another one is not reached by its path */
-		if (fstat(fd, &st) == 0 && ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) == dev)
+		if (fstat(fd, &st) == 0 &&
+		    (mnt_id >= 0 || ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) == dev)) {
+			if (ret_path && !(*ret_path = strdup(mnt))) {
+				(void)close(fd);
+				return -ENOMEM;
+			}
 			return fd;
+		}
 		(void)close(fd);
 	}
 	return -ENOENT;
 }
 
-/* The path of watch @w's inode, through its file handle, into w->path. */
-static int watch_path(struct sdump_ctx *ctx, const struct fd_probe *p, struct inotify_watch *w)
+int sd_dump_notify_path(struct sdump_ctx *ctx, const struct fd_probe *p, const char *what,
+			struct inotify_watch *w)
 {
 	struct {
 		struct file_handle fh;
@@ -87,11 +94,11 @@ static int watch_path(struct sdump_ctx *ctx, const struct fd_probe *p, struct in
 	int mfd, fd;
 	ssize_t n;
 
-	mfd = open_mount_of(w->dev);
+	mfd = sd_dump_mount_of(w->dev, -1, NULL);
 	if (mfd < 0)
 		return sd_errx(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is an inotify watching inode %llu of a file system (device %u:%u) that sdump sees no mount of, so that a restore could not watch it again",
-			       p->pid, p->fd, (unsigned long long)w->ino, (unsigned int)(w->dev >> 32),
+			       "cannot dump pid %d: fd %d is %s watching inode %llu of a file system (device %u:%u) that sdump sees no mount of, so that a restore could not watch it again",
+			       p->pid, p->fd, what, (unsigned long long)w->ino, (unsigned int)(w->dev >> 32),
 			       (unsigned int)w->dev);
 	h.fh.handle_bytes = w->handle_bytes;
 	h.fh.handle_type = w->handle_type;
@@ -103,11 +110,11 @@ static int watch_path(struct sdump_ctx *ctx, const struct fd_probe *p, struct in
 		(void)close(mfd);
 		if (r == -EPERM)
 			return sd_errx(ctx, r,
-				       "cannot dump pid %d: permission denied: finding the files inotify fd %d watches needs root (CAP_DAC_READ_SEARCH, open_by_handle_at)",
-				       p->pid, p->fd);
+				       "cannot dump pid %d: permission denied: finding the files fd %d (%s) watches needs root (CAP_DAC_READ_SEARCH, open_by_handle_at)",
+				       p->pid, p->fd, what);
 		return sd_errx(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is an inotify watching inode %llu (watch %d), which cannot be opened by its file handle (%s), so that a restore could not watch it again",
-			       p->pid, p->fd, (unsigned long long)w->ino, w->wd, strerror(-r));
+			       "cannot dump pid %d: fd %d is %s watching inode %llu, which cannot be opened by its file handle (%s), so that a restore could not watch it again",
+			       p->pid, p->fd, what, (unsigned long long)w->ino, strerror(-r));
 	}
 	(void)close(mfd);
 	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -120,10 +127,10 @@ static int watch_path(struct sdump_ctx *ctx, const struct fd_probe *p, struct in
 	if (path[0] != '/' || lstat(path, &st) < 0 || st.st_ino != w->ino ||
 	    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != w->dev)
 		return sd_errx(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is an inotify watching inode %llu (watch %d), which has no path a restore could watch it by ('%s'); dump it once the watch is removed",
-			       p->pid, p->fd, (unsigned long long)w->ino, w->wd, path);
+			       "cannot dump pid %d: fd %d is %s watching inode %llu, which has no path a restore could watch it by ('%s'); dump it once the watch is removed",
+			       p->pid, p->fd, what, (unsigned long long)w->ino, path);
 	w->path = strdup(path);
-	return w->path ? 0 : sd_err(ctx, -ENOMEM, "cannot read the watches of inotify %d of pid %d", p->fd, p->pid);
+	return w->path ? 0 : sd_err(ctx, -ENOMEM, "cannot read the watches of fd %d of pid %d", p->fd, p->pid);
 }
 
 int sd_dump_inotify(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
@@ -160,7 +167,7 @@ int sd_dump_inotify(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 			       "cannot dump pid %d: fd %d is an inotify whose watch descriptors go up to %d; a restore gives them back only up to %d",
 			       p->pid, p->fd, a->inotify[a->ninotify - 1].wd, INOTIFY_MAX_WD);
 	for (size_t i = 0; i < a->ninotify; i++) {
-		r = watch_path(ctx, p, &a->inotify[i]);
+		r = sd_dump_notify_path(ctx, p, "an inotify", &a->inotify[i]);
 		if (r < 0)
 			return r;
 	}

@@ -181,7 +181,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .anon = "pidfd", .kind = FDK_PIDFD, .collect = sd_dump_pidfd },
 	/* sdump's own tracking userfaultfd is left out before the table is walked */
 	{ .anon = "userfaultfd", .refuse = "a userfaultfd of the process's own" },
-	{ .anon = "fanotify", .refuse = "a fanotify group" },
+	{ .anon = "fanotify", .kind = FDK_FANOTIFY, .collect = sd_dump_fanotify },
 	{ .anon = "perf_event", .refuse = "a perf event" },
 	{ .anon = "bpf-map", .refuse = "a BPF map" },
 	{ .anon = "bpf-prog", .refuse = "a BPF program" },

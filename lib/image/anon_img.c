@@ -15,6 +15,7 @@
 int sd_anonimg_to_pb(const struct fd_state *d, Fd *out)
 {
 	const struct fd_anon_state *a = &d->anon;
+	FanotifyMark *fm;
 	InotifyWatch *iw;
 	EpollWatch *w;
 
@@ -76,6 +77,36 @@ int sd_anonimg_to_pb(const struct fd_state *d, Fd *out)
 		}
 		out->n_inotify_watches = a->ninotify;
 		break;
+	case FDK_FANOTIFY:
+		out->has_fanotify_flags = out->has_fanotify_event_flags = true;
+		out->fanotify_flags = a->fan_flags;
+		out->fanotify_event_flags = a->fan_event_flags;
+		if (!a->nfanotify)
+			break;
+		fm = calloc(a->nfanotify, sizeof(*fm));
+		out->fanotify_marks = calloc(a->nfanotify, sizeof(*out->fanotify_marks));
+		if (!fm || !out->fanotify_marks) {
+			free(fm);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < a->nfanotify; i++) {
+			const struct fanotify_mark_state *m = &a->fanotify[i];
+
+			fanotify_mark__init(&fm[i]);
+			fm[i].type = (FanotifyMarkType)m->type;
+			fm[i].mflags = m->mflags;
+			fm[i].mask = m->mask;
+			fm[i].ignored_mask = m->ignored_mask;
+			fm[i].dev = m->obj.dev;
+			fm[i].has_ino = m->type == FANM_INODE;
+			fm[i].ino = m->obj.ino;
+			fm[i].has_mnt_id = m->type == FANM_MOUNT;
+			fm[i].mnt_id = m->mnt_id;
+			fm[i].path = m->obj.path;
+			out->fanotify_marks[i] = &fm[i];
+		}
+		out->n_fanotify_marks = a->nfanotify;
+		break;
 	default:
 		break;
 	}
@@ -95,13 +126,18 @@ void sd_anonimg_free(Fd *out)
 	free(out->inotify_watches);
 	out->inotify_watches = NULL;
 	out->n_inotify_watches = 0;
+	if (out->n_fanotify_marks)
+		free(out->fanotify_marks[0]);
+	free(out->fanotify_marks);
+	out->fanotify_marks = NULL;
+	out->n_fanotify_marks = 0;
 }
 
 int sd_anonimg_from_pb(const Fd *in, struct fd_state *d)
 {
 	struct fd_anon_state *a = &d->anon;
 	bool efd = d->kind == FDK_EVENTFD, tfd = d->kind == FDK_TIMERFD, ep = d->kind == FDK_EPOLL;
-	bool in_ = d->kind == FDK_INOTIFY;
+	bool in_ = d->kind == FDK_INOTIFY, fan = d->kind == FDK_FANOTIFY;
 
 	/* each kind's fields on its fds only, and all of them */
 	if ((efd ? 2 : 0) != in->has_eventfd_count + in->has_eventfd_semaphore)
@@ -176,18 +212,49 @@ int sd_anonimg_from_pb(const Fd *in, struct fd_state *d)
 			return -ENOMEM;
 		a->ninotify++;
 	}
+	if ((fan ? 2 : 0) != in->has_fanotify_flags + in->has_fanotify_event_flags ||
+	    (!fan && in->n_fanotify_marks) || in->n_fanotify_marks > FANOTIFY_MAX_MARKS)
+		return -EBADMSG;
+	a->fan_flags = in->fanotify_flags;
+	a->fan_event_flags = in->fanotify_event_flags;
+	if (in->n_fanotify_marks) {
+		a->fanotify = calloc(in->n_fanotify_marks, sizeof(*a->fanotify));
+		if (!a->fanotify)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < in->n_fanotify_marks; i++) {
+		const FanotifyMark *m = in->fanotify_marks[i];
+		struct fanotify_mark_state *s = &a->fanotify[i];
+
+		/* an inode's with its number, a mount's with its id; absolute paths */
+		if ((int)m->type < FANM_INODE || (int)m->type > FANM_FS ||
+		    m->has_ino != (m->type == FANOTIFY_MARK_TYPE__FANOTIFY_INODE) ||
+		    m->has_mnt_id != (m->type == FANOTIFY_MARK_TYPE__FANOTIFY_MOUNT) ||
+		    (m->has_mnt_id && m->mnt_id < 0) || !m->path || m->path[0] != '/')
+			return -EBADMSG;
+		*s = (struct fanotify_mark_state){ .type = (enum fanotify_mark_type)m->type, .mflags = m->mflags,
+						   .mask = m->mask, .ignored_mask = m->ignored_mask,
+						   .mnt_id = m->has_mnt_id ? m->mnt_id : -1 };
+		s->obj.dev = m->dev;
+		s->obj.ino = m->ino;
+		s->obj.path = strdup(m->path);
+		if (!s->obj.path)
+			return -ENOMEM;
+		a->nfanotify++;
+	}
 	return 0;
 }
 
 int sd_anonimg_check_table(const struct files_state *fs)
 {
-	size_t total = 0, inotify = 0;
+	size_t total = 0, inotify = 0, fanotify = 0;
 
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct fd_anon_state *a = &fs->fds[i].anon;
 
 		total += a->nwatches;
 		inotify += a->ninotify;
+		fanotify += a->nfanotify;
 		for (size_t k = 0; k < a->nwatches; k++) {
 			size_t lo = 0, hi = fs->n;
 
@@ -204,5 +271,6 @@ int sd_anonimg_check_table(const struct files_state *fs)
 				return -EBADMSG;
 		}
 	}
-	return total > EPOLL_MAX_WATCHES || inotify > INOTIFY_MAX_WATCHES ? -EBADMSG : 0;
+	return total > EPOLL_MAX_WATCHES || inotify > INOTIFY_MAX_WATCHES || fanotify > FANOTIFY_MAX_MARKS ?
+		       -EBADMSG : 0;
 }

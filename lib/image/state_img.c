@@ -34,6 +34,7 @@ _Static_assert((int)FDK_TIMERFD == (int)FD_KIND__FD_TIMERFD, "FdKind FD_TIMERFD"
 _Static_assert((int)FDK_EPOLL == (int)FD_KIND__FD_EPOLL, "FdKind FD_EPOLL");
 _Static_assert((int)FDK_INOTIFY == (int)FD_KIND__FD_INOTIFY, "FdKind FD_INOTIFY");
 _Static_assert((int)FDK_PIDFD == (int)FD_KIND__FD_PIDFD, "FdKind FD_PIDFD");
+_Static_assert((int)FDK_FANOTIFY == (int)FD_KIND__FD_FANOTIFY, "FdKind FD_FANOTIFY");
 _Static_assert((int)FLK_POSIX == (int)LOCK_KIND__LOCK_POSIX, "LockKind LOCK_POSIX");
 _Static_assert((int)FLK_OFD == (int)LOCK_KIND__LOCK_OFD, "LockKind LOCK_OFD");
 _Static_assert((int)FLK_FLOCK == (int)LOCK_KIND__LOCK_FLOCK, "LockKind LOCK_FLOCK");

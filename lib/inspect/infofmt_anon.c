@@ -58,6 +58,17 @@ void sd_anon_text(FILE *out, const struct fd_state *d)
 			fprintf(out, ", events %#x, data %#" PRIx64 "\n", w->events, w->data);
 		}
 		break;
+	case FDK_FANOTIFY:
+		fprintf(out, "             fanotify_init flags %#x, event flags %#x\n", a->fan_flags, a->fan_event_flags);
+		for (size_t k = 0; k < a->nfanotify; k++) {
+			static const char *const types[] = { "inode", "mount", "file system" };
+			const struct fanotify_mark_state *m = &a->fanotify[k];
+			char v[VIS_MAX];
+
+			fprintf(out, "             marks %s %s, mask %#" PRIx64 ", ignored %#" PRIx64 ", flags %#x\n",
+				types[m->type], sd_vis(v, sizeof(v), m->obj.path), m->mask, m->ignored_mask, m->mflags);
+		}
+		break;
 	case FDK_INOTIFY:
 		for (size_t k = 0; k < a->ninotify; k++) {
 			char v[VIS_MAX];
@@ -96,6 +107,18 @@ void sd_anon_json(FILE *out, const struct fd_state *d)
 		for (size_t k = 0; k < a->nwatches; k++)
 			fprintf(out, "%s{\"tfd\":%d,\"fd\":%d,\"events\":%u,\"data\":%" PRIu64 "}", k ? "," : "",
 				a->watches[k].tfd, a->watches[k].fd, a->watches[k].events, a->watches[k].data);
+		fprintf(out, "]}");
+		break;
+	case FDK_FANOTIFY:
+		fprintf(out, "{\"flags\":%u,\"event_flags\":%u,\"marks\":[", a->fan_flags, a->fan_event_flags);
+		for (size_t k = 0; k < a->nfanotify; k++) {
+			const struct fanotify_mark_state *m = &a->fanotify[k];
+
+			fprintf(out, "%s{\"type\":%d,\"mflags\":%u,\"mask\":%" PRIu64 ",\"ignored_mask\":%" PRIu64
+				",\"path\":", k ? "," : "", (int)m->type, m->mflags, m->mask, m->ignored_mask);
+			sd_json_str(out, m->obj.path);
+			fprintf(out, "}");
+		}
 		fprintf(out, "]}");
 		break;
 	case FDK_INOTIFY:

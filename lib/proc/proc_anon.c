@@ -20,6 +20,11 @@ void sd_fd_anon_release(struct fd_anon_state *a)
 	free(a->inotify);
 	a->inotify = NULL;
 	a->ninotify = 0;
+	for (size_t i = 0; i < a->nfanotify; i++)
+		free(a->fanotify[i].obj.path);
+	free(a->fanotify);
+	a->fanotify = NULL;
+	a->nfanotify = 0;
 }
 
 /* The text after "\n@key" (or @key at the very start) in @info, NULL if none. */
@@ -183,30 +188,42 @@ static int hex_bytes(const char *s, uint32_t n, uint8_t *out)
 }
 
 /*
- * "inotify wd:%x ino:%lx sdev:%x mask:%x ignored_mask:%x fhandle-bytes:%x
+ * The inode of a mark line, "ino:%lx sdev:%x ... fhandle-bytes:%x
  * fhandle-type:%x f_handle:%s" (fs/notify/fdinfo.c), all in hex; sdev is
  * the kernel's dev_t (major << 20 | minor).
  */
-static int inotify_line(const char *l, struct inotify_watch *w)
+static int inode_part(const char *l, struct inotify_watch *w)
 {
-	uint64_t wd, ino, sdev, mask, ign, bytes, type;
+	uint64_t ino, sdev, bytes, type;
 	const char *h = strstr(l, " f_handle:");
 
-	if (line_number(l, "wd:", 16, &wd) < 0 || wd < 1 || wd > INT32_MAX ||
-	    line_number(l, " ino:", 16, &ino) < 0 || line_number(l, " sdev:", 16, &sdev) < 0 ||
-	    sdev > UINT32_MAX || line_number(l, " mask:", 16, &mask) < 0 || mask > UINT32_MAX ||
-	    line_number(l, " ignored_mask:", 16, &ign) < 0 ||
-	    line_number(l, " fhandle-bytes:", 16, &bytes) < 0 || bytes > INOTIFY_HANDLE_MAX ||
-	    line_number(l, " fhandle-type:", 16, &type) < 0 || type > INT32_MAX || !h ||
-	    h > l + strcspn(l, "\n"))
+	if (line_number(l, "ino:", 16, &ino) < 0 || line_number(l, " sdev:", 16, &sdev) < 0 ||
+	    sdev > UINT32_MAX || line_number(l, " fhandle-bytes:", 16, &bytes) < 0 ||
+	    bytes > INOTIFY_HANDLE_MAX || line_number(l, " fhandle-type:", 16, &type) < 0 ||
+	    type > INT32_MAX || !h || h > l + strcspn(l, "\n"))
 		return -EBADMSG;
-	*w = (struct inotify_watch){ .wd = (int)wd, .mask = (uint32_t)mask, .ino = ino,
-				     .dev = (sdev >> 20) << 32 | (sdev & 0xfffff),
-				     .handle_type = (int)type, .handle_bytes = (uint32_t)bytes };
+	w->ino = ino;
+	w->dev = (sdev >> 20) << 32 | (sdev & 0xfffff);
+	w->handle_type = (int)type;
+	w->handle_bytes = (uint32_t)bytes;
+	return hex_bytes(h + strlen(" f_handle:"), w->handle_bytes, w->handle);
+}
+
+/* "inotify wd:%x ino:%lx sdev:%x mask:%x ignored_mask:%x" and the handle. */
+static int inotify_line(const char *l, struct inotify_watch *w)
+{
+	const char *ino = strstr(l, " ino:");
+	uint64_t wd, mask, ign;
+
+	if (!ino || ino > l + strcspn(l, "\n") || line_number(l, "wd:", 16, &wd) < 0 || wd < 1 || wd > INT32_MAX ||
+	    line_number(l, " mask:", 16, &mask) < 0 || mask > UINT32_MAX ||
+	    line_number(l, " ignored_mask:", 16, &ign) < 0)
+		return -EBADMSG;
+	*w = (struct inotify_watch){ .wd = (int)wd, .mask = (uint32_t)mask };
 	/* inotify has no ignored mask: a line with one is no inotify's */
 	if (ign)
 		return -EBADMSG;
-	return hex_bytes(h + strlen(" f_handle:"), w->handle_bytes, w->handle);
+	return inode_part(ino + 1, w);
 }
 
 int sd_proc_parse_inotify(const char *info, struct inotify_watch **ret, size_t *ret_n)
@@ -260,5 +277,76 @@ int sd_proc_parse_pidfd(const char *info, int *ret_pid)
 	if (number(s, 10, &pid) < 0 || pid < 1 || pid > INT32_MAX)
 		return -EBADMSG;
 	*ret_pid = (int)pid;
+	return 0;
+}
+
+/*
+ * "fanotify flags:%x event-flags:%x", then per mark "fanotify ino:%lx
+ * sdev:%x mflags:%x mask:%x ignored_mask:%x fhandle-bytes:... f_handle:..",
+ * "fanotify mnt_id:%x mflags:.." or "fanotify sdev:%x mflags:.."
+ * (fs/notify/fdinfo.c), all in hex.
+ */
+static int fanotify_line(const char *l, struct fanotify_mark_state *m)
+{
+	uint64_t v, mflags, mask, ign, sdev = 0;
+
+	*m = (struct fanotify_mark_state){ .mnt_id = -1 };
+	if (line_number(l, "mflags:", 16, &mflags) < 0 || mflags > UINT32_MAX ||
+	    line_number(l, " mask:", 16, &mask) < 0 || line_number(l, " ignored_mask:", 16, &ign) < 0)
+		return -EBADMSG;
+	m->mflags = (uint32_t)mflags;
+	m->mask = mask;
+	m->ignored_mask = ign;
+	if (!strncmp(l, "ino:", 4)) {
+		m->type = FANM_INODE;
+		return inode_part(l, &m->obj);
+	}
+	if (!strncmp(l, "mnt_id:", 7)) {
+		if (number(l + 7, 16, &v) < 0 || v > INT32_MAX)
+			return -EBADMSG;
+		m->type = FANM_MOUNT;
+		m->mnt_id = (int)v;
+		return 0;
+	}
+	if (!strncmp(l, "sdev:", 5) && number(l + 5, 16, &sdev) == 0 && sdev <= UINT32_MAX) {
+		m->type = FANM_FS;
+		m->obj.dev = (sdev >> 20) << 32 | (sdev & 0xfffff);
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+int sd_proc_parse_fanotify(const char *info, struct fd_anon_state *ret)
+{
+	const char *f = field(info, "fanotify flags:"), *l;
+	struct fanotify_mark_state *m = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t flags, ev;
+
+	if (number(f, 16, &flags) < 0 || flags > UINT32_MAX ||
+	    line_number(f, " event-flags:", 16, &ev) < 0 || ev > UINT32_MAX)
+		return -EBADMSG;
+	for (l = field(info, "fanotify "); l; l = field(l, "fanotify ")) {
+		if (!strncmp(l, "flags:", 6))
+			continue;
+		if (n == cap) {
+			struct fanotify_mark_state *nm = realloc(m, (cap = cap ? 2 * cap : 8) * sizeof(*m));
+
+			if (!nm) {
+				free(m);
+				return -ENOMEM;
+			}
+			m = nm;
+		}
+		if (fanotify_line(l, &m[n]) < 0) {
+			free(m);
+			return -EBADMSG;
+		}
+		n++;
+	}
+	ret->fan_flags = (uint32_t)flags;
+	ret->fan_event_flags = (uint32_t)ev;
+	ret->fanotify = m;
+	ret->nfanotify = n;
 	return 0;
 }

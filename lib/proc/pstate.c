@@ -26,6 +26,7 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_EPOLL] = "epoll",
 	[FDK_INOTIFY] = "inotify",
 	[FDK_PIDFD] = "pidfd",
+	[FDK_FANOTIFY] = "fanotify",
 };
 
 const char *sd_fd_kind_name(enum fd_kind k)

@@ -141,7 +141,8 @@ enum fd_kind {
 	FDK_EPOLL,
 	FDK_INOTIFY,
 	FDK_PIDFD,	/* a pidfd of the process itself */
-	FDK_MAX = FDK_PIDFD
+	FDK_FANOTIFY,
+	FDK_MAX = FDK_FANOTIFY
 };
 
 /*

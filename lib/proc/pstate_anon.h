@@ -69,6 +69,30 @@ struct inotify_watch {
 #define INOTIFY_MAX_WATCHES (1u << 20)
 #define INOTIFY_MAX_WD (1 << 16)
 
+/*
+ * One mark of a fanotify group, a "fanotify ino:" (an inode), "fanotify
+ * mnt_id:" (a mount) or "fanotify sdev:" (a file system) line of its
+ * fdinfo: its mark flags (FAN_MARK_IGNORED_SURV_MODIFY,
+ * FAN_MARK_EVICTABLE, ...), mask and ignored mask; what it marks in
+ * @obj: the inode (dev, ino, handle) or the file system (dev), with a path
+ * of it the dump finds (a mount's: its mount point).
+ */
+enum fanotify_mark_type {
+	FANM_INODE = 0,
+	FANM_MOUNT = 1,
+	FANM_FS = 2,
+};
+
+struct fanotify_mark_state {
+	enum fanotify_mark_type type;
+	uint32_t mflags;
+	uint64_t mask, ignored_mask;
+	int mnt_id;			/* FANM_MOUNT: its mount's id */
+	struct inotify_watch obj;	/* wd unused */
+};
+
+#define FANOTIFY_MAX_MARKS (1u << 20)
+
 struct fd_anon_state {
 	/* eventfd: "eventfd-count:" (hex) and "eventfd-semaphore:" (EFD_SEMAPHORE) */
 	uint64_t efd_count;
@@ -82,6 +106,10 @@ struct fd_anon_state {
 	/* inotify: its watches, by increasing watch descriptor */
 	size_t ninotify;
 	struct inotify_watch *inotify;
+	/* fanotify: fanotify_init()'s flags and event flags, its marks in fdinfo's order */
+	uint32_t fan_flags, fan_event_flags;
+	size_t nfanotify;
+	struct fanotify_mark_state *fanotify;
 };
 
 /* Free what @a owns; takes a zeroed or half-filled one. */
@@ -124,5 +152,13 @@ int sd_proc_parse_inotify(const char *info, struct inotify_watch **ret, size_t *
  * of the reader): -1 once it has exited and been reaped. -EBADMSG without.
  */
 int sd_proc_parse_pidfd(const char *info, int *ret_pid);
+
+/*
+ * The fdinfo text @info of a fanotify group: its "fanotify flags:" line
+ * into @ret (fan_flags, fan_event_flags) and its marks into a new array
+ * (@ret->nfanotify of them, paths NULL). -EBADMSG for a malformed line or
+ * none of flags, -ENOMEM.
+ */
+int sd_proc_parse_fanotify(const char *info, struct fd_anon_state *ret);
 
 #endif /* SDUMP_PSTATE_ANON_H */

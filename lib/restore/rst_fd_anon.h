@@ -24,6 +24,8 @@ int sd_rst_pidfd_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_epoll_open(struct rst *r, size_t i, long *ret_tmp);
 /* An inotify with its watches, their watch descriptors as they were (rst_inotify.c). */
 int sd_rst_inotify_open(struct rst *r, size_t i, long *ret_tmp);
+/* A fanotify group with its marks (rst_fanotify.c). */
+int sd_rst_fanotify_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_restore_epolls(struct rst *r);
 
 #endif /* SDUMP_RST_FD_ANON_H */

@@ -325,6 +325,7 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_EPOLL] = { .open = sd_rst_epoll_open },
 	[FDK_INOTIFY] = { .open = sd_rst_inotify_open },
 	[FDK_PIDFD] = { .open = sd_rst_pidfd_open },
+	[FDK_FANOTIFY] = { .open = sd_rst_fanotify_open },
 };
 
 /* Our fd that fd @i of the image is a dup of: inherited, or our terminal; else -1. */
@@ -421,11 +422,17 @@ int sd_rst_restore_files(struct rst *r)
 	}
 	for (size_t k = 0; e == 0 && k < nkeep; k++)
 		e = sd_rst_call(r, SYS_close, keep_high[k], 0, 0, 0, 0, 0, NULL);
-	/* every fd at its number: the files epolls watch are there */
-	if (e == 0)
-		e = sd_rst_restore_epolls(r);
 	if (e == 0)
 		e = sd_rst_restore_fd_flags(r);
+	/*
+	 * Every fd at its number, and none opened again by the flags' fixes
+	 * (a watch of the file an fd had before would go with it): the files
+	 * epolls watch are there. Before the locks: moving a watched file
+	 * through another number closes an fd for a moment, which would drop
+	 * the process's POSIX locks on the file there.
+	 */
+	if (e == 0)
+		e = sd_rst_restore_epolls(r);
 	/* last: no fd of the process is closed or replaced after its locks are taken */
 	if (e == 0)
 		e = sd_rst_take_locks(r);

@@ -1,7 +1,9 @@
 #!/bin/bash
 # What a dump refuses of anonymous inodes, each named for what it is in
 # one line: an io_uring instance, a userfaultfd of the process's own, a
-# perf event, a BPF map, a fanotify group, a pidfd of another process
+# perf event, a BPF map, a fanotify group of a permission class or with a
+# mark of nothing left (its ignored mask cleared), a pidfd of another
+# process
 # (named: only a pidfd of the process itself is restored).
 # Exit 1, no image; the process, which holds one of each kind sdump takes
 # as well, is left running, untraced, and its eventfds, signalfds,
@@ -40,7 +42,8 @@ refused io_uring "an io_uring instance, whose rings and requests in flight sdump
 refused userfaultfd "a userfaultfd of the process's own"
 refused perf_event "a perf event"
 refused bpf_map "a BPF map"
-refused fanotify "a fanotify group"
+refused fanotify_perm "a fanotify group of a permission class" " \(FAN_CLASS_CONTENT or FAN_CLASS_PRE_CONTENT\), whose events read and not answered yet sdump cannot see"
+refused fanotify_cleared "a fanotify group" " with a mark whose ignored mask a modification cleared, leaving a mark of no events that fanotify_mark\(\) cannot make again"
 refused pidfd_parent "a pidfd" " of process $$; only a pidfd of the process itself is restored"
 [ "$n" -ge 3 ] || skip "only $n of the refused kinds could be made here"
 echo ok

@@ -2,9 +2,13 @@
 # A pidfd of the process itself across a dump and a restore: it comes back
 # naming the process (its pid is its own again), with its flags
 # (PIDFD_NONBLOCK); from inside it does not poll readable and
-# pidfd_send_signal() through it works. Then every kind sdump takes at
-# once in one process (eventfds, signalfds, timerfds, epolls, inotifys and
-# the pidfd), compared with statecheck and checked from inside.
+# pidfd_send_signal() through it works. A fanotify group of
+# FAN_CLASS_NOTIF: its flags, event flags and marks (an inode's, one with
+# an ignored mask only, a mount's, a file system's), compared with
+# statecheck; from inside a write to the marked file is reported with an
+# fd of it. Then every kind sdump takes at once in one process (eventfds,
+# signalfds, timerfds, epolls, inotifys, the pidfd, the fanotify group),
+# compared with statecheck and checked from inside.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 command -v python3 >/dev/null || skip "no python3"
@@ -31,6 +35,10 @@ one() { # KINDS
 one pidfd
 grep -q "pidfd" "$WORK/before.state" || fail "statecheck saw no pidfd"
 echo "restored: the pidfd of the process itself"
-one eventfd,signalfd,timerfd,epoll,inotify,pidfd
+one fanotify
+grep -q '"fanotify flags: 13 event-flags:88000"' "$WORK/before.state" || fail "statecheck saw no fanotify group: $(grep fanotify "$WORK/before.state")"
+grep -q '"fanotify mnt_id:' "$WORK/before.state" || fail "statecheck saw no mount mark"
+echo "restored: the fanotify group with its marks"
+one eventfd,signalfd,timerfd,epoll,inotify,pidfd,fanotify
 echo "restored: every kind at once"
 echo ok

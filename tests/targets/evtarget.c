@@ -31,7 +31,8 @@
  *     expired, then 5 expirations set with TFD_IOC_SET_TICKS; "tfd_boot"
  *     CLOCK_BOOTTIME, disarmed with an interval of 3 s. Command "mark"
  *     (say "ok" just before the dump) notes the time; check: tfd_rel has
- *     less than 1000 s left and more than 880, tfd_abs fires at the very
+ *     1000 s left less the time from its setting to the mark (and since
+ *     the restore), tfd_abs fires at the very
  *     time it was set to (to 20 ms) every 7 s, tfd_per reads at least the
  *     expirations due up to the mark and then one every 50 ms (over a
  *     second, to one), tfd_ticks reads 5, tfd_boot is disarmed with its
@@ -60,11 +61,22 @@
  *   pidfd: "pidfd" pidfd_open(getpid(), PIDFD_NONBLOCK); check: its
  *     fdinfo names this process, it does not poll readable (the process
  *     lives), pidfd_send_signal(0) through it works.
+ *   fanotify (files in DIR): "fan" fanotify_init(FAN_CLASS_NOTIF |
+ *     FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE, O_RDONLY |
+ *     O_CLOEXEC) marking the file ev-PID.g (FAN_CLOSE_WRITE), the file
+ *     ev-PID.h with an ignored mask only (FAN_MODIFY,
+ *     FAN_MARK_IGNORED_SURV_MODIFY), the mount of DIR and the file system
+ *     of /proc with ignored masks only (the same; no events come of
+ *     them); --with fanotify_cleared: one more mark, of a file ev-PID.i
+ *     opened, whose ignored mask a modification cleared, then removed;
+ *     check: a
+ *     write to ev-PID.g, closed, is reported with an fd of that file.
  *   --with disarmed: ep_once has fired (a dump must refuse it).
  *   --with queued: "in" holds an event not read (a dump must refuse it).
  *   --with KIND, "with" the fd of one more kind a dump refuses: io_uring,
  *     userfaultfd, perf_event (a software clock counter), bpf_map (an
- *     array), fanotify, pidfd_parent (a pidfd of the parent); "with" is
+ *     array), fanotify_perm (a FAN_CLASS_CONTENT group), pidfd_parent (a
+ *     pidfd of the parent); "with" is
  *     -1 where this kernel or its settings will not make one.
  */
 #ifndef _GNU_SOURCE
@@ -101,17 +113,17 @@
 enum {
 	EFD, EFD_DUP, EFD_SEM, SFD, SFD2, TFD_REL, TFD_ABS, TFD_PER, TFD_TICKS, TFD_BOOT,
 	EP, EP_PIPE_R, EP_PIPE_W, EP_EFD, EP_TFD, EP_ONCE, EP_EXCL, EP_MOVED, EP_MOVED_W, EP_MOVED_WAS, EP2,
-	IN, IN2, PIDFD, NROLES
+	IN, IN2, PIDFD, FAN, NROLES
 };
 static const char *const role[NROLES] = {
 	"efd", "efd_dup", "efd_sem", "sfd", "sfd2", "tfd_rel", "tfd_abs", "tfd_per", "tfd_ticks", "tfd_boot",
 	"ep", "ep_pipe_r", "ep_pipe_w", "ep_efd", "ep_tfd", "ep_once", "ep_excl", "ep_moved", "ep_moved_w",
-	"ep_moved_was", "ep2", "in", "in2", "pidfd",
+	"ep_moved_was", "ep2", "in", "in2", "pidfd", "fan",
 };
 static int fds[NROLES];
-static bool want_eventfd, want_signalfd, want_timerfd, want_epoll, want_inotify, want_pidfd;
+static bool want_eventfd, want_signalfd, want_timerfd, want_epoll, want_inotify, want_pidfd, want_fanotify;
 static bool disarmed, queued;
-static char dir[4096] = "/tmp", in_dir[4200], in_file[4200], in_link[4200];
+static char dir[4096] = "/tmp", in_dir[4200], in_file[4200], in_link[4200], fan_g[4200], fan_h[4200];
 static const char *with = "";
 static int with_fd = -1;
 
@@ -134,17 +146,16 @@ static void setup_with(void)
 				     .max_entries = 1 };
 
 		with_fd = (int)syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
-	} else if (!strcmp(with, "fanotify")) {
-		with_fd = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY);
+	} else if (!strcmp(with, "fanotify_perm")) {
+		with_fd = fanotify_init(FAN_CLASS_CONTENT, O_RDONLY);
 	} else if (!strcmp(with, "pidfd_parent")) {
 		with_fd = (int)syscall(SYS_pidfd_open, getppid(), 0);
-	} else if (with[0]) {
+	} else if (with[0] && strcmp(with, "fanotify_cleared")) {
 		fprintf(stderr, "evtarget: unknown --with '%s'\n", with);
 		exit(2);
 	}
 }
 static int64_t tfd_abs_at, tfd_per_start, mark_at;
-static int64_t tfd_rel_start; /* when tfd_rel was set, CLOCK_MONOTONIC */
 
 #define EFD_VALUE 0x123456789abcdefull
 
@@ -301,7 +312,6 @@ static void setup_timerfd(void)
 	struct pollfd p;
 	uint64_t five = 5;
 
-	tfd_rel_start = now_ns(CLOCK_MONOTONIC);
 	fds[TFD_REL] = xtimerfd(CLOCK_MONOTONIC, TFD_NONBLOCK, 0, 1000000000000ll, 0);
 	tfd_abs_at = now_ns(CLOCK_REALTIME) + 500000000000ll;
 	fds[TFD_ABS] = xtimerfd(CLOCK_REALTIME, TFD_CLOEXEC, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
@@ -318,19 +328,22 @@ static void setup_timerfd(void)
 static bool check_timerfd(void)
 {
 	struct itimerspec its;
-	int64_t left, t0, t1, n = 0;
+	int64_t left = 0, t0, t1, n = 0;
 	uint64_t v = 0;
 	struct pollfd p;
 
 	/*
-	 * It runs down while the process runs, not between a dump and its
-	 * restore: at most 1000 s less the time since it was set, plus a second.
+	 * it ran from its setting to the mark (just before the dump) and since
+	 * the restore: less than 1000 s less the first, more than 1000 s less
+	 * all the time since it was set
 	 */
+	t0 = (mark_at ? mark_at : tfd_per_start) - tfd_per_start;
+	t1 = now_ns(CLOCK_MONOTONIC) - tfd_per_start;
 	if (timerfd_gettime(fds[TFD_REL], &its) < 0 || ts_ns(&its.it_interval) ||
-	    (left = ts_ns(&its.it_value)) > 1000000000000ll ||
-	    left < 1000000000000ll - (now_ns(CLOCK_MONOTONIC) - tfd_rel_start) - 1000000000ll)
-		return fail("tfd_rel: %.3f s left, %.3f s after it was set to 1000 s", ts_ns(&its.it_value) / 1e9,
-			    (now_ns(CLOCK_MONOTONIC) - tfd_rel_start) / 1e9);
+	    (left = ts_ns(&its.it_value)) > 1000000000000ll - t0 + 1000000000 ||
+	    left < 1000000000000ll - t1 - 1000000000)
+		return fail("tfd_rel: %.3f s left, expected between %.3f and %.3f", left / 1e9,
+			    (1000000000000ll - t1) / 1e9, (1000000000000ll - t0) / 1e9);
 	if (timerfd_gettime(fds[TFD_ABS], &its) < 0 || ts_ns(&its.it_interval) != 7000000000ll)
 		return fail("tfd_abs: interval %.3f s, expected 7", ts_ns(&its.it_interval) / 1e9);
 	left = now_ns(CLOCK_REALTIME) + ts_ns(&its.it_value) - tfd_abs_at;
@@ -541,6 +554,66 @@ static bool check_inotify(void)
 	return true;
 }
 
+static void fan_mark(unsigned int flags, uint64_t mask, const char *path)
+{
+	if (fanotify_mark(fds[FAN], FAN_MARK_ADD | flags, mask, AT_FDCWD, path) < 0)
+		die(path);
+}
+
+static void setup_fanotify(void)
+{
+	int f;
+
+	snprintf(fan_g, sizeof(fan_g), "%s/ev-%d.g", dir, (int)getpid());
+	snprintf(fan_h, sizeof(fan_h), "%s/ev-%d.h", dir, (int)getpid());
+	if ((f = open(fan_g, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0 || close(f) < 0 ||
+	    (f = open(fan_h, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0 || close(f) < 0)
+		die("fanotify files");
+	fds[FAN] = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE,
+				 O_RDONLY | O_CLOEXEC);
+	if (fds[FAN] < 0)
+		die("fanotify_init");
+	fan_mark(0, FAN_CLOSE_WRITE, fan_g);
+	fan_mark(FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY, FAN_MODIFY, fan_h);
+	/* FAN_MARK_IGNORED_SURV_MODIFY: a modification would leave them marks of nothing */
+	fan_mark(FAN_MARK_MOUNT | FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY, FAN_OPEN, dir);
+	fan_mark(FAN_MARK_FILESYSTEM | FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY, FAN_MODIFY, "/proc");
+	if (!strcmp(with, "fanotify_cleared")) {
+		char i[4200];
+
+		snprintf(i, sizeof(i), "%s/ev-%d.i", dir, (int)getpid());
+		if ((f = open(i, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
+			die(i);
+		fan_mark(FAN_MARK_IGNORED_MASK, FAN_MODIFY, i);
+		if (write(f, "m", 1) != 1 || close(f) < 0 || unlink(i) < 0)
+			die("modifying a marked file");
+	}
+}
+
+static bool check_fanotify(void)
+{
+	struct fanotify_event_metadata ev[8];
+	char link[64], path[4200];
+	struct pollfd p = { .fd = fds[FAN], .events = POLLIN };
+	ssize_t n;
+	int f;
+
+	f = open(fan_g, O_WRONLY | O_CLOEXEC);
+	if (f < 0 || write(f, "x", 1) != 1 || close(f) < 0)
+		return fail("writing %s: %s", fan_g, strerror(errno));
+	if (poll(&p, 1, 2000) != 1 || (n = read(fds[FAN], ev, sizeof(ev))) < (ssize_t)sizeof(ev[0]))
+		return fail("fan: no event for the write to %s", fan_g);
+	if (!(ev[0].mask & FAN_CLOSE_WRITE) || ev[0].fd < 0)
+		return fail("fan: event %#llx, fd %d, not FAN_CLOSE_WRITE", (unsigned long long)ev[0].mask, ev[0].fd);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", ev[0].fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = '\0';
+	close(ev[0].fd);
+	if (strcmp(path, fan_g))
+		return fail("fan: the event's fd is '%s', not %s", path, fan_g);
+	return true;
+}
+
 static bool check_pidfd(void)
 {
 	struct pollfd p = { .fd = fds[PIDFD], .events = POLLIN };
@@ -567,7 +640,7 @@ static void facts(void)
 
 int main(int argc, char **argv)
 {
-	const char *kinds = "eventfd,signalfd,timerfd,epoll,inotify,pidfd";
+	const char *kinds = "eventfd,signalfd,timerfd,epoll,inotify,pidfd,fanotify";
 	char line[256];
 
 	for (int i = 1; i < argc; i++)
@@ -589,6 +662,7 @@ int main(int argc, char **argv)
 	want_epoll = strstr(kinds, "epoll") != NULL;
 	want_inotify = strstr(kinds, "inotify") != NULL;
 	want_pidfd = strstr(kinds, "pidfd") != NULL;
+	want_fanotify = strstr(kinds, "fanotify") != NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (want_eventfd)
 		setup_eventfd();
@@ -602,6 +676,8 @@ int main(int argc, char **argv)
 		setup_inotify();
 	if (want_pidfd && (fds[PIDFD] = (int)syscall(SYS_pidfd_open, getpid(), O_NONBLOCK)) < 0)
 		die("pidfd_open");
+	if (want_fanotify)
+		setup_fanotify();
 	setup_with();
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
@@ -622,6 +698,8 @@ int main(int argc, char **argv)
 				check_inotify();
 			if (want_pidfd)
 				check_pidfd();
+			if (want_fanotify)
+				check_fanotify();
 			printf("%s%s\n", bad[0] ? "bad: " : "ok", bad);
 		} else if (!strcmp(line, "mark")) {
 			mark_at = now_ns(CLOCK_MONOTONIC);
@@ -631,6 +709,10 @@ int main(int argc, char **argv)
 		} else {
 			printf("unknown command '%s'\n", line);
 		}
+	}
+	if (want_fanotify) {
+		unlink(fan_g);
+		unlink(fan_h);
 	}
 	if (want_inotify) {
 		unlink(in_link);

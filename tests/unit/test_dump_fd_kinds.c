@@ -38,7 +38,7 @@ static const struct fd_case cases[] = {
 	{ "anon_inode:[pidfd]", 0600, 0, 0, 1, FDK_PIDFD, NULL },
 	{ "anon_inode:[userfaultfd]", 0600, 0, 0, 1, 0, "a userfaultfd of the process's own" },
 	{ "anon_inode:[perf_event]", 0600, 0, 0, 1, 0, "a perf event" },
-	{ "anon_inode:[fanotify]", 0600, 0, 0, 1, 0, "a fanotify group" },
+	{ "anon_inode:[fanotify]", 0600, 0, 0, 1, FDK_FANOTIFY, NULL },
 	{ "anon_inode:bpf-map", 0600, 0, 0, 1, 0, "a BPF map" },
 	{ "anon_inode:bpf-prog", 0600, 0, 0, 1, 0, "a BPF program" },
 	{ "anon_inode:bpf_link", 0600, 0, 0, 1, 0, "a BPF link" },

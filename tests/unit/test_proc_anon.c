@@ -150,8 +150,40 @@ static void test_pidfd(void)
 	ASSERT_EQ(sd_proc_parse_pidfd("Pid:\t-2\n", &pid), -EBADMSG);
 }
 
+static void test_fanotify(void)
+{
+	struct fd_anon_state a = { 0 };
+
+	ASSERT_OK(sd_proc_parse_fanotify("pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1038\n"
+					 "fanotify flags:11 event-flags:88000\n"
+					 "fanotify ino:a7244f sdev:fe00000 mflags:200 mask:1 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:4f24a700366d1e62\n"
+					 "fanotify sdev:15 mflags:0 mask:8 ignored_mask:0\n"
+					 "fanotify mnt_id:1b mflags:40 mask:0 ignored_mask:20\n", &a));
+	ASSERT_EQ(a.fan_flags, 0x11);
+	ASSERT_EQ(a.fan_event_flags, 0x88000);
+	ASSERT_EQ(a.nfanotify, 3);
+	ASSERT_EQ(a.fanotify[0].type, FANM_INODE);
+	ASSERT_EQ(a.fanotify[0].mflags, 0x200);
+	ASSERT_EQ(a.fanotify[0].mask, 1);
+	ASSERT_EQ(a.fanotify[0].obj.ino, 0xa7244f);
+	ASSERT_EQ(a.fanotify[0].obj.dev, 0xfeull << 32);
+	ASSERT_EQ(a.fanotify[0].obj.handle_bytes, 8);
+	ASSERT_EQ(a.fanotify[1].type, FANM_FS);
+	ASSERT_EQ(a.fanotify[1].obj.dev, 0x15);
+	ASSERT_EQ(a.fanotify[1].mask, 8);
+	ASSERT_EQ(a.fanotify[2].type, FANM_MOUNT);
+	ASSERT_EQ(a.fanotify[2].mnt_id, 0x1b);
+	ASSERT_EQ(a.fanotify[2].ignored_mask, 0x20);
+	sd_fd_anon_release(&a);
+	/* no flags line, a mark of no kind known, a mark line cut short */
+	ASSERT_EQ(sd_proc_parse_fanotify("fanotify sdev:15 mflags:0 mask:8 ignored_mask:0\n", &a), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_fanotify("fanotify flags:0 event-flags:0\nfanotify mnt_ns:5 mflags:0 mask:8 ignored_mask:0\n", &a), -EBADMSG);
+	ASSERT_EQ(sd_proc_parse_fanotify("fanotify flags:0 event-flags:0\nfanotify sdev:15 mflags:0 mask:8\n", &a), -EBADMSG);
+}
+
 int main(void)
 {
+	RUN(test_fanotify);
 	RUN(test_pidfd);
 	RUN(test_inotify);
 	RUN(test_epoll);
