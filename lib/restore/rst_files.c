@@ -78,8 +78,9 @@ int sd_rst_check_files(struct rst *r)
 		if (d->kind != FDK_FILE || r->src[i] >= 0)
 			continue;
 		if (stat(d->path, &st) < 0)
-			return sd_err(r->ctx, -errno, "cannot restore pid %d: file '%s' (fd %d)", r->pid,
-				      d->path, d->fd);
+			return sd_errx(r->ctx, -ESTALE,
+				       "cannot restore pid %d: file '%s' (fd %d) changed since the dump: it cannot be found now (%s)",
+				       r->pid, d->path, d->fd, strerror(errno));
 		what_changed(d, &st, what, sizeof(what));
 		if (!what[0])
 			continue;
