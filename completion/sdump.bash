@@ -17,7 +17,7 @@ _sdump_options() {
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
 	coredump) echo "-D --images-dir -o --output $common" ;;
 	release) echo "-t --tree $common -o" ;;
-	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --progress $common -o" ;;
+	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --lazy --progress $common -o" ;;
 	esac
 }
 

@@ -266,6 +266,15 @@ struct sdump_restore_opts {
 	 * written fails the restore, and the process is killed.
 	 */
 	const char *pidfile;
+	/*
+	 * Lazy restore: the process runs before its anonymous private memory
+	 * is in; the caller's threads serve its page faults from the image
+	 * and push the rest in the background until every page is in (see
+	 * sdump(1), --lazy). The call returns (with detach) or waits for the
+	 * process only once every page is in; a failure to fill kills the
+	 * process.
+	 */
+	bool lazy;
 };
 
 /*

@@ -364,6 +364,8 @@ static int run_restore(struct rst *r)
 	sd_inject_unblock_signals(&oldmask);
 	if (e < 0)
 		return e;
+	if (r->lazy)
+		sd_rst_lazy_running(r->lazy);
 	rst_step(r, "start", &t, "trampoline unmapped, detached");
 	return 0;
 }
@@ -401,6 +403,7 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	uint64_t t0 = now_us();
 	int e, status;
 
+	r.t0 = t0;
 	r.inj.mem_fd = -1;
 	e = run_restore(&r);
 	r.inj.pid = r.pid;
@@ -423,6 +426,10 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 		while (waitpid(r.pid, NULL, __WALL) < 0 && errno == EINTR)
 			;
 	}
+	if (e < 0 && r.lazy) {
+		sd_rst_lazy_abort(r.lazy);
+		r.lazy = NULL;
+	}
 	if (e == 0 && opts->pidfile) {
 		e = write_pidfile(ctx, opts->pidfile, r.pid);
 		if (e < 0) {
@@ -435,6 +442,9 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	if (e == 0)
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
 		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
+	/* a pidfile that failed killed it: the filler ends */
+	if (r.lazy && sd_rst_lazy_finish(&r) < 0 && e == 0)
+		e = -EIO;
 	free(r.seized.t);
 	free(r.src);
 	sd_rst_ghosts_release(&r);

@@ -24,6 +24,7 @@
 #include "inject.h"
 #include "pstate.h"
 #include "rst_fill.h"
+#include "rst_lazy.h"
 #include "seize.h"
 
 /* The trampoline: page 0 holds "syscall", the rest is data for the calls. */
@@ -46,6 +47,8 @@ struct rst {
 	size_t data_used;
 	bool started;
 	struct rst_fill_stats fill;	/* of the memory fill */
+	uint64_t t0;			/* when the restore started */
+	struct rst_lazy *lazy;		/* a lazy restore's filler, once it runs (rst_memory.c) */
 	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
 	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
@@ -102,6 +105,11 @@ int sd_rst_prepare_ghosts(struct rst *r);
 int sd_rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct stat *ret_st);
 void sd_rst_ghosts_release(struct rst *r);
 int sd_rst_fill_memory(struct rst *r);
+/*
+ * A lazy restore (opts->lazy), once the process runs: until every page is
+ * in, its statistics logged; 0, or the error that killed the process.
+ */
+int sd_rst_lazy_finish(struct rst *r);
 int sd_rst_restore_mm(struct rst *r);
 /*
  * Step 3 (rst_vmflags.c): the VmFlags and guard pages of the VMAs.
