@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -40,7 +41,7 @@ static const char pre_dump_usage[] =
 	PASS_OPTIONS_HELP;
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--external unix:<inode>]... [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
@@ -73,6 +74,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "json", no_argument, NULL, 'J' },
 		{ "display-stats", no_argument, NULL, 'S' },
 		{ "prev-images-dir", required_argument, NULL, 'p' },
+		{ "external", required_argument, NULL, 'E' },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -84,7 +86,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 	bool json = false, display = false;
 	const char *prev = NULL;
 	char *parent_buf = NULL;
-	uint64_t v;
+	uint64_t *ext = NULL, v;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, final ? ":t:D:j:Rv::qo:h" : ":t:D:j:v::qo:h", longopts,
@@ -113,6 +115,21 @@ static int cmd_pass(int argc, char **argv, bool final)
 		case 'P':
 			o.parent = optarg;
 			break;
+		case 'E': {
+			uint64_t *n;
+
+			if (!final)
+				return cli_usage_error(name, "--external is for the final dump");
+			if (strncmp(optarg, "unix:", 5) || cli_parse_u64(optarg + 5, false, 1, UINT32_MAX, &v) < 0)
+				return cli_usage_error(name, "bad --external '%s': unix:INODE, a socket's inode", optarg);
+			n = realloc(ext, (o.next_unix + 1) * sizeof(*ext));
+			if (!n)
+				return cli_usage_error(name, "out of memory");
+			ext = n;
+			ext[o.next_unix++] = v;
+			o.ext_unix = ext;
+			break;
+		}
 		case 'J':
 			json = true;
 			break;
@@ -182,6 +199,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 	cli_progress_setup(ctx);
 	r = final ? sdump_dump(ctx, &o, &st) : sdump_pre_dump(ctx, &o, &st);
 	free(parent_buf);
+	free(ext);
 	if (r < 0)
 		return cli_fail(ctx, r);
 	if (display)
