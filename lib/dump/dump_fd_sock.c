@@ -211,13 +211,13 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		if (n == 0 && (stream || (s->type == SOCK_SEQPACKET && (s->shutdown & 1) && total >= rqlen)))
 			break;
 		if (scan_cmsgs(&mh, &c) || (mh.msg_flags & MSG_CTRUNC)) {
-			r = sd_errx(ctx, -EOPNOTSUPP,
+			r = sd_refuse(ctx, -EOPNOTSUPP,
 				    "cannot dump pid %d: fd %d is %s with fds in flight in its queue (SCM_RIGHTS), not supported yet",
 				    p->pid, p->fd, sd_sock_unix_what(s->type));
 			break;
 		}
 		if ((size_t)n > PEEK_BUF || (mh.msg_flags & MSG_TRUNC) || total + (size_t)n > SOCK_QUEUE_MAX) {
-			r = sd_errx(ctx, -E2BIG, "cannot dump pid %d: fd %d has more bytes queued than an image keeps",
+			r = sd_refuse(ctx, -E2BIG, "cannot dump pid %d: fd %d has more bytes queued than an image keeps",
 				    p->pid, p->fd);
 			break;
 		}
@@ -227,10 +227,12 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		}
 		total += (size_t)n;
 		r = add_pkt(s, buf, (size_t)n, &c, &fn, stream);
-		if (r == -E2BIG)
-			r = sd_errx(ctx, r, "cannot dump pid %d: fd %d has more messages queued than an image keeps",
-				    p->pid, p->fd);
-		else if (r < 0)
+		if (r == -E2BIG) {
+			r = sd_refuse(ctx, r, "cannot dump pid %d: fd %d has more messages queued than an image keeps",
+				      p->pid, p->fd);
+			break;
+		}
+		if (r < 0)
 			r = sd_err(ctx, r, "cannot peek the queue of fd %d of pid %d", p->fd, p->pid);
 	}
 	/* the process's own settings back */
@@ -255,7 +257,7 @@ static int read_vfs(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 	if (!s->name.len || !s->name.path[0])
 		return 0;
 	if (s->name.path[0] != '/')
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s bound to the relative path '%.*s', not supported yet",
 			       p->pid, p->fd, sd_sock_unix_what(s->type), (int)strnlen(s->name.path, s->name.len),
 			       s->name.path);
@@ -284,14 +286,14 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 	if (get_int(fd, SOL_SOCKET, SO_DOMAIN, &family) < 0 || get_int(fd, SOL_SOCKET, SO_TYPE, &type) < 0)
 		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
 	if (family != AF_UNIX)
-		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s (%s), not supported yet",
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s (%s), not supported yet",
 			       p->pid, p->fd, family_what(family, type), p->path);
 	s->family = family;
 	s->type = type;
 	s->ino = d->ino;
 	r = sd_sockdiag_unix(d->ino, &u);
 	if (r == -ENOENT)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is a unix socket (%s) of another network namespace, not supported yet",
 			       p->pid, p->fd, p->path);
 	if (r < 0)
@@ -303,16 +305,16 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 	s->icons = u.icons;
 	s->nicons = u.nicons;
 	if (s->state != SKS_ESTABLISHED && s->state != SKS_CLOSE && s->state != SKS_LISTEN)
-		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s in state %d, not supported yet",
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s in state %d, not supported yet",
 			       p->pid, p->fd, sd_sock_unix_what(type), s->state);
 	if (s->nicons > SOCK_ICONS_MAX)
-		return sd_errx(ctx, -E2BIG, "cannot dump pid %d: fd %d has more connections waiting than an image keeps",
+		return sd_refuse(ctx, -E2BIG, "cannot dump pid %d: fd %d has more connections waiting than an image keeps",
 			       p->pid, p->fd);
 	if (s->state == SKS_LISTEN)
 		s->backlog = u.wqlen;
 	/* a client its listener has not accepted yet: what it sent waits where no peek reaches */
 	if (s->state == SKS_ESTABLISHED && s->type != SOCK_DGRAM && !s->peer_ino && !s->shutdown && u.wqlen)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s whose connection has not been accepted yet and which has sent bytes on it, not supported yet",
 			       p->pid, p->fd, sd_sock_unix_what(type));
 	if (s->state != SKS_LISTEN) {
@@ -339,13 +341,14 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 int sd_dump_unix_sock(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		      struct fd_state *d)
 {
+	size_t refused = ctx->refusals.n;
 	struct sock_state *s;
 	int copy, r;
 
 	(void)done;
 	/* an O_PATH fd of a socket file is no socket */
 	if (d->flags & O_PATH)
-		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an O_PATH fd of a socket (%s), not supported yet",
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an O_PATH fd of a socket (%s), not supported yet",
 			       p->pid, p->fd, p->path);
 	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
 	if (copy < 0)
@@ -355,7 +358,8 @@ int sd_dump_unix_sock(struct sdump_ctx *ctx, const struct fd_probe *p, const str
 	(void)close(copy);
 	if (r == -ENOMEM)
 		r = sd_err(ctx, r, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
-	if (r < 0) {
+	/* refused (a preflight carries on): no socket for the pass over the table */
+	if (r < 0 || ctx->refusals.n > refused) {
 		sd_sock_state_free(s);
 		return r;
 	}
@@ -412,16 +416,16 @@ static int outside_peer(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, 
 	if (s->peer_ino)
 		(void)snprintf(peer, sizeof(peer), "socket:[%llu], ", (unsigned long long)s->peer_ino);
 	if (!declared_external(o, s))
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s connected to a peer outside the process (%s%s); --external unix:%llu connects it to %s again at restore",
 			       pid, d->fd, sd_sock_unix_what(s->type), peer, name, (unsigned long long)s->ino,
 			       s->peer_name.len ? name : "its peer's name");
 	if (!s->peer_name.len)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s connected to a peer outside the process (%sunbound), which a restore cannot connect to again",
 			       pid, d->fd, sd_sock_unix_what(s->type), peer);
 	if (s->npkts)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s connected to a peer outside the process (%s%s) with messages from it queued, which a restore cannot send again",
 			       pid, d->fd, sd_sock_unix_what(s->type), peer, name);
 	s->external = true;
@@ -455,7 +459,7 @@ static int accepted_end(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs
 	    by_name(fs, &e->sk->name, s->type)->sk->state == SKS_LISTEN)
 		return 0;
 	sd_sock_name_text(&s->name, name);
-	return sd_errx(ctx, -EOPNOTSUPP,
+	return sd_refuse(ctx, -EOPNOTSUPP,
 		       "cannot dump pid %d: fd %d is %s accepted from a listener on %s that the process no longer holds, not supported yet",
 		       pid, d->fd, sd_sock_unix_what(s->type), name);
 }
@@ -470,7 +474,7 @@ static int backlog_in(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, 
 		if (by_ino(fs, s->icons[k]))
 			continue;
 		sd_sock_name_text(&s->name, name);
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s listening on %s with a connection from outside the process waiting in its backlog (socket:[%llu]), not supported yet",
 			       pid, d->fd, sd_sock_unix_what(s->type), name, (unsigned long long)s->icons[k]);
 	}
@@ -502,7 +506,7 @@ static int senders_in(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, 
 		if (!from->len || by_name(fs, from, s->type))
 			continue;
 		sd_sock_name_text(from, name);
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s with a datagram queued from %s, outside the process, which a restore cannot send again",
 			       pid, d->fd, sd_sock_unix_what(s->type), name);
 	}
@@ -526,7 +530,7 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 	if (s->state == SKS_ESTABLISHED && !s->peer_ino &&
 	    (s->type == SOCK_DGRAM || s->shutdown == (RCV_SHUT | SEND_SHUT))) {
 		if (s->name.len)
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: fd %d is %s bound to a name whose peer has closed, not supported yet",
 				       o->pid, d->fd, sd_sock_unix_what(s->type));
 		s->peer_gone = true;
@@ -540,7 +544,7 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 	if (s->type == SOCK_DGRAM) {
 		/* an unbound peer has no name to connect to: only socketpair() makes the pair again */
 		if (!e->sk->name.len && e->sk->peer_ino != s->ino)
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: fd %d is %s connected to the unbound fd %d, which is not connected to it, not supported yet",
 				       o->pid, d->fd, sd_sock_unix_what(s->type), e->fd);
 		return 0;

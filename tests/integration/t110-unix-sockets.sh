@@ -10,7 +10,8 @@
 # sender's credentials, SO_PEEK_OFF, SO_RCVTIMEO). statecheck compares
 # the fds before and after; the target checks every queue, option and
 # connection from inside. Then what a dump refuses with one line, the
-# target left running: fds in flight (SCM_RIGHTS), and a socket whose
+# target left running (and listed by check -t): fds in flight
+# (SCM_RIGHTS), and a socket whose
 # peer is outside the process, which --external unix:INODE takes and the
 # restore connects to the same path again.
 . "$(dirname "$0")/../lib.sh"
@@ -46,6 +47,11 @@ expect_error "cannot dump pid $TPID: fd [0-9]+ is a unix stream socket with fds 
 	"$SDUMP" dump -t "$TPID" -D "$WORK/d2"
 assert_running "$TPID"
 echo "refused: $(cat "$WORK/stderr")"
+st=0
+"$SDUMP" check -t "$TPID" >"$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q "^  fd [0-9]* is a unix stream socket with fds in flight" "$WORK/out" ||
+	fail "check -t does not list the fds in flight: $(cat "$WORK/out")"
+assert_running "$TPID"
 echo exit >&7
 wait_gone "$TPID"
 exec 7>&- 8<&-
@@ -71,6 +77,10 @@ expect_error "cannot dump pid $pid: fd $ofd is a unix datagram socket connected 
 	"$SDUMP" dump -t "$pid" -D "$WORK/d3"
 assert_running "$pid"
 echo "refused: $(cat "$WORK/stderr")"
+st=0
+"$SDUMP" check -t "$pid" >"$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q "^  fd $ofd is a unix datagram socket connected to a peer outside the process" "$WORK/out" ||
+	fail "check -t does not list the peer outside: $(cat "$WORK/out")"
 state_record "$pid" "$WORK/before3.state"
 "$SDUMP" dump -t "$pid" -D "$WORK/d3" --external "unix:$ino" 2>"$WORK/err" || fail "dump --external: $(cat "$WORK/err")"
 wait_gone "$pid"
