@@ -179,8 +179,8 @@ static int check_privileges(struct rst *r)
 			       r->pid, ps->uid[1], ps->gid[1]);
 	if (!has_cap(CAP_CHECKPOINT_RESTORE) && !has_cap(CAP_SYS_ADMIN))
 		return sd_errx(r->ctx, -EPERM,
-			       "cannot restore pid %d: permission denied: creating a process with a chosen PID needs root (CAP_CHECKPOINT_RESTORE)",
-			       r->pid);
+			       "cannot restore pid %d: permission denied: creating a process with a chosen PID needs CAP_CHECKPOINT_RESTORE; %s",
+			       r->pid, sd_root_advice("restore"));
 	return 0;
 }
 
@@ -273,6 +273,7 @@ static int run_restore(struct rst *r)
 		e = sd_rst_prepare_ghosts(r);
 	if (e < 0)
 		return e;
+	r->read_us = now_us() - r->t0;
 	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
 		 r->chain.n == 1 ? "" : "es", r->ps.nthreads, r->ps.nthreads == 1 ? "" : "s",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
@@ -293,6 +294,7 @@ static int run_restore(struct rst *r)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;
+	r->memory_us = now_us() - t;
 	sd_fmt_size(b, sizeof(b), r->fill.bytes);
 	rst_step(r, "memory", &t,
 		 "%s written, %" PRIu64 " pages (%" PRIu64 " by UFFDIO_COPY) from %zu frames, %u thread%s",
@@ -445,6 +447,26 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	/* a pidfile that failed killed it: the filler ends */
 	if (r.lazy && sd_rst_lazy_finish(&r) < 0 && e == 0)
 		e = -EIO;
+	if (e == 0 && opts->ret_stats)
+		*opts->ret_stats = (struct sdump_restore_stats){
+			.pid = r.pid,
+			.passes = r.chain.n,
+			.threads = r.ps.nthreads,
+			.fds = r.fs.n,
+			.vmas = r.chain.n ? r.chain.p[0].vmas.n : 0,
+			.pages_restored = r.fill.pages,
+			.bytes_restored = r.fill.bytes,
+			.frames = r.fill.frames,
+			.read_us = r.read_us,
+			.memory_us = r.memory_us,
+			.total_us = r.lazy_st.t_running_us ? r.lazy_st.t_running_us : now_us() - t0,
+			.lazy = opts->lazy,
+			.lazy_complete_us = r.lazy_st.t_complete_us,
+			.lazy_faults = r.lazy_st.faults,
+			.lazy_fault_pages = r.lazy_st.fault_pages,
+			.lazy_pushed = r.lazy_st.pushed,
+			.lazy_events = r.lazy_st.events,
+		};
 	free(r.seized.t);
 	free(r.src);
 	sd_rst_ghosts_release(&r);

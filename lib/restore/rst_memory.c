@@ -246,6 +246,7 @@ int sd_rst_lazy_finish(struct rst *r)
 
 	e = sd_rst_lazy_wait(r->lazy, &st);
 	r->lazy = NULL;
+	r->lazy_st = st;
 	sd_fmt_duration(run, sizeof(run), st.t_running_us);
 	sd_fmt_duration(all, sizeof(all), st.t_complete_us);
 	if (e == 0)

@@ -19,13 +19,17 @@ lazy_start_target --mib "$MIB"
 pid=$TPID
 lazy_chain a
 lazy_queue check
-"$SDUMP" -v restore -D "$WORK/a.3" --lazy --shell-job -d 2>"$WORK/a.err" ||
+"$SDUMP" -v restore -D "$WORK/a.3" --lazy --shell-job -d --json 2>"$WORK/a.err" >"$WORK/a.json" ||
 	fail "restore --lazy -d: $(cat "$WORK/a.err")"
 lazy_reply
 case "$REPLY" in "ok "[1-9]*) ;; *) fail "the restored target's check right after the restore: $REPLY" ;; esac
 lazy_stats "$WORK/a.err"
 [ "$LAZY_FAULTS" -gt 0 ] || fail "no fault served: the memory was all in before the process ran? $(grep lazy: "$WORK/a.err")"
 echo "restore --lazy -d: $(grep -o 'running after.*' "$WORK/a.err")"
+[ "$(json_get "$WORK/a.json" 'd["stats"]["lazy"]["faults"]')" = "$LAZY_FAULTS" ] ||
+	fail "--json does not give the faults served: $(cat "$WORK/a.json")"
+[ "$(json_get "$WORK/a.json" 'd["stats"]["lazy"]["complete_us"] >= d["stats"]["total_us"]')" = True ] ||
+	fail "--json: memory complete before the process ran: $(cat "$WORK/a.json")"
 lazy_check_detached "$pid"
 state_check "$pid" "$WORK/a.state"
 tcmd check
