@@ -101,6 +101,7 @@ struct rst_lazy_stats {
 	uint64_t forks;
 	uint64_t t_running_us;	/* from the start of the restore to the process running */
 	uint64_t t_complete_us;	/* from the start of the restore to every page in */
+	pid_t helper;		/* with detach: the helper process that fills the rest */
 };
 
 struct rst_lazy;
@@ -115,9 +116,17 @@ uint64_t sd_rst_lazy_features(void);
  * whatever it returns.
  */
 int sd_rst_lazy_start(struct sdump_ctx *ctx, pid_t pid, int uffd, const struct rst_fill_lazy *vmas,
-		      struct rst_lazy_src *src, uint64_t t0, struct rst_lazy **ret);
-/* The process runs: the copier starts pushing. */
+		      struct rst_lazy_src *src, uint64_t t0, bool detach, struct rst_lazy **ret);
+/* The process runs: the copier starts pushing (with @detach, in the helper). */
 void sd_rst_lazy_running(struct rst_lazy *l);
+/*
+ * With detach, once the process runs: the fill goes on in a helper process
+ * of its own ("sdump-lazy" in ps; nobody's child), which logs its
+ * statistics and exits 0 once every page is in, or 1 when the fill failed
+ * and the process was killed; here everything is freed. If no helper can
+ * be made, the fill ends here first. @ret_stats: what is known by then.
+ */
+int sd_rst_lazy_detach(struct rst_lazy *l, struct rst_lazy_stats *ret_stats);
 /*
  * Until every page is in (or the fill failed: the process was killed, the
  * error said); then everything is closed and freed. @ret_stats may be NULL.
@@ -125,5 +134,19 @@ void sd_rst_lazy_running(struct rst_lazy *l);
 int sd_rst_lazy_wait(struct rst_lazy *l, struct rst_lazy_stats *ret_stats);
 /* A failed restore (the process killed already): stop and free. */
 void sd_rst_lazy_abort(struct rst_lazy *l);
+
+/*
+ * The guard (rst_lazy_guard.c): a process holding a copy of each
+ * userfaultfd, that kills the restored process (and what it forked) if the
+ * filler dies first. Started with the first userfaultfd (the caller single
+ * threaded); sd_rst_lazy_guard_add gives it a fork's, _close has it close
+ * one (every page in), _done ends it. sd_rst_lazy_kill: @pid (its pidfd
+ * @pidfd) and everything below it killed, and waited for.
+ */
+int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, pid_t pid, int pidfd, int uffd, int *ret_sock);
+int sd_rst_lazy_guard_add(int sock, uint32_t id, int uffd);
+int sd_rst_lazy_guard_close(int sock, uint32_t id);
+void sd_rst_lazy_guard_done(int sock);
+void sd_rst_lazy_kill(pid_t pid, int pidfd);
 
 #endif /* SDUMP_RST_LAZY_H */

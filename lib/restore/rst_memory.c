@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <linux/prctl.h>
 #include <linux/userfaultfd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -235,7 +237,7 @@ static int lazy_start(struct rst *r, int uffd, struct rst_fill_lazy *lz)
 		(void)close(uffd);
 		return e;
 	}
-	return sd_rst_lazy_start(r->ctx, r->pid, uffd, lz, src, r->t0, &r->lazy);
+	return sd_rst_lazy_start(r->ctx, r->pid, uffd, lz, src, r->t0, r->opts->detach, &r->lazy);
 }
 
 int sd_rst_lazy_finish(struct rst *r)
@@ -244,11 +246,37 @@ int sd_rst_lazy_finish(struct rst *r)
 	char run[32], all[32];
 	int e;
 
-	e = sd_rst_lazy_wait(r->lazy, &st);
-	r->lazy = NULL;
-	r->lazy_st = st;
+	if (r->opts->detach) {
+		e = sd_rst_lazy_detach(r->lazy, &st);
+		r->lazy = NULL;
+		r->lazy_st = st;
+		sd_fmt_duration(run, sizeof(run), st.t_running_us);
+		if (e == 0 && !st.t_complete_us) {
+			sd_log(r->ctx, SDUMP_LOG_INFO,
+			       "restore %d: lazy: running after %s, the memory follows (helper process %d, sdump-lazy, fills it)",
+			       r->pid, run, (int)st.helper);
+			return 0;
+		}
+	} else {
+		e = sd_rst_lazy_wait(r->lazy, &st);
+		r->lazy = NULL;
+		r->lazy_st = st;
+	}
 	sd_fmt_duration(run, sizeof(run), st.t_running_us);
 	sd_fmt_duration(all, sizeof(all), st.t_complete_us);
+	if (e < 0) {
+		const char *msg = sdump_ctx_last_error(r->ctx);
+		char why[512];
+
+		(void)snprintf(why, sizeof(why), "%s", msg ? msg : strerror(-e));
+		/* the first error is the one said: it becomes the reason of this one */
+		sdump_ctx_clear_error(r->ctx);
+		/* killed and gone: reaped, it is our child */
+		if (!r->opts->detach)
+			while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		return sd_errx(r->ctx, e, "the restored pid %d was killed, its memory incomplete: %s", r->pid, why);
+	}
 	if (e == 0)
 		sd_log(r->ctx, SDUMP_LOG_INFO,
 		       "restore %d: lazy: running after %s, memory complete after %s: %" PRIu64

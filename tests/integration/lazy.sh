@@ -41,10 +41,28 @@ lazy_reply() {
 	fail "the restored target gave no answer"
 }
 
-# lazy_stats FILE: the numbers of the "lazy:" line of restore -v in FILE.
+# lazy_wait_complete FILE: the "memory complete" line of restore -v (or of
+# its helper, with -d) is in FILE, within a minute.
+lazy_wait_complete() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		grep -q "memory complete after" "$1" && return 0
+		sleep 0.1
+	done
+	fail "the lazy fill did not say its memory was complete: $(cat "$1")"
+}
+
+# lazy_helper FILE: the pid of the helper process that restore -v -d names in FILE.
+lazy_helper() {
+	sed -nE 's/.*the memory follows \(helper process ([0-9]+),.*/\1/p' "$1"
+}
+
+# lazy_stats FILE: the numbers of the "lazy" line of restore -v (or of its helper) in FILE.
 lazy_stats() {
 	local line
-	line=$(grep -o 'lazy: running after.*' "$1") || fail "no lazy statistics in: $(cat "$1")"
+	lazy_wait_complete "$1"
+	line=$(grep -Eo 'lazy( \(helper [0-9]+\))?: running after .*memory complete.*' "$1") ||
+		fail "no lazy statistics in: $(cat "$1")"
 	LAZY_FAULTS=$(sed -E 's/.*: ([0-9]+) faults served.*/\1/' <<<"$line")
 	LAZY_PUSHED=$(sed -E 's/.* ([0-9]+) pages pushed.*/\1/' <<<"$line")
 	LAZY_EVENTS=$(sed -E 's/.* ([0-9]+) events.*/\1/' <<<"$line")
