@@ -255,7 +255,8 @@ int sd_pass_collect(struct pass *p)
 	 * mapped files: their size (a restore notices a changed file) and how
 	 * each is open; deleted ones checked, and saved by a final dump
 	 */
-	r = sd_dump_mapped_files(ctx, p->opts, p->final, &p->dir, &p->vmas, &p->st.bytes_written);
+	r = sd_dump_mapped_files(ctx, p->opts, p->final, &p->dir, &p->vmas, p->final ? &p->fs : NULL,
+			      &p->st.bytes_written);
 	if (r < 0)
 		return r;
 

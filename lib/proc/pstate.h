@@ -142,7 +142,10 @@ enum fd_kind {
 	FDK_INOTIFY,
 	FDK_PIDFD,	/* a pidfd of the process itself */
 	FDK_FANOTIFY,
-	FDK_MAX = FDK_FANOTIFY
+	/* deleted files (17-19): their contents in ghosts.img, fd_state.ghost */
+	FDK_GHOST = 17,	/* a regular file or a directory open after its last name went */
+	FDK_MEMFD,	/* a memfd: its name, contents and seals */
+	FDK_MAX = FDK_MEMFD
 };
 
 /*
@@ -199,6 +202,7 @@ struct fd_state {
 	struct tty_state tty;
 	bool external;			/* a pipe whose other end no fd of the process held */
 	struct fd_anon_state anon;	/* an anonymous inode's own state, by kind */
+	uint32_t ghost;			/* FDK_GHOST, FDK_MEMFD: its file in ghosts.img (>= 1) */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */
