@@ -9,7 +9,7 @@ _sdump_options() {
 	local common="-v --verbose --verbosity -q --quiet --log-file -h --help"
 	case $1 in
 	"") echo "-v --verbose --verbosity -q --quiet -o --log-file -h --help -V --version" ;;
-	check) echo "--json $common -o" ;;
+	check) echo "-t --tree --json $common -o" ;;
 	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
 	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;

@@ -212,6 +212,47 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
 SDUMP_API int sdump_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
 			 struct sdump_stats *ret_stats);
 
+/* What a final dump of a process would meet, found by sdump_preflight(). */
+struct sdump_preflight {
+	pid_t pid;
+	char comm[16];
+	size_t threads;
+	/*
+	 * Every refusal a dump of it would meet now, one line each, as the
+	 * dump would say it without its "cannot dump pid N: " (what it is,
+	 * and what the user can do). None: a dump would go through.
+	 */
+	char **obstacles;
+	size_t nobstacles;
+	/*
+	 * false: one of them makes the system calls a dump runs in the
+	 * process unsafe (syscall user dispatch), so the checks that need
+	 * them (signals, timers, credentials, seccomp, working directory)
+	 * were not run: there may be more
+	 */
+	bool complete;
+	char tracker[16];	/* the tracker pre-dumps use (--track auto): "uffd-wp", ... */
+	bool tracked;		/* an earlier pass left tracking armed: the next pre-dump is incremental */
+};
+
+/*
+ * Look at @pid as a final dump would, without writing anything: seize it
+ * briefly, run every check of sdump_dump() and collect every refusal
+ * instead of stopping at the first. The process is left running and
+ * untraced, as it was, on every path; nothing of it changes (tracking is
+ * neither armed nor ended). Free *ret with sdump_preflight_free().
+ * Errors (not obstacles): -ESRCH no such process, -EPERM may not trace it,
+ * -EINVAL a thread, not a process.
+ */
+SDUMP_API int sdump_preflight(struct sdump_ctx *ctx, pid_t pid, struct sdump_preflight **ret);
+SDUMP_API void sdump_preflight_free(struct sdump_preflight *pf);
+/*
+ * For a person (a line, then one per obstacle, then the tracker), or as
+ * one JSON object on one line whose keys sdump(1) documents.
+ */
+SDUMP_API void sdump_preflight_write_text(const struct sdump_preflight *pf, FILE *out);
+SDUMP_API void sdump_preflight_write_json(const struct sdump_preflight *pf, FILE *out);
+
 /* What sdump_release() found and ended. */
 struct sdump_release_info {
 	bool had_state;		/* sdump kept tracking state for the process */

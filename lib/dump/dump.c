@@ -42,7 +42,7 @@
 #include "procfs.h"
 
 /* The target's identity: it must be a process (not a thread), and alive. */
-static int read_target(struct pass *p)
+int sd_pass_read_target(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	pid_t pid = p->opts->pid;
@@ -372,7 +372,7 @@ static int run_pass(struct pass *p)
 	uint64_t t;
 	int r;
 
-	r = read_target(p);
+	r = sd_pass_read_target(p);
 	if (r < 0)
 		return r;
 	if (o->parent) {

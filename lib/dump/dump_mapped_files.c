@@ -94,7 +94,7 @@ static int refuse_held(struct mapped *m, const char *name, const char *where, co
 	if (r < 0)
 		return sd_err(m->ctx, r, "cannot look for other users of the deleted file '%s'", name);
 	if (r > 0)
-		return sd_errx(m->ctx, -EOPNOTSUPP,
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: the deleted file '%s' %s is open or mapped in pid %d too: a restored copy would no longer share its writes; dump it once pid %d has let go of it",
 			       m->pid, name, where, other, other);
 	return 0;
@@ -106,7 +106,7 @@ static int refuse_shared(struct mapped *m, const struct vma *v, const struct sta
 
 	name_of(v->path, name, sizeof(name));
 	if (st->st_nlink > 0)
-		return sd_errx(m->ctx, -EOPNOTSUPP,
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a shared mapping of '%s', deleted there but linked elsewhere (%ju links): a restored copy would no longer share its writes; map it from one of its other names",
 			       m->pid, v->start, v->end, name, (uintmax_t)st->st_nlink);
 	return refuse_held(m, name, where, st);
@@ -133,7 +133,7 @@ static int check_limit(struct mapped *m, const char *name, const char *where, in
 		return 0;
 	sd_fmt_size(have, sizeof(have), data);
 	sd_fmt_size(lim, sizeof(lim), m->limit);
-	return sd_errx(m->ctx, -EFBIG,
+	return sd_refuse(m->ctx, -EFBIG,
 		       "cannot dump pid %d: the deleted file '%s' %s holds %s of data, more than --ghost-limit lets an image keep (%s); raise --ghost-limit to save it",
 		       m->pid, name, where, have, lim);
 }
@@ -149,7 +149,7 @@ static int memfd_of(struct mapped *m, int fd, const char *name, const char *wher
 	int seals;
 
 	if (fstatfs(fd, &sf) == 0 && sf.f_type == HUGETLBFS_MAGIC)
-		return sd_errx(m->ctx, -EOPNOTSUPP,
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: the memfd '%s' %s is a hugetlb one (MFD_HUGETLB), not supported yet",
 			       m->pid, name + strlen("/memfd:"), where);
 	seals = fcntl(fd, F_GET_SEALS);
@@ -234,7 +234,7 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 	/* the link opens the file itself, deleted or not */
 	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 && (errno == EPERM || errno == EACCES))
-		return sd_errx(m->ctx, -EPERM,
+		return sd_refuse(m->ctx, -EPERM,
 			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps the deleted file '%s', and reading it through /proc/%d/map_files needs CAP_CHECKPOINT_RESTORE; run sdump as root",
 			       m->pid, v->start, v->end, name, m->pid);
 	if (fd < 0)
@@ -246,7 +246,7 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode))
-		return sd_errx(m->ctx, -EOPNOTSUPP,
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps '%s', deleted and not a regular file: not supported",
 			       m->pid, v->start, v->end, name);
 	v->has_file_size = true;

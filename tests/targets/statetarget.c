@@ -52,6 +52,8 @@
  *               linked elsewhere) or child (a child process). Its fd (or the
  *               child's pid) is in the facts: "with_fd", "child_pid"; with_fd
  *               is -1 if this kernel will not make one (io_uring disabled).
+ *               Also restoreids (PR_TIMER_CREATE_RESTORE_IDS on: no fd).
+ *               Several, comma-separated: the facts name the last one's fd.
  *   --more      three more threads (after the others in "tids"):
  *                - "nanosleep2" sleeps 1000000 s in a loop and blocks only
  *                  SIGHUP and SIGRTMIN+6; "sleepwake" interrupts it with
@@ -579,6 +581,11 @@ static void setup_with(const char *dir)
 		if (with_fd >= 0 && (write(with_fd, "gone", 4) != 4 || link(delpath, linkpath) < 0 ||
 				     unlink(delpath) < 0))
 			die("write/link/unlink");
+	} else if (!strcmp(with, "restoreids")) {
+		/* PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON (Linux 6.16) */
+		if (prctl(77, 1, 0, 0, 0) < 0)
+			die("prctl(PR_TIMER_CREATE_RESTORE_IDS)");
+		return;
 	} else if (!strcmp(with, "child")) {
 		child_pid = fork();
 		if (child_pid < 0)
@@ -595,6 +602,19 @@ static void setup_with(const char *dir)
 	}
 	if (with_fd < 0)
 		die(with);
+}
+
+/* --with A,B,...: each in turn */
+static void setup_with_list(const char *dir)
+{
+	static char list[256];
+	char *save = NULL;
+
+	(void)snprintf(list, sizeof(list), "%s", with);
+	for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		with = k;
+		setup_with(dir);
+	}
 }
 
 /* JSON output, appended to one line. */
@@ -946,7 +966,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setup_files(dir);
 	setup_signals();
-	setup_with(dir);
+	setup_with_list(dir);
 	tls_value = 0x0123456789abcdeful;
 	if (nt == NT_MORE) {
 		if (pipe(upipe) < 0)
