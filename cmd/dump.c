@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -42,7 +43,7 @@ static const char pre_dump_usage[] =
 	PASS_OPTIONS_HELP;
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]|-s] [--track <how>] [--threads <n>] [-j] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]|-s] [--external unix:<inode>]... [--track <how>] [--threads <n>] [-j] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
@@ -80,6 +81,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "json", no_argument, NULL, 'J' },
 		{ "display-stats", no_argument, NULL, 'S' },
 		{ "prev-images-dir", required_argument, NULL, 'p' },
+		{ "external", required_argument, NULL, 'E' },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -91,7 +93,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 	bool json = false, display = false;
 	const char *prev = NULL;
 	char *parent_buf = NULL;
-	uint64_t v;
+	uint64_t *ext = NULL, v;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, final ? ":t:D:jRsv::qo:h" : ":t:D:jv::qo:h", longopts,
@@ -128,6 +130,21 @@ static int cmd_pass(int argc, char **argv, bool final)
 		case 'P':
 			o.parent = optarg;
 			break;
+		case 'E': {
+			uint64_t *n;
+
+			if (!final)
+				return cli_usage_error(name, "--external is for the final dump");
+			if (strncmp(optarg, "unix:", 5) || cli_parse_u64(optarg + 5, false, 1, UINT32_MAX, &v) < 0)
+				return cli_usage_error(name, "bad --external '%s': unix:INODE, a socket's inode", optarg);
+			n = realloc(ext, (o.next_unix + 1) * sizeof(*ext));
+			if (!n)
+				return cli_usage_error(name, "out of memory");
+			ext = n;
+			ext[o.next_unix++] = v;
+			o.ext_unix = ext;
+			break;
+		}
 		case 'J':
 			json = true;
 			break;
@@ -199,6 +216,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 	cli_progress_setup(ctx);
 	r = final ? sdump_dump(ctx, &o, &st) : sdump_pre_dump(ctx, &o, &st);
 	free(parent_buf);
+	free(ext);
 	if (r < 0)
 		return cli_fail(ctx, r);
 	if (display)

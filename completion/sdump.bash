@@ -11,7 +11,7 @@ _sdump_options() {
 	"") echo "-v --verbose --verbosity -q --quiet -o --log-file -h --help -V --version" ;;
 	check) echo "-t --tree --json $common -o" ;;
 	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
-	dump) echo "-t --tree -D --images-dir --parent -R --leave-running -s --leave-stopped --live --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
+	dump) echo "-t --tree -D --images-dir --parent -R --leave-running -s --leave-stopped --live --external --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	verify) echo "-D --images-dir --json $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
@@ -72,7 +72,7 @@ _sdump() {
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0 ;;
-	--threads | --compress-level | --ghost-limit | -a | --addr | -l | --len | -k | --keep)
+	--threads | --compress-level | --ghost-limit | --external | -a | --addr | -l | --len | -k | --keep)
 		return 0 ;;
 	esac
 

@@ -141,6 +141,13 @@ struct sdump_dump_opts {
 	 * 0: SDUMP_GHOST_LIMIT_DEFAULT.
 	 */
 	uint64_t ghost_limit;
+	/*
+	 * Unix sockets whose peer is outside the process and that a restore
+	 * connects to the peer's name again (--external unix:INODE): the
+	 * inodes of the sockets (or of their peers), next_unix of them.
+	 */
+	const uint64_t *ext_unix;
+	size_t next_unix;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)

@@ -35,6 +35,7 @@
 #include "proc.h"
 #include "seize.h"
 #include "dump_pass.h"
+#include "dump_fd_sock.h"
 #include "dump_state.h"
 #include "state_img.h"
 #include "track.h"
@@ -460,6 +461,8 @@ static int run_pass(struct pass *p)
 	if (r == 0 && p->final)
 		r = sd_files_collect(ctx, o->pid, p->pidfd,
 				  sd_track_left_fd(o->pid, p->state_valid ? &p->state : NULL), &p->fs);
+	if (r == 0 && p->final)
+		r = sd_dump_sock_table(ctx, o, &p->fs);
 	if (r == 0)
 		r = sd_pass_collect(p);
 	if (r == 0 && p->final)
