@@ -68,7 +68,11 @@ echo "SIGKILL of the helper: pid $pid killed, said"
 # --- SIGKILL of the guard ---
 restore_stopped guard
 guard=
-for p in $(pgrep -x sdump-lazyguard); do
+for c in /proc/[0-9]*/comm; do
+	[ "$(cat "$c" 2>/dev/null)" = sdump-lazyguard ] || continue
+	p=${c#/proc/}
+	p=${p%/comm}
+	# ours: it holds the userfaultfd of the stopped helper's fill (the newest such guard)
 	ls -l "/proc/$p/fd" 2>/dev/null | grep -q userfaultfd && guard=$p
 done
 [ -n "$guard" ] || fail "no guard process (sdump-lazyguard) holds a userfaultfd"
