@@ -35,7 +35,14 @@ extern "C" {
 
 /* The version of sdump, and of the image format it writes and reads. */
 #define SDUMP_VERSION "0.1.0"
-#define SDUMP_IMAGE_VERSION 1
+/*
+ * The image format written; every version from SDUMP_IMAGE_VERSION_MIN up
+ * is read. 2: process trees (tree.img, a pass directory per member, an
+ * fd's open file description shared with another member); a version-1
+ * image is a one-process pass, read as such.
+ */
+#define SDUMP_IMAGE_VERSION 2
+#define SDUMP_IMAGE_VERSION_MIN 1
 
 /* ---------------------------------------------------------------------------
  * Context: logging, last error. One per thread of use; not thread-safe.

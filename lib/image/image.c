@@ -36,7 +36,7 @@ int sd_img_header_check(const uint8_t hdr[IMG_HEADER_SIZE], enum img_type type)
 		return -EBADMSG;
 	if (get_le32(hdr + 12) != sd_crc32c(0, hdr, 12))
 		return -EBADMSG;
-	if ((hdr[8] | hdr[9] << 8) != SDUMP_IMAGE_VERSION)
+	if ((hdr[8] | hdr[9] << 8) < SDUMP_IMAGE_VERSION_MIN || (hdr[8] | hdr[9] << 8) > SDUMP_IMAGE_VERSION)
 		return -EPROTONOSUPPORT;
 	if ((hdr[10] | hdr[11] << 8) != (int)type)
 		return -EBADMSG;
