@@ -223,8 +223,14 @@ static int freeze_member(struct tdump *td, size_t i)
 	if (i > 0 && tm->m.ppid != ppid)
 		return sd_errx(td->ctx, -ESRCH, "cannot dump pid %d: its child %d left it while it was frozen",
 			       td->opts->pid, tm->m.pid);
-	if (tm->m.zombie && i > 0)
+	if (tm->m.zombie && i > 0) {
+		_cleanup_free_ char *comm = NULL;
+		char path[PROC_PATH_MAX];
+
+		if (sd_read_file(AT_FDCWD, sd_proc_path(path, tm->m.pid, "comm"), &comm, NULL) == 0)
+			sd_proc_parse_comm(comm, tm->m.comm);
 		return 0;
+	}
 	r = check_member(td, i);
 	if (r < 0)
 		return r;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -36,6 +37,7 @@ int sd_treeimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pr
 		m[i].has_exit_status = s->zombie;
 		m[i].exit_status = s->exit_status;
 		m[i].has_stopped = m[i].stopped = s->stopped;
+		m[i].comm = s->zombie ? (char *)s->comm : NULL;
 		mp[i] = &m[i];
 	}
 	tr.n_members = t->n;
@@ -94,6 +96,12 @@ int sd_treeimg_read(struct sdump_ctx *ctx, const char *path, struct proc_tree *r
 			.exit_status = s->exit_status,
 			.stopped = s->has_stopped && s->stopped,
 		};
+		if (s->comm && strlen(s->comm) >= sizeof(t.m[i].comm)) {
+			r = -EBADMSG;
+			goto out;
+		}
+		if (s->comm)
+			(void)snprintf(t.m[i].comm, sizeof(t.m[i].comm), "%s", s->comm);
 		t.n = i + 1;
 		r = check_member(&t, i);
 		if (r < 0)

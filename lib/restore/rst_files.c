@@ -425,6 +425,10 @@ int sd_rst_restore_files(struct rst *r)
 			e = sd_rst_tree_shared_fd(r, d, &tmp);
 			if (e == 0)
 				e = place_fd(r, tmp, d);
+			/* pidfd_getfd() gives it FD_CLOEXEC: where it lands at its number, as it was */
+			if (e == 0 && tmp == d->fd)
+				e = sd_rst_call(r, SYS_fcntl, d->fd, F_SETFD, (d->flags & O_CLOEXEC) ? FD_CLOEXEC : 0,
+						0, 0, 0, NULL);
 			continue;
 		}
 		/* an fd sharing the open file description of a lower one: a dup of it */

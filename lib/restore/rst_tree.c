@@ -285,7 +285,11 @@ static int end_zombie(struct rst *z)
 	struct ksigaction dfl = { 0 };
 	uint64_t a = 0, zero = 0;
 
-	if (WIFSIGNALED(status)) {
+	sd_rst_data_reset(z);
+	e = sd_rst_data_str(z, z->member->comm, &a);
+	if (e == 0)
+		e = sd_rst_call(z, SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0, NULL);
+	if (e == 0 && WIFSIGNALED(status)) {
 		e = sd_rst_call(z, SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0, 0, NULL);
 		sd_rst_data_reset(z);
 		if (e == 0)
