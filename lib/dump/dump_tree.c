@@ -377,6 +377,35 @@ static int find_shared(struct tdump *td)
 	return 0;
 }
 
+/*
+ * A session or group is made again by its leader: one whose leader is
+ * gone (it called setsid() and then ended) cannot be yet, unless it is the
+ * root's, which the restore takes from outside.
+ */
+static int check_ids(struct tdump *td)
+{
+	const struct tree_member *root = &td->t[0]->m;
+
+	for (size_t i = 1; i < td->n; i++) {
+		const struct tree_member *m = &td->t[i]->m;
+		bool sid = false, pgid = false;
+
+		for (size_t k = 0; k < td->n; k++) {
+			sid |= td->t[k]->m.pid == m->sid;
+			pgid |= td->t[k]->m.pid == m->pgid;
+		}
+		if (!sid && m->sid != root->sid)
+			return sd_errx(td->ctx, -EOPNOTSUPP,
+				       "cannot dump pid %d: pid %d of its tree is in session %d, whose leader is not in the tree; sdump cannot make such a session again yet",
+				       root->pid, m->pid, m->sid);
+		if (!pgid && m->pgid != root->pgid)
+			return sd_errx(td->ctx, -EOPNOTSUPP,
+				       "cannot dump pid %d: pid %d of its tree is in process group %d, whose leader is not in the tree; sdump cannot make such a group again yet",
+				       root->pid, m->pid, m->pgid);
+	}
+	return 0;
+}
+
 static void sum_stats(const struct tdump *td, struct sdump_stats *st, uint64_t t_first)
 {
 	*st = td->t[0]->p.st;
@@ -417,6 +446,8 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 		if (r == 0 && i == 0)
 			*t_first = td->t[0]->p.seized.t_first_us;
 	}
+	if (r == 0)
+		r = check_ids(td);
 	for (size_t i = 0; r == 0 && i < td->n; i++)
 		if (td->t[i]->has_pass)
 			r = read_pipe_ends(td, td->t[i]);
