@@ -207,7 +207,10 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * its tracking still armed for the next pass. A caller that is the
  * target's parent finds it reaped (waitpid() gives ECHILD): as its tracer
  * the dump waits for its end, which for a parent is the reaping.
- * Refused, with the target left running: a process with children; fds
+ * A process with children is dumped with its whole tree: each member's
+ * pass in pid-PID/ of opts->dir, tree.img last (sdump_restore() takes
+ * such a directory too). Refused, with the target left running: a
+ * pre-dump or live dump of a process with children; fds
  * that are sockets, anonymous inodes (eventfd, epoll, signalfd, timerfd,
  * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP). Deleted files
  * the process maps are saved in the image (ghosts.img), once each; refused

@@ -183,6 +183,12 @@ int sd_img_dir_open(struct sdump_ctx *ctx, const char *path, struct img_dir *ret
 		return sd_err(ctx, -errno, "cannot open image directory '%s'", path);
 	if (faccessat(d.dirfd, sd_imgfile_name(IMGF_INVENTORY), F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = -errno;
+		if (r == -ENOENT && faccessat(d.dirfd, sd_imgfile_name(IMGF_TREE), F_OK, 0) == 0) {
+			zclose(&d.dirfd);
+			return sd_errx(ctx, r,
+				       "'%s' is the image of a process tree: this reads one member's pass, '%s/pid-PID' (sdump restore takes the tree)",
+				       path, path);
+		}
 		zclose(&d.dirfd);
 		if (r == -ENOENT)
 			return sd_errx(ctx, r, "'%s' is not an sdump image: no %s", path,
