@@ -136,11 +136,25 @@ struct sdump_dump_opts {
 	bool leave_running;	/* dump: resume the target afterwards instead of killing it */
 	bool live;		/* dump with leave_running: copy after the freeze, before each write */
 	/*
+	 * dump: leave the target stopped (SIGSTOP: a job-control stop, not
+	 * traced) instead of killing it, its tracking armed for a next pass
+	 * as with leave_running (CRIU's --leave-stopped); SIGCONT resumes it.
+	 * Not with leave_running.
+	 */
+	bool leave_stopped;
+	/*
 	 * The most data (holes not counted) a deleted file the process maps
 	 * may hold for its contents to be saved; a larger one is refused.
 	 * 0: SDUMP_GHOST_LIMIT_DEFAULT.
 	 */
 	uint64_t ghost_limit;
+	/*
+	 * Unix sockets whose peer is outside the process and that a restore
+	 * connects to the peer's name again (--external unix:INODE): the
+	 * inodes of the sockets (or of their peers), next_unix of them.
+	 */
+	const uint64_t *ext_unix;
+	size_t next_unix;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
@@ -204,7 +218,8 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * fields, limits, timers, credentials and fd table (core-<tid>.img,
  * process.img, files.img). Once the image is committed the target is
  * killed with SIGKILL, or with opts->leave_running resumed and detached,
- * its tracking still armed for the next pass. A caller that is the
+ * its tracking still armed for the next pass (opts->leave_stopped: the
+ * same, but left in a SIGSTOP stop). A caller that is the
  * target's parent finds it reaped (waitpid() gives ECHILD): as its tracer
  * the dump waits for its end, which for a parent is the reaping.
  * A process with children is dumped with its whole tree: each member's
@@ -221,6 +236,47 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  */
 SDUMP_API int sdump_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts,
 			 struct sdump_stats *ret_stats);
+
+/* What a final dump of a process would meet, found by sdump_preflight(). */
+struct sdump_preflight {
+	pid_t pid;
+	char comm[16];
+	size_t threads;
+	/*
+	 * Every refusal a dump of it would meet now, one line each, as the
+	 * dump would say it without its "cannot dump pid N: " (what it is,
+	 * and what the user can do). None: a dump would go through.
+	 */
+	char **obstacles;
+	size_t nobstacles;
+	/*
+	 * false: one of them makes the system calls a dump runs in the
+	 * process unsafe (syscall user dispatch), so the checks that need
+	 * them (signals, timers, credentials, seccomp, working directory)
+	 * were not run: there may be more
+	 */
+	bool complete;
+	char tracker[16];	/* the tracker pre-dumps use (--track auto): "uffd-wp", ... */
+	bool tracked;		/* an earlier pass left tracking armed: the next pre-dump is incremental */
+};
+
+/*
+ * Look at @pid as a final dump would, without writing anything: seize it
+ * briefly, run every check of sdump_dump() and collect every refusal
+ * instead of stopping at the first. The process is left running and
+ * untraced, as it was, on every path; nothing of it changes (tracking is
+ * neither armed nor ended). Free *ret with sdump_preflight_free().
+ * Errors (not obstacles): -ESRCH no such process, -EPERM may not trace it,
+ * -EINVAL a thread, not a process.
+ */
+SDUMP_API int sdump_preflight(struct sdump_ctx *ctx, pid_t pid, struct sdump_preflight **ret);
+SDUMP_API void sdump_preflight_free(struct sdump_preflight *pf);
+/*
+ * For a person (a line, then one per obstacle, then the tracker), or as
+ * one JSON object on one line whose keys sdump(1) documents.
+ */
+SDUMP_API void sdump_preflight_write_text(const struct sdump_preflight *pf, FILE *out);
+SDUMP_API void sdump_preflight_write_json(const struct sdump_preflight *pf, FILE *out);
 
 /* What sdump_release() found and ended. */
 struct sdump_release_info {
@@ -276,7 +332,32 @@ struct sdump_restore_opts {
 	 * written fails the restore, and the process is killed.
 	 */
 	const char *pidfile;
+	/*
+	 * Where to store the counters of the restore once the process runs
+	 * (sdump restore --display-stats, --json); NULL: not wanted.
+	 */
+	struct sdump_restore_stats *ret_stats;
 };
+
+/* Counters of one restore, up to the moment the process runs. */
+struct sdump_restore_stats {
+	pid_t pid;		/* the restored process */
+	uint64_t passes;	/* of the chain read */
+	uint64_t threads, fds, vmas;
+	uint64_t pages_restored;   /* pages written into the process (UFFDIO_COPY or writes) */
+	uint64_t bytes_restored;   /* their bytes */
+	uint64_t frames;	   /* frames of pages.img decoded */
+	uint64_t read_us;	   /* reading the image and the checks before the process is made */
+	uint64_t memory_us;	   /* filling the memory */
+	uint64_t total_us;	   /* the whole restore, until the process runs */
+};
+
+/*
+ * The counters of a restore as one JSON object on @out, its keys the field
+ * names above; or for a person, a few lines (sdump restore --display-stats).
+ */
+SDUMP_API void sdump_restore_stats_write_json(const struct sdump_restore_stats *st, FILE *out);
+SDUMP_API void sdump_restore_stats_write_text(const struct sdump_restore_stats *st, FILE *out);
 
 /*
  * Bring back the process of the final dump in opts->dir (and its chain):

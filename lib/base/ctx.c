@@ -24,6 +24,9 @@ SDUMP_API void sdump_ctx_free(struct sdump_ctx *ctx)
 	if (!ctx)
 		return;
 	free(ctx->last_error);
+	for (size_t i = 0; i < ctx->refusals.n; i++)
+		free(ctx->refusals.line[i]);
+	free(ctx->refusals.line);
 	free(ctx);
 }
 
@@ -160,4 +163,75 @@ int sd_errx(struct sdump_ctx *ctx, int r, const char *fmt, ...)
 	r = verr(ctx, r, false, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+__attribute__((format(printf, 4, 0)))
+static int vrefuse(struct sdump_ctx *ctx, int r, bool unsafe, const char *fmt, va_list ap)
+{
+	struct sd_refusals *rf = &ctx->refusals;
+	char buf[1024], *line;
+
+	if (!rf->collect)
+		return verr(ctx, r, false, fmt, ap);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	rf->unsafe |= unsafe;
+	/* the same line twice (a loop that carries on over it) is one obstacle */
+	for (size_t i = 0; i < rf->n; i++)
+		if (!strcmp(rf->line[i], buf))
+			return 0;
+	if (rf->n == rf->cap) {
+		size_t cap = rf->cap ? 2 * rf->cap : 16;
+		char **l = realloc(rf->line, cap * sizeof(*l));
+
+		if (!l)
+			return sd_errx(ctx, -ENOMEM, "%s", buf);
+		rf->line = l;
+		rf->cap = cap;
+	}
+	line = strdup(buf);
+	if (!line)
+		return sd_errx(ctx, -ENOMEM, "%s", buf);
+	rf->line[rf->n++] = line;
+	if (ctx->log_fn && ctx->level >= SDUMP_LOG_DEBUG)
+		ctx->log_fn(ctx->log_data, SDUMP_LOG_DEBUG, buf);
+	return 0;
+}
+
+int sd_refuse(struct sdump_ctx *ctx, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = vrefuse(ctx, r, false, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int sd_refuse_unsafe(struct sdump_ctx *ctx, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = vrefuse(ctx, r, true, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void sd_refusals_begin(struct sdump_ctx *ctx)
+{
+	char **l;
+	size_t n;
+
+	sd_refusals_end(ctx, &l, &n);
+	for (size_t i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+	ctx->refusals.collect = true;
+}
+
+void sd_refusals_end(struct sdump_ctx *ctx, char ***ret_lines, size_t *ret_n)
+{
+	*ret_lines = ctx->refusals.line;
+	*ret_n = ctx->refusals.n;
+	ctx->refusals = (struct sd_refusals){ 0 };
 }

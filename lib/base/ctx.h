@@ -8,6 +8,17 @@
 
 #include "sdump.h"
 
+/*
+ * The refusals of a preflight (sd_refusals_begin()): what a dump would
+ * refuse, one line each, kept instead of failing.
+ */
+struct sd_refusals {
+	bool collect;		/* on: sd_refuse() records and carries on */
+	bool unsafe;		/* a refusal after which the process must not be touched more */
+	char **line;
+	size_t n, cap;
+};
+
 struct sdump_ctx {
 	sdump_log_fn log_fn;
 	void *log_data;
@@ -19,6 +30,7 @@ struct sdump_ctx {
 	struct sdump_progress progress;	/* the phase under way, if progress_active */
 	bool progress_active;
 	uint64_t progress_t0, progress_last; /* now_us() at the start, at the last call */
+	struct sd_refusals refusals;
 };
 
 
@@ -32,6 +44,22 @@ void sd_log(struct sdump_ctx *ctx, enum sdump_log_level level, const char *fmt, 
 int sd_err(struct sdump_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same, without the strerror suffix: for errors that are not an errno's. */
 int sd_errx(struct sdump_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * A refusal: state a dump cannot take, "cannot dump pid N: what; what the
+ * user can do". Normally the operation's error, as sd_errx(), returning
+ * @r. While a preflight collects them (sd_refusals_begin()) the line is
+ * recorded instead and 0 returned: the collector carries on, and the
+ * preflight lists every refusal, not the first. sd_refuse_unsafe() is for
+ * state that makes what follows unsafe for the process (the injected
+ * system calls): a preflight records it and touches the process no more.
+ */
+int sd_refuse(struct sdump_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int sd_refuse_unsafe(struct sdump_ctx *ctx, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Start collecting refusals (none yet); stop, the lines collected handed to the caller. */
+void sd_refusals_begin(struct sdump_ctx *ctx);
+void sd_refusals_end(struct sdump_ctx *ctx, char ***ret_lines, size_t *ret_n);
 
 /* Whether the caller asked to stop (sdump_ctx_set_cancel()); records the error once. */
 static inline int sd_check_cancel(struct sdump_ctx *ctx)

@@ -35,6 +35,7 @@
 #include "proc.h"
 #include "seize.h"
 #include "dump_pass.h"
+#include "dump_fd_sock.h"
 #include "dump_state.h"
 #include "state_img.h"
 #include "track.h"
@@ -42,7 +43,7 @@
 #include "procfs.h"
 
 /* The target's identity: it must be a process (not a thread), and alive. */
-static int read_target(struct pass *p)
+int sd_pass_read_target(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	pid_t pid = p->opts->pid;
@@ -345,6 +346,31 @@ static void end_target(struct pass *p)
 }
 
 /*
+ * --leave-stopped: SIGSTOP queued while the target is frozen, then the
+ * detach, after which its threads take it (a group stop, untraced). Back
+ * once the kernel says it is stopped, so that the caller sees it so.
+ */
+static void stop_target(struct pass *p)
+{
+	pid_t pid = p->opts->pid;
+
+	if (kill(pid, SIGSTOP) < 0)
+		pr_warn(p->ctx, "cannot stop pid %d, it runs on: %s", pid, strerror(errno));
+	unfreeze(p);
+	for (int i = 0; i < 200; i++) {
+		_cleanup_free_ char *stat = NULL;
+		char path[PROC_PATH_MAX], state = 0;
+		uint64_t start;
+
+		if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "stat"), &stat, NULL) < 0 ||
+		    sd_proc_parse_stat(stat, &state, &start) < 0 || state == 'T')
+			return;
+		(void)usleep(5000);
+	}
+	pr_warn(p->ctx, "pid %d: not stopped yet after SIGSTOP", pid);
+}
+
+/*
  * A final dump's freeze ends after the commit (the target killed or
  * resumed), so stats.img, written before, holds a shorter one. It is
  * replaced (a new file renamed over it) with the whole freeze, the one -v
@@ -371,7 +397,7 @@ int sd_pass_open(struct pass *p)
 	const struct sdump_dump_opts *o = p->opts;
 	int r;
 
-	r = read_target(p);
+	r = sd_pass_read_target(p);
 	if (r < 0)
 		return r;
 	if (o->parent) {
@@ -451,6 +477,8 @@ int sd_pass_collect_all(struct pass *p)
 		r = sd_files_collect(ctx, o->pid, p->pidfd,
 				  sd_track_left_fd(o->pid, p->state_valid ? &p->state : NULL),
 				  p->tree_pipes, &p->fs);
+	if (r == 0 && p->final)
+		r = sd_dump_sock_table(ctx, o, &p->fs);
 	if (r == 0)
 		r = sd_pass_collect(p);
 	if (r == 0 && p->final)
@@ -543,16 +571,20 @@ int sd_pass_end(struct pass *p)
 	const struct sdump_dump_opts *o = p->opts;
 	int r;
 
-	if (p->final && !o->leave_running) {
+	if (p->final && !o->leave_running && !o->leave_stopped) {
 		end_target(p);
 		sd_track_state_remove(o->pid, p->meta.start_time);
 		pr_info(ctx, "%s %d: killed (SIGKILL)", p->kind, o->pid);
 		restamp_freeze(p);
 		return 0;
 	}
-	unfreeze(p);
+	if (p->final && o->leave_stopped)
+		stop_target(p);
+	else
+		unfreeze(p);
 	if (p->final) {
-		pr_info(ctx, "%s %d: resumed, still tracked", p->kind, o->pid);
+		pr_info(ctx, "%s %d: %s, still tracked", p->kind, o->pid,
+			o->leave_stopped ? "left stopped (SIGSTOP)" : "resumed");
 		restamp_freeze(p);
 	}
 	if (p->track != &sd_track_none_ops) {
@@ -633,6 +665,8 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 
 	if (opts->pid <= 0 || !opts->dir || !opts->dir[0])
 		return sd_errx(ctx, -EINVAL, "%s needs a pid and an image directory", kind);
+	if (opts->leave_stopped && (!final || opts->leave_running))
+		return sd_errx(ctx, -EINVAL, "leave_stopped is for a final dump, and not with leave_running");
 	if (opts->live && (!final || !opts->leave_running))
 		return sd_errx(ctx, -EINVAL, "a live dump lets the process run on: it needs leave_running");
 	/* a process with children: the tree rooted at it (dump_tree.c) */

@@ -96,32 +96,32 @@ static int check_thread(struct sdump_ctx *ctx, pid_t pid, pid_t tid)
 
 	/* Linux 6.3; EIO before: a kernel that old cannot show it */
 	if (ptrace(PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG, tid, sizeof(sud), &sud) == 0 && sud.mode)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse_unsafe(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d uses syscall user dispatch (PR_SET_SYSCALL_USER_DISPATCH), not supported yet; it must switch it off first",
 			       pid, tid);
 	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/stat", tid), &stat, NULL) == 0 &&
 	    sd_proc_stat_fields(stat, f, 10) == 10 &&
 	    (f[9] & PATTR_PF_IO_FLUSHER) == PATTR_PF_IO_FLUSHER)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d is an IO flusher (PR_SET_IO_FLUSHER), not supported yet",
 			       pid, tid);
 	/* EINVAL: no CONFIG_SCHED_CORE; ENODEV: no SMT; either way no cookie */
 	if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, tid, 0 /* PR_SCHED_CORE_SCOPE_THREAD */,
 		  &cookie) == 0 && cookie)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d has a core scheduling cookie (PR_SCHED_CORE), not supported yet",
 			       pid, tid);
 	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/status", tid), &status, NULL) < 0)
 		return 0;
 	/* shadow stack and WRSS (Linux 6.6): a stack of its own sdump does not save */
 	if (sd_pattr_status_value(status, "x86_Thread_features", v, sizeof(v)) == 0 && v[0])
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d has x86 thread features enabled (%s: arch_prctl ARCH_SHSTK_ENABLE), not supported yet",
 			       pid, tid, v);
 	/* linear address masking (Linux 6.4): per process, shown per thread */
 	if (sd_pattr_status_value(status, "untag_mask", v, sizeof(v)) == 0 &&
 	    strtoull(v, NULL, 0) != UINT64_MAX)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: it has tagged addresses enabled (untag_mask %s, arch_prctl ARCH_ENABLE_TAGGED_ADDR), not supported yet",
 			       pid, v);
 	return 0;

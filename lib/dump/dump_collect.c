@@ -209,14 +209,13 @@ static int open_tracker(struct pass *p)
 	return 0;
 }
 
-int sd_pass_collect(struct pass *p)
+int sd_pass_read_vmas(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	_cleanup_free_ char *maps = NULL;
 	char path[PROC_PATH_MAX], state;
 	uint64_t start_time;
-	size_t psz = p->meta.page_size, keep = 0;
-	struct scanner sc;
+	size_t keep = 0;
 	int r;
 
 	/* The PID may have been reused between our first look and the seize. */
@@ -255,10 +254,20 @@ int sd_pass_collect(struct pass *p)
 	 * mapped files: their size (a restore notices a changed file) and how
 	 * each is open; deleted ones checked, and saved by a final dump
 	 */
-	r = sd_dump_mapped_files(ctx, p->opts, p->final, &p->dir, &p->vmas, &p->st.bytes_written);
+	return sd_dump_mapped_files(ctx, p->opts, p->final && !p->preflight, &p->dir, &p->vmas,
+				 &p->st.bytes_written);
+}
+
+int sd_pass_collect(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	size_t psz = p->meta.page_size;
+	struct scanner sc;
+	int r;
+
+	r = sd_pass_read_vmas(p);
 	if (r < 0)
 		return r;
-
 	r = open_tracker(p);
 	if (r < 0)
 		return r;

@@ -30,7 +30,7 @@ int sd_dump_eventfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 
 	(void)done;
 	if (r == -ENODATA)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is an eventfd whose EFD_SEMAPHORE flag this kernel's fdinfo does not show, and a restore could not tell",
 			       p->pid, p->fd);
 	if (r < 0)
@@ -146,7 +146,7 @@ int sd_dump_epoll(struct sdump_ctx *ctx, const struct fd_probe *p, const struct 
 	for (size_t i = 0; i < done->n; i++)
 		total += done->fds[i].anon.nwatches;
 	if (total + a->nwatches > EPOLL_MAX_WATCHES)
-		return sd_errx(ctx, -E2BIG, "cannot dump pid %d: its epolls watch more than %u fds, more than an image keeps",
+		return sd_refuse(ctx, -E2BIG, "cannot dump pid %d: its epolls watch more than %u fds, more than an image keeps",
 			       p->pid, EPOLL_MAX_WATCHES);
 	for (size_t i = 0; i < a->nwatches; i++) {
 		const struct epoll_watch *w = &a->watches[i];
@@ -157,7 +157,7 @@ int sd_dump_epoll(struct sdump_ctx *ctx, const struct fd_probe *p, const struct 
 		 * and EPOLLHUP, so no restore could make it so.
 		 */
 		if (!(w->events & ~(uint32_t)EPOLL_PRIVATE_BITS))
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: fd %d is an epoll whose EPOLLONESHOT watch of fd %d has fired and is not armed again, which a restore cannot make; dump it once the process has armed it again (EPOLL_CTL_MOD)",
 				       p->pid, p->fd, w->tfd);
 	}
@@ -213,11 +213,11 @@ int sd_dump_epoll_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs
 			int fd = watch_holder(pid, fs, e, k);
 
 			if (fd == -ENOSYS)
-				return sd_errx(ctx, -EOPNOTSUPP,
+				return sd_refuse(ctx, -EOPNOTSUPP,
 					       "cannot dump pid %d: fd %d is an epoll, and this kernel has no kcmp() (CONFIG_KCMP) to tell which fds its watches are",
 					       pid, e->fd);
 			if (fd == -ENOENT)
-				return sd_errx(ctx, -EOPNOTSUPP,
+				return sd_refuse(ctx, -EOPNOTSUPP,
 					       "cannot dump pid %d: fd %d is an epoll watching a file that none of its fds holds now (it was fd %d when added), which a restore could not watch again",
 					       pid, e->fd, w->tfd);
 			if (fd < 0)
@@ -225,7 +225,7 @@ int sd_dump_epoll_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs
 					      e->fd, pid);
 			/* a watch added as the epoll's own number now: the restore could not move it there */
 			if (fd != w->tfd && w->tfd == e->fd)
-				return sd_errx(ctx, -EOPNOTSUPP,
+				return sd_refuse(ctx, -EOPNOTSUPP,
 					       "cannot dump pid %d: fd %d is an epoll with a watch added as fd %d, its own number now, which a restore could not give it again",
 					       pid, e->fd, w->tfd);
 			w->fd = fd;
@@ -251,10 +251,10 @@ int sd_dump_pidfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct 
 	if (pid == p->pid && !(d->flags & O_EXCL))
 		return 0;
 	if (pid == -1)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is a pidfd of a process that has exited, which a restore could not refer to again; only a pidfd of the process itself is restored",
 			       p->pid, p->fd);
-	return sd_errx(ctx, -EOPNOTSUPP,
+	return sd_refuse(ctx, -EOPNOTSUPP,
 		       "cannot dump pid %d: fd %d is a pidfd of %s %d; only a pidfd of the process itself is restored",
 		       p->pid, p->fd, pid == p->pid || (d->flags & O_EXCL) ? "its thread" : "process", pid);
 }

@@ -33,7 +33,7 @@
 static int check_flags(struct sdump_ctx *ctx, const struct fd_probe *p, const struct fd_state *d)
 {
 	if ((d->flags & O_PATH) && (d->kind == FDK_PIPE || d->kind == FDK_TTY))
-		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an O_PATH fd of a %s (%s), not supported yet",
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an O_PATH fd of a %s (%s), not supported yet",
 			       p->pid, p->fd, d->kind == FDK_PIPE ? "pipe" : "terminal", p->path);
 	return 0;
 }
@@ -80,7 +80,7 @@ static int collect_owner(struct sdump_ctx *ctx, const struct fd_probe *p, struct
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read the owner of fd %d of pid %d", p->fd, p->pid);
 	if (!owner_restorable(p->pid, &o))
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d (%s) sends its I/O signals (F_SETOWN) to %s %d, outside the process; only the process, its threads or its own process group can be restored as owner",
 			       p->pid, p->fd, p->path,
 			       (unsigned int)o.type < ARRAY_SIZE(types) ? types[o.type] : "owner", o.pid);
@@ -109,13 +109,13 @@ static int collect_locks(struct sdump_ctx *ctx, const struct fd_probe *p, const 
 		int r = sd_proc_parse_lock(l + strlen("\nlock:\t"), &pl);
 
 		if (r == -EOPNOTSUPP)
-			return sd_errx(ctx, r, "cannot dump pid %d: fd %d (%s) holds a lock sdump does not know: '%.*s'",
+			return sd_refuse(ctx, r, "cannot dump pid %d: fd %d (%s) holds a lock sdump does not know: '%.*s'",
 				       p->pid, p->fd, p->path, (int)strcspn(l + 7, "\n"), l + 7);
 		if (r < 0)
 			return sd_errx(ctx, -EBADMSG, "cannot read the locks of fd %d of pid %d: '%.*s'",
 				       p->fd, p->pid, (int)strcspn(l + 7, "\n"), l + 7);
 		if (pl.breaking)
-			return sd_errx(ctx, -EBUSY, "cannot dump pid %d: fd %d (%s) holds a lease that is being broken; dump it once the lease is given up",
+			return sd_refuse(ctx, -EBUSY, "cannot dump pid %d: fd %d (%s) holds a lease that is being broken; dump it once the lease is given up",
 				       p->pid, p->fd, p->path);
 		d->locks[d->nlocks++] = pl.l;
 	}
@@ -220,7 +220,7 @@ static int find_shared(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)
 	}
 	free(ix);
 	if (r == -ENOSYS)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: several of its fds are one file, and this kernel has no kcmp() (CONFIG_KCMP) to tell whether they share an open file description",
 			       pid);
 	if (r < 0)
@@ -273,7 +273,7 @@ static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, const struct f
 		if (seen)
 			continue;
 		sd_lock_describe(&pl.l, what);
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: it holds a %s on inode %x:%x:%llu that none of its fds shows (a file only mapped now, or an fd given away), and a restore could not take it again",
 			       pid, what, (unsigned int)(pl.l.dev >> 32), (unsigned int)pl.l.dev,
 			       (unsigned long long)pl.l.ino);
@@ -297,7 +297,7 @@ static int check_packet_pipes(struct sdump_ctx *ctx, pid_t pid, const struct fil
 
 			if ((e->kind == FDK_PIPE || e->kind == FDK_FIFO) && e->ino == d->ino &&
 			    e->dev == d->dev && (e->flags & O_DIRECT))
-				return sd_errx(ctx, -EOPNOTSUPP,
+				return sd_refuse(ctx, -EOPNOTSUPP,
 					       "cannot dump pid %d: fd %d is a pipe in packet mode (O_DIRECT) holding %zu bytes, whose packet boundaries sdump cannot save yet; dump it once the pipe is empty",
 					       pid, e->fd, d->pipe_data_len);
 		}

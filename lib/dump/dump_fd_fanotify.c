@@ -44,7 +44,7 @@ int sd_dump_fanotify(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 		return sd_errx(ctx, -EBADMSG, "cannot read the marks of fanotify group %d of pid %d in its fdinfo",
 			       p->fd, p->pid);
 	if (a->fan_flags & (FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT))
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is a fanotify group of a permission class (FAN_CLASS_CONTENT or FAN_CLASS_PRE_CONTENT), whose events read and not answered yet sdump cannot see; only FAN_CLASS_NOTIF groups are restored",
 			       p->pid, p->fd);
 	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
@@ -55,19 +55,19 @@ int sd_dump_fanotify(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read the queue of fanotify group %d of pid %d", p->fd, p->pid);
 	if (queued > 0)
-		return sd_errx(ctx, -EBUSY,
+		return sd_refuse(ctx, -EBUSY,
 			       "cannot dump pid %d: fd %d is a fanotify group with %d bytes of events not read yet, which a restore would lose; dump it once the process has read them",
 			       p->pid, p->fd, queued);
 	for (size_t i = 0; i < done->n; i++)
 		total += done->fds[i].anon.nfanotify;
 	if (total + a->nfanotify > FANOTIFY_MAX_MARKS)
-		return sd_errx(ctx, -E2BIG, "cannot dump pid %d: its fanotify groups hold more than %u marks, more than an image keeps",
+		return sd_refuse(ctx, -E2BIG, "cannot dump pid %d: its fanotify groups hold more than %u marks, more than an image keeps",
 			       p->pid, FANOTIFY_MAX_MARKS);
 	for (size_t i = 0; i < a->nfanotify; i++) {
 		struct fanotify_mark_state *m = &a->fanotify[i];
 
 		if (m->mflags & ~(uint32_t)FAN_MFLAGS_KNOWN)
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: fd %d is a fanotify group with a mark of flags %#x sdump does not know",
 				       p->pid, p->fd, m->mflags);
 		/*
@@ -76,7 +76,7 @@ int sd_dump_fanotify(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 		 * nothing, which fanotify_mark() cannot make
 		 */
 		if (!m->mask && !m->ignored_mask)
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: fd %d is a fanotify group with a mark whose ignored mask a modification cleared, leaving a mark of no events that fanotify_mark() cannot make again; dump it once the process has marked it again or removed it",
 				       p->pid, p->fd);
 		if (m->type == FANM_INODE) {
@@ -87,7 +87,7 @@ int sd_dump_fanotify(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 				(void)close(r);
 				r = 0;
 			} else if (r == -ENOENT) {
-				r = sd_errx(ctx, -EOPNOTSUPP,
+				r = sd_refuse(ctx, -EOPNOTSUPP,
 					    "cannot dump pid %d: fd %d is a fanotify group marking a %s that sdump sees no mount of, so that a restore could not mark it again",
 					    p->pid, p->fd, m->type == FANM_MOUNT ? "mount" : "file system");
 			} else {

@@ -96,7 +96,7 @@ int sd_dump_notify_path(struct sdump_ctx *ctx, const struct fd_probe *p, const c
 
 	mfd = sd_dump_mount_of(w->dev, -1, NULL);
 	if (mfd < 0)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s watching inode %llu of a file system (device %u:%u) that sdump sees no mount of, so that a restore could not watch it again",
 			       p->pid, p->fd, what, (unsigned long long)w->ino, (unsigned int)(w->dev >> 32),
 			       (unsigned int)w->dev);
@@ -109,10 +109,10 @@ int sd_dump_notify_path(struct sdump_ctx *ctx, const struct fd_probe *p, const c
 
 		(void)close(mfd);
 		if (r == -EPERM)
-			return sd_errx(ctx, r,
-				       "cannot dump pid %d: permission denied: finding the files fd %d (%s) watches needs root (CAP_DAC_READ_SEARCH, open_by_handle_at)",
-				       p->pid, p->fd, what);
-		return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, r,
+				       "cannot dump pid %d: permission denied: finding the files fd %d (%s) watches needs CAP_DAC_READ_SEARCH (open_by_handle_at); %s",
+				       p->pid, p->fd, what, sd_root_advice("sdump"));
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s watching inode %llu, which cannot be opened by its file handle (%s), so that a restore could not watch it again",
 			       p->pid, p->fd, what, (unsigned long long)w->ino, strerror(-r));
 	}
@@ -126,7 +126,7 @@ int sd_dump_notify_path(struct sdump_ctx *ctx, const struct fd_probe *p, const c
 	/* the path must name the inode: none left (removed), or another in our view of the mounts */
 	if (path[0] != '/' || lstat(path, &st) < 0 || st.st_ino != w->ino ||
 	    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != w->dev)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s watching inode %llu, which has no path a restore could watch it by ('%s'); dump it once the watch is removed",
 			       p->pid, p->fd, what, (unsigned long long)w->ino, path);
 	w->path = strdup(path);
@@ -154,16 +154,16 @@ int sd_dump_inotify(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read the queue of inotify %d of pid %d", p->fd, p->pid);
 	if (queued > 0)
-		return sd_errx(ctx, -EBUSY,
+		return sd_refuse(ctx, -EBUSY,
 			       "cannot dump pid %d: fd %d is an inotify with %d bytes of events not read yet, which a restore would lose; dump it once the process has read them",
 			       p->pid, p->fd, queued);
 	for (size_t i = 0; i < done->n; i++)
 		total += done->fds[i].anon.ninotify;
 	if (total + a->ninotify > INOTIFY_MAX_WATCHES)
-		return sd_errx(ctx, -E2BIG, "cannot dump pid %d: its inotifys hold more than %u watches, more than an image keeps",
+		return sd_refuse(ctx, -E2BIG, "cannot dump pid %d: its inotifys hold more than %u watches, more than an image keeps",
 			       p->pid, INOTIFY_MAX_WATCHES);
 	if (a->ninotify && a->inotify[a->ninotify - 1].wd > INOTIFY_MAX_WD)
-		return sd_errx(ctx, -E2BIG,
+		return sd_refuse(ctx, -E2BIG,
 			       "cannot dump pid %d: fd %d is an inotify whose watch descriptors go up to %d; a restore gives them back only up to %d",
 			       p->pid, p->fd, a->inotify[a->ninotify - 1].wd, INOTIFY_MAX_WD);
 	for (size_t i = 0; i < a->ninotify; i++) {

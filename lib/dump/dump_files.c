@@ -33,8 +33,8 @@ int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seiz
 
 		(void)sd_proc_path(path, pid, "task/%d/children", s->t[i].tid);
 		if (sd_read_file(AT_FDCWD, path, &kids, NULL) == 0 && kids[0] && kids[0] != '\n')
-			return sd_errx(ctx, -EOPNOTSUPP,
-				       "cannot dump pid %d: it has child processes (%.*s); process trees are not supported yet",
+			return sd_refuse(ctx, -EOPNOTSUPP,
+				       "cannot dump pid %d: it has child processes (%.*s); a dump takes its whole tree, which a check of one process does not look at yet",
 				       pid, (int)strcspn(kids, " \n"), kids);
 	}
 	return sd_attrs_check_supported(ctx, pid, s);
@@ -45,7 +45,7 @@ static int refuse(struct sdump_ctx *ctx, const struct dump_fd_kind *k, const str
 	char what[DUMP_FD_KIND_WHAT_MAX];
 
 	sd_dump_fd_kind_what(k, p, what);
-	return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s (%s), not supported yet",
+	return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s (%s), not supported yet",
 		       p->pid, p->fd, what, p->path);
 }
 
@@ -92,7 +92,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 		p.anon = anon;
 	k = sd_dump_fd_kind_find(&p);
 	if (!k)
-		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d (%s) is of a kind not supported yet",
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d (%s) is of a kind not supported yet",
 			       pid, fd, d->path);
 	if (!k->kind)
 		return refuse(ctx, k, &p);
@@ -109,18 +109,26 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
 	return 0;
 }
 
-/* One fd into fs->fds[fs->n]; what a failure or a vanished fd leaves there is freed. */
+/*
+ * One fd into fs->fds[fs->n]; what a failure or a vanished fd leaves there
+ * is freed. One a preflight refused stays, of no kind: the checks of the
+ * whole table (shared files, locks, epoll watches) see it as a dump would.
+ */
 static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct files_state *fs)
 {
-	size_t n = fs->n;
+	size_t n = fs->n, refused = ctx->refusals.n;
 	int r = add_fd_one(ctx, pid, pidfd, fd, fs);
 
+	if (r == 0 && fs->n == n && ctx->refusals.n > refused && fs->fds[n].path)
+		fs->n++;
 	if (fs->n == n) {
 		zfree(&fs->fds[n].path);
 		zfree(&fs->fds[n].pipe_data);
 		zfree(&fs->fds[n].locks);
 		sd_fd_anon_release(&fs->fds[n].anon);
 		memset(&fs->fds[n].anon, 0, sizeof(fs->fds[n].anon));
+		sd_sock_state_free(fs->fds[n].sk);
+		fs->fds[n].sk = NULL;
 	}
 	return r;
 }

@@ -57,7 +57,7 @@ static int removed_chain_read(struct sdump_ctx *ctx, pid_t pid, const char *link
 		if (st.st_nlink != 0)
 			break;
 		if (c->n == REMOVED_DIRS_MAX) {
-			r = sd_errx(ctx, -EOPNOTSUPP,
+			r = sd_refuse(ctx, -EOPNOTSUPP,
 				    "cannot dump pid %d: its %s '%s' was removed with more than %d of its parents, more than a restore makes again; let it change to a directory that exists first",
 				    pid, what, name, REMOVED_DIRS_MAX - 1);
 			break;
@@ -81,7 +81,7 @@ static int removed_chain_read(struct sdump_ctx *ctx, pid_t pid, const char *link
 		 */
 		if (sd_removed_dir_path(path, c->n, up, sizeof(up)) < 0 || stat(up, &live) < 0 ||
 		    live.st_dev != st.st_dev || live.st_ino != st.st_ino)
-			r = sd_errx(ctx, -EOPNOTSUPP,
+			r = sd_refuse(ctx, -EOPNOTSUPP,
 				    "cannot dump pid %d: its %s '%s' was removed, and the directory it was in is no longer at its path; let it change to a directory that exists first",
 				    pid, what, name);
 	}
@@ -107,7 +107,7 @@ int sd_fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state
 			    sd_removed_dir_path(ps->root, j, b, sizeof(b)) < 0 || strcmp(a, b) ||
 			    (cwd.dev[i] == root.dev[j] && cwd.ino[i] == root.ino[j]))
 				continue;
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: its working directory and its root directory were two directories at '%s', both removed; let it change to a directory that exists first",
 				       pid, a);
 		}

@@ -86,14 +86,14 @@ static int refuse_shared(struct mapped *m, const struct vma *v, const struct sta
 
 	name_of(v, name, sizeof(name));
 	if (st->st_nlink > 0)
-		return sd_errx(m->ctx, -EOPNOTSUPP,
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a shared mapping of '%s', deleted there but linked elsewhere (%ju links): a restored copy would no longer share its writes; map it from one of its other names",
 			       m->pid, v->start, v->end, name, (uintmax_t)st->st_nlink);
 	r = sd_proc_find_holder(st->st_dev, st->st_ino, getpid(), m->pid, &other);
 	if (r < 0)
 		return sd_err(m->ctx, r, "cannot look for other users of the deleted file '%s'", name);
 	if (r > 0)
-		return sd_errx(m->ctx, -EOPNOTSUPP,
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a shared mapping of the deleted file '%s', which pid %d has open or mapped too: a restored copy would no longer share its writes; dump it once pid %d has let go of it",
 			       m->pid, v->start, v->end, name, other, other);
 	return 0;
@@ -121,7 +121,7 @@ static int check_limit(struct mapped *m, const struct vma *v, int fd, uint64_t s
 		return 0;
 	sd_fmt_size(have, sizeof(have), data);
 	sd_fmt_size(lim, sizeof(lim), m->limit);
-	return sd_errx(m->ctx, -EFBIG,
+	return sd_refuse(m->ctx, -EFBIG,
 		       "cannot dump pid %d: the deleted file '%s' mapped at 0x%" PRIx64 "-0x%" PRIx64 " holds %s of data, more than --ghost-limit lets an image keep (%s); raise --ghost-limit to save it",
 		       m->pid, name, v->start, v->end, have, lim);
 }
@@ -139,9 +139,9 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 	/* the link opens the file itself, deleted or not */
 	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 && (errno == EPERM || errno == EACCES))
-		return sd_errx(m->ctx, -EPERM,
-			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps the deleted file '%s', and reading it through /proc/%d/map_files needs CAP_CHECKPOINT_RESTORE; run sdump as root",
-			       m->pid, v->start, v->end, name, m->pid);
+		return sd_refuse(m->ctx, -EPERM,
+			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps the deleted file '%s', and reading it through /proc/%d/map_files needs CAP_CHECKPOINT_RESTORE; %s",
+			       m->pid, v->start, v->end, name, m->pid, sd_root_advice("sdump"));
 	if (fd < 0)
 		return sd_err(m->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot open '%s'", path);
 	if (fstat(fd, &st) < 0)
@@ -151,7 +151,7 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode))
-		return sd_errx(m->ctx, -EOPNOTSUPP,
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps '%s', deleted and not a regular file: not supported",
 			       m->pid, v->start, v->end, name);
 	v->has_file_size = true;

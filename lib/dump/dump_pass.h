@@ -43,6 +43,7 @@ struct pass {
 	bool state_valid;		/* the tracking state of the target is the parent's */
 	struct track_state state;
 	bool final;			/* the final dump: frozen until the image is written */
+	bool preflight;			/* sdump_preflight(): a final dump's checks, nothing written */
 	const char *kind;		/* "pre-dump" or "dump", for messages */
 	uint64_t pages_to_copy;		/* of runs: pages not in the parent */
 	uint64_t t_copied;		/* now_us() at the end of the copy */
@@ -82,6 +83,17 @@ bool sd_tree_has_children(pid_t pid);
 int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
 		 struct sdump_stats *ret_stats);
 
+/*
+ * The target's identity into p->meta (start time, comm): a process, not a
+ * thread, alive (dump.c).
+ */
+int sd_pass_read_target(struct pass *p);
+/*
+ * While frozen, after the seize: the VMAs of the target (p->vmas), with a
+ * final dump's VmFlags, and their mapped files checked (and a final dump's
+ * deleted ones saved); the first part of sd_pass_collect().
+ */
+int sd_pass_read_vmas(struct pass *p);
 /*
  * While frozen, after the seize: the VMAs of the target (p->vmas) and the
  * pages to save (p->runs, those the parent has marked in_parent), with the

@@ -125,7 +125,7 @@ static bool filter_notifies(const struct sec_filter *f)
 static int collect_filters(struct sdump_ctx *ctx, pid_t pid, pid_t tid, int count, struct sec_thread *sec)
 {
 	if (count <= 0 || count > SEC_FILTERS_MAX)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d has %d seccomp filters, more than an image holds (%d)",
 			       (int)pid, (int)tid, count, SEC_FILTERS_MAX);
 	sec->filters = calloc((size_t)count, sizeof(*sec->filters));
@@ -156,7 +156,7 @@ static int collect_filters(struct sdump_ctx *ctx, pid_t pid, pid_t tid, int coun
 				      (int)tid);
 		f->flags = (uint32_t)(md.flags & SECCOMP_FILTER_FLAG_LOG);
 		if (filter_notifies(f))
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: seccomp filter %d of thread %d hands system calls to a supervisor (SECCOMP_RET_USER_NOTIF), whose listener a restore cannot have; not supported",
 				       (int)pid, i, (int)tid);
 	}
@@ -216,11 +216,11 @@ static int check_timer_clock(struct sdump_ctx *ctx, const struct seized *s, cons
 
 	if (sd_psec_cpu_clock(t->clock, &who, &thread)) {
 		if (who == 0 && thread && s->n > 1)
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: POSIX timer %d counts the CPU time of the thread that created it (CLOCK_THREAD_CPUTIME_ID), and which thread that is cannot be read; create it on pthread_getcpuclockid()'s clock instead",
 				       s->pid, t->id);
 		if (who != 0 && (thread ? !is_thread(s, who) : who != s->pid))
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: POSIX timer %d counts the CPU time of %s %d, outside the process; not supported",
 				       s->pid, t->id, thread ? "thread" : "process", (int)who);
 		return 0;
@@ -234,7 +234,7 @@ static int check_timer_clock(struct sdump_ctx *ctx, const struct seized *s, cons
 	case 11:	/* CLOCK_TAI */
 		return 0;
 	}
-	return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: POSIX timer %d has clock %d, which sdump does not know; not supported",
+	return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: POSIX timer %d has clock %d, which sdump does not know; not supported",
 		       s->pid, t->id, t->clock);
 }
 
@@ -259,7 +259,7 @@ int sd_sec_collect_timers(struct sdump_ctx *ctx, struct seized *s, struct inject
 	if (r < 0)
 		return r;
 	if (on == 1)
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: it has PR_TIMER_CREATE_RESTORE_IDS on (its timer_create() takes the ids it is given); turn it off first",
 			       s->pid);
 	r = sd_read_file(AT_FDCWD, sd_proc_path(path, s->pid, "timers"), &buf, NULL);
@@ -267,7 +267,7 @@ int sd_sec_collect_timers(struct sdump_ctx *ctx, struct seized *s, struct inject
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	r = sd_psec_parse_timers(buf, &ps->timers, &ps->ntimers);
 	if (r == -E2BIG)
-		return sd_errx(ctx, -EOPNOTSUPP, "cannot dump pid %d: it has more than %d POSIX timers; not supported",
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: it has more than %d POSIX timers; not supported",
 			       s->pid, PTIMERS_MAX);
 	if (r < 0)
 		return sd_errx(ctx, r, "cannot parse '%s'", path);
@@ -281,7 +281,7 @@ int sd_sec_collect_timers(struct sdump_ctx *ctx, struct seized *s, struct inject
 		long ret;
 
 		if ((t->notify & PTIMER_SIGEV_THREAD_ID) ? !is_thread(s, t->target) : t->target != s->pid)
-			return sd_errx(ctx, -EOPNOTSUPP,
+			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: POSIX timer %d signals %s %d, which is not one of its threads; not supported",
 				       s->pid, t->id, (t->notify & PTIMER_SIGEV_THREAD_ID) ? "thread" : "process",
 				       (int)t->target);

@@ -311,7 +311,7 @@ static int check_thread_creds(struct sdump_ctx *ctx, pid_t pid, pid_t tid, const
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
 	if (memcmp(uid, ps->uid, sizeof(uid)) || memcmp(gid, ps->gid, sizeof(gid)) ||
 	    ngroups != ps->ngroups || memcmp(groups, ps->groups, ngroups * sizeof(*groups)))
-		return sd_errx(ctx, -EOPNOTSUPP,
+		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d has other credentials than the process (uid %u %u %u %u, gid %u %u %u %u, or its groups), which a restore cannot give it apart; not supported",
 			       (int)pid, (int)tid, uid[0], uid[1], uid[2], uid[3], gid[0], gid[1], gid[2], gid[3]);
 	return 0;

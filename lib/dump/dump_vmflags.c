@@ -76,7 +76,7 @@ int sd_pass_vmflags(struct pass *p)
 				       pid, v->start, v->end);
 		why = refusal(v, ours, buf, sizeof(buf));
 		if (why)
-			return sd_errx(p->ctx, -EOPNOTSUPP, "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " %s",
+			return sd_refuse(p->ctx, -EOPNOTSUPP, "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " %s",
 				       pid, v->start, v->end, why);
 	}
 	return 0;

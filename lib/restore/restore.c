@@ -197,8 +197,8 @@ static int check_privileges(struct rst *r)
 			       r->pid, ps->uid[1], ps->gid[1]);
 	if (!has_cap(CAP_CHECKPOINT_RESTORE) && !has_cap(CAP_SYS_ADMIN))
 		return sd_errx(r->ctx, -EPERM,
-			       "cannot restore pid %d: permission denied: creating a process with a chosen PID needs root (CAP_CHECKPOINT_RESTORE)",
-			       r->pid);
+			       "cannot restore pid %d: permission denied: creating a process with a chosen PID needs CAP_CHECKPOINT_RESTORE; %s",
+			       r->pid, sd_root_advice("restore"));
 	return 0;
 }
 
@@ -289,6 +289,7 @@ int sd_rst_read(struct rst *r, const char *dir, uint64_t *t)
 		e = sd_rst_prepare_ghosts(r);
 	if (e < 0)
 		return e;
+	r->read_us = now_us() - r->t0;
 	rst_step(r, "read", t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
 		 r->chain.n == 1 ? "" : "es", r->ps.nthreads, r->ps.nthreads == 1 ? "" : "s",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
@@ -312,6 +313,7 @@ int sd_rst_build(struct rst *r, uint64_t *tp)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;
+	r->memory_us = now_us() - t;
 	sd_fmt_size(b, sizeof(b), r->fill.bytes);
 	rst_step(r, "memory", &t,
 		 "%s written, %" PRIu64 " pages (%" PRIu64 " by UFFDIO_COPY) from %zu frames, %u thread%s",
@@ -440,8 +442,28 @@ static int write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid)
 void sd_rst_init(struct rst *r, struct sdump_ctx *ctx, const struct sdump_restore_opts *opts)
 {
 	*r = (struct rst){ .ctx = ctx, .opts = opts, .mem_fd = -1, .chain = { .file_fd = -1 },
-			   .tty_fd = -1, .pidfd = -1 };
+			   .tty_fd = -1, .pidfd = -1, .t0 = now_us() };
 	r->inj.mem_fd = -1;
+}
+
+/* What opts->ret_stats gets of a restore that worked, before @r is released. */
+void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0)
+{
+	if (!r->opts->ret_stats)
+		return;
+	*r->opts->ret_stats = (struct sdump_restore_stats){
+		.pid = r->pid,
+		.passes = r->chain.n,
+		.threads = nthreads,
+		.fds = nfds,
+		.vmas = r->chain.n ? r->chain.p[0].vmas.n : 0,
+		.pages_restored = r->fill.pages,
+		.bytes_restored = r->fill.bytes,
+		.frames = r->fill.frames,
+		.read_us = r->read_us,
+		.memory_us = r->memory_us,
+		.total_us = now_us() - t0,
+	};
 }
 
 /*
@@ -540,6 +562,7 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	if (opts->dir && sd_treeimg_present(opts->dir))
 		return sd_rst_tree_restore(ctx, opts, ret_status);
 	sd_rst_init(&r, ctx, opts);
+	r.t0 = t0;
 	e = run_restore(&r);
 	r.inj.pid = r.pid;
 	zclose(&r.mem_fd);
@@ -550,6 +573,8 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 		sd_rst_reap(&r);
 	}
 	nthreads = r.ps.nthreads;
+	if (e == 0)
+		sd_rst_stats(&r, nthreads, r.fs.n, t0);
 	sd_rst_release(&r);
 	return sd_rst_run_end(&r, e, t0, nthreads, ret_status);
 }

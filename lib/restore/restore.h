@@ -49,6 +49,7 @@ struct rst {
 	size_t data_used;
 	bool started;
 	struct rst_fill_stats fill;	/* of the memory fill */
+	uint64_t t0, read_us, memory_us; /* now_us() at the start; the times of two steps */
 	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
 	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
@@ -87,6 +88,7 @@ void sd_rst_kill(struct rst *r);
 void sd_rst_reap(struct rst *r);
 void sd_rst_release(struct rst *r);
 int sd_rst_run_end(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status);
+void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0);
 
 /*
  * Process trees (rst_tree.c). sd_rst_tree_restore: the restore of a tree

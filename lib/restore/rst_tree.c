@@ -485,7 +485,7 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	struct rst_tree t = { .ctx = ctx };
 	struct rst root;
 	uint64_t t0 = now_us();
-	size_t nthreads = 0;
+	size_t nthreads = 0, nfds = 0;
 	int e, subreaper = 0;
 
 	e = sd_treeimg_read(ctx, opts->dir, &t.tree);
@@ -506,8 +506,13 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	(void)prctl(PR_SET_CHILD_SUBREAPER, subreaper);
 	for (size_t i = 0; i < t.tree.n; i++) {
 		nthreads += t.m[i].ps.nthreads;
-		sd_rst_release(&t.m[i]);
+		nfds += t.m[i].fs.n;
 	}
+	/* the root's, with every member's threads and fds */
+	if (e == 0)
+		sd_rst_stats(&t.m[0], nthreads, nfds, t0);
+	for (size_t i = 0; i < t.tree.n; i++)
+		sd_rst_release(&t.m[i]);
 	for (size_t i = 0; i < t.npipes; i++) {
 		(void)close(t.pipes[i].fd[0]);
 		(void)close(t.pipes[i].fd[1]);

@@ -51,6 +51,8 @@
  *               then unlinked) or child (a child process). Its fd (or the
  *               child's pid) is in the facts: "with_fd", "child_pid"; with_fd
  *               is -1 if this kernel will not make one (io_uring disabled).
+ *               Also restoreids (PR_TIMER_CREATE_RESTORE_IDS on: no fd).
+ *               Several, comma-separated: the facts name the last one's fd.
  *   --more      three more threads (after the others in "tids"):
  *                - "nanosleep2" sleeps 1000000 s in a loop and blocks only
  *                  SIGHUP and SIGRTMIN+6; "sleepwake" interrupts it with
@@ -541,14 +543,13 @@ static void setup_files(const char *dir)
 
 static void setup_with(const char *dir)
 {
-	int sv[2];
-
 	if (!strcmp(with, "none")) {
 		return;
 	} else if (!strcmp(with, "socket")) {
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-			die("socketpair");
-		with_fd = sv[0];
+		/* unix sockets are taken (socktarget); an IPv4 one is not yet */
+		with_fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (with_fd < 0)
+			die("socket");
 	} else if (!strcmp(with, "eventfd")) {
 		with_fd = eventfd(0, 0);
 	} else if (!strcmp(with, "epoll")) {
@@ -576,6 +577,11 @@ static void setup_with(const char *dir)
 		with_fd = open(delpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
 		if (with_fd >= 0 && (write(with_fd, "gone", 4) != 4 || unlink(delpath) < 0))
 			die("write/unlink");
+	} else if (!strcmp(with, "restoreids")) {
+		/* PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON (Linux 6.16) */
+		if (prctl(77, 1, 0, 0, 0) < 0)
+			die("prctl(PR_TIMER_CREATE_RESTORE_IDS)");
+		return;
 	} else if (!strcmp(with, "child")) {
 		child_pid = fork();
 		if (child_pid < 0)
@@ -592,6 +598,19 @@ static void setup_with(const char *dir)
 	}
 	if (with_fd < 0)
 		die(with);
+}
+
+/* --with A,B,...: each in turn */
+static void setup_with_list(const char *dir)
+{
+	static char list[256];
+	char *save = NULL;
+
+	(void)snprintf(list, sizeof(list), "%s", with);
+	for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		with = k;
+		setup_with(dir);
+	}
 }
 
 /* JSON output, appended to one line. */
@@ -943,7 +962,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setup_files(dir);
 	setup_signals();
-	setup_with(dir);
+	setup_with_list(dir);
 	tls_value = 0x0123456789abcdeful;
 	if (nt == NT_MORE) {
 		if (pipe(upipe) < 0)

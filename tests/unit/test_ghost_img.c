@@ -6,7 +6,6 @@
  * frames refused. No /proc, no root.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +18,11 @@
 #include "ghost_img.h"
 #include "image.h"
 #include "img_files.h"
-#include "unit.h"
+#include "unit_files.h"
 
 #define MIB (1024u * 1024)
 
 static struct sdump_ctx *ctx;
-static char tmp[256];
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
@@ -35,19 +33,6 @@ static uint64_t rnd(void)
 	x ^= x >> 7;
 	x ^= x << 17;
 	return rng_state = x;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void path_of(char *out, size_t size, const char *rel)
-{
-	snprintf(out, size, "%s/%s", tmp, rel);
 }
 
 /* Fill [off, off + len) of @fd with random bytes. */
@@ -413,14 +398,10 @@ static void test_forged_wrap(void)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
 	int ret;
 
-	snprintf(tmp, sizeof(tmp), "%s/sdump-unit-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmp)) {
-		perror("mkdtemp");
+	if (unit_tmp_make() < 0)
 		return 1;
-	}
 	if (sdump_ctx_new(&ctx) < 0)
 		return 1;
 	RUN(test_extents_and_limit);
@@ -432,6 +413,6 @@ int main(void)
 	RUN(test_forged_wrap);
 	ret = unit_summary();
 	sdump_ctx_free(ctx);
-	(void)nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	unit_tmp_remove();
 	return ret;
 }
