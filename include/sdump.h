@@ -224,8 +224,8 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * the dump waits for its end, which for a parent is the reaping.
  * A process with children is dumped with its whole tree: each member's
  * pass in pid-PID/ of opts->dir, tree.img last (sdump_restore() takes
- * such a directory too). Refused, with the target left running: a
- * pre-dump or live dump of a process with children; fds
+ * such a directory too; sdump_pre_dump() the same). Refused, with the
+ * target left running: a live dump of a process with children; fds
  * that are sockets, anonymous inodes (eventfd, epoll, signalfd, timerfd,
  * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP). Deleted files
  * the process maps are saved in the image (ghosts.img), once each; refused

@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <linux/kcmp.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +50,14 @@
 struct tmember {
 	struct tree_member m;
 	struct sdump_dump_opts o;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], parent[PATH_MAX];
 	struct pass p;
 	bool has_pass;		/* p initialised (every member but a zombie) */
 };
 
 struct tdump {
 	struct sdump_ctx *ctx;
+	bool final;
 	const struct sdump_dump_opts *opts;
 	struct tmember **t;	/* each its own allocation: a pass points into it */
 	size_t n, cap;
@@ -206,6 +208,30 @@ static int add_member(struct tdump *td, pid_t pid, pid_t ppid)
 	return 0;
 }
 
+/*
+ * The parent pass of member @i: of a tree image, its own pass there (one
+ * that was not in that tree yet gets a full first pass); of a one-process
+ * pass, the root's alone.
+ */
+static const char *member_parent(struct tdump *td, struct tmember *tm, size_t i)
+{
+	const char *parent = td->opts->parent;
+	char name[TREE_DIR_NAME_MAX];
+	struct stat st;
+
+	if (!parent)
+		return NULL;
+	if (!sd_treeimg_present(parent))
+		return i == 0 ? parent : NULL;
+	(void)snprintf(tm->parent, sizeof(tm->parent), "%s/%s", parent, sd_tree_dir_name(tm->m.pid, name));
+	if (stat(tm->parent, &st) < 0) {
+		pr_info(td->ctx, "%s %d: pid %d is new in the tree since '%s': a full pass", td->final ? "dump" : "pre-dump",
+			td->opts->pid, tm->m.pid, parent);
+		return NULL;
+	}
+	return tm->parent;
+}
+
 /* Member @i frozen, and its children added to the list. */
 static int freeze_member(struct tdump *td, size_t i)
 {
@@ -236,10 +262,10 @@ static int freeze_member(struct tdump *td, size_t i)
 		return r;
 	tm->o = *td->opts;
 	tm->o.pid = tm->m.pid;
-	tm->o.parent = i == 0 ? td->opts->parent : NULL;
+	tm->o.parent = member_parent(td, tm, i);
 	(void)snprintf(tm->dir, sizeof(tm->dir), "%s/%s", td->opts->dir, sd_tree_dir_name(tm->m.pid, name));
 	tm->o.dir = tm->dir;
-	sd_pass_init(&tm->p, td->ctx, &tm->o, true);
+	sd_pass_init(&tm->p, td->ctx, &tm->o, td->final);
 	tm->has_pass = true;
 	tm->p.tree_pipes = &td->ends;
 	r = sd_pass_id_new(tm->p.meta.pass_id);
@@ -446,15 +472,15 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 		if (r == 0 && i == 0)
 			*t_first = td->t[0]->p.seized.t_first_us;
 	}
-	if (r == 0)
+	if (r == 0 && td->final)
 		r = check_ids(td);
-	for (size_t i = 0; r == 0 && i < td->n; i++)
+	for (size_t i = 0; r == 0 && td->final && i < td->n; i++)
 		if (td->t[i]->has_pass)
 			r = read_pipe_ends(td, td->t[i]);
 	for (size_t i = 0; r == 0 && i < td->n; i++)
 		if (td->t[i]->has_pass)
 			r = sd_pass_collect_all(&td->t[i]->p);
-	if (r == 0)
+	if (r == 0 && td->final)
 		r = find_shared(td);
 	for (size_t i = 0; r == 0 && i < td->n; i++)
 		if (td->t[i]->has_pass)
@@ -475,11 +501,11 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 	sd_tree_release(&tree);
 	if (r < 0)
 		return r;
-	pr_info(td->ctx, "dump %d: commit of the tree, %zu process%s (%zu zombie%s) (%s/tree.img)",
-		td->opts->pid, td->n, td->n == 1 ? "" : "es", td->n - alive, td->n - alive == 1 ? "" : "s",
+	pr_info(td->ctx, "%s %d: commit of the tree, %zu process%s (%zu zombie%s) (%s/tree.img)",
+		td->final ? "dump" : "pre-dump", td->opts->pid, td->n, td->n == 1 ? "" : "es", td->n - alive, td->n - alive == 1 ? "" : "s",
 		td->opts->dir);
 	/* the whole tree goes at once, or runs on: no member sees another gone */
-	if (!td->opts->leave_running)
+	if (td->final && !td->opts->leave_running && !td->opts->leave_stopped)
 		for (size_t i = 0; i < td->n; i++)
 			if (td->t[i]->has_pass)
 				(void)kill(td->t[i]->m.pid, SIGKILL);
@@ -493,17 +519,10 @@ int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool
 		 struct sdump_stats *ret_stats)
 {
 	struct tdump td = { .ctx = ctx, .opts = opts, .top = { .dirfd = -1 } };
-	_cleanup_free_ pid_t *kids = NULL;
-	size_t nk = 0, ck = 0;
 	uint64_t t_first = now_us();
 	int r;
 
-	if (!final) {
-		(void)list_children(opts->pid, &kids, &nk, &ck);
-		return sd_errx(ctx, -EOPNOTSUPP,
-			       "cannot pre-dump pid %d: it has child processes (%d); pre-dumps of process trees are not supported yet (a final dump takes the tree)",
-			       opts->pid, nk ? kids[0] : 0);
-	}
+	td.final = final;
 	if (opts->live)
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d live: it has child processes, and a live dump of a process tree is not supported yet",
@@ -522,8 +541,8 @@ int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool
 			if (td.t[i]->has_pass)
 				sd_pass_log_done(&td.t[i]->p);
 		sum_stats(&td, &st, t_first);
-		pr_info(ctx, "dump %d: the tree of %zu processes frozen %.1f ms, %.2f s", opts->pid, td.n,
-			st.freeze_us / 1000.0, st.total_us / 1e6);
+		pr_info(ctx, "%s %d: the tree of %zu processes frozen %.1f ms, %.2f s", final ? "dump" : "pre-dump",
+			opts->pid, td.n, st.freeze_us / 1000.0, st.total_us / 1e6);
 		if (ret_stats)
 			*ret_stats = st;
 	}

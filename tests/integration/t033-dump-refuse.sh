@@ -1,8 +1,8 @@
 #!/bin/bash
 # dump refuses what it cannot restore: an fd that is a socket,
 # an io_uring or a deleted file,
-# and a pre-dump of a process with children (a final dump takes its tree:
-# t080). One line naming the fd and its kind, exit 1,
+# and a live dump of a process with children (a dump takes its tree: t080).
+# One line naming the fd and its kind, exit 1,
 # no image; the target is not killed (not even without --leave-running) and
 # is left running, untraced, unchanged.
 . "$(dirname "$0")/../lib.sh"
@@ -44,7 +44,7 @@ refuse() { # KIND PATTERN [DUMP OPTIONS...]
 
 refuse socket 'fd FD\b.*socket'
 refuse deleted 'fd FD\b.*deleted'
-SUBCMD=pre-dump refuse child 'it has child processes .*pre-dumps of process trees are not supported yet'
+refuse child 'it has child processes, and a live dump of a process tree is not supported yet' -R --live
 refuse io_uring 'fd FD\b.*io_uring'
 # the same with --leave-running, and after a pre-dump (which has no such rule)
 refuse socket 'fd FD\b.*socket' --leave-running

@@ -8,7 +8,7 @@
 # one recorded before the dump; the tree then checks itself (each member its
 # ids and its pipe's bytes, one offset for all on the log, the root reaps
 # its zombies and finds their status). Then the refusals, each one line,
-# with the tree left running: a pre-dump, a member traced by another tracer.
+# with the tree left running: a live dump, a member traced by another tracer.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
@@ -49,9 +49,9 @@ for p in "${pids[@]}"; do
 done
 
 # --- refusals: nothing of the tree changes ---
-expect_error "cannot pre-dump pid $root: it has child processes" \
-	"$SDUMP" pre-dump -t "$root" -D "$WORK/pre"
-[ ! -e "$WORK/pre" ] || fail "a refused pre-dump left '$WORK/pre'"
+expect_error "cannot dump pid $root live: it has child processes" \
+	"$SDUMP" dump -R --live -t "$root" -D "$WORK/pre"
+[ ! -e "$WORK/pre" ] || fail "a refused live dump left '$WORK/pre'"
 a=${pids[1]}
 if command -v gdb >/dev/null 2>&1; then
 	gdb -q -batch -ex "shell sleep 3" -p "$a" >/dev/null 2>&1 &
