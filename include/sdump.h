@@ -498,6 +498,15 @@ SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t add
 			    int out_fd);
 
 /*
+ * The pass directory of member @pid of the process tree image @dir into
+ * @buf (what extract, coredump, show and verify read of one member);
+ * -ENOENT (with a message) when @dir is no tree image or has no such
+ * member, -ENAMETOOLONG.
+ */
+SDUMP_API int sdump_tree_member_dir(struct sdump_ctx *ctx, const char *dir, pid_t pid, char *buf,
+				    size_t size);
+
+/*
  * Write to @out_fd (seekable: it is written at offsets) an ELF core file of
  * the moment of the final dump in @dir, memory read through its chain:
  * gdb reads its threads, registers (general, FPU, xstate) and memory.

@@ -125,6 +125,29 @@ void sd_tree_release(struct proc_tree *t)
 	t->n = 0;
 }
 
+SDUMP_API int sdump_tree_member_dir(struct sdump_ctx *ctx, const char *dir, pid_t pid, char *buf,
+				    size_t size)
+{
+	struct proc_tree t = { 0 };
+	char name[TREE_DIR_NAME_MAX];
+	long k;
+	int r;
+
+	if (!sd_treeimg_present(dir))
+		return sd_errx(ctx, -ENOENT, "'%s' is no image of a process tree (no tree.img)", dir);
+	r = sd_treeimg_read(ctx, dir, &t);
+	if (r < 0)
+		return r;
+	k = sd_tree_find(&t, pid);
+	r = k < 0 ? sd_errx(ctx, -ENOENT, "pid %d is no member of the tree of '%s'", pid, dir)
+	    : t.m[k].zombie ? sd_errx(ctx, -ENOENT, "pid %d of the tree of '%s' is a zombie: it has no pass", pid, dir)
+	    : 0;
+	sd_tree_release(&t);
+	if (r == 0 && snprintf(buf, size, "%s/%s", dir, sd_tree_dir_name(pid, name)) >= (int)size)
+		r = sd_errx(ctx, -ENAMETOOLONG, "image directory '%s': name too long", dir);
+	return r;
+}
+
 bool sd_treeimg_present(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

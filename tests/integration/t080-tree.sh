@@ -82,6 +82,16 @@ exec 7>&- 8<&-
 wait "$root" 2>/dev/null || true
 for p in "${pids[@]}"; do wait_pid_free "$p"; done
 
+# --- a member's pass read alone: --pid; the tree itself is no pass ---
+a=${pids[1]}
+"$SDUMP" coredump -D "$WORK/img" --pid "$a" -o "$WORK/core.$a" 2>"$WORK/err" || fail "coredump --pid $a: $(cat "$WORK/err")"
+[ "$(head -c4 "$WORK/core.$a" | od -An -c | tr -d ' ')" = "177ELF" ] || fail "coredump --pid wrote no ELF file"
+"$SDUMP" show -D "$WORK/img/pid-$a" >/dev/null 2>"$WORK/err" || fail "show of member $a's pass: $(cat "$WORK/err")"
+expect_error "is the image of a process tree" "$SDUMP" show -D "$WORK/img"
+expect_error "pid 1 is no member of the tree" "$SDUMP" extract -D "$WORK/img" --pid 1 --addr 0x1000 --len 4096 -o "$WORK/x"
+z=$(awk '$5 == "Z" {print $1; exit}' "$WORK/ids.before")
+expect_error "pid $z of the tree .* is a zombie" "$SDUMP" coredump -D "$WORK/img" --pid "$z" -o "$WORK/core.z"
+
 # --- the restore: the same tree ---
 exec 7<>"$WORK/target.in" 8<>"$WORK/target.out"
 "$SDUMP" restore -D "$WORK/img" -d 2>"$WORK/err" || fail "restore of the tree: $(cat "$WORK/err")"
