@@ -432,6 +432,41 @@ static int check_ids(struct tdump *td)
 	return 0;
 }
 
+/*
+ * Shared anonymous memory two members map (MAP_SHARED | MAP_ANONYMOUS or
+ * /dev/zero before a fork, a memfd, SysV shm: one shmem inode) would come
+ * back as two copies, no longer shared: refused until it is restored as
+ * one object. A shared file mapping is shared through its file again.
+ */
+static int check_shared_memory(struct tdump *td)
+{
+	for (size_t j = 1; j < td->n; j++) {
+		const struct tmember *b = td->t[j];
+
+		for (size_t v = 0; b->has_pass && v < b->p.vmas.n; v++) {
+			const struct vma *w = &b->p.vmas.v[v];
+
+			if (w->kind != VK_SHMEM)
+				continue;
+			for (size_t i = 0; i < j; i++) {
+				const struct tmember *a = td->t[i];
+
+				for (size_t u = 0; a->has_pass && u < a->p.vmas.n; u++) {
+					const struct vma *x = &a->p.vmas.v[u];
+
+					if (x->kind == VK_SHMEM && x->ino == w->ino && x->dev_major == w->dev_major &&
+					    x->dev_minor == w->dev_minor)
+						return sd_errx(td->ctx, -EOPNOTSUPP,
+							       "cannot dump pid %d: pid %d of its tree shares memory with pid %d (a shared anonymous mapping at 0x%" PRIx64 ", %s), which sdump cannot restore shared yet",
+							       td->opts->pid, b->m.pid, a->m.pid, w->start,
+							       w->path ? w->path : "MAP_SHARED | MAP_ANONYMOUS");
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 static void sum_stats(const struct tdump *td, struct sdump_stats *st, uint64_t t_first)
 {
 	*st = td->t[0]->p.st;
@@ -480,6 +515,8 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 	for (size_t i = 0; r == 0 && i < td->n; i++)
 		if (td->t[i]->has_pass)
 			r = sd_pass_collect_all(&td->t[i]->p);
+	if (r == 0)
+		r = check_shared_memory(td);
 	if (r == 0 && td->final)
 		r = find_shared(td);
 	for (size_t i = 0; r == 0 && i < td->n; i++)
