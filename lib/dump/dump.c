@@ -36,6 +36,7 @@
 #include "seize.h"
 #include "dump_pass.h"
 #include "dump_fd_sock.h"
+#include "netlock.h"
 #include "dump_state.h"
 #include "state_img.h"
 #include "track.h"
@@ -544,6 +545,9 @@ static int run_pass(struct pass *p)
 		restamp_freeze(p);
 		return 0;
 	}
+	/* it runs on: so do its TCP connections, and the network lock goes */
+	if (p->final)
+		sd_dump_inet_release(ctx, o, &p->fs, false);
 	if (p->final && o->leave_stopped)
 		stop_target(p);
 	else
@@ -600,10 +604,15 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 		return sd_errx(ctx, -EINVAL, "leave_stopped is for a final dump, and not with leave_running");
 	if (opts->live && (!final || !opts->leave_running))
 		return sd_errx(ctx, -EINVAL, "a live dump lets the process run on: it needs leave_running");
+	/* a lock a dump that died half way left */
+	if (final && opts->tcp_established)
+		sd_netlock_sweep(ctx);
 	r = run_pass(&p);
 	if (r < 0) {
 		/* the copy-before-write protection goes first: nobody waits on it any more */
 		sd_live_release(&p.live);
+		if (final)
+			sd_dump_inet_release(ctx, opts, &p.fs, false);
 		unfreeze(&p);
 		sd_img_dir_abort(ctx, &p.dir);
 	} else {

@@ -81,7 +81,9 @@
 #include "seize.h"
 #include "pstate.h"
 #include "restore.h"
+#include "rst_sock.h"
 #include "state_img.h"
+#include "netlock.h"
 #include "util.h"
 #include "procfs.h"
 #include "proc.h"
@@ -406,6 +408,9 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	r.t0 = t0;
 	r.inj.mem_fd = -1;
 	e = run_restore(&r);
+	/* and a stale one some dump left */
+	if (sd_rst_inet_locked(&r))
+		sd_netlock_sweep(ctx);
 	r.inj.pid = r.pid;
 	zclose(&r.mem_fd);
 	if (e < 0)
@@ -435,6 +440,9 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 				;
 		}
 	}
+	/* the network lock of its TCP connections goes, restored or not */
+	if (sd_rst_inet_locked(&r))
+		(void)sd_netlock_remove(ctx, r.ps.pid);
 	if (e == 0)
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
 		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
