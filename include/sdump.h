@@ -489,6 +489,53 @@ SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep);
 SDUMP_API void sdump_verify_report_write_text(const struct sdump_verify_report *rep, FILE *out);
 SDUMP_API void sdump_verify_report_write_json(const struct sdump_verify_report *rep, FILE *out);
 
+/* What sdump_squash() made. */
+struct sdump_squash_info {
+	uint64_t passes;	/* of the chain read */
+	uint64_t pages_data;	/* pages the new pass stores */
+	uint64_t pages_zero;	/* pages it records as zeros */
+	uint64_t bytes_written;	/* its pages.img, pagemap.img and mm.img */
+};
+
+/*
+ * Write into @new_dir (it must not exist, or be an empty directory) one
+ * pass equal to the newest pass of the chain ending at @dir that holds
+ * every page itself: no parent, the same pass id, kind, process, memory
+ * map and state, so that a restore of @new_dir gives the process a
+ * restore of @dir gives, byte for byte, and a next pass may take
+ * @new_dir as its parent as it would @dir. It is written in a temporary
+ * directory beside @new_dir and renamed to it once complete: a failure
+ * or an interruption leaves no @new_dir (at most the temporary
+ * ".NAME.squash-XXXXXX", to remove), and the chain is only read.
+ * Errors as sdump_chain_verify()'s for the chain; -EEXIST @new_dir is
+ * not empty; -ENOSPC, -EIO.
+ */
+SDUMP_API int sdump_squash(struct sdump_ctx *ctx, const char *dir, const char *new_dir,
+			   struct sdump_squash_info *ret_info);
+
+/* What sdump_prune() did. */
+struct sdump_prune_info {
+	uint64_t chains;	/* of the directories given */
+	uint64_t squashed;	/* passes made self-contained in place (one per chain pruned) */
+	uint64_t deleted;	/* pass directories removed */
+	uint64_t bytes_freed;	/* the files removed, less those written */
+};
+
+/*
+ * For each chain ending at one of @dirs (its newest pass): keep the newest
+ * @keep passes (>= 1) restorable and remove the older ones. The oldest
+ * kept pass is first squashed in place (what it and the passes after it
+ * still need of the older ones folded into it, its pass id kept, so that
+ * the passes after it still link to it), the new directory swapped with
+ * the old one in one step (renameat2 RENAME_EXCHANGE); only then are the
+ * older passes removed. An interruption at any point leaves every chain
+ * restorable: before the swap as it was, after it shorter. A pass that a
+ * kept pass of another chain given needs is not removed; chains not given
+ * are not known of. A chain of @keep passes or fewer is left as it is.
+ */
+SDUMP_API int sdump_prune(struct sdump_ctx *ctx, const char *const *dirs, size_t ndirs,
+			  unsigned int keep, struct sdump_prune_info *ret_info);
+
 /*
  * Write the bytes of the dumped memory in [addr, addr + len) to @out_fd, as
  * the image in @dir and its parents record them: stored pages from the

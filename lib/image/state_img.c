@@ -38,6 +38,8 @@ _Static_assert((int)FDK_EPOLL == (int)FD_KIND__FD_EPOLL, "FdKind FD_EPOLL");
 _Static_assert((int)FDK_INOTIFY == (int)FD_KIND__FD_INOTIFY, "FdKind FD_INOTIFY");
 _Static_assert((int)FDK_PIDFD == (int)FD_KIND__FD_PIDFD, "FdKind FD_PIDFD");
 _Static_assert((int)FDK_FANOTIFY == (int)FD_KIND__FD_FANOTIFY, "FdKind FD_FANOTIFY");
+_Static_assert((int)FDK_GHOST == (int)FD_KIND__FD_GHOST, "FdKind FD_GHOST");
+_Static_assert((int)FDK_MEMFD == (int)FD_KIND__FD_MEMFD, "FdKind FD_MEMFD");
 _Static_assert((int)FLK_POSIX == (int)LOCK_KIND__LOCK_POSIX, "LockKind LOCK_POSIX");
 _Static_assert((int)FLK_OFD == (int)LOCK_KIND__LOCK_OFD, "LockKind LOCK_OFD");
 _Static_assert((int)FLK_FLOCK == (int)LOCK_KIND__LOCK_FLOCK, "LockKind LOCK_FLOCK");
@@ -359,6 +361,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		}
 		fd[i].has_external = d->external;
 		fd[i].external = d->external;
+		fd[i].has_ghost = d->ghost != 0;
+		fd[i].ghost = d->ghost;
 		fdp[i] = &fd[i];
 		r = sd_anonimg_to_pb(d, &fd[i]);
 		if (r == 0)
@@ -623,6 +627,10 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 		return -EBADMSG;
 	d->has_tty = s->tty != NULL;
 	d->external = s->has_external && s->external;
+	/* a deleted file's contents: on those kinds only, and always */
+	if ((s->kind == FD_KIND__FD_GHOST || s->kind == FD_KIND__FD_MEMFD) != (s->has_ghost && s->ghost))
+		return -EBADMSG;
+	d->ghost = s->has_ghost ? s->ghost : 0;
 	if (s->n_locks > FILES_MAX_LOCKS - *nlocks)
 		return -EBADMSG;
 	*nlocks += s->n_locks;

@@ -27,6 +27,8 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_INOTIFY] = "inotify",
 	[FDK_PIDFD] = "pidfd",
 	[FDK_FANOTIFY] = "fanotify",
+	[FDK_GHOST] = "ghost",
+	[FDK_MEMFD] = "memfd",
 	[FDK_UNIX] = "unix",
 	[FDK_INET] = "inet",
 };

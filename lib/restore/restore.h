@@ -96,11 +96,21 @@ int sd_rst_check_vma_files(struct rst *r);
 int sd_rst_map_vmas(struct rst *r);
 /*
  * Step 3, before anything is made (rst_ghost.c): a copy of each deleted
- * file the VMAs map, from the image. sd_rst_ghost_path: the path by which
+ * file the VMAs map or the fds hold, from the image (an fd that was an
+ * O_TMPFILE gets its copy itself, through r->src). sd_rst_ghost_path: the path by which
  * the new process opens the copy of ghost @id, and the copy's stat.
  */
 int sd_rst_prepare_ghosts(struct rst *r);
 int sd_rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct stat *ret_st);
+/* The opener of FDK_GHOST and FDK_MEMFD fds (rst_files.c's table): its copy, opened again. */
+int sd_rst_ghost_open(struct rst *r, size_t i, long *ret_tmp);
+/*
+ * Step 3, once every mapping made before the seals is (sd_rst_map_vmas):
+ * the memfds' seals, which the fds opened later keep. Whether ghost @id
+ * is a memfd sealed against writes (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE).
+ */
+int sd_rst_seal_ghosts(struct rst *r);
+bool sd_rst_ghost_write_sealed(struct rst *r, uint32_t id);
 void sd_rst_ghosts_release(struct rst *r);
 int sd_rst_fill_memory(struct rst *r);
 int sd_rst_restore_mm(struct rst *r);

@@ -156,20 +156,39 @@ static int map_vma(struct rst *r, const struct vma *v)
 	}
 }
 
-/* Every VMA where it was, with its guard pages (the fill writes none of them). */
+/*
+ * A shared mapping of a memfd sealed against writes that may never be
+ * made writable (no mw: it was mapped after the seal, which took
+ * VM_MAYWRITE from it): mapped once the copy is sealed, as it was.
+ */
+static bool after_seals(struct rst *r, const struct vma *v)
+{
+	return v->kind == VK_FILE_SHARED && v->deleted && !v->may_write &&
+	       sd_rst_ghost_write_sealed(r, v->ghost);
+}
+
+/*
+ * Every VMA where it was, with its guard pages (the fill writes none of
+ * them); the memfds sealed in between (sd_rst_seal_ghosts), before the
+ * mappings made after their seals.
+ */
 int sd_rst_map_vmas(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
-	int e;
+	int e = 0;
 
-	for (size_t i = 0; i < vl->n; i++) {
-		e = map_vma(r, &vl->v[i]);
-		if (e == 0)
-			e = sd_rst_vmflags_guards(r, &vl->v[i]);
-		if (e < 0)
-			return e;
+	for (int round = 0; round < 2 && e == 0; round++) {
+		for (size_t i = 0; i < vl->n && e == 0; i++) {
+			if (after_seals(r, &vl->v[i]) != (round == 1))
+				continue;
+			e = map_vma(r, &vl->v[i]);
+			if (e == 0)
+				e = sd_rst_vmflags_guards(r, &vl->v[i]);
+		}
+		if (e == 0 && round == 0)
+			e = sd_rst_seal_ghosts(r);
 	}
-	return 0;
+	return e;
 }
 
 /*
