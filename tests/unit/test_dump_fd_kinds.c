@@ -94,10 +94,11 @@ static void check_case(const struct fd_case *c)
 	if (c->kind) {
 		/*
 		 * the pipes collect their buffered bytes, terminals their settings, anonymous
-		 * inodes their state; deleted files are saved with the mapped ones, later
+		 * inodes and sockets their state; deleted files are saved with the mapped
+		 * ones, later
 		 */
 		ASSERT_EQ(k->collect != NULL, c->kind == FDK_PIPE || c->kind == FDK_FIFO ||
-					      c->kind == FDK_TTY ||
+					      c->kind == FDK_TTY || c->kind >= FDK_UNIX ||
 					      (c->kind >= 10 && c->kind < FDK_GHOST));
 		return;
 	}
