@@ -155,6 +155,12 @@ struct sdump_dump_opts {
 	 */
 	const uint64_t *ext_unix;
 	size_t next_unix;
+	/*
+	 * Established TCP connections saved (TCP repair, --tcp-established),
+	 * their packets dropped from the freeze to the restore (the network
+	 * lock, nftables); without it such a process is refused.
+	 */
+	bool tcp_established;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
@@ -337,6 +343,12 @@ struct sdump_restore_opts {
 	 * (sdump restore --display-stats, --json); NULL: not wanted.
 	 */
 	struct sdump_restore_stats *ret_stats;
+	/*
+	 * The established TCP connections of the image made again closed
+	 * (an unconnected socket), for programs that connect again; false:
+	 * restored with TCP repair, as they were.
+	 */
+	bool tcp_close;
 };
 
 /* Counters of one restore, up to the moment the process runs. */

@@ -81,7 +81,9 @@
 #include "seize.h"
 #include "pstate.h"
 #include "restore.h"
+#include "rst_sock.h"
 #include "state_img.h"
+#include "netlock.h"
 #include "tree_img.h"
 #include "util.h"
 #include "procfs.h"
@@ -524,6 +526,9 @@ int sd_rst_run_end(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_
 				;
 		}
 	}
+	/* the network lock of its TCP connections goes, restored or not */
+	if (r->netlock_pid)
+		(void)sd_netlock_remove(ctx, r->netlock_pid);
 	if (e == 0)
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r->pid,
 		       nthreads, nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
@@ -564,6 +569,11 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	sd_rst_init(&r, ctx, opts);
 	r.t0 = t0;
 	e = run_restore(&r);
+	/* and a stale one some dump left */
+	if (sd_rst_inet_locked(&r)) {
+		sd_netlock_sweep(ctx);
+		r.netlock_pid = r.ps.pid;
+	}
 	r.inj.pid = r.pid;
 	zclose(&r.mem_fd);
 	if (e < 0)

@@ -65,6 +65,7 @@ struct rst {
 	struct rst_tree *tree;
 	const struct tree_member *member;
 	int pidfd;			/* ours on the new process, or -1 */
+	pid_t netlock_pid;		/* its TCP connections' network lock, removed at the end (0: none) */
 	bool session_done;		/* its session and group are made (a tree makes them first) */
 };
 

@@ -53,7 +53,9 @@
 #include "inject.h"
 #include "procfs.h"
 #include "proc.h"
+#include "netlock.h"
 #include "restore.h"
+#include "rst_sock.h"
 #include "tree_img.h"
 #include "util.h"
 
@@ -504,6 +506,13 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 		kill_all(&t);
 	}
 	(void)prctl(PR_SET_CHILD_SUBREAPER, subreaper);
+	/* the network locks of the members' TCP connections go, restored or not (and stale ones) */
+	for (size_t i = 0, swept = 0; i < t.tree.n; i++)
+		if (sd_rst_inet_locked(&t.m[i])) {
+			if (!swept++)
+				sd_netlock_sweep(ctx);
+			(void)sd_netlock_remove(ctx, t.m[i].ps.pid);
+		}
 	for (size_t i = 0; i < t.tree.n; i++) {
 		nthreads += t.m[i].ps.nthreads;
 		nfds += t.m[i].fs.n;
