@@ -14,6 +14,19 @@
 
 int sd_dump_unix_sock(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		      struct fd_state *d);
+/*
+ * The SOL_SOCKET options of every family (buffer sizes, SO_PEEK_OFF,
+ * SO_PASSCRED, timeouts, SO_PEERCRED, ...) of our copy @fd into @s; -errno.
+ */
+int sd_dump_sock_options(int fd, struct sock_state *s);
+/*
+ * A TCP or UDP socket (dump_fd_inet.c), through our copy @fd; s->family and
+ * s->type set. Sets d->kind to FDK_INET. sd_dump_inet_table, once the
+ * table is in: each datagram queued is from a socket of the table.
+ */
+int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct fd_state *d,
+		      struct sock_state *s);
+int sd_dump_inet_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
 
 /*
  * The sockets of @fs (of process o->pid) against each other: a peer, a

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "sock_img.h"
@@ -81,6 +82,31 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 	k->peer_pid = s->peercred.pid;
 	k->peer_uid = s->peercred.uid;
 	k->peer_gid = s->peercred.gid;
+	if (d->kind == FDK_INET) {
+		k->has_protocol = true;
+		k->protocol = s->protocol;
+		k->has_addr = s->addr_len != 0;
+		k->addr = (ProtobufCBinaryData){ s->addr_len, (uint8_t *)s->addr };
+		k->has_peer = s->peer_len != 0;
+		k->peer = (ProtobufCBinaryData){ s->peer_len, (uint8_t *)s->peer };
+		if (s->nopts) {
+			SockOpt *o = calloc(s->nopts, sizeof(*o));
+
+			k->opts = calloc(s->nopts, sizeof(*k->opts));
+			if (!o || !k->opts) {
+				free(o);
+				return -ENOMEM;
+			}
+			for (size_t i = 0; i < s->nopts; i++) {
+				sock_opt__init(&o[i]);
+				o[i].level = s->opts[i].level;
+				o[i].name = s->opts[i].name;
+				o[i].value = s->opts[i].value;
+				k->opts[i] = &o[i];
+			}
+			k->n_opts = s->nopts;
+		}
+	}
 	if (!s->npkts)
 		return 0;
 	q = calloc(s->npkts, sizeof(*q));
@@ -112,6 +138,9 @@ void sd_sockimg_free(Fd *out)
 	if (out->sk->queue)
 		free(out->sk->queue[0]);
 	free(out->sk->queue);
+	if (out->sk->opts)
+		free(out->sk->opts[0]);
+	free(out->sk->opts);
 	free(out->sk);
 	out->sk = NULL;
 }
@@ -133,7 +162,8 @@ static int read_queue(const Socket *k, struct sock_state *s)
 
 		total += q->data.len;
 		if (total > SOCK_QUEUE_MAX || name_from(&q->from, q->has_from, &p->from) < 0 ||
-		    (q->has_from && k->type == SOCK_STREAM))
+		    (q->has_from && k->type == SOCK_STREAM) ||
+		    (k->family != AF_UNIX && (!q->has_from || q->from.len > SOCK_ADDR_MAX)))
 			return -EBADMSG;
 		p->data = malloc(q->data.len ? q->data.len : 1);
 		if (!p->data)
@@ -147,15 +177,60 @@ static int read_queue(const Socket *k, struct sock_state *s)
 	return 0;
 }
 
+/* An inet address of family @family: a whole sockaddr_in or sockaddr_in6 of it. */
+static int addr_from(const ProtobufCBinaryData *b, bool has, int family, uint8_t *out, uint8_t *ret_len)
+{
+	sa_family_t f;
+
+	*ret_len = 0;
+	if (!has)
+		return 0;
+	if (b->len != (family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)))
+		return -EBADMSG;
+	memcpy(&f, b->data, sizeof(f));
+	if (f != family)
+		return -EBADMSG;
+	memcpy(out, b->data, b->len);
+	*ret_len = (uint8_t)b->len;
+	return 0;
+}
+
+/* The inet fields: a TCP socket listening or not connected, a UDP one not listening. */
+static int inet_from_pb(const Socket *k, struct sock_state *s)
+{
+	bool tcp = k->type == SOCK_STREAM && k->protocol == IPPROTO_TCP;
+	bool udp = k->type == SOCK_DGRAM && k->protocol == IPPROTO_UDP;
+
+	if ((k->family != AF_INET && k->family != AF_INET6) || (!tcp && !udp) ||
+	    (k->state != SKS_CLOSE && k->state != (tcp ? SKS_LISTEN : SKS_ESTABLISHED)) ||
+	    (k->state == SKS_LISTEN && !k->has_addr) || (udp && (k->state == SKS_ESTABLISHED) != k->has_peer) ||
+	    (tcp && (k->has_peer || k->n_queue)) || k->has_name || k->has_peer_name || k->n_icons ||
+	    k->has_peer_ino || k->peer_gone || k->external || k->has_listener_ino || k->n_opts > SOCK_OPTS_MAX ||
+	    addr_from(&k->addr, k->has_addr, k->family, s->addr, &s->addr_len) < 0 ||
+	    addr_from(&k->peer, k->has_peer, k->family, s->peer, &s->peer_len) < 0)
+		return -EBADMSG;
+	s->protocol = k->protocol;
+	for (size_t i = 0; i < k->n_opts; i++) {
+		const SockOpt *o = k->opts[i];
+
+		if (!sd_sock_opt_known(o->level, o->name, k->family, k->type))
+			return -EBADMSG;
+		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = o->value };
+	}
+	return 0;
+}
+
 static int from_pb(const Socket *k, struct sock_state *s)
 {
-	bool listen = k->state == SKS_LISTEN;
+	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN;
 
-	if (k->family != AF_UNIX ||
+	if (!unix_ && inet_from_pb(k, s) < 0)
+		return -EBADMSG;
+	if ((unix_ && (k->has_protocol || k->has_addr || k->has_peer || k->n_opts)) ||
 	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET) ||
-	    (k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||
+	    (unix_ && k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||
 	    (listen && (k->type == SOCK_DGRAM || !k->has_name || k->n_queue || k->has_peer_ino)) ||
-	    (!listen && (k->n_icons || k->has_backlog)) || k->n_icons > SOCK_ICONS_MAX ||
+	    (!listen && k->n_icons) || (k->has_backlog && k->state != SKS_LISTEN) || k->n_icons > SOCK_ICONS_MAX ||
 	    k->ino == 0 || k->ino > UINT32_MAX || k->shutdown > 3 ||
 	    (k->external && (!k->has_peer_name || k->n_queue)) ||
 	    (k->peer_gone && (k->has_peer_ino || k->has_name || k->external)) ||
@@ -205,7 +280,9 @@ int sd_sockimg_from_pb(const Fd *in, struct fd_state *d)
 {
 	int r;
 
-	if (!in->sk != ((int)in->kind != (int)FDK_UNIX))
+	bool sock = (int)in->kind == (int)FDK_UNIX || (int)in->kind == (int)FDK_INET;
+
+	if (!in->sk != !sock || (in->sk && (in->sk->family == AF_UNIX) != ((int)in->kind == (int)FDK_UNIX)))
 		return -EBADMSG;
 	if (!in->sk)
 		return 0;

@@ -145,7 +145,8 @@ enum fd_kind {
 	FDK_FANOTIFY,
 	/* sockets (20-29): their state in fd_state.sk (pstate_sock.h) */
 	FDK_UNIX = 20,
-	FDK_MAX = FDK_UNIX
+	FDK_INET,	/* a TCP or UDP socket, IPv4 or IPv6 */
+	FDK_MAX = FDK_INET
 };
 
 /*
@@ -202,7 +203,7 @@ struct fd_state {
 	struct tty_state tty;
 	bool external;			/* a pipe whose other end no fd of the process held */
 	struct fd_anon_state anon;	/* an anonymous inode's own state, by kind */
-	struct sock_state *sk;		/* a socket's (FDK_UNIX), else NULL */
+	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET), else NULL */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */

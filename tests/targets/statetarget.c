@@ -96,6 +96,7 @@
 #include <sys/rseq.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -546,8 +547,8 @@ static void setup_with(const char *dir)
 	if (!strcmp(with, "none")) {
 		return;
 	} else if (!strcmp(with, "socket")) {
-		/* unix sockets are taken (socktarget); an IPv4 one is not yet */
-		with_fd = socket(AF_INET, SOCK_STREAM, 0);
+		/* unix, TCP and UDP sockets are taken (socktarget); a netlink one is not */
+		with_fd = socket(AF_NETLINK, SOCK_RAW, 0);
 		if (with_fd < 0)
 			die("socket");
 	} else if (!strcmp(with, "eventfd")) {
