@@ -8,7 +8,7 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump restore -D <dir> [-d] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
+	"usage: sdump restore -D <dir> [-d] [--lazy] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
 	"                     [--file-changed refuse|allow] [--pidfile <file>] [--progress <when>]\n"
 	"                     [--tcp-close] [--display-stats] [--json] [-v|-q] [-o <file>]\n"
 	"\n"
@@ -17,6 +17,10 @@ static const char usage[] =
 	"\n"
 	"  -D, --images-dir DIR      the image of a final dump (sdump dump)\n"
 	"  -d, --restore-detached    return once the process runs\n"
+	"      --lazy                run the process at once, its memory following:\n"
+	"                            its page faults served from the image, the rest\n"
+	"                            pushed in the background (return, or wait for\n"
+	"                            it, once every page is in)\n"
 	"  -j, --shell-job           join this shell's session; its terminal stands\n"
 	"                            in for the dumped one, with its settings, and\n"
 	"                            its foreground group if it had it\n"
@@ -62,7 +66,7 @@ static int parse_inherit(const char *arg, struct sdump_inherit_fd *ret)
 int cmd_restore(int argc, char **argv)
 {
 	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE, OPT_STATS, OPT_JSON,
-	       OPT_TCP_CLOSE };
+	       OPT_TCP_CLOSE, OPT_LAZY };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "restore-detached", no_argument, NULL, 'd' },
@@ -70,6 +74,7 @@ int cmd_restore(int argc, char **argv)
 		{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 		{ "file-changed", required_argument, NULL, OPT_FILE_CHANGED },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "lazy", no_argument, NULL, OPT_LAZY },
 		{ "display-stats", no_argument, NULL, OPT_STATS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "tcp-close", no_argument, NULL, OPT_TCP_CLOSE },
@@ -110,6 +115,9 @@ int cmd_restore(int argc, char **argv)
 			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
+			break;
+		case OPT_LAZY:
+			o.lazy = true;
 			break;
 		case OPT_STATS:
 			display = true;

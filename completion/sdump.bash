@@ -19,7 +19,7 @@ _sdump_options() {
 	release) echo "-t --tree $common -o" ;;
 	squash) echo "-D --images-dir --from $common -o" ;;
 	prune) echo "-k --keep $common -o" ;;
-	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --tcp-close --progress --display-stats --json $common -o" ;;
+	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --tcp-close --lazy --progress --display-stats --json $common -o" ;;
 	esac
 }
 

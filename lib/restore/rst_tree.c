@@ -493,6 +493,12 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	e = sd_treeimg_read(ctx, opts->dir, &t.tree);
 	if (e < 0)
 		return e;
+	if (opts->lazy) {
+		sd_tree_release(&t.tree);
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "'%s' holds a process tree, which a lazy restore does not take yet; restore it without --lazy",
+			       opts->dir);
+	}
 	t.m = calloc(t.tree.n, sizeof(*t.m));
 	if (!t.m) {
 		sd_tree_release(&t.tree);
@@ -535,5 +541,5 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 		       t.tree.n);
 	free(t.m);
 	sd_tree_release(&t.tree);
-	return sd_rst_run_end(&root, e, t0, nthreads, ret_status);
+	return sd_rst_wait(&root, sd_rst_started(&root, e), t0, nthreads, ret_status);
 }
