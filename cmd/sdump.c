@@ -22,6 +22,8 @@ static const char usage[] =
 	"  restore    bring back the process of a final dump\n"
 	"  release    end the tracking pre-dumps keep in a process\n"
 	"  coredump   an ELF core file of a final dump, for gdb\n"
+	"  migrate    move a running process to another host (sdump receive there)\n"
+	"  receive    accept a migration, and bring the process up\n"
 	"\n"
 	"options:\n"
 	"  -v, --verbose        more messages (-vv: debug)\n"
@@ -35,7 +37,7 @@ static const char usage[] =
 	"  1  an error: one line 'sdump: <what failed>' on stderr; for check, a\n"
 	"     required feature is missing\n"
 	"  2  a usage error: the line names it and points at --help\n"
-	"restore without -d exits with the status of the process it restored.\n";
+	"restore without -d (and receive --restore without -d) exits with the status\nof the process it restored.\n";
 
 static const struct {
 	const char *name;
@@ -50,6 +52,8 @@ static const struct {
 	{ "coredump", cmd_coredump },
 	{ "restore", cmd_restore },
 	{ "release", cmd_release },
+	{ "migrate", cmd_migrate },
+	{ "receive", cmd_receive },
 };
 
 int main(int argc, char **argv)

@@ -370,7 +370,7 @@ static int run_pass(struct pass *p)
 	const struct sdump_dump_opts *o = p->opts;
 	char d[32], b[32];
 	uint64_t t;
-	int r;
+	int r, handover = 0;
 
 	r = sd_pass_read_target(p);
 	if (r < 0)
@@ -509,7 +509,13 @@ static int run_pass(struct pass *p)
 	 * Committed. A final dump ends the process now (a migration), or lets it
 	 * run on, still tracked, so that periodic checkpoints can go on.
 	 */
-	if (p->final && !o->leave_running) {
+	if (p->final && !o->leave_running && o->handover) {
+		/* a migration: the destination says whether it took over */
+		handover = o->handover(o->handover_data, o->dir);
+		if (handover < 0)
+			pr_info(ctx, "%s %d: the destination did not take over: resumed", p->kind, o->pid);
+	}
+	if (p->final && !o->leave_running && handover == 0) {
 		end_target(p);
 		sd_track_state_remove(o->pid, p->meta.start_time);
 		pr_info(ctx, "%s %d: killed (SIGKILL)", p->kind, o->pid);
@@ -517,7 +523,7 @@ static int run_pass(struct pass *p)
 		return 0;
 	}
 	unfreeze(p);
-	if (p->final) {
+	if (p->final && handover == 0) {
 		pr_info(ctx, "%s %d: resumed, still tracked", p->kind, o->pid);
 		restamp_freeze(p);
 	}
@@ -531,7 +537,7 @@ static int run_pass(struct pass *p)
 			pr_warn(ctx, "cannot record the tracking state of pid %d, ignoring (the next pass saves everything): %s",
 				o->pid, strerror(-r));
 	}
-	return 0;
+	return handover;
 }
 
 static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
