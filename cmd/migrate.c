@@ -13,7 +13,7 @@ static const char usage[] =
 	"usage: sdump migrate -t <pid> --to <addr:port> [--downtime <ms>] [--max-rounds <n>]\n"
 	"                     [--bandwidth <rate>] [--tls-cert <file> --tls-key <file> --tls-ca <file>]\n"
 	"                     [--track <how>] [-j <n>] [--compress-level <n>] [--work-dir <dir>]\n"
-	"                     [--json] [--display-stats] [-v|-q] [-o <file>]\n"
+	"                     [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Move a running process to 'sdump receive' on another host: its memory\n"
 	"sent while it runs, then what it wrote since, round after round, until\n"
@@ -35,6 +35,8 @@ static const char usage[] =
 	"      --compress-level N  zstd level, -7 (fastest) to 19; default -1\n"
 	"      --work-dir DIR      where each round's pass is made before it is sent\n"
 	"                          (default $TMPDIR or /tmp)\n"
+	"      --progress WHEN     a progress line on stderr (each round's copy and\n"
+	"                          send): auto (when it is a terminal), always, never\n"
 	"      --json              the statistics as one JSON object on stdout\n"
 	"      --display-stats     the statistics as text on stdout\n"
 	"  -v, -q, -o FILE         more (-v: each round), fewer messages; messages to FILE\n"
@@ -61,6 +63,7 @@ int cmd_migrate(int argc, char **argv)
 		{ "work-dir", required_argument, NULL, OPT_WORK },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "display-stats", no_argument, NULL, OPT_STATS },
+		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
@@ -134,6 +137,11 @@ int cmd_migrate(int argc, char **argv)
 			break;
 		case OPT_STATS:
 			display = true;
+			break;
+		case OPT_PROGRESS:
+			if (cli_progress_option(optarg) < 0)
+				return cli_usage_error("migrate", "bad --progress '%s': auto, always or never",
+						       optarg);
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -18,12 +18,14 @@ _sdump_options() {
 	coredump) echo "-D --images-dir -o --output $common" ;;
 	release) echo "-t --tree $common -o" ;;
 	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --progress $common -o" ;;
+	migrate) echo "-t --tree --to --downtime --max-rounds --bandwidth --tls-cert --tls-key --tls-ca --track -j --threads --compress-level --work-dir --progress --json --display-stats $common -o" ;;
+	receive) echo "-D --images-dir --listen --restore -d --restore-detached --tls-cert --tls-key --tls-ca --insecure $common -o" ;;
 	esac
 }
 
 _sdump() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" i w
-	local commands="check pre-dump dump show verify extract coredump restore release"
+	local commands="check pre-dump dump show verify extract coredump restore release migrate receive"
 
 	COMPREPLY=()
 	# "--parent=img/1": bash splits at '=' (COMP_WORDBREAKS); the option is two words back
@@ -50,7 +52,7 @@ _sdump() {
 	done
 
 	case $prev in
-	-D | --images-dir | --parent | --prev-images-dir)
+	-D | --images-dir | --parent | --prev-images-dir | --work-dir)
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return 0 ;;
@@ -66,11 +68,12 @@ _sdump() {
 	--progress)
 		mapfile -t COMPREPLY < <(compgen -W "auto always never" -- "$cur")
 		return 0 ;;
-	-o | --log-file | --output)
+	-o | --log-file | --output | --tls-cert | --tls-key | --tls-ca)
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0 ;;
-	-j | --threads | --compress-level | --ghost-limit | -a | --addr | -l | --len)
+	-j | --threads | --compress-level | --ghost-limit | -a | --addr | -l | --len | --to | --listen | \
+	--downtime | --max-rounds | --bandwidth)
 		return 0 ;;
 	esac
 

@@ -81,8 +81,12 @@ SDUMP_API void sdump_ctx_set_cancel(struct sdump_ctx *ctx, const volatile int *f
  * left.
  */
 struct sdump_progress {
-	const char *op;		/* "pre-dump", "dump" or "restore"; static */
-	const char *phase;	/* "copy" (a pass), "memory" (a restore); static */
+	const char *op;		/* "pre-dump", "dump", "restore" or "migrate"; static */
+	/*
+	 * "copy" (a pass), "memory" (a restore), "send" (a migration's pass
+	 * sent: counts are its bytes in pages of 4096); static
+	 */
+	const char *phase;
 	pid_t pid;		/* the target, or the process being restored */
 	uint64_t done;		/* pages done so far, at most @total */
 	uint64_t total;		/* pages the phase works through */

@@ -209,14 +209,19 @@ static int tls_setup(struct mig_conn *c, const struct mig_tls *tls, bool server,
 			unsigned int st = gnutls_session_get_verify_cert_status(s);
 
 			if (gnutls_certificate_verification_status_print(st, GNUTLS_CRT_X509, &out, 0) == 0) {
-				(void)snprintf(why, sizeof(why), " (%s)", (const char *)out.data);
+				size_t n = strlen((const char *)out.data);
+
+				while (n > 0 && (out.data[n - 1] == ' ' || out.data[n - 1] == '.'))
+					n--;
+				(void)snprintf(why, sizeof(why), "%.*s", (int)n, (const char *)out.data);
+				what = why;
 				gnutls_free(out.data);
 			}
 		}
 		if (server)
-			return sd_errx(c->ctx, -EACCES, "refused the sender %s: TLS handshake failed: %s%s",
-				       c->peer, what, why);
-		return sd_errx(c->ctx, -EACCES, "TLS handshake with %s failed: %s%s", c->peer, what, why);
+			return sd_errx(c->ctx, -EACCES, "refused the sender %s: TLS handshake failed: %s",
+				       c->peer, what);
+		return sd_errx(c->ctx, -EACCES, "TLS handshake with %s failed: %s", c->peer, what);
 	}
 	return 0;
 }

@@ -21,6 +21,8 @@
 #include "mig_pass.h"
 
 #define CHUNK (1u << 20)
+/* the progress line counts pages: the bytes sent, in pages */
+#define PAGE_UNIT 4096u
 /* A file larger than this is no file of a pass (pages.img of 16 TiB of memory) */
 #define FILE_MAX (16ull << 40)
 
@@ -34,7 +36,8 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-static int send_file(struct mig_conn *c, int dirfd, const char *dir, const char *name, uint8_t *buf)
+static int send_file(struct mig_conn *c, int dirfd, const char *dir, const char *name, uint8_t *buf,
+		     uint64_t *done)
 {
 	struct stat st;
 	uint8_t msg[8 + IMG_NAME_MAX];
@@ -62,6 +65,8 @@ static int send_file(struct mig_conn *c, int dirfd, const char *dir, const char 
 		}
 		r = sd_mig_send(c, buf, (size_t)n);
 		left -= (uint64_t)n;
+		*done += (uint64_t)n;
+		sd_progress_update(c->ctx, *done / PAGE_UNIT);
 	}
 	close(fd);
 	return r;
@@ -72,11 +77,11 @@ int sd_mig_send_dir(struct mig_conn *c, const char *dir, pid_t pid)
 	_cleanup_free_ uint8_t *buf = malloc(CHUNK);
 	char **names = NULL;
 	size_t n = 0;
+	uint64_t total = 0, done = 0;
 	struct dirent *de;
 	DIR *d;
 	int r = 0;
 
-	(void)pid;
 	if (!buf)
 		return -ENOMEM;
 	d = opendir(dir);
@@ -85,8 +90,12 @@ int sd_mig_send_dir(struct mig_conn *c, const char *dir, pid_t pid)
 	while ((de = readdir(d))) {
 		char **nn;
 
+		struct stat st;
+
 		if (de->d_type != DT_REG)
 			continue; /* ".", "..", and the parent link: the receiver makes its own */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			total += (uint64_t)st.st_size;
 		nn = realloc(names, (n + 1) * sizeof(*names));
 		if (!nn || !(nn[n] = strdup(de->d_name))) {
 			names = nn ? nn : names;
@@ -98,8 +107,10 @@ int sd_mig_send_dir(struct mig_conn *c, const char *dir, pid_t pid)
 	}
 	if (r == 0)
 		qsort(names, n, sizeof(*names), cmp_names);
+	sd_progress_begin(c->ctx, "migrate", "send", pid, total / PAGE_UNIT, PAGE_UNIT);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = send_file(c, dirfd(d), dir, names[i], buf);
+		r = send_file(c, dirfd(d), dir, names[i], buf, &done);
+	sd_progress_end(c->ctx);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

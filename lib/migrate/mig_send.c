@@ -183,6 +183,12 @@ static int run_rounds(struct sender *s)
 	r = sd_mig_send_msg(&s->c, MIG_HELLO, msg, 8);
 	if (r == 0)
 		r = sd_mig_expect(&s->c, MIG_HELLO, msg, &len);
+	if (r == -ECONNRESET) {
+		/* it hung up on us before a word: it refused us, its own line says why */
+		sdump_ctx_clear_error(s->ctx);
+		return sd_errx(s->ctx, r, "%s hung up before it answered: it refused us (%s)", s->c.peer,
+			       o->tls.ca ? "is our certificate signed by its CA?" : "does it want TLS?");
+	}
 	if (r < 0)
 		return r;
 	for (;;) {
