@@ -10,14 +10,14 @@ _sdump_options() {
 	case $1 in
 	"") echo "-v --verbose --verbosity -q --quiet -o --log-file -h --help -V --version" ;;
 	check) echo "-t --tree --json $common -o" ;;
-	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
-	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
+	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
+	dump) echo "-t --tree -D --images-dir --parent -R --leave-running -s --leave-stopped --live --external --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	verify) echo "-D --images-dir --json $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
 	coredump) echo "-D --images-dir -o --output $common" ;;
 	release) echo "-t --tree $common -o" ;;
-	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --progress $common -o" ;;
+	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --progress --display-stats --json $common -o" ;;
 	migrate) echo "-t --tree --to --downtime --max-rounds --bandwidth --tls-cert --tls-key --tls-ca --track -j --threads --compress-level --work-dir --progress --json --display-stats $common -o" ;;
 	receive) echo "-D --images-dir --listen --restore -d --restore-detached --tls-cert --tls-key --tls-ca --insecure $common -o" ;;
 	esac
@@ -72,7 +72,7 @@ _sdump() {
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0 ;;
-	-j | --threads | --compress-level | --ghost-limit | -a | --addr | -l | --len | --to | --listen | \
+	--threads | --compress-level | --ghost-limit | --external | -a | --addr | -l | --len | --to | --listen | \
 	--downtime | --max-rounds | --bandwidth)
 		return 0 ;;
 	esac

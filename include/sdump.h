@@ -133,17 +133,32 @@ struct sdump_dump_opts {
 	bool leave_running;	/* dump: resume the target afterwards instead of killing it */
 	bool live;		/* dump with leave_running: copy after the freeze, before each write */
 	/*
+	 * dump: leave the target stopped (SIGSTOP: a job-control stop, not
+	 * traced) instead of killing it, its tracking armed for a next pass
+	 * as with leave_running (CRIU's --leave-stopped); SIGCONT resumes it.
+	 * Not with leave_running.
+	 */
+	bool leave_stopped;
+	/*
 	 * The most data (holes not counted) a deleted file the process maps
 	 * may hold for its contents to be saved; a larger one is refused.
 	 * 0: SDUMP_GHOST_LIMIT_DEFAULT.
 	 */
 	uint64_t ghost_limit;
 	/*
-	 * A final dump only (not with leave_running): called once the image
-	 * is committed, the target still frozen. 0: the target is killed, as
-	 * without it; an error: the target is resumed and detached (its
-	 * tracking still armed) and the dump returns that error, the image
-	 * left in place (a migration whose destination did not take over).
+	 * Unix sockets whose peer is outside the process and that a restore
+	 * connects to the peer's name again (--external unix:INODE): the
+	 * inodes of the sockets (or of their peers), next_unix of them.
+	 */
+	const uint64_t *ext_unix;
+	size_t next_unix;
+	/*
+	 * A final dump only (not with leave_running or leave_stopped): called
+	 * once the image is committed, the target still frozen. 0: the target
+	 * is killed, as without it; an error: the target is resumed and
+	 * detached (its tracking still armed), the image removed, and the
+	 * dump returns that error (a migration whose destination did not
+	 * take over).
 	 */
 	int (*handover)(void *data, const char *dir);
 	void *handover_data;
@@ -210,7 +225,8 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * fields, limits, timers, credentials and fd table (core-<tid>.img,
  * process.img, files.img). Once the image is committed the target is
  * killed with SIGKILL, or with opts->leave_running resumed and detached,
- * its tracking still armed for the next pass. A caller that is the
+ * its tracking still armed for the next pass (opts->leave_stopped: the
+ * same, but left in a SIGSTOP stop). A caller that is the
  * target's parent finds it reaped (waitpid() gives ECHILD): as its tracer
  * the dump waits for its end, which for a parent is the reaping.
  * Refused, with the target left running: a process with children; fds
@@ -321,6 +337,11 @@ struct sdump_restore_opts {
 	 */
 	const char *pidfile;
 	/*
+	 * Where to store the counters of the restore once the process runs
+	 * (sdump restore --display-stats, --json); NULL: not wanted.
+	 */
+	struct sdump_restore_stats *ret_stats;
+	/*
 	 * Called once the process is whole, every thread still held, just
 	 * before its timers are armed and it is let go: 0 lets it run; an
 	 * error fails the restore (the process is killed, as on any failure).
@@ -329,6 +350,26 @@ struct sdump_restore_opts {
 	int (*before_start)(void *data, pid_t pid);
 	void *before_start_data;
 };
+
+/* Counters of one restore, up to the moment the process runs. */
+struct sdump_restore_stats {
+	pid_t pid;		/* the restored process */
+	uint64_t passes;	/* of the chain read */
+	uint64_t threads, fds, vmas;
+	uint64_t pages_restored;   /* pages written into the process (UFFDIO_COPY or writes) */
+	uint64_t bytes_restored;   /* their bytes */
+	uint64_t frames;	   /* frames of pages.img decoded */
+	uint64_t read_us;	   /* reading the image and the checks before the process is made */
+	uint64_t memory_us;	   /* filling the memory */
+	uint64_t total_us;	   /* the whole restore, until the process runs */
+};
+
+/*
+ * The counters of a restore as one JSON object on @out, its keys the field
+ * names above; or for a person, a few lines (sdump restore --display-stats).
+ */
+SDUMP_API void sdump_restore_stats_write_json(const struct sdump_restore_stats *st, FILE *out);
+SDUMP_API void sdump_restore_stats_write_text(const struct sdump_restore_stats *st, FILE *out);
 
 /*
  * Bring back the process of the final dump in opts->dir (and its chain):

@@ -239,4 +239,11 @@ struct sdump_sched_attr {
 #define SECCOMP_FILTER_FLAG_SPEC_ALLOW (1UL << 2)	/* Linux 4.17 */
 #endif
 
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76		/* Linux 6.5 */
+#endif
+#ifndef SO_PEEK_OFF
+#define SO_PEEK_OFF 42		/* Linux 3.4 */
+#endif
+
 #endif /* SDUMP_COMPAT_H */

@@ -18,6 +18,7 @@
 #include "compat.h"
 #include "dump_fd_anon.h"
 #include "dump_fd_kinds.h"
+#include "dump_fd_sock.h"
 #include "util.h"
 
 /* nsfs, pidfs and the like look like files but have no path to reopen */
@@ -168,7 +169,8 @@ static int collect_tty(struct sdump_ctx *ctx, const struct fd_probe *p,
  * pipe before FIFO).
  */
 static const struct dump_fd_kind dump_fd_kinds[] = {
-	{ .type = S_IFSOCK, .refuse = "a socket" },
+	/* sockets of other families are refused by the collector, by what they are */
+	{ .type = S_IFSOCK, .kind = FDK_UNIX, .collect = sd_dump_unix_sock },
 
 	/* anonymous inodes, by the name in their link: "anon_inode:[eventfd]" */
 	{ .anon = "eventpoll", .kind = FDK_EPOLL, .collect = sd_dump_epoll },

@@ -20,6 +20,7 @@
 #include "pattr.h"
 #include "psec.h"
 #include "pstate_anon.h"
+#include "pstate_sock.h"
 
 #define SIGINFO_SIZE 128
 #define NSIG_MAX 64
@@ -142,7 +143,9 @@ enum fd_kind {
 	FDK_INOTIFY,
 	FDK_PIDFD,	/* a pidfd of the process itself */
 	FDK_FANOTIFY,
-	FDK_MAX = FDK_FANOTIFY
+	/* sockets (20-29): their state in fd_state.sk (pstate_sock.h) */
+	FDK_UNIX = 20,
+	FDK_MAX = FDK_UNIX
 };
 
 /*
@@ -199,6 +202,7 @@ struct fd_state {
 	struct tty_state tty;
 	bool external;			/* a pipe whose other end no fd of the process held */
 	struct fd_anon_state anon;	/* an anonymous inode's own state, by kind */
+	struct sock_state *sk;		/* a socket's (FDK_UNIX), else NULL */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */

@@ -25,6 +25,7 @@
 #include "pstate.h"
 #include "restore.h"
 #include "rst_fd_anon.h"
+#include "rst_sock.h"
 #include "util.h"
 
 /* A time as "2026-12-03 10:00:01.250 UTC". */
@@ -327,6 +328,7 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_INOTIFY] = { .open = sd_rst_inotify_open },
 	[FDK_PIDFD] = { .open = sd_rst_pidfd_open },
 	[FDK_FANOTIFY] = { .open = sd_rst_fanotify_open },
+	[FDK_UNIX] = { .open = sd_rst_unix_open, .places = true },
 };
 
 /* Our fd that fd @i of the image is a dup of: inherited, or our terminal; else -1. */

@@ -28,7 +28,7 @@ static const struct fd_case cases[] = {
 	{ "pipe:[4242]", S_IFIFO | 0600, 0, 0, 1, FDK_PIPE, NULL },
 	{ "/tmp/fifo", S_IFIFO | 0600, 0, 0, 1, FDK_FIFO, NULL },
 
-	{ "socket:[77]", S_IFSOCK | 0777, 0, 0, 1, 0, "a socket" },
+	{ "socket:[77]", S_IFSOCK | 0777, 0, 0, 1, FDK_UNIX, NULL },
 	{ "anon_inode:[eventpoll]", 0600, 0, 0, 1, FDK_EPOLL, NULL },
 	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, FDK_EVENTFD, NULL },
 	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, FDK_SIGNALFD, NULL },
