@@ -12,7 +12,7 @@
 static const char usage[] =
 	"usage: sdump migrate -t <pid> --to <addr:port> [--downtime <ms>] [--max-rounds <n>]\n"
 	"                     [--bandwidth <rate>] [--tls-cert <file> --tls-key <file> --tls-ca <file>]\n"
-	"                     [--track <how>] [-j <n>] [--compress-level <n>] [--work-dir <dir>]\n"
+	"                     [--track <how>] [--threads <n>] [--compress-level <n>] [--work-dir <dir>]\n"
 	"                     [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Move a running process to 'sdump receive' on another host: its memory\n"
@@ -31,7 +31,7 @@ static const char usage[] =
 	"      --tls-key FILE      its private key\n"
 	"      --tls-ca FILE       the CA that signed the receiver's certificate\n"
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
-	"  -j, --threads N         compression threads (default: one per CPU)\n"
+	"      --threads N         compression threads (default: one per CPU)\n"
 	"      --compress-level N  zstd level, -7 (fastest) to 19; default -1\n"
 	"      --work-dir DIR      where each round's pass is made before it is sent\n"
 	"                          (default $TMPDIR or /tmp)\n"
@@ -47,7 +47,7 @@ static const char usage[] =
 int cmd_migrate(int argc, char **argv)
 {
 	enum { OPT_TO = 0x2000, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_CERT, OPT_KEY, OPT_CA,
-	       OPT_TRACK, OPT_LEVEL, OPT_WORK, OPT_JSON, OPT_STATS };
+	       OPT_TRACK, OPT_LEVEL, OPT_WORK, OPT_JSON, OPT_STATS, OPT_THREADS };
 	static const struct option longopts[] = {
 		{ "tree", required_argument, NULL, 't' },
 		{ "to", required_argument, NULL, OPT_TO },
@@ -58,7 +58,7 @@ int cmd_migrate(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, OPT_KEY },
 		{ "tls-ca", required_argument, NULL, OPT_CA },
 		{ "track", required_argument, NULL, OPT_TRACK },
-		{ "threads", required_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "compress-level", required_argument, NULL, OPT_LEVEL },
 		{ "work-dir", required_argument, NULL, OPT_WORK },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -74,7 +74,7 @@ int cmd_migrate(int argc, char **argv)
 	uint64_t v;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, ":t:j:v::qo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:v::qo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {
@@ -115,7 +115,7 @@ int cmd_migrate(int argc, char **argv)
 				return cli_usage_error("migrate", "bad --track '%s': auto, soft-dirty, uffd-wp or none",
 						       optarg);
 			break;
-		case 'j':
+		case OPT_THREADS:
 			if (cli_parse_u64(optarg, false, 1, 1024, &v) < 0)
 				return cli_usage_error("migrate", "bad --threads '%s'", optarg);
 			o.threads = (unsigned int)v;

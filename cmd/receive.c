@@ -7,7 +7,7 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump receive -D <dir> --listen <addr:port> [--restore [-d]]\n"
+	"usage: sdump receive -D <dir> --listen <addr:port> [--restore [-d] [-j]]\n"
 	"                     [--tls-cert <file> --tls-key <file> --tls-ca <file> | --insecure]\n"
 	"                     [-v|-q] [-o <file>]\n"
 	"\n"
@@ -22,6 +22,8 @@ static const char usage[] =
 	"      --listen ADDR:PORT  the address to accept the sender on\n"
 	"      --restore           bring the process up at the end (as sdump restore)\n"
 	"  -d, --restore-detached  with --restore: return once it runs\n"
+	"  -j, --shell-job         with --restore: join this shell's session, its\n"
+	"                          terminal standing in for the process's (as restore -j)\n"
 	"      --tls-cert FILE     our certificate (PEM), signed by the sender's CA\n"
 	"      --tls-key FILE      its private key\n"
 	"      --tls-ca FILE       the CA a sender's certificate must be signed by\n"
@@ -40,6 +42,7 @@ int cmd_receive(int argc, char **argv)
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "restore", no_argument, NULL, OPT_RESTORE },
 		{ "restore-detached", no_argument, NULL, 'd' },
+		{ "shell-job", no_argument, NULL, 'j' },
 		{ "tls-cert", required_argument, NULL, OPT_CERT },
 		{ "tls-key", required_argument, NULL, OPT_KEY },
 		{ "tls-ca", required_argument, NULL, OPT_CA },
@@ -51,7 +54,7 @@ int cmd_receive(int argc, char **argv)
 	struct sdump_ctx *ctx;
 	int opt, r, status = 0;
 
-	while ((opt = getopt_long(argc, argv, ":D:dv::qo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":D:djv::qo:h", longopts, NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
 		switch (opt) {
@@ -66,6 +69,9 @@ int cmd_receive(int argc, char **argv)
 			break;
 		case 'd':
 			o.detach = true;
+			break;
+		case 'j':
+			o.shell_job = true;
 			break;
 		case OPT_CERT:
 			o.tls.cert = optarg;
@@ -92,8 +98,8 @@ int cmd_receive(int argc, char **argv)
 		return cli_usage_error("receive", "no image directory given: -D <dir>");
 	if (!o.listen)
 		return cli_usage_error("receive", "no address given: --listen <addr:port>");
-	if (o.detach && !o.restore)
-		return cli_usage_error("receive", "-d is for --restore");
+	if ((o.detach || o.shell_job) && !o.restore)
+		return cli_usage_error("receive", "%s is for --restore", o.detach ? "-d" : "--shell-job");
 	if ((o.tls.cert || o.tls.key || o.tls.ca) && !(o.tls.cert && o.tls.key && o.tls.ca))
 		return cli_usage_error("receive", "TLS needs --tls-cert, --tls-key and --tls-ca together");
 	if (o.insecure && o.tls.ca)

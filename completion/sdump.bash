@@ -18,8 +18,8 @@ _sdump_options() {
 	coredump) echo "-D --images-dir -o --output $common" ;;
 	release) echo "-t --tree $common -o" ;;
 	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --progress --display-stats --json $common -o" ;;
-	migrate) echo "-t --tree --to --downtime --max-rounds --bandwidth --tls-cert --tls-key --tls-ca --track -j --threads --compress-level --work-dir --progress --json --display-stats $common -o" ;;
-	receive) echo "-D --images-dir --listen --restore -d --restore-detached --tls-cert --tls-key --tls-ca --insecure $common -o" ;;
+	migrate) echo "-t --tree --to --downtime --max-rounds --bandwidth --tls-cert --tls-key --tls-ca --track --threads --compress-level --work-dir --progress --json --display-stats $common -o" ;;
+	receive) echo "-D --images-dir --listen --restore -d --restore-detached -j --shell-job --tls-cert --tls-key --tls-ca --insecure $common -o" ;;
 	esac
 }
 

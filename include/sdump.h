@@ -470,6 +470,7 @@ struct sdump_receive_opts {
 	bool insecure;
 	bool restore;		/* bring the process up from the last pass */
 	bool detach;		/* with restore: return once it runs, else wait for its end */
+	bool shell_job;		/* with restore: as sdump_restore_opts.shell_job */
 };
 
 /*

@@ -186,6 +186,7 @@ static int take_over(struct receiver *rc)
 	struct sdump_restore_opts ro = {
 		.dir = dir,
 		.detach = true,
+		.shell_job = rc->o->shell_job,
 		.before_start = before_start,
 		.before_start_data = rc,
 	};
