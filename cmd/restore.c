@@ -10,7 +10,7 @@
 static const char usage[] =
 	"usage: sdump restore -D <dir> [-d] [--lazy] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
 	"                     [--file-changed refuse|allow] [--pidfile <file>] [--progress <when>]\n"
-	"                     [--display-stats] [--json] [-v|-q] [-o <file>]\n"
+	"                     [--tcp-close] [--display-stats] [--json] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Bring back the process of a final dump, with its PID. Without -d, stay\n"
 	"its parent and exit with its exit status (128+N if signal N killed it).\n"
@@ -31,6 +31,8 @@ static const char usage[] =
 	"                            refuse (the default), or allow (opened as it\n"
 	"                            is now, at its offset; a warning says what changed)\n"
 	"      --pidfile FILE        write the restored pid there once it runs\n"
+	"      --tcp-close           the established TCP connections of the image\n"
+	"                            (dump --tcp-established) come back closed\n"
 	"      --progress WHEN       a progress line on stderr: auto (when it is a\n"
 	"                            terminal, the default), always or never\n"
 	"      --display-stats       the restore's counters as text on stdout\n"
@@ -63,7 +65,8 @@ static int parse_inherit(const char *arg, struct sdump_inherit_fd *ret)
 
 int cmd_restore(int argc, char **argv)
 {
-	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE, OPT_STATS, OPT_JSON, OPT_LAZY };
+	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE, OPT_STATS, OPT_JSON,
+	       OPT_TCP_CLOSE, OPT_LAZY };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "restore-detached", no_argument, NULL, 'd' },
@@ -74,6 +77,7 @@ int cmd_restore(int argc, char **argv)
 		{ "lazy", no_argument, NULL, OPT_LAZY },
 		{ "display-stats", no_argument, NULL, OPT_STATS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "tcp-close", no_argument, NULL, OPT_TCP_CLOSE },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -106,6 +110,9 @@ int cmd_restore(int argc, char **argv)
 			}
 			free(inh);
 			return cli_usage_error("restore", "bad --file-changed '%s': refuse or allow", optarg);
+		case OPT_TCP_CLOSE:
+			o.tcp_close = true;
+			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
 			break;
