@@ -11,7 +11,9 @@
  *   mremap NAME             -> moves the region elsewhere; "ok"
  *   grow NAME PAGES         -> the region grows by PAGES (in place if it can), filled; "ok"
  *   mprotect NAME r|rw      -> "ok"
- *   fork                    -> a child that waits (killed with us); "ok PID"
+ *   fork                    -> a copy of us that shares our pages copy-on-write but is
+ *                              not our child (forked twice: we stay one process, not a
+ *                              tree); it ends when we do; "ok"
  *   closefrom N             -> closes every fd >= N (as daemons do); "ok"
  *   stall                   -> "ok US": the longest gap the ticker thread saw since the last "stall"
  *   sum                     -> "ok HEX": a checksum of every region's contents, names and places
@@ -35,8 +37,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -446,6 +451,36 @@ static long dirty(const char *name, long permille, uint64_t seed)
 	return n;
 }
 
+/*
+ * A process that shares our pages copy-on-write, as a child would, and is
+ * not one: forked twice, the middle one gone, so that we stay a process of
+ * our own (trees are the t08x tests' targets). It waits on a pidfd of us
+ * and ends when we do.
+ */
+static int do_fork(void)
+{
+	pid_t me = getpid(), c = fork();
+	int status;
+
+	if (c < 0)
+		return -1;
+	if (c == 0) {
+		if (fork() == 0) {
+			int pfd = (int)syscall(SYS_pidfd_open, me, 0);
+			struct pollfd pf = { .fd = pfd, .events = POLLIN };
+
+			while (pfd >= 0 && poll(&pf, 1, -1) < 0 && errno == EINTR)
+				;
+			_exit(0);
+		}
+		_exit(0);
+	}
+	while (waitpid(c, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	size_t mib = 16;
@@ -521,14 +556,7 @@ int main(int argc, char **argv)
 
 			printf(r && mprotect(r->addr, r->len, strcmp(b, "rw") ? PROT_READ : PROT_READ | PROT_WRITE) == 0 ? "ok\n" : "error\n");
 		} else if (!strcmp(line, "fork")) {
-			pid_t c = fork();
-
-			if (c == 0) {
-				prctl(PR_SET_PDEATHSIG, SIGKILL);
-				for (;;)
-					pause();
-			}
-			printf("ok %d\n", (int)c);
+			printf(do_fork() == 0 ? "ok\n" : "error\n");
 		} else if (sscanf(line, "closefrom %ld", &pm) == 1) {
 			for (long fd = pm; fd < 65536; fd++)
 				close((int)fd);
