@@ -155,6 +155,12 @@ struct sdump_dump_opts {
 	 */
 	const uint64_t *ext_unix;
 	size_t next_unix;
+	/*
+	 * Established TCP connections saved (TCP repair, --tcp-established),
+	 * their packets dropped from the freeze to the restore (the network
+	 * lock, nftables); without it such a process is refused.
+	 */
+	bool tcp_established;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
@@ -337,6 +343,21 @@ struct sdump_restore_opts {
 	 * (sdump restore --display-stats, --json); NULL: not wanted.
 	 */
 	struct sdump_restore_stats *ret_stats;
+	/*
+	 * The established TCP connections of the image made again closed
+	 * (an unconnected socket), for programs that connect again; false:
+	 * restored with TCP repair, as they were.
+	 */
+	bool tcp_close;
+	/*
+	 * Lazy restore: the process runs before its anonymous private memory
+	 * is in; the caller's threads serve its page faults from the image
+	 * and push the rest in the background until every page is in (see
+	 * sdump(1), --lazy). The call returns (with detach) or waits for the
+	 * process only once every page is in; a failure to fill kills the
+	 * process.
+	 */
+	bool lazy;
 };
 
 /* Counters of one restore, up to the moment the process runs. */
@@ -350,6 +371,13 @@ struct sdump_restore_stats {
 	uint64_t read_us;	   /* reading the image and the checks before the process is made */
 	uint64_t memory_us;	   /* filling the memory */
 	uint64_t total_us;	   /* the whole restore, until the process runs */
+	/* a lazy restore (opts->lazy): the fill after the start (pages_restored: those before) */
+	bool lazy;
+	uint64_t lazy_complete_us;	/* from the start of the restore to every page in */
+	uint64_t lazy_faults;		/* page faults served */
+	uint64_t lazy_fault_pages;	/* pages placed for them (whole frames) */
+	uint64_t lazy_pushed;		/* pages pushed in the background */
+	uint64_t lazy_events;		/* fork, mremap, munmap, MADV_DONTNEED seen */
 };
 
 /*

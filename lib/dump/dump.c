@@ -36,6 +36,7 @@
 #include "seize.h"
 #include "dump_pass.h"
 #include "dump_fd_sock.h"
+#include "netlock.h"
 #include "dump_state.h"
 #include "state_img.h"
 #include "track.h"
@@ -578,6 +579,9 @@ int sd_pass_end(struct pass *p)
 		restamp_freeze(p);
 		return 0;
 	}
+	/* it runs on: so do its TCP connections, and the network lock goes */
+	if (p->final)
+		sd_dump_inet_release(ctx, o, &p->fs, false);
 	if (p->final && o->leave_stopped)
 		stop_target(p);
 	else
@@ -640,6 +644,8 @@ void sd_pass_fail(struct pass *p)
 {
 	/* the copy-before-write protection goes first: nobody waits on it any more */
 	sd_live_release(&p->live);
+	if (p->final)
+		sd_dump_inet_release(p->ctx, p->opts, &p->fs, false);
 	unfreeze(p);
 	sd_img_dir_abort(p->ctx, &p->dir);
 }
@@ -669,6 +675,9 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 		return sd_errx(ctx, -EINVAL, "leave_stopped is for a final dump, and not with leave_running");
 	if (opts->live && (!final || !opts->leave_running))
 		return sd_errx(ctx, -EINVAL, "a live dump lets the process run on: it needs leave_running");
+	/* a lock a dump that died half way left */
+	if (final && opts->tcp_established)
+		sd_netlock_sweep(ctx);
 	/* a process with children: the tree rooted at it (dump_tree.c) */
 	if (sd_tree_has_children(opts->pid))
 		return sd_tree_dump(ctx, opts, final, ret_stats);

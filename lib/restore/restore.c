@@ -81,7 +81,9 @@
 #include "seize.h"
 #include "pstate.h"
 #include "restore.h"
+#include "rst_sock.h"
 #include "state_img.h"
+#include "netlock.h"
 #include "tree_img.h"
 #include "util.h"
 #include "procfs.h"
@@ -410,6 +412,8 @@ static int run_restore(struct rst *r)
 	sd_inject_unblock_signals(&oldmask);
 	if (e < 0)
 		return e;
+	if (r->lazy)
+		sd_rst_lazy_running(r->lazy);
 	rst_step(r, "start", &t, "trampoline unmapped, detached");
 	return 0;
 }
@@ -462,7 +466,13 @@ void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0
 		.frames = r->fill.frames,
 		.read_us = r->read_us,
 		.memory_us = r->memory_us,
-		.total_us = now_us() - t0,
+		.total_us = r->lazy_st.t_running_us ? r->lazy_st.t_running_us : now_us() - t0,
+		.lazy = r->opts->lazy,
+		.lazy_complete_us = r->lazy_st.t_complete_us,
+		.lazy_faults = r->lazy_st.faults,
+		.lazy_fault_pages = r->lazy_st.fault_pages,
+		.lazy_pushed = r->lazy_st.pushed,
+		.lazy_events = r->lazy_st.events,
 	};
 }
 
@@ -505,15 +515,15 @@ void sd_rst_release(struct rst *r)
 }
 
 /*
- * The restored process @r->pid runs: its pidfile, then, unless detached,
- * we stay its parent and its exit status is ours (@e: how the restore
- * went; what it returns).
+ * The restored process @r->pid runs (@e: how the restore went): its
+ * pidfile, the network lock of its TCP connections removed, and a lazy
+ * restore's memory all in (a pidfile that failed killed the process: the
+ * filler ends). What is left of @e.
  */
-int sd_rst_run_end(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status)
+int sd_rst_started(struct rst *r, int e)
 {
 	struct sdump_ctx *ctx = r->ctx;
 	const struct sdump_restore_opts *opts = r->opts;
-	int status;
 
 	if (e == 0 && opts->pidfile) {
 		e = write_pidfile(ctx, opts->pidfile, r->pid);
@@ -524,6 +534,24 @@ int sd_rst_run_end(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_
 				;
 		}
 	}
+	/* the network lock of its TCP connections goes, restored or not */
+	if (r->netlock_pid)
+		(void)sd_netlock_remove(ctx, r->netlock_pid);
+	if (r->lazy && sd_rst_lazy_finish(r) < 0 && e == 0)
+		e = -EIO;
+	return e;
+}
+
+/*
+ * Unless detached, we stay the parent of @r->pid and its exit status is
+ * ours (@e: how the restore went; what it returns).
+ */
+int sd_rst_wait(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status)
+{
+	struct sdump_ctx *ctx = r->ctx;
+	const struct sdump_restore_opts *opts = r->opts;
+	int status;
+
 	if (e == 0)
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r->pid,
 		       nthreads, nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
@@ -564,6 +592,11 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	sd_rst_init(&r, ctx, opts);
 	r.t0 = t0;
 	e = run_restore(&r);
+	/* and a stale one some dump left */
+	if (sd_rst_inet_locked(&r)) {
+		sd_netlock_sweep(ctx);
+		r.netlock_pid = r.ps.pid;
+	}
 	r.inj.pid = r.pid;
 	zclose(&r.mem_fd);
 	if (e < 0)
@@ -572,9 +605,14 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 		sd_rst_kill(&r);
 		sd_rst_reap(&r);
 	}
+	if (e < 0 && r.lazy) {
+		sd_rst_lazy_abort(r.lazy);
+		r.lazy = NULL;
+	}
+	e = sd_rst_started(&r, e);
 	nthreads = r.ps.nthreads;
 	if (e == 0)
 		sd_rst_stats(&r, nthreads, r.fs.n, t0);
 	sd_rst_release(&r);
-	return sd_rst_run_end(&r, e, t0, nthreads, ret_status);
+	return sd_rst_wait(&r, e, t0, nthreads, ret_status);
 }

@@ -25,6 +25,7 @@
 #include "pstate.h"
 #include "ptree.h"
 #include "rst_fill.h"
+#include "rst_lazy.h"
 #include "seize.h"
 
 /* The trampoline: page 0 holds "syscall", the rest is data for the calls. */
@@ -50,6 +51,8 @@ struct rst {
 	bool started;
 	struct rst_fill_stats fill;	/* of the memory fill */
 	uint64_t t0, read_us, memory_us; /* now_us() at the start; the times of two steps */
+	struct rst_lazy *lazy;		/* a lazy restore's filler, once it runs (rst_memory.c) */
+	struct rst_lazy_stats lazy_st;	/* its statistics, once it is done */
 	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
 	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
@@ -65,6 +68,7 @@ struct rst {
 	struct rst_tree *tree;
 	const struct tree_member *member;
 	int pidfd;			/* ours on the new process, or -1 */
+	pid_t netlock_pid;		/* its TCP connections' network lock, removed at the end (0: none) */
 	bool session_done;		/* its session and group are made (a tree makes them first) */
 };
 
@@ -76,8 +80,11 @@ struct rst {
  * of the rest; sd_rst_finish_prepare, the trampoline gone and every
  * thread's registers set; sd_rst_detach, it runs (with @stop in a
  * job-control stop). On a failure sd_rst_kill then sd_rst_reap (never a
- * half-restored process); sd_rst_release in any case; sd_rst_run_end
- * once it runs: the pidfile, and unless detached the wait for its end.
+ * half-restored process); sd_rst_started once it runs (the pidfile, the
+ * network lock removed, a lazy restore's memory all in: before
+ * sd_rst_release, which a lazy filler still needs the chain of);
+ * sd_rst_release in any case; sd_rst_wait last: unless detached, the wait
+ * for its end.
  */
 void sd_rst_init(struct rst *r, struct sdump_ctx *ctx, const struct sdump_restore_opts *opts);
 int sd_rst_read(struct rst *r, const char *dir, uint64_t *t);
@@ -87,7 +94,8 @@ int sd_rst_detach(struct rst *r, bool stop);
 void sd_rst_kill(struct rst *r);
 void sd_rst_reap(struct rst *r);
 void sd_rst_release(struct rst *r);
-int sd_rst_run_end(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status);
+int sd_rst_started(struct rst *r, int e);
+int sd_rst_wait(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status);
 void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0);
 
 /*
@@ -165,6 +173,11 @@ int sd_rst_seal_ghosts(struct rst *r);
 bool sd_rst_ghost_write_sealed(struct rst *r, uint32_t id);
 void sd_rst_ghosts_release(struct rst *r);
 int sd_rst_fill_memory(struct rst *r);
+/*
+ * A lazy restore (opts->lazy), once the process runs: until every page is
+ * in, its statistics logged; 0, or the error that killed the process.
+ */
+int sd_rst_lazy_finish(struct rst *r);
 int sd_rst_restore_mm(struct rst *r);
 /*
  * Step 3 (rst_vmflags.c): the VmFlags and guard pages of the VMAs.

@@ -53,7 +53,9 @@
 #include "inject.h"
 #include "procfs.h"
 #include "proc.h"
+#include "netlock.h"
 #include "restore.h"
+#include "rst_sock.h"
 #include "tree_img.h"
 #include "util.h"
 
@@ -491,6 +493,12 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	e = sd_treeimg_read(ctx, opts->dir, &t.tree);
 	if (e < 0)
 		return e;
+	if (opts->lazy) {
+		sd_tree_release(&t.tree);
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "'%s' holds a process tree, which a lazy restore does not take yet; restore it without --lazy",
+			       opts->dir);
+	}
 	t.m = calloc(t.tree.n, sizeof(*t.m));
 	if (!t.m) {
 		sd_tree_release(&t.tree);
@@ -504,6 +512,13 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 		kill_all(&t);
 	}
 	(void)prctl(PR_SET_CHILD_SUBREAPER, subreaper);
+	/* the network locks of the members' TCP connections go, restored or not (and stale ones) */
+	for (size_t i = 0, swept = 0; i < t.tree.n; i++)
+		if (sd_rst_inet_locked(&t.m[i])) {
+			if (!swept++)
+				sd_netlock_sweep(ctx);
+			(void)sd_netlock_remove(ctx, t.m[i].ps.pid);
+		}
 	for (size_t i = 0; i < t.tree.n; i++) {
 		nthreads += t.m[i].ps.nthreads;
 		nfds += t.m[i].fs.n;
@@ -526,5 +541,5 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 		       t.tree.n);
 	free(t.m);
 	sd_tree_release(&t.tree);
-	return sd_rst_run_end(&root, e, t0, nthreads, ret_status);
+	return sd_rst_wait(&root, sd_rst_started(&root, e), t0, nthreads, ret_status);
 }
