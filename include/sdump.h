@@ -88,8 +88,12 @@ SDUMP_API void sdump_ctx_set_cancel(struct sdump_ctx *ctx, const volatile int *f
  * left.
  */
 struct sdump_progress {
-	const char *op;		/* "pre-dump", "dump" or "restore"; static */
-	const char *phase;	/* "copy" (a pass), "memory" (a restore); static */
+	const char *op;		/* "pre-dump", "dump", "restore" or "migrate"; static */
+	/*
+	 * "copy" (a pass), "memory" (a restore), "send" (a migration's pass
+	 * sent: counts are its bytes in pages of 4096); static
+	 */
+	const char *phase;
 	pid_t pid;		/* the target, or the process being restored */
 	uint64_t done;		/* pages done so far, at most @total */
 	uint64_t total;		/* pages the phase works through */
@@ -161,6 +165,16 @@ struct sdump_dump_opts {
 	 * lock, nftables); without it such a process is refused.
 	 */
 	bool tcp_established;
+	/*
+	 * A final dump only (not with leave_running or leave_stopped): called
+	 * once the image is committed, the target still frozen. 0: the target
+	 * is killed, as without it; an error: the target is resumed and
+	 * detached (its tracking still armed), the image removed, and the
+	 * dump returns that error (a migration whose destination did not
+	 * take over).
+	 */
+	int (*handover)(void *data, const char *dir);
+	void *handover_data;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
@@ -358,6 +372,14 @@ struct sdump_restore_opts {
 	 * process.
 	 */
 	bool lazy;
+	/*
+	 * Called once the process is whole, every thread still held, just
+	 * before its timers are armed and it is let go: 0 lets it run; an
+	 * error fails the restore (the process is killed, as on any failure).
+	 * A migration's receiver waits there for the sender's word.
+	 */
+	int (*before_start)(void *data, pid_t pid);
+	void *before_start_data;
 };
 
 /* Counters of one restore, up to the moment the process runs. */
@@ -404,6 +426,103 @@ SDUMP_API void sdump_restore_stats_write_text(const struct sdump_restore_stats *
  * killed by a signal once it runs is logged at SDUMP_LOG_WARN.
  */
 SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
+			    int *ret_status);
+
+/* ---------------------------------------------------------------------------
+ * Live migration: sdump_migrate() on the source, sdump_receive() on the
+ * destination, over TCP (TLS 1.3 with certificates both ways when given).
+ */
+
+/* TLS: the three files (PEM), or all NULL for plain TCP. */
+struct sdump_tls_opts {
+	const char *cert;	/* our certificate, signed by the peer's CA */
+	const char *key;	/* its private key */
+	const char *ca;		/* the CA that signed the peer's */
+};
+
+struct sdump_migrate_opts {
+	pid_t pid;
+	const char *to;		/* the receiver, "ADDR:PORT" */
+	struct sdump_tls_opts tls;
+	/* the downtime to aim at, ms: the last round is done once it should fit; 0: 300 */
+	uint64_t downtime_ms;
+	unsigned int max_rounds; /* rounds at most, the last one included; 0: 30 */
+	uint64_t bandwidth;	/* bytes per second sent at most; 0: no limit */
+	enum sdump_track track;
+	unsigned int threads;	/* as sdump_dump_opts */
+	int compress_level;
+	/* where each round's pass is made before it is sent (removed after); NULL: $TMPDIR or /tmp */
+	const char *work_dir;
+};
+
+#define SDUMP_MIGRATE_MAX_ROUNDS 64
+
+struct sdump_migrate_round {
+	uint64_t pages;		/* pages whose contents it sent */
+	uint64_t bytes;		/* bytes sent (the pass's files, as compressed on disk) */
+	uint64_t dump_us;	/* making the pass */
+	uint64_t send_us;	/* sending it, until the destination committed it */
+	uint64_t freeze_us;	/* the target frozen in it */
+};
+
+struct sdump_migrate_stats {
+	unsigned int rounds;	/* the last one is the final dump */
+	struct sdump_migrate_round round[SDUMP_MIGRATE_MAX_ROUNDS];
+	bool converged;		/* the last round was expected to fit the downtime */
+	char why_last[64];	/* why the last round came then: "fits the downtime", ... */
+	double dirty_rate;	/* bytes per second the target wrote, last measured */
+	double bandwidth;	/* bytes per second sent, measured */
+	uint64_t bytes_sent;	/* everything, messages included */
+	uint64_t downtime_us;	/* the target frozen at the source until the destination ran it */
+	uint64_t total_us;
+	pid_t dest_pid;		/* the process at the destination (in its PID namespace), 0 if not restored */
+};
+
+/*
+ * Move the running process opts->pid to the receiver at opts->to: rounds
+ * of pre-dumps sent while it runs (the first all its memory, each next one
+ * what it wrote since) until the next round is expected to fit the
+ * downtime (the measured dirty rate against the measured bandwidth),
+ * rounds stop shrinking, or opts->max_rounds; then the final dump, frozen,
+ * sent, and the handover: the process is killed only once the receiver
+ * says its copy runs (or, if the receiver does not restore, that it holds
+ * the image). On any failure before that the process is resumed, its
+ * tracking ended, untraced, and the receiver drops what it got. At log
+ * level INFO each round is logged; progress goes to the callback (op
+ * "migrate"). *ret_stats (may be NULL) is filled on success.
+ * Errors: those of sdump_pre_dump() and sdump_dump(), -ECONNREFUSED,
+ * -ECONNRESET, -ETIMEDOUT the connection, -EACCES TLS refused, -EPROTO the
+ * receiver refused (the message says why).
+ */
+SDUMP_API int sdump_migrate(struct sdump_ctx *ctx, const struct sdump_migrate_opts *opts,
+			    struct sdump_migrate_stats *ret_stats);
+/* The statistics as a table for a person, or as one JSON object (sdump(1) gives its keys). */
+SDUMP_API void sdump_migrate_stats_write_text(const struct sdump_migrate_stats *st, FILE *out);
+SDUMP_API void sdump_migrate_stats_write_json(const struct sdump_migrate_stats *st, FILE *out);
+
+struct sdump_receive_opts {
+	const char *dir;	/* where the passes go, DIR/1, DIR/2, ...: empty or missing */
+	const char *listen;	/* "ADDR:PORT" */
+	struct sdump_tls_opts tls;
+	/* without TLS, listen on a non-loopback address all the same */
+	bool insecure;
+	bool restore;		/* bring the process up from the last pass */
+	bool detach;		/* with restore: return once it runs, else wait for its end */
+	bool shell_job;		/* with restore: as sdump_restore_opts.shell_job */
+};
+
+/*
+ * Accept one migration on opts->listen: every pass written into
+ * opts->dir/N as an ordinary chain, each one checked as sdump verify does
+ * and committed (renamed into place) only once whole; with opts->restore
+ * the process restored from the last pass and let run once the sender
+ * says so. Any failure before the process runs removes it and every pass
+ * written. Without TLS, a listening address that is not loopback needs
+ * opts->insecure. A sender whose certificate our CA did not sign is refused
+ * before anything is written. *ret_status: as sdump_restore() (0 without
+ * restore or with detach).
+ */
+SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts,
 			    int *ret_status);
 
 /* ---------------------------------------------------------------------------
@@ -510,6 +629,13 @@ struct sdump_verify_report {
  */
 SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
 				 struct sdump_verify_report **ret_report);
+/*
+ * The same for the newest pass of @dir alone: every record file and link
+ * of the chain, but the frames and state files of @dir only (its parents
+ * verified before, as a receiver of a migration does pass by pass).
+ */
+SDUMP_API int sdump_pass_verify(struct sdump_ctx *ctx, const char *dir,
+				struct sdump_verify_report **ret_report);
 SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep);
 /* The report for a person (a few lines per pass, then one 'verified:' line), or as JSON. */
 SDUMP_API void sdump_verify_report_write_text(const struct sdump_verify_report *rep, FILE *out);

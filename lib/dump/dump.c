@@ -570,9 +570,15 @@ int sd_pass_end(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	const struct sdump_dump_opts *o = p->opts;
-	int r;
+	int r, handover = 0;
 
-	if (p->final && !o->leave_running && !o->leave_stopped) {
+	if (p->final && !o->leave_running && !o->leave_stopped && o->handover) {
+		/* a migration: the destination says whether it took over */
+		handover = o->handover(o->handover_data, o->dir);
+		if (handover < 0)
+			pr_info(ctx, "%s %d: the destination did not take over: resumed", p->kind, o->pid);
+	}
+	if (p->final && !o->leave_running && !o->leave_stopped && handover == 0) {
 		end_target(p);
 		sd_track_state_remove(o->pid, p->meta.start_time);
 		pr_info(ctx, "%s %d: killed (SIGKILL)", p->kind, o->pid);
@@ -586,7 +592,7 @@ int sd_pass_end(struct pass *p)
 		stop_target(p);
 	else
 		unfreeze(p);
-	if (p->final) {
+	if (p->final && handover == 0) {
 		pr_info(ctx, "%s %d: %s, still tracked", p->kind, o->pid,
 			o->leave_stopped ? "left stopped (SIGSTOP)" : "resumed");
 		restamp_freeze(p);
@@ -601,7 +607,7 @@ int sd_pass_end(struct pass *p)
 			pr_warn(ctx, "cannot record the tracking state of pid %d, ignoring (the next pass saves everything): %s",
 				o->pid, strerror(-r));
 	}
-	return 0;
+	return handover;
 }
 
 static int run_pass(struct pass *p)

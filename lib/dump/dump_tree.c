@@ -565,6 +565,10 @@ int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d live: it has child processes, and a live dump of a process tree is not supported yet",
 			       opts->pid);
+	if (opts->handover)
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot migrate pid %d: it has child processes, and a migration of a process tree is not supported yet",
+			       opts->pid);
 	r = run_tree(&td, &t_first);
 	if (r < 0) {
 		/* every member runs on as it was, and no image is left */

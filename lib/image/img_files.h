@@ -72,6 +72,12 @@ const char *sd_imgfile_name(enum img_file f);
 const char *sd_imgfile_name_tid(enum img_file f, pid_t tid, char buf[IMG_NAME_MAX]);
 
 /*
+ * The row whose name @name is (a per-thread file's with a thread id, in
+ * decimal without a leading zero): -ENOENT for a name no image has.
+ */
+int sd_imgfile_lookup(const char *name, enum img_file *ret);
+
+/*
  * sd_img_write_one(), sd_img_read_one(), sd_img_rec_commit() and sd_img_rec_open() of
  * image.h for a file of the table: its name (with @tid for a per-thread
  * file, else 0), its header type and the message it holds come from its
