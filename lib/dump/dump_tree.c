@@ -434,9 +434,10 @@ static int check_ids(struct tdump *td)
 
 /*
  * Shared anonymous memory two members map (MAP_SHARED | MAP_ANONYMOUS or
- * /dev/zero before a fork, a memfd, SysV shm: one shmem inode) would come
- * back as two copies, no longer shared: refused until it is restored as
- * one object. A shared file mapping is shared through its file again.
+ * /dev/zero before a fork, SysV shm: one shmem inode; a memfd or deleted
+ * file mapped shared, saved as a copy per process) would come back as two
+ * copies, no longer shared: refused until it is restored as one object. A
+ * shared mapping of a file with a name is shared through its file again.
  */
 static int check_shared_memory(struct tdump *td)
 {
@@ -446,7 +447,7 @@ static int check_shared_memory(struct tdump *td)
 		for (size_t v = 0; b->has_pass && v < b->p.vmas.n; v++) {
 			const struct vma *w = &b->p.vmas.v[v];
 
-			if (w->kind != VK_SHMEM)
+			if (w->kind != VK_SHMEM && !(w->kind == VK_FILE_SHARED && w->deleted))
 				continue;
 			for (size_t i = 0; i < j; i++) {
 				const struct tmember *a = td->t[i];
@@ -454,7 +455,7 @@ static int check_shared_memory(struct tdump *td)
 				for (size_t u = 0; a->has_pass && u < a->p.vmas.n; u++) {
 					const struct vma *x = &a->p.vmas.v[u];
 
-					if (x->kind == VK_SHMEM && x->ino == w->ino && x->dev_major == w->dev_major &&
+					if (x->kind == w->kind && x->ino == w->ino && x->dev_major == w->dev_major &&
 					    x->dev_minor == w->dev_minor)
 						return sd_errx(td->ctx, -EOPNOTSUPP,
 							       "cannot dump pid %d: pid %d of its tree shares memory with pid %d (a shared anonymous mapping at 0x%" PRIx64 ", %s), which sdump cannot restore shared yet",
