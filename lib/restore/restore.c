@@ -50,7 +50,8 @@
  *
  * This file checks what can be checked before anything is made, runs the
  * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
- * 3 rst_memory.c, 4 rst_files.c (the fds), rst_process.c and rst_fs.c, 5-6
+ * 3 rst_memory.c (shared memory rst_shmem.c, deleted files rst_ghost.c),
+ * 4 rst_files.c (the fds), rst_process.c and rst_fs.c, 5-6
  * rst_threads.c (then the signals queued for the whole process and the
  * credentials, rst_process.c), the attributes in 4 and 6 rst_attrs.c, the
  * timers rst_timers.c, capabilities and seccomp rst_sec.c, 7 here (finish).

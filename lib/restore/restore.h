@@ -94,6 +94,11 @@ int sd_rst_clear_address_space(struct rst *r);
 int sd_rst_check_vma_files(struct rst *r);
 int sd_rst_map_vmas(struct rst *r);
 /*
+ * Shared anonymous memory (rst_shmem.c): VMA @v mapped as part of its
+ * shmem object, one per inode of the dump.
+ */
+int sd_rst_map_shmem(struct rst *r, const struct vma *v);
+/*
  * Step 3, before anything is made (rst_ghost.c): a copy of each deleted
  * file the VMAs map or the fds hold, from the image (an fd that was an
  * O_TMPFILE gets its copy itself, through r->src). sd_rst_ghost_path: the path by which
