@@ -272,6 +272,8 @@ static int run_restore(struct rst *r)
 		e = sd_rst_check_sec(r);
 	if (e == 0)
 		e = sd_rst_prepare_ghosts(r);
+	if (e == 0)
+		e = sd_rst_prepare_ptys(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
@@ -304,6 +306,8 @@ static int run_restore(struct rst *r)
 		e = sd_rst_restore_files(r);
 	if (e == 0)
 		e = sd_rst_restore_process(r);
+	if (e == 0)
+		e = sd_rst_pty_ctty(r);
 	if (e == 0)
 		e = sd_rst_restore_fs(r);
 	if (e == 0)
@@ -439,6 +443,7 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	free(r.seized.t);
 	free(r.src);
 	sd_rst_ghosts_release(&r);
+	sd_rst_ptys_release(&r);
 	sd_process_state_release(&r.ps);
 	sd_files_state_release(&r.fs);
 	sd_chain_release(&r.chain);

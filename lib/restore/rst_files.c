@@ -329,6 +329,8 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_FANOTIFY] = { .open = sd_rst_fanotify_open },
 	[FDK_GHOST] = { .open = sd_rst_ghost_open },
 	[FDK_MEMFD] = { .open = sd_rst_ghost_open },
+	[FDK_PTMX] = { .open = sd_rst_pty_open },
+	[FDK_PTS] = { .open = sd_rst_pty_open },
 };
 
 /* Our fd that fd @i of the image is a dup of: inherited, or our terminal; else -1. */
