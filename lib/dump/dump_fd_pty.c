@@ -37,21 +37,25 @@ static long pts_index(uint64_t rdev)
 	return maj >= 136 && maj <= 143 ? (long)((maj - 136) * 256 + min) : -1;
 }
 
-/* Its slave open by another process: the pty would be split in two at restore. */
-static int slave_elsewhere(struct sdump_ctx *ctx, const struct fd_probe *p, int master)
+/*
+ * Its slave, /dev/pts/@index (looked at, never opened: a slave's last
+ * close hangs the master up), open by another process: the pty would be
+ * split in two at restore. Whether the process holds it itself, in
+ * *@ret_held.
+ */
+static int slave_elsewhere(struct sdump_ctx *ctx, const struct fd_probe *p, int index, bool *ret_held)
 {
-	int slave = ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	char path[64];
 	struct stat st;
 	pid_t other = 0;
 	int r;
 
-	/* locked, or closed for good: nobody can hold it */
-	if (slave < 0)
+	*ret_held = false;
+	(void)snprintf(path, sizeof(path), "/dev/pts/%d", index);
+	if (stat(path, &st) < 0)
 		return 0;
-	r = fstat(slave, &st) < 0 ? -errno : 0;
-	(void)close(slave);
-	if (r == 0)
-		r = sd_proc_find_holder(st.st_dev, st.st_ino, getpid(), p->pid, &other);
+	*ret_held = sd_proc_fds_have(p->pid, st.st_dev, st.st_ino);
+	r = sd_proc_find_holder(st.st_dev, st.st_ino, getpid(), p->pid, &other);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot look for other users of the pty of fd %d of pid %d", p->fd, p->pid);
 	if (r > 0)
@@ -65,9 +69,11 @@ static int slave_elsewhere(struct sdump_ctx *ctx, const struct fd_probe *p, int 
  * The bytes written to one end and not read from the other yet: not saved
  * (a tty's queue cannot be read without taking them), said so.
  */
-static void warn_in_flight(struct sdump_ctx *ctx, const struct fd_probe *p, int master, int index)
+static void warn_in_flight(struct sdump_ctx *ctx, const struct fd_probe *p, int master, int index,
+			   bool held)
 {
-	int slave = ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	/* an open of our own only beside the process's: its close hangs up nothing */
+	int slave = held ? ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK) : -1;
 	int to_master = 0, to_slave = 0;
 
 	(void)ioctl(master, FIONREAD, &to_master);
@@ -84,6 +90,7 @@ int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct f
 		 struct fd_state *d)
 {
 	int copy, index = -1, packet = 0, locked = 0, r = 0;
+	bool held = false;
 	struct termios t;
 	struct winsize ws;
 
@@ -101,9 +108,9 @@ int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct f
 		r = sd_errx(ctx, -ERANGE, "cannot dump pid %d: fd %d is pty %d, above %u", p->pid, p->fd, index,
 			    PTY_INDEX_MAX);
 	if (r == 0)
-		r = slave_elsewhere(ctx, p, copy);
+		r = slave_elsewhere(ctx, p, index, &held);
 	if (r == 0)
-		warn_in_flight(ctx, p, copy, index);
+		warn_in_flight(ctx, p, copy, index, held);
 	(void)close(copy);
 	if (r < 0)
 		return r;

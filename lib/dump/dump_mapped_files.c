@@ -381,7 +381,7 @@ static bool maps_have(pid_t pid, dev_t dev, ino_t ino)
 	return found;
 }
 
-static bool fds_have(pid_t pid, dev_t dev, ino_t ino)
+bool sd_proc_fds_have(pid_t pid, dev_t dev, ino_t ino)
 {
 	char path[PROC_PATH_MAX];
 	struct dirent *de;
@@ -418,7 +418,7 @@ int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret
 
 		if (*end || pid <= 0 || pid == self || pid == skip)
 			continue;
-		if (maps_have((pid_t)pid, dev, ino) || fds_have((pid_t)pid, dev, ino)) {
+		if (maps_have((pid_t)pid, dev, ino) || sd_proc_fds_have((pid_t)pid, dev, ino)) {
 			*ret_pid = (pid_t)pid;
 			r = 1;
 		}

@@ -9,7 +9,9 @@
 # connected (a write to one reads from the other, from inside the target),
 # and the controlling terminal is the slave again. What was in flight
 # between the two ends at the dump is lost: the dump says so in a warning.
-# A number in use at restore refuses it with one line.
+# A number in use at restore refuses it with one line; a master whose
+# slave another process holds (a process tree's terminal) is refused at
+# dump with one line.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 command -v python3 >/dev/null || skip "no python3"
@@ -20,6 +22,12 @@ pid=$TPID
 tfacts "$WORK/f1.json"
 ptm=$(json_get "$WORK/f1.json" 'd["fds"]["ptm"]')
 n=$(json_get "$WORK/f1.json" 'd["pts"]["ptm"]')
+# its slave held by another process too (this shell): refused, the target left as it was
+exec 9<>"/dev/pts/$n"
+expect_error "cannot dump pid $pid: fd $ptm is a pty master whose slave pid $$ holds \(a process tree's terminal\), not supported yet" \
+	"$SDUMP" dump -t "$pid" -D "$WORK/held"
+exec 9>&-
+assert_threads_running "$pid"
 state_record "$pid" "$WORK/before.state"
 "$SDUMP" dump -t "$pid" -D "$WORK/d1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
 grep -q "warning: .*fd $ptm: its pty /dev/pts/$n holds 9 bytes not read yet, which the restored pty will not have" "$WORK/err" ||
