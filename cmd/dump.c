@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -13,7 +14,9 @@
 /* The options pre-dump and dump share, last in both helps. */
 #define PASS_OPTIONS_HELP \
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n" \
-	"  -j, --threads N         compression threads (default: one per CPU)\n" \
+	"      --threads N         compression threads (default: one per CPU)\n" \
+	"  -j, --shell-job         accepted as CRIU's: a dump always saves the\n" \
+	"                          terminal's settings (restore -j puts them back)\n" \
 	"      --compress-level N  zstd level, -7 (fastest) to 19 (smallest); default -1\n" \
 	"      --ghost-limit SIZE  the most data a mapped deleted file may hold to be\n" \
 	"                          saved in the image (K, M, G; default 64M)\n" \
@@ -27,7 +30,7 @@
 	"Exit status: 0 done, 1 an error (one line 'sdump: ...'), 2 a usage error.\n"
 
 static const char pre_dump_usage[] =
-	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
+	"usage: sdump pre-dump -t <pid> -D <dir> [--parent <dir>] [--track <how>] [--threads <n>] [-j] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Save the memory of a running process into a new image directory. The\n"
 	"process is frozen only while its memory map is read, and runs on. With\n"
@@ -40,12 +43,13 @@ static const char pre_dump_usage[] =
 	PASS_OPTIONS_HELP;
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]] [--track <how>] [-j <n>] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]|-s] [--external unix:<inode>]... [--track <how>] [--threads <n>] [-j] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
 	"(threads, registers, signals, mm fields, limits, fds). Then it is killed\n"
-	"with SIGKILL, or with -R resumed, still tracked for the next pass.\n"
+	"with SIGKILL, or with -R resumed (with -s left stopped), still tracked\n"
+	"for the next pass.\n"
 	"With -R --live the freeze ends once the pages are write-protected: they\n"
 	"are copied while the process runs, each one before its first write, so\n"
 	"the image is still the moment of the freeze.\n"
@@ -54,6 +58,8 @@ static const char dump_usage[] =
 	"  -D, --images-dir DIR    the new image (created, or an empty directory)\n"
 	"      --parent DIR        the previous pass of this process\n"
 	"  -R, --leave-running     let the process run on instead of killing it\n"
+	"  -s, --leave-stopped     leave it stopped (SIGSTOP, untraced) instead;\n"
+	"                          SIGCONT resumes it\n"
 	"      --live              with -R: copy the pages after the freeze, copying\n"
 	"                          each before the process writes it (userfaultfd)\n"
 	PASS_OPTIONS_HELP;
@@ -67,12 +73,15 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "parent", required_argument, NULL, 'P' },
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "live", no_argument, NULL, 'I' },
-		{ "threads", required_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, 'N' },
+		{ "shell-job", no_argument, NULL, 'j' },
+		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "compress-level", required_argument, NULL, 'L' },
 		{ "ghost-limit", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "display-stats", no_argument, NULL, 'S' },
 		{ "prev-images-dir", required_argument, NULL, 'p' },
+		{ "external", required_argument, NULL, 'E' },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -84,10 +93,10 @@ static int cmd_pass(int argc, char **argv, bool final)
 	bool json = false, display = false;
 	const char *prev = NULL;
 	char *parent_buf = NULL;
-	uint64_t v;
+	uint64_t *ext = NULL, v;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, final ? ":t:D:j:Rv::qo:h" : ":t:D:j:v::qo:h", longopts,
+	while ((opt = getopt_long(argc, argv, final ? ":t:D:jRsv::qo:h" : ":t:D:jv::qo:h", longopts,
 				  NULL)) != -1) {
 		if (cli_common_option(opt, optarg))
 			continue;
@@ -105,6 +114,14 @@ static int cmd_pass(int argc, char **argv, bool final)
 				return cli_usage_error(name, "--leave-running is for the final dump");
 			o.leave_running = true;
 			break;
+		case 's':
+			if (!final)
+				return cli_usage_error(name, "--leave-stopped is for the final dump");
+			o.leave_stopped = true;
+			break;
+		case 'j':
+			/* CRIU's: a dump takes the terminal as it is either way */
+			break;
 		case 'I':
 			if (!final)
 				return cli_usage_error(name, "--live is for the final dump (dump -R --live)");
@@ -113,6 +130,21 @@ static int cmd_pass(int argc, char **argv, bool final)
 		case 'P':
 			o.parent = optarg;
 			break;
+		case 'E': {
+			uint64_t *n;
+
+			if (!final)
+				return cli_usage_error(name, "--external is for the final dump");
+			if (strncmp(optarg, "unix:", 5) || cli_parse_u64(optarg + 5, false, 1, UINT32_MAX, &v) < 0)
+				return cli_usage_error(name, "bad --external '%s': unix:INODE, a socket's inode", optarg);
+			n = realloc(ext, (o.next_unix + 1) * sizeof(*ext));
+			if (!n)
+				return cli_usage_error(name, "out of memory");
+			ext = n;
+			ext[o.next_unix++] = v;
+			o.ext_unix = ext;
+			break;
+		}
 		case 'J':
 			json = true;
 			break;
@@ -143,7 +175,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 				return cli_usage_error(name, "bad --ghost-limit '%s' (a size: 64M, 1G)", optarg);
 			o.ghost_limit = v;
 			break;
-		case 'j':
+		case 'N':
 			if (cli_parse_u64(optarg, false, 1, 256, &v) < 0)
 				return cli_usage_error(name, "bad thread count '%s'", optarg);
 			o.threads = (unsigned int)v;
@@ -174,6 +206,8 @@ static int cmd_pass(int argc, char **argv, bool final)
 			return cli_usage_error(name, "bad --prev-images-dir '%s'", prev);
 		o.parent = parent_buf;
 	}
+	if (o.leave_stopped && o.leave_running)
+		return cli_usage_error(name, "-R and -s: the process either runs on or stays stopped");
 	if (o.live && !o.leave_running)
 		return cli_usage_error(name, "--live needs -R (--leave-running): a live dump lets the process run on");
 	ctx = cli_ctx_new();
@@ -182,6 +216,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 	cli_progress_setup(ctx);
 	r = final ? sdump_dump(ctx, &o, &st) : sdump_pre_dump(ctx, &o, &st);
 	free(parent_buf);
+	free(ext);
 	if (r < 0)
 		return cli_fail(ctx, r);
 	if (display)

@@ -10,7 +10,7 @@
 static const char usage[] =
 	"usage: sdump restore -D <dir> [-d] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
 	"                     [--file-changed refuse|allow] [--pidfile <file>] [--progress <when>]\n"
-	"                     [-v|-q] [-o <file>]\n"
+	"                     [--display-stats] [--json] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Bring back the process of a final dump, with its PID. Without -d, stay\n"
 	"its parent and exit with its exit status (128+N if signal N killed it).\n"
@@ -29,6 +29,9 @@ static const char usage[] =
 	"      --pidfile FILE        write the restored pid there once it runs\n"
 	"      --progress WHEN       a progress line on stderr: auto (when it is a\n"
 	"                            terminal, the default), always or never\n"
+	"      --display-stats       the restore's counters as text on stdout\n"
+	"      --json                the same as one JSON object on stdout (with -d\n"
+	"                            once the process runs, else once it has ended)\n"
 	"  -v, -q, -o FILE           more (-v: each step and its time), fewer\n"
 	"                            messages; messages to FILE\n"
 	"\n"
@@ -56,7 +59,7 @@ static int parse_inherit(const char *arg, struct sdump_inherit_fd *ret)
 
 int cmd_restore(int argc, char **argv)
 {
-	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE };
+	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE, OPT_STATS, OPT_JSON };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "restore-detached", no_argument, NULL, 'd' },
@@ -64,11 +67,15 @@ int cmd_restore(int argc, char **argv)
 		{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 		{ "file-changed", required_argument, NULL, OPT_FILE_CHANGED },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "display-stats", no_argument, NULL, OPT_STATS },
+		{ "json", no_argument, NULL, OPT_JSON },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
 	struct sdump_restore_opts o = { 0 };
+	struct sdump_restore_stats st = { 0 };
+	bool display = false, json = false;
 	struct sdump_inherit_fd *inh = NULL;
 	struct sdump_ctx *ctx;
 	int opt, r, status = 0;
@@ -96,6 +103,12 @@ int cmd_restore(int argc, char **argv)
 			return cli_usage_error("restore", "bad --file-changed '%s': refuse or allow", optarg);
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
+			break;
+		case OPT_STATS:
+			display = true;
+			break;
+		case OPT_JSON:
+			json = true;
 			break;
 		case OPT_INHERIT_FD: {
 			struct sdump_inherit_fd *n;
@@ -141,10 +154,20 @@ int cmd_restore(int argc, char **argv)
 		return 1;
 	}
 	cli_progress_setup(ctx);
+	if (display || json)
+		o.ret_stats = &st;
 	r = sdump_restore(ctx, &o, &status);
 	free(inh);
 	if (r < 0)
 		return cli_fail(ctx, r);
+	if (display)
+		sdump_restore_stats_write_text(&st, stdout);
+	if (json) {
+		printf("{\"op\":\"restore\",\"pid\":%d,\"stats\":", (int)st.pid);
+		sdump_restore_stats_write_json(&st, stdout);
+		fputs("}\n", stdout);
+	}
+	fflush(stdout);
 	cli_ctx_free(ctx);
 	return status;
 }

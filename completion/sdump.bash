@@ -10,20 +10,22 @@ _sdump_options() {
 	case $1 in
 	"") echo "-v --verbose --verbosity -q --quiet -o --log-file -h --help -V --version" ;;
 	check) echo "-t --tree --json $common -o" ;;
-	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
-	dump) echo "-t --tree -D --images-dir --parent -R --leave-running --live --track -j --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
+	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
+	dump) echo "-t --tree -D --images-dir --parent -R --leave-running -s --leave-stopped --live --external --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	verify) echo "-D --images-dir --json $common -o" ;;
 	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
 	coredump) echo "-D --images-dir -o --output $common" ;;
 	release) echo "-t --tree $common -o" ;;
-	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --progress $common -o" ;;
+	squash) echo "-D --images-dir --from $common -o" ;;
+	prune) echo "-k --keep $common -o" ;;
+	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --progress --display-stats --json $common -o" ;;
 	esac
 }
 
 _sdump() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" i w
-	local commands="check pre-dump dump show verify extract coredump restore release"
+	local commands="check pre-dump dump show verify extract coredump restore release squash prune"
 
 	COMPREPLY=()
 	# "--parent=img/1": bash splits at '=' (COMP_WORDBREAKS); the option is two words back
@@ -50,7 +52,7 @@ _sdump() {
 	done
 
 	case $prev in
-	-D | --images-dir | --parent | --prev-images-dir)
+	-D | --images-dir | --parent | --prev-images-dir | --from)
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return 0 ;;
@@ -70,7 +72,7 @@ _sdump() {
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0 ;;
-	-j | --threads | --compress-level | --ghost-limit | -a | --addr | -l | --len)
+	--threads | --compress-level | --ghost-limit | --external | -a | --addr | -l | --len | -k | --keep)
 		return 0 ;;
 	esac
 
@@ -80,6 +82,12 @@ _sdump() {
 		else
 			mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
 		fi
+		return 0
+	fi
+	# prune: the newest pass of each chain, image directories
+	if [ "$cmd" = prune ] && [[ $cur != -* ]]; then
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return 0
 	fi
 	mapfile -t COMPREPLY < <(compgen -W "$(_sdump_options "$cmd")" -- "$cur")

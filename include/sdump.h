@@ -129,11 +129,25 @@ struct sdump_dump_opts {
 	bool leave_running;	/* dump: resume the target afterwards instead of killing it */
 	bool live;		/* dump with leave_running: copy after the freeze, before each write */
 	/*
+	 * dump: leave the target stopped (SIGSTOP: a job-control stop, not
+	 * traced) instead of killing it, its tracking armed for a next pass
+	 * as with leave_running (CRIU's --leave-stopped); SIGCONT resumes it.
+	 * Not with leave_running.
+	 */
+	bool leave_stopped;
+	/*
 	 * The most data (holes not counted) a deleted file the process maps
 	 * may hold for its contents to be saved; a larger one is refused.
 	 * 0: SDUMP_GHOST_LIMIT_DEFAULT.
 	 */
 	uint64_t ghost_limit;
+	/*
+	 * Unix sockets whose peer is outside the process and that a restore
+	 * connects to the peer's name again (--external unix:INODE): the
+	 * inodes of the sockets (or of their peers), next_unix of them.
+	 */
+	const uint64_t *ext_unix;
+	size_t next_unix;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
@@ -197,7 +211,8 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * fields, limits, timers, credentials and fd table (core-<tid>.img,
  * process.img, files.img). Once the image is committed the target is
  * killed with SIGKILL, or with opts->leave_running resumed and detached,
- * its tracking still armed for the next pass. A caller that is the
+ * its tracking still armed for the next pass (opts->leave_stopped: the
+ * same, but left in a SIGSTOP stop). A caller that is the
  * target's parent finds it reaped (waitpid() gives ECHILD): as its tracer
  * the dump waits for its end, which for a parent is the reaping.
  * Refused, with the target left running: a process with children; fds
@@ -307,7 +322,32 @@ struct sdump_restore_opts {
 	 * written fails the restore, and the process is killed.
 	 */
 	const char *pidfile;
+	/*
+	 * Where to store the counters of the restore once the process runs
+	 * (sdump restore --display-stats, --json); NULL: not wanted.
+	 */
+	struct sdump_restore_stats *ret_stats;
 };
+
+/* Counters of one restore, up to the moment the process runs. */
+struct sdump_restore_stats {
+	pid_t pid;		/* the restored process */
+	uint64_t passes;	/* of the chain read */
+	uint64_t threads, fds, vmas;
+	uint64_t pages_restored;   /* pages written into the process (UFFDIO_COPY or writes) */
+	uint64_t bytes_restored;   /* their bytes */
+	uint64_t frames;	   /* frames of pages.img decoded */
+	uint64_t read_us;	   /* reading the image and the checks before the process is made */
+	uint64_t memory_us;	   /* filling the memory */
+	uint64_t total_us;	   /* the whole restore, until the process runs */
+};
+
+/*
+ * The counters of a restore as one JSON object on @out, its keys the field
+ * names above; or for a person, a few lines (sdump restore --display-stats).
+ */
+SDUMP_API void sdump_restore_stats_write_json(const struct sdump_restore_stats *st, FILE *out);
+SDUMP_API void sdump_restore_stats_write_text(const struct sdump_restore_stats *st, FILE *out);
 
 /*
  * Bring back the process of the final dump in opts->dir (and its chain):
@@ -436,6 +476,53 @@ SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep);
 /* The report for a person (a few lines per pass, then one 'verified:' line), or as JSON. */
 SDUMP_API void sdump_verify_report_write_text(const struct sdump_verify_report *rep, FILE *out);
 SDUMP_API void sdump_verify_report_write_json(const struct sdump_verify_report *rep, FILE *out);
+
+/* What sdump_squash() made. */
+struct sdump_squash_info {
+	uint64_t passes;	/* of the chain read */
+	uint64_t pages_data;	/* pages the new pass stores */
+	uint64_t pages_zero;	/* pages it records as zeros */
+	uint64_t bytes_written;	/* its pages.img, pagemap.img and mm.img */
+};
+
+/*
+ * Write into @new_dir (it must not exist, or be an empty directory) one
+ * pass equal to the newest pass of the chain ending at @dir that holds
+ * every page itself: no parent, the same pass id, kind, process, memory
+ * map and state, so that a restore of @new_dir gives the process a
+ * restore of @dir gives, byte for byte, and a next pass may take
+ * @new_dir as its parent as it would @dir. It is written in a temporary
+ * directory beside @new_dir and renamed to it once complete: a failure
+ * or an interruption leaves no @new_dir (at most the temporary
+ * ".NAME.squash-XXXXXX", to remove), and the chain is only read.
+ * Errors as sdump_chain_verify()'s for the chain; -EEXIST @new_dir is
+ * not empty; -ENOSPC, -EIO.
+ */
+SDUMP_API int sdump_squash(struct sdump_ctx *ctx, const char *dir, const char *new_dir,
+			   struct sdump_squash_info *ret_info);
+
+/* What sdump_prune() did. */
+struct sdump_prune_info {
+	uint64_t chains;	/* of the directories given */
+	uint64_t squashed;	/* passes made self-contained in place (one per chain pruned) */
+	uint64_t deleted;	/* pass directories removed */
+	uint64_t bytes_freed;	/* the files removed, less those written */
+};
+
+/*
+ * For each chain ending at one of @dirs (its newest pass): keep the newest
+ * @keep passes (>= 1) restorable and remove the older ones. The oldest
+ * kept pass is first squashed in place (what it and the passes after it
+ * still need of the older ones folded into it, its pass id kept, so that
+ * the passes after it still link to it), the new directory swapped with
+ * the old one in one step (renameat2 RENAME_EXCHANGE); only then are the
+ * older passes removed. An interruption at any point leaves every chain
+ * restorable: before the swap as it was, after it shorter. A pass that a
+ * kept pass of another chain given needs is not removed; chains not given
+ * are not known of. A chain of @keep passes or fewer is left as it is.
+ */
+SDUMP_API int sdump_prune(struct sdump_ctx *ctx, const char *const *dirs, size_t ndirs,
+			  unsigned int keep, struct sdump_prune_info *ret_info);
 
 /*
  * Write the bytes of the dumped memory in [addr, addr + len) to @out_fd, as

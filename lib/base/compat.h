@@ -254,4 +254,11 @@ struct sdump_sched_attr {
 #define HUGETLBFS_MAGIC 0x958458f6
 #endif
 
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76		/* Linux 6.5 */
+#endif
+#ifndef SO_PEEK_OFF
+#define SO_PEEK_OFF 42		/* Linux 3.4 */
+#endif
+
 #endif /* SDUMP_COMPAT_H */

@@ -153,3 +153,10 @@ ssize_t sd_readlink_str(const char *path, char *buf, size_t size)
 	buf[n] = '\0';
 	return n;
 }
+
+const char *sd_root_advice(const char *what)
+{
+	if (geteuid() != 0)
+		return strcmp(what, "restore") ? "run sdump as root" : "restore as root";
+	return "sdump runs as root but lacks it here (a user namespace, or a bounding set without it): run it where root has every capability, on the host";
+}

@@ -101,6 +101,12 @@ static inline uint64_t now_realtime_ns(void)
 void sd_fmt_size(char *buf, size_t size, uint64_t bytes);
 /* A duration for people: "2.1 ms" under a second, else "1.25 s". */
 void sd_fmt_duration(char *buf, size_t size, uint64_t us);
+/*
+ * The end of an error whose fix is a capability @what ("sdump", "restore"):
+ * "run sdump as root" for a user; for root that lacks it here (a user
+ * namespace, a bounding set without it), that it does, and where to go.
+ */
+const char *sd_root_advice(const char *what);
 
 /* Write all of @buf; -errno on failure (a short write of 0 is -EIO). */
 int sd_write_all(int fd, const void *buf, size_t len);

@@ -35,6 +35,7 @@
 #include "proc.h"
 #include "seize.h"
 #include "dump_pass.h"
+#include "dump_fd_sock.h"
 #include "dump_state.h"
 #include "state_img.h"
 #include "track.h"
@@ -345,6 +346,31 @@ static void end_target(struct pass *p)
 }
 
 /*
+ * --leave-stopped: SIGSTOP queued while the target is frozen, then the
+ * detach, after which its threads take it (a group stop, untraced). Back
+ * once the kernel says it is stopped, so that the caller sees it so.
+ */
+static void stop_target(struct pass *p)
+{
+	pid_t pid = p->opts->pid;
+
+	if (kill(pid, SIGSTOP) < 0)
+		pr_warn(p->ctx, "cannot stop pid %d, it runs on: %s", pid, strerror(errno));
+	unfreeze(p);
+	for (int i = 0; i < 200; i++) {
+		_cleanup_free_ char *stat = NULL;
+		char path[PROC_PATH_MAX], state = 0;
+		uint64_t start;
+
+		if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "stat"), &stat, NULL) < 0 ||
+		    sd_proc_parse_stat(stat, &state, &start) < 0 || state == 'T')
+			return;
+		(void)usleep(5000);
+	}
+	pr_warn(p->ctx, "pid %d: not stopped yet after SIGSTOP", pid);
+}
+
+/*
  * A final dump's freeze ends after the commit (the target killed or
  * resumed), so stats.img, written before, holds a shorter one. It is
  * replaced (a new file renamed over it) with the whole freeze, the one -v
@@ -435,6 +461,8 @@ static int run_pass(struct pass *p)
 	if (r == 0 && p->final)
 		r = sd_files_collect(ctx, o->pid, p->pidfd,
 				  sd_track_left_fd(o->pid, p->state_valid ? &p->state : NULL), &p->fs);
+	if (r == 0 && p->final)
+		r = sd_dump_sock_table(ctx, o, &p->fs);
 	if (r == 0)
 		r = sd_pass_collect(p);
 	if (r == 0 && p->final)
@@ -509,16 +537,20 @@ static int run_pass(struct pass *p)
 	 * Committed. A final dump ends the process now (a migration), or lets it
 	 * run on, still tracked, so that periodic checkpoints can go on.
 	 */
-	if (p->final && !o->leave_running) {
+	if (p->final && !o->leave_running && !o->leave_stopped) {
 		end_target(p);
 		sd_track_state_remove(o->pid, p->meta.start_time);
 		pr_info(ctx, "%s %d: killed (SIGKILL)", p->kind, o->pid);
 		restamp_freeze(p);
 		return 0;
 	}
-	unfreeze(p);
+	if (p->final && o->leave_stopped)
+		stop_target(p);
+	else
+		unfreeze(p);
 	if (p->final) {
-		pr_info(ctx, "%s %d: resumed, still tracked", p->kind, o->pid);
+		pr_info(ctx, "%s %d: %s, still tracked", p->kind, o->pid,
+			o->leave_stopped ? "left stopped (SIGSTOP)" : "resumed");
 		restamp_freeze(p);
 	}
 	if (p->track != &sd_track_none_ops) {
@@ -564,6 +596,8 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 	if (r < 0)
 		return sd_err(ctx, r, "cannot make a pass id");
 
+	if (opts->leave_stopped && (!final || opts->leave_running))
+		return sd_errx(ctx, -EINVAL, "leave_stopped is for a final dump, and not with leave_running");
 	if (opts->live && (!final || !opts->leave_running))
 		return sd_errx(ctx, -EINVAL, "a live dump lets the process run on: it needs leave_running");
 	r = run_pass(&p);

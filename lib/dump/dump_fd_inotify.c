@@ -110,8 +110,8 @@ int sd_dump_notify_path(struct sdump_ctx *ctx, const struct fd_probe *p, const c
 		(void)close(mfd);
 		if (r == -EPERM)
 			return sd_refuse(ctx, r,
-				       "cannot dump pid %d: permission denied: finding the files fd %d (%s) watches needs root (CAP_DAC_READ_SEARCH, open_by_handle_at)",
-				       p->pid, p->fd, what);
+				       "cannot dump pid %d: permission denied: finding the files fd %d (%s) watches needs CAP_DAC_READ_SEARCH (open_by_handle_at); %s",
+				       p->pid, p->fd, what, sd_root_advice("sdump"));
 		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s watching inode %llu, which cannot be opened by its file handle (%s), so that a restore could not watch it again",
 			       p->pid, p->fd, what, (unsigned long long)w->ino, strerror(-r));

@@ -18,6 +18,7 @@
 #include "compat.h"
 #include "dump_fd_anon.h"
 #include "dump_fd_kinds.h"
+#include "dump_fd_sock.h"
 #include "util.h"
 
 /* nsfs, pidfs and the like look like files but have no path to reopen */
@@ -189,7 +190,8 @@ void sd_tty_state_from(const struct termios *t, const struct winsize *ws, struct
  * pipe before FIFO, memfd before ghost, a deleted file before a file).
  */
 static const struct dump_fd_kind dump_fd_kinds[] = {
-	{ .type = S_IFSOCK, .refuse = "a socket" },
+	/* sockets of other families are refused by the collector, by what they are */
+	{ .type = S_IFSOCK, .kind = FDK_UNIX, .collect = sd_dump_unix_sock },
 
 	/* anonymous inodes, by the name in their link: "anon_inode:[eventfd]" */
 	{ .anon = "eventpoll", .kind = FDK_EPOLL, .collect = sd_dump_epoll },

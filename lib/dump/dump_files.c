@@ -127,6 +127,8 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct fi
 		zfree(&fs->fds[n].locks);
 		sd_fd_anon_release(&fs->fds[n].anon);
 		memset(&fs->fds[n].anon, 0, sizeof(fs->fds[n].anon));
+		sd_sock_state_free(fs->fds[n].sk);
+		fs->fds[n].sk = NULL;
 	}
 	return r;
 }

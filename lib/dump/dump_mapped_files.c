@@ -250,8 +250,8 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 && (errno == EPERM || errno == EACCES))
 		return sd_refuse(m->ctx, -EPERM,
-			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps the deleted file '%s', and reading it through /proc/%d/map_files needs CAP_CHECKPOINT_RESTORE; run sdump as root",
-			       m->pid, v->start, v->end, name, m->pid);
+			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps the deleted file '%s', and reading it through /proc/%d/map_files needs CAP_CHECKPOINT_RESTORE; %s",
+			       m->pid, v->start, v->end, name, m->pid, sd_root_advice("sdump"));
 	if (fd < 0)
 		return sd_err(m->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot open '%s'", path);
 	if (fstat(fd, &st) < 0)

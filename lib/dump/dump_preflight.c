@@ -16,6 +16,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "preflight: "
 #include "ctx.h"
+#include "dump_fd_sock.h"
 #include "dump_pass.h"
 #include "dump_state.h"
 #include "track.h"
@@ -50,6 +51,8 @@ static int frozen_checks(struct pass *p)
 	if (r == 0)
 		r = sd_files_collect(ctx, pid, p->pidfd,
 				  sd_track_left_fd(pid, p->state_valid ? &p->state : NULL), &p->fs);
+	if (r == 0)
+		r = sd_dump_sock_table(ctx, p->opts, &p->fs);
 	if (r == 0)
 		r = sd_pass_read_vmas(p);
 	/* the injected calls only where nothing found so far makes them unsafe */

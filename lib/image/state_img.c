@@ -18,12 +18,15 @@
 #include "process.pb-c.h"
 #include "pstate.h"
 #include "state_img.h"
+#include "sock_img.h"
 #include "tty_img.h"
 #include "util.h"
 
 /* files.img numbers the kinds as struct fd_state does: one cast each way */
 _Static_assert((int)FDK_FILE == (int)FD_KIND__FD_FILE, "FdKind FD_FILE");
 _Static_assert((int)FDK_DIR == (int)FD_KIND__FD_DIR, "FdKind FD_DIR");
+_Static_assert((int)FDK_UNIX == (int)FD_KIND__FD_UNIX, "FdKind FD_UNIX");
+_Static_assert((int)FDK_INET == (int)FD_KIND__FD_INET, "FdKind FD_INET");
 _Static_assert((int)FDK_CHR == (int)FD_KIND__FD_CHR, "FdKind FD_CHR");
 _Static_assert((int)FDK_PIPE == (int)FD_KIND__FD_PIPE, "FdKind FD_PIPE");
 _Static_assert((int)FDK_FIFO == (int)FD_KIND__FD_FIFO, "FdKind FD_FIFO");
@@ -369,6 +372,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].pty_locked = d->pty.locked;
 		fdp[i] = &fd[i];
 		r = sd_anonimg_to_pb(d, &fd[i]);
+		if (r == 0)
+			r = sd_sockimg_to_pb(d, &fd[i]);
 		if (r < 0) {
 			r = sd_err(ctx, r, "cannot encode %s", sd_imgfile_name(IMGF_FILES));
 			goto out;
@@ -379,8 +384,10 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 	r = sd_imgfile_write_one(ctx, dir, IMGF_FILES, 0, &f.base, &sz);
 	*size += sz;
 out:
-	for (size_t i = 0; i < fs->n; i++)
+	for (size_t i = 0; i < fs->n; i++) {
 		sd_anonimg_free(&fd[i]);
+		sd_sockimg_free(&fd[i]);
+	}
 	free(fd);
 	free(fdp);
 	free(tt);
@@ -727,6 +734,8 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 		r = read_fd_extra(f, i, d, &nlocks);
 		if (r == 0)
 			r = sd_anonimg_from_pb(s, d);
+		if (r == 0)
+			r = sd_sockimg_from_pb(s, d);
 		if (r < 0) {
 			if (r == -EBADMSG)
 				r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));

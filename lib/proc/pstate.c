@@ -31,6 +31,8 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_MEMFD] = "memfd",
 	[FDK_PTMX] = "ptmx",
 	[FDK_PTS] = "pts",
+	[FDK_UNIX] = "unix",
+	[FDK_INET] = "inet",
 };
 
 const char *sd_fd_kind_name(enum fd_kind k)
@@ -62,6 +64,7 @@ void sd_files_state_release(struct files_state *fs)
 		free(fs->fds[i].pipe_data);
 		free(fs->fds[i].locks);
 		sd_fd_anon_release(&fs->fds[i].anon);
+		sd_sock_state_free(fs->fds[i].sk);
 	}
 	zfree(&fs->fds);
 	fs->n = 0;

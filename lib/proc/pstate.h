@@ -20,6 +20,7 @@
 #include "pattr.h"
 #include "psec.h"
 #include "pstate_anon.h"
+#include "pstate_sock.h"
 
 #define SIGINFO_SIZE 128
 #define NSIG_MAX 64
@@ -147,7 +148,10 @@ enum fd_kind {
 	FDK_MEMFD,	/* a memfd: its name, contents and seals */
 	/* a pty whose both ends the process holds (19, 30) */
 	FDK_PTMX = 19,	/* its master: fd_state.pty, its settings in fd_state.tty */
-	FDK_PTS = 30,	/* a slave of a master the process holds */
+	/* sockets (20-29): their state in fd_state.sk (pstate_sock.h) */
+	FDK_UNIX = 20,
+	FDK_INET,	/* a TCP or UDP socket, IPv4 or IPv6 */
+	FDK_PTS = 30,	/* a slave of a pty master the process holds */
 	FDK_MAX = FDK_PTS
 };
 
@@ -216,6 +220,7 @@ struct fd_state {
 	uint32_t ghost;			/* FDK_GHOST, FDK_MEMFD: its file in ghosts.img (>= 1) */
 	bool has_pty;			/* FDK_PTMX, FDK_PTS: */
 	struct pty_state pty;
+	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET), else NULL */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */

@@ -128,6 +128,25 @@ static int seize_new_threads(struct sdump_ctx *ctx, struct seized *s)
 	return r < 0 ? r : added;
 }
 
+/* The TracerPid of @pid (0: none) and its name, from /proc. */
+static pid_t tracer_of(pid_t pid, char *comm, size_t size)
+{
+	_cleanup_free_ char *status = NULL, *c = NULL;
+	char path[PROC_PATH_MAX];
+	const char *l;
+	int t = 0;
+
+	(void)snprintf(comm, size, "?");
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "status"), &status, NULL) < 0)
+		return 0;
+	l = strstr(status, "\nTracerPid:");
+	if (!l || sscanf(l, "\nTracerPid: %d", &t) != 1 || t <= 0)
+		return 0;
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, t, "comm"), &c, NULL) == 0)
+		(void)snprintf(comm, size, "%.*s", (int)strcspn(c, "\n"), c);
+	return t;
+}
+
 /*
  * Why tracing may be refused, and what to do about it: the rule, and what
  * Yama (when the kernel has it) says here now.
@@ -141,8 +160,9 @@ static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
 		"no process may be traced until reboot",
 	};
 	_cleanup_free_ char *buf = NULL;
-	char yama[160] = "";
-	int scope;
+	char yama[160] = "", tcomm[32];
+	int scope = -1;
+	pid_t tracer;
 
 	if (sd_read_file(AT_FDCWD, "/proc/sys/kernel/yama/ptrace_scope", &buf, NULL) == 0 &&
 	    sscanf(buf, "%d", &scope) == 1)
@@ -150,6 +170,21 @@ static int seize_eperm(struct sdump_ctx *ctx, pid_t pid)
 			       ", and with kernel.yama.ptrace_scope allowing it (it is %d here%s%s)",
 			       scope, scope >= 0 && scope <= 3 ? ": " : "",
 			       scope >= 0 && scope <= 3 ? scope_rule[scope] : "");
+	/* a process has one tracer: whoever asks, that is what to say */
+	tracer = tracer_of(pid, tcomm, sizeof(tcomm));
+	if (tracer > 0)
+		return sd_errx(ctx, -EPERM,
+			       "cannot seize pid %d: Operation not permitted; it is traced already, by pid %d (%s), and a process has one tracer: let that one (a debugger, strace, another sdump) detach first",
+			       pid, tracer, tcomm);
+	/* root has CAP_SYS_PTRACE: what stops it is Yama's last mode, or what root cannot lift here */
+	if (geteuid() == 0 && scope == 3)
+		return sd_errx(ctx, -EPERM,
+			       "cannot seize pid %d: Operation not permitted; kernel.yama.ptrace_scope is 3 here: no process may be traced until reboot, root neither",
+			       pid);
+	if (geteuid() == 0)
+		return sd_errx(ctx, -EPERM,
+			       "cannot seize pid %d: Operation not permitted, even as root: a security module (SELinux, AppArmor) or a user namespace sdump is not privileged in forbids tracing it; run sdump where it may (the host, not a container)",
+			       pid);
 	return sd_errx(ctx, -EPERM,
 		       "cannot seize pid %d: Operation not permitted; run sdump as the process's user or with CAP_SYS_PTRACE%s",
 		       pid, yama);

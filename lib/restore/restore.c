@@ -180,8 +180,8 @@ static int check_privileges(struct rst *r)
 			       r->pid, ps->uid[1], ps->gid[1]);
 	if (!has_cap(CAP_CHECKPOINT_RESTORE) && !has_cap(CAP_SYS_ADMIN))
 		return sd_errx(r->ctx, -EPERM,
-			       "cannot restore pid %d: permission denied: creating a process with a chosen PID needs root (CAP_CHECKPOINT_RESTORE)",
-			       r->pid);
+			       "cannot restore pid %d: permission denied: creating a process with a chosen PID needs CAP_CHECKPOINT_RESTORE; %s",
+			       r->pid, sd_root_advice("restore"));
 	return 0;
 }
 
@@ -276,6 +276,7 @@ static int run_restore(struct rst *r)
 		e = sd_rst_prepare_ptys(r);
 	if (e < 0)
 		return e;
+	r->read_us = now_us() - r->t0;
 	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
 		 r->chain.n == 1 ? "" : "es", r->ps.nthreads, r->ps.nthreads == 1 ? "" : "s",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
@@ -296,6 +297,7 @@ static int run_restore(struct rst *r)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;
+	r->memory_us = now_us() - t;
 	sd_fmt_size(b, sizeof(b), r->fill.bytes);
 	rst_step(r, "memory", &t,
 		 "%s written, %" PRIu64 " pages (%" PRIu64 " by UFFDIO_COPY) from %zu frames, %u thread%s",
@@ -406,6 +408,7 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	uint64_t t0 = now_us();
 	int e, status;
 
+	r.t0 = t0;
 	r.inj.mem_fd = -1;
 	e = run_restore(&r);
 	r.inj.pid = r.pid;
@@ -440,6 +443,20 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	if (e == 0)
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
 		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
+	if (e == 0 && opts->ret_stats)
+		*opts->ret_stats = (struct sdump_restore_stats){
+			.pid = r.pid,
+			.passes = r.chain.n,
+			.threads = r.ps.nthreads,
+			.fds = r.fs.n,
+			.vmas = r.chain.n ? r.chain.p[0].vmas.n : 0,
+			.pages_restored = r.fill.pages,
+			.bytes_restored = r.fill.bytes,
+			.frames = r.fill.frames,
+			.read_us = r.read_us,
+			.memory_us = r.memory_us,
+			.total_us = now_us() - t0,
+		};
 	free(r.seized.t);
 	free(r.src);
 	sd_rst_ghosts_release(&r);

@@ -46,6 +46,7 @@ struct rst {
 	size_t data_used;
 	bool started;
 	struct rst_fill_stats fill;	/* of the memory fill */
+	uint64_t t0, read_us, memory_us; /* now_us() at the start; the times of two steps */
 	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
 	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */

@@ -25,6 +25,7 @@
 #include "pstate.h"
 #include "restore.h"
 #include "rst_fd_anon.h"
+#include "rst_sock.h"
 #include "util.h"
 
 /* A time as "2026-12-03 10:00:01.250 UTC". */
@@ -331,6 +332,8 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_MEMFD] = { .open = sd_rst_ghost_open },
 	[FDK_PTMX] = { .open = sd_rst_pty_open },
 	[FDK_PTS] = { .open = sd_rst_pty_open },
+	[FDK_UNIX] = { .open = sd_rst_unix_open, .places = true },
+	[FDK_INET] = { .open = sd_rst_inet_open },
 };
 
 /* Our fd that fd @i of the image is a dup of: inherited, or our terminal; else -1. */
@@ -427,6 +430,9 @@ int sd_rst_restore_files(struct rst *r)
 	}
 	for (size_t k = 0; e == 0 && k < nkeep; k++)
 		e = sd_rst_call(r, SYS_close, keep_high[k], 0, 0, 0, 0, 0, NULL);
+	/* every sender of a datagram is at its number */
+	if (e == 0)
+		e = sd_rst_inet_queues(r);
 	if (e == 0)
 		e = sd_rst_restore_fd_flags(r);
 	/*

@@ -112,7 +112,7 @@ bash -c '. "$1/completion/sdump.bash"; complete -p sdump' bash "$SRC" | grep -q 
 got=$(complete_bash sdump "" | sort | tr '\n' ' ')
 # every command sdump --help lists, no other
 want=$("$SDUMP" --help | awk '/^commands:/ { on = 1; next } on && /^$/ { on = 0 } on { print $1 }' | sort | tr '\n' ' ')
-[ "$want" = "check coredump dump extract pre-dump release restore show verify " ] || fail "sdump --help lists '$want'"
+[ "$want" = "check coredump dump extract pre-dump prune release restore show squash verify " ] || fail "sdump --help lists '$want'"
 [ "$got" = "$want" ] || fail "subcommands: '$got', sdump --help lists '$want'"
 [ "$(complete_bash sdump -v pre)" = pre-dump ] || fail "sdump -v pre<TAB>: '$(complete_bash sdump -v pre)'"
 got=$(complete_bash sdump pre-dump --)
@@ -183,14 +183,14 @@ expect_error "parent image '$WORK/nope' is missing: no such directory \\(--paren
 	"$SDUMP" pre-dump -t "$pid" -D "$WORK/x" --parent "$WORK/nope"
 
 # on a terminal: the progress line, cleared at the end
-run_tty "$WORK/p1.tty" "$SDUMP" pre-dump -j 1 -t "$pid" -D "$WORK/p1" || fail "pre-dump on a terminal: $(cat -v "$WORK/p1.tty")"
+run_tty "$WORK/p1.tty" "$SDUMP" pre-dump --threads 1 -t "$pid" -D "$WORK/p1" || fail "pre-dump on a terminal: $(cat -v "$WORK/p1.tty")"
 has_progress "$WORK/p1.tty" pre-dump "$pid" copy || fail "no progress line on a terminal: $(cat -v "$WORK/p1.tty")"
 python3 -c 'import re, sys; sys.exit(not re.search(rb"\r +\r$", open(sys.argv[1], "rb").read()))' "$WORK/p1.tty" ||
 	fail "the progress line is not cleared at the end: $(tail -c 200 "$WORK/p1.tty" | cat -v)"
 echo "a terminal: $(grep -aEo "copy [0-9]+/[0-9]+ pages[^$(printf '\r')]*" "$WORK/p1.tty" | tail -n 1)"
 
 # on a pipe: none of it; -v gives each phase with its time, then the summary line
-"$SDUMP" -v pre-dump -j 1 -t "$pid" -D "$WORK/p2" 2>"$WORK/p2.err" || fail "pre-dump: $(cat "$WORK/p2.err")"
+"$SDUMP" -v pre-dump --threads 1 -t "$pid" -D "$WORK/p2" 2>"$WORK/p2.err" || fail "pre-dump: $(cat "$WORK/p2.err")"
 no_progress "$WORK/p2.err" || fail "progress on a pipe in auto mode: $(cat -v "$WORK/p2.err")"
 for ph in seize collect copy write commit; do
 	grep -Eq "^pre-dump $pid: $ph [0-9.]+ (ms|s) [(a]" "$WORK/p2.err" || fail "-v: no '$ph' line: $(cat "$WORK/p2.err")"
@@ -201,16 +201,16 @@ tail -n 1 "$WORK/p2.err" | grep -q "1.0 GiB scanned" || fail "the last -v line: 
 cat "$WORK/p2.err"
 
 # --progress always: on a pipe too; --progress never: not on a terminal
-"$SDUMP" pre-dump -j 1 --progress always -t "$pid" -D "$WORK/p3" 2>"$WORK/p3.err" || fail "pre-dump --progress always"
+"$SDUMP" pre-dump --threads 1 --progress always -t "$pid" -D "$WORK/p3" 2>"$WORK/p3.err" || fail "pre-dump --progress always"
 has_progress "$WORK/p3.err" pre-dump "$pid" copy || fail "--progress always shows nothing on a pipe: $(cat -v "$WORK/p3.err")"
-run_tty "$WORK/p4.tty" "$SDUMP" pre-dump -j 1 --progress never -t "$pid" -D "$WORK/p4" || fail "pre-dump --progress never"
+run_tty "$WORK/p4.tty" "$SDUMP" pre-dump --threads 1 --progress never -t "$pid" -D "$WORK/p4" || fail "pre-dump --progress never"
 no_progress "$WORK/p4.tty" || fail "--progress never on a terminal: $(cat -v "$WORK/p4.tty")"
 # a pass shorter than a second shows nothing, even with --progress always
 run_tty "$WORK/p4b.tty" "$SDUMP" pre-dump --progress always -t "$pid" -D "$WORK/p4b" --parent "$WORK/p4" || fail "short pass"
 no_progress "$WORK/p4b.tty" || fail "a short pass showed progress: $(cat -v "$WORK/p4b.tty")"
 
 # -o FILE: the log (phases, summary) in the file, the progress only on the terminal
-run_tty "$WORK/p5.tty" "$SDUMP" -v -o "$WORK/p5.log" pre-dump -j 1 -t "$pid" -D "$WORK/p5" || fail "pre-dump -o"
+run_tty "$WORK/p5.tty" "$SDUMP" -v -o "$WORK/p5.log" pre-dump --threads 1 -t "$pid" -D "$WORK/p5" || fail "pre-dump -o"
 has_progress "$WORK/p5.tty" pre-dump "$pid" copy || fail "no progress line with -o: $(cat -v "$WORK/p5.tty")"
 no_progress "$WORK/p5.log" || fail "progress in the log file: $(cat -v "$WORK/p5.log")"
 grep -q "^pre-dump $pid: copy " "$WORK/p5.log" || fail "the log file has no phases: $(cat "$WORK/p5.log")"

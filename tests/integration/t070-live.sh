@@ -121,7 +121,7 @@ copy_started() {
 for round in KILL:0 KILL:0.05 KILL:0.2 INT:0.1 TERM:0.02; do
 	sig=${round%:*} delay=${round#*:}
 	rm -rf "$WORK/k"
-	"$SDUMP" -v dump -t "$TPID" -D "$WORK/k" -R --live -j 1 --compress-level 19 2>"$WORK/err" &
+	"$SDUMP" -v dump -t "$TPID" -D "$WORK/k" -R --live --threads 1 --compress-level 19 2>"$WORK/err" &
 	sp=$!
 	copy_started "$WORK/err"
 	sleep "$delay"
@@ -196,7 +196,7 @@ exec 7>&- 8<&-
 start_target_quiet memtarget --mib "$mib" --dir "$WORK"
 load_regions
 for cmd in "munmap anon" "mremap sparse"; do
-	"$SDUMP" -v dump -t "$TPID" -D "$WORK/moved" -R --live -j 1 --compress-level 19 2>"$WORK/err" &
+	"$SDUMP" -v dump -t "$TPID" -D "$WORK/moved" -R --live --threads 1 --compress-level 19 2>"$WORK/err" &
 	sp=$!
 	copy_started "$WORK/err"
 	tcmd "$cmd"
@@ -221,7 +221,7 @@ stop_target
 
 # --- the target exits during the copy: an error, no image
 start_target_quiet sweeptarget --mib "$mib"
-"$SDUMP" dump -t "$TPID" -D "$WORK/gone" -R --live -j 1 --compress-level 19 2>"$WORK/err" &
+"$SDUMP" dump -t "$TPID" -D "$WORK/gone" -R --live --threads 1 --compress-level 19 2>"$WORK/err" &
 sp=$!
 sleep 0.2
 kill -KILL "$TPID"

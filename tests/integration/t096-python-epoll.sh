@@ -6,9 +6,7 @@
 # Dumped, restored, compared with statecheck, and seen to go on working:
 # the timer keeps firing every 100 ms, a SIGUSR1 reaches the wakeup pipe,
 # a file made in the directory is seen, an eventfd write wakes the loop.
-# Then asyncio: its loop's self-pipe is a socketpair(), which a dump
-# refuses (sockets are not supported yet), with one line, the program
-# left running.
+# (asyncio, whose self-pipe is a socketpair(): t111.)
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 command -v python3 >/dev/null || skip "no python3"
@@ -106,22 +104,4 @@ echo exit >&7
 wait_gone "$pid"
 exec 7>&- 8<&-
 
-cat >"$WORK/aio.py" <<'PYEOF'
-import asyncio, os
-async def main():
-    n = 0
-    print("ready", os.getpid(), flush=True)
-    while True:
-        await asyncio.sleep(0.1)
-        n += 1
-asyncio.run(main())
-PYEOF
-python3 "$WORK/aio.py" >"$WORK/aio.out" 2>&1 &
-TARGET_PIDS+=($!)
-apid=$!
-for ((i = 0; i < 100; i++)); do grep -q ready "$WORK/aio.out" 2>/dev/null && break; sleep 0.05; done
-expect_error "cannot dump pid $apid: fd [0-9]+ is a socket \(socket:\[[0-9]+\]\), not supported yet" \
-	"$SDUMP" dump -t "$apid" -D "$WORK/d2"
-assert_running "$apid"
-echo "asyncio: refused, its self-pipe is a socketpair ($(cat "$WORK/stderr"))"
 echo ok

@@ -97,6 +97,7 @@
 #include <sys/rseq.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -544,14 +545,13 @@ static void setup_files(const char *dir)
 
 static void setup_with(const char *dir)
 {
-	int sv[2];
-
 	if (!strcmp(with, "none")) {
 		return;
 	} else if (!strcmp(with, "socket")) {
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-			die("socketpair");
-		with_fd = sv[0];
+		/* unix, TCP and UDP sockets are taken (socktarget); a netlink one is not */
+		with_fd = socket(AF_NETLINK, SOCK_RAW, 0);
+		if (with_fd < 0)
+			die("socket");
 	} else if (!strcmp(with, "eventfd")) {
 		with_fd = eventfd(0, 0);
 	} else if (!strcmp(with, "epoll")) {

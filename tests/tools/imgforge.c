@@ -22,6 +22,9 @@
  *   frames-million   pagemap.img: a million more frames than the stream has
  *   tids-many        process.img: 70000 thread ids
  *   fds-million      files.img: 1048577 fds
+ *   sk-name-long     files.img: a unix socket more added, bound to a name of 109 bytes
+ *   sk-queue-many    files.img: a unix socket more added, 65537 messages queued on it
+ *   sk-inet-opt      files.img: a TCP socket more added, with an option sdump does not set
  *   pending-many     core-<leader>.img: 5000 pending signals
  *   cpus-absent      core-<leader>.img: a CPU affinity of CPU 8191 alone
  *
@@ -286,6 +289,56 @@ static void state_scenario(const char *s)
 			fdp[i] = &fd[i];
 		}
 		f->n_fds = many;
+		f->fds = fdp;
+		write_one("files.img", IMG_FILES, &f->base);
+	} else if (!strcmp(s, "sk-name-long") || !strcmp(s, "sk-queue-many") || !strcmp(s, "sk-inet-opt")) {
+		static uint8_t name[109] = "/tmp/x";
+		Files *f = read_one("files.img", IMG_FILES, &files__descriptor);
+		Fd **fdp = xcalloc(f->n_fds + 1, sizeof(*fdp));
+		Fd *fd = xcalloc(1, sizeof(*fd));
+		Socket *k = xcalloc(1, sizeof(*k));
+		size_t many = 65537;
+
+		memcpy(fdp, f->fds, f->n_fds * sizeof(*fdp));
+		fd__init(fd);
+		fd->fd = f->n_fds ? f->fds[f->n_fds - 1]->fd + 1 : 0;
+		fd->kind = FD_KIND__FD_UNIX;
+		fd->path = "socket:[4242]";
+		socket__init(k);
+		k->family = 1; /* AF_UNIX */
+		k->type = 2;   /* SOCK_DGRAM */
+		k->state = 7;  /* not connected */
+		k->ino = 4242;
+		if (!strcmp(s, "sk-inet-opt")) {
+			static SockOpt o = SOCK_OPT__INIT;
+			static SockOpt *op = &o;
+
+			fd->kind = FD_KIND__FD_INET;
+			k->family = 2; /* AF_INET */
+			k->type = 1;   /* SOCK_STREAM */
+			k->has_protocol = true;
+			k->protocol = 6; /* IPPROTO_TCP */
+			o.level = 6;
+			o.name = 9999;
+			k->n_opts = 1;
+			k->opts = &op;
+		} else if (!strcmp(s, "sk-name-long")) {
+			k->has_name = true;
+			k->name = (ProtobufCBinaryData){ sizeof(name), name };
+		} else {
+			SockPacket *q = xcalloc(many, sizeof(*q));
+			SockPacket **qp = xcalloc(many, sizeof(*qp));
+
+			for (size_t i = 0; i < many; i++) {
+				sock_packet__init(&q[i]);
+				qp[i] = &q[i];
+			}
+			k->n_queue = many;
+			k->queue = qp;
+		}
+		fd->sk = k;
+		fdp[f->n_fds] = fd;
+		f->n_fds++;
 		f->fds = fdp;
 		write_one("files.img", IMG_FILES, &f->base);
 	} else if (!strcmp(s, "pending-many")) {

@@ -28,7 +28,7 @@ static const struct fd_case cases[] = {
 	{ "pipe:[4242]", S_IFIFO | 0600, 0, 0, 1, FDK_PIPE, NULL },
 	{ "/tmp/fifo", S_IFIFO | 0600, 0, 0, 1, FDK_FIFO, NULL },
 
-	{ "socket:[77]", S_IFSOCK | 0777, 0, 0, 1, 0, "a socket" },
+	{ "socket:[77]", S_IFSOCK | 0777, 0, 0, 1, FDK_UNIX, NULL },
 	{ "anon_inode:[eventpoll]", 0600, 0, 0, 1, FDK_EPOLL, NULL },
 	{ "anon_inode:[eventfd]", 0600, 0, 0, 1, FDK_EVENTFD, NULL },
 	{ "anon_inode:[signalfd]", 0600, 0, 0, 1, FDK_SIGNALFD, NULL },
@@ -97,10 +97,12 @@ static void check_case(const struct fd_case *c)
 	if (c->kind) {
 		/*
 		 * the pipes collect their buffered bytes, terminals their settings, anonymous
-		 * inodes their state; deleted files are saved with the mapped ones, later
+		 * inodes and sockets their state, pty masters theirs; deleted files are
+		 * saved with the mapped ones, later
 		 */
 		ASSERT_EQ(k->collect != NULL, c->kind == FDK_PIPE || c->kind == FDK_FIFO ||
 					      c->kind == FDK_TTY || c->kind == FDK_PTMX ||
+					      c->kind == FDK_UNIX || c->kind == FDK_INET ||
 					      (c->kind >= 10 && c->kind < FDK_GHOST));
 		return;
 	}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unix sockets at the final dump (dump_fd_sock.c): the collector of the
+ * S_IFSOCK row of dump_fd_kinds[] (a socket of another family is refused
+ * with one line naming it), and the pass over the whole table that
+ * matches every peer by inode, once every fd is in.
+ */
+#ifndef SDUMP_DUMP_FD_SOCK_H
+#define SDUMP_DUMP_FD_SOCK_H
+
+#include "sdump.h"
+#include "dump_fd_kinds.h"
+#include "pstate.h"
+
+int sd_dump_unix_sock(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		      struct fd_state *d);
+/*
+ * The SOL_SOCKET options of every family (buffer sizes, SO_PEEK_OFF,
+ * SO_PASSCRED, timeouts, SO_PEERCRED, ...) of our copy @fd into @s; -errno.
+ */
+int sd_dump_sock_options(int fd, struct sock_state *s);
+/*
+ * A TCP or UDP socket (dump_fd_inet.c), through our copy @fd; s->family and
+ * s->type set. Sets d->kind to FDK_INET. sd_dump_inet_table, once the
+ * table is in: each datagram queued is from a socket of the table.
+ */
+int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct fd_state *d,
+		      struct sock_state *s);
+int sd_dump_inet_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
+
+/*
+ * The sockets of @fs (of process o->pid) against each other: a peer, a
+ * client waiting in a listener's backlog, a listener an accepted socket
+ * came from, the sender of a datagram queued, each matched by inode or
+ * name among the sockets of @fs. A peer outside is refused with one line
+ * naming the fd and the peer, unless o->ext_unix names it (then marked
+ * external). The accepted ends get their listener's inode.
+ *
+ * Process trees: @fs is then every socket fd of the dump (the matching
+ * is by inode and name, never by fd or process).
+ */
+int sd_dump_sock_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs);
+
+#endif /* SDUMP_DUMP_FD_SOCK_H */

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/* The socket fds' own record of files.img (Fd.sk), to and from struct sock_state. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "sock_img.h"
+
+static ProtobufCBinaryData name_bin(const struct sock_name *n)
+{
+	return (ProtobufCBinaryData){ n->len, (uint8_t *)n->path };
+}
+
+/* @n from @b: -EBADMSG if longer than sun_path. */
+static int name_from(const ProtobufCBinaryData *b, bool has, struct sock_name *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (!has)
+		return 0;
+	if (b->len > SOCK_NAME_MAX)
+		return -EBADMSG;
+	n->len = (uint8_t)b->len;
+	if (b->len)
+		memcpy(n->path, b->data, b->len);
+	return 0;
+}
+
+int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
+{
+	const struct sock_state *s = d->sk;
+	Socket *k;
+	SockPacket *q = NULL;
+
+	if (!s)
+		return 0;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	socket__init(k);
+	out->sk = k;
+	k->family = s->family;
+	k->type = s->type;
+	k->state = s->state;
+	k->ino = s->ino;
+	k->has_name = s->name.len != 0;
+	k->name = name_bin(&s->name);
+	k->has_vfs_ino = k->has_vfs_dev = s->vfs_ino != 0;
+	k->vfs_ino = s->vfs_ino;
+	k->vfs_dev = s->vfs_dev;
+	k->has_vfs_mode = k->has_vfs_uid = k->has_vfs_gid = s->vfs_ino && !s->vfs_gone;
+	k->vfs_mode = s->vfs_mode;
+	k->vfs_uid = s->vfs_uid;
+	k->vfs_gid = s->vfs_gid;
+	k->has_vfs_gone = k->vfs_gone = s->vfs_gone;
+	k->has_peer_ino = s->peer_ino != 0;
+	k->peer_ino = s->peer_ino;
+	k->has_peer_name = s->peer_name.len != 0;
+	k->peer_name = name_bin(&s->peer_name);
+	k->has_peer_gone = k->peer_gone = s->peer_gone;
+	k->has_shutdown = s->shutdown != 0;
+	k->shutdown = s->shutdown;
+	k->has_backlog = s->state == SKS_LISTEN;
+	k->backlog = s->backlog;
+	k->n_icons = s->nicons;
+	k->icons = s->icons;
+	k->has_listener_ino = s->listener_ino != 0;
+	k->listener_ino = s->listener_ino;
+	k->has_external = k->external = s->external;
+	k->rcvbuf = s->rcvbuf;
+	k->sndbuf = s->sndbuf;
+	k->peek_off = s->peek_off;
+	k->rcvlowat = s->rcvlowat;
+	k->priority = s->priority;
+	k->mark = s->mark;
+	k->passcred = s->passcred;
+	k->passsec = s->passsec;
+	k->has_passpidfd = k->passpidfd = s->passpidfd;
+	k->rcvtimeo_us = s->rcvtimeo_us;
+	k->sndtimeo_us = s->sndtimeo_us;
+	k->peer_pid = s->peercred.pid;
+	k->peer_uid = s->peercred.uid;
+	k->peer_gid = s->peercred.gid;
+	if (d->kind == FDK_INET) {
+		k->has_protocol = true;
+		k->protocol = s->protocol;
+		k->has_addr = s->addr_len != 0;
+		k->addr = (ProtobufCBinaryData){ s->addr_len, (uint8_t *)s->addr };
+		k->has_peer = s->peer_len != 0;
+		k->peer = (ProtobufCBinaryData){ s->peer_len, (uint8_t *)s->peer };
+		if (s->nopts) {
+			SockOpt *o = calloc(s->nopts, sizeof(*o));
+
+			k->opts = calloc(s->nopts, sizeof(*k->opts));
+			if (!o || !k->opts) {
+				free(o);
+				return -ENOMEM;
+			}
+			for (size_t i = 0; i < s->nopts; i++) {
+				sock_opt__init(&o[i]);
+				o[i].level = s->opts[i].level;
+				o[i].name = s->opts[i].name;
+				o[i].value = s->opts[i].value;
+				k->opts[i] = &o[i];
+			}
+			k->n_opts = s->nopts;
+		}
+	}
+	if (!s->npkts)
+		return 0;
+	q = calloc(s->npkts, sizeof(*q));
+	k->queue = calloc(s->npkts, sizeof(*k->queue));
+	if (!q || !k->queue) {
+		free(q);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->npkts; i++) {
+		const struct sock_pkt *p = &s->pkts[i];
+
+		sock_packet__init(&q[i]);
+		q[i].data = (ProtobufCBinaryData){ p->len, p->data };
+		q[i].pid = p->creds.pid;
+		q[i].uid = p->creds.uid;
+		q[i].gid = p->creds.gid;
+		q[i].has_from = p->from.len != 0;
+		q[i].from = name_bin(&p->from);
+		k->queue[i] = &q[i];
+	}
+	k->n_queue = s->npkts;
+	return 0;
+}
+
+void sd_sockimg_free(Fd *out)
+{
+	if (!out->sk)
+		return;
+	if (out->sk->queue)
+		free(out->sk->queue[0]);
+	free(out->sk->queue);
+	if (out->sk->opts)
+		free(out->sk->opts[0]);
+	free(out->sk->opts);
+	free(out->sk);
+	out->sk = NULL;
+}
+
+static int read_queue(const Socket *k, struct sock_state *s)
+{
+	size_t total = 0;
+
+	if (k->n_queue > SOCK_PKTS_MAX)
+		return -EBADMSG;
+	if (!k->n_queue)
+		return 0;
+	s->pkts = calloc(k->n_queue, sizeof(*s->pkts));
+	if (!s->pkts)
+		return -ENOMEM;
+	for (size_t i = 0; i < k->n_queue; i++) {
+		const SockPacket *q = k->queue[i];
+		struct sock_pkt *p = &s->pkts[i];
+
+		total += q->data.len;
+		if (total > SOCK_QUEUE_MAX || name_from(&q->from, q->has_from, &p->from) < 0 ||
+		    (q->has_from && k->type == SOCK_STREAM) ||
+		    (k->family != AF_UNIX && (!q->has_from || q->from.len > SOCK_ADDR_MAX)))
+			return -EBADMSG;
+		p->data = malloc(q->data.len ? q->data.len : 1);
+		if (!p->data)
+			return -ENOMEM;
+		s->npkts++;
+		if (q->data.len)
+			memcpy(p->data, q->data.data, q->data.len);
+		p->len = q->data.len;
+		p->creds = (struct sock_creds){ .pid = q->pid, .uid = q->uid, .gid = q->gid };
+	}
+	return 0;
+}
+
+/* An inet address of family @family: a whole sockaddr_in or sockaddr_in6 of it. */
+static int addr_from(const ProtobufCBinaryData *b, bool has, int family, uint8_t *out, uint8_t *ret_len)
+{
+	sa_family_t f;
+
+	*ret_len = 0;
+	if (!has)
+		return 0;
+	if (b->len != (family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)))
+		return -EBADMSG;
+	memcpy(&f, b->data, sizeof(f));
+	if (f != family)
+		return -EBADMSG;
+	memcpy(out, b->data, b->len);
+	*ret_len = (uint8_t)b->len;
+	return 0;
+}
+
+/* The inet fields: a TCP socket listening or not connected, a UDP one not listening. */
+static int inet_from_pb(const Socket *k, struct sock_state *s)
+{
+	bool tcp = k->type == SOCK_STREAM && k->protocol == IPPROTO_TCP;
+	bool udp = k->type == SOCK_DGRAM && k->protocol == IPPROTO_UDP;
+
+	if ((k->family != AF_INET && k->family != AF_INET6) || (!tcp && !udp) ||
+	    (k->state != SKS_CLOSE && k->state != (tcp ? SKS_LISTEN : SKS_ESTABLISHED)) ||
+	    (k->state == SKS_LISTEN && !k->has_addr) || (udp && (k->state == SKS_ESTABLISHED) != k->has_peer) ||
+	    (tcp && (k->has_peer || k->n_queue)) || k->has_name || k->has_peer_name || k->n_icons ||
+	    k->has_peer_ino || k->peer_gone || k->external || k->has_listener_ino || k->n_opts > SOCK_OPTS_MAX ||
+	    addr_from(&k->addr, k->has_addr, k->family, s->addr, &s->addr_len) < 0 ||
+	    addr_from(&k->peer, k->has_peer, k->family, s->peer, &s->peer_len) < 0)
+		return -EBADMSG;
+	s->protocol = k->protocol;
+	for (size_t i = 0; i < k->n_opts; i++) {
+		const SockOpt *o = k->opts[i];
+
+		if (!sd_sock_opt_known(o->level, o->name, k->family, k->type))
+			return -EBADMSG;
+		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = o->value };
+	}
+	return 0;
+}
+
+static int from_pb(const Socket *k, struct sock_state *s)
+{
+	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN;
+
+	if (!unix_ && inet_from_pb(k, s) < 0)
+		return -EBADMSG;
+	if ((unix_ && (k->has_protocol || k->has_addr || k->has_peer || k->n_opts)) ||
+	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET) ||
+	    (unix_ && k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||
+	    (listen && (k->type == SOCK_DGRAM || !k->has_name || k->n_queue || k->has_peer_ino)) ||
+	    (!listen && k->n_icons) || (k->has_backlog && k->state != SKS_LISTEN) || k->n_icons > SOCK_ICONS_MAX ||
+	    k->ino == 0 || k->ino > UINT32_MAX || k->shutdown > 3 ||
+	    (k->external && (!k->has_peer_name || k->n_queue)) ||
+	    (k->peer_gone && (k->has_peer_ino || k->has_name || k->external)) ||
+	    (k->has_listener_ino && (k->type == SOCK_DGRAM || !k->has_name)) ||
+	    name_from(&k->name, k->has_name, &s->name) < 0 ||
+	    name_from(&k->peer_name, k->has_peer_name, &s->peer_name) < 0)
+		return -EBADMSG;
+	s->family = k->family;
+	s->type = k->type;
+	s->state = k->state;
+	s->ino = k->ino;
+	s->vfs_ino = k->vfs_ino;
+	s->vfs_dev = k->vfs_dev;
+	s->vfs_mode = k->vfs_mode & 07777;
+	s->vfs_uid = k->vfs_uid;
+	s->vfs_gid = k->vfs_gid;
+	s->vfs_gone = k->vfs_gone;
+	s->peer_ino = k->peer_ino;
+	s->peer_gone = k->peer_gone;
+	s->shutdown = k->shutdown;
+	s->backlog = k->backlog;
+	s->listener_ino = k->listener_ino;
+	s->external = k->external;
+	s->rcvbuf = k->rcvbuf;
+	s->sndbuf = k->sndbuf;
+	s->peek_off = k->peek_off;
+	s->rcvlowat = k->rcvlowat;
+	s->priority = k->priority;
+	s->mark = k->mark;
+	s->passcred = k->passcred;
+	s->passsec = k->passsec;
+	s->passpidfd = k->has_passpidfd && k->passpidfd;
+	s->rcvtimeo_us = k->rcvtimeo_us;
+	s->sndtimeo_us = k->sndtimeo_us;
+	s->peercred = (struct sock_creds){ .pid = k->peer_pid, .uid = k->peer_uid, .gid = k->peer_gid };
+	if (k->n_icons) {
+		s->icons = calloc(k->n_icons, sizeof(*s->icons));
+		if (!s->icons)
+			return -ENOMEM;
+		memcpy(s->icons, k->icons, k->n_icons * sizeof(*s->icons));
+		s->nicons = k->n_icons;
+	}
+	return read_queue(k, s);
+}
+
+int sd_sockimg_from_pb(const Fd *in, struct fd_state *d)
+{
+	int r;
+
+	bool sock = (int)in->kind == (int)FDK_UNIX || (int)in->kind == (int)FDK_INET;
+
+	if (!in->sk != !sock || (in->sk && (in->sk->family == AF_UNIX) != ((int)in->kind == (int)FDK_UNIX)))
+		return -EBADMSG;
+	if (!in->sk)
+		return 0;
+	d->sk = calloc(1, sizeof(*d->sk));
+	if (!d->sk)
+		return -ENOMEM;
+	r = from_pb(in->sk, d->sk);
+	return r;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data model of the socket fds a dump saves (FDK_UNIX): what the
+ * kernel's sock_diag (unix_diag) and getsockopt() show of a socket, its
+ * receive queue read without consuming it, held in struct fd_state
+ * (pstate.h) as its member sk; and the sock_diag query of one socket by
+ * inode (proc_sockdiag.c).
+ *
+ * Peers are named by socket inode, never by fd: the same matching joins
+ * the sockets of one process now and those of every process of a tree
+ * (a peer is "in the dump" when some fd of the dump is on its inode).
+ */
+#ifndef SDUMP_PSTATE_SOCK_H
+#define SDUMP_PSTATE_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* sun_path's size: a name is at most this long (abstract ones start with a NUL) */
+#define SOCK_NAME_MAX 108
+/* The most connections waiting in a listener's backlog an image keeps. */
+#define SOCK_ICONS_MAX 4096
+/* The most messages (datagrams, or runs of a stream) queued on one socket an image keeps. */
+#define SOCK_PKTS_MAX 65536
+/* The most bytes queued on one socket an image keeps. */
+#define SOCK_QUEUE_MAX (64u << 20)
+
+/* A socket's name: sun_path's bytes (len 0: unbound; an abstract one starts with a NUL). */
+struct sock_name {
+	uint8_t len;
+	char path[SOCK_NAME_MAX];
+};
+
+/* The credentials a unix message carries (SCM_CREDENTIALS), in our pid namespace. */
+struct sock_creds {
+	int32_t pid;
+	uint32_t uid, gid;
+};
+
+/* One message of a receive queue: a datagram, or a run of a stream from one writer. */
+struct sock_pkt {
+	uint8_t *data;
+	size_t len;
+	struct sock_creds creds;	/* who sent it */
+	struct sock_name from;		/* the sender's name (datagrams; len 0: unbound) */
+};
+
+/* The socket states sdump knows (the kernel's TCP_* numbers, as unix_diag gives them). */
+enum sock_st {
+	SKS_ESTABLISHED = 1,	/* connected */
+	SKS_CLOSE = 7,		/* not connected (a datagram socket may still have a peer) */
+	SKS_LISTEN = 10,
+};
+
+/* A socket option as getsockopt() gives it, an int: one of sd_sock_inet_opts[]. */
+struct sock_opt {
+	int32_t level, name, value;
+};
+
+/* The room for an inet address: a sockaddr_in6. */
+#define SOCK_ADDR_MAX 28
+#define SOCK_OPTS_MAX 32
+
+struct sock_state {
+	int family;		/* AF_UNIX, AF_INET, AF_INET6 */
+	int type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	int state;		/* enum sock_st */
+	uint64_t ino;		/* the socket's inode (its fd's st_ino) */
+	struct sock_name name;
+	/* a bound path: the file's inode then (unix_diag's VFS), its mode and owner */
+	uint64_t vfs_dev, vfs_ino;
+	uint32_t vfs_mode, vfs_uid, vfs_gid;
+	bool vfs_gone;		/* the file at the path was removed (or replaced) after the bind */
+	uint64_t peer_ino;	/* connected: the peer's inode (0: none) */
+	struct sock_name peer_name;
+	/*
+	 * Connected, its peer closed since (the messages it sent still
+	 * queued): made again as a pair, the other end closed once they are.
+	 */
+	bool peer_gone;
+	uint32_t shutdown;	/* RCV_SHUTDOWN 1, SEND_SHUTDOWN 2 */
+	uint32_t backlog;	/* a listener's listen() backlog */
+	/* a connected stream or seqpacket socket accept() gave: the listener's inode (0: none) */
+	uint64_t listener_ino;
+	/* a listener: the inodes of the clients of the connections it has not accepted, in order */
+	size_t nicons;
+	uint64_t *icons;
+	/* the options a program can read back */
+	int32_t rcvbuf, sndbuf, peek_off, rcvlowat, priority, mark;
+	bool passcred, passsec, passpidfd;
+	uint64_t rcvtimeo_us, sndtimeo_us;
+	struct sock_creds peercred;	/* SO_PEERCRED */
+	/*
+	 * The peer is outside the dump and the user said so (--external
+	 * unix:INODE): the restore connects to peer_name again.
+	 */
+	bool external;
+	/* the receive queue, oldest first */
+	size_t npkts;
+	struct sock_pkt *pkts;
+
+	/* inet (FDK_INET): its protocol, bound and peer addresses (sockaddr_in or _in6; len 0: none) */
+	int protocol;
+	uint8_t addr[SOCK_ADDR_MAX], addr_len;
+	uint8_t peer[SOCK_ADDR_MAX], peer_len;
+	/* the options of sd_sock_inet_opts[] that apply to it, in that order */
+	size_t nopts;
+	struct sock_opt opts[SOCK_OPTS_MAX];
+};
+
+/*
+ * The int options of an inet socket a dump saves and a restore sets
+ * (before bind(): SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY come first), for
+ * a socket of @family and @type: whether option (@level, @name) is one.
+ */
+struct sock_opt_def {
+	int level, name;
+	int family;		/* 0 any, else only that family */
+	int type;		/* 0 any, else only that type */
+	const char *what;	/* "SO_REUSEADDR" */
+};
+extern const struct sock_opt_def sd_sock_inet_opts[];
+extern const size_t sd_sock_inet_nopts;
+bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type);
+/* Whether (@level, @name) is one of them, for such a socket. */
+bool sd_sock_opt_known(int level, int name, int family, int type);
+/*
+ * An inet address for a message: "127.0.0.1:8000", "[::1]:8000", "none"
+ * (at most SOCK_ADDR_TEXT_MAX bytes).
+ */
+#define SOCK_ADDR_TEXT_MAX 64
+void sd_sock_addr_text(const uint8_t *addr, size_t len, char ret[SOCK_ADDR_TEXT_MAX]);
+
+struct files_state;
+/*
+ * The inet socket of @fs of type @type that sent a datagram from @from (a
+ * sockaddr in from->path): the one bound to that port and address, or to
+ * that port and the wildcard address. Its index, -1 if none.
+ */
+ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type);
+
+/* Free what @s owns, and @s; takes NULL or a half-filled one. */
+void sd_sock_state_free(struct sock_state *s);
+
+/*
+ * "a unix stream socket", "a unix datagram socket", "a unix seqpacket
+ * socket": what messages call a socket of @type.
+ */
+const char *sd_sock_unix_what(int type);
+/*
+ * @n for a message: "unbound", "'/run/x.sock'", "abstract '@name'" (its
+ * NULs as '@'), at most SOCK_NAME_TEXT_MAX bytes.
+ */
+#define SOCK_NAME_TEXT_MAX (SOCK_NAME_MAX * 4 + 16)
+void sd_sock_name_text(const struct sock_name *n, char ret[SOCK_NAME_TEXT_MAX]);
+
+/* What unix_diag says of one socket. */
+struct unix_diag_info {
+	int type, state;
+	uint64_t ino;
+	struct sock_name name;
+	bool has_vfs;
+	uint64_t vfs_dev, vfs_ino;	/* dev as the kernel's: major << 20 | minor */
+	uint64_t peer_ino;
+	uint32_t rqlen, wqlen;		/* listener: backlog length and max; else queued bytes, memory sent */
+	uint32_t shutdown;
+	size_t nicons;
+	uint64_t *icons;		/* malloc'ed, NULL for none */
+};
+
+/*
+ * unix_diag of the socket of inode @ino (in our network namespace):
+ * -ENOENT if there is none, -errno. Frees nothing of @ret on failure.
+ */
+int sd_sockdiag_unix(uint64_t ino, struct unix_diag_info *ret);
+
+#endif /* SDUMP_PSTATE_SOCK_H */

@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore step 4: the unix sockets, all at once when the first of them
+ * comes (a row of rst_fd_openers[] that places its fds). What another
+ * process would see of them is made in the new process by injected calls:
+ * socket() or socketpair(), bind(), listen(), connect() and accept(), so
+ * that the peer credentials are its own. What it cannot see is done from
+ * here on our copy of each fd (pidfd_getfd(): the same socket): options,
+ * the queued messages sent again in order by their senders with their
+ * credentials, shutdowns. Last, each socket is read back with sock_diag
+ * and compared with the image.
+ *
+ * The order: every socket made and placed; the named ones bound; the
+ * listeners listening; for each listener, the client of each connection
+ * it had accepted connected and the connection accepted, then the clients
+ * waiting in its backlog connected, in order; the datagram sockets and
+ * those whose peer is outside connected; buffer sizes; the queues; the
+ * peers that had closed closed; shutdowns; the options that change how
+ * sending works (SO_PASSCRED binds a name on send) and SO_PEEK_OFF.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "compat.h"
+#include "pstate_sock.h"
+#include "restore.h"
+#include "rst_sock.h"
+#include "util.h"
+
+/* A restore of the sockets in progress. */
+struct rsk {
+	struct rst *r;
+	int pidfd;		/* of the new process */
+	int *copy;		/* by fd of r->fs: our copy of its socket, else -1 */
+	long *gone;		/* by fd: the other end standing in for a peer closed, in the process, else -1 */
+	int *gone_copy;
+	long hi;		/* above every number of the table */
+};
+
+static bool is_sock(const struct fd_state *d)
+{
+	return d->kind == FDK_UNIX && d->sk && !d->has_dup_of;
+}
+
+static ssize_t by_ino(const struct files_state *fs, uint64_t ino)
+{
+	for (size_t i = 0; ino && i < fs->n; i++)
+		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->ino == ino)
+			return (ssize_t)i;
+	return -1;
+}
+
+static ssize_t by_name(const struct files_state *fs, const struct sock_name *n, int type)
+{
+	for (size_t i = 0; n->len && i < fs->n; i++) {
+		const struct sock_state *s = fs->fds[i].sk;
+
+		if (is_sock(&fs->fds[i]) && s->type == type && !s->listener_ino && s->name.len == n->len &&
+		    !memcmp(s->name.path, n->path, n->len))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Made by socketpair() with its peer: both unbound and each the other's peer. */
+static ssize_t pair_of(const struct files_state *fs, size_t i)
+{
+	const struct sock_state *s = fs->fds[i].sk;
+	ssize_t k = by_ino(fs, s->peer_ino);
+
+	if (k < 0 || s->name.len || s->listener_ino || s->external)
+		return -1;
+	if (fs->fds[k].sk->peer_ino != s->ino || fs->fds[k].sk->name.len)
+		return -1;
+	return k;
+}
+
+static int sock_err(struct rsk *k, int e, size_t i, const char *what)
+{
+	const struct fd_state *d = &k->r->fs.fds[i];
+
+	return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot %s %s (fd %d)", k->r->pid, what,
+		      sd_sock_unix_what(d->sk->type), d->fd);
+}
+
+/* The child's fd @tmp moved to fd @i's number, closed where it was. */
+static int place(struct rsk *k, long tmp, size_t i)
+{
+	const struct fd_state *d = &k->r->fs.fds[i];
+	int e;
+
+	if (tmp == d->fd)
+		return sd_rst_call(k->r, SYS_fcntl, tmp, F_SETFD, (d->flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0, 0,
+				   0, NULL);
+	e = sd_rst_call(k->r, SYS_dup3, tmp, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0, 0, NULL);
+	(void)sd_rst_call(k->r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+	return e;
+}
+
+/* The child's fd @fd moved above every number of the table. */
+static int lift(struct rsk *k, long fd, long *ret)
+{
+	int e = sd_rst_call(k->r, SYS_fcntl, fd, F_DUPFD_CLOEXEC, k->hi, 0, 0, 0, ret);
+
+	(void)sd_rst_call(k->r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	return e;
+}
+
+/* A pair made by socketpair(): for fds @i and @j (-1: the other end is kept above the table, in *@ret_other). */
+static int make_pair(struct rsk *k, size_t i, ssize_t j, long *ret_other)
+{
+	struct rst *r = k->r;
+	int32_t sv[2];
+	long a0, a1;
+	uint64_t a;
+	int e;
+
+	sd_rst_data_reset(r);
+	e = sd_rst_data_put(r, (int32_t[2]){ -1, -1 }, sizeof(sv), &a);
+	if (e == 0)
+		e = sd_rst_call(r, SYS_socketpair, AF_UNIX, r->fs.fds[i].sk->type | SOCK_CLOEXEC, 0, (long)a, 0, 0,
+				NULL);
+	if (e == 0 && sd_pread_all(r->mem_fd, sv, sizeof(sv), (off_t)a) != sizeof(sv))
+		e = -EIO;
+	if (e < 0)
+		return sock_err(k, e, i, "make");
+	/* both above the table first: placing one must not close the other */
+	e = lift(k, sv[0], &a0);
+	if (e == 0)
+		e = lift(k, sv[1], &a1);
+	if (e == 0)
+		e = place(k, a0, i);
+	if (e == 0 && j >= 0)
+		e = place(k, a1, (size_t)j);
+	else if (e == 0)
+		*ret_other = a1;
+	return e;
+}
+
+static int make_one(struct rsk *k, size_t i)
+{
+	long tmp;
+	int e = sd_rst_call(k->r, SYS_socket, AF_UNIX, k->r->fs.fds[i].sk->type | SOCK_CLOEXEC, 0, 0, 0, 0, &tmp);
+
+	if (e < 0)
+		return sock_err(k, e, i, "make");
+	return place(k, tmp, i);
+}
+
+/* A sockaddr_un of name @n in the trampoline's data area. */
+static int put_addr(struct rst *r, const struct sock_name *n, uint64_t *ret_addr, long *ret_len)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	memcpy(a.sun_path, n->path, n->len);
+	*ret_len = (long)(offsetof(struct sockaddr_un, sun_path) + n->len);
+	sd_rst_data_reset(r);
+	return sd_rst_data_put(r, &a, sizeof(a), ret_addr);
+}
+
+/* connect() or bind() (@nr) of fd @i to name @n, in the new process. */
+static int addr_call(struct rsk *k, long nr, size_t i, const struct sock_name *n)
+{
+	uint64_t a;
+	long len, ign;
+	int e = put_addr(k->r, n, &a, &len);
+
+	if (e == 0)
+		e = sd_rst_try(k->r, nr, k->r->fs.fds[i].fd, (long)a, len, &ign);
+	return e;
+}
+
+/*
+ * Before the bind of a path: the socket file the dumped process left
+ * there goes, unless a socket is bound to it still (the process runs on).
+ */
+static int free_path(struct rsk *k, size_t i)
+{
+	const struct sock_state *s = k->r->fs.fds[i].sk;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char path[SOCK_NAME_MAX + 1] = { 0 };
+	struct stat st;
+	int probe, e = 0;
+
+	memcpy(path, s->name.path, s->name.len);
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : sock_err(k, -errno, i, "bind");
+	if (!S_ISSOCK(st.st_mode))
+		return sd_errx(k->r->ctx, -EEXIST,
+			       "cannot restore pid %d: '%s', where fd %d was bound, is no socket now", k->r->pid,
+			       path, k->r->fs.fds[i].fd);
+	memcpy(a.sun_path, path, strlen(path));
+	probe = socket(AF_UNIX, s->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (probe < 0)
+		return sock_err(k, -errno, i, "bind");
+	if (connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EAGAIN)
+		e = sd_errx(k->r->ctx, -EADDRINUSE,
+			    "cannot restore pid %d: '%s', where fd %d was bound, is in use by another socket", k->r->pid,
+			    path, k->r->fs.fds[i].fd);
+	else if (unlink(path) < 0 && errno != ENOENT)
+		e = sock_err(k, -errno, i, "bind");
+	(void)close(probe);
+	return e;
+}
+
+static int bind_one(struct rsk *k, size_t i)
+{
+	const struct sock_state *s = k->r->fs.fds[i].sk;
+	bool path = s->name.path[0] != '\0';
+	char name[SOCK_NAME_TEXT_MAX], p[SOCK_NAME_MAX + 1] = { 0 };
+	int e = path ? free_path(k, i) : 0;
+
+	if (e < 0)
+		return e;
+	e = addr_call(k, SYS_bind, i, &s->name);
+	if (e < 0) {
+		sd_sock_name_text(&s->name, name);
+		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot bind fd %d to %s", k->r->pid,
+			      k->r->fs.fds[i].fd, name);
+	}
+	if (!path || s->vfs_gone)
+		return 0;
+	memcpy(p, s->name.path, s->name.len);
+	if (lchown(p, s->vfs_uid, s->vfs_gid) < 0 || chmod(p, s->vfs_mode) < 0)
+		return sock_err(k, -errno, i, "give its owner and mode back to the file of");
+	return 0;
+}
+
+/* Connect fd @i to name @n; for a listener's, the connection accepted at fd @acc (-1: left waiting). */
+static int connect_one(struct rsk *k, size_t i, const struct sock_name *n, ssize_t listener, ssize_t acc)
+{
+	char name[SOCK_NAME_TEXT_MAX];
+	long tmp;
+	int e = addr_call(k, SYS_connect, i, n);
+
+	if (e < 0) {
+		sd_sock_name_text(n, name);
+		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot connect fd %d to %s", k->r->pid,
+			      k->r->fs.fds[i].fd, name);
+	}
+	if (acc < 0)
+		return 0;
+	e = sd_rst_call(k->r, SYS_accept4, k->r->fs.fds[listener].fd, 0, 0, SOCK_CLOEXEC, 0, 0, &tmp);
+	if (e == 0)
+		e = place(k, tmp, (size_t)acc);
+	return e < 0 ? sock_err(k, e, (size_t)acc, "accept") : 0;
+}
+
+/* Every socket made and at its number. */
+static int make_all(struct rsk *k)
+{
+	const struct files_state *fs = &k->r->fs;
+	_cleanup_free_ bool *made = calloc(fs->n, sizeof(bool));
+	int e = 0;
+
+	if (!made)
+		return -ENOMEM;
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		ssize_t j;
+
+		if (!is_sock(&fs->fds[i]) || made[i])
+			continue;
+		j = pair_of(fs, i);
+		if (fs->fds[i].sk->peer_gone)
+			e = make_pair(k, i, -1, &k->gone[i]);
+		else if (j >= 0)
+			e = make_pair(k, i, j, NULL);
+		else
+			e = make_one(k, i);
+		made[i] = true;
+		if (j >= 0)
+			made[j] = true;
+	}
+	return e;
+}
+
+/* Names, listeners, connections. */
+static int connect_all(struct rsk *k)
+{
+	const struct files_state *fs = &k->r->fs;
+	int e = 0;
+
+	for (size_t i = 0; e == 0 && i < fs->n; i++)
+		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->name.len && !fs->fds[i].sk->listener_ino)
+			e = bind_one(k, i);
+	for (size_t i = 0; e == 0 && i < fs->n; i++)
+		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->state == SKS_LISTEN) {
+			e = sd_rst_call(k->r, SYS_listen, fs->fds[i].fd, fs->fds[i].sk->backlog, 0, 0, 0, 0, NULL);
+			if (e < 0)
+				e = sock_err(k, e, i, "listen on");
+		}
+	for (size_t l = 0; e == 0 && l < fs->n; l++) {
+		const struct sock_state *L = fs->fds[l].sk;
+
+		if (!is_sock(&fs->fds[l]) || L->state != SKS_LISTEN)
+			continue;
+		for (size_t i = 0; e == 0 && i < fs->n; i++) {
+			ssize_t c;
+
+			if (!is_sock(&fs->fds[i]) || fs->fds[i].sk->listener_ino != L->ino)
+				continue;
+			c = by_ino(fs, fs->fds[i].sk->peer_ino);
+			if (c < 0)
+				return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: fd %d has no peer in the image",
+					       k->r->pid, fs->fds[i].fd);
+			e = connect_one(k, (size_t)c, &L->name, (ssize_t)l, (ssize_t)i);
+		}
+		for (size_t n = 0; e == 0 && n < L->nicons; n++) {
+			ssize_t c = by_ino(fs, L->icons[n]);
+
+			if (c < 0)
+				return sd_errx(k->r->ctx, -EBADMSG,
+					       "cannot restore pid %d: a client in the backlog of fd %d is not in the image",
+					       k->r->pid, fs->fds[l].fd);
+			e = connect_one(k, (size_t)c, &L->name, -1, -1);
+		}
+	}
+	/* datagram sockets to their peers, and the sockets whose peer is outside */
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		const struct sock_state *s = fs->fds[i].sk;
+		ssize_t p;
+
+		if (!is_sock(&fs->fds[i]) || s->peer_gone)
+			continue;
+		if (s->external) {
+			e = connect_one(k, i, &s->peer_name, -1, -1);
+			continue;
+		}
+		if (s->type != SOCK_DGRAM || !s->peer_ino || pair_of(fs, i) >= 0)
+			continue;
+		p = by_ino(fs, s->peer_ino);
+		if (p < 0 || !fs->fds[p].sk->name.len)
+			return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: the peer of fd %d is not in the image",
+				       k->r->pid, fs->fds[i].fd);
+		e = connect_one(k, i, &fs->fds[p].sk->name, -1, -1);
+	}
+	return e;
+}
+
+static int set_int(int fd, int name, int v)
+{
+	return setsockopt(fd, SOL_SOCKET, name, &v, sizeof(v)) < 0 ? -errno : 0;
+}
+
+static int set_timeo(int fd, int name, uint64_t us)
+{
+	struct timeval tv = { .tv_sec = (time_t)(us / 1000000u), .tv_usec = (suseconds_t)(us % 1000000u) };
+
+	return setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(tv)) < 0 ? -errno : 0;
+}
+
+/*
+ * A buffer size, only where it is not the one a new socket has: setting it
+ * also locks it (no autotuning), which a size the program never set must
+ * not be. The kernel doubles what it is given; FORCE passes by rmem_max.
+ */
+static int set_buf(int fd, int name, int force, int32_t want)
+{
+	int have = 0;
+	socklen_t len = sizeof(have);
+
+	if (getsockopt(fd, SOL_SOCKET, name, &have, &len) < 0)
+		return -errno;
+	return have == want ? 0 : set_int(fd, force, want / 2);
+}
+
+int sd_rst_sock_options_first(int fd, const struct sock_state *s)
+{
+	int e = set_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE, s->rcvbuf);
+
+	if (e == 0)
+		e = set_buf(fd, SO_SNDBUF, SO_SNDBUFFORCE, s->sndbuf);
+	if (e == 0)
+		e = set_int(fd, SO_RCVLOWAT, s->rcvlowat);
+	if (e == 0)
+		e = set_int(fd, SO_PRIORITY, s->priority);
+	if (e == 0 && s->mark)
+		e = set_int(fd, SO_MARK, s->mark);
+	if (e == 0)
+		e = set_timeo(fd, SO_RCVTIMEO_OLD, s->rcvtimeo_us);
+	if (e == 0)
+		e = set_timeo(fd, SO_SNDTIMEO_OLD, s->sndtimeo_us);
+	return e;
+}
+
+int sd_rst_sock_options_last(int fd, const struct sock_state *s)
+{
+	bool unix_ = s->family == AF_UNIX;
+	int e = unix_ || s->passcred ? set_int(fd, SO_PASSCRED, s->passcred) : 0;
+
+	if (e == 0 && (unix_ || s->passsec))
+		e = set_int(fd, SO_PASSSEC, s->passsec);
+	if (e == 0 && s->passpidfd)
+		e = set_int(fd, SO_PASSPIDFD, 1);
+	/* -1 is what a socket without SO_PEEK_OFF (TCP before 6.10) reads */
+	if (e == 0 && (s->peek_off >= 0 || s->family == AF_UNIX))
+		e = set_int(fd, SO_PEEK_OFF, s->peek_off);
+	return e;
+}
+
+/* One message from our socket @from to fd @i (by @to's name when given), with its sender's credentials. */
+static int send_pkt(struct rsk *k, int from, size_t i, const struct sock_pkt *p, const struct sock_name *to)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct iovec iov = { .iov_base = p->data, .iov_len = p->len };
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct ucred))];
+	} cm = { 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			     .msg_controllen = sizeof(cm.b) };
+	struct ucred uc = { .pid = p->creds.pid, .uid = p->creds.uid, .gid = p->creds.gid };
+	size_t done = 0;
+
+	cm.h.cmsg_level = SOL_SOCKET;
+	cm.h.cmsg_type = SCM_CREDENTIALS;
+	cm.h.cmsg_len = CMSG_LEN(sizeof(uc));
+	memcpy(CMSG_DATA(&cm.h), &uc, sizeof(uc));
+	if (to) {
+		memcpy(a.sun_path, to->path, to->len);
+		mh.msg_name = &a;
+		mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + to->len);
+	}
+	/* no credentials recorded: none were asked for when it was sent */
+	if (!p->creds.pid) {
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+	}
+	for (;;) {
+		ssize_t n = sendmsg(from, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		/* a sender gone from this system: the message goes as ours, said so */
+		if (n < 0 && (errno == ESRCH || errno == EPERM) && mh.msg_control) {
+			pr_warn(k->r->ctx, "pid %d: a message queued on fd %d was sent by pid %d, which is gone: it comes from pid %d now",
+				k->r->pid, k->r->fs.fds[i].fd, p->creds.pid, (int)getpid());
+			mh.msg_control = NULL;
+			mh.msg_controllen = 0;
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN)
+			return sd_errx(k->r->ctx, -ENOBUFS,
+				       "cannot restore pid %d: the messages queued on fd %d do not fit in its queue again",
+				       k->r->pid, k->r->fs.fds[i].fd);
+		if (n < 0)
+			return sd_err(k->r->ctx, -errno, "cannot restore pid %d: cannot queue the messages of fd %d again",
+				      k->r->pid, k->r->fs.fds[i].fd);
+		/* a stream may take part of it: the rest goes with the same credentials */
+		done += (size_t)n;
+		if (done >= p->len)
+			return 0;
+		iov.iov_base = p->data + done;
+		iov.iov_len = p->len - done;
+	}
+}
+
+/* The receive queue of fd @i, sent again by its senders. */
+static int queue_one(struct rsk *k, size_t i)
+{
+	const struct files_state *fs = &k->r->fs;
+	const struct sock_state *s = fs->fds[i].sk;
+	int e = 0;
+
+	for (size_t n = 0; e == 0 && n < s->npkts; n++) {
+		const struct sock_pkt *p = &s->pkts[n];
+		const struct sock_name *to = NULL;
+		ssize_t from = -1;
+		int fd, tmp = -1;
+
+		if (s->peer_gone) {
+			fd = k->gone_copy[i];
+		} else if (s->peer_ino) {
+			from = by_ino(fs, s->peer_ino);
+			if (from < 0)
+				return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: the peer of fd %d is not in the image",
+					       k->r->pid, fs->fds[i].fd);
+			fd = k->copy[from];
+			/* a datagram peer connected elsewhere sends by name */
+			if (s->type == SOCK_DGRAM && fs->fds[from].sk->peer_ino != s->ino)
+				to = &s->name;
+		} else {
+			from = by_name(fs, &p->from, s->type);
+			if (p->from.len && from < 0)
+				return sd_errx(k->r->ctx, -EBADMSG,
+					       "cannot restore pid %d: the sender of a datagram queued on fd %d is not in the image",
+					       k->r->pid, fs->fds[i].fd);
+			tmp = from < 0 ? socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0) : -1;
+			fd = from < 0 ? tmp : k->copy[from];
+			to = &s->name;
+		}
+		if (fd < 0 || (to && !to->len))
+			e = sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: no socket can send the messages queued on fd %d",
+				    k->r->pid, fs->fds[i].fd);
+		else
+			e = send_pkt(k, fd, i, p, to);
+		if (tmp >= 0)
+			(void)close(tmp);
+	}
+	return e;
+}
+
+static int take(struct rsk *k, long fd, int *ret)
+{
+	*ret = (int)syscall(SYS_pidfd_getfd, k->pidfd, (int)fd, 0);
+	return *ret < 0 ? -errno : 0;
+}
+
+/* The sockets of the image as sock_diag sees them now: kind, state, name and shutdowns as they were. */
+static int check_one(struct rsk *k, size_t i)
+{
+	const struct fd_state *d = &k->r->fs.fds[i];
+	const struct sock_state *s = d->sk;
+	struct unix_diag_info u = { 0 };
+	struct stat st;
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	int e;
+
+	if (fstat(k->copy[i], &st) < 0)
+		return sock_err(k, -errno, i, "read back");
+	e = sd_sockdiag_unix(st.st_ino, &u);
+	free(u.icons);
+	if (e < 0)
+		return sock_err(k, e, i, "read back");
+	if (u.type != s->type || u.state != s->state || u.shutdown != s->shutdown || u.name.len != s->name.len ||
+	    memcmp(u.name.path, s->name.path, s->name.len) || u.nicons != s->nicons)
+		return sd_errx(k->r->ctx, -EIO,
+			       "cannot restore pid %d: fd %d is not the socket it was (type %d state %d shutdown %u then, %d %d %u now)",
+			       k->r->pid, d->fd, s->type, s->state, s->shutdown, u.type, u.state, u.shutdown);
+	if (getsockopt(k->copy[i], SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 &&
+	    (uc.pid != s->peercred.pid || uc.uid != s->peercred.uid || uc.gid != s->peercred.gid))
+		pr_warn(k->r->ctx, "pid %d: fd %d: its peer's credentials (SO_PEERCRED) are pid %d uid %u gid %u, they were pid %d uid %u gid %u",
+			k->r->pid, d->fd, uc.pid, uc.uid, uc.gid, s->peercred.pid, s->peercred.uid, s->peercred.gid);
+	return 0;
+}
+
+static int fill_all(struct rsk *k)
+{
+	const struct files_state *fs = &k->r->fs;
+	int e = 0;
+
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		if (!is_sock(&fs->fds[i]))
+			continue;
+		e = take(k, fs->fds[i].fd, &k->copy[i]);
+		if (e == 0 && k->gone[i] >= 0)
+			e = take(k, k->gone[i], &k->gone_copy[i]);
+		if (e == 0)
+			e = sd_rst_sock_options_first(k->copy[i], fs->fds[i].sk);
+		if (e < 0)
+			e = sock_err(k, e, i, "set the options of");
+	}
+	for (size_t i = 0; e == 0 && i < fs->n; i++)
+		if (is_sock(&fs->fds[i]))
+			e = queue_one(k, i);
+	/* the peers that had closed, gone again: a stream's end sees both ways shut down */
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		if (k->gone[i] < 0)
+			continue;
+		(void)close(k->gone_copy[i]);
+		k->gone_copy[i] = -1;
+		(void)sd_rst_call(k->r, SYS_close, k->gone[i], 0, 0, 0, 0, 0, NULL);
+		k->gone[i] = -1;
+	}
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		const struct sock_state *s = fs->fds[i].sk;
+
+		if (!is_sock(&fs->fds[i]) || !s->shutdown || (s->peer_gone && s->type != SOCK_DGRAM))
+			continue;
+		if (shutdown(k->copy[i], (int)s->shutdown - 1) < 0)
+			e = sock_err(k, -errno, i, "shut down");
+	}
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		if (!is_sock(&fs->fds[i]))
+			continue;
+		e = sd_rst_sock_options_last(k->copy[i], fs->fds[i].sk);
+		if (e < 0)
+			e = sock_err(k, e, i, "set the options of");
+	}
+	/* a path removed since the bind is removed again, once every client has connected */
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		const struct sock_state *s = fs->fds[i].sk;
+		char p[SOCK_NAME_MAX + 1] = { 0 };
+
+		if (!is_sock(&fs->fds[i]) || !s->vfs_gone || !s->name.len || !s->name.path[0] || s->listener_ino)
+			continue;
+		memcpy(p, s->name.path, s->name.len);
+		if (unlink(p) < 0)
+			e = sock_err(k, -errno, i, "remove the path of");
+	}
+	for (size_t i = 0; e == 0 && i < fs->n; i++)
+		if (is_sock(&fs->fds[i]))
+			e = check_one(k, i);
+	return e;
+}
+
+static int restore_all(struct rsk *k)
+{
+	const struct files_state *fs = &k->r->fs;
+	int e;
+
+	e = make_all(k);
+	if (e == 0)
+		e = connect_all(k);
+	if (e == 0)
+		e = fill_all(k);
+	/* the fds sharing a socket with a lower one */
+	for (size_t i = 0; e == 0 && i < fs->n; i++) {
+		const struct fd_state *d = &fs->fds[i];
+
+		if (d->kind == FDK_UNIX && d->has_dup_of)
+			e = sd_rst_call(k->r, SYS_dup3, d->dup_of, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0,
+					0, 0, NULL);
+	}
+	return e;
+}
+
+int sd_rst_unix_open(struct rst *r, size_t i, long *ret_tmp)
+{
+	const struct files_state *fs = &r->fs;
+	struct rsk k = { .r = r, .pidfd = -1 };
+	int e = -ENOMEM;
+
+	(void)ret_tmp;
+	/* all of them with the first */
+	for (size_t n = 0; n < i; n++)
+		if (fs->fds[n].kind == FDK_UNIX)
+			return 0;
+	k.hi = fs->fds[fs->n - 1].fd + 1;
+	k.copy = malloc(fs->n * sizeof(int));
+	k.gone = malloc(fs->n * sizeof(long));
+	k.gone_copy = malloc(fs->n * sizeof(int));
+	if (k.copy && k.gone && k.gone_copy) {
+		for (size_t n = 0; n < fs->n; n++) {
+			k.copy[n] = k.gone_copy[n] = -1;
+			k.gone[n] = -1;
+		}
+		k.pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+		e = k.pidfd < 0 ? sd_err(r->ctx, -errno, "cannot open a pidfd of the restored pid %d", r->pid) :
+				  restore_all(&k);
+	} else {
+		e = sd_err(r->ctx, e, "cannot restore the sockets of pid %d", r->pid);
+	}
+	for (size_t n = 0; k.copy && n < fs->n; n++) {
+		if (k.copy[n] >= 0)
+			(void)close(k.copy[n]);
+		if (k.gone_copy && k.gone_copy[n] >= 0)
+			(void)close(k.gone_copy[n]);
+	}
+	if (k.pidfd >= 0)
+		(void)close(k.pidfd);
+	free(k.copy);
+	free(k.gone);
+	free(k.gone_copy);
+	return e;
+}

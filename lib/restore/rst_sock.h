@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore step 4: the unix sockets (rst_sock.c), a row of
+ * rst_fd_openers[] (rst_files.c) that places its fds: with the first
+ * socket fd of the table, every socket of it is made, bound, connected,
+ * given its queue, shutdowns and options, and checked.
+ */
+#ifndef SDUMP_RST_SOCK_H
+#define SDUMP_RST_SOCK_H
+
+#include <stddef.h>
+
+#include "restore.h"
+
+int sd_rst_unix_open(struct rst *r, size_t i, long *ret_tmp);
+/*
+ * The SOL_SOCKET options of any socket, on our copy @fd of it: first
+ * (before its queue is filled) the buffer sizes, SO_RCVLOWAT, SO_PRIORITY,
+ * SO_MARK and the timeouts; last SO_PASSCRED, SO_PASSSEC, SO_PASSPIDFD and
+ * SO_PEEK_OFF. -errno.
+ */
+int sd_rst_sock_options_first(int fd, const struct sock_state *s);
+int sd_rst_sock_options_last(int fd, const struct sock_state *s);
+/*
+ * TCP and UDP sockets (rst_sock_inet.c): each made in the new process by
+ * its opener, its options set, bound, listening or connected as it was;
+ * sd_rst_inet_queues, once every fd is at its number: the datagrams
+ * queued on each, sent again by the sockets of the process that sent
+ * them, then SO_PEEK_OFF.
+ */
+int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp);
+int sd_rst_inet_queues(struct rst *r);
+
+#endif /* SDUMP_RST_SOCK_H */

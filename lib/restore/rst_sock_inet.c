@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore step 4: TCP and UDP sockets, IPv4 and IPv6. Each is made in the
+ * new process (socket()), then set up from here on our copy of it
+ * (pidfd_getfd(): the same socket): its options (those bind() looks at
+ * first), bound to its address and port, listening with its backlog or
+ * connected to its peer (UDP). Once every fd is at its number, the
+ * datagrams queued on a UDP socket are sent again, in order, by the
+ * sockets of the process that sent them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "pstate_sock.h"
+#include "restore.h"
+#include "rst_sock.h"
+#include "util.h"
+
+static const char *what(const struct sock_state *s)
+{
+	if (s->type == SOCK_STREAM)
+		return s->family == AF_INET ? "IPv4 TCP socket" : "IPv6 TCP socket";
+	return s->family == AF_INET ? "IPv4 UDP socket" : "IPv6 UDP socket";
+}
+
+/* Our copy of the new process's fd @fd. */
+static int take(struct rst *r, long fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0), copy = -1;
+
+	if (pidfd >= 0) {
+		copy = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+		(void)close(pidfd);
+	}
+	return copy < 0 ? -errno : copy;
+}
+
+static int set_up(struct rst *r, const struct fd_state *d, int fd)
+{
+	const struct sock_state *s = d->sk;
+	char a[SOCK_ADDR_TEXT_MAX];
+	int e = 0;
+
+	for (size_t k = 0; e == 0 && k < s->nopts; k++)
+		if (setsockopt(fd, s->opts[k].level, s->opts[k].name, &s->opts[k].value, sizeof(int)) < 0)
+			e = -errno;
+	if (e == 0)
+		e = sd_rst_sock_options_first(fd, s);
+	if (e < 0)
+		return sd_err(r->ctx, e, "cannot restore pid %d: cannot set the options of the %s of fd %d", r->pid,
+			      what(s), d->fd);
+	if (s->addr_len && bind(fd, (const struct sockaddr *)s->addr, s->addr_len) < 0) {
+		sd_sock_addr_text(s->addr, s->addr_len, a);
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot bind the %s of fd %d to %s", r->pid,
+			      what(s), d->fd, a);
+	}
+	if (s->state == SKS_LISTEN && listen(fd, (int)s->backlog) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot listen on the %s of fd %d", r->pid,
+			      what(s), d->fd);
+	if (s->peer_len && connect(fd, (const struct sockaddr *)s->peer, s->peer_len) < 0) {
+		sd_sock_addr_text(s->peer, s->peer_len, a);
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot connect the %s of fd %d to %s", r->pid,
+			      what(s), d->fd, a);
+	}
+	/* without a queue to fill first, the last options now */
+	if (!s->npkts && sd_rst_sock_options_last(fd, s) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of the %s of fd %d",
+			      r->pid, what(s), d->fd);
+	return 0;
+}
+
+int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+	const struct sock_state *s = d->sk;
+	long tmp;
+	int copy, e;
+
+	/* at its number already, it keeps the close-on-exec flag it is made with */
+	e = sd_rst_call(r, SYS_socket, s->family, s->type | ((d->flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0), s->protocol,
+			0, 0, 0, &tmp);
+	if (e < 0)
+		return sd_err(r->ctx, e, "cannot restore pid %d: cannot make the %s of fd %d", r->pid, what(s), d->fd);
+	copy = take(r, tmp);
+	if (copy < 0) {
+		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+		return sd_err(r->ctx, copy, "cannot take fd %ld of the restored pid %d", tmp, r->pid);
+	}
+	e = set_up(r, d, copy);
+	(void)close(copy);
+	if (e < 0) {
+		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+		return e;
+	}
+	*ret_tmp = tmp;
+	return 0;
+}
+
+/* Where datagrams to a socket bound to @s->addr go: its address, loopback for a wildcard one. */
+static void dest_of(const struct sock_state *s, struct sockaddr_storage *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret, s->addr, s->addr_len);
+	if (s->family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ret;
+
+		if (a->sin_addr.s_addr == htonl(INADDR_ANY))
+			a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ret;
+
+		if (!memcmp(&a->sin6_addr, &in6addr_any, sizeof(a->sin6_addr)))
+			a->sin6_addr = in6addr_loopback;
+	}
+}
+
+static int queue_one(struct rst *r, size_t i)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+	const struct sock_state *s = d->sk;
+	struct sockaddr_storage to;
+	int rx, e = 0;
+
+	if (!s->addr_len)
+		return sd_errx(r->ctx, -EBADMSG, "cannot restore pid %d: the %s of fd %d holds datagrams but has no address",
+			       r->pid, what(s), d->fd);
+	dest_of(s, &to);
+	for (size_t k = 0; e == 0 && k < s->npkts; k++) {
+		ssize_t from = sd_sock_inet_sender(&r->fs, &s->pkts[k].from, s->type);
+		int tx;
+
+		if (from < 0)
+			return sd_errx(r->ctx, -EBADMSG,
+				       "cannot restore pid %d: the sender of a datagram queued on fd %d is not in the image",
+				       r->pid, d->fd);
+		tx = take(r, r->fs.fds[from].fd);
+		if (tx < 0)
+			return sd_err(r->ctx, tx, "cannot take fd %d of the restored pid %d", r->fs.fds[from].fd, r->pid);
+		if (sendto(tx, s->pkts[k].data, s->pkts[k].len, MSG_DONTWAIT, (struct sockaddr *)&to, s->addr_len) < 0)
+			e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot queue the datagrams of fd %d again",
+				   r->pid, d->fd);
+		(void)close(tx);
+	}
+	rx = e == 0 ? take(r, d->fd) : -1;
+	if (e == 0 && rx < 0)
+		e = sd_err(r->ctx, rx, "cannot take fd %d of the restored pid %d", d->fd, r->pid);
+	if (e == 0 && sd_rst_sock_options_last(rx, s) < 0)
+		e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of the %s of fd %d", r->pid,
+			   what(s), d->fd);
+	if (rx >= 0)
+		(void)close(rx);
+	return e;
+}
+
+int sd_rst_inet_queues(struct rst *r)
+{
+	int e = 0;
+
+	for (size_t i = 0; e == 0 && i < r->fs.n; i++)
+		if (r->fs.fds[i].kind == FDK_INET && r->fs.fds[i].sk && !r->fs.fds[i].has_dup_of &&
+		    r->fs.fds[i].sk->npkts)
+			e = queue_one(r, i);
+	return e;
+}

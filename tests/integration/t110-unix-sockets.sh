@@ -1,0 +1,98 @@
+#!/bin/bash
+# Unix sockets of one process across a dump and a restore (socktarget):
+# socketpairs of the three types with bytes queued both ways (a stream's
+# 100000 bytes, datagram boundaries and an empty datagram, a seqpacket
+# whose writing is shut down), a listener bound to a path with a
+# connection accepted and one waiting in its backlog, datagram sockets
+# bound to abstract names with datagrams from a named and an unbound
+# sender queued, an unbound socket, a socket whose peer closed with bytes
+# left, a half shut down, options (buffer sizes, SO_PASSCRED with the
+# sender's credentials, SO_PEEK_OFF, SO_RCVTIMEO). statecheck compares
+# the fds before and after; the target checks every queue, option and
+# connection from inside. Then what a dump refuses with one line, the
+# target left running (and listed by check -t): fds in flight
+# (SCM_RIGHTS), and a socket whose
+# peer is outside the process, which --external unix:INODE takes and the
+# restore connects to the same path again.
+. "$(dirname "$0")/../lib.sh"
+export SDUMP_STATE_DIR="$WORK/state"
+command -v python3 >/dev/null || skip "no python3"
+
+start_target_quiet socktarget --dir "$WORK"
+pid=$TPID
+tfacts "$WORK/f1.json"
+sock=$(json_get "$WORK/f1.json" 'd["path"]')
+state_record "$pid" "$WORK/before.state"
+"$SDUMP" dump -t "$pid" -D "$WORK/d1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
+wait_gone "$pid"
+wait_pid_free "$pid"
+[ -S "$sock" ] || fail "the listener's path $sock is gone after the dump"
+"$SDUMP" show -D "$WORK/d1" >"$WORK/show" || fail "show"
+[ "$(grep -c ' unix ' "$WORK/show")" = 16 ] || fail "show does not list the sockets: $(cat "$WORK/show")"
+"$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
+[ -s "$WORK/err" ] && fail "restore said: $(cat "$WORK/err")"
+assert_threads_running "$pid"
+# fixed by the fidelity work: VmFlags (ac gained and lost; whole VMAs joined otherwise)
+state_check "$pid" "$WORK/before.state" 'vmas'
+tcmd check
+[ "$REPLY" = ok ] || fail "inside the restored target: $REPLY"
+echo "restored: every queue, option, name and connection as it was"
+echo exit >&7
+wait_gone "$pid"
+exec 7>&- 8<&-
+
+# fds in flight
+start_target_quiet socktarget --dir "$WORK" --with rights
+expect_error "cannot dump pid $TPID: fd [0-9]+ is a unix stream socket with fds in flight in its queue \(SCM_RIGHTS\), not supported yet" \
+	"$SDUMP" dump -t "$TPID" -D "$WORK/d2"
+assert_running "$TPID"
+echo "refused: $(cat "$WORK/stderr")"
+st=0
+"$SDUMP" check -t "$TPID" >"$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q "^  fd [0-9]* is a unix stream socket with fds in flight" "$WORK/out" ||
+	fail "check -t does not list the fds in flight: $(cat "$WORK/out")"
+assert_running "$TPID"
+echo exit >&7
+wait_gone "$TPID"
+exec 7>&- 8<&-
+
+# a peer outside: a datagram socket of the test's own
+python3 - "$WORK/out.sock" "$WORK/out.got" >"$WORK/srv.out" 2>&1 <<'PYEOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("ready", flush=True)
+s.settimeout(120)
+open(sys.argv[2], "wb").write(s.recv(100))
+PYEOF
+TARGET_PIDS+=($!)
+srv=$!
+for ((i = 0; i < 200; i++)); do grep -q ready "$WORK/srv.out" 2>/dev/null && break; sleep 0.05; done
+start_target_quiet socktarget --dir "$WORK" --with "outside:$WORK/out.sock"
+pid=$TPID
+tfacts "$WORK/f3.json"
+ofd=$(json_get "$WORK/f3.json" 'd["fds"]["rights"]')
+ino=$(stat -L -c %i "/proc/$pid/fd/$ofd")
+expect_error "cannot dump pid $pid: fd $ofd is a unix datagram socket connected to a peer outside the process \(socket:\[[0-9]+\], '$WORK/out.sock'\); --external unix:$ino connects it to '$WORK/out.sock' again at restore" \
+	"$SDUMP" dump -t "$pid" -D "$WORK/d3"
+assert_running "$pid"
+echo "refused: $(cat "$WORK/stderr")"
+st=0
+"$SDUMP" check -t "$pid" >"$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q "^  fd $ofd is a unix datagram socket connected to a peer outside the process" "$WORK/out" ||
+	fail "check -t does not list the peer outside: $(cat "$WORK/out")"
+state_record "$pid" "$WORK/before3.state"
+"$SDUMP" dump -t "$pid" -D "$WORK/d3" --external "unix:$ino" 2>"$WORK/err" || fail "dump --external: $(cat "$WORK/err")"
+wait_gone "$pid"
+wait_pid_free "$pid"
+"$SDUMP" restore -D "$WORK/d3" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
+state_check "$pid" "$WORK/before3.state" 'vmas'
+tcmd send-out
+[ "$REPLY" = ok ] || fail "send-out: $REPLY"
+for ((i = 0; i < 200; i++)); do [ -s "$WORK/out.got" ] && break; sleep 0.05; done
+[ "$(cat "$WORK/out.got" 2>/dev/null)" = out ] || fail "the socket outside did not get the datagram"
+echo "--external: connected to $WORK/out.sock again, its datagram arrives"
+echo exit >&7
+wait_gone "$pid"
+exec 7>&- 8<&-
+echo ok
