@@ -167,15 +167,20 @@ static int collect_tty(struct sdump_ctx *ctx, const struct fd_probe *p,
 	(void)close(copy);
 	if (r < 0)
 		return r;
-	d->tty = (struct tty_state){
-		.iflag = t.c_iflag, .oflag = t.c_oflag, .cflag = t.c_cflag, .lflag = t.c_lflag,
-		.line = t.c_line, .ncc = MIN(sizeof(t.c_cc), (size_t)TTY_NCC_MAX),
-		.ispeed = (uint32_t)cfgetispeed(&t), .ospeed = (uint32_t)cfgetospeed(&t),
-		.rows = ws.ws_row, .cols = ws.ws_col, .xpixel = ws.ws_xpixel, .ypixel = ws.ws_ypixel,
-	};
-	memcpy(d->tty.cc, t.c_cc, d->tty.ncc);
+	sd_tty_state_from(&t, &ws, &d->tty);
 	d->has_tty = true;
 	return 0;
+}
+
+void sd_tty_state_from(const struct termios *t, const struct winsize *ws, struct tty_state *ret)
+{
+	*ret = (struct tty_state){
+		.iflag = t->c_iflag, .oflag = t->c_oflag, .cflag = t->c_cflag, .lflag = t->c_lflag,
+		.line = t->c_line, .ncc = MIN(sizeof(t->c_cc), (size_t)TTY_NCC_MAX),
+		.ispeed = (uint32_t)cfgetispeed(t), .ospeed = (uint32_t)cfgetospeed(t),
+		.rows = ws->ws_row, .cols = ws->ws_col, .xpixel = ws->ws_xpixel, .ypixel = ws->ws_ypixel,
+	};
+	memcpy(ret->cc, t->c_cc, ret->ncc);
 }
 
 /*
@@ -212,7 +217,8 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .anon = "" }, /* any other, named by its name */
 
 	{ .match = is_special_file, .refuse = "a special file" },
-	{ .type = S_IFCHR, .match = is_pty_master, .refuse = "a pty master" },
+	/* its slaves are terminals (FDK_TTY) until sd_dump_pty_pairs() finds them */
+	{ .type = S_IFCHR, .match = is_pty_master, .kind = FDK_PTMX, .collect = sd_dump_ptmx },
 	/* saved in ghosts.img with the deleted files mapped (dump_mapped_files.c) */
 	{ .type = S_IFREG, .match = is_memfd, .kind = FDK_MEMFD },
 	{ .type = S_IFREG, .match = is_ghost, .kind = FDK_GHOST },

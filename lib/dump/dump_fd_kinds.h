@@ -79,4 +79,19 @@ const struct dump_fd_kind *sd_dump_fd_kind_find(const struct fd_probe *p);
 void sd_dump_fd_kind_what(const struct dump_fd_kind *k, const struct fd_probe *p,
 		       char ret_what[DUMP_FD_KIND_WHAT_MAX]);
 
+/*
+ * ptys (dump_fd_pty.c). sd_dump_ptmx: the collector of a pty master's row
+ * (its number, packet mode, lock, settings; refused if another process
+ * holds its slave). sd_dump_pty_pairs: once the table is read, the
+ * terminals that are slaves of a master of the table become FDK_PTS.
+ */
+int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		 struct fd_state *d);
+int sd_dump_pty_pairs(struct files_state *fs);
+
+/* A terminal's settings from what tcgetattr() and TIOCGWINSZ give. */
+struct termios;
+struct winsize;
+void sd_tty_state_from(const struct termios *t, const struct winsize *ws, struct tty_state *ret);
+
 #endif /* SDUMP_DUMP_FD_KINDS_H */

@@ -252,6 +252,8 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 	if (r == 0)
 		r = mark_external_pipes(ctx, pid, pidfd, tree_pipes, &fs);
 	if (r == 0)
+		r = sd_dump_pty_pairs(&fs);
+	if (r == 0)
 		r = sd_dump_epoll_table(ctx, pid, &fs);
 	free(fds);
 	if (r < 0) {

@@ -219,6 +219,21 @@ static int save_file(struct mapped *m, int fd, const struct stat *st, const char
 	return 0;
 }
 
+/*
+ * A System V shared memory segment lives on in its IPC namespace, with
+ * its key, id, owner and whoever else attaches it: a restore could make
+ * none of that again, only anonymous memory that shares nothing.
+ */
+static int refuse_sysv(struct mapped *m, const struct vma *v)
+{
+	unsigned int key = 0;
+
+	(void)sscanf(v->path, "/SYSV%8x", &key);
+	return sd_refuse(m->ctx, -EOPNOTSUPP,
+			 "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a System V shared memory segment (key 0x%08x, shmid %" PRIu64 "), not supported yet; detach it (shmdt) before the dump",
+			 m->pid, v->start, v->end, key, v->ino);
+}
+
 /* One VMA of a deleted file: checked, and at a final dump its file saved (once). */
 static int deleted_vma(struct mapped *m, struct vma *v)
 {
@@ -308,6 +323,8 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 	for (size_t i = 0; i < vmas->n && r == 0; i++) {
 		struct vma *v = &vmas->v[i];
 
+		if (v->kind == VK_SHMEM && v->path && !strncmp(v->path, "/SYSV", strlen("/SYSV")))
+			r = refuse_sysv(&m, v);
 		if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
 			continue;
 		r = read_open_mode(&m, v);
@@ -364,7 +381,7 @@ static bool maps_have(pid_t pid, dev_t dev, ino_t ino)
 	return found;
 }
 
-static bool fds_have(pid_t pid, dev_t dev, ino_t ino)
+bool sd_proc_fds_have(pid_t pid, dev_t dev, ino_t ino)
 {
 	char path[PROC_PATH_MAX];
 	struct dirent *de;
@@ -401,7 +418,7 @@ int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret
 
 		if (*end || pid <= 0 || pid == self || pid == skip)
 			continue;
-		if (maps_have((pid_t)pid, dev, ino) || fds_have((pid_t)pid, dev, ino)) {
+		if (maps_have((pid_t)pid, dev, ino) || sd_proc_fds_have((pid_t)pid, dev, ino)) {
 			*ret_pid = (pid_t)pid;
 			r = 1;
 		}

@@ -44,5 +44,7 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
  * over. -errno when /proc itself cannot be read.
  */
 int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid);
+/* Whether an fd of @pid is on the file @dev/@ino (false where it cannot be looked at). */
+bool sd_proc_fds_have(pid_t pid, dev_t dev, ino_t ino);
 
 #endif /* SDUMP_DUMP_MAPPED_FILES_H */

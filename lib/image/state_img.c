@@ -40,6 +40,8 @@ _Static_assert((int)FDK_PIDFD == (int)FD_KIND__FD_PIDFD, "FdKind FD_PIDFD");
 _Static_assert((int)FDK_FANOTIFY == (int)FD_KIND__FD_FANOTIFY, "FdKind FD_FANOTIFY");
 _Static_assert((int)FDK_GHOST == (int)FD_KIND__FD_GHOST, "FdKind FD_GHOST");
 _Static_assert((int)FDK_MEMFD == (int)FD_KIND__FD_MEMFD, "FdKind FD_MEMFD");
+_Static_assert((int)FDK_PTMX == (int)FD_KIND__FD_PTMX, "FdKind FD_PTMX");
+_Static_assert((int)FDK_PTS == (int)FD_KIND__FD_PTS, "FdKind FD_PTS");
 _Static_assert((int)FLK_POSIX == (int)LOCK_KIND__LOCK_POSIX, "LockKind LOCK_POSIX");
 _Static_assert((int)FLK_OFD == (int)LOCK_KIND__LOCK_OFD, "LockKind LOCK_OFD");
 _Static_assert((int)FLK_FLOCK == (int)LOCK_KIND__LOCK_FLOCK, "LockKind LOCK_FLOCK");
@@ -366,6 +368,11 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].external = d->external;
 		fd[i].has_ghost = d->ghost != 0;
 		fd[i].ghost = d->ghost;
+		fd[i].has_pty_index = d->has_pty;
+		fd[i].pty_index = d->pty.index;
+		fd[i].has_pty_packet = fd[i].has_pty_locked = d->has_pty && d->kind == FDK_PTMX;
+		fd[i].pty_packet = d->pty.packet;
+		fd[i].pty_locked = d->pty.locked;
 		fdp[i] = &fd[i];
 		r = sd_anonimg_to_pb(d, &fd[i]);
 		if (r == 0)
@@ -632,7 +639,8 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 	d->shared_pid = s->shared_pid;
 	d->shared_fd = s->shared_fd;
 	/* settings only on a terminal, the outside only on a pipe */
-	if ((s->tty && (s->kind != FD_KIND__FD_TTY || sd_ttyimg_from_pb(s->tty, &d->tty) < 0)) ||
+	if ((s->tty && ((s->kind != FD_KIND__FD_TTY && s->kind != FD_KIND__FD_PTMX && s->kind != FD_KIND__FD_PTS) ||
+			sd_ttyimg_from_pb(s->tty, &d->tty) < 0)) ||
 	    (s->external && s->kind != FD_KIND__FD_PIPE))
 		return -EBADMSG;
 	d->has_tty = s->tty != NULL;
@@ -641,6 +649,13 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 	if ((s->kind == FD_KIND__FD_GHOST || s->kind == FD_KIND__FD_MEMFD) != (s->has_ghost && s->ghost))
 		return -EBADMSG;
 	d->ghost = s->has_ghost ? s->ghost : 0;
+	/* a pty's number on its ends only, and always; its mode and lock on the master */
+	if ((s->kind == FD_KIND__FD_PTMX || s->kind == FD_KIND__FD_PTS) != s->has_pty_index ||
+	    (s->has_pty_index && s->pty_index >= PTY_INDEX_MAX) ||
+	    ((s->has_pty_packet || s->has_pty_locked) && s->kind != FD_KIND__FD_PTMX))
+		return -EBADMSG;
+	d->has_pty = s->has_pty_index;
+	d->pty = (struct pty_state){ .index = s->pty_index, .packet = s->pty_packet, .locked = s->pty_locked };
 	if (s->n_locks > FILES_MAX_LOCKS - *nlocks)
 		return -EBADMSG;
 	*nlocks += s->n_locks;

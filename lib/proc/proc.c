@@ -378,3 +378,17 @@ int sd_proc_parse_limit_soft(const char *buf, const char *name, uint64_t *ret_so
 	*ret_soft = v;
 	return 0;
 }
+
+bool sd_vma_same_shmem(const struct vma *a, const struct vma *b)
+{
+	return a->kind == VK_SHMEM && b->kind == VK_SHMEM && a->path && b->path && a->ino == b->ino &&
+	       a->dev_major == b->dev_major && a->dev_minor == b->dev_minor;
+}
+
+bool sd_vma_shmem_shared(const struct vma_list *l, const struct vma *v)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (&l->v[i] != v && sd_vma_same_shmem(&l->v[i], v))
+			return true;
+	return false;
+}

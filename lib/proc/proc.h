@@ -116,6 +116,13 @@ int sd_proc_parse_smaps(const char *buf, struct vma_list *l);
  */
 int sd_proc_parse_maps(const char *buf, struct vma_list *ret_list);
 void sd_vma_list_release(struct vma_list *l);
+/*
+ * Whether @a and @b map the same shared anonymous memory (VK_SHMEM of one
+ * inode: parts of a split mapping, or one mapped again with mremap).
+ */
+bool sd_vma_same_shmem(const struct vma *a, const struct vma *b);
+/* Whether a VMA of @l other than @v maps the shared anonymous memory @v maps. */
+bool sd_vma_shmem_shared(const struct vma_list *l, const struct vma *v);
 /* The VMA containing @addr, or NULL. The list is sorted, as /proc gives it. */
 const struct vma *sd_vma_list_find(const struct vma_list *l, uint64_t addr);
 

@@ -29,6 +29,8 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_FANOTIFY] = "fanotify",
 	[FDK_GHOST] = "ghost",
 	[FDK_MEMFD] = "memfd",
+	[FDK_PTMX] = "ptmx",
+	[FDK_PTS] = "pts",
 	[FDK_UNIX] = "unix",
 	[FDK_INET] = "inet",
 };

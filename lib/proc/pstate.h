@@ -146,10 +146,13 @@ enum fd_kind {
 	/* deleted files (17-19): their contents in ghosts.img, fd_state.ghost */
 	FDK_GHOST = 17,	/* a regular file or a directory open after its last name went */
 	FDK_MEMFD,	/* a memfd: its name, contents and seals */
+	/* a pty whose both ends the process holds (19, 30) */
+	FDK_PTMX = 19,	/* its master: fd_state.pty, its settings in fd_state.tty */
 	/* sockets (20-29): their state in fd_state.sk (pstate_sock.h) */
 	FDK_UNIX = 20,
 	FDK_INET,	/* a TCP or UDP socket, IPv4 or IPv6 */
-	FDK_MAX = FDK_INET
+	FDK_PTS = 30,	/* a slave of a pty master the process holds */
+	FDK_MAX = FDK_PTS
 };
 
 /*
@@ -184,6 +187,14 @@ struct tty_state {
 	uint16_t rows, cols, xpixel, ypixel;
 };
 
+/* A pty (FDK_PTMX, FDK_PTS): its number, and of a master its packet mode and lock. */
+#define PTY_INDEX_MAX (1u << 20)
+struct pty_state {
+	uint32_t index;		/* /dev/pts/INDEX (TIOCGPTN) */
+	bool packet;		/* TIOCPKT on (TIOCGPKT) */
+	bool locked;		/* the slave may not be opened (TIOCGPTLCK) */
+};
+
 struct fd_state {
 	int fd;
 	enum fd_kind kind;
@@ -210,6 +221,8 @@ struct fd_state {
 	int shared_fd;			/* restore makes first (tree.img's order) */
 	struct fd_anon_state anon;	/* an anonymous inode's own state, by kind */
 	uint32_t ghost;			/* FDK_GHOST, FDK_MEMFD: its file in ghosts.img (>= 1) */
+	bool has_pty;			/* FDK_PTMX, FDK_PTS: */
+	struct pty_state pty;
 	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET), else NULL */
 };
 

@@ -50,7 +50,8 @@
  *
  * This file checks what can be checked before anything is made, runs the
  * steps and unwinds; the steps live in their own files: 1-2 rst_child.c,
- * 3 rst_memory.c, 4 rst_files.c (the fds), rst_process.c and rst_fs.c, 5-6
+ * 3 rst_memory.c (shared memory rst_shmem.c, deleted files rst_ghost.c),
+ * 4 rst_files.c (the fds), rst_process.c and rst_fs.c, 5-6
  * rst_threads.c (then the signals queued for the whole process and the
  * credentials, rst_process.c), the attributes in 4 and 6 rst_attrs.c, the
  * timers rst_timers.c, capabilities and seccomp rst_sec.c, 7 here (finish).
@@ -289,6 +290,8 @@ int sd_rst_read(struct rst *r, const char *dir, uint64_t *t)
 		e = sd_rst_check_sec(r);
 	if (e == 0)
 		e = sd_rst_prepare_ghosts(r);
+	if (e == 0)
+		e = sd_rst_prepare_ptys(r);
 	if (e < 0)
 		return e;
 	r->read_us = now_us() - r->t0;
@@ -326,6 +329,8 @@ int sd_rst_build(struct rst *r, uint64_t *tp)
 		e = sd_rst_restore_files(r);
 	if (e == 0)
 		e = sd_rst_restore_process(r);
+	if (e == 0)
+		e = sd_rst_pty_ctty(r);
 	if (e == 0)
 		e = sd_rst_restore_fs(r);
 	if (e == 0)
@@ -512,6 +517,7 @@ void sd_rst_release(struct rst *r)
 	zfree(&r->seized.t);
 	zfree(&r->src);
 	sd_rst_ghosts_release(r);
+	sd_rst_ptys_release(r);
 	sd_process_state_release(&r->ps);
 	sd_files_state_release(&r->fs);
 	sd_chain_release(&r->chain);

@@ -56,6 +56,7 @@ struct rst {
 	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
 	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
+	int *pty_fds;			/* by fd of r->fs: our end of a pty made again, else -1 (rst_pty.c) */
 	int tty_fd;			/* our fd on the terminal that stands in (--shell-job), else -1 */
 	/* rst_tty.c: what our terminal had before the process's settings, to put back */
 	bool tty_is_ctty;		/* r->tty_fd is on our controlling terminal */
@@ -155,6 +156,11 @@ int sd_rst_clear_address_space(struct rst *r);
 int sd_rst_check_vma_files(struct rst *r);
 int sd_rst_map_vmas(struct rst *r);
 /*
+ * Shared anonymous memory (rst_shmem.c): VMA @v mapped as part of its
+ * shmem object, one per inode of the dump.
+ */
+int sd_rst_map_shmem(struct rst *r, const struct vma *v);
+/*
  * Step 3, before anything is made (rst_ghost.c): a copy of each deleted
  * file the VMAs map or the fds hold, from the image (an fd that was an
  * O_TMPFILE gets its copy itself, through r->src). sd_rst_ghost_path: the path by which
@@ -216,6 +222,22 @@ int sd_rst_check_inherit(struct rst *r);
  * back and ends what sd_rst_tty_start blocked.
  */
 int sd_rst_check_terminal(struct rst *r);
+/* @t given the settings @s (termios and speeds); -EINVAL with a message for a speed it has not. */
+int sd_rst_termios_of(struct rst *r, const struct tty_state *s, struct termios *t);
+/*
+ * The ptys whose both ends the process held (rst_pty.c). Step 3, before
+ * anything is made: sd_rst_prepare_ptys makes each again with its number,
+ * settings, packet mode and lock, and gives its fds to the new process
+ * (r->src; sd_rst_pty_open, their opener, is never reached). Step 4, once
+ * its session is its own: sd_rst_pty_ctty makes the slave its controlling
+ * terminal again where it was (sd_rst_pty_ctty_fd: the fd of that slave,
+ * -1 if none), with its foreground group.
+ */
+int sd_rst_prepare_ptys(struct rst *r);
+int sd_rst_pty_open(struct rst *r, size_t i, long *ret_tmp);
+int sd_rst_pty_ctty_fd(const struct rst *r);
+int sd_rst_pty_ctty(struct rst *r);
+void sd_rst_ptys_release(struct rst *r);
 int sd_rst_tty_start(struct rst *r);
 void sd_rst_tty_undo(struct rst *r);
 void sd_rst_tty_end(struct rst *r, bool gone);

@@ -338,6 +338,8 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_FANOTIFY] = { .open = sd_rst_fanotify_open },
 	[FDK_GHOST] = { .open = sd_rst_ghost_open },
 	[FDK_MEMFD] = { .open = sd_rst_ghost_open },
+	[FDK_PTMX] = { .open = sd_rst_pty_open },
+	[FDK_PTS] = { .open = sd_rst_pty_open },
 	[FDK_UNIX] = { .open = sd_rst_unix_open, .places = true },
 	[FDK_INET] = { .open = sd_rst_inet_open },
 };

@@ -136,14 +136,13 @@ static int map_vma(struct rst *r, const struct vma *v)
 	int flags, prot, e;
 
 	switch (v->kind) {
-	case VK_ANON:
 	case VK_SHMEM:
+		return sd_rst_map_shmem(r, v);
+	case VK_ANON:
 		/* with its flags of mmap() and its commit charge (rst_vmflags.c) */
 		sd_rst_vma_map_how(v, &prot, &flags);
 		flags |= MAP_FIXED | MAP_ANONYMOUS;
-		if (v->kind == VK_SHMEM)
-			flags |= MAP_SHARED;
-		else if (v->has_vmflags && (v->vmflags & VMF_DROPPABLE))
+		if (v->has_vmflags && (v->vmflags & VMF_DROPPABLE))
 			flags |= MAP_DROPPABLE;
 		else
 			flags |= MAP_PRIVATE;

@@ -97,7 +97,7 @@ int sd_rst_check_terminal(struct rst *r)
 			first = d;
 	}
 	if (!r->opts->shell_job) {
-		if (!r->ps.ctty || (r->ps.sid != r->ps.pid && r->ps.ctty == ours))
+		if (!r->ps.ctty || (r->ps.sid != r->ps.pid && r->ps.ctty == ours) || sd_rst_pty_ctty_fd(r) >= 0)
 			return 0;
 		tty_name(r->ps.ctty, a, sizeof(a));
 		return sd_errx(r->ctx, -EINVAL,
@@ -146,24 +146,33 @@ static const struct tty_state *settings(const struct rst *r)
 	return t;
 }
 
+int sd_rst_termios_of(struct rst *r, const struct tty_state *s, struct termios *t)
+{
+	t->c_iflag = s->iflag;
+	t->c_oflag = s->oflag;
+	t->c_cflag = s->cflag;
+	t->c_lflag = s->lflag;
+	t->c_line = (cc_t)s->line;
+	memcpy(t->c_cc, s->cc, MIN(s->ncc, sizeof(t->c_cc)));
+	if (cfsetispeed(t, s->ispeed) < 0 || cfsetospeed(t, s->ospeed) < 0)
+		return sd_errx(r->ctx, -EINVAL, "cannot restore pid %d: its terminal's speed %u is none this one has",
+			       r->pid, s->ospeed);
+	return 0;
+}
+
 static int set_settings(struct rst *r, const struct tty_state *s)
 {
 	struct termios t;
 	struct winsize ws = { .ws_row = s->rows, .ws_col = s->cols,
 			      .ws_xpixel = s->xpixel, .ws_ypixel = s->ypixel };
+	int e;
 
 	if (tcgetattr(r->tty_fd, &r->tty_saved) < 0 || ioctl(r->tty_fd, TIOCGWINSZ, &r->ws_saved) < 0)
 		return sd_err(r->ctx, -errno, "cannot read the settings of our terminal (fd %d)", r->tty_fd);
 	t = r->tty_saved;
-	t.c_iflag = s->iflag;
-	t.c_oflag = s->oflag;
-	t.c_cflag = s->cflag;
-	t.c_lflag = s->lflag;
-	t.c_line = (cc_t)s->line;
-	memcpy(t.c_cc, s->cc, MIN(s->ncc, sizeof(t.c_cc)));
-	if (cfsetispeed(&t, s->ispeed) < 0 || cfsetospeed(&t, s->ospeed) < 0)
-		return sd_errx(r->ctx, -EINVAL, "cannot restore pid %d: its terminal's speed %u is none this one has",
-			       r->pid, s->ospeed);
+	e = sd_rst_termios_of(r, s, &t);
+	if (e < 0)
+		return e;
 	r->tty_set = true;
 	if (tcsetattr(r->tty_fd, TCSANOW, &t) < 0 || ioctl(r->tty_fd, TIOCSWINSZ, &ws) < 0)
 		return sd_err(r->ctx, -errno, "cannot give our terminal the settings of pid %d's", r->pid);

@@ -129,3 +129,90 @@ walk_pass() {
 	[ "$nfail" -gt 0 ] || fail "$label: no $kind fault failed the pass"
 	echo "$label: $kind 1..$count ($errno): $nfail failed cleanly, $nok succeeded (an optional call) with a right image"
 }
+
+# fault_walk_target NAME ARGS...: the fault walks of t099 over target NAME
+# (started with ARGS; it answers "check"), with $FILES (set by the caller)
+# the directory where the restore makes deleted files again. Dump -R: the
+# N-th read of the process, ptrace request, system call injected, image
+# write or file creation fails (N: fault_points): one line and exit 1, no
+# directory, the process running, untraced, what statecheck sees of it as
+# before; a dump the fault did not fail made an image that restores.
+# Restore: the N-th write into the new process, ptrace request, injected
+# call or read fails: one line, exit 1, no process and nothing in $FILES
+# left, the image unchanged; then it restores and the target checks itself.
+fault_walk_target() {
+	local name=$1 pid kind errno nfail nok count st sum spec
+	shift
+	start_target_quiet "$name" "$@"
+	pid=$TPID
+	# the first dump -R arms sdump's tracking (its userfaultfd, the uw VmFlag): left out of the records
+	"$SDUMP" -q dump -R -t "$pid" -D "$WORK/first" || fail "$name: dump -R"
+	rm -rf "$WORK/first"
+	state_record "$pid" "$WORK/before.state"
+	for spec in procread:EIO ptrace:ESRCH inject:ENOMEM write:ENOSPC open:EIO; do
+		kind=${spec%:*} errno=${spec#*:} nfail=0 nok=0
+		count=$(fault_count "$kind" "$SDUMP" -q dump -R -t "$pid" -D "$WORK/count")
+		rm -rf "$WORK/count"
+		[ "$count" -gt 0 ] || fail "$name: dump -R: no $kind calls to fail"
+		for n in $(fault_points "$count"); do
+			st=0
+			SDUMP_FAULT="$kind:$n:$errno" "$SDUMP" -q dump -R -t "$pid" -D "$WORK/w" 2>"$WORK/werr" || st=$?
+			if [ "$st" = 0 ]; then
+				"$SDUMP" show -D "$WORK/w" >/dev/null || fail "$name: dump -R $kind:$n: exit 0 with an image show refuses"
+				rm -rf "$WORK/w"
+				nok=$((nok + 1))
+			else
+				check_failed "$name: dump -R $kind:$n" "$st" "$WORK/werr" "$WORK/w"
+				nfail=$((nfail + 1))
+			fi
+			assert_running "$pid"
+			assert_threads_running "$pid"
+			state_record "$pid" "$WORK/after.state"
+			python3 "$STATECHECK" compare "$WORK/before.state" "$WORK/after.state" >"$WORK/sc" 2>&1 ||
+				fail "$name: dump -R $kind:$n ($(cat "$WORK/werr")): the process changed: $(cat "$WORK/sc")"
+		done
+		[ "$nfail" -gt 0 ] || fail "$name: dump -R: no $kind fault failed it"
+		echo "$name: dump -R: $kind 1..$count ($errno): $nfail failed cleanly, $nok succeeded; the process as it was"
+	done
+
+	"$SDUMP" -q dump -t "$pid" -D "$WORK/d" || fail "$name: dump"
+	wait_gone "$pid"
+	wait_pid_free "$pid"
+	sum=$(dir_sum "$WORK/d")
+	for spec in write:EIO ptrace:EIO inject:ENOMEM procread:EIO; do
+		kind=${spec%:*} errno=${spec#*:} nfail=0 nok=0
+		SDUMP_FAULT_COUNT=1 "$SDUMP" -q restore -D "$WORK/d" -d 2>"$WORK/count.err" ||
+			fail "$name: restore: $(cat "$WORK/count.err")"
+		wait_restored "$pid" 1 "$name"
+		kill -KILL "$pid"
+		wait_pid_free "$pid"
+		count=$(grep -o "$kind=[0-9]*" "$WORK/count.err" | cut -d= -f2)
+		[ "${count:-0}" -gt 0 ] || { echo "$name: restore: no $kind calls"; continue; }
+		for n in $(fault_points "$count"); do
+			st=0
+			SDUMP_FAULT="$kind:$n:$errno" "$SDUMP" -q restore -D "$WORK/d" -d 2>"$WORK/err" || st=$?
+			if [ "$st" = 0 ]; then
+				wait_restored "$pid" 1 "$name"
+				kill -KILL "$pid"
+				nok=$((nok + 1))
+			else
+				[ "$st" = 1 ] && [ "$(wc -l <"$WORK/err")" = 1 ] && grep -q '^sdump: ' "$WORK/err" ||
+					fail "$name: restore $kind:$n: exit $st: $(cat "$WORK/err")"
+				nfail=$((nfail + 1))
+			fi
+			wait_pid_free "$pid"
+			[ "$(dir_sum "$WORK/d")" = "$sum" ] || fail "$name: restore $kind:$n: the image changed"
+			[ -z "$(ls -A "$FILES")" ] || fail "$name: restore $kind:$n: files left in $FILES: $(ls -A "$FILES")"
+		done
+		[ "$nfail" -gt 0 ] || fail "$name: restore: no $kind fault failed it"
+		echo "$name: restore: $kind 1..$count ($errno): $nfail failed cleanly, $nok succeeded; nothing left behind"
+	done
+	"$SDUMP" -q restore -D "$WORK/d" -d || fail "$name: the last restore"
+	assert_threads_running "$pid"
+	tcmd check
+	[ "$REPLY" = ok ] || fail "$name: inside the last restored target: $REPLY"
+	echo exit >&7
+	wait_gone "$pid"
+	exec 7>&- 8<&-
+	rm -rf "$WORK/d"
+}

@@ -34,8 +34,7 @@ grep -q "watch 5 on $WORK/ev-$pid.l (inode .*), mask 0x4000004" "$WORK/show" || 
 
 "$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
 assert_threads_running "$pid"
-# fixed by the fidelity work: VmFlags (ac gained and lost; whole VMAs joined otherwise)
-state_check "$pid" "$WORK/before.state" 'vmas'
+state_check "$pid" "$WORK/before.state"
 tcmd check
 [ "$REPLY" = ok ] || fail "inside the restored target: $REPLY"
 echo "restored: every watch with its descriptor and mask; writes and new files are reported"

@@ -85,8 +85,7 @@ wait_gone "$pid"
 wait_pid_free "$pid"
 "$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore of python3: $(cat "$WORK/err")"
 assert_threads_running "$pid"
-# fixed by the fidelity work: VmFlags (ac gained and lost; whole VMAs joined otherwise)
-state_check "$pid" "$WORK/before.state" 'vmas'
+state_check "$pid" "$WORK/before.state"
 state 3 0 0
 t0=$T s0=$(date +%s%N)
 sleep 1

@@ -53,8 +53,7 @@ for k in epoll eventfd inotify; do
 done
 "$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore of node: $(cat "$WORK/err")"
 assert_threads_running "$pid"
-# fixed by the fidelity work: VmFlags (ac gained and lost; whole VMAs joined otherwise)
-state_check "$pid" "$WORK/before.state" 'vmas'
+state_check "$pid" "$WORK/before.state"
 tcmd state
 read -r t1 seen <<<"$REPLY"
 s0=$(date +%s%N)

@@ -24,8 +24,7 @@ one() { # KINDS
 	wait_pid_free "$pid"
 	"$SDUMP" restore -D "$WORK/d-$1" -d 2>"$WORK/err" || fail "restore ($1): $(cat "$WORK/err")"
 	assert_threads_running "$pid"
-	# fixed by the fidelity work: VmFlags (ac gained and lost; whole VMAs joined otherwise)
-	state_check "$pid" "$WORK/before.state" 'vmas'
+	state_check "$pid" "$WORK/before.state"
 	tcmd check
 	[ "$REPLY" = ok ] || fail "inside the restored target ($1): $REPLY"
 	echo exit >&7

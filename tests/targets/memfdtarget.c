@@ -36,6 +36,15 @@
  *     sees a write to page 1 it never made (the memfd's page); mfd_fw
  *     refuses write() but its mapping writes through; mfd_ro's mapping
  *     reads "ro" and cannot be made writable (EACCES).
+ *   shm: "zsplit" shared anonymous memory of 4 pages ('0' to '3'), page 1
+ *     made read-only (three VMAs of one object, at offsets 0, 1 and 2
+ *     pages); "zalias" shared anonymous memory of 2 pages mapped again
+ *     elsewhere (mremap, old size 0); "shm" /dev/shm/mf-PID.shm open
+ *     O_RDWR, 2 pages mapped shared, unlinked. check: the pages; the three
+ *     parts one object (their map_files links one inode), the alias and
+ *     its original one (a write through one shows in the other), the
+ *     deleted /dev/shm file one with its fd.
+ *   sysv: a System V segment attached (for the refusal): no check.
  *   big: "big" mf-PID.big, 64 KiB of data open O_RDWR, unlinked: no
  *     check.
  *   hugetlb: "huge" memfd_create("huge", MFD_HUGETLB), where the kernel
@@ -49,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,12 +76,13 @@
 #define O_LARGEFILE_KERNEL 0100000 /* what F_GETFL shows, whatever libc calls O_LARGEFILE */
 #define MIB (1 << 20)
 
-enum { DEL, DEL_AP, TMP, DELDIR, MFD, MFD_NX, MFD_FW, MFD_RO, BIG, HUGE, NROLES };
+enum { DEL, DEL_AP, TMP, DELDIR, MFD, MFD_NX, MFD_FW, MFD_RO, BIG, HUGE, SHM, NROLES };
 static const char *const role[NROLES] = { "del", "del_ap", "tmp", "deldir", "mfd", "mfd_nx", "mfd_fw",
-					  "mfd_ro", "big", "huge" };
+					  "mfd_ro", "big", "huge", "shm" };
 static int fds[NROLES];
 static char dir[3000] = "/tmp", del_path[3100], ap_path[3100], dd_path[3100];
 static char *del_map, *mfd_map, *mfd_priv, *fw_map, *ro_map;
+static char *zsplit, *zalias_a, *zalias_b, *shm_map, shm_path[3100];
 static char bad[4096];
 
 static void die(const char *what)
@@ -182,6 +193,74 @@ static void setup_big(void)
 	fill(fds[BIG], 'B', 64 * 1024, 0);
 	if (unlink(path) < 0)
 		die(path);
+}
+
+static void setup_shm(void)
+{
+	zsplit = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	zalias_a = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (zsplit == MAP_FAILED || zalias_a == MAP_FAILED)
+		die("mmap shared");
+	for (int i = 0; i < 4; i++)
+		memset(zsplit + i * PG, '0' + i, PG);
+	if (mprotect(zsplit + PG, PG, PROT_READ) < 0)
+		die("mprotect");
+	memcpy(zalias_a, "alias", 5);
+	zalias_b = mremap(zalias_a, 0, 2 * PG, MREMAP_MAYMOVE);
+	if (zalias_b == MAP_FAILED)
+		die("mremap");
+	snprintf(shm_path, sizeof(shm_path), "/dev/shm/mf-%d.shm", (int)getpid());
+	fds[SHM] = open(shm_path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fds[SHM] < 0 || ftruncate(fds[SHM], 2 * PG) < 0)
+		die(shm_path);
+	shm_map = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fds[SHM], 0);
+	if (shm_map == MAP_FAILED || unlink(shm_path) < 0)
+		die("mmap /dev/shm");
+	memcpy(shm_map + PG, "shm", 3);
+}
+
+/* The inode of the mapping at @p (its /proc/self/map_files link). */
+static unsigned long ino_at(const char *p)
+{
+	char path[128], line[512];
+	unsigned long a, b, ino = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	struct stat st;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && (unsigned long)p >= a && (unsigned long)p < b) {
+			snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", a, b);
+			if (stat(path, &st) == 0)
+				ino = (unsigned long)st.st_ino;
+		}
+	if (f)
+		fclose(f);
+	return ino;
+}
+
+static bool check_shm(void)
+{
+	char buf[4] = "";
+
+	for (int i = 0; i < 4; i++)
+		if (zsplit[i * PG] != '0' + i || zsplit[i * PG + PG - 1] != '0' + i)
+			fail("zsplit page %d holds '%c'", i, zsplit[i * PG]);
+	if (!ino_at(zsplit) || ino_at(zsplit) != ino_at(zsplit + PG) || ino_at(zsplit) != ino_at(zsplit + 3 * PG))
+		fail("zsplit's parts are of several objects (%lu, %lu, %lu)", ino_at(zsplit),
+		     ino_at(zsplit + PG), ino_at(zsplit + 3 * PG));
+	if (memcmp(zalias_b, "alias", 5))
+		fail("zalias's second mapping reads '%.5s'", zalias_b);
+	zalias_a[PG] = 'x';
+	zalias_b[1] = 'y';
+	if (zalias_b[PG] != 'x' || zalias_a[1] != 'y')
+		fail("zalias's two mappings do not share their pages");
+	if (memcmp(shm_map + PG, "shm", 3))
+		fail("the /dev/shm file's mapping reads '%.3s'", shm_map + PG);
+	if (pwrite(fds[SHM], "S", 1, 7) != 1 || shm_map[7] != 'S')
+		fail("the /dev/shm file: a write through its fd is not in its mapping");
+	if (pread(fds[SHM], buf, 3, PG) != 3 || memcmp(buf, "shm", 3))
+		fail("the /dev/shm file's fd reads '%.3s'", buf);
+	return true;
 }
 
 /* What fd @fd links to, as /proc/self/fd shows it. */
@@ -356,6 +435,14 @@ int main(int argc, char **argv)
 		setup_big();
 	if (strstr(kinds, "hugetlb"))
 		fds[HUGE] = memfd_create("huge", MFD_HUGETLB);
+	if (strstr(kinds, "shm"))
+		setup_shm();
+	if (strstr(kinds, "sysv")) {
+		int id = shmget(IPC_PRIVATE, PG, IPC_CREAT | 0600);
+
+		if (id < 0 || shmat(id, NULL, 0) == (void *)-1 || shmctl(id, IPC_RMID, NULL) < 0)
+			die("shmget");
+	}
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -371,6 +458,8 @@ int main(int argc, char **argv)
 				check_deleted();
 			if (want_memfd)
 				check_memfd();
+			if (strstr(kinds, "shm"))
+				check_shm();
 			printf("%s%s\n", bad[0] ? "bad: " : "ok", bad);
 		} else if (!strcmp(line, "exit")) {
 			break;

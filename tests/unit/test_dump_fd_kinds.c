@@ -51,9 +51,12 @@ static const struct fd_case cases[] = {
 	{ "anon_inode:[io_uring]", S_IFREG | 0600, 0, 0, 0, 0, "an io_uring instance, whose rings and requests in flight sdump cannot save" },
 	{ "net:[4026531840]", S_IFREG | 0444, 0, 0, 1, 0, "a special file" },
 	{ "pidfd:[1234]", S_IFREG | 0600, 0, 0, 1, 0, "a special file" },
-	{ "/dev/ptmx", S_IFCHR | 0666, 5, 2, 1, 0, "a pty master" },
-	{ "/dev/ptyp0", S_IFCHR | 0666, 128, 0, 1, 0, "a pty master" },
-	{ "/dev/ptyXY", S_IFCHR | 0666, 135, 7, 1, 0, "a pty master" },
+	/* pty masters: saved (their slaves are terminals until paired) */
+	{ "/dev/ptmx", S_IFCHR | 0666, 5, 2, 1, FDK_PTMX, NULL },
+	{ "/dev/pts/ptmx", S_IFCHR | 0666, 5, 2, 1, FDK_PTMX, NULL },
+	{ "/dev/ptyp0", S_IFCHR | 0666, 128, 0, 1, FDK_PTMX, NULL },
+	{ "/dev/ptyXY", S_IFCHR | 0666, 135, 7, 1, FDK_PTMX, NULL },
+	{ "/dev/pts/3", S_IFCHR | 0620, 136, 3, 1, FDK_TTY, NULL },
 	/* no link left: its contents saved */
 	{ "/tmp/gone (deleted)", S_IFREG | 0644, 0, 0, 0, FDK_GHOST, NULL },
 	{ "/tmp/unlinked", S_IFREG | 0644, 0, 0, 0, FDK_GHOST, NULL },
@@ -94,11 +97,12 @@ static void check_case(const struct fd_case *c)
 	if (c->kind) {
 		/*
 		 * the pipes collect their buffered bytes, terminals their settings, anonymous
-		 * inodes and sockets their state; deleted files are saved with the mapped
-		 * ones, later
+		 * inodes and sockets their state, pty masters theirs; deleted files are
+		 * saved with the mapped ones, later
 		 */
 		ASSERT_EQ(k->collect != NULL, c->kind == FDK_PIPE || c->kind == FDK_FIFO ||
-					      c->kind == FDK_TTY || c->kind >= FDK_UNIX ||
+					      c->kind == FDK_TTY || c->kind == FDK_PTMX ||
+					      c->kind == FDK_UNIX || c->kind == FDK_INET ||
 					      (c->kind >= 10 && c->kind < FDK_GHOST));
 		return;
 	}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptys whose both ends the process holds (openpty() in one process): the
+ * master's number, packet mode, lock and settings, and its slaves found
+ * among the process's terminals (see dump_fd_kinds.h).
+ *
+ * The bytes in flight between the two ends (written and not read yet) are
+ * not saved: a restored pty starts empty.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "files: "
+#include "ctx.h"
+#include "dump_fd_kinds.h"
+#include "dump_mapped_files.h"
+#include "util.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/* The number of the pty of slave device @rdev (major << 32 | minor), or -1. */
+static long pts_index(uint64_t rdev)
+{
+	unsigned int maj = (unsigned int)(rdev >> 32), min = (unsigned int)rdev;
+
+	return maj >= 136 && maj <= 143 ? (long)((maj - 136) * 256 + min) : -1;
+}
+
+/*
+ * Its slave, /dev/pts/@index (looked at, never opened: a slave's last
+ * close hangs the master up), open by another process: the pty would be
+ * split in two at restore. Whether the process holds it itself, in
+ * *@ret_held.
+ */
+static int slave_elsewhere(struct sdump_ctx *ctx, const struct fd_probe *p, int index, bool *ret_held)
+{
+	char path[64];
+	struct stat st;
+	pid_t other = 0;
+	int r;
+
+	*ret_held = false;
+	(void)snprintf(path, sizeof(path), "/dev/pts/%d", index);
+	if (stat(path, &st) < 0)
+		return 0;
+	*ret_held = sd_proc_fds_have(p->pid, st.st_dev, st.st_ino);
+	r = sd_proc_find_holder(st.st_dev, st.st_ino, getpid(), p->pid, &other);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot look for other users of the pty of fd %d of pid %d", p->fd, p->pid);
+	if (r > 0)
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is a pty master whose slave pid %d holds (a process tree's terminal), not supported yet",
+				 p->pid, p->fd, other);
+	return 0;
+}
+
+/*
+ * The bytes written to one end and not read from the other yet: not saved
+ * (a tty's queue cannot be read without taking them), said so.
+ */
+static void warn_in_flight(struct sdump_ctx *ctx, const struct fd_probe *p, int master, int index,
+			   bool held)
+{
+	/* an open of our own only beside the process's: its close hangs up nothing */
+	int slave = held ? ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK) : -1;
+	int to_master = 0, to_slave = 0;
+
+	(void)ioctl(master, FIONREAD, &to_master);
+	if (slave >= 0) {
+		(void)ioctl(slave, FIONREAD, &to_slave);
+		(void)close(slave);
+	}
+	if (to_master + to_slave > 0)
+		pr_warn(ctx, "pid %d, fd %d: its pty /dev/pts/%d holds %d bytes not read yet, which the restored pty will not have",
+			p->pid, p->fd, index, to_master + to_slave);
+}
+
+int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		 struct fd_state *d)
+{
+	int copy, index = -1, packet = 0, locked = 0, r = 0;
+	bool held = false;
+	struct termios t;
+	struct winsize ws;
+
+	(void)done;
+	if (d->flags & O_PATH)
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an O_PATH fd of a pty master, not supported",
+				 p->pid, p->fd);
+	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	if (copy < 0)
+		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+	if (ioctl(copy, TIOCGPTN, &index) < 0 || ioctl(copy, TIOCGPKT, &packet) < 0 ||
+	    ioctl(copy, TIOCGPTLCK, &locked) < 0 || tcgetattr(copy, &t) < 0 || ioctl(copy, TIOCGWINSZ, &ws) < 0)
+		r = sd_err(ctx, -errno, "cannot read the pty of fd %d of pid %d (%s)", p->fd, p->pid, p->path);
+	if (r == 0 && ((unsigned int)index >= PTY_INDEX_MAX))
+		r = sd_errx(ctx, -ERANGE, "cannot dump pid %d: fd %d is pty %d, above %u", p->pid, p->fd, index,
+			    PTY_INDEX_MAX);
+	if (r == 0)
+		r = slave_elsewhere(ctx, p, index, &held);
+	if (r == 0)
+		warn_in_flight(ctx, p, copy, index, held);
+	(void)close(copy);
+	if (r < 0)
+		return r;
+	sd_tty_state_from(&t, &ws, &d->tty);
+	d->has_tty = true;
+	d->has_pty = true;
+	d->pty = (struct pty_state){ .index = (uint32_t)index, .packet = packet != 0, .locked = locked != 0 };
+	return 0;
+}
+
+int sd_dump_pty_pairs(struct files_state *fs)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		struct fd_state *d = &fs->fds[i];
+		long index = d->kind == FDK_TTY ? pts_index(d->rdev) : -1;
+
+		for (size_t k = 0; index >= 0 && k < fs->n; k++) {
+			if (fs->fds[k].kind != FDK_PTMX || fs->fds[k].pty.index != (uint32_t)index)
+				continue;
+			d->kind = FDK_PTS;
+			d->has_pty = true;
+			d->pty = (struct pty_state){ .index = (uint32_t)index };
+			break;
+		}
+	}
+	return 0;
+}

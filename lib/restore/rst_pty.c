@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore step 3, before the child exists: the ptys whose both ends the
+ * process held, made again here with the numbers they had (devpts gives
+ * the lowest free one: the ptys below it are opened and closed again; one
+ * in use here refuses the restore with one line), their settings, packet
+ * mode and lock; each master and slave fd then is the new process's
+ * (r->src), and the controlling terminal its slave again (step 4, once
+ * its session is its own). What was in flight between the two ends is
+ * not in the image: the pty starts empty.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "pstate.h"
+#include "restore.h"
+#include "util.h"
+
+/* How many ptys below the one wanted a restore opens at most to get its number. */
+#define PTY_SKIP_MAX 4096u
+
+/* The flags open() takes of @d's (the rest: F_SETFL, sd_rst_restore_fd_flags). */
+static int open_flags(const struct fd_state *d)
+{
+	return (int)(d->flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC;
+}
+
+/* A new master of the number @index, opened with @flags. */
+static int open_master(struct rst *r, const struct fd_state *d, int *ret_fd)
+{
+	int *below = calloc(PTY_SKIP_MAX, sizeof(int)), fd = -1, n = -1, e = 0;
+	size_t nbelow = 0;
+
+	if (!below)
+		return sd_err(r->ctx, -ENOMEM, "cannot restore pid %d", r->pid);
+	for (;;) {
+		fd = open("/dev/ptmx", open_flags(d));
+		if (fd < 0 || ioctl(fd, TIOCGPTN, &n) < 0) {
+			e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open a pty (/dev/ptmx)", r->pid);
+			break;
+		}
+		if ((uint32_t)n == d->pty.index)
+			break;
+		if ((uint32_t)n > d->pty.index || nbelow == PTY_SKIP_MAX) {
+			e = sd_errx(r->ctx, -EBUSY,
+				    "cannot restore pid %d: its pty /dev/pts/%u (fd %d) is in use here%s",
+				    r->pid, d->pty.index, d->fd,
+				    (uint32_t)n > d->pty.index ? "" : " (too many ptys below it to open)");
+			break;
+		}
+		below[nbelow++] = fd;
+		fd = -1;
+	}
+	for (size_t k = 0; k < nbelow; k++)
+		(void)close(below[k]);
+	free(below);
+	if (e < 0) {
+		if (fd >= 0)
+			(void)close(fd);
+		return e;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int set_tty(struct rst *r, int fd, const struct fd_state *d, bool winsize)
+{
+	struct winsize ws = { .ws_row = d->tty.rows, .ws_col = d->tty.cols,
+			      .ws_xpixel = d->tty.xpixel, .ws_ypixel = d->tty.ypixel };
+	struct termios t;
+	int e;
+
+	if (!d->has_tty)
+		return 0;
+	if (tcgetattr(fd, &t) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: the pty of fd %d", r->pid, d->fd);
+	e = sd_rst_termios_of(r, &d->tty, &t);
+	if (e == 0 && (tcsetattr(fd, TCSANOW, &t) < 0 || (winsize && ioctl(fd, TIOCSWINSZ, &ws) < 0)))
+		e = sd_err(r->ctx, -errno, "cannot restore pid %d: the settings of the pty of fd %d", r->pid,
+			   d->fd);
+	return e;
+}
+
+/* The index in r->fs of the master of pty @index, or -1. */
+static long master_of(const struct rst *r, uint32_t index)
+{
+	for (size_t i = 0; i < r->fs.n; i++)
+		if (r->fs.fds[i].kind == FDK_PTMX && r->fs.fds[i].pty.index == index && !r->fs.fds[i].has_dup_of)
+			return (long)i;
+	return -1;
+}
+
+static int open_slave(struct rst *r, size_t i)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+	char path[64];
+	int fd, e;
+
+	(void)snprintf(path, sizeof(path), "/dev/pts/%u", d->pty.index);
+	fd = open(path, open_flags(d));
+	if (fd < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open its pty slave %s (fd %d)", r->pid,
+			      path, d->fd);
+	r->pty_fds[i] = r->src[i] = fd;
+	e = set_tty(r, fd, d, true);
+	return e;
+}
+
+int sd_rst_prepare_ptys(struct rst *r)
+{
+	int zero = 0, one = 1, e = 0;
+
+	r->pty_fds = malloc((r->fs.n ? r->fs.n : 1) * sizeof(*r->pty_fds));
+	if (!r->pty_fds)
+		return sd_err(r->ctx, -ENOMEM, "cannot restore pid %d", r->pid);
+	for (size_t i = 0; i < r->fs.n; i++)
+		r->pty_fds[i] = -1;
+	/* the masters, unlocked while their slaves are opened */
+	for (size_t i = 0; i < r->fs.n && e == 0; i++) {
+		const struct fd_state *d = &r->fs.fds[i];
+
+		if (d->kind != FDK_PTMX || d->has_dup_of || r->src[i] >= 0)
+			continue;
+		if (master_of(r, d->pty.index) != (long)i)
+			return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: two masters of pty %u",
+				       r->chain.p[0].dir.path, d->pty.index);
+		e = open_master(r, d, &r->pty_fds[i]);
+		if (e == 0 && ioctl(r->pty_fds[i], TIOCSPTLCK, &zero) < 0)
+			e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot unlock its pty", r->pid);
+		if (e == 0)
+			e = set_tty(r, r->pty_fds[i], d, false);
+		if (e == 0)
+			r->src[i] = r->pty_fds[i];
+	}
+	for (size_t i = 0; i < r->fs.n && e == 0; i++) {
+		const struct fd_state *d = &r->fs.fds[i];
+
+		if (d->kind != FDK_PTS || d->has_dup_of || r->src[i] >= 0)
+			continue;
+		if (master_of(r, d->pty.index) < 0)
+			return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: fd %d is a slave of pty %u, whose master it does not have",
+				       r->chain.p[0].dir.path, d->fd, d->pty.index);
+		e = open_slave(r, i);
+	}
+	/* a master's window size is its slave's: given once more where no slave fd gave it */
+	for (size_t i = 0; i < r->fs.n && e == 0; i++) {
+		const struct fd_state *d = &r->fs.fds[i];
+		int packet = d->pty.packet;
+		bool slave = false;
+
+		if (d->kind != FDK_PTMX || r->pty_fds[i] < 0)
+			continue;
+		for (size_t k = 0; k < r->fs.n; k++)
+			slave |= r->fs.fds[k].kind == FDK_PTS && r->fs.fds[k].pty.index == d->pty.index;
+		if (!slave && d->has_tty) {
+			struct winsize ws = { .ws_row = d->tty.rows, .ws_col = d->tty.cols,
+					      .ws_xpixel = d->tty.xpixel, .ws_ypixel = d->tty.ypixel };
+
+			if (ioctl(r->pty_fds[i], TIOCSWINSZ, &ws) < 0)
+				e = sd_err(r->ctx, -errno, "cannot restore pid %d: the window size of its pty", r->pid);
+		}
+		if (e == 0 && (ioctl(r->pty_fds[i], TIOCPKT, &packet) < 0 ||
+			       (d->pty.locked && ioctl(r->pty_fds[i], TIOCSPTLCK, &one) < 0)))
+			e = sd_err(r->ctx, -errno, "cannot restore pid %d: the packet mode or lock of its pty",
+				   r->pid);
+	}
+	return e;
+}
+
+int sd_rst_pty_ctty_fd(const struct rst *r)
+{
+	for (size_t i = 0; r->ps.ctty && i < r->fs.n; i++) {
+		const struct fd_state *d = &r->fs.fds[i];
+
+		if (d->kind == FDK_PTS && d->rdev == r->ps.ctty)
+			return d->fd;
+	}
+	return -1;
+}
+
+int sd_rst_pty_ctty(struct rst *r)
+{
+	int fd = sd_rst_pty_ctty_fd(r);
+	uint64_t a;
+	int e;
+
+	if (fd < 0)
+		return 0;
+	if (r->ps.sid != r->ps.pid)
+		return sd_errx(r->ctx, -EOPNOTSUPP,
+			       "cannot restore pid %d: its controlling terminal, its own pty's slave (fd %d), is its session leader's, not its own (process trees are not supported yet)",
+			       r->pid, fd);
+	e = sd_rst_call(r, SYS_ioctl, fd, TIOCSCTTY, 0, 0, 0, 0, NULL);
+	if (e == 0 && r->ps.ctty_fg_pgrp) {
+		int32_t pg = r->ps.ctty_fg_pgrp;
+
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, &pg, sizeof(pg), &a);
+		if (e == 0)
+			e = sd_rst_call(r, SYS_ioctl, fd, TIOCSPGRP, (long)a, 0, 0, 0, NULL);
+	}
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot restore pid %d: cannot make its pty (fd %d) its controlling terminal again",
+			       r->pid, fd);
+	return 0;
+}
+
+int sd_rst_pty_open(struct rst *r, size_t i, long *ret_tmp)
+{
+	(void)ret_tmp;
+	return sd_errx(r->ctx, -EBADMSG, "cannot restore pid %d: fd %d (a pty) was not made", r->pid,
+		       r->fs.fds[i].fd);
+}
+
+void sd_rst_ptys_release(struct rst *r)
+{
+	for (size_t i = 0; r->pty_fds && i < r->fs.n; i++)
+		zclose(&r->pty_fds[i]);
+	zfree(&r->pty_fds);
+}

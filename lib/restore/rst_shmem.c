@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restore step 3, part of the mappings: shared anonymous memory
+ * (MAP_SHARED | MAP_ANONYMOUS, "/dev/zero (deleted)" in the maps) as the
+ * shmem objects it was. One object per inode of the dump, however many
+ * VMAs map it: a shared mapping split in parts (mprotect, munmap of a
+ * middle), or mapped again (mremap with an old size of 0), is one object
+ * whose pages every part shares, each at its offset in it. A lone
+ * mapping at offset 0 is one mmap() as it was made; otherwise the object
+ * is made as large as its VMAs reach (a temporary mapping of that size),
+ * and each VMA maps it from an fd the new process opens on it through
+ * /proc/PID/map_files, at its offset; the object keeps the name the
+ * kernel gives it ("/dev/zero (deleted)"). The fill writes such an
+ * object's pages without UFFDIO_COPY (rst_fill.c), which fails on a page
+ * that another VMA of the object put there already.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "proc.h"
+#include "procfs.h"
+#include "restore.h"
+#include "util.h"
+
+/* The first VMA of @vl of the object @v maps (@v itself if none before it). */
+static const struct vma *first_of(const struct vma_list *vl, const struct vma *v)
+{
+	for (size_t i = 0; i < vl->n && &vl->v[i] != v; i++)
+		if (sd_vma_same_shmem(&vl->v[i], v))
+			return &vl->v[i];
+	return v;
+}
+
+/* The object's size: as far as its VMAs reach into it; whether it is one lone VMA at 0. */
+static uint64_t object_size(const struct vma_list *vl, const struct vma *v, bool *ret_lone)
+{
+	uint64_t size = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < vl->n; i++) {
+		const struct vma *w = &vl->v[i];
+
+		if (w != v && !sd_vma_same_shmem(w, v))
+			continue;
+		size = MAX(size, w->pgoff + (w->end - w->start));
+		n++;
+	}
+	*ret_lone = n == 1 && v->pgoff == 0;
+	return size;
+}
+
+/* Map @v from the fd the new process holds on its object. */
+static int map_from(struct rst *r, const struct vma *v, long fd)
+{
+	int prot, flags;
+	long ret;
+	int e;
+
+	sd_rst_vma_map_how(v, &prot, &flags);
+	e = sd_rst_call(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), prot,
+			flags | MAP_FIXED | MAP_SHARED, fd, (long)v->pgoff, &ret);
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot map 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
+			       v->start, v->end, r->pid);
+	return 0;
+}
+
+/* An fd of the new process on the object mapped at [start, end) there. */
+static int open_object(struct rst *r, uint64_t start, uint64_t end, long *ret_fd)
+{
+	char path[PROC_PATH_MAX];
+
+	sd_proc_path(path, r->pid, "map_files/%" PRIx64 "-%" PRIx64, start, end);
+	return sd_rst_open_in_child(r, path, O_RDWR | O_CLOEXEC, ret_fd);
+}
+
+int sd_rst_map_shmem(struct rst *r, const struct vma *v)
+{
+	const struct vma_list *vl = &r->chain.p[0].vmas;
+	const struct vma *first = first_of(vl, v);
+	long fd = -1, tmp = 0, ign;
+	int prot, flags, e;
+	uint64_t size;
+	bool lone;
+
+	sd_rst_vma_map_how(v, &prot, &flags);
+	size = object_size(vl, first, &lone);
+	if (lone || !v->path) {
+		e = sd_rst_call(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), prot,
+				flags | MAP_FIXED | MAP_ANONYMOUS | MAP_SHARED, -1, 0, &ign);
+		if (e < 0)
+			return sd_errx(r->ctx, e, "cannot map 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
+				       v->start, v->end, r->pid);
+		return 0;
+	}
+	if (first != v) {
+		/* mapped already: its object, through it */
+		e = open_object(r, first->start, first->end, &fd);
+	} else {
+		/* made at its size where the kernel finds room, opened, unmapped */
+		e = sd_rst_call(r, SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0, &tmp);
+		if (e < 0)
+			return sd_errx(r->ctx, e, "cannot make the shared memory of 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " bytes) in the restored pid %d",
+				       v->start, v->end, size, r->pid);
+		e = open_object(r, (uint64_t)tmp, (uint64_t)tmp + size, &fd);
+		(void)sd_rst_call(r, SYS_munmap, tmp, (long)size, 0, 0, 0, 0, NULL);
+	}
+	if (e == 0)
+		e = map_from(r, v, fd);
+	if (fd >= 0)
+		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	pr_debug(r->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": shared memory at offset 0x%" PRIx64 " of an object of %" PRIu64 " bytes%s",
+		 v->start, v->end, v->pgoff, size, first != v ? ", mapped before" : "");
+	return e;
+}

@@ -1,0 +1,61 @@
+#!/bin/bash
+# ptys whose both ends one process holds (openpty()), across a dump and a
+# restore: a master in packet mode with its slave raw, VMIN 1, VINTR ^G,
+# 40x132 and non-blocking; a master never unlocked; the slave of a third
+# as the controlling terminal of the process (a session leader) with its
+# group in the foreground. Each pty comes back with its number (the
+# /proc/PID/fd links the same: statecheck compares them and the settings),
+# its settings, window size, packet mode and lock, master and slave
+# connected (a write to one reads from the other, from inside the target),
+# and the controlling terminal is the slave again. What was in flight
+# between the two ends at the dump is lost: the dump says so in a warning.
+# A number in use at restore refuses it with one line; a master whose
+# slave another process holds (a process tree's terminal) is refused at
+# dump with one line.
+. "$(dirname "$0")/../lib.sh"
+export SDUMP_STATE_DIR="$WORK/state"
+command -v python3 >/dev/null || skip "no python3"
+[ -c /dev/ptmx ] || skip "no /dev/ptmx"
+
+start_target_quiet ptytarget --ctty --inflight
+pid=$TPID
+tfacts "$WORK/f1.json"
+ptm=$(json_get "$WORK/f1.json" 'd["fds"]["ptm"]')
+n=$(json_get "$WORK/f1.json" 'd["pts"]["ptm"]')
+# its slave held by another process too (this shell): refused, the target left as it was
+exec 9<>"/dev/pts/$n"
+expect_error "cannot dump pid $pid: fd $ptm is a pty master whose slave pid $$ holds \(a process tree's terminal\), not supported yet" \
+	"$SDUMP" dump -t "$pid" -D "$WORK/held"
+exec 9>&-
+assert_threads_running "$pid"
+state_record "$pid" "$WORK/before.state"
+"$SDUMP" dump -t "$pid" -D "$WORK/d1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
+grep -q "warning: .*fd $ptm: its pty /dev/pts/$n holds 9 bytes not read yet, which the restored pty will not have" "$WORK/err" ||
+	fail "the dump does not say what is lost: $(cat "$WORK/err")"
+wait_gone "$pid"
+wait_pid_free "$pid"
+"$SDUMP" show -D "$WORK/d1" >"$WORK/show" || fail "show"
+grep -Eq "^ *$ptm +ptmx +/dev/ptmx" "$WORK/show" || fail "show does not list the master: $(cat "$WORK/show")"
+
+# its number taken: one line, no process
+exec 9<>/dev/ptmx
+# TIOCGPTN, _IOR('T', 0x30, unsigned int)
+n9=$(python3 -c 'import fcntl,struct; print(struct.unpack("I", fcntl.ioctl(9, 0x80045430, b"\0\0\0\0"))[0])')
+if [ "$n9" = "$n" ]; then
+	expect_error "cannot restore pid $pid: its pty /dev/pts/$n \(fd $ptm\) is in use here" "$SDUMP" restore -D "$WORK/d1" -d
+	[ ! -e "/proc/$pid" ] || fail "a refused restore left pid $pid"
+else
+	echo "the pty number $n was not the first free one here ($n9): that case skipped"
+fi
+exec 9>&-
+
+"$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
+assert_threads_running "$pid"
+state_check "$pid" "$WORK/before.state"
+tcmd check
+[ "$REPLY" = ok ] || fail "inside the restored target: $REPLY"
+echo "restored: ptys with their numbers, settings, packet mode, lock and the controlling terminal"
+echo exit >&7
+wait_gone "$pid"
+exec 7>&- 8<&-
+echo ok
