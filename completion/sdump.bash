@@ -14,8 +14,8 @@ _sdump_options() {
 	dump) echo "-t --tree -D --images-dir --parent -R --leave-running -s --leave-stopped --live --external --tcp-established --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	verify) echo "-D --images-dir --json $common -o" ;;
-	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
-	coredump) echo "-D --images-dir -o --output $common" ;;
+	extract) echo "-D --images-dir --pid -a --addr -l --len -o --output $common" ;;
+	coredump) echo "-D --images-dir --pid -o --output $common" ;;
 	release) echo "-t --tree $common -o" ;;
 	squash) echo "-D --images-dir --from $common -o" ;;
 	prune) echo "-k --keep $common -o" ;;

@@ -35,7 +35,14 @@ extern "C" {
 
 /* The version of sdump, and of the image format it writes and reads. */
 #define SDUMP_VERSION "0.1.0"
-#define SDUMP_IMAGE_VERSION 1
+/*
+ * The image format written; every version from SDUMP_IMAGE_VERSION_MIN up
+ * is read. 2: process trees (tree.img, a pass directory per member, an
+ * fd's open file description shared with another member); a version-1
+ * image is a one-process pass, read as such.
+ */
+#define SDUMP_IMAGE_VERSION 2
+#define SDUMP_IMAGE_VERSION_MIN 1
 
 /* ---------------------------------------------------------------------------
  * Context: logging, last error. One per thread of use; not thread-safe.
@@ -221,7 +228,10 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * same, but left in a SIGSTOP stop). A caller that is the
  * target's parent finds it reaped (waitpid() gives ECHILD): as its tracer
  * the dump waits for its end, which for a parent is the reaping.
- * Refused, with the target left running: a process with children; fds
+ * A process with children is dumped with its whole tree: each member's
+ * pass in pid-PID/ of opts->dir, tree.img last (sdump_restore() takes
+ * such a directory too; sdump_pre_dump() the same). Refused, with the
+ * target left running: a live dump of a process with children; fds
  * that are sockets, anonymous inodes (eventfd, epoll, signalfd, timerfd,
  * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP). Deleted files
  * the process maps are saved in the image (ghosts.img), once each; refused
@@ -545,6 +555,15 @@ SDUMP_API int sdump_prune(struct sdump_ctx *ctx, const char *const *dirs, size_t
  */
 SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t addr, uint64_t len,
 			    int out_fd);
+
+/*
+ * The pass directory of member @pid of the process tree image @dir into
+ * @buf (what extract, coredump, show and verify read of one member);
+ * -ENOENT (with a message) when @dir is no tree image or has no such
+ * member, -ENAMETOOLONG.
+ */
+SDUMP_API int sdump_tree_member_dir(struct sdump_ctx *ctx, const char *dir, pid_t pid, char *buf,
+				    size_t size);
 
 /*
  * Write to @out_fd (seekable: it is written at offsets) an ELF core file of
