@@ -62,7 +62,7 @@ grep -q "^pid $TPID (statetarget): $n obstacles to a dump$" "$WORK/out" || fail 
 ! grep -q "cannot dump pid" "$WORK/out" || fail "the pid repeated on each line"
 grep -Eq "^pre-dumps track writes with (uffd-wp|soft-dirty|none)$" "$WORK/out" || fail "no tracker line"
 # the dump itself (of the tree: t080) still names the first one, with the target left running
-expect_error "is an IPv4 TCP socket" "$SDUMP" dump -t "$TPID" -D "$WORK/img"
+expect_error "is a netlink socket" "$SDUMP" dump -t "$TPID" -D "$WORK/img"
 unchanged "dump"
 
 # --json: the same as one object
