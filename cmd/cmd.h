@@ -96,5 +96,7 @@ int cmd_extract(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_squash(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_receive(int argc, char **argv);
 
 #endif /* SDUMP_CMD_H */

@@ -24,6 +24,8 @@ static const char usage[] =
 	"  squash     one self-contained image equal to a chain's newest pass\n"
 	"  prune      keep the newest passes of chains, remove the older ones\n"
 	"  coredump   an ELF core file of a final dump, for gdb\n"
+	"  migrate    move a running process to another host (sdump receive there)\n"
+	"  receive    accept a migration, and bring the process up\n"
 	"\n"
 	"options:\n"
 	"  -v, --verbose        more messages (-vv: debug)\n"
@@ -37,7 +39,7 @@ static const char usage[] =
 	"  1  an error: one line 'sdump: <what failed>' on stderr; for check, a\n"
 	"     required feature is missing\n"
 	"  2  a usage error: the line names it and points at --help\n"
-	"restore without -d exits with the status of the process it restored.\n";
+	"restore without -d (and receive --restore without -d) exits with the status\nof the process it restored.\n";
 
 static const struct {
 	const char *name;
@@ -54,6 +56,8 @@ static const struct {
 	{ "release", cmd_release },
 	{ "squash", cmd_squash },
 	{ "prune", cmd_prune },
+	{ "migrate", cmd_migrate },
+	{ "receive", cmd_receive },
 };
 
 int main(int argc, char **argv)

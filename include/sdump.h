@@ -35,7 +35,14 @@ extern "C" {
 
 /* The version of sdump, and of the image format it writes and reads. */
 #define SDUMP_VERSION "0.1.0"
-#define SDUMP_IMAGE_VERSION 1
+/*
+ * The image format written; every version from SDUMP_IMAGE_VERSION_MIN up
+ * is read. 2: process trees (tree.img, a pass directory per member, an
+ * fd's open file description shared with another member); a version-1
+ * image is a one-process pass, read as such.
+ */
+#define SDUMP_IMAGE_VERSION 2
+#define SDUMP_IMAGE_VERSION_MIN 1
 
 /* ---------------------------------------------------------------------------
  * Context: logging, last error. One per thread of use; not thread-safe.
@@ -81,8 +88,12 @@ SDUMP_API void sdump_ctx_set_cancel(struct sdump_ctx *ctx, const volatile int *f
  * left.
  */
 struct sdump_progress {
-	const char *op;		/* "pre-dump", "dump" or "restore"; static */
-	const char *phase;	/* "copy" (a pass), "memory" (a restore); static */
+	const char *op;		/* "pre-dump", "dump", "restore" or "migrate"; static */
+	/*
+	 * "copy" (a pass), "memory" (a restore), "send" (a migration's pass
+	 * sent: counts are its bytes in pages of 4096); static
+	 */
+	const char *phase;
 	pid_t pid;		/* the target, or the process being restored */
 	uint64_t done;		/* pages done so far, at most @total */
 	uint64_t total;		/* pages the phase works through */
@@ -148,6 +159,22 @@ struct sdump_dump_opts {
 	 */
 	const uint64_t *ext_unix;
 	size_t next_unix;
+	/*
+	 * Established TCP connections saved (TCP repair, --tcp-established),
+	 * their packets dropped from the freeze to the restore (the network
+	 * lock, nftables); without it such a process is refused.
+	 */
+	bool tcp_established;
+	/*
+	 * A final dump only (not with leave_running or leave_stopped): called
+	 * once the image is committed, the target still frozen. 0: the target
+	 * is killed, as without it; an error: the target is resumed and
+	 * detached (its tracking still armed), the image removed, and the
+	 * dump returns that error (a migration whose destination did not
+	 * take over).
+	 */
+	int (*handover)(void *data, const char *dir);
+	void *handover_data;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
@@ -215,7 +242,10 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * same, but left in a SIGSTOP stop). A caller that is the
  * target's parent finds it reaped (waitpid() gives ECHILD): as its tracer
  * the dump waits for its end, which for a parent is the reaping.
- * Refused, with the target left running: a process with children; fds
+ * A process with children is dumped with its whole tree: each member's
+ * pass in pid-PID/ of opts->dir, tree.img last (sdump_restore() takes
+ * such a directory too; sdump_pre_dump() the same). Refused, with the
+ * target left running: a live dump of a process with children; fds
  * that are sockets, anonymous inodes (eventfd, epoll, signalfd, timerfd,
  * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP). Deleted files
  * the process maps are saved in the image (ghosts.img), once each; refused
@@ -327,6 +357,29 @@ struct sdump_restore_opts {
 	 * (sdump restore --display-stats, --json); NULL: not wanted.
 	 */
 	struct sdump_restore_stats *ret_stats;
+	/*
+	 * The established TCP connections of the image made again closed
+	 * (an unconnected socket), for programs that connect again; false:
+	 * restored with TCP repair, as they were.
+	 */
+	bool tcp_close;
+	/*
+	 * Lazy restore: the process runs before its anonymous private memory
+	 * is in; the caller's threads serve its page faults from the image
+	 * and push the rest in the background until every page is in (see
+	 * sdump(1), --lazy). The call returns (with detach) or waits for the
+	 * process only once every page is in; a failure to fill kills the
+	 * process.
+	 */
+	bool lazy;
+	/*
+	 * Called once the process is whole, every thread still held, just
+	 * before its timers are armed and it is let go: 0 lets it run; an
+	 * error fails the restore (the process is killed, as on any failure).
+	 * A migration's receiver waits there for the sender's word.
+	 */
+	int (*before_start)(void *data, pid_t pid);
+	void *before_start_data;
 };
 
 /* Counters of one restore, up to the moment the process runs. */
@@ -340,6 +393,13 @@ struct sdump_restore_stats {
 	uint64_t read_us;	   /* reading the image and the checks before the process is made */
 	uint64_t memory_us;	   /* filling the memory */
 	uint64_t total_us;	   /* the whole restore, until the process runs */
+	/* a lazy restore (opts->lazy): the fill after the start (pages_restored: those before) */
+	bool lazy;
+	uint64_t lazy_complete_us;	/* from the start of the restore to every page in */
+	uint64_t lazy_faults;		/* page faults served */
+	uint64_t lazy_fault_pages;	/* pages placed for them (whole frames) */
+	uint64_t lazy_pushed;		/* pages pushed in the background */
+	uint64_t lazy_events;		/* fork, mremap, munmap, MADV_DONTNEED seen */
 };
 
 /*
@@ -366,6 +426,103 @@ SDUMP_API void sdump_restore_stats_write_text(const struct sdump_restore_stats *
  * killed by a signal once it runs is logged at SDUMP_LOG_WARN.
  */
 SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
+			    int *ret_status);
+
+/* ---------------------------------------------------------------------------
+ * Live migration: sdump_migrate() on the source, sdump_receive() on the
+ * destination, over TCP (TLS 1.3 with certificates both ways when given).
+ */
+
+/* TLS: the three files (PEM), or all NULL for plain TCP. */
+struct sdump_tls_opts {
+	const char *cert;	/* our certificate, signed by the peer's CA */
+	const char *key;	/* its private key */
+	const char *ca;		/* the CA that signed the peer's */
+};
+
+struct sdump_migrate_opts {
+	pid_t pid;
+	const char *to;		/* the receiver, "ADDR:PORT" */
+	struct sdump_tls_opts tls;
+	/* the downtime to aim at, ms: the last round is done once it should fit; 0: 300 */
+	uint64_t downtime_ms;
+	unsigned int max_rounds; /* rounds at most, the last one included; 0: 30 */
+	uint64_t bandwidth;	/* bytes per second sent at most; 0: no limit */
+	enum sdump_track track;
+	unsigned int threads;	/* as sdump_dump_opts */
+	int compress_level;
+	/* where each round's pass is made before it is sent (removed after); NULL: $TMPDIR or /tmp */
+	const char *work_dir;
+};
+
+#define SDUMP_MIGRATE_MAX_ROUNDS 64
+
+struct sdump_migrate_round {
+	uint64_t pages;		/* pages whose contents it sent */
+	uint64_t bytes;		/* bytes sent (the pass's files, as compressed on disk) */
+	uint64_t dump_us;	/* making the pass */
+	uint64_t send_us;	/* sending it, until the destination committed it */
+	uint64_t freeze_us;	/* the target frozen in it */
+};
+
+struct sdump_migrate_stats {
+	unsigned int rounds;	/* the last one is the final dump */
+	struct sdump_migrate_round round[SDUMP_MIGRATE_MAX_ROUNDS];
+	bool converged;		/* the last round was expected to fit the downtime */
+	char why_last[64];	/* why the last round came then: "fits the downtime", ... */
+	double dirty_rate;	/* bytes per second the target wrote, last measured */
+	double bandwidth;	/* bytes per second sent, measured */
+	uint64_t bytes_sent;	/* everything, messages included */
+	uint64_t downtime_us;	/* the target frozen at the source until the destination ran it */
+	uint64_t total_us;
+	pid_t dest_pid;		/* the process at the destination (in its PID namespace), 0 if not restored */
+};
+
+/*
+ * Move the running process opts->pid to the receiver at opts->to: rounds
+ * of pre-dumps sent while it runs (the first all its memory, each next one
+ * what it wrote since) until the next round is expected to fit the
+ * downtime (the measured dirty rate against the measured bandwidth),
+ * rounds stop shrinking, or opts->max_rounds; then the final dump, frozen,
+ * sent, and the handover: the process is killed only once the receiver
+ * says its copy runs (or, if the receiver does not restore, that it holds
+ * the image). On any failure before that the process is resumed, its
+ * tracking ended, untraced, and the receiver drops what it got. At log
+ * level INFO each round is logged; progress goes to the callback (op
+ * "migrate"). *ret_stats (may be NULL) is filled on success.
+ * Errors: those of sdump_pre_dump() and sdump_dump(), -ECONNREFUSED,
+ * -ECONNRESET, -ETIMEDOUT the connection, -EACCES TLS refused, -EPROTO the
+ * receiver refused (the message says why).
+ */
+SDUMP_API int sdump_migrate(struct sdump_ctx *ctx, const struct sdump_migrate_opts *opts,
+			    struct sdump_migrate_stats *ret_stats);
+/* The statistics as a table for a person, or as one JSON object (sdump(1) gives its keys). */
+SDUMP_API void sdump_migrate_stats_write_text(const struct sdump_migrate_stats *st, FILE *out);
+SDUMP_API void sdump_migrate_stats_write_json(const struct sdump_migrate_stats *st, FILE *out);
+
+struct sdump_receive_opts {
+	const char *dir;	/* where the passes go, DIR/1, DIR/2, ...: empty or missing */
+	const char *listen;	/* "ADDR:PORT" */
+	struct sdump_tls_opts tls;
+	/* without TLS, listen on a non-loopback address all the same */
+	bool insecure;
+	bool restore;		/* bring the process up from the last pass */
+	bool detach;		/* with restore: return once it runs, else wait for its end */
+	bool shell_job;		/* with restore: as sdump_restore_opts.shell_job */
+};
+
+/*
+ * Accept one migration on opts->listen: every pass written into
+ * opts->dir/N as an ordinary chain, each one checked as sdump verify does
+ * and committed (renamed into place) only once whole; with opts->restore
+ * the process restored from the last pass and let run once the sender
+ * says so. Any failure before the process runs removes it and every pass
+ * written. Without TLS, a listening address that is not loopback needs
+ * opts->insecure. A sender whose certificate our CA did not sign is refused
+ * before anything is written. *ret_status: as sdump_restore() (0 without
+ * restore or with detach).
+ */
+SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts,
 			    int *ret_status);
 
 /* ---------------------------------------------------------------------------
@@ -472,6 +629,13 @@ struct sdump_verify_report {
  */
 SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
 				 struct sdump_verify_report **ret_report);
+/*
+ * The same for the newest pass of @dir alone: every record file and link
+ * of the chain, but the frames and state files of @dir only (its parents
+ * verified before, as a receiver of a migration does pass by pass).
+ */
+SDUMP_API int sdump_pass_verify(struct sdump_ctx *ctx, const char *dir,
+				struct sdump_verify_report **ret_report);
 SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep);
 /* The report for a person (a few lines per pass, then one 'verified:' line), or as JSON. */
 SDUMP_API void sdump_verify_report_write_text(const struct sdump_verify_report *rep, FILE *out);
@@ -533,6 +697,15 @@ SDUMP_API int sdump_prune(struct sdump_ctx *ctx, const char *const *dirs, size_t
  */
 SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t addr, uint64_t len,
 			    int out_fd);
+
+/*
+ * The pass directory of member @pid of the process tree image @dir into
+ * @buf (what extract, coredump, show and verify read of one member);
+ * -ENOENT (with a message) when @dir is no tree image or has no such
+ * member, -ENAMETOOLONG.
+ */
+SDUMP_API int sdump_tree_member_dir(struct sdump_ctx *ctx, const char *dir, pid_t pid, char *buf,
+				    size_t size);
 
 /*
  * Write to @out_fd (seekable: it is written at offsets) an ELF core file of

@@ -324,3 +324,95 @@ same_image_memory() {
 	[ "$n" -gt 10 ] || fail "only $n VMAs compared"
 	rm -f "$WORK/xa" "$WORK/xb"
 }
+
+# --- migration (t100, t101, t13x) ---
+
+# mig_netns: a second "host" for a migration on this machine: a network
+# namespace joined to ours by a veth pair (made here, removed at exit),
+# MIG_HOST our address on it and MIG_PEER the other end's. mig_dest CMD...
+# runs CMD there, in new PID and mount namespaces too (/proc of its own),
+# so that a process restored there gets its dumped PID.
+mig_netns() {
+	command -v ip >/dev/null || skip "needs ip (iproute2) for the network namespace"
+	command -v unshare >/dev/null || skip "needs unshare (util-linux)"
+	local n=$(($$ % 200 + 20))
+	MIG_NS=sdmig$$
+	MIG_VETH=sdm$$
+	MIG_HOST=10.213.$n.1
+	MIG_PEER=10.213.$n.2
+	ip netns add "$MIG_NS" || skip "cannot make a network namespace"
+	MIG_CLEANUP+=("ip netns del $MIG_NS")
+	ip link add "${MIG_VETH}h" type veth peer name "${MIG_VETH}n" || skip "cannot make a veth pair"
+	MIG_CLEANUP+=("ip link del ${MIG_VETH}h")
+	ip link set "${MIG_VETH}n" netns "$MIG_NS"
+	ip addr add "$MIG_HOST/24" dev "${MIG_VETH}h"
+	ip link set "${MIG_VETH}h" up
+	ip netns exec "$MIG_NS" ip addr add "$MIG_PEER/24" dev "${MIG_VETH}n"
+	ip netns exec "$MIG_NS" ip link set "${MIG_VETH}n" up
+	ip netns exec "$MIG_NS" ip link set lo up
+	trap 'mig_cleanup; cleanup' EXIT
+}
+MIG_CLEANUP=()
+mig_cleanup() {
+	local i
+	for ((i = ${#MIG_CLEANUP[@]} - 1; i >= 0; i--)); do
+		${MIG_CLEANUP[i]} 2>/dev/null || true
+	done
+}
+mig_dest() {
+	ip netns exec "$MIG_NS" unshare -p -f -m --mount-proc "$@"
+}
+
+# mig_certs DIR: a CA and certificates for a receiver (for MIG_PEER and
+# 127.0.0.1) and a sender in DIR (ca.pem, recv.pem/key, send.pem/key), and
+# a sender's certificate signed by another CA (other.pem/key).
+mig_certs() {
+	command -v certtool >/dev/null || skip "needs certtool (gnutls-bin) for the test certificates"
+	local d=$1 c
+	mkdir -p "$d"
+	printf 'cn = "sdump test CA"\nca\ncert_signing_key\nexpiration_days = 2\n' >"$d/ca.tmpl"
+	printf 'cn = "receiver"\nip_address = "127.0.0.1"\nip_address = "%s"\ntls_www_server\nsigning_key\nexpiration_days = 2\n' \
+		"${MIG_PEER:-127.0.0.1}" >"$d/recv.tmpl"
+	printf 'cn = "sender"\ntls_www_client\nsigning_key\nexpiration_days = 2\n' >"$d/send.tmpl"
+	cp "$d/send.tmpl" "$d/other.tmpl"
+	for c in ca ca2 recv send other; do
+		certtool --generate-privkey --key-type=ecdsa --outfile "$d/$c.key" >/dev/null 2>&1 ||
+			fail "certtool cannot make a key"
+	done
+	for c in ca ca2; do
+		certtool --generate-self-signed --load-privkey "$d/$c.key" --template "$d/ca.tmpl" \
+			--outfile "$d/$c.pem" >/dev/null 2>&1 || fail "certtool cannot make a CA"
+	done
+	for c in recv send other; do
+		local ca=ca
+		[ "$c" = other ] && ca=ca2
+		certtool --generate-certificate --load-privkey "$d/$c.key" --load-ca-certificate "$d/$ca.pem" \
+			--load-ca-privkey "$d/$ca.key" --template "$d/$c.tmpl" --outfile "$d/$c.pem" >/dev/null 2>&1 ||
+			fail "certtool cannot make the certificate $c"
+	done
+}
+
+# mig_status FILE: migtarget's status line, its fields as MS[key]
+declare -A MS
+mig_status() {
+	local line f
+	MS=()
+	line=$(cat "$1" 2>/dev/null) || return 1
+	MS[state]=${line%% *}
+	for f in ${line#* }; do MS[${f%%=*}]=${f#*=}; done
+}
+
+# mig_copies FILE: how many processes run migtarget with status FILE (on
+# this host, whatever their PID namespace) into MIG_NCOPIES, their host
+# pids in MIG_PIDS
+mig_copies() {
+	local p
+	MIG_PIDS=()
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = migtarget ] || continue
+		[ "$(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)" = Z ] && continue
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "--status $1 " || continue
+		MIG_PIDS+=("${p#/proc/}")
+	done
+	MIG_NCOPIES=${#MIG_PIDS[@]}
+}

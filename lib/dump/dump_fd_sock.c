@@ -557,7 +557,7 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 
 int sd_dump_sock_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
 {
-	int r = sd_dump_inet_table(ctx, o->pid, fs);
+	int r = sd_dump_inet_table(ctx, o, fs);
 
 	for (size_t i = 0; r == 0 && i < fs->n; i++) {
 		if (!fs->fds[i].sk || fs->fds[i].has_dup_of || fs->fds[i].kind != FDK_UNIX)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The table of the files of an image directory, and reading and writing them by their row. */
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "pagemap.pb-c.h"
 #include "process.pb-c.h"
 #include "stats.pb-c.h"
+#include "tree.pb-c.h"
 
 static const struct img_file_desc img_files[IMGF_COUNT] = {
 	[IMGF_INVENTORY] = { .name = "inventory.img", .type = IMG_INVENTORY,
@@ -37,6 +39,8 @@ static const struct img_file_desc img_files[IMGF_COUNT] = {
 			  .layout = IMG_LAYOUT_RECORDS, .msg = &ghost_head__descriptor },
 	[IMGF_GHOST_DATA] = { .name = "ghost-data.img", .type = IMG_GHOST_DATA,
 			      .layout = IMG_LAYOUT_FRAMES },
+	[IMGF_TREE] = { .name = "tree.img", .type = IMG_TREE,
+			.layout = IMG_LAYOUT_RECORDS, .msg = &tree__descriptor },
 };
 
 const struct img_file_desc *sd_imgfile(enum img_file f)
@@ -60,6 +64,36 @@ const char *sd_imgfile_name_tid(enum img_file f, pid_t tid, char buf[IMG_NAME_MA
 		(void)snprintf(buf, IMG_NAME_MAX, "%.*s%d%s", (int)(at - name), name, (int)tid,
 			       at + strlen("<tid>"));
 	return buf;
+}
+
+int sd_imgfile_lookup(const char *name, enum img_file *ret)
+{
+	for (unsigned int f = 0; f < IMGF_COUNT; f++) {
+		const char *pat = img_files[f].name, *at;
+		size_t pre, post, n = strlen(name), digits;
+
+		if (!pat)
+			continue;
+		at = strstr(pat, "<tid>");
+		if (!at) {
+			if (!strcmp(pat, name)) {
+				*ret = (enum img_file)f;
+				return 0;
+			}
+			continue;
+		}
+		pre = (size_t)(at - pat);
+		post = strlen(at + strlen("<tid>"));
+		if (n <= pre + post || n - pre - post > 10 || strncmp(name, pat, pre) ||
+		    strcmp(name + n - post, at + strlen("<tid>")))
+			continue;
+		digits = strspn(name + pre, "0123456789");
+		if (digits != n - pre - post || name[pre] == '0')
+			continue;
+		*ret = (enum img_file)f;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int sd_imgfile_write_one(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f, pid_t tid,

@@ -28,6 +28,7 @@ enum img_file {
 	IMGF_FILES,		/* files.img: a final dump only */
 	IMGF_GHOSTS,		/* ghosts.img: deleted files' contents, a final dump that has any */
 	IMGF_GHOST_DATA,	/* ghost-data.img: their bytes, in frames */
+	IMGF_TREE,		/* tree.img: the members of a process tree, at the top of its image */
 	IMGF_COUNT
 };
 
@@ -69,6 +70,12 @@ const char *sd_imgfile_name(enum img_file f);
  * (@tid is not used).
  */
 const char *sd_imgfile_name_tid(enum img_file f, pid_t tid, char buf[IMG_NAME_MAX]);
+
+/*
+ * The row whose name @name is (a per-thread file's with a thread id, in
+ * decimal without a leading zero): -ENOENT for a name no image has.
+ */
+int sd_imgfile_lookup(const char *name, enum img_file *ret);
 
 /*
  * sd_img_write_one(), sd_img_read_one(), sd_img_rec_commit() and sd_img_rec_open() of

@@ -87,9 +87,9 @@ int sd_passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct
 		return r;
 	inv = (Inventory *)msg;
 	r = 0;
-	if (inv->format_version != SDUMP_IMAGE_VERSION)
-		r = sd_errx(ctx, -EPROTONOSUPPORT, "image '%s' has format version %u, this sdump reads %u",
-			    dir->path, inv->format_version, SDUMP_IMAGE_VERSION);
+	if (inv->format_version < SDUMP_IMAGE_VERSION_MIN || inv->format_version > SDUMP_IMAGE_VERSION)
+		r = sd_errx(ctx, -EPROTONOSUPPORT, "image '%s' has format version %u, this sdump reads %u to %u",
+			    dir->path, inv->format_version, SDUMP_IMAGE_VERSION_MIN, SDUMP_IMAGE_VERSION);
 	else if (!is_hex_id(inv->pass_id) || (inv->parent_pass_id && !is_hex_id(inv->parent_pass_id)) ||
 		 inv->pid <= 0 || inv->page_size < 4096 || inv->page_size > (1u << 21) ||
 		 (inv->page_size & (inv->page_size - 1)) ||

@@ -89,6 +89,24 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 		k->addr = (ProtobufCBinaryData){ s->addr_len, (uint8_t *)s->addr };
 		k->has_peer = s->peer_len != 0;
 		k->peer = (ProtobufCBinaryData){ s->peer_len, (uint8_t *)s->peer };
+		if (s->repaired) {
+			k->has_repaired = k->repaired = true;
+			k->has_snd_seq = k->has_rcv_seq = k->has_mss = k->has_snd_wscale = true;
+			k->has_rcv_wscale = k->has_tcpi_options = k->has_timestamp = true;
+			k->snd_seq = s->snd_seq;
+			k->rcv_seq = s->rcv_seq;
+			k->mss = s->mss;
+			k->snd_wscale = s->snd_wscale;
+			k->rcv_wscale = s->rcv_wscale;
+			k->tcpi_options = s->tcpi_options;
+			k->timestamp = s->timestamp;
+			k->n_window = 5;
+			k->window = (uint32_t *)s->win;
+			k->has_sndq = k->has_rcvq = k->has_sndq_unsent = true;
+			k->sndq = (ProtobufCBinaryData){ s->sndq_len, s->sndq };
+			k->rcvq = (ProtobufCBinaryData){ s->rcvq_len, s->rcvq };
+			k->sndq_unsent = s->sndq_unsent;
+		}
 		if (s->nopts) {
 			SockOpt *o = calloc(s->nopts, sizeof(*o));
 
@@ -201,15 +219,43 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 	bool tcp = k->type == SOCK_STREAM && k->protocol == IPPROTO_TCP;
 	bool udp = k->type == SOCK_DGRAM && k->protocol == IPPROTO_UDP;
 
+	bool rep = k->has_repaired && k->repaired;
+
 	if ((k->family != AF_INET && k->family != AF_INET6) || (!tcp && !udp) ||
-	    (k->state != SKS_CLOSE && k->state != (tcp ? SKS_LISTEN : SKS_ESTABLISHED)) ||
+	    (k->state != SKS_CLOSE && k->state != (tcp ? SKS_LISTEN : SKS_ESTABLISHED) &&
+	     !(rep && k->state == SKS_ESTABLISHED)) ||
 	    (k->state == SKS_LISTEN && !k->has_addr) || (udp && (k->state == SKS_ESTABLISHED) != k->has_peer) ||
-	    (tcp && (k->has_peer || k->n_queue)) || k->has_name || k->has_peer_name || k->n_icons ||
+	    (tcp && (k->has_peer != rep || k->n_queue)) ||
+	    (rep && (!tcp || k->state != SKS_ESTABLISHED || !k->has_addr || k->n_window != 5 ||
+		     k->sndq.len > SOCK_QUEUE_MAX || k->rcvq.len > SOCK_QUEUE_MAX || k->sndq_unsent > k->sndq.len)) ||
+	    (!rep && (k->has_sndq || k->has_rcvq || k->n_window)) || k->has_name || k->has_peer_name || k->n_icons ||
 	    k->has_peer_ino || k->peer_gone || k->external || k->has_listener_ino || k->n_opts > SOCK_OPTS_MAX ||
 	    addr_from(&k->addr, k->has_addr, k->family, s->addr, &s->addr_len) < 0 ||
 	    addr_from(&k->peer, k->has_peer, k->family, s->peer, &s->peer_len) < 0)
 		return -EBADMSG;
 	s->protocol = k->protocol;
+	if (rep) {
+		s->repaired = true;
+		s->snd_seq = k->snd_seq;
+		s->rcv_seq = k->rcv_seq;
+		s->mss = k->mss;
+		s->snd_wscale = k->snd_wscale;
+		s->rcv_wscale = k->rcv_wscale;
+		s->tcpi_options = k->tcpi_options;
+		s->timestamp = k->timestamp;
+		memcpy(s->win, k->window, sizeof(s->win));
+		s->sndq = malloc(k->sndq.len + 1);
+		s->rcvq = malloc(k->rcvq.len + 1);
+		if (!s->sndq || !s->rcvq)
+			return -ENOMEM;
+		if (k->sndq.len)
+			memcpy(s->sndq, k->sndq.data, k->sndq.len);
+		if (k->rcvq.len)
+			memcpy(s->rcvq, k->rcvq.data, k->rcvq.len);
+		s->sndq_len = k->sndq.len;
+		s->rcvq_len = k->rcvq.len;
+		s->sndq_unsent = k->sndq_unsent;
+	}
 	for (size_t i = 0; i < k->n_opts; i++) {
 		const SockOpt *o = k->opts[i];
 
@@ -224,8 +270,10 @@ static int from_pb(const Socket *k, struct sock_state *s)
 {
 	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN;
 
-	if (!unix_ && inet_from_pb(k, s) < 0)
-		return -EBADMSG;
+	int r = unix_ ? 0 : inet_from_pb(k, s);
+
+	if (r < 0)
+		return r;
 	if ((unix_ && (k->has_protocol || k->has_addr || k->has_peer || k->n_opts)) ||
 	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET) ||
 	    (unix_ && k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||

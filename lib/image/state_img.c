@@ -296,6 +296,9 @@ static void write_fd_extra(Fd *fd, const struct fd_state *d, Lock *lk, Lock **lk
 	fd->signum = d->signum;
 	fd->has_dup_of = d->has_dup_of;
 	fd->dup_of = d->dup_of;
+	fd->has_shared_pid = fd->has_shared_fd = d->has_shared;
+	fd->shared_pid = d->shared_pid;
+	fd->shared_fd = d->shared_fd;
 	fd->n_locks = d->nlocks;
 	fd->locks = lkp + *used;
 	for (size_t k = 0; k < d->nlocks; k++) {
@@ -628,6 +631,13 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 		return -EBADMSG;
 	d->has_dup_of = s->has_dup_of;
 	d->dup_of = s->dup_of;
+	/* a description of another member: on an fd that is no dup of a lower one */
+	if (s->has_shared_pid != s->has_shared_fd ||
+	    (s->has_shared_pid && (s->shared_pid <= 0 || s->shared_fd < 0 || s->has_dup_of)))
+		return -EBADMSG;
+	d->has_shared = s->has_shared_pid;
+	d->shared_pid = s->shared_pid;
+	d->shared_fd = s->shared_fd;
 	/* settings only on a terminal, the outside only on a pipe */
 	if ((s->tty && ((s->kind != FD_KIND__FD_TTY && s->kind != FD_KIND__FD_PTMX && s->kind != FD_KIND__FD_PTS) ||
 			sd_ttyimg_from_pb(s->tty, &d->tty) < 0)) ||

@@ -128,8 +128,8 @@ static int verify_pass(struct sdump_ctx *ctx, struct chain *c, size_t i,
 	return r;
 }
 
-SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
-				 struct sdump_verify_report **ret_report)
+static int chain_verify(struct sdump_ctx *ctx, const char *dir, bool newest_only,
+			struct sdump_verify_report **ret_report)
 {
 	struct sdump_verify_report *rep;
 	struct chain c = { 0 };
@@ -144,7 +144,7 @@ SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
 		if (!rep->passes)
 			r = sd_err(ctx, -ENOMEM, "cannot verify '%s'", dir);
 	}
-	for (size_t i = 0; r == 0 && i < c.n; i++) {
+	for (size_t i = 0; r == 0 && i < (newest_only ? MIN(c.n, 1) : c.n); i++) {
 		rep->n++;
 		r = verify_pass(ctx, &c, i, &rep->passes[i]);
 	}
@@ -155,6 +155,18 @@ SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
 	}
 	*ret_report = rep;
 	return 0;
+}
+
+SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
+				 struct sdump_verify_report **ret_report)
+{
+	return chain_verify(ctx, dir, false, ret_report);
+}
+
+SDUMP_API int sdump_pass_verify(struct sdump_ctx *ctx, const char *dir,
+				struct sdump_verify_report **ret_report)
+{
+	return chain_verify(ctx, dir, true, ret_report);
 }
 
 SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep)

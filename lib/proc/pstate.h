@@ -216,6 +216,9 @@ struct fd_state {
 	bool has_tty;			/* a terminal: its settings */
 	struct tty_state tty;
 	bool external;			/* a pipe whose other end no fd of the process held */
+	bool has_shared;		/* a process tree: its open file description is that */
+	pid_t shared_pid;		/* of fd shared_fd of member shared_pid, which the */
+	int shared_fd;			/* restore makes first (tree.img's order) */
 	struct fd_anon_state anon;	/* an anonymous inode's own state, by kind */
 	uint32_t ghost;			/* FDK_GHOST, FDK_MEMFD: its file in ghosts.img (>= 1) */
 	bool has_pty;			/* FDK_PTMX, FDK_PTS: */

@@ -108,6 +108,20 @@ struct sock_state {
 	/* the options of sd_sock_inet_opts[] that apply to it, in that order */
 	size_t nopts;
 	struct sock_opt opts[SOCK_OPTS_MAX];
+
+	/*
+	 * An established TCP connection saved with --tcp-established, read in
+	 * repair mode (TCP_REPAIR): its sequence numbers (write_seq, rcv_nxt),
+	 * the options the handshake agreed (TCP_INFO's tcpi_options, window
+	 * scales, the MSS clamp), its timestamp clock (TCP_TIMESTAMP), its
+	 * windows (TCP_REPAIR_WINDOW), the send queue (sent but not acked,
+	 * then the last sndq_unsent bytes not sent) and the receive queue.
+	 */
+	bool repaired;
+	uint32_t snd_seq, rcv_seq, mss, snd_wscale, rcv_wscale, tcpi_options, timestamp;
+	uint32_t win[5];	/* snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup */
+	uint8_t *sndq, *rcvq;
+	size_t sndq_len, sndq_unsent, rcvq_len;
 };
 
 /*

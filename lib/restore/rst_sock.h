@@ -30,5 +30,13 @@ int sd_rst_sock_options_last(int fd, const struct sock_state *s);
  */
 int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_inet_queues(struct rst *r);
+/*
+ * Whether the image holds established TCP connections (--tcp-established):
+ * a network lock of the dumped pid to remove once the restore is over.
+ * The opener makes each again in repair mode (TCP_REPAIR): its sequence
+ * numbers, options, timestamp clock, windows and queues, then out of it;
+ * with --tcp-close an unconnected socket instead.
+ */
+bool sd_rst_inet_locked(const struct rst *r);
 
 #endif /* SDUMP_RST_SOCK_H */

@@ -112,7 +112,7 @@ bash -c '. "$1/completion/sdump.bash"; complete -p sdump' bash "$SRC" | grep -q 
 got=$(complete_bash sdump "" | sort | tr '\n' ' ')
 # every command sdump --help lists, no other
 want=$("$SDUMP" --help | awk '/^commands:/ { on = 1; next } on && /^$/ { on = 0 } on { print $1 }' | sort | tr '\n' ' ')
-[ "$want" = "check coredump dump extract pre-dump prune release restore show squash verify " ] || fail "sdump --help lists '$want'"
+[ "$want" = "check coredump dump extract migrate pre-dump prune receive release restore show squash verify " ] || fail "sdump --help lists '$want'"
 [ "$got" = "$want" ] || fail "subcommands: '$got', sdump --help lists '$want'"
 [ "$(complete_bash sdump -v pre)" = pre-dump ] || fail "sdump -v pre<TAB>: '$(complete_bash sdump -v pre)'"
 got=$(complete_bash sdump pre-dump --)
@@ -123,6 +123,13 @@ grep -qx -- --leave-running <<<"$got" && fail "pre-dump --<TAB> offers --leave-r
 grep -qx -- --leave-running <<<"$(complete_bash sdump dump --)" || fail "dump --<TAB> lacks --leave-running"
 grep -qx -- --chain <<<"$(complete_bash sdump show --)" || fail "show --<TAB> lacks --chain"
 grep -qx -- --json <<<"$(complete_bash sdump check --)" || fail "check --<TAB> lacks --json"
+# every long option migrate --help and receive --help list
+for c in migrate receive; do
+	got=$(complete_bash sdump "$c" --)
+	for o in $("$SDUMP" "$c" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
+		grep -qx -- "$o" <<<"$got" || fail "$c --<TAB> lacks $o (its --help lists it)"
+	done
+done
 got=$(complete_bash sdump pre-dump -t "")
 grep -qx "$$" <<<"$got" || fail "-t <TAB> does not offer our own pid $$"
 grep -qx "1" <<<"$got" || fail "-t <TAB> does not offer pid 1"

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sdump receive: the destination. Each pass arrives into DIR/.N.part,
+ * gets its parent link (../N-1, made here, never taken from the sender),
+ * is verified as sdump verify would (the newest pass: every frame, its
+ * state files; the chain's record files and links) and only then renamed
+ * to DIR/N. After the final pass the process is restored from it and held
+ * until the sender says GO; any failure before it runs removes it and
+ * every pass written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "receive: "
+#include "ctx.h"
+#include "util.h"
+#include "mig_net.h"
+#include "mig_pass.h"
+
+struct receiver {
+	struct sdump_ctx *ctx;
+	const struct sdump_receive_opts *o;
+	struct mig_conn c;
+	int dirfd;
+	bool made_dir;			/* we made opts->dir: it goes on failure */
+	unsigned int n;			/* passes committed */
+	bool part;			/* .n+1.part exists */
+	bool runs;			/* the process runs (or, without restore, the image is handed over) */
+	pid_t pid;			/* the restored process */
+};
+
+/* The directory must be missing, or empty: a migration never mixes with other files. */
+static int check_dir(struct receiver *rc)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (stat(rc->o->dir, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return sd_err(rc->ctx, -errno, "cannot use '%s'", rc->o->dir);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return sd_errx(rc->ctx, -ENOTDIR, "'%s' is not a directory", rc->o->dir);
+	fd = open(rc->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sd_err(rc->ctx, -errno, "cannot open '%s'", rc->o->dir);
+	{
+		DIR *d = fdopendir(fd);
+		struct dirent *de;
+
+		if (!d) {
+			close(fd);
+			return sd_err(rc->ctx, -errno, "cannot open '%s'", rc->o->dir);
+		}
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				r = sd_errx(rc->ctx, -EEXIST,
+					    "'%s' is not empty: a migration goes into an empty directory",
+					    rc->o->dir);
+		closedir(d);
+	}
+	return r;
+}
+
+static int open_dir(struct receiver *rc)
+{
+	if (mkdir(rc->o->dir, 0700) == 0)
+		rc->made_dir = true;
+	else if (errno != EEXIST)
+		return sd_err(rc->ctx, -errno, "cannot make '%s'", rc->o->dir);
+	rc->dirfd = open(rc->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rc->dirfd < 0)
+		return sd_err(rc->ctx, -errno, "cannot open '%s'", rc->o->dir);
+	return 0;
+}
+
+/* Everything this migration wrote, gone: the passes, the one arriving, the directory if ours. */
+static void remove_all(struct receiver *rc)
+{
+	char path[PATH_MAX];
+
+	if (rc->part) {
+		(void)snprintf(path, sizeof(path), "%s/.%u.part", rc->o->dir, rc->n + 1);
+		sd_mig_remove_pass(path);
+	}
+	for (unsigned int i = rc->n; i >= 1; i--) {
+		(void)snprintf(path, sizeof(path), "%s/%u", rc->o->dir, i);
+		sd_mig_remove_pass(path);
+	}
+	if (rc->dirfd >= 0)
+		(void)fsync(rc->dirfd);
+	if (rc->made_dir)
+		(void)rmdir(rc->o->dir);
+	pr_info(rc->ctx, "the %u pass%s received removed", rc->n, rc->n == 1 ? "" : "es");
+}
+
+/* Pass n+1: received, linked to its parent, verified, renamed into place. */
+static int recv_pass(struct receiver *rc, bool final)
+{
+	struct sdump_verify_report *rep = NULL;
+	char part[32], name[16], path[PATH_MAX], b[32], d[32];
+	unsigned int n = rc->n + 1;
+	uint64_t bytes = 0, t = now_us(), tv;
+	int fd, r;
+
+	(void)snprintf(part, sizeof(part), ".%u.part", n);
+	(void)snprintf(name, sizeof(name), "%u", n);
+	(void)snprintf(path, sizeof(path), "%s/%s", rc->o->dir, part);
+	if (mkdirat(rc->dirfd, part, 0700) < 0)
+		return sd_err(rc->ctx, -errno, "cannot make '%s'", path);
+	rc->part = true;
+	fd = openat(rc->dirfd, part, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sd_err(rc->ctx, -errno, "cannot open '%s'", path);
+	r = sd_mig_recv_files(&rc->c, fd, path, &bytes);
+	if (r == 0 && n > 1) {
+		char link[16];
+
+		(void)snprintf(link, sizeof(link), "../%u", n - 1);
+		if (symlinkat(link, fd, "parent") < 0)
+			r = sd_err(rc->ctx, -errno, "cannot link '%s/parent'", path);
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = sd_err(rc->ctx, -errno, "cannot sync '%s'", path);
+	close(fd);
+	if (r < 0)
+		return r;
+	tv = now_us();
+	r = sdump_pass_verify(rc->ctx, path, &rep);
+	if (r < 0)
+		return r;
+	if (rep->n < 1 || strcmp(rep->passes[0].kind, final ? "dump" : "pre-dump"))
+		r = sd_errx(rc->ctx, -EPROTO, "%s sent pass %u as a %s, but it is a %s", rc->c.peer, n,
+			    final ? "final dump" : "pre-dump", rep->n ? rep->passes[0].kind : "nothing");
+	sdump_verify_report_free(rep);
+	if (r < 0)
+		return r;
+	if (renameat(rc->dirfd, part, rc->dirfd, name) < 0)
+		return sd_err(rc->ctx, -errno, "cannot commit '%s/%s'", rc->o->dir, name);
+	rc->part = false;
+	rc->n = n;
+	if (fsync(rc->dirfd) < 0)
+		return sd_err(rc->ctx, -errno, "cannot sync '%s'", rc->o->dir);
+	sd_fmt_size(b, sizeof(b), bytes);
+	sd_fmt_duration(d, sizeof(d), now_us() - tv);
+	pr_info(rc->ctx, "pass %u (%s) committed: %s in %.2f s, verified in %s", n,
+		final ? "dump" : "pre-dump", b, (tv - t) / 1e6, d);
+	put_le32((uint8_t *)path, n);
+	return sd_mig_send_msg(&rc->c, MIG_ACK, path, 4);
+}
+
+/* The process is whole and held: the sender's word lets it run. */
+static int before_start(void *data, pid_t pid)
+{
+	struct receiver *rc = data;
+	uint8_t msg[MIG_MSG_MAX];
+	size_t len;
+	int r;
+
+	rc->pid = pid;
+	if (pid > 0)
+		pr_info(rc->ctx, "pid %d restored, held until the sender lets go", pid);
+	r = sd_mig_send_msg(&rc->c, MIG_READY, NULL, 0);
+	if (r == 0)
+		r = sd_mig_expect(&rc->c, MIG_GO, msg, &len);
+	return r;
+}
+
+/* After the final pass: restore and hand over, or (without restore) hand the image over. */
+static int take_over(struct receiver *rc)
+{
+	char dir[PATH_MAX];
+	uint8_t msg[4];
+	struct sdump_restore_opts ro = {
+		.dir = dir,
+		.detach = true,
+		.shell_job = rc->o->shell_job,
+		.before_start = before_start,
+		.before_start_data = rc,
+	};
+	int r;
+
+	(void)snprintf(dir, sizeof(dir), "%s/%u", rc->o->dir, rc->n);
+	if (rc->o->restore)
+		r = sdump_restore(rc->ctx, &ro, NULL);
+	else
+		r = before_start(rc, 0);
+	if (r < 0)
+		return r;
+	rc->runs = true;
+	put_le32(msg, (uint32_t)rc->pid);
+	r = sd_mig_send_msg(&rc->c, MIG_RUNNING, msg, 4);
+	if (r < 0) {
+		/* the sender cannot learn that ours runs: it resumes its own, ours goes */
+		rc->runs = false;
+		if (rc->pid > 0) {
+			(void)kill(rc->pid, SIGKILL);
+			while (waitpid(rc->pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		return r;
+	}
+	return 0;
+}
+
+/* Once it runs: the sender's DONE (its copy is gone), then, unless detached, the process's end. */
+static int after(struct receiver *rc, int *ret_status)
+{
+	uint8_t msg[MIG_MSG_MAX];
+	size_t len;
+	int status;
+
+	rc->c.idle_ms = 30000;
+	if (sd_mig_expect(&rc->c, MIG_DONE, msg, &len) < 0) {
+		pr_warn(rc->ctx, "the sender did not confirm the end of its copy: %s",
+			sdump_ctx_last_error(rc->ctx));
+		sdump_ctx_clear_error(rc->ctx);
+	}
+	sd_mig_close(&rc->c);
+	if (rc->pid > 0)
+		pr_info(rc->ctx, "pid %d runs here", rc->pid);
+	else
+		pr_info(rc->ctx, "the image is in '%s/%u': sdump restore -D brings it up", rc->o->dir, rc->n);
+	if (!rc->o->restore || rc->o->detach || rc->pid <= 0) {
+		*ret_status = 0;
+		return 0;
+	}
+	while (waitpid(rc->pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return sd_err(rc->ctx, -errno, "cannot wait for pid %d", rc->pid);
+	if (WIFSIGNALED(status))
+		pr_warn(rc->ctx, "the restored pid %d was killed by signal %d", rc->pid, WTERMSIG(status));
+	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
+static int receive(struct receiver *rc)
+{
+	const struct sdump_receive_opts *o = rc->o;
+	struct mig_tls tls = { o->tls.cert, o->tls.key, o->tls.ca };
+	uint8_t msg[MIG_MSG_MAX];
+	size_t len;
+	int lfd, r;
+
+	r = check_dir(rc);
+	if (r < 0)
+		return r;
+	r = sd_mig_listen(rc->ctx, o->listen, &lfd);
+	if (r < 0)
+		return r;
+	pr_info(rc->ctx, "listening on %s%s", o->listen, o->tls.ca ? " (TLS)" : "");
+	r = sd_mig_accept(rc->ctx, lfd, o->tls.ca ? &tls : NULL, &rc->c);
+	close(lfd);
+	if (r < 0)
+		return r;
+	r = sd_mig_expect(&rc->c, MIG_HELLO, msg, &len);
+	if (r < 0)
+		return r;
+	if (len < 8 || get_le32(msg) != MIG_PROTO_VERSION)
+		return sd_errx(rc->ctx, -EPROTO, "%s speaks version %u of the migration stream, not %u",
+			       rc->c.peer, len >= 4 ? get_le32(msg) : 0, MIG_PROTO_VERSION);
+	if (get_le32(msg + 4) != (uint32_t)sysconf(_SC_PAGESIZE))
+		return sd_errx(rc->ctx, -EPROTO, "%s has pages of %u bytes, not %ld", rc->c.peer,
+			       get_le32(msg + 4), sysconf(_SC_PAGESIZE));
+	/* the sender is who it must be: from here on we write */
+	r = open_dir(rc);
+	if (r < 0)
+		return r;
+	put_le32(msg, MIG_PROTO_VERSION);
+	put_le32(msg + 4, (uint32_t)sysconf(_SC_PAGESIZE));
+	r = sd_mig_send_msg(&rc->c, MIG_HELLO, msg, 8);
+	for (bool final = false; r == 0 && !final;) {
+		r = sd_mig_expect(&rc->c, MIG_PASS, msg, &len);
+		if (r < 0)
+			break;
+		if (len < 8 || get_le32(msg) != rc->n + 1)
+			return sd_errx(rc->ctx, -EPROTO, "%s sent pass %u where %u was due", rc->c.peer,
+				       len >= 4 ? get_le32(msg) : 0, rc->n + 1);
+		final = get_le32(msg + 4) != 0;
+		r = recv_pass(rc, final);
+	}
+	if (r == 0)
+		r = take_over(rc);
+	return r;
+}
+
+SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts,
+			    int *ret_status)
+{
+	struct receiver rc = { .ctx = ctx, .o = opts, .dirfd = -1, .c = { .fd = -1 } };
+	int r, status = 0;
+
+	if (!opts->dir || !opts->dir[0] || !opts->listen)
+		return sd_errx(ctx, -EINVAL, "receive needs a directory and an address to listen on");
+	if ((opts->tls.cert || opts->tls.key || opts->tls.ca) &&
+	    !(opts->tls.cert && opts->tls.key && opts->tls.ca))
+		return sd_errx(ctx, -EINVAL, "TLS needs all three of the certificate, its key and the CA");
+	if (!opts->tls.ca && !opts->insecure && !sd_mig_addr_is_loopback(opts->listen))
+		return sd_errx(ctx, -EPERM,
+			       "will not listen on %s without TLS: anyone there could send a process to run; give --tls-cert, --tls-key and --tls-ca, or --insecure",
+			       opts->listen);
+	r = receive(&rc);
+	if (r < 0 && !rc.runs) {
+		char line[512];
+
+		(void)snprintf(line, sizeof(line), "%s",
+			       sdump_ctx_last_error(ctx) ? sdump_ctx_last_error(ctx) : strerror(-r));
+		sd_mig_send_fail(&rc.c, "the receiver gave up: %s", line);
+		if (rc.dirfd >= 0)
+			remove_all(&rc);
+	}
+	if (r == 0)
+		r = after(&rc, &status);
+	sd_mig_close(&rc.c);
+	zclose(&rc.dirfd);
+	if (r == 0 && ret_status)
+		*ret_status = status;
+	return r;
+}
