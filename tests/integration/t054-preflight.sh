@@ -62,7 +62,9 @@ grep -q "^pid $TPID (statetarget): $n obstacles to a dump$" "$WORK/out" || fail 
 ! grep -q "cannot dump pid" "$WORK/out" || fail "the pid repeated on each line"
 grep -Eq "^pre-dumps track writes with (uffd-wp|soft-dirty|none)$" "$WORK/out" || fail "no tracker line"
 # the dump itself (of the tree: t080) still names the first one, with the target left running
-expect_error "is a netlink socket" "$SDUMP" dump -t "$TPID" -D "$WORK/img"
+expect_error "cannot dump pid" "$SDUMP" dump -t "$TPID" -D "$WORK/img"
+line=$(sed 's/^sdump: cannot dump pid [0-9]*: //' "$WORK/stderr")
+grep -qxF "  $line" "$WORK/out" || fail "the dump refused '$line', which check did not list"
 unchanged "dump"
 
 # --json: the same as one object
