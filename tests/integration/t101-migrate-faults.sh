@@ -202,9 +202,9 @@ for ms in 100 300 600 900 1300 1800 2500; do
 		SPID=$!
 		sleep "$(printf '0.%03d' "$ms" | sed 's/^0\.\([0-9]\)\([0-9][0-9][0-9]\)$/\1.\2/')"
 		if [ "$who" = receiver ]; then
-			r=$(recv_pid) && kill -KILL "$r"
+			r=$(recv_pid) && kill -KILL "$r" 2>/dev/null || true
 		else
-			kill -KILL "$SPID"
+			kill -KILL "$SPID" 2>/dev/null || true
 		fi
 		while kill -0 "$SPID" 2>/dev/null; do sleep 0.1; done
 		outcome "$who killed at $ms ms"
