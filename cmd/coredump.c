@@ -10,12 +10,13 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump coredump -D <dir> -o <file> [-v|-q] [--log-file <file>]\n"
+	"usage: sdump coredump -D <dir> [--pid <pid>] -o <file> [-v|-q] [--log-file <file>]\n"
 	"\n"
 	"Write an ELF core file of the moment of a final dump (its memory read\n"
 	"through the chain of parents), for gdb: gdb -c FILE [executable].\n"
 	"\n"
 	"  -D, --images-dir DIR    the image of a final dump (sdump dump)\n"
+	"      --pid PID           of a process tree's image, member PID's pass\n"
 	"  -o, --output FILE       the core file to write\n"
 	"      --log-file FILE     messages to FILE\n"
 	"\n"
@@ -26,11 +27,13 @@ int cmd_coredump(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "output", required_argument, NULL, 'O' },
+		{ "pid", required_argument, NULL, 'P' },
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
 	const char *dir = NULL, *out = NULL;
-	char tmp[4096];
+	char tmp[4096], member[4096];
+	uint64_t pid = 0;
 	struct sdump_ctx *ctx;
 	int opt, fd, r;
 
@@ -41,6 +44,10 @@ int cmd_coredump(int argc, char **argv)
 		switch (opt) {
 		case 'D':
 			dir = optarg;
+			break;
+		case 'P':
+			if (cli_parse_u64(optarg, false, 1, 4194304, &pid) < 0)
+				return cli_usage_error("coredump", "bad pid '%s'", optarg);
 			break;
 		case 'o':
 		case 'O':
@@ -60,6 +67,12 @@ int cmd_coredump(int argc, char **argv)
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return 1;
+	if (pid) {
+		r = sdump_tree_member_dir(ctx, dir, (pid_t)pid, member, sizeof(member));
+		if (r < 0)
+			return cli_fail(ctx, r);
+		dir = member;
+	}
 	fd = cli_output_open(out, tmp, sizeof(tmp));
 	if (fd < 0) {
 		cli_ctx_free(ctx);

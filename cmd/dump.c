@@ -43,7 +43,7 @@ static const char pre_dump_usage[] =
 	PASS_OPTIONS_HELP;
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]|-s] [--external unix:<inode>]... [--track <how>] [--threads <n>] [-j] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]|-s] [--tcp-established] [--external unix:<inode>]... [--track <how>] [--threads <n>] [-j] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
@@ -82,6 +82,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "display-stats", no_argument, NULL, 'S' },
 		{ "prev-images-dir", required_argument, NULL, 'p' },
 		{ "external", required_argument, NULL, 'E' },
+		{ "tcp-established", no_argument, NULL, 'C' },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -129,6 +130,11 @@ static int cmd_pass(int argc, char **argv, bool final)
 			break;
 		case 'P':
 			o.parent = optarg;
+			break;
+		case 'C':
+			if (!final)
+				return cli_usage_error(name, "--tcp-established is for the final dump");
+			o.tcp_established = true;
 			break;
 		case 'E': {
 			uint64_t *n;

@@ -10,7 +10,7 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump extract -D <dir> --addr <addr> --len <len> [-o <file>] [-v|-q] [--log-file <file>]\n"
+	"usage: sdump extract -D <dir> [--pid <pid>] --addr <addr> --len <len> [-o <file>] [-v|-q] [--log-file <file>]\n"
 	"\n"
 	"Write the dumped memory of [addr, addr+len) as the image and its parents\n"
 	"record it: anonymous pages never written read as zeros, unwritten pages\n"
@@ -19,6 +19,7 @@ static const char usage[] =
 	"  -D, --images-dir DIR    the image\n"
 	"  -a, --addr ADDR         start address (0x... for hex)\n"
 	"  -l, --len LEN           length in bytes (suffixes K, M, G, T)\n"
+	"      --pid PID           of a process tree's image, member PID's pass\n"
 	"  -o, --output FILE       write here instead of stdout\n"
 	"      --log-file FILE     messages to FILE\n"
 	"\n"
@@ -31,11 +32,13 @@ int cmd_extract(int argc, char **argv)
 		{ "addr", required_argument, NULL, 'a' },
 		{ "len", required_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'O' },
+		{ "pid", required_argument, NULL, 'P' },
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
 	const char *dir = NULL, *out = NULL;
-	char tmp[4096];
+	char tmp[4096], member[4096];
+	uint64_t pid = 0;
 	uint64_t addr = 0, len = 0;
 	bool have_addr = false;
 	struct sdump_ctx *ctx;
@@ -58,6 +61,10 @@ int cmd_extract(int argc, char **argv)
 			if (cli_parse_u64(optarg, true, 1, UINT64_MAX, &len) < 0)
 				return cli_usage_error("extract", "bad length '%s'", optarg);
 			break;
+		case 'P':
+			if (cli_parse_u64(optarg, false, 1, 4194304, &pid) < 0)
+				return cli_usage_error("extract", "bad pid '%s'", optarg);
+			break;
 		case 'o':
 		case 'O':
 			out = optarg;
@@ -76,6 +83,12 @@ int cmd_extract(int argc, char **argv)
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return 1;
+	if (pid) {
+		r = sdump_tree_member_dir(ctx, dir, (pid_t)pid, member, sizeof(member));
+		if (r < 0)
+			return cli_fail(ctx, r);
+		dir = member;
+	}
 	if (out) {
 		fd = cli_output_open(out, tmp, sizeof(tmp));
 		if (fd < 0) {

@@ -8,15 +8,19 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump restore -D <dir> [-d] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
+	"usage: sdump restore -D <dir> [-d] [--lazy] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
 	"                     [--file-changed refuse|allow] [--pidfile <file>] [--progress <when>]\n"
-	"                     [--display-stats] [--json] [-v|-q] [-o <file>]\n"
+	"                     [--tcp-close] [--display-stats] [--json] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Bring back the process of a final dump, with its PID. Without -d, stay\n"
 	"its parent and exit with its exit status (128+N if signal N killed it).\n"
 	"\n"
 	"  -D, --images-dir DIR      the image of a final dump (sdump dump)\n"
 	"  -d, --restore-detached    return once the process runs\n"
+	"      --lazy                run the process at once, its memory following:\n"
+	"                            its page faults served from the image, the rest\n"
+	"                            pushed in the background (return, or wait for\n"
+	"                            it, once every page is in)\n"
 	"  -j, --shell-job           join this shell's session; its terminal stands\n"
 	"                            in for the dumped one, with its settings, and\n"
 	"                            its foreground group if it had it\n"
@@ -27,6 +31,8 @@ static const char usage[] =
 	"                            refuse (the default), or allow (opened as it\n"
 	"                            is now, at its offset; a warning says what changed)\n"
 	"      --pidfile FILE        write the restored pid there once it runs\n"
+	"      --tcp-close           the established TCP connections of the image\n"
+	"                            (dump --tcp-established) come back closed\n"
 	"      --progress WHEN       a progress line on stderr: auto (when it is a\n"
 	"                            terminal, the default), always or never\n"
 	"      --display-stats       the restore's counters as text on stdout\n"
@@ -59,7 +65,8 @@ static int parse_inherit(const char *arg, struct sdump_inherit_fd *ret)
 
 int cmd_restore(int argc, char **argv)
 {
-	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE, OPT_STATS, OPT_JSON };
+	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE, OPT_STATS, OPT_JSON,
+	       OPT_TCP_CLOSE, OPT_LAZY };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "restore-detached", no_argument, NULL, 'd' },
@@ -67,8 +74,10 @@ int cmd_restore(int argc, char **argv)
 		{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 		{ "file-changed", required_argument, NULL, OPT_FILE_CHANGED },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "lazy", no_argument, NULL, OPT_LAZY },
 		{ "display-stats", no_argument, NULL, OPT_STATS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "tcp-close", no_argument, NULL, OPT_TCP_CLOSE },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -101,8 +110,14 @@ int cmd_restore(int argc, char **argv)
 			}
 			free(inh);
 			return cli_usage_error("restore", "bad --file-changed '%s': refuse or allow", optarg);
+		case OPT_TCP_CLOSE:
+			o.tcp_close = true;
+			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
+			break;
+		case OPT_LAZY:
+			o.lazy = true;
 			break;
 		case OPT_STATS:
 			display = true;

@@ -21,6 +21,8 @@ static const char usage[] =
 	"  extract    the dumped memory of an address range\n"
 	"  restore    bring back the process of a final dump\n"
 	"  release    end the tracking pre-dumps keep in a process\n"
+	"  squash     one self-contained image equal to a chain's newest pass\n"
+	"  prune      keep the newest passes of chains, remove the older ones\n"
 	"  coredump   an ELF core file of a final dump, for gdb\n"
 	"  migrate    move a running process to another host (sdump receive there)\n"
 	"  receive    accept a migration, and bring the process up\n"
@@ -52,6 +54,8 @@ static const struct {
 	{ "coredump", cmd_coredump },
 	{ "restore", cmd_restore },
 	{ "release", cmd_release },
+	{ "squash", cmd_squash },
+	{ "prune", cmd_prune },
 	{ "migrate", cmd_migrate },
 	{ "receive", cmd_receive },
 };

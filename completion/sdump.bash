@@ -11,13 +11,15 @@ _sdump_options() {
 	"") echo "-v --verbose --verbosity -q --quiet -o --log-file -h --help -V --version" ;;
 	check) echo "-t --tree --json $common -o" ;;
 	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
-	dump) echo "-t --tree -D --images-dir --parent -R --leave-running -s --leave-stopped --live --external --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
+	dump) echo "-t --tree -D --images-dir --parent -R --leave-running -s --leave-stopped --live --external --tcp-established --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	verify) echo "-D --images-dir --json $common -o" ;;
-	extract) echo "-D --images-dir -a --addr -l --len -o --output $common" ;;
-	coredump) echo "-D --images-dir -o --output $common" ;;
+	extract) echo "-D --images-dir --pid -a --addr -l --len -o --output $common" ;;
+	coredump) echo "-D --images-dir --pid -o --output $common" ;;
 	release) echo "-t --tree $common -o" ;;
-	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --progress --display-stats --json $common -o" ;;
+	squash) echo "-D --images-dir --from $common -o" ;;
+	prune) echo "-k --keep $common -o" ;;
+	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --tcp-close --lazy --progress --display-stats --json $common -o" ;;
 	migrate) echo "-t --tree --to --downtime --max-rounds --bandwidth --tls-cert --tls-key --tls-ca --track --threads --compress-level --work-dir --progress --json --display-stats $common -o" ;;
 	receive) echo "-D --images-dir --listen --restore -d --restore-detached -j --shell-job --tls-cert --tls-key --tls-ca --insecure $common -o" ;;
 	esac
@@ -25,7 +27,7 @@ _sdump_options() {
 
 _sdump() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" i w
-	local commands="check pre-dump dump show verify extract coredump restore release migrate receive"
+	local commands="check pre-dump dump show verify extract coredump restore release squash prune migrate receive"
 
 	COMPREPLY=()
 	# "--parent=img/1": bash splits at '=' (COMP_WORDBREAKS); the option is two words back
@@ -52,7 +54,7 @@ _sdump() {
 	done
 
 	case $prev in
-	-D | --images-dir | --parent | --prev-images-dir | --work-dir)
+	-D | --images-dir | --parent | --prev-images-dir | --from | --work-dir)
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return 0 ;;
@@ -72,7 +74,7 @@ _sdump() {
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0 ;;
-	--threads | --compress-level | --ghost-limit | --external | -a | --addr | -l | --len | --to | --listen | \
+	--threads | --compress-level | --ghost-limit | --external | -a | --addr | -l | --len | -k | --keep | --to | --listen | \
 	--downtime | --max-rounds | --bandwidth)
 		return 0 ;;
 	esac
@@ -83,6 +85,12 @@ _sdump() {
 		else
 			mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
 		fi
+		return 0
+	fi
+	# prune: the newest pass of each chain, image directories
+	if [ "$cmd" = prune ] && [[ $cur != -* ]]; then
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return 0
 	fi
 	mapfile -t COMPREPLY < <(compgen -W "$(_sdump_options "$cmd")" -- "$cur")

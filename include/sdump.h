@@ -35,7 +35,14 @@ extern "C" {
 
 /* The version of sdump, and of the image format it writes and reads. */
 #define SDUMP_VERSION "0.1.0"
-#define SDUMP_IMAGE_VERSION 1
+/*
+ * The image format written; every version from SDUMP_IMAGE_VERSION_MIN up
+ * is read. 2: process trees (tree.img, a pass directory per member, an
+ * fd's open file description shared with another member); a version-1
+ * image is a one-process pass, read as such.
+ */
+#define SDUMP_IMAGE_VERSION 2
+#define SDUMP_IMAGE_VERSION_MIN 1
 
 /* ---------------------------------------------------------------------------
  * Context: logging, last error. One per thread of use; not thread-safe.
@@ -155,6 +162,12 @@ struct sdump_dump_opts {
 	const uint64_t *ext_unix;
 	size_t next_unix;
 	/*
+	 * Established TCP connections saved (TCP repair, --tcp-established),
+	 * their packets dropped from the freeze to the restore (the network
+	 * lock, nftables); without it such a process is refused.
+	 */
+	bool tcp_established;
+	/*
 	 * A final dump only (not with leave_running or leave_stopped): called
 	 * once the image is committed, the target still frozen. 0: the target
 	 * is killed, as without it; an error: the target is resumed and
@@ -245,7 +258,10 @@ SDUMP_API int sdump_pre_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts
  * same, but left in a SIGSTOP stop). A caller that is the
  * target's parent finds it reaped (waitpid() gives ECHILD): as its tracer
  * the dump waits for its end, which for a parent is the reaping.
- * Refused, with the target left running: a process with children; fds
+ * A process with children is dumped with its whole tree: each member's
+ * pass in pid-PID/ of opts->dir, tree.img last (sdump_restore() takes
+ * such a directory too; sdump_pre_dump() the same). Refused, with the
+ * target left running: a live dump of a process with children; fds
  * that are sockets, anonymous inodes (eventfd, epoll, signalfd, timerfd,
  * inotify, io_uring, ...) or deleted files (-EOPNOTSUPP). Deleted files
  * the process maps are saved in the image (ghosts.img), once each; refused
@@ -358,6 +374,21 @@ struct sdump_restore_opts {
 	 */
 	struct sdump_restore_stats *ret_stats;
 	/*
+	 * The established TCP connections of the image made again closed
+	 * (an unconnected socket), for programs that connect again; false:
+	 * restored with TCP repair, as they were.
+	 */
+	bool tcp_close;
+	/*
+	 * Lazy restore: the process runs before its anonymous private memory
+	 * is in; the caller's threads serve its page faults from the image
+	 * and push the rest in the background until every page is in (see
+	 * sdump(1), --lazy). The call returns (with detach) or waits for the
+	 * process only once every page is in; a failure to fill kills the
+	 * process.
+	 */
+	bool lazy;
+	/*
 	 * Called once the process is whole, every thread still held, just
 	 * before its timers are armed and it is let go: 0 lets it run; an
 	 * error fails the restore (the process is killed, as on any failure).
@@ -378,6 +409,13 @@ struct sdump_restore_stats {
 	uint64_t read_us;	   /* reading the image and the checks before the process is made */
 	uint64_t memory_us;	   /* filling the memory */
 	uint64_t total_us;	   /* the whole restore, until the process runs */
+	/* a lazy restore (opts->lazy): the fill after the start (pages_restored: those before) */
+	bool lazy;
+	uint64_t lazy_complete_us;	/* from the start of the restore to every page in */
+	uint64_t lazy_faults;		/* page faults served */
+	uint64_t lazy_fault_pages;	/* pages placed for them (whole frames) */
+	uint64_t lazy_pushed;		/* pages pushed in the background */
+	uint64_t lazy_events;		/* fork, mremap, munmap, MADV_DONTNEED seen */
 };
 
 /*
@@ -619,6 +657,53 @@ SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep);
 SDUMP_API void sdump_verify_report_write_text(const struct sdump_verify_report *rep, FILE *out);
 SDUMP_API void sdump_verify_report_write_json(const struct sdump_verify_report *rep, FILE *out);
 
+/* What sdump_squash() made. */
+struct sdump_squash_info {
+	uint64_t passes;	/* of the chain read */
+	uint64_t pages_data;	/* pages the new pass stores */
+	uint64_t pages_zero;	/* pages it records as zeros */
+	uint64_t bytes_written;	/* its pages.img, pagemap.img and mm.img */
+};
+
+/*
+ * Write into @new_dir (it must not exist, or be an empty directory) one
+ * pass equal to the newest pass of the chain ending at @dir that holds
+ * every page itself: no parent, the same pass id, kind, process, memory
+ * map and state, so that a restore of @new_dir gives the process a
+ * restore of @dir gives, byte for byte, and a next pass may take
+ * @new_dir as its parent as it would @dir. It is written in a temporary
+ * directory beside @new_dir and renamed to it once complete: a failure
+ * or an interruption leaves no @new_dir (at most the temporary
+ * ".NAME.squash-XXXXXX", to remove), and the chain is only read.
+ * Errors as sdump_chain_verify()'s for the chain; -EEXIST @new_dir is
+ * not empty; -ENOSPC, -EIO.
+ */
+SDUMP_API int sdump_squash(struct sdump_ctx *ctx, const char *dir, const char *new_dir,
+			   struct sdump_squash_info *ret_info);
+
+/* What sdump_prune() did. */
+struct sdump_prune_info {
+	uint64_t chains;	/* of the directories given */
+	uint64_t squashed;	/* passes made self-contained in place (one per chain pruned) */
+	uint64_t deleted;	/* pass directories removed */
+	uint64_t bytes_freed;	/* the files removed, less those written */
+};
+
+/*
+ * For each chain ending at one of @dirs (its newest pass): keep the newest
+ * @keep passes (>= 1) restorable and remove the older ones. The oldest
+ * kept pass is first squashed in place (what it and the passes after it
+ * still need of the older ones folded into it, its pass id kept, so that
+ * the passes after it still link to it), the new directory swapped with
+ * the old one in one step (renameat2 RENAME_EXCHANGE); only then are the
+ * older passes removed. An interruption at any point leaves every chain
+ * restorable: before the swap as it was, after it shorter. A pass that a
+ * kept pass of another chain given needs is not removed; chains not given
+ * are not known of. A chain of @keep passes or fewer is left as it is.
+ */
+SDUMP_API int sdump_prune(struct sdump_ctx *ctx, const char *const *dirs, size_t ndirs,
+			  unsigned int keep, struct sdump_prune_info *ret_info);
+
 /*
  * Write the bytes of the dumped memory in [addr, addr + len) to @out_fd, as
  * the image in @dir and its parents record them: stored pages from the
@@ -628,6 +713,15 @@ SDUMP_API void sdump_verify_report_write_json(const struct sdump_verify_report *
  */
 SDUMP_API int sdump_extract(struct sdump_ctx *ctx, const char *dir, uint64_t addr, uint64_t len,
 			    int out_fd);
+
+/*
+ * The pass directory of member @pid of the process tree image @dir into
+ * @buf (what extract, coredump, show and verify read of one member);
+ * -ENOENT (with a message) when @dir is no tree image or has no such
+ * member, -ENAMETOOLONG.
+ */
+SDUMP_API int sdump_tree_member_dir(struct sdump_ctx *ctx, const char *dir, pid_t pid, char *buf,
+				    size_t size);
 
 /*
  * Write to @out_fd (seekable: it is written at offsets) an ELF core file of

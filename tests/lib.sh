@@ -304,6 +304,27 @@ state_check() {
 $(cat "$WORK/statecheck.out")"
 }
 
+# --- images compared ---
+
+# same_image_memory A B: every VMA of image A reads the same through
+# extract in image B (the same exit status, the same bytes).
+same_image_memory() {
+	local a=$1 b=$2 n=0 start end sa sb
+	"$SDUMP" show --json -D "$a" >"$WORK/show.json" || fail "show $a"
+	while read -r start end; do
+		sa=0 sb=0
+		"$SDUMP" extract -D "$a" --addr "$start" --len $((end - start)) -o "$WORK/xa" 2>"$WORK/xa.err" || sa=$?
+		"$SDUMP" extract -D "$b" --addr "$start" --len $((end - start)) -o "$WORK/xb" 2>"$WORK/xb.err" || sb=$?
+		[ "$sa" = "$sb" ] || fail "extract of $start-$end: $a exits $sa, $b exits $sb: $(cat "$WORK/xa.err" "$WORK/xb.err")"
+		if [ "$sa" = 0 ]; then
+			cmp -s "$WORK/xa" "$WORK/xb" || fail "$start-$end differs between $a and $b"
+			n=$((n + 1))
+		fi
+	done < <(python3 -c 'import json,sys; [print(v["start"], v["end"]) for v in json.load(open(sys.argv[1]))["vmas"]]' "$WORK/show.json")
+	[ "$n" -gt 10 ] || fail "only $n VMAs compared"
+	rm -f "$WORK/xa" "$WORK/xb"
+}
+
 # --- migration (t100, t101, t13x) ---
 
 # mig_netns: a second "host" for a migration on this machine: a network

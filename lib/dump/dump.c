@@ -37,6 +37,7 @@
 #include "seize.h"
 #include "dump_pass.h"
 #include "dump_fd_sock.h"
+#include "netlock.h"
 #include "dump_state.h"
 #include "state_img.h"
 #include "track.h"
@@ -245,7 +246,7 @@ out:
 	return r;
 }
 
-static void pass_release(struct pass *p)
+void sd_pass_release(struct pass *p)
 {
 	sd_live_release(&p->live);
 	unfreeze(p);
@@ -407,13 +408,12 @@ static void restamp_freeze(struct pass *p)
 	}
 }
 
-static int run_pass(struct pass *p)
+/* Phase 1: the target checked, the parent opened, the directory made; nothing of the target touched. */
+int sd_pass_open(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	const struct sdump_dump_opts *o = p->opts;
-	char d[32], b[32];
-	uint64_t t;
-	int r, handover = 0;
+	int r;
 
 	r = sd_pass_read_target(p);
 	if (r < 0)
@@ -448,19 +448,35 @@ static int run_pass(struct pass *p)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
 
-	t = now_us();
-	r = sd_seize_process(ctx, o->pid, &p->seized);
+/* Phase 2: every thread of the target stopped. */
+int sd_pass_seize(struct pass *p)
+{
+	char d[32];
+	uint64_t t = now_us();
+	int r;
+
+	r = sd_seize_process(p->ctx, p->opts->pid, &p->seized);
 	if (r < 0)
 		return r;
 	p->frozen = true;
 	p->st.seize_us = now_us() - t;
 	sd_fmt_duration(d, sizeof(d), p->st.seize_us);
-	pr_info(ctx, "%s %d: seize %s (%zu thread%s)", p->kind, o->pid, d, p->seized.n,
+	pr_info(p->ctx, "%s %d: seize %s (%zu thread%s)", p->kind, p->opts->pid, d, p->seized.n,
 		p->seized.n == 1 ? "" : "s");
-	r = sd_check_cancel(ctx);
-	if (r < 0)
-		return r;
+	return sd_check_cancel(p->ctx);
+}
+
+/* Phase 3: what to save read while frozen; a pre-dump's target runs on after it. */
+int sd_pass_collect_all(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	const struct sdump_dump_opts *o = p->opts;
+	char d[32];
+	uint64_t t;
+	int r;
 
 	t = now_us();
 	r = open_proc(p, "pagemap", &p->pagemap_fd);
@@ -474,10 +490,11 @@ static int run_pass(struct pass *p)
 	 * target changes (tracking included).
 	 */
 	if (r == 0 && p->final)
-		r = sd_state_check_supported(ctx, o->pid, &p->seized);
+		r = sd_state_check_supported(ctx, o->pid, &p->seized, p->tree_pipes != NULL);
 	if (r == 0 && p->final)
 		r = sd_files_collect(ctx, o->pid, p->pidfd,
-				  sd_track_left_fd(o->pid, p->state_valid ? &p->state : NULL), &p->fs);
+				  sd_track_left_fd(o->pid, p->state_valid ? &p->state : NULL),
+				  p->tree_pipes, &p->fs);
 	if (r == 0 && p->final)
 		r = sd_dump_sock_table(ctx, o, &p->fs);
 	if (r == 0)
@@ -506,10 +523,18 @@ static int run_pass(struct pass *p)
 		p->kind, o->pid, d, p->vmas.n, p->pages_to_copy, p->runs.pages - p->pages_to_copy,
 		p->track->name, p->tracker.incremental ? "incremental" : "full",
 		p->final ? "" : "; the process runs on");
+	return sd_check_cancel(ctx);
+}
 
-	r = sd_check_cancel(ctx);
-	if (r < 0)
-		return r;
+/* Phase 4: pages copied, the image written and committed (its inventory last). */
+int sd_pass_write(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	const struct sdump_dump_opts *o = p->opts;
+	char d[32], b[32];
+	uint64_t t;
+	int r;
+
 	r = copy_and_write(p);
 	if (r < 0)
 		return r;
@@ -550,10 +575,20 @@ static int run_pass(struct pass *p)
 		return r;
 	sd_fmt_duration(d, sizeof(d), now_us() - t);
 	pr_info(ctx, "%s %d: commit %s (%s/inventory.img)", p->kind, o->pid, d, o->dir);
-	/*
-	 * Committed. A final dump ends the process now (a migration), or lets it
-	 * run on, still tracked, so that periodic checkpoints can go on.
-	 */
+	return 0;
+}
+
+/*
+ * Phase 5, once committed: a final dump ends the process now (a
+ * migration), or lets it run on, still tracked, so that periodic
+ * checkpoints can go on.
+ */
+int sd_pass_end(struct pass *p)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	const struct sdump_dump_opts *o = p->opts;
+	int r, handover = 0;
+
 	if (p->final && !o->leave_running && !o->leave_stopped && o->handover) {
 		/* a migration: the destination says whether it took over */
 		struct sdump_handover h = { p };
@@ -575,6 +610,9 @@ static int run_pass(struct pass *p)
 		restamp_freeze(p);
 		return 0;
 	}
+	/* it runs on: so do its TCP connections, and the network lock goes */
+	if (p->final)
+		sd_dump_inet_release(ctx, o, &p->fs, false);
 	if (p->final && o->leave_stopped)
 		stop_target(p);
 	else
@@ -597,10 +635,24 @@ static int run_pass(struct pass *p)
 	return handover;
 }
 
-static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
-		     struct sdump_stats *ret_stats)
+static int run_pass(struct pass *p)
 {
-	struct pass p = {
+	int r = sd_pass_open(p);
+
+	if (r == 0)
+		r = sd_pass_seize(p);
+	if (r == 0)
+		r = sd_pass_collect_all(p);
+	if (r == 0)
+		r = sd_pass_write(p);
+	if (r == 0)
+		r = sd_pass_end(p);
+	return r;
+}
+
+void sd_pass_init(struct pass *p, struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final)
+{
+	*p = (struct pass){
 		.ctx = ctx,
 		.opts = opts,
 		.pidfd = -1,
@@ -611,43 +663,68 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 		.final = final,
 		.kind = final ? "dump" : "pre-dump",
 	};
-	const char *kind = p.kind;
+	p->meta.format_version = SDUMP_IMAGE_VERSION;
+	p->meta.kind = final ? PASS_KIND_DUMP : PASS_KIND_PRE_DUMP;
+	p->meta.pid = opts->pid;
+	p->meta.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	p->meta.time_start_ns = now_realtime_ns();
+	read_host(p);
+}
+
+void sd_pass_fail(struct pass *p)
+{
+	/* the copy-before-write protection goes first: nobody waits on it any more */
+	sd_live_release(&p->live);
+	if (p->final)
+		sd_dump_inet_release(p->ctx, p->opts, &p->fs, false);
+	unfreeze(p);
+	sd_img_dir_abort(p->ctx, &p->dir);
+}
+
+/* The last line of a pass: sdump(1) gives its format. */
+void sd_pass_log_done(const struct pass *p)
+{
 	char scanned[32], written[32];
+
+	sd_fmt_size(scanned, sizeof(scanned), p->st.pages_scanned * p->meta.page_size);
+	sd_fmt_size(written, sizeof(written), p->st.bytes_written);
+	pr_info(p->ctx, "%s %d: %s scanned, %s written (%" PRIu64 " pages), frozen %.1f ms, %.2f s",
+		p->kind, p->opts->pid, scanned, written, p->st.pages_written, p->st.freeze_us / 1000.0,
+		p->st.total_us / 1e6);
+}
+
+static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
+		     struct sdump_stats *ret_stats)
+{
+	struct pass p;
+	const char *kind = final ? "dump" : "pre-dump";
 	int r;
 
 	if (opts->pid <= 0 || !opts->dir || !opts->dir[0])
 		return sd_errx(ctx, -EINVAL, "%s needs a pid and an image directory", kind);
-	p.meta.format_version = SDUMP_IMAGE_VERSION;
-	p.meta.kind = final ? PASS_KIND_DUMP : PASS_KIND_PRE_DUMP;
-	p.meta.pid = opts->pid;
-	p.meta.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
-	p.meta.time_start_ns = now_realtime_ns();
-	read_host(&p);
-	r = sd_pass_id_new(p.meta.pass_id);
-	if (r < 0)
-		return sd_err(ctx, r, "cannot make a pass id");
-
 	if (opts->leave_stopped && (!final || opts->leave_running))
 		return sd_errx(ctx, -EINVAL, "leave_stopped is for a final dump, and not with leave_running");
 	if (opts->live && (!final || !opts->leave_running))
 		return sd_errx(ctx, -EINVAL, "a live dump lets the process run on: it needs leave_running");
+	/* a lock a dump that died half way left */
+	if (final && opts->tcp_established)
+		sd_netlock_sweep(ctx);
+	/* a process with children: the tree rooted at it (dump_tree.c) */
+	if (sd_tree_has_children(opts->pid))
+		return sd_tree_dump(ctx, opts, final, ret_stats);
+	sd_pass_init(&p, ctx, opts, final);
+	r = sd_pass_id_new(p.meta.pass_id);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot make a pass id");
 	r = run_pass(&p);
 	if (r < 0) {
-		/* the copy-before-write protection goes first: nobody waits on it any more */
-		sd_live_release(&p.live);
-		unfreeze(&p);
-		sd_img_dir_abort(ctx, &p.dir);
+		sd_pass_fail(&p);
 	} else {
-		/* the last line of a pass: sdump(1) gives its format */
-		sd_fmt_size(scanned, sizeof(scanned), p.st.pages_scanned * p.meta.page_size);
-		sd_fmt_size(written, sizeof(written), p.st.bytes_written);
-		pr_info(ctx, "%s %d: %s scanned, %s written (%" PRIu64 " pages), frozen %.1f ms, %.2f s",
-			kind, opts->pid, scanned, written, p.st.pages_written, p.st.freeze_us / 1000.0,
-			p.st.total_us / 1e6);
+		sd_pass_log_done(&p);
 		if (ret_stats)
 			*ret_stats = p.st;
 	}
-	pass_release(&p);
+	sd_pass_release(&p);
 	return r;
 }
 

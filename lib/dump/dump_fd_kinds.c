@@ -45,6 +45,22 @@ static bool is_deleted(const struct fd_probe *p)
 	return p->st->st_nlink == 0 || (len > 10 && !strcmp(p->path + len - 10, " (deleted)"));
 }
 
+/*
+ * A file whose last name went (the dump saves its contents): a regular file
+ * or a directory with no link left. One still linked elsewhere is refused
+ * as a deleted file (a copy would no longer be that file).
+ */
+static bool is_ghost(const struct fd_probe *p)
+{
+	return is_deleted(p) && p->st->st_nlink == 0;
+}
+
+/* A memfd: "/memfd:NAME (deleted)", never linked. */
+static bool is_memfd(const struct fd_probe *p)
+{
+	return is_ghost(p) && !strncmp(p->path, "/memfd:", strlen("/memfd:"));
+}
+
 /* Terminals: the pty slaves (136-143), the virtual consoles and /dev/tty (4, 5). */
 static bool is_tty(const struct fd_probe *p)
 {
@@ -166,7 +182,7 @@ static int collect_tty(struct sdump_ctx *ctx, const struct fd_probe *p,
  * The order matters where rows overlap: the refusals come first (a deleted
  * FIFO is refused as a deleted file, a pty master as such and not as a
  * chr), and of two rows of one file type the narrower one (tty before chr,
- * pipe before FIFO).
+ * pipe before FIFO, memfd before ghost, a deleted file before a file).
  */
 static const struct dump_fd_kind dump_fd_kinds[] = {
 	/* sockets of other families are refused by the collector, by what they are */
@@ -197,6 +213,10 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 
 	{ .match = is_special_file, .refuse = "a special file" },
 	{ .type = S_IFCHR, .match = is_pty_master, .refuse = "a pty master" },
+	/* saved in ghosts.img with the deleted files mapped (dump_mapped_files.c) */
+	{ .type = S_IFREG, .match = is_memfd, .kind = FDK_MEMFD },
+	{ .type = S_IFREG, .match = is_ghost, .kind = FDK_GHOST },
+	{ .type = S_IFDIR, .match = is_ghost, .kind = FDK_GHOST },
 	{ .match = is_deleted, .refuse = "a deleted file" },
 
 	{ .type = S_IFREG, .kind = FDK_FILE },

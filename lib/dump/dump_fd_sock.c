@@ -70,8 +70,7 @@ static int get_timeo(int fd, int name, uint64_t *ret_us)
 	return 0;
 }
 
-/* The options a program can read back. */
-static int read_options(int fd, struct sock_state *s)
+int sd_dump_sock_options(int fd, struct sock_state *s)
 {
 	int32_t v = 0;
 	struct ucred uc;
@@ -81,19 +80,21 @@ static int read_options(int fd, struct sock_state *s)
 	r = get_int(fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf);
 	if (r == 0)
 		r = get_int(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf);
-	if (r == 0)
-		r = get_int(fd, SOL_SOCKET, SO_PEEK_OFF, &s->peek_off);
+	/* a socket whose protocol has no SO_PEEK_OFF: off */
+	if (r == 0 && get_int(fd, SOL_SOCKET, SO_PEEK_OFF, &s->peek_off) == -EOPNOTSUPP)
+		s->peek_off = -1;
 	if (r == 0)
 		r = get_int(fd, SOL_SOCKET, SO_RCVLOWAT, &s->rcvlowat);
 	if (r == 0)
 		r = get_int(fd, SOL_SOCKET, SO_PRIORITY, &s->priority);
 	if (r == 0)
 		r = get_int(fd, SOL_SOCKET, SO_MARK, &s->mark);
-	if (r == 0)
-		r = get_int(fd, SOL_SOCKET, SO_PASSCRED, &v);
+	/* newer kernels have them on unix (and netlink) sockets only: off elsewhere */
+	if (r == 0 && (r = get_int(fd, SOL_SOCKET, SO_PASSCRED, &v)) == -EOPNOTSUPP && s->family != AF_UNIX)
+		r = v = 0;
 	s->passcred = v;
-	if (r == 0)
-		r = get_int(fd, SOL_SOCKET, SO_PASSSEC, &v);
+	if (r == 0 && (r = get_int(fd, SOL_SOCKET, SO_PASSSEC, &v)) == -EOPNOTSUPP && s->family != AF_UNIX)
+		r = v = 0;
 	s->passsec = v;
 	/* older kernels have no SO_PASSPIDFD: then it is off */
 	if (r == 0 && get_int(fd, SOL_SOCKET, SO_PASSPIDFD, &v) == 0)
@@ -285,11 +286,13 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 
 	if (get_int(fd, SOL_SOCKET, SO_DOMAIN, &family) < 0 || get_int(fd, SOL_SOCKET, SO_TYPE, &type) < 0)
 		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
+	s->family = family;
+	s->type = type;
+	if (family == AF_INET || family == AF_INET6)
+		return sd_dump_inet_sock(ctx, p, fd, d, s);
 	if (family != AF_UNIX)
 		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s (%s), not supported yet",
 			       p->pid, p->fd, family_what(family, type), p->path);
-	s->family = family;
-	s->type = type;
 	s->ino = d->ino;
 	r = sd_sockdiag_unix(d->ino, &u);
 	if (r == -ENOENT)
@@ -328,7 +331,7 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 	}
 	r = read_vfs(ctx, p, &u, s);
 	if (r == 0)
-		r = read_options(fd, s);
+		r = sd_dump_sock_options(fd, s);
 	if (r < 0)
 		return r == -EOPNOTSUPP || r == -E2BIG ? r :
 			sd_err(ctx, r, "cannot read the options of the socket of fd %d of pid %d", p->fd, p->pid);
@@ -554,14 +557,12 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 
 int sd_dump_sock_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
 {
-	for (size_t i = 0; i < fs->n; i++) {
-		int r;
+	int r = sd_dump_inet_table(ctx, o, fs);
 
-		if (!fs->fds[i].sk || fs->fds[i].has_dup_of)
+	for (size_t i = 0; r == 0 && i < fs->n; i++) {
+		if (!fs->fds[i].sk || fs->fds[i].has_dup_of || fs->fds[i].kind != FDK_UNIX)
 			continue;
 		r = check_one(ctx, o, fs, &fs->fds[i]);
-		if (r < 0)
-			return r;
 	}
-	return 0;
+	return r;
 }

@@ -14,6 +14,29 @@
 
 int sd_dump_unix_sock(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		      struct fd_state *d);
+/*
+ * The SOL_SOCKET options of every family (buffer sizes, SO_PEEK_OFF,
+ * SO_PASSCRED, timeouts, SO_PEERCRED, ...) of our copy @fd into @s; -errno.
+ */
+int sd_dump_sock_options(int fd, struct sock_state *s);
+/*
+ * A TCP or UDP socket (dump_fd_inet.c), through our copy @fd; s->family and
+ * s->type set. Sets d->kind to FDK_INET. sd_dump_inet_table, once the
+ * table is in: each datagram queued is from a socket of the table.
+ */
+int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct fd_state *d,
+		      struct sock_state *s);
+int sd_dump_inet_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs);
+/*
+ * With o->tcp_established, sd_dump_inet_table also reads each established
+ * connection in repair mode (TCP_REPAIR), in which the process's socket
+ * stays, once the network lock is taken (base/netlock.h). At the end of
+ * the dump: @killed, both stay (until the restore); else (the process
+ * runs on, or the dump failed) the connections leave repair mode and the
+ * lock goes.
+ */
+void sd_dump_inet_release(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs,
+			  bool killed);
 
 /*
  * The sockets of @fs (of process o->pid) against each other: a peer, a

@@ -25,16 +25,16 @@
 #include "util.h"
 #include "procfs.h"
 
-int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s)
+int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s, bool in_tree)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < s->n && !in_tree; i++) {
 		_cleanup_free_ char *kids = NULL;
 		char path[PROC_PATH_MAX];
 
 		(void)sd_proc_path(path, pid, "task/%d/children", s->t[i].tid);
 		if (sd_read_file(AT_FDCWD, path, &kids, NULL) == 0 && kids[0] && kids[0] != '\n')
 			return sd_refuse(ctx, -EOPNOTSUPP,
-				       "cannot dump pid %d: it has child processes (%.*s); process trees are not supported yet",
+				       "cannot dump pid %d: it has child processes (%.*s); a dump takes its whole tree, which a check of one process does not look at yet",
 				       pid, (int)strcspn(kids, " \n"), kids);
 	}
 	return sd_attrs_check_supported(ctx, pid, s);
@@ -167,7 +167,8 @@ static int other_end_open(struct sdump_ctx *ctx, pid_t pid, int pidfd, const str
  * document read to its end), a new pipe with that end closed, its bytes
  * written back, is the same to the process.
  */
-static int mark_external_pipes(struct sdump_ctx *ctx, pid_t pid, int pidfd, struct files_state *fs)
+static int mark_external_pipes(struct sdump_ctx *ctx, pid_t pid, int pidfd,
+			       const struct tree_pipe_ends *tree, struct files_state *fs)
 {
 	for (size_t i = 0; i < fs->n; i++) {
 		struct fd_state *d = &fs->fds[i];
@@ -183,6 +184,13 @@ static int mark_external_pipes(struct sdump_ctx *ctx, pid_t pid, int pidfd, stru
 				continue;
 			rd |= (e->flags & O_ACCMODE) != O_WRONLY;
 			wr |= (e->flags & O_ACCMODE) != O_RDONLY;
+		}
+		/* a tree: the other end in another member is inside too */
+		for (size_t k = 0; tree && k < tree->n; k++) {
+			if (tree->e[k].pid == pid || tree->e[k].ino != d->ino)
+				continue;
+			rd |= tree->e[k].rd;
+			wr |= tree->e[k].wr;
 		}
 		if (rd && wr)
 			continue;
@@ -205,7 +213,7 @@ static int cmp_int(const void *a, const void *b)
 }
 
 int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
-		  struct files_state *ret_fs)
+		  const struct tree_pipe_ends *tree_pipes, struct files_state *ret_fs)
 {
 	struct files_state fs = { 0 };
 	int *fds = NULL, r = 0;
@@ -242,7 +250,7 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 	if (r == 0)
 		r = sd_dump_fd_table(ctx, pid, &fs);
 	if (r == 0)
-		r = mark_external_pipes(ctx, pid, pidfd, &fs);
+		r = mark_external_pipes(ctx, pid, pidfd, tree_pipes, &fs);
 	if (r == 0)
 		r = sd_dump_epoll_table(ctx, pid, &fs);
 	free(fds);

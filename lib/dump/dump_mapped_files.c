@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "sdump.h"
 #define LOG_PREFIX "files: "
 #include "ctx.h"
+#include "compat.h"
 #include "dump_mapped_files.h"
 #include "fault.h"
 #include "ghost_img.h"
@@ -60,11 +62,11 @@ static int read_open_mode(struct mapped *m, struct vma *v)
 }
 
 /* The path a deleted file had, without " (deleted)". */
-static void name_of(const struct vma *v, char *buf, size_t size)
+static void name_of(const char *path, char *buf, size_t size)
 {
-	size_t len = strlen(v->path), suffix = strlen(" (deleted)");
+	size_t len = strlen(path), suffix = strlen(" (deleted)");
 
-	(void)snprintf(buf, size, "%.*s", (int)(len > suffix ? len - suffix : len), v->path);
+	(void)snprintf(buf, size, "%.*s", (int)(len > suffix ? len - suffix : len), path);
 }
 
 /*
@@ -78,37 +80,47 @@ static bool still_named(const struct vma *v, const struct stat *st)
 	return stat(v->path, &here) == 0 && here.st_dev == st->st_dev && here.st_ino == st->st_ino;
 }
 
-static int refuse_shared(struct mapped *m, const struct vma *v, const struct stat *st)
+/*
+ * A deleted file that another process holds too: a restored copy would no
+ * longer share its writes with it. @where names the process's own use of
+ * it ("mapped shared at 0x...", "open as fd 3").
+ */
+static int refuse_held(struct mapped *m, const char *name, const char *where, const struct stat *st)
 {
-	char name[4096];
 	pid_t other = 0;
 	int r;
 
-	name_of(v, name, sizeof(name));
-	if (st->st_nlink > 0)
-		return sd_refuse(m->ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a shared mapping of '%s', deleted there but linked elsewhere (%ju links): a restored copy would no longer share its writes; map it from one of its other names",
-			       m->pid, v->start, v->end, name, (uintmax_t)st->st_nlink);
 	r = sd_proc_find_holder(st->st_dev, st->st_ino, getpid(), m->pid, &other);
 	if (r < 0)
 		return sd_err(m->ctx, r, "cannot look for other users of the deleted file '%s'", name);
 	if (r > 0)
 		return sd_refuse(m->ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a shared mapping of the deleted file '%s', which pid %d has open or mapped too: a restored copy would no longer share its writes; dump it once pid %d has let go of it",
-			       m->pid, v->start, v->end, name, other, other);
+			       "cannot dump pid %d: the deleted file '%s' %s is open or mapped in pid %d too: a restored copy would no longer share its writes; dump it once pid %d has let go of it",
+			       m->pid, name, where, other, other);
 	return 0;
 }
 
+static int refuse_shared(struct mapped *m, const struct vma *v, const struct stat *st, const char *where)
+{
+	char name[4096];
+
+	name_of(v->path, name, sizeof(name));
+	if (st->st_nlink > 0)
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a shared mapping of '%s', deleted there but linked elsewhere (%ju links): a restored copy would no longer share its writes; map it from one of its other names",
+			       m->pid, v->start, v->end, name, (uintmax_t)st->st_nlink);
+	return refuse_held(m, name, where, st);
+}
+
 /* The data of the file open at @fd must fit in the limit: else refused, its size named. */
-static int check_limit(struct mapped *m, const struct vma *v, int fd, uint64_t size)
+static int check_limit(struct mapped *m, const char *name, const char *where, int fd, uint64_t size)
 {
 	struct ghost_extent *ext = NULL;
-	char name[4096], have[32], lim[32];
+	char have[32], lim[32];
 	uint64_t data = 0;
 	size_t n;
 	int r;
 
-	name_of(v, name, sizeof(name));
 	r = sd_ghost_extents(fd, size, m->limit, &ext, &n, &data);
 	free(ext);
 	ext = NULL;
@@ -122,20 +134,103 @@ static int check_limit(struct mapped *m, const struct vma *v, int fd, uint64_t s
 	sd_fmt_size(have, sizeof(have), data);
 	sd_fmt_size(lim, sizeof(lim), m->limit);
 	return sd_refuse(m->ctx, -EFBIG,
-		       "cannot dump pid %d: the deleted file '%s' mapped at 0x%" PRIx64 "-0x%" PRIx64 " holds %s of data, more than --ghost-limit lets an image keep (%s); raise --ghost-limit to save it",
-		       m->pid, name, v->start, v->end, have, lim);
+		       "cannot dump pid %d: the deleted file '%s' %s holds %s of data, more than --ghost-limit lets an image keep (%s); raise --ghost-limit to save it",
+		       m->pid, name, where, have, lim);
+}
+
+/*
+ * A memfd: not one of hugetlbfs (its pages are huge pages, which a restore
+ * would have to find), and its seals.
+ */
+static int memfd_of(struct mapped *m, int fd, const char *name, const char *where,
+		    struct ghost_file *meta)
+{
+	struct statfs sf;
+	int seals;
+
+	if (fstatfs(fd, &sf) == 0 && sf.f_type == HUGETLBFS_MAGIC)
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: the memfd '%s' %s is a hugetlb one (MFD_HUGETLB), not supported yet",
+			       m->pid, name + strlen("/memfd:"), where);
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0)
+		return sd_err(m->ctx, -errno, "cannot read the seals of the memfd '%s'", name);
+	meta->has_seals = true;
+	meta->seals = (uint32_t)seals;
+	return 0;
+}
+
+/*
+ * The deleted file open at @fd (our own open of it, @st its stat, @path as
+ * /proc shows it): checked against the limit, and at a final dump saved
+ * (once, whoever else maps or holds it); its id in *@ret_id (0: a pre-dump).
+ */
+static int save_file(struct mapped *m, int fd, const struct stat *st, const char *path,
+		     const char *where, uint32_t *ret_id)
+{
+	struct ghost_file meta = {
+		.path = (char *)path,
+		.size = S_ISDIR(st->st_mode) ? 0 : (uint64_t)st->st_size,
+		.mode = st->st_mode,
+		.uid = st->st_uid,
+		.gid = st->st_gid,
+		.dev_major = major(st->st_dev),
+		.dev_minor = minor(st->st_dev),
+		.ino = st->st_ino,
+	};
+	char name[4096];
+	int r = 0;
+
+	name_of(path, name, sizeof(name));
+	if (m->w) {
+		*ret_id = sd_ghost_writer_find(m->w, meta.dev_major, meta.dev_minor, meta.ino);
+		if (*ret_id)
+			return 0;
+	}
+	if (S_ISREG(st->st_mode) && !strncmp(name, "/memfd:", strlen("/memfd:")))
+		r = memfd_of(m, fd, name, where, &meta);
+	if (r == 0 && S_ISREG(st->st_mode))
+		r = check_limit(m, name, where, fd, meta.size);
+	if (r < 0 || !m->final)
+		return r; /* a pre-dump saves no contents, but refuses what the dump would */
+	if (!m->w) {
+		unsigned int nthreads = m->o->threads;
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (!nthreads)
+			nthreads = ncpu > 0 ? (unsigned int)ncpu : 1;
+		r = sd_ghost_writer_new(m->ctx, m->dir, nthreads,
+				     m->o->compress_level ? m->o->compress_level : -1, &m->w);
+		if (r < 0)
+			return r;
+	}
+	/* the limit again: had the file grown since, it is not read past it */
+	r = sd_ghost_writer_add(m->w, fd, &meta, m->limit, ret_id);
+	if (r == -EFBIG)
+		r = check_limit(m, name, where, fd, meta.size);
+	if (r == 0 && !*ret_id)
+		r = sd_errx(m->ctx, -EIO, "cannot save the deleted file '%s': it changed while being saved",
+			    name);
+	if (r < 0)
+		return r;
+	m->saved++;
+	m->saved_bytes += meta.size;
+	pr_debug(m->ctx, "the deleted file '%s' %s saved as ghost %u", name, where, *ret_id);
+	return 0;
 }
 
 /* One VMA of a deleted file: checked, and at a final dump its file saved (once). */
 static int deleted_vma(struct mapped *m, struct vma *v)
 {
-	char path[PROC_PATH_MAX], name[4096];
+	char path[PROC_PATH_MAX], name[4096], where[96];
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 	int r;
 
 	sd_proc_path(path, m->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
-	name_of(v, name, sizeof(name));
+	name_of(v->path, name, sizeof(name));
+	(void)snprintf(where, sizeof(where), "mapped%s at 0x%" PRIx64 "-0x%" PRIx64,
+		       v->shared ? " shared" : "", v->start, v->end);
 	/* the link opens the file itself, deleted or not */
 	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 && (errno == EPERM || errno == EACCES))
@@ -156,61 +251,48 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 			       m->pid, v->start, v->end, name);
 	v->has_file_size = true;
 	v->file_size = (uint64_t)st.st_size;
-	if (m->w) {
-		v->ghost = sd_ghost_writer_find(m->w, major(st.st_dev), minor(st.st_dev), st.st_ino);
-		if (v->ghost)
-			return 0;
-	}
-	if (v->shared) {
-		r = refuse_shared(m, v, &st);
+	if (v->shared && !(m->w && sd_ghost_writer_find(m->w, major(st.st_dev), minor(st.st_dev), st.st_ino))) {
+		r = refuse_shared(m, v, &st, where);
 		if (r < 0)
 			return r;
 	}
-	r = check_limit(m, v, fd, (uint64_t)st.st_size);
-	if (r < 0 || !m->final)
-		return r; /* a pre-dump saves no contents, but refuses what the dump would */
-	if (!m->w) {
-		unsigned int nthreads = m->o->threads;
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	return save_file(m, fd, &st, v->path, where, &v->ghost);
+}
 
-		if (!nthreads)
-			nthreads = ncpu > 0 ? (unsigned int)ncpu : 1;
-		r = sd_ghost_writer_new(m->ctx, m->dir, nthreads,
-				     m->o->compress_level ? m->o->compress_level : -1, &m->w);
+/*
+ * An fd of a deleted file, a deleted directory or a memfd (a final dump's
+ * fd table): saved, or found saved with the mappings of its file.
+ */
+static int deleted_fd(struct mapped *m, struct fd_state *d)
+{
+	char path[PROC_PATH_MAX], name[4096], where[32];
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	sd_proc_path(path, m->pid, "fd/%d", d->fd);
+	name_of(d->path, name, sizeof(name));
+	(void)snprintf(where, sizeof(where), "open as fd %d", d->fd);
+	/* an open of our own: SEEK_DATA on a copy of the fd would move the process's offset */
+	fd = fault_fails(FAULT_PROCREAD) ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return sd_err(m->ctx, errno == ENOENT ? -ESRCH : -errno, "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return sd_err(m->ctx, -errno, "cannot stat '%s'", path);
+	if (((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != d->dev || st.st_ino != d->ino)
+		return sd_errx(m->ctx, -ESRCH, "cannot dump pid %d: fd %d changed while it was frozen",
+			       m->pid, d->fd);
+	if (!(m->w && sd_ghost_writer_find(m->w, major(st.st_dev), minor(st.st_dev), st.st_ino))) {
+		r = refuse_held(m, name, where, &st);
 		if (r < 0)
 			return r;
 	}
-	{
-		struct ghost_file meta = {
-			.path = v->path,
-			.size = (uint64_t)st.st_size,
-			.mode = st.st_mode,
-			.uid = st.st_uid,
-			.gid = st.st_gid,
-			.dev_major = major(st.st_dev),
-			.dev_minor = minor(st.st_dev),
-			.ino = st.st_ino,
-		};
-
-		/* the limit again: had the file grown since, it is not read past it */
-		r = sd_ghost_writer_add(m->w, fd, &meta, m->limit, &v->ghost);
-		if (r == -EFBIG)
-			r = check_limit(m, v, fd, (uint64_t)st.st_size);
-		if (r == 0 && !v->ghost)
-			r = sd_errx(m->ctx, -EIO, "cannot save the deleted file '%s': it changed while being saved",
-				    name);
-	}
-	if (r == 0) {
-		m->saved++;
-		m->saved_bytes += (uint64_t)st.st_size;
-		pr_debug(m->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": deleted file '%s' saved as ghost %u",
-			 v->start, v->end, name, v->ghost);
-	}
-	return r;
+	return save_file(m, fd, &st, d->path, where, &d->ghost);
 }
 
 int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
-		      struct img_dir *dir, struct vma_list *vmas, uint64_t *bytes_written)
+		      struct img_dir *dir, struct vma_list *vmas, struct files_state *fs,
+		      uint64_t *bytes_written)
 {
 	struct mapped m = {
 		.ctx = ctx,
@@ -232,6 +314,9 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 		if (r == 0 && v->deleted)
 			r = deleted_vma(&m, v);
 	}
+	for (size_t i = 0; fs && i < fs->n && r == 0; i++)
+		if (fs->fds[i].kind == FDK_GHOST || fs->fds[i].kind == FDK_MEMFD)
+			r = deleted_fd(&m, &fs->fds[i]);
 	if (r == 0 && m.w) {
 		r = sd_ghost_writer_finish(m.w, &size);
 		*bytes_written += size;

@@ -16,6 +16,7 @@
 #include "sdump.h"
 #include "image.h"
 #include "proc.h"
+#include "pstate.h"
 
 /*
  * For every file mapping of @vmas (read from /proc/@pid/maps, the process
@@ -27,10 +28,14 @@
  * name and be open or mapped in no other process; else the pass is refused
  * with one line naming the file. With @final, its contents go into @dir's
  * ghosts.img and ghost-data.img and its VMAs get their ghost id; the bytes
- * written are added to *@bytes_written.
+ * written are added to *@bytes_written. The fds of @fs (a final dump's
+ * table, else NULL) of kind FDK_GHOST and FDK_MEMFD are saved alike, with
+ * the mappings of the same file (one GhostFile): their file must be held
+ * by no other process; a memfd's seals are saved, a hugetlb one refused.
  */
 int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
-		      struct img_dir *dir, struct vma_list *vmas, uint64_t *bytes_written);
+		      struct img_dir *dir, struct vma_list *vmas, struct files_state *fs,
+		      uint64_t *bytes_written);
 
 /*
  * A process other than @self and @skip (each may be 0) that has the file

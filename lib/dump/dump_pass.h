@@ -21,6 +21,7 @@
 #include "runs.h"
 #include "seize.h"
 #include "track.h"
+#include "dump_state.h"
 
 struct pass {
 	struct sdump_ctx *ctx;
@@ -50,7 +51,37 @@ struct pass {
 	struct files_state fs;
 	struct live live;		/* dump --live: copy-before-write */
 	bool live_frozen;		/* dump --live of few pages: copied while frozen */
+	/* a member of a tree (dump_tree.c): the pipe ends its other members hold, else NULL */
+	const struct tree_pipe_ends *tree_pipes;
 };
+
+/*
+ * A pass in phases, which dump.c runs one after the other for a process
+ * and dump_tree.c member by member (every member frozen before any is
+ * collected): sd_pass_init, then sd_pass_open (the checks, the parent, the
+ * directory), sd_pass_seize, sd_pass_collect_all (a pre-dump's target runs
+ * on after it), sd_pass_write (the commit), sd_pass_end (killed, or
+ * resumed and still tracked). On a failure sd_pass_fail, and in any case
+ * sd_pass_release; sd_pass_log_done says what a pass that worked did.
+ */
+void sd_pass_init(struct pass *p, struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final);
+int sd_pass_open(struct pass *p);
+int sd_pass_seize(struct pass *p);
+int sd_pass_collect_all(struct pass *p);
+int sd_pass_write(struct pass *p);
+int sd_pass_end(struct pass *p);
+void sd_pass_fail(struct pass *p);
+void sd_pass_release(struct pass *p);
+void sd_pass_log_done(const struct pass *p);
+
+/*
+ * Process trees (dump_tree.c). sd_tree_has_children: whether @pid has a
+ * child process (a thread of it has); sd_tree_dump: the pass of the tree
+ * rooted at opts->pid, every member frozen at once.
+ */
+bool sd_tree_has_children(pid_t pid);
+int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
+		 struct sdump_stats *ret_stats);
 
 /*
  * The target's identity into p->meta (start time, comm): a process, not a

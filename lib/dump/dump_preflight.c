@@ -47,10 +47,10 @@ static int frozen_checks(struct pass *p)
 	p->tracker.inj = (struct injector){ .pid = pid, .mem_fd = -1 };
 	r = sd_sec_prepare(ctx, &p->seized, &p->tracker.inj, true);
 	if (r == 0)
-		r = sd_state_check_supported(ctx, pid, &p->seized);
+		r = sd_state_check_supported(ctx, pid, &p->seized, false);
 	if (r == 0)
 		r = sd_files_collect(ctx, pid, p->pidfd,
-				  sd_track_left_fd(pid, p->state_valid ? &p->state : NULL), &p->fs);
+				  sd_track_left_fd(pid, p->state_valid ? &p->state : NULL), NULL, &p->fs);
 	if (r == 0)
 		r = sd_dump_sock_table(ctx, p->opts, &p->fs);
 	if (r == 0)

@@ -20,10 +20,11 @@
 #include "seize.h"
 
 /*
- * Refuse a process with children, before anything of it changes (the fds
- * are checked by sd_files_collect()).
+ * Refuse a process with children (unless it is a member of a tree dumped
+ * whole, @in_tree), before anything of it changes (the fds are checked by
+ * sd_files_collect()).
  */
-int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s);
+int sd_state_check_supported(struct sdump_ctx *ctx, pid_t pid, const struct seized *s, bool in_tree);
 
 /*
  * Collect everything while the process is frozen. Uses the injector (a
@@ -37,8 +38,24 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
  * cannot make again is refused with one line.
  */
 int sd_fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps);
+/*
+ * The pipe ends the other members of a tree hold (each by pid, pipe inode
+ * and access): a pipe whose other end is one of them is no pipe to the
+ * outside.
+ */
+struct tree_pipe_end {
+	pid_t pid;
+	uint64_t ino;
+	bool rd, wr;
+};
+struct tree_pipe_ends {
+	size_t n;
+	struct tree_pipe_end *e;
+};
+
+/* The fd table; @tree_pipes NULL for a process alone. */
 int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
-		  struct files_state *ret_fs);
+		  const struct tree_pipe_ends *tree_pipes, struct files_state *ret_fs);
 
 /*
  * The attributes (dump_attrs.c): what a dump refuses of them, checked with

@@ -75,9 +75,10 @@ int sd_pass_vmflags(struct pass *p)
 				       "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " of its maps is not in its smaps",
 				       pid, v->start, v->end);
 		why = refusal(v, ours, buf, sizeof(buf));
-		if (why)
-			return sd_refuse(p->ctx, -EOPNOTSUPP, "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " %s",
-				       pid, v->start, v->end, why);
+		/* a preflight goes on to the next VMA */
+		if (why && (r = sd_refuse(p->ctx, -EOPNOTSUPP, "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " %s",
+					  pid, v->start, v->end, why)) < 0)
+			return r;
 	}
 	return 0;
 }

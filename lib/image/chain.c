@@ -213,6 +213,31 @@ static int chain_resolve(struct sdump_ctx *ctx, const struct chain *c, uint64_t 
 	return 0;
 }
 
+int sd_chain_walk(struct sdump_ctx *ctx, const struct chain *c, size_t pass, uint64_t a, uint64_t b,
+	       sd_chain_walk_fn fn, void *data)
+{
+	const struct chain_pass *p = &c->p[pass];
+	const struct pm_list *l = &p->pm.list;
+	const struct pm_entry *e = sd_pm_list_find_ge(l, a, p->meta.page_size);
+	int r = 0;
+
+	for (; e && e < l->e + l->n && e->vaddr < b && r == 0; e++) {
+		uint64_t s = MAX(a, e->vaddr), t = MIN(b, e->vaddr + e->npages * p->meta.page_size);
+
+		if (e->kind == PM_DATA)
+			r = fn(data, PM_DATA, pass, e->off + (s - e->vaddr), s, t - s);
+		else if (e->kind == PM_ZERO)
+			r = fn(data, PM_ZERO, pass, 0, s, t - s);
+		else if (pass + 1 == c->n)
+			return sd_errx(ctx, -EBADMSG,
+				       "image '%s' is corrupt: page 0x%" PRIx64 " is in a parent it does not have",
+				       p->dir.path, s);
+		else
+			r = sd_chain_walk(ctx, c, pass + 1, s, t, fn, data);
+	}
+	return r;
+}
+
 uint64_t sd_chain_next_recorded(const struct chain *c, uint64_t addr)
 {
 	const struct chain_pass *p = &c->p[0];

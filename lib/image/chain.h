@@ -61,6 +61,16 @@ int sd_chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, v
  * over a large sparse VMA jumps there instead of resolving page by page.
  */
 uint64_t sd_chain_next_recorded(const struct chain *c, uint64_t addr);
+/*
+ * Where the pages of [a, b) come from, as pass @pass and its parents
+ * record them: @fn once per run, in address order, with PM_DATA (the
+ * pass whose stream holds it, at @off) or PM_ZERO; what no pass records
+ * is left out. -EBADMSG for a run in a parent the chain does not have.
+ */
+typedef int (*sd_chain_walk_fn)(void *data, enum pm_kind kind, size_t pass, uint64_t off,
+				uint64_t addr, uint64_t len);
+int sd_chain_walk(struct sdump_ctx *ctx, const struct chain *c, size_t pass, uint64_t a, uint64_t b,
+	       sd_chain_walk_fn fn, void *data);
 /* The page reader of pass @pass, opened on first use. */
 int sd_chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
 		 struct pagestore_reader **ret_rd);

@@ -159,7 +159,7 @@ int sd_ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file 
 		     uint64_t limit, uint32_t *ret_id)
 {
 	struct ghost_file f = *meta;
-	int r;
+	int r = 0;
 
 	f.path = NULL;
 	f.ext = NULL;
@@ -167,7 +167,11 @@ int sd_ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file 
 	if (w->n == GHOST_MAX_FILES)
 		return sd_errx(w->ctx, -E2BIG, "cannot save the deleted file '%s': more than %u deleted files",
 			       meta->path, GHOST_MAX_FILES);
-	r = sd_ghost_extents(fd, meta->size, limit, &f.ext, &f.next, &f.data_bytes);
+	f.data_bytes = 0;
+	if (S_ISDIR(meta->mode))
+		f.size = 0;
+	else
+		r = sd_ghost_extents(fd, meta->size, limit, &f.ext, &f.next, &f.data_bytes);
 	if (r == -EFBIG)
 		return r;
 	if (r < 0)
@@ -245,6 +249,8 @@ static int write_index(struct ghost_writer *w, const struct pagestore_frame *fra
 		g.stream_off = f->stream_off;
 		g.n_extents = f->next;
 		g.extents = ep;
+		g.has_seals = f->has_seals;
+		g.seals = f->seals;
 		if (r == 0)
 			r = sd_img_rec_add(&rw, &g.base);
 		free(e);
@@ -307,6 +313,10 @@ static const char *file_from_record(const GhostFile *g, size_t i, uint64_t strea
 		return "a file larger than 2^63 bytes";
 	if (g->n_extents > GHOST_MAX_EXTENTS)
 		return "too many extents";
+	if (!S_ISREG(g->mode) && !(S_ISDIR(g->mode) && g->size == 0 && g->n_extents == 0))
+		return "neither a regular file nor an empty directory";
+	if (g->has_seals && (!S_ISREG(g->mode) || strncmp(g->path, "/memfd:", strlen("/memfd:"))))
+		return "seals on a file that is no memfd";
 	if (g->stream_off != *stream)
 		return "its data is not where the file before it ends";
 	d->ext = calloc(g->n_extents ? g->n_extents : 1, sizeof(*d->ext));
@@ -335,6 +345,8 @@ static const char *file_from_record(const GhostFile *g, size_t i, uint64_t strea
 	d->dev_minor = (uint32_t)g->dev;
 	d->ino = g->ino;
 	d->stream_off = g->stream_off;
+	d->has_seals = g->has_seals;
+	d->seals = g->seals;
 	return NULL;
 }
 

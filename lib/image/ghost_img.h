@@ -38,6 +38,8 @@ struct ghost_file {
 	uint32_t mode, uid, gid;
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;		/* of the original file */
+	bool has_seals;		/* a memfd: its seals (F_GET_SEALS) */
+	uint32_t seals;
 	uint64_t stream_off;	/* its data's place in the stream of ghost-data.img */
 	uint64_t data_bytes;	/* the sum of its extents */
 	struct ghost_extent *ext;
@@ -67,7 +69,8 @@ uint32_t sd_ghost_writer_find(const struct ghost_writer *w, uint32_t dev_major, 
 /*
  * Save the file open at @fd (read with pread from its extents; the file
  * must not change meanwhile): @meta gives its identity, size, mode and
- * path (copied; its id, extents and stream fields are ignored). The data
+ * path (copied; its id, extents and stream fields are ignored); a
+ * directory (S_IFDIR in its mode) has no data and @fd is not read. The data
  * must stay within @limit bytes: -EFBIG without a message otherwise, for
  * the caller to say why in its own words. Its id in *ret_id.
  */

@@ -36,7 +36,7 @@ int sd_img_header_check(const uint8_t hdr[IMG_HEADER_SIZE], enum img_type type)
 		return -EBADMSG;
 	if (get_le32(hdr + 12) != sd_crc32c(0, hdr, 12))
 		return -EBADMSG;
-	if ((hdr[8] | hdr[9] << 8) != SDUMP_IMAGE_VERSION)
+	if ((hdr[8] | hdr[9] << 8) < SDUMP_IMAGE_VERSION_MIN || (hdr[8] | hdr[9] << 8) > SDUMP_IMAGE_VERSION)
 		return -EPROTONOSUPPORT;
 	if ((hdr[10] | hdr[11] << 8) != (int)type)
 		return -EBADMSG;
@@ -183,6 +183,12 @@ int sd_img_dir_open(struct sdump_ctx *ctx, const char *path, struct img_dir *ret
 		return sd_err(ctx, -errno, "cannot open image directory '%s'", path);
 	if (faccessat(d.dirfd, sd_imgfile_name(IMGF_INVENTORY), F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = -errno;
+		if (r == -ENOENT && faccessat(d.dirfd, sd_imgfile_name(IMGF_TREE), F_OK, 0) == 0) {
+			zclose(&d.dirfd);
+			return sd_errx(ctx, r,
+				       "'%s' is the image of a process tree: this reads one member's pass, '%s/pid-PID' (sdump restore takes the tree)",
+				       path, path);
+		}
 		zclose(&d.dirfd);
 		if (r == -ENOENT)
 			return sd_errx(ctx, r, "'%s' is not an sdump image: no %s", path,

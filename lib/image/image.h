@@ -46,6 +46,7 @@ enum img_type {
 	IMG_FILES = 8,
 	IMG_GHOSTS = 9,
 	IMG_GHOST_DATA = 10,
+	IMG_TREE = 11,
 };
 
 /* An image directory, being written (a pass) or read. */

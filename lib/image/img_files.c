@@ -15,6 +15,7 @@
 #include "pagemap.pb-c.h"
 #include "process.pb-c.h"
 #include "stats.pb-c.h"
+#include "tree.pb-c.h"
 
 static const struct img_file_desc img_files[IMGF_COUNT] = {
 	[IMGF_INVENTORY] = { .name = "inventory.img", .type = IMG_INVENTORY,
@@ -38,6 +39,8 @@ static const struct img_file_desc img_files[IMGF_COUNT] = {
 			  .layout = IMG_LAYOUT_RECORDS, .msg = &ghost_head__descriptor },
 	[IMGF_GHOST_DATA] = { .name = "ghost-data.img", .type = IMG_GHOST_DATA,
 			      .layout = IMG_LAYOUT_FRAMES },
+	[IMGF_TREE] = { .name = "tree.img", .type = IMG_TREE,
+			.layout = IMG_LAYOUT_RECORDS, .msg = &tree__descriptor },
 };
 
 const struct img_file_desc *sd_imgfile(enum img_file f)

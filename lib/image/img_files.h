@@ -28,6 +28,7 @@ enum img_file {
 	IMGF_FILES,		/* files.img: a final dump only */
 	IMGF_GHOSTS,		/* ghosts.img: deleted files' contents, a final dump that has any */
 	IMGF_GHOST_DATA,	/* ghost-data.img: their bytes, in frames */
+	IMGF_TREE,		/* tree.img: the members of a process tree, at the top of its image */
 	IMGF_COUNT
 };
 

@@ -87,9 +87,9 @@ int sd_passimg_read_inventory(struct sdump_ctx *ctx, struct img_dir *dir, struct
 		return r;
 	inv = (Inventory *)msg;
 	r = 0;
-	if (inv->format_version != SDUMP_IMAGE_VERSION)
-		r = sd_errx(ctx, -EPROTONOSUPPORT, "image '%s' has format version %u, this sdump reads %u",
-			    dir->path, inv->format_version, SDUMP_IMAGE_VERSION);
+	if (inv->format_version < SDUMP_IMAGE_VERSION_MIN || inv->format_version > SDUMP_IMAGE_VERSION)
+		r = sd_errx(ctx, -EPROTONOSUPPORT, "image '%s' has format version %u, this sdump reads %u to %u",
+			    dir->path, inv->format_version, SDUMP_IMAGE_VERSION_MIN, SDUMP_IMAGE_VERSION);
 	else if (!is_hex_id(inv->pass_id) || (inv->parent_pass_id && !is_hex_id(inv->parent_pass_id)) ||
 		 inv->pid <= 0 || inv->page_size < 4096 || inv->page_size > (1u << 21) ||
 		 (inv->page_size & (inv->page_size - 1)) ||
@@ -165,6 +165,9 @@ int sd_passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		v[i].ghost = s->ghost;
 		v[i].has_vmflags = s->has_vmflags;
 		v[i].vmflags = s->vmflags & VMF_SAVED_MASK;
+		/* only where it is not what the open mode gives: a memfd sealed before it was mapped */
+		v[i].has_may_write = s->has_vmflags && s->kind == VK_FILE_SHARED && !s->may_write;
+		v[i].may_write = false;
 		v[i].n_guards = 2 * s->nguards;
 		v[i].guards = s->guards;
 		vp[i] = &v[i];
@@ -278,6 +281,7 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 		d->ghost = s->has_ghost ? s->ghost : 0;
 		d->has_vmflags = s->has_vmflags;
 		d->vmflags = s->vmflags;
+		d->may_write = !(s->has_may_write && !s->may_write);
 		if (s->n_guards) {
 			d->guards = malloc(s->n_guards * sizeof(*d->guards));
 			if (!d->guards) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "sock_img.h"
@@ -81,6 +82,49 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 	k->peer_pid = s->peercred.pid;
 	k->peer_uid = s->peercred.uid;
 	k->peer_gid = s->peercred.gid;
+	if (d->kind == FDK_INET) {
+		k->has_protocol = true;
+		k->protocol = s->protocol;
+		k->has_addr = s->addr_len != 0;
+		k->addr = (ProtobufCBinaryData){ s->addr_len, (uint8_t *)s->addr };
+		k->has_peer = s->peer_len != 0;
+		k->peer = (ProtobufCBinaryData){ s->peer_len, (uint8_t *)s->peer };
+		if (s->repaired) {
+			k->has_repaired = k->repaired = true;
+			k->has_snd_seq = k->has_rcv_seq = k->has_mss = k->has_snd_wscale = true;
+			k->has_rcv_wscale = k->has_tcpi_options = k->has_timestamp = true;
+			k->snd_seq = s->snd_seq;
+			k->rcv_seq = s->rcv_seq;
+			k->mss = s->mss;
+			k->snd_wscale = s->snd_wscale;
+			k->rcv_wscale = s->rcv_wscale;
+			k->tcpi_options = s->tcpi_options;
+			k->timestamp = s->timestamp;
+			k->n_window = 5;
+			k->window = (uint32_t *)s->win;
+			k->has_sndq = k->has_rcvq = k->has_sndq_unsent = true;
+			k->sndq = (ProtobufCBinaryData){ s->sndq_len, s->sndq };
+			k->rcvq = (ProtobufCBinaryData){ s->rcvq_len, s->rcvq };
+			k->sndq_unsent = s->sndq_unsent;
+		}
+		if (s->nopts) {
+			SockOpt *o = calloc(s->nopts, sizeof(*o));
+
+			k->opts = calloc(s->nopts, sizeof(*k->opts));
+			if (!o || !k->opts) {
+				free(o);
+				return -ENOMEM;
+			}
+			for (size_t i = 0; i < s->nopts; i++) {
+				sock_opt__init(&o[i]);
+				o[i].level = s->opts[i].level;
+				o[i].name = s->opts[i].name;
+				o[i].value = s->opts[i].value;
+				k->opts[i] = &o[i];
+			}
+			k->n_opts = s->nopts;
+		}
+	}
 	if (!s->npkts)
 		return 0;
 	q = calloc(s->npkts, sizeof(*q));
@@ -112,6 +156,9 @@ void sd_sockimg_free(Fd *out)
 	if (out->sk->queue)
 		free(out->sk->queue[0]);
 	free(out->sk->queue);
+	if (out->sk->opts)
+		free(out->sk->opts[0]);
+	free(out->sk->opts);
 	free(out->sk);
 	out->sk = NULL;
 }
@@ -133,7 +180,8 @@ static int read_queue(const Socket *k, struct sock_state *s)
 
 		total += q->data.len;
 		if (total > SOCK_QUEUE_MAX || name_from(&q->from, q->has_from, &p->from) < 0 ||
-		    (q->has_from && k->type == SOCK_STREAM))
+		    (q->has_from && k->type == SOCK_STREAM) ||
+		    (k->family != AF_UNIX && (!q->has_from || q->from.len > SOCK_ADDR_MAX)))
 			return -EBADMSG;
 		p->data = malloc(q->data.len ? q->data.len : 1);
 		if (!p->data)
@@ -147,15 +195,90 @@ static int read_queue(const Socket *k, struct sock_state *s)
 	return 0;
 }
 
+/* An inet address of family @family: a whole sockaddr_in or sockaddr_in6 of it. */
+static int addr_from(const ProtobufCBinaryData *b, bool has, int family, uint8_t *out, uint8_t *ret_len)
+{
+	sa_family_t f;
+
+	*ret_len = 0;
+	if (!has)
+		return 0;
+	if (b->len != (family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)))
+		return -EBADMSG;
+	memcpy(&f, b->data, sizeof(f));
+	if (f != family)
+		return -EBADMSG;
+	memcpy(out, b->data, b->len);
+	*ret_len = (uint8_t)b->len;
+	return 0;
+}
+
+/* The inet fields: a TCP socket listening or not connected, a UDP one not listening. */
+static int inet_from_pb(const Socket *k, struct sock_state *s)
+{
+	bool tcp = k->type == SOCK_STREAM && k->protocol == IPPROTO_TCP;
+	bool udp = k->type == SOCK_DGRAM && k->protocol == IPPROTO_UDP;
+
+	bool rep = k->has_repaired && k->repaired;
+
+	if ((k->family != AF_INET && k->family != AF_INET6) || (!tcp && !udp) ||
+	    (k->state != SKS_CLOSE && k->state != (tcp ? SKS_LISTEN : SKS_ESTABLISHED) &&
+	     !(rep && k->state == SKS_ESTABLISHED)) ||
+	    (k->state == SKS_LISTEN && !k->has_addr) || (udp && (k->state == SKS_ESTABLISHED) != k->has_peer) ||
+	    (tcp && (k->has_peer != rep || k->n_queue)) ||
+	    (rep && (!tcp || k->state != SKS_ESTABLISHED || !k->has_addr || k->n_window != 5 ||
+		     k->sndq.len > SOCK_QUEUE_MAX || k->rcvq.len > SOCK_QUEUE_MAX || k->sndq_unsent > k->sndq.len)) ||
+	    (!rep && (k->has_sndq || k->has_rcvq || k->n_window)) || k->has_name || k->has_peer_name || k->n_icons ||
+	    k->has_peer_ino || k->peer_gone || k->external || k->has_listener_ino || k->n_opts > SOCK_OPTS_MAX ||
+	    addr_from(&k->addr, k->has_addr, k->family, s->addr, &s->addr_len) < 0 ||
+	    addr_from(&k->peer, k->has_peer, k->family, s->peer, &s->peer_len) < 0)
+		return -EBADMSG;
+	s->protocol = k->protocol;
+	if (rep) {
+		s->repaired = true;
+		s->snd_seq = k->snd_seq;
+		s->rcv_seq = k->rcv_seq;
+		s->mss = k->mss;
+		s->snd_wscale = k->snd_wscale;
+		s->rcv_wscale = k->rcv_wscale;
+		s->tcpi_options = k->tcpi_options;
+		s->timestamp = k->timestamp;
+		memcpy(s->win, k->window, sizeof(s->win));
+		s->sndq = malloc(k->sndq.len + 1);
+		s->rcvq = malloc(k->rcvq.len + 1);
+		if (!s->sndq || !s->rcvq)
+			return -ENOMEM;
+		if (k->sndq.len)
+			memcpy(s->sndq, k->sndq.data, k->sndq.len);
+		if (k->rcvq.len)
+			memcpy(s->rcvq, k->rcvq.data, k->rcvq.len);
+		s->sndq_len = k->sndq.len;
+		s->rcvq_len = k->rcvq.len;
+		s->sndq_unsent = k->sndq_unsent;
+	}
+	for (size_t i = 0; i < k->n_opts; i++) {
+		const SockOpt *o = k->opts[i];
+
+		if (!sd_sock_opt_known(o->level, o->name, k->family, k->type))
+			return -EBADMSG;
+		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = o->value };
+	}
+	return 0;
+}
+
 static int from_pb(const Socket *k, struct sock_state *s)
 {
-	bool listen = k->state == SKS_LISTEN;
+	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN;
 
-	if (k->family != AF_UNIX ||
+	int r = unix_ ? 0 : inet_from_pb(k, s);
+
+	if (r < 0)
+		return r;
+	if ((unix_ && (k->has_protocol || k->has_addr || k->has_peer || k->n_opts)) ||
 	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET) ||
-	    (k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||
+	    (unix_ && k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||
 	    (listen && (k->type == SOCK_DGRAM || !k->has_name || k->n_queue || k->has_peer_ino)) ||
-	    (!listen && (k->n_icons || k->has_backlog)) || k->n_icons > SOCK_ICONS_MAX ||
+	    (!listen && k->n_icons) || (k->has_backlog && k->state != SKS_LISTEN) || k->n_icons > SOCK_ICONS_MAX ||
 	    k->ino == 0 || k->ino > UINT32_MAX || k->shutdown > 3 ||
 	    (k->external && (!k->has_peer_name || k->n_queue)) ||
 	    (k->peer_gone && (k->has_peer_ino || k->has_name || k->external)) ||
@@ -205,7 +328,9 @@ int sd_sockimg_from_pb(const Fd *in, struct fd_state *d)
 {
 	int r;
 
-	if (!in->sk != ((int)in->kind != (int)FDK_UNIX))
+	bool sock = (int)in->kind == (int)FDK_UNIX || (int)in->kind == (int)FDK_INET;
+
+	if (!in->sk != !sock || (in->sk && (in->sk->family == AF_UNIX) != ((int)in->kind == (int)FDK_UNIX)))
 		return -EBADMSG;
 	if (!in->sk)
 		return 0;

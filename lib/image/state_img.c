@@ -26,6 +26,7 @@
 _Static_assert((int)FDK_FILE == (int)FD_KIND__FD_FILE, "FdKind FD_FILE");
 _Static_assert((int)FDK_DIR == (int)FD_KIND__FD_DIR, "FdKind FD_DIR");
 _Static_assert((int)FDK_UNIX == (int)FD_KIND__FD_UNIX, "FdKind FD_UNIX");
+_Static_assert((int)FDK_INET == (int)FD_KIND__FD_INET, "FdKind FD_INET");
 _Static_assert((int)FDK_CHR == (int)FD_KIND__FD_CHR, "FdKind FD_CHR");
 _Static_assert((int)FDK_PIPE == (int)FD_KIND__FD_PIPE, "FdKind FD_PIPE");
 _Static_assert((int)FDK_FIFO == (int)FD_KIND__FD_FIFO, "FdKind FD_FIFO");
@@ -37,6 +38,8 @@ _Static_assert((int)FDK_EPOLL == (int)FD_KIND__FD_EPOLL, "FdKind FD_EPOLL");
 _Static_assert((int)FDK_INOTIFY == (int)FD_KIND__FD_INOTIFY, "FdKind FD_INOTIFY");
 _Static_assert((int)FDK_PIDFD == (int)FD_KIND__FD_PIDFD, "FdKind FD_PIDFD");
 _Static_assert((int)FDK_FANOTIFY == (int)FD_KIND__FD_FANOTIFY, "FdKind FD_FANOTIFY");
+_Static_assert((int)FDK_GHOST == (int)FD_KIND__FD_GHOST, "FdKind FD_GHOST");
+_Static_assert((int)FDK_MEMFD == (int)FD_KIND__FD_MEMFD, "FdKind FD_MEMFD");
 _Static_assert((int)FLK_POSIX == (int)LOCK_KIND__LOCK_POSIX, "LockKind LOCK_POSIX");
 _Static_assert((int)FLK_OFD == (int)LOCK_KIND__LOCK_OFD, "LockKind LOCK_OFD");
 _Static_assert((int)FLK_FLOCK == (int)LOCK_KIND__LOCK_FLOCK, "LockKind LOCK_FLOCK");
@@ -291,6 +294,9 @@ static void write_fd_extra(Fd *fd, const struct fd_state *d, Lock *lk, Lock **lk
 	fd->signum = d->signum;
 	fd->has_dup_of = d->has_dup_of;
 	fd->dup_of = d->dup_of;
+	fd->has_shared_pid = fd->has_shared_fd = d->has_shared;
+	fd->shared_pid = d->shared_pid;
+	fd->shared_fd = d->shared_fd;
 	fd->n_locks = d->nlocks;
 	fd->locks = lkp + *used;
 	for (size_t k = 0; k < d->nlocks; k++) {
@@ -358,6 +364,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		}
 		fd[i].has_external = d->external;
 		fd[i].external = d->external;
+		fd[i].has_ghost = d->ghost != 0;
+		fd[i].ghost = d->ghost;
 		fdp[i] = &fd[i];
 		r = sd_anonimg_to_pb(d, &fd[i]);
 		if (r == 0)
@@ -616,12 +624,23 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 		return -EBADMSG;
 	d->has_dup_of = s->has_dup_of;
 	d->dup_of = s->dup_of;
+	/* a description of another member: on an fd that is no dup of a lower one */
+	if (s->has_shared_pid != s->has_shared_fd ||
+	    (s->has_shared_pid && (s->shared_pid <= 0 || s->shared_fd < 0 || s->has_dup_of)))
+		return -EBADMSG;
+	d->has_shared = s->has_shared_pid;
+	d->shared_pid = s->shared_pid;
+	d->shared_fd = s->shared_fd;
 	/* settings only on a terminal, the outside only on a pipe */
 	if ((s->tty && (s->kind != FD_KIND__FD_TTY || sd_ttyimg_from_pb(s->tty, &d->tty) < 0)) ||
 	    (s->external && s->kind != FD_KIND__FD_PIPE))
 		return -EBADMSG;
 	d->has_tty = s->tty != NULL;
 	d->external = s->has_external && s->external;
+	/* a deleted file's contents: on those kinds only, and always */
+	if ((s->kind == FD_KIND__FD_GHOST || s->kind == FD_KIND__FD_MEMFD) != (s->has_ghost && s->ghost))
+		return -EBADMSG;
+	d->ghost = s->has_ghost ? s->ghost : 0;
 	if (s->n_locks > FILES_MAX_LOCKS - *nlocks)
 		return -EBADMSG;
 	*nlocks += s->n_locks;

@@ -12,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -27,6 +30,7 @@
 #include "compat.h"
 #include "infofmt.h"
 #include "live.h"
+#include "netlock.h"
 #include "procfs.h"
 #include "track.h"
 #include "util.h"
@@ -275,6 +279,44 @@ static int probe_set_mm_map(char *detail, size_t size)
 	return 0;
 }
 
+/* TCP repair mode (--tcp-established): on a socket of ours, then off. */
+static int probe_tcp_repair(char *detail, size_t size)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = TCP_REPAIR_ON, r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) < 0) {
+		r = -errno;
+		if (r == -EPERM)
+			(void)snprintf(detail, size, "needs CAP_NET_ADMIN");
+	}
+	(void)close(fd);
+	return r;
+}
+
+/*
+ * The network lock (nft): the locks held, each by the pid dumped and its
+ * image (the stale ones are gone by now: sdump_check sweeps them first).
+ */
+static int probe_network_lock(char *detail, size_t size)
+{
+	struct netlock_info *v;
+	size_t n, k = 0;
+	int r = sd_netlock_list(&v, &n);
+
+	if (r == -ENOENT)
+		(void)snprintf(detail, size, "no nft command (apt-get install nftables): --tcp-established cannot lock");
+	if (r < 0)
+		return r;
+	k = (size_t)snprintf(detail, size, n ? "held:" : "nft works, no lock held");
+	for (size_t i = 0; i < n && k < size; i++)
+		k += (size_t)snprintf(detail + k, size - k, " pid %d (image %s)%s", v[i].pid, v[i].image,
+				      i + 1 < n ? "," : "");
+	free(v);
+	return 0;
+}
+
 static const struct probe probes[] = {
 	{ "ptrace-seize", true, probe_seize },
 	{ "proc-pid-mem", true, probe_proc_mem },
@@ -287,12 +329,16 @@ static const struct probe probes[] = {
 	{ "pidfd-getfd", false, probe_pidfd_getfd },
 	{ "clone3-set-tid", false, probe_clone3_set_tid },
 	{ "prctl-set-mm-map", false, probe_set_mm_map },
+	{ "tcp-repair", false, probe_tcp_repair },
+	{ "network-lock", false, probe_network_lock },
 };
 
 SDUMP_API int sdump_check(struct sdump_ctx *ctx, struct sdump_feature *ret_features, size_t max)
 {
 	size_t n = 0;
 
+	/* a lock a dump that died half way left goes, with a warning */
+	sd_netlock_sweep(ctx);
 	for (size_t i = 0; i < ARRAY_SIZE(probes) && n < max; i++, n++) {
 		struct sdump_feature *f = &ret_features[n];
 		int r;

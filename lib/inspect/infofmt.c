@@ -186,6 +186,8 @@ static void fd_extra_json(FILE *out, const struct fd_state *d)
 			fprintf(out, "%" PRIu64 "}", l->end);
 	}
 	fprintf(out, "],\"external\":%s", d->external ? "true" : "false");
+	if (d->ghost)
+		fprintf(out, ",\"ghost\":%u", d->ghost);
 	if (d->has_tty) {
 		const struct tty_state *t = &d->tty;
 
@@ -372,6 +374,8 @@ static void fd_text(FILE *out, const struct fd_state *d)
 	}
 	if (d->external)
 		fprintf(out, "             its other end was outside the process (restore: --inherit-fd)\n");
+	if (d->ghost)
+		fprintf(out, "             its contents saved: file %u of ghosts.img\n", d->ghost);
 	if (d->has_tty)
 		fprintf(out, "             terminal %ux%u, %s, %s\n", d->tty.cols, d->tty.rows,
 			(d->tty.lflag & ICANON) ? "canonical" : "raw", (d->tty.lflag & ECHO) ? "echo" : "no echo");

@@ -42,16 +42,16 @@ static enum vma_kind classify(const struct vma *v)
 		return v->shared ? VK_SHMEM : VK_ANON;
 	/*
 	 * MAP_SHARED|MAP_ANONYMOUS shows as "/dev/zero (deleted)", SysV shm as
-	 * "/SYSV<key> (deleted)", memfd as "/memfd:<name> (deleted)": all shmem,
-	 * whose contents exist nowhere but in memory.
+	 * "/SYSV<key> (deleted)": shmem, whose contents exist nowhere but in
+	 * memory, and which no fd can reach.
 	 */
-	if (v->shared && (has_prefix(p, "/dev/zero") || has_prefix(p, "/SYSV") ||
-			  has_prefix(p, "/memfd:")))
+	if (v->shared && (has_prefix(p, "/dev/zero") || has_prefix(p, "/SYSV")))
 		return VK_SHMEM;
 	/*
-	 * A private mapping of a memfd is one of a deleted file: the pages it
-	 * never wrote read the memfd, so a final dump saves the memfd's
-	 * contents, as of any deleted file.
+	 * A mapping of a memfd, shared or private, is one of a deleted file:
+	 * the final dump saves the memfd's contents once, as of any deleted
+	 * file, and the restore maps one new memfd wherever the process
+	 * mapped or held the old one, so that they still share its pages.
 	 */
 	return v->shared ? VK_FILE_SHARED : VK_FILE;
 }

@@ -15,7 +15,7 @@ enum vma_kind {
 	VK_ANON = 1,		/* private anonymous, [heap], [stack] */
 	VK_FILE = 2,		/* private file mapping */
 	VK_FILE_SHARED = 3,	/* shared file mapping: the file holds it */
-	VK_SHMEM = 4,		/* shared anonymous, SysV shm, memfd */
+	VK_SHMEM = 4,		/* shared anonymous, SysV shm (an older image: a shared memfd too) */
 	VK_VDSO = 5,
 	VK_VVAR = 6,		/* [vvar], [vvar_vclock]: never copied */
 	VK_VSYSCALL = 7,	/* [vsyscall]: outside the user address space, ignored */
@@ -41,6 +41,7 @@ struct vma {
 	/* smaps: its VmFlags (VMF_*), protection key, guard pages */
 	bool has_vmflags;
 	uint32_t vmflags;
+	bool may_write;		/* mw: it may be made writable (VM_MAYWRITE) */
 	char vmflag_unknown[4];	/* the first mnemonic VMF_UNKNOWN stands for */
 	uint32_t pkey;
 	uint64_t *guards;	/* [start, end) pairs, nguards of them, in address order */
@@ -109,7 +110,7 @@ int sd_proc_parse_smaps(const char *buf, struct vma_list *l);
  * Parse /proc/PID/maps text. -EBADMSG on a malformed line. Paths keep a
  * " (deleted)" suffix; pseudo-paths such as "[heap]" are kept as they are.
  * A mapping of a deleted file is a file mapping (VK_FILE, VK_FILE_SHARED)
- * with @deleted set, and so is a private mapping of a memfd; a shared one,
+ * with @deleted set, and so is a mapping of a memfd, shared or private;
  * shared anonymous memory and SysV shm, which show as deleted files too,
  * are shmem (VK_SHMEM).
  */

@@ -64,6 +64,7 @@ void sd_vmflags_str(uint32_t flags, char *buf, size_t size)
 static void parse_flags(const char *p, const char *end, struct vma *v)
 {
 	v->vmflags = 0;
+	v->may_write = false;
 	v->vmflag_unknown[0] = '\0';
 	while (p < end) {
 		size_t len;
@@ -76,6 +77,9 @@ static void parse_flags(const char *p, const char *end, struct vma *v)
 			len = (size_t)(end - p);
 		if (len == 0)
 			break;
+		/* derived from the open mode but after a memfd's write seals: kept apart */
+		if (len == 2 && !memcmp(p, "mw", 2))
+			v->may_write = true;
 		for (size_t i = 0; i < sizeof(vmflag_names) / sizeof(vmflag_names[0]); i++) {
 			if (len == 2 && !memcmp(p, vmflag_names[i].name, 2)) {
 				v->vmflags |= vmflag_names[i].bit;

@@ -27,6 +27,8 @@ void sd_sock_state_free(struct sock_state *s)
 		free(s->pkts[i].data);
 	free(s->pkts);
 	free(s->icons);
+	free(s->sndq);
+	free(s->rcvq);
 	free(s);
 }
 

@@ -27,7 +27,10 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_INOTIFY] = "inotify",
 	[FDK_PIDFD] = "pidfd",
 	[FDK_FANOTIFY] = "fanotify",
+	[FDK_GHOST] = "ghost",
+	[FDK_MEMFD] = "memfd",
 	[FDK_UNIX] = "unix",
+	[FDK_INET] = "inet",
 };
 
 const char *sd_fd_kind_name(enum fd_kind k)

@@ -143,9 +143,13 @@ enum fd_kind {
 	FDK_INOTIFY,
 	FDK_PIDFD,	/* a pidfd of the process itself */
 	FDK_FANOTIFY,
+	/* deleted files (17-19): their contents in ghosts.img, fd_state.ghost */
+	FDK_GHOST = 17,	/* a regular file or a directory open after its last name went */
+	FDK_MEMFD,	/* a memfd: its name, contents and seals */
 	/* sockets (20-29): their state in fd_state.sk (pstate_sock.h) */
 	FDK_UNIX = 20,
-	FDK_MAX = FDK_UNIX
+	FDK_INET,	/* a TCP or UDP socket, IPv4 or IPv6 */
+	FDK_MAX = FDK_INET
 };
 
 /*
@@ -201,8 +205,12 @@ struct fd_state {
 	bool has_tty;			/* a terminal: its settings */
 	struct tty_state tty;
 	bool external;			/* a pipe whose other end no fd of the process held */
+	bool has_shared;		/* a process tree: its open file description is that */
+	pid_t shared_pid;		/* of fd shared_fd of member shared_pid, which the */
+	int shared_fd;			/* restore makes first (tree.img's order) */
 	struct fd_anon_state anon;	/* an anonymous inode's own state, by kind */
-	struct sock_state *sk;		/* a socket's (FDK_UNIX), else NULL */
+	uint32_t ghost;			/* FDK_GHOST, FDK_MEMFD: its file in ghosts.img (>= 1) */
+	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET), else NULL */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */

@@ -54,8 +54,17 @@ enum sock_st {
 	SKS_LISTEN = 10,
 };
 
+/* A socket option as getsockopt() gives it, an int: one of sd_sock_inet_opts[]. */
+struct sock_opt {
+	int32_t level, name, value;
+};
+
+/* The room for an inet address: a sockaddr_in6. */
+#define SOCK_ADDR_MAX 28
+#define SOCK_OPTS_MAX 32
+
 struct sock_state {
-	int family;		/* AF_UNIX */
+	int family;		/* AF_UNIX, AF_INET, AF_INET6 */
 	int type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
 	int state;		/* enum sock_st */
 	uint64_t ino;		/* the socket's inode (its fd's st_ino) */
@@ -91,7 +100,60 @@ struct sock_state {
 	/* the receive queue, oldest first */
 	size_t npkts;
 	struct sock_pkt *pkts;
+
+	/* inet (FDK_INET): its protocol, bound and peer addresses (sockaddr_in or _in6; len 0: none) */
+	int protocol;
+	uint8_t addr[SOCK_ADDR_MAX], addr_len;
+	uint8_t peer[SOCK_ADDR_MAX], peer_len;
+	/* the options of sd_sock_inet_opts[] that apply to it, in that order */
+	size_t nopts;
+	struct sock_opt opts[SOCK_OPTS_MAX];
+
+	/*
+	 * An established TCP connection saved with --tcp-established, read in
+	 * repair mode (TCP_REPAIR): its sequence numbers (write_seq, rcv_nxt),
+	 * the options the handshake agreed (TCP_INFO's tcpi_options, window
+	 * scales, the MSS clamp), its timestamp clock (TCP_TIMESTAMP), its
+	 * windows (TCP_REPAIR_WINDOW), the send queue (sent but not acked,
+	 * then the last sndq_unsent bytes not sent) and the receive queue.
+	 */
+	bool repaired;
+	uint32_t snd_seq, rcv_seq, mss, snd_wscale, rcv_wscale, tcpi_options, timestamp;
+	uint32_t win[5];	/* snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup */
+	uint8_t *sndq, *rcvq;
+	size_t sndq_len, sndq_unsent, rcvq_len;
 };
+
+/*
+ * The int options of an inet socket a dump saves and a restore sets
+ * (before bind(): SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY come first), for
+ * a socket of @family and @type: whether option (@level, @name) is one.
+ */
+struct sock_opt_def {
+	int level, name;
+	int family;		/* 0 any, else only that family */
+	int type;		/* 0 any, else only that type */
+	const char *what;	/* "SO_REUSEADDR" */
+};
+extern const struct sock_opt_def sd_sock_inet_opts[];
+extern const size_t sd_sock_inet_nopts;
+bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type);
+/* Whether (@level, @name) is one of them, for such a socket. */
+bool sd_sock_opt_known(int level, int name, int family, int type);
+/*
+ * An inet address for a message: "127.0.0.1:8000", "[::1]:8000", "none"
+ * (at most SOCK_ADDR_TEXT_MAX bytes).
+ */
+#define SOCK_ADDR_TEXT_MAX 64
+void sd_sock_addr_text(const uint8_t *addr, size_t len, char ret[SOCK_ADDR_TEXT_MAX]);
+
+struct files_state;
+/*
+ * The inet socket of @fs of type @type that sent a datagram from @from (a
+ * sockaddr in from->path): the one bound to that port and address, or to
+ * that port and the wildcard address. Its index, -1 if none.
+ */
+ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type);
 
 /* Free what @s owns, and @s; takes NULL or a half-filled one. */
 void sd_sock_state_free(struct sock_state *s);

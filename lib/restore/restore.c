@@ -81,7 +81,10 @@
 #include "seize.h"
 #include "pstate.h"
 #include "restore.h"
+#include "rst_sock.h"
 #include "state_img.h"
+#include "netlock.h"
+#include "tree_img.h"
 #include "util.h"
 #include "procfs.h"
 #include "proc.h"
@@ -106,8 +109,11 @@ static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *f
 	*t = now;
 }
 
-/* The leader's last call unmaps the trampoline; then everyone gets its registers and runs. */
-static int finish(struct rst *r)
+/*
+ * The leader's last call unmaps the trampoline; then everyone gets its
+ * registers, still stopped (sd_rst_start_all detaches them).
+ */
+int sd_rst_finish_prepare(struct rst *r)
 {
 	struct user_regs_struct regs;
 	struct seized_thread *leader = &r->seized.t[0];
@@ -139,11 +145,25 @@ static int finish(struct rst *r)
 	sd_rst_final_regs(&r->ps.threads[0], &regs);
 	if (sd_ptrace(PTRACE_SETREGS, leader->tid, NULL, &regs) < 0)
 		return sd_err(r->ctx, -errno, "cannot set the registers of pid %d", r->pid);
+	return 0;
+}
+
+/* Every thread detached and running; with @stop the process enters a job-control stop instead. */
+int sd_rst_detach(struct rst *r, bool stop)
+{
 	for (size_t i = 0; i < r->seized.n; i++)
-		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL, NULL) < 0)
+		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL,
+			      (void *)(long)(stop && i == 0 ? SIGSTOP : 0)) < 0)
 			return sd_err(r->ctx, -errno, "cannot start thread %d", r->seized.t[i].tid);
 	r->seized.n = 0;
 	return 0;
+}
+
+static int finish(struct rst *r)
+{
+	int e = sd_rst_finish_prepare(r);
+
+	return e < 0 ? e : sd_rst_detach(r, false);
 }
 
 /* Whether we hold capability @cap in our effective set. */
@@ -228,27 +248,25 @@ static int check_pids_free(struct rst *r)
 	}
 }
 
-static int run_restore(struct rst *r)
+/* Read the image of @r->dir (the image directory, or a tree member's) and check what can be. */
+int sd_rst_read(struct rst *r, const char *dir, uint64_t *t)
 {
 	struct sdump_ctx *ctx = r->ctx;
-	uint64_t t = now_us();
-	char b[32];
-	sigset_t oldmask;
 	int e;
 
-	e = sd_chain_open(ctx, r->opts->dir, &r->chain);
+	e = sd_chain_open(ctx, dir, &r->chain);
 	if (e < 0)
 		return e;
 	if (r->chain.p[0].meta.kind != PASS_KIND_DUMP)
 		return sd_errx(ctx, -EINVAL, "image '%s' is a pre-dump: only a final dump (sdump dump) can be restored",
-			       r->opts->dir);
+			       dir);
 	e = sd_stateimg_read(ctx, &r->chain.p[0].dir, &r->ps, &r->fs);
 	if (e < 0)
 		return e;
 	r->pid = r->ps.pid;
 	if (r->ps.threads[0].tid != r->pid)
 		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: the first thread is not the leader",
-			       r->opts->dir);
+			       dir);
 	e = check_privileges(r);
 	/* before the PIDs: after a dump -R the process that holds them holds its locks too */
 	if (e == 0)
@@ -274,17 +292,20 @@ static int run_restore(struct rst *r)
 	if (e < 0)
 		return e;
 	r->read_us = now_us() - r->t0;
-	rst_step(r, "read", &t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
+	rst_step(r, "read", t, "%zu pass%s, %zu thread%s, %zu fd%s", r->chain.n,
 		 r->chain.n == 1 ? "" : "es", r->ps.nthreads, r->ps.nthreads == 1 ? "" : "s",
 		 r->fs.n, r->fs.n == 1 ? "" : "s");
-	e = sd_rst_start_child(r);
-	if (e == 0)
-		e = sd_rst_clear_address_space(r);
-	if (e == 0)
-		e = sd_check_cancel(ctx);
-	if (e < 0)
-		return e;
-	rst_step(r, "create", &t, "a traced child with pid %d, its address space emptied", r->pid);
+	return 0;
+}
+
+/* Once the new process exists, emptied: everything up to its start. */
+int sd_rst_build(struct rst *r, uint64_t *tp)
+{
+	struct sdump_ctx *ctx = r->ctx;
+	uint64_t t = *tp;
+	char b[32];
+	int e;
+
 	e = sd_rst_map_vmas(r);
 	if (e < 0)
 		return e;
@@ -356,6 +377,31 @@ static int run_restore(struct rst *r)
 		return e;
 	rst_step(r, "threads", &t, "%zu thread%s with registers and signals, credentials", r->seized.n,
 		 r->seized.n == 1 ? "" : "s");
+	*tp = t;
+	return 0;
+}
+
+static int run_restore(struct rst *r)
+{
+	struct sdump_ctx *ctx = r->ctx;
+	uint64_t t = now_us();
+	sigset_t oldmask;
+	int e;
+
+	e = sd_rst_read(r, r->opts->dir, &t);
+	if (e < 0)
+		return e;
+	e = sd_rst_start_child(r);
+	if (e == 0)
+		e = sd_rst_clear_address_space(r);
+	if (e == 0)
+		e = sd_check_cancel(ctx);
+	if (e < 0)
+		return e;
+	rst_step(r, "create", &t, "a traced child with pid %d, its address space emptied", r->pid);
+	e = sd_rst_build(r, &t);
+	if (e < 0)
+		return e;
 	/*
 	 * All or nothing: once the first thread is detached, no signal may end
 	 * us before the last one is (their PTRACE_O_EXITKILL would then kill
@@ -369,6 +415,8 @@ static int run_restore(struct rst *r)
 	sd_inject_unblock_signals(&oldmask);
 	if (e < 0)
 		return e;
+	if (r->lazy)
+		sd_rst_lazy_running(r->lazy);
 	rst_step(r, "start", &t, "trampoline unmapped, detached");
 	return 0;
 }
@@ -398,88 +446,176 @@ static int write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid)
 	return 0;
 }
 
-SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
-			    int *ret_status)
+void sd_rst_init(struct rst *r, struct sdump_ctx *ctx, const struct sdump_restore_opts *opts)
 {
-	struct rst r = { .ctx = ctx, .opts = opts, .mem_fd = -1, .chain = { .file_fd = -1 },
-			 .tty_fd = -1 };
-	uint64_t t0 = now_us();
-	int e, status;
+	*r = (struct rst){ .ctx = ctx, .opts = opts, .mem_fd = -1, .chain = { .file_fd = -1 },
+			   .tty_fd = -1, .pidfd = -1, .t0 = now_us() };
+	r->inj.mem_fd = -1;
+}
 
-	r.t0 = t0;
-	r.inj.mem_fd = -1;
-	e = run_restore(&r);
-	r.inj.pid = r.pid;
-	zclose(&r.mem_fd);
-	if (e < 0)
-		sd_rst_tty_undo(&r);
-	if (e < 0 && r.started) {
-		/*
-		 * Never a half-restored process: it goes, and we reap it, its
-		 * traced threads first (the leader's exit waits for them). Every
-		 * thread id of the image, not only those we got to wait for: a
-		 * clone3 that went through while its injection failed leaves a
-		 * thread traced from birth that we never heard of (ECHILD for
-		 * those never made).
-		 */
-		(void)kill(r.pid, SIGKILL);
-		for (size_t i = r.ps.nthreads; i-- > 1;)
-			while (waitpid(r.ps.threads[i].tid, NULL, __WALL) < 0 && errno == EINTR)
-				;
-		while (waitpid(r.pid, NULL, __WALL) < 0 && errno == EINTR)
+/* What opts->ret_stats gets of a restore that worked, before @r is released. */
+void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0)
+{
+	if (!r->opts->ret_stats)
+		return;
+	*r->opts->ret_stats = (struct sdump_restore_stats){
+		.pid = r->pid,
+		.passes = r->chain.n,
+		.threads = nthreads,
+		.fds = nfds,
+		.vmas = r->chain.n ? r->chain.p[0].vmas.n : 0,
+		.pages_restored = r->fill.pages,
+		.bytes_restored = r->fill.bytes,
+		.frames = r->fill.frames,
+		.read_us = r->read_us,
+		.memory_us = r->memory_us,
+		.total_us = r->lazy_st.t_running_us ? r->lazy_st.t_running_us : now_us() - t0,
+		.lazy = r->opts->lazy,
+		.lazy_complete_us = r->lazy_st.t_complete_us,
+		.lazy_faults = r->lazy_st.faults,
+		.lazy_fault_pages = r->lazy_st.fault_pages,
+		.lazy_pushed = r->lazy_st.pushed,
+		.lazy_events = r->lazy_st.events,
+	};
+}
+
+/*
+ * Never a half-restored process: it goes, and we reap it, its traced
+ * threads first (the leader's exit waits for them). Every thread id of the
+ * image, not only those we got to wait for: a clone3 that went through
+ * while its injection failed leaves a thread traced from birth that we
+ * never heard of (ECHILD for those never made). sd_rst_kill sends the
+ * SIGKILL, sd_rst_reap waits.
+ */
+void sd_rst_kill(struct rst *r)
+{
+	if (r->started)
+		(void)kill(r->pid, SIGKILL);
+}
+
+void sd_rst_reap(struct rst *r)
+{
+	if (!r->started)
+		return;
+	for (size_t i = r->ps.nthreads; i-- > 1;)
+		while (waitpid(r->ps.threads[i].tid, NULL, __WALL) < 0 && errno == EINTR)
 			;
-	}
+	while (waitpid(r->pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	r->started = false;
+}
+
+void sd_rst_release(struct rst *r)
+{
+	zclose(&r->mem_fd);
+	zclose(&r->pidfd);
+	zfree(&r->seized.t);
+	zfree(&r->src);
+	sd_rst_ghosts_release(r);
+	sd_process_state_release(&r->ps);
+	sd_files_state_release(&r->fs);
+	sd_chain_release(&r->chain);
+}
+
+/*
+ * The restored process @r->pid runs (@e: how the restore went): its
+ * pidfile, the network lock of its TCP connections removed, and a lazy
+ * restore's memory all in (a pidfile that failed killed the process: the
+ * filler ends). What is left of @e.
+ */
+int sd_rst_started(struct rst *r, int e)
+{
+	struct sdump_ctx *ctx = r->ctx;
+	const struct sdump_restore_opts *opts = r->opts;
+
 	if (e == 0 && opts->pidfile) {
-		e = write_pidfile(ctx, opts->pidfile, r.pid);
+		e = write_pidfile(ctx, opts->pidfile, r->pid);
 		if (e < 0) {
 			/* it runs, but the caller cannot know it: it goes */
-			(void)kill(r.pid, SIGKILL);
-			while (waitpid(r.pid, NULL, __WALL) < 0 && errno == EINTR)
+			(void)kill(r->pid, SIGKILL);
+			while (waitpid(r->pid, NULL, __WALL) < 0 && errno == EINTR)
 				;
 		}
 	}
+	/* the network lock of its TCP connections goes, restored or not */
+	if (r->netlock_pid)
+		(void)sd_netlock_remove(ctx, r->netlock_pid);
+	if (r->lazy && sd_rst_lazy_finish(r) < 0 && e == 0)
+		e = -EIO;
+	return e;
+}
+
+/*
+ * Unless detached, we stay the parent of @r->pid and its exit status is
+ * ours (@e: how the restore went; what it returns).
+ */
+int sd_rst_wait(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status)
+{
+	struct sdump_ctx *ctx = r->ctx;
+	const struct sdump_restore_opts *opts = r->opts;
+	int status;
+
 	if (e == 0)
-		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r.pid,
-		       r.ps.nthreads, r.ps.nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
-	if (e == 0 && opts->ret_stats)
-		*opts->ret_stats = (struct sdump_restore_stats){
-			.pid = r.pid,
-			.passes = r.chain.n,
-			.threads = r.ps.nthreads,
-			.fds = r.fs.n,
-			.vmas = r.chain.n ? r.chain.p[0].vmas.n : 0,
-			.pages_restored = r.fill.pages,
-			.bytes_restored = r.fill.bytes,
-			.frames = r.fill.frames,
-			.read_us = r.read_us,
-			.memory_us = r.memory_us,
-			.total_us = now_us() - t0,
-		};
-	free(r.seized.t);
-	free(r.src);
-	sd_rst_ghosts_release(&r);
-	sd_process_state_release(&r.ps);
-	sd_files_state_release(&r.fs);
-	sd_chain_release(&r.chain);
+		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %zu thread%s running, %.2f s", r->pid,
+		       nthreads, nthreads == 1 ? "" : "s", (now_us() - t0) / 1e6);
 	if (e < 0 || opts->detach) {
-		sd_rst_tty_end(&r, false);
+		sd_rst_tty_end(r, false);
 		if (e == 0 && ret_status)
 			*ret_status = 0;
 		return e;
 	}
 	/* stay the parent: the process's exit status is ours */
-	while (waitpid(r.pid, &status, 0) < 0)
+	while (waitpid(r->pid, &status, 0) < 0)
 		if (errno != EINTR) {
-			sd_rst_tty_end(&r, false);
-			return sd_err(ctx, -errno, "cannot wait for pid %d", r.pid);
+			sd_rst_tty_end(r, false);
+			return sd_err(ctx, -errno, "cannot wait for pid %d", r->pid);
 		}
-	sd_rst_tty_end(&r, true);
+	sd_rst_tty_end(r, true);
 	/* a process that dies of a signal says nothing itself: a write into a pipe nobody reads, say */
 	if (WIFSIGNALED(status))
-		pr_warn(ctx, "the restored pid %d was killed by signal %d (SIG%s)%s", r.pid, WTERMSIG(status),
+		pr_warn(ctx, "the restored pid %d was killed by signal %d (SIG%s)%s", r->pid, WTERMSIG(status),
 			sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
 			WCOREDUMP(status) ? ", core dumped" : "");
 	if (ret_status)
 		*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 0;
+}
+
+SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
+			    int *ret_status)
+{
+	struct rst r;
+	uint64_t t0 = now_us();
+	size_t nthreads;
+	int e;
+
+	/* a tree image: every member made again (rst_tree.c) */
+	if (opts->dir && sd_treeimg_present(opts->dir))
+		return sd_rst_tree_restore(ctx, opts, ret_status);
+	sd_rst_init(&r, ctx, opts);
+	r.t0 = t0;
+	e = run_restore(&r);
+	/* and a stale one some dump left */
+	if (sd_rst_inet_locked(&r)) {
+		sd_netlock_sweep(ctx);
+		r.netlock_pid = r.ps.pid;
+	}
+	r.inj.pid = r.pid;
+	zclose(&r.mem_fd);
+	if (e < 0)
+		sd_rst_tty_undo(&r);
+	if (e < 0) {
+		sd_rst_kill(&r);
+		sd_rst_reap(&r);
+	}
+	if (e < 0 && r.lazy) {
+		sd_rst_lazy_abort(r.lazy);
+		r.lazy = NULL;
+	}
+	e = sd_rst_started(&r, e);
+	nthreads = r.ps.nthreads;
+	if (e == 0)
+		sd_rst_stats(&r, nthreads, r.fs.n, t0);
+	sd_rst_release(&r);
+	return sd_rst_wait(&r, e, t0, nthreads, ret_status);
 }

@@ -23,7 +23,9 @@
 #include "ghost_img.h"
 #include "inject.h"
 #include "pstate.h"
+#include "ptree.h"
 #include "rst_fill.h"
+#include "rst_lazy.h"
 #include "seize.h"
 
 /* The trampoline: page 0 holds "syscall", the rest is data for the calls. */
@@ -31,6 +33,8 @@
 #define TRAMP_DATA 4096
 #define TRAMP_STACK_TOP (TRAMP_PAGES * 4096ul)
 #define TASK_TOP 0x7ffffffff000ull
+
+struct rst_tree;
 
 struct rst {
 	struct sdump_ctx *ctx;
@@ -47,6 +51,8 @@ struct rst {
 	bool started;
 	struct rst_fill_stats fill;	/* of the memory fill */
 	uint64_t t0, read_us, memory_us; /* now_us() at the start; the times of two steps */
+	struct rst_lazy *lazy;		/* a lazy restore's filler, once it runs (rst_memory.c) */
+	struct rst_lazy_stats lazy_st;	/* its statistics, once it is done */
 	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
 	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
@@ -58,7 +64,61 @@ struct rst {
 	struct winsize ws_saved;
 	pid_t fg_saved;
 	sigset_t ttou_oldmask;
+	/* a member of a tree (rst_tree.c), else NULL */
+	struct rst_tree *tree;
+	const struct tree_member *member;
+	int pidfd;			/* ours on the new process, or -1 */
+	pid_t netlock_pid;		/* its TCP connections' network lock, removed at the end (0: none) */
+	bool session_done;		/* its session and group are made (a tree makes them first) */
 };
+
+/*
+ * One restore in parts, which restore.c runs for a process and rst_tree.c
+ * member by member: sd_rst_init; sd_rst_read, the image of @dir read and
+ * checked; the new process made (sd_rst_start_child and
+ * sd_rst_clear_address_space, or a tree's own fork); sd_rst_build, all
+ * of the rest; sd_rst_finish_prepare, the trampoline gone and every
+ * thread's registers set; sd_rst_detach, it runs (with @stop in a
+ * job-control stop). On a failure sd_rst_kill then sd_rst_reap (never a
+ * half-restored process); sd_rst_started once it runs (the pidfile, the
+ * network lock removed, a lazy restore's memory all in: before
+ * sd_rst_release, which a lazy filler still needs the chain of);
+ * sd_rst_release in any case; sd_rst_wait last: unless detached, the wait
+ * for its end.
+ */
+void sd_rst_init(struct rst *r, struct sdump_ctx *ctx, const struct sdump_restore_opts *opts);
+int sd_rst_read(struct rst *r, const char *dir, uint64_t *t);
+int sd_rst_build(struct rst *r, uint64_t *t);
+int sd_rst_finish_prepare(struct rst *r);
+int sd_rst_detach(struct rst *r, bool stop);
+void sd_rst_kill(struct rst *r);
+void sd_rst_reap(struct rst *r);
+void sd_rst_release(struct rst *r);
+int sd_rst_started(struct rst *r, int e);
+int sd_rst_wait(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status);
+void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0);
+
+/*
+ * Process trees (rst_tree.c). sd_rst_tree_restore: the restore of a tree
+ * image, every member made by its parent, all started at once or none.
+ * sd_rst_tree_shared_fd: fd @d of member @r, whose open file description
+ * an earlier member has (d->has_shared), got from it into @r, at a number
+ * of its own (*ret_tmp). sd_rst_tree_pipe: the ends of the pipe of fd @d
+ * in @r: those of the pipe another member made already (true), else false
+ * and none; sd_rst_tree_pipe_made: the pipe @r has just made, for the
+ * members after it.
+ */
+int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status);
+/* The members of @t, by index in tree.img (a zombie's has no image: chain.n 0). */
+size_t sd_rst_tree_count(const struct rst_tree *t);
+struct rst *sd_rst_tree_member(struct rst_tree *t, size_t i);
+int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp);
+int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bool *ret_found);
+int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t pfd[2]);
+/* Session and group (rst_process.c): as the image has them, of a process alone or a tree's root. */
+int sd_rst_restore_session(struct rst *r);
+/* Step 2 of a tree member: the vdso where it was (rst_child.c). */
+int sd_rst_map_vdso(struct rst *r);
 
 /*
  * System call @nr in thread @t of the new process (sd_rst_call: in the
@@ -96,13 +156,28 @@ int sd_rst_check_vma_files(struct rst *r);
 int sd_rst_map_vmas(struct rst *r);
 /*
  * Step 3, before anything is made (rst_ghost.c): a copy of each deleted
- * file the VMAs map, from the image. sd_rst_ghost_path: the path by which
+ * file the VMAs map or the fds hold, from the image (an fd that was an
+ * O_TMPFILE gets its copy itself, through r->src). sd_rst_ghost_path: the path by which
  * the new process opens the copy of ghost @id, and the copy's stat.
  */
 int sd_rst_prepare_ghosts(struct rst *r);
 int sd_rst_ghost_path(struct rst *r, uint32_t id, char *buf, size_t size, struct stat *ret_st);
+/* The opener of FDK_GHOST and FDK_MEMFD fds (rst_files.c's table): its copy, opened again. */
+int sd_rst_ghost_open(struct rst *r, size_t i, long *ret_tmp);
+/*
+ * Step 3, once every mapping made before the seals is (sd_rst_map_vmas):
+ * the memfds' seals, which the fds opened later keep. Whether ghost @id
+ * is a memfd sealed against writes (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE).
+ */
+int sd_rst_seal_ghosts(struct rst *r);
+bool sd_rst_ghost_write_sealed(struct rst *r, uint32_t id);
 void sd_rst_ghosts_release(struct rst *r);
 int sd_rst_fill_memory(struct rst *r);
+/*
+ * A lazy restore (opts->lazy), once the process runs: until every page is
+ * in, its statistics logged; 0, or the error that killed the process.
+ */
+int sd_rst_lazy_finish(struct rst *r);
 int sd_rst_restore_mm(struct rst *r);
 /*
  * Step 3 (rst_vmflags.c): the VmFlags and guard pages of the VMAs.

@@ -32,23 +32,44 @@
 #define ARCH_MAP_VDSO_64 0x2003
 #endif
 
-/* A place for the trampoline that no saved VMA uses (and below the stack gap). */
-static int pick_tramp(struct rst *r, uint64_t *ret)
+/* The first place from @cand on for the trampoline that no VMA of @vl uses. */
+static uint64_t tramp_in(const struct vma_list *vl, uint64_t cand)
 {
-	const struct vma_list *vl = &r->chain.p[0].vmas;
-	uint64_t len = TRAMP_PAGES * 4096ull, cand = 0x10000000ull;
+	uint64_t len = TRAMP_PAGES * 4096ull;
 
 	for (size_t i = 0; i <= vl->n; i++) {
 		uint64_t next = i < vl->n ? vl->v[i].start : TASK_TOP;
 
-		if (cand + len <= next && cand + len <= TASK_TOP) {
-			*ret = cand;
-			return 0;
-		}
+		if (cand + len <= next && cand + len <= TASK_TOP)
+			return cand;
 		if (i < vl->n && vl->v[i].end > cand)
 			cand = vl->v[i].end + 0x100000;
 	}
-	return sd_errx(r->ctx, -ENOMEM, "restore: no room for a trampoline");
+	return TASK_TOP;
+}
+
+/*
+ * A place for the trampoline that no saved VMA uses (and below the stack
+ * gap); in a tree, none of any member (its children inherit it).
+ */
+static int pick_tramp(struct rst *r, uint64_t *ret)
+{
+	uint64_t cand = 0x10000000ull, prev;
+	size_t n = r->tree ? sd_rst_tree_count(r->tree) : 1;
+
+	do {
+		prev = cand;
+		for (size_t i = 0; i < n && cand < TASK_TOP; i++) {
+			const struct rst *m = r->tree ? sd_rst_tree_member(r->tree, i) : r;
+
+			if (m && m->chain.n)
+				cand = tramp_in(&m->chain.p[0].vmas, cand);
+		}
+	} while (cand != prev && cand < TASK_TOP);
+	if (cand >= TASK_TOP)
+		return sd_errx(r->ctx, -ENOMEM, "restore: no room for a trampoline");
+	*ret = cand;
+	return 0;
 }
 
 /* The new process: a traced child of ours with the dumped PID. */
@@ -90,9 +111,10 @@ int sd_rst_start_child(struct rst *r)
 	}
 	r->started = true;
 	r->inj.pid = r->pid;
-	r->inj.ptrace_opts = PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE;
+	/* a tree's root forks the other members: traced from birth too */
+	r->inj.ptrace_opts = PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | (r->tree ? PTRACE_O_TRACEFORK : 0);
 	if (sd_ptrace(PTRACE_SEIZE, r->pid, NULL,
-		   (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE)) < 0 ||
+		   (void *)(long)(r->inj.ptrace_opts | PTRACE_O_TRACESYSGOOD)) < 0 ||
 	    sd_ptrace(PTRACE_INTERRUPT, r->pid, NULL, NULL) < 0)
 		return sd_err(ctx, -errno, "cannot trace the new pid %d", r->pid);
 	while (waitpid(r->pid, &status, __WALL) < 0)
@@ -156,11 +178,20 @@ int sd_rst_clear_address_space(struct rst *r)
 			     (long)(TASK_TOP - tramp - TRAMP_PAGES * 4096ull), 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return e;
-	if (r->ps.mm.vvar) {
-		e = sd_rst_call(r, SYS_arch_prctl, ARCH_MAP_VDSO_64, (long)r->ps.mm.vvar, 0, 0, 0, 0, &ret);
-		if (e < 0)
-			return sd_errx(ctx, e, "cannot map the vdso of pid %d at 0x%" PRIx64, r->pid,
-				       r->ps.mm.vvar);
-	}
+	/* a tree's members are made from it first, then each maps its own */
+	return r->tree ? 0 : sd_rst_map_vdso(r);
+}
+
+int sd_rst_map_vdso(struct rst *r)
+{
+	long ret;
+	int e;
+
+	if (!r->ps.mm.vvar)
+		return 0;
+	e = sd_rst_call(r, SYS_arch_prctl, ARCH_MAP_VDSO_64, (long)r->ps.mm.vvar, 0, 0, 0, 0, &ret);
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot map the vdso of pid %d at 0x%" PRIx64, r->pid,
+			       r->ps.mm.vvar);
 	return 0;
 }

@@ -131,7 +131,7 @@ int sd_rst_restore_epolls(struct rst *r)
 		const struct fd_state *e = &r->fs.fds[i];
 		int err = 0;
 
-		if (e->kind != FDK_EPOLL || e->has_dup_of)
+		if (e->kind != FDK_EPOLL || e->has_dup_of || e->has_shared)
 			continue;
 		for (size_t k = 0; err == 0 && k < e->anon.nwatches; k++)
 			err = add_watch(r, e, &e->anon.watches[k]);

@@ -140,7 +140,7 @@ int sd_rst_restore_fd_owners(struct rst *r)
 		uint64_t a;
 		int e = 0;
 
-		if (d->has_dup_of || (d->flags & O_PATH))
+		if (d->has_dup_of || d->has_shared || (d->flags & O_PATH))
 			continue;
 		for (size_t k = 0; k < d->nlocks; k++)
 			lease |= d->locks[k].kind == FLK_LEASE;

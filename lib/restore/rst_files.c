@@ -214,19 +214,27 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 	uint64_t a;
 	int e;
 
+	bool made = false;
+
 	(void)ret_tmp;
-	/* both ends at once, when the first fd of this pipe comes */
+	/* both ends at once, when the first fd of this pipe comes (an earlier member's description: its own) */
 	for (size_t k = 0; k < i; k++)
-		if (fs->fds[k].kind == FDK_PIPE && fs->fds[k].ino == d->ino)
+		if (fs->fds[k].kind == FDK_PIPE && fs->fds[k].ino == d->ino && !fs->fds[k].has_shared)
 			other = &fs->fds[k];
 	if (other)
 		return 0;
-	sd_rst_data_reset(r);
-	e = sd_rst_data_put(r, (int32_t[2]){ -1, -1 }, sizeof(pfd), &a);
-	if (e == 0)
-		e = sd_rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
-	if (e == 0 && sd_pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
-		e = -EIO;
+	/* in a tree, the pipe another member made already */
+	e = r->tree ? sd_rst_tree_pipe(r, d, pfd, &made) : 0;
+	if (e == 0 && !made) {
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, (int32_t[2]){ -1, -1 }, sizeof(pfd), &a);
+		if (e == 0)
+			e = sd_rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
+		if (e == 0 && sd_pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
+			e = -EIO;
+		if (e == 0 && r->tree)
+			e = sd_rst_tree_pipe_made(r, d, pfd);
+	}
 	/*
 	 * An end pipe2 put at the number of an fd of this pipe that wants the
 	 * other end would be closed by the dup3 that puts that end there,
@@ -237,7 +245,7 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 			const struct fd_state *p = &fs->fds[m];
 			long moved;
 
-			if (p->kind != FDK_PIPE || p->ino != d->ino || p->fd != pfd[k] ||
+			if (p->kind != FDK_PIPE || p->ino != d->ino || p->fd != pfd[k] || p->has_shared ||
 			    ((p->flags & O_ACCMODE) == O_WRONLY) == (k == 1))
 				continue;
 			e = sd_rst_call(r, SYS_fcntl, pfd[k], F_DUPFD_CLOEXEC, fs->fds[fs->n - 1].fd + 1, 0, 0, 0,
@@ -254,7 +262,7 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 
 		int end = (p->flags & O_ACCMODE) == O_WRONLY ? pfd[1] : pfd[0];
 
-		if (p->kind != FDK_PIPE || p->ino != d->ino)
+		if (p->kind != FDK_PIPE || p->ino != d->ino || p->has_shared)
 			continue;
 		/* pipe2 may have put an end where it belongs already */
 		if (end == p->fd)
@@ -283,7 +291,7 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 
 		for (size_t m = 0; m < fs->n; m++)
 			if (fs->fds[m].fd == pfd[k] && fs->fds[m].kind == FDK_PIPE &&
-			    fs->fds[m].ino == d->ino)
+			    fs->fds[m].ino == d->ino && !fs->fds[m].has_shared)
 				kept = true;
 		if (!kept)
 			(void)sd_rst_call(r, SYS_close, pfd[k], 0, 0, 0, 0, 0, NULL);
@@ -328,7 +336,10 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_INOTIFY] = { .open = sd_rst_inotify_open },
 	[FDK_PIDFD] = { .open = sd_rst_pidfd_open },
 	[FDK_FANOTIFY] = { .open = sd_rst_fanotify_open },
+	[FDK_GHOST] = { .open = sd_rst_ghost_open },
+	[FDK_MEMFD] = { .open = sd_rst_ghost_open },
 	[FDK_UNIX] = { .open = sd_rst_unix_open, .places = true },
+	[FDK_INET] = { .open = sd_rst_inet_open },
 };
 
 /* Our fd that fd @i of the image is a dup of: inherited, or our terminal; else -1. */
@@ -414,6 +425,17 @@ int sd_rst_restore_files(struct rst *r)
 					0, 0, 0, NULL);
 			continue;
 		}
+		/* in a tree, the open file description of an earlier member: got from it */
+		if (d->has_shared) {
+			e = sd_rst_tree_shared_fd(r, d, &tmp);
+			if (e == 0)
+				e = place_fd(r, tmp, d);
+			/* pidfd_getfd() gives it FD_CLOEXEC: where it lands at its number, as it was */
+			if (e == 0 && tmp == d->fd)
+				e = sd_rst_call(r, SYS_fcntl, d->fd, F_SETFD, (d->flags & O_CLOEXEC) ? FD_CLOEXEC : 0,
+						0, 0, 0, NULL);
+			continue;
+		}
 		/* an fd sharing the open file description of a lower one: a dup of it */
 		if (d->has_dup_of && !op->places)
 			e = sd_rst_call(r, SYS_dup3, d->dup_of, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0,
@@ -425,6 +447,9 @@ int sd_rst_restore_files(struct rst *r)
 	}
 	for (size_t k = 0; e == 0 && k < nkeep; k++)
 		e = sd_rst_call(r, SYS_close, keep_high[k], 0, 0, 0, 0, 0, NULL);
+	/* every sender of a datagram is at its number */
+	if (e == 0)
+		e = sd_rst_inet_queues(r);
 	if (e == 0)
 		e = sd_rst_restore_fd_flags(r);
 	/*

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -40,18 +41,8 @@
 #define FILL_THREADS_MAX 8
 #define FILL_IOV 256		/* segments per process_vm_writev (IOV_MAX is 1024) */
 
-struct seg {
-	size_t pass;
-	uint64_t off;		/* in the pass's page stream */
-	uint64_t addr;
-	uint64_t len;
-	bool uffd;		/* in a VMA registered with the userfaultfd: UFFDIO_COPY */
-};
-
-/* The segments [first, first + n) all come from frame @frame of pass @pass. */
-struct unit {
-	size_t pass, frame, first, n;
-};
+#define seg rst_fill_seg
+#define unit rst_fill_unit
 
 enum fill_fault { FILL_OK, FILL_DECODE, FILL_WRITE };
 
@@ -67,7 +58,9 @@ struct fill {
 	struct seg *zeros;	/* zero runs over private file mappings (pass unused) */
 	size_t nzeros, capzeros;
 	struct unit *units;
-	size_t nunits;
+	size_t nunits;		/* written here: [0, nunits); a lazy fill's follow up to nall */
+	size_t nall;
+	struct rst_fill_lazy *lazy;	/* a lazy fill's, or NULL */
 	atomic_size_t next;	/* the next unit to take */
 	atomic_uint_fast64_t pages_done;
 	atomic_uint_fast64_t uffd_pages;	/* of them, placed with UFFDIO_COPY */
@@ -100,7 +93,7 @@ static int add_data(struct fill *f, size_t pass, uint64_t off, uint64_t addr, ui
 
 	while (len > 0) {
 		uint64_t n = MIN(len, fsz - off % fsz);
-		int r = push(&f->segs, &f->nsegs, &f->capsegs, (struct seg){ pass, off, addr, n, false });
+		int r = push(&f->segs, &f->nsegs, &f->capsegs, (struct seg){ pass, off, addr, n, false, false });
 
 		if (r < 0)
 			return r;
@@ -129,7 +122,7 @@ static int resolve(struct fill *f, const struct vma *v, size_t pass, uint64_t a,
 		case PM_ZERO:
 			/* fresh anonymous memory is zeros already; file pages are the file's */
 			if (v->kind == VK_FILE)
-				r = push(&f->zeros, &f->nzeros, &f->capzeros, (struct seg){ 0, 0, s, t - s, false });
+				r = push(&f->zeros, &f->nzeros, &f->capzeros, (struct seg){ 0, 0, s, t - s, false, false });
 			break;
 		case PM_PARENT:
 			if (pass + 1 == f->c->n)
@@ -152,12 +145,18 @@ static int resolve(struct fill *f, const struct vma *v, size_t pass, uint64_t a,
  * UFFDIO_COPY. All of them then must be: a registered VMA's missing pages
  * no longer fault in for process_vm_writev.
  */
+static void register_lazy(struct fill *f, const struct vma *v, size_t first);
+
 static void register_vma(struct fill *f, const struct vma *v, size_t first)
 {
 	struct uffdio_register reg = { .range = { v->start, v->end - v->start },
 				       .mode = UFFDIO_REGISTER_MODE_MISSING };
 	uint64_t bytes = 0;
 
+	if (f->lazy) {
+		register_lazy(f, v, first);
+		return;
+	}
 	if (f->uffd < 0 || (v->kind != VK_ANON && v->kind != VK_SHMEM) || first == f->nsegs ||
 	    !sd_rst_vma_mapped_writable(v))
 		return;
@@ -174,6 +173,41 @@ static void register_vma(struct fill *f, const struct vma *v, size_t first)
 		f->segs[i].uffd = true;
 }
 
+/*
+ * A lazy fill: VMA @v stays empty and registered (missing mode) for the
+ * process's faults and the background copy if sd_rst_vma_lazy() says so;
+ * every other VMA is written here, without the userfaultfd (its faults
+ * would reach the handler: an mlock() among them, before it runs).
+ */
+static void register_lazy(struct fill *f, const struct vma *v, size_t first)
+{
+	struct uffdio_register reg = { .range = { v->start, v->end - v->start },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	if (!sd_rst_vma_lazy(v))
+		return;
+	if (ioctl(f->uffd, UFFDIO_REGISTER, &reg) < 0 || !(reg.ioctls & (1ull << _UFFDIO_COPY))) {
+		pr_debug(f->ctx, "0x%" PRIx64 "-0x%" PRIx64 " not registered: filled before the start",
+			 v->start, v->end);
+		return;
+	}
+	if (sd_rst_lazy_vmas_add(f->lazy, v->start, v->end) < 0) {
+		/* registered, so it must be served: without room to say so, written now */
+		for (size_t i = first; i < f->nsegs; i++)
+			f->segs[i].uffd = true;
+		return;
+	}
+	for (size_t i = first; i < f->nsegs; i++)
+		f->segs[i].uffd = f->segs[i].lazy = true;
+}
+
+bool sd_rst_vma_lazy(const struct vma *v)
+{
+	return v->kind == VK_ANON && v->prot != PROT_NONE &&
+	       !(v->vmflags & (VMF_LOCKED | VMF_LOCKONFAULT | VMF_DROPPABLE | VMF_SEALED |
+			       VMF_WIPEONFORK | VMF_HUGETLB));
+}
+
 static int seg_cmp(const void *a, const void *b)
 {
 	const struct seg *x = a, *y = b;
@@ -181,6 +215,41 @@ static int seg_cmp(const void *a, const void *b)
 	if (x->pass != y->pass)
 		return x->pass < y->pass ? -1 : 1;
 	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * A lazy fill: the units whose segments all lie in lazy VMAs go last, in
+ * their order (newest pass first), for the handler and the background copy;
+ * a frame that feeds any other VMA is written here whole.
+ */
+static void split_lazy(struct fill *f)
+{
+	struct unit *tmp = malloc(f->nall * sizeof(*tmp) + 1);
+	size_t ne = 0, nl = 0;
+
+	if (!tmp) {
+		/* written here, every one */
+		for (size_t i = 0; i < f->nsegs; i++)
+			f->segs[i].lazy = false;
+		return;
+	}
+	for (size_t i = 0; i < f->nall; i++) {
+		const struct unit *u = &f->units[i];
+		bool lazy = true;
+
+		for (size_t k = 0; k < u->n && lazy; k++)
+			lazy = f->segs[u->first + k].lazy;
+		if (lazy) {
+			tmp[nl++] = *u;
+			continue;
+		}
+		for (size_t k = 0; k < u->n; k++)
+			f->segs[u->first + k].lazy = false;
+		f->units[ne++] = *u;
+	}
+	memcpy(f->units + ne, tmp, nl * sizeof(*tmp));
+	free(tmp);
+	f->nunits = ne;
 }
 
 /* Sort the segments and cut them into units, one per frame. */
@@ -200,6 +269,9 @@ static int plan_units(struct fill *f)
 		else
 			f->units[f->nunits++] = (struct unit){ s->pass, frame, i, 1 };
 	}
+	f->nall = f->nunits;
+	if (f->lazy)
+		split_lazy(f);
 	return 0;
 }
 
@@ -386,7 +458,7 @@ static int write_zeros(struct fill *f)
 /* Open the readers of the passes the units read (messages here, before any thread). */
 static int open_readers(struct fill *f)
 {
-	for (size_t i = 0; i < f->nunits; i++) {
+	for (size_t i = 0; i < f->nall; i++) {
 		struct pagestore_reader *rd;
 		int r;
 
@@ -430,18 +502,18 @@ static int run_threads(struct fill *f, unsigned int *ret_threads)
 }
 
 int sd_rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
-	     struct rst_fill_stats *ret_stats)
+	     struct rst_fill_lazy *lazy, struct rst_fill_stats *ret_stats)
 {
 	const struct vma_list *vl = &c->p[0].vmas;
 	struct fill f = { .ctx = ctx, .c = c, .pid = pid, .mem_fd = mem_fd, .uffd = uffd,
-			  .psz = c->p[0].meta.page_size };
+			  .psz = c->p[0].meta.page_size, .lazy = uffd >= 0 ? lazy : NULL };
 	struct uffdio_api api = { .api = UFFD_API };
 	struct rst_fill_stats st = { 0 };
 	uint64_t total = 0;
 	int r = 0;
 
 	pthread_mutex_init(&f.lock, NULL);
-	if (uffd >= 0 && ioctl(uffd, UFFDIO_API, &api) < 0)
+	if (uffd >= 0 && !f.lazy && ioctl(uffd, UFFDIO_API, &api) < 0)
 		f.uffd = -1;
 	for (size_t i = 0; i < vl->n && r == 0; i++) {
 		size_t first = f.nsegs;
@@ -459,7 +531,7 @@ int sd_rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, i
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < f.nsegs; i++)
-		total += f.segs[i].len / f.psz;
+		total += f.segs[i].lazy ? 0 : f.segs[i].len / f.psz;
 	for (size_t i = 0; i < f.nzeros; i++)
 		total += f.zeros[i].len / f.psz;
 	sd_progress_begin(ctx, "restore", "memory", pid, total, f.psz);
@@ -474,6 +546,18 @@ int sd_rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, i
 	st.frames = f.nunits;
 	st.uffd_pages = atomic_load(&f.uffd_pages);
 	*ret_stats = st;
+	if (f.lazy) {
+		/* the lazy units and every segment go to the lazy fill */
+		f.lazy->segs = f.segs;
+		f.lazy->units = f.units;
+		f.lazy->first = f.nunits;
+		f.lazy->nunits = f.nall - f.nunits;
+		for (size_t i = f.nunits; i < f.nall; i++)
+			for (size_t k = 0; k < f.units[i].n; k++)
+				f.lazy->pages += f.segs[f.units[i].first + k].len / f.psz;
+		f.segs = NULL;
+		f.units = NULL;
+	}
 out:
 	free(f.segs);
 	free(f.zeros);

@@ -26,6 +26,43 @@ bool sd_rst_vma_filled(const struct vma *v);
 void sd_rst_vma_map_how(const struct vma *v, int *ret_prot, int *ret_flags);
 bool sd_rst_vma_mapped_writable(const struct vma *v);
 
+/*
+ * A run of pages one pass stores: bytes [off, off + len) of its page stream
+ * go to @addr. A unit: the segments [first, first + n) of one frame.
+ */
+struct rst_fill_seg {
+	size_t pass;
+	uint64_t off;		/* in the pass's page stream */
+	uint64_t addr;
+	uint64_t len;
+	bool uffd;		/* in a VMA registered with the userfaultfd: UFFDIO_COPY */
+	bool lazy;		/* in a VMA a lazy restore leaves to the process's faults */
+};
+
+struct rst_fill_unit {
+	size_t pass, frame, first, n;
+};
+
+/*
+ * A lazy fill (restore --lazy): the anonymous VMAs sd_rst_vma_lazy() takes
+ * stay empty, registered with the userfaultfd; what is left of them to
+ * write, for the lazy filler (rst_lazy_src.c), who owns it from here:
+ * @segs (every segment), the units [first, first + nunits) of @units, the
+ * frames read only for lazy VMAs, in their order, newest pass first; and
+ * the VMAs registered (sd_rst_lazy_vmas_add, rst_lazy.c).
+ */
+struct rst_fill_lazy {
+	struct rst_fill_seg *segs;
+	struct rst_fill_unit *units;
+	size_t first, nunits;
+	uint64_t pages;		/* the lazy units' */
+	uint64_t (*vmas)[2];	/* [start, end) of each VMA registered, nvmas of them */
+	size_t nvmas, capvmas;
+};
+
+bool sd_rst_vma_lazy(const struct vma *v);
+int sd_rst_lazy_vmas_add(struct rst_fill_lazy *l, uint64_t start, uint64_t end);
+
 struct rst_fill_stats {
 	uint64_t pages;		/* written: stored pages, and zero pages over private file mappings */
 	uint64_t bytes;
@@ -44,8 +81,10 @@ struct rst_fill_stats {
  * VMAs written in long runs are registered with it and filled with
  * UFFDIO_COPY, which does not zero a page before it fills it; the caller
  * closes @uffd (which unregisters them) before the process runs anything.
+ * With @lazy (and @uffd, on which the caller called UFFDIO_API), what
+ * lazy VMAs alone need is left unwritten and handed over in @lazy.
  */
 int sd_rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
-	     struct rst_fill_stats *ret_stats);
+	     struct rst_fill_lazy *lazy, struct rst_fill_stats *ret_stats);
 
 #endif /* SDUMP_RST_FILL_H */

@@ -92,7 +92,8 @@ static int take_one(struct rst *r, const struct sdump_inherit_fd *in)
 		r->src[i] = in->fd;
 		any = true;
 	}
-	if (!any)
+	/* in a tree, another member's fd may be the one it names */
+	if (!any && !r->tree)
 		return sd_errx(r->ctx, -EINVAL,
 			       "cannot restore pid %d: --inherit-fd 'fd[%d]:%s' names no file of its fds (sdump show lists them)",
 			       r->pid, in->fd, in->key);

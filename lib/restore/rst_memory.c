@@ -9,11 +9,16 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/prctl.h>
+#include <linux/userfaultfd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -156,20 +161,39 @@ static int map_vma(struct rst *r, const struct vma *v)
 	}
 }
 
-/* Every VMA where it was, with its guard pages (the fill writes none of them). */
+/*
+ * A shared mapping of a memfd sealed against writes that may never be
+ * made writable (no mw: it was mapped after the seal, which took
+ * VM_MAYWRITE from it): mapped once the copy is sealed, as it was.
+ */
+static bool after_seals(struct rst *r, const struct vma *v)
+{
+	return v->kind == VK_FILE_SHARED && v->deleted && !v->may_write &&
+	       sd_rst_ghost_write_sealed(r, v->ghost);
+}
+
+/*
+ * Every VMA where it was, with its guard pages (the fill writes none of
+ * them); the memfds sealed in between (sd_rst_seal_ghosts), before the
+ * mappings made after their seals.
+ */
 int sd_rst_map_vmas(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
-	int e;
+	int e = 0;
 
-	for (size_t i = 0; i < vl->n; i++) {
-		e = map_vma(r, &vl->v[i]);
-		if (e == 0)
-			e = sd_rst_vmflags_guards(r, &vl->v[i]);
-		if (e < 0)
-			return e;
+	for (int round = 0; round < 2 && e == 0; round++) {
+		for (size_t i = 0; i < vl->n && e == 0; i++) {
+			if (after_seals(r, &vl->v[i]) != (round == 1))
+				continue;
+			e = map_vma(r, &vl->v[i]);
+			if (e == 0)
+				e = sd_rst_vmflags_guards(r, &vl->v[i]);
+		}
+		if (e == 0 && round == 0)
+			e = sd_rst_seal_ghosts(r);
 	}
-	return 0;
+	return e;
 }
 
 /*
@@ -180,10 +204,15 @@ int sd_rst_map_vmas(struct rst *r)
  */
 static int take_uffd(struct rst *r)
 {
+	/*
+	 * A lazy restore's must see the kernel's accesses too (a read() into
+	 * a missing page waits for it instead of failing with EFAULT): made
+	 * while the new process still has our credentials (CAP_SYS_PTRACE).
+	 */
 	const struct inject_fd_req req = {
 		.name = "userfaultfd",
 		.nr = SYS_userfaultfd,
-		.args = { O_CLOEXEC | UFFD_USER_MODE_ONLY },
+		.args = { r->opts->lazy ? O_CLOEXEC | O_NONBLOCK : O_CLOEXEC | UFFD_USER_MODE_ONLY },
 		.flags = INJECT_FD_QUIET,
 	};
 	int pidfd, uffd = -1, e;
@@ -197,9 +226,90 @@ static int take_uffd(struct rst *r)
 	return e < 0 || uffd < 0 ? -1 : uffd;
 }
 
+/*
+ * A lazy restore's userfaultfd: with every event of the mm (a fork, an
+ * mremap, an munmap or MADV_DONTNEED of a lazy VMA must be seen).
+ */
+static int lazy_uffd(struct rst *r, int uffd)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = sd_rst_lazy_features() };
+
+	if (uffd < 0)
+		return sd_errx(r->ctx, -ENOTSUP,
+			       "cannot restore pid %d lazily: no userfaultfd for its memory (restore it without --lazy)",
+			       r->pid);
+	if (ioctl(uffd, UFFDIO_API, &api) < 0)
+		return sd_err(r->ctx, -errno,
+			      "cannot restore pid %d lazily: the userfaultfd has not the events it needs (restore it without --lazy)",
+			      r->pid);
+	return 0;
+}
+
+/* The lazy filler started over what sd_rst_fill left in @lz; it owns @uffd from here. */
+static int lazy_start(struct rst *r, int uffd, struct rst_fill_lazy *lz)
+{
+	struct rst_lazy_src *src;
+	int e;
+
+	e = sd_rst_lazy_src_chain(r->ctx, &r->chain, lz, &src);
+	if (e < 0) {
+		(void)close(uffd);
+		return e;
+	}
+	return sd_rst_lazy_start(r->ctx, r->pid, uffd, lz, src, r->t0, r->opts->detach, &r->lazy);
+}
+
+int sd_rst_lazy_finish(struct rst *r)
+{
+	struct rst_lazy_stats st;
+	char run[32], all[32];
+	int e;
+
+	if (r->opts->detach) {
+		e = sd_rst_lazy_detach(r->lazy, &st);
+		r->lazy = NULL;
+		r->lazy_st = st;
+		sd_fmt_duration(run, sizeof(run), st.t_running_us);
+		if (e == 0 && !st.t_complete_us) {
+			sd_log(r->ctx, SDUMP_LOG_INFO,
+			       "restore %d: lazy: running after %s, the memory follows (helper process %d, sdump-lazy, fills it)",
+			       r->pid, run, (int)st.helper);
+			return 0;
+		}
+	} else {
+		e = sd_rst_lazy_wait(r->lazy, &st);
+		r->lazy = NULL;
+		r->lazy_st = st;
+	}
+	sd_fmt_duration(run, sizeof(run), st.t_running_us);
+	sd_fmt_duration(all, sizeof(all), st.t_complete_us);
+	if (e < 0) {
+		const char *msg = sdump_ctx_last_error(r->ctx);
+		char why[512];
+
+		(void)snprintf(why, sizeof(why), "%s", msg ? msg : strerror(-e));
+		/* the first error is the one said: it becomes the reason of this one */
+		sdump_ctx_clear_error(r->ctx);
+		/* killed and gone: reaped, it is our child */
+		if (!r->opts->detach)
+			while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		return sd_errx(r->ctx, e, "the restored pid %d was killed, its memory incomplete: %s", r->pid, why);
+	}
+	if (e == 0)
+		sd_log(r->ctx, SDUMP_LOG_INFO,
+		       "restore %d: lazy: running after %s, memory complete after %s: %" PRIu64
+		       " faults served (%" PRIu64 " pages, %" PRIu64 " zero), %" PRIu64
+		       " pages pushed, %" PRIu64 " events (%" PRIu64 " forks)",
+		       r->pid, run, all, st.faults, st.fault_pages, st.zero_faults, st.pushed, st.events,
+		       st.forks);
+	return e;
+}
+
 int sd_rst_fill_memory(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
+	struct rst_fill_lazy lz = { 0 };
 	struct rst_fill_stats st;
 	int e, uffd;
 
@@ -207,9 +317,24 @@ int sd_rst_fill_memory(struct rst *r)
 	if (e < 0)
 		return e;
 	uffd = take_uffd(r);
-	e = sd_rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, &st);
-	/* closed at once: that unregisters every VMA before anything else runs */
+	if (r->opts->lazy) {
+		e = lazy_uffd(r, uffd);
+		if (e < 0) {
+			zclose(&uffd);
+			return e;
+		}
+	}
+	e = sd_rst_fill(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, r->opts->lazy ? &lz : NULL, &st);
+	/* the lazy filler's from here, if it has anything to fill */
+	if (e == 0 && lz.nunits > 0) {
+		e = lazy_start(r, uffd, &lz);
+		uffd = -1;
+	}
+	/* else closed at once: that unregisters every VMA before anything else runs */
 	zclose(&uffd);
+	free(lz.segs);
+	free(lz.units);
+	free(lz.vmas);
 	if (e < 0)
 		return e;
 	r->fill = st;

@@ -83,6 +83,16 @@ int sd_rst_restore_process(struct rst *r)
 		e = sd_rst_call(r, SYS_personality, ps->personality, 0, 0, 0, 0, 0, NULL);
 	if (e == 0 && ps->thp_disabled)
 		e = sd_rst_call(r, SYS_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot restore the process state of pid %d", r->pid);
+	return r->session_done ? 0 : sd_rst_restore_session(r);
+}
+
+int sd_rst_restore_session(struct rst *r)
+{
+	const struct process_state *ps = &r->ps;
+	int e = 0;
+
 	/*
 	 * A session leader comes back as one, a group leader too. In our job
 	 * (--shell-job) it stays in our session, and a group leader leads a
@@ -102,7 +112,8 @@ int sd_rst_restore_process(struct rst *r)
 				       r->pid, ps->sid, ps->pgid);
 	}
 	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore the process state of pid %d", r->pid);
+		return sd_errx(r->ctx, e, "cannot restore the session and group of pid %d", r->pid);
+	r->session_done = true;
 	return 0;
 }
 

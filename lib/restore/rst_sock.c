@@ -360,14 +360,27 @@ static int set_timeo(int fd, int name, uint64_t us)
 	return setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(tv)) < 0 ? -errno : 0;
 }
 
-/* The buffer sizes and the options that change nothing of what is sent now. */
-static int options_first(int fd, const struct sock_state *s)
+/*
+ * A buffer size, only where it is not the one a new socket has: setting it
+ * also locks it (no autotuning), which a size the program never set must
+ * not be. The kernel doubles what it is given; FORCE passes by rmem_max.
+ */
+static int set_buf(int fd, int name, int force, int32_t want)
 {
-	/* the kernel doubles what it is given; FORCE passes by rmem_max and wmem_max */
-	int e = set_int(fd, SO_RCVBUFFORCE, s->rcvbuf / 2);
+	int have = 0;
+	socklen_t len = sizeof(have);
+
+	if (getsockopt(fd, SOL_SOCKET, name, &have, &len) < 0)
+		return -errno;
+	return have == want ? 0 : set_int(fd, force, want / 2);
+}
+
+int sd_rst_sock_options_first(int fd, const struct sock_state *s)
+{
+	int e = set_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE, s->rcvbuf);
 
 	if (e == 0)
-		e = set_int(fd, SO_SNDBUFFORCE, s->sndbuf / 2);
+		e = set_buf(fd, SO_SNDBUF, SO_SNDBUFFORCE, s->sndbuf);
 	if (e == 0)
 		e = set_int(fd, SO_RCVLOWAT, s->rcvlowat);
 	if (e == 0)
@@ -381,15 +394,17 @@ static int options_first(int fd, const struct sock_state *s)
 	return e;
 }
 
-static int options_last(int fd, const struct sock_state *s)
+int sd_rst_sock_options_last(int fd, const struct sock_state *s)
 {
-	int e = set_int(fd, SO_PASSCRED, s->passcred);
+	bool unix_ = s->family == AF_UNIX;
+	int e = unix_ || s->passcred ? set_int(fd, SO_PASSCRED, s->passcred) : 0;
 
-	if (e == 0)
+	if (e == 0 && (unix_ || s->passsec))
 		e = set_int(fd, SO_PASSSEC, s->passsec);
 	if (e == 0 && s->passpidfd)
 		e = set_int(fd, SO_PASSPIDFD, 1);
-	if (e == 0)
+	/* -1 is what a socket without SO_PEEK_OFF (TCP before 6.10) reads */
+	if (e == 0 && (s->peek_off >= 0 || s->family == AF_UNIX))
 		e = set_int(fd, SO_PEEK_OFF, s->peek_off);
 	return e;
 }
@@ -541,7 +556,7 @@ static int fill_all(struct rsk *k)
 		if (e == 0 && k->gone[i] >= 0)
 			e = take(k, k->gone[i], &k->gone_copy[i]);
 		if (e == 0)
-			e = options_first(k->copy[i], fs->fds[i].sk);
+			e = sd_rst_sock_options_first(k->copy[i], fs->fds[i].sk);
 		if (e < 0)
 			e = sock_err(k, e, i, "set the options of");
 	}
@@ -568,7 +583,7 @@ static int fill_all(struct rsk *k)
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		if (!is_sock(&fs->fds[i]))
 			continue;
-		e = options_last(k->copy[i], fs->fds[i].sk);
+		e = sd_rst_sock_options_last(k->copy[i], fs->fds[i].sk);
 		if (e < 0)
 			e = sock_err(k, e, i, "set the options of");
 	}

@@ -13,5 +13,30 @@
 #include "restore.h"
 
 int sd_rst_unix_open(struct rst *r, size_t i, long *ret_tmp);
+/*
+ * The SOL_SOCKET options of any socket, on our copy @fd of it: first
+ * (before its queue is filled) the buffer sizes, SO_RCVLOWAT, SO_PRIORITY,
+ * SO_MARK and the timeouts; last SO_PASSCRED, SO_PASSSEC, SO_PASSPIDFD and
+ * SO_PEEK_OFF. -errno.
+ */
+int sd_rst_sock_options_first(int fd, const struct sock_state *s);
+int sd_rst_sock_options_last(int fd, const struct sock_state *s);
+/*
+ * TCP and UDP sockets (rst_sock_inet.c): each made in the new process by
+ * its opener, its options set, bound, listening or connected as it was;
+ * sd_rst_inet_queues, once every fd is at its number: the datagrams
+ * queued on each, sent again by the sockets of the process that sent
+ * them, then SO_PEEK_OFF.
+ */
+int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp);
+int sd_rst_inet_queues(struct rst *r);
+/*
+ * Whether the image holds established TCP connections (--tcp-established):
+ * a network lock of the dumped pid to remove once the restore is over.
+ * The opener makes each again in repair mode (TCP_REPAIR): its sequence
+ * numbers, options, timestamp clock, windows and queues, then out of it;
+ * with --tcp-close an unconnected socket instead.
+ */
+bool sd_rst_inet_locked(const struct rst *r);
 
 #endif /* SDUMP_RST_SOCK_H */

@@ -272,8 +272,9 @@ int sd_rst_vmflags_finish(struct rst *r)
 		if (!handled(v))
 			continue;
 		n = now_at(&now, v->start);
-		/* and no userfaultfd registration of the fill's left */
-		if (n && (n->vmflags & CHECKED) == (v->vmflags & VMF_SAVED_MASK))
+		/* and no userfaultfd registration of the fill's left, but a lazy restore's */
+		if (n && (n->vmflags & CHECKED & ~(r->lazy && sd_rst_vma_lazy(v) ? VMF_UFFD_MISSING : 0)) ==
+				 (v->vmflags & VMF_SAVED_MASK))
 			continue;
 		sd_vmflags_str(v->vmflags & VMF_SAVED_MASK, want, sizeof(want));
 		sd_vmflags_str(n ? n->vmflags & CHECKED : 0, got, sizeof(got));

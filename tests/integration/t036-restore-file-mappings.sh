@@ -128,11 +128,12 @@ echo "$MAPS" | norm | grep -q "$FILES/#COPY (deleted)" || fail "no deleted file 
 # the memfd's copy is a memfd of its name
 awk -v a="${REG_ADDR[mfd]#0x}" 'index($1, a) == 1 { print $6, $7 }' "/proc/$pid/maps" | grep -qx "/memfd:maptarget (deleted)" ||
 	fail "the memfd's copy: $(awk -v a="${REG_ADDR[mfd]#0x}" 'index($1, a) == 1' "/proc/$pid/maps")"
-# the copies: unnamed files of the directory, on the same device; both mappings of ghost.dat map one copy
+# the copies: deleted files of the directory under their names, on the same device; both mappings of ghost.dat map one copy
 ig=$(awk -v a="${REG_ADDR[ghost]#0x}" 'index($1, a) == 1 { print $5 }' "/proc/$pid/maps")
 ig2=$(awk -v a="${REG_ADDR[ghost2]#0x}" 'index($1, a) == 1 { print $5 }' "/proc/$pid/maps")
 [ -n "$ig" ] && [ "$ig" = "$ig2" ] || fail "the two mappings of ghost.dat map different files ($ig, $ig2)"
-grep -q "$FILES/#$ig (deleted)" "/proc/$pid/maps" || fail "ghost.dat's copy is not an unnamed file of $FILES: $(grep "#" "/proc/$pid/maps")"
+awk -v i="$ig" '$5 == i { print $6, $7; exit }' "/proc/$pid/maps" | grep -qx "$FILES/ghost.dat (deleted)" ||
+	fail "ghost.dat's copy is not a deleted file of its name in $FILES: $(grep "deleted" "/proc/$pid/maps")"
 [ "$(awk -v i="$ig" '$5 == i { print $4; exit }' "/proc/$pid/maps")" = "$dev_ghost" ] || fail "the copy is on another device"
 [ "$(ls "$FILES")" = "$(printf 'priv.dat\nshared.dat')" ] || fail "the restore left files in $FILES: $(ls "$FILES")"
 st=$(stat -L -c '%s %a %b' "/proc/$pid/map_files/${REG_ADDR[ghost]#0x}-$(printf '%x' $((REG_ADDR[ghost] + REG_LEN[ghost])))")
@@ -222,7 +223,7 @@ st=0
 [ "$st" = 2 ] && grep -q "bad --ghost-limit '0'" "$WORK/err" || fail "--ghost-limit 0: exit $st, $(cat "$WORK/err")"
 # a deleted file mapped shared that another process holds too
 exec 9<"/proc/$pid/map_files/${REG_ADDR[gshared]#0x}-$(printf '%x' $((REG_ADDR[gshared] + REG_LEN[gshared])))"
-refused "shared mapping of the deleted file '$FILES/gshared.dat', which pid $$ has open or mapped too" \
+refused "the deleted file '$FILES/gshared.dat' mapped shared at 0x[0-9a-f]+-0x[0-9a-f]+ is open or mapped in pid $$ too" \
 	"$SDUMP" dump -R -t "$pid" -D "$WORK/r" --ghost-limit 1G
 exec 9<&-
 # with the limit raised it goes through, 65 MiB saved

@@ -112,7 +112,7 @@ bash -c '. "$1/completion/sdump.bash"; complete -p sdump' bash "$SRC" | grep -q 
 got=$(complete_bash sdump "" | sort | tr '\n' ' ')
 # every command sdump --help lists, no other
 want=$("$SDUMP" --help | awk '/^commands:/ { on = 1; next } on && /^$/ { on = 0 } on { print $1 }' | sort | tr '\n' ' ')
-[ "$want" = "check coredump dump extract migrate pre-dump receive release restore show verify " ] || fail "sdump --help lists '$want'"
+[ "$want" = "check coredump dump extract migrate pre-dump prune receive release restore show squash verify " ] || fail "sdump --help lists '$want'"
 [ "$got" = "$want" ] || fail "subcommands: '$got', sdump --help lists '$want'"
 [ "$(complete_bash sdump -v pre)" = pre-dump ] || fail "sdump -v pre<TAB>: '$(complete_bash sdump -v pre)'"
 got=$(complete_bash sdump pre-dump --)

@@ -5,7 +5,8 @@
 # the tracker pre-dumps use; exit 1 then, 0 for a target a dump takes (and
 # the dump then goes through). --json says the same as one object. The
 # target is left as it was: running (or stopped, if it was), untraced,
-# unchanged, with no image or state file made.
+# unchanged, with no image or state file made. On redis-server (TCP, then a
+# unix socket) the check's verdict is the dump's.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
@@ -45,14 +46,14 @@ for l in /proc/"$TPID"/fd/*; do
 	fd=${l##*/}
 	link=$(readlink "$l")
 	case $link in
-	socket:*) want="fd $fd is an IPv4 TCP socket"; socks=$((socks + 1)) ;;
+	socket:*) want="fd $fd is a netlink socket"; socks=$((socks + 1)) ;;
 	anon_inode:\[io_uring\]) want="fd $fd is an io_uring" ;;
 	*" (deleted)") want="fd $fd is a deleted file" ;;
 	*) continue ;;
 	esac
 	grep -q "^  $want\b" "$WORK/out" || fail "'$want' not listed"
 done
-[ "$socks" = 1 ] || fail "the target has $socks sockets, expected its IPv4 one"
+[ "$socks" = 1 ] || fail "the target has $socks sockets, expected its netlink one"
 grep -q "^  it has child processes ($child)" "$WORK/out" || fail "the child not listed"
 grep -q "^  it has PR_TIMER_CREATE_RESTORE_IDS on" "$WORK/out" || fail "the state the injected calls find not listed"
 n=$((socks + uring + 3))
@@ -60,8 +61,8 @@ grep -q "^pid $TPID (statetarget): $n obstacles to a dump$" "$WORK/out" || fail 
 [ "$(grep -c '^  ' "$WORK/out")" = "$n" ] || fail "not one line per obstacle"
 ! grep -q "cannot dump pid" "$WORK/out" || fail "the pid repeated on each line"
 grep -Eq "^pre-dumps track writes with (uffd-wp|soft-dirty|none)$" "$WORK/out" || fail "no tracker line"
-# the dump itself still names the first one, with the target left running
-expect_error "child processes" "$SDUMP" dump -t "$TPID" -D "$WORK/img"
+# the dump itself (of the tree: t080) still names the first one, with the target left running
+expect_error "is an IPv4 TCP socket" "$SDUMP" dump -t "$TPID" -D "$WORK/img"
 unchanged "dump"
 
 # --json: the same as one object
@@ -119,6 +120,61 @@ if [ "$tracker" != none ]; then
 fi
 "$SDUMP" dump -t "$TPID" -D "$WORK/d" --parent "$WORK/p2" || fail "the dump a check said would go through"
 wait "$TPID" 2>/dev/null || true
+
+# --- the memory map's obstacles too: a VMA registered with the process's own userfaultfd ---
+start_target_quiet vmatarget --uffd
+load_regions
+u=${REG_ADDR[uffd]}
+st=0
+"$SDUMP" check -t "$TPID" >"$WORK/out" || st=$?
+[ "$st" = 1 ] || fail "check of vmatarget --uffd exited $st"
+grep -q "^  0x${u#0x}-$(printf '0x%x' $((u + 4 * 4096))) is registered with a userfaultfd of the process's own" "$WORK/out" ||
+	fail "the registered VMA not listed: $(cat "$WORK/out")"
+grep -q "^  fd [0-9]* is a userfaultfd of the process's own" "$WORK/out" || fail "its userfaultfd not listed: $(cat "$WORK/out")"
+assert_running "$TPID"
+tcmd check
+[ "$REPLY" = ok ] || fail "vmatarget after the check: $REPLY"
+stop_target
+
+# --- a real program: the check's verdict is the dump's ---
+# agree PID WHAT: check -t exits 0 exactly when a dump -R goes through, and
+# the one line a refused dump says is one of the obstacles check listed
+agree() {
+	local pid=$1 what=$2 cst=0 dst=0 line
+	"$SDUMP" check -t "$pid" >"$WORK/agree.out" 2>&1 || cst=$?
+	rm -rf "$WORK/agree.img"
+	"$SDUMP" dump -R -t "$pid" -D "$WORK/agree.img" 2>"$WORK/agree.err" || dst=$?
+	echo "$what: check $cst, dump $dst: $(head -n 1 "$WORK/agree.out")"
+	case "$cst.$dst" in
+	0.0) ;;
+	1.1)
+		line=$(sed 's/^sdump: cannot dump pid [0-9]*: //' "$WORK/agree.err")
+		grep -qxF "  $line" "$WORK/agree.out" ||
+			fail "$what: the dump refused '$line', which check did not list: $(cat "$WORK/agree.out")" ;;
+	*) fail "$what: check exited $cst, the dump $dst: $(cat "$WORK/agree.out" "$WORK/agree.err")" ;;
+	esac
+	assert_running "$pid"
+	assert_threads_running "$pid"
+}
+if command -v redis-server >/dev/null; then
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$WORK/redis.log" 2>&1 &
+	rpid=$!
+	TARGET_PIDS+=("$rpid")
+	for _ in $(seq 100); do grep -q "Ready to accept" "$WORK/redis.log" && break; sleep 0.05; done
+	agree "$rpid" "redis-server on TCP"
+	kill "$rpid"
+	wait "$rpid" 2>/dev/null || true
+	redis-server --port 0 --unixsocket "$WORK/redis.sock" --save "" --appendonly no >"$WORK/redis.log" 2>&1 &
+	rpid=$!
+	TARGET_PIDS+=("$rpid")
+	for _ in $(seq 100); do grep -q "Ready to accept" "$WORK/redis.log" && break; sleep 0.05; done
+	agree "$rpid" "redis-server on a unix socket"
+	kill "$rpid"
+	wait "$rpid" 2>/dev/null || true
+else
+	echo "note: no redis-server here, the real program not tried"
+fi
 
 # errors are errors, not obstacles
 expect_error "no such process" "$SDUMP" check -t 999999999

@@ -37,6 +37,15 @@
  *   "half": socketpair(SOCK_STREAM) end whose reading is shut down
  *     ("half_peer" the other end): half_peer's write fails with EPIPE,
  *     half can write to half_peer.
+ *   --inet: "tcp4" a TCP listener on 127.0.0.1 (a port of the kernel's),
+ *     SO_REUSEADDR, SO_REUSEPORT, TCP_DEFER_ACCEPT 5, backlog 9; "tcp6"
+ *     one on [::1], IPV6_V6ONLY, backlog 3; "udp_rx" a UDP socket on
+ *     127.0.0.1, SO_RCVBUF 50000, IP_PKTINFO; "udp_tx" one connected to
+ *     it, which sent it "d1" and "d2" (not read); "udp6" an IPv6 UDP
+ *     socket on [::1]; "tcp_unb" an unbound TCP socket with SO_KEEPALIVE
+ *     and TCP_KEEPIDLE 77. check: the same addresses and options, udp_rx
+ *     reads d1 and d2 from udp_tx's address, and what udp_tx sends now;
+ *     both listeners accept a new connection.
  *   --with rights: "rights" a socketpair end holding an SCM_RIGHTS message
  *     (a dump must refuse it).
  *   --with outside:PATH: "rights" is instead a datagram socket connected to
@@ -57,17 +66,24 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 enum { ST_A, ST_B, DG_A, DG_B, SP_A, SP_B, LIS, CLI, ACC, WAIT, AB_RX, AB_TX, UNB, GONE, HALF,
-       HALF_PEER, RIGHTS, NROLES };
+       HALF_PEER, RIGHTS, TCP4, TCP6, UDP_RX, UDP_TX, UDP6, TCP_UNB, NROLES };
 static const char *const role[NROLES] = {
 	"st_a", "st_b", "dg_a", "dg_b", "sp_a", "sp_b", "lis", "cli", "acc", "wait", "ab_rx", "ab_tx",
-	"unb", "gone", "half", "half_peer", "rights",
+	"unb", "gone", "half", "half_peer", "rights", "tcp4", "tcp6", "udp_rx", "udp_tx", "udp6", "tcp_unb",
 };
 static int fds[NROLES];
 static char dir[64] = "/tmp", path[100];
 static const char *with = "";
+static bool inet;
+/* the inet sockets' addresses at the setup */
+static struct sockaddr_storage bound_at[NROLES];
+static socklen_t bound_len[NROLES];
 #define BIG 100000
 
 static void die(const char *what)
@@ -107,6 +123,12 @@ static void setint(int fd, int name, int v)
 {
 	if (setsockopt(fd, SOL_SOCKET, name, &v, sizeof(v)) < 0)
 		die("setsockopt");
+}
+
+static void setint6(int fd, int name, int v)
+{
+	if (setsockopt(fd, IPPROTO_IPV6, name, &v, sizeof(v)) < 0)
+		die("setsockopt ipv6");
 }
 
 static uint8_t pattern(size_t i)
@@ -238,6 +260,138 @@ static void setup(void)
 		if (fds[RIGHTS] < 0 || connect(fds[RIGHTS], (struct sockaddr *)&a, sizeof(a)) < 0)
 			die("connect outside");
 	}
+}
+
+static int inet_sock(int rl, int family, int type, const char *ip)
+{
+	struct sockaddr_storage a = { 0 };
+	socklen_t al;
+	int fd = socket(family, type, 0);
+
+	if (fd < 0)
+		die("inet socket");
+	fds[rl] = fd;
+	if (!ip)
+		return fd;
+	if (family == AF_INET) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&a;
+
+		a4->sin_family = AF_INET;
+		(void)inet_pton(AF_INET, ip, &a4->sin_addr);
+		al = sizeof(*a4);
+	} else {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&a;
+
+		a6->sin6_family = AF_INET6;
+		(void)inet_pton(AF_INET6, ip, &a6->sin6_addr);
+		al = sizeof(*a6);
+	}
+	if (family == AF_INET6)
+		setint6(fd, IPV6_V6ONLY, 1);
+	if (type == SOCK_STREAM) {
+		setint(fd, SO_REUSEADDR, 1);
+		setint(fd, SO_REUSEPORT, 1);
+	}
+	if (bind(fd, (struct sockaddr *)&a, al) < 0)
+		die("inet bind");
+	bound_len[rl] = sizeof(bound_at[rl]);
+	if (getsockname(fd, (struct sockaddr *)&bound_at[rl], &bound_len[rl]) < 0)
+		die("getsockname");
+	return fd;
+}
+
+static void setup_inet(void)
+{
+	int v = 5;
+
+	inet_sock(TCP4, AF_INET, SOCK_STREAM, "127.0.0.1");
+	if (setsockopt(fds[TCP4], IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v)) < 0 || listen(fds[TCP4], 9) < 0)
+		die("tcp4");
+	inet_sock(TCP6, AF_INET6, SOCK_STREAM, "::1");
+	if (listen(fds[TCP6], 3) < 0)
+		die("tcp6");
+	inet_sock(UDP_RX, AF_INET, SOCK_DGRAM, "127.0.0.1");
+	setint(fds[UDP_RX], SO_RCVBUF, 50000);
+	v = 1;
+	if (setsockopt(fds[UDP_RX], IPPROTO_IP, IP_PKTINFO, &v, sizeof(v)) < 0)
+		die("IP_PKTINFO");
+	inet_sock(UDP_TX, AF_INET, SOCK_DGRAM, "127.0.0.1");
+	if (connect(fds[UDP_TX], (struct sockaddr *)&bound_at[UDP_RX], bound_len[UDP_RX]) < 0)
+		die("udp connect");
+	xsend(fds[UDP_TX], "d1", 2);
+	xsend(fds[UDP_TX], "d2", 2);
+	inet_sock(UDP6, AF_INET6, SOCK_DGRAM, "::1");
+	inet_sock(TCP_UNB, AF_INET, SOCK_STREAM, NULL);
+	setint(fds[TCP_UNB], SO_KEEPALIVE, 1);
+	v = 77;
+	if (setsockopt(fds[TCP_UNB], IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)) < 0)
+		die("TCP_KEEPIDLE");
+}
+
+static int getopt_at(int fd, int level, int name)
+{
+	int v = -2;
+	socklen_t l = sizeof(v);
+
+	(void)getsockopt(fd, level, name, &v, &l);
+	return v;
+}
+
+static bool same_name(int rl)
+{
+	struct sockaddr_storage a;
+	socklen_t al = sizeof(a);
+
+	return getsockname(fds[rl], (struct sockaddr *)&a, &al) == 0 && al == bound_len[rl] &&
+	       !memcmp(&a, &bound_at[rl], al);
+}
+
+static bool accepts(int rl)
+{
+	int c = socket(bound_at[rl].ss_family, SOCK_STREAM, 0), n;
+
+	if (c < 0 || connect(c, (struct sockaddr *)&bound_at[rl], bound_len[rl]) < 0)
+		return false;
+	/* TCP_DEFER_ACCEPT: the connection waits for a first byte */
+	xsend(c, "x", 1);
+	n = accept(fds[rl], NULL, NULL);
+	(void)close(c);
+	if (n < 0)
+		return false;
+	(void)close(n);
+	return true;
+}
+
+static bool check_inet(void)
+{
+	struct sockaddr_storage a;
+	socklen_t al = sizeof(a);
+	char buf[8];
+
+	for (int r = TCP4; r <= UDP6; r++)
+		if (!same_name(r))
+			return fail("%s is not bound where it was", role[r]);
+	if (getopt_at(fds[TCP4], SOL_SOCKET, SO_REUSEADDR) != 1 || getopt_at(fds[TCP4], SOL_SOCKET, SO_REUSEPORT) != 1 ||
+	    getopt_at(fds[TCP4], IPPROTO_TCP, TCP_DEFER_ACCEPT) <= 0 || getopt_at(fds[TCP4], SOL_SOCKET, SO_ACCEPTCONN) != 1)
+		return fail("tcp4's options are not as they were");
+	if (getopt_at(fds[TCP6], IPPROTO_IPV6, IPV6_V6ONLY) != 1 || getopt_at(fds[UDP6], IPPROTO_IPV6, IPV6_V6ONLY) != 1)
+		return fail("IPV6_V6ONLY is off");
+	if (getopt_at(fds[UDP_RX], SOL_SOCKET, SO_RCVBUF) != 100000 || getopt_at(fds[UDP_RX], IPPROTO_IP, IP_PKTINFO) != 1)
+		return fail("udp_rx's SO_RCVBUF is %d", getopt_at(fds[UDP_RX], SOL_SOCKET, SO_RCVBUF));
+	if (getopt_at(fds[TCP_UNB], SOL_SOCKET, SO_KEEPALIVE) != 1 || getopt_at(fds[TCP_UNB], IPPROTO_TCP, TCP_KEEPIDLE) != 77)
+		return fail("tcp_unb's keepalive options are not as they were");
+	for (int i = 1; i <= 2; i++) {
+		al = sizeof(a);
+		if (recvfrom(fds[UDP_RX], buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&a, &al) != 2 ||
+		    buf[0] != 'd' || buf[1] != '0' + i || al != bound_len[UDP_TX] || memcmp(&a, &bound_at[UDP_TX], al))
+			return fail("udp_rx's datagram %d is not d%d from udp_tx", i, i);
+	}
+	xsend(fds[UDP_TX], "d3", 2);
+	if (recv(fds[UDP_RX], buf, sizeof(buf), 0) != 2 || buf[1] != '3')
+		return fail("udp_rx does not read what udp_tx sends now");
+	if (!accepts(TCP4) || !accepts(TCP6))
+		return fail("a listener does not accept a new connection");
+	return true;
 }
 
 /* Exactly @n bytes from @fd (blocking), with the credentials of the first read when @cr. */
@@ -422,9 +576,16 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--with"))
 			with = argv[i + 1];
 	}
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--inet"))
+			inet = true;
+	for (int r = TCP4; r < NROLES; r++)
+		fds[r] = -1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	setup();
+	if (inet)
+		setup_inet();
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -432,7 +593,8 @@ int main(int argc, char **argv)
 			facts();
 		} else if (!strcmp(line, "check")) {
 			bad[0] = '\0';
-			if (check_stream() && check_dgram() && check_listener() && check_abstract() && check_rest())
+			if (check_stream() && check_dgram() && check_listener() && check_abstract() && check_rest() &&
+			    (!inet || check_inet()))
 				printf("ok\n");
 			else
 				printf("bad: %s\n", bad);

@@ -47,8 +47,9 @@
  * Options:
  *   --dir DIR   cwd and where the data file goes (default $TMPDIR or /tmp)
  *   --with KIND one more thing a dump must refuse: socket, eventfd, epoll,
- *               signalfd, timerfd, inotify, io_uring, deleted (a file opened
- *               then unlinked) or child (a child process). Its fd (or the
+ *               signalfd, timerfd, inotify, io_uring, deleted (a file opened,
+ *               linked under another name, then unlinked: deleted there but
+ *               linked elsewhere) or child (a child process). Its fd (or the
  *               child's pid) is in the facts: "with_fd", "child_pid"; with_fd
  *               is -1 if this kernel will not make one (io_uring disabled).
  *               Also restoreids (PR_TIMER_CREATE_RESTORE_IDS on: no fd).
@@ -96,6 +97,7 @@
 #include <sys/rseq.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -140,7 +142,7 @@ static int hpipe[2];                /* "hello", never read */
 static int fd_file, fd_append, fd_dir, fd_null, with_fd = -1;
 static pid_t child_pid;
 static const char *with = "none";
-static char datapath[4096], delpath[4096];
+static char datapath[4096], delpath[4096], linkpath[4200];
 static void *altstack;
 static int pending_read_sig, pending_main_sig;
 static volatile sig_atomic_t hup_count, usr1_count;
@@ -546,8 +548,8 @@ static void setup_with(const char *dir)
 	if (!strcmp(with, "none")) {
 		return;
 	} else if (!strcmp(with, "socket")) {
-		/* unix sockets are taken (socktarget); an IPv4 one is not yet */
-		with_fd = socket(AF_INET, SOCK_STREAM, 0);
+		/* unix, TCP and UDP sockets are taken (socktarget); a netlink one is not */
+		with_fd = socket(AF_NETLINK, SOCK_RAW, 0);
 		if (with_fd < 0)
 			die("socket");
 	} else if (!strcmp(with, "eventfd")) {
@@ -575,8 +577,10 @@ static void setup_with(const char *dir)
 	} else if (!strcmp(with, "deleted")) {
 		snprintf(delpath, sizeof(delpath), "%s/statetarget-%d.del", dir, (int)getpid());
 		with_fd = open(delpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (with_fd >= 0 && (write(with_fd, "gone", 4) != 4 || unlink(delpath) < 0))
-			die("write/unlink");
+		snprintf(linkpath, sizeof(linkpath), "%s.link", delpath);
+		if (with_fd >= 0 && (write(with_fd, "gone", 4) != 4 || link(delpath, linkpath) < 0 ||
+				     unlink(delpath) < 0))
+			die("write/link/unlink");
 	} else if (!strcmp(with, "restoreids")) {
 		/* PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON (Linux 6.16) */
 		if (prctl(77, 1, 0, 0, 0) < 0)
@@ -1026,5 +1030,7 @@ int main(int argc, char **argv)
 		}
 	}
 	unlink(datapath);
+	if (linkpath[0])
+		unlink(linkpath);
 	exit(0);
 }

@@ -24,6 +24,7 @@
  *   fds-million      files.img: 1048577 fds
  *   sk-name-long     files.img: a unix socket more added, bound to a name of 109 bytes
  *   sk-queue-many    files.img: a unix socket more added, 65537 messages queued on it
+ *   sk-inet-opt      files.img: a TCP socket more added, with an option sdump does not set
  *   pending-many     core-<leader>.img: 5000 pending signals
  *   cpus-absent      core-<leader>.img: a CPU affinity of CPU 8191 alone
  *
@@ -290,7 +291,7 @@ static void state_scenario(const char *s)
 		f->n_fds = many;
 		f->fds = fdp;
 		write_one("files.img", IMG_FILES, &f->base);
-	} else if (!strcmp(s, "sk-name-long") || !strcmp(s, "sk-queue-many")) {
+	} else if (!strcmp(s, "sk-name-long") || !strcmp(s, "sk-queue-many") || !strcmp(s, "sk-inet-opt")) {
 		static uint8_t name[109] = "/tmp/x";
 		Files *f = read_one("files.img", IMG_FILES, &files__descriptor);
 		Fd **fdp = xcalloc(f->n_fds + 1, sizeof(*fdp));
@@ -308,7 +309,20 @@ static void state_scenario(const char *s)
 		k->type = 2;   /* SOCK_DGRAM */
 		k->state = 7;  /* not connected */
 		k->ino = 4242;
-		if (!strcmp(s, "sk-name-long")) {
+		if (!strcmp(s, "sk-inet-opt")) {
+			static SockOpt o = SOCK_OPT__INIT;
+			static SockOpt *op = &o;
+
+			fd->kind = FD_KIND__FD_INET;
+			k->family = 2; /* AF_INET */
+			k->type = 1;   /* SOCK_STREAM */
+			k->has_protocol = true;
+			k->protocol = 6; /* IPPROTO_TCP */
+			o.level = 6;
+			o.name = 9999;
+			k->n_opts = 1;
+			k->opts = &op;
+		} else if (!strcmp(s, "sk-name-long")) {
 			k->has_name = true;
 			k->name = (ProtobufCBinaryData){ sizeof(name), name };
 		} else {

@@ -134,12 +134,14 @@ def vmas(pid, tracked=False):
         m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$", line)
         if m:
             start, end, perms, off, dev, ino, path = m.groups()
+            path = tmpfile_name(path)
             cur = {"range": f"{start}-{end}", "perms": perms, "offset": off, "path": path}
             if path and not path.startswith("["):
                 cur["dev"] = dev
                 # shared anonymous memory restored is a new shmem object, with
-                # an inode number of its own (as a new pipe has)
-                if path != "/dev/zero (deleted)":
+                # an inode number of its own (as a new pipe has), and so is a
+                # deleted file or a memfd: a new file holding its contents
+                if not path.endswith(" (deleted)"):
                     cur["inode"] = ino
             out.append(cur)
         elif line.startswith("VmFlags:") and cur is not None:
@@ -221,6 +223,12 @@ def ctty_of(pid):
     return int(f[4]) if len(f) > 4 else 0
 
 
+def tmpfile_name(path):
+    """An O_TMPFILE's /proc name is "#" and its inode number, which a file
+    made again for it cannot have: the number left out."""
+    return re.sub(r"/#\d+ \(deleted\)$", "/#[] (deleted)", path)
+
+
 def fds(pid, tracked=False):
     out = {}
     ctty = ctty_of(pid)
@@ -254,6 +262,8 @@ def fds(pid, tracked=False):
             extra = epoll_lines(extra)
         if target == "anon_inode:inotify":
             extra = sorted(extra)  # the kernel lists the newest watch first: no state
+        if target:
+            target = tmpfile_name(target)
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}

@@ -54,10 +54,15 @@ static const struct fd_case cases[] = {
 	{ "/dev/ptmx", S_IFCHR | 0666, 5, 2, 1, 0, "a pty master" },
 	{ "/dev/ptyp0", S_IFCHR | 0666, 128, 0, 1, 0, "a pty master" },
 	{ "/dev/ptyXY", S_IFCHR | 0666, 135, 7, 1, 0, "a pty master" },
-	{ "/tmp/gone (deleted)", S_IFREG | 0644, 0, 0, 0, 0, "a deleted file" },
-	{ "/tmp/unlinked", S_IFREG | 0644, 0, 0, 0, 0, "a deleted file" },
+	/* no link left: its contents saved */
+	{ "/tmp/gone (deleted)", S_IFREG | 0644, 0, 0, 0, FDK_GHOST, NULL },
+	{ "/tmp/unlinked", S_IFREG | 0644, 0, 0, 0, FDK_GHOST, NULL },
+	{ "/tmp/#1234 (deleted)", S_IFREG | 0600, 0, 0, 0, FDK_GHOST, NULL },
+	{ "/tmp/olddir (deleted)", S_IFDIR | 0755, 0, 0, 0, FDK_GHOST, NULL },
+	{ "/memfd:buf (deleted)", S_IFREG | 0777, 0, 0, 0, FDK_MEMFD, NULL },
+	{ "/memfd:with space (deleted)", S_IFREG | 0666, 0, 0, 0, FDK_MEMFD, NULL },
+	/* deleted there, linked elsewhere: a copy would no longer be that file */
 	{ "/tmp/x (deleted)", S_IFREG | 0644, 0, 0, 1, 0, "a deleted file" },
-	{ "/tmp/olddir (deleted)", S_IFDIR | 0755, 0, 0, 0, 0, "a deleted file" },
 	{ "/memfd:buf (deleted)", S_IFREG | 0600, 0, 0, 1, 0, "a deleted file" },
 	/* refused as deleted before it is seen as a FIFO */
 	{ "/tmp/fifo (deleted)", S_IFIFO | 0600, 0, 0, 0, 0, "a deleted file" },
@@ -87,9 +92,14 @@ static void check_case(const struct fd_case *c)
 	ASSERT_TRUE(k != NULL);
 	ASSERT_EQ(k->kind, c->kind);
 	if (c->kind) {
-		/* the pipes collect their buffered bytes, terminals their settings, anonymous inodes their state */
+		/*
+		 * the pipes collect their buffered bytes, terminals their settings, anonymous
+		 * inodes and sockets their state; deleted files are saved with the mapped
+		 * ones, later
+		 */
 		ASSERT_EQ(k->collect != NULL, c->kind == FDK_PIPE || c->kind == FDK_FIFO ||
-					      c->kind == FDK_TTY || c->kind >= 10);
+					      c->kind == FDK_TTY || c->kind >= FDK_UNIX ||
+					      (c->kind >= 10 && c->kind < FDK_GHOST));
 		return;
 	}
 	ASSERT_TRUE(k->collect == NULL);

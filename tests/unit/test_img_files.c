@@ -21,6 +21,7 @@ static const struct {
 	{ IMGF_PROCESS, "process.img", IMG_PROCESS },
 	{ IMGF_FILES, "files.img", IMG_FILES },
 	{ IMGF_GHOSTS, "ghosts.img", IMG_GHOSTS },
+	{ IMGF_TREE, "tree.img", IMG_TREE },
 	{ IMGF_GHOST_DATA, "ghost-data.img", IMG_GHOST_DATA },
 };
 

@@ -53,7 +53,9 @@ static const struct want_vma maps_want[] = {
 	{ 0x7f1a2b000000, 0x7f1a2b021000, 0, RW, false, 0, 0, 0, VK_ANON, NULL },
 	{ 0x7f1a2b100000, 0x7f1a2b101000, 0, RW, true, 0, 1, 1025, VK_SHMEM,
 	  "/dev/zero (deleted)" },
-	{ 0x7f1a2b200000, 0x7f1a2b202000, 0, RW, true, 0, 1, 2049, VK_SHMEM, "/memfd:x (deleted)" },
+	/* a shared memfd: a shared mapping of a deleted file, one object with the memfd's fds */
+	{ 0x7f1a2b200000, 0x7f1a2b202000, 0, RW, true, 0, 1, 2049, VK_FILE_SHARED,
+	  "/memfd:x (deleted)" },
 	{ 0x7f1a2b300000, 0x7f1a2b301000, 0x7ffff000, PROT_READ, false, 0xfd, 2, 12345678901ull,
 	  VK_FILE, "/home/u/a file  with spaces" },
 	{ 0x7f1a2b400000, 0x7f1a2b401000, 0, RW, true, 0x103, 5, 888, VK_FILE_SHARED,
@@ -104,10 +106,11 @@ static void test_maps_realistic(void)
 		const char *p = maps_want[i].path;
 
 		check_vma(&l.v[i], &maps_want[i]);
-		/* deleted: the file mappings whose path ends so, a private memfd too, never shmem */
+		/* deleted: the file mappings whose path ends so, memfds too, never shmem */
 		if (!unit_cur_failed)
 			ASSERT_EQ(l.v[i].deleted, p && (!strcmp(p, "/tmp/gone (deleted)") ||
 							 !strcmp(p, "/tmp/shared gone (deleted)") ||
+							 !strcmp(p, "/memfd:x (deleted)") ||
 							 !strcmp(p, "/memfd:y (deleted)")));
 		if (unit_cur_failed) {
 			fprintf(stderr, "  in maps line %zu\n", i + 1);

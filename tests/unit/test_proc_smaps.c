@@ -23,7 +23,7 @@ static void test_smaps_flags(void)
 				      "VmFlags: rd wr mr mw me dc wf dd ac lo lf\n"
 				      "3000-4000 r--p 00000000 00:00 0\n"
 				      "Anonymous:             0 kB\n"
-				      "VmFlags: rd mr mw me gu sl um sd\n"
+				      "VmFlags: rd mr me gu sl um sd\n"
 				      "8000-a000 rw-p 00000000 00:00 0\n"
 				      "VmFlags: rd wr mr mw me zz nh yy",
 				      &l));
@@ -31,6 +31,9 @@ static void test_smaps_flags(void)
 	ASSERT_EQ(l.v[0].vmflags, VMF_DONTCOPY | VMF_WIPEONFORK | VMF_DONTDUMP | VMF_ACCOUNT |
 					  VMF_LOCKED | VMF_LOCKONFAULT);
 	ASSERT_EQ(l.v[0].pkey, 3);
+	/* mw apart: no VmFlag of its own, but a sealed memfd's mapping lacks it */
+	ASSERT_TRUE(l.v[0].may_write);
+	ASSERT_TRUE(!l.v[1].may_write);
 	ASSERT_EQ(l.v[1].vmflags, VMF_MAYBE_GUARD | VMF_SEALED | VMF_UFFD_MISSING);
 	ASSERT_TRUE(!(VMF_MAYBE_GUARD & VMF_SAVED_MASK));
 	ASSERT_EQ(l.v[1].pkey, 0);

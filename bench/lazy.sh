@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/lazy.sh - lazy restores beside eager ones; called by bench/run.
+#
+#   lazy.sh --sdump SDUMP --target LAZYTARGET --sizes "MIB..." --work DIR [--env NAME]
+#
+# For each size: a lazytarget of that many MiB, dumped once; then restored
+# (-d --shell-job) eagerly and with --lazy, its "answer" queued before the
+# restore. Times from the start of the command: to the process running (the
+# command's return for an eager restore; its "running after" for a lazy
+# one), to its first answer, to its memory complete (the eager restore's
+# return; the lazy helper's "memory complete after"). One JSON object per
+# restore on stdout, prefixed "BENCHJSON ", scenario "lazy-restore" or
+# "eager-restore", and per size a "lazy-ratio" row: the lazy restore's
+# memory complete over the eager restore's time, running over it.
+set -euo pipefail
+
+sdump= target= sizes= work= envname=host
+while [ $# -gt 0 ]; do
+	case $1 in
+	--sdump) sdump=$2 ;;
+	--target) target=$2 ;;
+	--sizes) sizes=$2 ;;
+	--work) work=$2 ;;
+	--env) envname=$2 ;;
+	*)
+		echo "lazy.sh: bad argument $1" >&2
+		exit 2
+		;;
+	esac
+	shift 2
+done
+[ -n "$sdump" ] && [ -n "$target" ] && [ -n "$sizes" ] && [ -n "$work" ] || {
+	echo "lazy.sh: --sdump, --target, --sizes and --work are needed" >&2
+	exit 2
+}
+mkdir -p "$work"
+log() { echo "[$envname lazy] $*" >&2; }
+now_us() { echo $(($(date +%s%N) / 1000)); }
+# us "12.3 ms" / "1.20 s" / "800 us": microseconds
+us() {
+	awk -v v="$1" -v u="$2" 'BEGIN { m = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : 1; printf "%d\n", v * m }'
+}
+
+start_target() {
+	rm -f "$work/target.in" "$work/target.out"
+	mkfifo "$work/target.in" "$work/target.out"
+	(
+		for f in "/proc/$BASHPID/fd/"*; do
+			f=${f##*/}
+			[ "$f" -gt 2 ] 2>/dev/null && eval "exec $f>&-"
+		done
+		exec "$target" --mib "$1" --threads 2
+	) <"$work/target.in" >"$work/target.out" 2>"$work/target.err" &
+	exec 7>"$work/target.in" 8<"$work/target.out" 9<>"$work/target.in"
+	local word pid
+	read -r -t 600 word pid <&8 || return 1
+	[ "$word" = ready ] || return 1
+	TPID=$pid
+}
+
+gone() {
+	local st
+	for _ in $(seq 1 300); do
+		st=$(awk "/^State:/ {print \$2}" "/proc/$1/status" 2>/dev/null || true)
+		case "$st" in "" | Z | X) return 0 ;; esac
+		sleep 0.05
+	done
+	return 1
+}
+
+# reply: the target's next line (its output FIFO gives EOF until the restored process opens it)
+reply() {
+	for _ in $(seq 1 6000); do
+		read -r -t 60 REPLY <&8 && return 0
+		sleep 0.001
+	done
+	return 1
+}
+
+# restore_one MODE: eager or lazy; sets RUN_US ANSWER_US COMPLETE_US
+restore_one() {
+	local mode=$1 t0 t1 args=() line
+	[ "$mode" = lazy ] && args=(--lazy)
+	echo answer >&7
+	t0=$(now_us)
+	"$sdump" -v restore -D "$work/img" --shell-job -d "${args[@]}" 2>"$work/$mode.err" || return 1
+	t1=$(now_us)
+	reply || return 1
+	ANSWER_US=$(($(now_us) - t0))
+	if [ "$mode" = eager ]; then
+		RUN_US=$((t1 - t0))
+		COMPLETE_US=$RUN_US
+	else
+		line=$(grep -o 'lazy: running after [0-9.]* [mu]*s' "$work/$mode.err") || return 1
+		# the command's own start is a few ms before the library's
+		RUN_US=$(us $(echo "$line" | awk '{print $4, $5}'))
+		for _ in $(seq 1 1200); do grep -q "memory complete after" "$work/$mode.err" && break; sleep 0.05; done
+		line=$(grep -o 'memory complete after [0-9.]* [mu]*s' "$work/$mode.err") || return 1
+		COMPLETE_US=$(us $(echo "$line" | awk '{print $4, $5}'))
+	fi
+	echo exit >&7
+	gone "$TPID"
+	for _ in $(seq 1 100); do [ -e "/proc/$TPID" ] || break; sleep 0.05; done
+}
+
+row() { # SCENARIO
+	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"sdump","mem_mib":%d,"dirty_pct":null,"stall_ms":null,"wall_ms":%s,"image_bytes":null,"running_ms":%s,"answer_ms":%s,"complete_ms":%s}\n' \
+		"$envname" "$1" "$MIB" "$(ms "$COMPLETE_US")" "$(ms "$RUN_US")" "$(ms "$ANSWER_US")" "$(ms "$COMPLETE_US")"
+}
+ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
+
+for MIB in $sizes; do
+	log "$MIB MiB: target, dump"
+	rm -rf "$work/img"
+	start_target "$MIB" || { log "target did not start"; continue; }
+	"$sdump" -q dump -t "$TPID" -D "$work/img" || { log "dump failed"; kill -KILL "$TPID"; continue; }
+	gone "$TPID"
+	wait "$TPID" 2>/dev/null || true
+	for _ in $(seq 1 100); do [ -e "/proc/$TPID" ] || break; sleep 0.05; done
+	for mode in eager lazy; do
+		if restore_one "$mode"; then
+			row "$mode-restore"
+			log "$mode: running ${RUN_US} us, answer ${ANSWER_US} us, complete ${COMPLETE_US} us"
+			eval "${mode}_run=$RUN_US ${mode}_complete=$COMPLETE_US"
+		else
+			log "$mode restore failed: $(tail -n 2 "$work/$mode.err")"
+			kill -KILL "$TPID" 2>/dev/null || true
+			gone "$TPID" || true
+			eval "${mode}_run= ${mode}_complete="
+		fi
+	done
+	if [ -n "${eager_complete:-}" ] && [ -n "${lazy_complete:-}" ]; then
+		printf 'BENCHJSON {"env":"%s","scenario":"lazy-ratio","tool":"sdump","mem_mib":%d,"dirty_pct":null,"stall_ms":null,"wall_ms":null,"image_bytes":null,"complete_over_eager":%s,"running_over_eager":%s}\n' \
+			"$envname" "$MIB" "$(awk -v a="$lazy_complete" -v b="$eager_complete" 'BEGIN { printf "%.2f", a / b }')" \
+			"$(awk -v a="$lazy_run" -v b="$eager_run" 'BEGIN { printf "%.3f", a / b }')"
+	fi
+	exec 7>&- 8<&- 9<&-
+	rm -rf "$work/img"
+done
+exit 0

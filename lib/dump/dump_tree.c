@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The final dump of a process tree: the process given and all its
+ * descendants, frozen at once, each member's pass in pid-PID/ of the image
+ * directory, and tree.img at its top, written last (the commit of the
+ * tree).
+ *
+ * The freeze walks down: a member is seized, every thread of it, and only
+ * then are its children read (/proc/PID/task/TID/children of each of its
+ * threads). A frozen process forks no more, so the list read then is
+ * whole: a fork that raced the freeze is seen, a child that ended since is
+ * a zombie. Each child is checked (traced by another, another PID
+ * namespace, sharing memory, fds or fs with another member, a vfork
+ * parent: one line each) before it is seized in turn.
+ *
+ * Once all are frozen every member is collected as a process alone would
+ * be, then what members share is found: the open file descriptions held
+ * by several (kcmp KCMP_FILE), recorded on each later holder as the one of
+ * the first (the restore makes them in tree.img's order); a pipe whose
+ * ends are in different members is inside the tree, its bytes saved once.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/kcmp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX ""
+#include "array.h"
+#include "ctx.h"
+#include "dump_pass.h"
+#include "dump_state.h"
+#include "image.h"
+#include "pass_img.h"
+#include "proc.h"
+#include "procfs.h"
+#include "ptree.h"
+#include "tree_img.h"
+#include "util.h"
+
+struct tmember {
+	struct tree_member m;
+	struct sdump_dump_opts o;
+	char dir[PATH_MAX], parent[PATH_MAX];
+	struct pass p;
+	bool has_pass;		/* p initialised (every member but a zombie) */
+};
+
+struct tdump {
+	struct sdump_ctx *ctx;
+	bool final;
+	const struct sdump_dump_opts *opts;
+	struct tmember **t;	/* each its own allocation: a pass points into it */
+	size_t n, cap;
+	struct tree_pipe_ends ends;
+	size_t ends_cap;
+	struct img_dir top;
+};
+
+/* Appends the children of every thread of @pid to @kids. */
+static int list_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap)
+{
+	char path[PROC_PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(sd_proc_path(path, pid, "task"));
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while (r == 0 && (de = readdir(d))) {
+		_cleanup_free_ char *buf = NULL;
+		char *s, *end;
+
+		if (de->d_name[0] == '.')
+			continue;
+		(void)sd_proc_path(path, pid, "task/%s/children", de->d_name);
+		if (sd_read_file(AT_FDCWD, path, &buf, NULL) < 0)
+			continue;
+		for (s = buf; r == 0;) {
+			long c = strtol(s, &end, 10);
+
+			if (end == s)
+				break;
+			s = end;
+			if (ARRAY_RESERVE(*kids, *cap, *n + 1, 16) < 0)
+				r = -ENOMEM;
+			else
+				(*kids)[(*n)++] = (pid_t)c;
+		}
+	}
+	(void)closedir(d);
+	return r;
+}
+
+bool sd_tree_has_children(pid_t pid)
+{
+	_cleanup_free_ pid_t *kids = NULL;
+	size_t n = 0, cap = 0;
+
+	return list_children(pid, &kids, &n, &cap) == 0 && n > 0;
+}
+
+/* Member @m's ids and state from /proc; its state letter in *ret_state. */
+static int read_member(struct tdump *td, struct tree_member *m, char *ret_state)
+{
+	_cleanup_free_ char *stat = NULL;
+	char path[PROC_PATH_MAX];
+	uint64_t f[53] = { 0 };
+	int r, n;
+
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, m->pid, "stat"), &stat, NULL);
+	if (r < 0)
+		return sd_errx(td->ctx, -ESRCH, "cannot dump pid %d: its child %d is gone", td->opts->pid,
+			       m->pid);
+	n = sd_proc_stat_fields(stat, f, 53);
+	if (n < 39)
+		return sd_errx(td->ctx, -EBADMSG, "cannot parse '%s'", path);
+	*ret_state = (char)f[3];
+	m->ppid = (pid_t)f[4];
+	m->pgid = (pid_t)f[5];
+	m->sid = (pid_t)f[6];
+	m->exit_signal = (int)f[38];
+	m->zombie = f[3] == 'Z' || f[3] == 'X';
+	m->exit_status = n > 52 ? (int)f[52] : 0;
+	m->stopped = f[3] == 'T';
+	return 0;
+}
+
+/* What a member cannot be, each said in one line, checked before it is seized. */
+static int check_member(struct tdump *td, size_t i)
+{
+	const struct tree_member *m = &td->t[i]->m;
+	pid_t root = td->opts->pid;
+	_cleanup_free_ char *status = NULL;
+	_cleanup_free_ pid_t *kids = NULL;
+	size_t nk = 0, ck = 0;
+	char path[PROC_PATH_MAX];
+	const char *l;
+	static const struct {
+		int type;
+		const char *what;
+	} shares[] = {
+		{ KCMP_VM, "its memory (CLONE_VM)" },
+		{ KCMP_FILES, "its fd table (CLONE_FILES)" },
+		{ KCMP_FS, "its working directory, root and umask (CLONE_FS)" },
+		/* not KCMP_SYSVSEM: two processes without an undo list compare equal */
+	};
+
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, m->pid, "status"), &status, NULL) < 0)
+		return sd_errx(td->ctx, -ESRCH, "cannot dump pid %d: its child %d is gone", root, m->pid);
+	l = strstr(status, "\nTracerPid:");
+	if (l && atoi(l + strlen("\nTracerPid:")) != 0)
+		return sd_errx(td->ctx, -EPERM,
+			       "cannot dump pid %d: pid %d of its tree is traced by pid %d (a debugger, strace?); detach it first",
+			       root, m->pid, atoi(l + strlen("\nTracerPid:")));
+	/* "NSpid:\t42\t1": a pid in a namespace below ours too */
+	l = strstr(status, "\nNSpid:");
+	if (l && strcspn(l + strlen("\nNSpid:\t"), "\t\n") < strcspn(l + strlen("\nNSpid:\t"), "\n"))
+		return sd_errx(td->ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: pid %d of its tree is in another PID namespace, which sdump cannot restore yet",
+			       root, m->pid);
+	/* a vfork() parent waits for its child, unkillable by a stop: never seized */
+	if (list_children(m->pid, &kids, &nk, &ck) == 0)
+		for (size_t k = 0; k < nk; k++)
+			if (syscall(SYS_kcmp, m->pid, kids[k], KCMP_VM, 0, 0) == 0)
+				return sd_errx(td->ctx, -EOPNOTSUPP,
+					       "cannot dump pid %d: pid %d of its tree is in vfork(), waiting for its child %d to exec or exit; dump it once that is done",
+					       root, m->pid, kids[k]);
+	for (size_t k = 0; k < i; k++) {
+		if (td->t[k]->m.zombie)
+			continue;
+		for (size_t s = 0; s < ARRAY_SIZE(shares); s++)
+			if (syscall(SYS_kcmp, td->t[k]->m.pid, m->pid, shares[s].type, 0, 0) == 0)
+				return sd_errx(td->ctx, -EOPNOTSUPP,
+					       "cannot dump pid %d: pid %d of its tree shares %s with pid %d, which sdump cannot restore yet",
+					       root, m->pid, shares[s].what, td->t[k]->m.pid);
+	}
+	return 0;
+}
+
+static int add_member(struct tdump *td, pid_t pid, pid_t ppid)
+{
+	struct tmember *tm;
+
+	for (size_t i = 0; i < td->n; i++)
+		if (td->t[i]->m.pid == pid)
+			return 0;
+	if (td->n >= TREE_MAX_MEMBERS)
+		return sd_errx(td->ctx, -E2BIG, "cannot dump pid %d: its tree has more than %d processes",
+			       td->opts->pid, TREE_MAX_MEMBERS);
+	tm = calloc(1, sizeof(*tm));
+	if (!tm || ARRAY_RESERVE(td->t, td->cap, td->n + 1, 8) < 0) {
+		free(tm);
+		return sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
+	}
+	td->t[td->n++] = tm;
+	tm->m.pid = pid;
+	tm->m.ppid = ppid;
+	return 0;
+}
+
+/*
+ * The parent pass of member @i: of a tree image, its own pass there (one
+ * that was not in that tree yet gets a full first pass); of a one-process
+ * pass, the root's alone.
+ */
+static const char *member_parent(struct tdump *td, struct tmember *tm, size_t i)
+{
+	const char *parent = td->opts->parent;
+	char name[TREE_DIR_NAME_MAX];
+	struct stat st;
+
+	if (!parent)
+		return NULL;
+	if (!sd_treeimg_present(parent))
+		return i == 0 ? parent : NULL;
+	(void)snprintf(tm->parent, sizeof(tm->parent), "%s/%s", parent, sd_tree_dir_name(tm->m.pid, name));
+	if (stat(tm->parent, &st) < 0) {
+		pr_info(td->ctx, "%s %d: pid %d is new in the tree since '%s': a full pass", td->final ? "dump" : "pre-dump",
+			td->opts->pid, tm->m.pid, parent);
+		return NULL;
+	}
+	return tm->parent;
+}
+
+/* Member @i frozen, and its children added to the list. */
+static int freeze_member(struct tdump *td, size_t i)
+{
+	struct tmember *tm = td->t[i];
+	char state = 0, name[TREE_DIR_NAME_MAX];
+	_cleanup_free_ pid_t *kids = NULL;
+	size_t nk = 0, ck = 0;
+	pid_t ppid = tm->m.ppid;
+	int r;
+
+	r = read_member(td, &tm->m, &state);
+	if (r < 0)
+		return r;
+	/* the root's own checks say what a zombie root or a thread is */
+	if (i > 0 && tm->m.ppid != ppid)
+		return sd_errx(td->ctx, -ESRCH, "cannot dump pid %d: its child %d left it while it was frozen",
+			       td->opts->pid, tm->m.pid);
+	if (tm->m.zombie && i > 0) {
+		_cleanup_free_ char *comm = NULL;
+		char path[PROC_PATH_MAX];
+
+		if (sd_read_file(AT_FDCWD, sd_proc_path(path, tm->m.pid, "comm"), &comm, NULL) == 0)
+			sd_proc_parse_comm(comm, tm->m.comm);
+		return 0;
+	}
+	r = check_member(td, i);
+	if (r < 0)
+		return r;
+	tm->o = *td->opts;
+	tm->o.pid = tm->m.pid;
+	tm->o.parent = member_parent(td, tm, i);
+	(void)snprintf(tm->dir, sizeof(tm->dir), "%s/%s", td->opts->dir, sd_tree_dir_name(tm->m.pid, name));
+	tm->o.dir = tm->dir;
+	sd_pass_init(&tm->p, td->ctx, &tm->o, td->final);
+	tm->has_pass = true;
+	tm->p.tree_pipes = &td->ends;
+	r = sd_pass_id_new(tm->p.meta.pass_id);
+	if (r < 0)
+		return sd_err(td->ctx, r, "cannot make a pass id");
+	r = sd_pass_open(&tm->p);
+	if (r == 0)
+		r = sd_pass_seize(&tm->p);
+	if (r < 0)
+		return r;
+	/* what it was before the seize made it a tracing stop */
+	tm->m.stopped = state == 'T';
+	r = list_children(tm->m.pid, &kids, &nk, &ck);
+	if (r < 0)
+		return sd_err(td->ctx, r, "cannot list the children of pid %d", tm->m.pid);
+	for (size_t k = 0; k < nk && r == 0; k++)
+		r = add_member(td, kids[k], tm->m.pid);
+	return r;
+}
+
+/* Every pipe end each member holds (by its fds' links and fdinfo flags). */
+static int read_pipe_ends(struct tdump *td, const struct tmember *tm)
+{
+	char path[PROC_PATH_MAX], link[64];
+	struct dirent *de;
+	DIR *d = opendir(sd_proc_path(path, tm->m.pid, "fd"));
+
+	if (!d)
+		return sd_err(td->ctx, -errno, "cannot list '%s'", path);
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *info = NULL;
+		unsigned long long ino;
+		uint64_t pos;
+		uint32_t flags;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		(void)sd_proc_path(path, tm->m.pid, "fd/%s", de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		if (sscanf(link, "pipe:[%llu]", &ino) != 1)
+			continue;
+		(void)sd_proc_path(path, tm->m.pid, "fdinfo/%s", de->d_name);
+		if (sd_read_file(AT_FDCWD, path, &info, NULL) < 0 || sd_proc_parse_fdinfo(info, &pos, &flags) < 0 ||
+		    (flags & O_PATH))
+			continue;
+		if (ARRAY_RESERVE(td->ends.e, td->ends_cap, td->ends.n + 1, 16) < 0) {
+			(void)closedir(d);
+			return sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
+		}
+		td->ends.e[td->ends.n++] = (struct tree_pipe_end){
+			.pid = tm->m.pid, .ino = ino,
+			.rd = (flags & O_ACCMODE) != O_WRONLY, .wr = (flags & O_ACCMODE) != O_RDONLY,
+		};
+	}
+	(void)closedir(d);
+	return 0;
+}
+
+/*
+ * What members share, once all are collected: an fd whose open file
+ * description an earlier member holds is recorded as that one (its
+ * description's locks stay with the first); the bytes of a pipe or FIFO
+ * are kept on the first member that has them.
+ */
+static int find_shared(struct tdump *td)
+{
+	for (size_t j = 1; j < td->n; j++) {
+		struct tmember *b = td->t[j];
+
+		if (!b->has_pass)
+			continue;
+		for (size_t f = 0; f < b->p.fs.n; f++) {
+			struct fd_state *d = &b->p.fs.fds[f];
+
+			for (size_t i = 0; i < j && !d->has_shared && !d->has_dup_of; i++) {
+				const struct tmember *a = td->t[i];
+
+				for (size_t g = 0; a->has_pass && g < a->p.fs.n; g++) {
+					const struct fd_state *e = &a->p.fs.fds[g];
+					long c;
+
+					if (e->has_dup_of || e->dev != d->dev || e->ino != d->ino)
+						continue;
+					c = syscall(SYS_kcmp, a->m.pid, b->m.pid, KCMP_FILE, e->fd, d->fd);
+					if (c < 0)
+						return sd_err(td->ctx, -errno,
+							      "cannot compare fd %d of pid %d with fd %d of pid %d (kcmp)",
+							      e->fd, a->m.pid, d->fd, b->m.pid);
+					if (c != 0)
+						continue;
+					d->has_shared = true;
+					d->shared_pid = e->has_shared ? e->shared_pid : a->m.pid;
+					d->shared_fd = e->has_shared ? e->shared_fd : e->fd;
+					break;
+				}
+			}
+			if (!d->has_shared)
+				continue;
+			/* a description's own locks (OFD, flock, lease) are taken again on the first */
+			for (size_t k = 0; k < d->nlocks;) {
+				if (d->locks[k].kind == FLK_POSIX) {
+					k++;
+					continue;
+				}
+				memmove(&d->locks[k], &d->locks[k + 1], (d->nlocks - k - 1) * sizeof(*d->locks));
+				d->nlocks--;
+			}
+		}
+	}
+	for (size_t j = 0; j < td->n; j++) {
+		struct tmember *b = td->t[j];
+
+		for (size_t f = 0; b->has_pass && f < b->p.fs.n; f++) {
+			struct fd_state *d = &b->p.fs.fds[f];
+			bool seen = false;
+
+			if (!d->has_pipe_data)
+				continue;
+			for (size_t i = 0; i < j && !seen; i++)
+				for (size_t g = 0; td->t[i]->has_pass && g < td->t[i]->p.fs.n; g++)
+					if (td->t[i]->p.fs.fds[g].has_pipe_data &&
+					    td->t[i]->p.fs.fds[g].ino == d->ino && td->t[i]->p.fs.fds[g].dev == d->dev)
+						seen = true;
+			if (seen) {
+				zfree(&d->pipe_data);
+				d->pipe_data_len = 0;
+				d->has_pipe_data = false;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * A session or group is made again by its leader: one whose leader is
+ * gone (it called setsid() and then ended) cannot be yet, unless it is the
+ * root's, which the restore takes from outside.
+ */
+static int check_ids(struct tdump *td)
+{
+	const struct tree_member *root = &td->t[0]->m;
+
+	for (size_t i = 1; i < td->n; i++) {
+		const struct tree_member *m = &td->t[i]->m;
+		bool sid = false, pgid = false;
+
+		for (size_t k = 0; k < td->n; k++) {
+			sid |= td->t[k]->m.pid == m->sid;
+			pgid |= td->t[k]->m.pid == m->pgid;
+		}
+		if (!sid && m->sid != root->sid)
+			return sd_errx(td->ctx, -EOPNOTSUPP,
+				       "cannot dump pid %d: pid %d of its tree is in session %d, whose leader is not in the tree; sdump cannot make such a session again yet",
+				       root->pid, m->pid, m->sid);
+		if (!pgid && m->pgid != root->pgid)
+			return sd_errx(td->ctx, -EOPNOTSUPP,
+				       "cannot dump pid %d: pid %d of its tree is in process group %d, whose leader is not in the tree; sdump cannot make such a group again yet",
+				       root->pid, m->pid, m->pgid);
+	}
+	return 0;
+}
+
+/*
+ * Shared anonymous memory two members map (MAP_SHARED | MAP_ANONYMOUS or
+ * /dev/zero before a fork, a memfd, SysV shm: one shmem inode) would come
+ * back as two copies, no longer shared: refused until it is restored as
+ * one object. A shared file mapping is shared through its file again.
+ */
+static int check_shared_memory(struct tdump *td)
+{
+	for (size_t j = 1; j < td->n; j++) {
+		const struct tmember *b = td->t[j];
+
+		for (size_t v = 0; b->has_pass && v < b->p.vmas.n; v++) {
+			const struct vma *w = &b->p.vmas.v[v];
+
+			if (w->kind != VK_SHMEM)
+				continue;
+			for (size_t i = 0; i < j; i++) {
+				const struct tmember *a = td->t[i];
+
+				for (size_t u = 0; a->has_pass && u < a->p.vmas.n; u++) {
+					const struct vma *x = &a->p.vmas.v[u];
+
+					if (x->kind == VK_SHMEM && x->ino == w->ino && x->dev_major == w->dev_major &&
+					    x->dev_minor == w->dev_minor)
+						return sd_errx(td->ctx, -EOPNOTSUPP,
+							       "cannot dump pid %d: pid %d of its tree shares memory with pid %d (a shared anonymous mapping at 0x%" PRIx64 ", %s), which sdump cannot restore shared yet",
+							       td->opts->pid, b->m.pid, a->m.pid, w->start,
+							       w->path ? w->path : "MAP_SHARED | MAP_ANONYMOUS");
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static void sum_stats(const struct tdump *td, struct sdump_stats *st, uint64_t t_first)
+{
+	*st = td->t[0]->p.st;
+	for (size_t i = 1; i < td->n; i++) {
+		const struct sdump_stats *s = &td->t[i]->p.st;
+
+		if (!td->t[i]->has_pass)
+			continue;
+		st->vmas += s->vmas;
+		st->pages_scanned += s->pages_scanned;
+		st->pages_written += s->pages_written;
+		st->pages_in_parent += s->pages_in_parent;
+		st->pages_zero += s->pages_zero;
+		st->pages_lost += s->pages_lost;
+		st->bytes_written += s->bytes_written;
+		st->seize_us += s->seize_us;
+		st->collect_us += s->collect_us;
+		st->copy_us += s->copy_us;
+		st->write_us += s->write_us;
+	}
+	st->freeze_us = now_us() - t_first;
+	st->total_us = now_us() - td->t[0]->p.t0;
+}
+
+static int run_tree(struct tdump *td, uint64_t *t_first)
+{
+	struct proc_tree tree = { 0 };
+	size_t alive = 0;
+	int r;
+
+	r = sd_img_dir_create(td->ctx, td->opts->dir, &td->top);
+	if (r < 0)
+		return r;
+	r = add_member(td, td->opts->pid, 0);
+	/* down the tree: a member frozen, then its children read */
+	for (size_t i = 0; r == 0 && i < td->n; i++) {
+		r = freeze_member(td, i);
+		if (r == 0 && i == 0)
+			*t_first = td->t[0]->p.seized.t_first_us;
+	}
+	if (r == 0 && td->final)
+		r = check_ids(td);
+	for (size_t i = 0; r == 0 && td->final && i < td->n; i++)
+		if (td->t[i]->has_pass)
+			r = read_pipe_ends(td, td->t[i]);
+	for (size_t i = 0; r == 0 && i < td->n; i++)
+		if (td->t[i]->has_pass)
+			r = sd_pass_collect_all(&td->t[i]->p);
+	if (r == 0)
+		r = check_shared_memory(td);
+	if (r == 0 && td->final)
+		r = find_shared(td);
+	for (size_t i = 0; r == 0 && i < td->n; i++)
+		if (td->t[i]->has_pass)
+			r = sd_pass_write(&td->t[i]->p);
+	if (r < 0)
+		return r;
+	tree.m = calloc(td->n, sizeof(*tree.m));
+	if (!tree.m)
+		return sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
+	for (size_t i = 0; i < td->n; i++) {
+		tree.m[tree.n++] = td->t[i]->m;
+		alive += td->t[i]->has_pass;
+	}
+	/* the commit of the tree: every member's pass is durable already */
+	r = sd_treeimg_write(td->ctx, &td->top, &tree, NULL);
+	if (r == 0)
+		r = sd_img_dir_sync(td->ctx, &td->top);
+	sd_tree_release(&tree);
+	if (r < 0)
+		return r;
+	pr_info(td->ctx, "%s %d: commit of the tree, %zu process%s (%zu zombie%s) (%s/tree.img)",
+		td->final ? "dump" : "pre-dump", td->opts->pid, td->n, td->n == 1 ? "" : "es", td->n - alive, td->n - alive == 1 ? "" : "s",
+		td->opts->dir);
+	/* the whole tree goes at once, or runs on: no member sees another gone */
+	if (td->final && !td->opts->leave_running && !td->opts->leave_stopped)
+		for (size_t i = 0; i < td->n; i++)
+			if (td->t[i]->has_pass)
+				(void)kill(td->t[i]->m.pid, SIGKILL);
+	for (size_t i = td->n; i-- > 0;)
+		if (td->t[i]->has_pass)
+			(void)sd_pass_end(&td->t[i]->p);
+	return 0;
+}
+
+int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
+		 struct sdump_stats *ret_stats)
+{
+	struct tdump td = { .ctx = ctx, .opts = opts, .top = { .dirfd = -1 } };
+	uint64_t t_first = now_us();
+	int r;
+
+	td.final = final;
+	if (opts->live)
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d live: it has child processes, and a live dump of a process tree is not supported yet",
+			       opts->pid);
+	if (opts->handover)
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "cannot migrate pid %d: it has child processes, and a migration of a process tree is not supported yet",
+			       opts->pid);
+	r = run_tree(&td, &t_first);
+	if (r < 0) {
+		/* every member runs on as it was, and no image is left */
+		for (size_t i = td.n; i-- > 0;)
+			if (td.t[i]->has_pass)
+				sd_pass_fail(&td.t[i]->p);
+		sd_img_dir_abort(ctx, &td.top);
+	} else {
+		struct sdump_stats st;
+
+		for (size_t i = 0; i < td.n; i++)
+			if (td.t[i]->has_pass)
+				sd_pass_log_done(&td.t[i]->p);
+		sum_stats(&td, &st, t_first);
+		pr_info(ctx, "%s %d: the tree of %zu processes frozen %.1f ms, %.2f s", final ? "dump" : "pre-dump",
+			opts->pid, td.n, st.freeze_us / 1000.0, st.total_us / 1e6);
+		if (ret_stats)
+			*ret_stats = st;
+	}
+	for (size_t i = 0; i < td.n; i++) {
+		if (td.t[i]->has_pass)
+			sd_pass_release(&td.t[i]->p);
+		free(td.t[i]);
+	}
+	free(td.t);
+	free(td.ends.e);
+	sd_img_dir_release(&td.top);
+	return r;
+}

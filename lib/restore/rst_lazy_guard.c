@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guard of a lazy fill (rst_lazy.h): a process of its own that holds a
+ * copy of every userfaultfd the filler serves, so that the filler's death
+ * (a SIGKILL, a crash) never closes them while pages are missing, which
+ * would let the process fault them in as zeros. The kernel closes a dead
+ * process's files before its tracees or its children hear of it; with the
+ * guard's copies open, the restored process's faults only wait. The guard
+ * sees the filler go (the end of their socket without a "done"), kills the
+ * restored process and what it forked, waits until they are gone, says so
+ * on its stderr (the restore's) and exits 1. A guard that dies makes the
+ * filler do the same (rst_lazy.c).
+ *
+ * Messages on a SOCK_SEQPACKET socket, filler to guard: 'A' id + fd (a
+ * userfaultfd: a fork's), 'C' id (closed by the filler: every page is in),
+ * 'D' (done: everything closed, exit 0).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "array.h"
+#include "compat.h"
+#include "ctx.h"
+#include "rst_lazy.h"
+#include "util.h"
+
+#define GUARD_FDS 4096
+
+struct gmsg {
+	char op;
+	uint32_t id;
+};
+
+/* @pid and everything below it, by /proc/PID/task/TID/children, into @a. */
+static void collect(pid_t pid, pid_t **a, size_t *n, size_t *cap, int depth)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+
+	if (ARRAY_RESERVE(*a, *cap, *n + 1, 16) < 0)
+		return;
+	(*a)[(*n)++] = pid;
+	if (depth > 64)
+		return;
+	(void)snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		char cp[320], *buf = NULL, *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		(void)snprintf(cp, sizeof(cp), "/proc/%d/task/%s/children", (int)pid, de->d_name);
+		if (sd_read_file(AT_FDCWD, cp, &buf, NULL) < 0)
+			continue;
+		for (p = buf; *p;) {
+			long c = strtol(p, &p, 10);
+
+			if (c > 0)
+				collect((pid_t)c, a, n, cap, depth + 1);
+			while (*p == ' ' || *p == '\n')
+				p++;
+			if (*p && (*p < '0' || *p > '9'))
+				break;
+		}
+		free(buf);
+	}
+	if (d)
+		closedir(d);
+}
+
+void sd_rst_lazy_kill(pid_t pid, int pidfd)
+{
+	pid_t *a = NULL;
+	size_t n = 0, cap = 0;
+
+	/* it first: it forks nothing more; then what it forked, each waited for */
+	if (pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	collect(pid, &a, &n, &cap, 0);
+	for (size_t i = 0; i < n; i++) {
+		int fd = (int)syscall(SYS_pidfd_open, a[i], 0);
+		struct pollfd p = { fd, POLLIN, 0 };
+
+		if (fd < 0)
+			continue;
+		(void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+		while (poll(&p, 1, 5000) < 0 && errno == EINTR)
+			;
+		(void)close(fd);
+	}
+	if (pidfd >= 0) {
+		struct pollfd p = { pidfd, POLLIN, 0 };
+
+		while (poll(&p, 1, 5000) < 0 && errno == EINTR)
+			;
+	}
+	free(a);
+}
+
+static void guard_main(pid_t pid, int pidfd, int uffd, int sock)
+{
+	static int fds[GUARD_FDS];
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int top;
+
+	(void)prctl(PR_SET_NAME, "sdump-lazyguard", 0, 0, 0);
+	/* no terminal's signals, no pipe of the caller's held open but stderr */
+	(void)setsid();
+	if (devnull >= 0) {
+		(void)dup2(devnull, 0);
+		(void)dup2(devnull, 1);
+	}
+	(void)signal(SIGPIPE, SIG_IGN);
+	/* only what it needs kept (a pipe of the caller's held here would never end) */
+	uffd = fcntl(uffd, F_DUPFD, 1000);
+	sock = fcntl(sock, F_DUPFD, 1000);
+	pidfd = pidfd >= 0 ? fcntl(pidfd, F_DUPFD, 1000) : -1;
+	top = MAX(MAX(uffd, sock), pidfd);
+	if (uffd < 0 || sock < 0)
+		_exit(1);
+	(void)syscall(SYS_close_range, 3u, 999u, 0u);
+	(void)syscall(SYS_close_range, (unsigned int)top + 1, ~0u, 0u);
+	for (size_t i = 0; i < GUARD_FDS; i++)
+		fds[i] = -1;
+	fds[0] = uffd;
+	for (;;) {
+		struct gmsg m;
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &m, sizeof(m) };
+		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c;
+		ssize_t n = recvmsg(sock, &h, MSG_CMSG_CLOEXEC);
+		int fd = -1;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		c = n > 0 ? CMSG_FIRSTHDR(&h) : NULL;
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+		if (n == (ssize_t)sizeof(m) && m.op == 'D')
+			break;
+		if (n == (ssize_t)sizeof(m) && m.op == 'A' && m.id < GUARD_FDS && fd >= 0) {
+			fds[m.id] = fd;
+			continue;
+		}
+		if (n == (ssize_t)sizeof(m) && m.op == 'C' && m.id < GUARD_FDS) {
+			if (fds[m.id] >= 0)
+				(void)close(fds[m.id]);
+			fds[m.id] = -1;
+			continue;
+		}
+		if (fd >= 0)
+			(void)close(fd);
+		/* the filler is gone (or talks nonsense): the process cannot go on */
+		sd_rst_lazy_kill(pid, pidfd);
+		(void)dprintf(2, "sdump: the lazy fill of pid %d ended before its memory was in: pid %d is killed\n",
+			      (int)pid, (int)pid);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, pid_t pid, int pidfd, int uffd, int *ret_sock)
+{
+	int sv[2], st = 0;
+	pid_t c;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return sd_err(ctx, -errno, "cannot start the guard of the lazy fill of pid %d", pid);
+	/* twice: the guard is nobody's child (a program restoring through the library reaps nothing) */
+	c = fork();
+	if (c == 0) {
+		pid_t g = fork();
+
+		if (g == 0) {
+			(void)close(sv[0]);
+			guard_main(pid, pidfd, uffd, sv[1]);
+		}
+		_exit(g < 0);
+	}
+	(void)close(sv[1]);
+	while (c > 0 && waitpid(c, &st, 0) < 0 && errno == EINTR)
+		;
+	if (c < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		(void)close(sv[0]);
+		return sd_errx(ctx, -EAGAIN, "cannot start the guard of the lazy fill of pid %d", pid);
+	}
+	*ret_sock = sv[0];
+	return 0;
+}
+
+static int gsend(int sock, char op, uint32_t id, int fd)
+{
+	struct gmsg m = { op, id };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		h.msg_control = cbuf;
+		h.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&h);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	}
+	while (sendmsg(sock, &h, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+int sd_rst_lazy_guard_add(int sock, uint32_t id, int uffd)
+{
+	return id < GUARD_FDS ? gsend(sock, 'A', id, uffd) : -EMFILE;
+}
+
+int sd_rst_lazy_guard_close(int sock, uint32_t id)
+{
+	return gsend(sock, 'C', id, -1);
+}
+
+void sd_rst_lazy_guard_done(int sock)
+{
+	(void)gsend(sock, 'D', 0, -1);
+}

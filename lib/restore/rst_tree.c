@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The restore of a process tree: every member of tree.img made again with
+ * its PID, each by its own parent, so that the parent's wait() reaps it.
+ *
+ *  1. every member's image read and checked, as a process alone's is;
+ *  2. the root made as a process alone is (a traced child of ours),
+ *     emptied to its trampoline, in its session and group; then, in
+ *     tree.img's order (a parent before its children), each member is
+ *     forked by its parent while that is still the trampoline alone: a
+ *     clone3(set_tid = PID) injected into it, the child traced from birth
+ *     (PTRACE_O_TRACEFORK), a copy of the trampoline. Right after its
+ *     fork a member that led a session calls setsid(), one that led a
+ *     group setpgid(0, 0), so that its own children are born into them;
+ *     once all exist the others join their groups (setpgid), and every
+ *     member's session and group are checked against the image;
+ *  3. a zombie ends now, as it had (exit_group(), or its signal with the
+ *     core dump off), and its parent's SIGCHLD of it, queued while the
+ *     parent is traced, is taken away: it had that one before the dump;
+ *  4. each member maps its vdso, then is restored as a process alone is
+ *     (memory, fds, threads, ...), in order: an fd whose open file
+ *     description an earlier member holds is a copy of that member's
+ *     (pidfd_getfd), the same description and offset; a pipe an earlier
+ *     member made is the same pipe (sdump keeps a copy of its ends);
+ *  5. every member's trampoline goes and its registers are set; only then
+ *     are all detached, at once, with every signal of ours blocked; a
+ *     member stopped at the dump is stopped again (SIGSTOP at detach).
+ *
+ * A failure anywhere kills every member made (PTRACE_O_EXITKILL does if
+ * sdump itself dies); sdump is a child subreaper meanwhile, so that the
+ * members orphaned by the kill come to it to be reaped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "array.h"
+#include "ctx.h"
+#include "fault.h"
+#include "inject.h"
+#include "procfs.h"
+#include "proc.h"
+#include "netlock.h"
+#include "restore.h"
+#include "rst_sock.h"
+#include "tree_img.h"
+#include "util.h"
+
+struct rst_pipe {
+	uint64_t dev, ino;
+	int fd[2];		/* ours: its read and write ends */
+};
+
+struct rst_tree {
+	struct sdump_ctx *ctx;
+	struct proc_tree tree;
+	struct rst *m;		/* by index of tree.m */
+	size_t npipes, cap_pipes;
+	struct rst_pipe *pipes;
+};
+
+size_t sd_rst_tree_count(const struct rst_tree *t)
+{
+	return t->tree.n;
+}
+
+struct rst *sd_rst_tree_member(struct rst_tree *t, size_t i)
+{
+	return i < t->tree.n ? &t->m[i] : NULL;
+}
+
+/* Our fd @ours put into member @r, at a number of its own: pidfd_getfd() of it there. */
+static int install_ours(struct rst *r, int ours, long *ret_tmp)
+{
+	long pidfd = -1;
+	int e;
+
+	e = sd_rst_call(r, SYS_pidfd_open, getpid(), 0, 0, 0, 0, 0, &pidfd);
+	if (e == 0)
+		e = sd_rst_call(r, SYS_pidfd_getfd, pidfd, ours, 0, 0, 0, 0, ret_tmp);
+	if (pidfd >= 0)
+		(void)sd_rst_call(r, SYS_close, pidfd, 0, 0, 0, 0, 0, NULL);
+	return e;
+}
+
+int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp)
+{
+	struct rst_tree *t = r->tree;
+	long k = t ? sd_tree_find(&t->tree, d->shared_pid) : -1;
+	int ours, e;
+
+	/* the image checks that a member before this one holds it */
+	if (k < 0 || &t->m[k] >= r || t->m[k].pidfd < 0)
+		return sd_errx(r->ctx, -EBADMSG,
+			       "cannot restore pid %d: fd %d shares the open file description of pid %d, which is no member made before it",
+			       r->pid, d->fd, d->shared_pid);
+	ours = (int)syscall(SYS_pidfd_getfd, t->m[k].pidfd, d->shared_fd, 0);
+	if (ours < 0)
+		return sd_err(r->ctx, -errno, "cannot take fd %d of the restored pid %d", d->shared_fd,
+			      d->shared_pid);
+	e = install_ours(r, ours, ret_tmp);
+	(void)close(ours);
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot give pid %d the open file description of fd %d of pid %d",
+			       r->pid, d->shared_fd, d->shared_pid);
+	return 0;
+}
+
+int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bool *ret_found)
+{
+	struct rst_tree *t = r->tree;
+
+	*ret_found = false;
+	for (size_t i = 0; i < t->npipes; i++) {
+		long a = -1, b = -1;
+		int e;
+
+		if (t->pipes[i].ino != d->ino || t->pipes[i].dev != d->dev)
+			continue;
+		e = install_ours(r, t->pipes[i].fd[0], &a);
+		if (e == 0)
+			e = install_ours(r, t->pipes[i].fd[1], &b);
+		if (e < 0)
+			return e;
+		pfd[0] = (int32_t)a;
+		pfd[1] = (int32_t)b;
+		*ret_found = true;
+		return 0;
+	}
+	return 0;
+}
+
+int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t pfd[2])
+{
+	struct rst_tree *t = r->tree;
+	struct rst_pipe *p;
+
+	if (ARRAY_RESERVE(t->pipes, t->cap_pipes, t->npipes + 1, 8) < 0)
+		return -ENOMEM;
+	p = &t->pipes[t->npipes];
+	p->dev = d->dev;
+	p->ino = d->ino;
+	p->fd[0] = (int)syscall(SYS_pidfd_getfd, r->pidfd, pfd[0], 0);
+	p->fd[1] = p->fd[0] < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, r->pidfd, pfd[1], 0);
+	if (p->fd[1] < 0) {
+		int e = -errno;
+
+		if (p->fd[0] >= 0)
+			(void)close(p->fd[0]);
+		return sd_err(r->ctx, e, "cannot take the pipe of fd %d of pid %d", d->fd, r->pid);
+	}
+	t->npipes++;
+	return 0;
+}
+
+/* Member @m forked by its parent @p (both still the trampoline alone), traced from birth. */
+static int fork_member(struct rst *p, struct rst *m)
+{
+	const struct tree_member *tm = m->member;
+	pid_t tid = m->pid;
+	struct clone_args args = { .exit_signal = (uint64_t)tm->exit_signal, .set_tid_size = 1 };
+	char path[PROC_PATH_MAX];
+	uint64_t at = 0, a = 0;
+	int status, e;
+	long ret = -1;
+
+	sd_rst_data_reset(p);
+	e = sd_rst_data_put(p, &tid, sizeof(tid), &at);
+	args.set_tid = at;
+	if (e == 0)
+		e = sd_rst_data_put(p, &args, sizeof(args), &a);
+	if (e == 0)
+		e = sd_rst_try(p, SYS_clone3, (long)a, sizeof(args), 0, &ret);
+	if (e == 0 && ret < 0)
+		e = (int)ret;
+	if (e == -EEXIST)
+		return sd_errx(p->ctx, e, "cannot restore pid %d: it is in use", m->pid);
+	if (e < 0)
+		return sd_errx(p->ctx, e, "cannot create pid %d, a child of pid %d: %s", m->pid, p->pid,
+			       strerror(-e));
+	m->started = true;
+	while (waitpid(tid, &status, __WALL) < 0)
+		if (errno != EINTR)
+			return sd_err(p->ctx, -errno, "cannot wait for the new pid %d", tid);
+	m->inj.pid = m->pid;
+	m->inj.ptrace_opts = p->inj.ptrace_opts;
+	m->inj.syscall_ip = p->tramp;
+	m->tramp = p->tramp;
+	m->seized.pid = m->pid;
+	m->seized.cap = m->ps.nthreads ? m->ps.nthreads : 1;
+	m->seized.t = calloc(m->seized.cap, sizeof(*m->seized.t));
+	if (!m->seized.t)
+		return -ENOMEM;
+	m->seized.t[0] = (struct seized_thread){ .tid = m->pid };
+	m->seized.n = 1;
+	m->mem_fd = open(sd_proc_path(path, m->pid, "mem"), O_RDWR | O_CLOEXEC);
+	if (m->mem_fd < 0)
+		return sd_err(p->ctx, -errno, "cannot open '%s'", path);
+	m->pidfd = (int)syscall(SYS_pidfd_open, m->pid, 0);
+	if (m->pidfd < 0)
+		return sd_err(p->ctx, -errno, "cannot open a pidfd of the new pid %d", m->pid);
+	/* a leader of a session or a group leads it before its children are born */
+	if (tm->sid == tm->pid)
+		e = sd_rst_call(m, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);
+	else if (tm->pgid == tm->pid)
+		e = sd_rst_call(m, SYS_setpgid, 0, 0, 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return sd_errx(p->ctx, e, "cannot make the session or group of pid %d again", m->pid);
+	m->session_done = true;
+	return 0;
+}
+
+/*
+ * What session or group @id of the image is now: a member's id is itself;
+ * the root's session or group, when it was outside the tree, is the one
+ * the root has now (ours, or --shell-job's); any other -1.
+ */
+static pid_t id_now(const struct rst_tree *t, pid_t id, bool session)
+{
+	const struct tree_member *root = &t->tree.m[0];
+
+	if (sd_tree_find(&t->tree, id) >= 0)
+		return id;
+	if (session && id == root->sid)
+		return getsid(root->pid);
+	if (!session && id == root->pgid)
+		return getpgid(root->pid);
+	return -1;
+}
+
+/* Every member in the group it had, then all checked. */
+static int join_groups(struct rst_tree *t)
+{
+	for (size_t i = 1; i < t->tree.n; i++) {
+		const struct tree_member *tm = &t->tree.m[i];
+		pid_t want = id_now(t, tm->pgid, false);
+		int e;
+
+		if (tm->sid == tm->pid || tm->pgid == tm->pid || want < 0 || getpgid(tm->pid) == want)
+			continue;
+		e = sd_rst_call(&t->m[i], SYS_setpgid, 0, want, 0, 0, 0, 0, NULL);
+		if (e < 0)
+			return sd_errx(t->ctx, e, "cannot restore pid %d: it cannot join process group %d again",
+				       tm->pid, tm->pgid);
+	}
+	for (size_t i = 0; i < t->tree.n; i++) {
+		const struct tree_member *tm = &t->tree.m[i];
+		pid_t sid = id_now(t, tm->sid, true), pgid = id_now(t, tm->pgid, false);
+
+		if (getsid(tm->pid) != sid || getpgid(tm->pid) != pgid)
+			return sd_errx(t->ctx, -EOPNOTSUPP,
+				       "cannot restore pid %d: it was in session %d, process group %d, whose leader is not in the tree and not the root's",
+				       tm->pid, tm->sid, tm->pgid);
+	}
+	return 0;
+}
+
+/* Whether @pid is a zombie by now. */
+static bool is_zombie(pid_t pid)
+{
+	_cleanup_free_ char *stat = NULL;
+	char path[PROC_PATH_MAX], state;
+	uint64_t start;
+
+	return sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "stat"), &stat, NULL) == 0 &&
+	       sd_proc_parse_stat(stat, &state, &start) == 0 && state == 'Z';
+}
+
+/* Zombie @z ends as it had: exit_group(code), or killed by its signal without a core dump. */
+static int end_zombie(struct rst *z)
+{
+	int status = z->member->exit_status, e = 0;
+	struct user_regs_struct regs;
+	struct ksigaction dfl = { 0 };
+	uint64_t a = 0, zero = 0;
+
+	sd_rst_data_reset(z);
+	e = sd_rst_data_str(z, z->member->comm, &a);
+	if (e == 0)
+		e = sd_rst_call(z, SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0, NULL);
+	if (e == 0 && WIFSIGNALED(status)) {
+		e = sd_rst_call(z, SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0, 0, NULL);
+		sd_rst_data_reset(z);
+		if (e == 0)
+			e = sd_rst_data_put(z, &dfl, sizeof(dfl), &a);
+		if (e == 0)
+			e = sd_rst_call(z, SYS_rt_sigaction, WTERMSIG(status), (long)a, 0, 8, 0, 0, NULL);
+		if (e == 0)
+			e = sd_rst_data_put(z, &zero, sizeof(zero), &a);
+		if (e == 0)
+			e = sd_rst_call(z, SYS_rt_sigprocmask, SIG_SETMASK, (long)a, 0, 8, 0, 0, NULL);
+	}
+	if (e == 0 && sd_ptrace(PTRACE_GETREGS, z->pid, NULL, &regs) < 0)
+		e = -errno;
+	if (e < 0)
+		return sd_errx(z->ctx, e, "cannot end the zombie pid %d again", z->pid);
+	regs.rip = z->tramp;
+	regs.orig_rax = (unsigned long long)-1;
+	if (WIFSIGNALED(status)) {
+		regs.rax = SYS_kill;
+		regs.rdi = (unsigned long long)z->pid;
+		regs.rsi = (unsigned long long)WTERMSIG(status);
+	} else {
+		regs.rax = SYS_exit_group;
+		regs.rdi = (unsigned long long)WEXITSTATUS(status);
+	}
+	if (sd_ptrace(PTRACE_SETREGS, z->pid, NULL, &regs) < 0 ||
+	    sd_ptrace(PTRACE_DETACH, z->pid, NULL, NULL) < 0)
+		return sd_err(z->ctx, -errno, "cannot end the zombie pid %d again", z->pid);
+	z->seized.n = 0;
+	for (int i = 0; i < 2000 && !is_zombie(z->pid); i++)
+		(void)usleep(1000);
+	if (!is_zombie(z->pid))
+		return sd_errx(z->ctx, -ETIMEDOUT, "the zombie pid %d did not end again", z->pid);
+	return 0;
+}
+
+/*
+ * The zombies end; the SIGCHLD each parent gets then (queued, as it is
+ * traced) is taken by the next call injected into it, and dropped: it had
+ * the one of the dump's zombie before, in its image.
+ */
+static int end_zombies(struct rst_tree *t)
+{
+	for (size_t i = 1; i < t->tree.n; i++) {
+		int e;
+
+		if (!t->tree.m[i].zombie)
+			continue;
+		e = end_zombie(&t->m[i]);
+		if (e < 0)
+			return e;
+	}
+	for (size_t i = 0; i < t->tree.n; i++) {
+		struct rst *p = &t->m[i];
+		bool parent = false;
+		long ign;
+		int e;
+
+		for (size_t k = i + 1; k < t->tree.n; k++)
+			parent |= t->tree.m[k].zombie && t->tree.m[k].ppid == p->pid;
+		if (!parent)
+			continue;
+		e = sd_rst_call(p, SYS_getpid, 0, 0, 0, 0, 0, 0, &ign);
+		if (e < 0)
+			return e;
+		if (p->seized.t[0].pending_sig == SIGCHLD) {
+			p->seized.t[0].pending_sig = 0;
+			p->seized.t[0].resend_sig = false;
+		}
+	}
+	return 0;
+}
+
+/* The root, a process alone would be made so; SIGCHLD at its default and no signal blocked, for all. */
+static int make_root(struct rst_tree *t)
+{
+	struct rst *r = &t->m[0];
+	uint64_t a = 0, zero = 0;
+	struct ksigaction dfl = { 0 };
+	int e;
+
+	e = sd_rst_start_child(r);
+	if (e == 0)
+		e = sd_rst_clear_address_space(r);
+	if (e < 0)
+		return e;
+	r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+	if (r->pidfd < 0)
+		return sd_err(r->ctx, -errno, "cannot open a pidfd of the new pid %d", r->pid);
+	sd_rst_data_reset(r);
+	e = sd_rst_data_put(r, &dfl, sizeof(dfl), &a);
+	if (e == 0)
+		e = sd_rst_call(r, SYS_rt_sigaction, SIGCHLD, (long)a, 0, 8, 0, 0, NULL);
+	if (e == 0)
+		e = sd_rst_data_put(r, &zero, sizeof(zero), &a);
+	if (e == 0)
+		e = sd_rst_call(r, SYS_rt_sigprocmask, SIG_SETMASK, (long)a, 0, 8, 0, 0, NULL);
+	if (e == 0)
+		e = sd_rst_restore_session(r);
+	return e;
+}
+
+static int read_members(struct rst_tree *t, const struct sdump_restore_opts *opts, uint64_t *tp)
+{
+	for (size_t i = 0; i < t->tree.n; i++) {
+		struct rst *m = &t->m[i];
+		char dir[PATH_MAX], name[TREE_DIR_NAME_MAX];
+		int e;
+
+		sd_rst_init(m, t->ctx, opts);
+		m->tree = t;
+		m->member = &t->tree.m[i];
+		m->pid = m->member->pid;
+		if (m->member->zombie)
+			continue;
+		if (snprintf(dir, sizeof(dir), "%s/%s", opts->dir, sd_tree_dir_name(m->pid, name)) >= (int)sizeof(dir))
+			return sd_errx(t->ctx, -ENAMETOOLONG, "image directory '%s': name too long", opts->dir);
+		e = sd_rst_read(m, dir, tp);
+		if (e < 0)
+			return e;
+		if (m->ps.pid != m->member->pid)
+			return sd_errx(t->ctx, -EBADMSG, "image '%s' is corrupt: it holds pid %d, not %d", dir,
+				       m->ps.pid, m->member->pid);
+	}
+	return 0;
+}
+
+static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
+{
+	struct rst *root = &t->m[0];
+	uint64_t tm = now_us();
+	sigset_t oldmask;
+	int e;
+
+	e = read_members(t, opts, &tm);
+	if (e == 0)
+		e = make_root(t);
+	for (size_t i = 1; e == 0 && i < t->tree.n; i++)
+		e = fork_member(&t->m[sd_tree_find(&t->tree, t->tree.m[i].ppid)], &t->m[i]);
+	if (e == 0)
+		e = join_groups(t);
+	if (e == 0)
+		e = end_zombies(t);
+	if (e == 0)
+		e = sd_check_cancel(t->ctx);
+	if (e < 0)
+		return e;
+	sd_log(t->ctx, SDUMP_LOG_INFO, "restore %d: a tree of %zu processes made, each by its parent",
+	       root->pid, t->tree.n);
+	for (size_t i = 0; e == 0 && i < t->tree.n; i++) {
+		if (t->tree.m[i].zombie)
+			continue;
+		e = sd_rst_map_vdso(&t->m[i]);
+		if (e == 0)
+			e = sd_rst_build(&t->m[i], &tm);
+	}
+	if (e == 0)
+		e = sd_rst_tty_start(root);
+	if (e < 0)
+		return e;
+	/* all at once: no signal may end us between the first detach and the last */
+	sd_inject_block_signals(&oldmask);
+	for (size_t i = 0; e == 0 && i < t->tree.n; i++)
+		if (!t->tree.m[i].zombie)
+			e = sd_rst_finish_prepare(&t->m[i]);
+	for (size_t i = t->tree.n; e == 0 && i-- > 0;)
+		if (!t->tree.m[i].zombie)
+			e = sd_rst_detach(&t->m[i], t->tree.m[i].stopped);
+	sd_inject_unblock_signals(&oldmask);
+	return e;
+}
+
+/* Every member made goes; what the kill orphans comes to us (a subreaper) and is reaped too. */
+static void kill_all(struct rst_tree *t)
+{
+	for (size_t i = t->tree.n; i-- > 0;)
+		sd_rst_kill(&t->m[i]);
+	for (size_t i = t->tree.n; i-- > 0;)
+		if (!t->tree.m[i].zombie)
+			sd_rst_reap(&t->m[i]);
+	for (int i = 0; i < 2000; i++) {
+		pid_t w = waitpid(-1, NULL, __WALL | WNOHANG);
+
+		if (w < 0 && errno == ECHILD)
+			break;
+		if (w <= 0)
+			(void)usleep(1000);
+	}
+}
+
+int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status)
+{
+	struct rst_tree t = { .ctx = ctx };
+	struct rst root;
+	uint64_t t0 = now_us();
+	size_t nthreads = 0, nfds = 0;
+	int e, subreaper = 0;
+
+	e = sd_treeimg_read(ctx, opts->dir, &t.tree);
+	if (e < 0)
+		return e;
+	if (opts->lazy) {
+		sd_tree_release(&t.tree);
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "'%s' holds a process tree, which a lazy restore does not take yet; restore it without --lazy",
+			       opts->dir);
+	}
+	t.m = calloc(t.tree.n, sizeof(*t.m));
+	if (!t.m) {
+		sd_tree_release(&t.tree);
+		return sd_err(ctx, -ENOMEM, "cannot restore '%s'", opts->dir);
+	}
+	(void)prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	e = run_tree(&t, opts);
+	if (e < 0) {
+		sd_rst_tty_undo(&t.m[0]);
+		kill_all(&t);
+	}
+	(void)prctl(PR_SET_CHILD_SUBREAPER, subreaper);
+	/* the network locks of the members' TCP connections go, restored or not (and stale ones) */
+	for (size_t i = 0, swept = 0; i < t.tree.n; i++)
+		if (sd_rst_inet_locked(&t.m[i])) {
+			if (!swept++)
+				sd_netlock_sweep(ctx);
+			(void)sd_netlock_remove(ctx, t.m[i].ps.pid);
+		}
+	for (size_t i = 0; i < t.tree.n; i++) {
+		nthreads += t.m[i].ps.nthreads;
+		nfds += t.m[i].fs.n;
+	}
+	/* the root's, with every member's threads and fds */
+	if (e == 0)
+		sd_rst_stats(&t.m[0], nthreads, nfds, t0);
+	for (size_t i = 0; i < t.tree.n; i++)
+		sd_rst_release(&t.m[i]);
+	for (size_t i = 0; i < t.npipes; i++) {
+		(void)close(t.pipes[i].fd[0]);
+		(void)close(t.pipes[i].fd[1]);
+	}
+	free(t.pipes);
+	root = t.m[0];
+	root.tree = NULL;
+	root.member = NULL;
+	if (e == 0)
+		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: the tree runs again, %zu processes", root.pid,
+		       t.tree.n);
+	free(t.m);
+	sd_tree_release(&t.tree);
+	return sd_rst_wait(&root, sd_rst_started(&root, e), t0, nthreads, ret_status);
+}
