@@ -10,6 +10,8 @@
 # or, for a receiver killed, marks them and the next receive removes them.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
+# the sender's work directories (a sender killed leaves its own behind)
+export TMPDIR=$WORK
 MIB=32
 POINTS=8
 [ "${SDUMP_QUICK:-}" = 1 ] && POINTS=5
