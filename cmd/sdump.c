@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 
 	cli_catch_signals();
 	if (fault && sdump_fault_set(fault) < 0) {
-		fprintf(stderr, "sdump: bad SDUMP_FAULT '%s': <kind>:<n>[:<errno>], kind write, procread, ptrace, inject or open (see sdump(1))\n",
+		fprintf(stderr, "sdump: bad SDUMP_FAULT '%s': <kind>:<n>[:<errno>], kind write, procread, ptrace, inject, open or net (see sdump(1))\n",
 			fault);
 		return 2;
 	}

@@ -130,6 +130,8 @@ SDUMP_API const char *sdump_track_name(enum sdump_track track);
 /* Parse a name of sdump_track_name(). -EINVAL for an unknown name. */
 SDUMP_API int sdump_track_parse(const char *name, enum sdump_track *ret_track);
 
+struct sdump_handover;
+
 struct sdump_dump_opts {
 	pid_t pid;		/* the target: any thread group id */
 	const char *dir;	/* image directory; created, or empty */
@@ -171,13 +173,27 @@ struct sdump_dump_opts {
 	 * is killed, as without it; an error: the target is resumed and
 	 * detached (its tracking still armed), the image removed, and the
 	 * dump returns that error (a migration whose destination did not
-	 * take over).
+	 * take over); SDUMP_HANDOVER_UNSURE: the same, but the target is left
+	 * stopped (SIGSTOP) instead of resumed and the dump returns
+	 * -ENOTCONN (the destination may run it: nobody can tell). @h is for
+	 * sdump_handover_arm().
 	 */
-	int (*handover)(void *data, const char *dir);
+	int (*handover)(void *data, const char *dir, struct sdump_handover *h);
 	void *handover_data;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
+
+/* A final dump's handover under way (sdump_dump_opts.handover). */
+struct sdump_handover;
+#define SDUMP_HANDOVER_UNSURE 1
+/*
+ * From now on the target dies if the caller does (PTRACE_O_EXITKILL on
+ * every thread): a migration's sender arms it just before it tells the
+ * destination to run its copy, so that the sender killed then leaves one
+ * copy, not two. A hook that then fails still resumes or stops it.
+ */
+SDUMP_API int sdump_handover_arm(struct sdump_handover *h);
 
 /* Counters of one pass, also stored in the image (stats.img). */
 struct sdump_stats {
@@ -760,15 +776,16 @@ SDUMP_API void sdump_features_write_json(const struct sdump_feature *features, s
  * of /proc files, pagemap, /proc/PID/mem, process_vm_readv), "ptrace" (a
  * ptrace request that goes forward), "inject" (a system call injected into a
  * process: it returns -errno instead of running), "open" (creating an image
- * directory or file). The errno is a name (EIO, ENOSPC, EDQUOT, EPERM,
+ * directory or file), "net" (a send or receive of a migration's stream: the
+ * connection as if cut). The errno is a name (EIO, ENOSPC, EDQUOT, EPERM,
  * EACCES, ENOMEM, ESRCH, EFAULT, EINVAL, EROFS, EFBIG, EAGAIN, EBUSY,
- * EMFILE) or a number; EIO when left out. NULL or "" clears the plan.
+ * EMFILE, ECONNRESET, EPIPE) or a number; EIO when left out. NULL or "" clears the plan.
  * Process-wide. Returns 0 or -EINVAL for a malformed @spec.
  */
 SDUMP_API int sdump_fault_set(const char *spec);
 /*
  * How many calls of each kind the process made so far, whether or not a
- * plan is set: "write=N procread=N ptrace=N inject=N open=N" into @buf
+ * plan is set: "write=N procread=N ptrace=N inject=N open=N net=N" into @buf
  * (truncated to @size), so that a test can walk nth over a whole operation.
  */
 SDUMP_API void sdump_fault_format_counts(char *buf, size_t size);

@@ -408,11 +408,10 @@ mig_status() {
 mig_copies() {
 	local p
 	MIG_PIDS=()
-	for p in /proc/[0-9]*; do
-		[ "$(cat "$p/comm" 2>/dev/null)" = migtarget ] || continue
-		[ "$(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)" = Z ] && continue
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "--status $1 " || continue
-		MIG_PIDS+=("${p#/proc/}")
+	for p in $(pgrep -x migtarget); do
+		[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = Z ] && continue
+		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "--status $1 " || continue
+		MIG_PIDS+=("$p")
 	done
 	MIG_NCOPIES=${#MIG_PIDS[@]}
 }

@@ -16,6 +16,7 @@ static const char *const kind_names[FAULT_NKINDS] = {
 	[FAULT_PTRACE] = "ptrace",
 	[FAULT_INJECT] = "inject",
 	[FAULT_OPEN] = "open",
+	[FAULT_NET] = "net",
 };
 
 static const struct {
@@ -25,7 +26,8 @@ static const struct {
 	{ "EIO", EIO },		{ "ENOSPC", ENOSPC }, { "EDQUOT", EDQUOT }, { "EPERM", EPERM },
 	{ "EACCES", EACCES },	{ "ENOMEM", ENOMEM }, { "ESRCH", ESRCH },   { "EFAULT", EFAULT },
 	{ "EINVAL", EINVAL },	{ "EROFS", EROFS },   { "EFBIG", EFBIG },   { "EAGAIN", EAGAIN },
-	{ "EBUSY", EBUSY },	{ "EMFILE", EMFILE },
+	{ "EBUSY", EBUSY },	{ "EMFILE", EMFILE }, { "ECONNRESET", ECONNRESET },
+	{ "EPIPE", EPIPE },
 };
 
 /* The plan: no kind (-1), or the nth call of one kind fails with -err. */

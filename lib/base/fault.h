@@ -27,6 +27,7 @@ enum fault_kind {
 	FAULT_PTRACE,	/* a ptrace request that goes forward (seize, interrupt, get/set registers, resume to a syscall stop) */
 	FAULT_INJECT,	/* a system call injected into a target: it returns -errno instead of running */
 	FAULT_OPEN,	/* creating an image directory or file */
+	FAULT_NET,	/* a send or receive of a migration's stream: the connection cut */
 	FAULT_NKINDS,
 };
 

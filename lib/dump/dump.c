@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -371,6 +372,22 @@ static void stop_target(struct pass *p)
 	pr_warn(p->ctx, "pid %d: not stopped yet after SIGSTOP", pid);
 }
 
+struct sdump_handover {
+	struct pass *p;
+};
+
+SDUMP_API int sdump_handover_arm(struct sdump_handover *h)
+{
+	struct pass *p = h->p;
+	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | p->tracker.inj.ptrace_opts;
+
+	for (size_t i = 0; i < p->seized.n; i++)
+		if (sd_ptrace(PTRACE_SETOPTIONS, p->seized.t[i].tid, NULL, (void *)opts) < 0)
+			return sd_err(p->ctx, -errno, "cannot tie thread %d of pid %d to us",
+				      p->seized.t[i].tid, p->opts->pid);
+	return 0;
+}
+
 /*
  * A final dump's freeze ends after the commit (the target killed or
  * resumed), so stats.img, written before, holds a shorter one. It is
@@ -574,9 +591,17 @@ int sd_pass_end(struct pass *p)
 
 	if (p->final && !o->leave_running && !o->leave_stopped && o->handover) {
 		/* a migration: the destination says whether it took over */
-		handover = o->handover(o->handover_data, o->dir);
-		if (handover < 0)
+		struct sdump_handover h = { p };
+
+		handover = o->handover(o->handover_data, o->dir, &h);
+		if (handover == SDUMP_HANDOVER_UNSURE) {
+			handover = -ENOTCONN;
+			stop_target(p);
+			pr_warn(ctx, "%s %d: the destination may run it: left stopped (SIGSTOP)", p->kind,
+				o->pid);
+		} else if (handover < 0) {
 			pr_info(ctx, "%s %d: the destination did not take over: resumed", p->kind, o->pid);
+		}
 	}
 	if (p->final && !o->leave_running && !o->leave_stopped && handover == 0) {
 		end_target(p);

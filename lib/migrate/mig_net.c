@@ -20,6 +20,7 @@
 #include "sdump.h"
 #define LOG_PREFIX ""
 #include "ctx.h"
+#include "fault.h"
 #include "util.h"
 #include "mig_net.h"
 
@@ -317,6 +318,13 @@ void sd_mig_close(struct mig_conn *c)
 	zclose(&c->fd);
 }
 
+/* A fault injected (SDUMP_FAULT=net:N): the connection as a cut one, gone for good. */
+static int cut(struct mig_conn *c, int r)
+{
+	(void)shutdown(c->fd, SHUT_RDWR);
+	return sd_errx(c->ctx, r, "the connection with %s is cut: %s", c->peer, strerror(-r));
+}
+
 /* --bandwidth: sleep until @n more bytes fit the rate. */
 static void throttle(struct mig_conn *c, size_t n)
 {
@@ -350,6 +358,9 @@ int sd_mig_send(struct mig_conn *c, const void *buf, size_t len)
 		r = wait_fd(c, POLLOUT);
 		if (r < 0)
 			return r;
+		r = sd_fault_check(FAULT_NET);
+		if (r < 0)
+			return cut(c, r);
 		if (c->session) {
 			w = gnutls_record_send(c->session, p, n);
 			if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED)
@@ -384,6 +395,9 @@ int sd_mig_recv(struct mig_conn *c, void *buf, size_t len)
 			if (r < 0)
 				return r;
 		}
+		r = sd_fault_check(FAULT_NET);
+		if (r < 0)
+			return cut(c, r);
 		if (c->session) {
 			n = gnutls_record_recv(c->session, p, len);
 			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
@@ -463,6 +477,7 @@ int sd_mig_recv_msg(struct mig_conn *c, enum mig_msg *ret_type, uint8_t *buf, si
 		return r;
 	buf[len] = '\0';
 	if (type == MIG_FAIL) {
+		c->peer_failed = true;
 		for (uint64_t i = 0; i < len; i++)
 			if (buf[i] < ' ')
 				buf[i] = ' ';

@@ -53,6 +53,7 @@ struct mig_conn {
 	uint64_t rate;		/* bytes per second sent at most, 0: no limit */
 	uint64_t rate_t0, rate_bytes;
 	uint64_t sent, received; /* bytes, TLS records' payload */
+	bool peer_failed;	/* the peer said it failed (MIG_FAIL), rather than going silent */
 };
 
 /* "HOST:PORT" or "[V6]:PORT", HOST a numeric address: -EINVAL with a message. */

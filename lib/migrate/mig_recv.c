@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,13 +39,82 @@ struct receiver {
 	bool part;			/* .n+1.part exists */
 	bool runs;			/* the process runs (or, without restore, the image is handed over) */
 	pid_t pid;			/* the restored process */
+	bool marked;			/* DIR/.receiving written */
+	int markfd;			/* it, locked */
 };
 
-/* The directory must be missing, or empty: a migration never mixes with other files. */
+#define MARKER ".receiving"
+
+/* A name a receive writes into its directory: N, .N.part, the marker. */
+static bool ours(const char *name)
+{
+	size_t n = strspn(name, "0123456789");
+
+	if (!strcmp(name, MARKER))
+		return true;
+	if (n > 0 && !name[n])
+		return true;
+	n = name[0] == '.' ? strspn(name + 1, "0123456789") : 0;
+	return n > 0 && !strcmp(name + 1 + n, ".part");
+}
+
+/*
+ * What a receiver killed before the end left (its marker names it, and it
+ * is gone): removed, said in a warning. -EBUSY if it still runs.
+ */
+static int clean_leftovers(struct receiver *rc, int fd)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[PATH_MAX];
+	long pid;
+	DIR *d;
+	struct dirent *de;
+
+	int mfd;
+
+	if (sd_read_file(fd, MARKER, &buf, NULL) < 0)
+		return 1; /* no marker: not ours */
+	pid = strtol(buf, NULL, 10);
+	/* a receiver holds its marker locked while it runs (a pid may be of another namespace) */
+	mfd = openat(fd, MARKER, O_RDONLY | O_CLOEXEC);
+	if (mfd < 0)
+		return 1;
+	if (flock(mfd, LOCK_EX | LOCK_NB) < 0) {
+		close(mfd);
+		return sd_errx(rc->ctx, -EBUSY, "'%s' is being received into (by pid %ld)", rc->o->dir, pid);
+	}
+	close(mfd);
+	d = fdopendir(dup(fd));
+	if (!d)
+		return sd_err(rc->ctx, -errno, "cannot open '%s'", rc->o->dir);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, MARKER))
+			continue;
+		if (!ours(de->d_name)) {
+			closedir(d);
+			return 1;
+		}
+		(void)snprintf(path, sizeof(path), "%s/%s", rc->o->dir, de->d_name);
+		sd_mig_remove_pass(path);
+	}
+	closedir(d);
+	(void)unlinkat(fd, MARKER, 0);
+	(void)fsync(fd);
+	pr_warn(rc->ctx, "removed what a receiver killed before its end (pid %ld) left in '%s'", pid,
+		rc->o->dir);
+	return 0;
+}
+
+/*
+ * The directory must be missing, or empty (once a killed receiver's
+ * leftovers are gone): a migration never mixes with other files.
+ */
 static int check_dir(struct receiver *rc)
 {
 	struct stat st;
 	int fd, r = 0;
+	DIR *d;
+	struct dirent *de;
 
 	if (stat(rc->o->dir, &st) < 0) {
 		if (errno == ENOENT)
@@ -56,21 +126,22 @@ static int check_dir(struct receiver *rc)
 	fd = open(rc->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return sd_err(rc->ctx, -errno, "cannot open '%s'", rc->o->dir);
-	{
-		DIR *d = fdopendir(fd);
-		struct dirent *de;
-
-		if (!d) {
-			close(fd);
-			return sd_err(rc->ctx, -errno, "cannot open '%s'", rc->o->dir);
-		}
-		while ((de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				r = sd_errx(rc->ctx, -EEXIST,
-					    "'%s' is not empty: a migration goes into an empty directory",
-					    rc->o->dir);
-		closedir(d);
+	r = clean_leftovers(rc, fd);
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return sd_err(rc->ctx, -errno, "cannot open '%s'", rc->o->dir);
+	}
+	r = 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = sd_errx(rc->ctx, -EEXIST,
+				    "'%s' is not empty: a migration goes into an empty directory", rc->o->dir);
+	closedir(d);
 	return r;
 }
 
@@ -83,6 +154,24 @@ static int open_dir(struct receiver *rc)
 	rc->dirfd = open(rc->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rc->dirfd < 0)
 		return sd_err(rc->ctx, -errno, "cannot open '%s'", rc->o->dir);
+	/* until the end, the directory says whose it is: a receiver killed leaves it marked */
+	{
+		char line[32];
+		int fd = openat(rc->dirfd, MARKER, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		int n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || sd_write_all(fd, line, (size_t)n) < 0 ||
+		    fsync(fd) < 0) {
+			int e = -errno;
+
+			if (fd >= 0)
+				close(fd);
+			return sd_err(rc->ctx, e, "cannot write '%s/%s'", rc->o->dir, MARKER);
+		}
+		/* held locked until we end, by any path: then a next receiver may clean up */
+		rc->markfd = fd;
+		rc->marked = true;
+	}
 	return 0;
 }
 
@@ -99,6 +188,8 @@ static void remove_all(struct receiver *rc)
 		(void)snprintf(path, sizeof(path), "%s/%u", rc->o->dir, i);
 		sd_mig_remove_pass(path);
 	}
+	if (rc->marked)
+		(void)unlinkat(rc->dirfd, MARKER, 0);
 	if (rc->dirfd >= 0)
 		(void)fsync(rc->dirfd);
 	if (rc->made_dir)
@@ -200,17 +291,20 @@ static int take_over(struct receiver *rc)
 	if (r < 0)
 		return r;
 	rc->runs = true;
+	/* it runs: the chain is the destination's now */
+	(void)unlinkat(rc->dirfd, MARKER, 0);
+	(void)fsync(rc->dirfd);
+	rc->marked = false;
 	put_le32(msg, (uint32_t)rc->pid);
 	r = sd_mig_send_msg(&rc->c, MIG_RUNNING, msg, 4);
 	if (r < 0) {
-		/* the sender cannot learn that ours runs: it resumes its own, ours goes */
-		rc->runs = false;
-		if (rc->pid > 0) {
-			(void)kill(rc->pid, SIGKILL);
-			while (waitpid(rc->pid, NULL, 0) < 0 && errno == EINTR)
-				;
-		}
-		return r;
+		/*
+		 * The sender told us to run it, and cannot hear that it does: it
+		 * leaves its own copy stopped, never running. Ours runs on.
+		 */
+		pr_warn(rc->ctx, "cannot tell the sender that pid %d runs: %s; its copy stays stopped there",
+			rc->pid, sdump_ctx_last_error(rc->ctx));
+		sdump_ctx_clear_error(rc->ctx);
 	}
 	return 0;
 }
@@ -299,7 +393,7 @@ static int receive(struct receiver *rc)
 SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts,
 			    int *ret_status)
 {
-	struct receiver rc = { .ctx = ctx, .o = opts, .dirfd = -1, .c = { .fd = -1 } };
+	struct receiver rc = { .ctx = ctx, .o = opts, .dirfd = -1, .markfd = -1, .c = { .fd = -1 } };
 	int r, status = 0;
 
 	if (!opts->dir || !opts->dir[0] || !opts->listen)
@@ -324,6 +418,7 @@ SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_op
 	if (r == 0)
 		r = after(&rc, &status);
 	sd_mig_close(&rc.c);
+	zclose(&rc.markfd);
 	zclose(&rc.dirfd);
 	if (r == 0 && ret_status)
 		*ret_status = status;

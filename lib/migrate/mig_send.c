@@ -38,6 +38,7 @@ struct sender {
 	uint64_t pass_bytes, pass_pages;
 	uint64_t send_us;
 	bool dest_runs;			/* the receiver said its copy runs */
+	bool unsure;			/* the receiver went silent after GO: ours left stopped */
 };
 
 static void pass_dir(const struct sender *s, unsigned int n, char *buf, size_t size)
@@ -142,8 +143,14 @@ static bool last_round_due(struct sender *s, uint64_t round_us)
 	return false;
 }
 
-/* The final dump is committed, the target frozen: send it, and hand over. */
-static int handover(void *data, const char *dir)
+/*
+ * The final dump is committed, the target frozen: send it, and hand over.
+ * Until GO is sent any failure resumes the target (the receiver, without
+ * GO, drops its copy). From GO on, ours dies with us (armed just before),
+ * and a failure without the receiver's word leaves it stopped: the
+ * receiver may have got GO and run its copy, or not; nobody can tell.
+ */
+static int handover(void *data, const char *dir, struct sdump_handover *h)
 {
 	struct sender *s = data;
 	uint8_t msg[MIG_MSG_MAX];
@@ -158,13 +165,27 @@ static int handover(void *data, const char *dir)
 		r = sd_mig_expect(&s->c, MIG_READY, msg, &len);
 	s->c.idle_ms = 120000;
 	if (r == 0)
-		r = sd_mig_send_msg(&s->c, MIG_GO, NULL, 0);
+		r = sdump_handover_arm(h);
 	if (r == 0)
-		r = sd_mig_expect(&s->c, MIG_RUNNING, msg, &len);
-	if (r == 0 && len >= 4)
-		s->st.dest_pid = (pid_t)get_le32(msg);
+		r = sd_mig_send_msg(&s->c, MIG_GO, NULL, 0);
 	if (r < 0)
 		return r;
+	r = sd_mig_expect(&s->c, MIG_RUNNING, msg, &len);
+	if (r < 0 && s->c.peer_failed)
+		return r; /* it said its copy failed: ours goes on */
+	if (r < 0) {
+		char line[512];
+
+		(void)snprintf(line, sizeof(line), "%s", sdump_ctx_last_error(s->ctx));
+		sdump_ctx_clear_error(s->ctx);
+		(void)sd_errx(s->ctx, -ENOTCONN,
+			      "pid %d: %s after it was told to run its copy: it may run there; left stopped here (SIGSTOP): kill -CONT %d if it does not",
+			      s->o->pid, line, s->o->pid);
+		s->unsure = true;
+		return SDUMP_HANDOVER_UNSURE;
+	}
+	if (len >= 4)
+		s->st.dest_pid = (pid_t)get_le32(msg);
 	s->dest_runs = true;
 	return 0;
 }
@@ -280,7 +301,7 @@ SDUMP_API int sdump_migrate(struct sdump_ctx *ctx, const struct sdump_migrate_op
 		s->c.rate = opts->bandwidth;
 		r = run_rounds(s);
 	}
-	if (r < 0 && !s->dest_runs) {
+	if (r < 0 && !s->dest_runs && !s->unsure) {
 		struct sdump_release_info ri;
 		char line[512];
 

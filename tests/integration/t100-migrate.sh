@@ -12,6 +12,8 @@
 # leaves the source running, untraced, and nothing at the destination.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
+# the sender's work directories (a sender killed leaves its own behind)
+export TMPDIR=$WORK
 MIB=1024
 [ "${SDUMP_QUICK:-}" = 1 ] && MIB=128
 mig_netns
