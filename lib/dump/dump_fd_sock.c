@@ -418,15 +418,15 @@ static int outside_peer(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, 
 	peer[0] = '\0';
 	if (s->peer_ino)
 		(void)snprintf(peer, sizeof(peer), "socket:[%llu], ", (unsigned long long)s->peer_ino);
+	/* first: no --external can take an unbound peer (a socketpair another process holds, say) */
+	if (!s->peer_name.len)
+		return sd_refuse(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: fd %d is %s connected to a peer outside the process (%sunbound), which a restore cannot connect to again; a socketpair shared with another process, one of its tree too, is not supported yet",
+			       pid, d->fd, sd_sock_unix_what(s->type), peer);
 	if (!declared_external(o, s))
 		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s connected to a peer outside the process (%s%s); --external unix:%llu connects it to %s again at restore",
-			       pid, d->fd, sd_sock_unix_what(s->type), peer, name, (unsigned long long)s->ino,
-			       s->peer_name.len ? name : "its peer's name");
-	if (!s->peer_name.len)
-		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is %s connected to a peer outside the process (%sunbound), which a restore cannot connect to again",
-			       pid, d->fd, sd_sock_unix_what(s->type), peer);
+			       pid, d->fd, sd_sock_unix_what(s->type), peer, name, (unsigned long long)s->ino, name);
 	if (s->npkts)
 		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is %s connected to a peer outside the process (%s%s) with messages from it queued, which a restore cannot send again",

@@ -95,4 +95,30 @@ echo "--external: connected to $WORK/out.sock again, its datagram arrives"
 echo exit >&7
 wait_gone "$pid"
 exec 7>&- 8<&-
+
+# a socketpair between a process and its child (a tree): refused with one
+# line that offers no --external (an unbound peer has no name to connect to)
+command -v python3 >/dev/null || skip "no python3"
+python3 -c '
+import os, socket, sys, time
+a, b = socket.socketpair()
+if os.fork() == 0:
+    a.close()
+    while b.recv(100): pass
+    os._exit(0)
+b.close()
+open(sys.argv[1], "w").write("ready")
+while True:
+    a.send(b"x"); time.sleep(0.1)
+' "$WORK/sp.ready" </dev/null >/dev/null 2>&1 &
+sp=$!
+TARGET_PIDS+=("$sp")
+for ((i = 0; i < 200; i++)); do [ -s "$WORK/sp.ready" ] && break; sleep 0.05; done
+[ -s "$WORK/sp.ready" ] || fail "the socketpair program did not start"
+expect_error "cannot dump pid $sp: fd [0-9]+ is a unix stream socket connected to a peer outside the process \(socket:\[[0-9]+\], unbound\), which a restore cannot connect to again; a socketpair shared with another process, one of its tree too, is not supported yet" \
+	"$SDUMP" dump -t "$sp" -D "$WORK/sp"
+! grep -q -- "--external" "$WORK/stderr" || fail "an unbound peer is offered --external: $(cat "$WORK/stderr")"
+[ ! -e "$WORK/sp" ] || fail "a refused dump left an image"
+assert_running "$sp"
+echo "a socketpair shared with a child: refused with one line, the tree left running"
 echo ok
