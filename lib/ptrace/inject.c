@@ -110,7 +110,7 @@ int sd_inject_wait_thread(pid_t tid, int *ret_status)
  * Resume @t with PTRACE_SYSCALL until the next syscall stop. A signal that
  * arrives on the way is kept in t->pending_sig (delivered at detach).
  */
-static int step_to_syscall_stop(struct seized_thread *t, bool fault_point)
+static int step_to_syscall_stop(struct seized_thread *t, bool fault_point, bool *ret_moved)
 {
 	int status;
 
@@ -120,6 +120,7 @@ static int step_to_syscall_stop(struct seized_thread *t, bool fault_point)
 		if ((fault_point && fault_fails(FAULT_PTRACE)) ||
 		    ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
 			return -errno;
+		*ret_moved = true;
 		r = sd_inject_wait_thread(t->tid, &status);
 		if (r < 0)
 			return r;
@@ -132,6 +133,20 @@ static int step_to_syscall_stop(struct seized_thread *t, bool fault_point)
 		if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP && !t->pending_sig)
 			t->pending_sig = WSTOPSIG(status);
 	}
+}
+
+/* A thread at the entry stop of an injected call that must not run: the call skipped, to its exit stop. */
+static int skip_to_exit(struct seized_thread *t)
+{
+	struct user_regs_struct regs;
+	bool moved = false;
+
+	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
+		return -errno;
+	regs.orig_rax = (unsigned long long)-1;
+	if (ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0)
+		return -errno;
+	return step_to_syscall_stop(t, false, &moved);
 }
 
 /* Put the saved registers back and park the thread in an event stop again. */
@@ -194,6 +209,7 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	/* whether the fault plan may fail this call or its ptrace requests (see fault.h) */
 	const bool fault_point = !(flags & INJECT_UNDO);
 	struct user_regs_struct saved, regs;
+	bool moved = false;
 	sigset_t oldmask;
 	int r, e;
 
@@ -247,9 +263,19 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 		sd_inject_unblock_signals(&oldmask);
 		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
 	}
-	r = step_to_syscall_stop(t, fault_point); /* entry */
-	if (r == 0)
-		r = step_to_syscall_stop(t, fault_point); /* exit */
+	r = step_to_syscall_stop(t, fault_point, &moved); /* entry */
+	if (r == 0) {
+		moved = false;
+		r = step_to_syscall_stop(t, fault_point, &moved); /* exit */
+		/*
+		 * Still at the call's entry stop: registers set there would make
+		 * the kernel run the thread's own last call again (its orig_rax,
+		 * a rename() that went through already, say). The call is
+		 * skipped first, to its exit stop, where they are set as always.
+		 */
+		if (r < 0 && !moved)
+			(void)skip_to_exit(t);
+	}
 	if (r == 0 && ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
 		r = -errno;
 	e = restore_thread(t, &saved);
