@@ -37,6 +37,17 @@ enum { OPT_LOG_FILE = 0x1000, OPT_HELP, OPT_VERSION, OPT_PROGRESS };
 /* --progress WHEN, for the commands with a long phase (pre-dump, dump, restore). */
 #define CLI_PROGRESS_LONGOPT { "progress", required_argument, NULL, OPT_PROGRESS }
 
+/* --tls-cert, --tls-key, --tls-ca: a migration's two ends (migrate, receive). */
+enum { OPT_TLS_CERT = 0x1100, OPT_TLS_KEY, OPT_TLS_CA };
+#define CLI_TLS_LONGOPTS                                         \
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },   \
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },     \
+	{ "tls-ca", required_argument, NULL, OPT_TLS_CA }
+/* Take a TLS option into @tls; true if it was one. */
+bool cli_tls_option(int opt, const char *arg, struct sdump_tls_opts *tls);
+/* All three TLS files or none: 0, or the usage error of @name said and its exit status, 2. */
+int cli_tls_check(const char *name, const struct sdump_tls_opts *tls);
+
 /*
  * Handle an option shared by every subcommand (-v, -q, --log-file); true if
  * it was one.

@@ -437,3 +437,27 @@ char *cli_path_relative_to(const char *dir, const char *path)
 		memcpy(out, ".", 2);
 	return out;
 }
+
+bool cli_tls_option(int opt, const char *arg, struct sdump_tls_opts *tls)
+{
+	switch (opt) {
+	case OPT_TLS_CERT:
+		tls->cert = arg;
+		return true;
+	case OPT_TLS_KEY:
+		tls->key = arg;
+		return true;
+	case OPT_TLS_CA:
+		tls->ca = arg;
+		return true;
+	default:
+		return false;
+	}
+}
+
+int cli_tls_check(const char *name, const struct sdump_tls_opts *tls)
+{
+	if ((tls->cert || tls->key || tls->ca) && !(tls->cert && tls->key && tls->ca))
+		return cli_usage_error(name, "TLS needs --tls-cert, --tls-key and --tls-ca together");
+	return 0;
+}

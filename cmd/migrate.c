@@ -46,7 +46,7 @@ static const char usage[] =
 
 int cmd_migrate(int argc, char **argv)
 {
-	enum { OPT_TO = 0x2000, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_CERT, OPT_KEY, OPT_CA,
+	enum { OPT_TO = 0x2000, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_BANDWIDTH,
 	       OPT_TRACK, OPT_LEVEL, OPT_WORK, OPT_JSON, OPT_STATS, OPT_THREADS };
 	static const struct option longopts[] = {
 		{ "tree", required_argument, NULL, 't' },
@@ -54,9 +54,7 @@ int cmd_migrate(int argc, char **argv)
 		{ "downtime", required_argument, NULL, OPT_DOWNTIME },
 		{ "max-rounds", required_argument, NULL, OPT_MAX_ROUNDS },
 		{ "bandwidth", required_argument, NULL, OPT_BANDWIDTH },
-		{ "tls-cert", required_argument, NULL, OPT_CERT },
-		{ "tls-key", required_argument, NULL, OPT_KEY },
-		{ "tls-ca", required_argument, NULL, OPT_CA },
+		CLI_TLS_LONGOPTS,
 		{ "track", required_argument, NULL, OPT_TRACK },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "compress-level", required_argument, NULL, OPT_LEVEL },
@@ -75,7 +73,7 @@ int cmd_migrate(int argc, char **argv)
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, ":t:v::qo:h", longopts, NULL)) != -1) {
-		if (cli_common_option(opt, optarg))
+		if (cli_common_option(opt, optarg) || cli_tls_option(opt, optarg, &o.tls))
 			continue;
 		switch (opt) {
 		case 't':
@@ -100,15 +98,6 @@ int cmd_migrate(int argc, char **argv)
 			if (cli_parse_u64(optarg, true, 1, UINT64_MAX, &o.bandwidth) < 0)
 				return cli_usage_error("migrate", "bad --bandwidth '%s': bytes per second (K, M, G)",
 						       optarg);
-			break;
-		case OPT_CERT:
-			o.tls.cert = optarg;
-			break;
-		case OPT_KEY:
-			o.tls.key = optarg;
-			break;
-		case OPT_CA:
-			o.tls.ca = optarg;
 			break;
 		case OPT_TRACK:
 			if (sdump_track_parse(optarg, &o.track) < 0)
@@ -156,8 +145,8 @@ int cmd_migrate(int argc, char **argv)
 		return cli_usage_error("migrate", "no process given: -t <pid>");
 	if (!o.to)
 		return cli_usage_error("migrate", "no destination given: --to <addr:port>");
-	if ((o.tls.cert || o.tls.key || o.tls.ca) && !(o.tls.cert && o.tls.key && o.tls.ca))
-		return cli_usage_error("migrate", "TLS needs --tls-cert, --tls-key and --tls-ca together");
+	if (cli_tls_check("migrate", &o.tls))
+		return 2;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return cli_usage_error("migrate", "out of memory");

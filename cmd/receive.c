@@ -36,16 +36,14 @@ static const char usage[] =
 
 int cmd_receive(int argc, char **argv)
 {
-	enum { OPT_LISTEN = 0x2000, OPT_RESTORE, OPT_CERT, OPT_KEY, OPT_CA, OPT_INSECURE };
+	enum { OPT_LISTEN = 0x2000, OPT_RESTORE, OPT_INSECURE };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "restore", no_argument, NULL, OPT_RESTORE },
 		{ "restore-detached", no_argument, NULL, 'd' },
 		{ "shell-job", no_argument, NULL, 'j' },
-		{ "tls-cert", required_argument, NULL, OPT_CERT },
-		{ "tls-key", required_argument, NULL, OPT_KEY },
-		{ "tls-ca", required_argument, NULL, OPT_CA },
+		CLI_TLS_LONGOPTS,
 		{ "insecure", no_argument, NULL, OPT_INSECURE },
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -55,7 +53,7 @@ int cmd_receive(int argc, char **argv)
 	int opt, r, status = 0;
 
 	while ((opt = getopt_long(argc, argv, ":D:djv::qo:h", longopts, NULL)) != -1) {
-		if (cli_common_option(opt, optarg))
+		if (cli_common_option(opt, optarg) || cli_tls_option(opt, optarg, &o.tls))
 			continue;
 		switch (opt) {
 		case 'D':
@@ -72,15 +70,6 @@ int cmd_receive(int argc, char **argv)
 			break;
 		case 'j':
 			o.shell_job = true;
-			break;
-		case OPT_CERT:
-			o.tls.cert = optarg;
-			break;
-		case OPT_KEY:
-			o.tls.key = optarg;
-			break;
-		case OPT_CA:
-			o.tls.ca = optarg;
 			break;
 		case OPT_INSECURE:
 			o.insecure = true;
@@ -100,8 +89,8 @@ int cmd_receive(int argc, char **argv)
 		return cli_usage_error("receive", "no address given: --listen <addr:port>");
 	if ((o.detach || o.shell_job) && !o.restore)
 		return cli_usage_error("receive", "%s is for --restore", o.detach ? "-d" : "--shell-job");
-	if ((o.tls.cert || o.tls.key || o.tls.ca) && !(o.tls.cert && o.tls.key && o.tls.ca))
-		return cli_usage_error("receive", "TLS needs --tls-cert, --tls-key and --tls-ca together");
+	if (cli_tls_check("receive", &o.tls))
+		return 2;
 	if (o.insecure && o.tls.ca)
 		return cli_usage_error("receive", "--insecure is for a receiver without TLS");
 	ctx = cli_ctx_new();
