@@ -104,37 +104,33 @@ static int add_data(struct fill *f, size_t pass, uint64_t off, uint64_t addr, ui
 	return 0;
 }
 
-/* Where the pages of [a, b) in VMA @v come from, as pass @pass and its parents record them. */
-static int resolve(struct fill *f, const struct vma *v, size_t pass, uint64_t a, uint64_t b)
+struct resolve {
+	struct fill *f;
+	const struct vma *v;
+};
+
+/* One run of VMA @v as the chain records it (sd_chain_walk): stored pages planned, zeros where they must be written. */
+static int resolve_run(void *data, enum pm_kind kind, size_t pass, uint64_t off, uint64_t addr, uint64_t len)
 {
-	const struct chain_pass *p = &f->c->p[pass];
-	const struct pm_list *l = &p->pm.list;
-	const struct pm_entry *e = sd_pm_list_find_ge(l, a, f->psz);
-	int r = 0;
+	struct resolve *rs = data;
+	struct fill *f = rs->f;
 
-	for (; e && e < l->e + l->n && e->vaddr < b && r == 0; e++) {
-		uint64_t s = MAX(a, e->vaddr), t = MIN(b, e->vaddr + e->npages * f->psz);
+	if (kind == PM_DATA)
+		return add_data(f, pass, off, addr, len);
+	/* fresh anonymous memory is zeros already; file pages are the file's */
+	if (rs->v->kind == VK_FILE)
+		return push(&f->zeros, &f->nzeros, &f->capzeros, (struct seg){ 0, 0, addr, len, false, false });
+	return 0;
+}
 
-		switch (e->kind) {
-		case PM_DATA:
-			r = add_data(f, pass, e->off + (s - e->vaddr), s, t - s);
-			break;
-		case PM_ZERO:
-			/* fresh anonymous memory is zeros already; file pages are the file's */
-			if (v->kind == VK_FILE)
-				r = push(&f->zeros, &f->nzeros, &f->capzeros, (struct seg){ 0, 0, s, t - s, false, false });
-			break;
-		case PM_PARENT:
-			if (pass + 1 == f->c->n)
-				return sd_errx(f->ctx, -EBADMSG,
-					       "image '%s' is corrupt: page 0x%" PRIx64 " is in a parent it does not have",
-					       p->dir.path, s);
-			r = resolve(f, v, pass + 1, s, t);
-			break;
-		}
-		if (r == -ENOMEM)
-			return sd_err(f->ctx, r, "cannot plan the memory of pid %d", f->pid);
-	}
+/* Where the pages of VMA @v come from, as the newest pass and its parents record them. */
+static int resolve(struct fill *f, const struct vma *v)
+{
+	struct resolve rs = { .f = f, .v = v };
+	int r = sd_chain_walk(f->ctx, f->c, 0, v->start, v->end, resolve_run, &rs);
+
+	if (r == -ENOMEM)
+		return sd_err(f->ctx, r, "cannot plan the memory of pid %d", f->pid);
 	return r;
 }
 
@@ -521,7 +517,7 @@ int sd_rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, i
 
 		if (!sd_rst_vma_filled(&vl->v[i]))
 			continue;
-		r = resolve(&f, &vl->v[i], 0, vl->v[i].start, vl->v[i].end);
+		r = resolve(&f, &vl->v[i]);
 		if (r == 0)
 			register_vma(&f, &vl->v[i], first);
 	}
