@@ -136,6 +136,9 @@ int sd_rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
 int sd_rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
 	       long *ret);
 
+/* A copy in this process of the new process's fd @fd (pidfd_getfd), or -errno. */
+int sd_rst_take_fd(struct rst *r, long fd);
+
 int sd_rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
 /* Put @len bytes in the trampoline's data area; their address in the new process. */
 int sd_rst_data_put(struct rst *r, const void *buf, size_t len, uint64_t *ret_addr);
