@@ -14,7 +14,9 @@
 # each connection goes on byte for byte in the directions still open, and
 # ends as it would have. Then a listener with a connection from the peer
 # waiting in its backlog is refused with one line (connections not
-# accepted yet are not kept: the peer's would be reset).
+# accepted yet are not kept: the peer's would be reset). A stale lock (its
+# image gone) is removed by the next dump --tcp-established and by the
+# restore, each saying so.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 command -v python3 >/dev/null || skip "no python3"
@@ -68,7 +70,9 @@ def recv_all(s, want=None):
         got += b
     return bytes(got)
 def state(s):
-    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+    o = [s.getsockopt(*a) for a in [(socket.SOL_SOCKET, socket.SO_SNDBUF), (socket.SOL_SOCKET, socket.SO_RCVBUF),
+                                    (socket.IPPROTO_TCP, socket.TCP_NODELAY), (socket.SOL_SOCKET, socket.SO_KEEPALIVE)]]
+    return "%d" % s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] + "".join("/%d" % v for v in o)
 PYEOF
 
 # the peer: one listener per connection, each with its part
@@ -137,11 +141,29 @@ def p7(c):
     c.shutdown(socket.SHUT_WR)
     got = recv_all(c)
     return "ok" if got == pat(100, 13) else "bad %d" % len(got)
+# 8, 9, 10: the program's FIN (and the bytes before it) lost on the way (the
+# test's firewall in the peer's host), not acked: FIN_WAIT1, CLOSING, LAST_ACK
+def p8(c):
+    wait_file("go")
+    got = recv_all(c)
+    return "ok" if got == pat(2000, 13) else "bad %d" % len(got)
+def p9(c):
+    wait_file("shut9")
+    c.shutdown(socket.SHUT_WR)
+    wait_file("go")
+    got = recv_all(c)
+    return "ok" if got == b"" else "bad %d" % len(got)
+def p10(c):
+    c.shutdown(socket.SHUT_WR)
+    wait_file("go")
+    got = recv_all(c)
+    return "ok" if got == pat(500, 13) else "bad %d" % len(got)
 big = 100000 if not os.environ.get("SDUMP_QUICK") else 50000
 ts = [threading.Thread(target=run, args=a) for a in [
     (1, est(big, 1000), socket.AF_INET, ip4), (2, est(30000, 0), socket.AF_INET6, ip6),
     (3, p3, socket.AF_INET, ip4), (4, p4, socket.AF_INET6, ip6),
-    (5, p5, socket.AF_INET, ip4, 4096), (6, p6, socket.AF_INET6, ip6, 4096), (7, p7, socket.AF_INET, ip4)]]
+    (5, p5, socket.AF_INET, ip4, 4096), (6, p6, socket.AF_INET6, ip6, 4096), (7, p7, socket.AF_INET, ip4),
+    (8, p8, socket.AF_INET, ip4), (9, p9, socket.AF_INET6, ip6), (10, p10, socket.AF_INET, ip4)]]
 for t in ts:
     t.start()
 for t in ts:
@@ -171,7 +193,8 @@ def fill(s, data):
 c = {}
 for k, fam, ip in [(1, socket.AF_INET, ip4), (2, socket.AF_INET6, ip6), (3, socket.AF_INET, ip4),
                    (4, socket.AF_INET6, ip6), (5, socket.AF_INET, ip4), (6, socket.AF_INET6, ip6),
-                   (7, socket.AF_INET, ip4)]:
+                   (7, socket.AF_INET, ip4), (8, socket.AF_INET, ip4), (9, socket.AF_INET6, ip6),
+                   (10, socket.AF_INET, ip4)]:
     c[k] = conn(k, fam, ip)
 put("sent1", fill(c[1], pat(1 << 20, 13)))
 put("sent2", fill(c[2], pat(20000, 13)))
@@ -187,12 +210,23 @@ c[6].shutdown(socket.SHUT_WR)
 c[7].sendall(pat(100, 13))
 c[7].shutdown(socket.SHUT_WR)
 assert recv_all(c[7]) == b""
+c[1].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+c[2].setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+c[4].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 30000)
+wait_file("fw")
+c[8].sendall(pat(2000, 13))
+c[8].shutdown(socket.SHUT_WR)
+c[9].shutdown(socket.SHUT_WR)
+put("shut9", 1)
+recv_all(c[10])
+c[10].sendall(pat(500, 13))
+c[10].shutdown(socket.SHUT_WR)
 time.sleep(0.5)
-put("states", " ".join("%d:%d" % (k, state(c[k])) for k in sorted(c)))
+put("states", " ".join("%d:%s" % (k, state(c[k])) for k in sorted(c)))
 print("ready", os.getpid(), flush=True)
 # restored: the states again, before the peer moves
 wait_file("restored")
-put("states2", " ".join("%d:%d" % (k, state(c[k])) for k in sorted(c)))
+put("states2", " ".join("%d:%s" % (k, state(c[k])) for k in sorted(c)))
 wait_file("go")
 res = {}
 for s in c.values():
@@ -217,7 +251,7 @@ try:
     res[7] += " but wrote"
 except BrokenPipeError:
     pass
-for k in (1, 2, 3, 5, 6):
+for k in (1, 2, 3, 5, 6, 8, 9, 10):
     c[k].close()
 put("app.res", " ".join("%s:%s" % (k, res[k]) for k in [1, 2, 3, 4, 7]))
 time.sleep(3600)
@@ -229,23 +263,50 @@ export PYTHONPATH="$WORK"
 ip netns exec "$A" python3 "$WORK/peer.py" "$PEER4" "$PEER6" "$port" >"$WORK/peer.out" 2>&1 &
 TARGET_PIDS+=($!)
 ppid=$!
+# the program's FINs on connections 8 to 10 lost in the peer's host, until after the restore
+ip netns exec "$A" nft -f - <<NFTEOF || fail "nft in the peer's namespace"
+table inet t118 {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport { $((port + 8)), $((port + 9)), $((port + 10)) } tcp flags & fin == fin drop
+	}
+}
+NFTEOF
+touch "$WORK/fw"
 ip netns exec "$B" python3 "$WORK/app.py" "$PEER4" "$PEER6" "$port" >"$WORK/app.out" 2>&1 </dev/null &
 apid=$!
 TARGET_PIDS+=($apid)
 for ((i = 0; i < 400; i++)); do grep -q ready "$WORK/app.out" 2>/dev/null && break; sleep 0.05; done
 grep -q ready "$WORK/app.out" || fail "the program did not start: $(cat "$WORK/app.out" "$WORK/peer.out")"
-# ESTABLISHED 1, FIN_WAIT1 4, FIN_WAIT2 5, CLOSE 7, CLOSE_WAIT 8, LAST_ACK 9
-[ "$(cat "$WORK/states")" = "1:1 2:1 3:5 4:8 5:4 6:9 7:7" ] || fail "the connections are not in the states the test wants: $(cat "$WORK/states")"
+# ESTABLISHED 1, FIN_WAIT1 4, FIN_WAIT2 5, CLOSE 7, CLOSE_WAIT 8, LAST_ACK 9, CLOSING 11
+[ "$(sed 's|/[0-9/]*||g' "$WORK/states")" = "1:1 2:1 3:5 4:8 5:4 6:9 7:7 8:4 9:11 10:9" ] ||
+	fail "the connections are not in the states the test wants: $(cat "$WORK/states")"
 
 expect_error "cannot dump pid $apid: fd [0-9]+ is an IPv4 TCP socket connected \($PEER4|10\.214.*--tcp-established saves it" \
 	inB "$SDUMP" dump -t "$apid" -D "$WORK/d0"
 assert_running "$apid"
 echo "refused: $(cat "$WORK/stderr")"
 
+# stale_lock PID: a lock a dump that died left (its image gone), which the next command removes
+stale_lock() {
+	inB nft -f - <<NFTEOF
+table inet sdump_lock_$1 {
+	chain info {
+		counter comment "sdump $1 image $WORK/gone-$1"
+	}
+}
+NFTEOF
+}
+stale_gone() {
+	grep -q "a stale network lock of pid $1 .* removed" "$WORK/err" || fail "$2 does not say it removed the stale lock: $(cat "$WORK/err")"
+	! inB nft list tables | grep -q "sdump_lock_$1\$" || fail "$2 left the stale lock"
+}
+stale_lock 4194301
 state_record "$apid" "$WORK/a.state"
 resA=$(resets "$A" 1)
 resB=$(resets "$B")
 inB "$SDUMP" dump -t "$apid" -D "$WORK/d1" --tcp-established 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
+stale_gone 4194301 "the dump"
 wait_gone "$apid"
 wait_pid_free "$apid"
 inB nft list tables | grep -q "sdump_lock_$apid\$" || fail "no network lock after the dump: $(inB nft list tables) $(cat "$WORK/err")"
@@ -255,23 +316,26 @@ sleep 1.5
 ss=$(ip netns exec "$A" ss -tn state established "( sport = :$((port + 1)) )" | tail -n +2)
 [ -n "$ss" ] || fail "the peer's connection 1 left ESTABLISHED while the program was dumped: $(ip netns exec "$A" ss -tan)"
 ip netns exec "$A" ss -tin "( sport = :$((port + 1)) )" | grep -q "unacked" || fail "the peer's bytes sent during the lock were acked: $(ip netns exec "$A" ss -tin)"
+stale_lock 4194302
 inB "$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
-[ -s "$WORK/err" ] && fail "restore said: $(cat "$WORK/err")"
+stale_gone 4194302 "the restore"
+[ "$(wc -l <"$WORK/err")" = 1 ] || fail "restore said: $(cat "$WORK/err")"
 ! inB nft list tables | grep -q "sdump_lock_$apid\$" || fail "the network lock is left after the restore"
 state_check "$apid" "$WORK/a.state" 'vmas'
 touch "$WORK/restored"
 for ((i = 0; i < 400; i++)); do [ -s "$WORK/states2" ] && break; sleep 0.05; done
 [ "$(cat "$WORK/states2" 2>/dev/null)" = "$(cat "$WORK/states")" ] ||
-	fail "the states after the restore: $(cat "$WORK/states2" "$WORK/app.out" 2>/dev/null), before: $(cat "$WORK/states")"
+	fail "the states and options after the restore: $(cat "$WORK/states2" "$WORK/app.out" 2>/dev/null), before: $(cat "$WORK/states")"
+ip netns exec "$A" nft delete table inet t118
 touch "$WORK/go"
 for ((i = 0; i < 1200; i++)); do [ -s "$WORK/peer.res" ] && [ -s "$WORK/app.res" ] && break; sleep 0.05; done
 [ "$(cat "$WORK/app.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 7:ok" ] ||
 	fail "the program after the restore: $(cat "$WORK/app.res" "$WORK/app.out" 2>/dev/null)"
-[ "$(cat "$WORK/peer.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 5:ok 6:ok 7:ok" ] ||
+[ "$(cat "$WORK/peer.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 5:ok 6:ok 7:ok 8:ok 9:ok 10:ok" ] ||
 	fail "the peer after the restore: $(cat "$WORK/peer.res" "$WORK/peer.out" 2>/dev/null)"
 [ "$(resets "$A" 1)" = "$resA" ] || fail "the peer's host sent or counted resets: $resA, now $(resets "$A" 1)"
 [ "$(resets "$B")" = "$resB" ] || fail "the program's host sent resets: $resB, now $(resets "$B")"
-echo "two hosts: 7 connections (IPv4, IPv6; established, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, ended) went on byte for byte, no reset"
+echo "two hosts: 10 connections (IPv4, IPv6; established, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING, ended; their options) went on byte for byte, no reset"
 kill "$apid"
 wait_gone "$apid"
 wait "$ppid" 2>/dev/null || true
