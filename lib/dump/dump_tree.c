@@ -18,6 +18,10 @@
  * by several (kcmp KCMP_FILE), recorded on each later holder as the one of
  * the first (the restore makes them in tree.img's order); a pipe whose
  * ends are in different members is inside the tree, its bytes saved once.
+ * Members are collected in that order, each seeing what those before it
+ * map (struct tree_objs): a part of a shmem object one maps already is
+ * saved there, not again (Vma.shared_pid names the member), a deleted
+ * file or memfd one saves is recorded as that member's.
  */
 #include <dirent.h>
 #include <errno.h>
