@@ -10,7 +10,8 @@
 # and a new round shows every write of one member to the others (the
 # grandchild's to the root). Each object's pages are in one member's
 # pass only, each deleted file's data too. Every member's state is the
-# one recorded before the dump. Then the refusal: a subtree whose shared
+# one recorded before the dump; a member's pass read alone (extract
+# --pid) reads what another member saves. Then the refusal: a subtree whose shared
 # memory its parent maps too is refused with one line, left running.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
@@ -97,6 +98,26 @@ if len(part) != 1 or part[0]["pages_data"] != 4:
 if bad:
     sys.exit("; ".join(bad))
 PYEOF
+# a member's pass read alone: the shared memory and the deleted file read
+# from the member that saves them, as the root's pass reads them
+python3 - "$WORK" "$root" "$a" "$g" "$b" >"$WORK/ranges" <<'PYEOF' || fail "no ranges to extract"
+import json, sys
+work, root, a, g, b = sys.argv[1:]
+vm = {p: json.load(open("%s/show.%s" % (work, p)))["vmas"] for p in (root, b)}
+for v in vm[root]:
+    if v["path"] == "/dev/zero (deleted)" and v["end"] - v["start"] == 16 * 4096 or (v["path"] or "").endswith(".del (deleted)"):
+        print(b, v["start"], v["end"] - v["start"])
+for v in vm[b]:
+    if v["path"] == "/dev/zero (deleted)" and v["end"] - v["start"] == 8 * 4096:
+        print(b, v["start"], v["end"] - v["start"])
+PYEOF
+[ "$(wc -l <"$WORK/ranges")" = 3 ] || fail "not the three ranges: $(cat "$WORK/ranges")"
+while read -r p addr len; do
+	"$SDUMP" extract -D "$WORK/img" --pid "$p" --addr "$addr" --len "$len" -o "$WORK/x.$p" 2>"$WORK/err" || fail "extract of pid $p at $addr: $(cat "$WORK/err")"
+	"$SDUMP" extract -D "$WORK/img" --pid "$a" --addr "$addr" --len "$len" -o "$WORK/x.$a" 2>"$WORK/err" || fail "extract of pid $a at $addr: $(cat "$WORK/err")"
+	cmp -s "$WORK/x.$p" "$WORK/x.$a" || fail "pid $p's pass and pid $a's read $addr differently"
+	[ "$(tr -d '\0' <"$WORK/x.$p" | wc -c)" -gt 0 ] || fail "pid $p's pass reads zeros at $addr"
+done <"$WORK/ranges"
 exec 7>&- 8<&-
 wait "$root" 2>/dev/null || true
 for p in "${pids[@]}"; do wait_pid_free "$p"; done
