@@ -9,7 +9,8 @@
 # traced; the tree still checks itself. After a failed restore: one line,
 # exit 1, no member left (every pid free again), the image unchanged; a
 # restore the fault did not fail brought the whole tree back as it was
-# dumped, and the last one checks itself.
+# dumped, and the last one checks itself. A restore whose pidfile cannot be
+# written leaves no member either.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/faults.sh"
 . "$(dirname "$0")/tree.sh"
@@ -92,7 +93,14 @@ for spec in write:EIO ptrace:ESRCH inject:ENOMEM procread:EIO; do
 	[ "$nfail" -gt 0 ] || fail "restore: no $kind fault failed it"
 	echo "restore of the tree: $kind 1..$count ($errno): $nfail failed cleanly, $nok succeeded"
 done
-"$SDUMP" -q restore -d -D "$WORK/img" || fail "the image no longer restores"
+# a pidfile it cannot write: the tree runs, but nobody could know it: it goes, all of it
+st=0
+"$SDUMP" -q restore -d -D "$WORK/img" --pidfile "$WORK/none/pid" 2>"$WORK/werr" || st=$?
+[ "$st" = 1 ] && [ "$(wc -l <"$WORK/werr")" = 1 ] && grep -q "cannot write the pidfile" "$WORK/werr" ||
+	fail "restore with a pidfile it cannot write: exit $st: $(cat "$WORK/werr")"
+tree_none_left "restore with a pidfile it cannot write" "${PIDS[@]}"
+"$SDUMP" -q restore -d -D "$WORK/img" --pidfile "$WORK/tree.pid" || fail "the image no longer restores"
+[ "$(cat "$WORK/tree.pid")" = "$root" ] || fail "the pidfile holds '$(cat "$WORK/tree.pid")', not the root $root"
 now=$(tree_snapshot "${PIDS[@]}")
 [ "$now" = "$before" ] || fail "the last restore: the tree is not the one dumped: $(diff <(echo "$before") <(echo "$now"))"
 tcmd check
