@@ -15,6 +15,7 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "preflight: "
+#include "array.h"
 #include "ctx.h"
 #include "dump_fd_sock.h"
 #include "dump_pass.h"
@@ -37,8 +38,8 @@ static void strip_prefix(char *line)
 	memmove(line, end + 2, strlen(end + 2) + 1);
 }
 
-/* The checks run frozen, in the order of a final dump (dump.c run_pass). */
-static int frozen_checks(struct pass *p)
+/* The checks run frozen, in the order of a final dump (dump.c run_pass); @in_tree: its children are dumped with it. */
+static int frozen_checks(struct pass *p, bool in_tree)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	pid_t pid = p->opts->pid;
@@ -47,7 +48,7 @@ static int frozen_checks(struct pass *p)
 	p->tracker.inj = (struct injector){ .pid = pid, .mem_fd = -1 };
 	r = sd_sec_prepare(ctx, &p->seized, &p->tracker.inj, true);
 	if (r == 0)
-		r = sd_state_check_supported(ctx, pid, &p->seized, false);
+		r = sd_state_check_supported(ctx, pid, &p->seized, in_tree);
 	if (r == 0)
 		r = sd_files_collect(ctx, pid, p->pidfd,
 				  sd_track_left_fd(pid, p->state_valid ? &p->state : NULL), NULL, &p->fs);
@@ -61,7 +62,7 @@ static int frozen_checks(struct pass *p)
 	return r;
 }
 
-static int run(struct pass *p, struct sdump_preflight *pf)
+static int run(struct pass *p, struct sdump_preflight *pf, bool in_tree)
 {
 	struct sdump_ctx *ctx = p->ctx;
 	pid_t pid = p->opts->pid;
@@ -83,7 +84,7 @@ static int run(struct pass *p, struct sdump_preflight *pf)
 		return r;
 	p->frozen = true;
 	pf->threads = p->seized.n;
-	r = frozen_checks(p);
+	r = frozen_checks(p, in_tree);
 	sd_seize_detach(ctx, &p->seized, NULL);
 	p->frozen = false;
 	if (r == 0 && !ctx->refusals.unsafe)
@@ -91,7 +92,14 @@ static int run(struct pass *p, struct sdump_preflight *pf)
 	return r;
 }
 
-SDUMP_API int sdump_preflight(struct sdump_ctx *ctx, pid_t pid, struct sdump_preflight **ret)
+/*
+ * One process's checks, as a final dump's: its obstacles appended to
+ * @pf's (each after @prefix), its threads added; of the process checked
+ * (the root of a tree), its comm and the tracker its pre-dumps use into
+ * @pf. *ret_unsafe: the checks that run system calls in it were skipped.
+ */
+static int check_process(struct sdump_ctx *ctx, pid_t pid, bool in_tree, const char *prefix,
+			 struct sdump_preflight *pf, bool *ret_unsafe)
 {
 	struct sdump_dump_opts o = { .pid = pid, .track = SDUMP_TRACK_AUTO };
 	struct pass p = {
@@ -105,8 +113,91 @@ SDUMP_API int sdump_preflight(struct sdump_ctx *ctx, pid_t pid, struct sdump_pre
 		.preflight = true,
 		.kind = "dump",
 	};
+	struct sdump_preflight one = { .pid = pid };
+	char **lines;
+	size_t n;
+	int r;
+
+	p.meta.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	sd_refusals_begin(ctx);
+	r = run(&p, &one, in_tree);
+	*ret_unsafe = ctx->refusals.unsafe;
+	sd_refusals_end(ctx, &lines, &n);
+	if (p.frozen)
+		sd_seize_detach(ctx, &p.seized, NULL);
+	sd_process_state_release(&p.ps);
+	sd_files_state_release(&p.fs);
+	zclose(&p.pidfd);
+	sd_vma_list_release(&p.vmas);
+	if (r == 0 && ARRAY_RESERVE(pf->obstacles, pf->cap_obstacles, pf->nobstacles + n, 8) < 0)
+		r = sd_err(ctx, -ENOMEM, "cannot check pid %d", pid);
+	for (size_t i = 0; i < n; i++) {
+		char *l = NULL;
+
+		strip_prefix(lines[i]);
+		if (r == 0 && asprintf(&l, "%s%s", prefix, lines[i]) < 0)
+			r = sd_err(ctx, -ENOMEM, "cannot check pid %d", pid);
+		if (r == 0)
+			pf->obstacles[pf->nobstacles++] = l;
+		free(lines[i]);
+	}
+	free(lines);
+	if (r < 0)
+		return r;
+	pf->threads += one.threads;
+	if (pid == pf->pid) {
+		(void)snprintf(pf->comm, sizeof(pf->comm), "%s", p.meta.comm);
+		memcpy(pf->tracker, one.tracker, sizeof(pf->tracker));
+		pf->tracked = one.tracked;
+	}
+	return 0;
+}
+
+/*
+ * A tree: what the tree's own checks refuse (naming the member), then
+ * each member's checks, its obstacles after "pid N: " (the root's too).
+ */
+static int check_tree(struct sdump_ctx *ctx, pid_t root, struct sdump_preflight *pf, bool *ret_unsafe)
+{
+	pid_t *pids = NULL;
+	bool *check = NULL;
+	char **lines;
+	size_t n = 0, nl;
+	int r;
+
+	sd_refusals_begin(ctx);
+	r = sd_tree_preflight_walk(ctx, root, &pids, &check, &n);
+	sd_refusals_end(ctx, &lines, &nl);
+	if (r == 0 && ARRAY_RESERVE(pf->obstacles, pf->cap_obstacles, nl, 8) < 0)
+		r = sd_err(ctx, -ENOMEM, "cannot check pid %d", root);
+	for (size_t i = 0; i < nl; i++) {
+		strip_prefix(lines[i]);
+		if (r == 0)
+			pf->obstacles[pf->nobstacles++] = lines[i];
+		else
+			free(lines[i]);
+	}
+	free(lines);
+	pf->members = n;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char prefix[32];
+		bool unsafe = false;
+
+		if (!check[i])
+			continue;
+		(void)snprintf(prefix, sizeof(prefix), "pid %d: ", (int)pids[i]);
+		r = check_process(ctx, pids[i], true, prefix, pf, &unsafe);
+		*ret_unsafe |= unsafe;
+	}
+	free(pids);
+	free(check);
+	return r;
+}
+
+SDUMP_API int sdump_preflight(struct sdump_ctx *ctx, pid_t pid, struct sdump_preflight **ret)
+{
 	struct sdump_preflight *pf;
-	bool unsafe;
+	bool unsafe = false;
 	int r;
 
 	if (pid <= 0)
@@ -115,21 +206,13 @@ SDUMP_API int sdump_preflight(struct sdump_ctx *ctx, pid_t pid, struct sdump_pre
 	if (!pf)
 		return sd_err(ctx, -ENOMEM, "cannot check pid %d", pid);
 	pf->pid = pid;
-	p.meta.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
-	sd_refusals_begin(ctx);
-	r = run(&p, pf);
-	unsafe = ctx->refusals.unsafe;
-	sd_refusals_end(ctx, &pf->obstacles, &pf->nobstacles);
-	for (size_t i = 0; i < pf->nobstacles; i++)
-		strip_prefix(pf->obstacles[i]);
+	pf->members = 1;
+	/* a process with children: a dump takes its whole tree (dump_tree.c) */
+	if (sd_tree_has_children(pid))
+		r = check_tree(ctx, pid, pf, &unsafe);
+	else
+		r = check_process(ctx, pid, false, "", pf, &unsafe);
 	pf->complete = !unsafe;
-	(void)snprintf(pf->comm, sizeof(pf->comm), "%s", p.meta.comm);
-	if (p.frozen)
-		sd_seize_detach(ctx, &p.seized, NULL);
-	sd_process_state_release(&p.ps);
-	sd_files_state_release(&p.fs);
-	zclose(&p.pidfd);
-	sd_vma_list_release(&p.vmas);
 	if (r < 0) {
 		sdump_preflight_free(pf);
 		return r;
