@@ -6,7 +6,8 @@
 # the dump then goes through). A process with children is checked as the
 # tree a dump takes: every member's obstacles, each naming its member (a
 # child holding an io_uring, a child alone with a unix socket to a peer
-# outside the tree), and a tree that passes (treetarget) is dumped. --json says the same as one object. The
+# outside the tree), and trees that pass (treetarget; socktreetarget, its
+# unix sockets between members checked in one table) are dumped. --json says the same as one object. The
 # target is left as it was: running (or stopped, if it was), untraced,
 # unchanged, with no image or state file made. On redis-server (TCP, then a
 # unix socket) the check's verdict is the dump's.
@@ -238,6 +239,14 @@ tcmd check
 echo quit >&7
 wait_gone "$TPID"
 exec 7>&- 8<&-
+
+# unix sockets between members (socktreetarget): checked in one table of the tree's, as the dump does
+start_target_quiet socktreetarget --dir "$WORK"
+"$SDUMP" check -t "$TPID" >"$WORK/out" || fail "check of socktreetarget: $(cat "$WORK/out")"
+grep -q "^pid $TPID (socktreetarget) and its tree of 2 processes: a dump would go through$" "$WORK/out" ||
+	fail "socktreetarget: $(cat "$WORK/out")"
+agree "$TPID" "socktreetarget"
+stop_target
 
 # errors are errors, not obstacles
 expect_error "no such process" "$SDUMP" check -t 999999999
