@@ -284,7 +284,13 @@ struct sdump_preflight {
 	 * and what the user can do). None: a dump would go through.
 	 */
 	char **obstacles;
-	size_t nobstacles;
+	size_t nobstacles, cap_obstacles;
+	/*
+	 * How many processes a dump takes: 1, or with children the tree's
+	 * members (zombies too); then each obstacle of a member names it
+	 * ("pid 4243: fd 5 is an io_uring ...")
+	 */
+	size_t members;
 	/*
 	 * false: one of them makes the system calls a dump runs in the
 	 * process unsafe (syscall user dispatch), so the checks that need
