@@ -90,7 +90,7 @@ static int refuse_held(struct mapped *m, const char *name, const char *where, co
 	pid_t other = 0;
 	int r;
 
-	r = sd_proc_find_holder(st->st_dev, st->st_ino, getpid(), m->pid, &other);
+	r = sd_proc_find_holder(st->st_dev, st->st_ino, getpid(), m->pid, NULL, 0, &other);
 	if (r < 0)
 		return sd_err(m->ctx, r, "cannot look for other users of the deleted file '%s'", name);
 	if (r > 0)
@@ -404,7 +404,8 @@ bool sd_proc_fds_have(pid_t pid, dev_t dev, ino_t ino)
 	return found;
 }
 
-int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid)
+int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, const pid_t *also, size_t nalso,
+			pid_t *ret_pid)
 {
 	struct dirent *de;
 	DIR *d = opendir("/proc");
@@ -416,7 +417,11 @@ int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
-		if (*end || pid <= 0 || pid == self || pid == skip)
+		bool other = true;
+
+		for (size_t k = 0; k < nalso; k++)
+			other &= also[k] != pid;
+		if (*end || pid <= 0 || pid == self || pid == skip || !other)
 			continue;
 		if (maps_have((pid_t)pid, dev, ino) || sd_proc_fds_have((pid_t)pid, dev, ino)) {
 			*ret_pid = (pid_t)pid;
