@@ -56,6 +56,7 @@
 #define LOG_PREFIX ""
 #include "array.h"
 #include "ctx.h"
+#include "dump_fd_kinds.h"
 #include "dump_fd_sock.h"
 #include "dump_pass.h"
 #include "dump_state.h"
@@ -82,7 +83,7 @@ struct tdump {
 	struct tmember **t;	/* each its own allocation: a pass points into it */
 	size_t n, cap;
 	struct tree_pipe_ends ends;
-	size_t ends_cap;
+	size_t ends_cap, members_cap;
 	struct tree_objs objs;		/* the shared memory and deleted files of the members collected */
 	pid_t *pids;			/* of every member */
 	struct img_dir top;
@@ -438,6 +439,20 @@ static int find_shared(struct tdump *td)
 }
 
 /*
+ * A terminal of a member that is the slave of a pty whose master another
+ * member holds (tmux and its shells, script, sshd): a pty slave of the
+ * tree's, made again with its master (the master's collector has checked
+ * that no process outside the tree holds it).
+ */
+static void pair_ptys(struct tdump *td)
+{
+	for (size_t j = 0; j < td->n; j++)
+		for (size_t i = 0; td->t[j]->has_pass && i < td->n; i++)
+			if (i != j && td->t[i]->has_pass)
+				sd_dump_pty_pairs_with(&td->t[j]->p.fs, &td->t[i]->p.fs);
+}
+
+/*
  * The unix sockets of every member in one table, checked as one process's
  * are: a peer, a listener or a client waiting in its backlog may be in
  * another member. A socket an earlier member holds too (has_shared) is
@@ -716,6 +731,15 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 	}
 	if (r == 0 && td->final)
 		r = check_ids(td);
+	/* every member is known: a pty's master looks for its slave's holders outside them */
+	for (size_t i = 0; r == 0 && td->final && i < td->n; i++) {
+		if (!td->t[i]->has_pass)
+			continue;
+		if (ARRAY_RESERVE(td->ends.members, td->members_cap, td->ends.nmembers + 1, 16) < 0)
+			r = sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
+		else
+			td->ends.members[td->ends.nmembers++] = td->t[i]->m.pid;
+	}
 	for (size_t i = 0; r == 0 && td->final && i < td->n; i++)
 		if (td->t[i]->has_pass)
 			r = read_pipe_ends(td, td->t[i]);
@@ -737,6 +761,8 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 		r = find_shared(td);
 	if (r == 0 && td->final)
 		r = check_sockets(td);
+	if (r == 0 && td->final)
+		pair_ptys(td);
 	if (r == 0)
 		r = write_members(td);
 	if (r < 0)
@@ -813,6 +839,7 @@ int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool
 	free(td.ends.e);
 	free(td.objs.o);
 	free(td.pids);
+	free(td.ends.members);
 	sd_img_dir_release(&td.top);
 	return r;
 }

@@ -266,6 +266,19 @@ int sd_rst_pty_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_pty_ctty_fd(const struct rst *r);
 int sd_rst_pty_ctty(struct rst *r);
 void sd_rst_ptys_release(struct rst *r);
+/*
+ * A tree's ptys (rst_pty.c): a slave whose master another member held is
+ * left by sd_rst_prepare_ptys for sd_rst_tree_ptys, once every member's
+ * image is read (its masters made); sd_rst_pty_ctty_early, right after a
+ * member's session is made and before its children are forked (they
+ * inherit it), makes a pty of the tree the controlling terminal of a
+ * session leader that had it; sd_rst_pty_leader_makes: whether @r's
+ * session leader is another member, which makes it (@r has it from its
+ * fork).
+ */
+int sd_rst_tree_ptys(struct rst *r);
+int sd_rst_pty_ctty_early(struct rst *r);
+bool sd_rst_pty_leader_makes(const struct rst *r);
 int sd_rst_tty_start(struct rst *r);
 void sd_rst_tty_undo(struct rst *r);
 void sd_rst_tty_end(struct rst *r, bool gone);

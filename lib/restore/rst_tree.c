@@ -420,6 +420,11 @@ static int fork_member(struct rst *p, struct rst *m)
 		e = sd_rst_call(m, SYS_setpgid, 0, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return sd_errx(p->ctx, e, "cannot make the session or group of pid %d again", m->pid);
+	/* and a session leader its controlling terminal, which its children inherit */
+	if (tm->sid == tm->pid)
+		e = sd_rst_pty_ctty_early(m);
+	if (e < 0)
+		return e;
 	m->session_done = true;
 	return 0;
 }
@@ -703,6 +708,8 @@ static int make_root(struct rst_tree *t)
 		e = sd_rst_call(r, SYS_rt_sigprocmask, SIG_SETMASK, (long)a, 0, 8, 0, 0, NULL);
 	if (e == 0)
 		e = sd_rst_restore_session(r);
+	if (e == 0)
+		e = sd_rst_pty_ctty_early(r);
 	return e;
 }
 
@@ -739,6 +746,10 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 	int e;
 
 	e = read_members(t, opts, &tm);
+	/* a pty's slave whose master another member holds, while nothing is made yet: the root inherits our fds */
+	for (size_t i = 0; e == 0 && i < t->tree.n; i++)
+		if (!t->tree.m[i].zombie)
+			e = sd_rst_tree_ptys(&t->m[i]);
 	if (e == 0)
 		e = make_root(t);
 	for (size_t i = 1; e == 0 && i < t->tree.n; i++)
