@@ -184,6 +184,8 @@ static int inject(const struct sock_state *s, uint32_t seq, uint32_t ack, bool f
 		memcpy(&ip->ip6_dst, local, 16);
 		t->sin6_family = AF_INET6;
 		memcpy(&t->sin6_addr, local, 16);
+		/* a link-local address is one of its interface's */
+		t->sin6_scope_id = ((const struct sockaddr_in6 *)(const void *)s->addr)->sin6_scope_id;
 		tolen = sizeof(*t);
 	}
 	/* IPPROTO_RAW: the header is ours, in IPv4 and in IPv6 */
