@@ -7,7 +7,9 @@
 # the peer (CLOSE_WAIT), by the program while the peer's window is full
 # (FIN_WAIT1, its FIN not sent yet), by both (LAST_ACK, ours not sent yet);
 # and a connection that ended (both FINs: reads give end of file, writes
-# EPIPE). Without --tcp-established one line says to add it. With it,
+# EPIPE); and UDP sockets with datagrams from the peer queued (IPv4, IPv6,
+# IPv4 on an IPv6 socket), sent again from the peer's
+# addresses at restore. Without --tcp-established one line says to add it. With it,
 # the network lock holds between the dump and the restore: the peer keeps
 # sending, its segments are dropped, nothing resets (its sockets stay
 # where they were, no reset counted on either side). After the restore
@@ -158,8 +160,22 @@ def p10(c):
     wait_file("go")
     got = recv_all(c)
     return "ok" if got == pat(500, 13) else "bad %d" % len(got)
+# datagrams to the program's UDP sockets, from two of the peer's
+def udp():
+    wait_file("udp")
+    u4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u4.bind((ip4, base + 22))
+    u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    u6.bind((ip6, base + 23))
+    u4.sendto(b"u1", (get("udp").split()[0], base + 20))
+    u4.sendto(b"u2" * 700, (get("udp").split()[0], base + 20))
+    u6.sendto(b"u3", (get("udp").split()[1], base + 21))
+    u4.sendto(b"u4", (get("udp").split()[0], base + 21))
+    time.sleep(0.2)
+    put("udp.sent", 1)
+    res[0] = "ok"
 big = 100000 if not os.environ.get("SDUMP_QUICK") else 50000
-ts = [threading.Thread(target=run, args=a) for a in [
+ts = [threading.Thread(target=udp)] + [threading.Thread(target=run, args=a) for a in [
     (1, est(1, big, 1000), socket.AF_INET, ip4), (2, est(2, 30000, 0), socket.AF_INET6, ip6),
     (3, p3, socket.AF_INET, ip4), (4, p4, socket.AF_INET6, ip6),
     (5, p5, socket.AF_INET, ip4, 4096), (6, p6, socket.AF_INET6, ip6, 4096), (7, p7, socket.AF_INET, ip4),
@@ -169,7 +185,7 @@ for t in ts:
     t.start()
 for t in ts:
     t.join()
-put("peer.res", " ".join("%d:%s" % (k, res.get(k)) for k in sorted(res)))
+put("peer.res", " ".join("%d:%s" % (k, res.get(k)) for k in sorted(res) if k))
 PYEOF
 
 # the program dumped: it sets the connections up, then waits for "go"
@@ -191,6 +207,13 @@ def fill(s, data):
             time.sleep(0.02)
     s.setblocking(True)
     return sent
+# UDP sockets on the wildcard addresses (the IPv6 one takes IPv4 too)
+ua = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ua.bind(("0.0.0.0", base + 20))
+ub = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+ub.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+ub.bind(("::", base + 21))
+put("udp", "%s %s" % (sys.argv[4], sys.argv[5]))
 c = {}
 for k, fam, ip in [(1, socket.AF_INET, ip4), (2, socket.AF_INET6, ip6), (3, socket.AF_INET, ip4),
                    (4, socket.AF_INET6, ip6), (5, socket.AF_INET, ip4), (6, socket.AF_INET6, ip6),
@@ -216,6 +239,7 @@ c[1].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 c[2].setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 c[4].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 30000)
 wait_file("fw")
+wait_file("udp.sent")
 c[8].sendall(pat(2000, 13))
 c[8].shutdown(socket.SHUT_WR)
 c[9].shutdown(socket.SHUT_WR)
@@ -238,6 +262,19 @@ def chk(k, got, want):
 chk(1, recv_all(c[1], big + 1000), pat(big, 7) + pat(1000, 11))
 chk(2, recv_all(c[2], 30000), pat(30000, 7))
 chk(11, recv_all(c[11], 20500), pat(20000, 7) + pat(500, 11))
+def drain(u, n):
+    u.settimeout(5)
+    got = []
+    try:
+        while len(got) < n:
+            d, a = u.recvfrom(2000)
+            got.append((d, a[:2]))
+    except socket.timeout:
+        pass
+    return got
+got = drain(ua, 2) + drain(ub, 2)
+want = [(b"u1", (ip4, base + 22)), (b"u2" * 700, (ip4, base + 22)), (b"u3", (ip6, base + 23)), (b"u4", ("::ffff:" + ip4, base + 22))]
+res["udp"] = "ok" if got == want else "bad %r" % got
 got = recv_all(c[3])
 chk(3, got, pat(50000, 7) + pat(1000, 11))
 try:
@@ -256,7 +293,7 @@ except BrokenPipeError:
     pass
 for k in (1, 2, 3, 5, 6, 8, 9, 10, 11):
     c[k].close()
-put("app.res", " ".join("%s:%s" % (k, res[k]) for k in [1, 2, 3, 4, 7, 11]))
+put("app.res", " ".join("%s:%s" % (k, res[k]) for k in [1, 2, 3, 4, 7, 11, "udp"]))
 time.sleep(3600)
 PYEOF
 
@@ -276,7 +313,7 @@ table inet t118 {
 }
 NFTEOF
 touch "$WORK/fw"
-ip netns exec "$B" python3 "$WORK/app.py" "$PEER4" "$PEER6" "$port" >"$WORK/app.out" 2>&1 </dev/null &
+ip netns exec "$B" python3 "$WORK/app.py" "$PEER4" "$PEER6" "$port" "10.214.$n.2" "fd5d:$n::2" >"$WORK/app.out" 2>&1 </dev/null &
 apid=$!
 TARGET_PIDS+=($apid)
 for ((i = 0; i < 400; i++)); do grep -q ready "$WORK/app.out" 2>/dev/null && break; sleep 0.05; done
@@ -344,7 +381,7 @@ for ((i = 0; i < 400; i++)); do [ -s "$WORK/states2" ] && break; sleep 0.05; don
 ip netns exec "$A" nft delete table inet t118
 touch "$WORK/go"
 for ((i = 0; i < 1200; i++)); do [ -s "$WORK/peer.res" ] && [ -s "$WORK/app.res" ] && break; sleep 0.05; done
-[ "$(cat "$WORK/app.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 7:ok 11:ok" ] ||
+[ "$(cat "$WORK/app.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 7:ok 11:ok udp:ok" ] ||
 	fail "the program after the restore: $(cat "$WORK/app.res" "$WORK/app.out" 2>/dev/null)"
 [ "$(cat "$WORK/peer.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 5:ok 6:ok 7:ok 8:ok 9:ok 10:ok 11:ok" ] ||
 	fail "the peer after the restore: $(cat "$WORK/peer.res" "$WORK/peer.out" 2>/dev/null)"
