@@ -499,6 +499,14 @@ struct sdump_migrate_opts {
 	int compress_level;
 	/* where each round's pass is made before it is sent (removed after); NULL: $TMPDIR or /tmp */
 	const char *work_dir;
+	/*
+	 * A process that does not converge is slowed down while the rounds
+	 * are sent (auto-converge): to 50 % of its CPU time, then halved
+	 * round after round down to 3 %, through its cgroup's cpu.max where
+	 * it has a cgroup (v2) of its own, else short freezes; false: it is
+	 * switched over as it is, with a warning.
+	 */
+	bool auto_converge;
 };
 
 #define SDUMP_MIGRATE_MAX_ROUNDS 64
@@ -522,6 +530,8 @@ struct sdump_migrate_stats {
 	uint64_t downtime_us;	/* the target frozen at the source until the destination ran it */
 	uint64_t total_us;
 	pid_t dest_pid;		/* the process at the destination (in its PID namespace), 0 if not restored */
+	unsigned int throttle_pct;	/* auto-converge: the CPU share it was slowed to last, 0 never */
+	char throttle_how[32];		/* "cpu.max of its cgroup", "short freezes", "" */
 };
 
 /*
