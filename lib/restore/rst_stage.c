@@ -165,19 +165,13 @@ static int apply(struct sdump_restore_stage *s, bool final, const char **ret_why
 	return 0;
 }
 
-/* The next pass of the chain, @dir, the child of the one in the process. */
-static int open_next(struct sdump_restore_stage *s, const char *dir, struct chain *c)
+/*
+ * The next pass, @dir, the child of the one in the process (by its pass
+ * ids), in front of r->chain: the passes below are not read again.
+ */
+static int open_next(struct sdump_restore_stage *s, const char *dir)
 {
-	struct rst *r = &s->r;
-	int e = sd_chain_open(r->ctx, dir, c);
-
-	if (e < 0)
-		return e;
-	if (c->n != s->passes + 1 || strcmp(c->p[1].meta.pass_id, r->chain.p[0].meta.pass_id)) {
-		sd_chain_release(c);
-		return sd_errx(r->ctx, -EINVAL, "image '%s' is not the child of the pass restored so far", dir);
-	}
-	return 0;
+	return sd_chain_push(s->r.ctx, dir, &s->r.chain);
 }
 
 SDUMP_API int sdump_restore_stage_begin(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
@@ -230,15 +224,12 @@ SDUMP_API int sdump_restore_stage_begin(struct sdump_ctx *ctx, const struct sdum
 SDUMP_API int sdump_restore_stage_update(struct sdump_restore_stage *s, const char *dir)
 {
 	struct rst *r = &s->r;
-	struct chain c;
 	const char *why;
 	uint64_t t = now_us();
-	int e = open_next(s, dir, &c);
+	int e = open_next(s, dir);
 
 	if (e < 0)
 		return e;
-	sd_chain_release(&r->chain);
-	r->chain = c;
 	e = apply(s, false, &why);
 	if (e == 0)
 		sd_log(r->ctx, SDUMP_LOG_INFO,
@@ -283,18 +274,15 @@ SDUMP_API int sdump_restore_stage_finish(struct sdump_restore_stage *s, int *ret
 	uint64_t t0 = now_us(), t = t0;
 	pid_t made = r->pid;
 	const char *why = NULL;
-	struct chain c;
 	int e;
 
 	if (opts->dir && sd_treeimg_present(opts->dir))
 		return from_scratch(s, "the final dump is of a process tree", ret_status);
-	e = open_next(s, opts->dir, &c);
+	e = open_next(s, opts->dir);
 	if (e < 0) {
 		sdump_restore_stage_abort(s);
 		return e;
 	}
-	sd_chain_release(&r->chain);
-	r->chain = c;
 	/* the first pass's stand-in goes: the final dump's state comes */
 	sd_process_state_release(&r->ps);
 	e = r->chain.p[0].meta.kind == PASS_KIND_DUMP ?
