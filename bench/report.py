@@ -348,6 +348,20 @@ def main():
                 p("  %d MiB: lazy memory complete / eager %.2f [%s], lazy running / eager %.3f" %
                   (r["mem_mib"], r["complete_over_eager"], "met" if r["complete_over_eager"] <= 1.2 else "NOT MET",
                    r["running_over_eager"]))
+    mig = [r for r in rows if r.get("scenario") == "migrate" and not r.get("error")]
+    if mig:
+        p("")
+        p("Live migration over a veth pair (plain TCP; downtime: the longest gap the target saw in its loop;"
+          " targets at 1 GiB, 1 %/s: downtime < 50 ms, total < 2x one copy)")
+        p("%6s %6s %10s %10s %10s %7s %12s %10s %8s" %
+          ("MiB", "dirty%", "downtime", "frozen", "total", "rounds", "bytes sent", "one copy", "total/1"))
+        for r in sorted(mig, key=lambda r: (r["mem_mib"], r["dirty_pct"])):
+            p("%6d %6.1f %10s %10.1f %10.1f %7d %12d %10.1f %8.2f" %
+              (r["mem_mib"], r["dirty_pct"], "-" if r["downtime_ms"] is None else "%.1f" % r["downtime_ms"],
+               r["frozen_ms"], r["total_ms"], r["rounds"], r["bytes_sent"], r["copy_once_ms"],
+               r["total_over_once"]))
+        p("  veth: %.0f MiB/s; CRIU's page-server migration needs soft-dirty (the VM only): not measured"
+          % (mig[0]["veth_bw"] / 1048576))
     skipped = [r for r in rows if r.get("scenario") == "skipped"]
     for r in skipped:
         p("")
