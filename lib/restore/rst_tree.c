@@ -798,6 +798,7 @@ static void kill_all(struct rst_tree *t)
 int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status)
 {
 	struct rst_tree t = { .ctx = ctx };
+	struct sdump_restore_opts root_opts;
 	struct rst root;
 	uint64_t t0 = now_us();
 	size_t nthreads = 0, nfds = 0;
@@ -820,6 +821,9 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	(void)prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	e = run_tree(&t, opts);
+	/* the pidfile while every member is ours to kill: one it cannot name goes with the tree */
+	if (e == 0 && opts->pidfile)
+		e = sd_rst_write_pidfile(ctx, opts->pidfile, t.m[0].pid);
 	if (e < 0) {
 		sd_rst_tty_undo(&t.m[0]);
 		kill_all(&t);
@@ -855,6 +859,9 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	root = t.m[0];
 	root.tree = NULL;
 	root.member = NULL;
+	root_opts = *opts;
+	root_opts.pidfile = NULL;	/* written above */
+	root.opts = &root_opts;
 	if (e == 0)
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: the tree runs again, %zu processes", root.pid,
 		       t.tree.n);
