@@ -561,6 +561,12 @@ struct sdump_vma_info {
 	bool has_vmflags;	/* false in images made before sdump saved them */
 	uint64_t *guards;	/* its guard pages: [start, end) pairs, nguards of them */
 	size_t nguards;
+	/*
+	 * A member of a process tree: shared memory, or a deleted file, that
+	 * the member shared_pid (before it in the tree) maps too and holds the
+	 * pages or the contents of; 0 none
+	 */
+	int shared_pid;
 };
 
 /* One pass of a chain, as sdump show lists them. */
@@ -571,6 +577,17 @@ struct sdump_pass_summary {
 	char *tracker;
 	uint64_t time_start_ns;
 	struct sdump_stats stats;
+};
+
+/* One member of a process tree's image (tree.img), as sdump show lists them. */
+struct sdump_tree_member_info {
+	pid_t pid, ppid, pgid, sid;
+	bool zombie;		/* ended, not reaped: no pass of its own */
+	int exit_status;	/* a zombie's wait status */
+	bool stopped;		/* in a job-control stop */
+	char comm[16];
+	char *dir;		/* its pass (the tree's directory/pid-PID), NULL for a zombie */
+	struct sdump_stats stats; /* its pass's (zeros for a zombie) */
 };
 
 struct sdump_image_info {
@@ -593,12 +610,20 @@ struct sdump_image_info {
 	size_t chain_len;	/* this pass and all its parents, newest first */
 	struct sdump_pass_summary *chain;
 	struct sdump_image_state *state; /* a final dump's process state (opaque), or NULL */
+	/*
+	 * Of a process tree's image: its members in tree.img's order, the root
+	 * first; everything above then describes the root's pass. Else 0, NULL.
+	 */
+	size_t tree_len;
+	struct sdump_tree_member_info *tree;
 };
 
 /*
  * Read and verify the image in @dir (every checksum of every file) and its
  * chain of parents (every link and record file), and describe them. Free with sdump_image_info_free(). -ENOENT: not an image
- * (no inventory.img); -EBADMSG: corrupt or truncated.
+ * (no inventory.img); -EBADMSG: corrupt or truncated. Of a process tree's
+ * image (tree.img), every member's pass is read and verified so, and the
+ * result describes the root's, with the tree in tree_len and tree.
  */
 SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 				    struct sdump_image_info **ret_info);

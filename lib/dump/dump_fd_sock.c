@@ -354,9 +354,9 @@ int sd_dump_unix_sock(struct sdump_ctx *ctx, const struct fd_probe *p, const str
 	if (d->flags & O_PATH)
 		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an O_PATH fd of a socket (%s), not supported yet",
 			       p->pid, p->fd, p->path);
-	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	copy = sd_fd_probe_take(ctx, p);
 	if (copy < 0)
-		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+		return copy;
 	s = calloc(1, sizeof(*s));
 	r = s ? collect(ctx, p, copy, d, s) : -ENOMEM;
 	(void)close(copy);

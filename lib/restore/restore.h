@@ -96,6 +96,8 @@ void sd_rst_kill(struct rst *r);
 void sd_rst_reap(struct rst *r);
 void sd_rst_release(struct rst *r);
 int sd_rst_started(struct rst *r, int e);
+/* @pid into @path, whole or not at all (sd_rst_started's, a tree's before its subreaper ends). */
+int sd_rst_write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid);
 int sd_rst_wait(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status);
 void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0);
 
@@ -116,6 +118,21 @@ struct rst *sd_rst_tree_member(struct rst_tree *t, size_t i);
 int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp);
 int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bool *ret_found);
 int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t pfd[2]);
+/*
+ * Shared anonymous memory members of a tree share: made by the first
+ * member that maps it, which gives it to the members after it.
+ * sd_rst_tree_shmem_reach: whether a member after @r maps the object of
+ * its VMA @v (its shared_pid @r's), *size raised to as far as they reach
+ * into it; sd_rst_tree_shmem_made: the object @r has just mapped at @v,
+ * kept for them; sd_rst_tree_shmem_fd: the object VMA @v of @r maps,
+ * made by v->shared_pid, put into @r at a number of its own.
+ * sd_rst_tree_ghost: deleted file @f of @r, saved by f->shared_pid: a
+ * copy of our fd on that member's copy.
+ */
+bool sd_rst_tree_shmem_reach(struct rst *r, const struct vma *v, uint64_t *size);
+int sd_rst_tree_shmem_made(struct rst *r, const struct vma *v);
+int sd_rst_tree_shmem_fd(struct rst *r, const struct vma *v, long *ret_fd);
+int sd_rst_tree_ghost(struct rst *r, const struct ghost_file *f, int *ret_fd);
 /*
  * sd_rst_tree_give: our fd @ours put into member @r at a number of its
  * own (*ret_tmp). sd_rst_tree_unix: the unix sockets of member @r; the
@@ -143,6 +160,9 @@ int sd_rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
 /* The same in thread @t. */
 int sd_rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
 	       long *ret);
+
+/* A copy in this process of the new process's fd @fd (pidfd_getfd), or -errno. */
+int sd_rst_take_fd(struct rst *r, long fd);
 
 int sd_rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
 /* Put @len bytes in the trampoline's data area; their address in the new process. */
@@ -306,6 +326,11 @@ int sd_rst_restore_fs(struct rst *r);
  */
 int sd_rst_create_threads(struct rst *r);
 int sd_rst_restore_thread_state(struct rst *r, size_t i);
+/*
+ * Each thread's signal mask, the build's last step: until then every signal
+ * is blocked in every thread whose state is restored (rst_threads.c).
+ */
+int sd_rst_restore_sigmasks(struct rst *r);
 void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
 
 /*
