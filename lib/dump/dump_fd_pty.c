@@ -54,8 +54,9 @@ static int slave_elsewhere(struct sdump_ctx *ctx, const struct fd_probe *p, int 
 	if (stat(path, &st) < 0)
 		return 0;
 	*ret_held = sd_proc_fds_have(p->pid, st.st_dev, st.st_ino);
-	r = sd_proc_find_holder(st.st_dev, st.st_ino, getpid(), p->pid, p->tree ? p->tree->members : NULL,
-				p->tree ? p->tree->nmembers : 0, &other);
+	/* a tree's members (among them the process itself) may hold it */
+	r = sd_proc_find_holder_outside(st.st_dev, st.st_ino, p->tree ? p->tree->members : &p->pid,
+					p->tree ? p->tree->nmembers : 1, &other);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot look for other users of the pty of fd %d of pid %d", p->fd, p->pid);
 	if (r > 0)

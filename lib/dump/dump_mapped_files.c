@@ -526,15 +526,12 @@ static int find_holder(dev_t dev, ino_t ino, pid_t self, const pid_t *skip, size
 	return r;
 }
 
-int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, const pid_t *also, size_t nalso,
-			pid_t *ret_pid)
+int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid)
 {
-	_cleanup_free_ pid_t *all = calloc(nalso + 1, sizeof(*all));
+	return find_holder(dev, ino, self, &skip, 1, false, ret_pid);
+}
 
-	if (!all)
-		return -ENOMEM;
-	all[0] = skip;
-	if (nalso)
-		memcpy(all + 1, also, nalso * sizeof(*all));
-	return find_holder(dev, ino, self, all, nalso + 1, false, ret_pid);
+int sd_proc_find_holder_outside(dev_t dev, ino_t ino, const pid_t *skip, size_t nskip, pid_t *ret_pid)
+{
+	return find_holder(dev, ino, getpid(), skip, nskip, false, ret_pid);
 }

@@ -83,7 +83,7 @@ struct tdump {
 	struct tmember **t;	/* each its own allocation: a pass points into it */
 	size_t n, cap;
 	struct tree_pipe_ends ends;
-	size_t ends_cap, members_cap;
+	size_t ends_cap;
 	struct tree_objs objs;		/* the shared memory and deleted files of the members collected */
 	pid_t *pids;			/* of every member */
 	struct img_dir top;
@@ -731,15 +731,6 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 	}
 	if (r == 0 && td->final)
 		r = check_ids(td);
-	/* every member is known: a pty's master looks for its slave's holders outside them */
-	for (size_t i = 0; r == 0 && td->final && i < td->n; i++) {
-		if (!td->t[i]->has_pass)
-			continue;
-		if (ARRAY_RESERVE(td->ends.members, td->members_cap, td->ends.nmembers + 1, 16) < 0)
-			r = sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
-		else
-			td->ends.members[td->ends.nmembers++] = td->t[i]->m.pid;
-	}
 	for (size_t i = 0; r == 0 && td->final && i < td->n; i++)
 		if (td->t[i]->has_pass)
 			r = read_pipe_ends(td, td->t[i]);
@@ -749,6 +740,9 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 	for (size_t i = 0; r == 0 && i < td->n; i++)
 		td->pids[td->objs.npids++] = td->t[i]->m.pid;
 	td->objs.pids = td->pids;
+	/* every member is known: a pty's master looks for its slave's holders outside them */
+	td->ends.members = td->pids;
+	td->ends.nmembers = td->objs.npids;
 	/* one after the other: each sees what the members before it have */
 	for (size_t i = 0; r == 0 && i < td->n; i++)
 		if (td->t[i]->has_pass) {
@@ -839,7 +833,6 @@ int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool
 	free(td.ends.e);
 	free(td.objs.o);
 	free(td.pids);
-	free(td.ends.members);
 	sd_img_dir_release(&td.top);
 	return r;
 }

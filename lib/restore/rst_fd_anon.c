@@ -116,7 +116,8 @@ int sd_rst_pidfd_open(struct rst *r, size_t i, long *ret_tmp)
 	for (size_t m = 0; !member && r->tree && m < sd_rst_tree_count(r->tree); m++) {
 		const struct rst *o = sd_rst_tree_member(r->tree, m);
 
-		member = o->pid == pid && !o->member->zombie;
+		/* a zombie too: it is one again before any member has its fds */
+		member = o->pid == pid;
 	}
 	if (!member)
 		return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: fd %d is a pidfd of pid %d, which is no process of the image",
