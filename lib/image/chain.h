@@ -38,6 +38,9 @@ struct chain {
 	int file_fd;		/* the mapped file last read for unsaved pages */
 	const struct vma *file_vma;
 	uint8_t *page;
+	/* the newest pass's pages.img still arriving: its readers' fetch (pages_img.h) */
+	int (*fetch)(void *data, uint64_t off, uint64_t len);
+	void *fetch_data;
 };
 
 /* Open @dir and all its parents. -ENOENT missing parent, -EBADMSG wrong or corrupt link. */

@@ -28,6 +28,7 @@
 #include "util.h"
 #include "mig_net.h"
 #include "mig_pass.h"
+#include "mig_lazy.h"
 
 struct receiver {
 	struct sdump_ctx *ctx;
@@ -41,6 +42,7 @@ struct receiver {
 	pid_t pid;			/* the restored process */
 	bool marked;			/* DIR/.receiving written */
 	int markfd;			/* it, locked */
+	struct mig_lazy_rx *lz;		/* post-copy: the final pass's pages arriving */
 };
 
 #define MARKER ".receiving"
@@ -229,7 +231,11 @@ static int recv_pass(struct receiver *rc, bool final)
 	if (r < 0)
 		return r;
 	tv = now_us();
-	r = sdump_pass_verify(rc->ctx, path, &rep);
+	/* post-copy: the final pass's pages are yet to come, each frame checked when read */
+	if (final && rc->c.pages_later)
+		r = sdump_pass_verify_no_pages(rc->ctx, path, &rep);
+	else
+		r = sdump_pass_verify(rc->ctx, path, &rep);
 	if (r < 0)
 		return r;
 	if (rep->n < 1 || strcmp(rep->passes[0].kind, final ? "dump" : "pre-dump"))
@@ -263,6 +269,8 @@ static int before_start(void *data, pid_t pid)
 	rc->pid = pid;
 	if (pid > 0)
 		pr_info(rc->ctx, "pid %d restored, held until the sender lets go", pid);
+	if (rc->lz)
+		return sd_mig_lazy_rx_go(rc->lz, pid);
 	r = sd_mig_send_msg(&rc->c, MIG_READY, NULL, 0);
 	if (r == 0)
 		r = sd_mig_expect(&rc->c, MIG_GO, msg, &len);
@@ -284,10 +292,25 @@ static int take_over(struct receiver *rc)
 	int r;
 
 	(void)snprintf(dir, sizeof(dir), "%s/%u", rc->o->dir, rc->n);
+	if (rc->o->restore && rc->c.pages_later) {
+		/* post-copy: its memory follows, the process runs first */
+		r = sd_mig_lazy_rx_start(rc->ctx, &rc->c, dir, &rc->lz);
+		if (r < 0)
+			return r;
+		ro.lazy = true;
+		ro.lazy_fetch = sd_mig_lazy_fetch;
+		ro.lazy_fetch_data = rc->lz;
+	}
 	if (rc->o->restore)
 		r = sdump_restore(rc->ctx, &ro, NULL);
 	else
 		r = before_start(rc, 0);
+	if (rc->lz) {
+		int e = sd_mig_lazy_rx_end(rc->lz, r == 0);
+
+		rc->lz = NULL;
+		r = r < 0 ? r : e;
+	}
 	if (r < 0)
 		return r;
 	rc->runs = true;
@@ -374,7 +397,8 @@ static int receive(struct receiver *rc)
 		return r;
 	put_le32(msg, MIG_PROTO_VERSION);
 	put_le32(msg + 4, (uint32_t)sysconf(_SC_PAGESIZE));
-	r = sd_mig_send_msg(&rc->c, MIG_HELLO, msg, 8);
+	put_le32(msg + 8, o->restore && o->lazy ? MIG_HELLO_POSTCOPY : 0);
+	r = sd_mig_send_msg(&rc->c, MIG_HELLO, msg, 12);
 	for (bool final = false; r == 0 && !final;) {
 		r = sd_mig_expect(&rc->c, MIG_PASS, msg, &len);
 		if (r < 0)
@@ -383,6 +407,8 @@ static int receive(struct receiver *rc)
 			return sd_errx(rc->ctx, -EPROTO, "%s sent pass %u where %u was due", rc->c.peer,
 				       len >= 4 ? get_le32(msg) : 0, rc->n + 1);
 		final = get_le32(msg + 4) != 0;
+		/* post-copy: the final pass comes with the head of its pages.img only */
+		rc->c.pages_later = final && o->restore && o->lazy;
 		r = recv_pass(rc, final);
 	}
 	if (r == 0)

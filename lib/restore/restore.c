@@ -258,6 +258,8 @@ int sd_rst_read(struct rst *r, const char *dir, uint64_t *t)
 	e = sd_chain_open(ctx, dir, &r->chain);
 	if (e < 0)
 		return e;
+	r->chain.fetch = r->opts->lazy_fetch;
+	r->chain.fetch_data = r->opts->lazy_fetch_data;
 	if (r->chain.p[0].meta.kind != PASS_KIND_DUMP)
 		return sd_errx(ctx, -EINVAL, "image '%s' is a pre-dump: only a final dump (sdump dump) can be restored",
 			       dir);
