@@ -582,6 +582,12 @@ struct sdump_vma_info {
 	bool has_vmflags;	/* false in images made before sdump saved them */
 	uint64_t *guards;	/* its guard pages: [start, end) pairs, nguards of them */
 	size_t nguards;
+	/*
+	 * A member of a process tree: shared memory, or a deleted file, that
+	 * the member shared_pid (before it in the tree) maps too and holds the
+	 * pages or the contents of; 0 none
+	 */
+	int shared_pid;
 };
 
 /* One pass of a chain, as sdump show lists them. */

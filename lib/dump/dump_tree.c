@@ -19,6 +19,10 @@
  * the first (the restore makes them in tree.img's order); a pipe whose
  * ends are in different members is inside the tree, its bytes saved once;
  * the unix sockets of all are matched with each other as one process's.
+ * Members are collected in that order, each seeing what those before it
+ * map (struct tree_objs): a part of a shmem object one maps already is
+ * saved there, not again (Vma.shared_pid names the member), a deleted
+ * file or memfd one saves is recorded as that member's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -65,6 +69,8 @@ struct tdump {
 	size_t n, cap;
 	struct tree_pipe_ends ends;
 	size_t ends_cap;
+	struct tree_objs objs;		/* the shared memory and deleted files of the members collected */
+	pid_t *pids;			/* of every member */
 	struct img_dir top;
 };
 
@@ -465,40 +471,60 @@ static int check_ids(struct tdump *td)
 	return 0;
 }
 
-/*
- * Shared anonymous memory two members map (MAP_SHARED | MAP_ANONYMOUS or
- * /dev/zero before a fork, SysV shm: one shmem inode; a memfd or deleted
- * file mapped shared, saved as a copy per process) would come back as two
- * copies, no longer shared: refused until it is restored as one object. A
- * shared mapping of a file with a name is shared through its file again.
- */
-static int check_shared_memory(struct tdump *td)
+/* @o into the list of what the members collected have (each object and file once a member). */
+static int add_obj(struct tdump *td, const struct tree_obj *o)
 {
-	for (size_t j = 1; j < td->n; j++) {
-		const struct tmember *b = td->t[j];
+	for (size_t i = 0; i < td->objs.n; i++) {
+		const struct tree_obj *x = &td->objs.o[i];
 
-		for (size_t v = 0; b->has_pass && v < b->p.vmas.n; v++) {
-			const struct vma *w = &b->p.vmas.v[v];
+		if (x->pid == o->pid && x->file == o->file && x->ino == o->ino && x->dev_major == o->dev_major &&
+		    x->dev_minor == o->dev_minor && x->off == o->off && x->end == o->end)
+			return 0;
+	}
+	if (ARRAY_RESERVE(td->objs.o, td->objs.cap, td->objs.n + 1, 16) < 0)
+		return sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
+	td->objs.o[td->objs.n++] = *o;
+	return 0;
+}
 
-			if (w->kind != VK_SHMEM && !(w->kind == VK_FILE_SHARED && w->deleted))
-				continue;
-			for (size_t i = 0; i < j; i++) {
-				const struct tmember *a = td->t[i];
+/*
+ * What member @tm, just collected, maps and holds that the members after
+ * it may share: the parts of shmem objects its VMAs map (saved in its
+ * pass: the members after it save the rest), the deleted files and memfds
+ * it maps or holds (saved in its pass at a final dump: the members after
+ * it refer to them). A pre-dump saves no files, but the members after it
+ * look for no other users of them among the tree.
+ */
+static int note_member(struct tdump *td, const struct tmember *tm)
+{
+	int r = 0;
 
-				for (size_t u = 0; a->has_pass && u < a->p.vmas.n; u++) {
-					const struct vma *x = &a->p.vmas.v[u];
+	for (size_t v = 0; v < tm->p.vmas.n && r == 0; v++) {
+		const struct vma *w = &tm->p.vmas.v[v];
+		struct tree_obj o = {
+			.dev_major = w->dev_major, .dev_minor = w->dev_minor, .ino = w->ino, .pid = tm->m.pid,
+		};
 
-					if (x->kind == w->kind && x->ino == w->ino && x->dev_major == w->dev_major &&
-					    x->dev_minor == w->dev_minor)
-						return sd_errx(td->ctx, -EOPNOTSUPP,
-							       "cannot dump pid %d: pid %d of its tree shares memory with pid %d (a shared anonymous mapping at 0x%" PRIx64 ", %s), which sdump cannot restore shared yet",
-							       td->opts->pid, b->m.pid, a->m.pid, w->start,
-							       w->path ? w->path : "MAP_SHARED | MAP_ANONYMOUS");
-				}
-			}
+		if (w->kind == VK_SHMEM && w->path) {
+			o.off = w->pgoff;
+			o.end = w->pgoff + (w->end - w->start);
+			r = add_obj(td, &o);
+		} else if ((w->kind == VK_FILE || w->kind == VK_FILE_SHARED) && w->deleted) {
+			o.file = true;
+			r = add_obj(td, &o);
 		}
 	}
-	return 0;
+	for (size_t f = 0; f < tm->p.fs.n && r == 0; f++) {
+		const struct fd_state *d = &tm->p.fs.fds[f];
+		struct tree_obj o = {
+			.dev_major = (uint32_t)(d->dev >> 32), .dev_minor = (uint32_t)d->dev, .ino = d->ino,
+			.pid = tm->m.pid, .file = true,
+		};
+
+		if (d->kind == FDK_GHOST || d->kind == FDK_MEMFD)
+			r = add_obj(td, &o);
+	}
+	return r;
 }
 
 static void sum_stats(const struct tdump *td, struct sdump_stats *st, uint64_t t_first)
@@ -546,11 +572,20 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 	for (size_t i = 0; r == 0 && td->final && i < td->n; i++)
 		if (td->t[i]->has_pass)
 			r = read_pipe_ends(td, td->t[i]);
+	td->pids = calloc(td->n, sizeof(*td->pids));
+	if (r == 0 && !td->pids)
+		r = sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
 	for (size_t i = 0; r == 0 && i < td->n; i++)
-		if (td->t[i]->has_pass)
+		td->pids[td->objs.npids++] = td->t[i]->m.pid;
+	td->objs.pids = td->pids;
+	/* one after the other: each sees what the members before it have */
+	for (size_t i = 0; r == 0 && i < td->n; i++)
+		if (td->t[i]->has_pass) {
+			td->t[i]->p.tree_objs = &td->objs;
 			r = sd_pass_collect_all(&td->t[i]->p);
-	if (r == 0)
-		r = check_shared_memory(td);
+			if (r == 0)
+				r = note_member(td, td->t[i]);
+		}
 	if (r == 0 && td->final)
 		r = find_shared(td);
 	if (r == 0 && td->final)
@@ -630,6 +665,8 @@ int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool
 	}
 	free(td.t);
 	free(td.ends.e);
+	free(td.objs.o);
+	free(td.pids);
 	sd_img_dir_release(&td.top);
 	return r;
 }

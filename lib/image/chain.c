@@ -170,6 +170,7 @@ void sd_chain_release(struct chain *c)
 	zclose(&c->file_fd);
 	c->file_vma = NULL;
 	zfree(&c->page);
+	sd_chain_tree_release(c);
 	for (size_t i = 0; i < c->n; i++)
 		pass_release(&c->p[i]);
 	zfree(&c->p);
@@ -273,6 +274,8 @@ static int deleted_page(struct sdump_ctx *ctx, struct chain *c, const struct vma
 		return sd_errx(ctx, -ENOENT,
 			       "the unsaved pages of the deleted file '%s' at 0x%" PRIx64 " are in no image: a pre-dump does not save a deleted file's contents, the final dump does",
 			       v->path, page);
+	if (f->shared_pid)
+		return sd_chain_member_ghost(ctx, c, f, v->pgoff + (page - v->start), out, psz, lenient);
 	return sd_ghost_read_at(ctx, &p->ghosts, f, v->pgoff + (page - v->start), out, psz);
 }
 
@@ -289,6 +292,8 @@ static int absent_page(struct sdump_ctx *ctx, struct chain *c, const struct vma 
 	ssize_t n;
 
 	memset(out, 0, psz);
+	if (v->kind == VK_SHMEM && v->shared_pid)
+		return sd_chain_member_page(ctx, c, v, page, out, psz, lenient);
 	if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
 		return 0;
 	if (v->deleted)

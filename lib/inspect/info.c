@@ -201,7 +201,10 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 			v->ghost_saved = true;
 			v->ghost_size = g->size;
 			v->ghost_data = g->data_bytes;
+			v->shared_pid = g->shared_pid;
 		}
+		if (s->shared_pid)
+			v->shared_pid = s->shared_pid;
 		v->has_vmflags = s->has_vmflags;
 		if (s->vmflags & VMF_SAVED_MASK)
 			sd_vmflags_str(s->vmflags & VMF_SAVED_MASK, v->vmflags, sizeof(v->vmflags));

@@ -125,6 +125,21 @@ int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp
 int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bool *ret_found);
 int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t pfd[2]);
 /*
+ * Shared anonymous memory members of a tree share: made by the first
+ * member that maps it, which gives it to the members after it.
+ * sd_rst_tree_shmem_reach: whether a member after @r maps the object of
+ * its VMA @v (its shared_pid @r's), *size raised to as far as they reach
+ * into it; sd_rst_tree_shmem_made: the object @r has just mapped at @v,
+ * kept for them; sd_rst_tree_shmem_fd: the object VMA @v of @r maps,
+ * made by v->shared_pid, put into @r at a number of its own.
+ * sd_rst_tree_ghost: deleted file @f of @r, saved by f->shared_pid: a
+ * copy of our fd on that member's copy.
+ */
+bool sd_rst_tree_shmem_reach(struct rst *r, const struct vma *v, uint64_t *size);
+int sd_rst_tree_shmem_made(struct rst *r, const struct vma *v);
+int sd_rst_tree_shmem_fd(struct rst *r, const struct vma *v, long *ret_fd);
+int sd_rst_tree_ghost(struct rst *r, const struct ghost_file *f, int *ret_fd);
+/*
  * sd_rst_tree_give: our fd @ours put into member @r at a number of its
  * own (*ret_tmp). sd_rst_tree_unix: the unix sockets of member @r; the
  * first member to come makes every member's (sd_rst_unix_make), each
@@ -304,6 +319,11 @@ int sd_rst_restore_fs(struct rst *r);
  */
 int sd_rst_create_threads(struct rst *r);
 int sd_rst_restore_thread_state(struct rst *r, size_t i);
+/*
+ * Each thread's signal mask, the build's last step: until then every signal
+ * is blocked in every thread whose state is restored (rst_threads.c).
+ */
+int sd_rst_restore_sigmasks(struct rst *r);
 void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
 
 /*

@@ -34,6 +34,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/sched.h>
 #include <limits.h>
 #include <signal.h>
@@ -66,6 +67,14 @@ struct rst_pipe {
 	int fd[2];		/* ours: its read and write ends */
 };
 
+/* A shmem object a member made that members after it map too: our fd on it. */
+struct rst_shm {
+	pid_t pid;		/* the member that made it */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;		/* of the dump */
+	int fd;
+};
+
 /* A unix socket made for a member not restored yet: ours, until its turn. */
 struct rst_sock_kept {
 	pid_t pid;
@@ -79,6 +88,8 @@ struct rst_tree {
 	struct rst *m;		/* by index of tree.m */
 	size_t npipes, cap_pipes;
 	struct rst_pipe *pipes;
+	size_t nshm, cap_shm;
+	struct rst_shm *shm;
 	bool socks_made;	/* every member's unix sockets, by the first with one */
 	size_t nsocks, cap_socks;
 	struct rst_sock_kept *socks;
@@ -176,6 +187,95 @@ int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t
 	}
 	t->npipes++;
 	return 0;
+}
+
+/* Member k of @r's tree, which must come before @r: else NULL. */
+static struct rst *member_before(struct rst *r, pid_t pid)
+{
+	struct rst_tree *t = r->tree;
+	long k = t ? sd_tree_find(&t->tree, pid) : -1;
+
+	if (k < 0 || &t->m[k] >= r || t->tree.m[k].zombie)
+		return NULL;
+	return &t->m[k];
+}
+
+bool sd_rst_tree_shmem_reach(struct rst *r, const struct vma *v, uint64_t *size)
+{
+	struct rst_tree *t = r->tree;
+	bool found = false;
+
+	for (size_t i = 0; t && i < t->tree.n; i++) {
+		const struct vma_list *vl = &t->m[i].chain.p[0].vmas;
+
+		if (&t->m[i] <= r || t->tree.m[i].zombie || !t->m[i].chain.n)
+			continue;
+		for (size_t k = 0; k < vl->n; k++) {
+			const struct vma *w = &vl->v[k];
+
+			if (w->shared_pid != r->pid || !sd_vma_same_shmem(w, v))
+				continue;
+			*size = MAX(*size, w->pgoff + (w->end - w->start));
+			found = true;
+		}
+	}
+	return found;
+}
+
+int sd_rst_tree_shmem_made(struct rst *r, const struct vma *v)
+{
+	struct rst_tree *t = r->tree;
+	char path[PROC_PATH_MAX];
+	int fd;
+
+	if (ARRAY_RESERVE(t->shm, t->cap_shm, t->nshm + 1, 8) < 0)
+		return sd_err(r->ctx, -ENOMEM, "cannot restore pid %d", r->pid);
+	sd_proc_path(path, r->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open its shared memory at 0x%" PRIx64 " for the other members",
+			      r->pid, v->start);
+	t->shm[t->nshm++] = (struct rst_shm){
+		.pid = r->pid, .dev_major = v->dev_major, .dev_minor = v->dev_minor, .ino = v->ino, .fd = fd,
+	};
+	return 0;
+}
+
+int sd_rst_tree_shmem_fd(struct rst *r, const struct vma *v, long *ret_fd)
+{
+	struct rst_tree *t = r->tree;
+
+	for (size_t i = 0; t && member_before(r, v->shared_pid) && i < t->nshm; i++) {
+		const struct rst_shm *o = &t->shm[i];
+
+		if (o->pid == v->shared_pid && o->ino == v->ino && o->dev_major == v->dev_major &&
+		    o->dev_minor == v->dev_minor)
+			return sd_rst_tree_give(r, o->fd, ret_fd);
+	}
+	return sd_errx(r->ctx, -EBADMSG,
+		       "image '%s' is corrupt: 0x%" PRIx64 "-0x%" PRIx64 " of pid %d shares the memory of pid %d, which maps no such memory before it",
+		       r->chain.p[0].dir.path, v->start, v->end, r->pid, v->shared_pid);
+}
+
+int sd_rst_tree_ghost(struct rst *r, const struct ghost_file *f, int *ret_fd)
+{
+	struct rst *k = member_before(r, f->shared_pid);
+
+	for (size_t i = 0; k && k->ghost_fds && i < k->ghosts.n; i++) {
+		const struct ghost_file *g = &k->ghosts.f[i];
+
+		if (g->shared_pid || g->ino != f->ino || g->dev_major != f->dev_major ||
+		    g->dev_minor != f->dev_minor || k->ghost_fds[i] < 0 || (g->mode & S_IFMT) != (f->mode & S_IFMT))
+			continue;
+		*ret_fd = fcntl(k->ghost_fds[i], F_DUPFD_CLOEXEC, 3);
+		if (*ret_fd < 0)
+			return sd_err(r->ctx, -errno, "cannot restore pid %d", r->pid);
+		pr_debug(r->ctx, "the deleted file '%s': the copy of pid %d", f->path, k->pid);
+		return 0;
+	}
+	return sd_errx(r->ctx, -EBADMSG,
+		       "image '%s' is corrupt: the deleted file '%s' is saved by pid %d, which has no such file before it",
+		       r->chain.p[0].dir.path, f->path, f->shared_pid);
 }
 
 /* Every member's unix sockets in one table, made in @r; those of the others kept for their turn. */
@@ -632,6 +732,9 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 		(void)close(t.pipes[i].fd[1]);
 	}
 	free(t.pipes);
+	for (size_t i = 0; i < t.nshm; i++)
+		(void)close(t.shm[i].fd);
+	free(t.shm);
 	for (size_t i = 0; i < t.nsocks; i++)
 		(void)close(t.socks[i].ours);
 	free(t.socks);

@@ -163,6 +163,17 @@ static void mm_scenario(const char *s)
 			}
 		die("no file VMA");
 	}
+	if (!strcmp(s, "mm-shared-pid")) {
+		/* another member's memory, on private anonymous memory */
+		for (size_t i = 0; i < n; i++)
+			if (mm->vmas[i]->kind == VMA_KIND__VMA_ANON) {
+				mm->vmas[i]->has_shared_pid = true;
+				mm->vmas[i]->shared_pid = 1;
+				write_one("mm.img", IMG_MM, &mm->base);
+				return;
+			}
+		die("no anonymous VMA");
+	}
 	if (!strcmp(s, "mm-million")) {
 		/* one page each, from 1 TiB up: sorted, not overlapping, all valid but their number */
 		size_t many = (1u << 20) + 1;
