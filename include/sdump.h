@@ -600,6 +600,17 @@ struct sdump_pass_summary {
 	struct sdump_stats stats;
 };
 
+/* One member of a process tree's image (tree.img), as sdump show lists them. */
+struct sdump_tree_member_info {
+	pid_t pid, ppid, pgid, sid;
+	bool zombie;		/* ended, not reaped: no pass of its own */
+	int exit_status;	/* a zombie's wait status */
+	bool stopped;		/* in a job-control stop */
+	char comm[16];
+	char *dir;		/* its pass (the tree's directory/pid-PID), NULL for a zombie */
+	struct sdump_stats stats; /* its pass's (zeros for a zombie) */
+};
+
 struct sdump_image_info {
 	char *dir;		/* the directory as given */
 	uint32_t format_version;
@@ -620,12 +631,20 @@ struct sdump_image_info {
 	size_t chain_len;	/* this pass and all its parents, newest first */
 	struct sdump_pass_summary *chain;
 	struct sdump_image_state *state; /* a final dump's process state (opaque), or NULL */
+	/*
+	 * Of a process tree's image: its members in tree.img's order, the root
+	 * first; everything above then describes the root's pass. Else 0, NULL.
+	 */
+	size_t tree_len;
+	struct sdump_tree_member_info *tree;
 };
 
 /*
  * Read and verify the image in @dir (every checksum of every file) and its
  * chain of parents (every link and record file), and describe them. Free with sdump_image_info_free(). -ENOENT: not an image
- * (no inventory.img); -EBADMSG: corrupt or truncated.
+ * (no inventory.img); -EBADMSG: corrupt or truncated. Of a process tree's
+ * image (tree.img), every member's pass is read and verified so, and the
+ * result describes the root's, with the tree in tree_len and tree.
  */
 SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 				    struct sdump_image_info **ret_info);

@@ -431,7 +431,7 @@ static int run_restore(struct rst *r)
 }
 
 /* @pid into @path, whole or not at all: a temporary file renamed over it. */
-static int write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid)
+int sd_rst_write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid)
 {
 	char tmp[PATH_MAX], line[32];
 	int fd, n, e = 0;
@@ -539,7 +539,7 @@ int sd_rst_started(struct rst *r, int e)
 	const struct sdump_restore_opts *opts = r->opts;
 
 	if (e == 0 && opts->pidfile) {
-		e = write_pidfile(ctx, opts->pidfile, r->pid);
+		e = sd_rst_write_pidfile(ctx, opts->pidfile, r->pid);
 		if (e < 0) {
 			/* it runs, but the caller cannot know it: it goes */
 			(void)kill(r->pid, SIGKILL);

@@ -104,6 +104,8 @@ void sd_rst_kill(struct rst *r);
 void sd_rst_reap(struct rst *r);
 void sd_rst_release(struct rst *r);
 int sd_rst_started(struct rst *r, int e);
+/* @pid into @path, whole or not at all (sd_rst_started's, a tree's before its subreaper ends). */
+int sd_rst_write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid);
 int sd_rst_wait(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status);
 void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0);
 
