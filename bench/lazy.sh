@@ -6,14 +6,17 @@
 #   lazy.sh --sdump SDUMP --target LAZYTARGET --sizes "MIB..." --work DIR [--env NAME]
 #
 # For each size: a lazytarget of that many MiB, dumped once; then restored
-# (-d --shell-job) eagerly and with --lazy, its "answer" queued before the
-# restore. Times from the start of the command: to the process running (the
-# command's return for an eager restore; its "running after" for a lazy
-# one), to its first answer, to its memory complete (the eager restore's
-# return; the lazy helper's "memory complete after"). One JSON object per
-# restore on stdout, prefixed "BENCHJSON ", scenario "lazy-restore" or
-# "eager-restore", and per size a "lazy-ratio" row: the lazy restore's
-# memory complete over the eager restore's time, running over it.
+# (-d --shell-job) eagerly once and with --lazy three times, its "answer"
+# queued before the restore. Times from the start of the command: to the
+# process running (the command's return for an eager restore; for a lazy
+# one its "running after", from the library's start, plus the command's
+# own start-up: the shortest of five 'sdump --version', its exec and
+# dynamic linking, as startup_ms), to its first answer, to its memory
+# complete (the eager restore's return; the lazy helper's "memory complete
+# after", plus the start-up). One JSON object per restore on stdout,
+# prefixed "BENCHJSON ", scenario "lazy-restore" or "eager-restore", and per
+# size a "lazy-ratio" row: the median lazy restore's memory complete over
+# the eager restore's time, running over it.
 set -euo pipefail
 
 sdump= target= sizes= work= envname=host
@@ -37,7 +40,8 @@ done
 }
 mkdir -p "$work"
 log() { echo "[$envname lazy] $*" >&2; }
-now_us() { echo $(($(date +%s%N) / 1000)); }
+# microseconds, without a fork (bash 5's EPOCHREALTIME)
+now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
 # us "12.3 ms" / "1.20 s" / "800 us": microseconds
 us() {
 	awk -v v="$1" -v u="$2" 'BEGIN { m = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : 1; printf "%d\n", v * m }'
@@ -95,10 +99,10 @@ restore_one() {
 	else
 		line=$(grep -o 'lazy: running after [0-9.]* [mu]*s' "$work/$mode.err") || return 1
 		# the command's own start is a few ms before the library's
-		RUN_US=$(us $(echo "$line" | awk '{print $4, $5}'))
+		RUN_US=$(($(us $(echo "$line" | awk '{print $4, $5}')) + STARTUP_US))
 		for _ in $(seq 1 1200); do grep -q "memory complete after" "$work/$mode.err" && break; sleep 0.05; done
 		line=$(grep -o 'memory complete after [0-9.]* [mu]*s' "$work/$mode.err") || return 1
-		COMPLETE_US=$(us $(echo "$line" | awk '{print $4, $5}'))
+		COMPLETE_US=$(($(us $(echo "$line" | awk '{print $4, $5}')) + STARTUP_US))
 	fi
 	echo exit >&7
 	gone "$TPID"
@@ -106,9 +110,21 @@ restore_one() {
 }
 
 row() { # SCENARIO
-	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"sdump","mem_mib":%d,"dirty_pct":null,"stall_ms":null,"wall_ms":%s,"image_bytes":null,"running_ms":%s,"answer_ms":%s,"complete_ms":%s}\n' \
-		"$envname" "$1" "$MIB" "$(ms "$COMPLETE_US")" "$(ms "$RUN_US")" "$(ms "$ANSWER_US")" "$(ms "$COMPLETE_US")"
+	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"sdump","mem_mib":%d,"dirty_pct":null,"stall_ms":null,"wall_ms":%s,"image_bytes":null,"running_ms":%s,"answer_ms":%s,"complete_ms":%s,"startup_ms":%s}\n' \
+		"$envname" "$1" "$MIB" "$(ms "$COMPLETE_US")" "$(ms "$RUN_US")" "$(ms "$ANSWER_US")" "$(ms "$COMPLETE_US")" "$(ms "$STARTUP_US")"
 }
+
+# the command's own start-up (exec, dynamic linking, exit): the shortest of five
+STARTUP_US=
+for _ in 1 2 3 4 5; do
+	t0=$(now_us)
+	"$sdump" --version >/dev/null
+	t1=$((  $(now_us) - t0 ))
+	[ -z "$STARTUP_US" ] || [ "$t1" -lt "$STARTUP_US" ] && STARTUP_US=$t1
+done
+log "sdump's own start-up: ${STARTUP_US} us"
+# median N...: the middle one of an odd count
+median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 
 for MIB in $sizes; do
@@ -119,18 +135,26 @@ for MIB in $sizes; do
 	gone "$TPID"
 	wait "$TPID" 2>/dev/null || true
 	for _ in $(seq 1 100); do [ -e "/proc/$TPID" ] || break; sleep 0.05; done
-	for mode in eager lazy; do
+	lruns=() lcompletes=()
+	eager_run= eager_complete=
+	for mode in eager lazy lazy lazy; do
 		if restore_one "$mode"; then
 			row "$mode-restore"
 			log "$mode: running ${RUN_US} us, answer ${ANSWER_US} us, complete ${COMPLETE_US} us"
-			eval "${mode}_run=$RUN_US ${mode}_complete=$COMPLETE_US"
+			if [ "$mode" = eager ]; then
+				eager_run=$RUN_US eager_complete=$COMPLETE_US
+			else
+				lruns+=("$RUN_US") lcompletes+=("$COMPLETE_US")
+			fi
 		else
 			log "$mode restore failed: $(tail -n 2 "$work/$mode.err")"
 			kill -KILL "$TPID" 2>/dev/null || true
 			gone "$TPID" || true
-			eval "${mode}_run= ${mode}_complete="
+			[ "$mode" = eager ] && break
 		fi
 	done
+	lazy_run= lazy_complete=
+	[ ${#lruns[@]} -gt 0 ] && lazy_run=$(median "${lruns[@]}") lazy_complete=$(median "${lcompletes[@]}")
 	if [ -n "${eager_complete:-}" ] && [ -n "${lazy_complete:-}" ]; then
 		printf 'BENCHJSON {"env":"%s","scenario":"lazy-ratio","tool":"sdump","mem_mib":%d,"dirty_pct":null,"stall_ms":null,"wall_ms":null,"image_bytes":null,"complete_over_eager":%s,"running_over_eager":%s}\n' \
 			"$envname" "$MIB" "$(awk -v a="$lazy_complete" -v b="$eager_complete" 'BEGIN { printf "%.2f", a / b }')" \

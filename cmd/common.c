@@ -189,10 +189,23 @@ void cli_progress_setup(struct sdump_ctx *ctx)
  */
 static void put_line(FILE *f, const char *prefix, const char *msg)
 {
-	fputs(prefix, f);
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
-	fputc('\n', f);
+	/* one write a line, not one a character (stderr is unbuffered) */
+	char buf[1024];
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)prefix; *p; p++)
+		buf[n++] = (char)*p;
+	for (const unsigned char *p = (const unsigned char *)msg;; p++) {
+		if (n >= sizeof(buf) - 1 || !*p) {
+			if (!*p)
+				buf[n++] = '\n';
+			(void)fwrite(buf, 1, n, f);
+			n = 0;
+			if (!*p)
+				break;
+		}
+		buf[n++] = (char)(*p < 0x20 || *p == 0x7f ? '?' : *p);
+	}
 }
 
 static void log_line(void *userdata, enum sdump_log_level level, const char *msg)

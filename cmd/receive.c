@@ -7,7 +7,7 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: sdump receive -D <dir> --listen <addr:port> [--restore [-d] [-j]]\n"
+	"usage: sdump receive -D <dir> --listen <addr:port> [--restore [--lazy] [-d] [-j]]\n"
 	"                     [--tls-cert <file> --tls-key <file> --tls-ca <file> | --insecure]\n"
 	"                     [-v|-q] [-o <file>]\n"
 	"\n"
@@ -21,7 +21,14 @@ static const char usage[] =
 	"  -D, --images-dir DIR    where the passes go (created, or an empty directory)\n"
 	"      --listen ADDR:PORT  the address to accept the sender on\n"
 	"      --restore           bring the process up at the end (as sdump restore)\n"
-	"  -d, --restore-detached  with --restore: return once it runs\n"
+	"      --lazy              with --restore: post-copy: the process runs as soon\n"
+	"                          as its state is here, its memory fetched from the\n"
+	"                          sender as it needs it while the sender pushes the\n"
+	"                          rest. Less downtime, less safety: if the connection\n"
+	"                          dies before every page arrived, the process is\n"
+	"                          killed and the sender resumes its copy\n"
+	"  -d, --restore-detached  with --restore: return once it runs (with --lazy,\n"
+	"                          once its memory is all here)\n"
 	"  -j, --shell-job         with --restore: join this shell's session, its\n"
 	"                          terminal standing in for the process's (as restore -j)\n"
 	"      --tls-cert FILE     our certificate (PEM), signed by the sender's CA\n"
@@ -36,11 +43,12 @@ static const char usage[] =
 
 int cmd_receive(int argc, char **argv)
 {
-	enum { OPT_LISTEN = 0x2000, OPT_RESTORE, OPT_INSECURE };
+	enum { OPT_LISTEN = 0x2000, OPT_RESTORE, OPT_INSECURE, OPT_LAZY };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "restore", no_argument, NULL, OPT_RESTORE },
+		{ "lazy", no_argument, NULL, OPT_LAZY },
 		{ "restore-detached", no_argument, NULL, 'd' },
 		{ "shell-job", no_argument, NULL, 'j' },
 		CLI_TLS_LONGOPTS,
@@ -65,6 +73,9 @@ int cmd_receive(int argc, char **argv)
 		case OPT_RESTORE:
 			o.restore = true;
 			break;
+		case OPT_LAZY:
+			o.lazy = true;
+			break;
 		case 'd':
 			o.detach = true;
 			break;
@@ -87,8 +98,9 @@ int cmd_receive(int argc, char **argv)
 		return cli_usage_error("receive", "no image directory given: -D <dir>");
 	if (!o.listen)
 		return cli_usage_error("receive", "no address given: --listen <addr:port>");
-	if ((o.detach || o.shell_job) && !o.restore)
-		return cli_usage_error("receive", "%s is for --restore", o.detach ? "-d" : "--shell-job");
+	if ((o.detach || o.shell_job || o.lazy) && !o.restore)
+		return cli_usage_error("receive", "%s is for --restore",
+				       o.detach ? "-d" : o.lazy ? "--lazy" : "--shell-job");
 	if (cli_tls_check("receive", &o.tls))
 		return 2;
 	if (o.insecure && o.tls.ca)

@@ -402,6 +402,18 @@ struct sdump_restore_opts {
 	 */
 	int (*before_start)(void *data, pid_t pid);
 	void *before_start_data;
+	/*
+	 * Post-copy (a migration's receiver): the newest pass's pages.img is
+	 * still arriving, its size and header already right. Before any bytes
+	 * [off, off + len) of it are read, lazy_fetch is called, from any
+	 * thread of the restore, and returns 0 once they are in the file, or
+	 * -errno: the restore fails, or once the process runs its fill fails
+	 * and the process is killed. With it, a lazy restore's fill stays in
+	 * the caller's threads: with detach the call returns once every page
+	 * is in. NULL: the image is whole.
+	 */
+	int (*lazy_fetch)(void *data, uint64_t off, uint64_t len);
+	void *lazy_fetch_data;
 };
 
 /* Counters of one restore, up to the moment the process runs. */
@@ -571,6 +583,15 @@ struct sdump_receive_opts {
 	bool restore;		/* bring the process up from the last pass */
 	bool detach;		/* with restore: return once it runs, else wait for its end */
 	bool shell_job;		/* with restore: as sdump_restore_opts.shell_job */
+	/*
+	 * With restore: post-copy. The final pass's pages follow once it is
+	 * committed, its memory fetched from the sender on demand (a lazy
+	 * restore, sdump_restore_opts.lazy_fetch) while the sender pushes the
+	 * rest; the process runs as soon as its state is here. If the
+	 * connection dies before every page arrived, the process is killed
+	 * (it cannot go on) and the sender resumes its copy, still frozen.
+	 */
+	bool lazy;
 };
 
 /*
@@ -723,6 +744,13 @@ SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
  */
 SDUMP_API int sdump_pass_verify(struct sdump_ctx *ctx, const char *dir,
 				struct sdump_verify_report **ret_report);
+/*
+ * The same, but the frames of its pages.img are not read (a post-copy
+ * receiver's final pass, whose pages are still arriving: each frame's
+ * checksum is checked when the restore reads it).
+ */
+SDUMP_API int sdump_pass_verify_no_pages(struct sdump_ctx *ctx, const char *dir,
+					 struct sdump_verify_report **ret_report);
 SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep);
 /* The report for a person (a few lines per pass, then one 'verified:' line), or as JSON. */
 SDUMP_API void sdump_verify_report_write_text(const struct sdump_verify_report *rep, FILE *out);

@@ -424,6 +424,10 @@ int sd_chain_reader(struct sdump_ctx *ctx, struct chain *c, size_t pass,
 					  p->pm.pages_file_size, &p->rd);
 		if (r < 0)
 			return r;
+		if (pass == 0) {
+			p->rd.fetch = c->fetch;
+			p->rd.fetch_data = c->fetch_data;
+		}
 		p->rd_open = true;
 	}
 	*ret_rd = &p->rd;

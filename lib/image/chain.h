@@ -40,6 +40,9 @@ struct chain {
 	int file_fd;		/* the mapped file last read for unsaved pages */
 	const struct vma *file_vma;
 	uint8_t *page;
+	/* the newest pass's pages.img still arriving: its readers' fetch (pages_img.h) */
+	int (*fetch)(void *data, uint64_t off, uint64_t len);
+	void *fetch_data;
 	/* a member's pass of a tree image: the tree and its other members' chains, on first use */
 	struct chain_tree *tree;
 	bool in_tree;		/* a chain chain_member.c opened: it looks no further */

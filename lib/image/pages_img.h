@@ -84,6 +84,13 @@ struct pagestore_reader {
 	struct ZSTD_DCtx_s *dctx; /* kept: a context per call costs allocations */
 	int prefetch_threads;	/* threads ahead: 0 one per online CPU, -1 none */
 	struct pagestore_prefetch *pf; /* once frames are read in order */
+	/*
+	 * A file still arriving (post-copy migration): called before the bytes
+	 * [off, off + len) are read, returns once they are in the file, or
+	 * -errno (the read fails with it). Called from any reading thread.
+	 */
+	int (*fetch)(void *data, uint64_t off, uint64_t len);
+	void *fetch_data;
 };
 
 /*

@@ -106,6 +106,14 @@ static enum frame_fault decode_frame(const struct pagestore_reader *r, ZSTD_DCtx
 	ssize_t n;
 	size_t d;
 
+	if (r->fetch) {
+		int e = r->fetch(r->fetch_data, r->frame_off[i], f->csize);
+
+		if (e < 0) {
+			*ret_errno = e;
+			return FRAME_READ;
+		}
+	}
 	n = sd_pread_all(r->fd, zbuf, f->csize, (off_t)r->frame_off[i]);
 	if (n < 0) {
 		*ret_errno = (int)n;

@@ -97,7 +97,7 @@ static int verify_state(struct sdump_ctx *ctx, struct chain_pass *p, struct sdum
 	return r;
 }
 
-static int verify_pass(struct sdump_ctx *ctx, struct chain *c, size_t i,
+static int verify_pass(struct sdump_ctx *ctx, struct chain *c, size_t i, bool pages,
 		       struct sdump_verify_pass *out)
 {
 	struct chain_pass *p = &c->p[i];
@@ -111,7 +111,7 @@ static int verify_pass(struct sdump_ctx *ctx, struct chain *c, size_t i,
 	if (!out->dir || !out->pass_id || !out->kind)
 		return sd_err(ctx, -ENOMEM, "cannot verify '%s'", p->dir.path);
 	r = sd_chain_reader(ctx, c, i, &rd);
-	if (r == 0)
+	if (r == 0 && pages)
 		r = verify_frames(ctx, rd, out);
 	if (r == 0)
 		r = verify_parent_runs(ctx, p, i + 1 < c->n ? &c->p[i + 1] : NULL, out);
@@ -128,7 +128,7 @@ static int verify_pass(struct sdump_ctx *ctx, struct chain *c, size_t i,
 	return r;
 }
 
-static int chain_verify(struct sdump_ctx *ctx, const char *dir, bool newest_only,
+static int chain_verify(struct sdump_ctx *ctx, const char *dir, bool newest_only, bool pages,
 			struct sdump_verify_report **ret_report)
 {
 	struct sdump_verify_report *rep;
@@ -146,7 +146,7 @@ static int chain_verify(struct sdump_ctx *ctx, const char *dir, bool newest_only
 	}
 	for (size_t i = 0; r == 0 && i < (newest_only ? MIN(c.n, 1) : c.n); i++) {
 		rep->n++;
-		r = verify_pass(ctx, &c, i, &rep->passes[i]);
+		r = verify_pass(ctx, &c, i, pages, &rep->passes[i]);
 	}
 	sd_chain_release(&c);
 	if (r < 0) {
@@ -160,13 +160,19 @@ static int chain_verify(struct sdump_ctx *ctx, const char *dir, bool newest_only
 SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
 				 struct sdump_verify_report **ret_report)
 {
-	return chain_verify(ctx, dir, false, ret_report);
+	return chain_verify(ctx, dir, false, true, ret_report);
 }
 
 SDUMP_API int sdump_pass_verify(struct sdump_ctx *ctx, const char *dir,
 				struct sdump_verify_report **ret_report)
 {
-	return chain_verify(ctx, dir, true, ret_report);
+	return chain_verify(ctx, dir, true, true, ret_report);
+}
+
+SDUMP_API int sdump_pass_verify_no_pages(struct sdump_ctx *ctx, const char *dir,
+					 struct sdump_verify_report **ret_report)
+{
+	return chain_verify(ctx, dir, true, false, ret_report);
 }
 
 SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep)

@@ -421,6 +421,15 @@ int sd_mig_recv(struct mig_conn *c, void *buf, size_t len)
 	return 0;
 }
 
+bool sd_mig_pending(struct mig_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	if (c->session && gnutls_record_check_pending(c->session))
+		return true;
+	return poll(&p, 1, 0) > 0;
+}
+
 int sd_mig_send_msg(struct mig_conn *c, enum mig_msg type, const void *payload, size_t len)
 {
 	uint8_t hdr[MIG_HDR_SIZE];
@@ -469,7 +478,8 @@ int sd_mig_recv_msg(struct mig_conn *c, enum mig_msg *ret_type, uint8_t *buf, si
 	if (get_le32(hdr) != MIG_MAGIC)
 		return sd_errx(c->ctx, -EPROTO, "%s does not speak sdump's migration stream (no TLS on one side?)",
 			       c->peer);
-	if (len > MIG_MSG_MAX - 1 || type < MIG_HELLO || type > MIG_FAIL)
+	if (len > MIG_MSG_MAX - 1 || type < MIG_HELLO ||
+	    (type > MIG_FAIL && (type < MIG_FILE_HEAD || type > MIG_PAGES_ALL)))
 		return sd_errx(c->ctx, -EPROTO, "%s sent a bad message (type %u, %" PRIu64 " bytes)",
 			       c->peer, type, len);
 	r = sd_mig_recv(c, buf, (size_t)len);

@@ -37,6 +37,11 @@ enum mig_msg {
 	MIG_RUNNING = 8,  /* u32 pid: it runs (or, without --restore, u32 0: the image is kept) */
 	MIG_DONE = 9,	  /* the source process is gone */
 	MIG_FAIL = 10,	  /* a one-line reason; the migration is over */
+	/* post-copy (mig_lazy.h) */
+	MIG_FILE_HEAD = 20, /* u64 size, then the name: its header (IMG_HEADER_SIZE bytes) follows */
+	MIG_PAGES = 21,	    /* u64 offset, u32 length: that many bytes of pages.img follow, raw */
+	MIG_PAGES_REQ = 22, /* u64 offset, u64 length: wanted first */
+	MIG_PAGES_ALL = 23, /* every byte of pages.img is here */
 };
 
 struct mig_tls {
@@ -54,6 +59,8 @@ struct mig_conn {
 	uint64_t rate_t0, rate_bytes;
 	uint64_t sent, received; /* bytes, TLS records' payload */
 	bool peer_failed;	/* the peer said it failed (MIG_FAIL), rather than going silent */
+	/* post-copy: the pass sent or received now has its pages.img as a head only (mig_lazy.h) */
+	bool pages_later;
 };
 
 /* "HOST:PORT" or "[V6]:PORT", HOST a numeric address: -EINVAL with a message. */
@@ -77,6 +84,8 @@ void sd_mig_close(struct mig_conn *c);
 int sd_mig_send(struct mig_conn *c, const void *buf, size_t len);
 /* Exactly @len bytes; the peer closing before is -ECONNRESET. */
 int sd_mig_recv(struct mig_conn *c, void *buf, size_t len);
+/* Whether something (bytes, or the end) waits to be received, without waiting. */
+bool sd_mig_pending(struct mig_conn *c);
 
 int sd_mig_send_msg(struct mig_conn *c, enum mig_msg type, const void *payload, size_t len);
 /* A FAIL message of a formatted line; errors sending it are ignored. */

@@ -19,6 +19,7 @@
 #include "util.h"
 #include "mig_net.h"
 #include "mig_pass.h"
+#include "mig_lazy.h"
 
 #define CHUNK (1u << 20)
 /* the progress line counts pages: the bytes sent, in pages */
@@ -50,6 +51,11 @@ static int send_file(struct mig_conn *c, int dirfd, const char *dir, const char 
 		r = sd_err(c->ctx, -errno, "cannot read '%s/%s'", dir, name);
 		if (fd >= 0)
 			close(fd);
+		return r;
+	}
+	if (c->pages_later && !strcmp(name, "pages.img")) {
+		r = sd_mig_lazy_send_head(c, fd, dir, name, (uint64_t)st.st_size);
+		close(fd);
 		return r;
 	}
 	put_le64(msg, (uint64_t)st.st_size);
@@ -179,9 +185,12 @@ int sd_mig_recv_files(struct mig_conn *c, int dirfd, const char *path, uint64_t 
 			return r;
 		if (type == MIG_PASS_END)
 			break;
-		if (type != MIG_FILE)
+		if (type == MIG_FILE_HEAD && c->pages_later)
+			r = sd_mig_lazy_recv_head(c, dirfd, path, msg, len, &bytes);
+		else if (type != MIG_FILE)
 			return sd_errx(c->ctx, -EPROTO, "%s sent message %d inside a pass", c->peer, type);
-		r = recv_file(c, dirfd, path, msg, len, buf, &bytes);
+		else
+			r = recv_file(c, dirfd, path, msg, len, buf, &bytes);
 		if (r < 0)
 			return r;
 	}

@@ -31,6 +31,7 @@
 #include "util.h"
 #include "mig_net.h"
 #include "mig_pass.h"
+#include "mig_lazy.h"
 
 struct receiver {
 	struct sdump_ctx *ctx;
@@ -48,6 +49,7 @@ struct receiver {
 	char rdir[PATH_MAX];
 	struct sdump_restore_stage *stage; /* the process built so far, or NULL */
 	bool unstaged;			/* restored from the final pass alone (a tree) */
+	struct mig_lazy_rx *lz;		/* post-copy: the final pass's pages arriving */
 };
 
 #define MARKER ".receiving"
@@ -236,7 +238,11 @@ static int recv_pass(struct receiver *rc, bool final)
 	if (r < 0)
 		return r;
 	tv = now_us();
-	r = sdump_pass_verify(rc->ctx, path, &rep);
+	/* post-copy: the final pass's pages are yet to come, each frame checked when read */
+	if (final && rc->c.pages_later)
+		r = sdump_pass_verify_no_pages(rc->ctx, path, &rep);
+	else
+		r = sdump_pass_verify(rc->ctx, path, &rep);
 	if (r < 0)
 		return r;
 	if (rep->n < 1 || strcmp(rep->passes[0].kind, final ? "dump" : "pre-dump"))
@@ -268,7 +274,8 @@ static int stage_pass(struct receiver *rc)
 {
 	int r;
 
-	if (!rc->o->restore || rc->unstaged)
+	/* post-copy restores from the final pass, lazily: nothing to build before */
+	if (!rc->o->restore || rc->unstaged || rc->o->lazy)
 		return 0;
 	(void)snprintf(rc->rdir, sizeof(rc->rdir), "%s/%u", rc->o->dir, rc->n);
 	if (rc->stage)
@@ -294,6 +301,8 @@ static int before_start(void *data, pid_t pid)
 	rc->pid = pid;
 	if (pid > 0)
 		pr_info(rc->ctx, "pid %d restored, held until the sender lets go", pid);
+	if (rc->lz)
+		return sd_mig_lazy_rx_go(rc->lz, pid);
 	r = sd_mig_send_msg(&rc->c, MIG_READY, NULL, 0);
 	if (r == 0)
 		r = sd_mig_expect(&rc->c, MIG_GO, msg, &len);
@@ -307,7 +316,20 @@ static int take_over(struct receiver *rc)
 	int r;
 
 	(void)snprintf(rc->rdir, sizeof(rc->rdir), "%s/%u", rc->o->dir, rc->n);
-	if (rc->stage) {
+	if (rc->o->restore && rc->c.pages_later) {
+		/* post-copy: its memory follows, the process runs first */
+		if (rc->stage) {
+			sdump_restore_stage_abort(rc->stage);
+			rc->stage = NULL;
+		}
+		r = sd_mig_lazy_rx_start(rc->ctx, &rc->c, rc->rdir, &rc->lz);
+		if (r < 0)
+			return r;
+		rc->ro.lazy = true;
+		rc->ro.lazy_fetch = sd_mig_lazy_fetch;
+		rc->ro.lazy_fetch_data = rc->lz;
+		r = sdump_restore(rc->ctx, &rc->ro, NULL);
+	} else if (rc->stage) {
 		/* the final pass onto the process built so far: finish frees it, whatever happens */
 		struct sdump_restore_stage *st = rc->stage;
 
@@ -317,6 +339,12 @@ static int take_over(struct receiver *rc)
 		r = sdump_restore(rc->ctx, &rc->ro, NULL);
 	} else {
 		r = before_start(rc, 0);
+	}
+	if (rc->lz) {
+		int e = sd_mig_lazy_rx_end(rc->lz, r == 0);
+
+		rc->lz = NULL;
+		r = r < 0 ? r : e;
 	}
 	if (r < 0)
 		return r;
@@ -404,7 +432,8 @@ static int receive(struct receiver *rc)
 		return r;
 	put_le32(msg, MIG_PROTO_VERSION);
 	put_le32(msg + 4, (uint32_t)sysconf(_SC_PAGESIZE));
-	r = sd_mig_send_msg(&rc->c, MIG_HELLO, msg, 8);
+	put_le32(msg + 8, o->restore && o->lazy ? MIG_HELLO_POSTCOPY : 0);
+	r = sd_mig_send_msg(&rc->c, MIG_HELLO, msg, 12);
 	for (bool final = false; r == 0 && !final;) {
 		r = sd_mig_expect(&rc->c, MIG_PASS, msg, &len);
 		if (r < 0)
@@ -413,6 +442,8 @@ static int receive(struct receiver *rc)
 			return sd_errx(rc->ctx, -EPROTO, "%s sent pass %u where %u was due", rc->c.peer,
 				       len >= 4 ? get_le32(msg) : 0, rc->n + 1);
 		final = get_le32(msg + 4) != 0;
+		/* post-copy: the final pass comes with the head of its pages.img only */
+		rc->c.pages_later = final && o->restore && o->lazy;
 		r = recv_pass(rc, final);
 		if (r == 0 && !final)
 			r = stage_pass(rc);

@@ -27,6 +27,7 @@
 #include "mig_net.h"
 #include "mig_pass.h"
 #include "mig_throttle.h"
+#include "mig_lazy.h"
 
 struct sender {
 	struct sdump_ctx *ctx;
@@ -42,6 +43,7 @@ struct sender {
 	bool unsure;			/* the receiver went silent after GO: ours left stopped */
 	struct mig_throttle thr;	/* auto-converge: slowing it down while rounds are sent */
 	unsigned int thr_pct;		/* its CPU share asked, 0: not slowed */
+	bool postcopy;			/* the receiver asked for it (mig_lazy.h) */
 };
 
 static void pass_dir(const struct sender *s, unsigned int n, char *buf, size_t size)
@@ -194,6 +196,20 @@ static int handover(void *data, const char *dir, struct sdump_handover *h)
 	int r;
 
 	(void)dir;
+	if (s->postcopy) {
+		char pd[PATH_MAX];
+
+		/* the state now, the pages as the receiver's copy runs */
+		s->c.pages_later = true;
+		r = send_pass(s, s->n, true);
+		s->c.pages_later = false;
+		pass_dir(s, s->n, pd, sizeof(pd));
+		if (r == 0)
+			r = sd_mig_lazy_serve(&s->c, pd, s->o->pid, h, &s->st.dest_pid);
+		s->unsure = r == SDUMP_HANDOVER_UNSURE;
+		s->dest_runs = r == 0;
+		return r;
+	}
 	r = send_pass(s, s->n, true);
 	/* the receiver restores now, and holds the process until we say */
 	s->c.idle_ms = 600000;
@@ -232,7 +248,8 @@ static int run_rounds(struct sender *s)
 	uint8_t msg[MIG_MSG_MAX];
 	size_t len;
 	uint64_t t_prev = 0;
-	bool last = false;
+	/* --max-rounds 1: the final dump alone (post-copy sends all its memory after) */
+	bool last = o->max_rounds == 1;
 	int r;
 
 	put_le32(msg, MIG_PROTO_VERSION);
@@ -240,6 +257,10 @@ static int run_rounds(struct sender *s)
 	r = sd_mig_send_msg(&s->c, MIG_HELLO, msg, 8);
 	if (r == 0)
 		r = sd_mig_expect(&s->c, MIG_HELLO, msg, &len);
+	if (r == 0 && len >= 12 && (get_le32(msg + 8) & MIG_HELLO_POSTCOPY)) {
+		s->postcopy = true;
+		pr_info(s->ctx, "%s asks for post-copy: its copy runs before its memory is there", s->c.peer);
+	}
 	if (r == -ECONNRESET) {
 		/* it hung up on us before a word: it refused us, its own line says why */
 		sdump_ctx_clear_error(s->ctx);

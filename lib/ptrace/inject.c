@@ -278,7 +278,11 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	}
 	if (r == 0 && ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
 		r = -errno;
-	e = restore_thread(t, &saved);
+	/* parked where the call left it, its registers back (inj->park) */
+	if (r == 0 && inj->park)
+		e = ptrace(PTRACE_SETREGS, t->tid, NULL, &saved) < 0 ? -errno : 0;
+	else
+		e = restore_thread(t, &saved);
 	sd_inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot run syscall %ld in thread %d", nr, t->tid);

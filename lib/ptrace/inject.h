@@ -26,6 +26,14 @@ struct injector {
 	size_t scratch_len;
 	int mem_fd;		/* /proc/PID/mem for reading the scratch area, or -1 */
 	long ptrace_opts;	/* ptrace options to keep besides PTRACE_O_TRACESYSGOOD */
+	/*
+	 * A process of our own making (a restore's, never a target's): after a
+	 * call its thread stays in the call's exit stop, its registers put
+	 * back, instead of being stopped again with PTRACE_INTERRUPT (one
+	 * round trip of the thread less a call). Whoever resumes it next (a
+	 * call, a detach) does so from there.
+	 */
+	bool park;
 };
 
 /* sd_inject_call() flags */
@@ -45,8 +53,9 @@ enum inject_flags {
  * knows what a failure means. Returns -errno, with its message, when the
  * injection itself fails; the thread is then still stopped with its
  * registers restored whenever that was possible. A thread that was in
- * signal-delivery-stop ends in an event stop: its signal is marked to be
- * sent again at detach (t->resend_sig).
+ * signal-delivery-stop ends in an event stop (with inj->park, in the
+ * call's exit stop): its signal is marked to be sent again at detach
+ * (t->resend_sig).
  */
 int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 		struct seized_thread *t, long nr, const long args[6], unsigned int flags,

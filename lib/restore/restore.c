@@ -276,6 +276,9 @@ int sd_rst_open(struct rst *r, const char *dir)
 
 	if (e < 0)
 		return e;
+	/* post-copy: pages.img frames that have not arrived yet are asked for */
+	r->chain.fetch = r->opts->lazy_fetch;
+	r->chain.fetch_data = r->opts->lazy_fetch_data;
 	if (r->chain.p[0].meta.kind != PASS_KIND_DUMP)
 		return sd_errx(r->ctx, -EINVAL, "image '%s' is a pre-dump: only a final dump (sdump dump) can be restored",
 			       dir);

@@ -49,6 +49,14 @@ struct rst {
 	uint64_t tramp;
 	size_t data_used;
 	bool started;
+	/*
+	 * The signal actions the new process has from its clone
+	 * (CLONE_CLEAR_SIGHAND, rst_child.c): each SIG_DFL without flags or
+	 * mask, but those we ignore, SIG_IGN (bit sig - 1 of sig_ign). False:
+	 * not known, each action is set.
+	 */
+	bool sig_cleared;
+	uint64_t sig_ign;
 	struct rst_fill_stats fill;	/* of the memory fill */
 	uint64_t t0, read_us, memory_us; /* now_us() at the start; the times of two steps */
 	struct rst_lazy *lazy;		/* a lazy restore's filler, once it runs (rst_memory.c) */

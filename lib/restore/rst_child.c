@@ -85,11 +85,28 @@ int sd_rst_start_child(struct rst *r)
 	int status;
 	long child, slack;
 
+	/*
+	 * Its signal actions cleared (ours ignored stay ignored): the restore
+	 * sets only those the image has otherwise (rst_process.c), a call each.
+	 */
+	r->sig_ign = 0;
+	for (int sig = 1; sig <= 64; sig++) {
+		uint64_t ka[4];
+
+		if (syscall(SYS_rt_sigaction, sig, NULL, ka, 8) == 0 && ka[0] == (uintptr_t)SIG_IGN)
+			r->sig_ign |= 1ull << (sig - 1);
+	}
+	args.flags = CLONE_CLEAR_SIGHAND;
 	/* the leader's default timer slack is our slack when we make it */
 	slack = sd_rst_attrs_child_slack(r);
 	pid_t self = getpid();
 
 	child = syscall(SYS_clone3, &args, sizeof(args));
+	if (child < 0 && errno == EINVAL) {
+		/* a kernel before 5.5: every action is set */
+		args.flags = 0;
+		child = syscall(SYS_clone3, &args, sizeof(args));
+	}
 	if (child == 0) {
 		/*
 		 * Until it is traced, only the parent-death signal ends it if
@@ -110,6 +127,7 @@ int sd_rst_start_child(struct rst *r)
 		return sd_err(ctx, -errno, "cannot create pid %d", r->pid);
 	}
 	r->started = true;
+	r->sig_cleared = args.flags != 0;
 	r->inj.pid = r->pid;
 	/* a tree's root forks the other members: traced from birth too */
 	r->inj.ptrace_opts = PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | (r->tree ? PTRACE_O_TRACEFORK : 0);
@@ -165,6 +183,8 @@ int sd_rst_clear_address_space(struct rst *r)
 	if (e < 0)
 		return e;
 	r->inj.syscall_ip = tramp;
+	/* our own child: its threads wait between calls where the last one left them */
+	r->inj.park = !r->tree;
 	/* the rseq area registered for the thread we forked lives in memory about to go */
 	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, r->pid, sizeof(rc), &rc) > 0 && rc.rseq_abi_pointer) {
 		e = sd_rst_call(r, SYS_rseq, (long)rc.rseq_abi_pointer, rc.rseq_abi_size, 1 /* UNREGISTER */,

@@ -8,8 +8,9 @@
  * closed: nothing of sdump stays attached (rst_lazy.c).
  *
  * Where the pages come from is a page source (struct rst_lazy_src): the
- * image's chain here (rst_lazy_src.c); a network source (post-copy
- * migration, the pages on the source host) plugs in the same way. Its
+ * image's chain (rst_lazy_src.c). Post-copy migration reads the same chain
+ * while the newest pass's pages.img still arrives: each read of it waits
+ * for its bytes (sdump_restore_opts.lazy_fetch, the chain's fetch). Its
  * frames are numbered [0, nframes); each holds pieces, runs of bytes of
  * the image's address space (the addresses the dump saw: the filler maps
  * them onto where they are now, after the process moved or dropped some).

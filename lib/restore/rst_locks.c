@@ -91,13 +91,27 @@ static int check_lease(struct rst *r, const struct fd_state *d, const struct pro
 		       r->pid, d->path, d->fd, holder);
 }
 
+/* Whether check_lease() or check_one() could refuse anything of @d. */
+static bool may_conflict(const struct fd_state *d)
+{
+	if (!same_file(d))
+		return false;
+	return d->nlocks > 0 || (d->kind == FDK_FILE && !(d->flags & O_PATH));
+}
+
 int sd_rst_check_locks(struct rst *r)
 {
 	_cleanup_free_ struct proc_lock *held = NULL;
 	_cleanup_free_ char *text = NULL;
 	size_t n = 0, cap = 0;
+	bool any = false;
 	int e;
 
+	/* /proc/locks is read only if some fd has something to check in it (it may take ms) */
+	for (size_t i = 0; i < r->fs.n && !any; i++)
+		any = may_conflict(&r->fs.fds[i]);
+	if (!any)
+		return 0;
 	e = sd_read_file(AT_FDCWD, "/proc/locks", &text, NULL);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot read '/proc/locks'");

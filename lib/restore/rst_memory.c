@@ -281,7 +281,8 @@ int sd_rst_lazy_finish(struct rst *r)
 	char run[32], all[32];
 	int e;
 
-	if (r->opts->detach) {
+	/* a fetch hook lives in the caller: the fill stays here, detached or not */
+	if (r->opts->detach && !r->opts->lazy_fetch) {
 		e = sd_rst_lazy_detach(r->lazy, &st);
 		r->lazy = NULL;
 		r->lazy_st = st;

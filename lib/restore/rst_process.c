@@ -31,6 +31,13 @@ int sd_rst_restore_process(struct rst *r)
 	for (int sig = 1; sig <= NSIG_MAX && e == 0; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
+		/* as its clone left it (a tree's members are not its clones): nothing to set */
+		if (r->sig_cleared && !r->tree) {
+			struct ksigaction now = { .handler = (r->sig_ign >> (sig - 1)) & 1 ? 1 : 0 };
+
+			if (!memcmp(&now, &ps->sigactions[sig - 1], sizeof(now)))
+				continue;
+		}
 		sd_rst_data_reset(r);
 		e = sd_rst_data_put(r, &ps->sigactions[sig - 1], sizeof(struct ksigaction), &a);
 		if (e == 0)
@@ -52,13 +59,14 @@ int sd_rst_restore_process(struct rst *r)
 	for (int res = 0; res < NRLIMITS && e == 0; res++) {
 		struct rlimit64_s lim = ps->rlimits[res];
 		struct rlimit ours;
+		bool have = getrlimit(res, &ours) == 0;
 		long v;
 
 		/*
 		 * Without CAP_SYS_RESOURCE no hard limit can rise above ours: keep
 		 * ours then, and say so.
 		 */
-		if (getrlimit(res, &ours) == 0 && lim.max > ours.rlim_max &&
+		if (have && lim.max > ours.rlim_max &&
 		    ours.rlim_max != RLIM_INFINITY) {
 			pr_warn(r->ctx, "pid %d: cannot raise hard limit %d to %" PRIu64 " (sdump's is %llu), keeping %llu",
 				r->pid, res, lim.max, (unsigned long long)ours.rlim_max,
@@ -66,6 +74,9 @@ int sd_rst_restore_process(struct rst *r)
 			lim.max = ours.rlim_max;
 			lim.cur = MIN(lim.cur, lim.max);
 		}
+		/* its clone has ours (a tree's members are not its clones) */
+		if (!r->tree && have && lim.cur == ours.rlim_cur && lim.max == ours.rlim_max)
+			continue;
 		sd_rst_data_reset(r);
 		e = sd_rst_data_put(r, &lim, sizeof(lim), &a);
 		if (e == 0) {
