@@ -22,6 +22,7 @@
 #include "seize.h"
 #include "track.h"
 #include "dump_state.h"
+#include "dump_mapped_files.h"
 
 struct pass {
 	struct sdump_ctx *ctx;
@@ -53,6 +54,8 @@ struct pass {
 	bool live_frozen;		/* dump --live of few pages: copied while frozen */
 	/* a member of a tree (dump_tree.c): the pipe ends its other members hold, else NULL */
 	const struct tree_pipe_ends *tree_pipes;
+	/* and what the members before it map and saved (shared memory, deleted files), else NULL */
+	const struct tree_objs *tree_objs;
 };
 
 /*

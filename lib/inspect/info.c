@@ -219,7 +219,10 @@ int sd_info_load_pass(struct sdump_ctx *ctx, const char *dir, struct sdump_image
 			v->ghost_saved = true;
 			v->ghost_size = g->size;
 			v->ghost_data = g->data_bytes;
+			v->shared_pid = g->shared_pid;
 		}
+		if (s->shared_pid)
+			v->shared_pid = s->shared_pid;
 		v->has_vmflags = s->has_vmflags;
 		if (s->vmflags & VMF_SAVED_MASK)
 			sd_vmflags_str(s->vmflags & VMF_SAVED_MASK, v->vmflags, sizeof(v->vmflags));

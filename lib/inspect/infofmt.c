@@ -259,7 +259,7 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 				v->ghost_data);
 		else
 			fprintf(out, "null");
-		fprintf(out, ",\"vmflags\":");
+		fprintf(out, ",\"shared_pid\":%d,\"vmflags\":", v->shared_pid);
 		sd_json_str(out, v->has_vmflags ? v->vmflags : NULL);
 		fprintf(out, ",\"guards\":[");
 		for (size_t g = 0; g < v->nguards; g++)
@@ -326,6 +326,11 @@ static void vma_notes(const struct sdump_vma_info *v, char *buf, size_t size)
 	char sz[24], data[24];
 
 	buf[0] = '\0';
+	if (v->shared_pid && !v->deleted) {
+		(void)snprintf(buf, size, " [shared with pid %d of the tree, which saves what it maps]",
+			       v->shared_pid);
+		return;
+	}
 	if (!v->open[0] && !v->deleted)
 		return;
 	if (!v->deleted) {
@@ -334,7 +339,10 @@ static void vma_notes(const struct sdump_vma_info *v, char *buf, size_t size)
 	}
 	sd_fmt_size(sz, sizeof(sz), v->ghost_size);
 	sd_fmt_size(data, sizeof(data), v->ghost_data);
-	if (v->ghost_saved)
+	if (v->ghost_saved && v->shared_pid)
+		(void)snprintf(buf, size, " [open %s; contents saved by pid %d of the tree]",
+			       v->open[0] ? v->open : "?", v->shared_pid);
+	else if (v->ghost_saved)
 		(void)snprintf(buf, size, " [open %s; contents saved: %s, %s of data]",
 			       v->open[0] ? v->open : "?", sz, data);
 	else

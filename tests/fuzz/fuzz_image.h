@@ -47,6 +47,7 @@
  * between; mapped from its second page on, to its last (partial) page.
  */
 #define GHOST_START 0x500000ull
+#define SHM_START 0x600000ull	/* shared memory of another member of a tree: no pages */
 #define GHOST_PAGES 7u
 #define GHOST_PGOFF PSZ
 #define GHOST_HOLE_START (3 * PSZ)

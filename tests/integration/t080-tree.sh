@@ -83,21 +83,6 @@ exec 7>&- 8<&-
 wait "$root" 2>/dev/null || true
 for p in "${pids[@]}"; do wait_pid_free "$p"; done
 
-# --- shared anonymous memory between members: refused, the tree as it was ---
-exec 7>&- 8<&-
-start_target treetarget "$WORK" shm
-shm_root=$TPID
-mapfile -t shm_pids < <(members "$shm_root")
-TARGET_PIDS+=("${shm_pids[@]}")
-expect_error "cannot dump pid $shm_root: pid [0-9]+ of its tree shares memory with pid $shm_root \\(a shared anonymous mapping" \
-	"$SDUMP" dump -t "$shm_root" -D "$WORK/shm"
-[ ! -e "$WORK/shm" ] || fail "a refused dump left '$WORK/shm'"
-tcmd check
-[ "$REPLY" = ok ] || fail "the tree refused checks itself: $REPLY"
-echo quit >&7
-wait_gone "$shm_root"
-exec 7>&- 8<&-
-
 # --- a member's pass read alone: --pid; the tree itself is no pass ---
 a=${pids[1]}
 "$SDUMP" coredump -D "$WORK/img" --pid "$a" -o "$WORK/core.$a" 2>"$WORK/err" || fail "coredump --pid $a: $(cat "$WORK/err")"
