@@ -32,8 +32,8 @@
  * member stays frozen until the commit of the tree (a final dump kills
  * them all then, or resumes them all), and everything members share (fds,
  * pipes and their bytes, sessions and groups) was read above, while all
- * were frozen; what is left to do per member is its own private memory and
- * files. A pre-dump's members run on each as soon as it is collected (a
+ * were frozen; what is left to do per member is its own memory and files,
+ * and the parts of shared ones its collection gave it. A pre-dump's members run on each as soon as it is collected (a
  * pre-dump needs no one moment: the final dump saves what changed).
  */
 #include <dirent.h>

@@ -207,6 +207,7 @@ struct fd_state {
 	uint8_t *pipe_data;	/* on one fd of each pipe */
 	size_t pipe_data_len;
 	bool has_pipe_data;
+	uint32_t pipe_size;	/* pipes and FIFOs: F_GETPIPE_SZ (0: unknown, an older image) */
 	int owner_type, owner_pid;	/* F_GETOWN_EX: who gets its I/O signals (pid 0: nobody) */
 	int signum;			/* F_GETSIG: which signal (0: SIGIO) */
 	bool has_dup_of;		/* its open file description is shared with a lower fd: */

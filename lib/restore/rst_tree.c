@@ -575,7 +575,8 @@ static int end_zombie(struct rst *z)
 		sd_rst_data_reset(z);
 		if (e == 0)
 			e = sd_rst_data_put(z, &dfl, sizeof(dfl), &a);
-		if (e == 0)
+		/* SIGKILL has no action to set (rt_sigaction refuses it): it kills as it is */
+		if (e == 0 && WTERMSIG(status) != SIGKILL)
 			e = sd_rst_call(z, SYS_rt_sigaction, WTERMSIG(status), (long)a, 0, 8, 0, 0, NULL);
 		if (e == 0)
 			e = sd_rst_data_put(z, &zero, sizeof(zero), &a);

@@ -103,7 +103,7 @@ assert tree[0]["pid"] == int(sys.argv[4]) and show["pid"] == tree[0]["pid"], "th
 got = {m["pid"]: ("-" if m["pid"] == tree[0]["pid"] else str(m["ppid"]), m["pgid"], m["sid"], m["state"]) for m in tree}
 assert got == want, "tree %s, the processes were %s" % (got, want)
 exits = sorted(json.dumps(m["exit"], sort_keys=True) for m in tree if m["state"] == "zombie")
-assert exits == ['{"code": 7}', '{"core": false, "signal": 15}'], "zombie exits %s" % exits
+assert exits == ['{"code": 7}', '{"core": false, "signal": 9}'], "zombie exits %s" % exits
 for m in tree:
     if m["state"] == "zombie":
         assert m["dir"] is None and m["stats"] is None, m
