@@ -76,10 +76,11 @@ fault_count() {
 }
 
 # fault_points COUNT: the values of N to walk, spread over 1..COUNT, first
-# and last included: every one with SDUMP_FAULT_ALL=1, else at most 120
-# (SDUMP_QUICK: FAULT_QUICK_POINTS, 24 unless the test sets it).
+# and last included: every one with SDUMP_FAULT_ALL=1, else at most
+# FAULT_MAX_POINTS (120 unless the test sets it; SDUMP_QUICK:
+# FAULT_QUICK_POINTS, 24 unless the test sets it).
 fault_points() {
-	local count=$1 max=120 stride n
+	local count=$1 max=${FAULT_MAX_POINTS:-120} stride n
 	[ -n "${SDUMP_QUICK:-}" ] && max=${FAULT_QUICK_POINTS:-24}
 	[ "${SDUMP_FAULT_ALL:-}" = 1 ] && max=$count
 	stride=$(((count + max - 1) / max))

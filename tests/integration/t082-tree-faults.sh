@@ -2,7 +2,7 @@
 # Fault injection over whole passes of a process tree (treetarget): the
 # N-th write, read of a process, ptrace request, injected system call or
 # image file creation fails, N walked over a dump -R of the tree (at most
-# 120 points per kind, SDUMP_QUICK 10, SDUMP_FAULT_ALL=1 every one), then
+# 40 points per kind, SDUMP_QUICK 10, SDUMP_FAULT_ALL=1 every one), then
 # over the restore of another tree's dump. After a failed dump: one line,
 # exit 1, no directory, every member as it was (running, the stopped one
 # stopped, the zombies zombies, parents, groups and sessions), none
@@ -16,6 +16,8 @@
 . "$(dirname "$0")/tree.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 FAULT_QUICK_POINTS=10
+# nine walks over a tree of seven processes: 40 points each stay under ctest's 900 s
+FAULT_MAX_POINTS=40
 
 start_target_quiet treetarget "$WORK"
 root=$TPID
