@@ -377,6 +377,8 @@ int sd_rst_build(struct rst *r, uint64_t *tp)
 	if (e == 0)
 		e = sd_rst_arm_timers(r);
 	if (e == 0)
+		e = sd_rst_restore_sigmasks(r);
+	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;

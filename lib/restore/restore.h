@@ -311,6 +311,11 @@ int sd_rst_restore_fs(struct rst *r);
  */
 int sd_rst_create_threads(struct rst *r);
 int sd_rst_restore_thread_state(struct rst *r, size_t i);
+/*
+ * Each thread's signal mask, the build's last step: until then every signal
+ * is blocked in every thread whose state is restored (rst_threads.c).
+ */
+int sd_rst_restore_sigmasks(struct rst *r);
 void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
 
 /*

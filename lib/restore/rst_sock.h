@@ -53,5 +53,11 @@ int sd_rst_inet_queues(struct rst *r);
  * with --tcp-close an unconnected socket instead.
  */
 bool sd_rst_inet_locked(const struct rst *r);
+/*
+ * The repaired connection of @d made again on our copy @fd of its socket
+ * (rst_sock_tcp.c): established or half closed, its FINs back. -errno,
+ * said.
+ */
+int sd_rst_tcp_repair(struct rst *r, const struct fd_state *d, int fd);
 
 #endif /* SDUMP_RST_SOCK_H */
