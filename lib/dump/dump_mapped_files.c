@@ -436,7 +436,8 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 		.tree = tree,
 	};
 	uint64_t size = 0;
-	int r = check_shmem_users(&m, vmas);
+	/* a pre-dump's once its target runs on (sd_dump_shmem_users) */
+	int r = final ? check_shmem_users(&m, vmas) : 0;
 
 	for (size_t i = 0; i < vmas->n && r == 0; i++) {
 		struct vma *v = &vmas->v[i];
@@ -467,6 +468,14 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 	}
 	sd_ghost_writer_free(m.w);
 	return r;
+}
+
+int sd_dump_shmem_users(struct sdump_ctx *ctx, pid_t pid, const struct vma_list *vmas,
+		     const struct tree_objs *tree)
+{
+	struct mapped m = { .ctx = ctx, .pid = pid, .tree = tree };
+
+	return check_shmem_users(&m, vmas);
 }
 
 /* Which of @keys a line of a maps file names (its "maj:min ino" fields), or -1. */
