@@ -8,7 +8,8 @@
  * connections not accepted yet is refused with one line; a connection,
  * established or half closed, is read in repair mode with
  * --tcp-established (refused without); one that ended is saved as shut
- * down both ways.
+ * down both ways. A datagram from a sender outside the process is kept
+ * with its sender's address, which the restore sends it from.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -404,14 +405,6 @@ int sd_dump_inet_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, s
 					      pid, fs->fds[i].fd, what(s), sd_sock_tcp_state_name(s->state), a, b);
 			if (r < 0)
 				return r;
-		}
-		for (size_t k = 0; k < s->npkts; k++) {
-			if (sd_sock_inet_sender(fs, &s->pkts[k].from, s->type) >= 0)
-				continue;
-			sd_sock_addr_text((const uint8_t *)s->pkts[k].from.path, s->pkts[k].from.len, a);
-			return sd_refuse(ctx, -EOPNOTSUPP,
-					 "cannot dump pid %d: fd %d is %s with a datagram queued from %s, outside the process, which a restore cannot send again",
-					 pid, fs->fds[i].fd, what(s), a);
 		}
 	}
 	if (!o->tcp_established || ctx->refusals.collect)

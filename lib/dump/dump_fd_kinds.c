@@ -19,6 +19,7 @@
 #include "dump_fd_anon.h"
 #include "dump_fd_kinds.h"
 #include "dump_fd_sock.h"
+#include "dump_state.h"
 #include "util.h"
 
 /* nsfs, pidfs and the like look like files but have no path to reopen */
@@ -92,6 +93,27 @@ static bool is_tty(const struct fd_probe *p)
 	return (maj >= 136 && maj <= 143) || maj == 4 || (maj == 5 && minor(p->st->st_rdev) <= 1);
 }
 
+/*
+ * A file of /proc/PID of a process the dump does not take: a restore could
+ * not open it again (that process is not restored). The process's own, and
+ * a tree member's, are opened again once the process exists.
+ */
+static bool is_proc_of_other(const struct fd_probe *p)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(p->path, "/proc/", 6) != 0)
+		return false;
+	pid = strtol(p->path + 6, &end, 10);
+	if (end == p->path + 6 || *end != '/' || pid == p->pid)
+		return false;
+	for (size_t i = 0; p->tree && i < p->tree->nmembers; i++)
+		if (p->tree->members[i] == pid)
+			return false;
+	return true;
+}
+
 /* A pipe links to "pipe:[INODE]"; a FIFO to its path. */
 static bool is_pipe(const struct fd_probe *p)
 {
@@ -146,22 +168,31 @@ out:
 static int collect_pipe_data(struct sdump_ctx *ctx, const struct fd_probe *p,
 			     const struct files_state *done, struct fd_state *d)
 {
-	int copy, r;
+	int copy, size, r = 0;
 
-	/* an O_PATH fd of a FIFO holds none of its bytes */
-	if ((d->flags & O_ACCMODE) == O_WRONLY || (d->flags & O_PATH))
+	/* an O_PATH fd of a FIFO holds none of its bytes, and does not open it */
+	if (d->flags & O_PATH)
 		return 0;
-	for (size_t i = 0; i < done->n; i++)
-		if (done->fds[i].has_pipe_data && done->fds[i].ino == d->ino)
-			return 0;
 	copy = sd_fd_probe_take(ctx, p);
 	if (copy < 0)
 		return copy;
-	r = peek_pipe(copy, &d->pipe_data, &d->pipe_data_len);
+	size = fcntl(copy, F_GETPIPE_SZ);
+	if (size < 0)
+		r = -errno;
+	d->pipe_size = size > 0 ? (uint32_t)size : 0;
+	for (size_t i = 0; r == 0 && i < done->n; i++)
+		if (done->fds[i].has_pipe_data && done->fds[i].ino == d->ino)
+			goto out;
+	if (r == 0 && (d->flags & O_ACCMODE) == O_WRONLY)
+		goto out;
+	if (r == 0)
+		r = peek_pipe(copy, &d->pipe_data, &d->pipe_data_len);
+	if (r == 0)
+		d->has_pipe_data = true;
+out:
 	(void)close(copy);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read the pipe of fd %d of pid %d", p->fd, p->pid);
-	d->has_pipe_data = true;
 	return 0;
 }
 
@@ -248,6 +279,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .type = S_IFDIR, .match = is_ghost, .kind = FDK_GHOST },
 	{ .match = is_deleted, .refuse = "a deleted file" },
 
+	{ .type = S_IFREG, .match = is_proc_of_other, .refuse = "a file of another process's /proc" },
 	{ .type = S_IFREG, .kind = FDK_FILE },
 	{ .type = S_IFDIR, .kind = FDK_DIR },
 	{ .type = S_IFCHR, .match = is_tty, .kind = FDK_TTY, .collect = collect_tty },

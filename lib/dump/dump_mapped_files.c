@@ -579,3 +579,8 @@ int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret
 
 	return find_holder(&key, 1, self, &skip, 1, false, ret_pid, &k);
 }
+
+int sd_proc_find_holder_outside(dev_t dev, ino_t ino, const pid_t *skip, size_t nskip, pid_t *ret_pid)
+{
+	return find_holder(dev, ino, getpid(), skip, nskip, false, ret_pid);
+}

@@ -82,9 +82,12 @@ int sd_dump_shmem_users(struct sdump_ctx *ctx, pid_t pid, const struct vma_list 
  * A process other than @self and @skip (each may be 0) that has the file
  * @dev/@ino open or mapped: 1 and its pid in *ret_pid, 0 if none was found.
  * Processes that cannot be looked at (gone meanwhile, not ours) are passed
- * over. -errno when /proc itself cannot be read.
+ * over. -errno when /proc itself cannot be read. sd_proc_find_holder_outside:
+ * the same of a process other than sdump and the @nskip of @skip (the
+ * members of a tree).
  */
 int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid);
+int sd_proc_find_holder_outside(dev_t dev, ino_t ino, const pid_t *skip, size_t nskip, pid_t *ret_pid);
 /* Whether an fd of @pid is on the file @dev/@ino (false where it cannot be looked at). */
 bool sd_proc_fds_have(pid_t pid, dev_t dev, ino_t ino);
 

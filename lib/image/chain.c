@@ -162,6 +162,39 @@ int sd_chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chai
 	return 0;
 }
 
+int sd_chain_push(struct sdump_ctx *ctx, const char *dir, struct chain *c)
+{
+	struct chain_pass np, *p;
+	const struct pass_meta *pm = &c->p[0].meta;
+	int r = pass_open(ctx, dir, &np);
+
+	if (r < 0)
+		return r;
+	if (strcmp(np.meta.parent_pass_id, pm->pass_id) || np.meta.pid != pm->pid ||
+	    np.meta.start_time != pm->start_time || np.meta.boot_id_hi != pm->boot_id_hi ||
+	    np.meta.boot_id_lo != pm->boot_id_lo || np.meta.page_size != pm->page_size)
+		r = sd_errx(ctx, -EBADMSG, "'%s' is not the child of '%s': its parent is pass %s, not %s",
+			    dir, c->p[0].dir.path, np.meta.parent_pass_id[0] ? np.meta.parent_pass_id : "none",
+			    pm->pass_id);
+	else if (c->n == CHAIN_MAX_PASSES)
+		r = sd_errx(ctx, -ELOOP, "chain of '%s' is longer than %d passes", dir, CHAIN_MAX_PASSES);
+	p = r == 0 ? realloc(c->p, (c->n + 1) * sizeof(*c->p)) : NULL;
+	if (r == 0 && !p)
+		r = -ENOMEM;
+	if (r < 0) {
+		pass_release(&np);
+		return r;
+	}
+	memmove(p + 1, p, c->n * sizeof(*p));
+	p[0] = np;
+	c->p = p;
+	c->n++;
+	/* the file last read for unsaved pages was of a VMA of the pass that was newest */
+	zclose(&c->file_fd);
+	c->file_vma = NULL;
+	return 0;
+}
+
 void sd_chain_release(struct chain *c)
 {
 	/* a chain never opened (all zeros) holds nothing, fd 0 least of all */

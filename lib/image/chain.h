@@ -48,6 +48,12 @@ struct chain {
 /* Open @dir and all its parents. -ENOENT missing parent, -EBADMSG wrong or corrupt link. */
 int sd_chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain);
 void sd_chain_release(struct chain *c);
+/*
+ * Pass @dir, the child of @c's newest, added in front of @c (a restore
+ * built while its chain grows: the passes below are not read again).
+ * -EBADMSG when it is not that pass's child; @c as it was on any failure.
+ */
+int sd_chain_push(struct sdump_ctx *ctx, const char *dir, struct chain *c);
 
 /*
  * The dumped memory of [addr, addr + len) into @out, as the newest pass and

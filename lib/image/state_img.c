@@ -355,6 +355,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].mtime_ns = d->mtime_ns;
 		fd[i].mode = d->mode;
 		fd[i].rdev = d->rdev;
+		fd[i].has_pipe_size = d->pipe_size != 0;
+		fd[i].pipe_size = d->pipe_size;
 		if (d->has_pipe_data) {
 			fd[i].has_pipe_data = true;
 			fd[i].pipe_data = bin(d->pipe_data, d->pipe_data_len);
@@ -373,6 +375,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].has_pty_packet = fd[i].has_pty_locked = d->has_pty && d->kind == FDK_PTMX;
 		fd[i].pty_packet = d->pty.packet;
 		fd[i].pty_locked = d->pty.locked;
+		fd[i].has_pidfd_pid = d->pidfd_pid != 0;
+		fd[i].pidfd_pid = d->pidfd_pid;
 		fdp[i] = &fd[i];
 		r = sd_anonimg_to_pb(d, &fd[i]);
 		if (r == 0)
@@ -656,6 +660,10 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 		return -EBADMSG;
 	d->has_pty = s->has_pty_index;
 	d->pty = (struct pty_state){ .index = s->pty_index, .packet = s->pty_packet, .locked = s->pty_locked };
+	/* another process of a pidfd: on a pidfd only, a pid (the restore checks it is a member) */
+	if (s->has_pidfd_pid && (s->kind != FD_KIND__FD_PIDFD || s->pidfd_pid <= 0))
+		return -EBADMSG;
+	d->pidfd_pid = s->has_pidfd_pid ? s->pidfd_pid : 0;
 	if (s->n_locks > FILES_MAX_LOCKS - *nlocks)
 		return -EBADMSG;
 	*nlocks += s->n_locks;
@@ -709,7 +717,9 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 		/* sorted and unique, as a dump writes them: a restore places each once */
 		if (s->fd < 0 || (i > 0 && s->fd <= fs->fds[i - 1].fd) ||
 		    !strcmp(sd_fd_kind_name((enum fd_kind)s->kind), "?") ||
-		    (s->has_pipe_data && s->pipe_data.len > (16u << 20))) {
+		    (s->has_pipe_data && s->pipe_data.len > (16u << 20)) ||
+		    (s->has_pipe_size && (s->pipe_size > (1u << 31) ||
+					   (s->has_pipe_data && s->pipe_data.len > s->pipe_size)))) {
 			r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));
 			goto out;
 		}
@@ -730,6 +740,7 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 		d->mtime_ns = s->has_mtime_ns ? s->mtime_ns : 0;
 		d->mode = s->mode;
 		d->rdev = s->rdev;
+		d->pipe_size = s->has_pipe_size ? s->pipe_size : 0;
 		if (s->has_pipe_data) {
 			d->has_pipe_data = true;
 			d->pipe_data = malloc(s->pipe_data.len ? s->pipe_data.len : 1);

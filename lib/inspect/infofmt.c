@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sdump.h"
+#include "info_tree.h"
 #include "infofmt.h"
 #include "pstate.h"
 #include "util.h"
@@ -288,6 +289,7 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 		process_json(out, &in->state->ps);
 		files_json(out, &in->state->fs);
 	}
+	sd_tree_json(out, in);
 	fprintf(out, "}\n");
 }
 
@@ -444,6 +446,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 
 	fmt_date(when, sizeof(when), in->time_start_ns);
 	sd_fmt_duration(total, sizeof(total), in->stats.total_us);
+	sd_tree_text(out, in);
 	fprintf(out, "image     %s\n", sd_vis(v1, sizeof(v1), in->dir));
 	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
 	fprintf(out, "pass      %s\n", in->pass_id);

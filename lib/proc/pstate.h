@@ -141,7 +141,7 @@ enum fd_kind {
 	FDK_TIMERFD,
 	FDK_EPOLL,
 	FDK_INOTIFY,
-	FDK_PIDFD,	/* a pidfd of the process itself */
+	FDK_PIDFD,	/* a pidfd of the process itself, or of a member of its tree */
 	FDK_FANOTIFY,
 	/* deleted files (17-19): their contents in ghosts.img, fd_state.ghost */
 	FDK_GHOST = 17,	/* a regular file or a directory open after its last name went */
@@ -207,6 +207,7 @@ struct fd_state {
 	uint8_t *pipe_data;	/* on one fd of each pipe */
 	size_t pipe_data_len;
 	bool has_pipe_data;
+	uint32_t pipe_size;	/* pipes and FIFOs: F_GETPIPE_SZ (0: unknown, an older image) */
 	int owner_type, owner_pid;	/* F_GETOWN_EX: who gets its I/O signals (pid 0: nobody) */
 	int signum;			/* F_GETSIG: which signal (0: SIGIO) */
 	bool has_dup_of;		/* its open file description is shared with a lower fd: */
@@ -224,6 +225,7 @@ struct fd_state {
 	bool has_pty;			/* FDK_PTMX, FDK_PTS: */
 	struct pty_state pty;
 	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET), else NULL */
+	pid_t pidfd_pid;		/* FDK_PIDFD: of another member of its tree (0: of itself) */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */

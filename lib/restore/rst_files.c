@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -65,6 +66,24 @@ static void what_changed(const struct fd_state *d, const struct stat *st, char *
 }
 
 /*
+ * A file of the process's own /proc/PID (or, in a tree, of a member's):
+ * it exists only once the process does, with the same pid, and its size
+ * and time are the kernel's of the moment; opened again as it is then.
+ */
+static bool own_proc_file(const struct rst *r, const char *path)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(path, "/proc/", 6) != 0)
+		return false;
+	pid = strtol(path + 6, &end, 10);
+	if (end == path + 6 || *end != '/')
+		return false;
+	return pid == r->pid || r->tree;
+}
+
+/*
  * Before anything starts: every regular file an fd has open must be as it
  * was; with file_changed_allow one that changed is taken as it is now.
  */
@@ -76,7 +95,7 @@ int sd_rst_check_files(struct rst *r)
 		struct stat st;
 
 		/* an inherited one is the caller's */
-		if (d->kind != FDK_FILE || r->src[i] >= 0)
+		if (d->kind != FDK_FILE || r->src[i] >= 0 || own_proc_file(r, d->path))
 			continue;
 		if (stat(d->path, &st) < 0)
 			return sd_errx(r->ctx, -ESTALE,
@@ -165,6 +184,30 @@ static int chr_open(struct rst *r, size_t i, long *ret_tmp)
 	return sd_rst_open_in_child(r, d->path, fd_open_flags(d), ret_tmp);
 }
 
+/*
+ * A pipe's capacity (F_SETPIPE_SZ, when the image has one) and its bytes,
+ * through @wfd, an fd of the new process on its write end: the bytes
+ * written by us on our copy of that end (sd_rst_take_fd), not through the
+ * trampoline's data area, which is smaller than a pipe can hold.
+ */
+static int pipe_fill(struct rst *r, long wfd, uint32_t size, const uint8_t *data, size_t len)
+{
+	int copy, e = 0;
+
+	if (size)
+		e = sd_rst_call(r, SYS_fcntl, wfd, F_SETPIPE_SZ, size, 0, 0, 0, NULL);
+	if (e < 0 || !len)
+		return e;
+	copy = sd_rst_take_fd(r, wfd);
+	if (copy < 0)
+		return sd_err(r->ctx, copy, "cannot take fd %ld of the restored pid %d", wfd, r->pid);
+	e = sd_write_all(copy, data, len);
+	(void)close(copy);
+	if (e < 0)
+		return sd_err(r->ctx, e, "cannot put %zu bytes back in a pipe of pid %d", len, r->pid);
+	return 0;
+}
+
 /* A FIFO, with the bytes that were in it. */
 static int fifo_open(struct rst *r, size_t i, long *ret_tmp)
 {
@@ -182,14 +225,8 @@ static int fifo_open(struct rst *r, size_t i, long *ret_tmp)
 	 * the way it was (non-blocking, then the flags it had).
 	 */
 	e = sd_rst_open_in_child(r, d->path, O_RDWR | O_NONBLOCK, &keep);
-	if (e == 0 && d->has_pipe_data && d->pipe_data_len) {
-		uint64_t a;
-
-		sd_rst_data_reset(r);
-		e = sd_rst_data_put(r, d->pipe_data, d->pipe_data_len, &a);
-		if (e == 0)
-			e = sd_rst_call(r, SYS_write, keep, (long)a, (long)d->pipe_data_len, 0, 0, 0, NULL);
-	}
+	if (e == 0)
+		e = pipe_fill(r, keep, d->pipe_size, d->pipe_data, d->has_pipe_data ? d->pipe_data_len : 0);
 	if (e == 0)
 		e = sd_rst_open_in_child(r, d->path, flags | O_NONBLOCK, &tmp);
 	if (e == 0)
@@ -232,6 +269,11 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 			e = sd_rst_call(r, SYS_pipe2, (long)a, O_CLOEXEC, 0, 0, 0, 0, NULL);
 		if (e == 0 && sd_pread_all(r->mem_fd, pfd, sizeof(pfd), (off_t)a) != sizeof(pfd))
 			e = -EIO;
+		for (size_t k = i; e == 0 && k < fs->n; k++)
+			if (fs->fds[k].kind == FDK_PIPE && fs->fds[k].ino == d->ino && fs->fds[k].pipe_size) {
+				e = pipe_fill(r, pfd[1], fs->fds[k].pipe_size, NULL, 0);
+				break;
+			}
 		if (e == 0 && r->tree)
 			e = sd_rst_tree_pipe_made(r, d, pfd);
 	}
@@ -277,13 +319,8 @@ static int pipe_open(struct rst *r, size_t i, long *ret_tmp)
 	for (size_t k = i; e == 0 && k < fs->n; k++) {
 		const struct fd_state *p = &fs->fds[k];
 
-		if (p->kind == FDK_PIPE && p->ino == d->ino && p->has_pipe_data && p->pipe_data_len) {
-			sd_rst_data_reset(r);
-			e = sd_rst_data_put(r, p->pipe_data, p->pipe_data_len, &a);
-			if (e == 0)
-				e = sd_rst_call(r, SYS_write, pfd[1], (long)a, (long)p->pipe_data_len,
-					     0, 0, 0, NULL);
-		}
+		if (p->kind == FDK_PIPE && p->ino == d->ino && p->has_pipe_data && p->pipe_data_len)
+			e = pipe_fill(r, pfd[1], 0, p->pipe_data, p->pipe_data_len);
 	}
 	/* the temporary ends, unless one of them is already where it belongs */
 	for (int k = 0; e == 0 && k < 2; k++) {

@@ -6,12 +6,15 @@
  * first), bound to its address and port, listening with its backlog or
  * connected to its peer (UDP). Once every fd is at its number, the
  * datagrams queued on a UDP socket are sent again, in order, by the
- * sockets of the process that sent them.
+ * sockets of the process that sent them, or from a sender's address on a
+ * raw socket (rst_sock_raw.c) for a sender outside.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -143,33 +146,81 @@ static void dest_of(const struct sock_state *s, struct sockaddr_storage *ret)
 	}
 }
 
+/*
+ * A datagram a host outside sent, from @from to the socket @s (at @to),
+ * sent again from there on a raw socket (rst_sock_raw.c): an IPv6
+ * socket's IPv4 sender (::ffff:a.b.c.d) to its IPv4 loopback.
+ */
+static int from_outside(const struct sock_state *s, const struct sock_name *from, const struct sockaddr_storage *to,
+			const struct sock_pkt *p)
+{
+	struct sockaddr_storage f = { 0 }, t = *to;
+	_cleanup_free_ uint8_t *dg = malloc(p->len + 8);
+	struct sockaddr_in6 *t6 = (struct sockaddr_in6 *)&t;
+
+	if (!dg)
+		return -ENOMEM;
+	if (from->len != s->addr_len)
+		return -EBADMSG;
+	memcpy(&f, from->path, from->len);
+	if (f.ss_family != s->family)
+		return -EBADMSG;
+	if (s->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&f)->sin6_addr) &&
+	    IN6_IS_ADDR_LOOPBACK(&t6->sin6_addr)) {
+		memset(&t6->sin6_addr, 0, sizeof(t6->sin6_addr));
+		t6->sin6_addr.s6_addr[10] = t6->sin6_addr.s6_addr[11] = 0xff;
+		t6->sin6_addr.s6_addr[12] = 127;
+		t6->sin6_addr.s6_addr[15] = 1;
+	}
+	memset(dg, 0, 8);
+	memcpy(dg + 8, p->data, p->len);
+	return sd_rst_raw_send(&f, &t, IPPROTO_UDP, dg, p->len + 8);
+}
+
 static int queue_one(struct rst *r, size_t i)
 {
 	const struct fd_state *d = &r->fs.fds[i];
 	const struct sock_state *s = d->sk;
 	struct sockaddr_storage to;
-	int rx, e = 0;
+	cpu_set_t was, here;
+	int rx, e = 0, cpu = sched_getcpu();
+	bool pinned;
 
 	if (!s->addr_len)
 		return sd_errx(r->ctx, -EBADMSG, "cannot restore pid %d: the %s of fd %d holds datagrams but has no address",
 			       r->pid, what(s), d->fd);
 	dest_of(s, &to);
+	/*
+	 * On one CPU while the datagrams go: each passes the loopback's
+	 * queue of the CPU that sends it, and they must arrive in order.
+	 */
+	CPU_ZERO(&here);
+	if (cpu >= 0)
+		CPU_SET(cpu, &here);
+	pinned = cpu >= 0 && sched_getaffinity(0, sizeof(was), &was) == 0 && sched_setaffinity(0, sizeof(here), &here) == 0;
 	for (size_t k = 0; e == 0 && k < s->npkts; k++) {
 		ssize_t from = sd_sock_inet_sender(&r->fs, &s->pkts[k].from, s->type);
 		int tx;
 
-		if (from < 0)
-			return sd_errx(r->ctx, -EBADMSG,
-				       "cannot restore pid %d: the sender of a datagram queued on fd %d is not in the image",
-				       r->pid, d->fd);
+		if (from < 0) {
+			e = from_outside(s, &s->pkts[k].from, &to, &s->pkts[k]);
+			if (e < 0)
+				e = sd_err(r->ctx, e, "cannot restore pid %d: cannot queue the datagrams of fd %d again",
+					   r->pid, d->fd);
+			continue;
+		}
 		tx = sd_rst_take_fd(r, r->fs.fds[from].fd);
-		if (tx < 0)
-			return sd_err(r->ctx, tx, "cannot take fd %d of the restored pid %d", r->fs.fds[from].fd, r->pid);
+		if (tx < 0) {
+			e = sd_err(r->ctx, tx, "cannot take fd %d of the restored pid %d", r->fs.fds[from].fd, r->pid);
+			break;
+		}
 		if (sendto(tx, s->pkts[k].data, s->pkts[k].len, MSG_DONTWAIT, (struct sockaddr *)&to, s->addr_len) < 0)
 			e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot queue the datagrams of fd %d again",
 				   r->pid, d->fd);
 		(void)close(tx);
 	}
+	if (pinned)
+		(void)sched_setaffinity(0, sizeof(was), &was);
 	rx = e == 0 ? sd_rst_take_fd(r, d->fd) : -1;
 	if (e == 0 && rx < 0)
 		e = sd_err(r->ctx, rx, "cannot take fd %d of the restored pid %d", d->fd, r->pid);

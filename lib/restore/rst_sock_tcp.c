@@ -16,12 +16,10 @@
  * sends them to the socket itself on a raw socket, from the peer's address
  * and port, with the sequence numbers the peer used (CRIU does the same),
  * marked so that the network lock lets them through; then it waits for
- * the socket to take them (its TCP state).
+ * the socket to take them (its TCP state). rst_sock_raw.c sends them.
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/ip.h>
-#include <netinet/ip6.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,7 +29,6 @@
 #include "sdump.h"
 #define LOG_PREFIX "restore: "
 #include "ctx.h"
-#include "netlock.h"
 #include "pstate_sock.h"
 #include "restore.h"
 #include "rst_sock.h"
@@ -82,119 +79,22 @@ static int send_all(int fd, int q, const uint8_t *buf, size_t len, bool *grown)
 	return e;
 }
 
-static uint32_t sum16(const void *p, size_t len, uint32_t sum)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
-/*
- * The addresses of connection @s as the packets on the wire carry them:
- * IPv4 for an IPv6 socket's IPv4 connection (::ffff:a.b.c.d). The family.
- */
-static int wire_addrs(const struct sock_state *s, uint8_t local[16], uint8_t peer[16], uint16_t *lport,
-		      uint16_t *pport)
-{
-	if (s->family == AF_INET) {
-		const struct sockaddr_in *l = (const void *)s->addr, *p = (const void *)s->peer;
-
-		memcpy(local, &l->sin_addr, 4);
-		memcpy(peer, &p->sin_addr, 4);
-		*lport = l->sin_port;
-		*pport = p->sin_port;
-		return AF_INET;
-	}
-	const struct sockaddr_in6 *l = (const void *)s->addr, *p = (const void *)s->peer;
-
-	*lport = l->sin6_port;
-	*pport = p->sin6_port;
-	if (IN6_IS_ADDR_V4MAPPED(&l->sin6_addr) && IN6_IS_ADDR_V4MAPPED(&p->sin6_addr)) {
-		memcpy(local, &l->sin6_addr.s6_addr[12], 4);
-		memcpy(peer, &p->sin6_addr.s6_addr[12], 4);
-		return AF_INET;
-	}
-	memcpy(local, &l->sin6_addr, 16);
-	memcpy(peer, &p->sin6_addr, 16);
-	return AF_INET6;
-}
-
 /*
  * A segment from the peer of connection @s to it: @seq, acking @ack, with
  * a FIN or a bare ACK, the peer's window as it was. -errno.
  */
 static int inject(const struct sock_state *s, uint32_t seq, uint32_t ack, bool fin)
 {
-	uint8_t local[16], peer[16], pkt[sizeof(struct ip6_hdr) + sizeof(struct tcphdr)] = { 0 };
-	uint16_t lport, pport;
-	int family = wire_addrs(s, local, peer, &lport, &pport), mark = SD_NETLOCK_MARK, fd, e = 0;
-	size_t iplen = family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ip6_hdr);
-	struct tcphdr *th = (struct tcphdr *)(pkt + iplen);
-	uint32_t wnd = s->win[1] >> ((s->tcpi_options & TCPI_OPT_WSCALE) ? s->snd_wscale : 0), sum;
-	struct sockaddr_storage to = { 0 };
-	socklen_t tolen;
+	uint32_t wnd = s->win[1] >> ((s->tcpi_options & TCPI_OPT_WSCALE) ? s->snd_wscale : 0);
+	struct tcphdr th = { 0 };
 
-	th->source = pport;
-	th->dest = lport;
-	th->seq = htonl(seq);
-	th->ack_seq = htonl(ack);
-	th->doff = sizeof(*th) / 4;
-	th->ack = 1;
-	th->fin = fin;
-	th->window = htons((uint16_t)MIN(wnd, 0xffffu));
-	/* the pseudo-header: addresses, protocol, length */
-	sum = sum16(peer, family == AF_INET ? 4 : 16, 0);
-	sum = sum16(local, family == AF_INET ? 4 : 16, sum);
-	sum += IPPROTO_TCP + (uint32_t)sizeof(*th);
-	th->check = fold(sum16(th, sizeof(*th), sum));
-	if (family == AF_INET) {
-		struct iphdr *ip = (struct iphdr *)pkt;
-		struct sockaddr_in *t = (struct sockaddr_in *)&to;
-
-		ip->version = 4;
-		ip->ihl = sizeof(*ip) / 4;
-		ip->ttl = 64;
-		ip->protocol = IPPROTO_TCP;
-		ip->tot_len = htons((uint16_t)(iplen + sizeof(*th)));
-		memcpy(&ip->saddr, peer, 4);
-		memcpy(&ip->daddr, local, 4);
-		t->sin_family = AF_INET;
-		memcpy(&t->sin_addr, local, 4);
-		tolen = sizeof(*t);
-	} else {
-		struct ip6_hdr *ip = (struct ip6_hdr *)pkt;
-		struct sockaddr_in6 *t = (struct sockaddr_in6 *)&to;
-
-		ip->ip6_flow = htonl(6u << 28);
-		ip->ip6_plen = htons(sizeof(*th));
-		ip->ip6_nxt = IPPROTO_TCP;
-		ip->ip6_hlim = 64;
-		memcpy(&ip->ip6_src, peer, 16);
-		memcpy(&ip->ip6_dst, local, 16);
-		t->sin6_family = AF_INET6;
-		memcpy(&t->sin6_addr, local, 16);
-		tolen = sizeof(*t);
-	}
-	/* IPPROTO_RAW: the header is ours, in IPv4 and in IPv6 */
-	fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0 ||
-	    sendto(fd, pkt, iplen + sizeof(*th), 0, (struct sockaddr *)&to, tolen) < 0)
-		e = -errno;
-	(void)close(fd);
-	return e;
+	th.seq = htonl(seq);
+	th.ack_seq = htonl(ack);
+	th.doff = sizeof(th) / 4;
+	th.ack = 1;
+	th.fin = fin;
+	th.window = htons((uint16_t)MIN(wnd, 0xffffu));
+	return sd_rst_raw_send(s->peer, s->addr, IPPROTO_TCP, (const uint8_t *)&th, sizeof(th));
 }
 
 /* Wait for our copy @fd to reach TCP state @state (the segment sent to it taken). */

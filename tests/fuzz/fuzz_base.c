@@ -258,6 +258,20 @@ void build_pass(int n, const char *file_path, const struct stat *file_st)
 		sd_files_state_release(&fs);
 		if (symlinkat("../1", dir.dirfd, "parent") < 0)
 			die("symlink");
+		/* a tree.img beside it (a tree image's top has one): the process, a child, a zombie */
+		{
+			struct tree_member tm[3] = {
+				{ .pid = TID, .ppid = 1, .pgid = TID, .sid = TID, .exit_signal = 17 },
+				{ .pid = TID + 1, .ppid = TID, .pgid = TID + 1, .sid = TID, .exit_signal = 17,
+				  .stopped = true },
+				{ .pid = TID + 2, .ppid = TID + 1, .pgid = TID + 1, .sid = TID, .exit_signal = 17,
+				  .zombie = true, .exit_status = 7 << 8, .comm = "zombie" },
+			};
+			struct proc_tree t = { .n = 3, .m = tm };
+
+			if (sd_treeimg_write(ctx, &dir, &t, NULL) < 0)
+				die("treeimg_write");
+		}
 	}
 	st.vmas = vl.n;
 	st.pages_written = n == 1 ? 312 : 19;

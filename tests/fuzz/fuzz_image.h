@@ -29,6 +29,7 @@
 #include "pagemap_img.h"
 #include "pstate.h"
 #include "state_img.h"
+#include "tree_img.h"
 #include "util.h"
 
 #define PSZ 4096u

@@ -225,4 +225,84 @@ echo exit >&7
 wait_gone "$spid"
 exec 7>&- 8<&-
 echo "sqlite3: the exclusive lock held across the dump and restore, the transaction commits"
+
+# a pipe made 1 MiB large (F_SETPIPE_SZ) holding 600 KiB: the same capacity
+# and every byte after the restore (more than a restore's scratch area takes)
+cat >"$WORK/bigpipe.py" <<'EOF'
+import fcntl, os, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)
+data = bytes((i * 7 + 3) & 0xff for i in range(600 * 1024))
+os.set_blocking(w, False)
+n = 0
+while n < len(data):
+    n += os.write(w, data[n:])
+print("ready", os.getpid(), flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+os.set_blocking(r, False)
+got = b""
+while True:
+    try:
+        b = os.read(r, 1 << 20)
+    except BlockingIOError:
+        break
+    got += b
+print(fcntl.fcntl(w, fcntl.F_GETPIPE_SZ), len(got), got == data, flush=True)
+EOF
+rm -f "$WORK/bigpipe.go"
+python3 "$WORK/bigpipe.py" "$WORK/bigpipe.go" >"$WORK/bigpipe.out" 2>&1 </dev/null &
+TARGET_PIDS+=($!)
+bpid=$!
+for ((i = 0; i < 200; i++)); do grep -q ready "$WORK/bigpipe.out" && break; sleep 0.05; done
+state_record "$bpid" "$WORK/bigpipe.state"
+"$SDUMP" dump -t "$bpid" -D "$WORK/bigpipe" 2>"$WORK/err" || fail "dump of the big pipe: $(cat "$WORK/err")"
+wait_gone "$bpid"
+wait_pid_free "$bpid"
+"$SDUMP" restore -D "$WORK/bigpipe" -d 2>"$WORK/err" || fail "restore of the big pipe: $(cat "$WORK/err")"
+state_check "$bpid" "$WORK/bigpipe.state"
+touch "$WORK/bigpipe.go"
+wait_gone "$bpid"
+[ "$(tail -n 1 "$WORK/bigpipe.out")" = "1048576 614400 True" ] ||
+	fail "the big pipe after the restore (capacity, bytes, same): $(tail -n 1 "$WORK/bigpipe.out"), expected 1048576 614400 True"
+echo "a pipe of 1 MiB holding 600 KiB: its capacity and bytes came back"
+
+# its own /proc/PID/maps open (at an offset): opened again once the restored
+# process exists, whose own maps it then reads; a file of another process's
+# /proc is refused by the dump, one line
+cat >"$WORK/procfd.py" <<'EOF'
+import os, sys, time
+f = open("/proc/self/maps")
+f.readline()
+if len(sys.argv) > 2:
+    g = open("/proc/1/status")
+print("ready", os.getpid(), flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+f.seek(0)
+print("maps", "[stack]" in f.read(), os.readlink("/proc/self/fd/%d" % f.fileno()) == "/proc/%d/maps" % os.getpid(), flush=True)
+EOF
+rm -f "$WORK/procfd.go"
+python3 "$WORK/procfd.py" "$WORK/procfd.go" other >"$WORK/procfd.out" 2>&1 </dev/null &
+TARGET_PIDS+=($!)
+ppid=$!
+for ((i = 0; i < 200; i++)); do grep -q ready "$WORK/procfd.out" && break; sleep 0.05; done
+expect_error "cannot dump pid $ppid: fd [0-9]+ is a file of another process's /proc \(/proc/1/status\)" \
+	"$SDUMP" dump -t "$ppid" -D "$WORK/procfd1"
+assert_running "$ppid"
+kill "$ppid"
+wait_gone "$ppid"
+python3 "$WORK/procfd.py" "$WORK/procfd.go" >"$WORK/procfd.out" 2>&1 </dev/null &
+TARGET_PIDS+=($!)
+ppid=$!
+for ((i = 0; i < 200; i++)); do grep -q ready "$WORK/procfd.out" && break; sleep 0.05; done
+"$SDUMP" dump -t "$ppid" -D "$WORK/procfd" 2>"$WORK/err" || fail "dump with /proc/PID/maps open: $(cat "$WORK/err")"
+wait_gone "$ppid"
+wait_pid_free "$ppid"
+"$SDUMP" restore -D "$WORK/procfd" -d 2>"$WORK/err" || fail "restore with /proc/PID/maps open: $(cat "$WORK/err")"
+touch "$WORK/procfd.go"
+wait_gone "$ppid"
+[ "$(tail -n 1 "$WORK/procfd.out")" = "maps True True" ] ||
+	fail "/proc/PID/maps after the restore: $(tail -n 1 "$WORK/procfd.out")"
+echo "its own /proc/PID/maps open: opened again, reads the restored process's maps; another's refused"
 echo ok

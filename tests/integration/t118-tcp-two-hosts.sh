@@ -7,7 +7,9 @@
 # the peer (CLOSE_WAIT), by the program while the peer's window is full
 # (FIN_WAIT1, its FIN not sent yet), by both (LAST_ACK, ours not sent yet);
 # and a connection that ended (both FINs: reads give end of file, writes
-# EPIPE). Without --tcp-established one line says to add it. With it,
+# EPIPE); and UDP sockets with datagrams from the peer queued (IPv4, IPv6,
+# IPv4 on an IPv6 socket), sent again from the peer's
+# addresses at restore. Without --tcp-established one line says to add it. With it,
 # the network lock holds between the dump and the restore: the peer keeps
 # sending, its segments are dropped, nothing resets (its sockets stay
 # where they were, no reset counted on either side). After the restore
@@ -96,14 +98,14 @@ def run(k, fn, fam, ip, rcvbuf=0):
     except Exception:
         res[k] = "error " + traceback.format_exc().replace("\n", " | ")
 # 1, 2: established, bytes both ways; the peer sends more while the program is dumped
-def est(n, extra):
+def est(k, n, extra):
     def fn(c):
         c.sendall(pat(n, 7))
         wait_file("dumped")
         if extra:
             c.sendall(pat(extra, 11))
         wait_file("go")
-        want = int(get("sent%d" % (1 if extra else 2)))
+        want = int(get("sent%d" % k))
         got = recv_all(c, want)
         return "ok" if got == pat(want, 13) else "bad %d" % len(got)
     return fn
@@ -158,17 +160,32 @@ def p10(c):
     wait_file("go")
     got = recv_all(c)
     return "ok" if got == pat(500, 13) else "bad %d" % len(got)
+# datagrams to the program's UDP sockets, from two of the peer's
+def udp():
+    wait_file("udp")
+    u4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u4.bind((ip4, base + 22))
+    u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    u6.bind((ip6, base + 23))
+    u4.sendto(b"u1", (get("udp").split()[0], base + 20))
+    u4.sendto(b"u2" * 700, (get("udp").split()[0], base + 20))
+    u6.sendto(b"u3", (get("udp").split()[1], base + 21))
+    u4.sendto(b"u4", (get("udp").split()[0], base + 21))
+    time.sleep(0.2)
+    put("udp.sent", 1)
+    res[0] = "ok"
 big = 100000 if not os.environ.get("SDUMP_QUICK") else 50000
-ts = [threading.Thread(target=run, args=a) for a in [
-    (1, est(big, 1000), socket.AF_INET, ip4), (2, est(30000, 0), socket.AF_INET6, ip6),
+ts = [threading.Thread(target=udp)] + [threading.Thread(target=run, args=a) for a in [
+    (1, est(1, big, 1000), socket.AF_INET, ip4), (2, est(2, 30000, 0), socket.AF_INET6, ip6),
     (3, p3, socket.AF_INET, ip4), (4, p4, socket.AF_INET6, ip6),
     (5, p5, socket.AF_INET, ip4, 4096), (6, p6, socket.AF_INET6, ip6, 4096), (7, p7, socket.AF_INET, ip4),
-    (8, p8, socket.AF_INET, ip4), (9, p9, socket.AF_INET6, ip6), (10, p10, socket.AF_INET, ip4)]]
+    (8, p8, socket.AF_INET, ip4), (9, p9, socket.AF_INET6, ip6), (10, p10, socket.AF_INET, ip4),
+    (11, est(11, 20000, 500), socket.AF_INET, ip4)]]
 for t in ts:
     t.start()
 for t in ts:
     t.join()
-put("peer.res", " ".join("%d:%s" % (k, res.get(k)) for k in sorted(res)))
+put("peer.res", " ".join("%d:%s" % (k, res.get(k)) for k in sorted(res) if k))
 PYEOF
 
 # the program dumped: it sets the connections up, then waits for "go"
@@ -190,14 +207,22 @@ def fill(s, data):
             time.sleep(0.02)
     s.setblocking(True)
     return sent
+# UDP sockets on the wildcard addresses (the IPv6 one takes IPv4 too)
+ua = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ua.bind(("0.0.0.0", base + 20))
+ub = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+ub.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+ub.bind(("::", base + 21))
+put("udp", "%s %s" % (sys.argv[4], sys.argv[5]))
 c = {}
 for k, fam, ip in [(1, socket.AF_INET, ip4), (2, socket.AF_INET6, ip6), (3, socket.AF_INET, ip4),
                    (4, socket.AF_INET6, ip6), (5, socket.AF_INET, ip4), (6, socket.AF_INET6, ip6),
                    (7, socket.AF_INET, ip4), (8, socket.AF_INET, ip4), (9, socket.AF_INET6, ip6),
-                   (10, socket.AF_INET, ip4)]:
+                   (10, socket.AF_INET, ip4), (11, socket.AF_INET6, "::ffff:" + ip4)]:
     c[k] = conn(k, fam, ip)
 put("sent1", fill(c[1], pat(1 << 20, 13)))
 put("sent2", fill(c[2], pat(20000, 13)))
+put("sent11", fill(c[11], pat(10000, 13)))
 c[3].sendall(pat(5000, 13))
 c[3].shutdown(socket.SHUT_WR)
 put("sent5", fill(c[5], pat(4 << 20, 13)))
@@ -214,6 +239,7 @@ c[1].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 c[2].setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 c[4].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 30000)
 wait_file("fw")
+wait_file("udp.sent")
 c[8].sendall(pat(2000, 13))
 c[8].shutdown(socket.SHUT_WR)
 c[9].shutdown(socket.SHUT_WR)
@@ -235,6 +261,20 @@ def chk(k, got, want):
     res[k] = "ok" if got == want else "bad %d" % len(got)
 chk(1, recv_all(c[1], big + 1000), pat(big, 7) + pat(1000, 11))
 chk(2, recv_all(c[2], 30000), pat(30000, 7))
+chk(11, recv_all(c[11], 20500), pat(20000, 7) + pat(500, 11))
+def drain(u, n):
+    u.settimeout(5)
+    got = []
+    try:
+        while len(got) < n:
+            d, a = u.recvfrom(2000)
+            got.append((d, a[:2]))
+    except socket.timeout:
+        pass
+    return got
+got = drain(ua, 2) + drain(ub, 2)
+want = [(b"u1", (ip4, base + 22)), (b"u2" * 700, (ip4, base + 22)), (b"u3", (ip6, base + 23)), (b"u4", ("::ffff:" + ip4, base + 22))]
+res["udp"] = "ok" if got == want else "bad %r" % got
 got = recv_all(c[3])
 chk(3, got, pat(50000, 7) + pat(1000, 11))
 try:
@@ -251,9 +291,9 @@ try:
     res[7] += " but wrote"
 except BrokenPipeError:
     pass
-for k in (1, 2, 3, 5, 6, 8, 9, 10):
+for k in (1, 2, 3, 5, 6, 8, 9, 10, 11):
     c[k].close()
-put("app.res", " ".join("%s:%s" % (k, res[k]) for k in [1, 2, 3, 4, 7]))
+put("app.res", " ".join("%s:%s" % (k, res[k]) for k in [1, 2, 3, 4, 7, 11, "udp"]))
 time.sleep(3600)
 PYEOF
 
@@ -273,13 +313,13 @@ table inet t118 {
 }
 NFTEOF
 touch "$WORK/fw"
-ip netns exec "$B" python3 "$WORK/app.py" "$PEER4" "$PEER6" "$port" >"$WORK/app.out" 2>&1 </dev/null &
+ip netns exec "$B" python3 "$WORK/app.py" "$PEER4" "$PEER6" "$port" "10.214.$n.2" "fd5d:$n::2" >"$WORK/app.out" 2>&1 </dev/null &
 apid=$!
 TARGET_PIDS+=($apid)
 for ((i = 0; i < 400; i++)); do grep -q ready "$WORK/app.out" 2>/dev/null && break; sleep 0.05; done
 grep -q ready "$WORK/app.out" || fail "the program did not start: $(cat "$WORK/app.out" "$WORK/peer.out")"
 # ESTABLISHED 1, FIN_WAIT1 4, FIN_WAIT2 5, CLOSE 7, CLOSE_WAIT 8, LAST_ACK 9, CLOSING 11
-[ "$(sed 's|/[0-9/]*||g' "$WORK/states")" = "1:1 2:1 3:5 4:8 5:4 6:9 7:7 8:4 9:11 10:9" ] ||
+[ "$(sed 's|/[0-9/]*||g' "$WORK/states")" = "1:1 2:1 3:5 4:8 5:4 6:9 7:7 8:4 9:11 10:9 11:1" ] ||
 	fail "the connections are not in the states the test wants: $(cat "$WORK/states")"
 
 expect_error "cannot dump pid $apid: fd [0-9]+ is an IPv4 TCP socket connected \($PEER4|10\.214.*--tcp-established saves it" \
@@ -301,6 +341,15 @@ stale_gone() {
 	grep -q "a stale network lock of pid $1 .* removed" "$WORK/err" || fail "$2 does not say it removed the stale lock: $(cat "$WORK/err")"
 	! inB nft list tables | grep -q "sdump_lock_$1\$" || fail "$2 left the stale lock"
 }
+# dump -R: the connections out of repair mode, in the states they were in
+tcp_states() { inB ss -tanH "( dport >= :$((port + 1)) and dport <= :$((port + 11)) )" | awk '{ print $1, $5 }' | sort; }
+tcp_states >"$WORK/ss.before"
+inB "$SDUMP" dump -t "$apid" -D "$WORK/d0r" --tcp-established -R 2>"$WORK/err" || fail "dump -R: $(cat "$WORK/err")"
+assert_running "$apid"
+! inB nft list tables | grep -q "sdump_lock_$apid\$" || fail "dump -R left the network lock"
+tcp_states >"$WORK/ss.after"
+cmp -s "$WORK/ss.before" "$WORK/ss.after" || fail "dump -R changed the connections: $(cat "$WORK/ss.before") now $(cat "$WORK/ss.after")"
+[ "$(wc -l <"$WORK/ss.after")" = 10 ] || fail "ss lists $(cat "$WORK/ss.after")"
 stale_lock 4194301
 state_record "$apid" "$WORK/a.state"
 resA=$(resets "$A" 1)
@@ -313,9 +362,12 @@ inB nft list tables | grep -q "sdump_lock_$apid\$" || fail "no network lock afte
 # the peer sends meanwhile: its segments are dropped, not answered
 touch "$WORK/dumped"
 sleep 1.5
-ss=$(ip netns exec "$A" ss -tn state established "( sport = :$((port + 1)) )" | tail -n +2)
-[ -n "$ss" ] || fail "the peer's connection 1 left ESTABLISHED while the program was dumped: $(ip netns exec "$A" ss -tan)"
-ip netns exec "$A" ss -tin "( sport = :$((port + 1)) )" | grep -q "unacked" || fail "the peer's bytes sent during the lock were acked: $(ip netns exec "$A" ss -tin)"
+for k in 1 11; do
+	ss=$(ip netns exec "$A" ss -tn state established "( sport = :$((port + k)) )" | tail -n +2)
+	[ -n "$ss" ] || fail "the peer's connection $k left ESTABLISHED while the program was dumped: $(ip netns exec "$A" ss -tan)"
+	ip netns exec "$A" ss -tin "( sport = :$((port + k)) )" | grep -q "unacked" ||
+		fail "the peer's bytes sent on connection $k during the lock were acked: $(ip netns exec "$A" ss -tin)"
+done
 stale_lock 4194302
 inB "$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
 stale_gone 4194302 "the restore"
@@ -329,13 +381,13 @@ for ((i = 0; i < 400; i++)); do [ -s "$WORK/states2" ] && break; sleep 0.05; don
 ip netns exec "$A" nft delete table inet t118
 touch "$WORK/go"
 for ((i = 0; i < 1200; i++)); do [ -s "$WORK/peer.res" ] && [ -s "$WORK/app.res" ] && break; sleep 0.05; done
-[ "$(cat "$WORK/app.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 7:ok" ] ||
+[ "$(cat "$WORK/app.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 7:ok 11:ok udp:ok" ] ||
 	fail "the program after the restore: $(cat "$WORK/app.res" "$WORK/app.out" 2>/dev/null)"
-[ "$(cat "$WORK/peer.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 5:ok 6:ok 7:ok 8:ok 9:ok 10:ok" ] ||
+[ "$(cat "$WORK/peer.res" 2>/dev/null)" = "1:ok 2:ok 3:ok 4:ok 5:ok 6:ok 7:ok 8:ok 9:ok 10:ok 11:ok" ] ||
 	fail "the peer after the restore: $(cat "$WORK/peer.res" "$WORK/peer.out" 2>/dev/null)"
 [ "$(resets "$A" 1)" = "$resA" ] || fail "the peer's host sent or counted resets: $resA, now $(resets "$A" 1)"
 [ "$(resets "$B")" = "$resB" ] || fail "the program's host sent resets: $resB, now $(resets "$B")"
-echo "two hosts: 10 connections (IPv4, IPv6; established, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING, ended; their options) went on byte for byte, no reset"
+echo "two hosts: 11 connections (IPv4, IPv6, IPv4 on an IPv6 socket; established, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING, ended; their options) went on byte for byte, no reset"
 kill "$apid"
 wait_gone "$apid"
 wait "$ppid" 2>/dev/null || true

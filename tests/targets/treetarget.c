@@ -19,7 +19,7 @@
  *   - C: joins A's group (setpgid(0, A)), a sibling's;
  *   - S: stops itself (SIGSTOP): it is in a job-control stop, and is to be
  *     so after a restore; "check" continues it (SIGCONT) first;
- *   - Z1 exits with status 7, Z2 is killed by SIGTERM: zombies R keeps
+ *   - Z1 exits with status 7, Z2 is killed by SIGKILL: zombies R keeps
  *     until "check" reaps them (and checks their status);
  *   - each child answers on a results pipe shared by all (one open file
  *     description): R sends it 'c' on its own command pipe, it writes one
@@ -221,7 +221,7 @@ static void make_tree(void)
 		_exit(7);
 	z2 = fork();
 	if (z2 == 0) {
-		(void)raise(SIGTERM);
+		(void)raise(SIGKILL); /* the signal a restore cannot set an action for */
 		_exit(1);
 	}
 	while (!is_state(z1, 'Z') || !is_state(z2, 'Z') || !is_state(pid_of[S], 'T'))
@@ -259,7 +259,7 @@ int main(int argc, char **argv)
 				why = "root session";
 			if (!why && (waitpid(z1, &st1, WNOHANG) != z1 || !WIFEXITED(st1) || WEXITSTATUS(st1) != 7))
 				why = "zombie 1";
-			if (!why && (waitpid(z2, &st2, WNOHANG) != z2 || !WIFSIGNALED(st2) || WTERMSIG(st2) != SIGTERM))
+			if (!why && (waitpid(z2, &st2, WNOHANG) != z2 || !WIFSIGNALED(st2) || WTERMSIG(st2) != SIGKILL))
 				why = "zombie 2";
 			if (!why && !is_state(pid_of[S], 'T'))
 				why = "not stopped";
