@@ -582,5 +582,8 @@ int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret
 
 int sd_proc_find_holder_outside(dev_t dev, ino_t ino, const pid_t *skip, size_t nskip, pid_t *ret_pid)
 {
-	return find_holder(dev, ino, getpid(), skip, nskip, false, ret_pid);
+	struct holder_key key = { dev, ino };
+	size_t k;
+
+	return find_holder(&key, 1, getpid(), skip, nskip, false, ret_pid, &k);
 }
