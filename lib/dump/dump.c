@@ -517,6 +517,8 @@ int sd_pass_collect_all(struct pass *p)
 		unfreeze(p);
 	if (r == 0 && !p->final)
 		r = sd_pass_vmflags(p);
+	if (r == 0 && !p->final)
+		r = sd_dump_shmem_users(ctx, o->pid, &p->vmas, p->tree_objs);
 	if (r < 0)
 		return r;
 	sd_fmt_duration(d, sizeof(d), p->st.collect_us);

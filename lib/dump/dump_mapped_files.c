@@ -45,15 +45,25 @@ const struct tree_obj *sd_tree_obj_find(const struct tree_objs *t, bool file, ui
 	return NULL;
 }
 
-static int find_holder(dev_t dev, ino_t ino, pid_t self, const pid_t *skip, size_t nskip,
-		       bool maps_only, pid_t *ret_pid);
+struct holder_key {
+	dev_t dev;
+	ino_t ino;
+};
 
-/* A process outside the tree (or other than this one) that has @dev/@ino open or mapped. */
-static int holder_of(struct mapped *m, dev_t dev, ino_t ino, bool maps_only, pid_t *ret_pid)
+static int find_holder(const struct holder_key *keys, size_t nkeys, pid_t self, const pid_t *skip,
+		       size_t nskip, bool maps_only, pid_t *ret_pid, size_t *ret_key);
+
+/*
+ * A process outside the tree (or other than this one) that has one of
+ * @keys open or mapped (@maps_only: mapped): 1, its pid and which key.
+ */
+static int holder_of(struct mapped *m, const struct holder_key *keys, size_t nkeys, bool maps_only,
+		     pid_t *ret_pid, size_t *ret_key)
 {
 	if (m->tree)
-		return find_holder(dev, ino, getpid(), m->tree->pids, m->tree->npids, maps_only, ret_pid);
-	return find_holder(dev, ino, getpid(), &m->pid, 1, maps_only, ret_pid);
+		return find_holder(keys, nkeys, getpid(), m->tree->pids, m->tree->npids, maps_only, ret_pid,
+				   ret_key);
+	return find_holder(keys, nkeys, getpid(), &m->pid, 1, maps_only, ret_pid, ret_key);
 }
 
 /*
@@ -109,13 +119,15 @@ static bool still_named(const struct vma *v, const struct stat *st)
  */
 static int refuse_held(struct mapped *m, const char *name, const char *where, const struct stat *st)
 {
+	struct holder_key key = { st->st_dev, st->st_ino };
 	pid_t other = 0;
+	size_t k;
 	int r;
 
 	/* a member before it looked already */
 	if (sd_tree_obj_find(m->tree, true, major(st->st_dev), minor(st->st_dev), st->st_ino))
 		return 0;
-	r = holder_of(m, st->st_dev, st->st_ino, false, &other);
+	r = holder_of(m, &key, 1, false, &other, &k);
 	if (r < 0)
 		return sd_err(m->ctx, r, "cannot look for other users of the deleted file '%s'", name);
 	if (r > 0)
@@ -294,27 +306,45 @@ static int check_sealed_shared(struct mapped *m, const struct vma *v, int fd, co
 
 /*
  * Shared anonymous memory another process maps too, one that is not
- * dumped with it: a restored copy would no longer share its writes. Each
- * object looked for once (a member before it in the tree looked already).
+ * dumped with it: a restored copy would no longer share its writes. Every
+ * object looked for in one walk of /proc, once (not one a member before it
+ * in the tree looked for already).
  */
-static int check_shmem_users(struct mapped *m, const struct vma_list *vmas, size_t i)
+static int check_shmem_users(struct mapped *m, const struct vma_list *vmas)
 {
-	const struct vma *v = &vmas->v[i];
+	_cleanup_free_ struct holder_key *keys = NULL;
+	_cleanup_free_ size_t *at = NULL;
+	size_t n = 0, k = 0;
 	pid_t other = 0;
 	int r;
 
-	if (!v->path || sd_tree_obj_find(m->tree, false, v->dev_major, v->dev_minor, v->ino))
+	keys = calloc(vmas->n ? vmas->n : 1, sizeof(*keys));
+	at = calloc(vmas->n ? vmas->n : 1, sizeof(*at));
+	if (!keys || !at)
+		return sd_err(m->ctx, -ENOMEM, "cannot dump pid %d", m->pid);
+	for (size_t i = 0; i < vmas->n; i++) {
+		const struct vma *v = &vmas->v[i];
+		bool seen = false;
+
+		if (v->kind != VK_SHMEM || !v->path || !strncmp(v->path, "/SYSV", strlen("/SYSV")) ||
+		    sd_tree_obj_find(m->tree, false, v->dev_major, v->dev_minor, v->ino))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = sd_vma_same_shmem(&vmas->v[j], v);
+		if (seen)
+			continue;
+		keys[n] = (struct holder_key){ makedev(v->dev_major, v->dev_minor), v->ino };
+		at[n++] = i;
+	}
+	if (n == 0)
 		return 0;
-	for (size_t k = 0; k < i; k++)
-		if (sd_vma_same_shmem(&vmas->v[k], v))
-			return 0;
-	r = holder_of(m, makedev(v->dev_major, v->dev_minor), v->ino, true, &other);
+	r = holder_of(m, keys, n, true, &other, &k);
 	if (r < 0)
 		return sd_err(m->ctx, r, "cannot look for other users of the shared memory of pid %d", m->pid);
 	if (r > 0)
 		return sd_refuse(m->ctx, -EOPNOTSUPP,
 				 "cannot dump pid %d: its shared memory at 0x%" PRIx64 "-0x%" PRIx64 " (%s) is mapped by pid %d too, which is not dumped with it: a restored copy would no longer share its writes; dump a tree that holds both (their common parent)",
-				 m->pid, v->start, v->end, v->path, other);
+				 m->pid, vmas->v[at[k]].start, vmas->v[at[k]].end, vmas->v[at[k]].path, other);
 	return 0;
 }
 
@@ -406,15 +436,14 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 		.tree = tree,
 	};
 	uint64_t size = 0;
-	int r = 0;
+	/* a pre-dump's once its target runs on (sd_dump_shmem_users) */
+	int r = final ? check_shmem_users(&m, vmas) : 0;
 
 	for (size_t i = 0; i < vmas->n && r == 0; i++) {
 		struct vma *v = &vmas->v[i];
 
 		if (v->kind == VK_SHMEM && v->path && !strncmp(v->path, "/SYSV", strlen("/SYSV")))
 			r = refuse_sysv(&m, v);
-		else if (v->kind == VK_SHMEM)
-			r = check_shmem_users(&m, vmas, i);
 		if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
 			continue;
 		r = read_open_mode(&m, v);
@@ -441,31 +470,43 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 	return r;
 }
 
-/* Whether a line of a maps file names @dev/@ino (the "maj:min ino" fields). */
-static bool maps_line_has(const char *line, dev_t dev, ino_t ino)
+int sd_dump_shmem_users(struct sdump_ctx *ctx, pid_t pid, const struct vma_list *vmas,
+		     const struct tree_objs *tree)
 {
-	unsigned int maj, min;
-	unsigned long long i;
+	struct mapped m = { .ctx = ctx, .pid = pid, .tree = tree };
 
-	if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu", &maj, &min, &i) != 3)
-		return false;
-	return i == (unsigned long long)ino && maj == major(dev) && min == minor(dev);
+	return check_shmem_users(&m, vmas);
 }
 
-static bool maps_have(pid_t pid, dev_t dev, ino_t ino)
+/* Which of @keys a line of a maps file names (its "maj:min ino" fields), or -1. */
+static long maps_line_has(const char *line, const struct holder_key *keys, size_t n)
+{
+	unsigned int maj, min;
+	unsigned long long ino;
+
+	if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu", &maj, &min, &ino) != 3)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (ino == (unsigned long long)keys[i].ino && maj == major(keys[i].dev) && min == minor(keys[i].dev))
+			return (long)i;
+	return -1;
+}
+
+/* Which of @keys the maps of @pid name, or -1. */
+static long maps_have(pid_t pid, const struct holder_key *keys, size_t n)
 {
 	char path[PROC_PATH_MAX];
 	_cleanup_free_ char *buf = NULL;
-	bool found = false;
+	long found = -1;
 
 	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "maps"), &buf, NULL) < 0)
-		return false;
-	for (char *line = buf; line && *line && !found;) {
+		return -1;
+	for (char *line = buf; line && *line && found < 0;) {
 		char *eol = strchr(line, '\n');
 
 		if (eol)
 			*eol = '\0';
-		found = maps_line_has(line, dev, ino);
+		found = maps_line_has(line, keys, n);
 		line = eol ? eol + 1 : NULL;
 	}
 	return found;
@@ -502,8 +543,8 @@ static bool skipped(pid_t pid, const pid_t *skip, size_t nskip)
 	return false;
 }
 
-static int find_holder(dev_t dev, ino_t ino, pid_t self, const pid_t *skip, size_t nskip,
-		       bool maps_only, pid_t *ret_pid)
+static int find_holder(const struct holder_key *keys, size_t nkeys, pid_t self, const pid_t *skip,
+		       size_t nskip, bool maps_only, pid_t *ret_pid, size_t *ret_key)
 {
 	struct dirent *de;
 	DIR *d = opendir("/proc");
@@ -513,12 +554,17 @@ static int find_holder(dev_t dev, ino_t ino, pid_t self, const pid_t *skip, size
 		return -errno;
 	while (r == 0 && (de = readdir(d))) {
 		char *end;
-		long pid = strtol(de->d_name, &end, 10);
+		long pid = strtol(de->d_name, &end, 10), k;
 
 		if (*end || pid <= 0 || pid == self || skipped((pid_t)pid, skip, nskip))
 			continue;
-		if (maps_have((pid_t)pid, dev, ino) || (!maps_only && sd_proc_fds_have((pid_t)pid, dev, ino))) {
+		k = maps_have((pid_t)pid, keys, nkeys);
+		for (size_t i = 0; k < 0 && !maps_only && i < nkeys; i++)
+			if (sd_proc_fds_have((pid_t)pid, keys[i].dev, keys[i].ino))
+				k = (long)i;
+		if (k >= 0) {
 			*ret_pid = (pid_t)pid;
+			*ret_key = (size_t)k;
 			r = 1;
 		}
 	}
@@ -528,10 +574,16 @@ static int find_holder(dev_t dev, ino_t ino, pid_t self, const pid_t *skip, size
 
 int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid)
 {
-	return find_holder(dev, ino, self, &skip, 1, false, ret_pid);
+	struct holder_key key = { dev, ino };
+	size_t k;
+
+	return find_holder(&key, 1, self, &skip, 1, false, ret_pid, &k);
 }
 
 int sd_proc_find_holder_outside(dev_t dev, ino_t ino, const pid_t *skip, size_t nskip, pid_t *ret_pid)
 {
-	return find_holder(dev, ino, getpid(), skip, nskip, false, ret_pid);
+	struct holder_key key = { dev, ino };
+	size_t k;
+
+	return find_holder(&key, 1, getpid(), skip, nskip, false, ret_pid, &k);
 }

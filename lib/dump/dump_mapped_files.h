@@ -70,6 +70,15 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 		      const struct tree_objs *tree, uint64_t *bytes_written);
 
 /*
+ * The shared anonymous memory of @vmas must be mapped by no process but
+ * @pid (and the members of @tree): else refused with one line. Part of
+ * sd_dump_mapped_files() at a final dump; a pre-dump calls it once its
+ * target runs on again (the walk of /proc is no part of its freeze).
+ */
+int sd_dump_shmem_users(struct sdump_ctx *ctx, pid_t pid, const struct vma_list *vmas,
+		     const struct tree_objs *tree);
+
+/*
  * A process other than @self and @skip (each may be 0) that has the file
  * @dev/@ino open or mapped: 1 and its pid in *ret_pid, 0 if none was found.
  * Processes that cannot be looked at (gone meanwhile, not ours) are passed

@@ -13,7 +13,8 @@
  *   mprotect NAME r|rw      -> "ok"
  *   fork                    -> a copy of us that shares our pages copy-on-write but is
  *                              not our child (forked twice: we stay one process, not a
- *                              tree); it ends when we do; "ok"
+ *                              tree), and not our shared memory ("shmem" unmapped in
+ *                              it); it ends when we do; "ok"
  *   closefrom N             -> closes every fd >= N (as daemons do); "ok"
  *   stall                   -> "ok US": the longest gap the ticker thread saw since the last "stall"
  *   sum                     -> "ok HEX": a checksum of every region's contents, names and places
@@ -552,6 +553,11 @@ static int do_fork(void)
 	if (c == 0) {
 		if (fork() == 0) {
 			int pfd = (int)syscall(SYS_pidfd_open, me, 0);
+			struct region *shm = find("shmem");
+
+			/* our shared memory is ours alone: a copy that shares it is refused */
+			if (shm)
+				(void)munmap(shm->addr, shm->len);
 			struct pollfd pf = { .fd = pfd, .events = POLLIN };
 
 			while (pfd >= 0 && poll(&pf, 1, -1) < 0 && errno == EINTR)

@@ -22,7 +22,8 @@
  *   - "zero" 4 pages of /dev/zero mapped MAP_SHARED, the fd closed;
  *   - "mfd" the memfd "shmtree" of 4 pages mapped shared, its fd kept
  *     (one description for all); B maps it again after its fork (pages 1
- *     and 2, at another address);
+ *     and 2, at another address) and opens it again (a description of
+ *     its own, through /proc/self/fd), which it reads the slots through;
  *   - "del" DIR/st-PID.del, 2 pages, mapped shared, unlinked, closed;
  *   - "file" DIR/st-PID.map, 2 pages, mapped shared (a file with a name);
  *   - "part" 8 pages MAP_SHARED | MAP_ANONYMOUS, of which R unmaps the
@@ -54,7 +55,7 @@
 enum { R, A, G, B, NMEM };
 static const char names[NMEM] = { 'R', 'A', 'G', 'B' };
 static unsigned char *anon, *zero, *mfd, *mfd2, *del, *file, *part, *late, *priv, *own;
-static int mfd_fd, res_r, res_w, cmd_w[NMEM], me;
+static int mfd_fd, mfd_own = -1, res_r, res_w, cmd_w[NMEM], me;
 static pid_t pid_of[NMEM];
 
 struct cmd {
@@ -127,6 +128,13 @@ static const char *check_mine(uint64_t n)
 				return why;
 			}
 		}
+	if (mfd_own >= 0) {
+		uint64_t got[NMEM];
+
+		if (pread(mfd_own, got, sizeof(got), 2 * PG) != (ssize_t)sizeof(got) ||
+		    memcmp(got, slots(mfd, 2), sizeof(got)))
+			return "mfd: its own open of it";
+	}
 	if (me != R && slots(part, 1)[0] != n)
 		return "part: A's first half";
 	for (size_t i = 0; i < 64 * PG; i++)
@@ -250,8 +258,14 @@ static void make_tree(void)
 		child_loop(cmd_r, cmd_w[G]);
 	}
 	if (spawn(B, &cmd_r) == 0) {
+		char self[64];
+
 		(void)close(res_r);
 		mfd2 = map(2, MAP_SHARED, mfd_fd, PG);
+		(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", mfd_fd);
+		mfd_own = open(self, O_RDWR | O_CLOEXEC);
+		if (mfd_own < 0)
+			_exit(2);
 		own = map(1, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		(void)write(res_w, "up\n", 3);
 		child_loop(cmd_r, -1);
