@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Between the two halves of a tree's restore: rst_tree.c (the members
+ * made, forked by their parents, started at once) and rst_tree_share.c
+ * (what members share: open file descriptions, pipes, shmem objects,
+ * deleted files and unix sockets an earlier member made, kept by sdump
+ * for the members after it).
+ */
+#ifndef SDUMP_RST_TREE_PRIV_H
+#define SDUMP_RST_TREE_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sdump.h"
+#include "ptree.h"
+#include "restore.h"
+
+struct rst_pipe {
+	uint64_t dev, ino;
+	int fd[2];		/* ours: its read and write ends */
+};
+
+/* A shmem object a member made that members after it map too: our fd on it. */
+struct rst_shm {
+	pid_t pid;		/* the member that made it */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;		/* of the dump */
+	int fd;
+};
+
+/* A unix socket made for a member not restored yet: ours, until its turn. */
+struct rst_sock_kept {
+	pid_t pid;
+	int fd;			/* its number there */
+	int ours;
+};
+
+struct rst_tree {
+	struct sdump_ctx *ctx;
+	struct proc_tree tree;
+	struct rst *m;		/* by index of tree.m */
+	size_t npipes, cap_pipes;
+	struct rst_pipe *pipes;
+	size_t nshm, cap_shm;
+	struct rst_shm *shm;
+	bool socks_made;	/* every member's unix sockets, by the first with one */
+	size_t nsocks, cap_socks;
+	struct rst_sock_kept *socks;
+};
+
+#endif /* SDUMP_RST_TREE_PRIV_H */
