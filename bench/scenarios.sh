@@ -9,6 +9,7 @@
 #                --dirty "PERMILLE..." --work DIR --env host|vm \
 #                --target MEMTARGET --rusage RUSAGE [--fill heap|mix]
 #                [--sdump SDUMP] [--sdump-args "ARGS"] [--criu CRIU] [--frozen]
+#                [--warm WARM]
 #
 # For each size and dirty rate, one target (memtarget --ticker) and one chain:
 #   full         pre-dump                      (the first, full pass)
@@ -18,16 +19,21 @@
 #                process must answer a command
 # With --frozen instead, one target per size and no chain (what a tool
 # without page tracking can do, CRIU on a kernel without soft-dirty):
-#   frozen          dump with no parent: the target frozen while all its
-#                   memory is saved, then killed
+#   frozen          dump -R with no parent: the target frozen while all its
+#                   memory is saved (its ticker measures it), then killed
 #   frozen-restore  restore -d --shell-job of that image; the process must answer
+# With --warm (bench/warm), memory is warmed before each timed command: twice
+# the target's size written and given back, so that a host that reclaims
+# free memory has backed it again. Each row has reclaim_kib: what the
+# kernel reported free to the host meanwhile (free page reporting; null
+# where there is none).
 # and one JSON object per scenario on stdout, prefixed "BENCHJSON " (the VM
 # console mixes other lines in). Progress goes to stderr. A step that fails
 # gives a row with "error" and ends that chain: no number is made up.
 set -u -o pipefail
 
 tool=sdump track=uffd-wp sizes=256 dirties=10 work='' envname=host
-target='' rusage='' sdump=sdump criu=criu fill=heap sdump_args='' frozen=0
+target='' rusage='' sdump=sdump criu=criu fill=heap sdump_args='' frozen=0 warm=
 # the pass counters, set by stats() through eval
 S_freeze_us='' S_seize_us='' S_collect_us='' S_copy_us='' S_write_us='' S_total_us=''
 S_pages_scanned='' S_pages_written='' S_pages_in_parent='' S_pages_zero='' S_bytes_written=''
@@ -45,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--criu) criu=$2 ;;
 	--fill) fill=$2 ;;
 	--sdump-args) sdump_args=$2 ;;
+	--warm) warm=$2 ;;
 	--frozen)
 		frozen=1
 		shift
@@ -161,16 +168,27 @@ cpu_busy() {
 	echo "$((u + n + s + irq + sirq)) ${st:-0}"
 }
 
+# reported_kib: KiB the kernel reported free to the host so far (free page
+# reporting), empty without it.
+REPORTED=/sys/module/page_reporting/parameters/reported_kib
+reported_kib() { [ -r $REPORTED ] && cat $REPORTED; }
+
 # measure OUTDIR CMD...: run under rusage; sets WALL USER SYS RSS RC, and
 # OTHER (ms of CPU that everything else on the machine used meanwhile: the
-# target, other jobs; a busy machine skews the numbers) and STEAL.
+# target, other jobs; a busy machine skews the numbers), STEAL and RECLAIM
+# (KiB reported free to the host meanwhile). With --warm, memory warmed first.
 measure() {
-	local out=$1 b0 s0 b1 s1
+	local out=$1 b0 s0 b1 s1 k0 k1
 	shift
 	RC=0
+	[ -n "$warm" ] && "$warm" $((MIB * 2)) >/dev/null
+	k0=$(reported_kib)
 	read -r b0 s0 <<<"$(cpu_busy)"
 	"$rusage" "$out.rusage" "$@" >"$out.stdout" 2>"$out.stderr" || RC=$?
 	read -r b1 s1 <<<"$(cpu_busy)"
+	k1=$(reported_kib)
+	RECLAIM=
+	[ -n "$k0" ] && [ -n "$k1" ] && RECLAIM=$((k1 - k0))
 	read -r WALL USER SYS RSS RC2 <"$out.rusage" || { WALL='' USER='' SYS='' RSS=''; }
 	[ -n "${RC2:-}" ] && RC=$RC2
 	OTHER='' STEAL=$(((s1 - s0) * 10))
@@ -187,12 +205,14 @@ pass() {
 		# shellcheck disable=SC2086 # extra arguments, split on purpose
 		set -- "$sdump" "$kind" -t "$TPID" -D "$dir" --track "$track" $sdump_args
 		[ -n "$parent" ] && set -- "$@" --parent "$parent"
+		[ $frozen = 1 ] && set -- "$@" -R
 	else
 		mkdir -p "$dir"
 		set -- "$criu" "$kind" -t "$TPID" -D "$dir" --display-stats -o "$kind.log"
 		# memory tracking for a chain only: it needs soft-dirty
 		[ $frozen = 1 ] || set -- "$@" --track-mem
 		[ "$kind" = dump ] && set -- "$@" --shell-job
+		[ $frozen = 1 ] && set -- "$@" -R
 		# --prev-images-dir is relative to -D
 		[ -n "$parent" ] && set -- "$@" --prev-images-dir "../${parent##*/}"
 	fi
@@ -246,8 +266,8 @@ row() {
 	printf '"freeze_ms":%s,"seize_ms":%s,"collect_ms":%s,"copy_ms":%s,"write_ms":%s,"total_ms":%s,' \
 		"$(ms "$S_freeze_us")" "$(ms "$S_seize_us")" "$(ms "$S_collect_us")" "$(ms "$S_copy_us")" \
 		"$(ms "$S_write_us")" "$(ms "$S_total_us")"
-	printf '"other_cpu_ms":%s,"steal_ms":%s,"load1":%s%s}\n' "$(num "$OTHER")" "$(num "$STEAL")" \
-		"$(cut -d' ' -f1 /proc/loadavg)" "${7:-}"
+	printf '"other_cpu_ms":%s,"steal_ms":%s,"reclaim_kib":%s,"load1":%s%s}\n' "$(num "$OTHER")" \
+		"$(num "$STEAL")" "$(num "${RECLAIM:-}")" "$(cut -d' ' -f1 /proc/loadavg)" "${7:-}"
 }
 
 # fail_row SCENARIO DIRTY MESSAGE
@@ -377,17 +397,20 @@ frozen_dump() {
 		stop_target
 		return
 	fi
+	# -R: the target runs on, and its ticker says how long it was frozen
+	gap=
+	tcmd stall && gap=${REPLY#ok }
 	pid=$TPID
+	kill -KILL "$pid" 2>/dev/null
 	if ! gone "$pid" 2>/dev/null; then
-		fail_row frozen 0 "the target still runs 30 s after the dump"
+		fail_row frozen 0 "the target still runs 30 s after SIGKILL"
 		stop_target
 		return
 	fi
 	{ wait "$pid"; } 2>/dev/null
-	local m_dump="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL"
+	local m_dump="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL,$RECLAIM"
 	if stats "$d/3"; then
-		row frozen 0 "$S_freeze_us" "$([ "$tool" = sdump ] && echo freeze_us || echo criu_frozen_time)" \
-			"$(img_bytes "$d/3")" "$(img_kib "$d/3")"
+		row frozen 0 "$gap" ticker "$(img_bytes "$d/3")" "$(img_kib "$d/3")"
 	else
 		fail_row frozen 0 "no statistics in the dump's image: $(cat "$d/3.show.err" 2>/dev/null)"
 	fi
@@ -402,7 +425,7 @@ frozen_dump() {
 	fi
 	if [ "$RC" != 0 ]; then
 		fail_row frozen-restore 0 "restore exited $RC: $(tail -n 3 "$d/restore.stderr"; grep -h Error "$d"/3/restore.log 2>/dev/null | tail -n 2)"
-		IFS=, read -r WALL USER SYS RSS OTHER STEAL <<<"$m_dump"
+		IFS=, read -r WALL USER SYS RSS OTHER STEAL RECLAIM <<<"$m_dump"
 		stop_target
 		return
 	fi

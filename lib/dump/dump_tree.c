@@ -490,6 +490,7 @@ static void sum_stats(const struct tdump *td, struct sdump_stats *st, uint64_t t
 	}
 	st->freeze_us = now_us() - t_first;
 	st->total_us = now_us() - td->t[0]->p.t0;
+	st->cpu_us = cpu_us() - td->t[0]->p.cpu0;
 }
 
 static int run_tree(struct tdump *td, uint64_t *t_first)
