@@ -516,8 +516,9 @@ int sd_pass_collect_all(struct pass *p)
 		r = sd_files_collect(ctx, o->pid, p->pidfd,
 				  sd_track_left_fd(o->pid, p->state_valid ? &p->state : NULL),
 				  p->tree_pipes, &p->fs);
+	/* a tree's member: its unix sockets are checked with every member's (dump_tree.c) */
 	if (r == 0 && p->final)
-		r = sd_dump_sock_table(ctx, o, &p->fs);
+		r = p->tree_pipes ? sd_dump_inet_table(ctx, o, &p->fs) : sd_dump_sock_table(ctx, o, &p->fs);
 	if (r == 0)
 		r = sd_pass_collect(p);
 	if (r == 0 && p->final)

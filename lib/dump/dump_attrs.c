@@ -221,6 +221,21 @@ int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inj
 	if (r < 0)
 		return r;
 	a->coredump_filter = (uint32_t)v;
+	/* ENOENT: a kernel without CONFIG_AUDIT */
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "loginuid"), &ag, NULL);
+	if (r == 0) {
+		char *end;
+		unsigned long long u = strtoull(ag, &end, 10);
+
+		if (end == ag || u > UINT32_MAX)
+			return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
+		a->has_loginuid = true;
+		a->loginuid = (uint32_t)u;
+	} else if (r != -ENOENT) {
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	}
+	free(ag);
+	ag = NULL;
 	/* ENOENT: a kernel without CONFIG_SCHED_AUTOGROUP */
 	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "autogroup"), &ag, NULL);
 	if (r == 0) {

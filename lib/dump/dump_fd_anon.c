@@ -85,9 +85,9 @@ int sd_dump_timerfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 	int copy, r = 0;
 
 	(void)done;
-	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	copy = sd_fd_probe_take(ctx, p);
 	if (copy < 0)
-		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+		return copy;
 	(void)sd_proc_path(path, getpid(), "fdinfo/%d", copy);
 	for (int i = 0; i < TIMERFD_TRIES; i++) {
 		_cleanup_free_ char *info = NULL;

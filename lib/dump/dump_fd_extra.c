@@ -71,9 +71,9 @@ static int collect_owner(struct sdump_ctx *ctx, const struct fd_probe *p, struct
 	/* an O_PATH fd has neither (fcntl() refuses both) */
 	if (d->flags & O_PATH)
 		return 0;
-	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	copy = sd_fd_probe_take(ctx, p);
 	if (copy < 0)
-		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+		return copy;
 	if (fcntl(copy, F_GETOWN_EX, &o) < 0 || (sig = fcntl(copy, F_GETSIG)) < 0)
 		r = -errno;
 	(void)close(copy);

@@ -35,7 +35,7 @@ int sd_dump_fanotify(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 {
 	struct fd_anon_state *a = &d->anon;
 	size_t total = 0;
-	int copy, queued = 0, r;
+	int queued = 0, r;
 
 	r = sd_proc_parse_fanotify(p->info, a);
 	if (r == -ENOMEM)
@@ -47,13 +47,9 @@ int sd_dump_fanotify(struct sdump_ctx *ctx, const struct fd_probe *p, const stru
 		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is a fanotify group of a permission class (FAN_CLASS_CONTENT or FAN_CLASS_PRE_CONTENT), whose events read and not answered yet sdump cannot see; only FAN_CLASS_NOTIF groups are restored",
 			       p->pid, p->fd);
-	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
-	if (copy < 0)
-		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
-	r = ioctl(copy, FIONREAD, &queued) < 0 ? -errno : 0;
-	(void)close(copy);
+	r = sd_fd_probe_queued(ctx, p, "fanotify group", &queued);
 	if (r < 0)
-		return sd_err(ctx, r, "cannot read the queue of fanotify group %d of pid %d", p->fd, p->pid);
+		return r;
 	if (queued > 0)
 		return sd_refuse(ctx, -EBUSY,
 			       "cannot dump pid %d: fd %d is a fanotify group with %d bytes of events not read yet, which a restore would lose; dump it once the process has read them",

@@ -138,7 +138,7 @@ int sd_dump_inotify(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 {
 	struct fd_anon_state *a = &d->anon;
 	size_t total = 0;
-	int copy, queued = 0, r;
+	int queued = 0, r;
 
 	r = sd_proc_parse_inotify(p->info, &a->inotify, &a->ninotify);
 	if (r == -ENOMEM)
@@ -146,13 +146,9 @@ int sd_dump_inotify(struct sdump_ctx *ctx, const struct fd_probe *p, const struc
 	if (r < 0)
 		return sd_errx(ctx, -EBADMSG, "cannot read the watches of inotify %d of pid %d in its fdinfo",
 			       p->fd, p->pid);
-	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
-	if (copy < 0)
-		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
-	r = ioctl(copy, FIONREAD, &queued) < 0 ? -errno : 0;
-	(void)close(copy);
+	r = sd_fd_probe_queued(ctx, p, "inotify", &queued);
 	if (r < 0)
-		return sd_err(ctx, r, "cannot read the queue of inotify %d of pid %d", p->fd, p->pid);
+		return r;
 	if (queued > 0)
 		return sd_refuse(ctx, -EBUSY,
 			       "cannot dump pid %d: fd %d is an inotify with %d bytes of events not read yet, which a restore would lose; dump it once the process has read them",

@@ -22,6 +22,29 @@
 #include "util.h"
 
 /* nsfs, pidfs and the like look like files but have no path to reopen */
+int sd_fd_probe_take(struct sdump_ctx *ctx, const struct fd_probe *p)
+{
+	int copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+
+	if (copy < 0)
+		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+	return copy;
+}
+
+int sd_fd_probe_queued(struct sdump_ctx *ctx, const struct fd_probe *p, const char *what, int *ret)
+{
+	int copy = sd_fd_probe_take(ctx, p), r;
+
+	if (copy < 0)
+		return copy;
+	*ret = 0;
+	r = ioctl(copy, FIONREAD, ret) < 0 ? -errno : 0;
+	(void)close(copy);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read the queue of %s %d of pid %d", what, p->fd, p->pid);
+	return 0;
+}
+
 static bool is_special_file(const struct fd_probe *p)
 {
 	return (S_ISREG(p->st->st_mode) || S_ISDIR(p->st->st_mode)) && p->path[0] != '/';
@@ -131,9 +154,9 @@ static int collect_pipe_data(struct sdump_ctx *ctx, const struct fd_probe *p,
 	for (size_t i = 0; i < done->n; i++)
 		if (done->fds[i].has_pipe_data && done->fds[i].ino == d->ino)
 			return 0;
-	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	copy = sd_fd_probe_take(ctx, p);
 	if (copy < 0)
-		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+		return copy;
 	r = peek_pipe(copy, &d->pipe_data, &d->pipe_data_len);
 	(void)close(copy);
 	if (r < 0)
@@ -158,9 +181,9 @@ static int collect_tty(struct sdump_ctx *ctx, const struct fd_probe *p,
 	/* an O_PATH fd is no open terminal */
 	if (d->flags & O_PATH)
 		return 0;
-	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	copy = sd_fd_probe_take(ctx, p);
 	if (copy < 0)
-		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+		return copy;
 	if (tcgetattr(copy, &t) < 0 || ioctl(copy, TIOCGWINSZ, &ws) < 0)
 		r = sd_err(ctx, -errno, "cannot read the settings of the terminal of fd %d of pid %d (%s)",
 			   p->fd, p->pid, p->path);

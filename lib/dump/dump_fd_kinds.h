@@ -35,6 +35,18 @@ struct fd_probe {
 	const char *info;	/* its /proc/PID/fdinfo/N text; NULL where not read */
 };
 
+/*
+ * A copy of the probed fd in this process (pidfd_getfd), to read what only
+ * an fd shows; the caller closes it. A negative errno, its message
+ * recorded, if the fd cannot be taken.
+ */
+int sd_fd_probe_take(struct sdump_ctx *ctx, const struct fd_probe *p);
+/*
+ * The bytes of events an inotify or fanotify @p queues unread (FIONREAD on
+ * a copy), in *@ret; @what names it in the message ("an inotify").
+ */
+int sd_fd_probe_queued(struct sdump_ctx *ctx, const struct fd_probe *p, const char *what, int *ret);
+
 struct dump_fd_kind {
 	/* Which fds the row takes: all three must agree. */
 	mode_t type;		/* S_IFREG, S_IFCHR, ...: only that file type; 0 any */

@@ -98,9 +98,9 @@ int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct f
 	if (d->flags & O_PATH)
 		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an O_PATH fd of a pty master, not supported",
 				 p->pid, p->fd);
-	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	copy = sd_fd_probe_take(ctx, p);
 	if (copy < 0)
-		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+		return copy;
 	if (ioctl(copy, TIOCGPTN, &index) < 0 || ioctl(copy, TIOCGPKT, &packet) < 0 ||
 	    ioctl(copy, TIOCGPTLCK, &locked) < 0 || tcgetattr(copy, &t) < 0 || ioctl(copy, TIOCGWINSZ, &ws) < 0)
 		r = sd_err(ctx, -errno, "cannot read the pty of fd %d of pid %d (%s)", p->fd, p->pid, p->path);

@@ -294,6 +294,7 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s (%s), not supported yet",
 			       p->pid, p->fd, family_what(family, type), p->path);
 	s->ino = d->ino;
+	s->pid = p->pid;
 	r = sd_sockdiag_unix(d->ino, &u);
 	if (r == -ENOENT)
 		return sd_refuse(ctx, -EOPNOTSUPP,
@@ -353,9 +354,9 @@ int sd_dump_unix_sock(struct sdump_ctx *ctx, const struct fd_probe *p, const str
 	if (d->flags & O_PATH)
 		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an O_PATH fd of a socket (%s), not supported yet",
 			       p->pid, p->fd, p->path);
-	copy = (int)syscall(SYS_pidfd_getfd, p->pidfd, p->fd, 0);
+	copy = sd_fd_probe_take(ctx, p);
 	if (copy < 0)
-		return sd_err(ctx, -errno, "cannot take fd %d of pid %d", p->fd, p->pid);
+		return copy;
 	s = calloc(1, sizeof(*s));
 	r = s ? collect(ctx, p, copy, d, s) : -ENOMEM;
 	(void)close(copy);
@@ -421,7 +422,7 @@ static int outside_peer(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, 
 	/* first: no --external can take an unbound peer (a socketpair another process holds, say) */
 	if (!s->peer_name.len)
 		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is %s connected to a peer outside the process (%sunbound), which a restore cannot connect to again; a socketpair shared with another process, one of its tree too, is not supported yet",
+			       "cannot dump pid %d: fd %d is %s connected to a peer outside the process (%sunbound), which a restore cannot connect to again; a socketpair shared with a process outside the dump is not supported (dump the tree they share)",
 			       pid, d->fd, sd_sock_unix_what(s->type), peer);
 	if (!declared_external(o, s))
 		return sd_refuse(ctx, -EOPNOTSUPP,
@@ -520,10 +521,11 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 		     struct fd_state *d)
 {
 	struct sock_state *s = d->sk;
+	pid_t pid = s->pid;
 	struct fd_state *e;
 
 	if (s->state == SKS_LISTEN)
-		return backlog_in(ctx, o->pid, fs, d);
+		return backlog_in(ctx, pid, fs, d);
 	/* an unconnected stream or seqpacket socket has no peer */
 	if (s->state == SKS_CLOSE && s->type != SOCK_DGRAM)
 		return 0;
@@ -535,29 +537,29 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 		if (s->name.len)
 			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: fd %d is %s bound to a name whose peer has closed, not supported yet",
-				       o->pid, d->fd, sd_sock_unix_what(s->type));
+				       pid, d->fd, sd_sock_unix_what(s->type));
 		s->peer_gone = true;
 		return 0;
 	}
 	if (s->type == SOCK_DGRAM && !s->peer_ino)
-		return senders_in(ctx, o->pid, fs, d);
+		return senders_in(ctx, pid, fs, d);
 	e = by_ino(fs, s->peer_ino);
 	if (!e)
-		return outside_peer(ctx, o, o->pid, d);
+		return outside_peer(ctx, o, pid, d);
 	if (s->type == SOCK_DGRAM) {
 		/* an unbound peer has no name to connect to: only socketpair() makes the pair again */
 		if (!e->sk->name.len && e->sk->peer_ino != s->ino)
 			return sd_refuse(ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: fd %d is %s connected to the unbound fd %d, which is not connected to it, not supported yet",
-				       o->pid, d->fd, sd_sock_unix_what(s->type), e->fd);
+				       pid, d->fd, sd_sock_unix_what(s->type), e->fd);
 		return 0;
 	}
-	return accepted_end(ctx, o->pid, fs, d, e);
+	return accepted_end(ctx, pid, fs, d, e);
 }
 
-int sd_dump_sock_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
+int sd_dump_unix_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
 {
-	int r = sd_dump_inet_table(ctx, o, fs);
+	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < fs->n; i++) {
 		if (!fs->fds[i].sk || fs->fds[i].has_dup_of || fs->fds[i].kind != FDK_UNIX)
@@ -565,4 +567,11 @@ int sd_dump_sock_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, s
 		r = check_one(ctx, o, fs, &fs->fds[i]);
 	}
 	return r;
+}
+
+int sd_dump_sock_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
+{
+	int r = sd_dump_inet_table(ctx, o, fs);
+
+	return r == 0 ? sd_dump_unix_table(ctx, o, fs) : r;
 }

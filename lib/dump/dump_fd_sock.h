@@ -46,9 +46,13 @@ void sd_dump_inet_release(struct sdump_ctx *ctx, const struct sdump_dump_opts *o
  * naming the fd and the peer, unless o->ext_unix names it (then marked
  * external). The accepted ends get their listener's inode.
  *
- * Process trees: @fs is then every socket fd of the dump (the matching
- * is by inode and name, never by fd or process).
+ * sd_dump_sock_table checks the inet sockets (sd_dump_inet_table) then
+ * the unix ones (sd_dump_unix_table). Process trees: each member's inet
+ * sockets alone, then its unix ones in one table of every member's (the
+ * matching is by inode and name, never by fd or process; a message names
+ * the process holding the socket, sock_state.pid).
  */
 int sd_dump_sock_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs);
+int sd_dump_unix_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs);
 
 #endif /* SDUMP_DUMP_FD_SOCK_H */

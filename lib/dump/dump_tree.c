@@ -17,7 +17,8 @@
  * be, then what members share is found: the open file descriptions held
  * by several (kcmp KCMP_FILE), recorded on each later holder as the one of
  * the first (the restore makes them in tree.img's order); a pipe whose
- * ends are in different members is inside the tree, its bytes saved once.
+ * ends are in different members is inside the tree, its bytes saved once;
+ * the unix sockets of all are matched with each other as one process's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +38,7 @@
 #define LOG_PREFIX ""
 #include "array.h"
 #include "ctx.h"
+#include "dump_fd_sock.h"
 #include "dump_pass.h"
 #include "dump_state.h"
 #include "image.h"
@@ -404,6 +406,37 @@ static int find_shared(struct tdump *td)
 }
 
 /*
+ * The unix sockets of every member in one table, checked as one process's
+ * are: a peer, a listener or a client waiting in its backlog may be in
+ * another member. A socket an earlier member holds too (has_shared) is
+ * its: only the first holder's fd is in the table.
+ */
+static int check_sockets(struct tdump *td)
+{
+	struct files_state all = { 0 };
+	size_t cap = 0;
+	int r = 0;
+
+	for (size_t j = 0; r == 0 && j < td->n; j++)
+		for (size_t f = 0; td->t[j]->has_pass && f < td->t[j]->p.fs.n; f++) {
+			const struct fd_state *d = &td->t[j]->p.fs.fds[f];
+
+			if (d->kind != FDK_UNIX || !d->sk || d->has_dup_of || d->has_shared)
+				continue;
+			if (ARRAY_RESERVE(all.fds, cap, all.n + 1, 16) < 0) {
+				r = sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
+				break;
+			}
+			/* a shallow copy: the socket state is the member's own */
+			all.fds[all.n++] = *d;
+		}
+	if (r == 0)
+		r = sd_dump_unix_table(td->ctx, td->opts, &all);
+	free(all.fds);
+	return r;
+}
+
+/*
  * A session or group is made again by its leader: one whose leader is
  * gone (it called setsid() and then ended) cannot be yet, unless it is the
  * root's, which the restore takes from outside.
@@ -521,6 +554,8 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 		r = check_shared_memory(td);
 	if (r == 0 && td->final)
 		r = find_shared(td);
+	if (r == 0 && td->final)
+		r = check_sockets(td);
 	for (size_t i = 0; r == 0 && i < td->n; i++)
 		if (td->t[i]->has_pass)
 			r = sd_pass_write(&td->t[i]->p);

@@ -49,6 +49,8 @@ void sd_attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
 	out->thp_disable = a->thp_disable;
 	out->has_mcl_future = a->mcl_future != 0;
 	out->mcl_future = a->mcl_future;
+	out->has_loginuid = a->has_loginuid;
+	out->loginuid = a->loginuid;
 }
 
 int sd_attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
@@ -107,6 +109,8 @@ int sd_attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
 	a->futex_slots = in->futex_slots;
 	a->thp_disable = in->thp_disable;
 	a->mcl_future = in->has_mcl_future ? in->mcl_future : 0;
+	a->has_loginuid = in->has_loginuid;
+	a->loginuid = in->loginuid;
 	a->valid = true;
 	return 0;
 }

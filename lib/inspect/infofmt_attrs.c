@@ -54,6 +54,10 @@ void sd_attrs_process_json(FILE *out, const struct attr_process *a)
 		fprintf(out, "%d", a->autogroup_nice);
 	else
 		fprintf(out, "null");
-	fprintf(out, ",\"xcomp_perm\":%" PRIu64 ",\"futex_slots\":%d,\"thp_disable\":%u,\"mcl_future\":%u}",
+	fprintf(out, ",\"xcomp_perm\":%" PRIu64 ",\"futex_slots\":%d,\"thp_disable\":%u,\"mcl_future\":%u",
 		a->xcomp_perm, a->futex_slots, a->thp_disable, a->mcl_future);
+	if (a->has_loginuid)
+		fprintf(out, ",\"loginuid\":%u}", a->loginuid);
+	else
+		fprintf(out, "}");
 }

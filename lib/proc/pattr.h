@@ -65,6 +65,8 @@ struct attr_process {
 	int futex_slots;		/* PR_FUTEX_HASH_GET_SLOTS, -1: not on the kernel */
 	uint32_t thp_disable;		/* PR_GET_THP_DISABLE as returned (Linux 6.18: bit 1 except advised) */
 	uint32_t mcl_future;		/* mlockall() for mappings to come: SDUMP_MCL_FUTURE [| SDUMP_MCL_ONFAULT], or 0 */
+	bool has_loginuid;		/* false: a kernel without audit (no /proc/PID/loginuid) */
+	uint32_t loginuid;		/* the audit login uid; (uint32_t)-1 unset */
 };
 
 /* The ids of a thread's stat flags (/proc/PID/stat field 9, PF_* of the kernel's sched.h) we look at. */

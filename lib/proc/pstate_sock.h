@@ -68,6 +68,7 @@ struct sock_state {
 	int type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
 	int state;		/* enum sock_st */
 	uint64_t ino;		/* the socket's inode (its fd's st_ino) */
+	pid_t pid;		/* at the dump, the process holding it (a tree's table joins several) */
 	struct sock_name name;
 	/* a bound path: the file's inode then (unix_diag's VFS), its mode and owner */
 	uint64_t vfs_dev, vfs_ino;

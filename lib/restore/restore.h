@@ -116,6 +116,14 @@ struct rst *sd_rst_tree_member(struct rst_tree *t, size_t i);
 int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp);
 int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bool *ret_found);
 int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t pfd[2]);
+/*
+ * sd_rst_tree_give: our fd @ours put into member @r at a number of its
+ * own (*ret_tmp). sd_rst_tree_unix: the unix sockets of member @r; the
+ * first member to come makes every member's (sd_rst_unix_make), each
+ * later one is given its own, kept by us meanwhile.
+ */
+int sd_rst_tree_give(struct rst *r, int ours, long *ret_tmp);
+int sd_rst_tree_unix(struct rst *r);
 /* Session and group (rst_process.c): as the image has them, of a process alone or a tree's root. */
 int sd_rst_restore_session(struct rst *r);
 /* Step 2 of a tree member: the vdso where it was (rst_child.c). */
@@ -135,6 +143,9 @@ int sd_rst_try(struct rst *r, long nr, long a0, long a1, long a2, long *ret);
 /* The same in thread @t. */
 int sd_rst_try_in(struct rst *r, struct seized_thread *t, long nr, long a0, long a1, long a2,
 	       long *ret);
+
+/* A copy in this process of the new process's fd @fd (pidfd_getfd), or -errno. */
+int sd_rst_take_fd(struct rst *r, long fd);
 
 int sd_rst_mem_write(struct rst *r, uint64_t addr, const void *buf, size_t len);
 /* Put @len bytes in the trampoline's data area; their address in the new process. */

@@ -27,6 +27,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -246,6 +247,43 @@ static int restore_autogroup(struct rst *r, const struct attr_process *a)
 	return 0;
 }
 
+/*
+ * The audit login uid: only the process itself may write its loginuid
+ * (fs/proc/base.c, proc_loginuid_write), so the write is made in it. Once
+ * set, a loginuid cannot change without CAP_AUDIT_CONTROL, or at all where
+ * audit made it immutable: then the write fails, and the restore says so.
+ */
+static int restore_loginuid(struct rst *r, const struct attr_process *a)
+{
+	_cleanup_free_ char *cur = NULL;
+	char path[PROC_PATH_MAX], text[16];
+	uint64_t addr;
+	long fd = -1, n = 0;
+	int e, len;
+
+	if (!a->has_loginuid)
+		return 0;
+	e = sd_read_file(AT_FDCWD, sd_proc_path(path, r->pid, "loginuid"), &cur, NULL);
+	if (e == -ENOENT)
+		return sd_errx(r->ctx, -EOPNOTSUPP,
+			       "cannot restore pid %d: it had the audit login uid %u, and this kernel has no audit (no /proc/PID/loginuid)",
+			       r->pid, a->loginuid);
+	if (e == 0 && strtoull(cur, NULL, 10) == a->loginuid)
+		return 0;
+	len = snprintf(text, sizeof(text), "%u", a->loginuid);
+	e = sd_rst_open_in_child(r, "/proc/self/loginuid", O_WRONLY | O_CLOEXEC, &fd);
+	if (e < 0)
+		return e;
+	e = sd_rst_data_put(r, text, (size_t)len, &addr);
+	if (e == 0)
+		e = sd_rst_try(r, SYS_write, fd, (long)addr, len, &n);
+	(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return sd_err(r->ctx, e, "cannot set the audit login uid of pid %d to %u (/proc/PID/loginuid; once set it changes only with CAP_AUDIT_CONTROL, never where audit made it immutable)",
+			      r->pid, a->loginuid);
+	return 0;
+}
+
 int sd_rst_restore_attrs(struct rst *r)
 {
 	const struct attr_process *a = &r->ps.attrs;
@@ -273,6 +311,8 @@ int sd_rst_restore_attrs(struct rst *r)
 		e = restore_xcomp_perm(r, a);
 	if (e == 0)
 		e = restore_autogroup(r, a);
+	if (e == 0)
+		e = restore_loginuid(r, a);
 	/* sd_rst_restore_process set it, without the flag of Linux 6.18 */
 	if (e == 0 && (a->thp_disable & PR_THP_DISABLE_EXCEPT_ADVISED)) {
 		e = sd_rst_try(r, SYS_prctl, PR_SET_THP_DISABLE, 1, PR_THP_DISABLE_EXCEPT_ADVISED, &v);

@@ -112,3 +112,15 @@ int sd_rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_f
 		return sd_err(r->ctx, e, "cannot open '%s' in the restored pid %d", path, r->pid);
 	return 0;
 }
+
+int sd_rst_take_fd(struct rst *r, long fd)
+{
+	int pidfd = r->pidfd >= 0 ? r->pidfd : (int)syscall(SYS_pidfd_open, r->pid, 0), copy = -1, e;
+
+	if (pidfd >= 0)
+		copy = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+	e = errno;
+	if (pidfd >= 0 && pidfd != r->pidfd)
+		(void)close(pidfd);
+	return copy < 0 ? -e : copy;
+}

@@ -108,19 +108,15 @@ static int check_marks(struct rst *r, const struct fd_state *d, int fd)
 int sd_rst_fanotify_open(struct rst *r, size_t i, long *ret_tmp)
 {
 	const struct fd_state *d = &r->fs.fds[i];
-	int pidfd, copy = -1, e;
+	int copy, e;
 	long tmp;
 
 	e = sd_rst_call(r, SYS_fanotify_init, d->anon.fan_flags, d->anon.fan_event_flags, 0, 0, 0, 0, &tmp);
 	if (e < 0)
 		return e;
-	pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
-	if (pidfd >= 0) {
-		copy = (int)syscall(SYS_pidfd_getfd, pidfd, (int)tmp, 0);
-		(void)close(pidfd);
-	}
+	copy = sd_rst_take_fd(r, tmp);
 	if (copy < 0)
-		e = sd_err(r->ctx, -errno, "cannot take the new fanotify group %d of pid %d", d->fd, r->pid);
+		e = sd_err(r->ctx, copy, "cannot take the new fanotify group %d of pid %d", d->fd, r->pid);
 	/* the group lists its newest mark first: the last of fdinfo's is added first */
 	for (size_t k = d->anon.nfanotify; e == 0 && k-- > 0;)
 		e = add_mark(r, d, copy, &d->anon.fanotify[k]);

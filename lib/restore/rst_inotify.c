@@ -139,7 +139,7 @@ static int check_watches(struct rst *r, const struct fd_state *d, int fd)
 int sd_rst_inotify_open(struct rst *r, size_t i, long *ret_tmp)
 {
 	const struct fd_state *d = &r->fs.fds[i];
-	int pidfd, copy = -1, e;
+	int copy, e;
 	long tmp;
 
 	e = sd_rst_call(r, SYS_inotify_init1, (long)(d->flags & (O_NONBLOCK | O_CLOEXEC)), 0, 0, 0, 0, 0, &tmp);
@@ -148,13 +148,9 @@ int sd_rst_inotify_open(struct rst *r, size_t i, long *ret_tmp)
 			*ret_tmp = tmp;
 		return e;
 	}
-	pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
-	if (pidfd >= 0) {
-		copy = (int)syscall(SYS_pidfd_getfd, pidfd, (int)tmp, 0);
-		(void)close(pidfd);
-	}
+	copy = sd_rst_take_fd(r, tmp);
 	if (copy < 0)
-		e = sd_err(r->ctx, -errno, "cannot take the new inotify %d of pid %d", d->fd, r->pid);
+		e = sd_err(r->ctx, copy, "cannot take the new inotify %d of pid %d", d->fd, r->pid);
 	if (e == 0)
 		e = add_watches(r, d, copy);
 	if (e == 0)

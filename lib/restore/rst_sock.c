@@ -40,7 +40,10 @@
 
 /* A restore of the sockets in progress. */
 struct rsk {
-	struct rst *r;
+	struct rst *r;		/* where they are made: the process, or a tree's first member with one */
+	struct files_state *fs;	/* the sockets: r->fs, or a tree's table of every member's */
+	struct rst *const *own;	/* a tree's: by index of fs, the member holding it (NULL: all r's) */
+	const int *fdno;	/* a tree's: by index, its fd there (fs's is its number in r) */
 	int pidfd;		/* of the new process */
 	int *copy;		/* by fd of r->fs: our copy of its socket, else -1 */
 	long *gone;		/* by fd: the other end standing in for a peer closed, in the process, else -1 */
@@ -48,9 +51,40 @@ struct rsk {
 	long hi;		/* above every number of the table */
 };
 
+/* A socket of its own (a tree's member has the one an earlier member holds too from it) */
 static bool is_sock(const struct fd_state *d)
 {
-	return d->kind == FDK_UNIX && d->sk && !d->has_dup_of;
+	return d->kind == FDK_UNIX && d->sk && !d->has_dup_of && !d->has_shared;
+}
+
+/* The process holding socket @i, and its fd there. */
+static struct rst *owner(const struct rsk *k, size_t i)
+{
+	return k->own ? k->own[i] : k->r;
+}
+
+static int fd_of(const struct rsk *k, size_t i)
+{
+	return k->fdno ? k->fdno[i] : k->fs->fds[i].fd;
+}
+
+/*
+ * The process a call on socket @i that the kernel credits to its caller
+ * (socketpair(), listen(), connect(): SO_PEERCRED) goes to: the member of
+ * @pid if it is one (who made the pair, listened, connected), else its
+ * holder. A process alone is its own.
+ */
+static struct rst *who(const struct rsk *k, size_t i, pid_t pid)
+{
+	struct rst_tree *t = k->r->tree;
+
+	for (size_t m = 0; k->own && pid > 0 && m < sd_rst_tree_count(t); m++) {
+		struct rst *o = sd_rst_tree_member(t, m);
+
+		if (o->pid == pid && !o->member->zombie && o->pidfd >= 0)
+			return o;
+	}
+	return owner(k, i);
 }
 
 static ssize_t by_ino(const struct files_state *fs, uint64_t ino)
@@ -88,18 +122,30 @@ static ssize_t pair_of(const struct files_state *fs, size_t i)
 
 static int sock_err(struct rsk *k, int e, size_t i, const char *what)
 {
-	const struct fd_state *d = &k->r->fs.fds[i];
+	const struct fd_state *d = &k->fs->fds[i];
 
-	return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot %s %s (fd %d)", k->r->pid, what,
-		      sd_sock_unix_what(d->sk->type), d->fd);
+	return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot %s %s (fd %d)", owner(k, i)->pid, what,
+		      sd_sock_unix_what(d->sk->type), fd_of(k, i));
 }
 
-/* The child's fd @tmp moved to fd @i's number, closed where it was. */
+static int lift(struct rsk *k, long fd, long *ret);
+
+/*
+ * The child's fd @tmp moved to fd @i's number, closed where it was; a
+ * socket of another member of a tree goes above every number of the table
+ * instead, until it is handed over (its number there in fs).
+ */
 static int place(struct rsk *k, long tmp, size_t i)
 {
-	const struct fd_state *d = &k->r->fs.fds[i];
+	struct fd_state *d = &k->fs->fds[i];
+	long at = tmp;
 	int e;
 
+	if (owner(k, i) != k->r) {
+		e = tmp >= k->hi ? 0 : lift(k, tmp, &at);
+		d->fd = (int)at;
+		return e;
+	}
 	if (tmp == d->fd)
 		return sd_rst_call(k->r, SYS_fcntl, tmp, F_SETFD, (d->flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0, 0,
 				   0, NULL);
@@ -117,28 +163,57 @@ static int lift(struct rsk *k, long fd, long *ret)
 	return e;
 }
 
+/*
+ * socketpair() in @o, both ends in r at *ret_a0 and *ret_a1: in another
+ * member of a tree (who made the pair), ours lent into r.
+ */
+static int pair_in(struct rsk *k, struct rst *o, int type, long *ret_a0, long *ret_a1)
+{
+	int32_t sv[2] = { -1, -1 };
+	uint64_t a;
+	int e, ours[2] = { -1, -1 };
+
+	sd_rst_data_reset(o);
+	e = sd_rst_data_put(o, (int32_t[2]){ -1, -1 }, sizeof(sv), &a);
+	if (e == 0)
+		e = sd_rst_call(o, SYS_socketpair, AF_UNIX, type | SOCK_CLOEXEC, 0, (long)a, 0, 0, NULL);
+	if (e == 0 && sd_pread_all(o->mem_fd, sv, sizeof(sv), (off_t)a) != sizeof(sv))
+		e = -EIO;
+	if (e < 0 || o == k->r) {
+		*ret_a0 = sv[0];
+		*ret_a1 = sv[1];
+		return e;
+	}
+	for (int n = 0; n < 2; n++) {
+		ours[n] = (int)syscall(SYS_pidfd_getfd, o->pidfd, sv[n], 0);
+		if (ours[n] < 0 && e == 0)
+			e = -errno;
+		(void)sd_rst_call(o, SYS_close, sv[n], 0, 0, 0, 0, 0, NULL);
+	}
+	if (e == 0)
+		e = sd_rst_tree_give(k->r, ours[0], ret_a0);
+	if (e == 0)
+		e = sd_rst_tree_give(k->r, ours[1], ret_a1);
+	for (int n = 0; n < 2; n++)
+		if (ours[n] >= 0)
+			(void)close(ours[n]);
+	return e;
+}
+
 /* A pair made by socketpair(): for fds @i and @j (-1: the other end is kept above the table, in *@ret_other). */
 static int make_pair(struct rsk *k, size_t i, ssize_t j, long *ret_other)
 {
-	struct rst *r = k->r;
-	int32_t sv[2];
-	long a0, a1;
-	uint64_t a;
+	const struct sock_state *s = k->fs->fds[i].sk;
+	long a0, a1, t0, t1;
 	int e;
 
-	sd_rst_data_reset(r);
-	e = sd_rst_data_put(r, (int32_t[2]){ -1, -1 }, sizeof(sv), &a);
-	if (e == 0)
-		e = sd_rst_call(r, SYS_socketpair, AF_UNIX, r->fs.fds[i].sk->type | SOCK_CLOEXEC, 0, (long)a, 0, 0,
-				NULL);
-	if (e == 0 && sd_pread_all(r->mem_fd, sv, sizeof(sv), (off_t)a) != sizeof(sv))
-		e = -EIO;
+	e = pair_in(k, who(k, i, s->peercred.pid), s->type, &t0, &t1);
 	if (e < 0)
 		return sock_err(k, e, i, "make");
 	/* both above the table first: placing one must not close the other */
-	e = lift(k, sv[0], &a0);
+	e = lift(k, t0, &a0);
 	if (e == 0)
-		e = lift(k, sv[1], &a1);
+		e = lift(k, t1, &a1);
 	if (e == 0)
 		e = place(k, a0, i);
 	if (e == 0 && j >= 0)
@@ -151,7 +226,7 @@ static int make_pair(struct rsk *k, size_t i, ssize_t j, long *ret_other)
 static int make_one(struct rsk *k, size_t i)
 {
 	long tmp;
-	int e = sd_rst_call(k->r, SYS_socket, AF_UNIX, k->r->fs.fds[i].sk->type | SOCK_CLOEXEC, 0, 0, 0, 0, &tmp);
+	int e = sd_rst_call(k->r, SYS_socket, AF_UNIX, k->fs->fds[i].sk->type | SOCK_CLOEXEC, 0, 0, 0, 0, &tmp);
 
 	if (e < 0)
 		return sock_err(k, e, i, "make");
@@ -169,15 +244,33 @@ static int put_addr(struct rst *r, const struct sock_name *n, uint64_t *ret_addr
 	return sd_rst_data_put(r, &a, sizeof(a), ret_addr);
 }
 
-/* connect() or bind() (@nr) of fd @i to name @n, in the new process. */
-static int addr_call(struct rsk *k, long nr, size_t i, const struct sock_name *n)
+/*
+ * connect() or bind() (@nr) of socket @i to name @n, or listen() with
+ * backlog @arg (@n NULL), in process @o: a member of a tree other than r
+ * is lent our copy of the socket for the call.
+ */
+static int call_in(struct rsk *k, struct rst *o, long nr, size_t i, const struct sock_name *n, long arg)
 {
-	uint64_t a;
-	long len, ign;
-	int e = put_addr(k->r, n, &a, &len);
+	long fd = k->fs->fds[i].fd, len = 0, ign;
+	uint64_t a = 0;
+	int e = 0;
 
+	if (o != k->r) {
+		int ours = (int)syscall(SYS_pidfd_getfd, k->pidfd, (int)fd, 0);
+
+		if (ours < 0)
+			return -errno;
+		e = sd_rst_tree_give(o, ours, &fd);
+		(void)close(ours);
+		if (e < 0)
+			return e;
+	}
+	if (n)
+		e = put_addr(o, n, &a, &len);
 	if (e == 0)
-		e = sd_rst_try(k->r, nr, k->r->fs.fds[i].fd, (long)a, len, &ign);
+		e = sd_rst_try(o, nr, fd, n ? (long)a : arg, len, &ign);
+	if (o != k->r)
+		(void)sd_rst_call(o, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	return e;
 }
 
@@ -187,7 +280,7 @@ static int addr_call(struct rsk *k, long nr, size_t i, const struct sock_name *n
  */
 static int free_path(struct rsk *k, size_t i)
 {
-	const struct sock_state *s = k->r->fs.fds[i].sk;
+	const struct sock_state *s = k->fs->fds[i].sk;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	char path[SOCK_NAME_MAX + 1] = { 0 };
 	struct stat st;
@@ -198,16 +291,16 @@ static int free_path(struct rsk *k, size_t i)
 		return errno == ENOENT ? 0 : sock_err(k, -errno, i, "bind");
 	if (!S_ISSOCK(st.st_mode))
 		return sd_errx(k->r->ctx, -EEXIST,
-			       "cannot restore pid %d: '%s', where fd %d was bound, is no socket now", k->r->pid,
-			       path, k->r->fs.fds[i].fd);
+			       "cannot restore pid %d: '%s', where fd %d was bound, is no socket now", owner(k, i)->pid,
+			       path, fd_of(k, i));
 	memcpy(a.sun_path, path, strlen(path));
 	probe = socket(AF_UNIX, s->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (probe < 0)
 		return sock_err(k, -errno, i, "bind");
 	if (connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EAGAIN)
 		e = sd_errx(k->r->ctx, -EADDRINUSE,
-			    "cannot restore pid %d: '%s', where fd %d was bound, is in use by another socket", k->r->pid,
-			    path, k->r->fs.fds[i].fd);
+			    "cannot restore pid %d: '%s', where fd %d was bound, is in use by another socket", owner(k, i)->pid,
+			    path, fd_of(k, i));
 	else if (unlink(path) < 0 && errno != ENOENT)
 		e = sock_err(k, -errno, i, "bind");
 	(void)close(probe);
@@ -216,18 +309,18 @@ static int free_path(struct rsk *k, size_t i)
 
 static int bind_one(struct rsk *k, size_t i)
 {
-	const struct sock_state *s = k->r->fs.fds[i].sk;
+	const struct sock_state *s = k->fs->fds[i].sk;
 	bool path = s->name.path[0] != '\0';
 	char name[SOCK_NAME_TEXT_MAX], p[SOCK_NAME_MAX + 1] = { 0 };
 	int e = path ? free_path(k, i) : 0;
 
 	if (e < 0)
 		return e;
-	e = addr_call(k, SYS_bind, i, &s->name);
+	e = call_in(k, owner(k, i), SYS_bind, i, &s->name, 0);
 	if (e < 0) {
 		sd_sock_name_text(&s->name, name);
-		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot bind fd %d to %s", k->r->pid,
-			      k->r->fs.fds[i].fd, name);
+		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot bind fd %d to %s", owner(k, i)->pid,
+			      fd_of(k, i), name);
 	}
 	if (!path || s->vfs_gone)
 		return 0;
@@ -237,21 +330,25 @@ static int bind_one(struct rsk *k, size_t i)
 	return 0;
 }
 
-/* Connect fd @i to name @n; for a listener's, the connection accepted at fd @acc (-1: left waiting). */
+/*
+ * Connect fd @i to name @n; for a listener's, the connection accepted at
+ * fd @acc (-1: left waiting), whose SO_PEERCRED names who connected.
+ */
 static int connect_one(struct rsk *k, size_t i, const struct sock_name *n, ssize_t listener, ssize_t acc)
 {
+	pid_t by = acc >= 0 ? k->fs->fds[acc].sk->peercred.pid : 0;
 	char name[SOCK_NAME_TEXT_MAX];
 	long tmp;
-	int e = addr_call(k, SYS_connect, i, n);
+	int e = call_in(k, who(k, i, by), SYS_connect, i, n, 0);
 
 	if (e < 0) {
 		sd_sock_name_text(n, name);
-		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot connect fd %d to %s", k->r->pid,
-			      k->r->fs.fds[i].fd, name);
+		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot connect fd %d to %s", owner(k, i)->pid,
+			      fd_of(k, i), name);
 	}
 	if (acc < 0)
 		return 0;
-	e = sd_rst_call(k->r, SYS_accept4, k->r->fs.fds[listener].fd, 0, 0, SOCK_CLOEXEC, 0, 0, &tmp);
+	e = sd_rst_call(k->r, SYS_accept4, k->fs->fds[listener].fd, 0, 0, SOCK_CLOEXEC, 0, 0, &tmp);
 	if (e == 0)
 		e = place(k, tmp, (size_t)acc);
 	return e < 0 ? sock_err(k, e, (size_t)acc, "accept") : 0;
@@ -260,7 +357,7 @@ static int connect_one(struct rsk *k, size_t i, const struct sock_name *n, ssize
 /* Every socket made and at its number. */
 static int make_all(struct rsk *k)
 {
-	const struct files_state *fs = &k->r->fs;
+	const struct files_state *fs = k->fs;
 	_cleanup_free_ bool *made = calloc(fs->n, sizeof(bool));
 	int e = 0;
 
@@ -288,7 +385,7 @@ static int make_all(struct rsk *k)
 /* Names, listeners, connections. */
 static int connect_all(struct rsk *k)
 {
-	const struct files_state *fs = &k->r->fs;
+	const struct files_state *fs = k->fs;
 	int e = 0;
 
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
@@ -296,7 +393,8 @@ static int connect_all(struct rsk *k)
 			e = bind_one(k, i);
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
 		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->state == SKS_LISTEN) {
-			e = sd_rst_call(k->r, SYS_listen, fs->fds[i].fd, fs->fds[i].sk->backlog, 0, 0, 0, 0, NULL);
+			e = call_in(k, who(k, i, fs->fds[i].sk->peercred.pid), SYS_listen, i, NULL,
+				    fs->fds[i].sk->backlog);
 			if (e < 0)
 				e = sock_err(k, e, i, "listen on");
 		}
@@ -313,7 +411,7 @@ static int connect_all(struct rsk *k)
 			c = by_ino(fs, fs->fds[i].sk->peer_ino);
 			if (c < 0)
 				return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: fd %d has no peer in the image",
-					       k->r->pid, fs->fds[i].fd);
+					       owner(k, i)->pid, fd_of(k, i));
 			e = connect_one(k, (size_t)c, &L->name, (ssize_t)l, (ssize_t)i);
 		}
 		for (size_t n = 0; e == 0 && n < L->nicons; n++) {
@@ -322,7 +420,7 @@ static int connect_all(struct rsk *k)
 			if (c < 0)
 				return sd_errx(k->r->ctx, -EBADMSG,
 					       "cannot restore pid %d: a client in the backlog of fd %d is not in the image",
-					       k->r->pid, fs->fds[l].fd);
+					       owner(k, l)->pid, fd_of(k, l));
 			e = connect_one(k, (size_t)c, &L->name, -1, -1);
 		}
 	}
@@ -342,7 +440,7 @@ static int connect_all(struct rsk *k)
 		p = by_ino(fs, s->peer_ino);
 		if (p < 0 || !fs->fds[p].sk->name.len)
 			return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: the peer of fd %d is not in the image",
-				       k->r->pid, fs->fds[i].fd);
+				       owner(k, i)->pid, fd_of(k, i));
 		e = connect_one(k, i, &fs->fds[p].sk->name, -1, -1);
 	}
 	return e;
@@ -443,7 +541,7 @@ static int send_pkt(struct rsk *k, int from, size_t i, const struct sock_pkt *p,
 		/* a sender gone from this system: the message goes as ours, said so */
 		if (n < 0 && (errno == ESRCH || errno == EPERM) && mh.msg_control) {
 			pr_warn(k->r->ctx, "pid %d: a message queued on fd %d was sent by pid %d, which is gone: it comes from pid %d now",
-				k->r->pid, k->r->fs.fds[i].fd, p->creds.pid, (int)getpid());
+				owner(k, i)->pid, fd_of(k, i), p->creds.pid, (int)getpid());
 			mh.msg_control = NULL;
 			mh.msg_controllen = 0;
 			continue;
@@ -451,10 +549,10 @@ static int send_pkt(struct rsk *k, int from, size_t i, const struct sock_pkt *p,
 		if (n < 0 && errno == EAGAIN)
 			return sd_errx(k->r->ctx, -ENOBUFS,
 				       "cannot restore pid %d: the messages queued on fd %d do not fit in its queue again",
-				       k->r->pid, k->r->fs.fds[i].fd);
+				       owner(k, i)->pid, fd_of(k, i));
 		if (n < 0)
 			return sd_err(k->r->ctx, -errno, "cannot restore pid %d: cannot queue the messages of fd %d again",
-				      k->r->pid, k->r->fs.fds[i].fd);
+				      owner(k, i)->pid, fd_of(k, i));
 		/* a stream may take part of it: the rest goes with the same credentials */
 		done += (size_t)n;
 		if (done >= p->len)
@@ -467,7 +565,7 @@ static int send_pkt(struct rsk *k, int from, size_t i, const struct sock_pkt *p,
 /* The receive queue of fd @i, sent again by its senders. */
 static int queue_one(struct rsk *k, size_t i)
 {
-	const struct files_state *fs = &k->r->fs;
+	const struct files_state *fs = k->fs;
 	const struct sock_state *s = fs->fds[i].sk;
 	int e = 0;
 
@@ -483,7 +581,7 @@ static int queue_one(struct rsk *k, size_t i)
 			from = by_ino(fs, s->peer_ino);
 			if (from < 0)
 				return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: the peer of fd %d is not in the image",
-					       k->r->pid, fs->fds[i].fd);
+					       owner(k, i)->pid, fd_of(k, i));
 			fd = k->copy[from];
 			/* a datagram peer connected elsewhere sends by name */
 			if (s->type == SOCK_DGRAM && fs->fds[from].sk->peer_ino != s->ino)
@@ -493,14 +591,14 @@ static int queue_one(struct rsk *k, size_t i)
 			if (p->from.len && from < 0)
 				return sd_errx(k->r->ctx, -EBADMSG,
 					       "cannot restore pid %d: the sender of a datagram queued on fd %d is not in the image",
-					       k->r->pid, fs->fds[i].fd);
+					       owner(k, i)->pid, fd_of(k, i));
 			tmp = from < 0 ? socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0) : -1;
 			fd = from < 0 ? tmp : k->copy[from];
 			to = &s->name;
 		}
 		if (fd < 0 || (to && !to->len))
 			e = sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: no socket can send the messages queued on fd %d",
-				    k->r->pid, fs->fds[i].fd);
+				    owner(k, i)->pid, fd_of(k, i));
 		else
 			e = send_pkt(k, fd, i, p, to);
 		if (tmp >= 0)
@@ -518,7 +616,7 @@ static int take(struct rsk *k, long fd, int *ret)
 /* The sockets of the image as sock_diag sees them now: kind, state, name and shutdowns as they were. */
 static int check_one(struct rsk *k, size_t i)
 {
-	const struct fd_state *d = &k->r->fs.fds[i];
+	const struct fd_state *d = &k->fs->fds[i];
 	const struct sock_state *s = d->sk;
 	struct unix_diag_info u = { 0 };
 	struct stat st;
@@ -536,17 +634,17 @@ static int check_one(struct rsk *k, size_t i)
 	    memcmp(u.name.path, s->name.path, s->name.len) || u.nicons != s->nicons)
 		return sd_errx(k->r->ctx, -EIO,
 			       "cannot restore pid %d: fd %d is not the socket it was (type %d state %d shutdown %u then, %d %d %u now)",
-			       k->r->pid, d->fd, s->type, s->state, s->shutdown, u.type, u.state, u.shutdown);
+			       owner(k, i)->pid, fd_of(k, i), s->type, s->state, s->shutdown, u.type, u.state, u.shutdown);
 	if (getsockopt(k->copy[i], SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 &&
 	    (uc.pid != s->peercred.pid || uc.uid != s->peercred.uid || uc.gid != s->peercred.gid))
 		pr_warn(k->r->ctx, "pid %d: fd %d: its peer's credentials (SO_PEERCRED) are pid %d uid %u gid %u, they were pid %d uid %u gid %u",
-			k->r->pid, d->fd, uc.pid, uc.uid, uc.gid, s->peercred.pid, s->peercred.uid, s->peercred.gid);
+			owner(k, i)->pid, fd_of(k, i), uc.pid, uc.uid, uc.gid, s->peercred.pid, s->peercred.uid, s->peercred.gid);
 	return 0;
 }
 
 static int fill_all(struct rsk *k)
 {
-	const struct files_state *fs = &k->r->fs;
+	const struct files_state *fs = k->fs;
 	int e = 0;
 
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
@@ -606,37 +704,28 @@ static int fill_all(struct rsk *k)
 
 static int restore_all(struct rsk *k)
 {
-	const struct files_state *fs = &k->r->fs;
-	int e;
+	int e = make_all(k);
 
-	e = make_all(k);
 	if (e == 0)
 		e = connect_all(k);
 	if (e == 0)
 		e = fill_all(k);
-	/* the fds sharing a socket with a lower one */
-	for (size_t i = 0; e == 0 && i < fs->n; i++) {
-		const struct fd_state *d = &fs->fds[i];
-
-		if (d->kind == FDK_UNIX && d->has_dup_of)
-			e = sd_rst_call(k->r, SYS_dup3, d->dup_of, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0,
-					0, 0, NULL);
-	}
 	return e;
 }
 
-int sd_rst_unix_open(struct rst *r, size_t i, long *ret_tmp)
+bool sd_rst_unix_is_own(const struct fd_state *d)
 {
-	const struct files_state *fs = &r->fs;
-	struct rsk k = { .r = r, .pidfd = -1 };
+	return is_sock(d);
+}
+
+int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *own, const int *fdno)
+{
+	struct rsk k = { .r = r, .fs = fs, .own = own, .fdno = fdno, .pidfd = -1 };
 	int e = -ENOMEM;
 
-	(void)ret_tmp;
-	/* all of them with the first */
-	for (size_t n = 0; n < i; n++)
-		if (fs->fds[n].kind == FDK_UNIX)
-			return 0;
-	k.hi = fs->fds[fs->n - 1].fd + 1;
+	if (!fs->n)
+		return 0;
+	k.hi = r->fs.fds[r->fs.n - 1].fd + 1;
 	k.copy = malloc(fs->n * sizeof(int));
 	k.gone = malloc(fs->n * sizeof(long));
 	k.gone_copy = malloc(fs->n * sizeof(int));
@@ -662,5 +751,27 @@ int sd_rst_unix_open(struct rst *r, size_t i, long *ret_tmp)
 	free(k.copy);
 	free(k.gone);
 	free(k.gone_copy);
+	return e;
+}
+
+int sd_rst_unix_open(struct rst *r, size_t i, long *ret_tmp)
+{
+	const struct files_state *fs = &r->fs;
+	int e;
+
+	(void)ret_tmp;
+	/* all of them with the first (one a tree's earlier member holds too is its) */
+	for (size_t n = 0; n < i; n++)
+		if (fs->fds[n].kind == FDK_UNIX && !fs->fds[n].has_shared)
+			return 0;
+	e = r->tree ? sd_rst_tree_unix(r) : sd_rst_unix_make(r, &r->fs, NULL, NULL);
+	/* the fds sharing a socket with a lower one */
+	for (size_t n = 0; e == 0 && n < fs->n; n++) {
+		const struct fd_state *d = &fs->fds[n];
+
+		if (d->kind == FDK_UNIX && d->has_dup_of)
+			e = sd_rst_call(r, SYS_dup3, d->dup_of, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0, 0,
+					0, NULL);
+	}
 	return e;
 }

@@ -8,11 +8,26 @@
 #ifndef SDUMP_RST_SOCK_H
 #define SDUMP_RST_SOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "restore.h"
 
 int sd_rst_unix_open(struct rst *r, size_t i, long *ret_tmp);
+/*
+ * The sockets of table @fs made in @r: those of @r's own table, or of a
+ * tree's table of every member's, own[i] the member holding socket i and
+ * fdno[i] its fd there (NULL, NULL: all @r's). Each call the kernel
+ * credits to its caller goes to the member that made it (socketpair() to
+ * the one SO_PEERCRED names, listen() to the listener's, connect() to the
+ * client's), lent our copy of the socket for it. A socket of another
+ * member stays in @r above its table (fs->fds[i].fd says where) for the
+ * tree to hand over (sd_rst_tree_unix, rst_tree.c). sd_rst_unix_is_own:
+ * whether fd @d is a socket its table makes (not a dup of a lower fd, nor
+ * an earlier member's).
+ */
+int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *own, const int *fdno);
+bool sd_rst_unix_is_own(const struct fd_state *d);
 /*
  * The SOL_SOCKET options of any socket, on our copy @fd of it: first
  * (before its queue is filled) the buffer sizes, SO_RCVLOWAT, SO_PRIORITY,

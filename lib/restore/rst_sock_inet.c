@@ -32,18 +32,6 @@ static const char *what(const struct sock_state *s)
 	return s->family == AF_INET ? "IPv4 UDP socket" : "IPv6 UDP socket";
 }
 
-/* Our copy of the new process's fd @fd. */
-static int take(struct rst *r, long fd)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0), copy = -1;
-
-	if (pidfd >= 0) {
-		copy = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
-		(void)close(pidfd);
-	}
-	return copy < 0 ? -errno : copy;
-}
-
 static int set_up(struct rst *r, const struct fd_state *d, int fd)
 {
 	const struct sock_state *s = d->sk;
@@ -202,7 +190,7 @@ int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp)
 			0, 0, 0, &tmp);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot restore pid %d: cannot make the %s of fd %d", r->pid, what(s), d->fd);
-	copy = take(r, tmp);
+	copy = sd_rst_take_fd(r, tmp);
 	if (copy < 0) {
 		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
 		return sd_err(r->ctx, copy, "cannot take fd %ld of the restored pid %d", tmp, r->pid);
@@ -261,7 +249,7 @@ static int queue_one(struct rst *r, size_t i)
 			return sd_errx(r->ctx, -EBADMSG,
 				       "cannot restore pid %d: the sender of a datagram queued on fd %d is not in the image",
 				       r->pid, d->fd);
-		tx = take(r, r->fs.fds[from].fd);
+		tx = sd_rst_take_fd(r, r->fs.fds[from].fd);
 		if (tx < 0)
 			return sd_err(r->ctx, tx, "cannot take fd %d of the restored pid %d", r->fs.fds[from].fd, r->pid);
 		if (sendto(tx, s->pkts[k].data, s->pkts[k].len, MSG_DONTWAIT, (struct sockaddr *)&to, s->addr_len) < 0)
@@ -269,7 +257,7 @@ static int queue_one(struct rst *r, size_t i)
 				   r->pid, d->fd);
 		(void)close(tx);
 	}
-	rx = e == 0 ? take(r, d->fd) : -1;
+	rx = e == 0 ? sd_rst_take_fd(r, d->fd) : -1;
 	if (e == 0 && rx < 0)
 		e = sd_err(r->ctx, rx, "cannot take fd %d of the restored pid %d", d->fd, r->pid);
 	if (e == 0 && sd_rst_sock_options_last(rx, s) < 0)

@@ -21,7 +21,9 @@
  *     (memory, fds, threads, ...), in order: an fd whose open file
  *     description an earlier member holds is a copy of that member's
  *     (pidfd_getfd), the same description and offset; a pipe an earlier
- *     member made is the same pipe (sdump keeps a copy of its ends);
+ *     member made is the same pipe (sdump keeps a copy of its ends); the
+ *     first member with a unix socket makes every member's, connected as
+ *     they were, and each later one is given its own (sdump keeps them);
  *  5. every member's trampoline goes and its registers are set; only then
  *     are all detached, at once, with every signal of ours blocked; a
  *     member stopped at the dump is stopped again (SIGSTOP at detach).
@@ -64,12 +66,22 @@ struct rst_pipe {
 	int fd[2];		/* ours: its read and write ends */
 };
 
+/* A unix socket made for a member not restored yet: ours, until its turn. */
+struct rst_sock_kept {
+	pid_t pid;
+	int fd;			/* its number there */
+	int ours;
+};
+
 struct rst_tree {
 	struct sdump_ctx *ctx;
 	struct proc_tree tree;
 	struct rst *m;		/* by index of tree.m */
 	size_t npipes, cap_pipes;
 	struct rst_pipe *pipes;
+	bool socks_made;	/* every member's unix sockets, by the first with one */
+	size_t nsocks, cap_socks;
+	struct rst_sock_kept *socks;
 };
 
 size_t sd_rst_tree_count(const struct rst_tree *t)
@@ -83,7 +95,7 @@ struct rst *sd_rst_tree_member(struct rst_tree *t, size_t i)
 }
 
 /* Our fd @ours put into member @r, at a number of its own: pidfd_getfd() of it there. */
-static int install_ours(struct rst *r, int ours, long *ret_tmp)
+int sd_rst_tree_give(struct rst *r, int ours, long *ret_tmp)
 {
 	long pidfd = -1;
 	int e;
@@ -111,7 +123,7 @@ int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp
 	if (ours < 0)
 		return sd_err(r->ctx, -errno, "cannot take fd %d of the restored pid %d", d->shared_fd,
 			      d->shared_pid);
-	e = install_ours(r, ours, ret_tmp);
+	e = sd_rst_tree_give(r, ours, ret_tmp);
 	(void)close(ours);
 	if (e < 0)
 		return sd_errx(r->ctx, e, "cannot give pid %d the open file description of fd %d of pid %d",
@@ -130,9 +142,9 @@ int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bo
 
 		if (t->pipes[i].ino != d->ino || t->pipes[i].dev != d->dev)
 			continue;
-		e = install_ours(r, t->pipes[i].fd[0], &a);
+		e = sd_rst_tree_give(r, t->pipes[i].fd[0], &a);
 		if (e == 0)
-			e = install_ours(r, t->pipes[i].fd[1], &b);
+			e = sd_rst_tree_give(r, t->pipes[i].fd[1], &b);
 		if (e < 0)
 			return e;
 		pfd[0] = (int32_t)a;
@@ -163,6 +175,93 @@ int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t
 		return sd_err(r->ctx, e, "cannot take the pipe of fd %d of pid %d", d->fd, r->pid);
 	}
 	t->npipes++;
+	return 0;
+}
+
+/* Every member's unix sockets in one table, made in @r; those of the others kept for their turn. */
+static int make_unix(struct rst *r)
+{
+	struct rst_tree *t = r->tree;
+	struct files_state all = { 0 };
+	_cleanup_free_ struct rst **own = NULL;
+	_cleanup_free_ int *fdno = NULL;
+	size_t cap = 0, cap_own = 0, cap_no = 0;
+	int e = 0;
+
+	for (size_t m = 0; e == 0 && m < t->tree.n; m++)
+		for (size_t f = 0; !t->tree.m[m].zombie && f < t->m[m].fs.n; f++) {
+			const struct fd_state *d = &t->m[m].fs.fds[f];
+
+			if (!sd_rst_unix_is_own(d))
+				continue;
+			if (ARRAY_RESERVE(all.fds, cap, all.n + 1, 16) < 0 ||
+			    ARRAY_RESERVE(own, cap_own, all.n + 1, 16) < 0 ||
+			    ARRAY_RESERVE(fdno, cap_no, all.n + 1, 16) < 0) {
+				e = sd_err(r->ctx, -ENOMEM, "cannot restore the sockets of pid %d", r->pid);
+				break;
+			}
+			all.fds[all.n] = *d;
+			own[all.n] = &t->m[m];
+			fdno[all.n++] = d->fd;
+		}
+	t->socks_made = true;
+	if (e == 0)
+		e = sd_rst_unix_make(r, &all, own, fdno);
+	/* the others': ours, out of @r */
+	for (size_t n = 0; e == 0 && n < all.n; n++) {
+		struct rst_sock_kept *k;
+
+		if (own[n] == r)
+			continue;
+		if (ARRAY_RESERVE(t->socks, t->cap_socks, t->nsocks + 1, 16) < 0) {
+			e = sd_err(r->ctx, -ENOMEM, "cannot restore the sockets of pid %d", r->pid);
+			break;
+		}
+		k = &t->socks[t->nsocks];
+		*k = (struct rst_sock_kept){ .pid = own[n]->pid, .fd = fdno[n] };
+		k->ours = (int)syscall(SYS_pidfd_getfd, r->pidfd, all.fds[n].fd, 0);
+		if (k->ours < 0)
+			e = sd_err(r->ctx, -errno, "cannot take the socket of fd %d of pid %d", fdno[n], k->pid);
+		else
+			t->nsocks++;
+		if (e == 0)
+			e = sd_rst_call(r, SYS_close, all.fds[n].fd, 0, 0, 0, 0, 0, NULL);
+	}
+	free(all.fds);
+	return e;
+}
+
+int sd_rst_tree_unix(struct rst *r)
+{
+	struct rst_tree *t = r->tree;
+	int e = 0;
+
+	if (!t->socks_made)
+		return make_unix(r);
+	for (size_t f = 0; e == 0 && f < r->fs.n; f++) {
+		const struct fd_state *d = &r->fs.fds[f];
+		const struct rst_sock_kept *k = NULL;
+		int cloexec = (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0;
+		long tmp = -1;
+
+		if (!sd_rst_unix_is_own(d))
+			continue;
+		for (size_t n = 0; n < t->nsocks && !k; n++)
+			if (t->socks[n].pid == r->pid && t->socks[n].fd == d->fd)
+				k = &t->socks[n];
+		if (!k)
+			return sd_errx(r->ctx, -EBADMSG, "cannot restore pid %d: the socket of fd %d was not made with the tree's",
+				       r->pid, d->fd);
+		e = sd_rst_tree_give(r, k->ours, &tmp);
+		if (e == 0 && tmp == d->fd)
+			e = sd_rst_call(r, SYS_fcntl, tmp, F_SETFD, cloexec ? FD_CLOEXEC : 0, 0, 0, 0, NULL);
+		else if (e == 0) {
+			e = sd_rst_call(r, SYS_dup3, tmp, d->fd, cloexec, 0, 0, 0, NULL);
+			(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+		}
+		if (e < 0)
+			return sd_errx(r->ctx, e, "cannot give pid %d the socket of its fd %d", r->pid, d->fd);
+	}
 	return 0;
 }
 
@@ -533,6 +632,9 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 		(void)close(t.pipes[i].fd[1]);
 	}
 	free(t.pipes);
+	for (size_t i = 0; i < t.nsocks; i++)
+		(void)close(t.socks[i].ours);
+	free(t.socks);
 	root = t.m[0];
 	root.tree = NULL;
 	root.member = NULL;

@@ -6,7 +6,7 @@
 # CPU affinity, NUMA memory policy, personality,
 # parent-death signal, timer slack and its default, I/O priority, TSC and
 # CPUID modes, machine-check policy, keepcaps, SCHED_DEADLINE and a fair
-# time slice) is in the image and reads back the same after the restore,
+# time slice, the audit login uid) is in the image and reads back the same after the restore,
 # although the sdump that restores it runs with other values of its own
 # (pinned to one CPU, idle I/O class, oom_score_adj 100, another timer
 # slack) for the new process to inherit. READ_IMPLIES_EXEC still makes
@@ -49,6 +49,7 @@ want("futex_slots", p["futex_slots"], f["futex_slots"] if f["futex_slots"] >= 0 
 want("mdwe", p["mdwe"], max(f["mdwe"], 0))
 want("thp_disable", p["thp_disable"], f["thp_disable"])
 want("mcl_future", p["mcl_future"], f["mcl_future"])
+want("loginuid", p.get("loginuid"), f["loginuid"] if f["loginuid"] >= 0 else None)
 if f["mcl_future"] != 6:
     err.append("the target does not lock its future mappings on fault: %r" % f["mcl_future"])
 byid = {t["tid"]: t["attrs"] for t in s["threads"]}

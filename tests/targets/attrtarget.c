@@ -19,7 +19,9 @@
  * left as it is, and its fact says so: "ksm" false, "futex_slots" -1, ...):
  *   - process: its own session (setsid) with autogroup nice 5, THP
  *     disabled except where advised (Linux 6.18; else disabled),
- *     oom_score_adj 345, coredump_filter 0x3f, child subreaper,
+ *     oom_score_adj 345, coredump_filter 0x3f, audit login uid 4242
+ *     (where the kernel has audit; "loginuid" in facts, -1 without),
+ *     child subreaper,
  *     membarrier registered for GLOBAL_EXPEDITED, PRIVATE_EXPEDITED,
  *     PRIVATE_EXPEDITED_SYNC_CORE and PRIVATE_EXPEDITED_RSEQ, KSM merging
  *     of all its memory, AMX tiles permitted (if the CPU has them), a
@@ -304,12 +306,13 @@ static void facts(void)
 		perm = 0;
 	printf("{\"pid\":%d,\"sid\":%d,\"oom_score_adj\":%ld,\"coredump_filter\":%ld,\"autogroup_nice\":%d"
 	       ",\"subreaper\":%d,\"membarrier\":%ld,\"ksm\":%d,\"xcomp_perm\":%llu,\"futex_slots\":%d"
-	       ",\"mdwe\":%d,\"thp_disable\":%d,\"mcl_future\":%d,\"threads\":{",
+	       ",\"mdwe\":%d,\"thp_disable\":%d,\"mcl_future\":%d,\"loginuid\":%ld,\"threads\":{",
 	       (int)getpid(), (int)getsid(0), read_long("/proc/self/oom_score_adj", 10),
 	       read_long("/proc/self/coredump_filter", 16), autogroup_nice(), sub,
 	       syscall(SYS_membarrier, MB_GET_REGISTRATIONS, 0, 0),
 	       prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0), perm, prctl(PR_FUTEX_HASH, FUTEX_GET_SLOTS, 0, 0, 0),
-	       prctl(PR_GET_MDWE, 0, 0, 0, 0), prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0), mcl_future());
+	       prctl(PR_GET_MDWE, 0, 0, 0, 0), prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0), mcl_future(),
+	       access("/proc/self/loginuid", F_OK) == 0 ? read_long("/proc/self/loginuid", 10) : -1L);
 	for (int i = 0; i < nt; i++) {
 		char c = 'f';
 
@@ -373,6 +376,8 @@ static void setup_process(void)
 	if (write_str("/proc/self/oom_score_adj", "345") < 0 ||
 	    write_str("/proc/self/coredump_filter", "0x3f") < 0)
 		die("/proc/self setup");
+	if (access("/proc/self/loginuid", F_OK) == 0 && write_str("/proc/self/loginuid", "4242") < 0)
+		die("/proc/self/loginuid");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		die("PR_SET_CHILD_SUBREAPER");
 	for (int bit = 0; bit < 10; bit++)

@@ -361,7 +361,7 @@ def timers(pid):
 
 def attrs(pid):
     """Process and thread attributes /proc shows that the rest leaves out:
-    coredump_filter, the autogroup's nice value (not its id: a restored
+    coredump_filter, the audit login uid, the autogroup's nice value (not its id: a restored
     session leader has a new one), whether KSM merges all of it, and per
     thread its personality and machine-check kill policy (PF_MCE_PROCESS
     and PF_MCE_EARLY of the stat flags)."""
@@ -370,6 +370,7 @@ def attrs(pid):
     ksm = status_fields(read(f"{p}/ksm_stat"), ("ksm_merge_any",))
     rec = {
         "coredump_filter": (read(f"{p}/coredump_filter") or "").strip(),
+        "loginuid": (read(f"{p}/loginuid") or "").strip(),
         "autogroup_nice": ag[-1] if len(ag) == 3 else None,
         "ksm_merge_any": ksm.get("ksm_merge_any"),
         "threads": {},
