@@ -24,6 +24,8 @@
 
 /* Without --memory-budget: this share of the memory the kernel says is available. */
 #define BUDGET_SHARE_DEFAULT 2 /* one half */
+/* What an incremental pass holds beyond twice what its parent copied. */
+#define HOLD_INCREMENTAL_SLACK (16ull << 20)
 
 /* "MemAvailable:  N kB" of /proc/meminfo, in bytes; 0 if unknown. */
 static uint64_t mem_available(void)
@@ -86,6 +88,14 @@ int sd_pass_hold(struct pass *p)
 	/* it cannot hold more than it has (some zero pages less): a little over, for what it maps anew */
 	want = resident(o->pid);
 	want += want / 64;
+	/*
+	 * An incremental pass copies what was written since its parent: about
+	 * what the parent itself copied, if the process writes at the same
+	 * rate; twice that, and some, is held (more streams).
+	 */
+	if (o->parent && p->state_valid && p->parent.n)
+		want = MIN(want, 2 * p->parent.p[0].stats.pages_written * p->meta.page_size +
+					 HOLD_INCREMENTAL_SLACK);
 	want = MIN(want, budget);
 	if (want < PAGESTORE_FRAME_SIZE)
 		return 0;
