@@ -10,6 +10,10 @@ Writes into OUTDIR:
                BENCH_CRIU)
   restore.png  the restore's wall time against memory size, per tool
   image.png    the image's size as a share of the memory, per pass and tool
+  tree.png     a process tree (bench/run's BENCH_TREE, 10 x 100 MiB) against one
+               process of about its total size: the whole tree's freeze in each
+               pass, and the restore's wall time, per tracker (when the run has
+               tree rows)
 
 Each point is the median of the runs of that scenario, tool, tracker and
 size. Run by bench/run at its end when matplotlib is there (Debian's
@@ -45,7 +49,8 @@ def load(path):
 def label(r):
     where = "" if r.get("env") in (None, "host") else " (%s)" % r["env"]
     tr = " %s" % r["tracker"] if r.get("tracker") else ""
-    return "%s%s%s" % (r.get("tool"), tr, where)
+    tree = " tree of %d" % r["members"] if (r.get("members") or 1) > 1 else ""
+    return "%s%s%s%s" % (r.get("tool"), tr, tree, where)
 
 
 def series(rows, scenario, key):
@@ -73,6 +78,59 @@ def draw(ax, data, title, ylabel, logy=True):
         ax.legend(fontsize=7)
     else:
         ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
+
+
+TREE_SCENARIOS = (("full", "first pre-dump", "freeze_ms"), ("incremental", "pre-dump, 1 % written", "freeze_ms"),
+                  ("dump", "final dump after it", "freeze_ms"), ("frozen", "frozen dump, no parent", "freeze_ms"),
+                  ("restore", "restore of the chain (wall)", "wall_ms"),
+                  ("frozen-restore", "restore of the frozen dump (wall)", "wall_ms"))
+
+
+def draw_tree(rows, out, note):
+    """Bars: per scenario and tracker, the tree against the one process nearest its total size."""
+    trees = [r for r in rows if (r.get("members") or 1) > 1 and r.get("env") in (None, "host")]
+    if not trees:
+        return None
+    n, mib, dp = trees[0]["members"], trees[0]["mem_mib"], None
+    dp = next((r.get("dirty_pct") for r in trees if r.get("scenario") == "incremental"), None)
+    singles = [r for r in rows if (r.get("members") or 1) == 1 and r.get("env") in (None, "host")
+               and r.get("tool") == "sdump" and r.get("mem_mib")]
+    if not singles:
+        return None
+    one = min({r["mem_mib"] for r in singles}, key=lambda m: abs(m - mib))
+    trackers = sorted({r.get("tracker") for r in trees})
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [4, 2]})
+    for ax, scs, ylabel in ((axes[0], TREE_SCENARIOS[:4], "frozen (ms), the whole tree"),
+                            (axes[1], TREE_SCENARIOS[4:], "wall time (ms)")):
+        bars = []
+        for tr in trackers:
+            for kind, rs in (("tree of %d x %d MiB" % (n, mib // n), trees), ("1 process of %d MiB" % one, singles)):
+                vals = []
+                for sc, _, key in scs:
+                    v = [r.get(key) for r in rs if r.get("scenario") == sc and r.get("tracker") == tr
+                         and (rs is trees or r["mem_mib"] == one)
+                         and (sc in ("full", "frozen", "frozen-restore") or dp is None or r.get("dirty_pct") == dp)
+                         and r.get(key) is not None]
+                    vals.append(statistics.median(v) if v else 0)
+                if any(vals):
+                    bars.append(("%s, %s" % (tr, kind), vals))
+        width = 0.8 / max(1, len(bars))
+        for k, (lab, vals) in enumerate(bars):
+            xs = [i + k * width for i in range(len(scs))]
+            b = ax.bar(xs, vals, width, label=lab)
+            ax.bar_label(b, labels=["%.0f" % v if v else "" for v in vals], fontsize=6, rotation=90, padding=2)
+        ax.set_xticks([i + width * (len(bars) - 1) / 2 for i in range(len(scs))])
+        ax.set_xticklabels([t for _, t, _ in scs], fontsize=8)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(fontsize=7)
+        ax.margins(y=0.15)
+    fig.suptitle("A tree of %d processes against one process of %d MiB (%s)" % (n, one, note), fontsize=9)
+    fig.tight_layout()
+    path = os.path.join(out, "tree.png")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
 
 
 def machine_note(rows):
@@ -119,7 +177,11 @@ def main():
     fig.tight_layout()
     fig.savefig(os.path.join(out, "image.png"), dpi=90)
     plt.close(fig)
-    print("pictures: %s" % " ".join(os.path.join(out, n) for n in ("freeze.png", "restore.png", "image.png")))
+    drawn = [os.path.join(out, n) for n in ("freeze.png", "restore.png", "image.png")]
+    tree = draw_tree(rows, out, note)
+    if tree:
+        drawn.append(tree)
+    print("pictures: %s" % " ".join(drawn))
     return 0
 
 

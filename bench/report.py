@@ -109,6 +109,32 @@ def enrich(r, bd):
     return r
 
 
+def tracker_label(r):
+    """The tracker, and for a process tree (bench/run's BENCH_TREE) its size: "uffd-wp x10"."""
+    n = r.get("members") or 1
+    return r.get("tracker") if n == 1 else "%s x%d" % (r.get("tracker"), n)
+
+
+def tree_vs_single(rows):
+    """Per tracker and scenario: the tree's freeze (all members) beside one process's of about its total size."""
+    out = []
+    trees = [r for r in rows if r.get("env") == "host" and (r.get("members") or 1) > 1 and not r.get("error")
+             and r.get("scenario") in ORDER]
+    for key in sorted({(r.get("tracker"), r["scenario"], r["members"], r["mem_mib"]) for r in trees},
+                      key=lambda k: (k[0] or "", ORDER[k[1]])):
+        tr, sc, n, mib = key
+        t = [r for r in trees if (r.get("tracker"), r["scenario"], r["members"], r["mem_mib"]) == key]
+        one = [r for r in rows if r.get("env") == "host" and r.get("tool") == "sdump" and (r.get("members") or 1) == 1
+               and r.get("tracker") == tr and r.get("scenario") == sc and not r.get("error")
+               and r.get("mem_mib") and abs(r["mem_mib"] - mib) <= mib * 0.1
+               and (sc in ("full", "frozen", "frozen-restore") or r.get("dirty_pct") == t[0].get("dirty_pct"))]
+        # sdump's own freeze on both sides (a single process's pre-dump stall is its ticker's)
+        k = "wall_ms" if sc in ("restore", "frozen-restore") else "freeze_ms"
+        out.append({"tracker": tr, "scenario": sc, "members": n, "mem_mib": mib, "what": k,
+                    "tree": agg(t, k), "single": agg(one, k), "single_mib": one[0]["mem_mib"] if one else None})
+    return out
+
+
 def groups(rows, env, tool=None):
     g = {}
     for r in rows:
@@ -117,7 +143,7 @@ def groups(rows, env, tool=None):
         if tool and r.get("tool") != tool:
             continue
         dp = None if r["scenario"] in ("full", "frozen", "frozen-restore") else r.get("dirty_pct")
-        key = (r["tool"], r.get("tracker"), r["mem_mib"], r["scenario"], dp)
+        key = (r["tool"], tracker_label(r), r["mem_mib"], r["scenario"], dp)
         g.setdefault(key, []).append(r)
     return g
 
@@ -237,7 +263,7 @@ def main():
             p("VM: Debian's kernel under qemu TCG (absolute times mean little there; compare the tools)")
         else:
             p("%s: medians of n runs; 'x ideal' = wall / (data / the bound above)" % title)
-        hdr = ("%-14s %-5s %-10s %5s %5s %2s %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s" %
+        hdr = ("%-14s %-5s %-13s %5s %5s %2s %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s" %
                ("scenario", "tool", "tracker", "MiB", "dirty%", "n", "stall_ms", "wall_ms", "cpu_ms", "peakMiB",
                 "pages", "imageMiB", "i/raw", "freeze", "collect", "copy", "write", "x ideal", "others"))
         p(hdr)
@@ -247,14 +273,14 @@ def main():
             rs = g[key]
             ok = [r for r in rs if not r.get("error")]
             if not ok:
-                p("%-14s %-5s %-10s %5d %5s %2d  FAILED: %s" % (sc, tool, tr, mib, f(dp, "%.1f"), len(rs),
+                p("%-14s %-5s %-13s %5d %5s %2d  FAILED: %s" % (sc, tool, tr, mib, f(dp, "%.1f"), len(rs),
                                                              rs[0]["error"][:90]))
                 continue
             peak = agg(ok, "peak_rss_kib")
             stall = agg(ok, "stall_ms")
             if sc in ("restore", "frozen-restore"):
                 stall = agg(ok, "downtime_ms")
-            p("%-14s %-5s %-10s %5d %5s %2d %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s%s" %
+            p("%-14s %-5s %-13s %5d %5s %2d %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s%s" %
               (sc, tool, tr, mib, f(dp, "%.1f"), len(ok),
                f(stall, "%.1f") + ("d" if sc in ("restore", "frozen-restore")
                                    else ("f" if sc == "dump" else " ")),
@@ -268,11 +294,24 @@ def main():
         p("  stall: ms the target's ticker thread saw no time pass; 'f' = the tool's own freeze time")
         p("  (the target is killed by a dump); 'd' on restore = downtime, dump freeze to restored process running;")
         p("  others = CPUs' worth of time everything else used meanwhile (the target's ticker ~0.1; more = a busy machine)")
+        if env == "host" and [r for r in rows if (r.get("members") or 1) > 1]:
+            p("  'xN' = a process tree of N (MiB: their total); its stall is sdump's freeze of the whole tree,")
+            p("  from the first member seized to the last resumed (pre-dumps too); cpu, pages, phases summed over members")
+            tv = tree_vs_single(rows)
+            if tv:
+                p("")
+                p("The tree against one process of its total size (host): freeze, or a restore's wall time, ms")
+                p("%-10s %-22s %8s %8s %10s %10s %7s" % ("tracker", "scenario", "members", "MiB", "tree", "single", "ratio"))
+                for x in tv:
+                    p("%-10s %-22s %8d %8d %10s %10s %7s" % (
+                        x["tracker"], x["scenario"] + ("" if x["what"] == "freeze_ms" else " (wall)"), x["members"],
+                        x["mem_mib"], f(x["tree"]), f(x["single"]),
+                        "-" if not x["tree"] or not x["single"] else "%.2f" % (x["tree"] / x["single"])))
 
         # sdump against CRIU: in the VM every scenario; on the host (BENCH_CRIU)
         # the frozen dump and its restore, which CRIU can do without soft-dirty
         if g:
-            sd = {(k[2], k[3], k[4]): v for k, v in g.items() if k[0] == "sdump"}
+            sd = {(k[2], k[3], k[4]): v for k, v in g.items() if k[0] == "sdump" and " x" not in (k[1] or "")}
             cr = {(k[2], k[3], k[4]): v for k, v in g.items() if k[0] == "criu"}
             common = sorted(set(sd) & set(cr), key=lambda k: (k[0], -1 if k[2] is None else k[2], ORDER[k[1]]))
             if common:
@@ -315,6 +354,20 @@ def main():
                 p("  %d MiB: lazy memory complete / eager %.2f [%s], lazy running / eager %.3f" %
                   (r["mem_mib"], r["complete_over_eager"], "met" if r["complete_over_eager"] <= 1.2 else "NOT MET",
                    r["running_over_eager"]))
+    mig = [r for r in rows if r.get("scenario") == "migrate" and not r.get("error")]
+    if mig:
+        p("")
+        p("Live migration over a veth pair (plain TCP; downtime: the longest gap the target saw in its loop;"
+          " targets at 1 GiB, 1 %/s: downtime < 50 ms, total < 2x one copy)")
+        p("%6s %6s %10s %10s %10s %7s %12s %10s %8s" %
+          ("MiB", "dirty%", "downtime", "frozen", "total", "rounds", "bytes sent", "one copy", "total/1"))
+        for r in sorted(mig, key=lambda r: (r["mem_mib"], r["dirty_pct"])):
+            p("%6d %6.1f %10s %10.1f %10.1f %7d %12d %10.1f %8.2f" %
+              (r["mem_mib"], r["dirty_pct"], "-" if r["downtime_ms"] is None else "%.1f" % r["downtime_ms"],
+               r["frozen_ms"], r["total_ms"], r["rounds"], r["bytes_sent"], r["copy_once_ms"],
+               r["total_over_once"]))
+        p("  veth: %.0f MiB/s; CRIU's page-server migration needs soft-dirty (the VM only): not measured"
+          % (mig[0]["veth_bw"] / 1048576))
     skipped = [r for r in rows if r.get("scenario") == "skipped"]
     for r in skipped:
         p("")

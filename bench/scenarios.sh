@@ -10,6 +10,7 @@
 #                --target MEMTARGET --rusage RUSAGE [--fill heap|mix]
 #                [--sdump SDUMP] [--sdump-args "ARGS"] [--criu CRIU] [--frozen]
 #                [--warm WARM]
+#                [--tree N]
 #
 # For each size and dirty rate, one target (memtarget --ticker) and one chain:
 #   full         pre-dump                      (the first, full pass)
@@ -21,19 +22,26 @@
 # without page tracking can do, CRIU on a kernel without soft-dirty):
 #   frozen          dump -R with no parent: the target frozen while all its
 #                   memory is saved (its ticker measures it), then killed
+#                   (a tree: a dump that kills it, its stall sdump's freeze)
 #   frozen-restore  restore -d --shell-job of that image; the process must answer
 # With --warm (bench/warm), memory is warmed before each timed command: twice
 # the target's size written and given back, so that a host that reclaims
 # free memory has backed it again. Each row has reclaim_kib: what the
 # kernel reported free to the host meanwhile (free page reporting; null
 # where there is none).
-# and one JSON object per scenario on stdout, prefixed "BENCHJSON " (the VM
+# With --tree N every target is a tree of N processes (memtarget --tree N),
+# each of the size given, and every pass takes the whole tree (sdump -t);
+# the rows say "members":N and give mem_mib as the tree's total, and every
+# stall of a tree row, pre-dumps included, is sdump's freeze of the whole
+# tree (from its first seize to its last member's resume, sdump -v's "the
+# tree of N processes frozen"): the root's ticker sees its own stall only.
+# And one JSON object per scenario on stdout, prefixed "BENCHJSON " (the VM
 # console mixes other lines in). Progress goes to stderr. A step that fails
 # gives a row with "error" and ends that chain: no number is made up.
 set -u -o pipefail
 
 tool=sdump track=uffd-wp sizes=256 dirties=10 work='' envname=host
-target='' rusage='' sdump=sdump criu=criu fill=heap sdump_args='' frozen=0 warm=
+target='' rusage='' sdump=sdump criu=criu fill=heap sdump_args='' frozen=0 tree=1 warm=
 # the pass counters, set by stats() through eval
 S_freeze_us='' S_seize_us='' S_collect_us='' S_copy_us='' S_write_us='' S_total_us=''
 S_pages_scanned='' S_pages_written='' S_pages_in_parent='' S_pages_zero='' S_bytes_written=''
@@ -52,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--fill) fill=$2 ;;
 	--sdump-args) sdump_args=$2 ;;
 	--warm) warm=$2 ;;
+	--tree) tree=$2 ;;
 	--frozen)
 		frozen=1
 		shift
@@ -90,11 +99,12 @@ json_int() {
 }
 
 # img_bytes DIR...: apparent bytes of the regular files (symlinks such as
-# "parent" and logs left out); img_kib DIR...: du -sk (space on disk).
+# "parent" and logs left out; a tree's members' pid-PID/ too); img_kib
+# DIR...: du -sk (space on disk).
 img_bytes() {
 	local d f n=0 s
 	for d in "$@"; do
-		for f in "$d"/*; do
+		for f in "$d"/* "$d"/pid-*/*; do
 			if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
 			case ${f##*/} in *.log | stats.json | rusage.txt | stdout.txt) continue ;; esac
 			s=$(stat -c %s "$f") || continue
@@ -125,7 +135,7 @@ start_target() {
 			f=${f##*/}
 			[ "$f" -gt 2 ] 2>/dev/null && eval "exec $f>&-"
 		done
-		exec "$target" --mib "$1" --ticker --fill "$fill" --dir "$work"
+		exec "$target" --mib "$1" --ticker --fill "$fill" --dir "$work" --tree "$tree"
 	) <"$work/target.in" >"$work/target.out" 2>"$work/target.err" &
 	exec 7>"$work/target.in" 8<"$work/target.out"
 	local word pid
@@ -204,7 +214,11 @@ pass() {
 	if [ "$tool" = sdump ]; then
 		# shellcheck disable=SC2086 # extra arguments, split on purpose
 		set -- "$sdump" "$kind" -t "$TPID" -D "$dir" --track "$track" $sdump_args
+		# a tree's freeze is in -v's last line only
+		[ "$tree" -gt 1 ] && set -- "$@" -v
 		[ -n "$parent" ] && set -- "$@" --parent "$parent"
+		# a frozen dump of one process lets it run on (its ticker measures the stall); a tree's is killed
+		[ $frozen = 1 ] && [ "$tree" = 1 ] && set -- "$@" -R
 		[ $frozen = 1 ] && set -- "$@" -R
 	else
 		mkdir -p "$dir"
@@ -226,7 +240,21 @@ stats() {
 		pages_written pages_in_parent pages_zero bytes_written; do
 		eval "S_$k="
 	done
-	if [ "$tool" = sdump ]; then
+	if [ "$tool" = sdump ] && [ "$tree" -gt 1 ]; then
+		# every member's counters summed; the freeze is the whole tree's
+		local m v ms
+		for m in "$dir"/pid-*; do
+			"$sdump" show -D "$m" --json >"$m.show.json" 2>"$dir.show.err" || return 1
+			for k in seize_us collect_us copy_us write_us total_us pages_scanned \
+				pages_written pages_in_parent pages_zero bytes_written; do
+				v=$(json_int "$m.show.json" $k)
+				eval "S_$k=\$(( \${S_$k:-0} + ${v:-0} ))"
+			done
+		done
+		ms=$(sed -n 's/.*: the tree of [0-9]* processes frozen \([0-9]*\)\.\([0-9]\) ms.*/\1\2/p' "$dir.cmd.stderr" | tail -n 1)
+		[ -n "$ms" ] || { echo "no tree freeze in sdump -v's output" >"$dir.show.err"; return 1; }
+		S_freeze_us=$((ms * 100))
+	elif [ "$tool" = sdump ]; then
 		"$sdump" show -D "$dir" --json >"$dir.show.json" 2>"$dir.show.err" || return 1
 		for k in freeze_us seize_us collect_us copy_us write_us total_us pages_scanned \
 			pages_written pages_in_parent pages_zero bytes_written; do
@@ -256,7 +284,8 @@ row() {
 	local pct
 	pct="$(($2 / 10)).$(($2 % 10))"
 	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"%s","tracker":"%s","mem_mib":%d,"dirty_pct":%s,"rep":%d,"fill":"%s",' \
-		"$envname" "$1" "$tool" "$track" "$MIB" "$pct" "$REP" "$fill"
+		"$envname" "$1" "$tool" "$track" $((MIB * tree)) "$pct" "$REP" "$fill"
+	[ "$tree" -gt 1 ] && printf '"members":%d,"member_mib":%d,' "$tree" "$MIB"
 	printf '"stall_ms":%s,"stall_src":%s,"wall_ms":%s,"user_ms":%s,"sys_ms":%s,"peak_rss_kib":%s,' \
 		"$(ms "$3")" "$(jstr "$4")" "$(ms "$WALL")" "$(ms "$USER")" "$(ms "$SYS")" "$(num "$RSS")"
 	printf '"image_bytes":%s,"disk_kib":%s,"pages_written":%s,"bytes_written":%s,' \
@@ -275,10 +304,13 @@ fail_row() {
 	local msg
 	# shellcheck disable=SC1003
 	msg=$(printf '%s' "$3" | tr -d '"\\' | tr '\n\t' '  ' | cut -c1-300)
-	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"%s","tracker":"%s","mem_mib":%d,"dirty_pct":%s,"rep":%d,"stall_ms":null,"wall_ms":null,"image_bytes":null,"error":"%s"}\n' \
-		"$envname" "$1" "$tool" "$track" "$MIB" "$(($2 / 10)).$(($2 % 10))" "$REP" "$msg"
+	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"%s","tracker":"%s","mem_mib":%d,"members":%d,"dirty_pct":%s,"rep":%d,"stall_ms":null,"wall_ms":null,"image_bytes":null,"error":"%s"}\n' \
+		"$envname" "$1" "$tool" "$track" $((MIB * tree)) "$tree" "$(($2 / 10)).$(($2 % 10))" "$REP" "$msg"
 	log "FAILED $1: $msg"
 }
+
+# what a pre-dump's stall is: the target's ticker, or a tree's freeze
+stall_src() { [ "$tree" -gt 1 ] && echo tree_freeze_us || echo ticker; }
 
 errmsg() { tail -n 3 "$1.cmd.stderr" 2>/dev/null; [ "$tool" = criu ] && grep -h Error "$1"/*.log 2>/dev/null | tail -n 2; }
 
@@ -299,7 +331,8 @@ chain() {
 		stop_target
 		return
 	fi
-	row full "$p" "$gap" ticker "$(img_bytes "$d/1")" "$(img_kib "$d/1")"
+	[ "$tree" -gt 1 ] && gap=$S_freeze_us
+	row full "$p" "$gap" "$(stall_src)" "$(img_bytes "$d/1")" "$(img_kib "$d/1")"
 	log "full pass ${WALL}us"
 
 	# incremental pass
@@ -313,7 +346,8 @@ chain() {
 		stop_target
 		return
 	fi
-	row incremental "$p" "$gap" ticker "$(img_bytes "$d/2")" "$(img_kib "$d/2")" ",\"dirtied_pages\":$(num "$dirtied")"
+	[ "$tree" -gt 1 ] && gap=$S_freeze_us
+	row incremental "$p" "$gap" "$(stall_src)" "$(img_bytes "$d/2")" "$(img_kib "$d/2")" ",\"dirtied_pages\":$(num "$dirtied")"
 	log "incremental pass ${WALL}us"
 
 	# final dump: the target is frozen until the image is written and then
@@ -385,7 +419,7 @@ chain() {
 
 # frozen_dump: a full dump with no parent, then its restore (--frozen).
 frozen_dump() {
-	local d=$work/img pid extra gap
+	local d=$work/img pid extra gap src
 	rm -rf "$d"
 	mkdir -p "$d"
 	log "$MIB MiB frozen: starting the target"
@@ -397,20 +431,24 @@ frozen_dump() {
 		stop_target
 		return
 	fi
-	# -R: the target runs on, and its ticker says how long it was frozen
-	gap=
-	tcmd stall && gap=${REPLY#ok }
+	# one process: -R, it runs on, and its ticker says how long it was
+	# frozen; a tree is killed by the dump, its stall is sdump's freeze
+	gap='' src=ticker
 	pid=$TPID
-	kill -KILL "$pid" 2>/dev/null
+	if [ "$tree" = 1 ]; then
+		tcmd stall && gap=${REPLY#ok }
+		kill -KILL "$pid" 2>/dev/null
+	fi
 	if ! gone "$pid" 2>/dev/null; then
-		fail_row frozen 0 "the target still runs 30 s after SIGKILL"
+		fail_row frozen 0 "the target still runs 30 s after the dump"
 		stop_target
 		return
 	fi
 	{ wait "$pid"; } 2>/dev/null
 	local m_dump="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL,$RECLAIM"
 	if stats "$d/3"; then
-		row frozen 0 "$gap" ticker "$(img_bytes "$d/3")" "$(img_kib "$d/3")"
+		[ "$tree" = 1 ] || { gap=$S_freeze_us src=freeze_us; }
+		row frozen 0 "$gap" "$src" "$(img_bytes "$d/3")" "$(img_kib "$d/3")"
 	else
 		fail_row frozen 0 "no statistics in the dump's image: $(cat "$d/3.show.err" 2>/dev/null)"
 	fi

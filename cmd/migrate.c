@@ -11,7 +11,7 @@
 
 static const char usage[] =
 	"usage: sdump migrate -t <pid> --to <addr:port> [--downtime <ms>] [--max-rounds <n>]\n"
-	"                     [--bandwidth <rate>] [--tls-cert <file> --tls-key <file> --tls-ca <file>]\n"
+	"                     [--auto-converge] [--bandwidth <rate>] [--tls-cert <file> --tls-key <file> --tls-ca <file>]\n"
 	"                     [--track <how>] [--threads <n>] [--compress-level <n>] [--work-dir <dir>]\n"
 	"                     [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
@@ -26,6 +26,10 @@ static const char usage[] =
 	"      --to ADDR:PORT      the receiver (sdump receive --listen)\n"
 	"      --downtime MS       the downtime to aim at (default 300)\n"
 	"      --max-rounds N      rounds at most, the last one included (default 30)\n"
+	"      --auto-converge     a process that does not converge is slowed down while\n"
+	"                          rounds are sent (its cgroup's cpu.max, else short\n"
+	"                          freezes), down to 3 % of its CPU; else it is switched\n"
+	"                          over as it is, with a warning\n"
 	"      --bandwidth RATE    bytes per second at most (K, M, G; default no limit)\n"
 	"      --tls-cert FILE     our certificate (PEM), signed by the receiver's CA\n"
 	"      --tls-key FILE      its private key\n"
@@ -47,12 +51,13 @@ static const char usage[] =
 int cmd_migrate(int argc, char **argv)
 {
 	enum { OPT_TO = 0x2000, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_BANDWIDTH,
-	       OPT_TRACK, OPT_LEVEL, OPT_WORK, OPT_JSON, OPT_STATS, OPT_THREADS };
+	       OPT_TRACK, OPT_LEVEL, OPT_WORK, OPT_JSON, OPT_STATS, OPT_THREADS, OPT_AUTOCONV };
 	static const struct option longopts[] = {
 		{ "tree", required_argument, NULL, 't' },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "downtime", required_argument, NULL, OPT_DOWNTIME },
 		{ "max-rounds", required_argument, NULL, OPT_MAX_ROUNDS },
+		{ "auto-converge", no_argument, NULL, OPT_AUTOCONV },
 		{ "bandwidth", required_argument, NULL, OPT_BANDWIDTH },
 		CLI_TLS_LONGOPTS,
 		{ "track", required_argument, NULL, OPT_TRACK },
@@ -93,6 +98,9 @@ int cmd_migrate(int argc, char **argv)
 				return cli_usage_error("migrate", "bad --max-rounds '%s': 1 to %d", optarg,
 						       SDUMP_MIGRATE_MAX_ROUNDS);
 			o.max_rounds = (unsigned int)v;
+			break;
+		case OPT_AUTOCONV:
+			o.auto_converge = true;
 			break;
 		case OPT_BANDWIDTH:
 			if (cli_parse_u64(optarg, true, 1, UINT64_MAX, &o.bandwidth) < 0)

@@ -304,7 +304,13 @@ struct sdump_preflight {
 	 * and what the user can do). None: a dump would go through.
 	 */
 	char **obstacles;
-	size_t nobstacles;
+	size_t nobstacles, cap_obstacles;
+	/*
+	 * How many processes a dump takes: 1, or with children the tree's
+	 * members (zombies too); then each obstacle of a member names it
+	 * ("pid 4243: fd 5 is an io_uring ...")
+	 */
+	size_t members;
 	/*
 	 * false: one of them makes the system calls a dump runs in the
 	 * process unsafe (syscall user dispatch), so the checks that need
@@ -464,6 +470,36 @@ SDUMP_API void sdump_restore_stats_write_text(const struct sdump_restore_stats *
 SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
 			    int *ret_status);
 
+/*
+ * A restore built while its chain grows (a migration's receiver): the
+ * process made at the first pass, stopped and traced, its memory filled
+ * pass by pass as they come, so that the final dump leaves only its own
+ * pages and the process's state to apply.
+ *
+ * sdump_restore_stage_begin: from the first pass in @dir (a pre-dump of a
+ * single process), the process made with its PID and the VMAs a pre-dump
+ * knows mapped and filled. sdump_restore_stage_update: pass @dir, the
+ * child of the one before, applied: VMAs that went unmapped, those that
+ * came or changed mapped and filled whole, in those kept only what the
+ * pass stores and what the process dropped. sdump_restore_stage_finish:
+ * the final dump in opts->dir (a child of the last pass given), applied
+ * and the rest restored as sdump_restore() does, and started (opts as
+ * there: before_start, detach, ...); @s is freed. Where the final dump
+ * cannot finish the process made (another vdso, another timer slack, a
+ * VMA over the trampoline), it is dropped and the final dump restored
+ * from scratch, said at SDUMP_LOG_INFO. sdump_restore_stage_abort: the
+ * process killed and reaped, @s freed. Any failure of begin or update
+ * leaves @s to abort; of finish, nothing (as sdump_restore()).
+ * *ret_pid (may be NULL): the process made. @opts must stay valid until
+ * finish or abort.
+ */
+struct sdump_restore_stage;
+SDUMP_API int sdump_restore_stage_begin(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
+					const char *dir, struct sdump_restore_stage **ret);
+SDUMP_API int sdump_restore_stage_update(struct sdump_restore_stage *s, const char *dir);
+SDUMP_API int sdump_restore_stage_finish(struct sdump_restore_stage *s, int *ret_status);
+SDUMP_API void sdump_restore_stage_abort(struct sdump_restore_stage *s);
+
 /* ---------------------------------------------------------------------------
  * Live migration: sdump_migrate() on the source, sdump_receive() on the
  * destination, over TCP (TLS 1.3 with certificates both ways when given).
@@ -489,6 +525,14 @@ struct sdump_migrate_opts {
 	int compress_level;
 	/* where each round's pass is made before it is sent (removed after); NULL: $TMPDIR or /tmp */
 	const char *work_dir;
+	/*
+	 * A process that does not converge is slowed down while the rounds
+	 * are sent (auto-converge): to 50 % of its CPU time, then halved
+	 * round after round down to 3 %, through its cgroup's cpu.max where
+	 * it has a cgroup (v2) of its own, else short freezes; false: it is
+	 * switched over as it is, with a warning.
+	 */
+	bool auto_converge;
 };
 
 #define SDUMP_MIGRATE_MAX_ROUNDS 64
@@ -512,6 +556,8 @@ struct sdump_migrate_stats {
 	uint64_t downtime_us;	/* the target frozen at the source until the destination ran it */
 	uint64_t total_us;
 	pid_t dest_pid;		/* the process at the destination (in its PID namespace), 0 if not restored */
+	unsigned int throttle_pct;	/* auto-converge: the CPU share it was slowed to last, 0 never */
+	char throttle_how[32];		/* "cpu.max of its cgroup", "short freezes", "" */
 };
 
 /*
@@ -581,6 +627,12 @@ struct sdump_vma_info {
 	bool has_vmflags;	/* false in images made before sdump saved them */
 	uint64_t *guards;	/* its guard pages: [start, end) pairs, nguards of them */
 	size_t nguards;
+	/*
+	 * A member of a process tree: shared memory, or a deleted file, that
+	 * the member shared_pid (before it in the tree) maps too and holds the
+	 * pages or the contents of; 0 none
+	 */
+	int shared_pid;
 };
 
 /* One pass of a chain, as sdump show lists them. */
@@ -591,6 +643,17 @@ struct sdump_pass_summary {
 	char *tracker;
 	uint64_t time_start_ns;
 	struct sdump_stats stats;
+};
+
+/* One member of a process tree's image (tree.img), as sdump show lists them. */
+struct sdump_tree_member_info {
+	pid_t pid, ppid, pgid, sid;
+	bool zombie;		/* ended, not reaped: no pass of its own */
+	int exit_status;	/* a zombie's wait status */
+	bool stopped;		/* in a job-control stop */
+	char comm[16];
+	char *dir;		/* its pass (the tree's directory/pid-PID), NULL for a zombie */
+	struct sdump_stats stats; /* its pass's (zeros for a zombie) */
 };
 
 struct sdump_image_info {
@@ -613,12 +676,20 @@ struct sdump_image_info {
 	size_t chain_len;	/* this pass and all its parents, newest first */
 	struct sdump_pass_summary *chain;
 	struct sdump_image_state *state; /* a final dump's process state (opaque), or NULL */
+	/*
+	 * Of a process tree's image: its members in tree.img's order, the root
+	 * first; everything above then describes the root's pass. Else 0, NULL.
+	 */
+	size_t tree_len;
+	struct sdump_tree_member_info *tree;
 };
 
 /*
  * Read and verify the image in @dir (every checksum of every file) and its
  * chain of parents (every link and record file), and describe them. Free with sdump_image_info_free(). -ENOENT: not an image
- * (no inventory.img); -EBADMSG: corrupt or truncated.
+ * (no inventory.img); -EBADMSG: corrupt or truncated. Of a process tree's
+ * image (tree.img), every member's pass is read and verified so, and the
+ * result describes the root's, with the tree in tree_len and tree.
  */
 SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 				    struct sdump_image_info **ret_info);

@@ -211,6 +211,11 @@ struct sdump_sched_attr {
 /* ioprio_get(2) and ioprio_set(2): no glibc wrappers */
 #define SDUMP_IOPRIO_WHO_PROCESS 1
 
+/* A pty master's ioctl that opens its slave (Linux 4.13) */
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
 /*
  * The kernel's O_LARGEFILE (asm-generic/fcntl.h), which fdinfo's "flags:"
  * shows on every fd opened by open(): glibc's O_LARGEFILE is 0 on 64-bit.

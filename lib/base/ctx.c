@@ -15,6 +15,7 @@ SDUMP_API int sdump_ctx_new(struct sdump_ctx **ret_ctx)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->level = SDUMP_LOG_WARN;
+	pthread_mutex_init(&ctx->lock, NULL);
 	*ret_ctx = ctx;
 	return 0;
 }
@@ -27,6 +28,7 @@ SDUMP_API void sdump_ctx_free(struct sdump_ctx *ctx)
 	for (size_t i = 0; i < ctx->refusals.n; i++)
 		free(ctx->refusals.line[i]);
 	free(ctx->refusals.line);
+	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }
 
@@ -116,7 +118,9 @@ static void vlog(struct sdump_ctx *ctx, enum sdump_log_level level, const char *
 	if (!ctx->log_fn || level > ctx->level)
 		return;
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	pthread_mutex_lock(&ctx->lock);
 	ctx->log_fn(ctx->log_data, level, buf);
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 void sd_log(struct sdump_ctx *ctx, enum sdump_log_level level, const char *fmt, ...)
@@ -134,14 +138,18 @@ static int verr(struct sdump_ctx *ctx, int r, bool with_errno, const char *fmt, 
 	char buf[1024];
 	int n;
 
-	if (ctx->last_error)
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->last_error) {
+		pthread_mutex_unlock(&ctx->lock);
 		return r;
+	}
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (with_errno && n >= 0 && (size_t)n < sizeof(buf))
 		(void)snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", strerror(-r));
 	ctx->last_error = strdup(buf);
 	if (ctx->log_fn && ctx->level >= SDUMP_LOG_DEBUG)
 		ctx->log_fn(ctx->log_data, SDUMP_LOG_DEBUG, buf);
+	pthread_mutex_unlock(&ctx->lock);
 	return r;
 }
 

@@ -4,6 +4,7 @@
 #define SDUMP_CTX_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 
 #include "sdump.h"
@@ -20,6 +21,7 @@ struct sd_refusals {
 };
 
 struct sdump_ctx {
+	pthread_mutex_t lock;	/* the log and the error, for a pass's threads (a tree's members written at once) */
 	sdump_log_fn log_fn;
 	void *log_data;
 	enum sdump_log_level level;

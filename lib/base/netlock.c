@@ -122,7 +122,7 @@ static int script(struct sdump_ctx *ctx, const char *what, pid_t pid, const char
 	return 0;
 }
 
-/* One rule: the packets from @sa:@sp to @da:@dp dropped. */
+/* One rule: the packets from @sa:@sp to @da:@dp dropped, but sdump's own (SD_NETLOCK_MARK). */
 static size_t rule(char *buf, size_t size, int family, const uint8_t *sa, uint16_t sp, const uint8_t *da,
 		   uint16_t dp)
 {
@@ -131,8 +131,8 @@ static size_t rule(char *buf, size_t size, int family, const uint8_t *sa, uint16
 
 	(void)inet_ntop(family, sa, s, sizeof(s));
 	(void)inet_ntop(family, da, d, sizeof(d));
-	return (size_t)snprintf(buf, size, "\t\t%s saddr %s tcp sport %u %s daddr %s tcp dport %u drop\n", ip, s, sp,
-				ip, d, dp);
+	return (size_t)snprintf(buf, size, "\t\t%s saddr %s tcp sport %u %s daddr %s tcp dport %u meta mark != 0x%x drop\n",
+				ip, s, sp, ip, d, dp, SD_NETLOCK_MARK);
 }
 
 int sd_netlock_add(struct sdump_ctx *ctx, pid_t pid, const char *image_dir, const struct netlock_conn *c,

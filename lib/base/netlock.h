@@ -23,6 +23,12 @@
 
 #include "sdump.h"
 
+/*
+ * The mark (SO_MARK) of the packets the lock lets through: the segments a
+ * restore sends to a half-closed connection for its peer (rst_sock_tcp.c).
+ */
+#define SD_NETLOCK_MARK 0x5d0c4b00
+
 /* One connection: its family (AF_INET, AF_INET6), its local and peer address (network order) and port. */
 struct netlock_conn {
 	int family;

@@ -15,6 +15,7 @@
 
 #include "sdump.h"
 #define LOG_PREFIX ""
+#include "array.h"
 #include "ctx.h"
 #include "dump_mapped_files.h"
 #include "dump_pass.h"
@@ -117,19 +118,104 @@ static int find_guards(struct pass *p, struct scanner *sc, struct vma *v)
 }
 
 /* [a, b) of @v saved whole, its guard pages left out. */
-static int add_whole(struct pass *p, const struct vma *v)
+static int add_range(struct pass *p, const struct vma *v, uint64_t a, uint64_t b)
 {
 	size_t psz = p->meta.page_size;
-	uint64_t a = v->start;
 	int r;
 
-	for (size_t i = 0; i < v->nguards; i++) {
-		r = sd_run_list_add(&p->runs, a, (v->guards[2 * i] - a) / psz, psz);
-		if (r < 0)
-			return r;
-		a = v->guards[2 * i + 1];
+	for (size_t i = 0; i < v->nguards && a < b; i++) {
+		uint64_t ga = MAX(v->guards[2 * i], a), gb = MIN(v->guards[2 * i + 1], b);
+
+		if (ga >= gb)
+			continue;
+		if (ga > a) {
+			r = sd_run_list_add(&p->runs, a, (ga - a) / psz, psz);
+			if (r < 0)
+				return r;
+		}
+		a = gb;
 	}
-	return sd_run_list_add(&p->runs, a, (v->end - a) / psz, psz);
+	return a < b ? sd_run_list_add(&p->runs, a, (b - a) / psz, psz) : 0;
+}
+
+static int add_whole(struct pass *p, const struct vma *v)
+{
+	return add_range(p, v, v->start, v->end);
+}
+
+/*
+ * Shared anonymous memory of a tree's member: the parts of its object
+ * that a member before it maps are saved there (the first of them makes
+ * the object again, v->shared_pid), the rest here, whole.
+ */
+static int add_shmem(struct pass *p, struct vma *v)
+{
+	const struct tree_objs *t = p->tree_objs;
+	uint64_t len = v->end - v->start;
+	/* the parts of the object still to save here, [2k, 2k + 1) in offsets */
+	_cleanup_free_ uint64_t *part = NULL;
+	size_t n = 1, cap = 8;
+	int r = 0;
+
+	if (!v->path)
+		return add_whole(p, v);
+	part = malloc(cap * sizeof(*part));
+	if (!part)
+		return -ENOMEM;
+	part[0] = v->pgoff;
+	part[1] = v->pgoff + len;
+	for (size_t i = 0; i < t->n && n > 0; i++) {
+		const struct tree_obj *o = &t->o[i];
+
+		if (o->file || o->ino != v->ino || o->dev_major != v->dev_major || o->dev_minor != v->dev_minor)
+			continue;
+		if (!v->shared_pid)
+			v->shared_pid = o->pid;
+		/* each part less [o->off, o->end): none, one or two parts left of it */
+		for (size_t k = 0; k < n;) {
+			uint64_t a = part[2 * k], b = part[2 * k + 1];
+
+			if (o->end <= a || o->off >= b) {
+				k++;
+				continue;
+			}
+			if (o->off > a && o->end < b) {
+				if (ARRAY_RESERVE(part, cap, 2 * n + 2, 8) < 0)
+					return -ENOMEM;
+				part[2 * n] = o->end;
+				part[2 * n + 1] = b;
+				part[2 * k + 1] = o->off;
+				n++;
+				k++;
+			} else if (o->off > a) {
+				part[2 * k + 1] = o->off;
+				k++;
+			} else if (o->end < b) {
+				part[2 * k] = o->end;
+				k++;
+			} else {
+				part[2 * k] = part[2 * (n - 1)];
+				part[2 * k + 1] = part[2 * (n - 1) + 1];
+				n--;
+			}
+		}
+	}
+	/* in address order: the run list merges and needs them sorted */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && part[2 * k] < part[2 * (k - 1)]; k--) {
+			uint64_t a = part[2 * k], b = part[2 * k + 1];
+
+			part[2 * k] = part[2 * (k - 1)];
+			part[2 * k + 1] = part[2 * (k - 1) + 1];
+			part[2 * (k - 1)] = a;
+			part[2 * (k - 1) + 1] = b;
+		}
+	for (size_t k = 0; k < n && r == 0; k++)
+		r = add_range(p, v, v->start + (part[2 * k] - v->pgoff), v->start + (part[2 * k + 1] - v->pgoff));
+	if (v->shared_pid)
+		pr_debug(p->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": shared memory of pid %d too, %zu part%s saved here",
+			 v->start, v->end, v->shared_pid, n, n == 1 ? "" : "s");
+	return r;
 }
 
 static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
@@ -145,6 +231,8 @@ static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 	 * (pagemap cannot see them), and the vdso is two pages: saved whole,
 	 * every pass; zero pages cost nothing in the image.
 	 */
+	if (v->kind == VK_SHMEM && p->tree_objs)
+		return add_shmem(p, v);
 	if (v->kind == VK_SHMEM || v->kind == VK_VDSO)
 		return add_whole(p, v);
 	v->tracked = false;
@@ -255,7 +343,7 @@ int sd_pass_read_vmas(struct pass *p)
 	 * each is open; deleted ones checked, and saved by a final dump
 	 */
 	return sd_dump_mapped_files(ctx, p->opts, p->final && !p->preflight, &p->dir, &p->vmas,
-				 p->final ? &p->fs : NULL, &p->st.bytes_written);
+				 p->final ? &p->fs : NULL, p->tree_objs, &p->st.bytes_written);
 }
 
 int sd_pass_collect(struct pass *p)

@@ -18,6 +18,7 @@
 #define LOG_PREFIX "files: "
 #include "ctx.h"
 #include "dump_fd_anon.h"
+#include "dump_state.h"
 #include "procfs.h"
 #include "pstate_anon.h"
 #include "util.h"
@@ -250,11 +251,17 @@ int sd_dump_pidfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct 
 			       p->fd, p->pid);
 	if (pid == p->pid && !(d->flags & O_EXCL))
 		return 0;
+	/* of another member of its tree: the restore opens it on that member again */
+	for (size_t k = 0; pid > 0 && !(d->flags & O_EXCL) && p->tree && k < p->tree->nmembers; k++)
+		if (p->tree->members[k] == pid) {
+			d->pidfd_pid = pid;
+			return 0;
+		}
 	if (pid == -1)
 		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is a pidfd of a process that has exited, which a restore could not refer to again; only a pidfd of the process itself is restored",
 			       p->pid, p->fd);
 	return sd_refuse(ctx, -EOPNOTSUPP,
-		       "cannot dump pid %d: fd %d is a pidfd of %s %d; only a pidfd of the process itself is restored",
+		       "cannot dump pid %d: fd %d is a pidfd of %s %d; only a pidfd of the process itself or of a member of its tree is restored",
 		       p->pid, p->fd, pid == p->pid || (d->flags & O_EXCL) ? "its thread" : "process", pid);
 }

@@ -5,8 +5,11 @@
  * addresses, the state (TCP_INFO), a listener's backlog, the options of
  * sd_sock_inet_opts[], a UDP socket's queue peeked without consuming it
  * (SO_PEEK_OFF with MSG_PEEK, put back as it was). A listener with
- * connections not accepted yet, and an established TCP connection, are
- * refused with one line.
+ * connections not accepted yet is refused with one line; a connection,
+ * established or half closed, is read in repair mode with
+ * --tcp-established (refused without); one that ended is saved as shut
+ * down both ways. A datagram from a sender outside the process is kept
+ * with its sender's address, which the restore sends it from.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,6 +19,7 @@
 #include <arpa/inet.h>
 #include <linux/sockios.h>
 #include <stdio.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -106,6 +110,36 @@ static int peek_udp(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, str
 	return r == -ENOMEM ? sd_err(ctx, r, "cannot peek the queue of fd %d of pid %d", p->fd, p->pid) : r;
 }
 
+/*
+ * A TCP socket in state CLOSE: never connected (or only bound), or a
+ * connection that ended (both FINs, a reset, a connect that failed), whose
+ * reads give end of file, writes EPIPE: poll() tells them apart without
+ * consuming anything (POLLRDHUP: reading shut down). An ended one is made
+ * again unbound and shut down both ways (its port went when it ended);
+ * one with bytes left to read, or an error not read yet, is refused.
+ */
+static int ended(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	int inq = 0;
+
+	if (poll(&pf, 1, 0) < 0 || ioctl(fd, SIOCINQ, &inq) < 0)
+		return sd_err(ctx, -errno, "cannot read the TCP state of fd %d of pid %d", p->fd, p->pid);
+	if (!(pf.revents & POLLRDHUP))
+		return 0;
+	if (pf.revents & POLLERR)
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is %s whose connection ended with an error the process has not read yet, which a restore cannot make again; dump it once it has",
+				 p->pid, p->fd, what(s));
+	if (inq)
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is %s whose connection ended with %d bytes the process has not read yet, not supported yet; dump it once it has read them",
+				 p->pid, p->fd, what(s), inq);
+	s->shutdown = 3; /* RCV_SHUTDOWN | SEND_SHUTDOWN */
+	s->addr_len = 0;
+	return 0;
+}
+
 int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct fd_state *d,
 		      struct sock_state *s)
 {
@@ -144,12 +178,22 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 			return sd_refuse(ctx, -EOPNOTSUPP,
 					 "cannot dump pid %d: fd %d is %s listening on %s with %u connections not accepted yet, which a restore cannot keep; dump it once they are accepted",
 					 p->pid, p->fd, what(s), l, ti.tcpi_unacked);
-		/* an established one is saved with --tcp-established, or refused (sd_dump_inet_table) */
-		if (ti.tcpi_state != SKS_LISTEN && ti.tcpi_state != SKS_CLOSE && ti.tcpi_state != SKS_ESTABLISHED)
-			return sd_refuse(ctx, -EOPNOTSUPP,
-					 "cannot dump pid %d: fd %d is %s half closed or closing (%s to %s, TCP state %u), not supported yet",
-					 p->pid, p->fd, what(s), l, r_, ti.tcpi_state);
-		s->state = ti.tcpi_state;
+		/* a connection, established or half closed, is saved with --tcp-established, or refused (sd_dump_inet_table) */
+		if (ti.tcpi_state == SKS_CLOSE)
+			r = ended(ctx, p, fd, s);
+		else if (ti.tcpi_state == 2)
+			r = sd_refuse(ctx, -EOPNOTSUPP,
+				      "cannot dump pid %d: fd %d is %s connecting (%s to %s, SYN_SENT), not supported yet; dump it once it is connected",
+				      p->pid, p->fd, what(s), l, r_);
+		else if (ti.tcpi_state != SKS_LISTEN && !sd_sock_tcp_conn_state(ti.tcpi_state))
+			r = sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s in TCP state %s (%s to %s), not supported yet",
+				      p->pid, p->fd, what(s), sd_sock_tcp_state_name(ti.tcpi_state), l, r_);
+		else
+			r = 0;
+		if (r < 0)
+			return r;
+		if (ti.tcpi_state != SKS_CLOSE)
+			s->state = ti.tcpi_state;
 		if (s->state == SKS_LISTEN)
 			s->backlog = ti.tcpi_sacked;
 	}
@@ -182,6 +226,7 @@ static int repair_read(struct sdump_ctx *ctx, pid_t pid, int fd, int num, struct
 	struct tcp_info ti = { 0 };
 	socklen_t len;
 	int on = TCP_REPAIR_ON, q, outq = 0, unsent = 0, inq = 0, off = -1, e = 0;
+	unsigned fins;
 	uint32_t v;
 
 	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) < 0)
@@ -192,9 +237,17 @@ static int repair_read(struct sdump_ctx *ctx, pid_t pid, int fd, int num, struct
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || ioctl(fd, SIOCOUTQ, &outq) < 0 ||
 	    ioctl(fd, SIOCOUTQNSD, &unsent) < 0 || ioctl(fd, SIOCINQ, &inq) < 0)
 		e = -errno;
-	if (e == 0 && ti.tcpi_state != SKS_ESTABLISHED)
-		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is a TCP connection that closed meanwhile (state %u)",
-				 pid, num, ti.tcpi_state);
+	/* the state now, the lock held: the FINs count in SIOCOUTQ (not acked) and SIOCOUTQNSD (not sent) */
+	if (e == 0 && !sd_sock_tcp_conn_state(ti.tcpi_state))
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is a TCP connection that closed meanwhile (state %s)",
+				 pid, num, sd_sock_tcp_state_name(ti.tcpi_state));
+	s->state = ti.tcpi_state;
+	fins = sd_sock_tcp_fins(s->state);
+	if ((fins & SK_FIN_OUT) && !(fins & SK_FIN_OUT_ACKED) && outq > 0)
+		outq--;
+	s->fin_unsent = (fins & SK_FIN_OUT) && unsent > 0;
+	if (s->fin_unsent)
+		unsent--;
 	if (e == 0 && ((size_t)outq > SOCK_QUEUE_MAX || (size_t)inq > SOCK_QUEUE_MAX || unsent > outq))
 		return sd_refuse(ctx, -E2BIG, "cannot dump pid %d: fd %d has more bytes queued than an image keeps", pid,
 				 num);
@@ -270,17 +323,24 @@ static void conn_of(const struct sock_state *s, struct netlock_conn *c)
 	} else {
 		const struct sockaddr_in6 *l = (const void *)s->addr, *p = (const void *)s->peer;
 
-		memcpy(c->local, &l->sin6_addr, 16);
-		memcpy(c->peer, &p->sin6_addr, 16);
 		c->lport = ntohs(l->sin6_port);
 		c->pport = ntohs(p->sin6_port);
+		/* an IPv6 socket's IPv4 connection (::ffff:a.b.c.d): IPv4 packets */
+		if (IN6_IS_ADDR_V4MAPPED(&l->sin6_addr) && IN6_IS_ADDR_V4MAPPED(&p->sin6_addr)) {
+			c->family = AF_INET;
+			memcpy(c->local, &l->sin6_addr.s6_addr[12], 4);
+			memcpy(c->peer, &p->sin6_addr.s6_addr[12], 4);
+			return;
+		}
+		memcpy(c->local, &l->sin6_addr, 16);
+		memcpy(c->peer, &p->sin6_addr, 16);
 	}
 }
 
 static bool is_established(const struct fd_state *d)
 {
 	return d->kind == FDK_INET && d->sk && !d->has_dup_of && d->sk->type == SOCK_STREAM &&
-	       d->sk->state == SKS_ESTABLISHED;
+	       sd_sock_tcp_conn_state(d->sk->state);
 }
 
 /* The established connections in repair mode and the lock taken. */
@@ -335,19 +395,16 @@ int sd_dump_inet_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, s
 		if (is_established(&fs->fds[i]) && !o->tcp_established) {
 			sd_sock_addr_text(s->addr, s->addr_len, a);
 			sd_sock_addr_text(s->peer, s->peer_len, b);
-			r = sd_refuse(ctx, -EOPNOTSUPP,
-				      "cannot dump pid %d: fd %d is %s connected (%s to %s); --tcp-established saves it (TCP repair)",
-				      pid, fs->fds[i].fd, what(s), a, b);
+			if (s->state == SKS_ESTABLISHED)
+				r = sd_refuse(ctx, -EOPNOTSUPP,
+					      "cannot dump pid %d: fd %d is %s connected (%s to %s); --tcp-established saves it (TCP repair)",
+					      pid, fs->fds[i].fd, what(s), a, b);
+			else
+				r = sd_refuse(ctx, -EOPNOTSUPP,
+					      "cannot dump pid %d: fd %d is %s connected and half closed (%s, %s to %s); --tcp-established saves it (TCP repair)",
+					      pid, fs->fds[i].fd, what(s), sd_sock_tcp_state_name(s->state), a, b);
 			if (r < 0)
 				return r;
-		}
-		for (size_t k = 0; k < s->npkts; k++) {
-			if (sd_sock_inet_sender(fs, &s->pkts[k].from, s->type) >= 0)
-				continue;
-			sd_sock_addr_text((const uint8_t *)s->pkts[k].from.path, s->pkts[k].from.len, a);
-			return sd_refuse(ctx, -EOPNOTSUPP,
-					 "cannot dump pid %d: fd %d is %s with a datagram queued from %s, outside the process, which a restore cannot send again",
-					 pid, fs->fds[i].fd, what(s), a);
 		}
 	}
 	if (!o->tcp_established || ctx->refusals.collect)

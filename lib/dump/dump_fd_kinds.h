@@ -20,6 +20,8 @@
 #include "pstate.h"
 
 /* What is known of one fd when its row is looked for. */
+struct tree_pipe_ends;
+
 struct fd_probe {
 	pid_t pid;
 	int pidfd;		/* of the target: pidfd_getfd() takes a copy of the fd */
@@ -33,6 +35,7 @@ struct fd_probe {
 	 */
 	const char *anon;
 	const char *info;	/* its /proc/PID/fdinfo/N text; NULL where not read */
+	const struct tree_pipe_ends *tree;	/* a tree's member: the others (dump_state.h), else NULL */
 };
 
 /*
@@ -93,13 +96,16 @@ void sd_dump_fd_kind_what(const struct dump_fd_kind *k, const struct fd_probe *p
 
 /*
  * ptys (dump_fd_pty.c). sd_dump_ptmx: the collector of a pty master's row
- * (its number, packet mode, lock, settings; refused if another process
- * holds its slave). sd_dump_pty_pairs: once the table is read, the
- * terminals that are slaves of a master of the table become FDK_PTS.
+ * (its number, packet mode, lock, settings; refused if a process outside
+ * the dump holds its slave: another, or one outside its tree, p->tree).
+ * sd_dump_pty_pairs: once the table is read, the terminals that are slaves
+ * of a master of the table become FDK_PTS; sd_dump_pty_pairs_with: those
+ * of @fs that are slaves of a master of @masters (another member's).
  */
 int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		 struct fd_state *d);
 int sd_dump_pty_pairs(struct files_state *fs);
+void sd_dump_pty_pairs_with(struct files_state *fs, const struct files_state *masters);
 
 /* A terminal's settings from what tcgetattr() and TIOCGWINSZ give. */
 struct termios;

@@ -21,13 +21,11 @@
 #include "sdump.h"
 #define LOG_PREFIX "files: "
 #include "ctx.h"
+#include "compat.h"
 #include "dump_fd_kinds.h"
 #include "dump_mapped_files.h"
+#include "dump_state.h"
 #include "util.h"
-
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO('T', 0x41)
-#endif
 
 /* The number of the pty of slave device @rdev (major << 32 | minor), or -1. */
 static long pts_index(uint64_t rdev)
@@ -40,8 +38,9 @@ static long pts_index(uint64_t rdev)
 /*
  * Its slave, /dev/pts/@index (looked at, never opened: a slave's last
  * close hangs the master up), open by another process: the pty would be
- * split in two at restore. Whether the process holds it itself, in
- * *@ret_held.
+ * split in two at restore, unless that process is a member of the same
+ * tree (its slave fds are paired with this master then, dump_tree.c).
+ * Whether the process holds it itself, in *@ret_held.
  */
 static int slave_elsewhere(struct sdump_ctx *ctx, const struct fd_probe *p, int index, bool *ret_held)
 {
@@ -55,12 +54,13 @@ static int slave_elsewhere(struct sdump_ctx *ctx, const struct fd_probe *p, int 
 	if (stat(path, &st) < 0)
 		return 0;
 	*ret_held = sd_proc_fds_have(p->pid, st.st_dev, st.st_ino);
-	r = sd_proc_find_holder(st.st_dev, st.st_ino, getpid(), p->pid, &other);
+	r = sd_proc_find_holder(st.st_dev, st.st_ino, getpid(), p->pid, p->tree ? p->tree->members : NULL,
+				p->tree ? p->tree->nmembers : 0, &other);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot look for other users of the pty of fd %d of pid %d", p->fd, p->pid);
 	if (r > 0)
 		return sd_refuse(ctx, -EOPNOTSUPP,
-				 "cannot dump pid %d: fd %d is a pty master whose slave pid %d holds (a process tree's terminal), not supported yet",
+				 "cannot dump pid %d: fd %d is a pty master whose slave pid %d holds, outside the dump; dump the tree they share",
 				 p->pid, p->fd, other);
 	return 0;
 }
@@ -121,14 +121,14 @@ int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct f
 	return 0;
 }
 
-int sd_dump_pty_pairs(struct files_state *fs)
+void sd_dump_pty_pairs_with(struct files_state *fs, const struct files_state *masters)
 {
 	for (size_t i = 0; i < fs->n; i++) {
 		struct fd_state *d = &fs->fds[i];
 		long index = d->kind == FDK_TTY ? pts_index(d->rdev) : -1;
 
-		for (size_t k = 0; index >= 0 && k < fs->n; k++) {
-			if (fs->fds[k].kind != FDK_PTMX || fs->fds[k].pty.index != (uint32_t)index)
+		for (size_t k = 0; index >= 0 && k < masters->n; k++) {
+			if (masters->fds[k].kind != FDK_PTMX || masters->fds[k].pty.index != (uint32_t)index)
 				continue;
 			d->kind = FDK_PTS;
 			d->has_pty = true;
@@ -136,5 +136,10 @@ int sd_dump_pty_pairs(struct files_state *fs)
 			break;
 		}
 	}
+}
+
+int sd_dump_pty_pairs(struct files_state *fs)
+{
+	sd_dump_pty_pairs_with(fs, fs);
 	return 0;
 }

@@ -49,9 +49,10 @@ static int refuse(struct sdump_ctx *ctx, const struct dump_fd_kind *k, const str
 		       p->pid, p->fd, what, p->path);
 }
 
-static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct files_state *fs)
+static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, const struct tree_pipe_ends *tree,
+		      struct files_state *fs)
 {
-	struct fd_probe p = { .pid = pid, .pidfd = pidfd, .fd = fd };
+	struct fd_probe p = { .pid = pid, .pidfd = pidfd, .fd = fd, .tree = tree };
 	const struct dump_fd_kind *k;
 	struct fd_state *d;
 	_cleanup_free_ char *info = NULL;
@@ -114,10 +115,11 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struc
  * is freed. One a preflight refused stays, of no kind: the checks of the
  * whole table (shared files, locks, epoll watches) see it as a dump would.
  */
-static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, struct files_state *fs)
+static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, const struct tree_pipe_ends *tree,
+		  struct files_state *fs)
 {
 	size_t n = fs->n, refused = ctx->refusals.n;
-	int r = add_fd_one(ctx, pid, pidfd, fd, fs);
+	int r = add_fd_one(ctx, pid, pidfd, fd, tree, fs);
 
 	if (r == 0 && fs->n == n && ctx->refusals.n > refused && fs->fds[n].path)
 		fs->n++;
@@ -246,7 +248,7 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 			r = -ENOMEM;
 	}
 	for (size_t i = 0; r == 0 && i < nfds; i++)
-		r = add_fd(ctx, pid, pidfd, fds[i], &fs);
+		r = add_fd(ctx, pid, pidfd, fds[i], tree_pipes, &fs);
 	if (r == 0)
 		r = sd_dump_fd_table(ctx, pid, &fs);
 	if (r == 0)

@@ -32,7 +32,29 @@ struct mapped {
 	struct img_dir *dir;
 	size_t saved;			/* deleted files saved, */
 	uint64_t saved_bytes;		/* and their size */
+	const struct tree_objs *tree;	/* a member of a tree: what the members before it have */
 };
+
+const struct tree_obj *sd_tree_obj_find(const struct tree_objs *t, bool file, uint32_t dev_major,
+				     uint32_t dev_minor, uint64_t ino)
+{
+	for (size_t i = 0; t && i < t->n; i++)
+		if (t->o[i].file == file && t->o[i].ino == ino && t->o[i].dev_major == dev_major &&
+		    t->o[i].dev_minor == dev_minor)
+			return &t->o[i];
+	return NULL;
+}
+
+static int find_holder(dev_t dev, ino_t ino, pid_t self, const pid_t *skip, size_t nskip,
+		       bool maps_only, pid_t *ret_pid);
+
+/* A process outside the tree (or other than this one) that has @dev/@ino open or mapped. */
+static int holder_of(struct mapped *m, dev_t dev, ino_t ino, bool maps_only, pid_t *ret_pid)
+{
+	if (m->tree)
+		return find_holder(dev, ino, getpid(), m->tree->pids, m->tree->npids, maps_only, ret_pid);
+	return find_holder(dev, ino, getpid(), &m->pid, 1, maps_only, ret_pid);
+}
 
 /*
  * The size and the access mode of the open file behind a file mapping: the
@@ -90,7 +112,10 @@ static int refuse_held(struct mapped *m, const char *name, const char *where, co
 	pid_t other = 0;
 	int r;
 
-	r = sd_proc_find_holder(st->st_dev, st->st_ino, getpid(), m->pid, &other);
+	/* a member before it looked already */
+	if (sd_tree_obj_find(m->tree, true, major(st->st_dev), minor(st->st_dev), st->st_ino))
+		return 0;
+	r = holder_of(m, st->st_dev, st->st_ino, false, &other);
 	if (r < 0)
 		return sd_err(m->ctx, r, "cannot look for other users of the deleted file '%s'", name);
 	if (r > 0)
@@ -181,15 +206,20 @@ static int save_file(struct mapped *m, int fd, const struct stat *st, const char
 	char name[4096];
 	int r = 0;
 
+	const struct tree_obj *first;
+
 	name_of(path, name, sizeof(name));
 	if (m->w) {
 		*ret_id = sd_ghost_writer_find(m->w, meta.dev_major, meta.dev_minor, meta.ino);
 		if (*ret_id)
 			return 0;
 	}
+	first = sd_tree_obj_find(m->tree, true, meta.dev_major, meta.dev_minor, meta.ino);
+	if (first)
+		meta.shared_pid = first->pid; /* its data: the first member's */
 	if (S_ISREG(st->st_mode) && !strncmp(name, "/memfd:", strlen("/memfd:")))
 		r = memfd_of(m, fd, name, where, &meta);
-	if (r == 0 && S_ISREG(st->st_mode))
+	if (r == 0 && S_ISREG(st->st_mode) && !first)
 		r = check_limit(m, name, where, fd, meta.size);
 	if (r < 0 || !m->final)
 		return r; /* a pre-dump saves no contents, but refuses what the dump would */
@@ -213,6 +243,11 @@ static int save_file(struct mapped *m, int fd, const struct stat *st, const char
 			    name);
 	if (r < 0)
 		return r;
+	if (first) {
+		pr_debug(m->ctx, "the deleted file '%s' %s is ghost %u, saved by pid %d", name, where, *ret_id,
+			 first->pid);
+		return 0;
+	}
 	m->saved++;
 	m->saved_bytes += meta.size;
 	pr_debug(m->ctx, "the deleted file '%s' %s saved as ghost %u", name, where, *ret_id);
@@ -232,6 +267,55 @@ static int refuse_sysv(struct mapped *m, const struct vma *v)
 	return sd_refuse(m->ctx, -EOPNOTSUPP,
 			 "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a System V shared memory segment (key 0x%08x, shmid %" PRIu64 "), not supported yet; detach it (shmdt) before the dump",
 			 m->pid, v->start, v->end, key, v->ino);
+}
+
+/*
+ * A memfd sealed against writes that a member before this one has too:
+ * that member makes the copy and seals it, before this one maps it again,
+ * and a shared mapping that may be made writable cannot be made on a
+ * sealed memfd.
+ */
+static int check_sealed_shared(struct mapped *m, const struct vma *v, int fd, const struct stat *st,
+			       const char *name)
+{
+	const struct tree_obj *first;
+	int seals;
+
+	if (!v->shared || !v->may_write || !v->has_vmflags)
+		return 0;
+	first = sd_tree_obj_find(m->tree, true, major(st->st_dev), minor(st->st_dev), st->st_ino);
+	seals = first ? fcntl(fd, F_GET_SEALS) : -1;
+	if (seals < 0 || !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		return 0;
+	return sd_refuse(m->ctx, -EOPNOTSUPP,
+			 "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " maps the memfd '%s' shared and writable, which is sealed against writes and which pid %d of its tree has too: not supported yet",
+			 m->pid, v->start, v->end, name + strlen("/memfd:"), first->pid);
+}
+
+/*
+ * Shared anonymous memory another process maps too, one that is not
+ * dumped with it: a restored copy would no longer share its writes. Each
+ * object looked for once (a member before it in the tree looked already).
+ */
+static int check_shmem_users(struct mapped *m, const struct vma_list *vmas, size_t i)
+{
+	const struct vma *v = &vmas->v[i];
+	pid_t other = 0;
+	int r;
+
+	if (!v->path || sd_tree_obj_find(m->tree, false, v->dev_major, v->dev_minor, v->ino))
+		return 0;
+	for (size_t k = 0; k < i; k++)
+		if (sd_vma_same_shmem(&vmas->v[k], v))
+			return 0;
+	r = holder_of(m, makedev(v->dev_major, v->dev_minor), v->ino, true, &other);
+	if (r < 0)
+		return sd_err(m->ctx, r, "cannot look for other users of the shared memory of pid %d", m->pid);
+	if (r > 0)
+		return sd_refuse(m->ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: its shared memory at 0x%" PRIx64 "-0x%" PRIx64 " (%s) is mapped by pid %d too, which is not dumped with it: a restored copy would no longer share its writes; dump a tree that holds both (their common parent)",
+				 m->pid, v->start, v->end, v->path, other);
+	return 0;
 }
 
 /* One VMA of a deleted file: checked, and at a final dump its file saved (once). */
@@ -266,6 +350,9 @@ static int deleted_vma(struct mapped *m, struct vma *v)
 			       m->pid, v->start, v->end, name);
 	v->has_file_size = true;
 	v->file_size = (uint64_t)st.st_size;
+	r = check_sealed_shared(m, v, fd, &st, name);
+	if (r < 0)
+		return r;
 	if (v->shared && !(m->w && sd_ghost_writer_find(m->w, major(st.st_dev), minor(st.st_dev), st.st_ino))) {
 		r = refuse_shared(m, v, &st, where);
 		if (r < 0)
@@ -307,7 +394,7 @@ static int deleted_fd(struct mapped *m, struct fd_state *d)
 
 int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
 		      struct img_dir *dir, struct vma_list *vmas, struct files_state *fs,
-		      uint64_t *bytes_written)
+		      const struct tree_objs *tree, uint64_t *bytes_written)
 {
 	struct mapped m = {
 		.ctx = ctx,
@@ -316,6 +403,7 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 		.final = final,
 		.limit = o->ghost_limit ? o->ghost_limit : SDUMP_GHOST_LIMIT_DEFAULT,
 		.dir = dir,
+		.tree = tree,
 	};
 	uint64_t size = 0;
 	int r = 0;
@@ -325,6 +413,8 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 
 		if (v->kind == VK_SHMEM && v->path && !strncmp(v->path, "/SYSV", strlen("/SYSV")))
 			r = refuse_sysv(&m, v);
+		else if (v->kind == VK_SHMEM)
+			r = check_shmem_users(&m, vmas, i);
 		if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
 			continue;
 		r = read_open_mode(&m, v);
@@ -404,7 +494,16 @@ bool sd_proc_fds_have(pid_t pid, dev_t dev, ino_t ino)
 	return found;
 }
 
-int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid)
+static bool skipped(pid_t pid, const pid_t *skip, size_t nskip)
+{
+	for (size_t i = 0; i < nskip; i++)
+		if (skip[i] == pid)
+			return true;
+	return false;
+}
+
+static int find_holder(dev_t dev, ino_t ino, pid_t self, const pid_t *skip, size_t nskip,
+		       bool maps_only, pid_t *ret_pid)
 {
 	struct dirent *de;
 	DIR *d = opendir("/proc");
@@ -416,13 +515,26 @@ int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
-		if (*end || pid <= 0 || pid == self || pid == skip)
+		if (*end || pid <= 0 || pid == self || skipped((pid_t)pid, skip, nskip))
 			continue;
-		if (maps_have((pid_t)pid, dev, ino) || sd_proc_fds_have((pid_t)pid, dev, ino)) {
+		if (maps_have((pid_t)pid, dev, ino) || (!maps_only && sd_proc_fds_have((pid_t)pid, dev, ino))) {
 			*ret_pid = (pid_t)pid;
 			r = 1;
 		}
 	}
 	closedir(d);
 	return r;
+}
+
+int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, const pid_t *also, size_t nalso,
+			pid_t *ret_pid)
+{
+	_cleanup_free_ pid_t *all = calloc(nalso + 1, sizeof(*all));
+
+	if (!all)
+		return -ENOMEM;
+	all[0] = skip;
+	if (nalso)
+		memcpy(all + 1, also, nalso * sizeof(*all));
+	return find_holder(dev, ino, self, all, nalso + 1, false, ret_pid);
 }

@@ -19,6 +19,34 @@
 #include "pstate.h"
 
 /*
+ * What the members of a tree before the one being collected map or have
+ * saved (dump_tree.c adds each member's once it is collected), so that
+ * what they share is saved once, by the first: a part [off, end) of a
+ * shmem object one of their VMAs maps, or a deleted file (or memfd) one
+ * maps or holds (@file, off and end 0). @pids: every member of the tree,
+ * whom the search for other users of a file or of shared memory passes
+ * over.
+ */
+struct tree_obj {
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	uint64_t off, end;
+	pid_t pid;		/* the member */
+	bool file;
+};
+
+struct tree_objs {
+	const pid_t *pids;
+	size_t npids;
+	struct tree_obj *o;
+	size_t n, cap;
+};
+
+/* The first member of @t before this one that has the object or file @dev:@ino, else NULL. */
+const struct tree_obj *sd_tree_obj_find(const struct tree_objs *t, bool file, uint32_t dev_major,
+				     uint32_t dev_minor, uint64_t ino);
+
+/*
  * For every file mapping of @vmas (read from /proc/@pid/maps, the process
  * frozen): its open mode from the link's mode bits in /proc/@pid/map_files
  * (FMODE_READ gives S_IRUSR, FMODE_WRITE S_IWUSR), and its file's size
@@ -32,18 +60,24 @@
  * table, else NULL) of kind FDK_GHOST and FDK_MEMFD are saved alike, with
  * the mappings of the same file (one GhostFile): their file must be held
  * by no other process; a memfd's seals are saved, a hugetlb one refused.
+ * Shared anonymous memory must be mapped by no other process either. A
+ * member of a tree (@tree, else NULL): the other members may share them;
+ * a file a member before it saves is recorded as that member's
+ * (GhostFile.shared_pid), without its data.
  */
 int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
 		      struct img_dir *dir, struct vma_list *vmas, struct files_state *fs,
-		      uint64_t *bytes_written);
+		      const struct tree_objs *tree, uint64_t *bytes_written);
 
 /*
- * A process other than @self and @skip (each may be 0) that has the file
+ * A process other than @self and @skip (each may be 0), nor one of the
+ * @nalso of @also, that has the file
  * @dev/@ino open or mapped: 1 and its pid in *ret_pid, 0 if none was found.
  * Processes that cannot be looked at (gone meanwhile, not ours) are passed
  * over. -errno when /proc itself cannot be read.
  */
-int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, pid_t *ret_pid);
+int sd_proc_find_holder(dev_t dev, ino_t ino, pid_t self, pid_t skip, const pid_t *also, size_t nalso,
+			pid_t *ret_pid);
 /* Whether an fd of @pid is on the file @dev/@ino (false where it cannot be looked at). */
 bool sd_proc_fds_have(pid_t pid, dev_t dev, ino_t ino);
 

@@ -23,6 +23,7 @@
 #include "seize.h"
 #include "track.h"
 #include "dump_state.h"
+#include "dump_mapped_files.h"
 
 struct pass {
 	struct sdump_ctx *ctx;
@@ -55,6 +56,8 @@ struct pass {
 	bool live_frozen;		/* dump --live of few pages: copied while frozen */
 	/* a member of a tree (dump_tree.c): the pipe ends its other members hold, else NULL */
 	const struct tree_pipe_ends *tree_pipes;
+	/* and what the members before it map and saved (shared memory, deleted files), else NULL */
+	const struct tree_objs *tree_objs;
 	/* made before the seize when the pages wait in memory for the resume (hold.c) */
 	struct pagestore_writer *writer;
 	bool resumed_early;		/* dump -R: resumed once the pages were copied */
@@ -87,6 +90,17 @@ void sd_pass_log_done(const struct pass *p);
 bool sd_tree_has_children(pid_t pid);
 int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
 		 struct sdump_stats *ret_stats);
+/*
+ * A preflight's walk over the tree at @root, nothing seized: its members,
+ * parents first (root first), into *ret_pids; what the tree's own checks
+ * refuse (a member traced by another, in vfork(), in another PID
+ * namespace, sharing memory, fds or fs with another, a session or group
+ * whose leader is outside) as refusals (sd_refuse()). (*ret_check)[i]:
+ * member i is to be checked as a process (no zombie, nothing that forbids
+ * seizing it).
+ */
+int sd_tree_preflight_walk(struct sdump_ctx *ctx, pid_t root, pid_t **ret_pids, bool **ret_check,
+			   size_t *ret_n);
 
 /*
  * The target's identity into p->meta (start time, comm): a process, not a

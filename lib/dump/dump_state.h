@@ -51,6 +51,9 @@ struct tree_pipe_end {
 struct tree_pipe_ends {
 	size_t n;
 	struct tree_pipe_end *e;
+	/* the pids of the tree's live members (a pty's slave may be in another) */
+	size_t nmembers;
+	pid_t *members;
 };
 
 /* The fd table; @tree_pipes NULL for a process alone. */

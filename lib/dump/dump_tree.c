@@ -19,12 +19,30 @@
  * the first (the restore makes them in tree.img's order); a pipe whose
  * ends are in different members is inside the tree, its bytes saved once;
  * the unix sockets of all are matched with each other as one process's.
+ * Members are collected in that order, each seeing what those before it
+ * map (struct tree_objs): a part of a shmem object one maps already is
+ * saved there, not again (Vma.shared_pid names the member), a deleted
+ * file or memfd one saves is recorded as that member's.
+ *
+ * Then the members' pages are copied and their passes written, several
+ * members at once (write_members()): a member's copy is compression-bound
+ * and its end (the last frames, the fsyncs) leaves the CPUs idle, so one
+ * after the other a tree of ten 100 MiB members stayed frozen three times
+ * as long as one process of 1 GiB. The tree is still one moment: every
+ * member stays frozen until the commit of the tree (a final dump kills
+ * them all then, or resumes them all), and everything members share (fds,
+ * pipes and their bytes, sessions and groups) was read above, while all
+ * were frozen; what is left to do per member is its own private memory and
+ * files. A pre-dump's members run on each as soon as it is collected (a
+ * pre-dump needs no one moment: the final dump saves what changed).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <linux/kcmp.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -38,6 +56,7 @@
 #define LOG_PREFIX ""
 #include "array.h"
 #include "ctx.h"
+#include "dump_fd_kinds.h"
 #include "dump_fd_sock.h"
 #include "dump_pass.h"
 #include "dump_state.h"
@@ -64,7 +83,9 @@ struct tdump {
 	struct tmember **t;	/* each its own allocation: a pass points into it */
 	size_t n, cap;
 	struct tree_pipe_ends ends;
-	size_t ends_cap;
+	size_t ends_cap, members_cap;
+	struct tree_objs objs;		/* the shared memory and deleted files of the members collected */
+	pid_t *pids;			/* of every member */
 	struct img_dir top;
 };
 
@@ -137,11 +158,16 @@ static int read_member(struct tdump *td, struct tree_member *m, char *ret_state)
 	return 0;
 }
 
-/* What a member cannot be, each said in one line, checked before it is seized. */
-static int check_member(struct tdump *td, size_t i)
+/*
+ * What a member cannot be, each said in one line, checked before it is
+ * seized (refusals: a preflight lists them all, and *ret_noseize says that
+ * it must not seize the member: traced by another, in vfork()).
+ */
+static int check_member(struct tdump *td, size_t i, bool *ret_noseize)
 {
 	const struct tree_member *m = &td->t[i]->m;
 	pid_t root = td->opts->pid;
+	int r;
 	_cleanup_free_ char *status = NULL;
 	_cleanup_free_ pid_t *kids = NULL;
 	size_t nk = 0, ck = 0;
@@ -160,31 +186,37 @@ static int check_member(struct tdump *td, size_t i)
 	if (sd_read_file(AT_FDCWD, sd_proc_path(path, m->pid, "status"), &status, NULL) < 0)
 		return sd_errx(td->ctx, -ESRCH, "cannot dump pid %d: its child %d is gone", root, m->pid);
 	l = strstr(status, "\nTracerPid:");
-	if (l && atoi(l + strlen("\nTracerPid:")) != 0)
-		return sd_errx(td->ctx, -EPERM,
-			       "cannot dump pid %d: pid %d of its tree is traced by pid %d (a debugger, strace?); detach it first",
-			       root, m->pid, atoi(l + strlen("\nTracerPid:")));
+	if (l && atoi(l + strlen("\nTracerPid:")) != 0) {
+		*ret_noseize = true;
+		return sd_refuse(td->ctx, -EPERM,
+				 "cannot dump pid %d: pid %d of its tree is traced by pid %d (a debugger, strace?); detach it first",
+				 root, m->pid, atoi(l + strlen("\nTracerPid:")));
+	}
 	/* "NSpid:\t42\t1": a pid in a namespace below ours too */
 	l = strstr(status, "\nNSpid:");
 	if (l && strcspn(l + strlen("\nNSpid:\t"), "\t\n") < strcspn(l + strlen("\nNSpid:\t"), "\n"))
-		return sd_errx(td->ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: pid %d of its tree is in another PID namespace, which sdump cannot restore yet",
-			       root, m->pid);
+		if ((r = sd_refuse(td->ctx, -EOPNOTSUPP,
+				   "cannot dump pid %d: pid %d of its tree is in another PID namespace, which sdump cannot restore yet",
+				   root, m->pid)) < 0)
+			return r;
 	/* a vfork() parent waits for its child, unkillable by a stop: never seized */
 	if (list_children(m->pid, &kids, &nk, &ck) == 0)
 		for (size_t k = 0; k < nk; k++)
-			if (syscall(SYS_kcmp, m->pid, kids[k], KCMP_VM, 0, 0) == 0)
-				return sd_errx(td->ctx, -EOPNOTSUPP,
-					       "cannot dump pid %d: pid %d of its tree is in vfork(), waiting for its child %d to exec or exit; dump it once that is done",
-					       root, m->pid, kids[k]);
+			if (syscall(SYS_kcmp, m->pid, kids[k], KCMP_VM, 0, 0) == 0) {
+				*ret_noseize = true;
+				return sd_refuse(td->ctx, -EOPNOTSUPP,
+						 "cannot dump pid %d: pid %d of its tree is in vfork(), waiting for its child %d to exec or exit; dump it once that is done",
+						 root, m->pid, kids[k]);
+			}
 	for (size_t k = 0; k < i; k++) {
 		if (td->t[k]->m.zombie)
 			continue;
 		for (size_t s = 0; s < ARRAY_SIZE(shares); s++)
-			if (syscall(SYS_kcmp, td->t[k]->m.pid, m->pid, shares[s].type, 0, 0) == 0)
-				return sd_errx(td->ctx, -EOPNOTSUPP,
-					       "cannot dump pid %d: pid %d of its tree shares %s with pid %d, which sdump cannot restore yet",
-					       root, m->pid, shares[s].what, td->t[k]->m.pid);
+			if (syscall(SYS_kcmp, td->t[k]->m.pid, m->pid, shares[s].type, 0, 0) == 0 &&
+			    (r = sd_refuse(td->ctx, -EOPNOTSUPP,
+					   "cannot dump pid %d: pid %d of its tree shares %s with pid %d, which sdump cannot restore yet",
+					   root, m->pid, shares[s].what, td->t[k]->m.pid)) < 0)
+				return r;
 	}
 	return 0;
 }
@@ -242,6 +274,7 @@ static int freeze_member(struct tdump *td, size_t i)
 	_cleanup_free_ pid_t *kids = NULL;
 	size_t nk = 0, ck = 0;
 	pid_t ppid = tm->m.ppid;
+	bool noseize = false;
 	int r;
 
 	r = read_member(td, &tm->m, &state);
@@ -259,7 +292,7 @@ static int freeze_member(struct tdump *td, size_t i)
 			sd_proc_parse_comm(comm, tm->m.comm);
 		return 0;
 	}
-	r = check_member(td, i);
+	r = check_member(td, i, &noseize);
 	if (r < 0)
 		return r;
 	tm->o = *td->opts;
@@ -406,6 +439,20 @@ static int find_shared(struct tdump *td)
 }
 
 /*
+ * A terminal of a member that is the slave of a pty whose master another
+ * member holds (tmux and its shells, script, sshd): a pty slave of the
+ * tree's, made again with its master (the master's collector has checked
+ * that no process outside the tree holds it).
+ */
+static void pair_ptys(struct tdump *td)
+{
+	for (size_t j = 0; j < td->n; j++)
+		for (size_t i = 0; td->t[j]->has_pass && i < td->n; i++)
+			if (i != j && td->t[i]->has_pass)
+				sd_dump_pty_pairs_with(&td->t[j]->p.fs, &td->t[i]->p.fs);
+}
+
+/*
  * The unix sockets of every member in one table, checked as one process's
  * are: a peer, a listener or a client waiting in its backlog may be in
  * another member. A socket an earlier member holds too (has_shared) is
@@ -448,57 +495,80 @@ static int check_ids(struct tdump *td)
 	for (size_t i = 1; i < td->n; i++) {
 		const struct tree_member *m = &td->t[i]->m;
 		bool sid = false, pgid = false;
+		int r = 0;
 
 		for (size_t k = 0; k < td->n; k++) {
 			sid |= td->t[k]->m.pid == m->sid;
 			pgid |= td->t[k]->m.pid == m->pgid;
 		}
 		if (!sid && m->sid != root->sid)
-			return sd_errx(td->ctx, -EOPNOTSUPP,
+			r = sd_refuse(td->ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: pid %d of its tree is in session %d, whose leader is not in the tree; sdump cannot make such a session again yet",
 				       root->pid, m->pid, m->sid);
-		if (!pgid && m->pgid != root->pgid)
-			return sd_errx(td->ctx, -EOPNOTSUPP,
+		else if (!pgid && m->pgid != root->pgid)
+			r = sd_refuse(td->ctx, -EOPNOTSUPP,
 				       "cannot dump pid %d: pid %d of its tree is in process group %d, whose leader is not in the tree; sdump cannot make such a group again yet",
 				       root->pid, m->pid, m->pgid);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
 
-/*
- * Shared anonymous memory two members map (MAP_SHARED | MAP_ANONYMOUS or
- * /dev/zero before a fork, SysV shm: one shmem inode; a memfd or deleted
- * file mapped shared, saved as a copy per process) would come back as two
- * copies, no longer shared: refused until it is restored as one object. A
- * shared mapping of a file with a name is shared through its file again.
- */
-static int check_shared_memory(struct tdump *td)
+/* @o into the list of what the members collected have (each object and file once a member). */
+static int add_obj(struct tdump *td, const struct tree_obj *o)
 {
-	for (size_t j = 1; j < td->n; j++) {
-		const struct tmember *b = td->t[j];
+	for (size_t i = 0; i < td->objs.n; i++) {
+		const struct tree_obj *x = &td->objs.o[i];
 
-		for (size_t v = 0; b->has_pass && v < b->p.vmas.n; v++) {
-			const struct vma *w = &b->p.vmas.v[v];
+		if (x->pid == o->pid && x->file == o->file && x->ino == o->ino && x->dev_major == o->dev_major &&
+		    x->dev_minor == o->dev_minor && x->off == o->off && x->end == o->end)
+			return 0;
+	}
+	if (ARRAY_RESERVE(td->objs.o, td->objs.cap, td->objs.n + 1, 16) < 0)
+		return sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
+	td->objs.o[td->objs.n++] = *o;
+	return 0;
+}
 
-			if (w->kind != VK_SHMEM && !(w->kind == VK_FILE_SHARED && w->deleted))
-				continue;
-			for (size_t i = 0; i < j; i++) {
-				const struct tmember *a = td->t[i];
+/*
+ * What member @tm, just collected, maps and holds that the members after
+ * it may share: the parts of shmem objects its VMAs map (saved in its
+ * pass: the members after it save the rest), the deleted files and memfds
+ * it maps or holds (saved in its pass at a final dump: the members after
+ * it refer to them). A pre-dump saves no files, but the members after it
+ * look for no other users of them among the tree.
+ */
+static int note_member(struct tdump *td, const struct tmember *tm)
+{
+	int r = 0;
 
-				for (size_t u = 0; a->has_pass && u < a->p.vmas.n; u++) {
-					const struct vma *x = &a->p.vmas.v[u];
+	for (size_t v = 0; v < tm->p.vmas.n && r == 0; v++) {
+		const struct vma *w = &tm->p.vmas.v[v];
+		struct tree_obj o = {
+			.dev_major = w->dev_major, .dev_minor = w->dev_minor, .ino = w->ino, .pid = tm->m.pid,
+		};
 
-					if (x->kind == w->kind && x->ino == w->ino && x->dev_major == w->dev_major &&
-					    x->dev_minor == w->dev_minor)
-						return sd_errx(td->ctx, -EOPNOTSUPP,
-							       "cannot dump pid %d: pid %d of its tree shares memory with pid %d (a shared anonymous mapping at 0x%" PRIx64 ", %s), which sdump cannot restore shared yet",
-							       td->opts->pid, b->m.pid, a->m.pid, w->start,
-							       w->path ? w->path : "MAP_SHARED | MAP_ANONYMOUS");
-				}
-			}
+		if (w->kind == VK_SHMEM && w->path) {
+			o.off = w->pgoff;
+			o.end = w->pgoff + (w->end - w->start);
+			r = add_obj(td, &o);
+		} else if ((w->kind == VK_FILE || w->kind == VK_FILE_SHARED) && w->deleted) {
+			o.file = true;
+			r = add_obj(td, &o);
 		}
 	}
-	return 0;
+	for (size_t f = 0; f < tm->p.fs.n && r == 0; f++) {
+		const struct fd_state *d = &tm->p.fs.fds[f];
+		struct tree_obj o = {
+			.dev_major = (uint32_t)(d->dev >> 32), .dev_minor = (uint32_t)d->dev, .ino = d->ino,
+			.pid = tm->m.pid, .file = true,
+		};
+
+		if (d->kind == FDK_GHOST || d->kind == FDK_MEMFD)
+			r = add_obj(td, &o);
+	}
+	return r;
 }
 
 static void sum_stats(const struct tdump *td, struct sdump_stats *st, uint64_t t_first)
@@ -521,9 +591,127 @@ static void sum_stats(const struct tdump *td, struct sdump_stats *st, uint64_t t
 		st->copy_us += s->copy_us;
 		st->write_us += s->write_us;
 	}
-	st->freeze_us = now_us() - t_first;
+	/* the tree's freeze: from the first seize to the last member's resume (or end) */
+	st->freeze_us = 0;
+	for (size_t i = 0; i < td->n; i++) {
+		const struct pass *p = &td->t[i]->p;
+
+		if (td->t[i]->has_pass && p->seized.t_first_us + p->st.freeze_us > t_first + st->freeze_us)
+			st->freeze_us = p->seized.t_first_us + p->st.freeze_us - t_first;
+	}
 	st->total_us = now_us() - td->t[0]->p.t0;
 	st->cpu_us = cpu_us() - td->t[0]->p.cpu0;
+}
+
+struct writers {
+	struct tdump *td;
+	_Atomic size_t next;
+	_Atomic int err;
+};
+
+static void *write_main(void *arg)
+{
+	struct writers *w = arg;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&w->next, 1);
+		int r;
+
+		if (i >= w->td->n || atomic_load(&w->err))
+			return NULL;
+		if (!w->td->t[i]->has_pass)
+			continue;
+		r = sd_pass_write(&w->td->t[i]->p);
+		if (r < 0) {
+			int zero = 0;
+
+			(void)atomic_compare_exchange_strong(&w->err, &zero, r);
+		}
+	}
+}
+
+/*
+ * Every member's pass written: by one thread per online CPU (at least two:
+ * one member's fsync overlaps another's copy), each taking the next member;
+ * one after the other when the caller follows the progress (one phase at a
+ * time) or with one member alive. The first error, others stop at their
+ * next member.
+ */
+static int write_members(struct tdump *td)
+{
+	struct writers w = { .td = td };
+	pthread_t th[8];
+	size_t alive = 0, nth = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus < 2 ? 2 : cpus > 8 ? 8 : (size_t)cpus;
+
+	for (size_t i = 0; i < td->n; i++)
+		alive += td->t[i]->has_pass;
+	if (want > alive)
+		want = alive;
+	if (want <= 1 || td->ctx->progress_fn)
+		want = 1;
+	for (; nth + 1 < want; nth++)
+		if (pthread_create(&th[nth], NULL, write_main, &w) != 0)
+			break;
+	(void)write_main(&w);
+	for (size_t k = 0; k < nth; k++)
+		(void)pthread_join(th[k], NULL);
+	return atomic_load(&w.err);
+}
+
+int sd_tree_preflight_walk(struct sdump_ctx *ctx, pid_t root, pid_t **ret_pids, bool **ret_check,
+			   size_t *ret_n)
+{
+	struct sdump_dump_opts o = { .pid = root };
+	struct tdump td = { .ctx = ctx, .opts = &o, .final = true, .top = { .dirfd = -1 } };
+	pid_t *pids = NULL;
+	bool *check = NULL;
+	int r;
+
+	r = add_member(&td, root, 0);
+	for (size_t i = 0; r == 0 && i < td.n; i++) {
+		struct tmember *tm = td.t[i];
+		_cleanup_free_ pid_t *kids = NULL;
+		size_t nk = 0, ck = 0;
+		bool noseize = false;
+		char state;
+
+		r = read_member(&td, &tm->m, &state);
+		if (r < 0 || tm->m.zombie)
+			continue;
+		r = check_member(&td, i, &noseize);
+		tm->has_pass = !noseize;
+		if (r == 0 && list_children(tm->m.pid, &kids, &nk, &ck) < 0)
+			r = sd_err(ctx, -ENOMEM, "cannot list the children of pid %d", tm->m.pid);
+		for (size_t k = 0; k < nk && r == 0; k++)
+			r = add_member(&td, kids[k], tm->m.pid);
+	}
+	if (r == 0)
+		r = check_ids(&td);
+	if (r == 0) {
+		pids = calloc(td.n, sizeof(*pids));
+		check = calloc(td.n, sizeof(*check));
+		if (!pids || !check)
+			r = sd_err(ctx, -ENOMEM, "cannot check pid %d", root);
+	}
+	for (size_t i = 0; i < td.n; i++) {
+		if (r == 0) {
+			pids[i] = td.t[i]->m.pid;
+			check[i] = td.t[i]->has_pass;
+		}
+		free(td.t[i]);
+	}
+	free(td.t);
+	if (r < 0) {
+		free(pids);
+		free(check);
+		return r;
+	}
+	*ret_pids = pids;
+	*ret_check = check;
+	*ret_n = td.n;
+	return 0;
 }
 
 static int run_tree(struct tdump *td, uint64_t *t_first)
@@ -544,21 +732,40 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 	}
 	if (r == 0 && td->final)
 		r = check_ids(td);
+	/* every member is known: a pty's master looks for its slave's holders outside them */
+	for (size_t i = 0; r == 0 && td->final && i < td->n; i++) {
+		if (!td->t[i]->has_pass)
+			continue;
+		if (ARRAY_RESERVE(td->ends.members, td->members_cap, td->ends.nmembers + 1, 16) < 0)
+			r = sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
+		else
+			td->ends.members[td->ends.nmembers++] = td->t[i]->m.pid;
+	}
 	for (size_t i = 0; r == 0 && td->final && i < td->n; i++)
 		if (td->t[i]->has_pass)
 			r = read_pipe_ends(td, td->t[i]);
+	td->pids = calloc(td->n, sizeof(*td->pids));
+	if (r == 0 && !td->pids)
+		r = sd_err(td->ctx, -ENOMEM, "cannot dump pid %d", td->opts->pid);
 	for (size_t i = 0; r == 0 && i < td->n; i++)
-		if (td->t[i]->has_pass)
+		td->pids[td->objs.npids++] = td->t[i]->m.pid;
+	td->objs.pids = td->pids;
+	/* one after the other: each sees what the members before it have */
+	for (size_t i = 0; r == 0 && i < td->n; i++)
+		if (td->t[i]->has_pass) {
+			td->t[i]->p.tree_objs = &td->objs;
 			r = sd_pass_collect_all(&td->t[i]->p);
-	if (r == 0)
-		r = check_shared_memory(td);
+			if (r == 0)
+				r = note_member(td, td->t[i]);
+		}
 	if (r == 0 && td->final)
 		r = find_shared(td);
 	if (r == 0 && td->final)
 		r = check_sockets(td);
-	for (size_t i = 0; r == 0 && i < td->n; i++)
-		if (td->t[i]->has_pass)
-			r = sd_pass_write(&td->t[i]->p);
+	if (r == 0 && td->final)
+		pair_ptys(td);
+	if (r == 0)
+		r = write_members(td);
 	if (r < 0)
 		return r;
 	tree.m = calloc(td->n, sizeof(*tree.m));
@@ -631,6 +838,9 @@ int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool
 	}
 	free(td.t);
 	free(td.ends.e);
+	free(td.objs.o);
+	free(td.pids);
+	free(td.ends.members);
 	sd_img_dir_release(&td.top);
 	return r;
 }

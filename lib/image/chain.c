@@ -162,6 +162,39 @@ int sd_chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chai
 	return 0;
 }
 
+int sd_chain_push(struct sdump_ctx *ctx, const char *dir, struct chain *c)
+{
+	struct chain_pass np, *p;
+	const struct pass_meta *pm = &c->p[0].meta;
+	int r = pass_open(ctx, dir, &np);
+
+	if (r < 0)
+		return r;
+	if (strcmp(np.meta.parent_pass_id, pm->pass_id) || np.meta.pid != pm->pid ||
+	    np.meta.start_time != pm->start_time || np.meta.boot_id_hi != pm->boot_id_hi ||
+	    np.meta.boot_id_lo != pm->boot_id_lo || np.meta.page_size != pm->page_size)
+		r = sd_errx(ctx, -EBADMSG, "'%s' is not the child of '%s': its parent is pass %s, not %s",
+			    dir, c->p[0].dir.path, np.meta.parent_pass_id[0] ? np.meta.parent_pass_id : "none",
+			    pm->pass_id);
+	else if (c->n == CHAIN_MAX_PASSES)
+		r = sd_errx(ctx, -ELOOP, "chain of '%s' is longer than %d passes", dir, CHAIN_MAX_PASSES);
+	p = r == 0 ? realloc(c->p, (c->n + 1) * sizeof(*c->p)) : NULL;
+	if (r == 0 && !p)
+		r = -ENOMEM;
+	if (r < 0) {
+		pass_release(&np);
+		return r;
+	}
+	memmove(p + 1, p, c->n * sizeof(*p));
+	p[0] = np;
+	c->p = p;
+	c->n++;
+	/* the file last read for unsaved pages was of a VMA of the pass that was newest */
+	zclose(&c->file_fd);
+	c->file_vma = NULL;
+	return 0;
+}
+
 void sd_chain_release(struct chain *c)
 {
 	/* a chain never opened (all zeros) holds nothing, fd 0 least of all */
@@ -170,6 +203,7 @@ void sd_chain_release(struct chain *c)
 	zclose(&c->file_fd);
 	c->file_vma = NULL;
 	zfree(&c->page);
+	sd_chain_tree_release(c);
 	for (size_t i = 0; i < c->n; i++)
 		pass_release(&c->p[i]);
 	zfree(&c->p);
@@ -273,6 +307,8 @@ static int deleted_page(struct sdump_ctx *ctx, struct chain *c, const struct vma
 		return sd_errx(ctx, -ENOENT,
 			       "the unsaved pages of the deleted file '%s' at 0x%" PRIx64 " are in no image: a pre-dump does not save a deleted file's contents, the final dump does",
 			       v->path, page);
+	if (f->shared_pid)
+		return sd_chain_member_ghost(ctx, c, f, v->pgoff + (page - v->start), out, psz, lenient);
 	return sd_ghost_read_at(ctx, &p->ghosts, f, v->pgoff + (page - v->start), out, psz);
 }
 
@@ -289,6 +325,8 @@ static int absent_page(struct sdump_ctx *ctx, struct chain *c, const struct vma 
 	ssize_t n;
 
 	memset(out, 0, psz);
+	if (v->kind == VK_SHMEM && v->shared_pid)
+		return sd_chain_member_page(ctx, c, v, page, out, psz, lenient);
 	if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
 		return 0;
 	if (v->deleted)

@@ -32,17 +32,28 @@ struct chain_pass {
 	bool ghosts_read;
 };
 
+struct chain_tree;
+
 struct chain {
 	size_t n;
 	struct chain_pass *p;	/* p[0] is the newest pass */
 	int file_fd;		/* the mapped file last read for unsaved pages */
 	const struct vma *file_vma;
 	uint8_t *page;
+	/* a member's pass of a tree image: the tree and its other members' chains, on first use */
+	struct chain_tree *tree;
+	bool in_tree;		/* a chain chain_member.c opened: it looks no further */
 };
 
 /* Open @dir and all its parents. -ENOENT missing parent, -EBADMSG wrong or corrupt link. */
 int sd_chain_open(struct sdump_ctx *ctx, const char *dir, struct chain *ret_chain);
 void sd_chain_release(struct chain *c);
+/*
+ * Pass @dir, the child of @c's newest, added in front of @c (a restore
+ * built while its chain grows: the passes below are not read again).
+ * -EBADMSG when it is not that pass's child; @c as it was on any failure.
+ */
+int sd_chain_push(struct sdump_ctx *ctx, const char *dir, struct chain *c);
 
 /*
  * The dumped memory of [addr, addr + len) into @out, as the newest pass and
@@ -61,6 +72,21 @@ int sd_chain_read_range(struct sdump_ctx *ctx, struct chain *c, uint64_t addr, v
  * over a large sparse VMA jumps there instead of resolving page by page.
  */
 uint64_t sd_chain_next_recorded(const struct chain *c, uint64_t addr);
+/*
+ * A page of @c's newest pass that another member of its tree saves
+ * (chain_member.c): shared memory VMA @v maps (v->shared_pid) at @page,
+ * read from the pass of the first member of tree.img (in the directory
+ * above the pass) that maps that part of its object, zeros if none
+ * does; a deleted file's saved by another member (GhostFile.shared_pid),
+ * at @off, from that member's ghosts.img. -EBADMSG where the tree does not
+ * have it.
+ */
+int sd_chain_member_page(struct sdump_ctx *ctx, struct chain *c, const struct vma *v, uint64_t page,
+		      uint8_t *out, size_t psz, bool lenient);
+int sd_chain_member_ghost(struct sdump_ctx *ctx, struct chain *c, const struct ghost_file *f,
+		       uint64_t off, uint8_t *out, size_t psz, bool lenient);
+void sd_chain_tree_release(struct chain *c);
+
 /*
  * Where the pages of [a, b) come from, as pass @pass and its parents
  * record them: @fn once per run, in address order, with PM_DATA (the

@@ -170,7 +170,7 @@ int sd_ghost_writer_add(struct ghost_writer *w, int fd, const struct ghost_file 
 	f.data_bytes = 0;
 	if (S_ISDIR(meta->mode))
 		f.size = 0;
-	else
+	else if (!meta->shared_pid)
 		r = sd_ghost_extents(fd, meta->size, limit, &f.ext, &f.next, &f.data_bytes);
 	if (r == -EFBIG)
 		return r;
@@ -251,6 +251,8 @@ static int write_index(struct ghost_writer *w, const struct pagestore_frame *fra
 		g.extents = ep;
 		g.has_seals = f->has_seals;
 		g.seals = f->seals;
+		g.has_shared_pid = f->shared_pid != 0;
+		g.shared_pid = f->shared_pid;
 		if (r == 0)
 			r = sd_img_rec_add(&rw, &g.base);
 		free(e);
@@ -319,6 +321,8 @@ static const char *file_from_record(const GhostFile *g, size_t i, uint64_t strea
 		return "seals on a file that is no memfd";
 	if (g->stream_off != *stream)
 		return "its data is not where the file before it ends";
+	if (g->has_shared_pid && (g->shared_pid <= 0 || g->n_extents))
+		return "saved by another member, yet with data of its own";
 	d->ext = calloc(g->n_extents ? g->n_extents : 1, sizeof(*d->ext));
 	d->path = strdup(g->path);
 	if (!d->ext || !d->path)
@@ -347,6 +351,7 @@ static const char *file_from_record(const GhostFile *g, size_t i, uint64_t strea
 	d->stream_off = g->stream_off;
 	d->has_seals = g->has_seals;
 	d->seals = g->seals;
+	d->shared_pid = g->has_shared_pid ? g->shared_pid : 0;
 	return NULL;
 }
 

@@ -40,6 +40,12 @@ struct ghost_file {
 	uint64_t ino;		/* of the original file */
 	bool has_seals;		/* a memfd: its seals (F_GET_SEALS) */
 	uint32_t seals;
+	/*
+	 * A member of a process tree: the same file is saved by member
+	 * shared_pid, before it in the tree, which makes the copy they share;
+	 * this record has no data (0: saved here).
+	 */
+	int32_t shared_pid;
 	uint64_t stream_off;	/* its data's place in the stream of ghost-data.img */
 	uint64_t data_bytes;	/* the sum of its extents */
 	struct ghost_extent *ext;
@@ -70,7 +76,8 @@ uint32_t sd_ghost_writer_find(const struct ghost_writer *w, uint32_t dev_major, 
  * Save the file open at @fd (read with pread from its extents; the file
  * must not change meanwhile): @meta gives its identity, size, mode and
  * path (copied; its id, extents and stream fields are ignored); a
- * directory (S_IFDIR in its mode) has no data and @fd is not read. The data
+ * directory (S_IFDIR in its mode) has no data and @fd is not read, nor has
+ * a file another member saves (@meta->shared_pid). The data
  * must stay within @limit bytes: -EFBIG without a message otherwise, for
  * the caller to say why in its own words. Its id in *ret_id.
  */

@@ -27,13 +27,14 @@
 /*
  * What unpacking one record may allocate: protobuf-c allocates a struct per
  * submessage, so a record of tiny submessages costs many times its size (a
- * VMA of 24 bytes becomes 128). Beyond IMG_REC_UNPACK_BASE +
+ * VMA of 24 bytes becomes 128, an fd of /dev/null of 25 bytes over 440: its
+ * struct has the fields of every kind). Beyond IMG_REC_UNPACK_BASE +
  * IMG_REC_UNPACK_RATIO times the record's size, and in any case beyond
  * IMG_REC_UNPACK_MAX, the record is refused as corrupt.
  */
 #define IMG_REC_UNPACK_BASE (64ull * 1024 * 1024)
-#define IMG_REC_UNPACK_RATIO 16
-#define IMG_REC_UNPACK_MAX (512ull * 1024 * 1024)
+#define IMG_REC_UNPACK_RATIO 24
+#define IMG_REC_UNPACK_MAX (768ull * 1024 * 1024)
 
 enum img_type {
 	IMG_INVENTORY = 1,

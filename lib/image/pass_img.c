@@ -168,6 +168,8 @@ int sd_passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		/* only where it is not what the open mode gives: a memfd sealed before it was mapped */
 		v[i].has_may_write = s->has_vmflags && s->kind == VK_FILE_SHARED && !s->may_write;
 		v[i].may_write = false;
+		v[i].has_shared_pid = s->shared_pid != 0;
+		v[i].shared_pid = s->shared_pid;
 		v[i].n_guards = 2 * s->nguards;
 		v[i].guards = s->guards;
 		vp[i] = &v[i];
@@ -252,6 +254,8 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 			why = "its file was open neither O_RDONLY nor O_RDWR";
 		else if (s->has_ghost && (!s->deleted || s->ghost == 0))
 			why = "saved contents of a file that was not deleted";
+		else if (s->has_shared_pid && (s->shared_pid <= 0 || s->kind != VMA_KIND__VMA_SHMEM || !s->path))
+			why = "the memory of another member that is no shared anonymous memory";
 		else if (s->has_vmflags && (s->vmflags & ~VMF_SAVED_MASK))
 			why = "unknown VmFlags";
 		else if (!guards_valid(s, page_size))
@@ -282,6 +286,7 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 		d->has_vmflags = s->has_vmflags;
 		d->vmflags = s->vmflags;
 		d->may_write = !(s->has_may_write && !s->may_write);
+		d->shared_pid = s->has_shared_pid ? s->shared_pid : 0;
 		if (s->n_guards) {
 			d->guards = malloc(s->n_guards * sizeof(*d->guards));
 			if (!d->guards) {

@@ -106,6 +106,7 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 			k->sndq = (ProtobufCBinaryData){ s->sndq_len, s->sndq };
 			k->rcvq = (ProtobufCBinaryData){ s->rcvq_len, s->rcvq };
 			k->sndq_unsent = s->sndq_unsent;
+			k->has_fin_unsent = k->fin_unsent = s->fin_unsent;
 		}
 		if (s->nopts) {
 			SockOpt *o = calloc(s->nopts, sizeof(*o));
@@ -223,10 +224,12 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 
 	if ((k->family != AF_INET && k->family != AF_INET6) || (!tcp && !udp) ||
 	    (k->state != SKS_CLOSE && k->state != (tcp ? SKS_LISTEN : SKS_ESTABLISHED) &&
-	     !(rep && k->state == SKS_ESTABLISHED)) ||
+	     !(rep && sd_sock_tcp_conn_state(k->state))) ||
 	    (k->state == SKS_LISTEN && !k->has_addr) || (udp && (k->state == SKS_ESTABLISHED) != k->has_peer) ||
 	    (tcp && (k->has_peer != rep || k->n_queue)) ||
-	    (rep && (!tcp || k->state != SKS_ESTABLISHED || !k->has_addr || k->n_window != 5 ||
+	    (k->fin_unsent && (!rep || !(sd_sock_tcp_fins(k->state) & SK_FIN_OUT) ||
+			       (sd_sock_tcp_fins(k->state) & SK_FIN_OUT_ACKED))) ||
+	    (rep && (!tcp || !sd_sock_tcp_conn_state(k->state) || !k->has_addr || k->n_window != 5 ||
 		     k->sndq.len > SOCK_QUEUE_MAX || k->rcvq.len > SOCK_QUEUE_MAX || k->sndq_unsent > k->sndq.len)) ||
 	    (!rep && (k->has_sndq || k->has_rcvq || k->n_window)) || k->has_name || k->has_peer_name || k->n_icons ||
 	    k->has_peer_ino || k->peer_gone || k->external || k->has_listener_ino || k->n_opts > SOCK_OPTS_MAX ||
@@ -255,6 +258,7 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 		s->sndq_len = k->sndq.len;
 		s->rcvq_len = k->rcvq.len;
 		s->sndq_unsent = k->sndq_unsent;
+		s->fin_unsent = k->has_fin_unsent && k->fin_unsent;
 	}
 	for (size_t i = 0; i < k->n_opts; i++) {
 		const SockOpt *o = k->opts[i];

@@ -373,6 +373,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].has_pty_packet = fd[i].has_pty_locked = d->has_pty && d->kind == FDK_PTMX;
 		fd[i].pty_packet = d->pty.packet;
 		fd[i].pty_locked = d->pty.locked;
+		fd[i].has_pidfd_pid = d->pidfd_pid != 0;
+		fd[i].pidfd_pid = d->pidfd_pid;
 		fdp[i] = &fd[i];
 		r = sd_anonimg_to_pb(d, &fd[i]);
 		if (r == 0)
@@ -656,6 +658,10 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 		return -EBADMSG;
 	d->has_pty = s->has_pty_index;
 	d->pty = (struct pty_state){ .index = s->pty_index, .packet = s->pty_packet, .locked = s->pty_locked };
+	/* another process of a pidfd: on a pidfd only, a pid (the restore checks it is a member) */
+	if (s->has_pidfd_pid && (s->kind != FD_KIND__FD_PIDFD || s->pidfd_pid <= 0))
+		return -EBADMSG;
+	d->pidfd_pid = s->has_pidfd_pid ? s->pidfd_pid : 0;
 	if (s->n_locks > FILES_MAX_LOCKS - *nlocks)
 		return -EBADMSG;
 	*nlocks += s->n_locks;

@@ -3,17 +3,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sdump.h"
 #define LOG_PREFIX "show: "
 #include "ctx.h"
 #include "chain.h"
 #include "ghost_img.h"
+#include "info_tree.h"
 #include "pstate.h"
 #include "state_img.h"
+#include "tree_img.h"
 #include "util.h"
 
 static char *dup_or_null(const char *s)
@@ -45,6 +49,9 @@ SDUMP_API void sdump_image_info_free(struct sdump_image_info *info)
 		free(info->chain[i].tracker);
 	}
 	free(info->chain);
+	for (size_t i = 0; i < info->tree_len; i++)
+		free(info->tree[i].dir);
+	free(info->tree);
 	if (info->state) {
 		sd_process_state_release(&info->state->ps);
 		sd_files_state_release(&info->state->fs);
@@ -122,6 +129,17 @@ static int load_chain(struct sdump_ctx *ctx, const char *dir, struct sdump_image
 
 SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 				    struct sdump_image_info **ret_info)
+{
+	char inv[PATH_MAX];
+
+	/* a tree's image has tree.img and no pass of its own at its top */
+	if (snprintf(inv, sizeof(inv), "%s/%s", dir, sd_imgfile_name(IMGF_INVENTORY)) < (int)sizeof(inv) &&
+	    access(inv, F_OK) < 0 && sd_treeimg_present(dir))
+		return sd_info_load_tree(ctx, dir, ret_info);
+	return sd_info_load_pass(ctx, dir, ret_info);
+}
+
+int sd_info_load_pass(struct sdump_ctx *ctx, const char *dir, struct sdump_image_info **ret_info)
 {
 	struct chain_pass p = { .dir = { .dirfd = -1 } };
 	struct sdump_image_info *info;
@@ -201,7 +219,10 @@ SDUMP_API int sdump_image_info_load(struct sdump_ctx *ctx, const char *dir,
 			v->ghost_saved = true;
 			v->ghost_size = g->size;
 			v->ghost_data = g->data_bytes;
+			v->shared_pid = g->shared_pid;
 		}
+		if (s->shared_pid)
+			v->shared_pid = s->shared_pid;
 		v->has_vmflags = s->has_vmflags;
 		if (s->vmflags & VMF_SAVED_MASK)
 			sd_vmflags_str(s->vmflags & VMF_SAVED_MASK, v->vmflags, sizeof(v->vmflags));

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sdump.h"
+#include "info_tree.h"
 #include "infofmt.h"
 #include "pstate.h"
 #include "util.h"
@@ -259,7 +260,7 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 				v->ghost_data);
 		else
 			fprintf(out, "null");
-		fprintf(out, ",\"vmflags\":");
+		fprintf(out, ",\"shared_pid\":%d,\"vmflags\":", v->shared_pid);
 		sd_json_str(out, v->has_vmflags ? v->vmflags : NULL);
 		fprintf(out, ",\"guards\":[");
 		for (size_t g = 0; g < v->nguards; g++)
@@ -289,6 +290,7 @@ SDUMP_API void sdump_image_info_write_json(const struct sdump_image_info *in, FI
 		process_json(out, &in->state->ps);
 		files_json(out, &in->state->fs);
 	}
+	sd_tree_json(out, in);
 	fprintf(out, "}\n");
 }
 
@@ -325,6 +327,11 @@ static void vma_notes(const struct sdump_vma_info *v, char *buf, size_t size)
 	char sz[24], data[24];
 
 	buf[0] = '\0';
+	if (v->shared_pid && !v->deleted) {
+		(void)snprintf(buf, size, " [shared with pid %d of the tree, which saves what it maps]",
+			       v->shared_pid);
+		return;
+	}
 	if (!v->open[0] && !v->deleted)
 		return;
 	if (!v->deleted) {
@@ -333,7 +340,10 @@ static void vma_notes(const struct sdump_vma_info *v, char *buf, size_t size)
 	}
 	sd_fmt_size(sz, sizeof(sz), v->ghost_size);
 	sd_fmt_size(data, sizeof(data), v->ghost_data);
-	if (v->ghost_saved)
+	if (v->ghost_saved && v->shared_pid)
+		(void)snprintf(buf, size, " [open %s; contents saved by pid %d of the tree]",
+			       v->open[0] ? v->open : "?", v->shared_pid);
+	else if (v->ghost_saved)
 		(void)snprintf(buf, size, " [open %s; contents saved: %s, %s of data]",
 			       v->open[0] ? v->open : "?", sz, data);
 	else
@@ -453,6 +463,7 @@ SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FI
 
 	fmt_date(when, sizeof(when), in->time_start_ns);
 	sd_fmt_duration(total, sizeof(total), in->stats.total_us);
+	sd_tree_text(out, in);
 	fprintf(out, "image     %s\n", sd_vis(v1, sizeof(v1), in->dir));
 	fprintf(out, "kind      %s (format %u)\n", in->kind, in->format_version);
 	fprintf(out, "pass      %s\n", in->pass_id);

@@ -7,10 +7,14 @@
 
 SDUMP_API void sdump_preflight_write_text(const struct sdump_preflight *pf, FILE *out)
 {
+	char tree[64] = "";
+
+	if (pf->members > 1)
+		(void)snprintf(tree, sizeof(tree), " and its tree of %zu processes", pf->members);
 	if (!pf->nobstacles)
-		fprintf(out, "pid %d (%s): a dump would go through\n", pf->pid, pf->comm);
+		fprintf(out, "pid %d (%s)%s: a dump would go through\n", pf->pid, pf->comm, tree);
 	else
-		fprintf(out, "pid %d (%s): %zu obstacle%s to a dump%s\n", pf->pid, pf->comm,
+		fprintf(out, "pid %d (%s)%s: %zu obstacle%s to a dump%s\n", pf->pid, pf->comm, tree,
 			pf->nobstacles, pf->nobstacles == 1 ? "" : "s",
 			pf->complete ? "" : " (the checks that run system calls in the process were skipped: there may be more)");
 	for (size_t i = 0; i < pf->nobstacles; i++)
@@ -24,7 +28,8 @@ SDUMP_API void sdump_preflight_write_json(const struct sdump_preflight *pf, FILE
 {
 	fprintf(out, "{\"pid\":%d,\"comm\":", pf->pid);
 	sd_json_str(out, pf->comm);
-	fprintf(out, ",\"threads\":%zu,\"dump_possible\":%s,\"complete\":%s,\"obstacles\":[", pf->threads,
+	fprintf(out, ",\"members\":%zu,\"threads\":%zu,\"dump_possible\":%s,\"complete\":%s,\"obstacles\":[",
+		pf->members, pf->threads,
 		pf->nobstacles ? "false" : "true", pf->complete ? "true" : "false");
 	for (size_t i = 0; i < pf->nobstacles; i++) {
 		if (i)

@@ -4,9 +4,12 @@
  * gets its parent link (../N-1, made here, never taken from the sender),
  * is verified as sdump verify would (the newest pass: every frame, its
  * state files; the chain's record files and links) and only then renamed
- * to DIR/N. After the final pass the process is restored from it and held
- * until the sender says GO; any failure before it runs removes it and
- * every pass written.
+ * to DIR/N. With --restore the process is built while the passes come
+ * (sdump_restore_stage_*): made from the first, stopped, each next pass
+ * applied to it once committed and acknowledged (while the sender makes
+ * the next one), so that the final pass leaves only its own pages and the
+ * process's state to apply; then it is held until the sender says GO. Any
+ * failure before it runs kills it and removes every pass written.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +44,10 @@ struct receiver {
 	pid_t pid;			/* the restored process */
 	bool marked;			/* DIR/.receiving written */
 	int markfd;			/* it, locked */
+	struct sdump_restore_opts ro;	/* with restore: the restore's, rdir its directory */
+	char rdir[PATH_MAX];
+	struct sdump_restore_stage *stage; /* the process built so far, or NULL */
+	bool unstaged;			/* restored from the final pass alone (a tree) */
 };
 
 #define MARKER ".receiving"
@@ -252,6 +259,30 @@ static int recv_pass(struct receiver *rc, bool final)
 	return sd_mig_send_msg(&rc->c, MIG_ACK, path, 4);
 }
 
+/*
+ * With restore, pass rc->n committed (not the final one): the process
+ * made from it, or the pass applied to it. A tree is restored from its
+ * final pass alone.
+ */
+static int stage_pass(struct receiver *rc)
+{
+	int r;
+
+	if (!rc->o->restore || rc->unstaged)
+		return 0;
+	(void)snprintf(rc->rdir, sizeof(rc->rdir), "%s/%u", rc->o->dir, rc->n);
+	if (rc->stage)
+		return sdump_restore_stage_update(rc->stage, rc->rdir);
+	r = sdump_restore_stage_begin(rc->ctx, &rc->ro, rc->rdir, &rc->stage);
+	if (r == -ENOTSUP) {
+		pr_info(rc->ctx, "%s", sdump_ctx_last_error(rc->ctx));
+		sdump_ctx_clear_error(rc->ctx);
+		rc->unstaged = true;
+		return 0;
+	}
+	return r;
+}
+
 /* The process is whole and held: the sender's word lets it run. */
 static int before_start(void *data, pid_t pid)
 {
@@ -272,22 +303,21 @@ static int before_start(void *data, pid_t pid)
 /* After the final pass: restore and hand over, or (without restore) hand the image over. */
 static int take_over(struct receiver *rc)
 {
-	char dir[PATH_MAX];
 	uint8_t msg[4];
-	struct sdump_restore_opts ro = {
-		.dir = dir,
-		.detach = true,
-		.shell_job = rc->o->shell_job,
-		.before_start = before_start,
-		.before_start_data = rc,
-	};
 	int r;
 
-	(void)snprintf(dir, sizeof(dir), "%s/%u", rc->o->dir, rc->n);
-	if (rc->o->restore)
-		r = sdump_restore(rc->ctx, &ro, NULL);
-	else
+	(void)snprintf(rc->rdir, sizeof(rc->rdir), "%s/%u", rc->o->dir, rc->n);
+	if (rc->stage) {
+		/* the final pass onto the process built so far: finish frees it, whatever happens */
+		struct sdump_restore_stage *st = rc->stage;
+
+		rc->stage = NULL;
+		r = sdump_restore_stage_finish(st, NULL);
+	} else if (rc->o->restore) {
+		r = sdump_restore(rc->ctx, &rc->ro, NULL);
+	} else {
 		r = before_start(rc, 0);
+	}
 	if (r < 0)
 		return r;
 	rc->runs = true;
@@ -384,6 +414,8 @@ static int receive(struct receiver *rc)
 				       len >= 4 ? get_le32(msg) : 0, rc->n + 1);
 		final = get_le32(msg + 4) != 0;
 		r = recv_pass(rc, final);
+		if (r == 0 && !final)
+			r = stage_pass(rc);
 	}
 	if (r == 0)
 		r = take_over(rc);
@@ -395,6 +427,14 @@ SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_op
 {
 	struct receiver rc = { .ctx = ctx, .o = opts, .dirfd = -1, .markfd = -1, .c = { .fd = -1 } };
 	int r, status = 0;
+
+	rc.ro = (struct sdump_restore_opts){
+		.dir = rc.rdir,
+		.detach = true,
+		.shell_job = opts->shell_job,
+		.before_start = before_start,
+		.before_start_data = &rc,
+	};
 
 	if (!opts->dir || !opts->dir[0] || !opts->listen)
 		return sd_errx(ctx, -EINVAL, "receive needs a directory and an address to listen on");
@@ -412,6 +452,9 @@ SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_op
 		(void)snprintf(line, sizeof(line), "%s",
 			       sdump_ctx_last_error(ctx) ? sdump_ctx_last_error(ctx) : strerror(-r));
 		sd_mig_send_fail(&rc.c, "the receiver gave up: %s", line);
+		/* the process built so far goes first, then the passes */
+		sdump_restore_stage_abort(rc.stage);
+		rc.stage = NULL;
 		if (rc.dirfd >= 0)
 			remove_all(&rc);
 	}

@@ -26,6 +26,7 @@
 #include "util.h"
 #include "mig_net.h"
 #include "mig_pass.h"
+#include "mig_throttle.h"
 
 struct sender {
 	struct sdump_ctx *ctx;
@@ -39,6 +40,8 @@ struct sender {
 	uint64_t send_us;
 	bool dest_runs;			/* the receiver said its copy runs */
 	bool unsure;			/* the receiver went silent after GO: ours left stopped */
+	struct mig_throttle thr;	/* auto-converge: slowing it down while rounds are sent */
+	unsigned int thr_pct;		/* its CPU share asked, 0: not slowed */
 };
 
 static void pass_dir(const struct sender *s, unsigned int n, char *buf, size_t size)
@@ -102,6 +105,29 @@ static void account(struct sender *s, const struct sdump_stats *ds, uint64_t dum
 		d, s->send_us ? rd->bytes / (s->send_us / 1e6) / (1 << 20) : 0.0);
 }
 
+/* Auto-converge: the first CPU share a process that does not converge gets, halved down to the last. */
+#define AC_FIRST 50
+#define AC_MIN 3
+
+/* The throttle as s->thr_pct says, for the time a round is sent (the dump seizes the process itself). */
+static void throttle(struct sender *s, bool on)
+{
+	if (!on || !s->thr_pct) {
+		sd_mig_throttle_stop(&s->thr);
+		return;
+	}
+	if (s->thr.helper)
+		return;
+	if (sd_mig_throttle_start(s->ctx, s->o->pid, s->thr_pct, &s->thr) < 0) {
+		pr_warn(s->ctx, "%s", sdump_ctx_last_error(s->ctx));
+		sdump_ctx_clear_error(s->ctx);
+		return;
+	}
+	s->st.throttle_pct = s->thr_pct;
+	(void)snprintf(s->st.throttle_how, sizeof(s->st.throttle_how), "%s", s->thr.how);
+	pr_info(s->ctx, "pid %d slowed down to %u %% of its CPU (%s)", s->o->pid, s->thr_pct, s->thr.how);
+}
+
 /*
  * After pre-dump round n: whether the next round is the last. The next
  * pass holds what the target writes during a round; at the rate measured
@@ -124,6 +150,16 @@ static bool last_round_due(struct sender *s, uint64_t round_us)
 		pr_info(s->ctx, "the last round should take %.0f ms, within the %" PRIu64 " ms asked",
 			expect_us / 1000, budget / 1000);
 		return true;
+	}
+	if (s->n >= 3 && rd->bytes * 10 >= s->st.round[s->n - 2].bytes * 9 && s->o->auto_converge &&
+	    s->thr_pct != AC_MIN && s->n + 1 < max) {
+		/* auto-converge: slower, and another round */
+		s->thr_pct = s->thr_pct ? MAX(s->thr_pct / 2, AC_MIN) : AC_FIRST;
+		pr_warn(s->ctx,
+			"pid %d does not converge: round %u sent %" PRIu64 " bytes, round %u %" PRIu64 " (it writes %.1f MiB/s, %.1f MiB/s sent): slowed down to %u %% of its CPU",
+			s->o->pid, s->n, rd->bytes, s->n - 1, s->st.round[s->n - 2].bytes,
+			s->st.dirty_rate / (1 << 20), s->st.bandwidth / (1 << 20), s->thr_pct);
+		return false;
 	}
 	if (s->n >= 3 && rd->bytes * 10 >= s->st.round[s->n - 2].bytes * 9) {
 		(void)snprintf(s->st.why_last, sizeof(s->st.why_last), "rounds stopped shrinking");
@@ -240,8 +276,11 @@ static int run_rounds(struct sender *s)
 			return 0;
 		}
 		r = sdump_pre_dump(s->ctx, &d, &ds);
+		/* slowed down (auto-converge) while the round goes, never while a pass is made */
+		throttle(s, true);
 		if (r == 0)
 			r = send_pass(s, s->n, false);
+		throttle(s, false);
 		if (r < 0)
 			return r;
 		account(s, &ds, now_us() - t0 - s->send_us);

@@ -27,6 +27,9 @@ SDUMP_API void sdump_migrate_stats_write_text(const struct sdump_migrate_stats *
 		st->total_us / 1e6, st->bandwidth / (1 << 20), st->dirty_rate / (1 << 20));
 	fprintf(out, "last round: %s (%s)\n", st->why_last[0] ? st->why_last : "-",
 		st->converged ? "converged" : "did not converge");
+	if (st->throttle_pct)
+		fprintf(out, "auto-converge: slowed down to %u %% of its CPU (%s)\n", st->throttle_pct,
+			st->throttle_how);
 	fprintf(out, "downtime: %.1f ms\n", st->downtime_us / 1000.0);
 }
 
@@ -43,7 +46,9 @@ SDUMP_API void sdump_migrate_stats_write_json(const struct sdump_migrate_stats *
 	}
 	fprintf(out,
 		"],\"converged\":%s,\"why_last\":\"%s\",\"dirty_rate\":%.0f,\"bandwidth\":%.0f,\"bytes_sent\":%" PRIu64
-		",\"downtime_us\":%" PRIu64 ",\"total_us\":%" PRIu64 ",\"dest_pid\":%d}\n",
+		",\"downtime_us\":%" PRIu64 ",\"total_us\":%" PRIu64 ",\"dest_pid\":%d"
+		",\"throttle_pct\":%u,\"throttle_how\":\"%s\"}\n",
 		st->converged ? "true" : "false", st->why_last, st->dirty_rate, st->bandwidth,
-		st->bytes_sent, st->downtime_us, st->total_us, (int)st->dest_pid);
+		st->bytes_sent, st->downtime_us, st->total_us, (int)st->dest_pid, st->throttle_pct,
+		st->throttle_how);
 }

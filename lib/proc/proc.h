@@ -38,6 +38,12 @@ struct vma {
 	int file_flags;		/* O_RDONLY or O_RDWR */
 	bool deleted;		/* the file has no name left: its path ends in " (deleted)" */
 	uint32_t ghost;		/* a dump: its saved contents in ghosts.img, 0 none */
+	/*
+	 * Shared anonymous memory of a member of a process tree that a member
+	 * before it maps too: that member's pid (it makes the object again;
+	 * its pass holds the pages it maps), 0 none.
+	 */
+	pid_t shared_pid;
 	/* smaps: its VmFlags (VMF_*), protection key, guard pages */
 	bool has_vmflags;
 	uint32_t vmflags;

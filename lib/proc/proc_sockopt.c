@@ -109,3 +109,43 @@ ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name
 	}
 	return -1;
 }
+
+static const struct {
+	int state;
+	unsigned fins;
+	const char *name;
+} tcp_states[] = {
+	{ SKS_ESTABLISHED, 0, "ESTABLISHED" },
+	{ SKS_FIN_WAIT1, SK_FIN_OUT, "FIN_WAIT1" },
+	{ SKS_FIN_WAIT2, SK_FIN_OUT | SK_FIN_OUT_ACKED, "FIN_WAIT2" },
+	{ SKS_CLOSE_WAIT, SK_FIN_IN | SK_FIN_IN_FIRST, "CLOSE_WAIT" },
+	{ SKS_LAST_ACK, SK_FIN_IN | SK_FIN_IN_FIRST | SK_FIN_OUT, "LAST_ACK" },
+	{ SKS_CLOSING, SK_FIN_OUT | SK_FIN_IN, "CLOSING" },
+};
+
+bool sd_sock_tcp_conn_state(int state)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tcp_states); i++)
+		if (tcp_states[i].state == state)
+			return true;
+	return false;
+}
+
+unsigned sd_sock_tcp_fins(int state)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tcp_states); i++)
+		if (tcp_states[i].state == state)
+			return tcp_states[i].fins;
+	return 0;
+}
+
+const char *sd_sock_tcp_state_name(int state)
+{
+	static const char *const other[] = { [2] = "SYN_SENT", [3] = "SYN_RECV", [6] = "TIME_WAIT", [7] = "CLOSE",
+					     [10] = "LISTEN", [12] = "NEW_SYN_RECV" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(tcp_states); i++)
+		if (tcp_states[i].state == state)
+			return tcp_states[i].name;
+	return state >= 0 && (size_t)state < ARRAY_SIZE(other) && other[state] ? other[state] : "unknown";
+}

@@ -141,7 +141,7 @@ enum fd_kind {
 	FDK_TIMERFD,
 	FDK_EPOLL,
 	FDK_INOTIFY,
-	FDK_PIDFD,	/* a pidfd of the process itself */
+	FDK_PIDFD,	/* a pidfd of the process itself, or of a member of its tree */
 	FDK_FANOTIFY,
 	/* deleted files (17-19): their contents in ghosts.img, fd_state.ghost */
 	FDK_GHOST = 17,	/* a regular file or a directory open after its last name went */
@@ -224,6 +224,7 @@ struct fd_state {
 	bool has_pty;			/* FDK_PTMX, FDK_PTS: */
 	struct pty_state pty;
 	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET), else NULL */
+	pid_t pidfd_pid;		/* FDK_PIDFD: of another member of its tree (0: of itself) */
 };
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */

@@ -50,9 +50,28 @@ struct sock_pkt {
 /* The socket states sdump knows (the kernel's TCP_* numbers, as unix_diag gives them). */
 enum sock_st {
 	SKS_ESTABLISHED = 1,	/* connected */
+	SKS_FIN_WAIT1 = 4,	/* TCP, half closed: our FIN sent (or queued), not acked yet */
+	SKS_FIN_WAIT2 = 5,	/*   our FIN acked, the peer may still send */
 	SKS_CLOSE = 7,		/* not connected (a datagram socket may still have a peer) */
+	SKS_CLOSE_WAIT = 8,	/*   the peer's FIN received, we may still send */
+	SKS_LAST_ACK = 9,	/*   the peer's FIN, then ours, not acked yet */
+	SKS_CLOSING = 11,	/*   ours, then the peer's FIN before it acked ours */
 	SKS_LISTEN = 10,
 };
+
+/*
+ * The TCP states of a connection (a peer, sequence numbers) a dump saves
+ * with --tcp-established: established or half closed; what the FINs of
+ * each state are (sd_sock_tcp_fins()).
+ */
+bool sd_sock_tcp_conn_state(int state);
+#define SK_FIN_OUT 1		/* our FIN is in the stream */
+#define SK_FIN_OUT_ACKED 2	/*   and the peer acked it */
+#define SK_FIN_IN 4		/* the peer's FIN is in the stream */
+#define SK_FIN_IN_FIRST 8	/*   and it came before ours (or ours is not there) */
+unsigned sd_sock_tcp_fins(int state);
+/* "FIN_WAIT2", "CLOSE_WAIT", ...: a TCP state as messages say it */
+const char *sd_sock_tcp_state_name(int state);
 
 /* A socket option as getsockopt() gives it, an int: one of sd_sock_inet_opts[]. */
 struct sock_opt {
@@ -123,6 +142,12 @@ struct sock_state {
 	uint32_t win[5];	/* snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup */
 	uint8_t *sndq, *rcvq;
 	size_t sndq_len, sndq_unsent, rcvq_len;
+	/*
+	 * Half closed (state, sd_sock_tcp_fins()): the FINs count in the
+	 * sequence numbers, never in the queues; our FIN not sent yet (after
+	 * the sndq_unsent bytes), as the kernel holds it in a closed window.
+	 */
+	bool fin_unsent;
 };
 
 /*

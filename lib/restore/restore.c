@@ -55,6 +55,8 @@
  * rst_threads.c (then the signals queued for the whole process and the
  * credentials, rst_process.c), the attributes in 4 and 6 rst_attrs.c, the
  * timers rst_timers.c, capabilities and seccomp rst_sec.c, 7 here (finish).
+ * A restore built while its chain grows (a migration's receiver) runs the
+ * same steps in parts, step 3 once per pass: rst_stage.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -167,6 +169,24 @@ static int finish(struct rst *r)
 	return e < 0 ? e : sd_rst_detach(r, false);
 }
 
+/*
+ * All or nothing: once the first thread is detached, no signal may end
+ * us before the last one is (their PTRACE_O_EXITKILL would then kill
+ * the process that was all but restored).
+ */
+int sd_rst_start(struct rst *r)
+{
+	sigset_t oldmask;
+	int e = sd_rst_tty_start(r);
+
+	if (e < 0)
+		return e;
+	sd_inject_block_signals(&oldmask);
+	e = finish(r);
+	sd_inject_unblock_signals(&oldmask);
+	return e;
+}
+
 /* Whether we hold capability @cap in our effective set. */
 static bool has_cap(int cap)
 {
@@ -220,7 +240,8 @@ static int check_pids_free(struct rst *r)
 		size_t zi = 0;
 		int e;
 
-		for (size_t i = 0; i < r->ps.nthreads; i++) {
+		/* built over rounds, the leader is ours already */
+		for (size_t i = r->staged ? 1 : 0; i < r->ps.nthreads; i++) {
 			_cleanup_free_ char *stat = NULL;
 			char path[PROC_PATH_MAX];
 			uint64_t f[5];
@@ -249,18 +270,31 @@ static int check_pids_free(struct rst *r)
 	}
 }
 
+int sd_rst_open(struct rst *r, const char *dir)
+{
+	int e = sd_chain_open(r->ctx, dir, &r->chain);
+
+	if (e < 0)
+		return e;
+	if (r->chain.p[0].meta.kind != PASS_KIND_DUMP)
+		return sd_errx(r->ctx, -EINVAL, "image '%s' is a pre-dump: only a final dump (sdump dump) can be restored",
+			       dir);
+	return 0;
+}
+
 /* Read the image of @r->dir (the image directory, or a tree member's) and check what can be. */
 int sd_rst_read(struct rst *r, const char *dir, uint64_t *t)
+{
+	int e = sd_rst_open(r, dir);
+
+	return e < 0 ? e : sd_rst_read_state(r, dir, t);
+}
+
+int sd_rst_read_state(struct rst *r, const char *dir, uint64_t *t)
 {
 	struct sdump_ctx *ctx = r->ctx;
 	int e;
 
-	e = sd_chain_open(ctx, dir, &r->chain);
-	if (e < 0)
-		return e;
-	if (r->chain.p[0].meta.kind != PASS_KIND_DUMP)
-		return sd_errx(ctx, -EINVAL, "image '%s' is a pre-dump: only a final dump (sdump dump) can be restored",
-			       dir);
 	e = sd_stateimg_read(ctx, &r->chain.p[0].dir, &r->ps, &r->fs);
 	if (e < 0)
 		return e;
@@ -304,6 +338,13 @@ int sd_rst_read(struct rst *r, const char *dir, uint64_t *t)
 /* Once the new process exists, emptied: everything up to its start. */
 int sd_rst_build(struct rst *r, uint64_t *tp)
 {
+	int e = sd_rst_build_memory(r, tp);
+
+	return e < 0 ? e : sd_rst_build_state(r, tp);
+}
+
+int sd_rst_build_memory(struct rst *r, uint64_t *tp)
+{
 	struct sdump_ctx *ctx = r->ctx;
 	uint64_t t = *tp;
 	char b[32];
@@ -324,6 +365,16 @@ int sd_rst_build(struct rst *r, uint64_t *tp)
 		 "%s written, %" PRIu64 " pages (%" PRIu64 " by UFFDIO_COPY) from %zu frames, %u thread%s",
 		 b, r->fill.pages, r->fill.uffd_pages, r->fill.frames, r->fill.threads,
 		 r->fill.threads == 1 ? "" : "s");
+	*tp = t;
+	return 0;
+}
+
+int sd_rst_build_state(struct rst *r, uint64_t *tp)
+{
+	struct sdump_ctx *ctx = r->ctx;
+	uint64_t t = *tp;
+	int e;
+
 	e = sd_rst_restore_mm(r);
 	if (e == 0)
 		e = sd_rst_restore_files(r);
@@ -377,6 +428,8 @@ int sd_rst_build(struct rst *r, uint64_t *tp)
 	if (e == 0)
 		e = sd_rst_arm_timers(r);
 	if (e == 0)
+		e = sd_rst_restore_sigmasks(r);
+	if (e == 0)
 		e = sd_check_cancel(ctx);
 	if (e < 0)
 		return e;
@@ -390,7 +443,6 @@ static int run_restore(struct rst *r)
 {
 	struct sdump_ctx *ctx = r->ctx;
 	uint64_t t = now_us();
-	sigset_t oldmask;
 	int e;
 
 	e = sd_rst_read(r, r->opts->dir, &t);
@@ -405,19 +457,8 @@ static int run_restore(struct rst *r)
 		return e;
 	rst_step(r, "create", &t, "a traced child with pid %d, its address space emptied", r->pid);
 	e = sd_rst_build(r, &t);
-	if (e < 0)
-		return e;
-	/*
-	 * All or nothing: once the first thread is detached, no signal may end
-	 * us before the last one is (their PTRACE_O_EXITKILL would then kill
-	 * the process that was all but restored).
-	 */
-	e = sd_rst_tty_start(r);
-	if (e < 0)
-		return e;
-	sd_inject_block_signals(&oldmask);
-	e = finish(r);
-	sd_inject_unblock_signals(&oldmask);
+	if (e == 0)
+		e = sd_rst_start(r);
 	if (e < 0)
 		return e;
 	if (r->lazy)
@@ -427,7 +468,7 @@ static int run_restore(struct rst *r)
 }
 
 /* @pid into @path, whole or not at all: a temporary file renamed over it. */
-static int write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid)
+int sd_rst_write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid)
 {
 	char tmp[PATH_MAX], line[32];
 	int fd, n, e = 0;
@@ -535,7 +576,7 @@ int sd_rst_started(struct rst *r, int e)
 	const struct sdump_restore_opts *opts = r->opts;
 
 	if (e == 0 && opts->pidfile) {
-		e = write_pidfile(ctx, opts->pidfile, r->pid);
+		e = sd_rst_write_pidfile(ctx, opts->pidfile, r->pid);
 		if (e < 0) {
 			/* it runs, but the caller cannot know it: it goes */
 			(void)kill(r->pid, SIGKILL);
@@ -592,7 +633,6 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 {
 	struct rst r;
 	uint64_t t0 = now_us();
-	size_t nthreads;
 	int e;
 
 	/* a tree image: every member made again (rst_tree.c) */
@@ -601,27 +641,35 @@ SDUMP_API int sdump_restore(struct sdump_ctx *ctx, const struct sdump_restore_op
 	sd_rst_init(&r, ctx, opts);
 	r.t0 = t0;
 	e = run_restore(&r);
+	return sd_rst_end(&r, e, t0, ret_status);
+}
+
+int sd_rst_end(struct rst *r, int e, uint64_t t0, int *ret_status)
+{
+	struct sdump_ctx *ctx = r->ctx;
+	size_t nthreads;
+
 	/* and a stale one some dump left */
-	if (sd_rst_inet_locked(&r)) {
+	if (sd_rst_inet_locked(r)) {
 		sd_netlock_sweep(ctx);
-		r.netlock_pid = r.ps.pid;
+		r->netlock_pid = r->ps.pid;
 	}
-	r.inj.pid = r.pid;
-	zclose(&r.mem_fd);
+	r->inj.pid = r->pid;
+	zclose(&r->mem_fd);
 	if (e < 0)
-		sd_rst_tty_undo(&r);
+		sd_rst_tty_undo(r);
 	if (e < 0) {
-		sd_rst_kill(&r);
-		sd_rst_reap(&r);
+		sd_rst_kill(r);
+		sd_rst_reap(r);
 	}
-	if (e < 0 && r.lazy) {
-		sd_rst_lazy_abort(r.lazy);
-		r.lazy = NULL;
+	if (e < 0 && r->lazy) {
+		sd_rst_lazy_abort(r->lazy);
+		r->lazy = NULL;
 	}
-	e = sd_rst_started(&r, e);
-	nthreads = r.ps.nthreads;
+	e = sd_rst_started(r, e);
+	nthreads = r->ps.nthreads;
 	if (e == 0)
-		sd_rst_stats(&r, nthreads, r.fs.n, t0);
-	sd_rst_release(&r);
-	return sd_rst_wait(&r, e, t0, nthreads, ret_status);
+		sd_rst_stats(r, nthreads, r->fs.n, t0);
+	sd_rst_release(r);
+	return sd_rst_wait(r, e, t0, nthreads, ret_status);
 }

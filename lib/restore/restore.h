@@ -71,6 +71,15 @@ struct rst {
 	int pidfd;			/* ours on the new process, or -1 */
 	pid_t netlock_pid;		/* its TCP connections' network lock, removed at the end (0: none) */
 	bool session_done;		/* its session and group are made (a tree makes them first) */
+	/*
+	 * A restore built over rounds (rst_stage.c): by VMA of the newest
+	 * pass, an enum rst_vma_stage (NULL: every VMA new); a round before the
+	 * last fills memory only; the leader was made at the first round.
+	 */
+	uint8_t *vma_stage;
+	bool stage_round;
+	size_t fill_drops;		/* ranges the last staged fill gave back (MADV_DONTNEED) */
+	bool staged;
 };
 
 /*
@@ -90,12 +99,29 @@ struct rst {
 void sd_rst_init(struct rst *r, struct sdump_ctx *ctx, const struct sdump_restore_opts *opts);
 int sd_rst_read(struct rst *r, const char *dir, uint64_t *t);
 int sd_rst_build(struct rst *r, uint64_t *t);
+/*
+ * The two halves of sd_rst_read and of sd_rst_build, for a restore built
+ * over rounds (rst_stage.c): sd_rst_read_state, the state of the final
+ * pass r->chain opened (sd_rst_open) read and checked; sd_rst_build_memory,
+ * the VMAs mapped and filled (as r->vma_stage says); sd_rst_build_state,
+ * everything after them. sd_rst_end: after the start (or a failure @e),
+ * what sdump_restore does last, @r released; its result.
+ */
+int sd_rst_open(struct rst *r, const char *dir);
+int sd_rst_read_state(struct rst *r, const char *dir, uint64_t *t);
+int sd_rst_build_memory(struct rst *r, uint64_t *t);
+int sd_rst_build_state(struct rst *r, uint64_t *t);
+int sd_rst_end(struct rst *r, int e, uint64_t t0, int *ret_status);
+/* sd_rst_finish_prepare then sd_rst_detach, no signal between (a tty started first). */
+int sd_rst_start(struct rst *r);
 int sd_rst_finish_prepare(struct rst *r);
 int sd_rst_detach(struct rst *r, bool stop);
 void sd_rst_kill(struct rst *r);
 void sd_rst_reap(struct rst *r);
 void sd_rst_release(struct rst *r);
 int sd_rst_started(struct rst *r, int e);
+/* @pid into @path, whole or not at all (sd_rst_started's, a tree's before its subreaper ends). */
+int sd_rst_write_pidfile(struct sdump_ctx *ctx, const char *path, pid_t pid);
 int sd_rst_wait(struct rst *r, int e, uint64_t t0, size_t nthreads, int *ret_status);
 void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0);
 
@@ -116,6 +142,21 @@ struct rst *sd_rst_tree_member(struct rst_tree *t, size_t i);
 int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp);
 int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bool *ret_found);
 int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t pfd[2]);
+/*
+ * Shared anonymous memory members of a tree share: made by the first
+ * member that maps it, which gives it to the members after it.
+ * sd_rst_tree_shmem_reach: whether a member after @r maps the object of
+ * its VMA @v (its shared_pid @r's), *size raised to as far as they reach
+ * into it; sd_rst_tree_shmem_made: the object @r has just mapped at @v,
+ * kept for them; sd_rst_tree_shmem_fd: the object VMA @v of @r maps,
+ * made by v->shared_pid, put into @r at a number of its own.
+ * sd_rst_tree_ghost: deleted file @f of @r, saved by f->shared_pid: a
+ * copy of our fd on that member's copy.
+ */
+bool sd_rst_tree_shmem_reach(struct rst *r, const struct vma *v, uint64_t *size);
+int sd_rst_tree_shmem_made(struct rst *r, const struct vma *v);
+int sd_rst_tree_shmem_fd(struct rst *r, const struct vma *v, long *ret_fd);
+int sd_rst_tree_ghost(struct rst *r, const struct ghost_file *f, int *ret_fd);
 /*
  * sd_rst_tree_give: our fd @ours put into member @r at a number of its
  * own (*ret_tmp). sd_rst_tree_unix: the unix sockets of member @r; the
@@ -166,6 +207,8 @@ int sd_rst_clear_address_space(struct rst *r);
  */
 int sd_rst_check_vma_files(struct rst *r);
 int sd_rst_map_vmas(struct rst *r);
+/* VMA @v unmapped in the new process (a restore built over rounds: it went, or changed). */
+int sd_rst_unmap_vma(struct rst *r, const struct vma *v);
 /*
  * Shared anonymous memory (rst_shmem.c): VMA @v mapped as part of its
  * shmem object, one per inode of the dump.
@@ -249,6 +292,19 @@ int sd_rst_pty_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_pty_ctty_fd(const struct rst *r);
 int sd_rst_pty_ctty(struct rst *r);
 void sd_rst_ptys_release(struct rst *r);
+/*
+ * A tree's ptys (rst_pty.c): a slave whose master another member held is
+ * left by sd_rst_prepare_ptys for sd_rst_tree_ptys, once every member's
+ * image is read (its masters made); sd_rst_pty_ctty_early, right after a
+ * member's session is made and before its children are forked (they
+ * inherit it), makes a pty of the tree the controlling terminal of a
+ * session leader that had it; sd_rst_pty_leader_makes: whether @r's
+ * session leader is another member, which makes it (@r has it from its
+ * fork).
+ */
+int sd_rst_tree_ptys(struct rst *r);
+int sd_rst_pty_ctty_early(struct rst *r);
+bool sd_rst_pty_leader_makes(const struct rst *r);
 int sd_rst_tty_start(struct rst *r);
 void sd_rst_tty_undo(struct rst *r);
 void sd_rst_tty_end(struct rst *r, bool gone);
@@ -296,6 +352,11 @@ int sd_rst_restore_fs(struct rst *r);
  */
 int sd_rst_create_threads(struct rst *r);
 int sd_rst_restore_thread_state(struct rst *r, size_t i);
+/*
+ * Each thread's signal mask, the build's last step: until then every signal
+ * is blocked in every thread whose state is restored (rst_threads.c).
+ */
+int sd_rst_restore_sigmasks(struct rst *r);
 void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
 
 /*
@@ -308,6 +369,8 @@ void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *re
  * thread exists, just before the start.
  */
 long sd_rst_attrs_child_slack(struct rst *r);
+/* Whether a leader made while our timer slack was @slack has the default slack of the image. */
+bool sd_rst_attrs_child_slack_was(const struct rst *r, long slack);
 void sd_rst_attrs_child_slack_done(long ours);
 int sd_rst_attrs_before_clone(struct rst *r, size_t i);
 int sd_rst_restore_attrs(struct rst *r);

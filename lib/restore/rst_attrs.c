@@ -67,6 +67,13 @@ long sd_rst_attrs_child_slack(struct rst *r)
 	return ours;
 }
 
+bool sd_rst_attrs_child_slack_was(const struct rst *r, long slack)
+{
+	const struct attr_thread *a = &r->ps.threads[0].attrs;
+
+	return !a->valid || slack < 0 || default_slack(a) == (uint64_t)slack;
+}
+
 void sd_rst_attrs_child_slack_done(long ours)
 {
 	if (ours > 0)

@@ -102,10 +102,24 @@ int sd_rst_timerfd_open(struct rst *r, size_t i, long *ret_tmp)
 	return 0;
 }
 
-/* A pidfd of the process itself: pidfd_open() of its pid, which is its own again. */
+/*
+ * A pidfd of the process itself: pidfd_open() of its pid, which is its own
+ * again; of another member of its tree, of that member's (every member
+ * exists, with its pid, before any has its fds).
+ */
 int sd_rst_pidfd_open(struct rst *r, size_t i, long *ret_tmp)
 {
 	const struct fd_state *d = &r->fs.fds[i];
+	pid_t pid = d->pidfd_pid ? d->pidfd_pid : r->pid;
+	bool member = !d->pidfd_pid;
 
-	return sd_rst_call(r, SYS_pidfd_open, r->pid, (long)(d->flags & O_NONBLOCK), 0, 0, 0, 0, ret_tmp);
+	for (size_t m = 0; !member && r->tree && m < sd_rst_tree_count(r->tree); m++) {
+		const struct rst *o = sd_rst_tree_member(r->tree, m);
+
+		member = o->pid == pid && !o->member->zombie;
+	}
+	if (!member)
+		return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: fd %d is a pidfd of pid %d, which is no process of the image",
+			       r->chain.p[0].dir.path, d->fd, pid);
+	return sd_rst_call(r, SYS_pidfd_open, pid, (long)(d->flags & O_NONBLOCK), 0, 0, 0, 0, ret_tmp);
 }

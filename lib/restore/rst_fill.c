@@ -61,6 +61,11 @@ struct fill {
 	size_t nunits;		/* written here: [0, nunits); a lazy fill's follow up to nall */
 	size_t nall;
 	struct rst_fill_lazy *lazy;	/* a lazy fill's, or NULL */
+	const uint8_t *stage;	/* by VMA: enum rst_vma_stage, or NULL (all new) */
+	struct rst_fill_range *rec;	/* a kept VMA: what the newest pass records of it */
+	size_t nrec, caprec;
+	struct rst_fill_range *drops;	/* what kept VMAs no longer have */
+	size_t ndrops, capdrops;
 	atomic_size_t next;	/* the next unit to take */
 	atomic_uint_fast64_t pages_done;
 	atomic_uint_fast64_t uffd_pages;	/* of them, placed with UFFDIO_COPY */
@@ -134,6 +139,83 @@ static int resolve(struct fill *f, const struct vma *v)
 	return r;
 }
 
+/* [s, e) after the ranges of @a, joined to the last one where they touch. */
+static int range_push(struct rst_fill_range **a, size_t *n, size_t *cap, uint64_t s, uint64_t e)
+{
+	if (*n && (*a)[*n - 1].end == s) {
+		(*a)[*n - 1].end = e;
+		return 0;
+	}
+	if (ARRAY_RESERVE(*a, *cap, *n + 1, 64) < 0)
+		return -ENOMEM;
+	(*a)[(*n)++] = (struct rst_fill_range){ s, e };
+	return 0;
+}
+
+struct delta {
+	struct fill *f;
+	const struct vma *v;
+	size_t k;		/* in f->rec, the walk over the pass before */
+};
+
+/*
+ * A run of a kept VMA as the newest pass records it: what that pass
+ * stores itself is written (zeros too: the page held something else),
+ * what it has from a parent is in the process already.
+ */
+static int kept_run(void *data, enum pm_kind kind, size_t pass, uint64_t off, uint64_t addr, uint64_t len)
+{
+	struct delta *d = data;
+	struct fill *f = d->f;
+	int r = range_push(&f->rec, &f->nrec, &f->caprec, addr, addr + len);
+
+	if (r < 0 || pass != 0)
+		return r;
+	if (kind == PM_DATA)
+		return add_data(f, pass, off, addr, len);
+	return push(&f->zeros, &f->nzeros, &f->capzeros, (struct seg){ 0, 0, addr, len, false, false });
+}
+
+/* A run the pass before recorded: the part the newest pass records nowhere is dropped. */
+static int dropped_run(void *data, enum pm_kind kind, size_t pass, uint64_t off, uint64_t addr, uint64_t len)
+{
+	struct delta *d = data;
+	struct fill *f = d->f;
+	uint64_t s = addr, e = addr + len;
+	int r = 0;
+
+	(void)pass;
+	(void)off;
+	/* anonymous zeros and nothing are the same memory */
+	if (kind == PM_ZERO && d->v->kind == VK_ANON)
+		return 0;
+	while (s < e && r == 0) {
+		while (d->k < f->nrec && f->rec[d->k].end <= s)
+			d->k++;
+		if (d->k == f->nrec || f->rec[d->k].start >= e)
+			return range_push(&f->drops, &f->ndrops, &f->capdrops, s, e);
+		if (f->rec[d->k].start > s)
+			r = range_push(&f->drops, &f->ndrops, &f->capdrops, s, f->rec[d->k].start);
+		s = f->rec[d->k].end;
+	}
+	return r;
+}
+
+/* A kept VMA: what changed between the pass before (c->p[1], in the process) and the newest. */
+static int resolve_kept(struct fill *f, const struct vma *v)
+{
+	struct delta d = { .f = f, .v = v };
+	int r;
+
+	f->nrec = 0;
+	r = sd_chain_walk(f->ctx, f->c, 0, v->start, v->end, kept_run, &d);
+	if (r == 0 && f->c->n > 1)
+		r = sd_chain_walk(f->ctx, f->c, 1, v->start, v->end, dropped_run, &d);
+	if (r == -ENOMEM)
+		return sd_err(f->ctx, r, "cannot plan the memory of pid %d", f->pid);
+	return r;
+}
+
 /*
  * Segments [first, f->nsegs) lie in VMA @v: if they are long (8 pages on
  * average: one ioctl per segment, where process_vm_writev takes 256 at a
@@ -155,7 +237,7 @@ static void register_vma(struct fill *f, const struct vma *v, size_t first)
 	}
 	/* shared memory that another VMA maps too: UFFDIO_COPY fails where that one wrote first */
 	if (f->uffd < 0 || (v->kind != VK_ANON && v->kind != VK_SHMEM) || first == f->nsegs ||
-	    !sd_rst_vma_mapped_writable(v) || sd_vma_shmem_shared(&f->c->p[0].vmas, v))
+	    !sd_rst_vma_mapped_writable(v) || sd_vma_shmem_shared(&f->c->p[0].vmas, v) || v->shared_pid)
 		return;
 	for (size_t i = first; i < f->nsegs; i++)
 		bytes += f->segs[i].len;
@@ -498,29 +580,64 @@ static int run_threads(struct fill *f, unsigned int *ret_threads)
 	return 0;
 }
 
+static int fill(struct fill *f, struct rst_fill_stats *ret_stats);
+
 int sd_rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
 	     struct rst_fill_lazy *lazy, struct rst_fill_stats *ret_stats)
 {
-	const struct vma_list *vl = &c->p[0].vmas;
 	struct fill f = { .ctx = ctx, .c = c, .pid = pid, .mem_fd = mem_fd, .uffd = uffd,
 			  .psz = c->p[0].meta.page_size, .lazy = uffd >= 0 ? lazy : NULL };
+
+	return fill(&f, ret_stats);
+}
+
+int sd_rst_fill_staged(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
+		    const uint8_t *stage, struct rst_fill_range **ret_drops, size_t *ret_ndrops,
+		    struct rst_fill_stats *ret_stats)
+{
+	struct fill f = { .ctx = ctx, .c = c, .pid = pid, .mem_fd = mem_fd, .uffd = uffd,
+			  .psz = c->p[0].meta.page_size, .stage = stage };
+	int r = fill(&f, ret_stats);
+
+	if (r < 0) {
+		free(f.drops);
+		return r;
+	}
+	*ret_drops = f.drops;
+	*ret_ndrops = f.ndrops;
+	return 0;
+}
+
+static int fill(struct fill *f_, struct rst_fill_stats *ret_stats)
+{
+	struct fill f = *f_;
+	const struct vma_list *vl = &f.c->p[0].vmas;
+	struct sdump_ctx *ctx = f.ctx;
+	pid_t pid = f.pid;
 	struct uffdio_api api = { .api = UFFD_API };
 	struct rst_fill_stats st = { 0 };
 	uint64_t total = 0;
 	int r = 0;
 
 	pthread_mutex_init(&f.lock, NULL);
-	if (uffd >= 0 && !f.lazy && ioctl(uffd, UFFDIO_API, &api) < 0)
+	if (f.uffd >= 0 && !f.lazy && ioctl(f.uffd, UFFDIO_API, &api) < 0)
 		f.uffd = -1;
 	for (size_t i = 0; i < vl->n && r == 0; i++) {
 		size_t first = f.nsegs;
+		uint8_t how = f.stage ? f.stage[i] : RST_VMA_NEW;
 
-		if (!sd_rst_vma_filled(&vl->v[i]))
+		if (!sd_rst_vma_filled(&vl->v[i]) || how == RST_VMA_LATER)
 			continue;
+		if (how == RST_VMA_KEPT) {
+			r = resolve_kept(&f, &vl->v[i]);
+			continue;
+		}
 		r = resolve(&f, &vl->v[i]);
 		if (r == 0)
 			register_vma(&f, &vl->v[i], first);
 	}
+	free(f.rec);
+	f.rec = NULL;
 	if (r == 0)
 		r = plan_units(&f);
 	if (r == 0)
@@ -560,5 +677,9 @@ out:
 	free(f.zeros);
 	free(f.units);
 	pthread_mutex_destroy(&f.lock);
+	f_->drops = f.drops;
+	f_->ndrops = f.ndrops;
+	if (r < 0 && !f_->stage) /* sd_rst_fill has none; sd_rst_fill_staged frees them */
+		free(f.drops);
 	return r;
 }

@@ -87,4 +87,31 @@ struct rst_fill_stats {
 int sd_rst_fill(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
 	     struct rst_fill_lazy *lazy, struct rst_fill_stats *ret_stats);
 
+/*
+ * A restore built while its chain grows (rst_stage.c: a migration's
+ * receiver fills the process round by round). Each VMA of the newest pass
+ * is, by its index in c->p[0].vmas: just mapped, empty (RST_VMA_NEW: filled
+ * whole, as sd_rst_fill does), mapped and filled already as the pass
+ * before records it (RST_VMA_KEPT: only what changed since c->p[1]), or
+ * not mapped yet (RST_VMA_LATER: left alone).
+ */
+enum rst_vma_stage { RST_VMA_NEW = 0, RST_VMA_KEPT = 1, RST_VMA_LATER = 2 };
+
+struct rst_fill_range {
+	uint64_t start, end;
+};
+
+/*
+ * sd_rst_fill by @stage (NULL: every VMA new). Of a kept VMA, what the
+ * newest pass stores is written (data and zeros), what it takes from its
+ * parent is there already, and what the pass before held but this one
+ * records nowhere (the process dropped it) goes in *@ret_drops
+ * (*@ret_ndrops ranges, sorted, the caller's to free): the caller gives
+ * them back with MADV_DONTNEED (anonymous memory: zeros; a private file
+ * mapping: the file's pages).
+ */
+int sd_rst_fill_staged(struct sdump_ctx *ctx, struct chain *c, pid_t pid, int mem_fd, int uffd,
+		    const uint8_t *stage, struct rst_fill_range **ret_drops, size_t *ret_ndrops,
+		    struct rst_fill_stats *ret_stats);
+
 #endif /* SDUMP_RST_FILL_H */

@@ -173,6 +173,14 @@ static int prepare_one(struct rst *r, const struct ghost_file *f, int tmp_flags,
 	return 0;
 }
 
+/* The copy of @f: made, or the one of the member of the tree that saved it (which seals it). */
+static int copy_of(struct rst *r, const struct ghost_file *f, int *ret_fd)
+{
+	if (f->shared_pid)
+		return sd_rst_tree_ghost(r, f, ret_fd);
+	return prepare_one(r, f, 0, ret_fd);
+}
+
 /* The saved file @id, which a VMA or an fd names: -EBADMSG if the image has none. */
 static const struct ghost_file *ghost_of(struct rst *r, uint32_t id, const char *what)
 {
@@ -234,7 +242,7 @@ int sd_rst_prepare_ghosts(struct rst *r)
 			return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: fd %d is of another kind than its file",
 				       r->chain.p[0].dir.path, d->fd);
 		if ((d->flags & O_TMPFILE) == O_TMPFILE && !d->has_dup_of && r->src[i] < 0 &&
-		    S_ISREG(f->mode) && r->ghost_fds[f->id - 1] < 0) {
+		    S_ISREG(f->mode) && r->ghost_fds[f->id - 1] < 0 && !f->shared_pid) {
 			e = prepare_tmpfile_fd(r, i, f);
 			if (e < 0)
 				return e;
@@ -254,7 +262,7 @@ int sd_rst_prepare_ghosts(struct rst *r)
 				       r->chain.p[0].dir.path, what);
 		if (r->ghost_fds[f->id - 1] >= 0)
 			continue; /* one copy, however many times it is mapped */
-		e = prepare_one(r, f, 0, &r->ghost_fds[f->id - 1]);
+		e = copy_of(r, f, &r->ghost_fds[f->id - 1]);
 		if (e < 0)
 			return e;
 	}
@@ -263,7 +271,7 @@ int sd_rst_prepare_ghosts(struct rst *r)
 
 		if ((d->kind != FDK_GHOST && d->kind != FDK_MEMFD) || r->ghost_fds[d->ghost - 1] >= 0)
 			continue;
-		e = prepare_one(r, sd_ghost_set_find(&r->ghosts, d->ghost), 0, &r->ghost_fds[d->ghost - 1]);
+		e = copy_of(r, sd_ghost_set_find(&r->ghosts, d->ghost), &r->ghost_fds[d->ghost - 1]);
 		if (e < 0)
 			return e;
 	}
@@ -312,7 +320,7 @@ int sd_rst_seal_ghosts(struct rst *r)
 	for (size_t i = 0; r->ghost_fds && i < r->ghosts.n; i++) {
 		const struct ghost_file *f = &r->ghosts.f[i];
 
-		if (r->ghost_fds[i] < 0 || !f->has_seals || !f->seals)
+		if (r->ghost_fds[i] < 0 || !f->has_seals || !f->seals || f->shared_pid)
 			continue;
 		if (fcntl(r->ghost_fds[i], F_ADD_SEALS, (int)f->seals) < 0)
 			return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot seal the copy of the memfd '%s' (seals 0x%x)",

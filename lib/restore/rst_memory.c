@@ -183,6 +183,9 @@ int sd_rst_map_vmas(struct rst *r)
 
 	for (int round = 0; round < 2 && e == 0; round++) {
 		for (size_t i = 0; i < vl->n && e == 0; i++) {
+			/* built over rounds: only the VMAs new to this one */
+			if (r->vma_stage && r->vma_stage[i] != RST_VMA_NEW)
+				continue;
 			if (after_seals(r, &vl->v[i]) != (round == 1))
 				continue;
 			e = map_vma(r, &vl->v[i]);
@@ -193,6 +196,20 @@ int sd_rst_map_vmas(struct rst *r)
 			e = sd_rst_seal_ghosts(r);
 	}
 	return e;
+}
+
+int sd_rst_unmap_vma(struct rst *r, const struct vma *v)
+{
+	int e;
+
+	/* [vdso] and [vvar] are the kernel's, made with the empty address space */
+	if (v->kind == VK_VDSO || v->kind == VK_VVAR || v->kind == VK_VSYSCALL)
+		return 0;
+	e = sd_rst_call(r, SYS_munmap, (long)v->start, (long)(v->end - v->start), 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot unmap 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
+			       v->start, v->end, r->pid);
+	return 0;
 }
 
 /*
@@ -305,9 +322,43 @@ int sd_rst_lazy_finish(struct rst *r)
 	return e;
 }
 
-int sd_rst_fill_memory(struct rst *r)
+static int final_protections(struct rst *r);
+
+/*
+ * A restore built over rounds (r->vma_stage): what each round changed.
+ * The first round, with no VMA kept, places its long runs with
+ * UFFDIO_COPY; a round before the last leaves every VMA writable, as it
+ * was mapped to be filled.
+ */
+static int fill_staged(struct rst *r)
 {
 	const struct vma_list *vl = &r->chain.p[0].vmas;
+	struct rst_fill_range *drops = NULL;
+	struct rst_fill_stats st;
+	size_t ndrops = 0;
+	bool kept = false;
+	int e, uffd = -1;
+
+	for (size_t i = 0; i < vl->n; i++)
+		kept |= r->vma_stage[i] == RST_VMA_KEPT;
+	if (!kept)
+		uffd = take_uffd(r);
+	e = sd_rst_fill_staged(r->ctx, &r->chain, r->pid, r->mem_fd, uffd, r->vma_stage, &drops,
+			       &ndrops, &st);
+	zclose(&uffd);
+	for (size_t i = 0; i < ndrops && e == 0; i++)
+		e = sd_rst_call(r, SYS_madvise, (long)drops[i].start, (long)(drops[i].end - drops[i].start),
+				MADV_DONTNEED, 0, 0, 0, NULL);
+	free(drops);
+	if (e < 0)
+		return e;
+	r->fill = st;
+	r->fill_drops = ndrops;
+	return r->stage_round ? 0 : final_protections(r);
+}
+
+int sd_rst_fill_memory(struct rst *r)
+{
 	struct rst_fill_lazy lz = { 0 };
 	struct rst_fill_stats st;
 	int e, uffd;
@@ -315,6 +366,8 @@ int sd_rst_fill_memory(struct rst *r)
 	e = sd_rst_vmflags_before_fill(r);
 	if (e < 0)
 		return e;
+	if (r->vma_stage)
+		return fill_staged(r);
 	uffd = take_uffd(r);
 	if (r->opts->lazy) {
 		e = lazy_uffd(r, uffd);
@@ -337,7 +390,15 @@ int sd_rst_fill_memory(struct rst *r)
 	if (e < 0)
 		return e;
 	r->fill = st;
-	/* final protections; shared file mappings were mapped with theirs */
+	return final_protections(r);
+}
+
+/* Final protections; shared file mappings were mapped with theirs. */
+static int final_protections(struct rst *r)
+{
+	const struct vma_list *vl = &r->chain.p[0].vmas;
+	int e = 0;
+
 	for (size_t i = 0; i < vl->n && e == 0; i++) {
 		const struct vma *v = &vl->v[i];
 

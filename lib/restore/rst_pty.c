@@ -24,6 +24,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "restore: "
 #include "ctx.h"
+#include "compat.h"
 #include "pstate.h"
 #include "restore.h"
 #include "util.h"
@@ -102,14 +103,25 @@ static long master_of(const struct rst *r, uint32_t index)
 	return -1;
 }
 
-static int open_slave(struct rst *r, size_t i)
+/*
+ * Slave fd @i of the pty of our @master; one without O_LARGEFILE (which
+ * open() always adds) was opened by TIOCGPTPEER on its master (glibc's
+ * openpty(), forkpty()), and is so again.
+ */
+static int open_slave(struct rst *r, size_t i, int master)
 {
 	const struct fd_state *d = &r->fs.fds[i];
 	char path[64];
 	int fd, e;
 
 	(void)snprintf(path, sizeof(path), "/dev/pts/%u", d->pty.index);
-	fd = open(path, open_flags(d));
+	/* (the ioctl keeps O_CLOEXEC in the file's flags, which open() does not) */
+	if (!(d->flags & O_LARGEFILE_KERNEL)) {
+		fd = ioctl(master, TIOCGPTPEER, open_flags(d) & ~O_CLOEXEC);
+		if (fd >= 0)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	} else
+		fd = open(path, open_flags(d));
 	if (fd < 0)
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open its pty slave %s (fd %d)", r->pid,
 			      path, d->fd);
@@ -149,10 +161,13 @@ int sd_rst_prepare_ptys(struct rst *r)
 
 		if (d->kind != FDK_PTS || d->has_dup_of || r->src[i] >= 0)
 			continue;
+		/* a tree's: its master is another member's (sd_rst_tree_ptys) */
+		if (master_of(r, d->pty.index) < 0 && r->tree)
+			continue;
 		if (master_of(r, d->pty.index) < 0)
 			return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: fd %d is a slave of pty %u, whose master it does not have",
 				       r->chain.p[0].dir.path, d->fd, d->pty.index);
-		e = open_slave(r, i);
+		e = open_slave(r, i, r->pty_fds[master_of(r, d->pty.index)]);
 	}
 	/* a master's window size is its slave's: given once more where no slave fd gave it */
 	for (size_t i = 0; i < r->fs.n && e == 0; i++) {
@@ -198,9 +213,11 @@ int sd_rst_pty_ctty(struct rst *r)
 
 	if (fd < 0)
 		return 0;
+	if (r->ps.sid != r->ps.pid && sd_rst_pty_leader_makes(r))
+		return 0;
 	if (r->ps.sid != r->ps.pid)
 		return sd_errx(r->ctx, -EOPNOTSUPP,
-			       "cannot restore pid %d: its controlling terminal, its own pty's slave (fd %d), is its session leader's, not its own (process trees are not supported yet)",
+			       "cannot restore pid %d: its controlling terminal, its own pty's slave (fd %d), is its session leader's, which is not in the image",
 			       r->pid, fd);
 	e = sd_rst_call(r, SYS_ioctl, fd, TIOCSCTTY, 0, 0, 0, 0, NULL);
 	if (e == 0 && r->ps.ctty_fg_pgrp) {
@@ -214,6 +231,91 @@ int sd_rst_pty_ctty(struct rst *r)
 	if (e < 0)
 		return sd_errx(r->ctx, e, "cannot restore pid %d: cannot make its pty (fd %d) its controlling terminal again",
 			       r->pid, fd);
+	return 0;
+}
+
+/* Our fd on the pty of device @rdev (major << 32 | minor) some member made, or -1; its master's in *ret_master. */
+static int tree_pty(const struct rst *r, uint64_t rdev, uint32_t index, int *ret_master)
+{
+	int slave = -1;
+
+	*ret_master = -1;
+	for (size_t m = 0; m < sd_rst_tree_count(r->tree); m++) {
+		const struct rst *o = sd_rst_tree_member(r->tree, m);
+
+		for (size_t i = 0; o->pty_fds && i < o->fs.n; i++) {
+			const struct fd_state *d = &o->fs.fds[i];
+
+			if (o->pty_fds[i] < 0 || d->pty.index != index)
+				continue;
+			if (d->kind == FDK_PTMX)
+				*ret_master = o->pty_fds[i];
+			else if (d->kind == FDK_PTS && (!rdev || d->rdev == rdev))
+				slave = o->pty_fds[i];
+		}
+	}
+	return slave;
+}
+
+int sd_rst_tree_ptys(struct rst *r)
+{
+	int zero = 0, one = 1, e = 0;
+
+	for (size_t i = 0; i < r->fs.n && e == 0; i++) {
+		const struct fd_state *d = &r->fs.fds[i];
+		int master;
+
+		if (d->kind != FDK_PTS || d->has_dup_of || r->src[i] >= 0)
+			continue;
+		(void)tree_pty(r, 0, d->pty.index, &master);
+		if (master < 0)
+			return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: fd %d is a slave of pty %u, whose master no member of the tree has",
+				       r->chain.p[0].dir.path, d->fd, d->pty.index);
+		/* a locked master's slave opens only while it is unlocked again */
+		if (ioctl(master, TIOCSPTLCK, &zero) < 0)
+			return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot unlock its pty", r->pid);
+		e = open_slave(r, i, master);
+		for (size_t m = 0; m < sd_rst_tree_count(r->tree); m++) {
+			const struct rst *o = sd_rst_tree_member(r->tree, m);
+
+			for (size_t k = 0; o->pty_fds && k < o->fs.n; k++)
+				if (o->pty_fds[k] == master && o->fs.fds[k].pty.locked)
+					(void)ioctl(master, TIOCSPTLCK, &one);
+		}
+	}
+	return e;
+}
+
+bool sd_rst_pty_leader_makes(const struct rst *r)
+{
+	for (size_t m = 0; r->tree && r->ps.ctty && m < sd_rst_tree_count(r->tree); m++) {
+		const struct rst *o = sd_rst_tree_member(r->tree, m);
+
+		if (o != r && o->pid == r->ps.sid && !o->member->zombie)
+			return o->ps.ctty == r->ps.ctty;
+	}
+	return false;
+}
+
+int sd_rst_pty_ctty_early(struct rst *r)
+{
+	int master, slave;
+	long tmp = -1;
+	int e;
+
+	if (!r->tree || !r->ps.ctty || r->ps.sid != r->pid || (r->ps.ctty >> 32) < 136 || (r->ps.ctty >> 32) > 143)
+		return 0;
+	slave = tree_pty(r, r->ps.ctty, (uint32_t)(((r->ps.ctty >> 32) - 136) * 256 + (r->ps.ctty & 0xffffffffu)),
+			 &master);
+	if (slave < 0)
+		return 0;
+	e = sd_rst_tree_give(r, slave, &tmp);
+	if (e == 0)
+		e = sd_rst_call(r, SYS_ioctl, tmp, TIOCSCTTY, 0, 0, 0, 0, NULL);
+	if (tmp >= 0)
+		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return sd_errx(r->ctx, e, "cannot restore pid %d: cannot make its pty its controlling terminal again", r->pid);
 	return 0;
 }
 

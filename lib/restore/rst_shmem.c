@@ -89,17 +89,32 @@ int sd_rst_map_shmem(struct rst *r, const struct vma *v)
 	long fd = -1, tmp = 0, ign;
 	int prot, flags, e;
 	uint64_t size;
-	bool lone;
+	bool lone, others;
 
+	if (v->shared_pid) {
+		/* a member before it made the object */
+		e = sd_rst_tree_shmem_fd(r, v, &fd);
+		if (e == 0)
+			e = map_from(r, v, fd);
+		if (fd >= 0)
+			(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+		pr_debug(r->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": shared memory of pid %d", v->start, v->end,
+			 v->shared_pid);
+		return e;
+	}
 	sd_rst_vma_map_how(v, &prot, &flags);
 	size = object_size(vl, first, &lone);
+	/* members after it that map it too may reach further into it */
+	others = first == v && v->path && sd_rst_tree_shmem_reach(r, v, &size);
+	if (size != v->end - v->start)
+		lone = false;
 	if (lone || !v->path) {
 		e = sd_rst_call(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), prot,
 				flags | MAP_FIXED | MAP_ANONYMOUS | MAP_SHARED, -1, 0, &ign);
 		if (e < 0)
 			return sd_errx(r->ctx, e, "cannot map 0x%" PRIx64 "-0x%" PRIx64 " in the restored pid %d",
 				       v->start, v->end, r->pid);
-		return 0;
+		return others ? sd_rst_tree_shmem_made(r, v) : 0;
 	}
 	if (first != v) {
 		/* mapped already: its object, through it */
@@ -118,6 +133,8 @@ int sd_rst_map_shmem(struct rst *r, const struct vma *v)
 		e = map_from(r, v, fd);
 	if (fd >= 0)
 		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	if (e == 0 && others)
+		e = sd_rst_tree_shmem_made(r, v);
 	pr_debug(r->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": shared memory at offset 0x%" PRIx64 " of an object of %" PRIu64 " bytes%s",
 		 v->start, v->end, v->pgoff, size, first != v ? ", mapped before" : "");
 	return e;

@@ -41,7 +41,8 @@ int sd_rst_sock_options_last(int fd, const struct sock_state *s);
  * its opener, its options set, bound, listening or connected as it was;
  * sd_rst_inet_queues, once every fd is at its number: the datagrams
  * queued on each, sent again by the sockets of the process that sent
- * them, then SO_PEEK_OFF.
+ * them (from a sender outside, on a raw socket from its address), then
+ * SO_PEEK_OFF.
  */
 int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_inet_queues(struct rst *r);
@@ -53,5 +54,19 @@ int sd_rst_inet_queues(struct rst *r);
  * with --tcp-close an unconnected socket instead.
  */
 bool sd_rst_inet_locked(const struct rst *r);
+/*
+ * The repaired connection of @d made again on our copy @fd of its socket
+ * (rst_sock_tcp.c): established or half closed, its FINs back. -errno,
+ * said.
+ */
+int sd_rst_tcp_repair(struct rst *r, const struct fd_state *d, int fd);
+/*
+ * A packet of @proto (IPPROTO_TCP, IPPROTO_UDP) from @from to @to (each a
+ * sockaddr_in or _in6 of one family on the wire: IPv4-mapped ones as
+ * IPv4), on a raw socket marked so that the network lock lets it through
+ * (rst_sock_raw.c): @l4 its TCP or UDP header and payload, @len bytes, the
+ * ports, UDP length and checksum filled in here. -errno.
+ */
+int sd_rst_raw_send(const void *from, const void *to, int proto, const uint8_t *l4, size_t len);
 
 #endif /* SDUMP_RST_SOCK_H */

@@ -6,12 +6,15 @@
  * first), bound to its address and port, listening with its backlog or
  * connected to its peer (UDP). Once every fd is at its number, the
  * datagrams queued on a UDP socket are sent again, in order, by the
- * sockets of the process that sent them.
+ * sockets of the process that sent them, or from a sender's address on a
+ * raw socket (rst_sock_raw.c) for a sender outside.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -30,6 +33,19 @@ static const char *what(const struct sock_state *s)
 	if (s->type == SOCK_STREAM)
 		return s->family == AF_INET ? "IPv4 TCP socket" : "IPv6 TCP socket";
 	return s->family == AF_INET ? "IPv4 UDP socket" : "IPv6 UDP socket";
+}
+
+/*
+ * A TCP socket whose connection ended: not connected, shut down both ways
+ * (shutdown() says ENOTCONN, and shuts it down all the same), reads give
+ * end of file and writes EPIPE.
+ */
+static int ended(int fd)
+{
+	if (shutdown(fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
+		return -1;
+	errno = 0;
+	return 0;
 }
 
 static int set_up(struct rst *r, const struct fd_state *d, int fd)
@@ -59,6 +75,10 @@ static int set_up(struct rst *r, const struct fd_state *d, int fd)
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot connect the %s of fd %d to %s", r->pid,
 			      what(s), d->fd, a);
 	}
+	/* a TCP connection that ended: shut down both ways, unbound */
+	if (s->shutdown && s->type == SOCK_STREAM && ended(fd) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot shut down the %s of fd %d", r->pid, what(s),
+			      d->fd);
 	/* without a queue to fill first, the last options now */
 	if (!s->npkts && sd_rst_sock_options_last(fd, s) < 0)
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of the %s of fd %d",
@@ -72,110 +92,6 @@ bool sd_rst_inet_locked(const struct rst *r)
 		if (r->fs.fds[i].sk && r->fs.fds[i].sk->repaired)
 			return true;
 	return false;
-}
-
-static int set_opt(int fd, int name, const void *v, socklen_t len)
-{
-	return setsockopt(fd, IPPROTO_TCP, name, v, len) < 0 ? -errno : 0;
-}
-
-static int set_queue(int fd, int q)
-{
-	return set_opt(fd, TCP_REPAIR_QUEUE, &q, sizeof(q));
-}
-
-/* @len bytes into queue @q of our repaired copy @fd, in as many sends as it takes. */
-static int fill_queue(int fd, int q, const uint8_t *buf, size_t len)
-{
-	int e = set_queue(fd, q);
-
-	for (size_t done = 0; e == 0 && done < len;) {
-		ssize_t n = send(fd, buf + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
-	return e;
-}
-
-/*
- * An established connection made again in repair mode: sequence numbers
- * (before connect(), which then sends nothing), the options the handshake
- * agreed, the timestamp clock, the queues (the bytes sent and not acked as
- * sent), the windows, then out of repair mode and the bytes not sent yet
- * sent. bind() in repair mode shares the port with a listener.
- */
-static int repair(struct rst *r, const struct fd_state *d, int fd)
-{
-	const struct sock_state *s = d->sk;
-	struct tcp_repair_opt o[4];
-	struct tcp_repair_window w = { .snd_wl1 = s->win[0], .snd_wnd = s->win[1], .max_window = s->win[2],
-				       .rcv_wnd = s->win[3], .rcv_wup = s->win[4] };
-	uint32_t seq;
-	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF, e = 0, no = 0;
-	char a[SOCK_ADDR_TEXT_MAX];
-
-	/* the options first: SO_REUSEADDR would undo the port sharing TCP_REPAIR turns on */
-	for (size_t k = 0; e == 0 && k < s->nopts; k++)
-		if (setsockopt(fd, s->opts[k].level, s->opts[k].name, &s->opts[k].value, sizeof(int)) < 0)
-			e = -errno;
-	if (e == 0)
-		e = sd_rst_sock_options_first(fd, s);
-	if (e == 0)
-		e = set_opt(fd, TCP_REPAIR, &on, sizeof(on));
-	seq = s->snd_seq - (uint32_t)s->sndq_len;
-	if (e == 0)
-		e = set_queue(fd, TCP_SEND_QUEUE);
-	if (e == 0)
-		e = set_opt(fd, TCP_QUEUE_SEQ, &seq, sizeof(seq));
-	seq = s->rcv_seq - (uint32_t)s->rcvq_len;
-	if (e == 0)
-		e = set_queue(fd, TCP_RECV_QUEUE);
-	if (e == 0)
-		e = set_opt(fd, TCP_QUEUE_SEQ, &seq, sizeof(seq));
-	if (e == 0 && bind(fd, (const struct sockaddr *)s->addr, s->addr_len) < 0)
-		e = -errno;
-	if (e == 0 && connect(fd, (const struct sockaddr *)s->peer, s->peer_len) < 0)
-		e = -errno;
-	o[no++] = (struct tcp_repair_opt){ TCPOPT_MAXSEG, s->mss };
-	if (s->tcpi_options & TCPI_OPT_WSCALE)
-		o[no++] = (struct tcp_repair_opt){ TCPOPT_WINDOW, s->snd_wscale | s->rcv_wscale << 16 };
-	if (s->tcpi_options & TCPI_OPT_SACK)
-		o[no++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERMITTED, 0 };
-	if (s->tcpi_options & TCPI_OPT_TIMESTAMPS)
-		o[no++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
-	if (e == 0)
-		e = set_opt(fd, TCP_REPAIR_OPTIONS, o, (socklen_t)(no * sizeof(o[0])));
-	if (e == 0 && (s->tcpi_options & TCPI_OPT_TIMESTAMPS))
-		e = set_opt(fd, TCP_TIMESTAMP, &s->timestamp, sizeof(s->timestamp));
-	if (e == 0)
-		e = fill_queue(fd, TCP_SEND_QUEUE, s->sndq, s->sndq_len - s->sndq_unsent);
-	if (e == 0)
-		e = fill_queue(fd, TCP_RECV_QUEUE, s->rcvq, s->rcvq_len);
-	/* once rcv_nxt is where it was: the kernel checks the windows against it */
-	if (e == 0)
-		e = set_opt(fd, TCP_REPAIR_WINDOW, &w, sizeof(w));
-	if (e == 0)
-		e = set_queue(fd, TCP_NO_QUEUE);
-	if (e == 0)
-		e = set_opt(fd, TCP_REPAIR, &off, sizeof(off));
-	for (size_t done = s->sndq_len - s->sndq_unsent; e == 0 && done < s->sndq_len;) {
-		ssize_t n = send(fd, s->sndq + done, s->sndq_len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n <= 0)
-			e = n < 0 ? -errno : -EIO;
-		else
-			done += (size_t)n;
-	}
-	if (e == 0 && sd_rst_sock_options_last(fd, s) < 0)
-		e = -errno;
-	if (e < 0) {
-		sd_sock_addr_text(s->peer, s->peer_len, a);
-		return sd_err(r->ctx, e, "cannot restore pid %d: cannot make the TCP connection of fd %d to %s again",
-			      r->pid, d->fd, a);
-	}
-	return 0;
 }
 
 int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp)
@@ -196,10 +112,10 @@ int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp)
 		return sd_err(r->ctx, copy, "cannot take fd %ld of the restored pid %d", tmp, r->pid);
 	}
 	if (s->repaired && !r->opts->tcp_close)
-		e = repair(r, d, copy);
-	/* --tcp-close: an unconnected socket, which reads and writes as one whose connection ended */
+		e = sd_rst_tcp_repair(r, d, copy);
+	/* --tcp-close: an unbound socket shut down both ways, which reads and writes as one whose connection ended */
 	else if (s->repaired)
-		e = sd_rst_sock_options_first(copy, s) < 0 || sd_rst_sock_options_last(copy, s) < 0 ?
+		e = sd_rst_sock_options_first(copy, s) < 0 || ended(copy) < 0 || sd_rst_sock_options_last(copy, s) < 0 ?
 			    sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of fd %d", r->pid, d->fd) : 0;
 	else
 		e = set_up(r, d, copy);
@@ -230,33 +146,81 @@ static void dest_of(const struct sock_state *s, struct sockaddr_storage *ret)
 	}
 }
 
+/*
+ * A datagram a host outside sent, from @from to the socket @s (at @to),
+ * sent again from there on a raw socket (rst_sock_raw.c): an IPv6
+ * socket's IPv4 sender (::ffff:a.b.c.d) to its IPv4 loopback.
+ */
+static int from_outside(const struct sock_state *s, const struct sock_name *from, const struct sockaddr_storage *to,
+			const struct sock_pkt *p)
+{
+	struct sockaddr_storage f = { 0 }, t = *to;
+	_cleanup_free_ uint8_t *dg = malloc(p->len + 8);
+	struct sockaddr_in6 *t6 = (struct sockaddr_in6 *)&t;
+
+	if (!dg)
+		return -ENOMEM;
+	if (from->len != s->addr_len)
+		return -EBADMSG;
+	memcpy(&f, from->path, from->len);
+	if (f.ss_family != s->family)
+		return -EBADMSG;
+	if (s->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&f)->sin6_addr) &&
+	    IN6_IS_ADDR_LOOPBACK(&t6->sin6_addr)) {
+		memset(&t6->sin6_addr, 0, sizeof(t6->sin6_addr));
+		t6->sin6_addr.s6_addr[10] = t6->sin6_addr.s6_addr[11] = 0xff;
+		t6->sin6_addr.s6_addr[12] = 127;
+		t6->sin6_addr.s6_addr[15] = 1;
+	}
+	memset(dg, 0, 8);
+	memcpy(dg + 8, p->data, p->len);
+	return sd_rst_raw_send(&f, &t, IPPROTO_UDP, dg, p->len + 8);
+}
+
 static int queue_one(struct rst *r, size_t i)
 {
 	const struct fd_state *d = &r->fs.fds[i];
 	const struct sock_state *s = d->sk;
 	struct sockaddr_storage to;
-	int rx, e = 0;
+	cpu_set_t was, here;
+	int rx, e = 0, cpu = sched_getcpu();
+	bool pinned;
 
 	if (!s->addr_len)
 		return sd_errx(r->ctx, -EBADMSG, "cannot restore pid %d: the %s of fd %d holds datagrams but has no address",
 			       r->pid, what(s), d->fd);
 	dest_of(s, &to);
+	/*
+	 * On one CPU while the datagrams go: each passes the loopback's
+	 * queue of the CPU that sends it, and they must arrive in order.
+	 */
+	CPU_ZERO(&here);
+	if (cpu >= 0)
+		CPU_SET(cpu, &here);
+	pinned = cpu >= 0 && sched_getaffinity(0, sizeof(was), &was) == 0 && sched_setaffinity(0, sizeof(here), &here) == 0;
 	for (size_t k = 0; e == 0 && k < s->npkts; k++) {
 		ssize_t from = sd_sock_inet_sender(&r->fs, &s->pkts[k].from, s->type);
 		int tx;
 
-		if (from < 0)
-			return sd_errx(r->ctx, -EBADMSG,
-				       "cannot restore pid %d: the sender of a datagram queued on fd %d is not in the image",
-				       r->pid, d->fd);
+		if (from < 0) {
+			e = from_outside(s, &s->pkts[k].from, &to, &s->pkts[k]);
+			if (e < 0)
+				e = sd_err(r->ctx, e, "cannot restore pid %d: cannot queue the datagrams of fd %d again",
+					   r->pid, d->fd);
+			continue;
+		}
 		tx = sd_rst_take_fd(r, r->fs.fds[from].fd);
-		if (tx < 0)
-			return sd_err(r->ctx, tx, "cannot take fd %d of the restored pid %d", r->fs.fds[from].fd, r->pid);
+		if (tx < 0) {
+			e = sd_err(r->ctx, tx, "cannot take fd %d of the restored pid %d", r->fs.fds[from].fd, r->pid);
+			break;
+		}
 		if (sendto(tx, s->pkts[k].data, s->pkts[k].len, MSG_DONTWAIT, (struct sockaddr *)&to, s->addr_len) < 0)
 			e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot queue the datagrams of fd %d again",
 				   r->pid, d->fd);
 		(void)close(tx);
 	}
+	if (pinned)
+		(void)sched_setaffinity(0, sizeof(was), &was);
 	rx = e == 0 ? sd_rst_take_fd(r, d->fd) : -1;
 	if (e == 0 && rx < 0)
 		e = sd_err(r->ctx, rx, "cannot take fd %d of the restored pid %d", d->fd, r->pid);

@@ -102,7 +102,7 @@ int sd_rst_restore_thread_state(struct rst *r, size_t i)
 	uint64_t stack[3] = { t->altstack_sp, (uint64_t)(uint32_t)t->altstack_flags, t->altstack_size };
 	struct iovec iov;
 	struct sched_param sp = { .sched_priority = t->sched_priority };
-	uint64_t a;
+	uint64_t a, all = ~0ull;
 	int e;
 
 	sd_rst_data_reset(r);
@@ -136,6 +136,14 @@ int sd_rst_restore_thread_state(struct rst *r, size_t i)
 		if (e == 0)
 			e = sd_rst_call_in(r, st, SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0, NULL);
 	}
+	/*
+	 * Every signal blocked until sd_rst_restore_sigmasks, the build's last
+	 * step: a signal queued here and not blocked would be delivered at the
+	 * next system call injected in the thread, and the injector would put
+	 * it back at detach without its siginfo, once for all its queued copies.
+	 */
+	if (e == 0 && sd_ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) < 0)
+		e = -errno;
 	/* signals queued for it, and the one it was being delivered when seized */
 	for (size_t k = 0; e == 0 && k <= t->npending; k++) {
 		const uint8_t *si = k < t->npending ? t->pending[k] : (t->has_stop_signal ? t->stop_signal : NULL);
@@ -160,8 +168,6 @@ int sd_rst_restore_thread_state(struct rst *r, size_t i)
 	} else if (sd_ptrace(PTRACE_SETFPREGS, t->tid, NULL, &t->fpregs) < 0) {
 		return sd_err(r->ctx, -errno, "cannot restore the FPU state of thread %d", t->tid);
 	}
-	if (sd_ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) < 0)
-		return sd_err(r->ctx, -errno, "cannot restore the signal mask of thread %d", t->tid);
 	/* SCHED_DEADLINE needs sched_setattr: sd_rst_restore_thread_attrs */
 	if ((!t->attrs.valid || (t->sched_policy & ~SCHED_RESET_ON_FORK) != SCHED_DEADLINE) &&
 	    sched_setscheduler(t->tid, t->sched_policy, &sp) < 0 && t->sched_policy != SCHED_OTHER)
@@ -170,5 +176,16 @@ int sd_rst_restore_thread_state(struct rst *r, size_t i)
 	if (setpriority(PRIO_PROCESS, (id_t)t->tid, t->nice) < 0)
 		pr_warn(r->ctx, "cannot restore the nice value of thread %d, ignoring: %s", t->tid,
 			strerror(errno));
+	return 0;
+}
+
+int sd_rst_restore_sigmasks(struct rst *r)
+{
+	for (size_t i = 0; i < r->seized.n; i++) {
+		const struct thread_state *t = &r->ps.threads[i];
+
+		if (sd_ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) < 0)
+			return sd_err(r->ctx, -errno, "cannot restore the signal mask of thread %d", t->tid);
+	}
 	return 0;
 }

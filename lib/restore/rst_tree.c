@@ -25,8 +25,10 @@
  *     first member with a unix socket makes every member's, connected as
  *     they were, and each later one is given its own (sdump keeps them);
  *  5. every member's trampoline goes and its registers are set; only then
- *     are all detached, at once, with every signal of ours blocked; a
- *     member stopped at the dump is stopped again (SIGSTOP at detach).
+ *     are all detached, at once, with every signal of ours blocked; the
+ *     members stopped at the dump first, children before parents, each
+ *     stopped again (SIGSTOP at detach), and the SIGCHLD that stop gives
+ *     its parent taken away (start_stopped()).
  *
  * A failure anywhere kills every member made (PTRACE_O_EXITKILL does if
  * sdump itself dies); sdump is a child subreaper meanwhile, so that the
@@ -34,6 +36,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/sched.h>
 #include <limits.h>
 #include <signal.h>
@@ -66,6 +69,14 @@ struct rst_pipe {
 	int fd[2];		/* ours: its read and write ends */
 };
 
+/* A shmem object a member made that members after it map too: our fd on it. */
+struct rst_shm {
+	pid_t pid;		/* the member that made it */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;		/* of the dump */
+	int fd;
+};
+
 /* A unix socket made for a member not restored yet: ours, until its turn. */
 struct rst_sock_kept {
 	pid_t pid;
@@ -79,6 +90,8 @@ struct rst_tree {
 	struct rst *m;		/* by index of tree.m */
 	size_t npipes, cap_pipes;
 	struct rst_pipe *pipes;
+	size_t nshm, cap_shm;
+	struct rst_shm *shm;
 	bool socks_made;	/* every member's unix sockets, by the first with one */
 	size_t nsocks, cap_socks;
 	struct rst_sock_kept *socks;
@@ -176,6 +189,95 @@ int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t
 	}
 	t->npipes++;
 	return 0;
+}
+
+/* Member k of @r's tree, which must come before @r: else NULL. */
+static struct rst *member_before(struct rst *r, pid_t pid)
+{
+	struct rst_tree *t = r->tree;
+	long k = t ? sd_tree_find(&t->tree, pid) : -1;
+
+	if (k < 0 || &t->m[k] >= r || t->tree.m[k].zombie)
+		return NULL;
+	return &t->m[k];
+}
+
+bool sd_rst_tree_shmem_reach(struct rst *r, const struct vma *v, uint64_t *size)
+{
+	struct rst_tree *t = r->tree;
+	bool found = false;
+
+	for (size_t i = 0; t && i < t->tree.n; i++) {
+		const struct vma_list *vl = &t->m[i].chain.p[0].vmas;
+
+		if (&t->m[i] <= r || t->tree.m[i].zombie || !t->m[i].chain.n)
+			continue;
+		for (size_t k = 0; k < vl->n; k++) {
+			const struct vma *w = &vl->v[k];
+
+			if (w->shared_pid != r->pid || !sd_vma_same_shmem(w, v))
+				continue;
+			*size = MAX(*size, w->pgoff + (w->end - w->start));
+			found = true;
+		}
+	}
+	return found;
+}
+
+int sd_rst_tree_shmem_made(struct rst *r, const struct vma *v)
+{
+	struct rst_tree *t = r->tree;
+	char path[PROC_PATH_MAX];
+	int fd;
+
+	if (ARRAY_RESERVE(t->shm, t->cap_shm, t->nshm + 1, 8) < 0)
+		return sd_err(r->ctx, -ENOMEM, "cannot restore pid %d", r->pid);
+	sd_proc_path(path, r->pid, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open its shared memory at 0x%" PRIx64 " for the other members",
+			      r->pid, v->start);
+	t->shm[t->nshm++] = (struct rst_shm){
+		.pid = r->pid, .dev_major = v->dev_major, .dev_minor = v->dev_minor, .ino = v->ino, .fd = fd,
+	};
+	return 0;
+}
+
+int sd_rst_tree_shmem_fd(struct rst *r, const struct vma *v, long *ret_fd)
+{
+	struct rst_tree *t = r->tree;
+
+	for (size_t i = 0; t && member_before(r, v->shared_pid) && i < t->nshm; i++) {
+		const struct rst_shm *o = &t->shm[i];
+
+		if (o->pid == v->shared_pid && o->ino == v->ino && o->dev_major == v->dev_major &&
+		    o->dev_minor == v->dev_minor)
+			return sd_rst_tree_give(r, o->fd, ret_fd);
+	}
+	return sd_errx(r->ctx, -EBADMSG,
+		       "image '%s' is corrupt: 0x%" PRIx64 "-0x%" PRIx64 " of pid %d shares the memory of pid %d, which maps no such memory before it",
+		       r->chain.p[0].dir.path, v->start, v->end, r->pid, v->shared_pid);
+}
+
+int sd_rst_tree_ghost(struct rst *r, const struct ghost_file *f, int *ret_fd)
+{
+	struct rst *k = member_before(r, f->shared_pid);
+
+	for (size_t i = 0; k && k->ghost_fds && i < k->ghosts.n; i++) {
+		const struct ghost_file *g = &k->ghosts.f[i];
+
+		if (g->shared_pid || g->ino != f->ino || g->dev_major != f->dev_major ||
+		    g->dev_minor != f->dev_minor || k->ghost_fds[i] < 0 || (g->mode & S_IFMT) != (f->mode & S_IFMT))
+			continue;
+		*ret_fd = fcntl(k->ghost_fds[i], F_DUPFD_CLOEXEC, 3);
+		if (*ret_fd < 0)
+			return sd_err(r->ctx, -errno, "cannot restore pid %d", r->pid);
+		pr_debug(r->ctx, "the deleted file '%s': the copy of pid %d", f->path, k->pid);
+		return 0;
+	}
+	return sd_errx(r->ctx, -EBADMSG,
+		       "image '%s' is corrupt: the deleted file '%s' is saved by pid %d, which has no such file before it",
+		       r->chain.p[0].dir.path, f->path, f->shared_pid);
 }
 
 /* Every member's unix sockets in one table, made in @r; those of the others kept for their turn. */
@@ -318,6 +420,11 @@ static int fork_member(struct rst *p, struct rst *m)
 		e = sd_rst_call(m, SYS_setpgid, 0, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
 		return sd_errx(p->ctx, e, "cannot make the session or group of pid %d again", m->pid);
+	/* and a session leader its controlling terminal, which its children inherit */
+	if (tm->sid == tm->pid)
+		e = sd_rst_pty_ctty_early(m);
+	if (e < 0)
+		return e;
 	m->session_done = true;
 	return 0;
 }
@@ -368,14 +475,87 @@ static int join_groups(struct rst_tree *t)
 }
 
 /* Whether @pid is a zombie by now. */
-static bool is_zombie(pid_t pid)
+/* Whether @pid is in state @want ('Z' a zombie, 'T' a job-control stop). */
+static bool in_state(pid_t pid, char want)
 {
 	_cleanup_free_ char *stat = NULL;
 	char path[PROC_PATH_MAX], state;
 	uint64_t start;
 
 	return sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "stat"), &stat, NULL) == 0 &&
-	       sd_proc_parse_stat(stat, &state, &start) == 0 && state == 'Z';
+	       sd_proc_parse_stat(stat, &state, &start) == 0 && state == want;
+}
+
+static bool is_zombie(pid_t pid)
+{
+	return in_state(pid, 'Z');
+}
+
+/*
+ * A SIGCHLD queued to @p by the restore itself (a child of it ending or
+ * stopping again while it is traced: the kernel queues a traced process
+ * even the signals it ignores) taken away: an injected rt_sigtimedwait()
+ * for it that does not wait takes it whether it is blocked or not, and one
+ * the kernel delivers first stops it in signal-delivery-stop, where it is
+ * dropped.
+ */
+static int drop_sigchld(struct rst *p)
+{
+	uint64_t set = 1ull << (SIGCHLD - 1), a_set, a_ts;
+	struct timespec zero = { 0, 0 };
+	long v;
+	int e;
+
+	sd_rst_data_reset(p);
+	e = sd_rst_data_put(p, &set, sizeof(set), &a_set);
+	if (e == 0)
+		e = sd_rst_data_put(p, &zero, sizeof(zero), &a_ts);
+	if (e < 0)
+		return e;
+	{
+		const long args[6] = { (long)a_set, 0, (long)a_ts, sizeof(set), 0, 0 };
+
+		e = sd_inject_call(p->ctx, &p->inj, NULL, &p->seized.t[0], SYS_rt_sigtimedwait, args, 0, &v);
+	}
+	if (e < 0)
+		return e;
+	/* SIGCHLD taken, or none there (EAGAIN: it had none, or it stopped for it first) */
+	if (v != SIGCHLD && v != -EAGAIN)
+		return sd_err(p->ctx, (int)v, "cannot take the SIGCHLD of the restore from pid %d", p->pid);
+	for (size_t k = 0; k < p->seized.n; k++) {
+		if (p->seized.t[k].pending_sig == SIGCHLD) {
+			p->seized.t[k].pending_sig = 0;
+			p->seized.t[k].resend_sig = false;
+		}
+	}
+	return 0;
+}
+
+/* Whether @r's image holds a SIGCHLD queued (to the process or one of its threads). */
+static bool image_has_sigchld(const struct rst *r)
+{
+	int signo;
+
+	for (size_t k = 0; k < r->ps.nshared; k++) {
+		memcpy(&signo, r->ps.shared[k], sizeof(signo));
+		if (signo == SIGCHLD)
+			return true;
+	}
+	for (size_t i = 0; i < r->ps.nthreads; i++) {
+		const struct thread_state *th = &r->ps.threads[i];
+
+		for (size_t k = 0; k < th->npending; k++) {
+			memcpy(&signo, th->pending[k], sizeof(signo));
+			if (signo == SIGCHLD)
+				return true;
+		}
+		if (th->has_stop_signal) {
+			memcpy(&signo, th->stop_signal, sizeof(signo));
+			if (signo == SIGCHLD)
+				return true;
+		}
+	}
+	return false;
 }
 
 /* Zombie @z ends as it had: exit_group(code), or killed by its signal without a core dump. */
@@ -446,20 +626,58 @@ static int end_zombies(struct rst_tree *t)
 	for (size_t i = 0; i < t->tree.n; i++) {
 		struct rst *p = &t->m[i];
 		bool parent = false;
-		long ign;
 		int e;
 
 		for (size_t k = i + 1; k < t->tree.n; k++)
 			parent |= t->tree.m[k].zombie && t->tree.m[k].ppid == p->pid;
 		if (!parent)
 			continue;
-		e = sd_rst_call(p, SYS_getpid, 0, 0, 0, 0, 0, 0, &ign);
+		e = drop_sigchld(p);
 		if (e < 0)
 			return e;
-		if (p->seized.t[0].pending_sig == SIGCHLD) {
-			p->seized.t[0].pending_sig = 0;
-			p->seized.t[0].resend_sig = false;
+	}
+	return 0;
+}
+
+/*
+ * The members stopped at the dump go first, children before parents, each
+ * detached into its job-control stop (SIGSTOP). The stop notifies the
+ * parent, still traced, with a SIGCHLD it did not have (it had the one of
+ * the stop before the dump, in its image, or had taken it): once its
+ * stopped children are so, it is taken away, unless the image holds one.
+ * Before the parent's own trampoline goes (sd_rst_finish_prepare).
+ */
+static int start_stopped(struct rst_tree *t)
+{
+	for (size_t i = t->tree.n; i-- > 0;) {
+		struct rst *p = &t->m[i];
+		bool stopped_kids = false;
+		int e;
+
+		if (t->tree.m[i].zombie)
+			continue;
+		for (size_t k = i + 1; k < t->tree.n; k++) {
+			if (t->tree.m[k].ppid != p->pid || !t->tree.m[k].stopped || t->tree.m[k].zombie)
+				continue;
+			for (int n = 0; n < 2000 && !in_state(t->tree.m[k].pid, 'T'); n++)
+				(void)usleep(1000);
+			if (!in_state(t->tree.m[k].pid, 'T'))
+				return sd_errx(t->ctx, -ETIMEDOUT, "the restored pid %d did not stop again",
+					       t->tree.m[k].pid);
+			stopped_kids = true;
 		}
+		if (stopped_kids && !image_has_sigchld(p)) {
+			e = drop_sigchld(p);
+			if (e < 0)
+				return e;
+		}
+		if (!t->tree.m[i].stopped)
+			continue;
+		e = sd_rst_finish_prepare(p);
+		if (e == 0)
+			e = sd_rst_detach(p, true);
+		if (e < 0)
+			return e;
 	}
 	return 0;
 }
@@ -490,6 +708,8 @@ static int make_root(struct rst_tree *t)
 		e = sd_rst_call(r, SYS_rt_sigprocmask, SIG_SETMASK, (long)a, 0, 8, 0, 0, NULL);
 	if (e == 0)
 		e = sd_rst_restore_session(r);
+	if (e == 0)
+		e = sd_rst_pty_ctty_early(r);
 	return e;
 }
 
@@ -526,6 +746,10 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 	int e;
 
 	e = read_members(t, opts, &tm);
+	/* a pty's slave whose master another member holds, while nothing is made yet: the root inherits our fds */
+	for (size_t i = 0; e == 0 && i < t->tree.n; i++)
+		if (!t->tree.m[i].zombie)
+			e = sd_rst_tree_ptys(&t->m[i]);
 	if (e == 0)
 		e = make_root(t);
 	for (size_t i = 1; e == 0 && i < t->tree.n; i++)
@@ -553,12 +777,13 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 		return e;
 	/* all at once: no signal may end us between the first detach and the last */
 	sd_inject_block_signals(&oldmask);
+	e = start_stopped(t);
 	for (size_t i = 0; e == 0 && i < t->tree.n; i++)
-		if (!t->tree.m[i].zombie)
+		if (!t->tree.m[i].zombie && !t->tree.m[i].stopped)
 			e = sd_rst_finish_prepare(&t->m[i]);
 	for (size_t i = t->tree.n; e == 0 && i-- > 0;)
-		if (!t->tree.m[i].zombie)
-			e = sd_rst_detach(&t->m[i], t->tree.m[i].stopped);
+		if (!t->tree.m[i].zombie && !t->tree.m[i].stopped)
+			e = sd_rst_detach(&t->m[i], false);
 	sd_inject_unblock_signals(&oldmask);
 	return e;
 }
@@ -584,6 +809,7 @@ static void kill_all(struct rst_tree *t)
 int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status)
 {
 	struct rst_tree t = { .ctx = ctx };
+	struct sdump_restore_opts root_opts;
 	struct rst root;
 	uint64_t t0 = now_us();
 	size_t nthreads = 0, nfds = 0;
@@ -606,6 +832,9 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	(void)prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	e = run_tree(&t, opts);
+	/* the pidfile while every member is ours to kill: one it cannot name goes with the tree */
+	if (e == 0 && opts->pidfile)
+		e = sd_rst_write_pidfile(ctx, opts->pidfile, t.m[0].pid);
 	if (e < 0) {
 		sd_rst_tty_undo(&t.m[0]);
 		kill_all(&t);
@@ -632,12 +861,18 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 		(void)close(t.pipes[i].fd[1]);
 	}
 	free(t.pipes);
+	for (size_t i = 0; i < t.nshm; i++)
+		(void)close(t.shm[i].fd);
+	free(t.shm);
 	for (size_t i = 0; i < t.nsocks; i++)
 		(void)close(t.socks[i].ours);
 	free(t.socks);
 	root = t.m[0];
 	root.tree = NULL;
 	root.member = NULL;
+	root_opts = *opts;
+	root_opts.pidfile = NULL;	/* written above */
+	root.opts = &root_opts;
 	if (e == 0)
 		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: the tree runs again, %zu processes", root.pid,
 		       t.tree.n);

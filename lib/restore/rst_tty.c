@@ -97,7 +97,8 @@ int sd_rst_check_terminal(struct rst *r)
 			first = d;
 	}
 	if (!r->opts->shell_job) {
-		if (!r->ps.ctty || (r->ps.sid != r->ps.pid && r->ps.ctty == ours) || sd_rst_pty_ctty_fd(r) >= 0)
+		if (!r->ps.ctty || (r->ps.sid != r->ps.pid && r->ps.ctty == ours) || sd_rst_pty_ctty_fd(r) >= 0 ||
+		    sd_rst_pty_leader_makes(r))
 			return 0;
 		tty_name(r->ps.ctty, a, sizeof(a));
 		return sd_errx(r->ctx, -EINVAL,

@@ -138,7 +138,8 @@ int sd_rst_vmflags_before_fill(struct rst *r)
 	for (size_t i = 0; i < vl->n; i++) {
 		const struct vma *v = &vl->v[i];
 
-		if (!handled(v))
+		/* built over rounds: a kept VMA had it when it was new, and holds pages now */
+		if (!handled(v) || (r->vma_stage && r->vma_stage[i] != RST_VMA_NEW))
 			continue;
 		for (size_t k = 0; k < sizeof(advices) / sizeof(advices[0]); k++) {
 			/* a droppable mapping is wiped on fork and not dumped by itself */

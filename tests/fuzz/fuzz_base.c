@@ -152,9 +152,16 @@ static uint32_t save_ghost(struct img_dir *dir)
 	uint64_t size;
 	uint32_t id = 0;
 
+	struct ghost_file other = meta;
+	uint32_t other_id = 0;
+
+	/* and a file another member of a tree saves: a record without data */
+	other.ino++;
+	other.shared_pid = TID + 1;
 	if (sd_ghost_writer_new(ctx, dir, 1, 1, &gw) < 0 ||
 	    sd_ghost_writer_add(gw, ghost_fd, &meta, SDUMP_GHOST_LIMIT_DEFAULT, &id) < 0 ||
-	    sd_ghost_writer_finish(gw, &size) < 0 || id == 0)
+	    sd_ghost_writer_add(gw, -1, &other, SDUMP_GHOST_LIMIT_DEFAULT, &other_id) < 0 ||
+	    sd_ghost_writer_finish(gw, &size) < 0 || id == 0 || other_id == 0)
 		die("ghost writer");
 	sd_ghost_writer_free(gw);
 	return id;
@@ -181,8 +188,8 @@ void build_pass(int n, const char *file_path, const struct stat *file_st)
 
 	if (sd_img_dir_create(ctx, pass_path[n - 1], &dir) < 0)
 		die("img_dir_create");
-	vl.v = calloc(5, sizeof(*vl.v));
-	vl.cap = 5;
+	vl.v = calloc(6, sizeof(*vl.v));
+	vl.cap = 6;
 	if (!vl.v)
 		die("calloc");
 	add_vma(&vl, FILE_START, FILE_START + FILE_PAGES * PSZ, PROT_READ | PROT_EXEC, VK_FILE,
@@ -197,6 +204,13 @@ void build_pass(int n, const char *file_path, const struct stat *file_st)
 	gv->deleted = true;
 	if (n == 2)
 		gv->ghost = save_ghost(&dir);
+	/* shared memory a member before it in a tree maps too, and saves */
+	add_vma(&vl, SHM_START, SHM_START + 2 * PSZ, PROT_READ | PROT_WRITE, VK_SHMEM,
+		"/dev/zero (deleted)", NULL);
+	vl.v[vl.n - 1].shared = true;
+	vl.v[vl.n - 1].dev_minor = 1;
+	vl.v[vl.n - 1].ino = 77;
+	vl.v[vl.n - 1].shared_pid = TID + 1;
 	add_vma(&vl, ANON_START, ANON_START + ANON_PAGES * PSZ, PROT_READ | PROT_WRITE, VK_ANON,
 		"[heap]", NULL);
 	add_vma(&vl, VDSO_START, VDSO_START + 2 * PSZ, PROT_READ | PROT_EXEC, VK_VDSO, "[vdso]",
@@ -244,6 +258,20 @@ void build_pass(int n, const char *file_path, const struct stat *file_st)
 		sd_files_state_release(&fs);
 		if (symlinkat("../1", dir.dirfd, "parent") < 0)
 			die("symlink");
+		/* a tree.img beside it (a tree image's top has one): the process, a child, a zombie */
+		{
+			struct tree_member tm[3] = {
+				{ .pid = TID, .ppid = 1, .pgid = TID, .sid = TID, .exit_signal = 17 },
+				{ .pid = TID + 1, .ppid = TID, .pgid = TID + 1, .sid = TID, .exit_signal = 17,
+				  .stopped = true },
+				{ .pid = TID + 2, .ppid = TID + 1, .pgid = TID + 1, .sid = TID, .exit_signal = 17,
+				  .zombie = true, .exit_status = 7 << 8, .comm = "zombie" },
+			};
+			struct proc_tree t = { .n = 3, .m = tm };
+
+			if (sd_treeimg_write(ctx, &dir, &t, NULL) < 0)
+				die("treeimg_write");
+		}
 	}
 	st.vmas = vl.n;
 	st.pages_written = n == 1 ? 312 : 19;

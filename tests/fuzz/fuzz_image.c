@@ -17,7 +17,8 @@
  * coredump read its unsaved pages from there.
  *
  * Input: byte 0 chooses the file (low nibble, modulo the number of files:
- * 15, of at most 16) and how the rest becomes that file (bits 4-5):
+ * 16, of at most 16; the last, tree.img, is read as a tree's restore reads
+ * it) and how the rest becomes that file (bits 4-5):
  *   0  the rest is the uncompressed records (u32 length + protobuf, repeated),
  *      encoded by the harness with a valid header, zstd frame and trailer;
  *      for a file of frames (pages.img, ghost-data.img), the raw stream, cut
@@ -55,7 +56,7 @@ struct base_file files[] = {
 	F("1", "inventory.img"), F("1", "mm.img"),	 F("1", "pagemap.img"), F("1", "stats.img"),
 	F("1", "pages.img"),
 	/* new files go last: the selector of every input kept stays the same */
-	F("2", "ghosts.img"),	 F("2", "ghost-data.img"),
+	F("2", "ghosts.img"),	 F("2", "ghost-data.img"), F("2", "tree.img"),
 };
 
 const size_t nfiles = ARRAY_SIZE(files);
@@ -111,6 +112,8 @@ static enum img_type type_of(const char *name)
 		return IMG_GHOSTS;
 	if (!strcmp(name, "ghost-data.img"))
 		return IMG_GHOST_DATA;
+	if (!strcmp(name, "tree.img"))
+		return IMG_TREE;
 	return IMG_CORE;
 }
 
@@ -348,6 +351,15 @@ static void exercise(void)
 	sdump_ctx_clear_error(ctx);
 	outcome("coredump", sdump_coredump(ctx, dir, core_fd));
 	(void)ftruncate(core_fd, 0);
+	sdump_ctx_clear_error(ctx);
+	/* tree.img, as a tree's restore reads it first */
+	{
+		struct proc_tree t = { 0 };
+
+		r = sd_treeimg_read(ctx, dir, &t);
+		outcome("tree", r);
+		sd_tree_release(&t);
+	}
 	sdump_ctx_clear_error(ctx);
 	/* the parent alone, as a pass of its own */
 	r = sdump_image_info_load(ctx, pass_path[0], &info);

@@ -29,6 +29,7 @@
 #include "pagemap_img.h"
 #include "pstate.h"
 #include "state_img.h"
+#include "tree_img.h"
 #include "util.h"
 
 #define PSZ 4096u
@@ -46,6 +47,7 @@
  * between; mapped from its second page on, to its last (partial) page.
  */
 #define GHOST_START 0x500000ull
+#define SHM_START 0x600000ull	/* shared memory of another member of a tree: no pages */
 #define GHOST_PAGES 7u
 #define GHOST_PGOFF PSZ
 #define GHOST_HOLE_START (3 * PSZ)

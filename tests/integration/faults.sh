@@ -77,10 +77,10 @@ fault_count() {
 
 # fault_points COUNT: the values of N to walk, spread over 1..COUNT, first
 # and last included: every one with SDUMP_FAULT_ALL=1, else at most 120
-# (SDUMP_QUICK: 24).
+# (SDUMP_QUICK: FAULT_QUICK_POINTS, 24 unless the test sets it).
 fault_points() {
 	local count=$1 max=120 stride n
-	[ -n "${SDUMP_QUICK:-}" ] && max=24
+	[ -n "${SDUMP_QUICK:-}" ] && max=${FAULT_QUICK_POINTS:-24}
 	[ "${SDUMP_FAULT_ALL:-}" = 1 ] && max=$count
 	stride=$(((count + max - 1) / max))
 	[ "$stride" -ge 1 ] || stride=1

@@ -72,6 +72,10 @@ echo "restored: pid $pid, $nt threads, facts and per-thread /proc status as befo
 
 tcmd pipebytes
 [ "$REPLY" = "ok 5" ] || fail "the hello pipe after the restore: $REPLY"
+# the main thread's three queued SIGRTMIN+5, each with its own siginfo, in order
+tcmd rtcheck
+[ "$REPLY" = "ok -10:100 -11:101 -12:102" ] ||
+	fail "the queued signals after the restore: '$REPLY', expected 'ok -10:100 -11:101 -12:102'"
 tcmd rseqcheck
 case "$REPLY" in "ok "*) echo "rseq: $REPLY" ;; *) fail "rseq after the restore: $REPLY" ;; esac
 tcmd mutexheld

@@ -3,7 +3,11 @@
 # is listed, not only the first the dump names (a child, sockets, an
 # io_uring, a deleted file, and one only the injected calls find), with
 # the tracker pre-dumps use; exit 1 then, 0 for a target a dump takes (and
-# the dump then goes through). --json says the same as one object. The
+# the dump then goes through). A process with children is checked as the
+# tree a dump takes: every member's obstacles, each naming its member (a
+# child holding an io_uring, a child alone with a unix socket to a peer
+# outside the tree), and trees that pass (treetarget; socktreetarget, its
+# unix sockets between members checked in one table) are dumped. --json says the same as one object. The
 # target is left as it was: running (or stopped, if it was), untraced,
 # unchanged, with no image or state file made. On redis-server (TCP, then a
 # unix socket) the check's verdict is the dump's.
@@ -41,29 +45,36 @@ cat "$WORK/out"
 [ ! -s "$WORK/err" ] || fail "check printed on stderr: $(cat "$WORK/err")"
 unchanged "check"
 assert_running "$child"
-socks=0
-for l in /proc/"$TPID"/fd/*; do
-	fd=${l##*/}
-	link=$(readlink "$l")
-	case $link in
-	socket:*) want="fd $fd is a netlink socket"; socks=$((socks + 1)) ;;
-	anon_inode:\[io_uring\]) want="fd $fd is an io_uring" ;;
-	*" (deleted)") want="fd $fd is a deleted file" ;;
-	*) continue ;;
-	esac
-	grep -q "^  $want\b" "$WORK/out" || fail "'$want' not listed"
+# with a child, a dump takes the tree: every member's obstacles, each after its pid
+# (the child holds the socket and the io_uring too: it was forked after them)
+n=0
+for p in "$TPID" "$child"; do
+	socks=0
+	for l in /proc/"$p"/fd/*; do
+		fd=${l##*/}
+		link=$(readlink "$l")
+		case $link in
+		socket:*) want="fd $fd is a netlink socket"; socks=$((socks + 1)) ;;
+		anon_inode:\[io_uring\]) want="fd $fd is an io_uring" ;;
+		*" (deleted)") want="fd $fd is a deleted file" ;;
+		*) continue ;;
+		esac
+		grep -q "^  pid $p: $want\b" "$WORK/out" || fail "'pid $p: $want' not listed"
+		n=$((n + 1))
+	done
+	[ "$socks" = 1 ] || fail "pid $p has $socks sockets, expected its netlink one"
 done
-[ "$socks" = 1 ] || fail "the target has $socks sockets, expected its netlink one"
-grep -q "^  it has child processes ($child)" "$WORK/out" || fail "the child not listed"
-grep -q "^  it has PR_TIMER_CREATE_RESTORE_IDS on" "$WORK/out" || fail "the state the injected calls find not listed"
-n=$((socks + uring + 3))
-grep -q "^pid $TPID (statetarget): $n obstacles to a dump$" "$WORK/out" || fail "not $n obstacles counted"
+! grep -q "child processes" "$WORK/out" || fail "the child is an obstacle: a dump takes the tree"
+grep -q "^  pid $TPID: it has PR_TIMER_CREATE_RESTORE_IDS on" "$WORK/out" || fail "the state the injected calls find not listed"
+n=$((n + 1))
+[ "$n" = $((2 * (1 + uring) + 2)) ] || fail "$n obstacles found in /proc, expected $((2 * (1 + uring) + 2))"
+grep -q "^pid $TPID (statetarget) and its tree of 2 processes: $n obstacles to a dump$" "$WORK/out" || fail "not $n obstacles counted"
 [ "$(grep -c '^  ' "$WORK/out")" = "$n" ] || fail "not one line per obstacle"
 ! grep -q "cannot dump pid" "$WORK/out" || fail "the pid repeated on each line"
 grep -Eq "^pre-dumps track writes with (uffd-wp|soft-dirty|none)$" "$WORK/out" || fail "no tracker line"
 # the dump itself (of the tree: t080) still names the first one, with the target left running
 expect_error "cannot dump pid" "$SDUMP" dump -t "$TPID" -D "$WORK/img"
-line=$(sed 's/^sdump: cannot dump pid [0-9]*: //' "$WORK/stderr")
+line=$(sed 's/^sdump: cannot dump pid \([0-9]*\): /pid \1: /' "$WORK/stderr")
 grep -qxF "  $line" "$WORK/out" || fail "the dump refused '$line', which check did not list"
 unchanged "dump"
 
@@ -77,11 +88,12 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 text = [l[2:].rstrip("\n") for l in open(sys.argv[2]) if l.startswith("  ")]
 assert j["pid"] == int(sys.argv[3]) and j["comm"] == "statetarget", j
-assert j["dump_possible"] is False and j["complete"] is True, j
+assert j["dump_possible"] is False and j["complete"] is True and j["members"] == 2, j
 assert j["obstacles"] == text, (j["obstacles"], text)
 assert j["tracker"] in ("uffd-wp", "soft-dirty", "none") and j["tracked"] is False, j
 import os
-assert j["threads"] == len(os.listdir("/proc/%s/task" % sys.argv[3])), j
+kids = open("/proc/%s/task/%s/children" % (sys.argv[3], sys.argv[3])).read().split()
+assert j["threads"] == sum(len(os.listdir("/proc/%s/task" % p)) for p in [sys.argv[3]] + kids), j
 PY
 unchanged "check --json"
 
@@ -150,7 +162,10 @@ agree() {
 	case "$cst.$dst" in
 	0.0) ;;
 	1.1)
+		# of a tree, each member's obstacle names it: "pid N: what"
 		line=$(sed 's/^sdump: cannot dump pid [0-9]*: //' "$WORK/agree.err")
+		[ "$(head -n 1 "$WORK/agree.out" | grep -c "its tree of")" = 0 ] || grep -q "^pid [0-9]* of its tree" <<<"$line" ||
+			line=$(sed 's/^sdump: cannot dump pid \([0-9]*\): /pid \1: /' "$WORK/agree.err")
 		grep -qxF "  $line" "$WORK/agree.out" ||
 			fail "$what: the dump refused '$line', which check did not list: $(cat "$WORK/agree.out")" ;;
 	*) fail "$what: check exited $cst, the dump $dst: $(cat "$WORK/agree.out" "$WORK/agree.err")" ;;
@@ -177,6 +192,61 @@ if command -v redis-server >/dev/null; then
 else
 	echo "note: no redis-server here, the real program not tried"
 fi
+
+# --- a tree whose child alone has an obstacle: a unix socket to a peer outside the tree ---
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)
+c, _ = s.accept(); time.sleep(600)' "$WORK/peer.sock" &
+TARGET_PIDS+=($!)
+for _ in $(seq 100); do [ -S "$WORK/peer.sock" ] && break; sleep 0.05; done
+python3 -c '
+import os, socket, sys, time
+if os.fork() == 0:
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    print("ready", os.getpid(), flush=True)
+    time.sleep(600)
+    os._exit(0)
+time.sleep(600)' "$WORK/peer.sock" >"$WORK/tree.out" &
+troot=$!
+TARGET_PIDS+=("$troot")
+for _ in $(seq 100); do grep -q ready "$WORK/tree.out" && break; sleep 0.05; done
+tchild=$(awk '{print $2}' "$WORK/tree.out")
+TARGET_PIDS+=("$tchild")
+st=0
+"$SDUMP" check -t "$troot" >"$WORK/out" 2>"$WORK/err" || st=$?
+[ "$st" = 1 ] || fail "check of a tree whose child has an outside peer exited $st: $(cat "$WORK/out" "$WORK/err")"
+grep -q "^pid $troot (python3) and its tree of 2 processes: 1 obstacle to a dump$" "$WORK/out" || fail "tree: $(cat "$WORK/out")"
+grep -q "^  pid $tchild: fd 3 is a unix stream socket connected to a peer outside the process .*--external unix:" "$WORK/out" ||
+	fail "the child's socket not listed: $(cat "$WORK/out")"
+"$SDUMP" check --json -t "$troot" >"$WORK/json" || true
+[ "$(json_get "$WORK/json" 'd["members"] == 2 and not d["dump_possible"] and d["obstacles"][0].startswith("pid %d: fd 3" % '"$tchild"')')" = True ] ||
+	fail "tree json: $(cat "$WORK/json")"
+for p in "$troot" "$tchild"; do assert_running "$p"; done
+agree "$troot" "a tree whose child has an outside peer"
+kill "$troot" "$tchild"
+
+# --- a tree a dump takes (treetarget: zombies, a stopped member): exit 0, and the dump goes through ---
+start_target_quiet treetarget "$WORK"
+"$SDUMP" check -t "$TPID" >"$WORK/out" || fail "check of treetarget: $(cat "$WORK/out")"
+grep -q "^pid $TPID (treetarget) and its tree of 9 processes: a dump would go through$" "$WORK/out" || fail "treetarget: $(cat "$WORK/out")"
+grep -c " T " <(for p in $(cat /proc/"$TPID"/task/*/children); do sed 's/.*) / /' "/proc/$p/stat" | cut -c1-3; done) | grep -qx 1 ||
+	fail "the stopped member of treetarget was resumed by check"
+agree "$TPID" "treetarget"
+rm -rf "$WORK/agree.img"
+tcmd check
+[ "$REPLY" = ok ] || fail "treetarget after the check and a dump -R: $REPLY"
+echo quit >&7
+wait_gone "$TPID"
+exec 7>&- 8<&-
+
+# unix sockets between members (socktreetarget): checked in one table of the tree's, as the dump does
+start_target_quiet socktreetarget --dir "$WORK"
+"$SDUMP" check -t "$TPID" >"$WORK/out" || fail "check of socktreetarget: $(cat "$WORK/out")"
+grep -q "^pid $TPID (socktreetarget) and its tree of 2 processes: a dump would go through$" "$WORK/out" ||
+	fail "socktreetarget: $(cat "$WORK/out")"
+agree "$TPID" "socktreetarget"
+stop_target
 
 # errors are errors, not obstacles
 expect_error "no such process" "$SDUMP" check -t 999999999

@@ -4,7 +4,7 @@
 # space, start > end, a file offset or a page run whose length overflows,
 # a million VMAs, fds or frames, 70000 threads, 5000 pending signals, a
 # unix socket bound to a name longer than sun_path or holding 65537
-# messages, a TCP socket with an option sdump never sets, a 2 GiB frame. show, extract, coredump and restore each refuse with one
+# messages, a TCP socket with an option sdump never sets, private memory said to be another tree member's, a pidfd's process on an fd that is no pidfd, a 2 GiB frame. show, extract, coredump and restore each refuse with one
 # line naming the file and exit 1, quickly, without a crash or a huge
 # allocation (each runs under a 1 GiB address-space limit), and leave no
 # process behind. extract reads only the memory files (mm, pagemap, pages):
@@ -69,6 +69,7 @@ hostile mm-high "mm.img' is corrupt: VMA [0-9]+ \(0x800000000000-.*beyond the us
 hostile mm-start-gt-end "mm.img' is corrupt: VMA 0 .*start is not below its end"
 hostile mm-pgoff-wrap "mm.img' is corrupt: VMA [0-9]+ .*file offset overflows"
 hostile mm-million "mm.img' is corrupt: 1048577 VMAs, more than"
+hostile mm-shared-pid "mm.img' is corrupt: VMA [0-9]+ .*the memory of another member that is no shared anonymous memory"
 hostile pm-high "pagemap.img' is corrupt: page run [0-9]+ \(0x800000000000, 1 pages\).*beyond the user address space"
 hostile pm-npages-wrap "pagemap.img' is corrupt: page run 0 .*4503599627370497 pages.*beyond the user address space"
 hostile pm-off-wrap "pagemap.img' is corrupt: page run [0-9]+ .*outside pages.img"
@@ -80,6 +81,7 @@ hostile fds-million "files.img' is corrupt: bad values" extract-ok
 hostile sk-name-long "files.img' is corrupt: bad values" extract-ok
 hostile sk-queue-many "files.img' is corrupt: bad values" extract-ok
 hostile sk-inet-opt "files.img' is corrupt: bad values" extract-ok
+hostile pidfd-pid-chr "files.img' is corrupt: bad values" extract-ok
 hostile pending-many "core-$pid.img' is corrupt: bad values" extract-ok
 
 echo "mm-huge-hole (valid: a 16 TiB PROT_NONE reservation nothing was saved of):"

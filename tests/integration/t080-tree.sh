@@ -7,7 +7,8 @@
 # zombies as zombies, the stopped one stopped; every member's state is the
 # one recorded before the dump; the tree then checks itself (each member its
 # ids and its pipe's bytes, one offset for all on the log, the root reaps
-# its zombies and finds their status). Then the refusals, each one line,
+# its zombies and finds their status); show of the image lists the tree as
+# it was, each member's pages. Then the refusals, each one line,
 # with the tree left running: a live dump, a member traced by another tracer.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
@@ -72,7 +73,7 @@ for p in "${pids[@]}"; do ids "$p"; done | sort -n >"$WORK/ids.still"
 diff "$WORK/ids.before" "$WORK/ids.still" >/dev/null || fail "a refusal changed the tree: $(diff "$WORK/ids.before" "$WORK/ids.still")"
 
 # --- the dump: every member goes ---
-"$SDUMP" dump -t "$root" -D "$WORK/img" 2>"$WORK/err" || fail "dump of the tree: $(cat "$WORK/err")"
+"$SDUMP" dump -t "$root" -D "$WORK/img" --json >"$WORK/dump.json" 2>"$WORK/err" || fail "dump of the tree: $(cat "$WORK/err")"
 [ -f "$WORK/img/tree.img" ] || fail "no tree.img"
 for p in "${pids[@]}"; do
 	grep -q "^$p .* Z " "$WORK/ids.before" && continue
@@ -82,27 +83,42 @@ exec 7>&- 8<&-
 wait "$root" 2>/dev/null || true
 for p in "${pids[@]}"; do wait_pid_free "$p"; done
 
-# --- shared anonymous memory between members: refused, the tree as it was ---
-exec 7>&- 8<&-
-start_target treetarget "$WORK" shm
-shm_root=$TPID
-mapfile -t shm_pids < <(members "$shm_root")
-TARGET_PIDS+=("${shm_pids[@]}")
-expect_error "cannot dump pid $shm_root: pid [0-9]+ of its tree shares memory with pid $shm_root \\(a shared anonymous mapping" \
-	"$SDUMP" dump -t "$shm_root" -D "$WORK/shm"
-[ ! -e "$WORK/shm" ] || fail "a refused dump left '$WORK/shm'"
-tcmd check
-[ "$REPLY" = ok ] || fail "the tree refused checks itself: $REPLY"
-echo quit >&7
-wait_gone "$shm_root"
-exec 7>&- 8<&-
-
 # --- a member's pass read alone: --pid; the tree itself is no pass ---
 a=${pids[1]}
 "$SDUMP" coredump -D "$WORK/img" --pid "$a" -o "$WORK/core.$a" 2>"$WORK/err" || fail "coredump --pid $a: $(cat "$WORK/err")"
 [ "$(head -c4 "$WORK/core.$a" | od -An -c | tr -d ' ')" = "177ELF" ] || fail "coredump --pid wrote no ELF file"
 "$SDUMP" show -D "$WORK/img/pid-$a" >/dev/null 2>"$WORK/err" || fail "show of member $a's pass: $(cat "$WORK/err")"
-expect_error "is the image of a process tree" "$SDUMP" show -D "$WORK/img"
+# show of the tree: every member as it was (ids, stopped, zombies with their status), each one's pages
+"$SDUMP" show -D "$WORK/img" --json >"$WORK/show.json" 2>"$WORK/err" || fail "show --json of the tree: $(cat "$WORK/err")"
+python3 - "$WORK/show.json" "$WORK/ids.before" "$WORK/dump.json" "$root" <<'PYEOF' || fail "show --json of the tree is not the tree dumped"
+import json, sys
+show = json.load(open(sys.argv[1]))
+dump = json.load(open(sys.argv[3]))
+want = {}
+for line in open(sys.argv[2]):
+    pid, ppid, pgid, sid, st = line.split()[:5]
+    want[int(pid)] = (ppid, int(pgid), int(sid), {"T": "stopped", "Z": "zombie"}.get(st, "running"))
+tree = show["tree"]
+assert tree[0]["pid"] == int(sys.argv[4]) and show["pid"] == tree[0]["pid"], "the root is not first"
+got = {m["pid"]: ("-" if m["pid"] == tree[0]["pid"] else str(m["ppid"]), m["pgid"], m["sid"], m["state"]) for m in tree}
+assert got == want, "tree %s, the processes were %s" % (got, want)
+exits = sorted(json.dumps(m["exit"], sort_keys=True) for m in tree if m["state"] == "zombie")
+assert exits == ['{"code": 7}', '{"core": false, "signal": 15}'], "zombie exits %s" % exits
+for m in tree:
+    if m["state"] == "zombie":
+        assert m["dir"] is None and m["stats"] is None, m
+    else:
+        assert m["dir"].endswith("/pid-%d" % m["pid"]) and m["stats"]["pages_written"] > 0, m
+pages = sum(m["stats"]["pages_written"] for m in tree if m["stats"])
+assert pages == dump["stats"]["pages_written"], "members' pages %d, the dump wrote %d" % (pages, dump["stats"]["pages_written"])
+PYEOF
+"$SDUMP" show -D "$WORK/img" >"$WORK/show.txt" || fail "show of the tree"
+for p in "${pids[@]}"; do
+	grep -Eq "^  $p +" "$WORK/show.txt" || fail "show of the tree does not list member $p: $(cat "$WORK/show.txt")"
+done
+grep -q "^tree      9 processes (2 zombies, 1 stopped)" "$WORK/show.txt" || fail "show of the tree: $(head -n 1 "$WORK/show.txt")"
+[ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["tree"])' <<<"$("$SDUMP" show --json -D "$WORK/img/pid-$a")")" = None ] ||
+	fail "show --json of one pass has a tree"
 expect_error "pid 1 is no member of the tree" "$SDUMP" extract -D "$WORK/img" --pid 1 --addr 0x1000 --len 4096 -o "$WORK/x"
 z=$(awk '$5 == "Z" {print $1; exit}' "$WORK/ids.before")
 expect_error "pid $z of the tree .* is a zombie" "$SDUMP" coredump -D "$WORK/img" --pid "$z" -o "$WORK/core.z"

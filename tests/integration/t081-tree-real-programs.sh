@@ -86,7 +86,7 @@ cat >"$WORK/sub.py" <<'PYEOF'
 import os, subprocess, sys, time
 log = open(sys.argv[1], "a", buffering=1)
 pause = os.path.join(os.path.dirname(sys.argv[1]), "pause")
-p = subprocess.Popen(["/bin/sh", "-c", "sleep 3; exit 3"])
+p = subprocess.Popen(["/bin/sh", "-c", "sleep 8; exit 3"])
 log.write("started %d\n" % p.pid)
 while True:
     while os.path.exists(pause):
@@ -103,7 +103,7 @@ grows "$WORK/sub.log" 3 30 || fail "python3 does not run"
 tree_dump sub "$root"
 grep -q "child exited" "$WORK/sub.log" && fail "python3's child ended before the dump"
 tree_restore sub
-for ((i = 0; i < 300; i++)); do grep -q "child exited" "$WORK/sub.log" && break; sleep 0.1; done
+for ((i = 0; i < 600; i++)); do grep -q "child exited" "$WORK/sub.log" && break; sleep 0.1; done
 grep -qx "child exited 3" "$WORK/sub.log" || fail "the restored python3 did not see its child's exit 3: $(tail -n 2 "$WORK/sub.log")"
 wait_gone "$root"
 echo "python3: restored with its subprocess, waited for it: $(tail -n 1 "$WORK/sub.log")"

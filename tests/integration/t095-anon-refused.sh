@@ -4,7 +4,7 @@
 # perf event, a BPF map, a fanotify group of a permission class or with a
 # mark of nothing left (its ignored mask cleared), a pidfd of another
 # process
-# (named: only a pidfd of the process itself is restored).
+# (named: only a pidfd of the process itself or of a member of its tree is restored).
 # Exit 1, no image; the process, which holds one of each kind sdump takes
 # as well, is left running, untraced, and its eventfds, signalfds,
 # timerfds, epolls and inotifys are as they were (its own check passes
@@ -44,6 +44,6 @@ refused perf_event "a perf event"
 refused bpf_map "a BPF map"
 refused fanotify_perm "a fanotify group of a permission class" " \(FAN_CLASS_CONTENT or FAN_CLASS_PRE_CONTENT\), whose events read and not answered yet sdump cannot see"
 refused fanotify_cleared "a fanotify group" " with a mark whose ignored mask a modification cleared, leaving a mark of no events that fanotify_mark\(\) cannot make again"
-refused pidfd_parent "a pidfd" " of process $$; only a pidfd of the process itself is restored"
+refused pidfd_parent "a pidfd" " of process $$; only a pidfd of the process itself or of a member of its tree is restored"
 [ "$n" -ge 3 ] || skip "only $n of the refused kinds could be made here"
 echo ok

@@ -10,8 +10,8 @@
 # and the controlling terminal is the slave again. What was in flight
 # between the two ends at the dump is lost: the dump says so in a warning.
 # A number in use at restore refuses it with one line; a master whose
-# slave another process holds (a process tree's terminal) is refused at
-# dump with one line.
+# slave a process outside the dump holds is refused at dump with one line
+# (t116 dumps a tree holding both ends).
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 command -v python3 >/dev/null || skip "no python3"
@@ -24,7 +24,7 @@ ptm=$(json_get "$WORK/f1.json" 'd["fds"]["ptm"]')
 n=$(json_get "$WORK/f1.json" 'd["pts"]["ptm"]')
 # its slave held by another process too (this shell): refused, the target left as it was
 exec 9<>"/dev/pts/$n"
-expect_error "cannot dump pid $pid: fd $ptm is a pty master whose slave pid $$ holds \(a process tree's terminal\), not supported yet" \
+expect_error "cannot dump pid $pid: fd $ptm is a pty master whose slave pid $$ holds, outside the dump; dump the tree they share" \
 	"$SDUMP" dump -t "$pid" -D "$WORK/held"
 exec 9>&-
 assert_threads_running "$pid"

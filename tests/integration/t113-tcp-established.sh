@@ -78,6 +78,7 @@ echo "redis-server: the client's connection went on across the dump and the rest
 
 # --tcp-close: the connection comes back closed, new clients are served
 rm -f "$WORK/go"
+rm -f "$WORK/cli.out" # the last client's "first" must not be taken for this one's
 python3 "$WORK/cli.py" "$port" "$WORK/go" >"$WORK/cli.out" 2>&1 &
 cpid=$!
 TARGET_PIDS+=($cpid)

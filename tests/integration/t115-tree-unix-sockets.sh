@@ -16,6 +16,7 @@ command -v python3 >/dev/null || skip "no python3"
 start_target_quiet socktreetarget --dir "$WORK"
 pid=$TPID
 kid=$(cat "/proc/$pid/task/$pid/children")
+kid=${kid%% *}
 [ -n "$kid" ] || fail "socktreetarget has no child"
 TARGET_PIDS+=("$kid")
 state_record "$pid" "$WORK/before.state"

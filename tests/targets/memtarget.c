@@ -28,6 +28,13 @@
  *   --threads N  extra threads, each with its own 1 MiB region (default 0)
  *   --dir DIR    where to create its data file (default $TMPDIR or /tmp)
  *   --fill mix|heap  what its pages hold (default mix; see fill_mix(), fill_heap())
+ *   --tree N     a process tree of N members (the benchmark's tree): before its
+ *                setup the root forks N-1 children, each a memtarget of its own
+ *                (its own regions of the same sizes, filled with other seeds, no
+ *                ticker) driven by the root over a pair of pipes; the root
+ *                forwards "dirty" to every child and answers the sum of their
+ *                counts and its own; "ready" comes once all are set up; at its
+ *                exit the root closes their pipes (they exit) and reaps them
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +68,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t quit_cond = PTHREAD_COND_INITIALIZER;
 static int quitting;
 static char datapath[4096];
+static uint64_t member_seed; /* --tree: 0 in the root, other for each child: other pages */
 
 static void die(const char *what)
 {
@@ -163,6 +171,7 @@ static void fill_heap(uint8_t *p, uint64_t seed)
 
 static void fill_page(uint8_t *p, uint64_t seed)
 {
+	seed ^= member_seed;
 	if (fill_heap_like)
 		fill_heap(p, seed);
 	else
@@ -457,6 +466,82 @@ static long dirty(const char *name, long permille, uint64_t seed)
  * our own (trees are the t08x tests' targets). It waits on a pidfd of us
  * and ends when we do.
  */
+/* --tree: the root's pipes to its children, and the seed offset of this member's fill */
+static struct child {
+	pid_t pid;
+	FILE *cmd, *reply;
+} kids[64];
+static int nkids;
+
+/*
+ * The root forks n-1 children before its own setup; each child gets the
+ * command pipe as stdin and its reply pipe as stdout and goes on as a
+ * memtarget of its own. Returns in the root and in every child.
+ */
+static void make_tree(int n)
+{
+	for (int k = 1; k < n && k <= 64; k++) {
+		int c[2], r[2];
+		pid_t pid;
+
+		if (pipe2(c, O_CLOEXEC) < 0 || pipe2(r, O_CLOEXEC) < 0)
+			die("pipe");
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			for (int j = 0; j < nkids; j++) {
+				fclose(kids[j].cmd);
+				fclose(kids[j].reply);
+			}
+			nkids = 0;
+			if (dup2(c[0], 0) < 0 || dup2(r[1], 1) < 0)
+				die("dup2");
+			close(c[0]), close(c[1]), close(r[0]), close(r[1]);
+			member_seed = (uint64_t)k << 32;
+			return;
+		}
+		close(c[0]), close(r[1]);
+		kids[nkids].pid = pid;
+		kids[nkids].cmd = fdopen(c[1], "w");
+		kids[nkids].reply = fdopen(r[0], "r");
+		if (!kids[nkids].cmd || !kids[nkids].reply)
+			die("fdopen");
+		setvbuf(kids[nkids].cmd, NULL, _IOLBF, 0);
+		nkids++;
+	}
+}
+
+/* A line to every child, and the number each answers ("ok N", "ready PID") summed; -1 if one does not. */
+static long tree_ask(const char *line)
+{
+	long sum = 0;
+
+	for (int j = 0; j < nkids; j++)
+		if (line)
+			fprintf(kids[j].cmd, "%s\n", line);
+	for (int j = 0; j < nkids; j++) {
+		char buf[256], word[32];
+		long v;
+
+		if (!fgets(buf, sizeof(buf), kids[j].reply) || sscanf(buf, "%31s %ld", word, &v) != 2 ||
+		    (strcmp(word, "ok") && strcmp(word, "ready")))
+			return -1;
+		sum += v;
+	}
+	return sum;
+}
+
+static void end_tree(void)
+{
+	for (int j = 0; j < nkids; j++) {
+		fclose(kids[j].cmd);
+		fclose(kids[j].reply);
+		while (waitpid(kids[j].pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+}
+
 static int do_fork(void)
 {
 	pid_t me = getpid(), c = fork();
@@ -485,7 +570,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = 16;
 	long nthreads = 0;
-	int ticker = 0;
+	int ticker = 0, tree = 1;
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	pthread_t th[64];
 	char line[4096];
@@ -497,6 +582,8 @@ int main(int argc, char **argv)
 			nthreads = strtol(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			dir = argv[++i];
+		else if (!strcmp(argv[i], "--tree") && i + 1 < argc)
+			tree = (int)strtol(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--ticker"))
 			ticker = 1;
 		else if (!strcmp(argv[i], "--fill") && i + 1 < argc && !strcmp(argv[i + 1], "heap"))
@@ -511,6 +598,9 @@ int main(int argc, char **argv)
 	if (nthreads > 64)
 		nthreads = 64;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	make_tree(tree);
+	if (member_seed)
+		ticker = 0;
 	setup(mib, dir);
 	for (long i = 0; i < nthreads; i++)
 		pthread_create(&th[i], NULL, thread_main, (void *)i);
@@ -524,6 +614,8 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, ticker_main, NULL);
 		pthread_detach(t);
 	}
+	if (tree_ask(NULL) < 0)
+		die("a child of the tree did not start");
 	printf("ready %d\n", getpid());
 
 	while (fgets(line, sizeof(line), stdin)) {
@@ -542,7 +634,9 @@ int main(int argc, char **argv)
 		} else if (sscanf(line, "save %31s %4095s", a, b) == 2) {
 			printf(save(a, b) == 0 ? "ok\n" : "error\n");
 		} else if (sscanf(line, "dirty %31s %ld %llu", a, &pm, &seed) == 3) {
-			printf("ok %ld\n", dirty(a, pm, seed));
+			long n = dirty(a, pm, seed), k = nkids ? tree_ask(line) : 0;
+
+			printf("ok %ld\n", n < 0 || k < 0 ? -1 : n + k);
 		} else if (sscanf(line, "mmap %31s %ld", a, &pm) == 2) {
 			printf(do_mmap(a, (size_t)pm) == 0 ? "ok\n" : "error\n");
 		} else if (sscanf(line, "munmap %31s", a) == 1) {
@@ -580,6 +674,7 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&lock);
 	for (long i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
+	end_tree();
 	unlink(datapath);
 	return 0;
 }

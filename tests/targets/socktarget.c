@@ -362,6 +362,15 @@ static bool accepts(int rl)
 	return true;
 }
 
+/* A listener's backlog, as TCP_INFO gives it (tcpi_sacked) and ss shows it. */
+static int backlog_of(int fd)
+{
+	struct tcp_info ti = { 0 };
+	socklen_t l = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ? -1 : (int)ti.tcpi_sacked;
+}
+
 static bool check_inet(void)
 {
 	struct sockaddr_storage a;
@@ -374,6 +383,8 @@ static bool check_inet(void)
 	if (getopt_at(fds[TCP4], SOL_SOCKET, SO_REUSEADDR) != 1 || getopt_at(fds[TCP4], SOL_SOCKET, SO_REUSEPORT) != 1 ||
 	    getopt_at(fds[TCP4], IPPROTO_TCP, TCP_DEFER_ACCEPT) <= 0 || getopt_at(fds[TCP4], SOL_SOCKET, SO_ACCEPTCONN) != 1)
 		return fail("tcp4's options are not as they were");
+	if (backlog_of(fds[TCP4]) != 9 || backlog_of(fds[TCP6]) != 3)
+		return fail("the listeners' backlogs are %d and %d, not 9 and 3", backlog_of(fds[TCP4]), backlog_of(fds[TCP6]));
 	if (getopt_at(fds[TCP6], IPPROTO_IPV6, IPV6_V6ONLY) != 1 || getopt_at(fds[UDP6], IPPROTO_IPV6, IPV6_V6ONLY) != 1)
 		return fail("IPV6_V6ONLY is off");
 	if (getopt_at(fds[UDP_RX], SOL_SOCKET, SO_RCVBUF) != 100000 || getopt_at(fds[UDP_RX], IPPROTO_IP, IP_PKTINFO) != 1)

@@ -25,9 +25,6 @@
  *     description): R sends it 'c' on its own command pipe, it writes one
  *     line, "ok X" or "bad X what".
  *
- * With "shm" as its second argument, R maps 4 KiB MAP_SHARED | MAP_ANONYMOUS
- * before its forks (every member shares it): what a dump refuses.
- *
  * Checks: each member its parent, session and group; A and G the bytes of
  * their pipe; each child writes one byte X to the log through the shared
  * description, R writes "R" last, and then the log must be the 10 bytes,
@@ -43,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -241,9 +237,6 @@ int main(int argc, char **argv)
 	(void)setsid();
 	root = getpid();
 	(void)snprintf(path, sizeof(path), "%s/tt-%d.log", dir, (int)root);
-	if (argc > 2 && !strcmp(argv[2], "shm") &&
-	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
-		return 2;
 	logfd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (logfd < 0 || write(logfd, "0123456789", 10) != 10)
 		return 2;

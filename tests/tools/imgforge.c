@@ -25,6 +25,8 @@
  *   sk-name-long     files.img: a unix socket more added, bound to a name of 109 bytes
  *   sk-queue-many    files.img: a unix socket more added, 65537 messages queued on it
  *   sk-inet-opt      files.img: a TCP socket more added, with an option sdump does not set
+ *   pidfd-pid-chr    files.img: the first fd names a process as a pidfd of a member would
+ *                    (pidfd_pid), and is no pidfd
  *   pending-many     core-<leader>.img: 5000 pending signals
  *   cpus-absent      core-<leader>.img: a CPU affinity of CPU 8191 alone
  *
@@ -162,6 +164,17 @@ static void mm_scenario(const char *s)
 				return;
 			}
 		die("no file VMA");
+	}
+	if (!strcmp(s, "mm-shared-pid")) {
+		/* another member's memory, on private anonymous memory */
+		for (size_t i = 0; i < n; i++)
+			if (mm->vmas[i]->kind == VMA_KIND__VMA_ANON) {
+				mm->vmas[i]->has_shared_pid = true;
+				mm->vmas[i]->shared_pid = 1;
+				write_one("mm.img", IMG_MM, &mm->base);
+				return;
+			}
+		die("no anonymous VMA");
 	}
 	if (!strcmp(s, "mm-million")) {
 		/* one page each, from 1 TiB up: sorted, not overlapping, all valid but their number */
@@ -340,6 +353,14 @@ static void state_scenario(const char *s)
 		fdp[f->n_fds] = fd;
 		f->n_fds++;
 		f->fds = fdp;
+		write_one("files.img", IMG_FILES, &f->base);
+	} else if (!strcmp(s, "pidfd-pid-chr")) {
+		Files *f = read_one("files.img", IMG_FILES, &files__descriptor);
+
+		if (!f->n_fds || f->fds[0]->kind == FD_KIND__FD_PIDFD)
+			die("no fd to forge");
+		f->fds[0]->has_pidfd_pid = true;
+		f->fds[0]->pidfd_pid = 1;
 		write_one("files.img", IMG_FILES, &f->base);
 	} else if (!strcmp(s, "pending-many")) {
 		char name[64];

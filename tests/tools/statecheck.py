@@ -169,8 +169,9 @@ def merge_vmas(vmas):
             start, end = (int(x, 16) for x in v["range"].split("-"))
             same = {k: x for k, x in p.items() if k not in ("range", "offset")} == \
                 {k: x for k, x in v.items() if k not in ("range", "offset")}
-            # private anonymous memory, or the next pages of the same file
-            follows = v["path"] == "" or (
+            # private anonymous memory (the heap too: a brk() after a fork
+            # may start a VMA of its own), or the next pages of the same file
+            follows = v["path"] in ("", "[heap]") or (
                 not v["path"].startswith("[") and "inode" in v and
                 int(p["offset"], 16) + (pend - pstart) == int(v["offset"], 16))
             if pend == start and same and follows:

@@ -15,6 +15,8 @@
  *   readwake TEXT -> writes TEXT into the pipe thread 1 reads; once that
  *                 thread has read it: "ok ALL", everything it ever read
  *                 (also in the facts as "read_got")
+ *   rtcheck    -> takes the main thread's queued SIGRTMIN+5 (sigtimedwait,
+ *                 no wait): "ok CODE:VALUE ...", in the order they come
  *   rseqcheck  -> moves the main thread to each CPU in turn and compares the
  *                 cpu_id of its rseq area with getcpu(): "ok N" (N CPUs
  *                 seen) or "bad ..."
@@ -33,7 +35,9 @@
  *     0x10 * i + j); the main thread (serving stdin) blocks SIGUSR2 and
  *     SIGRTMIN+5 and has a 64 KiB sigaltstack;
  *   - thread 2 runs at nice 7, thread 3 under SCHED_BATCH;
- *   - signals pending: SIGUSR1 for thread 1, SIGUSR2 for the main thread;
+ *   - signals pending: SIGUSR1 for thread 1, SIGUSR2 for the main thread,
+ *     and queued for the main thread three SIGRTMIN+5 with their own
+ *     siginfo (si_code -10, -11, -12, si_value 100, 101, 102);
  *   - handlers: SIGUSR1 (SA_SIGINFO | SA_RESTART), SIGHUP (sa_mask holds
  *     SIGINT), SIGALRM; SIGTERM ignored; ITIMER_REAL 1000 s, interval 500 s
  *     (others as inherited: a shell ignores SIGINT and SIGQUIT for "cmd &");
@@ -95,6 +99,7 @@ const char *with = "none";
 char datapath[4096], delpath[4096], linkpath[4200];
 void *altstack;
 int pending_read_sig, pending_main_sig;
+static int rt_queued; /* SIGRTMIN+5 queued for the main thread */
 volatile sig_atomic_t hup_count, usr1_count;
 
 char read_got[256]; /* what thread 1 read, NUL-terminated */
@@ -351,8 +356,11 @@ static void facts(void)
 	jp_per_thread("rseq", offsetof(struct tinfo, rseq), 0);
 	jp_per_thread("nice", offsetof(struct tinfo, nice), 1);
 	jp_per_thread("sched_policy", offsetof(struct tinfo, policy), 1);
-	jp("\"pending\":{\"%d\":[%d],\"%d\":[%d]},", (int)ti[T_READ].tid, pending_read_sig,
+	jp("\"pending\":{\"%d\":[%d],\"%d\":[%d", (int)ti[T_READ].tid, pending_read_sig,
 	   (int)ti[T_MAIN].tid, pending_main_sig);
+	for (int i = 0; i < rt_queued; i++)
+		jp(",%d", SIGRTMIN + 5);
+	jp("]},");
 	jp("\"handlers\":{\"1\":%lu,\"10\":%lu,\"14\":%lu,\"15\":1},",
 	   (unsigned long)(uintptr_t)on_hup, (unsigned long)(uintptr_t)on_usr1,
 	   (unsigned long)(uintptr_t)on_alrm);
@@ -433,6 +441,22 @@ static void do_log(const char *text)
 		printf("error %s\n", n < 0 ? strerror(errno) : "short write");
 	else
 		printf("ok %ld\n", (long)lseek(fd_file, 0, SEEK_CUR));
+}
+
+static void rtcheck(void)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t s;
+	siginfo_t si;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGRTMIN + 5);
+	printf("ok");
+	while (sigtimedwait(&s, &si, &zero) == SIGRTMIN + 5) {
+		printf(" %d:%d", si.si_code, si.si_value.sival_int);
+		rt_queued--;
+	}
+	printf("\n");
 }
 
 static void rseqcheck(void)
@@ -516,6 +540,16 @@ int main(int argc, char **argv)
 	pending_main_sig = SIGUSR2;
 	if (pthread_kill(th[T_READ], SIGUSR1) || pthread_kill(pthread_self(), SIGUSR2))
 		die("pthread_kill");
+	for (rt_queued = 0; rt_queued < 3; rt_queued++) {
+		siginfo_t si;
+
+		memset(&si, 0, sizeof(si));
+		si.si_signo = SIGRTMIN + 5;
+		si.si_code = -10 - rt_queued;
+		si.si_value.sival_int = 100 + rt_queued;
+		if (syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid), SIGRTMIN + 5, &si) < 0)
+			die("rt_tgsigqueueinfo");
+	}
 	report_self(T_MAIN);
 	printf("ready %d\n", (int)getpid());
 
@@ -544,6 +578,8 @@ int main(int argc, char **argv)
 			do_log(line + 4);
 		} else if (!strncmp(line, "readwake ", 9)) {
 			readwake(line + 9);
+		} else if (!strcmp(line, "rtcheck")) {
+			rtcheck();
 		} else if (!strcmp(line, "rseqcheck")) {
 			rseqcheck();
 		} else if (nt == NT_MORE && !strcmp(line, "sleepwake")) {

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A restore built while its chain grows (sdump receive --restore): the
+ * process is made at the first pass, stopped and traced, and its memory
+ * follows pass by pass, so that at the switch only the final dump's pages
+ * and the process's state remain.
+ *
+ * It is the restore of restore.c, run in parts: steps 1 and 2 (the child
+ * with its PID, its address space emptied) at the first pass, step 3
+ * (sd_rst_build_memory) at each pass over what changed since the one
+ * before, with r->vma_stage saying which VMAs are new (mapped, filled
+ * whole), kept (the same VMA as in the pass before: only the pages this
+ * pass stores written, those the process dropped given back) or left for
+ * later (a pre-dump cannot map them: shared memory and deleted files,
+ * whose contents only the final dump saves), and a VMA that went or
+ * changed unmapped first. The final dump then runs the rest of step 3 and
+ * steps 4 to 7 as any restore does.
+ *
+ * What the first pass cannot know is checked at the end: the leader was
+ * made with our timer slack as its default and the vdso where the first
+ * pass had it, and the trampoline lies where no VMA of the first pass
+ * did. A final dump that disagrees has the process dropped and restored
+ * from scratch instead (said at -v): slower, never different.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "sdump.h"
+#define LOG_PREFIX "restore: "
+#include "ctx.h"
+#include "chain.h"
+#include "restore.h"
+#include "tree_img.h"
+#include "util.h"
+
+struct sdump_restore_stage {
+	struct rst r;
+	long slack;		/* our timer slack when the leader was made: its default */
+	uint64_t vvar;		/* where its vdso went, 0 none */
+	uint8_t *mapped;	/* by VMA of r.chain.p[0].vmas: in the process as that pass has it */
+	unsigned int passes;
+	size_t nkept, nnew, ngone;	/* of the last pass applied: VMAs */
+};
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Whether @a and @b are the same mapping, mapped the same way, with the same flags. */
+static bool same_vma(const struct vma *a, const struct vma *b)
+{
+	return a->start == b->start && a->end == b->end && a->kind == b->kind && a->prot == b->prot &&
+	       a->shared == b->shared && a->pgoff == b->pgoff && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && a->ino == b->ino && str_same(a->path, b->path) &&
+	       a->has_file_size == b->has_file_size && a->file_size == b->file_size &&
+	       a->has_file_flags == b->has_file_flags && a->file_flags == b->file_flags &&
+	       a->deleted == b->deleted && a->has_vmflags == b->has_vmflags &&
+	       a->vmflags == b->vmflags && a->may_write == b->may_write && a->pkey == b->pkey &&
+	       a->nguards == b->nguards &&
+	       (!a->nguards || !memcmp(a->guards, b->guards, 2 * a->nguards * sizeof(*a->guards)));
+}
+
+/* A VMA a pre-dump has all it needs to map: anonymous memory, files with a name. */
+static bool early(const struct vma *v)
+{
+	return v->kind == VK_ANON || ((v->kind == VK_FILE || v->kind == VK_FILE_SHARED) && !v->deleted);
+}
+
+/* The kernel's own mappings: there since the address space was emptied, never ours to make. */
+static bool kernels(const struct vma *v)
+{
+	return v->kind == VK_VDSO || v->kind == VK_VVAR || v->kind == VK_VSYSCALL;
+}
+
+static bool over_tramp(const struct rst *r, const struct vma *v)
+{
+	return v->start < r->tramp + TRAMP_PAGES * 4096ull && v->end > r->tramp;
+}
+
+/*
+ * The stage of each VMA of the newest pass against the pass before (what
+ * s->mapped says is in the process), and what went unmapped. @ret_why: a
+ * reason the final dump cannot be applied (then nothing was changed).
+ */
+static int reconcile(struct sdump_restore_stage *s, bool final, uint8_t **ret_stage, const char **ret_why)
+{
+	struct rst *r = &s->r;
+	const struct vma_list *vl = &r->chain.p[0].vmas;
+	const struct vma_list *old = s->mapped && r->chain.n > 1 ? &r->chain.p[1].vmas : NULL;
+	uint8_t *stage = calloc(vl->n + 1, 1), *used = calloc(old ? old->n + 1 : 1, 1);
+	size_t j = 0;
+	int e = 0;
+
+	*ret_why = NULL;
+	s->nkept = s->nnew = s->ngone = 0;
+	if (!stage || !used) {
+		free(stage);
+		free(used);
+		return sd_err(r->ctx, -ENOMEM, "cannot plan the memory of pid %d", r->pid);
+	}
+	for (size_t i = 0; i < vl->n; i++) {
+		const struct vma *v = &vl->v[i];
+
+		while (old && j < old->n && old->v[j].start < v->start)
+			j++;
+		if (old && j < old->n && s->mapped[j] && same_vma(&old->v[j], v)) {
+			stage[i] = RST_VMA_KEPT;
+			used[j] = 1;
+		} else if (kernels(v)) {
+			stage[i] = RST_VMA_KEPT;
+		} else if (over_tramp(r, v)) {
+			stage[i] = RST_VMA_LATER;
+			if (final)
+				*ret_why = "a VMA lies where the trampoline is";
+		} else {
+			stage[i] = final || early(v) ? RST_VMA_NEW : RST_VMA_LATER;
+		}
+	}
+	/* a VMA that went, or changed: unmapped before anything new is mapped over it */
+	for (size_t k = 0; old && !*ret_why && k < old->n && e == 0; k++)
+		if (s->mapped[k] && !used[k] && !kernels(&old->v[k])) {
+			e = sd_rst_unmap_vma(r, &old->v[k]);
+			s->ngone++;
+		}
+	for (size_t i = 0; i < vl->n; i++) {
+		s->nkept += stage[i] == RST_VMA_KEPT && !kernels(&vl->v[i]);
+		s->nnew += stage[i] == RST_VMA_NEW;
+	}
+	free(used);
+	if (e < 0 || *ret_why) {
+		free(stage);
+		return e;
+	}
+	*ret_stage = stage;
+	return 0;
+}
+
+/* Pass r->chain.p[0] into the process: VMAs reconciled, memory filled (and, with @final, protected). */
+static int apply(struct sdump_restore_stage *s, bool final, const char **ret_why)
+{
+	struct rst *r = &s->r;
+	uint64_t t = now_us();
+	uint8_t *stage = NULL;
+	int e = reconcile(s, final, &stage, ret_why);
+
+	if (e < 0 || *ret_why)
+		return e;
+	r->vma_stage = stage;
+	r->stage_round = !final;
+	e = sd_rst_build_memory(r, &t);
+	r->vma_stage = NULL;
+	r->stage_round = false;
+	free(s->mapped);
+	s->mapped = stage;
+	if (e < 0)
+		return e;
+	/* in the process from here, as this pass has it */
+	for (size_t i = 0; i < r->chain.p[0].vmas.n; i++)
+		stage[i] = stage[i] != RST_VMA_LATER;
+	s->passes++;
+	return 0;
+}
+
+/*
+ * The next pass, @dir, the child of the one in the process (by its pass
+ * ids), in front of r->chain: the passes below are not read again.
+ */
+static int open_next(struct sdump_restore_stage *s, const char *dir)
+{
+	return sd_chain_push(s->r.ctx, dir, &s->r.chain);
+}
+
+SDUMP_API int sdump_restore_stage_begin(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
+					const char *dir, struct sdump_restore_stage **ret)
+{
+	struct sdump_restore_stage *s;
+	struct rst *r;
+	const char *why;
+	int e;
+
+	*ret = NULL;
+	if (opts->lazy)
+		return sd_errx(ctx, -EINVAL, "a restore built pass by pass cannot be lazy");
+	if (sd_treeimg_present(dir))
+		return sd_errx(ctx, -ENOTSUP, "'%s' is a process tree: it is restored from its final dump", dir);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	r = &s->r;
+	sd_rst_init(r, ctx, opts);
+	r->staged = true;
+	*ret = s;
+	e = sd_chain_open(ctx, dir, &r->chain);
+	if (e < 0)
+		return e;
+	if (r->chain.n != 1)
+		return sd_errx(ctx, -EINVAL, "image '%s' is not a first pass", dir);
+	/* what the first pass does not hold, until the final dump says it: one thread, no attributes */
+	r->ps.threads = calloc(1, sizeof(*r->ps.threads));
+	if (!r->ps.threads)
+		return -ENOMEM;
+	r->ps.nthreads = 1;
+	r->pid = r->ps.pid = r->ps.threads[0].tid = r->chain.p[0].meta.pid;
+	for (size_t i = 0; i < r->chain.p[0].vmas.n && !r->ps.mm.vvar; i++)
+		if (r->chain.p[0].vmas.v[i].kind == VK_VVAR)
+			r->ps.mm.vvar = r->chain.p[0].vmas.v[i].start;
+	s->vvar = r->ps.mm.vvar;
+	s->slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	e = sd_rst_start_child(r);
+	if (e == 0)
+		e = sd_rst_clear_address_space(r);
+	if (e == 0)
+		e = apply(s, false, &why);
+	if (e == 0)
+		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: made at the first pass, %" PRIu64 " pages in (%.2f s)",
+		       r->pid, r->fill.pages, (now_us() - r->t0) / 1e6);
+	return e;
+}
+
+SDUMP_API int sdump_restore_stage_update(struct sdump_restore_stage *s, const char *dir)
+{
+	struct rst *r = &s->r;
+	const char *why;
+	uint64_t t = now_us();
+	int e = open_next(s, dir);
+
+	if (e < 0)
+		return e;
+	e = apply(s, false, &why);
+	if (e == 0)
+		sd_log(r->ctx, SDUMP_LOG_INFO,
+		       "restore %d: pass %u in, %" PRIu64 " pages; VMAs: %zu kept, %zu new, %zu unmapped; %zu range%s dropped (%.2f s)",
+		       r->pid, s->passes, r->fill.pages, s->nkept, s->nnew, s->ngone, r->fill_drops,
+		       r->fill_drops == 1 ? "" : "s", (now_us() - t) / 1e6);
+	return e;
+}
+
+static void stage_free(struct sdump_restore_stage *s)
+{
+	free(s->mapped);
+	free(s);
+}
+
+SDUMP_API void sdump_restore_stage_abort(struct sdump_restore_stage *s)
+{
+	if (!s)
+		return;
+	sd_rst_kill(&s->r);
+	sd_rst_reap(&s->r);
+	sd_rst_release(&s->r);
+	stage_free(s);
+}
+
+/* The final dump cannot finish the process made: it goes, and the dump is restored alone. */
+static int from_scratch(struct sdump_restore_stage *s, const char *why, int *ret_status)
+{
+	struct sdump_ctx *ctx = s->r.ctx;
+	const struct sdump_restore_opts *opts = s->r.opts;
+
+	sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %s: the process made at the first pass is dropped, restored from the final dump alone",
+	       s->r.pid, why);
+	sdump_restore_stage_abort(s);
+	return sdump_restore(ctx, opts, ret_status);
+}
+
+SDUMP_API int sdump_restore_stage_finish(struct sdump_restore_stage *s, int *ret_status)
+{
+	struct rst *r = &s->r;
+	const struct sdump_restore_opts *opts = r->opts;
+	uint64_t t0 = now_us(), t = t0;
+	pid_t made = r->pid;
+	const char *why = NULL;
+	int e;
+
+	if (opts->dir && sd_treeimg_present(opts->dir))
+		return from_scratch(s, "the final dump is of a process tree", ret_status);
+	e = open_next(s, opts->dir);
+	if (e < 0) {
+		sdump_restore_stage_abort(s);
+		return e;
+	}
+	/* the first pass's stand-in goes: the final dump's state comes */
+	sd_process_state_release(&r->ps);
+	e = r->chain.p[0].meta.kind == PASS_KIND_DUMP ?
+		    sd_rst_read_state(r, opts->dir, &t) :
+		    sd_errx(r->ctx, -EINVAL, "image '%s' is a pre-dump: only a final dump (sdump dump) can be restored",
+			    opts->dir);
+	if (e == 0) {
+		if (r->pid != made)
+			why = "the final dump is of another pid";
+		else if (r->ps.mm.vvar != s->vvar)
+			why = "its vdso moved";
+		else if (!sd_rst_attrs_child_slack_was(r, s->slack))
+			why = "its default timer slack is not the one it was made with";
+	}
+	if (e == 0 && !why && r->ps.nthreads > r->seized.cap) {
+		struct seized_thread *st = realloc(r->seized.t, r->ps.nthreads * sizeof(*st));
+
+		if (!st)
+			e = -ENOMEM;
+		else {
+			r->seized.t = st;
+			r->seized.cap = r->ps.nthreads;
+		}
+	}
+	if (e == 0 && !why)
+		e = apply(s, true, &why);
+	if (e == 0 && why) {
+		r->pid = made;
+		return from_scratch(s, why, ret_status);
+	}
+	r->memory_us = now_us() - t;
+	if (e == 0)
+		sd_log(r->ctx, SDUMP_LOG_INFO,
+		       "restore %d: the final pass onto the process made at the first: %" PRIu64 " pages; VMAs: %zu kept, %zu new, %zu unmapped; %zu range%s dropped",
+		       r->pid, r->fill.pages, s->nkept, s->nnew, s->ngone, r->fill_drops,
+		       r->fill_drops == 1 ? "" : "s");
+	if (e == 0)
+		e = sd_rst_build_state(r, &t);
+	if (e == 0)
+		e = sd_rst_start(r);
+	r->pid = made;
+	e = sd_rst_end(r, e, t0, ret_status);
+	stage_free(s);
+	return e;
+}

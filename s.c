@@ -1,0 +1,3 @@
+#include "files.pb-c.h"
+#include <stdio.h>
+int main(void){printf("%zu\n", sizeof(Fd));return 0;}
