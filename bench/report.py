@@ -283,7 +283,7 @@ def main():
             p("%-14s %-5s %-13s %5d %5s %2d %8s %9s %8s %7s %8s %9s %6s %7s %7s %7s %7s %8s %6s%s" %
               (sc, tool, tr, mib, f(dp, "%.1f"), len(ok),
                f(stall, "%.1f") + ("d" if sc in ("restore", "frozen-restore")
-                                   else ("f" if sc in ("dump", "frozen") else " ")),
+                                   else ("f" if sc == "dump" else " ")),
                f(agg(ok, "wall_ms"), "%.1f"), f(agg(ok, "cpu_ms"), "%.0f"),
                f(peak / 1024 if peak else None, "%.0f"), f(agg(ok, "pages_written"), "%.0f"),
                f((agg(ok, "image_bytes") or 0) / MiB, "%.1f"), f(agg(ok, "image_ratio"), "%.3f"),
@@ -318,8 +318,9 @@ def main():
                 p("")
                 p("sdump / CRIU %s (< 1: sdump is lower/faster/smaller; cpu counts the tool's own)"
                   % ("in the VM" if env == "vm" else "on the host"))
-                p("%-14s %5s %5s %10s %10s %10s %10s %10s" % ("scenario", "MiB", "dirty", "stall", "wall", "cpu",
-                                                             "image", "downtime"))
+                p("%-14s %5s %5s %10s %10s %10s %10s %10s %10s %12s" % ("scenario", "MiB", "dirty", "stall", "freeze",
+                                                                        "wall", "cpu", "image", "downtime",
+                                                                        "reclaimMiB"))
 
                 def ratio(a, c, k):
                     x, y = agg(a, k), agg(c, k)
@@ -330,10 +331,15 @@ def main():
                     if not [r for r in a if not r.get("error")] or not [r for r in c if not r.get("error")]:
                         continue
                     rst = k[1] in ("restore", "frozen-restore")
-                    p("%-14s %5d %5s %10s %10s %10s %10s %10s" %
+                    ra, rc = agg(a, "reclaim_kib"), agg(c, "reclaim_kib")
+                    p("%-14s %5d %5s %10s %10s %10s %10s %10s %10s %12s" %
                       (k[1], k[0], f(k[2], "%.1f"), ratio(a, c, "stall_ms") if not rst else "-",
+                       ratio(a, c, "freeze_ms") if not rst else "-",
                        ratio(a, c, "wall_ms"), ratio(a, c, "cpu_ms"), ratio(a, c, "image_bytes"),
-                       ratio(a, c, "downtime_ms") if rst else "-"))
+                       ratio(a, c, "downtime_ms") if rst else "-",
+                       "-" if ra is None or rc is None else "%.0f/%.0f" % (ra / 1024, rc / 1024)))
+                p("  reclaimMiB: what the kernel reported free to the host during the commands, sdump/CRIU"
+                  " (memory warmed before each)")
     lazy = [r for r in rows if r.get("scenario") in ("eager-restore", "lazy-restore") and not r.get("error")]
     if lazy:
         p("")

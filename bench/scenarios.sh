@@ -9,6 +9,7 @@
 #                --dirty "PERMILLE..." --work DIR --env host|vm \
 #                --target MEMTARGET --rusage RUSAGE [--fill heap|mix]
 #                [--sdump SDUMP] [--sdump-args "ARGS"] [--criu CRIU] [--frozen]
+#                [--warm WARM]
 #                [--tree N]
 #
 # For each size and dirty rate, one target (memtarget --ticker) and one chain:
@@ -19,9 +20,15 @@
 #                process must answer a command
 # With --frozen instead, one target per size and no chain (what a tool
 # without page tracking can do, CRIU on a kernel without soft-dirty):
-#   frozen          dump with no parent: the target frozen while all its
-#                   memory is saved, then killed
+#   frozen          dump -R with no parent: the target frozen while all its
+#                   memory is saved (its ticker measures it), then killed
+#                   (a tree: a dump that kills it, its stall sdump's freeze)
 #   frozen-restore  restore -d --shell-job of that image; the process must answer
+# With --warm (bench/warm), memory is warmed before each timed command: twice
+# the target's size written and given back, so that a host that reclaims
+# free memory has backed it again. Each row has reclaim_kib: what the
+# kernel reported free to the host meanwhile (free page reporting; null
+# where there is none).
 # With --tree N every target is a tree of N processes (memtarget --tree N),
 # each of the size given, and every pass takes the whole tree (sdump -t);
 # the rows say "members":N and give mem_mib as the tree's total, and every
@@ -34,7 +41,7 @@
 set -u -o pipefail
 
 tool=sdump track=uffd-wp sizes=256 dirties=10 work='' envname=host
-target='' rusage='' sdump=sdump criu=criu fill=heap sdump_args='' frozen=0 tree=1
+target='' rusage='' sdump=sdump criu=criu fill=heap sdump_args='' frozen=0 tree=1 warm=
 # the pass counters, set by stats() through eval
 S_freeze_us='' S_seize_us='' S_collect_us='' S_copy_us='' S_write_us='' S_total_us=''
 S_pages_scanned='' S_pages_written='' S_pages_in_parent='' S_pages_zero='' S_bytes_written=''
@@ -52,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--criu) criu=$2 ;;
 	--fill) fill=$2 ;;
 	--sdump-args) sdump_args=$2 ;;
+	--warm) warm=$2 ;;
 	--tree) tree=$2 ;;
 	--frozen)
 		frozen=1
@@ -170,16 +178,27 @@ cpu_busy() {
 	echo "$((u + n + s + irq + sirq)) ${st:-0}"
 }
 
+# reported_kib: KiB the kernel reported free to the host so far (free page
+# reporting), empty without it.
+REPORTED=/sys/module/page_reporting/parameters/reported_kib
+reported_kib() { [ -r $REPORTED ] && cat $REPORTED; }
+
 # measure OUTDIR CMD...: run under rusage; sets WALL USER SYS RSS RC, and
 # OTHER (ms of CPU that everything else on the machine used meanwhile: the
-# target, other jobs; a busy machine skews the numbers) and STEAL.
+# target, other jobs; a busy machine skews the numbers), STEAL and RECLAIM
+# (KiB reported free to the host meanwhile). With --warm, memory warmed first.
 measure() {
-	local out=$1 b0 s0 b1 s1
+	local out=$1 b0 s0 b1 s1 k0 k1
 	shift
 	RC=0
+	[ -n "$warm" ] && "$warm" $((MIB * 2)) >/dev/null
+	k0=$(reported_kib)
 	read -r b0 s0 <<<"$(cpu_busy)"
 	"$rusage" "$out.rusage" "$@" >"$out.stdout" 2>"$out.stderr" || RC=$?
 	read -r b1 s1 <<<"$(cpu_busy)"
+	k1=$(reported_kib)
+	RECLAIM=
+	[ -n "$k0" ] && [ -n "$k1" ] && RECLAIM=$((k1 - k0))
 	read -r WALL USER SYS RSS RC2 <"$out.rusage" || { WALL='' USER='' SYS='' RSS=''; }
 	[ -n "${RC2:-}" ] && RC=$RC2
 	OTHER='' STEAL=$(((s1 - s0) * 10))
@@ -198,12 +217,16 @@ pass() {
 		# a tree's freeze is in -v's last line only
 		[ "$tree" -gt 1 ] && set -- "$@" -v
 		[ -n "$parent" ] && set -- "$@" --parent "$parent"
+		# a frozen dump of one process lets it run on (its ticker measures the stall); a tree's is killed
+		[ $frozen = 1 ] && [ "$tree" = 1 ] && set -- "$@" -R
+		[ $frozen = 1 ] && set -- "$@" -R
 	else
 		mkdir -p "$dir"
 		set -- "$criu" "$kind" -t "$TPID" -D "$dir" --display-stats -o "$kind.log"
 		# memory tracking for a chain only: it needs soft-dirty
 		[ $frozen = 1 ] || set -- "$@" --track-mem
 		[ "$kind" = dump ] && set -- "$@" --shell-job
+		[ $frozen = 1 ] && set -- "$@" -R
 		# --prev-images-dir is relative to -D
 		[ -n "$parent" ] && set -- "$@" --prev-images-dir "../${parent##*/}"
 	fi
@@ -272,8 +295,8 @@ row() {
 	printf '"freeze_ms":%s,"seize_ms":%s,"collect_ms":%s,"copy_ms":%s,"write_ms":%s,"total_ms":%s,' \
 		"$(ms "$S_freeze_us")" "$(ms "$S_seize_us")" "$(ms "$S_collect_us")" "$(ms "$S_copy_us")" \
 		"$(ms "$S_write_us")" "$(ms "$S_total_us")"
-	printf '"other_cpu_ms":%s,"steal_ms":%s,"load1":%s%s}\n' "$(num "$OTHER")" "$(num "$STEAL")" \
-		"$(cut -d' ' -f1 /proc/loadavg)" "${7:-}"
+	printf '"other_cpu_ms":%s,"steal_ms":%s,"reclaim_kib":%s,"load1":%s%s}\n' "$(num "$OTHER")" \
+		"$(num "$STEAL")" "$(num "${RECLAIM:-}")" "$(cut -d' ' -f1 /proc/loadavg)" "${7:-}"
 }
 
 # fail_row SCENARIO DIRTY MESSAGE
@@ -396,7 +419,7 @@ chain() {
 
 # frozen_dump: a full dump with no parent, then its restore (--frozen).
 frozen_dump() {
-	local d=$work/img pid extra gap
+	local d=$work/img pid extra gap src
 	rm -rf "$d"
 	mkdir -p "$d"
 	log "$MIB MiB frozen: starting the target"
@@ -408,17 +431,24 @@ frozen_dump() {
 		stop_target
 		return
 	fi
+	# one process: -R, it runs on, and its ticker says how long it was
+	# frozen; a tree is killed by the dump, its stall is sdump's freeze
+	gap='' src=ticker
 	pid=$TPID
+	if [ "$tree" = 1 ]; then
+		tcmd stall && gap=${REPLY#ok }
+		kill -KILL "$pid" 2>/dev/null
+	fi
 	if ! gone "$pid" 2>/dev/null; then
 		fail_row frozen 0 "the target still runs 30 s after the dump"
 		stop_target
 		return
 	fi
 	{ wait "$pid"; } 2>/dev/null
-	local m_dump="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL"
+	local m_dump="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL,$RECLAIM"
 	if stats "$d/3"; then
-		row frozen 0 "$S_freeze_us" "$([ "$tool" = sdump ] && echo freeze_us || echo criu_frozen_time)" \
-			"$(img_bytes "$d/3")" "$(img_kib "$d/3")"
+		[ "$tree" = 1 ] || { gap=$S_freeze_us src=freeze_us; }
+		row frozen 0 "$gap" "$src" "$(img_bytes "$d/3")" "$(img_kib "$d/3")"
 	else
 		fail_row frozen 0 "no statistics in the dump's image: $(cat "$d/3.show.err" 2>/dev/null)"
 	fi
@@ -433,7 +463,7 @@ frozen_dump() {
 	fi
 	if [ "$RC" != 0 ]; then
 		fail_row frozen-restore 0 "restore exited $RC: $(tail -n 3 "$d/restore.stderr"; grep -h Error "$d"/3/restore.log 2>/dev/null | tail -n 2)"
-		IFS=, read -r WALL USER SYS RSS OTHER STEAL <<<"$m_dump"
+		IFS=, read -r WALL USER SYS RSS OTHER STEAL RECLAIM <<<"$m_dump"
 		stop_target
 		return
 	fi

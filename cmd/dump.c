@@ -17,7 +17,8 @@
 	"      --threads N         compression threads (default: one per CPU)\n" \
 	"  -j, --shell-job         accepted as CRIU's: a dump always saves the\n" \
 	"                          terminal's settings (restore -j puts them back)\n" \
-	"      --compress-level N  zstd level, -7 (fastest) to 19 (smallest); default -1\n" \
+	"      --compress-level N  zstd level, -131072 (fastest: -1000 stores pages\n" \
+	"                          nearly raw) to 19 (smallest); default -1\n" \
 	"      --ghost-limit SIZE  the most data a mapped deleted file may hold to be\n" \
 	"                          saved in the image (K, M, G; default 64M)\n" \
 	"      --progress WHEN     a progress line on stderr: auto (when it is a\n" \
@@ -43,7 +44,7 @@ static const char pre_dump_usage[] =
 	PASS_OPTIONS_HELP;
 
 static const char dump_usage[] =
-	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live]|-s] [--tcp-established] [--external unix:<inode>]... [--track <how>] [--threads <n>] [-j] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
+	"usage: sdump dump -t <pid> -D <dir> [--parent <dir>] [-R [--live] [--memory-budget <size>]|-s] [--tcp-established] [--external unix:<inode>]... [--track <how>] [--threads <n>] [-j] [--compress-level <n>] [--ghost-limit <size>] [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
 	"The final pass: the process stays frozen while the pages written since\n"
 	"--parent (or all of them) are copied, and its whole state is saved\n"
@@ -62,6 +63,9 @@ static const char dump_usage[] =
 	"                          SIGCONT resumes it\n"
 	"      --live              with -R: copy the pages after the freeze, copying\n"
 	"                          each before the process writes it (userfaultfd)\n"
+	"      --memory-budget SIZE  with -R: memory for the pages copied frozen, so\n"
+	"                          that it runs on while they are compressed (default:\n"
+	"                          half the available memory; 0: none, streamed)\n"
 	PASS_OPTIONS_HELP;
 
 static int cmd_pass(int argc, char **argv, bool final)
@@ -83,6 +87,7 @@ static int cmd_pass(int argc, char **argv, bool final)
 		{ "prev-images-dir", required_argument, NULL, 'p' },
 		{ "external", required_argument, NULL, 'E' },
 		{ "tcp-established", no_argument, NULL, 'C' },
+		{ "memory-budget", required_argument, NULL, 'M' },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -170,12 +175,22 @@ static int cmd_pass(int argc, char **argv, bool final)
 
 			errno = 0;
 			l = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || l < -7 || l > 19 || l == 0)
-				return cli_usage_error(name, "bad compression level '%s' (-7 to 19, not 0)",
-						       optarg);
+			if (errno || end == optarg || *end || l < SDUMP_COMPRESS_LEVEL_MIN ||
+			    l > SDUMP_COMPRESS_LEVEL_MAX || l == 0)
+				return cli_usage_error(name, "bad compression level '%s' (%d to %d, not 0)",
+						       optarg, SDUMP_COMPRESS_LEVEL_MIN,
+						       SDUMP_COMPRESS_LEVEL_MAX);
 			o.compress_level = (int)l;
 			break;
 		}
+		case 'M':
+			if (!final)
+				return cli_usage_error(name, "--memory-budget is for the final dump (dump -R)");
+			if (cli_parse_u64(optarg, true, 0, INT64_MAX, &v) < 0)
+				return cli_usage_error(name, "bad --memory-budget '%s' (a size: 512M, 4G; 0: none)",
+						       optarg);
+			o.memory_budget = v ? (int64_t)v : -1;
+			break;
 		case 'G':
 			if (cli_parse_u64(optarg, true, 1, INT64_MAX, &v) < 0)
 				return cli_usage_error(name, "bad --ghost-limit '%s' (a size: 64M, 1G)", optarg);
@@ -216,6 +231,8 @@ static int cmd_pass(int argc, char **argv, bool final)
 		return cli_usage_error(name, "-R and -s: the process either runs on or stays stopped");
 	if (o.live && !o.leave_running)
 		return cli_usage_error(name, "--live needs -R (--leave-running): a live dump lets the process run on");
+	if (o.memory_budget && (!o.leave_running || o.live))
+		return cli_usage_error(name, "--memory-budget is for dump -R without --live: only a process that runs on can resume before its pages are written");
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return 1;

@@ -11,7 +11,7 @@ _sdump_options() {
 	"") echo "-v --verbose --verbosity -q --quiet -o --log-file -h --help -V --version" ;;
 	check) echo "-t --tree --json $common -o" ;;
 	pre-dump) echo "-t --tree -D --images-dir --parent --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
-	dump) echo "-t --tree -D --images-dir --parent -R --leave-running -s --leave-stopped --live --external --tcp-established --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
+	dump) echo "-t --tree -D --images-dir --parent -R --leave-running -s --leave-stopped --live --memory-budget --external --tcp-established --track -j --shell-job --threads --compress-level --ghost-limit --progress --json --display-stats --prev-images-dir $common -o" ;;
 	show) echo "-D --images-dir --json --chain $common -o" ;;
 	verify) echo "-D --images-dir --json $common -o" ;;
 	extract) echo "-D --images-dir --pid -a --addr -l --len -o --output $common" ;;

@@ -138,7 +138,7 @@ struct sdump_dump_opts {
 	const char *parent;	/* previous pass, or NULL for a first pass */
 	enum sdump_track track;
 	unsigned int threads;	/* compression threads; 0: one per online CPU */
-	int compress_level;	/* zstd level; 0: the default (1) */
+	int compress_level;	/* zstd level, SDUMP_COMPRESS_LEVEL_MIN to _MAX; 0: the default (-1) */
 	bool leave_running;	/* dump: resume the target afterwards instead of killing it */
 	bool live;		/* dump with leave_running: copy after the freeze, before each write */
 	/*
@@ -180,9 +180,25 @@ struct sdump_dump_opts {
 	 */
 	int (*handover)(void *data, const char *dir, struct sdump_handover *h);
 	void *handover_data;
+	/*
+	 * A final dump with leave_running (not live): the pages are copied
+	 * into memory while the target is frozen, the target resumed, and
+	 * then they are compressed and written; this is the most memory that
+	 * takes, in bytes (beyond it the pages stream as they are copied,
+	 * the target frozen until the copy ends). 0: half the memory
+	 * available (MemAvailable); < 0: none, every page streamed.
+	 */
+	int64_t memory_budget;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
+
+/*
+ * The zstd levels a pass takes: its fast (negative) levels down to zstd's
+ * own lowest, where a frame is stored nearly as it is, up to 19.
+ */
+#define SDUMP_COMPRESS_LEVEL_MIN (-131072)
+#define SDUMP_COMPRESS_LEVEL_MAX 19
 
 /* A final dump's handover under way (sdump_dump_opts.handover). */
 struct sdump_handover;
@@ -216,6 +232,10 @@ struct sdump_stats {
 				       parent; or memory that cannot be write-protected) */
 	uint64_t refreeze_us;	  /* live with uffd-wp tracking: the second, short freeze
 				     that hands tracking back */
+	uint64_t held_bytes;	  /* dump -R: bytes of pages copied into memory while frozen,
+				     compressed after the resume (0: streamed) */
+	uint64_t cpu_us;	  /* CPU time (user and system, every thread) of the process
+				     that ran the pass, during it */
 };
 
 /*

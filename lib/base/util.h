@@ -97,6 +97,15 @@ static inline uint64_t now_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time (user and system, every thread) this process has used so far, in µs. */
+static inline uint64_t cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 /* A size for people: "512 B", "10.2 MiB", "1.0 GiB" (binary units, one decimal). */
 void sd_fmt_size(char *buf, size_t size, uint64_t bytes);
 /* A duration for people: "2.1 ms" under a second, else "1.25 s". */

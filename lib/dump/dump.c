@@ -172,10 +172,28 @@ out:
 	return r;
 }
 
+/*
+ * dump -R: every page is in memory once the copy ends, so the target runs
+ * on from here while they are compressed and written; what the image says
+ * is still the moment of the freeze (every other piece of state was read
+ * before the copy).
+ */
+static void resume_early(struct pass *p)
+{
+	char d[32];
+
+	sd_dump_inet_release(p->ctx, p->opts, &p->fs, false);
+	unfreeze(p);
+	p->resumed_early = true;
+	sd_fmt_duration(d, sizeof(d), p->st.freeze_us);
+	pr_info(p->ctx, "%s %d: resumed after the copy, frozen %s; compressing %s", p->kind,
+		p->opts->pid, d, p->st.held_bytes ? "from memory" : "the last frames");
+}
+
 static int copy_and_write(struct pass *p)
 {
 	struct sdump_ctx *ctx = p->ctx;
-	struct pagestore_writer *w = NULL;
+	struct pagestore_writer *w = p->writer;
 	struct pmimg pm = { 0 };
 	struct copy_counts counts = { 0 };
 	struct page_source src = {
@@ -187,20 +205,16 @@ static int copy_and_write(struct pass *p)
 		.copied = p->opts->live ? sd_live_copied : NULL,
 		.copied_data = &p->live,
 	};
-	unsigned int nthreads = p->opts->threads;
 	uint64_t t, size;
 	int r;
 
-	if (nthreads == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-		nthreads = n > 0 ? (unsigned int)n : 1;
-	}
 	t = now_us();
-	r = sd_pagestore_writer_new(ctx, &p->dir, nthreads,
-				 p->opts->compress_level ? p->opts->compress_level : -1, &w);
-	if (r < 0)
-		return r;
+	p->writer = NULL;
+	if (!w) {
+		r = sd_pass_writer_new(p, &w);
+		if (r < 0)
+			return r;
+	}
 	sd_progress_begin(ctx, p->kind, "copy", p->opts->pid, p->pages_to_copy, p->meta.page_size);
 	r = sd_pages_copy(ctx, &src, &p->runs, w, &p->entries, &counts);
 	sd_progress_end(ctx);
@@ -208,7 +222,12 @@ static int copy_and_write(struct pass *p)
 	if (r < 0)
 		goto out;
 	p->t_copied = now_us();
+	if (sd_pagestore_writer_held(w))
+		p->st.held_bytes = counts.data * p->meta.page_size;
 	log_copy(p, &counts);
+	if (sd_pass_resumes_early(p) && !p->tree_pipes && p->frozen)
+		resume_early(p);
+	sd_pagestore_writer_go(w);
 	/* the protection goes as soon as the copy ends, before the compression does */
 	if (p->opts->live) {
 		r = finish_live(p);
@@ -248,6 +267,8 @@ out:
 
 void sd_pass_release(struct pass *p)
 {
+	sd_pagestore_writer_free(p->writer);
+	p->writer = NULL;
 	sd_live_release(&p->live);
 	unfreeze(p);
 	sd_process_state_release(&p->ps);
@@ -559,6 +580,7 @@ int sd_pass_write(struct pass *p)
 		return r;
 	t = now_us();
 	p->st.total_us = t - p->t0;
+	p->st.cpu_us = cpu_us() - p->cpu0;
 	/* a final dump is still frozen: its freeze lasts until the image is written */
 	if (p->frozen)
 		p->st.freeze_us = now_us() - p->seized.t_first_us;
@@ -614,7 +636,7 @@ int sd_pass_end(struct pass *p)
 		return 0;
 	}
 	/* it runs on: so do its TCP connections, and the network lock goes */
-	if (p->final)
+	if (p->final && !p->resumed_early)
 		sd_dump_inet_release(ctx, o, &p->fs, false);
 	if (p->final && o->leave_stopped)
 		stop_target(p);
@@ -623,7 +645,8 @@ int sd_pass_end(struct pass *p)
 	if (p->final && handover == 0) {
 		pr_info(ctx, "%s %d: %s, still tracked", p->kind, o->pid,
 			o->leave_stopped ? "left stopped (SIGSTOP)" : "resumed");
-		restamp_freeze(p);
+		if (!p->resumed_early)
+			restamp_freeze(p);
 	}
 	if (p->track != &sd_track_none_ops) {
 		struct track_state st = { .fd = p->tracker.target_fd };
@@ -642,6 +665,8 @@ static int run_pass(struct pass *p)
 {
 	int r = sd_pass_open(p);
 
+	if (r == 0)
+		r = sd_pass_hold(p);
 	if (r == 0)
 		r = sd_pass_seize(p);
 	if (r == 0)
@@ -663,6 +688,7 @@ void sd_pass_init(struct pass *p, struct sdump_ctx *ctx, const struct sdump_dump
 		.mem_fd = -1,
 		.dir = { .dirfd = -1 },
 		.t0 = now_us(),
+		.cpu0 = cpu_us(),
 		.final = final,
 		.kind = final ? "dump" : "pre-dump",
 	};
@@ -678,9 +704,11 @@ void sd_pass_fail(struct pass *p)
 {
 	/* the copy-before-write protection goes first: nobody waits on it any more */
 	sd_live_release(&p->live);
-	if (p->final)
+	if (p->final && !p->resumed_early)
 		sd_dump_inet_release(p->ctx, p->opts, &p->fs, false);
 	unfreeze(p);
+	sd_pagestore_writer_free(p->writer);
+	p->writer = NULL;
 	sd_img_dir_abort(p->ctx, &p->dir);
 }
 
@@ -691,6 +719,11 @@ void sd_pass_log_done(const struct pass *p)
 
 	sd_fmt_size(scanned, sizeof(scanned), p->st.pages_scanned * p->meta.page_size);
 	sd_fmt_size(written, sizeof(written), p->st.bytes_written);
+	if (p->st.pages_written)
+		pr_info(p->ctx, "%s %d: cpu %.2f s, %.2f s per GiB of pages written", p->kind,
+			p->opts->pid, p->st.cpu_us / 1e6,
+			p->st.cpu_us / 1e6 /
+				((double)p->st.pages_written * p->meta.page_size / (1 << 30)));
 	pr_info(p->ctx, "%s %d: %s scanned, %s written (%" PRIu64 " pages), frozen %.1f ms, %.2f s",
 		p->kind, p->opts->pid, scanned, written, p->st.pages_written, p->st.freeze_us / 1000.0,
 		p->st.total_us / 1e6);

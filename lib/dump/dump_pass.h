@@ -15,6 +15,7 @@
 #include "image.h"
 #include "live.h"
 #include "pagemap_img.h"
+#include "pages_img.h"
 #include "pass_img.h"
 #include "proc.h"
 #include "pstate.h"
@@ -37,6 +38,7 @@ struct pass {
 	struct pm_list entries;
 	struct sdump_stats st;
 	uint64_t t0;
+	uint64_t cpu0;			/* cpu_us() at sd_pass_init() */
 	struct chain parent;		/* the parent pass and its chain, if any */
 	const struct track_ops *track;
 	struct tracker tracker;
@@ -56,6 +58,9 @@ struct pass {
 	const struct tree_pipe_ends *tree_pipes;
 	/* and what the members before it map and saved (shared memory, deleted files), else NULL */
 	const struct tree_objs *tree_objs;
+	/* made before the seize when the pages wait in memory for the resume (hold.c) */
+	struct pagestore_writer *writer;
+	bool resumed_early;		/* dump -R: resumed once the pages were copied */
 };
 
 /*
@@ -125,5 +130,20 @@ int sd_pass_collect(struct pass *p);
  * left without flags then.
  */
 int sd_pass_vmflags(struct pass *p);
+
+/*
+ * The pages held in memory (hold.c). sd_pass_resumes_early: whether the
+ * pass resumes its target once the pages are copied, before they are
+ * compressed and written (a final dump with leave_running, not live, no
+ * handover). sd_pass_hold, before the seize, for such a pass: p->writer
+ * made with room for as much of the target's memory as the budget
+ * (opts->memory_budget; by default half the available memory) allows,
+ * faulted in while the target still runs. sd_pass_writer_new: the page
+ * writer of a pass, with sd_pass_threads() compressors.
+ */
+bool sd_pass_resumes_early(const struct pass *p);
+int sd_pass_hold(struct pass *p);
+int sd_pass_writer_new(struct pass *p, struct pagestore_writer **ret_w);
+unsigned int sd_pass_threads(const struct pass *p);
 
 #endif /* SDUMP_DUMP_PASS_H */

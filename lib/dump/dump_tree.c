@@ -332,6 +332,7 @@ static void sum_stats(const struct tdump *td, struct sdump_stats *st, uint64_t t
 			st->freeze_us = p->seized.t_first_us + p->st.freeze_us - t_first;
 	}
 	st->total_us = now_us() - td->t[0]->p.t0;
+	st->cpu_us = cpu_us() - td->t[0]->p.cpu0;
 }
 
 struct writers {

@@ -9,6 +9,7 @@
 #ifndef SDUMP_PAGES_IMG_H
 #define SDUMP_PAGES_IMG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,18 @@ int sd_pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned
  */
 int sd_pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enum img_file f,
 			      unsigned int nthreads, int level, struct pagestore_writer **ret_w);
+/*
+ * Before the first reserve: room for @bytes of frames (rounded up to whole
+ * frames) mapped and faulted in now, and the compressors held back. Frames
+ * then wait in memory until sd_pagestore_writer_go() (a frozen target
+ * copied at memory speed, compressed once it runs again); when that room
+ * is full the hold ends by itself and the rest streams as without it.
+ */
+int sd_pagestore_writer_hold(struct pagestore_writer *w, uint64_t bytes);
+/* The compressors start on what waits (and finish does, in any case). */
+void sd_pagestore_writer_go(struct pagestore_writer *w);
+/* Whether the frames still wait: false once the room held ran out. */
+bool sd_pagestore_writer_held(struct pagestore_writer *w);
 /*
  * Space to copy into: *ret_buf with room for *ret_room bytes (a multiple of
  * the page size, at least one page) at stream offset *ret_off.

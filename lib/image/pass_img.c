@@ -337,6 +337,10 @@ int sd_passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const str
 		s.has_live_pages_frozen = true;
 		s.live_pages_frozen = st->live_pages_frozen;
 	}
+	s.has_held_bytes = st->held_bytes != 0;
+	s.held_bytes = st->held_bytes;
+	s.has_cpu_us = true;
+	s.cpu_us = st->cpu_us;
 	return sd_imgfile_write_one(ctx, dir, IMGF_STATS, 0, &s.base, NULL);
 }
 
@@ -368,6 +372,8 @@ int sd_passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdu
 		.live_faults = s->live_faults,
 		.refreeze_us = s->refreeze_us,
 		.live_pages_frozen = s->live_pages_frozen,
+		.held_bytes = s->held_bytes,
+		.cpu_us = s->cpu_us,
 	};
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return 0;

@@ -40,11 +40,12 @@ SDUMP_API void sdump_stats_write_json(const struct sdump_stats *s, FILE *out)
 	       ",\"vmas\":%" PRIu64 ",\"pages_scanned\":%" PRIu64 ",\"pages_written\":%" PRIu64
 	       ",\"pages_in_parent\":%" PRIu64 ",\"pages_zero\":%" PRIu64 ",\"pages_lost\":%" PRIu64
 	       ",\"bytes_written\":%" PRIu64 ",\"live\":%s,\"live_faults\":%" PRIu64
-	       ",\"refreeze_us\":%" PRIu64 ",\"live_pages_frozen\":%" PRIu64 "}",
+	       ",\"refreeze_us\":%" PRIu64 ",\"live_pages_frozen\":%" PRIu64
+	       ",\"held_bytes\":%" PRIu64 ",\"cpu_us\":%" PRIu64 "}",
 	       s->freeze_us, s->seize_us, s->collect_us, s->copy_us, s->write_us, s->total_us,
 	       s->vmas, s->pages_scanned, s->pages_written, s->pages_in_parent, s->pages_zero,
 	       s->pages_lost, s->bytes_written, s->live ? "true" : "false", s->live_faults,
-	       s->refreeze_us, s->live_pages_frozen);
+	       s->refreeze_us, s->live_pages_frozen, s->held_bytes, s->cpu_us);
 }
 
 static const char *const reg_names[] = {
@@ -438,6 +439,22 @@ SDUMP_API void sdump_stats_write_text(const struct sdump_stats *s, uint32_t page
 	       " in parent, %" PRIu64 " lost\n",
 	       scanned, s->pages_written, written, s->pages_zero, s->pages_in_parent, s->pages_lost);
 	fprintf(out, "on disk   %s (copy %s, compress and write %s)\n", size, copy, write);
+	if (s->held_bytes) {
+		char held[32];
+
+		sd_fmt_size(held, sizeof(held), s->held_bytes);
+		fprintf(out, "memory    %s copied frozen into memory, compressed once resumed\n", held);
+	}
+	if (s->cpu_us) {
+		char cpu[32];
+
+		sd_fmt_duration(cpu, sizeof(cpu), s->cpu_us);
+		fprintf(out, "cpu       %s", cpu);
+		if (s->pages_written)
+			fprintf(out, " (%.2f s per GiB written)",
+				s->cpu_us / 1e6 / ((double)s->pages_written * page_size / (1 << 30)));
+		fputc('\n', out);
+	}
 }
 
 SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FILE *out)
