@@ -219,7 +219,6 @@ pass() {
 		[ -n "$parent" ] && set -- "$@" --parent "$parent"
 		# a frozen dump of one process lets it run on (its ticker measures the stall); a tree's is killed
 		[ $frozen = 1 ] && [ "$tree" = 1 ] && set -- "$@" -R
-		[ $frozen = 1 ] && set -- "$@" -R
 	else
 		mkdir -p "$dir"
 		set -- "$criu" "$kind" -t "$TPID" -D "$dir" --display-stats -o "$kind.log"
