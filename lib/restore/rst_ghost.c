@@ -279,6 +279,47 @@ int sd_rst_prepare_ghosts(struct rst *r)
 }
 
 /* Its copy opened again in the new process, with its flags, at its offset. */
+/*
+ * The first read-write fd of a memfd (of its own description): the memfd
+ * as memfd_create() made it, not one opened again through /proc/PID/fd. An
+ * fd opened again for writing counts as a writer of the file, and the
+ * kernel refuses to execveat() a memfd someone may write that way
+ * (ETXTBSY), while it runs one its own memfd_create() fd holds open.
+ */
+static bool memfd_own_open(const struct rst *r, size_t i)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+
+	if (d->kind != FDK_MEMFD || (d->flags & O_ACCMODE) != O_RDWR || (d->flags & O_PATH) ||
+	    d->has_dup_of || d->has_shared || !r->ghost_fds || r->ghost_fds[d->ghost - 1] < 0)
+		return false;
+	for (size_t k = 0; k < i; k++) {
+		const struct fd_state *o = &r->fs.fds[k];
+
+		if (o->kind == FDK_MEMFD && o->ghost == d->ghost && (o->flags & O_ACCMODE) == O_RDWR &&
+		    !(o->flags & O_PATH) && !o->has_dup_of && !o->has_shared)
+			return false;
+	}
+	return true;
+}
+
+/* Our memfd given to the new process (pidfd_getfd), with the fd's status flags and FD_CLOEXEC. */
+static int give_memfd(struct rst *r, const struct fd_state *d, long *ret_tmp)
+{
+	long tmp;
+	int e = sd_rst_tree_give(r, r->ghost_fds[d->ghost - 1], &tmp);
+
+	if (e == 0)
+		e = sd_rst_call(r, SYS_fcntl, tmp, F_SETFL, (long)(d->flags & (O_APPEND | O_NONBLOCK | O_NOATIME)),
+				0, 0, 0, NULL);
+	if (e == 0)
+		e = sd_rst_call(r, SYS_fcntl, tmp, F_SETFD, (d->flags & O_CLOEXEC) ? FD_CLOEXEC : 0, 0, 0, 0,
+				NULL);
+	if (e == 0)
+		*ret_tmp = tmp;
+	return e;
+}
+
 int sd_rst_ghost_open(struct rst *r, size_t i, long *ret_tmp)
 {
 	const struct fd_state *d = &r->fs.fds[i];
@@ -294,7 +335,10 @@ int sd_rst_ghost_open(struct rst *r, size_t i, long *ret_tmp)
 	/* an O_TMPFILE that is a dup of none: only its own open could give that flag */
 	if ((d->flags & O_TMPFILE) == O_TMPFILE)
 		drop |= O_TMPFILE;
-	e = sd_rst_open_in_child(r, path, (int)(d->flags & ~drop), &tmp);
+	if (memfd_own_open(r, i))
+		e = give_memfd(r, d, &tmp);
+	else
+		e = sd_rst_open_in_child(r, path, (int)(d->flags & ~drop), &tmp);
 	if (e == 0 && !(d->flags & O_PATH))
 		e = sd_rst_call(r, SYS_lseek, tmp, (long)d->pos, SEEK_SET, 0, 0, 0, &ign);
 	if (e == 0)

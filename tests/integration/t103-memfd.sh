@@ -49,4 +49,40 @@ echo "restored: memfds with their names, contents, holes, seals, modes and mappi
 echo exit >&7
 wait_gone "$pid"
 exec 7>&- 8<&-
+
+# a memfd holding a script, run through its fd after the restore: the fd
+# is the memfd itself, not one opened again for writing (which the kernel
+# would count as a writer and refuse to run: ETXTBSY)
+cat >"$WORK/mexec.py" <<'EOF'
+import os, sys, time
+fd = os.memfd_create("script", 0)
+os.write(fd, b"#!/bin/sh\nexit 7\n")
+def run():
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.execv("/proc/self/fd/%d" % fd, ["script"])
+        except OSError as e:
+            os._exit(100 + e.errno)
+    return os.waitpid(pid, 0)[1] >> 8
+print("ready", os.getpid(), run(), flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+print("after", run(), flush=True)
+EOF
+rm -f "$WORK/mexec.go"
+python3 "$WORK/mexec.py" "$WORK/mexec.go" >"$WORK/mexec.out" 2>&1 </dev/null &
+TARGET_PIDS+=($!)
+mpid=$!
+for ((i = 0; i < 200; i++)); do grep -q ready "$WORK/mexec.out" && break; sleep 0.05; done
+grep -q "^ready $mpid 7$" "$WORK/mexec.out" || fail "the memfd script does not run before the dump: $(cat "$WORK/mexec.out")"
+"$SDUMP" dump -t "$mpid" -D "$WORK/mexec" 2>"$WORK/err" || fail "dump of the memfd script: $(cat "$WORK/err")"
+wait_gone "$mpid"
+wait_pid_free "$mpid"
+"$SDUMP" restore -D "$WORK/mexec" -d 2>"$WORK/err" || fail "restore of the memfd script: $(cat "$WORK/err")"
+touch "$WORK/mexec.go"
+wait_gone "$mpid"
+[ "$(tail -n 1 "$WORK/mexec.out")" = "after 7" ] ||
+	fail "the memfd script after the restore: $(tail -n 1 "$WORK/mexec.out") (126: ETXTBSY)"
+echo "a memfd script runs through its fd after the restore"
 echo ok
