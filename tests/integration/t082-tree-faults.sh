@@ -13,7 +13,7 @@
 # written leaves no member either.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/faults.sh"
-. "$(dirname "$0")/tree.sh"
+. "$(dirname "$0")/members.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 FAULT_QUICK_POINTS=10
 # nine walks over a tree of seven processes: 40 points each stay under ctest's 900 s

@@ -16,7 +16,7 @@
 # dumped. Then a whole restore, and the tree checks itself.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/faults.sh"
-. "$(dirname "$0")/tree.sh"
+. "$(dirname "$0")/members.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 points=10
 [ -z "${SDUMP_QUICK:-}" ] || points=5

@@ -162,6 +162,9 @@ def p10(c):
     return "ok" if got == pat(500, 13) else "bad %d" % len(got)
 # datagrams to the program's UDP sockets, from two of the peer's
 def udp():
+    # on one CPU: a datagram sent from another CPU may overtake the one
+    # before it, whose delivery waits in the first CPU's backlog under load
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     wait_file("udp")
     u4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u4.bind((ip4, base + 22))
