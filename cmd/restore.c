@@ -10,7 +10,8 @@
 static const char usage[] =
 	"usage: sdump restore -D <dir> [-d] [--lazy] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
 	"                     [--file-changed refuse|allow] [--pidfile <file>] [--progress <when>]\n"
-	"                     [--tcp-close] [--display-stats] [--json] [-v|-q] [-o <file>]\n"
+	"                     [--tcp-established|--tcp-close] [--display-stats] [--json] [-v|-q]\n"
+	"                     [-o <file>]\n"
 	"\n"
 	"Bring back the process of a final dump, with its PID. Without -d, stay\n"
 	"its parent and exit with its exit status (128+N if signal N killed it).\n"
@@ -31,6 +32,9 @@ static const char usage[] =
 	"                            refuse (the default), or allow (opened as it\n"
 	"                            is now, at its offset; a warning says what changed)\n"
 	"      --pidfile FILE        write the restored pid there once it runs\n"
+	"      --tcp-established     accepted as CRIU's: the established TCP\n"
+	"                            connections of the image (dump --tcp-established)\n"
+	"                            come back established, the default\n"
 	"      --tcp-close           the established TCP connections of the image\n"
 	"                            (dump --tcp-established) come back closed\n"
 	"      --progress WHEN       a progress line on stderr: auto (when it is a\n"
@@ -66,7 +70,7 @@ static int parse_inherit(const char *arg, struct sdump_inherit_fd *ret)
 int cmd_restore(int argc, char **argv)
 {
 	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE, OPT_STATS, OPT_JSON,
-	       OPT_TCP_CLOSE, OPT_LAZY };
+	       OPT_TCP_CLOSE, OPT_TCP_ESTABLISHED, OPT_LAZY };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "restore-detached", no_argument, NULL, 'd' },
@@ -78,13 +82,14 @@ int cmd_restore(int argc, char **argv)
 		{ "display-stats", no_argument, NULL, OPT_STATS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "tcp-close", no_argument, NULL, OPT_TCP_CLOSE },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
 	struct sdump_restore_opts o = { 0 };
 	struct sdump_restore_stats st = { 0 };
-	bool display = false, json = false;
+	bool display = false, json = false, established = false;
 	struct sdump_inherit_fd *inh = NULL;
 	struct sdump_ctx *ctx;
 	int opt, r, status = 0;
@@ -112,6 +117,9 @@ int cmd_restore(int argc, char **argv)
 			return cli_usage_error("restore", "bad --file-changed '%s': refuse or allow", optarg);
 		case OPT_TCP_CLOSE:
 			o.tcp_close = true;
+			break;
+		case OPT_TCP_ESTABLISHED:
+			established = true;
 			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
@@ -162,6 +170,10 @@ int cmd_restore(int argc, char **argv)
 		if (optind < argc)
 			return cli_usage_error("restore", "unexpected argument '%s'", argv[optind]);
 		return cli_usage_error("restore", "no image directory given: -D <dir>");
+	}
+	if (established && o.tcp_close) {
+		free(inh);
+		return cli_usage_error("restore", "--tcp-established and --tcp-close contradict each other");
 	}
 	ctx = cli_ctx_new();
 	if (!ctx) {
