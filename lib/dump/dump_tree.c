@@ -292,8 +292,9 @@ static int freeze_member(struct tdump *td, size_t i)
 		r = sd_pass_seize(&tm->p);
 	if (r < 0)
 		return r;
-	/* what it was before the seize made it a tracing stop */
+	/* what it was before the seize made it a tracing stop, and by which signal */
 	tm->m.stopped = state == 'T';
+	tm->m.stop_sig = tm->p.seized.group_stop_sig;
 	r = list_children(tm->m.pid, &kids, &nk, &ck);
 	if (r < 0)
 		return sd_err(td->ctx, r, "cannot list the children of pid %d", tm->m.pid);

@@ -18,6 +18,7 @@ struct tree_member {
 	bool zombie;		/* ended, not reaped: no pass directory */
 	int exit_status;	/* a zombie's wait status */
 	bool stopped;		/* in a job-control stop */
+	int stop_sig;		/*   by that signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), 0: not known */
 	char comm[16];		/* a zombie's name */
 };
 

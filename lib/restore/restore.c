@@ -151,12 +151,14 @@ int sd_rst_finish_prepare(struct rst *r)
 	return 0;
 }
 
-/* Every thread detached and running; with @stop the process enters a job-control stop instead. */
-int sd_rst_detach(struct rst *r, bool stop)
+/*
+ * Every thread detached and running; with @stop_sig the process enters a
+ * job-control stop by that signal instead (its parent's wait reports it).
+ */
+int sd_rst_detach(struct rst *r, int stop_sig)
 {
 	for (size_t i = 0; i < r->seized.n; i++)
-		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL,
-			      (void *)(long)(stop && i == 0 ? SIGSTOP : 0)) < 0)
+		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL, (void *)(long)(i == 0 ? stop_sig : 0)) < 0)
 			return sd_err(r->ctx, -errno, "cannot start thread %d", r->seized.t[i].tid);
 	r->seized.n = 0;
 	return 0;
@@ -166,7 +168,7 @@ static int finish(struct rst *r)
 {
 	int e = sd_rst_finish_prepare(r);
 
-	return e < 0 ? e : sd_rst_detach(r, false);
+	return e < 0 ? e : sd_rst_detach(r, 0);
 }
 
 /*

@@ -96,8 +96,8 @@ struct rst {
  * checked; the new process made (sd_rst_start_child and
  * sd_rst_clear_address_space, or a tree's own fork); sd_rst_build, all
  * of the rest; sd_rst_finish_prepare, the trampoline gone and every
- * thread's registers set; sd_rst_detach, it runs (with @stop in a
- * job-control stop). On a failure sd_rst_kill then sd_rst_reap (never a
+ * thread's registers set; sd_rst_detach, it runs (with @stop_sig, in a
+ * job-control stop by that signal). On a failure sd_rst_kill then sd_rst_reap (never a
  * half-restored process); sd_rst_started once it runs (the pidfile, the
  * network lock removed, a lazy restore's memory all in: before
  * sd_rst_release, which a lazy filler still needs the chain of);
@@ -123,7 +123,7 @@ int sd_rst_end(struct rst *r, int e, uint64_t t0, int *ret_status);
 /* sd_rst_finish_prepare then sd_rst_detach, no signal between (a tty started first). */
 int sd_rst_start(struct rst *r);
 int sd_rst_finish_prepare(struct rst *r);
-int sd_rst_detach(struct rst *r, bool stop);
+int sd_rst_detach(struct rst *r, int stop_sig);
 void sd_rst_kill(struct rst *r);
 void sd_rst_reap(struct rst *r);
 void sd_rst_release(struct rst *r);

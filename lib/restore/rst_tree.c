@@ -380,7 +380,7 @@ static int start_stopped(struct rst_tree *t)
 			continue;
 		e = sd_rst_finish_prepare(p);
 		if (e == 0)
-			e = sd_rst_detach(p, true);
+			e = sd_rst_detach(p, t->tree.m[i].stop_sig);
 		if (e < 0)
 			return e;
 	}
@@ -488,7 +488,7 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 			e = sd_rst_finish_prepare(&t->m[i]);
 	for (size_t i = t->tree.n; e == 0 && i-- > 0;)
 		if (!t->tree.m[i].zombie && !t->tree.m[i].stopped)
-			e = sd_rst_detach(&t->m[i], false);
+			e = sd_rst_detach(&t->m[i], 0);
 	sd_inject_unblock_signals(&oldmask);
 	return e;
 }
