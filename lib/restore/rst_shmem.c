@@ -76,6 +76,22 @@ static int map_from(struct rst *r, const struct vma *v, long fd)
 	return 0;
 }
 
+/*
+ * After @e (0: the new process holds @fd on the object, or -1 on error),
+ * @v mapped from @fd, @fd closed there, and the object kept for the
+ * members after it that map it too (@others).
+ */
+static int map_through(struct rst *r, const struct vma *v, int e, long fd, bool others)
+{
+	if (e == 0)
+		e = map_from(r, v, fd);
+	if (fd >= 0)
+		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	if (e == 0 && others)
+		e = sd_rst_tree_shmem_made(r, v);
+	return e;
+}
+
 /* An fd of the new process on the object mapped at [start, end) there. */
 static int open_object(struct rst *r, uint64_t start, uint64_t end, long *ret_fd)
 {
@@ -99,12 +115,7 @@ static int map_saved(struct rst *r, const struct vma *v, bool others)
 	e = sd_rst_ghost_path(r, v->ghost, path, sizeof(path), &st);
 	if (e == 0)
 		e = sd_rst_open_in_child(r, path, O_RDWR | O_CLOEXEC, &fd);
-	if (e == 0)
-		e = map_from(r, v, fd);
-	if (fd >= 0)
-		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-	if (e == 0 && others)
-		e = sd_rst_tree_shmem_made(r, v);
+	e = map_through(r, v, e, fd, others);
 	pr_debug(r->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": shared memory at offset 0x%" PRIx64 " of saved object %u",
 		 v->start, v->end, v->pgoff, v->ghost);
 	return e;
@@ -159,12 +170,7 @@ int sd_rst_map_shmem(struct rst *r, const struct vma *v)
 		e = open_object(r, (uint64_t)tmp, (uint64_t)tmp + size, &fd);
 		(void)sd_rst_call(r, SYS_munmap, tmp, (long)size, 0, 0, 0, 0, NULL);
 	}
-	if (e == 0)
-		e = map_from(r, v, fd);
-	if (fd >= 0)
-		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-	if (e == 0 && others)
-		e = sd_rst_tree_shmem_made(r, v);
+	e = map_through(r, v, e, fd, others);
 	pr_debug(r->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": shared memory at offset 0x%" PRIx64 " of an object of %" PRIu64 " bytes%s",
 		 v->start, v->end, v->pgoff, size, first != v ? ", mapped before" : "");
 	return e;
