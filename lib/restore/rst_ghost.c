@@ -29,6 +29,7 @@
 #include "ctx.h"
 #include "compat.h"
 #include "ghost_img.h"
+#include "procfs.h"
 #include "pstate.h"
 #include "restore.h"
 #include "util.h"
@@ -50,6 +51,33 @@ static int make_memfd(struct rst *r, const char *path, const char **ret_where)
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot make a copy of the memfd '%s'",
 			      r->pid, name);
 	*ret_where = "a memfd";
+	return fd;
+}
+
+/*
+ * Shared anonymous memory ("/dev/zero (deleted)") that an fd or a private
+ * mapping reached (through /proc/PID/map_files): made so again, here, a
+ * page of it mapped only long enough to open it; the copy grows to its
+ * size, and the shared mappings of it map it (rst_shmem.c).
+ */
+static int make_shmem(struct rst *r, const char **ret_where)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	char path[PROC_PATH_MAX];
+	void *p = mmap(NULL, (size_t)psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd;
+
+	if (p == MAP_FAILED)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot make its shared memory again",
+			      r->pid);
+	(void)snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
+		       (unsigned long)p + (unsigned long)psz);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open its shared memory again (%s)",
+			    r->pid, path);
+	(void)munmap(p, (size_t)psz);
+	*ret_where = "shared anonymous memory";
 	return fd;
 }
 
@@ -111,6 +139,8 @@ static int make_copy(struct rst *r, const struct ghost_file *f, int tmp_flags, c
 	(void)snprintf(dir, sizeof(dir), "%.*s", (int)(len > suffix ? len - suffix : len), f->path);
 	if (!strncmp(dir, "/memfd:", strlen("/memfd:")))
 		return make_memfd(r, dir, ret_where);
+	if (!strcmp(dir, "/dev/zero") && S_ISREG(f->mode))
+		return make_shmem(r, ret_where);
 	slash = strrchr(dir, '/');
 	if (dir[0] == '/' && slash) {
 		(void)snprintf(base, sizeof(base), "%s", slash + 1);
