@@ -19,7 +19,12 @@
  *   ends (and with one end closed), compared with pairs made alike at the
  *   check; empty messages queued on unix datagram and seqpacket pairs.
  * --refuse ebpf: a UDP socket with an eBPF filter; --refuse mcast: one
- * that joined a multicast group.
+ * that joined a multicast group; --refuse reset: a unix stream socket
+ * whose peer closed with bytes unread (an error not read yet).
+ * --tcpbuf: an established TCP connection over loopback whose two ends
+ * both wrote until nothing more fit (megabytes queued each way, in both
+ * the send and the receive queues), read whole after the restore (for
+ * dump --tcp-established).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -440,6 +445,92 @@ static bool check_tcp(void)
 	return true;
 }
 
+static bool tcpbuf_only, refusing;
+static int tcpbuf[2];
+static size_t tcpbuf_sent[2];
+
+static uint8_t pattern(int end, size_t i)
+{
+	return (uint8_t)(i * 7 + (size_t)end * 13 + i / 251);
+}
+
+static void setup_tcpbuf(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	uint8_t buf[65536];
+
+	/* receive buffers of megabytes: the receive queues hold megabytes too, not only the send queues */
+	if (l >= 0)
+		set(l, SOL_SOCKET, SO_RCVBUF, 3 << 20);
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || getsockname(l, (struct sockaddr *)&a, &al) < 0 ||
+	    listen(l, 1) < 0)
+		die("listen");
+	tcpbuf[0] = keep(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	set(tcpbuf[0], SOL_SOCKET, SO_RCVBUF, 3 << 20);
+	if (connect(tcpbuf[0], (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS)
+		die("connect");
+	tcpbuf[1] = keep(accept4(l, NULL, NULL, SOCK_NONBLOCK));
+	(void)close(l);
+	usleep(50000);
+	/* both ends write until the peer's receive queue and their own send queue are full */
+	for (int idle = 0; idle < 10;) {
+		bool more = false;
+
+		for (int end = 0; end < 2; end++) {
+			ssize_t n;
+
+			for (size_t i = 0; i < sizeof(buf); i++)
+				buf[i] = pattern(end, tcpbuf_sent[end] + i);
+			n = send(tcpbuf[end], buf, sizeof(buf), MSG_DONTWAIT);
+			if (n > 0) {
+				tcpbuf_sent[end] += (size_t)n;
+				more = true;
+			}
+		}
+		idle = more ? 0 : idle + 1;
+		if (!more)
+			usleep(20000);
+	}
+}
+
+/* Each end reads all its peer sent, byte for byte, within 20 s. */
+static bool check_tcpbuf(void)
+{
+	size_t got[2] = { 0, 0 };
+	uint8_t buf[65536];
+
+	for (int waited = 0; (got[0] < tcpbuf_sent[1] || got[1] < tcpbuf_sent[0]) && waited < 2000;) {
+		bool any = false;
+
+		for (int end = 0; end < 2; end++) {
+			ssize_t n = recv(tcpbuf[end], buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (n == 0)
+				return fail("end %d of the TCP connection reads its end after %zu bytes", end, got[end]);
+			if (n < 0 && errno != EAGAIN)
+				return fail("end %d of the TCP connection: %s", end, strerror(errno));
+			for (ssize_t i = 0; i < n; i++)
+				if (buf[i] != pattern(!end, got[end] + (size_t)i))
+					return fail("end %d of the TCP connection reads a wrong byte at %zu", end,
+						    got[end] + (size_t)i);
+			if (n > 0) {
+				got[end] += (size_t)n;
+				any = true;
+			}
+		}
+		if (!any) {
+			usleep(10000);
+			waited++;
+		}
+	}
+	if (got[0] != tcpbuf_sent[1] || got[1] != tcpbuf_sent[0])
+		return fail("the TCP connection's ends read %zu and %zu bytes of %zu and %zu", got[0], got[1],
+			    tcpbuf_sent[1], tcpbuf_sent[0]);
+	return true;
+}
+
 static void refuse(const char *what)
 {
 	if (!strcmp(what, "ebpf")) {
@@ -482,6 +573,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 3 && !strcmp(argv[1], "--refuse")) {
 		refuse(argv[2]);
+		refusing = true;
+	} else if (argc == 2 && !strcmp(argv[1], "--tcpbuf")) {
+		setup_tcpbuf();
+		printf("ready %d %zu %zu\n", (int)getpid(), tcpbuf_sent[0], tcpbuf_sent[1]);
+		tcpbuf_only = true;
 	} else {
 		setup_tcp();
 		setup_udp();
@@ -493,7 +589,8 @@ int main(int argc, char **argv)
 			die("malloc");
 		record(socks[i], recs[i]);
 	}
-	printf("ready %d\n", (int)getpid());
+	if (!tcpbuf_only)
+		printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		bool ok = true;
 
@@ -519,7 +616,8 @@ int main(int argc, char **argv)
 				ok = fail("fd %d: was '%.60s', is '%.60s'", socks[i], recs[i] + k, now + k);
 			}
 		}
-		if (ok && check_udp() && check_unix() && check_tcp())
+		/* refusing: the records alone (an error still pending shows in poll()) */
+		if (tcpbuf_only ? check_tcpbuf() : refusing ? ok : ok && check_udp() && check_unix() && check_tcp())
 			printf("ok\n");
 		else
 			printf("bad: %s\n", bad);
