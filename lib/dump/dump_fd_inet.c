@@ -202,7 +202,8 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		int v = 0;
 
 		if (!sd_sock_opt_applies(o, s->family, s->type) ||
-		    ((o->flags & SOCK_OPT_UNCONNECTED) && s->state != SKS_LISTEN && s->state != SKS_CLOSE))
+		    ((o->flags & SOCK_OPT_UNCONNECTED) &&
+		     ((s->state != SKS_LISTEN && s->state != SKS_CLOSE) || s->shutdown)))
 			continue;
 		len = sizeof(v);
 		if (getsockopt(fd, o->level, o->name, &v, &len) < 0) {

@@ -189,17 +189,25 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 
 	if (!buf)
 		return -ENOMEM;
-	/* an error not read yet (its peer closed with bytes unread: ECONNRESET), which a peek would consume */
+	/*
+	 * An error not read yet, which a peek past the last byte would
+	 * consume: a stream's whose peer closed with bytes unread
+	 * (ECONNRESET) is kept, its queue peeked to its last byte only
+	 * (rqlen), the restore closing the peer with a byte unread again.
+	 */
 	struct pollfd pf = { .fd = fd };
 
-	if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR))
-		return sd_refuse(ctx, -EOPNOTSUPP,
-				 "cannot dump pid %d: fd %d is %s with an error the process has not read yet (its peer closed with bytes unread), not supported yet; dump it once the process has read it",
-				 p->pid, p->fd, sd_sock_unix_what(s->type));
+	if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) {
+		if (!stream || s->shutdown != 3 || s->peer_ino)
+			return sd_refuse(ctx, -EOPNOTSUPP,
+					 "cannot dump pid %d: fd %d is %s with an error the process has not read yet, not supported yet; dump it once the process has read it",
+					 p->pid, p->fd, sd_sock_unix_what(s->type));
+		s->peer_reset = true;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
 		r = sd_err(ctx, -errno, "cannot peek the queue of fd %d of pid %d", p->fd, p->pid);
-	while (r == 0) {
+	while (r == 0 && !(s->peer_reset && total >= rqlen)) {
 		struct sockaddr_un from = { 0 };
 		struct iovec iov = { .iov_base = buf, .iov_len = PEEK_BUF };
 		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,

@@ -119,6 +119,7 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 	k->has_peer_name = s->peer_name.len != 0;
 	k->peer_name = name_bin(&s->peer_name);
 	k->has_peer_gone = k->peer_gone = s->peer_gone;
+	k->has_peer_reset = k->peer_reset = s->peer_reset;
 	k->has_shutdown = s->shutdown != 0;
 	k->shutdown = s->shutdown;
 	k->has_backlog = s->state == SKS_LISTEN;
@@ -363,6 +364,9 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	s->vfs_gone = k->vfs_gone;
 	s->peer_ino = k->peer_ino;
 	s->peer_gone = k->peer_gone;
+	s->peer_reset = k->has_peer_reset && k->peer_reset;
+	if (s->peer_reset && (!s->peer_gone || k->type != SOCK_STREAM))
+		return -EBADMSG;
 	s->shutdown = k->shutdown;
 	s->backlog = k->backlog;
 	s->listener_ino = k->listener_ino;

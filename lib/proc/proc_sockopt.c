@@ -24,7 +24,8 @@
 #define V6 AF_INET6
 #define TCP SOCK_STREAM
 #define UDP SOCK_DGRAM
-#define O(l, n, f, t, fl) { l, n, f, t, #n, fl }
+#define O(l, n, f, t, fl) { l, n, f, t, #n, fl, 0 }
+#define N(l, n, f, t, d) { l, n, f, t, #n, SOCK_OPT_NEWER, d }
 const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(SOL_SOCKET, SO_REUSEADDR, ANY, ANY, 0),
 	O(SOL_SOCKET, SO_REUSEPORT, ANY, ANY, 0),
@@ -32,7 +33,7 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_IP, IP_FREEBIND, V4, ANY, 0),
 	O(IPPROTO_IP, IP_TRANSPARENT, V4, ANY, 0),
 	O(IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, V4, ANY, 0),
-	O(IPPROTO_IP, IP_LOCAL_PORT_RANGE, V4, ANY, SOCK_OPT_NEWER),
+	N(IPPROTO_IP, IP_LOCAL_PORT_RANGE, V4, ANY, 0),
 	O(IPPROTO_IPV6, IPV6_FREEBIND, V6, ANY, 0),
 	O(IPPROTO_IPV6, IPV6_TRANSPARENT, V6, ANY, 0),
 	O(IPPROTO_IPV6, IPV6_ADDR_PREFERENCES, V6, ANY, 0),
@@ -51,9 +52,9 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(SOL_SOCKET, SO_BUSY_POLL, ANY, ANY, 0),
 	O(SOL_SOCKET, SO_PREFER_BUSY_POLL, ANY, ANY, 0),
 	O(SOL_SOCKET, SO_ZEROCOPY, ANY, ANY, 0),
-	O(SOL_SOCKET, SO_TXREHASH, ANY, ANY, SOCK_OPT_NEWER),
-	O(SOL_SOCKET, SO_RCVMARK, ANY, ANY, SOCK_OPT_NEWER),
-	O(SOL_SOCKET, SO_RESERVE_MEM, ANY, ANY, SOCK_OPT_NEWER),
+	N(SOL_SOCKET, SO_TXREHASH, ANY, ANY, 255),
+	N(SOL_SOCKET, SO_RCVMARK, ANY, ANY, 0),
+	N(SOL_SOCKET, SO_RESERVE_MEM, ANY, ANY, 0),
 	O(IPPROTO_IP, IP_TOS, V4, ANY, 0),
 	O(IPPROTO_IP, IP_TTL, V4, ANY, 0),
 	O(IPPROTO_IP, IP_MINTTL, V4, ANY, 0),
@@ -113,7 +114,7 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_TCP, TCP_QUICKACK, ANY, TCP, 0),
 	O(IPPROTO_TCP, TCP_SYNCNT, ANY, TCP, 0),
 	O(IPPROTO_TCP, TCP_LINGER2, ANY, TCP, 0),
-	O(IPPROTO_TCP, TCP_WINDOW_CLAMP, ANY, TCP, 0),
+	O(IPPROTO_TCP, TCP_WINDOW_CLAMP, ANY, TCP, SOCK_OPT_UNCONNECTED),
 	O(IPPROTO_TCP, TCP_NOTSENT_LOWAT, ANY, TCP, 0),
 	O(IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, ANY, TCP, 0),
 	O(IPPROTO_TCP, TCP_FASTOPEN, ANY, TCP, 0),
@@ -128,6 +129,7 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_UDP, UDP_NO_CHECK6_RX, V6, UDP, 0),
 };
 #undef O
+#undef N
 const size_t sd_sock_inet_nopts = ARRAY_SIZE(sd_sock_inet_opts);
 
 _Static_assert(ARRAY_SIZE(sd_sock_inet_opts) <= SOCK_OPTS_MAX, "SOCK_OPTS_MAX");
@@ -135,6 +137,14 @@ _Static_assert(ARRAY_SIZE(sd_sock_inet_opts) <= SOCK_OPTS_MAX, "SOCK_OPTS_MAX");
 bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type)
 {
 	return (!o->family || o->family == family) && (!o->type || o->type == type);
+}
+
+bool sd_sock_opt_default(int level, int name, int value)
+{
+	for (size_t i = 0; i < sd_sock_inet_nopts; i++)
+		if (sd_sock_inet_opts[i].level == level && sd_sock_inet_opts[i].name == name)
+			return (sd_sock_inet_opts[i].flags & SOCK_OPT_NEWER) && sd_sock_inet_opts[i].dflt == value;
+	return false;
 }
 
 bool sd_sock_opt_known(int level, int name, int family, int type)

@@ -104,6 +104,8 @@ struct sock_state {
 	 * queued): made again as a pair, the other end closed once they are.
 	 */
 	bool peer_gone;
+	/* and its peer closed with bytes unread: an error (ECONNRESET) not read yet */
+	bool peer_reset;
 	uint32_t shutdown;	/* RCV_SHUTDOWN 1, SEND_SHUTDOWN 2 */
 	uint32_t backlog;	/* a listener's listen() backlog */
 	/* a connected stream or seqpacket socket accept() gave: the listener's inode (0: none) */
@@ -190,6 +192,7 @@ struct sock_opt_def {
 	int type;		/* 0 any, else only that type */
 	const char *what;	/* "SO_REUSEADDR" */
 	unsigned flags;		/* SOCK_OPT_* */
+	int dflt;		/* SOCK_OPT_NEWER: a new socket's value */
 };
 /* not of a connection (TCP_MAXSEG: the MSS clamp of one is its repair's) */
 #define SOCK_OPT_UNCONNECTED 1
@@ -198,6 +201,11 @@ struct sock_opt_def {
 extern const struct sock_opt_def sd_sock_inet_opts[];
 extern const size_t sd_sock_inet_nopts;
 bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type);
+/*
+ * Whether @value of option (@level, @name) is the default of one that an
+ * older kernel may not have (SOCK_OPT_NEWER): one without it behaves so.
+ */
+bool sd_sock_opt_default(int level, int name, int value);
 /* Whether (@level, @name) is one of them, for such a socket. */
 bool sd_sock_opt_known(int level, int name, int family, int type);
 /*

@@ -43,6 +43,8 @@ int sd_rst_sock_options_last(int fd, const struct sock_state *s);
  * last (a filter, SO_BUF_LOCK: by sd_rst_sock_options_last). -errno.
  */
 int sd_rst_inet_opts(int fd, const struct sock_state *s);
+/* SO_REUSEADDR as it was, again: TCP_REPAIR_OFF clears it. -errno. */
+int sd_rst_inet_reuse(int fd, const struct sock_state *s);
 int sd_rst_sock_extra_first(int fd, const struct sock_state *s);
 int sd_rst_sock_extra_last(int fd, const struct sock_state *s);
 /*

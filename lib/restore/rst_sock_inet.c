@@ -73,7 +73,7 @@ static int bind_as_then(struct rst *r, const struct sock_state *s, int fd)
 		if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)) < 0 && e == 0)
 			e = -errno;
 		/* TCP_REPAIR off forgets SO_REUSEADDR */
-		return e ? e : sd_rst_inet_opts(fd, s);
+		return e ? e : sd_rst_inet_reuse(fd, s);
 	}
 	n = sd_sockdiag_tcp_tw_end(s->family, s->addr);
 	if (n <= 0)

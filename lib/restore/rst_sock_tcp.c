@@ -217,7 +217,7 @@ int sd_rst_tcp_repair(struct rst *r, const struct fd_state *d, int fd)
 	}
 	/* out of repair mode the socket forgot SO_REUSEADDR (TCP_REPAIR_OFF clears it) */
 	if (e == 0)
-		e = sd_rst_inet_opts(fd, s);
+		e = sd_rst_inet_reuse(fd, s);
 	if (e == 0)
 		step = "send the bytes not sent yet of";
 	if (e == 0)

@@ -31,11 +31,25 @@ int sd_rst_inet_opts(int fd, const struct sock_state *s)
 		int have = 0;
 		socklen_t len = sizeof(have);
 
-		if (getsockopt(fd, o->level, o->name, &have, &len) == 0 && have == o->value)
+		if (getsockopt(fd, o->level, o->name, &have, &len) == 0) {
+			if (have == o->value)
+				continue;
+		} else if (sd_sock_opt_default(o->level, o->name, o->value)) {
+			/* a kernel without it (an older one) behaves as its default */
 			continue;
+		}
 		if (setsockopt(fd, o->level, o->name, &o->value, sizeof(int)) < 0)
 			return -errno;
 	}
+	return 0;
+}
+
+int sd_rst_inet_reuse(int fd, const struct sock_state *s)
+{
+	for (size_t k = 0; k < s->nopts; k++)
+		if (s->opts[k].level == SOL_SOCKET && s->opts[k].name == SO_REUSEADDR &&
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &s->opts[k].value, sizeof(int)) < 0)
+			return -errno;
 	return 0;
 }
 
@@ -43,6 +57,7 @@ int sd_rst_sock_extra_first(int fd, const struct sock_state *s)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = s->linger };
 	struct sock_txtime tx = { .clockid = s->txtime_clockid, .flags = s->txtime_flags };
+	char cc[SOCK_TEXT_MAX + 1] = "";
 
 	if (s->linger_on && setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
 		return -errno;
@@ -55,7 +70,9 @@ int sd_rst_sock_extra_first(int fd, const struct sock_state *s)
 		return -errno;
 	if (s->txtime && setsockopt(fd, SOL_SOCKET, SO_TXTIME, &tx, sizeof(tx)) < 0)
 		return -errno;
-	if (s->congestion[0] &&
+	/* the algorithm set only where not the new socket's (set, it no longer follows a route's) */
+	if (s->congestion[0] && (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &(socklen_t){ SOCK_TEXT_MAX }) < 0 ||
+				 strcmp(cc, s->congestion)) &&
 	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, s->congestion, (socklen_t)strlen(s->congestion)) < 0)
 		return -errno;
 	return 0;

@@ -17,9 +17,11 @@
  *   way, one holding an empty datagram between two others; unix
  *   socketpairs of each type shut down in every combination of the two
  *   ends (and with one end closed), compared with pairs made alike at the
- *   check; empty messages queued on unix datagram and seqpacket pairs.
+ *   check; a unix stream socket whose peer closed with bytes unread (an
+ *   error, ECONNRESET, not read yet, after bytes to read); empty messages
+ *   queued on unix datagram and seqpacket pairs.
  * --refuse ebpf: a UDP socket with an eBPF filter; --refuse mcast: one
- * that joined a multicast group; --refuse reset: a unix stream socket
+ * that joined a multicast group; --refuse reset: a unix seqpacket socket
  * whose peer closed with bytes unread (an error not read yet).
  * --tcpbuf: an established TCP connection over loopback whose two ends
  * both wrote until nothing more fit (megabytes queued each way, in both
@@ -149,7 +151,18 @@ static int tcp_l, udp4, udp6, udp_rd, udp_wr, udp_rdwr, udp_zero_rx;
 static struct sockaddr_in zero_rx_addr;
 /* the unix pairs: [type][how a][how b] and the closed ones [type][how a] */
 static const int types[3] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
-static int pairs[3][4][4][2], closed[3][4], msg0[2][2];
+static int pairs[3][4][4][2], closed[3][4], msg0[2][2], reset;
+
+/* A unix stream socket whose peer wrote "hello", then closed with a byte of ours unread. */
+static int make_reset(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || send(sv[1], "hello", 5, 0) != 5 || send(sv[0], "x", 1, 0) != 1)
+		die("socketpair");
+	(void)close(sv[1]);
+	return sv[0];
+}
 
 static int keep(int fd)
 {
@@ -205,6 +218,7 @@ static void setup_unix(void)
 			make_pair(t, a, 0, true, sv);
 			closed[t][a] = keep(sv[0]);
 		}
+	reset = keep(make_reset());
 	/* empty messages between two others, on a datagram and a seqpacket pair */
 	for (int k = 0; k < 2; k++) {
 		if (socketpair(AF_UNIX, k ? SOCK_SEQPACKET : SOCK_DGRAM, 0, msg0[k]) < 0)
@@ -399,6 +413,16 @@ static bool check_unix(void)
 					if (ref[end] >= 0)
 						(void)close(ref[end]);
 			}
+	{
+		int ref = make_reset();
+		char want[128], have[128];
+
+		behave(ref, want, sizeof(want));
+		behave(reset, have, sizeof(have));
+		(void)close(ref);
+		if (strcmp(want, have))
+			return fail("the unix socket whose peer closed with bytes unread: %s, a new one %s", have, want);
+	}
 	for (int k = 0; k < 2; k++) {
 		char buf[8];
 		ssize_t n1 = recv(msg0[k][0], buf, 8, MSG_DONTWAIT), n2 = recv(msg0[k][0], buf, 8, MSG_DONTWAIT),
@@ -551,7 +575,7 @@ static void refuse(const char *what)
 	} else if (!strcmp(what, "reset")) {
 		int sv[2];
 
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || send(sv[0], "x", 1, 0) != 1)
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || send(sv[0], "x", 1, 0) != 1)
 			die("socketpair");
 		(void)close(sv[1]);
 		(void)keep(sv[0]);
