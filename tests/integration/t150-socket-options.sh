@@ -9,8 +9,9 @@
 # sockets shut down each way; an empty UDP datagram and empty unix
 # datagram and seqpacket messages kept in their queues; unix socketpairs
 # of the three types shut down in every combination of both ends, and
-# with one end closed, reading, writing and polling as new pairs made
-# alike do. Then an established TCP connection whose ends both wrote
+# with one end closed, and a stream socket whose peer closed with bytes
+# unread (ECONNRESET not read yet), reading, writing and polling as new
+# ones made alike do. Then an established TCP connection whose ends both wrote
 # megabytes the other did not read (dump --tcp-established): both read
 # every byte after the restore.
 . "$(dirname "$0")/../lib.sh"
