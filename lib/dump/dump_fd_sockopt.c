@@ -168,7 +168,7 @@ static bool joined(int fd, int family, char ret[64])
 			/* "1\tlo        :     1      V3" then "\t\t\t\t010000E0     1 0:00000000\t\t0" */
 			if (line[0] != '\t' && sscanf(line, "%u %31s", &idx, dev) == 2)
 				continue;
-			if (line[0] == '\t' && sscanf(line, " %x", &g4) == 1 && g4 != 0x010000e0 &&
+			if (line[0] == '\t' && sscanf(line, " %x", &g4) == 1 &&
 			    member(fd, AF_INET, idx, &g4)) {
 				const uint8_t *b = (const uint8_t *)&g4;
 
