@@ -176,6 +176,7 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	int r;
 
 	ps->pid = pid;
+	ps->stop_sig = s->group_stop_sig;
 	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "stat"), &stat, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* core-<tid>.img, process.img, files.img: to and from struct process_state / files_state. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,8 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 	p.ctty = ps->ctty;
 	p.has_ctty_fg_pgrp = ps->ctty != 0;
 	p.ctty_fg_pgrp = ps->ctty_fg_pgrp;
+	p.has_stop_signal = ps->stop_sig != 0;
+	p.stop_signal = ps->stop_sig;
 	r = sd_imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
 	*size += sz;
 out:
@@ -524,7 +527,9 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	ps->sid = p->sid;
 	ps->ctty = p->has_ctty ? p->ctty : 0;
 	ps->ctty_fg_pgrp = p->has_ctty_fg_pgrp ? p->ctty_fg_pgrp : 0;
-	if (ps->ctty_fg_pgrp < 0) {
+	ps->stop_sig = p->has_stop_signal ? p->stop_signal : 0;
+	if (ps->ctty_fg_pgrp < 0 || (ps->stop_sig && ps->stop_sig != SIGSTOP && ps->stop_sig != SIGTSTP &&
+				     ps->stop_sig != SIGTTIN && ps->stop_sig != SIGTTOU)) {
 		r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
 		goto out;
 	}

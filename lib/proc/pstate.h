@@ -107,6 +107,7 @@ struct process_state {
 	struct posix_timer *timers;
 	uint64_t ctty;		/* its session's controlling terminal, major << 32 | minor (0: none) */
 	pid_t ctty_fg_pgrp;	/* that terminal's foreground process group (0: none) */
+	int stop_sig;		/* in a job-control stop at the dump: its signal (0: not stopped) */
 };
 
 /*

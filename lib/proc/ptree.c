@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The process tree's small helpers (ptree.h). */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include "proc.h"
 #include "ptree.h"
 
 long sd_tree_find(const struct proc_tree *t, pid_t pid)
@@ -16,4 +22,47 @@ const char *sd_tree_dir_name(pid_t pid, char buf[TREE_DIR_NAME_MAX])
 {
 	(void)snprintf(buf, TREE_DIR_NAME_MAX, "pid-%d", (int)pid);
 	return buf;
+}
+
+/* The first 8 fields of /proc/@pid/stat into @f (pid, comm, state, ppid, pgrp, session, ...); false if gone. */
+static bool stat_of(pid_t pid, char *buf, size_t size, uint64_t f[8])
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return sd_proc_stat_fields(buf, f, 8) >= 7;
+}
+
+bool sd_pgrp_orphaned(pid_t pgid, pid_t sid)
+{
+	char buf[1024];
+	bool orphaned = true;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return false;
+	while (orphaned && (e = readdir(d))) {
+		uint64_t f[8] = { 0 }, pf[8] = { 0 };
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+
+		if (pid <= 0 || *end || !stat_of((pid_t)pid, buf, sizeof(buf), f) || (pid_t)f[5] != pgid)
+			continue;
+		/* a member whose parent is in another group of the session keeps the group from being orphaned */
+		if (stat_of((pid_t)f[4], buf, sizeof(buf), pf) && (pid_t)pf[5] != pgid && (pid_t)pf[6] == sid)
+			orphaned = false;
+	}
+	closedir(d);
+	return orphaned;
 }

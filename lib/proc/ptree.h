@@ -22,6 +22,13 @@ struct tree_member {
 	char comm[16];		/* a zombie's name */
 };
 
+/*
+ * Whether process group @pgid of session @sid is orphaned now (no member
+ * has its parent in another group of the session): the kernel discards
+ * SIGTSTP, SIGTTIN and SIGTTOU sent to its members.
+ */
+bool sd_pgrp_orphaned(pid_t pgid, pid_t sid);
+
 /* The most members a tree image may hold. */
 #define TREE_MAX_MEMBERS 4096
 

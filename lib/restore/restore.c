@@ -91,6 +91,7 @@
 #include "util.h"
 #include "procfs.h"
 #include "proc.h"
+#include "ptree.h"
 
 /* -v: one line per step of the restore, with its time since *t (then reset). */
 static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *fmt, ...)
@@ -157,6 +158,12 @@ int sd_rst_finish_prepare(struct rst *r)
  */
 int sd_rst_detach(struct rst *r, int stop_sig)
 {
+	/* the kernel discards the others in an orphaned group: that stop is SIGSTOP's here */
+	if (stop_sig && stop_sig != SIGSTOP && sd_pgrp_orphaned(r->ps.pgid, r->ps.sid)) {
+		pr_warn(r->ctx, "pid %d: stopped again by SIGSTOP, not %s: its process group is orphaned here, where the kernel discards that signal",
+			r->pid, strsignal(stop_sig));
+		stop_sig = SIGSTOP;
+	}
 	for (size_t i = 0; i < r->seized.n; i++)
 		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL, (void *)(long)(i == 0 ? stop_sig : 0)) < 0)
 			return sd_err(r->ctx, -errno, "cannot start thread %d", r->seized.t[i].tid);
@@ -168,7 +175,7 @@ static int finish(struct rst *r)
 {
 	int e = sd_rst_finish_prepare(r);
 
-	return e < 0 ? e : sd_rst_detach(r, 0);
+	return e < 0 ? e : sd_rst_detach(r, r->ps.stop_sig);
 }
 
 /*
