@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Pure helpers of the process and thread attributes (pattr.h). */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +100,13 @@ void sd_pattr_fmt_cpus(const uint8_t *mask, size_t len, char *buf, size_t size)
 	}
 	if (!any)
 		(void)snprintf(buf, size, "none");
+}
+
+const char *sd_sched_policy_name(int policy)
+{
+	static const char *const names[] = { "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
+					     "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE", "SCHED_EXT" };
+	unsigned int p = (unsigned int)policy & ~(unsigned int)SCHED_RESET_ON_FORK;
+
+	return p < sizeof(names) / sizeof(names[0]) ? names[p] : "an unknown policy";
 }

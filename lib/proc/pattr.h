@@ -95,5 +95,7 @@ bool sd_pattr_cpus_subset(const uint8_t *a, size_t alen, const uint8_t *b, size_
 void sd_pattr_cpus_minus(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *ret);
 /* A CPU mask as a list, "0-3,8,10-11" ("none" when empty), cut to @size - 1 bytes. */
 void sd_pattr_fmt_cpus(const uint8_t *mask, size_t len, char *buf, size_t size);
+/* The name of scheduling policy @policy (SCHED_RESET_ON_FORK left out): "SCHED_FIFO", ... */
+const char *sd_sched_policy_name(int policy);
 
 #endif /* SDUMP_PATTR_H */

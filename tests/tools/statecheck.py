@@ -11,7 +11,7 @@ restore can be compared.
 What is recorded, per process: its status (credentials, capabilities,
 no_new_privs, seccomp mode and filter count, signal masks, umask, THP), its
 stat fields that are state (pgid, sid, tty, nice, policy, rt priority), its
-limits, personality, oom_score_adj, timerslack, coredump_filter, autogroup
+limits, cgroups, personality, oom_score_adj, timerslack, coredump_filter, autogroup
 nice, KSM merge-any, cwd, root and exe, its POSIX
 timers (by id: signal and sigev_value, notification and its target,
 clock), the VMAs with every VmFlag smaps shows (but the two below) and
@@ -24,7 +24,9 @@ signalfd's mask, a timerfd's clock, flags, interval and expirations, with
 its time left compared with a tolerance, see timer_same; an epoll's
 watches; an inotify's watches, their descriptors, masks, inodes and file
 handles), whether its terminal's foreground group is its own; per thread its
-name, signal mask, CPU affinity, scheduling, personality, machine-check kill
+name, signal mask, CPU affinity, scheduling (policy with reset-on-fork,
+sched_getattr's flags, deadline parameters, slice and utilization clamps,
+the I/O priority), cgroups, personality, machine-check kill
 policy, capability sets (effective, permitted, inheritable, bounding,
 ambient), no_new_privs and seccomp state (mode, filter count). Counters that
 change by themselves (times, faults, context switches, memory use) are not
@@ -328,6 +330,39 @@ def timer_same(a, b, elapsed):
     return bool(ia) or la == lb or 0 <= la - lb <= elapsed + TIMER_SLACK_NS
 
 
+SYS_IOPRIO_GET, SYS_SCHED_GETATTR = 252, 315  # x86-64
+_libc = None
+
+
+def sched_of(tid):
+    """What the scheduler holds of a thread beyond stat's policy and
+    priorities: the policy as sched_getscheduler gives it (with
+    SCHED_RESET_ON_FORK), its I/O priority, and sched_getattr's flags,
+    deadline parameters (a fair thread's runtime is its slice) and
+    utilization clamps."""
+    global _libc
+    import ctypes
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    out = {}
+    try:
+        out["policy_raw"] = os.sched_getscheduler(int(tid))
+    except OSError:
+        return out
+    out["ioprio"] = _libc.syscall(SYS_IOPRIO_GET, 1, int(tid))
+    buf = ctypes.create_string_buffer(56)
+    if _libc.syscall(SYS_SCHED_GETATTR, int(tid), buf, 56, 0) == 0:
+        f = struct.unpack("=IIQiIQQQII", buf.raw[:56])
+        out.update(sched_flags=f[2], sched_runtime=f[5], sched_deadline=f[6], sched_period=f[7],
+                   util_min=f[8], util_max=f[9])
+    return out
+
+
+def cgroups(path):
+    """/proc/PID/cgroup (or a thread's) as a list of its lines, sorted."""
+    return sorted((read(path) or "").splitlines())
+
+
 def threads(pid):
     out = {}
     try:
@@ -342,6 +377,8 @@ def threads(pid):
         rec = {"tid": tid, "comm": (read(f"{t}/comm") or "").strip()}
         rec.update(status_fields(read(f"{t}/status"), THREAD_STATUS_KEYS))
         rec.update(stat_fields(st, THREAD_STAT_FIELDS))
+        rec["sched"] = sched_of(tid)
+        rec["cgroup"] = cgroups(f"{t}/cgroup")
         out[str(i) if i else "leader"] = rec
     return out
 
@@ -417,6 +454,7 @@ def record(pid, tracked=False):
         "personality": (read(f"{p}/personality") or "").strip(),
         "oom_score_adj": (read(f"{p}/oom_score_adj") or "").strip(),
         "timerslack_ns": (read(f"{p}/timerslack_ns") or "").strip(),
+        "cgroup": cgroups(f"{p}/cgroup"),
         "cwd": link(f"{p}/cwd"),
         "root": link(f"{p}/root"),
         "exe": link(f"{p}/exe"),
