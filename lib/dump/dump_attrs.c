@@ -89,7 +89,7 @@ static int read_proc_value(struct sdump_ctx *ctx, pid_t pid, const char *name, i
  */
 static int check_thread(struct sdump_ctx *ctx, pid_t pid, pid_t tid)
 {
-	_cleanup_free_ char *status = NULL, *stat = NULL;
+	_cleanup_free_ char *status = NULL, *stat = NULL, *cg = NULL, *tcg = NULL;
 	struct sdump_sud_config sud = { 0 };
 	uint64_t f[10] = { 0 }, cookie = 0;
 	char path[PROC_PATH_MAX], v[128];
@@ -111,6 +111,14 @@ static int check_thread(struct sdump_ctx *ctx, pid_t pid, pid_t tid)
 		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d has a core scheduling cookie (PR_SCHED_CORE), not supported yet",
 			       pid, tid);
+	/* a thread in a cgroup of its own (v1 tasks, a v2 threaded cgroup) */
+	if (tid != pid &&
+	    sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "cgroup"), &cg, NULL) == 0 &&
+	    sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/cgroup", tid), &tcg, NULL) == 0 &&
+	    strcmp(cg, tcg) != 0)
+		return sd_refuse(ctx, -EOPNOTSUPP,
+			       "cannot dump pid %d: thread %d is in other cgroups than the process (/proc/%d/task/%d/cgroup), not supported yet; move it into the process's cgroups first",
+			       pid, tid, pid, tid);
 	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/status", tid), &status, NULL) < 0)
 		return 0;
 	/* shadow stack and WRSS (Linux 6.6): a stack of its own sdump does not save */
@@ -247,6 +255,18 @@ int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inj
 	} else if (r != -ENOENT) {
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	}
+
+	free(ag);
+	ag = NULL;
+	/* the cgroups it is in, each hierarchy's line; the restore puts it back in them */
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "cgroup"), &ag, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (strlen(ag) >= sizeof(a->cgroup))
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: its cgroup paths (%s) are longer than an image keeps (%zu bytes)",
+				 pid, path, sizeof(a->cgroup) - 1);
+	memcpy(a->cgroup, ag, strlen(ag) + 1);
+	a->has_cgroup = true;
 
 	r = ask_ptr(ctx, inj, s, NULL, SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub, sizeof(sub), &ret);
 	if (r < 0)

@@ -51,6 +51,7 @@ void sd_attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
 	out->mcl_future = a->mcl_future;
 	out->has_loginuid = a->has_loginuid;
 	out->loginuid = a->loginuid;
+	out->cgroup = a->has_cgroup ? (char *)a->cgroup : NULL;
 }
 
 int sd_attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
@@ -94,7 +95,8 @@ int sd_attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
 	    (in->has_autogroup_nice && (in->autogroup_nice < -20 || in->autogroup_nice > 19)) ||
 	    in->futex_slots < -1 ||
 	    (in->has_mcl_future && in->mcl_future != SDUMP_MCL_FUTURE &&
-	     in->mcl_future != (SDUMP_MCL_FUTURE | SDUMP_MCL_ONFAULT)))
+	     in->mcl_future != (SDUMP_MCL_FUTURE | SDUMP_MCL_ONFAULT)) ||
+	    (in->cgroup && strlen(in->cgroup) >= ATTR_CGROUP_MAX))
 		return -EBADMSG;
 	memset(a, 0, sizeof(*a));
 	a->oom_score_adj = in->oom_score_adj;
@@ -111,6 +113,10 @@ int sd_attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
 	a->mcl_future = in->has_mcl_future ? in->mcl_future : 0;
 	a->has_loginuid = in->has_loginuid;
 	a->loginuid = in->loginuid;
+	if (in->cgroup) {
+		a->has_cgroup = true;
+		memcpy(a->cgroup, in->cgroup, strlen(in->cgroup) + 1);
+	}
 	a->valid = true;
 	return 0;
 }

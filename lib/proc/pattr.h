@@ -18,6 +18,8 @@
 #define ATTR_CPUMASK_MAX 1024
 #define ATTR_NODEMASK_MAX 128
 #define ATTR_NSPEC 3
+/* The most bytes of /proc/PID/cgroup kept. */
+#define ATTR_CGROUP_MAX 4096
 
 /*
  * A thread's attributes beyond its registers and signals (dump/dump_attrs.c,
@@ -67,6 +69,8 @@ struct attr_process {
 	uint32_t mcl_future;		/* mlockall() for mappings to come: SDUMP_MCL_FUTURE [| SDUMP_MCL_ONFAULT], or 0 */
 	bool has_loginuid;		/* false: a kernel without audit (no /proc/PID/loginuid) */
 	uint32_t loginuid;		/* the audit login uid; (uint32_t)-1 unset */
+	bool has_cgroup;		/* false: an image of an older sdump */
+	char cgroup[ATTR_CGROUP_MAX];	/* /proc/PID/cgroup as read, every thread in the same */
 };
 
 /* The ids of a thread's stat flags (/proc/PID/stat field 9, PF_* of the kernel's sched.h) we look at. */

@@ -326,6 +326,8 @@ int sd_rst_read_state(struct rst *r, const char *dir, uint64_t *t)
 	if (e == 0)
 		e = sd_rst_check_sec(r);
 	if (e == 0)
+		e = sd_rst_check_cgroup(r);
+	if (e == 0)
 		e = sd_rst_prepare_ghosts(r);
 	if (e == 0)
 		e = sd_rst_prepare_ptys(r);
@@ -353,7 +355,10 @@ int sd_rst_build_memory(struct rst *r, uint64_t *tp)
 	char b[32];
 	int e;
 
-	e = sd_rst_map_vmas(r);
+	/* before its pages are charged and its threads made: in its cgroups */
+	e = sd_rst_restore_cgroup(r);
+	if (e == 0)
+		e = sd_rst_map_vmas(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "map", &t, "%zu VMAs", r->chain.p[0].vmas.n);

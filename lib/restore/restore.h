@@ -143,6 +143,9 @@ void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0
  * and none; sd_rst_tree_pipe_made: the pipe @r has just made, for the
  * members after it.
  */
+/* rst_cgroup.c: its cgroups there (checked before anything is made), moved into before its memory is filled. */
+int sd_rst_check_cgroup(struct rst *r);
+int sd_rst_restore_cgroup(struct rst *r);
 int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status);
 /* The members of @t, by index in tree.img (a zombie's has no image: chain.n 0). */
 size_t sd_rst_tree_count(const struct rst_tree *t);
