@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -21,6 +23,28 @@
 #include "dump_state.h"
 #include "procfs.h"
 #include "util.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+bool sd_fs_is_ended_proc(const char *procpath, const char *link, long *ret_pid)
+{
+	size_t len = strlen(link);
+	struct statfs sf;
+	char *end;
+	long pid;
+
+	if (strncmp(link, "/proc/", 6) || len <= 10 || strcmp(link + len - 10, " (deleted)"))
+		return false;
+	pid = strtol(link + 6, &end, 10);
+	if (end == link + 6 || (*end != '/' && *end != ' '))
+		return false;
+	if (statfs(procpath, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		return false;
+	*ret_pid = pid;
+	return true;
+}
 
 struct removed_chain {
 	size_t n;
@@ -40,8 +64,13 @@ static int removed_chain_read(struct sdump_ctx *ctx, pid_t pid, const char *link
 	char ppath[PROC_PATH_MAX], name[4096], up[4096];
 	struct stat st, live;
 	int fd, r = 0;
+	long gone;
 
 	c->n = 0;
+	if (sd_fs_is_ended_proc(sd_proc_path(ppath, pid, "%s", link), path, &gone))
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: its %s is in /proc/%ld of a process that has ended (%s), which no restore can enter again; let it change to a directory that exists first",
+				 pid, what, gone, path);
 	if (sd_removed_dir_path(path, 0, name, sizeof(name)) < 0)
 		return 0;
 	fd = open(sd_proc_path(ppath, pid, "%s", link), O_PATH | O_DIRECTORY | O_CLOEXEC);
