@@ -91,6 +91,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, const
 	d->ino = st.st_ino;
 	d->size = (uint64_t)st.st_size;
 	d->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	d->atime_ns = (uint64_t)st.st_atim.tv_sec * 1000000000u + (uint64_t)st.st_atim.tv_nsec;
 	d->mode = st.st_mode;
 	d->rdev = (uint64_t)major(st.st_rdev) << 32 | minor(st.st_rdev);
 

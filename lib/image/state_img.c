@@ -353,6 +353,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].size = d->size;
 		fd[i].has_mtime_ns = d->mtime_ns != 0;
 		fd[i].mtime_ns = d->mtime_ns;
+		fd[i].has_atime_ns = d->kind == FDK_GHOST && d->atime_ns != 0;
+		fd[i].atime_ns = d->atime_ns;
 		fd[i].mode = d->mode;
 		fd[i].rdev = d->rdev;
 		fd[i].has_pipe_size = d->pipe_size != 0;
@@ -370,11 +372,7 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].external = d->external;
 		fd[i].has_ghost = d->ghost != 0;
 		fd[i].ghost = d->ghost;
-		fd[i].has_pty_index = d->has_pty;
-		fd[i].pty_index = d->pty.index;
-		fd[i].has_pty_packet = fd[i].has_pty_locked = d->has_pty && d->kind == FDK_PTMX;
-		fd[i].pty_packet = d->pty.packet;
-		fd[i].pty_locked = d->pty.locked;
+		sd_ttyimg_pty_to_pb(d, &fd[i]);
 		fd[i].has_pidfd_pid = d->pidfd_pid != 0;
 		fd[i].pidfd_pid = d->pidfd_pid;
 		fdp[i] = &fd[i];
@@ -653,13 +651,8 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 	if ((s->kind == FD_KIND__FD_GHOST || s->kind == FD_KIND__FD_MEMFD) != (s->has_ghost && s->ghost))
 		return -EBADMSG;
 	d->ghost = s->has_ghost ? s->ghost : 0;
-	/* a pty's number on its ends only, and always; its mode and lock on the master */
-	if ((s->kind == FD_KIND__FD_PTMX || s->kind == FD_KIND__FD_PTS) != s->has_pty_index ||
-	    (s->has_pty_index && s->pty_index >= PTY_INDEX_MAX) ||
-	    ((s->has_pty_packet || s->has_pty_locked) && s->kind != FD_KIND__FD_PTMX))
+	if (sd_ttyimg_pty_from_pb(s, d) < 0)
 		return -EBADMSG;
-	d->has_pty = s->has_pty_index;
-	d->pty = (struct pty_state){ .index = s->pty_index, .packet = s->pty_packet, .locked = s->pty_locked };
 	/* another process of a pidfd: on a pidfd only, a pid (the restore checks it is a member) */
 	if (s->has_pidfd_pid && (s->kind != FD_KIND__FD_PIDFD || s->pidfd_pid <= 0))
 		return -EBADMSG;
@@ -738,6 +731,7 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 		d->ino = s->ino;
 		d->size = s->size;
 		d->mtime_ns = s->has_mtime_ns ? s->mtime_ns : 0;
+		d->atime_ns = s->has_atime_ns ? s->atime_ns : 0;
 		d->mode = s->mode;
 		d->rdev = s->rdev;
 		d->pipe_size = s->has_pipe_size ? s->pipe_size : 0;

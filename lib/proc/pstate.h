@@ -193,6 +193,8 @@ struct pty_state {
 	uint32_t index;		/* /dev/pts/INDEX (TIOCGPTN) */
 	bool packet;		/* TIOCPKT on (TIOCGPKT) */
 	bool locked;		/* the slave may not be opened (TIOCGPTLCK) */
+	bool has_owner;		/* a master's: its slave /dev/pts/INDEX's */
+	uint32_t mode, uid, gid;	/* permissions (07777) and owner */
 };
 
 struct fd_state {
@@ -204,6 +206,7 @@ struct fd_state {
 	uint64_t dev, ino, size, rdev;
 	uint32_t mode;
 	uint64_t mtime_ns;	/* the file's st_mtim, ns since the epoch (0: unknown, an older image) */
+	uint64_t atime_ns;	/* and st_atim (saved for a deleted file's: its copy gets both) */
 	uint8_t *pipe_data;	/* on one fd of each pipe */
 	size_t pipe_data_len;
 	bool has_pipe_data;

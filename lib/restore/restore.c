@@ -432,6 +432,8 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 	/* a migration's receiver: the sender's word before the process may run */
 	if (e == 0 && r->opts->before_start)
 		e = r->opts->before_start(r->opts->before_start_data, r->pid);
+	if (e == 0)
+		e = sd_rst_ghost_times(r);
 	/* the timers run from here: as little of the restore as can be in their time */
 	if (e == 0)
 		e = sd_rst_arm_timers(r);

@@ -144,6 +144,8 @@ void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0
  * members after it.
  */
 /* rst_cgroup.c: its cgroups there (checked before anything is made), moved into before its memory is filled. */
+/* rst_ghost.c: the copies of deleted files given their access and modification times, once nothing writes them. */
+int sd_rst_ghost_times(struct rst *r);
 int sd_rst_check_cgroup(struct rst *r);
 int sd_rst_restore_cgroup(struct rst *r);
 int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status);

@@ -17,7 +17,9 @@ timers (by id: signal and sigev_value, notification and its target,
 clock), the VMAs with every VmFlag smaps shows (but the two below) and
 their guard pages (neighbours the kernel could have merged joined), every
 fd (what it is, its
-flags, position, and its locks, from fdinfo and /proc/locks; a terminal's
+flags, position, and its locks, from fdinfo and /proc/locks; a pty slave's
+permissions and owner, a deleted file's or removed directory's with its
+times and link count; a terminal's
 settings: termios flags, control characters, speeds and window size; of
 anonymous inodes what their fdinfo shows: an eventfd's counter, a
 signalfd's mask, a timerfd's clock, flags, interval and expirations, with
@@ -232,6 +234,23 @@ def tmpfile_name(path):
     return re.sub(r"/#\d+ \(deleted\)$", "/#[] (deleted)", path)
 
 
+def inode_of(path, target):
+    """What a program reads of the inode of an fd sdump makes again: a pty
+    slave's permissions and owner, a deleted file's or removed directory's
+    too, with its times (a memfd's are a new memfd's)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if statmod.S_ISCHR(st.st_mode) and 136 <= os.major(st.st_rdev) <= 143:
+        return {"mode": oct(st.st_mode), "uid": st.st_uid, "gid": st.st_gid}
+    if target and target.endswith(" (deleted)") and not target.startswith("/memfd:") and \
+            (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
+        return {"mode": oct(st.st_mode), "uid": st.st_uid, "gid": st.st_gid,
+                "mtime_ns": st.st_mtime_ns, "atime_ns": st.st_atime_ns, "nlink": st.st_nlink}
+    return None
+
+
 def fds(pid, tracked=False):
     out = {}
     ctty = ctty_of(pid)
@@ -270,6 +289,9 @@ def fds(pid, tracked=False):
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}
+        inode = inode_of(f"{base}/{n}", target)
+        if inode:
+            out[n]["inode"] = inode
         tty = tty_settings(f"{base}/{n}")
         if tty:
             if ctty and tty.pop("rdev") == ctty:
