@@ -63,6 +63,7 @@ void sd_files_state_release(struct files_state *fs)
 		free(fs->fds[i].path);
 		free(fs->fds[i].pipe_data);
 		free(fs->fds[i].locks);
+		free(fs->fds[i].removed_parents);
 		sd_fd_anon_release(&fs->fds[i].anon);
 		sd_sock_state_free(fs->fds[i].sk);
 	}

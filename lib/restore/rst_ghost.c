@@ -227,6 +227,10 @@ int sd_rst_prepare_ghosts(struct rst *r)
 		return sd_err(r->ctx, -ENOMEM, "cannot restore pid %d", r->pid);
 	for (size_t i = 0; i < r->ghosts.n; i++)
 		r->ghost_fds[i] = -1;
+	/* the removed directories, the cwd's and root's with those fds hold */
+	e = sd_rst_prepare_removed(r);
+	if (e < 0)
+		return e;
 	/* the fds first: an O_TMPFILE fd's copy is made for it */
 	for (size_t i = 0; i < r->fs.n; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
@@ -409,5 +413,6 @@ void sd_rst_ghosts_release(struct rst *r)
 	for (size_t i = 0; r->ghost_fds && i < r->ghosts.n; i++)
 		zclose(&r->ghost_fds[i]);
 	zfree(&r->ghost_fds);
+	sd_rst_removed_release(r);
 	sd_ghost_set_release(&r->ghosts);
 }
