@@ -110,3 +110,13 @@ const char *sd_sched_policy_name(int policy)
 
 	return p < sizeof(names) / sizeof(names[0]) ? names[p] : "an unknown policy";
 }
+
+const char *sd_rlimit_name(int res)
+{
+	static const char *const names[] = { "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK",
+					     "RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE",
+					     "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+					     "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME" };
+
+	return res >= 0 && (size_t)res < sizeof(names) / sizeof(names[0]) ? names[res] : "an unknown limit";
+}

@@ -101,5 +101,7 @@ void sd_pattr_cpus_minus(const uint8_t *a, size_t alen, const uint8_t *b, size_t
 void sd_pattr_fmt_cpus(const uint8_t *mask, size_t len, char *buf, size_t size);
 /* The name of scheduling policy @policy (SCHED_RESET_ON_FORK left out): "SCHED_FIFO", ... */
 const char *sd_sched_policy_name(int policy);
+/* The name of resource limit @res: "RLIMIT_NOFILE", ... */
+const char *sd_rlimit_name(int res);
 
 #endif /* SDUMP_PATTR_H */

@@ -8,13 +8,16 @@
 # ioprio_get before the dump and after the restore. A restore by an sdump
 # that may not give a thread its real-time policy (no CAP_SYS_NICE,
 # RLIMIT_RTPRIO 0) fails with one line naming the thread and the policy,
-# where it only warned before, and leaves nothing behind.
+# where it only warned before, and leaves nothing behind; so does one by
+# an sdump that may not raise a hard resource limit above its own (no
+# CAP_SYS_RESOURCE), where the limit was quietly lowered to sdump's.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
-# the target lacks CAP_SYS_NICE too: the refused restore below is then not
-# refused for a capability the restore could not give back
-TARGETS_DIR=$(dirname "$(command -v capsh)") start_target_quiet capsh --drop=cap_sys_nice -- -c "exec $TARGETS_DIR/memtarget --mib 1 --threads 4"
+# the target lacks CAP_SYS_NICE and CAP_SYS_RESOURCE too: the refused
+# restores below are then not refused for a capability the restore could
+# not give back
+TARGETS_DIR=$(dirname "$(command -v capsh)") start_target_quiet capsh --drop=cap_sys_nice,cap_sys_resource -- -c "exec $TARGETS_DIR/memtarget --mib 1 --threads 4"
 pid=$TPID
 read -r -a tids <<<"$(tids_of "$pid")"
 [ "${#tids[@]}" = 5 ] || fail "memtarget has ${#tids[@]} threads, expected 5"
@@ -28,6 +31,7 @@ chrt -b -p 0 "${tids[3]}"
 renice -n -3 -p "${tids[3]}" >/dev/null
 ionice -c 2 -n 7 -p "${tids[3]}"
 chrt -i -p 0 "${tids[4]}"
+prlimit --pid "$pid" --nofile=1000:5000
 ionice -c 3 -p "${tids[4]}"
 state_record "$pid" "$WORK/before.state"
 python3 - "$WORK/before.state" <<'EOF' || fail "the target's threads do not hold what was set"
@@ -44,9 +48,13 @@ EOF
 wait_gone "$pid"
 wait_pid_free "$pid" 10
 
-# an sdump that cannot make a thread real-time: one line, nothing left
+# an sdump that cannot raise the hard limit: one line, nothing left
+expect_error "cannot restore pid $pid: its resource limit 7 \(RLIMIT_NOFILE\) of 1000/5000 cannot be set: .*needs CAP_SYS_RESOURCE" \
+	prlimit --nofile=1000:4000 capsh --drop=cap_sys_nice,cap_sys_resource -- -c "exec $SDUMP restore -D $WORK/img -d"
+wait_pid_free "$pid" 10
+# one that cannot make a thread real-time: the same
 expect_error "cannot restore the scheduling policy of thread ${tids[1]} \(SCHED_FIFO, priority 10, reset-on-fork\)" \
-	prlimit --rtprio=0 capsh --drop=cap_sys_nice -- -c "exec $SDUMP restore -D $WORK/img -d"
+	prlimit --rtprio=0 capsh --drop=cap_sys_nice,cap_sys_resource -- -c "exec $SDUMP restore -D $WORK/img -d"
 wait_pid_free "$pid" 10
 
 "$SDUMP" restore -D "$WORK/img" -d 2>"$WORK/restore.err" || fail "restore: $(cat "$WORK/restore.err")"
