@@ -383,7 +383,10 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 	uint64_t t = *tp;
 	int e;
 
-	e = sd_rst_restore_mm(r);
+	/* done with the memory but for a migration's receiver, whose final pass skips that step */
+	e = sd_rst_restore_cgroup(r);
+	if (e == 0)
+		e = sd_rst_restore_mm(r);
 	if (e == 0)
 		e = sd_rst_restore_files(r);
 	if (e == 0)

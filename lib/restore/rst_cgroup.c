@@ -188,6 +188,15 @@ static int walk_next(struct rst *r, struct cg_walk *w)
 	if (cur && !strcmp(cur, w->want))
 		return 1;
 	e = cgroup_dir(w->ctrls, w->want, w->dir, sizeof(w->dir));
+	/*
+	 * A hierarchy not mounted here has no cgroup of --cgroup either; nor
+	 * does one of which the process was in the root (a v1 hierarchy
+	 * that was mounted somewhere else, or is gone), which limits nothing.
+	 */
+	if (e == -ENOENT && (cg_mode(r) == CG_PATH || !strcmp(w->want, "/"))) {
+		w->dir[0] = '\0';
+		return 1;
+	}
 	if (e == -ENOENT)
 		return sd_errx(r->ctx, -ENOENT,
 			       "cannot restore pid %d into its cgroup '%s' (%s): that hierarchy is not mounted here; restore with --cgroup=here to leave it in sdump's cgroups",
