@@ -380,9 +380,34 @@ def sched_of(tid):
     return out
 
 
+def mounted_hierarchies():
+    """The controller lists of the cgroup hierarchies mounted where we run
+    ("" for v2): one mounted elsewhere (another mount namespace's) can come
+    and go between two records, and is not compared."""
+    out = set()
+    for line in (read("/proc/self/mountinfo") or "").splitlines():
+        pre, _, post = line.partition(" - ")
+        f = post.split()
+        if len(f) >= 3 and f[0] == "cgroup2":
+            out.add("")
+        elif len(f) >= 3 and f[0] == "cgroup":
+            out.add(",".join(o for o in f[2].split(",") if o not in ("rw", "ro") and
+                             not o.startswith(("release_agent", "clone_children", "noprefix",
+                                               "xattr", "cpuset_v2_mode", "favordynmods"))))
+    return out
+
+
 def cgroups(path):
-    """/proc/PID/cgroup (or a thread's) as a list of its lines, sorted."""
-    return sorted((read(path) or "").splitlines())
+    """/proc/PID/cgroup (or a thread's): the path in each hierarchy mounted
+    here, by its controllers ("" for v2)."""
+    mounted = mounted_hierarchies()
+    out = {}
+    for line in (read(path) or "").splitlines():
+        f = line.split(":", 2)
+        if len(f) == 3 and (f[1] in mounted or set(f[1].split(",")) in
+                            [set(m.split(",")) for m in mounted]):
+            out[f[1] or "v2"] = f[2]
+    return out
 
 
 def threads(pid):
