@@ -39,6 +39,10 @@ state_record "$pid" "$WORK/before.state"
 "$SDUMP" dump -t "$pid" -D "$WORK/img" 2>"$WORK/dump.err" || fail "dump: $(cat "$WORK/dump.err")"
 wait_gone "$pid"
 wait_pid_free "$pid" 10
+# the image holds them as the dump read them (show --json)
+"$SDUMP" show -D "$WORK/img" --json >"$WORK/show.json" || fail "show --json"
+json_get "$WORK/show.json" 'd["process"]["attrs"]["cgroup"]' | grep -q "^0::.*/$name-a\$" ||
+	fail "show --json has no cgroup of the target: $(json_get "$WORK/show.json" 'd["process"]["attrs"].get("cgroup")')"
 
 # restore R ARGS...: restored, detached, with ARGS; the process then killed by the caller
 restore() {
