@@ -41,8 +41,8 @@ wait_gone "$pid"
 wait_pid_free "$pid" 10
 # the image holds them as the dump read them (show --json)
 "$SDUMP" show -D "$WORK/img" --json >"$WORK/show.json" || fail "show --json"
-json_get "$WORK/show.json" 'd["process"]["attrs"]["cgroup"]' | grep -q "^0::.*/$name-a\$" ||
-	fail "show --json has no cgroup of the target: $(json_get "$WORK/show.json" 'd["process"]["attrs"].get("cgroup")')"
+shown=$(json_get "$WORK/show.json" 'd["process"]["attrs"]["cgroup"]')
+grep -q "^0::.*/$name-a\$" <<<"$shown" || fail "show --json has no cgroup of the target: $shown"
 
 # restore R ARGS...: restored, detached, with ARGS; the process then killed by the caller
 restore() {
