@@ -172,6 +172,7 @@ int sd_rst_prepare_removed(struct rst *r)
 	int e = 0;
 
 	fs_dirs(&r->ps, dirs);
+	sd_rst_removed_release(r); /* a migration's receiver reads the state again at its last pass */
 	r->removed_cap = 2 * REMOVED_DIRS_MAX;
 	for (size_t i = 0; i < r->fs.n; i++)
 		r->removed_cap += r->fs.fds[i].nremoved_parents + 1;
