@@ -89,7 +89,7 @@ static int read_proc_value(struct sdump_ctx *ctx, pid_t pid, const char *name, i
  */
 static int check_thread(struct sdump_ctx *ctx, pid_t pid, pid_t tid)
 {
-	_cleanup_free_ char *status = NULL, *stat = NULL, *cg = NULL, *tcg = NULL;
+	_cleanup_free_ char *status = NULL, *stat = NULL;
 	struct sdump_sud_config sud = { 0 };
 	uint64_t f[10] = { 0 }, cookie = 0;
 	char path[PROC_PATH_MAX], v[128];
@@ -111,14 +111,6 @@ static int check_thread(struct sdump_ctx *ctx, pid_t pid, pid_t tid)
 		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: thread %d has a core scheduling cookie (PR_SCHED_CORE), not supported yet",
 			       pid, tid);
-	/* a thread in a cgroup of its own (v1 tasks, a v2 threaded cgroup) */
-	if (tid != pid &&
-	    sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "cgroup"), &cg, NULL) == 0 &&
-	    sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/cgroup", tid), &tcg, NULL) == 0 &&
-	    strcmp(cg, tcg) != 0)
-		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: thread %d is in other cgroups than the process (/proc/%d/task/%d/cgroup), not supported yet; move it into the process's cgroups first",
-			       pid, tid, pid, tid);
 	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/status", tid), &status, NULL) < 0)
 		return 0;
 	/* shadow stack and WRSS (Linux 6.6): a stack of its own sdump does not save */
@@ -368,6 +360,29 @@ static int collect_mempolicy(struct sdump_ctx *ctx, struct injector *inj, struct
 	return 0;
 }
 
+/* A thread in other cgroups than its process (a v1 hierarchy's tasks, a threaded v2 cgroup): those. */
+static int collect_thread_cgroup(struct sdump_ctx *ctx, pid_t pid, pid_t tid, struct attr_thread *a)
+{
+	_cleanup_free_ char *cg = NULL, *tcg = NULL;
+	char path[PROC_PATH_MAX];
+	int r;
+
+	a->cgroup = NULL;
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "cgroup"), &cg, NULL);
+	if (r == 0)
+		r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/cgroup", tid), &tcg, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (!strcmp(cg, tcg))
+		return 0;
+	if (strlen(tcg) >= ATTR_CGROUP_MAX)
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: the cgroup paths of its thread %d (%s) are longer than an image keeps (%d bytes)",
+				 pid, tid, path, ATTR_CGROUP_MAX - 1);
+	a->cgroup = tcg;
+	tcg = NULL;
+	return 0;
+}
+
 static bool policy_is_rt(int policy)
 {
 	policy &= ~SCHED_RESET_ON_FORK;
@@ -402,6 +417,9 @@ int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seiz
 	a->sched_period = sa.sched_period;
 	a->util_min = sa.sched_util_min;
 	a->util_max = sa.sched_util_max;
+	r = collect_thread_cgroup(ctx, s->pid, tid, a);
+	if (r < 0)
+		return r;
 	(void)snprintf(name, sizeof(name), "task/%d/personality", tid);
 	r = read_proc_value(ctx, s->pid, name, 16, &v);
 	if (r < 0)

@@ -46,6 +46,7 @@ struct attr_thread {
 	int mempolicy;			/* get_mempolicy(): mode | mode flags */
 	uint8_t mempolicy_nodes[ATTR_NODEMASK_MAX];
 	size_t mempolicy_nodes_len;	/* 0: no node mask (MPOL_DEFAULT, MPOL_LOCAL) */
+	char *cgroup;			/* its /proc/PID/task/TID/cgroup where not the process's, else NULL */
 };
 
 /* mlockall(2)'s flags, as the image keeps them (the kernel's values) */

@@ -47,6 +47,7 @@ void sd_process_state_release(struct process_state *ps)
 	for (size_t i = 0; i < ps->nthreads; i++) {
 		free(ps->threads[i].xsave);
 		free(ps->threads[i].pending);
+		free(ps->threads[i].attrs.cgroup);
 		sd_sec_thread_release(&ps->threads[i].sec);
 	}
 	zfree(&ps->timers);

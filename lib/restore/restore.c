@@ -406,6 +406,8 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 		e = sd_rst_restore_thread_state(r, i);
 		if (e == 0)
 			e = sd_rst_restore_thread_attrs(r, i);
+		if (e == 0)
+			e = sd_rst_restore_thread_cgroup(r, i);
 	}
 	if (e == 0)
 		e = sd_rst_restore_shared_signals(r);

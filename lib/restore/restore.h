@@ -158,6 +158,8 @@ int sd_rst_prepare_removed(struct rst *r);
 void sd_rst_removed_release(struct rst *r);
 int sd_rst_check_cgroup(struct rst *r);
 int sd_rst_restore_cgroup(struct rst *r);
+/* Thread @i, once made, into the cgroups of its own (a v1 hierarchy's tasks, a threaded v2 cgroup). */
+int sd_rst_restore_thread_cgroup(struct rst *r, size_t i);
 int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status);
 /* The members of @t, by index in tree.img (a zombie's has no image: chain.n 0). */
 size_t sd_rst_tree_count(const struct rst_tree *t);

@@ -10,6 +10,10 @@
  * sdump's; a path, that cgroup instead in every hierarchy that has it (in
  * the others it stays in sdump's; refused where no hierarchy has it).
  *
+ * A thread that was in other cgroups than its process (the image has
+ * its own /proc/PID/task/TID/cgroup) is written, once made, to the tasks
+ * file of each v1 cgroup and the cgroup.threads of a threaded v2 one.
+ *
  * Checked before anything is made: a cgroup missing here (or a hierarchy
  * not mounted) fails the restore with one line naming it and the options.
  */
@@ -156,16 +160,17 @@ struct cg_walk {
 	size_t found;		/* --cgroup=PATH: hierarchies that have it */
 };
 
-static int walk_start(struct rst *r, struct cg_walk *w, pid_t pid)
+/* @text's lines against the cgroups of @tid of the new process (0: our own). */
+static int walk_start(struct rst *r, struct cg_walk *w, const char *text, pid_t tid)
 {
 	_cleanup_free_ char *buf = NULL;
 	char p[PROC_PATH_MAX];
 	int e;
 
 	memset(w, 0, sizeof(*w));
-	w->text = r->ps.attrs.cgroup;
-	if (pid)
-		sd_proc_path(p, pid, "cgroup");
+	w->text = text;
+	if (tid)
+		sd_proc_path(p, r->pid, "task/%d/cgroup", tid);
 	else
 		(void)snprintf(p, sizeof(p), "/proc/self/cgroup");
 	e = sd_read_file(AT_FDCWD, p, &buf, NULL);
@@ -214,10 +219,26 @@ static int walk_next(struct rst *r, struct cg_walk *w)
 	return 1;
 }
 
+/* Every cgroup of @text a directory here (where it must be one). */
+static int check_text(struct rst *r, struct cg_walk *w, const char *text)
+{
+	struct stat st;
+	int e;
+
+	e = walk_start(r, w, text, 0);
+	while (e == 0 && (e = walk_next(r, w)) > 0) {
+		if (w->dir[0] && (stat(w->dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+			return sd_errx(r->ctx, -ENOENT,
+				       "cannot restore pid %d into its cgroup '%s' (%s): there is no such cgroup here (%s); create it, or restore with --cgroup=PATH to place it in another, or --cgroup=here to leave it in sdump's",
+				       r->pid, w->want, hier_name(w->ctrls), w->dir);
+		e = 0;
+	}
+	return e;
+}
+
 int sd_rst_check_cgroup(struct rst *r)
 {
 	struct cg_walk w;
-	struct stat st;
 	int e;
 
 	if (!r->ps.attrs.valid || !r->ps.attrs.has_cgroup || cg_mode(r) == CG_HERE)
@@ -225,44 +246,57 @@ int sd_rst_check_cgroup(struct rst *r)
 	if (cg_mode(r) == CG_PATH && r->opts->cgroup[0] != '/')
 		return sd_errx(r->ctx, -EINVAL, "bad --cgroup '%s': same, here or an absolute cgroup path",
 			       r->opts->cgroup);
-	e = walk_start(r, &w, 0);
-	while (e == 0 && (e = walk_next(r, &w)) > 0) {
-		if (w.dir[0] && (stat(w.dir, &st) < 0 || !S_ISDIR(st.st_mode)))
-			return sd_errx(r->ctx, -ENOENT,
-				       "cannot restore pid %d into its cgroup '%s' (%s): there is no such cgroup here (%s); create it, or restore with --cgroup=PATH to place it in another, or --cgroup=here to leave it in sdump's",
-				       r->pid, w.want, hier_name(w.ctrls), w.dir);
-		e = 0;
-	}
+	e = check_text(r, &w, r->ps.attrs.cgroup);
 	if (e == 0 && cg_mode(r) == CG_PATH && !w.found)
 		return sd_errx(r->ctx, -ENOENT,
 			       "cannot restore pid %d into the cgroup '%s' of --cgroup: no cgroup hierarchy here has it",
 			       r->pid, r->opts->cgroup);
+	/* a thread's own (--cgroup=PATH and here take the threads with the process) */
+	for (size_t i = 0; e == 0 && cg_mode(r) == CG_SAME && i < r->ps.nthreads; i++)
+		if (r->ps.threads[i].attrs.valid && r->ps.threads[i].attrs.cgroup)
+			e = check_text(r, &w, r->ps.threads[i].attrs.cgroup);
 	return e;
 }
 
-int sd_rst_restore_cgroup(struct rst *r)
+/* @id (the process, or thread @tid) into each cgroup of @text it is not in: written to @file there. */
+static int move_into(struct rst *r, const char *text, pid_t tid, pid_t id, const char *v2_file,
+		     const char *v1_file)
 {
 	struct cg_walk w;
 	char procs[1300], num[16];
 	int e, fd, n;
 
-	if (!r->ps.attrs.valid || !r->ps.attrs.has_cgroup || cg_mode(r) == CG_HERE)
-		return 0;
-	e = walk_start(r, &w, r->pid);
+	e = walk_start(r, &w, text, tid);
 	while (e == 0 && (e = walk_next(r, &w)) > 0) {
 		e = 0;
 		if (!w.dir[0])
 			continue;
-		(void)snprintf(procs, sizeof(procs), "%s/cgroup.procs", w.dir);
-		n = snprintf(num, sizeof(num), "%d", r->pid);
+		(void)snprintf(procs, sizeof(procs), "%s/%s", w.dir, w.ctrls[0] ? v1_file : v2_file);
+		n = snprintf(num, sizeof(num), "%d", id);
 		fd = open(procs, O_WRONLY | O_CLOEXEC);
 		e = fd < 0 ? -errno : sd_write_all(fd, num, (size_t)n);
 		if (fd >= 0)
 			(void)close(fd);
 		if (e < 0)
 			return sd_err(r->ctx, e,
-				      "cannot move pid %d into its cgroup '%s' (%s: '%s'); restore with --cgroup=here to leave it in sdump's",
-				      r->pid, w.want, hier_name(w.ctrls), procs);
+				      "cannot move %s %d into its cgroup '%s' (%s: '%s'); restore with --cgroup=here to leave it in sdump's",
+				      tid == r->pid ? "pid" : "thread", id, w.want, hier_name(w.ctrls), procs);
 	}
 	return e;
+}
+
+int sd_rst_restore_cgroup(struct rst *r)
+{
+	if (!r->ps.attrs.valid || !r->ps.attrs.has_cgroup || cg_mode(r) == CG_HERE)
+		return 0;
+	return move_into(r, r->ps.attrs.cgroup, r->pid, r->pid, "cgroup.procs", "cgroup.procs");
+}
+
+int sd_rst_restore_thread_cgroup(struct rst *r, size_t i)
+{
+	const struct thread_state *t = &r->ps.threads[i];
+
+	if (!t->attrs.valid || !t->attrs.cgroup || cg_mode(r) != CG_SAME)
+		return 0;
+	return move_into(r, t->attrs.cgroup, t->tid, t->tid, "cgroup.threads", "tasks");
 }

@@ -6,7 +6,8 @@
 # --cgroup=here leaves it in sdump's; a --cgroup=PATH no hierarchy has is
 # refused. Once its cgroup is removed, a restore
 # fails with one line naming the cgroup and the options, and leaves nothing.
-# A thread in another v1 cgroup than its process is refused at dump.
+# Threads in cgroups of their own (a threaded v2 cgroup, a v1 hierarchy's
+# tasks) come back in them.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
@@ -82,11 +83,28 @@ st=0
 "$SDUMP" restore -D "$WORK/img" -d --cgroup=elsewhere 2>"$WORK/usage.err" || st=$?
 [ "$st" = 2 ] && grep -q "bad --cgroup 'elsewhere'" "$WORK/usage.err" || fail "--cgroup=elsewhere: exit $st, $(cat "$WORK/usage.err")"
 
-if [ -n "$v1" ]; then
-	start_target_quiet memtarget --mib 1 --threads 1
-	read -r -a tids <<<"$(tids_of "$TPID")"
-	echo "${tids[1]}" >"$v1/$name-b/tasks"
-	expect_error "thread ${tids[1]} is in other cgroups than the process" "$SDUMP" dump -t "$TPID" -D "$WORK/img2"
-	assert_threads_running "$TPID"
-	echo "a thread in a v1 cgroup of its own: refused at dump"
-fi
+# threads in cgroups of their own: a threaded v2 cgroup, a v1 hierarchy's tasks
+exec 7>&- 8<&-
+mkdir "$v2/$name-p" "$v2/$name-p/t1" "$v2/$name-p/t2" || fail "cannot make threaded cgroups"
+dirs=("$v2/$name-p/t1" "$v2/$name-p/t2" "$v2/$name-p" "${dirs[@]}")
+echo threaded >"$v2/$name-p/t1/cgroup.type"
+echo threaded >"$v2/$name-p/t2/cgroup.type"
+start_target_quiet memtarget --mib 1 --threads 2
+pid=$TPID
+read -r -a tids <<<"$(tids_of "$pid")"
+echo "$pid" >"$v2/$name-p/t1/cgroup.procs"
+echo "${tids[1]}" >"$v2/$name-p/t2/cgroup.threads"
+[ -z "$v1" ] || echo "${tids[2]}" >"$v1/$name-b/tasks"
+grep -q "^0::/$name-p/t2\$" "/proc/$pid/task/${tids[1]}/cgroup" ||
+	fail "thread ${tids[1]} not in its threaded cgroup: $(cat "/proc/$pid/task/${tids[1]}/cgroup")"
+state_record "$pid" "$WORK/threads.state"
+"$SDUMP" dump -t "$pid" -D "$WORK/img2" 2>"$WORK/dump.err" || fail "dump: $(cat "$WORK/dump.err")"
+wait_gone "$pid"
+wait_pid_free "$pid" 10
+"$SDUMP" restore -D "$WORK/img2" -d 2>"$WORK/restore.err" || fail "restore: $(cat "$WORK/restore.err")"
+TARGET_PIDS+=("$pid")
+assert_threads_running "$pid"
+state_check "$pid" "$WORK/threads.state"
+echo "threads in cgroups of their own: restored into them ($(grep -h "$name" /proc/"$pid"/task/*/cgroup | sort -u | tr '\n' ' '))"
+kill -KILL "$pid"
+wait_pid_free "$pid" 10
