@@ -10,8 +10,8 @@
 static const char usage[] =
 	"usage: sdump restore -D <dir> [-d] [--lazy] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
 	"                     [--file-changed refuse|allow] [--pidfile <file>] [--progress <when>]\n"
-	"                     [--tcp-established|--tcp-close] [--display-stats] [--json] [-v|-q]\n"
-	"                     [-o <file>]\n"
+	"                     [--tcp-established|--tcp-close] [--cgroup same|here|<path>]\n"
+	"                     [--display-stats] [--json] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Bring back the process of a final dump, with its PID. Without -d, stay\n"
 	"its parent and exit with its exit status (128+N if signal N killed it).\n"
@@ -37,6 +37,10 @@ static const char usage[] =
 	"                            come back established, the default\n"
 	"      --tcp-close           the established TCP connections of the image\n"
 	"                            (dump --tcp-established) come back closed\n"
+	"      --cgroup WHERE        the cgroups it goes into: same (those it was in,\n"
+	"                            the default; refused where one is missing), here\n"
+	"                            (left in ours) or PATH (that cgroup in each of its\n"
+	"                            hierarchies, /batch/job1)\n"
 	"      --progress WHEN       a progress line on stderr: auto (when it is a\n"
 	"                            terminal, the default), always or never\n"
 	"      --display-stats       the restore's counters as text on stdout\n"
@@ -70,7 +74,7 @@ static int parse_inherit(const char *arg, struct sdump_inherit_fd *ret)
 int cmd_restore(int argc, char **argv)
 {
 	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE, OPT_STATS, OPT_JSON,
-	       OPT_TCP_CLOSE, OPT_TCP_ESTABLISHED, OPT_LAZY };
+	       OPT_TCP_CLOSE, OPT_TCP_ESTABLISHED, OPT_LAZY, OPT_CGROUP };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "restore-detached", no_argument, NULL, 'd' },
@@ -83,6 +87,7 @@ int cmd_restore(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "tcp-close", no_argument, NULL, OPT_TCP_CLOSE },
 		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
@@ -120,6 +125,14 @@ int cmd_restore(int argc, char **argv)
 			break;
 		case OPT_TCP_ESTABLISHED:
 			established = true;
+			break;
+		case OPT_CGROUP:
+			if (strcmp(optarg, "same") && strcmp(optarg, "here") && optarg[0] != '/') {
+				free(inh);
+				return cli_usage_error("restore", "bad --cgroup '%s': same, here or an absolute cgroup path",
+						       optarg);
+			}
+			o.cgroup = optarg;
 			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;

@@ -434,6 +434,13 @@ struct sdump_restore_opts {
 	 */
 	int (*lazy_fetch)(void *data, uint64_t off, uint64_t len);
 	void *lazy_fetch_data;
+	/*
+	 * The cgroups the process goes into (sdump restore --cgroup): NULL or
+	 * "same", those it was in (refused, before anything is made, where
+	 * one is missing here); "here", left in the caller's; an absolute
+	 * cgroup path ("/batch/job1"), that cgroup in every hierarchy it was in.
+	 */
+	const char *cgroup;
 };
 
 /* Counters of one restore, up to the moment the process runs. */

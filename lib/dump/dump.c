@@ -523,6 +523,8 @@ int sd_pass_collect_all(struct pass *p)
 		r = sd_pass_collect(p);
 	if (r == 0 && p->final)
 		r = sd_state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);
+	if (r == 0 && p->final)
+		r = sd_fs_removed_fds(ctx, o->pid, &p->ps, &p->fs);
 	/* Live: the pages to save are protected, then copied while the target runs. */
 	if (r == 0 && o->live)
 		r = sd_live_arm(&p->tracker, p->mem_fd, &p->vmas, &p->runs, p->live_frozen, &p->live);

@@ -335,6 +335,8 @@ int sd_rst_read_state(struct rst *r, const char *dir, uint64_t *t)
 	if (e == 0)
 		e = sd_rst_check_sec(r);
 	if (e == 0)
+		e = sd_rst_check_cgroup(r);
+	if (e == 0)
 		e = sd_rst_prepare_ghosts(r);
 	if (e == 0)
 		e = sd_rst_prepare_ptys(r);
@@ -362,7 +364,10 @@ int sd_rst_build_memory(struct rst *r, uint64_t *tp)
 	char b[32];
 	int e;
 
-	e = sd_rst_map_vmas(r);
+	/* before its pages are charged and its threads made: in its cgroups */
+	e = sd_rst_restore_cgroup(r);
+	if (e == 0)
+		e = sd_rst_map_vmas(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "map", &t, "%zu VMAs", r->chain.p[0].vmas.n);
@@ -387,7 +392,10 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 	uint64_t t = *tp;
 	int e;
 
-	e = sd_rst_restore_mm(r);
+	/* done with the memory but for a migration's receiver, whose final pass skips that step */
+	e = sd_rst_restore_cgroup(r);
+	if (e == 0)
+		e = sd_rst_restore_mm(r);
 	if (e == 0)
 		e = sd_rst_restore_files(r);
 	if (e == 0)
@@ -407,6 +415,8 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 		e = sd_rst_restore_thread_state(r, i);
 		if (e == 0)
 			e = sd_rst_restore_thread_attrs(r, i);
+		if (e == 0)
+			e = sd_rst_restore_thread_cgroup(r, i);
 	}
 	if (e == 0)
 		e = sd_rst_restore_shared_signals(r);
@@ -436,6 +446,8 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 	/* a migration's receiver: the sender's word before the process may run */
 	if (e == 0 && r->opts->before_start)
 		e = r->opts->before_start(r->opts->before_start_data, r->pid);
+	if (e == 0)
+		e = sd_rst_ghost_times(r);
 	/* the timers run from here: as little of the restore as can be in their time */
 	if (e == 0)
 		e = sd_rst_arm_timers(r);

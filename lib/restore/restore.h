@@ -63,6 +63,13 @@ struct rst {
 	struct rst_lazy_stats lazy_st;	/* its statistics, once it is done */
 	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
 	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
+	/* the removed directories made again and removed (rst_fs.c), held open */
+	struct rst_removed_dir {
+		char *path;
+		int fd;
+		struct removed_dir want;	/* its mode and owner */
+	} *removed;
+	size_t nremoved, removed_cap;
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
 	int *pty_fds;			/* by fd of r->fs: our end of a pty made again, else -1 (rst_pty.c) */
 	int tty_fd;			/* our fd on the terminal that stands in (--shell-job), else -1 */
@@ -143,6 +150,16 @@ void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0
  * and none; sd_rst_tree_pipe_made: the pipe @r has just made, for the
  * members after it.
  */
+/* rst_cgroup.c: its cgroups there (checked before anything is made), moved into before its memory is filled. */
+/* rst_ghost.c: the copies of deleted files given their access and modification times, once nothing writes them. */
+int sd_rst_ghost_times(struct rst *r);
+/* rst_fs.c: the removed directories made (sd_rst_prepare_ghosts), and let go. */
+int sd_rst_prepare_removed(struct rst *r);
+void sd_rst_removed_release(struct rst *r);
+int sd_rst_check_cgroup(struct rst *r);
+int sd_rst_restore_cgroup(struct rst *r);
+/* Thread @i, once made, into the cgroups of its own (a v1 hierarchy's tasks, a threaded v2 cgroup). */
+int sd_rst_restore_thread_cgroup(struct rst *r, size_t i);
 int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status);
 /* The members of @t, by index in tree.img (a zombie's has no image: chain.n 0). */
 size_t sd_rst_tree_count(const struct rst_tree *t);

@@ -257,6 +257,10 @@ int sd_rst_prepare_ghosts(struct rst *r)
 		return sd_err(r->ctx, -ENOMEM, "cannot restore pid %d", r->pid);
 	for (size_t i = 0; i < r->ghosts.n; i++)
 		r->ghost_fds[i] = -1;
+	/* the removed directories, the cwd's and root's with those fds hold */
+	e = sd_rst_prepare_removed(r);
+	if (e < 0)
+		return e;
 	/* the fds first: an O_TMPFILE fd's copy is made for it */
 	for (size_t i = 0; i < r->fs.n; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
@@ -376,6 +380,25 @@ int sd_rst_ghost_open(struct rst *r, size_t i, long *ret_tmp)
 	return e;
 }
 
+int sd_rst_ghost_times(struct rst *r)
+{
+	for (size_t i = 0; r->ghost_fds && i < r->fs.n; i++) {
+		const struct fd_state *d = &r->fs.fds[i];
+		const struct ghost_file *f = d->kind == FDK_GHOST ? sd_ghost_set_find(&r->ghosts, d->ghost) : NULL;
+		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+
+		if (!f || f->shared_pid || r->ghost_fds[f->id - 1] < 0 || !d->mtime_ns)
+			continue;
+		if (d->atime_ns)
+			ts[0] = (struct timespec){ (time_t)(d->atime_ns / 1000000000u), (long)(d->atime_ns % 1000000000u) };
+		ts[1] = (struct timespec){ (time_t)(d->mtime_ns / 1000000000u), (long)(d->mtime_ns % 1000000000u) };
+		if (futimens(r->ghost_fds[f->id - 1], ts) < 0)
+			return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot give the copy of the deleted %s '%s' its times",
+				      r->pid, S_ISDIR(f->mode) ? "directory" : "file", f->path);
+	}
+	return 0;
+}
+
 bool sd_rst_ghost_write_sealed(struct rst *r, uint32_t id)
 {
 	const struct ghost_file *f = sd_ghost_set_find(&r->ghosts, id);
@@ -420,5 +443,6 @@ void sd_rst_ghosts_release(struct rst *r)
 	for (size_t i = 0; r->ghost_fds && i < r->ghosts.n; i++)
 		zclose(&r->ghost_fds[i]);
 	zfree(&r->ghost_fds);
+	sd_rst_removed_release(r);
 	sd_ghost_set_release(&r->ghosts);
 }
