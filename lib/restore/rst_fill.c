@@ -632,6 +632,13 @@ static int fill(struct fill *f_, struct rst_fill_stats *ret_stats)
 
 		if (!sd_rst_vma_filled(&vl->v[i]) || how == RST_VMA_LATER)
 			continue;
+		/*
+		 * MAP_DROPPABLE memory comes back empty, as the kernel may give it
+		 * at any time: a copy of the process is as a fork, where such
+		 * state (the vDSO getrandom()'s) must not be used twice
+		 */
+		if (vl->v[i].vmflags & VMF_DROPPABLE)
+			continue;
 		if (how == RST_VMA_KEPT) {
 			r = resolve_kept(&f, &vl->v[i]);
 			continue;
