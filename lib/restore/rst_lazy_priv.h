@@ -38,6 +38,7 @@ struct rst_lazy {
 	struct sdump_ctx *ctx;
 	pid_t pid;
 	int pidfd;
+	struct rst_lazy_kin kin;	/* what a failure kills: it, with a tree every member */
 	struct rst_lazy_src *src;
 	uint64_t psz, t0;
 	pthread_mutex_t lock;

@@ -133,6 +133,10 @@ static void lazy_free(struct rst_lazy *l)
 		sd_rst_lazy_target_free(l->t[i]);
 	free(l->t);
 	free(l->q);
+	for (size_t i = 1; i < l->kin.n; i++)
+		zclose(&l->kin.fd[i]);
+	free(l->kin.pid);
+	free(l->kin.fd);
 	if (l->src)
 		l->src->release(l->src);
 	zclose(&l->wake);
@@ -153,8 +157,37 @@ static int start_thread(struct rst_lazy *l, pthread_t *th, bool *have, void *(*f
 	return 0;
 }
 
+/* What a failure of @l kills: its process, and a tree's other members (@tree). */
+static int kin_make(struct rst_lazy *l, const struct rst_lazy_kin *tree)
+{
+	size_t n = tree ? tree->n + 1 : 1;
+
+	l->kin.pid = calloc(n, sizeof(*l->kin.pid));
+	l->kin.fd = calloc(n, sizeof(*l->kin.fd));
+	if (!l->kin.pid || !l->kin.fd)
+		return -ENOMEM;
+	l->kin.pid[0] = l->pid;
+	l->kin.fd[0] = l->pidfd;
+	l->kin.n = 1;
+	l->kin.root = tree ? tree->root : l->pid;
+	l->kin.said = tree ? tree->said : NULL;
+	for (size_t i = 0; tree && i < tree->n; i++) {
+		int fd;
+
+		if (tree->pid[i] == l->pid)
+			continue;
+		fd = (int)syscall(SYS_pidfd_open, tree->pid[i], 0);
+		if (fd < 0)
+			continue;
+		l->kin.pid[l->kin.n] = tree->pid[i];
+		l->kin.fd[l->kin.n++] = fd;
+	}
+	return 0;
+}
+
 int sd_rst_lazy_start(struct sdump_ctx *ctx, pid_t pid, int uffd, const struct rst_fill_lazy *vmas,
-		      struct rst_lazy_src *src, uint64_t t0, bool detach, struct rst_lazy **ret)
+		      struct rst_lazy_src *src, uint64_t t0, bool detach, const struct rst_lazy_kin *tree,
+		      struct rst_lazy **ret)
 {
 	struct rst_lazy *l = calloc(1, sizeof(*l));
 	struct target *t = NULL;
@@ -177,13 +210,14 @@ int sd_rst_lazy_start(struct sdump_ctx *ctx, pid_t pid, int uffd, const struct r
 		(void)close(uffd);
 	for (size_t i = 0; t && r == 0 && i < vmas->nvmas; i++)
 		r = sd_rst_lazy_map_add(&t->map, (struct rst_lazy_span){ vmas->vmas[i][0], vmas->vmas[i][1], 0 });
-	if (!t || r < 0 || l->wake < 0 || l->pidfd < 0 || sd_rst_lazy_add_target(l, t) < 0) {
+	if (!t || r < 0 || l->wake < 0 || l->pidfd < 0 || kin_make(l, tree) < 0 ||
+	    sd_rst_lazy_add_target(l, t) < 0) {
 		sd_rst_lazy_target_free(t);
 		lazy_free(l);
 		return sd_err(ctx, -ENOMEM, "cannot start the lazy fill of pid %d", pid);
 	}
 	/* still alone here (the fill's threads are done): the guard is forked first */
-	r = sd_rst_lazy_guard_start(ctx, pid, l->pidfd, uffd, &l->guard);
+	r = sd_rst_lazy_guard_start(ctx, &l->kin, uffd, &l->guard);
 	if (r == 0)
 		r = start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler);
 	if (r < 0) {
@@ -217,6 +251,17 @@ static void lazy_join(struct rst_lazy *l)
 	l->have_copier = l->have_handler = false;
 }
 
+/* The statistics of @l, from its counters. */
+static void lazy_collect(struct rst_lazy *l)
+{
+	l->st.faults = atomic_load(&l->faults);
+	l->st.fault_pages = atomic_load(&l->fault_pages);
+	l->st.pushed = atomic_load(&l->pushed);
+	l->st.zero_faults = atomic_load(&l->zero_faults);
+	l->st.events = atomic_load(&l->events);
+	l->st.forks = atomic_load(&l->forks);
+}
+
 int sd_rst_lazy_wait(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
 {
 	int e;
@@ -224,12 +269,7 @@ int sd_rst_lazy_wait(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
 	if (!l->have_copier && !atomic_load(&l->stop) && start_thread(l, &l->copier, &l->have_copier, copier) < 0)
 		sd_rst_lazy_fail(l, -EAGAIN);
 	lazy_join(l);
-	l->st.faults = atomic_load(&l->faults);
-	l->st.fault_pages = atomic_load(&l->fault_pages);
-	l->st.pushed = atomic_load(&l->pushed);
-	l->st.zero_faults = atomic_load(&l->zero_faults);
-	l->st.events = atomic_load(&l->events);
-	l->st.forks = atomic_load(&l->forks);
+	lazy_collect(l);
 	e = l->err;
 	if (ret_stats)
 		*ret_stats = l->st;
@@ -253,18 +293,31 @@ void sd_rst_lazy_abort(struct rst_lazy *l)
 	lazy_free(l);
 }
 
-/* The helper of a detached lazy restore: the fill goes on here, to its end. */
-static void helper_main(struct rst_lazy *l)
+static void helper_say(struct sdump_ctx *ctx, pid_t pid, const struct rst_lazy_stats *st)
 {
-	struct rst_lazy_stats st;
-	struct sdump_ctx *ctx = l->ctx;
-	char run[32], all[32], name[16];
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	pid_t pid = l->pid;
-	int e;
+	char run[32], all[32];
 
-	(void)snprintf(name, sizeof(name), "sdump-lazy");
-	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	sd_fmt_duration(run, sizeof(run), st->t_running_us);
+	sd_fmt_duration(all, sizeof(all), st->t_complete_us);
+	sd_log(ctx, SDUMP_LOG_INFO,
+	       "restore %d: lazy (helper %d): running after %s, memory complete after %s: %" PRIu64
+	       " faults served (%" PRIu64 " pages, %" PRIu64 " zero), %" PRIu64 " pages pushed, %" PRIu64
+	       " events (%" PRIu64 " forks)",
+	       (int)pid, (int)getpid(), run, all, st->faults, st->fault_pages, st->zero_faults, st->pushed,
+	       st->events, st->forks);
+}
+
+/*
+ * The helper of a detached lazy restore: the fills of @ls (a process's, or
+ * every member's of the tree of @root) go on here, all at once, to their end.
+ */
+static void helper_main(struct rst_lazy **ls, size_t n, pid_t root)
+{
+	struct sdump_ctx *ctx = ls[0]->ctx;
+	struct rst_lazy_stats st, all = { 0 };
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), failed = 0;
+
+	(void)prctl(PR_SET_NAME, "sdump-lazy", 0, 0, 0);
 	(void)setsid();
 	if (devnull >= 0) {
 		(void)dup2(devnull, 0);
@@ -272,47 +325,65 @@ static void helper_main(struct rst_lazy *l)
 		(void)close(devnull);
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
-	/* no other thread here: the locks made anew */
-	pthread_mutex_init(&l->lock, NULL);
-	pthread_cond_init(&l->cond, NULL);
-	for (size_t i = 0; i < l->nt; i++)
-		pthread_rwlock_init(&l->t[i]->lk, NULL);
-	l->detach = false;
-	e = start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler);
-	if (e < 0)
-		sd_rst_lazy_fail(l, e);
-	e = sd_rst_lazy_wait(l, &st);
-	if (e < 0) {
-		const char *msg = sdump_ctx_last_error(ctx);
+	for (size_t k = 0; k < n; k++) {
+		struct rst_lazy *l = ls[k];
+		int e;
 
-		sd_log(ctx, SDUMP_LOG_ERROR, "restore %d: the lazy fill failed, the process was killed: %s",
-		       (int)pid, msg ? msg : strerror(-e));
-		_exit(1);
+		/* no other thread here: the locks made anew */
+		pthread_mutex_init(&l->lock, NULL);
+		pthread_cond_init(&l->cond, NULL);
+		for (size_t i = 0; i < l->nt; i++)
+			pthread_rwlock_init(&l->t[i]->lk, NULL);
+		l->detach = false;
+		e = start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler);
+		if (e == 0)
+			e = start_thread(l, &l->copier, &l->have_copier, copier);
+		if (e < 0)
+			sd_rst_lazy_fail(l, e);
 	}
-	sd_fmt_duration(run, sizeof(run), st.t_running_us);
-	sd_fmt_duration(all, sizeof(all), st.t_complete_us);
-	sd_log(ctx, SDUMP_LOG_INFO,
-	       "restore %d: lazy (helper %d): running after %s, memory complete after %s: %" PRIu64
-	       " faults served (%" PRIu64 " pages, %" PRIu64 " zero), %" PRIu64 " pages pushed, %" PRIu64
-	       " events (%" PRIu64 " forks)",
-	       (int)pid, (int)getpid(), run, all, st.faults, st.fault_pages, st.zero_faults, st.pushed, st.events, st.forks);
-	_exit(0);
+	for (size_t k = 0; k < n; k++) {
+		pid_t pid = ls[k]->pid;
+		int e = sd_rst_lazy_wait(ls[k], &st);
+
+		if (e < 0) {
+			const char *msg = sdump_ctx_last_error(ctx);
+
+			sd_log(ctx, SDUMP_LOG_ERROR, "restore %d: the lazy fill failed, the %s killed: %s",
+			       (int)pid, n > 1 ? "tree was" : "process was", msg ? msg : strerror(-e));
+			failed = 1;
+			continue;
+		}
+		helper_say(ctx, pid, &st);
+		all.t_complete_us = MAX(all.t_complete_us, st.t_complete_us);
+	}
+	if (n > 1 && !failed) {
+		char t[32];
+
+		sd_fmt_duration(t, sizeof(t), all.t_complete_us);
+		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: lazy (helper %d): the memory of the tree's %zu processes complete after %s",
+		       (int)root, (int)getpid(), n, t);
+	}
+	_exit(failed);
 }
 
-int sd_rst_lazy_detach(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
+int sd_rst_lazy_detach_all(struct rst_lazy **ls, size_t n, pid_t root, struct rst_lazy_stats *ret_stats)
 {
 	pid_t c, helper = 0;
-	int st = 0, pfd[2];
+	int st = 0, pfd[2], e = 0;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		pfd[0] = pfd[1] = -1;
-	/* the handler stops where it is (its queue kept), for the helper's to go on from */
-	l->pause = true;
-	(void)eventfd_write(l->wake, 1);
-	if (l->have_handler)
-		pthread_join(l->handler, NULL);
-	l->have_handler = false;
-	l->pause = false;
+	/* the handlers stop where they are (their queues kept), for the helper's to go on from */
+	for (size_t k = 0; k < n; k++) {
+		ls[k]->pause = true;
+		(void)eventfd_write(ls[k]->wake, 1);
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (ls[k]->have_handler)
+			pthread_join(ls[k]->handler, NULL);
+		ls[k]->have_handler = false;
+		ls[k]->pause = false;
+	}
 	fflush(NULL);
 	/* twice: the helper is nobody's child, as the guard */
 	c = fork();
@@ -323,7 +394,7 @@ int sd_rst_lazy_detach(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
 		h = fork();
 		if (h == 0) {
 			zclose(&pfd[1]);
-			helper_main(l);
+			helper_main(ls, n, root);
 		}
 		_exit(h < 0 || write(pfd[1], &h, sizeof(h)) != sizeof(h));
 	}
@@ -333,19 +404,36 @@ int sd_rst_lazy_detach(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
 	/* the middle one says the helper's pid as its exit status cannot: by a pipe */
 	if (c < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || read(pfd[0], &helper, sizeof(helper)) != sizeof(helper)) {
 		zclose(&pfd[0]);
-		/* no helper: the fill ends here, as without -d */
-		pr_warn(l->ctx, "no helper process for the lazy fill of pid %d: it ends before the restore returns",
-			l->pid);
-		if (start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler) < 0)
-			sd_rst_lazy_fail(l, -EAGAIN);
-		return sd_rst_lazy_wait(l, ret_stats);
+		/* no helper: the fills end here, as without -d */
+		pr_warn(ls[0]->ctx, "no helper process for the lazy fill of pid %d: it ends before the restore returns",
+			root);
+		for (size_t k = 0; k < n; k++)
+			if (start_thread(ls[k], &ls[k]->handler, &ls[k]->have_handler, sd_rst_lazy_handler) < 0)
+				sd_rst_lazy_fail(ls[k], -EAGAIN);
+		for (size_t k = 0; k < n; k++) {
+			int r = sd_rst_lazy_wait(ls[k], &ret_stats[k]);
+
+			if (r < 0 && e == 0)
+				e = r;
+		}
+		return e;
 	}
 	zclose(&pfd[0]);
-	l->st.helper = helper;
-	if (ret_stats)
-		*ret_stats = l->st;
-	/* our copies only: the helper and the guard hold theirs */
-	lazy_free(l);
+	for (size_t k = 0; k < n; k++) {
+		ls[k]->st.helper = helper;
+		ret_stats[k] = ls[k]->st;
+		/* our copies only: the helper and the guards hold theirs */
+		lazy_free(ls[k]);
+	}
 	return 0;
 }
 
+int sd_rst_lazy_detach(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
+{
+	struct rst_lazy_stats st;
+	int e = sd_rst_lazy_detach_all(&l, 1, l->pid, &st);
+
+	if (ret_stats)
+		*ret_stats = st;
+	return e;
+}

@@ -78,3 +78,15 @@ lazy_check_detached() {
 	assert_running "$1"
 	assert_threads_running "$1"
 }
+
+# lazy_tree_pages MIB KIDS THREADS: what "check" of lazytarget --kids
+# answers: every thread of every member checks every page of its regions.
+lazy_tree_pages() {
+	echo $((($1 + 24) * 256 * $3 * ($2 + 1)))
+}
+
+# lazy_members ROOT: ROOT and its children, one a line.
+lazy_members() {
+	echo "$1"
+	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true
+}
