@@ -90,3 +90,13 @@ lazy_members() {
 	echo "$1"
 	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true
 }
+
+# tree_all ROOT: ROOT and every process below it, one a line.
+tree_all() {
+	local q=("$1") i=0 c
+	while [ "$i" -lt "${#q[@]}" ]; do
+		echo "${q[$i]}"
+		for c in $(cat /proc/"${q[$i]}"/task/*/children 2>/dev/null); do q+=("$c"); done
+		i=$((i + 1))
+	done
+}
