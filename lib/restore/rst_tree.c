@@ -493,6 +493,8 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 	sd_inject_unblock_signals(&oldmask);
 	if (e == 0)
 		sd_rst_tree_lazy_running(t);
+	if (e == 0 && opts->started)
+		opts->started(opts->started_data, root->pid);
 	return e;
 }
 
