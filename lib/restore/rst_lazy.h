@@ -39,10 +39,12 @@ struct rst_lazy_frame {
 };
 
 /*
- * The callbacks of a page source. Two callers at most use a source at the
- * same time, each with its own @slot (0: the fault handler, 1: the copier):
- * a source keeps a decoder and a buffer per slot.
+ * The callbacks of a page source. RST_LAZY_SLOTS callers at most use a
+ * source at the same time, each with its own @slot (0: the fault handler,
+ * 1 and up: the copiers): a source keeps a decoder and a buffer per slot.
+ * next_push may be called from any of them at once.
  */
+#define RST_LAZY_SLOTS 5
 struct rst_lazy_src {
 	size_t nframes;
 	uint64_t pages;		/* in all frames */

@@ -51,8 +51,9 @@ struct rst_lazy {
 	bool pause;		/* the handler stops, for the helper to take over */
 	struct fault *q;	/* faults read, not served yet (the handler's) */
 	size_t nq, capq;
-	pthread_t handler, copier;
-	bool have_handler, have_copier;
+	pthread_t handler, copier[RST_LAZY_SLOTS - 1];
+	bool have_handler;
+	size_t ncopiers;	/* started: copier i uses the source's slot i + 1 */
 	bool running;		/* the process runs: the copier pushes */
 	atomic_bool stop;
 	int err;		/* the first failure, under lock */

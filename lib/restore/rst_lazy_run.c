@@ -32,8 +32,8 @@
 
 /* ---- the copier ---- */
 
-/* Frame @i into every target that lacks it; whether one has to try again. */
-static bool push(struct rst_lazy *l, size_t i)
+/* Frame @i into every target that lacks it, read into @slot; whether one has to try again. */
+static bool push(struct rst_lazy *l, unsigned int slot, size_t i)
 {
 	struct rst_lazy_frame f;
 	bool decoded = false, again = false;
@@ -50,7 +50,7 @@ static bool push(struct rst_lazy *l, size_t i)
 			break;
 		if (!sd_rst_lazy_frame_take(l, t, i, false))
 			continue;
-		r = decoded ? 0 : l->src->get(l->src, 1, i, &f);
+		r = decoded ? 0 : l->src->get(l->src, slot, i, &f);
 		decoded = r == 0;
 		if (r == 0) {
 			pthread_rwlock_rdlock(&t->lk);
@@ -80,10 +80,19 @@ static bool wanted(struct rst_lazy *l, size_t i)
 	return w;
 }
 
+struct copier_arg {
+	struct rst_lazy *l;
+	unsigned int slot;
+};
+
 static void *copier(void *arg)
 {
-	struct rst_lazy *l = arg;
+	struct copier_arg *ca = arg;
+	struct rst_lazy *l = ca->l;
+	unsigned int slot = ca->slot;
 	long i;
+
+	free(ca);
 
 	pthread_mutex_lock(&l->lock);
 	while (!l->running && !atomic_load(&l->stop))
@@ -91,7 +100,7 @@ static void *copier(void *arg)
 	pthread_mutex_unlock(&l->lock);
 	/* the source's order first */
 	while (!atomic_load(&l->stop) && (i = l->src->next_push(l->src)) >= 0)
-		while (push(l, (size_t)i) && !atomic_load(&l->stop))
+		while (push(l, slot, (size_t)i) && !atomic_load(&l->stop))
 			(void)usleep(100);
 	/* then whatever a target still lacks (a fork's, one that had to wait), until none is left */
 	while (!atomic_load(&l->stop)) {
@@ -101,7 +110,7 @@ static void *copier(void *arg)
 		for (size_t k = 0; k < l->src->nframes && !atomic_load(&l->stop); k++)
 			if (wanted(l, k)) {
 				any = true;
-				if (push(l, k))
+				if (push(l, slot, k))
 					(void)usleep(100);
 			}
 		if (any)
@@ -185,6 +194,32 @@ static int kin_make(struct rst_lazy *l, const struct rst_lazy_kin *tree)
 	return 0;
 }
 
+/*
+ * The copiers: one per CPU (a CPU decompresses about 1 GiB/s of frames,
+ * UFFDIO_COPY goes faster), as many as the eager fill's threads would be.
+ */
+static int start_copiers(struct rst_lazy *l)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = (size_t)MIN(MAX(cpus, 1L), (long)RST_LAZY_SLOTS - 1);
+
+	want = MIN(want, MAX(l->src->nframes, (size_t)1));
+	while (l->ncopiers < want) {
+		struct copier_arg *ca = malloc(sizeof(*ca));
+
+		if (ca)
+			*ca = (struct copier_arg){ l, (unsigned int)l->ncopiers + 1 };
+		if (!ca || pthread_create(&l->copier[l->ncopiers], NULL, copier, ca) != 0) {
+			free(ca);
+			if (l->ncopiers > 0)
+				break;
+			return sd_errx(l->ctx, -EAGAIN, "cannot fill the memory of pid %d lazily: no thread", l->pid);
+		}
+		l->ncopiers++;
+	}
+	return 0;
+}
+
 int sd_rst_lazy_start(struct sdump_ctx *ctx, pid_t pid, int uffd, const struct rst_fill_lazy *vmas,
 		      struct rst_lazy_src *src, uint64_t t0, bool detach, const struct rst_lazy_kin *tree,
 		      struct rst_lazy **ret)
@@ -236,19 +271,20 @@ void sd_rst_lazy_running(struct rst_lazy *l)
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
 	/* in a helper's, with detach; the handler goes on meanwhile */
-	if (!l->detach && start_thread(l, &l->copier, &l->have_copier, copier) < 0)
+	if (!l->detach && start_copiers(l) < 0)
 		sd_rst_lazy_fail(l, -EAGAIN);
 }
 
 static void lazy_join(struct rst_lazy *l)
 {
-	if (l->have_copier)
-		pthread_join(l->copier, NULL);
+	for (size_t i = 0; i < l->ncopiers; i++)
+		pthread_join(l->copier[i], NULL);
 	/* the copier is done: nothing will wake the handler but this */
 	(void)eventfd_write(l->wake, 1);
 	if (l->have_handler)
 		pthread_join(l->handler, NULL);
-	l->have_copier = l->have_handler = false;
+	l->ncopiers = 0;
+	l->have_handler = false;
 }
 
 /* The statistics of @l, from its counters. */
@@ -266,7 +302,7 @@ int sd_rst_lazy_wait(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
 {
 	int e;
 
-	if (!l->have_copier && !atomic_load(&l->stop) && start_thread(l, &l->copier, &l->have_copier, copier) < 0)
+	if (!l->ncopiers && !atomic_load(&l->stop) && start_copiers(l) < 0)
 		sd_rst_lazy_fail(l, -EAGAIN);
 	lazy_join(l);
 	lazy_collect(l);
@@ -337,7 +373,7 @@ static void helper_main(struct rst_lazy **ls, size_t n, pid_t root)
 		l->detach = false;
 		e = start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler);
 		if (e == 0)
-			e = start_thread(l, &l->copier, &l->have_copier, copier);
+			e = start_copiers(l);
 		if (e < 0)
 			sd_rst_lazy_fail(l, e);
 	}
