@@ -29,6 +29,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "receive: "
 #include "ctx.h"
+#include "orphan.h"
 #include "util.h"
 #include "mig_net.h"
 #include "mig_pass.h"
@@ -492,49 +493,57 @@ static int receive_main(struct sdump_ctx *ctx, const struct sdump_receive_opts *
  * why the receive failed before; from then on it is the helper that
  * fetches the memory, and says on stderr how that ended.
  */
+struct worker_arg {
+	struct sdump_ctx *ctx;
+	const struct sdump_receive_opts *opts;
+	int pfd[2];
+};
+
+/* The receive itself, in the helper: what went wrong before the process ran goes to the command. */
+static void worker(void *arg)
+{
+	struct worker_arg *a = arg;
+	struct detached_word w = { 0 };
+	int status = 0, r;
+
+	zclose(&a->pfd[0]);
+	r = receive_main(a->ctx, a->opts, &a->pfd[1], &status);
+	if (r < 0 && a->pfd[1] >= 0) {
+		w.err = r;
+		(void)snprintf(w.msg, sizeof(w.msg), "%s",
+			       sdump_ctx_last_error(a->ctx) ? sdump_ctx_last_error(a->ctx) : strerror(-r));
+		(void)sd_write_all(a->pfd[1], &w, sizeof(w));
+	} else if (r < 0) {
+		sd_log(a->ctx, SDUMP_LOG_ERROR, "receive (helper %d): %s", (int)getpid(),
+		       sdump_ctx_last_error(a->ctx) ? sdump_ctx_last_error(a->ctx) : strerror(-r));
+	}
+	_exit(r < 0);
+}
+
+/*
+ * receive -d --restore --lazy: the receive goes on in a process of its own
+ * (nobody's child), which tells us over a pipe once the process runs, or
+ * why the receive failed before; from then on it is the helper that
+ * fetches the memory, and says on stderr how that ended.
+ */
 static int receive_detached(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts)
 {
+	struct worker_arg a = { ctx, opts, { -1, -1 } };
 	struct detached_word w = { 0 };
-	int pfd[2], st = 0;
 	ssize_t n;
 	pid_t c;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
+	if (pipe2(a.pfd, O_CLOEXEC) < 0)
 		return sd_err(ctx, -errno, "cannot start the receiver's helper");
-	fflush(NULL);
-	c = fork();
-	if (c == 0) {
-		pid_t h;
-
-		zclose(&pfd[0]);
-		h = fork();
-		if (h == 0) {
-			int status = 0, r = receive_main(ctx, opts, &pfd[1], &status);
-
-			if (r < 0 && pfd[1] >= 0) {
-				/* before it ran: the command says it */
-				w.err = r;
-				(void)snprintf(w.msg, sizeof(w.msg), "%s",
-					       sdump_ctx_last_error(ctx) ? sdump_ctx_last_error(ctx) : strerror(-r));
-				(void)sd_write_all(pfd[1], &w, sizeof(w));
-			} else if (r < 0) {
-				sd_log(ctx, SDUMP_LOG_ERROR, "receive (helper %d): %s", (int)getpid(),
-				       sdump_ctx_last_error(ctx) ? sdump_ctx_last_error(ctx) : strerror(-r));
-			}
-			_exit(r < 0);
-		}
-		_exit(h < 0);
-	}
-	zclose(&pfd[1]);
-	while (c > 0 && waitpid(c, &st, 0) < 0 && errno == EINTR)
-		;
-	if (c < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		zclose(&pfd[0]);
+	c = sd_orphan_spawn(worker, &a);
+	zclose(&a.pfd[1]);
+	if (c < 0) {
+		zclose(&a.pfd[0]);
 		return sd_errx(ctx, -EAGAIN, "cannot start the receiver's helper");
 	}
-	while ((n = read(pfd[0], &w, sizeof(w))) < 0 && errno == EINTR)
+	while ((n = read(a.pfd[0], &w, sizeof(w))) < 0 && errno == EINTR)
 		;
-	zclose(&pfd[0]);
+	zclose(&a.pfd[0]);
 	if (n != (ssize_t)sizeof(w))
 		return sd_errx(ctx, -EPIPE, "the receiver ended before its process ran, without a word");
 	if (w.err < 0) {

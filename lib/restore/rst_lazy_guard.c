@@ -36,6 +36,7 @@
 #include "compat.h"
 #include "ctx.h"
 #include "rst_lazy.h"
+#include "orphan.h"
 #include "util.h"
 
 #define GUARD_FDS 4096
@@ -222,30 +223,35 @@ static void guard_main(const struct rst_lazy_kin *kin, int uffd, int sock)
 	_exit(0);
 }
 
+struct guard_arg {
+	const struct rst_lazy_kin *kin;
+	int uffd, sock, ours;
+};
+
+static void guard_run(void *arg)
+{
+	struct guard_arg *g = arg;
+
+	(void)close(g->ours);
+	guard_main(g->kin, g->uffd, g->sock);
+}
+
 int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, const struct rst_lazy_kin *kin, int uffd, int *ret_sock)
 {
-	int sv[2], st = 0;
-	pid_t pid = kin->pid[0], c;
+	struct guard_arg g = { kin, uffd, -1, -1 };
+	int sv[2];
+	pid_t c;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return sd_err(ctx, -errno, "cannot start the guard of the lazy fill of pid %d", pid);
-	/* twice: the guard is nobody's child (a program restoring through the library reaps nothing) */
-	c = fork();
-	if (c == 0) {
-		pid_t g = fork();
-
-		if (g == 0) {
-			(void)close(sv[0]);
-			guard_main(kin, uffd, sv[1]);
-		}
-		_exit(g < 0);
-	}
+		return sd_err(ctx, -errno, "cannot start the guard of the lazy fill of pid %d", kin->pid[0]);
+	g.ours = sv[0];
+	g.sock = sv[1];
+	/* nobody's child: a program restoring through the library reaps nothing */
+	c = sd_orphan_spawn(guard_run, &g);
 	(void)close(sv[1]);
-	while (c > 0 && waitpid(c, &st, 0) < 0 && errno == EINTR)
-		;
-	if (c < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (c < 0) {
 		(void)close(sv[0]);
-		return sd_errx(ctx, -EAGAIN, "cannot start the guard of the lazy fill of pid %d", pid);
+		return sd_errx(ctx, -EAGAIN, "cannot start the guard of the lazy fill of pid %d", kin->pid[0]);
 	}
 	*ret_sock = sv[0];
 	return 0;

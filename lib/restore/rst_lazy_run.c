@@ -28,6 +28,7 @@
 #include "ctx.h"
 #include "rst_lazy.h"
 #include "rst_lazy_priv.h"
+#include "orphan.h"
 #include "util.h"
 
 /* ---- the copier ---- */
@@ -402,13 +403,25 @@ static void helper_main(struct rst_lazy **ls, size_t n, pid_t root)
 	_exit(failed);
 }
 
+struct helper_arg {
+	struct rst_lazy **ls;
+	size_t n;
+	pid_t root;
+};
+
+static void helper_run(void *arg)
+{
+	struct helper_arg *h = arg;
+
+	helper_main(h->ls, h->n, h->root);
+}
+
 int sd_rst_lazy_detach_all(struct rst_lazy **ls, size_t n, pid_t root, struct rst_lazy_stats *ret_stats)
 {
-	pid_t c, helper = 0;
-	int st = 0, pfd[2], e = 0;
+	struct helper_arg h = { ls, n, root };
+	pid_t helper;
+	int e = 0;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		pfd[0] = pfd[1] = -1;
 	/* the handlers stop where they are (their queues kept), for the helper's to go on from */
 	for (size_t k = 0; k < n; k++) {
 		ls[k]->pause = true;
@@ -420,26 +433,9 @@ int sd_rst_lazy_detach_all(struct rst_lazy **ls, size_t n, pid_t root, struct rs
 		ls[k]->have_handler = false;
 		ls[k]->pause = false;
 	}
-	fflush(NULL);
-	/* twice: the helper is nobody's child, as the guard */
-	c = fork();
-	if (c == 0) {
-		pid_t h;
-
-		zclose(&pfd[0]);
-		h = fork();
-		if (h == 0) {
-			zclose(&pfd[1]);
-			helper_main(ls, n, root);
-		}
-		_exit(h < 0 || write(pfd[1], &h, sizeof(h)) != sizeof(h));
-	}
-	zclose(&pfd[1]);
-	while (c > 0 && waitpid(c, &st, 0) < 0 && errno == EINTR)
-		;
-	/* the middle one says the helper's pid as its exit status cannot: by a pipe */
-	if (c < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || read(pfd[0], &helper, sizeof(helper)) != sizeof(helper)) {
-		zclose(&pfd[0]);
+	/* nobody's child, as the guard */
+	helper = sd_orphan_spawn(helper_run, &h);
+	if (helper < 0) {
 		/* no helper: the fills end here, as without -d */
 		pr_warn(ls[0]->ctx, "no helper process for the lazy fill of pid %d: it ends before the restore returns",
 			root);
@@ -454,7 +450,6 @@ int sd_rst_lazy_detach_all(struct rst_lazy **ls, size_t n, pid_t root, struct rs
 		}
 		return e;
 	}
-	zclose(&pfd[0]);
 	for (size_t k = 0; k < n; k++) {
 		ls[k]->st.helper = helper;
 		ret_stats[k] = ls[k]->st;
