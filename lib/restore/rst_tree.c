@@ -528,6 +528,13 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	e = sd_treeimg_read(ctx, opts->dir, &t.tree);
 	if (e < 0)
 		return e;
+	/* post-copy's fetch hook serves one process's pages.img */
+	if (opts->lazy && opts->lazy_fetch) {
+		sd_tree_release(&t.tree);
+		return sd_errx(ctx, -EOPNOTSUPP,
+			       "'%s' holds a process tree, which a post-copy restore does not take yet; migrate it without --lazy",
+			       opts->dir);
+	}
 	t.m = calloc(t.tree.n, sizeof(*t.m));
 	if (!t.m) {
 		sd_tree_release(&t.tree);
