@@ -41,3 +41,27 @@ pid_t sd_orphan_spawn(void (*fn)(void *arg), void *arg)
 	(void)close(p[0]);
 	return e < 0 ? e : pid;
 }
+
+pid_t sd_orphan_spawn_nowait(void (*fn)(void *arg), void *arg)
+{
+	pid_t c;
+
+	fflush(NULL);
+	c = fork();
+	if (c == 0) {
+		pid_t h = fork();
+
+		if (h == 0) {
+			fn(arg);
+			_exit(1);
+		}
+		_exit(h < 0);
+	}
+	return c < 0 ? -errno : c;
+}
+
+void sd_orphan_reap(pid_t middle)
+{
+	while (middle > 0 && waitpid(middle, NULL, 0) < 0 && errno == EINTR)
+		;
+}

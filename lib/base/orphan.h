@@ -18,5 +18,13 @@
  * mind: only the calling thread goes on in the new process.
  */
 pid_t sd_orphan_spawn(void (*fn)(void *arg), void *arg);
+/*
+ * The same without waiting for the middle one: its pid, to be given to
+ * sd_orphan_reap later (it exits as soon as it has forked), or -errno.
+ * Whether @fn runs at all is for the caller to learn by other means (a
+ * socket whose other end only @fn holds).
+ */
+pid_t sd_orphan_spawn_nowait(void (*fn)(void *arg), void *arg);
+void sd_orphan_reap(pid_t middle);
 
 #endif /* SDUMP_ORPHAN_H */

@@ -170,10 +170,11 @@ struct rst_lazy_kin {
  * with a tree its other members) if the filler dies first. Started with
  * the first userfaultfd (the caller single threaded); sd_rst_lazy_guard_add
  * gives it a fork's, _close has it close one (every page in), _done ends
- * it. sd_rst_lazy_kill: every process of @k and everything below them
+ * it; *ret_middle: the process that forks it, to be reaped (sd_orphan_reap). sd_rst_lazy_kill: every process of @k and everything below them
  * killed (stopped first, so that none forks meanwhile), and waited for.
  */
-int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, const struct rst_lazy_kin *kin, int uffd, int *ret_sock);
+int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, const struct rst_lazy_kin *kin, int uffd, int *ret_sock,
+			    pid_t *ret_middle);
 int sd_rst_lazy_guard_add(int sock, uint32_t id, int uffd);
 int sd_rst_lazy_guard_close(int sock, uint32_t id);
 void sd_rst_lazy_guard_done(int sock);

@@ -236,7 +236,8 @@ static void guard_run(void *arg)
 	guard_main(g->kin, g->uffd, g->sock);
 }
 
-int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, const struct rst_lazy_kin *kin, int uffd, int *ret_sock)
+int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, const struct rst_lazy_kin *kin, int uffd, int *ret_sock,
+			    pid_t *ret_middle)
 {
 	struct guard_arg g = { kin, uffd, -1, -1 };
 	int sv[2];
@@ -246,14 +247,22 @@ int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, const struct rst_lazy_kin *ki
 		return sd_err(ctx, -errno, "cannot start the guard of the lazy fill of pid %d", kin->pid[0]);
 	g.ours = sv[0];
 	g.sock = sv[1];
-	/* nobody's child: a program restoring through the library reaps nothing */
-	c = sd_orphan_spawn(guard_run, &g);
+	/*
+	 * Nobody's child: a program restoring through the library reaps
+	 * nothing. Not waited for here (on a busy machine the middle one's
+	 * turn on a CPU is most of the time to the first instruction): a
+	 * guard that was never made closes its end of the socket all the same,
+	 * which the filler takes as the guard's end, before the process runs
+	 * or after; the middle one is reaped once the process runs.
+	 */
+	c = sd_orphan_spawn_nowait(guard_run, &g);
 	(void)close(sv[1]);
 	if (c < 0) {
 		(void)close(sv[0]);
 		return sd_errx(ctx, -EAGAIN, "cannot start the guard of the lazy fill of pid %d", kin->pid[0]);
 	}
 	*ret_sock = sv[0];
+	*ret_middle = c;
 	return 0;
 }
 

@@ -47,6 +47,7 @@ struct rst_lazy {
 	size_t nt, capt;
 	int wake;		/* eventfd: the handler looks again at its targets */
 	int guard;		/* socket to the guard (rst_lazy_guard.c) */
+	pid_t guard_middle;	/* the process that forked it, not reaped yet (or 0) */
 	bool detach;		/* the fill goes on in a helper (sd_rst_lazy_detach) */
 	bool pause;		/* the handler stops, for the helper to take over */
 	struct fault *q;	/* faults read, not served yet (the handler's) */

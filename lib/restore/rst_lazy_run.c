@@ -137,8 +137,15 @@ static void *copier(void *arg)
 
 /* ---- the interface ---- */
 
+static void reap_middle(struct rst_lazy *l)
+{
+	sd_orphan_reap(l->guard_middle);
+	l->guard_middle = 0;
+}
+
 static void lazy_free(struct rst_lazy *l)
 {
+	reap_middle(l);
 	for (size_t i = 0; i < l->nt; i++)
 		sd_rst_lazy_target_free(l->t[i]);
 	free(l->t);
@@ -253,7 +260,7 @@ int sd_rst_lazy_start(struct sdump_ctx *ctx, pid_t pid, int uffd, const struct r
 		return sd_err(ctx, -ENOMEM, "cannot start the lazy fill of pid %d", pid);
 	}
 	/* still alone here (the fill's threads are done): the guard is forked first */
-	r = sd_rst_lazy_guard_start(ctx, &l->kin, uffd, &l->guard);
+	r = sd_rst_lazy_guard_start(ctx, &l->kin, uffd, &l->guard, &l->guard_middle);
 	if (r == 0)
 		r = start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler);
 	if (r < 0) {
@@ -271,6 +278,8 @@ void sd_rst_lazy_running(struct rst_lazy *l)
 	l->st.t_running_us = now_us() - l->t0;
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
+	/* it runs: the guard's maker is reaped (gone by now, as a rule) */
+	reap_middle(l);
 	/* in a helper's, with detach; the handler goes on meanwhile */
 	if (!l->detach && start_copiers(l) < 0)
 		sd_rst_lazy_fail(l, -EAGAIN);
