@@ -18,20 +18,22 @@ ST=$WORK/t.st
 . "$(dirname "$0")/migwalk.sh"
 MIGRATE=(--max-rounds 1 --bandwidth "$BW")
 
-# start_recv_d: receive -v -d --restore --lazy in the namespace, its exit status and time into $WORK/rc
+# the receiver's exit status into $WORK/rc once it returns (the helper writes on to recv.err)
+RECV_WRAP=(sh -c 'x=0; "$@" || x=$?; echo "$x" >"$0"' "$WORK/rc")
+RECV_ARGS=(-v --lazy -d)
 start_recv_d() {
-	local i
 	rm -f "$WORK/rc"
-	ip netns exec "$MIG_NS" unshare -p -f -m --mount-proc sh -c "$DEST_INIT" sh \
-		sh -c 'x=0; "$@" 2>"$0.err" || x=$?; echo "$x" >"$0"' "$WORK/rc" \
-		"$SDUMP" -v receive -D "$WORK/dst" --listen "$MIG_PEER:$PORT" --insecure --restore --lazy -d &
-	RPID=$!
-	for ((i = 0; i < 100; i++)); do
-		TARGET_PIDS+=($(pgrep -P "$RPID" || true))
-		ip netns exec "$MIG_NS" ss -Hltn "sport = :$PORT" | grep -q . && return 0
+	start_recv
+}
+
+# helper_ends WHAT: the helper is gone within 30 s
+helper_ends() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ -e "/proc/$HELPER" ] || return 0
 		sleep 0.1
 	done
-	fail "the receiver does not listen: $(cat "$WORK/rc.err")"
+	fail "$1: the helper does not end: $(cat "$WORK/recv.err")"
 }
 
 # returned WHAT: the command returned 0 while the helper fetches; HELPER its host pid
@@ -41,16 +43,16 @@ returned() {
 		[ -s "$WORK/rc" ] && break
 		sleep 0.05
 	done
-	[ "$(cat "$WORK/rc" 2>/dev/null)" = 0 ] || fail "$1: receive -d exited '$(cat "$WORK/rc" 2>/dev/null)': $(cat "$WORK/rc.err")"
-	grep -q "every page of pid .* here" "$WORK/rc.err" &&
-		fail "$1: the command returned only once the memory was all here: $(cat "$WORK/rc.err")"
-	grep -q "receive: pid $TPID runs; its memory follows (helper process [0-9]*, sdump-lazy, fetches it" "$WORK/rc.err" ||
-		fail "$1: the command does not name its helper: $(cat "$WORK/rc.err")"
+	[ "$(cat "$WORK/rc" 2>/dev/null)" = 0 ] || fail "$1: receive -d exited '$(cat "$WORK/rc" 2>/dev/null)': $(cat "$WORK/recv.err")"
+	grep -q "every page of pid .* here" "$WORK/recv.err" &&
+		fail "$1: the command returned only once the memory was all here: $(cat "$WORK/recv.err")"
+	grep -q "receive: pid $TPID runs; its memory follows (helper process [0-9]*, sdump-lazy, fetches it" "$WORK/recv.err" ||
+		fail "$1: the command does not name its helper: $(cat "$WORK/recv.err")"
 	HELPER=
 	for h in $(pgrep -x sdump-lazy); do
 		tr '\0' ' ' <"/proc/$h/cmdline" 2>/dev/null | grep -qF -- "receive -D $WORK/dst " && HELPER=$h
 	done
-	[ -n "$HELPER" ] || fail "$1: no helper process sdump-lazy fetches the memory: $(cat "$WORK/rc.err")"
+	[ -n "$HELPER" ] || fail "$1: no helper process sdump-lazy fetches the memory: $(cat "$WORK/recv.err")"
 }
 
 # --- the memory follows the command's return ---
@@ -60,15 +62,10 @@ start_recv_d
 SPID=$!
 returned "post-copy -d"
 echo "post-copy -d: the command returned, helper $HELPER fetches"
-wait "$SPID" || fail "migrate: $(cat "$WORK/send.err"); receiver: $(cat "$WORK/rc.err")"
-for ((i = 0; i < 300; i++)); do
-	[ -e "/proc/$HELPER" ] || break
-	sleep 0.1
-done
-[ ! -e "/proc/$HELPER" ] || fail "the helper does not end once the memory is in: $(cat "$WORK/rc.err")"
-grep -q "post-copy: every page of pid $TPID here" "$WORK/rc.err" ||
-	fail "the helper does not say the memory is all here: $(cat "$WORK/rc.err")"
-cp "$WORK/rc.err" "$WORK/recv.err"
+wait "$SPID" || fail "migrate: $(cat "$WORK/send.err"); receiver: $(cat "$WORK/recv.err")"
+helper_ends "once the memory is in"
+grep -q "post-copy: every page of pid $TPID here" "$WORK/recv.err" ||
+	fail "the helper does not say the memory is all here: $(cat "$WORK/recv.err")"
 sleep 1
 mig_copies "$ST"
 mig_status "$ST"
@@ -86,16 +83,11 @@ sleep 0.3
 ip link set "${MIG_VETH}h" down
 while kill -0 "$SPID" 2>/dev/null; do sleep 0.1; done
 ip link set "${MIG_VETH}h" up
-for ((i = 0; i < 300; i++)); do
-	[ -e "/proc/$HELPER" ] || break
-	sleep 0.1
-done
-[ ! -e "/proc/$HELPER" ] || fail "link cut: the helper does not end: $(cat "$WORK/rc.err")"
-grep -q "killed (it cannot go on without them); the sender resumes its copy" "$WORK/rc.err" ||
-	fail "link cut: the helper does not say it killed the copy: $(cat "$WORK/rc.err")"
-grep -q "^sdump: receive (helper [0-9]*): .*pid $TPID was killed" "$WORK/rc.err" ||
-	fail "link cut: no error line from the helper: $(cat "$WORK/rc.err")"
-cp "$WORK/rc.err" "$WORK/recv.err"
+helper_ends "link cut"
+grep -q "killed (it cannot go on without them); the sender resumes its copy" "$WORK/recv.err" ||
+	fail "link cut: the helper does not say it killed the copy: $(cat "$WORK/recv.err")"
+grep -q "^sdump: receive (helper [0-9]*): .*pid $TPID was killed" "$WORK/recv.err" ||
+	fail "link cut: no error line from the helper: $(cat "$WORK/recv.err")"
 outcome "link cut after the return"
 [ "$RESULT" = source ] || fail "link cut: the $RESULT runs, not the source"
 mig_status "$ST"
