@@ -423,6 +423,13 @@ struct sdump_restore_opts {
 	int (*before_start)(void *data, pid_t pid);
 	void *before_start_data;
 	/*
+	 * Called once the process runs (let go after before_start), before a
+	 * lazy restore waits for its memory; NULL: not wanted. A migration's
+	 * receiver, detached, returns from there while its helper fetches.
+	 */
+	void (*started)(void *data, pid_t pid);
+	void *started_data;
+	/*
 	 * Post-copy (a migration's receiver): the newest pass's pages.img is
 	 * still arriving, its size and header already right. Before any bytes
 	 * [off, off + len) of it are read, lazy_fetch is called, from any
@@ -608,7 +615,14 @@ struct sdump_receive_opts {
 	/* without TLS, listen on a non-loopback address all the same */
 	bool insecure;
 	bool restore;		/* bring the process up from the last pass */
-	bool detach;		/* with restore: return once it runs, else wait for its end */
+	/*
+	 * With restore: return once it runs, else wait for its end. With lazy
+	 * too, a helper process of its own (sdump-lazy in ps) goes on fetching
+	 * its memory and exits once every page is here (0), or once the
+	 * connection died first (1: the process killed, the sender resuming
+	 * its copy, said on stderr).
+	 */
+	bool detach;
 	bool shell_job;		/* with restore: as sdump_restore_opts.shell_job */
 	/*
 	 * With restore: post-copy. The final pass's pages follow once it is

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "receive: "
 #include "ctx.h"
+#include "orphan.h"
 #include "util.h"
 #include "mig_net.h"
 #include "mig_pass.h"
@@ -50,6 +52,7 @@ struct receiver {
 	struct sdump_restore_stage *stage; /* the process built so far, or NULL */
 	bool unstaged;			/* restored from the final pass alone (a tree) */
 	struct mig_lazy_rx *lz;		/* post-copy: the final pass's pages arriving */
+	int *notify;			/* detached post-copy: the caller's pipe, until the process runs */
 };
 
 #define MARKER ".receiving"
@@ -453,10 +456,125 @@ static int receive(struct receiver *rc)
 	return r;
 }
 
+/* What a detached post-copy receiver's helper tells the command: the process runs, or why not. */
+struct detached_word {
+	int32_t pid, helper, err;
+	char msg[500];
+};
+
+/* A detached post-copy receive: its process runs; the command may return, this goes on as its helper. */
+static void started(void *data, pid_t pid)
+{
+	struct receiver *rc = data;
+	struct detached_word w = { .pid = pid, .helper = getpid() };
+	int devnull;
+
+	if (!rc->notify || *rc->notify < 0)
+		return;
+	(void)prctl(PR_SET_NAME, "sdump-lazy", 0, 0, 0);
+	(void)sd_write_all(*rc->notify, &w, sizeof(w));
+	zclose(rc->notify);
+	/* no terminal's signals from here, nothing of the caller's held but stderr */
+	(void)setsid();
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		(void)dup2(devnull, 0);
+		(void)dup2(devnull, 1);
+		(void)close(devnull);
+	}
+}
+
+static int receive_main(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts, int *notify,
+			int *ret_status);
+
+/*
+ * receive -d --restore --lazy: the receive goes on in a process of its own
+ * (nobody's child), which tells us over a pipe once the process runs, or
+ * why the receive failed before; from then on it is the helper that
+ * fetches the memory, and says on stderr how that ended.
+ */
+struct worker_arg {
+	struct sdump_ctx *ctx;
+	const struct sdump_receive_opts *opts;
+	int pfd[2];
+};
+
+/* The receive itself, in the helper: what went wrong before the process ran goes to the command. */
+static void worker(void *arg)
+{
+	struct worker_arg *a = arg;
+	struct detached_word w = { 0 };
+	int status = 0, r;
+
+	zclose(&a->pfd[0]);
+	r = receive_main(a->ctx, a->opts, &a->pfd[1], &status);
+	if (r < 0 && a->pfd[1] >= 0) {
+		w.err = r;
+		(void)snprintf(w.msg, sizeof(w.msg), "%s",
+			       sdump_ctx_last_error(a->ctx) ? sdump_ctx_last_error(a->ctx) : strerror(-r));
+		(void)sd_write_all(a->pfd[1], &w, sizeof(w));
+	} else if (r < 0) {
+		sd_log(a->ctx, SDUMP_LOG_ERROR, "receive (helper %d): %s", (int)getpid(),
+		       sdump_ctx_last_error(a->ctx) ? sdump_ctx_last_error(a->ctx) : strerror(-r));
+	}
+	_exit(r < 0);
+}
+
+/*
+ * receive -d --restore --lazy: the receive goes on in a process of its own
+ * (nobody's child), which tells us over a pipe once the process runs, or
+ * why the receive failed before; from then on it is the helper that
+ * fetches the memory, and says on stderr how that ended.
+ */
+static int receive_detached(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts)
+{
+	struct worker_arg a = { ctx, opts, { -1, -1 } };
+	struct detached_word w = { 0 };
+	ssize_t n;
+	pid_t c;
+
+	if (pipe2(a.pfd, O_CLOEXEC) < 0)
+		return sd_err(ctx, -errno, "cannot start the receiver's helper");
+	c = sd_orphan_spawn(worker, &a);
+	zclose(&a.pfd[1]);
+	if (c < 0) {
+		zclose(&a.pfd[0]);
+		return sd_errx(ctx, -EAGAIN, "cannot start the receiver's helper");
+	}
+	while ((n = read(a.pfd[0], &w, sizeof(w))) < 0 && errno == EINTR)
+		;
+	zclose(&a.pfd[0]);
+	if (n != (ssize_t)sizeof(w))
+		return sd_errx(ctx, -EPIPE, "the receiver ended before its process ran, without a word");
+	if (w.err < 0) {
+		w.msg[sizeof(w.msg) - 1] = 0;
+		return sd_errx(ctx, w.err, "%s", w.msg);
+	}
+	pr_info(ctx,
+		"pid %d runs; its memory follows (helper process %d, sdump-lazy, fetches it: if the connection dies first, it kills pid %d, the sender resumes its copy, and it says so here)",
+		(int)w.pid, (int)w.helper, (int)w.pid);
+	return 0;
+}
+
 SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts,
 			    int *ret_status)
 {
-	struct receiver rc = { .ctx = ctx, .o = opts, .dirfd = -1, .markfd = -1, .c = { .fd = -1 } };
+	int r;
+
+	if (opts->restore && opts->lazy && opts->detach && opts->dir && opts->listen) {
+		r = receive_detached(ctx, opts);
+		if (r == 0 && ret_status)
+			*ret_status = 0;
+		return r;
+	}
+	return receive_main(ctx, opts, NULL, ret_status);
+}
+
+static int receive_main(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts, int *notify,
+			int *ret_status)
+{
+	struct receiver rc = { .ctx = ctx, .o = opts, .dirfd = -1, .markfd = -1, .c = { .fd = -1 },
+			       .notify = notify };
 	int r, status = 0;
 
 	rc.ro = (struct sdump_restore_opts){
@@ -465,6 +583,8 @@ SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_op
 		.shell_job = opts->shell_job,
 		.before_start = before_start,
 		.before_start_data = &rc,
+		.started = notify ? started : NULL,
+		.started_data = &rc,
 	};
 
 	if (!opts->dir || !opts->dir[0] || !opts->listen)

@@ -487,6 +487,8 @@ static int run_restore(struct rst *r)
 		return e;
 	if (r->lazy)
 		sd_rst_lazy_running(r->lazy);
+	if (r->opts->started)
+		r->opts->started(r->opts->started_data, r->pid);
 	rst_step(r, "start", &t, "trampoline unmapped, detached");
 	return 0;
 }

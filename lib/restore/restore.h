@@ -168,6 +168,21 @@ int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp
 int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bool *ret_found);
 int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t pfd[2]);
 /*
+ * A lazy restore of a tree (rst_lazy_tree.c): every member's anonymous
+ * memory filled by a filler of its own, all of them at once. _kin: what
+ * a member's failed fill kills (every member), made once all members
+ * exist; _running: every member runs, the fills push; _finish: every
+ * fill done (or, detached, handed to one helper for all), their
+ * statistics summed into the root's (m[0].lazy_st), a failure said once
+ * (the whole tree killed); _abort: a failed restore's (every member
+ * killed already). _release frees what _kin made.
+ */
+const struct rst_lazy_kin *sd_rst_tree_kin(struct rst_tree *t);
+void sd_rst_tree_lazy_running(struct rst_tree *t);
+int sd_rst_tree_lazy_finish(struct rst_tree *t);
+void sd_rst_tree_lazy_abort(struct rst_tree *t);
+void sd_rst_tree_lazy_release(struct rst_tree *t);
+/*
  * Shared anonymous memory members of a tree share: made by the first
  * member that maps it, which gives it to the members after it.
  * sd_rst_tree_shmem_reach: whether a member after @r maps the object of

@@ -561,7 +561,13 @@ static int run_threads(struct fill *f, unsigned int *ret_threads)
 	unsigned int want = (unsigned int)MAX(1, MIN(cpus, FILL_THREADS_MAX)), started = 0;
 	int r;
 
-	want = (unsigned int)MIN((size_t)want, MAX(f->nunits, (size_t)1));
+	/*
+	 * A thread for every few frames at least: with a handful (a lazy
+	 * restore's eager part, a small process) the one thread has done them
+	 * all before a second gets its turn on a CPU of a busy machine, and
+	 * its join would only wait for that turn.
+	 */
+	want = (unsigned int)MIN((size_t)want, MAX(f->nunits / 4, (size_t)1));
 	/* fewer threads than wanted only makes it slower */
 	while (started + 1 < want && pthread_create(&th[started], NULL, fill_thread, f) == 0)
 		started++;

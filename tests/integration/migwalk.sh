@@ -23,12 +23,14 @@ start_t() {
 	fail "migtarget did not start: $(cat "$WORK/t.err")"
 }
 
-# start_recv [ENV...]: a receiver with --restore (and RECV_ARGS) in the namespace; RPID (the unshare)
+# start_recv [ENV...]: a receiver with --restore (and RECV_ARGS) in the namespace, under
+# RECV_WRAP (a command that runs it, if any); RPID (the unshare)
 RECV_ARGS=()
+RECV_WRAP=()
 start_recv() {
 	local i
 	rm -rf "$WORK/dst.new"
-	ip netns exec "$MIG_NS" env "$@" unshare -p -f -m --mount-proc sh -c "$DEST_INIT" sh \
+	ip netns exec "$MIG_NS" env "$@" unshare -p -f -m --mount-proc sh -c "$DEST_INIT" sh "${RECV_WRAP[@]}" \
 		"$SDUMP" receive -D "$WORK/dst" --listen "$MIG_PEER:$PORT" --insecure --restore "${RECV_ARGS[@]}" 2>"$WORK/recv.err" &
 	RPID=$!
 	for ((i = 0; i < 100; i++)); do
