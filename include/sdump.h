@@ -752,7 +752,9 @@ struct sdump_verify_report {
  * ghost-data.img (checksum, decompression, size), a final dump's state
  * files, and that every run a pass leaves to its parent is recorded there.
  * The first failure is the error, naming its file: -EBADMSG corrupt or
- * truncated, -ENOENT a missing pass. Free the report with
+ * truncated, -ENOENT a missing pass. @dir a tree's image (tree.img):
+ * tree.img, then every member's chain, the report holding each member's
+ * passes after the one before's (the root's first). Free the report with
  * sdump_verify_report_free().
  */
 SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,

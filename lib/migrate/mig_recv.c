@@ -224,8 +224,12 @@ static int recv_pass(struct receiver *rc, bool final)
 	fd = openat(rc->dirfd, part, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return sd_err(rc->ctx, -errno, "cannot open '%s'", path);
-	r = sd_mig_recv_files(&rc->c, fd, path, &bytes);
-	if (r == 0 && n > 1) {
+	if (n > 1)
+		(void)snprintf(name, sizeof(name), "%u", n - 1);
+	r = sd_mig_recv_files(&rc->c, fd, path, n > 1 ? name : NULL, &bytes);
+	(void)snprintf(name, sizeof(name), "%u", n);
+	/* a tree's pass has its parent links in its members' directories (sd_mig_recv_files) */
+	if (r == 0 && n > 1 && faccessat(fd, "tree.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		char link[16];
 
 		(void)snprintf(link, sizeof(link), "../%u", n - 1);
@@ -265,6 +269,15 @@ static int recv_pass(struct receiver *rc, bool final)
 	return sd_mig_send_msg(&rc->c, MIG_ACK, path, 4);
 }
 
+/* Whether pass rc->n is of a process tree (its tree.img). */
+static bool tree_pass(const struct receiver *rc)
+{
+	char name[32];
+
+	(void)snprintf(name, sizeof(name), "%u/tree.img", rc->n);
+	return faccessat(rc->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 /*
  * With restore, pass rc->n committed (not the final one): the process
  * made from it, or the pass applied to it. A tree is restored from its
@@ -278,6 +291,14 @@ static int stage_pass(struct receiver *rc)
 	if (!rc->o->restore || rc->unstaged || rc->o->lazy)
 		return 0;
 	(void)snprintf(rc->rdir, sizeof(rc->rdir), "%s/%u", rc->o->dir, rc->n);
+	if (rc->stage && tree_pass(rc)) {
+		/* it has children now: a tree, restored from its final pass */
+		pr_info(rc->ctx, "pass %u is of a process tree: it is restored from its final dump", rc->n);
+		sdump_restore_stage_abort(rc->stage);
+		rc->stage = NULL;
+		rc->unstaged = true;
+		return 0;
+	}
 	if (rc->stage)
 		return sdump_restore_stage_update(rc->stage, rc->rdir);
 	r = sdump_restore_stage_begin(rc->ctx, &rc->ro, rc->rdir, &rc->stage);
