@@ -545,6 +545,14 @@ struct sdump_migrate_opts {
 	 * switched over as it is, with a warning.
 	 */
 	bool auto_converge;
+	/*
+	 * Established TCP connections moved (the final dump's, TCP repair):
+	 * their packets dropped at the source from its freeze on (the network
+	 * lock, which stays there once it is killed: what still comes there is
+	 * dropped, not reset); their local addresses must be the destination's
+	 * when it restores, and reach their peers from it once it runs.
+	 */
+	bool tcp_established;
 };
 
 #define SDUMP_MIGRATE_MAX_ROUNDS 64

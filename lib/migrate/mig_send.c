@@ -289,6 +289,7 @@ static int run_rounds(struct sender *s)
 		pass_dir(s, s->n, dir, sizeof(dir));
 		s->t_round = t0;
 		if (last) {
+			d.tcp_established = o->tcp_established;
 			d.handover = handover;
 			d.handover_data = s;
 			r = sdump_dump(s->ctx, &d, &ds);

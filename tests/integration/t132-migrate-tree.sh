@@ -62,6 +62,15 @@ sweeps_on() {
 	fail "$1: the member does not sweep its memory: $(cat "$1")"
 }
 
+# on any end: the tree's copies, wherever they run (a failed test leaves the destination's)
+end_copies() {
+	local p
+	mig_copies "$WORK/mig.st"
+	for p in "${MIG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	return 0
+}
+MIG_CLEANUP+=(end_copies)
+
 # --- a refused restore (no session of its own): the source tree runs on, untraced ---
 start_tree refuse
 mig_dest "$SDUMP" receive -D "$WORK/dst" --listen "$MIG_PEER:$PORT" --insecure --restore 2>"$WORK/recv.err" &
