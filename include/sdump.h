@@ -181,6 +181,12 @@ struct sdump_dump_opts {
 	int (*handover)(void *data, const char *dir, struct sdump_handover *h);
 	void *handover_data;
 	/*
+	 * The pass is scratch, not kept: nothing of it is fsynced (a
+	 * migration's sender, which sends each pass and removes it; a crash
+	 * loses nothing the destination had committed).
+	 */
+	bool scratch;
+	/*
 	 * A final dump with leave_running (not live): the pages are copied
 	 * into memory while the target is frozen, the target resumed, and
 	 * then they are compressed and written; this is the most memory that

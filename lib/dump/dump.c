@@ -461,6 +461,7 @@ int sd_pass_open(struct pass *p)
 		return sd_err(ctx, errno == ESRCH ? -ESRCH : -errno, "cannot open pidfd of pid %d",
 			      o->pid);
 	r = sd_img_dir_create(ctx, o->dir, &p->dir);
+	p->dir.no_sync = o->scratch;
 	if (r < 0)
 		return r;
 	if (o->parent) {

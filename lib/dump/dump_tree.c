@@ -437,6 +437,7 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 	int r, handover = 0;
 
 	r = sd_img_dir_create(td->ctx, td->opts->dir, &td->top);
+	td->top.no_sync = td->opts->scratch;
 	if (r < 0)
 		return r;
 	r = add_member(td, td->opts->pid, 0);

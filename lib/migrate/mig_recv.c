@@ -3,8 +3,9 @@
  * sdump receive: the destination. Each pass arrives into DIR/.N.part,
  * gets its parent link (../N-1, made here, never taken from the sender),
  * is verified as sdump verify would (the newest pass: every frame, its
- * state files; the chain's record files and links) and only then renamed
- * to DIR/N. With --restore the process is built while the passes come
+ * state files; the chain's record files and links; the final pass of a
+ * restore all but its frames, which the restore reads and checks) and
+ * only then renamed to DIR/N. With --restore the process is built while the passes come
  * (sdump_restore_stage_*): made from the first, stopped, each next pass
  * applied to it once committed and acknowledged (while the sender makes
  * the next one), so that the final pass leaves only its own pages and the
@@ -242,8 +243,13 @@ static int recv_pass(struct receiver *rc, bool final)
 	if (r < 0)
 		return r;
 	tv = now_us();
-	/* post-copy: the final pass's pages are yet to come, each frame checked when read */
-	if (final && rc->c.pages_later)
+	/*
+	 * Post-copy: the final pass's pages are yet to come, each frame checked
+	 * when read. With --restore the final pass's frames are read by the
+	 * restore that follows, each checked there (checksum, size), while the
+	 * sender is frozen: not read twice.
+	 */
+	if (final && (rc->c.pages_later || rc->o->restore))
 		r = sdump_pass_verify_no_pages(rc->ctx, path, &rep);
 	else
 		r = sdump_pass_verify(rc->ctx, path, &rep);

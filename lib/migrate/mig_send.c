@@ -280,6 +280,8 @@ static int run_rounds(struct sender *s)
 			.track = o->track,
 			.threads = o->threads,
 			.compress_level = o->compress_level,
+			/* sent, then removed: the receiver's copy is the one made durable */
+			.scratch = true,
 		};
 		struct sdump_stats ds = { 0 };
 		uint64_t t0 = now_us();
