@@ -214,21 +214,7 @@ int sd_mig_send_dir(struct mig_conn *c, const char *dir, pid_t pid)
 	return r;
 }
 
-/*
- * The files of a pass received and not yet synced: fsynced together at
- * its end (or when this many are open), so that the first fsync's journal
- * commit takes the others' too, instead of one commit a file while the
- * final pass's sender is frozen; each file's writeback started as it
- * arrives.
- */
-#define UNSYNCED_MAX 64
-struct unsynced {
-	int fd[UNSYNCED_MAX];
-	size_t n;
-	char path[PATH_MAX];	/* the directory of the first one, for a message */
-};
-
-static int sync_files(struct mig_conn *c, struct unsynced *u)
+int sd_mig_sync_now(struct mig_conn *c, struct mig_unsynced *u)
 {
 	int r = 0;
 
@@ -241,8 +227,27 @@ static int sync_files(struct mig_conn *c, struct unsynced *u)
 	return r;
 }
 
+void sd_mig_sync_drop(struct mig_unsynced *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		close(u->fd[i]);
+	u->n = 0;
+}
+
+int sd_mig_sync_later(struct mig_conn *c, struct mig_unsynced *u, int fd, const char *path)
+{
+	int r = 0;
+
+	if (u->n == MIG_UNSYNCED_MAX)
+		r = sd_mig_sync_now(c, u);
+	if (!u->n)
+		(void)snprintf(u->path, sizeof(u->path), "%s", path);
+	u->fd[u->n++] = fd;
+	return r;
+}
+
 static int recv_file(struct mig_conn *c, int dirfd, const char *path, const uint8_t *msg, size_t len,
-		     uint8_t *buf, uint64_t *bytes, struct unsynced *u)
+		     uint8_t *buf, uint64_t *bytes, struct mig_unsynced *u)
 {
 	char name[IMG_NAME_MAX];
 	enum img_file f;
@@ -285,12 +290,7 @@ static int recv_file(struct mig_conn *c, int dirfd, const char *path, const uint
 		close(fd);
 		return r;
 	}
-	if (u->n == UNSYNCED_MAX)
-		r = sync_files(c, u);
-	if (!u->n)
-		(void)snprintf(u->path, sizeof(u->path), "%s", path);
-	u->fd[u->n++] = fd;
-	return r;
+	return sd_mig_sync_later(c, u, fd, path);
 }
 
 /*
@@ -301,22 +301,21 @@ static int recv_file(struct mig_conn *c, int dirfd, const char *path, const uint
  * itself when that was of this one process alone (../../PREV).
  */
 static int recv_dir(struct mig_conn *c, int dirfd, const char *path, const char *prev,
-		    const uint8_t *msg, size_t len, int *curfd, char *cur, size_t cursize)
+		    const uint8_t *msg, size_t len, int *curfd, char *cur, size_t cursize,
+		    struct mig_unsynced *u)
 {
 	char name[TREE_DIR_NAME_MAX], link[PATH_MAX];
 	struct stat st;
 	int fd;
 
 	if (*curfd != dirfd) {
-		/* the member before: its directory's entries durable */
-		int e = fsync(*curfd) < 0 ? -errno : 0;
+		/* the member before: its directory's entries made durable with its files */
+		int e = sd_mig_sync_later(c, u, *curfd, cur);
 
-		zclose(curfd);
 		*curfd = dirfd;
 		if (e < 0)
-			return sd_err(c->ctx, e, "cannot sync '%s'", cur);
+			return e;
 	}
-	*curfd = dirfd;
 	(void)snprintf(cur, cursize, "%s", path);
 	if (len < 4 || len - 4 >= sizeof(name))
 		return sd_errx(c->ctx, -EPROTO, "%s sent a directory with a bad name", c->peer);
@@ -350,7 +349,7 @@ static int recv_dir(struct mig_conn *c, int dirfd, const char *path, const char 
 }
 
 int sd_mig_recv_files(struct mig_conn *c, int dirfd, const char *path, const char *prev,
-		      uint64_t *ret_bytes)
+		      struct mig_unsynced *u, uint64_t *ret_bytes)
 {
 	_cleanup_free_ uint8_t *buf = malloc(CHUNK);
 	uint8_t msg[MIG_MSG_MAX];
@@ -359,7 +358,6 @@ int sd_mig_recv_files(struct mig_conn *c, int dirfd, const char *path, const cha
 	uint64_t bytes = 0;
 	size_t len;
 	int curfd = dirfd, r = 0;
-	struct unsynced u = { .n = 0 };
 
 	if (!buf)
 		return -ENOMEM;
@@ -369,23 +367,18 @@ int sd_mig_recv_files(struct mig_conn *c, int dirfd, const char *path, const cha
 		if (r < 0 || type == MIG_PASS_END)
 			break;
 		if (type == MIG_DIR)
-			r = recv_dir(c, dirfd, path, prev, msg, len, &curfd, cur, sizeof(cur));
+			r = recv_dir(c, dirfd, path, prev, msg, len, &curfd, cur, sizeof(cur), u);
 		else if (type == MIG_FILE_HEAD && c->pages_later)
 			r = sd_mig_lazy_recv_head(c, curfd, cur, msg, len, &bytes);
 		else if (type != MIG_FILE)
 			r = sd_errx(c->ctx, -EPROTO, "%s sent message %d inside a pass", c->peer, type);
 		else
-			r = recv_file(c, curfd, cur, msg, len, buf, &bytes, &u);
-	}
-	{
-		int e = sync_files(c, &u);
-
-		r = r < 0 ? r : e;
+			r = recv_file(c, curfd, cur, msg, len, buf, &bytes, u);
 	}
 	if (curfd != dirfd) {
-		if (r == 0 && fsync(curfd) < 0)
-			r = sd_err(c->ctx, -errno, "cannot sync '%s'", cur);
-		close(curfd);
+		int e = sd_mig_sync_later(c, u, curfd, cur);
+
+		r = r < 0 ? r : e;
 	}
 	if (r == 0)
 		*ret_bytes = bytes;

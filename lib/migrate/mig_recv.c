@@ -51,6 +51,13 @@ struct receiver {
 	struct sdump_restore_stage *stage; /* the process built so far, or NULL */
 	bool unstaged;			/* restored from the final pass alone (a tree) */
 	struct mig_lazy_rx *lz;		/* post-copy: the final pass's pages arriving */
+	/*
+	 * What a pass received left to fsync; the final pass of a restore's is
+	 * synced once the process runs, before the marker goes (a receiver
+	 * killed before that leaves its marker: everything is removed), so
+	 * that its fsyncs are not in the process's downtime.
+	 */
+	struct mig_unsynced unsynced;
 };
 
 #define MARKER ".receiving"
@@ -207,6 +214,12 @@ static void remove_all(struct receiver *rc)
 	pr_info(rc->ctx, "the %u pass%s received removed", rc->n, rc->n == 1 ? "" : "es");
 }
 
+/* Whether the pass's fsyncs wait until the process runs: the final pass of a restore (not post-copy). */
+static bool sync_after_start(const struct receiver *rc, bool final)
+{
+	return final && rc->o->restore && !rc->c.pages_later;
+}
+
 /* Pass n+1: received, linked to its parent, verified, renamed into place. */
 static int recv_pass(struct receiver *rc, bool final)
 {
@@ -227,7 +240,7 @@ static int recv_pass(struct receiver *rc, bool final)
 		return sd_err(rc->ctx, -errno, "cannot open '%s'", path);
 	if (n > 1)
 		(void)snprintf(name, sizeof(name), "%u", n - 1);
-	r = sd_mig_recv_files(&rc->c, fd, path, n > 1 ? name : NULL, &bytes);
+	r = sd_mig_recv_files(&rc->c, fd, path, n > 1 ? name : NULL, &rc->unsynced, &bytes);
 	(void)snprintf(name, sizeof(name), "%u", n);
 	/* a tree's pass has its parent links in its members' directories (sd_mig_recv_files) */
 	if (r == 0 && n > 1 && faccessat(fd, "tree.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -237,9 +250,12 @@ static int recv_pass(struct receiver *rc, bool final)
 		if (symlinkat(link, fd, "parent") < 0)
 			r = sd_err(rc->ctx, -errno, "cannot link '%s/parent'", path);
 	}
-	if (r == 0 && fsync(fd) < 0)
-		r = sd_err(rc->ctx, -errno, "cannot sync '%s'", path);
-	close(fd);
+	if (r == 0)
+		r = sd_mig_sync_later(&rc->c, &rc->unsynced, fd, path);
+	else
+		close(fd);
+	if (r == 0 && !sync_after_start(rc, final))
+		r = sd_mig_sync_now(&rc->c, &rc->unsynced);
 	if (r < 0)
 		return r;
 	tv = now_us();
@@ -265,8 +281,15 @@ static int recv_pass(struct receiver *rc, bool final)
 		return sd_err(rc->ctx, -errno, "cannot commit '%s/%s'", rc->o->dir, name);
 	rc->part = false;
 	rc->n = n;
-	if (fsync(rc->dirfd) < 0)
+	if (sync_after_start(rc, final)) {
+		fd = dup(rc->dirfd);
+		r = fd < 0 ? sd_err(rc->ctx, -errno, "cannot sync '%s'", rc->o->dir)
+			   : sd_mig_sync_later(&rc->c, &rc->unsynced, fd, rc->o->dir);
+		if (r < 0)
+			return r;
+	} else if (fsync(rc->dirfd) < 0) {
 		return sd_err(rc->ctx, -errno, "cannot sync '%s'", rc->o->dir);
+	}
 	sd_fmt_size(b, sizeof(b), bytes);
 	sd_fmt_duration(d, sizeof(d), now_us() - tv);
 	pr_info(rc->ctx, "pass %u (%s) committed: %s in %.2f s, verified in %s", n,
@@ -376,6 +399,12 @@ static int take_over(struct receiver *rc)
 	if (r < 0)
 		return r;
 	rc->runs = true;
+	/* the final pass durable, now that the process runs, before the chain is said to be ours */
+	if (sd_mig_sync_now(&rc->c, &rc->unsynced) < 0) {
+		pr_warn(rc->ctx, "the image in '%s/%u' may not be durable (pid %d runs): %s", rc->o->dir, rc->n,
+			rc->pid, sdump_ctx_last_error(rc->ctx));
+		sdump_ctx_clear_error(rc->ctx);
+	}
 	/* it runs: the chain is the destination's now */
 	(void)unlinkat(rc->dirfd, MARKER, 0);
 	(void)fsync(rc->dirfd);
@@ -513,6 +542,7 @@ SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_op
 		/* the process built so far goes first, then the passes */
 		sdump_restore_stage_abort(rc.stage);
 		rc.stage = NULL;
+		sd_mig_sync_drop(&rc.unsynced);
 		if (rc.dirfd >= 0)
 			remove_all(&rc);
 	}
