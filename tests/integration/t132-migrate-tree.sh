@@ -39,15 +39,6 @@ start_tree() {
 	TARGET_PIDS+=("${PIDS[@]}")
 }
 
-wait_listen() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$MIG_NS" ss -Hltn "sport = :$PORT" | grep -q . && return 0
-		sleep 0.1
-	done
-	fail "the receiver does not listen on $PORT: $(cat "$WORK/recv.err")"
-}
-
 # sweeps_on FILE: the member with status FILE checks its memory twice more, finding it right
 sweeps_on() {
 	local i s0
@@ -75,7 +66,7 @@ MIG_CLEANUP+=(end_copies)
 start_tree refuse
 mig_dest "$SDUMP" receive -D "$WORK/dst" --listen "$MIG_PEER:$PORT" --insecure --restore 2>"$WORK/recv.err" &
 RPID=$!
-wait_listen
+mig_wait_listen "$PORT" "$WORK/recv.err"
 expect_error "the receiver gave up: cannot restore" "$SDUMP" migrate -t "$TPID" --to "$MIG_PEER:$PORT" --max-rounds 2
 wait "$RPID" && fail "receive succeeded with a refused restore"
 [ ! -e "$WORK/dst" ] || fail "a refused restore left $WORK/dst: $(ls -laR "$WORK/dst")"
@@ -96,7 +87,7 @@ root=$TPID
 src=("${PIDS[@]}")
 mig_dest "$SDUMP" -v receive -D "$WORK/dst" --listen "$MIG_PEER:$PORT" --insecure --restore 2>"$WORK/recv.err" &
 RPID=$!
-wait_listen
+mig_wait_listen "$PORT" "$WORK/recv.err"
 "$SDUMP" -v migrate -t "$root" --to "$MIG_PEER:$PORT" --downtime 1 --max-rounds 3 --json >"$WORK/mig.json" 2>"$WORK/migrate.err" ||
 	fail "migrate: $(cat "$WORK/migrate.err") / $(tail -5 "$WORK/recv.err")"
 st=0

@@ -139,10 +139,7 @@ ip netns exec "$SW" nstat -n
 
 mig_dest "$SDUMP" -v receive -D "$WORK/dst" --listen "$MIG_PEER:$PORT" --insecure --restore 2>"$WORK/recv.err" &
 RPID=$!
-for ((i = 0; i < 100; i++)); do
-	ip netns exec "$MIG_NS" ss -Hltn "sport = :$PORT" | grep -q . && break
-	sleep 0.1
-done
+mig_wait_listen "$PORT" "$WORK/recv.err"
 MIG_CLEANUP+=("nft delete table inet sdump_lock_$TPID")
 # without --tcp-established: refused at the final dump, the program and its connection run on
 expect_error "tcp-established" "$SDUMP" migrate -t "$TPID" --to "$MIG_PEER:$PORT" --max-rounds 2
@@ -154,10 +151,7 @@ echo "without --tcp-established: refused, the connection goes on"
 
 mig_dest "$SDUMP" -v receive -D "$WORK/dst" --listen "$MIG_PEER:$PORT" --insecure --restore 2>"$WORK/recv.err" &
 RPID=$!
-for ((i = 0; i < 100; i++)); do
-	ip netns exec "$MIG_NS" ss -Hltn "sport = :$PORT" | grep -q . && break
-	sleep 0.1
-done
+mig_wait_listen "$PORT" "$WORK/recv.err"
 "$SDUMP" -v migrate -t "$TPID" --to "$MIG_PEER:$PORT" --tcp-established --max-rounds 2 --json >"$WORK/mig.json" 2>"$WORK/migrate.err" ||
 	fail "migrate: $(cat "$WORK/migrate.err") / $(tail -5 "$WORK/recv.err")"
 # a second with the address still here: the peer's packets come here, and the lock drops them (no reset)
