@@ -2,8 +2,12 @@
 # The fault walk of t101 over the migration of a process tree
 # (migtarget --children 2: a root and two children, each checking its own
 # memory): the connection cut on either side at calls spread over the
-# stream (the handover's always in), the receiver killed and the sender
-# killed at moments over it. After each, exactly one copy of the whole
+# stream (the handover's always in), the receiver killed at moments over
+# it. (The sender is not killed here: killed inside one of the system
+# calls a final dump injects, the thread in it runs on with sdump's
+# registers, as sdump(1) says; a tree's final dump injects them into every
+# member, frozen all along, and a kill at a moment lands there too often
+# for a test; t101 kills the sender of one process.) After each, exactly one copy of the whole
 # tree runs: either every member at the source, each untraced, or every
 # member at the destination and none at the source (or, cut right after
 # the go, the destination's and the source's left stopped, said in one
@@ -49,8 +53,8 @@ for k in $(spread "$NS"); do
 	"$SDUMP" migrate -t "$TPID" --to "$MIG_PEER:$PORT" 2>"$WORK/send.err" || true
 	outcome "receiver's net call $k cut"
 done
-for ms in 200 600 1200; do
-	for who in receiver sender; do
+for ms in 200 500 800 1200; do
+	for who in receiver; do
 		KILLED=$who
 		start_t
 		start_recv
