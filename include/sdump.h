@@ -181,6 +181,12 @@ struct sdump_dump_opts {
 	int (*handover)(void *data, const char *dir, struct sdump_handover *h);
 	void *handover_data;
 	/*
+	 * The pass is scratch, not kept: nothing of it is fsynced (a
+	 * migration's sender, which sends each pass and removes it; a crash
+	 * loses nothing the destination had committed).
+	 */
+	bool scratch;
+	/*
 	 * A final dump with leave_running (not live): the pages are copied
 	 * into memory while the target is frozen, the target resumed, and
 	 * then they are compressed and written; this is the most memory that
@@ -559,6 +565,14 @@ struct sdump_migrate_opts {
 	 * switched over as it is, with a warning.
 	 */
 	bool auto_converge;
+	/*
+	 * Established TCP connections moved (the final dump's, TCP repair):
+	 * their packets dropped at the source from its freeze on (the network
+	 * lock, which stays there once it is killed: what still comes there is
+	 * dropped, not reset); their local addresses must be the destination's
+	 * when it restores, and reach their peers from it once it runs.
+	 */
+	bool tcp_established;
 };
 
 #define SDUMP_MIGRATE_MAX_ROUNDS 64
@@ -773,7 +787,9 @@ struct sdump_verify_report {
  * ghost-data.img (checksum, decompression, size), a final dump's state
  * files, and that every run a pass leaves to its parent is recorded there.
  * The first failure is the error, naming its file: -EBADMSG corrupt or
- * truncated, -ENOENT a missing pass. Free the report with
+ * truncated, -ENOENT a missing pass. @dir a tree's image (tree.img):
+ * tree.img, then every member's chain, the report holding each member's
+ * passes after the one before's (the root's first). Free the report with
  * sdump_verify_report_free().
  */
 SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,

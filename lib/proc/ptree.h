@@ -44,4 +44,7 @@ long sd_tree_find(const struct proc_tree *t, pid_t pid);
 #define TREE_DIR_NAME_MAX 24
 const char *sd_tree_dir_name(pid_t pid, char buf[TREE_DIR_NAME_MAX]);
 
+/* Appends the children of every thread of @pid to *@kids (*@n of them, room for *@cap); -errno. */
+int sd_proc_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap);
+
 #endif /* SDUMP_PTREE_H */

@@ -443,8 +443,8 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 	/* nothing changes the address space from here on: sealed, and the VmFlags checked */
 	if (e == 0)
 		e = sd_rst_vmflags_finish(r);
-	/* a migration's receiver: the sender's word before the process may run */
-	if (e == 0 && r->opts->before_start)
+	/* a migration's receiver: the sender's word before the process may run (a tree's: once, rst_tree.c) */
+	if (e == 0 && r->opts->before_start && !r->tree)
 		e = r->opts->before_start(r->opts->before_start_data, r->pid);
 	if (e == 0)
 		e = sd_rst_ghost_times(r);

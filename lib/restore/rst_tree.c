@@ -479,6 +479,9 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 	}
 	if (e == 0)
 		e = sd_rst_tty_start(root);
+	/* a migration's receiver: the sender's word, once the whole tree is built, before any runs */
+	if (e == 0 && opts->before_start)
+		e = opts->before_start(opts->before_start_data, root->pid);
 	if (e < 0)
 		return e;
 	/* all at once: no signal may end us between the first detach and the last */
