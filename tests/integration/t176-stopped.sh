@@ -5,9 +5,11 @@
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
+# the interpreter itself, not a wrapper that forks it (a process with a child is a tree)
+PY=$(python3 -c 'import sys; print(sys.executable)')
 for how in stopped running; do
 	# alone (a tree's stop is t080's)
-	setsid python3 -c '
+	"$PY" -c '
 import os, sys, time
 i = 0
 while True:
@@ -22,6 +24,7 @@ while True:
 	for ((i = 0; i < 100; i++)); do [ "$how" = running ] || [ "$(proc_state "$pid")" = T ] && break; sleep 0.02; done
 	rm -rf "$WORK/d"
 	"$SDUMP" -q dump -t "$pid" -D "$WORK/d" || fail "dump of the $how process"
+	wait "$pid" 2>/dev/null || true
 	"$SDUMP" -q restore -D "$WORK/d" -d || fail "restore of the $how process"
 	sleep 0.3
 	st=$(proc_state "$pid")
