@@ -136,13 +136,19 @@ static void receive(struct mig_conn *c)
 
 		if (sd_mig_recv_msg(c, &type, msg, &len) < 0 || type != MIG_PASS || len < 8)
 			return;
-		(void)snprintf(part, sizeof(part), "%s/.%u.part", base, n);
+		struct mig_unsynced u = { 0 };
+		char prev[16];
+
+		(void)snprintf(part, sizeof(part), "%s/p%u", base, n);
+		(void)snprintf(prev, sizeof(prev), "p%u", n - 1);
 		if (mkdir(part, 0700) < 0)
 			abort();
 		fd = open(part, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			abort();
-		r = sd_mig_recv_files(c, fd, part, &bytes);
+		/* a tree member's parent link names the pass before, as the receiver's do */
+		r = sd_mig_recv_files(c, fd, part, n > 1 ? prev : NULL, &u, &bytes);
+		sd_mig_sync_drop(&u);
 		close(fd);
 		sd_mig_remove_pass(part);
 		if (r < 0)
