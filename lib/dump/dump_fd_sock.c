@@ -8,7 +8,9 @@
  * credentials, both put back as they were). Then, once the table is in,
  * every peer matched by inode (sd_dump_sock_table).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,33 +245,83 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	return r;
 }
 
+/* Whether @path is the file bind() made for socket @u (unix_diag's VFS), its stat in *@st. */
+static bool is_vfs(const char *path, const struct unix_diag_info *u, struct stat *st)
+{
+	return u->has_vfs && stat(path, st) == 0 && st->st_ino == u->vfs_ino &&
+	       ((uint64_t)major(st->st_dev) << 32 | minor(st->st_dev)) == u->vfs_dev;
+}
+
+/*
+ * A relative path: the directory of pid @pid it is found in, its cwd or a
+ * directory it holds open (/proc/PID/@link), as the process sees it, in
+ * s->name_dir, the file's stat in *@st; -ENOENT if none.
+ */
+static int rel_in(const char *link, const struct unix_diag_info *u, struct sock_state *s, struct stat *st)
+{
+	char path[PROC_PATH_MAX + 300 + SOCK_NAME_MAX], dir[PATH_MAX];
+	ssize_t len;
+
+	(void)snprintf(path, sizeof(path), "%s/%.*s", link, (int)strnlen(s->name.path, s->name.len), s->name.path);
+	if (!is_vfs(path, u, st) || (len = readlink(link, dir, sizeof(dir) - 1)) <= 0 || dir[0] != '/')
+		return -ENOENT;
+	dir[len] = '\0';
+	s->name_dir = strdup(dir);
+	return s->name_dir ? 0 : -ENOMEM;
+}
+
+static int find_rel(pid_t pid, const struct unix_diag_info *u, struct sock_state *s, struct stat *st)
+{
+	char link[PROC_PATH_MAX + 300];
+	struct dirent *e;
+	DIR *d;
+	int r = rel_in(sd_proc_path(link, pid, "cwd"), u, s, st);
+
+	if (r != -ENOENT || !(d = opendir(sd_proc_path(link, pid, "fd"))))
+		return r;
+	while (r == -ENOENT && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(link, sizeof(link), "/proc/%d/fd/%s", (int)pid, e->d_name);
+		r = rel_in(link, u, s, st);
+	}
+	(void)closedir(d);
+	return r;
+}
+
 /*
  * A path the socket is bound to: the file there must be the one bind()
  * made (else it was removed or replaced since, and the restore binds and
- * removes it again), its mode and owner. A relative path is looked up from
- * the process's cwd.
+ * removes it again), its mode and owner. A relative path is looked for in
+ * the process's cwd and the directories it holds open.
  */
 static int read_vfs(struct sdump_ctx *ctx, const struct fd_probe *p, const struct unix_diag_info *u,
 		    struct sock_state *s)
 {
 	char path[PROC_PATH_MAX + SOCK_NAME_MAX + 8];
 	struct stat st;
+	int r;
 
 	if (!s->name.len || !s->name.path[0])
 		return 0;
-	if (s->name.path[0] != '/')
-		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is %s bound to the relative path '%.*s', not supported yet",
-			       p->pid, p->fd, sd_sock_unix_what(s->type), (int)strnlen(s->name.path, s->name.len),
-			       s->name.path);
-	(void)snprintf(path, sizeof(path), "/proc/%d/root%.*s", p->pid, (int)strnlen(s->name.path, s->name.len),
-		       s->name.path);
 	s->vfs_dev = u->vfs_dev;
 	s->vfs_ino = u->vfs_ino;
-	if (stat(path, &st) < 0 || !u->has_vfs || st.st_ino != u->vfs_ino ||
-	    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != u->vfs_dev) {
-		s->vfs_gone = true;
-		return 0;
+	if (s->name.path[0] != '/') {
+		r = find_rel(p->pid, u, s, &st);
+		if (r == -ENOENT)
+			return sd_refuse(ctx, -EOPNOTSUPP,
+				       "cannot dump pid %d: fd %d is %s bound to the relative path '%.*s', whose file is neither in its working directory nor in a directory it holds open (removed, or the process changed directory since the bind), not supported",
+				       p->pid, p->fd, sd_sock_unix_what(s->type), (int)strnlen(s->name.path, s->name.len),
+				       s->name.path);
+		if (r < 0)
+			return r;
+	} else {
+		(void)snprintf(path, sizeof(path), "/proc/%d/root%.*s", p->pid,
+			       (int)strnlen(s->name.path, s->name.len), s->name.path);
+		if (!is_vfs(path, u, &st)) {
+			s->vfs_gone = true;
+			return 0;
+		}
 	}
 	s->vfs_mode = st.st_mode & 07777;
 	s->vfs_uid = st.st_uid;
@@ -498,7 +550,27 @@ static bool in_backlog(struct files_state *fs, uint64_t ino)
 	return false;
 }
 
-/* An unconnected datagram socket: each datagram queued is from a socket of the table, or an unbound one. */
+/* Whether a socket of type @type is bound to abstract name @n (in our network namespace). */
+static bool abstract_held(const struct sock_name *n, int type)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	bool held;
+
+	if (fd < 0)
+		return true;
+	memcpy(a.sun_path, n->path, n->len);
+	held = connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n->len)) == 0 ||
+	       errno != ECONNREFUSED;
+	(void)close(fd);
+	return held;
+}
+
+/*
+ * An unconnected datagram socket: each datagram queued is from a socket
+ * of the table, an unbound one, or one that has gone (the restore sends it
+ * from its name again); not from an abstract name held outside.
+ */
 static int senders_in(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, const struct fd_state *d)
 {
 	const struct sock_state *s = d->sk;
@@ -507,11 +579,11 @@ static int senders_in(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, 
 	for (size_t k = 0; k < s->npkts; k++) {
 		const struct sock_name *from = &s->pkts[k].from;
 
-		if (!from->len || by_name(fs, from, s->type))
+		if (!from->len || by_name(fs, from, s->type) || from->path[0] || !abstract_held(from, s->type))
 			continue;
 		sd_sock_name_text(from, name);
 		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is %s with a datagram queued from %s, outside the process, which a restore cannot send again",
+			       "cannot dump pid %d: fd %d is %s with a datagram queued from %s, a socket outside the process that holds the name still, which a restore cannot send again",
 			       pid, d->fd, sd_sock_unix_what(s->type), name);
 	}
 	return 0;

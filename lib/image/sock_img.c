@@ -54,6 +54,7 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 	k->vfs_uid = s->vfs_uid;
 	k->vfs_gid = s->vfs_gid;
 	k->has_vfs_gone = k->vfs_gone = s->vfs_gone;
+	k->name_dir = s->name_dir;
 	k->has_peer_ino = s->peer_ino != 0;
 	k->peer_ino = s->peer_ino;
 	k->has_peer_name = s->peer_name.len != 0;
@@ -272,7 +273,7 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 
 static int from_pb(const Socket *k, struct sock_state *s)
 {
-	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN;
+	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN, rel;
 
 	int r = unix_ ? 0 : inet_from_pb(k, s);
 
@@ -290,6 +291,7 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	    name_from(&k->name, k->has_name, &s->name) < 0 ||
 	    name_from(&k->peer_name, k->has_peer_name, &s->peer_name) < 0)
 		return -EBADMSG;
+	rel = s->name.len && s->name.path[0] && s->name.path[0] != '/';
 	s->family = k->family;
 	s->type = k->type;
 	s->state = k->state;
@@ -300,6 +302,11 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	s->vfs_uid = k->vfs_uid;
 	s->vfs_gid = k->vfs_gid;
 	s->vfs_gone = k->vfs_gone;
+	/* a relative path, and only it, comes with the absolute directory it is relative to */
+	if (rel != (k->name_dir != NULL) || (rel && k->name_dir[0] != '/'))
+		return -EBADMSG;
+	if (rel && !(s->name_dir = strdup(k->name_dir)))
+		return -ENOMEM;
 	s->peer_ino = k->peer_ino;
 	s->peer_gone = k->peer_gone;
 	s->shutdown = k->shutdown;

@@ -93,6 +93,12 @@ struct sock_state {
 	uint64_t vfs_dev, vfs_ino;
 	uint32_t vfs_mode, vfs_uid, vfs_gid;
 	bool vfs_gone;		/* the file at the path was removed (or replaced) after the bind */
+	/*
+	 * A relative path: the directory it was found in (the process's cwd or
+	 * a directory it holds open, as the process sees it), malloc'ed; the
+	 * restore binds the same relative name from there.
+	 */
+	char *name_dir;
 	uint64_t peer_ino;	/* connected: the peer's inode (0: none) */
 	struct sock_name peer_name;
 	/*

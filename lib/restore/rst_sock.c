@@ -282,18 +282,22 @@ static int free_path(struct rsk *k, size_t i)
 {
 	const struct sock_state *s = k->fs->fds[i].sk;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char path[SOCK_NAME_MAX + 1] = { 0 };
+	char path[PATH_MAX];
+	struct sock_name rn;
 	struct stat st;
-	int probe, e = 0;
+	int probe, e = sd_sock_host_path(s, path, sizeof(path));
 
-	memcpy(path, s->name.path, s->name.len);
+	if (e == 0)
+		e = sd_sock_reach_name(s, &rn);
+	if (e < 0)
+		return sock_err(k, e, i, "bind");
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : sock_err(k, -errno, i, "bind");
 	if (!S_ISSOCK(st.st_mode))
 		return sd_errx(k->r->ctx, -EEXIST,
 			       "cannot restore pid %d: '%s', where fd %d was bound, is no socket now", owner(k, i)->pid,
 			       path, fd_of(k, i));
-	memcpy(a.sun_path, path, strlen(path));
+	memcpy(a.sun_path, rn.path, rn.len);
 	probe = socket(AF_UNIX, s->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (probe < 0)
 		return sock_err(k, -errno, i, "bind");
@@ -311,12 +315,17 @@ static int bind_one(struct rsk *k, size_t i)
 {
 	const struct sock_state *s = k->fs->fds[i].sk;
 	bool path = s->name.path[0] != '\0';
-	char name[SOCK_NAME_TEXT_MAX], p[SOCK_NAME_MAX + 1] = { 0 };
+	char name[SOCK_NAME_TEXT_MAX], p[PATH_MAX];
+	long back;
 	int e = path ? free_path(k, i) : 0;
 
 	if (e < 0)
 		return e;
-	e = call_in(k, owner(k, i), SYS_bind, i, &s->name, 0);
+	/* a relative path from the directory it was found in */
+	e = sd_rst_sock_enter(owner(k, i), s, &back);
+	if (e == 0)
+		e = call_in(k, owner(k, i), SYS_bind, i, &s->name, 0);
+	sd_rst_sock_leave(owner(k, i), &back);
 	if (e < 0) {
 		sd_sock_name_text(&s->name, name);
 		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot bind fd %d to %s", owner(k, i)->pid,
@@ -324,8 +333,8 @@ static int bind_one(struct rsk *k, size_t i)
 	}
 	if (!path || s->vfs_gone)
 		return 0;
-	memcpy(p, s->name.path, s->name.len);
-	if (lchown(p, s->vfs_uid, s->vfs_gid) < 0 || chmod(p, s->vfs_mode) < 0)
+	if (sd_sock_host_path(s, p, sizeof(p)) < 0 || lchown(p, s->vfs_uid, s->vfs_gid) < 0 ||
+	    chmod(p, s->vfs_mode) < 0)
 		return sock_err(k, -errno, i, "give its owner and mode back to the file of");
 	return 0;
 }
@@ -352,6 +361,16 @@ static int connect_one(struct rsk *k, size_t i, const struct sock_name *n, ssize
 	if (e == 0)
 		e = place(k, tmp, (size_t)acc);
 	return e < 0 ? sock_err(k, e, (size_t)acc, "accept") : 0;
+}
+
+/* connect_one() to the name of socket @t, reached from anywhere (a relative path made absolute). */
+static int connect_to(struct rsk *k, size_t i, const struct sock_state *t, ssize_t listener, ssize_t acc)
+{
+	struct sock_name rn;
+	int e = sd_sock_reach_name(t, &rn);
+
+	return e < 0 ? sock_err(k, e, i, "connect (its peer's path is too long to reach) on") :
+		       connect_one(k, i, &rn, listener, acc);
 }
 
 /* Every socket made and at its number. */
@@ -412,7 +431,7 @@ static int connect_all(struct rsk *k)
 			if (c < 0)
 				return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: fd %d has no peer in the image",
 					       owner(k, i)->pid, fd_of(k, i));
-			e = connect_one(k, (size_t)c, &L->name, (ssize_t)l, (ssize_t)i);
+			e = connect_to(k, (size_t)c, L, (ssize_t)l, (ssize_t)i);
 		}
 		for (size_t n = 0; e == 0 && n < L->nicons; n++) {
 			ssize_t c = by_ino(fs, L->icons[n]);
@@ -421,7 +440,7 @@ static int connect_all(struct rsk *k)
 				return sd_errx(k->r->ctx, -EBADMSG,
 					       "cannot restore pid %d: a client in the backlog of fd %d is not in the image",
 					       owner(k, l)->pid, fd_of(k, l));
-			e = connect_one(k, (size_t)c, &L->name, -1, -1);
+			e = connect_to(k, (size_t)c, L, -1, -1);
 		}
 	}
 	/* datagram sockets to their peers, and the sockets whose peer is outside */
@@ -441,69 +460,8 @@ static int connect_all(struct rsk *k)
 		if (p < 0 || !fs->fds[p].sk->name.len)
 			return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: the peer of fd %d is not in the image",
 				       owner(k, i)->pid, fd_of(k, i));
-		e = connect_one(k, i, &fs->fds[p].sk->name, -1, -1);
+		e = connect_to(k, i, fs->fds[p].sk, -1, -1);
 	}
-	return e;
-}
-
-static int set_int(int fd, int name, int v)
-{
-	return setsockopt(fd, SOL_SOCKET, name, &v, sizeof(v)) < 0 ? -errno : 0;
-}
-
-static int set_timeo(int fd, int name, uint64_t us)
-{
-	struct timeval tv = { .tv_sec = (time_t)(us / 1000000u), .tv_usec = (suseconds_t)(us % 1000000u) };
-
-	return setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(tv)) < 0 ? -errno : 0;
-}
-
-/*
- * A buffer size, only where it is not the one a new socket has: setting it
- * also locks it (no autotuning), which a size the program never set must
- * not be. The kernel doubles what it is given; FORCE passes by rmem_max.
- */
-static int set_buf(int fd, int name, int force, int32_t want)
-{
-	int have = 0;
-	socklen_t len = sizeof(have);
-
-	if (getsockopt(fd, SOL_SOCKET, name, &have, &len) < 0)
-		return -errno;
-	return have == want ? 0 : set_int(fd, force, want / 2);
-}
-
-int sd_rst_sock_options_first(int fd, const struct sock_state *s)
-{
-	int e = set_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE, s->rcvbuf);
-
-	if (e == 0)
-		e = set_buf(fd, SO_SNDBUF, SO_SNDBUFFORCE, s->sndbuf);
-	if (e == 0)
-		e = set_int(fd, SO_RCVLOWAT, s->rcvlowat);
-	if (e == 0)
-		e = set_int(fd, SO_PRIORITY, s->priority);
-	if (e == 0 && s->mark)
-		e = set_int(fd, SO_MARK, s->mark);
-	if (e == 0)
-		e = set_timeo(fd, SO_RCVTIMEO_OLD, s->rcvtimeo_us);
-	if (e == 0)
-		e = set_timeo(fd, SO_SNDTIMEO_OLD, s->sndtimeo_us);
-	return e;
-}
-
-int sd_rst_sock_options_last(int fd, const struct sock_state *s)
-{
-	bool unix_ = s->family == AF_UNIX;
-	int e = unix_ || s->passcred ? set_int(fd, SO_PASSCRED, s->passcred) : 0;
-
-	if (e == 0 && (unix_ || s->passsec))
-		e = set_int(fd, SO_PASSSEC, s->passsec);
-	if (e == 0 && s->passpidfd)
-		e = set_int(fd, SO_PASSPIDFD, 1);
-	/* -1 is what a socket without SO_PEEK_OFF (TCP before 6.10) reads */
-	if (e == 0 && (s->peek_off >= 0 || s->family == AF_UNIX))
-		e = set_int(fd, SO_PEEK_OFF, s->peek_off);
 	return e;
 }
 
@@ -562,12 +520,65 @@ static int send_pkt(struct rsk *k, int from, size_t i, const struct sock_pkt *p,
 	}
 }
 
+/* A datagram of a sender that has gone, sent to @to (sd_rst_sock_send_hidden). */
+struct hidden_send {
+	struct rsk *k;
+	size_t i;
+	const struct sock_pkt *p;
+	struct sock_name to;
+};
+
+static int send_hidden_one(int fd, void *arg)
+{
+	const struct hidden_send *h = arg;
+
+	return send_pkt(h->k, fd, h->i, h->p, &h->to);
+}
+
+/*
+ * Datagram @p queued on fd @i from a sender bound to a name no socket of
+ * the image holds now: from a socket of ours bound to that name where
+ * nobody else sees it, to fd @i's file by an O_PATH fd of ours on it
+ * (the tmpfs may hide its path), or to its abstract name.
+ */
+static int send_gone(struct rsk *k, size_t i, const struct sock_pkt *p)
+{
+	const struct sock_state *s = k->fs->fds[i].sk;
+	struct hidden_send h = { k, i, p, s->name };
+	char name[SOCK_NAME_TEXT_MAX], path[PATH_MAX];
+	int fd = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0), file = -1, e = 0;
+
+	if (fd < 0)
+		return sock_err(k, -errno, i, "queue the messages of");
+	if (s->name.path[0]) {
+		e = sd_sock_host_path(s, path, sizeof(path));
+		if (e == 0 && (file = open(path, O_PATH | O_CLOEXEC)) < 0)
+			e = -errno;
+		h.to.len = (uint8_t)snprintf(h.to.path, sizeof(h.to.path), "/proc/self/fd/%d", file);
+	}
+	if (e == 0)
+		e = sd_rst_sock_send_hidden(fd, &p->from, send_hidden_one, &h);
+	(void)close(fd);
+	if (file >= 0)
+		(void)close(file);
+	if (e < 0) {
+		sd_sock_name_text(&p->from, name);
+		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot send a datagram queued on fd %d again from %s, its sender's name",
+			      owner(k, i)->pid, fd_of(k, i), name);
+	}
+	return 0;
+}
+
 /* The receive queue of fd @i, sent again by its senders. */
 static int queue_one(struct rsk *k, size_t i)
 {
 	const struct files_state *fs = k->fs;
 	const struct sock_state *s = fs->fds[i].sk;
-	int e = 0;
+	struct sock_name self;
+	int e = sd_sock_reach_name(s, &self);
+
+	if (e < 0)
+		return sock_err(k, e, i, "queue the messages (its path is too long to reach) of");
 
 	for (size_t n = 0; e == 0 && n < s->npkts; n++) {
 		const struct sock_pkt *p = &s->pkts[n];
@@ -585,16 +596,16 @@ static int queue_one(struct rsk *k, size_t i)
 			fd = k->copy[from];
 			/* a datagram peer connected elsewhere sends by name */
 			if (s->type == SOCK_DGRAM && fs->fds[from].sk->peer_ino != s->ino)
-				to = &s->name;
+				to = &self;
 		} else {
 			from = by_name(fs, &p->from, s->type);
-			if (p->from.len && from < 0)
-				return sd_errx(k->r->ctx, -EBADMSG,
-					       "cannot restore pid %d: the sender of a datagram queued on fd %d is not in the image",
-					       owner(k, i)->pid, fd_of(k, i));
+			if (p->from.len && from < 0) {
+				e = send_gone(k, i, p);
+				continue;
+			}
 			tmp = from < 0 ? socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0) : -1;
 			fd = from < 0 ? tmp : k->copy[from];
-			to = &s->name;
+			to = &self;
 		}
 		if (fd < 0 || (to && !to->len))
 			e = sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: no socket can send the messages queued on fd %d",
@@ -688,12 +699,11 @@ static int fill_all(struct rsk *k)
 	/* a path removed since the bind is removed again, once every client has connected */
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		const struct sock_state *s = fs->fds[i].sk;
-		char p[SOCK_NAME_MAX + 1] = { 0 };
+		char p[PATH_MAX];
 
 		if (!is_sock(&fs->fds[i]) || !s->vfs_gone || !s->name.len || !s->name.path[0] || s->listener_ino)
 			continue;
-		memcpy(p, s->name.path, s->name.len);
-		if (unlink(p) < 0)
+		if (sd_sock_host_path(s, p, sizeof(p)) < 0 || unlink(p) < 0)
 			e = sock_err(k, -errno, i, "remove the path of");
 	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++)

@@ -1,0 +1,54 @@
+#!/bin/bash
+# Unix socket names across a dump and a restore (skreltarget): sockets
+# bound to relative paths (a stream listener with a connection accepted
+# and a message queued, a datagram socket of mode 0604) keep their
+# relative names (getsockname) and their files; datagrams queued from
+# senders that have closed since, bound to an absolute and a relative
+# path whose files they left, come again from those names, in order,
+# without the files being touched; a live sender's as well. Then a
+# socket bound to a relative path whose file is not where the process
+# can be seen to look (it changed directory since) is refused with one
+# line, the target left running.
+. "$(dirname "$0")/../lib.sh"
+export SDUMP_STATE_DIR="$WORK/state"
+
+start_target_quiet skreltarget --dir "$WORK"
+pid=$TPID
+state_record "$pid" "$WORK/before.state"
+"$SDUMP" dump -t "$pid" -D "$WORK/d1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
+wait_gone "$pid"
+wait_pid_free "$pid"
+[ -S "$WORK/sub/rel.sock" ] && [ -S "$WORK/gone.sock" ] || fail "a socket file went with the dump"
+"$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
+[ -s "$WORK/err" ] && fail "restore said: $(cat "$WORK/err")"
+# fixed by the fidelity work: VmFlags (ac gained and lost; whole VMAs joined otherwise)
+state_check "$pid" "$WORK/before.state" 'vmas'
+tcmd check
+[ "$REPLY" = ok ] || fail "inside the restored target: $REPLY"
+[ ! -e "$WORK/tx.sock" ] && [ ! -e "tx.sock" ] || fail "a relative name was bound in the wrong directory"
+echo "restored: relative names, files and modes; datagrams from gone senders with their names"
+echo exit >&7
+wait_gone "$pid"
+exec 7>&- 8<&-
+
+# a relative path whose file is not in the process's cwd nor a directory it holds
+python3 -c '
+import os, socket, sys, time
+os.chdir(sys.argv[1])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind("moved.sock")
+s.listen(1)
+os.chdir("/")
+open(sys.argv[2], "w").write("ready")
+time.sleep(300)
+' "$WORK/sub" "$WORK/mv.ready" </dev/null >/dev/null 2>&1 &
+mv=$!
+TARGET_PIDS+=("$mv")
+for ((i = 0; i < 200; i++)); do [ -s "$WORK/mv.ready" ] && break; sleep 0.05; done
+[ -s "$WORK/mv.ready" ] || fail "the python program did not start"
+expect_error "cannot dump pid $mv: fd [0-9]+ is a unix stream socket bound to the relative path 'moved.sock', whose file is neither in its working directory nor in a directory it holds open \(removed, or the process changed directory since the bind\), not supported" \
+	"$SDUMP" dump -t "$mv" -D "$WORK/d2"
+[ ! -e "$WORK/d2" ] || fail "a refused dump left an image"
+assert_running "$mv"
+echo "refused: $(cat "$WORK/stderr")"
+echo ok
