@@ -48,6 +48,8 @@ struct rsk {
 	int *copy;		/* by fd of r->fs: our copy of its socket, else -1 */
 	long *gone;		/* by fd: the other end standing in for a peer closed, in the process, else -1 */
 	int *gone_copy;
+	/* by index: where the file of a path removed since the bind is until the end (len 0: none) */
+	struct sock_name *aside;
 	long hi;		/* above every number of the table */
 };
 
@@ -311,6 +313,31 @@ static int free_path(struct rsk *k, size_t i)
 	return e;
 }
 
+/*
+ * The file of fd @i's path, removed since the bind, moved to a name of
+ * its own in the same directory (".sN") until every client has connected
+ * to it and it is removed: the path may be another socket's. A name that
+ * would not fit stays where it is.
+ */
+static int move_aside(struct rsk *k, size_t i)
+{
+	struct sock_name rn, *to = &k->aside[i];
+	char *slash, from[SOCK_NAME_MAX + 1] = { 0 }, dst[SOCK_NAME_MAX + 16];
+	int n;
+
+	if (sd_sock_reach_name(k->fs->fds[i].sk, &rn) < 0 || !(slash = memrchr(rn.path, '/', rn.len)))
+		return 0;
+	memcpy(from, rn.path, rn.len);
+	n = snprintf(dst, sizeof(dst), "%.*s.s%zu", (int)(slash + 1 - rn.path), rn.path, i);
+	if (n > SOCK_NAME_MAX)
+		return 0;
+	if (rename(from, dst) < 0)
+		return sock_err(k, -errno, i, "move aside the path of");
+	to->len = (uint8_t)n;
+	memcpy(to->path, dst, (size_t)n);
+	return 0;
+}
+
 static int bind_one(struct rsk *k, size_t i)
 {
 	const struct sock_state *s = k->fs->fds[i].sk;
@@ -331,7 +358,9 @@ static int bind_one(struct rsk *k, size_t i)
 		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot bind fd %d to %s", owner(k, i)->pid,
 			      fd_of(k, i), name);
 	}
-	if (!path || s->vfs_gone)
+	if (path && s->vfs_gone)
+		return move_aside(k, i);
+	if (!path)
 		return 0;
 	if (sd_sock_host_path(s, p, sizeof(p)) < 0 || lchown(p, s->vfs_uid, s->vfs_gid) < 0 ||
 	    chmod(p, s->vfs_mode) < 0)
@@ -369,6 +398,9 @@ static int connect_to(struct rsk *k, size_t i, const struct sock_state *t, ssize
 	struct sock_name rn;
 	int e = sd_sock_reach_name(t, &rn);
 
+	for (size_t j = 0; j < k->fs->n; j++)
+		if (k->fs->fds[j].sk == t && k->aside[j].len)
+			rn = k->aside[j];
 	return e < 0 ? sock_err(k, e, i, "connect (its peer's path is too long to reach) on") :
 		       connect_one(k, i, &rn, listener, acc);
 }
@@ -407,9 +439,12 @@ static int connect_all(struct rsk *k)
 	const struct files_state *fs = k->fs;
 	int e = 0;
 
-	for (size_t i = 0; e == 0 && i < fs->n; i++)
-		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->name.len && !fs->fds[i].sk->listener_ino)
-			e = bind_one(k, i);
+	/* the paths removed since their bind first, each moved aside: another may be bound there */
+	for (int gone = 1; gone >= 0; gone--)
+		for (size_t i = 0; e == 0 && i < fs->n; i++)
+			if (is_sock(&fs->fds[i]) && fs->fds[i].sk->name.len && !fs->fds[i].sk->listener_ino &&
+			    fs->fds[i].sk->vfs_gone == gone)
+				e = bind_one(k, i);
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
 		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->state == SKS_LISTEN) {
 			e = call_in(k, who(k, i, fs->fds[i].sk->peercred.pid), SYS_listen, i, NULL,
@@ -468,56 +503,7 @@ static int connect_all(struct rsk *k)
 /* One message from our socket @from to fd @i (by @to's name when given), with its sender's credentials. */
 static int send_pkt(struct rsk *k, int from, size_t i, const struct sock_pkt *p, const struct sock_name *to)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct iovec iov = { .iov_base = p->data, .iov_len = p->len };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(struct ucred))];
-	} cm = { 0 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			     .msg_controllen = sizeof(cm.b) };
-	struct ucred uc = { .pid = p->creds.pid, .uid = p->creds.uid, .gid = p->creds.gid };
-	size_t done = 0;
-
-	cm.h.cmsg_level = SOL_SOCKET;
-	cm.h.cmsg_type = SCM_CREDENTIALS;
-	cm.h.cmsg_len = CMSG_LEN(sizeof(uc));
-	memcpy(CMSG_DATA(&cm.h), &uc, sizeof(uc));
-	if (to) {
-		memcpy(a.sun_path, to->path, to->len);
-		mh.msg_name = &a;
-		mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + to->len);
-	}
-	/* no credentials recorded: none were asked for when it was sent */
-	if (!p->creds.pid) {
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-	}
-	for (;;) {
-		ssize_t n = sendmsg(from, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		/* a sender gone from this system: the message goes as ours, said so */
-		if (n < 0 && (errno == ESRCH || errno == EPERM) && mh.msg_control) {
-			pr_warn(k->r->ctx, "pid %d: a message queued on fd %d was sent by pid %d, which is gone: it comes from pid %d now",
-				owner(k, i)->pid, fd_of(k, i), p->creds.pid, (int)getpid());
-			mh.msg_control = NULL;
-			mh.msg_controllen = 0;
-			continue;
-		}
-		if (n < 0 && errno == EAGAIN)
-			return sd_errx(k->r->ctx, -ENOBUFS,
-				       "cannot restore pid %d: the messages queued on fd %d do not fit in its queue again",
-				       owner(k, i)->pid, fd_of(k, i));
-		if (n < 0)
-			return sd_err(k->r->ctx, -errno, "cannot restore pid %d: cannot queue the messages of fd %d again",
-				      owner(k, i)->pid, fd_of(k, i));
-		/* a stream may take part of it: the rest goes with the same credentials */
-		done += (size_t)n;
-		if (done >= p->len)
-			return 0;
-		iov.iov_base = p->data + done;
-		iov.iov_len = p->len - done;
-	}
+	return sd_rst_unix_send(k->r->ctx, owner(k, i)->pid, fd_of(k, i), from, p, to);
 }
 
 /* A datagram of a sender that has gone, sent to @to (sd_rst_sock_send_hidden). */
@@ -552,6 +538,8 @@ static int send_gone(struct rsk *k, size_t i, const struct sock_pkt *p)
 		return sock_err(k, -errno, i, "queue the messages of");
 	if (s->name.path[0]) {
 		e = sd_sock_host_path(s, path, sizeof(path));
+		if (k->aside[i].len)
+			(void)snprintf(path, sizeof(path), "%.*s", k->aside[i].len, k->aside[i].path);
 		if (e == 0 && (file = open(path, O_PATH | O_CLOEXEC)) < 0)
 			e = -errno;
 		h.to.len = (uint8_t)snprintf(h.to.path, sizeof(h.to.path), "/proc/self/fd/%d", file);
@@ -579,6 +567,8 @@ static int queue_one(struct rsk *k, size_t i)
 
 	if (e < 0)
 		return sock_err(k, e, i, "queue the messages (its path is too long to reach) of");
+	if (k->aside[i].len)
+		self = k->aside[i];
 
 	for (size_t n = 0; e == 0 && n < s->npkts; n++) {
 		const struct sock_pkt *p = &s->pkts[n];
@@ -703,7 +693,11 @@ static int fill_all(struct rsk *k)
 
 		if (!is_sock(&fs->fds[i]) || !s->vfs_gone || !s->name.len || !s->name.path[0] || s->listener_ino)
 			continue;
-		if (sd_sock_host_path(s, p, sizeof(p)) < 0 || unlink(p) < 0)
+		if (sd_sock_host_path(s, p, sizeof(p)) < 0)
+			e = sock_err(k, -ENAMETOOLONG, i, "remove the path of");
+		else if (k->aside[i].len)
+			(void)snprintf(p, sizeof(p), "%.*s", k->aside[i].len, k->aside[i].path);
+		if (e == 0 && unlink(p) < 0)
 			e = sock_err(k, -errno, i, "remove the path of");
 	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
@@ -739,7 +733,8 @@ int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *o
 	k.copy = malloc(fs->n * sizeof(int));
 	k.gone = malloc(fs->n * sizeof(long));
 	k.gone_copy = malloc(fs->n * sizeof(int));
-	if (k.copy && k.gone && k.gone_copy) {
+	k.aside = calloc(fs->n, sizeof(*k.aside));
+	if (k.copy && k.gone && k.gone_copy && k.aside) {
 		for (size_t n = 0; n < fs->n; n++) {
 			k.copy[n] = k.gone_copy[n] = -1;
 			k.gone[n] = -1;
@@ -761,6 +756,7 @@ int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *o
 	free(k.copy);
 	free(k.gone);
 	free(k.gone_copy);
+	free(k.aside);
 	return e;
 }
 

@@ -4,10 +4,7 @@
  * path is bound from the directory it was found in at the dump (the new
  * process enters it for the bind, then goes back where it was), reached
  * from anywhere else (connect(), sendto() from here) by that directory and
- * the name; and a datagram whose sender has gone is sent again from a
- * socket bound to the sender's name in a mount namespace of its own, over
- * whose directory an empty tmpfs is mounted, so that nothing is made, nor
- * removed, where the sender's file was.
+ * the name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,75 +92,4 @@ void sd_rst_sock_leave(struct rst *o, long *back)
 	(void)sd_rst_try(o, SYS_fchdir, *back, 0, 0, &ign);
 	(void)sd_rst_try(o, SYS_close, *back, 0, 0, &ign);
 	*back = -1;
-}
-
-/* The deepest existing directory above path @p (in @p, cut there), "/" at least. */
-static void existing_dir(char *p)
-{
-	struct stat st;
-	char *slash;
-
-	while ((slash = strrchr(p, '/'))) {
-		if (slash == p) {
-			p[1] = '\0';
-			return;
-		}
-		*slash = '\0';
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			return;
-	}
-	(void)strcpy(p, ".");
-}
-
-/*
- * In the child: a namespace of its own where @from's path is free (an
- * absolute one's deepest directory there, a relative one's /tmp, entered,
- * under an empty tmpfs, the directories below made again), @fd bound to it.
- */
-static int bind_hidden(int fd, const struct sock_name *from)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char dir[SOCK_NAME_MAX + 8] = "/tmp", sub[SOCK_NAME_MAX + 1] = { 0 };
-	bool abs = from->path[0] == '/';
-	char *s;
-
-	memcpy(a.sun_path, from->path, from->len);
-	memcpy(sub, from->path, from->len);
-	if (from->path[0]) {
-		if (abs) {
-			memcpy(dir, sub, sizeof(sub));
-			existing_dir(dir);
-		}
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount("sdump", dir, "tmpfs", 0, "mode=0755") < 0 || chdir(dir) < 0)
-			return -errno;
-		for (s = sub + (abs ? strlen(dir) + 1 : 0); (s = strchr(s, '/')); s++) {
-			*s = '\0';
-			if (s > sub && mkdir(sub, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*s = '/';
-		}
-	}
-	return bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + from->len)) < 0 ?
-		       -errno :
-		       0;
-}
-
-int sd_rst_sock_send_hidden(int fd, const struct sock_name *from, int (*send)(int fd, void *arg), void *arg)
-{
-	int st = 0, e;
-	pid_t c = fork();
-
-	if (c < 0)
-		return -errno;
-	if (c == 0) {
-		e = bind_hidden(fd, from);
-		if (e == 0)
-			e = send(fd, arg);
-		_exit(e < 0 ? -e : 0);
-	}
-	while (waitpid(c, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EINTR;
 }

@@ -31,6 +31,38 @@ echo exit >&7
 wait_gone "$pid"
 exec 7>&- 8<&-
 
+# two listeners bound to one path, the first's file put back over the
+# second's (zdtm's del_standalone_un): after the restore the path is the
+# first's file again, and a client connecting there waits in its backlog
+python3 -c '
+import os, socket, sys, time
+a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); a.bind(sys.argv[1]); a.listen(1)
+os.rename(sys.argv[1], sys.argv[1] + ".t")
+b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); b.bind(sys.argv[1]); b.listen(1)
+os.rename(sys.argv[1] + ".t", sys.argv[1])
+open(sys.argv[2], "w").write("%d %d" % (os.stat("/proc/self/fd/%d" % a.fileno()).st_ino, a.fileno()))
+time.sleep(300)
+' "$WORK/two.sock" "$WORK/two.ready" </dev/null >/dev/null 2>"$WORK/two.err" &
+two=$!
+TARGET_PIDS+=("$two")
+for ((i = 0; i < 200; i++)); do [ -s "$WORK/two.ready" ] && break; sleep 0.05; done
+afd=$(awk '{print $2}' "$WORK/two.ready" 2>/dev/null)
+[ -n "$afd" ] || fail "the two listeners did not start: $(cat "$WORK/two.err")"
+"$SDUMP" dump -t "$two" -D "$WORK/d3" 2>"$WORK/err" || fail "dump of two listeners: $(cat "$WORK/err")"
+wait_gone "$two"
+wait_pid_free "$two"
+"$SDUMP" restore -D "$WORK/d3" -d 2>"$WORK/err" || fail "restore of two listeners: $(cat "$WORK/err")"
+[ -S "$WORK/two.sock" ] || fail "the path of the two listeners is gone after the restore"
+ls -a "$WORK" | grep -q '\.s[0-9]' && fail "a file moved aside was left: $(ls -a "$WORK")"
+python3 -c '
+import socket, sys
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(sys.argv[1])
+' "$WORK/two.sock" || fail "cannot connect to the path of the two listeners"
+ino=$(stat -L -c %i "/proc/$two/fd/$afd")
+ss -xl | grep -E " $ino " | grep -q "LISTEN 0 " && fail "the client went to the second listener, whose file was gone"
+kill "$two"
+echo "two listeners on one path: the path is the first's again"
+
 # a relative path whose file is not in the process's cwd nor a directory it holds
 python3 -c '
 import os, socket, sys, time
