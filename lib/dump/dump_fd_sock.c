@@ -490,14 +490,14 @@ static int outside_peer(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, 
 
 /*
  * A connected stream or seqpacket socket whose peer @e is in the table:
- * the end accept() gave carries its listener's name, and its listener
- * must be in the table too, to accept it again.
+ * the end accept() gave carries its listener's name, and is accepted
+ * again from its listener, or from one made for it if the process closed
+ * its own.
  */
 static int accepted_end(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, struct fd_state *d,
 			const struct fd_state *e)
 {
 	struct sock_state *s = d->sk;
-	char name[SOCK_NAME_TEXT_MAX];
 
 	if (!s->name.len)
 		return 0;
@@ -514,10 +514,9 @@ static int accepted_end(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs
 	if (e->sk->name.len && by_name(fs, &e->sk->name, s->type) &&
 	    by_name(fs, &e->sk->name, s->type)->sk->state == SKS_LISTEN)
 		return 0;
-	sd_sock_name_text(&s->name, name);
-	return sd_refuse(ctx, -EOPNOTSUPP,
-		       "cannot dump pid %d: fd %d is %s accepted from a listener on %s that the process no longer holds, not supported yet",
-		       pid, d->fd, sd_sock_unix_what(s->type), name);
+	/* a listener closed since: one is made on its name for the restore's accept() */
+	s->listener_gone = true;
+	return 0;
 }
 
 /* A listener: every connection waiting in its backlog is from a socket of the table. */
@@ -589,6 +588,48 @@ static int senders_in(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, 
 	return 0;
 }
 
+/*
+ * Connected, its peer closed since (made again as a pair whose other end
+ * closes once the queue is in). A named stream or seqpacket end is one
+ * accept() gave its listener's name (and its file): it is accepted again
+ * from that listener. A datagram one's
+ * queue is its peer's (a connected socket takes no other's), but for
+ * what others sent before it connected.
+ */
+static int peer_closed(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, struct fd_state *d)
+{
+	struct sock_state *s = d->sk;
+
+	s->peer_gone = true;
+	if (s->type == SOCK_DGRAM) {
+		for (size_t k = 0; k < s->npkts; k++)
+			if (s->pkts[k].from.len != s->peer_name.len ||
+			    memcmp(s->pkts[k].from.path, s->peer_name.path, s->peer_name.len))
+				return sd_refuse(ctx, -EOPNOTSUPP,
+					       "cannot dump pid %d: fd %d is %s whose peer has closed, with datagrams queued from another sender before it connected, not supported yet",
+					       pid, d->fd, sd_sock_unix_what(s->type));
+		return 0;
+	}
+	if (!s->name.len)
+		return 0;
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct sock_state *l = fs->fds[i].sk;
+
+		if (l && !fs->fds[i].has_dup_of && l->state == SKS_LISTEN && l->type == s->type &&
+		    same_name(&l->name, &s->name)) {
+			s->listener_ino = l->ino;
+			return 0;
+		}
+	}
+	/*
+	 * Accepted from a listener closed since, or bound by itself before it
+	 * connected: alike to the program (the name, no peer, a path no
+	 * listener is on), accepted again from a listener made for it.
+	 */
+	s->listener_gone = true;
+	return 0;
+}
+
 static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs,
 		     struct fd_state *d)
 {
@@ -605,14 +646,8 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 		return 0;
 	/* its peer closed: a stream's is shut down both ways by then */
 	if (s->state == SKS_ESTABLISHED && !s->peer_ino &&
-	    (s->type == SOCK_DGRAM || s->shutdown == (RCV_SHUT | SEND_SHUT))) {
-		if (s->name.len)
-			return sd_refuse(ctx, -EOPNOTSUPP,
-				       "cannot dump pid %d: fd %d is %s bound to a name whose peer has closed, not supported yet",
-				       pid, d->fd, sd_sock_unix_what(s->type));
-		s->peer_gone = true;
-		return 0;
-	}
+	    (s->type == SOCK_DGRAM || s->shutdown == (RCV_SHUT | SEND_SHUT)))
+		return peer_closed(ctx, pid, fs, d);
 	if (s->type == SOCK_DGRAM && !s->peer_ino)
 		return senders_in(ctx, pid, fs, d);
 	e = by_ino(fs, s->peer_ino);

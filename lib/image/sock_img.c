@@ -67,6 +67,7 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 	k->n_icons = s->nicons;
 	k->icons = s->icons;
 	k->has_listener_ino = s->listener_ino != 0;
+	k->has_listener_gone = k->listener_gone = s->listener_gone;
 	k->listener_ino = s->listener_ino;
 	k->has_external = k->external = s->external;
 	k->rcvbuf = s->rcvbuf;
@@ -286,8 +287,9 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	    (!listen && k->n_icons) || (k->has_backlog && k->state != SKS_LISTEN) || k->n_icons > SOCK_ICONS_MAX ||
 	    k->ino == 0 || k->ino > UINT32_MAX || k->shutdown > 3 ||
 	    (k->external && (!k->has_peer_name || k->n_queue)) ||
-	    (k->peer_gone && (k->has_peer_ino || k->has_name || k->external)) ||
+	    (k->peer_gone && (k->has_peer_ino || k->external)) ||
 	    (k->has_listener_ino && (k->type == SOCK_DGRAM || !k->has_name)) ||
+	    (k->listener_gone && (k->type == SOCK_DGRAM || !k->has_name || k->has_listener_ino)) ||
 	    name_from(&k->name, k->has_name, &s->name) < 0 ||
 	    name_from(&k->peer_name, k->has_peer_name, &s->peer_name) < 0)
 		return -EBADMSG;
@@ -312,6 +314,7 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	s->shutdown = k->shutdown;
 	s->backlog = k->backlog;
 	s->listener_ino = k->listener_ino;
+	s->listener_gone = k->listener_gone;
 	s->external = k->external;
 	s->rcvbuf = k->rcvbuf;
 	s->sndbuf = k->sndbuf;

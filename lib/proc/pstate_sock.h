@@ -110,6 +110,8 @@ struct sock_state {
 	uint32_t backlog;	/* a listener's listen() backlog */
 	/* a connected stream or seqpacket socket accept() gave: the listener's inode (0: none) */
 	uint64_t listener_ino;
+	/* accepted from a listener no socket of the dump is now: one is made for it at restore */
+	bool listener_gone;
 	/* a listener: the inodes of the clients of the connections it has not accepted, in order */
 	size_t nicons;
 	uint64_t *icons;

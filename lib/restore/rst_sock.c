@@ -36,39 +36,8 @@
 #include "pstate_sock.h"
 #include "restore.h"
 #include "rst_sock.h"
+#include "rst_sock_priv.h"
 #include "util.h"
-
-/* A restore of the sockets in progress. */
-struct rsk {
-	struct rst *r;		/* where they are made: the process, or a tree's first member with one */
-	struct files_state *fs;	/* the sockets: r->fs, or a tree's table of every member's */
-	struct rst *const *own;	/* a tree's: by index of fs, the member holding it (NULL: all r's) */
-	const int *fdno;	/* a tree's: by index, its fd there (fs's is its number in r) */
-	int pidfd;		/* of the new process */
-	int *copy;		/* by fd of r->fs: our copy of its socket, else -1 */
-	long *gone;		/* by fd: the other end standing in for a peer closed, in the process, else -1 */
-	int *gone_copy;
-	/* by index: where the file of a path removed since the bind is until the end (len 0: none) */
-	struct sock_name *aside;
-	long hi;		/* above every number of the table */
-};
-
-/* A socket of its own (a tree's member has the one an earlier member holds too from it) */
-static bool is_sock(const struct fd_state *d)
-{
-	return d->kind == FDK_UNIX && d->sk && !d->has_dup_of && !d->has_shared;
-}
-
-/* The process holding socket @i, and its fd there. */
-static struct rst *owner(const struct rsk *k, size_t i)
-{
-	return k->own ? k->own[i] : k->r;
-}
-
-static int fd_of(const struct rsk *k, size_t i)
-{
-	return k->fdno ? k->fdno[i] : k->fs->fds[i].fd;
-}
 
 /*
  * The process a call on socket @i that the kernel credits to its caller
@@ -89,26 +58,6 @@ static struct rst *who(const struct rsk *k, size_t i, pid_t pid)
 	return owner(k, i);
 }
 
-static ssize_t by_ino(const struct files_state *fs, uint64_t ino)
-{
-	for (size_t i = 0; ino && i < fs->n; i++)
-		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->ino == ino)
-			return (ssize_t)i;
-	return -1;
-}
-
-static ssize_t by_name(const struct files_state *fs, const struct sock_name *n, int type)
-{
-	for (size_t i = 0; n->len && i < fs->n; i++) {
-		const struct sock_state *s = fs->fds[i].sk;
-
-		if (is_sock(&fs->fds[i]) && s->type == type && !s->listener_ino && s->name.len == n->len &&
-		    !memcmp(s->name.path, n->path, n->len))
-			return (ssize_t)i;
-	}
-	return -1;
-}
-
 /* Made by socketpair() with its peer: both unbound and each the other's peer. */
 static ssize_t pair_of(const struct files_state *fs, size_t i)
 {
@@ -120,14 +69,6 @@ static ssize_t pair_of(const struct files_state *fs, size_t i)
 	if (fs->fds[k].sk->peer_ino != s->ino || fs->fds[k].sk->name.len)
 		return -1;
 	return k;
-}
-
-static int sock_err(struct rsk *k, int e, size_t i, const char *what)
-{
-	const struct fd_state *d = &k->fs->fds[i];
-
-	return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot %s %s (fd %d)", owner(k, i)->pid, what,
-		      sd_sock_unix_what(d->sk->type), fd_of(k, i));
 }
 
 static int lift(struct rsk *k, long fd, long *ret);
@@ -405,6 +346,110 @@ static int connect_to(struct rsk *k, size_t i, const struct sock_state *t, ssize
 		       connect_one(k, i, &rn, listener, acc);
 }
 
+/*
+ * Fd @i accepted again (in r) from the listener at fd @lfd of @lo, by name
+ * @rn: its client, fd @c of the table, connected first (by who connected
+ * it, as SO_PEERCRED says), or for one whose peer has closed (@c -1) a
+ * socket of ours made there, which stands in for the peer until the queue
+ * is in (k->gone_copy).
+ */
+static int accept_at(struct rsk *k, struct rst *lo, long lfd, const struct sock_name *rn, size_t i, ssize_t c)
+{
+	const struct sock_state *s = k->fs->fds[i].sk;
+	struct rst *o = who(k, c >= 0 ? (size_t)c : i, s->peercred.pid);
+	uint64_t a;
+	long t = -1, len, tmp;
+	int e = 0, ours;
+
+	if (c >= 0) {
+		e = call_in(k, o, SYS_connect, (size_t)c, rn, 0);
+	} else {
+		e = sd_rst_call(o, SYS_socket, AF_UNIX, s->type | SOCK_CLOEXEC, 0, 0, 0, 0, &t);
+		if (e == 0)
+			e = put_addr(o, rn, &a, &len);
+		if (e == 0)
+			e = sd_rst_try(o, SYS_connect, t, (long)a, len, &tmp);
+		if (e == 0 && (k->gone_copy[i] = sd_rst_take_fd(o, t)) < 0)
+			e = k->gone_copy[i];
+		if (t >= 0)
+			(void)sd_rst_call(o, SYS_close, t, 0, 0, 0, 0, 0, NULL);
+	}
+	if (e == 0)
+		e = sd_rst_call(lo, SYS_accept4, lfd, 0, 0, SOCK_CLOEXEC, 0, 0, &tmp);
+	/* accepted in another member of a tree: lent into r */
+	if (e == 0 && lo != k->r) {
+		ours = sd_rst_take_fd(lo, tmp);
+		(void)sd_rst_call(lo, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+		e = ours < 0 ? ours : sd_rst_tree_give(k->r, ours, &tmp);
+		if (ours >= 0)
+			(void)close(ours);
+	}
+	if (e == 0)
+		e = place(k, tmp, i);
+	return e < 0 ? sock_err(k, e, i, "accept again") : 0;
+}
+
+/* An accepted fd @i whose peer has closed, from listener @l. */
+static int accept_gone(struct rsk *k, size_t l, size_t i)
+{
+	struct sock_name rn;
+	int e = sd_sock_reach_name(k->fs->fds[l].sk, &rn);
+
+	if (e == 0 && k->aside[l].len)
+		rn = k->aside[l];
+	return e < 0 ? sock_err(k, e, i, "accept again") : accept_at(k, k->r, k->fs->fds[l].fd, &rn, i, -1);
+}
+
+/*
+ * An accepted fd @i whose listener the process had closed: from one made
+ * for it on its name, in the process that had listened (SO_PEERCRED of
+ * its client), closed once it is accepted, before any socket of the table
+ * is bound. A file at the path stays as it was (moved aside meanwhile).
+ */
+static int accept_ghost(struct rsk *k, size_t i)
+{
+	const struct sock_state *s = k->fs->fds[i].sk;
+	ssize_t c = s->peer_gone ? -1 : by_ino(k->fs, s->peer_ino);
+	struct rst *lo = c >= 0 ? who(k, (size_t)c, k->fs->fds[c].sk->peercred.pid) : owner(k, i);
+	char hp[PATH_MAX], ap[PATH_MAX + 32];
+	bool path = s->name.path[0] != '\0', moved = false;
+	struct sock_name rn;
+	struct stat st;
+	uint64_t a;
+	long t = -1, len, back, ign;
+	int e = sd_sock_reach_name(s, &rn);
+
+	if (!s->peer_gone && c < 0)
+		return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: fd %d has no peer in the image",
+			       owner(k, i)->pid, fd_of(k, i));
+	if (e == 0 && path && (e = sd_sock_host_path(s, hp, sizeof(hp))) == 0 && lstat(hp, &st) == 0) {
+		(void)snprintf(ap, sizeof(ap), "%s.sdump-%zu", hp, i);
+		e = rename(hp, ap) < 0 ? -errno : 0;
+		moved = e == 0;
+	}
+	if (e == 0)
+		e = sd_rst_call(lo, SYS_socket, AF_UNIX, s->type | SOCK_CLOEXEC, 0, 0, 0, 0, &t);
+	if (e == 0 && (e = sd_rst_sock_enter(lo, s, &back)) == 0) {
+		e = put_addr(lo, &s->name, &a, &len);
+		if (e == 0)
+			e = sd_rst_try(lo, SYS_bind, t, (long)a, len, &ign);
+		sd_rst_sock_leave(lo, &back);
+	}
+	if (e == 0)
+		e = sd_rst_try(lo, SYS_listen, t, 1, 0, &ign);
+	if (e < 0)
+		e = sock_err(k, e, i, "make a listener to accept again");
+	else
+		e = accept_at(k, lo, t, &rn, i, c);
+	if (t >= 0)
+		(void)sd_rst_call(lo, SYS_close, t, 0, 0, 0, 0, 0, NULL);
+	if (path && t >= 0 && unlink(hp) < 0 && errno != ENOENT && e == 0)
+		e = sock_err(k, -errno, i, "remove the listener made to accept again");
+	if (moved && rename(ap, hp) < 0 && e == 0)
+		e = sock_err(k, -errno, i, "put back the file at the name of");
+	return e;
+}
+
 /* Every socket made and at its number. */
 static int make_all(struct rsk *k)
 {
@@ -420,7 +465,10 @@ static int make_all(struct rsk *k)
 		if (!is_sock(&fs->fds[i]) || made[i])
 			continue;
 		j = pair_of(fs, i);
-		if (fs->fds[i].sk->peer_gone)
+		/* accepted again in connect_all() */
+		if ((fs->fds[i].sk->peer_gone && fs->fds[i].sk->listener_ino) || fs->fds[i].sk->listener_gone)
+			e = 0;
+		else if (fs->fds[i].sk->peer_gone && !dgram_to_named(fs->fds[i].sk))
 			e = make_pair(k, i, -1, &k->gone[i]);
 		else if (j >= 0)
 			e = make_pair(k, i, j, NULL);
@@ -439,10 +487,13 @@ static int connect_all(struct rsk *k)
 	const struct files_state *fs = k->fs;
 	int e = 0;
 
+	for (size_t i = 0; e == 0 && i < fs->n; i++)
+		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->listener_gone)
+			e = accept_ghost(k, i);
 	/* the paths removed since their bind first, each moved aside: another may be bound there */
 	for (int gone = 1; gone >= 0; gone--)
 		for (size_t i = 0; e == 0 && i < fs->n; i++)
-			if (is_sock(&fs->fds[i]) && fs->fds[i].sk->name.len && !fs->fds[i].sk->listener_ino &&
+			if (is_sock(&fs->fds[i]) && fs->fds[i].sk->name.len && !fs->fds[i].sk->listener_ino && !fs->fds[i].sk->listener_gone &&
 			    fs->fds[i].sk->vfs_gone == gone)
 				e = bind_one(k, i);
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
@@ -462,6 +513,10 @@ static int connect_all(struct rsk *k)
 
 			if (!is_sock(&fs->fds[i]) || fs->fds[i].sk->listener_ino != L->ino)
 				continue;
+			if (fs->fds[i].sk->peer_gone) {
+				e = accept_gone(k, l, i);
+				continue;
+			}
 			c = by_ino(fs, fs->fds[i].sk->peer_ino);
 			if (c < 0)
 				return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: fd %d has no peer in the image",
@@ -496,114 +551,6 @@ static int connect_all(struct rsk *k)
 			return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: the peer of fd %d is not in the image",
 				       owner(k, i)->pid, fd_of(k, i));
 		e = connect_to(k, i, fs->fds[p].sk, -1, -1);
-	}
-	return e;
-}
-
-/* One message from our socket @from to fd @i (by @to's name when given), with its sender's credentials. */
-static int send_pkt(struct rsk *k, int from, size_t i, const struct sock_pkt *p, const struct sock_name *to)
-{
-	return sd_rst_unix_send(k->r->ctx, owner(k, i)->pid, fd_of(k, i), from, p, to);
-}
-
-/* A datagram of a sender that has gone, sent to @to (sd_rst_sock_send_hidden). */
-struct hidden_send {
-	struct rsk *k;
-	size_t i;
-	const struct sock_pkt *p;
-	struct sock_name to;
-};
-
-static int send_hidden_one(int fd, void *arg)
-{
-	const struct hidden_send *h = arg;
-
-	return send_pkt(h->k, fd, h->i, h->p, &h->to);
-}
-
-/*
- * Datagram @p queued on fd @i from a sender bound to a name no socket of
- * the image holds now: from a socket of ours bound to that name where
- * nobody else sees it, to fd @i's file by an O_PATH fd of ours on it
- * (the tmpfs may hide its path), or to its abstract name.
- */
-static int send_gone(struct rsk *k, size_t i, const struct sock_pkt *p)
-{
-	const struct sock_state *s = k->fs->fds[i].sk;
-	struct hidden_send h = { k, i, p, s->name };
-	char name[SOCK_NAME_TEXT_MAX], path[PATH_MAX];
-	int fd = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0), file = -1, e = 0;
-
-	if (fd < 0)
-		return sock_err(k, -errno, i, "queue the messages of");
-	if (s->name.path[0]) {
-		e = sd_sock_host_path(s, path, sizeof(path));
-		if (k->aside[i].len)
-			(void)snprintf(path, sizeof(path), "%.*s", k->aside[i].len, k->aside[i].path);
-		if (e == 0 && (file = open(path, O_PATH | O_CLOEXEC)) < 0)
-			e = -errno;
-		h.to.len = (uint8_t)snprintf(h.to.path, sizeof(h.to.path), "/proc/self/fd/%d", file);
-	}
-	if (e == 0)
-		e = sd_rst_sock_send_hidden(fd, &p->from, send_hidden_one, &h);
-	(void)close(fd);
-	if (file >= 0)
-		(void)close(file);
-	if (e < 0) {
-		sd_sock_name_text(&p->from, name);
-		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot send a datagram queued on fd %d again from %s, its sender's name",
-			      owner(k, i)->pid, fd_of(k, i), name);
-	}
-	return 0;
-}
-
-/* The receive queue of fd @i, sent again by its senders. */
-static int queue_one(struct rsk *k, size_t i)
-{
-	const struct files_state *fs = k->fs;
-	const struct sock_state *s = fs->fds[i].sk;
-	struct sock_name self;
-	int e = sd_sock_reach_name(s, &self);
-
-	if (e < 0)
-		return sock_err(k, e, i, "queue the messages (its path is too long to reach) of");
-	if (k->aside[i].len)
-		self = k->aside[i];
-
-	for (size_t n = 0; e == 0 && n < s->npkts; n++) {
-		const struct sock_pkt *p = &s->pkts[n];
-		const struct sock_name *to = NULL;
-		ssize_t from = -1;
-		int fd, tmp = -1;
-
-		if (s->peer_gone) {
-			fd = k->gone_copy[i];
-		} else if (s->peer_ino) {
-			from = by_ino(fs, s->peer_ino);
-			if (from < 0)
-				return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: the peer of fd %d is not in the image",
-					       owner(k, i)->pid, fd_of(k, i));
-			fd = k->copy[from];
-			/* a datagram peer connected elsewhere sends by name */
-			if (s->type == SOCK_DGRAM && fs->fds[from].sk->peer_ino != s->ino)
-				to = &self;
-		} else {
-			from = by_name(fs, &p->from, s->type);
-			if (p->from.len && from < 0) {
-				e = send_gone(k, i, p);
-				continue;
-			}
-			tmp = from < 0 ? socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0) : -1;
-			fd = from < 0 ? tmp : k->copy[from];
-			to = &self;
-		}
-		if (fd < 0 || (to && !to->len))
-			e = sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: no socket can send the messages queued on fd %d",
-				    owner(k, i)->pid, fd_of(k, i));
-		else
-			e = send_pkt(k, fd, i, p, to);
-		if (tmp >= 0)
-			(void)close(tmp);
 	}
 	return e;
 }
@@ -661,14 +608,15 @@ static int fill_all(struct rsk *k)
 	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
 		if (is_sock(&fs->fds[i]))
-			e = queue_one(k, i);
+			e = sd_rsk_queue_one(k, i);
 	/* the peers that had closed, gone again: a stream's end sees both ways shut down */
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
-		if (k->gone[i] < 0)
+		if (k->gone_copy[i] < 0)
 			continue;
 		(void)close(k->gone_copy[i]);
 		k->gone_copy[i] = -1;
-		(void)sd_rst_call(k->r, SYS_close, k->gone[i], 0, 0, 0, 0, 0, NULL);
+		if (k->gone[i] >= 0)
+			(void)sd_rst_call(k->r, SYS_close, k->gone[i], 0, 0, 0, 0, 0, NULL);
 		k->gone[i] = -1;
 	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
@@ -691,7 +639,7 @@ static int fill_all(struct rsk *k)
 		const struct sock_state *s = fs->fds[i].sk;
 		char p[PATH_MAX];
 
-		if (!is_sock(&fs->fds[i]) || !s->vfs_gone || !s->name.len || !s->name.path[0] || s->listener_ino)
+		if (!is_sock(&fs->fds[i]) || !s->vfs_gone || !s->name.len || !s->name.path[0] || s->listener_ino || s->listener_gone)
 			continue;
 		if (sd_sock_host_path(s, p, sizeof(p)) < 0)
 			e = sock_err(k, -ENAMETOOLONG, i, "remove the path of");
