@@ -147,10 +147,12 @@ static int add_pkt(struct sock_state *s, const uint8_t *buf, size_t len, const s
 }
 
 /*
- * The fds an SCM_RIGHTS message gave us, closed; whether one came, and the
+ * The fds an SCM_RIGHTS message gave us (MSG_PEEK installs them in the
+ * receiver, net/unix/af_unix.c unix_peek_fds), named in @what (the first
+ * ones, as /proc/self/fd links), closed; whether one came, and the
  * credentials of the message.
  */
-static bool scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds)
+static bool scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds, char *what, size_t size)
 {
 	bool rights = false;
 
@@ -161,8 +163,17 @@ static bool scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds)
 			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			int *fds = (int *)CMSG_DATA(c);
 
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < n; i++) {
+				char link[PROC_PATH_MAX], to[128];
+				size_t used = strlen(what);
+				ssize_t l;
+
+				(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[i]);
+				l = readlink(link, to, sizeof(to) - 1);
+				if (l > 0 && used + (size_t)l + 4 < size)
+					(void)snprintf(what + used, size - used, "%s%.*s", used ? ", " : "", (int)l, to);
 				(void)close(fds[i]);
+			}
 			rights = true;
 		} else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
 			struct ucred uc;
@@ -187,6 +198,7 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	} cm;
 	size_t total = 0;
 	int one = 1, zero = 0, r = 0;
+	char what[256] = "";
 
 	if (!buf)
 		return -ENOMEM;
@@ -213,10 +225,10 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		 */
 		if (n == 0 && (stream || (s->type == SOCK_SEQPACKET && (s->shutdown & 1) && total >= rqlen)))
 			break;
-		if (scan_cmsgs(&mh, &c) || (mh.msg_flags & MSG_CTRUNC)) {
+		if (scan_cmsgs(&mh, &c, what, sizeof(what)) || (mh.msg_flags & MSG_CTRUNC)) {
 			r = sd_refuse(ctx, -EOPNOTSUPP,
-				    "cannot dump pid %d: fd %d is %s with fds in flight in its queue (SCM_RIGHTS), not supported yet",
-				    p->pid, p->fd, sd_sock_unix_what(s->type));
+				    "cannot dump pid %d: fd %d is %s with fds in flight in its queue (SCM_RIGHTS), not supported yet (%s); dump once the program has received them",
+				    p->pid, p->fd, sd_sock_unix_what(s->type), what[0] ? what : "unnamed");
 			break;
 		}
 		if ((size_t)n > PEEK_BUF || (mh.msg_flags & MSG_TRUNC) || total + (size_t)n > SOCK_QUEUE_MAX) {
