@@ -500,28 +500,35 @@ static int outside_peer(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, 
 	return 0;
 }
 
-/*
- * A connected stream or seqpacket socket whose peer @e is in the table:
- * the end accept() gave carries its listener's name, and is accepted
- * again from its listener, or from one made for it if the process closed
- * its own.
- */
-static int accepted_end(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, struct fd_state *d,
-			const struct fd_state *e)
+/* The listener of @fs on @s's name and type: s->listener_ino set to it, if there is one. */
+static bool listener_of(struct files_state *fs, struct sock_state *s)
 {
-	struct sock_state *s = d->sk;
-
-	if (!s->name.len)
-		return 0;
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct sock_state *l = fs->fds[i].sk;
 
 		if (l && !fs->fds[i].has_dup_of && l->state == SKS_LISTEN && l->type == s->type &&
 		    same_name(&l->name, &s->name)) {
 			s->listener_ino = l->ino;
-			return 0;
+			return true;
 		}
 	}
+	return false;
+}
+
+/*
+ * A connected stream or seqpacket socket whose peer @e is in the table:
+ * the end accept() gave carries its listener's name, and is accepted
+ * again from its listener, or from one made for it if the process closed
+ * its own.
+ */
+static int accepted_end(struct files_state *fs, struct fd_state *d, const struct fd_state *e)
+{
+	struct sock_state *s = d->sk;
+
+	if (!s->name.len)
+		return 0;
+	if (listener_of(fs, s))
+		return 0;
 	/* a client bound to a name of its own, connected to a listener's */
 	if (e->sk->name.len && by_name(fs, &e->sk->name, s->type) &&
 	    by_name(fs, &e->sk->name, s->type)->sk->state == SKS_LISTEN)
@@ -624,15 +631,8 @@ static int peer_closed(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs,
 	}
 	if (!s->name.len)
 		return 0;
-	for (size_t i = 0; i < fs->n; i++) {
-		const struct sock_state *l = fs->fds[i].sk;
-
-		if (l && !fs->fds[i].has_dup_of && l->state == SKS_LISTEN && l->type == s->type &&
-		    same_name(&l->name, &s->name)) {
-			s->listener_ino = l->ino;
-			return 0;
-		}
-	}
+	if (listener_of(fs, s))
+		return 0;
 	/*
 	 * Accepted from a listener closed since, or bound by itself before it
 	 * connected: alike to the program (the name, no peer, a path no
@@ -673,7 +673,7 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 				       pid, d->fd, sd_sock_unix_what(s->type), e->fd);
 		return 0;
 	}
-	return accepted_end(ctx, pid, fs, d, e);
+	return accepted_end(fs, d, e);
 }
 
 int sd_dump_unix_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
