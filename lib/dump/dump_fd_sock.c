@@ -112,11 +112,12 @@ int sd_dump_sock_options(int fd, struct sock_state *s)
 
 /* One message into s->pkts: a stream's run is added to the one before when from the same writer. */
 static int add_pkt(struct sock_state *s, const uint8_t *buf, size_t len, const struct sock_creds *c,
-		   const struct sock_name *from, bool stream)
+		   const struct sock_name *from, bool stream, struct sock_file *rights, size_t nrights)
 {
 	struct sock_pkt *p, *last = s->npkts ? &s->pkts[s->npkts - 1] : NULL;
 
-	if (stream && last && !memcmp(&last->creds, c, sizeof(*c))) {
+	/* a run with files in flight ends there (and a stream's read stops after it) */
+	if (stream && last && !last->nrights && !nrights && !memcmp(&last->creds, c, sizeof(*c))) {
 		uint8_t *n = realloc(last->data, last->len + len);
 
 		if (!n)
@@ -126,11 +127,10 @@ static int add_pkt(struct sock_state *s, const uint8_t *buf, size_t len, const s
 		last->len += len;
 		return 0;
 	}
-	if (s->npkts == SOCK_PKTS_MAX)
-		return -E2BIG;
-	p = realloc(s->pkts, (s->npkts + 1) * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
+	if (s->npkts == SOCK_PKTS_MAX || !(p = realloc(s->pkts, (s->npkts + 1) * sizeof(*p)))) {
+		sd_sock_files_free(rights, nrights);
+		return s->npkts == SOCK_PKTS_MAX ? -E2BIG : -ENOMEM;
+	}
 	s->pkts = p;
 	p = &s->pkts[s->npkts];
 	memset(p, 0, sizeof(*p));
@@ -140,6 +140,8 @@ static int add_pkt(struct sock_state *s, const uint8_t *buf, size_t len, const s
 	memcpy(p->data, buf, len);
 	p->len = len;
 	p->creds = *c;
+	p->rights = rights;
+	p->nrights = nrights;
 	if (from)
 		p->from = *from;
 	s->npkts++;
@@ -147,14 +149,15 @@ static int add_pkt(struct sock_state *s, const uint8_t *buf, size_t len, const s
 }
 
 /*
- * The fds an SCM_RIGHTS message gave us (MSG_PEEK installs them in the
- * receiver, net/unix/af_unix.c unix_peek_fds), named in @what (the first
- * ones, as /proc/self/fd links), closed; whether one came, and the
- * credentials of the message.
+ * The credentials of the message, and the files an SCM_RIGHTS message gave
+ * us (MSG_PEEK installs them in the receiver) into *@ret_rights (each
+ * closed once read): -EOPNOTSUPP for one of a kind not kept, its link in
+ * @what.
  */
-static bool scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds, char *what, size_t size)
+static int scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds, struct sock_file **ret_rights,
+		      size_t *ret_n, char *what, size_t size)
 {
-	bool rights = false;
+	int r = 0;
 
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET)
@@ -162,19 +165,22 @@ static bool scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds, char *wh
 		if (c->cmsg_type == SCM_RIGHTS) {
 			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			int *fds = (int *)CMSG_DATA(c);
+			struct sock_file *f = realloc(*ret_rights, (*ret_n + n) * sizeof(*f));
 
+			if (f)
+				*ret_rights = f;
+			if (!f)
+				r = -ENOMEM;
 			for (size_t i = 0; i < n; i++) {
-				char link[PROC_PATH_MAX], to[128];
-				size_t used = strlen(what);
-				ssize_t l;
-
-				(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[i]);
-				l = readlink(link, to, sizeof(to) - 1);
-				if (l > 0 && used + (size_t)l + 4 < size)
-					(void)snprintf(what + used, size - used, "%s%.*s", used ? ", " : "", (int)l, to);
+				if (r == 0) {
+					r = sd_dump_sock_right(fds[i], &f[*ret_n], what, size);
+					if (r == 0)
+						(*ret_n)++;
+					else
+						sd_sock_files_free_one(&f[*ret_n]);
+				}
 				(void)close(fds[i]);
 			}
-			rights = true;
 		} else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
 			struct ucred uc;
 
@@ -182,7 +188,7 @@ static bool scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds, char *wh
 			*ret_creds = (struct sock_creds){ .pid = uc.pid, .uid = uc.uid, .gid = uc.gid };
 		}
 	}
-	return rights;
+	return r;
 }
 
 /* The receive queue of our copy @fd of socket @p, every message peeked from offset 0 on. */
@@ -212,6 +218,8 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 				     .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
 		struct sock_creds c = { 0 };
 		struct sock_name fn = { 0 };
+		struct sock_file *rights = NULL;
+		size_t nrights = 0;
 		ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 
 		if (n < 0) {
@@ -225,10 +233,15 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		 */
 		if (n == 0 && (stream || (s->type == SOCK_SEQPACKET && (s->shutdown & 1) && total >= rqlen)))
 			break;
-		if (scan_cmsgs(&mh, &c, what, sizeof(what)) || (mh.msg_flags & MSG_CTRUNC)) {
+		r = scan_cmsgs(&mh, &c, &rights, &nrights, what, sizeof(what));
+		if (r == -EOPNOTSUPP || (r == 0 && (mh.msg_flags & MSG_CTRUNC)))
 			r = sd_refuse(ctx, -EOPNOTSUPP,
-				    "cannot dump pid %d: fd %d is %s with fds in flight in its queue (SCM_RIGHTS), not supported yet (%s); dump once the program has received them",
-				    p->pid, p->fd, sd_sock_unix_what(s->type), what[0] ? what : "unnamed");
+				    "cannot dump pid %d: fd %d is %s with %s in flight in its queue (SCM_RIGHTS), which sdump does not save (regular files and pipes in flight it does); dump once the program has received it",
+				    p->pid, p->fd, sd_sock_unix_what(s->type), r == -EOPNOTSUPP ? what : "more fds than a message carries");
+		else if (r < 0)
+			r = sd_err(ctx, r, "cannot read the fds in flight of fd %d of pid %d", p->fd, p->pid);
+		if (r < 0) {
+			sd_sock_files_free(rights, nrights);
 			break;
 		}
 		if ((size_t)n > PEEK_BUF || (mh.msg_flags & MSG_TRUNC) || total + (size_t)n > SOCK_QUEUE_MAX) {
@@ -241,7 +254,7 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 			memcpy(fn.path, from.sun_path, fn.len);
 		}
 		total += (size_t)n;
-		r = add_pkt(s, buf, (size_t)n, &c, &fn, stream);
+		r = add_pkt(s, buf, (size_t)n, &c, &fn, stream, rights, nrights);
 		if (r == -E2BIG) {
 			r = sd_refuse(ctx, r, "cannot dump pid %d: fd %d has more messages queued than an image keeps",
 				      p->pid, p->fd);
@@ -678,7 +691,7 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 
 int sd_dump_unix_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
 {
-	int r = 0;
+	int r = sd_dump_sock_rights_check(ctx, fs);
 
 	for (size_t i = 0; r == 0 && i < fs->n; i++) {
 		if (!fs->fds[i].sk || fs->fds[i].has_dup_of || fs->fds[i].kind != FDK_UNIX)

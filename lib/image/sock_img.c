@@ -27,6 +27,71 @@ static int name_from(const ProtobufCBinaryData *b, bool has, struct sock_name *n
 	return 0;
 }
 
+/* The files in flight of @p into @q (freed with it by sd_sockimg_free). */
+static int rights_to_pb(const struct sock_pkt *p, SockPacket *q)
+{
+	SockFile *f;
+
+	if (!p->nrights)
+		return 0;
+	f = calloc(p->nrights, sizeof(*f));
+	q->rights = calloc(p->nrights, sizeof(*q->rights));
+	if (!f || !q->rights) {
+		free(f);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->nrights; i++) {
+		const struct sock_file *r = &p->rights[i];
+
+		sock_file__init(&f[i]);
+		f[i].kind = r->kind;
+		f[i].path = r->path;
+		f[i].flags = r->flags;
+		f[i].has_pos = r->kind == SKF_FILE;
+		f[i].pos = r->pos;
+		f[i].ino = r->ino;
+		f[i].has_data = r->data_len != 0;
+		f[i].data = (ProtobufCBinaryData){ r->data_len, r->data };
+		q->rights[i] = &f[i];
+	}
+	q->n_rights = p->nrights;
+	return 0;
+}
+
+/* And back: -EBADMSG for a kind sdump does not know, a file without its path. */
+static int rights_from_pb(const SockPacket *q, struct sock_pkt *p)
+{
+	if (q->n_rights > SOCK_RIGHTS_MAX)
+		return -EBADMSG;
+	if (!q->n_rights)
+		return 0;
+	p->rights = calloc(q->n_rights, sizeof(*p->rights));
+	if (!p->rights)
+		return -ENOMEM;
+	for (size_t i = 0; i < q->n_rights; i++) {
+		const SockFile *f = q->rights[i];
+		struct sock_file *r = &p->rights[i];
+
+		if ((f->kind != SKF_FILE && f->kind != SKF_PIPE_READ && f->kind != SKF_PIPE_WRITE) ||
+		    (f->kind == SKF_FILE) != (f->path != NULL) || (f->kind == SKF_FILE && f->has_data) ||
+		    f->data.len > SOCK_QUEUE_MAX)
+			return -EBADMSG;
+		p->nrights++;
+		r->kind = f->kind;
+		r->flags = f->flags;
+		r->pos = f->pos;
+		r->ino = f->ino;
+		if (f->path && !(r->path = strdup(f->path)))
+			return -ENOMEM;
+		if (f->data.len && !(r->data = malloc(f->data.len)))
+			return -ENOMEM;
+		if (f->data.len)
+			memcpy(r->data, f->data.data, f->data.len);
+		r->data_len = f->data.len;
+	}
+	return 0;
+}
+
 int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 {
 	const struct sock_state *s = d->sk;
@@ -147,6 +212,10 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 		q[i].has_from = p->from.len != 0;
 		q[i].from = name_bin(&p->from);
 		k->queue[i] = &q[i];
+		if (rights_to_pb(p, &q[i]) < 0) {
+			k->n_queue = i + 1;
+			return -ENOMEM;
+		}
 	}
 	k->n_queue = s->npkts;
 	return 0;
@@ -156,6 +225,11 @@ void sd_sockimg_free(Fd *out)
 {
 	if (!out->sk)
 		return;
+	for (size_t i = 0; out->sk->queue && i < out->sk->n_queue; i++) {
+		if (out->sk->queue[i]->rights)
+			free(out->sk->queue[i]->rights[0]);
+		free(out->sk->queue[i]->rights);
+	}
 	if (out->sk->queue)
 		free(out->sk->queue[0]);
 	free(out->sk->queue);
@@ -169,6 +243,7 @@ void sd_sockimg_free(Fd *out)
 static int read_queue(const Socket *k, struct sock_state *s)
 {
 	size_t total = 0;
+	int r;
 
 	if (k->n_queue > SOCK_PKTS_MAX)
 		return -EBADMSG;
@@ -194,6 +269,9 @@ static int read_queue(const Socket *k, struct sock_state *s)
 			memcpy(p->data, q->data.data, q->data.len);
 		p->len = q->data.len;
 		p->creds = (struct sock_creds){ .pid = q->pid, .uid = q->uid, .gid = q->gid };
+		r = rights_from_pb(q, p);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

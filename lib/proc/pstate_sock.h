@@ -39,12 +39,35 @@ struct sock_creds {
 	uint32_t uid, gid;
 };
 
+/*
+ * A file in flight (SCM_RIGHTS) of a queued message, of the kinds a
+ * restore opens again itself: a regular file by its path (its open flags
+ * and offset as the open file description has them), or an end of a pipe
+ * both of whose ends are in flight (named by the pipe's inode; the bytes
+ * it holds with the first read end).
+ */
+enum sock_file_kind { SKF_FILE = 1, SKF_PIPE_READ = 2, SKF_PIPE_WRITE = 3 };
+struct sock_file {
+	int kind;
+	char *path;		/* SKF_FILE */
+	uint32_t flags;		/* O_* as F_GETFL gives them */
+	uint64_t pos;
+	uint64_t ino;		/* the file's (SKF_FILE: checked at restore) or the pipe's inode */
+	uint8_t *data;		/* a pipe's bytes, on one of its read ends */
+	size_t data_len;
+	bool peer_open;		/* at the dump, not saved: the pipe's other end is open (in flight too, or refused) */
+};
+/* The most files in flight one message carries (the kernel's SCM_MAX_FD). */
+#define SOCK_RIGHTS_MAX 253
+
 /* One message of a receive queue: a datagram, or a run of a stream from one writer. */
 struct sock_pkt {
 	uint8_t *data;
 	size_t len;
 	struct sock_creds creds;	/* who sent it */
 	struct sock_name from;		/* the sender's name (datagrams; len 0: unbound) */
+	size_t nrights;			/* the files in flight with it, in order */
+	struct sock_file *rights;
 };
 
 /* The socket states sdump knows (the kernel's TCP_* numbers, as unix_diag gives them). */
@@ -189,6 +212,9 @@ struct files_state;
  */
 ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type);
 
+/* Free @n files in flight @f and the array; what one of them owns. */
+void sd_sock_files_free(struct sock_file *f, size_t n);
+void sd_sock_files_free_one(struct sock_file *f);
 /* Free what @s owns, and @s; takes NULL or a half-filled one. */
 void sd_sock_state_free(struct sock_state *s);
 

@@ -705,6 +705,7 @@ int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *o
 	free(k.gone);
 	free(k.gone_copy);
 	free(k.aside);
+	sd_rsk_pipes_close(&k);
 	return e;
 }
 

@@ -88,7 +88,8 @@ void sd_rst_sock_leave(struct rst *o, long *back);
 /*
  * Queues (rst_sock_send.c). sd_rst_unix_send: message @p from our socket
  * @from to fd @fdno of @pid (to name @to when not NULL), with its sender's
- * credentials (a sender gone from this system: ours, said). -errno, said.
+ * credentials (a sender gone from this system: ours, said) and its files
+ * in flight, our fds @fds (p->nrights of them). -errno, said.
  * sd_rst_sock_send_hidden: @send(@fd, @arg) run in a child of ours once our socket @fd is bound to
  * name @from, a path of a sender that has gone: in a mount namespace of
  * its own with an empty tmpfs over the directory of the path, so that the
@@ -96,7 +97,7 @@ void sd_rst_sock_leave(struct rst *o, long *back);
  * @send's).
  */
 int sd_rst_unix_send(struct sdump_ctx *ctx, pid_t pid, int fdno, int from, const struct sock_pkt *p,
-		     const struct sock_name *to);
+		     const struct sock_name *to, const int *fds);
 int sd_rst_sock_send_hidden(int fd, const struct sock_name *from, int (*send)(int fd, void *arg), void *arg);
 
 #endif /* SDUMP_RST_SOCK_H */

@@ -26,6 +26,13 @@ struct rsk {
 	int *gone_copy;
 	/* by index: where the file of a path removed since the bind is until the end (len 0: none) */
 	struct sock_name *aside;
+	/* the pipes in flight, made here on their first end met: by the pipe's inode, our two ends */
+	struct rsk_pipe {
+		uint64_t ino;
+		int fd[2];
+		bool filled;	/* its bytes written */
+	} *pipes;
+	size_t npipes;
 	long hi;		/* above every number of the table */
 };
 
@@ -87,5 +94,7 @@ static inline bool dgram_to_named(const struct sock_state *s)
 
 /* The receive queue of fd @i, sent again by its senders. -errno, said. */
 int sd_rsk_queue_one(struct rsk *k, size_t i);
+/* The pipes in flight closed here (their ends in flight stay), k->pipes freed. */
+void sd_rsk_pipes_close(struct rsk *k);
 
 #endif /* SDUMP_RST_SOCK_PRIV_H */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -19,10 +20,89 @@
 #include "rst_sock_priv.h"
 #include "util.h"
 
-/* One message from our socket @from to fd @i (by @to's name when given), with its sender's credentials. */
+void sd_rsk_pipes_close(struct rsk *k)
+{
+	for (size_t n = 0; n < k->npipes; n++) {
+		(void)close(k->pipes[n].fd[0]);
+		(void)close(k->pipes[n].fd[1]);
+	}
+	zfree(&k->pipes);
+	k->npipes = 0;
+}
+
+/* Our end of the pipe in flight @f: the pipe made on its first end, with its bytes. */
+static int pipe_end(struct rsk *k, const struct sock_file *f, int *ret)
+{
+	struct rsk_pipe *p = NULL;
+	int end = f->kind == SKF_PIPE_WRITE;
+
+	for (size_t n = 0; n < k->npipes; n++)
+		if (k->pipes[n].ino == f->ino)
+			p = &k->pipes[n];
+	if (!p) {
+		p = realloc(k->pipes, (k->npipes + 1) * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		k->pipes = p;
+		p = &k->pipes[k->npipes];
+		if (pipe2(p->fd, O_CLOEXEC) < 0)
+			return -errno;
+		p->ino = f->ino;
+		p->filled = false;
+		k->npipes++;
+	}
+	/* its bytes, with the read end that has them (once) */
+	if (f->data_len && !p->filled && (fcntl(p->fd[1], F_SETPIPE_SZ, (int)f->data_len) < 0 && f->data_len > 65536))
+		return -errno;
+	if (f->data_len && !p->filled && sd_write_all(p->fd[1], f->data, f->data_len) < 0)
+		return -errno;
+	p->filled |= f->data_len != 0;
+	if (fcntl(p->fd[end], F_SETFL, f->flags & O_NONBLOCK) < 0)
+		return -errno;
+	*ret = p->fd[end];
+	return 0;
+}
+
+/* Our fd of file in flight @f: a regular file opened again at its path, its offset. */
+static int file_fd(struct rsk *k, const struct sock_file *f, int *ret)
+{
+	struct stat st;
+	int fd;
+
+	if (f->kind != SKF_FILE)
+		return pipe_end(k, f, ret);
+	fd = open(f->path, (int)(f->flags & ~(unsigned)(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_ino != f->ino || lseek(fd, (off_t)f->pos, SEEK_SET) < 0) {
+		(void)close(fd);
+		return -ESTALE;
+	}
+	*ret = fd;
+	return 0;
+}
+
+/* One message from our socket @from to fd @i (by @to's name when given), its files in flight with it. */
 static int send_pkt(struct rsk *k, int from, size_t i, const struct sock_pkt *p, const struct sock_name *to)
 {
-	return sd_rst_unix_send(k->r->ctx, owner(k, i)->pid, fd_of(k, i), from, p, to);
+	int fds[SOCK_RIGHTS_MAX], e = 0;
+	size_t n = 0;
+
+	for (; e == 0 && n < p->nrights; n++) {
+		e = file_fd(k, &p->rights[n], &fds[n]);
+		if (e < 0) {
+			e = sd_err(k->r->ctx, e, "cannot restore pid %d: cannot open '%s' again, in flight on fd %d",
+				   owner(k, i)->pid, p->rights[n].path ? p->rights[n].path : "a pipe", fd_of(k, i));
+			break;
+		}
+	}
+	if (e == 0)
+		e = sd_rst_unix_send(k->r->ctx, owner(k, i)->pid, fd_of(k, i), from, p, to, fds);
+	/* the files are in flight now (the pipes' ends stay ours until the end) */
+	for (size_t m = 0; m < n; m++)
+		if (p->rights[m].kind == SKF_FILE)
+			(void)close(fds[m]);
+	return e;
 }
 
 /* A datagram of a sender that has gone, sent to @to (sd_rst_sock_send_hidden). */

@@ -24,43 +24,66 @@
 #include "rst_sock.h"
 #include "util.h"
 
+/* The control messages of one send: the credentials (if @uc), the files in flight (@n of @fds). */
+static size_t put_cmsgs(struct msghdr *mh, const struct ucred *uc, const int *fds, size_t n)
+{
+	struct cmsghdr *c;
+	size_t len = (uc ? CMSG_SPACE(sizeof(*uc)) : 0) + (n ? CMSG_SPACE(n * sizeof(int)) : 0);
+
+	mh->msg_controllen = len;
+	if (!len) {
+		mh->msg_control = NULL;
+		return 0;
+	}
+	memset(mh->msg_control, 0, len);
+	c = CMSG_FIRSTHDR(mh);
+	if (uc) {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_CREDENTIALS;
+		c->cmsg_len = CMSG_LEN(sizeof(*uc));
+		memcpy(CMSG_DATA(c), uc, sizeof(*uc));
+		c = CMSG_NXTHDR(mh, c);
+	}
+	if (n) {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	}
+	return len;
+}
+
 int sd_rst_unix_send(struct sdump_ctx *ctx, pid_t pid, int fdno, int from, const struct sock_pkt *p,
-		     const struct sock_name *to)
+		     const struct sock_name *to, const int *fds)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct iovec iov = { .iov_base = p->data, .iov_len = p->len };
 	union {
 		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(struct ucred))];
-	} cm = { 0 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			     .msg_controllen = sizeof(cm.b) };
+		char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(SOCK_RIGHTS_MAX * sizeof(int))];
+	} cm;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct ucred uc = { .pid = p->creds.pid, .uid = p->creds.uid, .gid = p->creds.gid };
-	size_t done = 0;
+	/* no credentials recorded: none were asked for when it was sent */
+	bool creds = p->creds.pid != 0;
+	size_t done = 0, nfds = p->nrights;
 
-	cm.h.cmsg_level = SOL_SOCKET;
-	cm.h.cmsg_type = SCM_CREDENTIALS;
-	cm.h.cmsg_len = CMSG_LEN(sizeof(uc));
-	memcpy(CMSG_DATA(&cm.h), &uc, sizeof(uc));
 	if (to) {
 		memcpy(a.sun_path, to->path, to->len);
 		mh.msg_name = &a;
 		mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + to->len);
 	}
-	/* no credentials recorded: none were asked for when it was sent */
-	if (!p->creds.pid) {
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-	}
 	for (;;) {
-		ssize_t n = sendmsg(from, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n;
 
+		mh.msg_control = cm.b;
+		(void)put_cmsgs(&mh, creds ? &uc : NULL, fds, nfds);
+		n = sendmsg(from, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 		/* a sender gone from this system: the message goes as ours, said so */
-		if (n < 0 && (errno == ESRCH || errno == EPERM) && mh.msg_control) {
+		if (n < 0 && (errno == ESRCH || errno == EPERM) && creds) {
 			pr_warn(ctx, "pid %d: a message queued on fd %d was sent by pid %d, which is gone: it comes from pid %d now",
 				pid, fdno, p->creds.pid, (int)getpid());
-			mh.msg_control = NULL;
-			mh.msg_controllen = 0;
+			creds = false;
 			continue;
 		}
 		if (n < 0 && errno == EAGAIN)
@@ -70,8 +93,9 @@ int sd_rst_unix_send(struct sdump_ctx *ctx, pid_t pid, int fdno, int from, const
 		if (n < 0)
 			return sd_err(ctx, -errno, "cannot restore pid %d: cannot queue the messages of fd %d again",
 				      pid, fdno);
-		/* a stream may take part of it: the rest goes with the same credentials */
+		/* a stream may take part of it: the rest goes with the same credentials, the files went */
 		done += (size_t)n;
+		nfds = 0;
 		if (done >= p->len)
 			return 0;
 		iov.iov_base = p->data + done;
