@@ -402,7 +402,8 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 		struct sockaddr_un a = { 0 };
 		socklen_t len = sizeof(a);
 
-		if (getpeername(fd, (struct sockaddr *)&a, &len) == 0 && len > sizeof(sa_family_t)) {
+		s->has_peer = getpeername(fd, (struct sockaddr *)&a, &len) == 0;
+		if (s->has_peer && len > sizeof(sa_family_t)) {
 			s->peer_name.len = (uint8_t)MIN((size_t)len - sizeof(sa_family_t), (size_t)SOCK_NAME_MAX);
 			memcpy(s->peer_name.path, a.sun_path, s->peer_name.len);
 		}
@@ -671,7 +672,7 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 		return 0;
 	/* its peer closed: a stream's is shut down both ways by then */
 	if (s->state == SKS_ESTABLISHED && !s->peer_ino &&
-	    (s->type == SOCK_DGRAM || s->shutdown == (RCV_SHUT | SEND_SHUT)))
+	    ((s->type == SOCK_DGRAM && s->has_peer) || s->shutdown == (RCV_SHUT | SEND_SHUT)))
 		return peer_closed(ctx, pid, fs, d);
 	if (s->type == SOCK_DGRAM && !s->peer_ino)
 		return senders_in(ctx, pid, fs, d);

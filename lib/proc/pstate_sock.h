@@ -129,6 +129,12 @@ struct sock_state {
 	 * queued): made again as a pair, the other end closed once they are.
 	 */
 	bool peer_gone;
+	/*
+	 * At the dump, not saved: getpeername() works. A datagram socket
+	 * another has connected to is "connected" too (its state), with no
+	 * peer of its own: only one whose peer has closed still has one.
+	 */
+	bool has_peer;
 	uint32_t shutdown;	/* RCV_SHUTDOWN 1, SEND_SHUTDOWN 2 */
 	uint32_t backlog;	/* a listener's listen() backlog */
 	/* a connected stream or seqpacket socket accept() gave: the listener's inode (0: none) */

@@ -279,7 +279,7 @@ static int move_aside(struct rsk *k, size_t i)
 	return 0;
 }
 
-static int bind_one(struct rsk *k, size_t i)
+static int bind_at(struct rsk *k, size_t i)
 {
 	const struct sock_state *s = k->fs->fds[i].sk;
 	bool path = s->name.path[0] != '\0';
@@ -307,6 +307,32 @@ static int bind_one(struct rsk *k, size_t i)
 	    chmod(p, s->vfs_mode) < 0)
 		return sock_err(k, -errno, i, "give its owner and mode back to the file of");
 	return 0;
+}
+
+/*
+ * Fd @i bound. A path removed since its bind may hold another file now (a
+ * FIFO made there, another socket's): kept aside for the bind and put back.
+ */
+static int bind_one(struct rsk *k, size_t i)
+{
+	const struct sock_state *s = k->fs->fds[i].sk;
+	char hp[PATH_MAX], kp[PATH_MAX + 32];
+	struct stat st;
+	int e;
+
+	if (!s->vfs_gone || !s->name.path[0] || sd_sock_host_path(s, hp, sizeof(hp)) < 0 || lstat(hp, &st) < 0)
+		return bind_at(k, i);
+	(void)snprintf(kp, sizeof(kp), "%s.sdump-keep-%zu", hp, i);
+	if (rename(hp, kp) < 0)
+		return sock_err(k, -errno, i, "keep aside the file at the path of");
+	e = bind_at(k, i);
+	if (e == 0 && !k->aside[i].len)
+		e = sd_errx(k->r->ctx, -ENAMETOOLONG,
+			    "cannot restore pid %d: '%s', where fd %d was bound, holds another file now, and the path is too long to bind it beside",
+			    owner(k, i)->pid, hp, fd_of(k, i));
+	if (rename(kp, hp) < 0 && e == 0)
+		e = sock_err(k, -errno, i, "put back the file at the path of");
+	return e;
 }
 
 /*

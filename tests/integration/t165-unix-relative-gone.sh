@@ -63,6 +63,38 @@ ss -xl | grep -E " $ino " | grep -q "LISTEN 0 " && fail "the client went to the 
 kill "$two"
 echo "two listeners on one path: the path is the first's again"
 
+# zdtm's fifo_upon_unix_socket: a datagram socket's file removed and a
+# FIFO made at its path (held open): the FIFO stays, the socket's client
+# still sends to it
+python3 -c '
+import os, socket, sys, time
+p, d = sys.argv[1], sys.argv[2]
+x = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); x.bind(p)
+y = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); y.connect(p)
+os.unlink(p); os.mkfifo(p); f = os.open(p, os.O_RDWR)
+y.send(b"before")
+open(d + "/fifo.ready", "w").write("ready")
+while not os.path.exists(d + "/fifo.go"): time.sleep(0.05)
+y.send(b"after")
+open(d + "/fifo.out", "w").write(repr([x.recv(10), x.recv(10), x.getsockname()]))
+' "$WORK/ff.sock" "$WORK" </dev/null >/dev/null 2>"$WORK/fifo.err" &
+ff=$!
+TARGET_PIDS+=("$ff")
+for ((i = 0; i < 200; i++)); do [ -s "$WORK/fifo.ready" ] && break; sleep 0.05; done
+[ -s "$WORK/fifo.ready" ] || fail "the FIFO program did not start: $(cat "$WORK/fifo.err")"
+fino=$(stat -c %i "$WORK/ff.sock")
+"$SDUMP" dump -t "$ff" -D "$WORK/d4" 2>"$WORK/err" || fail "dump of a FIFO upon a socket: $(cat "$WORK/err")"
+wait_gone "$ff"
+wait_pid_free "$ff"
+"$SDUMP" restore -D "$WORK/d4" -d 2>"$WORK/err" || fail "restore of a FIFO upon a socket: $(cat "$WORK/err")"
+[ -p "$WORK/ff.sock" ] && [ "$(stat -c %i "$WORK/ff.sock")" = "$fino" ] || fail "the FIFO at the socket's path changed"
+touch "$WORK/fifo.go"
+for ((i = 0; i < 200; i++)); do [ -s "$WORK/fifo.out" ] && break; sleep 0.05; done
+[ "$(cat "$WORK/fifo.out" 2>/dev/null)" = "[b'before', b'after', '$WORK/ff.sock']" ] ||
+	fail "the socket under the FIFO got '$(cat "$WORK/fifo.out" 2>/dev/null)'"
+ls -a "$WORK" | grep -q 'sdump-\|\.s[0-9]' && fail "a file moved aside was left: $(ls -a "$WORK")"
+echo "a FIFO upon a socket's path: kept, the socket still reached by its client"
+
 # a relative path whose file is not in the process's cwd nor a directory it holds
 python3 -c '
 import os, socket, sys, time
