@@ -582,18 +582,21 @@ static bool in_backlog(struct files_state *fs, uint64_t ino)
 	return false;
 }
 
-/* Whether a socket of type @type is bound to abstract name @n (in our network namespace). */
-static bool abstract_held(const struct sock_name *n, int type)
+/*
+ * Whether a socket is bound to abstract name @n (in our network
+ * namespace): a bind of ours to it fails then (a probe by connect() would
+ * change the state of the socket there).
+ */
+static bool abstract_held(const struct sock_name *n)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	bool held;
 
 	if (fd < 0)
 		return true;
 	memcpy(a.sun_path, n->path, n->len);
-	held = connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n->len)) == 0 ||
-	       errno != ECONNREFUSED;
+	held = bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n->len)) < 0;
 	(void)close(fd);
 	return held;
 }
@@ -611,7 +614,7 @@ static int senders_in(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, 
 	for (size_t k = 0; k < s->npkts; k++) {
 		const struct sock_name *from = &s->pkts[k].from;
 
-		if (!from->len || by_name(fs, from, s->type) || from->path[0] || !abstract_held(from, s->type))
+		if (!from->len || by_name(fs, from, s->type) || from->path[0] || !abstract_held(from))
 			continue;
 		sd_sock_name_text(from, name);
 		return sd_refuse(ctx, -EOPNOTSUPP,
