@@ -45,6 +45,7 @@ void sd_sock_state_free(struct sock_state *s)
 	free(s->sndq);
 	free(s->rcvq);
 	free(s->name_dir);
+	free(s->filter);
 	free(s);
 }
 

@@ -639,6 +639,9 @@ static int fill_all(struct rsk *k)
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		if (k->gone_copy[i] < 0)
 			continue;
+		/* closed with a byte unread, as it was: ours sees ECONNRESET */
+		if (fs->fds[i].sk->peer_reset && send(k->copy[i], "", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1)
+			e = sock_err(k, -errno, i, "reset the peer of");
 		(void)close(k->gone_copy[i]);
 		k->gone_copy[i] = -1;
 		if (k->gone[i] >= 0)

@@ -56,7 +56,7 @@ int sd_rst_sock_options_first(int fd, const struct sock_state *s)
 		e = set_timeo(fd, SO_RCVTIMEO_OLD, s->rcvtimeo_us);
 	if (e == 0)
 		e = set_timeo(fd, SO_SNDTIMEO_OLD, s->sndtimeo_us);
-	return e;
+	return e ? e : sd_rst_sock_extra_first(fd, s);
 }
 
 int sd_rst_sock_options_last(int fd, const struct sock_state *s)
@@ -71,5 +71,5 @@ int sd_rst_sock_options_last(int fd, const struct sock_state *s)
 	/* -1 is what a socket without SO_PEEK_OFF (TCP before 6.10) reads */
 	if (e == 0 && (s->peek_off >= 0 || s->family == AF_UNIX))
 		e = set_int(fd, SO_PEEK_OFF, s->peek_off);
-	return e;
+	return e ? e : sd_rst_sock_extra_last(fd, s);
 }
