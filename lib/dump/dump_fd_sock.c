@@ -8,7 +8,9 @@
  * credentials, both put back as they were). Then, once the table is in,
  * every peer matched by inode (sd_dump_sock_table).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -111,11 +113,12 @@ int sd_dump_sock_options(int fd, struct sock_state *s)
 
 /* One message into s->pkts: a stream's run is added to the one before when from the same writer. */
 static int add_pkt(struct sock_state *s, const uint8_t *buf, size_t len, const struct sock_creds *c,
-		   const struct sock_name *from, bool stream)
+		   const struct sock_name *from, bool stream, struct sock_file *rights, size_t nrights)
 {
 	struct sock_pkt *p, *last = s->npkts ? &s->pkts[s->npkts - 1] : NULL;
 
-	if (stream && last && !memcmp(&last->creds, c, sizeof(*c))) {
+	/* a run with files in flight ends there (and a stream's read stops after it) */
+	if (stream && last && !last->nrights && !nrights && !memcmp(&last->creds, c, sizeof(*c))) {
 		uint8_t *n = realloc(last->data, last->len + len);
 
 		if (!n)
@@ -125,11 +128,10 @@ static int add_pkt(struct sock_state *s, const uint8_t *buf, size_t len, const s
 		last->len += len;
 		return 0;
 	}
-	if (s->npkts == SOCK_PKTS_MAX)
-		return -E2BIG;
-	p = realloc(s->pkts, (s->npkts + 1) * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
+	if (s->npkts == SOCK_PKTS_MAX || !(p = realloc(s->pkts, (s->npkts + 1) * sizeof(*p)))) {
+		sd_sock_files_free(rights, nrights);
+		return s->npkts == SOCK_PKTS_MAX ? -E2BIG : -ENOMEM;
+	}
 	s->pkts = p;
 	p = &s->pkts[s->npkts];
 	memset(p, 0, sizeof(*p));
@@ -139,6 +141,8 @@ static int add_pkt(struct sock_state *s, const uint8_t *buf, size_t len, const s
 	memcpy(p->data, buf, len);
 	p->len = len;
 	p->creds = *c;
+	p->rights = rights;
+	p->nrights = nrights;
 	if (from)
 		p->from = *from;
 	s->npkts++;
@@ -146,12 +150,15 @@ static int add_pkt(struct sock_state *s, const uint8_t *buf, size_t len, const s
 }
 
 /*
- * The fds an SCM_RIGHTS message gave us, closed; whether one came, and the
- * credentials of the message.
+ * The credentials of the message, and the files an SCM_RIGHTS message gave
+ * us (MSG_PEEK installs them in the receiver) into *@ret_rights (each
+ * closed once read): -EOPNOTSUPP for one of a kind not kept, its link in
+ * @what.
  */
-static bool scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds)
+static int scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds, struct sock_file **ret_rights,
+		      size_t *ret_n, char *what, size_t size)
 {
-	bool rights = false;
+	int r = 0;
 
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET)
@@ -159,10 +166,22 @@ static bool scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds)
 		if (c->cmsg_type == SCM_RIGHTS) {
 			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			int *fds = (int *)CMSG_DATA(c);
+			struct sock_file *f = realloc(*ret_rights, (*ret_n + n) * sizeof(*f));
 
-			for (size_t i = 0; i < n; i++)
+			if (f)
+				*ret_rights = f;
+			if (!f)
+				r = -ENOMEM;
+			for (size_t i = 0; i < n; i++) {
+				if (r == 0) {
+					r = sd_dump_sock_right(fds[i], &f[*ret_n], what, size);
+					if (r == 0)
+						(*ret_n)++;
+					else
+						sd_sock_files_free_one(&f[*ret_n]);
+				}
 				(void)close(fds[i]);
-			rights = true;
+			}
 		} else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
 			struct ucred uc;
 
@@ -170,7 +189,7 @@ static bool scan_cmsgs(struct msghdr *mh, struct sock_creds *ret_creds)
 			*ret_creds = (struct sock_creds){ .pid = uc.pid, .uid = uc.uid, .gid = uc.gid };
 		}
 	}
-	return rights;
+	return r;
 }
 
 /* The receive queue of our copy @fd of socket @p, every message peeked from offset 0 on. */
@@ -186,6 +205,7 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	} cm;
 	size_t total = 0;
 	int one = 1, zero = 0, r = 0;
+	char what[256] = "";
 
 	if (!buf)
 		return -ENOMEM;
@@ -214,6 +234,8 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 				     .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
 		struct sock_creds c = { 0 };
 		struct sock_name fn = { 0 };
+		struct sock_file *rights = NULL;
+		size_t nrights = 0;
 		ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 
 		if (n < 0) {
@@ -227,10 +249,15 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		 */
 		if (n == 0 && (stream || (s->type == SOCK_SEQPACKET && (s->shutdown & 1) && total >= rqlen)))
 			break;
-		if (scan_cmsgs(&mh, &c) || (mh.msg_flags & MSG_CTRUNC)) {
+		r = scan_cmsgs(&mh, &c, &rights, &nrights, what, sizeof(what));
+		if (r == -EOPNOTSUPP || (r == 0 && (mh.msg_flags & MSG_CTRUNC)))
 			r = sd_refuse(ctx, -EOPNOTSUPP,
-				    "cannot dump pid %d: fd %d is %s with fds in flight in its queue (SCM_RIGHTS), not supported yet",
-				    p->pid, p->fd, sd_sock_unix_what(s->type));
+				    "cannot dump pid %d: fd %d is %s with %s in flight in its queue (SCM_RIGHTS), which sdump does not save (regular files and pipes in flight it does); dump once the program has received it",
+				    p->pid, p->fd, sd_sock_unix_what(s->type), r == -EOPNOTSUPP ? what : "more fds than a message carries");
+		else if (r < 0)
+			r = sd_err(ctx, r, "cannot read the fds in flight of fd %d of pid %d", p->fd, p->pid);
+		if (r < 0) {
+			sd_sock_files_free(rights, nrights);
 			break;
 		}
 		if ((size_t)n > PEEK_BUF || (mh.msg_flags & MSG_TRUNC) || total + (size_t)n > SOCK_QUEUE_MAX) {
@@ -243,7 +270,7 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 			memcpy(fn.path, from.sun_path, fn.len);
 		}
 		total += (size_t)n;
-		r = add_pkt(s, buf, (size_t)n, &c, &fn, stream);
+		r = add_pkt(s, buf, (size_t)n, &c, &fn, stream, rights, nrights);
 		if (r == -E2BIG) {
 			r = sd_refuse(ctx, r, "cannot dump pid %d: fd %d has more messages queued than an image keeps",
 				      p->pid, p->fd);
@@ -259,33 +286,83 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	return r;
 }
 
+/* Whether @path is the file bind() made for socket @u (unix_diag's VFS), its stat in *@st. */
+static bool is_vfs(const char *path, const struct unix_diag_info *u, struct stat *st)
+{
+	return u->has_vfs && stat(path, st) == 0 && st->st_ino == u->vfs_ino &&
+	       ((uint64_t)major(st->st_dev) << 32 | minor(st->st_dev)) == u->vfs_dev;
+}
+
+/*
+ * A relative path: the directory of pid @pid it is found in, its cwd or a
+ * directory it holds open (/proc/PID/@link), as the process sees it, in
+ * s->name_dir, the file's stat in *@st; -ENOENT if none.
+ */
+static int rel_in(const char *link, const struct unix_diag_info *u, struct sock_state *s, struct stat *st)
+{
+	char path[PROC_PATH_MAX + 300 + SOCK_NAME_MAX], dir[PATH_MAX];
+	ssize_t len;
+
+	(void)snprintf(path, sizeof(path), "%s/%.*s", link, (int)strnlen(s->name.path, s->name.len), s->name.path);
+	if (!is_vfs(path, u, st) || (len = readlink(link, dir, sizeof(dir) - 1)) <= 0 || dir[0] != '/')
+		return -ENOENT;
+	dir[len] = '\0';
+	s->name_dir = strdup(dir);
+	return s->name_dir ? 0 : -ENOMEM;
+}
+
+static int find_rel(pid_t pid, const struct unix_diag_info *u, struct sock_state *s, struct stat *st)
+{
+	char link[PROC_PATH_MAX + 300];
+	struct dirent *e;
+	DIR *d;
+	int r = rel_in(sd_proc_path(link, pid, "cwd"), u, s, st);
+
+	if (r != -ENOENT || !(d = opendir(sd_proc_path(link, pid, "fd"))))
+		return r;
+	while (r == -ENOENT && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(link, sizeof(link), "/proc/%d/fd/%s", (int)pid, e->d_name);
+		r = rel_in(link, u, s, st);
+	}
+	(void)closedir(d);
+	return r;
+}
+
 /*
  * A path the socket is bound to: the file there must be the one bind()
  * made (else it was removed or replaced since, and the restore binds and
- * removes it again), its mode and owner. A relative path is looked up from
- * the process's cwd.
+ * removes it again), its mode and owner. A relative path is looked for in
+ * the process's cwd and the directories it holds open.
  */
 static int read_vfs(struct sdump_ctx *ctx, const struct fd_probe *p, const struct unix_diag_info *u,
 		    struct sock_state *s)
 {
 	char path[PROC_PATH_MAX + SOCK_NAME_MAX + 8];
 	struct stat st;
+	int r;
 
 	if (!s->name.len || !s->name.path[0])
 		return 0;
-	if (s->name.path[0] != '/')
-		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is %s bound to the relative path '%.*s', not supported yet",
-			       p->pid, p->fd, sd_sock_unix_what(s->type), (int)strnlen(s->name.path, s->name.len),
-			       s->name.path);
-	(void)snprintf(path, sizeof(path), "/proc/%d/root%.*s", p->pid, (int)strnlen(s->name.path, s->name.len),
-		       s->name.path);
 	s->vfs_dev = u->vfs_dev;
 	s->vfs_ino = u->vfs_ino;
-	if (stat(path, &st) < 0 || !u->has_vfs || st.st_ino != u->vfs_ino ||
-	    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != u->vfs_dev) {
-		s->vfs_gone = true;
-		return 0;
+	if (s->name.path[0] != '/') {
+		r = find_rel(p->pid, u, s, &st);
+		if (r == -ENOENT)
+			return sd_refuse(ctx, -EOPNOTSUPP,
+				       "cannot dump pid %d: fd %d is %s bound to the relative path '%.*s', whose file is neither in its working directory nor in a directory it holds open (removed, or the process changed directory since the bind), not supported",
+				       p->pid, p->fd, sd_sock_unix_what(s->type), (int)strnlen(s->name.path, s->name.len),
+				       s->name.path);
+		if (r < 0)
+			return r;
+	} else {
+		(void)snprintf(path, sizeof(path), "/proc/%d/root%.*s", p->pid,
+			       (int)strnlen(s->name.path, s->name.len), s->name.path);
+		if (!is_vfs(path, u, &st)) {
+			s->vfs_gone = true;
+			return 0;
+		}
 	}
 	s->vfs_mode = st.st_mode & 07777;
 	s->vfs_uid = st.st_uid;
@@ -341,7 +418,8 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 		struct sockaddr_un a = { 0 };
 		socklen_t len = sizeof(a);
 
-		if (getpeername(fd, (struct sockaddr *)&a, &len) == 0 && len > sizeof(sa_family_t)) {
+		s->has_peer = getpeername(fd, (struct sockaddr *)&a, &len) == 0;
+		if (s->has_peer && len > sizeof(sa_family_t)) {
 			s->peer_name.len = (uint8_t)MIN((size_t)len - sizeof(sa_family_t), (size_t)SOCK_NAME_MAX);
 			memcpy(s->peer_name.path, a.sun_path, s->peer_name.len);
 		}
@@ -455,36 +533,42 @@ static int outside_peer(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, 
 	return 0;
 }
 
-/*
- * A connected stream or seqpacket socket whose peer @e is in the table:
- * the end accept() gave carries its listener's name, and its listener
- * must be in the table too, to accept it again.
- */
-static int accepted_end(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, struct fd_state *d,
-			const struct fd_state *e)
+/* The listener of @fs on @s's name and type: s->listener_ino set to it, if there is one. */
+static bool listener_of(struct files_state *fs, struct sock_state *s)
 {
-	struct sock_state *s = d->sk;
-	char name[SOCK_NAME_TEXT_MAX];
-
-	if (!s->name.len)
-		return 0;
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct sock_state *l = fs->fds[i].sk;
 
 		if (l && !fs->fds[i].has_dup_of && l->state == SKS_LISTEN && l->type == s->type &&
 		    same_name(&l->name, &s->name)) {
 			s->listener_ino = l->ino;
-			return 0;
+			return true;
 		}
 	}
+	return false;
+}
+
+/*
+ * A connected stream or seqpacket socket whose peer @e is in the table:
+ * the end accept() gave carries its listener's name, and is accepted
+ * again from its listener, or from one made for it if the process closed
+ * its own.
+ */
+static int accepted_end(struct files_state *fs, struct fd_state *d, const struct fd_state *e)
+{
+	struct sock_state *s = d->sk;
+
+	if (!s->name.len)
+		return 0;
+	if (listener_of(fs, s))
+		return 0;
 	/* a client bound to a name of its own, connected to a listener's */
 	if (e->sk->name.len && by_name(fs, &e->sk->name, s->type) &&
 	    by_name(fs, &e->sk->name, s->type)->sk->state == SKS_LISTEN)
 		return 0;
-	sd_sock_name_text(&s->name, name);
-	return sd_refuse(ctx, -EOPNOTSUPP,
-		       "cannot dump pid %d: fd %d is %s accepted from a listener on %s that the process no longer holds, not supported yet",
-		       pid, d->fd, sd_sock_unix_what(s->type), name);
+	/* a listener closed since: one is made on its name for the restore's accept() */
+	s->listener_gone = true;
+	return 0;
 }
 
 /* A listener: every connection waiting in its backlog is from a socket of the table. */
@@ -517,7 +601,30 @@ static bool in_backlog(struct files_state *fs, uint64_t ino)
 	return false;
 }
 
-/* An unconnected datagram socket: each datagram queued is from a socket of the table, or an unbound one. */
+/*
+ * Whether a socket is bound to abstract name @n (in our network
+ * namespace): a bind of ours to it fails then (a probe by connect() would
+ * change the state of the socket there).
+ */
+static bool abstract_held(const struct sock_name *n)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool held;
+
+	if (fd < 0)
+		return true;
+	memcpy(a.sun_path, n->path, n->len);
+	held = bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n->len)) < 0;
+	(void)close(fd);
+	return held;
+}
+
+/*
+ * An unconnected datagram socket: each datagram queued is from a socket
+ * of the table, an unbound one, or one that has gone (the restore sends it
+ * from its name again); not from an abstract name held outside.
+ */
 static int senders_in(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, const struct fd_state *d)
 {
 	const struct sock_state *s = d->sk;
@@ -526,13 +633,48 @@ static int senders_in(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, 
 	for (size_t k = 0; k < s->npkts; k++) {
 		const struct sock_name *from = &s->pkts[k].from;
 
-		if (!from->len || by_name(fs, from, s->type))
+		if (!from->len || by_name(fs, from, s->type) || from->path[0] || !abstract_held(from))
 			continue;
 		sd_sock_name_text(from, name);
 		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is %s with a datagram queued from %s, outside the process, which a restore cannot send again",
+			       "cannot dump pid %d: fd %d is %s with a datagram queued from %s, a socket outside the process that holds the name still, which a restore cannot send again",
 			       pid, d->fd, sd_sock_unix_what(s->type), name);
 	}
+	return 0;
+}
+
+/*
+ * Connected, its peer closed since (made again as a pair whose other end
+ * closes once the queue is in). A named stream or seqpacket end is one
+ * accept() gave its listener's name (and its file): it is accepted again
+ * from that listener. A datagram one's
+ * queue is its peer's (a connected socket takes no other's), but for
+ * what others sent before it connected.
+ */
+static int peer_closed(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs, struct fd_state *d)
+{
+	struct sock_state *s = d->sk;
+
+	s->peer_gone = true;
+	if (s->type == SOCK_DGRAM) {
+		for (size_t k = 0; k < s->npkts; k++)
+			if (s->pkts[k].from.len != s->peer_name.len ||
+			    memcmp(s->pkts[k].from.path, s->peer_name.path, s->peer_name.len))
+				return sd_refuse(ctx, -EOPNOTSUPP,
+					       "cannot dump pid %d: fd %d is %s whose peer has closed, with datagrams queued from another sender before it connected, not supported yet",
+					       pid, d->fd, sd_sock_unix_what(s->type));
+		return 0;
+	}
+	if (!s->name.len)
+		return 0;
+	if (listener_of(fs, s))
+		return 0;
+	/*
+	 * Accepted from a listener closed since, or bound by itself before it
+	 * connected: alike to the program (the name, no peer, a path no
+	 * listener is on), accepted again from a listener made for it.
+	 */
+	s->listener_gone = true;
 	return 0;
 }
 
@@ -552,14 +694,8 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 		return 0;
 	/* its peer closed: a stream's is shut down both ways by then */
 	if (s->state == SKS_ESTABLISHED && !s->peer_ino &&
-	    (s->type == SOCK_DGRAM || s->shutdown == (RCV_SHUT | SEND_SHUT))) {
-		if (s->name.len)
-			return sd_refuse(ctx, -EOPNOTSUPP,
-				       "cannot dump pid %d: fd %d is %s bound to a name whose peer has closed, not supported yet",
-				       pid, d->fd, sd_sock_unix_what(s->type));
-		s->peer_gone = true;
-		return 0;
-	}
+	    ((s->type == SOCK_DGRAM && s->has_peer) || s->shutdown == (RCV_SHUT | SEND_SHUT)))
+		return peer_closed(ctx, pid, fs, d);
 	if (s->type == SOCK_DGRAM && !s->peer_ino)
 		return senders_in(ctx, pid, fs, d);
 	e = by_ino(fs, s->peer_ino);
@@ -573,12 +709,12 @@ static int check_one(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, str
 				       pid, d->fd, sd_sock_unix_what(s->type), e->fd);
 		return 0;
 	}
-	return accepted_end(ctx, pid, fs, d, e);
+	return accepted_end(fs, d, e);
 }
 
 int sd_dump_unix_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
 {
-	int r = 0;
+	int r = sd_dump_sock_rights_check(ctx, fs);
 
 	for (size_t i = 0; r == 0 && i < fs->n; i++) {
 		if (!fs->fds[i].sk || fs->fds[i].has_dup_of || fs->fds[i].kind != FDK_UNIX)

@@ -65,4 +65,14 @@ void sd_dump_inet_release(struct sdump_ctx *ctx, const struct sdump_dump_opts *o
 int sd_dump_sock_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs);
 int sd_dump_unix_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs);
 
+/*
+ * Files in flight (dump_sock_rights.c). sd_dump_sock_right: the file of
+ * our fd @fd that a peek got from SCM_RIGHTS into *@f (its link in @what):
+ * -EOPNOTSUPP for a kind not kept (the caller refuses, naming @what),
+ * -errno. sd_dump_sock_rights_check: once the table is in, every pipe end
+ * in flight whose other end is open has it in flight too (else refused).
+ */
+int sd_dump_sock_right(int fd, struct sock_file *f, char *what, size_t size);
+int sd_dump_sock_rights_check(struct sdump_ctx *ctx, const struct files_state *fs);
+
 #endif /* SDUMP_DUMP_FD_SOCK_H */

@@ -27,6 +27,71 @@ static int name_from(const ProtobufCBinaryData *b, bool has, struct sock_name *n
 	return 0;
 }
 
+/* The files in flight of @p into @q (freed with it by sd_sockimg_free). */
+static int rights_to_pb(const struct sock_pkt *p, SockPacket *q)
+{
+	SockFile *f;
+
+	if (!p->nrights)
+		return 0;
+	f = calloc(p->nrights, sizeof(*f));
+	q->rights = calloc(p->nrights, sizeof(*q->rights));
+	if (!f || !q->rights) {
+		free(f);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->nrights; i++) {
+		const struct sock_file *r = &p->rights[i];
+
+		sock_file__init(&f[i]);
+		f[i].kind = r->kind;
+		f[i].path = r->path;
+		f[i].flags = r->flags;
+		f[i].has_pos = r->kind == SKF_FILE;
+		f[i].pos = r->pos;
+		f[i].ino = r->ino;
+		f[i].has_data = r->data_len != 0;
+		f[i].data = (ProtobufCBinaryData){ r->data_len, r->data };
+		q->rights[i] = &f[i];
+	}
+	q->n_rights = p->nrights;
+	return 0;
+}
+
+/* And back: -EBADMSG for a kind sdump does not know, a file without its path. */
+static int rights_from_pb(const SockPacket *q, struct sock_pkt *p)
+{
+	if (q->n_rights > SOCK_RIGHTS_MAX)
+		return -EBADMSG;
+	if (!q->n_rights)
+		return 0;
+	p->rights = calloc(q->n_rights, sizeof(*p->rights));
+	if (!p->rights)
+		return -ENOMEM;
+	for (size_t i = 0; i < q->n_rights; i++) {
+		const SockFile *f = q->rights[i];
+		struct sock_file *r = &p->rights[i];
+
+		if ((f->kind != SKF_FILE && f->kind != SKF_PIPE_READ && f->kind != SKF_PIPE_WRITE) ||
+		    (f->kind == SKF_FILE) != (f->path != NULL) || (f->kind == SKF_FILE && f->has_data) ||
+		    f->data.len > SOCK_QUEUE_MAX)
+			return -EBADMSG;
+		p->nrights++;
+		r->kind = f->kind;
+		r->flags = f->flags;
+		r->pos = f->pos;
+		r->ino = f->ino;
+		if (f->path && !(r->path = strdup(f->path)))
+			return -ENOMEM;
+		if (f->data.len && !(r->data = malloc(f->data.len)))
+			return -ENOMEM;
+		if (f->data.len)
+			memcpy(r->data, f->data.data, f->data.len);
+		r->data_len = f->data.len;
+	}
+	return 0;
+}
+
 /* The options of every family that are no ints: each only where not a new socket's. */
 static void extra_to_pb(const struct sock_state *s, Socket *k)
 {
@@ -114,6 +179,7 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 	k->vfs_uid = s->vfs_uid;
 	k->vfs_gid = s->vfs_gid;
 	k->has_vfs_gone = k->vfs_gone = s->vfs_gone;
+	k->name_dir = s->name_dir;
 	k->has_peer_ino = s->peer_ino != 0;
 	k->peer_ino = s->peer_ino;
 	k->has_peer_name = s->peer_name.len != 0;
@@ -127,6 +193,7 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 	k->n_icons = s->nicons;
 	k->icons = s->icons;
 	k->has_listener_ino = s->listener_ino != 0;
+	k->has_listener_gone = k->listener_gone = s->listener_gone;
 	k->listener_ino = s->listener_ino;
 	k->has_external = k->external = s->external;
 	k->rcvbuf = s->rcvbuf;
@@ -207,6 +274,10 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 		q[i].has_from = p->from.len != 0;
 		q[i].from = name_bin(&p->from);
 		k->queue[i] = &q[i];
+		if (rights_to_pb(p, &q[i]) < 0) {
+			k->n_queue = i + 1;
+			return -ENOMEM;
+		}
 	}
 	k->n_queue = s->npkts;
 	return 0;
@@ -216,6 +287,11 @@ void sd_sockimg_free(Fd *out)
 {
 	if (!out->sk)
 		return;
+	for (size_t i = 0; out->sk->queue && i < out->sk->n_queue; i++) {
+		if (out->sk->queue[i]->rights)
+			free(out->sk->queue[i]->rights[0]);
+		free(out->sk->queue[i]->rights);
+	}
 	if (out->sk->queue)
 		free(out->sk->queue[0]);
 	free(out->sk->queue);
@@ -229,6 +305,7 @@ void sd_sockimg_free(Fd *out)
 static int read_queue(const Socket *k, struct sock_state *s)
 {
 	size_t total = 0;
+	int r;
 
 	if (k->n_queue > SOCK_PKTS_MAX)
 		return -EBADMSG;
@@ -254,6 +331,9 @@ static int read_queue(const Socket *k, struct sock_state *s)
 			memcpy(p->data, q->data.data, q->data.len);
 		p->len = q->data.len;
 		p->creds = (struct sock_creds){ .pid = q->pid, .uid = q->uid, .gid = q->gid };
+		r = rights_from_pb(q, p);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -334,7 +414,7 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 
 static int from_pb(const Socket *k, struct sock_state *s)
 {
-	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN;
+	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN, rel;
 
 	int r = unix_ ? 0 : inet_from_pb(k, s);
 
@@ -347,11 +427,13 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	    (!listen && k->n_icons) || (k->has_backlog && k->state != SKS_LISTEN) || k->n_icons > SOCK_ICONS_MAX ||
 	    k->ino == 0 || k->ino > UINT32_MAX || k->shutdown > 3 ||
 	    (k->external && (!k->has_peer_name || k->n_queue)) ||
-	    (k->peer_gone && (k->has_peer_ino || k->has_name || k->external)) ||
+	    (k->peer_gone && (k->has_peer_ino || k->external)) ||
 	    (k->has_listener_ino && (k->type == SOCK_DGRAM || !k->has_name)) ||
+	    (k->listener_gone && (k->type == SOCK_DGRAM || !k->has_name || k->has_listener_ino)) ||
 	    name_from(&k->name, k->has_name, &s->name) < 0 ||
 	    name_from(&k->peer_name, k->has_peer_name, &s->peer_name) < 0)
 		return -EBADMSG;
+	rel = s->name.len && s->name.path[0] && s->name.path[0] != '/';
 	s->family = k->family;
 	s->type = k->type;
 	s->state = k->state;
@@ -362,6 +444,11 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	s->vfs_uid = k->vfs_uid;
 	s->vfs_gid = k->vfs_gid;
 	s->vfs_gone = k->vfs_gone;
+	/* a relative path, and only it, comes with the absolute directory it is relative to */
+	if (rel != (k->name_dir != NULL) || (rel && k->name_dir[0] != '/'))
+		return -EBADMSG;
+	if (rel && !(s->name_dir = strdup(k->name_dir)))
+		return -ENOMEM;
 	s->peer_ino = k->peer_ino;
 	s->peer_gone = k->peer_gone;
 	s->peer_reset = k->has_peer_reset && k->peer_reset;
@@ -370,6 +457,7 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	s->shutdown = k->shutdown;
 	s->backlog = k->backlog;
 	s->listener_ino = k->listener_ino;
+	s->listener_gone = k->listener_gone;
 	s->external = k->external;
 	s->rcvbuf = k->rcvbuf;
 	s->sndbuf = k->sndbuf;

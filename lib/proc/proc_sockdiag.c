@@ -19,16 +19,32 @@
 #include "pstate_sock.h"
 #include "util.h"
 
+void sd_sock_files_free_one(struct sock_file *f)
+{
+	zfree(&f->path);
+	zfree(&f->data);
+}
+
+void sd_sock_files_free(struct sock_file *f, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		sd_sock_files_free_one(&f[k]);
+	free(f);
+}
+
 void sd_sock_state_free(struct sock_state *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->npkts; i++)
+	for (size_t i = 0; i < s->npkts; i++) {
 		free(s->pkts[i].data);
+		sd_sock_files_free(s->pkts[i].rights, s->pkts[i].nrights);
+	}
 	free(s->pkts);
 	free(s->icons);
 	free(s->sndq);
 	free(s->rcvq);
+	free(s->name_dir);
 	free(s->filter);
 	free(s);
 }

@@ -39,12 +39,35 @@ struct sock_creds {
 	uint32_t uid, gid;
 };
 
+/*
+ * A file in flight (SCM_RIGHTS) of a queued message, of the kinds a
+ * restore opens again itself: a regular file by its path (its open flags
+ * and offset as the open file description has them), or an end of a pipe
+ * both of whose ends are in flight (named by the pipe's inode; the bytes
+ * it holds with the first read end).
+ */
+enum sock_file_kind { SKF_FILE = 1, SKF_PIPE_READ = 2, SKF_PIPE_WRITE = 3 };
+struct sock_file {
+	int kind;
+	char *path;		/* SKF_FILE */
+	uint32_t flags;		/* O_* as F_GETFL gives them */
+	uint64_t pos;
+	uint64_t ino;		/* the file's (SKF_FILE: checked at restore) or the pipe's inode */
+	uint8_t *data;		/* a pipe's bytes, on one of its read ends */
+	size_t data_len;
+	bool peer_open;		/* at the dump, not saved: the pipe's other end is open (in flight too, or refused) */
+};
+/* The most files in flight one message carries (the kernel's SCM_MAX_FD). */
+#define SOCK_RIGHTS_MAX 253
+
 /* One message of a receive queue: a datagram, or a run of a stream from one writer. */
 struct sock_pkt {
 	uint8_t *data;
 	size_t len;
 	struct sock_creds creds;	/* who sent it */
 	struct sock_name from;		/* the sender's name (datagrams; len 0: unbound) */
+	size_t nrights;			/* the files in flight with it, in order */
+	struct sock_file *rights;
 };
 
 /* The socket states sdump knows (the kernel's TCP_* numbers, as unix_diag gives them). */
@@ -97,6 +120,12 @@ struct sock_state {
 	uint64_t vfs_dev, vfs_ino;
 	uint32_t vfs_mode, vfs_uid, vfs_gid;
 	bool vfs_gone;		/* the file at the path was removed (or replaced) after the bind */
+	/*
+	 * A relative path: the directory it was found in (the process's cwd or
+	 * a directory it holds open, as the process sees it), malloc'ed; the
+	 * restore binds the same relative name from there.
+	 */
+	char *name_dir;
 	uint64_t peer_ino;	/* connected: the peer's inode (0: none) */
 	struct sock_name peer_name;
 	/*
@@ -104,12 +133,20 @@ struct sock_state {
 	 * queued): made again as a pair, the other end closed once they are.
 	 */
 	bool peer_gone;
+	/*
+	 * At the dump, not saved: getpeername() works. A datagram socket
+	 * another has connected to is "connected" too (its state), with no
+	 * peer of its own: only one whose peer has closed still has one.
+	 */
+	bool has_peer;
 	/* and its peer closed with bytes unread: an error (ECONNRESET) not read yet */
 	bool peer_reset;
 	uint32_t shutdown;	/* RCV_SHUTDOWN 1, SEND_SHUTDOWN 2 */
 	uint32_t backlog;	/* a listener's listen() backlog */
 	/* a connected stream or seqpacket socket accept() gave: the listener's inode (0: none) */
 	uint64_t listener_ino;
+	/* accepted from a listener no socket of the dump is now: one is made for it at restore */
+	bool listener_gone;
 	/* a listener: the inodes of the clients of the connections it has not accepted, in order */
 	size_t nicons;
 	uint64_t *icons;
@@ -223,6 +260,9 @@ struct files_state;
  */
 ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type);
 
+/* Free @n files in flight @f and the array; what one of them owns. */
+void sd_sock_files_free(struct sock_file *f, size_t n);
+void sd_sock_files_free_one(struct sock_file *f);
 /*
  * inet_diag (proc_sockdiag_inet.c): the shutdown state (RCV_SHUTDOWN 1,
  * SEND_SHUTDOWN 2) of the socket of inode @ino among those of @family and

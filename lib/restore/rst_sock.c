@@ -36,37 +36,8 @@
 #include "pstate_sock.h"
 #include "restore.h"
 #include "rst_sock.h"
+#include "rst_sock_priv.h"
 #include "util.h"
-
-/* A restore of the sockets in progress. */
-struct rsk {
-	struct rst *r;		/* where they are made: the process, or a tree's first member with one */
-	struct files_state *fs;	/* the sockets: r->fs, or a tree's table of every member's */
-	struct rst *const *own;	/* a tree's: by index of fs, the member holding it (NULL: all r's) */
-	const int *fdno;	/* a tree's: by index, its fd there (fs's is its number in r) */
-	int pidfd;		/* of the new process */
-	int *copy;		/* by fd of r->fs: our copy of its socket, else -1 */
-	long *gone;		/* by fd: the other end standing in for a peer closed, in the process, else -1 */
-	int *gone_copy;
-	long hi;		/* above every number of the table */
-};
-
-/* A socket of its own (a tree's member has the one an earlier member holds too from it) */
-static bool is_sock(const struct fd_state *d)
-{
-	return d->kind == FDK_UNIX && d->sk && !d->has_dup_of && !d->has_shared;
-}
-
-/* The process holding socket @i, and its fd there. */
-static struct rst *owner(const struct rsk *k, size_t i)
-{
-	return k->own ? k->own[i] : k->r;
-}
-
-static int fd_of(const struct rsk *k, size_t i)
-{
-	return k->fdno ? k->fdno[i] : k->fs->fds[i].fd;
-}
 
 /*
  * The process a call on socket @i that the kernel credits to its caller
@@ -87,26 +58,6 @@ static struct rst *who(const struct rsk *k, size_t i, pid_t pid)
 	return owner(k, i);
 }
 
-static ssize_t by_ino(const struct files_state *fs, uint64_t ino)
-{
-	for (size_t i = 0; ino && i < fs->n; i++)
-		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->ino == ino)
-			return (ssize_t)i;
-	return -1;
-}
-
-static ssize_t by_name(const struct files_state *fs, const struct sock_name *n, int type)
-{
-	for (size_t i = 0; n->len && i < fs->n; i++) {
-		const struct sock_state *s = fs->fds[i].sk;
-
-		if (is_sock(&fs->fds[i]) && s->type == type && !s->listener_ino && s->name.len == n->len &&
-		    !memcmp(s->name.path, n->path, n->len))
-			return (ssize_t)i;
-	}
-	return -1;
-}
-
 /* Made by socketpair() with its peer: both unbound and each the other's peer. */
 static ssize_t pair_of(const struct files_state *fs, size_t i)
 {
@@ -118,14 +69,6 @@ static ssize_t pair_of(const struct files_state *fs, size_t i)
 	if (fs->fds[k].sk->peer_ino != s->ino || fs->fds[k].sk->name.len)
 		return -1;
 	return k;
-}
-
-static int sock_err(struct rsk *k, int e, size_t i, const char *what)
-{
-	const struct fd_state *d = &k->fs->fds[i];
-
-	return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot %s %s (fd %d)", owner(k, i)->pid, what,
-		      sd_sock_unix_what(d->sk->type), fd_of(k, i));
 }
 
 static int lift(struct rsk *k, long fd, long *ret);
@@ -282,18 +225,22 @@ static int free_path(struct rsk *k, size_t i)
 {
 	const struct sock_state *s = k->fs->fds[i].sk;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char path[SOCK_NAME_MAX + 1] = { 0 };
+	char path[PATH_MAX];
+	struct sock_name rn;
 	struct stat st;
-	int probe, e = 0;
+	int probe, e = sd_sock_host_path(s, path, sizeof(path));
 
-	memcpy(path, s->name.path, s->name.len);
+	if (e == 0)
+		e = sd_sock_reach_name(s, &rn);
+	if (e < 0)
+		return sock_err(k, e, i, "bind");
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : sock_err(k, -errno, i, "bind");
 	if (!S_ISSOCK(st.st_mode))
 		return sd_errx(k->r->ctx, -EEXIST,
 			       "cannot restore pid %d: '%s', where fd %d was bound, is no socket now", owner(k, i)->pid,
 			       path, fd_of(k, i));
-	memcpy(a.sun_path, path, strlen(path));
+	memcpy(a.sun_path, rn.path, rn.len);
 	probe = socket(AF_UNIX, s->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (probe < 0)
 		return sock_err(k, -errno, i, "bind");
@@ -307,27 +254,85 @@ static int free_path(struct rsk *k, size_t i)
 	return e;
 }
 
-static int bind_one(struct rsk *k, size_t i)
+/*
+ * The file of fd @i's path, removed since the bind, moved to a name of
+ * its own in the same directory (".sN") until every client has connected
+ * to it and it is removed: the path may be another socket's. A name that
+ * would not fit stays where it is.
+ */
+static int move_aside(struct rsk *k, size_t i)
+{
+	struct sock_name rn, *to = &k->aside[i];
+	char *slash, from[SOCK_NAME_MAX + 1] = { 0 }, dst[SOCK_NAME_MAX + 16];
+	int n;
+
+	if (sd_sock_reach_name(k->fs->fds[i].sk, &rn) < 0 || !(slash = memrchr(rn.path, '/', rn.len)))
+		return 0;
+	memcpy(from, rn.path, rn.len);
+	n = snprintf(dst, sizeof(dst), "%.*s.s%zu", (int)(slash + 1 - rn.path), rn.path, i);
+	if (n > SOCK_NAME_MAX)
+		return 0;
+	if (rename(from, dst) < 0)
+		return sock_err(k, -errno, i, "move aside the path of");
+	to->len = (uint8_t)n;
+	memcpy(to->path, dst, (size_t)n);
+	return 0;
+}
+
+static int bind_at(struct rsk *k, size_t i)
 {
 	const struct sock_state *s = k->fs->fds[i].sk;
 	bool path = s->name.path[0] != '\0';
-	char name[SOCK_NAME_TEXT_MAX], p[SOCK_NAME_MAX + 1] = { 0 };
+	char name[SOCK_NAME_TEXT_MAX], p[PATH_MAX];
+	long back;
 	int e = path ? free_path(k, i) : 0;
 
 	if (e < 0)
 		return e;
-	e = call_in(k, owner(k, i), SYS_bind, i, &s->name, 0);
+	/* a relative path from the directory it was found in */
+	e = sd_rst_sock_enter(owner(k, i), s, &back);
+	if (e == 0)
+		e = call_in(k, owner(k, i), SYS_bind, i, &s->name, 0);
+	sd_rst_sock_leave(owner(k, i), &back);
 	if (e < 0) {
 		sd_sock_name_text(&s->name, name);
 		return sd_err(k->r->ctx, e, "cannot restore pid %d: cannot bind fd %d to %s", owner(k, i)->pid,
 			      fd_of(k, i), name);
 	}
-	if (!path || s->vfs_gone)
+	if (path && s->vfs_gone)
+		return move_aside(k, i);
+	if (!path)
 		return 0;
-	memcpy(p, s->name.path, s->name.len);
-	if (lchown(p, s->vfs_uid, s->vfs_gid) < 0 || chmod(p, s->vfs_mode) < 0)
+	if (sd_sock_host_path(s, p, sizeof(p)) < 0 || lchown(p, s->vfs_uid, s->vfs_gid) < 0 ||
+	    chmod(p, s->vfs_mode) < 0)
 		return sock_err(k, -errno, i, "give its owner and mode back to the file of");
 	return 0;
+}
+
+/*
+ * Fd @i bound. A path removed since its bind may hold another file now (a
+ * FIFO made there, another socket's): kept aside for the bind and put back.
+ */
+static int bind_one(struct rsk *k, size_t i)
+{
+	const struct sock_state *s = k->fs->fds[i].sk;
+	char hp[PATH_MAX], kp[PATH_MAX + 32];
+	struct stat st;
+	int e;
+
+	if (!s->vfs_gone || !s->name.path[0] || sd_sock_host_path(s, hp, sizeof(hp)) < 0 || lstat(hp, &st) < 0)
+		return bind_at(k, i);
+	(void)snprintf(kp, sizeof(kp), "%s.sdump-keep-%zu", hp, i);
+	if (rename(hp, kp) < 0)
+		return sock_err(k, -errno, i, "keep aside the file at the path of");
+	e = bind_at(k, i);
+	if (e == 0 && !k->aside[i].len)
+		e = sd_errx(k->r->ctx, -ENAMETOOLONG,
+			    "cannot restore pid %d: '%s', where fd %d was bound, holds another file now, and the path is too long to bind it beside",
+			    owner(k, i)->pid, hp, fd_of(k, i));
+	if (rename(kp, hp) < 0 && e == 0)
+		e = sock_err(k, -errno, i, "put back the file at the path of");
+	return e;
 }
 
 /*
@@ -354,6 +359,123 @@ static int connect_one(struct rsk *k, size_t i, const struct sock_name *n, ssize
 	return e < 0 ? sock_err(k, e, (size_t)acc, "accept") : 0;
 }
 
+/* connect_one() to the name of socket @t, reached from anywhere (a relative path made absolute). */
+static int connect_to(struct rsk *k, size_t i, const struct sock_state *t, ssize_t listener, ssize_t acc)
+{
+	struct sock_name rn;
+	int e = sd_sock_reach_name(t, &rn);
+
+	for (size_t j = 0; j < k->fs->n; j++)
+		if (k->fs->fds[j].sk == t && k->aside[j].len)
+			rn = k->aside[j];
+	return e < 0 ? sock_err(k, e, i, "connect (its peer's path is too long to reach) on") :
+		       connect_one(k, i, &rn, listener, acc);
+}
+
+/*
+ * Fd @i accepted again (in r) from the listener at fd @lfd of @lo, by name
+ * @rn: its client, fd @c of the table, connected first (by who connected
+ * it, as SO_PEERCRED says), or for one whose peer has closed (@c -1) a
+ * socket of ours made there, which stands in for the peer until the queue
+ * is in (k->gone_copy).
+ */
+static int accept_at(struct rsk *k, struct rst *lo, long lfd, const struct sock_name *rn, size_t i, ssize_t c)
+{
+	const struct sock_state *s = k->fs->fds[i].sk;
+	struct rst *o = who(k, c >= 0 ? (size_t)c : i, s->peercred.pid);
+	uint64_t a;
+	long t = -1, len, tmp;
+	int e = 0, ours;
+
+	if (c >= 0) {
+		e = call_in(k, o, SYS_connect, (size_t)c, rn, 0);
+	} else {
+		e = sd_rst_call(o, SYS_socket, AF_UNIX, s->type | SOCK_CLOEXEC, 0, 0, 0, 0, &t);
+		if (e == 0)
+			e = put_addr(o, rn, &a, &len);
+		if (e == 0)
+			e = sd_rst_try(o, SYS_connect, t, (long)a, len, &tmp);
+		if (e == 0 && (k->gone_copy[i] = sd_rst_take_fd(o, t)) < 0)
+			e = k->gone_copy[i];
+		if (t >= 0)
+			(void)sd_rst_call(o, SYS_close, t, 0, 0, 0, 0, 0, NULL);
+	}
+	if (e == 0)
+		e = sd_rst_call(lo, SYS_accept4, lfd, 0, 0, SOCK_CLOEXEC, 0, 0, &tmp);
+	/* accepted in another member of a tree: lent into r */
+	if (e == 0 && lo != k->r) {
+		ours = sd_rst_take_fd(lo, tmp);
+		(void)sd_rst_call(lo, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+		e = ours < 0 ? ours : sd_rst_tree_give(k->r, ours, &tmp);
+		if (ours >= 0)
+			(void)close(ours);
+	}
+	if (e == 0)
+		e = place(k, tmp, i);
+	return e < 0 ? sock_err(k, e, i, "accept again") : 0;
+}
+
+/* An accepted fd @i whose peer has closed, from listener @l. */
+static int accept_gone(struct rsk *k, size_t l, size_t i)
+{
+	struct sock_name rn;
+	int e = sd_sock_reach_name(k->fs->fds[l].sk, &rn);
+
+	if (e == 0 && k->aside[l].len)
+		rn = k->aside[l];
+	return e < 0 ? sock_err(k, e, i, "accept again") : accept_at(k, k->r, k->fs->fds[l].fd, &rn, i, -1);
+}
+
+/*
+ * An accepted fd @i whose listener the process had closed: from one made
+ * for it on its name, in the process that had listened (SO_PEERCRED of
+ * its client), closed once it is accepted, before any socket of the table
+ * is bound. A file at the path stays as it was (moved aside meanwhile).
+ */
+static int accept_ghost(struct rsk *k, size_t i)
+{
+	const struct sock_state *s = k->fs->fds[i].sk;
+	ssize_t c = s->peer_gone ? -1 : by_ino(k->fs, s->peer_ino);
+	struct rst *lo = c >= 0 ? who(k, (size_t)c, k->fs->fds[c].sk->peercred.pid) : owner(k, i);
+	char hp[PATH_MAX], ap[PATH_MAX + 32];
+	bool path = s->name.path[0] != '\0', moved = false;
+	struct sock_name rn;
+	struct stat st;
+	uint64_t a;
+	long t = -1, len, back, ign;
+	int e = sd_sock_reach_name(s, &rn);
+
+	if (!s->peer_gone && c < 0)
+		return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: fd %d has no peer in the image",
+			       owner(k, i)->pid, fd_of(k, i));
+	if (e == 0 && path && (e = sd_sock_host_path(s, hp, sizeof(hp))) == 0 && lstat(hp, &st) == 0) {
+		(void)snprintf(ap, sizeof(ap), "%s.sdump-%zu", hp, i);
+		e = rename(hp, ap) < 0 ? -errno : 0;
+		moved = e == 0;
+	}
+	if (e == 0)
+		e = sd_rst_call(lo, SYS_socket, AF_UNIX, s->type | SOCK_CLOEXEC, 0, 0, 0, 0, &t);
+	if (e == 0 && (e = sd_rst_sock_enter(lo, s, &back)) == 0) {
+		e = put_addr(lo, &s->name, &a, &len);
+		if (e == 0)
+			e = sd_rst_try(lo, SYS_bind, t, (long)a, len, &ign);
+		sd_rst_sock_leave(lo, &back);
+	}
+	if (e == 0)
+		e = sd_rst_try(lo, SYS_listen, t, 1, 0, &ign);
+	if (e < 0)
+		e = sock_err(k, e, i, "make a listener to accept again");
+	else
+		e = accept_at(k, lo, t, &rn, i, c);
+	if (t >= 0)
+		(void)sd_rst_call(lo, SYS_close, t, 0, 0, 0, 0, 0, NULL);
+	if (path && t >= 0 && unlink(hp) < 0 && errno != ENOENT && e == 0)
+		e = sock_err(k, -errno, i, "remove the listener made to accept again");
+	if (moved && rename(ap, hp) < 0 && e == 0)
+		e = sock_err(k, -errno, i, "put back the file at the name of");
+	return e;
+}
+
 /* Every socket made and at its number. */
 static int make_all(struct rsk *k)
 {
@@ -369,7 +491,10 @@ static int make_all(struct rsk *k)
 		if (!is_sock(&fs->fds[i]) || made[i])
 			continue;
 		j = pair_of(fs, i);
-		if (fs->fds[i].sk->peer_gone)
+		/* accepted again in connect_all() */
+		if ((fs->fds[i].sk->peer_gone && fs->fds[i].sk->listener_ino) || fs->fds[i].sk->listener_gone)
+			e = 0;
+		else if (fs->fds[i].sk->peer_gone && !dgram_to_named(fs->fds[i].sk))
 			e = make_pair(k, i, -1, &k->gone[i]);
 		else if (j >= 0)
 			e = make_pair(k, i, j, NULL);
@@ -389,8 +514,14 @@ static int connect_all(struct rsk *k)
 	int e = 0;
 
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
-		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->name.len && !fs->fds[i].sk->listener_ino)
-			e = bind_one(k, i);
+		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->listener_gone)
+			e = accept_ghost(k, i);
+	/* the paths removed since their bind first, each moved aside: another may be bound there */
+	for (int gone = 1; gone >= 0; gone--)
+		for (size_t i = 0; e == 0 && i < fs->n; i++)
+			if (is_sock(&fs->fds[i]) && fs->fds[i].sk->name.len && !fs->fds[i].sk->listener_ino && !fs->fds[i].sk->listener_gone &&
+			    fs->fds[i].sk->vfs_gone == gone)
+				e = bind_one(k, i);
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
 		if (is_sock(&fs->fds[i]) && fs->fds[i].sk->state == SKS_LISTEN) {
 			e = call_in(k, who(k, i, fs->fds[i].sk->peercred.pid), SYS_listen, i, NULL,
@@ -408,11 +539,15 @@ static int connect_all(struct rsk *k)
 
 			if (!is_sock(&fs->fds[i]) || fs->fds[i].sk->listener_ino != L->ino)
 				continue;
+			if (fs->fds[i].sk->peer_gone) {
+				e = accept_gone(k, l, i);
+				continue;
+			}
 			c = by_ino(fs, fs->fds[i].sk->peer_ino);
 			if (c < 0)
 				return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: fd %d has no peer in the image",
 					       owner(k, i)->pid, fd_of(k, i));
-			e = connect_one(k, (size_t)c, &L->name, (ssize_t)l, (ssize_t)i);
+			e = connect_to(k, (size_t)c, L, (ssize_t)l, (ssize_t)i);
 		}
 		for (size_t n = 0; e == 0 && n < L->nicons; n++) {
 			ssize_t c = by_ino(fs, L->icons[n]);
@@ -421,7 +556,7 @@ static int connect_all(struct rsk *k)
 				return sd_errx(k->r->ctx, -EBADMSG,
 					       "cannot restore pid %d: a client in the backlog of fd %d is not in the image",
 					       owner(k, l)->pid, fd_of(k, l));
-			e = connect_one(k, (size_t)c, &L->name, -1, -1);
+			e = connect_to(k, (size_t)c, L, -1, -1);
 		}
 	}
 	/* datagram sockets to their peers, and the sockets whose peer is outside */
@@ -441,168 +576,7 @@ static int connect_all(struct rsk *k)
 		if (p < 0 || !fs->fds[p].sk->name.len)
 			return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: the peer of fd %d is not in the image",
 				       owner(k, i)->pid, fd_of(k, i));
-		e = connect_one(k, i, &fs->fds[p].sk->name, -1, -1);
-	}
-	return e;
-}
-
-static int set_int(int fd, int name, int v)
-{
-	return setsockopt(fd, SOL_SOCKET, name, &v, sizeof(v)) < 0 ? -errno : 0;
-}
-
-static int set_timeo(int fd, int name, uint64_t us)
-{
-	struct timeval tv = { .tv_sec = (time_t)(us / 1000000u), .tv_usec = (suseconds_t)(us % 1000000u) };
-
-	return setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(tv)) < 0 ? -errno : 0;
-}
-
-/*
- * A buffer size, only where it is not the one a new socket has: setting it
- * also locks it (no autotuning), which a size the program never set must
- * not be. The kernel doubles what it is given; FORCE passes by rmem_max.
- */
-static int set_buf(int fd, int name, int force, int32_t want)
-{
-	int have = 0;
-	socklen_t len = sizeof(have);
-
-	if (getsockopt(fd, SOL_SOCKET, name, &have, &len) < 0)
-		return -errno;
-	return have == want ? 0 : set_int(fd, force, want / 2);
-}
-
-int sd_rst_sock_options_first(int fd, const struct sock_state *s)
-{
-	int e = set_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE, s->rcvbuf);
-
-	if (e == 0)
-		e = set_buf(fd, SO_SNDBUF, SO_SNDBUFFORCE, s->sndbuf);
-	if (e == 0)
-		e = set_int(fd, SO_RCVLOWAT, s->rcvlowat);
-	if (e == 0)
-		e = set_int(fd, SO_PRIORITY, s->priority);
-	if (e == 0 && s->mark)
-		e = set_int(fd, SO_MARK, s->mark);
-	if (e == 0)
-		e = set_timeo(fd, SO_RCVTIMEO_OLD, s->rcvtimeo_us);
-	if (e == 0)
-		e = set_timeo(fd, SO_SNDTIMEO_OLD, s->sndtimeo_us);
-	return e ? e : sd_rst_sock_extra_first(fd, s);
-}
-
-int sd_rst_sock_options_last(int fd, const struct sock_state *s)
-{
-	bool unix_ = s->family == AF_UNIX;
-	int e = unix_ || s->passcred ? set_int(fd, SO_PASSCRED, s->passcred) : 0;
-
-	if (e == 0 && (unix_ || s->passsec))
-		e = set_int(fd, SO_PASSSEC, s->passsec);
-	if (e == 0 && s->passpidfd)
-		e = set_int(fd, SO_PASSPIDFD, 1);
-	/* -1 is what a socket without SO_PEEK_OFF (TCP before 6.10) reads */
-	if (e == 0 && (s->peek_off >= 0 || s->family == AF_UNIX))
-		e = set_int(fd, SO_PEEK_OFF, s->peek_off);
-	return e ? e : sd_rst_sock_extra_last(fd, s);
-}
-
-/* One message from our socket @from to fd @i (by @to's name when given), with its sender's credentials. */
-static int send_pkt(struct rsk *k, int from, size_t i, const struct sock_pkt *p, const struct sock_name *to)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct iovec iov = { .iov_base = p->data, .iov_len = p->len };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(struct ucred))];
-	} cm = { 0 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			     .msg_controllen = sizeof(cm.b) };
-	struct ucred uc = { .pid = p->creds.pid, .uid = p->creds.uid, .gid = p->creds.gid };
-	size_t done = 0;
-
-	cm.h.cmsg_level = SOL_SOCKET;
-	cm.h.cmsg_type = SCM_CREDENTIALS;
-	cm.h.cmsg_len = CMSG_LEN(sizeof(uc));
-	memcpy(CMSG_DATA(&cm.h), &uc, sizeof(uc));
-	if (to) {
-		memcpy(a.sun_path, to->path, to->len);
-		mh.msg_name = &a;
-		mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + to->len);
-	}
-	/* no credentials recorded: none were asked for when it was sent */
-	if (!p->creds.pid) {
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-	}
-	for (;;) {
-		ssize_t n = sendmsg(from, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		/* a sender gone from this system: the message goes as ours, said so */
-		if (n < 0 && (errno == ESRCH || errno == EPERM) && mh.msg_control) {
-			pr_warn(k->r->ctx, "pid %d: a message queued on fd %d was sent by pid %d, which is gone: it comes from pid %d now",
-				owner(k, i)->pid, fd_of(k, i), p->creds.pid, (int)getpid());
-			mh.msg_control = NULL;
-			mh.msg_controllen = 0;
-			continue;
-		}
-		if (n < 0 && errno == EAGAIN)
-			return sd_errx(k->r->ctx, -ENOBUFS,
-				       "cannot restore pid %d: the messages queued on fd %d do not fit in its queue again",
-				       owner(k, i)->pid, fd_of(k, i));
-		if (n < 0)
-			return sd_err(k->r->ctx, -errno, "cannot restore pid %d: cannot queue the messages of fd %d again",
-				      owner(k, i)->pid, fd_of(k, i));
-		/* a stream may take part of it: the rest goes with the same credentials */
-		done += (size_t)n;
-		if (done >= p->len)
-			return 0;
-		iov.iov_base = p->data + done;
-		iov.iov_len = p->len - done;
-	}
-}
-
-/* The receive queue of fd @i, sent again by its senders. */
-static int queue_one(struct rsk *k, size_t i)
-{
-	const struct files_state *fs = k->fs;
-	const struct sock_state *s = fs->fds[i].sk;
-	int e = 0;
-
-	for (size_t n = 0; e == 0 && n < s->npkts; n++) {
-		const struct sock_pkt *p = &s->pkts[n];
-		const struct sock_name *to = NULL;
-		ssize_t from = -1;
-		int fd, tmp = -1;
-
-		if (s->peer_gone) {
-			fd = k->gone_copy[i];
-		} else if (s->peer_ino) {
-			from = by_ino(fs, s->peer_ino);
-			if (from < 0)
-				return sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: the peer of fd %d is not in the image",
-					       owner(k, i)->pid, fd_of(k, i));
-			fd = k->copy[from];
-			/* a datagram peer connected elsewhere sends by name */
-			if (s->type == SOCK_DGRAM && fs->fds[from].sk->peer_ino != s->ino)
-				to = &s->name;
-		} else {
-			from = by_name(fs, &p->from, s->type);
-			if (p->from.len && from < 0)
-				return sd_errx(k->r->ctx, -EBADMSG,
-					       "cannot restore pid %d: the sender of a datagram queued on fd %d is not in the image",
-					       owner(k, i)->pid, fd_of(k, i));
-			tmp = from < 0 ? socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0) : -1;
-			fd = from < 0 ? tmp : k->copy[from];
-			to = &s->name;
-		}
-		if (fd < 0 || (to && !to->len))
-			e = sd_errx(k->r->ctx, -EBADMSG, "cannot restore pid %d: no socket can send the messages queued on fd %d",
-				    owner(k, i)->pid, fd_of(k, i));
-		else
-			e = send_pkt(k, fd, i, p, to);
-		if (tmp >= 0)
-			(void)close(tmp);
+		e = connect_to(k, i, fs->fds[p].sk, -1, -1);
 	}
 	return e;
 }
@@ -660,17 +634,18 @@ static int fill_all(struct rsk *k)
 	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
 		if (is_sock(&fs->fds[i]))
-			e = queue_one(k, i);
+			e = sd_rsk_queue_one(k, i);
 	/* the peers that had closed, gone again: a stream's end sees both ways shut down */
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
-		if (k->gone[i] < 0)
+		if (k->gone_copy[i] < 0)
 			continue;
 		/* closed with a byte unread, as it was: ours sees ECONNRESET */
 		if (fs->fds[i].sk->peer_reset && send(k->copy[i], "", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1)
 			e = sock_err(k, -errno, i, "reset the peer of");
 		(void)close(k->gone_copy[i]);
 		k->gone_copy[i] = -1;
-		(void)sd_rst_call(k->r, SYS_close, k->gone[i], 0, 0, 0, 0, 0, NULL);
+		if (k->gone[i] >= 0)
+			(void)sd_rst_call(k->r, SYS_close, k->gone[i], 0, 0, 0, 0, 0, NULL);
 		k->gone[i] = -1;
 	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
@@ -691,12 +666,15 @@ static int fill_all(struct rsk *k)
 	/* a path removed since the bind is removed again, once every client has connected */
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		const struct sock_state *s = fs->fds[i].sk;
-		char p[SOCK_NAME_MAX + 1] = { 0 };
+		char p[PATH_MAX];
 
-		if (!is_sock(&fs->fds[i]) || !s->vfs_gone || !s->name.len || !s->name.path[0] || s->listener_ino)
+		if (!is_sock(&fs->fds[i]) || !s->vfs_gone || !s->name.len || !s->name.path[0] || s->listener_ino || s->listener_gone)
 			continue;
-		memcpy(p, s->name.path, s->name.len);
-		if (unlink(p) < 0)
+		if (sd_sock_host_path(s, p, sizeof(p)) < 0)
+			e = sock_err(k, -ENAMETOOLONG, i, "remove the path of");
+		else if (k->aside[i].len)
+			(void)snprintf(p, sizeof(p), "%.*s", k->aside[i].len, k->aside[i].path);
+		if (e == 0 && unlink(p) < 0)
 			e = sock_err(k, -errno, i, "remove the path of");
 	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
@@ -732,7 +710,8 @@ int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *o
 	k.copy = malloc(fs->n * sizeof(int));
 	k.gone = malloc(fs->n * sizeof(long));
 	k.gone_copy = malloc(fs->n * sizeof(int));
-	if (k.copy && k.gone && k.gone_copy) {
+	k.aside = calloc(fs->n, sizeof(*k.aside));
+	if (k.copy && k.gone && k.gone_copy && k.aside) {
 		for (size_t n = 0; n < fs->n; n++) {
 			k.copy[n] = k.gone_copy[n] = -1;
 			k.gone[n] = -1;
@@ -754,6 +733,8 @@ int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *o
 	free(k.copy);
 	free(k.gone);
 	free(k.gone_copy);
+	free(k.aside);
+	sd_rsk_pipes_close(&k);
 	return e;
 }
 

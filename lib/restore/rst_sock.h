@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pstate_sock.h"
 #include "restore.h"
 
 int sd_rst_unix_open(struct rst *r, size_t i, long *ret_tmp);
@@ -79,5 +80,35 @@ int sd_rst_tcp_repair(struct rst *r, const struct fd_state *d, int fd);
  * ports, UDP length and checksum filled in here. -errno.
  */
 int sd_rst_raw_send(const void *from, const void *to, int proto, const uint8_t *l4, size_t len);
+
+/*
+ * Unix socket names (rst_sock_name.c). sd_sock_name_relative: whether @n
+ * is a relative path. sd_sock_host_path: where the file of @s's path is,
+ * for this process (a relative one from its name_dir). sd_sock_reach_name:
+ * a name that reaches @s from any directory (a relative path made
+ * absolute, if it fits in sun_path: -ENAMETOOLONG). sd_rst_sock_enter: for
+ * a socket bound to a relative path, process @o enters its directory
+ * (where it was goes to *@ret_back, an fd of @o; -1 for any other name),
+ * sd_rst_sock_leave goes back.
+ */
+bool sd_sock_name_relative(const struct sock_name *n);
+int sd_sock_host_path(const struct sock_state *s, char *buf, size_t size);
+int sd_sock_reach_name(const struct sock_state *s, struct sock_name *ret);
+int sd_rst_sock_enter(struct rst *o, const struct sock_state *s, long *ret_back);
+void sd_rst_sock_leave(struct rst *o, long *back);
+/*
+ * Queues (rst_sock_send.c). sd_rst_unix_send: message @p from our socket
+ * @from to fd @fdno of @pid (to name @to when not NULL), with its sender's
+ * credentials (a sender gone from this system: ours, said) and its files
+ * in flight, our fds @fds (p->nrights of them). -errno, said.
+ * sd_rst_sock_send_hidden: @send(@fd, @arg) run in a child of ours once our socket @fd is bound to
+ * name @from, a path of a sender that has gone: in a mount namespace of
+ * its own with an empty tmpfs over the directory of the path, so that the
+ * path is free and nothing changes outside. -errno (of the bind, or
+ * @send's).
+ */
+int sd_rst_unix_send(struct sdump_ctx *ctx, pid_t pid, int fdno, int from, const struct sock_pkt *p,
+		     const struct sock_name *to, const int *fds);
+int sd_rst_sock_send_hidden(int fd, const struct sock_name *from, int (*send)(int fd, void *arg), void *arg);
 
 #endif /* SDUMP_RST_SOCK_H */
