@@ -107,6 +107,7 @@ static int find_guards(struct pass *p, struct scanner *sc, struct vma *v)
 
 	if (!(v->vmflags & VMF_MAYBE_GUARD))
 		return 0;
+	sc->file_pages = false;
 	r = sd_scanner_scan(sc, v->start, v->end, add_guard, v);
 	if (r < 0)
 		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
@@ -248,6 +249,7 @@ static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 			c.all_written = true;
 		}
 	}
+	sc->file_pages = v->kind == VK_FILE;
 	r = sd_scanner_scan(sc, v->start, v->end, collect_range, &c);
 	if (r < 0)
 		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
