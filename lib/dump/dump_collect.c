@@ -17,6 +17,7 @@
 #define LOG_PREFIX ""
 #include "array.h"
 #include "ctx.h"
+#include "dump_fd_extra.h"
 #include "dump_mapped_files.h"
 #include "dump_pass.h"
 #include "live.h"
@@ -381,6 +382,12 @@ int sd_pass_collect(struct pass *p)
 	for (size_t i = 0; i < p->runs.n; i++)
 		if (!p->runs.r[i].in_parent)
 			p->pages_to_copy += p->runs.r[i].npages;
+	/* the last refusal of a final dump's fds, its read begun at the seize (dump.c) */
+	if (p->final && !p->preflight) {
+		r = sd_dump_fd_locks_seen(ctx, p->opts->pid, &p->locks, &p->fs);
+		if (r < 0)
+			return r;
+	}
 	/* the pages to save are known: from here on, writes count for the next pass */
 	sd_track_state_remove(p->opts->pid, p->meta.start_time);
 	/* live, with a tracker that lends its VMAs: sd_live_arm() arms what it does not borrow */

@@ -24,6 +24,7 @@
 #include "track.h"
 #include "dump_state.h"
 #include "dump_mapped_files.h"
+#include "bgread.h"
 
 struct pass {
 	struct sdump_ctx *ctx;
@@ -61,6 +62,8 @@ struct pass {
 	/* made before the seize when the pages wait in memory for the resume (hold.c) */
 	struct pagestore_writer *writer;
 	bool resumed_early;		/* dump -R: resumed once the pages were copied */
+	/* a final dump's /proc/locks, read from the seize on while the rest is collected */
+	struct bg_read locks;
 };
 
 /*
