@@ -19,7 +19,10 @@ void sd_bg_read_start(struct bg_read *b, const char *path)
 {
 	sigset_t all, old;
 
-	*b = (struct bg_read){ .path = path };
+	*b = (struct bg_read){ .started = false };
+	if (strlen(path) >= sizeof(b->path))
+		return;
+	memcpy(b->path, path, strlen(path) + 1);
 	/* the new thread inherits the mask: every signal blocked there */
 	(void)sigfillset(&all);
 	(void)pthread_sigmask(SIG_BLOCK, &all, &old);

@@ -15,23 +15,23 @@
 struct bg_read {
 	pthread_t thread;
 	bool started;		/* the thread runs or ran, and is not joined yet */
-	const char *path;
+	char path[128];
 	char *text;		/* what sd_read_file() gave it */
 	size_t len;
 	int err;		/* its result */
 };
 
 /*
- * Start reading @path (a string that outlives the read). A thread that
- * cannot be started leaves @b not started: sd_bg_read_take() then reads
- * in line. The thread has every signal blocked (sdump's own calls into a
+ * Start reading @path. A thread that cannot be started (or a path too long
+ * for @b) leaves @b not started: sd_bg_read_take() then reads in line. The thread has every signal blocked (sdump's own calls into a
  * target must not be cut by one landing there).
  */
 void sd_bg_read_start(struct bg_read *b, const char *path);
 /*
  * The file's contents as sd_read_file() gives them (the caller frees
  * them), waiting for the thread if it is still reading; read in line if it
- * was never started. 0 or -errno.
+ * was never started, or started for another path (@b may be NULL). 0 or
+ * -errno.
  */
 int sd_bg_read_take(struct bg_read *b, const char *path, char **ret_buf, size_t *ret_len);
 /* Wait for the thread if it runs, and free what it read: for a read never taken. */

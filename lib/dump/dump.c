@@ -272,6 +272,7 @@ void sd_pass_release(struct pass *p)
 	sd_live_release(&p->live);
 	unfreeze(p);
 	sd_bg_read_release(&p->locks);
+	sd_bg_read_release(&p->smaps);
 	sd_process_state_release(&p->ps);
 	sd_files_state_release(&p->fs);
 	if (p->tracker_open)

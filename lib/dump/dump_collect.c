@@ -335,8 +335,16 @@ int sd_pass_read_vmas(struct pass *p)
 		p->vmas.v[keep++] = *v;
 	}
 	p->vmas.n = keep;
-	/* a final dump's, frozen; a pre-dump reads them once the target runs on */
-	if (p->final) {
+	/*
+	 * A final dump's, frozen; a pre-dump reads them once the target runs
+	 * on. A process alone: read on a thread while its mapped files are
+	 * checked (those of a tree's member look at its flags), taken by
+	 * sd_pass_collect() before the page scan, which needs them.
+	 */
+	if (p->final && !p->tree_objs && !p->preflight) {
+		(void)sd_proc_path(path, p->opts->pid, "smaps");
+		sd_bg_read_start(&p->smaps, path);
+	} else if (p->final) {
 		r = sd_pass_vmflags(p);
 		if (r < 0)
 			return r;
@@ -357,6 +365,8 @@ int sd_pass_collect(struct pass *p)
 	int r;
 
 	r = sd_pass_read_vmas(p);
+	if (r == 0 && p->final && !p->tree_objs && !p->preflight)
+		r = sd_pass_vmflags(p);
 	if (r < 0)
 		return r;
 	r = open_tracker(p);

@@ -64,6 +64,8 @@ struct pass {
 	bool resumed_early;		/* dump -R: resumed once the pages were copied */
 	/* a final dump's /proc/locks, read from the seize on while the rest is collected */
 	struct bg_read locks;
+	/* and, a process alone, its smaps, read while its mapped files are checked */
+	struct bg_read smaps;
 };
 
 /*
@@ -127,7 +129,9 @@ int sd_pass_collect(struct pass *p);
  * Each VMA's VmFlags and protection key from /proc/PID/smaps, and the VMAs
  * a restore could not give back refused, one line naming the VMA and the
  * flag (dump_vmflags.c). A final dump reads them in the collect phase,
- * frozen (smaps walks the page tables: some 15 ms per GiB present); a
+ * frozen (smaps walks the page tables: some 10-15 ms per GiB present; a
+ * process alone has it read on a thread, p->smaps, from the moment its
+ * maps are read, while its mapped files are checked); a
  * pre-dump, whose flags no restore uses, once the target runs on again,
  * to refuse what the final dump would: a VMA made since the freeze is
  * left without flags then.
