@@ -36,6 +36,7 @@
 #include "proc.h"
 #include "seize.h"
 #include "dump_pass.h"
+#include "dump_fd_extra.h"
 #include "dump_fd_sock.h"
 #include "netlock.h"
 #include "dump_state.h"
@@ -273,6 +274,7 @@ void sd_pass_release(struct pass *p)
 	unfreeze(p);
 	sd_bg_read_release(&p->locks);
 	sd_bg_read_release(&p->smaps);
+	sd_dump_shmem_prewalk_release(&p->shmem_pre);
 	sd_process_state_release(&p->ps);
 	sd_files_state_release(&p->fs);
 	if (p->tracker_open)
@@ -474,22 +476,6 @@ int sd_pass_open(struct pass *p)
 	return 0;
 }
 
-/*
- * A reader of /proc/locks first waits for an RCU grace period (fs/locks.c
- * locks_start(): percpu_down_write()), 7-16 ms here, unless a reader
- * before it left the lock in its writer mode, which lasts a grace period
- * more: one read just before the seize, thrown away, most often spares
- * the frozen one (started at the seize, taken before the tracker is armed
- * again) that wait.
- */
-static void prime_locks_read(struct pass *p)
-{
-	_cleanup_free_ char *text = NULL;
-
-	if (p->final && !p->tree_pipes)
-		(void)sd_read_file(AT_FDCWD, "/proc/locks", &text, NULL);
-}
-
 /* Phase 2: every thread of the target stopped. */
 int sd_pass_seize(struct pass *p)
 {
@@ -497,7 +483,11 @@ int sd_pass_seize(struct pass *p)
 	uint64_t t;
 	int r;
 
-	prime_locks_read(p);
+	/* a process alone: what can be looked at before the freeze (and checked at it) */
+	if (p->final && !p->tree_pipes && !p->preflight) {
+		sd_dump_fd_locks_prime();
+		sd_dump_shmem_prewalk(p->opts->pid, &p->shmem_pre);
+	}
 	t = now_us();
 	r = sd_seize_process(p->ctx, p->opts->pid, &p->seized);
 	if (r < 0)

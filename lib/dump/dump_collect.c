@@ -354,7 +354,8 @@ int sd_pass_read_vmas(struct pass *p)
 	 * each is open; deleted ones checked, and saved by a final dump
 	 */
 	return sd_dump_mapped_files(ctx, p->opts, p->final && !p->preflight, &p->dir, &p->vmas,
-				 p->final ? &p->fs : NULL, p->tree_objs, &p->st.bytes_written);
+				 p->final ? &p->fs : NULL, p->tree_objs, &p->shmem_pre,
+				 &p->st.bytes_written);
 }
 
 int sd_pass_collect(struct pass *p)

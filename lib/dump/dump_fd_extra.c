@@ -308,6 +308,13 @@ static int check_packet_pipes(struct sdump_ctx *ctx, pid_t pid, const struct fil
 	return 0;
 }
 
+void sd_dump_fd_locks_prime(void)
+{
+	_cleanup_free_ char *text = NULL;
+
+	(void)sd_read_file(AT_FDCWD, "/proc/locks", &text, NULL);
+}
+
 int sd_dump_fd_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
 			  const struct files_state *fs)
 {

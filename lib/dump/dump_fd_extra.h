@@ -37,5 +37,13 @@ int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
  */
 int sd_dump_fd_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
 			  const struct files_state *fs);
+/*
+ * A reader of /proc/locks first waits for an RCU grace period (fs/locks.c
+ * locks_start(): percpu_down_write()), 7-16 ms here, unless a reader
+ * before it left the lock in its writer mode, which lasts a grace period
+ * more: one read just before the seize, thrown away, most often spares
+ * the frozen one that wait.
+ */
+void sd_dump_fd_locks_prime(void);
 
 #endif /* SDUMP_DUMP_FD_EXTRA_H */

@@ -66,6 +66,8 @@ struct pass {
 	struct bg_read locks;
 	/* and, a process alone, its smaps, read while its mapped files are checked */
 	struct bg_read smaps;
+	/* a final dump of a process alone: other users of its shared memory looked for before the seize */
+	struct shmem_prewalk shmem_pre;
 };
 
 /*
