@@ -164,11 +164,25 @@ static bool batchable(const struct page_source *src, const struct page_run *run)
 	return v && (v->prot & PROT_READ) && run->start + run->npages * src->page_size <= v->end;
 }
 
+/* A run unchanged since the parent: its entry only. */
+static int add_parent(const struct page_source *src, const struct page_run *run, struct pm_list *out,
+		      struct copy_counts *counts)
+{
+	int r = sd_pm_list_add(out, run->start, run->npages, PM_PARENT, 0, src->page_size);
+
+	if (r < 0)
+		return r;
+	counts->parent += run->npages;
+	return 0;
+}
+
 /*
  * Copy runs [*ri, ...) that are short and readable with one
  * process_vm_readv: scattered single pages are the common case of an
  * incremental pass, and one call for 512 of them runs at about twice the
- * speed of a pread of /proc/PID/mem per page (bench/read_methods.c).
+ * speed of a pread of /proc/PID/mem per page (bench/read_methods.c). The
+ * runs unchanged since the parent that lie between them (an incremental
+ * pass alternates the two) are recorded on the way, in address order.
  * Whatever the batch could not read goes through copy_run().
  */
 static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
@@ -177,7 +191,7 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 {
 	const size_t psz = src->page_size;
 	struct iovec iov[BATCH_IOV], local;
-	size_t n = 0, pages = 0, room, kept = 0, done = 0, first = *ri;
+	size_t n = 0, pages = 0, room, kept = 0, done = 0, first = *ri, last = *ri;
 	uint8_t *buf;
 	uint64_t off;
 	ssize_t got;
@@ -186,18 +200,23 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 	r = sd_pagestore_reserve(w, &buf, &room, &off);
 	if (r < 0)
 		return r;
-	while (*ri < runs->n && n < BATCH_IOV && batchable(src, &runs->r[*ri]) &&
-	       (pages + runs->r[*ri].npages) * psz <= room) {
-		iov[n++] = (struct iovec){ (void *)(uintptr_t)runs->r[*ri].start,
-					   runs->r[*ri].npages * psz };
-		pages += runs->r[*ri].npages;
-		(*ri)++;
+	for (size_t k = *ri; k < runs->n && n < BATCH_IOV; k++) {
+		const struct page_run *run = &runs->r[k];
+
+		if (run->in_parent)
+			continue;
+		if (!batchable(src, run) || (pages + run->npages) * psz > room)
+			break;
+		iov[n++] = (struct iovec){ (void *)(uintptr_t)run->start, run->npages * psz };
+		pages += run->npages;
+		last = k + 1;
 	}
 	if (n == 0) { /* no room left in this frame: copy_run() moves on to the next */
 		(*ri)++;
 		return copy_run(ctx, src, runs->r[first].start, runs->r[first].npages, false, w, out,
 				counts);
 	}
+	*ri = last;
 	local = (struct iovec){ buf, pages * psz };
 	got = fault_fails(FAULT_PROCREAD) ? -1 : process_vm_readv(src->pid, &local, 1, iov, n, 0);
 	if (got < 0 && errno == ESRCH)
@@ -206,29 +225,36 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 		counts->vm_readv_bytes += (uint64_t)got;
 	done = got > 0 ? (size_t)got / psz : 0;
 	/* runs read whole */
-	for (size_t k = 0, idx = 0; k < n; k++) {
-		size_t np = iov[k].iov_len / psz;
+	for (size_t k = first, idx = 0; k < last; k++) {
+		const struct page_run *run = &runs->r[k];
+		size_t np = run->npages;
 
+		if (run->in_parent) {
+			r = add_parent(src, run, out, counts);
+			if (r < 0)
+				return sd_err(ctx, r, "cannot record pages");
+			continue;
+		}
 		if (idx + np > done) {
 			/* commit what is kept, then the rest one run at a time */
 			r = sd_pagestore_commit(w, kept * psz);
 			if (r < 0)
 				return r;
-			for (size_t m = k; m < n; m++) {
-				uint64_t a = (uintptr_t)iov[m].iov_base, np2 = iov[m].iov_len / psz;
-
-				r = copy_run(ctx, src, a, np2, false, w, out, counts);
-				if (r < 0)
-					return r;
+			for (size_t m = k; m < last && r == 0; m++) {
+				if (runs->r[m].in_parent)
+					r = add_parent(src, &runs->r[m], out, counts);
+				else
+					r = copy_run(ctx, src, runs->r[m].start, runs->r[m].npages, false, w, out,
+						     counts);
 			}
-			return 0;
+			return r;
 		}
 		if (src->copied) {
-			r = src->copied(src->copied_data, (uintptr_t)iov[k].iov_base, buf + idx * psz, np);
+			r = src->copied(src->copied_data, run->start, buf + idx * psz, np);
 			if (r < 0)
 				return r;
 		}
-		r = keep_pages(src, buf, idx, np, (uintptr_t)iov[k].iov_base, off, &kept, out, counts);
+		r = keep_pages(src, buf, idx, np, run->start, off, &kept, out, counts);
 		if (r < 0)
 			return sd_err(ctx, r, "cannot record pages");
 		idx += np;
@@ -239,7 +265,6 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 int sd_pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const struct run_list *runs,
 	       struct pagestore_writer *w, struct pm_list *out, struct copy_counts *counts)
 {
-	const size_t psz = src->page_size;
 	size_t ri = 0;
 	int r;
 
@@ -251,10 +276,9 @@ int sd_pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const st
 			return r;
 		progress(ctx, counts);
 		if (run->in_parent) {
-			r = sd_pm_list_add(out, run->start, run->npages, PM_PARENT, 0, psz);
+			r = add_parent(src, run, out, counts);
 			if (r < 0)
 				return sd_err(ctx, r, "cannot record pages");
-			counts->parent += run->npages;
 			ri++;
 			continue;
 		}

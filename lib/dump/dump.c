@@ -36,6 +36,7 @@
 #include "proc.h"
 #include "seize.h"
 #include "dump_pass.h"
+#include "dump_fd_extra.h"
 #include "dump_fd_sock.h"
 #include "netlock.h"
 #include "dump_state.h"
@@ -271,6 +272,9 @@ void sd_pass_release(struct pass *p)
 	p->writer = NULL;
 	sd_live_release(&p->live);
 	unfreeze(p);
+	sd_bg_read_release(&p->locks);
+	sd_bg_read_release(&p->smaps);
+	sd_dump_shmem_prewalk_release(&p->shmem_pre);
 	sd_process_state_release(&p->ps);
 	sd_files_state_release(&p->fs);
 	if (p->tracker_open)
@@ -476,14 +480,23 @@ int sd_pass_open(struct pass *p)
 int sd_pass_seize(struct pass *p)
 {
 	char d[32];
-	uint64_t t = now_us();
+	uint64_t t;
 	int r;
 
+	/* a process alone: what can be looked at before the freeze (and checked at it) */
+	if (p->final && !p->tree_pipes && !p->preflight) {
+		sd_dump_fd_locks_prime();
+		sd_dump_shmem_prewalk(p->opts->pid, &p->shmem_pre);
+	}
+	t = now_us();
 	r = sd_seize_process(p->ctx, p->opts->pid, &p->seized);
 	if (r < 0)
 		return r;
 	p->frozen = true;
 	p->st.seize_us = now_us() - t;
+	/* read while frozen, and sleeping most of its time: on a thread, from now on */
+	if (p->final)
+		sd_bg_read_start(&p->locks, "/proc/locks");
 	sd_fmt_duration(d, sizeof(d), p->st.seize_us);
 	pr_info(p->ctx, "%s %d: seize %s (%zu thread%s)", p->kind, p->opts->pid, d, p->seized.n,
 		p->seized.n == 1 ? "" : "s");

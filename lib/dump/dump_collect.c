@@ -17,6 +17,7 @@
 #define LOG_PREFIX ""
 #include "array.h"
 #include "ctx.h"
+#include "dump_fd_extra.h"
 #include "dump_mapped_files.h"
 #include "dump_pass.h"
 #include "live.h"
@@ -108,6 +109,7 @@ static int find_guards(struct pass *p, struct scanner *sc, struct vma *v)
 
 	if (!(v->vmflags & VMF_MAYBE_GUARD))
 		return 0;
+	sc->file_pages = false;
 	r = sd_scanner_scan(sc, v->start, v->end, add_guard, v);
 	if (r < 0)
 		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
@@ -249,6 +251,7 @@ static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 			c.all_written = true;
 		}
 	}
+	sc->file_pages = v->kind == VK_FILE;
 	r = sd_scanner_scan(sc, v->start, v->end, collect_range, &c);
 	if (r < 0)
 		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
@@ -333,8 +336,16 @@ int sd_pass_read_vmas(struct pass *p)
 		p->vmas.v[keep++] = *v;
 	}
 	p->vmas.n = keep;
-	/* a final dump's, frozen; a pre-dump reads them once the target runs on */
-	if (p->final) {
+	/*
+	 * A final dump's, frozen; a pre-dump reads them once the target runs
+	 * on. A process alone: read on a thread while its mapped files are
+	 * checked (those of a tree's member look at its flags), taken by
+	 * sd_pass_collect() before the page scan, which needs them.
+	 */
+	if (p->final && !p->tree_objs && !p->preflight) {
+		(void)sd_proc_path(path, p->opts->pid, "smaps");
+		sd_bg_read_start(&p->smaps, path);
+	} else if (p->final) {
 		r = sd_pass_vmflags(p);
 		if (r < 0)
 			return r;
@@ -344,7 +355,8 @@ int sd_pass_read_vmas(struct pass *p)
 	 * each is open; deleted ones checked, and saved by a final dump
 	 */
 	return sd_dump_mapped_files(ctx, p->opts, p->final && !p->preflight, &p->dir, &p->vmas,
-				 p->final ? &p->fs : NULL, p->tree_objs, &p->st.bytes_written);
+				 p->final ? &p->fs : NULL, p->tree_objs, &p->shmem_pre,
+				 &p->st.bytes_written);
 }
 
 int sd_pass_collect(struct pass *p)
@@ -355,6 +367,8 @@ int sd_pass_collect(struct pass *p)
 	int r;
 
 	r = sd_pass_read_vmas(p);
+	if (r == 0 && p->final && !p->tree_objs && !p->preflight)
+		r = sd_pass_vmflags(p);
 	if (r < 0)
 		return r;
 	r = open_tracker(p);
@@ -380,6 +394,12 @@ int sd_pass_collect(struct pass *p)
 	for (size_t i = 0; i < p->runs.n; i++)
 		if (!p->runs.r[i].in_parent)
 			p->pages_to_copy += p->runs.r[i].npages;
+	/* the last refusal of a final dump's fds, its read begun at the seize (dump.c) */
+	if (p->final && !p->preflight) {
+		r = sd_dump_fd_locks_seen(ctx, p->opts->pid, &p->locks, &p->fs);
+		if (r < 0)
+			return r;
+	}
 	/* the pages to save are known: from here on, writes count for the next pass */
 	sd_track_state_remove(p->opts->pid, p->meta.start_time);
 	/* live, with a tracker that lends its VMAs: sd_live_arm() arms what it does not borrow */

@@ -9,7 +9,9 @@
  * taken through, an OFD or flock lock or a lease under every fd of its
  * description), so that the restore can take each again through the same
  * fd. /proc/locks is read once, to refuse a lock the process holds that no
- * fd of it shows (a flock lock on a file only mapped now, say).
+ * fd of it shows (a flock lock on a file only mapped now, say); a final
+ * dump starts that read at the freeze (its reader sleeps for an RCU grace
+ * period, 7-16 ms), and takes it here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -233,7 +235,8 @@ static int find_shared(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)
  * locks and leases it took that it still holds) must be one that the fds
  * show: one a restore takes again. OFD locks name no pid there.
  */
-static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, const struct files_state *fs)
+static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
+				const struct files_state *fs)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ bool *used = NULL;
@@ -242,7 +245,7 @@ static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, const struct f
 
 	for (size_t i = 0; i < fs->n; i++)
 		nl += fs->fds[i].nlocks;
-	r = sd_read_file(AT_FDCWD, "/proc/locks", &text, NULL);
+	r = sd_bg_read_take(locks, "/proc/locks", &text, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '/proc/locks'");
 	used = calloc(nl ? nl : 1, sizeof(*used));
@@ -305,6 +308,19 @@ static int check_packet_pipes(struct sdump_ctx *ctx, pid_t pid, const struct fil
 	return 0;
 }
 
+void sd_dump_fd_locks_prime(void)
+{
+	_cleanup_free_ char *text = NULL;
+
+	(void)sd_read_file(AT_FDCWD, "/proc/locks", &text, NULL);
+}
+
+int sd_dump_fd_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
+			  const struct files_state *fs)
+{
+	return check_all_locks_seen(ctx, pid, locks, fs);
+}
+
 int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)
 {
 	int r = find_shared(ctx, pid, fs);
@@ -316,8 +332,6 @@ int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)
 			fs->fds[i].nlocks = 0;
 		}
 	}
-	if (r == 0)
-		r = check_all_locks_seen(ctx, pid, fs);
 	if (r == 0)
 		r = check_packet_pipes(ctx, pid, fs);
 	return r;

@@ -10,6 +10,7 @@
 #define SDUMP_DUMP_FD_EXTRA_H
 
 #include "sdump.h"
+#include "bgread.h"
 #include "dump_fd_kinds.h"
 #include "pstate.h"
 
@@ -25,9 +26,24 @@ int sd_dump_fd_extra(struct sdump_ctx *ctx, const struct fd_probe *p, const char
 /*
  * The whole table @fs of pid @pid: which fds share an open file description
  * (kcmp; their locks then kept on the lowest only); refused, with one
- * line: a lock /proc/locks names pid @pid as holder of that no fd of it
- * shows, a pipe in packet mode that holds bytes.
+ * line: a pipe in packet mode that holds bytes.
  */
 int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
+/*
+ * Refused, with one line: a lock /proc/locks names pid @pid as holder of
+ * that no fd of table @fs shows. @locks: that file as read since the
+ * freeze began (or NULL: read now). Still frozen, before the tracker is
+ * armed again: the read sleeps meanwhile (see bgread.h).
+ */
+int sd_dump_fd_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
+			  const struct files_state *fs);
+/*
+ * A reader of /proc/locks first waits for an RCU grace period (fs/locks.c
+ * locks_start(): percpu_down_write()), 7-16 ms here, unless a reader
+ * before it left the lock in its writer mode, which lasts a grace period
+ * more: one read just before the seize, thrown away, most often spares
+ * the frozen one that wait.
+ */
+void sd_dump_fd_locks_prime(void);
 
 #endif /* SDUMP_DUMP_FD_EXTRA_H */

@@ -33,6 +33,7 @@ struct mapped {
 	size_t saved;			/* deleted files saved, */
 	uint64_t saved_bytes;		/* and their size */
 	const struct tree_objs *tree;	/* a member of a tree: what the members before it have */
+	const struct shmem_prewalk *pre;	/* the walk before the freeze, or NULL */
 };
 
 const struct tree_obj *sd_tree_obj_find(const struct tree_objs *t, bool file, uint32_t dev_major,
@@ -45,11 +46,6 @@ const struct tree_obj *sd_tree_obj_find(const struct tree_objs *t, bool file, ui
 	return NULL;
 }
 
-struct holder_key {
-	dev_t dev;
-	ino_t ino;
-};
-
 static int find_holder(const struct holder_key *keys, size_t nkeys, pid_t self, const pid_t *skip,
 		       size_t nskip, bool maps_only, pid_t *ret_pid, size_t *ret_key);
 
@@ -57,6 +53,8 @@ static int find_holder(const struct holder_key *keys, size_t nkeys, pid_t self, 
  * A process outside the tree (or other than this one) that has one of
  * @keys open or mapped (@maps_only: mapped): 1, its pid and which key.
  */
+static long maps_have(pid_t pid, const struct holder_key *keys, size_t n);
+
 static int holder_of(struct mapped *m, const struct holder_key *keys, size_t nkeys, bool maps_only,
 		     pid_t *ret_pid, size_t *ret_key)
 {
@@ -322,24 +320,12 @@ static int check_sealed_shared(struct mapped *m, const struct vma *v, int fd, co
 			 m->pid, v->start, v->end, name + strlen("/memfd:"), first->pid);
 }
 
-/*
- * Shared anonymous memory another process maps too, one that is not
- * dumped with it: a restored copy would no longer share its writes. Every
- * object looked for in one walk of /proc, once (not one a member before it
- * in the tree looked for already).
- */
-static int check_shmem_users(struct mapped *m, const struct vma_list *vmas)
+/* The shared anonymous objects of @vmas to look for: keys[], and the VMA of each in at[]; how many. */
+static size_t shmem_keys(const struct mapped *m, const struct vma_list *vmas, struct holder_key *keys,
+			 size_t *at)
 {
-	_cleanup_free_ struct holder_key *keys = NULL;
-	_cleanup_free_ size_t *at = NULL;
-	size_t n = 0, k = 0;
-	pid_t other = 0;
-	int r;
+	size_t n = 0;
 
-	keys = calloc(vmas->n ? vmas->n : 1, sizeof(*keys));
-	at = calloc(vmas->n ? vmas->n : 1, sizeof(*at));
-	if (!keys || !at)
-		return sd_err(m->ctx, -ENOMEM, "cannot dump pid %d", m->pid);
 	for (size_t i = 0; i < vmas->n; i++) {
 		const struct vma *v = &vmas->v[i];
 		bool seen = false;
@@ -354,9 +340,152 @@ static int check_shmem_users(struct mapped *m, const struct vma_list *vmas)
 		keys[n] = (struct holder_key){ makedev(v->dev_major, v->dev_minor), v->ino };
 		at[n++] = i;
 	}
+	return n;
+}
+
+/* ns_last_pid: the pid given last in our pid namespace, or -1. */
+static pid_t last_pid(void)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *end;
+	long v;
+
+	if (sd_read_file(AT_FDCWD, "/proc/sys/kernel/ns_last_pid", &buf, NULL) < 0)
+		return -1;
+	v = strtol(buf, &end, 10);
+	return end == buf || v < 0 || v > INT32_MAX ? -1 : (pid_t)v;
+}
+
+/* The thread group of task @tid, or -1 (gone). */
+static pid_t tgid_of(pid_t tid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[PROC_PATH_MAX];
+	pid_t tgid;
+
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, tid, "status"), &buf, NULL) < 0 ||
+	    sd_proc_parse_status_tgid(buf, &tgid) < 0)
+		return -1;
+	return tgid;
+}
+
+/* Processes made after the walk before the freeze are this many at most, else walked all again. */
+#define PREWALK_NEW_PIDS_MAX 4096
+
+/*
+ * Users of @keys that may have come since the walk before the freeze
+ * (struct shmem_prewalk): every process for an object it did not look
+ * for, the processes made since for the others. As holder_of().
+ */
+static int holder_since(struct mapped *m, const struct holder_key *keys, size_t n, pid_t *ret_pid,
+			size_t *ret_key)
+{
+	const struct shmem_prewalk *pre = m->pre;
+	_cleanup_free_ struct holder_key *fresh = NULL;
+	_cleanup_free_ size_t *fat = NULL;
+	size_t nf = 0, k;
+	pid_t now = last_pid(), self = getpid();
+	int r;
+
+	fresh = calloc(n, sizeof(*fresh));
+	fat = calloc(n, sizeof(*fat));
+	if (!fresh || !fat)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < pre->nkeys && !seen; j++)
+			seen = pre->keys[j].dev == keys[i].dev && pre->keys[j].ino == keys[i].ino;
+		if (!seen) {
+			fresh[nf] = keys[i];
+			fat[nf++] = i;
+		}
+	}
+	if (nf) {
+		r = holder_of(m, fresh, nf, true, ret_pid, &k);
+		if (r != 0) {
+			*ret_key = fat[r > 0 ? k : 0];
+			return r;
+		}
+	}
+	if (now < 0 || now < pre->last_pid || now - pre->last_pid > PREWALK_NEW_PIDS_MAX)
+		return holder_of(m, keys, n, true, ret_pid, ret_key);
+	for (pid_t pid = pre->last_pid + 1; pid <= now && pid > 0; pid++) {
+		pid_t tgid;
+		long found;
+
+		if (pid == m->pid || pid == self)
+			continue;
+		tgid = tgid_of(pid);
+		if (tgid <= 0 || tgid == m->pid || tgid == self)
+			continue;
+		found = maps_have(pid, keys, n);
+		if (found >= 0) {
+			*ret_pid = tgid;
+			*ret_key = (size_t)found;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void sd_dump_shmem_prewalk(pid_t pid, struct shmem_prewalk *pw)
+{
+	_cleanup_free_ char *maps = NULL;
+	char path[PROC_PATH_MAX];
+	struct vma_list l = { 0 };
+	struct mapped m = { .pid = pid };
+	size_t *at = NULL, k;
+	pid_t other;
+
+	sd_dump_shmem_prewalk_release(pw);
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "maps"), &maps, NULL) < 0 ||
+	    sd_proc_parse_maps(maps, &l) < 0)
+		goto out;
+	pw->keys = calloc(l.n ? l.n : 1, sizeof(*pw->keys));
+	at = calloc(l.n ? l.n : 1, sizeof(*at));
+	pw->last_pid = last_pid();
+	if (!pw->keys || !at || pw->last_pid < 0)
+		goto out;
+	pw->nkeys = shmem_keys(&m, &l, pw->keys, at);
+	pw->valid = pw->nkeys == 0 || holder_of(&m, pw->keys, pw->nkeys, true, &other, &k) == 0;
+out:
+	free(at);
+	sd_vma_list_release(&l);
+}
+
+void sd_dump_shmem_prewalk_release(struct shmem_prewalk *pw)
+{
+	free(pw->keys);
+	*pw = (struct shmem_prewalk){ .valid = false };
+}
+
+/*
+ * Shared anonymous memory another process maps too, one that is not
+ * dumped with it: a restored copy would no longer share its writes. Every
+ * object looked for in one walk of /proc, once (not one a member before it
+ * in the tree looked for already); after a walk before the freeze, only
+ * what may have changed since (struct shmem_prewalk).
+ */
+static int check_shmem_users(struct mapped *m, const struct vma_list *vmas)
+{
+	_cleanup_free_ struct holder_key *keys = NULL;
+	_cleanup_free_ size_t *at = NULL;
+	size_t n, k = 0;
+	pid_t other = 0;
+	int r;
+
+	keys = calloc(vmas->n ? vmas->n : 1, sizeof(*keys));
+	at = calloc(vmas->n ? vmas->n : 1, sizeof(*at));
+	if (!keys || !at)
+		return sd_err(m->ctx, -ENOMEM, "cannot dump pid %d", m->pid);
+	n = shmem_keys(m, vmas, keys, at);
 	if (n == 0)
 		return 0;
-	r = holder_of(m, keys, n, true, &other, &k);
+	if (m->pre && m->pre->valid)
+		r = holder_since(m, keys, n, &other, &k);
+	else
+		r = holder_of(m, keys, n, true, &other, &k);
 	if (r < 0)
 		return sd_err(m->ctx, r, "cannot look for other users of the shared memory of pid %d", m->pid);
 	if (r > 0)
@@ -460,7 +589,8 @@ static void shmem_saved(struct mapped *m, struct vma_list *vmas)
 
 int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
 		      struct img_dir *dir, struct vma_list *vmas, struct files_state *fs,
-		      const struct tree_objs *tree, uint64_t *bytes_written)
+		      const struct tree_objs *tree, const struct shmem_prewalk *pre,
+		      uint64_t *bytes_written)
 {
 	struct mapped m = {
 		.ctx = ctx,
@@ -470,6 +600,7 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 		.limit = o->ghost_limit ? o->ghost_limit : SDUMP_GHOST_LIMIT_DEFAULT,
 		.dir = dir,
 		.tree = tree,
+		.pre = tree ? NULL : pre,
 	};
 	uint64_t size = 0;
 	/* a pre-dump's once its target runs on (sd_dump_shmem_users) */

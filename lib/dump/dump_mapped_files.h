@@ -18,6 +18,12 @@
 #include "proc.h"
 #include "pstate.h"
 
+/* A shared object: the device and inode of its mapping. */
+struct holder_key {
+	dev_t dev;
+	ino_t ino;
+};
+
 /*
  * What the members of a tree before the one being collected map or have
  * saved (dump_tree.c adds each member's once it is collected), so that
@@ -47,6 +53,27 @@ const struct tree_obj *sd_tree_obj_find(const struct tree_objs *t, bool file, ui
 				     uint32_t dev_minor, uint64_t ino);
 
 /*
+ * The walk of /proc for other users of a process's shared anonymous memory
+ * made before its freeze (sd_dump_shmem_prewalk()), for the frozen check of
+ * sd_dump_mapped_files() to look only at what may have changed since: an
+ * object the process had not mapped then, a process created since
+ * (ns_last_pid then, last_pid, and now). Only another process's actions can
+ * add a user, and those the frozen walk itself races with (it too runs
+ * beside them): a fork of a user (a new pid), a mapping of the object
+ * through an fd or map_files (a process holding one may map it at any time,
+ * before or after the dump: fds are not looked at either way).
+ */
+struct shmem_prewalk {
+	bool valid;		/* the walk found no other user */
+	pid_t last_pid;		/* ns_last_pid read before the walk */
+	size_t nkeys;
+	struct holder_key *keys;	/* the objects looked for */
+};
+/* Before the seize, the process @pid running and alone (no tree); a failure leaves @pw not valid. */
+void sd_dump_shmem_prewalk(pid_t pid, struct shmem_prewalk *pw);
+void sd_dump_shmem_prewalk_release(struct shmem_prewalk *pw);
+
+/*
  * For every file mapping of @vmas (read from /proc/@pid/maps, the process
  * frozen): its open mode from the link's mode bits in /proc/@pid/map_files
  * (FMODE_READ gives S_IRUSR, FMODE_WRITE S_IWUSR), and its file's size
@@ -67,7 +94,8 @@ const struct tree_obj *sd_tree_obj_find(const struct tree_objs *t, bool file, ui
  */
 int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
 		      struct img_dir *dir, struct vma_list *vmas, struct files_state *fs,
-		      const struct tree_objs *tree, uint64_t *bytes_written);
+		      const struct tree_objs *tree, const struct shmem_prewalk *pre,
+		      uint64_t *bytes_written);
 
 /*
  * The shared anonymous memory of @vmas must be mapped by no process but

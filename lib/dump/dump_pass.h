@@ -24,6 +24,7 @@
 #include "track.h"
 #include "dump_state.h"
 #include "dump_mapped_files.h"
+#include "bgread.h"
 
 struct pass {
 	struct sdump_ctx *ctx;
@@ -61,6 +62,12 @@ struct pass {
 	/* made before the seize when the pages wait in memory for the resume (hold.c) */
 	struct pagestore_writer *writer;
 	bool resumed_early;		/* dump -R: resumed once the pages were copied */
+	/* a final dump's /proc/locks, read from the seize on while the rest is collected */
+	struct bg_read locks;
+	/* and, a process alone, its smaps, read while its mapped files are checked */
+	struct bg_read smaps;
+	/* a final dump of a process alone: other users of its shared memory looked for before the seize */
+	struct shmem_prewalk shmem_pre;
 };
 
 /* A final dump's handover (sdump_dump_opts.handover): the passes of a process, or of a tree's members. */
@@ -137,7 +144,9 @@ int sd_pass_collect(struct pass *p);
  * Each VMA's VmFlags and protection key from /proc/PID/smaps, and the VMAs
  * a restore could not give back refused, one line naming the VMA and the
  * flag (dump_vmflags.c). A final dump reads them in the collect phase,
- * frozen (smaps walks the page tables: some 15 ms per GiB present); a
+ * frozen (smaps walks the page tables: some 10-15 ms per GiB present; a
+ * process alone has it read on a thread, p->smaps, from the moment its
+ * maps are read, while its mapped files are checked); a
  * pre-dump, whose flags no restore uses, once the target runs on again,
  * to refuse what the final dump would: a VMA made since the freeze is
  * left without flags then.

@@ -18,6 +18,7 @@
 #include "array.h"
 #include "ctx.h"
 #include "dump_fd_sock.h"
+#include "dump_fd_extra.h"
 #include "dump_pass.h"
 #include "dump_state.h"
 #include "track.h"
@@ -73,6 +74,8 @@ static int frozen_checks(struct pass *p, bool in_tree)
 	if (r == 0)
 		r = sd_files_collect(ctx, pid, p->pidfd,
 				  sd_track_left_fd(pid, p->state_valid ? &p->state : NULL), NULL, &p->fs);
+	if (r == 0)
+		r = sd_dump_fd_locks_seen(ctx, pid, NULL, &p->fs);
 	/* a tree's member: its unix sockets are checked with every member's (check_tree) */
 	if (r == 0)
 		r = in_tree ? sd_dump_inet_table(ctx, p->opts, &p->fs) : sd_dump_sock_table(ctx, p->opts, &p->fs);

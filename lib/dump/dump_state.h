@@ -70,7 +70,10 @@ struct tree_pipe_ends {
 	const pid_t *members;
 };
 
-/* The fd table; @tree_pipes NULL for a process alone. */
+/*
+ * The fd table; @tree_pipes NULL for a process alone. Its locks are
+ * checked against /proc/locks apart (sd_dump_fd_locks_seen()).
+ */
 int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		  const struct tree_pipe_ends *tree_pipes, struct files_state *ret_fs);
 

@@ -57,7 +57,7 @@ int sd_pass_vmflags(struct pass *p)
 	int r;
 
 	(void)sd_proc_path(path, pid, "smaps");
-	r = sd_read_file(AT_FDCWD, path, &smaps, NULL);
+	r = sd_bg_read_take(&p->smaps, path, &smaps, NULL);
 	if (r < 0)
 		return sd_err(p->ctx, r, "cannot read '%s'", path);
 	r = sd_proc_parse_smaps(smaps, &p->vmas);

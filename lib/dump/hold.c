@@ -18,6 +18,7 @@
 #define LOG_PREFIX ""
 #include "ctx.h"
 #include "dump_pass.h"
+#include "live.h"
 #include "pages_img.h"
 #include "procfs.h"
 #include "util.h"
@@ -75,12 +76,33 @@ bool sd_pass_resumes_early(const struct pass *p)
 	return p->final && o->leave_running && !o->live && !o->handover;
 }
 
+/*
+ * A live dump after a parent that copies its few pages while frozen
+ * (sd_live_copy_frozen()) saves them into memory faulted in now: about
+ * what the parent copied, twice that and some (as below).
+ */
+static void hold_live(struct pass *p)
+{
+	const struct sdump_dump_opts *o = p->opts;
+	uint64_t want;
+
+	if (!p->final || !o->live || !o->parent || !p->state_valid || !p->parent.n ||
+	    o->memory_budget < 0)
+		return;
+	want = 2 * p->parent.p[0].stats.pages_written * p->meta.page_size + HOLD_INCREMENTAL_SLACK;
+	want = MIN(want, resident(o->pid));
+	if (o->memory_budget)
+		want = MIN(want, (uint64_t)o->memory_budget);
+	sd_live_prepare(&p->live, MIN(want, sd_live_frozen_max()));
+}
+
 int sd_pass_hold(struct pass *p)
 {
 	const struct sdump_dump_opts *o = p->opts;
 	uint64_t budget, want;
 	int r;
 
+	hold_live(p);
 	if (!sd_pass_resumes_early(p) || o->memory_budget < 0)
 		return 0;
 	budget = o->memory_budget ? (uint64_t)o->memory_budget

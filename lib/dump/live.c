@@ -160,9 +160,38 @@ static void fail(struct live *l, int err, const char *fmt, ...)
 }
 
 /* Memory for @len bytes of saved pages, freed with the rest at sd_live_release(). */
+void sd_live_prepare(struct live *l, uint64_t bytes)
+{
+	size_t len = (size_t)MIN(bytes, FROZEN_MAX_BYTES);
+	uint8_t *a;
+
+	if (len == 0 || l->arena)
+		return;
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return;
+	if (madvise(a, len, MADV_POPULATE_WRITE) < 0)
+		for (size_t i = 0; i < len; i += 4096)
+			a[i] = 0;
+	l->arena = a;
+	l->arena_len = len;
+	l->arena_used = 0;
+}
+
+uint64_t sd_live_frozen_max(void)
+{
+	return FROZEN_MAX_BYTES;
+}
+
 static void *saved_alloc(struct live *l, size_t len)
 {
 	void *buf;
+
+	if (l->arena && l->arena_len - l->arena_used >= len) {
+		buf = l->arena + l->arena_used;
+		l->arena_used += len;
+		return buf;
+	}
 
 	if (ARRAY_RESERVE(l->allocs, l->cap_allocs, l->nallocs + 1, 64) < 0)
 		return NULL;
@@ -517,6 +546,11 @@ int sd_live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struc
 {
 	int r;
 	uint64_t t0, t1, t2, t3;
+	/* the memory sd_live_prepare() made ready stays */
+	const struct {
+		uint8_t *base;
+		size_t len;
+	} arena = { l->arena, l->arena_len };
 
 	*l = (struct live){
 		.ctx = t->ctx,
@@ -530,6 +564,8 @@ int sd_live_arm(struct tracker *t, int memfd, struct vma_list *vmas, const struc
 		.frozen = frozen,
 		.runs = runs,
 	};
+	l->arena = arena.base;
+	l->arena_len = arena.len;
 	t0 = now_us();
 	pthread_mutex_init(&l->lock, NULL);
 	r = frozen ? 0 : take_uffd(l, t);
@@ -652,6 +688,10 @@ int sd_live_handover(struct live *l, struct tracker *t, struct vma_list *now)
 
 void sd_live_release(struct live *l)
 {
+	if (l->arena)
+		(void)munmap(l->arena, l->arena_len);
+	l->arena = NULL;
+	l->arena_len = l->arena_used = 0;
 	if (!l->ctx)
 		return;
 	stop_thread(l);

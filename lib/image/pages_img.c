@@ -307,10 +307,17 @@ int sd_pagestore_writer_hold(struct pagestore_writer *w, uint64_t bytes)
 		pthread_mutex_unlock(&w->lock);
 		return sd_err(w->ctx, -ENOMEM, "cannot reserve %zu MiB for the pages", n);
 	}
-	/* the producer (our caller) is the only one who holds slot pointers yet */
+	/*
+	 * The producer (our caller) is the only one who holds slot pointers
+	 * yet. The held slots go first: find_slot() takes the first free one,
+	 * and the writer's own frames are malloc'd memory not faulted in yet,
+	 * whose first write (6 MiB of them, a fault per page) the frozen copy
+	 * would otherwise pay.
+	 */
 	w->slots = slots;
+	memmove(w->slots + n, w->slots, w->nslots * sizeof(*slots));
 	for (size_t i = 0; i < n; i++)
-		w->slots[w->nslots + i] = (struct slot){
+		w->slots[i] = (struct slot){
 			.state = SLOT_FREE,
 			.buf = w->arena + i * (size_t)PAGESTORE_FRAME_SIZE,
 		};

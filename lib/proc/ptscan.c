@@ -110,14 +110,47 @@ uint32_t sd_scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero
 static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *pme, scan_fn fn,
 		     void *data);
 
+/* What the ioctl reports of a range: the categories sd_scan_pme_cats() gives its pages (SC_FILE if asked). */
+#define IOCTL_CATS (PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO | PAGE_IS_WRITTEN)
+
 /*
- * PAGEMAP_SCAN finds the populated ranges only (cheap on huge sparse VMAs);
- * what each page is comes from its pagemap entry. The categories the ioctl
- * reports are not trusted: seen on 6.18, a scan that stops early returns a
- * last region reaching past walk_end, as if the rest of the range were all
- * of its kind (and with PM_SCAN_WP_MATCHING it would have re-protected
- * pages it then reports again as unwritten). Pages before walk_end are
- * taken from a call, each once, and the entries decide.
+ * Whether the ioctl's categories of a present range can stand for its
+ * pagemap entries: tracking by uffd-wp (PAGE_IS_WRITTEN is the missing
+ * uffd-wp bit) or none. Soft-dirty's entries also count a VMA's own
+ * VM_SOFTDIRTY, which those of a scan need not: its entries decide.
+ */
+static bool cats_from_ioctl(const struct scanner *s)
+{
+	return s->written != SCAN_WRITTEN_SOFT_DIRTY;
+}
+
+/* A present range's categories from the ioctl's (see IOCTL_CATS). */
+static uint32_t range_cats(const struct scanner *s, uint64_t c)
+{
+	uint32_t r = SC_PRESENT;
+
+	if (c & PAGE_IS_FILE)
+		r |= SC_FILE;
+	if (c & PAGE_IS_PFNZERO)
+		r |= SC_ZEROPFN;
+	if (s->written == SCAN_WRITTEN_ALL || (c & PAGE_IS_WRITTEN))
+		r |= SC_WRITTEN;
+	return r;
+}
+
+/*
+ * PAGEMAP_SCAN finds the populated ranges only (cheap on huge sparse VMAs)
+ * and says what each range is: a page table walk of 1 GiB takes about a
+ * millisecond, where reading its 2 MiB of pagemap entries takes ten or
+ * more (and asking for PAGE_IS_FILE as many: see file_pages). Present ranges are taken as the ioctl reports them (each category
+ * the same as the pagemap bit sd_scan_pme_cats() reads: present, file,
+ * zero page, uffd-wp), swapped ones from their entries: the ioctl reports
+ * a pte marker (uffd-wp's for a page that does not exist, a guard page's)
+ * as swapped, and only the entry tells them apart. Seen on 6.18, a scan
+ * that stops early returns a last region reaching past walk_end, as if the
+ * rest of the range were all of its kind (and with PM_SCAN_WP_MATCHING it
+ * would have re-protected pages it then reports again as unwritten):
+ * pages before walk_end are taken from a call, each once.
  */
 static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data)
 {
@@ -132,7 +165,8 @@ static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, scan_fn f
 			.vec = (uintptr_t)reg,
 			.vec_len = SCAN_REGIONS,
 			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			.return_mask = !cats_from_ioctl(s) ? PAGE_IS_PRESENT | PAGE_IS_SWAPPED
+				       : IOCTL_CATS | (s->file_pages ? PAGE_IS_FILE : 0),
 		};
 		long n = fault_fails(FAULT_PROCREAD) ? -1 : ioctl(s->pagemap_fd, PAGEMAP_SCAN, &arg);
 
@@ -140,12 +174,18 @@ static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, scan_fn f
 			return -errno;
 		for (long i = 0; i < n; i++) {
 			uint64_t a = MAX(reg[i].start, done), b = MIN(reg[i].end, arg.walk_end);
+			struct scan_range r = { a, b, 0 };
 			int e;
 
 			if (a >= b)
 				continue;
 			done = b;
-			e = scan_read(s, a, b, s->pme_buf, fn, data);
+			if (cats_from_ioctl(s) && !(reg[i].categories & PAGE_IS_SWAPPED)) {
+				r.cats = range_cats(s, reg[i].categories);
+				e = fn(data, &r);
+			} else {
+				e = scan_read(s, a, b, s->pme_buf, fn, data);
+			}
 			if (e < 0)
 				return e;
 		}

@@ -46,6 +46,13 @@ struct scanner {
 	void *buf;		/* PAGEMAP_SCAN regions */
 	uint64_t *pme_buf;	/* pagemap entries */
 	uint64_t zero_pfn;	/* PFN of the zero page, or 0 if unknown */
+	/*
+	 * Set by the caller before a scan: whether SC_FILE is wanted (a private
+	 * file mapping's page cache pages against its copies). The ioctl finds
+	 * it page by page in the pages' own structures, ten times the cost of
+	 * the rest of a walk: without it, present ranges carry no SC_FILE.
+	 */
+	bool file_pages;
 };
 
 struct scan_range {
