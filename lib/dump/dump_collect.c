@@ -377,6 +377,8 @@ int sd_pass_collect(struct pass *p)
 	r = sd_scanner_init(&sc, p->pagemap_fd, psz, p->track->written);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot scan pagemap of pid %d", p->opts->pid);
+	/* a tree's members share pages copy-on-write: which, only the entries say (copier.c) */
+	sc.exclusive = p->tree_objs != NULL;
 	for (size_t i = 0; i < p->vmas.n && r == 0; i++) {
 		struct vma *v = &p->vmas.v[i];
 

@@ -121,13 +121,14 @@ static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *
  */
 static bool cats_from_ioctl(const struct scanner *s)
 {
-	return s->written != SCAN_WRITTEN_SOFT_DIRTY;
+	return s->written != SCAN_WRITTEN_SOFT_DIRTY && !s->exclusive;
 }
 
 /* A present range's categories from the ioctl's (see IOCTL_CATS). */
 static uint32_t range_cats(const struct scanner *s, uint64_t c)
 {
-	uint32_t r = SC_PRESENT;
+	/* the ioctl cannot tell a page shared copy-on-write: taken as ours (scanner.exclusive) */
+	uint32_t r = SC_PRESENT | SC_EXCLUSIVE;
 
 	if (c & PAGE_IS_FILE)
 		r |= SC_FILE;

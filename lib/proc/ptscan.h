@@ -53,6 +53,13 @@ struct scanner {
 	 * the rest of a walk: without it, present ranges carry no SC_FILE.
 	 */
 	bool file_pages;
+	/*
+	 * Set by the caller: whether SC_EXCLUSIVE must be true to the page
+	 * (the members of a tree share their pages copy-on-write). Only the
+	 * entries say it (bit 56), at the cost of reading them; without it a
+	 * present range the ioctl reports is taken as the process's own.
+	 */
+	bool exclusive;
 };
 
 struct scan_range {
