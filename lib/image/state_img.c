@@ -18,6 +18,7 @@
 #include "process.pb-c.h"
 #include "pstate.h"
 #include "state_img.h"
+#include "path_img.h"
 #include "sock_img.h"
 #include "tty_img.h"
 #include "util.h"
@@ -377,6 +378,7 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].pty_locked = d->pty.locked;
 		fd[i].has_pidfd_pid = d->pidfd_pid != 0;
 		fd[i].pidfd_pid = d->pidfd_pid;
+		sd_pathimg_to_pb(d, &fd[i]);
 		fdp[i] = &fd[i];
 		r = sd_anonimg_to_pb(d, &fd[i]);
 		if (r == 0)
@@ -660,8 +662,8 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 		return -EBADMSG;
 	d->has_pty = s->has_pty_index;
 	d->pty = (struct pty_state){ .index = s->pty_index, .packet = s->pty_packet, .locked = s->pty_locked };
-	/* another process of a pidfd: on a pidfd only, a pid (the restore checks it is a member) */
-	if (s->has_pidfd_pid && (s->kind != FD_KIND__FD_PIDFD || s->pidfd_pid <= 0))
+	/* another process of a pidfd: on a pidfd only, a pid (the restore checks it is a member) or -1 */
+	if (s->has_pidfd_pid && (s->kind != FD_KIND__FD_PIDFD || s->pidfd_pid == 0 || s->pidfd_pid < -1))
 		return -EBADMSG;
 	d->pidfd_pid = s->has_pidfd_pid ? s->pidfd_pid : 0;
 	if (s->n_locks > FILES_MAX_LOCKS - *nlocks)
@@ -757,6 +759,8 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 			r = sd_anonimg_from_pb(s, d);
 		if (r == 0)
 			r = sd_sockimg_from_pb(s, d);
+		if (r == 0)
+			r = sd_pathimg_from_pb(s, d);
 		if (r < 0) {
 			if (r == -EBADMSG)
 				r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));
