@@ -24,17 +24,6 @@
 #include "procfs.h"
 #include "util.h"
 
-/* "/dir/name" of a link that reads "/dir/name (deleted)", in @buf. */
-static int undeleted_path(const char *link, char *buf, size_t size)
-{
-	size_t len = strlen(link), suffix = strlen(" (deleted)");
-
-	if (len <= suffix || strcmp(link + len - suffix, " (deleted)") || len - suffix >= size)
-		return -ENAMETOOLONG;
-	(void)snprintf(buf, size, "%.*s", (int)(len - suffix), link);
-	return 0;
-}
-
 int sd_dump_node(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		 struct fd_state *d)
 {
@@ -44,7 +33,7 @@ int sd_dump_node(struct sdump_ctx *ctx, const struct fd_probe *p, const struct f
 	int copy, r;
 
 	(void)done;
-	if (undeleted_path(p->path, name, sizeof(name)) < 0)
+	if (sd_removed_dir_path(p->path, 0, name, sizeof(name)) < 0)
 		return sd_refuse(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d: fd %d is a deleted file (%s) whose name is too long to make again",
 			       p->pid, p->fd, p->path);
@@ -94,7 +83,7 @@ int sd_dump_linked_deleted(struct sdump_ctx *ctx, const struct fd_probe *p, cons
 	/* a file that is there, whose name ends in " (deleted)" */
 	if (stat(p->path, &st) == 0 && st.st_dev == p->st->st_dev && st.st_ino == p->st->st_ino)
 		return 0;
-	if (undeleted_path(p->path, name, sizeof(name)) < 0 || !(slash = strrchr(name, '/')))
+	if (sd_removed_dir_path(p->path, 0, name, sizeof(name)) < 0 || !(slash = strrchr(name, '/')))
 		goto refuse;
 	*slash = '\0';
 	dir = opendir(name[0] ? name : "/");
@@ -114,7 +103,7 @@ int sd_dump_linked_deleted(struct sdump_ctx *ctx, const struct fd_probe *p, cons
 		closedir(dir);
 refuse:
 	return sd_refuse(ctx, -EOPNOTSUPP,
-		       "cannot dump pid %d: fd %d is a deleted file (%s) that keeps %ju other link%s, none in its directory, where sdump looks; not supported yet",
+		       "cannot dump pid %d: fd %d is a deleted file (%s), not supported yet: it keeps %ju other link%s, none in its directory, where sdump looks for one",
 		       p->pid, p->fd, p->path, (uintmax_t)p->st->st_nlink, p->st->st_nlink == 1 ? "" : "s");
 }
 

@@ -29,22 +29,22 @@
 #include "restore.h"
 #include "util.h"
 
-/* The flags sdump opens a file again with (O_CLOEXEC always: the child has it through fork). */
+/*
+ * The flags sdump opens a file again with: O_CLOEXEC always (the new
+ * process has it through fork), O_NOCTTY (a terminal's device node must
+ * not become sdump's controlling terminal; the file keeps no such flag).
+ */
 static int node_open_flags(const struct fd_state *d)
 {
-	return (int)(d->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_ASYNC | O_TMPFILE)) | O_CLOEXEC;
+	return (int)(d->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_ASYNC | O_TMPFILE)) | O_CLOEXEC | O_NOCTTY;
 }
 
 /* "/dir/name" of "/dir/name (deleted)", in @buf. */
 static int undeleted(const struct rst *r, const struct fd_state *d, char *buf, size_t size)
 {
-	size_t len = strlen(d->path), suffix = strlen(" (deleted)");
-
-	if (len <= suffix || strcmp(d->path + len - suffix, " (deleted)") || d->path[0] != '/' ||
-	    len - suffix >= size)
+	if (sd_removed_dir_path(d->path, 0, buf, size) < 0)
 		return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: fd %d is a deleted file whose path '%s' says it is not",
 			       r->chain.p[0].dir.path, d->fd, d->path);
-	(void)snprintf(buf, size, "%.*s", (int)(len - suffix), d->path);
 	return 0;
 }
 
@@ -75,10 +75,13 @@ static int node_make(struct rst *r, const struct fd_state *d, const char *name)
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot restore pid %d: cannot make the deleted %s '%s' of fd %d again",
 			      r->pid, node_what(d->mode), name, d->fd);
+	/* the owner first: a chown clears set-id bits that the mode then puts back */
 	if (fchownat(AT_FDCWD, name, d->node_uid, d->node_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    (!S_ISLNK(d->mode) && chmod(name, d->mode & 07777) < 0))
+	    (!S_ISLNK(d->mode) && chmod(name, d->mode & 07777) < 0)) {
 		e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot give the %s '%s' of fd %d its owner and mode",
 			   r->pid, node_what(d->mode), name, d->fd);
+		(void)unlink(name);
+	}
 	return e;
 }
 

@@ -2,8 +2,8 @@
 # Fds a restore opens by path or makes again at it (nodetarget): a deleted
 # FIFO held at three fds with bytes in it, a deleted device node, a deleted
 # symlink and a symlink open O_PATH | O_NOFOLLOW, O_PATH fds of a file, a
-# directory and a device, a file open after its name was removed but that
-# is linked at another, a pidfd of a child that has exited, fds of the
+# directory, a device and a socket file, a file open after its name was
+# removed but that is linked at another, a pidfd of a child that has exited, fds of the
 # process's own network and pid_for_children namespaces, and a file of
 # another process's /proc. Each comes back as it was (statecheck from
 # outside, the target from inside: names, types, modes, flags, offsets, the

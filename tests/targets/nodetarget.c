@@ -8,7 +8,9 @@
  *             what differs (it reads and writes them: once, after a restore)
  *   exit   -> exits 0
  *
- * --dir DIR (its files, named nt-PID.*), --proc PID (the file of another
+ * --dir DIR (its files, named nt-PID.*), --keep DIR2 (those it keeps: the
+ * named file, symlink and linked pair, and the O_PATH directory; default
+ * DIR), --proc PID (the file of another
  * process's /proc it holds; default 1) and --kinds LIST (comma-separated;
  * default "all") set up, before it prints "ready PID":
  *   all: "fifo_rw" DIR/nt-PID.fifo (mode 0640) open O_RDWR, 256 bytes
@@ -16,10 +18,10 @@
  *     "fifo_wo" O_WRONLY, then removed; "dev" DIR/nt-PID.null made as
  *     /dev/null (1:3, mode 0640) open O_RDWR, removed; "dsym" the symlink
  *     DIR/nt-PID.dsym to "no/such/target" open O_PATH | O_NOFOLLOW,
- *     removed; "sym" the symlink DIR/nt-PID.sym to DIR/nt-PID.file, and
- *     "ofile", "odir", "odev" O_PATH fds of DIR/nt-PID.file, DIR and
- *     /dev/null; "linked" DIR/nt-PID.lnk1 open O_WRONLY, linked to
- *     DIR/nt-PID.lnk2, removed, 1000 bytes written (its offset 1000);
+ *     removed; "sym" the symlink DIR2/nt-PID.sym to DIR2/nt-PID.file, and
+ *     "ofile", "odir", "odev", "osock" O_PATH fds of DIR2/nt-PID.file, DIR2,
+ *     /dev/null and the socket file DIR2/nt-PID.sock (its socket closed); "linked" DIR2/nt-PID.lnk1 open O_WRONLY, linked to
+ *     DIR2/nt-PID.lnk2, removed, 1000 bytes written (its offset 1000);
  *     "pidfd" a PIDFD_NONBLOCK pidfd of a child that was killed and reaped;
  *     "ns" /proc/self/ns/net, "nspc" /proc/self/ns/pid_for_children;
  *     "proc" /proc/PID/status, read 10 bytes in. check: names ("... (deleted)"
@@ -41,7 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -51,12 +55,13 @@
 #define PIDFD_NONBLOCK O_NONBLOCK
 #endif
 
-enum { FIFO_RW, FIFO_RO, FIFO_WO, DEV, DSYM, SYM, OFILE, ODIR, ODEV, LINKED, PIDFD, NS, NSPC, PROC,
+enum { FIFO_RW, FIFO_RO, FIFO_WO, DEV, DSYM, SYM, OFILE, ODIR, ODEV, OSOCK, LINKED, PIDFD, NS, NSPC, PROC,
        NSOLD, NROLES };
 static const char *const role[NROLES] = { "fifo_rw", "fifo_ro", "fifo_wo", "dev", "dsym", "sym", "ofile",
-					  "odir", "odev", "linked", "pidfd", "ns", "nspc", "proc", "nsold" };
+					  "odir", "odev", "osock", "linked", "pidfd", "ns", "nspc", "proc",
+					  "nsold" };
 static int fds[NROLES];
-static char dir[3000] = "/tmp", bad[4096];
+static char dir[3000] = "/tmp", keep[3000], bad[4096];
 static int other_pid = 1;
 
 static void die(const char *what)
@@ -77,13 +82,16 @@ static void fail(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* DIR/nt-PID.SUFFIX: the deleted nodes in DIR, the files kept (and the linked pair) in KEEP */
 static const char *name(const char *suffix)
 {
 	static char buf[4][3100];
 	static int k;
+	bool kept = !strcmp(suffix, "file") || !strcmp(suffix, "sym") || !strcmp(suffix, "sock") ||
+		    !strncmp(suffix, "lnk", 3);
 
 	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/nt-%d.%s", dir, (int)getpid(), suffix);
+	snprintf(buf[k], sizeof(buf[k]), "%s/nt-%d.%s", kept ? keep : dir, (int)getpid(), suffix);
 	return buf[k];
 }
 
@@ -96,8 +104,10 @@ static int must(int fd, const char *what)
 
 static void setup_all(void)
 {
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char data[256];
 	pid_t child;
+	int sk;
 
 	for (int i = 0; i < 256; i++)
 		data[i] = (char)(i * 7 + 1);
@@ -121,8 +131,14 @@ static void setup_all(void)
 		die("symlink");
 	fds[SYM] = must(open(name("sym"), O_PATH | O_NOFOLLOW), "open sym");
 	fds[OFILE] = must(open(name("file"), O_PATH), "ofile");
-	fds[ODIR] = must(open(dir, O_PATH | O_DIRECTORY), "odir");
+	fds[ODIR] = must(open(keep, O_PATH | O_DIRECTORY), "odir");
 	fds[ODEV] = must(open("/dev/null", O_PATH), "odev");
+	sk = must(socket(AF_UNIX, SOCK_STREAM, 0), "socket");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", name("sock"));
+	if (bind(sk, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("bind");
+	fds[OSOCK] = must(open(name("sock"), O_PATH), "osock");
+	close(sk);
 	fds[LINKED] = must(open(name("lnk1"), O_CREAT | O_WRONLY | O_TRUNC, 0644), "lnk1");
 	if (link(name("lnk1"), name("lnk2")) < 0 || unlink(name("lnk1")) < 0)
 		die("link");
@@ -247,10 +263,14 @@ static void check_paths(void)
 		fail("sym reads '%s'", target);
 	link_is(OFILE, name("file"));
 	flags_are(OFILE, O_PATH);
-	link_is(ODIR, dir);
+	link_is(ODIR, keep);
 	flags_are(ODIR, O_PATH | O_DIRECTORY);
 	link_is(ODEV, "/dev/null");
 	flags_are(ODEV, O_PATH);
+	link_is(OSOCK, name("sock"));
+	flags_are(OSOCK, O_PATH);
+	if (fstat(fds[OSOCK], &st) < 0 || !S_ISSOCK(st.st_mode))
+		fail("osock is no socket file");
 	snprintf(deleted, sizeof(deleted), "%s (deleted)", name("lnk1"));
 	link_is(LINKED, deleted);
 	flags_are(LINKED, O_WRONLY);
@@ -302,8 +322,12 @@ int main(int argc, char **argv)
 			kinds = argv[++i];
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			snprintf(dir, sizeof(dir), "%s", argv[++i]);
+		else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
+			snprintf(keep, sizeof(keep), "%s", argv[++i]);
 		else if (!strcmp(argv[i], "--proc") && i + 1 < argc)
 			other_pid = atoi(argv[++i]);
+	if (!keep[0])
+		snprintf(keep, sizeof(keep), "%s", dir);
 	for (int i = 0; i < NROLES; i++)
 		fds[i] = -1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
