@@ -117,14 +117,18 @@ static bool is_proc_of_other(const struct fd_probe *p)
 static int collect_pipe_data(struct sdump_ctx *ctx, const struct fd_probe *p,
 			     const struct files_state *done, struct fd_state *d);
 
-/* A namespace fd: "net:[4026531840]", of a file of nsfs (a regular file). */
+/* A namespace fd: "net:[4026531840]", a file of nsfs (a regular file), by the kinds nsfs names. */
 static bool is_ns(const struct fd_probe *p)
 {
-	size_t name = strspn(p->path, "abcdefghijklmnopqrstuvwxyz_");
+	static const char *const types[] = { "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts" };
+	size_t name = strcspn(p->path, ":");
 
-	return name && p->path[name] == ':' && p->path[name + 1] == '[' &&
-	       strspn(p->path + name + 2, "0123456789") + name + 3 == strlen(p->path) &&
-	       p->path[strlen(p->path) - 1] == ']';
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		if (strlen(types[i]) == name && !strncmp(p->path, types[i], name) && p->path[name + 1] == '[' &&
+		    strspn(p->path + name + 2, "0123456789") + name + 3 == strlen(p->path) &&
+		    p->path[strlen(p->path) - 1] == ']')
+			return true;
+	return false;
 }
 
 /* An O_PATH fd of a file with a path (a symlink opened O_NOFOLLOW, a socket file). */

@@ -144,10 +144,10 @@ int sd_rst_check_files(struct rst *r)
 			e = check_path(r, d);
 		if (e < 0)
 			return e;
-		/* an inherited one is the caller's; a deleted one that keeps another name: checked when opened */
-		if (d->kind != FDK_FILE || own_proc_file(r, d->path) || d->has_proc_start || d->link_target)
+		/* an inherited one is the caller's; a deleted one that keeps another name: by that name */
+		if (d->kind != FDK_FILE || own_proc_file(r, d->path) || d->has_proc_start)
 			continue;
-		if (stat(d->path, &st) < 0)
+		if (stat(d->link_target ? d->link_target : d->path, &st) < 0)
 			return sd_errx(r->ctx, -ESTALE,
 				       "cannot restore pid %d: file '%s' (fd %d) changed since the dump: it cannot be found now (%s)",
 				       r->pid, d->path, d->fd, strerror(errno));

@@ -10,8 +10,9 @@
 # FIFO's bytes, a symlink's target, the pidfd readable and its signal
 # ESRCH), and what the restore made is gone again from the directory. The
 # /proc file of a process that exits before the restore fails the restore
-# with one line; a namespace fd of a namespace the process left and a cwd
-# in /proc of a process that exited are refused at the dump with one.
+# with one line; a deleted FIFO another process holds too, a namespace fd
+# of a namespace the process left and a cwd in /proc of a process that
+# exited are refused at the dump with one.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 command -v python3 >/dev/null || skip "no python3"
@@ -20,6 +21,14 @@ mkdir -p "$FILES"
 
 start_target_quiet nodetarget --dir "$FILES"
 pid=$TPID
+tfacts "$WORK/f1.json"
+ro=$(json_get "$WORK/f1.json" 'd["fds"]["fifo_ro"]')
+# the deleted FIFO held by another process too (this shell): refused, the target untouched
+exec 9<"/proc/$pid/fd/$ro"
+expect_error "cannot dump pid $pid: fd [0-9]+ is the deleted FIFO '$FILES/nt-$pid.fifo', which pid $$ holds too" \
+	"$SDUMP" dump -t "$pid" -D "$WORK/d0"
+exec 9<&-
+assert_threads_running "$pid"
 ls "$FILES" >"$WORK/before.ls"
 state_record "$pid" "$WORK/before.state"
 "$SDUMP" dump -t "$pid" -D "$WORK/d1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
