@@ -174,11 +174,13 @@ static int linked_prepare(struct rst *r, size_t i)
  * A pidfd of a process that has exited: of a child of ours, made, given a
  * pidfd with the flags it had (PIDFD_NONBLOCK, PIDFD_THREAD) and killed and
  * reaped. Polled it is readable; a signal sent through it fails with ESRCH.
+ * The other pidfds of the process of fd @i (pidfs gives every pidfd of one
+ * process one inode) are pidfds of the same child, opened alike.
  */
 static int dead_pidfd_prepare(struct rst *r, size_t i)
 {
 	const struct fd_state *d = &r->fs.fds[i];
-	int fd, e = 0;
+	int e = 0;
 	pid_t child;
 
 	child = fork();
@@ -189,18 +191,26 @@ static int dead_pidfd_prepare(struct rst *r, size_t i)
 		for (;;)
 			(void)pause();
 	}
-	fd = (int)syscall(SYS_pidfd_open, child, (unsigned int)(d->flags & (O_NONBLOCK | O_EXCL)));
-	if (fd < 0)
-		e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open its pidfd %d again", r->pid, d->fd);
+	for (size_t k = i; e == 0 && k < r->fs.n; k++) {
+		const struct fd_state *o = &r->fs.fds[k];
+		int fd;
+
+		if (o->kind != FDK_PIDFD || o->pidfd_pid != -1 || o->has_dup_of || o->has_shared ||
+		    r->src[k] >= 0 || o->dev != d->dev || o->ino != d->ino)
+			continue;
+		fd = (int)syscall(SYS_pidfd_open, child, (unsigned int)(o->flags & (O_NONBLOCK | O_EXCL)));
+		if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+			e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open its pidfd %d again", r->pid,
+				   o->fd);
+			if (fd >= 0)
+				(void)close(fd);
+			break;
+		}
+		r->node_fds[k] = r->src[k] = fd;
+	}
 	(void)kill(child, SIGKILL);
 	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 		;
-	if (e == 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		e = sd_err(r->ctx, -errno, "cannot restore pid %d: its pidfd %d", r->pid, d->fd);
-	if (e < 0 && fd >= 0)
-		(void)close(fd);
-	if (e == 0)
-		r->node_fds[i] = r->src[i] = fd;
 	return e;
 }
 

@@ -22,13 +22,14 @@
  *     "ofile", "odir", "odev", "osock" O_PATH fds of DIR2/nt-PID.file, DIR2,
  *     /dev/null and the socket file DIR2/nt-PID.sock (its socket closed); "linked" DIR2/nt-PID.lnk1 open O_WRONLY, linked to
  *     DIR2/nt-PID.lnk2, removed, 1000 bytes written (its offset 1000);
- *     "pidfd" a PIDFD_NONBLOCK pidfd of a child that was killed and reaped;
+ *     "pidfd" a PIDFD_NONBLOCK pidfd of a child that was killed and reaped,
+ *     "pidfd2" another pidfd of it, without flags;
  *     "ns" /proc/self/ns/net, "nspc" /proc/self/ns/pid_for_children;
  *     "proc" /proc/PID/status, read 10 bytes in. check: names ("... (deleted)"
  *     where removed), types, modes, devices, owners, flags, offsets, the
  *     three FIFO fds one FIFO holding the 256 bytes, a symlink's target,
  *     the linked file the one at lnk2, the pidfd readable and its signal
- *     ESRCH, the namespaces ours, the proc file of process PID.
+ *     ESRCH, pidfd2 of the same process (pidfs: one inode), the namespaces ours, the proc file of process PID.
  *   nsother: "nsold" the UTS namespace it was in, before unshare(CLONE_NEWUTS)
  *   cwdproc: its cwd /proc/CHILD of a child killed and reaped
  *   (the last two for the refusals: no check).
@@ -55,11 +56,11 @@
 #define PIDFD_NONBLOCK O_NONBLOCK
 #endif
 
-enum { FIFO_RW, FIFO_RO, FIFO_WO, DEV, DSYM, SYM, OFILE, ODIR, ODEV, OSOCK, LINKED, PIDFD, NS, NSPC, PROC,
-       NSOLD, NROLES };
+enum { FIFO_RW, FIFO_RO, FIFO_WO, DEV, DSYM, SYM, OFILE, ODIR, ODEV, OSOCK, LINKED, PIDFD, PIDFD2, NS, NSPC,
+       PROC, NSOLD, NROLES };
 static const char *const role[NROLES] = { "fifo_rw", "fifo_ro", "fifo_wo", "dev", "dsym", "sym", "ofile",
-					  "odir", "odev", "osock", "linked", "pidfd", "ns", "nspc", "proc",
-					  "nsold" };
+					  "odir", "odev", "osock", "linked", "pidfd", "pidfd2", "ns", "nspc",
+					  "proc", "nsold" };
 static int fds[NROLES];
 static char dir[3000] = "/tmp", keep[3000], bad[4096];
 static int other_pid = 1;
@@ -152,6 +153,7 @@ static void setup_all(void)
 		_exit(0);
 	}
 	fds[PIDFD] = must((int)syscall(SYS_pidfd_open, child, PIDFD_NONBLOCK), "pidfd_open");
+	fds[PIDFD2] = must((int)syscall(SYS_pidfd_open, child, 0), "pidfd_open");
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	fds[NS] = must(open("/proc/self/ns/net", O_RDONLY), "ns");
@@ -288,6 +290,9 @@ static void check_others(void)
 	ssize_t n;
 
 	flags_are(PIDFD, O_RDWR | O_NONBLOCK);
+	flags_are(PIDFD2, O_RDWR);
+	if (fstat(fds[PIDFD], &a) < 0 || fstat(fds[PIDFD2], &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+		fail("pidfd and pidfd2 are not pidfds of one process");
 	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
 		fail("the pidfd of the child that exited is not readable");
 	if (syscall(SYS_pidfd_send_signal, fds[PIDFD], 0, NULL, 0) == 0 || errno != ESRCH)
