@@ -55,7 +55,7 @@ static const char dump_usage[] =
 	"are copied while the process runs, each one before its first write, so\n"
 	"the image is still the moment of the freeze.\n"
 	"\n"
-	"  -t, --tree PID          the process to dump (it may not have children)\n"
+	"  -t, --tree PID          the process to dump, with its children\n"
 	"  -D, --images-dir DIR    the new image (created, or an empty directory)\n"
 	"      --parent DIR        the previous pass of this process\n"
 	"  -R, --leave-running     let the process run on instead of killing it\n"

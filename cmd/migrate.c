@@ -11,7 +11,8 @@
 
 static const char usage[] =
 	"usage: sdump migrate -t <pid> --to <addr:port> [--downtime <ms>] [--max-rounds <n>]\n"
-	"                     [--auto-converge] [--bandwidth <rate>] [--tls-cert <file> --tls-key <file> --tls-ca <file>]\n"
+	"                     [--auto-converge] [--bandwidth <rate>] [--tcp-established]\n"
+	"                     [--tls-cert <file> --tls-key <file> --tls-ca <file>]\n"
 	"                     [--track <how>] [--threads <n>] [--compress-level <n>] [--work-dir <dir>]\n"
 	"                     [--progress <when>] [--json] [--display-stats] [-v|-q] [-o <file>]\n"
 	"\n"
@@ -31,6 +32,9 @@ static const char usage[] =
 	"                          freezes), down to 3 % of its CPU; else it is switched\n"
 	"                          over as it is, with a warning\n"
 	"      --bandwidth RATE    bytes per second at most (K, M, G; default no limit)\n"
+	"      --tcp-established   move its established TCP connections (TCP repair): their\n"
+	"                          packets dropped here from the freeze on, and after;\n"
+	"                          their addresses must be the destination's by then\n"
 	"      --tls-cert FILE     our certificate (PEM), signed by the receiver's CA\n"
 	"      --tls-key FILE      its private key\n"
 	"      --tls-ca FILE       the CA that signed the receiver's certificate\n"
@@ -51,7 +55,7 @@ static const char usage[] =
 int cmd_migrate(int argc, char **argv)
 {
 	enum { OPT_TO = 0x2000, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_BANDWIDTH,
-	       OPT_TRACK, OPT_LEVEL, OPT_WORK, OPT_JSON, OPT_STATS, OPT_THREADS, OPT_AUTOCONV };
+	       OPT_TRACK, OPT_LEVEL, OPT_WORK, OPT_JSON, OPT_STATS, OPT_THREADS, OPT_AUTOCONV, OPT_TCP };
 	static const struct option longopts[] = {
 		{ "tree", required_argument, NULL, 't' },
 		{ "to", required_argument, NULL, OPT_TO },
@@ -59,6 +63,7 @@ int cmd_migrate(int argc, char **argv)
 		{ "max-rounds", required_argument, NULL, OPT_MAX_ROUNDS },
 		{ "auto-converge", no_argument, NULL, OPT_AUTOCONV },
 		{ "bandwidth", required_argument, NULL, OPT_BANDWIDTH },
+		{ "tcp-established", no_argument, NULL, OPT_TCP },
 		CLI_TLS_LONGOPTS,
 		{ "track", required_argument, NULL, OPT_TRACK },
 		{ "threads", required_argument, NULL, OPT_THREADS },
@@ -101,6 +106,9 @@ int cmd_migrate(int argc, char **argv)
 			break;
 		case OPT_AUTOCONV:
 			o.auto_converge = true;
+			break;
+		case OPT_TCP:
+			o.tcp_established = true;
 			break;
 		case OPT_BANDWIDTH:
 			if (cli_parse_u64(optarg, true, 1, UINT64_MAX, &o.bandwidth) < 0)

@@ -10,7 +10,8 @@
 static const char usage[] =
 	"usage: sdump restore -D <dir> [-d] [--lazy] [-j|--shell-job] [--inherit-fd fd[<n>]:<file>]...\n"
 	"                     [--file-changed refuse|allow] [--pidfile <file>] [--progress <when>]\n"
-	"                     [--tcp-close] [--display-stats] [--json] [-v|-q] [-o <file>]\n"
+	"                     [--tcp-established|--tcp-close] [--cgroup same|here|<path>]\n"
+	"                     [--display-stats] [--json] [-v|-q] [-o <file>]\n"
 	"\n"
 	"Bring back the process of a final dump, with its PID. Without -d, stay\n"
 	"its parent and exit with its exit status (128+N if signal N killed it).\n"
@@ -31,8 +32,15 @@ static const char usage[] =
 	"                            refuse (the default), or allow (opened as it\n"
 	"                            is now, at its offset; a warning says what changed)\n"
 	"      --pidfile FILE        write the restored pid there once it runs\n"
+	"      --tcp-established     accepted as CRIU's: the established TCP\n"
+	"                            connections of the image (dump --tcp-established)\n"
+	"                            come back established, the default\n"
 	"      --tcp-close           the established TCP connections of the image\n"
 	"                            (dump --tcp-established) come back closed\n"
+	"      --cgroup WHERE        the cgroups it goes into: same (those it was in,\n"
+	"                            the default; refused where one is missing), here\n"
+	"                            (left in ours) or PATH (that cgroup in each of its\n"
+	"                            hierarchies, /batch/job1)\n"
 	"      --progress WHEN       a progress line on stderr: auto (when it is a\n"
 	"                            terminal, the default), always or never\n"
 	"      --display-stats       the restore's counters as text on stdout\n"
@@ -66,7 +74,7 @@ static int parse_inherit(const char *arg, struct sdump_inherit_fd *ret)
 int cmd_restore(int argc, char **argv)
 {
 	enum { OPT_SHELL_JOB = 0x2000, OPT_INHERIT_FD, OPT_FILE_CHANGED, OPT_PIDFILE, OPT_STATS, OPT_JSON,
-	       OPT_TCP_CLOSE, OPT_LAZY };
+	       OPT_TCP_CLOSE, OPT_TCP_ESTABLISHED, OPT_LAZY, OPT_CGROUP };
 	static const struct option longopts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "restore-detached", no_argument, NULL, 'd' },
@@ -78,13 +86,15 @@ int cmd_restore(int argc, char **argv)
 		{ "display-stats", no_argument, NULL, OPT_STATS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "tcp-close", no_argument, NULL, OPT_TCP_CLOSE },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		CLI_PROGRESS_LONGOPT,
 		CLI_COMMON_LONGOPTS,
 		{},
 	};
 	struct sdump_restore_opts o = { 0 };
 	struct sdump_restore_stats st = { 0 };
-	bool display = false, json = false;
+	bool display = false, json = false, established = false;
 	struct sdump_inherit_fd *inh = NULL;
 	struct sdump_ctx *ctx;
 	int opt, r, status = 0;
@@ -112,6 +122,17 @@ int cmd_restore(int argc, char **argv)
 			return cli_usage_error("restore", "bad --file-changed '%s': refuse or allow", optarg);
 		case OPT_TCP_CLOSE:
 			o.tcp_close = true;
+			break;
+		case OPT_TCP_ESTABLISHED:
+			established = true;
+			break;
+		case OPT_CGROUP:
+			if (strcmp(optarg, "same") && strcmp(optarg, "here") && optarg[0] != '/') {
+				free(inh);
+				return cli_usage_error("restore", "bad --cgroup '%s': same, here or an absolute cgroup path",
+						       optarg);
+			}
+			o.cgroup = optarg;
 			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
@@ -162,6 +183,10 @@ int cmd_restore(int argc, char **argv)
 		if (optind < argc)
 			return cli_usage_error("restore", "unexpected argument '%s'", argv[optind]);
 		return cli_usage_error("restore", "no image directory given: -D <dir>");
+	}
+	if (established && o.tcp_close) {
+		free(inh);
+		return cli_usage_error("restore", "--tcp-established and --tcp-close contradict each other");
 	}
 	ctx = cli_ctx_new();
 	if (!ctx) {

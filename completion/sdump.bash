@@ -19,8 +19,8 @@ _sdump_options() {
 	release) echo "-t --tree $common -o" ;;
 	squash) echo "-D --images-dir --from $common -o" ;;
 	prune) echo "-k --keep $common -o" ;;
-	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --tcp-close --lazy --progress --display-stats --json $common -o" ;;
-	migrate) echo "-t --tree --to --downtime --max-rounds --auto-converge --bandwidth --tls-cert --tls-key --tls-ca --track --threads --compress-level --work-dir --progress --json --display-stats $common -o" ;;
+	restore) echo "-D --images-dir -d --restore-detached -j --shell-job --inherit-fd --file-changed --pidfile --tcp-established --tcp-close --cgroup --lazy --progress --display-stats --json $common -o" ;;
+	migrate) echo "-t --tree --to --downtime --max-rounds --auto-converge --bandwidth --tcp-established --tls-cert --tls-key --tls-ca --track --threads --compress-level --work-dir --progress --json --display-stats $common -o" ;;
 	receive) echo "-D --images-dir --listen --restore --lazy -d --restore-detached -j --shell-job --tls-cert --tls-key --tls-ca --insecure $common -o" ;;
 	esac
 }

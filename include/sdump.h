@@ -181,6 +181,12 @@ struct sdump_dump_opts {
 	int (*handover)(void *data, const char *dir, struct sdump_handover *h);
 	void *handover_data;
 	/*
+	 * The pass is scratch, not kept: nothing of it is fsynced (a
+	 * migration's sender, which sends each pass and removes it; a crash
+	 * loses nothing the destination had committed).
+	 */
+	bool scratch;
+	/*
 	 * A final dump with leave_running (not live): the pages are copied
 	 * into memory while the target is frozen, the target resumed, and
 	 * then they are compressed and written; this is the most memory that
@@ -423,6 +429,13 @@ struct sdump_restore_opts {
 	int (*before_start)(void *data, pid_t pid);
 	void *before_start_data;
 	/*
+	 * Called once the process runs (let go after before_start), before a
+	 * lazy restore waits for its memory; NULL: not wanted. A migration's
+	 * receiver, detached, returns from there while its helper fetches.
+	 */
+	void (*started)(void *data, pid_t pid);
+	void *started_data;
+	/*
 	 * Post-copy (a migration's receiver): the newest pass's pages.img is
 	 * still arriving, its size and header already right. Before any bytes
 	 * [off, off + len) of it are read, lazy_fetch is called, from any
@@ -434,6 +447,13 @@ struct sdump_restore_opts {
 	 */
 	int (*lazy_fetch)(void *data, uint64_t off, uint64_t len);
 	void *lazy_fetch_data;
+	/*
+	 * The cgroups the process goes into (sdump restore --cgroup): NULL or
+	 * "same", those it was in (refused, before anything is made, where
+	 * one is missing here); "here", left in the caller's; an absolute
+	 * cgroup path ("/batch/job1"), that cgroup in every hierarchy it was in.
+	 */
+	const char *cgroup;
 };
 
 /* Counters of one restore, up to the moment the process runs. */
@@ -545,6 +565,14 @@ struct sdump_migrate_opts {
 	 * switched over as it is, with a warning.
 	 */
 	bool auto_converge;
+	/*
+	 * Established TCP connections moved (the final dump's, TCP repair):
+	 * their packets dropped at the source from its freeze on (the network
+	 * lock, which stays there once it is killed: what still comes there is
+	 * dropped, not reset); their local addresses must be the destination's
+	 * when it restores, and reach their peers from it once it runs.
+	 */
+	bool tcp_established;
 };
 
 #define SDUMP_MIGRATE_MAX_ROUNDS 64
@@ -601,7 +629,14 @@ struct sdump_receive_opts {
 	/* without TLS, listen on a non-loopback address all the same */
 	bool insecure;
 	bool restore;		/* bring the process up from the last pass */
-	bool detach;		/* with restore: return once it runs, else wait for its end */
+	/*
+	 * With restore: return once it runs, else wait for its end. With lazy
+	 * too, a helper process of its own (sdump-lazy in ps) goes on fetching
+	 * its memory and exits once every page is here (0), or once the
+	 * connection died first (1: the process killed, the sender resuming
+	 * its copy, said on stderr).
+	 */
+	bool detach;
 	bool shell_job;		/* with restore: as sdump_restore_opts.shell_job */
 	/*
 	 * With restore: post-copy. The final pass's pages follow once it is
@@ -752,7 +787,9 @@ struct sdump_verify_report {
  * ghost-data.img (checksum, decompression, size), a final dump's state
  * files, and that every run a pass leaves to its parent is recorded there.
  * The first failure is the error, naming its file: -EBADMSG corrupt or
- * truncated, -ENOENT a missing pass. Free the report with
+ * truncated, -ENOENT a missing pass. @dir a tree's image (tree.img):
+ * tree.img, then every member's chain, the report holding each member's
+ * passes after the one before's (the root's first). Free the report with
  * sdump_verify_report_free().
  */
 SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,

@@ -363,6 +363,16 @@ mig_dest() {
 	ip netns exec "$MIG_NS" unshare -p -f -m --mount-proc "$@"
 }
 
+# mig_wait_listen PORT [LOG]: a receiver in the namespace listens on PORT (else fail, with LOG)
+mig_wait_listen() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ip netns exec "$MIG_NS" ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	fail "the receiver does not listen on $1: $(cat "${2:-/dev/null}" 2>/dev/null)"
+}
+
 # mig_certs DIR: a CA and certificates for a receiver (for MIG_PEER and
 # 127.0.0.1) and a sender in DIR (ca.pem, recv.pem/key, send.pem/key), and
 # a sender's certificate signed by another CA (other.pem/key).

@@ -266,4 +266,27 @@ struct sdump_sched_attr {
 #define SO_PEEK_OFF 42		/* Linux 3.4 */
 #endif
 
+/* socket options glibc's headers may lack (linux/in.h, linux/in6.h clash with netinet/in.h) */
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51	/* Linux 6.3 */
+#endif
+#ifndef IPV6_FLOWINFO
+#define IPV6_FLOWINFO 11
+#endif
+#ifndef IP_RECVERR_RFC4884
+#define IP_RECVERR_RFC4884 26	/* Linux 5.9 */
+#endif
+#ifndef IPV6_RECVERR_RFC4884
+#define IPV6_RECVERR_RFC4884 31	/* Linux 5.9 */
+#endif
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72		/* Linux 5.14 */
+#endif
+#ifndef SOF_TIMESTAMPING_OPT_ID
+#define SOF_TIMESTAMPING_OPT_ID (1 << 7)
+#endif
+#ifndef SOF_TIMESTAMPING_BIND_PHC
+#define SOF_TIMESTAMPING_BIND_PHC (1 << 15)	/* Linux 5.14 */
+#endif
+
 #endif /* SDUMP_COMPAT_H */

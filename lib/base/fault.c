@@ -17,6 +17,7 @@ static const char *const kind_names[FAULT_NKINDS] = {
 	[FAULT_INJECT] = "inject",
 	[FAULT_OPEN] = "open",
 	[FAULT_NET] = "net",
+	[FAULT_DIE] = "die",
 };
 
 static const struct {

@@ -28,6 +28,7 @@ enum fault_kind {
 	FAULT_INJECT,	/* a system call injected into a target: it returns -errno instead of running */
 	FAULT_OPEN,	/* creating an image directory or file */
 	FAULT_NET,	/* a send or receive of a migration's stream: the connection cut */
+	FAULT_DIE,	/* not a failure: sdump kills itself (SIGKILL) in an injected call, its thread at the call's entry stop */
 	FAULT_NKINDS,
 };
 

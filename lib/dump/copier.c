@@ -20,9 +20,13 @@ static bool process_exited(const struct page_source *src)
 	return poll(&pfd, 1, 0) > 0;
 }
 
-/* Read up to @n pages at @addr: returns the pages read from @addr on, or -errno. */
+/*
+ * Read up to @n pages at @addr: returns the pages read from @addr on, or
+ * -errno. @shared: pages another process maps too, which process_vm_readv
+ * would pin, and so copy (see SC_EXCLUSIVE): read through /proc/PID/mem.
+ */
 static ssize_t read_pages(const struct page_source *src, uint64_t addr, void *buf, size_t n,
-			  struct copy_counts *counts)
+			  bool shared, struct copy_counts *counts)
 {
 	const struct vma *v = sd_vma_list_find(src->vmas, addr);
 	size_t len = n * src->page_size;
@@ -31,7 +35,7 @@ static ssize_t read_pages(const struct page_source *src, uint64_t addr, void *bu
 	/* a failure, not a page that went away (EIO and EFAULT below mean that) */
 	if (got < 0)
 		return got;
-	if (v && (v->prot & PROT_READ)) {
+	if (v && (v->prot & PROT_READ) && !shared) {
 		struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
 
 		got = process_vm_readv(src->pid, &l, 1, &r, 1, 0);
@@ -97,7 +101,7 @@ static int exited_error(struct sdump_ctx *ctx, const struct page_source *src)
 
 /* Copy one run, in as many pieces as the page stream needs. */
 static int copy_run(struct sdump_ctx *ctx, const struct page_source *src, uint64_t addr,
-		    uint64_t left, struct pagestore_writer *w, struct pm_list *out,
+		    uint64_t left, bool shared, struct pagestore_writer *w, struct pm_list *out,
 		    struct copy_counts *counts)
 {
 	const size_t psz = src->page_size;
@@ -116,7 +120,7 @@ static int copy_run(struct sdump_ctx *ctx, const struct page_source *src, uint64
 		r = sd_pagestore_reserve(w, &buf, &room, &off);
 		if (r < 0)
 			return r;
-		got = read_pages(src, addr, buf, (size_t)MIN(left, room / psz), counts);
+		got = read_pages(src, addr, buf, (size_t)MIN(left, room / psz), shared, counts);
 		if (got == -ESRCH || (got == 0 && process_exited(src)))
 			return exited_error(ctx, src);
 		if (got < 0)
@@ -154,7 +158,7 @@ static bool batchable(const struct page_source *src, const struct page_run *run)
 {
 	const struct vma *v;
 
-	if (run->in_parent || run->npages >= BATCH_RUN_PAGES)
+	if (run->in_parent || run->shared || run->npages >= BATCH_RUN_PAGES)
 		return false;
 	v = sd_vma_list_find(src->vmas, run->start);
 	return v && (v->prot & PROT_READ) && run->start + run->npages * src->page_size <= v->end;
@@ -191,7 +195,8 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 	}
 	if (n == 0) { /* no room left in this frame: copy_run() moves on to the next */
 		(*ri)++;
-		return copy_run(ctx, src, runs->r[first].start, runs->r[first].npages, w, out, counts);
+		return copy_run(ctx, src, runs->r[first].start, runs->r[first].npages, false, w, out,
+				counts);
 	}
 	local = (struct iovec){ buf, pages * psz };
 	got = fault_fails(FAULT_PROCREAD) ? -1 : process_vm_readv(src->pid, &local, 1, iov, n, 0);
@@ -212,7 +217,7 @@ static int copy_batch(struct sdump_ctx *ctx, const struct page_source *src,
 			for (size_t m = k; m < n; m++) {
 				uint64_t a = (uintptr_t)iov[m].iov_base, np2 = iov[m].iov_len / psz;
 
-				r = copy_run(ctx, src, a, np2, w, out, counts);
+				r = copy_run(ctx, src, a, np2, false, w, out, counts);
 				if (r < 0)
 					return r;
 			}
@@ -256,7 +261,7 @@ int sd_pages_copy(struct sdump_ctx *ctx, const struct page_source *src, const st
 		if (batchable(src, run)) {
 			r = copy_batch(ctx, src, runs, &ri, w, out, counts);
 		} else {
-			r = copy_run(ctx, src, run->start, run->npages, w, out, counts);
+			r = copy_run(ctx, src, run->start, run->npages, run->shared, w, out, counts);
 			ri++;
 		}
 		if (r < 0)

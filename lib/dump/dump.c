@@ -393,19 +393,18 @@ static void stop_target(struct pass *p)
 	pr_warn(p->ctx, "pid %d: not stopped yet after SIGSTOP", pid);
 }
 
-struct sdump_handover {
-	struct pass *p;
-};
-
+/* Every thread of every pass of the handover (a process's, or a tree's members') dies with us. */
 SDUMP_API int sdump_handover_arm(struct sdump_handover *h)
 {
-	struct pass *p = h->p;
-	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | p->tracker.inj.ptrace_opts;
+	for (size_t k = 0; k < h->n; k++) {
+		struct pass *p = h->p[k];
+		long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | p->tracker.inj.ptrace_opts;
 
-	for (size_t i = 0; i < p->seized.n; i++)
-		if (sd_ptrace(PTRACE_SETOPTIONS, p->seized.t[i].tid, NULL, (void *)opts) < 0)
-			return sd_err(p->ctx, -errno, "cannot tie thread %d of pid %d to us",
-				      p->seized.t[i].tid, p->opts->pid);
+		for (size_t i = 0; i < p->seized.n; i++)
+			if (sd_ptrace(PTRACE_SETOPTIONS, p->seized.t[i].tid, NULL, (void *)opts) < 0)
+				return sd_err(p->ctx, -errno, "cannot tie thread %d of pid %d to us",
+					      p->seized.t[i].tid, p->opts->pid);
+	}
 	return 0;
 }
 
@@ -462,6 +461,7 @@ int sd_pass_open(struct pass *p)
 		return sd_err(ctx, errno == ESRCH ? -ESRCH : -errno, "cannot open pidfd of pid %d",
 			      o->pid);
 	r = sd_img_dir_create(ctx, o->dir, &p->dir);
+	p->dir.no_sync = o->scratch;
 	if (r < 0)
 		return r;
 	if (o->parent) {
@@ -523,6 +523,8 @@ int sd_pass_collect_all(struct pass *p)
 		r = sd_pass_collect(p);
 	if (r == 0 && p->final)
 		r = sd_state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);
+	if (r == 0 && p->final)
+		r = sd_fs_removed_fds(ctx, o->pid, &p->ps, &p->fs);
 	/* Live: the pages to save are protected, then copied while the target runs. */
 	if (r == 0 && o->live)
 		r = sd_live_arm(&p->tracker, p->mem_fd, &p->vmas, &p->runs, p->live_frozen, &p->live);
@@ -610,15 +612,26 @@ int sd_pass_write(struct pass *p)
  */
 int sd_pass_end(struct pass *p)
 {
-	struct sdump_ctx *ctx = p->ctx;
 	const struct sdump_dump_opts *o = p->opts;
-	int r, handover = 0;
+	int handover = 0;
 
 	if (p->final && !o->leave_running && !o->leave_stopped && o->handover) {
 		/* a migration: the destination says whether it took over */
-		struct sdump_handover h = { p };
+		struct pass *one[1] = { p };
+		struct sdump_handover h = { one, 1 };
 
 		handover = o->handover(o->handover_data, o->dir, &h);
+	}
+	return sd_pass_end_after(p, handover);
+}
+
+int sd_pass_end_after(struct pass *p, int handover)
+{
+	struct sdump_ctx *ctx = p->ctx;
+	const struct sdump_dump_opts *o = p->opts;
+	int r;
+
+	if (handover != 0) {
 		if (handover == SDUMP_HANDOVER_UNSURE) {
 			handover = -ENOTCONN;
 			stop_target(p);

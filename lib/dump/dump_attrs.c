@@ -248,6 +248,18 @@ int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inj
 		return sd_err(ctx, r, "cannot read '%s'", path);
 	}
 
+	free(ag);
+	ag = NULL;
+	/* the cgroups it is in, each hierarchy's line; the restore puts it back in them */
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "cgroup"), &ag, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (strlen(ag) >= sizeof(a->cgroup))
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: its cgroup paths (%s) are longer than an image keeps (%zu bytes)",
+				 pid, path, sizeof(a->cgroup) - 1);
+	memcpy(a->cgroup, ag, strlen(ag) + 1);
+	a->has_cgroup = true;
+
 	r = ask_ptr(ctx, inj, s, NULL, SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub, sizeof(sub), &ret);
 	if (r < 0)
 		return r;
@@ -348,6 +360,29 @@ static int collect_mempolicy(struct sdump_ctx *ctx, struct injector *inj, struct
 	return 0;
 }
 
+/* A thread in other cgroups than its process (a v1 hierarchy's tasks, a threaded v2 cgroup): those. */
+static int collect_thread_cgroup(struct sdump_ctx *ctx, pid_t pid, pid_t tid, struct attr_thread *a)
+{
+	_cleanup_free_ char *cg = NULL, *tcg = NULL;
+	char path[PROC_PATH_MAX];
+	int r;
+
+	a->cgroup = NULL;
+	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "cgroup"), &cg, NULL);
+	if (r == 0)
+		r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/cgroup", tid), &tcg, NULL);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read '%s'", path);
+	if (!strcmp(cg, tcg))
+		return 0;
+	if (strlen(tcg) >= ATTR_CGROUP_MAX)
+		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: the cgroup paths of its thread %d (%s) are longer than an image keeps (%d bytes)",
+				 pid, tid, path, ATTR_CGROUP_MAX - 1);
+	a->cgroup = tcg;
+	tcg = NULL;
+	return 0;
+}
+
 static bool policy_is_rt(int policy)
 {
 	policy &= ~SCHED_RESET_ON_FORK;
@@ -382,6 +417,9 @@ int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seiz
 	a->sched_period = sa.sched_period;
 	a->util_min = sa.sched_util_min;
 	a->util_max = sa.sched_util_max;
+	r = collect_thread_cgroup(ctx, s->pid, tid, a);
+	if (r < 0)
+		return r;
 	(void)snprintf(name, sizeof(name), "task/%d/personality", tid);
 	r = read_proc_value(ctx, s->pid, name, 16, &v);
 	if (r < 0)

@@ -31,7 +31,7 @@ struct collect_ctx {
 };
 
 /* Unwritten pages: "in parent" where the parent has them, else copied. */
-static int add_clean(struct pass *p, uint64_t a, uint64_t b)
+static int add_clean(struct pass *p, uint64_t a, uint64_t b, bool shared)
 {
 	const struct pm_list *pl = &p->parent.p[0].pm.list;
 	size_t psz = p->meta.page_size;
@@ -47,9 +47,9 @@ static int add_clean(struct pass *p, uint64_t a, uint64_t b)
 		 * page to be somewhere it is not.
 		 */
 		if (!e || e->vaddr >= b)
-			return sd_run_list_add_kind(&p->runs, a, (b - a) / psz, psz, false);
+			return sd_run_list_add_shared(&p->runs, a, (b - a) / psz, psz, false, shared);
 		if (e->vaddr > a) {
-			r = sd_run_list_add_kind(&p->runs, a, (e->vaddr - a) / psz, psz, false);
+			r = sd_run_list_add_shared(&p->runs, a, (e->vaddr - a) / psz, psz, false, shared);
 			a = e->vaddr;
 			continue;
 		}
@@ -70,8 +70,9 @@ static int collect_range(void *data, const struct scan_range *sr)
 	if (a >= b || !sd_page_wanted(c->v->kind, cats))
 		return 0;
 	if (!c->p->tracker.incremental || (cats & SC_WRITTEN))
-		return sd_run_list_add_kind(&c->p->runs, a, (b - a) / psz, psz, false);
-	return add_clean(c->p, a, b);
+		return sd_run_list_add_shared(&c->p->runs, a, (b - a) / psz, psz, false,
+					      sd_page_shared(cats));
+	return add_clean(c->p, a, b, sd_page_shared(cats));
 }
 
 /* A range of guard pages, joined to the last one of the VMA where they touch. */

@@ -201,16 +201,25 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		const struct sock_opt_def *o = &sd_sock_inet_opts[i];
 		int v = 0;
 
-		if (!sd_sock_opt_applies(o, s->family, s->type))
+		if (!sd_sock_opt_applies(o, s->family, s->type) ||
+		    ((o->flags & SOCK_OPT_UNCONNECTED) &&
+		     ((s->state != SKS_LISTEN && s->state != SKS_CLOSE) || s->shutdown)))
 			continue;
 		len = sizeof(v);
-		if (getsockopt(fd, o->level, o->name, &v, &len) < 0)
+		if (getsockopt(fd, o->level, o->name, &v, &len) < 0) {
+			/* an option this kernel has not: nobody set it */
+			if ((o->flags & SOCK_OPT_NEWER) && (errno == ENOPROTOOPT || errno == EOPNOTSUPP))
+				continue;
 			return sd_err(ctx, -errno, "cannot read %s of fd %d of pid %d", o->what, p->fd, p->pid);
+		}
 		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = v };
 	}
 	r = sd_dump_sock_options(fd, s);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read the options of the socket of fd %d of pid %d", p->fd, p->pid);
+	r = sd_dump_inet_extra(ctx, p, fd, s);
+	if (r < 0)
+		return r;
 	if (s->type == SOCK_DGRAM)
 		r = peek_udp(ctx, p, fd, s);
 	return r;

@@ -25,6 +25,7 @@
 #include "dump_fd_kinds.h"
 #include "dump_mapped_files.h"
 #include "dump_state.h"
+#include "procfs.h"
 #include "util.h"
 
 /* The number of the pty of slave device @rdev (major << 32 | minor), or -1. */
@@ -119,6 +120,21 @@ int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct f
 	d->has_tty = true;
 	d->has_pty = true;
 	d->pty = (struct pty_state){ .index = (uint32_t)index, .packet = packet != 0, .locked = locked != 0 };
+	/* its slave's inode, as the process's root shows it (grantpt(), chmod and chown of the slave) */
+	{
+		char path[PROC_PATH_MAX];
+		struct stat st;
+
+		if (stat(sd_proc_path(path, p->pid, "root/dev/pts/%d", index), &st) < 0 ||
+		    !S_ISCHR(st.st_mode))
+			return sd_refuse(ctx, -EOPNOTSUPP,
+					 "cannot dump pid %d: the slave of its pty of fd %d is not at /dev/pts/%d in its root (%s), not supported yet",
+					 p->pid, p->fd, index, path);
+		d->pty.has_owner = true;
+		d->pty.mode = st.st_mode & 07777;
+		d->pty.uid = st.st_uid;
+		d->pty.gid = st.st_gid;
+	}
 	return 0;
 }
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ int sd_dump_sock_options(int fd, struct sock_state *s)
 		r = get_timeo(fd, SO_SNDTIMEO_OLD, &s->sndtimeo_us);
 	if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0)
 		s->peercred = (struct sock_creds){ .pid = uc.pid, .uid = uc.uid, .gid = uc.gid };
-	return r;
+	return r == 0 ? sd_dump_sock_extra(fd, s) : r;
 }
 
 /* One message into s->pkts: a stream's run is added to the one before when from the same writer. */
@@ -188,10 +189,25 @@ static int peek_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 
 	if (!buf)
 		return -ENOMEM;
+	/*
+	 * An error not read yet, which a peek past the last byte would
+	 * consume: a stream's whose peer closed with bytes unread
+	 * (ECONNRESET) is kept, its queue peeked to its last byte only
+	 * (rqlen), the restore closing the peer with a byte unread again.
+	 */
+	struct pollfd pf = { .fd = fd };
+
+	if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) {
+		if (!stream || s->shutdown != 3 || s->peer_ino)
+			return sd_refuse(ctx, -EOPNOTSUPP,
+					 "cannot dump pid %d: fd %d is %s with an error the process has not read yet, not supported yet; dump it once the process has read it",
+					 p->pid, p->fd, sd_sock_unix_what(s->type));
+		s->peer_reset = true;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
 		r = sd_err(ctx, -errno, "cannot peek the queue of fd %d of pid %d", p->fd, p->pid);
-	while (r == 0) {
+	while (r == 0 && !(s->peer_reset && total >= rqlen)) {
 		struct sockaddr_un from = { 0 };
 		struct iovec iov = { .iov_base = buf, .iov_len = PEEK_BUF };
 		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
@@ -336,6 +352,9 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 	if (r < 0)
 		return r == -EOPNOTSUPP || r == -E2BIG ? r :
 			sd_err(ctx, r, "cannot read the options of the socket of fd %d of pid %d", p->fd, p->pid);
+	r = sd_dump_sock_check(ctx, p, fd, s);
+	if (r < 0)
+		return r;
 	/* an unconnected stream has no queue (and recvmsg() says EINVAL) */
 	if (s->state == SKS_ESTABLISHED || (s->type == SOCK_DGRAM && s->state != SKS_LISTEN))
 		r = peek_queue(ctx, p, fd, s, u.rqlen);

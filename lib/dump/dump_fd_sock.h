@@ -20,6 +20,16 @@ int sd_dump_unix_sock(struct sdump_ctx *ctx, const struct fd_probe *p, const str
  */
 int sd_dump_sock_options(int fd, struct sock_state *s);
 /*
+ * dump_fd_sockopt.c: the options of every family that are no ints
+ * (called by sd_dump_sock_options); -errno. sd_dump_sock_check refuses a
+ * socket whose option memory holds more than what sdump saves (an eBPF
+ * filter, ...), sd_dump_inet_extra what else a TCP or UDP socket holds
+ * that a restore cannot make again, and reads a UDP socket's shutdowns.
+ */
+int sd_dump_sock_extra(int fd, struct sock_state *s);
+int sd_dump_sock_check(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const struct sock_state *s);
+int sd_dump_inet_extra(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s);
+/*
  * A TCP or UDP socket (dump_fd_inet.c), through our copy @fd; s->family and
  * s->type set. Sets d->kind to FDK_INET. sd_dump_inet_table, once the
  * table is in: each datagram queued is from a socket of the table.

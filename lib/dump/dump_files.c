@@ -74,6 +74,14 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, const
 		return -ENOMEM;
 	if (stat(path, &st) < 0)
 		return sd_err(ctx, -errno, "cannot stat fd %d of pid %d", fd, pid);
+	{
+		long gone;
+
+		if (sd_fs_is_ended_proc(path, link, &gone))
+			return sd_refuse(ctx, -EOPNOTSUPP,
+					 "cannot dump pid %d: fd %d is %s of /proc/%ld of a process that has ended (%s), which no restore can open again; close it before the dump",
+					 pid, fd, S_ISDIR(st.st_mode) ? "a directory" : "a file", gone, link);
+	}
 	(void)sd_proc_path(path, pid, "fdinfo/%d", fd);
 	r = sd_read_file(AT_FDCWD, path, &info, NULL);
 	if (r < 0 || sd_proc_parse_fdinfo(info, &d->pos, &d->flags) < 0)
@@ -83,6 +91,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, const
 	d->ino = st.st_ino;
 	d->size = (uint64_t)st.st_size;
 	d->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	d->atime_ns = (uint64_t)st.st_atim.tv_sec * 1000000000u + (uint64_t)st.st_atim.tv_nsec;
 	d->mode = st.st_mode;
 	d->rdev = (uint64_t)major(st.st_rdev) << 32 | minor(st.st_rdev);
 

@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -21,6 +23,28 @@
 #include "dump_state.h"
 #include "procfs.h"
 #include "util.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+bool sd_fs_is_ended_proc(const char *procpath, const char *link, long *ret_pid)
+{
+	size_t len = strlen(link);
+	struct statfs sf;
+	char *end;
+	long pid;
+
+	if (strncmp(link, "/proc/", 6) || len <= 10 || strcmp(link + len - 10, " (deleted)"))
+		return false;
+	pid = strtol(link + 6, &end, 10);
+	if (end == link + 6 || (*end != '/' && *end != ' '))
+		return false;
+	if (statfs(procpath, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		return false;
+	*ret_pid = pid;
+	return true;
+}
 
 struct removed_chain {
 	size_t n;
@@ -40,8 +64,13 @@ static int removed_chain_read(struct sdump_ctx *ctx, pid_t pid, const char *link
 	char ppath[PROC_PATH_MAX], name[4096], up[4096];
 	struct stat st, live;
 	int fd, r = 0;
+	long gone;
 
 	c->n = 0;
+	if (sd_fs_is_ended_proc(sd_proc_path(ppath, pid, "%s", link), path, &gone))
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: its %s is in /proc/%ld of a process that has ended (%s), which no restore can enter again; let it change to a directory that exists first",
+				 pid, what, gone, path);
 	if (sd_removed_dir_path(path, 0, name, sizeof(name)) < 0)
 		return 0;
 	fd = open(sd_proc_path(ppath, pid, "%s", link), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -145,4 +174,58 @@ int sd_fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state
 		pr_debug(ctx, "pid %d: cwd '%s' (%zu removed), root '%s' (%zu removed)", pid, ps->cwd,
 			 cwd.n, ps->root, root.n);
 	return 0;
+}
+
+/* Whether @c's directory @k is the removed directory at some level of @of; the level in *@ret. */
+static bool in_chain(const struct removed_chain *of, const struct removed_chain *c, size_t k, size_t *ret)
+{
+	for (size_t i = 0; i < of->n; i++) {
+		if (of->dev[i] == c->dev[k] && of->ino[i] == c->ino[k]) {
+			*ret = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+int sd_fs_removed_fds(struct sdump_ctx *ctx, pid_t pid, const struct process_state *ps,
+		      struct files_state *fs)
+{
+	struct removed_chain cwd, root, c;
+	char link[32], what[64];
+	size_t level;
+	int r;
+
+	r = removed_chain_read(ctx, pid, "cwd", "working directory", ps->cwd, &cwd);
+	if (r == 0)
+		r = removed_chain_read(ctx, pid, "root", "root directory", ps->root, &root);
+	for (size_t i = 0; r == 0 && i < fs->n; i++) {
+		struct fd_state *d = &fs->fds[i];
+
+		if (d->kind != FDK_GHOST || !S_ISDIR(d->mode))
+			continue;
+		(void)snprintf(link, sizeof(link), "fd/%d", d->fd);
+		(void)snprintf(what, sizeof(what), "directory of fd %d", d->fd);
+		r = removed_chain_read(ctx, pid, link, what, d->path, &c);
+		if (r < 0 || !c.n)
+			continue;
+		/* the cwd's (or root's) own removed directory, or one of its removed parents: one directory */
+		if (in_chain(&cwd, &c, 0, &level) || in_chain(&root, &c, 0, &level)) {
+			d->removed_of = in_chain(&cwd, &c, 0, &level) ? REMOVED_OF_CWD : REMOVED_OF_ROOT;
+			d->removed_level = (uint32_t)level;
+			continue;
+		}
+		if (c.n == 1)
+			continue; /* its parent is there: made in it (rst_ghost.c) */
+		d->removed_parents = malloc((c.n - 1) * 3 * sizeof(uint32_t));
+		if (!d->removed_parents)
+			return -ENOMEM;
+		for (size_t k = 1; k < c.n; k++) {
+			d->removed_parents[3 * (k - 1)] = c.d[k].mode;
+			d->removed_parents[3 * (k - 1) + 1] = c.d[k].uid;
+			d->removed_parents[3 * (k - 1) + 2] = c.d[k].gid;
+		}
+		d->nremoved_parents = c.n - 1;
+	}
+	return r;
 }

@@ -282,6 +282,24 @@ static int refuse_sysv(struct mapped *m, const struct vma *v)
 }
 
 /*
+ * An aio ring (io_setup): the kernel's, shown as "/[aio] (deleted)" of its
+ * internal mount, whose context (the ring's address), requests and events
+ * a restore cannot make again as they were.
+ */
+static bool is_aio_ring(const struct vma *v)
+{
+	return v->kind == VK_FILE_SHARED && v->dev_major == 0 && v->path &&
+	       !strcmp(v->path, "/[aio] (deleted)");
+}
+
+static int refuse_aio(struct mapped *m, const struct vma *v)
+{
+	return sd_refuse(m->ctx, -EOPNOTSUPP,
+			 "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is the ring of an aio context (io_setup), not supported yet; destroy it (io_destroy) before the dump",
+			 m->pid, v->start, v->end);
+}
+
+/*
  * A memfd sealed against writes that a member before this one has too:
  * that member makes the copy and seals it, before this one maps it again,
  * and a shared mapping that may be made writable cannot be made on a
@@ -422,6 +440,24 @@ static int deleted_fd(struct mapped *m, struct fd_state *d)
 	return save_file(m, fd, &st, d->path, where, &d->ghost);
 }
 
+/*
+ * Shared anonymous memory that an fd or a private mapping reaches too
+ * (opened through /proc/PID/map_files): one object, whose contents were
+ * saved as the deleted file "/dev/zero (deleted)" for them. The VMA names
+ * that file, which the restore makes as shared anonymous memory again and
+ * maps it from (rst_shmem.c), so that the fd, the private mapping's pages
+ * it never copied and the shared mappings still see each other's writes.
+ */
+static void shmem_saved(struct mapped *m, struct vma_list *vmas)
+{
+	for (size_t i = 0; m->w && i < vmas->n; i++) {
+		struct vma *v = &vmas->v[i];
+
+		if (v->kind == VK_SHMEM && v->path && !strncmp(v->path, "/dev/zero", strlen("/dev/zero")))
+			v->ghost = sd_ghost_writer_find(m->w, v->dev_major, v->dev_minor, v->ino);
+	}
+}
+
 int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, bool final,
 		      struct img_dir *dir, struct vma_list *vmas, struct files_state *fs,
 		      const struct tree_objs *tree, uint64_t *bytes_written)
@@ -446,6 +482,10 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 			r = refuse_sysv(&m, v);
 		if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
 			continue;
+		if (is_aio_ring(v)) {
+			r = refuse_aio(&m, v);
+			continue;
+		}
 		r = read_open_mode(&m, v);
 		if (r == 0 && v->deleted)
 			r = deleted_vma(&m, v);
@@ -453,6 +493,8 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 	for (size_t i = 0; fs && i < fs->n && r == 0; i++)
 		if (fs->fds[i].kind == FDK_GHOST || fs->fds[i].kind == FDK_MEMFD)
 			r = deleted_fd(&m, &fs->fds[i]);
+	if (r == 0)
+		shmem_saved(&m, vmas);
 	if (r == 0 && m.w) {
 		r = sd_ghost_writer_finish(m.w, &size);
 		*bytes_written += size;

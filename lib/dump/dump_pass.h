@@ -63,6 +63,12 @@ struct pass {
 	bool resumed_early;		/* dump -R: resumed once the pages were copied */
 };
 
+/* A final dump's handover (sdump_dump_opts.handover): the passes of a process, or of a tree's members. */
+struct sdump_handover {
+	struct pass *const *p;
+	size_t n;
+};
+
 /*
  * A pass in phases, which dump.c runs one after the other for a process
  * and dump_tree.c member by member (every member frozen before any is
@@ -78,6 +84,13 @@ int sd_pass_seize(struct pass *p);
 int sd_pass_collect_all(struct pass *p);
 int sd_pass_write(struct pass *p);
 int sd_pass_end(struct pass *p);
+/*
+ * sd_pass_end once a handover hook said @handover (0: the destination
+ * runs it, killed here; an error: resumed; SDUMP_HANDOVER_UNSURE: left
+ * stopped, -ENOTCONN returned): a tree's members, whose hook is the
+ * tree's, called once for all (dump_tree.c).
+ */
+int sd_pass_end_after(struct pass *p, int handover);
 void sd_pass_fail(struct pass *p);
 void sd_pass_release(struct pass *p);
 void sd_pass_log_done(const struct pass *p);

@@ -176,6 +176,7 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	int r;
 
 	ps->pid = pid;
+	ps->stop_sig = s->group_stop_sig;
 	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "stat"), &stat, NULL);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read '%s'", path);
@@ -264,6 +265,12 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 		ps->itimer_value_us[which] = itv[2] * 1000000 + itv[3];
 	}
 	for (int res = 0; res < NRLIMITS; res++) {
+		/*
+		 * Read from here (prlimit64 on its pid: the same values) where we
+		 * may, a call less injected while it is frozen; else from inside.
+		 */
+		if (syscall(SYS_prlimit64, s->pid, res, NULL, &ps->rlimits[res]) == 0)
+			continue;
 		r = inject(ctx, inj, s, NULL, SYS_prlimit64, 0, res, 0, (long)(inj->scratch + SCR_RLIMIT),
 			   &ret);
 		if (r == 0)

@@ -39,6 +39,20 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
  */
 int sd_fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps);
 /*
+ * Whether @procpath (a /proc/PID/{cwd,root,fd/N} link reading @link) is a
+ * directory or file of /proc/N of a process that has ended (the kernel
+ * unhashed it: "/proc/N... (deleted)" on procfs), N in *@ret_pid: nothing
+ * a restore could open again.
+ */
+/*
+ * Once @fs and @ps are collected: each fd of a removed directory marked as
+ * the removed cwd's or root's directory it is (one directory, made once by
+ * the restore), or given the parents removed with it.
+ */
+int sd_fs_removed_fds(struct sdump_ctx *ctx, pid_t pid, const struct process_state *ps,
+		      struct files_state *fs);
+bool sd_fs_is_ended_proc(const char *procpath, const char *link, long *ret_pid);
+/*
  * The pipe ends the other members of a tree hold (each by pid, pipe inode
  * and access): a pipe whose other end is one of them is no pipe to the
  * outside.

@@ -70,47 +70,12 @@
 
 #include "dump_tree_priv.h"
 
-/* Appends the children of every thread of @pid to @kids. */
-static int list_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap)
-{
-	char path[PROC_PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir(sd_proc_path(path, pid, "task"));
-	int r = 0;
-
-	if (!d)
-		return -errno;
-	while (r == 0 && (de = readdir(d))) {
-		_cleanup_free_ char *buf = NULL;
-		char *s, *end;
-
-		if (de->d_name[0] == '.')
-			continue;
-		(void)sd_proc_path(path, pid, "task/%s/children", de->d_name);
-		if (sd_read_file(AT_FDCWD, path, &buf, NULL) < 0)
-			continue;
-		for (s = buf; r == 0;) {
-			long c = strtol(s, &end, 10);
-
-			if (end == s)
-				break;
-			s = end;
-			if (ARRAY_RESERVE(*kids, *cap, *n + 1, 16) < 0)
-				r = -ENOMEM;
-			else
-				(*kids)[(*n)++] = (pid_t)c;
-		}
-	}
-	(void)closedir(d);
-	return r;
-}
-
 bool sd_tree_has_children(pid_t pid)
 {
 	_cleanup_free_ pid_t *kids = NULL;
 	size_t n = 0, cap = 0;
 
-	return list_children(pid, &kids, &n, &cap) == 0 && n > 0;
+	return sd_proc_children(pid, &kids, &n, &cap) == 0 && n > 0;
 }
 
 /* Member @m's ids and state from /proc; its state letter in *ret_state. */
@@ -181,7 +146,7 @@ static int check_member(struct tdump *td, size_t i, bool *ret_noseize)
 				   root, m->pid)) < 0)
 			return r;
 	/* a vfork() parent waits for its child, unkillable by a stop: never seized */
-	if (list_children(m->pid, &kids, &nk, &ck) == 0)
+	if (sd_proc_children(m->pid, &kids, &nk, &ck) == 0)
 		for (size_t k = 0; k < nk; k++)
 			if (syscall(SYS_kcmp, m->pid, kids[k], KCMP_VM, 0, 0) == 0) {
 				*ret_noseize = true;
@@ -278,6 +243,8 @@ static int freeze_member(struct tdump *td, size_t i)
 		return r;
 	tm->o = *td->opts;
 	tm->o.pid = tm->m.pid;
+	/* a migration hands the tree over once, not member by member */
+	tm->o.handover = NULL;
 	tm->o.parent = member_parent(td, tm, i);
 	(void)snprintf(tm->dir, sizeof(tm->dir), "%s/%s", td->opts->dir, sd_tree_dir_name(tm->m.pid, name));
 	tm->o.dir = tm->dir;
@@ -292,9 +259,10 @@ static int freeze_member(struct tdump *td, size_t i)
 		r = sd_pass_seize(&tm->p);
 	if (r < 0)
 		return r;
-	/* what it was before the seize made it a tracing stop */
+	/* what it was before the seize made it a tracing stop, and by which signal */
 	tm->m.stopped = state == 'T';
-	r = list_children(tm->m.pid, &kids, &nk, &ck);
+	tm->m.stop_sig = tm->p.seized.group_stop_sig;
+	r = sd_proc_children(tm->m.pid, &kids, &nk, &ck);
 	if (r < 0)
 		return sd_err(td->ctx, r, "cannot list the children of pid %d", tm->m.pid);
 	for (size_t k = 0; k < nk && r == 0; k++)
@@ -414,7 +382,7 @@ int sd_tree_preflight_walk(struct sdump_ctx *ctx, pid_t root, pid_t **ret_pids, 
 			continue;
 		r = check_member(&td, i, &noseize);
 		tm->has_pass = !noseize;
-		if (r == 0 && list_children(tm->m.pid, &kids, &nk, &ck) < 0)
+		if (r == 0 && sd_proc_children(tm->m.pid, &kids, &nk, &ck) < 0)
 			r = sd_err(ctx, -ENOMEM, "cannot list the children of pid %d", tm->m.pid);
 		for (size_t k = 0; k < nk && r == 0; k++)
 			r = add_member(&td, kids[k], tm->m.pid);
@@ -446,13 +414,31 @@ int sd_tree_preflight_walk(struct sdump_ctx *ctx, pid_t root, pid_t **ret_pids, 
 	return 0;
 }
 
+/* The tree committed and frozen: the hook of a migration, once for every member's pass. */
+static int tree_handover(struct tdump *td)
+{
+	_cleanup_free_ struct pass **ps = calloc(td->n, sizeof(*ps));
+	struct sdump_handover h = { 0 };
+	size_t k = 0;
+
+	if (!ps)
+		return sd_err(td->ctx, -ENOMEM, "cannot hand pid %d over", td->opts->pid);
+	for (size_t i = 0; i < td->n; i++)
+		if (td->t[i]->has_pass)
+			ps[k++] = &td->t[i]->p;
+	h.p = ps;
+	h.n = k;
+	return td->opts->handover(td->opts->handover_data, td->opts->dir, &h);
+}
+
 static int run_tree(struct tdump *td, uint64_t *t_first)
 {
 	struct proc_tree tree = { 0 };
 	size_t alive = 0;
-	int r;
+	int r, handover = 0;
 
 	r = sd_img_dir_create(td->ctx, td->opts->dir, &td->top);
+	td->top.no_sync = td->opts->scratch;
 	if (r < 0)
 		return r;
 	r = add_member(td, td->opts->pid, 0);
@@ -511,15 +497,18 @@ static int run_tree(struct tdump *td, uint64_t *t_first)
 	pr_info(td->ctx, "%s %d: commit of the tree, %zu process%s (%zu zombie%s) (%s/tree.img)",
 		td->final ? "dump" : "pre-dump", td->opts->pid, td->n, td->n == 1 ? "" : "es", td->n - alive, td->n - alive == 1 ? "" : "s",
 		td->opts->dir);
+	/* a migration: the destination takes the whole tree, or none of it */
+	if (td->final && !td->opts->leave_running && !td->opts->leave_stopped && td->opts->handover)
+		handover = tree_handover(td);
 	/* the whole tree goes at once, or runs on: no member sees another gone */
-	if (td->final && !td->opts->leave_running && !td->opts->leave_stopped)
+	if (td->final && !td->opts->leave_running && !td->opts->leave_stopped && handover == 0)
 		for (size_t i = 0; i < td->n; i++)
 			if (td->t[i]->has_pass)
 				(void)kill(td->t[i]->m.pid, SIGKILL);
 	for (size_t i = td->n; i-- > 0;)
 		if (td->t[i]->has_pass)
-			(void)sd_pass_end(&td->t[i]->p);
-	return 0;
+			r = sd_pass_end_after(&td->t[i]->p, handover);
+	return handover ? r : 0;
 }
 
 int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool final,
@@ -533,10 +522,6 @@ int sd_tree_dump(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, bool
 	if (opts->live)
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "cannot dump pid %d live: it has child processes, and a live dump of a process tree is not supported yet",
-			       opts->pid);
-	if (opts->handover)
-		return sd_errx(ctx, -EOPNOTSUPP,
-			       "cannot migrate pid %d: it has child processes, and a migration of a process tree is not supported yet",
 			       opts->pid);
 	r = run_tree(&td, &t_first);
 	if (r < 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* AttrThread and AttrProcess: to and from struct attr_thread / attr_process. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attr_img.h"
@@ -31,6 +32,7 @@ void sd_attrimg_thread_to_pb(const struct attr_thread *a, uint32_t spec[ATTR_NSP
 	out->mempolicy = a->mempolicy;
 	out->mempolicy_nodes = (ProtobufCBinaryData){ a->mempolicy_nodes_len,
 						      (uint8_t *)a->mempolicy_nodes };
+	out->cgroup = a->cgroup;
 }
 
 void sd_attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
@@ -51,13 +53,15 @@ void sd_attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
 	out->mcl_future = a->mcl_future;
 	out->has_loginuid = a->has_loginuid;
 	out->loginuid = a->loginuid;
+	out->cgroup = a->has_cgroup ? (char *)a->cgroup : NULL;
 }
 
 int sd_attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
 {
 	/* a signal number, a kernel's cpumask; the rest is checked by the kernel at restore */
 	if (in->cpus.len == 0 || in->cpus.len > ATTR_CPUMASK_MAX || in->n_spec > ATTR_NSPEC ||
-	    in->pdeathsig < 0 || in->pdeathsig > 64 || in->mempolicy_nodes.len > ATTR_NODEMASK_MAX)
+	    in->pdeathsig < 0 || in->pdeathsig > 64 || in->mempolicy_nodes.len > ATTR_NODEMASK_MAX ||
+	    (in->cgroup && strlen(in->cgroup) >= ATTR_CGROUP_MAX))
 		return -EBADMSG;
 	memset(a, 0, sizeof(*a));
 	memcpy(a->cpus, in->cpus.data, in->cpus.len);
@@ -84,6 +88,11 @@ int sd_attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
 	if (in->mempolicy_nodes.len)
 		memcpy(a->mempolicy_nodes, in->mempolicy_nodes.data, in->mempolicy_nodes.len);
 	a->mempolicy_nodes_len = in->mempolicy_nodes.len;
+	if (in->cgroup) {
+		a->cgroup = strdup(in->cgroup);
+		if (!a->cgroup)
+			return -ENOMEM;
+	}
 	a->valid = true;
 	return 0;
 }
@@ -94,7 +103,8 @@ int sd_attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
 	    (in->has_autogroup_nice && (in->autogroup_nice < -20 || in->autogroup_nice > 19)) ||
 	    in->futex_slots < -1 ||
 	    (in->has_mcl_future && in->mcl_future != SDUMP_MCL_FUTURE &&
-	     in->mcl_future != (SDUMP_MCL_FUTURE | SDUMP_MCL_ONFAULT)))
+	     in->mcl_future != (SDUMP_MCL_FUTURE | SDUMP_MCL_ONFAULT)) ||
+	    (in->cgroup && strlen(in->cgroup) >= ATTR_CGROUP_MAX))
 		return -EBADMSG;
 	memset(a, 0, sizeof(*a));
 	a->oom_score_adj = in->oom_score_adj;
@@ -111,6 +121,10 @@ int sd_attrimg_process_from_pb(const AttrProcess *in, struct attr_process *a)
 	a->mcl_future = in->has_mcl_future ? in->mcl_future : 0;
 	a->has_loginuid = in->has_loginuid;
 	a->loginuid = in->loginuid;
+	if (in->cgroup) {
+		a->has_cgroup = true;
+		memcpy(a->cgroup, in->cgroup, strlen(in->cgroup) + 1);
+	}
 	a->valid = true;
 	return 0;
 }

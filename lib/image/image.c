@@ -248,6 +248,8 @@ void sd_img_dir_abort(struct sdump_ctx *ctx, struct img_dir *dir)
 
 int sd_img_dir_sync(struct sdump_ctx *ctx, struct img_dir *dir)
 {
+	if (dir->no_sync)
+		return 0;
 	if (fault_fails(FAULT_WRITE) || fsync(dir->dirfd) < 0)
 		return sd_err(ctx, -errno, "cannot sync '%s'", dir->path);
 	return 0;
@@ -285,7 +287,7 @@ int sd_img_file_commit(struct sdump_ctx *ctx, struct img_dir *dir, const char *n
 	char tmp[256];
 
 	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	if (fault_fails(FAULT_WRITE) || fsync(fd) < 0)
+	if (!dir->no_sync && (fault_fails(FAULT_WRITE) || fsync(fd) < 0))
 		return sd_err(ctx, -errno, "cannot write '%s/%s'", dir->path, tmp);
 	if (renameat(dir->dirfd, tmp, dir->dirfd, name) < 0)
 		return sd_err(ctx, -errno, "cannot rename '%s/%s'", dir->path, tmp);

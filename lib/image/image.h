@@ -55,6 +55,7 @@ struct img_dir {
 	int dirfd;
 	char *path;
 	bool created;			/* we made the directory: remove it on abort */
+	bool no_sync;			/* scratch (a migration's sender's): nothing fsynced */
 	size_t nfiles, cap_files;	/* files this pass created, for sd_img_dir_abort() */
 	char **files;
 };

@@ -96,7 +96,8 @@ static struct slot *find_slot(struct pagestore_writer *w, enum slot_state st, ui
  */
 static void start_writeback(struct pagestore_writer *w, uint64_t end)
 {
-	if (end - w->synced < WRITEBACK_STEP)
+	/* a scratch pass is never synced: nothing to get ahead of */
+	if (w->dir->no_sync || end - w->synced < WRITEBACK_STEP)
 		return;
 	(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(end - w->synced),
 			      SYNC_FILE_RANGE_WRITE);

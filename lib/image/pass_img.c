@@ -252,7 +252,7 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 			why = "file fields on memory that is no file's";
 		else if (s->has_file_flags && s->file_flags != O_RDONLY && s->file_flags != O_RDWR)
 			why = "its file was open neither O_RDONLY nor O_RDWR";
-		else if (s->has_ghost && (!s->deleted || s->ghost == 0))
+		else if (s->has_ghost && (s->ghost == 0 || (!s->deleted && s->kind != VMA_KIND__VMA_SHMEM)))
 			why = "saved contents of a file that was not deleted";
 		else if (s->has_shared_pid && (s->shared_pid <= 0 || s->kind != VMA_KIND__VMA_SHMEM || !s->path))
 			why = "the memory of another member that is no shared anonymous memory";

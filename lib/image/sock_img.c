@@ -27,6 +27,66 @@ static int name_from(const ProtobufCBinaryData *b, bool has, struct sock_name *n
 	return 0;
 }
 
+/* The options of every family that are no ints: each only where not a new socket's. */
+static void extra_to_pb(const struct sock_state *s, Socket *k)
+{
+	k->has_linger = s->linger_on;
+	k->linger = s->linger;
+	k->bindtodevice = s->bindtodevice[0] ? (char *)s->bindtodevice : NULL;
+	k->has_dontroute = k->dontroute = s->dontroute;
+	k->has_buf_lock = s->buf_lock >= 0;
+	k->buf_lock = s->buf_lock;
+	k->has_max_pacing_rate = s->pacing;
+	k->max_pacing_rate = s->max_pacing_rate;
+	k->has_txtime_clockid = k->has_txtime_flags = s->txtime;
+	k->txtime_clockid = s->txtime_clockid;
+	k->txtime_flags = s->txtime_flags;
+	k->has_filter = s->filter_len != 0;
+	k->filter = (ProtobufCBinaryData){ s->filter_len, s->filter };
+	k->has_lock_filter = k->lock_filter = s->lock_filter;
+	k->congestion = s->congestion[0] ? (char *)s->congestion : NULL;
+}
+
+/* A name of at most SOCK_TEXT_MAX bytes into @ret: -EBADMSG if longer. */
+static int text_from(const char *t, char ret[SOCK_TEXT_MAX + 1])
+{
+	size_t n = t ? strlen(t) : 0;
+
+	if (n > SOCK_TEXT_MAX)
+		return -EBADMSG;
+	memset(ret, 0, SOCK_TEXT_MAX + 1);
+	if (n)
+		memcpy(ret, t, n);
+	return 0;
+}
+
+static int extra_from_pb(const Socket *k, struct sock_state *s)
+{
+	if (text_from(k->bindtodevice, s->bindtodevice) < 0 || text_from(k->congestion, s->congestion) < 0 ||
+	    (k->congestion && (k->family == AF_UNIX || k->type != SOCK_STREAM)) ||
+	    (k->has_filter && (!k->filter.len || k->filter.len % 8 || k->filter.len > SOCK_FILTER_MAX * 8)) ||
+	    (k->has_buf_lock && (k->buf_lock < 0 || k->buf_lock > 3)) || k->has_txtime_clockid != k->has_txtime_flags)
+		return -EBADMSG;
+	s->linger_on = k->has_linger;
+	s->linger = k->linger;
+	s->dontroute = k->has_dontroute && k->dontroute;
+	s->buf_lock = k->has_buf_lock ? k->buf_lock : -1;
+	s->pacing = k->has_max_pacing_rate;
+	s->max_pacing_rate = k->has_max_pacing_rate ? k->max_pacing_rate : ~0ull;
+	s->txtime = k->has_txtime_clockid;
+	s->txtime_clockid = k->txtime_clockid;
+	s->txtime_flags = k->txtime_flags;
+	s->lock_filter = k->has_lock_filter && k->lock_filter;
+	if (k->has_filter) {
+		s->filter = malloc(k->filter.len);
+		if (!s->filter)
+			return -ENOMEM;
+		memcpy(s->filter, k->filter.data, k->filter.len);
+		s->filter_len = k->filter.len;
+	}
+	return 0;
+}
+
 int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 {
 	const struct sock_state *s = d->sk;
@@ -59,6 +119,7 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 	k->has_peer_name = s->peer_name.len != 0;
 	k->peer_name = name_bin(&s->peer_name);
 	k->has_peer_gone = k->peer_gone = s->peer_gone;
+	k->has_peer_reset = k->peer_reset = s->peer_reset;
 	k->has_shutdown = s->shutdown != 0;
 	k->shutdown = s->shutdown;
 	k->has_backlog = s->state == SKS_LISTEN;
@@ -82,6 +143,7 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 	k->peer_pid = s->peercred.pid;
 	k->peer_uid = s->peercred.uid;
 	k->peer_gid = s->peercred.gid;
+	extra_to_pb(s, k);
 	if (d->kind == FDK_INET) {
 		k->has_protocol = true;
 		k->protocol = s->protocol;
@@ -302,6 +364,9 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	s->vfs_gone = k->vfs_gone;
 	s->peer_ino = k->peer_ino;
 	s->peer_gone = k->peer_gone;
+	s->peer_reset = k->has_peer_reset && k->peer_reset;
+	if (s->peer_reset && (!s->peer_gone || k->type != SOCK_STREAM))
+		return -EBADMSG;
 	s->shutdown = k->shutdown;
 	s->backlog = k->backlog;
 	s->listener_ino = k->listener_ino;
@@ -325,7 +390,8 @@ static int from_pb(const Socket *k, struct sock_state *s)
 		memcpy(s->icons, k->icons, k->n_icons * sizeof(*s->icons));
 		s->nicons = k->n_icons;
 	}
-	return read_queue(k, s);
+	r = extra_from_pb(k, s);
+	return r < 0 ? r : read_queue(k, s);
 }
 
 int sd_sockimg_from_pb(const Fd *in, struct fd_state *d)

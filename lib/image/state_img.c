@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* core-<tid>.img, process.img, files.img: to and from struct process_state / files_state. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "img_files.h"
 #include "process.pb-c.h"
 #include "pstate.h"
+#include "removed_img.h"
 #include "state_img.h"
 #include "path_img.h"
 #include "sock_img.h"
@@ -51,39 +53,6 @@ _Static_assert((int)FLK_LEASE == (int)LOCK_KIND__LOCK_LEASE, "LockKind LOCK_LEAS
 static ProtobufCBinaryData bin(const void *p, size_t len)
 {
 	return (ProtobufCBinaryData){ len, (uint8_t *)p };
-}
-
-/* A removed cwd's or root's directories, to their records (@msg and @ptr hold REMOVED_DIRS_MAX). */
-static void removed_dirs_encode(const struct removed_dir *d, size_t n, RemovedDir *msg, RemovedDir **ptr)
-{
-	for (size_t i = 0; i < n && i < REMOVED_DIRS_MAX; i++) {
-		removed_dir__init(&msg[i]);
-		msg[i].mode = d[i].mode;
-		msg[i].uid = d[i].uid;
-		msg[i].gid = d[i].gid;
-		ptr[i] = &msg[i];
-	}
-}
-
-/*
- * And back; -EBADMSG for more than an image may hold, a mode with more
- * than permission bits, or a @link that does not name that many removed
- * directories.
- */
-static int removed_dirs_decode(RemovedDir *const *msg, size_t n, const char *link,
-			       struct removed_dir *d, size_t *ret_n)
-{
-	char path[4096];
-
-	if (n > REMOVED_DIRS_MAX || (n && sd_removed_dir_path(link, n, path, sizeof(path)) < 0))
-		return -EBADMSG;
-	for (size_t i = 0; i < n; i++) {
-		if (msg[i]->mode & ~07777u)
-			return -EBADMSG;
-		d[i] = (struct removed_dir){ msg[i]->mode, msg[i]->uid, msg[i]->gid };
-	}
-	*ret_n = n;
-	return 0;
 }
 
 static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct thread_state *t,
@@ -255,10 +224,10 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 		tids[i] = ps->threads[i].tid;
 	p.n_tids = ps->nthreads;
 	p.tids = tids;
-	removed_dirs_encode(ps->cwd_removed, ps->ncwd_removed, cwdr, cwdrp);
+	sd_removedimg_encode(ps->cwd_removed, ps->ncwd_removed, cwdr, cwdrp);
 	p.n_cwd_removed = MIN(ps->ncwd_removed, REMOVED_DIRS_MAX);
 	p.cwd_removed = cwdrp;
-	removed_dirs_encode(ps->root_removed, ps->nroot_removed, rootr, rootrp);
+	sd_removedimg_encode(ps->root_removed, ps->nroot_removed, rootr, rootrp);
 	p.n_root_removed = MIN(ps->nroot_removed, REMOVED_DIRS_MAX);
 	p.root_removed = rootrp;
 	if (ps->attrs.valid) {
@@ -274,6 +243,8 @@ static int write_process(struct sdump_ctx *ctx, struct img_dir *dir, const struc
 	p.ctty = ps->ctty;
 	p.has_ctty_fg_pgrp = ps->ctty != 0;
 	p.ctty_fg_pgrp = ps->ctty_fg_pgrp;
+	p.has_stop_signal = ps->stop_sig != 0;
+	p.stop_signal = ps->stop_sig;
 	r = sd_imgfile_write_one(ctx, dir, IMGF_PROCESS, 0, &p.base, &sz);
 	*size += sz;
 out:
@@ -354,6 +325,8 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		fd[i].size = d->size;
 		fd[i].has_mtime_ns = d->mtime_ns != 0;
 		fd[i].mtime_ns = d->mtime_ns;
+		fd[i].has_atime_ns = d->kind == FDK_GHOST && d->atime_ns != 0;
+		fd[i].atime_ns = d->atime_ns;
 		fd[i].mode = d->mode;
 		fd[i].rdev = d->rdev;
 		fd[i].has_pipe_size = d->pipe_size != 0;
@@ -369,13 +342,10 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		}
 		fd[i].has_external = d->external;
 		fd[i].external = d->external;
+		sd_removedimg_fd_to_pb(d, &fd[i]);
 		fd[i].has_ghost = d->ghost != 0;
 		fd[i].ghost = d->ghost;
-		fd[i].has_pty_index = d->has_pty;
-		fd[i].pty_index = d->pty.index;
-		fd[i].has_pty_packet = fd[i].has_pty_locked = d->has_pty && d->kind == FDK_PTMX;
-		fd[i].pty_packet = d->pty.packet;
-		fd[i].pty_locked = d->pty.locked;
+		sd_ttyimg_pty_to_pb(d, &fd[i]);
 		fd[i].has_pidfd_pid = d->pidfd_pid != 0;
 		fd[i].pidfd_pid = d->pidfd_pid;
 		sd_pathimg_to_pb(d, &fd[i]);
@@ -526,7 +496,9 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	ps->sid = p->sid;
 	ps->ctty = p->has_ctty ? p->ctty : 0;
 	ps->ctty_fg_pgrp = p->has_ctty_fg_pgrp ? p->ctty_fg_pgrp : 0;
-	if (ps->ctty_fg_pgrp < 0) {
+	ps->stop_sig = p->has_stop_signal ? p->stop_signal : 0;
+	if (ps->ctty_fg_pgrp < 0 || (ps->stop_sig && ps->stop_sig != SIGSTOP && ps->stop_sig != SIGTSTP &&
+				     ps->stop_sig != SIGTTIN && ps->stop_sig != SIGTTOU)) {
 		r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
 		goto out;
 	}
@@ -590,9 +562,9 @@ static int read_process(struct sdump_ctx *ctx, struct img_dir *dir, struct proce
 	ps->ngroups = p->n_groups;
 	ps->thp_disabled = p->thp_disabled;
 	ps->dumpable = p->dumpable;
-	if (removed_dirs_decode(p->cwd_removed, p->n_cwd_removed, ps->cwd, ps->cwd_removed,
+	if (sd_removedimg_decode(p->cwd_removed, p->n_cwd_removed, ps->cwd, ps->cwd_removed,
 				&ps->ncwd_removed) < 0 ||
-	    removed_dirs_decode(p->root_removed, p->n_root_removed, ps->root, ps->root_removed,
+	    sd_removedimg_decode(p->root_removed, p->n_root_removed, ps->root, ps->root_removed,
 				&ps->nroot_removed) < 0 ||
 	    (p->attrs && sd_attrimg_process_from_pb(p->attrs, &ps->attrs) < 0)) {
 		r = bad(ctx, dir, sd_imgfile_name(IMGF_PROCESS));
@@ -655,13 +627,10 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 	if ((s->kind == FD_KIND__FD_GHOST || s->kind == FD_KIND__FD_MEMFD) != (s->has_ghost && s->ghost))
 		return -EBADMSG;
 	d->ghost = s->has_ghost ? s->ghost : 0;
-	/* a pty's number on its ends only, and always; its mode and lock on the master */
-	if ((s->kind == FD_KIND__FD_PTMX || s->kind == FD_KIND__FD_PTS) != s->has_pty_index ||
-	    (s->has_pty_index && s->pty_index >= PTY_INDEX_MAX) ||
-	    ((s->has_pty_packet || s->has_pty_locked) && s->kind != FD_KIND__FD_PTMX))
+	if (sd_removedimg_fd_from_pb(s, d) < 0)
 		return -EBADMSG;
-	d->has_pty = s->has_pty_index;
-	d->pty = (struct pty_state){ .index = s->pty_index, .packet = s->pty_packet, .locked = s->pty_locked };
+	if (sd_ttyimg_pty_from_pb(s, d) < 0)
+		return -EBADMSG;
 	/* another process of a pidfd: on a pidfd only, a pid (the restore checks it is a member) or -1 */
 	if (s->has_pidfd_pid && (s->kind != FD_KIND__FD_PIDFD || s->pidfd_pid == 0 || s->pidfd_pid < -1))
 		return -EBADMSG;
@@ -740,6 +709,7 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 		d->ino = s->ino;
 		d->size = s->size;
 		d->mtime_ns = s->has_mtime_ns ? s->mtime_ns : 0;
+		d->atime_ns = s->has_atime_ns ? s->atime_ns : 0;
 		d->mode = s->mode;
 		d->rdev = s->rdev;
 		d->pipe_size = s->has_pipe_size ? s->pipe_size : 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tree.img: the members of a process tree, written and read with their checks. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ int sd_treeimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pr
 		m[i].has_exit_status = s->zombie;
 		m[i].exit_status = s->exit_status;
 		m[i].has_stopped = m[i].stopped = s->stopped;
+		m[i].has_stop_signal = s->stopped && s->stop_sig > 0 && s->stop_sig != SIGSTOP;
+		m[i].stop_signal = s->stop_sig;
 		m[i].comm = s->zombie ? (char *)s->comm : NULL;
 		mp[i] = &m[i];
 	}
@@ -52,6 +55,8 @@ static int check_member(const struct proc_tree *t, size_t i)
 
 	if (m->pid <= 0 || m->ppid < 0 || m->pgid <= 0 || m->sid < 0 || m->exit_signal < 0 ||
 	    m->exit_signal > 64 || sd_tree_find(t, m->pid) != (long)i)
+		return -EBADMSG;
+	if (m->stop_sig != SIGSTOP && m->stop_sig != SIGTSTP && m->stop_sig != SIGTTIN && m->stop_sig != SIGTTOU)
 		return -EBADMSG;
 	if (i == 0)
 		return m->zombie ? -EBADMSG : 0;
@@ -95,6 +100,7 @@ int sd_treeimg_read(struct sdump_ctx *ctx, const char *path, struct proc_tree *r
 			.zombie = s->has_zombie && s->zombie,
 			.exit_status = s->exit_status,
 			.stopped = s->has_stopped && s->stopped,
+			.stop_sig = s->has_stop_signal ? s->stop_signal : SIGSTOP,
 		};
 		if (s->comm && strlen(s->comm) >= sizeof(t.m[i].comm)) {
 			r = -EBADMSG;

@@ -44,3 +44,36 @@ int sd_ttyimg_from_pb(const TtyState *in, struct tty_state *t)
 	t->ypixel = (uint16_t)in->ypixel;
 	return 0;
 }
+
+void sd_ttyimg_pty_to_pb(const struct fd_state *d, Fd *fd)
+{
+	bool master = d->has_pty && d->kind == FDK_PTMX;
+
+	fd->has_pty_index = d->has_pty;
+	fd->pty_index = d->pty.index;
+	fd->has_pty_packet = fd->has_pty_locked = master;
+	fd->pty_packet = d->pty.packet;
+	fd->pty_locked = d->pty.locked;
+	fd->has_pts_mode = fd->has_pts_uid = fd->has_pts_gid = master && d->pty.has_owner;
+	fd->pts_mode = d->pty.mode;
+	fd->pts_uid = d->pty.uid;
+	fd->pts_gid = d->pty.gid;
+}
+
+int sd_ttyimg_pty_from_pb(const Fd *s, struct fd_state *d)
+{
+	bool master = s->kind == FD_KIND__FD_PTMX;
+
+	/* a pty's number on its ends only, and always; its mode, lock and slave's owner on the master */
+	if ((master || s->kind == FD_KIND__FD_PTS) != s->has_pty_index ||
+	    (s->has_pty_index && s->pty_index >= PTY_INDEX_MAX) ||
+	    ((s->has_pty_packet || s->has_pty_locked) && !master) ||
+	    (s->has_pts_mode != s->has_pts_uid || s->has_pts_uid != s->has_pts_gid) ||
+	    (s->has_pts_mode && (!master || s->pts_mode > 07777)))
+		return -EBADMSG;
+	d->has_pty = s->has_pty_index;
+	d->pty = (struct pty_state){ .index = s->pty_index, .packet = s->pty_packet, .locked = s->pty_locked,
+				     .has_owner = s->has_pts_mode, .mode = s->pts_mode, .uid = s->pts_uid,
+				     .gid = s->pts_gid };
+	return 0;
+}

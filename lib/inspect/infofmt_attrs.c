@@ -57,7 +57,10 @@ void sd_attrs_process_json(FILE *out, const struct attr_process *a)
 	fprintf(out, ",\"xcomp_perm\":%" PRIu64 ",\"futex_slots\":%d,\"thp_disable\":%u,\"mcl_future\":%u",
 		a->xcomp_perm, a->futex_slots, a->thp_disable, a->mcl_future);
 	if (a->has_loginuid)
-		fprintf(out, ",\"loginuid\":%u}", a->loginuid);
-	else
-		fprintf(out, "}");
+		fprintf(out, ",\"loginuid\":%u", a->loginuid);
+	if (a->has_cgroup) {
+		fprintf(out, ",\"cgroup\":");
+		sd_json_str(out, a->cgroup);
+	}
+	fprintf(out, "}");
 }

@@ -11,10 +11,12 @@
  * file and stops.
  */
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sdump.h"
 #define LOG_PREFIX "verify: "
@@ -23,7 +25,10 @@
 #include "ghost_img.h"
 #include "pstate.h"
 #include "state_img.h"
+#include "img_files.h"
 #include "infofmt.h"
+#include "ptree.h"
+#include "tree_img.h"
 #include "util.h"
 
 /* Every frame of @rd decoded: checksum, decompression, size. */
@@ -157,22 +162,82 @@ static int chain_verify(struct sdump_ctx *ctx, const char *dir, bool newest_only
 	return 0;
 }
 
+/* @add's passes moved to the end of @rep's. */
+static int report_append(struct sdump_verify_report *rep, struct sdump_verify_report *add)
+{
+	struct sdump_verify_pass *v = realloc(rep->passes, (rep->n + add->n) * sizeof(*v));
+
+	if (!v && rep->n + add->n)
+		return -ENOMEM;
+	rep->passes = v;
+	memcpy(rep->passes + rep->n, add->passes, add->n * sizeof(*v));
+	rep->n += add->n;
+	add->n = 0;
+	return 0;
+}
+
+/*
+ * A tree's image (tree.img at its top, no pass of its own): tree.img read
+ * and checked, then every member's pass (its chain) as one alone's, the
+ * root's first; the report holds them all, in tree.img's order.
+ */
+static int tree_verify(struct sdump_ctx *ctx, const char *dir, bool newest_only, bool pages,
+		       struct sdump_verify_report **ret_report)
+{
+	struct sdump_verify_report *rep = calloc(1, sizeof(*rep)), *one = NULL;
+	struct proc_tree t = { 0 };
+	int r = rep ? sd_treeimg_read(ctx, dir, &t) : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < t.n; i++) {
+		char path[PATH_MAX], name[TREE_DIR_NAME_MAX];
+
+		if (t.m[i].zombie)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, sd_tree_dir_name(t.m[i].pid, name)) >= (int)sizeof(path))
+			r = sd_errx(ctx, -ENAMETOOLONG, "image directory '%s': name too long", dir);
+		if (r == 0)
+			r = chain_verify(ctx, path, newest_only, pages, &one);
+		if (r == 0)
+			r = report_append(rep, one);
+		sdump_verify_report_free(one);
+		one = NULL;
+	}
+	sd_tree_release(&t);
+	if (r < 0) {
+		sdump_verify_report_free(rep);
+		return r;
+	}
+	*ret_report = rep;
+	return 0;
+}
+
+static int any_verify(struct sdump_ctx *ctx, const char *dir, bool newest_only, bool pages,
+		      struct sdump_verify_report **ret_report)
+{
+	char inv[PATH_MAX];
+
+	if (snprintf(inv, sizeof(inv), "%s/%s", dir, sd_imgfile_name(IMGF_INVENTORY)) < (int)sizeof(inv) &&
+	    access(inv, F_OK) < 0 && sd_treeimg_present(dir))
+		return tree_verify(ctx, dir, newest_only, pages, ret_report);
+	return chain_verify(ctx, dir, newest_only, pages, ret_report);
+}
+
 SDUMP_API int sdump_chain_verify(struct sdump_ctx *ctx, const char *dir,
 				 struct sdump_verify_report **ret_report)
 {
-	return chain_verify(ctx, dir, false, true, ret_report);
+	return any_verify(ctx, dir, false, true, ret_report);
 }
 
 SDUMP_API int sdump_pass_verify(struct sdump_ctx *ctx, const char *dir,
 				struct sdump_verify_report **ret_report)
 {
-	return chain_verify(ctx, dir, true, true, ret_report);
+	return any_verify(ctx, dir, true, true, ret_report);
 }
 
 SDUMP_API int sdump_pass_verify_no_pages(struct sdump_ctx *ctx, const char *dir,
 					 struct sdump_verify_report **ret_report)
 {
-	return chain_verify(ctx, dir, true, false, ret_report);
+	return any_verify(ctx, dir, true, false, ret_report);
 }
 
 SDUMP_API void sdump_verify_report_free(struct sdump_verify_report *rep)

@@ -479,7 +479,7 @@ int sd_mig_recv_msg(struct mig_conn *c, enum mig_msg *ret_type, uint8_t *buf, si
 		return sd_errx(c->ctx, -EPROTO, "%s does not speak sdump's migration stream (no TLS on one side?)",
 			       c->peer);
 	if (len > MIG_MSG_MAX - 1 || type < MIG_HELLO ||
-	    (type > MIG_FAIL && (type < MIG_FILE_HEAD || type > MIG_PAGES_ALL)))
+	    (type > MIG_FAIL && (type < MIG_FILE_HEAD || type > MIG_PAGES_ALL) && type != MIG_DIR))
 		return sd_errx(c->ctx, -EPROTO, "%s sent a bad message (type %u, %" PRIu64 " bytes)",
 			       c->peer, type, len);
 	r = sd_mig_recv(c, buf, (size_t)len);

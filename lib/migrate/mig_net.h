@@ -42,7 +42,11 @@ enum mig_msg {
 	MIG_PAGES = 21,	    /* u64 offset, u32 length: that many bytes of pages.img follow, raw */
 	MIG_PAGES_REQ = 22, /* u64 offset, u64 length: wanted first */
 	MIG_PAGES_ALL = 23, /* every byte of pages.img is here */
+	/* a tree's pass */
+	MIG_DIR = 100,	    /* u32 flags (MIG_DIR_PARENT), then a member's name (pid-N); empty: the top */
 };
+/* MIG_DIR: the member's pass has a parent link (into the pass before) */
+#define MIG_DIR_PARENT 1u
 
 struct mig_tls {
 	const char *cert, *key, *ca; /* all three, or none (plain TCP) */

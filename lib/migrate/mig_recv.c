@@ -3,8 +3,9 @@
  * sdump receive: the destination. Each pass arrives into DIR/.N.part,
  * gets its parent link (../N-1, made here, never taken from the sender),
  * is verified as sdump verify would (the newest pass: every frame, its
- * state files; the chain's record files and links) and only then renamed
- * to DIR/N. With --restore the process is built while the passes come
+ * state files; the chain's record files and links; the final pass of a
+ * restore all but its frames, which the restore reads and checks) and
+ * only then renamed to DIR/N. With --restore the process is built while the passes come
  * (sdump_restore_stage_*): made from the first, stopped, each next pass
  * applied to it once committed and acknowledged (while the sender makes
  * the next one), so that the final pass leaves only its own pages and the
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +30,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "receive: "
 #include "ctx.h"
+#include "orphan.h"
 #include "util.h"
 #include "mig_net.h"
 #include "mig_pass.h"
@@ -50,6 +53,14 @@ struct receiver {
 	struct sdump_restore_stage *stage; /* the process built so far, or NULL */
 	bool unstaged;			/* restored from the final pass alone (a tree) */
 	struct mig_lazy_rx *lz;		/* post-copy: the final pass's pages arriving */
+	int *notify;			/* detached post-copy: the caller's pipe, until the process runs */
+	/*
+	 * What a pass received left to fsync; the final pass of a restore's is
+	 * synced once the process runs, before the marker goes (a receiver
+	 * killed before that leaves its marker: everything is removed), so
+	 * that its fsyncs are not in the process's downtime.
+	 */
+	struct mig_unsynced unsynced;
 };
 
 #define MARKER ".receiving"
@@ -206,6 +217,12 @@ static void remove_all(struct receiver *rc)
 	pr_info(rc->ctx, "the %u pass%s received removed", rc->n, rc->n == 1 ? "" : "es");
 }
 
+/* Whether the pass's fsyncs wait until the process runs: the final pass of a restore (not post-copy). */
+static bool sync_after_start(const struct receiver *rc, bool final)
+{
+	return final && rc->o->restore && !rc->c.pages_later;
+}
+
 /* Pass n+1: received, linked to its parent, verified, renamed into place. */
 static int recv_pass(struct receiver *rc, bool final)
 {
@@ -224,22 +241,34 @@ static int recv_pass(struct receiver *rc, bool final)
 	fd = openat(rc->dirfd, part, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return sd_err(rc->ctx, -errno, "cannot open '%s'", path);
-	r = sd_mig_recv_files(&rc->c, fd, path, &bytes);
-	if (r == 0 && n > 1) {
+	if (n > 1)
+		(void)snprintf(name, sizeof(name), "%u", n - 1);
+	r = sd_mig_recv_files(&rc->c, fd, path, n > 1 ? name : NULL, &rc->unsynced, &bytes);
+	(void)snprintf(name, sizeof(name), "%u", n);
+	/* a tree's pass has its parent links in its members' directories (sd_mig_recv_files) */
+	if (r == 0 && n > 1 && faccessat(fd, "tree.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		char link[16];
 
 		(void)snprintf(link, sizeof(link), "../%u", n - 1);
 		if (symlinkat(link, fd, "parent") < 0)
 			r = sd_err(rc->ctx, -errno, "cannot link '%s/parent'", path);
 	}
-	if (r == 0 && fsync(fd) < 0)
-		r = sd_err(rc->ctx, -errno, "cannot sync '%s'", path);
-	close(fd);
+	if (r == 0)
+		r = sd_mig_sync_later(&rc->c, &rc->unsynced, fd, path);
+	else
+		close(fd);
+	if (r == 0 && !sync_after_start(rc, final))
+		r = sd_mig_sync_now(&rc->c, &rc->unsynced);
 	if (r < 0)
 		return r;
 	tv = now_us();
-	/* post-copy: the final pass's pages are yet to come, each frame checked when read */
-	if (final && rc->c.pages_later)
+	/*
+	 * Post-copy: the final pass's pages are yet to come, each frame checked
+	 * when read. With --restore the final pass's frames are read by the
+	 * restore that follows, each checked there (checksum, size), while the
+	 * sender is frozen: not read twice.
+	 */
+	if (final && (rc->c.pages_later || rc->o->restore))
 		r = sdump_pass_verify_no_pages(rc->ctx, path, &rep);
 	else
 		r = sdump_pass_verify(rc->ctx, path, &rep);
@@ -255,14 +284,30 @@ static int recv_pass(struct receiver *rc, bool final)
 		return sd_err(rc->ctx, -errno, "cannot commit '%s/%s'", rc->o->dir, name);
 	rc->part = false;
 	rc->n = n;
-	if (fsync(rc->dirfd) < 0)
+	if (sync_after_start(rc, final)) {
+		fd = dup(rc->dirfd);
+		r = fd < 0 ? sd_err(rc->ctx, -errno, "cannot sync '%s'", rc->o->dir)
+			   : sd_mig_sync_later(&rc->c, &rc->unsynced, fd, rc->o->dir);
+		if (r < 0)
+			return r;
+	} else if (fsync(rc->dirfd) < 0) {
 		return sd_err(rc->ctx, -errno, "cannot sync '%s'", rc->o->dir);
+	}
 	sd_fmt_size(b, sizeof(b), bytes);
 	sd_fmt_duration(d, sizeof(d), now_us() - tv);
 	pr_info(rc->ctx, "pass %u (%s) committed: %s in %.2f s, verified in %s", n,
 		final ? "dump" : "pre-dump", b, (tv - t) / 1e6, d);
 	put_le32((uint8_t *)path, n);
 	return sd_mig_send_msg(&rc->c, MIG_ACK, path, 4);
+}
+
+/* Whether pass rc->n is of a process tree (its tree.img). */
+static bool tree_pass(const struct receiver *rc)
+{
+	char name[32];
+
+	(void)snprintf(name, sizeof(name), "%u/tree.img", rc->n);
+	return faccessat(rc->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /*
@@ -278,6 +323,14 @@ static int stage_pass(struct receiver *rc)
 	if (!rc->o->restore || rc->unstaged || rc->o->lazy)
 		return 0;
 	(void)snprintf(rc->rdir, sizeof(rc->rdir), "%s/%u", rc->o->dir, rc->n);
+	if (rc->stage && tree_pass(rc)) {
+		/* it has children now: a tree, restored from its final pass */
+		pr_info(rc->ctx, "pass %u is of a process tree: it is restored from its final dump", rc->n);
+		sdump_restore_stage_abort(rc->stage);
+		rc->stage = NULL;
+		rc->unstaged = true;
+		return 0;
+	}
 	if (rc->stage)
 		return sdump_restore_stage_update(rc->stage, rc->rdir);
 	r = sdump_restore_stage_begin(rc->ctx, &rc->ro, rc->rdir, &rc->stage);
@@ -349,6 +402,12 @@ static int take_over(struct receiver *rc)
 	if (r < 0)
 		return r;
 	rc->runs = true;
+	/* the final pass durable, now that the process runs, before the chain is said to be ours */
+	if (sd_mig_sync_now(&rc->c, &rc->unsynced) < 0) {
+		pr_warn(rc->ctx, "the image in '%s/%u' may not be durable (pid %d runs): %s", rc->o->dir, rc->n,
+			rc->pid, sdump_ctx_last_error(rc->ctx));
+		sdump_ctx_clear_error(rc->ctx);
+	}
 	/* it runs: the chain is the destination's now */
 	(void)unlinkat(rc->dirfd, MARKER, 0);
 	(void)fsync(rc->dirfd);
@@ -453,10 +512,125 @@ static int receive(struct receiver *rc)
 	return r;
 }
 
+/* What a detached post-copy receiver's helper tells the command: the process runs, or why not. */
+struct detached_word {
+	int32_t pid, helper, err;
+	char msg[500];
+};
+
+/* A detached post-copy receive: its process runs; the command may return, this goes on as its helper. */
+static void started(void *data, pid_t pid)
+{
+	struct receiver *rc = data;
+	struct detached_word w = { .pid = pid, .helper = getpid() };
+	int devnull;
+
+	if (!rc->notify || *rc->notify < 0)
+		return;
+	(void)prctl(PR_SET_NAME, "sdump-lazy", 0, 0, 0);
+	(void)sd_write_all(*rc->notify, &w, sizeof(w));
+	zclose(rc->notify);
+	/* no terminal's signals from here, nothing of the caller's held but stderr */
+	(void)setsid();
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		(void)dup2(devnull, 0);
+		(void)dup2(devnull, 1);
+		(void)close(devnull);
+	}
+}
+
+static int receive_main(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts, int *notify,
+			int *ret_status);
+
+/*
+ * receive -d --restore --lazy: the receive goes on in a process of its own
+ * (nobody's child), which tells us over a pipe once the process runs, or
+ * why the receive failed before; from then on it is the helper that
+ * fetches the memory, and says on stderr how that ended.
+ */
+struct worker_arg {
+	struct sdump_ctx *ctx;
+	const struct sdump_receive_opts *opts;
+	int pfd[2];
+};
+
+/* The receive itself, in the helper: what went wrong before the process ran goes to the command. */
+static void worker(void *arg)
+{
+	struct worker_arg *a = arg;
+	struct detached_word w = { 0 };
+	int status = 0, r;
+
+	zclose(&a->pfd[0]);
+	r = receive_main(a->ctx, a->opts, &a->pfd[1], &status);
+	if (r < 0 && a->pfd[1] >= 0) {
+		w.err = r;
+		(void)snprintf(w.msg, sizeof(w.msg), "%s",
+			       sdump_ctx_last_error(a->ctx) ? sdump_ctx_last_error(a->ctx) : strerror(-r));
+		(void)sd_write_all(a->pfd[1], &w, sizeof(w));
+	} else if (r < 0) {
+		sd_log(a->ctx, SDUMP_LOG_ERROR, "receive (helper %d): %s", (int)getpid(),
+		       sdump_ctx_last_error(a->ctx) ? sdump_ctx_last_error(a->ctx) : strerror(-r));
+	}
+	_exit(r < 0);
+}
+
+/*
+ * receive -d --restore --lazy: the receive goes on in a process of its own
+ * (nobody's child), which tells us over a pipe once the process runs, or
+ * why the receive failed before; from then on it is the helper that
+ * fetches the memory, and says on stderr how that ended.
+ */
+static int receive_detached(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts)
+{
+	struct worker_arg a = { ctx, opts, { -1, -1 } };
+	struct detached_word w = { 0 };
+	ssize_t n;
+	pid_t c;
+
+	if (pipe2(a.pfd, O_CLOEXEC) < 0)
+		return sd_err(ctx, -errno, "cannot start the receiver's helper");
+	c = sd_orphan_spawn(worker, &a);
+	zclose(&a.pfd[1]);
+	if (c < 0) {
+		zclose(&a.pfd[0]);
+		return sd_errx(ctx, -EAGAIN, "cannot start the receiver's helper");
+	}
+	while ((n = read(a.pfd[0], &w, sizeof(w))) < 0 && errno == EINTR)
+		;
+	zclose(&a.pfd[0]);
+	if (n != (ssize_t)sizeof(w))
+		return sd_errx(ctx, -EPIPE, "the receiver ended before its process ran, without a word");
+	if (w.err < 0) {
+		w.msg[sizeof(w.msg) - 1] = 0;
+		return sd_errx(ctx, w.err, "%s", w.msg);
+	}
+	pr_info(ctx,
+		"pid %d runs; its memory follows (helper process %d, sdump-lazy, fetches it: if the connection dies first, it kills pid %d, the sender resumes its copy, and it says so here)",
+		(int)w.pid, (int)w.helper, (int)w.pid);
+	return 0;
+}
+
 SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts,
 			    int *ret_status)
 {
-	struct receiver rc = { .ctx = ctx, .o = opts, .dirfd = -1, .markfd = -1, .c = { .fd = -1 } };
+	int r;
+
+	if (opts->restore && opts->lazy && opts->detach && opts->dir && opts->listen) {
+		r = receive_detached(ctx, opts);
+		if (r == 0 && ret_status)
+			*ret_status = 0;
+		return r;
+	}
+	return receive_main(ctx, opts, NULL, ret_status);
+}
+
+static int receive_main(struct sdump_ctx *ctx, const struct sdump_receive_opts *opts, int *notify,
+			int *ret_status)
+{
+	struct receiver rc = { .ctx = ctx, .o = opts, .dirfd = -1, .markfd = -1, .c = { .fd = -1 },
+			       .notify = notify };
 	int r, status = 0;
 
 	rc.ro = (struct sdump_restore_opts){
@@ -465,6 +639,8 @@ SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_op
 		.shell_job = opts->shell_job,
 		.before_start = before_start,
 		.before_start_data = &rc,
+		.started = notify ? started : NULL,
+		.started_data = &rc,
 	};
 
 	if (!opts->dir || !opts->dir[0] || !opts->listen)
@@ -486,6 +662,7 @@ SDUMP_API int sdump_receive(struct sdump_ctx *ctx, const struct sdump_receive_op
 		/* the process built so far goes first, then the passes */
 		sdump_restore_stage_abort(rc.stage);
 		rc.stage = NULL;
+		sd_mig_sync_drop(&rc.unsynced);
 		if (rc.dirfd >= 0)
 			remove_all(&rc);
 	}

@@ -22,12 +22,14 @@
 
 #include "sdump.h"
 #define LOG_PREFIX "migrate: "
+#include "array.h"
 #include "ctx.h"
 #include "util.h"
 #include "mig_net.h"
 #include "mig_pass.h"
 #include "mig_throttle.h"
 #include "mig_lazy.h"
+#include "ptree.h"
 
 struct sender {
 	struct sdump_ctx *ctx;
@@ -278,6 +280,8 @@ static int run_rounds(struct sender *s)
 			.track = o->track,
 			.threads = o->threads,
 			.compress_level = o->compress_level,
+			/* sent, then removed: the receiver's copy is the one made durable */
+			.scratch = true,
 		};
 		struct sdump_stats ds = { 0 };
 		uint64_t t0 = now_us();
@@ -287,6 +291,7 @@ static int run_rounds(struct sender *s)
 		pass_dir(s, s->n, dir, sizeof(dir));
 		s->t_round = t0;
 		if (last) {
+			d.tcp_established = o->tcp_established;
 			d.handover = handover;
 			d.handover_data = s;
 			r = sdump_dump(s->ctx, &d, &ds);
@@ -323,6 +328,28 @@ static void remove_work(struct sender *s)
 	}
 	if (rmdir(s->work) < 0 && errno != ENOENT)
 		pr_warn(s->ctx, "cannot remove the work directory '%s': %s", s->work, strerror(errno));
+}
+
+/* The process and every process below it (a tree's members): no tracking left in any. */
+static void release_tree(struct sdump_ctx *ctx, pid_t root)
+{
+	_cleanup_free_ pid_t *q = NULL;
+	size_t n = 0, cap = 0;
+
+	if (ARRAY_RESERVE(q, cap, 1, 16) < 0)
+		return;
+	q[n++] = root;
+	for (size_t i = 0; i < n && n < TREE_MAX_MEMBERS; i++) {
+		struct sdump_release_info ri;
+
+		if (kill(q[i], 0) < 0)
+			continue;
+		if (sdump_release(ctx, q[i], &ri) < 0) {
+			pr_warn(ctx, "cannot end the tracking of pid %d: %s", q[i], sdump_ctx_last_error(ctx));
+			sdump_ctx_clear_error(ctx);
+		}
+		(void)sd_proc_children(q[i], &q, &n, &cap);
+	}
 }
 
 SDUMP_API int sdump_migrate(struct sdump_ctx *ctx, const struct sdump_migrate_opts *opts,
@@ -362,16 +389,13 @@ SDUMP_API int sdump_migrate(struct sdump_ctx *ctx, const struct sdump_migrate_op
 		r = run_rounds(s);
 	}
 	if (r < 0 && !s->dest_runs && !s->unsure) {
-		struct sdump_release_info ri;
 		char line[512];
 
 		(void)snprintf(line, sizeof(line), "%s",
 			       sdump_ctx_last_error(ctx) ? sdump_ctx_last_error(ctx) : strerror(-r));
 		sd_mig_send_fail(&s->c, "the sender gave up: %s", line);
 		/* the process runs on here, as it was: no tracking left in it */
-		if (kill(opts->pid, 0) == 0 && sdump_release(ctx, opts->pid, &ri) < 0)
-			pr_warn(ctx, "cannot end the tracking of pid %d: %s", opts->pid,
-				sdump_ctx_last_error(ctx));
+		release_tree(ctx, opts->pid);
 		pr_info(ctx, "pid %d runs on here", opts->pid);
 	}
 	if (r == 0) {

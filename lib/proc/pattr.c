@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Pure helpers of the process and thread attributes (pattr.h). */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +100,23 @@ void sd_pattr_fmt_cpus(const uint8_t *mask, size_t len, char *buf, size_t size)
 	}
 	if (!any)
 		(void)snprintf(buf, size, "none");
+}
+
+const char *sd_sched_policy_name(int policy)
+{
+	static const char *const names[] = { "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
+					     "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE", "SCHED_EXT" };
+	unsigned int p = (unsigned int)policy & ~(unsigned int)SCHED_RESET_ON_FORK;
+
+	return p < sizeof(names) / sizeof(names[0]) ? names[p] : "an unknown policy";
+}
+
+const char *sd_rlimit_name(int res)
+{
+	static const char *const names[] = { "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK",
+					     "RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE",
+					     "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+					     "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME" };
+
+	return res >= 0 && (size_t)res < sizeof(names) / sizeof(names[0]) ? names[res] : "an unknown limit";
 }

@@ -18,6 +18,8 @@
 #define ATTR_CPUMASK_MAX 1024
 #define ATTR_NODEMASK_MAX 128
 #define ATTR_NSPEC 3
+/* The most bytes of /proc/PID/cgroup kept. */
+#define ATTR_CGROUP_MAX 4096
 
 /*
  * A thread's attributes beyond its registers and signals (dump/dump_attrs.c,
@@ -44,6 +46,7 @@ struct attr_thread {
 	int mempolicy;			/* get_mempolicy(): mode | mode flags */
 	uint8_t mempolicy_nodes[ATTR_NODEMASK_MAX];
 	size_t mempolicy_nodes_len;	/* 0: no node mask (MPOL_DEFAULT, MPOL_LOCAL) */
+	char *cgroup;			/* its /proc/PID/task/TID/cgroup where not the process's, else NULL */
 };
 
 /* mlockall(2)'s flags, as the image keeps them (the kernel's values) */
@@ -67,6 +70,8 @@ struct attr_process {
 	uint32_t mcl_future;		/* mlockall() for mappings to come: SDUMP_MCL_FUTURE [| SDUMP_MCL_ONFAULT], or 0 */
 	bool has_loginuid;		/* false: a kernel without audit (no /proc/PID/loginuid) */
 	uint32_t loginuid;		/* the audit login uid; (uint32_t)-1 unset */
+	bool has_cgroup;		/* false: an image of an older sdump */
+	char cgroup[ATTR_CGROUP_MAX];	/* /proc/PID/cgroup as read, every thread in the same */
 };
 
 /* The ids of a thread's stat flags (/proc/PID/stat field 9, PF_* of the kernel's sched.h) we look at. */
@@ -95,5 +100,9 @@ bool sd_pattr_cpus_subset(const uint8_t *a, size_t alen, const uint8_t *b, size_
 void sd_pattr_cpus_minus(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *ret);
 /* A CPU mask as a list, "0-3,8,10-11" ("none" when empty), cut to @size - 1 bytes. */
 void sd_pattr_fmt_cpus(const uint8_t *mask, size_t len, char *buf, size_t size);
+/* The name of scheduling policy @policy (SCHED_RESET_ON_FORK left out): "SCHED_FIFO", ... */
+const char *sd_sched_policy_name(int policy);
+/* The name of resource limit @res: "RLIMIT_NOFILE", ... */
+const char *sd_rlimit_name(int res);
 
 #endif /* SDUMP_PATTR_H */

@@ -29,6 +29,7 @@ void sd_sock_state_free(struct sock_state *s)
 	free(s->icons);
 	free(s->sndq);
 	free(s->rcvq);
+	free(s->filter);
 	free(s);
 }
 

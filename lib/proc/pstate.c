@@ -51,6 +51,7 @@ void sd_process_state_release(struct process_state *ps)
 	for (size_t i = 0; i < ps->nthreads; i++) {
 		free(ps->threads[i].xsave);
 		free(ps->threads[i].pending);
+		free(ps->threads[i].attrs.cgroup);
 		sd_sec_thread_release(&ps->threads[i].sec);
 	}
 	zfree(&ps->timers);
@@ -68,6 +69,7 @@ void sd_files_state_release(struct files_state *fs)
 		free(fs->fds[i].pipe_data);
 		free(fs->fds[i].locks);
 		free(fs->fds[i].link_target);
+		free(fs->fds[i].removed_parents);
 		sd_fd_anon_release(&fs->fds[i].anon);
 		sd_sock_state_free(fs->fds[i].sk);
 	}

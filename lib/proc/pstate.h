@@ -107,6 +107,7 @@ struct process_state {
 	struct posix_timer *timers;
 	uint64_t ctty;		/* its session's controlling terminal, major << 32 | minor (0: none) */
 	pid_t ctty_fg_pgrp;	/* that terminal's foreground process group (0: none) */
+	int stop_sig;		/* in a job-control stop at the dump: its signal (0: not stopped) */
 };
 
 /*
@@ -198,6 +199,8 @@ struct pty_state {
 	uint32_t index;		/* /dev/pts/INDEX (TIOCGPTN) */
 	bool packet;		/* TIOCPKT on (TIOCGPKT) */
 	bool locked;		/* the slave may not be opened (TIOCGPTLCK) */
+	bool has_owner;		/* a master's: its slave /dev/pts/INDEX's */
+	uint32_t mode, uid, gid;	/* permissions (07777) and owner */
 };
 
 struct fd_state {
@@ -209,6 +212,7 @@ struct fd_state {
 	uint64_t dev, ino, size, rdev;
 	uint32_t mode;
 	uint64_t mtime_ns;	/* the file's st_mtim, ns since the epoch (0: unknown, an older image) */
+	uint64_t atime_ns;	/* and st_atim (saved for a deleted file's: its copy gets both) */
 	uint8_t *pipe_data;	/* on one fd of each pipe */
 	size_t pipe_data_len;
 	bool has_pipe_data;
@@ -241,7 +245,20 @@ struct fd_state {
 	char ns[24];			/* FDK_NS: its name in /proc/PID/ns ("net") */
 	bool has_proc_start;		/* a file of another process's /proc: */
 	uint64_t proc_start;		/* its start time (/proc/PID/stat field 22) */
+	/*
+	 * FDK_GHOST of a directory: the removed directory of the cwd or root
+	 * (removed_of) at removed_level (0: the cwd itself), one directory
+	 * with it; or else the parents removed with it, innermost first, as
+	 * mode, uid, gid triplets (nremoved_parents of them).
+	 */
+	uint8_t removed_of;		/* REMOVED_OF_CWD, REMOVED_OF_ROOT, 0: neither */
+	uint32_t removed_level;
+	size_t nremoved_parents;
+	uint32_t *removed_parents;
 };
+
+#define REMOVED_OF_CWD 1
+#define REMOVED_OF_ROOT 2
 
 /* The most fds an image may hold: the kernel's default fs.nr_open. */
 #define FILES_MAX_FDS (1u << 20)

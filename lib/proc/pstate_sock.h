@@ -80,7 +80,11 @@ struct sock_opt {
 
 /* The room for an inet address: a sockaddr_in6. */
 #define SOCK_ADDR_MAX 28
-#define SOCK_OPTS_MAX 32
+#define SOCK_OPTS_MAX 128
+/* A classic socket filter's most instructions (BPF_MAXINSNS) */
+#define SOCK_FILTER_MAX 4096
+/* TCP_CONGESTION's and SO_BINDTODEVICE's most bytes */
+#define SOCK_TEXT_MAX 16
 
 struct sock_state {
 	int family;		/* AF_UNIX, AF_INET, AF_INET6 */
@@ -100,6 +104,8 @@ struct sock_state {
 	 * queued): made again as a pair, the other end closed once they are.
 	 */
 	bool peer_gone;
+	/* and its peer closed with bytes unread: an error (ECONNRESET) not read yet */
+	bool peer_reset;
 	uint32_t shutdown;	/* RCV_SHUTDOWN 1, SEND_SHUTDOWN 2 */
 	uint32_t backlog;	/* a listener's listen() backlog */
 	/* a connected stream or seqpacket socket accept() gave: the listener's inode (0: none) */
@@ -112,6 +118,31 @@ struct sock_state {
 	bool passcred, passsec, passpidfd;
 	uint64_t rcvtimeo_us, sndtimeo_us;
 	struct sock_creds peercred;	/* SO_PEERCRED */
+	/*
+	 * The SOL_SOCKET options not ints (or not of every socket), each
+	 * only where it is not a new socket's: SO_LINGER (on: its seconds),
+	 * SO_BINDTODEVICE (empty: none), SO_DONTROUTE, SO_BUF_LOCK (the
+	 * buffer sizes a program set, which autotuning leaves alone),
+	 * SO_MAX_PACING_RATE (pacing: not ~0), SO_TXTIME (on: its
+	 * clock and flags), a classic filter (SO_ATTACH_FILTER: its
+	 * instructions, 8 bytes each, as SO_GET_FILTER gives them, locked
+	 * or not: SO_LOCK_FILTER).
+	 */
+	bool linger_on;
+	int32_t linger;
+	char bindtodevice[SOCK_TEXT_MAX + 1];
+	bool dontroute;
+	int32_t buf_lock;
+	bool pacing;
+	uint64_t max_pacing_rate;
+	bool txtime;
+	int32_t txtime_clockid;
+	uint32_t txtime_flags;
+	size_t filter_len;
+	uint8_t *filter;
+	bool lock_filter;
+	/* TCP: TCP_CONGESTION (empty: the system's default, as a new socket has it) */
+	char congestion[SOCK_TEXT_MAX + 1];
 	/*
 	 * The peer is outside the dump and the user said so (--external
 	 * unix:INODE): the restore connects to peer_name again.
@@ -160,10 +191,21 @@ struct sock_opt_def {
 	int family;		/* 0 any, else only that family */
 	int type;		/* 0 any, else only that type */
 	const char *what;	/* "SO_REUSEADDR" */
+	unsigned flags;		/* SOCK_OPT_* */
+	int dflt;		/* SOCK_OPT_NEWER: a new socket's value */
 };
+/* not of a connection (TCP_MAXSEG: the MSS clamp of one is its repair's) */
+#define SOCK_OPT_UNCONNECTED 1
+/* may be missing (an older kernel): not saved then */
+#define SOCK_OPT_NEWER 2
 extern const struct sock_opt_def sd_sock_inet_opts[];
 extern const size_t sd_sock_inet_nopts;
 bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type);
+/*
+ * Whether @value of option (@level, @name) is the default of one that an
+ * older kernel may not have (SOCK_OPT_NEWER): one without it behaves so.
+ */
+bool sd_sock_opt_default(int level, int name, int value);
 /* Whether (@level, @name) is one of them, for such a socket. */
 bool sd_sock_opt_known(int level, int name, int family, int type);
 /*
@@ -180,6 +222,19 @@ struct files_state;
  * that port and the wildcard address. Its index, -1 if none.
  */
 ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type);
+
+/*
+ * inet_diag (proc_sockdiag_inet.c): the shutdown state (RCV_SHUTDOWN 1,
+ * SEND_SHUTDOWN 2) of the socket of inode @ino among those of @family and
+ * @protocol: -ENOENT if none is (an unbound UDP socket is in no table).
+ */
+int sd_sockdiag_inet_shutdown(int family, int protocol, uint64_t ino, uint32_t *ret);
+/*
+ * The TIME_WAIT TCP sockets of @family on the port and address of @addr
+ * (a sockaddr_in or _in6; any address for a wildcard one) ended
+ * (SOCK_DESTROY): how many, or -errno.
+ */
+int sd_sockdiag_tcp_tw_end(int family, const uint8_t *addr);
 
 /* Free what @s owns, and @s; takes NULL or a half-filled one. */
 void sd_sock_state_free(struct sock_state *s);

@@ -18,8 +18,16 @@ struct tree_member {
 	bool zombie;		/* ended, not reaped: no pass directory */
 	int exit_status;	/* a zombie's wait status */
 	bool stopped;		/* in a job-control stop */
+	int stop_sig;		/*   by that signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), 0: not known */
 	char comm[16];		/* a zombie's name */
 };
+
+/*
+ * Whether process group @pgid of session @sid is orphaned now (no member
+ * has its parent in another group of the session): the kernel discards
+ * SIGTSTP, SIGTTIN and SIGTTOU sent to its members.
+ */
+bool sd_pgrp_orphaned(pid_t pgid, pid_t sid);
 
 /* The most members a tree image may hold. */
 #define TREE_MAX_MEMBERS 4096
@@ -35,5 +43,8 @@ long sd_tree_find(const struct proc_tree *t, pid_t pid);
 /* The name of member @pid's pass directory in a tree image: "pid-4242". */
 #define TREE_DIR_NAME_MAX 24
 const char *sd_tree_dir_name(pid_t pid, char buf[TREE_DIR_NAME_MAX]);
+
+/* Appends the children of every thread of @pid to *@kids (*@n of them, room for *@cap); -errno. */
+int sd_proc_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap);
 
 #endif /* SDUMP_PTREE_H */

@@ -87,6 +87,8 @@ uint32_t sd_scan_pme_cats(uint64_t pme, enum scan_written written, uint64_t zero
 		c |= SC_SWAPPED;
 	if ((pme & PME_FILE) && (pme & PME_PRESENT))
 		c |= SC_FILE;
+	if ((pme & PME_EXCLUSIVE) && (pme & PME_PRESENT))
+		c |= SC_EXCLUSIVE;
 	if ((pme & PME_PRESENT) && zero_pfn && (pme & PME_PFN_MASK) == zero_pfn)
 		c |= SC_ZEROPFN;
 	switch (written) {

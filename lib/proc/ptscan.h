@@ -22,6 +22,15 @@
 #define SC_WRITTEN (1u << 3)	/* written since tracking was armed */
 #define SC_ZEROPFN (1u << 4)	/* mapped to the shared zero page: reads as zeros, never written */
 #define SC_GUARD (1u << 5)	/* a guard page (MADV_GUARD_INSTALL): faults, holds nothing */
+/*
+ * Present and mapped by this process only (pagemap bit 56). An anonymous
+ * page without it is shared with another process: copy-on-write after a
+ * fork, or merged by KSM. Pinning such a page, as process_vm_readv does,
+ * makes the kernel copy it for the target first (it unshares a page that
+ * is pinned read-only, Linux 5.19+): a pre-dump of forked processes would
+ * grow their memory by every such page. /proc/PID/mem reads it as it is.
+ */
+#define SC_EXCLUSIVE (1u << 6)
 
 enum scan_written {
 	SCAN_WRITTEN_ALL,	 /* no tracking: every page counts as written */

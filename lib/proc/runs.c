@@ -7,15 +7,16 @@
 #include "runs.h"
 #include "util.h"
 
-int sd_run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
-		      bool in_parent)
+int sd_run_list_add_shared(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
+			bool in_parent, bool shared)
 {
 	if (npages == 0)
 		return 0;
 	if (l->n > 0) {
 		struct page_run *last = &l->r[l->n - 1];
 
-		if (last->in_parent == in_parent && last->start + last->npages * page_size == start) {
+		if (last->in_parent == in_parent && last->shared == shared &&
+		    last->start + last->npages * page_size == start) {
 			last->npages += npages;
 			l->pages += npages;
 			return 0;
@@ -23,9 +24,20 @@ int sd_run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, si
 	}
 	if (ARRAY_RESERVE(l->r, l->cap, l->n + 1, 256) < 0)
 		return -ENOMEM;
-	l->r[l->n++] = (struct page_run){ start, npages, in_parent };
+	l->r[l->n++] = (struct page_run){ start, npages, in_parent, shared };
 	l->pages += npages;
 	return 0;
+}
+
+int sd_run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
+		      bool in_parent)
+{
+	return sd_run_list_add_shared(l, start, npages, page_size, in_parent, false);
+}
+
+bool sd_page_shared(uint32_t cats)
+{
+	return (cats & SC_PRESENT) && !(cats & (SC_FILE | SC_EXCLUSIVE | SC_ZEROPFN));
 }
 
 int sd_run_list_add(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size)

@@ -19,6 +19,7 @@ struct page_run {
 	uint64_t start;		/* address */
 	uint64_t npages;
 	bool in_parent;		/* unchanged since the parent pass: not copied */
+	bool shared;		/* anonymous pages another process maps too (SC_EXCLUSIVE): not pinned */
 };
 
 struct run_list {
@@ -32,6 +33,11 @@ int sd_run_list_add(struct run_list *l, uint64_t start, uint64_t npages, size_t 
 /* The same for a run to copy or (@in_parent) to record as unchanged. */
 int sd_run_list_add_kind(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
 		      bool in_parent);
+/* The same for pages to copy without pinning them (@shared, see page_run). */
+int sd_run_list_add_shared(struct run_list *l, uint64_t start, uint64_t npages, size_t page_size,
+			bool in_parent, bool shared);
+/* Whether pages of these scan categories are anonymous ones another process maps too. */
+bool sd_page_shared(uint32_t cats);
 void sd_run_list_release(struct run_list *l);
 
 /* sd_page_wanted() of one pagemap entry. */

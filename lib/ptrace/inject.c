@@ -209,6 +209,7 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	/* whether the fault plan may fail this call or its ptrace requests (see fault.h) */
 	const bool fault_point = !(flags & INJECT_UNDO);
 	struct user_regs_struct saved, regs;
+	uint64_t tramp_ip;
 	bool moved = false;
 	sigset_t oldmask;
 	int r, e;
@@ -248,6 +249,8 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	regs.r8 = (unsigned long long)args[4];
 	regs.r9 = (unsigned long long)args[5];
 	regs.rip = inj->syscall_ip;
+	if (inj->tramp && sd_inject_tramp_arm(inj, &saved, &tramp_ip) == 0)
+		regs.rip = tramp_ip;
 	/* not inside a system call: no restart logic may touch these registers */
 	regs.orig_rax = (unsigned long long)-1;
 	/*
@@ -264,6 +267,9 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
 	}
 	r = step_to_syscall_stop(t, fault_point, &moved); /* entry */
+	/* the tests' SIGKILL of sdump in the middle of a call (SDUMP_FAULT=die:N) */
+	if (r == 0 && sd_fault_check(FAULT_DIE))
+		(void)raise(SIGKILL);
 	if (r == 0) {
 		moved = false;
 		r = step_to_syscall_stop(t, fault_point, &moved); /* exit */
@@ -413,17 +419,20 @@ int sd_inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct se
 	long addr;
 	int r;
 
-	r = sd_inject_call(ctx, inj, s, NULL, SYS_mmap, args, 0, &addr);
+	(void)sd_proc_path(path, inj->pid, "mem");
+	inj->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (inj->mem_fd < 0)
+		return sd_err(ctx, -errno, "cannot open '%s'", path);
+	/* the trampoline first: the scratch page's own mmap goes through it */
+	r = sd_inject_tramp_map(ctx, inj, s);
+	if (r == 0)
+		r = sd_inject_call(ctx, inj, s, NULL, SYS_mmap, args, 0, &addr);
 	if (r < 0)
 		return r;
 	if (addr < 0 && addr > -4096)
 		return sd_err(ctx, (int)addr, "cannot map a scratch page in pid %d", inj->pid);
 	inj->scratch = (uint64_t)addr;
 	inj->scratch_len = len;
-	(void)sd_proc_path(path, inj->pid, "mem");
-	inj->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (inj->mem_fd < 0)
-		return sd_err(ctx, -errno, "cannot open '%s'", path);
 	return 0;
 }
 
@@ -447,8 +456,9 @@ int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct 
 {
 	const long args[6] = { (long)inj->scratch, (long)inj->scratch_len, 0, 0, 0, 0 };
 	long ret;
-	int r = 0;
+	int r = 0, e;
 
+	/* the scratch page through the trampoline, then the trampoline itself */
 	if (inj->scratch) {
 		r = sd_inject_call(ctx, inj, s, NULL, SYS_munmap, args, INJECT_UNDO, &ret);
 		if (r == 0 && ret < 0)
@@ -456,6 +466,9 @@ int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct 
 		if (r == 0)
 			inj->scratch = 0;
 	}
+	e = sd_inject_tramp_unmap(ctx, inj, s);
+	if (r == 0)
+		r = e;
 	zclose(&inj->mem_fd);
 	return r;
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Running a system call inside a seized process, without writing to its
- * memory: the thread's registers are pointed at a `syscall` instruction
- * that already exists in the process (in the vdso), the call is stepped
- * over with PTRACE_SYSCALL, and the registers are put back. The thread is
- * then stopped again with PTRACE_INTERRUPT, so that it sits in the same
- * kind of stop as before and the kernel itself performs any restart of a
- * system call it was interrupted in.
+ * Running a system call inside a seized process: the thread's registers
+ * are pointed at a `syscall` instruction (one that already exists in the
+ * process, in the vdso, or, while a final dump's scratch area is mapped,
+ * the trampoline's: inject_tramp.c), the call is stepped over with
+ * PTRACE_SYSCALL, and the registers are put back. The thread is then
+ * stopped again with PTRACE_INTERRUPT, so that it sits in the same kind of
+ * stop as before and the kernel itself performs any restart of a system
+ * call it was interrupted in.
  */
 #ifndef SDUMP_INJECT_H
 #define SDUMP_INJECT_H
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include "sdump.h"
 #include "seize.h"
@@ -23,6 +25,7 @@ struct injector {
 	pid_t pid;
 	uint64_t syscall_ip;	/* address of a 0f 05 in the process, or 0: not found yet */
 	uint64_t scratch;	/* address of the scratch area, or 0 */
+	uint64_t tramp;		/* address of the trampoline page (inject_tramp.c), or 0: the vdso's */
 	size_t scratch_len;
 	int mem_fd;		/* /proc/PID/mem for reading the scratch area, or -1 */
 	long ptrace_opts;	/* ptrace options to keep besides PTRACE_O_TRACESYSGOOD */
@@ -139,11 +142,25 @@ void sd_inject_unblock_signals(const sigset_t *old);
 /*
  * A scratch area in the target for system calls that return data through
  * a pointer: mapped with an injected mmap, read with /proc/PID/mem, and
- * unmapped again with sd_inject_scratch_unmap() before the target resumes.
+ * unmapped again with sd_inject_scratch_unmap() before the target resumes;
+ * the trampoline is mapped before it and unmapped after it.
  */
 int sd_inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s, size_t len);
 int sd_inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
 			size_t len);
 int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
+
+/*
+ * The trampoline (inject_tramp.c), mapped with the scratch area: while it
+ * is there every call goes through it, and a thread whose tracer dies in
+ * the middle of one returns to its own registers. sd_inject_tramp_map()
+ * maps it (none, and 0, where the target refuses the mapping; -ESRCH when
+ * the injection fails); sd_inject_tramp_unmap() unmaps it;
+ * sd_inject_tramp_arm() writes the registers @saved for it to return to,
+ * and where the call's registers are to point in *ret_ip.
+ */
+int sd_inject_tramp_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
+int sd_inject_tramp_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
+int sd_inject_tramp_arm(struct injector *inj, const struct user_regs_struct *saved, uint64_t *ret_ip);
 
 #endif /* SDUMP_INJECT_H */

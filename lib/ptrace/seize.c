@@ -89,6 +89,10 @@ static int seize_thread(struct sdump_ctx *ctx, struct seized *s, pid_t tid)
 	 */
 	if ((status >> 16) != PTRACE_EVENT_STOP)
 		sig = WSTOPSIG(status);
+	/* a job-control stop reports its own signal, an interrupt SIGTRAP */
+	else if (WSTOPSIG(status) == SIGSTOP || WSTOPSIG(status) == SIGTSTP || WSTOPSIG(status) == SIGTTIN ||
+		 WSTOPSIG(status) == SIGTTOU)
+		s->group_stop_sig = WSTOPSIG(status);
 	pr_debug(ctx, "thread %d stopped%s%s", tid, sig ? ", pending signal " : "",
 		 sig ? strsignal(sig) : "");
 	if (add_thread(s, tid, sig) < 0) {

@@ -26,6 +26,7 @@ struct seized {
 	size_t n, cap;
 	struct seized_thread *t;
 	uint64_t t_first_us;	/* CLOCK_MONOTONIC of the first PTRACE_SEIZE */
+	int group_stop_sig;	/* in a job-control stop when seized: the signal of that stop, else 0 */
 };
 
 /*

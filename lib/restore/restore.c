@@ -91,6 +91,7 @@
 #include "util.h"
 #include "procfs.h"
 #include "proc.h"
+#include "ptree.h"
 
 /* -v: one line per step of the restore, with its time since *t (then reset). */
 static void rst_step(struct rst *r, const char *step, uint64_t *t, const char *fmt, ...)
@@ -151,12 +152,20 @@ int sd_rst_finish_prepare(struct rst *r)
 	return 0;
 }
 
-/* Every thread detached and running; with @stop the process enters a job-control stop instead. */
-int sd_rst_detach(struct rst *r, bool stop)
+/*
+ * Every thread detached and running; with @stop_sig the process enters a
+ * job-control stop by that signal instead (its parent's wait reports it).
+ */
+int sd_rst_detach(struct rst *r, int stop_sig)
 {
+	/* the kernel discards the others in an orphaned group: that stop is SIGSTOP's here */
+	if (stop_sig && stop_sig != SIGSTOP && sd_pgrp_orphaned(r->ps.pgid, r->ps.sid)) {
+		pr_warn(r->ctx, "pid %d: stopped again by SIGSTOP, not %s: its process group is orphaned here, where the kernel discards that signal",
+			r->pid, strsignal(stop_sig));
+		stop_sig = SIGSTOP;
+	}
 	for (size_t i = 0; i < r->seized.n; i++)
-		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL,
-			      (void *)(long)(stop && i == 0 ? SIGSTOP : 0)) < 0)
+		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL, (void *)(long)(i == 0 ? stop_sig : 0)) < 0)
 			return sd_err(r->ctx, -errno, "cannot start thread %d", r->seized.t[i].tid);
 	r->seized.n = 0;
 	return 0;
@@ -166,7 +175,7 @@ static int finish(struct rst *r)
 {
 	int e = sd_rst_finish_prepare(r);
 
-	return e < 0 ? e : sd_rst_detach(r, false);
+	return e < 0 ? e : sd_rst_detach(r, r->ps.stop_sig);
 }
 
 /*
@@ -326,6 +335,8 @@ int sd_rst_read_state(struct rst *r, const char *dir, uint64_t *t)
 	if (e == 0)
 		e = sd_rst_check_sec(r);
 	if (e == 0)
+		e = sd_rst_check_cgroup(r);
+	if (e == 0)
 		e = sd_rst_prepare_ghosts(r);
 	if (e == 0)
 		e = sd_rst_prepare_ptys(r);
@@ -355,7 +366,10 @@ int sd_rst_build_memory(struct rst *r, uint64_t *tp)
 	char b[32];
 	int e;
 
-	e = sd_rst_map_vmas(r);
+	/* before its pages are charged and its threads made: in its cgroups */
+	e = sd_rst_restore_cgroup(r);
+	if (e == 0)
+		e = sd_rst_map_vmas(r);
 	if (e < 0)
 		return e;
 	rst_step(r, "map", &t, "%zu VMAs", r->chain.p[0].vmas.n);
@@ -380,7 +394,10 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 	uint64_t t = *tp;
 	int e;
 
-	e = sd_rst_restore_mm(r);
+	/* done with the memory but for a migration's receiver, whose final pass skips that step */
+	e = sd_rst_restore_cgroup(r);
+	if (e == 0)
+		e = sd_rst_restore_mm(r);
 	if (e == 0)
 		e = sd_rst_restore_files(r);
 	if (e == 0)
@@ -400,6 +417,8 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 		e = sd_rst_restore_thread_state(r, i);
 		if (e == 0)
 			e = sd_rst_restore_thread_attrs(r, i);
+		if (e == 0)
+			e = sd_rst_restore_thread_cgroup(r, i);
 	}
 	if (e == 0)
 		e = sd_rst_restore_shared_signals(r);
@@ -426,9 +445,11 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 	/* nothing changes the address space from here on: sealed, and the VmFlags checked */
 	if (e == 0)
 		e = sd_rst_vmflags_finish(r);
-	/* a migration's receiver: the sender's word before the process may run */
-	if (e == 0 && r->opts->before_start)
+	/* a migration's receiver: the sender's word before the process may run (a tree's: once, rst_tree.c) */
+	if (e == 0 && r->opts->before_start && !r->tree)
 		e = r->opts->before_start(r->opts->before_start_data, r->pid);
+	if (e == 0)
+		e = sd_rst_ghost_times(r);
 	/* the timers run from here: as little of the restore as can be in their time */
 	if (e == 0)
 		e = sd_rst_arm_timers(r);
@@ -468,6 +489,8 @@ static int run_restore(struct rst *r)
 		return e;
 	if (r->lazy)
 		sd_rst_lazy_running(r->lazy);
+	if (r->opts->started)
+		r->opts->started(r->opts->started_data, r->pid);
 	rst_step(r, "start", &t, "trampoline unmapped, detached");
 	return 0;
 }

@@ -63,6 +63,13 @@ struct rst {
 	struct rst_lazy_stats lazy_st;	/* its statistics, once it is done */
 	struct ghost_set ghosts;	/* the newest pass's saved deleted files */
 	int *ghost_fds;			/* our copy of each, by id - 1 (rst_ghost.c) */
+	/* the removed directories made again and removed (rst_fs.c), held open */
+	struct rst_removed_dir {
+		char *path;
+		int fd;
+		struct removed_dir want;	/* its mode and owner */
+	} *removed;
+	size_t nremoved, removed_cap;
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
 	int *pty_fds;			/* by fd of r->fs: our end of a pty made again, else -1 (rst_pty.c) */
 	int *node_fds;			/* by fd of r->fs: ours on a file sdump opened for it, else -1 (rst_node.c) */
@@ -97,8 +104,8 @@ struct rst {
  * checked; the new process made (sd_rst_start_child and
  * sd_rst_clear_address_space, or a tree's own fork); sd_rst_build, all
  * of the rest; sd_rst_finish_prepare, the trampoline gone and every
- * thread's registers set; sd_rst_detach, it runs (with @stop in a
- * job-control stop). On a failure sd_rst_kill then sd_rst_reap (never a
+ * thread's registers set; sd_rst_detach, it runs (with @stop_sig, in a
+ * job-control stop by that signal). On a failure sd_rst_kill then sd_rst_reap (never a
  * half-restored process); sd_rst_started once it runs (the pidfile, the
  * network lock removed, a lazy restore's memory all in: before
  * sd_rst_release, which a lazy filler still needs the chain of);
@@ -124,7 +131,7 @@ int sd_rst_end(struct rst *r, int e, uint64_t t0, int *ret_status);
 /* sd_rst_finish_prepare then sd_rst_detach, no signal between (a tty started first). */
 int sd_rst_start(struct rst *r);
 int sd_rst_finish_prepare(struct rst *r);
-int sd_rst_detach(struct rst *r, bool stop);
+int sd_rst_detach(struct rst *r, int stop_sig);
 void sd_rst_kill(struct rst *r);
 void sd_rst_reap(struct rst *r);
 void sd_rst_release(struct rst *r);
@@ -144,6 +151,16 @@ void sd_rst_stats(const struct rst *r, size_t nthreads, size_t nfds, uint64_t t0
  * and none; sd_rst_tree_pipe_made: the pipe @r has just made, for the
  * members after it.
  */
+/* rst_cgroup.c: its cgroups there (checked before anything is made), moved into before its memory is filled. */
+/* rst_ghost.c: the copies of deleted files given their access and modification times, once nothing writes them. */
+int sd_rst_ghost_times(struct rst *r);
+/* rst_fs.c: the removed directories made (sd_rst_prepare_ghosts), and let go. */
+int sd_rst_prepare_removed(struct rst *r);
+void sd_rst_removed_release(struct rst *r);
+int sd_rst_check_cgroup(struct rst *r);
+int sd_rst_restore_cgroup(struct rst *r);
+/* Thread @i, once made, into the cgroups of its own (a v1 hierarchy's tasks, a threaded v2 cgroup). */
+int sd_rst_restore_thread_cgroup(struct rst *r, size_t i);
 int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status);
 /* The members of @t, by index in tree.img (a zombie's has no image: chain.n 0). */
 size_t sd_rst_tree_count(const struct rst_tree *t);
@@ -151,6 +168,21 @@ struct rst *sd_rst_tree_member(struct rst_tree *t, size_t i);
 int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp);
 int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bool *ret_found);
 int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t pfd[2]);
+/*
+ * A lazy restore of a tree (rst_lazy_tree.c): every member's anonymous
+ * memory filled by a filler of its own, all of them at once. _kin: what
+ * a member's failed fill kills (every member), made once all members
+ * exist; _running: every member runs, the fills push; _finish: every
+ * fill done (or, detached, handed to one helper for all), their
+ * statistics summed into the root's (m[0].lazy_st), a failure said once
+ * (the whole tree killed); _abort: a failed restore's (every member
+ * killed already). _release frees what _kin made.
+ */
+const struct rst_lazy_kin *sd_rst_tree_kin(struct rst_tree *t);
+void sd_rst_tree_lazy_running(struct rst_tree *t);
+int sd_rst_tree_lazy_finish(struct rst_tree *t);
+void sd_rst_tree_lazy_abort(struct rst_tree *t);
+void sd_rst_tree_lazy_release(struct rst_tree *t);
 /*
  * Shared anonymous memory members of a tree share: made by the first
  * member that maps it, which gives it to the members after it.

@@ -235,9 +235,13 @@ static void register_vma(struct fill *f, const struct vma *v, size_t first)
 		register_lazy(f, v, first);
 		return;
 	}
-	/* shared memory that another VMA maps too: UFFDIO_COPY fails where that one wrote first */
+	/*
+	 * shared memory that another VMA maps too, or made from its saved
+	 * contents: UFFDIO_COPY fails where that one or those wrote first
+	 */
 	if (f->uffd < 0 || (v->kind != VK_ANON && v->kind != VK_SHMEM) || first == f->nsegs ||
-	    !sd_rst_vma_mapped_writable(v) || sd_vma_shmem_shared(&f->c->p[0].vmas, v) || v->shared_pid)
+	    !sd_rst_vma_mapped_writable(v) || sd_vma_shmem_shared(&f->c->p[0].vmas, v) || v->shared_pid ||
+	    v->ghost)
 		return;
 	for (size_t i = first; i < f->nsegs; i++)
 		bytes += f->segs[i].len;
@@ -557,7 +561,13 @@ static int run_threads(struct fill *f, unsigned int *ret_threads)
 	unsigned int want = (unsigned int)MAX(1, MIN(cpus, FILL_THREADS_MAX)), started = 0;
 	int r;
 
-	want = (unsigned int)MIN((size_t)want, MAX(f->nunits, (size_t)1));
+	/*
+	 * A thread for every few frames at least: with a handful (a lazy
+	 * restore's eager part, a small process) the one thread has done them
+	 * all before a second gets its turn on a CPU of a busy machine, and
+	 * its join would only wait for that turn.
+	 */
+	want = (unsigned int)MIN((size_t)want, MAX(f->nunits / 4, (size_t)1));
 	/* fewer threads than wanted only makes it slower */
 	while (started + 1 < want && pthread_create(&th[started], NULL, fill_thread, f) == 0)
 		started++;
@@ -627,6 +637,13 @@ static int fill(struct fill *f_, struct rst_fill_stats *ret_stats)
 		uint8_t how = f.stage ? f.stage[i] : RST_VMA_NEW;
 
 		if (!sd_rst_vma_filled(&vl->v[i]) || how == RST_VMA_LATER)
+			continue;
+		/*
+		 * MAP_DROPPABLE memory comes back empty, as the kernel may give it
+		 * at any time: a copy of the process is as a fork, where such
+		 * state (the vDSO getrandom()'s) must not be used twice
+		 */
+		if (vl->v[i].vmflags & VMF_DROPPABLE)
 			continue;
 		if (how == RST_VMA_KEPT) {
 			r = resolve_kept(&f, &vl->v[i]);

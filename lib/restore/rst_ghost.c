@@ -29,6 +29,7 @@
 #include "ctx.h"
 #include "compat.h"
 #include "ghost_img.h"
+#include "procfs.h"
 #include "pstate.h"
 #include "restore.h"
 #include "util.h"
@@ -50,6 +51,33 @@ static int make_memfd(struct rst *r, const char *path, const char **ret_where)
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot make a copy of the memfd '%s'",
 			      r->pid, name);
 	*ret_where = "a memfd";
+	return fd;
+}
+
+/*
+ * Shared anonymous memory ("/dev/zero (deleted)") that an fd or a private
+ * mapping reached (through /proc/PID/map_files): made so again, here, a
+ * page of it mapped only long enough to open it; the copy grows to its
+ * size, and the shared mappings of it map it (rst_shmem.c).
+ */
+static int make_shmem(struct rst *r, const char **ret_where)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	char path[PROC_PATH_MAX];
+	void *p = mmap(NULL, (size_t)psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd;
+
+	if (p == MAP_FAILED)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot make its shared memory again",
+			      r->pid);
+	(void)snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
+		       (unsigned long)p + (unsigned long)psz);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open its shared memory again (%s)",
+			    r->pid, path);
+	(void)munmap(p, (size_t)psz);
+	*ret_where = "shared anonymous memory";
 	return fd;
 }
 
@@ -111,6 +139,8 @@ static int make_copy(struct rst *r, const struct ghost_file *f, int tmp_flags, c
 	(void)snprintf(dir, sizeof(dir), "%.*s", (int)(len > suffix ? len - suffix : len), f->path);
 	if (!strncmp(dir, "/memfd:", strlen("/memfd:")))
 		return make_memfd(r, dir, ret_where);
+	if (!strcmp(dir, "/dev/zero") && S_ISREG(f->mode))
+		return make_shmem(r, ret_where);
 	slash = strrchr(dir, '/');
 	if (dir[0] == '/' && slash) {
 		(void)snprintf(base, sizeof(base), "%s", slash + 1);
@@ -227,6 +257,10 @@ int sd_rst_prepare_ghosts(struct rst *r)
 		return sd_err(r->ctx, -ENOMEM, "cannot restore pid %d", r->pid);
 	for (size_t i = 0; i < r->ghosts.n; i++)
 		r->ghost_fds[i] = -1;
+	/* the removed directories, the cwd's and root's with those fds hold */
+	e = sd_rst_prepare_removed(r);
+	if (e < 0)
+		return e;
 	/* the fds first: an O_TMPFILE fd's copy is made for it */
 	for (size_t i = 0; i < r->fs.n; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
@@ -346,6 +380,25 @@ int sd_rst_ghost_open(struct rst *r, size_t i, long *ret_tmp)
 	return e;
 }
 
+int sd_rst_ghost_times(struct rst *r)
+{
+	for (size_t i = 0; r->ghost_fds && i < r->fs.n; i++) {
+		const struct fd_state *d = &r->fs.fds[i];
+		const struct ghost_file *f = d->kind == FDK_GHOST ? sd_ghost_set_find(&r->ghosts, d->ghost) : NULL;
+		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+
+		if (!f || f->shared_pid || r->ghost_fds[f->id - 1] < 0 || !d->mtime_ns)
+			continue;
+		if (d->atime_ns)
+			ts[0] = (struct timespec){ (time_t)(d->atime_ns / 1000000000u), (long)(d->atime_ns % 1000000000u) };
+		ts[1] = (struct timespec){ (time_t)(d->mtime_ns / 1000000000u), (long)(d->mtime_ns % 1000000000u) };
+		if (futimens(r->ghost_fds[f->id - 1], ts) < 0)
+			return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot give the copy of the deleted %s '%s' its times",
+				      r->pid, S_ISDIR(f->mode) ? "directory" : "file", f->path);
+	}
+	return 0;
+}
+
 bool sd_rst_ghost_write_sealed(struct rst *r, uint32_t id)
 {
 	const struct ghost_file *f = sd_ghost_set_find(&r->ghosts, id);
@@ -390,5 +443,6 @@ void sd_rst_ghosts_release(struct rst *r)
 	for (size_t i = 0; r->ghost_fds && i < r->ghosts.n; i++)
 		zclose(&r->ghost_fds[i]);
 	zfree(&r->ghost_fds);
+	sd_rst_removed_release(r);
 	sd_ghost_set_release(&r->ghosts);
 }

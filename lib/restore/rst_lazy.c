@@ -100,7 +100,7 @@ void sd_rst_lazy_fail(struct rst_lazy *l, int err)
 		l->err = err;
 	pthread_mutex_unlock(&l->lock);
 	if (first)
-		sd_rst_lazy_kill(l->pid, l->pidfd);
+		sd_rst_lazy_kill(&l->kin);
 	atomic_store(&l->stop, true);
 	pthread_mutex_lock(&l->lock);
 	pthread_cond_broadcast(&l->cond);

@@ -18,6 +18,7 @@
 #ifndef SDUMP_RST_LAZY_H
 #define SDUMP_RST_LAZY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,10 +39,12 @@ struct rst_lazy_frame {
 };
 
 /*
- * The callbacks of a page source. Two callers at most use a source at the
- * same time, each with its own @slot (0: the fault handler, 1: the copier):
- * a source keeps a decoder and a buffer per slot.
+ * The callbacks of a page source. RST_LAZY_SLOTS callers at most use a
+ * source at the same time, each with its own @slot (0: the fault handler,
+ * 1 and up: the copiers): a source keeps a decoder and a buffer per slot.
+ * next_push may be called from any of them at once.
  */
+#define RST_LAZY_SLOTS 5
 struct rst_lazy_src {
 	size_t nframes;
 	uint64_t pages;		/* in all frames */
@@ -113,11 +116,15 @@ uint64_t sd_rst_lazy_features(void);
  * The handler runs from here (the restore's own injected calls may touch
  * lazy pages: the kernel's accesses wait on it too): @uffd (UFFDIO_API
  * done with sd_rst_lazy_features()) of @pid's mm, its lazy VMAs @vmas, the
- * pages from @src; @t0 the restore's start. Owns @uffd and @src from here,
+ * pages from @src; @t0 the restore's start; @tree, a tree's member's: the
+ * pids of every member (its own among them; fd unused), killed with it on
+ * a failure (NULL: a process alone). Owns @uffd and @src from here,
  * whatever it returns.
  */
+struct rst_lazy_kin;
 int sd_rst_lazy_start(struct sdump_ctx *ctx, pid_t pid, int uffd, const struct rst_fill_lazy *vmas,
-		      struct rst_lazy_src *src, uint64_t t0, bool detach, struct rst_lazy **ret);
+		      struct rst_lazy_src *src, uint64_t t0, bool detach, const struct rst_lazy_kin *tree,
+		      struct rst_lazy **ret);
 /* The process runs: the copier starts pushing (with @detach, in the helper). */
 void sd_rst_lazy_running(struct rst_lazy *l);
 /*
@@ -129,6 +136,12 @@ void sd_rst_lazy_running(struct rst_lazy *l);
  */
 int sd_rst_lazy_detach(struct rst_lazy *l, struct rst_lazy_stats *ret_stats);
 /*
+ * The same for the @n fillers @ls of a tree's members, one helper for
+ * all, which exits 0 once every member's memory is in; @ls[i] freed.
+ * @ret_stats[i]: each one's; @root names the tree in the helper's log.
+ */
+int sd_rst_lazy_detach_all(struct rst_lazy **ls, size_t n, pid_t root, struct rst_lazy_stats *ret_stats);
+/*
  * Until every page is in (or the fill failed: the process was killed, the
  * error said); then everything is closed and freed. @ret_stats may be NULL.
  */
@@ -137,17 +150,34 @@ int sd_rst_lazy_wait(struct rst_lazy *l, struct rst_lazy_stats *ret_stats);
 void sd_rst_lazy_abort(struct rst_lazy *l);
 
 /*
- * The guard (rst_lazy_guard.c): a process holding a copy of each
- * userfaultfd, that kills the restored process (and what it forked) if the
- * filler dies first. Started with the first userfaultfd (the caller single
- * threaded); sd_rst_lazy_guard_add gives it a fork's, _close has it close
- * one (every page in), _done ends it. sd_rst_lazy_kill: @pid (its pidfd
- * @pidfd) and everything below it killed, and waited for.
+ * What a failed fill kills (rst_lazy_guard.c): the restored process
+ * (pid[0], fd[0] its pidfd), for a tree's member every other member too,
+ * and everything below each. @said: a tree's flag shared by its members'
+ * guards (MAP_SHARED), so that one of them says the tree's end; NULL for
+ * a process alone.
  */
-int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, pid_t pid, int pidfd, int uffd, int *ret_sock);
+struct rst_lazy_kin {
+	pid_t *pid;
+	int *fd;
+	size_t n;
+	pid_t root;
+	atomic_int *said;
+};
+
+/*
+ * The guard (rst_lazy_guard.c): a process holding a copy of each
+ * userfaultfd, that kills the restored process (and what it forked, and
+ * with a tree its other members) if the filler dies first. Started with
+ * the first userfaultfd (the caller single threaded); sd_rst_lazy_guard_add
+ * gives it a fork's, _close has it close one (every page in), _done ends
+ * it; *ret_middle: the process that forks it, to be reaped (sd_orphan_reap). sd_rst_lazy_kill: every process of @k and everything below them
+ * killed (stopped first, so that none forks meanwhile), and waited for.
+ */
+int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, const struct rst_lazy_kin *kin, int uffd, int *ret_sock,
+			    pid_t *ret_middle);
 int sd_rst_lazy_guard_add(int sock, uint32_t id, int uffd);
 int sd_rst_lazy_guard_close(int sock, uint32_t id);
 void sd_rst_lazy_guard_done(int sock);
-void sd_rst_lazy_kill(pid_t pid, int pidfd);
+void sd_rst_lazy_kill(const struct rst_lazy_kin *k);
 
 #endif /* SDUMP_RST_LAZY_H */

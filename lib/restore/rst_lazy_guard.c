@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "compat.h"
 #include "ctx.h"
 #include "rst_lazy.h"
+#include "orphan.h"
 #include "util.h"
 
 #define GUARD_FDS 4096
@@ -82,15 +84,45 @@ static void collect(pid_t pid, pid_t **a, size_t *n, size_t *cap, int depth)
 		closedir(d);
 }
 
-void sd_rst_lazy_kill(pid_t pid, int pidfd)
+static bool has(const pid_t *a, size_t n, pid_t p)
 {
-	pid_t *a = NULL;
-	size_t n = 0, cap = 0;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] == p)
+			return true;
+	return false;
+}
 
-	/* it first: it forks nothing more; then what it forked, each waited for */
-	if (pidfd >= 0)
-		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-	collect(pid, &a, &n, &cap, 0);
+void sd_rst_lazy_kill(const struct rst_lazy_kin *k)
+{
+	pid_t *a = NULL, *b = NULL;
+	size_t n = 0, cap = 0, nb = 0, capb = 0;
+
+	/*
+	 * Every one stopped first, until what they forked is all found: a
+	 * stopped process forks nothing more, and the children of one killed
+	 * would go to another parent before we read them; then all killed.
+	 */
+	for (size_t i = 0; i < k->n; i++)
+		if (k->fd[i] >= 0)
+			(void)syscall(SYS_pidfd_send_signal, k->fd[i], SIGSTOP, NULL, 0);
+	for (int round = 0; round < 8; round++) {
+		size_t before = n;
+
+		nb = 0;
+		for (size_t i = 0; i < k->n; i++)
+			if (k->fd[i] >= 0)
+				collect(k->pid[i], &b, &nb, &capb, 0);
+		for (size_t i = 0; i < nb; i++)
+			if (!has(a, n, b[i]) && ARRAY_RESERVE(a, cap, n + 1, 16) == 0) {
+				a[n++] = b[i];
+				(void)kill(b[i], SIGSTOP);
+			}
+		if (n == before && round > 0)
+			break;
+	}
+	for (size_t i = 0; i < k->n; i++)
+		if (k->fd[i] >= 0)
+			(void)syscall(SYS_pidfd_send_signal, k->fd[i], SIGKILL, NULL, 0);
 	for (size_t i = 0; i < n; i++) {
 		int fd = (int)syscall(SYS_pidfd_open, a[i], 0);
 		struct pollfd p = { fd, POLLIN, 0 };
@@ -102,19 +134,28 @@ void sd_rst_lazy_kill(pid_t pid, int pidfd)
 			;
 		(void)close(fd);
 	}
-	if (pidfd >= 0) {
-		struct pollfd p = { pidfd, POLLIN, 0 };
+	for (size_t i = 0; i < k->n; i++) {
+		struct pollfd p = { k->fd[i], POLLIN, 0 };
 
-		while (poll(&p, 1, 5000) < 0 && errno == EINTR)
+		while (k->fd[i] >= 0 && poll(&p, 1, 5000) < 0 && errno == EINTR)
 			;
 	}
 	free(a);
+	free(b);
 }
 
-static void guard_main(pid_t pid, int pidfd, int uffd, int sock)
+/* @fd copied above 1000 (where nothing else is), or -1. */
+static int high(int fd)
+{
+	return fd >= 0 ? fcntl(fd, F_DUPFD, 1000) : -1;
+}
+
+static void guard_main(const struct rst_lazy_kin *kin, int uffd, int sock)
 {
 	static int fds[GUARD_FDS];
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct rst_lazy_kin k = *kin;
+	pid_t pid = kin->pid[0];
 	int top;
 
 	(void)prctl(PR_SET_NAME, "sdump-lazyguard", 0, 0, 0);
@@ -126,12 +167,14 @@ static void guard_main(pid_t pid, int pidfd, int uffd, int sock)
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
 	/* only what it needs kept (a pipe of the caller's held here would never end) */
-	uffd = fcntl(uffd, F_DUPFD, 1000);
-	sock = fcntl(sock, F_DUPFD, 1000);
-	pidfd = pidfd >= 0 ? fcntl(pidfd, F_DUPFD, 1000) : -1;
-	top = MAX(MAX(uffd, sock), pidfd);
-	if (uffd < 0 || sock < 0)
+	uffd = high(uffd);
+	sock = high(sock);
+	top = MAX(uffd, sock);
+	k.fd = calloc(k.n, sizeof(*k.fd));
+	if (uffd < 0 || sock < 0 || !k.fd)
 		_exit(1);
+	for (size_t i = 0; i < k.n; i++)
+		top = MAX(top, k.fd[i] = high(kin->fd[i]));
 	(void)syscall(SYS_close_range, 3u, 999u, 0u);
 	(void)syscall(SYS_close_range, (unsigned int)top + 1, ~0u, 0u);
 	for (size_t i = 0; i < GUARD_FDS; i++)
@@ -166,41 +209,60 @@ static void guard_main(pid_t pid, int pidfd, int uffd, int sock)
 		}
 		if (fd >= 0)
 			(void)close(fd);
-		/* the filler is gone (or talks nonsense): the process cannot go on */
-		sd_rst_lazy_kill(pid, pidfd);
-		(void)dprintf(2, "sdump: the lazy fill of pid %d ended before its memory was in: pid %d is killed\n",
-			      (int)pid, (int)pid);
+		/* the filler is gone (or talks nonsense): the process cannot go on, nor its tree */
+		sd_rst_lazy_kill(&k);
+		/* a tree's members have a guard each: the first of them to see it says it */
+		if (!kin->said)
+			(void)dprintf(2, "sdump: the lazy fill of pid %d ended before its memory was in: pid %d is killed\n",
+				      (int)pid, (int)pid);
+		else if (!atomic_exchange(kin->said, 1))
+			(void)dprintf(2, "sdump: the lazy fill of the tree of pid %d ended before the memory of pid %d was in: its %zu processes are killed\n",
+				      (int)kin->root, (int)pid, k.n);
 		_exit(1);
 	}
 	_exit(0);
 }
 
-int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, pid_t pid, int pidfd, int uffd, int *ret_sock)
+struct guard_arg {
+	const struct rst_lazy_kin *kin;
+	int uffd, sock, ours;
+};
+
+static void guard_run(void *arg)
 {
-	int sv[2], st = 0;
+	struct guard_arg *g = arg;
+
+	(void)close(g->ours);
+	guard_main(g->kin, g->uffd, g->sock);
+}
+
+int sd_rst_lazy_guard_start(struct sdump_ctx *ctx, const struct rst_lazy_kin *kin, int uffd, int *ret_sock,
+			    pid_t *ret_middle)
+{
+	struct guard_arg g = { kin, uffd, -1, -1 };
+	int sv[2];
 	pid_t c;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return sd_err(ctx, -errno, "cannot start the guard of the lazy fill of pid %d", pid);
-	/* twice: the guard is nobody's child (a program restoring through the library reaps nothing) */
-	c = fork();
-	if (c == 0) {
-		pid_t g = fork();
-
-		if (g == 0) {
-			(void)close(sv[0]);
-			guard_main(pid, pidfd, uffd, sv[1]);
-		}
-		_exit(g < 0);
-	}
+		return sd_err(ctx, -errno, "cannot start the guard of the lazy fill of pid %d", kin->pid[0]);
+	g.ours = sv[0];
+	g.sock = sv[1];
+	/*
+	 * Nobody's child: a program restoring through the library reaps
+	 * nothing. Not waited for here (on a busy machine the middle one's
+	 * turn on a CPU is most of the time to the first instruction): a
+	 * guard that was never made closes its end of the socket all the same,
+	 * which the filler takes as the guard's end, before the process runs
+	 * or after; the middle one is reaped once the process runs.
+	 */
+	c = sd_orphan_spawn_nowait(guard_run, &g);
 	(void)close(sv[1]);
-	while (c > 0 && waitpid(c, &st, 0) < 0 && errno == EINTR)
-		;
-	if (c < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (c < 0) {
 		(void)close(sv[0]);
-		return sd_errx(ctx, -EAGAIN, "cannot start the guard of the lazy fill of pid %d", pid);
+		return sd_errx(ctx, -EAGAIN, "cannot start the guard of the lazy fill of pid %d", kin->pid[0]);
 	}
 	*ret_sock = sv[0];
+	*ret_middle = c;
 	return 0;
 }
 

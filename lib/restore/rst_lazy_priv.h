@@ -38,6 +38,7 @@ struct rst_lazy {
 	struct sdump_ctx *ctx;
 	pid_t pid;
 	int pidfd;
+	struct rst_lazy_kin kin;	/* what a failure kills: it, with a tree every member */
 	struct rst_lazy_src *src;
 	uint64_t psz, t0;
 	pthread_mutex_t lock;
@@ -46,12 +47,14 @@ struct rst_lazy {
 	size_t nt, capt;
 	int wake;		/* eventfd: the handler looks again at its targets */
 	int guard;		/* socket to the guard (rst_lazy_guard.c) */
+	pid_t guard_middle;	/* the process that forked it, not reaped yet (or 0) */
 	bool detach;		/* the fill goes on in a helper (sd_rst_lazy_detach) */
 	bool pause;		/* the handler stops, for the helper to take over */
 	struct fault *q;	/* faults read, not served yet (the handler's) */
 	size_t nq, capq;
-	pthread_t handler, copier;
-	bool have_handler, have_copier;
+	pthread_t handler, copier[RST_LAZY_SLOTS - 1];
+	bool have_handler;
+	size_t ncopiers;	/* started: copier i uses the source's slot i + 1 */
 	bool running;		/* the process runs: the copier pushes */
 	atomic_bool stop;
 	int err;		/* the first failure, under lock */

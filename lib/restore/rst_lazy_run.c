@@ -28,12 +28,13 @@
 #include "ctx.h"
 #include "rst_lazy.h"
 #include "rst_lazy_priv.h"
+#include "orphan.h"
 #include "util.h"
 
 /* ---- the copier ---- */
 
-/* Frame @i into every target that lacks it; whether one has to try again. */
-static bool push(struct rst_lazy *l, size_t i)
+/* Frame @i into every target that lacks it, read into @slot; whether one has to try again. */
+static bool push(struct rst_lazy *l, unsigned int slot, size_t i)
 {
 	struct rst_lazy_frame f;
 	bool decoded = false, again = false;
@@ -50,7 +51,7 @@ static bool push(struct rst_lazy *l, size_t i)
 			break;
 		if (!sd_rst_lazy_frame_take(l, t, i, false))
 			continue;
-		r = decoded ? 0 : l->src->get(l->src, 1, i, &f);
+		r = decoded ? 0 : l->src->get(l->src, slot, i, &f);
 		decoded = r == 0;
 		if (r == 0) {
 			pthread_rwlock_rdlock(&t->lk);
@@ -80,10 +81,19 @@ static bool wanted(struct rst_lazy *l, size_t i)
 	return w;
 }
 
+struct copier_arg {
+	struct rst_lazy *l;
+	unsigned int slot;
+};
+
 static void *copier(void *arg)
 {
-	struct rst_lazy *l = arg;
+	struct copier_arg *ca = arg;
+	struct rst_lazy *l = ca->l;
+	unsigned int slot = ca->slot;
 	long i;
+
+	free(ca);
 
 	pthread_mutex_lock(&l->lock);
 	while (!l->running && !atomic_load(&l->stop))
@@ -91,7 +101,7 @@ static void *copier(void *arg)
 	pthread_mutex_unlock(&l->lock);
 	/* the source's order first */
 	while (!atomic_load(&l->stop) && (i = l->src->next_push(l->src)) >= 0)
-		while (push(l, (size_t)i) && !atomic_load(&l->stop))
+		while (push(l, slot, (size_t)i) && !atomic_load(&l->stop))
 			(void)usleep(100);
 	/* then whatever a target still lacks (a fork's, one that had to wait), until none is left */
 	while (!atomic_load(&l->stop)) {
@@ -101,7 +111,7 @@ static void *copier(void *arg)
 		for (size_t k = 0; k < l->src->nframes && !atomic_load(&l->stop); k++)
 			if (wanted(l, k)) {
 				any = true;
-				if (push(l, k))
+				if (push(l, slot, k))
 					(void)usleep(100);
 			}
 		if (any)
@@ -127,12 +137,23 @@ static void *copier(void *arg)
 
 /* ---- the interface ---- */
 
+static void reap_middle(struct rst_lazy *l)
+{
+	sd_orphan_reap(l->guard_middle);
+	l->guard_middle = 0;
+}
+
 static void lazy_free(struct rst_lazy *l)
 {
+	reap_middle(l);
 	for (size_t i = 0; i < l->nt; i++)
 		sd_rst_lazy_target_free(l->t[i]);
 	free(l->t);
 	free(l->q);
+	for (size_t i = 1; i < l->kin.n; i++)
+		zclose(&l->kin.fd[i]);
+	free(l->kin.pid);
+	free(l->kin.fd);
 	if (l->src)
 		l->src->release(l->src);
 	zclose(&l->wake);
@@ -153,8 +174,63 @@ static int start_thread(struct rst_lazy *l, pthread_t *th, bool *have, void *(*f
 	return 0;
 }
 
+/* What a failure of @l kills: its process, and a tree's other members (@tree). */
+static int kin_make(struct rst_lazy *l, const struct rst_lazy_kin *tree)
+{
+	size_t n = tree ? tree->n + 1 : 1;
+
+	l->kin.pid = calloc(n, sizeof(*l->kin.pid));
+	l->kin.fd = calloc(n, sizeof(*l->kin.fd));
+	if (!l->kin.pid || !l->kin.fd)
+		return -ENOMEM;
+	l->kin.pid[0] = l->pid;
+	l->kin.fd[0] = l->pidfd;
+	l->kin.n = 1;
+	l->kin.root = tree ? tree->root : l->pid;
+	l->kin.said = tree ? tree->said : NULL;
+	for (size_t i = 0; tree && i < tree->n; i++) {
+		int fd;
+
+		if (tree->pid[i] == l->pid)
+			continue;
+		fd = (int)syscall(SYS_pidfd_open, tree->pid[i], 0);
+		if (fd < 0)
+			continue;
+		l->kin.pid[l->kin.n] = tree->pid[i];
+		l->kin.fd[l->kin.n++] = fd;
+	}
+	return 0;
+}
+
+/*
+ * The copiers: one per CPU (a CPU decompresses about 1 GiB/s of frames,
+ * UFFDIO_COPY goes faster), as many as the eager fill's threads would be.
+ */
+static int start_copiers(struct rst_lazy *l)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = (size_t)MIN(MAX(cpus, 1L), (long)RST_LAZY_SLOTS - 1);
+
+	want = MIN(want, MAX(l->src->nframes, (size_t)1));
+	while (l->ncopiers < want) {
+		struct copier_arg *ca = malloc(sizeof(*ca));
+
+		if (ca)
+			*ca = (struct copier_arg){ l, (unsigned int)l->ncopiers + 1 };
+		if (!ca || pthread_create(&l->copier[l->ncopiers], NULL, copier, ca) != 0) {
+			free(ca);
+			if (l->ncopiers > 0)
+				break;
+			return sd_errx(l->ctx, -EAGAIN, "cannot fill the memory of pid %d lazily: no thread", l->pid);
+		}
+		l->ncopiers++;
+	}
+	return 0;
+}
+
 int sd_rst_lazy_start(struct sdump_ctx *ctx, pid_t pid, int uffd, const struct rst_fill_lazy *vmas,
-		      struct rst_lazy_src *src, uint64_t t0, bool detach, struct rst_lazy **ret)
+		      struct rst_lazy_src *src, uint64_t t0, bool detach, const struct rst_lazy_kin *tree,
+		      struct rst_lazy **ret)
 {
 	struct rst_lazy *l = calloc(1, sizeof(*l));
 	struct target *t = NULL;
@@ -177,13 +253,14 @@ int sd_rst_lazy_start(struct sdump_ctx *ctx, pid_t pid, int uffd, const struct r
 		(void)close(uffd);
 	for (size_t i = 0; t && r == 0 && i < vmas->nvmas; i++)
 		r = sd_rst_lazy_map_add(&t->map, (struct rst_lazy_span){ vmas->vmas[i][0], vmas->vmas[i][1], 0 });
-	if (!t || r < 0 || l->wake < 0 || l->pidfd < 0 || sd_rst_lazy_add_target(l, t) < 0) {
+	if (!t || r < 0 || l->wake < 0 || l->pidfd < 0 || kin_make(l, tree) < 0 ||
+	    sd_rst_lazy_add_target(l, t) < 0) {
 		sd_rst_lazy_target_free(t);
 		lazy_free(l);
 		return sd_err(ctx, -ENOMEM, "cannot start the lazy fill of pid %d", pid);
 	}
 	/* still alone here (the fill's threads are done): the guard is forked first */
-	r = sd_rst_lazy_guard_start(ctx, pid, l->pidfd, uffd, &l->guard);
+	r = sd_rst_lazy_guard_start(ctx, &l->kin, uffd, &l->guard, &l->guard_middle);
 	if (r == 0)
 		r = start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler);
 	if (r < 0) {
@@ -201,35 +278,44 @@ void sd_rst_lazy_running(struct rst_lazy *l)
 	l->st.t_running_us = now_us() - l->t0;
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
+	/* it runs: the guard's maker is reaped (gone by now, as a rule) */
+	reap_middle(l);
 	/* in a helper's, with detach; the handler goes on meanwhile */
-	if (!l->detach && start_thread(l, &l->copier, &l->have_copier, copier) < 0)
+	if (!l->detach && start_copiers(l) < 0)
 		sd_rst_lazy_fail(l, -EAGAIN);
 }
 
 static void lazy_join(struct rst_lazy *l)
 {
-	if (l->have_copier)
-		pthread_join(l->copier, NULL);
+	for (size_t i = 0; i < l->ncopiers; i++)
+		pthread_join(l->copier[i], NULL);
 	/* the copier is done: nothing will wake the handler but this */
 	(void)eventfd_write(l->wake, 1);
 	if (l->have_handler)
 		pthread_join(l->handler, NULL);
-	l->have_copier = l->have_handler = false;
+	l->ncopiers = 0;
+	l->have_handler = false;
 }
 
-int sd_rst_lazy_wait(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
+/* The statistics of @l, from its counters. */
+static void lazy_collect(struct rst_lazy *l)
 {
-	int e;
-
-	if (!l->have_copier && !atomic_load(&l->stop) && start_thread(l, &l->copier, &l->have_copier, copier) < 0)
-		sd_rst_lazy_fail(l, -EAGAIN);
-	lazy_join(l);
 	l->st.faults = atomic_load(&l->faults);
 	l->st.fault_pages = atomic_load(&l->fault_pages);
 	l->st.pushed = atomic_load(&l->pushed);
 	l->st.zero_faults = atomic_load(&l->zero_faults);
 	l->st.events = atomic_load(&l->events);
 	l->st.forks = atomic_load(&l->forks);
+}
+
+int sd_rst_lazy_wait(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
+{
+	int e;
+
+	if (!l->ncopiers && !atomic_load(&l->stop) && start_copiers(l) < 0)
+		sd_rst_lazy_fail(l, -EAGAIN);
+	lazy_join(l);
+	lazy_collect(l);
 	e = l->err;
 	if (ret_stats)
 		*ret_stats = l->st;
@@ -253,18 +339,31 @@ void sd_rst_lazy_abort(struct rst_lazy *l)
 	lazy_free(l);
 }
 
-/* The helper of a detached lazy restore: the fill goes on here, to its end. */
-static void helper_main(struct rst_lazy *l)
+static void helper_say(struct sdump_ctx *ctx, pid_t pid, const struct rst_lazy_stats *st)
 {
-	struct rst_lazy_stats st;
-	struct sdump_ctx *ctx = l->ctx;
-	char run[32], all[32], name[16];
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	pid_t pid = l->pid;
-	int e;
+	char run[32], all[32];
 
-	(void)snprintf(name, sizeof(name), "sdump-lazy");
-	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	sd_fmt_duration(run, sizeof(run), st->t_running_us);
+	sd_fmt_duration(all, sizeof(all), st->t_complete_us);
+	sd_log(ctx, SDUMP_LOG_INFO,
+	       "restore %d: lazy (helper %d): running after %s, memory complete after %s: %" PRIu64
+	       " faults served (%" PRIu64 " pages, %" PRIu64 " zero), %" PRIu64 " pages pushed, %" PRIu64
+	       " events (%" PRIu64 " forks)",
+	       (int)pid, (int)getpid(), run, all, st->faults, st->fault_pages, st->zero_faults, st->pushed,
+	       st->events, st->forks);
+}
+
+/*
+ * The helper of a detached lazy restore: the fills of @ls (a process's, or
+ * every member's of the tree of @root) go on here, all at once, to their end.
+ */
+static void helper_main(struct rst_lazy **ls, size_t n, pid_t root)
+{
+	struct sdump_ctx *ctx = ls[0]->ctx;
+	struct rst_lazy_stats st, all = { 0 };
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), failed = 0;
+
+	(void)prctl(PR_SET_NAME, "sdump-lazy", 0, 0, 0);
 	(void)setsid();
 	if (devnull >= 0) {
 		(void)dup2(devnull, 0);
@@ -272,80 +371,109 @@ static void helper_main(struct rst_lazy *l)
 		(void)close(devnull);
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
-	/* no other thread here: the locks made anew */
-	pthread_mutex_init(&l->lock, NULL);
-	pthread_cond_init(&l->cond, NULL);
-	for (size_t i = 0; i < l->nt; i++)
-		pthread_rwlock_init(&l->t[i]->lk, NULL);
-	l->detach = false;
-	e = start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler);
-	if (e < 0)
-		sd_rst_lazy_fail(l, e);
-	e = sd_rst_lazy_wait(l, &st);
-	if (e < 0) {
-		const char *msg = sdump_ctx_last_error(ctx);
+	for (size_t k = 0; k < n; k++) {
+		struct rst_lazy *l = ls[k];
+		int e;
 
-		sd_log(ctx, SDUMP_LOG_ERROR, "restore %d: the lazy fill failed, the process was killed: %s",
-		       (int)pid, msg ? msg : strerror(-e));
-		_exit(1);
+		/* no other thread here: the locks made anew */
+		pthread_mutex_init(&l->lock, NULL);
+		pthread_cond_init(&l->cond, NULL);
+		for (size_t i = 0; i < l->nt; i++)
+			pthread_rwlock_init(&l->t[i]->lk, NULL);
+		l->detach = false;
+		e = start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler);
+		if (e == 0)
+			e = start_copiers(l);
+		if (e < 0)
+			sd_rst_lazy_fail(l, e);
 	}
-	sd_fmt_duration(run, sizeof(run), st.t_running_us);
-	sd_fmt_duration(all, sizeof(all), st.t_complete_us);
-	sd_log(ctx, SDUMP_LOG_INFO,
-	       "restore %d: lazy (helper %d): running after %s, memory complete after %s: %" PRIu64
-	       " faults served (%" PRIu64 " pages, %" PRIu64 " zero), %" PRIu64 " pages pushed, %" PRIu64
-	       " events (%" PRIu64 " forks)",
-	       (int)pid, (int)getpid(), run, all, st.faults, st.fault_pages, st.zero_faults, st.pushed, st.events, st.forks);
-	_exit(0);
+	for (size_t k = 0; k < n; k++) {
+		pid_t pid = ls[k]->pid;
+		int e = sd_rst_lazy_wait(ls[k], &st);
+
+		if (e < 0) {
+			const char *msg = sdump_ctx_last_error(ctx);
+
+			sd_log(ctx, SDUMP_LOG_ERROR, "restore %d: the lazy fill failed, the %s killed: %s",
+			       (int)pid, n > 1 ? "tree was" : "process was", msg ? msg : strerror(-e));
+			failed = 1;
+			continue;
+		}
+		helper_say(ctx, pid, &st);
+		all.t_complete_us = MAX(all.t_complete_us, st.t_complete_us);
+	}
+	if (n > 1 && !failed) {
+		char t[32];
+
+		sd_fmt_duration(t, sizeof(t), all.t_complete_us);
+		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: lazy (helper %d): the memory of the tree's %zu processes complete after %s",
+		       (int)root, (int)getpid(), n, t);
+	}
+	_exit(failed);
+}
+
+struct helper_arg {
+	struct rst_lazy **ls;
+	size_t n;
+	pid_t root;
+};
+
+static void helper_run(void *arg)
+{
+	struct helper_arg *h = arg;
+
+	helper_main(h->ls, h->n, h->root);
+}
+
+int sd_rst_lazy_detach_all(struct rst_lazy **ls, size_t n, pid_t root, struct rst_lazy_stats *ret_stats)
+{
+	struct helper_arg h = { ls, n, root };
+	pid_t helper;
+	int e = 0;
+
+	/* the handlers stop where they are (their queues kept), for the helper's to go on from */
+	for (size_t k = 0; k < n; k++) {
+		ls[k]->pause = true;
+		(void)eventfd_write(ls[k]->wake, 1);
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (ls[k]->have_handler)
+			pthread_join(ls[k]->handler, NULL);
+		ls[k]->have_handler = false;
+		ls[k]->pause = false;
+	}
+	/* nobody's child, as the guard */
+	helper = sd_orphan_spawn(helper_run, &h);
+	if (helper < 0) {
+		/* no helper: the fills end here, as without -d */
+		pr_warn(ls[0]->ctx, "no helper process for the lazy fill of pid %d: it ends before the restore returns",
+			root);
+		for (size_t k = 0; k < n; k++)
+			if (start_thread(ls[k], &ls[k]->handler, &ls[k]->have_handler, sd_rst_lazy_handler) < 0)
+				sd_rst_lazy_fail(ls[k], -EAGAIN);
+		for (size_t k = 0; k < n; k++) {
+			int r = sd_rst_lazy_wait(ls[k], &ret_stats[k]);
+
+			if (r < 0 && e == 0)
+				e = r;
+		}
+		return e;
+	}
+	for (size_t k = 0; k < n; k++) {
+		ls[k]->st.helper = helper;
+		ret_stats[k] = ls[k]->st;
+		/* our copies only: the helper and the guards hold theirs */
+		lazy_free(ls[k]);
+	}
+	return 0;
 }
 
 int sd_rst_lazy_detach(struct rst_lazy *l, struct rst_lazy_stats *ret_stats)
 {
-	pid_t c, helper = 0;
-	int st = 0, pfd[2];
+	struct rst_lazy_stats st;
+	int e = sd_rst_lazy_detach_all(&l, 1, l->pid, &st);
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		pfd[0] = pfd[1] = -1;
-	/* the handler stops where it is (its queue kept), for the helper's to go on from */
-	l->pause = true;
-	(void)eventfd_write(l->wake, 1);
-	if (l->have_handler)
-		pthread_join(l->handler, NULL);
-	l->have_handler = false;
-	l->pause = false;
-	fflush(NULL);
-	/* twice: the helper is nobody's child, as the guard */
-	c = fork();
-	if (c == 0) {
-		pid_t h;
-
-		zclose(&pfd[0]);
-		h = fork();
-		if (h == 0) {
-			zclose(&pfd[1]);
-			helper_main(l);
-		}
-		_exit(h < 0 || write(pfd[1], &h, sizeof(h)) != sizeof(h));
-	}
-	zclose(&pfd[1]);
-	while (c > 0 && waitpid(c, &st, 0) < 0 && errno == EINTR)
-		;
-	/* the middle one says the helper's pid as its exit status cannot: by a pipe */
-	if (c < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || read(pfd[0], &helper, sizeof(helper)) != sizeof(helper)) {
-		zclose(&pfd[0]);
-		/* no helper: the fill ends here, as without -d */
-		pr_warn(l->ctx, "no helper process for the lazy fill of pid %d: it ends before the restore returns",
-			l->pid);
-		if (start_thread(l, &l->handler, &l->have_handler, sd_rst_lazy_handler) < 0)
-			sd_rst_lazy_fail(l, -EAGAIN);
-		return sd_rst_lazy_wait(l, ret_stats);
-	}
-	zclose(&pfd[0]);
-	l->st.helper = helper;
 	if (ret_stats)
-		*ret_stats = l->st;
-	/* our copies only: the helper and the guard hold theirs */
-	lazy_free(l);
-	return 0;
+		*ret_stats = st;
+	return e;
 }
-

@@ -9,6 +9,8 @@
  * of every segment sorted by address.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,10 +35,11 @@ struct chain_src {
 	struct rst_fill_unit *units;	/* the lazy ones: frame i is units[i] */
 	struct idx *idx;
 	size_t nidx;
-	size_t next;			/* the next frame to push */
-	struct pagestore_decoder dec[2];
-	struct rst_lazy_piece *pieces[2];
-	size_t cap[2];
+	atomic_size_t next;		/* the next frame to push */
+	pthread_mutex_t rd_lk;		/* a pass's reader opened once, whoever asks first */
+	struct pagestore_decoder dec[RST_LAZY_SLOTS];
+	struct rst_lazy_piece *pieces[RST_LAZY_SLOTS];
+	size_t cap[RST_LAZY_SLOTS];
 };
 
 static int idx_cmp(const void *a, const void *b)
@@ -69,7 +72,9 @@ static long next_push(struct rst_lazy_src *s)
 {
 	struct chain_src *cs = (struct chain_src *)s;
 
-	return cs->next < s->nframes ? (long)cs->next++ : -1;
+	size_t i = atomic_fetch_add(&cs->next, 1);
+
+	return i < s->nframes ? (long)i : -1;
 }
 
 static int get(struct rst_lazy_src *s, unsigned int slot, size_t i, struct rst_lazy_frame *f)
@@ -81,7 +86,9 @@ static int get(struct rst_lazy_src *s, unsigned int slot, size_t i, struct rst_l
 	uint64_t base;
 	int r;
 
+	pthread_mutex_lock(&cs->rd_lk);
 	r = sd_chain_reader(cs->ctx, cs->c, u->pass, &rd);
+	pthread_mutex_unlock(&cs->rd_lk);
 	if (r < 0)
 		return r;
 	r = sd_pagestore_decode(rd, d, u->frame);
@@ -113,7 +120,8 @@ static void release(struct rst_lazy_src *s)
 {
 	struct chain_src *cs = (struct chain_src *)s;
 
-	for (int k = 0; k < 2; k++) {
+	pthread_mutex_destroy(&cs->rd_lk);
+	for (int k = 0; k < RST_LAZY_SLOTS; k++) {
 		sd_pagestore_decoder_release(&cs->dec[k]);
 		free(cs->pieces[k]);
 	}
@@ -147,6 +155,7 @@ int sd_rst_lazy_src_chain(struct sdump_ctx *ctx, struct chain *c, struct rst_fil
 				       .release = release };
 	cs->ctx = ctx;
 	cs->c = c;
+	pthread_mutex_init(&cs->rd_lk, NULL);
 	cs->segs = lazy->segs;
 	/* the lazy units first: frame i is the i-th of them */
 	memmove(lazy->units, lazy->units + lazy->first, lazy->nunits * sizeof(*lazy->units));

@@ -272,7 +272,8 @@ static int lazy_start(struct rst *r, int uffd, struct rst_fill_lazy *lz)
 		(void)close(uffd);
 		return e;
 	}
-	return sd_rst_lazy_start(r->ctx, r->pid, uffd, lz, src, r->t0, r->opts->detach, &r->lazy);
+	return sd_rst_lazy_start(r->ctx, r->pid, uffd, lz, src, r->t0, r->opts->detach,
+				 r->tree ? sd_rst_tree_kin(r->tree) : NULL, &r->lazy);
 }
 
 int sd_rst_lazy_finish(struct rst *r)

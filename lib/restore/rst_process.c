@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <linux/prctl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -18,9 +19,18 @@
 #define LOG_PREFIX "restore: "
 #include "ctx.h"
 #include "inject.h"
+#include "pattr.h"
 #include "pstate.h"
 #include "restore.h"
 #include "util.h"
+
+static const char *fmt_lim(uint64_t v, char buf[24])
+{
+	if (v == UINT64_MAX)
+		return "unlimited";
+	(void)snprintf(buf, 24, "%" PRIu64, v);
+	return buf;
+}
 
 int sd_rst_restore_process(struct rst *r)
 {
@@ -60,20 +70,9 @@ int sd_rst_restore_process(struct rst *r)
 		struct rlimit64_s lim = ps->rlimits[res];
 		struct rlimit ours;
 		bool have = getrlimit(res, &ours) == 0;
+		char cur[24], max[24];
 		long v;
 
-		/*
-		 * Without CAP_SYS_RESOURCE no hard limit can rise above ours: keep
-		 * ours then, and say so.
-		 */
-		if (have && lim.max > ours.rlim_max &&
-		    ours.rlim_max != RLIM_INFINITY) {
-			pr_warn(r->ctx, "pid %d: cannot raise hard limit %d to %" PRIu64 " (sdump's is %llu), keeping %llu",
-				r->pid, res, lim.max, (unsigned long long)ours.rlim_max,
-				(unsigned long long)ours.rlim_max);
-			lim.max = ours.rlim_max;
-			lim.cur = MIN(lim.cur, lim.max);
-		}
 		/* its clone has ours (a tree's members are not its clones) */
 		if (!r->tree && have && lim.cur == ours.rlim_cur && lim.max == ours.rlim_max)
 			continue;
@@ -83,9 +82,15 @@ int sd_rst_restore_process(struct rst *r)
 			const long args[6] = { 0, res, (long)a, 0, 0, 0 };
 
 			e = sd_inject_call(r->ctx, &r->inj, NULL, &r->seized.t[0], SYS_prlimit64, args, 0, &v);
+			/* without CAP_SYS_RESOURCE no hard limit rises above the one it inherits from us */
 			if (e == 0 && v < 0)
-				pr_warn(r->ctx, "pid %d: cannot restore limit %d, ignoring: %s", r->pid, res,
-					strerror((int)-v));
+				return sd_errx(r->ctx, (int)v,
+					       "cannot restore pid %d: its resource limit %d (%s) of %s/%s cannot be set: %s%s",
+					       r->pid, res, sd_rlimit_name(res), fmt_lim(lim.cur, cur),
+					       fmt_lim(lim.max, max), strerror((int)-v),
+					       have && lim.max > ours.rlim_max ?
+						       "; a hard limit above sdump's own needs CAP_SYS_RESOURCE in sdump restore" :
+						       "");
 		}
 	}
 	if (e == 0)

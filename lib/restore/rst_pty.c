@@ -130,6 +130,27 @@ static int open_slave(struct rst *r, size_t i, int master)
 	return e;
 }
 
+/*
+ * The permissions and owner its slave had (grantpt(), a chmod or chown of
+ * it): the new slave is ours, with devpts's mode. The owner first: a chown
+ * clears set-id bits.
+ */
+static int set_slave_owner(struct rst *r, int master, const struct fd_state *d)
+{
+	int slave, e = 0;
+
+	if (!d->pty.has_owner)
+		return 0;
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (slave < 0 || fchown(slave, d->pty.uid, d->pty.gid) < 0 || fchmod(slave, d->pty.mode) < 0)
+		e = sd_err(r->ctx, -errno,
+			   "cannot restore pid %d: cannot give its pty slave /dev/pts/%u its owner (uid %u, gid %u) and mode %o",
+			   r->pid, d->pty.index, d->pty.uid, d->pty.gid, d->pty.mode);
+	if (slave >= 0)
+		(void)close(slave);
+	return e;
+}
+
 int sd_rst_prepare_ptys(struct rst *r)
 {
 	int zero = 0, one = 1, e = 0;
@@ -153,6 +174,8 @@ int sd_rst_prepare_ptys(struct rst *r)
 			e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot unlock its pty", r->pid);
 		if (e == 0)
 			e = set_tty(r, r->pty_fds[i], d, false);
+		if (e == 0)
+			e = set_slave_owner(r, r->pty_fds[i], d);
 		if (e == 0)
 			r->src[i] = r->pty_fds[i];
 	}

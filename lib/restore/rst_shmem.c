@@ -10,7 +10,9 @@
  * is made as large as its VMAs reach (a temporary mapping of that size),
  * and each VMA maps it from an fd the new process opens on it through
  * /proc/PID/map_files, at its offset; the object keeps the name the
- * kernel gives it ("/dev/zero (deleted)"). The fill writes such an
+ * kernel gives it ("/dev/zero (deleted)"). An object that an fd or a
+ * private mapping reached too was saved whole as a deleted file, made
+ * again as shared anonymous memory (rst_ghost.c): mapped from it. The fill writes such an
  * object's pages without UFFDIO_COPY (rst_fill.c), which fails on a page
  * that another VMA of the object put there already.
  */
@@ -20,6 +22,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "sdump.h"
@@ -73,6 +76,22 @@ static int map_from(struct rst *r, const struct vma *v, long fd)
 	return 0;
 }
 
+/*
+ * After @e (0: the new process holds @fd on the object, or -1 on error),
+ * @v mapped from @fd, @fd closed there, and the object kept for the
+ * members after it that map it too (@others).
+ */
+static int map_through(struct rst *r, const struct vma *v, int e, long fd, bool others)
+{
+	if (e == 0)
+		e = map_from(r, v, fd);
+	if (fd >= 0)
+		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	if (e == 0 && others)
+		e = sd_rst_tree_shmem_made(r, v);
+	return e;
+}
+
 /* An fd of the new process on the object mapped at [start, end) there. */
 static int open_object(struct rst *r, uint64_t start, uint64_t end, long *ret_fd)
 {
@@ -80,6 +99,26 @@ static int open_object(struct rst *r, uint64_t start, uint64_t end, long *ret_fd
 
 	sd_proc_path(path, r->pid, "map_files/%" PRIx64 "-%" PRIx64, start, end);
 	return sd_rst_open_in_child(r, path, O_RDWR | O_CLOEXEC, ret_fd);
+}
+
+/*
+ * An object an fd or a private mapping reached too: the copy of its saved
+ * contents (rst_ghost.c made it shared anonymous memory), mapped from it.
+ */
+static int map_saved(struct rst *r, const struct vma *v, bool others)
+{
+	char path[64];
+	struct stat st;
+	long fd = -1;
+	int e;
+
+	e = sd_rst_ghost_path(r, v->ghost, path, sizeof(path), &st);
+	if (e == 0)
+		e = sd_rst_open_in_child(r, path, O_RDWR | O_CLOEXEC, &fd);
+	e = map_through(r, v, e, fd, others);
+	pr_debug(r->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": shared memory at offset 0x%" PRIx64 " of saved object %u",
+		 v->start, v->end, v->pgoff, v->ghost);
+	return e;
 }
 
 int sd_rst_map_shmem(struct rst *r, const struct vma *v)
@@ -108,6 +147,8 @@ int sd_rst_map_shmem(struct rst *r, const struct vma *v)
 	others = first == v && v->path && sd_rst_tree_shmem_reach(r, v, &size);
 	if (size != v->end - v->start)
 		lone = false;
+	if (v->ghost)
+		return map_saved(r, v, others);
 	if (lone || !v->path) {
 		e = sd_rst_call(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), prot,
 				flags | MAP_FIXED | MAP_ANONYMOUS | MAP_SHARED, -1, 0, &ign);
@@ -129,12 +170,7 @@ int sd_rst_map_shmem(struct rst *r, const struct vma *v)
 		e = open_object(r, (uint64_t)tmp, (uint64_t)tmp + size, &fd);
 		(void)sd_rst_call(r, SYS_munmap, tmp, (long)size, 0, 0, 0, 0, NULL);
 	}
-	if (e == 0)
-		e = map_from(r, v, fd);
-	if (fd >= 0)
-		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
-	if (e == 0 && others)
-		e = sd_rst_tree_shmem_made(r, v);
+	e = map_through(r, v, e, fd, others);
 	pr_debug(r->ctx, "0x%" PRIx64 "-0x%" PRIx64 ": shared memory at offset 0x%" PRIx64 " of an object of %" PRIu64 " bytes%s",
 		 v->start, v->end, v->pgoff, size, first != v ? ", mapped before" : "");
 	return e;

@@ -489,7 +489,7 @@ int sd_rst_sock_options_first(int fd, const struct sock_state *s)
 		e = set_timeo(fd, SO_RCVTIMEO_OLD, s->rcvtimeo_us);
 	if (e == 0)
 		e = set_timeo(fd, SO_SNDTIMEO_OLD, s->sndtimeo_us);
-	return e;
+	return e ? e : sd_rst_sock_extra_first(fd, s);
 }
 
 int sd_rst_sock_options_last(int fd, const struct sock_state *s)
@@ -504,7 +504,7 @@ int sd_rst_sock_options_last(int fd, const struct sock_state *s)
 	/* -1 is what a socket without SO_PEEK_OFF (TCP before 6.10) reads */
 	if (e == 0 && (s->peek_off >= 0 || s->family == AF_UNIX))
 		e = set_int(fd, SO_PEEK_OFF, s->peek_off);
-	return e;
+	return e ? e : sd_rst_sock_extra_last(fd, s);
 }
 
 /* One message from our socket @from to fd @i (by @to's name when given), with its sender's credentials. */
@@ -665,6 +665,9 @@ static int fill_all(struct rsk *k)
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		if (k->gone[i] < 0)
 			continue;
+		/* closed with a byte unread, as it was: ours sees ECONNRESET */
+		if (fs->fds[i].sk->peer_reset && send(k->copy[i], "", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1)
+			e = sock_err(k, -errno, i, "reset the peer of");
 		(void)close(k->gone_copy[i]);
 		k->gone_copy[i] = -1;
 		(void)sd_rst_call(k->r, SYS_close, k->gone[i], 0, 0, 0, 0, 0, NULL);

@@ -37,6 +37,17 @@ bool sd_rst_unix_is_own(const struct fd_state *d);
 int sd_rst_sock_options_first(int fd, const struct sock_state *s);
 int sd_rst_sock_options_last(int fd, const struct sock_state *s);
 /*
+ * rst_sockopt.c: the int options of a TCP or UDP socket, each set where
+ * it differs from what @fd reads; the options of every family that are no
+ * ints, first (before bind(), called by sd_rst_sock_options_first) and
+ * last (a filter, SO_BUF_LOCK: by sd_rst_sock_options_last). -errno.
+ */
+int sd_rst_inet_opts(int fd, const struct sock_state *s);
+/* SO_REUSEADDR as it was, again: TCP_REPAIR_OFF clears it. -errno. */
+int sd_rst_inet_reuse(int fd, const struct sock_state *s);
+int sd_rst_sock_extra_first(int fd, const struct sock_state *s);
+int sd_rst_sock_extra_last(int fd, const struct sock_state *s);
+/*
  * TCP and UDP sockets (rst_sock_inet.c): each made in the new process by
  * its opener, its options set, bound, listening or connected as it was;
  * sd_rst_inet_queues, once every fd is at its number: the datagrams

@@ -48,28 +48,62 @@ static int ended(int fd)
 	return 0;
 }
 
+/*
+ * bind() as it went when the port was free: the TCP port of a listener may
+ * be held by the TIME_WAIT sockets its connections left (which no new
+ * listener may share unless they had SO_REUSEADDR: the kernel's bind
+ * conflict rule, checked again by listen()); those are ended and the bind
+ * tried again, said so. A TCP socket only bound (not listening) shares its
+ * port as it did, bound in repair mode (TCP_REPAIR forces the port's
+ * reuse, then off). -errno.
+ */
+static int bind_as_then(struct rst *r, const struct sock_state *s, int fd)
+{
+	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP, n, e;
+	char a[SOCK_ADDR_TEXT_MAX];
+
+	if (bind(fd, (const struct sockaddr *)s->addr, s->addr_len) == 0)
+		return 0;
+	if (errno != EADDRINUSE || s->type != SOCK_STREAM)
+		return -errno;
+	if (s->state != SKS_LISTEN) {
+		e = setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) < 0 ||
+				    bind(fd, (const struct sockaddr *)s->addr, s->addr_len) < 0 ?
+			    -errno : 0;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)) < 0 && e == 0)
+			e = -errno;
+		/* TCP_REPAIR off forgets SO_REUSEADDR */
+		return e ? e : sd_rst_inet_reuse(fd, s);
+	}
+	n = sd_sockdiag_tcp_tw_end(s->family, s->addr);
+	if (n <= 0)
+		return n < 0 ? n : -EADDRINUSE;
+	sd_sock_addr_text(s->addr, s->addr_len, a);
+	pr_info(r->ctx, "pid %d: %d connections in TIME_WAIT on %s ended for its listener to have the port again",
+		r->pid, n, a);
+	return bind(fd, (const struct sockaddr *)s->addr, s->addr_len) < 0 ? -errno : 0;
+}
+
 static int set_up(struct rst *r, const struct fd_state *d, int fd)
 {
 	const struct sock_state *s = d->sk;
 	char a[SOCK_ADDR_TEXT_MAX];
 	int e = 0;
 
-	for (size_t k = 0; e == 0 && k < s->nopts; k++)
-		if (setsockopt(fd, s->opts[k].level, s->opts[k].name, &s->opts[k].value, sizeof(int)) < 0)
-			e = -errno;
+	e = sd_rst_inet_opts(fd, s);
 	if (e == 0)
 		e = sd_rst_sock_options_first(fd, s);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot restore pid %d: cannot set the options of the %s of fd %d", r->pid,
 			      what(s), d->fd);
-	if (s->addr_len && bind(fd, (const struct sockaddr *)s->addr, s->addr_len) < 0) {
-		sd_sock_addr_text(s->addr, s->addr_len, a);
-		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot bind the %s of fd %d to %s", r->pid,
-			      what(s), d->fd, a);
-	}
+	sd_sock_addr_text(s->addr, s->addr_len, a);
+	e = s->addr_len ? bind_as_then(r, s, fd) : 0;
+	if (e < 0)
+		return sd_err(r->ctx, e, "cannot restore pid %d: cannot bind the %s of fd %d to %s", r->pid, what(s),
+			      d->fd, a);
 	if (s->state == SKS_LISTEN && listen(fd, (int)s->backlog) < 0)
-		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot listen on the %s of fd %d", r->pid,
-			      what(s), d->fd);
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot listen on the %s of fd %d (%s)", r->pid,
+			      what(s), d->fd, a);
 	if (s->peer_len && connect(fd, (const struct sockaddr *)s->peer, s->peer_len) < 0) {
 		sd_sock_addr_text(s->peer, s->peer_len, a);
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot connect the %s of fd %d to %s", r->pid,
@@ -232,6 +266,24 @@ static int queue_one(struct rst *r, size_t i)
 	return e;
 }
 
+/*
+ * A UDP socket's shutdowns, once every queue is filled (a socket shut down
+ * for sending sends none of its datagrams again): shutdown() says ENOTCONN
+ * on one not connected, and shuts it down all the same.
+ */
+static int shut_udp(struct rst *r, const struct fd_state *d)
+{
+	int fd = sd_rst_take_fd(r, d->fd), e = 0;
+
+	if (fd < 0)
+		return sd_err(r->ctx, fd, "cannot take fd %d of the restored pid %d", d->fd, r->pid);
+	if (shutdown(fd, (int)d->sk->shutdown - 1) < 0 && errno != ENOTCONN)
+		e = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot shut down the %s of fd %d", r->pid,
+			   what(d->sk), d->fd);
+	(void)close(fd);
+	return e;
+}
+
 int sd_rst_inet_queues(struct rst *r)
 {
 	int e = 0;
@@ -240,5 +292,9 @@ int sd_rst_inet_queues(struct rst *r)
 		if (r->fs.fds[i].kind == FDK_INET && r->fs.fds[i].sk && !r->fs.fds[i].has_dup_of &&
 		    r->fs.fds[i].sk->npkts)
 			e = queue_one(r, i);
+	for (size_t i = 0; e == 0 && i < r->fs.n; i++)
+		if (r->fs.fds[i].kind == FDK_INET && r->fs.fds[i].sk && !r->fs.fds[i].has_dup_of &&
+		    r->fs.fds[i].sk->type == SOCK_DGRAM && r->fs.fds[i].sk->shutdown)
+			e = shut_udp(r, &r->fs.fds[i]);
 	return e;
 }

@@ -45,32 +45,41 @@ static int set_queue(int fd, int q)
 }
 
 /*
- * Room in the send buffer of our copy @fd for the @len bytes a restore
- * queues: the kernel counts its own overhead per segment, which the
- * dumped socket's buffer (autotuned as its connection went) may not hold
- * the same way. Taken only when a send says EAGAIN; *@grown set, for the
- * size dumped to be put back once they are queued.
+ * Room in a buffer of our copy @fd for the @len bytes a restore queues:
+ * the kernel counts its own overhead per segment (skb truesize), which
+ * the dumped socket's buffer (autotuned as its connection went) may not
+ * hold the same way. The send queue waits for room in SO_SNDBUF (EAGAIN),
+ * the receive queue of repair mode for room in SO_RCVBUF (tcp_send_rcvq:
+ * ENOMEM): each time, the buffer doubled (FORCE passes by the sysctl
+ * maxima), a few times at most; *@grown says which were, for the sizes
+ * dumped to be put back once the bytes are queued.
  */
-static int grow_sndbuf(int fd, size_t len, bool *grown)
+#define GROWN_SND 1
+#define GROWN_RCV 2
+static int grow_buf(int fd, bool rcv, size_t len, unsigned *grown, int *tries)
 {
-	int v = (int)MIN(len * 4 + (1u << 20), (size_t)(INT32_MAX / 4));
+	int have = 0, v;
+	socklen_t sl = sizeof(have);
 
-	if (*grown)
-		return -EAGAIN;
-	*grown = true;
-	return setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0 ? -errno : 0;
+	if (++*tries > 12 || getsockopt(fd, SOL_SOCKET, rcv ? SO_RCVBUF : SO_SNDBUF, &have, &sl) < 0)
+		return rcv ? -ENOMEM : -EAGAIN;
+	v = (int)MIN(MAX((size_t)have * 2, len * 2 + (1u << 20)), (size_t)(INT32_MAX / 4));
+	*grown |= rcv ? GROWN_RCV : GROWN_SND;
+	return setsockopt(fd, SOL_SOCKET, rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE, &v, sizeof(v)) < 0 ? -errno : 0;
 }
 
 /* @len bytes of @buf sent on our copy @fd (queue @q in repair mode, or -1: out of it). */
-static int send_all(int fd, int q, const uint8_t *buf, size_t len, bool *grown)
+static int send_all(int fd, int q, const uint8_t *buf, size_t len, unsigned *grown)
 {
-	int e = q >= 0 ? set_queue(fd, q) : 0;
+	int e = q >= 0 ? set_queue(fd, q) : 0, tries = 0;
 
 	for (size_t done = 0; e == 0 && done < len;) {
 		ssize_t n = send(fd, buf + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
 
-		if (n < 0 && errno == EAGAIN)
-			e = grow_sndbuf(fd, len, grown);
+		if (n < 0 && errno == EAGAIN && q != TCP_RECV_QUEUE)
+			e = grow_buf(fd, false, len, grown, &tries);
+		else if (n < 0 && errno == ENOMEM && q == TCP_RECV_QUEUE)
+			e = grow_buf(fd, true, len, grown, &tries);
 		else if (n <= 0)
 			e = n < 0 ? -errno : -EIO;
 		else
@@ -136,14 +145,12 @@ int sd_rst_tcp_repair(struct rst *r, const struct fd_state *d, int fd)
 	uint32_t snd_una = s->snd_seq - (out ? 1u : 0u) - (uint32_t)s->sndq_len;
 	uint32_t rcv_start = s->rcv_seq - (in ? 1u : 0u) - (uint32_t)s->rcvq_len;
 	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF, e = 0, no = 0;
-	bool grown = false;
+	unsigned grown = 0;
 	const char *step = "make";
 	char a[SOCK_ADDR_TEXT_MAX];
 
 	/* the options first: SO_REUSEADDR would undo the port sharing TCP_REPAIR turns on */
-	for (size_t k = 0; e == 0 && k < s->nopts; k++)
-		if (setsockopt(fd, s->opts[k].level, s->opts[k].name, &s->opts[k].value, sizeof(int)) < 0)
-			e = -errno;
+	e = sd_rst_inet_opts(fd, s);
 	if (e == 0)
 		e = sd_rst_sock_options_first(fd, s);
 	if (e == 0)
@@ -208,12 +215,19 @@ int sd_rst_tcp_repair(struct rst *r, const struct fd_state *d, int fd)
 		step = "make";
 		e = set_opt(fd, TCP_REPAIR, &off, sizeof(off));
 	}
+	/* out of repair mode the socket forgot SO_REUSEADDR (TCP_REPAIR_OFF clears it) */
+	if (e == 0)
+		e = sd_rst_inet_reuse(fd, s);
 	if (e == 0)
 		step = "send the bytes not sent yet of";
 	if (e == 0)
 		e = send_all(fd, -1, s->sndq + s->sndq_len - s->sndq_unsent, s->sndq_unsent, &grown);
 	/* the buffer's size as it was (the kernel lets the bytes queued over it drain) */
-	if (e == 0 && grown && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ s->sndbuf / 2 }, sizeof(int)) < 0)
+	if (e == 0 && (grown & GROWN_SND) &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ s->sndbuf / 2 }, sizeof(int)) < 0)
+		e = -errno;
+	if (e == 0 && (grown & GROWN_RCV) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ s->rcvbuf / 2 }, sizeof(int)) < 0)
 		e = -errno;
 	if (e == 0 && out && s->fin_unsent && shutdown(fd, SHUT_WR) < 0) {
 		step = "shut down";

@@ -24,6 +24,7 @@
 #define LOG_PREFIX "restore: "
 #include "ctx.h"
 #include "fault.h"
+#include "pattr.h"
 #include "pstate.h"
 #include "restore.h"
 #include "seize.h"
@@ -169,13 +170,17 @@ int sd_rst_restore_thread_state(struct rst *r, size_t i)
 		return sd_err(r->ctx, -errno, "cannot restore the FPU state of thread %d", t->tid);
 	}
 	/* SCHED_DEADLINE needs sched_setattr: sd_rst_restore_thread_attrs */
-	if ((!t->attrs.valid || (t->sched_policy & ~SCHED_RESET_ON_FORK) != SCHED_DEADLINE) &&
-	    sched_setscheduler(t->tid, t->sched_policy, &sp) < 0 && t->sched_policy != SCHED_OTHER)
-		pr_warn(r->ctx, "cannot restore the scheduling policy of thread %d, ignoring: %s", t->tid,
-			strerror(errno));
+	if (!t->attrs.valid || (t->sched_policy & ~SCHED_RESET_ON_FORK) != SCHED_DEADLINE) {
+		if (sched_setscheduler(t->tid, t->sched_policy, &sp) < 0)
+			return sd_err(r->ctx, -errno,
+				      "cannot restore the scheduling policy of thread %d (%s, priority %d%s); a real-time policy needs CAP_SYS_NICE or RLIMIT_RTPRIO in sdump restore",
+				      t->tid, sd_sched_policy_name(t->sched_policy), t->sched_priority,
+				      (t->sched_policy & SCHED_RESET_ON_FORK) ? ", reset-on-fork" : "");
+	}
 	if (setpriority(PRIO_PROCESS, (id_t)t->tid, t->nice) < 0)
-		pr_warn(r->ctx, "cannot restore the nice value of thread %d, ignoring: %s", t->tid,
-			strerror(errno));
+		return sd_err(r->ctx, -errno,
+			      "cannot restore the nice value %d of thread %d; a value below sdump's own needs CAP_SYS_NICE or RLIMIT_NICE in sdump restore",
+			      t->nice, t->tid);
 	return 0;
 }
 

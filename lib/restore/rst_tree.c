@@ -380,7 +380,7 @@ static int start_stopped(struct rst_tree *t)
 			continue;
 		e = sd_rst_finish_prepare(p);
 		if (e == 0)
-			e = sd_rst_detach(p, true);
+			e = sd_rst_detach(p, t->tree.m[i].stop_sig);
 		if (e < 0)
 			return e;
 	}
@@ -426,6 +426,7 @@ static int read_members(struct rst_tree *t, const struct sdump_restore_opts *opt
 		int e;
 
 		sd_rst_init(m, t->ctx, opts);
+		m->t0 = t->t0;
 		m->tree = t;
 		m->member = &t->tree.m[i];
 		m->pid = m->member->pid;
@@ -478,6 +479,9 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 	}
 	if (e == 0)
 		e = sd_rst_tty_start(root);
+	/* a migration's receiver: the sender's word, once the whole tree is built, before any runs */
+	if (e == 0 && opts->before_start)
+		e = opts->before_start(opts->before_start_data, root->pid);
 	if (e < 0)
 		return e;
 	/* all at once: no signal may end us between the first detach and the last */
@@ -488,8 +492,12 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 			e = sd_rst_finish_prepare(&t->m[i]);
 	for (size_t i = t->tree.n; e == 0 && i-- > 0;)
 		if (!t->tree.m[i].zombie && !t->tree.m[i].stopped)
-			e = sd_rst_detach(&t->m[i], false);
+			e = sd_rst_detach(&t->m[i], 0);
 	sd_inject_unblock_signals(&oldmask);
+	if (e == 0)
+		sd_rst_tree_lazy_running(t);
+	if (e == 0 && opts->started)
+		opts->started(opts->started_data, root->pid);
 	return e;
 }
 
@@ -513,20 +521,21 @@ static void kill_all(struct rst_tree *t)
 
 int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts, int *ret_status)
 {
-	struct rst_tree t = { .ctx = ctx };
+	uint64_t t0 = now_us();
+	struct rst_tree t = { .ctx = ctx, .t0 = t0 };
 	struct sdump_restore_opts root_opts;
 	struct rst root;
-	uint64_t t0 = now_us();
 	size_t nthreads = 0, nfds = 0;
 	int e, subreaper = 0;
 
 	e = sd_treeimg_read(ctx, opts->dir, &t.tree);
 	if (e < 0)
 		return e;
-	if (opts->lazy) {
+	/* post-copy's fetch hook serves one process's pages.img */
+	if (opts->lazy && opts->lazy_fetch) {
 		sd_tree_release(&t.tree);
 		return sd_errx(ctx, -EOPNOTSUPP,
-			       "'%s' holds a process tree, which a lazy restore does not take yet; restore it without --lazy",
+			       "'%s' holds a process tree, which a post-copy restore does not take yet; migrate it without --lazy",
 			       opts->dir);
 	}
 	t.m = calloc(t.tree.n, sizeof(*t.m));
@@ -540,10 +549,15 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	/* the pidfile while every member is ours to kill: one it cannot name goes with the tree */
 	if (e == 0 && opts->pidfile)
 		e = sd_rst_write_pidfile(ctx, opts->pidfile, t.m[0].pid);
+	/* a lazy restore's memory all in, or its fill handed to a helper (a failure killed the tree) */
+	if (opts->lazy && e == 0)
+		e = sd_rst_tree_lazy_finish(&t);
 	if (e < 0) {
 		sd_rst_tty_undo(&t.m[0]);
 		kill_all(&t);
+		sd_rst_tree_lazy_abort(&t);
 	}
+	sd_rst_tree_lazy_release(&t);
 	(void)prctl(PR_SET_CHILD_SUBREAPER, subreaper);
 	/* the network locks of the members' TCP connections go, restored or not (and stale ones) */
 	for (size_t i = 0, swept = 0; i < t.tree.n; i++)

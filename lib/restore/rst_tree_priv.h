@@ -49,6 +49,8 @@ struct rst_tree {
 	bool socks_made;	/* every member's unix sockets, by the first with one */
 	size_t nsocks, cap_socks;
 	struct rst_sock_kept *socks;
+	uint64_t t0;		/* the restore's start */
+	struct rst_lazy_kin kin;	/* a lazy restore's: every member (rst_lazy_tree.c) */
 };
 
 #endif /* SDUMP_RST_TREE_PRIV_H */

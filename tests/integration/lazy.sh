@@ -78,3 +78,25 @@ lazy_check_detached() {
 	assert_running "$1"
 	assert_threads_running "$1"
 }
+
+# lazy_tree_pages MIB KIDS THREADS: what "check" of lazytarget --kids
+# answers: every thread of every member checks every page of its regions.
+lazy_tree_pages() {
+	echo $((($1 + 24) * 256 * $3 * ($2 + 1)))
+}
+
+# lazy_members ROOT: ROOT and its children, one a line.
+lazy_members() {
+	echo "$1"
+	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true
+}
+
+# tree_all ROOT: ROOT and every process below it, one a line.
+tree_all() {
+	local q=("$1") i=0 c
+	while [ "$i" -lt "${#q[@]}" ]; do
+		echo "${q[$i]}"
+		for c in $(cat /proc/"${q[$i]}"/task/*/children 2>/dev/null); do q+=("$c"); done
+		i=$((i + 1))
+	done
+}

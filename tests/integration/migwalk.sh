@@ -4,7 +4,9 @@
 # start_t starts the self-checking target (TPID), start_recv a receiver
 # with --restore (and RECV_ARGS) in the namespace, recv_pid finds it, and
 # outcome checks what a walk's step left: exactly one copy running,
-# untraced, no half image, and cleans up for the next step.
+# untraced, no half image, and cleans up for the next step. With KIDS
+# set the target is a tree (migtarget --children KIDS): a copy is the
+# whole tree, every member counted, the source's members each checked.
 
 # the receiver under a shell that stays PID 1 of the destination's PID
 # namespace, so that a receiver killed does not take the namespace with it
@@ -13,22 +15,28 @@ DEST_INIT='"$@" & while :; do wait; set -- /proc/[0-9]*; [ $# -le 1 ] && exit 0;
 start_t() {
 	local i
 	rm -f "$ST"
-	setsid "$TARGETS_DIR/migtarget" --mib "$MIB" --dirty 10 --status "$ST" </dev/null >/dev/null 2>"$WORK/t.err" &
+	setsid "$TARGETS_DIR/migtarget" --mib "$MIB" --dirty 10 --children "${KIDS:-0}" --status "$ST" </dev/null >/dev/null 2>"$WORK/t.err" &
 	TPID=$!
 	TARGET_PIDS+=("$TPID")
 	for ((i = 0; i < 600; i++)); do
-		mig_status "$ST" && [ "${MS[state]}" = ok ] && return 0
+		if mig_status "$ST" && [ "${MS[state]}" = ok ] && { [ "${KIDS:-0}" = 0 ] || mig_status "$ST.${KIDS}"; }; then
+			SRC=("$TPID" $(pgrep -P "$TPID" || true))
+			TARGET_PIDS+=("${SRC[@]}")
+			return 0
+		fi
 		sleep 0.1
 	done
 	fail "migtarget did not start: $(cat "$WORK/t.err")"
 }
 
-# start_recv [ENV...]: a receiver with --restore (and RECV_ARGS) in the namespace; RPID (the unshare)
+# start_recv [ENV...]: a receiver with --restore (and RECV_ARGS) in the namespace, under
+# RECV_WRAP (a command that runs it, if any); RPID (the unshare)
 RECV_ARGS=()
+RECV_WRAP=()
 start_recv() {
 	local i
 	rm -rf "$WORK/dst.new"
-	ip netns exec "$MIG_NS" env "$@" unshare -p -f -m --mount-proc sh -c "$DEST_INIT" sh \
+	ip netns exec "$MIG_NS" env "$@" unshare -p -f -m --mount-proc sh -c "$DEST_INIT" sh "${RECV_WRAP[@]}" \
 		"$SDUMP" receive -D "$WORK/dst" --listen "$MIG_PEER:$PORT" --insecure --restore "${RECV_ARGS[@]}" 2>"$WORK/recv.err" &
 	RPID=$!
 	for ((i = 0; i < 100; i++)); do
@@ -54,7 +62,7 @@ recv_pid() {
 
 # outcome WHAT: exactly one copy runs, untraced; no half image; everything stopped for the next walk
 outcome() {
-	local what=$1 i n running=0 stopped=0 src_state src_runs=0 p
+	local what=$1 i n running=0 stopped=0 src_state src_runs=0 p one=$((1 + ${KIDS:-0}))
 	# the receiver ends by itself (its process ended, or it failed)
 	for ((i = 0; i < 300; i++)); do
 		recv_pid >/dev/null || break
@@ -62,9 +70,9 @@ outcome() {
 		mig_copies "$ST"
 		n=0
 		for p in "${MIG_PIDS[@]}"; do
-			case $(proc_state "$p") in T | t) ;; *) [ "$p" != "$TPID" ] && n=$((n + 1)) ;; esac
+			case $(proc_state "$p") in T | t) ;; *) [[ " ${SRC[*]} " == *" $p "* ]] || n=$((n + 1)) ;; esac
 		done
-		[ "$n" = 1 ] && break
+		[ "$n" = "$one" ] && break
 		sleep 0.1
 	done
 	mig_copies "$ST"
@@ -77,33 +85,35 @@ outcome() {
 	# cut while the go to run the destination's copy was under way: the
 	# sender cannot tell whether it runs there, and leaves its own stopped
 	# (never running two), saying so; here the destination had not got it
-	if [ "$running" = 0 ] && [ "$stopped" = 1 ] && [ "$(proc_state "$TPID")" = T ]; then
+	if [ "$running" = 0 ] && [ "$stopped" = "$one" ] && [ "$(proc_state "$TPID")" = T ]; then
 		grep -q "left stopped here (SIGSTOP): kill -CONT $TPID if it does not" "$WORK/send.err" ||
 			fail "$what: the source is left stopped without a word: $(cat "$WORK/send.err")"
 		for ((i = 0; i < 300; i++)); do recv_pid >/dev/null || break; sleep 0.1; done
 		[ ! -e "$WORK/dst" ] || [ -z "$(ls -A "$WORK/dst")" ] ||
 			{ [ "$KILLED" = receiver ] && [ -f "$WORK/dst/.receiving" ]; } ||
 			fail "$what: the destination keeps $(ls -A "$WORK/dst")"
-		kill -CONT "$TPID"
+		kill -CONT "${SRC[@]}"
 		sleep 0.5
-		assert_running "$TPID"
+		for p in "${SRC[@]}"; do assert_running "$p"; done
 		mig_status "$ST"
 		[ "${MS[state]}" = ok ] || fail "$what: the source continued finds its memory wrong: $(cat "$ST")"
-		running=1 stopped=0
+		running=$one stopped=0
 		UNSURE=1
 	fi
-	[ "$running" = 1 ] || fail "$what: $running copies run (${MIG_PIDS[*]}); sender: $(cat "$WORK/send.err"); receiver: $(cat "$WORK/recv.err")"
+	[ "$running" = "$one" ] || fail "$what: $running processes of copies run (${MIG_PIDS[*]}), not $one; sender: $(cat "$WORK/send.err"); receiver: $(cat "$WORK/recv.err")"
 	src_state=$(proc_state "$TPID")
 	case $src_state in
 	"" | Z | X) ;;
-	T | t) [ "$stopped" = 1 ] || fail "$what: the source is stopped but counted so" ;;
+	T | t) [ "$stopped" = "$one" ] || fail "$what: the source is stopped but not counted so" ;;
 	*) src_runs=1 ;;
 	esac
 	[ "${UNSURE:-}" = 1 ] && src_runs=1
 	if [ "$src_runs" = 1 ]; then
-		assert_running "$TPID"
-		ls -l "/proc/$TPID/fd/" 2>/dev/null | grep -q userfaultfd && [ "$KILLED" != sender ] && [ -z "${UNSURE:-}" ] &&
-			fail "$what: the source keeps sdump's tracking userfaultfd"
+		for p in "${SRC[@]}"; do
+			assert_running "$p"
+			ls -l "/proc/$p/fd/" 2>/dev/null | grep -q userfaultfd && [ "$KILLED" != sender ] && [ -z "${UNSURE:-}" ] &&
+				fail "$what: pid $p of the source keeps sdump's tracking userfaultfd"
+		done
 		# nothing of it at the destination once the receiver is done
 		for ((i = 0; i < 300; i++)); do recv_pid >/dev/null || break; sleep 0.1; done
 		recv_pid >/dev/null && fail "$what: the receiver is still there while the source runs on"
@@ -119,7 +129,7 @@ outcome() {
 	else
 		[ -f "$WORK/dst/.receiving" ] && fail "$what: the destination runs it but its directory is marked unfinished"
 		RESULT=destination
-		[ "$stopped" = 1 ] && RESULT="destination (source left stopped)"
+		[ "$stopped" = "$one" ] && RESULT="destination (source left stopped)"
 	fi
 	UNSURE=
 	# clean up for the next walk

@@ -110,7 +110,11 @@ state_check "$pid" "$WORK/before.state"
 check_target_flags "$pid"
 tcmd check
 [ "$REPLY" = ok ] || fail "the restored target: $REPLY"
-echo "restored: every VmFlag and guard page as it was"
+# MAP_DROPPABLE memory comes back empty, as after the kernel drops it (the
+# target wrote it before the dump)
+z=$(python3 -c 'import sys; f = open("/proc/%s/mem" % sys.argv[1], "rb"); f.seek(int(sys.argv[2], 0)); print(f.read(4 * 4096).count(0))' "$pid" "${REG_ADDR[droppable]}")
+[ "$z" = 16384 ] || fail "the MAP_DROPPABLE region holds $((16384 - z)) bytes that are not zero after the restore"
+echo "restored: every VmFlag and guard page as it was, MAP_DROPPABLE memory empty"
 
 # a restore that may not lock memory the process had locked: a process
 # without CAP_IPC_LOCK (which a restore would need too) locks within its

@@ -68,7 +68,11 @@ grep -q "network-lock .*held: pid $rpid" "$WORK/check" || fail "check does not n
 touch "$WORK/go"
 sleep 1
 kill -0 "$cpid" 2>/dev/null || fail "the client's connection ended while redis was dumped: $(cat "$WORK/cli.out")"
-"$SDUMP" restore -D "$WORK/r1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
+rc=0
+"$SDUMP" restore -D "$WORK/r1" -d --tcp-established --tcp-close 2>"$WORK/err" || rc=$?
+[ "$rc" = 2 ] || fail "restore --tcp-established --tcp-close: exit $rc, not a usage error"
+# --tcp-established on restore, as a CRIU user types it
+"$SDUMP" restore -D "$WORK/r1" -d --tcp-established 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
 no_lock "$rpid" "the restore"
 state_check "$rpid" "$WORK/r.state" 'vmas'
 touch "$WORK/done"

@@ -166,6 +166,10 @@ def udp():
     # before it, whose delivery waits in the first CPU's backlog under load
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     wait_file("udp")
+    # once the program's IPv4 and IPv6 connections are made: the first
+    # datagram to an address waits for its neighbour (ARP, NDP), and one of
+    # the other family overtook it (u4 before u3, in the program's own queue)
+    wait_file("sent2")
     u4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u4.bind((ip4, base + 22))
     u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)

@@ -19,7 +19,11 @@
  *
  * Options: --mib N (default 16), --dirty PERMILLE (of its pages rewritten
  * per second, default 10: 1 %), --sweep S (default 2), --status FILE
- * (required). SIGTERM: exits 0.
+ * (required), --children N (default 0): a process tree, N children forked
+ * once its memory is filled, each a copy doing the same on its own copy of
+ * the memory (diverging from the parent's as each writes), its status in
+ * FILE.K (K 1 to N). Every status line also says ppid= (getppid()). SIGTERM:
+ * exits 0 (the root first ends its children and reaps them).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,7 +111,9 @@ static void on_usr1(int sig)
 
 int main(int argc, char **argv)
 {
-	size_t mib = 16, cursor = 0, next_write = 0;
+	static char child_status[4096];
+	size_t mib = 16, cursor = 0, next_write = 0, nkids = 0;
+	pid_t kids[64];
 	double dirty = 10, sweep = 2, owed = 0;
 	uint64_t writes = 0, sweeps = 0, maxgap = 0, lastgap = 0, t_prev, t_status = 0, checked = 0;
 	uint64_t rng = 1;
@@ -121,13 +128,15 @@ int main(int argc, char **argv)
 			sweep = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--status") && i + 1 < argc)
 			status_path = argv[++i];
+		else if (!strcmp(argv[i], "--children") && i + 1 < argc)
+			nkids = strtoul(argv[++i], NULL, 0);
 		else {
 			fprintf(stderr, "migtarget: unknown argument '%s'\n", argv[i]);
 			return 2;
 		}
 	}
-	if (!status_path || !mib || sweep <= 0) {
-		fprintf(stderr, "usage: migtarget --status FILE [--mib N] [--dirty PERMILLE] [--sweep S]\n");
+	if (!status_path || !mib || sweep <= 0 || nkids > 64) {
+		fprintf(stderr, "usage: migtarget --status FILE [--mib N] [--dirty PERMILLE] [--sweep S] [--children N]\n");
 		return 2;
 	}
 	signal(SIGTERM, on_term);
@@ -142,6 +151,20 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < npages; i++) {
 		gen[i] = 1;
 		fill(i);
+	}
+	for (size_t k = 0; k < nkids; k++) {
+		kids[k] = fork();
+		if (kids[k] < 0) {
+			perror("migtarget: fork");
+			return 1;
+		}
+		if (kids[k] == 0) {
+			snprintf(child_status, sizeof(child_status), "%s.%zu", status_path, k + 1);
+			status_path = child_status;
+			rng = k + 2;
+			nkids = 0;
+			break;
+		}
 	}
 	t_prev = mono_us();
 	while (!quit) {
@@ -190,11 +213,15 @@ int main(int argc, char **argv)
 		if (t - t_status >= 100000) {
 			t_status = t;
 			snprintf(line, sizeof(line),
-				 "ok pid=%d writes=%llu sweeps=%llu maxgap_us=%llu lastgap_us=%llu\n",
+				 "ok pid=%d writes=%llu sweeps=%llu maxgap_us=%llu lastgap_us=%llu ppid=%d\n",
 				 (int)getpid(), (unsigned long long)writes, (unsigned long long)sweeps,
-				 (unsigned long long)maxgap, (unsigned long long)lastgap);
+				 (unsigned long long)maxgap, (unsigned long long)lastgap, (int)getppid());
 			put_status(line);
 		}
 	}
+	for (size_t k = 0; k < nkids; k++)
+		kill(kids[k], SIGTERM);
+	for (size_t k = 0; k < nkids; k++)
+		waitpid(kids[k], NULL, 0);
 	return 0;
 }

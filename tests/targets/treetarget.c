@@ -17,8 +17,11 @@
  *     with a pipe from A holding "to-G";
  *   - B: setsid() after its fork; its child BB is in B's session;
  *   - C: joins A's group (setpgid(0, A)), a sibling's;
- *   - S: stops itself (SIGSTOP): it is in a job-control stop, and is to be
- *     so after a restore; "check" continues it (SIGCONT) first;
+ *   - S: its own group (a group of R's session, so not orphaned: the
+ *     kernel discards SIGTSTP there), stops itself (SIGTSTP): it is in a
+ *     job-control stop, and is to be
+ *     so after a restore, by that signal (R's wait says which); "check"
+ *     continues it (SIGCONT) first;
  *   - Z1 exits with status 7, Z2 is killed by SIGKILL: zombies R keeps
  *     until "check" reaps them (and checks their status);
  *   - each child answers on a results pipe shared by all (one open file
@@ -211,9 +214,10 @@ static void make_tree(void)
 	/* S stops itself */
 	if (spawn(S, &cmd_r) == 0) {
 		(void)close(res_r);
+		(void)setpgid(0, 0);
 		(void)write(res_w, "up\n", 3);
-		(void)raise(SIGSTOP);
-		child_loop(S, cmd_r, -1, NULL, root, root, root);
+		(void)raise(SIGTSTP);
+		child_loop(S, cmd_r, -1, NULL, root, root, getpid());
 	}
 	wait_up(6);
 	z1 = fork();
@@ -263,6 +267,9 @@ int main(int argc, char **argv)
 				why = "zombie 2";
 			if (!why && !is_state(pid_of[S], 'T'))
 				why = "not stopped";
+			if (!why && (waitpid(pid_of[S], &st1, WUNTRACED | WNOHANG) != pid_of[S] || !WIFSTOPPED(st1) ||
+				     WSTOPSIG(st1) != SIGTSTP))
+				why = "not stopped by SIGTSTP";
 			(void)kill(pid_of[S], SIGCONT);
 			for (size_t k = 0; !why && k < sizeof(kids) / sizeof(kids[0]); k++) {
 				if (write(cmd_w[kids[k]], "c", 1) != 1)

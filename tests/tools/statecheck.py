@@ -11,20 +11,24 @@ restore can be compared.
 What is recorded, per process: its status (credentials, capabilities,
 no_new_privs, seccomp mode and filter count, signal masks, umask, THP), its
 stat fields that are state (pgid, sid, tty, nice, policy, rt priority), its
-limits, personality, oom_score_adj, timerslack, coredump_filter, autogroup
+limits, cgroups, personality, oom_score_adj, timerslack, coredump_filter, autogroup
 nice, KSM merge-any, cwd, root and exe, its POSIX
 timers (by id: signal and sigev_value, notification and its target,
 clock), the VMAs with every VmFlag smaps shows (but the two below) and
 their guard pages (neighbours the kernel could have merged joined), every
 fd (what it is, its
-flags, position, and its locks, from fdinfo and /proc/locks; a terminal's
+flags, position, and its locks, from fdinfo and /proc/locks; a pty slave's
+permissions and owner, a deleted file's or removed directory's with its
+times and link count; a terminal's
 settings: termios flags, control characters, speeds and window size; of
 anonymous inodes what their fdinfo shows: an eventfd's counter, a
 signalfd's mask, a timerfd's clock, flags, interval and expirations, with
 its time left compared with a tolerance, see timer_same; an epoll's
 watches; an inotify's watches, their descriptors, masks, inodes and file
 handles), whether its terminal's foreground group is its own; per thread its
-name, signal mask, CPU affinity, scheduling, personality, machine-check kill
+name, signal mask, CPU affinity, scheduling (policy with reset-on-fork,
+sched_getattr's flags, deadline parameters, slice and utilization clamps,
+the I/O priority), cgroups, personality, machine-check kill
 policy, capability sets (effective, permitted, inheritable, bounding,
 ambient), no_new_privs and seccomp state (mode, filter count). Counters that
 change by themselves (times, faults, context switches, memory use) are not
@@ -230,6 +234,23 @@ def tmpfile_name(path):
     return re.sub(r"/#\d+ \(deleted\)$", "/#[] (deleted)", path)
 
 
+def inode_of(path, target):
+    """What a program reads of the inode of an fd sdump makes again: a pty
+    slave's permissions and owner, a deleted file's or removed directory's
+    too, with its times (a memfd's are a new memfd's)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if statmod.S_ISCHR(st.st_mode) and 136 <= os.major(st.st_rdev) <= 143:
+        return {"mode": oct(st.st_mode), "uid": st.st_uid, "gid": st.st_gid}
+    if target and target.endswith(" (deleted)") and not target.startswith("/memfd:") and \
+            (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
+        return {"mode": oct(st.st_mode), "uid": st.st_uid, "gid": st.st_gid,
+                "mtime_ns": st.st_mtime_ns, "atime_ns": st.st_atime_ns, "nlink": st.st_nlink}
+    return None
+
+
 def fds(pid, tracked=False):
     out = {}
     ctty = ctty_of(pid)
@@ -268,6 +289,9 @@ def fds(pid, tracked=False):
         if target and re.match(r"^(pipe|socket|anon_inode):\[\d+\]$", target):
             target = re.sub(r"\[\d+\]", "[]", target)
         out[n] = {"target": target, **info, "fdinfo": extra}
+        inode = inode_of(f"{base}/{n}", target)
+        if inode:
+            out[n]["inode"] = inode
         tty = tty_settings(f"{base}/{n}")
         if tty:
             if ctty and tty.pop("rdev") == ctty:
@@ -328,6 +352,64 @@ def timer_same(a, b, elapsed):
     return bool(ia) or la == lb or 0 <= la - lb <= elapsed + TIMER_SLACK_NS
 
 
+SYS_IOPRIO_GET, SYS_SCHED_GETATTR = 252, 315  # x86-64
+_libc = None
+
+
+def sched_of(tid):
+    """What the scheduler holds of a thread beyond stat's policy and
+    priorities: the policy as sched_getscheduler gives it (with
+    SCHED_RESET_ON_FORK), its I/O priority, and sched_getattr's flags,
+    deadline parameters (a fair thread's runtime is its slice) and
+    utilization clamps."""
+    global _libc
+    import ctypes
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    out = {}
+    try:
+        out["policy_raw"] = os.sched_getscheduler(int(tid))
+    except OSError:
+        return out
+    out["ioprio"] = _libc.syscall(SYS_IOPRIO_GET, 1, int(tid))
+    buf = ctypes.create_string_buffer(56)
+    if _libc.syscall(SYS_SCHED_GETATTR, int(tid), buf, 56, 0) == 0:
+        f = struct.unpack("=IIQiIQQQII", buf.raw[:56])
+        out.update(sched_flags=f[2], sched_runtime=f[5], sched_deadline=f[6], sched_period=f[7],
+                   util_min=f[8], util_max=f[9])
+    return out
+
+
+def mounted_hierarchies():
+    """The controller lists of the cgroup hierarchies mounted where we run
+    ("" for v2): one mounted elsewhere (another mount namespace's) can come
+    and go between two records, and is not compared."""
+    out = set()
+    for line in (read("/proc/self/mountinfo") or "").splitlines():
+        pre, _, post = line.partition(" - ")
+        f = post.split()
+        if len(f) >= 3 and f[0] == "cgroup2":
+            out.add("")
+        elif len(f) >= 3 and f[0] == "cgroup":
+            out.add(",".join(o for o in f[2].split(",") if o not in ("rw", "ro") and
+                             not o.startswith(("release_agent", "clone_children", "noprefix",
+                                               "xattr", "cpuset_v2_mode", "favordynmods"))))
+    return out
+
+
+def cgroups(path):
+    """/proc/PID/cgroup (or a thread's): the path in each hierarchy mounted
+    here, by its controllers ("" for v2)."""
+    mounted = mounted_hierarchies()
+    out = {}
+    for line in (read(path) or "").splitlines():
+        f = line.split(":", 2)
+        if len(f) == 3 and (f[1] in mounted or set(f[1].split(",")) in
+                            [set(m.split(",")) for m in mounted]):
+            out[f[1] or "v2"] = f[2]
+    return out
+
+
 def threads(pid):
     out = {}
     try:
@@ -342,6 +424,8 @@ def threads(pid):
         rec = {"tid": tid, "comm": (read(f"{t}/comm") or "").strip()}
         rec.update(status_fields(read(f"{t}/status"), THREAD_STATUS_KEYS))
         rec.update(stat_fields(st, THREAD_STAT_FIELDS))
+        rec["sched"] = sched_of(tid)
+        rec["cgroup"] = cgroups(f"{t}/cgroup")
         out[str(i) if i else "leader"] = rec
     return out
 
@@ -417,6 +501,7 @@ def record(pid, tracked=False):
         "personality": (read(f"{p}/personality") or "").strip(),
         "oom_score_adj": (read(f"{p}/oom_score_adj") or "").strip(),
         "timerslack_ns": (read(f"{p}/timerslack_ns") or "").strip(),
+        "cgroup": cgroups(f"{p}/cgroup"),
         "cwd": link(f"{p}/cwd"),
         "root": link(f"{p}/root"),
         "exe": link(f"{p}/exe"),

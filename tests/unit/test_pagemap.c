@@ -334,6 +334,15 @@ static void test_scan_pme_cats(void)
 	ASSERT_EQ(sd_scan_pme_cats(PME_PRESENT | zero_pfn, SCAN_WRITTEN_ALL, zero_pfn),
 		  SC_PRESENT | SC_ZEROPFN | SC_WRITTEN);
 	ASSERT_EQ(sd_scan_pme_cats(PME_PRESENT | zero_pfn, SCAN_WRITTEN_ALL, 0), SC_PRESENT | SC_WRITTEN);
+	/* bit 56: mapped by this process only; without it an anonymous page is shared (fork, KSM) */
+	ASSERT_EQ(sd_scan_pme_cats(PME_PRESENT | PME_EXCLUSIVE | 7, SCAN_WRITTEN_ALL, 0),
+		  SC_PRESENT | SC_EXCLUSIVE | SC_WRITTEN);
+	ASSERT_EQ(sd_scan_pme_cats(PME_SWAP | PME_EXCLUSIVE | 0x20, SCAN_WRITTEN_ALL, 0), SC_SWAPPED | SC_WRITTEN);
+	ASSERT_TRUE(sd_page_shared(SC_PRESENT | SC_WRITTEN));
+	ASSERT_TRUE(!sd_page_shared(SC_PRESENT | SC_EXCLUSIVE));
+	ASSERT_TRUE(!sd_page_shared(SC_PRESENT | SC_FILE));
+	ASSERT_TRUE(!sd_page_shared(SC_PRESENT | SC_ZEROPFN));
+	ASSERT_TRUE(!sd_page_shared(SC_SWAPPED));
 	/* ... is never saved, and never "unchanged since the parent" either */
 	ASSERT_TRUE(!sd_page_wanted(VK_ANON, SC_PRESENT | SC_ZEROPFN));
 	ASSERT_TRUE(!sd_page_wanted(VK_FILE, SC_PRESENT | SC_ZEROPFN));
@@ -353,6 +362,12 @@ static void test_run_list_kinds(void)
 	ASSERT_TRUE(!l.r[0].in_parent && l.r[1].in_parent && !l.r[2].in_parent);
 	ASSERT_EQ(l.r[1].npages, 3);
 	ASSERT_EQ(l.pages, 6);
+	/* nor do runs of pages shared with another process and runs of pages of its own */
+	ASSERT_OK(sd_run_list_add_shared(&l, 0x16000, 1, PS, false, true));
+	ASSERT_OK(sd_run_list_add_shared(&l, 0x17000, 2, PS, false, true));
+	ASSERT_OK(sd_run_list_add_shared(&l, 0x19000, 1, PS, false, false));
+	ASSERT_EQ(l.n, 5);
+	ASSERT_TRUE(l.r[3].shared && l.r[3].npages == 3 && !l.r[4].shared && !l.r[2].shared);
 	sd_run_list_release(&l);
 }
 

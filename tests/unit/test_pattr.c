@@ -74,8 +74,20 @@ static void test_cpus(void)
 	ASSERT_EQ(m[1], 0x05);
 }
 
+static void test_names(void)
+{
+	ASSERT_STREQ(sd_sched_policy_name(1 | 0x40000000), "SCHED_FIFO");
+	ASSERT_STREQ(sd_sched_policy_name(5), "SCHED_IDLE");
+	ASSERT_STREQ(sd_sched_policy_name(99), "an unknown policy");
+	ASSERT_STREQ(sd_rlimit_name(7), "RLIMIT_NOFILE");
+	ASSERT_STREQ(sd_rlimit_name(15), "RLIMIT_RTTIME");
+	ASSERT_STREQ(sd_rlimit_name(16), "an unknown limit");
+	ASSERT_STREQ(sd_rlimit_name(-1), "an unknown limit");
+}
+
 int main(void)
 {
+	RUN(test_names);
 	RUN(test_autogroup);
 	RUN(test_status_value);
 	RUN(test_cpus);

@@ -2,7 +2,8 @@
 /*
  * A terminal's settings in files.img (tty_img.c): through a packed TtyState
  * and back unchanged, and values no dump writes (too many control
- * characters, a line discipline or window size out of range) refused.
+ * characters, a line discipline or window size out of range) refused; a
+ * pty end's fields, the slave's owner on its master only.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -77,9 +78,41 @@ static void test_refused(void)
 	ASSERT_EQ(t.rows, 65535);
 }
 
+static void test_pty_owner(void)
+{
+	struct fd_state d = { .kind = FDK_PTMX, .has_pty = true,
+			      .pty = { .index = 3, .has_owner = true, .mode = 0600, .uid = 1234, .gid = 5 } };
+	struct fd_state back = { 0 };
+	Fd pb;
+
+	fd__init(&pb);
+	pb.kind = FD_KIND__FD_PTMX;
+	sd_ttyimg_pty_to_pb(&d, &pb);
+	ASSERT_TRUE(pb.has_pts_mode && pb.has_pts_uid && pb.has_pts_gid);
+	ASSERT_OK(sd_ttyimg_pty_from_pb(&pb, &back));
+	ASSERT_TRUE(back.pty.has_owner);
+	ASSERT_EQ(back.pty.mode, 0600);
+	ASSERT_EQ(back.pty.uid, 1234);
+	ASSERT_EQ(back.pty.gid, 5);
+	/* not on a slave, not without its owner, no more than permission bits */
+	pb.kind = FD_KIND__FD_PTS;
+	ASSERT_EQ(sd_ttyimg_pty_from_pb(&pb, &back), -EBADMSG);
+	pb.kind = FD_KIND__FD_PTMX;
+	pb.has_pts_uid = false;
+	ASSERT_EQ(sd_ttyimg_pty_from_pb(&pb, &back), -EBADMSG);
+	pb.has_pts_uid = true;
+	pb.pts_mode = 010600;
+	ASSERT_EQ(sd_ttyimg_pty_from_pb(&pb, &back), -EBADMSG);
+	/* an older image: none */
+	pb.has_pts_mode = pb.has_pts_uid = pb.has_pts_gid = false;
+	ASSERT_OK(sd_ttyimg_pty_from_pb(&pb, &back));
+	ASSERT_TRUE(!back.pty.has_owner);
+}
+
 int main(void)
 {
 	RUN(test_round_trip);
 	RUN(test_refused);
+	RUN(test_pty_owner);
 	return unit_summary();
 }
