@@ -106,7 +106,7 @@ static bool is_proc_of_other(const struct fd_probe *p)
 	if (strncmp(p->path, "/proc/", 6) != 0)
 		return false;
 	pid = strtol(p->path + 6, &end, 10);
-	if (end == p->path + 6 || *end != '/' || pid == p->pid)
+	if (end == p->path + 6 || (*end != '/' && *end) || pid == p->pid)
 		return false;
 	for (size_t i = 0; p->tree && i < p->tree->nmembers; i++)
 		if (p->tree->members[i] == pid)
@@ -283,6 +283,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	/* sockets of other families are refused by the collector, by what they are */
 	/* an O_PATH fd of a socket file is no socket */
 	{ .type = S_IFSOCK, .match = is_opath, .kind = FDK_PATH },
+	{ .type = S_IFSOCK, .match = is_deleted, .refuse = "a deleted file" },
 	{ .type = S_IFSOCK, .kind = FDK_UNIX, .collect = sd_dump_unix_sock },
 
 	/* anonymous inodes, by the name in their link: "anon_inode:[eventfd]" */
