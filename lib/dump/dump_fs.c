@@ -118,37 +118,12 @@ static int removed_chain_read(struct sdump_ctx *ctx, pid_t pid, const char *link
 	return r;
 }
 
-/*
- * A cwd or root in /proc/PID of a process that has exited: its link still
- * reads "/proc/PID", but no path leads there again (the restore's chdir
- * would fail).
- */
-static int refuse_gone_proc(struct sdump_ctx *ctx, pid_t pid, const char *link, const char *what,
-			    const char *path)
-{
-	char ppath[PROC_PATH_MAX];
-	struct stat st, now;
-
-	if (strncmp(path, "/proc/", strlen("/proc/")) || stat(sd_proc_path(ppath, pid, "%s", link), &st) < 0)
-		return 0;
-	if (stat(path, &now) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
-		return 0;
-	return sd_refuse(ctx, -EOPNOTSUPP,
-		       "cannot dump pid %d: its %s is '%s', of a process that has exited, which a restore cannot enter; let it change to a directory that exists first",
-		       pid, what, path);
-}
-
 int sd_fs_collect_removed(struct sdump_ctx *ctx, pid_t pid, struct process_state *ps)
 {
 	struct removed_chain cwd, root;
 	char a[4096], b[4096];
 	int r;
 
-	r = refuse_gone_proc(ctx, pid, "cwd", "working directory", ps->cwd);
-	if (r == 0)
-		r = refuse_gone_proc(ctx, pid, "root", "root directory", ps->root);
-	if (r < 0)
-		return r;
 	r = removed_chain_read(ctx, pid, "cwd", "working directory", ps->cwd, &cwd);
 	if (r == 0)
 		r = removed_chain_read(ctx, pid, "root", "root directory", ps->root, &root);

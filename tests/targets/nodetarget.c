@@ -31,8 +31,7 @@
  *     the linked file the one at lnk2, the pidfd readable and its signal
  *     ESRCH, pidfd2 of the same process (pidfs: one inode), the namespaces ours, the proc file of process PID.
  *   nsother: "nsold" the UTS namespace it was in, before unshare(CLONE_NEWUTS)
- *   cwdproc: its cwd /proc/CHILD of a child killed and reaped
- *   (the last two for the refusals: no check).
+ *   (for the refusal: no check).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -162,22 +161,6 @@ static void setup_all(void)
 	fds[PROC] = must(open(data, O_RDONLY), "proc");
 	if (lseek(fds[PROC], 10, SEEK_SET) != 10)
 		die("lseek proc");
-}
-
-static void setup_cwdproc(void)
-{
-	char path[64];
-	pid_t child = fork();
-
-	if (child == 0) {
-		pause();
-		_exit(0);
-	}
-	snprintf(path, sizeof(path), "/proc/%d", (int)child);
-	if (chdir(path) < 0)
-		die("chdir");
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
 }
 
 static void link_is(int r, const char *want)
@@ -343,8 +326,6 @@ int main(int argc, char **argv)
 		if (unshare(CLONE_NEWUTS) < 0)
 			die("unshare");
 	}
-	if (strstr(kinds, "cwdproc"))
-		setup_cwdproc();
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
