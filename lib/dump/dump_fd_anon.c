@@ -236,9 +236,11 @@ int sd_dump_epoll_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs
 }
 
 /*
- * A pidfd: only one of the process itself comes back (pidfd_open() of its
- * own pid, which the restore gives it again); one of a thread of it
- * (PIDFD_THREAD) or of another process, living or gone, is refused.
+ * A pidfd: one of the process itself comes back (pidfd_open() of its own
+ * pid, which the restore gives it again), one of a member of its tree, and
+ * one of a process that has exited (fdinfo's Pid -1: any exited process
+ * is the same to it); one of a thread of it (PIDFD_THREAD) or of another
+ * living process is refused.
  */
 int sd_dump_pidfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
 		  struct fd_state *d)
@@ -257,10 +259,11 @@ int sd_dump_pidfd(struct sdump_ctx *ctx, const struct fd_probe *p, const struct 
 			d->pidfd_pid = pid;
 			return 0;
 		}
-	if (pid == -1)
-		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d is a pidfd of a process that has exited, which a restore could not refer to again; only a pidfd of the process itself is restored",
-			       p->pid, p->fd);
+	/* of one that has exited: the restore makes one of a process of its own that exits */
+	if (pid == -1) {
+		d->pidfd_pid = -1;
+		return 0;
+	}
 	return sd_refuse(ctx, -EOPNOTSUPP,
 		       "cannot dump pid %d: fd %d is a pidfd of %s %d; only a pidfd of the process itself or of a member of its tree is restored",
 		       p->pid, p->fd, pid == p->pid || (d->flags & O_EXCL) ? "its thread" : "process", pid);

@@ -106,12 +106,48 @@ static bool is_proc_of_other(const struct fd_probe *p)
 	if (strncmp(p->path, "/proc/", 6) != 0)
 		return false;
 	pid = strtol(p->path + 6, &end, 10);
-	if (end == p->path + 6 || *end != '/' || pid == p->pid)
+	if (end == p->path + 6 || (*end != '/' && *end) || pid == p->pid)
 		return false;
 	for (size_t i = 0; p->tree && i < p->tree->nmembers; i++)
 		if (p->tree->members[i] == pid)
 			return false;
 	return true;
+}
+
+static int collect_pipe_data(struct sdump_ctx *ctx, const struct fd_probe *p,
+			     const struct files_state *done, struct fd_state *d);
+
+/* A namespace fd: "net:[4026531840]", a file of nsfs (a regular file), by the kinds nsfs names. */
+static bool is_ns(const struct fd_probe *p)
+{
+	static const char *const types[] = { "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts" };
+	size_t name = strcspn(p->path, ":");
+
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		if (strlen(types[i]) == name && !strncmp(p->path, types[i], name) && p->path[name + 1] == '[' &&
+		    strspn(p->path + name + 2, "0123456789") + name + 3 == strlen(p->path) &&
+		    p->path[strlen(p->path) - 1] == ']')
+			return true;
+	return false;
+}
+
+/* An O_PATH fd of a file with a path (a symlink opened O_NOFOLLOW, a socket file). */
+static bool is_opath(const struct fd_probe *p)
+{
+	return p->path[0] == '/' && (p->flags & O_PATH) && !is_deleted(p);
+}
+
+/*
+ * A FIFO, a device node or a symlink, open after its last name went: made
+ * again at its path by the restore, opened and removed; a FIFO's bytes are
+ * kept as a pipe's.
+ */
+static int collect_node(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+			struct fd_state *d)
+{
+	int r = S_ISFIFO(p->st->st_mode) ? collect_pipe_data(ctx, p, done, d) : 0;
+
+	return r < 0 ? r : sd_dump_node(ctx, p, done, d);
 }
 
 /* A pipe links to "pipe:[INODE]"; a FIFO to its path. */
@@ -245,6 +281,9 @@ void sd_tty_state_from(const struct termios *t, const struct winsize *ws, struct
  */
 static const struct dump_fd_kind dump_fd_kinds[] = {
 	/* sockets of other families are refused by the collector, by what they are */
+	/* an O_PATH fd of a socket file is no socket */
+	{ .type = S_IFSOCK, .match = is_opath, .kind = FDK_PATH },
+	{ .type = S_IFSOCK, .match = is_deleted, .refuse = "a deleted file" },
 	{ .type = S_IFSOCK, .kind = FDK_UNIX, .collect = sd_dump_unix_sock },
 
 	/* anonymous inodes, by the name in their link: "anon_inode:[eventfd]" */
@@ -270,6 +309,7 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .anon = "kvm-vm", .refuse = "a KVM virtual machine" },
 	{ .anon = "" }, /* any other, named by its name */
 
+	{ .type = S_IFREG, .match = is_ns, .kind = FDK_NS, .collect = sd_dump_ns },
 	{ .match = is_special_file, .refuse = "a special file" },
 	/* its slaves are terminals (FDK_TTY) until sd_dump_pty_pairs() finds them */
 	{ .type = S_IFCHR, .match = is_pty_master, .kind = FDK_PTMX, .collect = sd_dump_ptmx },
@@ -277,16 +317,26 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .type = S_IFREG, .match = is_memfd, .kind = FDK_MEMFD },
 	{ .type = S_IFREG, .match = is_ghost, .kind = FDK_GHOST },
 	{ .type = S_IFDIR, .match = is_ghost, .kind = FDK_GHOST },
+	{ .type = S_IFIFO, .match = is_ghost, .kind = FDK_NODE, .collect = collect_node },
+	{ .type = S_IFCHR, .match = is_ghost, .kind = FDK_NODE, .collect = collect_node },
+	{ .type = S_IFBLK, .match = is_ghost, .kind = FDK_NODE, .collect = collect_node },
+	{ .type = S_IFLNK, .match = is_ghost, .kind = FDK_NODE, .collect = collect_node },
+	/* one that keeps another name: opened through its old name linked again */
+	{ .type = S_IFREG, .match = is_deleted, .kind = FDK_FILE, .collect = sd_dump_linked_deleted },
 	{ .match = is_deleted, .refuse = "a deleted file" },
 
-	{ .type = S_IFREG, .match = is_proc_of_other, .refuse = "a file of another process's /proc" },
+	/* checked at the restore to be the same process still */
+	{ .type = S_IFREG, .match = is_proc_of_other, .kind = FDK_FILE, .collect = sd_dump_proc_other },
+	{ .type = S_IFDIR, .match = is_proc_of_other, .kind = FDK_DIR, .collect = sd_dump_proc_other },
 	{ .type = S_IFREG, .kind = FDK_FILE },
 	{ .type = S_IFDIR, .kind = FDK_DIR },
 	{ .type = S_IFCHR, .match = is_tty, .kind = FDK_TTY, .collect = collect_tty },
 	{ .type = S_IFCHR, .kind = FDK_CHR },
 	{ .type = S_IFIFO, .match = is_pipe, .kind = FDK_PIPE, .collect = collect_pipe_data },
 	{ .type = S_IFIFO, .kind = FDK_FIFO, .collect = collect_pipe_data },
-	/* no row: "of a kind not supported yet" (a block device, say) */
+	{ .type = S_IFLNK, .match = is_opath, .kind = FDK_PATH },
+	{ .type = S_IFBLK, .kind = FDK_BLK },
+	/* no row: "of a kind not supported yet" */
 };
 
 static bool row_takes(const struct dump_fd_kind *k, const struct fd_probe *p)

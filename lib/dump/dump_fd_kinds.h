@@ -35,6 +35,7 @@ struct fd_probe {
 	 */
 	const char *anon;
 	const char *info;	/* its /proc/PID/fdinfo/N text; NULL where not read */
+	uint32_t flags;		/* its open flags, from that text */
 	const struct tree_pipe_ends *tree;	/* a tree's member: the others (dump_state.h), else NULL */
 };
 
@@ -106,6 +107,25 @@ int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct f
 		 struct fd_state *d);
 int sd_dump_pty_pairs(struct files_state *fs);
 void sd_dump_pty_pairs_with(struct files_state *fs, const struct files_state *masters);
+
+/*
+ * Files by path (dump_fd_path.c), the collectors of their rows.
+ * sd_dump_node: a deleted FIFO, device node or symlink: its owner, a
+ * symlink's target (refused: a FIFO another process holds too).
+ * sd_dump_linked_deleted: a deleted file with links left: its other name
+ * in its directory (refused if none is there). sd_dump_ns: a namespace fd
+ * of one of the process's namespaces, its name (refused: another).
+ * sd_dump_proc_other: a file of another process's /proc, that process's
+ * start time (refused: one that has exited).
+ */
+int sd_dump_node(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		 struct fd_state *d);
+int sd_dump_linked_deleted(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+			   struct fd_state *d);
+int sd_dump_ns(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+	       struct fd_state *d);
+int sd_dump_proc_other(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
+		       struct fd_state *d);
 
 /* A terminal's settings from what tcgetattr() and TIOCGWINSZ give. */
 struct termios;

@@ -98,6 +98,7 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, const
 	p.st = &st;
 	p.path = d->path;
 	p.info = info;
+	p.flags = d->flags;
 	if (sd_proc_parse_anon_link(d->path, anon))
 		p.anon = anon;
 	k = sd_dump_fd_kind_find(&p);
@@ -136,6 +137,7 @@ static int add_fd(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, const str
 		zfree(&fs->fds[n].path);
 		zfree(&fs->fds[n].pipe_data);
 		zfree(&fs->fds[n].locks);
+		zfree(&fs->fds[n].link_target);
 		sd_fd_anon_release(&fs->fds[n].anon);
 		memset(&fs->fds[n].anon, 0, sizeof(fs->fds[n].anon));
 		sd_sock_state_free(fs->fds[n].sk);

@@ -20,6 +20,7 @@
 #include "pstate.h"
 #include "removed_img.h"
 #include "state_img.h"
+#include "path_img.h"
 #include "sock_img.h"
 #include "tty_img.h"
 #include "util.h"
@@ -347,6 +348,7 @@ static int write_files(struct sdump_ctx *ctx, struct img_dir *dir, const struct 
 		sd_ttyimg_pty_to_pb(d, &fd[i]);
 		fd[i].has_pidfd_pid = d->pidfd_pid != 0;
 		fd[i].pidfd_pid = d->pidfd_pid;
+		sd_pathimg_to_pb(d, &fd[i]);
 		fdp[i] = &fd[i];
 		r = sd_anonimg_to_pb(d, &fd[i]);
 		if (r == 0)
@@ -629,8 +631,8 @@ static int read_fd_extra(const Files *f, size_t i, struct fd_state *d, size_t *n
 		return -EBADMSG;
 	if (sd_ttyimg_pty_from_pb(s, d) < 0)
 		return -EBADMSG;
-	/* another process of a pidfd: on a pidfd only, a pid (the restore checks it is a member) */
-	if (s->has_pidfd_pid && (s->kind != FD_KIND__FD_PIDFD || s->pidfd_pid <= 0))
+	/* another process of a pidfd: on a pidfd only, a pid (the restore checks it is a member) or -1 */
+	if (s->has_pidfd_pid && (s->kind != FD_KIND__FD_PIDFD || s->pidfd_pid == 0 || s->pidfd_pid < -1))
 		return -EBADMSG;
 	d->pidfd_pid = s->has_pidfd_pid ? s->pidfd_pid : 0;
 	if (s->n_locks > FILES_MAX_LOCKS - *nlocks)
@@ -727,6 +729,8 @@ static int read_files(struct sdump_ctx *ctx, struct img_dir *dir, struct files_s
 			r = sd_anonimg_from_pb(s, d);
 		if (r == 0)
 			r = sd_sockimg_from_pb(s, d);
+		if (r == 0)
+			r = sd_pathimg_from_pb(s, d);
 		if (r < 0) {
 			if (r == -EBADMSG)
 				r = bad(ctx, dir, sd_imgfile_name(IMGF_FILES));

@@ -33,6 +33,10 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_PTS] = "pts",
 	[FDK_UNIX] = "unix",
 	[FDK_INET] = "inet",
+	[FDK_NODE] = "node",
+	[FDK_PATH] = "path",
+	[FDK_BLK] = "blk",
+	[FDK_NS] = "ns",
 };
 
 const char *sd_fd_kind_name(enum fd_kind k)
@@ -64,6 +68,7 @@ void sd_files_state_release(struct files_state *fs)
 		free(fs->fds[i].path);
 		free(fs->fds[i].pipe_data);
 		free(fs->fds[i].locks);
+		free(fs->fds[i].link_target);
 		free(fs->fds[i].removed_parents);
 		sd_fd_anon_release(&fs->fds[i].anon);
 		sd_sock_state_free(fs->fds[i].sk);

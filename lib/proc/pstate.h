@@ -153,7 +153,12 @@ enum fd_kind {
 	FDK_UNIX = 20,
 	FDK_INET,	/* a TCP or UDP socket, IPv4 or IPv6 */
 	FDK_PTS = 30,	/* a slave of a pty master the process holds */
-	FDK_MAX = FDK_PTS
+	/* files by path (34-37) */
+	FDK_NODE = 34,	/* a FIFO, device node or symlink open after its last name went */
+	FDK_PATH,	/* an O_PATH fd of a symlink or of a socket file */
+	FDK_BLK,	/* a block device */
+	FDK_NS,		/* a namespace fd of one of the process's own namespaces: fd_state.ns */
+	FDK_MAX = FDK_NS
 };
 
 /*
@@ -229,7 +234,17 @@ struct fd_state {
 	bool has_pty;			/* FDK_PTMX, FDK_PTS: */
 	struct pty_state pty;
 	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET), else NULL */
-	pid_t pidfd_pid;		/* FDK_PIDFD: of another member of its tree (0: of itself) */
+	pid_t pidfd_pid;		/* FDK_PIDFD: of another member of its tree (0: of itself, -1: exited) */
+	/*
+	 * FDK_NODE of a symlink: its target; FDK_FILE of a file whose name in
+	 * path went but which has another: that name (else NULL).
+	 */
+	char *link_target;
+	bool has_node_owner;		/* FDK_NODE: its owner */
+	uint32_t node_uid, node_gid;
+	char ns[24];			/* FDK_NS: its name in /proc/PID/ns ("net") */
+	bool has_proc_start;		/* a file of another process's /proc: */
+	uint64_t proc_start;		/* its start time (/proc/PID/stat field 22) */
 	/*
 	 * FDK_GHOST of a directory: the removed directory of the cwd or root
 	 * (removed_of) at removed_level (0: the cwd itself), one directory

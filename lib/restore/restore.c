@@ -340,6 +340,8 @@ int sd_rst_read_state(struct rst *r, const char *dir, uint64_t *t)
 		e = sd_rst_prepare_ghosts(r);
 	if (e == 0)
 		e = sd_rst_prepare_ptys(r);
+	if (e == 0)
+		e = sd_rst_prepare_nodes(r);
 	if (e < 0)
 		return e;
 	r->read_us = now_us() - r->t0;
@@ -585,6 +587,7 @@ void sd_rst_release(struct rst *r)
 	zfree(&r->src);
 	sd_rst_ghosts_release(r);
 	sd_rst_ptys_release(r);
+	sd_rst_nodes_release(r);
 	sd_process_state_release(&r->ps);
 	sd_files_state_release(&r->fs);
 	sd_chain_release(&r->chain);

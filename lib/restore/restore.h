@@ -72,6 +72,7 @@ struct rst {
 	size_t nremoved, removed_cap;
 	int *src;			/* by fd of r->fs: our fd it is a dup of, else -1 (rst_inherit.c) */
 	int *pty_fds;			/* by fd of r->fs: our end of a pty made again, else -1 (rst_pty.c) */
+	int *node_fds;			/* by fd of r->fs: ours on a file sdump opened for it, else -1 (rst_node.c) */
 	int tty_fd;			/* our fd on the terminal that stands in (--shell-job), else -1 */
 	/* rst_tty.c: what our terminal had before the process's settings, to put back */
 	bool tty_is_ctty;		/* r->tty_fd is on our controlling terminal */
@@ -332,6 +333,17 @@ int sd_rst_pty_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_pty_ctty_fd(const struct rst *r);
 int sd_rst_pty_ctty(struct rst *r);
 void sd_rst_ptys_release(struct rst *r);
+/*
+ * The fds sdump opens itself and gives the new process (rst_node.c), as
+ * the ptys: step 3, sd_rst_prepare_nodes makes again each deleted FIFO,
+ * device node and symlink at its path and opens it for its fds, opens a
+ * deleted file that keeps another name through its old name linked to it
+ * again, and makes the pidfds of processes that have exited (r->src;
+ * sd_rst_node_open, the opener of FDK_NODE, is never reached).
+ */
+int sd_rst_prepare_nodes(struct rst *r);
+int sd_rst_node_open(struct rst *r, size_t i, long *ret_tmp);
+void sd_rst_nodes_release(struct rst *r);
 /*
  * A tree's ptys (rst_pty.c): a slave whose master another member held is
  * left by sd_rst_prepare_ptys for sd_rst_tree_ptys, once every member's

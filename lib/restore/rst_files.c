@@ -23,6 +23,7 @@
 #include "sdump.h"
 #define LOG_PREFIX "restore: "
 #include "ctx.h"
+#include "proc.h"
 #include "pstate.h"
 #include "restore.h"
 #include "rst_fd_anon.h"
@@ -84,6 +85,46 @@ static bool own_proc_file(const struct rst *r, const char *path)
 }
 
 /*
+ * A file of /proc/PID of a process outside the dump: that process must
+ * still be there, the same one (its start time), for the file to be its.
+ */
+static int check_proc_other(struct rst *r, const struct fd_state *d)
+{
+	long pid = strtol(d->path + strlen("/proc/"), NULL, 10);
+	_cleanup_free_ char *buf = NULL;
+	char path[64], state;
+	uint64_t start;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (sd_read_file(AT_FDCWD, path, &buf, NULL) < 0 || sd_proc_parse_stat(buf, &state, &start) < 0)
+		return sd_errx(r->ctx, -ESTALE,
+			       "cannot restore pid %d: fd %d is a file of /proc/%ld (%s), and that process has exited since the dump",
+			       r->pid, d->fd, pid, d->path);
+	if (start != d->proc_start)
+		return sd_errx(r->ctx, -ESTALE,
+			       "cannot restore pid %d: fd %d is a file of /proc/%ld (%s), and pid %ld is another process now (started at tick %" PRIu64 ", not %" PRIu64 ")",
+			       r->pid, d->fd, pid, d->path, pid, start, d->proc_start);
+	return 0;
+}
+
+/* An O_PATH fd of a symlink or a socket file: the same file at its path (not followed). */
+static int check_path(struct rst *r, const struct fd_state *d)
+{
+	struct stat st;
+
+	if (lstat(d->path, &st) < 0)
+		return sd_errx(r->ctx, -ESTALE,
+			       "cannot restore pid %d: '%s' (fd %d) changed since the dump: it cannot be found now (%s)",
+			       r->pid, d->path, d->fd, strerror(errno));
+	if (st.st_ino != d->ino || ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != d->dev ||
+	    (st.st_mode & S_IFMT) != (d->mode & S_IFMT))
+		return sd_errx(r->ctx, -ESTALE,
+			       "cannot restore pid %d: '%s' (fd %d) changed since the dump: another file is at its path (inode %" PRIu64 " then, %" PRIu64 " now)",
+			       r->pid, d->path, d->fd, d->ino, (uint64_t)st.st_ino);
+	return 0;
+}
+
+/*
  * Before anything starts: every regular file an fd has open must be as it
  * was; with file_changed_allow one that changed is taken as it is now.
  */
@@ -93,11 +134,20 @@ int sd_rst_check_files(struct rst *r)
 		const struct fd_state *d = &r->fs.fds[i];
 		char what[256];
 		struct stat st;
+		int e = 0;
 
-		/* an inherited one is the caller's */
-		if (d->kind != FDK_FILE || r->src[i] >= 0 || own_proc_file(r, d->path))
+		if (r->src[i] >= 0)
 			continue;
-		if (stat(d->path, &st) < 0)
+		if (d->has_proc_start)
+			e = check_proc_other(r, d);
+		else if (d->kind == FDK_PATH)
+			e = check_path(r, d);
+		if (e < 0)
+			return e;
+		/* an inherited one is the caller's; a deleted one that keeps another name: by that name */
+		if (d->kind != FDK_FILE || own_proc_file(r, d->path) || d->has_proc_start)
+			continue;
+		if (stat(d->link_target ? d->link_target : d->path, &st) < 0)
 			return sd_errx(r->ctx, -ESTALE,
 				       "cannot restore pid %d: file '%s' (fd %d) changed since the dump: it cannot be found now (%s)",
 				       r->pid, d->path, d->fd, strerror(errno));
@@ -176,12 +226,29 @@ static int dir_open(struct rst *r, size_t i, long *ret_tmp)
 	return seekable_open(r, d, fd_open_flags(d), ret_tmp);
 }
 
-/* A character device other than a terminal (/dev/null, ...). */
+/*
+ * A character device other than a terminal (/dev/null, ...), a block
+ * device; an O_PATH fd of a symlink (O_NOFOLLOW among its flags) or of a
+ * socket file: opened by path.
+ */
 static int chr_open(struct rst *r, size_t i, long *ret_tmp)
 {
 	const struct fd_state *d = &r->fs.fds[i];
 
 	return sd_rst_open_in_child(r, d->path, fd_open_flags(d), ret_tmp);
+}
+
+/*
+ * A namespace fd of one of the process's namespaces: the one it is in now,
+ * from its own /proc/self/ns (opened by the new process itself).
+ */
+static int ns_open(struct rst *r, size_t i, long *ret_tmp)
+{
+	const struct fd_state *d = &r->fs.fds[i];
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "/proc/self/ns/%s", d->ns);
+	return sd_rst_open_in_child(r, path, fd_open_flags(d), ret_tmp);
 }
 
 /*
@@ -379,6 +446,10 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_PTS] = { .open = sd_rst_pty_open },
 	[FDK_UNIX] = { .open = sd_rst_unix_open, .places = true },
 	[FDK_INET] = { .open = sd_rst_inet_open },
+	[FDK_NODE] = { .open = sd_rst_node_open },
+	[FDK_PATH] = { .open = chr_open },
+	[FDK_BLK] = { .open = chr_open },
+	[FDK_NS] = { .open = ns_open },
 };
 
 /* Our fd that fd @i of the image is a dup of: inherited, or our terminal; else -1. */

@@ -52,8 +52,8 @@
  *   --dir DIR   cwd and where the data file goes (default $TMPDIR or /tmp)
  *   --with KIND one more thing a dump must refuse: socket, eventfd, epoll,
  *               signalfd, timerfd, inotify, io_uring, deleted (a file opened,
- *               linked under another name, then unlinked: deleted there but
- *               linked elsewhere) or child (a child process). Its fd (or the
+ *               linked under another name in another directory, then
+ *               unlinked: deleted there but linked elsewhere) or child (a child process). Its fd (or the
  *               child's pid) is in the facts: "with_fd", "child_pid"; with_fd
  *               is -1 if this kernel will not make one (io_uring disabled).
  *               Also restoreids (PR_TIMER_CREATE_RESTORE_IDS on: no fd).
@@ -97,6 +97,7 @@ int fd_file, fd_append, fd_dir, fd_null, with_fd = -1;
 pid_t child_pid;
 const char *with = "none";
 char datapath[4096], delpath[4096], linkpath[4200];
+static char linkdir[4200];
 void *altstack;
 int pending_read_sig, pending_main_sig;
 static int rt_queued; /* SIGRTMIN+5 queued for the main thread */
@@ -235,7 +236,9 @@ static void setup_with(const char *dir)
 	} else if (!strcmp(with, "deleted")) {
 		snprintf(delpath, sizeof(delpath), "%s/statetarget-%d.del", dir, (int)getpid());
 		with_fd = open(delpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		snprintf(linkpath, sizeof(linkpath), "%s.link", delpath);
+		/* its other name in another directory, where the dump does not look for one */
+		snprintf(linkpath, sizeof(linkpath), "%s.d/link", delpath);
+		(void)mkdir(strcat(strcpy(linkdir, delpath), ".d"), 0700);
 		if (with_fd >= 0 && (write(with_fd, "gone", 4) != 4 || link(delpath, linkpath) < 0 ||
 				     unlink(delpath) < 0))
 			die("write/link/unlink");
@@ -599,5 +602,7 @@ int main(int argc, char **argv)
 	unlink(datapath);
 	if (linkpath[0])
 		unlink(linkpath);
+	if (linkdir[0])
+		rmdir(linkdir);
 	exit(0);
 }
