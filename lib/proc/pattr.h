@@ -18,6 +18,7 @@
 #define ATTR_CPUMASK_MAX 1024
 #define ATTR_NODEMASK_MAX 128
 #define ATTR_NSPEC 3
+#define ATTR_NGROUPS_MAX 256
 
 /*
  * A thread's attributes beyond its registers and signals (dump/dump_attrs.c,
@@ -44,6 +45,11 @@ struct attr_thread {
 	int mempolicy;			/* get_mempolicy(): mode | mode flags */
 	uint8_t mempolicy_nodes[ATTR_NODEMASK_MAX];
 	size_t mempolicy_nodes_len;	/* 0: no node mask (MPOL_DEFAULT, MPOL_LOCAL) */
+	/* credentials of its own, apart from the process's (a raw setresuid() in one thread) */
+	bool own_creds;
+	uint32_t uid[4], gid[4];	/* real, effective, saved, file-system */
+	size_t ngroups;
+	uint32_t groups[ATTR_NGROUPS_MAX];
 };
 
 /* mlockall(2)'s flags, as the image keeps them (the kernel's values) */

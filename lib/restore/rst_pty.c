@@ -229,23 +229,6 @@ bool sd_rst_pty_ctty_here(const struct rst *r)
 	return false;
 }
 
-int sd_rst_pty_ctty(struct rst *r)
-{
-	int fd = sd_rst_pty_ctty_fd(r), e;
-
-	if (!r->ps.ctty || r->opts->shell_job || (r->tree && r->ps.sid == r->pid))
-		return 0;
-	if (fd >= 0 && r->ps.sid != r->ps.pid && !sd_rst_pty_leader_makes(r))
-		return sd_errx(r->ctx, -EOPNOTSUPP,
-			       "cannot restore pid %d: its controlling terminal, its own pty's slave (fd %d), is its session leader's, which is not in the image",
-			       r->pid, fd);
-	if (r->tree || r->ps.sid != r->ps.pid)
-		return 0;
-	/* a process alone: its session first, then the terminal, which a /dev/tty fd opens */
-	e = r->session_done ? 0 : sd_rst_restore_session(r);
-	return e < 0 ? e : sd_rst_pty_ctty_early(r);
-}
-
 /* Our fd on the pty of device @rdev (major << 32 | minor) some member made, or -1; its master's in *ret_master. */
 static int tree_pty(const struct rst *r, uint64_t rdev, uint32_t index, int *ret_master)
 {
@@ -332,17 +315,20 @@ static int peer_of(struct rst *r, int master)
 	return fd;
 }
 
-int sd_rst_pty_ctty_early(struct rst *r)
+/*
+ * A slave of ours on @r's controlling terminal given to it for
+ * TIOCSCTTY (@make) and TIOCSPGRP of its foreground group (when that
+ * group exists: its own, or with @make false any, once all are made).
+ */
+static int ctty_ioctls(struct rst *r, bool make)
 {
 	long index = pts_index(r->ps.ctty), tmp = -1;
+	int32_t pg = r->ps.ctty_fg_pgrp;
 	int master, slave, ours = -1;
 	uint64_t a;
 	char name[64];
-	int e;
+	int e = 0;
 
-	/* (with --shell-job the root is in our session, and has our terminal) */
-	if (index < 0 || r->ps.sid != r->pid || getsid(r->pid) != r->pid)
-		return 0;
 	slave = tree_pty(r, r->ps.ctty, (uint32_t)index, &master);
 	if (slave < 0 && master >= 0)
 		slave = ours = peer_of(r, master);
@@ -355,12 +341,9 @@ int sd_rst_pty_ctty_early(struct rst *r)
 	if (slave < 0)
 		return slave;
 	e = sd_rst_tree_give(r, slave, &tmp);
-	if (e == 0)
+	if (e == 0 && make)
 		e = sd_rst_call(r, SYS_ioctl, tmp, TIOCSCTTY, 0, 0, 0, 0, NULL);
-	/* its foreground group, when that is its own (another group is not made yet) */
-	if (e == 0 && r->ps.ctty_fg_pgrp && r->ps.ctty_fg_pgrp == r->ps.pgid) {
-		int32_t pg = r->ps.ctty_fg_pgrp;
-
+	if (e == 0 && pg && (!make || pg == r->ps.pgid)) {
 		sd_rst_data_reset(r);
 		e = sd_rst_data_put(r, &pg, sizeof(pg), &a);
 		if (e == 0)
@@ -371,8 +354,38 @@ int sd_rst_pty_ctty_early(struct rst *r)
 	if (ours >= 0)
 		(void)close(ours);
 	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore pid %d: cannot make its pty its controlling terminal again", r->pid);
+		return sd_errx(r->ctx, e, "cannot restore pid %d: cannot make its pty its controlling terminal again, with its foreground group %d",
+			       r->pid, pg);
 	return 0;
+}
+
+int sd_rst_pty_ctty_early(struct rst *r)
+{
+	/* (with --shell-job the root is in our session, and has our terminal) */
+	if (pts_index(r->ps.ctty) < 0 || r->ps.sid != r->pid || getsid(r->pid) != r->pid)
+		return 0;
+	return ctty_ioctls(r, true);
+}
+
+int sd_rst_pty_ctty(struct rst *r)
+{
+	int fd = sd_rst_pty_ctty_fd(r), e;
+
+	if (!r->ps.ctty || r->opts->shell_job)
+		return 0;
+	/* a tree's session leader has it since its fork: its foreground group, which exists now */
+	if (r->tree && r->ps.sid == r->pid)
+		return pts_index(r->ps.ctty) < 0 || r->ps.ctty_fg_pgrp == r->ps.pgid || !r->ps.ctty_fg_pgrp ?
+			       0 : ctty_ioctls(r, false);
+	if (fd >= 0 && r->ps.sid != r->ps.pid && !sd_rst_pty_leader_makes(r))
+		return sd_errx(r->ctx, -EOPNOTSUPP,
+			       "cannot restore pid %d: its controlling terminal, its own pty's slave (fd %d), is its session leader's, which is not in the image",
+			       r->pid, fd);
+	if (r->tree || r->ps.sid != r->ps.pid)
+		return 0;
+	/* a process alone: its session first, then the terminal, which a /dev/tty fd opens */
+	e = r->session_done ? 0 : sd_rst_restore_session(r);
+	return e < 0 ? e : sd_rst_pty_ctty_early(r);
 }
 
 int sd_rst_pty_open(struct rst *r, size_t i, long *ret_tmp)
