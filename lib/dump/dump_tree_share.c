@@ -193,9 +193,10 @@ int sd_tree_check_sockets(struct tdump *td)
 }
 
 /*
- * A session or group is made again by its leader: one whose leader is
- * gone (it called setsid() and then ended) cannot be yet, unless it is the
- * root's, which the restore takes from outside.
+ * A session or group is made again by its leader: a session whose leader
+ * is gone (it called setsid() and then ended) cannot be yet, unless it is
+ * the root's, which the restore takes from outside. A group whose leader
+ * is gone is made again by a helper with its pid (rst_tree.c).
  */
 int sd_tree_check_ids(struct tdump *td)
 {
@@ -203,23 +204,14 @@ int sd_tree_check_ids(struct tdump *td)
 
 	for (size_t i = 1; i < td->n; i++) {
 		const struct tree_member *m = &td->t[i]->m;
-		bool sid = false, pgid = false;
-		int r = 0;
+		bool sid = false;
 
-		for (size_t k = 0; k < td->n; k++) {
+		for (size_t k = 0; k < td->n; k++)
 			sid |= td->t[k]->m.pid == m->sid;
-			pgid |= td->t[k]->m.pid == m->pgid;
-		}
 		if (!sid && m->sid != root->sid)
-			r = sd_refuse(td->ctx, -EOPNOTSUPP,
-				       "cannot dump pid %d: pid %d of its tree is in session %d, whose leader is not in the tree; sdump cannot make such a session again yet",
-				       root->pid, m->pid, m->sid);
-		else if (!pgid && m->pgid != root->pgid)
-			r = sd_refuse(td->ctx, -EOPNOTSUPP,
-				       "cannot dump pid %d: pid %d of its tree is in process group %d, whose leader is not in the tree; sdump cannot make such a group again yet",
-				       root->pid, m->pid, m->pgid);
-		if (r < 0)
-			return r;
+			return sd_refuse(td->ctx, -EOPNOTSUPP,
+					 "cannot dump pid %d: pid %d of its tree is in session %d, whose leader is not in the tree; sdump cannot make such a session again yet",
+					 root->pid, m->pid, m->sid);
 	}
 	return 0;
 }

@@ -136,7 +136,8 @@ static int fork_member(struct rst *p, struct rst *m)
 /*
  * What session or group @id of the image is now: a member's id is itself;
  * the root's session or group, when it was outside the tree, is the one
- * the root has now (ours, or --shell-job's); any other -1.
+ * the root has now (ours, or --shell-job's); a group whose leader was gone
+ * is itself (make_lost_groups); any other -1.
  */
 static pid_t id_now(const struct rst_tree *t, pid_t id, bool session)
 {
@@ -144,11 +145,92 @@ static pid_t id_now(const struct rst_tree *t, pid_t id, bool session)
 
 	if (sd_tree_find(&t->tree, id) >= 0)
 		return id;
+	for (size_t k = 0; !session && k < t->nlost; k++)
+		if (t->lost[k] == id)
+			return id;
 	if (session && id == root->sid)
 		return getsid(root->pid);
 	if (!session && id == root->pgid)
 		return getpgid(root->pid);
 	return -1;
+}
+
+/*
+ * A process group whose leader was gone at the dump (it ended; its group
+ * lived on in its members): made again by a helper with the leader's pid,
+ * forked by the first member of the group (so in its session: a member
+ * not leading a session has its parent's) and made a group leader by it
+ * (setpgid on its child), which the members then join; once they have,
+ * the helper is killed and its parent reaps it. Its exit signal is 0: no
+ * SIGCHLD of it. A helper is traced from birth (PTRACE_O_TRACECLONE), a
+ * copy of the trampoline that never runs.
+ */
+static int make_lost_groups(struct rst_tree *t)
+{
+	const struct tree_member *root = &t->tree.m[0];
+
+	for (size_t i = 1; i < t->tree.n; i++) {
+		const struct tree_member *tm = &t->tree.m[i];
+		struct rst *m = &t->m[i];
+		pid_t g = tm->pgid;
+		struct clone_args args = { .exit_signal = 0, .set_tid_size = 1 };
+		uint64_t at = 0, a = 0;
+		int status, e;
+		long ret = -1;
+
+		if (g == tm->pid || g == root->pgid || id_now(t, g, false) >= 0)
+			continue;
+		if (t->nlost == ARRAY_SIZE(t->lost))
+			return sd_errx(t->ctx, -E2BIG, "cannot restore pid %d: more than %zu process groups whose leader is gone",
+				       root->pid, ARRAY_SIZE(t->lost));
+		sd_rst_data_reset(m);
+		e = sd_rst_data_put(m, &g, sizeof(g), &at);
+		args.set_tid = at;
+		if (e == 0)
+			e = sd_rst_data_put(m, &args, sizeof(args), &a);
+		if (e == 0)
+			e = sd_rst_try(m, SYS_clone3, (long)a, sizeof(args), 0, &ret);
+		if (e == -EEXIST)
+			return sd_errx(t->ctx, e, "cannot restore pid %d: pid %d, of its process group %d (whose leader is gone), is in use",
+				       tm->pid, g, g);
+		if (e < 0)
+			return sd_errx(t->ctx, e, "cannot restore pid %d: cannot make its process group %d again: %s",
+				       tm->pid, g, strerror(-e));
+		t->lost[t->nlost] = g;
+		t->lost_parent[t->nlost++] = tm->pid;
+		while (waitpid(g, &status, __WALL) < 0)
+			if (errno != EINTR)
+				return sd_err(t->ctx, -errno, "cannot wait for the new pid %d", g);
+		e = sd_rst_call(m, SYS_setpgid, g, g, 0, 0, 0, 0, NULL);
+		if (e < 0)
+			return sd_errx(t->ctx, e, "cannot restore pid %d: cannot make its process group %d again", tm->pid,
+				       g);
+		sd_log(t->ctx, SDUMP_LOG_DEBUG, "restore: process group %d, whose leader was gone, made again by a helper",
+		       g);
+	}
+	return 0;
+}
+
+/* The helpers of make_lost_groups gone: killed, and reaped by their parents when @reap. */
+static int end_lost_groups(struct rst_tree *t, bool reap)
+{
+	int e = 0;
+
+	for (size_t k = 0; k < t->nlost; k++) {
+		long i = sd_tree_find(&t->tree, t->lost_parent[k]);
+		int status;
+
+		(void)kill(t->lost[k], SIGKILL);
+		/* ours to take first (its tracer), then its parent's */
+		while (waitpid(t->lost[k], &status, __WALL) < 0 && errno == EINTR)
+			;
+		if (reap && e == 0 && i >= 0)
+			e = sd_rst_call(&t->m[i], SYS_wait4, t->lost[k], 0, __WALL, 0, 0, 0, NULL);
+		if (e < 0)
+			e = sd_errx(t->ctx, e, "cannot reap the helper of process group %d", t->lost[k]);
+	}
+	t->nlost = 0;
+	return e;
 }
 
 /* Every member in the group it had, then all checked. */
@@ -460,7 +542,11 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 	for (size_t i = 1; e == 0 && i < t->tree.n; i++)
 		e = fork_member(&t->m[sd_tree_find(&t->tree, t->tree.m[i].ppid)], &t->m[i]);
 	if (e == 0)
+		e = make_lost_groups(t);
+	if (e == 0)
 		e = join_groups(t);
+	if (e == 0)
+		e = end_lost_groups(t, true);
 	if (e == 0)
 		e = end_zombies(t);
 	if (e == 0)
@@ -496,6 +582,7 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 /* Every member made goes; what the kill orphans comes to us (a subreaper) and is reaped too. */
 static void kill_all(struct rst_tree *t)
 {
+	(void)end_lost_groups(t, false);
 	for (size_t i = t->tree.n; i-- > 0;)
 		sd_rst_kill(&t->m[i]);
 	for (size_t i = t->tree.n; i-- > 0;)

@@ -49,6 +49,9 @@ struct rst_tree {
 	bool socks_made;	/* every member's unix sockets, by the first with one */
 	size_t nsocks, cap_socks;
 	struct rst_sock_kept *socks;
+	size_t nlost;		/* groups whose leader was gone: a helper with its pid each, until all joined */
+	pid_t lost[64];
+	pid_t lost_parent[64];	/* the member that forked it, and reaps it */
 };
 
 #endif /* SDUMP_RST_TREE_PRIV_H */
