@@ -71,16 +71,13 @@ size_t sd_rst_tree_count(const struct rst_tree *t)
 	return t->tree.n;
 }
 
-/* Member @m forked by its parent @p (both still the trampoline alone), traced from birth. */
-static int fork_member(struct rst *p, struct rst *m)
+/* A child of @p (the trampoline alone) with pid @tid, traced from birth (clone3 set_tid). */
+static int clone_tid(struct rst *p, pid_t tid, int exit_signal)
 {
-	const struct tree_member *tm = m->member;
-	pid_t tid = m->pid;
-	struct clone_args args = { .exit_signal = (uint64_t)tm->exit_signal, .set_tid_size = 1 };
-	char path[PROC_PATH_MAX];
+	struct clone_args args = { .exit_signal = (uint64_t)exit_signal, .set_tid_size = 1 };
 	uint64_t at = 0, a = 0;
-	int status, e;
 	long ret = -1;
+	int e;
 
 	sd_rst_data_reset(p);
 	e = sd_rst_data_put(p, &tid, sizeof(tid), &at);
@@ -91,6 +88,18 @@ static int fork_member(struct rst *p, struct rst *m)
 		e = sd_rst_try(p, SYS_clone3, (long)a, sizeof(args), 0, &ret);
 	if (e == 0 && ret < 0)
 		e = (int)ret;
+	return e;
+}
+
+/* Member @m forked by its parent @p (both still the trampoline alone), traced from birth. */
+static int fork_member(struct rst *p, struct rst *m)
+{
+	const struct tree_member *tm = m->member;
+	pid_t tid = m->pid;
+	char path[PROC_PATH_MAX];
+	int status, e;
+
+	e = clone_tid(p, tid, tm->exit_signal);
 	if (e == -EEXIST)
 		return sd_errx(p->ctx, e, "cannot restore pid %d: it is in use", m->pid);
 	if (e < 0)
@@ -173,23 +182,14 @@ static int make_lost_groups(struct rst_tree *t)
 		const struct tree_member *tm = &t->tree.m[i];
 		struct rst *m = &t->m[i];
 		pid_t g = tm->pgid;
-		struct clone_args args = { .exit_signal = 0, .set_tid_size = 1 };
-		uint64_t at = 0, a = 0;
 		int status, e;
-		long ret = -1;
 
 		if (g == tm->pid || g == root->pgid || id_now(t, g, false) >= 0)
 			continue;
 		if (t->nlost == ARRAY_SIZE(t->lost))
 			return sd_errx(t->ctx, -E2BIG, "cannot restore pid %d: more than %zu process groups whose leader is gone",
 				       root->pid, ARRAY_SIZE(t->lost));
-		sd_rst_data_reset(m);
-		e = sd_rst_data_put(m, &g, sizeof(g), &at);
-		args.set_tid = at;
-		if (e == 0)
-			e = sd_rst_data_put(m, &args, sizeof(args), &a);
-		if (e == 0)
-			e = sd_rst_try(m, SYS_clone3, (long)a, sizeof(args), 0, &ret);
+		e = clone_tid(m, g, 0);
 		if (e == -EEXIST)
 			return sd_errx(t->ctx, e, "cannot restore pid %d: pid %d, of its process group %d (whose leader is gone), is in use",
 				       tm->pid, g, g);
