@@ -94,11 +94,12 @@ static int set_tty(struct rst *r, int fd, const struct fd_state *d, bool winsize
 	return e;
 }
 
-/* The index in r->fs of the master of pty @index, or -1. */
+/* The index in r->fs of the master of pty @index, or -1 (one shared with an earlier member is that member's). */
 static long master_of(const struct rst *r, uint32_t index)
 {
 	for (size_t i = 0; i < r->fs.n; i++)
-		if (r->fs.fds[i].kind == FDK_PTMX && r->fs.fds[i].pty.index == index && !r->fs.fds[i].has_dup_of)
+		if (r->fs.fds[i].kind == FDK_PTMX && r->fs.fds[i].pty.index == index && !r->fs.fds[i].has_dup_of &&
+		    !r->fs.fds[i].has_shared)
 			return (long)i;
 	return -1;
 }
@@ -143,7 +144,7 @@ int sd_rst_prepare_ptys(struct rst *r)
 	for (size_t i = 0; i < r->fs.n && e == 0; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
 
-		if (d->kind != FDK_PTMX || d->has_dup_of || r->src[i] >= 0)
+		if (d->kind != FDK_PTMX || d->has_dup_of || d->has_shared || r->src[i] >= 0)
 			continue;
 		if (master_of(r, d->pty.index) != (long)i)
 			return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: two masters of pty %u",
@@ -159,7 +160,7 @@ int sd_rst_prepare_ptys(struct rst *r)
 	for (size_t i = 0; i < r->fs.n && e == 0; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
 
-		if (d->kind != FDK_PTS || d->has_dup_of || r->src[i] >= 0)
+		if (d->kind != FDK_PTS || d->has_dup_of || d->has_shared || r->src[i] >= 0)
 			continue;
 		/* a tree's: its master is another member's (sd_rst_tree_ptys) */
 		if (master_of(r, d->pty.index) < 0 && r->tree)
@@ -260,7 +261,7 @@ int sd_rst_tree_ptys(struct rst *r)
 		const struct fd_state *d = &r->fs.fds[i];
 		int master;
 
-		if (d->kind != FDK_PTS || d->has_dup_of || r->src[i] >= 0)
+		if (d->kind != FDK_PTS || d->has_dup_of || d->has_shared || r->src[i] >= 0)
 			continue;
 		(void)tree_pty(r, 0, d->pty.index, &master);
 		if (master < 0)

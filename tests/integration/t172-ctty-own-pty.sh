@@ -6,7 +6,9 @@
 # foreground, and /dev/tty is that terminal (a write to the master reads
 # from it). Then a tree (python): the parent holds the master, its child a
 # session leader whose terminal is that pty with no fd on it: the child has
-# it back, and the master's close hangs it up (SIGHUP kills the child).
+# it back, and the master's close hangs it up (SIGHUP kills the child);
+# and so once more with the master shared by the child too (one open file
+# description, made once).
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 command -v python3 >/dev/null || skip "no python3"
@@ -39,7 +41,8 @@ name = os.ttyname(s)
 os.close(s)
 c = os.fork()
 if c == 0:
-    os.close(m)
+    if sys.argv[1] != "keep":
+        os.close(m)
     os.setsid()
     os.close(os.open(name, os.O_RDWR))   # the controlling terminal, no fd kept
     while True:
@@ -48,22 +51,29 @@ print(os.getpid(), c, name, flush=True)
 while True:
     time.sleep(1)
 PY
-python3 "$WORK/tree.py" >"$WORK/tree.out" 2>&1 </dev/null &
-TARGET_PIDS+=($!)
-for ((i = 0; i < 100; i++)); do [ -s "$WORK/tree.out" ] && break; sleep 0.05; done
-read -r par ch name <"$WORK/tree.out"
-TARGET_PIDS+=("$ch")
-for ((i = 0; i < 100; i++)); do [ "$(tty_nr "$ch")" != 0 ] && break; sleep 0.05; done
-nr=$(tty_nr "$ch")
-[ "$nr" != 0 ] || fail "the child has no controlling terminal"
-for p in $par $ch; do state_record "$p" "$WORK/before.$p.state"; done
-"$SDUMP" dump -t "$par" -D "$WORK/d2" 2>"$WORK/err" || fail "dump of the tree: $(cat "$WORK/err")"
-wait_gone "$par"
-for p in $par $ch; do wait_pid_free "$p"; done
-"$SDUMP" restore -D "$WORK/d2" -d 2>"$WORK/err" || fail "restore of the tree: $(cat "$WORK/err")"
-for p in $par $ch; do state_check "$p" "$WORK/before.$p.state"; done
-[ "$(tty_nr "$ch")" = "$nr" ] || fail "the child's terminal is $(tty_nr "$ch"), it was $nr ($name)"
-kill -KILL "$par"
-wait_gone "$ch"
-echo "tree: the child's terminal $name is back, hung up with its master"
+for how in close keep; do
+	rm -f "$WORK/tree.out"
+	python3 "$WORK/tree.py" "$how" >"$WORK/tree.out" 2>&1 </dev/null &
+	TARGET_PIDS+=($!)
+	for ((i = 0; i < 100; i++)); do [ -s "$WORK/tree.out" ] && break; sleep 0.05; done
+	read -r par ch name <"$WORK/tree.out"
+	TARGET_PIDS+=("$ch")
+	for ((i = 0; i < 100; i++)); do [ "$(tty_nr "$ch")" != 0 ] && break; sleep 0.05; done
+	nr=$(tty_nr "$ch")
+	[ "$nr" != 0 ] || fail "the child has no controlling terminal"
+	for p in $par $ch; do state_record "$p" "$WORK/before.$how.$p.state"; done
+	"$SDUMP" dump -t "$par" -D "$WORK/d2.$how" 2>"$WORK/err" || fail "dump of the tree: $(cat "$WORK/err")"
+	wait_gone "$par"
+	for p in $par $ch; do wait_pid_free "$p"; done
+	"$SDUMP" restore -D "$WORK/d2.$how" -d 2>"$WORK/err" || fail "restore of the tree: $(cat "$WORK/err")"
+	for p in $par $ch; do state_check "$p" "$WORK/before.$how.$p.state"; done
+	[ "$(tty_nr "$ch")" = "$nr" ] || fail "the child's terminal is $(tty_nr "$ch"), it was $nr ($name)"
+	if [ "$how" = close ]; then
+		kill -KILL "$par"
+		wait_gone "$ch"
+	else
+		kill -KILL "$par" "$ch"
+	fi
+	echo "tree ($how): the child's terminal $name is back"
+done
 echo ok
