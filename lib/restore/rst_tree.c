@@ -72,9 +72,9 @@ size_t sd_rst_tree_count(const struct rst_tree *t)
 }
 
 /* A child of @p (the trampoline alone) with pid @tid, traced from birth (clone3 set_tid). */
-static int clone_tid(struct rst *p, pid_t tid, int exit_signal)
+static int clone_tid(struct rst *p, pid_t tid, int exit_signal, uint64_t flags)
 {
-	struct clone_args args = { .exit_signal = (uint64_t)exit_signal, .set_tid_size = 1 };
+	struct clone_args args = { .flags = flags, .exit_signal = (uint64_t)exit_signal, .set_tid_size = 1 };
 	uint64_t at = 0, a = 0;
 	long ret = -1;
 	int e;
@@ -91,21 +91,13 @@ static int clone_tid(struct rst *p, pid_t tid, int exit_signal)
 	return e;
 }
 
-/* Member @m forked by its parent @p (both still the trampoline alone), traced from birth. */
-static int fork_member(struct rst *p, struct rst *m)
+/* @m, just cloned by @p, taken: its birth stop waited for, ready for calls injected. */
+static int adopt(struct rst *p, struct rst *m)
 {
-	const struct tree_member *tm = m->member;
 	pid_t tid = m->pid;
 	char path[PROC_PATH_MAX];
-	int status, e;
+	int status;
 
-	e = clone_tid(p, tid, tm->exit_signal);
-	if (e == -EEXIST)
-		return sd_errx(p->ctx, e, "cannot restore pid %d: it is in use", m->pid);
-	if (e < 0)
-		return sd_errx(p->ctx, e, "cannot create pid %d, a child of pid %d: %s", m->pid, p->pid,
-			       strerror(-e));
-	m->started = true;
 	while (waitpid(tid, &status, __WALL) < 0)
 		if (errno != EINTR)
 			return sd_err(p->ctx, -errno, "cannot wait for the new pid %d", tid);
@@ -126,6 +118,30 @@ static int fork_member(struct rst *p, struct rst *m)
 	m->pidfd = (int)syscall(SYS_pidfd_open, m->pid, 0);
 	if (m->pidfd < 0)
 		return sd_err(p->ctx, -errno, "cannot open a pidfd of the new pid %d", m->pid);
+	return 0;
+}
+
+/*
+ * Member @m forked by @p (both still the trampoline alone), traced from
+ * birth: its parent, or with CLONE_PARENT in @flags the helper of its
+ * session, a child of its parent (make_lost_session).
+ */
+static int fork_member(struct rst *p, struct rst *m, uint64_t flags)
+{
+	const struct tree_member *tm = m->member;
+	int e;
+
+	/* (CLONE_PARENT: the exit signal is the helper's) */
+	e = clone_tid(p, m->pid, flags ? 0 : tm->exit_signal, flags);
+	if (e == -EEXIST)
+		return sd_errx(p->ctx, e, "cannot restore pid %d: it is in use", m->pid);
+	if (e < 0)
+		return sd_errx(p->ctx, e, "cannot create pid %d, a child of pid %d: %s", m->pid, p->pid,
+			       strerror(-e));
+	m->started = true;
+	e = adopt(p, m);
+	if (e < 0)
+		return e;
 	/* a leader of a session or a group leads it before its children are born */
 	if (tm->sid == tm->pid)
 		e = sd_rst_call(m, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);
@@ -156,6 +172,10 @@ static pid_t id_now(const struct rst_tree *t, pid_t id, bool session)
 		return id;
 	for (size_t k = 0; !session && k < t->nlost; k++)
 		if (t->lost[k] == id)
+			return id;
+	/* (a session's helper leads the group of its pid too) */
+	for (size_t k = 0; k < t->nsess; k++)
+		if (t->sess[k]->pid == id)
 			return id;
 	if (session && id == root->sid)
 		return getsid(root->pid);
@@ -189,7 +209,7 @@ static int make_lost_groups(struct rst_tree *t)
 		if (t->nlost == ARRAY_SIZE(t->lost))
 			return sd_errx(t->ctx, -E2BIG, "cannot restore pid %d: more than %zu process groups whose leader is gone",
 				       root->pid, ARRAY_SIZE(t->lost));
-		e = clone_tid(m, g, 0);
+		e = clone_tid(m, g, 0, 0);
 		if (e == -EEXIST)
 			return sd_errx(t->ctx, e, "cannot restore pid %d: pid %d, of its process group %d (whose leader is gone), is in use",
 				       tm->pid, g, g);
@@ -211,7 +231,66 @@ static int make_lost_groups(struct rst_tree *t)
 	return 0;
 }
 
-/* The helpers of make_lost_groups gone: killed, and reaped by their parents when @reap. */
+/*
+ * A session whose leader was gone at the dump, like a group
+ * (make_lost_groups): a helper with the leader's pid, forked by the parent
+ * of the first member of the session whose parent is outside it, leads
+ * it (setsid) and forks each such member with CLONE_PARENT: a child of
+ * its parent, in the session. The helper's exit signal is the member's
+ * (CLONE_PARENT gives the helper's); once all have joined their groups it
+ * is killed, reaped by its parent, and the SIGCHLD of it taken away. In
+ * *@ret_p the one to fork member @i, with *@ret_flags.
+ */
+static int lost_session(struct rst_tree *t, size_t i, struct rst **ret_p, uint64_t *ret_flags)
+{
+	const struct tree_member *tm = &t->tree.m[i];
+	long pi = sd_tree_find(&t->tree, tm->ppid);
+	struct rst *h;
+	int e;
+
+	*ret_p = &t->m[pi];
+	*ret_flags = 0;
+	if (tm->sid == tm->pid || id_now(t, tm->sid, true) >= 0 || sd_tree_find(&t->tree, tm->sid) >= 0 ||
+	    t->tree.m[pi].sid == tm->sid)
+		return 0;
+	*ret_flags = CLONE_PARENT;
+	for (size_t k = 0; k < t->nsess; k++)
+		if (t->sess[k]->pid == tm->sid) {
+			*ret_p = t->sess[k];
+			/* the dump checks that one parent has them all */
+			return t->sess_parent[k] == (size_t)pi ? 0 :
+				sd_errx(t->ctx, -EOPNOTSUPP, "cannot restore pid %d: its session %d, whose leader is gone, has members of two parents",
+					tm->pid, tm->sid);
+		}
+	if (t->nsess == ARRAY_SIZE(t->sess))
+		return sd_errx(t->ctx, -E2BIG, "cannot restore pid %d: more than %zu sessions whose leader is gone",
+			       tm->pid, ARRAY_SIZE(t->sess));
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	sd_rst_init(h, t->ctx, t->m[0].opts);
+	h->tree = t;
+	h->pid = tm->sid;
+	e = clone_tid(&t->m[pi], h->pid, tm->exit_signal, 0);
+	if (e < 0) {
+		free(h);
+		return sd_errx(t->ctx, e, "cannot restore pid %d: cannot make its session %d (whose leader is gone) again%s",
+			       tm->pid, tm->sid, e == -EEXIST ? ": that pid is in use" : "");
+	}
+	t->sess_parent[t->nsess] = (size_t)pi;
+	t->sess[t->nsess++] = h;
+	e = adopt(&t->m[pi], h);
+	if (e == 0)
+		e = sd_rst_call(h, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return sd_errx(t->ctx, e, "cannot restore pid %d: cannot make its session %d again", tm->pid, tm->sid);
+	*ret_p = h;
+	return 0;
+}
+
+static int drop_sigchld(struct rst *p);
+
+/* The helpers of make_lost_groups and lost_session gone: killed, and reaped by their parents when @reap. */
 static int end_lost_groups(struct rst_tree *t, bool reap)
 {
 	int e = 0;
@@ -230,6 +309,25 @@ static int end_lost_groups(struct rst_tree *t, bool reap)
 			e = sd_errx(t->ctx, e, "cannot reap the helper of process group %d", t->lost[k]);
 	}
 	t->nlost = 0;
+	for (size_t k = 0; k < t->nsess; k++) {
+		struct rst *h = t->sess[k], *p = &t->m[t->sess_parent[k]];
+		int status;
+
+		(void)kill(h->pid, SIGKILL);
+		while (waitpid(h->pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+		if (reap && e == 0)
+			e = sd_rst_call(p, SYS_wait4, h->pid, 0, __WALL, 0, 0, 0, NULL);
+		if (reap && e == 0)
+			e = drop_sigchld(p);
+		if (e < 0)
+			e = sd_errx(t->ctx, e, "cannot reap the helper of session %d", h->pid);
+		zclose(&h->mem_fd);
+		zclose(&h->pidfd);
+		free(h->seized.t);
+		free(h);
+	}
+	t->nsess = 0;
 	return e;
 }
 
@@ -539,8 +637,14 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 			e = sd_rst_tree_ptys(&t->m[i]);
 	if (e == 0)
 		e = make_root(t);
-	for (size_t i = 1; e == 0 && i < t->tree.n; i++)
-		e = fork_member(&t->m[sd_tree_find(&t->tree, t->tree.m[i].ppid)], &t->m[i]);
+	for (size_t i = 1; e == 0 && i < t->tree.n; i++) {
+		struct rst *p;
+		uint64_t flags;
+
+		e = lost_session(t, i, &p, &flags);
+		if (e == 0)
+			e = fork_member(p, &t->m[i], flags);
+	}
 	if (e == 0)
 		e = make_lost_groups(t);
 	if (e == 0)

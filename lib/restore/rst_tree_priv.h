@@ -52,6 +52,9 @@ struct rst_tree {
 	size_t nlost;		/* groups whose leader was gone: a helper with its pid each, until all joined */
 	pid_t lost[64];
 	pid_t lost_parent[64];	/* the member that forked it, and reaps it */
+	size_t nsess;		/* sessions whose leader was gone: a helper each (a child of sess_parent) */
+	struct rst *sess[16];
+	size_t sess_parent[16];
 };
 
 #endif /* SDUMP_RST_TREE_PRIV_H */

@@ -4,8 +4,9 @@
 # the grandchild, now the subreaper's child, lives on in that group): the
 # tree is dumped and restored, the grandchild in the same group, whose
 # pid no process has (the helper that made it again is gone), and a
-# signal to the group reaches it. A session whose leader is gone is still
-# refused at the dump with one line, the tree left running.
+# signal to the group reaches it. Then the same with a session whose
+# leader is gone (the child called setsid()): the grandchild comes back in
+# that session and group, the subreaper's child.
 . "$(dirname "$0")/../lib.sh"
 command -v python3 >/dev/null || skip "no python3"
 
@@ -49,27 +50,24 @@ start() {
 	TARGET_PIDS+=("$G")
 }
 
-start session
-expect_error "cannot dump pid $P: pid $G of its tree is in session $C, whose leader is not in the tree; sdump cannot make such a session again yet" \
-	"$SDUMP" dump -t "$P" -D "$WORK/s"
-assert_running "$P"
-assert_running "$G"
-kill -KILL "$G" "$P"
-
-start group
-[ "$(ps -o pgid= -p "$G" | tr -d ' ')" = "$C" ] || fail "pid $G is not in group $C"
-[ ! -e "/proc/$C" ] || fail "the group's leader $C is there"
-"$SDUMP" dump -t "$P" -D "$WORK/d" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
-wait_gone "$P"
-for p in $P $G; do wait_pid_free "$p"; done
-"$SDUMP" restore -D "$WORK/d" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
-assert_running "$G"
-[ "$(ps -o pgid= -p "$G" | tr -d ' ')" = "$C" ] || fail "pid $G is in group $(ps -o pgid= -p "$G"), not $C"
-[ ! -e "/proc/$C" ] || fail "pid $C, the helper that made the group again, is still there"
-[ "$(ps -o ppid= -p "$G" | tr -d ' ')" = "$P" ] || fail "pid $G's parent is not $P"
-kill -USR1 -- "-$C"
-for ((i = 0; i < 100; i++)); do [ -s "$WORK/got" ] && break; sleep 0.05; done
-[ "$(cat "$WORK/got" 2>/dev/null)" = "$C" ] || fail "the group's signal did not reach pid $G"
-kill -KILL "$G" "$P"
-echo "group $C restored without its leader, pid $G in it"
+for how in group session; do
+	start "$how"
+	[ "$(ps -o pgid= -p "$G" | tr -d ' ')" = "$C" ] || fail "pid $G is not in group $C"
+	[ ! -e "/proc/$C" ] || fail "the group's leader $C is there"
+	"$SDUMP" dump -t "$P" -D "$WORK/d.$how" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
+	wait_gone "$P"
+	for p in $P $G; do wait_pid_free "$p"; done
+	"$SDUMP" restore -D "$WORK/d.$how" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
+	assert_running "$G"
+	[ "$(ps -o pgid= -p "$G" | tr -d ' ')" = "$C" ] || fail "pid $G is in group $(ps -o pgid= -p "$G"), not $C"
+	[ "$how" = group ] || [ "$(ps -o sid= -p "$G" | tr -d ' ')" = "$C" ] || fail "pid $G is in session $(ps -o sid= -p "$G"), not $C"
+	[ ! -e "/proc/$C" ] || fail "pid $C, the helper that made the group again, is still there"
+	[ "$(ps -o ppid= -p "$G" | tr -d ' ')" = "$P" ] || fail "pid $G's parent is not $P"
+	kill -USR1 -- "-$C"
+	for ((i = 0; i < 100; i++)); do [ -s "$WORK/got" ] && break; sleep 0.05; done
+	[ "$(cat "$WORK/got" 2>/dev/null)" = "$C" ] || fail "the group's signal did not reach pid $G"
+	kill -KILL "$G" "$P"
+	rm -f "$WORK/got"
+	echo "$how $C restored without its leader, pid $G in it"
+done
 echo ok
