@@ -295,11 +295,13 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 }
 
 /*
- * Credentials are per thread, and a restore gives every thread the ones of
- * the process (glibc's set*id() keeps them equal; a raw system call, or
- * setfsuid(), which glibc does not spread, can set one thread's apart).
+ * Credentials are per thread: glibc's set*id() keeps them equal, a raw
+ * system call (or setfsuid(), which glibc does not spread) sets one
+ * thread's apart. Those of a thread that differ from the process's are its
+ * own in the image (@a), each thread's put back by itself at restore.
  */
-static int check_thread_creds(struct sdump_ctx *ctx, pid_t pid, pid_t tid, const struct process_state *ps)
+static int thread_creds(struct sdump_ctx *ctx, pid_t pid, pid_t tid, const struct process_state *ps,
+			struct attr_thread *a)
 {
 	_cleanup_free_ char *status = NULL;
 	char path[PROC_PATH_MAX];
@@ -307,6 +309,7 @@ static int check_thread_creds(struct sdump_ctx *ctx, pid_t pid, pid_t tid, const
 	size_t ngroups = 0;
 	int r;
 
+	_Static_assert(ARRAY_SIZE(ps->groups) == ATTR_NGROUPS_MAX, "a thread's groups are as many");
 	r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "task/%d/status", (int)tid), &status, NULL);
 	if (r == -ENOENT)
 		return 0; /* gone since the freeze could not be: it is a zombie thread */
@@ -316,11 +319,16 @@ static int check_thread_creds(struct sdump_ctx *ctx, pid_t pid, pid_t tid, const
 	    sd_proc_parse_status_ids(status, "\nGid:", gid, 4, NULL) < 0 ||
 	    sd_proc_parse_status_ids(status, "\nGroups:", groups, ARRAY_SIZE(groups), &ngroups) < 0)
 		return sd_errx(ctx, -EBADMSG, "cannot parse '%s'", path);
-	if (memcmp(uid, ps->uid, sizeof(uid)) || memcmp(gid, ps->gid, sizeof(gid)) ||
-	    ngroups != ps->ngroups || memcmp(groups, ps->groups, ngroups * sizeof(*groups)))
-		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: thread %d has other credentials than the process (uid %u %u %u %u, gid %u %u %u %u, or its groups), which a restore cannot give it apart; not supported",
-			       (int)pid, (int)tid, uid[0], uid[1], uid[2], uid[3], gid[0], gid[1], gid[2], gid[3]);
+	a->own_creds = memcmp(uid, ps->uid, sizeof(uid)) || memcmp(gid, ps->gid, sizeof(gid)) ||
+		       ngroups != ps->ngroups || memcmp(groups, ps->groups, ngroups * sizeof(*groups));
+	if (!a->own_creds)
+		return 0;
+	memcpy(a->uid, uid, sizeof(uid));
+	memcpy(a->gid, gid, sizeof(gid));
+	a->ngroups = ngroups;
+	memcpy(a->groups, groups, ngroups * sizeof(*groups));
+	pr_debug(ctx, "pid %d: thread %d has credentials of its own (uid %u, gid %u)", (int)pid, (int)tid, uid[1],
+		 gid[1]);
 	return 0;
 }
 
@@ -345,12 +353,12 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
 		r = sd_sec_collect_timers(ctx, s, inj, &ps);
 	/* the leader first: restore creates the threads in this order */
 	for (size_t i = 0; r == 0 && i < s->n; i++) {
-		r = check_thread_creds(ctx, s->pid, s->t[i].tid, &ps);
-		if (r == 0)
-			r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
+		r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
 		if (r == 0)
 			r = sd_attrs_collect_thread(ctx, s, &s->t[i], inj, ps.threads[i].sched_policy,
 						 &ps.threads[i].attrs);
+		if (r == 0)
+			r = thread_creds(ctx, s->pid, s->t[i].tid, &ps, &ps.threads[i].attrs);
 		if (r == 0)
 			r = sd_sec_collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i].sec);
 		ps.nthreads++;

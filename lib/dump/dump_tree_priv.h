@@ -46,7 +46,7 @@ int sd_tree_find_shared(struct tdump *td);
 void sd_tree_pair_ptys(struct tdump *td);
 /* The unix sockets of all members matched as one process's. */
 int sd_tree_check_sockets(struct tdump *td);
-/* Every session and group whose leader is not in the tree refused (but the root's). */
+/* A session whose leader is gone refused when its members have two parents; the rest made again. */
 int sd_tree_check_ids(struct tdump *td);
 /* What member @tm maps and holds, for the members after it (td->objs). */
 int sd_tree_note_member(struct tdump *td, const struct tmember *tm);

@@ -193,33 +193,46 @@ int sd_tree_check_sockets(struct tdump *td)
 }
 
 /*
- * A session or group is made again by its leader: one whose leader is
- * gone (it called setsid() and then ended) cannot be yet, unless it is the
- * root's, which the restore takes from outside.
+ * A session or group is made again by its leader; one whose leader is
+ * gone (it called setsid() and then ended) by a helper with its pid
+ * (rst_tree.c), which forks the session's members whose parent is outside
+ * it with CLONE_PARENT: they must have one parent. The root's comes from
+ * outside.
  */
+/* The session of @m's parent in the tree (the root's: -1). */
+static pid_t parent_sid(const struct tdump *td, const struct tree_member *m)
+{
+	for (size_t k = 0; k < td->n; k++)
+		if (td->t[k]->m.pid == m->ppid)
+			return td->t[k]->m.sid;
+	return -1;
+}
+
 int sd_tree_check_ids(struct tdump *td)
 {
 	const struct tree_member *root = &td->t[0]->m;
 
 	for (size_t i = 1; i < td->n; i++) {
 		const struct tree_member *m = &td->t[i]->m;
-		bool sid = false, pgid = false;
-		int r = 0;
+		const struct tree_member *top = NULL;
+		bool sid = false;
 
-		for (size_t k = 0; k < td->n; k++) {
+		for (size_t k = 0; k < td->n; k++)
 			sid |= td->t[k]->m.pid == m->sid;
-			pgid |= td->t[k]->m.pid == m->pgid;
+		if (sid || m->sid == root->sid || m->sid == m->pid)
+			continue;
+		/* its members whose parent is outside it are forked by one helper: they have one parent */
+		for (size_t k = 1; k < td->n; k++) {
+			const struct tree_member *o = &td->t[k]->m;
+
+			if (o->sid != m->sid || parent_sid(td, o) == m->sid)
+				continue;
+			if (top && top->ppid != o->ppid)
+				return sd_refuse(td->ctx, -EOPNOTSUPP,
+						 "cannot dump pid %d: session %d of its tree, whose leader is gone, has members of two parents (%d, %d); sdump cannot make such a session again",
+						 root->pid, m->sid, top->ppid, o->ppid);
+			top = o;
 		}
-		if (!sid && m->sid != root->sid)
-			r = sd_refuse(td->ctx, -EOPNOTSUPP,
-				       "cannot dump pid %d: pid %d of its tree is in session %d, whose leader is not in the tree; sdump cannot make such a session again yet",
-				       root->pid, m->pid, m->sid);
-		else if (!pgid && m->pgid != root->pgid)
-			r = sd_refuse(td->ctx, -EOPNOTSUPP,
-				       "cannot dump pid %d: pid %d of its tree is in process group %d, whose leader is not in the tree; sdump cannot make such a group again yet",
-				       root->pid, m->pid, m->pgid);
-		if (r < 0)
-			return r;
 	}
 	return 0;
 }

@@ -33,6 +33,14 @@ void sd_attrimg_thread_to_pb(const struct attr_thread *a, uint32_t spec[ATTR_NSP
 	out->mempolicy_nodes = (ProtobufCBinaryData){ a->mempolicy_nodes_len,
 						      (uint8_t *)a->mempolicy_nodes };
 	out->cgroup = a->cgroup;
+	if (a->own_creds) {
+		out->has_own_creds = out->own_creds = true;
+		out->n_own_uid = out->n_own_gid = 4;
+		out->own_uid = (uint32_t *)a->uid;
+		out->own_gid = (uint32_t *)a->gid;
+		out->n_own_groups = a->ngroups;
+		out->own_groups = (uint32_t *)a->groups;
+	}
 }
 
 void sd_attrimg_process_to_pb(const struct attr_process *a, AttrProcess *out)
@@ -61,7 +69,8 @@ int sd_attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
 	/* a signal number, a kernel's cpumask; the rest is checked by the kernel at restore */
 	if (in->cpus.len == 0 || in->cpus.len > ATTR_CPUMASK_MAX || in->n_spec > ATTR_NSPEC ||
 	    in->pdeathsig < 0 || in->pdeathsig > 64 || in->mempolicy_nodes.len > ATTR_NODEMASK_MAX ||
-	    (in->cgroup && strlen(in->cgroup) >= ATTR_CGROUP_MAX))
+	    (in->cgroup && strlen(in->cgroup) >= ATTR_CGROUP_MAX) ||
+	    (in->own_creds && (in->n_own_uid != 4 || in->n_own_gid != 4 || in->n_own_groups > ATTR_NGROUPS_MAX)))
 		return -EBADMSG;
 	memset(a, 0, sizeof(*a));
 	memcpy(a->cpus, in->cpus.data, in->cpus.len);
@@ -92,6 +101,14 @@ int sd_attrimg_thread_from_pb(const AttrThread *in, struct attr_thread *a)
 		a->cgroup = strdup(in->cgroup);
 		if (!a->cgroup)
 			return -ENOMEM;
+	}
+	if (in->own_creds) {
+		a->own_creds = true;
+		memcpy(a->uid, in->own_uid, sizeof(a->uid));
+		memcpy(a->gid, in->own_gid, sizeof(a->gid));
+		a->ngroups = in->n_own_groups;
+		if (a->ngroups)
+			memcpy(a->groups, in->own_groups, a->ngroups * sizeof(*a->groups));
 	}
 	a->valid = true;
 	return 0;

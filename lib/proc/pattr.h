@@ -20,6 +20,7 @@
 #define ATTR_NSPEC 3
 /* The most bytes of /proc/PID/cgroup kept. */
 #define ATTR_CGROUP_MAX 4096
+#define ATTR_NGROUPS_MAX 256
 
 /*
  * A thread's attributes beyond its registers and signals (dump/dump_attrs.c,
@@ -47,6 +48,11 @@ struct attr_thread {
 	uint8_t mempolicy_nodes[ATTR_NODEMASK_MAX];
 	size_t mempolicy_nodes_len;	/* 0: no node mask (MPOL_DEFAULT, MPOL_LOCAL) */
 	char *cgroup;			/* its /proc/PID/task/TID/cgroup where not the process's, else NULL */
+	/* credentials of its own, apart from the process's (a raw setresuid() in one thread) */
+	bool own_creds;
+	uint32_t uid[4], gid[4];	/* real, effective, saved, file-system */
+	size_t ngroups;
+	uint32_t groups[ATTR_NGROUPS_MAX];
 };
 
 /* mlockall(2)'s flags, as the image keeps them (the kernel's values) */

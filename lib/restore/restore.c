@@ -399,11 +399,11 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 	if (e == 0)
 		e = sd_rst_restore_mm(r);
 	if (e == 0)
+		e = sd_rst_pty_ctty(r);
+	if (e == 0)
 		e = sd_rst_restore_files(r);
 	if (e == 0)
 		e = sd_rst_restore_process(r);
-	if (e == 0)
-		e = sd_rst_pty_ctty(r);
 	if (e == 0)
 		e = sd_rst_restore_fs(r);
 	if (e == 0)

@@ -323,10 +323,12 @@ int sd_rst_termios_of(struct rst *r, const struct tty_state *s, struct termios *
  * The ptys whose both ends the process held (rst_pty.c). Step 3, before
  * anything is made: sd_rst_prepare_ptys makes each again with its number,
  * settings, packet mode and lock, and gives its fds to the new process
- * (r->src; sd_rst_pty_open, their opener, is never reached). Step 4, once
- * its session is its own: sd_rst_pty_ctty makes the slave its controlling
- * terminal again where it was (sd_rst_pty_ctty_fd: the fd of that slave,
- * -1 if none), with its foreground group.
+ * (r->src; sd_rst_pty_open, their opener, is never reached). Step 4, its
+ * session made, before its fds: sd_rst_pty_ctty makes the slave its
+ * controlling terminal again where it was (a slave of ours, given for the
+ * ioctl and closed: it may have held no fd on it), with its foreground
+ * group, so that a /dev/tty fd opens on it (sd_rst_pty_ctty_fd: the fd of
+ * that slave, -1 if none).
  */
 int sd_rst_prepare_ptys(struct rst *r);
 int sd_rst_pty_open(struct rst *r, size_t i, long *ret_tmp);
@@ -357,6 +359,8 @@ void sd_rst_nodes_release(struct rst *r);
 int sd_rst_tree_ptys(struct rst *r);
 int sd_rst_pty_ctty_early(struct rst *r);
 bool sd_rst_pty_leader_makes(const struct rst *r);
+/* Whether @r's controlling terminal is a pty the restore makes again, and makes its ctty. */
+bool sd_rst_pty_ctty_here(const struct rst *r);
 int sd_rst_tty_start(struct rst *r);
 void sd_rst_tty_undo(struct rst *r);
 void sd_rst_tty_end(struct rst *r, bool gone);

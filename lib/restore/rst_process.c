@@ -162,33 +162,38 @@ static int restore_fsid(struct rst *r, struct seized_thread *t, long nr, uint32_
 	return e;
 }
 
-static int restore_fsids(struct rst *r, struct seized_thread *t)
+static int restore_fsids(struct rst *r, struct seized_thread *t, const uint32_t uid[4], const uint32_t gid[4])
 {
-	int e = restore_fsid(r, t, SYS_setfsgid, r->ps.gid[3], "gid");
+	int e = restore_fsid(r, t, SYS_setfsgid, gid[3], "gid");
 
-	return e < 0 ? e : restore_fsid(r, t, SYS_setfsuid, r->ps.uid[3], "uid");
+	return e < 0 ? e : restore_fsid(r, t, SYS_setfsuid, uid[3], "uid");
 }
 
 int sd_rst_restore_creds(struct rst *r)
 {
 	const struct process_state *ps = &r->ps;
-	uint64_t a;
-	int e;
+	int e = 0;
 
-	sd_rst_data_reset(r);
-	e = sd_rst_data_put(r, ps->groups, ps->ngroups * sizeof(uint32_t), &a);
 	for (size_t i = 0; e == 0 && i < r->seized.n; i++) {
 		struct seized_thread *t = &r->seized.t[i];
+		/* a thread's own, apart from the process's (dump_state.c) */
+		const struct attr_thread *own = i < ps->nthreads && ps->threads[i].attrs.own_creds ?
+							&ps->threads[i].attrs : NULL;
+		const uint32_t *uid = own ? own->uid : ps->uid, *gid = own ? own->gid : ps->gid;
+		uint64_t a;
 
-		e = sd_rst_call_in(r, t, SYS_setgroups, (long)ps->ngroups, (long)a, 0, 0, 0, 0, NULL);
+		sd_rst_data_reset(r);
+		e = own ? sd_rst_data_put(r, own->groups, own->ngroups * sizeof(uint32_t), &a) :
+			  sd_rst_data_put(r, ps->groups, ps->ngroups * sizeof(uint32_t), &a);
 		if (e == 0)
-			e = sd_rst_call_in(r, t, SYS_setresgid, ps->gid[0], ps->gid[1], ps->gid[2], 0, 0, 0,
-					NULL);
+			e = sd_rst_call_in(r, t, SYS_setgroups, (long)(own ? own->ngroups : ps->ngroups), (long)a, 0,
+					   0, 0, 0, NULL);
 		if (e == 0)
-			e = sd_rst_call_in(r, t, SYS_setresuid, ps->uid[0], ps->uid[1], ps->uid[2], 0, 0, 0,
-					NULL);
+			e = sd_rst_call_in(r, t, SYS_setresgid, gid[0], gid[1], gid[2], 0, 0, 0, NULL);
 		if (e == 0)
-			e = restore_fsids(r, t);
+			e = sd_rst_call_in(r, t, SYS_setresuid, uid[0], uid[1], uid[2], 0, 0, 0, NULL);
+		if (e == 0)
+			e = restore_fsids(r, t, uid, gid);
 	}
 	if (e == 0 && ps->dumpable >= 0 && ps->dumpable <= 1)
 		e = sd_rst_call(r, SYS_prctl, PR_SET_DUMPABLE, ps->dumpable, 0, 0, 0, 0, NULL);

@@ -94,11 +94,12 @@ static int set_tty(struct rst *r, int fd, const struct fd_state *d, bool winsize
 	return e;
 }
 
-/* The index in r->fs of the master of pty @index, or -1. */
+/* The index in r->fs of the master of pty @index, or -1 (one shared with an earlier member is that member's). */
 static long master_of(const struct rst *r, uint32_t index)
 {
 	for (size_t i = 0; i < r->fs.n; i++)
-		if (r->fs.fds[i].kind == FDK_PTMX && r->fs.fds[i].pty.index == index && !r->fs.fds[i].has_dup_of)
+		if (r->fs.fds[i].kind == FDK_PTMX && r->fs.fds[i].pty.index == index && !r->fs.fds[i].has_dup_of &&
+		    !r->fs.fds[i].has_shared)
 			return (long)i;
 	return -1;
 }
@@ -164,7 +165,7 @@ int sd_rst_prepare_ptys(struct rst *r)
 	for (size_t i = 0; i < r->fs.n && e == 0; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
 
-		if (d->kind != FDK_PTMX || d->has_dup_of || r->src[i] >= 0)
+		if (d->kind != FDK_PTMX || d->has_dup_of || d->has_shared || r->src[i] >= 0)
 			continue;
 		if (master_of(r, d->pty.index) != (long)i)
 			return sd_errx(r->ctx, -EBADMSG, "image '%s' is corrupt: two masters of pty %u",
@@ -182,7 +183,7 @@ int sd_rst_prepare_ptys(struct rst *r)
 	for (size_t i = 0; i < r->fs.n && e == 0; i++) {
 		const struct fd_state *d = &r->fs.fds[i];
 
-		if (d->kind != FDK_PTS || d->has_dup_of || r->src[i] >= 0)
+		if (d->kind != FDK_PTS || d->has_dup_of || d->has_shared || r->src[i] >= 0)
 			continue;
 		/* a tree's: its master is another member's (sd_rst_tree_ptys) */
 		if (master_of(r, d->pty.index) < 0 && r->tree)
@@ -228,33 +229,28 @@ int sd_rst_pty_ctty_fd(const struct rst *r)
 	return -1;
 }
 
-int sd_rst_pty_ctty(struct rst *r)
+/* The number of the pty of slave device @rdev (major << 32 | minor), or -1. */
+static long pts_index(uint64_t rdev)
 {
-	int fd = sd_rst_pty_ctty_fd(r);
-	uint64_t a;
-	int e;
+	unsigned int maj = (unsigned int)(rdev >> 32), min = (unsigned int)rdev;
 
-	if (fd < 0)
-		return 0;
-	if (r->ps.sid != r->ps.pid && sd_rst_pty_leader_makes(r))
-		return 0;
-	if (r->ps.sid != r->ps.pid)
-		return sd_errx(r->ctx, -EOPNOTSUPP,
-			       "cannot restore pid %d: its controlling terminal, its own pty's slave (fd %d), is its session leader's, which is not in the image",
-			       r->pid, fd);
-	e = sd_rst_call(r, SYS_ioctl, fd, TIOCSCTTY, 0, 0, 0, 0, NULL);
-	if (e == 0 && r->ps.ctty_fg_pgrp) {
-		int32_t pg = r->ps.ctty_fg_pgrp;
+	return maj >= 136 && maj <= 143 ? (long)((maj - 136) * 256 + min) : -1;
+}
 
-		sd_rst_data_reset(r);
-		e = sd_rst_data_put(r, &pg, sizeof(pg), &a);
-		if (e == 0)
-			e = sd_rst_call(r, SYS_ioctl, fd, TIOCSPGRP, (long)a, 0, 0, 0, NULL);
-	}
-	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore pid %d: cannot make its pty (fd %d) its controlling terminal again",
-			       r->pid, fd);
-	return 0;
+bool sd_rst_pty_ctty_here(const struct rst *r)
+{
+	long index = pts_index(r->ps.ctty);
+
+	if (index < 0 || r->opts->shell_job)
+		return false;
+	/* a tree's session leader: its pty is some member's (sd_rst_pty_ctty_early checks) */
+	if (r->tree && (r->ps.sid == r->pid || sd_rst_pty_leader_makes(r)))
+		return true;
+	for (size_t i = 0; r->ps.sid == r->pid && i < r->fs.n; i++)
+		if ((r->fs.fds[i].kind == FDK_PTS || r->fs.fds[i].kind == FDK_PTMX) &&
+		    r->fs.fds[i].pty.index == (uint32_t)index)
+			return true;
+	return false;
 }
 
 /* Our fd on the pty of device @rdev (major << 32 | minor) some member made, or -1; its master's in *ret_master. */
@@ -263,8 +259,8 @@ static int tree_pty(const struct rst *r, uint64_t rdev, uint32_t index, int *ret
 	int slave = -1;
 
 	*ret_master = -1;
-	for (size_t m = 0; m < sd_rst_tree_count(r->tree); m++) {
-		const struct rst *o = sd_rst_tree_member(r->tree, m);
+	for (size_t m = 0; m < (r->tree ? sd_rst_tree_count(r->tree) : 1); m++) {
+		const struct rst *o = r->tree ? sd_rst_tree_member(r->tree, m) : r;
 
 		for (size_t i = 0; o->pty_fds && i < o->fs.n; i++) {
 			const struct fd_state *d = &o->fs.fds[i];
@@ -288,7 +284,7 @@ int sd_rst_tree_ptys(struct rst *r)
 		const struct fd_state *d = &r->fs.fds[i];
 		int master;
 
-		if (d->kind != FDK_PTS || d->has_dup_of || r->src[i] >= 0)
+		if (d->kind != FDK_PTS || d->has_dup_of || d->has_shared || r->src[i] >= 0)
 			continue;
 		(void)tree_pty(r, 0, d->pty.index, &master);
 		if (master < 0)
@@ -320,26 +316,100 @@ bool sd_rst_pty_leader_makes(const struct rst *r)
 	return false;
 }
 
-int sd_rst_pty_ctty_early(struct rst *r)
+/*
+ * A new slave fd of ours on the pty of @master (unlocked meanwhile if it
+ * was locked), for a controlling terminal that no fd held: the ctty keeps
+ * no fd open, and the slave's close after TIOCSCTTY leaves it the session's.
+ */
+static int peer_of(struct rst *r, int master)
 {
-	int master, slave;
-	long tmp = -1;
-	int e;
+	int locked = 0, zero = 0, one = 1, fd;
 
-	if (!r->tree || !r->ps.ctty || r->ps.sid != r->pid || (r->ps.ctty >> 32) < 136 || (r->ps.ctty >> 32) > 143)
-		return 0;
-	slave = tree_pty(r, r->ps.ctty, (uint32_t)(((r->ps.ctty >> 32) - 136) * 256 + (r->ps.ctty & 0xffffffffu)),
-			 &master);
+	(void)ioctl(master, TIOCGPTLCK, &locked);
+	if (locked)
+		(void)ioctl(master, TIOCSPTLCK, &zero);
+	fd = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		fd = sd_err(r->ctx, -errno, "cannot restore pid %d: cannot open the slave of its controlling terminal",
+			    r->pid);
+	else
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (locked)
+		(void)ioctl(master, TIOCSPTLCK, &one);
+	return fd;
+}
+
+/*
+ * A slave of ours on @r's controlling terminal given to it for
+ * TIOCSCTTY (@make) and TIOCSPGRP of its foreground group (when that
+ * group exists: its own, or with @make false any, once all are made).
+ */
+static int ctty_ioctls(struct rst *r, bool make)
+{
+	long index = pts_index(r->ps.ctty), tmp = -1;
+	int32_t pg = r->ps.ctty_fg_pgrp;
+	int master, slave, ours = -1;
+	uint64_t a;
+	char name[64];
+	int e = 0;
+
+	slave = tree_pty(r, r->ps.ctty, (uint32_t)index, &master);
+	if (slave < 0 && master >= 0)
+		slave = ours = peer_of(r, master);
+	if (slave < 0 && master < 0) {
+		(void)snprintf(name, sizeof(name), "/dev/pts/%ld", index);
+		return sd_errx(r->ctx, -EOPNOTSUPP,
+			       "cannot restore pid %d: it had a controlling terminal (%s), whose master no process of the dump held; only --shell-job gives it one (this terminal standing in)",
+			       r->pid, name);
+	}
 	if (slave < 0)
-		return 0;
+		return slave;
 	e = sd_rst_tree_give(r, slave, &tmp);
-	if (e == 0)
+	if (e == 0 && make)
 		e = sd_rst_call(r, SYS_ioctl, tmp, TIOCSCTTY, 0, 0, 0, 0, NULL);
+	if (e == 0 && pg && (!make || pg == r->ps.pgid)) {
+		sd_rst_data_reset(r);
+		e = sd_rst_data_put(r, &pg, sizeof(pg), &a);
+		if (e == 0)
+			e = sd_rst_call(r, SYS_ioctl, tmp, TIOCSPGRP, (long)a, 0, 0, 0, NULL);
+	}
 	if (tmp >= 0)
 		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
+	if (ours >= 0)
+		(void)close(ours);
 	if (e < 0)
-		return sd_errx(r->ctx, e, "cannot restore pid %d: cannot make its pty its controlling terminal again", r->pid);
+		return sd_errx(r->ctx, e, "cannot restore pid %d: cannot make its pty its controlling terminal again, with its foreground group %d",
+			       r->pid, pg);
 	return 0;
+}
+
+int sd_rst_pty_ctty_early(struct rst *r)
+{
+	/* (with --shell-job the root is in our session, and has our terminal) */
+	if (pts_index(r->ps.ctty) < 0 || r->ps.sid != r->pid || getsid(r->pid) != r->pid)
+		return 0;
+	return ctty_ioctls(r, true);
+}
+
+int sd_rst_pty_ctty(struct rst *r)
+{
+	int fd = sd_rst_pty_ctty_fd(r), e;
+
+	if (!r->ps.ctty || r->opts->shell_job)
+		return 0;
+	/* a tree's session leader has it since its fork: its foreground group, which exists now */
+	if (r->tree && r->ps.sid == r->pid)
+		return pts_index(r->ps.ctty) < 0 || r->ps.ctty_fg_pgrp == r->ps.pgid || !r->ps.ctty_fg_pgrp ?
+			       0 : ctty_ioctls(r, false);
+	if (fd >= 0 && r->ps.sid != r->ps.pid && !sd_rst_pty_leader_makes(r))
+		return sd_errx(r->ctx, -EOPNOTSUPP,
+			       "cannot restore pid %d: its controlling terminal, its own pty's slave (fd %d), is its session leader's, which is not in the image",
+			       r->pid, fd);
+	if (r->tree || r->ps.sid != r->ps.pid)
+		return 0;
+	/* a process alone: its session first, then the terminal, which a /dev/tty fd opens */
+	e = r->session_done ? 0 : sd_rst_restore_session(r);
+	return e < 0 ? e : sd_rst_pty_ctty_early(r);
 }
 
 int sd_rst_pty_open(struct rst *r, size_t i, long *ret_tmp)

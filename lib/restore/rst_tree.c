@@ -71,16 +71,13 @@ size_t sd_rst_tree_count(const struct rst_tree *t)
 	return t->tree.n;
 }
 
-/* Member @m forked by its parent @p (both still the trampoline alone), traced from birth. */
-static int fork_member(struct rst *p, struct rst *m)
+/* A child of @p (the trampoline alone) with pid @tid, traced from birth (clone3 set_tid). */
+static int clone_tid(struct rst *p, pid_t tid, int exit_signal, uint64_t flags)
 {
-	const struct tree_member *tm = m->member;
-	pid_t tid = m->pid;
-	struct clone_args args = { .exit_signal = (uint64_t)tm->exit_signal, .set_tid_size = 1 };
-	char path[PROC_PATH_MAX];
+	struct clone_args args = { .flags = flags, .exit_signal = (uint64_t)exit_signal, .set_tid_size = 1 };
 	uint64_t at = 0, a = 0;
-	int status, e;
 	long ret = -1;
+	int e;
 
 	sd_rst_data_reset(p);
 	e = sd_rst_data_put(p, &tid, sizeof(tid), &at);
@@ -91,12 +88,16 @@ static int fork_member(struct rst *p, struct rst *m)
 		e = sd_rst_try(p, SYS_clone3, (long)a, sizeof(args), 0, &ret);
 	if (e == 0 && ret < 0)
 		e = (int)ret;
-	if (e == -EEXIST)
-		return sd_errx(p->ctx, e, "cannot restore pid %d: it is in use", m->pid);
-	if (e < 0)
-		return sd_errx(p->ctx, e, "cannot create pid %d, a child of pid %d: %s", m->pid, p->pid,
-			       strerror(-e));
-	m->started = true;
+	return e;
+}
+
+/* @m, just cloned by @p, taken: its birth stop waited for, ready for calls injected. */
+static int adopt(struct rst *p, struct rst *m)
+{
+	pid_t tid = m->pid;
+	char path[PROC_PATH_MAX];
+	int status;
+
 	while (waitpid(tid, &status, __WALL) < 0)
 		if (errno != EINTR)
 			return sd_err(p->ctx, -errno, "cannot wait for the new pid %d", tid);
@@ -117,6 +118,30 @@ static int fork_member(struct rst *p, struct rst *m)
 	m->pidfd = (int)syscall(SYS_pidfd_open, m->pid, 0);
 	if (m->pidfd < 0)
 		return sd_err(p->ctx, -errno, "cannot open a pidfd of the new pid %d", m->pid);
+	return 0;
+}
+
+/*
+ * Member @m forked by @p (both still the trampoline alone), traced from
+ * birth: its parent, or with CLONE_PARENT in @flags the helper of its
+ * session, a child of its parent (make_lost_session).
+ */
+static int fork_member(struct rst *p, struct rst *m, uint64_t flags)
+{
+	const struct tree_member *tm = m->member;
+	int e;
+
+	/* (CLONE_PARENT: the exit signal is the helper's) */
+	e = clone_tid(p, m->pid, flags ? 0 : tm->exit_signal, flags);
+	if (e == -EEXIST)
+		return sd_errx(p->ctx, e, "cannot restore pid %d: it is in use", m->pid);
+	if (e < 0)
+		return sd_errx(p->ctx, e, "cannot create pid %d, a child of pid %d: %s", m->pid, p->pid,
+			       strerror(-e));
+	m->started = true;
+	e = adopt(p, m);
+	if (e < 0)
+		return e;
 	/* a leader of a session or a group leads it before its children are born */
 	if (tm->sid == tm->pid)
 		e = sd_rst_call(m, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);
@@ -136,7 +161,8 @@ static int fork_member(struct rst *p, struct rst *m)
 /*
  * What session or group @id of the image is now: a member's id is itself;
  * the root's session or group, when it was outside the tree, is the one
- * the root has now (ours, or --shell-job's); any other -1.
+ * the root has now (ours, or --shell-job's); a group whose leader was gone
+ * is itself (make_lost_groups); any other -1.
  */
 static pid_t id_now(const struct rst_tree *t, pid_t id, bool session)
 {
@@ -144,11 +170,165 @@ static pid_t id_now(const struct rst_tree *t, pid_t id, bool session)
 
 	if (sd_tree_find(&t->tree, id) >= 0)
 		return id;
+	for (size_t k = 0; !session && k < t->nlost; k++)
+		if (t->lost[k] == id)
+			return id;
+	/* (a session's helper leads the group of its pid too) */
+	for (size_t k = 0; k < t->nsess; k++)
+		if (t->sess[k]->pid == id)
+			return id;
 	if (session && id == root->sid)
 		return getsid(root->pid);
 	if (!session && id == root->pgid)
 		return getpgid(root->pid);
 	return -1;
+}
+
+/*
+ * A process group whose leader was gone at the dump (it ended; its group
+ * lived on in its members): made again by a helper with the leader's pid,
+ * forked by the first member of the group (so in its session: a member
+ * not leading a session has its parent's) and made a group leader by it
+ * (setpgid on its child), which the members then join; once they have,
+ * the helper is killed and its parent reaps it. Its exit signal is 0: no
+ * SIGCHLD of it. A helper is traced from birth (PTRACE_O_TRACECLONE), a
+ * copy of the trampoline that never runs.
+ */
+static int make_lost_groups(struct rst_tree *t)
+{
+	const struct tree_member *root = &t->tree.m[0];
+
+	for (size_t i = 1; i < t->tree.n; i++) {
+		const struct tree_member *tm = &t->tree.m[i];
+		struct rst *m = &t->m[i];
+		pid_t g = tm->pgid;
+		int status, e;
+
+		if (g == tm->pid || g == root->pgid || id_now(t, g, false) >= 0)
+			continue;
+		if (t->nlost == ARRAY_SIZE(t->lost))
+			return sd_errx(t->ctx, -E2BIG, "cannot restore pid %d: more than %zu process groups whose leader is gone",
+				       root->pid, ARRAY_SIZE(t->lost));
+		e = clone_tid(m, g, 0, 0);
+		if (e == -EEXIST)
+			return sd_errx(t->ctx, e, "cannot restore pid %d: pid %d, of its process group %d (whose leader is gone), is in use",
+				       tm->pid, g, g);
+		if (e < 0)
+			return sd_errx(t->ctx, e, "cannot restore pid %d: cannot make its process group %d again: %s",
+				       tm->pid, g, strerror(-e));
+		t->lost[t->nlost] = g;
+		t->lost_parent[t->nlost++] = tm->pid;
+		while (waitpid(g, &status, __WALL) < 0)
+			if (errno != EINTR)
+				return sd_err(t->ctx, -errno, "cannot wait for the new pid %d", g);
+		e = sd_rst_call(m, SYS_setpgid, g, g, 0, 0, 0, 0, NULL);
+		if (e < 0)
+			return sd_errx(t->ctx, e, "cannot restore pid %d: cannot make its process group %d again", tm->pid,
+				       g);
+		sd_log(t->ctx, SDUMP_LOG_DEBUG, "restore: process group %d, whose leader was gone, made again by a helper",
+		       g);
+	}
+	return 0;
+}
+
+/*
+ * A session whose leader was gone at the dump, like a group
+ * (make_lost_groups): a helper with the leader's pid, forked by the parent
+ * of the first member of the session whose parent is outside it, leads
+ * it (setsid) and forks each such member with CLONE_PARENT: a child of
+ * its parent, in the session. The helper's exit signal is the member's
+ * (CLONE_PARENT gives the helper's); once all have joined their groups it
+ * is killed, reaped by its parent, and the SIGCHLD of it taken away. In
+ * *@ret_p the one to fork member @i, with *@ret_flags.
+ */
+static int lost_session(struct rst_tree *t, size_t i, struct rst **ret_p, uint64_t *ret_flags)
+{
+	const struct tree_member *tm = &t->tree.m[i];
+	long pi = sd_tree_find(&t->tree, tm->ppid);
+	struct rst *h;
+	int e;
+
+	*ret_p = &t->m[pi];
+	*ret_flags = 0;
+	if (tm->sid == tm->pid || id_now(t, tm->sid, true) >= 0 || sd_tree_find(&t->tree, tm->sid) >= 0 ||
+	    t->tree.m[pi].sid == tm->sid)
+		return 0;
+	*ret_flags = CLONE_PARENT;
+	for (size_t k = 0; k < t->nsess; k++)
+		if (t->sess[k]->pid == tm->sid) {
+			*ret_p = t->sess[k];
+			/* the dump checks that one parent has them all */
+			return t->sess_parent[k] == (size_t)pi ? 0 :
+				sd_errx(t->ctx, -EOPNOTSUPP, "cannot restore pid %d: its session %d, whose leader is gone, has members of two parents",
+					tm->pid, tm->sid);
+		}
+	if (t->nsess == ARRAY_SIZE(t->sess))
+		return sd_errx(t->ctx, -E2BIG, "cannot restore pid %d: more than %zu sessions whose leader is gone",
+			       tm->pid, ARRAY_SIZE(t->sess));
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	sd_rst_init(h, t->ctx, t->m[0].opts);
+	h->tree = t;
+	h->pid = tm->sid;
+	e = clone_tid(&t->m[pi], h->pid, tm->exit_signal, 0);
+	if (e < 0) {
+		free(h);
+		return sd_errx(t->ctx, e, "cannot restore pid %d: cannot make its session %d (whose leader is gone) again%s",
+			       tm->pid, tm->sid, e == -EEXIST ? ": that pid is in use" : "");
+	}
+	t->sess_parent[t->nsess] = (size_t)pi;
+	t->sess[t->nsess++] = h;
+	e = adopt(&t->m[pi], h);
+	if (e == 0)
+		e = sd_rst_call(h, SYS_setsid, 0, 0, 0, 0, 0, 0, NULL);
+	if (e < 0)
+		return sd_errx(t->ctx, e, "cannot restore pid %d: cannot make its session %d again", tm->pid, tm->sid);
+	*ret_p = h;
+	return 0;
+}
+
+static int drop_sigchld(struct rst *p);
+
+/* The helpers of make_lost_groups and lost_session gone: killed, and reaped by their parents when @reap. */
+static int end_lost_groups(struct rst_tree *t, bool reap)
+{
+	int e = 0;
+
+	for (size_t k = 0; k < t->nlost; k++) {
+		long i = sd_tree_find(&t->tree, t->lost_parent[k]);
+		int status;
+
+		(void)kill(t->lost[k], SIGKILL);
+		/* ours to take first (its tracer), then its parent's */
+		while (waitpid(t->lost[k], &status, __WALL) < 0 && errno == EINTR)
+			;
+		if (reap && e == 0 && i >= 0)
+			e = sd_rst_call(&t->m[i], SYS_wait4, t->lost[k], 0, __WALL, 0, 0, 0, NULL);
+		if (e < 0)
+			e = sd_errx(t->ctx, e, "cannot reap the helper of process group %d", t->lost[k]);
+	}
+	t->nlost = 0;
+	for (size_t k = 0; k < t->nsess; k++) {
+		struct rst *h = t->sess[k], *p = &t->m[t->sess_parent[k]];
+		int status;
+
+		(void)kill(h->pid, SIGKILL);
+		while (waitpid(h->pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+		if (reap && e == 0)
+			e = sd_rst_call(p, SYS_wait4, h->pid, 0, __WALL, 0, 0, 0, NULL);
+		if (reap && e == 0)
+			e = drop_sigchld(p);
+		if (e < 0)
+			e = sd_errx(t->ctx, e, "cannot reap the helper of session %d", h->pid);
+		zclose(&h->mem_fd);
+		zclose(&h->pidfd);
+		free(h->seized.t);
+		free(h);
+	}
+	t->nsess = 0;
+	return e;
 }
 
 /* Every member in the group it had, then all checked. */
@@ -458,10 +638,20 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 			e = sd_rst_tree_ptys(&t->m[i]);
 	if (e == 0)
 		e = make_root(t);
-	for (size_t i = 1; e == 0 && i < t->tree.n; i++)
-		e = fork_member(&t->m[sd_tree_find(&t->tree, t->tree.m[i].ppid)], &t->m[i]);
+	for (size_t i = 1; e == 0 && i < t->tree.n; i++) {
+		struct rst *p;
+		uint64_t flags;
+
+		e = lost_session(t, i, &p, &flags);
+		if (e == 0)
+			e = fork_member(p, &t->m[i], flags);
+	}
+	if (e == 0)
+		e = make_lost_groups(t);
 	if (e == 0)
 		e = join_groups(t);
+	if (e == 0)
+		e = end_lost_groups(t, true);
 	if (e == 0)
 		e = end_zombies(t);
 	if (e == 0)
@@ -504,6 +694,7 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 /* Every member made goes; what the kill orphans comes to us (a subreaper) and is reaped too. */
 static void kill_all(struct rst_tree *t)
 {
+	(void)end_lost_groups(t, false);
 	for (size_t i = t->tree.n; i-- > 0;)
 		sd_rst_kill(&t->m[i]);
 	for (size_t i = t->tree.n; i-- > 0;)

@@ -51,6 +51,12 @@ struct rst_tree {
 	struct rst_sock_kept *socks;
 	uint64_t t0;		/* the restore's start */
 	struct rst_lazy_kin kin;	/* a lazy restore's: every member (rst_lazy_tree.c) */
+	size_t nlost;		/* groups whose leader was gone: a helper with its pid each, until all joined */
+	pid_t lost[64];
+	pid_t lost_parent[64];	/* the member that forked it, and reaps it */
+	size_t nsess;		/* sessions whose leader was gone: a helper each (a child of sess_parent) */
+	struct rst *sess[16];
+	size_t sess_parent[16];
 };
 
 #endif /* SDUMP_RST_TREE_PRIV_H */

@@ -82,6 +82,9 @@ int sd_rst_check_terminal(struct rst *r)
 
 		if (d->kind != FDK_TTY || r->src[i] >= 0)
 			continue;
+		/* /dev/tty of a controlling terminal the restore makes again: opened once it is */
+		if (d->rdev == DEV_TTY && sd_rst_pty_ctty_here(r))
+			continue;
 		if (!r->opts->shell_job)
 			return sd_errx(r->ctx, -EINVAL,
 				       "cannot restore pid %d: fd %d is a terminal (%s); restore it with --shell-job",
@@ -98,7 +101,7 @@ int sd_rst_check_terminal(struct rst *r)
 	}
 	if (!r->opts->shell_job) {
 		if (!r->ps.ctty || (r->ps.sid != r->ps.pid && r->ps.ctty == ours) || sd_rst_pty_ctty_fd(r) >= 0 ||
-		    sd_rst_pty_leader_makes(r))
+		    sd_rst_pty_ctty_here(r))
 			return 0;
 		tty_name(r->ps.ctty, a, sizeof(a));
 		return sd_errx(r->ctx, -EINVAL,

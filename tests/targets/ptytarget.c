@@ -18,12 +18,15 @@
  *   with --ctty: "ctm" a master and "cts" its slave, the process's
  *     controlling terminal (setsid(), then the slave opened without
  *     O_NOCTTY), its group the foreground one;
+ *   with --ctty-nofd: as --ctty, then "dty" /dev/tty opened (O_RDWR |
+ *     O_NONBLOCK) and cts closed: no fd on the slave of its terminal;
  *   with --inflight: "in flight" written to ptm, not read from pts.
  * check: each pty has its number; pts's settings and window size (read on
  *   ptm too); ptm in packet mode: a write to pts reads from ptm after a
  *   TIOCPKT_DATA byte, one to ptm reads from pts; lkm locked (TIOCGPTLCK,
  *   its slave cannot be opened); ctm's slave is the controlling terminal
- *   (/proc/self/stat) with the process's group in its foreground.
+ *   (/proc/self/stat) with the process's group in its foreground; with
+ *   --ctty-nofd dty is that terminal (a write to ctm reads from it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,8 +42,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-enum { PTM, PTS, LKM, CTM, CTS, NROLES };
-static const char *const role[NROLES] = { "ptm", "pts", "lkm", "ctm", "cts" };
+enum { PTM, PTS, LKM, CTM, CTS, DTY, NROLES };
+static const char *const role[NROLES] = { "ptm", "pts", "lkm", "ctm", "cts", "dty" };
 static int fds[NROLES], num[NROLES];
 static char bad[4096];
 
@@ -93,7 +96,7 @@ static void make_pty(int m, int s, bool unlock, int sflags)
 	num[s] = num[m];
 }
 
-static void setup(bool ctty, bool inflight)
+static void setup(bool ctty, bool nofd, bool inflight)
 {
 	struct winsize ws = { .ws_row = 40, .ws_col = 132 };
 	struct termios t;
@@ -115,6 +118,13 @@ static void setup(bool ctty, bool inflight)
 		make_pty(CTM, CTS, true, O_RDWR);
 		if (tcsetpgrp(fds[CTS], getpgrp()) < 0)
 			die("tcsetpgrp");
+	}
+	if (nofd) {
+		fds[DTY] = open("/dev/tty", O_RDWR | O_NONBLOCK);
+		if (fds[DTY] < 0)
+			die("/dev/tty");
+		close(fds[CTS]);
+		fds[CTS] = num[CTS] = -1;
 	}
 	if (inflight && write(fds[PTM], "in flight", 9) != 9)
 		die("write");
@@ -184,6 +194,8 @@ static void check_ctty(void)
 	char buf[1024], *p;
 	unsigned long tty = 0;
 	struct stat st;
+	ssize_t n;
+	int ct;
 	FILE *f = fopen("/proc/self/stat", "r");
 
 	if (!f || !fgets(buf, sizeof(buf), f))
@@ -192,28 +204,39 @@ static void check_ctty(void)
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %lu", &tty) != 1)
 		die("stat");
-	if (fstat(fds[CTS], &st) < 0 || tty != (unsigned long)st.st_rdev)
+	snprintf(buf, sizeof(buf), "/dev/pts/%d", num[CTM]);
+	if (stat(buf, &st) < 0 || tty != (unsigned long)st.st_rdev)
 		fail("the controlling terminal is %lu:%lu, not cts", (unsigned long)major(tty),
 		     (unsigned long)minor(tty));
-	if (tcgetpgrp(fds[CTS]) != getpgrp())
-		fail("cts's foreground group is %d, not %d", (int)tcgetpgrp(fds[CTS]), (int)getpgrp());
+	ct = fds[CTS] >= 0 ? fds[CTS] : fds[DTY];
+	if (tcgetpgrp(ct) != getpgrp())
+		fail("its terminal's foreground group is %d, not %d", (int)tcgetpgrp(ct), (int)getpgrp());
 	if (getsid(0) != getpid())
 		fail("not a session leader");
+	if (fds[DTY] < 0)
+		return;
+	if (write(fds[CTM], "tty\n", 4) != 4)
+		fail("write to ctm: %s", strerror(errno));
+	n = read_within(fds[DTY], buf, sizeof(buf));
+	if (n != 4 || memcmp(buf, "tty\n", 4))
+		fail("dty read %zd bytes after a write to ctm", n);
 }
 
 int main(int argc, char **argv)
 {
-	bool ctty = false, inflight = false;
+	bool ctty = false, nofd = false, inflight = false;
 	char line[256];
 
 	for (int i = 1; i < argc; i++) {
 		ctty |= !strcmp(argv[i], "--ctty");
+		nofd |= !strcmp(argv[i], "--ctty-nofd");
 		inflight |= !strcmp(argv[i], "--inflight");
 	}
+	ctty |= nofd;
 	for (int i = 0; i < NROLES; i++)
 		fds[i] = num[i] = -1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	setup(ctty, inflight);
+	setup(ctty, nofd, inflight);
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
