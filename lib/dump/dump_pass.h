@@ -101,6 +101,9 @@ int sd_pass_end_after(struct pass *p, int handover);
 void sd_pass_fail(struct pass *p);
 void sd_pass_release(struct pass *p);
 void sd_pass_log_done(const struct pass *p);
+struct copy_counts;
+/* -v: what the copy of @p did, at what rate. */
+void sd_pass_log_copy(const struct pass *p, const struct copy_counts *counts);
 
 /*
  * Process trees (dump_tree.c). sd_tree_has_children: whether @pid has a
