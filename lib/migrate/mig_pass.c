@@ -151,10 +151,14 @@ static int send_member(struct mig_conn *c, int dirfd, const char *dir, const cha
 {
 	uint8_t msg[8 + TREE_DIR_NAME_MAX];
 	char path[PATH_MAX];
-	size_t nl = strlen(name);
 	struct stat st;
+	size_t nl;
 	int fd, r = 0;
 
+	/* never NULL: said for the compiler, whose sanitizer build warns of a NULL %s */
+	if (!dir || !name)
+		return -EINVAL;
+	nl = strlen(name);
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
