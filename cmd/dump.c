@@ -58,6 +58,7 @@ static const char dump_usage[] =
 	"  -t, --tree PID          the process to dump, with its children\n"
 	"  -D, --images-dir DIR    the new image (created, or an empty directory)\n"
 	"      --parent DIR        the previous pass of this process\n"
+	"      --prev-images-dir DIR  the same, relative to -D (as CRIU's)\n"
 	"  -R, --leave-running     let the process run on instead of killing it\n"
 	"  -s, --leave-stopped     leave it stopped (SIGSTOP, untraced) instead;\n"
 	"                          SIGCONT resumes it\n"
