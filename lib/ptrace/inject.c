@@ -310,6 +310,7 @@ int sd_inject_suspend_seccomp(struct sdump_ctx *ctx, struct injector *inj, struc
 		int r = -errno;
 
 		inj->ptrace_opts &= ~(long)PTRACE_O_SUSPEND_SECCOMP;
+		inj->seccomp_filtered = true;
 		/* put the options back as they were on those done */
 		for (size_t k = 0; k <= i; k++)
 			(void)ptrace(PTRACE_SETOPTIONS, s->t[k].tid, NULL,

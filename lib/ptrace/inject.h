@@ -26,6 +26,7 @@ struct injector {
 	uint64_t syscall_ip;	/* address of a 0f 05 in the process, or 0: not found yet */
 	uint64_t scratch;	/* address of the scratch area, or 0 */
 	uint64_t tramp;		/* address of the trampoline page (inject_tramp.c), or 0: the vdso's */
+	bool seccomp_filtered;	/* a thread's seccomp filters see our calls (not suspended): no trampoline */
 	size_t scratch_len;
 	int mem_fd;		/* /proc/PID/mem for reading the scratch area, or -1 */
 	long ptrace_opts;	/* ptrace options to keep besides PTRACE_O_TRACESYSGOOD */
