@@ -15,9 +15,6 @@
 # then restores, and the process checks every kind from inside.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/faults.sh"
-# quick (CI): 12 points per kind, half the general walks' (t065-t067 walk
-# what every dump and restore shares at 24)
-FAULT_QUICK_POINTS=12
 export SDUMP_STATE_DIR="$WORK/state"
 command -v python3 >/dev/null || skip "no python3"
 [ -d /dev/shm ] && [ -w /dev/shm ] || skip "no writable /dev/shm"
