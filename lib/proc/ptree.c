@@ -29,27 +29,17 @@ const char *sd_tree_dir_name(pid_t pid, char buf[TREE_DIR_NAME_MAX])
 }
 
 /* The first 8 fields of /proc/@pid/stat into @f (pid, comm, state, ppid, pgrp, session, ...); false if gone. */
-static bool stat_of(pid_t pid, char *buf, size_t size, uint64_t f[8])
+static bool stat_of(pid_t pid, uint64_t f[8])
 {
-	char path[64];
-	ssize_t n;
-	int fd;
+	_cleanup_free_ char *buf = NULL;
+	char path[PROC_PATH_MAX];
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, size - 1);
-	(void)close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return sd_proc_stat_fields(buf, f, 8) >= 7;
+	return sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "stat"), &buf, NULL) >= 0 &&
+	       sd_proc_stat_fields(buf, f, 8) >= 7;
 }
 
 bool sd_pgrp_orphaned(pid_t pgid, pid_t sid)
 {
-	char buf[1024];
 	bool orphaned = true;
 	struct dirent *e;
 	DIR *d = opendir("/proc");
@@ -61,10 +51,10 @@ bool sd_pgrp_orphaned(pid_t pgid, pid_t sid)
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
 
-		if (pid <= 0 || *end || !stat_of((pid_t)pid, buf, sizeof(buf), f) || (pid_t)f[5] != pgid)
+		if (pid <= 0 || *end || !stat_of((pid_t)pid, f) || (pid_t)f[5] != pgid)
 			continue;
 		/* a member whose parent is in another group of the session keeps the group from being orphaned */
-		if (stat_of((pid_t)f[4], buf, sizeof(buf), pf) && (pid_t)pf[5] != pgid && (pid_t)pf[6] == sid)
+		if (stat_of((pid_t)f[4], pf) && (pid_t)pf[5] != pgid && (pid_t)pf[6] == sid)
 			orphaned = false;
 	}
 	closedir(d);
