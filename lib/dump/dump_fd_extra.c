@@ -41,11 +41,13 @@ static int check_flags(struct sdump_ctx *ctx, const struct fd_probe *p, const st
 }
 
 /*
- * Whether a restore gives the owner @o of an fd of pid @pid back: the
- * process, one of its threads (same ids), or its own process group
- * (restored as the leader it is; the restore checks that it is one again).
+ * Whether a restore gives the owner @o of fd @p back: the process or one
+ * of its threads (same ids), another member of its tree (made, with its
+ * pid, before any member's fds get their owners), or a process group the
+ * process or a member leads (restored as the leader it is; the restore
+ * checks that the group is there again).
  */
-static bool owner_restorable(pid_t pid, const struct f_owner_ex *o)
+static bool owner_restorable(const struct fd_probe *p, const struct f_owner_ex *o)
 {
 	char path[PROC_PATH_MAX];
 
@@ -53,11 +55,13 @@ static bool owner_restorable(pid_t pid, const struct f_owner_ex *o)
 		return true;
 	switch (o->type) {
 	case F_OWNER_PID:
-		return o->pid == pid;
+		return o->pid == p->pid || sd_fd_probe_tree_has(p, o->pid);
 	case F_OWNER_TID:
-		return access(sd_proc_path(path, pid, "task/%d", o->pid), F_OK) == 0;
+		/* another member's threads are made with the rest of it: only its main one is there */
+		return access(sd_proc_path(path, p->pid, "task/%d", o->pid), F_OK) == 0 ||
+		       sd_fd_probe_tree_has(p, o->pid);
 	case F_OWNER_PGRP:
-		return o->pid == pid && getpgid(pid) == pid;
+		return (o->pid == p->pid || sd_fd_probe_tree_has(p, o->pid)) && getpgid(o->pid) == o->pid;
 	default:
 		return false;
 	}
@@ -81,9 +85,9 @@ static int collect_owner(struct sdump_ctx *ctx, const struct fd_probe *p, struct
 	(void)close(copy);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read the owner of fd %d of pid %d", p->fd, p->pid);
-	if (!owner_restorable(p->pid, &o))
+	if (!owner_restorable(p, &o))
 		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d (%s) sends its I/O signals (F_SETOWN) to %s %d, outside the process; only the process, its threads or its own process group can be restored as owner",
+			       "cannot dump pid %d: fd %d (%s) sends its I/O signals (F_SETOWN) to %s %d, outside the process and its tree; only the process, its threads, a member of its tree or a group one of them leads can be restored as owner",
 			       p->pid, p->fd, p->path,
 			       (unsigned int)o.type < ARRAY_SIZE(types) ? types[o.type] : "owner", o.pid);
 	d->owner_type = o.type;
