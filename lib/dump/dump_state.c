@@ -355,6 +355,8 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
 	for (size_t i = 0; r == 0 && i < s->n; i++) {
 		r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
 		if (r == 0)
+			r = sd_restart_collect(ctx, s->pid, &ps.threads[i]);
+		if (r == 0)
 			r = sd_attrs_collect_thread(ctx, s, &s->t[i], inj, ps.threads[i].sched_policy,
 						 &ps.threads[i].attrs);
 		if (r == 0)
