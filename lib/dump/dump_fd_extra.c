@@ -239,8 +239,28 @@ static int find_shared(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)
  * locks and leases it took that it still holds) must be one that the fds
  * show: one a restore takes again. OFD locks name no pid there.
  */
+/*
+ * A flock() lock no fd shows may be held through a mapping's open file (a
+ * file locked, mapped, then closed, as the JVM does with its hsperfdata
+ * file): marked on the first VMA of @vmas mapping that file not marked yet,
+ * for the restore to take it again through the file it maps.
+ */
+static bool held_by_mapping(const struct proc_lock *pl, struct vma_list *vmas)
+{
+	for (size_t i = 0; vmas && pl->l.kind == FLK_FLOCK && i < vmas->n; i++) {
+		struct vma *v = &vmas->v[i];
+
+		if ((v->kind == VK_FILE || v->kind == VK_FILE_SHARED) && !v->flock && v->ino == pl->l.ino &&
+		    ((uint64_t)v->dev_major << 32 | v->dev_minor) == pl->l.dev) {
+			v->flock = pl->l.write ? 2 : 1;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
-				const struct files_state *fs)
+				const struct files_state *fs, struct vma_list *vmas)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ bool *used = NULL;
@@ -277,7 +297,7 @@ static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read
 					seen = used[n] = true;
 			}
 		}
-		if (seen)
+		if (seen || held_by_mapping(&pl, vmas))
 			continue;
 		sd_lock_describe(&pl.l, what);
 		return sd_refuse(ctx, -EOPNOTSUPP,
@@ -320,9 +340,9 @@ void sd_dump_fd_locks_prime(void)
 }
 
 int sd_dump_fd_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
-			  const struct files_state *fs)
+			  const struct files_state *fs, struct vma_list *vmas)
 {
-	return check_all_locks_seen(ctx, pid, locks, fs);
+	return check_all_locks_seen(ctx, pid, locks, fs, vmas);
 }
 
 int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)

@@ -163,6 +163,8 @@ int sd_passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		v[i].has_deleted = v[i].deleted = s->deleted;
 		v[i].has_ghost = s->ghost != 0;
 		v[i].ghost = s->ghost;
+		v[i].has_flock = s->flock != 0;
+		v[i].flock = s->flock;
 		v[i].has_vmflags = s->has_vmflags;
 		v[i].vmflags = s->vmflags & VMF_SAVED_MASK;
 		/* only where it is not what the open mode gives: a memfd sealed before it was mapped */
@@ -283,6 +285,7 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 		d->file_flags = (int)s->file_flags;
 		d->deleted = s->has_deleted && s->deleted;
 		d->ghost = s->has_ghost ? s->ghost : 0;
+		d->flock = s->has_flock && s->flock <= 2 ? (uint8_t)s->flock : 0;
 		d->has_vmflags = s->has_vmflags;
 		d->vmflags = s->vmflags;
 		d->may_write = !(s->has_may_write && !s->may_write);
