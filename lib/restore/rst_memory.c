@@ -149,7 +149,7 @@ static int map_vma(struct rst *r, const struct vma *v)
 
 	switch (v->kind) {
 	case VK_SHMEM:
-		return sd_rst_map_shmem(r, v);
+		return v->has_sysv ? sd_rst_map_sysv(r, v) : sd_rst_map_shmem(r, v);
 	case VK_ANON:
 		/* with its flags of mmap() and its commit charge (rst_vmflags.c) */
 		sd_rst_vma_map_how(v, &prot, &flags);
@@ -416,7 +416,9 @@ static int final_protections(struct rst *r)
 	for (size_t i = 0; i < vl->n && e == 0; i++) {
 		const struct vma *v = &vl->v[i];
 
-		if (sd_rst_vma_filled(v))
+		if (v->has_sysv)
+			e = sd_rst_sysv_protect(r, v);
+		else if (sd_rst_vma_filled(v))
 			e = sd_rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
 				     (long)v->prot, 0, 0, 0, NULL);
 	}
