@@ -244,6 +244,20 @@ static int handover(void *data, const char *dir, struct sdump_handover *h)
 	return 0;
 }
 
+/*
+ * The rate a round will be sent at, for --compress-level auto: what the
+ * rounds before it were sent at, at most --bandwidth; 0 before anything was
+ * sent without a limit (the default level then).
+ */
+static uint64_t send_rate(const struct sender *s)
+{
+	uint64_t measured = (uint64_t)s->st.bandwidth;
+
+	if (s->o->bandwidth && (!measured || s->o->bandwidth < measured))
+		return s->o->bandwidth;
+	return measured;
+}
+
 static int run_rounds(struct sender *s)
 {
 	const struct sdump_migrate_opts *o = s->o;
@@ -282,6 +296,7 @@ static int run_rounds(struct sender *s)
 			.compress_level = o->compress_level,
 			/* sent, then removed: the receiver's copy is the one made durable */
 			.scratch = true,
+			.sink_rate = send_rate(s),
 		};
 		struct sdump_stats ds = { 0 };
 		uint64_t t0 = now_us();
