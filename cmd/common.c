@@ -375,7 +375,7 @@ int cli_parse_level(const char *cmd, const char *s, int *ret)
 	l = strtol(s, &end, 10);
 	if (errno || end == s || *end || l < SDUMP_COMPRESS_LEVEL_MIN || l > SDUMP_COMPRESS_LEVEL_MAX ||
 	    l == 0)
-		return cli_usage_error(cmd, "bad --compress-level '%s': auto, or %d to %d, not 0", s,
+		return cli_usage_error(cmd, "bad compression level '%s' (auto, or %d to %d, not 0)", s,
 				       SDUMP_COMPRESS_LEVEL_MIN, SDUMP_COMPRESS_LEVEL_MAX);
 	*ret = (int)l;
 	return 0;
