@@ -17,7 +17,11 @@ static const int ladder[ZLEVEL_STEPS] = { -1000, -200, -50, -20, -10, -5, -3, -1
 
 /* The step auto starts at, before anything is measured: the fixed default (-1). */
 #define START_STEP 7
-/* A level fits when the pass would take this share of the raw write time at most. */
+/*
+ * A level fits when its compression takes this share at most of the time
+ * it has: the raw write time (the writes overlap it), or what is left of
+ * it once the compressed bytes are sent (they go after it).
+ */
 #define MARGIN 0.85
 /* Frames between two probes of a step: at first, and at most once it was found too slow. */
 #define PROBE_GAP_MIN 2
@@ -68,17 +72,17 @@ void sd_zlevel_sink_sample(struct zlevel *z, uint64_t bytes, uint64_t ns)
 /*
  * Whether step @i, as measured, keeps the pass within the raw write time
  * (per raw byte: compressing it on every thread; writing its compressed
- * bytes, at the same time or after).
+ * bytes, which takes less than raw, at the same time or after).
  */
 static bool fits(const struct zlevel *z, unsigned int i)
 {
-	double comp, out;
+	double comp, raw;
 
 	if (z->speed[i] <= 0 || z->sink <= 0)
 		return false;
 	comp = 1.0 / ((double)z->threads * z->speed[i]);
-	out = z->ratio[i] / z->sink;
-	return (z->sequential ? comp + out : MAX(comp, out)) <= MARGIN / z->sink;
+	raw = 1.0 / z->sink;
+	return comp <= MARGIN * (z->sequential ? raw - z->ratio[i] * raw : raw);
 }
 
 int sd_zlevel_of(unsigned int step)
