@@ -61,6 +61,7 @@ struct pagestore_writer {
 	uint64_t synced;	/* writeback started up to here (under w->writing) */
 	/* the sink measured (auto): bytes written and the time it took, since the last measure */
 	uint64_t sink_bytes, sink_ns;
+	uint64_t wb_steps;	/* writeback steps started */
 	/* sd_pagestore_writer_hold(): frames wait in memory faulted in beforehand */
 	bool held;
 	uint8_t *arena;
@@ -95,25 +96,36 @@ static struct slot *find_slot(struct pagestore_writer *w, enum slot_state st, ui
 #define WRITEBACK_STEP (8u << 20)
 
 /*
+ * The disk's speed (auto level) is measured on the first writeback steps
+ * and then on one in MEASURE_EVERY: such a step is waited for (which the
+ * final fsync would wait for anyway), so that its time is the disk's and
+ * not the page cache's; the others are only started, as without auto.
+ */
+#define MEASURE_FIRST 2
+#define MEASURE_EVERY 8
+
+static bool step_measured(const struct pagestore_writer *w)
+{
+	return sd_zlevel_measures_sink(&w->zl) && !w->dir->no_sync &&
+	       (w->wb_steps < MEASURE_FIRST || w->wb_steps % MEASURE_EVERY == 0);
+}
+
+/*
  * Called by the thread that holds w->writing, without the lock (the call
  * may wait for the device's queue; nobody else waits for it then): the
- * file is written up to @end.
+ * file is written up to @end. Whether a measured step ended.
  */
 static bool start_writeback(struct pagestore_writer *w, uint64_t end, bool measure)
 {
 	/* a scratch pass is never synced: nothing to get ahead of */
 	if (w->dir->no_sync || end - w->synced < WRITEBACK_STEP)
 		return false;
-	/*
-	 * Measuring the disk (auto level): each step waited for, which the
-	 * final fsync would wait for anyway, so that its time is the disk's
-	 * and not the page cache's.
-	 */
 	(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(end - w->synced),
 			      measure ? SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 						SYNC_FILE_RANGE_WAIT_AFTER
 				      : SYNC_FILE_RANGE_WRITE);
 	w->synced = end;
+	w->wb_steps++;
 	return measure;
 }
 
@@ -131,7 +143,7 @@ static void write_ready(struct pagestore_writer *w)
 	struct slot *s;
 
 	while (!w->writing && !w->err && (s = find_slot(w, SLOT_DONE, w->next_write, false))) {
-		bool measure = sd_zlevel_measures_sink(&w->zl) && !w->dir->no_sync, waited = false;
+		bool measure = step_measured(w), waited = false;
 		uint64_t t0;
 		int r;
 
@@ -141,6 +153,9 @@ static void write_ready(struct pagestore_writer *w)
 		}
 		w->writing = true;
 		pthread_mutex_unlock(&w->lock);
+		/* a measured step starts with the disk idle: what the steps before started is done */
+		if (measure && !w->sink_bytes && w->synced)
+			(void)sync_file_range(w->fd, 0, (off_t)w->synced, SYNC_FILE_RANGE_WAIT_BEFORE);
 		t0 = clock_ns(CLOCK_MONOTONIC);
 		r = sd_write_all(w->fd, s->out, s->csize);
 		if (r == 0) /* file_off changes only under w->writing, which we hold */
@@ -169,20 +184,26 @@ static void write_ready(struct pagestore_writer *w)
 	}
 }
 
-/* @s's bytes into @out at @want (*@level: what @cctx is set to), in *@cpu_ns of this thread's CPU. */
+/* What compressing a frame took: wall time and this thread's CPU time. */
+struct ztime {
+	uint64_t ns, cpu_ns;
+};
+
+/* @s's bytes into @out at @want (*@level: what @cctx is set to), in *@t. */
 static size_t compress(ZSTD_CCtx *cctx, int *level, int want, uint8_t *out, const struct slot *s,
-		       uint64_t *cpu_ns)
+		       struct ztime *t)
 {
-	uint64_t t;
 	size_t n;
 
 	if (want != *level || !*level) {
 		(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, want);
 		*level = want;
 	}
-	t = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	t->ns = clock_ns(CLOCK_MONOTONIC);
+	t->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	n = ZSTD_compress2(cctx, out, ZSTD_compressBound(PAGESTORE_FRAME_SIZE), s->buf, s->len);
-	*cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t;
+	t->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t->cpu_ns;
+	t->ns = clock_ns(CLOCK_MONOTONIC) - t->ns;
 	return n;
 }
 
@@ -201,7 +222,7 @@ static void *worker(void *arg)
 	for (;;) {
 		struct slot *s = NULL;
 		unsigned int base;
-		uint64_t cpu, cbase = 0;
+		struct ztime t, tbase = { 0 };
 		size_t n, nbase;
 		int want;
 
@@ -233,13 +254,13 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		nbase = 0;
 		if (base < ZLEVEL_STEPS) /* a probe: the level in use first, on the same frame */
-			nbase = compress(cctx, &level, sd_zlevel_of(base), spare, s, &cbase);
-		n = compress(cctx, &level, want, s->out, s, &cpu);
+			nbase = compress(cctx, &level, sd_zlevel_of(base), spare, s, &tbase);
+		n = compress(cctx, &level, want, s->out, s, &t);
 		if (!ZSTD_isError(n) && !ZSTD_isError(nbase) && nbase && nbase < n) {
-			uint8_t *t = s->out; /* the level in use did better on it: that is written */
+			uint8_t *o = s->out; /* the level in use did better on it: that is written */
 
 			s->out = spare;
-			spare = t;
+			spare = o;
 			n = nbase;
 		}
 		if (!ZSTD_isError(n)) {
@@ -248,11 +269,12 @@ static void *worker(void *arg)
 		}
 		pthread_mutex_lock(&w->lock);
 		if (!ZSTD_isError(nbase) && nbase)
-			sd_zlevel_sample(&w->zl, base, sd_zlevel_of(base), s->len, nbase, cbase, 0);
+			sd_zlevel_sample(&w->zl, base, sd_zlevel_of(base), s->len, nbase, tbase.ns,
+					 tbase.cpu_ns, 0);
 		if (ZSTD_isError(nbase))
 			n = nbase;
 		if (!ZSTD_isError(n))
-			sd_zlevel_sample(&w->zl, s->step, want, s->len, n, cpu, nbase);
+			sd_zlevel_sample(&w->zl, s->step, want, s->len, n, t.ns, t.cpu_ns, nbase);
 		if (ZSTD_isError(n)) {
 			w->outs[w->nouts++] = s->out;
 			s->out = NULL;

@@ -109,7 +109,7 @@ int sd_zlevel_pick(struct zlevel *z, uint64_t seq, unsigned int *ret_step, unsig
 }
 
 void sd_zlevel_sample(struct zlevel *z, unsigned int step, int level, uint64_t in, uint64_t out,
-		      uint64_t cpu_ns, uint64_t base_out)
+		      uint64_t ns, uint64_t cpu_ns, uint64_t base_out)
 {
 	z->cpu_ns += cpu_ns;
 	if (!z->any || level < z->lmin)
@@ -120,7 +120,7 @@ void sd_zlevel_sample(struct zlevel *z, unsigned int step, int level, uint64_t i
 	if (!z->automatic || step >= ZLEVEL_STEPS || !in)
 		return;
 	z->level_bytes[step] += in;
-	z->speed[step] = average(z->speed[step], (double)in * 1e9 / (double)MAX(cpu_ns, 1));
+	z->speed[step] = average(z->speed[step], (double)in * 1e9 / (double)MAX(ns, 1));
 	z->ratio[step] = average(z->ratio[step], (double)out / (double)in);
 	if (base_out)
 		z->gain[step] = average(z->gain[step], 1.0 - (double)out / (double)base_out);

@@ -29,7 +29,12 @@ struct zlevel {
 	int fixed;		/* the level, when not automatic */
 	unsigned int threads;	/* compressors that can run at once */
 	unsigned int cur;	/* the step in use */
-	double speed[ZLEVEL_STEPS];  /* raw bytes per CPU second, 0: not measured */
+	/*
+	 * raw bytes per second of a compressing thread, 0: not measured; its
+	 * wall time, not its CPU time: a machine whose CPUs are busy with
+	 * other work compresses that much slower
+	 */
+	double speed[ZLEVEL_STEPS];
 	double ratio[ZLEVEL_STEPS];  /* compressed bytes per raw byte */
 	double gain[ZLEVEL_STEPS];   /* how much smaller than the step below, on the same frames */
 	uint64_t next_probe[ZLEVEL_STEPS]; /* the first frame that may probe the step */
@@ -64,12 +69,12 @@ int sd_zlevel_pick(struct zlevel *z, uint64_t seq, unsigned int *ret_step, unsig
 /* The level of step @step. */
 int sd_zlevel_of(unsigned int step);
 /*
- * Frame done at @step: @in raw bytes into @out in @cpu_ns of its thread's
- * CPU; a probe's, @base_out what the step below made of it (else 0), whose
- * own sample comes first.
+ * Frame done at @step: @in raw bytes into @out in @ns (wall time) and
+ * @cpu_ns of its thread's CPU; a probe's, @base_out what the step below
+ * made of it (else 0), whose own sample comes first.
  */
 void sd_zlevel_sample(struct zlevel *z, unsigned int step, int level, uint64_t in, uint64_t out,
-		      uint64_t cpu_ns, uint64_t base_out);
+		      uint64_t ns, uint64_t cpu_ns, uint64_t base_out);
 /* The level most bytes got (the fixed one, if not automatic). */
 int sd_zlevel_main(const struct zlevel *z);
 
