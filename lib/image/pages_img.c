@@ -97,12 +97,14 @@ static struct slot *find_slot(struct pagestore_writer *w, enum slot_state st, ui
 
 /*
  * The disk's speed (auto level) is measured on the first writeback steps
- * and then on one in MEASURE_EVERY: such a step is waited for (which the
+ * (of MEASURE_STEP_FIRST bytes) and then on one in MEASURE_EVERY: such a step is waited for (which the
  * final fsync would wait for anyway), so that its time is the disk's and
  * not the page cache's; the others are only started, as without auto.
  */
 #define MEASURE_FIRST 2
 #define MEASURE_EVERY 8
+/* The first ones shorter: a small pass is measured too (a sync's own cost is small beside 2 MiB). */
+#define MEASURE_STEP_FIRST (2u << 20)
 
 static bool step_measured(const struct pagestore_writer *w)
 {
@@ -118,7 +120,8 @@ static bool step_measured(const struct pagestore_writer *w)
 static bool start_writeback(struct pagestore_writer *w, uint64_t end, bool measure)
 {
 	/* a scratch pass is never synced: nothing to get ahead of */
-	if (w->dir->no_sync || end - w->synced < WRITEBACK_STEP)
+	if (w->dir->no_sync ||
+	    end - w->synced < (measure && w->wb_steps < MEASURE_FIRST ? MEASURE_STEP_FIRST : WRITEBACK_STEP))
 		return false;
 	(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(end - w->synced),
 			      measure ? SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
