@@ -226,7 +226,7 @@ static void *worker(void *arg)
 		struct slot *s = NULL;
 		unsigned int base;
 		struct ztime t, tbase = { 0 };
-		size_t n, nbase;
+		size_t n, nbase, nw;
 		int want;
 
 		/*
@@ -259,25 +259,30 @@ static void *worker(void *arg)
 		if (base < ZLEVEL_STEPS) /* a probe: the level in use first, on the same frame */
 			nbase = compress(cctx, &level, sd_zlevel_of(base), spare, s, &tbase);
 		n = compress(cctx, &level, want, s->out, s, &t);
+		nw = n;
 		if (!ZSTD_isError(n) && !ZSTD_isError(nbase) && nbase && nbase < n) {
 			uint8_t *o = s->out; /* the level in use did better on it: that is written */
 
 			s->out = spare;
 			spare = o;
-			n = nbase;
+			nw = nbase;
 		}
-		if (!ZSTD_isError(n)) {
-			s->csize = n;
-			s->crc = sd_crc32c(0, s->out, n);
+		if (!ZSTD_isError(nw)) {
+			s->csize = nw;
+			s->crc = sd_crc32c(0, s->out, nw);
 		}
 		pthread_mutex_lock(&w->lock);
 		if (!ZSTD_isError(nbase) && nbase)
-			sd_zlevel_sample(&w->zl, base, sd_zlevel_of(base), s->len, nbase, tbase.ns,
-					 tbase.cpu_ns, 0);
+			sd_zlevel_sample(&w->zl, base, s->len, nbase, tbase.ns, tbase.cpu_ns, 0);
 		if (ZSTD_isError(nbase))
 			n = nbase;
-		if (!ZSTD_isError(n))
-			sd_zlevel_sample(&w->zl, s->step, want, s->len, n, t.ns, t.cpu_ns, nbase);
+		if (!ZSTD_isError(n)) {
+			sd_zlevel_sample(&w->zl, s->step, s->len, n, t.ns, t.cpu_ns, nbase);
+			if (nw == n)
+				sd_zlevel_written(&w->zl, s->step, want, s->len);
+			else
+				sd_zlevel_written(&w->zl, base, sd_zlevel_of(base), s->len);
+		}
 		if (ZSTD_isError(n)) {
 			w->outs[w->nouts++] = s->out;
 			s->out = NULL;

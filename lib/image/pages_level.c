@@ -108,18 +108,12 @@ int sd_zlevel_pick(struct zlevel *z, uint64_t seq, unsigned int *ret_step, unsig
 	return ladder[*ret_step];
 }
 
-void sd_zlevel_sample(struct zlevel *z, unsigned int step, int level, uint64_t in, uint64_t out,
+void sd_zlevel_sample(struct zlevel *z, unsigned int step, uint64_t in, uint64_t out,
 		      uint64_t ns, uint64_t cpu_ns, uint64_t base_out)
 {
 	z->cpu_ns += cpu_ns;
-	if (!z->any || level < z->lmin)
-		z->lmin = level;
-	if (!z->any || level > z->lmax)
-		z->lmax = level;
-	z->any = true;
 	if (!z->automatic || step >= ZLEVEL_STEPS || !in)
 		return;
-	z->level_bytes[step] += in;
 	z->speed[step] = average(z->speed[step], (double)in * 1e9 / (double)MAX(ns, 1));
 	z->ratio[step] = average(z->ratio[step], (double)out / (double)in);
 	if (base_out)
@@ -136,6 +130,17 @@ void sd_zlevel_sample(struct zlevel *z, unsigned int step, int level, uint64_t i
 		z->cur--; /* too slow for the sink now: one step faster */
 		z->next_probe[step] = z->last_probe + z->probe_gap[step];
 	}
+}
+
+void sd_zlevel_written(struct zlevel *z, unsigned int step, int level, uint64_t in)
+{
+	if (!z->any || level < z->lmin)
+		z->lmin = level;
+	if (!z->any || level > z->lmax)
+		z->lmax = level;
+	z->any = true;
+	if (z->automatic && step < ZLEVEL_STEPS)
+		z->level_bytes[step] += in;
 }
 
 int sd_zlevel_main(const struct zlevel *z)

@@ -73,8 +73,10 @@ int sd_zlevel_of(unsigned int step);
  * @cpu_ns of its thread's CPU; a probe's, @base_out what the step below
  * made of it (else 0), whose own sample comes first.
  */
-void sd_zlevel_sample(struct zlevel *z, unsigned int step, int level, uint64_t in, uint64_t out,
+void sd_zlevel_sample(struct zlevel *z, unsigned int step, uint64_t in, uint64_t out,
 		      uint64_t ns, uint64_t cpu_ns, uint64_t base_out);
+/* A frame of @in raw bytes written at @step, @level (for the stats). */
+void sd_zlevel_written(struct zlevel *z, unsigned int step, int level, uint64_t in);
 /* The level most bytes got (the fixed one, if not automatic). */
 int sd_zlevel_main(const struct zlevel *z);
 
