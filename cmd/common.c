@@ -373,10 +373,10 @@ int cli_parse_level(const char *cmd, const char *s, int *ret)
 	}
 	errno = 0;
 	l = strtol(s, &end, 10);
-	if (errno || end == s || *end || l < SDUMP_COMPRESS_LEVEL_MIN || l > SDUMP_COMPRESS_LEVEL_MAX ||
-	    l == 0)
-		return cli_usage_error(cmd, "bad compression level '%s' (auto, or %d to %d, not 0)", s,
-				       SDUMP_COMPRESS_LEVEL_MIN, SDUMP_COMPRESS_LEVEL_MAX);
+	if (errno || end == s || *end || l < SDUMP_COMPRESS_LEVEL_MIN ||
+	    l > SDUMP_COMPRESS_LEVEL_MAX || l == 0)
+		return cli_usage_error(cmd, "bad compression level '%s' (auto, or %d to %d, not 0)",
+				       s, SDUMP_COMPRESS_LEVEL_MIN, SDUMP_COMPRESS_LEVEL_MAX);
 	*ret = (int)l;
 	return 0;
 }

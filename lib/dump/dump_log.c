@@ -37,7 +37,8 @@ void sd_pass_note_levels(struct pass *p, struct pagestore_writer *w)
 	if (!lv.automatic)
 		return;
 	if (lv.sink_rate)
-		(void)snprintf(sink, sizeof(sink), ", the sink %.1f MiB/s", lv.sink_rate / 1048576.0);
+		(void)snprintf(sink, sizeof(sink), ", the sink %.1f MiB/s",
+			       lv.sink_rate / 1048576.0);
 	if (lv.bytes)
 		(void)snprintf(per, sizeof(per), ", %.2f s per GiB",
 			       lv.cpu_us / 1e6 / ((double)lv.bytes / (1 << 30)));

@@ -97,13 +97,14 @@ static struct slot *find_slot(struct pagestore_writer *w, enum slot_state st, ui
 
 /*
  * The disk's speed (auto level) is measured on the first writeback steps
- * (of MEASURE_STEP_FIRST bytes) and then on one in MEASURE_EVERY: such a step is waited for (which the
- * final fsync would wait for anyway), so that its time is the disk's and
- * not the page cache's; the others are only started, as without auto.
+ * (of MEASURE_STEP_FIRST bytes) and then on one in MEASURE_EVERY: such a
+ * step is waited for (which the final fsync would wait for anyway), so
+ * that its time is the disk's and not the page cache's; the others are
+ * only started, as without auto.
  */
 #define MEASURE_FIRST 2
 #define MEASURE_EVERY 8
-/* The first ones shorter: a small pass is measured too (a sync's own cost is small beside 2 MiB). */
+/* The first ones shorter: a small pass is measured too (a sync costs little beside 2 MiB). */
 #define MEASURE_STEP_FIRST (2u << 20)
 
 static bool step_measured(const struct pagestore_writer *w)
@@ -119,9 +120,11 @@ static bool step_measured(const struct pagestore_writer *w)
  */
 static bool start_writeback(struct pagestore_writer *w, uint64_t end, bool measure)
 {
+	uint64_t step = measure && w->wb_steps < MEASURE_FIRST ? MEASURE_STEP_FIRST
+							       : WRITEBACK_STEP;
+
 	/* a scratch pass is never synced: nothing to get ahead of */
-	if (w->dir->no_sync ||
-	    end - w->synced < (measure && w->wb_steps < MEASURE_FIRST ? MEASURE_STEP_FIRST : WRITEBACK_STEP))
+	if (w->dir->no_sync || end - w->synced < step)
 		return false;
 	(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(end - w->synced),
 			      measure ? SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
@@ -156,9 +159,10 @@ static void write_ready(struct pagestore_writer *w)
 		}
 		w->writing = true;
 		pthread_mutex_unlock(&w->lock);
-		/* a measured step starts with the disk idle: what the steps before started is done */
+		/* a measured step starts with the disk idle: the steps before it done */
 		if (measure && !w->sink_bytes && w->synced)
-			(void)sync_file_range(w->fd, 0, (off_t)w->synced, SYNC_FILE_RANGE_WAIT_BEFORE);
+			(void)sync_file_range(w->fd, 0, (off_t)w->synced,
+					      SYNC_FILE_RANGE_WAIT_BEFORE);
 		t0 = clock_ns(CLOCK_MONOTONIC);
 		r = sd_write_all(w->fd, s->out, s->csize);
 		if (r == 0) /* file_off changes only under w->writing, which we hold */
@@ -261,7 +265,8 @@ static void *worker(void *arg)
 		n = compress(cctx, &level, want, s->out, s, &t);
 		nw = n;
 		if (!ZSTD_isError(n) && !ZSTD_isError(nbase) && nbase && nbase < n) {
-			uint8_t *o = s->out; /* the level in use did better on it: that is written */
+			/* the level in use did better on it: that is written */
+			uint8_t *o = s->out;
 
 			s->out = spare;
 			spare = o;

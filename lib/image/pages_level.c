@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The zstd level of each frame of the page writer, fixed or chosen by measure (see pages_level.h). */
+/* The zstd level of each frame the page writer makes, fixed or measured (see pages_level.h). */
 #include <stdint.h>
 #include <string.h>
 

@@ -53,7 +53,8 @@ static void run(struct zlevel *z, const struct model *m, unsigned int frames)
 			base_out = out_of(m, base);
 			sd_zlevel_sample(z, base, MIB, base_out, ns, ns, 0);
 		}
-		sd_zlevel_sample(z, step, MIB, out_of(m, step), (uint64_t)(MIB / m->speed[step] * 1e9),
+		sd_zlevel_sample(z, step, MIB, out_of(m, step),
+				 (uint64_t)(MIB / m->speed[step] * 1e9),
 				 (uint64_t)(MIB / m->speed[step] * 2e9), base_out);
 		sd_zlevel_written(z, step, level, MIB);
 	}
