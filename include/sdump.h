@@ -606,6 +606,9 @@ struct sdump_migrate_round {
 	uint64_t dump_us;	/* making the pass */
 	uint64_t send_us;	/* sending it, until the destination committed it */
 	uint64_t freeze_us;	/* the target frozen in it */
+	/* its pages' zstd levels (the one most got, the lowest, the highest), its compressors' CPU */
+	int32_t compress_level, compress_level_min, compress_level_max;
+	uint64_t compress_cpu_us;
 };
 
 struct sdump_migrate_stats {

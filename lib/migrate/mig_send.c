@@ -96,6 +96,10 @@ static void account(struct sender *s, const struct sdump_stats *ds, uint64_t dum
 	rd->dump_us = dump_us;
 	rd->send_us = s->send_us;
 	rd->freeze_us = ds->freeze_us;
+	rd->compress_level = ds->compress_level;
+	rd->compress_level_min = ds->compress_level_min;
+	rd->compress_level_max = ds->compress_level_max;
+	rd->compress_cpu_us = ds->compress_cpu_us;
 	s->st.rounds = s->n;
 	for (unsigned int i = 0; i < s->n; i++) {
 		bytes += s->st.round[i].bytes;

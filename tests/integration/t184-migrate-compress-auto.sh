@@ -52,6 +52,11 @@ fast=$(st fast compress_level)
 echo "4M: level $slow ($(st slow compress_level_min) to $(st slow compress_level_max)), $(st slow bytes_written) bytes"
 echo "1G: level $fast ($(st fast compress_level_min) to $(st fast compress_level_max)), $(st fast bytes_written) bytes"
 [ "$slow" -gt "$fast" ] || fail "level $slow at 4M, $fast at 1G"
+# migrate --json says each round's levels too
+for n in slow fast; do
+	[ "$(json_get "$WORK/$n.json" "d['round'][0]['compress_level']")" = "$(st $n compress_level)" ] ||
+		fail "migrate --json's level of $n: $(cat "$WORK/$n.json")"
+done
 [ "$slow" -ge 1 ] || fail "level $slow at 4M: no higher than the default"
 [ "$(st slow sink_rate)" = $((4 << 20)) ] || fail "fitted to $(st slow sink_rate) B/s, not 4M"
 [ "$(st fast sink_rate)" = $((1 << 30)) ] || fail "fitted to $(st fast sink_rate) B/s, not 1G"
