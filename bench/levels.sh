@@ -147,6 +147,7 @@ if [ -n "$limit" ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/de
 			CG=/sys/fs/cgroup/blkio/sdump-levels.$$
 			mkdir "$CG" && echo "$majmin $limit" >"$CG/blkio.throttle.write_bps_device" || CG=''
 		elif grep -qw io /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+			echo "+io +memory" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
 			CG=/sys/fs/cgroup/sdump-levels.$$
 			mkdir "$CG" && echo "$majmin wbps=$limit" >"$CG/io.max" || CG=''
 		fi

@@ -33,12 +33,20 @@ if [ -d /sys/fs/cgroup/blkio ] && [ -e /sys/fs/cgroup/blkio/blkio.throttle.write
 	mkdir "$CG"
 	echo "$majmin $LIMIT" >"$CG/blkio.throttle.write_bps_device" || skip "blkio throttle refused"
 elif grep -qw io /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+	# writeback is charged to a cgroup with both controllers
+	echo "+io +memory" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
 	CG=/sys/fs/cgroup/sdump-t183.$$
 	mkdir "$CG"
 	echo "$majmin wbps=$LIMIT" >"$CG/io.max" || skip "io.max refused"
 else
 	skip "no cgroup write limit (io.max or blkio) here"
 fi
+# the limit holds for a file written and synced from the cgroup (4 MiB: about 0.5 s)
+t0=$(date +%s%N)
+sh -c 'echo $$ >"$1/cgroup.procs" && exec dd if=/dev/urandom of="$2" bs=1M count=4 conv=fsync status=none' \
+	sh "$CG" "$MNT/probe" || fail "cannot write the loop device"
+[ $((($(date +%s%N) - t0) / 1000000)) -ge 250 ] || skip "the cgroup's write limit does not hold for this file system"
+rm -f "$MNT/probe"
 
 start_target_quiet memtarget --mib 48 --dir "$WORK"
 load_regions
