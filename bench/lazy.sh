@@ -119,7 +119,7 @@ restore_one() {
 
 REPORTED=/sys/module/page_reporting/parameters/reported_kib
 reported_kib() { [ -r $REPORTED ] && cat $REPORTED; }
-K0= K1=
+K0='' K1=''
 row() { # SCENARIO
 	local rk=null
 	[ -n "$K0" ] && [ -n "$K1" ] && rk=$((K1 - K0))

@@ -74,8 +74,7 @@ start_target() {
 	mkfifo "$work/t.in" "$work/t.out"
 	"$target" --mib "$mib" --fill "$fill" --dir "$work" <"$work/t.in" >"$work/t.out" 2>/dev/null &
 	exec 7>"$work/t.in" 8<"$work/t.out"
-	local word
-	read -r -t 120 word TPID <&8 || { log "the target did not start"; exit 1; }
+	read -r -t 120 _ TPID <&8 || { log "the target did not start"; exit 1; }
 }
 stop_target() {
 	kill -KILL "$TPID" 2>/dev/null || true
