@@ -373,6 +373,29 @@ def main():
                r["total_over_once"]))
         p("  veth: %.0f MiB/s; CRIU's page-server migration needs soft-dirty (the VM only): not measured"
           % (mig[0]["veth_bw"] / 1048576))
+    lv = [r for r in rows if r.get("scenario") == "level" and not r.get("error")]
+    if lv:
+        p("")
+        p("Compression levels against the sink (bench/levels.sh; dump -R onto a disk, a migration made then sent;"
+          " medians; raw: level -1000; auto must take no longer than raw)")
+        p("%-13s %9s %6s %6s %9s %10s %10s %9s %10s" %
+          ("sink", "limit", "level", "got", "wall_ms", "total_ms", "imageMiB", "cpuS/GiB", "sinkMiB/s"))
+        keys = []
+        for r in lv:
+            k = (r["sink"], r.get("limit_bps"), r["level"])
+            if k not in keys:
+                keys.append(k)
+        for k in keys:
+            g = [r for r in lv if (r["sink"], r.get("limit_bps"), r["level"]) == k]
+            got = "%s" % g[len(g) // 2]["compress_level"]
+            if any(r["compress_level_min"] != r["compress_level_max"] for r in g):
+                got += "*"
+            sink = [r["sink_rate"] for r in g if r.get("sink_rate")]
+            p("%-13s %9s %6s %6s %9.0f %10.0f %10.1f %9.2f %10s" %
+              (k[0], "-" if k[1] is None else "%.0fM" % (k[1] / 1048576), k[2], got, agg(g, "wall_ms"),
+               agg(g, "total_ms"), agg(g, "image_bytes") / 1048576, agg(g, "cpu_s_per_gib"),
+               "%.0f" % (med(sink) / 1048576) if sink else "-"))
+        p("  got: the level most pages got (* several); wall_ms: the command (a migration: made and sent)")
     skipped = [r for r in rows if r.get("scenario") == "skipped"]
     for r in skipped:
         p("")

@@ -361,6 +361,14 @@ int sd_passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const str
 	s.held_bytes = st->held_bytes;
 	s.has_cpu_us = true;
 	s.cpu_us = st->cpu_us;
+	s.has_compress_level = s.has_compress_level_min = s.has_compress_level_max = true;
+	s.compress_level = st->compress_level;
+	s.compress_level_min = st->compress_level_min;
+	s.compress_level_max = st->compress_level_max;
+	s.has_compress_cpu_us = true;
+	s.compress_cpu_us = st->compress_cpu_us;
+	s.has_sink_rate = st->sink_rate != 0;
+	s.sink_rate = st->sink_rate;
 	return sd_imgfile_write_one(ctx, dir, IMGF_STATS, 0, &s.base, NULL);
 }
 
@@ -394,6 +402,11 @@ int sd_passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdu
 		.live_pages_frozen = s->live_pages_frozen,
 		.held_bytes = s->held_bytes,
 		.cpu_us = s->cpu_us,
+		.compress_level = s->compress_level,
+		.compress_level_min = s->compress_level_min,
+		.compress_level_max = s->compress_level_max,
+		.compress_cpu_us = s->compress_cpu_us,
+		.sink_rate = s->sink_rate,
 	};
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return 0;
