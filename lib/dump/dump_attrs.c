@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,30 +319,22 @@ static int collect_slack_default(struct sdump_ctx *ctx, struct injector *inj, st
 }
 
 /* The thread's NUMA memory policy (the VMAs' own are the memory's) and its nodes. */
-static int collect_mempolicy(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
-			     struct seized_thread *st, struct attr_thread *a)
-{
+/* A thread's answers through memory, as its batch lays them out in our part of the scratch page. */
+struct thread_answers {
+	int pdeathsig, tsc, mode, pad;
 	uint8_t nodes[ATTR_NODEMASK_MAX];
-	long ret;
-	int mode = 0, r;
+};
+
+/* The memory policy get_mempolicy() left in @out: its mode, and its nodes, trailing zeros dropped. */
+static void take_mempolicy(const struct thread_answers *out, struct attr_thread *a)
+{
 	size_t n;
 
-	r = ask(ctx, inj, s, st, SYS_get_mempolicy, (long)(inj->scratch + SCR_ATTR),
-		(long)(inj->scratch + SCR_ATTR + 64), ATTR_NODEMASK_MAX * 8, &ret);
-	if (r == 0 && ret < 0)
-		r = failed(ctx, ret, "memory policy", st->tid);
-	if (r == 0)
-		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, &mode, sizeof(mode));
-	if (r == 0)
-		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR + 64, nodes, sizeof(nodes));
-	if (r < 0)
-		return r;
-	for (n = sizeof(nodes); n && !nodes[n - 1]; n--)
+	for (n = sizeof(out->nodes); n && !out->nodes[n - 1]; n--)
 		;
-	a->mempolicy = mode;
-	memcpy(a->mempolicy_nodes, nodes, n);
+	a->mempolicy = out->mode;
+	memcpy(a->mempolicy_nodes, out->nodes, n);
 	a->mempolicy_nodes_len = n;
-	return 0;
 }
 
 /* A thread in other cgroups than its process (a v1 hierarchy's tasks, a threaded v2 cgroup): those. */
@@ -379,15 +372,19 @@ int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seiz
 	static const int spec_which[ATTR_NSPEC] = { PR_SPEC_STORE_BYPASS, PR_SPEC_INDIRECT_BRANCH,
 						    PR_SPEC_L1D_FLUSH };
 	struct sdump_sched_attr sa = { 0 };
-	/* the two answers through memory, side by side in our part of the scratch page */
-	int out[2] = { 0, 0 };
+	const long out_at = (long)(inj->scratch + SCR_ATTR);
+	struct thread_answers out = { 0 };
 	struct inject_batch_call c[] = {
-		{ SYS_prctl, { PR_GET_PDEATHSIG, (long)(inj->scratch + SCR_ATTR) }, 0 },
+		{ SYS_prctl, { PR_GET_PDEATHSIG, out_at + (long)offsetof(struct thread_answers, pdeathsig) }, 0 },
 		{ SYS_prctl, { PR_GET_TIMERSLACK }, 0 },
-		{ SYS_prctl, { PR_GET_TSC, (long)(inj->scratch + SCR_ATTR + sizeof(int)) }, 0 },
+		{ SYS_prctl, { PR_GET_TSC, out_at + (long)offsetof(struct thread_answers, tsc) }, 0 },
 		{ SYS_prctl, { PR_MCE_KILL_GET }, 0 },
 		{ SYS_prctl, { PR_GET_KEEPCAPS }, 0 },
 		{ SYS_arch_prctl, { ARCH_GET_CPUID }, 0 },
+		{ SYS_get_mempolicy,
+		  { out_at + (long)offsetof(struct thread_answers, mode),
+		    out_at + (long)offsetof(struct thread_answers, nodes), ATTR_NODEMASK_MAX * 8 },
+		  0 },
 	};
 	char name[64];
 	pid_t tid = st->tid;
@@ -423,16 +420,16 @@ int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seiz
 	/* what only the thread can tell, in one batch (sd_inject_batch()) */
 	r = sd_inject_batch(ctx, inj, s, st, c, ARRAY_SIZE(c));
 	if (r == 0)
-		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, out, sizeof(out));
+		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, &out, sizeof(out));
 	if (r < 0)
 		return r;
 	if (c[0].ret < 0)
 		return failed(ctx, c[0].ret, "parent-death signal", tid);
-	a->pdeathsig = out[0];
+	a->pdeathsig = out.pdeathsig;
 	if (c[1].ret < 0)
 		return failed(ctx, c[1].ret, "timer slack", tid);
 	a->timerslack_ns = (uint64_t)c[1].ret;
-	a->tsc = c[2].ret == 0 ? out[1] : 0;
+	a->tsc = c[2].ret == 0 ? out.tsc : 0;
 	if (c[3].ret < 0)
 		return failed(ctx, c[3].ret, "machine-check kill policy", tid);
 	a->mce_kill = (int)c[3].ret;
@@ -446,9 +443,9 @@ int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seiz
 		if (r < 0)
 			return r;
 	}
-	r = collect_mempolicy(ctx, inj, s, st, a);
-	if (r < 0)
-		return r;
+	if (c[6].ret < 0)
+		return failed(ctx, c[6].ret, "memory policy", tid);
+	take_mempolicy(&out, a);
 	for (int k = 0; k < ATTR_NSPEC; k++) {
 		/*
 		 * Not settable per task on this kernel (no PR_SPEC_PRCTL in our
