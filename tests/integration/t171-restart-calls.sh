@@ -14,6 +14,34 @@
 export SDUMP_STATE_DIR="$WORK/state"
 
 stats() { tcmd stats; read -r _ EINTR WOKEN ROUNDS <<<"$REPLY"; }
+# stop_cont: stopped by SIGSTOP (every thread in the stop), then SIGCONT
+stop_cont() {
+	local i
+	kill -STOP "$TPID"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(awk '{print $3}' /proc/"$TPID"/task/*/stat | sort -u)" = T ] && break
+		sleep 0.01
+	done
+	kill -CONT "$TPID"
+}
+# in_calls N: N threads of the target blocked in their calls (poll, clock_nanosleep, futex)
+in_calls() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(cat /proc/"$TPID"/task/*/syscall 2>/dev/null | grep -Ec "^(7|230|202) ")" -ge "$1" ] && return 0
+		sleep 0.01
+	done
+	fail "not $1 threads in their calls"
+}
+# in_restart N: N threads of the target back in restart_syscall (219) after the SIGCONT
+in_restart() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(cat /proc/"$TPID"/task/*/syscall 2>/dev/null | grep -c "^219 ")" -ge "$1" ] && return 0
+		sleep 0.01
+	done
+	fail "not $1 threads in restart_syscall: $(cat /proc/"$TPID"/task/*/syscall | cut -d' ' -f1 | tr '\n' ' ')"
+}
 
 start_target_quiet restarttarget
 stats
@@ -24,8 +52,8 @@ stats
 grep -q "^219 " "/proc/$TPID/task/$(ls "/proc/$TPID/task" | sed -n 2p)/syscall" ||
 	fail "the untimed poll() is not in restart_syscall after the pre-dump: $(cat "/proc/$TPID/task/"*/syscall)"
 state_record "$TPID" "$WORK/state.rec"
-kill -STOP "$TPID"
-kill -CONT "$TPID"
+stop_cont
+in_restart 5
 "$SDUMP" dump -t "$TPID" -D "$WORK/d" --parent "$WORK/p1" -vv 2>"$WORK/log" || fail "dump: $(tail -1 "$WORK/log")"
 n=$(grep -c "in restart_syscall, restarting syscall" "$WORK/log" || true)
 grep -q "in restart_syscall, restarting syscall 7$" "$WORK/log" || fail "the dump did not see the poll() restarting: $(grep restart "$WORK/log")"
@@ -55,8 +83,8 @@ echo exit >&7
 
 # a poll() made through syscall(): refused, left running
 start_target restarttarget --generic
-kill -STOP "$TPID"
-kill -CONT "$TPID"
+stop_cont
+in_restart 7
 if "$SDUMP" dump -R -t "$TPID" -D "$WORK/g" 2>"$WORK/err"; then
 	fail "a thread in restart_syscall of a call sdump cannot tell was dumped"
 fi
