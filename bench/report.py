@@ -103,6 +103,9 @@ def enrich(r, bd):
             r["mib_per_s"] = round(r["mem_mib"] / (r["wall_ms"] / 1000), 1)
     if r.get("user_ms") is not None and r.get("sys_ms") is not None:
         r["cpu_ms"] = round(r["user_ms"] + r["sys_ms"], 3)
+        # a restore's CPU with the restored process's own (CRIU's restorer runs there)
+        if r.get("restored_cpu_ms") is not None:
+            r["restore_cpu_ms"] = round(r["cpu_ms"] + r["restored_cpu_ms"], 3)
     if r.get("other_cpu_ms") is not None and r["wall_ms"]:
         # CPUs' worth of everything else (the target's ticker included) while it ran
         r["others_cpus"] = round(r["other_cpu_ms"] / r["wall_ms"], 2)
@@ -316,11 +319,12 @@ def main():
             common = sorted(set(sd) & set(cr), key=lambda k: (k[0], -1 if k[2] is None else k[2], ORDER[k[1]]))
             if common:
                 p("")
-                p("sdump / CRIU %s (< 1: sdump is lower/faster/smaller; cpu counts the tool's own)"
+                p("sdump / CRIU %s (< 1: sdump is lower/faster/smaller; cpu counts the tool's own,"
+                  " cpu+rst for a restore also the restored process's)"
                   % ("in the VM" if env == "vm" else "on the host"))
-                p("%-14s %5s %5s %10s %10s %10s %10s %10s %10s %12s" % ("scenario", "MiB", "dirty", "stall", "freeze",
-                                                                        "wall", "cpu", "image", "downtime",
-                                                                        "reclaimMiB"))
+                p("%-14s %5s %5s %10s %10s %10s %10s %10s %10s %10s %12s" % ("scenario", "MiB", "dirty", "stall",
+                                                                             "freeze", "wall", "cpu", "cpu+rst",
+                                                                             "image", "downtime", "reclaimMiB"))
 
                 def ratio(a, c, k):
                     x, y = agg(a, k), agg(c, k)
@@ -332,10 +336,11 @@ def main():
                         continue
                     rst = k[1] in ("restore", "frozen-restore")
                     ra, rc = agg(a, "reclaim_kib"), agg(c, "reclaim_kib")
-                    p("%-14s %5d %5s %10s %10s %10s %10s %10s %10s %12s" %
+                    p("%-14s %5d %5s %10s %10s %10s %10s %10s %10s %10s %12s" %
                       (k[1], k[0], f(k[2], "%.1f"), ratio(a, c, "stall_ms") if not rst else "-",
                        ratio(a, c, "freeze_ms") if not rst else "-",
-                       ratio(a, c, "wall_ms"), ratio(a, c, "cpu_ms"), ratio(a, c, "image_bytes"),
+                       ratio(a, c, "wall_ms"), ratio(a, c, "cpu_ms"),
+                       ratio(a, c, "restore_cpu_ms") if rst else "-", ratio(a, c, "image_bytes"),
                        ratio(a, c, "downtime_ms") if rst else "-",
                        "-" if ra is None or rc is None else "%.0f/%.0f" % (ra / 1024, rc / 1024)))
                 p("  reclaimMiB: what the kernel reported free to the host during the commands, sdump/CRIU"
