@@ -109,7 +109,8 @@ int sd_inject_wait_thread(pid_t tid, int *ret_status)
 
 /*
  * Resume @t with PTRACE_SYSCALL until the next syscall stop. A signal that
- * arrives on the way is kept in t->pending_sig (delivered at detach).
+ * arrives on the way is kept in t->pending_sig and sent again at detach
+ * (t->resend_sig: resumed with none, the thread dropped it).
  */
 static int step_to_syscall_stop(struct seized_thread *t, bool fault_point, bool *ret_moved)
 {
@@ -131,8 +132,11 @@ static int step_to_syscall_stop(struct seized_thread *t, bool fault_point, bool 
 			return -EIO;
 		if (WSTOPSIG(status) == (SIGTRAP | 0x80))
 			return 0;
-		if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP && !t->pending_sig)
+		/* resumed past it with no signal: dropped unless sent again at detach */
+		if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP && !t->pending_sig) {
 			t->pending_sig = WSTOPSIG(status);
+			t->resend_sig = true;
+		}
 	}
 }
 
