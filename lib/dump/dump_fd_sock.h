@@ -38,6 +38,12 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		      struct sock_state *s);
 int sd_dump_inet_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs);
 /*
+ * A netlink socket (dump_fd_netlink.c), through our copy @fd; s->family
+ * and s->type set. Sets d->kind to FDK_NETLINK.
+ */
+int sd_dump_netlink_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct fd_state *d,
+			 struct sock_state *s);
+/*
  * With o->tcp_established, sd_dump_inet_table also reads each established
  * connection in repair mode (TCP_REPAIR), in which the process's socket
  * stays, once the network lock is taken (base/netlock.h). At the end of

@@ -152,6 +152,70 @@ static int extra_from_pb(const Socket *k, struct sock_state *s)
 	return 0;
 }
 
+/* The int options of an inet or netlink socket (freed by sd_sockimg_free). */
+static int opts_to_pb(const struct sock_state *s, Socket *k)
+{
+	SockOpt *o = calloc(s->nopts, sizeof(*o));
+
+	k->opts = calloc(s->nopts, sizeof(*k->opts));
+	if (!o || !k->opts) {
+		free(o);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->nopts; i++) {
+		sock_opt__init(&o[i]);
+		o[i].level = s->opts[i].level;
+		o[i].name = s->opts[i].name;
+		o[i].value = s->opts[i].value;
+		k->opts[i] = &o[i];
+	}
+	k->n_opts = s->nopts;
+	return 0;
+}
+
+static int opts_from_pb(const Socket *k, struct sock_state *s)
+{
+	if (k->n_opts > SOCK_OPTS_MAX)
+		return -EBADMSG;
+	for (size_t i = 0; i < k->n_opts; i++) {
+		const SockOpt *o = k->opts[i];
+
+		if (!sd_sock_opt_known(o->level, o->name, k->family, k->type))
+			return -EBADMSG;
+		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = o->value };
+	}
+	return 0;
+}
+
+/*
+ * The netlink fields: no queue, no unix or inet field; connected (state
+ * 1) with a destination, bound then (connect() autobinds).
+ */
+static int netlink_from_pb(const Socket *k, struct sock_state *s)
+{
+	bool conn = k->state == SKS_ESTABLISHED;
+
+	if (!k->has_protocol || k->protocol < 0 || k->protocol >= 32 || (k->type != SOCK_RAW && k->type != SOCK_DGRAM) ||
+	    (k->state != SKS_CLOSE && !conn) || conn != k->has_nl_dst_portid || conn != k->has_nl_dst_group ||
+	    (conn && !k->has_nl_portid) || (k->has_nl_portid && !k->nl_portid) || k->n_nl_groups > SOCK_NL_WORDS_MAX ||
+	    k->n_queue || k->has_name || k->has_peer_name || k->n_icons || k->has_peer_ino || k->peer_gone ||
+	    k->external || k->has_listener_ino || k->has_addr || k->has_peer || k->has_repaired || k->shutdown ||
+	    k->has_backlog || k->congestion)
+		return -EBADMSG;
+	s->protocol = k->protocol;
+	s->nl_portid = k->nl_portid;
+	s->nl_dst_portid = k->nl_dst_portid;
+	s->nl_dst_group = k->nl_dst_group;
+	if (k->n_nl_groups) {
+		s->nl_groups = calloc(k->n_nl_groups, sizeof(*s->nl_groups));
+		if (!s->nl_groups)
+			return -ENOMEM;
+		memcpy(s->nl_groups, k->nl_groups, k->n_nl_groups * sizeof(*s->nl_groups));
+		s->nl_nwords = k->n_nl_groups;
+	}
+	return opts_from_pb(k, s);
+}
+
 int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 {
 	const struct sock_state *s = d->sk;
@@ -237,24 +301,20 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 			k->sndq_unsent = s->sndq_unsent;
 			k->has_fin_unsent = k->fin_unsent = s->fin_unsent;
 		}
-		if (s->nopts) {
-			SockOpt *o = calloc(s->nopts, sizeof(*o));
-
-			k->opts = calloc(s->nopts, sizeof(*k->opts));
-			if (!o || !k->opts) {
-				free(o);
-				return -ENOMEM;
-			}
-			for (size_t i = 0; i < s->nopts; i++) {
-				sock_opt__init(&o[i]);
-				o[i].level = s->opts[i].level;
-				o[i].name = s->opts[i].name;
-				o[i].value = s->opts[i].value;
-				k->opts[i] = &o[i];
-			}
-			k->n_opts = s->nopts;
-		}
 	}
+	if (d->kind == FDK_NETLINK) {
+		k->has_protocol = true;
+		k->protocol = s->protocol;
+		k->has_nl_portid = s->nl_portid != 0;
+		k->nl_portid = s->nl_portid;
+		k->n_nl_groups = s->nl_nwords;
+		k->nl_groups = s->nl_groups;
+		k->has_nl_dst_portid = k->has_nl_dst_group = s->state == SKS_ESTABLISHED;
+		k->nl_dst_portid = s->nl_dst_portid;
+		k->nl_dst_group = s->nl_dst_group;
+	}
+	if (s->nopts && opts_to_pb(s, k) < 0)
+		return -ENOMEM;
 	if (!s->npkts)
 		return 0;
 	q = calloc(s->npkts, sizeof(*q));
@@ -402,26 +462,21 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 		s->sndq_unsent = k->sndq_unsent;
 		s->fin_unsent = k->has_fin_unsent && k->fin_unsent;
 	}
-	for (size_t i = 0; i < k->n_opts; i++) {
-		const SockOpt *o = k->opts[i];
-
-		if (!sd_sock_opt_known(o->level, o->name, k->family, k->type))
-			return -EBADMSG;
-		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = o->value };
-	}
-	return 0;
+	return opts_from_pb(k, s);
 }
 
 static int from_pb(const Socket *k, struct sock_state *s)
 {
 	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN, rel;
+	bool nl = k->family == AF_NETLINK;
 
-	int r = unix_ ? 0 : inet_from_pb(k, s);
+	int r = unix_ ? 0 : nl ? netlink_from_pb(k, s) : inet_from_pb(k, s);
 
 	if (r < 0)
 		return r;
 	if ((unix_ && (k->has_protocol || k->has_addr || k->has_peer || k->n_opts)) ||
-	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET) ||
+	    (!nl && (k->n_nl_groups || k->has_nl_portid || k->has_nl_dst_portid || k->has_nl_dst_group)) ||
+	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET && !nl) ||
 	    (unix_ && k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||
 	    (listen && (k->type == SOCK_DGRAM || !k->has_name || k->n_queue || k->has_peer_ino)) ||
 	    (!listen && k->n_icons) || (k->has_backlog && k->state != SKS_LISTEN) || k->n_icons > SOCK_ICONS_MAX ||
@@ -486,9 +541,11 @@ int sd_sockimg_from_pb(const Fd *in, struct fd_state *d)
 {
 	int r;
 
-	bool sock = (int)in->kind == (int)FDK_UNIX || (int)in->kind == (int)FDK_INET;
+	bool sock = (int)in->kind == (int)FDK_UNIX || (int)in->kind == (int)FDK_INET ||
+		    (int)in->kind == (int)FDK_NETLINK;
 
-	if (!in->sk != !sock || (in->sk && (in->sk->family == AF_UNIX) != ((int)in->kind == (int)FDK_UNIX)))
+	if (!in->sk != !sock || (in->sk && (in->sk->family == AF_UNIX) != ((int)in->kind == (int)FDK_UNIX)) ||
+	    (in->sk && (in->sk->family == AF_NETLINK) != ((int)in->kind == (int)FDK_NETLINK)))
 		return -EBADMSG;
 	if (!in->sk)
 		return 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 
 #include "pstate.h"
 #include "pstate_sock.h"
@@ -128,9 +129,35 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_UDP, UDP_NO_CHECK6_TX, V6, UDP, 0),
 	O(IPPROTO_UDP, UDP_NO_CHECK6_RX, V6, UDP, 0),
 };
+const size_t sd_sock_inet_nopts = ARRAY_SIZE(sd_sock_inet_opts);
+
+/* A netlink socket's flags (af_netlink.c's netlink_setsockopt()), every one off in a new socket. */
+#define NL AF_NETLINK
+const struct sock_opt_def sd_sock_netlink_opts[] = {
+	O(SOL_NETLINK, NETLINK_PKTINFO, NL, ANY, 0),
+	O(SOL_NETLINK, NETLINK_BROADCAST_ERROR, NL, ANY, 0),
+	O(SOL_NETLINK, NETLINK_NO_ENOBUFS, NL, ANY, 0),
+	N(SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, NL, ANY, 0),
+	N(SOL_NETLINK, NETLINK_CAP_ACK, NL, ANY, 0),
+	N(SOL_NETLINK, NETLINK_EXT_ACK, NL, ANY, 0),
+	N(SOL_NETLINK, NETLINK_GET_STRICT_CHK, NL, ANY, 0),
+};
+#undef NL
 #undef O
 #undef N
-const size_t sd_sock_inet_nopts = ARRAY_SIZE(sd_sock_inet_opts);
+const size_t sd_sock_netlink_nopts = ARRAY_SIZE(sd_sock_netlink_opts);
+
+/* The option (@level, @name) of sd_sock_inet_opts[] or sd_sock_netlink_opts[] (the latter at SOL_NETLINK), NULL if none. */
+static const struct sock_opt_def *opt_def(int level, int name)
+{
+	const struct sock_opt_def *t = level == SOL_NETLINK ? sd_sock_netlink_opts : sd_sock_inet_opts;
+	size_t n = level == SOL_NETLINK ? sd_sock_netlink_nopts : sd_sock_inet_nopts;
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i].level == level && t[i].name == name)
+			return &t[i];
+	return NULL;
+}
 
 _Static_assert(ARRAY_SIZE(sd_sock_inet_opts) <= SOCK_OPTS_MAX, "SOCK_OPTS_MAX");
 
@@ -141,19 +168,16 @@ bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type)
 
 bool sd_sock_opt_default(int level, int name, int value)
 {
-	for (size_t i = 0; i < sd_sock_inet_nopts; i++)
-		if (sd_sock_inet_opts[i].level == level && sd_sock_inet_opts[i].name == name)
-			return (sd_sock_inet_opts[i].flags & SOCK_OPT_NEWER) && sd_sock_inet_opts[i].dflt == value;
-	return false;
+	const struct sock_opt_def *o = opt_def(level, name);
+
+	return o && (o->flags & SOCK_OPT_NEWER) && o->dflt == value;
 }
 
 bool sd_sock_opt_known(int level, int name, int family, int type)
 {
-	for (size_t i = 0; i < sd_sock_inet_nopts; i++)
-		if (sd_sock_inet_opts[i].level == level && sd_sock_inet_opts[i].name == name &&
-		    sd_sock_opt_applies(&sd_sock_inet_opts[i], family, type))
-			return true;
-	return false;
+	const struct sock_opt_def *o = opt_def(level, name);
+
+	return o && sd_sock_opt_applies(o, family, type);
 }
 
 void sd_sock_addr_text(const uint8_t *addr, size_t len, char ret[SOCK_ADDR_TEXT_MAX])

@@ -193,9 +193,20 @@ struct sock_state {
 	int protocol;
 	uint8_t addr[SOCK_ADDR_MAX], addr_len;
 	uint8_t peer[SOCK_ADDR_MAX], peer_len;
-	/* the options of sd_sock_inet_opts[] that apply to it, in that order */
+	/* the options of sd_sock_inet_opts[] that apply to it, in that order (netlink: of sd_sock_netlink_opts[]) */
 	size_t nopts;
 	struct sock_opt opts[SOCK_OPTS_MAX];
+
+	/*
+	 * netlink (FDK_NETLINK, protocol: NETLINK_ROUTE, ...): its port id (0:
+	 * unbound; an autobound one as the kernel chose it), the multicast
+	 * groups it is in (NETLINK_LIST_MEMBERSHIPS: bit g - 1 of word (g - 1)
+	 * / 32 for group g; malloc'ed, nl_nwords of them), where it is
+	 * connected to (dst_portid, dst_group; both 0: not connected).
+	 */
+	uint32_t nl_portid, nl_dst_portid, nl_dst_group;
+	size_t nl_nwords;
+	uint32_t *nl_groups;
 
 	/*
 	 * An established TCP connection saved with --tcp-established, read in
@@ -259,6 +270,15 @@ struct files_state;
  * that port and the wildcard address. Its index, -1 if none.
  */
 ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type);
+
+/*
+ * The SOL_NETLINK int options a dump saves and a restore sets (NETLINK_PKTINFO,
+ * NETLINK_NO_ENOBUFS, ...): flags, each saved where a kernel reads it.
+ */
+extern const struct sock_opt_def sd_sock_netlink_opts[];
+extern const size_t sd_sock_netlink_nopts;
+/* The most group words an image keeps (32 groups each) */
+#define SOCK_NL_WORDS_MAX 1024
 
 /* Free @n files in flight @f and the array; what one of them owns. */
 void sd_sock_files_free(struct sock_file *f, size_t n);

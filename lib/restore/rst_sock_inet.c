@@ -10,14 +10,12 @@
  * raw socket (rst_sock_raw.c) for a sender outside.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -128,38 +126,24 @@ bool sd_rst_inet_locked(const struct rst *r)
 	return false;
 }
 
+/* On our copy @fd: a connection made again in repair mode, or (--tcp-close) as one that ended; or set up. */
+static int inet_set_up(struct rst *r, const struct fd_state *d, int fd)
+{
+	const struct sock_state *s = d->sk;
+
+	if (s->repaired && !r->opts->tcp_close)
+		return sd_rst_tcp_repair(r, d, fd);
+	/* --tcp-close: an unbound socket shut down both ways, which reads and writes as one whose connection ended */
+	if (s->repaired)
+		return sd_rst_sock_options_first(fd, s) < 0 || ended(fd) < 0 || sd_rst_sock_options_last(fd, s) < 0 ?
+			       sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of fd %d", r->pid, d->fd) :
+			       0;
+	return set_up(r, d, fd);
+}
+
 int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp)
 {
-	const struct fd_state *d = &r->fs.fds[i];
-	const struct sock_state *s = d->sk;
-	long tmp;
-	int copy, e;
-
-	/* at its number already, it keeps the close-on-exec flag it is made with */
-	e = sd_rst_call(r, SYS_socket, s->family, s->type | ((d->flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0), s->protocol,
-			0, 0, 0, &tmp);
-	if (e < 0)
-		return sd_err(r->ctx, e, "cannot restore pid %d: cannot make the %s of fd %d", r->pid, what(s), d->fd);
-	copy = sd_rst_take_fd(r, tmp);
-	if (copy < 0) {
-		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
-		return sd_err(r->ctx, copy, "cannot take fd %ld of the restored pid %d", tmp, r->pid);
-	}
-	if (s->repaired && !r->opts->tcp_close)
-		e = sd_rst_tcp_repair(r, d, copy);
-	/* --tcp-close: an unbound socket shut down both ways, which reads and writes as one whose connection ended */
-	else if (s->repaired)
-		e = sd_rst_sock_options_first(copy, s) < 0 || ended(copy) < 0 || sd_rst_sock_options_last(copy, s) < 0 ?
-			    sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of fd %d", r->pid, d->fd) : 0;
-	else
-		e = set_up(r, d, copy);
-	(void)close(copy);
-	if (e < 0) {
-		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
-		return e;
-	}
-	*ret_tmp = tmp;
-	return 0;
+	return sd_rst_sock_open(r, i, what(r->fs.fds[i].sk), inet_set_up, ret_tmp);
 }
 
 /* Where datagrams to a socket bound to @s->addr go: its address, loopback for a wildcard one. */

@@ -1,0 +1,37 @@
+#!/bin/bash
+# Socket state of other families than unix, TCP and UDP that sdump cannot
+# save, refused at the dump with one line naming the fd and what the user
+# can do, the target left running with its state untouched: a netlink
+# socket with the kernel's answer queued (read whole by the target after
+# the refusal), a netlink socket of another network namespace than
+# sdump's.
+. "$(dirname "$0")/../lib.sh"
+export SDUMP_STATE_DIR="$WORK/state"
+
+refused() {
+	local what=$1 pat=$2
+	start_target_quiet skfamtarget --refuse "$what"
+	expect_error "cannot dump pid $TPID: fd 3 is $pat" "$SDUMP" dump -t "$TPID" -D "$WORK/d-$what"
+	assert_running "$TPID"
+	tcmd check
+	[ "$REPLY" = ok ] || fail "$what: the target after the refusal: $REPLY"
+	echo "refused: $(cat "$WORK/stderr")"
+	echo exit >&7
+	wait_gone "$TPID"
+	exec 7>&- 8<&-
+}
+
+refused nlqueue "a netlink socket \(protocol 0, port id [0-9]+\) with messages from the kernel queued"
+
+command -v unshare >/dev/null || skip "no unshare(1)"
+unshare -n "$TARGETS_DIR/skfamtarget" --refuse nlqueue <"$WORK/target.in" >"$WORK/target.out" 2>"$WORK/target.err" &
+TARGET_PIDS+=($!)
+exec 7>"$WORK/target.in" 8<"$WORK/target.out"
+read -r -t 60 word pid <&8 || fail "skfamtarget in a network namespace did not start: $(cat "$WORK/target.err")"
+expect_error "cannot dump pid $pid: fd 3 is a netlink socket \(protocol 0\) of another network namespace than sdump's" \
+	"$SDUMP" dump -t "$pid" -D "$WORK/d-netns"
+assert_running "$pid"
+echo "refused: $(cat "$WORK/stderr")"
+echo exit >&7
+wait_gone "$pid"
+echo ok
