@@ -288,5 +288,14 @@ struct sdump_sched_attr {
 #ifndef SOF_TIMESTAMPING_BIND_PHC
 #define SOF_TIMESTAMPING_BIND_PHC (1 << 15)	/* Linux 5.14 */
 #endif
+#ifndef UDPLITE_SEND_CSCOV
+#define UDPLITE_SEND_CSCOV 10	/* UDP-Lite's checksum coverage (linux/udp.h) */
+#endif
+#ifndef UDPLITE_RECV_CSCOV
+#define UDPLITE_RECV_CSCOV 11
+#endif
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71	/* Linux 5.14 */
+#endif
 
 #endif /* SDUMP_COMPAT_H */

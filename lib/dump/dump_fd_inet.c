@@ -49,9 +49,32 @@ static uint8_t keep_addr(const struct sockaddr_storage *a, socklen_t len, uint8_
 
 static const char *what(const struct sock_state *s)
 {
-	if (s->type == SOCK_STREAM)
-		return s->family == AF_INET ? "an IPv4 TCP socket" : "an IPv6 TCP socket";
-	return s->family == AF_INET ? "an IPv4 UDP socket" : "an IPv6 UDP socket";
+	return sd_sock_inet_what(s);
+}
+
+/* An ICMP "ping" socket (SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6 of its family). */
+static bool is_ping(const struct sock_state *s)
+{
+	return s->type == SOCK_DGRAM && ((s->family == AF_INET && s->protocol == IPPROTO_ICMP) ||
+					 (s->family == AF_INET6 && s->protocol == IPPROTO_ICMPV6));
+}
+
+/*
+ * The echo replies (and errors) queued on ping socket @fd cannot be
+ * queued again by a restore: refused, told by poll() without consuming
+ * them.
+ */
+static int ping_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const struct sock_state *s)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pf, 1, 0) < 0)
+		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
+	if (pf.revents & (POLLIN | POLLERR))
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is %s with %s queued, which a restore cannot queue again; dump it once the program has read them",
+				 p->pid, p->fd, what(s), (pf.revents & POLLIN) ? "echo replies" : "an error");
+	return 0;
 }
 
 /* The datagrams queued on UDP socket @fd, each with its sender's address. */
@@ -154,9 +177,15 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
 		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
 	s->protocol = proto;
-	if (!(s->type == SOCK_STREAM && proto == IPPROTO_TCP) && !(s->type == SOCK_DGRAM && proto == IPPROTO_UDP))
-		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an %s socket of protocol %d (%s), not supported yet",
+	if (s->type == SOCK_RAW)
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is a raw %s socket (SOCK_RAW, protocol %d: %s), not supported yet; close it before the dump and open it again after the restore",
 				 p->pid, p->fd, s->family == AF_INET ? "IPv4" : "IPv6", proto, p->path);
+	if (!(s->type == SOCK_STREAM && proto == IPPROTO_TCP) &&
+	    !(s->type == SOCK_DGRAM && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE)) && !is_ping(s))
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is an %s socket of type %d and protocol %d (%s), not supported yet; close it before the dump",
+				 p->pid, p->fd, s->family == AF_INET ? "IPv4" : "IPv6", s->type, proto, p->path);
 	len = sizeof(a);
 	if (getsockname(fd, (struct sockaddr *)&a, &len) == 0)
 		s->addr_len = keep_addr(&a, len, s->addr);
@@ -165,6 +194,13 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		s->peer_len = (uint8_t)MIN((size_t)len, (size_t)SOCK_ADDR_MAX);
 		memcpy(s->peer, &a, s->peer_len);
 	}
+	/*
+	 * A connected ping socket's peer has port 0, which getpeername() takes
+	 * for none. One not in the table is unbound, so not connected (connect()
+	 * binds).
+	 */
+	if (is_ping(s) && (r = sd_proc_ping_peer(p->pid, s->family, s->ino, s->peer, &s->peer_len)) < 0 && r != -ENOENT)
+		return sd_err(ctx, r, "cannot read the ICMP socket of fd %d of pid %d (/proc/%d/net)", p->fd, p->pid, p->pid);
 	s->state = s->peer_len ? SKS_ESTABLISHED : SKS_CLOSE;
 	if (s->type == SOCK_STREAM) {
 		struct tcp_info ti = { 0 };
@@ -201,7 +237,7 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		const struct sock_opt_def *o = &sd_sock_inet_opts[i];
 		int v = 0;
 
-		if (!sd_sock_opt_applies(o, s->family, s->type) ||
+		if (!sd_sock_opt_applies(o, s->family, s->type, s->protocol) ||
 		    ((o->flags & SOCK_OPT_UNCONNECTED) &&
 		     ((s->state != SKS_LISTEN && s->state != SKS_CLOSE) || s->shutdown)))
 			continue;
@@ -220,7 +256,9 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	r = sd_dump_inet_extra(ctx, p, fd, s);
 	if (r < 0)
 		return r;
-	if (s->type == SOCK_DGRAM)
+	if (is_ping(s))
+		r = ping_queue(ctx, p, fd, s);
+	else if (s->type == SOCK_DGRAM)
 		r = peek_udp(ctx, p, fd, s);
 	return r;
 }
@@ -390,6 +428,27 @@ static int repair_all(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, st
 	return e;
 }
 
+/*
+ * A UDP-Lite socket's datagrams are sent again by the sockets of the
+ * process that sent them; one from a sender outside it (which sdump sends
+ * as UDP from there) is refused.
+ */
+static int lite_senders(struct sdump_ctx *ctx, pid_t pid, const struct files_state *fs, const struct fd_state *d)
+{
+	const struct sock_state *s = d->sk;
+	char a[SOCK_ADDR_TEXT_MAX];
+
+	for (size_t k = 0; s->protocol == IPPROTO_UDPLITE && k < s->npkts; k++) {
+		if (sd_sock_inet_sender(fs, &s->pkts[k].from, s->type, s->protocol) >= 0)
+			continue;
+		sd_sock_addr_text((const uint8_t *)s->pkts[k].from.path, s->pkts[k].from.len, a);
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is %s with a datagram queued from %s, a sender outside the process, which a restore cannot send again; dump it once the program has read it",
+				 pid, d->fd, what(s), a);
+	}
+	return 0;
+}
+
 int sd_dump_inet_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
 {
 	pid_t pid = o->pid;
@@ -415,6 +474,9 @@ int sd_dump_inet_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, s
 			if (r < 0)
 				return r;
 		}
+		r = lite_senders(ctx, pid, fs, &fs->fds[i]);
+		if (r < 0)
+			return r;
 	}
 	if (!o->tcp_established || ctx->refusals.collect)
 		return 0;

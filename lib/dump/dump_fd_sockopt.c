@@ -190,11 +190,13 @@ static bool joined(int fd, int family, char ret[64])
 	return found;
 }
 
-/* A UDP socket's shutdowns: sock_diag's, or for one in no table (unbound) what poll() tells. */
+/* A UDP, UDP-Lite or ICMP socket's shutdowns: sock_diag's, or for one in no table (unbound, ICMP) what poll() tells. */
 static int udp_shutdown(int fd, struct sock_state *s)
 {
 	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLRDHUP };
-	int r = sd_sockdiag_inet_shutdown(s->family, IPPROTO_UDP, s->ino, &s->shutdown);
+	/* an ICMP socket is in no sock_diag table */
+	bool ping = s->protocol != IPPROTO_UDP && s->protocol != IPPROTO_UDPLITE;
+	int r = ping ? -ENOENT : sd_sockdiag_inet_shutdown(s->family, s->protocol, s->ino, &s->shutdown);
 
 	if (r != -ENOENT)
 		return r;

@@ -180,7 +180,7 @@ static int opts_from_pb(const Socket *k, struct sock_state *s)
 	for (size_t i = 0; i < k->n_opts; i++) {
 		const SockOpt *o = k->opts[i];
 
-		if (!sd_sock_opt_known(o->level, o->name, k->family, k->type))
+		if (!sd_sock_opt_known(o->level, o->name, k->family, k->type, k->protocol))
 			return -EBADMSG;
 		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = o->value };
 	}
@@ -420,7 +420,9 @@ static int addr_from(const ProtobufCBinaryData *b, bool has, int family, uint8_t
 static int inet_from_pb(const Socket *k, struct sock_state *s)
 {
 	bool tcp = k->type == SOCK_STREAM && k->protocol == IPPROTO_TCP;
-	bool udp = k->type == SOCK_DGRAM && k->protocol == IPPROTO_UDP;
+	bool ping = k->type == SOCK_DGRAM && ((k->family == AF_INET && k->protocol == IPPROTO_ICMP) ||
+					      (k->family == AF_INET6 && k->protocol == IPPROTO_ICMPV6));
+	bool udp = (k->type == SOCK_DGRAM && (k->protocol == IPPROTO_UDP || k->protocol == IPPROTO_UDPLITE)) || ping;
 
 	bool rep = k->has_repaired && k->repaired;
 
@@ -428,7 +430,7 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 	    (k->state != SKS_CLOSE && k->state != (tcp ? SKS_LISTEN : SKS_ESTABLISHED) &&
 	     !(rep && sd_sock_tcp_conn_state(k->state))) ||
 	    (k->state == SKS_LISTEN && !k->has_addr) || (udp && (k->state == SKS_ESTABLISHED) != k->has_peer) ||
-	    (tcp && (k->has_peer != rep || k->n_queue)) ||
+	    (tcp && (k->has_peer != rep || k->n_queue)) || (ping && k->n_queue) ||
 	    (k->fin_unsent && (!rep || !(sd_sock_tcp_fins(k->state) & SK_FIN_OUT) ||
 			       (sd_sock_tcp_fins(k->state) & SK_FIN_OUT_ACKED))) ||
 	    (rep && (!tcp || !sd_sock_tcp_conn_state(k->state) || !k->has_addr || k->n_window != 5 ||

@@ -123,11 +123,13 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_TCP, TCP_SAVE_SYN, ANY, TCP, 0),
 	O(IPPROTO_TCP, TCP_INQ, ANY, TCP, 0),
 	O(IPPROTO_TCP, TCP_TX_DELAY, ANY, TCP, 0),
-	O(IPPROTO_UDP, UDP_CORK, ANY, UDP, 0),
-	O(IPPROTO_UDP, UDP_SEGMENT, ANY, UDP, 0),
-	O(IPPROTO_UDP, UDP_GRO, ANY, UDP, 0),
-	O(IPPROTO_UDP, UDP_NO_CHECK6_TX, V6, UDP, 0),
-	O(IPPROTO_UDP, UDP_NO_CHECK6_RX, V6, UDP, 0),
+	O(IPPROTO_UDP, UDP_CORK, ANY, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_UDP, UDP_SEGMENT, ANY, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_UDP, UDP_GRO, ANY, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_UDP, UDP_NO_CHECK6_TX, V6, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_UDP, UDP_NO_CHECK6_RX, V6, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_UDPLITE, UDPLITE_SEND_CSCOV, ANY, UDP, SOCK_OPT_UDPLITE),
+	O(IPPROTO_UDPLITE, UDPLITE_RECV_CSCOV, ANY, UDP, SOCK_OPT_UDPLITE),
 };
 const size_t sd_sock_inet_nopts = ARRAY_SIZE(sd_sock_inet_opts);
 
@@ -161,9 +163,26 @@ static const struct sock_opt_def *opt_def(int level, int name)
 
 _Static_assert(ARRAY_SIZE(sd_sock_inet_opts) <= SOCK_OPTS_MAX, "SOCK_OPTS_MAX");
 
-bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type)
+bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type, int protocol)
 {
+	if ((o->flags & SOCK_OPT_UDP) && protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE)
+		return false;
+	if ((o->flags & SOCK_OPT_UDPLITE) && protocol != IPPROTO_UDPLITE)
+		return false;
 	return (!o->family || o->family == family) && (!o->type || o->type == type);
+}
+
+const char *sd_sock_inet_what(const struct sock_state *s)
+{
+	bool v4 = s->family == AF_INET;
+
+	if (s->type == SOCK_STREAM)
+		return v4 ? "an IPv4 TCP socket" : "an IPv6 TCP socket";
+	if (s->protocol == IPPROTO_UDPLITE)
+		return v4 ? "an IPv4 UDP-Lite socket" : "an IPv6 UDP-Lite socket";
+	if (s->protocol == IPPROTO_ICMP || s->protocol == IPPROTO_ICMPV6)
+		return v4 ? "an IPv4 ICMP socket" : "an IPv6 ICMP socket";
+	return v4 ? "an IPv4 UDP socket" : "an IPv6 UDP socket";
 }
 
 bool sd_sock_opt_default(int level, int name, int value)
@@ -173,11 +192,11 @@ bool sd_sock_opt_default(int level, int name, int value)
 	return o && (o->flags & SOCK_OPT_NEWER) && o->dflt == value;
 }
 
-bool sd_sock_opt_known(int level, int name, int family, int type)
+bool sd_sock_opt_known(int level, int name, int family, int type, int protocol)
 {
 	const struct sock_opt_def *o = opt_def(level, name);
 
-	return o && sd_sock_opt_applies(o, family, type);
+	return o && sd_sock_opt_applies(o, family, type, protocol);
 }
 
 void sd_sock_addr_text(const uint8_t *addr, size_t len, char ret[SOCK_ADDR_TEXT_MAX])
@@ -218,13 +237,13 @@ static bool bound_as(const uint8_t *b, size_t blen, const struct sock_name *from
 		!memcmp(&b6->sin6_addr, &in6addr_any, sizeof(b6->sin6_addr)));
 }
 
-ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type)
+ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type, int protocol)
 {
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct sock_state *s = fs->fds[i].sk;
 
 		if (fs->fds[i].kind == FDK_INET && s && !fs->fds[i].has_dup_of && s->type == type &&
-		    bound_as(s->addr, s->addr_len, from))
+		    s->protocol == protocol && bound_as(s->addr, s->addr_len, from))
 			return (ssize_t)i;
 	}
 	return -1;

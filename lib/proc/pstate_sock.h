@@ -246,16 +246,26 @@ struct sock_opt_def {
 #define SOCK_OPT_UNCONNECTED 1
 /* may be missing (an older kernel): not saved then */
 #define SOCK_OPT_NEWER 2
+/* of a UDP or UDP-Lite socket only (an ICMP one of SOCK_DGRAM has none) */
+#define SOCK_OPT_UDP 4
+/* of a UDP-Lite socket only */
+#define SOCK_OPT_UDPLITE 8
 extern const struct sock_opt_def sd_sock_inet_opts[];
 extern const size_t sd_sock_inet_nopts;
-bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type);
+/* ... of a socket of @family, @type and @protocol (IPPROTO_UDP, ...) */
+bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type, int protocol);
 /*
  * Whether @value of option (@level, @name) is the default of one that an
  * older kernel may not have (SOCK_OPT_NEWER): one without it behaves so.
  */
 bool sd_sock_opt_default(int level, int name, int value);
 /* Whether (@level, @name) is one of them, for such a socket. */
-bool sd_sock_opt_known(int level, int name, int family, int type);
+bool sd_sock_opt_known(int level, int name, int family, int type, int protocol);
+/*
+ * What messages call an inet socket: "an IPv4 TCP socket", "an IPv6 UDP
+ * socket", "an IPv4 UDP-Lite socket", "an IPv6 ICMP socket" (ping).
+ */
+const char *sd_sock_inet_what(const struct sock_state *s);
 /*
  * An inet address for a message: "127.0.0.1:8000", "[::1]:8000", "none"
  * (at most SOCK_ADDR_TEXT_MAX bytes).
@@ -265,11 +275,12 @@ void sd_sock_addr_text(const uint8_t *addr, size_t len, char ret[SOCK_ADDR_TEXT_
 
 struct files_state;
 /*
- * The inet socket of @fs of type @type that sent a datagram from @from (a
- * sockaddr in from->path): the one bound to that port and address, or to
- * that port and the wildcard address. Its index, -1 if none.
+ * The inet socket of @fs of type @type and @protocol that sent a datagram
+ * from @from (a sockaddr in from->path): the one bound to that port and
+ * address, or to that port and the wildcard address. Its index, -1 if
+ * none.
  */
-ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type);
+ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type, int protocol);
 
 /*
  * The SOL_NETLINK int options a dump saves and a restore sets (NETLINK_PKTINFO,
@@ -289,6 +300,13 @@ void sd_sock_files_free_one(struct sock_file *f);
  * @protocol: -ENOENT if none is (an unbound UDP socket is in no table).
  */
 int sd_sockdiag_inet_shutdown(int family, int protocol, uint64_t ino, uint32_t *ret);
+/*
+ * /proc/@pid/net/icmp (AF_INET) or icmp6 (proc_sockping.c): the address
+ * the ICMP "ping" socket of inode @ino is connected to, a sockaddr_in or
+ * _in6 with port 0, in @peer (*@peer_len 0: not connected); -ENOENT if it
+ * is not there, -errno.
+ */
+int sd_proc_ping_peer(pid_t pid, int family, uint64_t ino, uint8_t *peer, uint8_t *peer_len);
 /*
  * The TIME_WAIT TCP sockets of @family on the port and address of @addr
  * (a sockaddr_in or _in6; any address for a wildcard one) ended

@@ -26,11 +26,12 @@
 #include "rst_sock.h"
 #include "util.h"
 
+/* "IPv4 TCP socket", ...: sd_sock_inet_what() without its article */
 static const char *what(const struct sock_state *s)
 {
-	if (s->type == SOCK_STREAM)
-		return s->family == AF_INET ? "IPv4 TCP socket" : "IPv6 TCP socket";
-	return s->family == AF_INET ? "IPv4 UDP socket" : "IPv6 UDP socket";
+	const char *w = sd_sock_inet_what(s);
+
+	return w + (w[1] == 'n' ? 3 : 2);
 }
 
 /*
@@ -178,7 +179,8 @@ static int from_outside(const struct sock_state *s, const struct sock_name *from
 
 	if (!dg)
 		return -ENOMEM;
-	if (from->len != s->addr_len)
+	/* only UDP goes so (the dump refuses a UDP-Lite datagram from outside) */
+	if (from->len != s->addr_len || s->protocol != IPPROTO_UDP)
 		return -EBADMSG;
 	memcpy(&f, from->path, from->len);
 	if (f.ss_family != s->family)
@@ -217,7 +219,7 @@ static int queue_one(struct rst *r, size_t i)
 		CPU_SET(cpu, &here);
 	pinned = cpu >= 0 && sched_getaffinity(0, sizeof(was), &was) == 0 && sched_setaffinity(0, sizeof(here), &here) == 0;
 	for (size_t k = 0; e == 0 && k < s->npkts; k++) {
-		ssize_t from = sd_sock_inet_sender(&r->fs, &s->pkts[k].from, s->type);
+		ssize_t from = sd_sock_inet_sender(&r->fs, &s->pkts[k].from, s->type, s->protocol);
 		int tx;
 
 		if (from < 0) {

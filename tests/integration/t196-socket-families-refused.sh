@@ -3,8 +3,9 @@
 # save, refused at the dump with one line naming the fd and what the user
 # can do, the target left running with its state untouched: a netlink
 # socket with the kernel's answer queued (read whole by the target after
-# the refusal), a netlink socket of another network namespace than
-# sdump's.
+# the refusal), a UDP-Lite datagram from a sender outside the process, an
+# ICMP socket with an echo reply queued (each read by the target after the
+# refusal), a netlink socket of another network namespace than sdump's.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
@@ -22,6 +23,11 @@ refused() {
 }
 
 refused nlqueue "a netlink socket \(protocol 0, port id [0-9]+\) with messages from the kernel queued"
+refused liteout "an IPv4 UDP-Lite socket with a datagram queued from 127\.0\.0\.1:[0-9]+, a sender outside the process"
+read -r lo hi </proc/sys/net/ipv4/ping_group_range
+if [ "$lo" -le "$(id -g)" ] && [ "$(id -g)" -le "$hi" ]; then
+	refused pingqueue "an IPv4 ICMP socket with echo replies queued"
+fi
 
 command -v unshare >/dev/null || skip "no unshare(1)"
 unshare -n "$TARGETS_DIR/skfamtarget" --refuse nlqueue <"$WORK/target.in" >"$WORK/target.out" 2>"$WORK/target.err" &

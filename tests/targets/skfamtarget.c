@@ -16,11 +16,27 @@
  * the kernel for its links on the autobound one (the answers come to its
  * port id) and sends on the connected one (its peer gets it, from its
  * port id).
+ * ICMP "ping" sockets (SOCK_DGRAM, IPPROTO_ICMP, IPPROTO_ICMPV6): an IPv4
+ * one the kernel gave an ident (an echo sent, its reply read), with
+ * SO_RCVTIMEO, IP_TOS and IP_RECVERR; an IPv6 one bound to an ident of its
+ * choosing and connected to ::1; "check" pings on each, the replies coming
+ * to their idents. UDP-Lite sockets (IPPROTO_UDPLITE), IPv4 and IPv6: one
+ * bound with checksum coverages (UDPLITE_SEND_CSCOV, UDPLITE_RECV_CSCOV),
+ * one connected to it with datagrams queued on both; "check" reads them
+ * in order and sends again each way.
  * --refuse nlqueue: a netlink socket with the kernel's answer queued, not
  * read; "check" then reads it whole (a refused dump consumed nothing).
+ * --refuse pingqueue: a ping socket with an echo reply queued, not read;
+ * "check" reads it. --refuse liteout: a UDP-Lite socket with a datagram
+ * queued from a process that has exited since; "check" reads it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/icmp6.h>
+#include <sys/wait.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,6 +57,10 @@ static int socks[MAXSOCKS], nsocks;
 static char *recs[MAXSOCKS];
 /* the sockets "check" uses */
 static int nl_auto = -1, nl_peer = -1, nl_conn = -1, nl_queued = -1;
+static int ping4 = -1, ping6 = -1, ping_queued = -1, lite[2][2] = { { -1, -1 }, { -1, -1 } }, lite_out = -1;
+/* the inet sockets, recorded by record_inet() */
+static int isocks[MAXSOCKS], nisocks;
+static char *irecs[MAXSOCKS];
 
 static bool fail(const char *fmt, ...)
 {
@@ -221,11 +241,211 @@ static bool check_netlink(void)
 	return true;
 }
 
+static int ikeep(int fd)
+{
+	if (fd < 0)
+		die("socket");
+	isocks[nisocks++] = fd;
+	return fd;
+}
+
+/* What can be seen of inet socket @fd, on one line. */
+static void record_inet(int fd, char *out)
+{
+	struct sockaddr_in6 a = { 0 }, p = { 0 };
+	socklen_t len = sizeof(a), plen = sizeof(p);
+	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLOUT };
+	char ia[INET6_ADDRSTRLEN] = "", ip[INET6_ADDRSTRLEN] = "";
+	int fam = get(fd, SOL_SOCKET, SO_DOMAIN), lvl = fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+	struct timeval tv = { 0 };
+	socklen_t tlen = sizeof(tv);
+
+	(void)getsockname(fd, (struct sockaddr *)&a, &len);
+	(void)getpeername(fd, (struct sockaddr *)&p, &plen);
+	(void)inet_ntop(fam, fam == AF_INET ? (void *)&((struct sockaddr_in *)&a)->sin_addr : (void *)&a.sin6_addr, ia,
+			sizeof(ia));
+	if (plen && p.sin6_family)
+		(void)inet_ntop(fam, fam == AF_INET ? (void *)&((struct sockaddr_in *)&p)->sin_addr : (void *)&p.sin6_addr,
+				ip, sizeof(ip));
+	(void)getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen);
+	(void)poll(&pf, 1, 0);
+	(void)snprintf(out, PRINT_MAX,
+		       "fam %d type %d proto %d addr %s:%u peer %s:%u cscov %d/%d tos %d recverr %d rcvtimeo %ld poll %x", fam,
+		       get(fd, SOL_SOCKET, SO_TYPE), get(fd, SOL_SOCKET, SO_PROTOCOL), ia, ntohs(a.sin6_port), ip,
+		       ntohs(p.sin6_port), get(fd, IPPROTO_UDPLITE, 10), get(fd, IPPROTO_UDPLITE, 11),
+		       get(fd, lvl, fam == AF_INET ? IP_TOS : IPV6_TCLASS), get(fd, lvl, fam == AF_INET ? IP_RECVERR : IPV6_RECVERR),
+		       (long)tv.tv_sec, pf.revents);
+}
+
+static socklen_t loopback(int fam, uint16_t port, struct sockaddr_in6 *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (fam == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ret;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*a);
+	}
+	ret->sin6_family = AF_INET6;
+	ret->sin6_port = htons(port);
+	ret->sin6_addr = in6addr_loopback;
+	return sizeof(*ret);
+}
+
+/* An echo request of @seq on ping socket @fd (of family @fam) to the loopback: sent (not connected) or written. */
+static void ping_send(int fd, int fam, uint16_t seq, bool connected)
+{
+	struct sockaddr_in6 to;
+	socklen_t len = loopback(fam, 0, &to);
+	uint8_t pkt[16] = { fam == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQUEST };
+
+	pkt[6] = (uint8_t)(seq >> 8);
+	pkt[7] = (uint8_t)seq;
+	memcpy(pkt + 8, "skfamtgt", 8);
+	if ((connected ? send(fd, pkt, sizeof(pkt), 0) : sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, len)) !=
+	    (ssize_t)sizeof(pkt))
+		die("ping send");
+}
+
+/* The reply to echo @seq on @fd, within a second: it carries the socket's ident. */
+static bool ping_reply(int fd, int fam, uint16_t seq)
+{
+	uint8_t pkt[64];
+	struct sockaddr_in6 a = { 0 };
+	socklen_t len = sizeof(a);
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&pf, 1, 1000) != 1)
+		return fail("no echo reply on fd %d", fd);
+	n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
+	(void)getsockname(fd, (struct sockaddr *)&a, &len);
+	if (n != 16 || pkt[0] != (fam == AF_INET ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY) ||
+	    (pkt[6] << 8 | pkt[7]) != seq || memcmp(pkt + 8, "skfamtgt", 8))
+		return fail("fd %d: not the reply to echo %u (%zd bytes)", fd, seq, n);
+	if (memcmp(pkt + 4, &a.sin6_port, 2))
+		return fail("fd %d: a reply to ident %u, not its own %u", fd, pkt[4] << 8 | pkt[5], ntohs(a.sin6_port));
+	return true;
+}
+
+static void setup_ping(void)
+{
+	struct timeval tv = { .tv_sec = 7 };
+	struct sockaddr_in6 a;
+	socklen_t len;
+
+	ping4 = ikeep(socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP));
+	if (setsockopt(ping4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		die("SO_RCVTIMEO");
+	set(ping4, IPPROTO_IP, IP_TOS, 0x10);
+	set(ping4, IPPROTO_IP, IP_RECVERR, 1);
+	ping_send(ping4, AF_INET, 1, false);
+	if (!ping_reply(ping4, AF_INET, 1))
+		die(bad);
+	ping6 = ikeep(socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6));
+	len = loopback(AF_INET6, (uint16_t)(20000 + getpid() % 20000), &a);
+	a.sin6_addr = in6addr_any;
+	if (bind(ping6, (struct sockaddr *)&a, len) < 0)
+		die("bind ping6");
+	len = loopback(AF_INET6, 0, &a);
+	if (connect(ping6, (struct sockaddr *)&a, len) < 0)
+		die("connect ping6");
+}
+
+static bool check_ping(void)
+{
+	ping_send(ping4, AF_INET, 2, false);
+	if (!ping_reply(ping4, AF_INET, 2))
+		return false;
+	ping_send(ping6, AF_INET6, 3, true);
+	return ping_reply(ping6, AF_INET6, 3);
+}
+
+/* UDP-Lite: lite[f][0] bound, with coverages; lite[f][1] connected to it, both with datagrams queued */
+static void setup_lite(void)
+{
+	for (int f = 0; f < 2; f++) {
+		int fam = f ? AF_INET6 : AF_INET;
+		struct sockaddr_in6 a;
+		socklen_t len = loopback(fam, 0, &a);
+		int s = ikeep(socket(fam, SOCK_DGRAM, IPPROTO_UDPLITE)), c = ikeep(socket(fam, SOCK_DGRAM, IPPROTO_UDPLITE));
+
+		set(s, IPPROTO_UDPLITE, 10, 20);
+		set(s, IPPROTO_UDPLITE, 11, 12);
+		if (bind(s, (struct sockaddr *)&a, len) < 0 || getsockname(s, (struct sockaddr *)&a, &len) < 0 ||
+		    connect(c, (struct sockaddr *)&a, len) < 0 || getsockname(c, (struct sockaddr *)&a, &len) < 0 ||
+		    send(c, "lite one", 8, 0) != 8 || send(c, "lite two", 8, 0) != 8 ||
+		    sendto(s, "lite back", 9, 0, (struct sockaddr *)&a, len) != 9)
+			die("UDP-Lite");
+		lite[f][0] = s;
+		lite[f][1] = c;
+	}
+	usleep(20000);
+}
+
+static bool lite_read(int fd, const char *want)
+{
+	char buf[64];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n != (ssize_t)strlen(want) || memcmp(buf, want, (size_t)n))
+		return fail("fd %d: '%.*s', not '%s'", fd, (int)(n > 0 ? n : 0), buf, want);
+	return true;
+}
+
+static bool check_lite(void)
+{
+	for (int f = 0; f < 2; f++) {
+		struct sockaddr_in6 a;
+		socklen_t len = sizeof(a);
+
+		if (!lite_read(lite[f][0], "lite one") || !lite_read(lite[f][0], "lite two") ||
+		    !lite_read(lite[f][1], "lite back"))
+			return false;
+		if (send(lite[f][1], "again", 5, 0) != 5 || getsockname(lite[f][1], (struct sockaddr *)&a, &len) < 0 ||
+		    sendto(lite[f][0], "again back", 10, 0, (struct sockaddr *)&a, len) != 10)
+			return fail("UDP-Lite send after the restore: %s", strerror(errno));
+		usleep(20000);
+		if (!lite_read(lite[f][0], "again") || !lite_read(lite[f][1], "again back"))
+			return false;
+	}
+	return true;
+}
+
+/* A datagram queued on a bound UDP-Lite socket from a child that has exited since. */
+static void lite_from_outside(void)
+{
+	struct sockaddr_in6 a;
+	socklen_t len = loopback(AF_INET, 0, &a);
+	pid_t c;
+
+	lite_out = ikeep(socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE));
+	if (bind(lite_out, (struct sockaddr *)&a, len) < 0 || getsockname(lite_out, (struct sockaddr *)&a, &len) < 0)
+		die("bind");
+	c = fork();
+	if (c == 0) {
+		int s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+
+		_exit(sendto(s, "outside", 7, 0, (struct sockaddr *)&a, len) == 7 ? 0 : 1);
+	}
+	if (c < 0 || waitpid(c, NULL, 0) != c)
+		die("fork");
+	usleep(20000);
+}
+
 static void refuse(const char *what)
 {
 	if (!strcmp(what, "nlqueue")) {
 		nl_queued = keep(socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE));
 		ask_links(nl_queued);
+	} else if (!strcmp(what, "pingqueue")) {
+		ping_queued = ikeep(socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP));
+		ping_send(ping_queued, AF_INET, 9, false);
+		usleep(20000);
+	} else if (!strcmp(what, "liteout")) {
+		lite_from_outside();
 	} else {
 		printf("error unknown --refuse %s\n", what);
 		exit(1);
@@ -237,7 +457,9 @@ static bool check_refused(void)
 {
 	if (nl_queued >= 0 && read_links(nl_queued, port_of(nl_queued)) <= 0)
 		return bad[0] ? false : fail("no link in the answer queued");
-	return true;
+	if (ping_queued >= 0 && !ping_reply(ping_queued, AF_INET, 9))
+		return false;
+	return lite_out < 0 || lite_read(lite_out, "outside");
 }
 
 int main(int argc, char **argv)
@@ -252,12 +474,20 @@ int main(int argc, char **argv)
 		refusing = true;
 	} else {
 		setup_netlink();
+		setup_ping();
+		setup_lite();
 	}
 	for (int i = 0; i < nsocks; i++) {
 		recs[i] = malloc(PRINT_MAX);
 		if (!recs[i])
 			die("malloc");
 		record(socks[i], recs[i]);
+	}
+	for (int i = 0; i < nisocks; i++) {
+		irecs[i] = malloc(PRINT_MAX);
+		if (!irecs[i])
+			die("malloc");
+		record_inet(isocks[i], irecs[i]);
 	}
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
@@ -278,7 +508,14 @@ int main(int argc, char **argv)
 			if (strcmp(now, recs[i]))
 				ok = fail("fd %d: was '%s', is '%s'", socks[i], recs[i], now);
 		}
-		if (ok && (refusing ? check_refused() : check_netlink()))
+		for (int i = 0; ok && i < nisocks; i++) {
+			char now[PRINT_MAX];
+
+			record_inet(isocks[i], now);
+			if (strcmp(now, irecs[i]))
+				ok = fail("fd %d: was '%s', is '%s'", isocks[i], irecs[i], now);
+		}
+		if (ok && (refusing ? check_refused() : check_netlink() && check_ping() && check_lite()))
 			printf("ok\n");
 		else
 			printf("bad: %s\n", bad);
