@@ -294,6 +294,9 @@ struct sdump_sched_attr {
 #ifndef UDPLITE_RECV_CSCOV
 #define UDPLITE_RECV_CSCOV 11
 #endif
+#ifndef PACKET_VNET_HDR_SZ
+#define PACKET_VNET_HDR_SZ 24	/* Linux 6.8 */
+#endif
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71	/* Linux 5.14 */
 #endif

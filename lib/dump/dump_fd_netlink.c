@@ -23,7 +23,6 @@
 #include "sdump.h"
 #define LOG_PREFIX "files: "
 #include "ctx.h"
-#include "compat.h"
 #include "dump_fd_sock.h"
 #include "pstate_sock.h"
 #include "util.h"
@@ -57,45 +56,6 @@ static int read_groups(int fd, struct sock_state *s)
 	return 0;
 }
 
-static int read_flags(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s)
-{
-	for (size_t i = 0; i < sd_sock_netlink_nopts; i++) {
-		const struct sock_opt_def *o = &sd_sock_netlink_opts[i];
-		int v = 0;
-		socklen_t len = sizeof(v);
-
-		if (getsockopt(fd, o->level, o->name, &v, &len) < 0) {
-			/* a flag this kernel has not: nobody set it */
-			if ((o->flags & SOCK_OPT_NEWER) && (errno == ENOPROTOOPT || errno == EOPNOTSUPP))
-				continue;
-			return sd_err(ctx, -errno, "cannot read %s of fd %d of pid %d", o->what, p->fd, p->pid);
-		}
-		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = v };
-	}
-	return 0;
-}
-
-/*
- * Whether socket @fd is of another network namespace than ours (where the
- * restore makes it): their SO_NETNS_COOKIE differ. A kernel without it
- * (before 5.14) cannot tell: taken as ours.
- */
-static bool other_netns(int fd)
-{
-	uint64_t a = 0, b = 0;
-	socklen_t len = sizeof(a);
-	int ours = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	bool other = false;
-
-	if (ours < 0)
-		return false;
-	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &a, &len) == 0 &&
-	    getsockopt(ours, SOL_SOCKET, SO_NETNS_COOKIE, &b, &(socklen_t){ sizeof(b) }) == 0)
-		other = a != b;
-	(void)close(ours);
-	return other;
-}
-
 int sd_dump_netlink_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct fd_state *d,
 			 struct sock_state *s)
 {
@@ -111,7 +71,7 @@ int sd_dump_netlink_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
 		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
 	s->protocol = proto;
-	if (other_netns(fd))
+	if (sd_dump_sock_foreign(fd))
 		return sd_refuse(ctx, -EOPNOTSUPP,
 				 "cannot dump pid %d: fd %d is a netlink socket (protocol %d) of another network namespace than sdump's, where a restore would not make it; run the dump and the restore inside that namespace (ip netns exec, nsenter -n)",
 				 p->pid, p->fd, proto);
@@ -142,11 +102,5 @@ int sd_dump_netlink_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd
 				 p->pid, p->fd);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read the groups of the netlink socket of fd %d of pid %d", p->fd, p->pid);
-	r = read_flags(ctx, p, fd, s);
-	if (r < 0)
-		return r;
-	r = sd_dump_sock_options(fd, s);
-	if (r < 0)
-		return sd_err(ctx, r, "cannot read the options of the socket of fd %d of pid %d", p->fd, p->pid);
-	return sd_dump_sock_check(ctx, p, fd, s);
+	return sd_dump_sock_table_opts(ctx, p, fd, s, sd_sock_netlink_opts, sd_sock_netlink_nopts);
 }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -241,4 +242,44 @@ int sd_dump_inet_extra(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, 
 	if (r == 0 && s->type == SOCK_DGRAM && (r = udp_shutdown(fd, s)) < 0)
 		r = sd_err(ctx, r, "cannot read the shutdowns of fd %d of pid %d", p->fd, p->pid);
 	return r;
+}
+
+bool sd_dump_sock_foreign(int fd)
+{
+	uint64_t a = 0, b = 0;
+	socklen_t len = sizeof(a);
+	int ours = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	bool other = false;
+
+	if (ours < 0)
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &a, &len) == 0 &&
+	    getsockopt(ours, SOL_SOCKET, SO_NETNS_COOKIE, &b, &(socklen_t){ sizeof(b) }) == 0)
+		other = a != b;
+	(void)close(ours);
+	return other;
+}
+
+int sd_dump_sock_table_opts(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s,
+			    const struct sock_opt_def *t, size_t n)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sock_opt_def *o = &t[i];
+		int v = 0;
+		socklen_t len = sizeof(v);
+
+		if (getsockopt(fd, o->level, o->name, &v, &len) < 0) {
+			/* an option this kernel has not: nobody set it */
+			if ((o->flags & SOCK_OPT_NEWER) && (errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == EINVAL))
+				continue;
+			return sd_err(ctx, -errno, "cannot read %s of fd %d of pid %d", o->what, p->fd, p->pid);
+		}
+		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = v };
+	}
+	r = sd_dump_sock_options(fd, s);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read the options of the socket of fd %d of pid %d", p->fd, p->pid);
+	return sd_dump_sock_check(ctx, p, fd, s);
 }

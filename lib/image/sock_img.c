@@ -216,6 +216,84 @@ static int netlink_from_pb(const Socket *k, struct sock_state *s)
 	return opts_from_pb(k, s);
 }
 
+/* A packet socket's fields (its members freed by sd_sockimg_free). */
+static int packet_to_pb(const struct sock_state *s, Socket *k)
+{
+	SockPacketMember *m = s->pk_nmc ? calloc(s->pk_nmc, sizeof(*m)) : NULL;
+
+	k->has_protocol = true;
+	k->protocol = s->protocol;
+	k->has_pk_ifindex = s->pk_ifindex != 0;
+	k->pk_ifindex = s->pk_ifindex;
+	k->pk_ifname = s->pk_ifindex || s->pk_ifname[0] ? (char *)s->pk_ifname : NULL;
+	k->has_pk_fanout = s->pk_fanout != 0;
+	k->pk_fanout = s->pk_fanout;
+	if (!s->pk_nmc)
+		return 0;
+	k->pk_members = calloc(s->pk_nmc, sizeof(*k->pk_members));
+	if (!m || !k->pk_members) {
+		free(m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->pk_nmc; i++) {
+		const struct sock_pk_mc *c = &s->pk_mc[i];
+
+		sock_packet_member__init(&m[i]);
+		m[i].ifindex = c->ifindex;
+		m[i].ifname = (char *)c->ifname;
+		m[i].count = c->count;
+		m[i].type = c->type;
+		m[i].has_addr = c->alen != 0;
+		m[i].addr = (ProtobufCBinaryData){ c->alen, (uint8_t *)c->addr };
+		k->pk_members[i] = &m[i];
+	}
+	k->n_pk_members = s->pk_nmc;
+	return 0;
+}
+
+/*
+ * The packet fields: no queue, no unix, inet or netlink field; an
+ * interface name with an index (SOCK_PACKET: a name alone), at most
+ * SOCK_PK_MC_MAX members, no SOL_PACKET option on SOCK_PACKET.
+ */
+static int packet_from_pb(const Socket *k, struct sock_state *s)
+{
+	bool spkt = k->type == SOCK_PACKET;
+
+	if (!k->has_protocol || k->protocol < 0 || k->protocol > 0xffff ||
+	    (k->type != SOCK_RAW && k->type != SOCK_DGRAM && !spkt) || k->state != SKS_CLOSE ||
+	    (k->has_pk_ifindex && (k->pk_ifindex <= 0 || !k->pk_ifname)) || (!spkt && !k->has_pk_ifindex && k->pk_ifname) ||
+	    (spkt && (k->n_opts || k->n_pk_members || k->has_pk_fanout)) || k->n_pk_members > SOCK_PK_MC_MAX ||
+	    k->n_queue || k->has_name || k->has_peer_name || k->n_icons || k->has_peer_ino || k->peer_gone ||
+	    k->external || k->has_listener_ino || k->has_addr || k->has_peer || k->has_repaired || k->shutdown ||
+	    k->has_backlog || k->congestion || text_from(k->pk_ifname, s->pk_ifname) < 0)
+		return -EBADMSG;
+	s->protocol = k->protocol;
+	s->pk_ifindex = k->pk_ifindex;
+	s->pk_fanout = k->pk_fanout;
+	if (k->n_pk_members) {
+		s->pk_mc = calloc(k->n_pk_members, sizeof(*s->pk_mc));
+		if (!s->pk_mc)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < k->n_pk_members; i++) {
+		const SockPacketMember *m = k->pk_members[i];
+		struct sock_pk_mc *c = &s->pk_mc[i];
+
+		if (m->ifindex <= 0 || !m->count || (m->has_addr && m->addr.len > SOCK_PK_ADDR_MAX) ||
+		    text_from(m->ifname, c->ifname) < 0)
+			return -EBADMSG;
+		c->ifindex = m->ifindex;
+		c->count = m->count;
+		c->type = (uint16_t)m->type;
+		c->alen = m->has_addr ? (uint16_t)m->addr.len : 0;
+		if (c->alen)
+			memcpy(c->addr, m->addr.data, c->alen);
+		s->pk_nmc++;
+	}
+	return opts_from_pb(k, s);
+}
+
 int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 {
 	const struct sock_state *s = d->sk;
@@ -313,6 +391,8 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 		k->nl_dst_portid = s->nl_dst_portid;
 		k->nl_dst_group = s->nl_dst_group;
 	}
+	if (d->kind == FDK_PACKET && packet_to_pb(s, k) < 0)
+		return -ENOMEM;
 	if (s->nopts && opts_to_pb(s, k) < 0)
 		return -ENOMEM;
 	if (!s->npkts)
@@ -358,6 +438,9 @@ void sd_sockimg_free(Fd *out)
 	if (out->sk->opts)
 		free(out->sk->opts[0]);
 	free(out->sk->opts);
+	if (out->sk->pk_members)
+		free(out->sk->pk_members[0]);
+	free(out->sk->pk_members);
 	free(out->sk);
 	out->sk = NULL;
 }
@@ -470,15 +553,16 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 static int from_pb(const Socket *k, struct sock_state *s)
 {
 	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN, rel;
-	bool nl = k->family == AF_NETLINK;
+	bool nl = k->family == AF_NETLINK, pk = k->family == AF_PACKET;
 
-	int r = unix_ ? 0 : nl ? netlink_from_pb(k, s) : inet_from_pb(k, s);
+	int r = unix_ ? 0 : nl ? netlink_from_pb(k, s) : pk ? packet_from_pb(k, s) : inet_from_pb(k, s);
 
 	if (r < 0)
 		return r;
 	if ((unix_ && (k->has_protocol || k->has_addr || k->has_peer || k->n_opts)) ||
 	    (!nl && (k->n_nl_groups || k->has_nl_portid || k->has_nl_dst_portid || k->has_nl_dst_group)) ||
-	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET && !nl) ||
+	    (!pk && (k->has_pk_ifindex || k->pk_ifname || k->n_pk_members || k->has_pk_fanout)) ||
+	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET && !nl && !pk) ||
 	    (unix_ && k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||
 	    (listen && (k->type == SOCK_DGRAM || !k->has_name || k->n_queue || k->has_peer_ino)) ||
 	    (!listen && k->n_icons) || (k->has_backlog && k->state != SKS_LISTEN) || k->n_icons > SOCK_ICONS_MAX ||
@@ -544,10 +628,11 @@ int sd_sockimg_from_pb(const Fd *in, struct fd_state *d)
 	int r;
 
 	bool sock = (int)in->kind == (int)FDK_UNIX || (int)in->kind == (int)FDK_INET ||
-		    (int)in->kind == (int)FDK_NETLINK;
+		    (int)in->kind == (int)FDK_NETLINK || (int)in->kind == (int)FDK_PACKET;
 
 	if (!in->sk != !sock || (in->sk && (in->sk->family == AF_UNIX) != ((int)in->kind == (int)FDK_UNIX)) ||
-	    (in->sk && (in->sk->family == AF_NETLINK) != ((int)in->kind == (int)FDK_NETLINK)))
+	    (in->sk && (in->sk->family == AF_NETLINK) != ((int)in->kind == (int)FDK_NETLINK)) ||
+	    (in->sk && (in->sk->family == AF_PACKET) != ((int)in->kind == (int)FDK_PACKET)))
 		return -EBADMSG;
 	if (!in->sk)
 		return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <linux/if_packet.h>
 
 #include "pstate.h"
 #include "pstate_sock.h"
@@ -145,15 +146,43 @@ const struct sock_opt_def sd_sock_netlink_opts[] = {
 	N(SOL_NETLINK, NETLINK_GET_STRICT_CHK, NL, ANY, 0),
 };
 #undef NL
-#undef O
-#undef N
 const size_t sd_sock_netlink_nopts = ARRAY_SIZE(sd_sock_netlink_opts);
 
-/* The option (@level, @name) of sd_sock_inet_opts[] or sd_sock_netlink_opts[] (the latter at SOL_NETLINK), NULL if none. */
+/*
+ * A packet socket's (af_packet.c's packet_setsockopt()); PACKET_VNET_HDR
+ * before PACKET_VNET_HDR_SZ, which it sets too. PACKET_STATISTICS is no
+ * option (reading it resets it), PACKET_FANOUT and the rings are the
+ * socket's own fields.
+ */
+#define PK AF_PACKET
+const struct sock_opt_def sd_sock_packet_opts[] = {
+	O(SOL_PACKET, PACKET_VERSION, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_RESERVE, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_COPY_THRESH, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_AUXDATA, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_ORIGDEV, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_LOSS, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_VNET_HDR, PK, ANY, 0),
+	N(SOL_PACKET, PACKET_VNET_HDR_SZ, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_TIMESTAMP, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_TX_HAS_OFF, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_QDISC_BYPASS, PK, ANY, 0),
+	N(SOL_PACKET, PACKET_IGNORE_OUTGOING, PK, ANY, 0),
+};
+#undef PK
+#undef O
+#undef N
+const size_t sd_sock_packet_nopts = ARRAY_SIZE(sd_sock_packet_opts);
+
+/* The option (@level, @name) of sd_sock_inet_opts[], sd_sock_netlink_opts[] (SOL_NETLINK) or sd_sock_packet_opts[] (SOL_PACKET), NULL if none. */
 static const struct sock_opt_def *opt_def(int level, int name)
 {
-	const struct sock_opt_def *t = level == SOL_NETLINK ? sd_sock_netlink_opts : sd_sock_inet_opts;
-	size_t n = level == SOL_NETLINK ? sd_sock_netlink_nopts : sd_sock_inet_nopts;
+	const struct sock_opt_def *t = level == SOL_NETLINK ? sd_sock_netlink_opts :
+				       level == SOL_PACKET  ? sd_sock_packet_opts :
+							      sd_sock_inet_opts;
+	size_t n = level == SOL_NETLINK ? sd_sock_netlink_nopts :
+		   level == SOL_PACKET	? sd_sock_packet_nopts :
+					  sd_sock_inet_nopts;
 
 	for (size_t i = 0; i < n; i++)
 		if (t[i].level == level && t[i].name == name)

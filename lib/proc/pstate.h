@@ -159,7 +159,8 @@ enum fd_kind {
 	FDK_BLK,	/* a block device */
 	FDK_NS,		/* a namespace fd of one of the process's own namespaces: fd_state.ns */
 	FDK_NETLINK = 39, /* a netlink socket */
-	FDK_MAX = FDK_NETLINK
+	FDK_PACKET,	/* a packet socket (AF_PACKET) */
+	FDK_MAX = FDK_PACKET
 };
 
 /*
@@ -234,7 +235,7 @@ struct fd_state {
 	uint32_t ghost;			/* FDK_GHOST, FDK_MEMFD: its file in ghosts.img (>= 1) */
 	bool has_pty;			/* FDK_PTMX, FDK_PTS: */
 	struct pty_state pty;
-	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET, FDK_NETLINK), else NULL */
+	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET, FDK_NETLINK, FDK_PACKET), else NULL */
 	pid_t pidfd_pid;		/* FDK_PIDFD: of another member of its tree (0: of itself, -1: exited) */
 	/*
 	 * FDK_NODE of a symlink: its target; FDK_FILE of a file whose name in

@@ -96,6 +96,20 @@ unsigned sd_sock_tcp_fins(int state);
 /* "FIN_WAIT2", "CLOSE_WAIT", ...: a TCP state as messages say it */
 const char *sd_sock_tcp_state_name(int state);
 
+/* TCP_CONGESTION's and SO_BINDTODEVICE's most bytes (and an interface name's) */
+#define SOCK_TEXT_MAX 16
+
+/* A packet socket's membership (packet_diag's mclist): PACKET_MR_* @type on interface @ifindex, added @count times. */
+#define SOCK_PK_ADDR_MAX 32
+#define SOCK_PK_MC_MAX 256
+struct sock_pk_mc {
+	int32_t ifindex;
+	uint32_t count;
+	uint16_t type, alen;
+	uint8_t addr[SOCK_PK_ADDR_MAX];
+	char ifname[SOCK_TEXT_MAX + 1];	/* the interface's name at the dump */
+};
+
 /* A socket option as getsockopt() gives it, an int: one of sd_sock_inet_opts[]. */
 struct sock_opt {
 	int32_t level, name, value;
@@ -106,8 +120,6 @@ struct sock_opt {
 #define SOCK_OPTS_MAX 128
 /* A classic socket filter's most instructions (BPF_MAXINSNS) */
 #define SOCK_FILTER_MAX 4096
-/* TCP_CONGESTION's and SO_BINDTODEVICE's most bytes */
-#define SOCK_TEXT_MAX 16
 
 struct sock_state {
 	int family;		/* AF_UNIX, AF_INET, AF_INET6 */
@@ -209,6 +221,19 @@ struct sock_state {
 	uint32_t *nl_groups;
 
 	/*
+	 * packet (FDK_PACKET, protocol: the ethertype it is bound to, host
+	 * order; 0 none): the interface it is bound to (0: every one) and its
+	 * name then (SOCK_PACKET: bound by name), its memberships
+	 * (PACKET_ADD_MEMBERSHIP, each as many times as count), the fanout
+	 * group it is in (PACKET_FANOUT's value; 0: none).
+	 */
+	int32_t pk_ifindex;
+	char pk_ifname[SOCK_TEXT_MAX + 1];
+	size_t pk_nmc;
+	struct sock_pk_mc *pk_mc;
+	uint32_t pk_fanout;
+
+	/*
 	 * An established TCP connection saved with --tcp-established, read in
 	 * repair mode (TCP_REPAIR): its sequence numbers (write_seq, rcv_nxt),
 	 * the options the handshake agreed (TCP_INFO's tcpi_options, window
@@ -288,6 +313,9 @@ ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name
  */
 extern const struct sock_opt_def sd_sock_netlink_opts[];
 extern const size_t sd_sock_netlink_nopts;
+/* The SOL_PACKET int options (PACKET_VERSION, PACKET_AUXDATA, ...), of a SOCK_RAW or SOCK_DGRAM one. */
+extern const struct sock_opt_def sd_sock_packet_opts[];
+extern const size_t sd_sock_packet_nopts;
 /* The most group words an image keeps (32 groups each) */
 #define SOCK_NL_WORDS_MAX 1024
 
@@ -300,6 +328,31 @@ void sd_sock_files_free_one(struct sock_file *f);
  * @protocol: -ENOENT if none is (an unbound UDP socket is in no table).
  */
 int sd_sockdiag_inet_shutdown(int family, int protocol, uint64_t ino, uint32_t *ret);
+/*
+ * sock_diag dumps (proc_sockdiag_inet.c): sd_sockdiag_start sends request
+ * @req of @len bytes on a new NETLINK_SOCK_DIAG socket (the socket, or
+ * -errno); sd_sockdiag_each gives each answer on it (at least @min bytes
+ * of payload, else -EBADMSG) to @fn(@arg) until the dump ends (0) or @fn
+ * gives non-zero, which it returns; -errno.
+ */
+struct nlmsghdr;
+int sd_sockdiag_start(const void *req, size_t len);
+int sd_sockdiag_each(int nl, size_t min, int (*fn)(const struct nlmsghdr *h, void *arg), void *arg);
+
+/* What packet_diag says of one packet socket (proc_sockdiag_packet.c). */
+struct packet_diag_state {
+	uint32_t num;			/* its protocol (an ethertype, host order) */
+	uint32_t ifindex;		/* the interface it is bound to (0: none) */
+	uint32_t version, reserve, copy_thresh, tstamp, flags;	/* PACKET_DIAG_INFO */
+	bool rx_ring, tx_ring;		/* a ring set up */
+	bool has_fanout;
+	uint32_t fanout;		/* id | type << 16 (PACKET_FANOUT also gives flags << 24) */
+	size_t nmc;
+	struct sock_pk_mc *mc;		/* PACKET_DIAG_MCLIST, malloc'ed */
+};
+/* The packet socket of inode @ino in our network namespace: -ENOENT if none, -errno. */
+int sd_sockdiag_packet(uint64_t ino, struct packet_diag_state *ret);
+
 /*
  * /proc/@pid/net/icmp (AF_INET) or icmp6 (proc_sockping.c): the address
  * the ICMP "ping" socket of inode @ino is connected to, a sockaddr_in or

@@ -73,6 +73,12 @@ int sd_rst_inet_queues(struct rst *r);
  */
 int sd_rst_netlink_open(struct rst *r, size_t i, long *ret_tmp);
 /*
+ * A packet socket (rst_sock_packet.c), likewise: its options, bound to
+ * its interface (the same index under the same name, else the restore
+ * fails saying so), its memberships, its fanout group.
+ */
+int sd_rst_packet_open(struct rst *r, size_t i, long *ret_tmp);
+/*
  * Whether the image holds established TCP connections (--tcp-established):
  * a network lock of the dumped pid to remove once the restore is over.
  * The opener makes each again in repair mode (TCP_REPAIR): its sequence

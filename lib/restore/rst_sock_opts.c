@@ -6,6 +6,7 @@
  * making of an inet or netlink socket in the new process, set up on our
  * copy of it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -91,8 +92,9 @@ int sd_rst_sock_open(struct rst *r, size_t i, const char *what,
 	int copy, e;
 
 	/* at its number already, it keeps the close-on-exec flag it is made with */
-	e = sd_rst_call(r, SYS_socket, s->family, s->type | ((d->flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0), s->protocol,
-			0, 0, 0, &tmp);
+	/* a packet socket's protocol, an ethertype, in network order */
+	e = sd_rst_call(r, SYS_socket, s->family, s->type | ((d->flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0),
+			s->family == AF_PACKET ? htons((uint16_t)s->protocol) : s->protocol, 0, 0, 0, &tmp);
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot restore pid %d: cannot make the %s of fd %d", r->pid, what, d->fd);
 	copy = sd_rst_take_fd(r, tmp);

@@ -74,7 +74,7 @@ N=sdt195$$
 ip netns add "$N" || skip "cannot make a network namespace"
 trap 'ip netns del "$N" 2>/dev/null || true; cleanup' EXIT
 inN() { ip netns exec "$N" "$@"; }
-inN ip monitor link >"$WORK/mon.out" 2>&1 </dev/null &
+ip netns exec "$N" ip monitor link >"$WORK/mon.out" 2>&1 </dev/null &
 TARGET_PIDS+=($!)
 mon=$!
 for _ in $(seq 50); do

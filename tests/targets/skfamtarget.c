@@ -24,15 +24,32 @@
  * bound with checksum coverages (UDPLITE_SEND_CSCOV, UDPLITE_RECV_CSCOV),
  * one connected to it with datagrams queued on both; "check" reads them
  * in order and sends again each way.
+ * --packet (in a network namespace of its own, lo up and quiet): packet
+ * sockets instead: SOCK_RAW of ETH_P_ALL bound to lo with TPACKET_V2,
+ * PACKET_AUXDATA, PACKET_ORIGDEV, promiscuous mode added twice, a
+ * classic filter and a fanout group; SOCK_DGRAM of ETH_P_IP on every
+ * interface with PACKET_RESERVE, PACKET_TIMESTAMP and a multicast
+ * membership; SOCK_PACKET bound to lo; SOCK_RAW of no protocol. "check"
+ * compares what getsockname() and the options say, sees a UDP datagram
+ * over lo on each socket that takes one, and drops each membership as
+ * many times as it was added.
+ * --packet-on NAME: one packet socket bound to interface NAME (up) alone.
  * --refuse nlqueue: a netlink socket with the kernel's answer queued, not
  * read; "check" then reads it whole (a refused dump consumed nothing).
  * --refuse pingqueue: a ping socket with an echo reply queued, not read;
  * "check" reads it. --refuse liteout: a UDP-Lite socket with a datagram
  * queued from a process that has exited since; "check" reads it.
+ * --refuse pkring: a packet socket with a PACKET_RX_RING; --refuse
+ * pkqueue: one with a packet queued, which "check" reads (both in a
+ * network namespace of their own).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/netlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/icmp6.h>
@@ -58,6 +75,7 @@ static char *recs[MAXSOCKS];
 /* the sockets "check" uses */
 static int nl_auto = -1, nl_peer = -1, nl_conn = -1, nl_queued = -1;
 static int ping4 = -1, ping6 = -1, ping_queued = -1, lite[2][2] = { { -1, -1 }, { -1, -1 } }, lite_out = -1;
+static int pk_raw = -1, pk_dgram = -1, pk_spkt = -1;
 /* the inet sockets, recorded by record_inet() */
 static int isocks[MAXSOCKS], nisocks;
 static char *irecs[MAXSOCKS];
@@ -435,6 +453,141 @@ static void lite_from_outside(void)
 	usleep(20000);
 }
 
+/* What can be seen of packet socket @fd, on one line. */
+static void record_packet(int fd, char *out)
+{
+	struct sockaddr_storage a = { 0 };
+	socklen_t len = sizeof(a);
+	size_t k = 0;
+	static const int opts[] = { PACKET_VERSION, PACKET_RESERVE, PACKET_AUXDATA, PACKET_ORIGDEV, PACKET_LOSS,
+				    PACKET_VNET_HDR, PACKET_TIMESTAMP, PACKET_FANOUT, PACKET_QDISC_BYPASS,
+				    PACKET_TX_HAS_OFF, PACKET_IGNORE_OUTGOING };
+
+	(void)getsockname(fd, (struct sockaddr *)&a, &len);
+	k += (size_t)snprintf(out + k, PRINT_MAX - k, "type %d name", get(fd, SOL_SOCKET, SO_TYPE));
+	for (socklen_t i = 0; i < len && i < sizeof(a); i++)
+		k += (size_t)snprintf(out + k, PRINT_MAX - k, "%02x", ((uint8_t *)&a)[i]);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		k += (size_t)snprintf(out + k, PRINT_MAX - k, " o%d=%d", opts[i], get(fd, SOL_PACKET, opts[i]));
+	(void)snprintf(out + k, PRINT_MAX - k, " rcvbuf %d", get(fd, SOL_SOCKET, SO_RCVBUF));
+}
+
+static struct packet_mreq mreq(int type, const char *addr)
+{
+	struct packet_mreq m = { .mr_ifindex = 1, .mr_type = (unsigned short)type };
+
+	if (addr) {
+		m.mr_alen = 6;
+		memcpy(m.mr_address, addr, 6);
+	}
+	return m;
+}
+
+static void setup_packet(void)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = 1 };
+	struct sockaddr sp = { .sa_family = AF_PACKET };
+	/* every packet (ret #-1) */
+	struct sock_filter insn[] = { { 0x06, 0, 0, 0xffffffff } };
+	struct sock_fprog prog = { .len = 1, .filter = insn };
+	struct packet_mreq promisc = mreq(PACKET_MR_PROMISC, NULL), mc = mreq(PACKET_MR_MULTICAST, "\x01\x00\x5e\x01\x02\x03");
+
+	pk_raw = ikeep(socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)));
+	set(pk_raw, SOL_PACKET, PACKET_VERSION, TPACKET_V2);
+	set(pk_raw, SOL_PACKET, PACKET_AUXDATA, 1);
+	set(pk_raw, SOL_PACKET, PACKET_ORIGDEV, 1);
+	if (bind(pk_raw, (struct sockaddr *)&ll, sizeof(ll)) < 0 ||
+	    setsockopt(pk_raw, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
+	    setsockopt(pk_raw, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &promisc, sizeof(promisc)) < 0 ||
+	    setsockopt(pk_raw, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &promisc, sizeof(promisc)) < 0)
+		die("packet SOCK_RAW");
+	set(pk_raw, SOL_PACKET, PACKET_FANOUT, (getpid() & 0xffff) | (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_ROLLOVER) << 16);
+
+	pk_dgram = ikeep(socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)));
+	set(pk_dgram, SOL_PACKET, PACKET_RESERVE, 64);
+	set(pk_dgram, SOL_PACKET, PACKET_TIMESTAMP, 1);
+	set(pk_dgram, SOL_SOCKET, SO_RCVBUF, 200000);
+	if (setsockopt(pk_dgram, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mc, sizeof(mc)) < 0)
+		die("packet SOCK_DGRAM");
+
+	pk_spkt = ikeep(socket(AF_PACKET, SOCK_PACKET, htons(ETH_P_ALL)));
+	strcpy(sp.sa_data, "lo");
+	if (bind(pk_spkt, &sp, sizeof(sp)) < 0)
+		die("bind SOCK_PACKET");
+	(void)ikeep(socket(AF_PACKET, SOCK_RAW, 0));
+}
+
+/* A packet on lo within a second on @fd, read. */
+static bool saw(int fd)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	char buf[2048];
+
+	if (poll(&pf, 1, 1000) != 1 || recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+		return fail("fd %d saw no packet", fd);
+	return true;
+}
+
+/* Whether lo is in promiscuous mode (its device flags, /sys/class/net/lo/flags: SIOCGIFFLAGS tells only a user's) */
+static bool lo_promisc(void)
+{
+	FILE *f = fopen("/sys/class/net/lo/flags", "re");
+	unsigned flags = 0;
+	bool ok = f && fscanf(f, "%x", &flags) == 1;
+
+	if (f)
+		(void)fclose(f);
+	return ok && (flags & IFF_PROMISC);
+}
+
+/* Whether lo has multicast address 01:00:5e:01:02:03 (/proc/net/dev_mcast) */
+static bool lo_mcast(void)
+{
+	FILE *f = fopen("/proc/net/dev_mcast", "re");
+	char line[256];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, " lo ") && strstr(line, "01005e010203");
+	if (f)
+		(void)fclose(f);
+	return found;
+}
+
+/*
+ * Each membership dropped as many times as it was added: lo leaves
+ * promiscuous mode at the second drop only, the multicast address goes at
+ * the first (a drop of none says 0 too: the kernel's own count tells).
+ */
+static bool drop_all(void)
+{
+	struct packet_mreq p = mreq(PACKET_MR_PROMISC, NULL), m = mreq(PACKET_MR_MULTICAST, "\x01\x00\x5e\x01\x02\x03");
+
+	if (!lo_promisc() || !lo_mcast())
+		return fail("lo: promiscuous %d, multicast address %d after the restore", lo_promisc(), lo_mcast());
+	if (setsockopt(pk_raw, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &p, sizeof(p)) < 0 || !lo_promisc())
+		return fail("lo left promiscuous mode at the first of two drops");
+	if (setsockopt(pk_raw, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &p, sizeof(p)) < 0 || lo_promisc())
+		return fail("lo is still promiscuous after two drops");
+	if (setsockopt(pk_dgram, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &m, sizeof(m)) < 0 || lo_mcast())
+		return fail("the multicast address is still on lo after its drop");
+	return true;
+}
+
+static bool check_packet(void)
+{
+	struct sockaddr_in6 a;
+	socklen_t len = loopback(AF_INET, 9, &a);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (sendto(u, "over lo", 7, 0, (struct sockaddr *)&a, len) != 7)
+		return fail("send over lo: %s", strerror(errno));
+	(void)close(u);
+	if (!saw(pk_raw) || !saw(pk_dgram) || !saw(pk_spkt))
+		return false;
+	return drop_all();
+}
+
 static void refuse(const char *what)
 {
 	if (!strcmp(what, "nlqueue")) {
@@ -446,6 +599,24 @@ static void refuse(const char *what)
 		usleep(20000);
 	} else if (!strcmp(what, "liteout")) {
 		lite_from_outside();
+	} else if (!strcmp(what, "pkring")) {
+		struct tpacket_req ring = { .tp_block_size = 4096, .tp_block_nr = 1, .tp_frame_size = 2048, .tp_frame_nr = 2 };
+
+		pk_raw = ikeep(socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)));
+		if (setsockopt(pk_raw, SOL_PACKET, PACKET_RX_RING, &ring, sizeof(ring)) < 0)
+			die("PACKET_RX_RING");
+		pk_raw = -1;
+	} else if (!strcmp(what, "pkqueue")) {
+		struct sockaddr_in6 a;
+		socklen_t len = loopback(AF_INET, 9, &a);
+		int u;
+
+		pk_dgram = ikeep(socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)));
+		u = socket(AF_INET, SOCK_DGRAM, 0);
+		if (sendto(u, "over lo", 7, 0, (struct sockaddr *)&a, len) != 7)
+			die("send over lo");
+		(void)close(u);
+		usleep(20000);
 	} else {
 		printf("error unknown --refuse %s\n", what);
 		exit(1);
@@ -459,19 +630,31 @@ static bool check_refused(void)
 		return bad[0] ? false : fail("no link in the answer queued");
 	if (ping_queued >= 0 && !ping_reply(ping_queued, AF_INET, 9))
 		return false;
+	if (pk_dgram >= 0 && !saw(pk_dgram))
+		return false;
 	return lite_out < 0 || lite_read(lite_out, "outside");
 }
 
 int main(int argc, char **argv)
 {
 	char line[64];
-	bool refusing = false;
+	bool refusing = false, packet = argc == 2 && !strcmp(argv[1], "--packet"), on = false;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 3 && !strcmp(argv[1], "--refuse")) {
 		refuse(argv[2]);
 		refusing = true;
+	} else if (packet) {
+		setup_packet();
+	} else if (argc == 3 && !strcmp(argv[1], "--packet-on")) {
+		/* of the local experimental ethertype: nothing comes to it */
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(0x88b5),
+					  .sll_ifindex = (int)if_nametoindex(argv[2]) };
+
+		if (bind(ikeep(socket(AF_PACKET, SOCK_DGRAM, htons(0x88b5))), (struct sockaddr *)&ll, sizeof(ll)) < 0)
+			die("bind");
+		packet = on = true;
 	} else {
 		setup_netlink();
 		setup_ping();
@@ -487,7 +670,7 @@ int main(int argc, char **argv)
 		irecs[i] = malloc(PRINT_MAX);
 		if (!irecs[i])
 			die("malloc");
-		record_inet(isocks[i], irecs[i]);
+		(packet ? record_packet : record_inet)(isocks[i], irecs[i]);
 	}
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
@@ -511,11 +694,14 @@ int main(int argc, char **argv)
 		for (int i = 0; ok && i < nisocks; i++) {
 			char now[PRINT_MAX];
 
-			record_inet(isocks[i], now);
+			(packet ? record_packet : record_inet)(isocks[i], now);
 			if (strcmp(now, irecs[i]))
 				ok = fail("fd %d: was '%s', is '%s'", isocks[i], irecs[i], now);
 		}
-		if (ok && (refusing ? check_refused() : check_netlink() && check_ping() && check_lite()))
+		if (ok && (refusing ? check_refused() :
+			   on	    ? true :
+			   packet   ? check_packet() :
+				      check_netlink() && check_ping() && check_lite()))
 			printf("ok\n");
 		else
 			printf("bad: %s\n", bad);
