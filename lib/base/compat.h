@@ -294,6 +294,15 @@ struct sdump_sched_attr {
 #ifndef UDPLITE_RECV_CSCOV
 #define UDPLITE_RECV_CSCOV 11
 #endif
+#ifndef SOL_RAW
+#define SOL_RAW 255
+#endif
+#ifndef ICMP_FILTER
+#define ICMP_FILTER 1		/* SOL_RAW, an IPPROTO_ICMP raw socket's (linux/icmp.h) */
+#endif
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36		/* Linux 4.5 */
+#endif
 #ifndef PACKET_VNET_HDR_SZ
 #define PACKET_VNET_HDR_SZ 24	/* Linux 6.8 */
 #endif

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,22 @@ static bool is_ping(const struct sock_state *s)
 					 (s->family == AF_INET6 && s->protocol == IPPROTO_ICMPV6));
 }
 
+/* A raw ICMPv6 socket's ICMP6_FILTER, kept where some type is blocked (a new socket passes every one). */
+static int icmp6_filter(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s)
+{
+	socklen_t len = sizeof(s->icmp6_filter);
+	static const uint8_t none[sizeof(s->icmp6_filter)];
+
+	if (getsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, s->icmp6_filter, &len) < 0)
+		return sd_err(ctx, -errno, "cannot read ICMP6_FILTER of fd %d of pid %d", p->fd, p->pid);
+	s->has_icmp6_filter = len == sizeof(s->icmp6_filter) && memcmp(s->icmp6_filter, none, len);
+	return 0;
+}
+
 /*
- * The echo replies (and errors) queued on ping socket @fd cannot be
- * queued again by a restore: refused, told by poll() without consuming
- * them.
+ * The echo replies (and errors) queued on ping socket @fd, or the packets
+ * on a raw one, cannot be queued again by a restore: refused, told by
+ * poll() without consuming them.
  */
 static int ping_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const struct sock_state *s)
 {
@@ -73,7 +86,8 @@ static int ping_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, c
 	if (pf.revents & (POLLIN | POLLERR))
 		return sd_refuse(ctx, -EOPNOTSUPP,
 				 "cannot dump pid %d: fd %d is %s with %s queued, which a restore cannot queue again; dump it once the program has read them",
-				 p->pid, p->fd, what(s), (pf.revents & POLLIN) ? "echo replies" : "an error");
+				 p->pid, p->fd, what(s),
+				 (pf.revents & POLLIN) ? (s->type == SOCK_RAW ? "packets" : "echo replies") : "an error");
 	return 0;
 }
 
@@ -177,11 +191,7 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
 		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
 	s->protocol = proto;
-	if (s->type == SOCK_RAW)
-		return sd_refuse(ctx, -EOPNOTSUPP,
-				 "cannot dump pid %d: fd %d is a raw %s socket (SOCK_RAW, protocol %d: %s), not supported yet; close it before the dump and open it again after the restore",
-				 p->pid, p->fd, s->family == AF_INET ? "IPv4" : "IPv6", proto, p->path);
-	if (!(s->type == SOCK_STREAM && proto == IPPROTO_TCP) &&
+	if (!(s->type == SOCK_STREAM && proto == IPPROTO_TCP) && !(s->type == SOCK_RAW && proto >= 0 && proto <= 255) &&
 	    !(s->type == SOCK_DGRAM && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE)) && !is_ping(s))
 		return sd_refuse(ctx, -EOPNOTSUPP,
 				 "cannot dump pid %d: fd %d is an %s socket of type %d and protocol %d (%s), not supported yet; close it before the dump",
@@ -199,8 +209,10 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	 * for none. One not in the table is unbound, so not connected (connect()
 	 * binds).
 	 */
-	if (is_ping(s) && (r = sd_proc_ping_peer(p->pid, s->family, s->ino, s->peer, &s->peer_len)) < 0 && r != -ENOENT)
-		return sd_err(ctx, r, "cannot read the ICMP socket of fd %d of pid %d (/proc/%d/net)", p->fd, p->pid, p->pid);
+	if ((is_ping(s) || s->type == SOCK_RAW) &&
+	    (r = sd_proc_dgram_peer(p->pid, s->family, is_ping(s) ? "icmp" : "raw", s->ino, s->peer, &s->peer_len)) < 0 &&
+	    r != -ENOENT)
+		return sd_err(ctx, r, "cannot read the socket of fd %d of pid %d (/proc/%d/net)", p->fd, p->pid, p->pid);
 	s->state = s->peer_len ? SKS_ESTABLISHED : SKS_CLOSE;
 	if (s->type == SOCK_STREAM) {
 		struct tcp_info ti = { 0 };
@@ -256,7 +268,11 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	r = sd_dump_inet_extra(ctx, p, fd, s);
 	if (r < 0)
 		return r;
-	if (is_ping(s))
+	if (s->type == SOCK_RAW && s->family == AF_INET6 && s->protocol == IPPROTO_ICMPV6)
+		r = icmp6_filter(ctx, p, fd, s);
+	if (r < 0)
+		return r;
+	if (is_ping(s) || s->type == SOCK_RAW)
 		r = ping_queue(ctx, p, fd, s);
 	else if (s->type == SOCK_DGRAM)
 		r = peek_udp(ctx, p, fd, s);

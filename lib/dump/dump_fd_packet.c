@@ -57,7 +57,7 @@ static int take_diag(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, st
 
 	if (k->rx_ring || k->tx_ring)
 		return sd_refuse(ctx, -EOPNOTSUPP,
-				 "cannot dump pid %d: fd %d is a packet socket with a %s ring mapped (as libpcap and tcpdump set up), whose frames sdump cannot save yet; not supported yet",
+				 "cannot dump pid %d: fd %d is a packet socket with a %s ring mapped (as libpcap and tcpdump set up), whose frames sdump cannot save yet; not supported yet: stop the capture before the dump and start it again after the restore",
 				 p->pid, p->fd, k->rx_ring ? "PACKET_RX_RING" : "PACKET_TX_RING");
 	if (v && (type == PACKET_FANOUT_CBPF || type == PACKET_FANOUT_EBPF))
 		return sd_refuse(ctx, -EOPNOTSUPP,

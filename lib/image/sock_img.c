@@ -360,6 +360,8 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 		k->addr = (ProtobufCBinaryData){ s->addr_len, (uint8_t *)s->addr };
 		k->has_peer = s->peer_len != 0;
 		k->peer = (ProtobufCBinaryData){ s->peer_len, (uint8_t *)s->peer };
+		k->has_icmp6_filter = s->has_icmp6_filter;
+		k->icmp6_filter = (ProtobufCBinaryData){ sizeof(s->icmp6_filter), (uint8_t *)s->icmp6_filter };
 		if (s->repaired) {
 			k->has_repaired = k->repaired = true;
 			k->has_snd_seq = k->has_rcv_seq = k->has_mss = k->has_snd_wscale = true;
@@ -505,7 +507,8 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 	bool tcp = k->type == SOCK_STREAM && k->protocol == IPPROTO_TCP;
 	bool ping = k->type == SOCK_DGRAM && ((k->family == AF_INET && k->protocol == IPPROTO_ICMP) ||
 					      (k->family == AF_INET6 && k->protocol == IPPROTO_ICMPV6));
-	bool udp = (k->type == SOCK_DGRAM && (k->protocol == IPPROTO_UDP || k->protocol == IPPROTO_UDPLITE)) || ping;
+	bool raw = k->type == SOCK_RAW && k->protocol >= 0 && k->protocol <= 255;
+	bool udp = (k->type == SOCK_DGRAM && (k->protocol == IPPROTO_UDP || k->protocol == IPPROTO_UDPLITE)) || ping || raw;
 
 	bool rep = k->has_repaired && k->repaired;
 
@@ -513,7 +516,8 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 	    (k->state != SKS_CLOSE && k->state != (tcp ? SKS_LISTEN : SKS_ESTABLISHED) &&
 	     !(rep && sd_sock_tcp_conn_state(k->state))) ||
 	    (k->state == SKS_LISTEN && !k->has_addr) || (udp && (k->state == SKS_ESTABLISHED) != k->has_peer) ||
-	    (tcp && (k->has_peer != rep || k->n_queue)) || (ping && k->n_queue) ||
+	    (tcp && (k->has_peer != rep || k->n_queue)) || ((ping || raw) && k->n_queue) ||
+	    (k->has_icmp6_filter && (!raw || k->family != AF_INET6 || k->icmp6_filter.len != sizeof(s->icmp6_filter))) ||
 	    (k->fin_unsent && (!rep || !(sd_sock_tcp_fins(k->state) & SK_FIN_OUT) ||
 			       (sd_sock_tcp_fins(k->state) & SK_FIN_OUT_ACKED))) ||
 	    (rep && (!tcp || !sd_sock_tcp_conn_state(k->state) || !k->has_addr || k->n_window != 5 ||
@@ -524,6 +528,9 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 	    addr_from(&k->peer, k->has_peer, k->family, s->peer, &s->peer_len) < 0)
 		return -EBADMSG;
 	s->protocol = k->protocol;
+	s->has_icmp6_filter = k->has_icmp6_filter;
+	if (k->has_icmp6_filter)
+		memcpy(s->icmp6_filter, k->icmp6_filter.data, sizeof(s->icmp6_filter));
 	if (rep) {
 		s->repaired = true;
 		s->snd_seq = k->snd_seq;
@@ -562,7 +569,8 @@ static int from_pb(const Socket *k, struct sock_state *s)
 	if ((unix_ && (k->has_protocol || k->has_addr || k->has_peer || k->n_opts)) ||
 	    (!nl && (k->n_nl_groups || k->has_nl_portid || k->has_nl_dst_portid || k->has_nl_dst_group)) ||
 	    (!pk && (k->has_pk_ifindex || k->pk_ifname || k->n_pk_members || k->has_pk_fanout)) ||
-	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET && !nl && !pk) ||
+	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET && !nl && !pk &&
+	     !(k->type == SOCK_RAW && !unix_)) ||
 	    (unix_ && k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||
 	    (listen && (k->type == SOCK_DGRAM || !k->has_name || k->n_queue || k->has_peer_ino)) ||
 	    (!listen && k->n_icons) || (k->has_backlog && k->state != SKS_LISTEN) || k->n_icons > SOCK_ICONS_MAX ||

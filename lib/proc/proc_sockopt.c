@@ -26,6 +26,7 @@
 #define V6 AF_INET6
 #define TCP SOCK_STREAM
 #define UDP SOCK_DGRAM
+#define RAW SOCK_RAW
 #define O(l, n, f, t, fl) { l, n, f, t, #n, fl, 0 }
 #define N(l, n, f, t, d) { l, n, f, t, #n, SOCK_OPT_NEWER, d }
 const struct sock_opt_def sd_sock_inet_opts[] = {
@@ -129,6 +130,10 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_UDP, UDP_GRO, ANY, UDP, SOCK_OPT_UDP),
 	O(IPPROTO_UDP, UDP_NO_CHECK6_TX, V6, UDP, SOCK_OPT_UDP),
 	O(IPPROTO_UDP, UDP_NO_CHECK6_RX, V6, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_IP, IP_HDRINCL, V4, RAW, 0),
+	O(SOL_RAW, ICMP_FILTER, V4, RAW, SOCK_OPT_RAWICMP),
+	O(IPPROTO_IPV6, IPV6_CHECKSUM, V6, RAW, 0),
+	N(IPPROTO_IPV6, IPV6_HDRINCL, V6, RAW, 0),
 	O(IPPROTO_UDPLITE, UDPLITE_SEND_CSCOV, ANY, UDP, SOCK_OPT_UDPLITE),
 	O(IPPROTO_UDPLITE, UDPLITE_RECV_CSCOV, ANY, UDP, SOCK_OPT_UDPLITE),
 };
@@ -198,6 +203,8 @@ bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type, int
 		return false;
 	if ((o->flags & SOCK_OPT_UDPLITE) && protocol != IPPROTO_UDPLITE)
 		return false;
+	if ((o->flags & SOCK_OPT_RAWICMP) && protocol != IPPROTO_ICMP)
+		return false;
 	return (!o->family || o->family == family) && (!o->type || o->type == type);
 }
 
@@ -207,6 +214,8 @@ const char *sd_sock_inet_what(const struct sock_state *s)
 
 	if (s->type == SOCK_STREAM)
 		return v4 ? "an IPv4 TCP socket" : "an IPv6 TCP socket";
+	if (s->type == SOCK_RAW)
+		return v4 ? "a raw IPv4 socket" : "a raw IPv6 socket";
 	if (s->protocol == IPPROTO_UDPLITE)
 		return v4 ? "an IPv4 UDP-Lite socket" : "an IPv6 UDP-Lite socket";
 	if (s->protocol == IPPROTO_ICMP || s->protocol == IPPROTO_ICMPV6)

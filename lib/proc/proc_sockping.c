@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What /proc/PID/net/icmp and icmp6 say of an ICMP "ping" socket, which
- * no sock_diag table holds: its state and the address it is connected to
- * (getpeername() says ENOTCONN for a connected one, its port being 0).
+ * What /proc/PID/net/icmp, icmp6, raw and raw6 say of an ICMP "ping"
+ * socket or a raw one, which no sock_diag table holds for us: its state
+ * and the address it is connected to (getpeername() says ENOTCONN for a
+ * connected one, its port being 0).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,11 +51,11 @@ static int parse_line(const char *l, int family, int *ret_state, uint8_t *ret_ad
 	return hex_words(remote, words, ret_addr);
 }
 
-int sd_proc_ping_peer(pid_t pid, int family, uint64_t ino, uint8_t *peer, uint8_t *peer_len)
+int sd_proc_dgram_peer(pid_t pid, int family, const char *table, uint64_t ino, uint8_t *peer, uint8_t *peer_len)
 {
 	char path[PROC_PATH_MAX], *buf = NULL, *l, *save = NULL;
 	size_t len = 0;
-	int r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, family == AF_INET ? "net/icmp" : "net/icmp6"), &buf, &len);
+	int r = sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "net/%s%s", table, family == AF_INET ? "" : "6"), &buf, &len);
 
 	if (r < 0)
 		return r;

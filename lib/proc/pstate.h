@@ -151,7 +151,7 @@ enum fd_kind {
 	FDK_PTMX = 19,	/* its master: fd_state.pty, its settings in fd_state.tty */
 	/* sockets (20-29): their state in fd_state.sk (pstate_sock.h) */
 	FDK_UNIX = 20,
-	FDK_INET,	/* a TCP, UDP, UDP-Lite or ICMP (ping) socket, IPv4 or IPv6 */
+	FDK_INET,	/* a TCP, UDP, UDP-Lite, ICMP (ping) or raw socket, IPv4 or IPv6 */
 	FDK_PTS = 30,	/* a slave of a pty master the process holds */
 	/* files by path (34-37) */
 	FDK_NODE = 34,	/* a FIFO, device node or symlink open after its last name went */

@@ -190,6 +190,9 @@ struct sock_state {
 	size_t filter_len;
 	uint8_t *filter;
 	bool lock_filter;
+	/* a raw ICMPv6 socket: ICMP6_FILTER where it is not a new socket's (every type passes) */
+	bool has_icmp6_filter;
+	uint8_t icmp6_filter[32];
 	/* TCP: TCP_CONGESTION (empty: the system's default, as a new socket has it) */
 	char congestion[SOCK_TEXT_MAX + 1];
 	/*
@@ -275,6 +278,8 @@ struct sock_opt_def {
 #define SOCK_OPT_UDP 4
 /* of a UDP-Lite socket only */
 #define SOCK_OPT_UDPLITE 8
+/* of a raw IPPROTO_ICMP socket only */
+#define SOCK_OPT_RAWICMP 16
 extern const struct sock_opt_def sd_sock_inet_opts[];
 extern const size_t sd_sock_inet_nopts;
 /* ... of a socket of @family, @type and @protocol (IPPROTO_UDP, ...) */
@@ -354,12 +359,12 @@ struct packet_diag_state {
 int sd_sockdiag_packet(uint64_t ino, struct packet_diag_state *ret);
 
 /*
- * /proc/@pid/net/icmp (AF_INET) or icmp6 (proc_sockping.c): the address
- * the ICMP "ping" socket of inode @ino is connected to, a sockaddr_in or
- * _in6 with port 0, in @peer (*@peer_len 0: not connected); -ENOENT if it
- * is not there, -errno.
+ * /proc/@pid/net/@table ("icmp", "raw"; "icmp6", "raw6" for AF_INET6)
+ * (proc_sockping.c): the address the ICMP "ping" or raw socket of inode
+ * @ino is connected to, a sockaddr_in or _in6 with port 0, in @peer
+ * (*@peer_len 0: not connected); -ENOENT if it is not there, -errno.
  */
-int sd_proc_ping_peer(pid_t pid, int family, uint64_t ino, uint8_t *peer, uint8_t *peer_len);
+int sd_proc_dgram_peer(pid_t pid, int family, const char *table, uint64_t ino, uint8_t *peer, uint8_t *peer_len);
 /*
  * The TIME_WAIT TCP sockets of @family on the port and address of @addr
  * (a sockaddr_in or _in6; any address for a wildcard one) ended

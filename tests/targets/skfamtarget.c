@@ -32,7 +32,8 @@
  * membership; SOCK_PACKET bound to lo; SOCK_RAW of no protocol. "check"
  * compares what getsockname() and the options say, sees a UDP datagram
  * over lo on each socket that takes one, and drops each membership as
- * many times as it was added.
+ * many times as it was added. Raw sockets with them (setup_raw()), the
+ * connected IPv6 one answered after the restore.
  * --packet-on NAME: one packet socket bound to interface NAME (up) alone.
  * --refuse nlqueue: a netlink socket with the kernel's answer queued, not
  * read; "check" then reads it whole (a refused dump consumed nothing).
@@ -287,12 +288,19 @@ static void record_inet(int fd, char *out)
 				ip, sizeof(ip));
 	(void)getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen);
 	(void)poll(&pf, 1, 0);
+	uint8_t f6[32] = { 0 };
+	socklen_t f6len = sizeof(f6);
+
+	(void)getsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, f6, &f6len);
 	(void)snprintf(out, PRINT_MAX,
-		       "fam %d type %d proto %d addr %s:%u peer %s:%u cscov %d/%d tos %d recverr %d rcvtimeo %ld poll %x", fam,
+		       "fam %d type %d proto %d addr %s:%u peer %s:%u cscov %d/%d tos %d recverr %d rcvtimeo %ld poll %x "
+		       "hdrincl %d icmpfilter %x checksum %d icmp6filter %02x%02x%02x%02x",
+		       fam,
 		       get(fd, SOL_SOCKET, SO_TYPE), get(fd, SOL_SOCKET, SO_PROTOCOL), ia, ntohs(a.sin6_port), ip,
 		       ntohs(p.sin6_port), get(fd, IPPROTO_UDPLITE, 10), get(fd, IPPROTO_UDPLITE, 11),
 		       get(fd, lvl, fam == AF_INET ? IP_TOS : IPV6_TCLASS), get(fd, lvl, fam == AF_INET ? IP_RECVERR : IPV6_RECVERR),
-		       (long)tv.tv_sec, pf.revents);
+		       (long)tv.tv_sec, pf.revents, get(fd, lvl, fam == AF_INET ? IP_HDRINCL : 36), get(fd, SOL_RAW, 1),
+		       get(fd, IPPROTO_IPV6, IPV6_CHECKSUM), f6[0], f6[1], f6[2], f6[16]);
 }
 
 static socklen_t loopback(int fam, uint16_t port, struct sockaddr_in6 *ret)
@@ -453,6 +461,36 @@ static void lite_from_outside(void)
 	usleep(20000);
 }
 
+static int raw_udp = -1, raw6 = -1;
+
+/*
+ * Raw sockets (in the namespace of their own too: a raw socket takes every
+ * packet of its protocol): IPv4 of IPPROTO_ICMP with ICMP_FILTER, of
+ * IPPROTO_UDP with IP_TOS bound to 127.0.0.1, IPv6 of IPPROTO_ICMPV6 with
+ * ICMP6_FILTER, connected to ::1, and of IPPROTO_RAW with IPV6_CHECKSUM.
+ */
+static void setup_raw(void)
+{
+	struct sockaddr_in6 a;
+	socklen_t len = loopback(AF_INET, 0, &a);
+	struct icmp6_filter f6;
+	int r4 = ikeep(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)), r6 = ikeep(socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6));
+
+	set(r4, SOL_RAW, 1, ~(1 << ICMP_ECHOREPLY));
+	raw_udp = ikeep(socket(AF_INET, SOCK_RAW, IPPROTO_UDP));
+	set(raw_udp, IPPROTO_IP, IP_TOS, 0x20);
+	if (bind(raw_udp, (struct sockaddr *)&a, len) < 0)
+		die("bind raw");
+	ICMP6_FILTER_SETBLOCKALL(&f6);
+	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f6);
+	len = loopback(AF_INET6, 0, &a);
+	if (setsockopt(r6, IPPROTO_ICMPV6, ICMP6_FILTER, &f6, sizeof(f6)) < 0 ||
+	    connect(r6, (struct sockaddr *)&a, len) < 0)
+		die("raw ICMPv6");
+	raw6 = r6;
+	set(ikeep(socket(AF_INET6, SOCK_RAW, IPPROTO_RAW)), IPPROTO_IPV6, IPV6_CHECKSUM, 4);
+}
+
 /* What can be seen of packet socket @fd, on one line. */
 static void record_packet(int fd, char *out)
 {
@@ -515,6 +553,7 @@ static void setup_packet(void)
 	if (bind(pk_spkt, &sp, sizeof(sp)) < 0)
 		die("bind SOCK_PACKET");
 	(void)ikeep(socket(AF_PACKET, SOCK_RAW, 0));
+	setup_raw();
 }
 
 /* A packet on lo within a second on @fd, read. */
@@ -583,7 +622,11 @@ static bool check_packet(void)
 	if (sendto(u, "over lo", 7, 0, (struct sockaddr *)&a, len) != 7)
 		return fail("send over lo: %s", strerror(errno));
 	(void)close(u);
-	if (!saw(pk_raw) || !saw(pk_dgram) || !saw(pk_spkt))
+	if (!saw(pk_raw) || !saw(pk_dgram) || !saw(pk_spkt) || !saw(raw_udp))
+		return false;
+	/* connected: an echo written without an address, its reply passing the filter */
+	ping_send(raw6, AF_INET6, 5, true);
+	if (!saw(raw6))
 		return false;
 	return drop_all();
 }
@@ -670,7 +713,7 @@ int main(int argc, char **argv)
 		irecs[i] = malloc(PRINT_MAX);
 		if (!irecs[i])
 			die("malloc");
-		(packet ? record_packet : record_inet)(isocks[i], irecs[i]);
+		(get(isocks[i], SOL_SOCKET, SO_DOMAIN) == AF_PACKET ? record_packet : record_inet)(isocks[i], irecs[i]);
 	}
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
@@ -694,7 +737,7 @@ int main(int argc, char **argv)
 		for (int i = 0; ok && i < nisocks; i++) {
 			char now[PRINT_MAX];
 
-			(packet ? record_packet : record_inet)(isocks[i], now);
+			(get(isocks[i], SOL_SOCKET, SO_DOMAIN) == AF_PACKET ? record_packet : record_inet)(isocks[i], now);
 			if (strcmp(now, irecs[i]))
 				ok = fail("fd %d: was '%s', is '%s'", isocks[i], irecs[i], now);
 		}
