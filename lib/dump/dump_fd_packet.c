@@ -84,6 +84,7 @@ int sd_dump_packet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd,
 {
 	struct packet_diag_state k;
 	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	size_t refused = ctx->refusals.n;
 	int r;
 
 	d->kind = FDK_PACKET;
@@ -95,6 +96,11 @@ int sd_dump_packet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd,
 				 "cannot dump pid %d: fd %d is a packet socket of another network namespace than sdump's, where a restore would not make it; run the dump and the restore inside that namespace (ip netns exec, nsenter -n)",
 				 p->pid, p->fd);
 	r = sd_sockdiag_packet(s->ino, &k);
+	if (r == -E2BIG)
+		r = sd_refuse(ctx, r, "cannot dump pid %d: fd %d is a packet socket with more memberships than an image keeps",
+			      p->pid, p->fd);
+	if (r == -E2BIG || (r == 0 && ctx->refusals.n > refused))
+		return r;
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read the packet socket of fd %d of pid %d (sock_diag)", p->fd, p->pid);
 	r = take_diag(ctx, p, fd, &k, s);

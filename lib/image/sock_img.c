@@ -280,7 +280,7 @@ static int packet_from_pb(const Socket *k, struct sock_state *s)
 		const SockPacketMember *m = k->pk_members[i];
 		struct sock_pk_mc *c = &s->pk_mc[i];
 
-		if (m->ifindex <= 0 || !m->count || (m->has_addr && m->addr.len > SOCK_PK_ADDR_MAX) ||
+		if (m->ifindex <= 0 || !m->count || m->count > SOCK_PK_COUNT_MAX || (m->has_addr && m->addr.len > SOCK_PK_ADDR_MAX) ||
 		    text_from(m->ifname, c->ifname) < 0)
 			return -EBADMSG;
 		c->ifindex = m->ifindex;

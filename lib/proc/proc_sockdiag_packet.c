@@ -30,6 +30,13 @@ static int mclist(const void *d, size_t n, struct packet_diag_state *ret)
 
 	if (k > SOCK_PK_MC_MAX)
 		return -E2BIG;
+	for (size_t i = 0; i < k; i++) {
+		struct packet_diag_mclist m;
+
+		memcpy(&m, (const uint8_t *)d + i * sizeof(m), sizeof(m));
+		if (m.pdmc_count > SOCK_PK_COUNT_MAX)
+			return -E2BIG;
+	}
 	free(ret->mc);
 	ret->mc = calloc(k ? k : 1, sizeof(*ret->mc));
 	if (!ret->mc)

@@ -102,6 +102,8 @@ const char *sd_sock_tcp_state_name(int state);
 /* A packet socket's membership (packet_diag's mclist): PACKET_MR_* @type on interface @ifindex, added @count times. */
 #define SOCK_PK_ADDR_MAX 32
 #define SOCK_PK_MC_MAX 256
+/* ... and the most times one is added */
+#define SOCK_PK_COUNT_MAX 65536
 struct sock_pk_mc {
 	int32_t ifindex;
 	uint32_t count;
