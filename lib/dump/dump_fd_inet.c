@@ -191,7 +191,7 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
 		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
 	s->protocol = proto;
-	if (!(s->type == SOCK_STREAM && proto == IPPROTO_TCP) && !(s->type == SOCK_RAW && proto >= 0 && proto <= 255) &&
+	if (!(s->type == SOCK_STREAM && proto == IPPROTO_TCP) && !(s->type == SOCK_RAW && proto >= 0 && proto < IPPROTO_MAX) &&
 	    !(s->type == SOCK_DGRAM && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE)) && !is_ping(s))
 		return sd_refuse(ctx, -EOPNOTSUPP,
 				 "cannot dump pid %d: fd %d is an %s socket of type %d and protocol %d (%s), not supported yet; close it before the dump",

@@ -507,7 +507,7 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 	bool tcp = k->type == SOCK_STREAM && k->protocol == IPPROTO_TCP;
 	bool ping = k->type == SOCK_DGRAM && ((k->family == AF_INET && k->protocol == IPPROTO_ICMP) ||
 					      (k->family == AF_INET6 && k->protocol == IPPROTO_ICMPV6));
-	bool raw = k->type == SOCK_RAW && k->protocol >= 0 && k->protocol <= 255;
+	bool raw = k->type == SOCK_RAW && k->protocol >= 0 && k->protocol < IPPROTO_MAX;
 	bool udp = (k->type == SOCK_DGRAM && (k->protocol == IPPROTO_UDP || k->protocol == IPPROTO_UDPLITE)) || ping || raw;
 
 	bool rep = k->has_repaired && k->repaired;
