@@ -11,8 +11,9 @@
 # drop. ping(8), on ICMP datagram sockets and, as root where
 # ping_group_range lets no group have them, on raw ones, goes on counting
 # replies after its restore. Refused at the
-# dump with one line, the target running on: a ring (PACKET_RX_RING), a
-# packet queued (read by the target after the refusal). A restore where
+# dump with one line, the target running on: a ring (PACKET_RX_RING; and
+# tcpdump's, which goes on capturing), a packet queued (read by the
+# target after the refusal). A restore where
 # the interface a socket is bound to has another index fails with one
 # line naming it.
 . "$(dirname "$0")/../lib.sh"
@@ -103,6 +104,29 @@ for what in pkring pkqueue; do
 	wait_gone "$TPID"
 	exec 7>&- 8<&-
 done
+
+# tcpdump: libpcap's ring refused, tcpdump capturing on
+if command -v tcpdump >/dev/null; then
+	ip netns exec "$N" tcpdump -i lo -n -l >"$WORK/td.out" 2>&1 </dev/null &
+	TARGET_PIDS+=($!)
+	td=$!
+	for _ in $(seq 100); do
+		grep -q "listening on" "$WORK/td.out" && break
+		sleep 0.1
+	done
+	grep -q "listening on" "$WORK/td.out" || fail "tcpdump did not start: $(cat "$WORK/td.out")"
+	expect_error "cannot dump pid $td: fd [0-9]+ is a packet socket with a PACKET_RX_RING ring mapped" inN "$SDUMP" dump -t "$td" -D "$WORK/dtd"
+	assert_running "$td"
+	inN ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1 || true
+	for _ in $(seq 50); do
+		grep -q "ICMP echo request" "$WORK/td.out" && break
+		sleep 0.1
+	done
+	grep -q "ICMP echo request" "$WORK/td.out" || fail "tcpdump captured nothing after the refusal: $(cat "$WORK/td.out")"
+	echo "refused: $(cat "$WORK/stderr"); tcpdump went on capturing"
+	kill "$td"
+	wait_gone "$td"
+fi
 
 # bound to a veth end that has another index at the restore (made again after another)
 # (up: on an interface down, bind() leaves an error, ENETDOWN, not read yet)
