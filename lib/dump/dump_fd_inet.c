@@ -184,6 +184,7 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	socklen_t len = sizeof(a);
 	char l[SOCK_ADDR_TEXT_MAX], r_[SOCK_ADDR_TEXT_MAX];
 	int32_t proto = 0;
+	size_t refused = ctx->refusals.n;
 	int r;
 
 	d->kind = FDK_INET;
@@ -196,6 +197,9 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		return sd_refuse(ctx, -EOPNOTSUPP,
 				 "cannot dump pid %d: fd %d is an %s socket of type %d and protocol %d (%s), not supported yet; close it before the dump",
 				 p->pid, p->fd, s->family == AF_INET ? "IPv4" : "IPv6", s->type, proto, p->path);
+	r = sd_dump_sock_netns(ctx, p, fd, what(s));
+	if (r < 0 || ctx->refusals.n > refused)
+		return r;
 	len = sizeof(a);
 	if (getsockname(fd, (struct sockaddr *)&a, &len) == 0)
 		s->addr_len = keep_addr(&a, len, s->addr);

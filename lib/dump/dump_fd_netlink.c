@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -63,6 +64,8 @@ int sd_dump_netlink_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd
 	socklen_t len = sizeof(a);
 	struct pollfd pf = { .fd = fd, .events = POLLIN };
 	int32_t proto = 0;
+	size_t refused = ctx->refusals.n;
+	char w[48];
 	int r;
 
 	d->kind = FDK_NETLINK;
@@ -71,10 +74,10 @@ int sd_dump_netlink_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
 		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
 	s->protocol = proto;
-	if (sd_dump_sock_foreign(fd))
-		return sd_refuse(ctx, -EOPNOTSUPP,
-				 "cannot dump pid %d: fd %d is a netlink socket (protocol %d) of another network namespace than sdump's, where a restore would not make it; run the dump and the restore inside that namespace (ip netns exec, nsenter -n)",
-				 p->pid, p->fd, proto);
+	(void)snprintf(w, sizeof(w), "a netlink socket (protocol %d)", proto);
+	r = sd_dump_sock_netns(ctx, p, fd, w);
+	if (r < 0 || ctx->refusals.n > refused)
+		return r;
 	len = sizeof(a);
 	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
 		return sd_err(ctx, -errno, "cannot read the netlink socket of fd %d of pid %d", p->fd, p->pid);

@@ -91,10 +91,9 @@ int sd_dump_packet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd,
 	s->state = SKS_CLOSE;
 	s->ino = d->ino;
 	s->pid = p->pid;
-	if (sd_dump_sock_foreign(fd))
-		return sd_refuse(ctx, -EOPNOTSUPP,
-				 "cannot dump pid %d: fd %d is a packet socket of another network namespace than sdump's, where a restore would not make it; run the dump and the restore inside that namespace (ip netns exec, nsenter -n)",
-				 p->pid, p->fd);
+	r = sd_dump_sock_netns(ctx, p, fd, "a packet socket");
+	if (r < 0 || ctx->refusals.n > refused)
+		return r;
 	r = sd_sockdiag_packet(s->ino, &k);
 	if (r == -E2BIG)
 		r = sd_refuse(ctx, r, "cannot dump pid %d: fd %d is a packet socket with more memberships than an image keeps",

@@ -30,15 +30,16 @@ int sd_dump_sock_extra(int fd, struct sock_state *s);
 int sd_dump_sock_check(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const struct sock_state *s);
 int sd_dump_inet_extra(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s);
 /*
- * sd_dump_sock_foreign: whether socket @fd is of another network namespace
- * than ours, where a restore makes it (their SO_NETNS_COOKIE differ; a
- * kernel without it, before 5.14, cannot tell: taken as ours).
+ * sd_dump_sock_netns: socket @fd (@what for the message: "a netlink
+ * socket") of another network namespace than ours, where a restore makes
+ * it, refused (their SO_NETNS_COOKIE differ; a kernel without it, before
+ * 5.14, cannot tell: taken as ours); else 0.
  * sd_dump_sock_table_opts: the int options of table @t (@n of them) into
  * s->opts, each read on @fd (one a kernel has not, SOCK_OPT_NEWER, left
  * out), then the options of every socket (sd_dump_sock_options), checked
  * (sd_dump_sock_check); -errno, said.
  */
-bool sd_dump_sock_foreign(int fd);
+int sd_dump_sock_netns(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const char *what);
 int sd_dump_sock_table_opts(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s,
 			    const struct sock_opt_def *t, size_t n);
 /*

@@ -244,7 +244,7 @@ int sd_dump_inet_extra(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, 
 	return r;
 }
 
-bool sd_dump_sock_foreign(int fd)
+static bool foreign(int fd)
 {
 	uint64_t a = 0, b = 0;
 	socklen_t len = sizeof(a);
@@ -258,6 +258,15 @@ bool sd_dump_sock_foreign(int fd)
 		other = a != b;
 	(void)close(ours);
 	return other;
+}
+
+int sd_dump_sock_netns(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const char *what)
+{
+	if (!foreign(fd))
+		return 0;
+	return sd_refuse(ctx, -EOPNOTSUPP,
+			 "cannot dump pid %d: fd %d is %s of another network namespace than sdump's, where a restore would not make it; run the dump and the restore inside that namespace (ip netns exec, nsenter -n)",
+			 p->pid, p->fd, what);
 }
 
 int sd_dump_sock_table_opts(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s,
