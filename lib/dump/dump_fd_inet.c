@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * TCP and UDP sockets, IPv4 and IPv6, at the final dump, through our copy
- * of the fd (pidfd_getfd(): the same socket): the bound and peer
- * addresses, the state (TCP_INFO), a listener's backlog, the options of
- * sd_sock_inet_opts[], a UDP socket's queue peeked without consuming it
- * (SO_PEEK_OFF with MSG_PEEK, put back as it was). A listener with
- * connections not accepted yet is refused with one line; a connection,
- * established or half closed, is read in repair mode with
- * --tcp-established (refused without); one that ended is saved as shut
- * down both ways. A datagram from a sender outside the process is kept
- * with its sender's address, which the restore sends it from.
+ * TCP, UDP, UDP-Lite, ICMP ("ping") and raw sockets, IPv4 and IPv6, at
+ * the final dump, through our copy of the fd (pidfd_getfd(): the same
+ * socket): the bound and peer addresses (a ping or raw socket's peer from
+ * /proc/PID/net), the state (TCP_INFO), a listener's backlog, the options
+ * of sd_sock_inet_opts[], a UDP or UDP-Lite socket's queue peeked without
+ * consuming it (SO_PEEK_OFF with MSG_PEEK, put back as it was); a ping or
+ * raw socket with packets queued is refused, as a socket of another
+ * network namespace. A listener with connections not accepted yet is
+ * refused with one line; a connection, established or half closed, is
+ * read in repair mode with --tcp-established (refused without); one that
+ * ended is saved as shut down both ways. A UDP datagram from a sender
+ * outside the process is kept with its sender's address, which the
+ * restore sends it from.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -209,9 +212,10 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		memcpy(s->peer, &a, s->peer_len);
 	}
 	/*
-	 * A connected ping socket's peer has port 0, which getpeername() takes
-	 * for none. One not in the table is unbound, so not connected (connect()
-	 * binds).
+	 * A connected ping or raw socket's peer has port 0, which getpeername()
+	 * takes for none: /proc/PID/net tells. A ping socket not in its table
+	 * is unbound, so not connected (connect() binds); a raw one is always
+	 * there.
 	 */
 	if ((is_ping(s) || s->type == SOCK_RAW) &&
 	    (r = sd_proc_dgram_peer(p->pid, s->family, is_ping(s) ? "icmp" : "raw", s->ino, s->peer, &s->peer_len)) < 0 &&

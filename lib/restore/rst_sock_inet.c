@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Restore step 4: TCP and UDP sockets, IPv4 and IPv6. Each is made in the
- * new process (socket()), then set up from here on our copy of it
- * (pidfd_getfd(): the same socket): its options (those bind() looks at
- * first), bound to its address and port, listening with its backlog or
- * connected to its peer (UDP). Once every fd is at its number, the
- * datagrams queued on a UDP socket are sent again, in order, by the
- * sockets of the process that sent them, or from a sender's address on a
- * raw socket (rst_sock_raw.c) for a sender outside.
+ * Restore step 4: TCP, UDP, UDP-Lite, ICMP ("ping") and raw sockets, IPv4
+ * and IPv6. Each is made in the new process (socket()), then set up from
+ * here on our copy of it (pidfd_getfd(): the same socket): its options
+ * (those bind() looks at first), bound to its address and port (a ping
+ * socket's ident; a raw one's port is its protocol, which bind() skips),
+ * listening with its backlog or connected to its peer. Once every fd is at
+ * its number, the datagrams queued on a UDP or UDP-Lite socket are sent
+ * again, in order, by the sockets of the process that sent them (of its
+ * protocol), or from a sender's address on a raw socket (rst_sock_raw.c)
+ * for a UDP one's sender outside.
  */
 #include <errno.h>
 #include <netinet/in.h>
