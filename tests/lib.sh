@@ -175,13 +175,15 @@ tfacts() {
 # start_target_quiet NAME ARGS...: start_target, but the target's stderr goes
 # to $WORK/target.err (kept unchanged unless it writes there): a restore
 # refuses a file fd that changed since the dump, as the test's own stderr
-# (a log file) would have.
+# (a log file) would have. The command TARGET_WRAP (empty: none) runs it:
+# TARGET_WRAP=(ip netns exec NS) starts it in network namespace NS.
+TARGET_WRAP=()
 start_target_quiet() {
 	local name=$1
 	shift
 	rm -f "$WORK/target.in" "$WORK/target.out"
 	mkfifo "$WORK/target.in" "$WORK/target.out"
-	"$TARGETS_DIR/$name" "$@" <"$WORK/target.in" >"$WORK/target.out" 2>"$WORK/target.err" &
+	"${TARGET_WRAP[@]}" "$TARGETS_DIR/$name" "$@" <"$WORK/target.in" >"$WORK/target.out" 2>"$WORK/target.err" &
 	TARGET_PIDS+=($!)
 	exec 7>"$WORK/target.in" 8<"$WORK/target.out"
 	local word pid

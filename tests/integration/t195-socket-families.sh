@@ -10,20 +10,28 @@
 # to an ident and connected, answered at their idents after the restore;
 # UDP-Lite sockets, IPv4 and IPv6, with their checksum coverages and the
 # datagrams queued both ways, read in order. Then a real program: `ip
-# monitor` in a network namespace, dumped and restored there, sees a link
-# made afterwards (ping(8): t197).
+# monitor`, dumped and restored, sees a link made afterwards (ping(8):
+# t197). All in a network namespace of the test's own.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
-# ping sockets: only for the groups of net.ipv4.ping_group_range (zdtm's socket_icmp widens it)
-read -r lo hi </proc/sys/net/ipv4/ping_group_range
-[ "$lo" -le "$(id -g)" ] && [ "$(id -g)" -le "$hi" ] || skip "ICMP sockets are not for group $(id -g) (ping_group_range $lo $hi)"
+# in a network namespace of its own, sdump run inside it: ICMP sockets for
+# every group there (net.ipv4.ping_group_range is the namespace's), and no
+# other program's traffic reaches them
+command -v ip >/dev/null || skip "no ip(8)"
+N=sdt195$$
+ip netns add "$N" || skip "cannot make a network namespace"
+trap 'ip netns del "$N" 2>/dev/null || true; cleanup' EXIT
+inN() { ip netns exec "$N" "$@"; }
+inN ip link set lo up
+inN sysctl -q -w net.ipv4.ping_group_range="0 2147483647" || skip "no ping_group_range"
 
+TARGET_WRAP=(ip netns exec "$N")
 start_target_quiet skfamtarget
 pid=$TPID
-"$SDUMP" dump -t "$pid" -D "$WORK/d1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
+inN "$SDUMP" dump -t "$pid" -D "$WORK/d1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
 wait_gone "$pid"
 wait_pid_free "$pid"
-"$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
+inN "$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
 [ -s "$WORK/err" ] && fail "restore said: $(cat "$WORK/err")"
 assert_threads_running "$pid"
 tcmd check
@@ -33,12 +41,7 @@ echo exit >&7
 wait_gone "$pid"
 exec 7>&- 8<&-
 
-# ip monitor in a network namespace of its own, dumped and restored from inside it
-command -v ip >/dev/null || skip "no ip(8)"
-N=sdt195$$
-ip netns add "$N" || skip "cannot make a network namespace"
-trap 'ip netns del "$N" 2>/dev/null || true; cleanup' EXIT
-inN() { ip netns exec "$N" "$@"; }
+# ip monitor, dumped and restored from inside the namespace
 ip netns exec "$N" ip monitor link >"$WORK/mon.out" 2>&1 </dev/null &
 TARGET_PIDS+=($!)
 mon=$!

@@ -25,15 +25,8 @@ trap 'ip netns del "$N" 2>/dev/null || true; cleanup' EXIT
 inN() { ip netns exec "$N" "$@"; }
 inN ip link set lo up
 
-start() { # ARGS: skfamtarget in the namespace; sets TPID
-	rm -f "$WORK/target.in" "$WORK/target.out"
-	mkfifo "$WORK/target.in" "$WORK/target.out"
-	ip netns exec "$N" "$TARGETS_DIR/skfamtarget" "$@" <"$WORK/target.in" >"$WORK/target.out" 2>"$WORK/target.err" &
-	TARGET_PIDS+=($!)
-	exec 7>"$WORK/target.in" 8<"$WORK/target.out"
-	read -r -t 60 word TPID <&8 || fail "skfamtarget $* did not start: $(cat "$WORK/target.err")"
-	[ "$word" = ready ] || fail "skfamtarget $*: '$word'"
-}
+TARGET_WRAP=(ip netns exec "$N")
+start() { start_target_quiet skfamtarget "$@"; }
 
 start --packet
 pid=$TPID
