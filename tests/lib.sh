@@ -192,6 +192,36 @@ start_target_quiet() {
 	TPID=$pid
 }
 
+# test_netns: a network namespace of the test's own (its name in TEST_NS),
+# lo up, removed when the test ends; targets started there (TARGET_WRAP),
+# and inN CMD... runs CMD there (sdump too: a socket of another namespace
+# is refused).
+test_netns() {
+	command -v ip >/dev/null || skip "no ip(8)"
+	TEST_NS=sdt$$
+	ip netns add "$TEST_NS" || skip "cannot make a network namespace"
+	trap 'ip netns del "$TEST_NS" 2>/dev/null || true; cleanup' EXIT
+	ip -n "$TEST_NS" link set lo up
+	TARGET_WRAP=(ip netns exec "$TEST_NS")
+}
+inN() { ip netns exec "$TEST_NS" "$@"; }
+
+# refused_by TARGET WHAT PATTERN: TARGET --refuse WHAT (under TARGET_WRAP,
+# as its dump) refused at the dump with one line, "fd 3 is PATTERN", and
+# left running, its "check" answering ok (what was refused untouched).
+refused_by() {
+	local target=$1 what=$2 pat=$3
+	start_target_quiet "$target" --refuse "$what"
+	expect_error "cannot dump pid $TPID: fd 3 is $pat" "${TARGET_WRAP[@]}" "$SDUMP" dump -t "$TPID" -D "$WORK/d-$what"
+	assert_running "$TPID"
+	tcmd check
+	[ "$REPLY" = ok ] || fail "$what: the target after the refusal: $REPLY"
+	echo "refused: $(cat "$WORK/stderr")"
+	echo exit >&7
+	wait_gone "$TPID"
+	exec 7>&- 8<&-
+}
+
 # tids_of PID: its thread ids, sorted, on one line.
 tids_of() {
 	ls "/proc/$1/task" 2>/dev/null | sort -n | tr '\n' ' '

@@ -17,15 +17,9 @@ export SDUMP_STATE_DIR="$WORK/state"
 # in a network namespace of its own, sdump run inside it: ICMP sockets for
 # every group there (net.ipv4.ping_group_range is the namespace's), and no
 # other program's traffic reaches them
-command -v ip >/dev/null || skip "no ip(8)"
-N=sdt195$$
-ip netns add "$N" || skip "cannot make a network namespace"
-trap 'ip netns del "$N" 2>/dev/null || true; cleanup' EXIT
-inN() { ip netns exec "$N" "$@"; }
-inN ip link set lo up
+test_netns
 inN sysctl -q -w net.ipv4.ping_group_range="0 2147483647" || skip "no ping_group_range"
 
-TARGET_WRAP=(ip netns exec "$N")
 start_target_quiet skfamtarget
 pid=$TPID
 inN "$SDUMP" dump -t "$pid" -D "$WORK/d1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
@@ -42,7 +36,7 @@ wait_gone "$pid"
 exec 7>&- 8<&-
 
 # ip monitor, dumped and restored from inside the namespace
-ip netns exec "$N" ip monitor link >"$WORK/mon.out" 2>&1 </dev/null &
+ip netns exec "$TEST_NS" ip monitor link >"$WORK/mon.out" 2>&1 </dev/null &
 TARGET_PIDS+=($!)
 mon=$!
 for _ in $(seq 50); do

@@ -10,18 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
-refused() {
-	local what=$1 pat=$2
-	start_target_quiet skfamtarget --refuse "$what"
-	expect_error "cannot dump pid $TPID: fd 3 is $pat" "$SDUMP" dump -t "$TPID" -D "$WORK/d-$what"
-	assert_running "$TPID"
-	tcmd check
-	[ "$REPLY" = ok ] || fail "$what: the target after the refusal: $REPLY"
-	echo "refused: $(cat "$WORK/stderr")"
-	echo exit >&7
-	wait_gone "$TPID"
-	exec 7>&- 8<&-
-}
+refused() { refused_by skfamtarget "$@"; }
 
 refused nlqueue "a netlink socket \(protocol 0, port id [0-9]+\) with messages from the kernel queued"
 refused liteout "an IPv4 UDP-Lite socket with a datagram queued from 127\.0\.0\.1:[0-9]+, a sender outside the process"

@@ -18,17 +18,9 @@
 # line naming it.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
-command -v ip >/dev/null || skip "no ip(8)"
-N=sdt197$$
-ip netns add "$N" || skip "cannot make a network namespace"
-trap 'ip netns del "$N" 2>/dev/null || true; cleanup' EXIT
-inN() { ip netns exec "$N" "$@"; }
-inN ip link set lo up
+test_netns
 
-TARGET_WRAP=(ip netns exec "$N")
-start() { start_target_quiet skfamtarget "$@"; }
-
-start --packet
+start_target_quiet skfamtarget --packet
 pid=$TPID
 inN "$SDUMP" dump -t "$pid" -D "$WORK/d1" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
 wait_gone "$pid"
@@ -45,7 +37,7 @@ exec 7>&- 8<&-
 # ping(8): a reply may be queued at the dump (refused then, it runs on): tried again
 ping_goes_on() { # RANGE: net.ipv4.ping_group_range for it
 	inN sysctl -q -w net.ipv4.ping_group_range="$1" || skip "no ping_group_range"
-	ip netns exec "$N" ping -i 0.2 127.0.0.1 >"$WORK/ping.out" 2>&1 </dev/null &
+	ip netns exec "$TEST_NS" ping -i 0.2 127.0.0.1 >"$WORK/ping.out" 2>&1 </dev/null &
 	TARGET_PIDS+=($!)
 	pp=$!
 	for _ in $(seq 50); do
@@ -82,25 +74,12 @@ if command -v ping >/dev/null; then
 	ping_goes_on "1 0" "raw sockets"
 fi
 
-for what in pkring pkqueue; do
-	case $what in
-	pkring) pat="a packet socket with a PACKET_RX_RING ring mapped" ;;
-	pkqueue) pat="a packet socket with packets queued" ;;
-	esac
-	start --refuse "$what"
-	expect_error "cannot dump pid $TPID: fd 3 is $pat" inN "$SDUMP" dump -t "$TPID" -D "$WORK/d-$what"
-	assert_running "$TPID"
-	tcmd check
-	[ "$REPLY" = ok ] || fail "$what: the target after the refusal: $REPLY"
-	echo "refused: $(cat "$WORK/stderr")"
-	echo exit >&7
-	wait_gone "$TPID"
-	exec 7>&- 8<&-
-done
+refused_by skfamtarget pkring "a packet socket with a PACKET_RX_RING ring mapped"
+refused_by skfamtarget pkqueue "a packet socket with packets queued"
 
 # tcpdump: libpcap's ring refused, tcpdump capturing on
 if command -v tcpdump >/dev/null; then
-	ip netns exec "$N" tcpdump -i lo -n -l >"$WORK/td.out" 2>&1 </dev/null &
+	ip netns exec "$TEST_NS" tcpdump -i lo -n -l >"$WORK/td.out" 2>&1 </dev/null &
 	TARGET_PIDS+=($!)
 	td=$!
 	for _ in $(seq 100); do
@@ -125,7 +104,7 @@ fi
 # (up: on an interface down, bind() leaves an error, ENETDOWN, not read yet)
 inN ip link add sdv0 type veth peer name sdv1 || skip "cannot make a veth pair"
 inN ip link set sdv0 up
-start --packet-on sdv0
+start_target_quiet skfamtarget --packet-on sdv0
 pid=$TPID
 inN "$SDUMP" dump -t "$pid" -D "$WORK/d2" 2>"$WORK/err" || fail "dump: $(cat "$WORK/err")"
 wait_gone "$pid"
