@@ -282,6 +282,8 @@ struct sock_opt_def {
 #define SOCK_OPT_UDPLITE 8
 /* of a raw IPPROTO_ICMP socket only */
 #define SOCK_OPT_RAWICMP 16
+/* of a datagram or raw socket (UDP, UDP-Lite, ICMP, raw), not of a TCP one */
+#define SOCK_OPT_NOTCP 32
 extern const struct sock_opt_def sd_sock_inet_opts[];
 extern const size_t sd_sock_inet_nopts;
 /* ... of a socket of @family, @type and @protocol (IPPROTO_UDP, ...) */

@@ -18,7 +18,7 @@
  * port id).
  * ICMP "ping" sockets (SOCK_DGRAM, IPPROTO_ICMP, IPPROTO_ICMPV6): an IPv4
  * one the kernel gave an ident (an echo sent, its reply read), with
- * SO_RCVTIMEO, IP_TOS and IP_RECVERR; an IPv6 one bound to an ident of its
+ * SO_RCVTIMEO, IP_TOS, IP_RECVERR, SO_BROADCAST and IP_MULTICAST_TTL; an IPv6 one bound to an ident of its
  * choosing and connected to ::1; "check" pings on each, the replies coming
  * to their idents. UDP-Lite sockets (IPPROTO_UDPLITE), IPv4 and IPv6: one
  * bound with checksum coverages (UDPLITE_SEND_CSCOV, UDPLITE_RECV_CSCOV),
@@ -294,13 +294,14 @@ static void record_inet(int fd, char *out)
 	(void)getsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, f6, &f6len);
 	(void)snprintf(out, PRINT_MAX,
 		       "fam %d type %d proto %d addr %s:%u peer %s:%u cscov %d/%d tos %d recverr %d rcvtimeo %ld poll %x "
-		       "hdrincl %d icmpfilter %x checksum %d icmp6filter %02x%02x%02x%02x",
+		       "hdrincl %d icmpfilter %x checksum %d icmp6filter %02x%02x%02x%02x bcast %d mcttl %d",
 		       fam,
 		       get(fd, SOL_SOCKET, SO_TYPE), get(fd, SOL_SOCKET, SO_PROTOCOL), ia, ntohs(a.sin6_port), ip,
 		       ntohs(p.sin6_port), get(fd, IPPROTO_UDPLITE, 10), get(fd, IPPROTO_UDPLITE, 11),
 		       get(fd, lvl, fam == AF_INET ? IP_TOS : IPV6_TCLASS), get(fd, lvl, fam == AF_INET ? IP_RECVERR : IPV6_RECVERR),
 		       (long)tv.tv_sec, pf.revents, get(fd, lvl, fam == AF_INET ? IP_HDRINCL : 36), get(fd, SOL_RAW, 1),
-		       get(fd, IPPROTO_IPV6, IPV6_CHECKSUM), f6[0], f6[1], f6[2], f6[16]);
+		       get(fd, IPPROTO_IPV6, IPV6_CHECKSUM), f6[0], f6[1], f6[2], f6[16], get(fd, SOL_SOCKET, SO_BROADCAST),
+		       get(fd, lvl, fam == AF_INET ? IP_MULTICAST_TTL : IPV6_MULTICAST_HOPS));
 }
 
 static socklen_t loopback(int fam, uint16_t port, struct sockaddr_in6 *ret)
@@ -367,6 +368,8 @@ static void setup_ping(void)
 		die("SO_RCVTIMEO");
 	set(ping4, IPPROTO_IP, IP_TOS, 0x10);
 	set(ping4, IPPROTO_IP, IP_RECVERR, 1);
+	set(ping4, SOL_SOCKET, SO_BROADCAST, 1);
+	set(ping4, IPPROTO_IP, IP_MULTICAST_TTL, 5);
 	ping_send(ping4, AF_INET, 1, false);
 	if (!ping_reply(ping4, AF_INET, 1))
 		die(bad);
@@ -477,6 +480,8 @@ static void setup_raw(void)
 	int r4 = ikeep(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)), r6 = ikeep(socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6));
 
 	set(r4, SOL_RAW, 1, ~(1 << ICMP_ECHOREPLY));
+	set(r4, SOL_SOCKET, SO_BROADCAST, 1);
+	set(r6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 7);
 	raw_udp = ikeep(socket(AF_INET, SOCK_RAW, IPPROTO_UDP));
 	set(raw_udp, IPPROTO_IP, IP_TOS, 0x20);
 	if (bind(raw_udp, (struct sockaddr *)&a, len) < 0)
