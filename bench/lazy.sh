@@ -3,7 +3,7 @@
 #
 # bench/lazy.sh - lazy restores beside eager ones; called by bench/run.
 #
-#   lazy.sh --sdump SDUMP --target LAZYTARGET --sizes "MIB..." --work DIR [--env NAME]
+#   lazy.sh --sdump SDUMP --target LAZYTARGET --sizes "MIB..." --work DIR [--env NAME] [--warm WARM]
 #
 # For each size: a lazytarget of that many MiB, dumped once; then restored
 # (-d --shell-job) eagerly once and with --lazy three times, its "answer"
@@ -16,12 +16,17 @@
 # after", plus the start-up). One JSON object per restore on stdout,
 # prefixed "BENCHJSON ", scenario "lazy-restore" or "eager-restore", and per
 # size a "lazy-ratio" row: the median lazy restore's memory complete over
-# the eager restore's time, running over it.
+# the eager restore's time, running over it. With --warm (bench/warm), memory
+# is warmed before each restore (twice its size written and given back: a
+# host that reclaims free memory has backed it again), and each row has
+# reclaim_kib: what the kernel reported free to the host during the restore
+# (free page reporting; null without it).
 set -euo pipefail
 
-sdump= target= sizes= work= envname=host
+sdump= target= sizes= work= envname=host warm=
 while [ $# -gt 0 ]; do
 	case $1 in
+	--warm) warm=$2 ;;
 	--sdump) sdump=$2 ;;
 	--target) target=$2 ;;
 	--sizes) sizes=$2 ;;
@@ -87,6 +92,8 @@ reply() {
 restore_one() {
 	local mode=$1 t0 t1 args=() line
 	[ "$mode" = lazy ] && args=(--lazy)
+	[ -n "$warm" ] && "$warm" $((MIB * 2)) >/dev/null
+	K0=$(reported_kib)
 	echo answer >&7
 	t0=$(now_us)
 	"$sdump" -v restore -D "$work/img" --shell-job -d "${args[@]}" 2>"$work/$mode.err" || return 1
@@ -104,14 +111,20 @@ restore_one() {
 		line=$(grep -o 'memory complete after [0-9.]* [mu]*s' "$work/$mode.err") || return 1
 		COMPLETE_US=$(($(us $(echo "$line" | awk '{print $4, $5}')) + STARTUP_US))
 	fi
+	K1=$(reported_kib)
 	echo exit >&7
 	gone "$TPID"
 	for _ in $(seq 1 100); do [ -e "/proc/$TPID" ] || break; sleep 0.05; done
 }
 
+REPORTED=/sys/module/page_reporting/parameters/reported_kib
+reported_kib() { [ -r $REPORTED ] && cat $REPORTED; }
+K0='' K1=''
 row() { # SCENARIO
-	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"sdump","mem_mib":%d,"dirty_pct":null,"stall_ms":null,"wall_ms":%s,"image_bytes":null,"running_ms":%s,"answer_ms":%s,"complete_ms":%s,"startup_ms":%s}\n' \
-		"$envname" "$1" "$MIB" "$(ms "$COMPLETE_US")" "$(ms "$RUN_US")" "$(ms "$ANSWER_US")" "$(ms "$COMPLETE_US")" "$(ms "$STARTUP_US")"
+	local rk=null
+	[ -n "$K0" ] && [ -n "$K1" ] && rk=$((K1 - K0))
+	printf 'BENCHJSON {"env":"%s","scenario":"%s","tool":"sdump","mem_mib":%d,"dirty_pct":null,"stall_ms":null,"wall_ms":%s,"image_bytes":null,"running_ms":%s,"answer_ms":%s,"complete_ms":%s,"startup_ms":%s,"reclaim_kib":%s}\n' \
+		"$envname" "$1" "$MIB" "$(ms "$COMPLETE_US")" "$(ms "$RUN_US")" "$(ms "$ANSWER_US")" "$(ms "$COMPLETE_US")" "$(ms "$STARTUP_US")" "$rk"
 }
 
 # the command's own start-up (exec, dynamic linking, exit): the shortest of five

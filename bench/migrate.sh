@@ -3,7 +3,7 @@
 #
 # bench/migrate.sh - live migrations over a veth pair; called by bench/run.
 #
-#   migrate.sh --sdump SDUMP --target MIGTARGET --sizes "MIB..." --dirty "PERMILLE..." --work DIR [--env NAME]
+#   migrate.sh --sdump SDUMP --target MIGTARGET --sizes "MIB..." --dirty "PERMILLE..." --work DIR [--env NAME] [--warm WARM]
 #
 # The destination is new network, PID and mount namespaces joined to ours
 # by a veth pair made here (plain TCP, --insecure: TLS is measured by the
@@ -16,12 +16,18 @@
 # at the destination), the source's frozen time, the total time, rounds,
 # bytes sent, and the time one copy of the memory takes at the veth's
 # bandwidth. One JSON object per migration on stdout, prefixed
-# "BENCHJSON ", scenario "migrate".
+# "BENCHJSON ", scenario "migrate". With --warm (bench/warm), memory is
+# warmed before each migration (twice the target's size written and given
+# back), and each row has reclaim_kib: what the kernel reported free to the
+# host during it (free page reporting; null without it).
 set -euo pipefail
 
-sdump= target= sizes= dirty= work= envname=host
+sdump= target= sizes= dirty= work= envname=host warm=
+REPORTED=/sys/module/page_reporting/parameters/reported_kib
+reported_kib() { [ -r $REPORTED ] && cat $REPORTED; }
 while [ $# -gt 0 ]; do
 	case $1 in
+	--warm) warm=$2 ;;
 	--sdump) sdump=$2 ;;
 	--target) target=$2 ;;
 	--sizes) sizes=$2 ;;
@@ -113,7 +119,12 @@ for mib in $sizes; do
 			sleep 0.1
 		done
 		ok=true
+		[ -n "$warm" ] && "$warm" $((mib * 2)) >/dev/null
+		k0=$(reported_kib)
 		TMPDIR=$work "$sdump" -v migrate -t "$TPID" --to "$PEER:$PORT" --json >"$work/mig.json" 2>"$work/migrate.err" || ok=false
+		k1=$(reported_kib)
+		rk=null
+		[ -n "$k0" ] && [ -n "$k1" ] && rk=$((k1 - k0))
 		wait "$TPID" 2>/dev/null || true
 		TPID=
 		gap=null
@@ -135,9 +146,10 @@ for mib in $sizes; do
 		pkill_ns
 		RPID=
 		if $ok; then
-			python3 - "$work/mig.json" "$envname" "$mib" "$pm" "$gap" "$bw" <<'EOF'
+			python3 - "$work/mig.json" "$envname" "$mib" "$pm" "$gap" "$bw" "$rk" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
+rk = None if sys.argv[7] == "null" else int(sys.argv[7])
 mib, pm, gap, bw = int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], int(sys.argv[6])
 once = mib * 1048576 / bw * 1000
 down = None if gap == "null" else int(gap) / 1000
@@ -147,7 +159,7 @@ row = {"env": sys.argv[2], "scenario": "migrate", "tool": "sdump", "mem_mib": mi
        "frozen_ms": d["downtime_us"] / 1000, "total_ms": d["total_us"] / 1000,
        "rounds": d["rounds"], "bytes_sent": d["bytes_sent"], "converged": d["converged"],
        "why_last": d["why_last"], "veth_bw": bw, "copy_once_ms": round(once, 1),
-       "total_over_once": round(d["total_us"] / 1000 / once, 2)}
+       "total_over_once": round(d["total_us"] / 1000 / once, 2), "reclaim_kib": rk}
 print("BENCHJSON " + json.dumps(row))
 EOF
 			log "$mib MiB, $pm permille/s: downtime $gap us (target), total $(sed -n 's/.*"total_us":\([0-9]*\).*/\1/p' "$work/mig.json") us"

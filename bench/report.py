@@ -103,6 +103,9 @@ def enrich(r, bd):
             r["mib_per_s"] = round(r["mem_mib"] / (r["wall_ms"] / 1000), 1)
     if r.get("user_ms") is not None and r.get("sys_ms") is not None:
         r["cpu_ms"] = round(r["user_ms"] + r["sys_ms"], 3)
+        # a restore's CPU with the restored process's own (CRIU's restorer runs there)
+        if r.get("restored_cpu_ms") is not None:
+            r["restore_cpu_ms"] = round(r["cpu_ms"] + r["restored_cpu_ms"], 3)
     if r.get("other_cpu_ms") is not None and r["wall_ms"]:
         # CPUs' worth of everything else (the target's ticker included) while it ran
         r["others_cpus"] = round(r["other_cpu_ms"] / r["wall_ms"], 2)
@@ -316,11 +319,12 @@ def main():
             common = sorted(set(sd) & set(cr), key=lambda k: (k[0], -1 if k[2] is None else k[2], ORDER[k[1]]))
             if common:
                 p("")
-                p("sdump / CRIU %s (< 1: sdump is lower/faster/smaller; cpu counts the tool's own)"
+                p("sdump / CRIU %s (< 1: sdump is lower/faster/smaller; cpu counts the tool's own,"
+                  " cpu+rst for a restore also the restored process's)"
                   % ("in the VM" if env == "vm" else "on the host"))
-                p("%-14s %5s %5s %10s %10s %10s %10s %10s %10s %12s" % ("scenario", "MiB", "dirty", "stall", "freeze",
-                                                                        "wall", "cpu", "image", "downtime",
-                                                                        "reclaimMiB"))
+                p("%-14s %5s %5s %10s %10s %10s %10s %10s %10s %10s %12s" % ("scenario", "MiB", "dirty", "stall",
+                                                                             "freeze", "wall", "cpu", "cpu+rst",
+                                                                             "image", "downtime", "reclaimMiB"))
 
                 def ratio(a, c, k):
                     x, y = agg(a, k), agg(c, k)
@@ -332,10 +336,11 @@ def main():
                         continue
                     rst = k[1] in ("restore", "frozen-restore")
                     ra, rc = agg(a, "reclaim_kib"), agg(c, "reclaim_kib")
-                    p("%-14s %5d %5s %10s %10s %10s %10s %10s %10s %12s" %
+                    p("%-14s %5d %5s %10s %10s %10s %10s %10s %10s %10s %12s" %
                       (k[1], k[0], f(k[2], "%.1f"), ratio(a, c, "stall_ms") if not rst else "-",
                        ratio(a, c, "freeze_ms") if not rst else "-",
-                       ratio(a, c, "wall_ms"), ratio(a, c, "cpu_ms"), ratio(a, c, "image_bytes"),
+                       ratio(a, c, "wall_ms"), ratio(a, c, "cpu_ms"),
+                       ratio(a, c, "restore_cpu_ms") if rst else "-", ratio(a, c, "image_bytes"),
                        ratio(a, c, "downtime_ms") if rst else "-",
                        "-" if ra is None or rc is None else "%.0f/%.0f" % (ra / 1024, rc / 1024)))
                 p("  reclaimMiB: what the kernel reported free to the host during the commands, sdump/CRIU"
@@ -373,6 +378,29 @@ def main():
                r["total_over_once"]))
         p("  veth: %.0f MiB/s; CRIU's page-server migration needs soft-dirty (the VM only): not measured"
           % (mig[0]["veth_bw"] / 1048576))
+    lv = [r for r in rows if r.get("scenario") == "level" and not r.get("error")]
+    if lv:
+        p("")
+        p("Compression levels against the sink (bench/levels.sh; dump -R onto a disk, a migration made then sent;"
+          " medians; raw: level -1000; auto must take no longer than raw)")
+        p("%-13s %9s %6s %6s %9s %10s %10s %9s %10s" %
+          ("sink", "limit", "level", "got", "wall_ms", "total_ms", "imageMiB", "cpuS/GiB", "sinkMiB/s"))
+        keys = []
+        for r in lv:
+            k = (r["sink"], r.get("limit_bps"), r["level"])
+            if k not in keys:
+                keys.append(k)
+        for k in keys:
+            g = [r for r in lv if (r["sink"], r.get("limit_bps"), r["level"]) == k]
+            got = "%s" % g[len(g) // 2]["compress_level"]
+            if any(r["compress_level_min"] != r["compress_level_max"] for r in g):
+                got += "*"
+            sink = [r["sink_rate"] for r in g if r.get("sink_rate")]
+            p("%-13s %9s %6s %6s %9.0f %10.0f %10.1f %9.2f %10s" %
+              (k[0], "-" if k[1] is None else "%.0fM" % (k[1] / 1048576), k[2], got, agg(g, "wall_ms"),
+               agg(g, "total_ms"), agg(g, "image_bytes") / 1048576, agg(g, "cpu_s_per_gib"),
+               "%.0f" % (med(sink) / 1048576) if sink else "-"))
+        p("  got: the level most pages got (* several); wall_ms: the command (a migration: made and sent)")
     skipped = [r for r in rows if r.get("scenario") == "skipped"]
     for r in skipped:
         p("")

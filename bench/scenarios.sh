@@ -170,6 +170,25 @@ gone() {
 
 # --- running the tool
 
+# tree_cpu_ms ROOT: ms of CPU (user + system, all threads) that process ROOT
+# and its descendants have used so far, from /proc/PID/stat; empty if ROOT is
+# gone. After a restore it is the restored processes' share of the restore:
+# CRIU's restorer runs in the restored process (its page faults and reads are
+# billed there, not to `criu restore`), sdump places the memory from its own.
+tree_cpu_ms() {
+	local hz
+	hz=$(getconf CLK_TCK 2>/dev/null) || hz=100
+	[ -r "/proc/$1/stat" ] || return 0
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" -v hz="${hz:-100}" '
+		{ line = $0; pid = $1; sub(/^.*\) /, "", line); split(line, f, " ")
+		  pp[pid] = f[2]; t[pid] = f[12] + f[13] }
+		END { n = 0
+		      for (p in t) { q = p; for (d = 0; d < 64 && q != "" && q != 0 && q != root; d++) q = pp[q]
+				     if (q == root) n += t[p] }
+		      printf "%d\n", n * 1000 / hz }'
+}
+
+
 # cpu_busy: jiffies (1/100 s) all CPUs spent not idle, and stolen by the
 # hypervisor, so far: "BUSY STEAL".
 cpu_busy() {
@@ -376,7 +395,8 @@ chain() {
 	else
 		measure "$d/restore" "$criu" restore -D "$d/3" --shell-job -d --display-stats -o restore.log
 	fi
-	local m_rst="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL" rc_rst=$RC
+	local m_rst="$WALL,$USER,$SYS,$RSS,$OTHER,$STEAL" rc_rst=$RC rcpu
+	rcpu=$(tree_cpu_ms "$pid")
 	IFS=, read -r WALL USER SYS RSS OTHER STEAL <<<"$m_dump"
 	if stats "$d/3"; then
 		row dump "$p" "$S_freeze_us" "$([ "$tool" = sdump ] && echo freeze_us || echo criu_frozen_time)" \
@@ -407,6 +427,7 @@ chain() {
 	else
 		extra=",\"downtime_ms\":null,\"answers\":false"
 	fi
+	extra="$extra,\"restored_cpu_ms\":$(num "$rcpu")"
 	row restore "$p" "" "" "$(img_bytes "$d/1" "$d/2" "$d/3")" "$(img_kib "$d/1" "$d/2" "$d/3")" "$extra"
 	log "restore ${WALL}us ($extra)"
 	kill -KILL "$pid" 2>/dev/null
@@ -460,6 +481,8 @@ frozen_dump() {
 	else
 		measure "$d/restore" "$criu" restore -D "$d/3" --shell-job -d --display-stats -o restore.log
 	fi
+	local rcpu
+	rcpu=$(tree_cpu_ms "$pid")
 	if [ "$RC" != 0 ]; then
 		fail_row frozen-restore 0 "restore exited $RC: $(tail -n 3 "$d/restore.stderr"; grep -h Error "$d"/3/restore.log 2>/dev/null | tail -n 2)"
 		IFS=, read -r WALL USER SYS RSS OTHER STEAL RECLAIM <<<"$m_dump"
@@ -472,6 +495,7 @@ frozen_dump() {
 	else
 		extra=",\"downtime_ms\":null,\"answers\":false"
 	fi
+	extra="$extra,\"restored_cpu_ms\":$(num "$rcpu")"
 	row frozen-restore 0 "" "" "$(img_bytes "$d/3")" "$(img_kib "$d/3")" "$extra"
 	log "frozen dump, then restore ${WALL}us ($extra)"
 	kill -KILL "$pid" 2>/dev/null

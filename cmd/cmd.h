@@ -95,6 +95,8 @@ char *cli_path_relative_to(const char *dir, const char *path);
 
 /* Whole-string number parsing: decimal or 0x hex; with a K/M/G/T suffix (x1024) when @size. */
 int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t *ret);
+/* --compress-level: "auto" or a zstd level of the range, not 0; else @cmd's usage error (2). */
+int cli_parse_level(const char *cmd, const char *s, int *ret);
 
 int cmd_pre_dump(int argc, char **argv);
 int cmd_dump(int argc, char **argv);

@@ -362,6 +362,25 @@ int cli_output_finish(struct sdump_ctx *ctx, int fd, const char *path, const cha
 	return 0;
 }
 
+int cli_parse_level(const char *cmd, const char *s, int *ret)
+{
+	char *end;
+	long l;
+
+	if (!strcmp(s, "auto")) {
+		*ret = SDUMP_COMPRESS_LEVEL_AUTO;
+		return 0;
+	}
+	errno = 0;
+	l = strtol(s, &end, 10);
+	if (errno || end == s || *end || l < SDUMP_COMPRESS_LEVEL_MIN ||
+	    l > SDUMP_COMPRESS_LEVEL_MAX || l == 0)
+		return cli_usage_error(cmd, "bad compression level '%s' (auto, or %d to %d, not 0)",
+				       s, SDUMP_COMPRESS_LEVEL_MIN, SDUMP_COMPRESS_LEVEL_MAX);
+	*ret = (int)l;
+	return 0;
+}
+
 int cli_parse_u64(const char *s, bool size, uint64_t min, uint64_t max, uint64_t *ret)
 {
 	unsigned long long v;

@@ -40,7 +40,9 @@ static const char usage[] =
 	"      --tls-ca FILE       the CA that signed the receiver's certificate\n"
 	"      --track HOW         auto, soft-dirty, uffd-wp or none (default auto)\n"
 	"      --threads N         compression threads (default: one per CPU)\n"
-	"      --compress-level N  zstd level, -131072 (fastest) to 19; default -1\n"
+	"      --compress-level N  zstd level, -131072 (fastest) to 19; default -1;\n"
+	"                          auto: the smallest rounds that take no longer\n"
+	"                          to make and send than sending them raw would\n"
 	"      --work-dir DIR      where each round's pass is made before it is sent\n"
 	"                          (default $TMPDIR or /tmp)\n"
 	"      --progress WHEN     a progress line on stderr (each round's copy and\n"
@@ -125,16 +127,10 @@ int cmd_migrate(int argc, char **argv)
 				return cli_usage_error("migrate", "bad --threads '%s'", optarg);
 			o.threads = (unsigned int)v;
 			break;
-		case OPT_LEVEL: {
-			char *end;
-			long l = strtol(optarg, &end, 10);
-
-			if (!*optarg || *end || l < SDUMP_COMPRESS_LEVEL_MIN || l > SDUMP_COMPRESS_LEVEL_MAX || l == 0)
-				return cli_usage_error("migrate", "bad --compress-level '%s': %d to %d, not 0", optarg,
-						       SDUMP_COMPRESS_LEVEL_MIN, SDUMP_COMPRESS_LEVEL_MAX);
-			o.compress_level = (int)l;
+		case OPT_LEVEL:
+			if (cli_parse_level("migrate", optarg, &o.compress_level))
+				return 2;
 			break;
-		}
 		case OPT_WORK:
 			o.work_dir = optarg;
 			break;

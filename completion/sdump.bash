@@ -74,7 +74,10 @@ _sdump() {
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0 ;;
-	--threads | --compress-level | --ghost-limit | --external | -a | --addr | -l | --len | -k | --keep | --to | --listen | \
+	--compress-level)
+		mapfile -t COMPREPLY < <(compgen -W "auto -1 1 3 19" -- "$cur")
+		return 0 ;;
+	--threads | --ghost-limit | --external | -a | --addr | -l | --len | -k | --keep | --to | --listen | \
 	--downtime | --max-rounds | --bandwidth)
 		return 0 ;;
 	esac

@@ -138,7 +138,14 @@ struct sdump_dump_opts {
 	const char *parent;	/* previous pass, or NULL for a first pass */
 	enum sdump_track track;
 	unsigned int threads;	/* compression threads; 0: one per online CPU */
-	int compress_level;	/* zstd level, SDUMP_COMPRESS_LEVEL_MIN to _MAX; 0: the default (-1) */
+	/*
+	 * zstd level, SDUMP_COMPRESS_LEVEL_MIN to _MAX; 0: the default (-1);
+	 * SDUMP_COMPRESS_LEVEL_AUTO: chosen as the pass goes, the highest at
+	 * which the pass takes no longer than writing its pages raw would
+	 * (the speed of the disk under dir and of each level measured on the
+	 * pass's own frames; with sink_rate, that rate)
+	 */
+	int compress_level;
 	bool leave_running;	/* dump: resume the target afterwards instead of killing it */
 	bool live;		/* dump with leave_running: copy after the freeze, before each write */
 	/*
@@ -195,6 +202,14 @@ struct sdump_dump_opts {
 	 * available (MemAvailable); < 0: none, every page streamed.
 	 */
 	int64_t memory_budget;
+	/*
+	 * A scratch pass sent once made (a migration's round): the rate it
+	 * will be sent at, bytes per second, which compress_level auto fits
+	 * (the time to compress and then send it against sending it raw).
+	 * 0: not known (auto then keeps the default level for a scratch
+	 * pass, and measures the disk for any other).
+	 */
+	uint64_t sink_rate;
 };
 
 #define SDUMP_GHOST_LIMIT_DEFAULT (64ull << 20)
@@ -205,6 +220,8 @@ struct sdump_dump_opts {
  */
 #define SDUMP_COMPRESS_LEVEL_MIN (-131072)
 #define SDUMP_COMPRESS_LEVEL_MAX 19
+/* --compress-level auto: outside the range of levels */
+#define SDUMP_COMPRESS_LEVEL_AUTO (-2147483647 - 1)
 
 /* A final dump's handover under way (sdump_dump_opts.handover). */
 struct sdump_handover;
@@ -242,6 +259,12 @@ struct sdump_stats {
 				     compressed after the resume (0: streamed) */
 	uint64_t cpu_us;	  /* CPU time (user and system, every thread) of the process
 				     that ran the pass, during it */
+	/* pages.img's zstd levels: the one most pages got, the lowest and highest any frame got */
+	int32_t compress_level;
+	int32_t compress_level_min, compress_level_max;
+	uint64_t compress_cpu_us; /* CPU time of the compressors (part of cpu_us) */
+	uint64_t sink_rate;	  /* auto: bytes per second the sink took, measured or given
+				     (0: a fixed level, or none known) */
 };
 
 /*
@@ -583,6 +606,9 @@ struct sdump_migrate_round {
 	uint64_t dump_us;	/* making the pass */
 	uint64_t send_us;	/* sending it, until the destination committed it */
 	uint64_t freeze_us;	/* the target frozen in it */
+	/* its pages' zstd levels (the one most got, the lowest, the highest), its compressors' CPU */
+	int32_t compress_level, compress_level_min, compress_level_max;
+	uint64_t compress_cpu_us;
 };
 
 struct sdump_migrate_stats {

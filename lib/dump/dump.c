@@ -227,6 +227,7 @@ static int copy_and_write(struct pass *p)
 	if (r < 0)
 		goto out;
 	p->st.write_us = now_us() - t;
+	sd_pass_note_levels(p, w);
 	pr_debug(ctx, "copied %" PRIu64 " MiB with process_vm_readv, %" PRIu64 " MiB from /proc/PID/mem",
 		 counts.vm_readv_bytes >> 20, counts.mem_bytes >> 20);
 	p->st.pages_written = counts.data + counts.zero;

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,17 +47,6 @@ static int ask(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 	const long args[6] = { a0, a1, a2, 0, 0, 0 };
 
 	return sd_inject_call(ctx, inj, s, t, nr, args, 0, ret);
-}
-
-/* The same for a call whose answer comes through memory: @len bytes of it into @out. */
-static int ask_ptr(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
-		   struct seized_thread *t, long nr, long a0, void *out, size_t len, long *ret)
-{
-	int r = ask(ctx, inj, s, t, nr, a0, (long)(inj->scratch + SCR_ATTR), 0, ret);
-
-	if (r == 0 && *ret == 0)
-		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, out, len);
-	return r;
 }
 
 /* A kernel answer that is an error for a call the kernel has: an error of the dump. */
@@ -209,9 +199,19 @@ int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inj
 	_cleanup_free_ char *ag = NULL;
 	char path[PROC_PATH_MAX];
 	pid_t pid = s->pid;
-	uint64_t perm = 0;
-	long v, ret;
-	int r, sub = 0;
+	/* the two answers through memory, in our part of the scratch page */
+	struct { uint64_t perm; int sub; } out = { 0, 0 };
+	struct inject_batch_call c[] = {
+		{ SYS_prctl, { PR_GET_CHILD_SUBREAPER, (long)(inj->scratch + SCR_ATTR + 8) }, 0 },
+		{ SYS_membarrier, { SDUMP_MEMBARRIER_CMD_GET_REGISTRATIONS }, 0 },
+		{ SYS_prctl, { PR_GET_MDWE }, 0 },
+		{ SYS_prctl, { PR_GET_MEMORY_MERGE }, 0 },
+		{ SYS_arch_prctl, { ARCH_GET_XCOMP_PERM, (long)(inj->scratch + SCR_ATTR) }, 0 },
+		{ SYS_prctl, { PR_FUTEX_HASH, PR_FUTEX_HASH_GET_SLOTS }, 0 },
+		{ SYS_prctl, { PR_GET_THP_DISABLE }, 0 },
+	};
+	long v;
+	int r;
 
 	r = read_proc_value(ctx, pid, "oom_score_adj", 10, &v);
 	if (r < 0)
@@ -260,38 +260,23 @@ int sd_attrs_collect_process(struct sdump_ctx *ctx, struct seized *s, struct inj
 	memcpy(a->cgroup, ag, strlen(ag) + 1);
 	a->has_cgroup = true;
 
-	r = ask_ptr(ctx, inj, s, NULL, SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub, sizeof(sub), &ret);
+	/* what only the process can tell, in one batch (sd_inject_batch()) */
+	r = sd_inject_batch(ctx, inj, s, NULL, c, ARRAY_SIZE(c));
+	if (r == 0)
+		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, &out, sizeof(out));
 	if (r < 0)
 		return r;
-	if (ret < 0)
-		return failed(ctx, ret, "child subreaper flag", pid);
-	a->child_subreaper = sub != 0;
+	if (c[0].ret < 0)
+		return failed(ctx, c[0].ret, "child subreaper flag", pid);
+	a->child_subreaper = out.sub != 0;
 	/* Linux 6.3; before it the registrations cannot be read */
-	r = ask(ctx, inj, s, NULL, SYS_membarrier, SDUMP_MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0, &ret);
-	if (r < 0)
-		return r;
-	a->membarrier = ret > 0 ? (uint32_t)ret : 0;
-	r = ask(ctx, inj, s, NULL, SYS_prctl, PR_GET_MDWE, 0, 0, &ret);
-	if (r < 0)
-		return r;
-	a->mdwe = ret > 0 ? (uint32_t)ret : 0;
-	r = ask(ctx, inj, s, NULL, SYS_prctl, PR_GET_MEMORY_MERGE, 0, 0, &ret);
-	if (r < 0)
-		return r;
-	a->memory_merge = ret > 0;
-	r = ask_ptr(ctx, inj, s, NULL, SYS_arch_prctl, ARCH_GET_XCOMP_PERM, &perm, sizeof(perm), &ret);
-	if (r < 0)
-		return r;
-	a->xcomp_perm = ret == 0 ? perm : 0;
-	r = ask(ctx, inj, s, NULL, SYS_prctl, PR_FUTEX_HASH, PR_FUTEX_HASH_GET_SLOTS, 0, &ret);
-	if (r < 0)
-		return r;
-	a->futex_slots = ret >= 0 ? (int)ret : -1;
+	a->membarrier = c[1].ret > 0 ? (uint32_t)c[1].ret : 0;
+	a->mdwe = c[2].ret > 0 ? (uint32_t)c[2].ret : 0;
+	a->memory_merge = c[3].ret > 0;
+	a->xcomp_perm = c[4].ret == 0 ? out.perm : 0;
+	a->futex_slots = c[5].ret >= 0 ? (int)c[5].ret : -1;
 	/* dump_state.c keeps whether it is set; this, how (Linux 6.18: except where advised) */
-	r = ask(ctx, inj, s, NULL, SYS_prctl, PR_GET_THP_DISABLE, 0, 0, &ret);
-	if (r < 0)
-		return r;
-	a->thp_disable = ret > 0 ? (uint32_t)ret : 0;
+	a->thp_disable = c[6].ret > 0 ? (uint32_t)c[6].ret : 0;
 	r = collect_mcl_future(ctx, inj, s, &a->mcl_future);
 	if (r < 0)
 		return r;
@@ -334,30 +319,22 @@ static int collect_slack_default(struct sdump_ctx *ctx, struct injector *inj, st
 }
 
 /* The thread's NUMA memory policy (the VMAs' own are the memory's) and its nodes. */
-static int collect_mempolicy(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
-			     struct seized_thread *st, struct attr_thread *a)
-{
+/* A thread's answers through memory, as its batch lays them out in our part of the scratch page. */
+struct thread_answers {
+	int pdeathsig, tsc, mode, pad;
 	uint8_t nodes[ATTR_NODEMASK_MAX];
-	long ret;
-	int mode = 0, r;
+};
+
+/* The memory policy get_mempolicy() left in @out: its mode, and its nodes, trailing zeros dropped. */
+static void take_mempolicy(const struct thread_answers *out, struct attr_thread *a)
+{
 	size_t n;
 
-	r = ask(ctx, inj, s, st, SYS_get_mempolicy, (long)(inj->scratch + SCR_ATTR),
-		(long)(inj->scratch + SCR_ATTR + 64), ATTR_NODEMASK_MAX * 8, &ret);
-	if (r == 0 && ret < 0)
-		r = failed(ctx, ret, "memory policy", st->tid);
-	if (r == 0)
-		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, &mode, sizeof(mode));
-	if (r == 0)
-		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR + 64, nodes, sizeof(nodes));
-	if (r < 0)
-		return r;
-	for (n = sizeof(nodes); n && !nodes[n - 1]; n--)
+	for (n = sizeof(out->nodes); n && !out->nodes[n - 1]; n--)
 		;
-	a->mempolicy = mode;
-	memcpy(a->mempolicy_nodes, nodes, n);
+	a->mempolicy = out->mode;
+	memcpy(a->mempolicy_nodes, out->nodes, n);
 	a->mempolicy_nodes_len = n;
-	return 0;
 }
 
 /* A thread in other cgroups than its process (a v1 hierarchy's tasks, a threaded v2 cgroup): those. */
@@ -395,10 +372,24 @@ int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seiz
 	static const int spec_which[ATTR_NSPEC] = { PR_SPEC_STORE_BYPASS, PR_SPEC_INDIRECT_BRANCH,
 						    PR_SPEC_L1D_FLUSH };
 	struct sdump_sched_attr sa = { 0 };
+	const long out_at = (long)(inj->scratch + SCR_ATTR);
+	struct thread_answers out = { 0 };
+	struct inject_batch_call c[] = {
+		{ SYS_prctl, { PR_GET_PDEATHSIG, out_at + (long)offsetof(struct thread_answers, pdeathsig) }, 0 },
+		{ SYS_prctl, { PR_GET_TIMERSLACK }, 0 },
+		{ SYS_prctl, { PR_GET_TSC, out_at + (long)offsetof(struct thread_answers, tsc) }, 0 },
+		{ SYS_prctl, { PR_MCE_KILL_GET }, 0 },
+		{ SYS_prctl, { PR_GET_KEEPCAPS }, 0 },
+		{ SYS_arch_prctl, { ARCH_GET_CPUID }, 0 },
+		{ SYS_get_mempolicy,
+		  { out_at + (long)offsetof(struct thread_answers, mode),
+		    out_at + (long)offsetof(struct thread_answers, nodes), ATTR_NODEMASK_MAX * 8 },
+		  0 },
+	};
 	char name[64];
 	pid_t tid = st->tid;
-	long v, ret;
-	int r, val;
+	long v;
+	int r;
 
 	v = syscall(SYS_sched_getaffinity, tid, sizeof(a->cpus), a->cpus);
 	if (v < 0)
@@ -426,50 +417,35 @@ int sd_attrs_collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seiz
 		return r;
 	a->personality = (uint32_t)v;
 
-	/* what only the thread can tell */
-	val = 0;
-	r = ask_ptr(ctx, inj, s, st, SYS_prctl, PR_GET_PDEATHSIG, &val, sizeof(val), &ret);
-	if (r == 0 && ret < 0)
-		r = failed(ctx, ret, "parent-death signal", tid);
+	/* what only the thread can tell, in one batch (sd_inject_batch()) */
+	r = sd_inject_batch(ctx, inj, s, st, c, ARRAY_SIZE(c));
+	if (r == 0)
+		r = sd_inject_scratch_read(ctx, inj, SCR_ATTR, &out, sizeof(out));
 	if (r < 0)
 		return r;
-	a->pdeathsig = val;
-	r = ask(ctx, inj, s, st, SYS_prctl, PR_GET_TIMERSLACK, 0, 0, &ret);
-	if (r == 0 && ret < 0)
-		r = failed(ctx, ret, "timer slack", tid);
-	if (r < 0)
-		return r;
-	a->timerslack_ns = (uint64_t)ret;
+	if (c[0].ret < 0)
+		return failed(ctx, c[0].ret, "parent-death signal", tid);
+	a->pdeathsig = out.pdeathsig;
+	if (c[1].ret < 0)
+		return failed(ctx, c[1].ret, "timer slack", tid);
+	a->timerslack_ns = (uint64_t)c[1].ret;
+	a->tsc = c[2].ret == 0 ? out.tsc : 0;
+	if (c[3].ret < 0)
+		return failed(ctx, c[3].ret, "machine-check kill policy", tid);
+	a->mce_kill = (int)c[3].ret;
+	if (c[4].ret < 0)
+		return failed(ctx, c[4].ret, "keep-capabilities flag", tid);
+	a->keepcaps = c[4].ret != 0;
+	/* ENODEV and the like: a CPU or kernel without CPUID faulting, where cpuid works */
+	a->cpuid = c[5].ret != 0;
 	if (!policy_is_rt(sched_policy)) {
 		r = collect_slack_default(ctx, inj, s, st, a);
 		if (r < 0)
 			return r;
 	}
-	val = 0;
-	r = ask_ptr(ctx, inj, s, st, SYS_prctl, PR_GET_TSC, &val, sizeof(val), &ret);
-	if (r < 0)
-		return r;
-	a->tsc = ret == 0 ? val : 0;
-	r = ask(ctx, inj, s, st, SYS_prctl, PR_MCE_KILL_GET, 0, 0, &ret);
-	if (r == 0 && ret < 0)
-		r = failed(ctx, ret, "machine-check kill policy", tid);
-	if (r < 0)
-		return r;
-	a->mce_kill = (int)ret;
-	r = ask(ctx, inj, s, st, SYS_prctl, PR_GET_KEEPCAPS, 0, 0, &ret);
-	if (r == 0 && ret < 0)
-		r = failed(ctx, ret, "keep-capabilities flag", tid);
-	if (r < 0)
-		return r;
-	a->keepcaps = ret != 0;
-	/* ENODEV and the like: a CPU or kernel without CPUID faulting, where cpuid works */
-	r = ask(ctx, inj, s, st, SYS_arch_prctl, ARCH_GET_CPUID, 0, 0, &ret);
-	if (r < 0)
-		return r;
-	a->cpuid = ret != 0;
-	r = collect_mempolicy(ctx, inj, s, st, a);
-	if (r < 0)
-		return r;
+	if (c[6].ret < 0)
+		return failed(ctx, c[6].ret, "memory policy", tid);
+	take_mempolicy(&out, a);
 	for (int k = 0; k < ATTR_NSPEC; k++) {
 		/*
 		 * Not settable per task on this kernel (no PR_SPEC_PRCTL in our

@@ -41,11 +41,13 @@ static int check_flags(struct sdump_ctx *ctx, const struct fd_probe *p, const st
 }
 
 /*
- * Whether a restore gives the owner @o of an fd of pid @pid back: the
- * process, one of its threads (same ids), or its own process group
- * (restored as the leader it is; the restore checks that it is one again).
+ * Whether a restore gives the owner @o of fd @p back: the process or one
+ * of its threads (same ids), another member of its tree (made, with its
+ * pid, before any member's fds get their owners), or a process group the
+ * process or a member leads (restored as the leader it is; the restore
+ * checks that the group is there again).
  */
-static bool owner_restorable(pid_t pid, const struct f_owner_ex *o)
+static bool owner_restorable(const struct fd_probe *p, const struct f_owner_ex *o)
 {
 	char path[PROC_PATH_MAX];
 
@@ -53,11 +55,13 @@ static bool owner_restorable(pid_t pid, const struct f_owner_ex *o)
 		return true;
 	switch (o->type) {
 	case F_OWNER_PID:
-		return o->pid == pid;
+		return o->pid == p->pid || sd_fd_probe_tree_has(p, o->pid);
 	case F_OWNER_TID:
-		return access(sd_proc_path(path, pid, "task/%d", o->pid), F_OK) == 0;
+		/* another member's threads are made with the rest of it: only its main one is there */
+		return access(sd_proc_path(path, p->pid, "task/%d", o->pid), F_OK) == 0 ||
+		       sd_fd_probe_tree_has(p, o->pid);
 	case F_OWNER_PGRP:
-		return o->pid == pid && getpgid(pid) == pid;
+		return (o->pid == p->pid || sd_fd_probe_tree_has(p, o->pid)) && getpgid(o->pid) == o->pid;
 	default:
 		return false;
 	}
@@ -81,9 +85,9 @@ static int collect_owner(struct sdump_ctx *ctx, const struct fd_probe *p, struct
 	(void)close(copy);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot read the owner of fd %d of pid %d", p->fd, p->pid);
-	if (!owner_restorable(p->pid, &o))
+	if (!owner_restorable(p, &o))
 		return sd_refuse(ctx, -EOPNOTSUPP,
-			       "cannot dump pid %d: fd %d (%s) sends its I/O signals (F_SETOWN) to %s %d, outside the process; only the process, its threads or its own process group can be restored as owner",
+			       "cannot dump pid %d: fd %d (%s) sends its I/O signals (F_SETOWN) to %s %d, outside the process and its tree; only the process, its threads, a member of its tree or a group one of them leads can be restored as owner",
 			       p->pid, p->fd, p->path,
 			       (unsigned int)o.type < ARRAY_SIZE(types) ? types[o.type] : "owner", o.pid);
 	d->owner_type = o.type;
@@ -235,8 +239,28 @@ static int find_shared(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)
  * locks and leases it took that it still holds) must be one that the fds
  * show: one a restore takes again. OFD locks name no pid there.
  */
+/*
+ * A flock() lock no fd shows may be held through a mapping's open file (a
+ * file locked, mapped, then closed, as the JVM does with its hsperfdata
+ * file): marked on the first VMA of @vmas mapping that file not marked yet,
+ * for the restore to take it again through the file it maps.
+ */
+static bool held_by_mapping(const struct proc_lock *pl, struct vma_list *vmas)
+{
+	for (size_t i = 0; vmas && pl->l.kind == FLK_FLOCK && i < vmas->n; i++) {
+		struct vma *v = &vmas->v[i];
+
+		if ((v->kind == VK_FILE || v->kind == VK_FILE_SHARED) && !v->flock && v->ino == pl->l.ino &&
+		    ((uint64_t)v->dev_major << 32 | v->dev_minor) == pl->l.dev) {
+			v->flock = pl->l.write ? 2 : 1;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
-				const struct files_state *fs)
+				const struct files_state *fs, struct vma_list *vmas)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ bool *used = NULL;
@@ -273,7 +297,7 @@ static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read
 					seen = used[n] = true;
 			}
 		}
-		if (seen)
+		if (seen || held_by_mapping(&pl, vmas))
 			continue;
 		sd_lock_describe(&pl.l, what);
 		return sd_refuse(ctx, -EOPNOTSUPP,
@@ -316,9 +340,9 @@ void sd_dump_fd_locks_prime(void)
 }
 
 int sd_dump_fd_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
-			  const struct files_state *fs)
+			  const struct files_state *fs, struct vma_list *vmas)
 {
-	return check_all_locks_seen(ctx, pid, locks, fs);
+	return check_all_locks_seen(ctx, pid, locks, fs, vmas);
 }
 
 int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)

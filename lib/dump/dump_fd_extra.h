@@ -31,12 +31,13 @@ int sd_dump_fd_extra(struct sdump_ctx *ctx, const struct fd_probe *p, const char
 int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
 /*
  * Refused, with one line: a lock /proc/locks names pid @pid as holder of
- * that no fd of table @fs shows. @locks: that file as read since the
+ * that no fd of table @fs shows, unless a flock() a mapping of @vmas holds
+ * (marked there: vma->flock; @vmas may be NULL). @locks: that file as read since the
  * freeze began (or NULL: read now). Still frozen, before the tracker is
  * armed again: the read sleeps meanwhile (see bgread.h).
  */
 int sd_dump_fd_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
-			  const struct files_state *fs);
+			  const struct files_state *fs, struct vma_list *vmas);
 /*
  * A reader of /proc/locks first waits for an RCU grace period (fs/locks.c
  * locks_start(): percpu_down_write()), 7-16 ms here, unless a reader

@@ -108,10 +108,15 @@ static bool is_proc_of_other(const struct fd_probe *p)
 	pid = strtol(p->path + 6, &end, 10);
 	if (end == p->path + 6 || (*end != '/' && *end) || pid == p->pid)
 		return false;
+	return !sd_fd_probe_tree_has(p, (pid_t)pid);
+}
+
+bool sd_fd_probe_tree_has(const struct fd_probe *p, pid_t pid)
+{
 	for (size_t i = 0; p->tree && i < p->tree->nmembers; i++)
 		if (p->tree->members[i] == pid)
-			return false;
-	return true;
+			return true;
+	return false;
 }
 
 static int collect_pipe_data(struct sdump_ctx *ctx, const struct fd_probe *p,

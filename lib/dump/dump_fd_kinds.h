@@ -50,6 +50,8 @@ int sd_fd_probe_take(struct sdump_ctx *ctx, const struct fd_probe *p);
  * a copy), in *@ret; @what names it in the message ("an inotify").
  */
 int sd_fd_probe_queued(struct sdump_ctx *ctx, const struct fd_probe *p, const char *what, int *ret);
+/* Whether @pid is a member of @p's tree (never for a process dumped alone). */
+bool sd_fd_probe_tree_has(const struct fd_probe *p, pid_t pid);
 
 struct dump_fd_kind {
 	/* Which fds the row takes: all three must agree. */

@@ -265,21 +265,6 @@ static int save_file(struct mapped *m, int fd, const struct stat *st, const char
 }
 
 /*
- * A System V shared memory segment lives on in its IPC namespace, with
- * its key, id, owner and whoever else attaches it: a restore could make
- * none of that again, only anonymous memory that shares nothing.
- */
-static int refuse_sysv(struct mapped *m, const struct vma *v)
-{
-	unsigned int key = 0;
-
-	(void)sscanf(v->path, "/SYSV%8x", &key);
-	return sd_refuse(m->ctx, -EOPNOTSUPP,
-			 "cannot dump pid %d: 0x%" PRIx64 "-0x%" PRIx64 " is a System V shared memory segment (key 0x%08x, shmid %" PRIu64 "), not supported yet; detach it (shmdt) before the dump",
-			 m->pid, v->start, v->end, key, v->ino);
-}
-
-/*
  * An aio ring (io_setup): the kernel's, shown as "/[aio] (deleted)" of its
  * internal mount, whose context (the ring's address), requests and events
  * a restore cannot make again as they were.
@@ -606,11 +591,12 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 	/* a pre-dump's once its target runs on (sd_dump_shmem_users) */
 	int r = final ? check_shmem_users(&m, vmas) : 0;
 
+	if (r == 0)
+		r = sd_dump_sysv(ctx, m.pid, vmas, tree ? tree->pids : NULL, tree ? tree->npids : 0);
+
 	for (size_t i = 0; i < vmas->n && r == 0; i++) {
 		struct vma *v = &vmas->v[i];
 
-		if (v->kind == VK_SHMEM && v->path && !strncmp(v->path, "/SYSV", strlen("/SYSV")))
-			r = refuse_sysv(&m, v);
 		if (v->kind != VK_FILE && v->kind != VK_FILE_SHARED)
 			continue;
 		if (is_aio_ring(v)) {

@@ -98,6 +98,16 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 		      uint64_t *bytes_written);
 
 /*
+ * The System V shared memory segments @vmas attach (dump_sysv.c): their
+ * VMAs get what /proc/sysvipc/shm says of them (vma->sysv); refused with
+ * one line: a part of a segment, one another process attaches too (not
+ * @pid, nor one of the @nmembers @members of its tree), a process in
+ * another IPC namespace. Part of sd_dump_mapped_files().
+ */
+int sd_dump_sysv(struct sdump_ctx *ctx, pid_t pid, struct vma_list *vmas, const pid_t *members,
+		 size_t nmembers);
+
+/*
  * The shared anonymous memory of @vmas must be mapped by no process but
  * @pid (and the members of @tree): else refused with one line. Part of
  * sd_dump_mapped_files() at a final dump; a pre-dump calls it once its

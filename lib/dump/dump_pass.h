@@ -104,6 +104,9 @@ void sd_pass_log_done(const struct pass *p);
 struct copy_counts;
 /* -v: what the copy of @p did, at what rate. */
 void sd_pass_log_copy(const struct pass *p, const struct copy_counts *counts);
+struct pagestore_writer;
+/* The levels @w's frames got into the stats of @p, and said at -v. */
+void sd_pass_note_levels(struct pass *p, struct pagestore_writer *w);
 
 /*
  * Process trees (dump_tree.c). sd_tree_has_children: whether @pid has a

@@ -74,13 +74,13 @@ static int frozen_checks(struct pass *p, bool in_tree)
 	if (r == 0)
 		r = sd_files_collect(ctx, pid, p->pidfd,
 				  sd_track_left_fd(pid, p->state_valid ? &p->state : NULL), NULL, &p->fs);
-	if (r == 0)
-		r = sd_dump_fd_locks_seen(ctx, pid, NULL, &p->fs);
 	/* a tree's member: its unix sockets are checked with every member's (check_tree) */
 	if (r == 0)
 		r = in_tree ? sd_dump_inet_table(ctx, p->opts, &p->fs) : sd_dump_sock_table(ctx, p->opts, &p->fs);
 	if (r == 0)
 		r = sd_pass_read_vmas(p);
+	if (r == 0)
+		r = sd_dump_fd_locks_seen(ctx, pid, NULL, &p->fs, &p->vmas);
 	/* the injected calls only where nothing found so far makes them unsafe */
 	if (r == 0 && !ctx->refusals.unsafe)
 		r = sd_state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);

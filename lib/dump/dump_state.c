@@ -39,11 +39,12 @@ struct peeksiginfo_args_s {
 };
 
 /* Scratch layout: one area per kind of answer. */
-#define SCR_SIGACTION 0
-#define SCR_ALTSTACK 64
-#define SCR_TIDADDR 128
-#define SCR_ITIMER 192
-#define SCR_RLIMIT 256
+#define SCR_SIGACTION 0		/* a batch's sigactions (SIGACTION_BATCH) */
+#define SCR_ALTSTACK 1024
+#define SCR_TIDADDR 1088
+#define SCR_ITIMER 1152		/* the three of them */
+#define SCR_RLIMIT 1280
+#define SIGACTION_BATCH 32
 /* 2048-3071: dump_sec.c's */
 /* 3072-4095: dump_attrs.c's */
 #define SCRATCH_LEN 4096
@@ -58,6 +59,16 @@ static int inject(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
 	if (r == 0 && *ret < 0 && *ret > -4096)
 		return sd_err(ctx, (int)*ret, "injected syscall %ld failed in pid %d", nr, s->pid);
 	return r;
+}
+
+/* A batch's call as inject() would have it: its failure in the target said as there. */
+static int batch_failed(struct sdump_ctx *ctx, const struct seized *s, const struct inject_batch_call *c,
+			size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i].ret < 0 && c[i].ret > -4096)
+			return sd_err(ctx, (int)c[i].ret, "injected syscall %ld failed in pid %d", c[i].nr, s->pid);
+	return 0;
 }
 
 /* Signals queued for a thread (or, @shared, for the process), without dequeuing them. */
@@ -100,7 +111,10 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 	struct sched_param sp;
 	char path[PROC_PATH_MAX];
 	uint64_t stack[3], addr;
-	long ret;
+	struct inject_batch_call c[] = {
+		{ SYS_sigaltstack, { 0, (long)(inj->scratch + SCR_ALTSTACK) }, 0 },
+		{ SYS_prctl, { PR_GET_TID_ADDRESS, (long)(inj->scratch + SCR_TIDADDR) }, 0 },
+	};
 	int r;
 
 	t->tid = tid;
@@ -149,8 +163,9 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 		return sd_err(ctx, -errno, "cannot read the nice value of thread %d", tid);
 
 	/* per-thread state only the thread itself can tell */
-	r = inject(ctx, inj, s, st, SYS_sigaltstack, 0, (long)(inj->scratch + SCR_ALTSTACK), 0, 0,
-		   &ret);
+	r = sd_inject_batch(ctx, inj, s, st, c, ARRAY_SIZE(c));
+	if (r == 0)
+		r = batch_failed(ctx, s, c, ARRAY_SIZE(c));
 	if (r == 0)
 		r = sd_inject_scratch_read(ctx, inj, SCR_ALTSTACK, stack, sizeof(stack));
 	if (r < 0)
@@ -158,11 +173,63 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 	t->altstack_sp = stack[0];
 	t->altstack_flags = (int)(uint32_t)stack[1];
 	t->altstack_size = stack[2];
-	r = inject(ctx, inj, s, st, SYS_prctl, PR_GET_TID_ADDRESS, (long)(inj->scratch + SCR_TIDADDR),
-		   0, 0, &ret);
-	if (r == 0)
-		r = sd_inject_scratch_read(ctx, inj, SCR_TIDADDR, &t->clear_child_tid, 8);
-	return r;
+	return sd_inject_scratch_read(ctx, inj, SCR_TIDADDR, &t->clear_child_tid, 8);
+}
+
+/*
+ * What only the process can tell, in batches (sd_inject_batch()): its
+ * sigactions, SIGACTION_BATCH at a time (the scratch area holds no more),
+ * then with the last of them its interval timers, brk and two prctl() flags.
+ */
+static int process_calls(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
+			 struct process_state *ps)
+{
+	_Static_assert(NSIG_MAX % SIGACTION_BATCH == 0, "whole batches of sigactions");
+	_Static_assert(SCR_SIGACTION + SIGACTION_BATCH * sizeof(struct ksigaction) <= SCR_ALTSTACK,
+		       "a batch's sigactions fit their area");
+	struct inject_batch_call c[SIGACTION_BATCH + 6];
+	uint64_t itv[3][4];
+	int r;
+
+	for (int first = 1; first <= NSIG_MAX; first += SIGACTION_BATCH) {
+		const bool last = first + SIGACTION_BATCH > NSIG_MAX;
+		size_t n = 0;
+
+		for (int k = 0; k < SIGACTION_BATCH; k++)
+			c[n++] = (struct inject_batch_call){
+				SYS_rt_sigaction,
+				{ first + k, 0,
+				  (long)(inj->scratch + SCR_SIGACTION + (size_t)k * sizeof(struct ksigaction)), 8 },
+				0 };
+		for (int which = 0; last && which < 3; which++)
+			c[n++] = (struct inject_batch_call){
+				SYS_getitimer, { which, (long)(inj->scratch + SCR_ITIMER + (size_t)which * sizeof(itv[0])) },
+				0 };
+		if (last) {
+			c[n++] = (struct inject_batch_call){ SYS_brk, { 0 }, 0 };
+			c[n++] = (struct inject_batch_call){ SYS_prctl, { PR_GET_THP_DISABLE }, 0 };
+			c[n++] = (struct inject_batch_call){ SYS_prctl, { PR_GET_DUMPABLE }, 0 };
+		}
+		r = sd_inject_batch(ctx, inj, s, NULL, c, n);
+		if (r == 0)
+			r = batch_failed(ctx, s, c, n);
+		if (r == 0)
+			r = sd_inject_scratch_read(ctx, inj, SCR_SIGACTION, &ps->sigactions[first - 1],
+						SIGACTION_BATCH * sizeof(struct ksigaction));
+		if (r < 0)
+			return r;
+	}
+	r = sd_inject_scratch_read(ctx, inj, SCR_ITIMER, itv, sizeof(itv));
+	if (r < 0)
+		return r;
+	for (int which = 0; which < 3; which++) {
+		ps->itimer_interval_us[which] = itv[which][0] * 1000000 + itv[which][1];
+		ps->itimer_value_us[which] = itv[which][2] * 1000000 + itv[which][3];
+	}
+	ps->mm.brk = (uint64_t)c[SIGACTION_BATCH + 3].ret;
+	ps->thp_disabled = c[SIGACTION_BATCH + 4].ret != 0;
+	ps->dumpable = (int)c[SIGACTION_BATCH + 5].ret;
+	return 0;
 }
 
 static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injector *inj,
@@ -242,28 +309,9 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 	if (r < 0)
 		return r;
 
-	/* what only the process can tell: one injected syscall each */
-	for (int sig = 1; sig <= NSIG_MAX; sig++) {
-		r = inject(ctx, inj, s, NULL, SYS_rt_sigaction, sig, 0, (long)(inj->scratch + SCR_SIGACTION),
-			   8, &ret);
-		if (r == 0)
-			r = sd_inject_scratch_read(ctx, inj, SCR_SIGACTION, &ps->sigactions[sig - 1],
-						sizeof(struct ksigaction));
-		if (r < 0)
-			return r;
-	}
-	for (int which = 0; which < 3; which++) {
-		uint64_t itv[4];
-
-		r = inject(ctx, inj, s, NULL, SYS_getitimer, which, (long)(inj->scratch + SCR_ITIMER), 0, 0,
-			   &ret);
-		if (r == 0)
-			r = sd_inject_scratch_read(ctx, inj, SCR_ITIMER, itv, sizeof(itv));
-		if (r < 0)
-			return r;
-		ps->itimer_interval_us[which] = itv[0] * 1000000 + itv[1];
-		ps->itimer_value_us[which] = itv[2] * 1000000 + itv[3];
-	}
+	r = process_calls(ctx, s, inj, ps);
+	if (r < 0)
+		return r;
 	for (int res = 0; res < NRLIMITS; res++) {
 		/*
 		 * Read from here (prlimit64 on its pid: the same values) where we
@@ -279,18 +327,6 @@ static int collect_process(struct sdump_ctx *ctx, struct seized *s, struct injec
 		if (r < 0)
 			return r;
 	}
-	r = inject(ctx, inj, s, NULL, SYS_brk, 0, 0, 0, 0, &ret);
-	if (r < 0)
-		return r;
-	ps->mm.brk = (uint64_t)ret;
-	r = inject(ctx, inj, s, NULL, SYS_prctl, PR_GET_THP_DISABLE, 0, 0, 0, &ret);
-	if (r < 0)
-		return r;
-	ps->thp_disabled = ret != 0;
-	r = inject(ctx, inj, s, NULL, SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, &ret);
-	if (r < 0)
-		return r;
-	ps->dumpable = (int)ret;
 	return 0;
 }
 
@@ -354,6 +390,8 @@ int sd_state_collect(struct sdump_ctx *ctx, struct seized *s, struct injector *i
 	/* the leader first: restore creates the threads in this order */
 	for (size_t i = 0; r == 0 && i < s->n; i++) {
 		r = collect_thread(ctx, s, &s->t[i], inj, &ps.threads[i]);
+		if (r == 0)
+			r = sd_restart_collect(ctx, s->pid, &ps.threads[i]);
 		if (r == 0)
 			r = sd_attrs_collect_thread(ctx, s, &s->t[i], inj, ps.threads[i].sched_policy,
 						 &ps.threads[i].attrs);

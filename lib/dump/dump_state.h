@@ -78,6 +78,12 @@ int sd_files_collect(struct sdump_ctx *ctx, pid_t pid, int pidfd, int skip_fd,
 		  const struct tree_pipe_ends *tree_pipes, struct files_state *ret_fs);
 
 /*
+ * A thread stopped in restart_syscall (dump_restart.c): the call it
+ * restarts in t->restart_call (from t->regs and its code), or a refusal.
+ */
+int sd_restart_collect(struct sdump_ctx *ctx, pid_t pid, struct thread_state *t);
+
+/*
  * The attributes (dump_attrs.c): what a dump refuses of them, checked with
  * the rest by sd_state_check_supported(); the process's and each thread's,
  * collected by sd_state_collect() inside its scratch mapping.

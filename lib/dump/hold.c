@@ -65,8 +65,13 @@ unsigned int sd_pass_threads(const struct pass *p)
 
 int sd_pass_writer_new(struct pass *p, struct pagestore_writer **ret_w)
 {
-	return sd_pagestore_writer_new(p->ctx, &p->dir, sd_pass_threads(p),
-				       p->opts->compress_level ? p->opts->compress_level : -1, ret_w);
+	int r = sd_pagestore_writer_new(p->ctx, &p->dir, sd_pass_threads(p),
+				     p->opts->compress_level ? p->opts->compress_level : -1, ret_w);
+
+	/* a scratch pass is sent once made: the rate it goes at is its sink, after it */
+	if (r == 0 && p->opts->scratch && p->opts->sink_rate)
+		sd_pagestore_writer_sink(*ret_w, p->opts->sink_rate, true);
+	return r;
 }
 
 bool sd_pass_resumes_early(const struct pass *p)

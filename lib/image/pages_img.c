@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -19,6 +20,7 @@
 #include "image.h"
 #include "img_files.h"
 #include "pages_img.h"
+#include "pages_level.h"
 #include "util.h"
 
 enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
@@ -31,6 +33,7 @@ struct slot {
 	uint8_t *out;
 	size_t csize;
 	uint32_t crc;
+	unsigned int step;	/* its level's step (pages_level.h) */
 };
 
 struct pagestore_writer {
@@ -38,7 +41,7 @@ struct pagestore_writer {
 	struct img_dir *dir;
 	enum img_file file;	/* pages.img, or another file of frames */
 	int fd;
-	int level;
+	struct zlevel zl;	/* the level of each frame */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned int nthreads, nstarted;
@@ -56,6 +59,9 @@ struct pagestore_writer {
 	uint64_t stream_bytes;
 	uint64_t file_off;
 	uint64_t synced;	/* writeback started up to here (under w->writing) */
+	/* the sink measured (auto): bytes written and the time it took, since the last measure */
+	uint64_t sink_bytes, sink_ns;
+	uint64_t wb_steps;	/* writeback steps started */
 	/* sd_pagestore_writer_hold(): frames wait in memory faulted in beforehand */
 	bool held;
 	uint8_t *arena;
@@ -90,18 +96,51 @@ static struct slot *find_slot(struct pagestore_writer *w, enum slot_state st, ui
 #define WRITEBACK_STEP (8u << 20)
 
 /*
+ * The disk's speed (auto level) is measured on the first writeback steps
+ * (of MEASURE_STEP_FIRST bytes) and then on one in MEASURE_EVERY: such a
+ * step is waited for (which the final fsync would wait for anyway), so
+ * that its time is the disk's and not the page cache's; the others are
+ * only started, as without auto.
+ */
+#define MEASURE_FIRST 2
+#define MEASURE_EVERY 8
+/* The first ones shorter: a small pass is measured too (a sync costs little beside 2 MiB). */
+#define MEASURE_STEP_FIRST (2u << 20)
+
+static bool step_measured(const struct pagestore_writer *w)
+{
+	return sd_zlevel_measures_sink(&w->zl) && !w->dir->no_sync &&
+	       (w->wb_steps < MEASURE_FIRST || w->wb_steps % MEASURE_EVERY == 0);
+}
+
+/*
  * Called by the thread that holds w->writing, without the lock (the call
  * may wait for the device's queue; nobody else waits for it then): the
- * file is written up to @end.
+ * file is written up to @end. Whether a measured step ended.
  */
-static void start_writeback(struct pagestore_writer *w, uint64_t end)
+static bool start_writeback(struct pagestore_writer *w, uint64_t end, bool measure)
 {
+	uint64_t step = measure && w->wb_steps < MEASURE_FIRST ? MEASURE_STEP_FIRST
+							       : WRITEBACK_STEP;
+
 	/* a scratch pass is never synced: nothing to get ahead of */
-	if (w->dir->no_sync || end - w->synced < WRITEBACK_STEP)
-		return;
+	if (w->dir->no_sync || end - w->synced < step)
+		return false;
 	(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(end - w->synced),
-			      SYNC_FILE_RANGE_WRITE);
+			      measure ? SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+						SYNC_FILE_RANGE_WAIT_AFTER
+				      : SYNC_FILE_RANGE_WRITE);
 	w->synced = end;
+	w->wb_steps++;
+	return measure;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Called with the lock held: write every finished frame that is next in order. */
@@ -110,6 +149,8 @@ static void write_ready(struct pagestore_writer *w)
 	struct slot *s;
 
 	while (!w->writing && !w->err && (s = find_slot(w, SLOT_DONE, w->next_write, false))) {
+		bool measure = step_measured(w), waited = false;
+		uint64_t t0;
 		int r;
 
 		if (ARRAY_RESERVE(w->frames, w->cap_frames, w->nframes + 1, 64) < 0) {
@@ -118,14 +159,27 @@ static void write_ready(struct pagestore_writer *w)
 		}
 		w->writing = true;
 		pthread_mutex_unlock(&w->lock);
+		/* a measured step starts with the disk idle: the steps before it done */
+		if (measure && !w->sink_bytes && w->synced)
+			(void)sync_file_range(w->fd, 0, (off_t)w->synced,
+					      SYNC_FILE_RANGE_WAIT_BEFORE);
+		t0 = clock_ns(CLOCK_MONOTONIC);
 		r = sd_write_all(w->fd, s->out, s->csize);
 		if (r == 0) /* file_off changes only under w->writing, which we hold */
-			start_writeback(w, w->file_off + s->csize);
+			waited = start_writeback(w, w->file_off + s->csize, measure);
 		pthread_mutex_lock(&w->lock);
 		w->writing = false;
 		if (r < 0) {
 			set_err(w, r);
 			return;
+		}
+		if (measure) {
+			w->sink_bytes += s->csize;
+			w->sink_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+			if (waited) {
+				sd_zlevel_sink_sample(&w->zl, w->sink_bytes, w->sink_ns);
+				w->sink_bytes = w->sink_ns = 0;
+			}
 		}
 		w->frames[w->nframes++] = (struct pagestore_frame){ (uint32_t)s->csize, s->crc };
 		w->file_off += s->csize;
@@ -137,21 +191,47 @@ static void write_ready(struct pagestore_writer *w)
 	}
 }
 
+/* What compressing a frame took: wall time and this thread's CPU time. */
+struct ztime {
+	uint64_t ns, cpu_ns;
+};
+
+/* @s's bytes into @out at @want (*@level: what @cctx is set to), in *@t. */
+static size_t compress(ZSTD_CCtx *cctx, int *level, int want, uint8_t *out, const struct slot *s,
+		       struct ztime *t)
+{
+	size_t n;
+
+	if (want != *level || !*level) {
+		(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, want);
+		*level = want;
+	}
+	t->ns = clock_ns(CLOCK_MONOTONIC);
+	t->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	n = ZSTD_compress2(cctx, out, ZSTD_compressBound(PAGESTORE_FRAME_SIZE), s->buf, s->len);
+	t->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t->cpu_ns;
+	t->ns = clock_ns(CLOCK_MONOTONIC) - t->ns;
+	return n;
+}
+
 static void *worker(void *arg)
 {
 	struct pagestore_writer *w = arg;
 	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	/* each frame has its CRC-32C in pagemap.img: no second checksum (zstd's default) */
+	int level = 0;
+	/* a probe's second output */
+	uint8_t *spare = malloc(ZSTD_compressBound(PAGESTORE_FRAME_SIZE));
 
 	pthread_mutex_lock(&w->lock);
-	if (!cctx)
+	if (!cctx || !spare)
 		set_err(w, -ENOMEM);
-	else {
-		(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, w->level);
-		/* each frame has its CRC-32C in pagemap.img: no second checksum */
-	}
 	for (;;) {
 		struct slot *s = NULL;
-		size_t n;
+		unsigned int base;
+		struct ztime t, tbase = { 0 };
+		size_t n, nbase, nw;
+		int want;
 
 		/*
 		 * Oldest queued first, so the in-order writer is never starved
@@ -177,14 +257,37 @@ static void *worker(void *arg)
 			break;
 		s->state = SLOT_BUSY;
 		s->out = w->outs[--w->nouts];
+		want = sd_zlevel_pick(&w->zl, s->seq, &s->step, &base);
 		pthread_mutex_unlock(&w->lock);
-		n = ZSTD_compress2(cctx, s->out, ZSTD_compressBound(PAGESTORE_FRAME_SIZE), s->buf,
-				   s->len);
-		if (!ZSTD_isError(n)) {
-			s->csize = n;
-			s->crc = sd_crc32c(0, s->out, n);
+		nbase = 0;
+		if (base < ZLEVEL_STEPS) /* a probe: the level in use first, on the same frame */
+			nbase = compress(cctx, &level, sd_zlevel_of(base), spare, s, &tbase);
+		n = compress(cctx, &level, want, s->out, s, &t);
+		nw = n;
+		if (!ZSTD_isError(n) && !ZSTD_isError(nbase) && nbase && nbase < n) {
+			/* the level in use did better on it: that is written */
+			uint8_t *o = s->out;
+
+			s->out = spare;
+			spare = o;
+			nw = nbase;
+		}
+		if (!ZSTD_isError(nw)) {
+			s->csize = nw;
+			s->crc = sd_crc32c(0, s->out, nw);
 		}
 		pthread_mutex_lock(&w->lock);
+		if (!ZSTD_isError(nbase) && nbase)
+			sd_zlevel_sample(&w->zl, base, s->len, nbase, tbase.ns, tbase.cpu_ns, 0);
+		if (ZSTD_isError(nbase))
+			n = nbase;
+		if (!ZSTD_isError(n)) {
+			sd_zlevel_sample(&w->zl, s->step, s->len, n, t.ns, t.cpu_ns, nbase);
+			if (nw == n)
+				sd_zlevel_written(&w->zl, s->step, want, s->len);
+			else
+				sd_zlevel_written(&w->zl, base, sd_zlevel_of(base), s->len);
+		}
 		if (ZSTD_isError(n)) {
 			w->outs[w->nouts++] = s->out;
 			s->out = NULL;
@@ -196,6 +299,7 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_unlock(&w->lock);
 	ZSTD_freeCCtx(cctx);
+	free(spare);
 	return NULL;
 }
 
@@ -211,6 +315,7 @@ int sd_pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enu
 	const char *name = sd_imgfile_name(f);
 	struct pagestore_writer *w;
 	uint8_t hdr[IMG_HEADER_SIZE];
+	long ncpu;
 	int r;
 
 	w = calloc(1, sizeof(*w));
@@ -220,10 +325,12 @@ int sd_pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enu
 	w->dir = dir;
 	w->file = f;
 	w->fd = -1;
-	w->level = level;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	w->nthreads = nthreads ? nthreads : 1;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	sd_zlevel_init(&w->zl, level,
+		       ncpu > 0 ? MIN(w->nthreads, (unsigned int)ncpu) : w->nthreads);
 	w->nslots = 2 * (size_t)w->nthreads + 2;
 	w->slots = calloc(w->nslots, sizeof(*w->slots));
 	w->outs = calloc(w->nslots, sizeof(*w->outs));
@@ -325,6 +432,28 @@ int sd_pagestore_writer_hold(struct pagestore_writer *w, uint64_t bytes)
 	w->held = true;
 	pthread_mutex_unlock(&w->lock);
 	return 0;
+}
+
+void sd_pagestore_writer_sink(struct pagestore_writer *w, uint64_t bytes_per_s, bool sequential)
+{
+	pthread_mutex_lock(&w->lock);
+	sd_zlevel_sink_given(&w->zl, (double)bytes_per_s, sequential);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void sd_pagestore_writer_levels(struct pagestore_writer *w, struct pagestore_levels *ret)
+{
+	pthread_mutex_lock(&w->lock);
+	*ret = (struct pagestore_levels){
+		.automatic = w->zl.automatic,
+		.level = sd_zlevel_main(&w->zl),
+		.lmin = w->zl.any ? w->zl.lmin : sd_zlevel_main(&w->zl),
+		.lmax = w->zl.any ? w->zl.lmax : sd_zlevel_main(&w->zl),
+		.cpu_us = w->zl.cpu_ns / 1000,
+		.bytes = w->stream_bytes,
+		.sink_rate = w->zl.automatic ? (uint64_t)w->zl.sink : 0,
+	};
+	pthread_mutex_unlock(&w->lock);
 }
 
 void sd_pagestore_writer_go(struct pagestore_writer *w)

@@ -26,7 +26,11 @@ struct pagestore_frame {
 
 struct pagestore_writer;
 
-/* Start pages.img in @dir with @nthreads compressors (>= 1) at zstd @level. */
+/*
+ * Start pages.img in @dir with @nthreads compressors (>= 1) at zstd @level,
+ * or SDUMP_COMPRESS_LEVEL_AUTO: each frame's level chosen by measure
+ * (pages_level.h), the disk's speed measured from the frames' writes.
+ */
 int sd_pagestore_writer_new(struct sdump_ctx *ctx, struct img_dir *dir, unsigned int nthreads,
 			 int level, struct pagestore_writer **ret_w);
 /*
@@ -43,6 +47,23 @@ int sd_pagestore_writer_new_file(struct sdump_ctx *ctx, struct img_dir *dir, enu
  * is full the hold ends by itself and the rest streams as without it.
  */
 int sd_pagestore_writer_hold(struct pagestore_writer *w, uint64_t bytes);
+/*
+ * Auto level: the frames go out at @bytes_per_s once written (a
+ * connection), after the pass if @sequential; not the disk measured.
+ */
+void sd_pagestore_writer_sink(struct pagestore_writer *w, uint64_t bytes_per_s, bool sequential);
+
+/* The levels the frames got, for the stats (after finish, before free). */
+struct pagestore_levels {
+	bool automatic;
+	int level;		/* the one most frames got */
+	int lmin, lmax;
+	uint64_t cpu_us;	/* compressing */
+	uint64_t bytes;		/* compressed: the stream's bytes */
+	uint64_t sink_rate;	/* auto: bytes per second the sink took; 0 not known */
+};
+void sd_pagestore_writer_levels(struct pagestore_writer *w, struct pagestore_levels *ret);
+
 /* The compressors start on what waits (and finish does, in any case). */
 void sd_pagestore_writer_go(struct pagestore_writer *w);
 /* Whether the frames still wait: false once the room held ran out. */

@@ -124,10 +124,11 @@ int sd_passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	Mm mm = MM__INIT;
 	Vma *v = calloc(vmas->n ? vmas->n : 1, sizeof(*v));
 	Vma **vp = calloc(vmas->n ? vmas->n : 1, sizeof(*vp));
+	SysvShm *sysv = calloc(vmas->n ? vmas->n : 1, sizeof(*sysv));
 	struct img_rec_writer w = { 0 };
 	int r;
 
-	if (!v || !vp) {
+	if (!v || !vp || !sysv) {
 		r = sd_err(ctx, -ENOMEM, "cannot encode %s", sd_imgfile_name(IMGF_MM));
 		goto out;
 	}
@@ -163,6 +164,18 @@ int sd_passimg_write_mm(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 		v[i].has_deleted = v[i].deleted = s->deleted;
 		v[i].has_ghost = s->ghost != 0;
 		v[i].ghost = s->ghost;
+		v[i].has_flock = s->flock != 0;
+		v[i].flock = s->flock;
+		if (s->has_sysv) {
+			sysv_shm__init(&sysv[i]);
+			sysv[i].key = s->sysv.key;
+			sysv[i].shmid = s->sysv.shmid;
+			sysv[i].size = s->sysv.size;
+			sysv[i].mode = s->sysv.mode;
+			sysv[i].uid = s->sysv.uid;
+			sysv[i].gid = s->sysv.gid;
+			v[i].sysv = &sysv[i];
+		}
 		v[i].has_vmflags = s->has_vmflags;
 		v[i].vmflags = s->vmflags & VMF_SAVED_MASK;
 		/* only where it is not what the open mode gives: a memfd sealed before it was mapped */
@@ -185,6 +198,7 @@ out:
 	sd_img_rec_writer_release(&w);
 	free(v);
 	free(vp);
+	free(sysv);
 	return r;
 }
 
@@ -283,6 +297,12 @@ int sd_passimg_read_mm(struct sdump_ctx *ctx, struct img_dir *dir, uint32_t page
 		d->file_flags = (int)s->file_flags;
 		d->deleted = s->has_deleted && s->deleted;
 		d->ghost = s->has_ghost ? s->ghost : 0;
+		d->flock = s->has_flock && s->flock <= 2 ? (uint8_t)s->flock : 0;
+		if (s->sysv && s->kind == VMA_KIND__VMA_SHMEM) {
+			d->has_sysv = true;
+			d->sysv = (struct vma_sysv){ s->sysv->key, s->sysv->shmid, s->sysv->size, s->sysv->mode,
+						     s->sysv->uid, s->sysv->gid };
+		}
 		d->has_vmflags = s->has_vmflags;
 		d->vmflags = s->vmflags;
 		d->may_write = !(s->has_may_write && !s->may_write);
@@ -341,6 +361,14 @@ int sd_passimg_write_stats(struct sdump_ctx *ctx, struct img_dir *dir, const str
 	s.held_bytes = st->held_bytes;
 	s.has_cpu_us = true;
 	s.cpu_us = st->cpu_us;
+	s.has_compress_level = s.has_compress_level_min = s.has_compress_level_max = true;
+	s.compress_level = st->compress_level;
+	s.compress_level_min = st->compress_level_min;
+	s.compress_level_max = st->compress_level_max;
+	s.has_compress_cpu_us = true;
+	s.compress_cpu_us = st->compress_cpu_us;
+	s.has_sink_rate = st->sink_rate != 0;
+	s.sink_rate = st->sink_rate;
 	return sd_imgfile_write_one(ctx, dir, IMGF_STATS, 0, &s.base, NULL);
 }
 
@@ -374,6 +402,11 @@ int sd_passimg_read_stats(struct sdump_ctx *ctx, struct img_dir *dir, struct sdu
 		.live_pages_frozen = s->live_pages_frozen,
 		.held_bytes = s->held_bytes,
 		.cpu_us = s->cpu_us,
+		.compress_level = s->compress_level,
+		.compress_level_min = s->compress_level_min,
+		.compress_level_max = s->compress_level_max,
+		.compress_cpu_us = s->compress_cpu_us,
+		.sink_rate = s->sink_rate,
 	};
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return 0;

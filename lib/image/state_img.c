@@ -111,6 +111,10 @@ static int write_thread(struct sdump_ctx *ctx, struct img_dir *dir, const struct
 	c.sched_policy = t->sched_policy;
 	c.sched_priority = t->sched_priority;
 	c.nice = t->nice;
+	if (t->restart_call) {
+		c.has_restart_call = true;
+		c.restart_call = t->restart_call;
+	}
 	if (t->attrs.valid) {
 		sd_attrimg_thread_to_pb(&t->attrs, spec, &attrs);
 		c.attrs = &attrs;
@@ -464,6 +468,7 @@ static int read_thread(struct sdump_ctx *ctx, struct img_dir *dir, pid_t tid, st
 	t->sched_policy = c->sched_policy;
 	t->sched_priority = c->sched_priority;
 	t->nice = c->nice;
+	t->restart_call = c->has_restart_call ? c->restart_call : 0;
 	if (c->attrs && sd_attrimg_thread_from_pb(c->attrs, &t->attrs) < 0)
 		r = bad(ctx, dir, name);
 	if (r == 0 && c->sec) {

@@ -41,11 +41,14 @@ SDUMP_API void sdump_stats_write_json(const struct sdump_stats *s, FILE *out)
 	       ",\"pages_in_parent\":%" PRIu64 ",\"pages_zero\":%" PRIu64 ",\"pages_lost\":%" PRIu64
 	       ",\"bytes_written\":%" PRIu64 ",\"live\":%s,\"live_faults\":%" PRIu64
 	       ",\"refreeze_us\":%" PRIu64 ",\"live_pages_frozen\":%" PRIu64
-	       ",\"held_bytes\":%" PRIu64 ",\"cpu_us\":%" PRIu64 "}",
+	       ",\"held_bytes\":%" PRIu64 ",\"cpu_us\":%" PRIu64 ",\"compress_level\":%" PRId32
+	       ",\"compress_level_min\":%" PRId32 ",\"compress_level_max\":%" PRId32
+	       ",\"compress_cpu_us\":%" PRIu64 ",\"sink_rate\":%" PRIu64 "}",
 	       s->freeze_us, s->seize_us, s->collect_us, s->copy_us, s->write_us, s->total_us,
 	       s->vmas, s->pages_scanned, s->pages_written, s->pages_in_parent, s->pages_zero,
 	       s->pages_lost, s->bytes_written, s->live ? "true" : "false", s->live_faults,
-	       s->refreeze_us, s->live_pages_frozen, s->held_bytes, s->cpu_us);
+	       s->refreeze_us, s->live_pages_frozen, s->held_bytes, s->cpu_us, s->compress_level,
+	       s->compress_level_min, s->compress_level_max, s->compress_cpu_us, s->sink_rate);
 }
 
 static const char *const reg_names[] = {
@@ -410,6 +413,20 @@ SDUMP_API void sdump_image_info_write_chain(const struct sdump_image_info *in, F
 	}
 }
 
+/* "compress": the levels the frames got, the compressors' CPU, the sink auto fitted. */
+static void write_levels_text(const struct sdump_stats *s, FILE *out)
+{
+	if (!s->compress_level && !s->compress_level_min && !s->compress_level_max)
+		return; /* a pass made before these were kept */
+	fprintf(out, "compress  level %" PRId32, s->compress_level);
+	if (s->compress_level_min != s->compress_level_max)
+		fprintf(out, " (%" PRId32 " to %" PRId32 ")", s->compress_level_min,
+			s->compress_level_max);
+	if (s->sink_rate)
+		fprintf(out, ", auto for a sink of %.1f MiB/s", s->sink_rate / 1048576.0);
+	fprintf(out, "; %.2f s of CPU\n", s->compress_cpu_us / 1e6);
+}
+
 SDUMP_API void sdump_stats_write_text(const struct sdump_stats *s, uint32_t page_size, FILE *out)
 {
 	char size[32], scanned[32], written[32], freeze[32], seize[32], collect[32], copy[32];
@@ -455,6 +472,7 @@ SDUMP_API void sdump_stats_write_text(const struct sdump_stats *s, uint32_t page
 				s->cpu_us / 1e6 / ((double)s->pages_written * page_size / (1 << 30)));
 		fputc('\n', out);
 	}
+	write_levels_text(s, out);
 }
 
 SDUMP_API void sdump_image_info_write_text(const struct sdump_image_info *in, FILE *out)

@@ -96,6 +96,10 @@ static void account(struct sender *s, const struct sdump_stats *ds, uint64_t dum
 	rd->dump_us = dump_us;
 	rd->send_us = s->send_us;
 	rd->freeze_us = ds->freeze_us;
+	rd->compress_level = ds->compress_level;
+	rd->compress_level_min = ds->compress_level_min;
+	rd->compress_level_max = ds->compress_level_max;
+	rd->compress_cpu_us = ds->compress_cpu_us;
 	s->st.rounds = s->n;
 	for (unsigned int i = 0; i < s->n; i++) {
 		bytes += s->st.round[i].bytes;
@@ -244,6 +248,20 @@ static int handover(void *data, const char *dir, struct sdump_handover *h)
 	return 0;
 }
 
+/*
+ * The rate a round will be sent at, for --compress-level auto: what the
+ * rounds before it were sent at, at most --bandwidth; 0 before anything was
+ * sent without a limit (the default level then).
+ */
+static uint64_t send_rate(const struct sender *s)
+{
+	uint64_t measured = (uint64_t)s->st.bandwidth;
+
+	if (s->o->bandwidth && (!measured || s->o->bandwidth < measured))
+		return s->o->bandwidth;
+	return measured;
+}
+
 static int run_rounds(struct sender *s)
 {
 	const struct sdump_migrate_opts *o = s->o;
@@ -282,6 +300,7 @@ static int run_rounds(struct sender *s)
 			.compress_level = o->compress_level,
 			/* sent, then removed: the receiver's copy is the one made durable */
 			.scratch = true,
+			.sink_rate = send_rate(s),
 		};
 		struct sdump_stats ds = { 0 };
 		uint64_t t0 = now_us();

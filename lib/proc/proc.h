@@ -37,6 +37,14 @@ struct vma {
 	bool has_file_flags;
 	int file_flags;		/* O_RDONLY or O_RDWR */
 	bool deleted;		/* the file has no name left: its path ends in " (deleted)" */
+	uint8_t flock;		/* a dump: a flock() held through its open file, no fd showing it: 1 LOCK_SH, 2 LOCK_EX */
+	/* a System V shared memory segment, attached whole (VK_SHMEM, "/SYSV<key>"): /proc/sysvipc/shm's */
+	bool has_sysv;
+	struct vma_sysv {
+		int32_t key, shmid;
+		uint64_t size;
+		uint32_t mode, uid, gid;	/* mode: perms, SHM_DEST, SHM_LOCKED */
+	} sysv;
 	uint32_t ghost;		/* a dump: its saved contents in ghosts.img, 0 none */
 	/*
 	 * Shared anonymous memory of a member of a process tree that a member

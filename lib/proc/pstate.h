@@ -46,6 +46,8 @@ struct thread_state {
 	uint32_t rseq_size, rseq_sig;
 	char comm[16];
 	int sched_policy, sched_priority, nice;
+	/* in restart_syscall: the call it restarts, or 0 (dump_restart.c) */
+	int restart_call;
 	struct attr_thread attrs;
 	struct sec_thread sec;		/* capabilities, no_new_privs, seccomp (psec.h) */
 };

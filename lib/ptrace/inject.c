@@ -22,6 +22,7 @@
 #include "compat.h"
 #include "fault.h"
 #include "inject.h"
+#include "inject_priv.h"
 #include "proc.h"
 #include "procfs.h"
 #include "util.h"
@@ -150,7 +151,7 @@ static int skip_to_exit(struct seized_thread *t)
 }
 
 /* Put the saved registers back and park the thread in an event stop again. */
-static int restore_thread(struct seized_thread *t, const struct user_regs_struct *saved)
+int sd_inject_restore_thread(struct seized_thread *t, const struct user_regs_struct *saved)
 {
 	int status;
 
@@ -194,7 +195,7 @@ void sd_inject_unblock_signals(const sigset_t *old)
 }
 
 /* A thread not in signal-delivery-stop: resuming it must not consume a signal. */
-static struct seized_thread *pick_thread(struct seized *s)
+struct seized_thread *sd_inject_pick_thread(struct seized *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->t[i].pending_sig)
@@ -215,7 +216,7 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	int r, e;
 
 	if (!t)
-		t = pick_thread(s);
+		t = sd_inject_pick_thread(s);
 
 	if (fault_point) {
 		r = sd_fault_check(FAULT_INJECT);
@@ -288,7 +289,7 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	if (r == 0 && inj->park)
 		e = ptrace(PTRACE_SETREGS, t->tid, NULL, &saved) < 0 ? -errno : 0;
 	else
-		e = restore_thread(t, &saved);
+		e = sd_inject_restore_thread(t, &saved);
 	sd_inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot run syscall %ld in thread %d", nr, t->tid);
@@ -415,7 +416,8 @@ int sd_inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct se
 	 * refuses. The kernel writes the answers (x86 pages that can be
 	 * written can be read), /proc/PID/mem reads them (FOLL_FORCE).
 	 */
-	const long args[6] = { 0, (long)len, PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+	const long args[6] = { 0, (long)(len + INJECT_BATCH_BYTES), PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0 };
 	char path[PROC_PATH_MAX];
 	long addr;
 	int r;
@@ -455,7 +457,7 @@ int sd_inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t o
 
 int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s)
 {
-	const long args[6] = { (long)inj->scratch, (long)inj->scratch_len, 0, 0, 0, 0 };
+	const long args[6] = { (long)inj->scratch, (long)(inj->scratch_len + INJECT_BATCH_BYTES), 0, 0, 0, 0 };
 	long ret;
 	int r = 0, e;
 

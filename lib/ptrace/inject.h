@@ -27,7 +27,7 @@ struct injector {
 	uint64_t scratch;	/* address of the scratch area, or 0 */
 	uint64_t tramp;		/* address of the trampoline page (inject_tramp.c), or 0: the vdso's */
 	bool seccomp_filtered;	/* a thread's seccomp filters see our calls (not suspended): no trampoline */
-	size_t scratch_len;
+	size_t scratch_len;	/* the caller's part; a batch's table (INJECT_BATCH_MAX calls) follows it */
 	int mem_fd;		/* /proc/PID/mem for reading the scratch area, or -1 */
 	long ptrace_opts;	/* ptrace options to keep besides PTRACE_O_TRACESYSGOOD */
 	/*
@@ -150,6 +150,30 @@ int sd_inject_scratch_map(struct sdump_ctx *ctx, struct injector *inj, struct se
 int sd_inject_scratch_read(struct sdump_ctx *ctx, struct injector *inj, size_t off, void *out,
 			size_t len);
 int sd_inject_scratch_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
+
+/* The calls one batch runs at most: its table fills the page after the caller's scratch area. */
+#define INJECT_BATCH_MAX 64
+
+/* One call of a batch (sd_inject_batch()), as the trampoline's table holds it. */
+struct inject_batch_call {
+	long nr;
+	long args[6];
+	long ret;	/* the kernel's answer (a negative errno when it fails in the target) */
+};
+
+/*
+ * Run the @n independent calls @calls in thread @t of @s (or one not in
+ * signal-delivery-stop, with @t NULL), each's answer in its ret, as that
+ * many sd_inject_call() would (the fault plan counts each one), but with
+ * one resume of the thread for all of them while the trampoline and scratch
+ * area are mapped (inject_batch.c): the trampoline runs them one after the
+ * other and ends on a signal the thread ignores, which stops it for us.
+ * Without a trampoline, or no such signal free, one call at a time. Only
+ * calls that read: a batch is not stopped at the first that fails. Returns
+ * -errno, with a message, when the injection itself fails.
+ */
+int sd_inject_batch(struct sdump_ctx *ctx, struct injector *inj, struct seized *s,
+		 struct seized_thread *t, struct inject_batch_call *calls, size_t n);
 
 /*
  * The trampoline (inject_tramp.c), mapped with the scratch area: while it

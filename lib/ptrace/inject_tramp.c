@@ -32,6 +32,7 @@
 #define LOG_PREFIX "inject: "
 #include "ctx.h"
 #include "inject.h"
+#include "inject_priv.h"
 #include "util.h"
 
 /*
@@ -45,6 +46,7 @@ __asm__("	.pushsection .rodata\n"
 	"	.hidden sd_tramp_blob\n"
 	"sd_tramp_blob:\n"
 	"	syscall\n"
+	".Ltail:\n"
 	/* a stack below the thread's red zone, for its flags */
 	"	movq .Ltd+0(%rip), %rsp\n"
 	"	pushq .Ltd+8(%rip)\n"
@@ -66,6 +68,37 @@ __asm__("	.pushsection .rodata\n"
 	"	movq .Ltd+128(%rip), %r15\n"
 	"	movq .Ltd+136(%rip), %rsp\n"
 	"	jmpq *.Ltd+144(%rip)\n"
+	/*
+	 * A batch (inject_batch.c): %rbx the table, %r12 its calls, %r13 and
+	 * %r14 the tgid and tid, %r15 the signal to end on; then the tail
+	 * above, which the tracer, woken by that signal, never lets run
+	 */
+	"	.globl sd_tramp_batch\n"
+	"	.hidden sd_tramp_batch\n"
+	"sd_tramp_batch:\n"
+	"	testq %r12, %r12\n"
+	"	jz 2f\n"
+	"1:	movq 0(%rbx), %rax\n"
+	"	movq 8(%rbx), %rdi\n"
+	"	movq 16(%rbx), %rsi\n"
+	"	movq 24(%rbx), %rdx\n"
+	"	movq 32(%rbx), %r10\n"
+	"	movq 40(%rbx), %r8\n"
+	"	movq 48(%rbx), %r9\n"
+	"	syscall\n"
+	"	movq %rax, 56(%rbx)\n"
+	"	addq $64, %rbx\n"
+	"	decq %r12\n"
+	"	jnz 1b\n"
+	"2:	movl $234, %eax\n" /* SYS_tgkill */
+	"	movq %r13, %rdi\n"
+	"	movq %r14, %rsi\n"
+	"	movq %r15, %rdx\n"
+	"	syscall\n"
+	"	.globl sd_tramp_batch_end\n"
+	"	.hidden sd_tramp_batch_end\n"
+	"sd_tramp_batch_end:\n"
+	"	jmp .Ltail\n"
 	"	.balign 8\n"
 	".Ltd:\n"
 	"	.fill 19, 8, 0\n"
@@ -74,7 +107,10 @@ __asm__("	.pushsection .rodata\n"
 	"sd_tramp_blob_end:\n"
 	"	.popsection\n");
 
-extern const unsigned char sd_tramp_blob[], sd_tramp_blob_end[];
+extern const unsigned char sd_tramp_blob[], sd_tramp_blob_end[], sd_tramp_batch[],
+	sd_tramp_batch_end[];
+
+_Static_assert(SYS_tgkill == 234, "the batch's tgkill is x86-64's");
 
 /* The data's words, in the order the code loads them. */
 enum { TD_SP, TD_FLAGS, TD_RAX, TD_RBX, TD_RCX, TD_RDX, TD_RSI, TD_RDI, TD_RBP,
@@ -136,6 +172,11 @@ int sd_inject_tramp_unmap(struct sdump_ctx *ctx, struct injector *inj, struct se
 	if (r == 0 && ret < 0)
 		r = sd_err(ctx, (int)ret, "cannot unmap the trampoline page of pid %d", inj->pid);
 	return r;
+}
+
+uint64_t sd_inject_tramp_batch_ip(const struct injector *inj, bool end)
+{
+	return inj->tramp + (uint64_t)((end ? sd_tramp_batch_end : sd_tramp_batch) - sd_tramp_blob);
 }
 
 int sd_inject_tramp_arm(struct injector *inj, const struct user_regs_struct *saved, uint64_t *ret_ip)

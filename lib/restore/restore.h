@@ -256,6 +256,15 @@ int sd_rst_unmap_vma(struct rst *r, const struct vma *v);
  */
 int sd_rst_map_shmem(struct rst *r, const struct vma *v);
 /*
+ * A System V shared memory segment (rst_sysv.c): VMA @v attached whole,
+ * the segment found where it lived on or made again with its id.
+ */
+int sd_rst_map_sysv(struct rst *r, const struct vma *v);
+/* Its protection once filled: attached again read-only (SHM_RDONLY) if it was. */
+int sd_rst_sysv_protect(struct rst *r, const struct vma *v);
+/* Whether @pid is a member of @r's tree made before @r (rst_tree_share.c). */
+bool sd_rst_tree_made_before(struct rst *r, pid_t pid);
+/*
  * Step 3, before anything is made (rst_ghost.c): a copy of each deleted
  * file the VMAs map or the fds hold, from the image (an fd that was an
  * O_TMPFILE gets its copy itself, through r->src). sd_rst_ghost_path: the path by which

@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -151,10 +152,10 @@ int sd_rst_restore_fd_owners(struct rst *r)
 		/* taking a lease made the process its owner: what it was after that, again */
 		if (!d->owner_type && !d->owner_pid && !lease)
 			continue;
-		/* its own group: the restore made it the leader of another (--shell-job)? */
-		if (o.type == F_OWNER_PGRP && getpgid(r->pid) != o.pid)
+		/* a group it or a member led: none left (restored into another with --shell-job?) */
+		if (o.type == F_OWNER_PGRP && kill(-o.pid, 0) < 0 && errno == ESRCH)
 			return sd_errx(r->ctx, -EOPNOTSUPP,
-				       "cannot restore pid %d: fd %d (%s) sends its I/O signals to process group %d, which the process no longer leads (restored into another group with --shell-job?)",
+				       "cannot restore pid %d: fd %d (%s) sends its I/O signals to process group %d, which no process leads now (restored into another group with --shell-job?)",
 				       r->pid, d->fd, d->path, o.pid);
 		sd_rst_data_reset(r);
 		e = sd_rst_data_put(r, &o, sizeof(o), &a);

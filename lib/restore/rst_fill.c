@@ -237,11 +237,12 @@ static void register_vma(struct fill *f, const struct vma *v, size_t first)
 	}
 	/*
 	 * shared memory that another VMA maps too, or made from its saved
-	 * contents: UFFDIO_COPY fails where that one or those wrote first
+	 * contents, or a System V segment that may still hold pages (attached
+	 * again where it lived on): UFFDIO_COPY fails where a page is there
 	 */
 	if (f->uffd < 0 || (v->kind != VK_ANON && v->kind != VK_SHMEM) || first == f->nsegs ||
 	    !sd_rst_vma_mapped_writable(v) || sd_vma_shmem_shared(&f->c->p[0].vmas, v) || v->shared_pid ||
-	    v->ghost)
+	    v->ghost || v->has_sysv)
 		return;
 	for (size_t i = first; i < f->nsegs; i++)
 		bytes += f->segs[i].len;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -122,6 +123,17 @@ static int map_file(struct rst *r, const struct vma *v)
 		return e;
 	e = sd_rst_call(r, SYS_mmap, (long)v->start, (long)(v->end - v->start), prot, flags, fd,
 		     (long)v->pgoff, &ret);
+	/* a flock() held through the mapping's open file: taken on it before the fd goes */
+	if (e == 0 && v->flock) {
+		long ign;
+
+		e = sd_rst_try(r, SYS_flock, fd, (v->flock == 2 ? LOCK_EX : LOCK_SH) | LOCK_NB, 0, &ign);
+		if (e < 0) {
+			(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+			return sd_errx(r->ctx, e, "cannot restore pid %d: cannot take again the flock() it held through the file mapped at 0x%" PRIx64 " ('%s'): %s",
+				       r->pid, v->start, v->path, e == -EWOULDBLOCK ? "another process holds a lock on it now" : strerror(-e));
+		}
+	}
 	if (fd >= 0)
 		(void)sd_rst_call(r, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 	if (e < 0)
@@ -137,7 +149,7 @@ static int map_vma(struct rst *r, const struct vma *v)
 
 	switch (v->kind) {
 	case VK_SHMEM:
-		return sd_rst_map_shmem(r, v);
+		return v->has_sysv ? sd_rst_map_sysv(r, v) : sd_rst_map_shmem(r, v);
 	case VK_ANON:
 		/* with its flags of mmap() and its commit charge (rst_vmflags.c) */
 		sd_rst_vma_map_how(v, &prot, &flags);
@@ -404,7 +416,9 @@ static int final_protections(struct rst *r)
 	for (size_t i = 0; i < vl->n && e == 0; i++) {
 		const struct vma *v = &vl->v[i];
 
-		if (sd_rst_vma_filled(v))
+		if (v->has_sysv)
+			e = sd_rst_sysv_protect(r, v);
+		else if (sd_rst_vma_filled(v))
 			e = sd_rst_call(r, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
 				     (long)v->prot, 0, 0, 0, NULL);
 	}

@@ -86,9 +86,13 @@ void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *re
 			 * ERESTART_RESTARTBLOCK would mean restart_syscall() with a
 			 * restart block this new thread does not have: the
 			 * original call starts again instead (a sleep sleeps its
-			 * whole time again, a timed wait waits again).
+			 * whole time again, a timed wait waits again). In
+			 * restart_syscall itself, the call it restarts
+			 * (dump_restart.c), its arguments still in the registers.
 			 */
 			regs->rax = regs->orig_rax;
+			if ((long long)regs->orig_rax == SYS_restart_syscall && t->restart_call)
+				regs->rax = (unsigned long long)t->restart_call;
 			regs->rip -= 2;
 			break;
 		}

@@ -138,6 +138,11 @@ static struct rst *member_before(struct rst *r, pid_t pid)
 	return &t->m[k];
 }
 
+bool sd_rst_tree_made_before(struct rst *r, pid_t pid)
+{
+	return member_before(r, pid) != NULL;
+}
+
 bool sd_rst_tree_shmem_reach(struct rst *r, const struct vma *v, uint64_t *size)
 {
 	struct rst_tree *t = r->tree;

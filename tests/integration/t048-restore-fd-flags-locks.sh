@@ -168,9 +168,30 @@ refused() { # KIND PATTERN
 	stop_target
 }
 refused owner "cannot dump pid [0-9]+: fd [0-9]+ \(/dev/null\) sends its I/O signals \(F_SETOWN\) to process $$, outside the process"
-refused mapped "cannot dump pid [0-9]+: it holds a flock exclusive lock on inode [0-9a-f]+:[0-9a-f]+:[0-9]+ that none of its fds shows"
+refused given "cannot dump pid [0-9]+: it holds a flock exclusive lock on inode [0-9a-f]+:[0-9a-f]+:[0-9]+ that none of its fds shows"
 refused packet "cannot dump pid [0-9]+: fd [0-9]+ is a pipe in packet mode \(O_DIRECT\) holding 3 bytes"
-echo "refused: an owner outside, a lock through no fd, a packet pipe holding bytes"
+echo "refused: an owner outside, a lock whose fd another process holds, a packet pipe holding bytes"
+
+# --- a flock() held through a mapping only (its fd closed), as the JVM's hsperfdata: restored ---
+mkdir -p "$WORK/mapped"
+start_target_quiet locktarget --dir "$WORK/mapped" --with mapped
+MAPPED=$WORK/mapped/lt-$TPID.map
+ino=$(stat -c %i "$MAPPED")
+grep -Eq "FLOCK +ADVISORY +WRITE +$TPID +[0-9a-f:]+:$ino " /proc/locks || fail "the target holds no flock on its mapped file"
+"$SDUMP" dump -t "$TPID" -D "$WORK/mapped-img" 2>"$WORK/err" || fail "dump with a lock held through a mapping: $(cat "$WORK/err")"
+wait "$TPID" 2>/dev/null || true
+wait_pid_free "$TPID"
+flock -n "$MAPPED" true || fail "the mapped file is locked with the target gone"
+"$SDUMP" restore -D "$WORK/mapped-img" -d 2>"$WORK/err" || fail "restore with a lock held through a mapping: $(cat "$WORK/err")"
+assert_running "$TPID"
+grep -Eq "FLOCK +ADVISORY +WRITE +$TPID +[0-9a-f:]+:$ino " /proc/locks || fail "the restored target holds no flock on its mapped file: $(grep FLOCK /proc/locks)"
+flock -n "$MAPPED" true 2>/dev/null && fail "another process could take the lock the restored target holds"
+[ -z "$(ls -l "/proc/$TPID/fd" | grep "lt-$TPID.map")" ] || fail "the restored target holds an fd of its mapped file"
+echo exit >&7
+exec 7>&- 8<&-
+wait_gone "$TPID"
+flock -n "$MAPPED" true || fail "the lock outlived the restored target"
+echo "restored: a flock() held through a mapping only, no fd of it"
 
 # --- python3's sqlite3 holding BEGIN EXCLUSIVE across a dump and a restore ---
 python3 -c 'import sqlite3' 2>/dev/null || skip "python3 has no sqlite3 module"

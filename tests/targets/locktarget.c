@@ -38,9 +38,12 @@
  *   - "null_pid" /dev/null O_WRONLY|O_DSYNC|O_CLOEXEC owned by the process
  *     (F_SETOWN), "null_pgrp" /dev/null O_RDONLY owned by its group.
  *
- * --with KIND: one more thing a dump must refuse: "owner" (an fd whose
- * owner is the parent process), "mapped" (a flock lock on a file only
- * mapped, its fd closed), "packet" (a pipe in packet mode holding bytes).
+ * --with KIND: one more thing: "mapped" (a flock lock on a file only
+ * mapped, its fd closed: restored through the mapping), or one a dump
+ * must refuse: "owner" (an fd whose owner is the parent process), "given"
+ * (a flock lock on a file whose only fd another process holds: a copy of
+ * it, forked twice, not its child), "packet" (a pipe in packet mode
+ * holding bytes).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -56,6 +59,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -221,6 +225,25 @@ static void setup_with(const char *with)
 		    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED)
 			die("mapped lock");
 		close(fd);
+	} else if (!strcmp(with, "given")) {
+		snprintf(path, sizeof(path), "%s/lt-%d.given", dir, (int)getpid());
+		fd = xopen(path, O_RDWR | O_CREAT | O_TRUNC);
+		if (flock(fd, LOCK_EX) < 0 || pipe(p) < 0)
+			die("given lock");
+		if (fork() == 0) {
+			/* its child keeps the fd until we end (our end of the pipe closes) */
+			if (fork() == 0) {
+				char c;
+
+				close(p[1]);
+				(void)read(p[0], &c, 1);
+				_exit(0);
+			}
+			_exit(0);
+		}
+		(void)wait(NULL);
+		close(p[0]);
+		close(fd);
 	} else if (!strcmp(with, "packet")) {
 		if (pipe2(p, O_DIRECT) < 0 || write(p[1], "ab", 2) != 2 || write(p[1], "c", 1) != 1)
 			die("packet pipe");
@@ -291,7 +314,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--with") && i + 1 < argc)
 			with = argv[++i];
 		else {
-			fprintf(stderr, "usage: locktarget [--dir DIR] [--with owner|mapped|packet]\n");
+			fprintf(stderr, "usage: locktarget [--dir DIR] [--with owner|mapped|given|packet]\n");
 			return 2;
 		}
 	}

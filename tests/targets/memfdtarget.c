@@ -44,7 +44,7 @@
  *     parts one object (their map_files links one inode), the alias and
  *     its original one (a write through one shows in the other), the
  *     deleted /dev/shm file one with its fd.
- *   sysv: a System V segment attached (for the refusal): no check.
+ *   sysv: a part of a System V segment attached (for the refusal): no check.
  *   big: "big" mf-PID.big, 64 KiB of data open O_RDWR, unlinked: no
  *     check.
  *   hugetlb: "huge" memfd_create("huge", MFD_HUGETLB), where the kernel
@@ -438,9 +438,11 @@ int main(int argc, char **argv)
 	if (strstr(kinds, "shm"))
 		setup_shm();
 	if (strstr(kinds, "sysv")) {
-		int id = shmget(IPC_PRIVATE, PG, IPC_CREAT | 0600);
+		int id = shmget(IPC_PRIVATE, 2 * PG, IPC_CREAT | 0600);
+		char *p = id < 0 ? (void *)-1 : shmat(id, NULL, 0);
 
-		if (id < 0 || shmat(id, NULL, 0) == (void *)-1 || shmctl(id, IPC_RMID, NULL) < 0)
+		/* its second page unmapped: a part of the segment stays attached */
+		if (p == (void *)-1 || shmctl(id, IPC_RMID, NULL) < 0 || munmap(p + PG, PG) < 0)
 			die("shmget");
 	}
 	printf("ready %d\n", (int)getpid());

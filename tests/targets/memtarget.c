@@ -19,6 +19,12 @@
  *   stall                   -> "ok US": the longest gap the ticker thread saw since the last "stall"
  *   sum                     -> "ok HEX": a checksum of every region's contents, names and places
  *   ticks                   -> "ok N": how many times the ticker thread woke up so far
+ *   guard NAME PAGE         -> a guard page (MADV_GUARD_INSTALL) at that page of the
+ *                              region: "ok", or "error ERRNO" where the kernel refuses
+ *                              (after it, "sum" faults on the page: not for this region)
+ *   catch                   -> a handler for SIGURG, SIGWINCH and SIGCHLD (signals
+ *                              ignored by default, as a batch of injected calls wants
+ *                              one of them free); "ok"
  *   exit                    -> exits 0
  *
  * The ticker thread (--ticker) timestamps every 100 us: a gap much longer
@@ -572,6 +578,26 @@ static int do_fork(void)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* A handler for each signal a batch of injected calls may end on. */
+static int catch_ignored(void)
+{
+	static const int sigs[] = { SIGURG, SIGWINCH, SIGCHLD };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t mib = 16;
@@ -668,6 +694,17 @@ int main(int argc, char **argv)
 			printf("ok %016llx\n", (unsigned long long)sum_regions());
 		} else if (!strcmp(line, "ticks")) {
 			printf("ok %ld\n", ticks);
+		} else if (sscanf(line, "guard %31s %ld", a, &pm) == 2) {
+			struct region *r = find(a);
+
+			if (!r || pm < 0 || (size_t)pm >= r->len / PAGE)
+				printf("error no such page\n");
+			else if (madvise(r->addr + (size_t)pm * PAGE, PAGE, 102 /* MADV_GUARD_INSTALL */) < 0)
+				printf("error %d\n", errno);
+			else
+				printf("ok\n");
+		} else if (!strcmp(line, "catch")) {
+			printf(catch_ignored() == 0 ? "ok\n" : "error\n");
 		} else if (!strcmp(line, "exit")) {
 			break;
 		} else {
