@@ -175,19 +175,51 @@ tfacts() {
 # start_target_quiet NAME ARGS...: start_target, but the target's stderr goes
 # to $WORK/target.err (kept unchanged unless it writes there): a restore
 # refuses a file fd that changed since the dump, as the test's own stderr
-# (a log file) would have.
+# (a log file) would have. The command TARGET_WRAP (empty: none) runs it:
+# TARGET_WRAP=(ip netns exec NS) starts it in network namespace NS.
+TARGET_WRAP=()
 start_target_quiet() {
 	local name=$1
 	shift
 	rm -f "$WORK/target.in" "$WORK/target.out"
 	mkfifo "$WORK/target.in" "$WORK/target.out"
-	"$TARGETS_DIR/$name" "$@" <"$WORK/target.in" >"$WORK/target.out" 2>"$WORK/target.err" &
+	"${TARGET_WRAP[@]}" "$TARGETS_DIR/$name" "$@" <"$WORK/target.in" >"$WORK/target.out" 2>"$WORK/target.err" &
 	TARGET_PIDS+=($!)
 	exec 7>"$WORK/target.in" 8<"$WORK/target.out"
 	local word pid
 	read -r -t 120 word pid <&8 || fail "$name did not start: $(cat "$WORK/target.err")"
 	[ "$word" = ready ] || fail "$name: unexpected '$word'"
 	TPID=$pid
+}
+
+# test_netns: a network namespace of the test's own (its name in TEST_NS),
+# lo up, removed when the test ends; targets started there (TARGET_WRAP),
+# and inN CMD... runs CMD there (sdump too: a socket of another namespace
+# is refused).
+test_netns() {
+	command -v ip >/dev/null || skip "no ip(8)"
+	TEST_NS=sdt$$
+	ip netns add "$TEST_NS" || skip "cannot make a network namespace"
+	trap 'ip netns del "$TEST_NS" 2>/dev/null || true; cleanup' EXIT
+	ip -n "$TEST_NS" link set lo up
+	TARGET_WRAP=(ip netns exec "$TEST_NS")
+}
+inN() { ip netns exec "$TEST_NS" "$@"; }
+
+# refused_by TARGET WHAT PATTERN: TARGET --refuse WHAT (under TARGET_WRAP,
+# as its dump) refused at the dump with one line, "fd 3 is PATTERN", and
+# left running, its "check" answering ok (what was refused untouched).
+refused_by() {
+	local target=$1 what=$2 pat=$3
+	start_target_quiet "$target" --refuse "$what"
+	expect_error "cannot dump pid $TPID: fd 3 is $pat" "${TARGET_WRAP[@]}" "$SDUMP" dump -t "$TPID" -D "$WORK/d-$what"
+	assert_running "$TPID"
+	tcmd check
+	[ "$REPLY" = ok ] || fail "$what: the target after the refusal: $REPLY"
+	echo "refused: $(cat "$WORK/stderr")"
+	echo exit >&7
+	wait_gone "$TPID"
+	exec 7>&- 8<&-
 }
 
 # tids_of PID: its thread ids, sorted, on one line.

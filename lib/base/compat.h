@@ -288,5 +288,26 @@ struct sdump_sched_attr {
 #ifndef SOF_TIMESTAMPING_BIND_PHC
 #define SOF_TIMESTAMPING_BIND_PHC (1 << 15)	/* Linux 5.14 */
 #endif
+#ifndef UDPLITE_SEND_CSCOV
+#define UDPLITE_SEND_CSCOV 10	/* UDP-Lite's checksum coverage (linux/udp.h) */
+#endif
+#ifndef UDPLITE_RECV_CSCOV
+#define UDPLITE_RECV_CSCOV 11
+#endif
+#ifndef SOL_RAW
+#define SOL_RAW 255
+#endif
+#ifndef ICMP_FILTER
+#define ICMP_FILTER 1		/* SOL_RAW, an IPPROTO_ICMP raw socket's (linux/icmp.h) */
+#endif
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36		/* Linux 4.5 */
+#endif
+#ifndef PACKET_VNET_HDR_SZ
+#define PACKET_VNET_HDR_SZ 24	/* Linux 6.8 */
+#endif
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71	/* Linux 5.14 */
+#endif
 
 #endif /* SDUMP_COMPAT_H */

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * TCP and UDP sockets, IPv4 and IPv6, at the final dump, through our copy
- * of the fd (pidfd_getfd(): the same socket): the bound and peer
- * addresses, the state (TCP_INFO), a listener's backlog, the options of
- * sd_sock_inet_opts[], a UDP socket's queue peeked without consuming it
- * (SO_PEEK_OFF with MSG_PEEK, put back as it was). A listener with
- * connections not accepted yet is refused with one line; a connection,
- * established or half closed, is read in repair mode with
- * --tcp-established (refused without); one that ended is saved as shut
- * down both ways. A datagram from a sender outside the process is kept
- * with its sender's address, which the restore sends it from.
+ * TCP, UDP, UDP-Lite, ICMP ("ping") and raw sockets, IPv4 and IPv6, at
+ * the final dump, through our copy of the fd (pidfd_getfd(): the same
+ * socket): the bound and peer addresses (a ping or raw socket's peer from
+ * /proc/PID/net), the state (TCP_INFO), a listener's backlog, the options
+ * of sd_sock_inet_opts[], a UDP or UDP-Lite socket's queue peeked without
+ * consuming it (SO_PEEK_OFF with MSG_PEEK, put back as it was); a ping or
+ * raw socket with packets queued is refused, as a socket of another
+ * network namespace. A listener with connections not accepted yet is
+ * refused with one line; a connection, established or half closed, is
+ * read in repair mode with --tcp-established (refused without); one that
+ * ended is saved as shut down both ways. A UDP datagram from a sender
+ * outside the process is kept with its sender's address, which the
+ * restore sends it from.
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +53,45 @@ static uint8_t keep_addr(const struct sockaddr_storage *a, socklen_t len, uint8_
 
 static const char *what(const struct sock_state *s)
 {
-	if (s->type == SOCK_STREAM)
-		return s->family == AF_INET ? "an IPv4 TCP socket" : "an IPv6 TCP socket";
-	return s->family == AF_INET ? "an IPv4 UDP socket" : "an IPv6 UDP socket";
+	return sd_sock_inet_what(s);
+}
+
+/* An ICMP "ping" socket (SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6 of its family). */
+static bool is_ping(const struct sock_state *s)
+{
+	return s->type == SOCK_DGRAM && ((s->family == AF_INET && s->protocol == IPPROTO_ICMP) ||
+					 (s->family == AF_INET6 && s->protocol == IPPROTO_ICMPV6));
+}
+
+/* A raw ICMPv6 socket's ICMP6_FILTER, kept where some type is blocked (a new socket passes every one). */
+static int icmp6_filter(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s)
+{
+	socklen_t len = sizeof(s->icmp6_filter);
+	static const uint8_t none[sizeof(s->icmp6_filter)];
+
+	if (getsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, s->icmp6_filter, &len) < 0)
+		return sd_err(ctx, -errno, "cannot read ICMP6_FILTER of fd %d of pid %d", p->fd, p->pid);
+	s->has_icmp6_filter = len == sizeof(s->icmp6_filter) && memcmp(s->icmp6_filter, none, len);
+	return 0;
+}
+
+/*
+ * The echo replies (and errors) queued on ping socket @fd, or the packets
+ * on a raw one, cannot be queued again by a restore: refused, told by
+ * poll() without consuming them.
+ */
+static int ping_queue(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const struct sock_state *s)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pf, 1, 0) < 0)
+		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
+	if (pf.revents & (POLLIN | POLLERR))
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is %s with %s queued, which a restore cannot queue again; dump it once the program has read them",
+				 p->pid, p->fd, what(s),
+				 (pf.revents & POLLIN) ? (s->type == SOCK_RAW ? "packets" : "echo replies") : "an error");
+	return 0;
 }
 
 /* The datagrams queued on UDP socket @fd, each with its sender's address. */
@@ -147,6 +187,7 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	socklen_t len = sizeof(a);
 	char l[SOCK_ADDR_TEXT_MAX], r_[SOCK_ADDR_TEXT_MAX];
 	int32_t proto = 0;
+	size_t refused = ctx->refusals.n;
 	int r;
 
 	d->kind = FDK_INET;
@@ -154,9 +195,14 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
 		return sd_err(ctx, -errno, "cannot read the socket of fd %d of pid %d", p->fd, p->pid);
 	s->protocol = proto;
-	if (!(s->type == SOCK_STREAM && proto == IPPROTO_TCP) && !(s->type == SOCK_DGRAM && proto == IPPROTO_UDP))
-		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is an %s socket of protocol %d (%s), not supported yet",
-				 p->pid, p->fd, s->family == AF_INET ? "IPv4" : "IPv6", proto, p->path);
+	if (!(s->type == SOCK_STREAM && proto == IPPROTO_TCP) && !(s->type == SOCK_RAW && proto >= 0 && proto < IPPROTO_MAX) &&
+	    !(s->type == SOCK_DGRAM && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE)) && !is_ping(s))
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is an %s socket of type %d and protocol %d (%s), not supported yet; close it before the dump",
+				 p->pid, p->fd, s->family == AF_INET ? "IPv4" : "IPv6", s->type, proto, p->path);
+	r = sd_dump_sock_netns(ctx, p, fd, what(s));
+	if (r < 0 || ctx->refusals.n > refused)
+		return r;
 	len = sizeof(a);
 	if (getsockname(fd, (struct sockaddr *)&a, &len) == 0)
 		s->addr_len = keep_addr(&a, len, s->addr);
@@ -165,6 +211,16 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		s->peer_len = (uint8_t)MIN((size_t)len, (size_t)SOCK_ADDR_MAX);
 		memcpy(s->peer, &a, s->peer_len);
 	}
+	/*
+	 * A connected ping or raw socket's peer has port 0, which getpeername()
+	 * takes for none: /proc/PID/net tells. A ping socket not in its table
+	 * is unbound, so not connected (connect() binds); a raw one is always
+	 * there.
+	 */
+	if ((is_ping(s) || s->type == SOCK_RAW) &&
+	    (r = sd_proc_dgram_peer(p->pid, s->family, is_ping(s) ? "icmp" : "raw", s->ino, s->peer, &s->peer_len)) < 0 &&
+	    r != -ENOENT)
+		return sd_err(ctx, r, "cannot read the socket of fd %d of pid %d (/proc/%d/net)", p->fd, p->pid, p->pid);
 	s->state = s->peer_len ? SKS_ESTABLISHED : SKS_CLOSE;
 	if (s->type == SOCK_STREAM) {
 		struct tcp_info ti = { 0 };
@@ -201,7 +257,7 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 		const struct sock_opt_def *o = &sd_sock_inet_opts[i];
 		int v = 0;
 
-		if (!sd_sock_opt_applies(o, s->family, s->type) ||
+		if (!sd_sock_opt_applies(o, s->family, s->type, s->protocol) ||
 		    ((o->flags & SOCK_OPT_UNCONNECTED) &&
 		     ((s->state != SKS_LISTEN && s->state != SKS_CLOSE) || s->shutdown)))
 			continue;
@@ -220,7 +276,13 @@ int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, s
 	r = sd_dump_inet_extra(ctx, p, fd, s);
 	if (r < 0)
 		return r;
-	if (s->type == SOCK_DGRAM)
+	if (s->type == SOCK_RAW && s->family == AF_INET6 && s->protocol == IPPROTO_ICMPV6)
+		r = icmp6_filter(ctx, p, fd, s);
+	if (r < 0)
+		return r;
+	if (is_ping(s) || s->type == SOCK_RAW)
+		r = ping_queue(ctx, p, fd, s);
+	else if (s->type == SOCK_DGRAM)
 		r = peek_udp(ctx, p, fd, s);
 	return r;
 }
@@ -390,6 +452,27 @@ static int repair_all(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, st
 	return e;
 }
 
+/*
+ * A UDP-Lite socket's datagrams are sent again by the sockets of the
+ * process that sent them; one from a sender outside it (which sdump sends
+ * as UDP from there) is refused.
+ */
+static int lite_senders(struct sdump_ctx *ctx, pid_t pid, const struct files_state *fs, const struct fd_state *d)
+{
+	const struct sock_state *s = d->sk;
+	char a[SOCK_ADDR_TEXT_MAX];
+
+	for (size_t k = 0; s->protocol == IPPROTO_UDPLITE && k < s->npkts; k++) {
+		if (sd_sock_inet_sender(fs, &s->pkts[k].from, s->type, s->protocol) >= 0)
+			continue;
+		sd_sock_addr_text((const uint8_t *)s->pkts[k].from.path, s->pkts[k].from.len, a);
+		return sd_refuse(ctx, -EOPNOTSUPP,
+				 "cannot dump pid %d: fd %d is %s with a datagram queued from %s, a sender outside the process, which a restore cannot send again; dump it once the program has read it",
+				 pid, d->fd, what(s), a);
+	}
+	return 0;
+}
+
 int sd_dump_inet_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs)
 {
 	pid_t pid = o->pid;
@@ -415,6 +498,9 @@ int sd_dump_inet_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, s
 			if (r < 0)
 				return r;
 		}
+		r = lite_senders(ctx, pid, fs, &fs->fds[i]);
+		if (r < 0)
+			return r;
 	}
 	if (!o->tcp_established || ctx->refusals.collect)
 		return 0;

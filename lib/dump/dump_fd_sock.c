@@ -383,6 +383,10 @@ static int collect(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, stru
 	s->type = type;
 	if (family == AF_INET || family == AF_INET6)
 		return sd_dump_inet_sock(ctx, p, fd, d, s);
+	if (family == AF_NETLINK)
+		return sd_dump_netlink_sock(ctx, p, fd, d, s);
+	if (family == AF_PACKET)
+		return sd_dump_packet_sock(ctx, p, fd, d, s);
 	if (family != AF_UNIX)
 		return sd_refuse(ctx, -EOPNOTSUPP, "cannot dump pid %d: fd %d is %s (%s), not supported yet",
 			       p->pid, p->fd, family_what(family, type), p->path);

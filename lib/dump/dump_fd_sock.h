@@ -30,6 +30,19 @@ int sd_dump_sock_extra(int fd, struct sock_state *s);
 int sd_dump_sock_check(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const struct sock_state *s);
 int sd_dump_inet_extra(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s);
 /*
+ * sd_dump_sock_netns: socket @fd (@what for the message: "a netlink
+ * socket") of another network namespace than ours, where a restore makes
+ * it, refused (their SO_NETNS_COOKIE differ; a kernel without it, before
+ * 5.14, cannot tell: taken as ours); else 0.
+ * sd_dump_sock_table_opts: the int options of table @t (@n of them) into
+ * s->opts, each read on @fd (one a kernel has not, SOCK_OPT_NEWER, left
+ * out), then the options of every socket (sd_dump_sock_options), checked
+ * (sd_dump_sock_check); -errno, said.
+ */
+int sd_dump_sock_netns(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const char *what);
+int sd_dump_sock_table_opts(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s,
+			    const struct sock_opt_def *t, size_t n);
+/*
  * A TCP or UDP socket (dump_fd_inet.c), through our copy @fd; s->family and
  * s->type set. Sets d->kind to FDK_INET. sd_dump_inet_table, once the
  * table is in: each datagram queued is from a socket of the table.
@@ -37,6 +50,18 @@ int sd_dump_inet_extra(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, 
 int sd_dump_inet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct fd_state *d,
 		      struct sock_state *s);
 int sd_dump_inet_table(struct sdump_ctx *ctx, const struct sdump_dump_opts *o, struct files_state *fs);
+/*
+ * A netlink socket (dump_fd_netlink.c), through our copy @fd; s->family
+ * and s->type set. Sets d->kind to FDK_NETLINK.
+ */
+int sd_dump_netlink_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct fd_state *d,
+			 struct sock_state *s);
+/*
+ * A packet socket (dump_fd_packet.c), likewise (FDK_PACKET); a ring, a
+ * fanout with a program, packets queued are refused.
+ */
+int sd_dump_packet_sock(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct fd_state *d,
+			struct sock_state *s);
 /*
  * With o->tcp_established, sd_dump_inet_table also reads each established
  * connection in repair mode (TCP_REPAIR), in which the process's socket

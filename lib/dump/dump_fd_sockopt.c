@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -190,11 +191,13 @@ static bool joined(int fd, int family, char ret[64])
 	return found;
 }
 
-/* A UDP socket's shutdowns: sock_diag's, or for one in no table (unbound) what poll() tells. */
+/* A UDP, UDP-Lite or ICMP socket's shutdowns: sock_diag's, or for one in no table (unbound, ICMP) what poll() tells. */
 static int udp_shutdown(int fd, struct sock_state *s)
 {
 	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLRDHUP };
-	int r = sd_sockdiag_inet_shutdown(s->family, IPPROTO_UDP, s->ino, &s->shutdown);
+	/* an ICMP socket is in no sock_diag table */
+	bool ping = s->protocol != IPPROTO_UDP && s->protocol != IPPROTO_UDPLITE;
+	int r = ping ? -ENOENT : sd_sockdiag_inet_shutdown(s->family, s->protocol, s->ino, &s->shutdown);
 
 	if (r != -ENOENT)
 		return r;
@@ -239,4 +242,53 @@ int sd_dump_inet_extra(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, 
 	if (r == 0 && s->type == SOCK_DGRAM && (r = udp_shutdown(fd, s)) < 0)
 		r = sd_err(ctx, r, "cannot read the shutdowns of fd %d of pid %d", p->fd, p->pid);
 	return r;
+}
+
+static bool foreign(int fd)
+{
+	uint64_t a = 0, b = 0;
+	socklen_t len = sizeof(a);
+	int ours = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	bool other = false;
+
+	if (ours < 0)
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &a, &len) == 0 &&
+	    getsockopt(ours, SOL_SOCKET, SO_NETNS_COOKIE, &b, &(socklen_t){ sizeof(b) }) == 0)
+		other = a != b;
+	(void)close(ours);
+	return other;
+}
+
+int sd_dump_sock_netns(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, const char *what)
+{
+	if (!foreign(fd))
+		return 0;
+	return sd_refuse(ctx, -EOPNOTSUPP,
+			 "cannot dump pid %d: fd %d is %s of another network namespace than sdump's, where a restore would not make it; run the dump and the restore inside that namespace (ip netns exec, nsenter -n)",
+			 p->pid, p->fd, what);
+}
+
+int sd_dump_sock_table_opts(struct sdump_ctx *ctx, const struct fd_probe *p, int fd, struct sock_state *s,
+			    const struct sock_opt_def *t, size_t n)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sock_opt_def *o = &t[i];
+		int v = 0;
+		socklen_t len = sizeof(v);
+
+		if (getsockopt(fd, o->level, o->name, &v, &len) < 0) {
+			/* an option this kernel has not: nobody set it */
+			if ((o->flags & SOCK_OPT_NEWER) && (errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == EINVAL))
+				continue;
+			return sd_err(ctx, -errno, "cannot read %s of fd %d of pid %d", o->what, p->fd, p->pid);
+		}
+		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = v };
+	}
+	r = sd_dump_sock_options(fd, s);
+	if (r < 0)
+		return sd_err(ctx, r, "cannot read the options of the socket of fd %d of pid %d", p->fd, p->pid);
+	return sd_dump_sock_check(ctx, p, fd, s);
 }

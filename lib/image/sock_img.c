@@ -152,6 +152,148 @@ static int extra_from_pb(const Socket *k, struct sock_state *s)
 	return 0;
 }
 
+/* The int options of an inet or netlink socket (freed by sd_sockimg_free). */
+static int opts_to_pb(const struct sock_state *s, Socket *k)
+{
+	SockOpt *o = calloc(s->nopts, sizeof(*o));
+
+	k->opts = calloc(s->nopts, sizeof(*k->opts));
+	if (!o || !k->opts) {
+		free(o);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->nopts; i++) {
+		sock_opt__init(&o[i]);
+		o[i].level = s->opts[i].level;
+		o[i].name = s->opts[i].name;
+		o[i].value = s->opts[i].value;
+		k->opts[i] = &o[i];
+	}
+	k->n_opts = s->nopts;
+	return 0;
+}
+
+static int opts_from_pb(const Socket *k, struct sock_state *s)
+{
+	if (k->n_opts > SOCK_OPTS_MAX)
+		return -EBADMSG;
+	for (size_t i = 0; i < k->n_opts; i++) {
+		const SockOpt *o = k->opts[i];
+
+		if (!sd_sock_opt_known(o->level, o->name, k->family, k->type, k->protocol))
+			return -EBADMSG;
+		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = o->value };
+	}
+	return 0;
+}
+
+/*
+ * The netlink fields: no queue, no unix or inet field; connected (state
+ * 1) with a destination, bound then (connect() autobinds).
+ */
+static int netlink_from_pb(const Socket *k, struct sock_state *s)
+{
+	bool conn = k->state == SKS_ESTABLISHED;
+
+	if (!k->has_protocol || k->protocol < 0 || k->protocol >= 32 || (k->type != SOCK_RAW && k->type != SOCK_DGRAM) ||
+	    (k->state != SKS_CLOSE && !conn) || conn != k->has_nl_dst_portid || conn != k->has_nl_dst_group ||
+	    (conn && !k->has_nl_portid) || (k->has_nl_portid && !k->nl_portid) || k->n_nl_groups > SOCK_NL_WORDS_MAX ||
+	    k->n_queue || k->has_name || k->has_peer_name || k->n_icons || k->has_peer_ino || k->peer_gone ||
+	    k->external || k->has_listener_ino || k->has_addr || k->has_peer || k->has_repaired || k->shutdown ||
+	    k->has_backlog || k->congestion)
+		return -EBADMSG;
+	s->protocol = k->protocol;
+	s->nl_portid = k->nl_portid;
+	s->nl_dst_portid = k->nl_dst_portid;
+	s->nl_dst_group = k->nl_dst_group;
+	if (k->n_nl_groups) {
+		s->nl_groups = calloc(k->n_nl_groups, sizeof(*s->nl_groups));
+		if (!s->nl_groups)
+			return -ENOMEM;
+		memcpy(s->nl_groups, k->nl_groups, k->n_nl_groups * sizeof(*s->nl_groups));
+		s->nl_nwords = k->n_nl_groups;
+	}
+	return opts_from_pb(k, s);
+}
+
+/* A packet socket's fields (its members freed by sd_sockimg_free). */
+static int packet_to_pb(const struct sock_state *s, Socket *k)
+{
+	SockPacketMember *m = s->pk_nmc ? calloc(s->pk_nmc, sizeof(*m)) : NULL;
+
+	k->has_protocol = true;
+	k->protocol = s->protocol;
+	k->has_pk_ifindex = s->pk_ifindex != 0;
+	k->pk_ifindex = s->pk_ifindex;
+	k->pk_ifname = s->pk_ifindex || s->pk_ifname[0] ? (char *)s->pk_ifname : NULL;
+	k->has_pk_fanout = s->pk_fanout != 0;
+	k->pk_fanout = s->pk_fanout;
+	if (!s->pk_nmc)
+		return 0;
+	k->pk_members = calloc(s->pk_nmc, sizeof(*k->pk_members));
+	if (!m || !k->pk_members) {
+		free(m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->pk_nmc; i++) {
+		const struct sock_pk_mc *c = &s->pk_mc[i];
+
+		sock_packet_member__init(&m[i]);
+		m[i].ifindex = c->ifindex;
+		m[i].ifname = (char *)c->ifname;
+		m[i].count = c->count;
+		m[i].type = c->type;
+		m[i].has_addr = c->alen != 0;
+		m[i].addr = (ProtobufCBinaryData){ c->alen, (uint8_t *)c->addr };
+		k->pk_members[i] = &m[i];
+	}
+	k->n_pk_members = s->pk_nmc;
+	return 0;
+}
+
+/*
+ * The packet fields: no queue, no unix, inet or netlink field; an
+ * interface name with an index (SOCK_PACKET: a name alone), at most
+ * SOCK_PK_MC_MAX members, no SOL_PACKET option on SOCK_PACKET.
+ */
+static int packet_from_pb(const Socket *k, struct sock_state *s)
+{
+	bool spkt = k->type == SOCK_PACKET;
+
+	if (!k->has_protocol || k->protocol < 0 || k->protocol > 0xffff ||
+	    (k->type != SOCK_RAW && k->type != SOCK_DGRAM && !spkt) || k->state != SKS_CLOSE ||
+	    (k->has_pk_ifindex && (k->pk_ifindex <= 0 || !k->pk_ifname)) || (!spkt && !k->has_pk_ifindex && k->pk_ifname) ||
+	    (spkt && (k->n_opts || k->n_pk_members || k->has_pk_fanout)) || k->n_pk_members > SOCK_PK_MC_MAX ||
+	    k->n_queue || k->has_name || k->has_peer_name || k->n_icons || k->has_peer_ino || k->peer_gone ||
+	    k->external || k->has_listener_ino || k->has_addr || k->has_peer || k->has_repaired || k->shutdown ||
+	    k->has_backlog || k->congestion || text_from(k->pk_ifname, s->pk_ifname) < 0)
+		return -EBADMSG;
+	s->protocol = k->protocol;
+	s->pk_ifindex = k->pk_ifindex;
+	s->pk_fanout = k->pk_fanout;
+	if (k->n_pk_members) {
+		s->pk_mc = calloc(k->n_pk_members, sizeof(*s->pk_mc));
+		if (!s->pk_mc)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < k->n_pk_members; i++) {
+		const SockPacketMember *m = k->pk_members[i];
+		struct sock_pk_mc *c = &s->pk_mc[i];
+
+		if (m->ifindex <= 0 || !m->count || m->count > SOCK_PK_COUNT_MAX || (m->has_addr && m->addr.len > SOCK_PK_ADDR_MAX) ||
+		    text_from(m->ifname, c->ifname) < 0)
+			return -EBADMSG;
+		c->ifindex = m->ifindex;
+		c->count = m->count;
+		c->type = (uint16_t)m->type;
+		c->alen = m->has_addr ? (uint16_t)m->addr.len : 0;
+		if (c->alen)
+			memcpy(c->addr, m->addr.data, c->alen);
+		s->pk_nmc++;
+	}
+	return opts_from_pb(k, s);
+}
+
 int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 {
 	const struct sock_state *s = d->sk;
@@ -218,6 +360,8 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 		k->addr = (ProtobufCBinaryData){ s->addr_len, (uint8_t *)s->addr };
 		k->has_peer = s->peer_len != 0;
 		k->peer = (ProtobufCBinaryData){ s->peer_len, (uint8_t *)s->peer };
+		k->has_icmp6_filter = s->has_icmp6_filter;
+		k->icmp6_filter = (ProtobufCBinaryData){ sizeof(s->icmp6_filter), (uint8_t *)s->icmp6_filter };
 		if (s->repaired) {
 			k->has_repaired = k->repaired = true;
 			k->has_snd_seq = k->has_rcv_seq = k->has_mss = k->has_snd_wscale = true;
@@ -237,24 +381,22 @@ int sd_sockimg_to_pb(const struct fd_state *d, Fd *out)
 			k->sndq_unsent = s->sndq_unsent;
 			k->has_fin_unsent = k->fin_unsent = s->fin_unsent;
 		}
-		if (s->nopts) {
-			SockOpt *o = calloc(s->nopts, sizeof(*o));
-
-			k->opts = calloc(s->nopts, sizeof(*k->opts));
-			if (!o || !k->opts) {
-				free(o);
-				return -ENOMEM;
-			}
-			for (size_t i = 0; i < s->nopts; i++) {
-				sock_opt__init(&o[i]);
-				o[i].level = s->opts[i].level;
-				o[i].name = s->opts[i].name;
-				o[i].value = s->opts[i].value;
-				k->opts[i] = &o[i];
-			}
-			k->n_opts = s->nopts;
-		}
 	}
+	if (d->kind == FDK_NETLINK) {
+		k->has_protocol = true;
+		k->protocol = s->protocol;
+		k->has_nl_portid = s->nl_portid != 0;
+		k->nl_portid = s->nl_portid;
+		k->n_nl_groups = s->nl_nwords;
+		k->nl_groups = s->nl_groups;
+		k->has_nl_dst_portid = k->has_nl_dst_group = s->state == SKS_ESTABLISHED;
+		k->nl_dst_portid = s->nl_dst_portid;
+		k->nl_dst_group = s->nl_dst_group;
+	}
+	if (d->kind == FDK_PACKET && packet_to_pb(s, k) < 0)
+		return -ENOMEM;
+	if (s->nopts && opts_to_pb(s, k) < 0)
+		return -ENOMEM;
 	if (!s->npkts)
 		return 0;
 	q = calloc(s->npkts, sizeof(*q));
@@ -298,6 +440,9 @@ void sd_sockimg_free(Fd *out)
 	if (out->sk->opts)
 		free(out->sk->opts[0]);
 	free(out->sk->opts);
+	if (out->sk->pk_members)
+		free(out->sk->pk_members[0]);
+	free(out->sk->pk_members);
 	free(out->sk);
 	out->sk = NULL;
 }
@@ -360,7 +505,10 @@ static int addr_from(const ProtobufCBinaryData *b, bool has, int family, uint8_t
 static int inet_from_pb(const Socket *k, struct sock_state *s)
 {
 	bool tcp = k->type == SOCK_STREAM && k->protocol == IPPROTO_TCP;
-	bool udp = k->type == SOCK_DGRAM && k->protocol == IPPROTO_UDP;
+	bool ping = k->type == SOCK_DGRAM && ((k->family == AF_INET && k->protocol == IPPROTO_ICMP) ||
+					      (k->family == AF_INET6 && k->protocol == IPPROTO_ICMPV6));
+	bool raw = k->type == SOCK_RAW && k->protocol >= 0 && k->protocol < IPPROTO_MAX;
+	bool udp = (k->type == SOCK_DGRAM && (k->protocol == IPPROTO_UDP || k->protocol == IPPROTO_UDPLITE)) || ping || raw;
 
 	bool rep = k->has_repaired && k->repaired;
 
@@ -368,7 +516,8 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 	    (k->state != SKS_CLOSE && k->state != (tcp ? SKS_LISTEN : SKS_ESTABLISHED) &&
 	     !(rep && sd_sock_tcp_conn_state(k->state))) ||
 	    (k->state == SKS_LISTEN && !k->has_addr) || (udp && (k->state == SKS_ESTABLISHED) != k->has_peer) ||
-	    (tcp && (k->has_peer != rep || k->n_queue)) ||
+	    (tcp && (k->has_peer != rep || k->n_queue)) || ((ping || raw) && k->n_queue) ||
+	    (k->has_icmp6_filter && (!raw || k->family != AF_INET6 || k->icmp6_filter.len != sizeof(s->icmp6_filter))) ||
 	    (k->fin_unsent && (!rep || !(sd_sock_tcp_fins(k->state) & SK_FIN_OUT) ||
 			       (sd_sock_tcp_fins(k->state) & SK_FIN_OUT_ACKED))) ||
 	    (rep && (!tcp || !sd_sock_tcp_conn_state(k->state) || !k->has_addr || k->n_window != 5 ||
@@ -379,6 +528,9 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 	    addr_from(&k->peer, k->has_peer, k->family, s->peer, &s->peer_len) < 0)
 		return -EBADMSG;
 	s->protocol = k->protocol;
+	s->has_icmp6_filter = k->has_icmp6_filter;
+	if (k->has_icmp6_filter)
+		memcpy(s->icmp6_filter, k->icmp6_filter.data, sizeof(s->icmp6_filter));
 	if (rep) {
 		s->repaired = true;
 		s->snd_seq = k->snd_seq;
@@ -402,26 +554,23 @@ static int inet_from_pb(const Socket *k, struct sock_state *s)
 		s->sndq_unsent = k->sndq_unsent;
 		s->fin_unsent = k->has_fin_unsent && k->fin_unsent;
 	}
-	for (size_t i = 0; i < k->n_opts; i++) {
-		const SockOpt *o = k->opts[i];
-
-		if (!sd_sock_opt_known(o->level, o->name, k->family, k->type))
-			return -EBADMSG;
-		s->opts[s->nopts++] = (struct sock_opt){ .level = o->level, .name = o->name, .value = o->value };
-	}
-	return 0;
+	return opts_from_pb(k, s);
 }
 
 static int from_pb(const Socket *k, struct sock_state *s)
 {
 	bool unix_ = k->family == AF_UNIX, listen = unix_ && k->state == SKS_LISTEN, rel;
+	bool nl = k->family == AF_NETLINK, pk = k->family == AF_PACKET;
 
-	int r = unix_ ? 0 : inet_from_pb(k, s);
+	int r = unix_ ? 0 : nl ? netlink_from_pb(k, s) : pk ? packet_from_pb(k, s) : inet_from_pb(k, s);
 
 	if (r < 0)
 		return r;
 	if ((unix_ && (k->has_protocol || k->has_addr || k->has_peer || k->n_opts)) ||
-	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET) ||
+	    (!nl && (k->n_nl_groups || k->has_nl_portid || k->has_nl_dst_portid || k->has_nl_dst_group)) ||
+	    (!pk && (k->has_pk_ifindex || k->pk_ifname || k->n_pk_members || k->has_pk_fanout)) ||
+	    (k->type != SOCK_STREAM && k->type != SOCK_DGRAM && k->type != SOCK_SEQPACKET && !nl && !pk &&
+	     !(k->type == SOCK_RAW && !unix_)) ||
 	    (unix_ && k->state != SKS_ESTABLISHED && k->state != SKS_CLOSE && !listen) ||
 	    (listen && (k->type == SOCK_DGRAM || !k->has_name || k->n_queue || k->has_peer_ino)) ||
 	    (!listen && k->n_icons) || (k->has_backlog && k->state != SKS_LISTEN) || k->n_icons > SOCK_ICONS_MAX ||
@@ -486,9 +635,12 @@ int sd_sockimg_from_pb(const Fd *in, struct fd_state *d)
 {
 	int r;
 
-	bool sock = (int)in->kind == (int)FDK_UNIX || (int)in->kind == (int)FDK_INET;
+	bool sock = (int)in->kind == (int)FDK_UNIX || (int)in->kind == (int)FDK_INET ||
+		    (int)in->kind == (int)FDK_NETLINK || (int)in->kind == (int)FDK_PACKET;
 
-	if (!in->sk != !sock || (in->sk && (in->sk->family == AF_UNIX) != ((int)in->kind == (int)FDK_UNIX)))
+	if (!in->sk != !sock || (in->sk && (in->sk->family == AF_UNIX) != ((int)in->kind == (int)FDK_UNIX)) ||
+	    (in->sk && (in->sk->family == AF_NETLINK) != ((int)in->kind == (int)FDK_NETLINK)) ||
+	    (in->sk && (in->sk->family == AF_PACKET) != ((int)in->kind == (int)FDK_PACKET)))
 		return -EBADMSG;
 	if (!in->sk)
 		return 0;

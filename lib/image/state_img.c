@@ -30,6 +30,8 @@ _Static_assert((int)FDK_FILE == (int)FD_KIND__FD_FILE, "FdKind FD_FILE");
 _Static_assert((int)FDK_DIR == (int)FD_KIND__FD_DIR, "FdKind FD_DIR");
 _Static_assert((int)FDK_UNIX == (int)FD_KIND__FD_UNIX, "FdKind FD_UNIX");
 _Static_assert((int)FDK_INET == (int)FD_KIND__FD_INET, "FdKind FD_INET");
+_Static_assert((int)FDK_NETLINK == (int)FD_KIND__FD_NETLINK, "FdKind FD_NETLINK");
+_Static_assert((int)FDK_PACKET == (int)FD_KIND__FD_PACKET, "FdKind FD_PACKET");
 _Static_assert((int)FDK_CHR == (int)FD_KIND__FD_CHR, "FdKind FD_CHR");
 _Static_assert((int)FDK_PIPE == (int)FD_KIND__FD_PIPE, "FdKind FD_PIPE");
 _Static_assert((int)FDK_FIFO == (int)FD_KIND__FD_FIFO, "FdKind FD_FIFO");

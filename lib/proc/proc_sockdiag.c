@@ -46,6 +46,8 @@ void sd_sock_state_free(struct sock_state *s)
 	free(s->rcvq);
 	free(s->name_dir);
 	free(s->filter);
+	free(s->nl_groups);
+	free(s->pk_mc);
 	free(s);
 }
 

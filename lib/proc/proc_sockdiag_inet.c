@@ -26,21 +26,13 @@ struct diag_req {
 	struct inet_diag_req_v2 r;
 };
 
-/* An inet_diag dump of @family, @protocol in @states on a new socket; the socket, or -errno. */
-static int dump_start(int family, int protocol, uint32_t states)
+int sd_sockdiag_start(const void *req, size_t len)
 {
-	struct diag_req q = { 0 };
 	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 
 	if (nl < 0)
 		return -errno;
-	q.h.nlmsg_len = sizeof(q);
-	q.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	q.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	q.r.sdiag_family = (uint8_t)family;
-	q.r.sdiag_protocol = (uint8_t)protocol;
-	q.r.idiag_states = states;
-	if (send(nl, &q, sizeof(q), 0) != (ssize_t)sizeof(q)) {
+	if (send(nl, req, len, 0) != (ssize_t)len) {
 		int e = -errno;
 
 		(void)close(nl);
@@ -49,11 +41,21 @@ static int dump_start(int family, int protocol, uint32_t states)
 	return nl;
 }
 
-/*
- * Each answer of dump @nl to @fn(@arg), until the dump ends or @fn gives
- * non-zero (which it returns). -errno.
- */
-static int dump_each(int nl, int (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
+/* An inet_diag dump of @family, @protocol in @states on a new socket; the socket, or -errno. */
+static int dump_start(int family, int protocol, uint32_t states)
+{
+	struct diag_req q = { 0 };
+
+	q.h.nlmsg_len = sizeof(q);
+	q.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	q.r.sdiag_family = (uint8_t)family;
+	q.r.sdiag_protocol = (uint8_t)protocol;
+	q.r.idiag_states = states;
+	return sd_sockdiag_start(&q, sizeof(q));
+}
+
+int sd_sockdiag_each(int nl, size_t min, int (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
 {
 	_cleanup_free_ char *buf = malloc(65536);
 
@@ -74,13 +76,18 @@ static int dump_each(int nl, int (*fn)(const struct nlmsghdr *h, void *arg), voi
 
 				return e->error ? e->error : -EBADMSG;
 			}
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+			if (h->nlmsg_len < NLMSG_LENGTH(min))
 				return -EBADMSG;
 			r = fn(h, arg);
 			if (r)
 				return r;
 		}
 	}
+}
+
+static int dump_each(int nl, int (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
+{
+	return sd_sockdiag_each(nl, sizeof(struct inet_diag_msg), fn, arg);
 }
 
 struct find_shut {

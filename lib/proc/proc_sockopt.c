@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/if_packet.h>
 
 #include "pstate.h"
 #include "pstate_sock.h"
@@ -24,6 +26,7 @@
 #define V6 AF_INET6
 #define TCP SOCK_STREAM
 #define UDP SOCK_DGRAM
+#define RAW SOCK_RAW
 #define O(l, n, f, t, fl) { l, n, f, t, #n, fl, 0 }
 #define N(l, n, f, t, d) { l, n, f, t, #n, SOCK_OPT_NEWER, d }
 const struct sock_opt_def sd_sock_inet_opts[] = {
@@ -38,7 +41,8 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_IPV6, IPV6_TRANSPARENT, V6, ANY, 0),
 	O(IPPROTO_IPV6, IPV6_ADDR_PREFERENCES, V6, ANY, 0),
 	O(SOL_SOCKET, SO_KEEPALIVE, ANY, ANY, 0),
-	O(SOL_SOCKET, SO_BROADCAST, ANY, UDP, 0),
+	O(SOL_SOCKET, SO_BROADCAST, ANY, ANY, SOCK_OPT_NOTCP),
+	O(SOL_SOCKET, SO_NO_CHECK, ANY, ANY, 0),
 	O(SOL_SOCKET, SO_OOBINLINE, ANY, TCP, 0),
 	O(SOL_SOCKET, SO_TIMESTAMP_OLD, ANY, ANY, 0),
 	O(SOL_SOCKET, SO_TIMESTAMPNS_OLD, ANY, ANY, 0),
@@ -70,10 +74,10 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_IP, IP_RECVFRAGSIZE, V4, ANY, 0),
 	O(IPPROTO_IP, IP_PASSSEC, V4, ANY, 0),
 	O(IPPROTO_IP, IP_UNICAST_IF, V4, ANY, 0),
-	O(IPPROTO_IP, IP_MULTICAST_IF, V4, UDP, 0),
-	O(IPPROTO_IP, IP_MULTICAST_TTL, V4, UDP, 0),
-	O(IPPROTO_IP, IP_MULTICAST_LOOP, V4, UDP, 0),
-	O(IPPROTO_IP, IP_MULTICAST_ALL, V4, UDP, 0),
+	O(IPPROTO_IP, IP_MULTICAST_IF, V4, ANY, SOCK_OPT_NOTCP),
+	O(IPPROTO_IP, IP_MULTICAST_TTL, V4, ANY, SOCK_OPT_NOTCP),
+	O(IPPROTO_IP, IP_MULTICAST_LOOP, V4, ANY, SOCK_OPT_NOTCP),
+	O(IPPROTO_IP, IP_MULTICAST_ALL, V4, ANY, SOCK_OPT_NOTCP),
 	O(IPPROTO_IPV6, IPV6_TCLASS, V6, ANY, 0),
 	O(IPPROTO_IPV6, IPV6_UNICAST_HOPS, V6, ANY, 0),
 	O(IPPROTO_IPV6, IPV6_MINHOPCOUNT, V6, ANY, 0),
@@ -98,10 +102,10 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_IPV6, IPV6_2292DSTOPTS, V6, ANY, 0),
 	O(IPPROTO_IPV6, IPV6_2292RTHDR, V6, ANY, 0),
 	O(IPPROTO_IPV6, IPV6_UNICAST_IF, V6, ANY, 0),
-	O(IPPROTO_IPV6, IPV6_MULTICAST_IF, V6, UDP, 0),
-	O(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, V6, UDP, 0),
-	O(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, V6, UDP, 0),
-	O(IPPROTO_IPV6, IPV6_MULTICAST_ALL, V6, UDP, 0),
+	O(IPPROTO_IPV6, IPV6_MULTICAST_IF, V6, ANY, SOCK_OPT_NOTCP),
+	O(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, V6, ANY, SOCK_OPT_NOTCP),
+	O(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, V6, ANY, SOCK_OPT_NOTCP),
+	O(IPPROTO_IPV6, IPV6_MULTICAST_ALL, V6, ANY, SOCK_OPT_NOTCP),
 	O(IPPROTO_TCP, TCP_MAXSEG, ANY, TCP, SOCK_OPT_UNCONNECTED),
 	O(IPPROTO_TCP, TCP_FASTOPEN_CONNECT, ANY, TCP, SOCK_OPT_UNCONNECTED),
 	O(IPPROTO_TCP, TCP_NODELAY, ANY, TCP, 0),
@@ -122,38 +126,118 @@ const struct sock_opt_def sd_sock_inet_opts[] = {
 	O(IPPROTO_TCP, TCP_SAVE_SYN, ANY, TCP, 0),
 	O(IPPROTO_TCP, TCP_INQ, ANY, TCP, 0),
 	O(IPPROTO_TCP, TCP_TX_DELAY, ANY, TCP, 0),
-	O(IPPROTO_UDP, UDP_CORK, ANY, UDP, 0),
-	O(IPPROTO_UDP, UDP_SEGMENT, ANY, UDP, 0),
-	O(IPPROTO_UDP, UDP_GRO, ANY, UDP, 0),
-	O(IPPROTO_UDP, UDP_NO_CHECK6_TX, V6, UDP, 0),
-	O(IPPROTO_UDP, UDP_NO_CHECK6_RX, V6, UDP, 0),
+	O(IPPROTO_UDP, UDP_CORK, ANY, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_UDP, UDP_SEGMENT, ANY, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_UDP, UDP_GRO, ANY, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_UDP, UDP_NO_CHECK6_TX, V6, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_UDP, UDP_NO_CHECK6_RX, V6, UDP, SOCK_OPT_UDP),
+	O(IPPROTO_IP, IP_HDRINCL, V4, RAW, 0),
+	O(SOL_RAW, ICMP_FILTER, V4, RAW, SOCK_OPT_RAWICMP),
+	O(IPPROTO_IPV6, IPV6_CHECKSUM, V6, RAW, 0),
+	N(IPPROTO_IPV6, IPV6_HDRINCL, V6, RAW, 0),
+	O(IPPROTO_UDPLITE, UDPLITE_SEND_CSCOV, ANY, UDP, SOCK_OPT_UDPLITE),
+	O(IPPROTO_UDPLITE, UDPLITE_RECV_CSCOV, ANY, UDP, SOCK_OPT_UDPLITE),
 };
+const size_t sd_sock_inet_nopts = ARRAY_SIZE(sd_sock_inet_opts);
+
+/* A netlink socket's flags (af_netlink.c's netlink_setsockopt()), every one off in a new socket. */
+#define NL AF_NETLINK
+const struct sock_opt_def sd_sock_netlink_opts[] = {
+	O(SOL_NETLINK, NETLINK_PKTINFO, NL, ANY, 0),
+	O(SOL_NETLINK, NETLINK_BROADCAST_ERROR, NL, ANY, 0),
+	O(SOL_NETLINK, NETLINK_NO_ENOBUFS, NL, ANY, 0),
+	N(SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, NL, ANY, 0),
+	N(SOL_NETLINK, NETLINK_CAP_ACK, NL, ANY, 0),
+	N(SOL_NETLINK, NETLINK_EXT_ACK, NL, ANY, 0),
+	N(SOL_NETLINK, NETLINK_GET_STRICT_CHK, NL, ANY, 0),
+};
+#undef NL
+const size_t sd_sock_netlink_nopts = ARRAY_SIZE(sd_sock_netlink_opts);
+
+/*
+ * A packet socket's (af_packet.c's packet_setsockopt()); PACKET_VNET_HDR
+ * before PACKET_VNET_HDR_SZ, which it sets too. PACKET_STATISTICS is no
+ * option (reading it resets it), PACKET_FANOUT and the rings are the
+ * socket's own fields.
+ */
+#define PK AF_PACKET
+const struct sock_opt_def sd_sock_packet_opts[] = {
+	O(SOL_PACKET, PACKET_VERSION, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_RESERVE, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_COPY_THRESH, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_AUXDATA, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_ORIGDEV, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_LOSS, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_VNET_HDR, PK, ANY, 0),
+	N(SOL_PACKET, PACKET_VNET_HDR_SZ, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_TIMESTAMP, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_TX_HAS_OFF, PK, ANY, 0),
+	O(SOL_PACKET, PACKET_QDISC_BYPASS, PK, ANY, 0),
+	N(SOL_PACKET, PACKET_IGNORE_OUTGOING, PK, ANY, 0),
+};
+#undef PK
 #undef O
 #undef N
-const size_t sd_sock_inet_nopts = ARRAY_SIZE(sd_sock_inet_opts);
+const size_t sd_sock_packet_nopts = ARRAY_SIZE(sd_sock_packet_opts);
+
+/* The option (@level, @name) of sd_sock_inet_opts[], sd_sock_netlink_opts[] (SOL_NETLINK) or sd_sock_packet_opts[] (SOL_PACKET), NULL if none. */
+static const struct sock_opt_def *opt_def(int level, int name)
+{
+	const struct sock_opt_def *t = level == SOL_NETLINK ? sd_sock_netlink_opts :
+				       level == SOL_PACKET  ? sd_sock_packet_opts :
+							      sd_sock_inet_opts;
+	size_t n = level == SOL_NETLINK ? sd_sock_netlink_nopts :
+		   level == SOL_PACKET	? sd_sock_packet_nopts :
+					  sd_sock_inet_nopts;
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i].level == level && t[i].name == name)
+			return &t[i];
+	return NULL;
+}
 
 _Static_assert(ARRAY_SIZE(sd_sock_inet_opts) <= SOCK_OPTS_MAX, "SOCK_OPTS_MAX");
 
-bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type)
+bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type, int protocol)
 {
+	if ((o->flags & SOCK_OPT_UDP) && protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE)
+		return false;
+	if ((o->flags & SOCK_OPT_UDPLITE) && protocol != IPPROTO_UDPLITE)
+		return false;
+	if ((o->flags & SOCK_OPT_RAWICMP) && protocol != IPPROTO_ICMP)
+		return false;
+	if ((o->flags & SOCK_OPT_NOTCP) && type == SOCK_STREAM)
+		return false;
 	return (!o->family || o->family == family) && (!o->type || o->type == type);
+}
+
+const char *sd_sock_inet_what(const struct sock_state *s)
+{
+	bool v4 = s->family == AF_INET;
+
+	if (s->type == SOCK_STREAM)
+		return v4 ? "an IPv4 TCP socket" : "an IPv6 TCP socket";
+	if (s->type == SOCK_RAW)
+		return v4 ? "a raw IPv4 socket" : "a raw IPv6 socket";
+	if (s->protocol == IPPROTO_UDPLITE)
+		return v4 ? "an IPv4 UDP-Lite socket" : "an IPv6 UDP-Lite socket";
+	if (s->protocol == IPPROTO_ICMP || s->protocol == IPPROTO_ICMPV6)
+		return v4 ? "an IPv4 ICMP socket" : "an IPv6 ICMP socket";
+	return v4 ? "an IPv4 UDP socket" : "an IPv6 UDP socket";
 }
 
 bool sd_sock_opt_default(int level, int name, int value)
 {
-	for (size_t i = 0; i < sd_sock_inet_nopts; i++)
-		if (sd_sock_inet_opts[i].level == level && sd_sock_inet_opts[i].name == name)
-			return (sd_sock_inet_opts[i].flags & SOCK_OPT_NEWER) && sd_sock_inet_opts[i].dflt == value;
-	return false;
+	const struct sock_opt_def *o = opt_def(level, name);
+
+	return o && (o->flags & SOCK_OPT_NEWER) && o->dflt == value;
 }
 
-bool sd_sock_opt_known(int level, int name, int family, int type)
+bool sd_sock_opt_known(int level, int name, int family, int type, int protocol)
 {
-	for (size_t i = 0; i < sd_sock_inet_nopts; i++)
-		if (sd_sock_inet_opts[i].level == level && sd_sock_inet_opts[i].name == name &&
-		    sd_sock_opt_applies(&sd_sock_inet_opts[i], family, type))
-			return true;
-	return false;
+	const struct sock_opt_def *o = opt_def(level, name);
+
+	return o && sd_sock_opt_applies(o, family, type, protocol);
 }
 
 void sd_sock_addr_text(const uint8_t *addr, size_t len, char ret[SOCK_ADDR_TEXT_MAX])
@@ -194,13 +278,13 @@ static bool bound_as(const uint8_t *b, size_t blen, const struct sock_name *from
 		!memcmp(&b6->sin6_addr, &in6addr_any, sizeof(b6->sin6_addr)));
 }
 
-ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type)
+ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type, int protocol)
 {
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct sock_state *s = fs->fds[i].sk;
 
 		if (fs->fds[i].kind == FDK_INET && s && !fs->fds[i].has_dup_of && s->type == type &&
-		    bound_as(s->addr, s->addr_len, from))
+		    s->protocol == protocol && bound_as(s->addr, s->addr_len, from))
 			return (ssize_t)i;
 	}
 	return -1;

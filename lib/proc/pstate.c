@@ -37,6 +37,8 @@ static const char *const fd_kind_names[FDK_MAX + 1] = {
 	[FDK_PATH] = "path",
 	[FDK_BLK] = "blk",
 	[FDK_NS] = "ns",
+	[FDK_NETLINK] = "netlink",
+	[FDK_PACKET] = "packet",
 };
 
 const char *sd_fd_kind_name(enum fd_kind k)

@@ -153,14 +153,16 @@ enum fd_kind {
 	FDK_PTMX = 19,	/* its master: fd_state.pty, its settings in fd_state.tty */
 	/* sockets (20-29): their state in fd_state.sk (pstate_sock.h) */
 	FDK_UNIX = 20,
-	FDK_INET,	/* a TCP or UDP socket, IPv4 or IPv6 */
+	FDK_INET,	/* a TCP, UDP, UDP-Lite, ICMP (ping) or raw socket, IPv4 or IPv6 */
 	FDK_PTS = 30,	/* a slave of a pty master the process holds */
 	/* files by path (34-37) */
 	FDK_NODE = 34,	/* a FIFO, device node or symlink open after its last name went */
 	FDK_PATH,	/* an O_PATH fd of a symlink or of a socket file */
 	FDK_BLK,	/* a block device */
 	FDK_NS,		/* a namespace fd of one of the process's own namespaces: fd_state.ns */
-	FDK_MAX = FDK_NS
+	FDK_NETLINK = 39, /* a netlink socket */
+	FDK_PACKET,	/* a packet socket (AF_PACKET) */
+	FDK_MAX = FDK_PACKET
 };
 
 /*
@@ -235,7 +237,7 @@ struct fd_state {
 	uint32_t ghost;			/* FDK_GHOST, FDK_MEMFD: its file in ghosts.img (>= 1) */
 	bool has_pty;			/* FDK_PTMX, FDK_PTS: */
 	struct pty_state pty;
-	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET), else NULL */
+	struct sock_state *sk;		/* a socket's (FDK_UNIX, FDK_INET, FDK_NETLINK, FDK_PACKET), else NULL */
 	pid_t pidfd_pid;		/* FDK_PIDFD: of another member of its tree (0: of itself, -1: exited) */
 	/*
 	 * FDK_NODE of a symlink: its target; FDK_FILE of a file whose name in

@@ -96,6 +96,22 @@ unsigned sd_sock_tcp_fins(int state);
 /* "FIN_WAIT2", "CLOSE_WAIT", ...: a TCP state as messages say it */
 const char *sd_sock_tcp_state_name(int state);
 
+/* TCP_CONGESTION's and SO_BINDTODEVICE's most bytes (and an interface name's) */
+#define SOCK_TEXT_MAX 16
+
+/* A packet socket's membership (packet_diag's mclist): PACKET_MR_* @type on interface @ifindex, added @count times. */
+#define SOCK_PK_ADDR_MAX 32
+#define SOCK_PK_MC_MAX 256
+/* ... and the most times one is added */
+#define SOCK_PK_COUNT_MAX 65536
+struct sock_pk_mc {
+	int32_t ifindex;
+	uint32_t count;
+	uint16_t type, alen;
+	uint8_t addr[SOCK_PK_ADDR_MAX];
+	char ifname[SOCK_TEXT_MAX + 1];	/* the interface's name at the dump */
+};
+
 /* A socket option as getsockopt() gives it, an int: one of sd_sock_inet_opts[]. */
 struct sock_opt {
 	int32_t level, name, value;
@@ -106,8 +122,6 @@ struct sock_opt {
 #define SOCK_OPTS_MAX 128
 /* A classic socket filter's most instructions (BPF_MAXINSNS) */
 #define SOCK_FILTER_MAX 4096
-/* TCP_CONGESTION's and SO_BINDTODEVICE's most bytes */
-#define SOCK_TEXT_MAX 16
 
 struct sock_state {
 	int family;		/* AF_UNIX, AF_INET, AF_INET6 */
@@ -178,6 +192,9 @@ struct sock_state {
 	size_t filter_len;
 	uint8_t *filter;
 	bool lock_filter;
+	/* a raw ICMPv6 socket: ICMP6_FILTER where it is not a new socket's (every type passes) */
+	bool has_icmp6_filter;
+	uint8_t icmp6_filter[32];
 	/* TCP: TCP_CONGESTION (empty: the system's default, as a new socket has it) */
 	char congestion[SOCK_TEXT_MAX + 1];
 	/*
@@ -193,9 +210,33 @@ struct sock_state {
 	int protocol;
 	uint8_t addr[SOCK_ADDR_MAX], addr_len;
 	uint8_t peer[SOCK_ADDR_MAX], peer_len;
-	/* the options of sd_sock_inet_opts[] that apply to it, in that order */
+	/* the options of sd_sock_inet_opts[] that apply to it, in that order (netlink: of sd_sock_netlink_opts[]) */
 	size_t nopts;
 	struct sock_opt opts[SOCK_OPTS_MAX];
+
+	/*
+	 * netlink (FDK_NETLINK, protocol: NETLINK_ROUTE, ...): its port id (0:
+	 * unbound; an autobound one as the kernel chose it), the multicast
+	 * groups it is in (NETLINK_LIST_MEMBERSHIPS: bit g - 1 of word (g - 1)
+	 * / 32 for group g; malloc'ed, nl_nwords of them), where it is
+	 * connected to (dst_portid, dst_group; both 0: not connected).
+	 */
+	uint32_t nl_portid, nl_dst_portid, nl_dst_group;
+	size_t nl_nwords;
+	uint32_t *nl_groups;
+
+	/*
+	 * packet (FDK_PACKET, protocol: the ethertype it is bound to, host
+	 * order; 0 none): the interface it is bound to (0: every one) and its
+	 * name then (SOCK_PACKET: bound by name), its memberships
+	 * (PACKET_ADD_MEMBERSHIP, each as many times as count), the fanout
+	 * group it is in (PACKET_FANOUT's value; 0: none).
+	 */
+	int32_t pk_ifindex;
+	char pk_ifname[SOCK_TEXT_MAX + 1];
+	size_t pk_nmc;
+	struct sock_pk_mc *pk_mc;
+	uint32_t pk_fanout;
 
 	/*
 	 * An established TCP connection saved with --tcp-established, read in
@@ -235,16 +276,30 @@ struct sock_opt_def {
 #define SOCK_OPT_UNCONNECTED 1
 /* may be missing (an older kernel): not saved then */
 #define SOCK_OPT_NEWER 2
+/* of a UDP or UDP-Lite socket only (an ICMP one of SOCK_DGRAM has none) */
+#define SOCK_OPT_UDP 4
+/* of a UDP-Lite socket only */
+#define SOCK_OPT_UDPLITE 8
+/* of a raw IPPROTO_ICMP socket only */
+#define SOCK_OPT_RAWICMP 16
+/* of a datagram or raw socket (UDP, UDP-Lite, ICMP, raw), not of a TCP one */
+#define SOCK_OPT_NOTCP 32
 extern const struct sock_opt_def sd_sock_inet_opts[];
 extern const size_t sd_sock_inet_nopts;
-bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type);
+/* ... of a socket of @family, @type and @protocol (IPPROTO_UDP, ...) */
+bool sd_sock_opt_applies(const struct sock_opt_def *o, int family, int type, int protocol);
 /*
  * Whether @value of option (@level, @name) is the default of one that an
  * older kernel may not have (SOCK_OPT_NEWER): one without it behaves so.
  */
 bool sd_sock_opt_default(int level, int name, int value);
 /* Whether (@level, @name) is one of them, for such a socket. */
-bool sd_sock_opt_known(int level, int name, int family, int type);
+bool sd_sock_opt_known(int level, int name, int family, int type, int protocol);
+/*
+ * What messages call an inet socket: "an IPv4 TCP socket", "an IPv6 UDP
+ * socket", "an IPv4 UDP-Lite socket", "an IPv6 ICMP socket" (ping).
+ */
+const char *sd_sock_inet_what(const struct sock_state *s);
 /*
  * An inet address for a message: "127.0.0.1:8000", "[::1]:8000", "none"
  * (at most SOCK_ADDR_TEXT_MAX bytes).
@@ -254,11 +309,24 @@ void sd_sock_addr_text(const uint8_t *addr, size_t len, char ret[SOCK_ADDR_TEXT_
 
 struct files_state;
 /*
- * The inet socket of @fs of type @type that sent a datagram from @from (a
- * sockaddr in from->path): the one bound to that port and address, or to
- * that port and the wildcard address. Its index, -1 if none.
+ * The inet socket of @fs of type @type and @protocol that sent a datagram
+ * from @from (a sockaddr in from->path): the one bound to that port and
+ * address, or to that port and the wildcard address. Its index, -1 if
+ * none.
  */
-ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type);
+ssize_t sd_sock_inet_sender(const struct files_state *fs, const struct sock_name *from, int type, int protocol);
+
+/*
+ * The SOL_NETLINK int options a dump saves and a restore sets (NETLINK_PKTINFO,
+ * NETLINK_NO_ENOBUFS, ...): flags, each saved where a kernel reads it.
+ */
+extern const struct sock_opt_def sd_sock_netlink_opts[];
+extern const size_t sd_sock_netlink_nopts;
+/* The SOL_PACKET int options (PACKET_VERSION, PACKET_AUXDATA, ...), of a SOCK_RAW or SOCK_DGRAM one. */
+extern const struct sock_opt_def sd_sock_packet_opts[];
+extern const size_t sd_sock_packet_nopts;
+/* The most group words an image keeps (32 groups each) */
+#define SOCK_NL_WORDS_MAX 1024
 
 /* Free @n files in flight @f and the array; what one of them owns. */
 void sd_sock_files_free(struct sock_file *f, size_t n);
@@ -269,6 +337,38 @@ void sd_sock_files_free_one(struct sock_file *f);
  * @protocol: -ENOENT if none is (an unbound UDP socket is in no table).
  */
 int sd_sockdiag_inet_shutdown(int family, int protocol, uint64_t ino, uint32_t *ret);
+/*
+ * sock_diag dumps (proc_sockdiag_inet.c): sd_sockdiag_start sends request
+ * @req of @len bytes on a new NETLINK_SOCK_DIAG socket (the socket, or
+ * -errno); sd_sockdiag_each gives each answer on it (at least @min bytes
+ * of payload, else -EBADMSG) to @fn(@arg) until the dump ends (0) or @fn
+ * gives non-zero, which it returns; -errno.
+ */
+struct nlmsghdr;
+int sd_sockdiag_start(const void *req, size_t len);
+int sd_sockdiag_each(int nl, size_t min, int (*fn)(const struct nlmsghdr *h, void *arg), void *arg);
+
+/* What packet_diag says of one packet socket (proc_sockdiag_packet.c). */
+struct packet_diag_state {
+	uint32_t num;			/* its protocol (an ethertype, host order) */
+	uint32_t ifindex;		/* the interface it is bound to (0: none) */
+	uint32_t version, reserve, copy_thresh, tstamp, flags;	/* PACKET_DIAG_INFO */
+	bool rx_ring, tx_ring;		/* a ring set up */
+	bool has_fanout;
+	uint32_t fanout;		/* id | type << 16 (PACKET_FANOUT also gives flags << 24) */
+	size_t nmc;
+	struct sock_pk_mc *mc;		/* PACKET_DIAG_MCLIST, malloc'ed */
+};
+/* The packet socket of inode @ino in our network namespace: -ENOENT if none, -errno. */
+int sd_sockdiag_packet(uint64_t ino, struct packet_diag_state *ret);
+
+/*
+ * /proc/@pid/net/@table ("icmp", "raw"; "icmp6", "raw6" for AF_INET6)
+ * (proc_sockping.c): the address the ICMP "ping" or raw socket of inode
+ * @ino is connected to, a sockaddr_in or _in6 with port 0, in @peer
+ * (*@peer_len 0: not connected); -ENOENT if it is not there, -errno.
+ */
+int sd_proc_dgram_peer(pid_t pid, int family, const char *table, uint64_t ino, uint8_t *peer, uint8_t *peer_len);
 /*
  * The TIME_WAIT TCP sockets of @family on the port and address of @addr
  * (a sockaddr_in or _in6; any address for a wildcard one) ended

@@ -450,6 +450,8 @@ static const struct rst_fd_opener rst_fd_openers[FDK_MAX + 1] = {
 	[FDK_PATH] = { .open = chr_open },
 	[FDK_BLK] = { .open = chr_open },
 	[FDK_NS] = { .open = ns_open },
+	[FDK_NETLINK] = { .open = sd_rst_netlink_open },
+	[FDK_PACKET] = { .open = sd_rst_packet_open },
 };
 
 /* Our fd that fd @i of the image is a dup of: inherited, or our terminal; else -1. */

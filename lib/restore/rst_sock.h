@@ -38,6 +38,14 @@ bool sd_rst_unix_is_own(const struct fd_state *d);
 int sd_rst_sock_options_first(int fd, const struct sock_state *s);
 int sd_rst_sock_options_last(int fd, const struct sock_state *s);
 /*
+ * Socket @i of the table made in the new process (socket() of its family,
+ * type and protocol), then @set_up on our copy @fd of it (-errno, said),
+ * its number there in *@ret_tmp; closed there on failure. @what names it
+ * in a message ("IPv4 TCP socket").
+ */
+int sd_rst_sock_open(struct rst *r, size_t i, const char *what,
+		     int (*set_up)(struct rst *r, const struct fd_state *d, int fd), long *ret_tmp);
+/*
  * rst_sockopt.c: the int options of a TCP or UDP socket, each set where
  * it differs from what @fd reads; the options of every family that are no
  * ints, first (before bind(), called by sd_rst_sock_options_first) and
@@ -58,6 +66,18 @@ int sd_rst_sock_extra_last(int fd, const struct sock_state *s);
  */
 int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp);
 int sd_rst_inet_queues(struct rst *r);
+/*
+ * A netlink socket (rst_sock_netlink.c), made in the new process by its
+ * opener: its options and flags, bound to its port id, in its groups,
+ * connected where it was.
+ */
+int sd_rst_netlink_open(struct rst *r, size_t i, long *ret_tmp);
+/*
+ * A packet socket (rst_sock_packet.c), likewise: its options, bound to
+ * its interface (the same index under the same name, else the restore
+ * fails saying so), its memberships, its fanout group.
+ */
+int sd_rst_packet_open(struct rst *r, size_t i, long *ret_tmp);
 /*
  * Whether the image holds established TCP connections (--tcp-established):
  * a network lock of the dumped pid to remove once the restore is over.

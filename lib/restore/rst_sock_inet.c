@@ -1,23 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Restore step 4: TCP and UDP sockets, IPv4 and IPv6. Each is made in the
- * new process (socket()), then set up from here on our copy of it
- * (pidfd_getfd(): the same socket): its options (those bind() looks at
- * first), bound to its address and port, listening with its backlog or
- * connected to its peer (UDP). Once every fd is at its number, the
- * datagrams queued on a UDP socket are sent again, in order, by the
- * sockets of the process that sent them, or from a sender's address on a
- * raw socket (rst_sock_raw.c) for a sender outside.
+ * Restore step 4: TCP, UDP, UDP-Lite, ICMP ("ping") and raw sockets, IPv4
+ * and IPv6. Each is made in the new process (socket()), then set up from
+ * here on our copy of it (pidfd_getfd(): the same socket): its options
+ * (those bind() looks at first), bound to its address and port (a ping
+ * socket's ident; a raw one's port is its protocol, which bind() skips),
+ * listening with its backlog or connected to its peer. Once every fd is at
+ * its number, the datagrams queued on a UDP or UDP-Lite socket are sent
+ * again, in order, by the sockets of the process that sent them (of its
+ * protocol), or from a sender's address on a raw socket (rst_sock_raw.c)
+ * for a UDP one's sender outside.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -28,11 +28,12 @@
 #include "rst_sock.h"
 #include "util.h"
 
+/* "IPv4 TCP socket", ...: sd_sock_inet_what() without its article */
 static const char *what(const struct sock_state *s)
 {
-	if (s->type == SOCK_STREAM)
-		return s->family == AF_INET ? "IPv4 TCP socket" : "IPv6 TCP socket";
-	return s->family == AF_INET ? "IPv4 UDP socket" : "IPv6 UDP socket";
+	const char *w = sd_sock_inet_what(s);
+
+	return w + (w[1] == 'n' ? 3 : 2);
 }
 
 /*
@@ -128,38 +129,24 @@ bool sd_rst_inet_locked(const struct rst *r)
 	return false;
 }
 
+/* On our copy @fd: a connection made again in repair mode, or (--tcp-close) as one that ended; or set up. */
+static int inet_set_up(struct rst *r, const struct fd_state *d, int fd)
+{
+	const struct sock_state *s = d->sk;
+
+	if (s->repaired && !r->opts->tcp_close)
+		return sd_rst_tcp_repair(r, d, fd);
+	/* --tcp-close: an unbound socket shut down both ways, which reads and writes as one whose connection ended */
+	if (s->repaired)
+		return sd_rst_sock_options_first(fd, s) < 0 || ended(fd) < 0 || sd_rst_sock_options_last(fd, s) < 0 ?
+			       sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of fd %d", r->pid, d->fd) :
+			       0;
+	return set_up(r, d, fd);
+}
+
 int sd_rst_inet_open(struct rst *r, size_t i, long *ret_tmp)
 {
-	const struct fd_state *d = &r->fs.fds[i];
-	const struct sock_state *s = d->sk;
-	long tmp;
-	int copy, e;
-
-	/* at its number already, it keeps the close-on-exec flag it is made with */
-	e = sd_rst_call(r, SYS_socket, s->family, s->type | ((d->flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0), s->protocol,
-			0, 0, 0, &tmp);
-	if (e < 0)
-		return sd_err(r->ctx, e, "cannot restore pid %d: cannot make the %s of fd %d", r->pid, what(s), d->fd);
-	copy = sd_rst_take_fd(r, tmp);
-	if (copy < 0) {
-		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
-		return sd_err(r->ctx, copy, "cannot take fd %ld of the restored pid %d", tmp, r->pid);
-	}
-	if (s->repaired && !r->opts->tcp_close)
-		e = sd_rst_tcp_repair(r, d, copy);
-	/* --tcp-close: an unbound socket shut down both ways, which reads and writes as one whose connection ended */
-	else if (s->repaired)
-		e = sd_rst_sock_options_first(copy, s) < 0 || ended(copy) < 0 || sd_rst_sock_options_last(copy, s) < 0 ?
-			    sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of fd %d", r->pid, d->fd) : 0;
-	else
-		e = set_up(r, d, copy);
-	(void)close(copy);
-	if (e < 0) {
-		(void)sd_rst_call(r, SYS_close, tmp, 0, 0, 0, 0, 0, NULL);
-		return e;
-	}
-	*ret_tmp = tmp;
-	return 0;
+	return sd_rst_sock_open(r, i, what(r->fs.fds[i].sk), inet_set_up, ret_tmp);
 }
 
 /* Where datagrams to a socket bound to @s->addr go: its address, loopback for a wildcard one. */
@@ -194,7 +181,8 @@ static int from_outside(const struct sock_state *s, const struct sock_name *from
 
 	if (!dg)
 		return -ENOMEM;
-	if (from->len != s->addr_len)
+	/* only UDP goes so (the dump refuses a UDP-Lite datagram from outside) */
+	if (from->len != s->addr_len || s->protocol != IPPROTO_UDP)
 		return -EBADMSG;
 	memcpy(&f, from->path, from->len);
 	if (f.ss_family != s->family)
@@ -233,7 +221,7 @@ static int queue_one(struct rst *r, size_t i)
 		CPU_SET(cpu, &here);
 	pinned = cpu >= 0 && sched_getaffinity(0, sizeof(was), &was) == 0 && sched_setaffinity(0, sizeof(here), &here) == 0;
 	for (size_t k = 0; e == 0 && k < s->npkts; k++) {
-		ssize_t from = sd_sock_inet_sender(&r->fs, &s->pkts[k].from, s->type);
+		ssize_t from = sd_sock_inet_sender(&r->fs, &s->pkts[k].from, s->type, s->protocol);
 		int tx;
 
 		if (from < 0) {

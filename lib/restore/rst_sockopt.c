@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/net_tstamp.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -60,6 +61,9 @@ int sd_rst_sock_extra_first(int fd, const struct sock_state *s)
 	char cc[SOCK_TEXT_MAX + 1] = "";
 
 	if (s->linger_on && setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+		return -errno;
+	if (s->has_icmp6_filter &&
+	    setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, s->icmp6_filter, sizeof(s->icmp6_filter)) < 0)
 		return -errno;
 	if (s->bindtodevice[0] &&
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->bindtodevice, (socklen_t)strlen(s->bindtodevice)) < 0)

@@ -8,18 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
-refused() {
-	local what=$1 pat=$2
-	start_target_quiet sockopttarget --refuse "$what"
-	expect_error "cannot dump pid $TPID: fd 3 is $pat" "$SDUMP" dump -t "$TPID" -D "$WORK/d-$what"
-	assert_running "$TPID"
-	tcmd check
-	[ "$REPLY" = ok ] || fail "$what: the target after the refusal: $REPLY"
-	echo "refused: $(cat "$WORK/stderr")"
-	echo exit >&7
-	wait_gone "$TPID"
-	exec 7>&- 8<&-
-}
+refused() { refused_by sockopttarget "$@"; }
 
 refused ebpf "a socket with an eBPF filter \(SO_ATTACH_BPF\)"
 refused mcast "a socket that joined the multicast group 239\.1\.2\.3 on lo"

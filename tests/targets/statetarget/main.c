@@ -207,9 +207,17 @@ static void setup_with(const char *dir)
 	if (!strcmp(with, "none")) {
 		return;
 	} else if (!strcmp(with, "socket")) {
-		/* unix, TCP and UDP sockets are taken (socktarget); a netlink one is not */
-		with_fd = socket(AF_NETLINK, SOCK_RAW, 0);
-		if (with_fd < 0)
+		/*
+		 * unix, TCP, UDP and netlink sockets are taken (socktarget,
+		 * skfamtarget); not a netlink one with the kernel's answer queued
+		 */
+		struct {
+			struct nlmsghdr h;
+			struct rtgenmsg g;
+		} q = { { sizeof(q), RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1, 0 }, { AF_UNSPEC } };
+
+		with_fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		if (with_fd < 0 || send(with_fd, &q, sizeof(q), 0) != (ssize_t)sizeof(q))
 			die("socket");
 	} else if (!strcmp(with, "eventfd")) {
 		with_fd = eventfd(0, 0);

@@ -30,6 +30,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
