@@ -85,11 +85,42 @@ static int bind_as_then(struct rst *r, const struct sock_state *s, int fd)
 	return bind(fd, (const struct sockaddr *)s->addr, s->addr_len) < 0 ? -errno : 0;
 }
 
+/* @s's value of SOL_SOCKET option @name as dumped, 0 when not saved. */
+static int sol_opt(const struct sock_state *s, int name)
+{
+	for (size_t k = 0; k < s->nopts; k++)
+		if (s->opts[k].level == SOL_SOCKET && s->opts[k].name == name)
+			return s->opts[k].value;
+	return 0;
+}
+
+/*
+ * A socket without SO_REUSEPORT now whose port another socket of the
+ * process shares with it (both bound with it, then turned off on this one:
+ * the kernel keeps the port shared): it is bound with SO_REUSEPORT on
+ * again, and turned off once bound and listening, else the other's bind
+ * fails.
+ */
+static bool shares_port(const struct rst *r, const struct sock_state *s)
+{
+	if (sol_opt(s, SO_REUSEPORT) || !s->addr_len)
+		return false;
+	for (size_t i = 0; i < r->fs.n; i++) {
+		const struct sock_state *o = r->fs.fds[i].sk;
+
+		if (o && o != s && o->family == s->family && o->type == s->type && o->addr_len == s->addr_len &&
+		    !memcmp(o->addr, s->addr, s->addr_len) && sol_opt(o, SO_REUSEPORT))
+			return true;
+	}
+	return false;
+}
+
 static int set_up(struct rst *r, const struct fd_state *d, int fd)
 {
 	const struct sock_state *s = d->sk;
 	char a[SOCK_ADDR_TEXT_MAX];
-	int e = 0;
+	int e = 0, one = 1, zero = 0;
+	bool share;
 
 	e = sd_rst_inet_opts(fd, s);
 	if (e == 0)
@@ -98,6 +129,10 @@ static int set_up(struct rst *r, const struct fd_state *d, int fd)
 		return sd_err(r->ctx, e, "cannot restore pid %d: cannot set the options of the %s of fd %d", r->pid,
 			      what(s), d->fd);
 	sd_sock_addr_text(s->addr, s->addr_len, a);
+	share = shares_port(r, s);
+	if (share && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of the %s of fd %d",
+			      r->pid, what(s), d->fd);
 	e = s->addr_len ? bind_as_then(r, s, fd) : 0;
 	if (e < 0)
 		return sd_err(r->ctx, e, "cannot restore pid %d: cannot bind the %s of fd %d to %s", r->pid, what(s),
@@ -105,6 +140,9 @@ static int set_up(struct rst *r, const struct fd_state *d, int fd)
 	if (s->state == SKS_LISTEN && listen(fd, (int)s->backlog) < 0)
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot listen on the %s of fd %d (%s)", r->pid,
 			      what(s), d->fd, a);
+	if (share && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &zero, sizeof(zero)) < 0)
+		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot set the options of the %s of fd %d",
+			      r->pid, what(s), d->fd);
 	if (s->peer_len && connect(fd, (const struct sockaddr *)s->peer, s->peer_len) < 0) {
 		sd_sock_addr_text(s->peer, s->peer_len, a);
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot connect the %s of fd %d to %s", r->pid,

@@ -43,7 +43,9 @@
  *     127.0.0.1, SO_RCVBUF 50000, IP_PKTINFO; "udp_tx" one connected to
  *     it, which sent it "d1" and "d2" (not read); "udp6" an IPv6 UDP
  *     socket on [::1]; "tcp_unb" an unbound TCP socket with SO_KEEPALIVE
- *     and TCP_KEEPIDLE 77. check: the same addresses and options, udp_rx
+ *     and TCP_KEEPIDLE 77; "tcp4_shared" a second listener on tcp4's port
+ *     (SO_REUSEPORT, then turned off once listening: the port stays
+ *     shared). check: the same addresses and options, udp_rx
  *     reads d1 and d2 from udp_tx's address, and what udp_tx sends now;
  *     both listeners accept a new connection.
  *   --with rights: "rights" a socketpair end holding an SCM_RIGHTS message
@@ -54,6 +56,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -72,10 +75,10 @@
 #include <unistd.h>
 
 enum { ST_A, ST_B, DG_A, DG_B, SP_A, SP_B, LIS, CLI, ACC, WAIT, AB_RX, AB_TX, UNB, GONE, HALF,
-       HALF_PEER, RIGHTS, TCP4, TCP6, UDP_RX, UDP_TX, UDP6, TCP_UNB, NROLES };
+       HALF_PEER, RIGHTS, TCP4, TCP6, UDP_RX, UDP_TX, UDP6, TCP_UNB, TCP4_SHARED, NROLES };
 static const char *const role[NROLES] = {
 	"st_a", "st_b", "dg_a", "dg_b", "sp_a", "sp_b", "lis", "cli", "acc", "wait", "ab_rx", "ab_tx",
-	"unb", "gone", "half", "half_peer", "rights", "tcp4", "tcp6", "udp_rx", "udp_tx", "udp6", "tcp_unb",
+	"unb", "gone", "half", "half_peer", "rights", "tcp4", "tcp6", "udp_rx", "udp_tx", "udp6", "tcp_unb", "tcp4_shared",
 };
 static int fds[NROLES];
 static char dir[64] = "/tmp", path[100];
@@ -326,6 +329,17 @@ static void setup_inet(void)
 	v = 77;
 	if (setsockopt(fds[TCP_UNB], IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)) < 0)
 		die("TCP_KEEPIDLE");
+	fds[TCP4_SHARED] = socket(AF_INET, SOCK_STREAM, 0);
+	if (fds[TCP4_SHARED] < 0)
+		die("inet socket");
+	setint(fds[TCP4_SHARED], SO_REUSEADDR, 1);
+	setint(fds[TCP4_SHARED], SO_REUSEPORT, 1);
+	bound_at[TCP4_SHARED] = bound_at[TCP4];
+	bound_len[TCP4_SHARED] = bound_len[TCP4];
+	if (bind(fds[TCP4_SHARED], (struct sockaddr *)&bound_at[TCP4], bound_len[TCP4]) < 0 ||
+	    listen(fds[TCP4_SHARED], 2) < 0)
+		die("tcp4_shared");
+	setint(fds[TCP4_SHARED], SO_REUSEPORT, 0);
 }
 
 static int getopt_at(int fd, int level, int name)
@@ -354,7 +368,16 @@ static bool accepts(int rl)
 		return false;
 	/* TCP_DEFER_ACCEPT: the connection waits for a first byte */
 	xsend(c, "x", 1);
-	n = accept(fds[rl], NULL, NULL);
+	n = -1;
+	/* tcp4's port is shared with tcp4_shared: the kernel gives the connection to either */
+	if (rl == TCP4) {
+		struct pollfd p[2] = { { .fd = fds[TCP4], .events = POLLIN }, { .fd = fds[TCP4_SHARED], .events = POLLIN } };
+
+		if (poll(p, 2, 10000) > 0)
+			n = accept(p[0].revents ? fds[TCP4] : fds[TCP4_SHARED], NULL, NULL);
+	} else {
+		n = accept(fds[rl], NULL, NULL);
+	}
 	(void)close(c);
 	if (n < 0)
 		return false;
@@ -383,6 +406,9 @@ static bool check_inet(void)
 	if (getopt_at(fds[TCP4], SOL_SOCKET, SO_REUSEADDR) != 1 || getopt_at(fds[TCP4], SOL_SOCKET, SO_REUSEPORT) != 1 ||
 	    getopt_at(fds[TCP4], IPPROTO_TCP, TCP_DEFER_ACCEPT) <= 0 || getopt_at(fds[TCP4], SOL_SOCKET, SO_ACCEPTCONN) != 1)
 		return fail("tcp4's options are not as they were");
+	if (!same_name(TCP4_SHARED) || getopt_at(fds[TCP4_SHARED], SOL_SOCKET, SO_REUSEPORT) != 0 ||
+	    getopt_at(fds[TCP4_SHARED], SOL_SOCKET, SO_ACCEPTCONN) != 1)
+		return fail("tcp4_shared is not listening on tcp4's port, SO_REUSEPORT off");
 	if (backlog_of(fds[TCP4]) != 9 || backlog_of(fds[TCP6]) != 3)
 		return fail("the listeners' backlogs are %d and %d, not 9 and 3", backlog_of(fds[TCP4]), backlog_of(fds[TCP6]));
 	if (getopt_at(fds[TCP6], IPPROTO_IPV6, IPV6_V6ONLY) != 1 || getopt_at(fds[UDP6], IPPROTO_IPV6, IPV6_V6ONLY) != 1)
