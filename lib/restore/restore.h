@@ -409,10 +409,17 @@ int sd_rst_restore_fs(struct rst *r);
 int sd_rst_create_threads(struct rst *r);
 int sd_rst_restore_thread_state(struct rst *r, size_t i);
 /*
- * Each thread's signal mask, the build's last step: until then every signal
- * is blocked in every thread whose state is restored (rst_threads.c).
+ * Each thread's signal mask, the build's last step (a stopped process's: in
+ * its stop, sd_rst_enter_stop): until then every signal is blocked in every
+ * thread whose state is restored (rst_threads.c).
  */
 int sd_rst_restore_sigmasks(struct rst *r);
+/*
+ * A process stopped at the dump: every thread put into its group stop by
+ * @stop_sig, still traced, every signal blocked on the way; then each
+ * thread's mask set, so that its pending signals stay pending there.
+ */
+int sd_rst_enter_stop(struct rst *r, int stop_sig);
 void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
 
 /*
