@@ -3,7 +3,8 @@
 # (SIGUSR1, SIGCHLD; one queued for its thread, one for the process) comes
 # back stopped with them still pending: SigPnd, ShdPnd and SigBlk as they
 # were, no handler entered (its mask would be in SigBlk); at SIGCONT each
-# handler runs once. Alone, and as a tree whose members are both so.
+# handler runs once. Alone, and as a tree whose members are both so; a
+# pre-dump first, which must leave them pending in the live process.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 T="$TARGETS_DIR/sigpendtarget"
@@ -21,7 +22,7 @@ wait_stopped() {
 status_of() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 for how in alone tree; do
-	rm -rf "$WORK/d" "$WORK"/h*
+	rm -rf "$WORK/d" "$WORK/p1" "$WORK"/h*
 	args=()
 	[ "$how" = tree ] && args=(--child)
 	"$T" "$WORK/h" "${args[@]}" </dev/null >/dev/null 2>&1 &
@@ -49,7 +50,16 @@ for how in alone tree; do
 		state_record "$p" "$WORK/state.$p"
 		before[$k]="$(status_of "$p" SigPnd) $(status_of "$p" ShdPnd) $(status_of "$p" SigBlk)"
 	done
-	"$SDUMP" -q dump -t "$root" -D "$WORK/d" 2>"$WORK/err" || fail "$how: dump: $(cat "$WORK/err")"
+	# a pre-dump leaves them so (its injected calls took them out of the queue)
+	"$SDUMP" -q pre-dump -t "$root" -D "$WORK/p1" 2>"$WORK/err" || fail "$how: pre-dump: $(cat "$WORK/err")"
+	for k in "${!pids[@]}"; do
+		p=${pids[$k]}
+		now="$(status_of "$p" SigPnd) $(status_of "$p" ShdPnd) $(status_of "$p" SigBlk)"
+		[ "$now" = "${before[$k]}" ] && [ "$(proc_state "$p")" = T ] ||
+			fail "$how: $p's SigPnd ShdPnd SigBlk are $now after the pre-dump, not ${before[$k]} ($(proc_state "$p"))"
+	done
+	"$SDUMP" -q dump -t "$root" -D "$WORK/d" --parent "$WORK/p1" 2>"$WORK/err" ||
+		fail "$how: dump: $(cat "$WORK/err")"
 	wait "$root" 2>/dev/null || true
 	for p in "${pids[@]}"; do wait_pid_free "$p"; done
 	"$SDUMP" -q restore -D "$WORK/d" -d 2>"$WORK/err" || fail "$how: restore: $(cat "$WORK/err")"
