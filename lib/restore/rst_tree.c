@@ -667,6 +667,8 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 		if (e == 0)
 			e = sd_rst_build(&t->m[i], &tm);
 	}
+	/* the processes of dead ones' pidfds: dead, as at the dump, before any member runs */
+	sd_rst_tree_dead_end(t);
 	if (e == 0)
 		e = sd_rst_tty_start(root);
 	/* a migration's receiver: the sender's word, once the whole tree is built, before any runs */
@@ -743,6 +745,7 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	/* a lazy restore's memory all in, or its fill handed to a helper (a failure killed the tree) */
 	if (opts->lazy && e == 0)
 		e = sd_rst_tree_lazy_finish(&t);
+	sd_rst_tree_dead_end(&t);
 	if (e < 0) {
 		sd_rst_tty_undo(&t.m[0]);
 		kill_all(&t);
