@@ -317,6 +317,9 @@ int sd_rst_read_state(struct rst *r, const char *dir, uint64_t *t)
 	e = sd_stateimg_read(ctx, &r->chain.p[0].dir, &r->ps, &r->fs);
 	if (e < 0)
 		return e;
+	/* a tree member with its parent's fd table: its fds are the parent's, restored by the parent */
+	if (r->member && r->member->files_of_parent)
+		sd_files_state_release(&r->fs);
 	r->pid = r->ps.pid;
 	if (r->ps.threads[0].tid != r->pid)
 		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: the first thread is not the leader",

@@ -131,8 +131,12 @@ static int fork_member(struct rst *p, struct rst *m, uint64_t flags)
 	const struct tree_member *tm = m->member;
 	int e;
 
-	/* (CLONE_PARENT: the exit signal is the helper's) */
-	e = clone_tid(p, m->pid, flags ? 0 : tm->exit_signal, flags);
+	/* its parent's fd table shared (CLONE_FILES), never a helper's; CLONE_PARENT: the exit signal is the helper's */
+	if (tm->files_of_parent && (flags & CLONE_PARENT))
+		return sd_errx(p->ctx, -EOPNOTSUPP, "cannot restore pid %d: it shares the fd table of its parent %d, whose session is gone",
+			       m->pid, tm->ppid);
+	e = clone_tid(p, m->pid, (flags & CLONE_PARENT) ? 0 : tm->exit_signal,
+		      flags | (tm->files_of_parent ? CLONE_FILES : 0));
 	if (e == -EEXIST)
 		return sd_errx(p->ctx, e, "cannot restore pid %d: it is in use", m->pid);
 	if (e < 0)
