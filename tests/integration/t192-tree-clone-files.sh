@@ -5,7 +5,9 @@
 # pre-dump, a dump and a restore the three share one table again (kcmp),
 # C has its own: an fd the root opened before the dump is in A and B, not
 # in C, and so is one it opens after the restore; each member's state is
-# as before.
+# as before. Two siblings sharing one table that is not their parent's
+# (it unshared its own): the dump refused in one line, the tree left as it
+# was.
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 
@@ -49,4 +51,22 @@ fd2=${REPLY#fd }
 check "an fd opened after the restore" "$fd2"
 echo "exit" >&7
 for ((i = 0; i < 100; i++)); do [ -e "/proc/$root" ] || break; sleep 0.05; done
+exec 7>&- 8<&-
+echo "the root, its child and grandchild one fd table again, its other child one of its own"
+
+start_target filestarget --siblings
+root=$TPID
+tcmd pids
+read -r w _ a _ c <<<"$REPLY"
+TARGET_PIDS+=("$a" "$c")
+same_files "$a" "$c" && ! same_files "$root" "$a" || fail "--siblings: A and C do not share a table of their own"
+for p in "$root" "$a" "$c"; do state_record "$p" "$WORK/sib.$p"; done
+expect_error "pid $c of its tree shares its fd table \\(CLONE_FILES; restored only where it is its parent's\\) with pid $a" \
+	"$SDUMP" dump -t "$root" -D "$WORK/sib"
+for p in "$root" "$a" "$c"; do
+	[ "$(awk '/^TracerPid:/ {print $2}' "/proc/$p/status")" = 0 ] || fail "the refused dump left $p traced"
+	state_check "$p" "$WORK/sib.$p"
+done
+[ ! -e "$WORK/sib/tree.img" ] || fail "the refused dump wrote a tree image"
+echo "exit" >&7
 echo ok
