@@ -154,7 +154,10 @@ static int check_member(struct tdump *td, size_t i, bool *ret_noseize)
 						 "cannot dump pid %d: pid %d of its tree is in vfork(), waiting for its child %d to exec or exit; dump it once that is done",
 						 root, m->pid, kids[k]);
 			}
-	/* its parent's fd table (forked with CLONE_FILES): made so again; the others' it shares then too */
+	/*
+	 * Its parent's fd table (forked with CLONE_FILES): made so again, and
+	 * so the table of any other member that shares it.
+	 */
 	td->t[i]->m.files_of_parent = i > 0 && !m->zombie &&
 				      syscall(SYS_kcmp, m->ppid, m->pid, KCMP_FILES, 0, 0) == 0;
 	for (size_t k = 0; k < i; k++) {

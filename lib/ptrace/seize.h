@@ -35,15 +35,16 @@ struct seized {
  * Stop every thread of @pid. Reads /proc/PID/task again until no new thread
  * appears. Each thread has every signal blocked while seized (its own mask
  * kept in sigmask), so that no signal is taken out of its queue when an
- * injected call returns (a stopped process's pending ones would all be). On failure every thread already seized is detached again and the
- * error is recorded: -ESRCH gone, -EPERM not allowed to trace.
+ * injected call returns (a stopped process's pending ones would all be).
+ * On failure every thread already seized is detached again and the error
+ * is recorded: -ESRCH gone, -EPERM not allowed to trace.
  */
 int sd_seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s);
 /*
  * Detach every thread, its own signal mask back, resuming it as it was (a
- * thread that was in a job control stop stays stopped), and empty @s. Returns the CLOCK_MONOTONIC
- * time after the last detach in *ret_t_us (may be NULL). Never fails:
- * problems are warnings.
+ * thread that was in a job control stop stays stopped), and empty @s.
+ * Returns the CLOCK_MONOTONIC time after the last detach in *ret_t_us
+ * (may be NULL). Never fails: problems are warnings.
  */
 void sd_seize_detach(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us);
 

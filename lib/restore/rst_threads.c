@@ -197,7 +197,11 @@ int sd_rst_restore_sigmasks(struct rst *r)
 	return 0;
 }
 
-/* Resume thread @tid and wait for its next stop: @event (PTRACE_EVENT_STOP, or 0 for a signal-delivery-stop) by @sig. */
+/*
+ * Resume thread @tid with @sig and wait for its next stop, which must be
+ * by @want_sig: @event PTRACE_EVENT_STOP (a group stop), 0 a
+ * signal-delivery-stop.
+ */
 static int cont_until(struct rst *r, pid_t tid, int sig, int want_sig, int event)
 {
 	int status;

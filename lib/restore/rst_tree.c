@@ -131,7 +131,7 @@ static int fork_member(struct rst *p, struct rst *m, uint64_t flags)
 	const struct tree_member *tm = m->member;
 	int e;
 
-	/* its parent's fd table shared (CLONE_FILES), never a helper's; CLONE_PARENT: the exit signal is the helper's */
+	/* a parent's fd table shared (CLONE_FILES), not a helper's; CLONE_PARENT: the helper's exit signal */
 	if (tm->files_of_parent && (flags & CLONE_PARENT))
 		return sd_errx(p->ctx, -EOPNOTSUPP, "cannot restore pid %d: it shares the fd table of its parent %d, whose session is gone",
 			       m->pid, tm->ppid);

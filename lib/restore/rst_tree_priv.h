@@ -38,7 +38,7 @@ struct rst_sock_kept {
 	int ours;
 };
 
-/* The process made for the pidfds of a dead one (its pidfs inode in the dump): alive until every member is built. */
+/* The process made for the pidfds of a dead one (its pidfs inode at the dump), until all are built. */
 struct rst_dead {
 	uint64_t dev, ino;
 	pid_t pid;
