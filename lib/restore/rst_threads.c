@@ -232,8 +232,16 @@ static int cont_until(struct rst *r, pid_t tid, int sig, int want_sig, int event
 int sd_rst_enter_stop(struct rst *r, int stop_sig)
 {
 	pid_t leader = r->seized.t[0].tid;
-	uint64_t mask = ~0ull & ~(1ull << (stop_sig - 1));
+	uint64_t mask;
 	int e;
+
+	/* one caught or ignored would not stop it (it stopped by its default action, once) */
+	if (stop_sig != SIGSTOP && r->ps.sigactions[stop_sig - 1].handler != 0) {
+		pr_warn(r->ctx, "pid %d: stopped again by SIGSTOP, not %s, which it now catches or ignores",
+			r->pid, strsignal(stop_sig));
+		stop_sig = SIGSTOP;
+	}
+	mask = ~0ull & ~(1ull << (stop_sig - 1));
 
 	if (syscall(SYS_tgkill, r->pid, leader, SIGSTOP) < 0)
 		return sd_err(r->ctx, -errno, "cannot stop the restored pid %d", r->pid);
