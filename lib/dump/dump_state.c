@@ -132,7 +132,10 @@ static int collect_thread(struct sdump_ctx *ctx, struct seized *s, struct seized
 		/* no XSAVE: the FXSAVE area in fpregs is all there is */
 		zfree(&t->xsave);
 	}
-	if (sd_ptrace(PTRACE_GETSIGMASK, tid, sizeof(t->sigmask), &t->sigmask) < 0)
+	/* its own mask: the seize blocked every signal */
+	if (st->mask_saved)
+		t->sigmask = st->sigmask;
+	else if (sd_ptrace(PTRACE_GETSIGMASK, tid, sizeof(t->sigmask), &t->sigmask) < 0)
 		return sd_err(ctx, -errno, "cannot read the signal mask of thread %d", tid);
 	r = peek_signals(ctx, tid, false, &t->pending, &t->npending);
 	if (r < 0)

@@ -124,7 +124,7 @@ static int check_member(struct tdump *td, size_t i, bool *ret_noseize)
 		const char *what;
 	} shares[] = {
 		{ KCMP_VM, "its memory (CLONE_VM)" },
-		{ KCMP_FILES, "its fd table (CLONE_FILES)" },
+		{ KCMP_FILES, "its fd table (CLONE_FILES; restored only where it is its parent's)" },
 		{ KCMP_FS, "its working directory, root and umask (CLONE_FS)" },
 		/* not KCMP_SYSVSEM: two processes without an undo list compare equal */
 	};
@@ -154,11 +154,18 @@ static int check_member(struct tdump *td, size_t i, bool *ret_noseize)
 						 "cannot dump pid %d: pid %d of its tree is in vfork(), waiting for its child %d to exec or exit; dump it once that is done",
 						 root, m->pid, kids[k]);
 			}
+	/*
+	 * Its parent's fd table (forked with CLONE_FILES): made so again, and
+	 * so the table of any other member that shares it.
+	 */
+	td->t[i]->m.files_of_parent = i > 0 && !m->zombie &&
+				      syscall(SYS_kcmp, m->ppid, m->pid, KCMP_FILES, 0, 0) == 0;
 	for (size_t k = 0; k < i; k++) {
 		if (td->t[k]->m.zombie)
 			continue;
 		for (size_t s = 0; s < ARRAY_SIZE(shares); s++)
-			if (syscall(SYS_kcmp, td->t[k]->m.pid, m->pid, shares[s].type, 0, 0) == 0 &&
+			if ((shares[s].type != KCMP_FILES || !m->files_of_parent) &&
+			    syscall(SYS_kcmp, td->t[k]->m.pid, m->pid, shares[s].type, 0, 0) == 0 &&
 			    (r = sd_refuse(td->ctx, -EOPNOTSUPP,
 					   "cannot dump pid %d: pid %d of its tree shares %s with pid %d, which sdump cannot restore yet",
 					   root, m->pid, shares[s].what, td->t[k]->m.pid)) < 0)

@@ -41,6 +41,7 @@ int sd_treeimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pr
 		m[i].has_stop_signal = s->stopped && s->stop_sig > 0 && s->stop_sig != SIGSTOP;
 		m[i].stop_signal = s->stop_sig;
 		m[i].comm = s->zombie ? (char *)s->comm : NULL;
+		m[i].has_files_of_parent = m[i].files_of_parent = s->files_of_parent;
 		mp[i] = &m[i];
 	}
 	tr.n_members = t->n;
@@ -59,7 +60,7 @@ static int check_member(const struct proc_tree *t, size_t i)
 	if (m->stop_sig != SIGSTOP && m->stop_sig != SIGTSTP && m->stop_sig != SIGTTIN && m->stop_sig != SIGTTOU)
 		return -EBADMSG;
 	if (i == 0)
-		return m->zombie ? -EBADMSG : 0;
+		return m->zombie || m->files_of_parent ? -EBADMSG : 0;
 	p = sd_tree_find(t, m->ppid);
 	if (p < 0 || (size_t)p >= i || t->m[p].zombie)
 		return -EBADMSG;
@@ -101,6 +102,7 @@ int sd_treeimg_read(struct sdump_ctx *ctx, const char *path, struct proc_tree *r
 			.exit_status = s->exit_status,
 			.stopped = s->has_stopped && s->stopped,
 			.stop_sig = s->has_stop_signal ? s->stop_signal : SIGSTOP,
+			.files_of_parent = s->has_files_of_parent && s->files_of_parent,
 		};
 		if (s->comm && strlen(s->comm) >= sizeof(t.m[i].comm)) {
 			r = -EBADMSG;

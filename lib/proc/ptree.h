@@ -20,6 +20,7 @@ struct tree_member {
 	bool stopped;		/* in a job-control stop */
 	int stop_sig;		/*   by that signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), 0: not known */
 	char comm[16];		/* a zombie's name */
+	bool files_of_parent;	/* shares its parent's fd table (CLONE_FILES) */
 };
 
 /*

@@ -38,6 +38,20 @@ static int add_thread(struct seized *s, pid_t tid, int sig)
 }
 
 /*
+ * Every signal blocked in @t, its own mask kept: on the way out of an
+ * injected call the kernel would take a pending signal that the mask lets
+ * through (every one a stopped process has), which would leave its queue.
+ * GETSIGMASK gives the mask a call such as ppoll() puts back at its end.
+ */
+static void block_all(struct seized_thread *t)
+{
+	uint64_t all = ~0ull;
+
+	t->mask_saved = ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) == 0 &&
+			ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) == 0;
+}
+
+/*
  * Seize one thread and wait until it is in a ptrace stop. Returns 1 when
  * seized, 0 when the thread no longer exists, -errno on failure.
  */
@@ -102,6 +116,7 @@ static int seize_thread(struct sdump_ctx *ctx, struct seized *s, pid_t tid)
 	/* now: injected system calls take the thread out of this stop later */
 	if (sig && sd_ptrace(PTRACE_GETSIGINFO, tid, NULL, s->t[s->n - 1].siginfo) < 0)
 		memset(s->t[s->n - 1].siginfo, 0, sizeof(s->t[s->n - 1].siginfo));
+	block_all(&s->t[s->n - 1]);
 	return 1;
 }
 
@@ -241,6 +256,10 @@ void sd_seize_detach(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us
 
 		int sig = t->resend_sig ? 0 : t->pending_sig;
 
+		if (t->mask_saved && ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) < 0 &&
+		    errno != ESRCH)
+			pr_warn(ctx, "cannot put back the signal mask of thread %d, ignoring: %s", t->tid,
+				strerror(errno));
 		if (ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
 			pr_warn(ctx, "cannot detach thread %d, ignoring: %s", t->tid, strerror(errno));
 		/* its siginfo is lost: the signal comes back as if sent by tgkill() */

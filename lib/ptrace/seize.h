@@ -19,6 +19,8 @@ struct seized_thread {
 	int pending_sig;	/* stopped in signal-delivery-stop: re-delivered at detach */
 	bool resend_sig;	/* no longer in that stop: send pending_sig again at detach */
 	uint8_t siginfo[128];	/* of pending_sig, read at the seize */
+	bool mask_saved;	/* every signal blocked while seized: its own mask is sigmask, back at detach */
+	uint64_t sigmask;
 };
 
 struct seized {
@@ -31,15 +33,18 @@ struct seized {
 
 /*
  * Stop every thread of @pid. Reads /proc/PID/task again until no new thread
- * appears. On failure every thread already seized is detached again and the
- * error is recorded: -ESRCH gone, -EPERM not allowed to trace.
+ * appears. Each thread has every signal blocked while seized (its own mask
+ * kept in sigmask), so that no signal is taken out of its queue when an
+ * injected call returns (a stopped process's pending ones would all be).
+ * On failure every thread already seized is detached again and the error
+ * is recorded: -ESRCH gone, -EPERM not allowed to trace.
  */
 int sd_seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s);
 /*
- * Detach every thread, resuming it as it was (a thread that was in a job
- * control stop stays stopped), and empty @s. Returns the CLOCK_MONOTONIC
- * time after the last detach in *ret_t_us (may be NULL). Never fails:
- * problems are warnings.
+ * Detach every thread, its own signal mask back, resuming it as it was (a
+ * thread that was in a job control stop stays stopped), and empty @s.
+ * Returns the CLOCK_MONOTONIC time after the last detach in *ret_t_us
+ * (may be NULL). Never fails: problems are warnings.
  */
 void sd_seize_detach(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us);
 

@@ -158,14 +158,21 @@ int sd_rst_finish_prepare(struct rst *r)
  */
 int sd_rst_detach(struct rst *r, int stop_sig)
 {
+	int e;
+
 	/* the kernel discards the others in an orphaned group: that stop is SIGSTOP's here */
 	if (stop_sig && stop_sig != SIGSTOP && sd_pgrp_orphaned(r->ps.pgid, r->ps.sid)) {
 		pr_warn(r->ctx, "pid %d: stopped again by SIGSTOP, not %s: its process group is orphaned here, where the kernel discards that signal",
 			r->pid, strsignal(stop_sig));
 		stop_sig = SIGSTOP;
 	}
+	/* in its stop first, every thread, then its masks (a stopped process's are set only then) */
+	e = stop_sig ? sd_rst_enter_stop(r, stop_sig) : r->ps.stop_sig ? sd_rst_restore_sigmasks(r) : 0;
+
+	if (e < 0)
+		return e;
 	for (size_t i = 0; i < r->seized.n; i++)
-		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL, (void *)(long)(i == 0 ? stop_sig : 0)) < 0)
+		if (sd_ptrace(PTRACE_DETACH, r->seized.t[i].tid, NULL, NULL) < 0)
 			return sd_err(r->ctx, -errno, "cannot start thread %d", r->seized.t[i].tid);
 	r->seized.n = 0;
 	return 0;
@@ -310,6 +317,9 @@ int sd_rst_read_state(struct rst *r, const char *dir, uint64_t *t)
 	e = sd_stateimg_read(ctx, &r->chain.p[0].dir, &r->ps, &r->fs);
 	if (e < 0)
 		return e;
+	/* a tree member with its parent's fd table: its fds are the parent's, restored by the parent */
+	if (r->member && r->member->files_of_parent)
+		sd_files_state_release(&r->fs);
 	r->pid = r->ps.pid;
 	if (r->ps.threads[0].tid != r->pid)
 		return sd_errx(ctx, -EBADMSG, "image '%s' is corrupt: the first thread is not the leader",
@@ -453,7 +463,8 @@ int sd_rst_build_state(struct rst *r, uint64_t *tp)
 	/* the timers run from here: as little of the restore as can be in their time */
 	if (e == 0)
 		e = sd_rst_arm_timers(r);
-	if (e == 0)
+	/* a process stopped at the dump gets its masks in its stop (sd_rst_detach) */
+	if (e == 0 && !r->ps.stop_sig)
 		e = sd_rst_restore_sigmasks(r);
 	if (e == 0)
 		e = sd_check_cancel(ctx);

@@ -169,6 +169,17 @@ int sd_rst_tree_shared_fd(struct rst *r, const struct fd_state *d, long *ret_tmp
 int sd_rst_tree_pipe(struct rst *r, const struct fd_state *d, int32_t pfd[2], bool *ret_found);
 int sd_rst_tree_pipe_made(struct rst *r, const struct fd_state *d, const int32_t pfd[2]);
 /*
+ * The pidfds of a process dead at the dump, whose pidfs inode (@dev, @ino
+ * of the dump) several members had: one process made for them all, so
+ * that theirs are one inode again. sd_rst_tree_dead_pid: the one an
+ * earlier member made (0: none); _made: the one @r has made, left alive
+ * for the members after it; _end: each killed and reaped, once every
+ * member is built (a pidfd of it then says Pid: -1).
+ */
+pid_t sd_rst_tree_dead_pid(struct rst *r, uint64_t dev, uint64_t ino);
+int sd_rst_tree_dead_made(struct rst *r, uint64_t dev, uint64_t ino, pid_t pid);
+void sd_rst_tree_dead_end(struct rst_tree *t);
+/*
  * A lazy restore of a tree (rst_lazy_tree.c): every member's anonymous
  * memory filled by a filler of its own, all of them at once. _kin: what
  * a member's failed fill kills (every member), made once all members
@@ -418,10 +429,17 @@ int sd_rst_restore_fs(struct rst *r);
 int sd_rst_create_threads(struct rst *r);
 int sd_rst_restore_thread_state(struct rst *r, size_t i);
 /*
- * Each thread's signal mask, the build's last step: until then every signal
- * is blocked in every thread whose state is restored (rst_threads.c).
+ * Each thread's signal mask, the build's last step (a stopped process's: in
+ * its stop, sd_rst_enter_stop): until then every signal is blocked in every
+ * thread whose state is restored (rst_threads.c).
  */
 int sd_rst_restore_sigmasks(struct rst *r);
+/*
+ * A process stopped at the dump: every thread put into its group stop by
+ * @stop_sig, still traced, every signal blocked on the way; then each
+ * thread's mask set, so that its pending signals stay pending there.
+ */
+int sd_rst_enter_stop(struct rst *r, int stop_sig);
 void sd_rst_final_regs(const struct thread_state *t, struct user_regs_struct *regs);
 
 /*

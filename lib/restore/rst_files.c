@@ -517,6 +517,9 @@ int sd_rst_restore_files(struct rst *r)
 
 	if (!keep_ours || !keep_high)
 		return sd_err(ctx, -ENOMEM, "cannot restore the fds of pid %d", r->pid);
+	/* its parent's table (CLONE_FILES): the parent's restore made it */
+	if (r->member && r->member->files_of_parent)
+		return 0;
 	e = keep_sources(r, keep_ours, keep_high, cap, &nkeep);
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		const struct fd_state *d = &fs->fds[i];

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -175,21 +176,36 @@ static int linked_prepare(struct rst *r, size_t i)
  * pidfd with the flags it had (PIDFD_NONBLOCK, PIDFD_THREAD) and killed and
  * reaped. Polled it is readable; a signal sent through it fails with ESRCH.
  * The other pidfds of the process of fd @i (pidfs gives every pidfd of one
- * process one inode) are pidfds of the same child, opened alike.
+ * process one inode) are pidfds of the same child, opened alike; in a
+ * tree, those of the other members too: the child an earlier member made,
+ * else one left alive for the members after (reaped once all are built).
  */
 static int dead_pidfd_prepare(struct rst *r, size_t i)
 {
 	const struct fd_state *d = &r->fs.fds[i];
 	int e = 0;
-	pid_t child;
+	pid_t child = r->tree ? sd_rst_tree_dead_pid(r, d->dev, d->ino) : 0;
+	bool ours = !child;
 
-	child = fork();
+	if (ours)
+		child = fork();
 	if (child < 0)
 		return sd_err(r->ctx, -errno, "cannot restore pid %d: cannot make a process for its pidfd %d",
 			      r->pid, d->fd);
 	if (child == 0) {
+		/* never left behind by a sdump that dies before it kills it */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
 			(void)pause();
+	}
+	if (ours && r->tree) {
+		e = sd_rst_tree_dead_made(r, d->dev, d->ino, child);
+		if (e < 0) {
+			(void)kill(child, SIGKILL);
+			while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+				;
+			return sd_err(r->ctx, e, "cannot restore pid %d", r->pid);
+		}
 	}
 	for (size_t k = i; e == 0 && k < r->fs.n; k++) {
 		const struct fd_state *o = &r->fs.fds[k];
@@ -208,9 +224,11 @@ static int dead_pidfd_prepare(struct rst *r, size_t i)
 		}
 		r->node_fds[k] = r->src[k] = fd;
 	}
-	(void)kill(child, SIGKILL);
-	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (!r->tree) {
+		(void)kill(child, SIGKILL);
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	return e;
 }
 

@@ -19,11 +19,13 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "sdump.h"
 #define LOG_PREFIX "restore: "
 #include "ctx.h"
 #include "fault.h"
+#include "inject.h"
 #include "pattr.h"
 #include "pstate.h"
 #include "restore.h"
@@ -197,4 +199,62 @@ int sd_rst_restore_sigmasks(struct rst *r)
 			return sd_err(r->ctx, -errno, "cannot restore the signal mask of thread %d", t->tid);
 	}
 	return 0;
+}
+
+/*
+ * Resume thread @tid with @sig and wait for its next stop, which must be
+ * by @want_sig: @event PTRACE_EVENT_STOP (a group stop), 0 a
+ * signal-delivery-stop.
+ */
+static int cont_until(struct rst *r, pid_t tid, int sig, int want_sig, int event)
+{
+	int status;
+
+	if (sd_ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig) < 0)
+		return sd_err(r->ctx, -errno, "cannot resume thread %d into its stop", tid);
+	if (sd_inject_wait_thread(tid, &status) < 0 || !WIFSTOPPED(status))
+		return sd_errx(r->ctx, -ESRCH, "the restored thread %d died on the way to its stop", tid);
+	if (WSTOPSIG(status) != want_sig || status >> 16 != event)
+		return sd_errx(r->ctx, -EPROTO, "the restored thread %d stopped by signal %d (event %d), not %s",
+			       tid, WSTOPSIG(status), status >> 16, strsignal(want_sig));
+	return 0;
+}
+
+/*
+ * Every thread of a process stopped at the dump put into its group stop
+ * by @stop_sig while traced, every signal still blocked; only then is each
+ * thread's own mask set. Detached so (sd_rst_detach), the process stays in
+ * that stop without a look at its signals: those pending stay so until
+ * SIGCONT. A stop signal given at detach instead would be taken while the
+ * image's masks let the pending signals through, which the kernel takes
+ * first (lower numbers first): the handler entered, then the stop.
+ *
+ * The leader takes a SIGSTOP of ours (no other signal is deliverable),
+ * changed in its signal-delivery-stop to @stop_sig, which it alone lets
+ * through then (a blocked one would be queued again, not taken).
+ */
+int sd_rst_enter_stop(struct rst *r, int stop_sig)
+{
+	pid_t leader = r->seized.t[0].tid;
+	uint64_t mask;
+	int e;
+
+	/* one caught or ignored would not stop it (it stopped by its default action, once) */
+	if (stop_sig != SIGSTOP && r->ps.sigactions[stop_sig - 1].handler != 0) {
+		pr_warn(r->ctx, "pid %d: stopped again by SIGSTOP, not %s, which it now catches or ignores",
+			r->pid, strsignal(stop_sig));
+		stop_sig = SIGSTOP;
+	}
+	mask = ~0ull & ~(1ull << (stop_sig - 1));
+
+	if (syscall(SYS_tgkill, r->pid, leader, SIGSTOP) < 0)
+		return sd_err(r->ctx, -errno, "cannot stop the restored pid %d", r->pid);
+	e = cont_until(r, leader, 0, SIGSTOP, 0);
+	if (e == 0 && sd_ptrace(PTRACE_SETSIGMASK, leader, sizeof(mask), &mask) < 0)
+		e = sd_err(r->ctx, -errno, "cannot set the signal mask of thread %d", leader);
+	if (e == 0)
+		e = cont_until(r, leader, stop_sig, stop_sig, PTRACE_EVENT_STOP);
+	for (size_t i = 1; e == 0 && i < r->seized.n; i++)
+		e = cont_until(r, r->seized.t[i].tid, 0, stop_sig, PTRACE_EVENT_STOP);
+	return e < 0 ? e : sd_rst_restore_sigmasks(r);
 }

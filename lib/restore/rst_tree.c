@@ -131,8 +131,12 @@ static int fork_member(struct rst *p, struct rst *m, uint64_t flags)
 	const struct tree_member *tm = m->member;
 	int e;
 
-	/* (CLONE_PARENT: the exit signal is the helper's) */
-	e = clone_tid(p, m->pid, flags ? 0 : tm->exit_signal, flags);
+	/* a parent's fd table shared (CLONE_FILES), not a helper's; CLONE_PARENT: the helper's exit signal */
+	if (tm->files_of_parent && (flags & CLONE_PARENT))
+		return sd_errx(p->ctx, -EOPNOTSUPP, "cannot restore pid %d: it shares the fd table of its parent %d, whose session is gone",
+			       m->pid, tm->ppid);
+	e = clone_tid(p, m->pid, (flags & CLONE_PARENT) ? 0 : tm->exit_signal,
+		      flags | (tm->files_of_parent ? CLONE_FILES : 0));
 	if (e == -EEXIST)
 		return sd_errx(p->ctx, e, "cannot restore pid %d: it is in use", m->pid);
 	if (e < 0)
@@ -667,6 +671,8 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 		if (e == 0)
 			e = sd_rst_build(&t->m[i], &tm);
 	}
+	/* the processes of dead ones' pidfds: dead, as at the dump, before any member runs */
+	sd_rst_tree_dead_end(t);
 	if (e == 0)
 		e = sd_rst_tty_start(root);
 	/* a migration's receiver: the sender's word, once the whole tree is built, before any runs */
@@ -743,6 +749,7 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 	/* a lazy restore's memory all in, or its fill handed to a helper (a failure killed the tree) */
 	if (opts->lazy && e == 0)
 		e = sd_rst_tree_lazy_finish(&t);
+	sd_rst_tree_dead_end(&t);
 	if (e < 0) {
 		sd_rst_tty_undo(&t.m[0]);
 		kill_all(&t);

@@ -38,6 +38,12 @@ struct rst_sock_kept {
 	int ours;
 };
 
+/* The process made for the pidfds of a dead one (its pidfs inode at the dump), until all are built. */
+struct rst_dead {
+	uint64_t dev, ino;
+	pid_t pid;
+};
+
 struct rst_tree {
 	struct sdump_ctx *ctx;
 	struct proc_tree tree;
@@ -49,6 +55,8 @@ struct rst_tree {
 	bool socks_made;	/* every member's unix sockets, by the first with one */
 	size_t nsocks, cap_socks;
 	struct rst_sock_kept *socks;
+	size_t ndead, cap_dead;
+	struct rst_dead *dead;
 	uint64_t t0;		/* the restore's start */
 	struct rst_lazy_kin kin;	/* a lazy restore's: every member (rst_lazy_tree.c) */
 	size_t nlost;		/* groups whose leader was gone: a helper with its pid each, until all joined */

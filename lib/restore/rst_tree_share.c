@@ -307,3 +307,34 @@ int sd_rst_tree_unix(struct rst *r)
 	}
 	return 0;
 }
+
+pid_t sd_rst_tree_dead_pid(struct rst *r, uint64_t dev, uint64_t ino)
+{
+	const struct rst_tree *t = r->tree;
+
+	for (size_t k = 0; k < t->ndead; k++)
+		if (t->dead[k].dev == dev && t->dead[k].ino == ino)
+			return t->dead[k].pid;
+	return 0;
+}
+
+int sd_rst_tree_dead_made(struct rst *r, uint64_t dev, uint64_t ino, pid_t pid)
+{
+	struct rst_tree *t = r->tree;
+
+	if (ARRAY_RESERVE(t->dead, t->cap_dead, t->ndead + 1, 4) < 0)
+		return -ENOMEM;
+	t->dead[t->ndead++] = (struct rst_dead){ dev, ino, pid };
+	return 0;
+}
+
+void sd_rst_tree_dead_end(struct rst_tree *t)
+{
+	for (size_t k = 0; k < t->ndead; k++) {
+		(void)kill(t->dead[k].pid, SIGKILL);
+		while (waitpid(t->dead[k].pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	zfree(&t->dead);
+	t->ndead = t->cap_dead = 0;
+}
