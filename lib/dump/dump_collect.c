@@ -398,7 +398,9 @@ int sd_pass_collect(struct pass *p)
 			p->pages_to_copy += p->runs.r[i].npages;
 	/* the last refusal of a final dump's fds, its read begun at the seize (dump.c) */
 	if (p->final && !p->preflight) {
-		r = sd_dump_fd_locks_seen(ctx, p->opts->pid, &p->locks, &p->fs, &p->vmas);
+		r = sd_dump_fd_locks_seen(ctx, p->opts->pid, &p->locks, &p->fs, &p->vmas,
+					  p->tree_objs ? p->tree_objs->pids : NULL,
+					  p->tree_objs ? p->tree_objs->npids : 0);
 		if (r < 0)
 			return r;
 	}

@@ -13,6 +13,7 @@
  * dump starts that read at the freeze (its reader sleeps for an RCU grace
  * period, 7-16 ms), and takes it here.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
@@ -259,8 +260,46 @@ static bool held_by_mapping(const struct proc_lock *pl, struct vma_list *vmas)
 	return false;
 }
 
+/*
+ * A flock() lock no fd of @pid shows may be held through an fd another
+ * member of its tree has of the same open file description (taken, then
+ * the fd inherited over fork() and closed here): that member's fdinfo
+ * shows it, and its restore takes it again through that fd.
+ */
+static bool held_by_member(const struct proc_lock *pl, pid_t pid, const pid_t *members, size_t nmembers)
+{
+	for (size_t k = 0; pl->l.kind == FLK_FLOCK && k < nmembers; k++) {
+		char path[PROC_PATH_MAX];
+		struct dirent *e;
+		DIR *d;
+		bool found = false;
+
+		if (members[k] == pid || !(d = opendir(sd_proc_path(path, members[k], "fdinfo"))))
+			continue;
+		while (!found && (e = readdir(d))) {
+			_cleanup_free_ char *info = NULL;
+			const char *l;
+
+			if (e->d_name[0] == '.' ||
+			    sd_read_file(dirfd(d), e->d_name, &info, NULL) < 0)
+				continue;
+			for (l = info; !found && (l = strstr(l, "\nlock:\t")); l++) {
+				struct proc_lock o;
+
+				found = sd_proc_parse_lock(l + strlen("\nlock:\t"), &o) == 0 && o.l.kind == FLK_FLOCK &&
+					o.l.write == pl->l.write && o.l.dev == pl->l.dev && o.l.ino == pl->l.ino;
+			}
+		}
+		(void)closedir(d);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
 static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
-				const struct files_state *fs, struct vma_list *vmas)
+				const struct files_state *fs, struct vma_list *vmas, const pid_t *members,
+				size_t nmembers)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ bool *used = NULL;
@@ -297,7 +336,7 @@ static int check_all_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read
 					seen = used[n] = true;
 			}
 		}
-		if (seen || held_by_mapping(&pl, vmas))
+		if (seen || held_by_mapping(&pl, vmas) || held_by_member(&pl, pid, members, nmembers))
 			continue;
 		sd_lock_describe(&pl.l, what);
 		return sd_refuse(ctx, -EOPNOTSUPP,
@@ -340,9 +379,10 @@ void sd_dump_fd_locks_prime(void)
 }
 
 int sd_dump_fd_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
-			  const struct files_state *fs, struct vma_list *vmas)
+			  const struct files_state *fs, struct vma_list *vmas, const pid_t *members,
+			  size_t nmembers)
 {
-	return check_all_locks_seen(ctx, pid, locks, fs, vmas);
+	return check_all_locks_seen(ctx, pid, locks, fs, vmas, members, nmembers);
 }
 
 int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs)

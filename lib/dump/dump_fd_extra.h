@@ -32,12 +32,14 @@ int sd_dump_fd_table(struct sdump_ctx *ctx, pid_t pid, struct files_state *fs);
 /*
  * Refused, with one line: a lock /proc/locks names pid @pid as holder of
  * that no fd of table @fs shows, unless a flock() a mapping of @vmas holds
- * (marked there: vma->flock; @vmas may be NULL). @locks: that file as read since the
+ * (marked there: vma->flock; @vmas may be NULL) or an fd of one of the
+ * @nmembers @members of its tree shows (@members may be NULL). @locks: that file as read since the
  * freeze began (or NULL: read now). Still frozen, before the tracker is
  * armed again: the read sleeps meanwhile (see bgread.h).
  */
 int sd_dump_fd_locks_seen(struct sdump_ctx *ctx, pid_t pid, struct bg_read *locks,
-			  const struct files_state *fs, struct vma_list *vmas);
+			  const struct files_state *fs, struct vma_list *vmas, const pid_t *members,
+			  size_t nmembers);
 /*
  * A reader of /proc/locks first waits for an RCU grace period (fs/locks.c
  * locks_start(): percpu_down_write()), 7-16 ms here, unless a reader

@@ -80,7 +80,7 @@ static int frozen_checks(struct pass *p, bool in_tree)
 	if (r == 0)
 		r = sd_pass_read_vmas(p);
 	if (r == 0)
-		r = sd_dump_fd_locks_seen(ctx, pid, NULL, &p->fs, &p->vmas);
+		r = sd_dump_fd_locks_seen(ctx, pid, NULL, &p->fs, &p->vmas, NULL, 0);
 	/* the injected calls only where nothing found so far makes them unsafe */
 	if (r == 0 && !ctx->refusals.unsafe)
 		r = sd_state_collect(ctx, &p->seized, &p->tracker.inj, &p->vmas, &p->ps);

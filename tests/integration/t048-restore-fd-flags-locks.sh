@@ -316,3 +316,25 @@ wait_gone "$ppid"
 	fail "/proc/PID/maps after the restore: $(tail -n 1 "$WORK/procfd.out")"
 echo "its own /proc/PID/maps open: opened again, reads the restored process's maps"
 echo ok
+
+# --- a flock() whose fd a child inherited and the parent closed: restored through the child's fd ---
+mkdir -p "$WORK/inh"
+start_target_quiet locktarget --dir "$WORK/inh" --with inherited
+INH=$WORK/inh/lt-$TPID.inh
+KID=$(awk '{print $1}' "/proc/$TPID/task/$TPID/children")
+TARGET_PIDS+=($KID)
+grep -q "lock:.*FLOCK.*WRITE" "/proc/$KID/fdinfo/"* || fail "the child's fd shows no flock (child $KID: $(grep -h lock /proc/$KID/fdinfo/* | tr "\n" " "))"
+"$SDUMP" dump -t "$TPID" -D "$WORK/inh-img" 2>"$WORK/err" || fail "dump with a lock held through a child's fd: $(cat "$WORK/err")"
+wait "$TPID" 2>/dev/null || true
+wait_pid_free "$TPID"
+wait_pid_free "$KID"
+"$SDUMP" restore -D "$WORK/inh-img" -d 2>"$WORK/err" || fail "restore with a lock held through a child's fd: $(cat "$WORK/err")"
+grep -q "lock:.*FLOCK.*WRITE" "/proc/$KID/fdinfo/"* || fail "the restored child's fd shows no flock"
+flock -n "$INH" true 2>/dev/null && fail "another process could take the lock the restored child holds"
+echo exit >&7
+exec 7>&- 8<&-
+wait_gone "$TPID"
+wait_gone "$KID"
+flock -n "$INH" true || fail "the lock outlived the restored tree"
+echo "restored: a flock() held through the fd a child inherited"
+

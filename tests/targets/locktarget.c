@@ -39,7 +39,10 @@
  *     (F_SETOWN), "null_pgrp" /dev/null O_RDONLY owned by its group.
  *
  * --with KIND: one more thing: "mapped" (a flock lock on a file only
- * mapped, its fd closed: restored through the mapping), or one a dump
+ * mapped, its fd closed: restored through the mapping), "inherited" (a
+ * flock lock taken, the fd inherited by a child, which holds it, and
+ * closed here: restored through the child's fd, the tree dumped whole),
+ * or one a dump
  * must refuse: "owner" (an fd whose owner is the parent process), "given"
  * (a flock lock on a file whose only fd another process holds: a copy of
  * it, forked twice, not its child), "packet" (a pipe in packet mode
@@ -225,6 +228,23 @@ static void setup_with(const char *with)
 		    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED)
 			die("mapped lock");
 		close(fd);
+	} else if (!strcmp(with, "inherited")) {
+		snprintf(path, sizeof(path), "%s/lt-%d.inh", dir, (int)getpid());
+		fd = xopen(path, O_RDWR | O_CREAT | O_TRUNC);
+		if (flock(fd, LOCK_EX) < 0 || pipe(p) < 0)
+			die("inherited lock");
+		if (fork() == 0) {
+			char c;
+
+			/* it holds the fd until we end (our end of the pipe closes), nothing else of ours */
+			for (int k = 3; k < 1024; k++)
+				if (k != fd && k != p[0])
+					(void)close(k);
+			(void)read(p[0], &c, 1);
+			_exit(0);
+		}
+		close(p[0]);
+		close(fd);
 	} else if (!strcmp(with, "given")) {
 		snprintf(path, sizeof(path), "%s/lt-%d.given", dir, (int)getpid());
 		fd = xopen(path, O_RDWR | O_CREAT | O_TRUNC);
@@ -314,7 +334,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--with") && i + 1 < argc)
 			with = argv[++i];
 		else {
-			fprintf(stderr, "usage: locktarget [--dir DIR] [--with owner|mapped|given|packet]\n");
+			fprintf(stderr, "usage: locktarget [--dir DIR] [--with owner|mapped|inherited|given|packet]\n");
 			return 2;
 		}
 	}
