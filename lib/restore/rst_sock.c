@@ -336,6 +336,31 @@ static int bind_one(struct rsk *k, size_t i)
 }
 
 /*
+ * A client shut down before it connected (shutdown(SHUT_RD) of a socket
+ * not connected yet): its own flag only, which its peer does not mirror
+ * (a shutdown once connected gives the peer the other half too). Made so
+ * again before its connect, through our copy of it, and left out of the
+ * shutdowns made once connected (fill_all).
+ */
+static int shut_before_connect(struct rsk *k, size_t c, const struct sock_state *peer)
+{
+	const struct sock_state *s = k->fs->fds[c].sk;
+	unsigned int mirror = ((peer->shutdown & 1) ? 2 : 0) | ((peer->shutdown & 2) ? 1 : 0);
+	unsigned int pre = s->shutdown & ~mirror & 3;
+	int copy, e = 0;
+
+	if (!pre)
+		return 0;
+	copy = (int)syscall(SYS_pidfd_getfd, k->pidfd, (int)k->fs->fds[c].fd, 0);
+	if (copy < 0 || shutdown(copy, (int)pre - 1) < 0)
+		e = -errno;
+	if (copy >= 0)
+		(void)close(copy);
+	k->pre_shut[c] = (uint8_t)pre;
+	return e < 0 ? sock_err(k, e, c, "shut down") : 0;
+}
+
+/*
  * Connect fd @i to name @n; for a listener's, the connection accepted at
  * fd @acc (-1: left waiting), whose SO_PEERCRED names who connected.
  */
@@ -344,7 +369,10 @@ static int connect_one(struct rsk *k, size_t i, const struct sock_name *n, ssize
 	pid_t by = acc >= 0 ? k->fs->fds[acc].sk->peercred.pid : 0;
 	char name[SOCK_NAME_TEXT_MAX];
 	long tmp;
-	int e = call_in(k, who(k, i, by), SYS_connect, i, n, 0);
+	int e = acc >= 0 ? shut_before_connect(k, i, k->fs->fds[acc].sk) : 0;
+
+	if (e == 0)
+		e = call_in(k, who(k, i, by), SYS_connect, i, n, 0);
 
 	if (e < 0) {
 		sd_sock_name_text(n, name);
@@ -388,7 +416,9 @@ static int accept_at(struct rsk *k, struct rst *lo, long lfd, const struct sock_
 	int e = 0, ours;
 
 	if (c >= 0) {
-		e = call_in(k, o, SYS_connect, (size_t)c, rn, 0);
+		e = shut_before_connect(k, (size_t)c, s);
+		if (e == 0)
+			e = call_in(k, o, SYS_connect, (size_t)c, rn, 0);
 	} else {
 		e = sd_rst_call(o, SYS_socket, AF_UNIX, s->type | SOCK_CLOEXEC, 0, 0, 0, 0, &t);
 		if (e == 0)
@@ -651,9 +681,11 @@ static int fill_all(struct rsk *k)
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		const struct sock_state *s = fs->fds[i].sk;
 
-		if (!is_sock(&fs->fds[i]) || !s->shutdown || (s->peer_gone && s->type != SOCK_DGRAM))
+		unsigned int how = s ? s->shutdown & ~k->pre_shut[i] : 0;
+
+		if (!is_sock(&fs->fds[i]) || !how || (s->peer_gone && s->type != SOCK_DGRAM))
 			continue;
-		if (shutdown(k->copy[i], (int)s->shutdown - 1) < 0)
+		if (shutdown(k->copy[i], (int)how - 1) < 0)
 			e = sock_err(k, -errno, i, "shut down");
 	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
@@ -711,7 +743,8 @@ int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *o
 	k.gone = malloc(fs->n * sizeof(long));
 	k.gone_copy = malloc(fs->n * sizeof(int));
 	k.aside = calloc(fs->n, sizeof(*k.aside));
-	if (k.copy && k.gone && k.gone_copy && k.aside) {
+	k.pre_shut = calloc(fs->n, sizeof(*k.pre_shut));
+	if (k.copy && k.gone && k.gone_copy && k.aside && k.pre_shut) {
 		for (size_t n = 0; n < fs->n; n++) {
 			k.copy[n] = k.gone_copy[n] = -1;
 			k.gone[n] = -1;
@@ -734,6 +767,7 @@ int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *o
 	free(k.gone);
 	free(k.gone_copy);
 	free(k.aside);
+	free(k.pre_shut);
 	sd_rsk_pipes_close(&k);
 	return e;
 }

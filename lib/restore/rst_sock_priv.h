@@ -24,6 +24,8 @@ struct rsk {
 	int *copy;		/* by fd of r->fs: our copy of its socket, else -1 */
 	long *gone;		/* by fd: the other end standing in for a peer closed, in the process, else -1 */
 	int *gone_copy;
+	/* by index: the shutdown of a client made before its connect (what its peer does not mirror) */
+	uint8_t *pre_shut;
 	/* by index: where the file of a path removed since the bind is until the end (len 0: none) */
 	struct sock_name *aside;
 	/* the pipes in flight, made here on their first end met: by the pipe's inode, our two ends */

@@ -126,4 +126,45 @@ expect_error "cannot dump pid $spc: fd [0-9]+ is a unix stream socket connected 
 assert_running "$sp"
 assert_running "$spc"
 echo "a socketpair shared with a parent outside the dump: refused with one line, both left running"
+
+# --- a client shut down for reading before it connected: its peer mirrors nothing ---
+cat >"$WORK/preshut.py" <<'PYEOF'
+import os, socket, sys
+path = sys.argv[1]
+l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+l.bind(path)
+l.listen(1)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.shutdown(socket.SHUT_RD)
+c.connect(path)
+a, _ = l.accept()
+print("ready", flush=True)
+sys.stdin.readline()
+c.send(b"x")
+got = a.recv(1)
+try:
+    a.send(b"y")
+    print("bad: the peer of a reader shut down could send", flush=True)
+except BrokenPipeError:
+    print("ok" if got == b"x" else "bad: %r" % got, flush=True)
+PYEOF
+rm -f "$WORK/ps.in"
+mkfifo "$WORK/ps.in"
+python3 "$WORK/preshut.py" "$WORK/preshut.sock" <"$WORK/ps.in" >"$WORK/ps.out" 2>&1 &
+ps=$!
+TARGET_PIDS+=("$ps")
+exec 7>"$WORK/ps.in"
+for ((i = 0; i < 200; i++)); do grep -q ready "$WORK/ps.out" 2>/dev/null && break; sleep 0.05; done
+state_record "$ps" "$WORK/ps.state"
+"$SDUMP" dump -t "$ps" -D "$WORK/ps" 2>"$WORK/err" || fail "dump of a client shut down before its connect: $(cat "$WORK/err")"
+wait "$ps" 2>/dev/null || true
+wait_pid_free "$ps"
+"$SDUMP" restore -D "$WORK/ps" -d 2>"$WORK/err" || fail "restore of a client shut down before its connect: $(cat "$WORK/err")"
+state_check "$ps" "$WORK/ps.state"
+echo go >&7
+for ((i = 0; i < 100; i++)); do [ "$(wc -l <"$WORK/ps.out")" -ge 2 ] && break; sleep 0.05; done
+[ "$(tail -n 1 "$WORK/ps.out")" = ok ] || fail "the client shut down before its connect: $(cat "$WORK/ps.out")"
+exec 7>&-
+wait_gone "$ps"
+echo "restored: a client shut down before its connect, its peer not"
 echo ok
