@@ -663,8 +663,11 @@ static int fill_all(struct rsk *k)
 			e = sock_err(k, e, i, "set the options of");
 	}
 	for (size_t i = 0; e == 0 && i < fs->n; i++)
-		if (is_sock(&fs->fds[i]))
+		if (is_sock(&fs->fds[i])) {
 			e = sd_rsk_queue_one(k, i);
+			if (e == 0)
+				e = sd_rsk_dgram_reached(k, i);
+		}
 	/* the peers that had closed, gone again: a stream's end sees both ways shut down */
 	for (size_t i = 0; e == 0 && i < fs->n; i++) {
 		if (k->gone_copy[i] < 0)

@@ -96,6 +96,12 @@ static inline bool dgram_to_named(const struct sock_state *s)
 
 /* The receive queue of fd @i, sent again by its senders. -errno, said. */
 int sd_rsk_queue_one(struct rsk *k, size_t i);
+/*
+ * A datagram socket another once connected to (Linux makes the target's
+ * state TCP_ESTABLISHED too, and it stays so when that one closes), with
+ * no peer of its own: connected to by a socket of ours, closed at once.
+ */
+int sd_rsk_dgram_reached(struct rsk *k, size_t i);
 /* The pipes in flight closed here (their ends in flight stay), k->pipes freed. */
 void sd_rsk_pipes_close(struct rsk *k);
 

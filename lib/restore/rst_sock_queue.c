@@ -266,3 +266,28 @@ int sd_rsk_queue_one(struct rsk *k, size_t i)
 	}
 	return e;
 }
+
+int sd_rsk_dgram_reached(struct rsk *k, size_t i)
+{
+	const struct sock_state *s = k->fs->fds[i].sk;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sock_name rn;
+	int t, e;
+
+	if (s->type != SOCK_DGRAM || s->state != SKS_ESTABLISHED || s->peer_ino || s->peer_gone || !s->name.len)
+		return 0;
+	e = sd_sock_reach_name(s, &rn);
+	if (e < 0)
+		return sock_err(k, e, i, "connect to (its path is too long to reach)");
+	/* a path removed since the bind: its file is set aside until the end */
+	if (k->aside[i].len)
+		rn = k->aside[i];
+	memcpy(a.sun_path, rn.path, rn.len);
+	t = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	e = t < 0 || connect(t, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + rn.len)) < 0 ?
+		    -errno : 0;
+	if (t >= 0)
+		(void)close(t);
+	return e < 0 ? sock_err(k, e, i, "connect to") : 0;
+}
+

@@ -127,7 +127,8 @@ assert_running "$sp"
 assert_running "$spc"
 echo "a socketpair shared with a parent outside the dump: refused with one line, both left running"
 
-# --- a client shut down for reading before it connected: its peer mirrors nothing ---
+# --- a client shut down for reading before it connected: its peer mirrors nothing; ---
+# --- a datagram socket a closed sender had connected to (its state ESTABLISHED) ---
 cat >"$WORK/preshut.py" <<'PYEOF'
 import os, socket, sys
 path = sys.argv[1]
@@ -138,8 +139,19 @@ c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 c.shutdown(socket.SHUT_RD)
 c.connect(path)
 a, _ = l.accept()
+# a datagram socket a sender connected to, sent one datagram and closed
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+d.bind(path + ".dg")
+if os.fork() == 0:
+    x = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    x.connect(path + ".dg")
+    x.send(b"dg")
+    os._exit(0)
+os.wait()
 print("ready", flush=True)
 sys.stdin.readline()
+if d.recv(8) != b"dg":
+    print("bad: the datagram of the closed sender", flush=True)
 c.send(b"x")
 got = a.recv(1)
 try:
@@ -166,5 +178,5 @@ for ((i = 0; i < 100; i++)); do [ "$(wc -l <"$WORK/ps.out")" -ge 2 ] && break; s
 [ "$(tail -n 1 "$WORK/ps.out")" = ok ] || fail "the client shut down before its connect: $(cat "$WORK/ps.out")"
 exec 7>&-
 wait_gone "$ps"
-echo "restored: a client shut down before its connect, its peer not"
+echo "restored: a client shut down before its connect, its peer not; a datagram socket a closed sender connected to"
 echo ok
