@@ -180,6 +180,15 @@ int sd_rst_stage_stand_in(struct stage_proc *p)
 	return 0;
 }
 
+void sd_rst_stage_made_at(struct sdump_restore_stage *s)
+{
+	s->made_at = s->passes + 1;
+	if (s->made_at == 1)
+		(void)snprintf(s->made_at_s, sizeof(s->made_at_s), "the first pass");
+	else
+		(void)snprintf(s->made_at_s, sizeof(s->made_at_s), "pass %u", s->made_at);
+}
+
 /* A process alone from pass @dir (with @any_chain, a pass that need not be the first). */
 static int begin_one(struct sdump_restore_stage *s, const char *dir, bool any_chain)
 {
@@ -208,8 +217,8 @@ static int begin_one(struct sdump_restore_stage *s, const char *dir, bool any_ch
 	if (e == 0)
 		e = sd_rst_stage_apply(s, &s->one, false, &why);
 	if (e == 0)
-		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: made at pass %s, %" PRIu64 " pages in (%.2f s)",
-		       r->pid, dir, r->fill.pages, (now_us() - r->t0) / 1e6);
+		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: made %sat %s, %" PRIu64 " pages in (%.2f s)",
+		       r->pid, s->passes ? "again " : "", s->made_at_s, r->fill.pages, (now_us() - r->t0) / 1e6);
 	return e;
 }
 
@@ -231,6 +240,7 @@ SDUMP_API int sdump_restore_stage_begin(struct sdump_ctx *ctx, const struct sdum
 	s->p = &s->one;
 	sd_rst_init(&s->r, ctx, opts);
 	*ret = s;
+	sd_rst_stage_made_at(s);
 	e = sd_treeimg_present(dir) ? sd_rst_stage_tree_begin(s, dir) : begin_one(s, dir, false);
 	if (e == 0)
 		s->passes = 1;
@@ -260,11 +270,12 @@ SDUMP_API int sdump_restore_stage_update(struct sdump_restore_stage *s, const ch
 	int e;
 
 	if (tree != !!s->tree || (tree && !sd_rst_stage_tree_same(s, dir))) {
-		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: pass %s is of %s: what was built is dropped, made again from it",
-		       s->p[0].r->pid, dir,
+		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: pass %u is of %s: what was built is dropped, made again from it",
+		       s->p[0].r->pid, s->passes + 1,
 		       !tree ? "a process alone" : s->tree ? "a tree that changed" : "a process tree");
 		drop(s);
 		s->t0 = now_us();
+		sd_rst_stage_made_at(s);
 		e = tree ? sd_rst_stage_tree_begin(s, dir) : begin_one(s, dir, true);
 		if (e == 0)
 			s->passes++;
@@ -283,7 +294,7 @@ SDUMP_API int sdump_restore_stage_update(struct sdump_restore_stage *s, const ch
 	if (e == 0)
 		sd_log(r->ctx, SDUMP_LOG_INFO,
 		       "restore %d: pass %u in, %" PRIu64 " pages; VMAs: %zu kept, %zu new, %zu unmapped; %zu range%s dropped (%.2f s)",
-		       r->pid, s->passes, r->fill.pages, s->one.nkept, s->one.nnew, s->one.ngone, r->fill_drops,
+		       r->pid, s->passes + 1, r->fill.pages, s->one.nkept, s->one.nnew, s->one.ngone, r->fill_drops,
 		       r->fill_drops == 1 ? "" : "s", (now_us() - t) / 1e6);
 	if (e == 0)
 		s->passes++;
@@ -370,8 +381,8 @@ SDUMP_API int sdump_restore_stage_finish(struct sdump_restore_stage *s, int *ret
 	r->memory_us = now_us() - t;
 	if (e == 0)
 		sd_log(r->ctx, SDUMP_LOG_INFO,
-		       "restore %d: the final pass onto the process made at the first: %" PRIu64 " pages; VMAs: %zu kept, %zu new, %zu unmapped; %zu range%s dropped",
-		       r->pid, r->fill.pages, s->one.nkept, s->one.nnew, s->one.ngone, r->fill_drops,
+		       "restore %d: the final pass onto the process made at %s: %" PRIu64 " pages; VMAs: %zu kept, %zu new, %zu unmapped; %zu range%s dropped",
+		       r->pid, s->made_at_s, r->fill.pages, s->one.nkept, s->one.nnew, s->one.ngone, r->fill_drops,
 		       r->fill_drops == 1 ? "" : "s");
 	if (e == 0)
 		e = sd_rst_build_state(r, &t);

@@ -33,9 +33,14 @@ struct sdump_restore_stage {
 	struct stage_proc *p;	/* by member, or &one */
 	size_t np;
 	long slack;		/* our timer slack when the leader (the root) was made: its default */
-	unsigned int passes;
+	unsigned int passes;	/* applied so far */
+	unsigned int made_at;	/* the pass it was made at (1, or later where it was made again) */
+	char made_at_s[24];	/* "the first pass", "pass N" */
 	uint64_t t0;
 };
+
+/* s->made_at and its words: the pass about to be applied first. */
+void sd_rst_stage_made_at(struct sdump_restore_stage *s);
 
 /*
  * sd_rst_stage_stand_in: what the first pass does not hold of @p's

@@ -147,8 +147,9 @@ int sd_rst_stage_tree_begin(struct sdump_restore_stage *s, const char *dir)
 			e = sd_rst_stage_apply(s, &s->p[i], false, &why);
 	}
 	if (e == 0)
-		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: a tree of %zu processes made at pass %s, %" PRIu64 " pages in (%.2f s)",
-		       t->m[0].pid, t->tree.n, dir, tree_pages(s), (now_us() - s->t0) / 1e6);
+		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: a tree of %zu processes made %sat %s, %" PRIu64 " pages in (%.2f s)",
+		       t->m[0].pid, t->tree.n, s->passes ? "again " : "", s->made_at_s, tree_pages(s),
+		       (now_us() - s->t0) / 1e6);
 	return e;
 }
 
@@ -179,7 +180,7 @@ int sd_rst_stage_tree_update(struct sdump_restore_stage *s, const char *dir)
 	if (e == 0)
 		sd_log(s->ctx, SDUMP_LOG_INFO,
 		       "restore %d: pass %u in, every member of the tree of %zu: %" PRIu64 " pages; VMAs: %zu kept, %zu new, %zu unmapped; %zu range%s dropped (%.2f s)",
-		       t->m[0].pid, s->passes, t->tree.n, tree_pages(s), kept, made, gone, drops,
+		       t->m[0].pid, s->passes + 1, t->tree.n, tree_pages(s), kept, made, gone, drops,
 		       drops == 1 ? "" : "s", (now_us() - t0) / 1e6);
 	return e;
 }
@@ -236,8 +237,8 @@ int sd_rst_stage_tree_finish(struct sdump_restore_stage *s, int *ret_status)
 	if (e == 0 && why)
 		return sd_rst_stage_scratch(s, why, ret_status);
 	if (e == 0)
-		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: the final pass onto the tree of %zu made at the first: %" PRIu64 " pages (%.2f s)",
-		       t->m[0].pid, t->tree.n, tree_pages(s), (now_us() - t0) / 1e6);
+		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: the final pass onto the tree of %zu made at %s: %" PRIu64 " pages (%.2f s)",
+		       t->m[0].pid, t->tree.n, s->made_at_s, tree_pages(s), (now_us() - t0) / 1e6);
 	if (e == 0)
 		e = sd_rst_tree_start(t, opts);
 	e = sd_rst_tree_end(t, opts, e, t0, s->subreaper, ret_status);
