@@ -4,6 +4,7 @@
 # bench/migrate.sh - live migrations over a veth pair; called by bench/run.
 #
 #   migrate.sh --sdump SDUMP --target MIGTARGET --sizes "MIB..." --dirty "PERMILLE..." --work DIR [--env NAME] [--warm WARM]
+#              [--children N]
 #
 # The destination is new network, PID and mount namespaces joined to ours
 # by a veth pair made here (plain TCP, --insecure: TLS is measured by the
@@ -19,10 +20,14 @@
 # "BENCHJSON ", scenario "migrate". With --warm (bench/warm), memory is
 # warmed before each migration (twice the target's size written and given
 # back), and each row has reclaim_kib: what the kernel reported free to the
-# host during it (free page reporting; null without it).
+# host during it (free page reporting; null without it). With --children N
+# each target is a process tree (migtarget --children N: a root and N
+# children, each MIB MiB of its own): the row's mem_mib is the tree's total,
+# members and member_mib say the rest, and the downtime is the longest any
+# member saw.
 set -euo pipefail
 
-sdump= target= sizes= dirty= work= envname=host warm=
+sdump= target= sizes= dirty= work= envname=host warm= kids=0
 REPORTED=/sys/module/page_reporting/parameters/reported_kib
 reported_kib() { [ -r $REPORTED ] && cat $REPORTED; }
 while [ $# -gt 0 ]; do
@@ -34,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--dirty) dirty=$2 ;;
 	--work) work=$2 ;;
 	--env) envname=$2 ;;
+	--children) kids=$2 ;;
 	*)
 		echo "migrate.sh: bad argument $1" >&2
 		exit 2
@@ -88,7 +94,11 @@ s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); c, _ = s.accept()
 while c.recv(1 << 20): pass
 ' "$PEER" "$PORT" &
 sink=$!
-sleep 0.5
+# (a loaded machine starts python slowly: connected to before it listens, the probe fails)
+for ((i = 0; i < 100; i++)); do
+	ip netns exec "$NS" ss -Hltn "sport = :$PORT" | grep -q . && break
+	sleep 0.1
+done
 bw=$(python3 -c '
 import socket, sys, time
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
@@ -102,14 +112,25 @@ log "veth bandwidth $((bw / 1048576)) MiB/s"
 st_field() { # FILE KEY
 	sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" 2>/dev/null
 }
+# the longest gap any member of the tree at the destination saw, or nothing if one is not ok
+tree_gap() { # ST
+	local f g max=0
+	for f in "$1" $(seq -f "$1.%g" 1 "$kids"); do
+		grep -q '^ok' "$f" 2>/dev/null || return 0
+		g=$(st_field "$f" maxgap_us)
+		[ -n "$g" ] || return 0
+		[ "$g" -gt "$max" ] && max=$g
+	done
+	echo "$max"
+}
 for mib in $sizes; do
 	for pm in $dirty; do
 		st=$work/mig.st
-		rm -rf "$work/dst" "$st"
-		setsid "$target" --mib "$mib" --dirty "$pm" --status "$st" </dev/null >/dev/null 2>"$work/target.err" &
+		rm -rf "$work/dst" "$st"*
+		setsid "$target" --mib "$mib" --dirty "$pm" --children "$kids" --status "$st" </dev/null >/dev/null 2>"$work/target.err" &
 		TPID=$!
 		for ((i = 0; i < 1200; i++)); do
-			grep -q '^ok' "$st" 2>/dev/null && break
+			[ -n "$(tree_gap "$st")" ] && break
 			sleep 0.1
 		done
 		dest "$sdump" -v receive -D "$work/dst" --listen "$PEER:$PORT" --insecure --restore 2>"$work/recv.err" &
@@ -131,26 +152,25 @@ for mib in $sizes; do
 		if $ok; then
 			# the copy at the destination: its status file, its longest gap since its start
 			for ((i = 0; i < 50; i++)); do
-				g=$(st_field "$st" maxgap_us)
-				p=$(st_field "$st" pid)
-				[ -n "$g" ] && grep -q '^ok' "$st" && break
+				[ -n "$(tree_gap "$st")" ] && break
 				sleep 0.1
 			done
 			sleep 1
-			g=$(st_field "$st" maxgap_us)
+			g=$(tree_gap "$st")
 			[ -n "$g" ] && gap=$g
-			grep -q '^ok' "$st" || { ok=false; log "the copy at the destination: $(cat "$st")"; }
+			[ -n "$g" ] || { ok=false; log "the copy at the destination: $(cat "$st"*)"; }
 		else
 			log "migrate failed: $(tail -n 3 "$work/migrate.err")"
 		fi
 		pkill_ns
 		RPID=
 		if $ok; then
-			python3 - "$work/mig.json" "$envname" "$mib" "$pm" "$gap" "$bw" "$rk" <<'EOF'
+			python3 - "$work/mig.json" "$envname" "$mib" "$pm" "$gap" "$bw" "$rk" "$kids" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 rk = None if sys.argv[7] == "null" else int(sys.argv[7])
-mib, pm, gap, bw = int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], int(sys.argv[6])
+member, pm, gap, bw, kids = int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], int(sys.argv[6]), int(sys.argv[8])
+mib = member * (kids + 1)
 once = mib * 1048576 / bw * 1000
 down = None if gap == "null" else int(gap) / 1000
 row = {"env": sys.argv[2], "scenario": "migrate", "tool": "sdump", "mem_mib": mib,
@@ -160,12 +180,14 @@ row = {"env": sys.argv[2], "scenario": "migrate", "tool": "sdump", "mem_mib": mi
        "rounds": d["rounds"], "bytes_sent": d["bytes_sent"], "converged": d["converged"],
        "why_last": d["why_last"], "veth_bw": bw, "copy_once_ms": round(once, 1),
        "total_over_once": round(d["total_us"] / 1000 / once, 2), "reclaim_kib": rk}
+if kids:
+    row.update(members=kids + 1, member_mib=member)
 print("BENCHJSON " + json.dumps(row))
 EOF
-			log "$mib MiB, $pm permille/s: downtime $gap us (target), total $(sed -n 's/.*"total_us":\([0-9]*\).*/\1/p' "$work/mig.json") us"
+			log "$mib MiB$([ "$kids" = 0 ] || echo " x $((kids + 1))"), $pm permille/s: downtime $gap us (target), total $(sed -n 's/.*"total_us":\([0-9]*\).*/\1/p' "$work/mig.json") us"
 		else
 			printf 'BENCHJSON {"env":"%s","scenario":"migrate","tool":"sdump","mem_mib":%s,"dirty_pct":%s,"stall_ms":null,"wall_ms":null,"image_bytes":null,"error":"migration failed"}\n' \
-				"$envname" "$mib" "$(python3 -c "print($pm/10)")"
+				"$envname" "$((mib * (kids + 1)))" "$(python3 -c "print($pm/10)")"
 		fi
 		cp "$work/recv.err" "$work/recv-$mib-$pm.err" 2>/dev/null || true
 		cp "$work/migrate.err" "$work/migrate-$mib-$pm.err" 2>/dev/null || true

@@ -364,19 +364,21 @@ def main():
                 p("  %d MiB: lazy memory complete / eager %.2f [%s], lazy running / eager %.3f" %
                   (r["mem_mib"], r["complete_over_eager"], "met" if r["complete_over_eager"] <= 1.2 else "NOT MET",
                    r["running_over_eager"]))
-    mig = [r for r in rows if r.get("scenario") == "migrate" and not r.get("error")]
+    mig = [r for r in rows if r.get("scenario") == "migrate" and not r.get("error") and r.get("env") != "vm"]
+    vmig = [r for r in rows if r.get("scenario") == "migrate" and not r.get("error") and r.get("env") == "vm"]
     if mig:
         p("")
         p("Live migration over a veth pair (plain TCP; downtime: the longest gap the target saw in its loop;"
           " targets at 1 GiB, 1 %/s: downtime < 50 ms, total < 2x one copy)")
-        p("%6s %6s %10s %10s %10s %7s %12s %10s %8s" %
-          ("MiB", "dirty%", "downtime", "frozen", "total", "rounds", "bytes sent", "one copy", "total/1"))
-        for r in sorted(mig, key=lambda r: (r["mem_mib"], r["dirty_pct"])):
-            p("%6d %6.1f %10s %10.1f %10.1f %7d %12d %10.1f %8.2f" %
-              (r["mem_mib"], r["dirty_pct"], "-" if r["downtime_ms"] is None else "%.1f" % r["downtime_ms"],
+        p("%6s %8s %6s %10s %10s %10s %7s %12s %10s %8s" %
+          ("MiB", "members", "dirty%", "downtime", "frozen", "total", "rounds", "bytes sent", "one copy", "total/1"))
+        for r in sorted(mig, key=lambda r: (r.get("members", 1), r["mem_mib"], r["dirty_pct"])):
+            p("%6d %8d %6.1f %10s %10.1f %10.1f %7d %12d %10.1f %8.2f" %
+              (r["mem_mib"], r.get("members", 1), r["dirty_pct"],
+               "-" if r["downtime_ms"] is None else "%.1f" % r["downtime_ms"],
                r["frozen_ms"], r["total_ms"], r["rounds"], r["bytes_sent"], r["copy_once_ms"],
                r["total_over_once"]))
-        p("  veth: %.0f MiB/s; CRIU's page-server migration needs soft-dirty (the VM only): not measured"
+        p("  veth: %.0f MiB/s; CRIU's page-server migration (soft-dirty): in the VM, below"
           % (mig[0]["veth_bw"] / 1048576))
     lv = [r for r in rows if r.get("scenario") == "level" and not r.get("error")]
     if lv:
@@ -401,6 +403,25 @@ def main():
                agg(g, "total_ms"), agg(g, "image_bytes") / 1048576, agg(g, "cpu_s_per_gib"),
                "%.0f" % (med(sink) / 1048576) if sink else "-"))
         p("  got: the level most pages got (* several); wall_ms: the command (a migration: made and sent)")
+    if vmig:
+        p("")
+        p("Live migration in the VM over loopback, sdump and CRIU's page-server migration (soft-dirty;"
+          " downtime: the target's longest gap over the migration, switch: since CRIU's last round began)")
+        p("%6s %6s %-6s %10s %10s %10s %10s %7s %12s" %
+          ("MiB", "dirty%", "tool", "downtime", "switch", "frozen", "total", "rounds", "bytes"))
+        key = lambda r: (r["mem_mib"], r["dirty_pct"])
+        for r in sorted(vmig, key=lambda r: (key(r), r["tool"])):
+            p("%6d %6.1f %-6s %10.1f %10.1f %10s %10.1f %7s %12d" %
+              (r["mem_mib"], r["dirty_pct"], r["tool"], r["downtime_ms"], r["switch_ms"],
+               "-" if r.get("frozen_ms") is None else "%.1f" % r["frozen_ms"], r["total_ms"],
+               r.get("rounds_done", r["rounds"]), r["bytes_sent"]))
+        for k in sorted({key(r) for r in vmig}):
+            a = [r for r in vmig if key(r) == k and r["tool"] == "sdump"]
+            b = [r for r in vmig if key(r) == k and r["tool"] == "criu"]
+            if a and b and b[0]["downtime_ms"] and b[0]["total_ms"]:
+                p("  %d MiB, %.1f %%/s: sdump / CRIU downtime %.2f, total %.2f, bytes %.2f" %
+                  (k[0], k[1], a[0]["downtime_ms"] / b[0]["downtime_ms"], a[0]["total_ms"] / b[0]["total_ms"],
+                   a[0]["bytes_sent"] / b[0]["bytes_sent"] if b[0]["bytes_sent"] else float("nan")))
     skipped = [r for r in rows if r.get("scenario") == "skipped"]
     for r in skipped:
         p("")

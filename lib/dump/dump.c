@@ -42,6 +42,8 @@
 #include "dump_state.h"
 #include "state_img.h"
 #include "track.h"
+#include "tree_img.h"
+#include "ptree.h"
 #include "util.h"
 #include "procfs.h"
 
@@ -731,6 +733,8 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 {
 	struct pass p;
 	const char *kind = final ? "dump" : "pre-dump";
+	struct sdump_dump_opts alone;
+	char own_parent[PATH_MAX];
 	int r;
 
 	if (opts->pid <= 0 || !opts->dir || !opts->dir[0])
@@ -745,6 +749,17 @@ static int dump_pass(struct sdump_ctx *ctx, const struct sdump_dump_opts *opts, 
 	/* a process with children: the tree rooted at it (dump_tree.c) */
 	if (sd_tree_has_children(opts->pid))
 		return sd_tree_dump(ctx, opts, final, ret_stats);
+	/* a process alone now, whose parent pass is its tree's (its children ended since): its own pass there */
+	if (opts->parent && sd_treeimg_present(opts->parent)) {
+		char name[TREE_DIR_NAME_MAX];
+
+		if (snprintf(own_parent, sizeof(own_parent), "%s/%s", opts->parent,
+			     sd_tree_dir_name(opts->pid, name)) >= (int)sizeof(own_parent))
+			return sd_errx(ctx, -ENAMETOOLONG, "parent image '%s': name too long", opts->parent);
+		alone = *opts;
+		alone.parent = own_parent;
+		opts = &alone;
+	}
 	sd_pass_init(&p, ctx, opts, final);
 	r = sd_pass_id_new(p.meta.pass_id);
 	if (r < 0)

@@ -318,6 +318,27 @@ void sd_mig_close(struct mig_conn *c)
 	zclose(&c->fd);
 }
 
+void sd_mig_linger(struct mig_conn *c, int max_ms)
+{
+	uint64_t end = now_us() + (uint64_t)max_ms * 1000;
+	static uint8_t sink[1 << 16];
+
+	if (c->fd < 0)
+		return;
+	for (uint64_t now = now_us(); now < end; now = now_us()) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, (int)((end - now) / 1000) + 1) <= 0)
+			return;
+		n = c->session ? gnutls_record_recv(c->session, sink, sizeof(sink)) :
+				 recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && !(c->session ? n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED :
+							 errno == EAGAIN || errno == EINTR)))
+			return;
+	}
+}
+
 /* A fault injected (SDUMP_FAULT=net:N): the connection as a cut one, gone for good. */
 static int cut(struct mig_conn *c, int r)
 {
@@ -345,6 +366,23 @@ static void throttle(struct mig_conn *c, size_t n)
 	}
 }
 
+/*
+ * A send that failed (@r): a peer that gave up said why (MIG_FAIL) before
+ * it closed, which is read, if it is there, and is the error then.
+ */
+static int send_failed(struct mig_conn *c, int r)
+{
+	uint8_t buf[MIG_MSG_MAX];
+	enum mig_msg type;
+	size_t len;
+
+	/* (what came before it: acknowledgements, read and passed over) */
+	for (int i = 0; i < 64 && sd_mig_pending(c); i++)
+		if (sd_mig_recv_msg(c, &type, buf, &len) < 0)
+			return c->peer_failed ? -EPROTO : r;
+	return r;
+}
+
 int sd_mig_send(struct mig_conn *c, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -366,14 +404,14 @@ int sd_mig_send(struct mig_conn *c, const void *buf, size_t len)
 			if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED)
 				continue;
 			if (w < 0)
-				return sd_errx(c->ctx, -ECONNRESET, "cannot send to %s: %s", c->peer,
-					       tls_why((int)w));
+				return send_failed(c, sd_errx(c->ctx, -ECONNRESET, "cannot send to %s: %s", c->peer,
+							      tls_why((int)w)));
 		} else {
 			w = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (w < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (w < 0)
-				return sd_err(c->ctx, -errno, "cannot send to %s", c->peer);
+				return send_failed(c, sd_err(c->ctx, -errno, "cannot send to %s", c->peer));
 		}
 		p += w;
 		len -= (size_t)w;

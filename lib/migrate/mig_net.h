@@ -19,6 +19,8 @@
 #define MIG_MAGIC 0x474d4453u /* "SDMG" */
 /* The longest payload of a message other than a file's bytes. */
 #define MIG_MSG_MAX 4096
+/* how long a receiver that gave up reads what the sender still sends (sd_mig_linger) */
+#define MIG_LINGER_MS 10000
 
 /*
  * Messages, each a 16-byte header (magic, type, flags, payload length, all
@@ -84,6 +86,12 @@ int sd_mig_accept(struct sdump_ctx *ctx, int lfd, const struct mig_tls *tls, str
 int sd_mig_connect(struct sdump_ctx *ctx, const char *to, const struct mig_tls *tls,
 		   struct mig_conn *c);
 void sd_mig_close(struct mig_conn *c);
+/*
+ * After a FAIL: what the peer still sends read and thrown away, until it
+ * closes or @max_ms pass, so that our close resets nothing it has not
+ * read yet (a reset loses the FAIL in its receive queue).
+ */
+void sd_mig_linger(struct mig_conn *c, int max_ms);
 
 int sd_mig_send(struct mig_conn *c, const void *buf, size_t len);
 /* Exactly @len bytes; the peer closing before is -ECONNRESET. */

@@ -31,6 +31,8 @@
 #define LOG_PREFIX "receive: "
 #include "ctx.h"
 #include "orphan.h"
+#include "ptree.h"
+#include "tree_img.h"
 #include "util.h"
 #include "mig_net.h"
 #include "mig_pass.h"
@@ -51,7 +53,7 @@ struct receiver {
 	struct sdump_restore_opts ro;	/* with restore: the restore's, rdir its directory */
 	char rdir[PATH_MAX];
 	struct sdump_restore_stage *stage; /* the process built so far, or NULL */
-	bool unstaged;			/* restored from the final pass alone (a tree) */
+	bool unstaged;			/* restored from the final pass alone */
 	struct mig_lazy_rx *lz;		/* post-copy: the final pass's pages arriving */
 	int *notify;			/* detached post-copy: the caller's pipe, until the process runs */
 	/*
@@ -223,6 +225,27 @@ static bool sync_after_start(const struct receiver *rc, bool final)
 	return final && rc->o->restore && !rc->c.pages_later;
 }
 
+/*
+ * The parent link of pass @n of a process alone: "../N-1", or, where pass
+ * N-1 is of its tree (its children ended since), its own pass there
+ * ("../N-1/pid-PID", as the sender's dump links it).
+ */
+static void parent_link(struct receiver *rc, unsigned int n, char *link, size_t size)
+{
+	struct proc_tree t = { 0 };
+	char dir[PATH_MAX], name[TREE_DIR_NAME_MAX];
+
+	(void)snprintf(link, size, "../%u", n - 1);
+	(void)snprintf(dir, sizeof(dir), "%s/%u", rc->o->dir, n - 1);
+	if (!sd_treeimg_present(dir) || sd_treeimg_read(rc->ctx, dir, &t) < 0 || !t.n) {
+		sdump_ctx_clear_error(rc->ctx);
+		sd_tree_release(&t);
+		return;
+	}
+	(void)snprintf(link, size, "../%u/%s", n - 1, sd_tree_dir_name(t.m[0].pid, name));
+	sd_tree_release(&t);
+}
+
 /* Pass n+1: received, linked to its parent, verified, renamed into place. */
 static int recv_pass(struct receiver *rc, bool final)
 {
@@ -247,9 +270,9 @@ static int recv_pass(struct receiver *rc, bool final)
 	(void)snprintf(name, sizeof(name), "%u", n);
 	/* a tree's pass has its parent links in its members' directories (sd_mig_recv_files) */
 	if (r == 0 && n > 1 && faccessat(fd, "tree.img", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-		char link[16];
+		char link[48];
 
-		(void)snprintf(link, sizeof(link), "../%u", n - 1);
+		parent_link(rc, n, link, sizeof(link));
 		if (symlinkat(link, fd, "parent") < 0)
 			r = sd_err(rc->ctx, -errno, "cannot link '%s/parent'", path);
 	}
@@ -301,19 +324,10 @@ static int recv_pass(struct receiver *rc, bool final)
 	return sd_mig_send_msg(&rc->c, MIG_ACK, path, 4);
 }
 
-/* Whether pass rc->n is of a process tree (its tree.img). */
-static bool tree_pass(const struct receiver *rc)
-{
-	char name[32];
-
-	(void)snprintf(name, sizeof(name), "%u/tree.img", rc->n);
-	return faccessat(rc->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
 /*
- * With restore, pass rc->n committed (not the final one): the process
- * made from it, or the pass applied to it. A tree is restored from its
- * final pass alone.
+ * With restore, pass rc->n committed (not the final one): the process (or
+ * the tree) made from it, or the pass applied to it; one whose processes
+ * changed has it made again from that pass (rst_stage.c).
  */
 static int stage_pass(struct receiver *rc)
 {
@@ -323,14 +337,6 @@ static int stage_pass(struct receiver *rc)
 	if (!rc->o->restore || rc->unstaged || rc->o->lazy)
 		return 0;
 	(void)snprintf(rc->rdir, sizeof(rc->rdir), "%s/%u", rc->o->dir, rc->n);
-	if (rc->stage && tree_pass(rc)) {
-		/* it has children now: a tree, restored from its final pass */
-		pr_info(rc->ctx, "pass %u is of a process tree: it is restored from its final dump", rc->n);
-		sdump_restore_stage_abort(rc->stage);
-		rc->stage = NULL;
-		rc->unstaged = true;
-		return 0;
-	}
 	if (rc->stage)
 		return sdump_restore_stage_update(rc->stage, rc->rdir);
 	r = sdump_restore_stage_begin(rc->ctx, &rc->ro, rc->rdir, &rc->stage);
@@ -665,6 +671,8 @@ static int receive_main(struct sdump_ctx *ctx, const struct sdump_receive_opts *
 		sd_mig_sync_drop(&rc.unsynced);
 		if (rc.dirfd >= 0)
 			remove_all(&rc);
+		/* the sender may be sending a pass: it reads the word when it next waits for ours */
+		sd_mig_linger(&rc.c, MIG_LINGER_MS);
 	}
 	if (r == 0)
 		r = after(&rc, &status);

@@ -21,6 +21,13 @@
  * pass had it, and the trampoline lies where no VMA of the first pass
  * did. A final dump that disagrees has the process dropped and restored
  * from scratch instead (said at -v): slower, never different.
+ *
+ * A process tree is built so too, every member (rst_stage_tree.c). A pass
+ * whose processes are not those built (a child forked or gone between
+ * rounds, or the process now a tree, or no longer one) has everything
+ * built dropped and made again from it, its whole chain: that pass takes
+ * longer, the source still running; a final dump that differs so is
+ * restored from scratch.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,14 +43,7 @@
 #include "tree_img.h"
 #include "util.h"
 
-struct sdump_restore_stage {
-	struct rst r;
-	long slack;		/* our timer slack when the leader was made: its default */
-	uint64_t vvar;		/* where its vdso went, 0 none */
-	uint8_t *mapped;	/* by VMA of r.chain.p[0].vmas: in the process as that pass has it */
-	unsigned int passes;
-	size_t nkept, nnew, ngone;	/* of the last pass applied: VMAs */
-};
+#include "rst_stage_priv.h"
 
 static bool str_same(const char *a, const char *b)
 {
@@ -86,9 +86,9 @@ static bool over_tramp(const struct rst *r, const struct vma *v)
  * s->mapped says is in the process), and what went unmapped. @ret_why: a
  * reason the final dump cannot be applied (then nothing was changed).
  */
-static int reconcile(struct sdump_restore_stage *s, bool final, uint8_t **ret_stage, const char **ret_why)
+static int reconcile(struct stage_proc *s, bool final, uint8_t **ret_stage, const char **ret_why)
 {
-	struct rst *r = &s->r;
+	struct rst *r = s->r;
 	const struct vma_list *vl = &r->chain.p[0].vmas;
 	const struct vma_list *old = s->mapped && r->chain.n > 1 ? &r->chain.p[1].vmas : NULL;
 	uint8_t *stage = calloc(vl->n + 1, 1), *used = calloc(old ? old->n + 1 : 1, 1);
@@ -139,14 +139,14 @@ static int reconcile(struct sdump_restore_stage *s, bool final, uint8_t **ret_st
 	return 0;
 }
 
-/* Pass r->chain.p[0] into the process: VMAs reconciled, memory filled (and, with @final, protected). */
-static int apply(struct sdump_restore_stage *s, bool final, const char **ret_why)
+int sd_rst_stage_apply(struct sdump_restore_stage *s, struct stage_proc *p, bool final, const char **ret_why)
 {
-	struct rst *r = &s->r;
+	struct rst *r = p->r;
 	uint64_t t = now_us();
 	uint8_t *stage = NULL;
-	int e = reconcile(s, final, &stage, ret_why);
+	int e = reconcile(p, final, &stage, ret_why);
 
+	(void)s;
 	if (e < 0 || *ret_why)
 		return e;
 	r->vma_stage = stage;
@@ -154,52 +154,20 @@ static int apply(struct sdump_restore_stage *s, bool final, const char **ret_why
 	e = sd_rst_build_memory(r, &t);
 	r->vma_stage = NULL;
 	r->stage_round = false;
-	free(s->mapped);
-	s->mapped = stage;
+	free(p->mapped);
+	p->mapped = stage;
 	if (e < 0)
 		return e;
 	/* in the process from here, as this pass has it */
 	for (size_t i = 0; i < r->chain.p[0].vmas.n; i++)
 		stage[i] = stage[i] != RST_VMA_LATER;
-	s->passes++;
 	return 0;
 }
 
-/*
- * The next pass, @dir, the child of the one in the process (by its pass
- * ids), in front of r->chain: the passes below are not read again.
- */
-static int open_next(struct sdump_restore_stage *s, const char *dir)
+int sd_rst_stage_stand_in(struct stage_proc *p)
 {
-	return sd_chain_push(s->r.ctx, dir, &s->r.chain);
-}
+	struct rst *r = p->r;
 
-SDUMP_API int sdump_restore_stage_begin(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
-					const char *dir, struct sdump_restore_stage **ret)
-{
-	struct sdump_restore_stage *s;
-	struct rst *r;
-	const char *why;
-	int e;
-
-	*ret = NULL;
-	if (opts->lazy)
-		return sd_errx(ctx, -EINVAL, "a restore built pass by pass cannot be lazy");
-	if (sd_treeimg_present(dir))
-		return sd_errx(ctx, -ENOTSUP, "'%s' is a process tree: it is restored from its final dump", dir);
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	r = &s->r;
-	sd_rst_init(r, ctx, opts);
-	r->staged = true;
-	*ret = s;
-	e = sd_chain_open(ctx, dir, &r->chain);
-	if (e < 0)
-		return e;
-	if (r->chain.n != 1)
-		return sd_errx(ctx, -EINVAL, "image '%s' is not a first pass", dir);
-	/* what the first pass does not hold, until the final dump says it: one thread, no attributes */
 	r->ps.threads = calloc(1, sizeof(*r->ps.threads));
 	if (!r->ps.threads)
 		return -ENOMEM;
@@ -208,40 +176,134 @@ SDUMP_API int sdump_restore_stage_begin(struct sdump_ctx *ctx, const struct sdum
 	for (size_t i = 0; i < r->chain.p[0].vmas.n && !r->ps.mm.vvar; i++)
 		if (r->chain.p[0].vmas.v[i].kind == VK_VVAR)
 			r->ps.mm.vvar = r->chain.p[0].vmas.v[i].start;
-	s->vvar = r->ps.mm.vvar;
+	p->vvar = r->ps.mm.vvar;
+	return 0;
+}
+
+void sd_rst_stage_made_at(struct sdump_restore_stage *s)
+{
+	s->made_at = s->passes + 1;
+	if (s->made_at == 1)
+		(void)snprintf(s->made_at_s, sizeof(s->made_at_s), "the first pass");
+	else
+		(void)snprintf(s->made_at_s, sizeof(s->made_at_s), "pass %u", s->made_at);
+}
+
+/* A process alone from pass @dir (with @any_chain, a pass that need not be the first). */
+static int begin_one(struct sdump_restore_stage *s, const char *dir, bool any_chain)
+{
+	struct rst *r = &s->r;
+	const char *why;
+	int e;
+
+	sd_rst_init(r, s->ctx, s->opts);
+	r->t0 = s->t0;
+	r->staged = true;
+	s->one = (struct stage_proc){ .r = r };
+	s->p = &s->one;
+	s->np = 1;
+	e = sd_chain_open(s->ctx, dir, &r->chain);
+	if (e < 0)
+		return e;
+	if (r->chain.n != 1 && !any_chain)
+		return sd_errx(s->ctx, -EINVAL, "image '%s' is not a first pass", dir);
+	e = sd_rst_stage_stand_in(&s->one);
+	if (e < 0)
+		return e;
 	s->slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	e = sd_rst_start_child(r);
 	if (e == 0)
 		e = sd_rst_clear_address_space(r);
 	if (e == 0)
-		e = apply(s, false, &why);
+		e = sd_rst_stage_apply(s, &s->one, false, &why);
 	if (e == 0)
-		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: made at the first pass, %" PRIu64 " pages in (%.2f s)",
-		       r->pid, r->fill.pages, (now_us() - r->t0) / 1e6);
+		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: made %sat %s, %" PRIu64 " pages in (%.2f s)",
+		       r->pid, s->passes ? "again " : "", s->made_at_s, r->fill.pages, (now_us() - r->t0) / 1e6);
 	return e;
+}
+
+SDUMP_API int sdump_restore_stage_begin(struct sdump_ctx *ctx, const struct sdump_restore_opts *opts,
+					const char *dir, struct sdump_restore_stage **ret)
+{
+	struct sdump_restore_stage *s;
+	int e;
+
+	*ret = NULL;
+	if (opts->lazy)
+		return sd_errx(ctx, -EINVAL, "a restore built pass by pass cannot be lazy");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->ctx = ctx;
+	s->opts = opts;
+	s->t0 = now_us();
+	s->p = &s->one;
+	sd_rst_init(&s->r, ctx, opts);
+	*ret = s;
+	sd_rst_stage_made_at(s);
+	e = sd_treeimg_present(dir) ? sd_rst_stage_tree_begin(s, dir) : begin_one(s, dir, false);
+	if (e == 0)
+		s->passes = 1;
+	return e;
+}
+
+/* Everything built goes: killed and reaped, released; @s stays, to be built again or freed. */
+static void drop(struct sdump_restore_stage *s)
+{
+	if (s->tree) {
+		sd_rst_stage_tree_drop(s);
+		return;
+	}
+	sd_rst_kill(&s->r);
+	sd_rst_reap(&s->r);
+	sd_rst_release(&s->r);
+	free(s->one.mapped);
+	s->one.mapped = NULL;
 }
 
 SDUMP_API int sdump_restore_stage_update(struct sdump_restore_stage *s, const char *dir)
 {
 	struct rst *r = &s->r;
 	const char *why;
+	bool tree = sd_treeimg_present(dir);
 	uint64_t t = now_us();
-	int e = open_next(s, dir);
+	int e;
 
+	if (tree != !!s->tree || (tree && !sd_rst_stage_tree_same(s, dir))) {
+		sd_log(s->ctx, SDUMP_LOG_INFO, "restore %d: pass %u is of %s: what was built is dropped, made again from it",
+		       s->p[0].r->pid, s->passes + 1,
+		       !tree ? "a process alone" : s->tree ? "a tree that changed" : "a process tree");
+		drop(s);
+		s->t0 = now_us();
+		sd_rst_stage_made_at(s);
+		e = tree ? sd_rst_stage_tree_begin(s, dir) : begin_one(s, dir, true);
+		if (e == 0)
+			s->passes++;
+		return e;
+	}
+	if (s->tree) {
+		e = sd_rst_stage_tree_update(s, dir);
+		if (e == 0)
+			s->passes++;
+		return e;
+	}
+	e = sd_chain_push(r->ctx, dir, &r->chain);
 	if (e < 0)
 		return e;
-	e = apply(s, false, &why);
+	e = sd_rst_stage_apply(s, &s->one, false, &why);
 	if (e == 0)
 		sd_log(r->ctx, SDUMP_LOG_INFO,
 		       "restore %d: pass %u in, %" PRIu64 " pages; VMAs: %zu kept, %zu new, %zu unmapped; %zu range%s dropped (%.2f s)",
-		       r->pid, s->passes, r->fill.pages, s->nkept, s->nnew, s->ngone, r->fill_drops,
+		       r->pid, s->passes + 1, r->fill.pages, s->one.nkept, s->one.nnew, s->one.ngone, r->fill_drops,
 		       r->fill_drops == 1 ? "" : "s", (now_us() - t) / 1e6);
+	if (e == 0)
+		s->passes++;
 	return e;
 }
 
 static void stage_free(struct sdump_restore_stage *s)
 {
-	free(s->mapped);
+	free(s->one.mapped);
 	free(s);
 }
 
@@ -249,55 +311,41 @@ SDUMP_API void sdump_restore_stage_abort(struct sdump_restore_stage *s)
 {
 	if (!s)
 		return;
-	sd_rst_kill(&s->r);
-	sd_rst_reap(&s->r);
-	sd_rst_release(&s->r);
+	drop(s);
 	stage_free(s);
 }
 
-/* The final dump cannot finish the process made: it goes, and the dump is restored alone. */
-static int from_scratch(struct sdump_restore_stage *s, const char *why, int *ret_status)
+int sd_rst_stage_scratch(struct sdump_restore_stage *s, const char *why, int *ret_status)
 {
-	struct sdump_ctx *ctx = s->r.ctx;
-	const struct sdump_restore_opts *opts = s->r.opts;
+	struct sdump_ctx *ctx = s->ctx;
+	const struct sdump_restore_opts *opts = s->opts;
 
-	sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %s: the process made at the first pass is dropped, restored from the final dump alone",
-	       s->r.pid, why);
+	sd_log(ctx, SDUMP_LOG_INFO, "restore %d: %s: what was made over the rounds is dropped, restored from the final dump alone",
+	       s->p[0].r->pid, why);
 	sdump_restore_stage_abort(s);
 	return sdump_restore(ctx, opts, ret_status);
 }
 
-SDUMP_API int sdump_restore_stage_finish(struct sdump_restore_stage *s, int *ret_status)
+int sd_rst_stage_final_state(struct stage_proc *p, const char *dir, const char **ret_why, uint64_t *t)
 {
-	struct rst *r = &s->r;
-	const struct sdump_restore_opts *opts = r->opts;
-	uint64_t t0 = now_us(), t = t0;
+	struct rst *r = p->r;
 	pid_t made = r->pid;
-	const char *why = NULL;
-	int e;
+	int e = sd_chain_push(r->ctx, dir, &r->chain);
 
-	if (opts->dir && sd_treeimg_present(opts->dir))
-		return from_scratch(s, "the final dump is of a process tree", ret_status);
-	e = open_next(s, opts->dir);
-	if (e < 0) {
-		sdump_restore_stage_abort(s);
+	*ret_why = NULL;
+	if (e < 0)
 		return e;
-	}
 	/* the first pass's stand-in goes: the final dump's state comes */
 	sd_process_state_release(&r->ps);
 	e = r->chain.p[0].meta.kind == PASS_KIND_DUMP ?
-		    sd_rst_read_state(r, opts->dir, &t) :
+		    sd_rst_read_state(r, dir, t) :
 		    sd_errx(r->ctx, -EINVAL, "image '%s' is a pre-dump: only a final dump (sdump dump) can be restored",
-			    opts->dir);
-	if (e == 0) {
-		if (r->pid != made)
-			why = "the final dump is of another pid";
-		else if (r->ps.mm.vvar != s->vvar)
-			why = "its vdso moved";
-		else if (!sd_rst_attrs_child_slack_was(r, s->slack))
-			why = "its default timer slack is not the one it was made with";
-	}
-	if (e == 0 && !why && r->ps.nthreads > r->seized.cap) {
+			    dir);
+	if (e == 0 && r->pid != made)
+		*ret_why = "the final dump is of another pid";
+	else if (e == 0 && r->ps.mm.vvar != p->vvar)
+		*ret_why = "its vdso moved";
+	if (e == 0 && !*ret_why && r->ps.nthreads > r->seized.cap) {
 		struct seized_thread *st = realloc(r->seized.t, r->ps.nthreads * sizeof(*st));
 
 		if (!st)
@@ -307,23 +355,39 @@ SDUMP_API int sdump_restore_stage_finish(struct sdump_restore_stage *s, int *ret
 			r->seized.cap = r->ps.nthreads;
 		}
 	}
+	r->pid = made;
+	return e;
+}
+
+SDUMP_API int sdump_restore_stage_finish(struct sdump_restore_stage *s, int *ret_status)
+{
+	struct rst *r = &s->r;
+	const struct sdump_restore_opts *opts = s->opts;
+	uint64_t t0 = now_us(), t = t0;
+	const char *why = NULL;
+	int e;
+
+	if (s->tree)
+		return sd_rst_stage_tree_finish(s, ret_status);
+	if (opts->dir && sd_treeimg_present(opts->dir))
+		return sd_rst_stage_scratch(s, "the final dump is of a process tree", ret_status);
+	e = sd_rst_stage_final_state(&s->one, opts->dir, &why, &t);
+	if (e == 0 && !why && !sd_rst_attrs_child_slack_was(r, s->slack))
+		why = "its default timer slack is not the one it was made with";
 	if (e == 0 && !why)
-		e = apply(s, true, &why);
-	if (e == 0 && why) {
-		r->pid = made;
-		return from_scratch(s, why, ret_status);
-	}
+		e = sd_rst_stage_apply(s, &s->one, true, &why);
+	if (e == 0 && why)
+		return sd_rst_stage_scratch(s, why, ret_status);
 	r->memory_us = now_us() - t;
 	if (e == 0)
 		sd_log(r->ctx, SDUMP_LOG_INFO,
-		       "restore %d: the final pass onto the process made at the first: %" PRIu64 " pages; VMAs: %zu kept, %zu new, %zu unmapped; %zu range%s dropped",
-		       r->pid, r->fill.pages, s->nkept, s->nnew, s->ngone, r->fill_drops,
+		       "restore %d: the final pass onto the process made at %s: %" PRIu64 " pages; VMAs: %zu kept, %zu new, %zu unmapped; %zu range%s dropped",
+		       r->pid, s->made_at_s, r->fill.pages, s->one.nkept, s->one.nnew, s->one.ngone, r->fill_drops,
 		       r->fill_drops == 1 ? "" : "s");
 	if (e == 0)
 		e = sd_rst_build_state(r, &t);
 	if (e == 0)
 		e = sd_rst_start(r);
-	r->pid = made;
 	e = sd_rst_end(r, e, t0, ret_status);
 	stage_free(s);
 	return e;

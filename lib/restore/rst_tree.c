@@ -628,20 +628,16 @@ static int read_members(struct rst_tree *t, const struct sdump_restore_opts *opt
 	return 0;
 }
 
-static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
+/*
+ * Steps 2 and 3: the root made, every member forked by its parent, in its
+ * session and group, and the zombies ended. What each member's image says
+ * of it beyond tree.img is not needed yet: a restore built over rounds
+ * (rst_stage_tree.c) makes them at its first pass.
+ */
+int sd_rst_tree_make(struct rst_tree *t)
 {
-	struct rst *root = &t->m[0];
-	uint64_t tm = now_us();
-	sigset_t oldmask;
-	int e;
+	int e = make_root(t);
 
-	e = read_members(t, opts, &tm);
-	/* a pty's slave whose master another member holds, while nothing is made yet: the root inherits our fds */
-	for (size_t i = 0; e == 0 && i < t->tree.n; i++)
-		if (!t->tree.m[i].zombie)
-			e = sd_rst_tree_ptys(&t->m[i]);
-	if (e == 0)
-		e = make_root(t);
 	for (size_t i = 1; e == 0 && i < t->tree.n; i++) {
 		struct rst *p;
 		uint64_t flags;
@@ -660,21 +656,23 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 		e = end_zombies(t);
 	if (e == 0)
 		e = sd_check_cancel(t->ctx);
-	if (e < 0)
-		return e;
-	sd_log(t->ctx, SDUMP_LOG_INFO, "restore %d: a tree of %zu processes made, each by its parent",
-	       root->pid, t->tree.n);
-	for (size_t i = 0; e == 0 && i < t->tree.n; i++) {
-		if (t->tree.m[i].zombie)
-			continue;
-		e = sd_rst_map_vdso(&t->m[i]);
-		if (e == 0)
-			e = sd_rst_build(&t->m[i], &tm);
-	}
+	if (e == 0)
+		sd_log(t->ctx, SDUMP_LOG_INFO, "restore %d: a tree of %zu processes made, each by its parent",
+		       t->m[0].pid, t->tree.n);
+	return e;
+}
+
+/* Step 5, once every member is built: the sender's word (a migration), then all started at once. */
+int sd_rst_tree_start(struct rst_tree *t, const struct sdump_restore_opts *opts)
+{
+	struct rst *root = &t->m[0];
+	sigset_t oldmask;
+	int e;
+
 	/* the processes of dead ones' pidfds: dead, as at the dump, before any member runs */
 	sd_rst_tree_dead_end(t);
-	if (e == 0)
-		e = sd_rst_tty_start(root);
+	e = sd_rst_tty_start(root);
+
 	/* a migration's receiver: the sender's word, once the whole tree is built, before any runs */
 	if (e == 0 && opts->before_start)
 		e = opts->before_start(opts->before_start_data, root->pid);
@@ -697,8 +695,30 @@ static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
 	return e;
 }
 
+static int run_tree(struct rst_tree *t, const struct sdump_restore_opts *opts)
+{
+	uint64_t tm = now_us();
+	int e;
+
+	e = read_members(t, opts, &tm);
+	/* a pty's slave whose master another member holds, while nothing is made yet: the root inherits our fds */
+	for (size_t i = 0; e == 0 && i < t->tree.n; i++)
+		if (!t->tree.m[i].zombie)
+			e = sd_rst_tree_ptys(&t->m[i]);
+	if (e == 0)
+		e = sd_rst_tree_make(t);
+	for (size_t i = 0; e == 0 && i < t->tree.n; i++) {
+		if (t->tree.m[i].zombie)
+			continue;
+		e = sd_rst_map_vdso(&t->m[i]);
+		if (e == 0)
+			e = sd_rst_build(&t->m[i], &tm);
+	}
+	return e < 0 ? e : sd_rst_tree_start(t, opts);
+}
+
 /* Every member made goes; what the kill orphans comes to us (a subreaper) and is reaped too. */
-static void kill_all(struct rst_tree *t)
+void sd_rst_tree_kill_all(struct rst_tree *t)
 {
 	(void)end_lost_groups(t, false);
 	for (size_t i = t->tree.n; i-- > 0;)
@@ -720,80 +740,16 @@ int sd_rst_tree_restore(struct sdump_ctx *ctx, const struct sdump_restore_opts *
 {
 	uint64_t t0 = now_us();
 	struct rst_tree t = { .ctx = ctx, .t0 = t0 };
-	struct sdump_restore_opts root_opts;
-	struct rst root;
-	size_t nthreads = 0, nfds = 0;
-	int e, subreaper = 0;
+	int e, subreaper;
 
-	e = sd_treeimg_read(ctx, opts->dir, &t.tree);
-	if (e < 0)
-		return e;
 	/* post-copy's fetch hook serves one process's pages.img */
-	if (opts->lazy && opts->lazy_fetch) {
-		sd_tree_release(&t.tree);
+	if (opts->lazy && opts->lazy_fetch)
 		return sd_errx(ctx, -EOPNOTSUPP,
 			       "'%s' holds a process tree, which a post-copy restore does not take yet; migrate it without --lazy",
 			       opts->dir);
-	}
-	t.m = calloc(t.tree.n, sizeof(*t.m));
-	if (!t.m) {
-		sd_tree_release(&t.tree);
-		return sd_err(ctx, -ENOMEM, "cannot restore '%s'", opts->dir);
-	}
-	(void)prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
-	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	e = sd_rst_tree_open(ctx, opts->dir, &t, &subreaper);
+	if (e < 0)
+		return e;
 	e = run_tree(&t, opts);
-	/* the pidfile while every member is ours to kill: one it cannot name goes with the tree */
-	if (e == 0 && opts->pidfile)
-		e = sd_rst_write_pidfile(ctx, opts->pidfile, t.m[0].pid);
-	/* a lazy restore's memory all in, or its fill handed to a helper (a failure killed the tree) */
-	if (opts->lazy && e == 0)
-		e = sd_rst_tree_lazy_finish(&t);
-	sd_rst_tree_dead_end(&t);
-	if (e < 0) {
-		sd_rst_tty_undo(&t.m[0]);
-		kill_all(&t);
-		sd_rst_tree_lazy_abort(&t);
-	}
-	sd_rst_tree_lazy_release(&t);
-	(void)prctl(PR_SET_CHILD_SUBREAPER, subreaper);
-	/* the network locks of the members' TCP connections go, restored or not (and stale ones) */
-	for (size_t i = 0, swept = 0; i < t.tree.n; i++)
-		if (sd_rst_inet_locked(&t.m[i])) {
-			if (!swept++)
-				sd_netlock_sweep(ctx);
-			(void)sd_netlock_remove(ctx, t.m[i].ps.pid);
-		}
-	for (size_t i = 0; i < t.tree.n; i++) {
-		nthreads += t.m[i].ps.nthreads;
-		nfds += t.m[i].fs.n;
-	}
-	/* the root's, with every member's threads and fds */
-	if (e == 0)
-		sd_rst_stats(&t.m[0], nthreads, nfds, t0);
-	for (size_t i = 0; i < t.tree.n; i++)
-		sd_rst_release(&t.m[i]);
-	for (size_t i = 0; i < t.npipes; i++) {
-		(void)close(t.pipes[i].fd[0]);
-		(void)close(t.pipes[i].fd[1]);
-	}
-	free(t.pipes);
-	for (size_t i = 0; i < t.nshm; i++)
-		(void)close(t.shm[i].fd);
-	free(t.shm);
-	for (size_t i = 0; i < t.nsocks; i++)
-		(void)close(t.socks[i].ours);
-	free(t.socks);
-	root = t.m[0];
-	root.tree = NULL;
-	root.member = NULL;
-	root_opts = *opts;
-	root_opts.pidfile = NULL;	/* written above */
-	root.opts = &root_opts;
-	if (e == 0)
-		sd_log(ctx, SDUMP_LOG_INFO, "restore %d: the tree runs again, %zu processes", root.pid,
-		       t.tree.n);
-	free(t.m);
-	sd_tree_release(&t.tree);
-	return sd_rst_wait(&root, sd_rst_started(&root, e), t0, nthreads, ret_status);
+	return sd_rst_tree_end(&t, opts, e, t0, subreaper, ret_status);
 }

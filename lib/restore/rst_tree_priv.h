@@ -67,4 +67,22 @@ struct rst_tree {
 	size_t sess_parent[16];
 };
 
+/*
+ * The parts of a tree's restore a restore built over rounds runs at its
+ * own times (rst_stage_tree.c): sd_rst_tree_open, tree.img of @dir read
+ * into @t (whose ctx and t0 the caller set); sd_rst_tree_make, every
+ * member made, each by its parent, in its session and group (each
+ * t->m[i] initialised first, its chain open: the trampoline goes where no
+ * member has a VMA); sd_rst_tree_start, once every member is built, all
+ * started; sd_rst_tree_end, the end whatever happened (@e), as
+ * sdump_restore() ends (rst_tree_life.c); sd_rst_tree_kill_all, every
+ * member made killed and reaped.
+ */
+int sd_rst_tree_open(struct sdump_ctx *ctx, const char *dir, struct rst_tree *t, int *ret_subreaper);
+int sd_rst_tree_make(struct rst_tree *t);
+int sd_rst_tree_start(struct rst_tree *t, const struct sdump_restore_opts *opts);
+int sd_rst_tree_end(struct rst_tree *t, const struct sdump_restore_opts *opts, int e, uint64_t t0,
+		    int subreaper, int *ret_status);
+void sd_rst_tree_kill_all(struct rst_tree *t);
+
 #endif /* SDUMP_RST_TREE_PRIV_H */

@@ -128,6 +128,10 @@ done
 "$SDUMP" verify -D "$WORK/dst/$rounds" >"$WORK/verify.out" || fail "the chain at the destination does not verify"
 [ "$(grep -c '^dump ' "$WORK/verify.out")" = $((KIDS + 1)) ] || fail "verify did not check every member's dump: $(cat "$WORK/verify.out")"
 grep -q "restored, held until the sender lets go" "$WORK/recv.err" || fail "the tree was not held for the sender's word"
+# built while the source ran: made at the first pass, each next one applied, the final onto it
+grep -q "a tree of $((KIDS + 1)) processes made at the first pass," "$WORK/recv.err" || fail "the tree was not made at the first pass: $(grep restore "$WORK/recv.err")"
+grep -q "pass 2 in, every member of the tree of $((KIDS + 1))" "$WORK/recv.err" || fail "pass 2 was not applied to the tree: $(grep restore "$WORK/recv.err")"
+grep -q "the final pass onto the tree of $((KIDS + 1)) made at the first pass:" "$WORK/recv.err" || fail "the final pass was not applied to the tree built: $(grep restore "$WORK/recv.err")"
 echo "a tree of $((KIDS + 1)) moved in $rounds rounds: pids ${src[*]} run at the destination (host ${MIG_PIDS[*]}), each with its parent, memory exact; downtime $(($(json_get "$WORK/mig.json" 'd["downtime_us"]') / 1000)) ms frozen at the source"
 kill -TERM "${MIG_PIDS[@]}" 2>/dev/null
 st=0

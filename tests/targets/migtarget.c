@@ -23,11 +23,15 @@
  * once its memory is filled, each a copy doing the same on its own copy of
  * the memory (diverging from the parent's as each writes), its status in
  * FILE.K (K 1 to N). Every status line also says ppid= (getppid()). SIGTERM:
- * exits 0 (the root first ends its children and reaps them).
+ * exits 0 (the root first ends its children and reaps them). The root
+ * reaps a child that ends at once (a tree that loses a member), and
+ * SIGUSR2 makes it fork one more, its status in FILE.K with the next K (a
+ * tree that gains one).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +43,7 @@
 
 #define PAGE 4096
 
-static volatile sig_atomic_t quit, reset;
+static volatile sig_atomic_t quit, reset, chld, more;
 static uint8_t *mem;
 static uint32_t *gen;
 static size_t npages;
@@ -109,10 +113,23 @@ static void on_usr1(int sig)
 	reset = 1;
 }
 
+static void on_chld(int sig)
+{
+	(void)sig;
+	chld = 1;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	more = 1;
+}
+
 int main(int argc, char **argv)
 {
 	static char child_status[4096];
-	size_t mib = 16, cursor = 0, next_write = 0, nkids = 0;
+	size_t mib = 16, cursor = 0, next_write = 0, nkids = 0, nforked;
+	bool root = true;
 	pid_t kids[64];
 	double dirty = 10, sweep = 2, owed = 0;
 	uint64_t writes = 0, sweeps = 0, maxgap = 0, lastgap = 0, t_prev, t_status = 0, checked = 0;
@@ -141,6 +158,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_term);
 	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR2, on_usr2);
+	signal(SIGCHLD, on_chld);
 	npages = mib * 256;
 	mem = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	gen = mmap(NULL, npages * sizeof(*gen), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -152,6 +171,7 @@ int main(int argc, char **argv)
 		gen[i] = 1;
 		fill(i);
 	}
+	nforked = nkids;
 	for (size_t k = 0; k < nkids; k++) {
 		kids[k] = fork();
 		if (kids[k] < 0) {
@@ -163,11 +183,37 @@ int main(int argc, char **argv)
 			status_path = child_status;
 			rng = k + 2;
 			nkids = 0;
+			root = false;
 			break;
 		}
 	}
 	t_prev = mono_us();
 	while (!quit) {
+		/* a child that ended, reaped; one more on SIGUSR2 */
+		if (root && chld) {
+			chld = 0;
+			for (size_t k = 0; k < nkids;)
+				if (waitpid(kids[k], NULL, WNOHANG) == kids[k])
+					kids[k] = kids[--nkids];
+				else
+					k++;
+		}
+		if (root && more && nkids < 64) {
+			pid_t p;
+
+			more = 0;
+			p = fork();
+			if (p == 0) {
+				snprintf(child_status, sizeof(child_status), "%s.%zu", status_path, ++nforked);
+				status_path = child_status;
+				rng = nforked + 1;
+				nkids = 0;
+				root = false;
+			} else if (p > 0) {
+				kids[nkids++] = p;
+				nforked++;
+			}
+		}
 		struct timespec ts = { 0, 1000000 };
 		uint64_t t, gap;
 		double share;
