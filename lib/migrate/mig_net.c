@@ -538,7 +538,7 @@ int sd_mig_recv_msg(struct mig_conn *c, enum mig_msg *ret_type, uint8_t *buf, si
 
 int sd_mig_expect(struct mig_conn *c, enum mig_msg want, uint8_t *buf, size_t *ret_len)
 {
-	enum mig_msg type;
+	enum mig_msg type = 0;
 	int r = sd_mig_recv_msg(c, &type, buf, ret_len);
 
 	if (r < 0)

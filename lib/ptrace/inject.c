@@ -254,7 +254,7 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	regs.r8 = (unsigned long long)args[4];
 	regs.r9 = (unsigned long long)args[5];
 	regs.rip = inj->syscall_ip;
-	if (inj->tramp && sd_inject_tramp_arm(inj, &saved, &tramp_ip) == 0)
+	if (inj->tramp && sd_inject_tramp_arm(inj, t, &saved, &tramp_ip) == 0)
 		regs.rip = tramp_ip;
 	/* not inside a system call: no restart logic may touch these registers */
 	regs.orig_rax = (unsigned long long)-1;
@@ -265,9 +265,12 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	 * Only SIGKILL can still land in this window; sdump(1) says what then.
 	 */
 	sd_inject_block_signals(&oldmask);
-	if ((fault_point && fault_fails(FAULT_PTRACE)) ||
-	    ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0) {
+	r = sd_seize_mask_run(t, 0);
+	if (r == 0 && ((fault_point && fault_fails(FAULT_PTRACE)) ||
+		       ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0))
 		r = -errno;
+	if (r < 0) {
+		sd_seize_mask_own(t);
 		sd_inject_unblock_signals(&oldmask);
 		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
 	}
@@ -294,6 +297,7 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 		e = ptrace(PTRACE_SETREGS, t->tid, NULL, &saved) < 0 ? -errno : 0;
 	else
 		e = sd_inject_restore_thread(t, &saved);
+	sd_seize_mask_own(t);
 	sd_inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot run syscall %ld in thread %d", nr, t->tid);

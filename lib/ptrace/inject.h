@@ -181,11 +181,13 @@ int sd_inject_batch(struct sdump_ctx *ctx, struct injector *inj, struct seized *
  * the middle of one returns to its own registers. sd_inject_tramp_map()
  * maps it (none, and 0, where the target refuses the mapping; -ESRCH when
  * the injection fails); sd_inject_tramp_unmap() unmaps it;
- * sd_inject_tramp_arm() writes the registers @saved for it to return to,
- * and where the call's registers are to point in *ret_ip.
+ * sd_inject_tramp_arm() writes the registers @saved and the signal mask
+ * of @t for it to return to, and where the call's registers are to point
+ * in *ret_ip.
  */
 int sd_inject_tramp_map(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
 int sd_inject_tramp_unmap(struct sdump_ctx *ctx, struct injector *inj, struct seized *s);
-int sd_inject_tramp_arm(struct injector *inj, const struct user_regs_struct *saved, uint64_t *ret_ip);
+int sd_inject_tramp_arm(struct injector *inj, const struct seized_thread *t,
+			const struct user_regs_struct *saved, uint64_t *ret_ip);
 
 #endif /* SDUMP_INJECT_H */

@@ -202,7 +202,7 @@ static int run_batch(struct sdump_ctx *ctx, struct injector *inj, struct seized_
 	if (fault_fails(FAULT_PTRACE) || ptrace(PTRACE_GETREGS, t->tid, NULL, &saved) < 0)
 		return sd_err(ctx, -errno, "cannot read registers of thread %d", t->tid);
 	(void)ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)(long)(PTRACE_O_TRACESYSGOOD | inj->ptrace_opts));
-	r = sd_inject_tramp_arm(inj, &saved, &ip);
+	r = sd_inject_tramp_arm(inj, t, &saved, &ip);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot write the trampoline of pid %d", inj->pid);
 	/* resuming it from signal-delivery-stop drops its signal: send it again at detach */
@@ -218,8 +218,12 @@ static int run_batch(struct sdump_ctx *ctx, struct injector *inj, struct seized_
 	regs.orig_rax = (unsigned long long)-1;
 	/* as for one call: nothing may end us while the thread is not as it was */
 	sd_inject_block_signals(&oldmask);
-	if (fault_fails(FAULT_PTRACE) || ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0) {
+	/* every signal blocked but the one that ends the batch */
+	r = sd_seize_mask_run(t, sig);
+	if (r == 0 && (fault_fails(FAULT_PTRACE) || ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0))
 		r = -errno;
+	if (r < 0) {
+		sd_seize_mask_own(t);
 		sd_inject_unblock_signals(&oldmask);
 		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
 	}
@@ -228,7 +232,9 @@ static int run_batch(struct sdump_ctx *ctx, struct injector *inj, struct seized_
 			      (ssize_t)(m * sizeof(table[0])))
 		r = errno ? -errno : -EIO;
 	/* whatever failed (a fault's ESRCH included), the thread must not run on at the batch */
+	(void)sd_seize_mask_run(t, 0);
 	e = sd_inject_restore_thread(t, &saved);
+	sd_seize_mask_own(t);
 	sd_inject_unblock_signals(&oldmask);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot run a batch of %zu syscalls in thread %d", m, t->tid);

@@ -8,8 +8,8 @@
  * is the vdso's next instructions with the call's arguments in every
  * register, a crash (seen: a migration's sender killed during its last
  * round crashed the source). Through the trampoline, the instruction after
- * the `syscall` loads the thread's own registers from the page's data
- * and jumps back to where it was (to its interrupted system call again,
+ * the `syscall` puts the thread's own signal mask back, loads its own
+ * registers from the page's data and jumps back to where it was (to its interrupted system call again,
  * as the kernel would restart it). On the normal path sdump takes the
  * thread at the call's exit stop and puts its registers back itself: the
  * tail never runs.
@@ -20,10 +20,12 @@
  * filter, a policy), the calls go through the vdso as before.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <unistd.h>
@@ -49,6 +51,13 @@ __asm__("	.pushsection .rodata\n"
 	".Ltail:\n"
 	/* a stack below the thread's red zone, for its flags */
 	"	movq .Ltd+0(%rip), %rsp\n"
+	/* its own signal mask: sdump blocked the others while it ran its calls */
+	"	movl $14, %eax\n" /* SYS_rt_sigprocmask */
+	"	movl $2, %edi\n"  /* SIG_SETMASK */
+	"	leaq .Ltd+152(%rip), %rsi\n"
+	"	xorl %edx, %edx\n"
+	"	movl $8, %r10d\n"
+	"	syscall\n"
 	"	pushq .Ltd+8(%rip)\n"
 	"	popfq\n"
 	"	movq .Ltd+16(%rip), %rax\n"
@@ -101,7 +110,7 @@ __asm__("	.pushsection .rodata\n"
 	"	jmp .Ltail\n"
 	"	.balign 8\n"
 	".Ltd:\n"
-	"	.fill 19, 8, 0\n"
+	"	.fill 20, 8, 0\n"
 	"	.globl sd_tramp_blob_end\n"
 	"	.hidden sd_tramp_blob_end\n"
 	"sd_tramp_blob_end:\n"
@@ -110,11 +119,13 @@ __asm__("	.pushsection .rodata\n"
 extern const unsigned char sd_tramp_blob[], sd_tramp_blob_end[], sd_tramp_batch[],
 	sd_tramp_batch_end[];
 
-_Static_assert(SYS_tgkill == 234, "the batch's tgkill is x86-64's");
+_Static_assert(SYS_tgkill == 234 && SYS_rt_sigprocmask == 14 && SIG_SETMASK == 2,
+	       "the trampoline's calls are x86-64's");
 
 /* The data's words, in the order the code loads them. */
 enum { TD_SP, TD_FLAGS, TD_RAX, TD_RBX, TD_RCX, TD_RDX, TD_RSI, TD_RDI, TD_RBP,
-       TD_R8, TD_R9, TD_R10, TD_R11, TD_R12, TD_R13, TD_R14, TD_R15, TD_RSP, TD_RIP, TD_N };
+       TD_R8, TD_R9, TD_R10, TD_R11, TD_R12, TD_R13, TD_R14, TD_R15, TD_RSP, TD_RIP, TD_MASK, TD_N };
+_Static_assert(TD_MASK * 8 == 152, "the tail loads the mask from .Ltd+152");
 
 #define RED_ZONE 128
 
@@ -179,10 +190,16 @@ uint64_t sd_inject_tramp_batch_ip(const struct injector *inj, bool end)
 	return inj->tramp + (uint64_t)((end ? sd_tramp_batch_end : sd_tramp_batch) - sd_tramp_blob);
 }
 
-int sd_inject_tramp_arm(struct injector *inj, const struct user_regs_struct *saved, uint64_t *ret_ip)
+int sd_inject_tramp_arm(struct injector *inj, const struct seized_thread *t,
+			const struct user_regs_struct *saved, uint64_t *ret_ip)
 {
 	uint64_t d[TD_N];
 	long orig = (long)saved->orig_rax, rax = (long)saved->rax;
+
+	if (t->mask_saved)
+		d[TD_MASK] = t->sigmask;
+	else if (ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(d[TD_MASK]), &d[TD_MASK]) < 0)
+		return -errno;
 
 	d[TD_RIP] = saved->rip;
 	d[TD_RAX] = saved->rax;

@@ -38,17 +38,29 @@ static int add_thread(struct seized *s, pid_t tid, int sig)
 }
 
 /*
- * Every signal blocked in @t, its own mask kept: on the way out of an
- * injected call the kernel would take a pending signal that the mask lets
- * through (every one a stopped process has), which would leave its queue.
- * GETSIGMASK gives the mask a call such as ppoll() puts back at its end.
+ * The thread's own mask, for sd_seize_mask_run(). GETSIGMASK gives the
+ * mask a call such as ppoll() puts back at its end.
  */
-static void block_all(struct seized_thread *t)
+static void read_mask(struct seized_thread *t)
 {
-	uint64_t all = ~0ull;
+	t->mask_saved = ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) == 0;
+}
 
-	t->mask_saved = ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask) == 0 &&
-			ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) == 0;
+int sd_seize_mask_run(struct seized_thread *t, int allow)
+{
+	uint64_t mask = ~0ull;
+
+	if (!t->mask_saved)
+		return 0;
+	if (allow > 0)
+		mask &= ~(1ull << (allow - 1));
+	return ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask) < 0 ? -errno : 0;
+}
+
+void sd_seize_mask_own(struct seized_thread *t)
+{
+	if (t->mask_saved)
+		(void)ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->sigmask), &t->sigmask);
 }
 
 /*
@@ -116,7 +128,7 @@ static int seize_thread(struct sdump_ctx *ctx, struct seized *s, pid_t tid)
 	/* now: injected system calls take the thread out of this stop later */
 	if (sig && sd_ptrace(PTRACE_GETSIGINFO, tid, NULL, s->t[s->n - 1].siginfo) < 0)
 		memset(s->t[s->n - 1].siginfo, 0, sizeof(s->t[s->n - 1].siginfo));
-	block_all(&s->t[s->n - 1]);
+	read_mask(&s->t[s->n - 1]);
 	return 1;
 }
 

@@ -19,7 +19,7 @@ struct seized_thread {
 	int pending_sig;	/* stopped in signal-delivery-stop: re-delivered at detach */
 	bool resend_sig;	/* no longer in that stop: send pending_sig again at detach */
 	uint8_t siginfo[128];	/* of pending_sig, read at the seize */
-	bool mask_saved;	/* every signal blocked while seized: its own mask is sigmask, back at detach */
+	bool mask_saved;	/* its own mask is sigmask, put back after each injected call and at detach */
 	uint64_t sigmask;
 };
 
@@ -33,9 +33,7 @@ struct seized {
 
 /*
  * Stop every thread of @pid. Reads /proc/PID/task again until no new thread
- * appears. Each thread has every signal blocked while seized (its own mask
- * kept in sigmask), so that no signal is taken out of its queue when an
- * injected call returns (a stopped process's pending ones would all be).
+ * appears. Each thread's own signal mask is kept in sigmask.
  * On failure every thread already seized is detached again and the error
  * is recorded: -ESRCH gone, -EPERM not allowed to trace.
  */
@@ -47,6 +45,18 @@ int sd_seize_process(struct sdump_ctx *ctx, pid_t pid, struct seized *ret_s);
  * (may be NULL). Never fails: problems are warnings.
  */
 void sd_seize_detach(struct sdump_ctx *ctx, struct seized *s, uint64_t *ret_t_us);
+
+/*
+ * While a thread runs sdump's code (an injected call, a batch), every
+ * signal but @allow (0: none) is blocked: on the way out of a call the
+ * kernel would take a pending signal its mask lets through (every one a
+ * stopped process has) out of its queue. Only for that time, so that
+ * sdump killed between calls leaves the thread with its own mask (killed
+ * in a call, the trampoline's tail puts it back). sd_seize_mask_own()
+ * puts the thread's own mask back once it is stopped again.
+ */
+int sd_seize_mask_run(struct seized_thread *t, int allow);
+void sd_seize_mask_own(struct seized_thread *t);
 
 /* Whether the process or thread @pid is gone, a zombie or exiting (state Z or X). */
 bool sd_seize_task_is_dead(pid_t pid);

@@ -101,7 +101,7 @@ int sd_rst_data_str(struct rst *r, const char *s, uint64_t *ret_addr)
 
 int sd_rst_open_in_child(struct rst *r, const char *path, int flags, long *ret_fd)
 {
-	uint64_t a;
+	uint64_t a = 0;
 	int e;
 
 	sd_rst_data_reset(r);

@@ -21,14 +21,25 @@ uffds_of() {
 	echo "$n"
 }
 
+# masks_of PID: each thread's blocked signals (sdump blocks them while it
+# runs its calls in a thread, and puts them back).
+masks_of() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		printf '%s %s\n' "${t##*/}" "$(awk '/^SigBlk:/ {print $2}' "$t/status" 2>/dev/null)"
+	done
+}
+
 # target_snapshot: what must not change in the target: its memory (the
-# target's own checksum of every region), its memory map and its fds.
+# target's own checksum of every region), its memory map, its fds and its
+# threads' signal masks.
 target_snapshot() {
 	tcmd sum
 	case "$REPLY" in "ok "*) ;; *) fail "sum: '$REPLY'" ;; esac
 	SNAP_SUM=$REPLY
 	SNAP_MAPS=$(cat "/proc/$TPID/maps")
 	SNAP_FDS=$(fds_of "$TPID")
+	SNAP_MASKS=$(masks_of "$TPID")
 }
 
 # check_target WHAT: after a failed or interrupted pass: every thread runs,
@@ -42,6 +53,8 @@ check_target() {
 	[ "$got" = "$SNAP_MAPS" ] || fail "$what: the memory map of the target changed: $(diff <(echo "$SNAP_MAPS") <(echo "$got") | head -n 6)"
 	got=$(fds_of "$TPID")
 	[ "$got" = "$SNAP_FDS" ] || fail "$what: the fds of the target changed: $(diff <(echo "$SNAP_FDS") <(echo "$got") | head -n 6)"
+	got=$(masks_of "$TPID")
+	[ "$got" = "$SNAP_MASKS" ] || fail "$what: the signal masks of the target changed: $(diff <(echo "$SNAP_MASKS") <(echo "$got") | head -n 6)"
 	[ "$(uffds_of "$TPID")" -le 1 ] || fail "$what: the target holds $(uffds_of "$TPID") userfaultfds"
 	tcmd sum
 	[ "$REPLY" = "$SNAP_SUM" ] || fail "$what: the target's memory changed ($REPLY, was $SNAP_SUM)"

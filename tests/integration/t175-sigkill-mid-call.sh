@@ -38,6 +38,7 @@ for k in $(fault_points $((count - 2))); do
 		[ $((0x${range#*-} - 0x${range%-*})) -le 16384 ] || fail "die:$k: a mapping of $range left"
 	done <<<"$(grep '^>' <<<"$extra" || true)"
 	[ "$(fds_of "$TPID")" = "$SNAP_FDS" ] || fail "die:$k: the target's fds changed"
+	[ "$(masks_of "$TPID")" = "$SNAP_MASKS" ] || fail "die:$k: the target's signal masks changed: $(masks_of "$TPID")"
 	tcmd sum
 	[ "$REPLY" = "$SNAP_SUM" ] || fail "die:$k: the target's memory changed ($REPLY, was $SNAP_SUM)"
 	counter_grows ticks 100 0.01 || fail "die:$k: the target's ticker thread stopped"

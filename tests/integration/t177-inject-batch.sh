@@ -34,6 +34,7 @@ extra=$(diff <(echo "$SNAP_MAPS") "/proc/$TPID/maps" | grep '^[<>]' || true)
 bad=$(grep -v '^> [0-9a-f]*-[0-9a-f]* [-r][-w][-x]p 00000000 00:00 0 *$' <<<"$extra" || true)
 [ -z "$bad" ] || fail "die:20: the target's map changed beyond sdump's pages: $bad"
 [ "$(fds_of "$TPID")" = "$SNAP_FDS" ] || fail "die:20: the target's fds changed"
+[ "$(masks_of "$TPID")" = "$SNAP_MASKS" ] || fail "die:20: the target's signal masks changed: $(masks_of "$TPID")"
 tcmd sum
 [ "$REPLY" = "$SNAP_SUM" ] || fail "die:20: the target's memory changed"
 counter_grows ticks 100 0.01 || fail "die:20: the ticker thread stopped"
