@@ -10,12 +10,21 @@
  * taken with pidfd_getfd(); the target keeps it between passes (closing it
  * ends the tracking, which the next pass notices).
  *
+ * A userfaultfd belongs to the memory of the process that created it, and
+ * fork() copies the fd into every child: a child's copy of its parent's
+ * (the same open file as the parent's fd) tracks the parent. Used for the
+ * child, its protection of the pages it saved fell on the parent's pages,
+ * already running again, and erased writes the parent made since its own
+ * scan: the next pass lacked them (a tree that forked between passes).
+ * Such a copy is closed in the child, which gets one of its own.
+ *
  * WP_ASYNC implies UFFD_FEATURE_WP_UNPOPULATED: pages that do not exist
  * get a pte marker, which pagemap reports as a swapped page (see scan.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/kcmp.h>
 #include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,25 +148,64 @@ static int create_in_target(struct tracker *t)
 	return 0;
 }
 
+/* Whether @fd of @pid is the same open file as @fd of its parent: a copy fork() made. */
+static bool inherited(pid_t pid, int fd)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[PROC_PATH_MAX];
+	uint32_t ppid = 0;
+
+	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "status"), &buf, NULL) < 0 ||
+	    sd_proc_parse_status_ids(buf, "\nPPid:", &ppid, 1, NULL) < 0 || ppid == 0)
+		return false;
+	return syscall(SYS_kcmp, pid, (pid_t)ppid, KCMP_FILE, fd, fd) == 0;
+}
+
 /*
  * A userfaultfd an earlier pass of ours left where we put them (the 16 fds
  * below RLIMIT_NOFILE), when the state file that named it is gone (a pass
- * failed after arming): reuse it rather than add another one.
+ * failed after arming): reuse it rather than add another one. With @own,
+ * only one of the process's own, not a copy of its parent's.
  */
-static int find_ours(pid_t pid)
+static int find_ours(pid_t pid, bool own)
 {
 	long limit = sd_inject_fd_limit(pid);
 
 	for (long fd = limit - 1; fd >= limit - 16 && fd >= 0; fd--)
-		if (is_userfaultfd(pid, (int)fd))
+		if (is_userfaultfd(pid, (int)fd) && !(own && inherited(pid, (int)fd)))
 			return (int)fd;
 	return -1;
 }
 
+/* Close in the target every copy of a parent's userfaultfd where ours go. */
+static int close_inherited(struct tracker *t)
+{
+	long limit = sd_inject_fd_limit(t->pid);
+
+	for (long fd = limit - 1; fd >= limit - 16 && fd >= 0; fd--) {
+		const long args[6] = { fd };
+		long ret;
+		int r;
+
+		if (!is_userfaultfd(t->pid, (int)fd) || !inherited(t->pid, (int)fd))
+			continue;
+		r = sd_inject_call(t->ctx, &t->inj, t->seized, NULL, SYS_close, args, 0, &ret);
+		if (r == 0 && ret < 0)
+			r = (int)ret;
+		if (r < 0)
+			return sd_err(t->ctx, r, "cannot close fd %ld of pid %d, its parent's userfaultfd",
+				      fd, t->pid);
+		pr_debug(t->ctx, "pid %d: fd %ld, its parent's userfaultfd, closed", t->pid, fd);
+	}
+	return 0;
+}
+
 static int uffd_open(struct tracker *t, int prev_fd)
 {
-	if (prev_fd < 0 || !is_userfaultfd(t->pid, prev_fd))
-		prev_fd = find_ours(t->pid);
+	int r;
+
+	if (prev_fd < 0 || !is_userfaultfd(t->pid, prev_fd) || inherited(t->pid, prev_fd))
+		prev_fd = find_ours(t->pid, true);
 	/* the fd a previous pass left, if the target still has it */
 	if (prev_fd >= 0 && is_userfaultfd(t->pid, prev_fd)) {
 		t->fd = (int)syscall(SYS_pidfd_getfd, t->pidfd, prev_fd, 0);
@@ -170,7 +218,8 @@ static int uffd_open(struct tracker *t, int prev_fd)
 		pr_warn(t->ctx, "pid %d closed its tracking userfaultfd: this pass saves everything",
 			t->pid);
 	t->incremental = false;
-	return create_in_target(t);
+	r = close_inherited(t);
+	return r < 0 ? r : create_in_target(t);
 }
 
 /* A VMA not registered (new, or the fd was closed) is not tracked. */
@@ -323,7 +372,7 @@ static int uffd_left_fd(pid_t pid, const struct track_state *st)
 {
 	if (st && !strcmp(st->tracker, sd_track_uffd_wp_ops.name))
 		return st->fd;
-	return find_ours(pid);
+	return find_ours(pid, false);
 }
 
 const struct track_ops sd_track_uffd_wp_ops = {
