@@ -148,7 +148,12 @@ static int create_in_target(struct tracker *t)
 	return 0;
 }
 
-/* Whether @fd of @pid is the same open file as @fd of its parent: a copy fork() made. */
+/*
+ * Whether @fd of @pid is the same open file as @fd of its parent in a
+ * process of its own: a copy fork() made. A child that shares its
+ * parent's memory (CLONE_VM) shares its tracking too, and one that shares
+ * its fd table (CLONE_FILES) has no copy to close.
+ */
 static bool inherited(pid_t pid, int fd)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -158,7 +163,9 @@ static bool inherited(pid_t pid, int fd)
 	if (sd_read_file(AT_FDCWD, sd_proc_path(path, pid, "status"), &buf, NULL) < 0 ||
 	    sd_proc_parse_status_ids(buf, "\nPPid:", &ppid, 1, NULL) < 0 || ppid == 0)
 		return false;
-	return syscall(SYS_kcmp, pid, (pid_t)ppid, KCMP_FILE, fd, fd) == 0;
+	return syscall(SYS_kcmp, pid, (pid_t)ppid, KCMP_FILE, fd, fd) == 0 &&
+	       syscall(SYS_kcmp, pid, (pid_t)ppid, KCMP_VM, 0, 0) != 0 &&
+	       syscall(SYS_kcmp, pid, (pid_t)ppid, KCMP_FILES, 0, 0) != 0;
 }
 
 /*
