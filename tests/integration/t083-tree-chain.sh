@@ -53,13 +53,21 @@ echo "treetarget: pre-dump, pre-dump, dump, restore: ok"
 bash -c 'while :; do /bin/date +%s%N >>"$1"; /bin/sleep 1; done' loop "$WORK/date.log" </dev/null >/dev/null 2>&1 &
 root=$!
 TARGET_PIDS+=("$root")
-for ((i = 0; i < 100; i++)); do [ -n "$(cat "/proc/$root/task/$root/children")" ] && break; sleep 0.05; done
+# sleep_kid: the loop's child when it is the sleep (the date is gone at once), else nothing
+sleep_kid() {
+	local k
+	k=$(cat "/proc/$root/task/$root/children" 2>/dev/null)
+	k=${k% }
+	[ -n "$k" ] && [ "$(cat "/proc/$k/comm" 2>/dev/null)" = sleep ] && echo "$k"
+	return 0
+}
+for ((i = 0; i < 100; i++)); do [ -n "$(sleep_kid)" ] && break; sleep 0.05; done
 "$SDUMP" pre-dump -t "$root" -D "$WORK/l1" 2>"$WORK/err" || fail "pre-dump of the loop: $(cat "$WORK/err")"
 old=$(ls -d "$WORK"/l1/pid-* | grep -v "pid-$root$")
 old=${old##*pid-}
 for ((i = 0; i < 100; i++)); do
-	kid=$(cat "/proc/$root/task/$root/children")
-	[ -n "$kid" ] && [ "${kid% }" != "$old" ] && break
+	kid=$(sleep_kid)
+	[ -n "$kid" ] && [ "$kid" != "$old" ] && break
 	sleep 0.05
 done
 "$SDUMP" -v dump -t "$root" -D "$WORK/l2" --parent "$WORK/l1" 2>"$WORK/err" || fail "dump of the loop: $(cat "$WORK/err")"
