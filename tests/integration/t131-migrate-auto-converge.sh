@@ -68,6 +68,11 @@ start_recv() {
 untouched() {
 	local w0 w1 i
 	kill -0 "$TPID" || fail "$1: the target is gone"
+	# the slowing helper, woken by the sender's end, detaches and goes (at once but for the machine's load)
+	for ((i = 0; i < 30; i++)); do
+		grep -q '^TracerPid:[[:space:]]*0$' "/proc/$TPID/status" && break
+		sleep 0.1
+	done
 	grep -q '^TracerPid:[[:space:]]*0$' "/proc/$TPID/status" || fail "$1: the target is still traced"
 	for ((i = 0; i < 20; i++)); do
 		[ "$(awk '/^State:/ {print $2}' "/proc/$TPID/status")" != T ] && break
