@@ -172,6 +172,9 @@ static pid_t id_now(const struct rst_tree *t, pid_t id, bool session)
 {
 	const struct tree_member *root = &t->tree.m[0];
 
+	/* in our job (--shell-job) the root's session is ours, one it led too */
+	if (session && id == root->sid && t->m && t->m[0].opts && t->m[0].opts->shell_job)
+		return getsid(root->pid);
 	if (sd_tree_find(&t->tree, id) >= 0)
 		return id;
 	for (size_t k = 0; !session && k < t->nlost; k++)

@@ -105,3 +105,18 @@ echo "reloaded: new workers, the old ones ended"
 kill -QUIT "$MASTER"
 wait_gone "$MASTER" 20
 echo "shut down gracefully"
+
+# as a job of ours (restore -j): the master, which led its session, stays in ours, its group its own
+# (its access log has grown since d2: allowed)
+for p in "${MEMBERS[@]}"; do wait_pid_free "$p"; done
+"$SDUMP" restore -D "$WORK/d2" -d -j --file-changed allow 2>"$WORK/err" || fail "restore -j of a tree whose root led its session: $(cat "$WORK/err")"
+[ "$(ps -o sid= -p "$MASTER" | tr -d ' ')" = "$(ps -o sid= -p $$ | tr -d ' ')" ] ||
+	fail "restore -j: the master is in session $(ps -o sid= -p "$MASTER"), not ours"
+for p in "${MEMBERS[@]}"; do
+	[ "$(ps -o pgid= -p "$p" | tr -d ' ')" = "$MASTER" ] || fail "restore -j: pid $p is not in the master's group"
+done
+: >"$WORK/answers"
+serves || fail "nginx restored with -j does not answer"
+kill -QUIT "$MASTER"
+wait_gone "$MASTER" 20
+echo "restored as a job of ours (-j): serving"
