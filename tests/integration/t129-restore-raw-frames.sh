@@ -5,7 +5,7 @@
 # a final dump at the default level restores every byte of every region; a
 # byte changed in a raw frame (no zstd to notice) is refused with one line
 # naming the frame, and no process is left behind; the image put right
-# restores.
+# restores. Extract and verify read raw frames too.
 . "$(dirname "$0")/../lib.sh"
 
 # save_all PREFIX: every region as the target saves it, to $WORK/PREFIX.NAME
@@ -42,6 +42,12 @@ written=$(json_get "$WORK/p1.json" 'd["stats"]["pages_written"] - d["stats"]["pa
 # the final dump at the default level is compressed
 [ "$(stat -c %s "$WORK/p2/pages.img")" -lt $((size / 2)) ] || fail "pass 2 is not compressed"
 "$SDUMP" verify -D "$WORK/p2" >"$WORK/verify.out" 2>&1 || fail "verify: $(cat "$WORK/verify.out")"
+# extract reads them in order, through its read-ahead
+for r in "${!REG_ADDR[@]}"; do
+	"$SDUMP" extract -D "$WORK/p2" --addr "${REG_ADDR[$r]}" --len "${REG_LEN[$r]}" -o "$WORK/x.$r" ||
+		fail "extract of $r failed"
+	cmp -s "$WORK/want.$r" "$WORK/x.$r" || fail "region $r as extract reads it differs"
+done
 
 # one byte changed in the fourth raw frame (the big region's pages, which
 # pass 2 keeps from pass 1 for the most part): refused, nothing left running
