@@ -61,6 +61,62 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 		c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
 	return (uint32_t)c;
 }
+
+/*
+ * The instruction takes 3 cycles and can start one every cycle: three
+ * lanes of LANE bytes at once run it about 3 times as fast as one (a
+ * restore's raw frames spent as long in their CRC as in their copy). The
+ * lanes join by linearity: the register after A then B is the register
+ * after A carried over |B| zero bytes (a 32x32 matrix: lane_shift, four
+ * tables) XOR the register of B from zero.
+ */
+#define LANE 4096
+static uint32_t lane_shift[4][256];
+
+static void lane_shift_init(void)
+{
+	static const unsigned char zeros[LANE];
+	uint32_t basis[32];
+
+	for (int k = 0; k < 32; k++)
+		basis[k] = crc32c_sw(1u << k, zeros, LANE);
+	for (int j = 0; j < 4; j++)
+		for (uint32_t b = 0; b < 256; b++) {
+			uint32_t v = 0;
+
+			for (int bit = 0; bit < 8; bit++)
+				if (b & (1u << bit))
+					v ^= basis[8 * j + bit];
+			lane_shift[j][b] = v;
+		}
+}
+
+static uint32_t over_lane(uint32_t c)
+{
+	return lane_shift[0][c & 0xff] ^ lane_shift[1][(c >> 8) & 0xff] ^
+	       lane_shift[2][(c >> 16) & 0xff] ^ lane_shift[3][c >> 24];
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw3(uint32_t crc, const unsigned char *p,
+							       size_t len)
+{
+	for (; len >= 3 * LANE; p += 3 * LANE, len -= 3 * LANE) {
+		uint64_t c0 = crc, c1 = 0, c2 = 0;
+
+		for (size_t i = 0; i < LANE; i += 8) {
+			uint64_t w0, w1, w2;
+
+			memcpy(&w0, p + i, 8);
+			memcpy(&w1, p + LANE + i, 8);
+			memcpy(&w2, p + 2 * LANE + i, 8);
+			c0 = __builtin_ia32_crc32di(c0, w0);
+			c1 = __builtin_ia32_crc32di(c1, w1);
+			c2 = __builtin_ia32_crc32di(c2, w2);
+		}
+		crc = over_lane(over_lane((uint32_t)c0) ^ (uint32_t)c1) ^ (uint32_t)c2;
+	}
+	return crc32c_hw(crc, p, len);
+}
 #endif
 
 /*
@@ -105,10 +161,11 @@ static void choose(void)
 	if (__builtin_cpu_supports("sse4.2")) {
 		static unsigned char buf[16384];
 
+		lane_shift_init();
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = (unsigned char)(i * 131 + 7);
-		impl = best_ns(crc32c_hw, buf, sizeof(buf)) <= best_ns(crc32c_sw, buf, sizeof(buf)) ?
-			       crc32c_hw :
+		impl = best_ns(crc32c_hw3, buf, sizeof(buf)) <= best_ns(crc32c_sw, buf, sizeof(buf)) ?
+			       crc32c_hw3 :
 			       crc32c_sw;
 	}
 #endif
@@ -131,7 +188,7 @@ uint32_t sd_crc32c_instruction(uint32_t crc, const void *buf, size_t len)
 	(void)pthread_once(&chosen, choose);
 #if defined(__x86_64__)
 	if (__builtin_cpu_supports("sse4.2"))
-		return ~crc32c_hw(~crc, buf, len);
+		return ~crc32c_hw3(~crc, buf, len);
 #endif
 	return ~crc32c_sw(~crc, buf, len);
 }

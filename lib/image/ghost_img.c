@@ -215,6 +215,7 @@ static int write_index(struct ghost_writer *w, const struct pagestore_frame *fra
 		ghost_frame__init(&fr[i]);
 		fr[i].csize = frames[i].csize;
 		fr[i].crc32c = frames[i].crc32c;
+		fr[i].has_raw = fr[i].raw = frames[i].raw;
 		frp[i] = &fr[i];
 	}
 	head.frame_size = PAGESTORE_FRAME_SIZE;
@@ -430,7 +431,8 @@ int sd_ghost_set_read(struct sdump_ctx *ctx, struct img_dir *dir, struct ghost_s
 		goto out;
 	}
 	for (size_t i = 0; i < h->n_frames; i++)
-		s.frames[i] = (struct pagestore_frame){ h->frames[i]->csize, h->frames[i]->crc32c };
+		s.frames[i] = (struct pagestore_frame){ h->frames[i]->csize, h->frames[i]->crc32c,
+							h->frames[i]->raw };
 	s.nframes = h->n_frames;
 	s.frame_size = h->frame_size;
 	s.stream_bytes = h->stream_bytes;

@@ -92,6 +92,7 @@ int sd_pmimg_write(struct sdump_ctx *ctx, struct img_dir *dir, const struct pmim
 		pages_frame__init(&fr[i]);
 		fr[i].csize = pm->frames[i].csize;
 		fr[i].crc32c = pm->frames[i].crc32c;
+		fr[i].has_raw = fr[i].raw = pm->frames[i].raw;
 		frp[i] = &fr[i];
 	}
 	head.page_size = pm->page_size;
@@ -188,7 +189,8 @@ int sd_pmimg_read(struct sdump_ctx *ctx, struct img_dir *dir, struct pmimg *ret_
 	}
 	for (size_t i = 0; i < pm.nframes; i++)
 		pm.frames[i] = (struct pagestore_frame){ head->frames[i]->csize,
-							 head->frames[i]->crc32c };
+							 head->frames[i]->crc32c,
+							 head->frames[i]->raw };
 	while ((r = sd_img_rec_next(&rd, &pagemap_entry__descriptor, &m)) == 1) {
 		PagemapEntry *pe = (PagemapEntry *)m;
 		struct pm_entry e = { pe->vaddr, pe->nr_pages, (enum pm_kind)pe->kind, pe->off };

@@ -33,6 +33,7 @@ struct slot {
 	uint8_t *out;
 	size_t csize;
 	uint32_t crc;
+	bool raw;		/* out holds the bytes as they are */
 	unsigned int step;	/* its level's step (pages_level.h) */
 };
 
@@ -181,7 +182,7 @@ static void write_ready(struct pagestore_writer *w)
 				w->sink_bytes = w->sink_ns = 0;
 			}
 		}
-		w->frames[w->nframes++] = (struct pagestore_frame){ (uint32_t)s->csize, s->crc };
+		w->frames[w->nframes++] = (struct pagestore_frame){ (uint32_t)s->csize, s->crc, s->raw };
 		w->file_off += s->csize;
 		w->outs[w->nouts++] = s->out;
 		s->out = NULL;
@@ -196,19 +197,30 @@ struct ztime {
 	uint64_t ns, cpu_ns;
 };
 
-/* @s's bytes into @out at @want (*@level: what @cctx is set to), in *@t. */
+/*
+ * @s's bytes into @out at @want (*@level: what @cctx is set to), in *@t;
+ * *@ret_raw when they are stored as they are: at PAGESTORE_RAW_LEVEL and
+ * below, or when zstd cannot make them smaller (a restore then copies
+ * them straight from the file, nothing to decompress).
+ */
 static size_t compress(ZSTD_CCtx *cctx, int *level, int want, uint8_t *out, const struct slot *s,
-		       struct ztime *t)
+		       struct ztime *t, bool *ret_raw)
 {
-	size_t n;
+	size_t n = 0;
 
-	if (want != *level || !*level) {
+	if (want > PAGESTORE_RAW_LEVEL && (want != *level || !*level)) {
 		(void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, want);
 		*level = want;
 	}
 	t->ns = clock_ns(CLOCK_MONOTONIC);
 	t->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	n = ZSTD_compress2(cctx, out, ZSTD_compressBound(PAGESTORE_FRAME_SIZE), s->buf, s->len);
+	if (want > PAGESTORE_RAW_LEVEL)
+		n = ZSTD_compress2(cctx, out, ZSTD_compressBound(PAGESTORE_FRAME_SIZE), s->buf, s->len);
+	*ret_raw = want <= PAGESTORE_RAW_LEVEL || (!ZSTD_isError(n) && n >= s->len);
+	if (*ret_raw) {
+		memcpy(out, s->buf, s->len);
+		n = s->len;
+	}
 	t->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t->cpu_ns;
 	t->ns = clock_ns(CLOCK_MONOTONIC) - t->ns;
 	return n;
@@ -231,6 +243,7 @@ static void *worker(void *arg)
 		unsigned int base;
 		struct ztime t, tbase = { 0 };
 		size_t n, nbase, nw;
+		bool raw, rawbase = false;
 		int want;
 
 		/*
@@ -261,9 +274,10 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		nbase = 0;
 		if (base < ZLEVEL_STEPS) /* a probe: the level in use first, on the same frame */
-			nbase = compress(cctx, &level, sd_zlevel_of(base), spare, s, &tbase);
-		n = compress(cctx, &level, want, s->out, s, &t);
+			nbase = compress(cctx, &level, sd_zlevel_of(base), spare, s, &tbase, &rawbase);
+		n = compress(cctx, &level, want, s->out, s, &t, &raw);
 		nw = n;
+		s->raw = raw;
 		if (!ZSTD_isError(n) && !ZSTD_isError(nbase) && nbase && nbase < n) {
 			/* the level in use did better on it: that is written */
 			uint8_t *o = s->out;
@@ -271,6 +285,7 @@ static void *worker(void *arg)
 			s->out = spare;
 			spare = o;
 			nw = nbase;
+			s->raw = rawbase;
 		}
 		if (!ZSTD_isError(nw)) {
 			s->csize = nw;

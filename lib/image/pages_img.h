@@ -18,10 +18,17 @@
 #include "img_files.h"
 
 #define PAGESTORE_FRAME_SIZE (1u << 20)
+/*
+ * At this zstd level and below a frame is stored as it is (zstd's -1000
+ * makes frames nearly raw anyway); at any level, so is a frame zstd cannot
+ * make smaller. A raw frame is only checked (its CRC) and copied.
+ */
+#define PAGESTORE_RAW_LEVEL (-1000)
 
 struct pagestore_frame {
-	uint32_t csize;
-	uint32_t crc32c;
+	uint32_t csize;		/* bytes in the file */
+	uint32_t crc32c;	/* of those bytes */
+	bool raw;		/* the stream's bytes as they are, not a zstd frame */
 };
 
 struct pagestore_writer;
@@ -145,13 +152,14 @@ int sd_pagestore_read(struct sdump_ctx *ctx, struct pagestore_reader *r, uint64_
 		   size_t len);
 /*
  * Decoding frames of one reader from several threads at once, each with a
- * decoder of its own: frame @i read, verified and decompressed into d->buf
- * (d->len bytes). No message (threads call it): 0, or -errno with the
+ * decoder of its own: frame @i read, verified and decompressed: its d->len
+ * bytes at d->data (d->buf, or for a raw frame d->zbuf, as read). No message (threads call it): 0, or -errno with the
  * failure kept in @d for sd_pagestore_decode_error(), which makes the message.
  */
 struct pagestore_decoder {
 	struct ZSTD_DCtx_s *dctx;
 	uint8_t *buf, *zbuf;
+	const uint8_t *data;	/* the frame: buf, or zbuf when it is raw */
 	size_t cap, zcap;	/* their sizes */
 	size_t len;
 	int fault;		/* what failed: a private code */

@@ -95,11 +95,13 @@ fail:
 enum frame_fault { FRAME_OK, FRAME_READ, FRAME_CHECKSUM, FRAME_BAD };
 
 /*
- * Read frame @i into @zbuf, check its CRC-32C, decompress it into @buf. No
- * message (threads call it): the fault, and for FRAME_READ *ret_errno.
+ * Read frame @i into @zbuf, check its CRC-32C, decompress it into @buf
+ * (*@ret_data: @buf, or @zbuf for a raw frame). No message (threads call
+ * it): the fault, and for FRAME_READ *ret_errno.
  */
 static enum frame_fault decode_frame(const struct pagestore_reader *r, ZSTD_DCtx *dctx, size_t i,
-				     uint8_t *zbuf, uint8_t *buf, int *ret_errno)
+				     uint8_t *zbuf, uint8_t *buf, const uint8_t **ret_data,
+				     int *ret_errno)
 {
 	uint64_t want = MIN((uint64_t)r->frame_size, r->stream_bytes - (uint64_t)i * r->frame_size);
 	const struct pagestore_frame *f = &r->frames[i];
@@ -121,6 +123,11 @@ static enum frame_fault decode_frame(const struct pagestore_reader *r, ZSTD_DCtx
 	}
 	if ((size_t)n != f->csize || sd_crc32c(0, zbuf, f->csize) != f->crc32c)
 		return FRAME_CHECKSUM;
+	if (f->raw) {
+		*ret_data = zbuf;
+		return f->csize == want ? FRAME_OK : FRAME_BAD;
+	}
+	*ret_data = buf;
 	d = ZSTD_decompressDCtx(dctx, buf, r->frame_size, zbuf, f->csize);
 	if (ZSTD_isError(d) || d != want)
 		return FRAME_BAD;
@@ -161,6 +168,7 @@ struct pf_slot {
 	enum frame_fault fault;
 	int err;
 	uint8_t *buf, *zbuf;	/* allocated on first use */
+	const uint8_t *data;	/* the frame's bytes: buf, or zbuf (raw) */
 };
 
 struct pagestore_prefetch {
@@ -192,7 +200,7 @@ static void pf_decode(const struct pagestore_reader *r, ZSTD_DCtx *dctx, struct 
 		s->err = -ENOMEM;
 		return;
 	}
-	s->fault = decode_frame(r, dctx, s->idx, s->zbuf, s->buf, &s->err);
+	s->fault = decode_frame(r, dctx, s->idx, s->zbuf, s->buf, &s->data, &s->err);
 }
 
 static void *pf_worker(void *arg)
@@ -361,7 +369,7 @@ static int pf_load(struct sdump_ctx *ctx, struct pagestore_reader *r, size_t i)
 		pthread_mutex_unlock(&pf->lock);
 		return frame_error(ctx, r, i, fault, err);
 	}
-	r->cur = s->buf;
+	r->cur = s->data;
 	r->cached = i;
 	return 0;
 }
@@ -379,10 +387,9 @@ static int load_frame(struct sdump_ctx *ctx, struct pagestore_reader *r, size_t 
 	r->last = i;
 	if (r->pf)
 		return pf_load(ctx, r, i);
-	fault = decode_frame(r, r->dctx, i, r->zbuf, r->buf, &err);
+	fault = decode_frame(r, r->dctx, i, r->zbuf, r->buf, &r->cur, &err);
 	if (fault != FRAME_OK)
 		return frame_error(ctx, r, i, fault, err);
-	r->cur = r->buf;
 	r->cached = i;
 	return 0;
 }
@@ -434,7 +441,7 @@ int sd_pagestore_decode(const struct pagestore_reader *r, struct pagestore_decod
 		d->err = -ENOMEM;
 		return -ENOMEM;
 	}
-	d->fault = decode_frame(r, d->dctx, i, d->zbuf, d->buf, &d->err);
+	d->fault = decode_frame(r, d->dctx, i, d->zbuf, d->buf, &d->data, &d->err);
 	if (d->fault != FRAME_OK)
 		return d->fault == FRAME_READ ? d->err : -EBADMSG;
 	d->len = (size_t)MIN((uint64_t)r->frame_size, r->stream_bytes - (uint64_t)i * r->frame_size);

@@ -491,7 +491,7 @@ static void fill_units(struct fill *f, bool caller)
 			fill_fail(f, FILL_DECODE, r, u, 0, &d);
 			break;
 		}
-		r = write_segs(f, &f->segs[u->first], u->n, d.buf,
+		r = write_segs(f, &f->segs[u->first], u->n, d.data,
 			       (uint64_t)u->frame * rd->frame_size, &addr);
 		if (r < 0) {
 			fill_fail(f, FILL_WRITE, r, u, addr, NULL);

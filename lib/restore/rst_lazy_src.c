@@ -109,7 +109,7 @@ static int get(struct rst_lazy_src *s, unsigned int slot, size_t i, struct rst_l
 		if (g->off < base || g->off - base + g->len > d->len)
 			return sd_errx(cs->ctx, -EBADMSG, "image is corrupt: frame %zu of pass %zu is short",
 				       u->frame, u->pass);
-		cs->pieces[slot][k] = (struct rst_lazy_piece){ g->addr, g->len, d->buf + (g->off - base) };
+		cs->pieces[slot][k] = (struct rst_lazy_piece){ g->addr, g->len, d->data + (g->off - base) };
 	}
 	f->p = cs->pieces[slot];
 	f->n = u->n;

@@ -260,7 +260,7 @@ void write_stream(const struct frames_file *ff, const char *pass, const uint8_t 
 
 		if (ZSTD_isError(z))
 			die("zstd");
-		frames[n++] = (struct pagestore_frame){ (uint32_t)z, sd_crc32c(0, file + flen, z) };
+		frames[n++] = (struct pagestore_frame){ (uint32_t)z, sd_crc32c(0, file + flen, z), false };
 		flen += z;
 	}
 	write_whole(pass, ff->name, file, flen);

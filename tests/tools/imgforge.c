@@ -264,7 +264,7 @@ static void pm_scenario(const char *s)
 		frp = xcalloc(many, sizeof(*frp));
 		for (size_t i = 0; i < many; i++) {
 			pages_frame__init(&fr[i]);
-			fr[i] = i < n ? *pm.head->frames[i] : (PagesFrame){ fr[0].base, 1, 0 };
+			fr[i] = i < n ? *pm.head->frames[i] : (PagesFrame){ fr[0].base, 1, 0, 0, 0 };
 			frp[i] = &fr[i];
 		}
 		pm.head->n_frames = many;

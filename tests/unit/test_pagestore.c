@@ -67,14 +67,15 @@ static void make_data(void)
 	}
 }
 
-/* Write @len bytes of data through a new writer in @dir. */
-static void write_stream(struct img_dir *dir, uint64_t len, struct pagestore_frame **ret_frames,
-			 size_t *ret_nframes, uint64_t *ret_stream, uint64_t *ret_fsize)
+/* Write @len bytes of data through a new writer in @dir, at zstd @level. */
+static void write_stream_at(struct img_dir *dir, int level, uint64_t len,
+			    struct pagestore_frame **ret_frames, size_t *ret_nframes,
+			    uint64_t *ret_stream, uint64_t *ret_fsize)
 {
 	struct pagestore_writer *w = NULL;
 	uint64_t pos = 0;
 
-	ASSERT_OK(sd_pagestore_writer_new(ctx, dir, 2, 1, &w));
+	ASSERT_OK(sd_pagestore_writer_new(ctx, dir, 2, level, &w));
 	ASSERT_TRUE(w != NULL);
 	while (pos < len) {
 		uint8_t *buf = NULL;
@@ -98,6 +99,12 @@ static void write_stream(struct img_dir *dir, uint64_t len, struct pagestore_fra
 	}
 	ASSERT_OK(sd_pagestore_writer_finish(w, ret_frames, ret_nframes, ret_stream, ret_fsize));
 	sd_pagestore_writer_free(w);
+}
+
+static void write_stream(struct img_dir *dir, uint64_t len, struct pagestore_frame **ret_frames,
+			 size_t *ret_nframes, uint64_t *ret_stream, uint64_t *ret_fsize)
+{
+	write_stream_at(dir, 1, len, ret_frames, ret_nframes, ret_stream, ret_fsize);
 }
 
 /* Read [off, off + len) and compare with what was written. */
@@ -461,6 +468,89 @@ static void test_decoder(void)
 	free(flat);
 }
 
+/*
+ * Raw frames: at -1000 every frame is stored as it is (the file is its
+ * header and the stream), and at level 1 a frame of random bytes is too;
+ * they read back through the decoder and the read-ahead, a changed byte
+ * is a checksum mismatch, and a frame marked raw whose size is not its
+ * length is refused.
+ */
+static void test_raw_frames(void)
+{
+	struct img_dir da = { .dirfd = -1 }, db = { .dirfd = -1 };
+	struct pagestore_frame *fa = NULL, *fb = NULL;
+	size_t na = 0, nb = 0;
+	uint64_t sa = 0, sb = 0, za = 0, zb = 0;
+	struct pagestore_reader ra = { .fd = -1 }, rb = { .fd = -1 };
+	struct pagestore_decoder d = { 0 };
+	uint8_t *saved = data, *noise = malloc(2 * FRAME);
+	char p[512];
+
+	ASSERT_TRUE(noise != NULL);
+	path_of(p, sizeof(p), "rawa");
+	ASSERT_OK(sd_img_dir_create(ctx, p, &da));
+	write_stream_at(&da, -1000, STREAM, &fa, &na, &sa, &za);
+	ASSERT_EQ(na, 4);
+	ASSERT_EQ(za, IMG_HEADER_SIZE + STREAM);
+	for (size_t i = 0; i < na; i++) {
+		ASSERT_TRUE(fa[i].raw);
+		ASSERT_EQ(fa[i].csize, i < 3 ? FRAME : FRAME / 2);
+	}
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &da, fa, na, PAGESTORE_FRAME_SIZE, sa, za, &ra));
+	for (size_t i = 0; i < na; i++) {
+		ASSERT_OK(sd_pagestore_decode(&ra, &d, i));
+		ASSERT_EQ(d.len, fa[i].csize);
+		ASSERT_TRUE(!memcmp(d.data, saved + i * FRAME, d.len));
+	}
+	read_check(&ra, 0, (size_t)STREAM); /* frame after frame: the read-ahead */
+	read_check(&ra, FRAME - 100, 200);
+	flip_byte("rawa/pages.img", IMG_HEADER_SIZE + 2 * FRAME + 12345);
+	ASSERT_EQ(sd_pagestore_decode(&ra, &d, 2), -EBADMSG);
+	ASSERT_EQ(sd_pagestore_decode_error(ctx, &ra, &d, 2), -EBADMSG);
+	ASSERT_TRUE(strstr(sdump_ctx_last_error(ctx), "checksum mismatch in frame 2") != NULL);
+	sdump_ctx_clear_error(ctx);
+	/* level 1 cannot make random bytes smaller: stored as they are */
+	for (size_t i = 0; i < 2 * FRAME; i += 8) {
+		uint64_t v = rnd();
+
+		memcpy(noise + i, &v, 8);
+	}
+	data = noise;
+	path_of(p, sizeof(p), "rawb");
+	ASSERT_OK(sd_img_dir_create(ctx, p, &db));
+	write_stream(&db, 2 * FRAME, &fb, &nb, &sb, &zb);
+	data = saved;
+	ASSERT_EQ(nb, 2);
+	ASSERT_TRUE(fb[0].raw && fb[1].raw);
+	ASSERT_EQ(zb, IMG_HEADER_SIZE + 2 * FRAME);
+	/*
+	 * a raw frame's size must be its length: the file cut to its first
+	 * MiB, told as two raw frames of half a MiB each (checksums right)
+	 */
+	path_of(p, sizeof(p), "rawb/pages.img");
+	ASSERT_OK(truncate(p, (off_t)(IMG_HEADER_SIZE + FRAME)));
+	zb = IMG_HEADER_SIZE + FRAME;
+	for (size_t i = 0; i < 2; i++) {
+		fb[i].csize = (uint32_t)(FRAME / 2);
+		fb[i].crc32c = sd_crc32c(0, noise + i * (FRAME / 2), FRAME / 2);
+	}
+	ASSERT_OK(sd_pagestore_reader_open(ctx, &db, fb, nb, PAGESTORE_FRAME_SIZE, sb, zb, &rb));
+	ASSERT_EQ(sd_pagestore_decode(&rb, &d, 0), -EBADMSG);
+	ASSERT_EQ(sd_pagestore_decode_error(ctx, &rb, &d, 0), -EBADMSG);
+	ASSERT_TRUE(strstr(sdump_ctx_last_error(ctx), "bad frame 0") != NULL);
+	sdump_ctx_clear_error(ctx);
+	sd_pagestore_decoder_release(&d);
+	sd_pagestore_reader_release(&ra);
+	sd_pagestore_reader_release(&rb);
+	sd_img_dir_abort(ctx, &da);
+	sd_img_dir_abort(ctx, &db);
+	sd_img_dir_release(&da);
+	sd_img_dir_release(&db);
+	free(fa);
+	free(fb);
+	free(noise);
+}
+
 /* Nothing written, or a reservation never committed. */
 static void test_empty_stream(void)
 {
@@ -654,6 +744,7 @@ int main(void)
 	RUN(test_writer_order);
 	RUN(test_prefetch);
 	RUN(test_decoder);
+	RUN(test_raw_frames);
 	RUN(test_empty_stream);
 	RUN(test_reader_stream_overflow);
 	RUN(test_abort_unfinished);
