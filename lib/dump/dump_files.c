@@ -64,7 +64,7 @@ static int check_reachable(struct sdump_ctx *ctx, pid_t pid, const struct fd_sta
 	default:
 		return 0;
 	}
-	h = sd_fs_path_hidden(pid, d->path, (uint32_t)(d->dev >> 32), (uint32_t)d->dev, d->ino);
+	h = sd_fs_path_hidden(d->path, (uint32_t)(d->dev >> 32), (uint32_t)d->dev, d->ino);
 	if (h == 0)
 		return 0;
 	return sd_refuse(ctx, -EOPNOTSUPP,

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -30,20 +29,15 @@
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
 
-int sd_fs_path_hidden(pid_t pid, const char *path, uint32_t dev_major, uint32_t dev_minor, uint64_t ino)
+int sd_fs_path_hidden(const char *path, uint32_t dev_major, uint32_t dev_minor, uint64_t ino)
 {
-	char walk[PROC_PATH_MAX + PATH_MAX];
 	struct stat st;
 	size_t n = strlen(path);
 
 	/* (a /proc/PID file's inode number is made at each lookup) */
 	if (path[0] != '/' || !strncmp(path, "/proc/", 6) || (n > 10 && !strcmp(path + n - 10, " (deleted)")))
 		return 0;
-	(void)sd_proc_path(walk, pid, "root");
-	if (strlen(walk) + n >= sizeof(walk))
-		return 0;
-	strcat(walk, path);
-	if (lstat(walk, &st) < 0)
+	if (lstat(path, &st) < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 1 : 0;
 	return major(st.st_dev) == dev_major && minor(st.st_dev) == dev_minor && st.st_ino == ino ? 0 : 2;
 }

@@ -273,7 +273,7 @@ static int save_file(struct mapped *m, int fd, const struct stat *st, const char
 /* A file mapped again by its path at the restore: as check_reachable() of dump_files.c. */
 static int check_reachable(struct mapped *m, const struct vma *v)
 {
-	int h = sd_fs_path_hidden(m->pid, v->path, v->dev_major, v->dev_minor, v->ino);
+	int h = sd_fs_path_hidden(v->path, v->dev_major, v->dev_minor, v->ino);
 
 	if (h == 0)
 		return 0;
