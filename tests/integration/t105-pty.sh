@@ -14,7 +14,8 @@
 # pty00, pty02).
 # A number in use at restore refuses it with one line; a master whose
 # slave a process outside the dump holds is refused at dump with one line
-# (t116 dumps a tree holding both ends).
+# (t116 dumps a tree holding both ends); so is a slave whose master was
+# closed (hung up).
 . "$(dirname "$0")/../lib.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 command -v python3 >/dev/null || skip "no python3"
@@ -78,3 +79,25 @@ echo exit >&7
 wait_gone "$pid"
 exec 7>&- 8<&-
 echo ok
+
+# a slave whose master was closed (zdtm's pty04): hung up, its /dev/pts
+# node gone; the dump took it as a deleted device node, which the restore
+# could not make (EPERM): refused at dump, one line, the process running
+python3 -c '
+import os, signal, sys, time
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+m, s = os.openpty()
+os.close(m)
+print("ready %d %d" % (os.getpid(), s), flush=True)
+time.sleep(1000)
+' </dev/null >"$WORK/hup.out" 2>&1 &
+TARGET_PIDS+=($!)
+hp=$!
+for _ in $(seq 100); do grep -q ready "$WORK/hup.out" && break; sleep 0.1; done
+read -r _ _ hfd <"$WORK/hup.out"
+[ -n "$hfd" ] || fail "python3 did not start: $(cat "$WORK/hup.out")"
+expect_error "cannot dump pid $hp: fd $hfd is a terminal whose pty master was closed \\(hung up, its /dev/pts node gone\\) \\(/dev/pts/[0-9]+ \\(deleted\\)\\), not supported yet" \
+	"$SDUMP" dump -t "$hp" -D "$WORK/hup"
+assert_running "$hp"
+[ ! -e "$WORK/hup/inventory.img" ] || fail "the refused dump left an image"
+echo "refused: $(cat "$WORK/stderr")"
