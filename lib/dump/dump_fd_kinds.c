@@ -93,6 +93,14 @@ static bool is_tty(const struct fd_probe *p)
 	return (maj >= 136 && maj <= 143) || maj == 4 || (maj == 5 && minor(p->st->st_rdev) <= 1);
 }
 
+/* A pty slave whose master was closed: hung up, its /dev/pts node gone with the pty's number. */
+static bool is_hungup_pts(const struct fd_probe *p)
+{
+	unsigned int maj = major(p->st->st_rdev);
+
+	return is_deleted(p) && maj >= 136 && maj <= 143;
+}
+
 /*
  * A file of /proc/PID of a process the dump does not take: a restore could
  * not open it again (that process is not restored). The process's own, and
@@ -323,6 +331,8 @@ static const struct dump_fd_kind dump_fd_kinds[] = {
 	{ .type = S_IFREG, .match = is_ghost, .kind = FDK_GHOST },
 	{ .type = S_IFDIR, .match = is_ghost, .kind = FDK_GHOST },
 	{ .type = S_IFIFO, .match = is_ghost, .kind = FDK_NODE, .collect = collect_node },
+	{ .type = S_IFCHR, .match = is_hungup_pts,
+	  .refuse = "a terminal whose pty master was closed (hung up, its /dev/pts node gone)" },
 	{ .type = S_IFCHR, .match = is_ghost, .kind = FDK_NODE, .collect = collect_node },
 	{ .type = S_IFBLK, .match = is_ghost, .kind = FDK_NODE, .collect = collect_node },
 	{ .type = S_IFLNK, .match = is_ghost, .kind = FDK_NODE, .collect = collect_node },

@@ -4,8 +4,8 @@
  * master's number, packet mode, lock and settings, and its slaves found
  * among the process's terminals (see dump_fd_kinds.h).
  *
- * The bytes in flight between the two ends (written and not read yet) are
- * not saved: a restored pty starts empty.
+ * A pty holding bytes in flight between the two ends (written and not
+ * read yet) is refused: they cannot be read without taking them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,11 +68,16 @@ static int slave_elsewhere(struct sdump_ctx *ctx, const struct fd_probe *p, int 
 }
 
 /*
- * The bytes written to one end and not read from the other yet: not saved
- * (a tty's queue cannot be read without taking them), said so.
+ * The bytes written to one end and not read from the other yet: a tty's
+ * queue cannot be read without taking them (there is no peek), and a dump
+ * must leave the process as it was, so a pty holding any is refused (a
+ * restored pty would start empty: a reader of what was queued would wait
+ * for ever). @held: the process or a member of its tree holds the slave.
+ * In canonical mode the slave's count is of whole lines: a line not ended
+ * yet is not seen.
  */
-static void warn_in_flight(struct sdump_ctx *ctx, const struct fd_probe *p, int master, int index,
-			   bool held)
+static int refuse_in_flight(struct sdump_ctx *ctx, const struct fd_probe *p, int master, int index,
+			    bool held)
 {
 	/* an open of our own only beside the process's: its close hangs up nothing */
 	int slave = held ? ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK) : -1;
@@ -83,9 +88,26 @@ static void warn_in_flight(struct sdump_ctx *ctx, const struct fd_probe *p, int 
 		(void)ioctl(slave, FIONREAD, &to_slave);
 		(void)close(slave);
 	}
-	if (to_master + to_slave > 0)
-		pr_warn(ctx, "pid %d, fd %d: its pty /dev/pts/%d holds %d bytes not read yet, which the restored pty will not have",
-			p->pid, p->fd, index, to_master + to_slave);
+	if (to_master + to_slave == 0)
+		return 0;
+	return sd_refuse(ctx, -EOPNOTSUPP,
+			 "cannot dump pid %d: fd %d is a pty master whose pty /dev/pts/%d holds %d bytes not read yet (%d for the master, %d for the slave), which sdump cannot save without taking them; dump it once they are read",
+			 p->pid, p->fd, index, to_master + to_slave, to_master, to_slave);
+}
+
+/* Whether a member of @p's tree other than the process holds /dev/pts/@index. */
+static bool tree_holds(const struct fd_probe *p, int index)
+{
+	char path[64];
+	struct stat st;
+
+	(void)snprintf(path, sizeof(path), "/dev/pts/%d", index);
+	if (!p->tree || stat(path, &st) < 0)
+		return false;
+	for (size_t i = 0; i < p->tree->nmembers; i++)
+		if (p->tree->members[i] != p->pid && sd_proc_fds_have(p->tree->members[i], st.st_dev, st.st_ino))
+			return true;
+	return false;
 }
 
 int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct files_state *done,
@@ -112,7 +134,7 @@ int sd_dump_ptmx(struct sdump_ctx *ctx, const struct fd_probe *p, const struct f
 	if (r == 0)
 		r = slave_elsewhere(ctx, p, index, &held);
 	if (r == 0)
-		warn_in_flight(ctx, p, copy, index, held);
+		r = refuse_in_flight(ctx, p, copy, index, held || tree_holds(p, index));
 	(void)close(copy);
 	if (r < 0)
 		return r;

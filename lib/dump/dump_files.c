@@ -49,6 +49,29 @@ static int refuse(struct sdump_ctx *ctx, const struct dump_fd_kind *k, const str
 		       p->pid, p->fd, what, p->path);
 }
 
+/*
+ * A file reopened by its path at the restore must be there by that path:
+ * one in a directory a mount was made over since it was opened (or under
+ * a file bind-mounted over it) is hidden.
+ */
+static int check_reachable(struct sdump_ctx *ctx, pid_t pid, const struct fd_state *d)
+{
+	int h;
+
+	switch (d->kind) {
+	case FDK_FILE: case FDK_DIR: case FDK_CHR: case FDK_BLK: case FDK_FIFO: case FDK_PATH:
+		break;
+	default:
+		return 0;
+	}
+	h = sd_fs_path_hidden(d->path, (uint32_t)(d->dev >> 32), (uint32_t)d->dev, d->ino);
+	if (h == 0)
+		return 0;
+	return sd_refuse(ctx, -EOPNOTSUPP,
+			 "cannot dump pid %d: fd %d is '%s', whose path leads %s now (a mount over it or a directory of its path hides it): a restore could not open it; unmount what hides it, or close the fd, before the dump",
+			 pid, d->fd, d->path, h == 1 ? "nowhere" : "to another file");
+}
+
 static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, const struct tree_pipe_ends *tree,
 		      struct files_state *fs)
 {
@@ -113,6 +136,9 @@ static int add_fd_one(struct sdump_ctx *ctx, pid_t pid, int pidfd, int fd, const
 		if (r < 0)
 			return r;
 	}
+	r = check_reachable(ctx, pid, d);
+	if (r < 0)
+		return r;
 	r = sd_dump_fd_extra(ctx, &p, info, d);
 	if (r < 0)
 		return r;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "sdump.h"
@@ -27,6 +28,19 @@
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
+
+int sd_fs_path_hidden(const char *path, uint32_t dev_major, uint32_t dev_minor, uint64_t ino)
+{
+	struct stat st;
+	size_t n = strlen(path);
+
+	/* (a /proc/PID file's inode number is made at each lookup) */
+	if (path[0] != '/' || !strncmp(path, "/proc/", 6) || (n > 10 && !strcmp(path + n - 10, " (deleted)")))
+		return 0;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 1 : 0;
+	return major(st.st_dev) == dev_major && minor(st.st_dev) == dev_minor && st.st_ino == ino ? 0 : 2;
+}
 
 bool sd_fs_is_ended_proc(const char *procpath, const char *link, long *ret_pid)
 {

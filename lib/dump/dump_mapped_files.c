@@ -17,6 +17,7 @@
 #include "ctx.h"
 #include "compat.h"
 #include "dump_mapped_files.h"
+#include "dump_state.h"
 #include "fault.h"
 #include "ghost_img.h"
 #include "procfs.h"
@@ -269,6 +270,18 @@ static int save_file(struct mapped *m, int fd, const struct stat *st, const char
  * internal mount, whose context (the ring's address), requests and events
  * a restore cannot make again as they were.
  */
+/* A file mapped again by its path at the restore: as check_reachable() of dump_files.c. */
+static int check_reachable(struct mapped *m, const struct vma *v)
+{
+	int h = sd_fs_path_hidden(v->path, v->dev_major, v->dev_minor, v->ino);
+
+	if (h == 0)
+		return 0;
+	return sd_refuse(m->ctx, -EOPNOTSUPP,
+			 "cannot dump pid %d: its mapping at 0x%" PRIx64 "-0x%" PRIx64 " is of '%s', whose path leads %s now (a mount over it or a directory of its path hides it): a restore could not map it; unmount what hides it before the dump",
+			 m->pid, v->start, v->end, v->path, h == 1 ? "nowhere" : "to another file");
+}
+
 static bool is_aio_ring(const struct vma *v)
 {
 	return v->kind == VK_FILE_SHARED && v->dev_major == 0 && v->path &&
@@ -604,6 +617,8 @@ int sd_dump_mapped_files(struct sdump_ctx *ctx, const struct sdump_dump_opts *o,
 			continue;
 		}
 		r = read_open_mode(&m, v);
+		if (r == 0 && !v->deleted)
+			r = check_reachable(&m, v);
 		if (r == 0 && v->deleted)
 			r = deleted_vma(&m, v);
 	}

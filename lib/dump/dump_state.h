@@ -53,6 +53,16 @@ int sd_fs_removed_fds(struct sdump_ctx *ctx, pid_t pid, const struct process_sta
 		      struct files_state *fs);
 bool sd_fs_is_ended_proc(const char *procpath, const char *link, long *ret_pid);
 /*
+ * Whether @path, which the restore opens (or maps) the file @dev_major:
+ * @dev_minor:@ino by, leads to it here: 0 it does (or it is no path a
+ * restore opens: " (deleted)", of /proc), 1 nothing is there, 2 another
+ * file is. The /proc links and maps of a process read as paths from the
+ * reader's root (sdump's, where the restore opens them), so it is walked
+ * from there. A mount made since over a directory of the path, or over
+ * the file, hides the file.
+ */
+int sd_fs_path_hidden(const char *path, uint32_t dev_major, uint32_t dev_minor, uint64_t ino);
+/*
  * The pipe ends the other members of a tree hold (each by pid, pipe inode
  * and access): a pipe whose other end is one of them is no pipe to the
  * outside.

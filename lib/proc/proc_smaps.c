@@ -109,8 +109,15 @@ int sd_proc_parse_smaps(const char *buf, struct vma_list *l)
 		unsigned long long start, stop;
 		unsigned int pkey;
 		int n = 0;
+		char line[128];
 
-		if (sscanf(p, "%llx-%llx %n", &start, &stop, &n) == 2 && n > 0 && p + n <= end) {
+		/*
+		 * sscanf reads a copy of the line's head: on the whole buffer it
+		 * would take the length of all that follows at each call, which
+		 * is quadratic in the VMAs (tens of thousands take minutes).
+		 */
+		(void)snprintf(line, sizeof(line), "%.*s", (int)(end - p), p);
+		if (sscanf(line, "%llx-%llx %n", &start, &stop, &n) == 2 && n > 0) {
 			cur = (struct vma *)sd_vma_list_find(l, start);
 			if (cur && (cur->start != start || cur->end != stop))
 				cur = NULL;
@@ -120,7 +127,7 @@ int sd_proc_parse_smaps(const char *buf, struct vma_list *l)
 				return -EBADMSG;
 			if (cur)
 				parse_flags(p + 8, end, cur);
-		} else if (sscanf(p, "ProtectionKey: %u", &pkey) == 1) {
+		} else if (sscanf(line, "ProtectionKey: %u", &pkey) == 1) {
 			if (!in_vma)
 				return -EBADMSG;
 			if (cur)

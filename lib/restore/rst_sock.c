@@ -235,7 +235,7 @@ static int free_path(struct rsk *k, size_t i)
 	if (e < 0)
 		return sock_err(k, e, i, "bind");
 	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : sock_err(k, -errno, i, "bind");
+		return errno == ENOENT ? sd_rst_sock_dirs_make(k, i, path) : sock_err(k, -errno, i, "bind");
 	if (!S_ISSOCK(st.st_mode))
 		return sd_errx(k->r->ctx, -EEXIST,
 			       "cannot restore pid %d: '%s', where fd %d was bound, is no socket now", owner(k, i)->pid,
@@ -771,6 +771,7 @@ int sd_rst_unix_make(struct rst *r, struct files_state *fs, struct rst *const *o
 	free(k.gone_copy);
 	free(k.aside);
 	free(k.pre_shut);
+	sd_rst_sock_dirs_remove(&k);
 	sd_rsk_pipes_close(&k);
 	return e;
 }

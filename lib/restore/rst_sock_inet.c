@@ -58,6 +58,27 @@ static int ended(int fd)
  * port as it did, bound in repair mode (TCP_REPAIR forces the port's
  * reuse, then off). -errno.
  */
+/*
+ * A socket bound to an address that is not local (an address not up yet)
+ * had IP_FREEBIND (or IP_TRANSPARENT) on at its bind, and may have turned
+ * it off since: the kernel keeps the address. It is bound with
+ * IP_FREEBIND on again, then off as it was dumped (it is set with the
+ * other options before the bind: off here).
+ */
+static int bind_freebind(const struct sock_state *s, int fd)
+{
+	int level = s->family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	int name = s->family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND;
+	int one = 1, zero = 0, e;
+
+	if (setsockopt(fd, level, name, &one, sizeof(one)) < 0)
+		return -EADDRNOTAVAIL;
+	e = bind(fd, (const struct sockaddr *)s->addr, s->addr_len) < 0 ? -errno : 0;
+	if (setsockopt(fd, level, name, &zero, sizeof(zero)) < 0 && e == 0)
+		e = -errno;
+	return e;
+}
+
 static int bind_as_then(struct rst *r, const struct sock_state *s, int fd)
 {
 	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP, n, e;
@@ -65,6 +86,14 @@ static int bind_as_then(struct rst *r, const struct sock_state *s, int fd)
 
 	if (bind(fd, (const struct sockaddr *)s->addr, s->addr_len) == 0)
 		return 0;
+	if (errno == EADDRNOTAVAIL) {
+		e = bind_freebind(s, fd);
+		sd_sock_addr_text(s->addr, s->addr_len, a);
+		if (e == 0)
+			pr_warn(r->ctx, "pid %d: its %s is bound to %s with IP_FREEBIND: that is no address of this host now",
+				r->pid, what(s), a);
+		return e;
+	}
 	if (errno != EADDRINUSE || s->type != SOCK_STREAM)
 		return -errno;
 	if (s->state != SKS_LISTEN) {

@@ -8,8 +8,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -23,6 +25,7 @@
 #include "pstate_sock.h"
 #include "restore.h"
 #include "rst_sock.h"
+#include "rst_sock_priv.h"
 #include "util.h"
 
 bool sd_sock_name_relative(const struct sock_name *n)
@@ -92,4 +95,52 @@ void sd_rst_sock_leave(struct rst *o, long *back)
 	(void)sd_rst_try(o, SYS_fchdir, *back, 0, 0, &ign);
 	(void)sd_rst_try(o, SYS_close, *back, 0, 0, &ign);
 	*back = -1;
+}
+
+int sd_rst_sock_dirs_make(struct rsk *k, size_t i, const char *path)
+{
+	const struct sock_state *s = k->fs->fds[i].sk;
+	char p[PATH_MAX];
+	struct stat st;
+	char *end, **m;
+
+	if (!s->vfs_gone || path[0] != '/' || snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
+		return 0;
+	end = strrchr(p, '/');
+	*end = '\0';
+	/* each directory of the path from the top: the missing ones made */
+	for (char *c = p + 1; c <= end; c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		*c = '\0';
+		if (lstat(p, &st) < 0) {
+			if (errno != ENOENT || mkdir(p, 0700) < 0)
+				return sd_err(k->r->ctx, -errno,
+					      "cannot restore pid %d: cannot make '%s' again, a directory removed since a unix socket of it bound to '%s'",
+					      k->r->pid, p, path);
+			m = realloc(k->made, (k->nmade + 1) * sizeof(*m));
+			if (!m || !(m[k->nmade] = strdup(p))) {
+				if (m)
+					k->made = m;
+				(void)rmdir(p);
+				return sd_err(k->r->ctx, -ENOMEM, "cannot restore pid %d", k->r->pid);
+			}
+			k->made = m;
+			k->nmade++;
+		}
+		if (c != end)
+			*c = '/';
+	}
+	return 0;
+}
+
+void sd_rst_sock_dirs_remove(struct rsk *k)
+{
+	while (k->nmade) {
+		k->nmade--;
+		(void)rmdir(k->made[k->nmade]);
+		free(k->made[k->nmade]);
+	}
+	free(k->made);
+	k->made = NULL;
 }

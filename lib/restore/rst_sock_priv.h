@@ -28,6 +28,9 @@ struct rsk {
 	uint8_t *pre_shut;
 	/* by index: where the file of a path removed since the bind is until the end (len 0: none) */
 	struct sock_name *aside;
+	/* the directories of such paths, removed since too, made for the binds (removed at the end) */
+	char **made;
+	size_t nmade;
 	/* the pipes in flight, made here on their first end met: by the pipe's inode, our two ends */
 	struct rsk_pipe {
 		uint64_t ino;
@@ -104,5 +107,14 @@ int sd_rsk_queue_one(struct rsk *k, size_t i);
 int sd_rsk_dgram_reached(struct rsk *k, size_t i);
 /* The pipes in flight closed here (their ends in flight stay), k->pipes freed. */
 void sd_rsk_pipes_close(struct rsk *k);
+
+/*
+ * Before fd @i binds to @path, found missing: if it is an absolute path
+ * removed since the bind whose directories were removed too, those made
+ * again (empty, mode 0700), listed in k->made; the error said.
+ */
+int sd_rst_sock_dirs_make(struct rsk *k, size_t i, const char *path);
+/* The directories made so removed again (once every socket file in them is), the list freed. */
+void sd_rst_sock_dirs_remove(struct rsk *k);
 
 #endif /* SDUMP_RST_SOCK_PRIV_H */

@@ -4,7 +4,8 @@
 # SO_BINDTODEVICE, SO_DONTROUTE, SO_BUF_LOCK, SO_MAX_PACING_RATE, a locked
 # classic filter, TCP_CONGESTION) read back as it was; UDP sockets bound
 # with IP_FREEBIND and IPV6_FREEBIND to addresses of no interface (set
-# before bind()); a TCP listener without SO_REUSEADDR whose port a
+# before bind(); and two with it turned off after the bind, bound with it
+# again, which the restore says); a TCP listener without SO_REUSEADDR whose port a
 # TIME_WAIT socket of its own connection holds, listening again; UDP
 # sockets shut down each way; an empty UDP datagram and empty unix
 # datagram and seqpacket messages kept in their queues; unix socketpairs
@@ -23,7 +24,12 @@ pid=$TPID
 wait_gone "$pid"
 wait_pid_free "$pid"
 "$SDUMP" restore -D "$WORK/d1" -d 2>"$WORK/err" || fail "restore: $(cat "$WORK/err")"
-[ -s "$WORK/err" ] && fail "restore said: $(cat "$WORK/err")"
+# the two sockets bound with IP_FREEBIND then turned off are bound with it
+# again (zdtm's sk-freebind-false: the restore failed, EADDRNOTAVAIL), said so
+grep -v "warning: .*pid $pid: its IPv4 UDP socket is bound to 192.0.2.8:[0-9]* with IP_FREEBIND: that is no address of this host now" "$WORK/err" |
+	grep -v "warning: .*pid $pid: its IPv6 UDP socket is bound to \[2001:db8::8\]:[0-9]* with IP_FREEBIND: that is no address of this host now" >"$WORK/err.other" || true
+[ -s "$WORK/err.other" ] && fail "restore said: $(cat "$WORK/err")"
+[ "$(wc -l <"$WORK/err")" = 2 ] || fail "restore did not say which sockets it bound with IP_FREEBIND: $(cat "$WORK/err")"
 assert_threads_running "$pid"
 tcmd check
 [ "$REPLY" = ok ] || fail "inside the restored target: $REPLY"

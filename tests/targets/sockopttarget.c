@@ -13,7 +13,8 @@
  *   SO_DONTROUTE, SO_BINDTODEVICE lo, SO_LINGER, a locked classic filter,
  *   SO_BUF_LOCK, TCP_CONGESTION reno and other TCP and socket options;
  *   UDP sockets bound to addresses of no interface (IP_FREEBIND,
- *   IPV6_FREEBIND) with IP and IPv6 options; UDP sockets shut down each
+ *   IPV6_FREEBIND) with IP and IPv6 options, and two more with the
+ *   option turned off after the bind; UDP sockets shut down each
  *   way, one holding an empty datagram between two others; unix
  *   socketpairs of each type shut down in every combination of the two
  *   ends (and with one end closed), compared with pairs made alike at the
@@ -352,6 +353,9 @@ static void setup_udp(void)
 	set(udp6, IPPROTO_IPV6, IPV6_DONTFRAG, 1);
 	set(udp6, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
 	set(udp6, IPPROTO_IPV6, IPV6_RECVERR, 1);
+	/* bound with IP_FREEBIND to an address of no interface, then turned off: the address stays */
+	set(udp_bound(AF_INET, "192.0.2.8", NULL), IPPROTO_IP, IP_FREEBIND, 0);
+	set(udp_bound(AF_INET6, "2001:db8::8", NULL), IPPROTO_IPV6, IPV6_FREEBIND, 0);
 	/* shut down each way: bound, bound and connected to itself, and not bound */
 	udp_rd = udp_bound(AF_INET, "127.0.0.1", &to);
 	shut(udp_rd, 1);

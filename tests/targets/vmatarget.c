@@ -22,7 +22,8 @@
  *
  * It prints "ready PID" once everything is set up. With --uffd it also
  * registers a region of its own with a userfaultfd of its own (missing
- * mode), which a dump must refuse.
+ * mode), which a dump must refuse. With --many N it also has a region
+ * "many" of 2N written pages, every other one made read-only: 2N VMAs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -131,7 +132,7 @@ static void advised(const char *name, size_t pages, int advice, uint64_t seed)
 	write_region(r, seed);
 }
 
-static void setup(bool uffd)
+static void setup(bool uffd, size_t many)
 {
 	struct region *r;
 	uint8_t *p;
@@ -200,6 +201,15 @@ static void setup(bool uffd)
 				 fd, 0), 1);
 	close(fd);
 	write_region(r, 17);
+
+	if (many) {
+		r = add("many", anon(2 * many, PROT_READ | PROT_WRITE, 0), 2 * many);
+		write_region(r, 19);
+		r->readonly = true;
+		for (size_t i = 1; i < 2 * many; i += 2)
+			if (mprotect(r->addr + i * PAGE, PAGE, PROT_READ) < 0)
+				die("mprotect many");
+	}
 
 	if (uffd) {
 		struct uffdio_api api = { .api = UFFD_API };
@@ -302,17 +312,20 @@ int main(int argc, char **argv)
 {
 	char line[256];
 	bool uffd = false;
+	size_t many = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--uffd")) {
 			uffd = true;
+		} else if (!strcmp(argv[i], "--many") && i + 1 < argc) {
+			many = strtoul(argv[++i], NULL, 10);
 		} else {
-			fprintf(stderr, "usage: vmatarget [--uffd]\n");
+			fprintf(stderr, "usage: vmatarget [--uffd] [--many N]\n");
 			return 2;
 		}
 	}
-	setup(uffd);
+	setup(uffd, many);
 	printf("ready %d\n", (int)getpid());
 	while (fgets(line, sizeof(line), stdin)) {
 		char name[64];
