@@ -409,7 +409,15 @@ int sd_pass_collect(struct pass *p)
 	/* live, with a tracker that lends its VMAs: sd_live_arm() arms what it does not borrow */
 	p->live_frozen = p->opts->live &&
 			 sd_live_copy_frozen(p->pages_to_copy, p->runs.pages, psz);
-	if (!(p->opts->live && !p->live_frozen && track_lends_vmas(&p->tracker))) {
+	/*
+	 * A final dump that ends the process (a migration's last round) arms
+	 * nothing, while frozen: no pass follows it. Resumed after a failure,
+	 * the process keeps the protection of the pass before, which only
+	 * counts more pages as written (never fewer) for a pass after.
+	 */
+	if (p->final && !p->opts->leave_running && !p->opts->leave_stopped)
+		pr_debug(ctx, "the process ends with this pass: its tracking is not armed again");
+	else if (!(p->opts->live && !p->live_frozen && track_lends_vmas(&p->tracker))) {
 		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
 		if (r < 0)
 			return r;
