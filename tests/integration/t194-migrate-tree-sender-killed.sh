@@ -9,8 +9,10 @@
 # receiver killed the same way just after its N-th send or receive. (Not
 # at moments in time: a SIGKILL can land in one of the two calls a final
 # dump makes through the vdso in each member, mapping and unmapping its
-# trampoline, and that member crashes, as sdump(1) says: seen once in some
-# twenty kills of a tree's sender at moments over its migration.) After each, exactly one copy of the
+# trampoline, and that member may crash, as sdump(1) says. Once, in some
+# twenty kills at moments over a tree's migration, a member of the source
+# was gone after it, the others running: that window, most likely, not
+# seen again in forty more.) After each, exactly one copy of the
 # whole tree runs: every member at the source, each running and untraced
 # (the tracking userfaultfd a killed sender leaves is allowed, sdump(1)),
 # or every member at the destination and none at the source; no half image
