@@ -4,7 +4,7 @@
 # bench/migrate.sh - live migrations over a veth pair; called by bench/run.
 #
 #   migrate.sh --sdump SDUMP --target MIGTARGET --sizes "MIB..." --dirty "PERMILLE..." --work DIR [--env NAME] [--warm WARM]
-#              [--children N]
+#              [--children N] [--downtime MS]
 #
 # The destination is new network, PID and mount namespaces joined to ours
 # by a veth pair made here (plain TCP, --insecure: TLS is measured by the
@@ -24,10 +24,11 @@
 # each target is a process tree (migtarget --children N: a root and N
 # children, each MIB MiB of its own): the row's mem_mib is the tree's total,
 # members and member_mib say the rest, and the downtime is the longest any
-# member saw.
+# member saw. With --downtime MS, `sdump migrate --downtime MS` (the row's
+# downtime_asked_ms; the default, 300, without it).
 set -euo pipefail
 
-sdump= target= sizes= dirty= work= envname=host warm= kids=0
+sdump= target= sizes= dirty= work= envname=host warm= kids=0 downtime=
 REPORTED=/sys/module/page_reporting/parameters/reported_kib
 reported_kib() { [ -r $REPORTED ] && cat $REPORTED; }
 while [ $# -gt 0 ]; do
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--work) work=$2 ;;
 	--env) envname=$2 ;;
 	--children) kids=$2 ;;
+	--downtime) downtime=$2 ;;
 	*)
 		echo "migrate.sh: bad argument $1" >&2
 		exit 2
@@ -142,7 +144,7 @@ for mib in $sizes; do
 		ok=true
 		[ -n "$warm" ] && "$warm" $((mib * 2)) >/dev/null
 		k0=$(reported_kib)
-		TMPDIR=$work "$sdump" -v migrate -t "$TPID" --to "$PEER:$PORT" --json >"$work/mig.json" 2>"$work/migrate.err" || ok=false
+		TMPDIR=$work "$sdump" -v migrate -t "$TPID" --to "$PEER:$PORT" ${downtime:+--downtime "$downtime"} --json >"$work/mig.json" 2>"$work/migrate.err" || ok=false
 		k1=$(reported_kib)
 		rk=null
 		[ -n "$k0" ] && [ -n "$k1" ] && rk=$((k1 - k0))
@@ -165,7 +167,7 @@ for mib in $sizes; do
 		pkill_ns
 		RPID=
 		if $ok; then
-			python3 - "$work/mig.json" "$envname" "$mib" "$pm" "$gap" "$bw" "$rk" "$kids" <<'EOF'
+			python3 - "$work/mig.json" "$envname" "$mib" "$pm" "$gap" "$bw" "$rk" "$kids" "${downtime:-300}" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 rk = None if sys.argv[7] == "null" else int(sys.argv[7])
@@ -179,7 +181,8 @@ row = {"env": sys.argv[2], "scenario": "migrate", "tool": "sdump", "mem_mib": mi
        "frozen_ms": d["downtime_us"] / 1000, "total_ms": d["total_us"] / 1000,
        "rounds": d["rounds"], "bytes_sent": d["bytes_sent"], "converged": d["converged"],
        "why_last": d["why_last"], "veth_bw": bw, "copy_once_ms": round(once, 1),
-       "total_over_once": round(d["total_us"] / 1000 / once, 2), "reclaim_kib": rk}
+       "total_over_once": round(d["total_us"] / 1000 / once, 2), "reclaim_kib": rk,
+       "downtime_asked_ms": int(sys.argv[9])}
 if kids:
     row.update(members=kids + 1, member_mib=member)
 print("BENCHJSON " + json.dumps(row))

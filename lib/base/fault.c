@@ -18,6 +18,7 @@ static const char *const kind_names[FAULT_NKINDS] = {
 	[FAULT_OPEN] = "open",
 	[FAULT_NET] = "net",
 	[FAULT_DIE] = "die",
+	[FAULT_NETKILL] = "netkill",
 };
 
 static const struct {

@@ -29,6 +29,7 @@ enum fault_kind {
 	FAULT_OPEN,	/* creating an image directory or file */
 	FAULT_NET,	/* a send or receive of a migration's stream: the connection cut */
 	FAULT_DIE,	/* not a failure: sdump kills itself (SIGKILL) in an injected call, its thread at the call's entry stop */
+	FAULT_NETKILL,	/* not a failure: sdump kills itself (SIGKILL) just after a send or receive of a migration's stream */
 	FAULT_NKINDS,
 };
 

@@ -252,7 +252,11 @@ static int collect_vma(struct pass *p, struct scanner *sc, struct vma *v)
 		}
 	}
 	sc->file_pages = v->kind == VK_FILE;
+	/* its written pages protected again as the scan finds them (the tracking state gone first) */
+	v->rearmed = p->rearm_in_scan && v->tracked;
+	sc->rearm = v->rearmed;
 	r = sd_scanner_scan(sc, v->start, v->end, collect_range, &c);
+	sc->rearm = false;
 	if (r < 0)
 		return sd_err(p->ctx, r, "cannot read pagemap of pid %d at 0x%" PRIx64, p->opts->pid,
 			      v->start);
@@ -379,6 +383,17 @@ int sd_pass_collect(struct pass *p)
 		return sd_err(ctx, r, "cannot scan pagemap of pid %d", p->opts->pid);
 	/* a tree's members share pages copy-on-write: which, only the entries say (copier.c) */
 	sc.exclusive = p->tree_objs != NULL;
+	/*
+	 * A pass the tracking is armed again after (not a final dump that
+	 * ends the process, not live): the scan re-arms the tracked VMAs
+	 * itself where it can. Pages it protected are saved only if the pass
+	 * ends well: the tracking state goes now, so that a pass after a
+	 * failure saves every page.
+	 */
+	p->rearm_in_scan = p->tracker.incremental && sd_scanner_can_rearm(&sc) && !p->opts->live &&
+			   !(p->final && !p->opts->leave_running && !p->opts->leave_stopped);
+	if (p->rearm_in_scan)
+		sd_track_state_remove(p->opts->pid, p->meta.start_time);
 	for (size_t i = 0; i < p->vmas.n && r == 0; i++) {
 		struct vma *v = &p->vmas.v[i];
 
@@ -409,7 +424,15 @@ int sd_pass_collect(struct pass *p)
 	/* live, with a tracker that lends its VMAs: sd_live_arm() arms what it does not borrow */
 	p->live_frozen = p->opts->live &&
 			 sd_live_copy_frozen(p->pages_to_copy, p->runs.pages, psz);
-	if (!(p->opts->live && !p->live_frozen && track_lends_vmas(&p->tracker))) {
+	/*
+	 * A final dump that ends the process (a migration's last round) arms
+	 * nothing, while frozen: no pass follows it. Resumed after a failure,
+	 * the process keeps the protection of the pass before, which only
+	 * counts more pages as written (never fewer) for a pass after.
+	 */
+	if (p->final && !p->opts->leave_running && !p->opts->leave_stopped)
+		pr_debug(ctx, "the process ends with this pass: its tracking is not armed again");
+	else if (!(p->opts->live && !p->live_frozen && track_lends_vmas(&p->tracker))) {
 		r = p->track->arm(&p->tracker, &p->vmas, &p->runs);
 		if (r < 0)
 			return r;

@@ -44,6 +44,7 @@ struct pass {
 	const struct track_ops *track;
 	struct tracker tracker;
 	bool tracker_open;
+	bool rearm_in_scan;		/* the page scan protects the written pages again (sd_scanner_can_rearm()) */
 	bool state_valid;		/* the tracking state of the target is the parent's */
 	struct track_state state;
 	bool final;			/* the final dump: frozen until the image is written */

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +347,13 @@ static int cut(struct mig_conn *c, int r)
 	return sd_errx(c->ctx, r, "the connection with %s is cut: %s", c->peer, strerror(-r));
 }
 
+/* The tests' SIGKILL of sdump just after its N-th send or receive went through (SDUMP_FAULT=netkill:N). */
+static void netkill(void)
+{
+	if (sd_fault_check(FAULT_NETKILL))
+		(void)raise(SIGKILL);
+}
+
 /* --bandwidth: sleep until @n more bytes fit the rate. */
 static void throttle(struct mig_conn *c, size_t n)
 {
@@ -416,6 +424,7 @@ int sd_mig_send(struct mig_conn *c, const void *buf, size_t len)
 		p += w;
 		len -= (size_t)w;
 		c->sent += (uint64_t)w;
+		netkill();
 	}
 	return 0;
 }
@@ -455,6 +464,7 @@ int sd_mig_recv(struct mig_conn *c, void *buf, size_t len)
 		p += n;
 		len -= (size_t)n;
 		c->received += (uint64_t)n;
+		netkill();
 	}
 	return 0;
 }

@@ -31,6 +31,7 @@ struct vma {
 	enum vma_kind kind;
 	char *path;		/* NULL for anonymous memory */
 	bool tracked;		/* a dump found its writes tracked and re-armed them */
+	bool rearmed;		/* ... re-armed by the page scan itself (scanner.rearm) */
 	bool has_file_size;
 	uint64_t file_size;	/* of the mapped file, when the dump could stat it */
 	/* a file mapping: the access mode of its open file (lstat of map_files) */

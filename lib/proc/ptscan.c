@@ -14,6 +14,8 @@
 
 #define SCAN_REGIONS 4096
 #define READ_PAGES 65536
+/* A re-arming scan's call: one page table's pages at most (scan_ioctl()) */
+#define REARM_STEP (2ull << 20)
 
 static bool ioctl_works(int fd)
 {
@@ -50,7 +52,8 @@ int sd_scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum sc
 {
 	const char *env = getenv("SDUMP_NO_PAGEMAP_SCAN");
 
-	*s = (struct scanner){ .pagemap_fd = pagemap_fd, .page_size = page_size, .written = written };
+	*s = (struct scanner){ .pagemap_fd = pagemap_fd, .page_size = page_size, .written = written,
+			       .written_override = -1 };
 	s->use_ioctl = !(env && !strcmp(env, "1")) && ioctl_works(pagemap_fd);
 	if (written == SCAN_WRITTEN_UFFD_WP && !s->use_ioctl)
 		return -EOPNOTSUPP;
@@ -124,6 +127,21 @@ static bool cats_from_ioctl(const struct scanner *s)
 	return s->written != SCAN_WRITTEN_SOFT_DIRTY && !s->exclusive;
 }
 
+bool sd_scanner_can_rearm(const struct scanner *s)
+{
+	return s->use_ioctl && s->written == SCAN_WRITTEN_UFFD_WP && cats_from_ioctl(s);
+}
+
+/* An entry's categories; in a swapped range of a re-arming scan, written as the ioctl found it. */
+static uint32_t entry_cats(const struct scanner *s, uint64_t pme)
+{
+	uint32_t c = sd_scan_pme_cats(pme, s->written, s->zero_pfn);
+
+	if (s->written_override < 0 || !(c & (SC_PRESENT | SC_SWAPPED)))
+		return c;
+	return (c & ~SC_WRITTEN) | (s->written_override ? SC_WRITTEN : 0);
+}
+
 /* A present range's categories from the ioctl's (see IOCTL_CATS). */
 static uint32_t range_cats(const struct scanner *s, uint64_t c)
 {
@@ -158,11 +176,24 @@ static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, scan_fn f
 	struct page_region *reg = s->buf;
 	uint64_t done = start;
 
+	if (s->rearm && !sd_scanner_can_rearm(s))
+		return -EINVAL;
 	while (start < end) {
+		/*
+		 * Re-arming, a call must never stop early: one that does may
+		 * have protected pages past the walk_end it reports (above).
+		 * The kernel's own buffer of regions holds 512 (a page table's
+		 * pages, PAGEMAP_WALK_SIZE), and stops the walk when full (seen:
+		 * 530 regions out, the range's end not reached): one call a
+		 * page table, 2 MiB, never more regions than that.
+		 */
+		uint64_t stop = s->rearm ? MIN(end, (start + REARM_STEP) & ~(REARM_STEP - 1)) : end;
 		struct pm_scan_arg arg = {
 			.size = sizeof(arg),
+			/* an unregistered VMA fails (EPERM), not skipped unseen */
+			.flags = s->rearm ? PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC : 0,
 			.start = start,
-			.end = end,
+			.end = stop,
 			.vec = (uintptr_t)reg,
 			.vec_len = SCAN_REGIONS,
 			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
@@ -185,12 +216,19 @@ static int scan_ioctl(struct scanner *s, uint64_t start, uint64_t end, scan_fn f
 				r.cats = range_cats(s, reg[i].categories);
 				e = fn(data, &r);
 			} else {
+				/*
+				 * Re-arming, the walk protected the written ones already:
+				 * their entries now say unwritten, the ioctl said how they were
+				 */
+				if (s->rearm)
+					s->written_override = (reg[i].categories & PAGE_IS_WRITTEN) != 0;
 				e = scan_read(s, a, b, s->pme_buf, fn, data);
+				s->written_override = -1;
 			}
 			if (e < 0)
 				return e;
 		}
-		if (arg.walk_end <= start)
+		if (arg.walk_end <= start || (s->rearm && arg.walk_end < stop))
 			return -EIO;
 		start = arg.walk_end;
 	}
@@ -216,12 +254,12 @@ static int scan_read(struct scanner *s, uint64_t start, uint64_t end, uint64_t *
 		if (n == 0)
 			return -EIO;
 		for (ssize_t i = 0; i < n;) {
-			uint32_t c = sd_scan_pme_cats(pme[i], s->written, s->zero_pfn);
+			uint32_t c = entry_cats(s, pme[i]);
 			ssize_t j = i + 1;
 			struct scan_range r;
 			int e;
 
-			while (j < n && sd_scan_pme_cats(pme[j], s->written, s->zero_pfn) == c)
+			while (j < n && entry_cats(s, pme[j]) == c)
 				j++;
 			if (c & (SC_PRESENT | SC_SWAPPED | SC_GUARD)) {
 				r = (struct scan_range){ start + (uint64_t)i * psz,

@@ -60,6 +60,16 @@ struct scanner {
 	 * present range the ioctl reports is taken as the process's own.
 	 */
 	bool exclusive;
+	/*
+	 * Set by the caller for the scan of a VMA registered for async uffd-wp
+	 * (sd_scanner_can_rearm()): the ioctl write-protects again every
+	 * written page it reports (PM_SCAN_WP_MATCHING), in the same walk,
+	 * instead of one UFFDIO_WRITEPROTECT a run after it (thousands, while
+	 * frozen). A scan that fails half way leaves pages protected that
+	 * nobody saved: the caller must have dropped the tracking state first.
+	 */
+	bool rearm;
+	int written_override;	/* inside a scan: a swapped range's SC_WRITTEN from the ioctl (-1: none) */
 };
 
 struct scan_range {
@@ -77,6 +87,9 @@ typedef int (*scan_fn)(void *data, const struct scan_range *r);
  */
 int sd_scanner_init(struct scanner *s, int pagemap_fd, size_t page_size, enum scan_written written);
 void sd_scanner_release(struct scanner *s);
+
+/* Whether a scan may re-arm uffd-wp as it goes (scanner.rearm): the ioctl's categories stand for the pages. */
+bool sd_scanner_can_rearm(const struct scanner *s);
 
 /* Report the present, swapped and guard pages of [start, end), in address order. */
 int sd_scanner_scan(struct scanner *s, uint64_t start, uint64_t end, scan_fn fn, void *data);

@@ -307,7 +307,8 @@ static int uffd_arm(struct tracker *t, const struct vma_list *vmas, const struct
 		for (; v && v < vmas->v + vmas->n && v->start < b; v++) {
 			uint64_t s = MAX(a, v->start), e = MIN(b, v->end);
 
-			if (!v->tracked || s >= e)
+			/* (protected again by the scan already: sd_scanner_can_rearm()) */
+			if (!v->tracked || v->rearmed || s >= e)
 				continue;
 			r = protect(t, s, e - s);
 			if (r < 0)

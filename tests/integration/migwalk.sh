@@ -100,7 +100,7 @@ outcome() {
 		running=$one stopped=0
 		UNSURE=1
 	fi
-	[ "$running" = "$one" ] || fail "$what: $running processes of copies run (${MIG_PIDS[*]}), not $one; sender: $(cat "$WORK/send.err"); receiver: $(cat "$WORK/recv.err")"
+	[ "$running" = "$one" ] || fail "$what: $running processes of copies run (${MIG_PIDS[*]}), not $one; sender: $(cat "$WORK/send.err"); receiver: $(cat "$WORK/recv.err"); the target's status: $(cat "$ST"* 2>/dev/null)"
 	src_state=$(proc_state "$TPID")
 	case $src_state in
 	"" | Z | X) ;;

@@ -3,11 +3,7 @@
 # (migtarget --children 2: a root and two children, each checking its own
 # memory): the connection cut on either side at calls spread over the
 # stream (the handover's always in), the receiver killed at moments over
-# it. (The sender is not killed here: killed inside one of the system
-# calls a final dump injects, the thread in it runs on with sdump's
-# registers, as sdump(1) says; a tree's final dump injects them into every
-# member, frozen all along, and a kill at a moment lands there too often
-# for a test; t101 kills the sender of one process.) After each, exactly one copy of the whole
+# it. (The sender of a tree is killed in t194.) After each, exactly one copy of the whole
 # tree runs: either every member at the source, each untraced, or every
 # member at the destination and none at the source (or, cut right after
 # the go, the destination's and the source's left stopped, said in one

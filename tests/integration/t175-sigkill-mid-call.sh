@@ -11,8 +11,9 @@
 # not unmap (4 and 8 KiB, sdump(1); two runs' may lie side by side, merged).
 # Most of the calls run in batches (one resume of the thread for many):
 # killed in one, the thread ends the batch untraced and returns the same way. The two calls that map and unmap the
-# trampoline go through the vdso and are not walked: killed in those, the
-# thread runs on with sdump's registers (sdump(1) says so).
+# trampoline go through the vdso and are not walked (die:N counts only the
+# calls through the trampoline): killed in those, the thread runs on with
+# sdump's registers (sdump(1) says so).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/faults.sh"
 export SDUMP_STATE_DIR="$WORK/state"
@@ -22,8 +23,7 @@ target_snapshot
 count=$(fault_count die "$SDUMP" -q dump -R --track none -t "$TPID" -D "$WORK/count")
 [ "$count" -gt 40 ] || fail "only $count injected calls in a final dump"
 n=0
-for k in $(fault_points $((count - 2))); do
-	k=$((k + 1))
+for k in $(fault_points "$count"); do
 	rm -rf "$WORK/d"
 	st=0
 	SDUMP_FAULT=die:$k "$SDUMP" -q dump -R --track none -t "$TPID" -D "$WORK/d" 2>/dev/null || st=$?
