@@ -22,14 +22,21 @@ no_lock() {
 }
 
 cat >"$WORK/echo.py" <<'PYEOF'
-import socket, sys
+import os, socket, sys
 l = socket.socket()
 l.bind(("127.0.0.1", 0))
 l.listen(1)
 open(sys.argv[1], "w").write(str(l.getsockname()[1]))
 c, _ = l.accept()
+n = 0
+# the pings echoed, counted here: the pinger keeps no file open (one open at
+# the dump, renamed by a restored copy, is a file a later restore finds gone)
 while b := c.recv(4096):
     c.sendall(b)
+    n += b.count(b"\n")
+    with open(sys.argv[2] + ".tmp", "w") as f:
+        f.write(str(n))
+    os.replace(sys.argv[2] + ".tmp", sys.argv[2])
 PYEOF
 cat >"$WORK/pinger.py" <<'PYEOF'
 import os, socket, sys, time, traceback
@@ -49,12 +56,9 @@ while True:
         log("bad echo %r for %d\n" % (got, n))
         sys.exit(1)
     n += 1
-    with open(sys.argv[2] + ".tmp", "w") as f:
-        f.write(str(n))
-    os.replace(sys.argv[2] + ".tmp", sys.argv[2])
     time.sleep(0.01)
 PYEOF
-python3 "$WORK/echo.py" "$WORK/port" >"$WORK/echo.out" 2>&1 &
+python3 "$WORK/echo.py" "$WORK/port" "$WORK/n" >"$WORK/echo.out" 2>&1 &
 TARGET_PIDS+=($!)
 for ((i = 0; i < 200; i++)); do [ -s "$WORK/port" ] && break; sleep 0.05; done
 # its output goes nowhere: a restored one whose peer has gone writes there, a file a restore then finds changed
