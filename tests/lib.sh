@@ -444,6 +444,20 @@ mig_status() {
 	for f in ${line#* }; do MS[${f%%=*}]=${f#*=}; done
 }
 
+# mig_swept FILE: the migtarget with status FILE checks all its memory twice more, finding it right
+mig_swept() {
+	local i s0
+	mig_status "$1" || fail "no status in $1"
+	s0=${MS[sweeps]}
+	for ((i = 0; i < 100; i++)); do
+		mig_status "$1"
+		[ "${MS[state]}" = ok ] || fail "$1: memory found wrong: $(cat "$1")"
+		[ "${MS[sweeps]}" -ge $((s0 + 2)) ] && return 0
+		sleep 0.1
+	done
+	fail "$1: does not sweep its memory: $(cat "$1")"
+}
+
 # mig_copies FILE: how many processes run migtarget with status FILE (on
 # this host, whatever their PID namespace) into MIG_NCOPIES, their host
 # pids in MIG_PIDS

@@ -12,6 +12,16 @@
 # namespace, so that a receiver killed does not take the namespace with it
 DEST_INIT='"$@" & while :; do wait; set -- /proc/[0-9]*; [ $# -le 1 ] && exit 0; sleep 0.1; done'
 
+# count_walk: one whole migration of a new target with the fault points
+# of both sides counted (SDUMP_FAULT_COUNT=1): the sender's counts in
+# $WORK/send.err, the receiver's where start_recv leaves its stderr
+count_walk() {
+	start_t
+	start_recv SDUMP_FAULT_COUNT=1
+	SDUMP_FAULT_COUNT=1 "$SDUMP" migrate -t "$TPID" --to "$MIG_PEER:$PORT" 2>"$WORK/send.err" ||
+		fail "migrate: $(cat "$WORK/send.err")"
+}
+
 start_t() {
 	local i
 	rm -f "$ST"

@@ -20,10 +20,7 @@ ST=$WORK/t.st
 . "$(dirname "$0")/migwalk.sh"
 
 # the walk's length: the net calls of a whole migration
-start_t
-start_recv SDUMP_FAULT_COUNT=1
-SDUMP_FAULT_COUNT=1 "$SDUMP" migrate -t "$TPID" --to "$MIG_PEER:$PORT" 2>"$WORK/send.err" ||
-	fail "migrate: $(cat "$WORK/send.err")"
+count_walk
 NS=$(sed -n 's/.* net=\([0-9]*\).*/\1/p' "$WORK/send.err")
 KILLED=
 outcome "no fault"

@@ -36,20 +36,6 @@ start_tree() {
 	TARGET_PIDS+=("${PIDS[@]}")
 }
 
-# swept FILE: the process with status FILE checks its memory twice more, finding it right
-swept() {
-	local i s0
-	mig_status "$1" || fail "no status in $1"
-	s0=${MS[sweeps]}
-	for ((i = 0; i < 100; i++)); do
-		mig_status "$1"
-		[ "${MS[state]}" = ok ] || fail "$1: memory found wrong: $(cat "$1")"
-		[ "${MS[sweeps]}" -ge $((s0 + 2)) ] && return 0
-		sleep 0.1
-	done
-	fail "$1: does not sweep its memory: $(cat "$1")"
-}
-
 end_copies() {
 	local f p
 	for f in "$WORK"/*.st; do
@@ -102,7 +88,7 @@ move() {
 		printf '%s\n' "${ns[@]}" | grep -qx "${MS[pid]}" || fail "$name: pid ${MS[pid]} of $f is none of the copies (${ns[*]})"
 		[ "$f" = "$WORK/$name.st" ] || [ "${MS[ppid]}" = "$TPID" ] ||
 			fail "$name: $f's parent is ${MS[ppid]}, not $TPID"
-		swept "$f"
+		mig_swept "$f"
 	done
 	"$SDUMP" verify -D "$WORK/dst/3" >/dev/null || fail "$name: the chain at the destination does not verify"
 	grep -q "restored, held until the sender lets go" "$WORK/$name.recv" || fail "$name: not held for the sender's word"

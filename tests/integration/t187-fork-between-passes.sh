@@ -10,16 +10,9 @@
 # with exact memory (each checks its own, writing 1 % a second), none left
 # with a userfaultfd. Twice, the loss being a race.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/faults.sh"
 export SDUMP_STATE_DIR="$WORK/state"
 "$SDUMP" check | grep -q "^uffd-wp-async *found" || skip "no uffd-wp here"
-
-uffds_in() {
-	local f n=0
-	for f in /proc/"$1"/fd/*; do
-		[ "$(readlink "$f" 2>/dev/null)" = "anon_inode:[userfaultfd]" ] && n=$((n + 1))
-	done
-	echo "$n"
-}
 
 # wait_ok FILE: migtarget's status FILE says ok
 wait_ok() {
@@ -29,20 +22,6 @@ wait_ok() {
 		sleep 0.05
 	done
 	fail "no ok in $1: $(cat "$1" 2>/dev/null)"
-}
-
-# swept FILE: the process with status FILE checks all its memory twice more, finding it right
-swept() {
-	local i s0
-	mig_status "$1" || fail "no status in $1"
-	s0=${MS[sweeps]}
-	for ((i = 0; i < 100; i++)); do
-		mig_status "$1"
-		[ "${MS[state]}" = ok ] || fail "$1: memory found wrong: $(cat "$1")"
-		[ "${MS[sweeps]}" -ge $((s0 + 2)) ] && return 0
-		sleep 0.1
-	done
-	fail "$1: does not sweep its memory: $(cat "$1")"
 }
 
 for round in 1 2; do
@@ -60,23 +39,23 @@ for round in 1 2; do
 	mig_status "$st.2"
 	kid=${MS[pid]}
 	TARGET_PIDS+=("$kid")
-	[ "$(uffds_in "$kid")" = 1 ] || fail "the new child holds $(uffds_in "$kid") userfaultfds before the pass, not its parent's copy"
+	[ "$(uffds_of "$kid")" = 1 ] || fail "the new child holds $(uffds_of "$kid") userfaultfds before the pass, not its parent's copy"
 	sleep 0.3
 	"$SDUMP" -vv pre-dump --track uffd-wp -t "$root" -D "$d/2" --parent "$d/1" 2>"$d/e2" ||
 		fail "pre-dump 2: $(tail -3 "$d/e2")"
 	grep -q "pid $kid: fd [0-9]*, its parent's userfaultfd, closed" "$d/e2" ||
 		fail "the child's copy of its parent's userfaultfd was not closed: $(grep "pid $kid" "$d/e2" | grep -i uffd | head -3)"
-	[ "$(uffds_in "$kid")" = 1 ] || fail "the new child holds $(uffds_in "$kid") userfaultfds after the pass, not one"
+	[ "$(uffds_of "$kid")" = 1 ] || fail "the new child holds $(uffds_of "$kid") userfaultfds after the pass, not one"
 	grep -q '^VmFlags:.* uw' "/proc/$kid/smaps" || fail "no VMA of the new child is registered with a userfaultfd of its own"
 	sleep 0.3
 	"$SDUMP" dump --track uffd-wp -t "$root" -D "$d/3" --parent "$d/2" 2>"$d/e3" || fail "dump: $(cat "$d/e3")"
 	wait_gone "$root"
 	"$SDUMP" restore -D "$d/3" -d 2>"$d/er" || fail "restore: $(cat "$d/er")"
 	for f in "$st" "$st.1" "$st.2"; do
-		swept "$f"
+		mig_swept "$f"
 		mig_status "$f"
 		TARGET_PIDS+=("${MS[pid]}")
-		[ "$(uffds_in "${MS[pid]}")" = 0 ] || fail "restored pid ${MS[pid]} holds a userfaultfd"
+		[ "$(uffds_of "${MS[pid]}")" = 0 ] || fail "restored pid ${MS[pid]} holds a userfaultfd"
 	done
 	mig_status "$st"
 	kill -TERM "${MS[pid]}"
