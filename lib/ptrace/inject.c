@@ -198,6 +198,27 @@ void sd_inject_unblock_signals(const sigset_t *old)
 	(void)pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
+int sd_inject_enter(struct seized_thread *t, int allow, const struct user_regs_struct *regs,
+		    bool fault_point, sigset_t *ret_oldmask)
+{
+	int r;
+
+	sd_inject_block_signals(ret_oldmask);
+	r = sd_seize_mask_run(t, allow);
+	if (r == 0 && ((fault_point && fault_fails(FAULT_PTRACE)) ||
+		       ptrace(PTRACE_SETREGS, t->tid, NULL, regs) < 0))
+		r = -errno;
+	if (r < 0)
+		sd_inject_leave(t, ret_oldmask);
+	return r;
+}
+
+void sd_inject_leave(struct seized_thread *t, const sigset_t *oldmask)
+{
+	sd_seize_mask_own(t);
+	sd_inject_unblock_signals(oldmask);
+}
+
 /* A thread not in signal-delivery-stop: resuming it must not consume a signal. */
 struct seized_thread *sd_inject_pick_thread(struct seized *s)
 {
@@ -266,16 +287,9 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 	 * flag, but SIGUSR1, SIGPIPE, SIGALRM and the like kill by default).
 	 * Only SIGKILL can still land in this window; sdump(1) says what then.
 	 */
-	sd_inject_block_signals(&oldmask);
-	r = sd_seize_mask_run(t, 0);
-	if (r == 0 && ((fault_point && fault_fails(FAULT_PTRACE)) ||
-		       ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0))
-		r = -errno;
-	if (r < 0) {
-		sd_seize_mask_own(t);
-		sd_inject_unblock_signals(&oldmask);
+	r = sd_inject_enter(t, 0, &regs, fault_point, &oldmask);
+	if (r < 0)
 		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
-	}
 	r = step_to_syscall_stop(t, fault_point, &moved); /* entry */
 	/*
 	 * The tests' SIGKILL of sdump in the middle of a call (SDUMP_FAULT=die:N),
@@ -303,8 +317,7 @@ int sd_inject_call(struct sdump_ctx *ctx, struct injector *inj, struct seized *s
 		e = ptrace(PTRACE_SETREGS, t->tid, NULL, &saved) < 0 ? -errno : 0;
 	else
 		e = sd_inject_restore_thread(t, &saved);
-	sd_seize_mask_own(t);
-	sd_inject_unblock_signals(&oldmask);
+	sd_inject_leave(t, &oldmask);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot run syscall %ld in thread %d", nr, t->tid);
 	if (e < 0)

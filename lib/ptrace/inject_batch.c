@@ -217,16 +217,10 @@ static int run_batch(struct sdump_ctx *ctx, struct injector *inj, struct seized_
 	regs.r15 = (unsigned long long)sig;
 	regs.orig_rax = (unsigned long long)-1;
 	/* as for one call: nothing may end us while the thread is not as it was */
-	sd_inject_block_signals(&oldmask);
-	/* every signal blocked but the one that ends the batch */
-	r = sd_seize_mask_run(t, sig);
-	if (r == 0 && (fault_fails(FAULT_PTRACE) || ptrace(PTRACE_SETREGS, t->tid, NULL, &regs) < 0))
-		r = -errno;
-	if (r < 0) {
-		sd_seize_mask_own(t);
-		sd_inject_unblock_signals(&oldmask);
+	/* every signal of the thread's blocked but the one that ends the batch */
+	r = sd_inject_enter(t, sig, &regs, true, &oldmask);
+	if (r < 0)
 		return sd_err(ctx, r, "cannot set registers of thread %d", t->tid);
-	}
 	r = run_to_end(ctx, inj, t, sig, die_at, table_addr, m);
 	if (r == 0 && sd_pread_all(inj->mem_fd, table, m * sizeof(table[0]), (off_t)table_addr) !=
 			      (ssize_t)(m * sizeof(table[0])))
@@ -234,8 +228,7 @@ static int run_batch(struct sdump_ctx *ctx, struct injector *inj, struct seized_
 	/* whatever failed (a fault's ESRCH included), the thread must not run on at the batch */
 	(void)sd_seize_mask_run(t, 0);
 	e = sd_inject_restore_thread(t, &saved);
-	sd_seize_mask_own(t);
-	sd_inject_unblock_signals(&oldmask);
+	sd_inject_leave(t, &oldmask);
 	if (r < 0)
 		return sd_err(ctx, r, "cannot run a batch of %zu syscalls in thread %d", m, t->tid);
 	if (e < 0)
